@@ -1,0 +1,31 @@
+// A flat tuple: one base per element, found by index without recursive instantiation.
+#ifndef LIGHTFLOW_DETAIL_INDEXED_STORAGE_HPP
+#define LIGHTFLOW_DETAIL_INDEXED_STORAGE_HPP
+
+#include <cstddef>
+#include <utility>
+
+namespace lightflow::detail {
+
+template <std::size_t I, class T>
+struct indexed_item {
+  T value;
+};
+
+template <class Indices, class... T>
+struct indexed_storage;
+
+template <std::size_t... I, class... T>
+struct indexed_storage<std::index_sequence<I...>, T...> : indexed_item<I, T>... {
+  constexpr indexed_storage() = default;
+  constexpr explicit indexed_storage(T... values) : indexed_item<I, T>{std::move(values)}... {}
+};
+
+template <std::size_t I, class T>
+constexpr const T& get(const indexed_item<I, T>& item) noexcept {
+  return item.value;
+}
+
+}  // namespace lightflow::detail
+
+#endif

@@ -1,0 +1,283 @@
+// The state of one run, shared by every kind of flow: per-step records and counters, cancellation,
+// and the hot path that finishes a step and finds which dependents became ready.
+#ifndef LIGHTFLOW_DETAIL_RUN_STATE_HPP
+#define LIGHTFLOW_DETAIL_RUN_STATE_HPP
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <stop_token>
+#include <string_view>
+#include <thread>
+
+#include "lightflow/step_context.hpp"
+#include "lightflow/step_status.hpp"
+
+namespace lightflow::detail {
+
+using clock = std::chrono::steady_clock;
+
+/// A flow's shape as the scheduler sees it at run time (for static flows it lives in read-only data).
+struct graph_view {
+  std::string_view flow_name;
+  std::uint32_t size = 0;
+  const std::string_view* names = nullptr;
+  const std::uint32_t* dep_offsets = nullptr;
+  const std::uint32_t* deps = nullptr;
+  const std::uint32_t* out_offsets = nullptr;
+  const std::uint32_t* outs = nullptr;
+  const std::uint32_t* indegree = nullptr;
+  const std::uint32_t* roots = nullptr;
+  std::uint32_t root_count = 0;
+  std::uint32_t sink_count = 0;
+};
+
+/// What became of one step.
+struct step_record {
+  clock::time_point start{};
+  clock::time_point end{};
+  std::exception_ptr error{};
+  step_status status = step_status::pending;
+};
+
+class run_state_base;
+
+/// A unit of work in a worker's deque: one step of one run (step == size means "start the run").
+struct task_node {
+  run_state_base* run = nullptr;
+  std::uint32_t step = 0;
+};
+
+/// What a run needs to know of its executor: whether it is shutting down, and a list of runs whose
+/// steps hold stop tokens, so that shutting down can set them.
+class run_registry {
+ public:
+  bool closing() const noexcept { return closing_.load(std::memory_order_relaxed); }
+  void add(run_state_base& run);
+  void remove(run_state_base& run) noexcept;
+  void close() noexcept;  // sets closing and requests stop on every registered run
+
+ private:
+  std::atomic<bool> closing_{false};
+  std::mutex mutex_;
+  run_state_base* head_ = nullptr;
+};
+
+class run_state_base {
+ public:
+  using invoke_fn = void (*)(run_state_base&, std::uint32_t step, step_context&);
+  using destroy_fn = void (*)(run_state_base*) noexcept;
+
+  run_state_base(const run_state_base&) = delete;
+  run_state_base& operator=(const run_state_base&) = delete;
+
+  const graph_view& graph() const noexcept { return *graph_; }
+  std::uint64_t id() const noexcept { return id_; }
+  const step_record& record(std::uint32_t step) const noexcept { return records_[step]; }
+  bool done() const noexcept { return done_.load(std::memory_order_acquire) != 0; }
+  void wait() const noexcept {
+    while (done_.load(std::memory_order_acquire) == 0) done_.wait(0, std::memory_order_acquire);
+  }
+
+  void retain() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy_(this);
+  }
+
+  /// Steps not yet started will be marked cancelled; running ones see their stop token set.
+  void cancel() noexcept {
+    cancel_requested_.store(true, std::memory_order_seq_cst);
+    if (stop_ready_.load(std::memory_order_seq_cst) == 2) stop_source_()->request_stop();
+  }
+  bool cancelled() const noexcept {
+    return cancel_requested_.load(std::memory_order_relaxed) || registry_->closing();
+  }
+  bool stop_requested() const noexcept {
+    return cancelled() || (stop_ready_.load(std::memory_order_acquire) == 2 && stop_source_()->stop_requested());
+  }
+  /// The run's stop token. Its stop state is made on first use, so runs that never ask allocate nothing.
+  std::stop_token stop_token();
+
+  /// Follows a user's std::stop_token: a stop request on it cancels the run.
+  void follow(std::stop_token token) {
+    if (token.stop_possible()) follow_.emplace(std::move(token), canceller{this});
+  }
+
+  /// Starts the run on the calling thread: queues all roots but one through `push`, returns that one.
+  template <class Push, class Finish>
+  task_node* start(Push&& push, Finish&& finish) {
+    const graph_view& g = *graph_;
+    if (g.root_count == 0) {  // an empty flow: nothing to do
+      finish(*this);
+      return nullptr;
+    }
+    for (std::uint32_t r = 1; r < g.root_count; ++r) push(&nodes_[g.roots[r]]);
+    return &nodes_[g.roots[0]];
+  }
+
+  /// Runs (or skips, or cancels) one step, then releases its dependents. Returns one dependent that
+  /// became ready, for the caller to run next without a queue round trip; the others go to `push`.
+  /// `now` is the time the step starts; it becomes the time the step ended.
+  template <class Push, class Finish>
+  task_node* process(std::uint32_t step, clock::time_point& now, Push&& push, Finish&& finish);
+
+  task_node* start_node() noexcept { return &nodes_[graph_->size]; }
+
+ protected:
+  run_state_base(const graph_view& g, const invoke_fn* invokers, destroy_fn destroy, step_record* records,
+                 std::atomic<std::uint32_t>* pending, std::atomic<bool>* blocked, task_node* nodes,
+                 run_registry& registry, std::uint64_t id) noexcept
+      : graph_(&g), invokers_(invokers), destroy_(destroy), records_(records), pending_(pending),
+        blocked_(blocked), nodes_(nodes), registry_(&registry), id_(id), sinks_left_(g.sink_count) {}
+  /// Fills the per-step arrays; called by the derived class once it has constructed them.
+  void prepare() noexcept {
+    const graph_view& g = *graph_;
+    for (std::uint32_t i = 0; i != g.size; ++i) {
+      pending_[i].store(g.indegree[i], std::memory_order_relaxed);
+      blocked_[i].store(false, std::memory_order_relaxed);
+      nodes_[i] = {this, i};
+    }
+    nodes_[g.size] = {this, g.size};
+  }
+  ~run_state_base() {
+    if (stop_ready_.load(std::memory_order_relaxed) == 2) stop_source_()->~stop_source();
+  }
+
+ private:
+  friend class run_registry;
+  friend void finish_run(run_state_base&) noexcept;
+  struct canceller {
+    run_state_base* run;
+    void operator()() const noexcept { run->cancel(); }
+  };
+  std::stop_source* stop_source_() const noexcept {
+    return std::launder(reinterpret_cast<std::stop_source*>(const_cast<unsigned char*>(stop_storage_)));
+  }
+
+  const graph_view* graph_;
+  const invoke_fn* invokers_;
+  destroy_fn destroy_;
+  step_record* records_;
+  std::atomic<std::uint32_t>* pending_;
+  std::atomic<bool>* blocked_;
+  task_node* nodes_;
+  run_registry* registry_;
+  std::uint64_t id_;
+  std::atomic<std::uint32_t> sinks_left_;
+  std::atomic<std::uint32_t> done_{0};
+  std::atomic<std::uint32_t> refs_{1};
+  std::atomic<bool> cancel_requested_{false};
+  std::atomic<int> stop_ready_{0};  // 0 none, 1 being made, 2 made
+  alignas(std::stop_source) unsigned char stop_storage_[sizeof(std::stop_source)]{};
+  std::optional<std::stop_callback<canceller>> follow_;
+  run_state_base* prev_stoppable_ = nullptr;
+  run_state_base* next_stoppable_ = nullptr;
+};
+
+/// Marks a run finished and wakes whoever waits for it; drops the executor's reference.
+inline void finish_run(run_state_base& run) noexcept {
+  run.follow_.reset();  // no stop request from outside may reach the run from here on
+  if (run.stop_ready_.load(std::memory_order_acquire) == 2) run.registry_->remove(run);
+  run.done_.store(1, std::memory_order_release);
+  run.done_.notify_all();
+  run.release();
+}
+
+
+template <class Push, class Finish>
+task_node* run_state_base::process(std::uint32_t step, clock::time_point& now, Push&& push, Finish&& finish) {
+  step_record& rec = records_[step];
+  bool ok = false;
+  if (cancelled()) {
+    rec.status = step_status::cancelled;
+  } else if (blocked_[step].load(std::memory_order_relaxed)) {
+    rec.status = step_status::skipped;
+  } else {
+    rec.start = now;
+    try {
+      step_context ctx(*this, step, 1);
+      invokers_[step](*this, step, ctx);
+      rec.status = step_status::succeeded;
+      ok = true;
+    } catch (...) {
+      rec.error = std::current_exception();
+      rec.status = step_status::failed;
+    }
+    now = clock::now();
+    rec.end = now;
+  }
+
+  const graph_view& g = *graph_;
+  const std::uint32_t* it = g.outs + g.out_offsets[step];
+  const std::uint32_t* const end = g.outs + g.out_offsets[step + 1];
+  if (it == end) {  // a sink: the run is over when the last sink is
+    if (sinks_left_.fetch_sub(1, std::memory_order_acq_rel) == 1) finish(*this);
+    return nullptr;
+  }
+  task_node* next = nullptr;
+  for (; it != end; ++it) {
+    const std::uint32_t d = *it;
+    if (!ok) blocked_[d].store(true, std::memory_order_relaxed);  // published by the release below
+    // A dependent with one dependency needs no counter: this step was its only one.
+    if (g.indegree[d] == 1 || pending_[d].fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      if (next == nullptr)
+        next = &nodes_[d];
+      else
+        push(&nodes_[d]);
+    }
+  }
+  return next;
+}
+
+inline void run_registry::add(run_state_base& run) {
+  std::lock_guard lock(mutex_);
+  run.next_stoppable_ = head_;
+  if (head_ != nullptr) head_->prev_stoppable_ = &run;
+  head_ = &run;
+}
+
+inline void run_registry::remove(run_state_base& run) noexcept {
+  std::lock_guard lock(mutex_);
+  if (run.prev_stoppable_ != nullptr) run.prev_stoppable_->next_stoppable_ = run.next_stoppable_;
+  else if (head_ == &run) head_ = run.next_stoppable_;
+  if (run.next_stoppable_ != nullptr) run.next_stoppable_->prev_stoppable_ = run.prev_stoppable_;
+  run.prev_stoppable_ = run.next_stoppable_ = nullptr;
+}
+
+inline void run_registry::close() noexcept {
+  closing_.store(true, std::memory_order_seq_cst);
+  std::lock_guard lock(mutex_);
+  for (run_state_base* r = head_; r != nullptr; r = r->next_stoppable_) r->stop_source_()->request_stop();
+}
+
+inline std::stop_token run_state_base::stop_token() {
+  int state = stop_ready_.load(std::memory_order_acquire);
+  if (state != 2) {
+    int expected = 0;
+    if (stop_ready_.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+      auto* source = ::new (static_cast<void*>(stop_storage_)) std::stop_source();  // may throw bad_alloc
+      registry_->add(*this);
+      stop_ready_.store(2, std::memory_order_seq_cst);
+      if (cancelled()) source->request_stop();  // a cancel that came before the source existed
+    } else {
+      while (stop_ready_.load(std::memory_order_acquire) != 2) std::this_thread::yield();
+    }
+  }
+  return stop_source_()->get_token();
+}
+
+}  // namespace lightflow::detail
+
+namespace lightflow {
+inline std::string_view step_context::name() const noexcept { return run_->graph().names[step_]; }
+inline std::string_view step_context::flow_name() const noexcept { return run_->graph().flow_name; }
+inline std::uint64_t step_context::run_id() const noexcept { return run_->id(); }
+inline bool step_context::stop_requested() const noexcept { return run_->stop_requested(); }
+inline std::stop_token step_context::stop_token() const { return run_->stop_token(); }
+}  // namespace lightflow
+
+#endif

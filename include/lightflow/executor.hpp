@@ -1,0 +1,125 @@
+// The executor: a pool of worker threads that runs flows.
+#ifndef LIGHTFLOW_EXECUTOR_HPP
+#define LIGHTFLOW_EXECUTOR_HPP
+
+#include <concepts>
+#include <cstddef>
+#include <memory>
+#include <stop_token>
+#include <thread>
+#include <type_traits>
+#include <utility>
+
+#include "lightflow/detail/scheduler.hpp"
+#include "lightflow/detail/static_run.hpp"
+#include "lightflow/flow.hpp"
+#include "lightflow/run_handle.hpp"
+#include "lightflow/run_result.hpp"
+
+namespace lightflow {
+
+/// Satisfied by the extra arguments `run` and `submit` take after the input.
+template <class T>
+concept run_option = std::same_as<std::remove_cvref_t<T>, std::stop_token>;
+
+namespace detail {
+/// Stands in for a result after a compile error, so that the error is not followed by others.
+struct invalid_result {
+  template <fixed_string>
+  int get() const { return 0; }
+  template <fixed_string>
+  step_status status() const { return step_status::pending; }
+  bool ok() const { return false; }
+  const char* error_message() const { return ""; }
+};
+}  // namespace detail
+
+/// A thread pool that runs flows. A thread blocked in `run` (or in a handle's `wait`) works on ready
+/// steps meanwhile, so a small flow run from the calling thread pays no thread wake-up.
+class executor {
+ public:
+  /// One worker thread per hardware thread.
+  executor() : executor(std::thread::hardware_concurrency()) {}
+  /// `workers` worker threads (at least one); the thread that calls `run` works beside them.
+  explicit executor(std::size_t workers) : sched_(std::make_unique<detail::scheduler>(workers)) {}
+  executor(const executor&) = delete;
+  executor& operator=(const executor&) = delete;
+  /// Runs still in flight are cancelled (steps not started are marked cancelled, running steps see
+  /// their stop token set) and waited for; then the workers stop. Never call it from a step.
+  ~executor() = default;
+
+  std::size_t worker_count() const noexcept { return sched_->worker_count(); }
+
+  /// Runs `flow` to its end and returns its result. Arguments: the run's input (optional), then
+  /// options: a `std::stop_token` whose stop request cancels the run.
+  template <class Flow, class... Args>
+  [[nodiscard]] auto run(const Flow& flow, Args&&... args) {
+    return dispatch(flow, std::forward<Args>(args)...)(
+        [&]<class Run>(Run* state) {
+          if constexpr (std::is_same_v<Run, detail::invalid_result>) {
+            return detail::invalid_result{};
+          } else {
+            sched_->run_here(*state);
+            return run_result<typename Run::flow_type, typename Run::input_type>(state);
+          }
+        });
+  }
+
+  /// Starts `flow` and returns a handle to wait on, cancel, or take the result from. The flow must
+  /// outlive the run.
+  template <class Flow, class... Args>
+  [[nodiscard]] auto submit(const Flow& flow, Args&&... args) {
+    return dispatch(flow, std::forward<Args>(args)...)(
+        [&]<class Run>(Run* state) {
+          if constexpr (std::is_same_v<Run, detail::invalid_result>) {
+            return detail::invalid_result{};
+          } else {
+            sched_->launch(*state);
+            return run_handle<typename Run::flow_type, typename Run::input_type>(state, sched_.get());
+          }
+        });
+  }
+  template <class Flow, class... Args>
+  void submit(const Flow&&, Args&&...) = delete;  // the flow would die before its run
+
+ private:
+  // Splits the arguments into input and options, checks the flow, makes the run's state, and hands it
+  // to `then`.
+  template <class Flow, class... Args>
+  auto dispatch(const Flow& flow, Args&&... args) {
+    if constexpr (sizeof...(Args) == 0 || (run_option<Args> && ...))
+      return prepare(flow, no_input{}, std::forward<Args>(args)...);
+    else
+      return prepare(flow, std::forward<Args>(args)...);
+  }
+
+  template <class Flow, class Input, class... Options>
+  auto prepare(const Flow& flow, Input&& input, Options&&... options) {
+    using input_type = std::decay_t<Input>;
+    return [this, &flow, &input, &options...](auto&& then) {
+      if constexpr (std::is_same_v<Flow, detail::invalid_flow>) {
+        return then(static_cast<detail::invalid_result*>(nullptr));
+      } else if constexpr (!detail::is_static_flow<Flow>) {
+        detail::fail<"lightflow: executor::run and submit take a flow made by lightflow::flow<\"name\">(steps...)">();
+        return then(static_cast<detail::invalid_result*>(nullptr));
+      } else if constexpr (!(run_option<Options> && ...)) {
+        detail::fail<"lightflow: after the input, executor::run and submit take only options (a std::stop_token)">();
+        return then(static_cast<detail::invalid_result*>(nullptr));
+      } else if constexpr (!detail::check_signatures<Flow, input_type>()) {
+        return then(static_cast<detail::invalid_result*>(nullptr));
+      } else {
+        auto* state = new detail::static_run<Flow, input_type>(flow, input_type(std::forward<Input>(input)),
+                                                               sched_->registry(), sched_->next_run_id());
+        state->retain();  // one reference for the result, one for the executor until the run ends
+        (state->follow(options), ...);
+        return then(state);
+      }
+    };
+  }
+
+  std::unique_ptr<detail::scheduler> sched_;
+};
+
+}  // namespace lightflow
+
+#endif

@@ -1,0 +1,108 @@
+// A static flow: a named set of steps whose graph is checked and ordered at compile time.
+#ifndef LIGHTFLOW_FLOW_HPP
+#define LIGHTFLOW_FLOW_HPP
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <tuple>
+#include <utility>
+
+#include "lightflow/detail/compile_error.hpp"
+#include "lightflow/detail/graph.hpp"
+#include "lightflow/detail/indexed_storage.hpp"
+#include "lightflow/detail/run_state.hpp"
+#include "lightflow/fixed_string.hpp"
+#include "lightflow/step.hpp"
+
+namespace lightflow {
+
+namespace detail {
+
+template <class... Steps>
+consteval auto analyze_steps() {
+  constexpr std::size_t n = sizeof...(Steps);
+  constexpr std::size_t e = (std::size_t{0} + ... + Steps::dependency_count);
+  std::array<std::string_view, n + 1> names{Steps::name.view()...};
+  std::array<std::uint32_t, n + 1> offsets{};
+  std::array<std::string_view, e + 1> dependencies{};
+  std::uint32_t step = 0, edge = 0;
+  (
+      [&] {
+        offsets[step++] = edge;
+        for (std::size_t k = 0; k != Steps::dependency_count; ++k) dependencies[edge++] = Steps::dependency_names[k];
+      }(),
+      ...);
+  offsets[n] = edge;
+  return analyze<n, e>(names, offsets, dependencies);
+}
+
+}  // namespace detail
+
+/// A flow whose steps and graph are known at compile time; made by `lightflow::flow<"name">(steps...)`.
+template <fixed_string Name, step_type... Steps>
+class static_flow {
+ public:
+  static constexpr auto name = Name;
+  static constexpr std::uint32_t size = sizeof...(Steps);
+  /// The checked graph: names, dependencies, dependents, in-degrees, a topological order.
+  static constexpr auto graph = detail::analyze_steps<Steps...>();
+  /// The same graph as the scheduler reads it.
+  static constexpr detail::graph_view view{Name.view(),
+                                           size,
+                                           graph.names.data(),
+                                           graph.dep_offsets.data(),
+                                           graph.deps.data(),
+                                           graph.out_offsets.data(),
+                                           graph.outs.data(),
+                                           graph.indegree.data(),
+                                           graph.roots.data(),
+                                           graph.root_count,
+                                           graph.sink_count};
+
+  /// The index of the step called `step_name`, or detail::npos.
+  static constexpr std::uint32_t index_of(std::string_view step_name) noexcept { return graph.index_of(step_name); }
+
+  template <std::size_t I>
+  using step_at = std::tuple_element_t<I, std::tuple<Steps...>>;
+
+  constexpr explicit static_flow(Steps... steps) : steps_(std::move(steps)...) {}
+
+  template <std::size_t I>
+  constexpr const auto& step() const noexcept {
+    return detail::get<I>(steps_);
+  }
+
+ private:
+  detail::indexed_storage<std::make_index_sequence<sizeof...(Steps)>, Steps...> steps_;
+};
+
+namespace detail {
+template <class T>
+inline constexpr bool is_static_flow = false;
+template <fixed_string Name, class... Steps>
+inline constexpr bool is_static_flow<static_flow<Name, Steps...>> = true;
+
+/// What `flow()` returns after reporting a compile error, so that the error is not followed by others.
+struct invalid_flow {};
+}  // namespace detail
+
+/// Declares a flow named `Name` made of `steps`. A wrong graph (duplicate names, a dependency that is
+/// not a step, a step that depends on itself, a cycle) is a compile error that names the steps.
+template <fixed_string Name, class... Steps>
+constexpr auto flow(Steps... steps) {
+  if constexpr (!(step_type<Steps> && ...)) {
+    detail::fail<"lightflow: every argument of lightflow::flow must be made by lightflow::step<\"name\", \"dependency\"...>(callable)">();
+    return detail::invalid_flow{};
+  } else if constexpr (!static_flow<Name, Steps...>::graph.ok()) {
+    detail::fail<detail::to_fixed_string<detail::describe(static_flow<Name, Steps...>::graph, Name.view())>()>();
+    return detail::invalid_flow{};
+  } else {
+    return static_flow<Name, Steps...>(std::move(steps)...);
+  }
+}
+
+}  // namespace lightflow
+
+#endif

@@ -1,0 +1,17 @@
+// lightflow: typed, compile-time checked step graphs run on a work-stealing thread pool.
+// This umbrella header includes the whole library.
+#ifndef LIGHTFLOW_LIGHTFLOW_HPP
+#define LIGHTFLOW_LIGHTFLOW_HPP
+
+#include "lightflow/config.hpp"
+#include "lightflow/errors.hpp"
+#include "lightflow/executor.hpp"
+#include "lightflow/fixed_string.hpp"
+#include "lightflow/flow.hpp"
+#include "lightflow/run_handle.hpp"
+#include "lightflow/run_result.hpp"
+#include "lightflow/step.hpp"
+#include "lightflow/step_context.hpp"
+#include "lightflow/step_status.hpp"
+
+#endif

@@ -1,0 +1,60 @@
+// A run started with `executor::submit`: wait for it, cancel it, take its result.
+#ifndef LIGHTFLOW_RUN_HANDLE_HPP
+#define LIGHTFLOW_RUN_HANDLE_HPP
+
+#include <stdexcept>
+#include <utility>
+
+#include "lightflow/detail/run_state.hpp"
+#include "lightflow/detail/scheduler.hpp"
+#include "lightflow/detail/static_run.hpp"
+#include "lightflow/run_result.hpp"
+
+namespace lightflow {
+
+/// Owns a run in flight. Destroying a handle waits for its run (it does not cancel it).
+template <class Flow, class Input>
+class run_handle {
+ public:
+  run_handle(detail::static_run<Flow, Input>* run, detail::scheduler* sched) noexcept : run_(run), sched_(sched) {}
+  run_handle(run_handle&& other) noexcept
+      : run_(std::exchange(other.run_, nullptr)), sched_(std::exchange(other.sched_, nullptr)) {}
+  run_handle& operator=(run_handle&& other) noexcept {
+    if (this != &other) {
+      reset();
+      run_ = std::exchange(other.run_, nullptr);
+      sched_ = std::exchange(other.sched_, nullptr);
+    }
+    return *this;
+  }
+  ~run_handle() { reset(); }
+
+  /// False after get() or a move.
+  bool valid() const noexcept { return run_ != nullptr; }
+  /// True once the run has ended.
+  bool done() const noexcept { return run_->done(); }
+  /// Blocks until the run ends; a thread of the executor (or a free guest slot) works meanwhile.
+  void wait() const noexcept { sched_->wait_for(*run_); }
+  /// Steps not yet started will be marked cancelled; running steps see their stop token set.
+  void cancel() noexcept { run_->cancel(); }
+  /// Waits, then hands over the result; the handle is no longer valid.
+  run_result<Flow, Input> get() {
+    if (run_ == nullptr) throw std::logic_error("lightflow: run_handle::get() on a handle without a run");
+    wait();
+    return run_result<Flow, Input>(std::exchange(run_, nullptr));
+  }
+
+ private:
+  void reset() noexcept {
+    if (run_ != nullptr) {
+      wait();
+      std::exchange(run_, nullptr)->release();
+    }
+  }
+  detail::static_run<Flow, Input>* run_;
+  detail::scheduler* sched_;
+};
+
+}  // namespace lightflow
+
+#endif

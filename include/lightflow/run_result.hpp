@@ -1,0 +1,204 @@
+// What a finished run reports: every step's status, times and error, and the typed outputs.
+#ifndef LIGHTFLOW_RUN_RESULT_HPP
+#define LIGHTFLOW_RUN_RESULT_HPP
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "lightflow/detail/compile_error.hpp"
+#include "lightflow/detail/run_state.hpp"
+#include "lightflow/detail/static_run.hpp"
+#include "lightflow/errors.hpp"
+#include "lightflow/fixed_string.hpp"
+#include "lightflow/step_status.hpp"
+
+namespace lightflow {
+
+/// One step's part in a run.
+struct step_report {
+  std::string_view name;
+  step_status status = step_status::pending;
+  std::chrono::steady_clock::time_point start{};  // set for steps that ran
+  std::chrono::steady_clock::time_point end{};
+  std::exception_ptr error{};  // set for failed steps
+
+  std::chrono::nanoseconds duration() const noexcept { return end - start; }
+};
+
+/// The part of a run's result that does not depend on the types of its outputs.
+class basic_run_result {
+ public:
+  basic_run_result(basic_run_result&& other) noexcept : run_(std::exchange(other.run_, nullptr)) {}
+  basic_run_result& operator=(basic_run_result&& other) noexcept {
+    if (this != &other) {
+      if (run_ != nullptr) run_->release();
+      run_ = std::exchange(other.run_, nullptr);
+    }
+    return *this;
+  }
+  ~basic_run_result() {
+    if (run_ != nullptr) run_->release();
+  }
+
+  /// True when every step succeeded.
+  bool ok() const noexcept { return count(step_status::succeeded) == size(); }
+  /// True when the run was cancelled before every step had started.
+  bool cancelled() const noexcept { return count(step_status::cancelled) != 0; }
+  std::string_view flow_name() const noexcept { return graph().flow_name; }
+  std::uint64_t run_id() const noexcept { return run_->id(); }
+  /// The number of steps in the flow.
+  std::size_t size() const noexcept { return graph().size; }
+  /// How many steps ended with status `s`.
+  std::size_t count(step_status s) const noexcept {
+    std::size_t n = 0;
+    for (std::uint32_t i = 0; i != graph().size; ++i) n += run_->record(i).status == s ? 1 : 0;
+    return n;
+  }
+
+  /// The report of the step at `index` (in declaration order).
+  step_report step(std::size_t index) const {
+    if (index >= size()) throw std::out_of_range("lightflow: step index " + std::to_string(index) + " is out of range");
+    const auto& r = run_->record(static_cast<std::uint32_t>(index));
+    return {graph().names[index], r.status, r.start, r.end, r.error};
+  }
+  /// The report of the step called `name`; throws std::out_of_range naming it if there is none.
+  step_report step(std::string_view name) const { return step(index_of(name)); }
+  /// Every step's report, in declaration order.
+  std::vector<step_report> steps() const {
+    std::vector<step_report> all;
+    all.reserve(size());
+    for (std::size_t i = 0; i != size(); ++i) all.push_back(step(i));
+    return all;
+  }
+  step_status status(std::string_view name) const { return run_->record(index_of(name)).status; }
+
+  /// The failed steps, in the order they failed.
+  std::vector<step_report> failures() const {
+    std::vector<step_report> failed;
+    for (std::size_t i = 0; i != size(); ++i)
+      if (run_->record(static_cast<std::uint32_t>(i)).status == step_status::failed) failed.push_back(step(i));
+    std::stable_sort(failed.begin(), failed.end(), [](const step_report& a, const step_report& b) { return a.end < b.end; });
+    return failed;
+  }
+
+  /// One line: the first failure and its exception's message, then counts of the others; empty if ok().
+  std::string error_message() const {
+    if (ok()) return {};
+    std::string text = "lightflow: flow \"" + std::string(flow_name()) + "\": ";
+    const auto failed = failures();
+    if (!failed.empty()) {
+      text += "step \"" + std::string(failed.front().name) + "\" failed: " + describe(failed.front().error);
+      if (failed.size() > 1) text += " (and " + plural(failed.size() - 1, "other step") + " failed)";
+    } else {
+      text += "the run was cancelled";
+    }
+    if (auto n = count(step_status::skipped)) text += "; " + plural(n, "step") + " skipped";
+    if (auto n = count(step_status::cancelled)) text += "; " + plural(n, "step") + " cancelled";
+    return text;
+  }
+
+  /// Throws a step_error for the first failed step, if any.
+  void throw_if_failed() const {
+    const auto failed = failures();
+    if (!failed.empty()) throw step_error(flow_name(), failed.front().name, failed.front().error);
+  }
+
+ protected:
+  explicit basic_run_result(detail::run_state_base* run) noexcept : run_(run) {}
+  const detail::graph_view& graph() const noexcept { return run_->graph(); }
+
+  std::uint32_t index_of(std::string_view name) const {
+    for (std::uint32_t i = 0; i != graph().size; ++i)
+      if (graph().names[i] == name) return i;
+    throw std::out_of_range("lightflow: flow \"" + std::string(flow_name()) + "\" has no step \"" + std::string(name) + "\"");
+  }
+
+  /// Why step `i` has no output, in words.
+  std::string why_not(std::uint32_t i) const {
+    const auto& rec = run_->record(i);
+    if (rec.status == step_status::failed) return describe(rec.error);
+    if (rec.status != step_status::skipped) return {};
+    // Follow dependencies that did not succeed back to one that failed.
+    for (std::uint32_t e = graph().dep_offsets[i]; e != graph().dep_offsets[i + 1]; ++e) {
+      const std::uint32_t d = graph().deps[e];
+      const auto s = run_->record(d).status;
+      if (s == step_status::failed)
+        return "because step \"" + std::string(graph().names[d]) + "\" failed: " + describe(run_->record(d).error);
+      if (s == step_status::skipped) return why_not(d);
+    }
+    return "because a dependency did not succeed";
+  }
+
+  detail::run_state_base* run_;
+
+ private:
+  static std::string plural(std::size_t n, const char* noun) {
+    return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+  }
+};
+
+/// The result of a run of a static flow: `get<"step">()` gives a step's output with its own type.
+template <class Flow, class Input>
+class run_result : public basic_run_result {
+ public:
+  explicit run_result(detail::static_run<Flow, Input>* run) noexcept : basic_run_result(run) {}
+
+  using basic_run_result::status;
+
+  /// The output of step `Name`; throws bad_step_access (naming the step and why) if it did not succeed.
+  template <fixed_string Name>
+  decltype(auto) get() const {
+    constexpr std::uint32_t i = checked_index<Name>();
+    if constexpr (i != detail::npos) {
+      using output = typename detail::static_run<Flow, Input>::template output_t<i>;
+      if constexpr (std::is_void_v<output>) {
+        constexpr auto text = [] {
+          detail::text_buffer t{};
+          t << "lightflow: result.get<", t.quoted(Name.view()), t << ">(): step ", t.quoted(Name.view());
+          t << " of flow ", t.quoted(Flow::name.view()), t << " returns void, so it has no output to get";
+          return t;
+        }();
+        detail::fail<detail::to_fixed_string<text>()>();
+      } else {
+        const auto& rec = run_->record(i);
+        if (rec.status != step_status::succeeded) throw bad_step_access(flow_name(), Name.view(), rec.status, why_not(i));
+        return static_cast<const detail::static_run<Flow, Input>*>(run_)->template output<i>();
+      }
+    }
+  }
+
+  /// The status of step `Name`.
+  template <fixed_string Name>
+  step_status status() const noexcept {
+    constexpr std::uint32_t i = checked_index<Name>();
+    if constexpr (i != detail::npos) return run_->record(i).status;
+    else return step_status::pending;
+  }
+
+ private:
+  template <fixed_string Name>
+  static constexpr std::uint32_t checked_index() {
+    constexpr std::uint32_t i = Flow::index_of(Name.view());
+    if constexpr (i == detail::npos) {
+      constexpr auto text = [] {
+        detail::text_buffer t{};
+        t << "lightflow: flow ", t.quoted(Flow::name.view()), t << " has no step named ", t.quoted(Name.view());
+        return t;
+      }();
+      detail::fail<detail::to_fixed_string<text>()>();
+    }
+    return i;
+  }
+};
+
+}  // namespace lightflow
+
+#endif

@@ -1,0 +1,44 @@
+// What a step may learn about the run it is part of: pass it as the callable's last parameter.
+#ifndef LIGHTFLOW_STEP_CONTEXT_HPP
+#define LIGHTFLOW_STEP_CONTEXT_HPP
+
+#include <cstdint>
+#include <stop_token>
+#include <string_view>
+
+namespace lightflow {
+namespace detail {
+class run_state_base;
+}
+
+/// Handed to a step whose callable takes it as its last parameter (`lf::step_context&`).
+class step_context {
+ public:
+  step_context(detail::run_state_base& run, std::uint32_t step, unsigned attempt) noexcept
+      : run_(&run), step_(step), attempt_(attempt) {}
+
+  /// The step's name.
+  inline std::string_view name() const noexcept;
+  /// The flow's name.
+  inline std::string_view flow_name() const noexcept;
+  /// A number that identifies the run within this process.
+  inline std::uint64_t run_id() const noexcept;
+  /// 1 on the first attempt.
+  unsigned attempt() const noexcept { return attempt_; }
+  /// True once the run has been cancelled; cheap enough to poll in a loop.
+  inline bool stop_requested() const noexcept;
+  /// A token that is stopped when the run is cancelled (for std::stop_callback or a
+  /// std::condition_variable_any). The first call in a run allocates its stop state.
+  inline std::stop_token stop_token() const;
+
+ private:
+  detail::run_state_base* run_;
+  std::uint32_t step_;
+  unsigned attempt_;
+};
+
+}  // namespace lightflow
+
+#include "lightflow/detail/run_state.hpp"  // defines the members above
+
+#endif

@@ -1,0 +1,33 @@
+// What became of a step in a run.
+#ifndef LIGHTFLOW_STEP_STATUS_HPP
+#define LIGHTFLOW_STEP_STATUS_HPP
+
+#include <cstdint>
+#include <string_view>
+
+namespace lightflow {
+
+/// The final state of one step of a finished run.
+enum class step_status : std::uint8_t {
+  pending,    ///< never reached (only seen while a run is still going)
+  succeeded,  ///< ran and returned; its output is available
+  failed,     ///< ran and threw; the exception is kept
+  skipped,    ///< not run because a dependency did not succeed
+  cancelled,  ///< not run because the run was cancelled first
+};
+
+/// The status as a lower-case word ("succeeded", "failed", ...).
+constexpr std::string_view to_string(step_status s) noexcept {
+  switch (s) {
+    case step_status::pending: return "pending";
+    case step_status::succeeded: return "succeeded";
+    case step_status::failed: return "failed";
+    case step_status::skipped: return "skipped";
+    case step_status::cancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+}  // namespace lightflow
+
+#endif
