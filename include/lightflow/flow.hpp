@@ -35,6 +35,7 @@ consteval auto analyze_steps() {
       }(),
       ...);
   offsets[n] = edge;
+  (void)step;  // unused when the flow has no steps
   return analyze<n, e>(names, offsets, dependencies);
 }
 

@@ -18,7 +18,9 @@ struct indexed_storage;
 template <std::size_t... I, class... T>
 struct indexed_storage<std::index_sequence<I...>, T...> : indexed_item<I, T>... {
   constexpr indexed_storage() = default;
-  constexpr explicit indexed_storage(T... values) : indexed_item<I, T>{std::move(values)}... {}
+  constexpr explicit indexed_storage(T... values)
+    requires(sizeof...(T) != 0)
+      : indexed_item<I, T>{std::move(values)}... {}
 };
 
 template <std::size_t I, class T>

@@ -30,11 +30,11 @@ struct type_list {};
 
 /// How a step's callable is called.
 enum class call_form : std::uint8_t {
-  none,               // it cannot be called with what it is offered
-  inputs,             // with its dependencies' outputs (or the run's input, for a root step)
-  inputs_and_context, // the same, then the step_context
-  context,            // a root step that ignores the run's input but takes the step_context
-  nothing,            // a root step that takes nothing
+  none,                // it cannot be called with what it is offered
+  inputs,              // with its dependencies' outputs (a root step: the run's input, if there is one)
+  inputs_and_context,  // the same, then the step_context
+  nothing,             // a root step that ignores the run's input
+  context,             // a root step that ignores the run's input but takes the step_context
 };
 
 template <class F, class List>
@@ -100,12 +100,13 @@ struct step_signature {
       decltype(offered_list(std::make_index_sequence<nonvoid_count>{}))>;
   using with_context = typename append<offered_args, step_context&>::type;
 
-  static constexpr call_form form = callable_with<callable, with_context> ? call_form::inputs_and_context
-                                    : callable_with<callable, offered_args> ? call_form::inputs
+  // Without the context first, so that a variadic callable never receives the context as an input.
+  static constexpr call_form form = callable_with<callable, offered_args>   ? call_form::inputs
+                                    : callable_with<callable, with_context> ? call_form::inputs_and_context
                                     : !is_root || std::is_same_v<Input, no_input> ? call_form::none
+                                    : callable_with<callable, type_list<>>             ? call_form::nothing
                                     : callable_with<callable, type_list<step_context&>> ? call_form::context
-                                    : callable_with<callable, type_list<>> ? call_form::nothing
-                                                                           : call_form::none;
+                                                                                        : call_form::none;
 
   using result = typename call_result<callable, std::conditional_t<form == call_form::inputs_and_context, with_context,
                                                  std::conditional_t<form == call_form::inputs, offered_args,
@@ -236,12 +237,12 @@ class static_run final : public run_state_base {
         return std::invoke(fn);
       } else if constexpr (sig::form == call_form::context) {
         return std::invoke(fn, ctx);
-      } else if constexpr (sig::is_root && sig::form == call_form::inputs_and_context) {
-        return std::invoke(fn, std::as_const(self.input_), ctx);
       } else if constexpr (sig::is_root && std::is_same_v<Input, no_input>) {
-        return std::invoke(fn);
+        if constexpr (sig::form == call_form::inputs_and_context) return std::invoke(fn, ctx);
+        else return std::invoke(fn);
       } else if constexpr (sig::is_root) {
-        return std::invoke(fn, std::as_const(self.input_));
+        if constexpr (sig::form == call_form::inputs_and_context) return std::invoke(fn, std::as_const(self.input_), ctx);
+        else return std::invoke(fn, std::as_const(self.input_));
       } else {
         return [&]<std::size_t... K>(std::index_sequence<K...>) -> decltype(auto) {
           if constexpr (sig::form == call_form::inputs_and_context)

@@ -1,0 +1,14 @@
+// result.get of a step that returns void.
+// expected-error: lightflow: result.get<"notify">(): step "notify" of flow "order" returns void, so it has no output to get
+#include <lightflow/lightflow.hpp>
+namespace lf = lightflow;
+int main() {
+  auto f = lf::flow<"order">(lf::step<"ship">([] { return 1; }), lf::step<"notify", "ship">([](int) {}));
+  lf::executor pool{1};
+  auto result = pool.run(f);
+#ifdef LIGHTFLOW_NO_MISTAKE
+  return result.get<"ship">();
+#else
+  result.get<"notify">();
+#endif
+}

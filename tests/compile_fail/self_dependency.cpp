@@ -1,0 +1,12 @@
+// A step that depends on itself.
+// expected-error: lightflow: flow "loop": step "spin" depends on itself
+#include <lightflow/lightflow.hpp>
+namespace lf = lightflow;
+int main() {
+#ifdef LIGHTFLOW_NO_MISTAKE
+  auto f = lf::flow<"loop">(lf::step<"start">([] { return 1; }), lf::step<"spin", "start">([](int x) { return x; }));
+#else
+  auto f = lf::flow<"loop">(lf::step<"start">([] { return 1; }), lf::step<"spin", "spin">([](int x) { return x; }));
+#endif
+  (void)f;
+}

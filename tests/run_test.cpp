@@ -1,0 +1,229 @@
+// Running static flows: data between steps, ordering, inputs, void steps, context, handles.
+#include <lightflow/lightflow.hpp>
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "catch.hpp"
+#include "support/generated_flows.hpp"
+
+namespace lf = lightflow;
+
+namespace {
+
+struct Order {
+  std::string id;
+  double amount;
+  int product_id;
+};
+struct Shipment {
+  std::string order_id;
+  int product_id;
+  double paid;
+};
+
+auto make_order_flow() {
+  return lf::flow<"订单处理流程">(
+      lf::step<"验证订单">([](const Order& o) {
+        if (o.amount <= 0) throw std::invalid_argument("empty order");
+        return o;
+      }),
+      lf::step<"处理支付", "验证订单">([](const Order& o) { return o.amount; }),
+      lf::step<"更新库存", "验证订单">([](const Order& o) { return o.product_id; }),
+      lf::step<"发货", "验证订单", "处理支付", "更新库存">(
+          [](const Order& o, double paid, int product) { return Shipment{o.id, product, paid}; }));
+}
+
+// Records, for every step, when it started and ended on one global sequence.
+template <std::size_t N>
+struct recorder {
+  std::atomic<int> clock{0};
+  std::array<std::atomic<int>, N> started{}, ended{}, runs{};
+  void reset() {
+    clock = 0;
+    for (std::size_t i = 0; i != N; ++i) started[i] = ended[i] = runs[i] = 0;
+  }
+  void record(lf::step_context& ctx) {
+    const auto i = static_cast<std::size_t>(std::stoi(std::string(ctx.name().substr(1))));
+    started[i] = ++clock;
+    runs[i].fetch_add(1);
+    ended[i] = ++clock;
+  }
+};
+
+template <class Flow, std::size_t N>
+void check_order(const recorder<N>& rec) {
+  constexpr auto& g = Flow::graph;
+  for (std::uint32_t i = 0; i != Flow::size; ++i) {
+    REQUIRE(rec.runs[i] == 1);
+    for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) REQUIRE(rec.ended[g.deps[e]] < rec.started[i]);
+  }
+}
+
+template <class Shape>
+void runs_every_step_once_after_its_dependencies(lf::executor& pool, int repetitions) {
+  static recorder<Shape::size> rec;
+  auto f = generated::make_flow<Shape>([](lf::step_context& ctx) { rec.record(ctx); });
+  for (int r = 0; r != repetitions; ++r) {
+    rec.reset();
+    auto result = pool.run(f);
+    REQUIRE(result.ok());
+    check_order<decltype(f)>(rec);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the order flow passes each step its dependencies' outputs", "[run]") {
+  lf::executor pool{4};
+  auto order_flow = make_order_flow();
+  auto result = pool.run(order_flow, Order{"ORD12345", 99.99, 42});
+  REQUIRE(result.ok());
+  CHECK(result.error_message().empty());
+  const Shipment& s = result.get<"发货">();
+  CHECK(s.order_id == "ORD12345");
+  CHECK(s.product_id == 42);
+  CHECK(s.paid == 99.99);
+  CHECK(result.get<"处理支付">() == 99.99);
+  CHECK(result.status<"更新库存">() == lf::step_status::succeeded);
+  CHECK(result.status("更新库存") == lf::step_status::succeeded);
+  CHECK(result.flow_name() == "订单处理流程");
+  for (const auto& step : result.steps()) {
+    CHECK(step.status == lf::step_status::succeeded);
+    CHECK(step.start <= step.end);
+    CHECK_FALSE(step.error);
+  }
+  CHECK(result.step("验证订单").end <= result.step("发货").start);
+  CHECK_THROWS_AS(result.status("no such step"), std::out_of_range);
+}
+
+TEST_CASE("every step runs exactly once and after all of its dependencies", "[run][order]") {
+  lf::executor pool{3};
+  SECTION("diamond") { runs_every_step_once_after_its_dependencies<generated::layered<3, 2>>(pool, 300); }
+  SECTION("wide fan-out") { runs_every_step_once_after_its_dependencies<generated::fan_out<100>>(pool, 300); }
+  SECTION("layers") { runs_every_step_once_after_its_dependencies<generated::layered<8, 8>>(pool, 300); }
+  SECTION("wavefront") { runs_every_step_once_after_its_dependencies<generated::wavefront<8, 8>>(pool, 100); }
+  SECTION("chain") { runs_every_step_once_after_its_dependencies<generated::chain<64>>(pool, 100); }
+}
+
+TEST_CASE("outputs flow through a generated graph", "[run]") {
+  lf::executor pool{2};
+  auto f = generated::make_flow<generated::layered<6, 3>>(
+      [](const auto&... in) -> std::uint64_t { return (std::uint64_t{1} + ... + static_cast<std::uint64_t>(in)); });
+  using F = decltype(f);
+  for (int x : {0, 1, 7}) {
+    auto result = pool.run(f, x);
+    REQUIRE(result.ok());
+    std::array<std::uint64_t, F::size> expect{};
+    for (std::uint32_t k = 0; k != F::size; ++k) {
+      const std::uint32_t i = F::graph.order[k];
+      std::uint64_t v = 1;
+      if (F::graph.indegree[i] == 0) v += static_cast<std::uint64_t>(x);
+      for (std::uint32_t e = F::graph.dep_offsets[i]; e != F::graph.dep_offsets[i + 1]; ++e) v += expect[F::graph.deps[e]];
+      expect[i] = v;
+    }
+    CHECK(result.get<"s00017">() == expect[17]);
+    CHECK(result.get<"s00000">() == static_cast<std::uint64_t>(x) + 1);
+  }
+}
+
+TEST_CASE("a flow may take no input", "[run]") {
+  lf::executor pool{2};
+  auto f = lf::flow<"no input">(lf::step<"a">([] { return 20; }), lf::step<"b">([](lf::step_context&) { return 1; }),
+                                lf::step<"c", "a", "b">([](int a, int b) { return a + b + 21; }));
+  auto result = pool.run(f);
+  REQUIRE(result.ok());
+  CHECK(result.get<"c">() == 42);
+}
+
+TEST_CASE("a root step that takes no parameter ignores the input", "[run]") {
+  lf::executor pool{1};
+  auto f = lf::flow<"ignore">(lf::step<"a">([] { return 1; }), lf::step<"b">([](int x) { return x; }),
+                              lf::step<"c", "a", "b">([](int a, int b) { return a + b; }));
+  CHECK(pool.run(f, 41).get<"c">() == 42);
+}
+
+TEST_CASE("void steps are waited for and contribute no parameter", "[run]") {
+  lf::executor pool{2};
+  std::atomic<int> side{0};
+  auto f = lf::flow<"void">(lf::step<"prepare">([&] { side = 5; }), lf::step<"value">([] { return 10; }),
+                            lf::step<"use", "prepare", "value">([&](int v) { return v + side.load(); }),
+                            lf::step<"last", "use", "prepare">([](int v) { (void)v; }));
+  for (int r = 0; r != 50; ++r) {
+    side = 0;
+    auto result = pool.run(f);
+    REQUIRE(result.ok());
+    CHECK(result.get<"use">() == 15);
+    CHECK(result.status<"last">() == lf::step_status::succeeded);
+  }
+}
+
+TEST_CASE("move-only inputs and outputs are passed by reference", "[run]") {
+  lf::executor pool{2};
+  auto f = lf::flow<"move only">(
+      lf::step<"read">([](const std::unique_ptr<int>& p) { return std::make_unique<int>(*p * 2); }),
+      lf::step<"use", "read">([](const std::unique_ptr<int>& p) { return *p + 1; }));
+  auto result = pool.run(f, std::make_unique<int>(20));
+  REQUIRE(result.ok());
+  CHECK(*result.get<"read">() == 40);
+  CHECK(result.get<"use">() == 41);
+}
+
+TEST_CASE("a step's context names the step and the run", "[run][context]") {
+  lf::executor pool{2};
+  auto f = lf::flow<"上下文">(lf::step<"步骤">([](lf::step_context& ctx) {
+    return std::string(ctx.flow_name()) + "/" + std::string(ctx.name()) + "/" + std::to_string(ctx.attempt()) + "/" +
+           (ctx.stop_requested() ? "stop" : "go") + "/" + std::to_string(ctx.run_id());
+  }));
+  auto first = pool.run(f);
+  auto second = pool.run(f);
+  REQUIRE(first.ok());
+  CHECK(first.get<"步骤">().rfind("上下文/步骤/1/go/", 0) == 0);
+  CHECK(first.run_id() != second.run_id());
+  CHECK(first.get<"步骤">() == "上下文/步骤/1/go/" + std::to_string(first.run_id()));
+}
+
+TEST_CASE("the calling thread runs a small flow itself", "[run]") {
+  lf::executor pool{1};
+  auto f = lf::flow<"here">(lf::step<"where">([] { return std::this_thread::get_id(); }));
+  for (int r = 0; r != 20; ++r) CHECK(pool.run(f).get<"where">() == std::this_thread::get_id());
+}
+
+TEST_CASE("submit returns a handle to wait on", "[run][submit]") {
+  lf::executor pool{2};
+  auto order_flow = make_order_flow();
+  std::vector<lf::run_handle<decltype(order_flow), Order>> handles;
+  for (int i = 0; i != 50; ++i) handles.push_back(pool.submit(order_flow, Order{"O" + std::to_string(i), 1.0 + i, i}));
+  for (int i = 0; i != 50; ++i) {
+    auto result = handles[static_cast<std::size_t>(i)].get();
+    CHECK_FALSE(handles[static_cast<std::size_t>(i)].valid());
+    REQUIRE(result.ok());
+    CHECK(result.get<"发货">().product_id == i);
+  }
+}
+
+TEST_CASE("a step may run another flow on the same executor", "[run][nested]") {
+  lf::executor pool{2};
+  auto inner = lf::flow<"inner">(lf::step<"x">([](int v) { return v * 2; }), lf::step<"y", "x">([](int v) { return v + 1; }));
+  auto outer = lf::flow<"outer">(
+      lf::step<"a">([&](int v) { return pool.run(inner, v).get<"y">(); }),
+      lf::step<"b">([&](int v) { return pool.run(inner, v + 1).get<"y">(); }),
+      lf::step<"c", "a", "b">([](int a, int b) { return a + b; }));
+  for (int r = 0; r != 50; ++r) CHECK(pool.run(outer, 10).get<"c">() == 21 + 23);
+}
+
+TEST_CASE("an empty flow finishes at once", "[run]") {
+  lf::executor pool{1};
+  auto f = lf::flow<"empty">();
+  auto result = pool.run(f);
+  CHECK(result.ok());
+  CHECK(result.size() == 0);
+  auto handle = pool.submit(f);
+  CHECK(handle.get().ok());
+}
