@@ -1352,7 +1352,8 @@ struct invalid_flow {};
 template <fixed_string Name, class... Steps>
 constexpr auto flow(Steps... steps) {
   if constexpr (!(step_type<Steps> && ...)) {
-    detail::fail<"lightflow: every argument of lightflow::flow must be made by lightflow::step<\"name\", \"dependency\"...>(callable)">();
+    detail::fail<"lightflow: every argument of lightflow::flow must be made by lightflow::step<\"name\", \"dependency\"...>(callable); the arguments' types are listed after this message",
+                 offered<Steps...>>();
     return detail::invalid_flow{};
   } else if constexpr (!static_flow<Name, Steps...>::graph.ok()) {
     detail::fail<detail::to_fixed_string<detail::describe(static_flow<Name, Steps...>::graph, Name.view())>()>();
@@ -1390,12 +1391,13 @@ inline constexpr bool callable_with = false;
 template <class F, class... A>
 inline constexpr bool callable_with<F, type_list<A...>> = std::is_invocable_v<const F&, A...>;
 
-template <class F, class List>
+/// What calling F with the list gives; only computed when the call is valid.
+template <bool Valid, class F, class List>
 struct call_result {
   using type = void;
 };
 template <class F, class... A>
-struct call_result<F, type_list<A...>> {
+struct call_result<true, F, type_list<A...>> {
   using type = std::invoke_result_t<const F&, A...>;
 };
 
@@ -1456,7 +1458,7 @@ struct step_signature {
                                     : callable_with<callable, type_list<step_context&>> ? call_form::context
                                                                                         : call_form::none;
 
-  using result = typename call_result<callable, std::conditional_t<form == call_form::inputs_and_context, with_context,
+  using result = typename call_result<form != call_form::none, callable, std::conditional_t<form == call_form::inputs_and_context, with_context,
                                                  std::conditional_t<form == call_form::inputs, offered_args,
                                                  std::conditional_t<form == call_form::context, type_list<step_context&>,
                                                                     type_list<>>>>>::type;
@@ -1563,10 +1565,10 @@ class static_run final : public run_state_base {
   }
 
  private:
-  ~static_run() {
-    [this]<std::size_t... I>(std::index_sequence<I...>) {
-      (destroy_output<I>(), ...);
-    }(std::make_index_sequence<n>{});
+  ~static_run() { destroy_outputs(std::make_index_sequence<n>{}); }
+  template <std::size_t... I>
+  void destroy_outputs(std::index_sequence<I...>) noexcept {
+    (destroy_output<I>(), ...);
   }
   template <std::uint32_t I>
   void destroy_output() noexcept {
@@ -1964,10 +1966,12 @@ class executor {
       if constexpr (std::is_same_v<Flow, detail::invalid_flow>) {
         return then(static_cast<detail::invalid_result*>(nullptr));
       } else if constexpr (!detail::is_static_flow<Flow>) {
-        detail::fail<"lightflow: executor::run and submit take a flow made by lightflow::flow<\"name\">(steps...)">();
+        detail::fail<"lightflow: executor::run and submit take a flow made by lightflow::flow<\"name\">(steps...), not the type listed after this message",
+                     offered<Flow>>();
         return then(static_cast<detail::invalid_result*>(nullptr));
       } else if constexpr (!(run_option<Options> && ...)) {
-        detail::fail<"lightflow: after the input, executor::run and submit take only options (a std::stop_token)">();
+        detail::fail<"lightflow: after the input, executor::run and submit take only options (a std::stop_token), not all of the types listed after this message",
+                     offered<Options...>>();
         return then(static_cast<detail::invalid_result*>(nullptr));
       } else if constexpr (!detail::check_signatures<Flow, input_type>()) {
         return then(static_cast<detail::invalid_result*>(nullptr));

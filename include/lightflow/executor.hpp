@@ -100,10 +100,12 @@ class executor {
       if constexpr (std::is_same_v<Flow, detail::invalid_flow>) {
         return then(static_cast<detail::invalid_result*>(nullptr));
       } else if constexpr (!detail::is_static_flow<Flow>) {
-        detail::fail<"lightflow: executor::run and submit take a flow made by lightflow::flow<\"name\">(steps...)">();
+        detail::fail<"lightflow: executor::run and submit take a flow made by lightflow::flow<\"name\">(steps...), not the type listed after this message",
+                     offered<Flow>>();
         return then(static_cast<detail::invalid_result*>(nullptr));
       } else if constexpr (!(run_option<Options> && ...)) {
-        detail::fail<"lightflow: after the input, executor::run and submit take only options (a std::stop_token)">();
+        detail::fail<"lightflow: after the input, executor::run and submit take only options (a std::stop_token), not all of the types listed after this message",
+                     offered<Options...>>();
         return then(static_cast<detail::invalid_result*>(nullptr));
       } else if constexpr (!detail::check_signatures<Flow, input_type>()) {
         return then(static_cast<detail::invalid_result*>(nullptr));

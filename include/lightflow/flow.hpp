@@ -94,7 +94,8 @@ struct invalid_flow {};
 template <fixed_string Name, class... Steps>
 constexpr auto flow(Steps... steps) {
   if constexpr (!(step_type<Steps> && ...)) {
-    detail::fail<"lightflow: every argument of lightflow::flow must be made by lightflow::step<\"name\", \"dependency\"...>(callable)">();
+    detail::fail<"lightflow: every argument of lightflow::flow must be made by lightflow::step<\"name\", \"dependency\"...>(callable); the arguments' types are listed after this message",
+                 offered<Steps...>>();
     return detail::invalid_flow{};
   } else if constexpr (!static_flow<Name, Steps...>::graph.ok()) {
     detail::fail<detail::to_fixed_string<detail::describe(static_flow<Name, Steps...>::graph, Name.view())>()>();

@@ -42,12 +42,13 @@ inline constexpr bool callable_with = false;
 template <class F, class... A>
 inline constexpr bool callable_with<F, type_list<A...>> = std::is_invocable_v<const F&, A...>;
 
-template <class F, class List>
+/// What calling F with the list gives; only computed when the call is valid.
+template <bool Valid, class F, class List>
 struct call_result {
   using type = void;
 };
 template <class F, class... A>
-struct call_result<F, type_list<A...>> {
+struct call_result<true, F, type_list<A...>> {
   using type = std::invoke_result_t<const F&, A...>;
 };
 
@@ -108,7 +109,7 @@ struct step_signature {
                                     : callable_with<callable, type_list<step_context&>> ? call_form::context
                                                                                         : call_form::none;
 
-  using result = typename call_result<callable, std::conditional_t<form == call_form::inputs_and_context, with_context,
+  using result = typename call_result<form != call_form::none, callable, std::conditional_t<form == call_form::inputs_and_context, with_context,
                                                  std::conditional_t<form == call_form::inputs, offered_args,
                                                  std::conditional_t<form == call_form::context, type_list<step_context&>,
                                                                     type_list<>>>>>::type;
@@ -215,10 +216,10 @@ class static_run final : public run_state_base {
   }
 
  private:
-  ~static_run() {
-    [this]<std::size_t... I>(std::index_sequence<I...>) {
-      (destroy_output<I>(), ...);
-    }(std::make_index_sequence<n>{});
+  ~static_run() { destroy_outputs(std::make_index_sequence<n>{}); }
+  template <std::size_t... I>
+  void destroy_outputs(std::index_sequence<I...>) noexcept {
+    (destroy_output<I>(), ...);
   }
   template <std::uint32_t I>
   void destroy_output() noexcept {
