@@ -228,8 +228,10 @@ class notifier {
 
   /// Call after publishing work; wakes up to `n` sleepers if there are any.
   void notify(std::size_t n) noexcept {
-    std::atomic_thread_fence(std::memory_order_seq_cst);  // order the publication before reading waiters_
-    if (waiters_.load(std::memory_order_seq_cst) == 0) return;
+    // A read-modify-write, not a fence followed by a load: either it sees a waiter that announced
+    // itself, or that waiter's own increment synchronizes with it and the waiter's re-check sees the
+    // work published before this call. (ThreadSanitizer understands this; it does not model fences.)
+    if (waiters_.fetch_add(0, std::memory_order_seq_cst) == 0) return;
     epoch_.fetch_add(1, std::memory_order_seq_cst);
     if (n == 1)
       epoch_.notify_one();
@@ -263,6 +265,88 @@ class notifier {
 #include <string_view>
 #include <thread>
 
+// ---- lightflow/detail/timestamp.hpp
+// Cheap timestamps for the per-step start and end times: the CPU's time-stamp counter where it is
+// invariant (x86-64 with the invariant-TSC CPUID bit), std::chrono::steady_clock elsewhere. Reading
+// the counter costs a third of steady_clock::now(); ticks become time points only when read back.
+#ifndef LIGHTFLOW_DETAIL_TIMESTAMP_HPP
+#define LIGHTFLOW_DETAIL_TIMESTAMP_HPP
+
+#include <chrono>
+#include <cstdint>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <x86intrin.h>
+#define LIGHTFLOW_HAS_TSC 1
+#else
+#define LIGHTFLOW_HAS_TSC 0
+#endif
+
+namespace lightflow::detail {
+
+using clock = std::chrono::steady_clock;
+using ticks = std::uint64_t;
+
+inline bool invariant_tsc() noexcept {
+#if LIGHTFLOW_HAS_TSC
+  static const bool invariant = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (__get_cpuid_max(0x80000000u, nullptr) < 0x80000007u) return false;
+    __get_cpuid(0x80000007u, &a, &b, &c, &d);
+    return (d & (1u << 8)) != 0;
+  }();
+  return invariant;
+#else
+  return false;
+#endif
+}
+
+/// Now, in ticks: TSC cycles, or steady_clock nanoseconds where there is no invariant TSC.
+inline ticks now_ticks() noexcept {
+#if LIGHTFLOW_HAS_TSC
+  if (invariant_tsc()) return __rdtsc();
+#endif
+  return static_cast<ticks>(std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch()).count());
+}
+
+/// Turns ticks into steady_clock time points by interpolating between a pair of (ticks, time) read at
+/// first use and a pair read when the converter is made: exact for steady_clock ticks, and within a
+/// few tens of nanoseconds for TSC ticks taken between the two pairs.
+class tick_converter {
+ public:
+  tick_converter() noexcept : base_(base()), now_ticks_(now_ticks()), now_(clock::now()) {
+    const double elapsed_ticks = static_cast<double>(now_ticks_ - base_.at_ticks);
+    rate_ = elapsed_ticks > 0 ? std::chrono::duration<double, std::nano>(now_ - base_.at).count() / elapsed_ticks : 1.0;
+  }
+  clock::time_point operator()(ticks t) const noexcept {
+    if (t == 0) return {};
+    if (!invariant_tsc()) return clock::time_point(std::chrono::nanoseconds(static_cast<std::int64_t>(t)));
+    const double offset = static_cast<double>(static_cast<std::int64_t>(t - now_ticks_)) * rate_;
+    return now_ + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double, std::nano>(offset));
+  }
+
+  /// Takes the first pair; call early (an executor does) so later conversions interpolate.
+  static void start() noexcept { (void)base(); }
+
+ private:
+  struct pair {
+    ticks at_ticks;
+    clock::time_point at;
+  };
+  static const pair& base() noexcept {
+    static const pair first{now_ticks(), clock::now()};
+    return first;
+  }
+  pair base_;
+  ticks now_ticks_;
+  clock::time_point now_;
+  double rate_ = 1.0;
+};
+
+}  // namespace lightflow::detail
+
+#endif
 // ---- lightflow/step_context.hpp
 // What a step may learn about the run it is part of: pass it as the callable's last parameter.
 #ifndef LIGHTFLOW_STEP_CONTEXT_HPP
@@ -310,8 +394,6 @@ class step_context {
 
 namespace lightflow::detail {
 
-using clock = std::chrono::steady_clock;
-
 /// A flow's shape as the scheduler sees it at run time (for static flows it lives in read-only data).
 struct graph_view {
   std::string_view flow_name;
@@ -329,8 +411,8 @@ struct graph_view {
 
 /// What became of one step.
 struct step_record {
-  clock::time_point start{};
-  clock::time_point end{};
+  ticks start = 0;  // see timestamp.hpp; 0 for a step that did not run
+  ticks end = 0;
   std::exception_ptr error{};
   step_status status = step_status::pending;
 };
@@ -347,7 +429,7 @@ struct task_node {
 /// steps hold stop tokens, so that shutting down can set them.
 class run_registry {
  public:
-  bool closing() const noexcept { return closing_.load(std::memory_order_relaxed); }
+  bool closing(std::memory_order order = std::memory_order_relaxed) const noexcept { return closing_.load(order); }
   void add(run_state_base& run);
   void remove(run_state_base& run) noexcept;
   void close() noexcept;  // sets closing and requests stop on every registered run
@@ -369,9 +451,13 @@ class run_state_base {
   const graph_view& graph() const noexcept { return *graph_; }
   std::uint64_t id() const noexcept { return id_; }
   const step_record& record(std::uint32_t step) const noexcept { return records_[step]; }
-  bool done() const noexcept { return done_.load(std::memory_order_acquire) != 0; }
-  void wait() const noexcept {
-    while (done_.load(std::memory_order_acquire) == 0) done_.wait(0, std::memory_order_acquire);
+  bool done() const noexcept { return done_.load(std::memory_order_acquire) == finished; }
+  /// Blocks until the run has finished. A waiter marks itself, so that finishing wakes only when needed.
+  void wait() noexcept {
+    for (std::uint32_t s = done_.load(std::memory_order_acquire); s != finished; s = done_.load(std::memory_order_acquire)) {
+      if (s == running && !done_.compare_exchange_weak(s, waited_for, std::memory_order_acq_rel)) continue;
+      done_.wait(waited_for, std::memory_order_acquire);
+    }
   }
 
   void retain() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
@@ -414,7 +500,7 @@ class run_state_base {
   /// became ready, for the caller to run next without a queue round trip; the others go to `push`.
   /// `now` is the time the step starts; it becomes the time the step ended.
   template <class Push, class Finish>
-  task_node* process(std::uint32_t step, clock::time_point& now, Push&& push, Finish&& finish);
+  task_node* process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish);
 
   task_node* start_node() noexcept { return &nodes_[graph_->size]; }
 
@@ -459,7 +545,8 @@ class run_state_base {
   run_registry* registry_;
   std::uint64_t id_;
   std::atomic<std::uint32_t> sinks_left_;
-  std::atomic<std::uint32_t> done_{0};
+  static constexpr std::uint32_t running = 0, waited_for = 1, finished = 2;
+  std::atomic<std::uint32_t> done_{running};
   std::atomic<std::uint32_t> refs_{1};
   std::atomic<bool> cancel_requested_{false};
   std::atomic<int> stop_ready_{0};  // 0 none, 1 being made, 2 made
@@ -473,14 +560,15 @@ class run_state_base {
 inline void finish_run(run_state_base& run) noexcept {
   run.follow_.reset();  // no stop request from outside may reach the run from here on
   if (run.stop_ready_.load(std::memory_order_acquire) == 2) run.registry_->remove(run);
-  run.done_.store(1, std::memory_order_release);
-  run.done_.notify_all();
+  // The executor's reference, released last, keeps the state alive while the waiter is woken.
+  if (run.done_.exchange(run_state_base::finished, std::memory_order_acq_rel) == run_state_base::waited_for)
+    run.done_.notify_all();
   run.release();
 }
 
 
 template <class Push, class Finish>
-task_node* run_state_base::process(std::uint32_t step, clock::time_point& now, Push&& push, Finish&& finish) {
+task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish) {
   step_record& rec = records_[step];
   bool ok = false;
   if (cancelled()) {
@@ -498,7 +586,7 @@ task_node* run_state_base::process(std::uint32_t step, clock::time_point& now, P
       rec.error = std::current_exception();
       rec.status = step_status::failed;
     }
-    now = clock::now();
+    now = now_ticks();
     rec.end = now;
   }
 
@@ -688,6 +776,7 @@ inline thread_local worker_slot* current_slot = nullptr;
 class scheduler {
  public:
   explicit scheduler(std::size_t workers) : worker_count_(workers == 0 ? 1 : workers) {
+    tick_converter::start();
     guest_count_ = worker_count_ < 4 ? 4 : worker_count_;
     slot_count_ = worker_count_ + guest_count_;
     slots_ = std::make_unique<worker_slot[]>(slot_count_);
@@ -781,12 +870,14 @@ class scheduler {
 
   void finish(run_state_base& run) noexcept {
     finish_run(run);
-    if (in_flight_.fetch_sub(1, std::memory_order_seq_cst) == 1) in_flight_.notify_all();
+    // Only a closing executor waits for this count (close() stores seq_cst before it reads the count).
+    if (in_flight_.fetch_sub(1, std::memory_order_seq_cst) == 1 && registry_.closing(std::memory_order_seq_cst))
+      in_flight_.notify_all();
   }
 
   /// Runs `t` and every step that becomes ready in its wake and is not handed to the deque.
   void execute(task_node* t, worker_slot& me) noexcept {
-    clock::time_point now = clock::now();
+    ticks now = now_ticks();
     std::size_t pushed = 0;
     auto push = [&](task_node* ready) {
       me.deque.push(ready);
@@ -1694,27 +1785,25 @@ class basic_run_result {
   }
 
   /// The report of the step at `index` (in declaration order).
-  step_report step(std::size_t index) const {
-    if (index >= size()) throw std::out_of_range("lightflow: step index " + std::to_string(index) + " is out of range");
-    const auto& r = run_->record(static_cast<std::uint32_t>(index));
-    return {graph().names[index], r.status, r.start, r.end, r.error};
-  }
+  step_report step(std::size_t index) const { return step(index, detail::tick_converter{}); }
   /// The report of the step called `name`; throws std::out_of_range naming it if there is none.
   step_report step(std::string_view name) const { return step(index_of(name)); }
   /// Every step's report, in declaration order.
   std::vector<step_report> steps() const {
+    const detail::tick_converter to_time;
     std::vector<step_report> all;
     all.reserve(size());
-    for (std::size_t i = 0; i != size(); ++i) all.push_back(step(i));
+    for (std::size_t i = 0; i != size(); ++i) all.push_back(step(i, to_time));
     return all;
   }
   step_status status(std::string_view name) const { return run_->record(index_of(name)).status; }
 
   /// The failed steps, in the order they failed.
   std::vector<step_report> failures() const {
+    const detail::tick_converter to_time;
     std::vector<step_report> failed;
     for (std::size_t i = 0; i != size(); ++i)
-      if (run_->record(static_cast<std::uint32_t>(i)).status == step_status::failed) failed.push_back(step(i));
+      if (run_->record(static_cast<std::uint32_t>(i)).status == step_status::failed) failed.push_back(step(i, to_time));
     std::stable_sort(failed.begin(), failed.end(), [](const step_report& a, const step_report& b) { return a.end < b.end; });
     return failed;
   }
@@ -1744,6 +1833,12 @@ class basic_run_result {
  protected:
   explicit basic_run_result(detail::run_state_base* run) noexcept : run_(run) {}
   const detail::graph_view& graph() const noexcept { return run_->graph(); }
+
+  step_report step(std::size_t index, const detail::tick_converter& to_time) const {
+    if (index >= size()) throw std::out_of_range("lightflow: step index " + std::to_string(index) + " is out of range");
+    const auto& r = run_->record(static_cast<std::uint32_t>(index));
+    return {graph().names[index], r.status, to_time(r.start), to_time(r.end), r.error};
+  }
 
   std::uint32_t index_of(std::string_view name) const {
     for (std::uint32_t i = 0; i != graph().size; ++i)

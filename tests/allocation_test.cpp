@@ -12,6 +12,12 @@ namespace {
 std::atomic<long> allocations{0};
 }
 
+// These replacements pair malloc/aligned_alloc with free, which is right; g++ cannot see that they
+// replace the global operators and warns about a mismatch.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 void* operator new(std::size_t size) {
   allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;

@@ -64,27 +64,25 @@ class basic_run_result {
   }
 
   /// The report of the step at `index` (in declaration order).
-  step_report step(std::size_t index) const {
-    if (index >= size()) throw std::out_of_range("lightflow: step index " + std::to_string(index) + " is out of range");
-    const auto& r = run_->record(static_cast<std::uint32_t>(index));
-    return {graph().names[index], r.status, r.start, r.end, r.error};
-  }
+  step_report step(std::size_t index) const { return step(index, detail::tick_converter{}); }
   /// The report of the step called `name`; throws std::out_of_range naming it if there is none.
   step_report step(std::string_view name) const { return step(index_of(name)); }
   /// Every step's report, in declaration order.
   std::vector<step_report> steps() const {
+    const detail::tick_converter to_time;
     std::vector<step_report> all;
     all.reserve(size());
-    for (std::size_t i = 0; i != size(); ++i) all.push_back(step(i));
+    for (std::size_t i = 0; i != size(); ++i) all.push_back(step(i, to_time));
     return all;
   }
   step_status status(std::string_view name) const { return run_->record(index_of(name)).status; }
 
   /// The failed steps, in the order they failed.
   std::vector<step_report> failures() const {
+    const detail::tick_converter to_time;
     std::vector<step_report> failed;
     for (std::size_t i = 0; i != size(); ++i)
-      if (run_->record(static_cast<std::uint32_t>(i)).status == step_status::failed) failed.push_back(step(i));
+      if (run_->record(static_cast<std::uint32_t>(i)).status == step_status::failed) failed.push_back(step(i, to_time));
     std::stable_sort(failed.begin(), failed.end(), [](const step_report& a, const step_report& b) { return a.end < b.end; });
     return failed;
   }
@@ -114,6 +112,12 @@ class basic_run_result {
  protected:
   explicit basic_run_result(detail::run_state_base* run) noexcept : run_(run) {}
   const detail::graph_view& graph() const noexcept { return run_->graph(); }
+
+  step_report step(std::size_t index, const detail::tick_converter& to_time) const {
+    if (index >= size()) throw std::out_of_range("lightflow: step index " + std::to_string(index) + " is out of range");
+    const auto& r = run_->record(static_cast<std::uint32_t>(index));
+    return {graph().names[index], r.status, to_time(r.start), to_time(r.end), r.error};
+  }
 
   std::uint32_t index_of(std::string_view name) const {
     for (std::uint32_t i = 0; i != graph().size; ++i)

@@ -50,6 +50,17 @@ struct fan_out {
   }
 };
 
+/// a -> {b, c} -> d
+struct diamond {
+  static constexpr std::size_t size = 4;
+  template <std::size_t I>
+  static consteval auto deps_of() {
+    if constexpr (I == 0) return std::array<std::size_t, 0>{};
+    else if constexpr (I < 3) return std::array<std::size_t, 1>{0};
+    else return std::array<std::size_t, 2>{1, 2};
+  }
+};
+
 /// a W x H grid; cell (r, c) depends on (r-1, c) and (r, c-1)
 template <std::size_t W, std::size_t H>
 struct wavefront {

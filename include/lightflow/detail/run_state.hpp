@@ -14,12 +14,11 @@
 #include <string_view>
 #include <thread>
 
+#include "lightflow/detail/timestamp.hpp"
 #include "lightflow/step_context.hpp"
 #include "lightflow/step_status.hpp"
 
 namespace lightflow::detail {
-
-using clock = std::chrono::steady_clock;
 
 /// A flow's shape as the scheduler sees it at run time (for static flows it lives in read-only data).
 struct graph_view {
@@ -38,8 +37,8 @@ struct graph_view {
 
 /// What became of one step.
 struct step_record {
-  clock::time_point start{};
-  clock::time_point end{};
+  ticks start = 0;  // see timestamp.hpp; 0 for a step that did not run
+  ticks end = 0;
   std::exception_ptr error{};
   step_status status = step_status::pending;
 };
@@ -56,7 +55,7 @@ struct task_node {
 /// steps hold stop tokens, so that shutting down can set them.
 class run_registry {
  public:
-  bool closing() const noexcept { return closing_.load(std::memory_order_relaxed); }
+  bool closing(std::memory_order order = std::memory_order_relaxed) const noexcept { return closing_.load(order); }
   void add(run_state_base& run);
   void remove(run_state_base& run) noexcept;
   void close() noexcept;  // sets closing and requests stop on every registered run
@@ -78,9 +77,13 @@ class run_state_base {
   const graph_view& graph() const noexcept { return *graph_; }
   std::uint64_t id() const noexcept { return id_; }
   const step_record& record(std::uint32_t step) const noexcept { return records_[step]; }
-  bool done() const noexcept { return done_.load(std::memory_order_acquire) != 0; }
-  void wait() const noexcept {
-    while (done_.load(std::memory_order_acquire) == 0) done_.wait(0, std::memory_order_acquire);
+  bool done() const noexcept { return done_.load(std::memory_order_acquire) == finished; }
+  /// Blocks until the run has finished. A waiter marks itself, so that finishing wakes only when needed.
+  void wait() noexcept {
+    for (std::uint32_t s = done_.load(std::memory_order_acquire); s != finished; s = done_.load(std::memory_order_acquire)) {
+      if (s == running && !done_.compare_exchange_weak(s, waited_for, std::memory_order_acq_rel)) continue;
+      done_.wait(waited_for, std::memory_order_acquire);
+    }
   }
 
   void retain() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
@@ -123,7 +126,7 @@ class run_state_base {
   /// became ready, for the caller to run next without a queue round trip; the others go to `push`.
   /// `now` is the time the step starts; it becomes the time the step ended.
   template <class Push, class Finish>
-  task_node* process(std::uint32_t step, clock::time_point& now, Push&& push, Finish&& finish);
+  task_node* process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish);
 
   task_node* start_node() noexcept { return &nodes_[graph_->size]; }
 
@@ -168,7 +171,8 @@ class run_state_base {
   run_registry* registry_;
   std::uint64_t id_;
   std::atomic<std::uint32_t> sinks_left_;
-  std::atomic<std::uint32_t> done_{0};
+  static constexpr std::uint32_t running = 0, waited_for = 1, finished = 2;
+  std::atomic<std::uint32_t> done_{running};
   std::atomic<std::uint32_t> refs_{1};
   std::atomic<bool> cancel_requested_{false};
   std::atomic<int> stop_ready_{0};  // 0 none, 1 being made, 2 made
@@ -182,14 +186,15 @@ class run_state_base {
 inline void finish_run(run_state_base& run) noexcept {
   run.follow_.reset();  // no stop request from outside may reach the run from here on
   if (run.stop_ready_.load(std::memory_order_acquire) == 2) run.registry_->remove(run);
-  run.done_.store(1, std::memory_order_release);
-  run.done_.notify_all();
+  // The executor's reference, released last, keeps the state alive while the waiter is woken.
+  if (run.done_.exchange(run_state_base::finished, std::memory_order_acq_rel) == run_state_base::waited_for)
+    run.done_.notify_all();
   run.release();
 }
 
 
 template <class Push, class Finish>
-task_node* run_state_base::process(std::uint32_t step, clock::time_point& now, Push&& push, Finish&& finish) {
+task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish) {
   step_record& rec = records_[step];
   bool ok = false;
   if (cancelled()) {
@@ -207,7 +212,7 @@ task_node* run_state_base::process(std::uint32_t step, clock::time_point& now, P
       rec.error = std::current_exception();
       rec.status = step_status::failed;
     }
-    now = clock::now();
+    now = now_ticks();
     rec.end = now;
   }
 

@@ -34,6 +34,7 @@ inline thread_local worker_slot* current_slot = nullptr;
 class scheduler {
  public:
   explicit scheduler(std::size_t workers) : worker_count_(workers == 0 ? 1 : workers) {
+    tick_converter::start();
     guest_count_ = worker_count_ < 4 ? 4 : worker_count_;
     slot_count_ = worker_count_ + guest_count_;
     slots_ = std::make_unique<worker_slot[]>(slot_count_);
@@ -127,12 +128,14 @@ class scheduler {
 
   void finish(run_state_base& run) noexcept {
     finish_run(run);
-    if (in_flight_.fetch_sub(1, std::memory_order_seq_cst) == 1) in_flight_.notify_all();
+    // Only a closing executor waits for this count (close() stores seq_cst before it reads the count).
+    if (in_flight_.fetch_sub(1, std::memory_order_seq_cst) == 1 && registry_.closing(std::memory_order_seq_cst))
+      in_flight_.notify_all();
   }
 
   /// Runs `t` and every step that becomes ready in its wake and is not handed to the deque.
   void execute(task_node* t, worker_slot& me) noexcept {
-    clock::time_point now = clock::now();
+    ticks now = now_ticks();
     std::size_t pushed = 0;
     auto push = [&](task_node* ready) {
       me.deque.push(ready);
