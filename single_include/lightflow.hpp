@@ -292,7 +292,7 @@ inline bool invariant_tsc() noexcept {
 #if LIGHTFLOW_HAS_TSC
   static const bool invariant = [] {
     unsigned a = 0, b = 0, c = 0, d = 0;
-    if (__get_cpuid_max(0x80000000u, nullptr) < 0x80000007u) return false;
+    if (static_cast<unsigned>(__get_cpuid_max(0x80000000u, nullptr)) < 0x80000007u) return false;
     __get_cpuid(0x80000007u, &a, &b, &c, &d);
     return (d & (1u << 8)) != 0;
   }();
@@ -449,6 +449,10 @@ class run_state_base {
   run_state_base& operator=(const run_state_base&) = delete;
 
   const graph_view& graph() const noexcept { return *graph_; }
+  /// The run's input, step `i`'s callable and step `i`'s output storage (null for void), untyped.
+  const void* input() const noexcept { return input_; }
+  const void* callable(std::uint32_t i) const noexcept { return callables_[i]; }
+  void* output(std::uint32_t i) const noexcept { return outputs_[i]; }
   std::uint64_t id() const noexcept { return id_; }
   const step_record& record(std::uint32_t step) const noexcept { return records_[step]; }
   bool done() const noexcept { return done_.load(std::memory_order_acquire) == finished; }
@@ -511,7 +515,10 @@ class run_state_base {
       : graph_(&g), invokers_(invokers), destroy_(destroy), records_(records), pending_(pending),
         blocked_(blocked), nodes_(nodes), registry_(&registry), id_(id), sinks_left_(g.sink_count) {}
   /// Fills the per-step arrays; called by the derived class once it has constructed them.
-  void prepare() noexcept {
+  void prepare(const void* input, const void* const* callables, void* const* outputs) noexcept {
+    input_ = input;
+    callables_ = callables;
+    outputs_ = outputs;
     const graph_view& g = *graph_;
     for (std::uint32_t i = 0; i != g.size; ++i) {
       pending_[i].store(g.indegree[i], std::memory_order_relaxed);
@@ -543,6 +550,9 @@ class run_state_base {
   std::atomic<bool>* blocked_;
   task_node* nodes_;
   run_registry* registry_;
+  const void* input_ = nullptr;
+  const void* const* callables_ = nullptr;
+  void* const* outputs_ = nullptr;
   std::uint64_t id_;
   std::atomic<std::uint32_t> sinks_left_;
   static constexpr std::uint32_t running = 0, waited_for = 1, finished = 2;
@@ -982,7 +992,6 @@ class scheduler {
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -1109,7 +1118,6 @@ constexpr void fail() {
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
-#include <tuple>
 #include <utility>
 
 // ---- lightflow/detail/graph.hpp
@@ -1309,12 +1317,25 @@ struct indexed_storage<std::index_sequence<I...>, T...> : indexed_item<I, T>... 
   constexpr explicit indexed_storage(T... values)
     requires(sizeof...(T) != 0)
       : indexed_item<I, T>{std::move(values)}... {}
+
+  /// Calls f(index, element) for every element: one pack expansion, no lookup by index.
+  template <class F>
+  constexpr void for_each(F&& f) const {
+    (f(I, static_cast<const indexed_item<I, T>&>(*this).value), ...);
+  }
 };
 
 template <std::size_t I, class T>
 constexpr const T& get(const indexed_item<I, T>& item) noexcept {
   return item.value;
 }
+
+template <std::size_t I, class T>
+T type_at(const indexed_item<I, T>&);  // only for decltype
+
+/// The type of element I: one overload resolution, no recursion over the pack.
+template <std::size_t I, class Storage>
+using element_t = decltype(type_at<I>(std::declval<const Storage&>()));
 
 }  // namespace lightflow::detail
 
@@ -1393,6 +1414,8 @@ consteval auto analyze_steps() {
 /// A flow whose steps and graph are known at compile time; made by `lightflow::flow<"name">(steps...)`.
 template <fixed_string Name, step_type... Steps>
 class static_flow {
+  using storage = detail::indexed_storage<std::make_index_sequence<sizeof...(Steps)>, Steps...>;
+
  public:
   static constexpr auto name = Name;
   static constexpr std::uint32_t size = sizeof...(Steps);
@@ -1415,7 +1438,7 @@ class static_flow {
   static constexpr std::uint32_t index_of(std::string_view step_name) noexcept { return graph.index_of(step_name); }
 
   template <std::size_t I>
-  using step_at = std::tuple_element_t<I, std::tuple<Steps...>>;
+  using step_at = detail::element_t<I, storage>;
 
   constexpr explicit static_flow(Steps... steps) : steps_(std::move(steps)...) {}
 
@@ -1423,9 +1446,14 @@ class static_flow {
   constexpr const auto& step() const noexcept {
     return detail::get<I>(steps_);
   }
+  /// Calls f(index, step) for every step.
+  template <class F>
+  constexpr void for_each_step(F&& f) const {
+    steps_.for_each(f);
+  }
 
  private:
-  detail::indexed_storage<std::make_index_sequence<sizeof...(Steps)>, Steps...> steps_;
+  storage steps_;
 };
 
 namespace detail {
@@ -1477,10 +1505,12 @@ enum class call_form : std::uint8_t {
   context,             // a root step that ignores the run's input but takes the step_context
 };
 
+// Step callables are function objects (not member pointers), so a call expression is all it takes;
+// it is much cheaper to compile than std::invoke and std::is_invocable.
 template <class F, class List>
 inline constexpr bool callable_with = false;
 template <class F, class... A>
-inline constexpr bool callable_with<F, type_list<A...>> = std::is_invocable_v<const F&, A...>;
+inline constexpr bool callable_with<F, type_list<A...>> = requires(const F& f, A&&... a) { f(static_cast<A&&>(a)...); };
 
 /// What calling F with the list gives; only computed when the call is valid.
 template <bool Valid, class F, class List>
@@ -1489,7 +1519,7 @@ struct call_result {
 };
 template <class F, class... A>
 struct call_result<true, F, type_list<A...>> {
-  using type = std::invoke_result_t<const F&, A...>;
+  using type = decltype(std::declval<const F&>()(std::declval<A>()...));
 };
 
 template <class List, class T>
@@ -1529,6 +1559,15 @@ struct step_signature {
     std::size_t n = 0;
     for (std::uint32_t k = 0; k != count; ++k)
       if (!is_void_dep[k]) out[n++] = Flow::graph.deps[first + k];
+    return out;
+  }();
+
+  /// The same, as positions in this step's dependency list.
+  static constexpr auto nonvoid_positions = [] {
+    std::array<std::uint32_t, nonvoid_count + 1> out{};
+    std::size_t n = 0;
+    for (std::uint32_t k = 0; k != count; ++k)
+      if (!is_void_dep[k]) out[n++] = k;
     return out;
   }();
 
@@ -1605,28 +1644,80 @@ consteval bool check_signatures() {
   }
 }
 
+template <std::uint32_t... P>
+struct positions {};
+
+/// Calls one step. Templated on what that step needs and nothing of the flow it belongs to, so its
+/// symbol stays short and steps alike share it; it finds its callable, input and arguments through the
+/// run's untyped per-step pointers and the graph's dependency lists.
+template <class F, class Input, class Output, call_form Form, bool Root, class Positions, class... Args>
+struct invoker;
+
+template <class F, class Input, class Output, call_form Form, bool Root, std::uint32_t... P, class... Args>
+struct invoker<F, Input, Output, Form, Root, positions<P...>, Args...> {
+  static void invoke(run_state_base& run, std::uint32_t step, step_context& ctx) {
+    if constexpr (std::is_void_v<Output>)
+      call(run, step, ctx);
+    else
+      ::new (run.output(step)) Output(call(run, step, ctx));  // a prvalue: constructed in place
+  }
+
+ private:
+  static decltype(auto) call(run_state_base& run, std::uint32_t step, step_context& ctx) {
+    const F& fn = *static_cast<const F*>(run.callable(step));
+    if constexpr (Form == call_form::nothing) {
+      return fn();
+    } else if constexpr (Form == call_form::context) {
+      return fn(ctx);
+    } else if constexpr (Root && std::is_same_v<Input, no_input>) {
+      if constexpr (Form == call_form::inputs_and_context) return fn(ctx);
+      else return fn();
+    } else if constexpr (Root) {
+      const Input& input = *static_cast<const Input*>(run.input());
+      if constexpr (Form == call_form::inputs_and_context) return fn(input, ctx);
+      else return fn(input);
+    } else {
+      [[maybe_unused]] const std::uint32_t* deps = run.graph().deps + run.graph().dep_offsets[step];
+      if constexpr (Form == call_form::inputs_and_context)
+        return fn(*static_cast<const Args*>(run.output(deps[P]))..., ctx);
+      else
+        return fn(*static_cast<const Args*>(run.output(deps[P]))...);
+    }
+  }
+};
+
+template <class Flow, class Input, std::uint32_t I>
+struct invoker_of {
+  using sig = step_signature<Flow, Input, I>;
+  template <std::size_t... K>
+  static auto make(std::index_sequence<K...>)
+      -> invoker<typename sig::callable, Input, typename sig::output, sig::form, sig::is_root,
+                 positions<sig::nonvoid_positions[K]...>,
+                 typename step_signature<Flow, Input, sig::nonvoid[K]>::output...>;
+  using type = decltype(make(std::make_index_sequence<sig::nonvoid_count>{}));
+};
+
+template <class T>
+void destroy_as(void* p) noexcept {
+  static_cast<T*>(p)->~T();
+}
+
 template <std::size_t I, class T>
 struct output_slot {
   alignas(T) unsigned char bytes[sizeof(T)];
-  T* get() noexcept { return std::launder(reinterpret_cast<T*>(bytes)); }
-  const T* get() const noexcept { return std::launder(reinterpret_cast<const T*>(bytes)); }
+  void* address() noexcept { return bytes; }
 };
 template <std::size_t I>
-struct output_slot<I, void> {};
+struct output_slot<I, void> {
+  void* address() noexcept { return nullptr; }
+};
 
 template <class Indices, class... T>
 struct output_slots;
 template <std::size_t... I, class... T>
-struct output_slots<std::index_sequence<I...>, T...> : output_slot<I, T>... {};
-
-template <std::size_t I, class T>
-output_slot<I, T>& slot_at(output_slot<I, T>& s) noexcept {
-  return s;
-}
-template <std::size_t I, class T>
-const output_slot<I, T>& slot_at(const output_slot<I, T>& s) noexcept {
-  return s;
-}
+struct output_slots<std::index_sequence<I...>, T...> : output_slot<I, T>... {
+  void addresses(void** out) noexcept { ((out[I] = static_cast<output_slot<I, T>&>(*this).address()), ...); }
+};
 
 /// One run of a static flow. Everything it needs is in this one allocation.
 template <class Flow, class Input>
@@ -1645,71 +1736,46 @@ class static_run final : public run_state_base {
 
   static_run(const Flow& flow, Input&& input, run_registry& registry, std::uint64_t id)
       : run_state_base(Flow::view, invokers.data(), &destroy, records_, pending_, blocked_, nodes_, registry, id),
-        flow_(&flow),
         input_(std::move(input)) {
-    prepare();
+    flow.for_each_step([this](std::size_t i, const auto& step) { callables_[i] = &step.callable; });
+    outputs_storage_.addresses(outputs_);
+    prepare(&input_, callables_, outputs_);
   }
 
   template <std::uint32_t I>
   const output_t<I>& output() const noexcept {
-    return *slot_at<I>(outputs_).get();
+    return *static_cast<const output_t<I>*>(run_state_base::output(I));
   }
 
  private:
-  ~static_run() { destroy_outputs(std::make_index_sequence<n>{}); }
-  template <std::size_t... I>
-  void destroy_outputs(std::index_sequence<I...>) noexcept {
-    (destroy_output<I>(), ...);
-  }
-  template <std::uint32_t I>
-  void destroy_output() noexcept {
-    if constexpr (!std::is_void_v<output_t<I>> && !std::is_trivially_destructible_v<output_t<I>>)
-      if (records_[I].status == step_status::succeeded) slot_at<I>(outputs_).get()->~output_t<I>();
+  ~static_run() {
+    for (std::uint32_t i = 0; i != n; ++i)
+      if (destroyers[i] != nullptr && records_[i].status == step_status::succeeded) destroyers[i](outputs_[i]);
   }
   static void destroy(run_state_base* base) noexcept { delete static_cast<static_run*>(base); }
 
   template <std::uint32_t I>
-  static void invoke(run_state_base& base, std::uint32_t, step_context& ctx) {
-    auto& self = static_cast<static_run&>(base);
-    using sig = step_signature<Flow, Input, I>;
-    const auto& fn = self.flow_->template step<I>().callable;
-    auto call = [&]() -> decltype(auto) {
-      if constexpr (sig::form == call_form::nothing) {
-        return std::invoke(fn);
-      } else if constexpr (sig::form == call_form::context) {
-        return std::invoke(fn, ctx);
-      } else if constexpr (sig::is_root && std::is_same_v<Input, no_input>) {
-        if constexpr (sig::form == call_form::inputs_and_context) return std::invoke(fn, ctx);
-        else return std::invoke(fn);
-      } else if constexpr (sig::is_root) {
-        if constexpr (sig::form == call_form::inputs_and_context) return std::invoke(fn, std::as_const(self.input_), ctx);
-        else return std::invoke(fn, std::as_const(self.input_));
-      } else {
-        return [&]<std::size_t... K>(std::index_sequence<K...>) -> decltype(auto) {
-          if constexpr (sig::form == call_form::inputs_and_context)
-            return std::invoke(fn, self.template output<sig::nonvoid[K]>()..., ctx);
-          else
-            return std::invoke(fn, self.template output<sig::nonvoid[K]>()...);
-        }(std::make_index_sequence<sig::nonvoid_count>{});
-      }
-    };
-    if constexpr (std::is_void_v<output_t<I>>)
-      call();
-    else
-      ::new (static_cast<void*>(slot_at<I>(self.outputs_).bytes)) output_t<I>(call());
+  static constexpr void (*destroyer())(void*) noexcept {
+    if constexpr (std::is_void_v<output_t<I>> || std::is_trivially_destructible_v<output_t<I>>) return nullptr;
+    else return &destroy_as<output_t<I>>;
   }
 
   static constexpr std::array<invoke_fn, n + 1> invokers = []<std::size_t... I>(std::index_sequence<I...>) {
-    return std::array<invoke_fn, n + 1>{&invoke<I>..., nullptr};
+    return std::array<invoke_fn, n + 1>{&invoker_of<Flow, Input, I>::type::invoke..., nullptr};
   }(std::make_index_sequence<n>{});
+  static constexpr std::array<void (*)(void*) noexcept, n + 1> destroyers =
+      []<std::size_t... I>(std::index_sequence<I...>) {
+        return std::array<void (*)(void*) noexcept, n + 1>{destroyer<I>()..., nullptr};
+      }(std::make_index_sequence<n>{});
 
-  const Flow* flow_;
   [[no_unique_address]] Input input_;
   step_record records_[n + 1];
   std::atomic<std::uint32_t> pending_[n + 1];
   std::atomic<bool> blocked_[n + 1];
   task_node nodes_[n + 1];
-  decltype(slots_type(std::make_index_sequence<n>{})) outputs_;
+  const void* callables_[n + 1];
+  void* outputs_[n + 1];
+  decltype(slots_type(std::make_index_sequence<n>{})) outputs_storage_;
 };
 
 }  // namespace detail

@@ -6,7 +6,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
-#include <tuple>
 #include <utility>
 
 #include "lightflow/detail/compile_error.hpp"
@@ -44,6 +43,8 @@ consteval auto analyze_steps() {
 /// A flow whose steps and graph are known at compile time; made by `lightflow::flow<"name">(steps...)`.
 template <fixed_string Name, step_type... Steps>
 class static_flow {
+  using storage = detail::indexed_storage<std::make_index_sequence<sizeof...(Steps)>, Steps...>;
+
  public:
   static constexpr auto name = Name;
   static constexpr std::uint32_t size = sizeof...(Steps);
@@ -66,7 +67,7 @@ class static_flow {
   static constexpr std::uint32_t index_of(std::string_view step_name) noexcept { return graph.index_of(step_name); }
 
   template <std::size_t I>
-  using step_at = std::tuple_element_t<I, std::tuple<Steps...>>;
+  using step_at = detail::element_t<I, storage>;
 
   constexpr explicit static_flow(Steps... steps) : steps_(std::move(steps)...) {}
 
@@ -74,9 +75,14 @@ class static_flow {
   constexpr const auto& step() const noexcept {
     return detail::get<I>(steps_);
   }
+  /// Calls f(index, step) for every step.
+  template <class F>
+  constexpr void for_each_step(F&& f) const {
+    steps_.for_each(f);
+  }
 
  private:
-  detail::indexed_storage<std::make_index_sequence<sizeof...(Steps)>, Steps...> steps_;
+  storage steps_;
 };
 
 namespace detail {

@@ -96,6 +96,19 @@ constexpr auto make_step(const F& f) {
   }(std::make_index_sequence<d.size()>{});
 }
 
+/// The same, but every step gets a callable of its own type (as hand-written steps would have).
+template <class Shape, std::size_t I, class F>
+constexpr auto make_distinct_step(const F& f) {
+  return make_step<Shape, I>([f](const auto&... in) -> decltype(f(in...)) { return f(in...); });
+}
+
+template <class Shape, lightflow::fixed_string Name = "generated", class F>
+constexpr auto make_distinct_flow(const F& f) {
+  return [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return lightflow::flow<Name>(make_distinct_step<Shape, I>(f)...);
+  }(std::make_index_sequence<Shape::size>{});
+}
+
 /// A flow of shape `Shape` whose every step runs `f` (f receives its dependencies' outputs).
 template <class Shape, lightflow::fixed_string Name = "generated", class F>
 constexpr auto make_flow(const F& f) {

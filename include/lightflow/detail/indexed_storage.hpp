@@ -21,12 +21,25 @@ struct indexed_storage<std::index_sequence<I...>, T...> : indexed_item<I, T>... 
   constexpr explicit indexed_storage(T... values)
     requires(sizeof...(T) != 0)
       : indexed_item<I, T>{std::move(values)}... {}
+
+  /// Calls f(index, element) for every element: one pack expansion, no lookup by index.
+  template <class F>
+  constexpr void for_each(F&& f) const {
+    (f(I, static_cast<const indexed_item<I, T>&>(*this).value), ...);
+  }
 };
 
 template <std::size_t I, class T>
 constexpr const T& get(const indexed_item<I, T>& item) noexcept {
   return item.value;
 }
+
+template <std::size_t I, class T>
+T type_at(const indexed_item<I, T>&);  // only for decltype
+
+/// The type of element I: one overload resolution, no recursion over the pack.
+template <std::size_t I, class Storage>
+using element_t = decltype(type_at<I>(std::declval<const Storage&>()));
 
 }  // namespace lightflow::detail
 

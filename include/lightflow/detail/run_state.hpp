@@ -75,6 +75,10 @@ class run_state_base {
   run_state_base& operator=(const run_state_base&) = delete;
 
   const graph_view& graph() const noexcept { return *graph_; }
+  /// The run's input, step `i`'s callable and step `i`'s output storage (null for void), untyped.
+  const void* input() const noexcept { return input_; }
+  const void* callable(std::uint32_t i) const noexcept { return callables_[i]; }
+  void* output(std::uint32_t i) const noexcept { return outputs_[i]; }
   std::uint64_t id() const noexcept { return id_; }
   const step_record& record(std::uint32_t step) const noexcept { return records_[step]; }
   bool done() const noexcept { return done_.load(std::memory_order_acquire) == finished; }
@@ -137,7 +141,10 @@ class run_state_base {
       : graph_(&g), invokers_(invokers), destroy_(destroy), records_(records), pending_(pending),
         blocked_(blocked), nodes_(nodes), registry_(&registry), id_(id), sinks_left_(g.sink_count) {}
   /// Fills the per-step arrays; called by the derived class once it has constructed them.
-  void prepare() noexcept {
+  void prepare(const void* input, const void* const* callables, void* const* outputs) noexcept {
+    input_ = input;
+    callables_ = callables;
+    outputs_ = outputs;
     const graph_view& g = *graph_;
     for (std::uint32_t i = 0; i != g.size; ++i) {
       pending_[i].store(g.indegree[i], std::memory_order_relaxed);
@@ -169,6 +176,9 @@ class run_state_base {
   std::atomic<bool>* blocked_;
   task_node* nodes_;
   run_registry* registry_;
+  const void* input_ = nullptr;
+  const void* const* callables_ = nullptr;
+  void* const* outputs_ = nullptr;
   std::uint64_t id_;
   std::atomic<std::uint32_t> sinks_left_;
   static constexpr std::uint32_t running = 0, waited_for = 1, finished = 2;

@@ -8,7 +8,6 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -37,10 +36,12 @@ enum class call_form : std::uint8_t {
   context,             // a root step that ignores the run's input but takes the step_context
 };
 
+// Step callables are function objects (not member pointers), so a call expression is all it takes;
+// it is much cheaper to compile than std::invoke and std::is_invocable.
 template <class F, class List>
 inline constexpr bool callable_with = false;
 template <class F, class... A>
-inline constexpr bool callable_with<F, type_list<A...>> = std::is_invocable_v<const F&, A...>;
+inline constexpr bool callable_with<F, type_list<A...>> = requires(const F& f, A&&... a) { f(static_cast<A&&>(a)...); };
 
 /// What calling F with the list gives; only computed when the call is valid.
 template <bool Valid, class F, class List>
@@ -49,7 +50,7 @@ struct call_result {
 };
 template <class F, class... A>
 struct call_result<true, F, type_list<A...>> {
-  using type = std::invoke_result_t<const F&, A...>;
+  using type = decltype(std::declval<const F&>()(std::declval<A>()...));
 };
 
 template <class List, class T>
@@ -89,6 +90,15 @@ struct step_signature {
     std::size_t n = 0;
     for (std::uint32_t k = 0; k != count; ++k)
       if (!is_void_dep[k]) out[n++] = Flow::graph.deps[first + k];
+    return out;
+  }();
+
+  /// The same, as positions in this step's dependency list.
+  static constexpr auto nonvoid_positions = [] {
+    std::array<std::uint32_t, nonvoid_count + 1> out{};
+    std::size_t n = 0;
+    for (std::uint32_t k = 0; k != count; ++k)
+      if (!is_void_dep[k]) out[n++] = k;
     return out;
   }();
 
@@ -165,28 +175,80 @@ consteval bool check_signatures() {
   }
 }
 
+template <std::uint32_t... P>
+struct positions {};
+
+/// Calls one step. Templated on what that step needs and nothing of the flow it belongs to, so its
+/// symbol stays short and steps alike share it; it finds its callable, input and arguments through the
+/// run's untyped per-step pointers and the graph's dependency lists.
+template <class F, class Input, class Output, call_form Form, bool Root, class Positions, class... Args>
+struct invoker;
+
+template <class F, class Input, class Output, call_form Form, bool Root, std::uint32_t... P, class... Args>
+struct invoker<F, Input, Output, Form, Root, positions<P...>, Args...> {
+  static void invoke(run_state_base& run, std::uint32_t step, step_context& ctx) {
+    if constexpr (std::is_void_v<Output>)
+      call(run, step, ctx);
+    else
+      ::new (run.output(step)) Output(call(run, step, ctx));  // a prvalue: constructed in place
+  }
+
+ private:
+  static decltype(auto) call(run_state_base& run, std::uint32_t step, step_context& ctx) {
+    const F& fn = *static_cast<const F*>(run.callable(step));
+    if constexpr (Form == call_form::nothing) {
+      return fn();
+    } else if constexpr (Form == call_form::context) {
+      return fn(ctx);
+    } else if constexpr (Root && std::is_same_v<Input, no_input>) {
+      if constexpr (Form == call_form::inputs_and_context) return fn(ctx);
+      else return fn();
+    } else if constexpr (Root) {
+      const Input& input = *static_cast<const Input*>(run.input());
+      if constexpr (Form == call_form::inputs_and_context) return fn(input, ctx);
+      else return fn(input);
+    } else {
+      [[maybe_unused]] const std::uint32_t* deps = run.graph().deps + run.graph().dep_offsets[step];
+      if constexpr (Form == call_form::inputs_and_context)
+        return fn(*static_cast<const Args*>(run.output(deps[P]))..., ctx);
+      else
+        return fn(*static_cast<const Args*>(run.output(deps[P]))...);
+    }
+  }
+};
+
+template <class Flow, class Input, std::uint32_t I>
+struct invoker_of {
+  using sig = step_signature<Flow, Input, I>;
+  template <std::size_t... K>
+  static auto make(std::index_sequence<K...>)
+      -> invoker<typename sig::callable, Input, typename sig::output, sig::form, sig::is_root,
+                 positions<sig::nonvoid_positions[K]...>,
+                 typename step_signature<Flow, Input, sig::nonvoid[K]>::output...>;
+  using type = decltype(make(std::make_index_sequence<sig::nonvoid_count>{}));
+};
+
+template <class T>
+void destroy_as(void* p) noexcept {
+  static_cast<T*>(p)->~T();
+}
+
 template <std::size_t I, class T>
 struct output_slot {
   alignas(T) unsigned char bytes[sizeof(T)];
-  T* get() noexcept { return std::launder(reinterpret_cast<T*>(bytes)); }
-  const T* get() const noexcept { return std::launder(reinterpret_cast<const T*>(bytes)); }
+  void* address() noexcept { return bytes; }
 };
 template <std::size_t I>
-struct output_slot<I, void> {};
+struct output_slot<I, void> {
+  void* address() noexcept { return nullptr; }
+};
 
 template <class Indices, class... T>
 struct output_slots;
 template <std::size_t... I, class... T>
-struct output_slots<std::index_sequence<I...>, T...> : output_slot<I, T>... {};
-
-template <std::size_t I, class T>
-output_slot<I, T>& slot_at(output_slot<I, T>& s) noexcept {
-  return s;
-}
-template <std::size_t I, class T>
-const output_slot<I, T>& slot_at(const output_slot<I, T>& s) noexcept {
-  return s;
-}
+struct output_slots<std::index_sequence<I...>, T...> : output_slot<I, T>... {
+  void addresses(void** out) noexcept { ((out[I] = static_cast<output_slot<I, T>&>(*this).address()), ...); }
+};
 
 /// One run of a static flow. Everything it needs is in this one allocation.
 template <class Flow, class Input>
@@ -205,71 +267,46 @@ class static_run final : public run_state_base {
 
   static_run(const Flow& flow, Input&& input, run_registry& registry, std::uint64_t id)
       : run_state_base(Flow::view, invokers.data(), &destroy, records_, pending_, blocked_, nodes_, registry, id),
-        flow_(&flow),
         input_(std::move(input)) {
-    prepare();
+    flow.for_each_step([this](std::size_t i, const auto& step) { callables_[i] = &step.callable; });
+    outputs_storage_.addresses(outputs_);
+    prepare(&input_, callables_, outputs_);
   }
 
   template <std::uint32_t I>
   const output_t<I>& output() const noexcept {
-    return *slot_at<I>(outputs_).get();
+    return *static_cast<const output_t<I>*>(run_state_base::output(I));
   }
 
  private:
-  ~static_run() { destroy_outputs(std::make_index_sequence<n>{}); }
-  template <std::size_t... I>
-  void destroy_outputs(std::index_sequence<I...>) noexcept {
-    (destroy_output<I>(), ...);
-  }
-  template <std::uint32_t I>
-  void destroy_output() noexcept {
-    if constexpr (!std::is_void_v<output_t<I>> && !std::is_trivially_destructible_v<output_t<I>>)
-      if (records_[I].status == step_status::succeeded) slot_at<I>(outputs_).get()->~output_t<I>();
+  ~static_run() {
+    for (std::uint32_t i = 0; i != n; ++i)
+      if (destroyers[i] != nullptr && records_[i].status == step_status::succeeded) destroyers[i](outputs_[i]);
   }
   static void destroy(run_state_base* base) noexcept { delete static_cast<static_run*>(base); }
 
   template <std::uint32_t I>
-  static void invoke(run_state_base& base, std::uint32_t, step_context& ctx) {
-    auto& self = static_cast<static_run&>(base);
-    using sig = step_signature<Flow, Input, I>;
-    const auto& fn = self.flow_->template step<I>().callable;
-    auto call = [&]() -> decltype(auto) {
-      if constexpr (sig::form == call_form::nothing) {
-        return std::invoke(fn);
-      } else if constexpr (sig::form == call_form::context) {
-        return std::invoke(fn, ctx);
-      } else if constexpr (sig::is_root && std::is_same_v<Input, no_input>) {
-        if constexpr (sig::form == call_form::inputs_and_context) return std::invoke(fn, ctx);
-        else return std::invoke(fn);
-      } else if constexpr (sig::is_root) {
-        if constexpr (sig::form == call_form::inputs_and_context) return std::invoke(fn, std::as_const(self.input_), ctx);
-        else return std::invoke(fn, std::as_const(self.input_));
-      } else {
-        return [&]<std::size_t... K>(std::index_sequence<K...>) -> decltype(auto) {
-          if constexpr (sig::form == call_form::inputs_and_context)
-            return std::invoke(fn, self.template output<sig::nonvoid[K]>()..., ctx);
-          else
-            return std::invoke(fn, self.template output<sig::nonvoid[K]>()...);
-        }(std::make_index_sequence<sig::nonvoid_count>{});
-      }
-    };
-    if constexpr (std::is_void_v<output_t<I>>)
-      call();
-    else
-      ::new (static_cast<void*>(slot_at<I>(self.outputs_).bytes)) output_t<I>(call());
+  static constexpr void (*destroyer())(void*) noexcept {
+    if constexpr (std::is_void_v<output_t<I>> || std::is_trivially_destructible_v<output_t<I>>) return nullptr;
+    else return &destroy_as<output_t<I>>;
   }
 
   static constexpr std::array<invoke_fn, n + 1> invokers = []<std::size_t... I>(std::index_sequence<I...>) {
-    return std::array<invoke_fn, n + 1>{&invoke<I>..., nullptr};
+    return std::array<invoke_fn, n + 1>{&invoker_of<Flow, Input, I>::type::invoke..., nullptr};
   }(std::make_index_sequence<n>{});
+  static constexpr std::array<void (*)(void*) noexcept, n + 1> destroyers =
+      []<std::size_t... I>(std::index_sequence<I...>) {
+        return std::array<void (*)(void*) noexcept, n + 1>{destroyer<I>()..., nullptr};
+      }(std::make_index_sequence<n>{});
 
-  const Flow* flow_;
   [[no_unique_address]] Input input_;
   step_record records_[n + 1];
   std::atomic<std::uint32_t> pending_[n + 1];
   std::atomic<bool> blocked_[n + 1];
   task_node nodes_[n + 1];
-  decltype(slots_type(std::make_index_sequence<n>{})) outputs_;
+  const void* callables_[n + 1];
+  void* outputs_[n + 1];
+  decltype(slots_type(std::make_index_sequence<n>{})) outputs_storage_;
 };
 
 }  // namespace detail
