@@ -5,9 +5,9 @@
 // usage: lightflow_bench_static [threads (default 2)] [milliseconds per measurement (default 200)]
 #include <lightflow/lightflow.hpp>
 
+#include <omp.h>
 #include <oneapi/tbb/flow_graph.h>
 #include <oneapi/tbb/global_control.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <chrono>
@@ -121,11 +121,11 @@ row compare(const char* shape, const Flow& flow, lf::executor& pool) {
 }
 
 void print(const std::vector<row>& rows) {
-  std::printf("\n%-26s %6s %10s %10s %10s %10s   %s\n", "shape (ns per step)", "steps", "sequential", "lightflow", "oneTBB",
-              "OpenMP", "lightflow/oneTBB");
+  std::printf("\n%-26s %6s %10s %10s %10s %10s   %s\n", "shape (ns per step)", "steps", "sequential", "lightflow",
+              "oneTBB", "OpenMP", "lightflow/oneTBB");
   for (const auto& r : rows)
-    std::printf("%-26s %6zu %10.1f %10.1f %10.1f %10.1f   %.2f\n", r.shape.c_str(), r.steps, r.sequential, r.lightflow, r.tbb,
-                r.omp, r.lightflow / r.tbb);
+    std::printf("%-26s %6zu %10.1f %10.1f %10.1f %10.1f   %.2f\n", r.shape.c_str(), r.steps, r.sequential, r.lightflow,
+                r.tbb, r.omp, r.lightflow / r.tbb);
 }
 
 }  // namespace
@@ -137,9 +137,10 @@ int main(int argc, char** argv) {
                                     static_cast<std::size_t>(g_threads));
   // lightflow's caller works beside its workers, so `threads - 1` workers make `threads` threads.
   lf::executor pool{static_cast<std::size_t>(std::max(1, g_threads - 1))};
-  std::printf("threads: %d (lightflow: %zu worker%s + the calling thread; oneTBB: max_allowed_parallelism %d; OpenMP: "
-              "num_threads %d)\n",
-              g_threads, pool.worker_count(), pool.worker_count() == 1 ? "" : "s", g_threads, g_threads);
+  std::printf(
+      "threads: %d (lightflow: %zu worker%s + the calling thread; oneTBB: max_allowed_parallelism %d; OpenMP: "
+      "num_threads %d)\n",
+      g_threads, pool.worker_count(), pool.worker_count() == 1 ? "" : "s", g_threads, g_threads);
 
   auto body = [] { work(); };
   std::vector<row> rows;

@@ -58,7 +58,8 @@ int main() {
                std::to_string(bins[0]) + "/" + std::to_string(bins[1]) + "/" + std::to_string(bins[2]) + "/" +
                std::to_string(bins[3]);
       }),
-      lf::step<"upload", "report">([](const std::string&) -> int { throw std::runtime_error("storage service unavailable"); }),
+      lf::step<"upload", "report">(
+          [](const std::string&) -> int { throw std::runtime_error("storage service unavailable"); }),
       lf::step<"notify", "upload">([](int receipt) { return "sent receipt " + std::to_string(receipt); }),
       lf::step<"archive", "load">([](const std::vector<double>& raw) { return raw.size(); }),
       lf::step<"checksum", "archive">([](std::size_t n) { return n * 2654435761u; }));
@@ -66,7 +67,8 @@ int main() {
   lf::executor pool{2};
   auto result = pool.run(pipeline, std::string("12.5,40,-3,77.25,99.9,150,63,8"));
 
-  for (const auto& step : result.steps()) std::printf("%-10s %s\n", std::string(step.name).c_str(), std::string(lf::to_string(step.status)).c_str());
+  for (const auto& step : result.steps())
+    std::printf("%-10s %s\n", std::string(step.name).c_str(), std::string(lf::to_string(step.status)).c_str());
   std::printf("report: %s\n", result.get<"report">().c_str());
   std::printf("checksum: %zu\n", result.get<"checksum">());
   std::printf("error: %s\n", result.error_message().c_str());

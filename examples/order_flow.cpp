@@ -52,7 +52,8 @@ int main() {
   const Shipment& s = result.get<"发货">();
   std::printf("shipment: order %s, product %d, paid %.2f\n", s.order_id.c_str(), s.product_id, s.paid);
   for (const auto& step : result.steps())
-    std::printf("  %s: %s in %lld us\n", std::string(step.name).c_str(), std::string(lf::to_string(step.status)).c_str(),
+    std::printf("  %s: %s in %lld us\n", std::string(step.name).c_str(),
+                std::string(lf::to_string(step.status)).c_str(),
                 static_cast<long long>(step.duration().count() / 1000));
 
   auto bad = pool.run(order_flow, Order{"ORD0", 0, 1});  // validation throws: the other steps are skipped

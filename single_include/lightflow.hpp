@@ -61,11 +61,16 @@ enum class step_status : std::uint8_t {
 /// The status as a lower-case word ("succeeded", "failed", ...).
 constexpr std::string_view to_string(step_status s) noexcept {
   switch (s) {
-    case step_status::pending: return "pending";
-    case step_status::succeeded: return "succeeded";
-    case step_status::failed: return "failed";
-    case step_status::skipped: return "skipped";
-    case step_status::cancelled: return "cancelled";
+    case step_status::pending:
+      return "pending";
+    case step_status::succeeded:
+      return "succeeded";
+    case step_status::failed:
+      return "failed";
+    case step_status::skipped:
+      return "skipped";
+    case step_status::cancelled:
+      return "cancelled";
   }
   return "unknown";
 }
@@ -110,7 +115,8 @@ class bad_step_access : public std::logic_error {
  public:
   bad_step_access(std::string_view flow, std::string_view step, step_status status, const std::string& why)
       : std::logic_error("lightflow: no output for step \"" + std::string(step) + "\" of flow \"" + std::string(flow) +
-                         "\": it " + (status == step_status::failed ? "failed" : "was " + std::string(to_string(status))) +
+                         "\": it " +
+                         (status == step_status::failed ? "failed" : "was " + std::string(to_string(status))) +
                          (why.empty() ? "" : " (" + why + ")")),
         step_(step),
         status_(status) {}
@@ -307,7 +313,8 @@ inline ticks now_ticks() noexcept {
 #if LIGHTFLOW_HAS_TSC
   if (invariant_tsc()) return __rdtsc();
 #endif
-  return static_cast<ticks>(std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch()).count());
+  return static_cast<ticks>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch()).count());
 }
 
 /// Turns ticks into steady_clock time points by interpolating between a pair of (ticks, time) read at
@@ -458,7 +465,8 @@ class run_state_base {
   bool done() const noexcept { return done_.load(std::memory_order_acquire) == finished; }
   /// Blocks until the run has finished. A waiter marks itself, so that finishing wakes only when needed.
   void wait() noexcept {
-    for (std::uint32_t s = done_.load(std::memory_order_acquire); s != finished; s = done_.load(std::memory_order_acquire)) {
+    for (std::uint32_t s = done_.load(std::memory_order_acquire); s != finished;
+         s = done_.load(std::memory_order_acquire)) {
       if (s == running && !done_.compare_exchange_weak(s, waited_for, std::memory_order_acq_rel)) continue;
       done_.wait(waited_for, std::memory_order_acquire);
     }
@@ -474,9 +482,7 @@ class run_state_base {
     cancel_requested_.store(true, std::memory_order_seq_cst);
     if (stop_ready_.load(std::memory_order_seq_cst) == 2) stop_source_()->request_stop();
   }
-  bool cancelled() const noexcept {
-    return cancel_requested_.load(std::memory_order_relaxed) || registry_->closing();
-  }
+  bool cancelled() const noexcept { return cancel_requested_.load(std::memory_order_relaxed) || registry_->closing(); }
   bool stop_requested() const noexcept {
     return cancelled() || (stop_ready_.load(std::memory_order_acquire) == 2 && stop_source_()->stop_requested());
   }
@@ -512,8 +518,16 @@ class run_state_base {
   run_state_base(const graph_view& g, const invoke_fn* invokers, destroy_fn destroy, step_record* records,
                  std::atomic<std::uint32_t>* pending, std::atomic<bool>* blocked, task_node* nodes,
                  run_registry& registry, std::uint64_t id) noexcept
-      : graph_(&g), invokers_(invokers), destroy_(destroy), records_(records), pending_(pending),
-        blocked_(blocked), nodes_(nodes), registry_(&registry), id_(id), sinks_left_(g.sink_count) {}
+      : graph_(&g),
+        invokers_(invokers),
+        destroy_(destroy),
+        records_(records),
+        pending_(pending),
+        blocked_(blocked),
+        nodes_(nodes),
+        registry_(&registry),
+        id_(id),
+        sinks_left_(g.sink_count) {}
   /// Fills the per-step arrays; called by the derived class once it has constructed them.
   void prepare(const void* input, const void* const* callables, void* const* outputs) noexcept {
     input_ = input;
@@ -576,7 +590,6 @@ inline void finish_run(run_state_base& run) noexcept {
   run.release();
 }
 
-
 template <class Push, class Finish>
 task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish) {
   step_record& rec = records_[step];
@@ -631,8 +644,10 @@ inline void run_registry::add(run_state_base& run) {
 
 inline void run_registry::remove(run_state_base& run) noexcept {
   std::lock_guard lock(mutex_);
-  if (run.prev_stoppable_ != nullptr) run.prev_stoppable_->next_stoppable_ = run.next_stoppable_;
-  else if (head_ == &run) head_ = run.next_stoppable_;
+  if (run.prev_stoppable_ != nullptr)
+    run.prev_stoppable_->next_stoppable_ = run.next_stoppable_;
+  else if (head_ == &run)
+    head_ = run.next_stoppable_;
   if (run.next_stoppable_ != nullptr) run.next_stoppable_->prev_stoppable_ = run.prev_stoppable_;
   run.prev_stoppable_ = run.next_stoppable_ = nullptr;
 }
@@ -686,13 +701,18 @@ inline std::stop_token step_context::stop_token() const { return run_->stop_toke
 namespace lightflow::detail {
 
 template <class T>
-  requires std::is_pointer_v<T>
+requires std::is_pointer_v<T>
 class work_stealing_deque {
   struct ring {
-    explicit ring(std::int64_t capacity) : mask(capacity - 1), slots(new std::atomic<T>[static_cast<std::size_t>(capacity)]) {}
+    explicit ring(std::int64_t capacity)
+        : mask(capacity - 1), slots(new std::atomic<T>[static_cast<std::size_t>(capacity)]) {}
     std::int64_t capacity() const noexcept { return mask + 1; }
-    void put(std::int64_t i, T x) noexcept { slots[static_cast<std::size_t>(i & mask)].store(x, std::memory_order_relaxed); }
-    T get(std::int64_t i) const noexcept { return slots[static_cast<std::size_t>(i & mask)].load(std::memory_order_relaxed); }
+    void put(std::int64_t i, T x) noexcept {
+      slots[static_cast<std::size_t>(i & mask)].store(x, std::memory_order_relaxed);
+    }
+    T get(std::int64_t i) const noexcept {
+      return slots[static_cast<std::size_t>(i & mask)].load(std::memory_order_relaxed);
+    }
     std::int64_t mask;
     std::unique_ptr<std::atomic<T>[]> slots;
   };
@@ -805,7 +825,8 @@ class scheduler {
   /// stop token set), waits for them to finish, then stops the workers.
   ~scheduler() {
     registry_.close();
-    for (std::uint32_t n = in_flight_.load(std::memory_order_seq_cst); n != 0; n = in_flight_.load(std::memory_order_seq_cst))
+    for (std::uint32_t n = in_flight_.load(std::memory_order_seq_cst); n != 0;
+         n = in_flight_.load(std::memory_order_seq_cst))
       in_flight_.wait(n, std::memory_order_seq_cst);
     stopping_.store(true, std::memory_order_seq_cst);
     notifier_.notify_all();
@@ -1163,9 +1184,9 @@ struct graph_info {
   std::uint32_t sink_count = 0;
 
   graph_error error = graph_error::none;
-  std::uint32_t error_step = npos;   // the step the error is about
-  std::uint32_t error_other = npos;  // the other step involved (duplicate)
-  std::string_view error_name{};     // the dependency name involved
+  std::uint32_t error_step = npos;           // the step the error is about
+  std::uint32_t error_other = npos;          // the other step involved (duplicate)
+  std::string_view error_name{};             // the dependency name involved
   std::array<std::uint32_t, N + 1> cycle{};  // the steps on a cycle, each running before the next
   std::uint32_t cycle_length = 0;
 
@@ -1196,9 +1217,8 @@ consteval graph_info<N, E> analyze(const std::array<std::string_view, N + 1>& na
   // Names sorted once, so each dependency is found by binary search.
   std::array<std::uint32_t, N + 1> sorted{};
   for (std::uint32_t i = 0; i != N; ++i) sorted[i] = i;
-  std::sort(sorted.begin(), sorted.begin() + N, [&](std::uint32_t a, std::uint32_t b) {
-    return names[a] < names[b] || (names[a] == names[b] && a < b);
-  });
+  std::sort(sorted.begin(), sorted.begin() + N,
+            [&](std::uint32_t a, std::uint32_t b) { return names[a] < names[b] || (names[a] == names[b] && a < b); });
   for (std::size_t k = 1; k < N; ++k)
     if (names[sorted[k - 1]] == names[sorted[k]]) return fail(graph_error::duplicate_name, sorted[k], sorted[k - 1]);
   auto find = [&](std::string_view name) -> std::uint32_t {
@@ -1270,13 +1290,22 @@ consteval text_buffer describe(const graph_info<N, E>& g, std::string_view flow)
   t.quoted(flow);
   const std::string_view step = g.error_step == npos ? std::string_view{} : g.names[g.error_step];
   switch (g.error) {
-    case graph_error::none: t << " is valid"; break;
-    case graph_error::empty_name: t << ": a step has an empty name"; break;
-    case graph_error::duplicate_name: t << " has two steps named ", t.quoted(step); break;
-    case graph_error::unknown_dependency:
-      t << ": step ", t.quoted(step), t << " depends on ", t.quoted(g.error_name), t << ", which is not a step of this flow";
+    case graph_error::none:
+      t << " is valid";
       break;
-    case graph_error::self_dependency: t << ": step ", t.quoted(step), t << " depends on itself"; break;
+    case graph_error::empty_name:
+      t << ": a step has an empty name";
+      break;
+    case graph_error::duplicate_name:
+      t << " has two steps named ", t.quoted(step);
+      break;
+    case graph_error::unknown_dependency:
+      t << ": step ", t.quoted(step), t << " depends on ", t.quoted(g.error_name),
+          t << ", which is not a step of this flow";
+      break;
+    case graph_error::self_dependency:
+      t << ": step ", t.quoted(step), t << " depends on itself";
+      break;
     case graph_error::repeated_dependency:
       t << ": step ", t.quoted(step), t << " lists dependency ", t.quoted(g.error_name), t << " twice";
       break;
@@ -1314,8 +1343,7 @@ struct indexed_storage;
 template <std::size_t... I, class... T>
 struct indexed_storage<std::index_sequence<I...>, T...> : indexed_item<I, T>... {
   constexpr indexed_storage() = default;
-  constexpr explicit indexed_storage(T... values)
-    requires(sizeof...(T) != 0)
+  constexpr explicit indexed_storage(T... values) requires(sizeof...(T) != 0)
       : indexed_item<I, T>{std::move(values)}... {}
 
   /// Calls f(index, element) for every element: one pack expansion, no lookup by index.
@@ -1360,7 +1388,7 @@ struct step_definition {
   static constexpr auto name = Name;
   static constexpr std::size_t dependency_count = sizeof...(Dependencies);
   static constexpr std::array<std::string_view, sizeof...(Dependencies) + 1> dependency_names{Dependencies.view()...,
-                                                                                                std::string_view{}};
+                                                                                              std::string_view{}};
   F callable;
 };
 
@@ -1422,16 +1450,11 @@ class static_flow {
   /// The checked graph: names, dependencies, dependents, in-degrees, a topological order.
   static constexpr auto graph = detail::analyze_steps<Steps...>();
   /// The same graph as the scheduler reads it.
-  static constexpr detail::graph_view view{Name.view(),
-                                           size,
-                                           graph.names.data(),
-                                           graph.dep_offsets.data(),
-                                           graph.deps.data(),
-                                           graph.out_offsets.data(),
-                                           graph.outs.data(),
-                                           graph.indegree.data(),
-                                           graph.roots.data(),
-                                           graph.root_count,
+  static constexpr detail::graph_view view{Name.view(),        size,
+                                           graph.names.data(), graph.dep_offsets.data(),
+                                           graph.deps.data(),  graph.out_offsets.data(),
+                                           graph.outs.data(),  graph.indegree.data(),
+                                           graph.roots.data(), graph.root_count,
                                            graph.sink_count};
 
   /// The index of the step called `step_name`, or detail::npos.
@@ -1471,8 +1494,10 @@ struct invalid_flow {};
 template <fixed_string Name, class... Steps>
 constexpr auto flow(Steps... steps) {
   if constexpr (!(step_type<Steps> && ...)) {
-    detail::fail<"lightflow: every argument of lightflow::flow must be made by lightflow::step<\"name\", \"dependency\"...>(callable); the arguments' types are listed after this message",
-                 offered<Steps...>>();
+    detail::fail<
+        "lightflow: every argument of lightflow::flow must be made by lightflow::step<\"name\", "
+        "\"dependency\"...>(callable); the arguments' types are listed after this message",
+        offered<Steps...>>();
     return detail::invalid_flow{};
   } else if constexpr (!static_flow<Name, Steps...>::graph.ok()) {
     detail::fail<detail::to_fixed_string<detail::describe(static_flow<Name, Steps...>::graph, Name.view())>()>();
@@ -1510,7 +1535,9 @@ enum class call_form : std::uint8_t {
 template <class F, class List>
 inline constexpr bool callable_with = false;
 template <class F, class... A>
-inline constexpr bool callable_with<F, type_list<A...>> = requires(const F& f, A&&... a) { f(static_cast<A&&>(a)...); };
+inline constexpr bool callable_with<F, type_list<A...>> = requires(const F& f, A&&... a) {
+  f(static_cast<A&&>(a)...);
+};
 
 /// What calling F with the list gives; only computed when the call is valid.
 template <bool Valid, class F, class List>
@@ -1575,23 +1602,26 @@ struct step_signature {
   static auto offered_list(std::index_sequence<K...>)
       -> type_list<const typename step_signature<Flow, Input, nonvoid[K]>::output&...>;
   /// What the callable is offered, before the optional context.
-  using offered_args = std::conditional_t<
-      is_root, std::conditional_t<std::is_same_v<Input, no_input>, type_list<>, type_list<const Input&>>,
-      decltype(offered_list(std::make_index_sequence<nonvoid_count>{}))>;
+  using offered_args =
+      std::conditional_t<is_root,
+                         std::conditional_t<std::is_same_v<Input, no_input>, type_list<>, type_list<const Input&>>,
+                         decltype(offered_list(std::make_index_sequence<nonvoid_count>{}))>;
   using with_context = typename append<offered_args, step_context&>::type;
 
   // Without the context first, so that a variadic callable never receives the context as an input.
-  static constexpr call_form form = callable_with<callable, offered_args>   ? call_form::inputs
-                                    : callable_with<callable, with_context> ? call_form::inputs_and_context
-                                    : !is_root || std::is_same_v<Input, no_input> ? call_form::none
-                                    : callable_with<callable, type_list<>>             ? call_form::nothing
+  static constexpr call_form form = callable_with<callable, offered_args>               ? call_form::inputs
+                                    : callable_with<callable, with_context>             ? call_form::inputs_and_context
+                                    : !is_root || std::is_same_v<Input, no_input>       ? call_form::none
+                                    : callable_with<callable, type_list<>>              ? call_form::nothing
                                     : callable_with<callable, type_list<step_context&>> ? call_form::context
                                                                                         : call_form::none;
 
-  using result = typename call_result<form != call_form::none, callable, std::conditional_t<form == call_form::inputs_and_context, with_context,
-                                                 std::conditional_t<form == call_form::inputs, offered_args,
-                                                 std::conditional_t<form == call_form::context, type_list<step_context&>,
-                                                                    type_list<>>>>>::type;
+  using result = typename call_result<
+      form != call_form::none, callable,
+      std::conditional_t<form == call_form::inputs_and_context, with_context,
+                         std::conditional_t<form == call_form::inputs, offered_args,
+                                            std::conditional_t<form == call_form::context, type_list<step_context&>,
+                                                               type_list<>>>>>::type;
   /// What the step's output is stored as (void: the step has none).
   using output = std::conditional_t<form == call_form::none, unusable_output, std::remove_cvref_t<result>>;
 };
@@ -1611,7 +1641,8 @@ consteval bool check_signatures() {
   constexpr auto forms = []<std::size_t... K>(std::index_sequence<K...>) {
     // Instantiated in topological order, so no step's signature waits on a deep chain of others.
     return std::array<call_form, Flow::size + 1>{step_signature<Flow, Input, g.order[K]>::form..., call_form::inputs};
-  }(std::make_index_sequence<Flow::size>{});
+  }
+  (std::make_index_sequence<Flow::size>{});
   constexpr std::uint32_t bad = [&] {
     for (std::uint32_t k = 0; k != Flow::size; ++k)
       if (forms[k] == call_form::none) return g.order[k];
@@ -1670,12 +1701,16 @@ struct invoker<F, Input, Output, Form, Root, positions<P...>, Args...> {
     } else if constexpr (Form == call_form::context) {
       return fn(ctx);
     } else if constexpr (Root && std::is_same_v<Input, no_input>) {
-      if constexpr (Form == call_form::inputs_and_context) return fn(ctx);
-      else return fn();
+      if constexpr (Form == call_form::inputs_and_context)
+        return fn(ctx);
+      else
+        return fn();
     } else if constexpr (Root) {
       const Input& input = *static_cast<const Input*>(run.input());
-      if constexpr (Form == call_form::inputs_and_context) return fn(input, ctx);
-      else return fn(input);
+      if constexpr (Form == call_form::inputs_and_context)
+        return fn(input, ctx);
+      else
+        return fn(input);
     } else {
       [[maybe_unused]] const std::uint32_t* deps = run.graph().deps + run.graph().dep_offsets[step];
       if constexpr (Form == call_form::inputs_and_context)
@@ -1756,17 +1791,21 @@ class static_run final : public run_state_base {
 
   template <std::uint32_t I>
   static constexpr void (*destroyer())(void*) noexcept {
-    if constexpr (std::is_void_v<output_t<I>> || std::is_trivially_destructible_v<output_t<I>>) return nullptr;
-    else return &destroy_as<output_t<I>>;
+    if constexpr (std::is_void_v<output_t<I>> || std::is_trivially_destructible_v<output_t<I>>)
+      return nullptr;
+    else
+      return &destroy_as<output_t<I>>;
   }
 
   static constexpr std::array<invoke_fn, n + 1> invokers = []<std::size_t... I>(std::index_sequence<I...>) {
     return std::array<invoke_fn, n + 1>{&invoker_of<Flow, Input, I>::type::invoke..., nullptr};
-  }(std::make_index_sequence<n>{});
+  }
+  (std::make_index_sequence<n>{});
   static constexpr std::array<void (*)(void*) noexcept, n + 1> destroyers =
       []<std::size_t... I>(std::index_sequence<I...>) {
-        return std::array<void (*)(void*) noexcept, n + 1>{destroyer<I>()..., nullptr};
-      }(std::make_index_sequence<n>{});
+    return std::array<void (*)(void*) noexcept, n + 1>{destroyer<I>()..., nullptr};
+  }
+  (std::make_index_sequence<n>{});
 
   [[no_unique_address]] Input input_;
   step_record records_[n + 1];
@@ -1870,7 +1909,8 @@ class basic_run_result {
     std::vector<step_report> failed;
     for (std::size_t i = 0; i != size(); ++i)
       if (run_->record(static_cast<std::uint32_t>(i)).status == step_status::failed) failed.push_back(step(i, to_time));
-    std::stable_sort(failed.begin(), failed.end(), [](const step_report& a, const step_report& b) { return a.end < b.end; });
+    std::stable_sort(failed.begin(), failed.end(),
+                     [](const step_report& a, const step_report& b) { return a.end < b.end; });
     return failed;
   }
 
@@ -1909,7 +1949,8 @@ class basic_run_result {
   std::uint32_t index_of(std::string_view name) const {
     for (std::uint32_t i = 0; i != graph().size; ++i)
       if (graph().names[i] == name) return i;
-    throw std::out_of_range("lightflow: flow \"" + std::string(flow_name()) + "\" has no step \"" + std::string(name) + "\"");
+    throw std::out_of_range("lightflow: flow \"" + std::string(flow_name()) + "\" has no step \"" + std::string(name) +
+                            "\"");
   }
 
   /// Why step `i` has no output, in words.
@@ -1960,7 +2001,8 @@ class run_result : public basic_run_result {
         detail::fail<detail::to_fixed_string<text>()>();
       } else {
         const auto& rec = run_->record(i);
-        if (rec.status != step_status::succeeded) throw bad_step_access(flow_name(), Name.view(), rec.status, why_not(i));
+        if (rec.status != step_status::succeeded)
+          throw bad_step_access(flow_name(), Name.view(), rec.status, why_not(i));
         return static_cast<const detail::static_run<Flow, Input>*>(run_)->template output<i>();
       }
     }
@@ -1970,8 +2012,10 @@ class run_result : public basic_run_result {
   template <fixed_string Name>
   step_status status() const noexcept {
     constexpr std::uint32_t i = checked_index<Name>();
-    if constexpr (i != detail::npos) return run_->record(i).status;
-    else return step_status::pending;
+    if constexpr (i != detail::npos)
+      return run_->record(i).status;
+    else
+      return step_status::pending;
   }
 
  private:
@@ -2053,9 +2097,13 @@ namespace detail {
 /// Stands in for a result after a compile error, so that the error is not followed by others.
 struct invalid_result {
   template <fixed_string>
-  int get() const { return 0; }
+  int get() const {
+    return 0;
+  }
   template <fixed_string>
-  step_status status() const { return step_status::pending; }
+  step_status status() const {
+    return step_status::pending;
+  }
   bool ok() const { return false; }
   const char* error_message() const { return ""; }
 };
@@ -2081,30 +2129,28 @@ class executor {
   /// options: a `std::stop_token` whose stop request cancels the run.
   template <class Flow, class... Args>
   [[nodiscard]] auto run(const Flow& flow, Args&&... args) {
-    return dispatch(flow, std::forward<Args>(args)...)(
-        [&]<class Run>(Run* state) {
-          if constexpr (std::is_same_v<Run, detail::invalid_result>) {
-            return detail::invalid_result{};
-          } else {
-            sched_->run_here(*state);
-            return run_result<typename Run::flow_type, typename Run::input_type>(state);
-          }
-        });
+    return dispatch(flow, std::forward<Args>(args)...)([&]<class Run>(Run* state) {
+      if constexpr (std::is_same_v<Run, detail::invalid_result>) {
+        return detail::invalid_result{};
+      } else {
+        sched_->run_here(*state);
+        return run_result<typename Run::flow_type, typename Run::input_type>(state);
+      }
+    });
   }
 
   /// Starts `flow` and returns a handle to wait on, cancel, or take the result from. The flow must
   /// outlive the run.
   template <class Flow, class... Args>
   [[nodiscard]] auto submit(const Flow& flow, Args&&... args) {
-    return dispatch(flow, std::forward<Args>(args)...)(
-        [&]<class Run>(Run* state) {
-          if constexpr (std::is_same_v<Run, detail::invalid_result>) {
-            return detail::invalid_result{};
-          } else {
-            sched_->launch(*state);
-            return run_handle<typename Run::flow_type, typename Run::input_type>(state, sched_.get());
-          }
-        });
+    return dispatch(flow, std::forward<Args>(args)...)([&]<class Run>(Run* state) {
+      if constexpr (std::is_same_v<Run, detail::invalid_result>) {
+        return detail::invalid_result{};
+      } else {
+        sched_->launch(*state);
+        return run_handle<typename Run::flow_type, typename Run::input_type>(state, sched_.get());
+      }
+    });
   }
   template <class Flow, class... Args>
   void submit(const Flow&&, Args&&...) = delete;  // the flow would die before its run
@@ -2127,12 +2173,16 @@ class executor {
       if constexpr (std::is_same_v<Flow, detail::invalid_flow>) {
         return then(static_cast<detail::invalid_result*>(nullptr));
       } else if constexpr (!detail::is_static_flow<Flow>) {
-        detail::fail<"lightflow: executor::run and submit take a flow made by lightflow::flow<\"name\">(steps...), not the type listed after this message",
-                     offered<Flow>>();
+        detail::fail<
+            "lightflow: executor::run and submit take a flow made by lightflow::flow<\"name\">(steps...), not the type "
+            "listed after this message",
+            offered<Flow>>();
         return then(static_cast<detail::invalid_result*>(nullptr));
       } else if constexpr (!(run_option<Options> && ...)) {
-        detail::fail<"lightflow: after the input, executor::run and submit take only options (a std::stop_token), not all of the types listed after this message",
-                     offered<Options...>>();
+        detail::fail<
+            "lightflow: after the input, executor::run and submit take only options (a std::stop_token), not all of "
+            "the types listed after this message",
+            offered<Options...>>();
         return then(static_cast<detail::invalid_result*>(nullptr));
       } else if constexpr (!detail::check_signatures<Flow, input_type>()) {
         return then(static_cast<detail::invalid_result*>(nullptr));

@@ -58,7 +58,8 @@ TEST_CASE("cancelling through the handle stops running steps and cancels the res
 TEST_CASE("a std::stop_token passed to run cancels it", "[cancel]") {
   lf::executor pool{2};
   std::atomic<bool> started{false};
-  auto f = lf::flow<"token">(lf::step<"long">(wait_for_cancel{&started}), lf::step<"after", "long">([](bool) { return 1; }));
+  auto f =
+      lf::flow<"token">(lf::step<"long">(wait_for_cancel{&started}), lf::step<"after", "long">([](bool) { return 1; }));
   std::stop_source source;
   std::jthread stopper([&] {
     wait_until(started);
@@ -72,7 +73,8 @@ TEST_CASE("a std::stop_token passed to run cancels it", "[cancel]") {
 TEST_CASE("a run whose token is already stopped runs nothing", "[cancel]") {
   lf::executor pool{1};
   std::atomic<int> ran{0};
-  auto f = lf::flow<"stopped">(lf::step<"a">([&](int x) { return ran += x; }), lf::step<"b", "a">([&](int) { return ++ran; }));
+  auto f = lf::flow<"stopped">(lf::step<"a">([&](int x) { return ran += x; }),
+                               lf::step<"b", "a">([&](int) { return ++ran; }));
   std::stop_source source;
   source.request_stop();
   auto result = pool.run(f, 5, source.get_token());

@@ -14,7 +14,9 @@ namespace lf = lightflow;
 
 namespace {
 
-auto sum_step = [](const auto&... in) -> std::uint64_t { return (std::uint64_t{1} + ... + static_cast<std::uint64_t>(in)); };
+auto sum_step = [](const auto&... in) -> std::uint64_t {
+  return (std::uint64_t{1} + ... + static_cast<std::uint64_t>(in));
+};
 
 template <class F>
 std::uint64_t expected_sink(std::uint64_t x) {
@@ -66,8 +68,7 @@ TEST_CASE("1,000 runs of a 62-step flow issued concurrently from several threads
 
 TEST_CASE("runs with failures and cancellations interleave without interfering", "[concurrency]") {
   lf::executor pool{3};
-  auto f = lf::flow<"mixed">(lf::step<"a">([](int x) { return x; }),
-                             lf::step<"b", "a">([](int x) -> int {
+  auto f = lf::flow<"mixed">(lf::step<"a">([](int x) { return x; }), lf::step<"b", "a">([](int x) -> int {
                                if (x % 3 == 0) throw std::runtime_error("third");
                                return x;
                              }),

@@ -16,11 +16,10 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 TEST_CASE("a failing step's descendants are skipped and never run", "[failure]") {
   lf::executor pool{2};
   std::atomic<int> ran_c{0}, ran_d{0}, ran_side{0};
-  auto f = lf::flow<"chain">(lf::step<"a">([] { return 1; }),
-                             lf::step<"b", "a">([](int) -> int { throw std::runtime_error("disk on fire"); }),
-                             lf::step<"c", "b">([&](int v) { return ++ran_c + v; }),
-                             lf::step<"d", "c">([&](int v) { return ++ran_d + v; }),
-                             lf::step<"side", "a">([&](int v) { return ++ran_side + v; }));
+  auto f = lf::flow<"chain">(
+      lf::step<"a">([] { return 1; }), lf::step<"b", "a">([](int) -> int { throw std::runtime_error("disk on fire"); }),
+      lf::step<"c", "b">([&](int v) { return ++ran_c + v; }), lf::step<"d", "c">([&](int v) { return ++ran_d + v; }),
+      lf::step<"side", "a">([&](int v) { return ++ran_side + v; }));
   for (int r = 0; r != 100; ++r) {
     auto result = pool.run(f);
     REQUIRE_FALSE(result.ok());
@@ -84,8 +83,7 @@ TEST_CASE("the result explains the failure and keeps the exception", "[failure]"
 TEST_CASE("every failure is kept, not only the first", "[failure]") {
   lf::executor pool{2};
   auto f = lf::flow<"many">(lf::step<"x">([]() -> int { throw std::runtime_error("x broke"); }),
-                            lf::step<"y">([]() -> int { throw 42; }),
-                            lf::step<"z">([] { return 3; }),
+                            lf::step<"y">([]() -> int { throw 42; }), lf::step<"z">([] { return 3; }),
                             lf::step<"after", "x", "y", "z">([](int, int, int) { return 0; }));
   auto result = pool.run(f);
   CHECK(result.count(lf::step_status::failed) == 2);
@@ -102,8 +100,9 @@ TEST_CASE("every failure is kept, not only the first", "[failure]") {
 TEST_CASE("a step that depends on a failed and a succeeded step is skipped", "[failure]") {
   lf::executor pool{2};
   std::atomic<int> joined{0};
-  auto f = lf::flow<"join">(lf::step<"ok">([] { return 1; }), lf::step<"bad">([]() -> int { throw std::logic_error("no"); }),
-                            lf::step<"join", "ok", "bad">([&](int, int) { return ++joined; }));
+  auto f =
+      lf::flow<"join">(lf::step<"ok">([] { return 1; }), lf::step<"bad">([]() -> int { throw std::logic_error("no"); }),
+                       lf::step<"join", "ok", "bad">([&](int, int) { return ++joined; }));
   for (int r = 0; r != 200; ++r) CHECK(pool.run(f).status<"join">() == lf::step_status::skipped);
   CHECK(joined == 0);
 }

@@ -35,8 +35,8 @@ constexpr auto diamond = analyze<4, 4>({"a", "b", "c", "d", ""}, {0, 0, 1, 2, 4}
 constexpr bool diamond_is_analyzed() {
   const auto& g = diamond;
   return g.ok() && g.root_count == 1 && g.roots[0] == 0 && g.sink_count == 1 && g.indegree[3] == 2 &&
-         g.indegree[0] == 0 && g.out_offsets[1] - g.out_offsets[0] == 2 && is_topological(g, 4) && g.index_of("c") == 2 &&
-         g.index_of("zz") == npos;
+         g.indegree[0] == 0 && g.out_offsets[1] - g.out_offsets[0] == 2 && is_topological(g, 4) &&
+         g.index_of("c") == 2 && g.index_of("zz") == npos;
 }
 static_assert(diamond_is_analyzed());
 
@@ -59,10 +59,12 @@ constexpr auto tail_cycle = analyze<3, 3>({"x", "p", "q", ""}, {0, 0, 2, 3}, {"x
 static_assert(tail_cycle.error == graph_error::cycle && tail_cycle.cycle_length == 2);
 
 constexpr auto duplicate = analyze<3, 0>({"a", "b", "a", ""}, {0, 0, 0, 0}, {""});
-static_assert(duplicate.error == graph_error::duplicate_name && duplicate.error_step == 2 && duplicate.error_other == 0);
+static_assert(duplicate.error == graph_error::duplicate_name && duplicate.error_step == 2 &&
+              duplicate.error_other == 0);
 
 constexpr auto unknown = analyze<2, 1>({"a", "b", ""}, {0, 0, 1}, {"nope", ""});
-static_assert(unknown.error == graph_error::unknown_dependency && unknown.error_step == 1 && unknown.error_name == "nope");
+static_assert(unknown.error == graph_error::unknown_dependency && unknown.error_step == 1 &&
+              unknown.error_name == "nope");
 
 constexpr auto self = analyze<2, 1>({"a", "b", ""}, {0, 0, 1}, {"b", ""});
 static_assert(self.error == graph_error::self_dependency && self.error_step == 1);
@@ -83,7 +85,8 @@ constexpr bool messages_name_the_steps() {
   const auto s = lf::detail::describe(self, "f");
   const auto r = lf::detail::describe(repeated, "f");
   return std::string_view(c.data, c.size) ==
-             "lightflow: flow \"f\" has a cycle: \"b\" -> \"c\" -> \"d\" -> \"a\" -> \"b\" (each step depends on the one "
+             "lightflow: flow \"f\" has a cycle: \"b\" -> \"c\" -> \"d\" -> \"a\" -> \"b\" (each step depends on the "
+             "one "
              "before it)" &&
          std::string_view(u.data, u.size) ==
              "lightflow: flow \"f\": step \"b\" depends on \"nope\", which is not a step of this flow" &&
@@ -110,8 +113,9 @@ TEST_CASE("graph analysis also holds when evaluated at run time", "[graph]") {
 }
 
 TEST_CASE("a flow's graph is computed from its steps", "[graph]") {
-  auto f = lf::flow<"订单">(lf::step<"验证">([](int x) { return x; }), lf::step<"支付", "验证">([](int x) { return x; }),
-                           lf::step<"发货", "验证", "支付">([](int a, int b) { return a + b; }));
+  auto f =
+      lf::flow<"订单">(lf::step<"验证">([](int x) { return x; }), lf::step<"支付", "验证">([](int x) { return x; }),
+                       lf::step<"发货", "验证", "支付">([](int a, int b) { return a + b; }));
   using F = decltype(f);
   STATIC_REQUIRE(F::size == 3);
   STATIC_REQUIRE(F::index_of("发货") == 2);

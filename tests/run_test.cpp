@@ -36,8 +36,9 @@ auto make_order_flow() {
       }),
       lf::step<"处理支付", "验证订单">([](const Order& o) { return o.amount; }),
       lf::step<"更新库存", "验证订单">([](const Order& o) { return o.product_id; }),
-      lf::step<"发货", "验证订单", "处理支付", "更新库存">(
-          [](const Order& o, double paid, int product) { return Shipment{o.id, product, paid}; }));
+      lf::step<"发货", "验证订单", "处理支付", "更新库存">([](const Order& o, double paid, int product) {
+        return Shipment{o.id, product, paid};
+      }));
 }
 
 // Records, for every step, when it started and ended on one global sequence.
@@ -62,7 +63,8 @@ void check_order(const recorder<N>& rec) {
   constexpr auto& g = Flow::graph;
   for (std::uint32_t i = 0; i != Flow::size; ++i) {
     REQUIRE(rec.runs[i] == 1);
-    for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) REQUIRE(rec.ended[g.deps[e]] < rec.started[i]);
+    for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e)
+      REQUIRE(rec.ended[g.deps[e]] < rec.started[i]);
   }
 }
 
@@ -125,7 +127,8 @@ TEST_CASE("outputs flow through a generated graph", "[run]") {
       const std::uint32_t i = F::graph.order[k];
       std::uint64_t v = 1;
       if (F::graph.indegree[i] == 0) v += static_cast<std::uint64_t>(x);
-      for (std::uint32_t e = F::graph.dep_offsets[i]; e != F::graph.dep_offsets[i + 1]; ++e) v += expect[F::graph.deps[e]];
+      for (std::uint32_t e = F::graph.dep_offsets[i]; e != F::graph.dep_offsets[i + 1]; ++e)
+        v += expect[F::graph.deps[e]];
       expect[i] = v;
     }
     CHECK(result.get<"s00017">() == expect[17]);
@@ -210,11 +213,11 @@ TEST_CASE("submit returns a handle to wait on", "[run][submit]") {
 
 TEST_CASE("a step may run another flow on the same executor", "[run][nested]") {
   lf::executor pool{2};
-  auto inner = lf::flow<"inner">(lf::step<"x">([](int v) { return v * 2; }), lf::step<"y", "x">([](int v) { return v + 1; }));
-  auto outer = lf::flow<"outer">(
-      lf::step<"a">([&](int v) { return pool.run(inner, v).get<"y">(); }),
-      lf::step<"b">([&](int v) { return pool.run(inner, v + 1).get<"y">(); }),
-      lf::step<"c", "a", "b">([](int a, int b) { return a + b; }));
+  auto inner =
+      lf::flow<"inner">(lf::step<"x">([](int v) { return v * 2; }), lf::step<"y", "x">([](int v) { return v + 1; }));
+  auto outer = lf::flow<"outer">(lf::step<"a">([&](int v) { return pool.run(inner, v).get<"y">(); }),
+                                 lf::step<"b">([&](int v) { return pool.run(inner, v + 1).get<"y">(); }),
+                                 lf::step<"c", "a", "b">([](int a, int b) { return a + b; }));
   for (int r = 0; r != 50; ++r) CHECK(pool.run(outer, 10).get<"c">() == 21 + 23);
 }
 

@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   const bool compiled = WIFEXITED(status) && WEXITSTATUS(status) == 0;
   const bool within = compiled && seconds <= budget_s && mib <= budget_mib;
   std::printf("%-44s %6.2f s %7.0f MiB   budget %.0f s, %.0f MiB: %s\n", argv[1], seconds, mib, budget_s, budget_mib,
-              !compiled ? "DID NOT COMPILE" : within ? "within" : "OVER");
+              !compiled ? "DID NOT COMPILE"
+              : within  ? "within"
+                        : "OVER");
   return within ? 0 : 1;
 }

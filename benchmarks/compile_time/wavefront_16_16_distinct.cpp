@@ -1,4 +1,5 @@
-// Compile-time benchmark: a 256-step static flow of shape wavefront<16, 16>, each step with a callable of its own type, run with data between its steps.
+// Compile-time benchmark: a 256-step static flow of shape wavefront<16, 16>, each step with a callable of its own type,
+// run with data between its steps.
 #include "support/generated_flows.hpp"
 
 int main() {

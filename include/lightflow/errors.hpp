@@ -45,7 +45,8 @@ class bad_step_access : public std::logic_error {
  public:
   bad_step_access(std::string_view flow, std::string_view step, step_status status, const std::string& why)
       : std::logic_error("lightflow: no output for step \"" + std::string(step) + "\" of flow \"" + std::string(flow) +
-                         "\": it " + (status == step_status::failed ? "failed" : "was " + std::string(to_string(status))) +
+                         "\": it " +
+                         (status == step_status::failed ? "failed" : "was " + std::string(to_string(status))) +
                          (why.empty() ? "" : " (" + why + ")")),
         step_(step),
         status_(status) {}

@@ -26,9 +26,13 @@ namespace detail {
 /// Stands in for a result after a compile error, so that the error is not followed by others.
 struct invalid_result {
   template <fixed_string>
-  int get() const { return 0; }
+  int get() const {
+    return 0;
+  }
   template <fixed_string>
-  step_status status() const { return step_status::pending; }
+  step_status status() const {
+    return step_status::pending;
+  }
   bool ok() const { return false; }
   const char* error_message() const { return ""; }
 };
@@ -54,30 +58,28 @@ class executor {
   /// options: a `std::stop_token` whose stop request cancels the run.
   template <class Flow, class... Args>
   [[nodiscard]] auto run(const Flow& flow, Args&&... args) {
-    return dispatch(flow, std::forward<Args>(args)...)(
-        [&]<class Run>(Run* state) {
-          if constexpr (std::is_same_v<Run, detail::invalid_result>) {
-            return detail::invalid_result{};
-          } else {
-            sched_->run_here(*state);
-            return run_result<typename Run::flow_type, typename Run::input_type>(state);
-          }
-        });
+    return dispatch(flow, std::forward<Args>(args)...)([&]<class Run>(Run* state) {
+      if constexpr (std::is_same_v<Run, detail::invalid_result>) {
+        return detail::invalid_result{};
+      } else {
+        sched_->run_here(*state);
+        return run_result<typename Run::flow_type, typename Run::input_type>(state);
+      }
+    });
   }
 
   /// Starts `flow` and returns a handle to wait on, cancel, or take the result from. The flow must
   /// outlive the run.
   template <class Flow, class... Args>
   [[nodiscard]] auto submit(const Flow& flow, Args&&... args) {
-    return dispatch(flow, std::forward<Args>(args)...)(
-        [&]<class Run>(Run* state) {
-          if constexpr (std::is_same_v<Run, detail::invalid_result>) {
-            return detail::invalid_result{};
-          } else {
-            sched_->launch(*state);
-            return run_handle<typename Run::flow_type, typename Run::input_type>(state, sched_.get());
-          }
-        });
+    return dispatch(flow, std::forward<Args>(args)...)([&]<class Run>(Run* state) {
+      if constexpr (std::is_same_v<Run, detail::invalid_result>) {
+        return detail::invalid_result{};
+      } else {
+        sched_->launch(*state);
+        return run_handle<typename Run::flow_type, typename Run::input_type>(state, sched_.get());
+      }
+    });
   }
   template <class Flow, class... Args>
   void submit(const Flow&&, Args&&...) = delete;  // the flow would die before its run
@@ -100,12 +102,16 @@ class executor {
       if constexpr (std::is_same_v<Flow, detail::invalid_flow>) {
         return then(static_cast<detail::invalid_result*>(nullptr));
       } else if constexpr (!detail::is_static_flow<Flow>) {
-        detail::fail<"lightflow: executor::run and submit take a flow made by lightflow::flow<\"name\">(steps...), not the type listed after this message",
-                     offered<Flow>>();
+        detail::fail<
+            "lightflow: executor::run and submit take a flow made by lightflow::flow<\"name\">(steps...), not the type "
+            "listed after this message",
+            offered<Flow>>();
         return then(static_cast<detail::invalid_result*>(nullptr));
       } else if constexpr (!(run_option<Options> && ...)) {
-        detail::fail<"lightflow: after the input, executor::run and submit take only options (a std::stop_token), not all of the types listed after this message",
-                     offered<Options...>>();
+        detail::fail<
+            "lightflow: after the input, executor::run and submit take only options (a std::stop_token), not all of "
+            "the types listed after this message",
+            offered<Options...>>();
         return then(static_cast<detail::invalid_result*>(nullptr));
       } else if constexpr (!detail::check_signatures<Flow, input_type>()) {
         return then(static_cast<detail::invalid_result*>(nullptr));

@@ -51,16 +51,11 @@ class static_flow {
   /// The checked graph: names, dependencies, dependents, in-degrees, a topological order.
   static constexpr auto graph = detail::analyze_steps<Steps...>();
   /// The same graph as the scheduler reads it.
-  static constexpr detail::graph_view view{Name.view(),
-                                           size,
-                                           graph.names.data(),
-                                           graph.dep_offsets.data(),
-                                           graph.deps.data(),
-                                           graph.out_offsets.data(),
-                                           graph.outs.data(),
-                                           graph.indegree.data(),
-                                           graph.roots.data(),
-                                           graph.root_count,
+  static constexpr detail::graph_view view{Name.view(),        size,
+                                           graph.names.data(), graph.dep_offsets.data(),
+                                           graph.deps.data(),  graph.out_offsets.data(),
+                                           graph.outs.data(),  graph.indegree.data(),
+                                           graph.roots.data(), graph.root_count,
                                            graph.sink_count};
 
   /// The index of the step called `step_name`, or detail::npos.
@@ -100,8 +95,10 @@ struct invalid_flow {};
 template <fixed_string Name, class... Steps>
 constexpr auto flow(Steps... steps) {
   if constexpr (!(step_type<Steps> && ...)) {
-    detail::fail<"lightflow: every argument of lightflow::flow must be made by lightflow::step<\"name\", \"dependency\"...>(callable); the arguments' types are listed after this message",
-                 offered<Steps...>>();
+    detail::fail<
+        "lightflow: every argument of lightflow::flow must be made by lightflow::step<\"name\", "
+        "\"dependency\"...>(callable); the arguments' types are listed after this message",
+        offered<Steps...>>();
     return detail::invalid_flow{};
   } else if constexpr (!static_flow<Name, Steps...>::graph.ok()) {
     detail::fail<detail::to_fixed_string<detail::describe(static_flow<Name, Steps...>::graph, Name.view())>()>();

@@ -83,7 +83,8 @@ class basic_run_result {
     std::vector<step_report> failed;
     for (std::size_t i = 0; i != size(); ++i)
       if (run_->record(static_cast<std::uint32_t>(i)).status == step_status::failed) failed.push_back(step(i, to_time));
-    std::stable_sort(failed.begin(), failed.end(), [](const step_report& a, const step_report& b) { return a.end < b.end; });
+    std::stable_sort(failed.begin(), failed.end(),
+                     [](const step_report& a, const step_report& b) { return a.end < b.end; });
     return failed;
   }
 
@@ -122,7 +123,8 @@ class basic_run_result {
   std::uint32_t index_of(std::string_view name) const {
     for (std::uint32_t i = 0; i != graph().size; ++i)
       if (graph().names[i] == name) return i;
-    throw std::out_of_range("lightflow: flow \"" + std::string(flow_name()) + "\" has no step \"" + std::string(name) + "\"");
+    throw std::out_of_range("lightflow: flow \"" + std::string(flow_name()) + "\" has no step \"" + std::string(name) +
+                            "\"");
   }
 
   /// Why step `i` has no output, in words.
@@ -173,7 +175,8 @@ class run_result : public basic_run_result {
         detail::fail<detail::to_fixed_string<text>()>();
       } else {
         const auto& rec = run_->record(i);
-        if (rec.status != step_status::succeeded) throw bad_step_access(flow_name(), Name.view(), rec.status, why_not(i));
+        if (rec.status != step_status::succeeded)
+          throw bad_step_access(flow_name(), Name.view(), rec.status, why_not(i));
         return static_cast<const detail::static_run<Flow, Input>*>(run_)->template output<i>();
       }
     }
@@ -183,8 +186,10 @@ class run_result : public basic_run_result {
   template <fixed_string Name>
   step_status status() const noexcept {
     constexpr std::uint32_t i = checked_index<Name>();
-    if constexpr (i != detail::npos) return run_->record(i).status;
-    else return step_status::pending;
+    if constexpr (i != detail::npos)
+      return run_->record(i).status;
+    else
+      return step_status::pending;
   }
 
  private:

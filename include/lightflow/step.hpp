@@ -18,7 +18,7 @@ struct step_definition {
   static constexpr auto name = Name;
   static constexpr std::size_t dependency_count = sizeof...(Dependencies);
   static constexpr std::array<std::string_view, sizeof...(Dependencies) + 1> dependency_names{Dependencies.view()...,
-                                                                                                std::string_view{}};
+                                                                                              std::string_view{}};
   F callable;
 };
 

@@ -19,11 +19,16 @@ enum class step_status : std::uint8_t {
 /// The status as a lower-case word ("succeeded", "failed", ...).
 constexpr std::string_view to_string(step_status s) noexcept {
   switch (s) {
-    case step_status::pending: return "pending";
-    case step_status::succeeded: return "succeeded";
-    case step_status::failed: return "failed";
-    case step_status::skipped: return "skipped";
-    case step_status::cancelled: return "cancelled";
+    case step_status::pending:
+      return "pending";
+    case step_status::succeeded:
+      return "succeeded";
+    case step_status::failed:
+      return "failed";
+    case step_status::skipped:
+      return "skipped";
+    case step_status::cancelled:
+      return "cancelled";
   }
   return "unknown";
 }

@@ -29,8 +29,10 @@ struct chain {
   static constexpr std::size_t size = N;
   template <std::size_t I>
   static consteval auto deps_of() {
-    if constexpr (I == 0) return std::array<std::size_t, 0>{};
-    else return std::array<std::size_t, 1>{I - 1};
+    if constexpr (I == 0)
+      return std::array<std::size_t, 0>{};
+    else
+      return std::array<std::size_t, 1>{I - 1};
   }
 };
 
@@ -40,8 +42,10 @@ struct fan_out {
   static constexpr std::size_t size = N + 2;
   template <std::size_t I>
   static consteval auto deps_of() {
-    if constexpr (I == 0) return std::array<std::size_t, 0>{};
-    else if constexpr (I <= N) return std::array<std::size_t, 1>{0};
+    if constexpr (I == 0)
+      return std::array<std::size_t, 0>{};
+    else if constexpr (I <= N)
+      return std::array<std::size_t, 1>{0};
     else {
       std::array<std::size_t, N> all{};
       for (std::size_t k = 0; k != N; ++k) all[k] = k + 1;
@@ -55,9 +59,12 @@ struct diamond {
   static constexpr std::size_t size = 4;
   template <std::size_t I>
   static consteval auto deps_of() {
-    if constexpr (I == 0) return std::array<std::size_t, 0>{};
-    else if constexpr (I < 3) return std::array<std::size_t, 1>{0};
-    else return std::array<std::size_t, 2>{1, 2};
+    if constexpr (I == 0)
+      return std::array<std::size_t, 0>{};
+    else if constexpr (I < 3)
+      return std::array<std::size_t, 1>{0};
+    else
+      return std::array<std::size_t, 2>{1, 2};
   }
 };
 
@@ -68,10 +75,14 @@ struct wavefront {
   template <std::size_t I>
   static consteval auto deps_of() {
     constexpr std::size_t r = I / W, c = I % W;
-    if constexpr (r == 0 && c == 0) return std::array<std::size_t, 0>{};
-    else if constexpr (r == 0) return std::array<std::size_t, 1>{I - 1};
-    else if constexpr (c == 0) return std::array<std::size_t, 1>{I - W};
-    else return std::array<std::size_t, 2>{I - W, I - 1};
+    if constexpr (r == 0 && c == 0)
+      return std::array<std::size_t, 0>{};
+    else if constexpr (r == 0)
+      return std::array<std::size_t, 1>{I - 1};
+    else if constexpr (c == 0)
+      return std::array<std::size_t, 1>{I - W};
+    else
+      return std::array<std::size_t, 2>{I - W, I - 1};
   }
 };
 
@@ -82,9 +93,12 @@ struct layered {
   template <std::size_t I>
   static consteval auto deps_of() {
     constexpr std::size_t layer = I / W, k = I % W;
-    if constexpr (layer == 0) return std::array<std::size_t, 0>{};
-    else if constexpr (W == 1) return std::array<std::size_t, 1>{I - W};
-    else return std::array<std::size_t, 2>{(layer - 1) * W + k, (layer - 1) * W + (k + 1) % W};
+    if constexpr (layer == 0)
+      return std::array<std::size_t, 0>{};
+    else if constexpr (W == 1)
+      return std::array<std::size_t, 1>{I - W};
+    else
+      return std::array<std::size_t, 2>{(layer - 1) * W + k, (layer - 1) * W + (k + 1) % W};
   }
 };
 
@@ -93,7 +107,8 @@ constexpr auto make_step(const F& f) {
   constexpr auto d = Shape::template deps_of<I>();
   return [&]<std::size_t... K>(std::index_sequence<K...>) {
     return lightflow::step<step_name<I>(), step_name<d[K]>()...>(f);
-  }(std::make_index_sequence<d.size()>{});
+  }
+  (std::make_index_sequence<d.size()>{});
 }
 
 /// The same, but every step gets a callable of its own type (as hand-written steps would have).
@@ -106,15 +121,15 @@ template <class Shape, lightflow::fixed_string Name = "generated", class F>
 constexpr auto make_distinct_flow(const F& f) {
   return [&]<std::size_t... I>(std::index_sequence<I...>) {
     return lightflow::flow<Name>(make_distinct_step<Shape, I>(f)...);
-  }(std::make_index_sequence<Shape::size>{});
+  }
+  (std::make_index_sequence<Shape::size>{});
 }
 
 /// A flow of shape `Shape` whose every step runs `f` (f receives its dependencies' outputs).
 template <class Shape, lightflow::fixed_string Name = "generated", class F>
 constexpr auto make_flow(const F& f) {
-  return [&]<std::size_t... I>(std::index_sequence<I...>) {
-    return lightflow::flow<Name>(make_step<Shape, I>(f)...);
-  }(std::make_index_sequence<Shape::size>{});
+  return [&]<std::size_t... I>(std::index_sequence<I...>) { return lightflow::flow<Name>(make_step<Shape, I>(f)...); }
+  (std::make_index_sequence<Shape::size>{});
 }
 
 }  // namespace generated

@@ -41,9 +41,9 @@ struct graph_info {
   std::uint32_t sink_count = 0;
 
   graph_error error = graph_error::none;
-  std::uint32_t error_step = npos;   // the step the error is about
-  std::uint32_t error_other = npos;  // the other step involved (duplicate)
-  std::string_view error_name{};     // the dependency name involved
+  std::uint32_t error_step = npos;           // the step the error is about
+  std::uint32_t error_other = npos;          // the other step involved (duplicate)
+  std::string_view error_name{};             // the dependency name involved
   std::array<std::uint32_t, N + 1> cycle{};  // the steps on a cycle, each running before the next
   std::uint32_t cycle_length = 0;
 
@@ -74,9 +74,8 @@ consteval graph_info<N, E> analyze(const std::array<std::string_view, N + 1>& na
   // Names sorted once, so each dependency is found by binary search.
   std::array<std::uint32_t, N + 1> sorted{};
   for (std::uint32_t i = 0; i != N; ++i) sorted[i] = i;
-  std::sort(sorted.begin(), sorted.begin() + N, [&](std::uint32_t a, std::uint32_t b) {
-    return names[a] < names[b] || (names[a] == names[b] && a < b);
-  });
+  std::sort(sorted.begin(), sorted.begin() + N,
+            [&](std::uint32_t a, std::uint32_t b) { return names[a] < names[b] || (names[a] == names[b] && a < b); });
   for (std::size_t k = 1; k < N; ++k)
     if (names[sorted[k - 1]] == names[sorted[k]]) return fail(graph_error::duplicate_name, sorted[k], sorted[k - 1]);
   auto find = [&](std::string_view name) -> std::uint32_t {
@@ -148,13 +147,22 @@ consteval text_buffer describe(const graph_info<N, E>& g, std::string_view flow)
   t.quoted(flow);
   const std::string_view step = g.error_step == npos ? std::string_view{} : g.names[g.error_step];
   switch (g.error) {
-    case graph_error::none: t << " is valid"; break;
-    case graph_error::empty_name: t << ": a step has an empty name"; break;
-    case graph_error::duplicate_name: t << " has two steps named ", t.quoted(step); break;
-    case graph_error::unknown_dependency:
-      t << ": step ", t.quoted(step), t << " depends on ", t.quoted(g.error_name), t << ", which is not a step of this flow";
+    case graph_error::none:
+      t << " is valid";
       break;
-    case graph_error::self_dependency: t << ": step ", t.quoted(step), t << " depends on itself"; break;
+    case graph_error::empty_name:
+      t << ": a step has an empty name";
+      break;
+    case graph_error::duplicate_name:
+      t << " has two steps named ", t.quoted(step);
+      break;
+    case graph_error::unknown_dependency:
+      t << ": step ", t.quoted(step), t << " depends on ", t.quoted(g.error_name),
+          t << ", which is not a step of this flow";
+      break;
+    case graph_error::self_dependency:
+      t << ": step ", t.quoted(step), t << " depends on itself";
+      break;
     case graph_error::repeated_dependency:
       t << ": step ", t.quoted(step), t << " lists dependency ", t.quoted(g.error_name), t << " twice";
       break;

@@ -18,8 +18,7 @@ struct indexed_storage;
 template <std::size_t... I, class... T>
 struct indexed_storage<std::index_sequence<I...>, T...> : indexed_item<I, T>... {
   constexpr indexed_storage() = default;
-  constexpr explicit indexed_storage(T... values)
-    requires(sizeof...(T) != 0)
+  constexpr explicit indexed_storage(T... values) requires(sizeof...(T) != 0)
       : indexed_item<I, T>{std::move(values)}... {}
 
   /// Calls f(index, element) for every element: one pack expansion, no lookup by index.

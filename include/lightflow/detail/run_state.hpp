@@ -84,7 +84,8 @@ class run_state_base {
   bool done() const noexcept { return done_.load(std::memory_order_acquire) == finished; }
   /// Blocks until the run has finished. A waiter marks itself, so that finishing wakes only when needed.
   void wait() noexcept {
-    for (std::uint32_t s = done_.load(std::memory_order_acquire); s != finished; s = done_.load(std::memory_order_acquire)) {
+    for (std::uint32_t s = done_.load(std::memory_order_acquire); s != finished;
+         s = done_.load(std::memory_order_acquire)) {
       if (s == running && !done_.compare_exchange_weak(s, waited_for, std::memory_order_acq_rel)) continue;
       done_.wait(waited_for, std::memory_order_acquire);
     }
@@ -100,9 +101,7 @@ class run_state_base {
     cancel_requested_.store(true, std::memory_order_seq_cst);
     if (stop_ready_.load(std::memory_order_seq_cst) == 2) stop_source_()->request_stop();
   }
-  bool cancelled() const noexcept {
-    return cancel_requested_.load(std::memory_order_relaxed) || registry_->closing();
-  }
+  bool cancelled() const noexcept { return cancel_requested_.load(std::memory_order_relaxed) || registry_->closing(); }
   bool stop_requested() const noexcept {
     return cancelled() || (stop_ready_.load(std::memory_order_acquire) == 2 && stop_source_()->stop_requested());
   }
@@ -138,8 +137,16 @@ class run_state_base {
   run_state_base(const graph_view& g, const invoke_fn* invokers, destroy_fn destroy, step_record* records,
                  std::atomic<std::uint32_t>* pending, std::atomic<bool>* blocked, task_node* nodes,
                  run_registry& registry, std::uint64_t id) noexcept
-      : graph_(&g), invokers_(invokers), destroy_(destroy), records_(records), pending_(pending),
-        blocked_(blocked), nodes_(nodes), registry_(&registry), id_(id), sinks_left_(g.sink_count) {}
+      : graph_(&g),
+        invokers_(invokers),
+        destroy_(destroy),
+        records_(records),
+        pending_(pending),
+        blocked_(blocked),
+        nodes_(nodes),
+        registry_(&registry),
+        id_(id),
+        sinks_left_(g.sink_count) {}
   /// Fills the per-step arrays; called by the derived class once it has constructed them.
   void prepare(const void* input, const void* const* callables, void* const* outputs) noexcept {
     input_ = input;
@@ -202,7 +209,6 @@ inline void finish_run(run_state_base& run) noexcept {
   run.release();
 }
 
-
 template <class Push, class Finish>
 task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish) {
   step_record& rec = records_[step];
@@ -257,8 +263,10 @@ inline void run_registry::add(run_state_base& run) {
 
 inline void run_registry::remove(run_state_base& run) noexcept {
   std::lock_guard lock(mutex_);
-  if (run.prev_stoppable_ != nullptr) run.prev_stoppable_->next_stoppable_ = run.next_stoppable_;
-  else if (head_ == &run) head_ = run.next_stoppable_;
+  if (run.prev_stoppable_ != nullptr)
+    run.prev_stoppable_->next_stoppable_ = run.next_stoppable_;
+  else if (head_ == &run)
+    head_ = run.next_stoppable_;
   if (run.next_stoppable_ != nullptr) run.next_stoppable_->prev_stoppable_ = run.prev_stoppable_;
   run.prev_stoppable_ = run.next_stoppable_ = nullptr;
 }

@@ -53,7 +53,8 @@ class scheduler {
   /// stop token set), waits for them to finish, then stops the workers.
   ~scheduler() {
     registry_.close();
-    for (std::uint32_t n = in_flight_.load(std::memory_order_seq_cst); n != 0; n = in_flight_.load(std::memory_order_seq_cst))
+    for (std::uint32_t n = in_flight_.load(std::memory_order_seq_cst); n != 0;
+         n = in_flight_.load(std::memory_order_seq_cst))
       in_flight_.wait(n, std::memory_order_seq_cst);
     stopping_.store(true, std::memory_order_seq_cst);
     notifier_.notify_all();

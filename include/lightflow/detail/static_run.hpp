@@ -41,7 +41,9 @@ enum class call_form : std::uint8_t {
 template <class F, class List>
 inline constexpr bool callable_with = false;
 template <class F, class... A>
-inline constexpr bool callable_with<F, type_list<A...>> = requires(const F& f, A&&... a) { f(static_cast<A&&>(a)...); };
+inline constexpr bool callable_with<F, type_list<A...>> = requires(const F& f, A&&... a) {
+  f(static_cast<A&&>(a)...);
+};
 
 /// What calling F with the list gives; only computed when the call is valid.
 template <bool Valid, class F, class List>
@@ -106,23 +108,26 @@ struct step_signature {
   static auto offered_list(std::index_sequence<K...>)
       -> type_list<const typename step_signature<Flow, Input, nonvoid[K]>::output&...>;
   /// What the callable is offered, before the optional context.
-  using offered_args = std::conditional_t<
-      is_root, std::conditional_t<std::is_same_v<Input, no_input>, type_list<>, type_list<const Input&>>,
-      decltype(offered_list(std::make_index_sequence<nonvoid_count>{}))>;
+  using offered_args =
+      std::conditional_t<is_root,
+                         std::conditional_t<std::is_same_v<Input, no_input>, type_list<>, type_list<const Input&>>,
+                         decltype(offered_list(std::make_index_sequence<nonvoid_count>{}))>;
   using with_context = typename append<offered_args, step_context&>::type;
 
   // Without the context first, so that a variadic callable never receives the context as an input.
-  static constexpr call_form form = callable_with<callable, offered_args>   ? call_form::inputs
-                                    : callable_with<callable, with_context> ? call_form::inputs_and_context
-                                    : !is_root || std::is_same_v<Input, no_input> ? call_form::none
-                                    : callable_with<callable, type_list<>>             ? call_form::nothing
+  static constexpr call_form form = callable_with<callable, offered_args>               ? call_form::inputs
+                                    : callable_with<callable, with_context>             ? call_form::inputs_and_context
+                                    : !is_root || std::is_same_v<Input, no_input>       ? call_form::none
+                                    : callable_with<callable, type_list<>>              ? call_form::nothing
                                     : callable_with<callable, type_list<step_context&>> ? call_form::context
                                                                                         : call_form::none;
 
-  using result = typename call_result<form != call_form::none, callable, std::conditional_t<form == call_form::inputs_and_context, with_context,
-                                                 std::conditional_t<form == call_form::inputs, offered_args,
-                                                 std::conditional_t<form == call_form::context, type_list<step_context&>,
-                                                                    type_list<>>>>>::type;
+  using result = typename call_result<
+      form != call_form::none, callable,
+      std::conditional_t<form == call_form::inputs_and_context, with_context,
+                         std::conditional_t<form == call_form::inputs, offered_args,
+                                            std::conditional_t<form == call_form::context, type_list<step_context&>,
+                                                               type_list<>>>>>::type;
   /// What the step's output is stored as (void: the step has none).
   using output = std::conditional_t<form == call_form::none, unusable_output, std::remove_cvref_t<result>>;
 };
@@ -142,7 +147,8 @@ consteval bool check_signatures() {
   constexpr auto forms = []<std::size_t... K>(std::index_sequence<K...>) {
     // Instantiated in topological order, so no step's signature waits on a deep chain of others.
     return std::array<call_form, Flow::size + 1>{step_signature<Flow, Input, g.order[K]>::form..., call_form::inputs};
-  }(std::make_index_sequence<Flow::size>{});
+  }
+  (std::make_index_sequence<Flow::size>{});
   constexpr std::uint32_t bad = [&] {
     for (std::uint32_t k = 0; k != Flow::size; ++k)
       if (forms[k] == call_form::none) return g.order[k];
@@ -201,12 +207,16 @@ struct invoker<F, Input, Output, Form, Root, positions<P...>, Args...> {
     } else if constexpr (Form == call_form::context) {
       return fn(ctx);
     } else if constexpr (Root && std::is_same_v<Input, no_input>) {
-      if constexpr (Form == call_form::inputs_and_context) return fn(ctx);
-      else return fn();
+      if constexpr (Form == call_form::inputs_and_context)
+        return fn(ctx);
+      else
+        return fn();
     } else if constexpr (Root) {
       const Input& input = *static_cast<const Input*>(run.input());
-      if constexpr (Form == call_form::inputs_and_context) return fn(input, ctx);
-      else return fn(input);
+      if constexpr (Form == call_form::inputs_and_context)
+        return fn(input, ctx);
+      else
+        return fn(input);
     } else {
       [[maybe_unused]] const std::uint32_t* deps = run.graph().deps + run.graph().dep_offsets[step];
       if constexpr (Form == call_form::inputs_and_context)
@@ -287,17 +297,21 @@ class static_run final : public run_state_base {
 
   template <std::uint32_t I>
   static constexpr void (*destroyer())(void*) noexcept {
-    if constexpr (std::is_void_v<output_t<I>> || std::is_trivially_destructible_v<output_t<I>>) return nullptr;
-    else return &destroy_as<output_t<I>>;
+    if constexpr (std::is_void_v<output_t<I>> || std::is_trivially_destructible_v<output_t<I>>)
+      return nullptr;
+    else
+      return &destroy_as<output_t<I>>;
   }
 
   static constexpr std::array<invoke_fn, n + 1> invokers = []<std::size_t... I>(std::index_sequence<I...>) {
     return std::array<invoke_fn, n + 1>{&invoker_of<Flow, Input, I>::type::invoke..., nullptr};
-  }(std::make_index_sequence<n>{});
+  }
+  (std::make_index_sequence<n>{});
   static constexpr std::array<void (*)(void*) noexcept, n + 1> destroyers =
       []<std::size_t... I>(std::index_sequence<I...>) {
-        return std::array<void (*)(void*) noexcept, n + 1>{destroyer<I>()..., nullptr};
-      }(std::make_index_sequence<n>{});
+    return std::array<void (*)(void*) noexcept, n + 1>{destroyer<I>()..., nullptr};
+  }
+  (std::make_index_sequence<n>{});
 
   [[no_unique_address]] Input input_;
   step_record records_[n + 1];

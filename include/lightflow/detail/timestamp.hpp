@@ -39,7 +39,8 @@ inline ticks now_ticks() noexcept {
 #if LIGHTFLOW_HAS_TSC
   if (invariant_tsc()) return __rdtsc();
 #endif
-  return static_cast<ticks>(std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch()).count());
+  return static_cast<ticks>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch()).count());
 }
 
 /// Turns ticks into steady_clock time points by interpolating between a pair of (ticks, time) read at

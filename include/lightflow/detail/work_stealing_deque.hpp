@@ -14,13 +14,18 @@
 namespace lightflow::detail {
 
 template <class T>
-  requires std::is_pointer_v<T>
+requires std::is_pointer_v<T>
 class work_stealing_deque {
   struct ring {
-    explicit ring(std::int64_t capacity) : mask(capacity - 1), slots(new std::atomic<T>[static_cast<std::size_t>(capacity)]) {}
+    explicit ring(std::int64_t capacity)
+        : mask(capacity - 1), slots(new std::atomic<T>[static_cast<std::size_t>(capacity)]) {}
     std::int64_t capacity() const noexcept { return mask + 1; }
-    void put(std::int64_t i, T x) noexcept { slots[static_cast<std::size_t>(i & mask)].store(x, std::memory_order_relaxed); }
-    T get(std::int64_t i) const noexcept { return slots[static_cast<std::size_t>(i & mask)].load(std::memory_order_relaxed); }
+    void put(std::int64_t i, T x) noexcept {
+      slots[static_cast<std::size_t>(i & mask)].store(x, std::memory_order_relaxed);
+    }
+    T get(std::int64_t i) const noexcept {
+      return slots[static_cast<std::size_t>(i & mask)].load(std::memory_order_relaxed);
+    }
     std::int64_t mask;
     std::unique_ptr<std::atomic<T>[]> slots;
   };
