@@ -1772,9 +1772,9 @@ class static_run final : public run_state_base {
   static_run(const Flow& flow, Input&& input, run_registry& registry, std::uint64_t id)
       : run_state_base(Flow::view, invokers.data(), &destroy, records_, pending_, blocked_, nodes_, registry, id),
         input_(std::move(input)) {
-    flow.for_each_step([this](std::size_t i, const auto& step) { callables_[i] = &step.callable; });
-    outputs_storage_.addresses(outputs_);
-    prepare(&input_, callables_, outputs_);
+    flow.for_each_step([this](std::size_t i, const auto& step) { callable_table_[i] = &step.callable; });
+    outputs_.addresses(output_table_);
+    prepare(&input_, callable_table_, output_table_);
   }
 
   template <std::uint32_t I>
@@ -1785,7 +1785,7 @@ class static_run final : public run_state_base {
  private:
   ~static_run() {
     for (std::uint32_t i = 0; i != n; ++i)
-      if (destroyers[i] != nullptr && records_[i].status == step_status::succeeded) destroyers[i](outputs_[i]);
+      if (destroyers[i] != nullptr && records_[i].status == step_status::succeeded) destroyers[i](output_table_[i]);
   }
   static void destroy(run_state_base* base) noexcept { delete static_cast<static_run*>(base); }
 
@@ -1812,9 +1812,9 @@ class static_run final : public run_state_base {
   std::atomic<std::uint32_t> pending_[n + 1];
   std::atomic<bool> blocked_[n + 1];
   task_node nodes_[n + 1];
-  const void* callables_[n + 1];
-  void* outputs_[n + 1];
-  decltype(slots_type(std::make_index_sequence<n>{})) outputs_storage_;
+  const void* callable_table_[n + 1];  // each step's callable, in the flow
+  void* output_table_[n + 1];          // each step's output, in outputs_ (null for void)
+  decltype(slots_type(std::make_index_sequence<n>{})) outputs_;
 };
 
 }  // namespace detail

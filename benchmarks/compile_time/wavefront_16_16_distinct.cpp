@@ -3,7 +3,7 @@
 #include "support/generated_flows.hpp"
 
 int main() {
-  auto flow = generated::make_distinct_flow<generated::wavefront<16, 16>>(
+  auto flow = generated::make_flow<generated::wavefront<16, 16>, "generated", true>(
       [](const auto&... in) -> unsigned long { return (1ul + ... + static_cast<unsigned long>(in)); });
   lightflow::executor pool{1};
   auto result = pool.run(flow, 1);

@@ -111,25 +111,19 @@ constexpr auto make_step(const F& f) {
   (std::make_index_sequence<d.size()>{});
 }
 
-/// The same, but every step gets a callable of its own type (as hand-written steps would have).
-template <class Shape, std::size_t I, class F>
-constexpr auto make_distinct_step(const F& f) {
-  return make_step<Shape, I>([f](const auto&... in) -> decltype(f(in...)) { return f(in...); });
-}
-
-template <class Shape, lightflow::fixed_string Name = "generated", class F>
-constexpr auto make_distinct_flow(const F& f) {
-  return [&]<std::size_t... I>(std::index_sequence<I...>) {
-    return lightflow::flow<Name>(make_distinct_step<Shape, I>(f)...);
-  }
-  (std::make_index_sequence<Shape::size>{});
-}
-
-/// A flow of shape `Shape` whose every step runs `f` (f receives its dependencies' outputs).
-template <class Shape, lightflow::fixed_string Name = "generated", class F>
+/// A flow of shape `Shape` whose every step runs `f` (f receives its dependencies' outputs). With
+/// `Distinct`, every step gets a callable of its own type, as hand-written steps would have.
+template <class Shape, lightflow::fixed_string Name = "generated", bool Distinct = false, class F>
 constexpr auto make_flow(const F& f) {
-  return [&]<std::size_t... I>(std::index_sequence<I...>) { return lightflow::flow<Name>(make_step<Shape, I>(f)...); }
-  (std::make_index_sequence<Shape::size>{});
+  auto step = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
+    if constexpr (Distinct)
+      return make_step<Shape, I>([f](const auto&... in) -> decltype(f(in...)) { return f(in...); });
+    else
+      return make_step<Shape, I>(f);
+  };
+  return [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return lightflow::flow<Name>(step(std::integral_constant<std::size_t, I>{})...);
+  }(std::make_index_sequence<Shape::size>{});
 }
 
 }  // namespace generated
