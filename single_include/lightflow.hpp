@@ -5,6 +5,111 @@
 #ifndef LIGHTFLOW_LIGHTFLOW_HPP
 #define LIGHTFLOW_LIGHTFLOW_HPP
 
+// ---- lightflow/checkpoint.hpp
+// Checkpoints: each step's output is saved as soon as it succeeds, so that a run that failed or
+// crashed resumes without running the steps that had finished.
+//
+//   pool.run(flow, input, lf::checkpoint{store, "order-42"});   // saves as it goes; resumes if the
+//                                                                // run id has records already
+//   pool.resume<Input>(flow, lf::checkpoint{store, "order-42"}); // the input comes from the store
+//
+// Records are keyed "@manifest" (the flow's definition), "@input" and "step/<name>"; their format is
+// in detail/record.hpp.
+#ifndef LIGHTFLOW_CHECKPOINT_HPP
+#define LIGHTFLOW_CHECKPOINT_HPP
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// ---- lightflow/checkpoint_store.hpp
+// Where checkpoints go: anything that can save, load, list and erase records keyed by flow, run id
+// and key. lightflow ships memory_store, file_store and (optional) sqlite_store.
+#ifndef LIGHTFLOW_CHECKPOINT_STORE_HPP
+#define LIGHTFLOW_CHECKPOINT_STORE_HPP
+
+#include <concepts>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lightflow {
+
+/// A store could not read or write (disk full, permission, a corrupt file); says which and where.
+class store_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A store of checkpoint records. Every member may be called from several threads at once.
+/// - save: keeps `bytes` under (flow, run, key), replacing what was there; throws store_error.
+/// - flush: makes every record saved so far durable (stores whose saves are durable at once do
+///   nothing); `deferred_durability()` says whether a save waits for a flush to be durable.
+/// - load: the bytes under (flow, run, key), or nothing; list: the keys of a run; erase: a whole run.
+/// - location: where a run's records live, for error messages (a file, a table, "memory").
+template <class S>
+concept checkpoint_store = requires(S& s, const S& cs, std::string_view flow, std::string_view run, std::string_view key,
+                                    std::span<const std::byte> bytes) {
+  s.save(flow, run, key, bytes);
+  s.flush();
+  { s.load(flow, run, key) } -> std::same_as<std::optional<std::vector<std::byte>>>;
+  { s.list(flow, run) } -> std::same_as<std::vector<std::string>>;
+  s.erase(flow, run);
+  { cs.location(flow, run) } -> std::convertible_to<std::string>;
+  { cs.deferred_durability() } -> std::convertible_to<bool>;
+};
+
+}  // namespace lightflow
+
+#endif
+// ---- lightflow/detail/checkpoint_session.hpp
+// What a run with a checkpoint needs from it while steps run, without knowing the store's or the
+// serializer's type: save a step's output, and make saved records durable.
+#ifndef LIGHTFLOW_DETAIL_CHECKPOINT_SESSION_HPP
+#define LIGHTFLOW_DETAIL_CHECKPOINT_SESSION_HPP
+
+#include <cstdint>
+
+namespace lightflow::detail {
+
+class run_state_base;
+
+class checkpoint_session {
+ public:
+  virtual ~checkpoint_session() = default;
+  /// Saves the output of `step` (on the thread that ran it). True when the record is durable only after flush().
+  virtual bool save(run_state_base& run, std::uint32_t step) = 0;
+  /// Makes every record saved so far durable; throws store_error.
+  virtual void flush() = 0;
+  /// Sessions with the same store share one flush (group commit).
+  virtual const void* store_identity() const noexcept = 0;
+};
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/compile_error.hpp
+// How lightflow reports a mistake at compile time: the message is spelled inside the name of a type
+// that is never defined, so the compiler's error line carries it.
+#ifndef LIGHTFLOW_DETAIL_COMPILE_ERROR_HPP
+#define LIGHTFLOW_DETAIL_COMPILE_ERROR_HPP
+
+#include <cstddef>
+#include <string_view>
+#include <utility>
+
 // ---- lightflow/config.hpp
 // lightflow: the one file that owns the version number and every macro.
 #ifndef LIGHTFLOW_CONFIG_HPP
@@ -29,231 +134,654 @@
 #define LIGHTFLOW_CACHE_LINE 64
 
 #endif
-// ---- lightflow/errors.hpp
-// Exceptions lightflow throws; each names the step it is about.
-#ifndef LIGHTFLOW_ERRORS_HPP
-#define LIGHTFLOW_ERRORS_HPP
+// ---- lightflow/fixed_string.hpp
+// A string usable as a template argument: the names of steps and flows.
+#ifndef LIGHTFLOW_FIXED_STRING_HPP
+#define LIGHTFLOW_FIXED_STRING_HPP
 
-#include <exception>
-#include <stdexcept>
+#include <cstddef>
+#include <string_view>
+
+
+namespace lightflow {
+
+/// A compile-time string of N bytes (UTF-8 welcome); `step<"name">` takes these.
+template <std::size_t N>
+struct fixed_string {
+  char chars[N + 1]{};  // public so the type is structural (usable as a template argument)
+
+  constexpr fixed_string() noexcept = default;
+  constexpr fixed_string(const char (&text)[N + 1]) noexcept {  // NOLINT: implicit by design
+    for (std::size_t i = 0; i != N + 1; ++i) chars[i] = text[i];
+  }
+  static constexpr std::size_t size() noexcept { return N; }
+  constexpr std::string_view view() const noexcept { return {chars, N}; }
+  constexpr const char* c_str() const noexcept { return chars; }
+  constexpr operator std::string_view() const noexcept { return view(); }  // NOLINT
+
+  template <std::size_t M>
+  constexpr bool operator==(const fixed_string<M>& other) const noexcept {
+    return view() == other.view();
+  }
+};
+
+template <std::size_t N>
+fixed_string(const char (&)[N]) -> fixed_string<N - 1>;
+
+}  // namespace lightflow
+
+#endif
+
+namespace lightflow {
+
+/// Types a step's callable was offered, listed in a compile error when it cannot take them.
+template <class... Types>
+struct offered {};
+
+#if LIGHTFLOW_CLANG
+// clang 14 prints a string template argument as a list of numbers, but a pack of chars as
+// characters, so on clang the message is spelled one character at a time.
+template <class Details, char... Message>
+struct compile_error;  // never defined: read the message in its template arguments
+#else
+template <fixed_string Message, class... Details>
+struct compile_error;  // never defined: read the message in its template arguments
+#endif
+
+namespace detail {
+
+/// A growable-in-place text for composing messages in constant evaluation.
+struct text_buffer {
+  static constexpr std::size_t capacity = 2048;
+  char data[capacity]{};
+  std::size_t size = 0;
+
+  constexpr text_buffer& operator<<(std::string_view s) noexcept {
+    for (char c : s) {
+      if (size + 4 >= capacity) {  // keep room for the ellipsis
+        if (size + 3 < capacity) data[size++] = '.', data[size++] = '.', data[size++] = '.';
+        return *this;
+      }
+      data[size++] = c;
+    }
+    return *this;
+  }
+  constexpr text_buffer& quoted(std::string_view s) noexcept { return *this << "\"" << s << "\""; }
+};
+
+template <text_buffer Text>
+consteval auto to_fixed_string() {
+  fixed_string<Text.size> out{};
+  for (std::size_t i = 0; i != Text.size; ++i) out.chars[i] = Text.data[i];
+  return out;
+}
+
+#if LIGHTFLOW_CLANG
+template <class Details, fixed_string Message, std::size_t... I>
+auto spell(std::index_sequence<I...>) -> compile_error<Details, Message.chars[I]...>;
+/// Stops compilation with `Message`; `Details` (an `offered<...>`) is listed beside it.
+template <fixed_string Message, class Details = offered<>>
+constexpr void fail() {
+  using error = decltype(spell<Details, Message>(std::make_index_sequence<Message.size()>{}));
+  error::see_the_message_in_this_type_name();  // <- the error's template arguments spell what is wrong
+}
+#else
+/// Stops compilation with `Message`; `Details` (an `offered<...>`) is listed beside it.
+template <fixed_string Message, class Details = offered<>>
+constexpr void fail() {
+  compile_error<Message, Details>::see_the_message_in_this_type_name();  // <- what is wrong, in words
+}
+#endif
+
+}  // namespace detail
+}  // namespace lightflow
+
+#endif
+// ---- lightflow/detail/record.hpp
+// A checkpoint record: what lightflow stores for a run's manifest, its input, and each step's output.
+//
+// Format version 1, little-endian:
+//   offset 0   4 bytes  magic "LFCK"
+//          4   2        format version (1)
+//          6   1        kind: 0 manifest, 1 input, 2 step output
+//          7   1        reserved, 0
+//          8   8        fingerprint of the flow definition (FNV-1a 64 of the manifest text)
+//         16   4        the user's version number
+//         20   4        length N of the step name (0 for the manifest and the input)
+//         24   N        the step name, UTF-8
+//     24 + N   8        length M of the payload
+//     32 + N   M        payload: the serializer's bytes (the manifest's text for kind 0)
+// 32 + N + M   4        CRC-32 of every byte before it
+#ifndef LIGHTFLOW_DETAIL_RECORD_HPP
+#define LIGHTFLOW_DETAIL_RECORD_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
-// ---- lightflow/step_status.hpp
-// What became of a step in a run.
-#ifndef LIGHTFLOW_STEP_STATUS_HPP
-#define LIGHTFLOW_STEP_STATUS_HPP
+// ---- lightflow/detail/crc32.hpp
+// CRC-32 (the IEEE polynomial, as zlib and PNG use), for checkpoint records.
+#ifndef LIGHTFLOW_DETAIL_CRC32_HPP
+#define LIGHTFLOW_DETAIL_CRC32_HPP
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
-#include <string_view>
+#include <span>
 
-namespace lightflow {
+namespace lightflow::detail {
 
-/// The final state of one step of a finished run.
-enum class step_status : std::uint8_t {
-  pending,    ///< never reached (only seen while a run is still going)
-  succeeded,  ///< ran and returned; its output is available
-  failed,     ///< ran and threw; the exception is kept
-  skipped,    ///< not run because a dependency did not succeed
-  cancelled,  ///< not run because the run was cancelled first
-};
-
-/// The status as a lower-case word ("succeeded", "failed", ...).
-constexpr std::string_view to_string(step_status s) noexcept {
-  switch (s) {
-    case step_status::pending:
-      return "pending";
-    case step_status::succeeded:
-      return "succeeded";
-    case step_status::failed:
-      return "failed";
-    case step_status::skipped:
-      return "skipped";
-    case step_status::cancelled:
-      return "cancelled";
+inline constexpr std::array<std::uint32_t, 256> crc32_table = [] {
+  std::array<std::uint32_t, 256> table{};
+  for (std::uint32_t i = 0; i != 256; ++i) {
+    std::uint32_t c = i;
+    for (int k = 0; k != 8; ++k) c = (c & 1) != 0 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+    table[i] = c;
   }
-  return "unknown";
+  return table;
+}();
+
+constexpr std::uint32_t crc32(std::span<const std::byte> data, std::uint32_t crc = 0) noexcept {
+  crc = ~crc;
+  for (std::byte b : data) crc = crc32_table[(crc ^ static_cast<std::uint32_t>(b)) & 0xffu] ^ (crc >> 8);
+  return ~crc;
 }
 
-}  // namespace lightflow
+}  // namespace lightflow::detail
 
 #endif
+// ---- lightflow/serializer.hpp
+// Serializers turn a step's output into bytes and back, for checkpoints. `binary_serializer` is the
+// default; any type that models `serializer_for<S, T>` can replace it.
+//
+// The binary format (version 1): every integer little-endian, fixed width as its C++ type
+// (bool and char: 1 byte); float and double as their IEEE-754 bits, little-endian; enums as their
+// underlying type; sizes and counts as uint64; std::string and std::vector<byte-sized T>: count then
+// bytes; sequences, sets and maps: count then elements (maps: key then value); std::array: its
+// elements, no count; std::optional: uint8 0 or 1, then the value; std::pair and std::tuple: their
+// elements; std::variant: uint32 index, then the alternative. Types of your own: see binary_codec.
+#ifndef LIGHTFLOW_SERIALIZER_HPP
+#define LIGHTFLOW_SERIALIZER_HPP
 
-namespace lightflow {
-
-/// The message of an exception_ptr's exception ("unknown exception" when it is not a std::exception).
-inline std::string describe(const std::exception_ptr& error) {
-  if (!error) return "no exception";
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
-
-/// A step threw: carries the step's name and the exception it threw (`cause()`).
-class step_error : public std::runtime_error {
- public:
-  step_error(std::string_view flow, std::string_view step, std::exception_ptr cause)
-      : std::runtime_error("lightflow: step \"" + std::string(step) + "\" of flow \"" + std::string(flow) +
-                           "\" failed: " + describe(cause)),
-        step_(step),
-        cause_(std::move(cause)) {}
-  const std::string& step() const noexcept { return step_; }
-  const std::exception_ptr& cause() const noexcept { return cause_; }
-  [[noreturn]] void rethrow_cause() const { std::rethrow_exception(cause_); }
-
- private:
-  std::string step_;
-  std::exception_ptr cause_;
-};
-
-/// `result.get<"x">()` on a step that did not succeed; says which step and what became of it.
-class bad_step_access : public std::logic_error {
- public:
-  bad_step_access(std::string_view flow, std::string_view step, step_status status, const std::string& why)
-      : std::logic_error("lightflow: no output for step \"" + std::string(step) + "\" of flow \"" + std::string(flow) +
-                         "\": it " +
-                         (status == step_status::failed ? "failed" : "was " + std::string(to_string(status))) +
-                         (why.empty() ? "" : " (" + why + ")")),
-        step_(step),
-        status_(status) {}
-  const std::string& step() const noexcept { return step_; }
-  step_status status() const noexcept { return status_; }
-
- private:
-  std::string step_;
-  step_status status_;
-};
-
-}  // namespace lightflow
-
-#endif
-// ---- lightflow/executor.hpp
-// The executor: a pool of worker threads that runs flows.
-#ifndef LIGHTFLOW_EXECUTOR_HPP
-#define LIGHTFLOW_EXECUTOR_HPP
-
+#include <array>
+#include <bit>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace lightflow {
+
+/// Bytes that could not be decoded (truncated, malformed, or not what was expected).
+class decode_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Satisfied by a serializer `S` that can write a `T` to bytes and read it back.
+template <class S, class T>
+concept serializer_for = requires(const S& s, const T& value, std::vector<std::byte>& out, std::span<const std::byte> in) {
+  s.write(value, out);  // appends the encoding of value to out
+  { s.template read<T>(in) } -> std::same_as<T>;  // the value encoded by all of in; throws decode_error
+};
+
+class binary_writer;
+class binary_reader;
+
+/// How the binary serializer encodes a T. Specialize it for a type you cannot change, or give the
+/// type two functions found by argument-dependent lookup:
+///   void lightflow_write(lightflow::binary_writer&, const T&);
+///   void lightflow_read(lightflow::binary_reader&, T&);      // T must be default-constructible
+/// (usually `w(a.x, a.y)` and `r(a.x, a.y)`).
+template <class T, class = void>
+struct binary_codec;
+
+namespace detail {
+template <class T>
+inline constexpr bool is_byte_like = std::is_same_v<T, char> || std::is_same_v<T, signed char> ||
+                                     std::is_same_v<T, unsigned char> || std::is_same_v<T, std::byte> ||
+                                     std::is_same_v<T, char8_t>;
+template <class T>
+concept encodable_by_adl = requires(binary_writer& w, binary_reader& r, const T& c, T& m) {
+  lightflow_write(w, c);
+  lightflow_read(r, m);
+};
+}  // namespace detail
+
+/// True when binary_serializer can encode T.
+template <class T>
+concept binary_encodable = requires(binary_writer& w, binary_reader& r, const T& c, T& m) {
+  binary_codec<T>::write(w, c);
+  binary_codec<T>::read(r, m);
+};
+
+/// Appends encoded values to a byte vector.
+class binary_writer {
+ public:
+  explicit binary_writer(std::vector<std::byte>& out) noexcept : out_(&out) {}
+
+  void bytes(const void* data, std::size_t size) {
+    const auto* p = static_cast<const std::byte*>(data);
+    out_->insert(out_->end(), p, p + size);
+  }
+  template <class U>
+    requires std::is_integral_v<U>
+  void integer(U value) {
+    using unsigned_t = std::make_unsigned_t<U>;
+    auto v = static_cast<unsigned_t>(value);
+    std::byte le[sizeof(U)];
+    for (std::size_t i = 0; i != sizeof(U); ++i, v = static_cast<unsigned_t>(sizeof(U) > 1 ? v >> 8 : 0))
+      le[i] = static_cast<std::byte>(v & 0xff);
+    bytes(le, sizeof(U));
+  }
+  void size(std::size_t n) { integer(static_cast<std::uint64_t>(n)); }
+
+  /// Writes each value in turn.
+  template <class... T>
+  void operator()(const T&... values) {
+    (binary_codec<T>::write(*this, values), ...);
+  }
+
+ private:
+  std::vector<std::byte>* out_;
+};
+
+/// Reads encoded values from bytes; throws decode_error rather than read past the end.
+class binary_reader {
+ public:
+  explicit binary_reader(std::span<const std::byte> in) noexcept : in_(in) {}
+
+  void bytes(void* data, std::size_t size) {
+    if (size > remaining()) throw decode_error("lightflow: truncated data: needed " + std::to_string(size) + " more bytes, " + std::to_string(remaining()) + " left");
+    if (size != 0) std::memcpy(data, in_.data() + at_, size);
+    at_ += size;
+  }
+  template <class U>
+    requires std::is_integral_v<U>
+  U integer() {
+    std::byte le[sizeof(U)];
+    bytes(le, sizeof(U));
+    std::make_unsigned_t<U> v = 0;
+    for (std::size_t i = sizeof(U); i-- > 0;) v = static_cast<std::make_unsigned_t<U>>((sizeof(U) > 1 ? v << 8 : 0) | static_cast<unsigned char>(le[i]));
+    return static_cast<U>(v);
+  }
+  /// A count of elements of at least `min_element_size` bytes each: checked against what is left, so
+  /// that corrupt input cannot make a container reserve absurd amounts.
+  std::size_t size(std::size_t min_element_size = 1) {
+    const auto n = integer<std::uint64_t>();
+    if (min_element_size != 0 && n > remaining() / min_element_size)
+      throw decode_error("lightflow: corrupt data: a count of " + std::to_string(n) + " elements with only " + std::to_string(remaining()) + " bytes left");
+    return static_cast<std::size_t>(n);
+  }
+  /// A uint32 length of bytes, checked against what is left.
+  std::size_t size32() {
+    const auto n = integer<std::uint32_t>();
+    if (n > remaining()) throw decode_error("lightflow: corrupt data: a length of " + std::to_string(n) + " with only " + std::to_string(remaining()) + " bytes left");
+    return n;
+  }
+  std::size_t remaining() const noexcept { return in_.size() - at_; }
+
+  /// Reads each value in turn.
+  template <class... T>
+  void operator()(T&... values) {
+    (binary_codec<T>::read(*this, values), ...);
+  }
+
+ private:
+  std::span<const std::byte> in_;
+  std::size_t at_ = 0;
+};
+
+// ---- codecs for the standard types
+
+template <class T>
+struct binary_codec<T, std::enable_if_t<std::is_integral_v<T>>> {
+  static void write(binary_writer& w, T v) {
+    if constexpr (std::is_same_v<T, bool>) w.integer(static_cast<std::uint8_t>(v ? 1 : 0));
+    else w.integer(v);
+  }
+  static void read(binary_reader& r, T& v) {
+    if constexpr (std::is_same_v<T, bool>) {
+      const auto b = r.integer<std::uint8_t>();
+      if (b > 1) throw decode_error("lightflow: corrupt data: a bool of value " + std::to_string(b));
+      v = b == 1;
+    } else {
+      v = r.integer<T>();
+    }
+  }
+};
+
+template <class T>
+struct binary_codec<T, std::enable_if_t<std::is_floating_point_v<T>>> {
+  static_assert(std::numeric_limits<T>::is_iec559 && (sizeof(T) == 4 || sizeof(T) == 8),
+                "lightflow: binary_serializer encodes float and double (IEEE-754); long double has no portable encoding");
+  using bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  static void write(binary_writer& w, T v) { w.integer(std::bit_cast<bits>(v)); }
+  static void read(binary_reader& r, T& v) { v = std::bit_cast<T>(r.integer<bits>()); }
+};
+
+template <class T>
+struct binary_codec<T, std::enable_if_t<std::is_enum_v<T>>> {
+  using underlying = std::underlying_type_t<T>;
+  static void write(binary_writer& w, T v) { w.integer(static_cast<underlying>(v)); }
+  static void read(binary_reader& r, T& v) { v = static_cast<T>(r.integer<underlying>()); }
+};
+
+template <>
+struct binary_codec<std::byte> {
+  static void write(binary_writer& w, std::byte v) { w.integer(static_cast<std::uint8_t>(v)); }
+  static void read(binary_reader& r, std::byte& v) { v = static_cast<std::byte>(r.integer<std::uint8_t>()); }
+};
+
+template <class C, class Tr, class A>
+struct binary_codec<std::basic_string<C, Tr, A>> {
+  static void write(binary_writer& w, const std::basic_string<C, Tr, A>& s) {
+    w.size(s.size());
+    if constexpr (sizeof(C) == 1) w.bytes(s.data(), s.size());
+    else for (C c : s) w(c);
+  }
+  static void read(binary_reader& r, std::basic_string<C, Tr, A>& s) {
+    s.resize(r.size(sizeof(C)));
+    if constexpr (sizeof(C) == 1) r.bytes(s.data(), s.size());
+    else for (C& c : s) r(c);
+  }
+};
+
+namespace detail {
+template <class Seq>
+struct sequence_codec {
+  using value_type = typename Seq::value_type;
+  static void write(binary_writer& w, const Seq& s) {
+    w.size(s.size());
+    for (const auto& x : s) binary_codec<value_type>::write(w, x);
+  }
+  static void read(binary_reader& r, Seq& s) {
+    const std::size_t n = r.size();
+    s.clear();
+    for (std::size_t i = 0; i != n; ++i) {
+      value_type x{};
+      binary_codec<value_type>::read(r, x);
+      s.push_back(std::move(x));
+    }
+  }
+};
+template <class Set>
+struct set_codec {
+  using value_type = typename Set::value_type;
+  static void write(binary_writer& w, const Set& s) {
+    w.size(s.size());
+    for (const auto& x : s) binary_codec<value_type>::write(w, x);
+  }
+  static void read(binary_reader& r, Set& s) {
+    const std::size_t n = r.size();
+    s.clear();
+    for (std::size_t i = 0; i != n; ++i) {
+      value_type x{};
+      binary_codec<value_type>::read(r, x);
+      s.insert(std::move(x));
+    }
+  }
+};
+template <class Map>
+struct map_codec {
+  using key_type = typename Map::key_type;
+  using mapped_type = typename Map::mapped_type;
+  static void write(binary_writer& w, const Map& m) {
+    w.size(m.size());
+    for (const auto& [k, v] : m) binary_codec<key_type>::write(w, k), binary_codec<mapped_type>::write(w, v);
+  }
+  static void read(binary_reader& r, Map& m) {
+    const std::size_t n = r.size();
+    m.clear();
+    for (std::size_t i = 0; i != n; ++i) {
+      key_type k{};
+      mapped_type v{};
+      binary_codec<key_type>::read(r, k);
+      binary_codec<mapped_type>::read(r, v);
+      m.emplace(std::move(k), std::move(v));
+    }
+  }
+};
+}  // namespace detail
+
+template <class T, class A>
+struct binary_codec<std::vector<T, A>, std::enable_if_t<!std::is_same_v<T, bool>>> {
+  static void write(binary_writer& w, const std::vector<T, A>& v) {
+    if constexpr (detail::is_byte_like<T>) {
+      w.size(v.size());
+      w.bytes(v.data(), v.size());
+    } else if constexpr (std::is_arithmetic_v<T> && std::endian::native == std::endian::little &&
+                         !std::is_same_v<T, bool>) {
+      w.size(v.size());  // little-endian already: the bytes are the encoding
+      w.bytes(v.data(), v.size() * sizeof(T));
+    } else {
+      detail::sequence_codec<std::vector<T, A>>::write(w, v);
+    }
+  }
+  static void read(binary_reader& r, std::vector<T, A>& v) {
+    if constexpr ((detail::is_byte_like<T> || std::is_arithmetic_v<T>) && std::endian::native == std::endian::little) {
+      v.resize(r.size(sizeof(T)));
+      r.bytes(v.data(), v.size() * sizeof(T));
+      if constexpr (std::is_floating_point_v<T>) static_assert(std::numeric_limits<T>::is_iec559);
+    } else {
+      v.clear();
+      const std::size_t n = r.size();
+      for (std::size_t i = 0; i != n; ++i) {
+        T x{};
+        binary_codec<T>::read(r, x);
+        v.push_back(std::move(x));
+      }
+    }
+  }
+};
+template <class A>
+struct binary_codec<std::vector<bool, A>> : detail::sequence_codec<std::vector<bool, A>> {};
+template <class T, class A>
+struct binary_codec<std::deque<T, A>> : detail::sequence_codec<std::deque<T, A>> {};
+template <class T, class C, class A>
+struct binary_codec<std::set<T, C, A>> : detail::set_codec<std::set<T, C, A>> {};
+template <class K, class V, class C, class A>
+struct binary_codec<std::map<K, V, C, A>> : detail::map_codec<std::map<K, V, C, A>> {};
+template <class K, class V, class H, class E, class A>
+struct binary_codec<std::unordered_map<K, V, H, E, A>> : detail::map_codec<std::unordered_map<K, V, H, E, A>> {};
+
+template <class T, std::size_t N>
+struct binary_codec<std::array<T, N>> {
+  static void write(binary_writer& w, const std::array<T, N>& a) {
+    for (const auto& x : a) binary_codec<T>::write(w, x);
+  }
+  static void read(binary_reader& r, std::array<T, N>& a) {
+    for (auto& x : a) binary_codec<T>::read(r, x);
+  }
+};
+
+template <class T>
+struct binary_codec<std::optional<T>> {
+  static void write(binary_writer& w, const std::optional<T>& o) {
+    w.integer(static_cast<std::uint8_t>(o ? 1 : 0));
+    if (o) binary_codec<T>::write(w, *o);
+  }
+  static void read(binary_reader& r, std::optional<T>& o) {
+    bool present = false;
+    binary_codec<bool>::read(r, present);
+    o.reset();
+    if (present) binary_codec<T>::read(r, o.emplace());
+  }
+};
+
+template <class A, class B>
+struct binary_codec<std::pair<A, B>> {
+  static void write(binary_writer& w, const std::pair<A, B>& p) { w(p.first, p.second); }
+  static void read(binary_reader& r, std::pair<A, B>& p) { r(p.first, p.second); }
+};
+
+template <class... T>
+struct binary_codec<std::tuple<T...>> {
+  static void write(binary_writer& w, const std::tuple<T...>& t) {
+    std::apply([&](const auto&... x) { w(x...); }, t);
+  }
+  static void read(binary_reader& r, std::tuple<T...>& t) {
+    std::apply([&](auto&... x) { r(x...); }, t);
+  }
+};
+
+template <class... T>
+struct binary_codec<std::variant<T...>> {
+  static void write(binary_writer& w, const std::variant<T...>& v) {
+    if (v.valueless_by_exception()) throw std::invalid_argument("lightflow: cannot encode a valueless variant");
+    w.integer(static_cast<std::uint32_t>(v.index()));
+    std::visit([&](const auto& x) { w(x); }, v);
+  }
+  static void read(binary_reader& r, std::variant<T...>& v) {
+    const auto index = r.integer<std::uint32_t>();
+    if (index >= sizeof...(T))
+      throw decode_error("lightflow: corrupt data: variant index " + std::to_string(index) + " of " + std::to_string(sizeof...(T)) + " alternatives");
+    read_alternative(r, v, index, std::index_sequence_for<T...>{});
+  }
+
+ private:
+  template <std::size_t... I>
+  static void read_alternative(binary_reader& r, std::variant<T...>& v, std::uint32_t index, std::index_sequence<I...>) {
+    (void)((index == I ? (binary_codec<std::variant_alternative_t<I, std::variant<T...>>>::read(r, v.template emplace<I>()), true) : false) || ...);
+  }
+};
+
+/// Types with lightflow_write / lightflow_read found by argument-dependent lookup.
+template <class T>
+struct binary_codec<T, std::enable_if_t<detail::encodable_by_adl<T>>> {
+  static void write(binary_writer& w, const T& v) { lightflow_write(w, v); }
+  static void read(binary_reader& r, T& v) { lightflow_read(r, v); }
+};
+
+/// The default serializer: the binary format described at the top of this file.
+struct binary_serializer {
+  static constexpr std::string_view name = "lightflow-binary-1";
+
+  template <binary_encodable T>
+  void write(const T& value, std::vector<std::byte>& out) const {
+    binary_writer w(out);
+    binary_codec<T>::write(w, value);
+  }
+  template <binary_encodable T>
+    requires std::default_initializable<T>
+  T read(std::span<const std::byte> in) const {
+    binary_reader r(in);
+    T value{};
+    binary_codec<T>::read(r, value);
+    if (r.remaining() != 0) throw decode_error("lightflow: " + std::to_string(r.remaining()) + " unexpected bytes after the value");
+    return value;
+  }
+};
+
+}  // namespace lightflow
+
+#endif
+
+namespace lightflow::detail {
+
+enum class record_kind : std::uint8_t { manifest = 0, input = 1, step_output = 2 };
+
+struct record {
+  record_kind kind = record_kind::step_output;
+  std::uint64_t fingerprint = 0;
+  std::uint32_t version = 0;
+  std::string step;
+  std::vector<std::byte> payload;
+};
+
+inline constexpr std::uint16_t record_format = 1;
+
+inline std::vector<std::byte> encode_record(record_kind kind, std::uint64_t fingerprint, std::uint32_t version,
+                                            std::string_view step, std::span<const std::byte> payload) {
+  std::vector<std::byte> out;
+  out.reserve(36 + step.size() + payload.size());
+  binary_writer w(out);
+  w.bytes("LFCK", 4);
+  w.integer(record_format);
+  w.integer(static_cast<std::uint8_t>(kind));
+  w.integer(std::uint8_t{0});
+  w.integer(fingerprint);
+  w.integer(version);
+  w.integer(static_cast<std::uint32_t>(step.size()));
+  w.bytes(step.data(), step.size());
+  w.integer(static_cast<std::uint64_t>(payload.size()));
+  w.bytes(payload.data(), payload.size());
+  w.integer(crc32(out));
+  return out;
+}
+
+/// Decodes a record; throws decode_error saying what is wrong with it.
+inline record decode_record(std::span<const std::byte> bytes) {
+  if (bytes.size() < 36) throw decode_error("truncated record (" + std::to_string(bytes.size()) + " bytes)");
+  binary_reader r(bytes.first(bytes.size() - 4));
+  char magic[4];
+  r.bytes(magic, 4);
+  if (std::string_view(magic, 4) != "LFCK") throw decode_error("not a lightflow checkpoint record (bad magic)");
+  binary_reader tail(bytes.last(4));
+  const auto stored_crc = tail.integer<std::uint32_t>();
+  if (stored_crc != crc32(bytes.first(bytes.size() - 4))) throw decode_error("record checksum mismatch (corrupt record)");
+  const auto format = r.integer<std::uint16_t>();
+  if (format != record_format)
+    throw decode_error("record format " + std::to_string(format) + " is not supported (this lightflow reads format " +
+                       std::to_string(record_format) + ")");
+  record rec;
+  const auto kind = r.integer<std::uint8_t>();
+  if (kind > 2) throw decode_error("unknown record kind " + std::to_string(kind));
+  rec.kind = static_cast<record_kind>(kind);
+  (void)r.integer<std::uint8_t>();
+  rec.fingerprint = r.integer<std::uint64_t>();
+  rec.version = r.integer<std::uint32_t>();
+  rec.step.resize(r.size32());
+  r.bytes(rec.step.data(), rec.step.size());
+  const auto m = r.integer<std::uint64_t>();
+  if (m != r.remaining()) throw decode_error("record payload length does not match the record's size");
+  rec.payload.resize(static_cast<std::size_t>(m));
+  r.bytes(rec.payload.data(), rec.payload.size());
+  return rec;
+}
+
+/// FNV-1a, 64 bits.
+constexpr std::uint64_t fnv1a(std::string_view text) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  return h;
+}
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/static_run.hpp
+// The state of one run of a static flow with a given input type: what each step is called with,
+// where each output lives, and how each step is invoked.
+#ifndef LIGHTFLOW_DETAIL_STATIC_RUN_HPP
+#define LIGHTFLOW_DETAIL_STATIC_RUN_HPP
+
+#include <array>
+#include <atomic>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
-#include <stop_token>
-#include <thread>
+#include <new>
 #include <type_traits>
 #include <utility>
 
-// ---- lightflow/detail/scheduler.hpp
-// The thread pool: workers with work-stealing deques, guest slots for threads that wait on a run
-// and work meanwhile, an injection queue for work from outside, and sleeping without lost wake-ups.
-#ifndef LIGHTFLOW_DETAIL_SCHEDULER_HPP
-#define LIGHTFLOW_DETAIL_SCHEDULER_HPP
-
-#include <atomic>
-#include <cstddef>
-#include <cstdint>
-#include <memory>
-#include <thread>
-#include <vector>
-
-// ---- lightflow/detail/injection_queue.hpp
-// Work handed to the pool by threads that are not its workers (a submit from outside).
-#ifndef LIGHTFLOW_DETAIL_INJECTION_QUEUE_HPP
-#define LIGHTFLOW_DETAIL_INJECTION_QUEUE_HPP
-
-#include <atomic>
-#include <cstddef>
-#include <mutex>
-#include <vector>
-
-namespace lightflow::detail {
-
-template <class T>
-class injection_queue {
- public:
-  void push(T x) {
-    std::lock_guard lock(mutex_);
-    if (count_ == items_.size()) {  // grow the ring, keeping order
-      std::vector<T> bigger(items_.empty() ? 64 : items_.size() * 2);
-      for (std::size_t i = 0; i != count_; ++i) bigger[i] = items_[(head_ + i) % items_.size()];
-      items_.swap(bigger);
-      head_ = 0;
-    }
-    items_[(head_ + count_) % items_.size()] = x;
-    ++count_;
-    size_.store(count_, std::memory_order_seq_cst);
-  }
-  T try_pop() {
-    if (size_.load(std::memory_order_seq_cst) == 0) return T{};
-    std::lock_guard lock(mutex_);
-    if (count_ == 0) return T{};
-    T x = items_[head_];
-    head_ = (head_ + 1) % items_.size();
-    --count_;
-    size_.store(count_, std::memory_order_seq_cst);
-    return x;
-  }
-  bool empty() const noexcept { return size_.load(std::memory_order_seq_cst) == 0; }
-
- private:
-  std::mutex mutex_;
-  std::vector<T> items_;
-  std::size_t head_ = 0, count_ = 0;
-  std::atomic<std::size_t> size_{0};
-};
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/detail/notifier.hpp
-// An event count: lets idle workers sleep without ever missing a wake-up. A waiter announces itself,
-// re-checks for work, then sleeps only if the epoch it read is still current; a producer that
-// published work and sees a waiter bumps the epoch and wakes.
-#ifndef LIGHTFLOW_DETAIL_NOTIFIER_HPP
-#define LIGHTFLOW_DETAIL_NOTIFIER_HPP
-
-#include <atomic>
-#include <cstdint>
-
-
-namespace lightflow::detail {
-
-class notifier {
- public:
-  /// Step one of sleeping: after this, re-check for work, then cancel_wait() or commit_wait().
-  std::uint32_t prepare_wait() noexcept {
-    waiters_.fetch_add(1, std::memory_order_seq_cst);
-    return epoch_.load(std::memory_order_seq_cst);
-  }
-  void cancel_wait() noexcept { waiters_.fetch_sub(1, std::memory_order_seq_cst); }
-  void commit_wait(std::uint32_t epoch) noexcept {
-    epoch_.wait(epoch, std::memory_order_seq_cst);
-    waiters_.fetch_sub(1, std::memory_order_seq_cst);
-  }
-
-  /// Call after publishing work; wakes up to `n` sleepers if there are any.
-  void notify(std::size_t n) noexcept {
-    // A read-modify-write, not a fence followed by a load: either it sees a waiter that announced
-    // itself, or that waiter's own increment synchronizes with it and the waiter's re-check sees the
-    // work published before this call. (ThreadSanitizer understands this; it does not model fences.)
-    if (waiters_.fetch_add(0, std::memory_order_seq_cst) == 0) return;
-    epoch_.fetch_add(1, std::memory_order_seq_cst);
-    if (n == 1)
-      epoch_.notify_one();
-    else
-      epoch_.notify_all();
-  }
-  void notify_all() noexcept { notify(2); }
-
- private:
-  alignas(LIGHTFLOW_CACHE_LINE) std::atomic<std::uint32_t> epoch_{0};
-  alignas(LIGHTFLOW_CACHE_LINE) std::atomic<std::uint32_t> waiters_{0};
-};
-
-}  // namespace lightflow::detail
-
-#endif
 // ---- lightflow/detail/run_state.hpp
 // The state of one run, shared by every kind of flow: per-step records and counters, cancellation,
 // and the hot path that finishes a step and finds which dependents became ready.
@@ -398,6 +926,45 @@ class step_context {
 
 
 #endif
+// ---- lightflow/step_status.hpp
+// What became of a step in a run.
+#ifndef LIGHTFLOW_STEP_STATUS_HPP
+#define LIGHTFLOW_STEP_STATUS_HPP
+
+#include <cstdint>
+#include <string_view>
+
+namespace lightflow {
+
+/// The final state of one step of a finished run.
+enum class step_status : std::uint8_t {
+  pending,    ///< never reached (only seen while a run is still going)
+  succeeded,  ///< ran and returned; its output is available
+  failed,     ///< ran and threw; the exception is kept
+  skipped,    ///< not run because a dependency did not succeed
+  cancelled,  ///< not run because the run was cancelled first
+};
+
+/// The status as a lower-case word ("succeeded", "failed", ...).
+constexpr std::string_view to_string(step_status s) noexcept {
+  switch (s) {
+    case step_status::pending:
+      return "pending";
+    case step_status::succeeded:
+      return "succeeded";
+    case step_status::failed:
+      return "failed";
+    case step_status::skipped:
+      return "skipped";
+    case step_status::cancelled:
+      return "cancelled";
+  }
+  return "unknown";
+}
+
+}  // namespace lightflow
+
+#endif
 
 namespace lightflow::detail {
 
@@ -422,6 +989,7 @@ struct step_record {
   ticks end = 0;
   std::exception_ptr error{};
   step_status status = step_status::pending;
+  bool restored = false;  // its output came from a checkpoint; it did not run
 };
 
 class run_state_base;
@@ -508,9 +1076,25 @@ class run_state_base {
 
   /// Runs (or skips, or cancels) one step, then releases its dependents. Returns one dependent that
   /// became ready, for the caller to run next without a queue round trip; the others go to `push`.
-  /// `now` is the time the step starts; it becomes the time the step ended.
+  /// `now` is the time the step starts; it becomes the time the step ended. A step whose checkpoint
+  /// record waits for a flush goes to `defer` instead, and is released by complete_deferred().
+  template <class Push, class Finish, class Defer>
+  task_node* process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish, Defer&& defer);
+
+  /// Releases a step whose record was flushed (`failure`: the flush's exception, if it failed).
   template <class Push, class Finish>
-  task_node* process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish);
+  task_node* complete_deferred(std::uint32_t step, std::exception_ptr failure, Push&& push, Finish&& finish) {
+    const bool ok = failure == nullptr;
+    if (!ok) fail_checkpoint(step, std::move(failure));
+    return release(step, ok, push, finish);
+  }
+
+  /// Marks step `i` restored from a checkpoint: its output is in place; it will not run.
+  void restore(std::uint32_t i) noexcept {
+    records_[i].status = step_status::succeeded;
+    records_[i].restored = true;
+  }
+  checkpoint_session* checkpoint() const noexcept { return checkpoint_; }
 
   task_node* start_node() noexcept { return &nodes_[graph_->size]; }
 
@@ -529,10 +1113,12 @@ class run_state_base {
         id_(id),
         sinks_left_(g.sink_count) {}
   /// Fills the per-step arrays; called by the derived class once it has constructed them.
-  void prepare(const void* input, const void* const* callables, void* const* outputs) noexcept {
+  void prepare(const void* input, const void* const* callables, void* const* outputs,
+               void (*const* destroyers)(void*) noexcept) noexcept {
     input_ = input;
     callables_ = callables;
     outputs_ = outputs;
+    destroyers_ = destroyers;
     const graph_view& g = *graph_;
     for (std::uint32_t i = 0; i != g.size; ++i) {
       pending_[i].store(g.indegree[i], std::memory_order_relaxed);
@@ -541,6 +1127,8 @@ class run_state_base {
     }
     nodes_[g.size] = {this, g.size};
   }
+  void attach(checkpoint_session* session) noexcept { checkpoint_ = session; }
+
   ~run_state_base() {
     if (stop_ready_.load(std::memory_order_relaxed) == 2) stop_source_()->~stop_source();
   }
@@ -552,6 +1140,17 @@ class run_state_base {
     run_state_base* run;
     void operator()() const noexcept { run->cancel(); }
   };
+  // A step whose output could not be checkpointed counts as failed (its dependents do not run, and a
+  // resumed run runs it again); its output is destroyed at once.
+  void fail_checkpoint(std::uint32_t step, std::exception_ptr error) noexcept {
+    if (destroyers_[step] != nullptr) destroyers_[step](outputs_[step]);
+    records_[step].status = step_status::failed;
+    records_[step].error = std::move(error);
+  }
+
+  template <class Push, class Finish>
+  task_node* release(std::uint32_t step, bool ok, Push&& push, Finish&& finish);
+
   std::stop_source* stop_source_() const noexcept {
     return std::launder(reinterpret_cast<std::stop_source*>(const_cast<unsigned char*>(stop_storage_)));
   }
@@ -567,6 +1166,8 @@ class run_state_base {
   const void* input_ = nullptr;
   const void* const* callables_ = nullptr;
   void* const* outputs_ = nullptr;
+  void (*const* destroyers_)(void*) noexcept = nullptr;
+  checkpoint_session* checkpoint_ = nullptr;
   std::uint64_t id_;
   std::atomic<std::uint32_t> sinks_left_;
   static constexpr std::uint32_t running = 0, waited_for = 1, finished = 2;
@@ -590,11 +1191,13 @@ inline void finish_run(run_state_base& run) noexcept {
   run.release();
 }
 
-template <class Push, class Finish>
-task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish) {
+template <class Push, class Finish, class Defer>
+task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish, Defer&& defer) {
   step_record& rec = records_[step];
   bool ok = false;
-  if (cancelled()) {
+  if (rec.restored) {
+    ok = true;
+  } else if (cancelled()) {
     rec.status = step_status::cancelled;
   } else if (blocked_[step].load(std::memory_order_relaxed)) {
     rec.status = step_status::skipped;
@@ -609,10 +1212,27 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
       rec.error = std::current_exception();
       rec.status = step_status::failed;
     }
+    bool deferred = false;
+    if (ok && checkpoint_ != nullptr) {
+      try {
+        deferred = checkpoint_->save(*this, step);
+      } catch (...) {
+        fail_checkpoint(step, std::current_exception());
+        ok = false;
+      }
+    }
     now = now_ticks();
     rec.end = now;
+    if (deferred) {
+      defer(*this, step);
+      return nullptr;
+    }
   }
+  return release(step, ok, push, finish);
+}
 
+template <class Push, class Finish>
+task_node* run_state_base::release(std::uint32_t step, bool ok, Push&& push, Finish&& finish) {
   const graph_view& g = *graph_;
   const std::uint32_t* it = g.outs + g.out_offsets[step];
   const std::uint32_t* const end = g.outs + g.out_offsets[step + 1];
@@ -682,451 +1302,6 @@ inline std::string_view step_context::flow_name() const noexcept { return run_->
 inline std::uint64_t step_context::run_id() const noexcept { return run_->id(); }
 inline bool step_context::stop_requested() const noexcept { return run_->stop_requested(); }
 inline std::stop_token step_context::stop_token() const { return run_->stop_token(); }
-}  // namespace lightflow
-
-#endif
-// ---- lightflow/detail/work_stealing_deque.hpp
-// A Chase-Lev work-stealing deque (Le, Pop, Cohen, Zappa Nardelli, PPoPP 2013). The owner pushes and
-// pops at the bottom; other threads steal from the top. The orderings the paper puts in fences are on
-// the operations themselves, which costs the same on x86 and is understood by ThreadSanitizer.
-#ifndef LIGHTFLOW_DETAIL_WORK_STEALING_DEQUE_HPP
-#define LIGHTFLOW_DETAIL_WORK_STEALING_DEQUE_HPP
-
-#include <atomic>
-#include <cstdint>
-#include <memory>
-#include <vector>
-
-
-namespace lightflow::detail {
-
-template <class T>
-requires std::is_pointer_v<T>
-class work_stealing_deque {
-  struct ring {
-    explicit ring(std::int64_t capacity)
-        : mask(capacity - 1), slots(new std::atomic<T>[static_cast<std::size_t>(capacity)]) {}
-    std::int64_t capacity() const noexcept { return mask + 1; }
-    void put(std::int64_t i, T x) noexcept {
-      slots[static_cast<std::size_t>(i & mask)].store(x, std::memory_order_relaxed);
-    }
-    T get(std::int64_t i) const noexcept {
-      return slots[static_cast<std::size_t>(i & mask)].load(std::memory_order_relaxed);
-    }
-    std::int64_t mask;
-    std::unique_ptr<std::atomic<T>[]> slots;
-  };
-
- public:
-  explicit work_stealing_deque(std::int64_t capacity = 1024) {
-    auto first = std::make_unique<ring>(capacity);  // capacity must be a power of two
-    ring_.store(first.get(), std::memory_order_relaxed);
-    rings_.push_back(std::move(first));
-  }
-  work_stealing_deque(const work_stealing_deque&) = delete;
-  work_stealing_deque& operator=(const work_stealing_deque&) = delete;
-
-  /// Owner only.
-  void push(T x) {
-    const std::int64_t b = bottom_.load(std::memory_order_relaxed);
-    const std::int64_t t = top_.load(std::memory_order_acquire);
-    ring* r = ring_.load(std::memory_order_relaxed);
-    if (b - t > r->capacity() - 1) r = grow(r, b, t);
-    r->put(b, x);
-    bottom_.store(b + 1, std::memory_order_release);
-  }
-
-  /// Owner only; nullptr when empty.
-  T pop() noexcept {
-    const std::int64_t b = bottom_.load(std::memory_order_relaxed) - 1;
-    ring* r = ring_.load(std::memory_order_relaxed);
-    bottom_.store(b, std::memory_order_seq_cst);
-    std::int64_t t = top_.load(std::memory_order_seq_cst);
-    if (t > b) {
-      bottom_.store(b + 1, std::memory_order_relaxed);
-      return nullptr;
-    }
-    T x = r->get(b);
-    if (t == b) {  // the last element: race the thieves for it
-      if (!top_.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst, std::memory_order_relaxed)) x = nullptr;
-      bottom_.store(b + 1, std::memory_order_relaxed);
-    }
-    return x;
-  }
-
-  /// Any thread; nullptr when empty or when another thread won the element.
-  T steal() noexcept {
-    std::int64_t t = top_.load(std::memory_order_seq_cst);
-    const std::int64_t b = bottom_.load(std::memory_order_seq_cst);
-    if (t >= b) return nullptr;
-    T x = ring_.load(std::memory_order_acquire)->get(t);
-    if (!top_.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst, std::memory_order_relaxed)) return nullptr;
-    return x;
-  }
-
-  bool empty() const noexcept {
-    return top_.load(std::memory_order_seq_cst) >= bottom_.load(std::memory_order_seq_cst);
-  }
-
- private:
-  ring* grow(ring* old, std::int64_t b, std::int64_t t) {
-    auto bigger = std::make_unique<ring>(old->capacity() * 2);
-    for (std::int64_t i = t; i != b; ++i) bigger->put(i, old->get(i));
-    ring* r = bigger.get();
-    rings_.push_back(std::move(bigger));  // old rings stay alive: a thief may still read one
-    ring_.store(r, std::memory_order_release);
-    return r;
-  }
-
-  alignas(LIGHTFLOW_CACHE_LINE) std::atomic<std::int64_t> top_{0};
-  alignas(LIGHTFLOW_CACHE_LINE) std::atomic<std::int64_t> bottom_{0};
-  std::atomic<ring*> ring_{nullptr};
-  std::vector<std::unique_ptr<ring>> rings_;  // owner only
-};
-
-}  // namespace lightflow::detail
-
-#endif
-
-namespace lightflow::detail {
-
-class scheduler;
-
-/// A deque and who owns it: a worker thread, or a thread that waits for a run and works meanwhile.
-struct alignas(LIGHTFLOW_CACHE_LINE) worker_slot {
-  work_stealing_deque<task_node*> deque;
-  scheduler* owner = nullptr;
-  std::uint64_t rng = 0;
-  std::atomic<bool> in_use{false};  // for guest slots
-};
-
-/// The slot of the calling thread, if it has one.
-inline thread_local worker_slot* current_slot = nullptr;
-
-class scheduler {
- public:
-  explicit scheduler(std::size_t workers) : worker_count_(workers == 0 ? 1 : workers) {
-    tick_converter::start();
-    guest_count_ = worker_count_ < 4 ? 4 : worker_count_;
-    slot_count_ = worker_count_ + guest_count_;
-    slots_ = std::make_unique<worker_slot[]>(slot_count_);
-    for (std::size_t i = 0; i != slot_count_; ++i) {
-      slots_[i].owner = this;
-      slots_[i].rng = 0x9e3779b97f4a7c15ull * (i + 1);
-    }
-    threads_.reserve(worker_count_);
-    for (std::size_t i = 0; i != worker_count_; ++i) threads_.emplace_back([this, i] { worker_main(slots_[i]); });
-  }
-
-  scheduler(const scheduler&) = delete;
-  scheduler& operator=(const scheduler&) = delete;
-
-  /// Cancels the runs still in flight (steps not started are marked cancelled, running ones see their
-  /// stop token set), waits for them to finish, then stops the workers.
-  ~scheduler() {
-    registry_.close();
-    for (std::uint32_t n = in_flight_.load(std::memory_order_seq_cst); n != 0;
-         n = in_flight_.load(std::memory_order_seq_cst))
-      in_flight_.wait(n, std::memory_order_seq_cst);
-    stopping_.store(true, std::memory_order_seq_cst);
-    notifier_.notify_all();
-    for (auto& t : threads_) t.join();
-  }
-
-  std::size_t worker_count() const noexcept { return worker_count_; }
-  run_registry& registry() noexcept { return registry_; }
-  std::uint64_t next_run_id() noexcept { return next_id_.fetch_add(1, std::memory_order_relaxed) + 1; }
-
-  /// Runs `run` to its end, the calling thread working on it (and on whatever else is ready) meanwhile.
-  void run_here(run_state_base& run) noexcept {
-    in_flight_.fetch_add(1, std::memory_order_relaxed);
-    with_slot([&](worker_slot* me) {
-      if (me == nullptr) {  // every guest slot is taken: hand the run to the workers and wait
-        inject(run.start_node());
-        run.wait();
-      } else {
-        execute(run.start_node(), *me);
-        help_until(run, *me);
-      }
-    });
-  }
-
-  /// Starts `run` and returns at once.
-  void launch(run_state_base& run) {
-    in_flight_.fetch_add(1, std::memory_order_relaxed);
-    worker_slot* me = current_slot;
-    if (me != nullptr && me->owner == this) {
-      me->deque.push(run.start_node());
-      notifier_.notify(1);
-    } else {
-      inject(run.start_node());
-    }
-  }
-
-  /// Waits for `run` to end, working meanwhile when the calling thread can.
-  void wait_for(run_state_base& run) noexcept {
-    if (run.done()) return;
-    with_slot([&](worker_slot* me) {
-      if (me == nullptr)
-        run.wait();
-      else
-        help_until(run, *me);
-    });
-  }
-
- private:
-  static constexpr int spin_rounds = 64;
-
-  template <class F>
-  void with_slot(F&& body) noexcept {
-    worker_slot* const saved = current_slot;
-    if (saved != nullptr && saved->owner == this) return body(saved);
-    worker_slot* guest = nullptr;
-    for (std::size_t i = worker_count_; i != slot_count_ && guest == nullptr; ++i) {
-      bool expected = false;
-      if (!slots_[i].in_use.load(std::memory_order_relaxed) &&
-          slots_[i].in_use.compare_exchange_strong(expected, true, std::memory_order_acquire))
-        guest = &slots_[i];
-    }
-    current_slot = guest;
-    body(guest);
-    current_slot = saved;
-    if (guest != nullptr) guest->in_use.store(false, std::memory_order_release);
-  }
-
-  void inject(task_node* t) {
-    injected_.push(t);
-    notifier_.notify(1);
-  }
-
-  void finish(run_state_base& run) noexcept {
-    finish_run(run);
-    // Only a closing executor waits for this count (close() stores seq_cst before it reads the count).
-    if (in_flight_.fetch_sub(1, std::memory_order_seq_cst) == 1 && registry_.closing(std::memory_order_seq_cst))
-      in_flight_.notify_all();
-  }
-
-  /// Runs `t` and every step that becomes ready in its wake and is not handed to the deque.
-  void execute(task_node* t, worker_slot& me) noexcept {
-    ticks now = now_ticks();
-    std::size_t pushed = 0;
-    auto push = [&](task_node* ready) {
-      me.deque.push(ready);
-      ++pushed;
-    };
-    auto done = [this](run_state_base& run) { finish(run); };
-    while (t != nullptr) {
-      run_state_base& run = *t->run;
-      t = t->step == run.graph().size ? run.start(push, done) : run.process(t->step, now, push, done);
-      if (pushed != 0) {
-        notifier_.notify(pushed);
-        pushed = 0;
-      }
-    }
-  }
-
-  task_node* steal(worker_slot& me) noexcept {
-    me.rng ^= me.rng << 13, me.rng ^= me.rng >> 7, me.rng ^= me.rng << 17;
-    const std::size_t start = static_cast<std::size_t>(me.rng % slot_count_);
-    for (std::size_t k = 0; k != slot_count_; ++k) {
-      worker_slot& victim = slots_[(start + k) % slot_count_];
-      if (&victim == &me) continue;
-      if (task_node* t = victim.deque.steal()) return t;
-    }
-    return injected_.try_pop();
-  }
-
-  bool has_work() const noexcept {
-    for (std::size_t i = 0; i != slot_count_; ++i)
-      if (!slots_[i].deque.empty()) return true;
-    return !injected_.empty();
-  }
-
-  task_node* find_work(worker_slot& me) noexcept {
-    task_node* t = me.deque.pop();
-    return t != nullptr ? t : steal(me);
-  }
-
-  void help_until(run_state_base& run, worker_slot& me) noexcept {
-    int idle = 0;
-    while (!run.done()) {
-      if (task_node* t = find_work(me)) {
-        execute(t, me);
-        idle = 0;
-      } else if (++idle < spin_rounds) {
-        std::this_thread::yield();
-      } else {
-        run.wait();  // its last steps are running elsewhere
-      }
-    }
-  }
-
-  void worker_main(worker_slot& me) noexcept {
-    current_slot = &me;
-    for (;;) {
-      task_node* t = find_work(me);
-      for (int i = 0; t == nullptr && i != spin_rounds; ++i) {
-        std::this_thread::yield();
-        t = steal(me);
-      }
-      if (t != nullptr) {
-        execute(t, me);
-        continue;
-      }
-      const std::uint32_t epoch = notifier_.prepare_wait();
-      if (has_work()) {
-        notifier_.cancel_wait();
-        continue;
-      }
-      if (stopping_.load(std::memory_order_seq_cst)) {
-        notifier_.cancel_wait();
-        return;
-      }
-      notifier_.commit_wait(epoch);
-    }
-  }
-
-  std::size_t worker_count_;
-  std::size_t guest_count_;
-  std::size_t slot_count_;
-  std::unique_ptr<worker_slot[]> slots_;
-  notifier notifier_;
-  injection_queue<task_node*> injected_;
-  run_registry registry_;
-  alignas(LIGHTFLOW_CACHE_LINE) std::atomic<std::uint32_t> in_flight_{0};
-  std::atomic<std::uint64_t> next_id_{0};
-  std::atomic<bool> stopping_{false};
-  std::vector<std::thread> threads_;
-};
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/detail/static_run.hpp
-// The state of one run of a static flow with a given input type: what each step is called with,
-// where each output lives, and how each step is invoked.
-#ifndef LIGHTFLOW_DETAIL_STATIC_RUN_HPP
-#define LIGHTFLOW_DETAIL_STATIC_RUN_HPP
-
-#include <array>
-#include <atomic>
-#include <concepts>
-#include <cstddef>
-#include <cstdint>
-#include <new>
-#include <type_traits>
-#include <utility>
-
-// ---- lightflow/detail/compile_error.hpp
-// How lightflow reports a mistake at compile time: the message is spelled inside the name of a type
-// that is never defined, so the compiler's error line carries it.
-#ifndef LIGHTFLOW_DETAIL_COMPILE_ERROR_HPP
-#define LIGHTFLOW_DETAIL_COMPILE_ERROR_HPP
-
-#include <cstddef>
-#include <string_view>
-#include <utility>
-
-// ---- lightflow/fixed_string.hpp
-// A string usable as a template argument: the names of steps and flows.
-#ifndef LIGHTFLOW_FIXED_STRING_HPP
-#define LIGHTFLOW_FIXED_STRING_HPP
-
-#include <cstddef>
-#include <string_view>
-
-
-namespace lightflow {
-
-/// A compile-time string of N bytes (UTF-8 welcome); `step<"name">` takes these.
-template <std::size_t N>
-struct fixed_string {
-  char chars[N + 1]{};  // public so the type is structural (usable as a template argument)
-
-  constexpr fixed_string() noexcept = default;
-  constexpr fixed_string(const char (&text)[N + 1]) noexcept {  // NOLINT: implicit by design
-    for (std::size_t i = 0; i != N + 1; ++i) chars[i] = text[i];
-  }
-  static constexpr std::size_t size() noexcept { return N; }
-  constexpr std::string_view view() const noexcept { return {chars, N}; }
-  constexpr const char* c_str() const noexcept { return chars; }
-  constexpr operator std::string_view() const noexcept { return view(); }  // NOLINT
-
-  template <std::size_t M>
-  constexpr bool operator==(const fixed_string<M>& other) const noexcept {
-    return view() == other.view();
-  }
-};
-
-template <std::size_t N>
-fixed_string(const char (&)[N]) -> fixed_string<N - 1>;
-
-}  // namespace lightflow
-
-#endif
-
-namespace lightflow {
-
-/// Types a step's callable was offered, listed in a compile error when it cannot take them.
-template <class... Types>
-struct offered {};
-
-#if LIGHTFLOW_CLANG
-// clang 14 prints a string template argument as a list of numbers, but a pack of chars as
-// characters, so on clang the message is spelled one character at a time.
-template <class Details, char... Message>
-struct compile_error;  // never defined: read the message in its template arguments
-#else
-template <fixed_string Message, class... Details>
-struct compile_error;  // never defined: read the message in its template arguments
-#endif
-
-namespace detail {
-
-/// A growable-in-place text for composing messages in constant evaluation.
-struct text_buffer {
-  static constexpr std::size_t capacity = 2048;
-  char data[capacity]{};
-  std::size_t size = 0;
-
-  constexpr text_buffer& operator<<(std::string_view s) noexcept {
-    for (char c : s) {
-      if (size + 4 >= capacity) {  // keep room for the ellipsis
-        if (size + 3 < capacity) data[size++] = '.', data[size++] = '.', data[size++] = '.';
-        return *this;
-      }
-      data[size++] = c;
-    }
-    return *this;
-  }
-  constexpr text_buffer& quoted(std::string_view s) noexcept { return *this << "\"" << s << "\""; }
-};
-
-template <text_buffer Text>
-consteval auto to_fixed_string() {
-  fixed_string<Text.size> out{};
-  for (std::size_t i = 0; i != Text.size; ++i) out.chars[i] = Text.data[i];
-  return out;
-}
-
-#if LIGHTFLOW_CLANG
-template <class Details, fixed_string Message, std::size_t... I>
-auto spell(std::index_sequence<I...>) -> compile_error<Details, Message.chars[I]...>;
-/// Stops compilation with `Message`; `Details` (an `offered<...>`) is listed beside it.
-template <fixed_string Message, class Details = offered<>>
-constexpr void fail() {
-  using error = decltype(spell<Details, Message>(std::make_index_sequence<Message.size()>{}));
-  error::see_the_message_in_this_type_name();  // <- the error's template arguments spell what is wrong
-}
-#else
-/// Stops compilation with `Message`; `Details` (an `offered<...>`) is listed beside it.
-template <fixed_string Message, class Details = offered<>>
-constexpr void fail() {
-  compile_error<Message, Details>::see_the_message_in_this_type_name();  // <- what is wrong, in words
-}
-#endif
-
-}  // namespace detail
 }  // namespace lightflow
 
 #endif
@@ -1774,12 +1949,20 @@ class static_run final : public run_state_base {
         input_(std::move(input)) {
     flow.for_each_step([this](std::size_t i, const auto& step) { callable_table_[i] = &step.callable; });
     outputs_.addresses(output_table_);
-    prepare(&input_, callable_table_, output_table_);
+    prepare(&input_, callable_table_, output_table_, destroyers.data());
   }
 
   template <std::uint32_t I>
   const output_t<I>& output() const noexcept {
     return *static_cast<const output_t<I>*>(run_state_base::output(I));
+  }
+  using run_state_base::output;
+  const Input& input() const noexcept { return input_; }
+
+  /// Takes ownership of the run's checkpoint session.
+  void attach(std::unique_ptr<checkpoint_session> session) noexcept {
+    session_ = std::move(session);
+    run_state_base::attach(session_.get());
   }
 
  private:
@@ -1815,10 +1998,940 @@ class static_run final : public run_state_base {
   const void* callable_table_[n + 1];  // each step's callable, in the flow
   void* output_table_[n + 1];          // each step's output, in outputs_ (null for void)
   decltype(slots_type(std::make_index_sequence<n>{})) outputs_;
+  std::unique_ptr<checkpoint_session> session_;
 };
 
 }  // namespace detail
 }  // namespace lightflow
+
+#endif
+// ---- lightflow/detail/type_name.hpp
+// The compiler's spelling of a type, at compile time; goes into a checkpoint's manifest so that a
+// changed output type is noticed and named.
+#ifndef LIGHTFLOW_DETAIL_TYPE_NAME_HPP
+#define LIGHTFLOW_DETAIL_TYPE_NAME_HPP
+
+#include <string_view>
+
+namespace lightflow::detail {
+
+template <class T>
+constexpr std::string_view type_name() noexcept {
+  std::string_view f = __PRETTY_FUNCTION__;  // "... [with T = int; ...]" (g++) or "... [T = int]" (clang)
+  const auto start = f.find("T = ") + 4;
+  auto end = f.find(';', start);
+  if (end == std::string_view::npos) end = f.rfind(']');
+  return f.substr(start, end - start);
+}
+
+}  // namespace lightflow::detail
+
+#endif
+
+namespace lightflow {
+
+/// A checkpoint could not be used: a mismatched definition, a corrupt or foreign record, a missing
+/// run. Says which run, which step and where. Nothing was overwritten.
+class checkpoint_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// How a checkpoint treats records it finds.
+struct checkpoint_options {
+  /// Your version of the flow's meaning; records of another version are refused like those of
+  /// another definition. Bump it when a step's behaviour changes but its types do not.
+  std::uint32_t version = 0;
+  /// Erase the run's records when they were written by another definition or version (or are
+  /// corrupt), and start afresh, instead of refusing them.
+  bool discard_stale = false;
+};
+
+/// The checkpoint option of `executor::run` and `executor::resume`: a store, a run id, a serializer.
+template <checkpoint_store Store, class Serializer = binary_serializer>
+struct checkpoint {
+  checkpoint(Store& s, std::string id, checkpoint_options o = {}) : store(&s), run_id(std::move(id)), options(o) {}
+  checkpoint(Store& s, std::string id, Serializer ser, checkpoint_options o = {})
+      : store(&s), run_id(std::move(id)), options(o), serializer(std::move(ser)) {}
+
+  Store* store;
+  std::string run_id;
+  checkpoint_options options;
+  Serializer serializer{};
+};
+template <class Store>
+checkpoint(Store&, std::string, checkpoint_options = {}) -> checkpoint<Store>;
+template <class Store>
+checkpoint(Store&, const char*, checkpoint_options = {}) -> checkpoint<Store>;
+template <class Store, class Serializer>
+  requires(!std::is_same_v<std::remove_cvref_t<Serializer>, checkpoint_options>)
+checkpoint(Store&, std::string, Serializer, checkpoint_options = {}) -> checkpoint<Store, Serializer>;
+template <class Store, class Serializer>
+  requires(!std::is_same_v<std::remove_cvref_t<Serializer>, checkpoint_options>)
+checkpoint(Store&, const char*, Serializer, checkpoint_options = {}) -> checkpoint<Store, Serializer>;
+
+namespace detail {
+
+template <class T>
+inline constexpr bool is_checkpoint = false;
+template <class Store, class Serializer>
+inline constexpr bool is_checkpoint<checkpoint<Store, Serializer>> = true;
+
+inline constexpr std::string_view manifest_key = "@manifest";
+inline constexpr std::string_view input_key = "@input";
+inline std::string step_key(std::string_view step) { return "step/" + std::string(step); }
+
+template <class Serializer>
+constexpr std::string_view serializer_name() {
+  if constexpr (requires { Serializer::name; }) return Serializer::name;
+  else return type_name<Serializer>();
+}
+
+/// Encodes and decodes one type with one serializer; the functions the session's tables point to.
+template <class Serializer, class T>
+struct codec {
+  static void encode(const Serializer& s, const void* value, std::vector<std::byte>& out) {
+    if constexpr (!std::is_void_v<T>) s.write(*static_cast<const T*>(value), out);
+  }
+  static void decode(const Serializer& s, std::span<const std::byte> bytes, void* slot) {
+    if constexpr (std::is_void_v<T>) {
+      if (!bytes.empty()) throw decode_error("a void step's record has a payload");
+    } else {
+      ::new (slot) T(s.template read<T>(bytes));
+    }
+  }
+};
+
+/// One run's checkpoint, typed: Flow, Input, Store and Serializer are known here.
+template <class Flow, class Input, class Store, class Serializer>
+class typed_session final : public checkpoint_session {
+  static constexpr std::uint32_t n = Flow::size;
+  template <std::uint32_t I>
+  using output_t = typename step_signature<Flow, Input, I>::output;
+  using encode_fn = void (*)(const Serializer&, const void*, std::vector<std::byte>&);
+  using decode_fn = void (*)(const Serializer&, std::span<const std::byte>, void*);
+
+ public:
+  /// True when every output (and the input) can be written by Serializer; else a compile error that
+  /// names the first step that cannot.
+  static consteval bool check() {
+    constexpr std::uint32_t bad = [] {
+      std::uint32_t first = npos;
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((first == npos && !encodable<output_t<I>>() ? (void)(first = I) : (void)0), ...);
+      }(std::make_index_sequence<n>{});
+      return first;
+    }();
+    if constexpr (!std::is_same_v<Input, no_input> && !encodable<Input>()) {
+      constexpr auto text = [] {
+        text_buffer t{};
+        t << "lightflow: the input of flow ", t.quoted(Flow::name.view());
+        t << " cannot be checkpointed: the serializer cannot encode its type, listed after this message";
+        return t;
+      }();
+      fail<to_fixed_string<text>(), offered<Input>>();
+      return false;
+    } else if constexpr (bad != npos) {
+      constexpr auto text = [] {
+        text_buffer t{};
+        t << "lightflow: step ", t.quoted(Flow::graph.names[bad]), t << " of flow ", t.quoted(Flow::name.view());
+        t << " cannot be checkpointed: the serializer cannot encode its output type, listed after this message";
+        return t;
+      }();
+      fail<to_fixed_string<text>(), offered<output_t<bad>>>();
+      return false;
+    } else {
+      return true;
+    }
+  }
+
+  explicit typed_session(const checkpoint<Store, Serializer>& cp)
+      : store_(cp.store), run_id_(cp.run_id), options_(cp.options), serializer_(cp.serializer),
+        manifest_(manifest(cp.options.version)), fingerprint_(fnv1a(manifest_)) {}
+
+  /// Reads the run's input from the store, for resume().
+  static Input load_input(const checkpoint<Store, Serializer>& cp) {
+    typed_session probe(cp);
+    const auto keys = probe.store_->list(Flow::name.view(), cp.run_id);
+    if (keys.empty())
+      throw checkpoint_error("lightflow: there is no checkpoint of run \"" + cp.run_id + "\" of flow \"" +
+                             std::string(Flow::name.view()) + "\" in " + probe.location());
+    probe.check_manifest(false);
+    const record rec = probe.load_record(std::string(input_key), record_kind::input, "the input");
+    try {
+      if constexpr (std::is_same_v<Input, no_input>) {
+        return no_input{};
+      } else {
+        return probe.serializer_.template read<Input>(rec.payload);
+      }
+    } catch (const std::exception& e) {
+      throw probe.error("the input", std::string("cannot be decoded: ") + e.what());
+    }
+  }
+
+  /// Before the run starts: checks or writes the manifest, checks or writes the input, and restores
+  /// every step that has a saved output. Throws checkpoint_error or store_error; runs nothing.
+  void open(static_run<Flow, Input>& run) {
+    const bool fresh = !check_manifest(true);
+    if (fresh) {
+      save(manifest_key, record_kind::manifest, "", std::as_bytes(std::span(manifest_)));
+      std::vector<std::byte> input;
+      if constexpr (!std::is_same_v<Input, no_input>) serializer_.write(run.input(), input);
+      save(input_key, record_kind::input, "", input);
+      return;
+    }
+    // Same definition: the input must be the same too.
+    const record stored = load_record(std::string(input_key), record_kind::input, "the input");
+    std::vector<std::byte> input;
+    if constexpr (!std::is_same_v<Input, no_input>) serializer_.write(run.input(), input);
+    if (stored.payload != input)
+      throw error("the input", "differs from the input given now; use resume() to run with the saved input, or another run id");
+    for (std::uint32_t i = 0; i != n; ++i) {
+      const std::string key = step_key(Flow::graph.names[i]);
+      const auto bytes = store_->load(Flow::name.view(), run_id_, key);
+      if (!bytes) continue;
+      const std::string what = "the record of step \"" + std::string(Flow::graph.names[i]) + "\"";
+      const record rec = decode(*bytes, record_kind::step_output, what);
+      if (rec.step != Flow::graph.names[i]) throw error(what, "names step \"" + rec.step + "\"");
+      try {
+        decoders[i](serializer_, rec.payload, run.output(i));
+      } catch (const std::exception& e) {
+        throw error(what, std::string("cannot be decoded: ") + e.what());
+      }
+      run.restore(i);
+    }
+  }
+
+  bool save(run_state_base& run, std::uint32_t step) override {
+    std::vector<std::byte> payload;
+    encoders[step](serializer_, run.output(step), payload);
+    save(step_key(Flow::graph.names[step]), record_kind::step_output, Flow::graph.names[step], payload);
+    return store_->deferred_durability();
+  }
+  void flush() override { store_->flush(); }
+  const void* store_identity() const noexcept override { return store_; }
+
+ private:
+  template <class T>
+  static constexpr bool encodable() {
+    if constexpr (std::is_void_v<T>) return true;
+    else return serializer_for<Serializer, T>;
+  }
+
+  static std::string manifest(std::uint32_t version) {
+    std::string m = "lightflow checkpoint manifest 1\nflow " + std::string(Flow::name.view()) + "\nversion " +
+                    std::to_string(version) + "\nserializer " + std::string(serializer_name<Serializer>()) +
+                    "\ninput " + std::string(type_name<Input>()) + "\n";
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((m += step_line<I>()), ...);
+    }(std::make_index_sequence<n>{});
+    return m;
+  }
+  template <std::uint32_t I>
+  static std::string step_line() {
+    std::string line = "step " + std::string(Flow::graph.names[I]) + " <-";
+    for (std::uint32_t e = Flow::graph.dep_offsets[I]; e != Flow::graph.dep_offsets[I + 1]; ++e)
+      line += " " + std::string(Flow::graph.names[Flow::graph.deps[e]]);
+    return line + " : " + std::string(type_name<output_t<I>>()) + "\n";
+  }
+
+  std::string location() const { return store_->location(Flow::name.view(), run_id_); }
+  checkpoint_error error(const std::string& what, const std::string& problem) const {
+    return checkpoint_error("lightflow: checkpoint of run \"" + run_id_ + "\" of flow \"" + std::string(Flow::name.view()) +
+                            "\" in " + location() + ": " + what + " " + problem);
+  }
+
+  void save(std::string_view key, record_kind kind, std::string_view step, std::span<const std::byte> payload) {
+    const auto bytes = encode_record(kind, fingerprint_, options_.version, step, payload);
+    store_->save(Flow::name.view(), run_id_, key, bytes);
+  }
+
+  record decode(std::span<const std::byte> bytes, record_kind kind, const std::string& what) const {
+    record rec;
+    try {
+      rec = decode_record(bytes);
+    } catch (const decode_error& e) {
+      throw error(what, std::string("is unreadable: ") + e.what());
+    }
+    if (rec.kind != kind) throw error(what, "is a record of another kind");
+    if (rec.fingerprint != fingerprint_)
+      throw error(what, "was written by another definition of the flow (its fingerprint differs from the manifest's)");
+    return rec;
+  }
+
+  record load_record(const std::string& key, record_kind kind, const std::string& what) const {
+    const auto bytes = store_->load(Flow::name.view(), run_id_, key);
+    if (!bytes) throw error(what, "is missing");
+    return decode(*bytes, kind, what);
+  }
+
+  /// False when the run has no records (or they were discarded); throws when they do not match.
+  bool check_manifest(bool may_discard) {
+    const auto bytes = store_->load(Flow::name.view(), run_id_, manifest_key);
+    if (!bytes) {
+      if (store_->list(Flow::name.view(), run_id_).empty()) return false;
+      return stale(may_discard, error("the records", "have no manifest (a partial or foreign checkpoint)"));
+    }
+    record rec;
+    try {
+      rec = decode_record(*bytes);
+    } catch (const decode_error& e) {
+      return stale(may_discard, error("the manifest", std::string("is unreadable: ") + e.what()));
+    }
+    const std::string stored(reinterpret_cast<const char*>(rec.payload.data()), rec.payload.size());
+    if (rec.kind == record_kind::manifest && stored == manifest_ && rec.fingerprint == fingerprint_) return true;
+    return stale(may_discard, error("the records", "were written by " + difference(stored) +
+                                                       "; pass checkpoint_options{.discard_stale = true} to start over"));
+  }
+
+  bool stale(bool may_discard, const checkpoint_error& why) {
+    if (!may_discard || !options_.discard_stale) throw why;
+    store_->erase(Flow::name.view(), run_id_);
+    return false;
+  }
+
+  // Names the first line where the stored definition and this one differ.
+  std::string difference(const std::string& stored) const {
+    auto lines = [](const std::string& text) {
+      std::vector<std::string> out;
+      for (std::size_t at = 0; at < text.size();) {
+        const auto nl = text.find('\n', at);
+        out.push_back(text.substr(at, nl == std::string::npos ? std::string::npos : nl - at));
+        at = nl == std::string::npos ? text.size() : nl + 1;
+      }
+      return out;
+    };
+    const auto a = lines(stored), b = lines(manifest_);
+    for (std::size_t i = 0; i != std::max(a.size(), b.size()); ++i) {
+      const std::string was = i < a.size() ? a[i] : "(nothing)", now = i < b.size() ? b[i] : "(nothing)";
+      if (was != now) return "another definition of the flow: it has \"" + was + "\" where this one has \"" + now + "\"";
+    }
+    return "another definition of the flow";
+  }
+
+  static constexpr std::array<encode_fn, n + 1> encoders = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<encode_fn, n + 1>{&codec<Serializer, output_t<I>>::encode..., nullptr};
+  }(std::make_index_sequence<n>{});
+  static constexpr std::array<decode_fn, n + 1> decoders = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<decode_fn, n + 1>{&codec<Serializer, output_t<I>>::decode..., nullptr};
+  }(std::make_index_sequence<n>{});
+
+  Store* store_;
+  std::string run_id_;
+  checkpoint_options options_;
+  Serializer serializer_;
+  std::string manifest_;
+  std::uint64_t fingerprint_;
+};
+
+}  // namespace detail
+}  // namespace lightflow
+
+#endif
+// ---- lightflow/errors.hpp
+// Exceptions lightflow throws; each names the step it is about.
+#ifndef LIGHTFLOW_ERRORS_HPP
+#define LIGHTFLOW_ERRORS_HPP
+
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+
+namespace lightflow {
+
+/// The message of an exception_ptr's exception ("unknown exception" when it is not a std::exception).
+inline std::string describe(const std::exception_ptr& error) {
+  if (!error) return "no exception";
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+/// A step threw: carries the step's name and the exception it threw (`cause()`).
+class step_error : public std::runtime_error {
+ public:
+  step_error(std::string_view flow, std::string_view step, std::exception_ptr cause)
+      : std::runtime_error("lightflow: step \"" + std::string(step) + "\" of flow \"" + std::string(flow) +
+                           "\" failed: " + describe(cause)),
+        step_(step),
+        cause_(std::move(cause)) {}
+  const std::string& step() const noexcept { return step_; }
+  const std::exception_ptr& cause() const noexcept { return cause_; }
+  [[noreturn]] void rethrow_cause() const { std::rethrow_exception(cause_); }
+
+ private:
+  std::string step_;
+  std::exception_ptr cause_;
+};
+
+/// `result.get<"x">()` on a step that did not succeed; says which step and what became of it.
+class bad_step_access : public std::logic_error {
+ public:
+  bad_step_access(std::string_view flow, std::string_view step, step_status status, const std::string& why)
+      : std::logic_error("lightflow: no output for step \"" + std::string(step) + "\" of flow \"" + std::string(flow) +
+                         "\": it " +
+                         (status == step_status::failed ? "failed" : "was " + std::string(to_string(status))) +
+                         (why.empty() ? "" : " (" + why + ")")),
+        step_(step),
+        status_(status) {}
+  const std::string& step() const noexcept { return step_; }
+  step_status status() const noexcept { return status_; }
+
+ private:
+  std::string step_;
+  step_status status_;
+};
+
+}  // namespace lightflow
+
+#endif
+// ---- lightflow/executor.hpp
+// The executor: a pool of worker threads that runs flows.
+#ifndef LIGHTFLOW_EXECUTOR_HPP
+#define LIGHTFLOW_EXECUTOR_HPP
+
+#include <concepts>
+#include <cstddef>
+#include <memory>
+#include <stop_token>
+#include <thread>
+#include <type_traits>
+#include <utility>
+
+// ---- lightflow/detail/scheduler.hpp
+// The thread pool: workers with work-stealing deques, guest slots for threads that wait on a run
+// and work meanwhile, an injection queue for work from outside, and sleeping without lost wake-ups.
+#ifndef LIGHTFLOW_DETAIL_SCHEDULER_HPP
+#define LIGHTFLOW_DETAIL_SCHEDULER_HPP
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+// ---- lightflow/detail/committer.hpp
+// Group commit for durable checkpoints: steps whose records wait for a flush are handed here; one
+// thread flushes each store once for everything handed in since its last round, then releases those
+// steps. Steps that finish while a flush is under way share the next one.
+#ifndef LIGHTFLOW_DETAIL_COMMITTER_HPP
+#define LIGHTFLOW_DETAIL_COMMITTER_HPP
+
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+
+namespace lightflow::detail {
+
+class committer {
+ public:
+  /// Called for each flushed step, on the committer's thread; `failure` is the flush's exception.
+  using complete_fn = void (*)(void* context, run_state_base& run, std::uint32_t step, std::exception_ptr failure);
+
+  committer(complete_fn complete, void* context) noexcept : complete_(complete), context_(context) {}
+  committer(const committer&) = delete;
+  committer& operator=(const committer&) = delete;
+  ~committer() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    ready_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void submit(run_state_base& run, std::uint32_t step) {
+    {
+      std::lock_guard lock(mutex_);
+      queue_.push_back({&run, step});
+      if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+    }
+    ready_.notify_one();
+  }
+
+ private:
+  struct entry {
+    run_state_base* run;
+    std::uint32_t step;
+  };
+
+  void loop() {
+    std::vector<entry> batch;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and nothing left
+      batch.swap(queue_);
+      lock.unlock();
+      std::map<const void*, std::exception_ptr> flushed;  // one flush per store
+      for (const entry& e : batch) {
+        checkpoint_session* session = e.run->checkpoint();
+        if (flushed.count(session->store_identity()) != 0) continue;
+        std::exception_ptr failure;
+        try {
+          session->flush();
+        } catch (...) {
+          failure = std::current_exception();
+        }
+        flushed.emplace(session->store_identity(), failure);
+      }
+      for (const entry& e : batch) complete_(context_, *e.run, e.step, flushed[e.run->checkpoint()->store_identity()]);
+      batch.clear();
+      lock.lock();
+    }
+  }
+
+  complete_fn complete_;
+  void* context_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::vector<entry> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/injection_queue.hpp
+// Work handed to the pool by threads that are not its workers (a submit from outside).
+#ifndef LIGHTFLOW_DETAIL_INJECTION_QUEUE_HPP
+#define LIGHTFLOW_DETAIL_INJECTION_QUEUE_HPP
+
+#include <atomic>
+#include <cstddef>
+#include <mutex>
+#include <vector>
+
+namespace lightflow::detail {
+
+template <class T>
+class injection_queue {
+ public:
+  void push(T x) {
+    std::lock_guard lock(mutex_);
+    if (count_ == items_.size()) {  // grow the ring, keeping order
+      std::vector<T> bigger(items_.empty() ? 64 : items_.size() * 2);
+      for (std::size_t i = 0; i != count_; ++i) bigger[i] = items_[(head_ + i) % items_.size()];
+      items_.swap(bigger);
+      head_ = 0;
+    }
+    items_[(head_ + count_) % items_.size()] = x;
+    ++count_;
+    size_.store(count_, std::memory_order_seq_cst);
+  }
+  T try_pop() {
+    if (size_.load(std::memory_order_seq_cst) == 0) return T{};
+    std::lock_guard lock(mutex_);
+    if (count_ == 0) return T{};
+    T x = items_[head_];
+    head_ = (head_ + 1) % items_.size();
+    --count_;
+    size_.store(count_, std::memory_order_seq_cst);
+    return x;
+  }
+  bool empty() const noexcept { return size_.load(std::memory_order_seq_cst) == 0; }
+
+ private:
+  std::mutex mutex_;
+  std::vector<T> items_;
+  std::size_t head_ = 0, count_ = 0;
+  std::atomic<std::size_t> size_{0};
+};
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/notifier.hpp
+// An event count: lets idle workers sleep without ever missing a wake-up. A waiter announces itself,
+// re-checks for work, then sleeps only if the epoch it read is still current; a producer that
+// published work and sees a waiter bumps the epoch and wakes.
+#ifndef LIGHTFLOW_DETAIL_NOTIFIER_HPP
+#define LIGHTFLOW_DETAIL_NOTIFIER_HPP
+
+#include <atomic>
+#include <cstdint>
+
+
+namespace lightflow::detail {
+
+class notifier {
+ public:
+  /// Step one of sleeping: after this, re-check for work, then cancel_wait() or commit_wait().
+  std::uint32_t prepare_wait() noexcept {
+    waiters_.fetch_add(1, std::memory_order_seq_cst);
+    return epoch_.load(std::memory_order_seq_cst);
+  }
+  void cancel_wait() noexcept { waiters_.fetch_sub(1, std::memory_order_seq_cst); }
+  void commit_wait(std::uint32_t epoch) noexcept {
+    epoch_.wait(epoch, std::memory_order_seq_cst);
+    waiters_.fetch_sub(1, std::memory_order_seq_cst);
+  }
+
+  /// Call after publishing work; wakes up to `n` sleepers if there are any.
+  void notify(std::size_t n) noexcept {
+    // A read-modify-write, not a fence followed by a load: either it sees a waiter that announced
+    // itself, or that waiter's own increment synchronizes with it and the waiter's re-check sees the
+    // work published before this call. (ThreadSanitizer understands this; it does not model fences.)
+    if (waiters_.fetch_add(0, std::memory_order_seq_cst) == 0) return;
+    epoch_.fetch_add(1, std::memory_order_seq_cst);
+    if (n == 1)
+      epoch_.notify_one();
+    else
+      epoch_.notify_all();
+  }
+  void notify_all() noexcept { notify(2); }
+
+ private:
+  alignas(LIGHTFLOW_CACHE_LINE) std::atomic<std::uint32_t> epoch_{0};
+  alignas(LIGHTFLOW_CACHE_LINE) std::atomic<std::uint32_t> waiters_{0};
+};
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/work_stealing_deque.hpp
+// A Chase-Lev work-stealing deque (Le, Pop, Cohen, Zappa Nardelli, PPoPP 2013). The owner pushes and
+// pops at the bottom; other threads steal from the top. The orderings the paper puts in fences are on
+// the operations themselves, which costs the same on x86 and is understood by ThreadSanitizer.
+#ifndef LIGHTFLOW_DETAIL_WORK_STEALING_DEQUE_HPP
+#define LIGHTFLOW_DETAIL_WORK_STEALING_DEQUE_HPP
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+
+namespace lightflow::detail {
+
+template <class T>
+requires std::is_pointer_v<T>
+class work_stealing_deque {
+  struct ring {
+    explicit ring(std::int64_t capacity)
+        : mask(capacity - 1), slots(new std::atomic<T>[static_cast<std::size_t>(capacity)]) {}
+    std::int64_t capacity() const noexcept { return mask + 1; }
+    void put(std::int64_t i, T x) noexcept {
+      slots[static_cast<std::size_t>(i & mask)].store(x, std::memory_order_relaxed);
+    }
+    T get(std::int64_t i) const noexcept {
+      return slots[static_cast<std::size_t>(i & mask)].load(std::memory_order_relaxed);
+    }
+    std::int64_t mask;
+    std::unique_ptr<std::atomic<T>[]> slots;
+  };
+
+ public:
+  explicit work_stealing_deque(std::int64_t capacity = 1024) {
+    auto first = std::make_unique<ring>(capacity);  // capacity must be a power of two
+    ring_.store(first.get(), std::memory_order_relaxed);
+    rings_.push_back(std::move(first));
+  }
+  work_stealing_deque(const work_stealing_deque&) = delete;
+  work_stealing_deque& operator=(const work_stealing_deque&) = delete;
+
+  /// Owner only.
+  void push(T x) {
+    const std::int64_t b = bottom_.load(std::memory_order_relaxed);
+    const std::int64_t t = top_.load(std::memory_order_acquire);
+    ring* r = ring_.load(std::memory_order_relaxed);
+    if (b - t > r->capacity() - 1) r = grow(r, b, t);
+    r->put(b, x);
+    bottom_.store(b + 1, std::memory_order_release);
+  }
+
+  /// Owner only; nullptr when empty.
+  T pop() noexcept {
+    const std::int64_t b = bottom_.load(std::memory_order_relaxed) - 1;
+    ring* r = ring_.load(std::memory_order_relaxed);
+    bottom_.store(b, std::memory_order_seq_cst);
+    std::int64_t t = top_.load(std::memory_order_seq_cst);
+    if (t > b) {
+      bottom_.store(b + 1, std::memory_order_relaxed);
+      return nullptr;
+    }
+    T x = r->get(b);
+    if (t == b) {  // the last element: race the thieves for it
+      if (!top_.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst, std::memory_order_relaxed)) x = nullptr;
+      bottom_.store(b + 1, std::memory_order_relaxed);
+    }
+    return x;
+  }
+
+  /// Any thread; nullptr when empty or when another thread won the element.
+  T steal() noexcept {
+    std::int64_t t = top_.load(std::memory_order_seq_cst);
+    const std::int64_t b = bottom_.load(std::memory_order_seq_cst);
+    if (t >= b) return nullptr;
+    T x = ring_.load(std::memory_order_acquire)->get(t);
+    if (!top_.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst, std::memory_order_relaxed)) return nullptr;
+    return x;
+  }
+
+  bool empty() const noexcept {
+    return top_.load(std::memory_order_seq_cst) >= bottom_.load(std::memory_order_seq_cst);
+  }
+
+ private:
+  ring* grow(ring* old, std::int64_t b, std::int64_t t) {
+    auto bigger = std::make_unique<ring>(old->capacity() * 2);
+    for (std::int64_t i = t; i != b; ++i) bigger->put(i, old->get(i));
+    ring* r = bigger.get();
+    rings_.push_back(std::move(bigger));  // old rings stay alive: a thief may still read one
+    ring_.store(r, std::memory_order_release);
+    return r;
+  }
+
+  alignas(LIGHTFLOW_CACHE_LINE) std::atomic<std::int64_t> top_{0};
+  alignas(LIGHTFLOW_CACHE_LINE) std::atomic<std::int64_t> bottom_{0};
+  std::atomic<ring*> ring_{nullptr};
+  std::vector<std::unique_ptr<ring>> rings_;  // owner only
+};
+
+}  // namespace lightflow::detail
+
+#endif
+
+namespace lightflow::detail {
+
+class scheduler;
+
+/// A deque and who owns it: a worker thread, or a thread that waits for a run and works meanwhile.
+struct alignas(LIGHTFLOW_CACHE_LINE) worker_slot {
+  work_stealing_deque<task_node*> deque;
+  scheduler* owner = nullptr;
+  std::uint64_t rng = 0;
+  std::atomic<bool> in_use{false};  // for guest slots
+};
+
+/// The slot of the calling thread, if it has one.
+inline thread_local worker_slot* current_slot = nullptr;
+
+class scheduler {
+ public:
+  explicit scheduler(std::size_t workers) : worker_count_(workers == 0 ? 1 : workers) {
+    tick_converter::start();
+    guest_count_ = worker_count_ < 4 ? 4 : worker_count_;
+    slot_count_ = worker_count_ + guest_count_;
+    slots_ = std::make_unique<worker_slot[]>(slot_count_);
+    for (std::size_t i = 0; i != slot_count_; ++i) {
+      slots_[i].owner = this;
+      slots_[i].rng = 0x9e3779b97f4a7c15ull * (i + 1);
+    }
+    threads_.reserve(worker_count_);
+    for (std::size_t i = 0; i != worker_count_; ++i) threads_.emplace_back([this, i] { worker_main(slots_[i]); });
+  }
+
+  scheduler(const scheduler&) = delete;
+  scheduler& operator=(const scheduler&) = delete;
+
+  /// Cancels the runs still in flight (steps not started are marked cancelled, running ones see their
+  /// stop token set), waits for them to finish, then stops the workers.
+  ~scheduler() {
+    registry_.close();
+    for (std::uint32_t n = in_flight_.load(std::memory_order_seq_cst); n != 0;
+         n = in_flight_.load(std::memory_order_seq_cst))
+      in_flight_.wait(n, std::memory_order_seq_cst);
+    stopping_.store(true, std::memory_order_seq_cst);
+    notifier_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+  std::size_t worker_count() const noexcept { return worker_count_; }
+  run_registry& registry() noexcept { return registry_; }
+  std::uint64_t next_run_id() noexcept { return next_id_.fetch_add(1, std::memory_order_relaxed) + 1; }
+
+  /// Runs `run` to its end, the calling thread working on it (and on whatever else is ready) meanwhile.
+  void run_here(run_state_base& run) noexcept {
+    in_flight_.fetch_add(1, std::memory_order_relaxed);
+    with_slot([&](worker_slot* me) {
+      if (me == nullptr) {  // every guest slot is taken: hand the run to the workers and wait
+        inject(run.start_node());
+        run.wait();
+      } else {
+        execute(run.start_node(), *me);
+        help_until(run, *me);
+      }
+    });
+  }
+
+  /// Starts `run` and returns at once.
+  void launch(run_state_base& run) {
+    in_flight_.fetch_add(1, std::memory_order_relaxed);
+    worker_slot* me = current_slot;
+    if (me != nullptr && me->owner == this) {
+      me->deque.push(run.start_node());
+      notifier_.notify(1);
+    } else {
+      inject(run.start_node());
+    }
+  }
+
+  /// Waits for `run` to end, working meanwhile when the calling thread can.
+  void wait_for(run_state_base& run) noexcept {
+    if (run.done()) return;
+    with_slot([&](worker_slot* me) {
+      if (me == nullptr)
+        run.wait();
+      else
+        help_until(run, *me);
+    });
+  }
+
+ private:
+  static constexpr int spin_rounds = 64;
+
+  template <class F>
+  void with_slot(F&& body) noexcept {
+    worker_slot* const saved = current_slot;
+    if (saved != nullptr && saved->owner == this) return body(saved);
+    worker_slot* guest = nullptr;
+    for (std::size_t i = worker_count_; i != slot_count_ && guest == nullptr; ++i) {
+      bool expected = false;
+      if (!slots_[i].in_use.load(std::memory_order_relaxed) &&
+          slots_[i].in_use.compare_exchange_strong(expected, true, std::memory_order_acquire))
+        guest = &slots_[i];
+    }
+    current_slot = guest;
+    body(guest);
+    current_slot = saved;
+    if (guest != nullptr) guest->in_use.store(false, std::memory_order_release);
+  }
+
+  void inject(task_node* t) {
+    injected_.push(t);
+    notifier_.notify(1);
+  }
+
+  void finish(run_state_base& run) noexcept {
+    finish_run(run);
+    // Only a closing executor waits for this count (close() stores seq_cst before it reads the count).
+    if (in_flight_.fetch_sub(1, std::memory_order_seq_cst) == 1 && registry_.closing(std::memory_order_seq_cst))
+      in_flight_.notify_all();
+  }
+
+  /// Runs `t` and every step that becomes ready in its wake and is not handed to the deque.
+  void execute(task_node* t, worker_slot& me) noexcept {
+    ticks now = now_ticks();
+    std::size_t pushed = 0;
+    auto push = [&](task_node* ready) {
+      me.deque.push(ready);
+      ++pushed;
+    };
+    auto done = [this](run_state_base& run) { finish(run); };
+    auto defer = [this](run_state_base& run, std::uint32_t step) { committer_.submit(run, step); };
+    while (t != nullptr) {
+      run_state_base& run = *t->run;
+      t = t->step == run.graph().size ? run.start(push, done) : run.process(t->step, now, push, done, defer);
+      if (pushed != 0) {
+        notifier_.notify(pushed);
+        pushed = 0;
+      }
+    }
+  }
+
+  // The committer's callback: a flushed step is released from the committer's thread.
+  static void complete(void* self, run_state_base& run, std::uint32_t step, std::exception_ptr failure) {
+    auto& sched = *static_cast<scheduler*>(self);
+    std::size_t pushed = 0;
+    auto push = [&](task_node* ready) {
+      sched.injected_.push(ready);
+      ++pushed;
+    };
+    auto done = [&sched](run_state_base& r) { sched.finish(r); };
+    if (task_node* next = run.complete_deferred(step, std::move(failure), push, done)) push(next);
+    if (pushed != 0) sched.notifier_.notify(pushed);
+  }
+
+  task_node* steal(worker_slot& me) noexcept {
+    me.rng ^= me.rng << 13, me.rng ^= me.rng >> 7, me.rng ^= me.rng << 17;
+    const std::size_t start = static_cast<std::size_t>(me.rng % slot_count_);
+    for (std::size_t k = 0; k != slot_count_; ++k) {
+      worker_slot& victim = slots_[(start + k) % slot_count_];
+      if (&victim == &me) continue;
+      if (task_node* t = victim.deque.steal()) return t;
+    }
+    return injected_.try_pop();
+  }
+
+  bool has_work() const noexcept {
+    for (std::size_t i = 0; i != slot_count_; ++i)
+      if (!slots_[i].deque.empty()) return true;
+    return !injected_.empty();
+  }
+
+  task_node* find_work(worker_slot& me) noexcept {
+    task_node* t = me.deque.pop();
+    return t != nullptr ? t : steal(me);
+  }
+
+  void help_until(run_state_base& run, worker_slot& me) noexcept {
+    int idle = 0;
+    while (!run.done()) {
+      if (task_node* t = find_work(me)) {
+        execute(t, me);
+        idle = 0;
+      } else if (++idle < spin_rounds) {
+        std::this_thread::yield();
+      } else {
+        run.wait();  // its last steps are running elsewhere
+      }
+    }
+  }
+
+  void worker_main(worker_slot& me) noexcept {
+    current_slot = &me;
+    for (;;) {
+      task_node* t = find_work(me);
+      for (int i = 0; t == nullptr && i != spin_rounds; ++i) {
+        std::this_thread::yield();
+        t = steal(me);
+      }
+      if (t != nullptr) {
+        execute(t, me);
+        continue;
+      }
+      const std::uint32_t epoch = notifier_.prepare_wait();
+      if (has_work()) {
+        notifier_.cancel_wait();
+        continue;
+      }
+      if (stopping_.load(std::memory_order_seq_cst)) {
+        notifier_.cancel_wait();
+        return;
+      }
+      notifier_.commit_wait(epoch);
+    }
+  }
+
+  std::size_t worker_count_;
+  std::size_t guest_count_;
+  std::size_t slot_count_;
+  std::unique_ptr<worker_slot[]> slots_;
+  notifier notifier_;
+  injection_queue<task_node*> injected_;
+  run_registry registry_;
+  committer committer_{&scheduler::complete, this};  // destroyed before the queues it pushes to
+  alignas(LIGHTFLOW_CACHE_LINE) std::atomic<std::uint32_t> in_flight_{0};
+  std::atomic<std::uint64_t> next_id_{0};
+  std::atomic<bool> stopping_{false};
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace lightflow::detail
 
 #endif
 // ---- lightflow/run_handle.hpp
@@ -1855,6 +2968,7 @@ struct step_report {
   std::chrono::steady_clock::time_point start{};  // set for steps that ran
   std::chrono::steady_clock::time_point end{};
   std::exception_ptr error{};  // set for failed steps
+  bool restored = false;       // its output came from a checkpoint: it did not run in this run
 
   std::chrono::nanoseconds duration() const noexcept { return end - start; }
 };
@@ -1886,6 +3000,14 @@ class basic_run_result {
   std::size_t count(step_status s) const noexcept {
     std::size_t n = 0;
     for (std::uint32_t i = 0; i != graph().size; ++i) n += run_->record(i).status == s ? 1 : 0;
+    return n;
+  }
+
+  /// How many steps took their output from a checkpoint instead of running. When it equals size(), a
+  /// resumed run had already succeeded and nothing ran.
+  std::size_t restored() const noexcept {
+    std::size_t n = 0;
+    for (std::uint32_t i = 0; i != graph().size; ++i) n += run_->record(i).restored ? 1 : 0;
     return n;
   }
 
@@ -1943,7 +3065,7 @@ class basic_run_result {
   step_report step(std::size_t index, const detail::tick_converter& to_time) const {
     if (index >= size()) throw std::out_of_range("lightflow: step index " + std::to_string(index) + " is out of range");
     const auto& r = run_->record(static_cast<std::uint32_t>(index));
-    return {graph().names[index], r.status, to_time(r.start), to_time(r.end), r.error};
+    return {graph().names[index], r.status, to_time(r.start), to_time(r.end), r.error, r.restored};
   }
 
   std::uint32_t index_of(std::string_view name) const {
@@ -2089,9 +3211,10 @@ class run_handle {
 
 namespace lightflow {
 
-/// Satisfied by the extra arguments `run` and `submit` take after the input.
+/// Satisfied by the extra arguments `run` and `submit` take after the input: a `std::stop_token`
+/// (a stop request cancels the run) and a `lightflow::checkpoint` (at most one).
 template <class T>
-concept run_option = std::same_as<std::remove_cvref_t<T>, std::stop_token>;
+concept run_option = std::same_as<std::remove_cvref_t<T>, std::stop_token> || detail::is_checkpoint<std::remove_cvref_t<T>>;
 
 namespace detail {
 /// Stands in for a result after a compile error, so that the error is not followed by others.
@@ -2155,6 +3278,21 @@ class executor {
   template <class Flow, class... Args>
   void submit(const Flow&&, Args&&...) = delete;  // the flow would die before its run
 
+  /// Resumes the run saved under `cp` (its input comes from the store): steps with a saved output do
+  /// not run. `Input` is the type the run's input had (none for a flow run without one). Throws
+  /// checkpoint_error if there is no such run or its records do not match the flow.
+  template <class Input = no_input, class Flow, checkpoint_store Store, class Serializer, class... Options>
+  [[nodiscard]] auto resume(const Flow& flow, const checkpoint<Store, Serializer>& cp, Options&&... options) {
+    if constexpr (detail::is_static_flow<Flow> && detail::check_signatures<Flow, Input>() &&
+                  detail::typed_session<Flow, Input, Store, Serializer>::check()) {
+      Input input = detail::typed_session<Flow, Input, Store, Serializer>::load_input(cp);
+      if constexpr (std::is_same_v<Input, no_input>) return run(flow, cp, std::forward<Options>(options)...);
+      else return run(flow, std::move(input), cp, std::forward<Options>(options)...);
+    } else {
+      return detail::invalid_result{};
+    }
+  }
+
  private:
   // Splits the arguments into input and options, checks the flow, makes the run's state, and hands it
   // to `then`.
@@ -2184,20 +3322,385 @@ class executor {
             "the types listed after this message",
             offered<Options...>>();
         return then(static_cast<detail::invalid_result*>(nullptr));
-      } else if constexpr (!detail::check_signatures<Flow, input_type>()) {
+      } else if constexpr (((detail::is_checkpoint<std::remove_cvref_t<Options>> ? 1 : 0) + ... + 0) > 1) {
+        detail::fail<"lightflow: executor::run and submit take at most one lightflow::checkpoint", offered<Options...>>();
+        return then(static_cast<detail::invalid_result*>(nullptr));
+      } else if constexpr (!detail::check_signatures<Flow, input_type>() || !checkpoints_ok<Flow, input_type, Options...>()) {
         return then(static_cast<detail::invalid_result*>(nullptr));
       } else {
         auto* state = new detail::static_run<Flow, input_type>(flow, input_type(std::forward<Input>(input)),
                                                                sched_->registry(), sched_->next_run_id());
+        try {
+          (open_checkpoint(*state, options), ...);  // checks or restores; may throw, before anything runs
+        } catch (...) {
+          state->release();
+          throw;
+        }
         state->retain();  // one reference for the result, one for the executor until the run ends
-        (state->follow(options), ...);
+        (follow(*state, options), ...);
         return then(state);
       }
     };
   }
 
+  template <class Flow, class Input, class... Options>
+  static consteval bool checkpoints_ok() {
+    return (checkpoint_ok<Flow, Input, std::remove_cvref_t<Options>>() && ...);
+  }
+  template <class Flow, class Input, class Option>
+  static consteval bool checkpoint_ok() {
+    if constexpr (detail::is_checkpoint<Option>)
+      return detail::typed_session<Flow, Input, std::remove_pointer_t<decltype(Option::store)>,
+                                   decltype(Option::serializer)>::check();
+    else
+      return true;
+  }
+
+  template <class Run, class Option>
+  static void open_checkpoint(Run& state, const Option& option) {
+    if constexpr (detail::is_checkpoint<Option>) {
+      using session_type = detail::typed_session<typename Run::flow_type, typename Run::input_type,
+                                                 std::remove_pointer_t<decltype(Option::store)>, decltype(Option::serializer)>;
+      auto session = std::make_unique<session_type>(option);
+      session->open(state);
+      state.attach(std::move(session));
+    }
+  }
+  template <class Run, class Option>
+  static void follow(Run& state, const Option& option) {
+    if constexpr (std::is_same_v<Option, std::stop_token>) state.follow(option);
+  }
+
   std::unique_ptr<detail::scheduler> sched_;
 };
+
+}  // namespace lightflow
+
+#endif
+// ---- lightflow/file_store.hpp
+// The embedded checkpoint store: one append-only log file per run in a directory.
+//
+// A log is a sequence of frames: "LFLG", uint32 body length, body (uint16 key length, key, the
+// record's bytes), uint32 CRC-32 of the body; little-endian. A crash at any instant leaves either
+// the old log or the old log plus a torn tail: an incomplete last frame (or zero-filled space after
+// it), which reading ignores and the next append trims. Any other damage is refused with an error
+// that names the file and the offset; nothing is deleted unless erase() is called.
+// POSIX only (open, write, fdatasync).
+#ifndef LIGHTFLOW_FILE_STORE_HPP
+#define LIGHTFLOW_FILE_STORE_HPP
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+
+namespace lightflow {
+
+/// How a file_store makes records durable.
+enum class durability {
+  durable,  ///< a record is on disk (fdatasync) before its step counts as done; steps that finish
+            ///< together share one fdatasync (group commit)
+  fast,     ///< writing is left to the operating system: survives a crash of the process, not of the machine
+};
+
+class file_store {
+ public:
+  explicit file_store(std::filesystem::path directory, durability level = durability::durable)
+      : directory_(std::move(directory)), level_(level) {}
+  file_store(const file_store&) = delete;
+  file_store& operator=(const file_store&) = delete;
+  ~file_store() {
+    for (auto& [path, log] : logs_)
+      if (log.fd >= 0) ::close(log.fd);
+  }
+
+  void save(std::string_view flow, std::string_view run, std::string_view key, std::span<const std::byte> bytes) {
+    if (key.size() > 0xffff) throw store_error("lightflow: a record key longer than 65535 bytes");
+    std::vector<std::byte> frame;
+    frame.reserve(14 + key.size() + bytes.size());
+    binary_writer w(frame);
+    w.bytes("LFLG", 4);
+    w.integer(static_cast<std::uint32_t>(2 + key.size() + bytes.size()));
+    w.integer(static_cast<std::uint16_t>(key.size()));
+    w.bytes(key.data(), key.size());
+    w.bytes(bytes.data(), bytes.size());
+    w.integer(detail::crc32(std::span<const std::byte>(frame).subspan(8)));
+
+    std::lock_guard lock(mutex_);
+    log_file& log = open(flow, run, true);
+    write_all(log, frame);
+    log.records[std::string(key)].assign(bytes.begin(), bytes.end());
+    log.dirty = true;
+    ++appended_;
+  }
+
+  /// Durable mode: fdatasync every log appended to since the last flush. Concurrent callers share
+  /// one round of syncs (group commit).
+  void flush() {
+    if (level_ == durability::fast) return;
+    std::unique_lock lock(mutex_);
+    const std::uint64_t target = appended_;
+    while (synced_ < target) {
+      if (syncing_) {
+        synced_cv_.wait(lock);
+        continue;
+      }
+      syncing_ = true;
+      const std::uint64_t covering = appended_;
+      std::vector<std::pair<int, std::string>> dirty;
+      for (auto& [path, log] : logs_)
+        if (log.dirty) dirty.emplace_back(log.fd, path), log.dirty = false;
+      lock.unlock();
+      std::string failure;
+      for (const auto& [fd, path] : dirty)
+        if (::fdatasync(fd) != 0 && failure.empty()) failure = "lightflow: fdatasync of " + path + " failed: " + std::strerror(errno);
+      lock.lock();
+      syncing_ = false;
+      synced_cv_.notify_all();
+      if (!failure.empty()) {
+        for (const auto& d : dirty) logs_[d.second].dirty = true;  // still not durable
+        throw store_error(failure);
+      }
+      synced_ = std::max(synced_, covering);
+    }
+  }
+
+  std::optional<std::vector<std::byte>> load(std::string_view flow, std::string_view run, std::string_view key) {
+    std::lock_guard lock(mutex_);
+    log_file* log = find(flow, run);
+    if (log == nullptr) return std::nullopt;
+    auto it = log->records.find(std::string(key));
+    if (it == log->records.end()) return std::nullopt;
+    return it->second;
+  }
+  std::vector<std::string> list(std::string_view flow, std::string_view run) {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> keys;
+    if (log_file* log = find(flow, run))
+      for (const auto& [key, bytes] : log->records) keys.push_back(key);
+    return keys;
+  }
+  void erase(std::string_view flow, std::string_view run) {
+    std::lock_guard lock(mutex_);
+    const std::string path = path_of(flow, run);
+    if (auto it = logs_.find(path); it != logs_.end()) {
+      if (it->second.fd >= 0) ::close(it->second.fd);
+      logs_.erase(it);
+    }
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    if (ec) throw store_error("lightflow: could not remove " + path + ": " + ec.message());
+  }
+  std::string location(std::string_view flow, std::string_view run) const { return path_of(flow, run); }
+  bool deferred_durability() const noexcept { return level_ == durability::durable; }
+  const std::filesystem::path& directory() const noexcept { return directory_; }
+
+ private:
+  struct log_file {
+    int fd = -1;
+    std::uint64_t end = 0;  // where the valid frames end (the next append goes here)
+    bool dirty = false;
+    std::map<std::string, std::vector<std::byte>> records;
+  };
+
+  // Names become file names byte for byte, except what a file name cannot hold: %XX.
+  static std::string escape(std::string_view name) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : name) {
+      if (c == '/' || c == '%' || c == '\\' || c < 0x20 || c == 0x7f || (out.empty() && c == '.')) {
+        out += '%';
+        out += hex[c >> 4];
+        out += hex[c & 15];
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    return out.empty() ? std::string("%") : out;
+  }
+  std::string path_of(std::string_view flow, std::string_view run) const {
+    return (directory_ / escape(flow) / (escape(run) + ".log")).string();
+  }
+
+  log_file* find(std::string_view flow, std::string_view run) {
+    const std::string path = path_of(flow, run);
+    if (auto it = logs_.find(path); it != logs_.end()) return &it->second;
+    if (!std::filesystem::exists(path)) return nullptr;
+    return &open(flow, run, false);
+  }
+
+  log_file& open(std::string_view flow, std::string_view run, bool create) {
+    const std::string path = path_of(flow, run);
+    if (auto it = logs_.find(path); it != logs_.end() && it->second.fd >= 0) return it->second;
+    if (create) {
+      std::error_code ec;
+      std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+      if (ec) throw store_error("lightflow: could not create the directory of " + path + ": " + ec.message());
+    }
+    const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
+    if (fd < 0) throw store_error("lightflow: could not open " + path + ": " + std::strerror(errno));
+    log_file log;
+    log.fd = fd;
+    try {
+      read_log(path, fd, log);
+      // Trim a torn tail, so that the next append follows the last whole frame.
+      const off_t size = ::lseek(fd, 0, SEEK_END);
+      if (size > static_cast<off_t>(log.end) && ::ftruncate(fd, static_cast<off_t>(log.end)) != 0)
+        throw store_error("lightflow: could not trim the torn tail of " + path + ": " + std::strerror(errno));
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+    return logs_.insert_or_assign(path, std::move(log)).first->second;
+  }
+
+  static void read_log(const std::string& path, int fd, log_file& log) {
+    std::vector<std::byte> data;
+    std::byte buffer[65536];
+    for (;;) {
+      const ssize_t n = ::pread(fd, buffer, sizeof buffer, static_cast<off_t>(data.size()));
+      if (n < 0) throw store_error("lightflow: could not read " + path + ": " + std::strerror(errno));
+      if (n == 0) break;
+      data.insert(data.end(), buffer, buffer + n);
+    }
+    std::size_t at = 0;
+    auto only_zeros_from = [&](std::size_t from) {
+      return std::all_of(data.begin() + static_cast<std::ptrdiff_t>(from), data.end(), [](std::byte b) { return b == std::byte{0}; });
+    };
+    while (at < data.size()) {
+      const std::size_t left = data.size() - at;
+      auto corrupt = [&](const std::string& what) {
+        return store_error("lightflow: corrupt checkpoint log " + path + " at offset " + std::to_string(at) + ": " + what);
+      };
+      if (left < 12 || only_zeros_from(at)) break;  // a torn tail
+      binary_reader header(std::span<const std::byte>(data).subspan(at, 8));
+      char magic[4];
+      header.bytes(magic, 4);
+      const auto body = header.integer<std::uint32_t>();
+      if (std::string_view(magic, 4) != "LFLG") {
+        if (at == 0) throw store_error("lightflow: " + path + " is not a lightflow checkpoint log");
+        throw corrupt("bad frame marker");
+      }
+      if (12 + static_cast<std::uint64_t>(body) > left) break;  // the last frame was cut short: torn tail
+      const auto frame = std::span<const std::byte>(data).subspan(at + 8, body);
+      binary_reader crc(std::span<const std::byte>(data).subspan(at + 8 + body, 4));
+      if (crc.integer<std::uint32_t>() != detail::crc32(frame)) {
+        if (at + 12 + body == data.size()) break;  // the last frame, torn mid-write
+        throw corrupt("checksum mismatch");
+      }
+      binary_reader r(frame);
+      const auto key_size = r.integer<std::uint16_t>();
+      if (key_size > r.remaining()) throw corrupt("key longer than its frame");
+      std::string key(key_size, '\0');
+      r.bytes(key.data(), key.size());
+      auto& bytes = log.records[key];
+      bytes.assign(frame.begin() + 2 + key_size, frame.end());
+      at += 12 + body;
+    }
+    log.end = at;
+  }
+
+  static void write_all(log_file& log, std::span<const std::byte> frame) {
+    std::size_t done = 0;
+    while (done < frame.size()) {
+      const ssize_t n = ::pwrite(log.fd, frame.data() + done, frame.size() - done, static_cast<off_t>(log.end + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        const std::string why = n < 0 ? std::strerror(errno) : "nothing written";
+        (void)::ftruncate(log.fd, static_cast<off_t>(log.end));  // leave no partial frame behind
+        throw store_error("lightflow: could not write a checkpoint record: " + why);
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    log.end += done;
+  }
+
+  std::filesystem::path directory_;
+  durability level_;
+  std::mutex mutex_;
+  std::condition_variable synced_cv_;
+  std::map<std::string, log_file> logs_;
+  std::uint64_t appended_ = 0, synced_ = 0;
+  bool syncing_ = false;
+};
+
+static_assert(checkpoint_store<file_store>);
+
+}  // namespace lightflow
+
+#endif
+// ---- lightflow/memory_store.hpp
+// A checkpoint store in memory: for tests, and for resuming within one process.
+#ifndef LIGHTFLOW_MEMORY_STORE_HPP
+#define LIGHTFLOW_MEMORY_STORE_HPP
+
+#include <cstddef>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace lightflow {
+
+/// Keeps records in memory, behind a mutex.
+class memory_store {
+ public:
+  void save(std::string_view flow, std::string_view run, std::string_view key, std::span<const std::byte> bytes) {
+    std::lock_guard lock(mutex_);
+    runs_[{std::string(flow), std::string(run)}][std::string(key)].assign(bytes.begin(), bytes.end());
+  }
+  void flush() noexcept {}
+  std::optional<std::vector<std::byte>> load(std::string_view flow, std::string_view run, std::string_view key) const {
+    std::lock_guard lock(mutex_);
+    auto r = runs_.find({std::string(flow), std::string(run)});
+    if (r == runs_.end()) return std::nullopt;
+    auto k = r->second.find(std::string(key));
+    if (k == r->second.end()) return std::nullopt;
+    return k->second;
+  }
+  std::vector<std::string> list(std::string_view flow, std::string_view run) const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> keys;
+    if (auto r = runs_.find({std::string(flow), std::string(run)}); r != runs_.end())
+      for (const auto& [key, bytes] : r->second) keys.push_back(key);
+    return keys;
+  }
+  void erase(std::string_view flow, std::string_view run) {
+    std::lock_guard lock(mutex_);
+    runs_.erase({std::string(flow), std::string(run)});
+  }
+  std::string location(std::string_view flow, std::string_view run) const {
+    return "memory (flow \"" + std::string(flow) + "\", run \"" + std::string(run) + "\")";
+  }
+  bool deferred_durability() const noexcept { return false; }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::pair<std::string, std::string>, std::map<std::string, std::vector<std::byte>>> runs_;
+};
+
+static_assert(checkpoint_store<memory_store>);
 
 }  // namespace lightflow
 

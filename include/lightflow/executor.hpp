@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "lightflow/checkpoint.hpp"
 #include "lightflow/detail/scheduler.hpp"
 #include "lightflow/detail/static_run.hpp"
 #include "lightflow/flow.hpp"
@@ -18,9 +19,10 @@
 
 namespace lightflow {
 
-/// Satisfied by the extra arguments `run` and `submit` take after the input.
+/// Satisfied by the extra arguments `run` and `submit` take after the input: a `std::stop_token`
+/// (a stop request cancels the run) and a `lightflow::checkpoint` (at most one).
 template <class T>
-concept run_option = std::same_as<std::remove_cvref_t<T>, std::stop_token>;
+concept run_option = std::same_as<std::remove_cvref_t<T>, std::stop_token> || detail::is_checkpoint<std::remove_cvref_t<T>>;
 
 namespace detail {
 /// Stands in for a result after a compile error, so that the error is not followed by others.
@@ -84,6 +86,21 @@ class executor {
   template <class Flow, class... Args>
   void submit(const Flow&&, Args&&...) = delete;  // the flow would die before its run
 
+  /// Resumes the run saved under `cp` (its input comes from the store): steps with a saved output do
+  /// not run. `Input` is the type the run's input had (none for a flow run without one). Throws
+  /// checkpoint_error if there is no such run or its records do not match the flow.
+  template <class Input = no_input, class Flow, checkpoint_store Store, class Serializer, class... Options>
+  [[nodiscard]] auto resume(const Flow& flow, const checkpoint<Store, Serializer>& cp, Options&&... options) {
+    if constexpr (detail::is_static_flow<Flow> && detail::check_signatures<Flow, Input>() &&
+                  detail::typed_session<Flow, Input, Store, Serializer>::check()) {
+      Input input = detail::typed_session<Flow, Input, Store, Serializer>::load_input(cp);
+      if constexpr (std::is_same_v<Input, no_input>) return run(flow, cp, std::forward<Options>(options)...);
+      else return run(flow, std::move(input), cp, std::forward<Options>(options)...);
+    } else {
+      return detail::invalid_result{};
+    }
+  }
+
  private:
   // Splits the arguments into input and options, checks the flow, makes the run's state, and hands it
   // to `then`.
@@ -113,16 +130,53 @@ class executor {
             "the types listed after this message",
             offered<Options...>>();
         return then(static_cast<detail::invalid_result*>(nullptr));
-      } else if constexpr (!detail::check_signatures<Flow, input_type>()) {
+      } else if constexpr (((detail::is_checkpoint<std::remove_cvref_t<Options>> ? 1 : 0) + ... + 0) > 1) {
+        detail::fail<"lightflow: executor::run and submit take at most one lightflow::checkpoint", offered<Options...>>();
+        return then(static_cast<detail::invalid_result*>(nullptr));
+      } else if constexpr (!detail::check_signatures<Flow, input_type>() || !checkpoints_ok<Flow, input_type, Options...>()) {
         return then(static_cast<detail::invalid_result*>(nullptr));
       } else {
         auto* state = new detail::static_run<Flow, input_type>(flow, input_type(std::forward<Input>(input)),
                                                                sched_->registry(), sched_->next_run_id());
+        try {
+          (open_checkpoint(*state, options), ...);  // checks or restores; may throw, before anything runs
+        } catch (...) {
+          state->release();
+          throw;
+        }
         state->retain();  // one reference for the result, one for the executor until the run ends
-        (state->follow(options), ...);
+        (follow(*state, options), ...);
         return then(state);
       }
     };
+  }
+
+  template <class Flow, class Input, class... Options>
+  static consteval bool checkpoints_ok() {
+    return (checkpoint_ok<Flow, Input, std::remove_cvref_t<Options>>() && ...);
+  }
+  template <class Flow, class Input, class Option>
+  static consteval bool checkpoint_ok() {
+    if constexpr (detail::is_checkpoint<Option>)
+      return detail::typed_session<Flow, Input, std::remove_pointer_t<decltype(Option::store)>,
+                                   decltype(Option::serializer)>::check();
+    else
+      return true;
+  }
+
+  template <class Run, class Option>
+  static void open_checkpoint(Run& state, const Option& option) {
+    if constexpr (detail::is_checkpoint<Option>) {
+      using session_type = detail::typed_session<typename Run::flow_type, typename Run::input_type,
+                                                 std::remove_pointer_t<decltype(Option::store)>, decltype(Option::serializer)>;
+      auto session = std::make_unique<session_type>(option);
+      session->open(state);
+      state.attach(std::move(session));
+    }
+  }
+  template <class Run, class Option>
+  static void follow(Run& state, const Option& option) {
+    if constexpr (std::is_same_v<Option, std::stop_token>) state.follow(option);
   }
 
   std::unique_ptr<detail::scheduler> sched_;

@@ -3,13 +3,18 @@
 #ifndef LIGHTFLOW_LIGHTFLOW_HPP
 #define LIGHTFLOW_LIGHTFLOW_HPP
 
+#include "lightflow/checkpoint.hpp"
+#include "lightflow/checkpoint_store.hpp"
 #include "lightflow/config.hpp"
 #include "lightflow/errors.hpp"
 #include "lightflow/executor.hpp"
 #include "lightflow/fixed_string.hpp"
+#include "lightflow/file_store.hpp"
 #include "lightflow/flow.hpp"
+#include "lightflow/memory_store.hpp"
 #include "lightflow/run_handle.hpp"
 #include "lightflow/run_result.hpp"
+#include "lightflow/serializer.hpp"
 #include "lightflow/step.hpp"
 #include "lightflow/step_context.hpp"
 #include "lightflow/step_status.hpp"

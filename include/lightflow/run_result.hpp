@@ -29,6 +29,7 @@ struct step_report {
   std::chrono::steady_clock::time_point start{};  // set for steps that ran
   std::chrono::steady_clock::time_point end{};
   std::exception_ptr error{};  // set for failed steps
+  bool restored = false;       // its output came from a checkpoint: it did not run in this run
 
   std::chrono::nanoseconds duration() const noexcept { return end - start; }
 };
@@ -60,6 +61,14 @@ class basic_run_result {
   std::size_t count(step_status s) const noexcept {
     std::size_t n = 0;
     for (std::uint32_t i = 0; i != graph().size; ++i) n += run_->record(i).status == s ? 1 : 0;
+    return n;
+  }
+
+  /// How many steps took their output from a checkpoint instead of running. When it equals size(), a
+  /// resumed run had already succeeded and nothing ran.
+  std::size_t restored() const noexcept {
+    std::size_t n = 0;
+    for (std::uint32_t i = 0; i != graph().size; ++i) n += run_->record(i).restored ? 1 : 0;
     return n;
   }
 
@@ -117,7 +126,7 @@ class basic_run_result {
   step_report step(std::size_t index, const detail::tick_converter& to_time) const {
     if (index >= size()) throw std::out_of_range("lightflow: step index " + std::to_string(index) + " is out of range");
     const auto& r = run_->record(static_cast<std::uint32_t>(index));
-    return {graph().names[index], r.status, to_time(r.start), to_time(r.end), r.error};
+    return {graph().names[index], r.status, to_time(r.start), to_time(r.end), r.error, r.restored};
   }
 
   std::uint32_t index_of(std::string_view name) const {

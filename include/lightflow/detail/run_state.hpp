@@ -14,6 +14,7 @@
 #include <string_view>
 #include <thread>
 
+#include "lightflow/detail/checkpoint_session.hpp"
 #include "lightflow/detail/timestamp.hpp"
 #include "lightflow/step_context.hpp"
 #include "lightflow/step_status.hpp"
@@ -41,6 +42,7 @@ struct step_record {
   ticks end = 0;
   std::exception_ptr error{};
   step_status status = step_status::pending;
+  bool restored = false;  // its output came from a checkpoint; it did not run
 };
 
 class run_state_base;
@@ -127,9 +129,25 @@ class run_state_base {
 
   /// Runs (or skips, or cancels) one step, then releases its dependents. Returns one dependent that
   /// became ready, for the caller to run next without a queue round trip; the others go to `push`.
-  /// `now` is the time the step starts; it becomes the time the step ended.
+  /// `now` is the time the step starts; it becomes the time the step ended. A step whose checkpoint
+  /// record waits for a flush goes to `defer` instead, and is released by complete_deferred().
+  template <class Push, class Finish, class Defer>
+  task_node* process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish, Defer&& defer);
+
+  /// Releases a step whose record was flushed (`failure`: the flush's exception, if it failed).
   template <class Push, class Finish>
-  task_node* process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish);
+  task_node* complete_deferred(std::uint32_t step, std::exception_ptr failure, Push&& push, Finish&& finish) {
+    const bool ok = failure == nullptr;
+    if (!ok) fail_checkpoint(step, std::move(failure));
+    return release(step, ok, push, finish);
+  }
+
+  /// Marks step `i` restored from a checkpoint: its output is in place; it will not run.
+  void restore(std::uint32_t i) noexcept {
+    records_[i].status = step_status::succeeded;
+    records_[i].restored = true;
+  }
+  checkpoint_session* checkpoint() const noexcept { return checkpoint_; }
 
   task_node* start_node() noexcept { return &nodes_[graph_->size]; }
 
@@ -148,10 +166,12 @@ class run_state_base {
         id_(id),
         sinks_left_(g.sink_count) {}
   /// Fills the per-step arrays; called by the derived class once it has constructed them.
-  void prepare(const void* input, const void* const* callables, void* const* outputs) noexcept {
+  void prepare(const void* input, const void* const* callables, void* const* outputs,
+               void (*const* destroyers)(void*) noexcept) noexcept {
     input_ = input;
     callables_ = callables;
     outputs_ = outputs;
+    destroyers_ = destroyers;
     const graph_view& g = *graph_;
     for (std::uint32_t i = 0; i != g.size; ++i) {
       pending_[i].store(g.indegree[i], std::memory_order_relaxed);
@@ -160,6 +180,8 @@ class run_state_base {
     }
     nodes_[g.size] = {this, g.size};
   }
+  void attach(checkpoint_session* session) noexcept { checkpoint_ = session; }
+
   ~run_state_base() {
     if (stop_ready_.load(std::memory_order_relaxed) == 2) stop_source_()->~stop_source();
   }
@@ -171,6 +193,17 @@ class run_state_base {
     run_state_base* run;
     void operator()() const noexcept { run->cancel(); }
   };
+  // A step whose output could not be checkpointed counts as failed (its dependents do not run, and a
+  // resumed run runs it again); its output is destroyed at once.
+  void fail_checkpoint(std::uint32_t step, std::exception_ptr error) noexcept {
+    if (destroyers_[step] != nullptr) destroyers_[step](outputs_[step]);
+    records_[step].status = step_status::failed;
+    records_[step].error = std::move(error);
+  }
+
+  template <class Push, class Finish>
+  task_node* release(std::uint32_t step, bool ok, Push&& push, Finish&& finish);
+
   std::stop_source* stop_source_() const noexcept {
     return std::launder(reinterpret_cast<std::stop_source*>(const_cast<unsigned char*>(stop_storage_)));
   }
@@ -186,6 +219,8 @@ class run_state_base {
   const void* input_ = nullptr;
   const void* const* callables_ = nullptr;
   void* const* outputs_ = nullptr;
+  void (*const* destroyers_)(void*) noexcept = nullptr;
+  checkpoint_session* checkpoint_ = nullptr;
   std::uint64_t id_;
   std::atomic<std::uint32_t> sinks_left_;
   static constexpr std::uint32_t running = 0, waited_for = 1, finished = 2;
@@ -209,11 +244,13 @@ inline void finish_run(run_state_base& run) noexcept {
   run.release();
 }
 
-template <class Push, class Finish>
-task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish) {
+template <class Push, class Finish, class Defer>
+task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish, Defer&& defer) {
   step_record& rec = records_[step];
   bool ok = false;
-  if (cancelled()) {
+  if (rec.restored) {
+    ok = true;
+  } else if (cancelled()) {
     rec.status = step_status::cancelled;
   } else if (blocked_[step].load(std::memory_order_relaxed)) {
     rec.status = step_status::skipped;
@@ -228,10 +265,27 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
       rec.error = std::current_exception();
       rec.status = step_status::failed;
     }
+    bool deferred = false;
+    if (ok && checkpoint_ != nullptr) {
+      try {
+        deferred = checkpoint_->save(*this, step);
+      } catch (...) {
+        fail_checkpoint(step, std::current_exception());
+        ok = false;
+      }
+    }
     now = now_ticks();
     rec.end = now;
+    if (deferred) {
+      defer(*this, step);
+      return nullptr;
+    }
   }
+  return release(step, ok, push, finish);
+}
 
+template <class Push, class Finish>
+task_node* run_state_base::release(std::uint32_t step, bool ok, Push&& push, Finish&& finish) {
   const graph_view& g = *graph_;
   const std::uint32_t* it = g.outs + g.out_offsets[step];
   const std::uint32_t* const end = g.outs + g.out_offsets[step + 1];

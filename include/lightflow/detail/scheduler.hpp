@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "lightflow/config.hpp"
+#include "lightflow/detail/committer.hpp"
 #include "lightflow/detail/injection_queue.hpp"
 #include "lightflow/detail/notifier.hpp"
 #include "lightflow/detail/run_state.hpp"
@@ -143,14 +144,28 @@ class scheduler {
       ++pushed;
     };
     auto done = [this](run_state_base& run) { finish(run); };
+    auto defer = [this](run_state_base& run, std::uint32_t step) { committer_.submit(run, step); };
     while (t != nullptr) {
       run_state_base& run = *t->run;
-      t = t->step == run.graph().size ? run.start(push, done) : run.process(t->step, now, push, done);
+      t = t->step == run.graph().size ? run.start(push, done) : run.process(t->step, now, push, done, defer);
       if (pushed != 0) {
         notifier_.notify(pushed);
         pushed = 0;
       }
     }
+  }
+
+  // The committer's callback: a flushed step is released from the committer's thread.
+  static void complete(void* self, run_state_base& run, std::uint32_t step, std::exception_ptr failure) {
+    auto& sched = *static_cast<scheduler*>(self);
+    std::size_t pushed = 0;
+    auto push = [&](task_node* ready) {
+      sched.injected_.push(ready);
+      ++pushed;
+    };
+    auto done = [&sched](run_state_base& r) { sched.finish(r); };
+    if (task_node* next = run.complete_deferred(step, std::move(failure), push, done)) push(next);
+    if (pushed != 0) sched.notifier_.notify(pushed);
   }
 
   task_node* steal(worker_slot& me) noexcept {
@@ -221,6 +236,7 @@ class scheduler {
   notifier notifier_;
   injection_queue<task_node*> injected_;
   run_registry registry_;
+  committer committer_{&scheduler::complete, this};  // destroyed before the queues it pushes to
   alignas(LIGHTFLOW_CACHE_LINE) std::atomic<std::uint32_t> in_flight_{0};
   std::atomic<std::uint64_t> next_id_{0};
   std::atomic<bool> stopping_{false};

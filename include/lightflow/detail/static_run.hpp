@@ -8,6 +8,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -280,12 +281,20 @@ class static_run final : public run_state_base {
         input_(std::move(input)) {
     flow.for_each_step([this](std::size_t i, const auto& step) { callable_table_[i] = &step.callable; });
     outputs_.addresses(output_table_);
-    prepare(&input_, callable_table_, output_table_);
+    prepare(&input_, callable_table_, output_table_, destroyers.data());
   }
 
   template <std::uint32_t I>
   const output_t<I>& output() const noexcept {
     return *static_cast<const output_t<I>*>(run_state_base::output(I));
+  }
+  using run_state_base::output;
+  const Input& input() const noexcept { return input_; }
+
+  /// Takes ownership of the run's checkpoint session.
+  void attach(std::unique_ptr<checkpoint_session> session) noexcept {
+    session_ = std::move(session);
+    run_state_base::attach(session_.get());
   }
 
  private:
@@ -321,6 +330,7 @@ class static_run final : public run_state_base {
   const void* callable_table_[n + 1];  // each step's callable, in the flow
   void* output_table_[n + 1];          // each step's output, in outputs_ (null for void)
   decltype(slots_type(std::make_index_sequence<n>{})) outputs_;
+  std::unique_ptr<checkpoint_session> session_;
 };
 
 }  // namespace detail

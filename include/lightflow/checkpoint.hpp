@@ -1,0 +1,332 @@
+// Checkpoints: each step's output is saved as soon as it succeeds, so that a run that failed or
+// crashed resumes without running the steps that had finished.
+//
+//   pool.run(flow, input, lf::checkpoint{store, "order-42"});   // saves as it goes; resumes if the
+//                                                                // run id has records already
+//   pool.resume<Input>(flow, lf::checkpoint{store, "order-42"}); // the input comes from the store
+//
+// Records are keyed "@manifest" (the flow's definition), "@input" and "step/<name>"; their format is
+// in detail/record.hpp.
+#ifndef LIGHTFLOW_CHECKPOINT_HPP
+#define LIGHTFLOW_CHECKPOINT_HPP
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "lightflow/checkpoint_store.hpp"
+#include "lightflow/detail/checkpoint_session.hpp"
+#include "lightflow/detail/compile_error.hpp"
+#include "lightflow/detail/record.hpp"
+#include "lightflow/detail/static_run.hpp"
+#include "lightflow/detail/type_name.hpp"
+#include "lightflow/serializer.hpp"
+
+namespace lightflow {
+
+/// A checkpoint could not be used: a mismatched definition, a corrupt or foreign record, a missing
+/// run. Says which run, which step and where. Nothing was overwritten.
+class checkpoint_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// How a checkpoint treats records it finds.
+struct checkpoint_options {
+  /// Your version of the flow's meaning; records of another version are refused like those of
+  /// another definition. Bump it when a step's behaviour changes but its types do not.
+  std::uint32_t version = 0;
+  /// Erase the run's records when they were written by another definition or version (or are
+  /// corrupt), and start afresh, instead of refusing them.
+  bool discard_stale = false;
+};
+
+/// The checkpoint option of `executor::run` and `executor::resume`: a store, a run id, a serializer.
+template <checkpoint_store Store, class Serializer = binary_serializer>
+struct checkpoint {
+  checkpoint(Store& s, std::string id, checkpoint_options o = {}) : store(&s), run_id(std::move(id)), options(o) {}
+  checkpoint(Store& s, std::string id, Serializer ser, checkpoint_options o = {})
+      : store(&s), run_id(std::move(id)), options(o), serializer(std::move(ser)) {}
+
+  Store* store;
+  std::string run_id;
+  checkpoint_options options;
+  Serializer serializer{};
+};
+template <class Store>
+checkpoint(Store&, std::string, checkpoint_options = {}) -> checkpoint<Store>;
+template <class Store>
+checkpoint(Store&, const char*, checkpoint_options = {}) -> checkpoint<Store>;
+template <class Store, class Serializer>
+  requires(!std::is_same_v<std::remove_cvref_t<Serializer>, checkpoint_options>)
+checkpoint(Store&, std::string, Serializer, checkpoint_options = {}) -> checkpoint<Store, Serializer>;
+template <class Store, class Serializer>
+  requires(!std::is_same_v<std::remove_cvref_t<Serializer>, checkpoint_options>)
+checkpoint(Store&, const char*, Serializer, checkpoint_options = {}) -> checkpoint<Store, Serializer>;
+
+namespace detail {
+
+template <class T>
+inline constexpr bool is_checkpoint = false;
+template <class Store, class Serializer>
+inline constexpr bool is_checkpoint<checkpoint<Store, Serializer>> = true;
+
+inline constexpr std::string_view manifest_key = "@manifest";
+inline constexpr std::string_view input_key = "@input";
+inline std::string step_key(std::string_view step) { return "step/" + std::string(step); }
+
+template <class Serializer>
+constexpr std::string_view serializer_name() {
+  if constexpr (requires { Serializer::name; }) return Serializer::name;
+  else return type_name<Serializer>();
+}
+
+/// Encodes and decodes one type with one serializer; the functions the session's tables point to.
+template <class Serializer, class T>
+struct codec {
+  static void encode(const Serializer& s, const void* value, std::vector<std::byte>& out) {
+    if constexpr (!std::is_void_v<T>) s.write(*static_cast<const T*>(value), out);
+  }
+  static void decode(const Serializer& s, std::span<const std::byte> bytes, void* slot) {
+    if constexpr (std::is_void_v<T>) {
+      if (!bytes.empty()) throw decode_error("a void step's record has a payload");
+    } else {
+      ::new (slot) T(s.template read<T>(bytes));
+    }
+  }
+};
+
+/// One run's checkpoint, typed: Flow, Input, Store and Serializer are known here.
+template <class Flow, class Input, class Store, class Serializer>
+class typed_session final : public checkpoint_session {
+  static constexpr std::uint32_t n = Flow::size;
+  template <std::uint32_t I>
+  using output_t = typename step_signature<Flow, Input, I>::output;
+  using encode_fn = void (*)(const Serializer&, const void*, std::vector<std::byte>&);
+  using decode_fn = void (*)(const Serializer&, std::span<const std::byte>, void*);
+
+ public:
+  /// True when every output (and the input) can be written by Serializer; else a compile error that
+  /// names the first step that cannot.
+  static consteval bool check() {
+    constexpr std::uint32_t bad = [] {
+      std::uint32_t first = npos;
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((first == npos && !encodable<output_t<I>>() ? (void)(first = I) : (void)0), ...);
+      }(std::make_index_sequence<n>{});
+      return first;
+    }();
+    if constexpr (!std::is_same_v<Input, no_input> && !encodable<Input>()) {
+      constexpr auto text = [] {
+        text_buffer t{};
+        t << "lightflow: the input of flow ", t.quoted(Flow::name.view());
+        t << " cannot be checkpointed: the serializer cannot encode its type, listed after this message";
+        return t;
+      }();
+      fail<to_fixed_string<text>(), offered<Input>>();
+      return false;
+    } else if constexpr (bad != npos) {
+      constexpr auto text = [] {
+        text_buffer t{};
+        t << "lightflow: step ", t.quoted(Flow::graph.names[bad]), t << " of flow ", t.quoted(Flow::name.view());
+        t << " cannot be checkpointed: the serializer cannot encode its output type, listed after this message";
+        return t;
+      }();
+      fail<to_fixed_string<text>(), offered<output_t<bad>>>();
+      return false;
+    } else {
+      return true;
+    }
+  }
+
+  explicit typed_session(const checkpoint<Store, Serializer>& cp)
+      : store_(cp.store), run_id_(cp.run_id), options_(cp.options), serializer_(cp.serializer),
+        manifest_(manifest(cp.options.version)), fingerprint_(fnv1a(manifest_)) {}
+
+  /// Reads the run's input from the store, for resume().
+  static Input load_input(const checkpoint<Store, Serializer>& cp) {
+    typed_session probe(cp);
+    const auto keys = probe.store_->list(Flow::name.view(), cp.run_id);
+    if (keys.empty())
+      throw checkpoint_error("lightflow: there is no checkpoint of run \"" + cp.run_id + "\" of flow \"" +
+                             std::string(Flow::name.view()) + "\" in " + probe.location());
+    probe.check_manifest(false);
+    const record rec = probe.load_record(std::string(input_key), record_kind::input, "the input");
+    try {
+      if constexpr (std::is_same_v<Input, no_input>) {
+        return no_input{};
+      } else {
+        return probe.serializer_.template read<Input>(rec.payload);
+      }
+    } catch (const std::exception& e) {
+      throw probe.error("the input", std::string("cannot be decoded: ") + e.what());
+    }
+  }
+
+  /// Before the run starts: checks or writes the manifest, checks or writes the input, and restores
+  /// every step that has a saved output. Throws checkpoint_error or store_error; runs nothing.
+  void open(static_run<Flow, Input>& run) {
+    const bool fresh = !check_manifest(true);
+    if (fresh) {
+      save(manifest_key, record_kind::manifest, "", std::as_bytes(std::span(manifest_)));
+      std::vector<std::byte> input;
+      if constexpr (!std::is_same_v<Input, no_input>) serializer_.write(run.input(), input);
+      save(input_key, record_kind::input, "", input);
+      return;
+    }
+    // Same definition: the input must be the same too.
+    const record stored = load_record(std::string(input_key), record_kind::input, "the input");
+    std::vector<std::byte> input;
+    if constexpr (!std::is_same_v<Input, no_input>) serializer_.write(run.input(), input);
+    if (stored.payload != input)
+      throw error("the input", "differs from the input given now; use resume() to run with the saved input, or another run id");
+    for (std::uint32_t i = 0; i != n; ++i) {
+      const std::string key = step_key(Flow::graph.names[i]);
+      const auto bytes = store_->load(Flow::name.view(), run_id_, key);
+      if (!bytes) continue;
+      const std::string what = "the record of step \"" + std::string(Flow::graph.names[i]) + "\"";
+      const record rec = decode(*bytes, record_kind::step_output, what);
+      if (rec.step != Flow::graph.names[i]) throw error(what, "names step \"" + rec.step + "\"");
+      try {
+        decoders[i](serializer_, rec.payload, run.output(i));
+      } catch (const std::exception& e) {
+        throw error(what, std::string("cannot be decoded: ") + e.what());
+      }
+      run.restore(i);
+    }
+  }
+
+  bool save(run_state_base& run, std::uint32_t step) override {
+    std::vector<std::byte> payload;
+    encoders[step](serializer_, run.output(step), payload);
+    save(step_key(Flow::graph.names[step]), record_kind::step_output, Flow::graph.names[step], payload);
+    return store_->deferred_durability();
+  }
+  void flush() override { store_->flush(); }
+  const void* store_identity() const noexcept override { return store_; }
+
+ private:
+  template <class T>
+  static constexpr bool encodable() {
+    if constexpr (std::is_void_v<T>) return true;
+    else return serializer_for<Serializer, T>;
+  }
+
+  static std::string manifest(std::uint32_t version) {
+    std::string m = "lightflow checkpoint manifest 1\nflow " + std::string(Flow::name.view()) + "\nversion " +
+                    std::to_string(version) + "\nserializer " + std::string(serializer_name<Serializer>()) +
+                    "\ninput " + std::string(type_name<Input>()) + "\n";
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((m += step_line<I>()), ...);
+    }(std::make_index_sequence<n>{});
+    return m;
+  }
+  template <std::uint32_t I>
+  static std::string step_line() {
+    std::string line = "step " + std::string(Flow::graph.names[I]) + " <-";
+    for (std::uint32_t e = Flow::graph.dep_offsets[I]; e != Flow::graph.dep_offsets[I + 1]; ++e)
+      line += " " + std::string(Flow::graph.names[Flow::graph.deps[e]]);
+    return line + " : " + std::string(type_name<output_t<I>>()) + "\n";
+  }
+
+  std::string location() const { return store_->location(Flow::name.view(), run_id_); }
+  checkpoint_error error(const std::string& what, const std::string& problem) const {
+    return checkpoint_error("lightflow: checkpoint of run \"" + run_id_ + "\" of flow \"" + std::string(Flow::name.view()) +
+                            "\" in " + location() + ": " + what + " " + problem);
+  }
+
+  void save(std::string_view key, record_kind kind, std::string_view step, std::span<const std::byte> payload) {
+    const auto bytes = encode_record(kind, fingerprint_, options_.version, step, payload);
+    store_->save(Flow::name.view(), run_id_, key, bytes);
+  }
+
+  record decode(std::span<const std::byte> bytes, record_kind kind, const std::string& what) const {
+    record rec;
+    try {
+      rec = decode_record(bytes);
+    } catch (const decode_error& e) {
+      throw error(what, std::string("is unreadable: ") + e.what());
+    }
+    if (rec.kind != kind) throw error(what, "is a record of another kind");
+    if (rec.fingerprint != fingerprint_)
+      throw error(what, "was written by another definition of the flow (its fingerprint differs from the manifest's)");
+    return rec;
+  }
+
+  record load_record(const std::string& key, record_kind kind, const std::string& what) const {
+    const auto bytes = store_->load(Flow::name.view(), run_id_, key);
+    if (!bytes) throw error(what, "is missing");
+    return decode(*bytes, kind, what);
+  }
+
+  /// False when the run has no records (or they were discarded); throws when they do not match.
+  bool check_manifest(bool may_discard) {
+    const auto bytes = store_->load(Flow::name.view(), run_id_, manifest_key);
+    if (!bytes) {
+      if (store_->list(Flow::name.view(), run_id_).empty()) return false;
+      return stale(may_discard, error("the records", "have no manifest (a partial or foreign checkpoint)"));
+    }
+    record rec;
+    try {
+      rec = decode_record(*bytes);
+    } catch (const decode_error& e) {
+      return stale(may_discard, error("the manifest", std::string("is unreadable: ") + e.what()));
+    }
+    const std::string stored(reinterpret_cast<const char*>(rec.payload.data()), rec.payload.size());
+    if (rec.kind == record_kind::manifest && stored == manifest_ && rec.fingerprint == fingerprint_) return true;
+    return stale(may_discard, error("the records", "were written by " + difference(stored) +
+                                                       "; pass checkpoint_options{.discard_stale = true} to start over"));
+  }
+
+  bool stale(bool may_discard, const checkpoint_error& why) {
+    if (!may_discard || !options_.discard_stale) throw why;
+    store_->erase(Flow::name.view(), run_id_);
+    return false;
+  }
+
+  // Names the first line where the stored definition and this one differ.
+  std::string difference(const std::string& stored) const {
+    auto lines = [](const std::string& text) {
+      std::vector<std::string> out;
+      for (std::size_t at = 0; at < text.size();) {
+        const auto nl = text.find('\n', at);
+        out.push_back(text.substr(at, nl == std::string::npos ? std::string::npos : nl - at));
+        at = nl == std::string::npos ? text.size() : nl + 1;
+      }
+      return out;
+    };
+    const auto a = lines(stored), b = lines(manifest_);
+    for (std::size_t i = 0; i != std::max(a.size(), b.size()); ++i) {
+      const std::string was = i < a.size() ? a[i] : "(nothing)", now = i < b.size() ? b[i] : "(nothing)";
+      if (was != now) return "another definition of the flow: it has \"" + was + "\" where this one has \"" + now + "\"";
+    }
+    return "another definition of the flow";
+  }
+
+  static constexpr std::array<encode_fn, n + 1> encoders = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<encode_fn, n + 1>{&codec<Serializer, output_t<I>>::encode..., nullptr};
+  }(std::make_index_sequence<n>{});
+  static constexpr std::array<decode_fn, n + 1> decoders = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<decode_fn, n + 1>{&codec<Serializer, output_t<I>>::decode..., nullptr};
+  }(std::make_index_sequence<n>{});
+
+  Store* store_;
+  std::string run_id_;
+  checkpoint_options options_;
+  Serializer serializer_;
+  std::string manifest_;
+  std::uint64_t fingerprint_;
+};
+
+}  // namespace detail
+}  // namespace lightflow
+
+#endif

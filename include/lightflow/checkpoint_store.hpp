@@ -1,0 +1,43 @@
+// Where checkpoints go: anything that can save, load, list and erase records keyed by flow, run id
+// and key. lightflow ships memory_store, file_store and (optional) sqlite_store.
+#ifndef LIGHTFLOW_CHECKPOINT_STORE_HPP
+#define LIGHTFLOW_CHECKPOINT_STORE_HPP
+
+#include <concepts>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lightflow {
+
+/// A store could not read or write (disk full, permission, a corrupt file); says which and where.
+class store_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A store of checkpoint records. Every member may be called from several threads at once.
+/// - save: keeps `bytes` under (flow, run, key), replacing what was there; throws store_error.
+/// - flush: makes every record saved so far durable (stores whose saves are durable at once do
+///   nothing); `deferred_durability()` says whether a save waits for a flush to be durable.
+/// - load: the bytes under (flow, run, key), or nothing; list: the keys of a run; erase: a whole run.
+/// - location: where a run's records live, for error messages (a file, a table, "memory").
+template <class S>
+concept checkpoint_store = requires(S& s, const S& cs, std::string_view flow, std::string_view run, std::string_view key,
+                                    std::span<const std::byte> bytes) {
+  s.save(flow, run, key, bytes);
+  s.flush();
+  { s.load(flow, run, key) } -> std::same_as<std::optional<std::vector<std::byte>>>;
+  { s.list(flow, run) } -> std::same_as<std::vector<std::string>>;
+  s.erase(flow, run);
+  { cs.location(flow, run) } -> std::convertible_to<std::string>;
+  { cs.deferred_durability() } -> std::convertible_to<bool>;
+};
+
+}  // namespace lightflow
+
+#endif

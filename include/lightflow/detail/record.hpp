@@ -1,0 +1,100 @@
+// A checkpoint record: what lightflow stores for a run's manifest, its input, and each step's output.
+//
+// Format version 1, little-endian:
+//   offset 0   4 bytes  magic "LFCK"
+//          4   2        format version (1)
+//          6   1        kind: 0 manifest, 1 input, 2 step output
+//          7   1        reserved, 0
+//          8   8        fingerprint of the flow definition (FNV-1a 64 of the manifest text)
+//         16   4        the user's version number
+//         20   4        length N of the step name (0 for the manifest and the input)
+//         24   N        the step name, UTF-8
+//     24 + N   8        length M of the payload
+//     32 + N   M        payload: the serializer's bytes (the manifest's text for kind 0)
+// 32 + N + M   4        CRC-32 of every byte before it
+#ifndef LIGHTFLOW_DETAIL_RECORD_HPP
+#define LIGHTFLOW_DETAIL_RECORD_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lightflow/detail/crc32.hpp"
+#include "lightflow/serializer.hpp"
+
+namespace lightflow::detail {
+
+enum class record_kind : std::uint8_t { manifest = 0, input = 1, step_output = 2 };
+
+struct record {
+  record_kind kind = record_kind::step_output;
+  std::uint64_t fingerprint = 0;
+  std::uint32_t version = 0;
+  std::string step;
+  std::vector<std::byte> payload;
+};
+
+inline constexpr std::uint16_t record_format = 1;
+
+inline std::vector<std::byte> encode_record(record_kind kind, std::uint64_t fingerprint, std::uint32_t version,
+                                            std::string_view step, std::span<const std::byte> payload) {
+  std::vector<std::byte> out;
+  out.reserve(36 + step.size() + payload.size());
+  binary_writer w(out);
+  w.bytes("LFCK", 4);
+  w.integer(record_format);
+  w.integer(static_cast<std::uint8_t>(kind));
+  w.integer(std::uint8_t{0});
+  w.integer(fingerprint);
+  w.integer(version);
+  w.integer(static_cast<std::uint32_t>(step.size()));
+  w.bytes(step.data(), step.size());
+  w.integer(static_cast<std::uint64_t>(payload.size()));
+  w.bytes(payload.data(), payload.size());
+  w.integer(crc32(out));
+  return out;
+}
+
+/// Decodes a record; throws decode_error saying what is wrong with it.
+inline record decode_record(std::span<const std::byte> bytes) {
+  if (bytes.size() < 36) throw decode_error("truncated record (" + std::to_string(bytes.size()) + " bytes)");
+  binary_reader r(bytes.first(bytes.size() - 4));
+  char magic[4];
+  r.bytes(magic, 4);
+  if (std::string_view(magic, 4) != "LFCK") throw decode_error("not a lightflow checkpoint record (bad magic)");
+  binary_reader tail(bytes.last(4));
+  const auto stored_crc = tail.integer<std::uint32_t>();
+  if (stored_crc != crc32(bytes.first(bytes.size() - 4))) throw decode_error("record checksum mismatch (corrupt record)");
+  const auto format = r.integer<std::uint16_t>();
+  if (format != record_format)
+    throw decode_error("record format " + std::to_string(format) + " is not supported (this lightflow reads format " +
+                       std::to_string(record_format) + ")");
+  record rec;
+  const auto kind = r.integer<std::uint8_t>();
+  if (kind > 2) throw decode_error("unknown record kind " + std::to_string(kind));
+  rec.kind = static_cast<record_kind>(kind);
+  (void)r.integer<std::uint8_t>();
+  rec.fingerprint = r.integer<std::uint64_t>();
+  rec.version = r.integer<std::uint32_t>();
+  rec.step.resize(r.size32());
+  r.bytes(rec.step.data(), rec.step.size());
+  const auto m = r.integer<std::uint64_t>();
+  if (m != r.remaining()) throw decode_error("record payload length does not match the record's size");
+  rec.payload.resize(static_cast<std::size_t>(m));
+  r.bytes(rec.payload.data(), rec.payload.size());
+  return rec;
+}
+
+/// FNV-1a, 64 bits.
+constexpr std::uint64_t fnv1a(std::string_view text) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  return h;
+}
+
+}  // namespace lightflow::detail
+
+#endif

@@ -1,0 +1,270 @@
+// The embedded checkpoint store: one append-only log file per run in a directory.
+//
+// A log is a sequence of frames: "LFLG", uint32 body length, body (uint16 key length, key, the
+// record's bytes), uint32 CRC-32 of the body; little-endian. A crash at any instant leaves either
+// the old log or the old log plus a torn tail: an incomplete last frame (or zero-filled space after
+// it), which reading ignores and the next append trims. Any other damage is refused with an error
+// that names the file and the offset; nothing is deleted unless erase() is called.
+// POSIX only (open, write, fdatasync).
+#ifndef LIGHTFLOW_FILE_STORE_HPP
+#define LIGHTFLOW_FILE_STORE_HPP
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "lightflow/checkpoint_store.hpp"
+#include "lightflow/detail/crc32.hpp"
+#include "lightflow/serializer.hpp"
+
+namespace lightflow {
+
+/// How a file_store makes records durable.
+enum class durability {
+  durable,  ///< a record is on disk (fdatasync) before its step counts as done; steps that finish
+            ///< together share one fdatasync (group commit)
+  fast,     ///< writing is left to the operating system: survives a crash of the process, not of the machine
+};
+
+class file_store {
+ public:
+  explicit file_store(std::filesystem::path directory, durability level = durability::durable)
+      : directory_(std::move(directory)), level_(level) {}
+  file_store(const file_store&) = delete;
+  file_store& operator=(const file_store&) = delete;
+  ~file_store() {
+    for (auto& [path, log] : logs_)
+      if (log.fd >= 0) ::close(log.fd);
+  }
+
+  void save(std::string_view flow, std::string_view run, std::string_view key, std::span<const std::byte> bytes) {
+    if (key.size() > 0xffff) throw store_error("lightflow: a record key longer than 65535 bytes");
+    std::vector<std::byte> frame;
+    frame.reserve(14 + key.size() + bytes.size());
+    binary_writer w(frame);
+    w.bytes("LFLG", 4);
+    w.integer(static_cast<std::uint32_t>(2 + key.size() + bytes.size()));
+    w.integer(static_cast<std::uint16_t>(key.size()));
+    w.bytes(key.data(), key.size());
+    w.bytes(bytes.data(), bytes.size());
+    w.integer(detail::crc32(std::span<const std::byte>(frame).subspan(8)));
+
+    std::lock_guard lock(mutex_);
+    log_file& log = open(flow, run, true);
+    write_all(log, frame);
+    log.records[std::string(key)].assign(bytes.begin(), bytes.end());
+    log.dirty = true;
+    ++appended_;
+  }
+
+  /// Durable mode: fdatasync every log appended to since the last flush. Concurrent callers share
+  /// one round of syncs (group commit).
+  void flush() {
+    if (level_ == durability::fast) return;
+    std::unique_lock lock(mutex_);
+    const std::uint64_t target = appended_;
+    while (synced_ < target) {
+      if (syncing_) {
+        synced_cv_.wait(lock);
+        continue;
+      }
+      syncing_ = true;
+      const std::uint64_t covering = appended_;
+      std::vector<std::pair<int, std::string>> dirty;
+      for (auto& [path, log] : logs_)
+        if (log.dirty) dirty.emplace_back(log.fd, path), log.dirty = false;
+      lock.unlock();
+      std::string failure;
+      for (const auto& [fd, path] : dirty)
+        if (::fdatasync(fd) != 0 && failure.empty()) failure = "lightflow: fdatasync of " + path + " failed: " + std::strerror(errno);
+      lock.lock();
+      syncing_ = false;
+      synced_cv_.notify_all();
+      if (!failure.empty()) {
+        for (const auto& d : dirty) logs_[d.second].dirty = true;  // still not durable
+        throw store_error(failure);
+      }
+      synced_ = std::max(synced_, covering);
+    }
+  }
+
+  std::optional<std::vector<std::byte>> load(std::string_view flow, std::string_view run, std::string_view key) {
+    std::lock_guard lock(mutex_);
+    log_file* log = find(flow, run);
+    if (log == nullptr) return std::nullopt;
+    auto it = log->records.find(std::string(key));
+    if (it == log->records.end()) return std::nullopt;
+    return it->second;
+  }
+  std::vector<std::string> list(std::string_view flow, std::string_view run) {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> keys;
+    if (log_file* log = find(flow, run))
+      for (const auto& [key, bytes] : log->records) keys.push_back(key);
+    return keys;
+  }
+  void erase(std::string_view flow, std::string_view run) {
+    std::lock_guard lock(mutex_);
+    const std::string path = path_of(flow, run);
+    if (auto it = logs_.find(path); it != logs_.end()) {
+      if (it->second.fd >= 0) ::close(it->second.fd);
+      logs_.erase(it);
+    }
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    if (ec) throw store_error("lightflow: could not remove " + path + ": " + ec.message());
+  }
+  std::string location(std::string_view flow, std::string_view run) const { return path_of(flow, run); }
+  bool deferred_durability() const noexcept { return level_ == durability::durable; }
+  const std::filesystem::path& directory() const noexcept { return directory_; }
+
+ private:
+  struct log_file {
+    int fd = -1;
+    std::uint64_t end = 0;  // where the valid frames end (the next append goes here)
+    bool dirty = false;
+    std::map<std::string, std::vector<std::byte>> records;
+  };
+
+  // Names become file names byte for byte, except what a file name cannot hold: %XX.
+  static std::string escape(std::string_view name) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : name) {
+      if (c == '/' || c == '%' || c == '\\' || c < 0x20 || c == 0x7f || (out.empty() && c == '.')) {
+        out += '%';
+        out += hex[c >> 4];
+        out += hex[c & 15];
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    return out.empty() ? std::string("%") : out;
+  }
+  std::string path_of(std::string_view flow, std::string_view run) const {
+    return (directory_ / escape(flow) / (escape(run) + ".log")).string();
+  }
+
+  log_file* find(std::string_view flow, std::string_view run) {
+    const std::string path = path_of(flow, run);
+    if (auto it = logs_.find(path); it != logs_.end()) return &it->second;
+    if (!std::filesystem::exists(path)) return nullptr;
+    return &open(flow, run, false);
+  }
+
+  log_file& open(std::string_view flow, std::string_view run, bool create) {
+    const std::string path = path_of(flow, run);
+    if (auto it = logs_.find(path); it != logs_.end() && it->second.fd >= 0) return it->second;
+    if (create) {
+      std::error_code ec;
+      std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+      if (ec) throw store_error("lightflow: could not create the directory of " + path + ": " + ec.message());
+    }
+    const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
+    if (fd < 0) throw store_error("lightflow: could not open " + path + ": " + std::strerror(errno));
+    log_file log;
+    log.fd = fd;
+    try {
+      read_log(path, fd, log);
+      // Trim a torn tail, so that the next append follows the last whole frame.
+      const off_t size = ::lseek(fd, 0, SEEK_END);
+      if (size > static_cast<off_t>(log.end) && ::ftruncate(fd, static_cast<off_t>(log.end)) != 0)
+        throw store_error("lightflow: could not trim the torn tail of " + path + ": " + std::strerror(errno));
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+    return logs_.insert_or_assign(path, std::move(log)).first->second;
+  }
+
+  static void read_log(const std::string& path, int fd, log_file& log) {
+    std::vector<std::byte> data;
+    std::byte buffer[65536];
+    for (;;) {
+      const ssize_t n = ::pread(fd, buffer, sizeof buffer, static_cast<off_t>(data.size()));
+      if (n < 0) throw store_error("lightflow: could not read " + path + ": " + std::strerror(errno));
+      if (n == 0) break;
+      data.insert(data.end(), buffer, buffer + n);
+    }
+    std::size_t at = 0;
+    auto only_zeros_from = [&](std::size_t from) {
+      return std::all_of(data.begin() + static_cast<std::ptrdiff_t>(from), data.end(), [](std::byte b) { return b == std::byte{0}; });
+    };
+    while (at < data.size()) {
+      const std::size_t left = data.size() - at;
+      auto corrupt = [&](const std::string& what) {
+        return store_error("lightflow: corrupt checkpoint log " + path + " at offset " + std::to_string(at) + ": " + what);
+      };
+      if (left < 12 || only_zeros_from(at)) break;  // a torn tail
+      binary_reader header(std::span<const std::byte>(data).subspan(at, 8));
+      char magic[4];
+      header.bytes(magic, 4);
+      const auto body = header.integer<std::uint32_t>();
+      if (std::string_view(magic, 4) != "LFLG") {
+        if (at == 0) throw store_error("lightflow: " + path + " is not a lightflow checkpoint log");
+        throw corrupt("bad frame marker");
+      }
+      if (12 + static_cast<std::uint64_t>(body) > left) break;  // the last frame was cut short: torn tail
+      const auto frame = std::span<const std::byte>(data).subspan(at + 8, body);
+      binary_reader crc(std::span<const std::byte>(data).subspan(at + 8 + body, 4));
+      if (crc.integer<std::uint32_t>() != detail::crc32(frame)) {
+        if (at + 12 + body == data.size()) break;  // the last frame, torn mid-write
+        throw corrupt("checksum mismatch");
+      }
+      binary_reader r(frame);
+      const auto key_size = r.integer<std::uint16_t>();
+      if (key_size > r.remaining()) throw corrupt("key longer than its frame");
+      std::string key(key_size, '\0');
+      r.bytes(key.data(), key.size());
+      auto& bytes = log.records[key];
+      bytes.assign(frame.begin() + 2 + key_size, frame.end());
+      at += 12 + body;
+    }
+    log.end = at;
+  }
+
+  static void write_all(log_file& log, std::span<const std::byte> frame) {
+    std::size_t done = 0;
+    while (done < frame.size()) {
+      const ssize_t n = ::pwrite(log.fd, frame.data() + done, frame.size() - done, static_cast<off_t>(log.end + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        const std::string why = n < 0 ? std::strerror(errno) : "nothing written";
+        (void)::ftruncate(log.fd, static_cast<off_t>(log.end));  // leave no partial frame behind
+        throw store_error("lightflow: could not write a checkpoint record: " + why);
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    log.end += done;
+  }
+
+  std::filesystem::path directory_;
+  durability level_;
+  std::mutex mutex_;
+  std::condition_variable synced_cv_;
+  std::map<std::string, log_file> logs_;
+  std::uint64_t appended_ = 0, synced_ = 0;
+  bool syncing_ = false;
+};
+
+static_assert(checkpoint_store<file_store>);
+
+}  // namespace lightflow
+
+#endif
