@@ -265,7 +265,7 @@ struct map_codec {
 }  // namespace detail
 
 template <class T, class A>
-struct binary_codec<std::vector<T, A>, std::enable_if_t<!std::is_same_v<T, bool>>> {
+struct binary_codec<std::vector<T, A>, std::enable_if_t<!std::is_same_v<T, bool> && binary_encodable<T>>> {
   static void write(binary_writer& w, const std::vector<T, A>& v) {
     if constexpr (detail::is_byte_like<T>) {
       w.size(v.size());
@@ -297,15 +297,20 @@ struct binary_codec<std::vector<T, A>, std::enable_if_t<!std::is_same_v<T, bool>
 template <class A>
 struct binary_codec<std::vector<bool, A>> : detail::sequence_codec<std::vector<bool, A>> {};
 template <class T, class A>
+  requires binary_encodable<T>
 struct binary_codec<std::deque<T, A>> : detail::sequence_codec<std::deque<T, A>> {};
 template <class T, class C, class A>
+  requires binary_encodable<T>
 struct binary_codec<std::set<T, C, A>> : detail::set_codec<std::set<T, C, A>> {};
 template <class K, class V, class C, class A>
+  requires binary_encodable<K> && binary_encodable<V>
 struct binary_codec<std::map<K, V, C, A>> : detail::map_codec<std::map<K, V, C, A>> {};
 template <class K, class V, class H, class E, class A>
+  requires binary_encodable<K> && binary_encodable<V>
 struct binary_codec<std::unordered_map<K, V, H, E, A>> : detail::map_codec<std::unordered_map<K, V, H, E, A>> {};
 
 template <class T, std::size_t N>
+  requires binary_encodable<T>
 struct binary_codec<std::array<T, N>> {
   static void write(binary_writer& w, const std::array<T, N>& a) {
     for (const auto& x : a) binary_codec<T>::write(w, x);
@@ -316,6 +321,7 @@ struct binary_codec<std::array<T, N>> {
 };
 
 template <class T>
+  requires binary_encodable<T>
 struct binary_codec<std::optional<T>> {
   static void write(binary_writer& w, const std::optional<T>& o) {
     w.integer(static_cast<std::uint8_t>(o ? 1 : 0));
@@ -330,12 +336,14 @@ struct binary_codec<std::optional<T>> {
 };
 
 template <class A, class B>
+  requires binary_encodable<A> && binary_encodable<B>
 struct binary_codec<std::pair<A, B>> {
   static void write(binary_writer& w, const std::pair<A, B>& p) { w(p.first, p.second); }
   static void read(binary_reader& r, std::pair<A, B>& p) { r(p.first, p.second); }
 };
 
 template <class... T>
+  requires(binary_encodable<T> && ...)
 struct binary_codec<std::tuple<T...>> {
   static void write(binary_writer& w, const std::tuple<T...>& t) {
     std::apply([&](const auto&... x) { w(x...); }, t);
@@ -346,6 +354,7 @@ struct binary_codec<std::tuple<T...>> {
 };
 
 template <class... T>
+  requires(binary_encodable<T> && ...)
 struct binary_codec<std::variant<T...>> {
   static void write(binary_writer& w, const std::variant<T...>& v) {
     if (v.valueless_by_exception()) throw std::invalid_argument("lightflow: cannot encode a valueless variant");

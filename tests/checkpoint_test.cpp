@@ -1,0 +1,326 @@
+// Checkpoints: what a failed run leaves behind, and what resuming it runs.
+#include <lightflow/lightflow.hpp>
+
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "catch.hpp"
+#include "support/generated_flows.hpp"
+
+namespace lf = lightflow;
+namespace fs = std::filesystem;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+struct counters {
+  std::array<std::atomic<int>, 8> ran{};
+  std::atomic<bool> fail_third{true};
+  int operator[](std::size_t i) const { return ran[i].load(); }
+};
+
+// 1 -> 2 -> 3 -> 4, plus a branch 1 -> side; step 3 throws while fail_third is set.
+auto make_chain(counters& c) {
+  return lf::flow<"chain">(
+      lf::step<"s1">([&c](int x) { ++c.ran[0]; return x + 1; }),
+      lf::step<"s2", "s1">([&c](int x) { ++c.ran[1]; return std::to_string(x * 10); }),
+      lf::step<"s3", "s2">([&c](const std::string& s) {
+        ++c.ran[2];
+        if (c.fail_third) throw std::runtime_error("simulated outage");
+        return s + "!";
+      }),
+      lf::step<"s4", "s3">([&c](const std::string& s) { ++c.ran[3]; return s.size(); }),
+      lf::step<"side", "s1">([&c](int x) { ++c.ran[4]; return x * 2; }));
+}
+
+struct temp_dir {
+  fs::path path = fs::temp_directory_path() / ("lightflow-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  temp_dir() { fs::remove_all(path); }
+  ~temp_dir() { fs::remove_all(path); }
+  static inline int counter = 0;
+};
+
+std::vector<char> read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+void write_file(const fs::path& p, const std::vector<char>& bytes) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+template <class Store>
+void resumes_only_what_did_not_succeed(Store& store) {
+  lf::executor pool{2};
+  counters c;
+  auto f = make_chain(c);
+
+  auto first = pool.run(f, 4, lf::checkpoint{store, "order-42"});
+  REQUIRE_FALSE(first.ok());
+  CHECK(first.template status<"s3">() == lf::step_status::failed);
+  CHECK(first.template status<"s4">() == lf::step_status::skipped);
+  CHECK(first.restored() == 0);
+  CHECK((c[0] == 1 && c[1] == 1 && c[2] == 1 && c[3] == 0 && c[4] == 1));
+
+  // Still failing: resuming can be repeated.
+  auto second = pool.resume<int>(f, lf::checkpoint{store, "order-42"});
+  REQUIRE_FALSE(second.ok());
+  CHECK(second.restored() == 3);  // s1, s2, side
+  CHECK((c[0] == 1 && c[1] == 1 && c[2] == 2 && c[3] == 0 && c[4] == 1));
+
+  c.fail_third = false;
+  auto third = pool.resume<int>(f, lf::checkpoint{store, "order-42"});
+  REQUIRE(third.ok());
+  CHECK((c[0] == 1 && c[1] == 1 && c[2] == 3 && c[3] == 1 && c[4] == 1));  // only 3 and 4 ran
+  CHECK(third.template get<"s1">() == 5);                 // the input (4) came from the store
+  CHECK(third.template get<"s3">() == "50!");             // 3 got 2's restored output
+  CHECK(third.template get<"s4">() == 3);
+  CHECK(third.template get<"side">() == 10);              // restored, not run again
+  CHECK(third.step("s2").restored);
+  CHECK_FALSE(third.step("s4").restored);
+
+  // A run that already succeeded: nothing runs, and the result says so.
+  auto fourth = pool.resume<int>(f, lf::checkpoint{store, "order-42"});
+  REQUIRE(fourth.ok());
+  CHECK(fourth.restored() == fourth.size());
+  CHECK(fourth.template get<"s4">() == 3);
+  CHECK((c[0] == 1 && c[1] == 1 && c[2] == 3 && c[3] == 1 && c[4] == 1));
+
+  // Running again with the same id and input resumes too.
+  auto again = pool.run(f, 4, lf::checkpoint{store, "order-42"});
+  CHECK(again.restored() == again.size());
+}
+
+// A store that refuses to save step records after a number of saves, as a full disk would.
+struct failing_store : lf::memory_store {
+  std::atomic<int> saves_left{1000};
+  void save(std::string_view flow, std::string_view run, std::string_view key, std::span<const std::byte> bytes) {
+    if (key.starts_with("step/") && saves_left.fetch_sub(1) <= 0) throw lf::store_error("lightflow-test: no space left on device");
+    lf::memory_store::save(flow, run, key, bytes);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a resumed run executes only the steps that did not succeed (memory store)", "[checkpoint]") {
+  lf::memory_store store;
+  resumes_only_what_did_not_succeed(store);
+}
+
+TEST_CASE("a resumed run executes only the steps that did not succeed (file store, durable)", "[checkpoint]") {
+  temp_dir dir;
+  {
+    lf::file_store store(dir.path, lf::durability::durable);
+    resumes_only_what_did_not_succeed(store);
+  }
+  // A new store over the same directory (as after a restart) sees the same records.
+  lf::file_store reopened(dir.path);
+  counters c;
+  auto f = make_chain(c);
+  lf::executor pool{1};
+  auto result = pool.resume<int>(f, lf::checkpoint{reopened, "order-42"});
+  CHECK(result.restored() == result.size());
+  CHECK(c[0] + c[1] + c[2] + c[3] + c[4] == 0);
+}
+
+TEST_CASE("a resumed run executes only the steps that did not succeed (file store, fast)", "[checkpoint]") {
+  temp_dir dir;
+  lf::file_store store(dir.path, lf::durability::fast);
+  resumes_only_what_did_not_succeed(store);
+}
+
+TEST_CASE("a flow without input, and void steps, are checkpointed", "[checkpoint]") {
+  lf::memory_store store;
+  lf::executor pool{2};
+  std::atomic<int> side{0}, fail{1};
+  auto f = lf::flow<"void steps">(lf::step<"a">([&] { ++side; }), lf::step<"b", "a">([&] { return 7; }),
+                                  lf::step<"c", "b">([&](int b) {
+                                    if (fail-- > 0) throw std::runtime_error("once");
+                                    return b * 6;
+                                  }));
+  CHECK_FALSE(pool.run(f, lf::checkpoint{store, "x"}).ok());
+  auto resumed = pool.resume(f, lf::checkpoint{store, "x"});
+  REQUIRE(resumed.ok());
+  CHECK(resumed.get<"c">() == 42);
+  CHECK(resumed.restored() == 2);
+  CHECK(side == 1);
+}
+
+TEST_CASE("a changed flow definition is refused, naming what changed", "[checkpoint]") {
+  lf::memory_store store;
+  lf::executor pool{1};
+  counters c;
+  auto f = make_chain(c);
+  (void)pool.run(f, 1, lf::checkpoint{store, "r"});
+  auto changed = lf::flow<"chain">(lf::step<"s1">([](int x) { return x + 1; }),
+                                   lf::step<"s2", "s1">([](int x) { return x * 2.0; }));
+  try {
+    (void)pool.resume<int>(changed, lf::checkpoint{store, "r"});
+    FAIL("a changed definition must be refused");
+  } catch (const lf::checkpoint_error& e) {
+    CHECK(contains(e.what(), "run \"r\" of flow \"chain\""));
+    CHECK(contains(e.what(), "another definition of the flow"));
+    CHECK(contains(e.what(), "where this one has \"step s2 <- s1 : double\""));
+  }
+  CHECK(store.list("chain", "r").size() == 5);  // nothing was erased: manifest, input, s1, s2, side
+
+  // The explicit option discards the stale records and starts afresh.
+  auto fresh = pool.run(changed, 3, lf::checkpoint{store, "r", {.discard_stale = true}});
+  REQUIRE(fresh.ok());
+  CHECK(fresh.restored() == 0);
+  CHECK(fresh.get<"s2">() == 8.0);
+}
+
+TEST_CASE("records of another version are refused", "[checkpoint]") {
+  lf::memory_store store;
+  lf::executor pool{1};
+  counters c;
+  auto f = make_chain(c);
+  (void)pool.run(f, 1, lf::checkpoint{store, "v", {.version = 1}});
+  CHECK_THROWS_WITH(pool.resume<int>(f, lf::checkpoint{store, "v", {.version = 2}}),
+                    Catch::Matchers::Contains("it has \"version 1\" where this one has \"version 2\""));
+  CHECK_NOTHROW(pool.resume<int>(f, lf::checkpoint{store, "v", {.version = 1}}));
+}
+
+TEST_CASE("running a run id again with another input is refused", "[checkpoint]") {
+  lf::memory_store store;
+  lf::executor pool{1};
+  counters c;
+  auto f = make_chain(c);
+  (void)pool.run(f, 1, lf::checkpoint{store, "in"});
+  CHECK_THROWS_WITH(pool.run(f, 2, lf::checkpoint{store, "in"}),
+                    Catch::Matchers::Contains("the input differs from the input given now"));
+}
+
+TEST_CASE("resuming a run that does not exist is refused", "[checkpoint]") {
+  lf::memory_store store;
+  lf::executor pool{1};
+  counters c;
+  auto f = make_chain(c);
+  CHECK_THROWS_WITH(pool.resume<int>(f, lf::checkpoint{store, "nobody"}),
+                    Catch::Matchers::Contains("there is no checkpoint of run \"nobody\" of flow \"chain\""));
+}
+
+TEST_CASE("a corrupted record is refused, naming the run, the step and the store", "[checkpoint]") {
+  lf::memory_store store;
+  lf::executor pool{1};
+  counters c;
+  auto f = make_chain(c);
+  (void)pool.run(f, 1, lf::checkpoint{store, "bad"});
+  auto bytes = *store.load("chain", "bad", "step/s2");
+  bytes[bytes.size() / 2] ^= std::byte{0x40};
+  store.save("chain", "bad", "step/s2", bytes);
+  try {
+    (void)pool.resume<int>(f, lf::checkpoint{store, "bad"});
+    FAIL("a corrupt record must be refused");
+  } catch (const lf::checkpoint_error& e) {
+    CHECK(contains(e.what(), "run \"bad\" of flow \"chain\" in memory"));
+    CHECK(contains(e.what(), "the record of step \"s2\" is unreadable: record checksum mismatch"));
+  }
+  CHECK(*store.load("chain", "bad", "step/s2") == bytes);  // not overwritten
+  CHECK(c[2] == 1);                                        // nothing ran
+}
+
+TEST_CASE("a corrupt log file is refused and left alone; a torn tail is ignored", "[checkpoint][file_store]") {
+  temp_dir dir;
+  lf::executor pool{1};
+  counters c;
+  auto f = make_chain(c);
+  c.fail_third = false;
+  std::string path;
+  {
+    lf::file_store store(dir.path);
+    REQUIRE(pool.run(f, 1, lf::checkpoint{store, "log"}).ok());
+    path = store.location("chain", "log");
+  }
+  const auto original = read_file(path);
+  REQUIRE(original.size() > 100);
+
+  SECTION("a flipped byte in the middle") {
+    auto damaged = original;
+    damaged[damaged.size() / 3] ^= 0x01;
+    write_file(path, damaged);
+    lf::file_store store(dir.path);
+    try {
+      (void)pool.resume<int>(f, lf::checkpoint{store, "log"});
+      FAIL("a corrupt log must be refused");
+    } catch (const lf::store_error& e) {
+      CHECK(contains(e.what(), "corrupt checkpoint log " + path + " at offset"));
+    }
+    CHECK(read_file(path) == damaged);  // left as it was
+  }
+  SECTION("a torn last record") {
+    auto torn = original;
+    torn.resize(torn.size() - 3);
+    write_file(path, torn);
+    lf::file_store store(dir.path);
+    const int s4_before = c[3], s3_before = c[2];
+    auto result = pool.resume<int>(f, lf::checkpoint{store, "log"});
+    REQUIRE(result.ok());
+    CHECK(c[3] == s4_before + 1);  // its record was the torn one: it ran again
+    CHECK(c[2] == s3_before);
+    CHECK(result.restored() == result.size() - 1);
+  }
+  SECTION("a file that is not a log") {
+    write_file(path, std::vector<char>(200, 'x'));
+    lf::file_store store(dir.path);
+    CHECK_THROWS_WITH(pool.resume<int>(f, lf::checkpoint{store, "log"}), Catch::Matchers::Contains("is not a lightflow checkpoint log"));
+  }
+}
+
+TEST_CASE("a store that cannot write fails the step, and a resumed run runs it again", "[checkpoint]") {
+  failing_store store;
+  lf::executor pool{2};
+  counters c;
+  c.fail_third = false;
+  auto f = make_chain(c);
+  store.saves_left = 1;  // s1 is saved; the next step record fails
+  auto first = pool.run(f, 2, lf::checkpoint{store, "full"});
+  REQUIRE_FALSE(first.ok());
+  CHECK(first.count(lf::step_status::failed) >= 1);
+  CHECK(contains(first.error_message(), "no space left on device"));
+  store.saves_left = 1000;
+  auto second = pool.resume<int>(f, lf::checkpoint{store, "full"});
+  REQUIRE(second.ok());
+  CHECK(second.get<"s4">() == 3);
+}
+
+TEST_CASE("a wide flow on a durable store: every record is flushed before its dependents run", "[checkpoint][file_store]") {
+  temp_dir dir;
+  lf::file_store store(dir.path, lf::durability::durable);
+  lf::executor pool{2};
+  auto f = generated::make_flow<generated::fan_out<200>>(
+      [](const auto&... in) -> long { return (1L + ... + static_cast<long>(in)); });
+  auto result = pool.run(f, 1, lf::checkpoint{store, "wide"});
+  REQUIRE(result.ok());
+  CHECK(result.get<"s00201">() == 1 + 200 * (1 + 2));
+  lf::file_store reopened(dir.path);
+  auto resumed = pool.resume<int>(f, lf::checkpoint{reopened, "wide"});
+  CHECK(resumed.restored() == resumed.size());
+  CHECK(resumed.get<"s00201">() == result.get<"s00201">());
+}
+
+TEST_CASE("concurrent checkpointed runs with distinct ids", "[checkpoint][concurrency]") {
+  temp_dir dir;
+  lf::file_store store(dir.path, lf::durability::durable);
+  lf::executor pool{2};
+  counters c;
+  c.fail_third = false;
+  auto f = make_chain(c);
+  std::vector<lf::run_handle<decltype(f), int>> handles;
+  for (int i = 0; i != 40; ++i) handles.push_back(pool.submit(f, i, lf::checkpoint{store, "run-" + std::to_string(i)}));
+  for (int i = 0; i != 40; ++i) {
+    auto r = handles[static_cast<std::size_t>(i)].get();
+    REQUIRE(r.ok());
+    CHECK(r.get<"s4">() == std::to_string((i + 1) * 10).size() + 1);
+  }
+  for (int i = 0; i < 40; i += 7) CHECK(pool.resume<int>(f, lf::checkpoint{store, "run-" + std::to_string(i)}).restored() == 5);
+}
