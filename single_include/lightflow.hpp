@@ -2166,7 +2166,10 @@ class typed_session final : public checkpoint_session {
       throw checkpoint_error("lightflow: there is no checkpoint of run \"" + cp.run_id + "\" of flow \"" +
                              std::string(Flow::name.view()) + "\" in " + probe.location());
     probe.check_manifest(false);
-    const record rec = probe.load_record(std::string(input_key), record_kind::input, "the input");
+    // Without a manifest (a run that had not started), the input record cannot be checked against
+    // the definition's fingerprint; its own checksum still is.
+    const record rec = probe.load_record(std::string(input_key), record_kind::input, "the input",
+                                         probe.store_->load(Flow::name.view(), cp.run_id, manifest_key).has_value());
     try {
       if constexpr (std::is_same_v<Input, no_input>) {
         return no_input{};
@@ -2183,10 +2186,12 @@ class typed_session final : public checkpoint_session {
   void open(static_run<Flow, Input>& run) {
     const bool fresh = !check_manifest(true);
     if (fresh) {
-      save(manifest_key, record_kind::manifest, "", std::as_bytes(std::span(manifest_)));
+      // The input first: a crash between the two saves leaves only an input, which counts as a run
+      // that has not started (no step is saved before the manifest).
       std::vector<std::byte> input;
       if constexpr (!std::is_same_v<Input, no_input>) serializer_.write(run.input(), input);
       save(input_key, record_kind::input, "", input);
+      save(manifest_key, record_kind::manifest, "", std::as_bytes(std::span(manifest_)));
       return;
     }
     // Same definition: the input must be the same too.
@@ -2255,7 +2260,8 @@ class typed_session final : public checkpoint_session {
     store_->save(Flow::name.view(), run_id_, key, bytes);
   }
 
-  record decode(std::span<const std::byte> bytes, record_kind kind, const std::string& what) const {
+  record decode(std::span<const std::byte> bytes, record_kind kind, const std::string& what,
+                bool check_fingerprint = true) const {
     record rec;
     try {
       rec = decode_record(bytes);
@@ -2263,22 +2269,23 @@ class typed_session final : public checkpoint_session {
       throw error(what, std::string("is unreadable: ") + e.what());
     }
     if (rec.kind != kind) throw error(what, "is a record of another kind");
-    if (rec.fingerprint != fingerprint_)
+    if (check_fingerprint && rec.fingerprint != fingerprint_)
       throw error(what, "was written by another definition of the flow (its fingerprint differs from the manifest's)");
     return rec;
   }
 
-  record load_record(const std::string& key, record_kind kind, const std::string& what) const {
+  record load_record(const std::string& key, record_kind kind, const std::string& what, bool check_fingerprint = true) const {
     const auto bytes = store_->load(Flow::name.view(), run_id_, key);
     if (!bytes) throw error(what, "is missing");
-    return decode(*bytes, kind, what);
+    return decode(*bytes, kind, what, check_fingerprint);
   }
 
   /// False when the run has no records (or they were discarded); throws when they do not match.
   bool check_manifest(bool may_discard) {
     const auto bytes = store_->load(Flow::name.view(), run_id_, manifest_key);
     if (!bytes) {
-      if (store_->list(Flow::name.view(), run_id_).empty()) return false;
+      const auto keys = store_->list(Flow::name.view(), run_id_);
+      if (keys.empty() || (keys.size() == 1 && keys[0] == input_key)) return false;  // nothing, or a run not started
       return stale(may_discard, error("the records", "have no manifest (a partial or foreign checkpoint)"));
     }
     record rec;
@@ -3588,6 +3595,21 @@ class file_store {
       if (n == 0) break;
       data.insert(data.end(), buffer, buffer + n);
     }
+    parsed_log parsed = parse_log(data, path);
+    log.records = std::move(parsed.records);
+    log.end = parsed.end;
+  }
+
+ public:
+  /// What a log holds: its records (the last one saved under each key) and where its whole frames end.
+  struct parsed_log {
+    std::map<std::string, std::vector<std::byte>> records;
+    std::uint64_t end = 0;
+  };
+  /// Parses a log's bytes (`path` is for messages). A torn tail is left out; other damage throws
+  /// store_error naming the path and the offset.
+  static parsed_log parse_log(std::span<const std::byte> data, const std::string& path) {
+    parsed_log log;
     std::size_t at = 0;
     auto only_zeros_from = [&](std::size_t from) {
       return std::all_of(data.begin() + static_cast<std::ptrdiff_t>(from), data.end(), [](std::byte b) { return b == std::byte{0}; });
@@ -3598,7 +3620,7 @@ class file_store {
         return store_error("lightflow: corrupt checkpoint log " + path + " at offset " + std::to_string(at) + ": " + what);
       };
       if (left < 12 || only_zeros_from(at)) break;  // a torn tail
-      binary_reader header(std::span<const std::byte>(data).subspan(at, 8));
+      binary_reader header(data.subspan(at, 8));
       char magic[4];
       header.bytes(magic, 4);
       const auto body = header.integer<std::uint32_t>();
@@ -3607,24 +3629,26 @@ class file_store {
         throw corrupt("bad frame marker");
       }
       if (12 + static_cast<std::uint64_t>(body) > left) break;  // the last frame was cut short: torn tail
-      const auto frame = std::span<const std::byte>(data).subspan(at + 8, body);
-      binary_reader crc(std::span<const std::byte>(data).subspan(at + 8 + body, 4));
+      const auto frame = data.subspan(at + 8, body);
+      binary_reader crc(data.subspan(at + 8 + body, 4));
       if (crc.integer<std::uint32_t>() != detail::crc32(frame)) {
         if (at + 12 + body == data.size()) break;  // the last frame, torn mid-write
         throw corrupt("checksum mismatch");
       }
+      if (body < 2) throw corrupt("frame too short");
       binary_reader r(frame);
       const auto key_size = r.integer<std::uint16_t>();
       if (key_size > r.remaining()) throw corrupt("key longer than its frame");
       std::string key(key_size, '\0');
       r.bytes(key.data(), key.size());
-      auto& bytes = log.records[key];
-      bytes.assign(frame.begin() + 2 + key_size, frame.end());
+      log.records[key].assign(frame.begin() + 2 + key_size, frame.end());
       at += 12 + body;
     }
     log.end = at;
+    return log;
   }
 
+ private:
   static void write_all(log_file& log, std::span<const std::byte> frame) {
     std::size_t done = 0;
     while (done < frame.size()) {

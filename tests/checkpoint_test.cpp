@@ -13,6 +13,9 @@
 
 #include "catch.hpp"
 #include "support/generated_flows.hpp"
+#ifdef LIGHTFLOW_TEST_SQLITE
+#include <lightflow/sqlite_store.hpp>
+#endif
 
 namespace lf = lightflow;
 namespace fs = std::filesystem;
@@ -136,6 +139,22 @@ TEST_CASE("a resumed run executes only the steps that did not succeed (file stor
   lf::file_store store(dir.path, lf::durability::fast);
   resumes_only_what_did_not_succeed(store);
 }
+
+#ifdef LIGHTFLOW_TEST_SQLITE
+TEST_CASE("a resumed run executes only the steps that did not succeed (SQLite store)", "[checkpoint][sqlite]") {
+  temp_dir dir;
+  fs::create_directories(dir.path);
+  const std::string db = (dir.path / "checkpoints.db").string();
+  {
+    lf::sqlite_store store(db);
+    resumes_only_what_did_not_succeed(store);
+  }
+  lf::sqlite_store reopened(db);  // as after a restart
+  CHECK(reopened.list("chain", "order-42").size() == 7);
+  reopened.erase("chain", "order-42");
+  CHECK(reopened.list("chain", "order-42").empty());
+}
+#endif
 
 TEST_CASE("a flow without input, and void steps, are checkpointed", "[checkpoint]") {
   lf::memory_store store;

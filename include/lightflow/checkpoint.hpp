@@ -159,7 +159,10 @@ class typed_session final : public checkpoint_session {
       throw checkpoint_error("lightflow: there is no checkpoint of run \"" + cp.run_id + "\" of flow \"" +
                              std::string(Flow::name.view()) + "\" in " + probe.location());
     probe.check_manifest(false);
-    const record rec = probe.load_record(std::string(input_key), record_kind::input, "the input");
+    // Without a manifest (a run that had not started), the input record cannot be checked against
+    // the definition's fingerprint; its own checksum still is.
+    const record rec = probe.load_record(std::string(input_key), record_kind::input, "the input",
+                                         probe.store_->load(Flow::name.view(), cp.run_id, manifest_key).has_value());
     try {
       if constexpr (std::is_same_v<Input, no_input>) {
         return no_input{};
@@ -176,10 +179,12 @@ class typed_session final : public checkpoint_session {
   void open(static_run<Flow, Input>& run) {
     const bool fresh = !check_manifest(true);
     if (fresh) {
-      save(manifest_key, record_kind::manifest, "", std::as_bytes(std::span(manifest_)));
+      // The input first: a crash between the two saves leaves only an input, which counts as a run
+      // that has not started (no step is saved before the manifest).
       std::vector<std::byte> input;
       if constexpr (!std::is_same_v<Input, no_input>) serializer_.write(run.input(), input);
       save(input_key, record_kind::input, "", input);
+      save(manifest_key, record_kind::manifest, "", std::as_bytes(std::span(manifest_)));
       return;
     }
     // Same definition: the input must be the same too.
@@ -248,7 +253,8 @@ class typed_session final : public checkpoint_session {
     store_->save(Flow::name.view(), run_id_, key, bytes);
   }
 
-  record decode(std::span<const std::byte> bytes, record_kind kind, const std::string& what) const {
+  record decode(std::span<const std::byte> bytes, record_kind kind, const std::string& what,
+                bool check_fingerprint = true) const {
     record rec;
     try {
       rec = decode_record(bytes);
@@ -256,22 +262,23 @@ class typed_session final : public checkpoint_session {
       throw error(what, std::string("is unreadable: ") + e.what());
     }
     if (rec.kind != kind) throw error(what, "is a record of another kind");
-    if (rec.fingerprint != fingerprint_)
+    if (check_fingerprint && rec.fingerprint != fingerprint_)
       throw error(what, "was written by another definition of the flow (its fingerprint differs from the manifest's)");
     return rec;
   }
 
-  record load_record(const std::string& key, record_kind kind, const std::string& what) const {
+  record load_record(const std::string& key, record_kind kind, const std::string& what, bool check_fingerprint = true) const {
     const auto bytes = store_->load(Flow::name.view(), run_id_, key);
     if (!bytes) throw error(what, "is missing");
-    return decode(*bytes, kind, what);
+    return decode(*bytes, kind, what, check_fingerprint);
   }
 
   /// False when the run has no records (or they were discarded); throws when they do not match.
   bool check_manifest(bool may_discard) {
     const auto bytes = store_->load(Flow::name.view(), run_id_, manifest_key);
     if (!bytes) {
-      if (store_->list(Flow::name.view(), run_id_).empty()) return false;
+      const auto keys = store_->list(Flow::name.view(), run_id_);
+      if (keys.empty() || (keys.size() == 1 && keys[0] == input_key)) return false;  // nothing, or a run not started
       return stale(may_discard, error("the records", "have no manifest (a partial or foreign checkpoint)"));
     }
     record rec;

@@ -202,6 +202,21 @@ class file_store {
       if (n == 0) break;
       data.insert(data.end(), buffer, buffer + n);
     }
+    parsed_log parsed = parse_log(data, path);
+    log.records = std::move(parsed.records);
+    log.end = parsed.end;
+  }
+
+ public:
+  /// What a log holds: its records (the last one saved under each key) and where its whole frames end.
+  struct parsed_log {
+    std::map<std::string, std::vector<std::byte>> records;
+    std::uint64_t end = 0;
+  };
+  /// Parses a log's bytes (`path` is for messages). A torn tail is left out; other damage throws
+  /// store_error naming the path and the offset.
+  static parsed_log parse_log(std::span<const std::byte> data, const std::string& path) {
+    parsed_log log;
     std::size_t at = 0;
     auto only_zeros_from = [&](std::size_t from) {
       return std::all_of(data.begin() + static_cast<std::ptrdiff_t>(from), data.end(), [](std::byte b) { return b == std::byte{0}; });
@@ -212,7 +227,7 @@ class file_store {
         return store_error("lightflow: corrupt checkpoint log " + path + " at offset " + std::to_string(at) + ": " + what);
       };
       if (left < 12 || only_zeros_from(at)) break;  // a torn tail
-      binary_reader header(std::span<const std::byte>(data).subspan(at, 8));
+      binary_reader header(data.subspan(at, 8));
       char magic[4];
       header.bytes(magic, 4);
       const auto body = header.integer<std::uint32_t>();
@@ -221,24 +236,26 @@ class file_store {
         throw corrupt("bad frame marker");
       }
       if (12 + static_cast<std::uint64_t>(body) > left) break;  // the last frame was cut short: torn tail
-      const auto frame = std::span<const std::byte>(data).subspan(at + 8, body);
-      binary_reader crc(std::span<const std::byte>(data).subspan(at + 8 + body, 4));
+      const auto frame = data.subspan(at + 8, body);
+      binary_reader crc(data.subspan(at + 8 + body, 4));
       if (crc.integer<std::uint32_t>() != detail::crc32(frame)) {
         if (at + 12 + body == data.size()) break;  // the last frame, torn mid-write
         throw corrupt("checksum mismatch");
       }
+      if (body < 2) throw corrupt("frame too short");
       binary_reader r(frame);
       const auto key_size = r.integer<std::uint16_t>();
       if (key_size > r.remaining()) throw corrupt("key longer than its frame");
       std::string key(key_size, '\0');
       r.bytes(key.data(), key.size());
-      auto& bytes = log.records[key];
-      bytes.assign(frame.begin() + 2 + key_size, frame.end());
+      log.records[key].assign(frame.begin() + 2 + key_size, frame.end());
       at += 12 + body;
     }
     log.end = at;
+    return log;
   }
 
+ private:
   static void write_all(log_file& log, std::span<const std::byte> frame) {
     std::size_t done = 0;
     while (done < frame.size()) {
