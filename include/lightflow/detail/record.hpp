@@ -76,7 +76,7 @@ inline record decode_record(std::span<const std::byte> bytes) {
   const auto kind = r.integer<std::uint8_t>();
   if (kind > 2) throw decode_error("unknown record kind " + std::to_string(kind));
   rec.kind = static_cast<record_kind>(kind);
-  (void)r.integer<std::uint8_t>();
+  if (r.integer<std::uint8_t>() != 0) throw decode_error("record has a non-zero reserved byte");
   rec.fingerprint = r.integer<std::uint64_t>();
   rec.version = r.integer<std::uint32_t>();
   rec.step.resize(r.size32());
