@@ -225,21 +225,28 @@ class typed_session final : public checkpoint_session {
     else return serializer_for<Serializer, T>;
   }
 
+  /// Every step's output type, as the compiler spells it.
+  static constexpr auto output_type_names = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<std::string_view, n + 1>{type_name<output_t<I>>()..., std::string_view{}};
+  }(std::make_index_sequence<n>{});
+
+  // One loop over the graph, not a function per step: a 1,000-step flow would otherwise instantiate
+  // a thousand string-building functions.
   static std::string manifest(std::uint32_t version) {
+    const auto& g = Flow::graph;
     std::string m = "lightflow checkpoint manifest 1\nflow " + std::string(Flow::name.view()) + "\nversion " +
                     std::to_string(version) + "\nserializer " + std::string(serializer_name<Serializer>()) +
                     "\ninput " + std::string(type_name<Input>()) + "\n";
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      ((m += step_line<I>()), ...);
-    }(std::make_index_sequence<n>{});
+    for (std::uint32_t i = 0; i != n; ++i) {
+      m += "step ";
+      m += g.names[i];
+      m += " <-";
+      for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) (m += ' ') += g.names[g.deps[e]];
+      m += " : ";
+      m += output_type_names[i];
+      m += '\n';
+    }
     return m;
-  }
-  template <std::uint32_t I>
-  static std::string step_line() {
-    std::string line = "step " + std::string(Flow::graph.names[I]) + " <-";
-    for (std::uint32_t e = Flow::graph.dep_offsets[I]; e != Flow::graph.dep_offsets[I + 1]; ++e)
-      line += " " + std::string(Flow::graph.names[Flow::graph.deps[e]]);
-    return line + " : " + std::string(type_name<output_t<I>>()) + "\n";
   }
 
   std::string location() const { return store_->location(Flow::name.view(), run_id_); }

@@ -70,11 +70,8 @@ class static_flow {
   constexpr const auto& step() const noexcept {
     return detail::get<I>(steps_);
   }
-  /// Calls f(index, step) for every step.
-  template <class F>
-  constexpr void for_each_step(F&& f) const {
-    steps_.for_each(f);
-  }
+  /// Stores the address of every step's callable in out[step].
+  constexpr void callable_addresses(const void** out) const noexcept { steps_.callable_addresses(out); }
 
  private:
   storage steps_;

@@ -84,13 +84,15 @@ consteval graph_info<N, E> analyze(const std::array<std::string_view, N + 1>& na
     return it != sorted.begin() + N && names[*it] == name ? *it : npos;
   };
 
+  std::array<std::uint32_t, N + 1> listed_by{};  // the last step that listed each step as a dependency
+  for (auto& l : listed_by) l = npos;
   for (std::uint32_t i = 0; i != N; ++i) {
     for (std::uint32_t e = dep_offsets[i]; e != dep_offsets[i + 1]; ++e) {
       const std::uint32_t d = find(dep_names[e]);
       if (d == npos) return fail(graph_error::unknown_dependency, i, npos, dep_names[e]);
       if (d == i) return fail(graph_error::self_dependency, i);
-      for (std::uint32_t f = dep_offsets[i]; f != e; ++f)
-        if (g.deps[f] == d) return fail(graph_error::repeated_dependency, i, d, dep_names[e]);
+      if (listed_by[d] == i) return fail(graph_error::repeated_dependency, i, d, dep_names[e]);
+      listed_by[d] = i;
       g.deps[e] = d;
     }
     g.indegree[i] = dep_offsets[i + 1] - dep_offsets[i];

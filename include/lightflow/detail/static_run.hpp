@@ -279,7 +279,7 @@ class static_run final : public run_state_base {
   static_run(const Flow& flow, Input&& input, run_registry& registry, std::uint64_t id)
       : run_state_base(Flow::view, invokers.data(), &destroy, records_, pending_, blocked_, nodes_, registry, id),
         input_(std::move(input)) {
-    flow.for_each_step([this](std::size_t i, const auto& step) { callable_table_[i] = &step.callable; });
+    flow.callable_addresses(callable_table_);
     outputs_.addresses(output_table_);
     prepare(&input_, callable_table_, output_table_, destroyers.data());
   }
