@@ -716,9 +716,10 @@ struct record {
 
 inline constexpr std::uint16_t record_format = 1;
 
-inline std::vector<std::byte> encode_record(record_kind kind, std::uint64_t fingerprint, std::uint32_t version,
-                                            std::string_view step, std::span<const std::byte> payload) {
-  std::vector<std::byte> out;
+/// Encodes a record into `out` (cleared first, its capacity reused).
+inline void encode_record_into(std::vector<std::byte>& out, record_kind kind, std::uint64_t fingerprint,
+                               std::uint32_t version, std::string_view step, std::span<const std::byte> payload) {
+  out.clear();
   out.reserve(36 + step.size() + payload.size());
   binary_writer w(out);
   w.bytes("LFCK", 4);
@@ -732,6 +733,12 @@ inline std::vector<std::byte> encode_record(record_kind kind, std::uint64_t fing
   w.integer(static_cast<std::uint64_t>(payload.size()));
   w.bytes(payload.data(), payload.size());
   w.integer(crc32(out));
+}
+
+inline std::vector<std::byte> encode_record(record_kind kind, std::uint64_t fingerprint, std::uint32_t version,
+                                            std::string_view step, std::span<const std::byte> payload) {
+  std::vector<std::byte> out;
+  encode_record_into(out, kind, fingerprint, version, step, payload);
   return out;
 }
 
@@ -2203,8 +2210,7 @@ class typed_session final : public checkpoint_session {
     if (stored.payload != input)
       throw error("the input", "differs from the input given now; use resume() to run with the saved input, or another run id");
     for (std::uint32_t i = 0; i != n; ++i) {
-      const std::string key = step_key(Flow::graph.names[i]);
-      const auto bytes = store_->load(Flow::name.view(), run_id_, key);
+      const auto bytes = store_->load(Flow::name.view(), run_id_, step_keys()[i]);
       if (!bytes) continue;
       const std::string what = "the record of step \"" + std::string(Flow::graph.names[i]) + "\"";
       const record rec = decode(*bytes, record_kind::step_output, what);
@@ -2218,10 +2224,13 @@ class typed_session final : public checkpoint_session {
     }
   }
 
+  // On the hot path: buffers reused per thread, keys made once per flow type.
   bool save(run_state_base& run, std::uint32_t step) override {
-    std::vector<std::byte> payload;
+    thread_local std::vector<std::byte> payload, bytes;
+    payload.clear();
     encoders[step](serializer_, run.output(step), payload);
-    save(step_key(Flow::graph.names[step]), record_kind::step_output, Flow::graph.names[step], payload);
+    encode_record_into(bytes, record_kind::step_output, fingerprint_, options_.version, Flow::graph.names[step], payload);
+    store_->save(Flow::name.view(), run_id_, step_keys()[step], bytes);
     return store_->deferred_durability();
   }
   void flush() override { store_->flush(); }
@@ -2332,6 +2341,15 @@ class typed_session final : public checkpoint_session {
       if (was != now) return "another definition of the flow: it has \"" + was + "\" where this one has \"" + now + "\"";
     }
     return "another definition of the flow";
+  }
+
+  static const std::vector<std::string>& step_keys() {
+    static const std::vector<std::string> keys = [] {
+      std::vector<std::string> k;
+      for (std::uint32_t i = 0; i != n; ++i) k.push_back(step_key(Flow::graph.names[i]));
+      return k;
+    }();
+    return keys;
   }
 
   static constexpr std::array<encode_fn, n + 1> encoders = []<std::size_t... I>(std::index_sequence<I...>) {
@@ -3424,6 +3442,7 @@ class executor {
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -3457,26 +3476,24 @@ class file_store {
 
   void save(std::string_view flow, std::string_view run, std::string_view key, std::span<const std::byte> bytes) {
     if (key.size() > 0xffff) throw store_error("lightflow: a record key longer than 65535 bytes");
-    std::vector<std::byte> frame;
-    frame.reserve(14 + key.size() + bytes.size());
-    binary_writer w(frame);
-    w.bytes("LFLG", 4);
-    w.integer(static_cast<std::uint32_t>(2 + key.size() + bytes.size()));
-    w.integer(static_cast<std::uint16_t>(key.size()));
-    w.bytes(key.data(), key.size());
-    w.bytes(bytes.data(), bytes.size());
-    w.integer(detail::crc32(std::span<const std::byte>(frame).subspan(8)));
-
     std::lock_guard lock(mutex_);
     log_file& log = open(flow, run, true);
-    write_all(log, frame);
-    log.records[std::string(key)].assign(bytes.begin(), bytes.end());
-    log.dirty = true;
+    if (level_ == durability::durable) {
+      append_frame(log.pending, key, bytes);  // written, then synced, by the next flush
+      log.dirty = true;
+    } else {
+      frame_.clear();
+      append_frame(frame_, key, bytes);
+      write_all(log, frame_);
+    }
+    auto it = log.records.find(key);
+    if (it == log.records.end()) it = log.records.emplace(std::string(key), std::vector<std::byte>{}).first;
+    it->second.assign(bytes.begin(), bytes.end());
     ++appended_;
   }
 
-  /// Durable mode: fdatasync every log appended to since the last flush. Concurrent callers share
-  /// one round of syncs (group commit).
+  /// Durable mode: writes the frames saved since the last flush, one write per log, and fdatasyncs
+  /// them. Concurrent callers share one round (group commit).
   void flush() {
     if (level_ == durability::fast) return;
     std::unique_lock lock(mutex_);
@@ -3488,18 +3505,38 @@ class file_store {
       }
       syncing_ = true;
       const std::uint64_t covering = appended_;
-      std::vector<std::pair<int, std::string>> dirty;
+      struct batch {
+        log_file* log;
+        std::string path;
+        std::vector<std::byte> frames;
+      };
+      std::vector<batch> batches;
       for (auto& [path, log] : logs_)
-        if (log.dirty) dirty.emplace_back(log.fd, path), log.dirty = false;
-      lock.unlock();
+        if (log.dirty) {
+          batches.push_back({&log, path, std::move(log.pending)});
+          log.pending.clear();
+          log.dirty = false;
+        }
+      lock.unlock();  // only the leader writes; saves meanwhile go to the next round's buffers
       std::string failure;
-      for (const auto& [fd, path] : dirty)
-        if (::fdatasync(fd) != 0 && failure.empty()) failure = "lightflow: fdatasync of " + path + " failed: " + std::strerror(errno);
+      for (auto& b : batches) {
+        try {
+          write_all(*b.log, b.frames);
+          if (::fdatasync(b.log->fd) != 0) throw store_error("lightflow: fdatasync of " + b.path + " failed: " + std::strerror(errno));
+        } catch (const store_error& e) {
+          if (failure.empty()) failure = e.what();
+          b.frames.clear();
+          b.frames.shrink_to_fit();
+          b.path.insert(0, "!");  // marks the batch as failed
+        }
+      }
       lock.lock();
       syncing_ = false;
       synced_cv_.notify_all();
       if (!failure.empty()) {
-        for (const auto& d : dirty) logs_[d.second].dirty = true;  // still not durable
+        // What could not be written must not be served: re-read the failed logs' records from disk.
+        for (auto& b : batches)
+          if (b.path.front() == '!') read_log(b.path.substr(1), b.log->fd, *b.log);
         throw store_error(failure);
       }
       synced_ = std::max(synced_, covering);
@@ -3540,9 +3577,21 @@ class file_store {
   struct log_file {
     int fd = -1;
     std::uint64_t end = 0;  // where the valid frames end (the next append goes here)
-    bool dirty = false;
-    std::map<std::string, std::vector<std::byte>> records;
+    bool dirty = false;     // durable mode: frames saved but not yet written and synced
+    std::vector<std::byte> pending;
+    std::map<std::string, std::vector<std::byte>, std::less<>> records;
   };
+
+  static void append_frame(std::vector<std::byte>& out, std::string_view key, std::span<const std::byte> bytes) {
+    const std::size_t start = out.size();
+    binary_writer w(out);
+    w.bytes("LFLG", 4);
+    w.integer(static_cast<std::uint32_t>(2 + key.size() + bytes.size()));
+    w.integer(static_cast<std::uint16_t>(key.size()));
+    w.bytes(key.data(), key.size());
+    w.bytes(bytes.data(), bytes.size());
+    w.integer(detail::crc32(std::span<const std::byte>(out).subspan(start + 8)));
+  }
 
   // Names become file names byte for byte, except what a file name cannot hold: %XX.
   static std::string escape(std::string_view name) {
@@ -3612,7 +3661,7 @@ class file_store {
  public:
   /// What a log holds: its records (the last one saved under each key) and where its whole frames end.
   struct parsed_log {
-    std::map<std::string, std::vector<std::byte>> records;
+    std::map<std::string, std::vector<std::byte>, std::less<>> records;
     std::uint64_t end = 0;
   };
   /// Parses a log's bytes (`path` is for messages). A torn tail is left out; other damage throws
@@ -3678,6 +3727,7 @@ class file_store {
   std::mutex mutex_;
   std::condition_variable synced_cv_;
   std::map<std::string, log_file> logs_;
+  std::vector<std::byte> frame_;  // fast mode: the frame being written
   std::uint64_t appended_ = 0, synced_ = 0;
   bool syncing_ = false;
 };
@@ -3693,6 +3743,7 @@ static_assert(checkpoint_store<file_store>);
 #define LIGHTFLOW_MEMORY_STORE_HPP
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -3710,27 +3761,31 @@ class memory_store {
  public:
   void save(std::string_view flow, std::string_view run, std::string_view key, std::span<const std::byte> bytes) {
     std::lock_guard lock(mutex_);
-    runs_[{std::string(flow), std::string(run)}][std::string(key)].assign(bytes.begin(), bytes.end());
+    auto& records = slot(slot(runs_, flow), run);
+    auto it = records.find(key);
+    if (it == records.end()) it = records.emplace(std::string(key), std::vector<std::byte>{}).first;
+    it->second.assign(bytes.begin(), bytes.end());
   }
   void flush() noexcept {}
   std::optional<std::vector<std::byte>> load(std::string_view flow, std::string_view run, std::string_view key) const {
     std::lock_guard lock(mutex_);
-    auto r = runs_.find({std::string(flow), std::string(run)});
-    if (r == runs_.end()) return std::nullopt;
-    auto k = r->second.find(std::string(key));
-    if (k == r->second.end()) return std::nullopt;
-    return k->second;
+    const auto* records = find(flow, run);
+    if (records == nullptr) return std::nullopt;
+    auto it = records->find(key);
+    if (it == records->end()) return std::nullopt;
+    return it->second;
   }
   std::vector<std::string> list(std::string_view flow, std::string_view run) const {
     std::lock_guard lock(mutex_);
     std::vector<std::string> keys;
-    if (auto r = runs_.find({std::string(flow), std::string(run)}); r != runs_.end())
-      for (const auto& [key, bytes] : r->second) keys.push_back(key);
+    if (const auto* records = find(flow, run))
+      for (const auto& [key, bytes] : *records) keys.push_back(key);
     return keys;
   }
   void erase(std::string_view flow, std::string_view run) {
     std::lock_guard lock(mutex_);
-    runs_.erase({std::string(flow), std::string(run)});
+    if (auto f = runs_.find(flow); f != runs_.end())
+      if (auto r = f->second.find(run); r != f->second.end()) f->second.erase(r);
   }
   std::string location(std::string_view flow, std::string_view run) const {
     return "memory (flow \"" + std::string(flow) + "\", run \"" + std::string(run) + "\")";
@@ -3738,8 +3793,25 @@ class memory_store {
   bool deferred_durability() const noexcept { return false; }
 
  private:
+  using records_t = std::map<std::string, std::vector<std::byte>, std::less<>>;
+  using runs_t = std::map<std::string, records_t, std::less<>>;
+
+  // Finds or makes the entry for `name` (allocating only when it is new).
+  template <class Map>
+  static typename Map::mapped_type& slot(Map& m, std::string_view name) {
+    auto it = m.find(name);
+    if (it == m.end()) it = m.emplace(std::string(name), typename Map::mapped_type{}).first;
+    return it->second;
+  }
+  const records_t* find(std::string_view flow, std::string_view run) const {
+    auto f = runs_.find(flow);
+    if (f == runs_.end()) return nullptr;
+    auto r = f->second.find(run);
+    return r == f->second.end() ? nullptr : &r->second;
+  }
+
   mutable std::mutex mutex_;
-  std::map<std::pair<std::string, std::string>, std::map<std::string, std::vector<std::byte>>> runs_;
+  std::map<std::string, runs_t, std::less<>> runs_;
 };
 
 static_assert(checkpoint_store<memory_store>);

@@ -194,8 +194,7 @@ class typed_session final : public checkpoint_session {
     if (stored.payload != input)
       throw error("the input", "differs from the input given now; use resume() to run with the saved input, or another run id");
     for (std::uint32_t i = 0; i != n; ++i) {
-      const std::string key = step_key(Flow::graph.names[i]);
-      const auto bytes = store_->load(Flow::name.view(), run_id_, key);
+      const auto bytes = store_->load(Flow::name.view(), run_id_, step_keys()[i]);
       if (!bytes) continue;
       const std::string what = "the record of step \"" + std::string(Flow::graph.names[i]) + "\"";
       const record rec = decode(*bytes, record_kind::step_output, what);
@@ -209,10 +208,13 @@ class typed_session final : public checkpoint_session {
     }
   }
 
+  // On the hot path: buffers reused per thread, keys made once per flow type.
   bool save(run_state_base& run, std::uint32_t step) override {
-    std::vector<std::byte> payload;
+    thread_local std::vector<std::byte> payload, bytes;
+    payload.clear();
     encoders[step](serializer_, run.output(step), payload);
-    save(step_key(Flow::graph.names[step]), record_kind::step_output, Flow::graph.names[step], payload);
+    encode_record_into(bytes, record_kind::step_output, fingerprint_, options_.version, Flow::graph.names[step], payload);
+    store_->save(Flow::name.view(), run_id_, step_keys()[step], bytes);
     return store_->deferred_durability();
   }
   void flush() override { store_->flush(); }
@@ -323,6 +325,15 @@ class typed_session final : public checkpoint_session {
       if (was != now) return "another definition of the flow: it has \"" + was + "\" where this one has \"" + now + "\"";
     }
     return "another definition of the flow";
+  }
+
+  static const std::vector<std::string>& step_keys() {
+    static const std::vector<std::string> keys = [] {
+      std::vector<std::string> k;
+      for (std::uint32_t i = 0; i != n; ++i) k.push_back(step_key(Flow::graph.names[i]));
+      return k;
+    }();
+    return keys;
   }
 
   static constexpr std::array<encode_fn, n + 1> encoders = []<std::size_t... I>(std::index_sequence<I...>) {

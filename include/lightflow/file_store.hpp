@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -55,26 +56,24 @@ class file_store {
 
   void save(std::string_view flow, std::string_view run, std::string_view key, std::span<const std::byte> bytes) {
     if (key.size() > 0xffff) throw store_error("lightflow: a record key longer than 65535 bytes");
-    std::vector<std::byte> frame;
-    frame.reserve(14 + key.size() + bytes.size());
-    binary_writer w(frame);
-    w.bytes("LFLG", 4);
-    w.integer(static_cast<std::uint32_t>(2 + key.size() + bytes.size()));
-    w.integer(static_cast<std::uint16_t>(key.size()));
-    w.bytes(key.data(), key.size());
-    w.bytes(bytes.data(), bytes.size());
-    w.integer(detail::crc32(std::span<const std::byte>(frame).subspan(8)));
-
     std::lock_guard lock(mutex_);
     log_file& log = open(flow, run, true);
-    write_all(log, frame);
-    log.records[std::string(key)].assign(bytes.begin(), bytes.end());
-    log.dirty = true;
+    if (level_ == durability::durable) {
+      append_frame(log.pending, key, bytes);  // written, then synced, by the next flush
+      log.dirty = true;
+    } else {
+      frame_.clear();
+      append_frame(frame_, key, bytes);
+      write_all(log, frame_);
+    }
+    auto it = log.records.find(key);
+    if (it == log.records.end()) it = log.records.emplace(std::string(key), std::vector<std::byte>{}).first;
+    it->second.assign(bytes.begin(), bytes.end());
     ++appended_;
   }
 
-  /// Durable mode: fdatasync every log appended to since the last flush. Concurrent callers share
-  /// one round of syncs (group commit).
+  /// Durable mode: writes the frames saved since the last flush, one write per log, and fdatasyncs
+  /// them. Concurrent callers share one round (group commit).
   void flush() {
     if (level_ == durability::fast) return;
     std::unique_lock lock(mutex_);
@@ -86,18 +85,38 @@ class file_store {
       }
       syncing_ = true;
       const std::uint64_t covering = appended_;
-      std::vector<std::pair<int, std::string>> dirty;
+      struct batch {
+        log_file* log;
+        std::string path;
+        std::vector<std::byte> frames;
+      };
+      std::vector<batch> batches;
       for (auto& [path, log] : logs_)
-        if (log.dirty) dirty.emplace_back(log.fd, path), log.dirty = false;
-      lock.unlock();
+        if (log.dirty) {
+          batches.push_back({&log, path, std::move(log.pending)});
+          log.pending.clear();
+          log.dirty = false;
+        }
+      lock.unlock();  // only the leader writes; saves meanwhile go to the next round's buffers
       std::string failure;
-      for (const auto& [fd, path] : dirty)
-        if (::fdatasync(fd) != 0 && failure.empty()) failure = "lightflow: fdatasync of " + path + " failed: " + std::strerror(errno);
+      for (auto& b : batches) {
+        try {
+          write_all(*b.log, b.frames);
+          if (::fdatasync(b.log->fd) != 0) throw store_error("lightflow: fdatasync of " + b.path + " failed: " + std::strerror(errno));
+        } catch (const store_error& e) {
+          if (failure.empty()) failure = e.what();
+          b.frames.clear();
+          b.frames.shrink_to_fit();
+          b.path.insert(0, "!");  // marks the batch as failed
+        }
+      }
       lock.lock();
       syncing_ = false;
       synced_cv_.notify_all();
       if (!failure.empty()) {
-        for (const auto& d : dirty) logs_[d.second].dirty = true;  // still not durable
+        // What could not be written must not be served: re-read the failed logs' records from disk.
+        for (auto& b : batches)
+          if (b.path.front() == '!') read_log(b.path.substr(1), b.log->fd, *b.log);
         throw store_error(failure);
       }
       synced_ = std::max(synced_, covering);
@@ -138,9 +157,21 @@ class file_store {
   struct log_file {
     int fd = -1;
     std::uint64_t end = 0;  // where the valid frames end (the next append goes here)
-    bool dirty = false;
-    std::map<std::string, std::vector<std::byte>> records;
+    bool dirty = false;     // durable mode: frames saved but not yet written and synced
+    std::vector<std::byte> pending;
+    std::map<std::string, std::vector<std::byte>, std::less<>> records;
   };
+
+  static void append_frame(std::vector<std::byte>& out, std::string_view key, std::span<const std::byte> bytes) {
+    const std::size_t start = out.size();
+    binary_writer w(out);
+    w.bytes("LFLG", 4);
+    w.integer(static_cast<std::uint32_t>(2 + key.size() + bytes.size()));
+    w.integer(static_cast<std::uint16_t>(key.size()));
+    w.bytes(key.data(), key.size());
+    w.bytes(bytes.data(), bytes.size());
+    w.integer(detail::crc32(std::span<const std::byte>(out).subspan(start + 8)));
+  }
 
   // Names become file names byte for byte, except what a file name cannot hold: %XX.
   static std::string escape(std::string_view name) {
@@ -210,7 +241,7 @@ class file_store {
  public:
   /// What a log holds: its records (the last one saved under each key) and where its whole frames end.
   struct parsed_log {
-    std::map<std::string, std::vector<std::byte>> records;
+    std::map<std::string, std::vector<std::byte>, std::less<>> records;
     std::uint64_t end = 0;
   };
   /// Parses a log's bytes (`path` is for messages). A torn tail is left out; other damage throws
@@ -276,6 +307,7 @@ class file_store {
   std::mutex mutex_;
   std::condition_variable synced_cv_;
   std::map<std::string, log_file> logs_;
+  std::vector<std::byte> frame_;  // fast mode: the frame being written
   std::uint64_t appended_ = 0, synced_ = 0;
   bool syncing_ = false;
 };

@@ -3,6 +3,7 @@
 #define LIGHTFLOW_MEMORY_STORE_HPP
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -21,27 +22,31 @@ class memory_store {
  public:
   void save(std::string_view flow, std::string_view run, std::string_view key, std::span<const std::byte> bytes) {
     std::lock_guard lock(mutex_);
-    runs_[{std::string(flow), std::string(run)}][std::string(key)].assign(bytes.begin(), bytes.end());
+    auto& records = slot(slot(runs_, flow), run);
+    auto it = records.find(key);
+    if (it == records.end()) it = records.emplace(std::string(key), std::vector<std::byte>{}).first;
+    it->second.assign(bytes.begin(), bytes.end());
   }
   void flush() noexcept {}
   std::optional<std::vector<std::byte>> load(std::string_view flow, std::string_view run, std::string_view key) const {
     std::lock_guard lock(mutex_);
-    auto r = runs_.find({std::string(flow), std::string(run)});
-    if (r == runs_.end()) return std::nullopt;
-    auto k = r->second.find(std::string(key));
-    if (k == r->second.end()) return std::nullopt;
-    return k->second;
+    const auto* records = find(flow, run);
+    if (records == nullptr) return std::nullopt;
+    auto it = records->find(key);
+    if (it == records->end()) return std::nullopt;
+    return it->second;
   }
   std::vector<std::string> list(std::string_view flow, std::string_view run) const {
     std::lock_guard lock(mutex_);
     std::vector<std::string> keys;
-    if (auto r = runs_.find({std::string(flow), std::string(run)}); r != runs_.end())
-      for (const auto& [key, bytes] : r->second) keys.push_back(key);
+    if (const auto* records = find(flow, run))
+      for (const auto& [key, bytes] : *records) keys.push_back(key);
     return keys;
   }
   void erase(std::string_view flow, std::string_view run) {
     std::lock_guard lock(mutex_);
-    runs_.erase({std::string(flow), std::string(run)});
+    if (auto f = runs_.find(flow); f != runs_.end())
+      if (auto r = f->second.find(run); r != f->second.end()) f->second.erase(r);
   }
   std::string location(std::string_view flow, std::string_view run) const {
     return "memory (flow \"" + std::string(flow) + "\", run \"" + std::string(run) + "\")";
@@ -49,8 +54,25 @@ class memory_store {
   bool deferred_durability() const noexcept { return false; }
 
  private:
+  using records_t = std::map<std::string, std::vector<std::byte>, std::less<>>;
+  using runs_t = std::map<std::string, records_t, std::less<>>;
+
+  // Finds or makes the entry for `name` (allocating only when it is new).
+  template <class Map>
+  static typename Map::mapped_type& slot(Map& m, std::string_view name) {
+    auto it = m.find(name);
+    if (it == m.end()) it = m.emplace(std::string(name), typename Map::mapped_type{}).first;
+    return it->second;
+  }
+  const records_t* find(std::string_view flow, std::string_view run) const {
+    auto f = runs_.find(flow);
+    if (f == runs_.end()) return nullptr;
+    auto r = f->second.find(run);
+    return r == f->second.end() ? nullptr : &r->second;
+  }
+
   mutable std::mutex mutex_;
-  std::map<std::pair<std::string, std::string>, std::map<std::string, std::vector<std::byte>>> runs_;
+  std::map<std::string, runs_t, std::less<>> runs_;
 };
 
 static_assert(checkpoint_store<memory_store>);

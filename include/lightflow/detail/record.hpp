@@ -39,9 +39,10 @@ struct record {
 
 inline constexpr std::uint16_t record_format = 1;
 
-inline std::vector<std::byte> encode_record(record_kind kind, std::uint64_t fingerprint, std::uint32_t version,
-                                            std::string_view step, std::span<const std::byte> payload) {
-  std::vector<std::byte> out;
+/// Encodes a record into `out` (cleared first, its capacity reused).
+inline void encode_record_into(std::vector<std::byte>& out, record_kind kind, std::uint64_t fingerprint,
+                               std::uint32_t version, std::string_view step, std::span<const std::byte> payload) {
+  out.clear();
   out.reserve(36 + step.size() + payload.size());
   binary_writer w(out);
   w.bytes("LFCK", 4);
@@ -55,6 +56,12 @@ inline std::vector<std::byte> encode_record(record_kind kind, std::uint64_t fing
   w.integer(static_cast<std::uint64_t>(payload.size()));
   w.bytes(payload.data(), payload.size());
   w.integer(crc32(out));
+}
+
+inline std::vector<std::byte> encode_record(record_kind kind, std::uint64_t fingerprint, std::uint32_t version,
+                                            std::string_view step, std::span<const std::byte> payload) {
+  std::vector<std::byte> out;
+  encode_record_into(out, kind, fingerprint, version, step, payload);
   return out;
 }
 
