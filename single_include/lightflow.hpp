@@ -504,37 +504,24 @@ struct binary_codec<std::basic_string<C, Tr, A>> {
 };
 
 namespace detail {
-template <class Seq>
-struct sequence_codec {
-  using value_type = typename Seq::value_type;
-  static void write(binary_writer& w, const Seq& s) {
-    w.size(s.size());
-    for (const auto& x : s) binary_codec<value_type>::write(w, x);
+/// Sequences and sets: a count, then the elements (read back with push_back, or insert for sets).
+template <class Collection>
+struct collection_codec {
+  using value_type = typename Collection::value_type;
+  static void write(binary_writer& w, const Collection& c) {
+    w.size(c.size());
+    for (const auto& x : c) binary_codec<value_type>::write(w, x);
   }
-  static void read(binary_reader& r, Seq& s) {
+  static void read(binary_reader& r, Collection& c) {
     const std::size_t n = r.size();
-    s.clear();
+    c.clear();
     for (std::size_t i = 0; i != n; ++i) {
       value_type x{};
       binary_codec<value_type>::read(r, x);
-      s.push_back(std::move(x));
-    }
-  }
-};
-template <class Set>
-struct set_codec {
-  using value_type = typename Set::value_type;
-  static void write(binary_writer& w, const Set& s) {
-    w.size(s.size());
-    for (const auto& x : s) binary_codec<value_type>::write(w, x);
-  }
-  static void read(binary_reader& r, Set& s) {
-    const std::size_t n = r.size();
-    s.clear();
-    for (std::size_t i = 0; i != n; ++i) {
-      value_type x{};
-      binary_codec<value_type>::read(r, x);
-      s.insert(std::move(x));
+      if constexpr (requires { c.push_back(std::move(x)); })
+        c.push_back(std::move(x));
+      else
+        c.insert(std::move(x));
     }
   }
 };
@@ -571,7 +558,7 @@ struct binary_codec<std::vector<T, A>, std::enable_if_t<!std::is_same_v<T, bool>
       w.size(v.size());  // little-endian already: the bytes are the encoding
       w.bytes(v.data(), v.size() * sizeof(T));
     } else {
-      detail::sequence_codec<std::vector<T, A>>::write(w, v);
+      detail::collection_codec<std::vector<T, A>>::write(w, v);
     }
   }
   static void read(binary_reader& r, std::vector<T, A>& v) {
@@ -591,13 +578,13 @@ struct binary_codec<std::vector<T, A>, std::enable_if_t<!std::is_same_v<T, bool>
   }
 };
 template <class A>
-struct binary_codec<std::vector<bool, A>> : detail::sequence_codec<std::vector<bool, A>> {};
+struct binary_codec<std::vector<bool, A>> : detail::collection_codec<std::vector<bool, A>> {};
 template <class T, class A>
   requires binary_encodable<T>
-struct binary_codec<std::deque<T, A>> : detail::sequence_codec<std::deque<T, A>> {};
+struct binary_codec<std::deque<T, A>> : detail::collection_codec<std::deque<T, A>> {};
 template <class T, class C, class A>
   requires binary_encodable<T>
-struct binary_codec<std::set<T, C, A>> : detail::set_codec<std::set<T, C, A>> {};
+struct binary_codec<std::set<T, C, A>> : detail::collection_codec<std::set<T, C, A>> {};
 template <class K, class V, class C, class A>
   requires binary_encodable<K> && binary_encodable<V>
 struct binary_codec<std::map<K, V, C, A>> : detail::map_codec<std::map<K, V, C, A>> {};
@@ -3509,6 +3496,7 @@ class file_store {
         log_file* log;
         std::string path;
         std::vector<std::byte> frames;
+        bool failed = false;
       };
       std::vector<batch> batches;
       for (auto& [path, log] : logs_)
@@ -3525,9 +3513,7 @@ class file_store {
           if (::fdatasync(b.log->fd) != 0) throw store_error("lightflow: fdatasync of " + b.path + " failed: " + std::strerror(errno));
         } catch (const store_error& e) {
           if (failure.empty()) failure = e.what();
-          b.frames.clear();
-          b.frames.shrink_to_fit();
-          b.path.insert(0, "!");  // marks the batch as failed
+          b.failed = true;
         }
       }
       lock.lock();
@@ -3536,7 +3522,7 @@ class file_store {
       if (!failure.empty()) {
         // What could not be written must not be served: re-read the failed logs' records from disk.
         for (auto& b : batches)
-          if (b.path.front() == '!') read_log(b.path.substr(1), b.log->fd, *b.log);
+          if (b.failed) read_log(b.path, b.log->fd, *b.log);
         throw store_error(failure);
       }
       synced_ = std::max(synced_, covering);

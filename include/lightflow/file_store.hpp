@@ -89,6 +89,7 @@ class file_store {
         log_file* log;
         std::string path;
         std::vector<std::byte> frames;
+        bool failed = false;
       };
       std::vector<batch> batches;
       for (auto& [path, log] : logs_)
@@ -105,9 +106,7 @@ class file_store {
           if (::fdatasync(b.log->fd) != 0) throw store_error("lightflow: fdatasync of " + b.path + " failed: " + std::strerror(errno));
         } catch (const store_error& e) {
           if (failure.empty()) failure = e.what();
-          b.frames.clear();
-          b.frames.shrink_to_fit();
-          b.path.insert(0, "!");  // marks the batch as failed
+          b.failed = true;
         }
       }
       lock.lock();
@@ -116,7 +115,7 @@ class file_store {
       if (!failure.empty()) {
         // What could not be written must not be served: re-read the failed logs' records from disk.
         for (auto& b : batches)
-          if (b.path.front() == '!') read_log(b.path.substr(1), b.log->fd, *b.log);
+          if (b.failed) read_log(b.path, b.log->fd, *b.log);
         throw store_error(failure);
       }
       synced_ = std::max(synced_, covering);
