@@ -56,7 +56,10 @@ class store_error : public std::runtime_error {
 /// A store of checkpoint records. Every member may be called from several threads at once.
 /// - save: keeps `bytes` under (flow, run, key), replacing what was there; throws store_error.
 /// - flush: makes every record saved so far durable (stores whose saves are durable at once do
-///   nothing); `deferred_durability()` says whether a save waits for a flush to be durable.
+///   nothing); `deferred_durability()` says whether a save waits for a flush to be durable. A store
+///   that defers must keep a run's records in the order they were saved, and after a crash give
+///   back a prefix of them: lightflow lets a step's dependents run (and save) before its record is
+///   flushed, and relies on this to never keep a dependent's record without its dependencies'.
 /// - load: the bytes under (flow, run, key), or nothing; list: the keys of a run; erase: a whole run.
 /// - location: where a run's records live, for error messages (a file, a table, "memory").
 template <class S>
@@ -80,7 +83,9 @@ concept checkpoint_store = requires(S& s, const S& cs, std::string_view flow, st
 #ifndef LIGHTFLOW_DETAIL_CHECKPOINT_SESSION_HPP
 #define LIGHTFLOW_DETAIL_CHECKPOINT_SESSION_HPP
 
+#include <atomic>
 #include <cstdint>
+#include <exception>
 
 namespace lightflow::detail {
 
@@ -88,13 +93,27 @@ class run_state_base;
 
 class checkpoint_session {
  public:
+  explicit checkpoint_session(bool deferred_durability) noexcept : deferred_durability_(deferred_durability) {}
+  checkpoint_session(const checkpoint_session&) = delete;
+  checkpoint_session& operator=(const checkpoint_session&) = delete;
   virtual ~checkpoint_session() = default;
-  /// Saves the output of `step` (on the thread that ran it). True when the record is durable only after flush().
-  virtual bool save(run_state_base& run, std::uint32_t step) = 0;
+  /// Saves the output of `step` (on the thread that ran it).
+  virtual void save(run_state_base& run, std::uint32_t step) = 0;
   /// Makes every record saved so far durable; throws store_error.
   virtual void flush() = 0;
   /// Sessions with the same store share one flush (group commit).
   virtual const void* store_identity() const noexcept = 0;
+
+  /// True when a saved record is durable only after flush(): the run then ends through the committer.
+  bool deferred_durability() const noexcept { return deferred_durability_; }
+
+  // Kept by the committer: whether records saved since its last flush of this session wait for the
+  // next one, and the first flush failure, which fails the run.
+  std::atomic<bool> dirty{false};
+  std::exception_ptr flush_error;
+
+ private:
+  bool deferred_durability_;
 };
 
 }  // namespace lightflow::detail
@@ -1079,18 +1098,14 @@ class run_state_base {
 
   /// Runs (or skips, or cancels) one step, then releases its dependents. Returns one dependent that
   /// became ready, for the caller to run next without a queue round trip; the others go to `push`.
-  /// `now` is the time the step starts; it becomes the time the step ended. A step whose checkpoint
-  /// record waits for a flush goes to `defer` instead, and is released by complete_deferred().
-  template <class Push, class Finish, class Defer>
-  task_node* process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish, Defer&& defer);
+  /// `now` is the time the step starts; it becomes the time the step ended. `saved(session)` is
+  /// called after a checkpoint record was saved to a store that makes it durable only on a flush.
+  template <class Push, class Finish, class Saved>
+  task_node* process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish, Saved&& saved);
 
-  /// Releases a step whose record was flushed (`failure`: the flush's exception, if it failed).
-  template <class Push, class Finish>
-  task_node* complete_deferred(std::uint32_t step, std::exception_ptr failure, Push&& push, Finish&& finish) {
-    const bool ok = failure == nullptr;
-    if (!ok) fail_checkpoint(step, std::move(failure));
-    return release(step, ok, push, finish);
-  }
+  /// The run's checkpoint records could not all be made durable: the run fails with this error.
+  void fail_durability(std::exception_ptr error) noexcept { durability_error_ = std::move(error); }
+  const std::exception_ptr& durability_error() const noexcept { return durability_error_; }
 
   /// Marks step `i` restored from a checkpoint: its output is in place; it will not run.
   void restore(std::uint32_t i) noexcept {
@@ -1171,6 +1186,7 @@ class run_state_base {
   void* const* outputs_ = nullptr;
   void (*const* destroyers_)(void*) noexcept = nullptr;
   checkpoint_session* checkpoint_ = nullptr;
+  std::exception_ptr durability_error_;
   std::uint64_t id_;
   std::atomic<std::uint32_t> sinks_left_;
   static constexpr std::uint32_t running = 0, waited_for = 1, finished = 2;
@@ -1194,8 +1210,8 @@ inline void finish_run(run_state_base& run) noexcept {
   run.release();
 }
 
-template <class Push, class Finish, class Defer>
-task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish, Defer&& defer) {
+template <class Push, class Finish, class Saved>
+task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish, Saved&& saved) {
   step_record& rec = records_[step];
   bool ok = false;
   if (rec.restored) {
@@ -1215,10 +1231,10 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
       rec.error = std::current_exception();
       rec.status = step_status::failed;
     }
-    bool deferred = false;
     if (ok && checkpoint_ != nullptr) {
       try {
-        deferred = checkpoint_->save(*this, step);
+        checkpoint_->save(*this, step);
+        if (checkpoint_->deferred_durability()) saved(*checkpoint_);  // before the dependents may save theirs
       } catch (...) {
         fail_checkpoint(step, std::current_exception());
         ok = false;
@@ -1226,10 +1242,6 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
     }
     now = now_ticks();
     rec.end = now;
-    if (deferred) {
-      defer(*this, step);
-      return nullptr;
-    }
   }
   return release(step, ok, push, finish);
 }
@@ -2151,7 +2163,7 @@ class typed_session final : public checkpoint_session {
   }
 
   explicit typed_session(const checkpoint<Store, Serializer>& cp)
-      : store_(cp.store), run_id_(cp.run_id), options_(cp.options), serializer_(cp.serializer),
+      : checkpoint_session(cp.store->deferred_durability()), store_(cp.store), run_id_(cp.run_id), options_(cp.options), serializer_(cp.serializer),
         manifest_(manifest(cp.options.version)), fingerprint_(fnv1a(manifest_)) {}
 
   /// Reads the run's input from the store, for resume().
@@ -2212,13 +2224,12 @@ class typed_session final : public checkpoint_session {
   }
 
   // On the hot path: buffers reused per thread, keys made once per flow type.
-  bool save(run_state_base& run, std::uint32_t step) override {
+  void save(run_state_base& run, std::uint32_t step) override {
     thread_local std::vector<std::byte> payload, bytes;
     payload.clear();
     encoders[step](serializer_, run.output(step), payload);
     encode_record_into(bytes, record_kind::step_output, fingerprint_, options_.version, Flow::graph.names[step], payload);
     store_->save(Flow::name.view(), run_id_, step_keys()[step], bytes);
-    return store_->deferred_durability();
   }
   void flush() override { store_->flush(); }
   const void* store_identity() const noexcept override { return store_; }
@@ -2448,14 +2459,19 @@ class bad_step_access : public std::logic_error {
 #include <vector>
 
 // ---- lightflow/detail/committer.hpp
-// Group commit for durable checkpoints: steps whose records wait for a flush are handed here; one
-// thread flushes each store once for everything handed in since its last round, then releases those
-// steps. Steps that finish while a flush is under way share the next one.
+// Group commit for durable checkpoints. A step's record goes into its store's write buffer on the
+// thread that ran the step, and its dependents start at once; this thread flushes, over and over,
+// every store that has records waiting, one flush per store for everything saved since its last
+// round. A run whose store defers durability ends here: after a flush that covers its last record.
+//
+// Why dependents need not wait for the flush: a store with deferred durability keeps its records in
+// the order they were saved and reads them back as a prefix (file_store: an append-only log whose
+// reading stops at the first damaged frame). A dependent saves its record after its dependencies
+// saved theirs, so no crash can leave a dependent's record without its dependencies' records.
 #ifndef LIGHTFLOW_DETAIL_COMMITTER_HPP
 #define LIGHTFLOW_DETAIL_COMMITTER_HPP
 
 #include <condition_variable>
-#include <cstdint>
 #include <exception>
 #include <map>
 #include <mutex>
@@ -2467,10 +2483,11 @@ namespace lightflow::detail {
 
 class committer {
  public:
-  /// Called for each flushed step, on the committer's thread; `failure` is the flush's exception.
-  using complete_fn = void (*)(void* context, run_state_base& run, std::uint32_t step, std::exception_ptr failure);
+  /// Called on the committer's thread for a run whose records are all durable (or could not be
+  /// made so: `failure` is then the first flush's exception).
+  using finish_fn = void (*)(void* context, run_state_base& run, std::exception_ptr failure);
 
-  committer(complete_fn complete, void* context) noexcept : complete_(complete), context_(context) {}
+  committer(finish_fn finish, void* context) noexcept : finish_(finish), context_(context) {}
   committer(const committer&) = delete;
   committer& operator=(const committer&) = delete;
   ~committer() {
@@ -2482,20 +2499,28 @@ class committer {
     if (thread_.joinable()) thread_.join();
   }
 
-  void submit(run_state_base& run, std::uint32_t step) {
+  /// A record of `session` waits for a flush. Only the first save after a flush takes the lock.
+  void saved(checkpoint_session& session) {
+    if (!session.dirty.exchange(true, std::memory_order_acq_rel)) submit({&session, nullptr});
+  }
+
+  /// Every step of `run` is done: ends it after a flush that covers its records.
+  void finish_after_flush(run_state_base& run) { submit({run.checkpoint(), &run}); }
+
+ private:
+  struct entry {
+    checkpoint_session* session;
+    run_state_base* run;  // null: only a flush is wanted
+  };
+
+  void submit(entry e) {
     {
       std::lock_guard lock(mutex_);
-      queue_.push_back({&run, step});
+      queue_.push_back(e);
       if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
     }
     ready_.notify_one();
   }
-
- private:
-  struct entry {
-    run_state_base* run;
-    std::uint32_t step;
-  };
 
   void loop() {
     std::vector<entry> batch;
@@ -2505,25 +2530,29 @@ class committer {
       if (queue_.empty()) return;  // stopping, and nothing left
       batch.swap(queue_);
       lock.unlock();
+      // Saves after this point mark their session dirty again and are covered by the next round.
+      for (const entry& e : batch) e.session->dirty.store(false, std::memory_order_seq_cst);
       std::map<const void*, std::exception_ptr> flushed;  // one flush per store
       for (const entry& e : batch) {
-        checkpoint_session* session = e.run->checkpoint();
-        if (flushed.count(session->store_identity()) != 0) continue;
-        std::exception_ptr failure;
+        auto [it, first] = flushed.try_emplace(e.session->store_identity());
+        if (!first) continue;
         try {
-          session->flush();
+          e.session->flush();
         } catch (...) {
-          failure = std::current_exception();
+          it->second = std::current_exception();
         }
-        flushed.emplace(session->store_identity(), failure);
       }
-      for (const entry& e : batch) complete_(context_, *e.run, e.step, flushed[e.run->checkpoint()->store_identity()]);
+      for (const entry& e : batch) {
+        std::exception_ptr& failure = flushed[e.session->store_identity()];
+        if (failure != nullptr && e.session->flush_error == nullptr) e.session->flush_error = failure;
+        if (e.run != nullptr) finish_(context_, *e.run, e.session->flush_error);  // may free the session
+      }
       batch.clear();
       lock.lock();
     }
   }
 
-  complete_fn complete_;
+  finish_fn finish_;
   void* context_;
   std::mutex mutex_;
   std::condition_variable ready_;
@@ -2852,6 +2881,21 @@ class scheduler {
     if (in_flight_.fetch_sub(1, std::memory_order_seq_cst) == 1 && registry_.closing(std::memory_order_seq_cst))
       in_flight_.notify_all();
   }
+  /// Every step of `run` is done; a run whose records wait for a flush ends on the committer's thread.
+  void end(run_state_base& run) noexcept {
+    checkpoint_session* session = run.checkpoint();
+    if (session == nullptr || !session->deferred_durability()) return finish(run);
+    try {
+      committer_.finish_after_flush(run);
+    } catch (...) {  // could not queue it (no memory, no thread): flush here
+      try {
+        session->flush();
+      } catch (...) {
+        run.fail_durability(std::current_exception());
+      }
+      finish(run);
+    }
+  }
 
   /// Runs `t` and every step that becomes ready in its wake and is not handed to the deque.
   void execute(task_node* t, worker_slot& me) noexcept {
@@ -2861,11 +2905,11 @@ class scheduler {
       me.deque.push(ready);
       ++pushed;
     };
-    auto done = [this](run_state_base& run) { finish(run); };
-    auto defer = [this](run_state_base& run, std::uint32_t step) { committer_.submit(run, step); };
+    auto done = [this](run_state_base& run) { end(run); };
+    auto saved = [this](checkpoint_session& session) { committer_.saved(session); };
     while (t != nullptr) {
       run_state_base& run = *t->run;
-      t = t->step == run.graph().size ? run.start(push, done) : run.process(t->step, now, push, done, defer);
+      t = t->step == run.graph().size ? run.start(push, done) : run.process(t->step, now, push, done, saved);
       if (pushed != 0) {
         notifier_.notify(pushed);
         pushed = 0;
@@ -2873,17 +2917,10 @@ class scheduler {
     }
   }
 
-  // The committer's callback: a flushed step is released from the committer's thread.
-  static void complete(void* self, run_state_base& run, std::uint32_t step, std::exception_ptr failure) {
-    auto& sched = *static_cast<scheduler*>(self);
-    std::size_t pushed = 0;
-    auto push = [&](task_node* ready) {
-      sched.injected_.push(ready);
-      ++pushed;
-    };
-    auto done = [&sched](run_state_base& r) { sched.finish(r); };
-    if (task_node* next = run.complete_deferred(step, std::move(failure), push, done)) push(next);
-    if (pushed != 0) sched.notifier_.notify(pushed);
+  // The committer's callback: a run whose records are durable (or failed to be) ends.
+  static void flushed(void* self, run_state_base& run, std::exception_ptr failure) {
+    if (failure != nullptr) run.fail_durability(std::move(failure));
+    static_cast<scheduler*>(self)->finish(run);
   }
 
   task_node* steal(worker_slot& me) noexcept {
@@ -2954,7 +2991,7 @@ class scheduler {
   notifier notifier_;
   injection_queue<task_node*> injected_;
   run_registry registry_;
-  committer committer_{&scheduler::complete, this};  // destroyed before the queues it pushes to
+  committer committer_{&scheduler::flushed, this};  // destroyed before the queues it pushes to
   alignas(LIGHTFLOW_CACHE_LINE) std::atomic<std::uint32_t> in_flight_{0};
   std::atomic<std::uint64_t> next_id_{0};
   std::atomic<bool> stopping_{false};
@@ -3018,8 +3055,12 @@ class basic_run_result {
     if (run_ != nullptr) run_->release();
   }
 
-  /// True when every step succeeded.
-  bool ok() const noexcept { return count(step_status::succeeded) == size(); }
+  /// True when every step succeeded (and, with a checkpoint, every record was made durable).
+  bool ok() const noexcept { return count(step_status::succeeded) == size() && durability_error() == nullptr; }
+  /// With a store that makes records durable on a flush (file_store, durable): the flush's error when
+  /// the run's records could not all be made durable. The steps' statuses and outputs stand, but a
+  /// resumed run may run again the steps whose records were lost. Null otherwise.
+  const std::exception_ptr& durability_error() const noexcept { return run_->durability_error(); }
   /// True when the run was cancelled before every step had started.
   bool cancelled() const noexcept { return count(step_status::cancelled) != 0; }
   std::string_view flow_name() const noexcept { return graph().flow_name; }
@@ -3074,18 +3115,23 @@ class basic_run_result {
     if (!failed.empty()) {
       text += "step \"" + std::string(failed.front().name) + "\" failed: " + describe(failed.front().error);
       if (failed.size() > 1) text += " (and " + plural(failed.size() - 1, "other step") + " failed)";
+    } else if (count(step_status::succeeded) == size()) {
+      text += "every step succeeded";
     } else {
       text += "the run was cancelled";
     }
+    if (durability_error() != nullptr)
+      text += "; its checkpoint could not be made durable: " + describe(durability_error());
     if (auto n = count(step_status::skipped)) text += "; " + plural(n, "step") + " skipped";
     if (auto n = count(step_status::cancelled)) text += "; " + plural(n, "step") + " cancelled";
     return text;
   }
 
-  /// Throws a step_error for the first failed step, if any.
+  /// Throws a step_error for the first failed step, if any; else the checkpoint's flush error, if any.
   void throw_if_failed() const {
     const auto failed = failures();
     if (!failed.empty()) throw step_error(flow_name(), failed.front().name, failed.front().error);
+    if (durability_error() != nullptr) std::rethrow_exception(durability_error());
   }
 
  protected:
@@ -3214,7 +3260,11 @@ class run_handle {
   /// True once the run has ended.
   bool done() const noexcept { return run_->done(); }
   /// Blocks until the run ends; a thread of the executor (or a free guest slot) works meanwhile.
-  void wait() const noexcept { sched_->wait_for(*run_); }
+  /// (A handle may outlive its executor: the executor's destructor ends every run, so the executor
+  /// is never touched after it.)
+  void wait() const noexcept {
+    if (!run_->done()) sched_->wait_for(*run_);
+  }
   /// Steps not yet started will be marked cancelled; running steps see their stop token set.
   void cancel() noexcept { run_->cancel(); }
   /// Waits, then hands over the result; the handle is no longer valid.

@@ -148,7 +148,7 @@ class typed_session final : public checkpoint_session {
   }
 
   explicit typed_session(const checkpoint<Store, Serializer>& cp)
-      : store_(cp.store), run_id_(cp.run_id), options_(cp.options), serializer_(cp.serializer),
+      : checkpoint_session(cp.store->deferred_durability()), store_(cp.store), run_id_(cp.run_id), options_(cp.options), serializer_(cp.serializer),
         manifest_(manifest(cp.options.version)), fingerprint_(fnv1a(manifest_)) {}
 
   /// Reads the run's input from the store, for resume().
@@ -209,13 +209,12 @@ class typed_session final : public checkpoint_session {
   }
 
   // On the hot path: buffers reused per thread, keys made once per flow type.
-  bool save(run_state_base& run, std::uint32_t step) override {
+  void save(run_state_base& run, std::uint32_t step) override {
     thread_local std::vector<std::byte> payload, bytes;
     payload.clear();
     encoders[step](serializer_, run.output(step), payload);
     encode_record_into(bytes, record_kind::step_output, fingerprint_, options_.version, Flow::graph.names[step], payload);
     store_->save(Flow::name.view(), run_id_, step_keys()[step], bytes);
-    return store_->deferred_durability();
   }
   void flush() override { store_->flush(); }
   const void* store_identity() const noexcept override { return store_; }

@@ -23,7 +23,10 @@ class store_error : public std::runtime_error {
 /// A store of checkpoint records. Every member may be called from several threads at once.
 /// - save: keeps `bytes` under (flow, run, key), replacing what was there; throws store_error.
 /// - flush: makes every record saved so far durable (stores whose saves are durable at once do
-///   nothing); `deferred_durability()` says whether a save waits for a flush to be durable.
+///   nothing); `deferred_durability()` says whether a save waits for a flush to be durable. A store
+///   that defers must keep a run's records in the order they were saved, and after a crash give
+///   back a prefix of them: lightflow lets a step's dependents run (and save) before its record is
+///   flushed, and relies on this to never keep a dependent's record without its dependencies'.
 /// - load: the bytes under (flow, run, key), or nothing; list: the keys of a run; erase: a whole run.
 /// - location: where a run's records live, for error messages (a file, a table, "memory").
 template <class S>

@@ -34,7 +34,11 @@ class run_handle {
   /// True once the run has ended.
   bool done() const noexcept { return run_->done(); }
   /// Blocks until the run ends; a thread of the executor (or a free guest slot) works meanwhile.
-  void wait() const noexcept { sched_->wait_for(*run_); }
+  /// (A handle may outlive its executor: the executor's destructor ends every run, so the executor
+  /// is never touched after it.)
+  void wait() const noexcept {
+    if (!run_->done()) sched_->wait_for(*run_);
+  }
   /// Steps not yet started will be marked cancelled; running steps see their stop token set.
   void cancel() noexcept { run_->cancel(); }
   /// Waits, then hands over the result; the handle is no longer valid.

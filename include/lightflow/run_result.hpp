@@ -49,8 +49,12 @@ class basic_run_result {
     if (run_ != nullptr) run_->release();
   }
 
-  /// True when every step succeeded.
-  bool ok() const noexcept { return count(step_status::succeeded) == size(); }
+  /// True when every step succeeded (and, with a checkpoint, every record was made durable).
+  bool ok() const noexcept { return count(step_status::succeeded) == size() && durability_error() == nullptr; }
+  /// With a store that makes records durable on a flush (file_store, durable): the flush's error when
+  /// the run's records could not all be made durable. The steps' statuses and outputs stand, but a
+  /// resumed run may run again the steps whose records were lost. Null otherwise.
+  const std::exception_ptr& durability_error() const noexcept { return run_->durability_error(); }
   /// True when the run was cancelled before every step had started.
   bool cancelled() const noexcept { return count(step_status::cancelled) != 0; }
   std::string_view flow_name() const noexcept { return graph().flow_name; }
@@ -105,18 +109,23 @@ class basic_run_result {
     if (!failed.empty()) {
       text += "step \"" + std::string(failed.front().name) + "\" failed: " + describe(failed.front().error);
       if (failed.size() > 1) text += " (and " + plural(failed.size() - 1, "other step") + " failed)";
+    } else if (count(step_status::succeeded) == size()) {
+      text += "every step succeeded";
     } else {
       text += "the run was cancelled";
     }
+    if (durability_error() != nullptr)
+      text += "; its checkpoint could not be made durable: " + describe(durability_error());
     if (auto n = count(step_status::skipped)) text += "; " + plural(n, "step") + " skipped";
     if (auto n = count(step_status::cancelled)) text += "; " + plural(n, "step") + " cancelled";
     return text;
   }
 
-  /// Throws a step_error for the first failed step, if any.
+  /// Throws a step_error for the first failed step, if any; else the checkpoint's flush error, if any.
   void throw_if_failed() const {
     const auto failed = failures();
     if (!failed.empty()) throw step_error(flow_name(), failed.front().name, failed.front().error);
+    if (durability_error() != nullptr) std::rethrow_exception(durability_error());
   }
 
  protected:

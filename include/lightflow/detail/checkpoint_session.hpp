@@ -3,7 +3,9 @@
 #ifndef LIGHTFLOW_DETAIL_CHECKPOINT_SESSION_HPP
 #define LIGHTFLOW_DETAIL_CHECKPOINT_SESSION_HPP
 
+#include <atomic>
 #include <cstdint>
+#include <exception>
 
 namespace lightflow::detail {
 
@@ -11,13 +13,27 @@ class run_state_base;
 
 class checkpoint_session {
  public:
+  explicit checkpoint_session(bool deferred_durability) noexcept : deferred_durability_(deferred_durability) {}
+  checkpoint_session(const checkpoint_session&) = delete;
+  checkpoint_session& operator=(const checkpoint_session&) = delete;
   virtual ~checkpoint_session() = default;
-  /// Saves the output of `step` (on the thread that ran it). True when the record is durable only after flush().
-  virtual bool save(run_state_base& run, std::uint32_t step) = 0;
+  /// Saves the output of `step` (on the thread that ran it).
+  virtual void save(run_state_base& run, std::uint32_t step) = 0;
   /// Makes every record saved so far durable; throws store_error.
   virtual void flush() = 0;
   /// Sessions with the same store share one flush (group commit).
   virtual const void* store_identity() const noexcept = 0;
+
+  /// True when a saved record is durable only after flush(): the run then ends through the committer.
+  bool deferred_durability() const noexcept { return deferred_durability_; }
+
+  // Kept by the committer: whether records saved since its last flush of this session wait for the
+  // next one, and the first flush failure, which fails the run.
+  std::atomic<bool> dirty{false};
+  std::exception_ptr flush_error;
+
+ private:
+  bool deferred_durability_;
 };
 
 }  // namespace lightflow::detail

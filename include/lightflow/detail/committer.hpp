@@ -1,11 +1,16 @@
-// Group commit for durable checkpoints: steps whose records wait for a flush are handed here; one
-// thread flushes each store once for everything handed in since its last round, then releases those
-// steps. Steps that finish while a flush is under way share the next one.
+// Group commit for durable checkpoints. A step's record goes into its store's write buffer on the
+// thread that ran the step, and its dependents start at once; this thread flushes, over and over,
+// every store that has records waiting, one flush per store for everything saved since its last
+// round. A run whose store defers durability ends here: after a flush that covers its last record.
+//
+// Why dependents need not wait for the flush: a store with deferred durability keeps its records in
+// the order they were saved and reads them back as a prefix (file_store: an append-only log whose
+// reading stops at the first damaged frame). A dependent saves its record after its dependencies
+// saved theirs, so no crash can leave a dependent's record without its dependencies' records.
 #ifndef LIGHTFLOW_DETAIL_COMMITTER_HPP
 #define LIGHTFLOW_DETAIL_COMMITTER_HPP
 
 #include <condition_variable>
-#include <cstdint>
 #include <exception>
 #include <map>
 #include <mutex>
@@ -19,10 +24,11 @@ namespace lightflow::detail {
 
 class committer {
  public:
-  /// Called for each flushed step, on the committer's thread; `failure` is the flush's exception.
-  using complete_fn = void (*)(void* context, run_state_base& run, std::uint32_t step, std::exception_ptr failure);
+  /// Called on the committer's thread for a run whose records are all durable (or could not be
+  /// made so: `failure` is then the first flush's exception).
+  using finish_fn = void (*)(void* context, run_state_base& run, std::exception_ptr failure);
 
-  committer(complete_fn complete, void* context) noexcept : complete_(complete), context_(context) {}
+  committer(finish_fn finish, void* context) noexcept : finish_(finish), context_(context) {}
   committer(const committer&) = delete;
   committer& operator=(const committer&) = delete;
   ~committer() {
@@ -34,20 +40,28 @@ class committer {
     if (thread_.joinable()) thread_.join();
   }
 
-  void submit(run_state_base& run, std::uint32_t step) {
+  /// A record of `session` waits for a flush. Only the first save after a flush takes the lock.
+  void saved(checkpoint_session& session) {
+    if (!session.dirty.exchange(true, std::memory_order_acq_rel)) submit({&session, nullptr});
+  }
+
+  /// Every step of `run` is done: ends it after a flush that covers its records.
+  void finish_after_flush(run_state_base& run) { submit({run.checkpoint(), &run}); }
+
+ private:
+  struct entry {
+    checkpoint_session* session;
+    run_state_base* run;  // null: only a flush is wanted
+  };
+
+  void submit(entry e) {
     {
       std::lock_guard lock(mutex_);
-      queue_.push_back({&run, step});
+      queue_.push_back(e);
       if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
     }
     ready_.notify_one();
   }
-
- private:
-  struct entry {
-    run_state_base* run;
-    std::uint32_t step;
-  };
 
   void loop() {
     std::vector<entry> batch;
@@ -57,25 +71,29 @@ class committer {
       if (queue_.empty()) return;  // stopping, and nothing left
       batch.swap(queue_);
       lock.unlock();
+      // Saves after this point mark their session dirty again and are covered by the next round.
+      for (const entry& e : batch) e.session->dirty.store(false, std::memory_order_seq_cst);
       std::map<const void*, std::exception_ptr> flushed;  // one flush per store
       for (const entry& e : batch) {
-        checkpoint_session* session = e.run->checkpoint();
-        if (flushed.count(session->store_identity()) != 0) continue;
-        std::exception_ptr failure;
+        auto [it, first] = flushed.try_emplace(e.session->store_identity());
+        if (!first) continue;
         try {
-          session->flush();
+          e.session->flush();
         } catch (...) {
-          failure = std::current_exception();
+          it->second = std::current_exception();
         }
-        flushed.emplace(session->store_identity(), failure);
       }
-      for (const entry& e : batch) complete_(context_, *e.run, e.step, flushed[e.run->checkpoint()->store_identity()]);
+      for (const entry& e : batch) {
+        std::exception_ptr& failure = flushed[e.session->store_identity()];
+        if (failure != nullptr && e.session->flush_error == nullptr) e.session->flush_error = failure;
+        if (e.run != nullptr) finish_(context_, *e.run, e.session->flush_error);  // may free the session
+      }
       batch.clear();
       lock.lock();
     }
   }
 
-  complete_fn complete_;
+  finish_fn finish_;
   void* context_;
   std::mutex mutex_;
   std::condition_variable ready_;

@@ -129,18 +129,14 @@ class run_state_base {
 
   /// Runs (or skips, or cancels) one step, then releases its dependents. Returns one dependent that
   /// became ready, for the caller to run next without a queue round trip; the others go to `push`.
-  /// `now` is the time the step starts; it becomes the time the step ended. A step whose checkpoint
-  /// record waits for a flush goes to `defer` instead, and is released by complete_deferred().
-  template <class Push, class Finish, class Defer>
-  task_node* process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish, Defer&& defer);
+  /// `now` is the time the step starts; it becomes the time the step ended. `saved(session)` is
+  /// called after a checkpoint record was saved to a store that makes it durable only on a flush.
+  template <class Push, class Finish, class Saved>
+  task_node* process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish, Saved&& saved);
 
-  /// Releases a step whose record was flushed (`failure`: the flush's exception, if it failed).
-  template <class Push, class Finish>
-  task_node* complete_deferred(std::uint32_t step, std::exception_ptr failure, Push&& push, Finish&& finish) {
-    const bool ok = failure == nullptr;
-    if (!ok) fail_checkpoint(step, std::move(failure));
-    return release(step, ok, push, finish);
-  }
+  /// The run's checkpoint records could not all be made durable: the run fails with this error.
+  void fail_durability(std::exception_ptr error) noexcept { durability_error_ = std::move(error); }
+  const std::exception_ptr& durability_error() const noexcept { return durability_error_; }
 
   /// Marks step `i` restored from a checkpoint: its output is in place; it will not run.
   void restore(std::uint32_t i) noexcept {
@@ -221,6 +217,7 @@ class run_state_base {
   void* const* outputs_ = nullptr;
   void (*const* destroyers_)(void*) noexcept = nullptr;
   checkpoint_session* checkpoint_ = nullptr;
+  std::exception_ptr durability_error_;
   std::uint64_t id_;
   std::atomic<std::uint32_t> sinks_left_;
   static constexpr std::uint32_t running = 0, waited_for = 1, finished = 2;
@@ -244,8 +241,8 @@ inline void finish_run(run_state_base& run) noexcept {
   run.release();
 }
 
-template <class Push, class Finish, class Defer>
-task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish, Defer&& defer) {
+template <class Push, class Finish, class Saved>
+task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish, Saved&& saved) {
   step_record& rec = records_[step];
   bool ok = false;
   if (rec.restored) {
@@ -265,10 +262,10 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
       rec.error = std::current_exception();
       rec.status = step_status::failed;
     }
-    bool deferred = false;
     if (ok && checkpoint_ != nullptr) {
       try {
-        deferred = checkpoint_->save(*this, step);
+        checkpoint_->save(*this, step);
+        if (checkpoint_->deferred_durability()) saved(*checkpoint_);  // before the dependents may save theirs
       } catch (...) {
         fail_checkpoint(step, std::current_exception());
         ok = false;
@@ -276,10 +273,6 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
     }
     now = now_ticks();
     rec.end = now;
-    if (deferred) {
-      defer(*this, step);
-      return nullptr;
-    }
   }
   return release(step, ok, push, finish);
 }

@@ -134,6 +134,21 @@ class scheduler {
     if (in_flight_.fetch_sub(1, std::memory_order_seq_cst) == 1 && registry_.closing(std::memory_order_seq_cst))
       in_flight_.notify_all();
   }
+  /// Every step of `run` is done; a run whose records wait for a flush ends on the committer's thread.
+  void end(run_state_base& run) noexcept {
+    checkpoint_session* session = run.checkpoint();
+    if (session == nullptr || !session->deferred_durability()) return finish(run);
+    try {
+      committer_.finish_after_flush(run);
+    } catch (...) {  // could not queue it (no memory, no thread): flush here
+      try {
+        session->flush();
+      } catch (...) {
+        run.fail_durability(std::current_exception());
+      }
+      finish(run);
+    }
+  }
 
   /// Runs `t` and every step that becomes ready in its wake and is not handed to the deque.
   void execute(task_node* t, worker_slot& me) noexcept {
@@ -143,11 +158,11 @@ class scheduler {
       me.deque.push(ready);
       ++pushed;
     };
-    auto done = [this](run_state_base& run) { finish(run); };
-    auto defer = [this](run_state_base& run, std::uint32_t step) { committer_.submit(run, step); };
+    auto done = [this](run_state_base& run) { end(run); };
+    auto saved = [this](checkpoint_session& session) { committer_.saved(session); };
     while (t != nullptr) {
       run_state_base& run = *t->run;
-      t = t->step == run.graph().size ? run.start(push, done) : run.process(t->step, now, push, done, defer);
+      t = t->step == run.graph().size ? run.start(push, done) : run.process(t->step, now, push, done, saved);
       if (pushed != 0) {
         notifier_.notify(pushed);
         pushed = 0;
@@ -155,17 +170,10 @@ class scheduler {
     }
   }
 
-  // The committer's callback: a flushed step is released from the committer's thread.
-  static void complete(void* self, run_state_base& run, std::uint32_t step, std::exception_ptr failure) {
-    auto& sched = *static_cast<scheduler*>(self);
-    std::size_t pushed = 0;
-    auto push = [&](task_node* ready) {
-      sched.injected_.push(ready);
-      ++pushed;
-    };
-    auto done = [&sched](run_state_base& r) { sched.finish(r); };
-    if (task_node* next = run.complete_deferred(step, std::move(failure), push, done)) push(next);
-    if (pushed != 0) sched.notifier_.notify(pushed);
+  // The committer's callback: a run whose records are durable (or failed to be) ends.
+  static void flushed(void* self, run_state_base& run, std::exception_ptr failure) {
+    if (failure != nullptr) run.fail_durability(std::move(failure));
+    static_cast<scheduler*>(self)->finish(run);
   }
 
   task_node* steal(worker_slot& me) noexcept {
@@ -236,7 +244,7 @@ class scheduler {
   notifier notifier_;
   injection_queue<task_node*> injected_;
   run_registry registry_;
-  committer committer_{&scheduler::complete, this};  // destroyed before the queues it pushes to
+  committer committer_{&scheduler::flushed, this};  // destroyed before the queues it pushes to
   alignas(LIGHTFLOW_CACHE_LINE) std::atomic<std::uint32_t> in_flight_{0};
   std::atomic<std::uint64_t> next_id_{0};
   std::atomic<bool> stopping_{false};
