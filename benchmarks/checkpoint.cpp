@@ -27,7 +27,7 @@ int g_runs = 20;
 
 // About 1 µs of work that depends on the step's inputs.
 std::uint64_t work(std::uint64_t v) {
-  for (int i = 0; i != 300; ++i) v = v * 6364136223846793005ull + 1442695040888963407ull;
+  for (int i = 0; i != 750; ++i) v = v * 6364136223846793005ull + 1442695040888963407ull;
   return v;
 }
 auto step_body = [](const auto&... in) -> std::uint64_t { return work((std::uint64_t{1} ^ ... ^ in)); };

@@ -1003,6 +1003,17 @@ struct graph_view {
   const std::uint32_t* roots = nullptr;
   std::uint32_t root_count = 0;
   std::uint32_t sink_count = 0;
+  /// Finds a step by name faster than a scan (runtime flows); null: scan `names`.
+  std::uint32_t (*lookup)(const void* index, std::string_view name) noexcept = nullptr;
+  const void* index = nullptr;
+
+  /// The step called `name`, or `size` when there is none.
+  std::uint32_t find(std::string_view name) const noexcept {
+    if (lookup != nullptr) return lookup(index, name);
+    for (std::uint32_t i = 0; i != size; ++i)
+      if (names[i] == name) return i;
+    return size;
+  }
 };
 
 /// What became of one step.
@@ -1161,7 +1172,7 @@ class run_state_base {
   // A step whose output could not be checkpointed counts as failed (its dependents do not run, and a
   // resumed run runs it again); its output is destroyed at once.
   void fail_checkpoint(std::uint32_t step, std::exception_ptr error) noexcept {
-    if (destroyers_[step] != nullptr) destroyers_[step](outputs_[step]);
+    if (destroyers_ != nullptr && destroyers_[step] != nullptr) destroyers_[step](outputs_[step]);
     records_[step].status = step_status::failed;
     records_[step].error = std::move(error);
   }
@@ -2369,6 +2380,228 @@ class typed_session final : public checkpoint_session {
 }  // namespace lightflow
 
 #endif
+// ---- lightflow/context.hpp
+// The key/value context of a runtime-flow step, in the spirit of the Go original's, but typed and
+// deterministic. Pass it as the step callable's parameter (`lf::context&`).
+//
+// A step reads what it wrote itself, then what its ancestors wrote, then the run's input; never what
+// a sibling or an unrelated branch wrote. A write shadows the key for the writer and its descendants.
+// When two ancestors that are not ordered with each other both wrote a key (and no later ancestor
+// wrote it again), reading it throws key_error naming both: never a race. end_values() returns them
+// all instead.
+#ifndef LIGHTFLOW_CONTEXT_HPP
+#define LIGHTFLOW_CONTEXT_HPP
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// ---- lightflow/detail/erased_value.hpp
+// A value of any type, owned, with its type's identity and name kept for checked access: the
+// results and key/value writes of runtime-flow steps.
+#ifndef LIGHTFLOW_DETAIL_ERASED_VALUE_HPP
+#define LIGHTFLOW_DETAIL_ERASED_VALUE_HPP
+
+#include <memory>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+
+namespace lightflow::detail {
+
+/// One per type: identifies it (by address) and names it for messages.
+struct erased_type {
+  std::string_view name;
+  void (*destroy)(void*) noexcept;
+};
+template <class T>
+inline constexpr erased_type erased_type_of{type_name<T>(), [](void* p) noexcept { delete static_cast<T*>(p); }};
+
+class erased_value {
+ public:
+  erased_value() noexcept = default;
+  template <class T, class... Args>
+  static erased_value make(Args&&... args) {
+    erased_value v;
+    v.ptr_ = new T(std::forward<Args>(args)...);
+    v.type_ = &erased_type_of<T>;
+    return v;
+  }
+  erased_value(erased_value&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)), type_(std::exchange(o.type_, nullptr)) {}
+  erased_value& operator=(erased_value&& o) noexcept {
+    if (this != &o) {
+      reset();
+      ptr_ = std::exchange(o.ptr_, nullptr);
+      type_ = std::exchange(o.type_, nullptr);
+    }
+    return *this;
+  }
+  ~erased_value() { reset(); }
+
+  bool has_value() const noexcept { return ptr_ != nullptr; }
+  std::string_view type() const noexcept { return type_ != nullptr ? type_->name : std::string_view("nothing"); }
+  template <class T>
+  bool holds() const noexcept {
+    return type_ == &erased_type_of<T>;
+  }
+  /// The value as a T, or null when it holds another type.
+  template <class T>
+  const T* get() const noexcept {
+    return holds<T>() ? static_cast<const T*>(ptr_) : nullptr;
+  }
+
+ private:
+  void reset() noexcept {
+    if (ptr_ != nullptr) type_->destroy(ptr_);
+    ptr_ = nullptr;
+  }
+  void* ptr_ = nullptr;
+  const erased_type* type_ = nullptr;
+};
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/key.hpp
+// Typed keys for the key/value contexts of runtime flows, and `values`: the key/value input of a run.
+//
+//   lf::key<std::string> order_id{"order_id"};
+//   lf::values input;
+//   input.set(order_id, "ORD-1");        // a run's steps read it with ctx.get(order_id)
+#ifndef LIGHTFLOW_KEY_HPP
+#define LIGHTFLOW_KEY_HPP
+
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+
+namespace lightflow {
+
+/// A name, and the type of the values stored under it. Two keys with one name and different types
+/// name the same entry: reading it as the wrong type throws a key_error that names the key.
+template <class T>
+class key {
+ public:
+  using value_type = T;
+  explicit key(std::string name) : name_(std::move(name)) {}
+  const std::string& name() const noexcept { return name_; }
+
+ private:
+  std::string name_;
+};
+
+/// A key/value read or write that cannot be served: a missing key, a wrong type, a read that two
+/// unordered writers make ambiguous, a result that is not the reader's to see. Names the key and step.
+class key_error : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+namespace detail {
+template <class T>
+const T& checked_value(const erased_value& v, std::string_view key, std::string_view where) {
+  if (const T* p = v.get<T>()) return *p;
+  throw key_error("lightflow: key \"" + std::string(key) + "\" " + std::string(where) + " holds a " +
+                  std::string(v.type()) + ", not the " + std::string(type_name<T>()) + " it was read as");
+}
+}  // namespace detail
+
+/// The key/value input of a runtime flow's run: what every step reads when neither it nor any of
+/// its ancestors wrote the key. A run never changes it.
+class values {
+ public:
+  template <class T, class U>
+  values& set(const key<T>& k, U&& value) {
+    entries_.insert_or_assign(k.name(), std::make_shared<const detail::erased_value>(
+                                            detail::erased_value::make<T>(std::forward<U>(value))));
+    return *this;
+  }
+  template <class T>
+  const T* find(const key<T>& k) const {
+    auto it = entries_.find(k.name());
+    return it == entries_.end() ? nullptr : &detail::checked_value<T>(*it->second, k.name(), "in the run's input");
+  }
+  bool contains(std::string_view name) const { return entries_.find(name) != entries_.end(); }
+  /// The entry called `name`, untyped, or null.
+  const detail::erased_value* find_erased(std::string_view name) const {
+    auto it = entries_.find(name);
+    return it == entries_.end() ? nullptr : it->second.get();
+  }
+  std::size_t size() const noexcept { return entries_.size(); }
+
+ private:
+  // Shared, never changed: copies of an input (one per run) cost no copies of its values.
+  std::map<std::string, std::shared_ptr<const detail::erased_value>, std::less<>> entries_;
+};
+
+}  // namespace lightflow
+
+#endif
+
+namespace lightflow {
+namespace detail {
+class runtime_run;
+}
+
+class context : public step_context {
+ public:
+  context(detail::runtime_run& run, std::uint32_t step, unsigned attempt) noexcept;
+
+  /// The value of `k` this step sees; throws key_error when there is none, when it has another
+  /// type, or when two unordered ancestors wrote it.
+  template <class T>
+  const T& get(const key<T>& k) const {
+    const detail::erased_value* v = lookup(k.name(), true);
+    return detail::checked_value<T>(*v, k.name(), where());
+  }
+  /// Like get, but null when no step this one sees wrote `k` and the input lacks it.
+  template <class T>
+  const T* find(const key<T>& k) const {
+    const detail::erased_value* v = lookup(k.name(), false);
+    return v == nullptr ? nullptr : &detail::checked_value<T>(*v, k.name(), where());
+  }
+  /// Writes `k` for this step and its descendants (the input is unchanged).
+  template <class T, class U>
+  void set(const key<T>& k, U&& value) {
+    write(k.name(), detail::erased_value::make<T>(std::forward<U>(value)));
+  }
+  /// The writes of `k` this step sees that no later write shadows, by writer (one entry unless
+  /// unordered ancestors wrote it); empty when only the input has it.
+  template <class T>
+  std::map<std::string, T> end_values(const key<T>& k) const {
+    std::map<std::string, T> out;
+    for (const auto& [writer, value] : frontier(k.name()))
+      out.emplace(std::string(writer), detail::checked_value<T>(*value, k.name(), "written by step \"" + std::string(writer) + "\""));
+    return out;
+  }
+  /// The return value of step `name`, one of this step's ancestors; throws key_error otherwise.
+  template <class T>
+  const T& result(std::string_view name) const {
+    return detail::checked_value<T>(ancestor_result(name), name, "(the result of that step)");
+  }
+
+ private:
+  std::string where() const;
+  const detail::erased_value* lookup(std::string_view key, bool required) const;
+  void write(std::string_view key, detail::erased_value value);
+  std::vector<std::pair<std::string_view, const detail::erased_value*>> frontier(std::string_view key) const;
+  const detail::erased_value& ancestor_result(std::string_view name) const;
+
+  detail::runtime_run* runtime_;
+  std::uint32_t index_;
+};
+
+}  // namespace lightflow
+
+#endif
 // ---- lightflow/errors.hpp
 // Exceptions lightflow throws; each names the step it is about.
 #ifndef LIGHTFLOW_ERRORS_HPP
@@ -3145,8 +3378,7 @@ class basic_run_result {
   }
 
   std::uint32_t index_of(std::string_view name) const {
-    for (std::uint32_t i = 0; i != graph().size; ++i)
-      if (graph().names[i] == name) return i;
+    if (const std::uint32_t i = graph().find(name); i != graph().size) return i;
     throw std::out_of_range("lightflow: flow \"" + std::string(flow_name()) + "\" has no step \"" + std::string(name) +
                             "\"");
   }
@@ -3238,11 +3470,23 @@ class run_result : public basic_run_result {
 
 namespace lightflow {
 
+namespace detail {
+/// The state and the result of a run of `Flow` with `Input` (specialized for runtime flows).
+template <class Flow, class Input>
+struct run_types {
+  using state = static_run<Flow, Input>;
+  using result = run_result<Flow, Input>;
+};
+}  // namespace detail
+
 /// Owns a run in flight. Destroying a handle waits for its run (it does not cancel it).
 template <class Flow, class Input>
 class run_handle {
+  using state_type = typename detail::run_types<Flow, Input>::state;
+  using result_type = typename detail::run_types<Flow, Input>::result;
+
  public:
-  run_handle(detail::static_run<Flow, Input>* run, detail::scheduler* sched) noexcept : run_(run), sched_(sched) {}
+  run_handle(state_type* run, detail::scheduler* sched) noexcept : run_(run), sched_(sched) {}
   run_handle(run_handle&& other) noexcept
       : run_(std::exchange(other.run_, nullptr)), sched_(std::exchange(other.sched_, nullptr)) {}
   run_handle& operator=(run_handle&& other) noexcept {
@@ -3268,10 +3512,10 @@ class run_handle {
   /// Steps not yet started will be marked cancelled; running steps see their stop token set.
   void cancel() noexcept { run_->cancel(); }
   /// Waits, then hands over the result; the handle is no longer valid.
-  run_result<Flow, Input> get() {
+  result_type get() {
     if (run_ == nullptr) throw std::logic_error("lightflow: run_handle::get() on a handle without a run");
     wait();
-    return run_result<Flow, Input>(std::exchange(run_, nullptr));
+    return result_type(std::exchange(run_, nullptr));
   }
 
  private:
@@ -3281,9 +3525,870 @@ class run_handle {
       std::exchange(run_, nullptr)->release();
     }
   }
-  detail::static_run<Flow, Input>* run_;
+  state_type* run_;
   detail::scheduler* sched_;
 };
+
+}  // namespace lightflow
+
+#endif
+// ---- lightflow/runtime_flow.hpp
+// Flows built at run time, in the shape of the Go original: create a flow by name, add steps by
+// name, declare dependencies by handle or by name, merge flows. Checked (duplicates at once; unknown
+// dependencies, cycles and bad restrictions before any step runs) and run on the same executor as
+// static flows.
+//
+//   lf::runtime_flow f{"订单处理"};
+//   auto check = f.add("验证订单", [](lf::context& ctx) { ctx.set(checked, true); });
+//   f.add("处理支付", [](lf::context& ctx) { return ctx.get(amount); }).after(check);
+//   f.add("发货", ship).after("处理支付");   // by name; the step may be added later
+//   auto result = pool.run(f, lf::values{}.set(amount, 99.5));
+//   double paid = result.get<double>("处理支付");
+#ifndef LIGHTFLOW_RUNTIME_FLOW_HPP
+#define LIGHTFLOW_RUNTIME_FLOW_HPP
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <optional>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+// ---- lightflow/detail/runtime_graph.hpp
+// The storage of a runtime flow: names, callables, dependencies; and its compiled form (dependents,
+// in-degrees, roots), checked for unknown dependencies and cycles before any step runs.
+//
+// Built for size (a million steps is an ordinary flow): names live in shared chunks of characters,
+// dependencies in arrays of 32-bit indices, a stateless callable costs no allocation, and the name
+// index is an open-addressing table of indices. Runs share the data they run (copy on write).
+#ifndef LIGHTFLOW_DETAIL_RUNTIME_GRAPH_HPP
+#define LIGHTFLOW_DETAIL_RUNTIME_GRAPH_HPP
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace lightflow {
+
+/// A runtime flow that cannot run as declared: a duplicate name, an unknown dependency, a cycle
+/// (with its path), a bad restriction. Thrown before any step runs; names the steps.
+class flow_error : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+}  // namespace lightflow
+
+namespace lightflow::detail {
+
+inline std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+/// A key restricted, for one step's reads, to what one of its ancestors sees.
+struct restriction {
+  std::uint32_t step;
+  std::string key;
+  std::string ancestor_name;
+  std::uint32_t ancestor = 0;  // resolved when compiled
+};
+
+struct runtime_graph {
+  using invoke_fn = run_state_base::invoke_fn;
+  static constexpr std::uint32_t none = 0xffffffffu;
+
+  std::string flow_name;
+  // Step i: its name, how to call it, and its callable's state (null for a stateless callable).
+  std::vector<std::string_view> names;
+  std::vector<invoke_fn> invokers;
+  std::vector<const void*> callables;
+  std::vector<std::shared_ptr<const void>> owned;  // keeps stateful callables alive; shared by copies
+  std::vector<std::shared_ptr<char[]>> chunks;     // the characters of the names; shared by copies
+  std::size_t chunk_used = 0, chunk_size = 0;
+  std::vector<std::uint32_t> slots;  // the name index: open addressing, `none` = empty
+
+  // Dependencies: those compiled (dep_offsets/deps), plus those declared since.
+  std::vector<std::uint32_t> dep_offsets{0}, deps;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> added;          // (step, dependency)
+  std::vector<std::pair<std::uint32_t, std::string>> added_by_name;    // (step, dependency's name)
+  std::vector<restriction> restrictions;                                // sorted by (step, key) when compiled
+
+  // Compiled: valid while `compiled`.
+  bool compiled = false;
+  std::vector<std::uint32_t> out_offsets, outs, indegree, roots;
+  std::uint32_t sink_count = 0;
+  graph_view view{};
+
+  runtime_graph() = default;
+  // A copy shares the characters of the names and the callables' states; its own new names go to a
+  // chunk of its own.
+  runtime_graph(const runtime_graph& o)
+      : flow_name(o.flow_name), names(o.names), invokers(o.invokers), callables(o.callables), owned(o.owned),
+        chunks(o.chunks), chunk_used(0), chunk_size(0), slots(o.slots), dep_offsets(o.dep_offsets), deps(o.deps),
+        added(o.added), added_by_name(o.added_by_name), restrictions(o.restrictions) {}
+  runtime_graph& operator=(const runtime_graph&) = delete;
+
+  std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(names.size()); }
+
+  static std::size_t hash(std::string_view s) noexcept { return std::hash<std::string_view>{}(s); }
+
+  std::uint32_t find(std::string_view name) const noexcept {
+    if (slots.empty()) return none;
+    const std::size_t mask = slots.size() - 1;
+    for (std::size_t h = hash(name) & mask;; h = (h + 1) & mask) {
+      const std::uint32_t i = slots[h];
+      if (i == none) return none;
+      if (names[i] == name) return i;
+    }
+  }
+
+  /// Adds a step; throws flow_error when the name is taken.
+  std::uint32_t add(std::string_view name, invoke_fn invoke, const void* callable, std::shared_ptr<const void> state) {
+    if (find(name) != none)
+      throw flow_error("lightflow: flow " + quoted(flow_name) + " already has a step named " + quoted(name));
+    if (names.size() >= none - 1) throw flow_error("lightflow: flow " + quoted(flow_name) + " has too many steps");
+    if ((names.size() + 1) * 2 > slots.size()) grow_index();
+    const auto i = static_cast<std::uint32_t>(names.size());
+    names.push_back(store(name));
+    invokers.push_back(invoke);
+    callables.push_back(callable);
+    if (state) owned.push_back(std::move(state));
+    insert(i);
+    compiled = false;
+    return i;
+  }
+
+  void depend(std::uint32_t step, std::uint32_t dep) {
+    added.emplace_back(step, dep);
+    compiled = false;
+  }
+  void depend(std::uint32_t step, std::string_view dep) {
+    if (const std::uint32_t d = find(dep); d != none)
+      depend(step, d);
+    else {
+      added_by_name.emplace_back(step, std::string(dep));
+      compiled = false;
+    }
+  }
+
+  /// The dependencies of step i declared so far (compiled or not), without repeats.
+  std::vector<std::uint32_t> dependencies_of(std::uint32_t i) const {
+    std::vector<std::uint32_t> out;
+    if (i + 1 < dep_offsets.size()) out.assign(deps.begin() + dep_offsets[i], deps.begin() + dep_offsets[i + 1]);
+    for (const auto& [s, d] : added)
+      if (s == i) out.push_back(d);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+
+  /// Resolves dependencies given by name, builds dependents, in-degrees and roots, and checks for
+  /// unknown names, cycles and bad restrictions. Throws flow_error; leaves the graph as it was then.
+  void compile() {
+    if (compiled) return;
+    const std::uint32_t n = size();
+    for (const auto& [s, name] : added_by_name)
+      if (find(name) == none)
+        throw flow_error("lightflow: step " + quoted(names[s]) + " of flow " + quoted(flow_name) +
+                         " depends on " + quoted(name) + ", which is not a step of the flow");
+    // All dependencies, by step (counting sort), without repeats.
+    std::vector<std::uint32_t> count(n + 1, 0);
+    const std::uint32_t old_n = static_cast<std::uint32_t>(dep_offsets.size() - 1);
+    for (std::uint32_t i = 0; i != old_n; ++i) count[i] += dep_offsets[i + 1] - dep_offsets[i];
+    for (const auto& e : added) ++count[e.first];
+    for (const auto& e : added_by_name) ++count[e.first];
+    std::vector<std::uint32_t> offsets(n + 1, 0);
+    for (std::uint32_t i = 0; i != n; ++i) offsets[i + 1] = offsets[i] + count[i];
+    std::vector<std::uint32_t> all(offsets[n]);
+    std::vector<std::uint32_t> fill(offsets.begin(), offsets.end() - 1);
+    for (std::uint32_t i = 0; i != old_n; ++i)
+      for (std::uint32_t e = dep_offsets[i]; e != dep_offsets[i + 1]; ++e) all[fill[i]++] = deps[e];
+    for (const auto& [s, d] : added) all[fill[s]++] = d;
+    for (const auto& [s, name] : added_by_name) all[fill[s]++] = find(name);
+    fill.clear();
+    fill.shrink_to_fit();
+    // Sort and drop repeats within each step, compacting in place.
+    std::uint32_t write = 0;
+    for (std::uint32_t i = 0; i != n; ++i) {
+      const auto b = all.begin() + offsets[i], e = all.begin() + offsets[i + 1];
+      if (e - b > 1) std::sort(b, e);
+      const std::uint32_t start = write;
+      for (auto it = b; it != e; ++it) {
+        if (*it == i)
+          throw flow_error("lightflow: step " + quoted(names[i]) + " of flow " + quoted(flow_name) + " depends on itself");
+        if (write == start || all[write - 1] != *it) all[write++] = *it;
+      }
+      offsets[i] = start;
+    }
+    offsets[n] = write;
+    all.resize(write);
+    all.shrink_to_fit();
+
+    // Dependents, in-degrees, roots; then Kahn's algorithm finds a cycle if there is one.
+    std::vector<std::uint32_t> outs_offsets(n + 1, 0), deg(n, 0);
+    for (std::uint32_t i = 0; i != n; ++i) {
+      deg[i] = offsets[i + 1] - offsets[i];
+      for (std::uint32_t e = offsets[i]; e != offsets[i + 1]; ++e) ++outs_offsets[all[e] + 1];
+    }
+    for (std::uint32_t i = 0; i != n; ++i) outs_offsets[i + 1] += outs_offsets[i];
+    std::vector<std::uint32_t> dependents(outs_offsets[n]);
+    {
+      std::vector<std::uint32_t> at(outs_offsets.begin(), outs_offsets.end() - 1);
+      for (std::uint32_t i = 0; i != n; ++i)
+        for (std::uint32_t e = offsets[i]; e != offsets[i + 1]; ++e) dependents[at[all[e]]++] = i;
+    }
+    std::vector<std::uint32_t> root_list;
+    std::uint32_t sinks = 0;
+    for (std::uint32_t i = 0; i != n; ++i) {
+      if (deg[i] == 0) root_list.push_back(i);
+      if (outs_offsets[i + 1] == outs_offsets[i]) ++sinks;
+    }
+    {
+      std::vector<std::uint32_t> left(deg), ready(root_list);
+      std::uint32_t seen = 0;
+      while (!ready.empty()) {
+        const std::uint32_t s = ready.back();
+        ready.pop_back();
+        ++seen;
+        for (std::uint32_t e = outs_offsets[s]; e != outs_offsets[s + 1]; ++e)
+          if (--left[dependents[e]] == 0) ready.push_back(dependents[e]);
+      }
+      if (seen != n) throw flow_error(describe_cycle(left, offsets, all));
+    }
+    // Restrictions: to a strict ancestor only.
+    for (auto& r : restrictions) {
+      r.ancestor = find(r.ancestor_name);
+      const std::string what = "step " + quoted(names[r.step]) + " of flow " + quoted(flow_name) + " restricts key " +
+                               quoted(r.key) + " to " + quoted(r.ancestor_name);
+      if (r.ancestor == none) throw flow_error("lightflow: " + what + ", which is not a step of the flow");
+      if (r.ancestor == r.step) throw flow_error("lightflow: " + what + ": a step cannot restrict a key to itself");
+      if (!reaches(offsets, all, r.step, r.ancestor))
+        throw flow_error("lightflow: " + what + ", which is not one of its ancestors");
+    }
+    std::sort(restrictions.begin(), restrictions.end(),
+              [](const restriction& a, const restriction& b) { return std::tie(a.step, a.key) < std::tie(b.step, b.key); });
+
+    dep_offsets = std::move(offsets);
+    deps = std::move(all);
+    added.clear();
+    added.shrink_to_fit();
+    added_by_name.clear();
+    added_by_name.shrink_to_fit();
+    out_offsets = std::move(outs_offsets);
+    outs = std::move(dependents);
+    indegree = std::move(deg);
+    roots = std::move(root_list);
+    sink_count = sinks;
+    view = graph_view{};
+    view.flow_name = flow_name;
+    view.size = n;
+    view.names = names.data();
+    view.dep_offsets = dep_offsets.data();
+    view.deps = deps.data();
+    view.out_offsets = out_offsets.data();
+    view.outs = outs.data();
+    view.indegree = indegree.data();
+    view.roots = roots.data();
+    view.root_count = static_cast<std::uint32_t>(roots.size());
+    view.sink_count = sinks;
+    view.index = this;
+    view.lookup = [](const void* self, std::string_view name) noexcept {
+      const auto* g = static_cast<const runtime_graph*>(self);
+      const std::uint32_t i = g->find(name);
+      return i == none ? g->size() : i;
+    };
+    compiled = true;
+  }
+
+  /// True when `ancestor` is reached from `step` by following dependencies (compiled graph).
+  bool is_ancestor(std::uint32_t ancestor, std::uint32_t step) const { return reaches(dep_offsets, deps, step, ancestor); }
+
+  /// The restriction of `key` for `step`, if any (compiled graph).
+  const restriction* restriction_of(std::uint32_t step, std::string_view key) const noexcept {
+    if (restrictions.empty()) return nullptr;
+    auto it = std::lower_bound(restrictions.begin(), restrictions.end(), step,
+                               [](const restriction& r, std::uint32_t s) { return r.step < s; });
+    for (; it != restrictions.end() && it->step == step; ++it)
+      if (it->key == key) return &*it;
+    return nullptr;
+  }
+
+ private:
+  std::string_view store(std::string_view name) {
+    if (name.size() > chunk_size - chunk_used || chunks.empty() || chunk_size == 0) {
+      chunk_size = std::max<std::size_t>(name.size(), 64 * 1024);
+      chunks.push_back(std::shared_ptr<char[]>(new char[chunk_size]));
+      chunk_used = 0;
+    }
+    char* at = chunks.back().get() + chunk_used;
+    if (!name.empty()) std::memcpy(at, name.data(), name.size());
+    chunk_used += name.size();
+    return {at, name.size()};
+  }
+  void insert(std::uint32_t i) {
+    const std::size_t mask = slots.size() - 1;
+    std::size_t h = hash(names[i]) & mask;
+    while (slots[h] != none) h = (h + 1) & mask;
+    slots[h] = i;
+  }
+  void grow_index() {
+    slots.assign(std::max<std::size_t>(16, slots.size() * 2), none);
+    for (std::uint32_t i = 0; i != size(); ++i) insert(i);
+  }
+
+  static bool reaches(const std::vector<std::uint32_t>& offsets, const std::vector<std::uint32_t>& edges,
+                      std::uint32_t from, std::uint32_t target) {
+    std::vector<std::uint32_t> stack(edges.begin() + offsets[from], edges.begin() + offsets[from + 1]);
+    std::vector<bool> seen;
+    while (!stack.empty()) {
+      const std::uint32_t s = stack.back();
+      stack.pop_back();
+      if (s == target) return true;
+      if (seen.empty()) seen.assign(offsets.size(), false);
+      if (seen[s]) continue;
+      seen[s] = true;
+      stack.insert(stack.end(), edges.begin() + offsets[s], edges.begin() + offsets[s + 1]);
+    }
+    return false;
+  }
+
+  // Among the steps Kahn's algorithm could not order (`left` non-zero), follow dependencies until one
+  // repeats: that is a cycle. Named in the order the steps run into each other.
+  std::string describe_cycle(const std::vector<std::uint32_t>& left, const std::vector<std::uint32_t>& offsets,
+                             const std::vector<std::uint32_t>& all) const {
+    std::uint32_t s = 0;
+    while (left[s] == 0) ++s;
+    std::vector<std::uint32_t> position(size(), none), path;
+    while (position[s] == none) {
+      position[s] = static_cast<std::uint32_t>(path.size());
+      path.push_back(s);
+      for (std::uint32_t e = offsets[s]; e != offsets[s + 1]; ++e)
+        if (left[all[e]] != 0) {
+          s = all[e];
+          break;
+        }
+    }
+    // path[position[s]..] is the cycle, each step depending on the next; print it in run order.
+    std::string text = "lightflow: flow " + quoted(flow_name) + " has a cycle: ";
+    for (std::size_t k = path.size(); k-- > position[s];) text += quoted(names[path[k]]) + " -> ";
+    return text + quoted(names[path.back()]);
+  }
+};
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/runtime_run.hpp
+// The state of one run of a runtime flow: the scheduler's per-step arrays, each step's result and
+// key/value writes, and the reads of the key/value contexts.
+#ifndef LIGHTFLOW_DETAIL_RUNTIME_RUN_HPP
+#define LIGHTFLOW_DETAIL_RUNTIME_RUN_HPP
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+
+namespace lightflow::detail {
+
+/// What one step of one run produced: its return value and its key/value writes. Made only for
+/// steps that return or write something.
+struct step_data {
+  erased_value result;
+  std::vector<std::pair<std::string, erased_value>> writes;
+
+  const erased_value* written(std::string_view key) const noexcept {
+    for (const auto& [k, v] : writes)
+      if (k == key) return &v;
+    return nullptr;
+  }
+};
+
+/// The per-step arrays, allocated before run_state_base is constructed over them.
+struct runtime_arrays {
+  explicit runtime_arrays(std::uint32_t n)
+      : records(new step_record[n]),
+        pending(new std::atomic<std::uint32_t>[n]),
+        blocked(new std::atomic<bool>[n]),
+        nodes(new task_node[n + 1]),
+        data(new void*[n]()) {}
+  ~runtime_arrays() = default;
+  std::unique_ptr<step_record[]> records;
+  std::unique_ptr<std::atomic<std::uint32_t>[]> pending;
+  std::unique_ptr<std::atomic<bool>[]> blocked;
+  std::unique_ptr<task_node[]> nodes;
+  std::unique_ptr<void*[]> data;  // step_data*, set by the step that made it
+};
+
+class runtime_run final : private runtime_arrays, public run_state_base {
+ public:
+  runtime_run(std::shared_ptr<const runtime_graph> graph, values input, run_registry& registry, std::uint64_t id)
+      : runtime_arrays(graph->size()),
+        run_state_base(graph->view, graph->invokers.data(), &destroy, records.get(), pending.get(), blocked.get(),
+                       nodes.get(), registry, id),
+        graph_(std::move(graph)),
+        input_(std::move(input)) {
+    prepare(&input_, graph_->callables.data(), data.get(), nullptr);
+  }
+  ~runtime_run() {
+    for (std::uint32_t i = 0; i != graph_->size(); ++i) delete static_cast<step_data*>(data[i]);
+  }
+
+  const runtime_graph& graph_data() const noexcept { return *graph_; }
+  const values& input_values() const noexcept { return input_; }
+  const step_data* data_of(std::uint32_t step) const noexcept { return static_cast<const step_data*>(data[step]); }
+
+  /// On the step's own thread, while it runs.
+  step_data& own(std::uint32_t step) {
+    if (data[step] == nullptr) data[step] = new step_data;
+    return *static_cast<step_data*>(data[step]);
+  }
+  void write(std::uint32_t step, std::string_view key, erased_value value) {
+    step_data& d = own(step);
+    bool known;
+    {
+      std::shared_lock lock(keys_mutex_);
+      known = written_keys_.find(key) != written_keys_.end();
+    }
+    if (!known) {
+      std::unique_lock lock(keys_mutex_);
+      written_keys_.emplace(key);
+    }
+    for (auto& [k, v] : d.writes)
+      if (k == key) {
+        v = std::move(value);
+        return;
+      }
+    d.writes.emplace_back(std::string(key), std::move(value));
+  }
+
+  /// The steps whose writes of `key` step `step` sees and that no later write shadows (itself, if it
+  /// wrote the key). A restriction hands the question to the ancestor it names.
+  std::vector<std::uint32_t> frontier(std::uint32_t step, std::string_view key) const {
+    const runtime_graph& g = *graph_;
+    for (;;) {
+      if (written(step, key) != nullptr) return {step};
+      const restriction* r = g.restriction_of(step, key);
+      if (r == nullptr) break;
+      step = r->ancestor;
+    }
+    {
+      std::shared_lock lock(keys_mutex_);
+      if (written_keys_.find(key) == written_keys_.end()) return {};  // no step wrote it (ancestors are done)
+    }
+    // Walk the ancestors, stopping at writers.
+    std::vector<std::uint32_t> found, stack(g.deps.begin() + g.dep_offsets[step], g.deps.begin() + g.dep_offsets[step + 1]);
+    std::unordered_set<std::uint32_t> seen;
+    while (!stack.empty()) {
+      const std::uint32_t s = stack.back();
+      stack.pop_back();
+      if (!seen.insert(s).second) continue;
+      if (written(s, key) != nullptr) {
+        found.push_back(s);
+        continue;
+      }
+      stack.insert(stack.end(), g.deps.begin() + g.dep_offsets[s], g.deps.begin() + g.dep_offsets[s + 1]);
+    }
+    // A writer reached by one path may be an ancestor of another writer: that one shadows it.
+    if (found.size() > 1) {
+      std::vector<std::uint32_t> kept;
+      for (std::uint32_t a : found)
+        if (std::none_of(found.begin(), found.end(), [&](std::uint32_t b) { return b != a && g.is_ancestor(a, b); }))
+          kept.push_back(a);
+      found.swap(kept);
+      std::sort(found.begin(), found.end());
+    }
+    return found;
+  }
+
+  const erased_value* written(std::uint32_t step, std::string_view key) const noexcept {
+    const step_data* d = data_of(step);
+    return d == nullptr ? nullptr : d->written(key);
+  }
+
+  std::string step_name(std::uint32_t i) const { return std::string(graph_->names[i]); }
+
+ private:
+  static void destroy(run_state_base* base) noexcept { delete static_cast<runtime_run*>(base); }
+
+  struct key_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::shared_ptr<const runtime_graph> graph_;
+  values input_;
+  mutable std::shared_mutex keys_mutex_;
+  std::unordered_set<std::string, key_hash, std::equal_to<>> written_keys_;  // every key some step wrote
+};
+
+}  // namespace lightflow::detail
+
+namespace lightflow {
+
+inline context::context(detail::runtime_run& run, std::uint32_t step, unsigned attempt) noexcept
+    : step_context(run, step, attempt), runtime_(&run), index_(step) {}
+
+inline std::string context::where() const { return "as step \"" + std::string(name()) + "\" sees it"; }
+
+inline const detail::erased_value* context::lookup(std::string_view key, bool required) const {
+  const auto writers = runtime_->frontier(index_, key);
+  if (writers.size() == 1) return runtime_->written(writers[0], key);
+  if (writers.size() > 1)
+    throw key_error("lightflow: step \"" + std::string(name()) + "\" reads key \"" + std::string(key) +
+                    "\", which steps \"" + runtime_->step_name(writers[0]) + "\" and \"" + runtime_->step_name(writers[1]) +
+                    "\" wrote, and neither is an ancestor of the other: restrict the key to one of them, or read "
+                    "end_values()");
+  if (const detail::erased_value* v = runtime_->input_values().find_erased(key)) return v;
+  if (required)
+    throw key_error("lightflow: step \"" + std::string(name()) + "\" reads key \"" + std::string(key) +
+                    "\", which neither it, nor its ancestors, nor the run's input hold");
+  return nullptr;
+}
+
+inline void context::write(std::string_view key, detail::erased_value value) { runtime_->write(index_, key, std::move(value)); }
+
+inline std::vector<std::pair<std::string_view, const detail::erased_value*>> context::frontier(std::string_view key) const {
+  std::vector<std::pair<std::string_view, const detail::erased_value*>> out;
+  for (std::uint32_t w : runtime_->frontier(index_, key))
+    out.emplace_back(runtime_->graph_data().names[w], runtime_->written(w, key));
+  return out;
+}
+
+inline const detail::erased_value& context::ancestor_result(std::string_view step) const {
+  const auto& g = runtime_->graph_data();
+  const std::uint32_t i = g.find(step);
+  const std::string who = "lightflow: step \"" + std::string(name()) + "\" asks for the result of step \"" + std::string(step) + "\"";
+  if (i == detail::runtime_graph::none) throw key_error(who + ", which is not a step of the flow");
+  if (!g.is_ancestor(i, index_)) throw key_error(who + ", which is not one of its ancestors");
+  const detail::step_data* d = runtime_->data_of(i);
+  if (d == nullptr || !d->result.has_value()) throw key_error(who + ", which returned nothing");
+  return d->result;
+}
+
+}  // namespace lightflow
+
+#endif
+
+namespace lightflow {
+
+class runtime_flow;
+
+/// How runtime_flow::merge combines two flows.
+enum class merge_mode {
+  namespaced,  ///< the source's steps are added as "<source name>.<step name>", with their dependencies
+  unify,       ///< by name, as the Go original: a step in both keeps the target's callable and gets the
+               ///< union of the dependencies; steps the target lacks are added with their dependencies
+};
+
+namespace detail {
+
+template <class F>
+inline constexpr bool stateless_callable = std::is_empty_v<F> && std::is_default_constructible_v<F>;
+
+template <class F>
+inline constexpr bool runtime_callable = std::is_invocable_v<const F&, context&> || std::is_invocable_v<const F&>;
+
+template <class F>
+void invoke_runtime(run_state_base& base, std::uint32_t step, step_context& sc) {
+  auto& run = static_cast<runtime_run&>(base);
+  auto call = [&](const F& f) {
+    context ctx(run, step, sc.attempt());
+    if constexpr (std::is_invocable_v<const F&, context&>) {
+      using R = std::invoke_result_t<const F&, context&>;
+      if constexpr (std::is_void_v<R>) f(ctx);
+      else run.own(step).result = erased_value::make<std::decay_t<R>>(f(ctx));
+    } else {
+      using R = std::invoke_result_t<const F&>;
+      if constexpr (std::is_void_v<R>) f();
+      else run.own(step).result = erased_value::make<std::decay_t<R>>(f());
+    }
+  };
+  if constexpr (stateless_callable<F>) call(F{});
+  else call(*static_cast<const F*>(base.callable(step)));
+}
+
+}  // namespace detail
+
+/// A step of a runtime flow: its flow and index. `after` declares its dependencies.
+class step_handle {
+ public:
+  step_handle(runtime_flow& flow, std::uint32_t index) noexcept : flow_(&flow), index_(index) {}
+  std::uint32_t index() const noexcept { return index_; }
+  inline std::string_view name() const;
+  /// Declares dependencies: handles of steps of the same flow, or names (of steps that may be added
+  /// later; an unknown name is a flow_error when the flow is checked).
+  template <class... Deps>
+  step_handle& after(const Deps&... deps);
+
+ private:
+  runtime_flow* flow_;
+  std::uint32_t index_;
+};
+
+class runtime_flow {
+ public:
+  explicit runtime_flow(std::string name) : data_(std::make_shared<detail::runtime_graph>()) {
+    data_->flow_name = std::move(name);
+  }
+  // Copies share their data until one of them changes (copy on write).
+  runtime_flow(const runtime_flow& o) : data_(o.shared()) {}
+  runtime_flow& operator=(const runtime_flow& o) {
+    if (this != &o) {
+      auto d = o.shared();
+      std::lock_guard lock(mutex_);
+      data_ = std::move(d);
+    }
+    return *this;
+  }
+  runtime_flow(runtime_flow&& o) noexcept : data_(std::move(o.data_)) {}
+  ~runtime_flow() = default;
+
+  std::string_view name() const noexcept { return data_->flow_name; }
+  std::size_t size() const noexcept { return data_->size(); }
+
+  /// Adds a step called `name` (UTF-8) whose callable takes an `lf::context&` or nothing and
+  /// returns its result (or void). Throws flow_error if the flow has a step of that name.
+  template <class F>
+  step_handle add(std::string_view name, F&& callable) {
+    using fn = std::decay_t<F>;
+    static_assert(detail::runtime_callable<fn>,
+                  "lightflow: a runtime_flow step's callable must be invocable, as const, with an lightflow::context& "
+                  "or with nothing");
+    detail::runtime_graph& g = mutate();
+    if constexpr (detail::stateless_callable<fn>) {
+      return {*this, g.add(name, &detail::invoke_runtime<fn>, nullptr, nullptr)};
+    } else {
+      auto state = std::make_shared<const fn>(std::forward<F>(callable));
+      const void* raw = state.get();
+      return {*this, g.add(name, &detail::invoke_runtime<fn>, raw, std::move(state))};
+    }
+  }
+
+  /// `step` runs after `dependency`.
+  runtime_flow& depend(step_handle step, step_handle dependency) {
+    mutate().depend(step.index(), dependency.index());
+    return *this;
+  }
+  /// By name; `dependency` may be added later (checked when the flow is checked or run).
+  runtime_flow& depend(std::string_view step, std::string_view dependency) {
+    const std::uint32_t s = index_of(step);
+    mutate().depend(s, dependency);
+    return *this;
+  }
+
+  /// The step called `name` (after a namespaced merge: "sub.step").
+  std::optional<step_handle> find(std::string_view name) {
+    const std::uint32_t i = data_->find(name);
+    if (i == detail::runtime_graph::none) return std::nullopt;
+    return step_handle(*this, i);
+  }
+  step_handle at(std::string_view name) { return {*this, index_of(name)}; }
+  std::string_view step_name(std::uint32_t index) const { return data_->names.at(index); }
+  /// The names of the dependencies of step `name`, declared so far.
+  std::vector<std::string> dependencies(std::string_view name) const {
+    std::vector<std::string> out;
+    for (std::uint32_t d : data_->dependencies_of(index_of(name))) out.emplace_back(data_->names[d]);
+    for (const auto& [s, dep] : data_->added_by_name)
+      if (data_->names[s] == name) out.push_back(dep);
+    return out;
+  }
+
+  /// Step `step` reads key `k` as its ancestor `ancestor` sees it, whatever other ancestors wrote.
+  /// A restriction to a step that is not an ancestor is a flow_error when the flow is checked.
+  template <class T>
+  runtime_flow& restrict(std::string_view step, const key<T>& k, std::string_view ancestor) {
+    const std::uint32_t s = index_of(step);
+    detail::runtime_graph& g = mutate();
+    g.restrictions.push_back({s, k.name(), std::string(ancestor), 0});
+    g.compiled = false;
+    return *this;
+  }
+
+  /// Adds the steps of `source` (which is not changed). A cycle this creates is a flow_error naming
+  /// it when the flow is checked.
+  runtime_flow& merge(const runtime_flow& source, merge_mode mode = merge_mode::namespaced) {
+    const auto src = source.shared();  // a stable copy, even when merging a flow into itself
+    const detail::runtime_graph& s = *src;
+    detail::runtime_graph& g = mutate();
+    const std::string prefix = mode == merge_mode::namespaced ? std::string(s.flow_name) + "." : std::string();
+    std::vector<std::uint32_t> mapped(s.size());
+    std::vector<bool> added(s.size(), false);
+    std::unordered_map<const void*, std::shared_ptr<const void>> states;  // the owners of stateful callables
+    for (const auto& o : s.owned) states.emplace(o.get(), o);
+    for (std::uint32_t i = 0; i != s.size(); ++i) {
+      const std::string name = prefix + std::string(s.names[i]);
+      const std::uint32_t existing = g.find(name);
+      if (existing != detail::runtime_graph::none && mode == merge_mode::unify) {
+        mapped[i] = existing;  // kept: the target's callable
+        continue;
+      }
+      std::shared_ptr<const void> state;
+      if (s.callables[i] != nullptr) state = states.at(s.callables[i]);
+      mapped[i] = g.add(name, s.invokers[i], s.callables[i], std::move(state));
+      added[i] = true;
+    }
+    for (std::uint32_t i = 0; i != s.size(); ++i) {
+      for (std::uint32_t d : s.dependencies_of(i)) g.depend(mapped[i], mapped[d]);
+      for (const auto& [step, dep] : s.added_by_name)
+        if (step == i) g.depend(mapped[i], prefix + dep);
+    }
+    for (const auto& r : s.restrictions)
+      if (added[r.step]) g.restrictions.push_back({mapped[r.step], r.key, prefix + r.ancestor_name, 0});
+    g.compiled = false;
+    return *this;
+  }
+
+  /// Checks the flow (unknown dependencies, cycles, restrictions) and prepares it to run; run() does
+  /// this too. Throws flow_error naming the steps.
+  void check() const { (void)compiled(); }
+
+  /// The checked graph, shared with the runs that use it (internal; for the executor).
+  std::shared_ptr<const detail::runtime_graph> compiled() const {
+    std::lock_guard lock(mutex_);
+    if (!data_->compiled) {
+      if (data_.use_count() > 1) data_ = std::make_shared<detail::runtime_graph>(*data_);
+      data_->compile();
+    }
+    return data_;
+  }
+
+ private:
+  friend class step_handle;
+  std::shared_ptr<detail::runtime_graph> shared() const {
+    std::lock_guard lock(mutex_);
+    return data_;
+  }
+  // The data, copied first if a run or another flow shares it.
+  detail::runtime_graph& mutate() {
+    std::lock_guard lock(mutex_);
+    if (data_.use_count() > 1) data_ = std::make_shared<detail::runtime_graph>(*data_);
+    return *data_;
+  }
+  std::uint32_t index_of(std::string_view name) const {
+    const std::uint32_t i = data_->find(name);
+    if (i == detail::runtime_graph::none)
+      throw flow_error("lightflow: flow \"" + std::string(data_->flow_name) + "\" has no step named \"" + std::string(name) + "\"");
+    return i;
+  }
+
+  mutable std::shared_ptr<detail::runtime_graph> data_;
+  mutable std::mutex mutex_;
+};
+
+inline std::string_view step_handle::name() const { return flow_->step_name(index_); }
+
+template <class... Deps>
+step_handle& step_handle::after(const Deps&... deps) {
+  auto one = [&](const auto& dep) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(dep)>, step_handle>) {
+      if (dep.flow_ != flow_) throw flow_error("lightflow: step \"" + std::string(name()) + "\" is made to depend on a step of another flow");
+      flow_->depend(*this, dep);
+    } else {
+      flow_->mutate().depend(index_, std::string_view(dep));
+    }
+  };
+  (one(deps), ...);
+  return *this;
+}
+
+}  // namespace lightflow
+
+#endif
+// ---- lightflow/runtime_result.hpp
+// What a finished run of a runtime flow reports: every step's status, times and error (as for static
+// flows), each step's result by name, and the end values of a key.
+#ifndef LIGHTFLOW_RUNTIME_RESULT_HPP
+#define LIGHTFLOW_RUNTIME_RESULT_HPP
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <vector>
+#include <string>
+#include <string_view>
+
+
+namespace lightflow {
+
+class runtime_result : public basic_run_result {
+ public:
+  explicit runtime_result(detail::runtime_run* run) noexcept : basic_run_result(run) {}
+
+  /// The result of step `name` as a T; throws bad_step_access if it did not succeed, key_error if it
+  /// returned nothing or something else than a T.
+  template <class T>
+  const T& get(std::string_view name) const {
+    const std::uint32_t i = index_of(name);
+    const auto& rec = run_->record(i);
+    if (rec.status != step_status::succeeded) throw bad_step_access(flow_name(), name, rec.status, why_not(i));
+    const detail::step_data* d = runtime().data_of(i);
+    if (d == nullptr || !d->result.has_value())
+      throw key_error("lightflow: step \"" + std::string(name) + "\" of flow \"" + std::string(flow_name()) +
+                      "\" returned nothing");
+    return detail::checked_value<T>(d->result, name, "(the result of that step)");
+  }
+
+  /// The writes of `k` that no descendant of their writer overwrote, by writer. (The input is not
+  /// included.)
+  template <class T>
+  std::map<std::string, T> end_values(const key<T>& k) const {
+    const auto& g = runtime().graph_data();
+    const std::uint32_t n = g.size();
+    // One pass in reverse topological order: does some descendant of step i write the key?
+    std::vector<std::uint32_t> order, left(g.indegree);
+    order.reserve(n);
+    for (std::uint32_t r : g.roots) order.push_back(r);
+    for (std::size_t at = 0; at != order.size(); ++at)
+      for (std::uint32_t e = g.out_offsets[order[at]]; e != g.out_offsets[order[at] + 1]; ++e)
+        if (--left[g.outs[e]] == 0) order.push_back(g.outs[e]);
+    std::vector<bool> below(n, false);  // a descendant wrote it
+    std::map<std::string, T> out;
+    for (std::size_t at = order.size(); at-- > 0;) {
+      const std::uint32_t i = order[at];
+      for (std::uint32_t e = g.out_offsets[i]; e != g.out_offsets[i + 1]; ++e)
+        if (below[g.outs[e]] || runtime().written(g.outs[e], k.name()) != nullptr) below[i] = true;
+    }
+    for (std::uint32_t i = 0; i != n; ++i)
+      if (const detail::erased_value* v = runtime().written(i, k.name()); v != nullptr && !below[i])
+        out.emplace(std::string(g.names[i]),
+                    detail::checked_value<T>(*v, k.name(), "written by step \"" + std::string(g.names[i]) + "\""));
+    return out;
+  }
+
+ private:
+  const detail::runtime_run& runtime() const noexcept { return static_cast<const detail::runtime_run&>(*run_); }
+};
+
+class runtime_flow;
+
+namespace detail {
+template <>
+struct run_types<runtime_flow, values> {
+  using state = runtime_run;
+  using result = runtime_result;
+};
+}  // namespace detail
+
+/// A run of a runtime flow started with `executor::submit`.
+using runtime_handle = run_handle<runtime_flow, values>;
 
 }  // namespace lightflow
 
@@ -3331,6 +4436,7 @@ class executor {
   /// Runs `flow` to its end and returns its result. Arguments: the run's input (optional), then
   /// options: a `std::stop_token` whose stop request cancels the run.
   template <class Flow, class... Args>
+    requires(!std::is_same_v<Flow, runtime_flow>)
   [[nodiscard]] auto run(const Flow& flow, Args&&... args) {
     return dispatch(flow, std::forward<Args>(args)...)([&]<class Run>(Run* state) {
       if constexpr (std::is_same_v<Run, detail::invalid_result>) {
@@ -3345,6 +4451,7 @@ class executor {
   /// Starts `flow` and returns a handle to wait on, cancel, or take the result from. The flow must
   /// outlive the run.
   template <class Flow, class... Args>
+    requires(!std::is_same_v<Flow, runtime_flow>)
   [[nodiscard]] auto submit(const Flow& flow, Args&&... args) {
     return dispatch(flow, std::forward<Args>(args)...)([&]<class Run>(Run* state) {
       if constexpr (std::is_same_v<Run, detail::invalid_result>) {
@@ -3357,6 +4464,31 @@ class executor {
   }
   template <class Flow, class... Args>
   void submit(const Flow&&, Args&&...) = delete;  // the flow would die before its run
+
+  /// Runs a runtime flow to its end: checks it first (throws flow_error naming the steps, before any
+  /// step runs), then runs it with `input` as the key/value input its steps read. Options: a
+  /// `std::stop_token`. The run keeps what it runs: the flow may change or die meanwhile.
+  template <class... Options>
+  [[nodiscard]] runtime_result run(const runtime_flow& flow, values input, Options&&... options) {
+    detail::runtime_run* state = start(flow, std::move(input), options...);
+    sched_->run_here(*state);
+    return runtime_result(state);
+  }
+  template <class... Options>
+  [[nodiscard]] runtime_result run(const runtime_flow& flow, Options&&... options) {
+    return run(flow, values{}, std::forward<Options>(options)...);
+  }
+  /// Starts a runtime flow and returns a handle to wait on, cancel, or take the result from.
+  template <class... Options>
+  [[nodiscard]] runtime_handle submit(const runtime_flow& flow, values input, Options&&... options) {
+    detail::runtime_run* state = start(flow, std::move(input), options...);
+    sched_->launch(*state);
+    return runtime_handle(state, sched_.get());
+  }
+  template <class... Options>
+  [[nodiscard]] runtime_handle submit(const runtime_flow& flow, Options&&... options) {
+    return submit(flow, values{}, std::forward<Options>(options)...);
+  }
 
   /// Resumes the run saved under `cp` (its input comes from the store): steps with a saved output do
   /// not run. `Input` is the type the run's input had (none for a flow run without one). Throws
@@ -3446,6 +4578,17 @@ class executor {
       state.attach(std::move(session));
     }
   }
+  template <class... Options>
+  detail::runtime_run* start(const runtime_flow& flow, values&& input, const Options&... options) {
+    static_assert((std::is_same_v<std::remove_cvref_t<Options>, std::stop_token> && ...),
+                  "lightflow: a runtime flow's run takes only a std::stop_token after its input (checkpoints of "
+                  "runtime flows are not supported yet)");
+    auto* state = new detail::runtime_run(flow.compiled(), std::move(input), sched_->registry(), sched_->next_run_id());
+    state->retain();  // one reference for the result, one for the executor until the run ends
+    (follow(*state, options), ...);
+    return state;
+  }
+
   template <class Run, class Option>
   static void follow(Run& state, const Option& option) {
     if constexpr (std::is_same_v<Option, std::stop_token>) state.follow(option);
@@ -3495,8 +4638,8 @@ namespace lightflow {
 
 /// How a file_store makes records durable.
 enum class durability {
-  durable,  ///< a record is on disk (fdatasync) before its step counts as done; steps that finish
-            ///< together share one fdatasync (group commit)
+  durable,  ///< every record is on disk (fdatasync) before the run reports its steps done; records
+            ///< saved together share one fdatasync (group commit)
   fast,     ///< writing is left to the operating system: survives a crash of the process, not of the machine
 };
 
@@ -3514,7 +4657,13 @@ class file_store {
   void save(std::string_view flow, std::string_view run, std::string_view key, std::span<const std::byte> bytes) {
     if (key.size() > 0xffff) throw store_error("lightflow: a record key longer than 65535 bytes");
     std::lock_guard lock(mutex_);
-    log_file& log = open(flow, run, true);
+    // The log of the last save, remembered: a run saves many records in a row.
+    if (last_log_ == nullptr || flow != last_flow_ || run != last_run_) {
+      last_log_ = &open(flow, run, true);
+      last_flow_.assign(flow);
+      last_run_.assign(run);
+    }
+    log_file& log = *last_log_;
     if (level_ == durability::durable) {
       append_frame(log.pending, key, bytes);  // written, then synced, by the next flush
       log.dirty = true;
@@ -3598,6 +4747,7 @@ class file_store {
     std::lock_guard lock(mutex_);
     const std::string path = path_of(flow, run);
     if (auto it = logs_.find(path); it != logs_.end()) {
+      if (&it->second == last_log_) last_log_ = nullptr;
       if (it->second.fd >= 0) ::close(it->second.fd);
       logs_.erase(it);
     }
@@ -3677,6 +4827,7 @@ class file_store {
       ::close(fd);
       throw;
     }
+    last_log_ = nullptr;  // the entry it pointed to may be replaced
     return logs_.insert_or_assign(path, std::move(log)).first->second;
   }
 
@@ -3763,6 +4914,8 @@ class file_store {
   std::mutex mutex_;
   std::condition_variable synced_cv_;
   std::map<std::string, log_file> logs_;
+  log_file* last_log_ = nullptr;  // the log of the last save, and its flow and run
+  std::string last_flow_, last_run_;
   std::vector<std::byte> frame_;  // fast mode: the frame being written
   std::uint64_t appended_ = 0, synced_ = 0;
   bool syncing_ = false;

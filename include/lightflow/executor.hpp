@@ -16,6 +16,8 @@
 #include "lightflow/flow.hpp"
 #include "lightflow/run_handle.hpp"
 #include "lightflow/run_result.hpp"
+#include "lightflow/runtime_flow.hpp"
+#include "lightflow/runtime_result.hpp"
 
 namespace lightflow {
 
@@ -59,6 +61,7 @@ class executor {
   /// Runs `flow` to its end and returns its result. Arguments: the run's input (optional), then
   /// options: a `std::stop_token` whose stop request cancels the run.
   template <class Flow, class... Args>
+    requires(!std::is_same_v<Flow, runtime_flow>)
   [[nodiscard]] auto run(const Flow& flow, Args&&... args) {
     return dispatch(flow, std::forward<Args>(args)...)([&]<class Run>(Run* state) {
       if constexpr (std::is_same_v<Run, detail::invalid_result>) {
@@ -73,6 +76,7 @@ class executor {
   /// Starts `flow` and returns a handle to wait on, cancel, or take the result from. The flow must
   /// outlive the run.
   template <class Flow, class... Args>
+    requires(!std::is_same_v<Flow, runtime_flow>)
   [[nodiscard]] auto submit(const Flow& flow, Args&&... args) {
     return dispatch(flow, std::forward<Args>(args)...)([&]<class Run>(Run* state) {
       if constexpr (std::is_same_v<Run, detail::invalid_result>) {
@@ -85,6 +89,31 @@ class executor {
   }
   template <class Flow, class... Args>
   void submit(const Flow&&, Args&&...) = delete;  // the flow would die before its run
+
+  /// Runs a runtime flow to its end: checks it first (throws flow_error naming the steps, before any
+  /// step runs), then runs it with `input` as the key/value input its steps read. Options: a
+  /// `std::stop_token`. The run keeps what it runs: the flow may change or die meanwhile.
+  template <class... Options>
+  [[nodiscard]] runtime_result run(const runtime_flow& flow, values input, Options&&... options) {
+    detail::runtime_run* state = start(flow, std::move(input), options...);
+    sched_->run_here(*state);
+    return runtime_result(state);
+  }
+  template <class... Options>
+  [[nodiscard]] runtime_result run(const runtime_flow& flow, Options&&... options) {
+    return run(flow, values{}, std::forward<Options>(options)...);
+  }
+  /// Starts a runtime flow and returns a handle to wait on, cancel, or take the result from.
+  template <class... Options>
+  [[nodiscard]] runtime_handle submit(const runtime_flow& flow, values input, Options&&... options) {
+    detail::runtime_run* state = start(flow, std::move(input), options...);
+    sched_->launch(*state);
+    return runtime_handle(state, sched_.get());
+  }
+  template <class... Options>
+  [[nodiscard]] runtime_handle submit(const runtime_flow& flow, Options&&... options) {
+    return submit(flow, values{}, std::forward<Options>(options)...);
+  }
 
   /// Resumes the run saved under `cp` (its input comes from the store): steps with a saved output do
   /// not run. `Input` is the type the run's input had (none for a flow run without one). Throws
@@ -174,6 +203,17 @@ class executor {
       state.attach(std::move(session));
     }
   }
+  template <class... Options>
+  detail::runtime_run* start(const runtime_flow& flow, values&& input, const Options&... options) {
+    static_assert((std::is_same_v<std::remove_cvref_t<Options>, std::stop_token> && ...),
+                  "lightflow: a runtime flow's run takes only a std::stop_token after its input (checkpoints of "
+                  "runtime flows are not supported yet)");
+    auto* state = new detail::runtime_run(flow.compiled(), std::move(input), sched_->registry(), sched_->next_run_id());
+    state->retain();  // one reference for the result, one for the executor until the run ends
+    (follow(*state, options), ...);
+    return state;
+  }
+
   template <class Run, class Option>
   static void follow(Run& state, const Option& option) {
     if constexpr (std::is_same_v<Option, std::stop_token>) state.follow(option);

@@ -38,8 +38,8 @@ namespace lightflow {
 
 /// How a file_store makes records durable.
 enum class durability {
-  durable,  ///< a record is on disk (fdatasync) before its step counts as done; steps that finish
-            ///< together share one fdatasync (group commit)
+  durable,  ///< every record is on disk (fdatasync) before the run reports its steps done; records
+            ///< saved together share one fdatasync (group commit)
   fast,     ///< writing is left to the operating system: survives a crash of the process, not of the machine
 };
 
@@ -57,7 +57,13 @@ class file_store {
   void save(std::string_view flow, std::string_view run, std::string_view key, std::span<const std::byte> bytes) {
     if (key.size() > 0xffff) throw store_error("lightflow: a record key longer than 65535 bytes");
     std::lock_guard lock(mutex_);
-    log_file& log = open(flow, run, true);
+    // The log of the last save, remembered: a run saves many records in a row.
+    if (last_log_ == nullptr || flow != last_flow_ || run != last_run_) {
+      last_log_ = &open(flow, run, true);
+      last_flow_.assign(flow);
+      last_run_.assign(run);
+    }
+    log_file& log = *last_log_;
     if (level_ == durability::durable) {
       append_frame(log.pending, key, bytes);  // written, then synced, by the next flush
       log.dirty = true;
@@ -141,6 +147,7 @@ class file_store {
     std::lock_guard lock(mutex_);
     const std::string path = path_of(flow, run);
     if (auto it = logs_.find(path); it != logs_.end()) {
+      if (&it->second == last_log_) last_log_ = nullptr;
       if (it->second.fd >= 0) ::close(it->second.fd);
       logs_.erase(it);
     }
@@ -220,6 +227,7 @@ class file_store {
       ::close(fd);
       throw;
     }
+    last_log_ = nullptr;  // the entry it pointed to may be replaced
     return logs_.insert_or_assign(path, std::move(log)).first->second;
   }
 
@@ -306,6 +314,8 @@ class file_store {
   std::mutex mutex_;
   std::condition_variable synced_cv_;
   std::map<std::string, log_file> logs_;
+  log_file* last_log_ = nullptr;  // the log of the last save, and its flow and run
+  std::string last_flow_, last_run_;
   std::vector<std::byte> frame_;  // fast mode: the frame being written
   std::uint64_t appended_ = 0, synced_ = 0;
   bool syncing_ = false;

@@ -12,11 +12,23 @@
 
 namespace lightflow {
 
+namespace detail {
+/// The state and the result of a run of `Flow` with `Input` (specialized for runtime flows).
+template <class Flow, class Input>
+struct run_types {
+  using state = static_run<Flow, Input>;
+  using result = run_result<Flow, Input>;
+};
+}  // namespace detail
+
 /// Owns a run in flight. Destroying a handle waits for its run (it does not cancel it).
 template <class Flow, class Input>
 class run_handle {
+  using state_type = typename detail::run_types<Flow, Input>::state;
+  using result_type = typename detail::run_types<Flow, Input>::result;
+
  public:
-  run_handle(detail::static_run<Flow, Input>* run, detail::scheduler* sched) noexcept : run_(run), sched_(sched) {}
+  run_handle(state_type* run, detail::scheduler* sched) noexcept : run_(run), sched_(sched) {}
   run_handle(run_handle&& other) noexcept
       : run_(std::exchange(other.run_, nullptr)), sched_(std::exchange(other.sched_, nullptr)) {}
   run_handle& operator=(run_handle&& other) noexcept {
@@ -42,10 +54,10 @@ class run_handle {
   /// Steps not yet started will be marked cancelled; running steps see their stop token set.
   void cancel() noexcept { run_->cancel(); }
   /// Waits, then hands over the result; the handle is no longer valid.
-  run_result<Flow, Input> get() {
+  result_type get() {
     if (run_ == nullptr) throw std::logic_error("lightflow: run_handle::get() on a handle without a run");
     wait();
-    return run_result<Flow, Input>(std::exchange(run_, nullptr));
+    return result_type(std::exchange(run_, nullptr));
   }
 
  private:
@@ -55,7 +67,7 @@ class run_handle {
       std::exchange(run_, nullptr)->release();
     }
   }
-  detail::static_run<Flow, Input>* run_;
+  state_type* run_;
   detail::scheduler* sched_;
 };
 

@@ -139,8 +139,7 @@ class basic_run_result {
   }
 
   std::uint32_t index_of(std::string_view name) const {
-    for (std::uint32_t i = 0; i != graph().size; ++i)
-      if (graph().names[i] == name) return i;
+    if (const std::uint32_t i = graph().find(name); i != graph().size) return i;
     throw std::out_of_range("lightflow: flow \"" + std::string(flow_name()) + "\" has no step \"" + std::string(name) +
                             "\"");
   }

@@ -34,6 +34,17 @@ struct graph_view {
   const std::uint32_t* roots = nullptr;
   std::uint32_t root_count = 0;
   std::uint32_t sink_count = 0;
+  /// Finds a step by name faster than a scan (runtime flows); null: scan `names`.
+  std::uint32_t (*lookup)(const void* index, std::string_view name) noexcept = nullptr;
+  const void* index = nullptr;
+
+  /// The step called `name`, or `size` when there is none.
+  std::uint32_t find(std::string_view name) const noexcept {
+    if (lookup != nullptr) return lookup(index, name);
+    for (std::uint32_t i = 0; i != size; ++i)
+      if (names[i] == name) return i;
+    return size;
+  }
 };
 
 /// What became of one step.
@@ -192,7 +203,7 @@ class run_state_base {
   // A step whose output could not be checkpointed counts as failed (its dependents do not run, and a
   // resumed run runs it again); its output is destroyed at once.
   void fail_checkpoint(std::uint32_t step, std::exception_ptr error) noexcept {
-    if (destroyers_[step] != nullptr) destroyers_[step](outputs_[step]);
+    if (destroyers_ != nullptr && destroyers_[step] != nullptr) destroyers_[step](outputs_[step]);
     records_[step].status = step_status::failed;
     records_[step].error = std::move(error);
   }

@@ -1,0 +1,78 @@
+// The key/value context of a runtime-flow step, in the spirit of the Go original's, but typed and
+// deterministic. Pass it as the step callable's parameter (`lf::context&`).
+//
+// A step reads what it wrote itself, then what its ancestors wrote, then the run's input; never what
+// a sibling or an unrelated branch wrote. A write shadows the key for the writer and its descendants.
+// When two ancestors that are not ordered with each other both wrote a key (and no later ancestor
+// wrote it again), reading it throws key_error naming both: never a race. end_values() returns them
+// all instead.
+#ifndef LIGHTFLOW_CONTEXT_HPP
+#define LIGHTFLOW_CONTEXT_HPP
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "lightflow/detail/erased_value.hpp"
+#include "lightflow/key.hpp"
+#include "lightflow/step_context.hpp"
+
+namespace lightflow {
+namespace detail {
+class runtime_run;
+}
+
+class context : public step_context {
+ public:
+  context(detail::runtime_run& run, std::uint32_t step, unsigned attempt) noexcept;
+
+  /// The value of `k` this step sees; throws key_error when there is none, when it has another
+  /// type, or when two unordered ancestors wrote it.
+  template <class T>
+  const T& get(const key<T>& k) const {
+    const detail::erased_value* v = lookup(k.name(), true);
+    return detail::checked_value<T>(*v, k.name(), where());
+  }
+  /// Like get, but null when no step this one sees wrote `k` and the input lacks it.
+  template <class T>
+  const T* find(const key<T>& k) const {
+    const detail::erased_value* v = lookup(k.name(), false);
+    return v == nullptr ? nullptr : &detail::checked_value<T>(*v, k.name(), where());
+  }
+  /// Writes `k` for this step and its descendants (the input is unchanged).
+  template <class T, class U>
+  void set(const key<T>& k, U&& value) {
+    write(k.name(), detail::erased_value::make<T>(std::forward<U>(value)));
+  }
+  /// The writes of `k` this step sees that no later write shadows, by writer (one entry unless
+  /// unordered ancestors wrote it); empty when only the input has it.
+  template <class T>
+  std::map<std::string, T> end_values(const key<T>& k) const {
+    std::map<std::string, T> out;
+    for (const auto& [writer, value] : frontier(k.name()))
+      out.emplace(std::string(writer), detail::checked_value<T>(*value, k.name(), "written by step \"" + std::string(writer) + "\""));
+    return out;
+  }
+  /// The return value of step `name`, one of this step's ancestors; throws key_error otherwise.
+  template <class T>
+  const T& result(std::string_view name) const {
+    return detail::checked_value<T>(ancestor_result(name), name, "(the result of that step)");
+  }
+
+ private:
+  std::string where() const;
+  const detail::erased_value* lookup(std::string_view key, bool required) const;
+  void write(std::string_view key, detail::erased_value value);
+  std::vector<std::pair<std::string_view, const detail::erased_value*>> frontier(std::string_view key) const;
+  const detail::erased_value& ancestor_result(std::string_view name) const;
+
+  detail::runtime_run* runtime_;
+  std::uint32_t index_;
+};
+
+}  // namespace lightflow
+
+#endif

@@ -1,0 +1,330 @@
+// The storage of a runtime flow: names, callables, dependencies; and its compiled form (dependents,
+// in-degrees, roots), checked for unknown dependencies and cycles before any step runs.
+//
+// Built for size (a million steps is an ordinary flow): names live in shared chunks of characters,
+// dependencies in arrays of 32-bit indices, a stateless callable costs no allocation, and the name
+// index is an open-addressing table of indices. Runs share the data they run (copy on write).
+#ifndef LIGHTFLOW_DETAIL_RUNTIME_GRAPH_HPP
+#define LIGHTFLOW_DETAIL_RUNTIME_GRAPH_HPP
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "lightflow/detail/run_state.hpp"
+
+namespace lightflow {
+
+/// A runtime flow that cannot run as declared: a duplicate name, an unknown dependency, a cycle
+/// (with its path), a bad restriction. Thrown before any step runs; names the steps.
+class flow_error : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+}  // namespace lightflow
+
+namespace lightflow::detail {
+
+inline std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+/// A key restricted, for one step's reads, to what one of its ancestors sees.
+struct restriction {
+  std::uint32_t step;
+  std::string key;
+  std::string ancestor_name;
+  std::uint32_t ancestor = 0;  // resolved when compiled
+};
+
+struct runtime_graph {
+  using invoke_fn = run_state_base::invoke_fn;
+  static constexpr std::uint32_t none = 0xffffffffu;
+
+  std::string flow_name;
+  // Step i: its name, how to call it, and its callable's state (null for a stateless callable).
+  std::vector<std::string_view> names;
+  std::vector<invoke_fn> invokers;
+  std::vector<const void*> callables;
+  std::vector<std::shared_ptr<const void>> owned;  // keeps stateful callables alive; shared by copies
+  std::vector<std::shared_ptr<char[]>> chunks;     // the characters of the names; shared by copies
+  std::size_t chunk_used = 0, chunk_size = 0;
+  std::vector<std::uint32_t> slots;  // the name index: open addressing, `none` = empty
+
+  // Dependencies: those compiled (dep_offsets/deps), plus those declared since.
+  std::vector<std::uint32_t> dep_offsets{0}, deps;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> added;          // (step, dependency)
+  std::vector<std::pair<std::uint32_t, std::string>> added_by_name;    // (step, dependency's name)
+  std::vector<restriction> restrictions;                                // sorted by (step, key) when compiled
+
+  // Compiled: valid while `compiled`.
+  bool compiled = false;
+  std::vector<std::uint32_t> out_offsets, outs, indegree, roots;
+  std::uint32_t sink_count = 0;
+  graph_view view{};
+
+  runtime_graph() = default;
+  // A copy shares the characters of the names and the callables' states; its own new names go to a
+  // chunk of its own.
+  runtime_graph(const runtime_graph& o)
+      : flow_name(o.flow_name), names(o.names), invokers(o.invokers), callables(o.callables), owned(o.owned),
+        chunks(o.chunks), chunk_used(0), chunk_size(0), slots(o.slots), dep_offsets(o.dep_offsets), deps(o.deps),
+        added(o.added), added_by_name(o.added_by_name), restrictions(o.restrictions) {}
+  runtime_graph& operator=(const runtime_graph&) = delete;
+
+  std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(names.size()); }
+
+  static std::size_t hash(std::string_view s) noexcept { return std::hash<std::string_view>{}(s); }
+
+  std::uint32_t find(std::string_view name) const noexcept {
+    if (slots.empty()) return none;
+    const std::size_t mask = slots.size() - 1;
+    for (std::size_t h = hash(name) & mask;; h = (h + 1) & mask) {
+      const std::uint32_t i = slots[h];
+      if (i == none) return none;
+      if (names[i] == name) return i;
+    }
+  }
+
+  /// Adds a step; throws flow_error when the name is taken.
+  std::uint32_t add(std::string_view name, invoke_fn invoke, const void* callable, std::shared_ptr<const void> state) {
+    if (find(name) != none)
+      throw flow_error("lightflow: flow " + quoted(flow_name) + " already has a step named " + quoted(name));
+    if (names.size() >= none - 1) throw flow_error("lightflow: flow " + quoted(flow_name) + " has too many steps");
+    if ((names.size() + 1) * 2 > slots.size()) grow_index();
+    const auto i = static_cast<std::uint32_t>(names.size());
+    names.push_back(store(name));
+    invokers.push_back(invoke);
+    callables.push_back(callable);
+    if (state) owned.push_back(std::move(state));
+    insert(i);
+    compiled = false;
+    return i;
+  }
+
+  void depend(std::uint32_t step, std::uint32_t dep) {
+    added.emplace_back(step, dep);
+    compiled = false;
+  }
+  void depend(std::uint32_t step, std::string_view dep) {
+    if (const std::uint32_t d = find(dep); d != none)
+      depend(step, d);
+    else {
+      added_by_name.emplace_back(step, std::string(dep));
+      compiled = false;
+    }
+  }
+
+  /// The dependencies of step i declared so far (compiled or not), without repeats.
+  std::vector<std::uint32_t> dependencies_of(std::uint32_t i) const {
+    std::vector<std::uint32_t> out;
+    if (i + 1 < dep_offsets.size()) out.assign(deps.begin() + dep_offsets[i], deps.begin() + dep_offsets[i + 1]);
+    for (const auto& [s, d] : added)
+      if (s == i) out.push_back(d);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+
+  /// Resolves dependencies given by name, builds dependents, in-degrees and roots, and checks for
+  /// unknown names, cycles and bad restrictions. Throws flow_error; leaves the graph as it was then.
+  void compile() {
+    if (compiled) return;
+    const std::uint32_t n = size();
+    for (const auto& [s, name] : added_by_name)
+      if (find(name) == none)
+        throw flow_error("lightflow: step " + quoted(names[s]) + " of flow " + quoted(flow_name) +
+                         " depends on " + quoted(name) + ", which is not a step of the flow");
+    // All dependencies, by step (counting sort), without repeats.
+    std::vector<std::uint32_t> count(n + 1, 0);
+    const std::uint32_t old_n = static_cast<std::uint32_t>(dep_offsets.size() - 1);
+    for (std::uint32_t i = 0; i != old_n; ++i) count[i] += dep_offsets[i + 1] - dep_offsets[i];
+    for (const auto& e : added) ++count[e.first];
+    for (const auto& e : added_by_name) ++count[e.first];
+    std::vector<std::uint32_t> offsets(n + 1, 0);
+    for (std::uint32_t i = 0; i != n; ++i) offsets[i + 1] = offsets[i] + count[i];
+    std::vector<std::uint32_t> all(offsets[n]);
+    std::vector<std::uint32_t> fill(offsets.begin(), offsets.end() - 1);
+    for (std::uint32_t i = 0; i != old_n; ++i)
+      for (std::uint32_t e = dep_offsets[i]; e != dep_offsets[i + 1]; ++e) all[fill[i]++] = deps[e];
+    for (const auto& [s, d] : added) all[fill[s]++] = d;
+    for (const auto& [s, name] : added_by_name) all[fill[s]++] = find(name);
+    fill.clear();
+    fill.shrink_to_fit();
+    // Sort and drop repeats within each step, compacting in place.
+    std::uint32_t write = 0;
+    for (std::uint32_t i = 0; i != n; ++i) {
+      const auto b = all.begin() + offsets[i], e = all.begin() + offsets[i + 1];
+      if (e - b > 1) std::sort(b, e);
+      const std::uint32_t start = write;
+      for (auto it = b; it != e; ++it) {
+        if (*it == i)
+          throw flow_error("lightflow: step " + quoted(names[i]) + " of flow " + quoted(flow_name) + " depends on itself");
+        if (write == start || all[write - 1] != *it) all[write++] = *it;
+      }
+      offsets[i] = start;
+    }
+    offsets[n] = write;
+    all.resize(write);
+    all.shrink_to_fit();
+
+    // Dependents, in-degrees, roots; then Kahn's algorithm finds a cycle if there is one.
+    std::vector<std::uint32_t> outs_offsets(n + 1, 0), deg(n, 0);
+    for (std::uint32_t i = 0; i != n; ++i) {
+      deg[i] = offsets[i + 1] - offsets[i];
+      for (std::uint32_t e = offsets[i]; e != offsets[i + 1]; ++e) ++outs_offsets[all[e] + 1];
+    }
+    for (std::uint32_t i = 0; i != n; ++i) outs_offsets[i + 1] += outs_offsets[i];
+    std::vector<std::uint32_t> dependents(outs_offsets[n]);
+    {
+      std::vector<std::uint32_t> at(outs_offsets.begin(), outs_offsets.end() - 1);
+      for (std::uint32_t i = 0; i != n; ++i)
+        for (std::uint32_t e = offsets[i]; e != offsets[i + 1]; ++e) dependents[at[all[e]]++] = i;
+    }
+    std::vector<std::uint32_t> root_list;
+    std::uint32_t sinks = 0;
+    for (std::uint32_t i = 0; i != n; ++i) {
+      if (deg[i] == 0) root_list.push_back(i);
+      if (outs_offsets[i + 1] == outs_offsets[i]) ++sinks;
+    }
+    {
+      std::vector<std::uint32_t> left(deg), ready(root_list);
+      std::uint32_t seen = 0;
+      while (!ready.empty()) {
+        const std::uint32_t s = ready.back();
+        ready.pop_back();
+        ++seen;
+        for (std::uint32_t e = outs_offsets[s]; e != outs_offsets[s + 1]; ++e)
+          if (--left[dependents[e]] == 0) ready.push_back(dependents[e]);
+      }
+      if (seen != n) throw flow_error(describe_cycle(left, offsets, all));
+    }
+    // Restrictions: to a strict ancestor only.
+    for (auto& r : restrictions) {
+      r.ancestor = find(r.ancestor_name);
+      const std::string what = "step " + quoted(names[r.step]) + " of flow " + quoted(flow_name) + " restricts key " +
+                               quoted(r.key) + " to " + quoted(r.ancestor_name);
+      if (r.ancestor == none) throw flow_error("lightflow: " + what + ", which is not a step of the flow");
+      if (r.ancestor == r.step) throw flow_error("lightflow: " + what + ": a step cannot restrict a key to itself");
+      if (!reaches(offsets, all, r.step, r.ancestor))
+        throw flow_error("lightflow: " + what + ", which is not one of its ancestors");
+    }
+    std::sort(restrictions.begin(), restrictions.end(),
+              [](const restriction& a, const restriction& b) { return std::tie(a.step, a.key) < std::tie(b.step, b.key); });
+
+    dep_offsets = std::move(offsets);
+    deps = std::move(all);
+    added.clear();
+    added.shrink_to_fit();
+    added_by_name.clear();
+    added_by_name.shrink_to_fit();
+    out_offsets = std::move(outs_offsets);
+    outs = std::move(dependents);
+    indegree = std::move(deg);
+    roots = std::move(root_list);
+    sink_count = sinks;
+    view = graph_view{};
+    view.flow_name = flow_name;
+    view.size = n;
+    view.names = names.data();
+    view.dep_offsets = dep_offsets.data();
+    view.deps = deps.data();
+    view.out_offsets = out_offsets.data();
+    view.outs = outs.data();
+    view.indegree = indegree.data();
+    view.roots = roots.data();
+    view.root_count = static_cast<std::uint32_t>(roots.size());
+    view.sink_count = sinks;
+    view.index = this;
+    view.lookup = [](const void* self, std::string_view name) noexcept {
+      const auto* g = static_cast<const runtime_graph*>(self);
+      const std::uint32_t i = g->find(name);
+      return i == none ? g->size() : i;
+    };
+    compiled = true;
+  }
+
+  /// True when `ancestor` is reached from `step` by following dependencies (compiled graph).
+  bool is_ancestor(std::uint32_t ancestor, std::uint32_t step) const { return reaches(dep_offsets, deps, step, ancestor); }
+
+  /// The restriction of `key` for `step`, if any (compiled graph).
+  const restriction* restriction_of(std::uint32_t step, std::string_view key) const noexcept {
+    if (restrictions.empty()) return nullptr;
+    auto it = std::lower_bound(restrictions.begin(), restrictions.end(), step,
+                               [](const restriction& r, std::uint32_t s) { return r.step < s; });
+    for (; it != restrictions.end() && it->step == step; ++it)
+      if (it->key == key) return &*it;
+    return nullptr;
+  }
+
+ private:
+  std::string_view store(std::string_view name) {
+    if (name.size() > chunk_size - chunk_used || chunks.empty() || chunk_size == 0) {
+      chunk_size = std::max<std::size_t>(name.size(), 64 * 1024);
+      chunks.push_back(std::shared_ptr<char[]>(new char[chunk_size]));
+      chunk_used = 0;
+    }
+    char* at = chunks.back().get() + chunk_used;
+    if (!name.empty()) std::memcpy(at, name.data(), name.size());
+    chunk_used += name.size();
+    return {at, name.size()};
+  }
+  void insert(std::uint32_t i) {
+    const std::size_t mask = slots.size() - 1;
+    std::size_t h = hash(names[i]) & mask;
+    while (slots[h] != none) h = (h + 1) & mask;
+    slots[h] = i;
+  }
+  void grow_index() {
+    slots.assign(std::max<std::size_t>(16, slots.size() * 2), none);
+    for (std::uint32_t i = 0; i != size(); ++i) insert(i);
+  }
+
+  static bool reaches(const std::vector<std::uint32_t>& offsets, const std::vector<std::uint32_t>& edges,
+                      std::uint32_t from, std::uint32_t target) {
+    std::vector<std::uint32_t> stack(edges.begin() + offsets[from], edges.begin() + offsets[from + 1]);
+    std::vector<bool> seen;
+    while (!stack.empty()) {
+      const std::uint32_t s = stack.back();
+      stack.pop_back();
+      if (s == target) return true;
+      if (seen.empty()) seen.assign(offsets.size(), false);
+      if (seen[s]) continue;
+      seen[s] = true;
+      stack.insert(stack.end(), edges.begin() + offsets[s], edges.begin() + offsets[s + 1]);
+    }
+    return false;
+  }
+
+  // Among the steps Kahn's algorithm could not order (`left` non-zero), follow dependencies until one
+  // repeats: that is a cycle. Named in the order the steps run into each other.
+  std::string describe_cycle(const std::vector<std::uint32_t>& left, const std::vector<std::uint32_t>& offsets,
+                             const std::vector<std::uint32_t>& all) const {
+    std::uint32_t s = 0;
+    while (left[s] == 0) ++s;
+    std::vector<std::uint32_t> position(size(), none), path;
+    while (position[s] == none) {
+      position[s] = static_cast<std::uint32_t>(path.size());
+      path.push_back(s);
+      for (std::uint32_t e = offsets[s]; e != offsets[s + 1]; ++e)
+        if (left[all[e]] != 0) {
+          s = all[e];
+          break;
+        }
+    }
+    // path[position[s]..] is the cycle, each step depending on the next; print it in run order.
+    std::string text = "lightflow: flow " + quoted(flow_name) + " has a cycle: ";
+    for (std::size_t k = path.size(); k-- > position[s];) text += quoted(names[path[k]]) + " -> ";
+    return text + quoted(names[path.back()]);
+  }
+};
+
+}  // namespace lightflow::detail
+
+#endif

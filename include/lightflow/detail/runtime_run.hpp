@@ -1,0 +1,202 @@
+// The state of one run of a runtime flow: the scheduler's per-step arrays, each step's result and
+// key/value writes, and the reads of the key/value contexts.
+#ifndef LIGHTFLOW_DETAIL_RUNTIME_RUN_HPP
+#define LIGHTFLOW_DETAIL_RUNTIME_RUN_HPP
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "lightflow/context.hpp"
+#include "lightflow/detail/erased_value.hpp"
+#include "lightflow/detail/run_state.hpp"
+#include "lightflow/detail/runtime_graph.hpp"
+#include "lightflow/key.hpp"
+
+namespace lightflow::detail {
+
+/// What one step of one run produced: its return value and its key/value writes. Made only for
+/// steps that return or write something.
+struct step_data {
+  erased_value result;
+  std::vector<std::pair<std::string, erased_value>> writes;
+
+  const erased_value* written(std::string_view key) const noexcept {
+    for (const auto& [k, v] : writes)
+      if (k == key) return &v;
+    return nullptr;
+  }
+};
+
+/// The per-step arrays, allocated before run_state_base is constructed over them.
+struct runtime_arrays {
+  explicit runtime_arrays(std::uint32_t n)
+      : records(new step_record[n]),
+        pending(new std::atomic<std::uint32_t>[n]),
+        blocked(new std::atomic<bool>[n]),
+        nodes(new task_node[n + 1]),
+        data(new void*[n]()) {}
+  ~runtime_arrays() = default;
+  std::unique_ptr<step_record[]> records;
+  std::unique_ptr<std::atomic<std::uint32_t>[]> pending;
+  std::unique_ptr<std::atomic<bool>[]> blocked;
+  std::unique_ptr<task_node[]> nodes;
+  std::unique_ptr<void*[]> data;  // step_data*, set by the step that made it
+};
+
+class runtime_run final : private runtime_arrays, public run_state_base {
+ public:
+  runtime_run(std::shared_ptr<const runtime_graph> graph, values input, run_registry& registry, std::uint64_t id)
+      : runtime_arrays(graph->size()),
+        run_state_base(graph->view, graph->invokers.data(), &destroy, records.get(), pending.get(), blocked.get(),
+                       nodes.get(), registry, id),
+        graph_(std::move(graph)),
+        input_(std::move(input)) {
+    prepare(&input_, graph_->callables.data(), data.get(), nullptr);
+  }
+  ~runtime_run() {
+    for (std::uint32_t i = 0; i != graph_->size(); ++i) delete static_cast<step_data*>(data[i]);
+  }
+
+  const runtime_graph& graph_data() const noexcept { return *graph_; }
+  const values& input_values() const noexcept { return input_; }
+  const step_data* data_of(std::uint32_t step) const noexcept { return static_cast<const step_data*>(data[step]); }
+
+  /// On the step's own thread, while it runs.
+  step_data& own(std::uint32_t step) {
+    if (data[step] == nullptr) data[step] = new step_data;
+    return *static_cast<step_data*>(data[step]);
+  }
+  void write(std::uint32_t step, std::string_view key, erased_value value) {
+    step_data& d = own(step);
+    bool known;
+    {
+      std::shared_lock lock(keys_mutex_);
+      known = written_keys_.find(key) != written_keys_.end();
+    }
+    if (!known) {
+      std::unique_lock lock(keys_mutex_);
+      written_keys_.emplace(key);
+    }
+    for (auto& [k, v] : d.writes)
+      if (k == key) {
+        v = std::move(value);
+        return;
+      }
+    d.writes.emplace_back(std::string(key), std::move(value));
+  }
+
+  /// The steps whose writes of `key` step `step` sees and that no later write shadows (itself, if it
+  /// wrote the key). A restriction hands the question to the ancestor it names.
+  std::vector<std::uint32_t> frontier(std::uint32_t step, std::string_view key) const {
+    const runtime_graph& g = *graph_;
+    for (;;) {
+      if (written(step, key) != nullptr) return {step};
+      const restriction* r = g.restriction_of(step, key);
+      if (r == nullptr) break;
+      step = r->ancestor;
+    }
+    {
+      std::shared_lock lock(keys_mutex_);
+      if (written_keys_.find(key) == written_keys_.end()) return {};  // no step wrote it (ancestors are done)
+    }
+    // Walk the ancestors, stopping at writers.
+    std::vector<std::uint32_t> found, stack(g.deps.begin() + g.dep_offsets[step], g.deps.begin() + g.dep_offsets[step + 1]);
+    std::unordered_set<std::uint32_t> seen;
+    while (!stack.empty()) {
+      const std::uint32_t s = stack.back();
+      stack.pop_back();
+      if (!seen.insert(s).second) continue;
+      if (written(s, key) != nullptr) {
+        found.push_back(s);
+        continue;
+      }
+      stack.insert(stack.end(), g.deps.begin() + g.dep_offsets[s], g.deps.begin() + g.dep_offsets[s + 1]);
+    }
+    // A writer reached by one path may be an ancestor of another writer: that one shadows it.
+    if (found.size() > 1) {
+      std::vector<std::uint32_t> kept;
+      for (std::uint32_t a : found)
+        if (std::none_of(found.begin(), found.end(), [&](std::uint32_t b) { return b != a && g.is_ancestor(a, b); }))
+          kept.push_back(a);
+      found.swap(kept);
+      std::sort(found.begin(), found.end());
+    }
+    return found;
+  }
+
+  const erased_value* written(std::uint32_t step, std::string_view key) const noexcept {
+    const step_data* d = data_of(step);
+    return d == nullptr ? nullptr : d->written(key);
+  }
+
+  std::string step_name(std::uint32_t i) const { return std::string(graph_->names[i]); }
+
+ private:
+  static void destroy(run_state_base* base) noexcept { delete static_cast<runtime_run*>(base); }
+
+  struct key_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::shared_ptr<const runtime_graph> graph_;
+  values input_;
+  mutable std::shared_mutex keys_mutex_;
+  std::unordered_set<std::string, key_hash, std::equal_to<>> written_keys_;  // every key some step wrote
+};
+
+}  // namespace lightflow::detail
+
+namespace lightflow {
+
+inline context::context(detail::runtime_run& run, std::uint32_t step, unsigned attempt) noexcept
+    : step_context(run, step, attempt), runtime_(&run), index_(step) {}
+
+inline std::string context::where() const { return "as step \"" + std::string(name()) + "\" sees it"; }
+
+inline const detail::erased_value* context::lookup(std::string_view key, bool required) const {
+  const auto writers = runtime_->frontier(index_, key);
+  if (writers.size() == 1) return runtime_->written(writers[0], key);
+  if (writers.size() > 1)
+    throw key_error("lightflow: step \"" + std::string(name()) + "\" reads key \"" + std::string(key) +
+                    "\", which steps \"" + runtime_->step_name(writers[0]) + "\" and \"" + runtime_->step_name(writers[1]) +
+                    "\" wrote, and neither is an ancestor of the other: restrict the key to one of them, or read "
+                    "end_values()");
+  if (const detail::erased_value* v = runtime_->input_values().find_erased(key)) return v;
+  if (required)
+    throw key_error("lightflow: step \"" + std::string(name()) + "\" reads key \"" + std::string(key) +
+                    "\", which neither it, nor its ancestors, nor the run's input hold");
+  return nullptr;
+}
+
+inline void context::write(std::string_view key, detail::erased_value value) { runtime_->write(index_, key, std::move(value)); }
+
+inline std::vector<std::pair<std::string_view, const detail::erased_value*>> context::frontier(std::string_view key) const {
+  std::vector<std::pair<std::string_view, const detail::erased_value*>> out;
+  for (std::uint32_t w : runtime_->frontier(index_, key))
+    out.emplace_back(runtime_->graph_data().names[w], runtime_->written(w, key));
+  return out;
+}
+
+inline const detail::erased_value& context::ancestor_result(std::string_view step) const {
+  const auto& g = runtime_->graph_data();
+  const std::uint32_t i = g.find(step);
+  const std::string who = "lightflow: step \"" + std::string(name()) + "\" asks for the result of step \"" + std::string(step) + "\"";
+  if (i == detail::runtime_graph::none) throw key_error(who + ", which is not a step of the flow");
+  if (!g.is_ancestor(i, index_)) throw key_error(who + ", which is not one of its ancestors");
+  const detail::step_data* d = runtime_->data_of(i);
+  if (d == nullptr || !d->result.has_value()) throw key_error(who + ", which returned nothing");
+  return d->result;
+}
+
+}  // namespace lightflow
+
+#endif

@@ -1,0 +1,79 @@
+// Typed keys for the key/value contexts of runtime flows, and `values`: the key/value input of a run.
+//
+//   lf::key<std::string> order_id{"order_id"};
+//   lf::values input;
+//   input.set(order_id, "ORD-1");        // a run's steps read it with ctx.get(order_id)
+#ifndef LIGHTFLOW_KEY_HPP
+#define LIGHTFLOW_KEY_HPP
+
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "lightflow/detail/erased_value.hpp"
+
+namespace lightflow {
+
+/// A name, and the type of the values stored under it. Two keys with one name and different types
+/// name the same entry: reading it as the wrong type throws a key_error that names the key.
+template <class T>
+class key {
+ public:
+  using value_type = T;
+  explicit key(std::string name) : name_(std::move(name)) {}
+  const std::string& name() const noexcept { return name_; }
+
+ private:
+  std::string name_;
+};
+
+/// A key/value read or write that cannot be served: a missing key, a wrong type, a read that two
+/// unordered writers make ambiguous, a result that is not the reader's to see. Names the key and step.
+class key_error : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+namespace detail {
+template <class T>
+const T& checked_value(const erased_value& v, std::string_view key, std::string_view where) {
+  if (const T* p = v.get<T>()) return *p;
+  throw key_error("lightflow: key \"" + std::string(key) + "\" " + std::string(where) + " holds a " +
+                  std::string(v.type()) + ", not the " + std::string(type_name<T>()) + " it was read as");
+}
+}  // namespace detail
+
+/// The key/value input of a runtime flow's run: what every step reads when neither it nor any of
+/// its ancestors wrote the key. A run never changes it.
+class values {
+ public:
+  template <class T, class U>
+  values& set(const key<T>& k, U&& value) {
+    entries_.insert_or_assign(k.name(), std::make_shared<const detail::erased_value>(
+                                            detail::erased_value::make<T>(std::forward<U>(value))));
+    return *this;
+  }
+  template <class T>
+  const T* find(const key<T>& k) const {
+    auto it = entries_.find(k.name());
+    return it == entries_.end() ? nullptr : &detail::checked_value<T>(*it->second, k.name(), "in the run's input");
+  }
+  bool contains(std::string_view name) const { return entries_.find(name) != entries_.end(); }
+  /// The entry called `name`, untyped, or null.
+  const detail::erased_value* find_erased(std::string_view name) const {
+    auto it = entries_.find(name);
+    return it == entries_.end() ? nullptr : it->second.get();
+  }
+  std::size_t size() const noexcept { return entries_.size(); }
+
+ private:
+  // Shared, never changed: copies of an input (one per run) cost no copies of its values.
+  std::map<std::string, std::shared_ptr<const detail::erased_value>, std::less<>> entries_;
+};
+
+}  // namespace lightflow
+
+#endif

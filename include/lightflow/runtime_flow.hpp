@@ -1,0 +1,255 @@
+// Flows built at run time, in the shape of the Go original: create a flow by name, add steps by
+// name, declare dependencies by handle or by name, merge flows. Checked (duplicates at once; unknown
+// dependencies, cycles and bad restrictions before any step runs) and run on the same executor as
+// static flows.
+//
+//   lf::runtime_flow f{"订单处理"};
+//   auto check = f.add("验证订单", [](lf::context& ctx) { ctx.set(checked, true); });
+//   f.add("处理支付", [](lf::context& ctx) { return ctx.get(amount); }).after(check);
+//   f.add("发货", ship).after("处理支付");   // by name; the step may be added later
+//   auto result = pool.run(f, lf::values{}.set(amount, 99.5));
+//   double paid = result.get<double>("处理支付");
+#ifndef LIGHTFLOW_RUNTIME_FLOW_HPP
+#define LIGHTFLOW_RUNTIME_FLOW_HPP
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <optional>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "lightflow/context.hpp"
+#include "lightflow/detail/runtime_graph.hpp"
+#include "lightflow/detail/runtime_run.hpp"
+#include "lightflow/key.hpp"
+
+namespace lightflow {
+
+class runtime_flow;
+
+/// How runtime_flow::merge combines two flows.
+enum class merge_mode {
+  namespaced,  ///< the source's steps are added as "<source name>.<step name>", with their dependencies
+  unify,       ///< by name, as the Go original: a step in both keeps the target's callable and gets the
+               ///< union of the dependencies; steps the target lacks are added with their dependencies
+};
+
+namespace detail {
+
+template <class F>
+inline constexpr bool stateless_callable = std::is_empty_v<F> && std::is_default_constructible_v<F>;
+
+template <class F>
+inline constexpr bool runtime_callable = std::is_invocable_v<const F&, context&> || std::is_invocable_v<const F&>;
+
+template <class F>
+void invoke_runtime(run_state_base& base, std::uint32_t step, step_context& sc) {
+  auto& run = static_cast<runtime_run&>(base);
+  auto call = [&](const F& f) {
+    context ctx(run, step, sc.attempt());
+    if constexpr (std::is_invocable_v<const F&, context&>) {
+      using R = std::invoke_result_t<const F&, context&>;
+      if constexpr (std::is_void_v<R>) f(ctx);
+      else run.own(step).result = erased_value::make<std::decay_t<R>>(f(ctx));
+    } else {
+      using R = std::invoke_result_t<const F&>;
+      if constexpr (std::is_void_v<R>) f();
+      else run.own(step).result = erased_value::make<std::decay_t<R>>(f());
+    }
+  };
+  if constexpr (stateless_callable<F>) call(F{});
+  else call(*static_cast<const F*>(base.callable(step)));
+}
+
+}  // namespace detail
+
+/// A step of a runtime flow: its flow and index. `after` declares its dependencies.
+class step_handle {
+ public:
+  step_handle(runtime_flow& flow, std::uint32_t index) noexcept : flow_(&flow), index_(index) {}
+  std::uint32_t index() const noexcept { return index_; }
+  inline std::string_view name() const;
+  /// Declares dependencies: handles of steps of the same flow, or names (of steps that may be added
+  /// later; an unknown name is a flow_error when the flow is checked).
+  template <class... Deps>
+  step_handle& after(const Deps&... deps);
+
+ private:
+  runtime_flow* flow_;
+  std::uint32_t index_;
+};
+
+class runtime_flow {
+ public:
+  explicit runtime_flow(std::string name) : data_(std::make_shared<detail::runtime_graph>()) {
+    data_->flow_name = std::move(name);
+  }
+  // Copies share their data until one of them changes (copy on write).
+  runtime_flow(const runtime_flow& o) : data_(o.shared()) {}
+  runtime_flow& operator=(const runtime_flow& o) {
+    if (this != &o) {
+      auto d = o.shared();
+      std::lock_guard lock(mutex_);
+      data_ = std::move(d);
+    }
+    return *this;
+  }
+  runtime_flow(runtime_flow&& o) noexcept : data_(std::move(o.data_)) {}
+  ~runtime_flow() = default;
+
+  std::string_view name() const noexcept { return data_->flow_name; }
+  std::size_t size() const noexcept { return data_->size(); }
+
+  /// Adds a step called `name` (UTF-8) whose callable takes an `lf::context&` or nothing and
+  /// returns its result (or void). Throws flow_error if the flow has a step of that name.
+  template <class F>
+  step_handle add(std::string_view name, F&& callable) {
+    using fn = std::decay_t<F>;
+    static_assert(detail::runtime_callable<fn>,
+                  "lightflow: a runtime_flow step's callable must be invocable, as const, with an lightflow::context& "
+                  "or with nothing");
+    detail::runtime_graph& g = mutate();
+    if constexpr (detail::stateless_callable<fn>) {
+      return {*this, g.add(name, &detail::invoke_runtime<fn>, nullptr, nullptr)};
+    } else {
+      auto state = std::make_shared<const fn>(std::forward<F>(callable));
+      const void* raw = state.get();
+      return {*this, g.add(name, &detail::invoke_runtime<fn>, raw, std::move(state))};
+    }
+  }
+
+  /// `step` runs after `dependency`.
+  runtime_flow& depend(step_handle step, step_handle dependency) {
+    mutate().depend(step.index(), dependency.index());
+    return *this;
+  }
+  /// By name; `dependency` may be added later (checked when the flow is checked or run).
+  runtime_flow& depend(std::string_view step, std::string_view dependency) {
+    const std::uint32_t s = index_of(step);
+    mutate().depend(s, dependency);
+    return *this;
+  }
+
+  /// The step called `name` (after a namespaced merge: "sub.step").
+  std::optional<step_handle> find(std::string_view name) {
+    const std::uint32_t i = data_->find(name);
+    if (i == detail::runtime_graph::none) return std::nullopt;
+    return step_handle(*this, i);
+  }
+  step_handle at(std::string_view name) { return {*this, index_of(name)}; }
+  std::string_view step_name(std::uint32_t index) const { return data_->names.at(index); }
+  /// The names of the dependencies of step `name`, declared so far.
+  std::vector<std::string> dependencies(std::string_view name) const {
+    std::vector<std::string> out;
+    for (std::uint32_t d : data_->dependencies_of(index_of(name))) out.emplace_back(data_->names[d]);
+    for (const auto& [s, dep] : data_->added_by_name)
+      if (data_->names[s] == name) out.push_back(dep);
+    return out;
+  }
+
+  /// Step `step` reads key `k` as its ancestor `ancestor` sees it, whatever other ancestors wrote.
+  /// A restriction to a step that is not an ancestor is a flow_error when the flow is checked.
+  template <class T>
+  runtime_flow& restrict(std::string_view step, const key<T>& k, std::string_view ancestor) {
+    const std::uint32_t s = index_of(step);
+    detail::runtime_graph& g = mutate();
+    g.restrictions.push_back({s, k.name(), std::string(ancestor), 0});
+    g.compiled = false;
+    return *this;
+  }
+
+  /// Adds the steps of `source` (which is not changed). A cycle this creates is a flow_error naming
+  /// it when the flow is checked.
+  runtime_flow& merge(const runtime_flow& source, merge_mode mode = merge_mode::namespaced) {
+    const auto src = source.shared();  // a stable copy, even when merging a flow into itself
+    const detail::runtime_graph& s = *src;
+    detail::runtime_graph& g = mutate();
+    const std::string prefix = mode == merge_mode::namespaced ? std::string(s.flow_name) + "." : std::string();
+    std::vector<std::uint32_t> mapped(s.size());
+    std::vector<bool> added(s.size(), false);
+    std::unordered_map<const void*, std::shared_ptr<const void>> states;  // the owners of stateful callables
+    for (const auto& o : s.owned) states.emplace(o.get(), o);
+    for (std::uint32_t i = 0; i != s.size(); ++i) {
+      const std::string name = prefix + std::string(s.names[i]);
+      const std::uint32_t existing = g.find(name);
+      if (existing != detail::runtime_graph::none && mode == merge_mode::unify) {
+        mapped[i] = existing;  // kept: the target's callable
+        continue;
+      }
+      std::shared_ptr<const void> state;
+      if (s.callables[i] != nullptr) state = states.at(s.callables[i]);
+      mapped[i] = g.add(name, s.invokers[i], s.callables[i], std::move(state));
+      added[i] = true;
+    }
+    for (std::uint32_t i = 0; i != s.size(); ++i) {
+      for (std::uint32_t d : s.dependencies_of(i)) g.depend(mapped[i], mapped[d]);
+      for (const auto& [step, dep] : s.added_by_name)
+        if (step == i) g.depend(mapped[i], prefix + dep);
+    }
+    for (const auto& r : s.restrictions)
+      if (added[r.step]) g.restrictions.push_back({mapped[r.step], r.key, prefix + r.ancestor_name, 0});
+    g.compiled = false;
+    return *this;
+  }
+
+  /// Checks the flow (unknown dependencies, cycles, restrictions) and prepares it to run; run() does
+  /// this too. Throws flow_error naming the steps.
+  void check() const { (void)compiled(); }
+
+  /// The checked graph, shared with the runs that use it (internal; for the executor).
+  std::shared_ptr<const detail::runtime_graph> compiled() const {
+    std::lock_guard lock(mutex_);
+    if (!data_->compiled) {
+      if (data_.use_count() > 1) data_ = std::make_shared<detail::runtime_graph>(*data_);
+      data_->compile();
+    }
+    return data_;
+  }
+
+ private:
+  friend class step_handle;
+  std::shared_ptr<detail::runtime_graph> shared() const {
+    std::lock_guard lock(mutex_);
+    return data_;
+  }
+  // The data, copied first if a run or another flow shares it.
+  detail::runtime_graph& mutate() {
+    std::lock_guard lock(mutex_);
+    if (data_.use_count() > 1) data_ = std::make_shared<detail::runtime_graph>(*data_);
+    return *data_;
+  }
+  std::uint32_t index_of(std::string_view name) const {
+    const std::uint32_t i = data_->find(name);
+    if (i == detail::runtime_graph::none)
+      throw flow_error("lightflow: flow \"" + std::string(data_->flow_name) + "\" has no step named \"" + std::string(name) + "\"");
+    return i;
+  }
+
+  mutable std::shared_ptr<detail::runtime_graph> data_;
+  mutable std::mutex mutex_;
+};
+
+inline std::string_view step_handle::name() const { return flow_->step_name(index_); }
+
+template <class... Deps>
+step_handle& step_handle::after(const Deps&... deps) {
+  auto one = [&](const auto& dep) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(dep)>, step_handle>) {
+      if (dep.flow_ != flow_) throw flow_error("lightflow: step \"" + std::string(name()) + "\" is made to depend on a step of another flow");
+      flow_->depend(*this, dep);
+    } else {
+      flow_->mutate().depend(index_, std::string_view(dep));
+    }
+  };
+  (one(deps), ...);
+  return *this;
+}
+
+}  // namespace lightflow
+
+#endif

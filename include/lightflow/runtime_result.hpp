@@ -1,0 +1,85 @@
+// What a finished run of a runtime flow reports: every step's status, times and error (as for static
+// flows), each step's result by name, and the end values of a key.
+#ifndef LIGHTFLOW_RUNTIME_RESULT_HPP
+#define LIGHTFLOW_RUNTIME_RESULT_HPP
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <vector>
+#include <string>
+#include <string_view>
+
+#include "lightflow/detail/runtime_run.hpp"
+#include "lightflow/errors.hpp"
+#include "lightflow/key.hpp"
+#include "lightflow/run_handle.hpp"
+#include "lightflow/run_result.hpp"
+
+namespace lightflow {
+
+class runtime_result : public basic_run_result {
+ public:
+  explicit runtime_result(detail::runtime_run* run) noexcept : basic_run_result(run) {}
+
+  /// The result of step `name` as a T; throws bad_step_access if it did not succeed, key_error if it
+  /// returned nothing or something else than a T.
+  template <class T>
+  const T& get(std::string_view name) const {
+    const std::uint32_t i = index_of(name);
+    const auto& rec = run_->record(i);
+    if (rec.status != step_status::succeeded) throw bad_step_access(flow_name(), name, rec.status, why_not(i));
+    const detail::step_data* d = runtime().data_of(i);
+    if (d == nullptr || !d->result.has_value())
+      throw key_error("lightflow: step \"" + std::string(name) + "\" of flow \"" + std::string(flow_name()) +
+                      "\" returned nothing");
+    return detail::checked_value<T>(d->result, name, "(the result of that step)");
+  }
+
+  /// The writes of `k` that no descendant of their writer overwrote, by writer. (The input is not
+  /// included.)
+  template <class T>
+  std::map<std::string, T> end_values(const key<T>& k) const {
+    const auto& g = runtime().graph_data();
+    const std::uint32_t n = g.size();
+    // One pass in reverse topological order: does some descendant of step i write the key?
+    std::vector<std::uint32_t> order, left(g.indegree);
+    order.reserve(n);
+    for (std::uint32_t r : g.roots) order.push_back(r);
+    for (std::size_t at = 0; at != order.size(); ++at)
+      for (std::uint32_t e = g.out_offsets[order[at]]; e != g.out_offsets[order[at] + 1]; ++e)
+        if (--left[g.outs[e]] == 0) order.push_back(g.outs[e]);
+    std::vector<bool> below(n, false);  // a descendant wrote it
+    std::map<std::string, T> out;
+    for (std::size_t at = order.size(); at-- > 0;) {
+      const std::uint32_t i = order[at];
+      for (std::uint32_t e = g.out_offsets[i]; e != g.out_offsets[i + 1]; ++e)
+        if (below[g.outs[e]] || runtime().written(g.outs[e], k.name()) != nullptr) below[i] = true;
+    }
+    for (std::uint32_t i = 0; i != n; ++i)
+      if (const detail::erased_value* v = runtime().written(i, k.name()); v != nullptr && !below[i])
+        out.emplace(std::string(g.names[i]),
+                    detail::checked_value<T>(*v, k.name(), "written by step \"" + std::string(g.names[i]) + "\""));
+    return out;
+  }
+
+ private:
+  const detail::runtime_run& runtime() const noexcept { return static_cast<const detail::runtime_run&>(*run_); }
+};
+
+class runtime_flow;
+
+namespace detail {
+template <>
+struct run_types<runtime_flow, values> {
+  using state = runtime_run;
+  using result = runtime_result;
+};
+}  // namespace detail
+
+/// A run of a runtime flow started with `executor::submit`.
+using runtime_handle = run_handle<runtime_flow, values>;
+
+}  // namespace lightflow
+
+#endif

@@ -1,0 +1,354 @@
+// Runtime flows: building, checking, running, results by name, key/value contexts, merging.
+#include <lightflow/lightflow.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "catch.hpp"
+
+namespace lf = lightflow;
+using Catch::Matchers::Contains;
+
+namespace {
+
+const lf::key<std::string> order_id{"order_id"};
+const lf::key<int> stage{"stage"};
+const lf::key<int> count{"count"};
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+template <class F>
+std::string flow_error_of(F&& f) {
+  try {
+    f();
+  } catch (const lf::flow_error& e) {
+    return e.what();
+  }
+  return "no flow_error";
+}
+
+}  // namespace
+
+TEST_CASE("a runtime flow runs each step after its dependencies and gives results by name", "[runtime]") {
+  lf::runtime_flow f{"订单处理流程"};
+  std::atomic<int> order{0};
+  std::array<int, 4> seen{};
+  auto check = f.add("验证订单", [&] { seen[0] = ++order; return 100.0; });
+  f.add("处理支付", [&](lf::context& ctx) { seen[1] = ++order; return ctx.result<double>("验证订单") * 2; }).after(check);
+  f.add("更新库存", [&] { seen[2] = ++order; }).after("验证订单");
+  f.add("发货", [&](lf::context& ctx) {
+     seen[3] = ++order;
+     return std::to_string(ctx.result<double>("处理支付")) + " " + ctx.name().data();
+   }).after("处理支付", "更新库存");
+  CHECK(f.size() == 4);
+  CHECK(f.find("处理支付").has_value());
+  CHECK_FALSE(f.find("nothing").has_value());
+  CHECK(f.dependencies("发货") == std::vector<std::string>{"处理支付", "更新库存"});
+
+  lf::executor pool{2};
+  for (int round = 0; round != 3; ++round) {
+    order = 0;
+    auto result = pool.run(f);
+    REQUIRE(result.ok());
+    CHECK(result.get<double>("处理支付") == 200.0);
+    CHECK(contains(result.get<std::string>("发货"), "200"));
+    CHECK(seen[0] == 1);
+    CHECK(seen[3] == 4);
+    CHECK(result.status("更新库存") == lf::step_status::succeeded);
+    CHECK_THROWS_AS(result.get<int>("处理支付"), lf::key_error);   // wrong type: named
+    CHECK_THROWS_WITH(result.get<int>("处理支付"), Contains("处理支付") && Contains("double"));
+    CHECK_THROWS_WITH(result.get<int>("更新库存"), Contains("returned nothing"));
+  }
+}
+
+TEST_CASE("a runtime flow's mistakes are flow_errors naming the steps, before any step runs", "[runtime]") {
+  std::atomic<int> ran{0};
+  auto body = [&] { ++ran; };
+  lf::executor pool{2};
+
+  SECTION("duplicate name") {
+    lf::runtime_flow f{"dup"};
+    f.add("a", body);
+    CHECK_THROWS_WITH(f.add("a", body), Contains("already has a step named \"a\""));
+  }
+  SECTION("unknown dependency") {
+    lf::runtime_flow f{"unknown"};
+    f.add("a", body).after("ghost");
+    const auto message = flow_error_of([&] { (void)pool.run(f); });
+    CHECK(contains(message, "step \"a\" of flow \"unknown\" depends on \"ghost\", which is not a step of the flow"));
+    CHECK(ran == 0);
+  }
+  SECTION("a dependency added later by name is fine") {
+    lf::runtime_flow f{"later"};
+    f.add("b", body).after("a");
+    f.add("a", body);
+    CHECK(pool.run(f).ok());
+    CHECK(ran == 2);
+  }
+  SECTION("self dependency") {
+    lf::runtime_flow f{"self"};
+    f.add("a", body).after("a");
+    CHECK(contains(flow_error_of([&] { f.check(); }), "step \"a\" of flow \"self\" depends on itself"));
+  }
+  SECTION("cycle, with its path") {
+    lf::runtime_flow f{"loop"};
+    f.add("start", body);
+    f.add("x", body).after("start", "z");
+    f.add("y", body).after("x");
+    f.add("z", body).after("y");
+    const auto message = flow_error_of([&] { (void)pool.run(f); });
+    CHECK(contains(message, "flow \"loop\" has a cycle: "));
+    const bool named = contains(message, "\"x\" -> \"y\" -> \"z\" -> \"x\"") || contains(message, "\"y\" -> \"z\" -> \"x\" -> \"y\"") ||
+                       contains(message, "\"z\" -> \"x\" -> \"y\" -> \"z\"");
+    CHECK(named);
+    CHECK(ran == 0);  // not even "start" ran
+  }
+  SECTION("a step of another flow") {
+    lf::runtime_flow f{"one"}, g{"two"};
+    auto a = f.add("a", body);
+    CHECK_THROWS_AS(g.add("b", body).after(a), lf::flow_error);
+  }
+}
+
+TEST_CASE("runtime flows: failures skip descendants, other branches run, errors carry the step", "[runtime]") {
+  lf::runtime_flow f{"fail"};
+  std::atomic<int> side{0};
+  f.add("a", [] { return 1; });
+  f.add("bad", [](lf::context&) -> int { throw std::runtime_error("boom"); }).after("a");
+  f.add("after", [] { return 2; }).after("bad");
+  f.add("side", [&] { ++side; }).after("a");
+  lf::executor pool{2};
+  auto result = pool.run(f);
+  CHECK_FALSE(result.ok());
+  CHECK(result.status("bad") == lf::step_status::failed);
+  CHECK(result.status("after") == lf::step_status::skipped);
+  CHECK(side == 1);
+  CHECK(contains(result.error_message(), "step \"bad\" failed: boom"));
+  CHECK_THROWS_AS(result.get<int>("after"), lf::bad_step_access);
+  CHECK_THROWS_AS(result.throw_if_failed(), lf::step_error);
+}
+
+TEST_CASE("contexts: a step sees its own, its ancestors' and the input's values, never a sibling's", "[runtime][context]") {
+  lf::runtime_flow f{"contexts"};
+  std::string b_saw_from_c = "unset", d_saw;
+  int d_stage = 0;
+  std::string c_order;
+  f.add("a", [](lf::context& ctx) { ctx.set(stage, 1); });
+  f.add("b", [&](lf::context& ctx) {
+     ctx.set(stage, 2);                            // shadows a's value for b and its descendants
+     const std::string* seen = ctx.find(order_id);  // from the input
+     b_saw_from_c = ctx.find(lf::key<int>{"c only"}) ? "visible" : "invisible";
+     return seen ? *seen : std::string("none");
+   }).after("a");
+  f.add("c", [&](lf::context& ctx) {
+     ctx.set(lf::key<int>{"c only"}, 7);
+     ctx.set(order_id, "changed by c");           // shadows the input for c only
+     c_order = ctx.get(order_id);
+     return ctx.get(stage);                       // a's value: b is a sibling
+   }).after("a");
+  f.add("d", [&](lf::context& ctx) {
+     d_stage = ctx.get(stage);                    // b's, which shadows a's
+     d_saw = ctx.get(order_id);                   // the input's: c is not an ancestor
+   }).after("b");
+
+  lf::values input;
+  input.set(order_id, std::string("ORD-1"));
+  lf::executor pool{2};
+  for (int round = 0; round != 20; ++round) {
+    auto result = pool.run(f, input);
+    REQUIRE(result.ok());
+    CHECK(result.get<std::string>("b") == "ORD-1");
+    CHECK(b_saw_from_c == "invisible");
+    CHECK(result.get<int>("c") == 1);
+    CHECK(c_order == "changed by c");
+    CHECK(d_stage == 2);
+    CHECK(d_saw == "ORD-1");
+    CHECK(*input.find(order_id) == "ORD-1");  // the input is unchanged
+  }
+}
+
+TEST_CASE("contexts: reading a key as another type, or a missing key, names the key and the step", "[runtime][context]") {
+  lf::runtime_flow f{"types"};
+  f.add("w", [](lf::context& ctx) { ctx.set(count, 3); });
+  f.add("r", [](lf::context& ctx) { return ctx.get(lf::key<std::string>{"count"}); }).after("w");
+  f.add("m", [](lf::context& ctx) { return ctx.get(lf::key<int>{"missing"}); });
+  f.add("not mine", [](lf::context& ctx) { return ctx.result<int>("m"); }).after("w");
+  lf::executor pool{1};
+  auto result = pool.run(f);
+  CHECK(contains(lf::describe(result.step("r").error), "key \"count\""));
+  CHECK(contains(lf::describe(result.step("r").error), "not the std::"));
+  CHECK(contains(lf::describe(result.step("m").error), "step \"m\" reads key \"missing\""));
+  CHECK(contains(lf::describe(result.step("not mine").error), "which is not one of its ancestors"));
+}
+
+TEST_CASE("contexts: a diamond's unordered writes are an error to read, unless restricted", "[runtime][context]") {
+  auto make = [] {
+    lf::runtime_flow f{"diamond"};
+    f.add("a", [](lf::context& ctx) { ctx.set(stage, 0); });
+    f.add("b", [](lf::context& ctx) { ctx.set(stage, 1); }).after("a");
+    f.add("c", [](lf::context& ctx) { ctx.set(stage, 2); }).after("a");
+    f.add("d", [](lf::context& ctx) {
+       auto ends = ctx.end_values(stage);
+       return std::to_string(ends.size()) + ":" + std::to_string(ctx.get(stage));
+     }).after("b", "c");
+    return f;
+  };
+  lf::executor pool{2};
+  SECTION("unrestricted: the same error on every run, naming both writers") {
+    auto f = make();
+    for (int round = 0; round != 20; ++round) {
+      auto result = pool.run(f);
+      REQUIRE(result.status("d") == lf::step_status::failed);
+      const auto message = lf::describe(result.step("d").error);
+      CHECK(contains(message, "steps \"b\" and \"c\" wrote, and neither is an ancestor of the other"));
+      const auto ends = result.end_values(stage);
+      CHECK(ends == std::map<std::string, int>{{"b", 1}, {"c", 2}});  // a's write is shadowed
+    }
+  }
+  SECTION("restricted to c") {
+    auto f = make();
+    f.restrict("d", stage, "c");
+    auto result = pool.run(f);
+    REQUIRE(result.ok());
+    CHECK(result.get<std::string>("d") == "1:2");
+  }
+  SECTION("a restriction to a non-ancestor, or to itself, is a flow_error") {
+    auto f = make();
+    f.add("e", [] {});
+    f.restrict("d", stage, "e");
+    CHECK(contains(flow_error_of([&] { f.check(); }), "step \"d\" of flow \"diamond\" restricts key \"stage\" to \"e\", which is not one of its ancestors"));
+    auto g = make();
+    g.restrict("d", stage, "d");
+    CHECK(contains(flow_error_of([&] { g.check(); }), "cannot restrict a key to itself"));
+  }
+  SECTION("a later write in a step after both settles it") {
+    auto f = make();
+    f.add("settle", [](lf::context& ctx) { ctx.set(stage, ctx.end_values(stage).size() == 2 ? 9 : -1); }).after("b", "c");
+    f.add("reader", [](lf::context& ctx) { return ctx.get(stage); }).after("settle");
+    auto result = pool.run(f);
+    CHECK(result.get<int>("reader") == 9);
+  }
+}
+
+TEST_CASE("merging runtime flows: namespaced and unified; sources unchanged; cycles refused", "[runtime][merge]") {
+  std::atomic<int> runs_a{0}, runs_b{0}, runs_c{0};
+  lf::runtime_flow sub1{"子流程1"}, sub2{"子流程2"};
+  sub1.add("步骤A", [&] { ++runs_a; return 1; });
+  sub1.add("步骤B", [&](lf::context& ctx) { ++runs_b; return ctx.result<int>("子流程1.步骤A") + 1; }).after("步骤A");
+  sub2.add("步骤A", [&] { ++runs_c; return 10; });
+  lf::executor pool{2};
+
+  SECTION("namespaced, with an ordering edge across the merged flows") {
+    lf::runtime_flow main{"main"};
+    main.merge(sub1).merge(sub2);
+    main.depend("子流程2.步骤A", "子流程1.步骤B");
+    REQUIRE(main.find("子流程2.步骤A").has_value());
+    CHECK(main.size() == 3);
+    CHECK(sub1.size() == 2);  // unchanged
+    CHECK(sub2.size() == 1);
+    CHECK(sub1.dependencies("步骤B") == std::vector<std::string>{"步骤A"});
+    auto result = pool.run(main);
+    REQUIRE(result.ok());
+    CHECK(result.get<int>("子流程1.步骤B") == 2);
+    CHECK((runs_a == 1 && runs_b == 1 && runs_c == 1));
+  }
+  SECTION("unify by name: overlapping steps run once, keep the target's callable, union the dependencies") {
+    lf::runtime_flow target{"target"}, other{"other"};
+    std::atomic<int> target_x{0}, other_x{0}, y{0}, w{0};
+    target.add("root", [] {});
+    target.add("x", [&] { ++target_x; }).after("root");
+    other.add("w", [&] { ++w; });
+    other.add("x", [&] { ++other_x; }).after("w");
+    other.add("y", [&] { ++y; }).after("x");
+    target.merge(other, lf::merge_mode::unify);
+    CHECK(target.size() == 4);
+    CHECK(target.dependencies("x") == std::vector<std::string>{"root", "w"});
+    CHECK(other.size() == 3);
+    auto result = pool.run(target);
+    REQUIRE(result.ok());
+    CHECK((target_x == 1 && other_x == 0 && y == 1 && w == 1));
+    CHECK(pool.run(other).ok());
+    CHECK(other_x == 1);  // the source keeps its own callable
+  }
+  SECTION("a cycle created by a merge is refused with its path") {
+    lf::runtime_flow p{"p"}, q{"q"};
+    p.add("a", [] {});
+    p.add("b", [] {}).after("a");
+    q.add("b", [] {});
+    q.add("a", [] {}).after("b");
+    p.merge(q, lf::merge_mode::unify);
+    const auto message = flow_error_of([&] { p.check(); });
+    CHECK(contains(message, "flow \"p\" has a cycle: "));
+    CHECK((contains(message, "\"a\" -> \"b\" -> \"a\"") || contains(message, "\"b\" -> \"a\" -> \"b\"")));
+    CHECK_NOTHROW(q.check());  // the source is unchanged and fine
+  }
+}
+
+TEST_CASE("a runtime flow can change after a run started; the run keeps what it runs", "[runtime]") {
+  lf::runtime_flow f{"cow"};
+  std::atomic<bool> release{false};
+  f.add("wait", [&] {
+    while (!release) std::this_thread::yield();
+    return 1;
+  });
+  lf::executor pool{2};
+  auto handle = pool.submit(f);
+  f.add("more", [] { return 2; }).after("wait");
+  release = true;
+  auto first = handle.get();
+  CHECK(first.size() == 1);
+  auto second = pool.run(f);
+  CHECK(second.size() == 2);
+  CHECK(second.get<int>("more") == 2);
+}
+
+TEST_CASE("runtime flows: cancellation and concurrent runs of one flow", "[runtime][concurrency]") {
+  lf::runtime_flow f{"many"};
+  for (int i = 0; i != 64; ++i) {
+    auto s = f.add("s" + std::to_string(i), [i](lf::context& ctx) {
+      int sum = i;
+      for (auto& [name, v] : ctx.end_values(count)) sum += v;
+      ctx.set(count, sum);
+      return sum;
+    });
+    if (i > 0) s.after("s" + std::to_string(i - 1));
+    if (i > 1) s.after("s" + std::to_string(i / 2));
+  }
+  lf::executor pool{2};
+  const int expected = pool.run(f).get<int>("s63");
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t != 4; ++t)
+    threads.emplace_back([&] {
+      for (int r = 0; r != 25; ++r)
+        if (pool.run(f).get<int>("s63") != expected) ++wrong;
+    });
+  for (auto& t : threads) t.join();
+  CHECK(wrong == 0);
+
+  std::stop_source stop;
+  stop.request_stop();
+  auto cancelled = pool.run(f, lf::values{}, stop.get_token());
+  CHECK(cancelled.cancelled());
+  CHECK_FALSE(cancelled.ok());
+}
+
+TEST_CASE("a runtime flow of a million steps builds and runs", "[runtime][large]") {
+  constexpr std::uint32_t n = 1'000'000;
+  lf::runtime_flow f{"million"};
+  static std::atomic<std::uint64_t> sum{0};
+  auto source = f.add("source", [] {});
+  for (std::uint32_t i = 0; i != n - 2; ++i) f.add("s" + std::to_string(i), [] { sum.fetch_add(1, std::memory_order_relaxed); }).after(source);
+  auto sink = f.add("sink", [] { return sum.load(); });
+  for (std::uint32_t i = 0; i != n - 2; i += 1) f.depend(sink, f.at("s" + std::to_string(i)));
+  lf::executor pool{2};
+  sum = 0;
+  auto result = pool.run(f);
+  REQUIRE(result.ok());
+  CHECK(result.size() == n);
+  CHECK(result.get<std::uint64_t>("sink") == n - 2);
+}
