@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lf = lightflow;
@@ -33,6 +34,7 @@ int g_threads = 2;
 
 /// A graph as dependency lists (CSR), with a topological order: the same shape for every contender.
 struct shape {
+  explicit shape(std::string shape_name) : name(std::move(shape_name)) {}
   std::string name;
   std::uint32_t n = 0;
   std::vector<std::uint32_t> offsets{0}, deps, order;
@@ -44,13 +46,13 @@ struct shape {
 };
 
 shape chain(std::uint32_t n) {
-  shape s{"chain " + std::to_string(n)};
+  shape s("chain " + std::to_string(n));
   s.add({});
   for (std::uint32_t i = 1; i != n; ++i) s.add({i - 1});
   return s;
 }
 shape fan_out(std::uint32_t n) {  // source, n - 2 steps, sink
-  shape s{"fan-out " + std::to_string(n)};
+  shape s("fan-out " + std::to_string(n));
   s.add({});
   for (std::uint32_t i = 1; i + 1 < n; ++i) s.add({0});
   for (std::uint32_t i = 1; i + 1 < n; ++i) s.deps.push_back(i);
@@ -59,7 +61,7 @@ shape fan_out(std::uint32_t n) {  // source, n - 2 steps, sink
   return s;
 }
 shape wavefront(std::uint32_t side) {
-  shape s{"wavefront " + std::to_string(side) + "x" + std::to_string(side)};
+  shape s("wavefront " + std::to_string(side) + "x" + std::to_string(side));
   for (std::uint32_t r = 0; r != side; ++r)
     for (std::uint32_t c = 0; c != side; ++c) {
       const std::uint32_t i = r * side + c;
@@ -71,7 +73,7 @@ shape wavefront(std::uint32_t side) {
   return s;
 }
 shape tree(std::uint32_t depth) {  // a binary tree: each step depends on its parent
-  shape s{"binary tree depth " + std::to_string(depth)};
+  shape s("binary tree depth " + std::to_string(depth));
   const std::uint32_t n = (1u << depth) - 1;
   s.add({});
   for (std::uint32_t i = 1; i != n; ++i) s.add({(i - 1) / 2});
@@ -162,6 +164,7 @@ void compare(const shape& s) {
     omp_run = ns_per_step(n, reps, [&] {
       char* t = token.data();
       const int* d = deps.data();
+      (void)t, (void)d;  // used only in the depend clauses
 #pragma omp parallel num_threads(g_threads)
 #pragma omp single
       {
