@@ -3669,6 +3669,9 @@ struct runtime_graph {
   }
 
   void depend(std::uint32_t step, std::uint32_t dep) {
+    if (step >= size() || dep >= size())
+      throw flow_error("lightflow: flow " + quoted(flow_name) + ": a dependency between steps " + std::to_string(step) +
+                       " and " + std::to_string(dep) + ", which are not both steps of the flow (a handle of another flow?)");
     added.emplace_back(step, dep);
     compiled = false;
   }

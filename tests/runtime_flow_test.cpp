@@ -111,6 +111,9 @@ TEST_CASE("a runtime flow's mistakes are flow_errors naming the steps, before an
     lf::runtime_flow f{"one"}, g{"two"};
     auto a = f.add("a", body);
     CHECK_THROWS_AS(g.add("b", body).after(a), lf::flow_error);
+    auto b = g.add("c", body);
+    CHECK_THROWS_AS(f.depend(a, g.add("d", body)), lf::flow_error);  // index 2: not a step of f
+    (void)b;
   }
 }
 
