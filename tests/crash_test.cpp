@@ -25,7 +25,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using shape = generated::wavefront<4, 6>;
+using shape = generated::wavefront<6, 9>;  // 54 steps: at least 112 kill points, all inside the run
 std::array<std::atomic<int>, shape::size> invocations{};  // how often each step ran, in this process
 
 // A little work (so that steps overlap and flushes batch differently), mixing the inputs into a
@@ -99,7 +99,7 @@ TEST_CASE("runs killed with SIGKILL at every point of their store traffic resume
     lf::executor pool{2};
     auto clean = pool.run(flow, std::uint64_t{7});
     REQUIRE(clean.ok());
-    expected = clean.get<"s00023">();
+    expected = clean.get<"s00053">();
 
     lf::file_store files(root / "uninterrupted", lf::durability::durable);
     killing_store counting(files, 0);
@@ -147,7 +147,7 @@ TEST_CASE("runs killed with SIGKILL at every point of their store traffic resume
       }
     }();
     REQUIRE(result.ok());
-    CHECK(result.get<"s00023">() == expected);
+    CHECK(result.get<"s00053">() == expected);
     for (std::uint32_t i = 0; i != shape::size; ++i) {
       const bool had_record = saved.count(std::string(flow_type::graph.names[i])) != 0;
       CHECK(invocations[i] == (had_record ? 0 : 1));  // saved steps never ran again; the others ran once
@@ -160,5 +160,6 @@ TEST_CASE("runs killed with SIGKILL at every point of their store traffic resume
                        << "); killed: " << killed << ", of which with step records: " << with_records
                        << "; finished before the kill point: " << finished);
   CHECK(killed >= save_events);
+  CHECK(killed >= 100);  // the issue's CI-sized form: at least 100 kills
   CHECK(with_records > 0);
 }
