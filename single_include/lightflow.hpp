@@ -1376,6 +1376,8 @@ struct graph_info {
   std::array<std::string_view, N + 1> names{};
   std::array<std::uint32_t, N + 1> dep_offsets{};  // dependencies of i: deps[dep_offsets[i], dep_offsets[i+1])
   std::array<std::uint32_t, E + 1> deps{};
+  // How many of i's dependencies, first in its list, hand it their outputs; the rest only order it.
+  std::array<std::uint32_t, N + 1> data_count{};
   std::array<std::uint32_t, N + 1> out_offsets{};  // dependents of i: outs[out_offsets[i], out_offsets[i+1])
   std::array<std::uint32_t, E + 1> outs{};
   std::array<std::uint32_t, N + 1> indegree{};
@@ -1399,11 +1401,13 @@ struct graph_info {
   }
 };
 
-/// Analyses a graph given each step's name and the names of its dependencies, flattened.
+/// Analyses a graph given each step's name and the names of its dependencies, flattened; the first
+/// `(*data_counts)[i]` of step i's dependencies hand it their outputs (all of them when null).
 template <std::size_t N, std::size_t E>
 consteval graph_info<N, E> analyze(const std::array<std::string_view, N + 1>& names,
                                    const std::array<std::uint32_t, N + 1>& dep_offsets,
-                                   const std::array<std::string_view, E + 1>& dep_names) {
+                                   const std::array<std::string_view, E + 1>& dep_names,
+                                   const std::array<std::uint32_t, N + 1>* data_counts = nullptr) {
   graph_info<N, E> g{};
   g.names = names;
   g.dep_offsets = dep_offsets;
@@ -1440,6 +1444,7 @@ consteval graph_info<N, E> analyze(const std::array<std::string_view, N + 1>& na
       g.deps[e] = d;
     }
     g.indegree[i] = dep_offsets[i + 1] - dep_offsets[i];
+    g.data_count[i] = data_counts != nullptr ? (*data_counts)[i] : g.indegree[i];
     if (g.indegree[i] == 0) g.roots[g.root_count++] = i;
   }
 
@@ -1588,28 +1593,50 @@ using element_t = decltype(type_at<I>(std::declval<const Storage&>()));
 
 namespace lightflow {
 
-/// A step of a static flow: made by `lightflow::step<"name", "dependency"...>(callable)`.
-template <fixed_string Name, class F, fixed_string... Dependencies>
-struct step_definition {
+/// Names of steps that a step runs after without receiving their outputs (`.after<"x">()`).
+template <fixed_string... Names>
+struct after_names {
+  static constexpr std::size_t size = sizeof...(Names);
+};
+
+/// A step of a static flow: made by `lightflow::step<"name", "dependency"...>(callable)`. `After`
+/// lists the steps it also runs after, whose outputs it is not given.
+template <fixed_string Name, class F, class After, fixed_string... Dependencies>
+struct step_definition;
+
+template <fixed_string Name, class F, fixed_string... Ordered, fixed_string... Dependencies>
+struct step_definition<Name, F, after_names<Ordered...>, Dependencies...> {
   static constexpr auto name = Name;
-  static constexpr std::size_t dependency_count = sizeof...(Dependencies);
-  static constexpr std::array<std::string_view, sizeof...(Dependencies) + 1> dependency_names{Dependencies.view()...,
-                                                                                              std::string_view{}};
+  /// The dependencies whose outputs the callable receives, in order; the ordering-only ones follow.
+  static constexpr std::size_t data_dependency_count = sizeof...(Dependencies);
+  static constexpr std::size_t dependency_count = sizeof...(Dependencies) + sizeof...(Ordered);
+  static constexpr std::array<std::string_view, dependency_count + 1> dependency_names{
+      Dependencies.view()..., Ordered.view()..., std::string_view{}};
   F callable;
+
+  /// The same step, also running after `More` (steps of the same flow) without receiving their outputs.
+  template <fixed_string... More>
+  constexpr auto after() && {
+    return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{std::move(callable)};
+  }
+  template <fixed_string... More>
+  constexpr auto after() const& {
+    return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{callable};
+  }
 };
 
 /// Declares a step named `Name` that runs after `Dependencies` and receives their outputs, in that
 /// order, as the callable's parameters (a step without dependencies receives the run's input).
 template <fixed_string Name, fixed_string... Dependencies, class F>
 constexpr auto step(F&& callable) {
-  return step_definition<Name, std::decay_t<F>, Dependencies...>{std::forward<F>(callable)};
+  return step_definition<Name, std::decay_t<F>, after_names<>, Dependencies...>{std::forward<F>(callable)};
 }
 
 namespace detail {
 template <class T>
 inline constexpr bool is_step_definition = false;
-template <fixed_string Name, class F, fixed_string... Dependencies>
-inline constexpr bool is_step_definition<step_definition<Name, F, Dependencies...>> = true;
+template <fixed_string Name, class F, class After, fixed_string... Dependencies>
+inline constexpr bool is_step_definition<step_definition<Name, F, After, Dependencies...>> = true;
 }  // namespace detail
 
 /// Satisfied by what `lightflow::step<...>(callable)` returns.
@@ -1640,7 +1667,8 @@ consteval auto analyze_steps() {
       ...);
   offsets[n] = edge;
   (void)step;  // unused when the flow has no steps
-  return analyze<n, e>(names, offsets, dependencies);
+  const std::array<std::uint32_t, n + 1> data{static_cast<std::uint32_t>(Steps::data_dependency_count)..., 0};
+  return analyze<n, e>(names, offsets, dependencies, &data);
 }
 
 }  // namespace detail
@@ -1767,8 +1795,9 @@ template <class Flow, class Input, std::uint32_t I>
 struct step_signature {
   using callable = decltype(Flow::template step_at<I>::callable);
   static constexpr std::uint32_t first = Flow::graph.dep_offsets[I];
-  static constexpr std::uint32_t count = Flow::graph.dep_offsets[I + 1] - first;
-  static constexpr bool is_root = count == 0;
+  /// The dependencies whose outputs it receives (ordering-only ones come after them).
+  static constexpr std::uint32_t count = Flow::graph.data_count[I];
+  static constexpr bool is_root = count == 0;  // it receives the run's input
 
   template <std::size_t K>
   using dep_output = typename step_signature<Flow, Input, Flow::graph.deps[first + K]>::output;
@@ -2583,6 +2612,8 @@ class context : public step_context {
     return out;
   }
   /// The return value of step `name`, one of this step's ancestors; throws key_error otherwise.
+  /// After a namespaced merge, a name is also looked up in the reading step's namespaces ("a.y",
+  /// read by "rt.report", finds "rt.a.y"), innermost first.
   template <class T>
   const T& result(std::string_view name) const {
     return detail::checked_value<T>(ancestor_result(name), name, "(the result of that step)");
@@ -4077,7 +4108,13 @@ inline std::vector<std::pair<std::string_view, const detail::erased_value*>> con
 
 inline const detail::erased_value& context::ancestor_result(std::string_view step) const {
   const auto& g = runtime_->graph_data();
-  const std::uint32_t i = g.find(step);
+  std::uint32_t i = g.find(step);
+  // After a namespaced merge, "a.y" read by "rt.report" means "rt.a.y": try the reader's prefixes,
+  // innermost first.
+  const std::string_view own = name();
+  for (std::size_t dot = own.rfind('.'); i == detail::runtime_graph::none && dot != std::string_view::npos;
+       dot = dot == 0 ? std::string_view::npos : own.rfind('.', dot - 1))
+    i = g.find(std::string(own.substr(0, dot + 1)) + std::string(step));
   const std::string who = "lightflow: step \"" + std::string(name()) + "\" asks for the result of step \"" + std::string(step) + "\"";
   if (i == detail::runtime_graph::none) throw key_error(who + ", which is not a step of the flow");
   if (!g.is_ancestor(i, index_)) throw key_error(who + ", which is not one of its ancestors");
@@ -4087,6 +4124,77 @@ inline const detail::erased_value& context::ancestor_result(std::string_view ste
 }
 
 }  // namespace lightflow
+
+#endif
+// ---- lightflow/detail/static_in_runtime.hpp
+// A static flow's step run as a step of a runtime flow (what runtime_flow::merge does with a static
+// flow): its callable is called with its dependencies' results, found by name in the runtime run.
+#ifndef LIGHTFLOW_DETAIL_STATIC_IN_RUNTIME_HPP
+#define LIGHTFLOW_DETAIL_STATIC_IN_RUNTIME_HPP
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+
+namespace lightflow::detail {
+
+/// The result of the static step `D` that step `step` (static step `I`) depends on. Its runtime name
+/// is found from the step's own: both carry the same prefix ("<flow>.", or more after further merges).
+template <class Flow, std::uint32_t I, std::uint32_t D, class T>
+const T& static_dependency_result(const runtime_run& run, std::uint32_t step) {
+  const runtime_graph& g = run.graph_data();
+  const std::string_view own = g.names[step];
+  const std::string_view own_static = Flow::graph.names[I];
+  const std::string name = std::string(own.substr(0, own.size() - own_static.size())) + std::string(Flow::graph.names[D]);
+  const std::uint32_t d = g.find(name);
+  const step_data* data = d == runtime_graph::none ? nullptr : run.data_of(d);
+  const std::string who = "lightflow: step \"" + std::string(own) + "\" (of static flow \"" +
+                          std::string(Flow::name.view()) + "\") needs the result of step \"" + name + "\"";
+  if (data == nullptr || !data->result.has_value()) throw key_error(who + ", which returned nothing");
+  if (const T* value = data->result.get<T>()) return *value;
+  throw key_error(who + ", which returned a " + std::string(data->result.type()) + ", not the " +
+                  std::string(type_name<T>()) + " its parameter takes");
+}
+
+template <class Flow, std::uint32_t I>
+void invoke_static_step(run_state_base& base, std::uint32_t step, step_context& sc) {
+  using sig = step_signature<Flow, values, I>;
+  using output = typename sig::output;
+  auto& run = static_cast<runtime_run&>(base);
+  const auto& fn = static_cast<const Flow*>(base.callable(step))->template step<I>().callable;
+  context ctx(run, step, sc.attempt());
+  auto call = [&]() -> decltype(auto) {
+    if constexpr (sig::form == call_form::nothing) {
+      return fn();
+    } else if constexpr (sig::form == call_form::context) {
+      return fn(static_cast<step_context&>(ctx));
+    } else if constexpr (sig::is_root) {
+      if constexpr (sig::form == call_form::inputs_and_context)
+        return fn(run.input_values(), static_cast<step_context&>(ctx));
+      else
+        return fn(run.input_values());
+    } else {
+      return [&]<std::size_t... K>(std::index_sequence<K...>) -> decltype(auto) {
+        if constexpr (sig::form == call_form::inputs_and_context)
+          return fn(static_dependency_result<Flow, I, sig::nonvoid[K],
+                                             typename step_signature<Flow, values, sig::nonvoid[K]>::output>(run, step)...,
+                    static_cast<step_context&>(ctx));
+        else
+          return fn(static_dependency_result<Flow, I, sig::nonvoid[K],
+                                             typename step_signature<Flow, values, sig::nonvoid[K]>::output>(run, step)...);
+      }(std::make_index_sequence<sig::nonvoid_count>{});
+    }
+  };
+  if constexpr (std::is_void_v<output>)
+    call();
+  else
+    run.own(step).result = erased_value::make<output>(call());
+}
+
+}  // namespace lightflow::detail
 
 #endif
 
@@ -4147,6 +4255,8 @@ class step_handle {
 };
 
 class runtime_flow {
+  using invoke_fn = detail::run_state_base::invoke_fn;
+
  public:
   explicit runtime_flow(std::string name) : data_(std::make_shared<detail::runtime_graph>()) {
     data_->flow_name = std::move(name);
@@ -4256,6 +4366,36 @@ class runtime_flow {
     for (const auto& r : s.restrictions)
       if (added[r.step]) g.restrictions.push_back({mapped[r.step], r.key, prefix + r.ancestor_name, 0});
     g.compiled = false;
+    return *this;
+  }
+
+  /// Adds the steps of the static flow `source` (copied), named as `merge_mode` says. They keep
+  /// their typed parameters: a step is called with its dependencies' results (found by name, so
+  /// the names must keep the source's relations: in unify mode, a step of the target that replaces
+  /// one of the source's must return what the source's did, or its dependents fail with a
+  /// key_error). A root step is offered the run's `lf::values` (or nothing, or the step_context).
+  template <fixed_string Name, class... Steps>
+  runtime_flow& merge(const static_flow<Name, Steps...>& source, merge_mode mode = merge_mode::namespaced) {
+    using source_type = static_flow<Name, Steps...>;
+    static_assert(detail::check_signatures<source_type, values>(),
+                  "lightflow: the static flow's steps cannot be called in a runtime flow (see the message above)");
+    auto copy = std::make_shared<const source_type>(source);
+    const detail::graph_view& sv = source_type::view;
+    constexpr auto invokers = []<std::size_t... I>(std::index_sequence<I...>) {
+      return std::array<invoke_fn, sizeof...(I) + 1>{&detail::invoke_static_step<source_type, I>..., nullptr};
+    }(std::make_index_sequence<source_type::size>{});
+    detail::runtime_graph& g = mutate();
+    const std::string prefix = mode == merge_mode::namespaced ? std::string(Name.view()) + "." : std::string();
+    std::vector<std::uint32_t> mapped(sv.size);
+    for (std::uint32_t i = 0; i != sv.size; ++i) {
+      const std::string name = prefix + std::string(sv.names[i]);
+      const std::uint32_t existing = g.find(name);
+      mapped[i] = existing != detail::runtime_graph::none && mode == merge_mode::unify
+                      ? existing
+                      : g.add(name, invokers[i], copy.get(), copy);
+    }
+    for (std::uint32_t i = 0; i != sv.size; ++i)
+      for (std::uint32_t e = sv.dep_offsets[i]; e != sv.dep_offsets[i + 1]; ++e) g.depend(mapped[i], mapped[sv.deps[e]]);
     return *this;
   }
 
@@ -5007,6 +5147,214 @@ class memory_store {
 };
 
 static_assert(checkpoint_store<memory_store>);
+
+}  // namespace lightflow
+
+#endif
+// ---- lightflow/merge.hpp
+// Merging static flows into one: each flow's steps are renamed "<flow>.<step>", ordering edges
+// between them are added, and the merged graph is checked again at compile time.
+//
+//   auto main = lf::merge<"main">(billing, shipping, lf::edge<"billing.charge", "shipping.pack">);
+//
+// An edge makes its second step run after its first without handing it the first's output (the
+// second step's callable keeps its parameters). A cycle made by the edges fails to compile with the
+// cycle's steps named.
+#ifndef LIGHTFLOW_MERGE_HPP
+#define LIGHTFLOW_MERGE_HPP
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+
+namespace lightflow {
+
+/// An ordering edge of a merge: step `After` runs after step `Before` (both named "<flow>.<step>").
+template <fixed_string Before, fixed_string After>
+struct edge_definition {
+  static constexpr auto before = Before;
+  static constexpr auto after = After;
+};
+/// `lf::edge<"sub1.A", "sub2.B">`: in the merged flow, "sub2.B" runs after "sub1.A".
+template <fixed_string Before, fixed_string After>
+inline constexpr edge_definition<Before, After> edge{};
+
+namespace detail {
+
+template <class T>
+inline constexpr bool is_edge = false;
+template <fixed_string B, fixed_string A>
+inline constexpr bool is_edge<edge_definition<B, A>> = true;
+
+/// "<prefix>.<name>".
+template <fixed_string Prefix, fixed_string Name>
+inline constexpr auto joined = [] {
+  fixed_string<Prefix.size() + 1 + Name.size()> out{};
+  std::size_t k = 0;
+  for (char c : Prefix.view()) out.chars[k++] = c;
+  out.chars[k++] = '.';
+  for (char c : Name.view()) out.chars[k++] = c;
+  return out;
+}();
+
+template <class... T>
+struct step_list {};
+
+/// Which of `Edges` end at the step named `name` and are not already among its dependencies
+/// `deps`: their positions, then their count in the last slot.
+template <class... Edges>
+consteval auto edges_into(std::string_view name, const std::string_view* deps, std::size_t dep_count) {
+  std::array<std::uint32_t, sizeof...(Edges) + 1> out{};
+  const std::array<std::string_view, sizeof...(Edges) + 1> befores{Edges::before.view()..., {}};
+  const std::array<std::string_view, sizeof...(Edges) + 1> afters{Edges::after.view()..., {}};
+  std::uint32_t n = 0;
+  for (std::uint32_t e = 0; e != sizeof...(Edges); ++e) {
+    if (afters[e] != name) continue;
+    bool known = false;
+    for (std::size_t d = 0; d != dep_count; ++d) known = known || deps[d] == befores[e];
+    for (std::uint32_t k = 0; k != n; ++k) known = known || befores[out[k]] == befores[e];
+    if (!known) out[n++] = e;
+  }
+  out[sizeof...(Edges)] = n;
+  return out;
+}
+
+template <fixed_string Prefix, class Step, class EdgeStorage, class... Edges>
+struct renamed_step;
+
+template <fixed_string Prefix, fixed_string Name, class F, fixed_string... Ordered, fixed_string... Deps,
+          class EdgeStorage, class... Edges>
+struct renamed_step<Prefix, step_definition<Name, F, after_names<Ordered...>, Deps...>, EdgeStorage, Edges...> {
+  static constexpr auto name = joined<Prefix, Name>;
+  static constexpr std::array<std::string_view, sizeof...(Deps) + sizeof...(Ordered) + 1> deps{
+      joined<Prefix, Deps>.view()..., joined<Prefix, Ordered>.view()..., std::string_view{}};
+  static constexpr auto picked = edges_into<Edges...>(name.view(), deps.data(), deps.size() - 1);
+
+  template <std::size_t... K>
+  static auto make(std::index_sequence<K...>)
+      -> step_definition<name, F,
+                         after_names<joined<Prefix, Ordered>...,
+                                     std::remove_cvref_t<element_t<picked[K], EdgeStorage>>::before...>,
+                         joined<Prefix, Deps>...>;
+  using type = decltype(make(std::make_index_sequence<picked[sizeof...(Edges)]>{}));
+};
+
+/// The steps of one flow, renamed and given the edges that end at them.
+template <class Flow, class EdgeStorage, class... Edges>
+struct renamed_flow {
+  template <std::size_t... I>
+  static auto make(std::index_sequence<I...>)
+      -> step_list<typename renamed_step<Flow::name, typename Flow::template step_at<I>, EdgeStorage, Edges...>::type...>;
+  using type = decltype(make(std::make_index_sequence<Flow::size>{}));
+
+  template <std::size_t... I>
+  static constexpr auto steps(const Flow& flow, std::index_sequence<I...>) {
+    using result = std::tuple<typename renamed_step<Flow::name, typename Flow::template step_at<I>, EdgeStorage, Edges...>::type...>;
+    return result(std::tuple_element_t<I, result>{flow.template step<I>().callable}...);
+  }
+};
+
+struct bad_edge {
+  std::uint32_t edge = npos;  // the first edge with an end that is not a step, or npos
+  bool before_unknown = false;
+};
+/// Every edge's two ends must be steps of the merged flow.
+template <class... Edges>
+consteval bad_edge edge_with_unknown_end(const std::string_view* names, std::size_t n) {
+  const std::array<std::string_view, sizeof...(Edges) + 1> befores{Edges::before.view()..., {}};
+  const std::array<std::string_view, sizeof...(Edges) + 1> afters{Edges::after.view()..., {}};
+  for (std::uint32_t e = 0; e != sizeof...(Edges); ++e) {
+    bool b = false, a = false;
+    for (std::size_t i = 0; i != n; ++i) b = b || names[i] == befores[e], a = a || names[i] == afters[e];
+    if (!b || !a) return {e, !b};
+  }
+  return {};
+}
+
+/// The message for an edge one of whose ends is not a step of the merged flow.
+template <fixed_string Flow, class Edge>
+consteval text_buffer describe_bad_edge(bool before_unknown) {
+  text_buffer t{};
+  t << "lightflow: merge ", t.quoted(Flow.view()), t << ": edge from ", t.quoted(Edge::before.view());
+  t << " to ", t.quoted(Edge::after.view()), t << " names ";
+  t.quoted(before_unknown ? Edge::before.view() : Edge::after.view());
+  t << ", which is not a step of the merged flow (its steps are named \"<flow>.<step>\")";
+  return t;
+}
+
+/// Checks the edges' ends, then makes the merged flow (whose own check finds cycles).
+template <fixed_string Name, class... Edges, class... Steps>
+constexpr auto merged_flow(step_list<Edges...>, Steps... steps) {
+  constexpr std::array<std::string_view, sizeof...(Steps) + 1> names{Steps::name.view()..., {}};
+  constexpr bad_edge bad = edge_with_unknown_end<Edges...>(names.data(), sizeof...(Steps));
+  if constexpr (bad.edge != npos) {
+    using edge = element_t<bad.edge, indexed_storage<std::make_index_sequence<sizeof...(Edges)>, Edges...>>;
+    fail<to_fixed_string<describe_bad_edge<Name, edge>(bad.before_unknown)>()>();
+    return invalid_flow{};
+  } else {
+    return flow<Name>(std::move(steps)...);
+  }
+}
+
+/// Sorts merge's arguments into flows and edges, renames the flows' steps, adds the edges.
+template <fixed_string Name, class... Parts>
+struct merger {
+  using parts = indexed_storage<std::index_sequence_for<Parts...>, Parts...>;
+  static constexpr std::size_t flow_count = (std::size_t{0} + ... + (is_static_flow<Parts> ? 1 : 0));
+  static constexpr std::size_t edge_count = (std::size_t{0} + ... + (is_edge<Parts> ? 1 : 0));
+  static constexpr bool valid = flow_count + edge_count == sizeof...(Parts);
+  // Positions among the arguments: the flows', then the edges'.
+  static constexpr auto positions = [] {
+    constexpr std::array<bool, sizeof...(Parts) + 1> flows{is_static_flow<Parts>..., false};
+    std::array<std::uint32_t, sizeof...(Parts) + 1> out{};
+    std::uint32_t n = 0;
+    for (std::uint32_t i = 0; i != sizeof...(Parts); ++i)
+      if (flows[i]) out[n++] = i;
+    for (std::uint32_t i = 0; i != sizeof...(Parts); ++i)
+      if (!flows[i]) out[n++] = i;
+    return out;
+  }();
+  template <std::size_t K>
+  using part = std::remove_cvref_t<element_t<positions[K], parts>>;
+
+  template <std::size_t... E>
+  static auto edges(std::index_sequence<E...>) -> step_list<part<flow_count + E>...>;
+  using edge_list = decltype(edges(std::make_index_sequence<edge_count>{}));
+
+  template <class Tuple, std::size_t... F, class... Edges>
+  static constexpr auto make(const Tuple& args, std::index_sequence<F...>, step_list<Edges...> edge_types) {
+    using edge_storage = indexed_storage<std::make_index_sequence<sizeof...(Edges)>, Edges...>;
+    auto steps = std::tuple_cat(renamed_flow<part<F>, edge_storage, Edges...>::steps(
+        std::get<positions[F]>(args), std::make_index_sequence<part<F>::size>{})...);
+    return std::apply([&](auto&... s) { return merged_flow<Name>(edge_types, std::move(s)...); }, steps);
+  }
+};
+
+}  // namespace detail
+
+/// Merges static flows into one named `Name`: every step of a flow `f` becomes "<f>.<step>", with
+/// its dependencies renamed alike; `lf::edge<"a.x", "b.y">` arguments add ordering edges between the
+/// flows' steps. The merged graph is checked at compile time like any flow's: a cycle made by the
+/// edges fails to compile and names its steps. The flows passed are copied, not changed; merged
+/// flows can be merged again ("top.main.a.x").
+template <fixed_string Name, class... Parts>
+constexpr auto merge(const Parts&... parts) {
+  using m = detail::merger<Name, Parts...>;
+  if constexpr (!m::valid) {
+    detail::fail<
+        "lightflow: every argument of lightflow::merge must be a static flow (made by lightflow::flow) or an edge "
+        "(lightflow::edge<\"flow.step\", \"flow.step\">); the arguments' types are listed after this message",
+        offered<Parts...>>();
+    return detail::invalid_flow{};
+  } else {
+    return m::make(std::forward_as_tuple(parts...), std::make_index_sequence<m::flow_count>{}, typename m::edge_list{});
+  }
+}
 
 }  // namespace lightflow
 

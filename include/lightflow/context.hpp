@@ -57,6 +57,8 @@ class context : public step_context {
     return out;
   }
   /// The return value of step `name`, one of this step's ancestors; throws key_error otherwise.
+  /// After a namespaced merge, a name is also looked up in the reading step's namespaces ("a.y",
+  /// read by "rt.report", finds "rt.a.y"), innermost first.
   template <class T>
   const T& result(std::string_view name) const {
     return detail::checked_value<T>(ancestor_result(name), name, "(the result of that step)");

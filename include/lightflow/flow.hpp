@@ -35,7 +35,8 @@ consteval auto analyze_steps() {
       ...);
   offsets[n] = edge;
   (void)step;  // unused when the flow has no steps
-  return analyze<n, e>(names, offsets, dependencies);
+  const std::array<std::uint32_t, n + 1> data{static_cast<std::uint32_t>(Steps::data_dependency_count)..., 0};
+  return analyze<n, e>(names, offsets, dependencies, &data);
 }
 
 }  // namespace detail

@@ -14,6 +14,7 @@
 #include "lightflow/file_store.hpp"
 #include "lightflow/flow.hpp"
 #include "lightflow/memory_store.hpp"
+#include "lightflow/merge.hpp"
 #include "lightflow/run_handle.hpp"
 #include "lightflow/run_result.hpp"
 #include "lightflow/runtime_flow.hpp"

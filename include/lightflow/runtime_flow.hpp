@@ -26,6 +26,10 @@
 #include "lightflow/context.hpp"
 #include "lightflow/detail/runtime_graph.hpp"
 #include "lightflow/detail/runtime_run.hpp"
+#include "lightflow/detail/static_in_runtime.hpp"
+#include "lightflow/detail/static_run.hpp"
+#include "lightflow/fixed_string.hpp"
+#include "lightflow/flow.hpp"
 #include "lightflow/key.hpp"
 
 namespace lightflow {
@@ -85,6 +89,8 @@ class step_handle {
 };
 
 class runtime_flow {
+  using invoke_fn = detail::run_state_base::invoke_fn;
+
  public:
   explicit runtime_flow(std::string name) : data_(std::make_shared<detail::runtime_graph>()) {
     data_->flow_name = std::move(name);
@@ -194,6 +200,36 @@ class runtime_flow {
     for (const auto& r : s.restrictions)
       if (added[r.step]) g.restrictions.push_back({mapped[r.step], r.key, prefix + r.ancestor_name, 0});
     g.compiled = false;
+    return *this;
+  }
+
+  /// Adds the steps of the static flow `source` (copied), named as `merge_mode` says. They keep
+  /// their typed parameters: a step is called with its dependencies' results (found by name, so
+  /// the names must keep the source's relations: in unify mode, a step of the target that replaces
+  /// one of the source's must return what the source's did, or its dependents fail with a
+  /// key_error). A root step is offered the run's `lf::values` (or nothing, or the step_context).
+  template <fixed_string Name, class... Steps>
+  runtime_flow& merge(const static_flow<Name, Steps...>& source, merge_mode mode = merge_mode::namespaced) {
+    using source_type = static_flow<Name, Steps...>;
+    static_assert(detail::check_signatures<source_type, values>(),
+                  "lightflow: the static flow's steps cannot be called in a runtime flow (see the message above)");
+    auto copy = std::make_shared<const source_type>(source);
+    const detail::graph_view& sv = source_type::view;
+    constexpr auto invokers = []<std::size_t... I>(std::index_sequence<I...>) {
+      return std::array<invoke_fn, sizeof...(I) + 1>{&detail::invoke_static_step<source_type, I>..., nullptr};
+    }(std::make_index_sequence<source_type::size>{});
+    detail::runtime_graph& g = mutate();
+    const std::string prefix = mode == merge_mode::namespaced ? std::string(Name.view()) + "." : std::string();
+    std::vector<std::uint32_t> mapped(sv.size);
+    for (std::uint32_t i = 0; i != sv.size; ++i) {
+      const std::string name = prefix + std::string(sv.names[i]);
+      const std::uint32_t existing = g.find(name);
+      mapped[i] = existing != detail::runtime_graph::none && mode == merge_mode::unify
+                      ? existing
+                      : g.add(name, invokers[i], copy.get(), copy);
+    }
+    for (std::uint32_t i = 0; i != sv.size; ++i)
+      for (std::uint32_t e = sv.dep_offsets[i]; e != sv.dep_offsets[i + 1]; ++e) g.depend(mapped[i], mapped[sv.deps[e]]);
     return *this;
   }
 

@@ -12,28 +12,50 @@
 
 namespace lightflow {
 
-/// A step of a static flow: made by `lightflow::step<"name", "dependency"...>(callable)`.
-template <fixed_string Name, class F, fixed_string... Dependencies>
-struct step_definition {
+/// Names of steps that a step runs after without receiving their outputs (`.after<"x">()`).
+template <fixed_string... Names>
+struct after_names {
+  static constexpr std::size_t size = sizeof...(Names);
+};
+
+/// A step of a static flow: made by `lightflow::step<"name", "dependency"...>(callable)`. `After`
+/// lists the steps it also runs after, whose outputs it is not given.
+template <fixed_string Name, class F, class After, fixed_string... Dependencies>
+struct step_definition;
+
+template <fixed_string Name, class F, fixed_string... Ordered, fixed_string... Dependencies>
+struct step_definition<Name, F, after_names<Ordered...>, Dependencies...> {
   static constexpr auto name = Name;
-  static constexpr std::size_t dependency_count = sizeof...(Dependencies);
-  static constexpr std::array<std::string_view, sizeof...(Dependencies) + 1> dependency_names{Dependencies.view()...,
-                                                                                              std::string_view{}};
+  /// The dependencies whose outputs the callable receives, in order; the ordering-only ones follow.
+  static constexpr std::size_t data_dependency_count = sizeof...(Dependencies);
+  static constexpr std::size_t dependency_count = sizeof...(Dependencies) + sizeof...(Ordered);
+  static constexpr std::array<std::string_view, dependency_count + 1> dependency_names{
+      Dependencies.view()..., Ordered.view()..., std::string_view{}};
   F callable;
+
+  /// The same step, also running after `More` (steps of the same flow) without receiving their outputs.
+  template <fixed_string... More>
+  constexpr auto after() && {
+    return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{std::move(callable)};
+  }
+  template <fixed_string... More>
+  constexpr auto after() const& {
+    return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{callable};
+  }
 };
 
 /// Declares a step named `Name` that runs after `Dependencies` and receives their outputs, in that
 /// order, as the callable's parameters (a step without dependencies receives the run's input).
 template <fixed_string Name, fixed_string... Dependencies, class F>
 constexpr auto step(F&& callable) {
-  return step_definition<Name, std::decay_t<F>, Dependencies...>{std::forward<F>(callable)};
+  return step_definition<Name, std::decay_t<F>, after_names<>, Dependencies...>{std::forward<F>(callable)};
 }
 
 namespace detail {
 template <class T>
 inline constexpr bool is_step_definition = false;
-template <fixed_string Name, class F, fixed_string... Dependencies>
-inline constexpr bool is_step_definition<step_definition<Name, F, Dependencies...>> = true;
+template <fixed_string Name, class F, class After, fixed_string... Dependencies>
+inline constexpr bool is_step_definition<step_definition<Name, F, After, Dependencies...>> = true;
 }  // namespace detail
 
 /// Satisfied by what `lightflow::step<...>(callable)` returns.

@@ -32,6 +32,8 @@ struct graph_info {
   std::array<std::string_view, N + 1> names{};
   std::array<std::uint32_t, N + 1> dep_offsets{};  // dependencies of i: deps[dep_offsets[i], dep_offsets[i+1])
   std::array<std::uint32_t, E + 1> deps{};
+  // How many of i's dependencies, first in its list, hand it their outputs; the rest only order it.
+  std::array<std::uint32_t, N + 1> data_count{};
   std::array<std::uint32_t, N + 1> out_offsets{};  // dependents of i: outs[out_offsets[i], out_offsets[i+1])
   std::array<std::uint32_t, E + 1> outs{};
   std::array<std::uint32_t, N + 1> indegree{};
@@ -55,11 +57,13 @@ struct graph_info {
   }
 };
 
-/// Analyses a graph given each step's name and the names of its dependencies, flattened.
+/// Analyses a graph given each step's name and the names of its dependencies, flattened; the first
+/// `(*data_counts)[i]` of step i's dependencies hand it their outputs (all of them when null).
 template <std::size_t N, std::size_t E>
 consteval graph_info<N, E> analyze(const std::array<std::string_view, N + 1>& names,
                                    const std::array<std::uint32_t, N + 1>& dep_offsets,
-                                   const std::array<std::string_view, E + 1>& dep_names) {
+                                   const std::array<std::string_view, E + 1>& dep_names,
+                                   const std::array<std::uint32_t, N + 1>* data_counts = nullptr) {
   graph_info<N, E> g{};
   g.names = names;
   g.dep_offsets = dep_offsets;
@@ -96,6 +100,7 @@ consteval graph_info<N, E> analyze(const std::array<std::string_view, N + 1>& na
       g.deps[e] = d;
     }
     g.indegree[i] = dep_offsets[i + 1] - dep_offsets[i];
+    g.data_count[i] = data_counts != nullptr ? (*data_counts)[i] : g.indegree[i];
     if (g.indegree[i] == 0) g.roots[g.root_count++] = i;
   }
 

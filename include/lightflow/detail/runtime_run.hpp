@@ -188,7 +188,13 @@ inline std::vector<std::pair<std::string_view, const detail::erased_value*>> con
 
 inline const detail::erased_value& context::ancestor_result(std::string_view step) const {
   const auto& g = runtime_->graph_data();
-  const std::uint32_t i = g.find(step);
+  std::uint32_t i = g.find(step);
+  // After a namespaced merge, "a.y" read by "rt.report" means "rt.a.y": try the reader's prefixes,
+  // innermost first.
+  const std::string_view own = name();
+  for (std::size_t dot = own.rfind('.'); i == detail::runtime_graph::none && dot != std::string_view::npos;
+       dot = dot == 0 ? std::string_view::npos : own.rfind('.', dot - 1))
+    i = g.find(std::string(own.substr(0, dot + 1)) + std::string(step));
   const std::string who = "lightflow: step \"" + std::string(name()) + "\" asks for the result of step \"" + std::string(step) + "\"";
   if (i == detail::runtime_graph::none) throw key_error(who + ", which is not a step of the flow");
   if (!g.is_ancestor(i, index_)) throw key_error(who + ", which is not one of its ancestors");

@@ -71,8 +71,9 @@ template <class Flow, class Input, std::uint32_t I>
 struct step_signature {
   using callable = decltype(Flow::template step_at<I>::callable);
   static constexpr std::uint32_t first = Flow::graph.dep_offsets[I];
-  static constexpr std::uint32_t count = Flow::graph.dep_offsets[I + 1] - first;
-  static constexpr bool is_root = count == 0;
+  /// The dependencies whose outputs it receives (ordering-only ones come after them).
+  static constexpr std::uint32_t count = Flow::graph.data_count[I];
+  static constexpr bool is_root = count == 0;  // it receives the run's input
 
   template <std::size_t K>
   using dep_output = typename step_signature<Flow, Input, Flow::graph.deps[first + K]>::output;

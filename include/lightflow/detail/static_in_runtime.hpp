@@ -1,0 +1,75 @@
+// A static flow's step run as a step of a runtime flow (what runtime_flow::merge does with a static
+// flow): its callable is called with its dependencies' results, found by name in the runtime run.
+#ifndef LIGHTFLOW_DETAIL_STATIC_IN_RUNTIME_HPP
+#define LIGHTFLOW_DETAIL_STATIC_IN_RUNTIME_HPP
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "lightflow/context.hpp"
+#include "lightflow/detail/runtime_run.hpp"
+#include "lightflow/detail/static_run.hpp"
+#include "lightflow/detail/type_name.hpp"
+#include "lightflow/key.hpp"
+
+namespace lightflow::detail {
+
+/// The result of the static step `D` that step `step` (static step `I`) depends on. Its runtime name
+/// is found from the step's own: both carry the same prefix ("<flow>.", or more after further merges).
+template <class Flow, std::uint32_t I, std::uint32_t D, class T>
+const T& static_dependency_result(const runtime_run& run, std::uint32_t step) {
+  const runtime_graph& g = run.graph_data();
+  const std::string_view own = g.names[step];
+  const std::string_view own_static = Flow::graph.names[I];
+  const std::string name = std::string(own.substr(0, own.size() - own_static.size())) + std::string(Flow::graph.names[D]);
+  const std::uint32_t d = g.find(name);
+  const step_data* data = d == runtime_graph::none ? nullptr : run.data_of(d);
+  const std::string who = "lightflow: step \"" + std::string(own) + "\" (of static flow \"" +
+                          std::string(Flow::name.view()) + "\") needs the result of step \"" + name + "\"";
+  if (data == nullptr || !data->result.has_value()) throw key_error(who + ", which returned nothing");
+  if (const T* value = data->result.get<T>()) return *value;
+  throw key_error(who + ", which returned a " + std::string(data->result.type()) + ", not the " +
+                  std::string(type_name<T>()) + " its parameter takes");
+}
+
+template <class Flow, std::uint32_t I>
+void invoke_static_step(run_state_base& base, std::uint32_t step, step_context& sc) {
+  using sig = step_signature<Flow, values, I>;
+  using output = typename sig::output;
+  auto& run = static_cast<runtime_run&>(base);
+  const auto& fn = static_cast<const Flow*>(base.callable(step))->template step<I>().callable;
+  context ctx(run, step, sc.attempt());
+  auto call = [&]() -> decltype(auto) {
+    if constexpr (sig::form == call_form::nothing) {
+      return fn();
+    } else if constexpr (sig::form == call_form::context) {
+      return fn(static_cast<step_context&>(ctx));
+    } else if constexpr (sig::is_root) {
+      if constexpr (sig::form == call_form::inputs_and_context)
+        return fn(run.input_values(), static_cast<step_context&>(ctx));
+      else
+        return fn(run.input_values());
+    } else {
+      return [&]<std::size_t... K>(std::index_sequence<K...>) -> decltype(auto) {
+        if constexpr (sig::form == call_form::inputs_and_context)
+          return fn(static_dependency_result<Flow, I, sig::nonvoid[K],
+                                             typename step_signature<Flow, values, sig::nonvoid[K]>::output>(run, step)...,
+                    static_cast<step_context&>(ctx));
+        else
+          return fn(static_dependency_result<Flow, I, sig::nonvoid[K],
+                                             typename step_signature<Flow, values, sig::nonvoid[K]>::output>(run, step)...);
+      }(std::make_index_sequence<sig::nonvoid_count>{});
+    }
+  };
+  if constexpr (std::is_void_v<output>)
+    call();
+  else
+    run.own(step).result = erased_value::make<output>(call());
+}
+
+}  // namespace lightflow::detail
+
+#endif
