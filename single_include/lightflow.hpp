@@ -2133,6 +2133,10 @@ template <class T>
 inline constexpr bool is_checkpoint = false;
 template <class Store, class Serializer>
 inline constexpr bool is_checkpoint<checkpoint<Store, Serializer>> = true;
+template <class T>
+inline constexpr bool is_binary_checkpoint = false;
+template <class Store>
+inline constexpr bool is_binary_checkpoint<checkpoint<Store, binary_serializer>> = true;
 
 inline constexpr std::string_view manifest_key = "@manifest";
 inline constexpr std::string_view input_key = "@input";
@@ -2159,9 +2163,145 @@ struct codec {
   }
 };
 
+/// What every checkpoint session does with its store, whatever the flow: keys, the manifest (the
+/// flow's definition, checked on every run), records checked against its fingerprint, errors that
+/// name the run and the place.
+template <class Store>
+class store_session : public checkpoint_session {
+ public:
+  void flush() override { store_->flush(); }
+  const void* store_identity() const noexcept override { return store_; }
+
+ protected:
+  store_session(Store* store, std::string_view flow, std::string run_id, checkpoint_options options, std::string manifest)
+      : checkpoint_session(store->deferred_durability()), store_(store), flow_(flow), run_id_(std::move(run_id)),
+        options_(options), manifest_(std::move(manifest)), fingerprint_(fnv1a(manifest_)) {}
+
+  std::string location() const { return store_->location(flow_, run_id_); }
+  checkpoint_error error(const std::string& what, const std::string& problem) const {
+    return checkpoint_error("lightflow: checkpoint of run \"" + run_id_ + "\" of flow \"" + flow_ + "\" in " +
+                            location() + ": " + what + " " + problem);
+  }
+  checkpoint_error missing_run() const {
+    return checkpoint_error("lightflow: there is no checkpoint of run \"" + run_id_ + "\" of flow \"" + flow_ +
+                            "\" in " + location());
+  }
+
+  void save(std::string_view key, record_kind kind, std::string_view step, std::span<const std::byte> payload) {
+    const auto bytes = encode_record(kind, fingerprint_, options_.version, step, payload);
+    store_->save(flow_, run_id_, key, bytes);
+  }
+  /// Saves a step's record, reusing the calling thread's buffer (the hot path).
+  void save_step(std::string_view key, std::string_view step, std::span<const std::byte> payload) {
+    thread_local std::vector<std::byte> bytes;
+    encode_record_into(bytes, record_kind::step_output, fingerprint_, options_.version, step, payload);
+    store_->save(flow_, run_id_, key, bytes);
+  }
+
+  record decode(std::span<const std::byte> bytes, record_kind kind, const std::string& what,
+                bool check_fingerprint = true) const {
+    record rec;
+    try {
+      rec = decode_record(bytes);
+    } catch (const decode_error& e) {
+      throw error(what, std::string("is unreadable: ") + e.what());
+    }
+    if (rec.kind != kind) throw error(what, "is a record of another kind");
+    if (check_fingerprint && rec.fingerprint != fingerprint_)
+      throw error(what, "was written by another definition of the flow (its fingerprint differs from the manifest's)");
+    return rec;
+  }
+
+  record load_record(const std::string& key, record_kind kind, const std::string& what, bool check_fingerprint = true) const {
+    const auto bytes = store_->load(flow_, run_id_, key);
+    if (!bytes) throw error(what, "is missing");
+    return decode(*bytes, kind, what, check_fingerprint);
+  }
+  /// The record of step `name` under `key`, or nothing; throws when it is not that step's.
+  std::optional<record> load_step(const std::string& key, std::string_view name) const {
+    const auto bytes = store_->load(flow_, run_id_, key);
+    if (!bytes) return std::nullopt;
+    const std::string what = "the record of step \"" + std::string(name) + "\"";
+    record rec = decode(*bytes, record_kind::step_output, what);
+    if (rec.step != name) throw error(what, "names step \"" + rec.step + "\"");
+    return rec;
+  }
+  bool has_records() const { return !store_->list(flow_, run_id_).empty(); }
+  bool has_manifest() const { return store_->load(flow_, run_id_, manifest_key).has_value(); }
+
+  /// False when the run has no records (or they were discarded); throws when they do not match.
+  bool check_manifest(bool may_discard) {
+    const auto bytes = store_->load(flow_, run_id_, manifest_key);
+    if (!bytes) {
+      const auto keys = store_->list(flow_, run_id_);
+      if (keys.empty() || (keys.size() == 1 && keys[0] == input_key)) return false;  // nothing, or a run not started
+      return stale(may_discard, error("the records", "have no manifest (a partial or foreign checkpoint)"));
+    }
+    record rec;
+    try {
+      rec = decode_record(*bytes);
+    } catch (const decode_error& e) {
+      return stale(may_discard, error("the manifest", std::string("is unreadable: ") + e.what()));
+    }
+    const std::string stored(reinterpret_cast<const char*>(rec.payload.data()), rec.payload.size());
+    if (rec.kind == record_kind::manifest && stored == manifest_ && rec.fingerprint == fingerprint_) return true;
+    return stale(may_discard, error("the records", "were written by " + difference(stored) +
+                                                       "; pass checkpoint_options{.discard_stale = true} to start over"));
+  }
+
+  /// A run without records starts: its input, then its manifest. A crash between the two saves
+  /// leaves only an input, which counts as a run that has not started (no step is saved before the
+  /// manifest).
+  void start_fresh(std::span<const std::byte> input) {
+    save(input_key, record_kind::input, "", input);
+    save(manifest_key, record_kind::manifest, "", std::as_bytes(std::span(manifest_)));
+  }
+  /// A run with records: the input given now must be the one saved.
+  void check_input(std::span<const std::byte> input) const {
+    const record stored = load_record(std::string(input_key), record_kind::input, "the input");
+    if (!std::equal(stored.payload.begin(), stored.payload.end(), input.begin(), input.end()))
+      throw error("the input", "differs from the input given now; use resume() to run with the saved input, or another run id");
+  }
+
+  Store* store_;
+  std::string flow_;
+  std::string run_id_;
+  checkpoint_options options_;
+  std::string manifest_;
+  std::uint64_t fingerprint_;
+
+ private:
+  bool stale(bool may_discard, const checkpoint_error& why) {
+    if (!may_discard || !options_.discard_stale) throw why;
+    store_->erase(flow_, run_id_);
+    return false;
+  }
+
+  // Names the first line where the stored definition and this one differ.
+  std::string difference(const std::string& stored) const {
+    auto lines = [](const std::string& text) {
+      std::vector<std::string> out;
+      for (std::size_t at = 0; at < text.size();) {
+        const auto nl = text.find('\n', at);
+        out.push_back(text.substr(at, nl == std::string::npos ? std::string::npos : nl - at));
+        at = nl == std::string::npos ? text.size() : nl + 1;
+      }
+      return out;
+    };
+    const auto a = lines(stored), b = lines(manifest_);
+    for (std::size_t i = 0; i != std::max(a.size(), b.size()); ++i) {
+      const std::string was = i < a.size() ? a[i] : "(nothing)", now = i < b.size() ? b[i] : "(nothing)";
+      if (was != now) return "another definition of the flow: it has \"" + was + "\" where this one has \"" + now + "\"";
+    }
+    return "another definition of the flow";
+  }
+};
+
 /// One run's checkpoint, typed: Flow, Input, Store and Serializer are known here.
 template <class Flow, class Input, class Store, class Serializer>
-class typed_session final : public checkpoint_session {
+class typed_session final : public store_session<Store> {
+  using base = store_session<Store>;
+  using base::error, base::location, base::check_manifest, base::load_record, base::store_, base::run_id_, base::options_;
   static constexpr std::uint32_t n = Flow::size;
   template <std::uint32_t I>
   using output_t = typename step_signature<Flow, Input, I>::output;
@@ -2203,21 +2343,16 @@ class typed_session final : public checkpoint_session {
   }
 
   explicit typed_session(const checkpoint<Store, Serializer>& cp)
-      : checkpoint_session(cp.store->deferred_durability()), store_(cp.store), run_id_(cp.run_id), options_(cp.options), serializer_(cp.serializer),
-        manifest_(manifest(cp.options.version)), fingerprint_(fnv1a(manifest_)) {}
+      : base(cp.store, Flow::name.view(), cp.run_id, cp.options, manifest(cp.options.version)), serializer_(cp.serializer) {}
 
   /// Reads the run's input from the store, for resume().
   static Input load_input(const checkpoint<Store, Serializer>& cp) {
     typed_session probe(cp);
-    const auto keys = probe.store_->list(Flow::name.view(), cp.run_id);
-    if (keys.empty())
-      throw checkpoint_error("lightflow: there is no checkpoint of run \"" + cp.run_id + "\" of flow \"" +
-                             std::string(Flow::name.view()) + "\" in " + probe.location());
+    if (!probe.has_records()) throw probe.missing_run();
     probe.check_manifest(false);
     // Without a manifest (a run that had not started), the input record cannot be checked against
     // the definition's fingerprint; its own checksum still is.
-    const record rec = probe.load_record(std::string(input_key), record_kind::input, "the input",
-                                         probe.store_->load(Flow::name.view(), cp.run_id, manifest_key).has_value());
+    const record rec = probe.load_record(std::string(input_key), record_kind::input, "the input", probe.has_manifest());
     try {
       if constexpr (std::is_same_v<Input, no_input>) {
         return no_input{};
@@ -2232,32 +2367,18 @@ class typed_session final : public checkpoint_session {
   /// Before the run starts: checks or writes the manifest, checks or writes the input, and restores
   /// every step that has a saved output. Throws checkpoint_error or store_error; runs nothing.
   void open(static_run<Flow, Input>& run) {
-    const bool fresh = !check_manifest(true);
-    if (fresh) {
-      // The input first: a crash between the two saves leaves only an input, which counts as a run
-      // that has not started (no step is saved before the manifest).
-      std::vector<std::byte> input;
-      if constexpr (!std::is_same_v<Input, no_input>) serializer_.write(run.input(), input);
-      save(input_key, record_kind::input, "", input);
-      save(manifest_key, record_kind::manifest, "", std::as_bytes(std::span(manifest_)));
-      return;
-    }
-    // Same definition: the input must be the same too.
-    const record stored = load_record(std::string(input_key), record_kind::input, "the input");
     std::vector<std::byte> input;
     if constexpr (!std::is_same_v<Input, no_input>) serializer_.write(run.input(), input);
-    if (stored.payload != input)
-      throw error("the input", "differs from the input given now; use resume() to run with the saved input, or another run id");
+    if (!check_manifest(true)) return this->start_fresh(input);
+    this->check_input(input);
     for (std::uint32_t i = 0; i != n; ++i) {
-      const auto bytes = store_->load(Flow::name.view(), run_id_, step_keys()[i]);
-      if (!bytes) continue;
-      const std::string what = "the record of step \"" + std::string(Flow::graph.names[i]) + "\"";
-      const record rec = decode(*bytes, record_kind::step_output, what);
-      if (rec.step != Flow::graph.names[i]) throw error(what, "names step \"" + rec.step + "\"");
+      const auto rec = this->load_step(step_keys()[i], Flow::graph.names[i]);
+      if (!rec) continue;
       try {
-        decoders[i](serializer_, rec.payload, run.output(i));
+        decoders[i](serializer_, rec->payload, run.output(i));
       } catch (const std::exception& e) {
-        throw error(what, std::string("cannot be decoded: ") + e.what());
+        throw error("the record of step \"" + std::string(Flow::graph.names[i]) + "\"",
+                    std::string("cannot be decoded: ") + e.what());
       }
       run.restore(i);
     }
@@ -2265,14 +2386,11 @@ class typed_session final : public checkpoint_session {
 
   // On the hot path: buffers reused per thread, keys made once per flow type.
   void save(run_state_base& run, std::uint32_t step) override {
-    thread_local std::vector<std::byte> payload, bytes;
+    thread_local std::vector<std::byte> payload;
     payload.clear();
     encoders[step](serializer_, run.output(step), payload);
-    encode_record_into(bytes, record_kind::step_output, fingerprint_, options_.version, Flow::graph.names[step], payload);
-    store_->save(Flow::name.view(), run_id_, step_keys()[step], bytes);
+    this->save_step(step_keys()[step], Flow::graph.names[step], payload);
   }
-  void flush() override { store_->flush(); }
-  const void* store_identity() const noexcept override { return store_; }
 
  private:
   template <class T>
@@ -2297,88 +2415,15 @@ class typed_session final : public checkpoint_session {
       m += "step ";
       m += g.names[i];
       m += " <-";
-      for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) (m += ' ') += g.names[g.deps[e]];
+      for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) {
+        if (e == g.dep_offsets[i] + g.data_count[i]) m += " |";  // ordering-only dependencies follow
+        (m += ' ') += g.names[g.deps[e]];
+      }
       m += " : ";
       m += output_type_names[i];
       m += '\n';
     }
     return m;
-  }
-
-  std::string location() const { return store_->location(Flow::name.view(), run_id_); }
-  checkpoint_error error(const std::string& what, const std::string& problem) const {
-    return checkpoint_error("lightflow: checkpoint of run \"" + run_id_ + "\" of flow \"" + std::string(Flow::name.view()) +
-                            "\" in " + location() + ": " + what + " " + problem);
-  }
-
-  void save(std::string_view key, record_kind kind, std::string_view step, std::span<const std::byte> payload) {
-    const auto bytes = encode_record(kind, fingerprint_, options_.version, step, payload);
-    store_->save(Flow::name.view(), run_id_, key, bytes);
-  }
-
-  record decode(std::span<const std::byte> bytes, record_kind kind, const std::string& what,
-                bool check_fingerprint = true) const {
-    record rec;
-    try {
-      rec = decode_record(bytes);
-    } catch (const decode_error& e) {
-      throw error(what, std::string("is unreadable: ") + e.what());
-    }
-    if (rec.kind != kind) throw error(what, "is a record of another kind");
-    if (check_fingerprint && rec.fingerprint != fingerprint_)
-      throw error(what, "was written by another definition of the flow (its fingerprint differs from the manifest's)");
-    return rec;
-  }
-
-  record load_record(const std::string& key, record_kind kind, const std::string& what, bool check_fingerprint = true) const {
-    const auto bytes = store_->load(Flow::name.view(), run_id_, key);
-    if (!bytes) throw error(what, "is missing");
-    return decode(*bytes, kind, what, check_fingerprint);
-  }
-
-  /// False when the run has no records (or they were discarded); throws when they do not match.
-  bool check_manifest(bool may_discard) {
-    const auto bytes = store_->load(Flow::name.view(), run_id_, manifest_key);
-    if (!bytes) {
-      const auto keys = store_->list(Flow::name.view(), run_id_);
-      if (keys.empty() || (keys.size() == 1 && keys[0] == input_key)) return false;  // nothing, or a run not started
-      return stale(may_discard, error("the records", "have no manifest (a partial or foreign checkpoint)"));
-    }
-    record rec;
-    try {
-      rec = decode_record(*bytes);
-    } catch (const decode_error& e) {
-      return stale(may_discard, error("the manifest", std::string("is unreadable: ") + e.what()));
-    }
-    const std::string stored(reinterpret_cast<const char*>(rec.payload.data()), rec.payload.size());
-    if (rec.kind == record_kind::manifest && stored == manifest_ && rec.fingerprint == fingerprint_) return true;
-    return stale(may_discard, error("the records", "were written by " + difference(stored) +
-                                                       "; pass checkpoint_options{.discard_stale = true} to start over"));
-  }
-
-  bool stale(bool may_discard, const checkpoint_error& why) {
-    if (!may_discard || !options_.discard_stale) throw why;
-    store_->erase(Flow::name.view(), run_id_);
-    return false;
-  }
-
-  // Names the first line where the stored definition and this one differ.
-  std::string difference(const std::string& stored) const {
-    auto lines = [](const std::string& text) {
-      std::vector<std::string> out;
-      for (std::size_t at = 0; at < text.size();) {
-        const auto nl = text.find('\n', at);
-        out.push_back(text.substr(at, nl == std::string::npos ? std::string::npos : nl - at));
-        at = nl == std::string::npos ? text.size() : nl + 1;
-      }
-      return out;
-    };
-    const auto a = lines(stored), b = lines(manifest_);
-    for (std::size_t i = 0; i != std::max(a.size(), b.size()); ++i) {
-      const std::string was = i < a.size() ? a[i] : "(nothing)", now = i < b.size() ? b[i] : "(nothing)";
-      if (was != now) return "another definition of the flow: it has \"" + was + "\" where this one has \"" + now + "\"";
-    }
-    return "another definition of the flow";
   }
 
   static const std::vector<std::string>& step_keys() {
@@ -2397,12 +2442,7 @@ class typed_session final : public checkpoint_session {
     return std::array<decode_fn, n + 1>{&codec<Serializer, output_t<I>>::decode..., nullptr};
   }(std::make_index_sequence<n>{});
 
-  Store* store_;
-  std::string run_id_;
-  checkpoint_options options_;
   Serializer serializer_;
-  std::string manifest_;
-  std::uint64_t fingerprint_;
 };
 
 }  // namespace detail
@@ -2430,14 +2470,21 @@ class typed_session final : public checkpoint_session {
 
 // ---- lightflow/detail/erased_value.hpp
 // A value of any type, owned, with its type's identity and name kept for checked access: the
-// results and key/value writes of runtime-flow steps.
+// results and key/value writes of runtime-flow steps. A type that the binary serializer can encode
+// also carries its encoder and decoder, and is found by name in a registry (for checkpoints).
 #ifndef LIGHTFLOW_DETAIL_ERASED_VALUE_HPP
 #define LIGHTFLOW_DETAIL_ERASED_VALUE_HPP
 
+#include <cstddef>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <span>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 
 namespace lightflow::detail {
@@ -2446,9 +2493,59 @@ namespace lightflow::detail {
 struct erased_type {
   std::string_view name;
   void (*destroy)(void*) noexcept;
+  // With the binary serializer; null when it cannot encode the type.
+  void (*encode)(const void*, std::vector<std::byte>&);
+  void* (*decode)(std::span<const std::byte>);  // a new T; throws decode_error
 };
+
 template <class T>
-inline constexpr erased_type erased_type_of{type_name<T>(), [](void* p) noexcept { delete static_cast<T*>(p); }};
+inline constexpr bool binary_checkpointable = serializer_for<binary_serializer, T> && std::default_initializable<T>;
+
+template <class T>
+inline constexpr erased_type erased_type_of{
+    type_name<T>(), [](void* p) noexcept { delete static_cast<T*>(p); },
+    [] {
+      if constexpr (binary_checkpointable<T>)
+        return +[](const void* p, std::vector<std::byte>& out) { binary_serializer{}.write(*static_cast<const T*>(p), out); };
+      else
+        return static_cast<void (*)(const void*, std::vector<std::byte>&)>(nullptr);
+    }(),
+    [] {
+      if constexpr (binary_checkpointable<T>)
+        return +[](std::span<const std::byte> in) -> void* { return new T(binary_serializer{}.read<T>(in)); };
+      else
+        return static_cast<void* (*)(std::span<const std::byte>)>(nullptr);
+    }()};
+
+/// The types a restored checkpoint may hold, by name: every type of an `lf::key`, of a runtime
+/// step's result and of a static step merged into a runtime flow registers itself.
+class type_registry {
+ public:
+  static type_registry& instance() {
+    static type_registry r;
+    return r;
+  }
+  void add(const erased_type& t) {
+    std::lock_guard lock(mutex_);
+    types_.emplace(t.name, &t);
+  }
+  const erased_type* find(std::string_view name) const {
+    std::lock_guard lock(mutex_);
+    auto it = types_.find(name);
+    return it == types_.end() ? nullptr : it->second;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string_view, const erased_type*, std::less<>> types_;
+};
+
+/// Registers T once per program (later calls cost one check of a static).
+template <class T>
+void register_type() {
+  static const bool once = (type_registry::instance().add(erased_type_of<T>), true);
+  (void)once;
+}
 
 class erased_value {
  public:
@@ -2458,6 +2555,13 @@ class erased_value {
     erased_value v;
     v.ptr_ = new T(std::forward<Args>(args)...);
     v.type_ = &erased_type_of<T>;
+    return v;
+  }
+  /// Decodes a value of the registered type `type` (a checkpoint's record).
+  static erased_value decode(const erased_type& type, std::span<const std::byte> bytes) {
+    erased_value v;
+    v.ptr_ = type.decode(bytes);
+    v.type_ = &type;
     return v;
   }
   erased_value(erased_value&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)), type_(std::exchange(o.type_, nullptr)) {}
@@ -2473,6 +2577,7 @@ class erased_value {
 
   bool has_value() const noexcept { return ptr_ != nullptr; }
   std::string_view type() const noexcept { return type_ != nullptr ? type_->name : std::string_view("nothing"); }
+  const erased_type* type_info() const noexcept { return type_; }
   template <class T>
   bool holds() const noexcept {
     return type_ == &erased_type_of<T>;
@@ -2481,6 +2586,12 @@ class erased_value {
   template <class T>
   const T* get() const noexcept {
     return holds<T>() ? static_cast<const T*>(ptr_) : nullptr;
+  }
+  /// Appends the binary encoding; false when the type has none.
+  bool encode(std::vector<std::byte>& out) const {
+    if (type_ == nullptr || type_->encode == nullptr) return false;
+    type_->encode(ptr_, out);
+    return true;
   }
 
  private:
@@ -2520,7 +2631,7 @@ template <class T>
 class key {
  public:
   using value_type = T;
-  explicit key(std::string name) : name_(std::move(name)) {}
+  explicit key(std::string name) : name_(std::move(name)) { detail::register_type<T>(); }  // for checkpoints
   const std::string& name() const noexcept { return name_; }
 
  private:
@@ -2565,6 +2676,12 @@ class values {
     return it == entries_.end() ? nullptr : it->second.get();
   }
   std::size_t size() const noexcept { return entries_.size(); }
+
+  // For checkpoints (internal): the entries by name, and adding one already erased.
+  const auto& entries() const noexcept { return entries_; }
+  void set_erased(std::string name, detail::erased_value value) {
+    entries_.insert_or_assign(std::move(name), std::make_shared<const detail::erased_value>(std::move(value)));
+  }
 
  private:
   // Shared, never changed: copies of an input (one per run) cost no copies of its values.
@@ -2709,6 +2826,721 @@ class bad_step_access : public std::logic_error {
 #include <type_traits>
 #include <utility>
 
+// ---- lightflow/detail/runtime_session.hpp
+// The checkpoint of a runtime flow's run: each step's result and key/value writes, and the run's
+// `lf::values` input, saved with the binary serializer. A restored value is decoded with the type
+// it was saved with, found by name among the types the program registered (every `lf::key`'s type,
+// every runtime step's result type): a type the program no longer has is refused, not guessed.
+//
+// A step's record holds: a byte (1 if it returned a value), then that value as (type name, bytes),
+// then the count of its writes and each as (key, type name, bytes); strings and byte blobs are
+// length-prefixed as in serializer.hpp. The input is the count of its entries, then each entry.
+#ifndef LIGHTFLOW_DETAIL_RUNTIME_SESSION_HPP
+#define LIGHTFLOW_DETAIL_RUNTIME_SESSION_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// ---- lightflow/detail/runtime_graph.hpp
+// The storage of a runtime flow: names, callables, dependencies; and its compiled form (dependents,
+// in-degrees, roots), checked for unknown dependencies and cycles before any step runs.
+//
+// Built for size (a million steps is an ordinary flow): names live in shared chunks of characters,
+// dependencies in arrays of 32-bit indices, a stateless callable costs no allocation, and the name
+// index is an open-addressing table of indices. Runs share the data they run (copy on write).
+#ifndef LIGHTFLOW_DETAIL_RUNTIME_GRAPH_HPP
+#define LIGHTFLOW_DETAIL_RUNTIME_GRAPH_HPP
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace lightflow {
+
+/// A runtime flow that cannot run as declared: a duplicate name, an unknown dependency, a cycle
+/// (with its path), a bad restriction. Thrown before any step runs; names the steps.
+class flow_error : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+}  // namespace lightflow
+
+namespace lightflow::detail {
+
+inline std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+/// A key restricted, for one step's reads, to what one of its ancestors sees.
+struct restriction {
+  std::uint32_t step;
+  std::string key;
+  std::string ancestor_name;
+  std::uint32_t ancestor = 0;  // resolved when compiled
+};
+
+struct runtime_graph {
+  using invoke_fn = run_state_base::invoke_fn;
+  static constexpr std::uint32_t none = 0xffffffffu;
+
+  std::string flow_name;
+  // Step i: its name, how to call it, and its callable's state (null for a stateless callable).
+  std::vector<std::string_view> names;
+  std::vector<invoke_fn> invokers;
+  std::vector<const void*> callables;
+  std::vector<std::shared_ptr<const void>> owned;  // keeps stateful callables alive; shared by copies
+  std::vector<std::shared_ptr<char[]>> chunks;     // the characters of the names; shared by copies
+  std::size_t chunk_used = 0, chunk_size = 0;
+  std::vector<std::uint32_t> slots;  // the name index: open addressing, `none` = empty
+
+  // Dependencies: those compiled (dep_offsets/deps), plus those declared since.
+  std::vector<std::uint32_t> dep_offsets{0}, deps;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> added;          // (step, dependency)
+  std::vector<std::pair<std::uint32_t, std::string>> added_by_name;    // (step, dependency's name)
+  std::vector<restriction> restrictions;                                // sorted by (step, key) when compiled
+
+  // Compiled: valid while `compiled`.
+  bool compiled = false;
+  std::vector<std::uint32_t> out_offsets, outs, indegree, roots;
+  std::uint32_t sink_count = 0;
+  graph_view view{};
+
+  runtime_graph() = default;
+  // A copy shares the characters of the names and the callables' states; its own new names go to a
+  // chunk of its own.
+  runtime_graph(const runtime_graph& o)
+      : flow_name(o.flow_name), names(o.names), invokers(o.invokers), callables(o.callables), owned(o.owned),
+        chunks(o.chunks), chunk_used(0), chunk_size(0), slots(o.slots), dep_offsets(o.dep_offsets), deps(o.deps),
+        added(o.added), added_by_name(o.added_by_name), restrictions(o.restrictions) {}
+  runtime_graph& operator=(const runtime_graph&) = delete;
+
+  std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(names.size()); }
+
+  static std::size_t hash(std::string_view s) noexcept { return std::hash<std::string_view>{}(s); }
+
+  std::uint32_t find(std::string_view name) const noexcept {
+    if (slots.empty()) return none;
+    const std::size_t mask = slots.size() - 1;
+    for (std::size_t h = hash(name) & mask;; h = (h + 1) & mask) {
+      const std::uint32_t i = slots[h];
+      if (i == none) return none;
+      if (names[i] == name) return i;
+    }
+  }
+
+  /// Adds a step; throws flow_error when the name is taken.
+  std::uint32_t add(std::string_view name, invoke_fn invoke, const void* callable, std::shared_ptr<const void> state) {
+    if (find(name) != none)
+      throw flow_error("lightflow: flow " + quoted(flow_name) + " already has a step named " + quoted(name));
+    if (names.size() >= none - 1) throw flow_error("lightflow: flow " + quoted(flow_name) + " has too many steps");
+    if ((names.size() + 1) * 2 > slots.size()) grow_index();
+    const auto i = static_cast<std::uint32_t>(names.size());
+    names.push_back(store(name));
+    invokers.push_back(invoke);
+    callables.push_back(callable);
+    if (state) owned.push_back(std::move(state));
+    insert(i);
+    compiled = false;
+    return i;
+  }
+
+  void depend(std::uint32_t step, std::uint32_t dep) {
+    if (step >= size() || dep >= size())
+      throw flow_error("lightflow: flow " + quoted(flow_name) + ": a dependency between steps " + std::to_string(step) +
+                       " and " + std::to_string(dep) + ", which are not both steps of the flow (a handle of another flow?)");
+    added.emplace_back(step, dep);
+    compiled = false;
+  }
+  void depend(std::uint32_t step, std::string_view dep) {
+    if (const std::uint32_t d = find(dep); d != none)
+      depend(step, d);
+    else {
+      added_by_name.emplace_back(step, std::string(dep));
+      compiled = false;
+    }
+  }
+
+  /// The dependencies of step i declared so far (compiled or not), without repeats.
+  std::vector<std::uint32_t> dependencies_of(std::uint32_t i) const {
+    std::vector<std::uint32_t> out;
+    if (i + 1 < dep_offsets.size()) out.assign(deps.begin() + dep_offsets[i], deps.begin() + dep_offsets[i + 1]);
+    for (const auto& [s, d] : added)
+      if (s == i) out.push_back(d);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+
+  /// Resolves dependencies given by name, builds dependents, in-degrees and roots, and checks for
+  /// unknown names, cycles and bad restrictions. Throws flow_error; leaves the graph as it was then.
+  void compile() {
+    if (compiled) return;
+    const std::uint32_t n = size();
+    for (const auto& [s, name] : added_by_name)
+      if (find(name) == none)
+        throw flow_error("lightflow: step " + quoted(names[s]) + " of flow " + quoted(flow_name) +
+                         " depends on " + quoted(name) + ", which is not a step of the flow");
+    // All dependencies, by step (counting sort), without repeats.
+    std::vector<std::uint32_t> count(n + 1, 0);
+    const std::uint32_t old_n = static_cast<std::uint32_t>(dep_offsets.size() - 1);
+    for (std::uint32_t i = 0; i != old_n; ++i) count[i] += dep_offsets[i + 1] - dep_offsets[i];
+    for (const auto& e : added) ++count[e.first];
+    for (const auto& e : added_by_name) ++count[e.first];
+    std::vector<std::uint32_t> offsets(n + 1, 0);
+    for (std::uint32_t i = 0; i != n; ++i) offsets[i + 1] = offsets[i] + count[i];
+    std::vector<std::uint32_t> all(offsets[n]);
+    std::vector<std::uint32_t> fill(offsets.begin(), offsets.end() - 1);
+    for (std::uint32_t i = 0; i != old_n; ++i)
+      for (std::uint32_t e = dep_offsets[i]; e != dep_offsets[i + 1]; ++e) all[fill[i]++] = deps[e];
+    for (const auto& [s, d] : added) all[fill[s]++] = d;
+    for (const auto& [s, name] : added_by_name) all[fill[s]++] = find(name);
+    fill.clear();
+    fill.shrink_to_fit();
+    // Sort and drop repeats within each step, compacting in place.
+    std::uint32_t write = 0;
+    for (std::uint32_t i = 0; i != n; ++i) {
+      const auto b = all.begin() + offsets[i], e = all.begin() + offsets[i + 1];
+      if (e - b > 1) std::sort(b, e);
+      const std::uint32_t start = write;
+      for (auto it = b; it != e; ++it) {
+        if (*it == i)
+          throw flow_error("lightflow: step " + quoted(names[i]) + " of flow " + quoted(flow_name) + " depends on itself");
+        if (write == start || all[write - 1] != *it) all[write++] = *it;
+      }
+      offsets[i] = start;
+    }
+    offsets[n] = write;
+    all.resize(write);
+    all.shrink_to_fit();
+
+    // Dependents, in-degrees, roots; then Kahn's algorithm finds a cycle if there is one.
+    std::vector<std::uint32_t> outs_offsets(n + 1, 0), deg(n, 0);
+    for (std::uint32_t i = 0; i != n; ++i) {
+      deg[i] = offsets[i + 1] - offsets[i];
+      for (std::uint32_t e = offsets[i]; e != offsets[i + 1]; ++e) ++outs_offsets[all[e] + 1];
+    }
+    for (std::uint32_t i = 0; i != n; ++i) outs_offsets[i + 1] += outs_offsets[i];
+    std::vector<std::uint32_t> dependents(outs_offsets[n]);
+    {
+      std::vector<std::uint32_t> at(outs_offsets.begin(), outs_offsets.end() - 1);
+      for (std::uint32_t i = 0; i != n; ++i)
+        for (std::uint32_t e = offsets[i]; e != offsets[i + 1]; ++e) dependents[at[all[e]]++] = i;
+    }
+    std::vector<std::uint32_t> root_list;
+    std::uint32_t sinks = 0;
+    for (std::uint32_t i = 0; i != n; ++i) {
+      if (deg[i] == 0) root_list.push_back(i);
+      if (outs_offsets[i + 1] == outs_offsets[i]) ++sinks;
+    }
+    {
+      std::vector<std::uint32_t> left(deg), ready(root_list);
+      std::uint32_t seen = 0;
+      while (!ready.empty()) {
+        const std::uint32_t s = ready.back();
+        ready.pop_back();
+        ++seen;
+        for (std::uint32_t e = outs_offsets[s]; e != outs_offsets[s + 1]; ++e)
+          if (--left[dependents[e]] == 0) ready.push_back(dependents[e]);
+      }
+      if (seen != n) throw flow_error(describe_cycle(left, offsets, all));
+    }
+    // Restrictions: to a strict ancestor only.
+    for (auto& r : restrictions) {
+      r.ancestor = find(r.ancestor_name);
+      const std::string what = "step " + quoted(names[r.step]) + " of flow " + quoted(flow_name) + " restricts key " +
+                               quoted(r.key) + " to " + quoted(r.ancestor_name);
+      if (r.ancestor == none) throw flow_error("lightflow: " + what + ", which is not a step of the flow");
+      if (r.ancestor == r.step) throw flow_error("lightflow: " + what + ": a step cannot restrict a key to itself");
+      if (!reaches(offsets, all, r.step, r.ancestor))
+        throw flow_error("lightflow: " + what + ", which is not one of its ancestors");
+    }
+    std::sort(restrictions.begin(), restrictions.end(),
+              [](const restriction& a, const restriction& b) { return std::tie(a.step, a.key) < std::tie(b.step, b.key); });
+
+    dep_offsets = std::move(offsets);
+    deps = std::move(all);
+    added.clear();
+    added.shrink_to_fit();
+    added_by_name.clear();
+    added_by_name.shrink_to_fit();
+    out_offsets = std::move(outs_offsets);
+    outs = std::move(dependents);
+    indegree = std::move(deg);
+    roots = std::move(root_list);
+    sink_count = sinks;
+    view = graph_view{};
+    view.flow_name = flow_name;
+    view.size = n;
+    view.names = names.data();
+    view.dep_offsets = dep_offsets.data();
+    view.deps = deps.data();
+    view.out_offsets = out_offsets.data();
+    view.outs = outs.data();
+    view.indegree = indegree.data();
+    view.roots = roots.data();
+    view.root_count = static_cast<std::uint32_t>(roots.size());
+    view.sink_count = sinks;
+    view.index = this;
+    view.lookup = [](const void* self, std::string_view name) noexcept {
+      const auto* g = static_cast<const runtime_graph*>(self);
+      const std::uint32_t i = g->find(name);
+      return i == none ? g->size() : i;
+    };
+    compiled = true;
+  }
+
+  /// True when `ancestor` is reached from `step` by following dependencies (compiled graph).
+  bool is_ancestor(std::uint32_t ancestor, std::uint32_t step) const { return reaches(dep_offsets, deps, step, ancestor); }
+
+  /// The restriction of `key` for `step`, if any (compiled graph).
+  const restriction* restriction_of(std::uint32_t step, std::string_view key) const noexcept {
+    if (restrictions.empty()) return nullptr;
+    auto it = std::lower_bound(restrictions.begin(), restrictions.end(), step,
+                               [](const restriction& r, std::uint32_t s) { return r.step < s; });
+    for (; it != restrictions.end() && it->step == step; ++it)
+      if (it->key == key) return &*it;
+    return nullptr;
+  }
+
+ private:
+  std::string_view store(std::string_view name) {
+    if (name.size() > chunk_size - chunk_used || chunks.empty() || chunk_size == 0) {
+      chunk_size = std::max<std::size_t>(name.size(), 64 * 1024);
+      chunks.push_back(std::shared_ptr<char[]>(new char[chunk_size]));
+      chunk_used = 0;
+    }
+    char* at = chunks.back().get() + chunk_used;
+    if (!name.empty()) std::memcpy(at, name.data(), name.size());
+    chunk_used += name.size();
+    return {at, name.size()};
+  }
+  void insert(std::uint32_t i) {
+    const std::size_t mask = slots.size() - 1;
+    std::size_t h = hash(names[i]) & mask;
+    while (slots[h] != none) h = (h + 1) & mask;
+    slots[h] = i;
+  }
+  void grow_index() {
+    slots.assign(std::max<std::size_t>(16, slots.size() * 2), none);
+    for (std::uint32_t i = 0; i != size(); ++i) insert(i);
+  }
+
+  static bool reaches(const std::vector<std::uint32_t>& offsets, const std::vector<std::uint32_t>& edges,
+                      std::uint32_t from, std::uint32_t target) {
+    std::vector<std::uint32_t> stack(edges.begin() + offsets[from], edges.begin() + offsets[from + 1]);
+    std::vector<bool> seen;
+    while (!stack.empty()) {
+      const std::uint32_t s = stack.back();
+      stack.pop_back();
+      if (s == target) return true;
+      if (seen.empty()) seen.assign(offsets.size(), false);
+      if (seen[s]) continue;
+      seen[s] = true;
+      stack.insert(stack.end(), edges.begin() + offsets[s], edges.begin() + offsets[s + 1]);
+    }
+    return false;
+  }
+
+  // Among the steps Kahn's algorithm could not order (`left` non-zero), follow dependencies until one
+  // repeats: that is a cycle. Named in the order the steps run into each other.
+  std::string describe_cycle(const std::vector<std::uint32_t>& left, const std::vector<std::uint32_t>& offsets,
+                             const std::vector<std::uint32_t>& all) const {
+    std::uint32_t s = 0;
+    while (left[s] == 0) ++s;
+    std::vector<std::uint32_t> position(size(), none), path;
+    while (position[s] == none) {
+      position[s] = static_cast<std::uint32_t>(path.size());
+      path.push_back(s);
+      for (std::uint32_t e = offsets[s]; e != offsets[s + 1]; ++e)
+        if (left[all[e]] != 0) {
+          s = all[e];
+          break;
+        }
+    }
+    // path[position[s]..] is the cycle, each step depending on the next; print it in run order.
+    std::string text = "lightflow: flow " + quoted(flow_name) + " has a cycle: ";
+    for (std::size_t k = path.size(); k-- > position[s];) text += quoted(names[path[k]]) + " -> ";
+    return text + quoted(names[path.back()]);
+  }
+};
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/runtime_run.hpp
+// The state of one run of a runtime flow: the scheduler's per-step arrays, each step's result and
+// key/value writes, and the reads of the key/value contexts.
+#ifndef LIGHTFLOW_DETAIL_RUNTIME_RUN_HPP
+#define LIGHTFLOW_DETAIL_RUNTIME_RUN_HPP
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+
+namespace lightflow::detail {
+
+/// What one step of one run produced: its return value and its key/value writes. Made only for
+/// steps that return or write something.
+struct step_data {
+  erased_value result;
+  std::vector<std::pair<std::string, erased_value>> writes;
+
+  const erased_value* written(std::string_view key) const noexcept {
+    for (const auto& [k, v] : writes)
+      if (k == key) return &v;
+    return nullptr;
+  }
+};
+
+/// The per-step arrays, allocated before run_state_base is constructed over them.
+struct runtime_arrays {
+  explicit runtime_arrays(std::uint32_t n)
+      : records(new step_record[n]),
+        pending(new std::atomic<std::uint32_t>[n]),
+        blocked(new std::atomic<bool>[n]),
+        nodes(new task_node[n + 1]),
+        data(new void*[n]()) {}
+  ~runtime_arrays() = default;
+  std::unique_ptr<step_record[]> records;
+  std::unique_ptr<std::atomic<std::uint32_t>[]> pending;
+  std::unique_ptr<std::atomic<bool>[]> blocked;
+  std::unique_ptr<task_node[]> nodes;
+  std::unique_ptr<void*[]> data;  // step_data*, set by the step that made it
+};
+
+class runtime_run final : private runtime_arrays, public run_state_base {
+ public:
+  runtime_run(std::shared_ptr<const runtime_graph> graph, values input, run_registry& registry, std::uint64_t id)
+      : runtime_arrays(graph->size()),
+        run_state_base(graph->view, graph->invokers.data(), &destroy, records.get(), pending.get(), blocked.get(),
+                       nodes.get(), registry, id),
+        graph_(std::move(graph)),
+        input_(std::move(input)) {
+    prepare(&input_, graph_->callables.data(), data.get(), nullptr);
+  }
+  ~runtime_run() {
+    for (std::uint32_t i = 0; i != graph_->size(); ++i) delete static_cast<step_data*>(data[i]);
+  }
+
+  const runtime_graph& graph_data() const noexcept { return *graph_; }
+  const values& input_values() const noexcept { return input_; }
+  const step_data* data_of(std::uint32_t step) const noexcept { return static_cast<const step_data*>(data[step]); }
+
+  /// On the step's own thread, while it runs.
+  step_data& own(std::uint32_t step) {
+    if (data[step] == nullptr) data[step] = new step_data;
+    return *static_cast<step_data*>(data[step]);
+  }
+  void write(std::uint32_t step, std::string_view key, erased_value value) {
+    step_data& d = own(step);
+    bool known;
+    {
+      std::shared_lock lock(keys_mutex_);
+      known = written_keys_.find(key) != written_keys_.end();
+    }
+    if (!known) {
+      std::unique_lock lock(keys_mutex_);
+      written_keys_.emplace(key);
+    }
+    for (auto& [k, v] : d.writes)
+      if (k == key) {
+        v = std::move(value);
+        return;
+      }
+    d.writes.emplace_back(std::string(key), std::move(value));
+  }
+
+  /// A restored step's writes count as written (see frontier's shortcut).
+  void note_writes(std::uint32_t step) {
+    if (const step_data* d = data_of(step)) {
+      std::unique_lock lock(keys_mutex_);
+      for (const auto& [k, v] : d->writes) written_keys_.emplace(k);
+    }
+  }
+
+  /// Takes ownership of the run's checkpoint session.
+  void attach(std::unique_ptr<checkpoint_session> session) noexcept {
+    session_ = std::move(session);
+    run_state_base::attach(session_.get());
+  }
+
+  /// The steps whose writes of `key` step `step` sees and that no later write shadows (itself, if it
+  /// wrote the key). A restriction hands the question to the ancestor it names.
+  std::vector<std::uint32_t> frontier(std::uint32_t step, std::string_view key) const {
+    const runtime_graph& g = *graph_;
+    for (;;) {
+      if (written(step, key) != nullptr) return {step};
+      const restriction* r = g.restriction_of(step, key);
+      if (r == nullptr) break;
+      step = r->ancestor;
+    }
+    {
+      std::shared_lock lock(keys_mutex_);
+      if (written_keys_.find(key) == written_keys_.end()) return {};  // no step wrote it (ancestors are done)
+    }
+    // Walk the ancestors, stopping at writers.
+    std::vector<std::uint32_t> found, stack(g.deps.begin() + g.dep_offsets[step], g.deps.begin() + g.dep_offsets[step + 1]);
+    std::unordered_set<std::uint32_t> seen;
+    while (!stack.empty()) {
+      const std::uint32_t s = stack.back();
+      stack.pop_back();
+      if (!seen.insert(s).second) continue;
+      if (written(s, key) != nullptr) {
+        found.push_back(s);
+        continue;
+      }
+      stack.insert(stack.end(), g.deps.begin() + g.dep_offsets[s], g.deps.begin() + g.dep_offsets[s + 1]);
+    }
+    // A writer reached by one path may be an ancestor of another writer: that one shadows it.
+    if (found.size() > 1) {
+      std::vector<std::uint32_t> kept;
+      for (std::uint32_t a : found)
+        if (std::none_of(found.begin(), found.end(), [&](std::uint32_t b) { return b != a && g.is_ancestor(a, b); }))
+          kept.push_back(a);
+      found.swap(kept);
+      std::sort(found.begin(), found.end());
+    }
+    return found;
+  }
+
+  const erased_value* written(std::uint32_t step, std::string_view key) const noexcept {
+    const step_data* d = data_of(step);
+    return d == nullptr ? nullptr : d->written(key);
+  }
+
+  std::string step_name(std::uint32_t i) const { return std::string(graph_->names[i]); }
+
+ private:
+  static void destroy(run_state_base* base) noexcept { delete static_cast<runtime_run*>(base); }
+
+  struct key_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::shared_ptr<const runtime_graph> graph_;
+  values input_;
+  mutable std::shared_mutex keys_mutex_;
+  std::unordered_set<std::string, key_hash, std::equal_to<>> written_keys_;  // every key some step wrote
+  std::unique_ptr<checkpoint_session> session_;
+};
+
+}  // namespace lightflow::detail
+
+namespace lightflow {
+
+inline context::context(detail::runtime_run& run, std::uint32_t step, unsigned attempt) noexcept
+    : step_context(run, step, attempt), runtime_(&run), index_(step) {}
+
+inline std::string context::where() const { return "as step \"" + std::string(name()) + "\" sees it"; }
+
+inline const detail::erased_value* context::lookup(std::string_view key, bool required) const {
+  const auto writers = runtime_->frontier(index_, key);
+  if (writers.size() == 1) return runtime_->written(writers[0], key);
+  if (writers.size() > 1)
+    throw key_error("lightflow: step \"" + std::string(name()) + "\" reads key \"" + std::string(key) +
+                    "\", which steps \"" + runtime_->step_name(writers[0]) + "\" and \"" + runtime_->step_name(writers[1]) +
+                    "\" wrote, and neither is an ancestor of the other: restrict the key to one of them, or read "
+                    "end_values()");
+  if (const detail::erased_value* v = runtime_->input_values().find_erased(key)) return v;
+  if (required)
+    throw key_error("lightflow: step \"" + std::string(name()) + "\" reads key \"" + std::string(key) +
+                    "\", which neither it, nor its ancestors, nor the run's input hold");
+  return nullptr;
+}
+
+inline void context::write(std::string_view key, detail::erased_value value) { runtime_->write(index_, key, std::move(value)); }
+
+inline std::vector<std::pair<std::string_view, const detail::erased_value*>> context::frontier(std::string_view key) const {
+  std::vector<std::pair<std::string_view, const detail::erased_value*>> out;
+  for (std::uint32_t w : runtime_->frontier(index_, key))
+    out.emplace_back(runtime_->graph_data().names[w], runtime_->written(w, key));
+  return out;
+}
+
+inline const detail::erased_value& context::ancestor_result(std::string_view step) const {
+  const auto& g = runtime_->graph_data();
+  std::uint32_t i = g.find(step);
+  // After a namespaced merge, "a.y" read by "rt.report" means "rt.a.y": try the reader's prefixes,
+  // innermost first.
+  const std::string_view own = name();
+  for (std::size_t dot = own.rfind('.'); i == detail::runtime_graph::none && dot != std::string_view::npos;
+       dot = dot == 0 ? std::string_view::npos : own.rfind('.', dot - 1))
+    i = g.find(std::string(own.substr(0, dot + 1)) + std::string(step));
+  const std::string who = "lightflow: step \"" + std::string(name()) + "\" asks for the result of step \"" + std::string(step) + "\"";
+  if (i == detail::runtime_graph::none) throw key_error(who + ", which is not a step of the flow");
+  if (!g.is_ancestor(i, index_)) throw key_error(who + ", which is not one of its ancestors");
+  const detail::step_data* d = runtime_->data_of(i);
+  if (d == nullptr || !d->result.has_value()) throw key_error(who + ", which returned nothing");
+  return d->result;
+}
+
+}  // namespace lightflow
+
+#endif
+
+namespace lightflow::detail {
+
+template <class Store>
+class runtime_session final : public store_session<Store> {
+  using base = store_session<Store>;
+
+ public:
+  runtime_session(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g)
+      : base(cp.store, g.flow_name, cp.run_id, cp.options, manifest(g, cp.options.version)) {}
+
+  /// Reads the run's input from the store, for resume().
+  static values load_input(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g) {
+    runtime_session probe(cp, g);
+    if (!probe.has_records()) throw probe.missing_run();
+    probe.check_manifest(false);
+    const record rec = probe.load_record(std::string(input_key), record_kind::input, "the input", probe.has_manifest());
+    values input;
+    try {
+      binary_reader r(rec.payload);
+      for (std::size_t k = 0, n = r.size(); k != n; ++k) {
+        auto [name, value] = probe.read_entry(r, "the input");
+        input.set_erased(std::move(name), std::move(value));
+      }
+      if (r.remaining() != 0) throw decode_error("lightflow: unexpected bytes after the entries");
+    } catch (const checkpoint_error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw probe.error("the input", std::string("cannot be decoded: ") + e.what());
+    }
+    return input;
+  }
+
+  /// Before the run starts: checks or writes the manifest and the input, and restores every step
+  /// that has a record. Throws checkpoint_error or store_error; runs nothing.
+  void open(runtime_run& run) {
+    std::vector<std::byte> input;
+    {
+      binary_writer w(input);
+      const auto& entries = run.input_values().entries();
+      w.size(entries.size());
+      for (const auto& [name, value] : entries) write_entry(w, name, *value, "the input");
+    }
+    if (!this->check_manifest(true)) return this->start_fresh(input);
+    this->check_input(input);
+    const runtime_graph& g = run.graph_data();
+    for (std::uint32_t i = 0; i != g.size(); ++i) {
+      const auto rec = this->load_step(step_key(g.names[i]), g.names[i]);
+      if (!rec) continue;
+      const std::string what = "the record of step \"" + std::string(g.names[i]) + "\"";
+      try {
+        binary_reader r(rec->payload);
+        if (r.integer<std::uint8_t>() != 0) {
+          auto [type, bytes] = read_value(r);
+          run.own(i).result = decode(type, bytes, what);
+        }
+        for (std::size_t k = 0, n = r.size(); k != n; ++k) {
+          auto [name, value] = read_entry(r, what);
+          run.own(i).writes.emplace_back(std::move(name), std::move(value));
+        }
+        if (r.remaining() != 0) throw decode_error("lightflow: unexpected bytes after the writes");
+      } catch (const checkpoint_error&) {
+        throw;
+      } catch (const std::exception& e) {
+        throw this->error(what, std::string("cannot be decoded: ") + e.what());
+      }
+      run.note_writes(i);
+      run.restore(i);
+    }
+  }
+
+  void save(run_state_base& base_run, std::uint32_t step) override {
+    auto& run = static_cast<runtime_run&>(base_run);
+    const std::string_view name = run.graph_data().names[step];
+    const std::string what = "the output of step \"" + std::string(name) + "\"";
+    thread_local std::vector<std::byte> payload;
+    payload.clear();
+    binary_writer w(payload);
+    const step_data* d = run.data_of(step);
+    const bool has_result = d != nullptr && d->result.has_value();
+    w.integer(static_cast<std::uint8_t>(has_result ? 1 : 0));
+    if (has_result) write_value(w, d->result, what + " (its result)");
+    w.size(d == nullptr ? 0 : d->writes.size());
+    if (d != nullptr)
+      for (const auto& [key, value] : d->writes) write_entry(w, key, value, what);
+    this->save_step(step_key(name), name, payload);
+  }
+
+  static std::string manifest(const runtime_graph& g, std::uint32_t version) {
+    std::string m = "lightflow runtime checkpoint manifest 1\nflow " + g.flow_name + "\nversion " + std::to_string(version) +
+                    "\nserializer " + std::string(binary_serializer::name) + "\n";
+    for (std::uint32_t i = 0; i != g.size(); ++i) {
+      m += "step ";
+      m += g.names[i];
+      m += " <-";
+      for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) (m += ' ') += g.names[g.deps[e]];
+      m += '\n';
+    }
+    return m;
+  }
+
+ private:
+  // A value: its type's name, then its encoding as a length-prefixed blob.
+  static void write_value(binary_writer& w, const erased_value& v, const std::string& what) {
+    thread_local std::vector<std::byte> bytes;
+    bytes.clear();
+    if (!v.encode(bytes))
+      throw checkpoint_error("lightflow: " + what + " is a " + std::string(v.type()) +
+                             ", which the binary serializer cannot encode, so the run cannot be checkpointed");
+    w(std::string(v.type()));
+    w.size(bytes.size());
+    w.bytes(bytes.data(), bytes.size());
+  }
+  void write_entry(binary_writer& w, std::string_view key, const erased_value& v, const std::string& what) const {
+    w(std::string(key));
+    write_value(w, v, what + ", key \"" + std::string(key) + "\"");
+  }
+  static std::pair<std::string, std::vector<std::byte>> read_value(binary_reader& r) {
+    std::string type;
+    r(type);
+    std::vector<std::byte> bytes(r.size());
+    r.bytes(bytes.data(), bytes.size());
+    return {std::move(type), std::move(bytes)};
+  }
+  std::pair<std::string, erased_value> read_entry(binary_reader& r, const std::string& what) const {
+    std::string key;
+    r(key);
+    auto [type, bytes] = read_value(r);
+    return {std::move(key), decode(type, bytes, what + ", key \"" + key + "\",")};
+  }
+  erased_value decode(const std::string& type, std::span<const std::byte> bytes, const std::string& what) const {
+    const erased_type* t = type_registry::instance().find(type);
+    if (t == nullptr || t->decode == nullptr)
+      throw this->error(what, "holds a " + type +
+                                  ", a type this program has not registered (make an lf::key of it, or a runtime "
+                                  "step that returns it, before resuming)");
+    return erased_value::decode(*t, bytes);
+  }
+};
+
+}  // namespace lightflow::detail
+
+#endif
 // ---- lightflow/detail/scheduler.hpp
 // The thread pool: workers with work-stealing deques, guest slots for threads that wait on a run
 // and work meanwhile, an injection queue for work from outside, and sleeping without lost wake-ups.
@@ -3589,543 +4421,6 @@ class run_handle {
 #include <utility>
 #include <vector>
 
-// ---- lightflow/detail/runtime_graph.hpp
-// The storage of a runtime flow: names, callables, dependencies; and its compiled form (dependents,
-// in-degrees, roots), checked for unknown dependencies and cycles before any step runs.
-//
-// Built for size (a million steps is an ordinary flow): names live in shared chunks of characters,
-// dependencies in arrays of 32-bit indices, a stateless callable costs no allocation, and the name
-// index is an open-addressing table of indices. Runs share the data they run (copy on write).
-#ifndef LIGHTFLOW_DETAIL_RUNTIME_GRAPH_HPP
-#define LIGHTFLOW_DETAIL_RUNTIME_GRAPH_HPP
-
-#include <algorithm>
-#include <cstdint>
-#include <cstring>
-#include <functional>
-#include <memory>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
-
-namespace lightflow {
-
-/// A runtime flow that cannot run as declared: a duplicate name, an unknown dependency, a cycle
-/// (with its path), a bad restriction. Thrown before any step runs; names the steps.
-class flow_error : public std::logic_error {
- public:
-  using std::logic_error::logic_error;
-};
-
-}  // namespace lightflow
-
-namespace lightflow::detail {
-
-inline std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
-/// A key restricted, for one step's reads, to what one of its ancestors sees.
-struct restriction {
-  std::uint32_t step;
-  std::string key;
-  std::string ancestor_name;
-  std::uint32_t ancestor = 0;  // resolved when compiled
-};
-
-struct runtime_graph {
-  using invoke_fn = run_state_base::invoke_fn;
-  static constexpr std::uint32_t none = 0xffffffffu;
-
-  std::string flow_name;
-  // Step i: its name, how to call it, and its callable's state (null for a stateless callable).
-  std::vector<std::string_view> names;
-  std::vector<invoke_fn> invokers;
-  std::vector<const void*> callables;
-  std::vector<std::shared_ptr<const void>> owned;  // keeps stateful callables alive; shared by copies
-  std::vector<std::shared_ptr<char[]>> chunks;     // the characters of the names; shared by copies
-  std::size_t chunk_used = 0, chunk_size = 0;
-  std::vector<std::uint32_t> slots;  // the name index: open addressing, `none` = empty
-
-  // Dependencies: those compiled (dep_offsets/deps), plus those declared since.
-  std::vector<std::uint32_t> dep_offsets{0}, deps;
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> added;          // (step, dependency)
-  std::vector<std::pair<std::uint32_t, std::string>> added_by_name;    // (step, dependency's name)
-  std::vector<restriction> restrictions;                                // sorted by (step, key) when compiled
-
-  // Compiled: valid while `compiled`.
-  bool compiled = false;
-  std::vector<std::uint32_t> out_offsets, outs, indegree, roots;
-  std::uint32_t sink_count = 0;
-  graph_view view{};
-
-  runtime_graph() = default;
-  // A copy shares the characters of the names and the callables' states; its own new names go to a
-  // chunk of its own.
-  runtime_graph(const runtime_graph& o)
-      : flow_name(o.flow_name), names(o.names), invokers(o.invokers), callables(o.callables), owned(o.owned),
-        chunks(o.chunks), chunk_used(0), chunk_size(0), slots(o.slots), dep_offsets(o.dep_offsets), deps(o.deps),
-        added(o.added), added_by_name(o.added_by_name), restrictions(o.restrictions) {}
-  runtime_graph& operator=(const runtime_graph&) = delete;
-
-  std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(names.size()); }
-
-  static std::size_t hash(std::string_view s) noexcept { return std::hash<std::string_view>{}(s); }
-
-  std::uint32_t find(std::string_view name) const noexcept {
-    if (slots.empty()) return none;
-    const std::size_t mask = slots.size() - 1;
-    for (std::size_t h = hash(name) & mask;; h = (h + 1) & mask) {
-      const std::uint32_t i = slots[h];
-      if (i == none) return none;
-      if (names[i] == name) return i;
-    }
-  }
-
-  /// Adds a step; throws flow_error when the name is taken.
-  std::uint32_t add(std::string_view name, invoke_fn invoke, const void* callable, std::shared_ptr<const void> state) {
-    if (find(name) != none)
-      throw flow_error("lightflow: flow " + quoted(flow_name) + " already has a step named " + quoted(name));
-    if (names.size() >= none - 1) throw flow_error("lightflow: flow " + quoted(flow_name) + " has too many steps");
-    if ((names.size() + 1) * 2 > slots.size()) grow_index();
-    const auto i = static_cast<std::uint32_t>(names.size());
-    names.push_back(store(name));
-    invokers.push_back(invoke);
-    callables.push_back(callable);
-    if (state) owned.push_back(std::move(state));
-    insert(i);
-    compiled = false;
-    return i;
-  }
-
-  void depend(std::uint32_t step, std::uint32_t dep) {
-    if (step >= size() || dep >= size())
-      throw flow_error("lightflow: flow " + quoted(flow_name) + ": a dependency between steps " + std::to_string(step) +
-                       " and " + std::to_string(dep) + ", which are not both steps of the flow (a handle of another flow?)");
-    added.emplace_back(step, dep);
-    compiled = false;
-  }
-  void depend(std::uint32_t step, std::string_view dep) {
-    if (const std::uint32_t d = find(dep); d != none)
-      depend(step, d);
-    else {
-      added_by_name.emplace_back(step, std::string(dep));
-      compiled = false;
-    }
-  }
-
-  /// The dependencies of step i declared so far (compiled or not), without repeats.
-  std::vector<std::uint32_t> dependencies_of(std::uint32_t i) const {
-    std::vector<std::uint32_t> out;
-    if (i + 1 < dep_offsets.size()) out.assign(deps.begin() + dep_offsets[i], deps.begin() + dep_offsets[i + 1]);
-    for (const auto& [s, d] : added)
-      if (s == i) out.push_back(d);
-    std::sort(out.begin(), out.end());
-    out.erase(std::unique(out.begin(), out.end()), out.end());
-    return out;
-  }
-
-  /// Resolves dependencies given by name, builds dependents, in-degrees and roots, and checks for
-  /// unknown names, cycles and bad restrictions. Throws flow_error; leaves the graph as it was then.
-  void compile() {
-    if (compiled) return;
-    const std::uint32_t n = size();
-    for (const auto& [s, name] : added_by_name)
-      if (find(name) == none)
-        throw flow_error("lightflow: step " + quoted(names[s]) + " of flow " + quoted(flow_name) +
-                         " depends on " + quoted(name) + ", which is not a step of the flow");
-    // All dependencies, by step (counting sort), without repeats.
-    std::vector<std::uint32_t> count(n + 1, 0);
-    const std::uint32_t old_n = static_cast<std::uint32_t>(dep_offsets.size() - 1);
-    for (std::uint32_t i = 0; i != old_n; ++i) count[i] += dep_offsets[i + 1] - dep_offsets[i];
-    for (const auto& e : added) ++count[e.first];
-    for (const auto& e : added_by_name) ++count[e.first];
-    std::vector<std::uint32_t> offsets(n + 1, 0);
-    for (std::uint32_t i = 0; i != n; ++i) offsets[i + 1] = offsets[i] + count[i];
-    std::vector<std::uint32_t> all(offsets[n]);
-    std::vector<std::uint32_t> fill(offsets.begin(), offsets.end() - 1);
-    for (std::uint32_t i = 0; i != old_n; ++i)
-      for (std::uint32_t e = dep_offsets[i]; e != dep_offsets[i + 1]; ++e) all[fill[i]++] = deps[e];
-    for (const auto& [s, d] : added) all[fill[s]++] = d;
-    for (const auto& [s, name] : added_by_name) all[fill[s]++] = find(name);
-    fill.clear();
-    fill.shrink_to_fit();
-    // Sort and drop repeats within each step, compacting in place.
-    std::uint32_t write = 0;
-    for (std::uint32_t i = 0; i != n; ++i) {
-      const auto b = all.begin() + offsets[i], e = all.begin() + offsets[i + 1];
-      if (e - b > 1) std::sort(b, e);
-      const std::uint32_t start = write;
-      for (auto it = b; it != e; ++it) {
-        if (*it == i)
-          throw flow_error("lightflow: step " + quoted(names[i]) + " of flow " + quoted(flow_name) + " depends on itself");
-        if (write == start || all[write - 1] != *it) all[write++] = *it;
-      }
-      offsets[i] = start;
-    }
-    offsets[n] = write;
-    all.resize(write);
-    all.shrink_to_fit();
-
-    // Dependents, in-degrees, roots; then Kahn's algorithm finds a cycle if there is one.
-    std::vector<std::uint32_t> outs_offsets(n + 1, 0), deg(n, 0);
-    for (std::uint32_t i = 0; i != n; ++i) {
-      deg[i] = offsets[i + 1] - offsets[i];
-      for (std::uint32_t e = offsets[i]; e != offsets[i + 1]; ++e) ++outs_offsets[all[e] + 1];
-    }
-    for (std::uint32_t i = 0; i != n; ++i) outs_offsets[i + 1] += outs_offsets[i];
-    std::vector<std::uint32_t> dependents(outs_offsets[n]);
-    {
-      std::vector<std::uint32_t> at(outs_offsets.begin(), outs_offsets.end() - 1);
-      for (std::uint32_t i = 0; i != n; ++i)
-        for (std::uint32_t e = offsets[i]; e != offsets[i + 1]; ++e) dependents[at[all[e]]++] = i;
-    }
-    std::vector<std::uint32_t> root_list;
-    std::uint32_t sinks = 0;
-    for (std::uint32_t i = 0; i != n; ++i) {
-      if (deg[i] == 0) root_list.push_back(i);
-      if (outs_offsets[i + 1] == outs_offsets[i]) ++sinks;
-    }
-    {
-      std::vector<std::uint32_t> left(deg), ready(root_list);
-      std::uint32_t seen = 0;
-      while (!ready.empty()) {
-        const std::uint32_t s = ready.back();
-        ready.pop_back();
-        ++seen;
-        for (std::uint32_t e = outs_offsets[s]; e != outs_offsets[s + 1]; ++e)
-          if (--left[dependents[e]] == 0) ready.push_back(dependents[e]);
-      }
-      if (seen != n) throw flow_error(describe_cycle(left, offsets, all));
-    }
-    // Restrictions: to a strict ancestor only.
-    for (auto& r : restrictions) {
-      r.ancestor = find(r.ancestor_name);
-      const std::string what = "step " + quoted(names[r.step]) + " of flow " + quoted(flow_name) + " restricts key " +
-                               quoted(r.key) + " to " + quoted(r.ancestor_name);
-      if (r.ancestor == none) throw flow_error("lightflow: " + what + ", which is not a step of the flow");
-      if (r.ancestor == r.step) throw flow_error("lightflow: " + what + ": a step cannot restrict a key to itself");
-      if (!reaches(offsets, all, r.step, r.ancestor))
-        throw flow_error("lightflow: " + what + ", which is not one of its ancestors");
-    }
-    std::sort(restrictions.begin(), restrictions.end(),
-              [](const restriction& a, const restriction& b) { return std::tie(a.step, a.key) < std::tie(b.step, b.key); });
-
-    dep_offsets = std::move(offsets);
-    deps = std::move(all);
-    added.clear();
-    added.shrink_to_fit();
-    added_by_name.clear();
-    added_by_name.shrink_to_fit();
-    out_offsets = std::move(outs_offsets);
-    outs = std::move(dependents);
-    indegree = std::move(deg);
-    roots = std::move(root_list);
-    sink_count = sinks;
-    view = graph_view{};
-    view.flow_name = flow_name;
-    view.size = n;
-    view.names = names.data();
-    view.dep_offsets = dep_offsets.data();
-    view.deps = deps.data();
-    view.out_offsets = out_offsets.data();
-    view.outs = outs.data();
-    view.indegree = indegree.data();
-    view.roots = roots.data();
-    view.root_count = static_cast<std::uint32_t>(roots.size());
-    view.sink_count = sinks;
-    view.index = this;
-    view.lookup = [](const void* self, std::string_view name) noexcept {
-      const auto* g = static_cast<const runtime_graph*>(self);
-      const std::uint32_t i = g->find(name);
-      return i == none ? g->size() : i;
-    };
-    compiled = true;
-  }
-
-  /// True when `ancestor` is reached from `step` by following dependencies (compiled graph).
-  bool is_ancestor(std::uint32_t ancestor, std::uint32_t step) const { return reaches(dep_offsets, deps, step, ancestor); }
-
-  /// The restriction of `key` for `step`, if any (compiled graph).
-  const restriction* restriction_of(std::uint32_t step, std::string_view key) const noexcept {
-    if (restrictions.empty()) return nullptr;
-    auto it = std::lower_bound(restrictions.begin(), restrictions.end(), step,
-                               [](const restriction& r, std::uint32_t s) { return r.step < s; });
-    for (; it != restrictions.end() && it->step == step; ++it)
-      if (it->key == key) return &*it;
-    return nullptr;
-  }
-
- private:
-  std::string_view store(std::string_view name) {
-    if (name.size() > chunk_size - chunk_used || chunks.empty() || chunk_size == 0) {
-      chunk_size = std::max<std::size_t>(name.size(), 64 * 1024);
-      chunks.push_back(std::shared_ptr<char[]>(new char[chunk_size]));
-      chunk_used = 0;
-    }
-    char* at = chunks.back().get() + chunk_used;
-    if (!name.empty()) std::memcpy(at, name.data(), name.size());
-    chunk_used += name.size();
-    return {at, name.size()};
-  }
-  void insert(std::uint32_t i) {
-    const std::size_t mask = slots.size() - 1;
-    std::size_t h = hash(names[i]) & mask;
-    while (slots[h] != none) h = (h + 1) & mask;
-    slots[h] = i;
-  }
-  void grow_index() {
-    slots.assign(std::max<std::size_t>(16, slots.size() * 2), none);
-    for (std::uint32_t i = 0; i != size(); ++i) insert(i);
-  }
-
-  static bool reaches(const std::vector<std::uint32_t>& offsets, const std::vector<std::uint32_t>& edges,
-                      std::uint32_t from, std::uint32_t target) {
-    std::vector<std::uint32_t> stack(edges.begin() + offsets[from], edges.begin() + offsets[from + 1]);
-    std::vector<bool> seen;
-    while (!stack.empty()) {
-      const std::uint32_t s = stack.back();
-      stack.pop_back();
-      if (s == target) return true;
-      if (seen.empty()) seen.assign(offsets.size(), false);
-      if (seen[s]) continue;
-      seen[s] = true;
-      stack.insert(stack.end(), edges.begin() + offsets[s], edges.begin() + offsets[s + 1]);
-    }
-    return false;
-  }
-
-  // Among the steps Kahn's algorithm could not order (`left` non-zero), follow dependencies until one
-  // repeats: that is a cycle. Named in the order the steps run into each other.
-  std::string describe_cycle(const std::vector<std::uint32_t>& left, const std::vector<std::uint32_t>& offsets,
-                             const std::vector<std::uint32_t>& all) const {
-    std::uint32_t s = 0;
-    while (left[s] == 0) ++s;
-    std::vector<std::uint32_t> position(size(), none), path;
-    while (position[s] == none) {
-      position[s] = static_cast<std::uint32_t>(path.size());
-      path.push_back(s);
-      for (std::uint32_t e = offsets[s]; e != offsets[s + 1]; ++e)
-        if (left[all[e]] != 0) {
-          s = all[e];
-          break;
-        }
-    }
-    // path[position[s]..] is the cycle, each step depending on the next; print it in run order.
-    std::string text = "lightflow: flow " + quoted(flow_name) + " has a cycle: ";
-    for (std::size_t k = path.size(); k-- > position[s];) text += quoted(names[path[k]]) + " -> ";
-    return text + quoted(names[path.back()]);
-  }
-};
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/detail/runtime_run.hpp
-// The state of one run of a runtime flow: the scheduler's per-step arrays, each step's result and
-// key/value writes, and the reads of the key/value contexts.
-#ifndef LIGHTFLOW_DETAIL_RUNTIME_RUN_HPP
-#define LIGHTFLOW_DETAIL_RUNTIME_RUN_HPP
-
-#include <algorithm>
-#include <atomic>
-#include <cstdint>
-#include <memory>
-#include <mutex>
-#include <shared_mutex>
-#include <string>
-#include <string_view>
-#include <unordered_set>
-#include <utility>
-#include <vector>
-
-
-namespace lightflow::detail {
-
-/// What one step of one run produced: its return value and its key/value writes. Made only for
-/// steps that return or write something.
-struct step_data {
-  erased_value result;
-  std::vector<std::pair<std::string, erased_value>> writes;
-
-  const erased_value* written(std::string_view key) const noexcept {
-    for (const auto& [k, v] : writes)
-      if (k == key) return &v;
-    return nullptr;
-  }
-};
-
-/// The per-step arrays, allocated before run_state_base is constructed over them.
-struct runtime_arrays {
-  explicit runtime_arrays(std::uint32_t n)
-      : records(new step_record[n]),
-        pending(new std::atomic<std::uint32_t>[n]),
-        blocked(new std::atomic<bool>[n]),
-        nodes(new task_node[n + 1]),
-        data(new void*[n]()) {}
-  ~runtime_arrays() = default;
-  std::unique_ptr<step_record[]> records;
-  std::unique_ptr<std::atomic<std::uint32_t>[]> pending;
-  std::unique_ptr<std::atomic<bool>[]> blocked;
-  std::unique_ptr<task_node[]> nodes;
-  std::unique_ptr<void*[]> data;  // step_data*, set by the step that made it
-};
-
-class runtime_run final : private runtime_arrays, public run_state_base {
- public:
-  runtime_run(std::shared_ptr<const runtime_graph> graph, values input, run_registry& registry, std::uint64_t id)
-      : runtime_arrays(graph->size()),
-        run_state_base(graph->view, graph->invokers.data(), &destroy, records.get(), pending.get(), blocked.get(),
-                       nodes.get(), registry, id),
-        graph_(std::move(graph)),
-        input_(std::move(input)) {
-    prepare(&input_, graph_->callables.data(), data.get(), nullptr);
-  }
-  ~runtime_run() {
-    for (std::uint32_t i = 0; i != graph_->size(); ++i) delete static_cast<step_data*>(data[i]);
-  }
-
-  const runtime_graph& graph_data() const noexcept { return *graph_; }
-  const values& input_values() const noexcept { return input_; }
-  const step_data* data_of(std::uint32_t step) const noexcept { return static_cast<const step_data*>(data[step]); }
-
-  /// On the step's own thread, while it runs.
-  step_data& own(std::uint32_t step) {
-    if (data[step] == nullptr) data[step] = new step_data;
-    return *static_cast<step_data*>(data[step]);
-  }
-  void write(std::uint32_t step, std::string_view key, erased_value value) {
-    step_data& d = own(step);
-    bool known;
-    {
-      std::shared_lock lock(keys_mutex_);
-      known = written_keys_.find(key) != written_keys_.end();
-    }
-    if (!known) {
-      std::unique_lock lock(keys_mutex_);
-      written_keys_.emplace(key);
-    }
-    for (auto& [k, v] : d.writes)
-      if (k == key) {
-        v = std::move(value);
-        return;
-      }
-    d.writes.emplace_back(std::string(key), std::move(value));
-  }
-
-  /// The steps whose writes of `key` step `step` sees and that no later write shadows (itself, if it
-  /// wrote the key). A restriction hands the question to the ancestor it names.
-  std::vector<std::uint32_t> frontier(std::uint32_t step, std::string_view key) const {
-    const runtime_graph& g = *graph_;
-    for (;;) {
-      if (written(step, key) != nullptr) return {step};
-      const restriction* r = g.restriction_of(step, key);
-      if (r == nullptr) break;
-      step = r->ancestor;
-    }
-    {
-      std::shared_lock lock(keys_mutex_);
-      if (written_keys_.find(key) == written_keys_.end()) return {};  // no step wrote it (ancestors are done)
-    }
-    // Walk the ancestors, stopping at writers.
-    std::vector<std::uint32_t> found, stack(g.deps.begin() + g.dep_offsets[step], g.deps.begin() + g.dep_offsets[step + 1]);
-    std::unordered_set<std::uint32_t> seen;
-    while (!stack.empty()) {
-      const std::uint32_t s = stack.back();
-      stack.pop_back();
-      if (!seen.insert(s).second) continue;
-      if (written(s, key) != nullptr) {
-        found.push_back(s);
-        continue;
-      }
-      stack.insert(stack.end(), g.deps.begin() + g.dep_offsets[s], g.deps.begin() + g.dep_offsets[s + 1]);
-    }
-    // A writer reached by one path may be an ancestor of another writer: that one shadows it.
-    if (found.size() > 1) {
-      std::vector<std::uint32_t> kept;
-      for (std::uint32_t a : found)
-        if (std::none_of(found.begin(), found.end(), [&](std::uint32_t b) { return b != a && g.is_ancestor(a, b); }))
-          kept.push_back(a);
-      found.swap(kept);
-      std::sort(found.begin(), found.end());
-    }
-    return found;
-  }
-
-  const erased_value* written(std::uint32_t step, std::string_view key) const noexcept {
-    const step_data* d = data_of(step);
-    return d == nullptr ? nullptr : d->written(key);
-  }
-
-  std::string step_name(std::uint32_t i) const { return std::string(graph_->names[i]); }
-
- private:
-  static void destroy(run_state_base* base) noexcept { delete static_cast<runtime_run*>(base); }
-
-  struct key_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
-  std::shared_ptr<const runtime_graph> graph_;
-  values input_;
-  mutable std::shared_mutex keys_mutex_;
-  std::unordered_set<std::string, key_hash, std::equal_to<>> written_keys_;  // every key some step wrote
-};
-
-}  // namespace lightflow::detail
-
-namespace lightflow {
-
-inline context::context(detail::runtime_run& run, std::uint32_t step, unsigned attempt) noexcept
-    : step_context(run, step, attempt), runtime_(&run), index_(step) {}
-
-inline std::string context::where() const { return "as step \"" + std::string(name()) + "\" sees it"; }
-
-inline const detail::erased_value* context::lookup(std::string_view key, bool required) const {
-  const auto writers = runtime_->frontier(index_, key);
-  if (writers.size() == 1) return runtime_->written(writers[0], key);
-  if (writers.size() > 1)
-    throw key_error("lightflow: step \"" + std::string(name()) + "\" reads key \"" + std::string(key) +
-                    "\", which steps \"" + runtime_->step_name(writers[0]) + "\" and \"" + runtime_->step_name(writers[1]) +
-                    "\" wrote, and neither is an ancestor of the other: restrict the key to one of them, or read "
-                    "end_values()");
-  if (const detail::erased_value* v = runtime_->input_values().find_erased(key)) return v;
-  if (required)
-    throw key_error("lightflow: step \"" + std::string(name()) + "\" reads key \"" + std::string(key) +
-                    "\", which neither it, nor its ancestors, nor the run's input hold");
-  return nullptr;
-}
-
-inline void context::write(std::string_view key, detail::erased_value value) { runtime_->write(index_, key, std::move(value)); }
-
-inline std::vector<std::pair<std::string_view, const detail::erased_value*>> context::frontier(std::string_view key) const {
-  std::vector<std::pair<std::string_view, const detail::erased_value*>> out;
-  for (std::uint32_t w : runtime_->frontier(index_, key))
-    out.emplace_back(runtime_->graph_data().names[w], runtime_->written(w, key));
-  return out;
-}
-
-inline const detail::erased_value& context::ancestor_result(std::string_view step) const {
-  const auto& g = runtime_->graph_data();
-  std::uint32_t i = g.find(step);
-  // After a namespaced merge, "a.y" read by "rt.report" means "rt.a.y": try the reader's prefixes,
-  // innermost first.
-  const std::string_view own = name();
-  for (std::size_t dot = own.rfind('.'); i == detail::runtime_graph::none && dot != std::string_view::npos;
-       dot = dot == 0 ? std::string_view::npos : own.rfind('.', dot - 1))
-    i = g.find(std::string(own.substr(0, dot + 1)) + std::string(step));
-  const std::string who = "lightflow: step \"" + std::string(name()) + "\" asks for the result of step \"" + std::string(step) + "\"";
-  if (i == detail::runtime_graph::none) throw key_error(who + ", which is not a step of the flow");
-  if (!g.is_ancestor(i, index_)) throw key_error(who + ", which is not one of its ancestors");
-  const detail::step_data* d = runtime_->data_of(i);
-  if (d == nullptr || !d->result.has_value()) throw key_error(who + ", which returned nothing");
-  return d->result;
-}
-
-}  // namespace lightflow
-
-#endif
 // ---- lightflow/detail/static_in_runtime.hpp
 // A static flow's step run as a step of a runtime flow (what runtime_flow::merge does with a static
 // flow): its callable is called with its dependencies' results, found by name in the runtime run.
@@ -4157,6 +4452,11 @@ const T& static_dependency_result(const runtime_run& run, std::uint32_t step) {
   if (const T* value = data->result.get<T>()) return *value;
   throw key_error(who + ", which returned a " + std::string(data->result.type()) + ", not the " +
                   std::string(type_name<T>()) + " its parameter takes");
+}
+
+template <class T>
+void register_static_output() {
+  if constexpr (!std::is_void_v<T>) register_type<T>();
 }
 
 template <class Flow, std::uint32_t I>
@@ -4216,6 +4516,12 @@ inline constexpr bool stateless_callable = std::is_empty_v<F> && std::is_default
 
 template <class F>
 inline constexpr bool runtime_callable = std::is_invocable_v<const F&, context&> || std::is_invocable_v<const F&>;
+
+/// What a runtime step's callable returns, decayed (void for none).
+template <class F>
+using runtime_return_t = std::decay_t<
+    typename std::conditional_t<std::is_invocable_v<const F&, context&>, std::invoke_result<const F&, context&>,
+                                std::invoke_result<const F&>>::type>;
 
 template <class F>
 void invoke_runtime(run_state_base& base, std::uint32_t step, step_context& sc) {
@@ -4285,6 +4591,7 @@ class runtime_flow {
     static_assert(detail::runtime_callable<fn>,
                   "lightflow: a runtime_flow step's callable must be invocable, as const, with an lightflow::context& "
                   "or with nothing");
+    if constexpr (!std::is_void_v<detail::runtime_return_t<fn>>) detail::register_type<detail::runtime_return_t<fn>>();
     detail::runtime_graph& g = mutate();
     if constexpr (detail::stateless_callable<fn>) {
       return {*this, g.add(name, &detail::invoke_runtime<fn>, nullptr, nullptr)};
@@ -4383,6 +4690,9 @@ class runtime_flow {
     const detail::graph_view& sv = source_type::view;
     constexpr auto invokers = []<std::size_t... I>(std::index_sequence<I...>) {
       return std::array<invoke_fn, sizeof...(I) + 1>{&detail::invoke_static_step<source_type, I>..., nullptr};
+    }(std::make_index_sequence<source_type::size>{});
+    []<std::size_t... I>(std::index_sequence<I...>) {  // the output types, for checkpoints
+      (detail::register_static_output<typename detail::step_signature<source_type, values, I>::output>(), ...);
     }(std::make_index_sequence<source_type::size>{});
     detail::runtime_graph& g = mutate();
     const std::string prefix = mode == merge_mode::namespaced ? std::string(Name.view()) + "." : std::string();
@@ -4636,6 +4946,12 @@ class executor {
   /// Resumes the run saved under `cp` (its input comes from the store): steps with a saved output do
   /// not run. `Input` is the type the run's input had (none for a flow run without one). Throws
   /// checkpoint_error if there is no such run or its records do not match the flow.
+  /// Resumes a runtime flow's run saved under `cp`, with the input saved with it.
+  template <checkpoint_store Store, class... Options>
+  [[nodiscard]] runtime_result resume(const runtime_flow& flow, const checkpoint<Store>& cp, Options&&... options) {
+    values input = detail::runtime_session<Store>::load_input(cp, *flow.compiled());
+    return run(flow, std::move(input), cp, std::forward<Options>(options)...);
+  }
   template <class Input = no_input, class Flow, checkpoint_store Store, class Serializer, class... Options>
   [[nodiscard]] auto resume(const Flow& flow, const checkpoint<Store, Serializer>& cp, Options&&... options) {
     if constexpr (detail::is_static_flow<Flow> && detail::check_signatures<Flow, Input>() &&
@@ -4723,13 +5039,33 @@ class executor {
   }
   template <class... Options>
   detail::runtime_run* start(const runtime_flow& flow, values&& input, const Options&... options) {
-    static_assert((std::is_same_v<std::remove_cvref_t<Options>, std::stop_token> && ...),
-                  "lightflow: a runtime flow's run takes only a std::stop_token after its input (checkpoints of "
-                  "runtime flows are not supported yet)");
+    static_assert(((std::is_same_v<std::remove_cvref_t<Options>, std::stop_token> || runtime_checkpoint<Options>) && ...),
+                  "lightflow: a runtime flow's run takes only a std::stop_token and a lightflow::checkpoint after its "
+                  "input; its checkpoint uses the binary serializer (a custom serializer cannot encode values whose "
+                  "types are known only at run time)");
+    static_assert(((runtime_checkpoint<Options> ? 1 : 0) + ... + 0) <= 1,
+                  "lightflow: executor::run and submit take at most one lightflow::checkpoint");
     auto* state = new detail::runtime_run(flow.compiled(), std::move(input), sched_->registry(), sched_->next_run_id());
+    try {
+      (open_runtime_checkpoint(*state, options), ...);  // checks or restores; may throw, before anything runs
+    } catch (...) {
+      state->release();
+      throw;
+    }
     state->retain();  // one reference for the result, one for the executor until the run ends
     (follow(*state, options), ...);
     return state;
+  }
+  template <class Option>
+  static constexpr bool runtime_checkpoint = detail::is_binary_checkpoint<std::remove_cvref_t<Option>>;
+  template <class Option>
+  static void open_runtime_checkpoint(detail::runtime_run& state, const Option& option) {
+    if constexpr (runtime_checkpoint<Option>) {
+      using store_type = std::remove_pointer_t<decltype(Option::store)>;
+      auto session = std::make_unique<detail::runtime_session<store_type>>(option, state.graph_data());
+      session->open(state);
+      state.attach(std::move(session));
+    }
   }
 
   template <class Run, class Option>

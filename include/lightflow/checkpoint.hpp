@@ -78,6 +78,10 @@ template <class T>
 inline constexpr bool is_checkpoint = false;
 template <class Store, class Serializer>
 inline constexpr bool is_checkpoint<checkpoint<Store, Serializer>> = true;
+template <class T>
+inline constexpr bool is_binary_checkpoint = false;
+template <class Store>
+inline constexpr bool is_binary_checkpoint<checkpoint<Store, binary_serializer>> = true;
 
 inline constexpr std::string_view manifest_key = "@manifest";
 inline constexpr std::string_view input_key = "@input";
@@ -104,9 +108,145 @@ struct codec {
   }
 };
 
+/// What every checkpoint session does with its store, whatever the flow: keys, the manifest (the
+/// flow's definition, checked on every run), records checked against its fingerprint, errors that
+/// name the run and the place.
+template <class Store>
+class store_session : public checkpoint_session {
+ public:
+  void flush() override { store_->flush(); }
+  const void* store_identity() const noexcept override { return store_; }
+
+ protected:
+  store_session(Store* store, std::string_view flow, std::string run_id, checkpoint_options options, std::string manifest)
+      : checkpoint_session(store->deferred_durability()), store_(store), flow_(flow), run_id_(std::move(run_id)),
+        options_(options), manifest_(std::move(manifest)), fingerprint_(fnv1a(manifest_)) {}
+
+  std::string location() const { return store_->location(flow_, run_id_); }
+  checkpoint_error error(const std::string& what, const std::string& problem) const {
+    return checkpoint_error("lightflow: checkpoint of run \"" + run_id_ + "\" of flow \"" + flow_ + "\" in " +
+                            location() + ": " + what + " " + problem);
+  }
+  checkpoint_error missing_run() const {
+    return checkpoint_error("lightflow: there is no checkpoint of run \"" + run_id_ + "\" of flow \"" + flow_ +
+                            "\" in " + location());
+  }
+
+  void save(std::string_view key, record_kind kind, std::string_view step, std::span<const std::byte> payload) {
+    const auto bytes = encode_record(kind, fingerprint_, options_.version, step, payload);
+    store_->save(flow_, run_id_, key, bytes);
+  }
+  /// Saves a step's record, reusing the calling thread's buffer (the hot path).
+  void save_step(std::string_view key, std::string_view step, std::span<const std::byte> payload) {
+    thread_local std::vector<std::byte> bytes;
+    encode_record_into(bytes, record_kind::step_output, fingerprint_, options_.version, step, payload);
+    store_->save(flow_, run_id_, key, bytes);
+  }
+
+  record decode(std::span<const std::byte> bytes, record_kind kind, const std::string& what,
+                bool check_fingerprint = true) const {
+    record rec;
+    try {
+      rec = decode_record(bytes);
+    } catch (const decode_error& e) {
+      throw error(what, std::string("is unreadable: ") + e.what());
+    }
+    if (rec.kind != kind) throw error(what, "is a record of another kind");
+    if (check_fingerprint && rec.fingerprint != fingerprint_)
+      throw error(what, "was written by another definition of the flow (its fingerprint differs from the manifest's)");
+    return rec;
+  }
+
+  record load_record(const std::string& key, record_kind kind, const std::string& what, bool check_fingerprint = true) const {
+    const auto bytes = store_->load(flow_, run_id_, key);
+    if (!bytes) throw error(what, "is missing");
+    return decode(*bytes, kind, what, check_fingerprint);
+  }
+  /// The record of step `name` under `key`, or nothing; throws when it is not that step's.
+  std::optional<record> load_step(const std::string& key, std::string_view name) const {
+    const auto bytes = store_->load(flow_, run_id_, key);
+    if (!bytes) return std::nullopt;
+    const std::string what = "the record of step \"" + std::string(name) + "\"";
+    record rec = decode(*bytes, record_kind::step_output, what);
+    if (rec.step != name) throw error(what, "names step \"" + rec.step + "\"");
+    return rec;
+  }
+  bool has_records() const { return !store_->list(flow_, run_id_).empty(); }
+  bool has_manifest() const { return store_->load(flow_, run_id_, manifest_key).has_value(); }
+
+  /// False when the run has no records (or they were discarded); throws when they do not match.
+  bool check_manifest(bool may_discard) {
+    const auto bytes = store_->load(flow_, run_id_, manifest_key);
+    if (!bytes) {
+      const auto keys = store_->list(flow_, run_id_);
+      if (keys.empty() || (keys.size() == 1 && keys[0] == input_key)) return false;  // nothing, or a run not started
+      return stale(may_discard, error("the records", "have no manifest (a partial or foreign checkpoint)"));
+    }
+    record rec;
+    try {
+      rec = decode_record(*bytes);
+    } catch (const decode_error& e) {
+      return stale(may_discard, error("the manifest", std::string("is unreadable: ") + e.what()));
+    }
+    const std::string stored(reinterpret_cast<const char*>(rec.payload.data()), rec.payload.size());
+    if (rec.kind == record_kind::manifest && stored == manifest_ && rec.fingerprint == fingerprint_) return true;
+    return stale(may_discard, error("the records", "were written by " + difference(stored) +
+                                                       "; pass checkpoint_options{.discard_stale = true} to start over"));
+  }
+
+  /// A run without records starts: its input, then its manifest. A crash between the two saves
+  /// leaves only an input, which counts as a run that has not started (no step is saved before the
+  /// manifest).
+  void start_fresh(std::span<const std::byte> input) {
+    save(input_key, record_kind::input, "", input);
+    save(manifest_key, record_kind::manifest, "", std::as_bytes(std::span(manifest_)));
+  }
+  /// A run with records: the input given now must be the one saved.
+  void check_input(std::span<const std::byte> input) const {
+    const record stored = load_record(std::string(input_key), record_kind::input, "the input");
+    if (!std::equal(stored.payload.begin(), stored.payload.end(), input.begin(), input.end()))
+      throw error("the input", "differs from the input given now; use resume() to run with the saved input, or another run id");
+  }
+
+  Store* store_;
+  std::string flow_;
+  std::string run_id_;
+  checkpoint_options options_;
+  std::string manifest_;
+  std::uint64_t fingerprint_;
+
+ private:
+  bool stale(bool may_discard, const checkpoint_error& why) {
+    if (!may_discard || !options_.discard_stale) throw why;
+    store_->erase(flow_, run_id_);
+    return false;
+  }
+
+  // Names the first line where the stored definition and this one differ.
+  std::string difference(const std::string& stored) const {
+    auto lines = [](const std::string& text) {
+      std::vector<std::string> out;
+      for (std::size_t at = 0; at < text.size();) {
+        const auto nl = text.find('\n', at);
+        out.push_back(text.substr(at, nl == std::string::npos ? std::string::npos : nl - at));
+        at = nl == std::string::npos ? text.size() : nl + 1;
+      }
+      return out;
+    };
+    const auto a = lines(stored), b = lines(manifest_);
+    for (std::size_t i = 0; i != std::max(a.size(), b.size()); ++i) {
+      const std::string was = i < a.size() ? a[i] : "(nothing)", now = i < b.size() ? b[i] : "(nothing)";
+      if (was != now) return "another definition of the flow: it has \"" + was + "\" where this one has \"" + now + "\"";
+    }
+    return "another definition of the flow";
+  }
+};
+
 /// One run's checkpoint, typed: Flow, Input, Store and Serializer are known here.
 template <class Flow, class Input, class Store, class Serializer>
-class typed_session final : public checkpoint_session {
+class typed_session final : public store_session<Store> {
+  using base = store_session<Store>;
+  using base::error, base::location, base::check_manifest, base::load_record, base::store_, base::run_id_, base::options_;
   static constexpr std::uint32_t n = Flow::size;
   template <std::uint32_t I>
   using output_t = typename step_signature<Flow, Input, I>::output;
@@ -148,21 +288,16 @@ class typed_session final : public checkpoint_session {
   }
 
   explicit typed_session(const checkpoint<Store, Serializer>& cp)
-      : checkpoint_session(cp.store->deferred_durability()), store_(cp.store), run_id_(cp.run_id), options_(cp.options), serializer_(cp.serializer),
-        manifest_(manifest(cp.options.version)), fingerprint_(fnv1a(manifest_)) {}
+      : base(cp.store, Flow::name.view(), cp.run_id, cp.options, manifest(cp.options.version)), serializer_(cp.serializer) {}
 
   /// Reads the run's input from the store, for resume().
   static Input load_input(const checkpoint<Store, Serializer>& cp) {
     typed_session probe(cp);
-    const auto keys = probe.store_->list(Flow::name.view(), cp.run_id);
-    if (keys.empty())
-      throw checkpoint_error("lightflow: there is no checkpoint of run \"" + cp.run_id + "\" of flow \"" +
-                             std::string(Flow::name.view()) + "\" in " + probe.location());
+    if (!probe.has_records()) throw probe.missing_run();
     probe.check_manifest(false);
     // Without a manifest (a run that had not started), the input record cannot be checked against
     // the definition's fingerprint; its own checksum still is.
-    const record rec = probe.load_record(std::string(input_key), record_kind::input, "the input",
-                                         probe.store_->load(Flow::name.view(), cp.run_id, manifest_key).has_value());
+    const record rec = probe.load_record(std::string(input_key), record_kind::input, "the input", probe.has_manifest());
     try {
       if constexpr (std::is_same_v<Input, no_input>) {
         return no_input{};
@@ -177,32 +312,18 @@ class typed_session final : public checkpoint_session {
   /// Before the run starts: checks or writes the manifest, checks or writes the input, and restores
   /// every step that has a saved output. Throws checkpoint_error or store_error; runs nothing.
   void open(static_run<Flow, Input>& run) {
-    const bool fresh = !check_manifest(true);
-    if (fresh) {
-      // The input first: a crash between the two saves leaves only an input, which counts as a run
-      // that has not started (no step is saved before the manifest).
-      std::vector<std::byte> input;
-      if constexpr (!std::is_same_v<Input, no_input>) serializer_.write(run.input(), input);
-      save(input_key, record_kind::input, "", input);
-      save(manifest_key, record_kind::manifest, "", std::as_bytes(std::span(manifest_)));
-      return;
-    }
-    // Same definition: the input must be the same too.
-    const record stored = load_record(std::string(input_key), record_kind::input, "the input");
     std::vector<std::byte> input;
     if constexpr (!std::is_same_v<Input, no_input>) serializer_.write(run.input(), input);
-    if (stored.payload != input)
-      throw error("the input", "differs from the input given now; use resume() to run with the saved input, or another run id");
+    if (!check_manifest(true)) return this->start_fresh(input);
+    this->check_input(input);
     for (std::uint32_t i = 0; i != n; ++i) {
-      const auto bytes = store_->load(Flow::name.view(), run_id_, step_keys()[i]);
-      if (!bytes) continue;
-      const std::string what = "the record of step \"" + std::string(Flow::graph.names[i]) + "\"";
-      const record rec = decode(*bytes, record_kind::step_output, what);
-      if (rec.step != Flow::graph.names[i]) throw error(what, "names step \"" + rec.step + "\"");
+      const auto rec = this->load_step(step_keys()[i], Flow::graph.names[i]);
+      if (!rec) continue;
       try {
-        decoders[i](serializer_, rec.payload, run.output(i));
+        decoders[i](serializer_, rec->payload, run.output(i));
       } catch (const std::exception& e) {
-        throw error(what, std::string("cannot be decoded: ") + e.what());
+        throw error("the record of step \"" + std::string(Flow::graph.names[i]) + "\"",
+                    std::string("cannot be decoded: ") + e.what());
       }
       run.restore(i);
     }
@@ -210,14 +331,11 @@ class typed_session final : public checkpoint_session {
 
   // On the hot path: buffers reused per thread, keys made once per flow type.
   void save(run_state_base& run, std::uint32_t step) override {
-    thread_local std::vector<std::byte> payload, bytes;
+    thread_local std::vector<std::byte> payload;
     payload.clear();
     encoders[step](serializer_, run.output(step), payload);
-    encode_record_into(bytes, record_kind::step_output, fingerprint_, options_.version, Flow::graph.names[step], payload);
-    store_->save(Flow::name.view(), run_id_, step_keys()[step], bytes);
+    this->save_step(step_keys()[step], Flow::graph.names[step], payload);
   }
-  void flush() override { store_->flush(); }
-  const void* store_identity() const noexcept override { return store_; }
 
  private:
   template <class T>
@@ -242,88 +360,15 @@ class typed_session final : public checkpoint_session {
       m += "step ";
       m += g.names[i];
       m += " <-";
-      for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) (m += ' ') += g.names[g.deps[e]];
+      for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) {
+        if (e == g.dep_offsets[i] + g.data_count[i]) m += " |";  // ordering-only dependencies follow
+        (m += ' ') += g.names[g.deps[e]];
+      }
       m += " : ";
       m += output_type_names[i];
       m += '\n';
     }
     return m;
-  }
-
-  std::string location() const { return store_->location(Flow::name.view(), run_id_); }
-  checkpoint_error error(const std::string& what, const std::string& problem) const {
-    return checkpoint_error("lightflow: checkpoint of run \"" + run_id_ + "\" of flow \"" + std::string(Flow::name.view()) +
-                            "\" in " + location() + ": " + what + " " + problem);
-  }
-
-  void save(std::string_view key, record_kind kind, std::string_view step, std::span<const std::byte> payload) {
-    const auto bytes = encode_record(kind, fingerprint_, options_.version, step, payload);
-    store_->save(Flow::name.view(), run_id_, key, bytes);
-  }
-
-  record decode(std::span<const std::byte> bytes, record_kind kind, const std::string& what,
-                bool check_fingerprint = true) const {
-    record rec;
-    try {
-      rec = decode_record(bytes);
-    } catch (const decode_error& e) {
-      throw error(what, std::string("is unreadable: ") + e.what());
-    }
-    if (rec.kind != kind) throw error(what, "is a record of another kind");
-    if (check_fingerprint && rec.fingerprint != fingerprint_)
-      throw error(what, "was written by another definition of the flow (its fingerprint differs from the manifest's)");
-    return rec;
-  }
-
-  record load_record(const std::string& key, record_kind kind, const std::string& what, bool check_fingerprint = true) const {
-    const auto bytes = store_->load(Flow::name.view(), run_id_, key);
-    if (!bytes) throw error(what, "is missing");
-    return decode(*bytes, kind, what, check_fingerprint);
-  }
-
-  /// False when the run has no records (or they were discarded); throws when they do not match.
-  bool check_manifest(bool may_discard) {
-    const auto bytes = store_->load(Flow::name.view(), run_id_, manifest_key);
-    if (!bytes) {
-      const auto keys = store_->list(Flow::name.view(), run_id_);
-      if (keys.empty() || (keys.size() == 1 && keys[0] == input_key)) return false;  // nothing, or a run not started
-      return stale(may_discard, error("the records", "have no manifest (a partial or foreign checkpoint)"));
-    }
-    record rec;
-    try {
-      rec = decode_record(*bytes);
-    } catch (const decode_error& e) {
-      return stale(may_discard, error("the manifest", std::string("is unreadable: ") + e.what()));
-    }
-    const std::string stored(reinterpret_cast<const char*>(rec.payload.data()), rec.payload.size());
-    if (rec.kind == record_kind::manifest && stored == manifest_ && rec.fingerprint == fingerprint_) return true;
-    return stale(may_discard, error("the records", "were written by " + difference(stored) +
-                                                       "; pass checkpoint_options{.discard_stale = true} to start over"));
-  }
-
-  bool stale(bool may_discard, const checkpoint_error& why) {
-    if (!may_discard || !options_.discard_stale) throw why;
-    store_->erase(Flow::name.view(), run_id_);
-    return false;
-  }
-
-  // Names the first line where the stored definition and this one differ.
-  std::string difference(const std::string& stored) const {
-    auto lines = [](const std::string& text) {
-      std::vector<std::string> out;
-      for (std::size_t at = 0; at < text.size();) {
-        const auto nl = text.find('\n', at);
-        out.push_back(text.substr(at, nl == std::string::npos ? std::string::npos : nl - at));
-        at = nl == std::string::npos ? text.size() : nl + 1;
-      }
-      return out;
-    };
-    const auto a = lines(stored), b = lines(manifest_);
-    for (std::size_t i = 0; i != std::max(a.size(), b.size()); ++i) {
-      const std::string was = i < a.size() ? a[i] : "(nothing)", now = i < b.size() ? b[i] : "(nothing)";
-      if (was != now) return "another definition of the flow: it has \"" + was + "\" where this one has \"" + now + "\"";
-    }
-    return "another definition of the flow";
   }
 
   static const std::vector<std::string>& step_keys() {
@@ -342,12 +387,7 @@ class typed_session final : public checkpoint_session {
     return std::array<decode_fn, n + 1>{&codec<Serializer, output_t<I>>::decode..., nullptr};
   }(std::make_index_sequence<n>{});
 
-  Store* store_;
-  std::string run_id_;
-  checkpoint_options options_;
   Serializer serializer_;
-  std::string manifest_;
-  std::uint64_t fingerprint_;
 };
 
 }  // namespace detail

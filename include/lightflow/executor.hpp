@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "lightflow/checkpoint.hpp"
+#include "lightflow/detail/runtime_session.hpp"
 #include "lightflow/detail/scheduler.hpp"
 #include "lightflow/detail/static_run.hpp"
 #include "lightflow/flow.hpp"
@@ -118,6 +119,12 @@ class executor {
   /// Resumes the run saved under `cp` (its input comes from the store): steps with a saved output do
   /// not run. `Input` is the type the run's input had (none for a flow run without one). Throws
   /// checkpoint_error if there is no such run or its records do not match the flow.
+  /// Resumes a runtime flow's run saved under `cp`, with the input saved with it.
+  template <checkpoint_store Store, class... Options>
+  [[nodiscard]] runtime_result resume(const runtime_flow& flow, const checkpoint<Store>& cp, Options&&... options) {
+    values input = detail::runtime_session<Store>::load_input(cp, *flow.compiled());
+    return run(flow, std::move(input), cp, std::forward<Options>(options)...);
+  }
   template <class Input = no_input, class Flow, checkpoint_store Store, class Serializer, class... Options>
   [[nodiscard]] auto resume(const Flow& flow, const checkpoint<Store, Serializer>& cp, Options&&... options) {
     if constexpr (detail::is_static_flow<Flow> && detail::check_signatures<Flow, Input>() &&
@@ -205,13 +212,33 @@ class executor {
   }
   template <class... Options>
   detail::runtime_run* start(const runtime_flow& flow, values&& input, const Options&... options) {
-    static_assert((std::is_same_v<std::remove_cvref_t<Options>, std::stop_token> && ...),
-                  "lightflow: a runtime flow's run takes only a std::stop_token after its input (checkpoints of "
-                  "runtime flows are not supported yet)");
+    static_assert(((std::is_same_v<std::remove_cvref_t<Options>, std::stop_token> || runtime_checkpoint<Options>) && ...),
+                  "lightflow: a runtime flow's run takes only a std::stop_token and a lightflow::checkpoint after its "
+                  "input; its checkpoint uses the binary serializer (a custom serializer cannot encode values whose "
+                  "types are known only at run time)");
+    static_assert(((runtime_checkpoint<Options> ? 1 : 0) + ... + 0) <= 1,
+                  "lightflow: executor::run and submit take at most one lightflow::checkpoint");
     auto* state = new detail::runtime_run(flow.compiled(), std::move(input), sched_->registry(), sched_->next_run_id());
+    try {
+      (open_runtime_checkpoint(*state, options), ...);  // checks or restores; may throw, before anything runs
+    } catch (...) {
+      state->release();
+      throw;
+    }
     state->retain();  // one reference for the result, one for the executor until the run ends
     (follow(*state, options), ...);
     return state;
+  }
+  template <class Option>
+  static constexpr bool runtime_checkpoint = detail::is_binary_checkpoint<std::remove_cvref_t<Option>>;
+  template <class Option>
+  static void open_runtime_checkpoint(detail::runtime_run& state, const Option& option) {
+    if constexpr (runtime_checkpoint<Option>) {
+      using store_type = std::remove_pointer_t<decltype(Option::store)>;
+      auto session = std::make_unique<detail::runtime_session<store_type>>(option, state.graph_data());
+      session->open(state);
+      state.attach(std::move(session));
+    }
   }
 
   template <class Run, class Option>

@@ -23,7 +23,7 @@ template <class T>
 class key {
  public:
   using value_type = T;
-  explicit key(std::string name) : name_(std::move(name)) {}
+  explicit key(std::string name) : name_(std::move(name)) { detail::register_type<T>(); }  // for checkpoints
   const std::string& name() const noexcept { return name_; }
 
  private:
@@ -68,6 +68,12 @@ class values {
     return it == entries_.end() ? nullptr : it->second.get();
   }
   std::size_t size() const noexcept { return entries_.size(); }
+
+  // For checkpoints (internal): the entries by name, and adding one already erased.
+  const auto& entries() const noexcept { return entries_; }
+  void set_erased(std::string name, detail::erased_value value) {
+    entries_.insert_or_assign(std::move(name), std::make_shared<const detail::erased_value>(std::move(value)));
+  }
 
  private:
   // Shared, never changed: copies of an input (one per run) cost no copies of its values.

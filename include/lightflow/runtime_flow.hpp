@@ -51,6 +51,12 @@ inline constexpr bool stateless_callable = std::is_empty_v<F> && std::is_default
 template <class F>
 inline constexpr bool runtime_callable = std::is_invocable_v<const F&, context&> || std::is_invocable_v<const F&>;
 
+/// What a runtime step's callable returns, decayed (void for none).
+template <class F>
+using runtime_return_t = std::decay_t<
+    typename std::conditional_t<std::is_invocable_v<const F&, context&>, std::invoke_result<const F&, context&>,
+                                std::invoke_result<const F&>>::type>;
+
 template <class F>
 void invoke_runtime(run_state_base& base, std::uint32_t step, step_context& sc) {
   auto& run = static_cast<runtime_run&>(base);
@@ -119,6 +125,7 @@ class runtime_flow {
     static_assert(detail::runtime_callable<fn>,
                   "lightflow: a runtime_flow step's callable must be invocable, as const, with an lightflow::context& "
                   "or with nothing");
+    if constexpr (!std::is_void_v<detail::runtime_return_t<fn>>) detail::register_type<detail::runtime_return_t<fn>>();
     detail::runtime_graph& g = mutate();
     if constexpr (detail::stateless_callable<fn>) {
       return {*this, g.add(name, &detail::invoke_runtime<fn>, nullptr, nullptr)};
@@ -217,6 +224,9 @@ class runtime_flow {
     const detail::graph_view& sv = source_type::view;
     constexpr auto invokers = []<std::size_t... I>(std::index_sequence<I...>) {
       return std::array<invoke_fn, sizeof...(I) + 1>{&detail::invoke_static_step<source_type, I>..., nullptr};
+    }(std::make_index_sequence<source_type::size>{});
+    []<std::size_t... I>(std::index_sequence<I...>) {  // the output types, for checkpoints
+      (detail::register_static_output<typename detail::step_signature<source_type, values, I>::output>(), ...);
     }(std::make_index_sequence<source_type::size>{});
     detail::runtime_graph& g = mutate();
     const std::string prefix = mode == merge_mode::namespaced ? std::string(Name.view()) + "." : std::string();

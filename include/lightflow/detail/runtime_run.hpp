@@ -94,6 +94,20 @@ class runtime_run final : private runtime_arrays, public run_state_base {
     d.writes.emplace_back(std::string(key), std::move(value));
   }
 
+  /// A restored step's writes count as written (see frontier's shortcut).
+  void note_writes(std::uint32_t step) {
+    if (const step_data* d = data_of(step)) {
+      std::unique_lock lock(keys_mutex_);
+      for (const auto& [k, v] : d->writes) written_keys_.emplace(k);
+    }
+  }
+
+  /// Takes ownership of the run's checkpoint session.
+  void attach(std::unique_ptr<checkpoint_session> session) noexcept {
+    session_ = std::move(session);
+    run_state_base::attach(session_.get());
+  }
+
   /// The steps whose writes of `key` step `step` sees and that no later write shadows (itself, if it
   /// wrote the key). A restriction hands the question to the ancestor it names.
   std::vector<std::uint32_t> frontier(std::uint32_t step, std::string_view key) const {
@@ -151,6 +165,7 @@ class runtime_run final : private runtime_arrays, public run_state_base {
   values input_;
   mutable std::shared_mutex keys_mutex_;
   std::unordered_set<std::string, key_hash, std::equal_to<>> written_keys_;  // every key some step wrote
+  std::unique_ptr<checkpoint_session> session_;
 };
 
 }  // namespace lightflow::detail

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "lightflow/context.hpp"
+#include "lightflow/detail/erased_value.hpp"
 #include "lightflow/detail/runtime_run.hpp"
 #include "lightflow/detail/static_run.hpp"
 #include "lightflow/detail/type_name.hpp"
@@ -33,6 +34,11 @@ const T& static_dependency_result(const runtime_run& run, std::uint32_t step) {
   if (const T* value = data->result.get<T>()) return *value;
   throw key_error(who + ", which returned a " + std::string(data->result.type()) + ", not the " +
                   std::string(type_name<T>()) + " its parameter takes");
+}
+
+template <class T>
+void register_static_output() {
+  if constexpr (!std::is_void_v<T>) register_type<T>();
 }
 
 template <class Flow, std::uint32_t I>

@@ -1,0 +1,169 @@
+// The checkpoint of a runtime flow's run: each step's result and key/value writes, and the run's
+// `lf::values` input, saved with the binary serializer. A restored value is decoded with the type
+// it was saved with, found by name among the types the program registered (every `lf::key`'s type,
+// every runtime step's result type): a type the program no longer has is refused, not guessed.
+//
+// A step's record holds: a byte (1 if it returned a value), then that value as (type name, bytes),
+// then the count of its writes and each as (key, type name, bytes); strings and byte blobs are
+// length-prefixed as in serializer.hpp. The input is the count of its entries, then each entry.
+#ifndef LIGHTFLOW_DETAIL_RUNTIME_SESSION_HPP
+#define LIGHTFLOW_DETAIL_RUNTIME_SESSION_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "lightflow/checkpoint.hpp"
+#include "lightflow/detail/erased_value.hpp"
+#include "lightflow/detail/runtime_graph.hpp"
+#include "lightflow/detail/runtime_run.hpp"
+#include "lightflow/errors.hpp"
+#include "lightflow/key.hpp"
+#include "lightflow/serializer.hpp"
+
+namespace lightflow::detail {
+
+template <class Store>
+class runtime_session final : public store_session<Store> {
+  using base = store_session<Store>;
+
+ public:
+  runtime_session(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g)
+      : base(cp.store, g.flow_name, cp.run_id, cp.options, manifest(g, cp.options.version)) {}
+
+  /// Reads the run's input from the store, for resume().
+  static values load_input(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g) {
+    runtime_session probe(cp, g);
+    if (!probe.has_records()) throw probe.missing_run();
+    probe.check_manifest(false);
+    const record rec = probe.load_record(std::string(input_key), record_kind::input, "the input", probe.has_manifest());
+    values input;
+    try {
+      binary_reader r(rec.payload);
+      for (std::size_t k = 0, n = r.size(); k != n; ++k) {
+        auto [name, value] = probe.read_entry(r, "the input");
+        input.set_erased(std::move(name), std::move(value));
+      }
+      if (r.remaining() != 0) throw decode_error("lightflow: unexpected bytes after the entries");
+    } catch (const checkpoint_error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw probe.error("the input", std::string("cannot be decoded: ") + e.what());
+    }
+    return input;
+  }
+
+  /// Before the run starts: checks or writes the manifest and the input, and restores every step
+  /// that has a record. Throws checkpoint_error or store_error; runs nothing.
+  void open(runtime_run& run) {
+    std::vector<std::byte> input;
+    {
+      binary_writer w(input);
+      const auto& entries = run.input_values().entries();
+      w.size(entries.size());
+      for (const auto& [name, value] : entries) write_entry(w, name, *value, "the input");
+    }
+    if (!this->check_manifest(true)) return this->start_fresh(input);
+    this->check_input(input);
+    const runtime_graph& g = run.graph_data();
+    for (std::uint32_t i = 0; i != g.size(); ++i) {
+      const auto rec = this->load_step(step_key(g.names[i]), g.names[i]);
+      if (!rec) continue;
+      const std::string what = "the record of step \"" + std::string(g.names[i]) + "\"";
+      try {
+        binary_reader r(rec->payload);
+        if (r.integer<std::uint8_t>() != 0) {
+          auto [type, bytes] = read_value(r);
+          run.own(i).result = decode(type, bytes, what);
+        }
+        for (std::size_t k = 0, n = r.size(); k != n; ++k) {
+          auto [name, value] = read_entry(r, what);
+          run.own(i).writes.emplace_back(std::move(name), std::move(value));
+        }
+        if (r.remaining() != 0) throw decode_error("lightflow: unexpected bytes after the writes");
+      } catch (const checkpoint_error&) {
+        throw;
+      } catch (const std::exception& e) {
+        throw this->error(what, std::string("cannot be decoded: ") + e.what());
+      }
+      run.note_writes(i);
+      run.restore(i);
+    }
+  }
+
+  void save(run_state_base& base_run, std::uint32_t step) override {
+    auto& run = static_cast<runtime_run&>(base_run);
+    const std::string_view name = run.graph_data().names[step];
+    const std::string what = "the output of step \"" + std::string(name) + "\"";
+    thread_local std::vector<std::byte> payload;
+    payload.clear();
+    binary_writer w(payload);
+    const step_data* d = run.data_of(step);
+    const bool has_result = d != nullptr && d->result.has_value();
+    w.integer(static_cast<std::uint8_t>(has_result ? 1 : 0));
+    if (has_result) write_value(w, d->result, what + " (its result)");
+    w.size(d == nullptr ? 0 : d->writes.size());
+    if (d != nullptr)
+      for (const auto& [key, value] : d->writes) write_entry(w, key, value, what);
+    this->save_step(step_key(name), name, payload);
+  }
+
+  static std::string manifest(const runtime_graph& g, std::uint32_t version) {
+    std::string m = "lightflow runtime checkpoint manifest 1\nflow " + g.flow_name + "\nversion " + std::to_string(version) +
+                    "\nserializer " + std::string(binary_serializer::name) + "\n";
+    for (std::uint32_t i = 0; i != g.size(); ++i) {
+      m += "step ";
+      m += g.names[i];
+      m += " <-";
+      for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) (m += ' ') += g.names[g.deps[e]];
+      m += '\n';
+    }
+    return m;
+  }
+
+ private:
+  // A value: its type's name, then its encoding as a length-prefixed blob.
+  static void write_value(binary_writer& w, const erased_value& v, const std::string& what) {
+    thread_local std::vector<std::byte> bytes;
+    bytes.clear();
+    if (!v.encode(bytes))
+      throw checkpoint_error("lightflow: " + what + " is a " + std::string(v.type()) +
+                             ", which the binary serializer cannot encode, so the run cannot be checkpointed");
+    w(std::string(v.type()));
+    w.size(bytes.size());
+    w.bytes(bytes.data(), bytes.size());
+  }
+  void write_entry(binary_writer& w, std::string_view key, const erased_value& v, const std::string& what) const {
+    w(std::string(key));
+    write_value(w, v, what + ", key \"" + std::string(key) + "\"");
+  }
+  static std::pair<std::string, std::vector<std::byte>> read_value(binary_reader& r) {
+    std::string type;
+    r(type);
+    std::vector<std::byte> bytes(r.size());
+    r.bytes(bytes.data(), bytes.size());
+    return {std::move(type), std::move(bytes)};
+  }
+  std::pair<std::string, erased_value> read_entry(binary_reader& r, const std::string& what) const {
+    std::string key;
+    r(key);
+    auto [type, bytes] = read_value(r);
+    return {std::move(key), decode(type, bytes, what + ", key \"" + key + "\",")};
+  }
+  erased_value decode(const std::string& type, std::span<const std::byte> bytes, const std::string& what) const {
+    const erased_type* t = type_registry::instance().find(type);
+    if (t == nullptr || t->decode == nullptr)
+      throw this->error(what, "holds a " + type +
+                                  ", a type this program has not registered (make an lf::key of it, or a runtime "
+                                  "step that returns it, before resuming)");
+    return erased_value::decode(*t, bytes);
+  }
+};
+
+}  // namespace lightflow::detail
+
+#endif
