@@ -810,17 +810,161 @@ constexpr std::uint64_t fnv1a(std::string_view text) noexcept {
 #ifndef LIGHTFLOW_DETAIL_RUN_STATE_HPP
 #define LIGHTFLOW_DETAIL_RUN_STATE_HPP
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <mutex>
 #include <new>
 #include <optional>
 #include <stop_token>
+#include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
+// ---- lightflow/policy.hpp
+// What a step does beyond calling its callable: retries with backoff, and a condition that may skip
+// it. Set per step (`lf::step<"x">(f).retry(...)`, `handle.retry(...)`) or as a flow's default
+// (`flow.retry(...)`); the step's own setting wins.
+//
+//   lf::step<"fetch">(fetch).retry(lf::retry{3, lf::backoff{10ms, 2.0, 1s, 0.5}}.never_on<std::invalid_argument>())
+//   lf::step<"notify", "order">(notify).when([](lf::step_context&) { return notifications_on; })
+#ifndef LIGHTFLOW_POLICY_HPP
+#define LIGHTFLOW_POLICY_HPP
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace lightflow {
+
+class step_context;  // step_context.hpp (which includes the run machinery that includes this header)
+
+/// The waits between attempts: `initial`, then multiplied by `factor` after each failure, never more
+/// than `cap`; with `jitter` j in [0, 1], each wait is scaled by a random factor in [1 - j, 1].
+struct backoff {
+  std::chrono::nanoseconds initial{0};
+  double factor = 2.0;
+  std::chrono::nanoseconds cap = std::chrono::seconds(30);
+  double jitter = 0.0;
+
+  constexpr backoff() noexcept = default;
+  constexpr backoff(std::chrono::nanoseconds initial_wait, double growth = 2.0,
+                    std::chrono::nanoseconds longest = std::chrono::seconds(30), double random_part = 0.0) noexcept
+      : initial(initial_wait), factor(growth), cap(longest), jitter(random_part) {}
+
+  /// The wait after `failures` failed attempts (1 after the first), before jitter.
+  std::chrono::nanoseconds base_delay(unsigned failures) const noexcept {
+    double d = static_cast<double>(initial.count());
+    for (unsigned k = 1; k < failures && d < static_cast<double>(cap.count()); ++k) d *= factor;
+    d = std::min(d, static_cast<double>(cap.count()));
+    return std::chrono::nanoseconds(static_cast<std::int64_t>(std::max(d, 0.0)));
+  }
+  /// The wait after `failures` failed attempts, with jitter drawn from `unit` in [0, 1).
+  std::chrono::nanoseconds delay(unsigned failures, double unit) const noexcept {
+    const double j = std::clamp(jitter, 0.0, 1.0);
+    const double scale = 1.0 - j * std::clamp(unit, 0.0, 1.0);
+    return std::chrono::nanoseconds(static_cast<std::int64_t>(static_cast<double>(base_delay(failures).count()) * scale));
+  }
+};
+
+/// How often a failing step is tried, how long to wait in between, and which exceptions are worth
+/// another attempt (by default, all).
+class retry {
+ public:
+  /// `attempts` counts the first one: retry{3} tries a step at most three times.
+  explicit retry(unsigned attempts, lightflow::backoff wait = {}) : attempts_(std::max(attempts, 1u)), backoff_(wait) {}
+
+  /// Exceptions of type E (or derived from it) are never retried.
+  template <class E>
+  retry& never_on() {
+    never_.push_back(&is<E>);
+    return *this;
+  }
+  /// Only exceptions of the types named this way are retried.
+  template <class E>
+  retry& only_on() {
+    only_.push_back(&is<E>);
+    return *this;
+  }
+  /// Or any predicate of the exception.
+  retry& only_if(std::function<bool(const std::exception_ptr&)> predicate) {
+    predicate_ = std::move(predicate);
+    return *this;
+  }
+
+  unsigned attempts() const noexcept { return attempts_; }
+  const lightflow::backoff& wait() const noexcept { return backoff_; }
+  /// Whether `error` may be retried (attempts left aside).
+  bool retries(const std::exception_ptr& error) const {
+    if (std::any_of(never_.begin(), never_.end(), [&](auto m) { return m(error); })) return false;
+    if (!only_.empty() && std::none_of(only_.begin(), only_.end(), [&](auto m) { return m(error); })) return false;
+    return !predicate_ || predicate_(error);
+  }
+
+ private:
+  template <class E>
+  static bool is(const std::exception_ptr& error) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const E&) {
+      return true;
+    } catch (...) {
+      return false;
+    }
+  }
+
+  unsigned attempts_;
+  lightflow::backoff backoff_;
+  std::vector<bool (*)(const std::exception_ptr&)> never_, only_;
+  std::function<bool(const std::exception_ptr&)> predicate_;
+};
+
+/// With `when`: the named dependents still run when the step is skipped; its other descendants do not.
+struct skip_dependents {
+  skip_dependents() = default;
+  skip_dependents(std::initializer_list<std::string> except_these) : except(except_these) {}
+  std::vector<std::string> except;
+};
+
+/// A step's (or a flow's default) policies. Unset fields fall back to the flow's default.
+struct policy {
+  std::optional<lightflow::retry> retries;
+  /// Evaluated when the step's dependencies are done; false skips the step (`skipped_by_condition`).
+  std::function<bool(step_context&)> when;
+  /// With `when`: also skip every descendant, except `skips->except` (and what follows only them).
+  std::optional<lightflow::skip_dependents> skips;
+
+  /// `own`, with the fields it leaves unset taken from `fallback` (a flow's default).
+  static std::shared_ptr<const policy> inherit(const std::shared_ptr<const policy>& own, const policy* fallback) {
+    if (fallback == nullptr || !fallback->retries || (own && own->retries)) return own;
+    return changed(own, [&](policy& p) { p.retries = fallback->retries; });
+  }
+  /// A copy of `p` (or a default policy) changed by `change`: policies are shared, never modified.
+  template <class Change>
+  static std::shared_ptr<const policy> changed(const std::shared_ptr<const policy>& p, Change&& change) {
+    auto copy = p ? std::make_shared<policy>(*p) : std::make_shared<policy>();
+    change(*copy);
+    return copy;
+  }
+};
+
+}  // namespace lightflow
+
+#endif
 // ---- lightflow/detail/timestamp.hpp
 // Cheap timestamps for the per-step start and end times: the CPU's time-stamp counter where it is
 // invariant (x86-64 with the invariant-TSC CPUID bit), std::chrono::steady_clock elsewhere. Reading
@@ -916,6 +1060,7 @@ class tick_converter {
 namespace lightflow {
 namespace detail {
 class run_state_base;
+struct step_context_access;
 }
 
 /// Handed to a step whose callable takes it as its last parameter (`lf::step_context&`).
@@ -939,6 +1084,7 @@ class step_context {
   inline std::stop_token stop_token() const;
 
  private:
+  friend struct detail::step_context_access;
   detail::run_state_base* run_;
   std::uint32_t step_;
   unsigned attempt_;
@@ -965,6 +1111,7 @@ enum class step_status : std::uint8_t {
   failed,     ///< ran and threw; the exception is kept
   skipped,    ///< not run because a dependency did not succeed
   cancelled,  ///< not run because the run was cancelled first
+  skipped_by_condition,  ///< not run because its condition (or an ancestor's, skipping its dependents) was false
 };
 
 /// The status as a lower-case word ("succeeded", "failed", ...).
@@ -980,6 +1127,8 @@ constexpr std::string_view to_string(step_status s) noexcept {
       return "skipped";
     case step_status::cancelled:
       return "cancelled";
+    case step_status::skipped_by_condition:
+      return "skipped by condition";
   }
   return "unknown";
 }
@@ -997,6 +1146,9 @@ struct graph_view {
   const std::string_view* names = nullptr;
   const std::uint32_t* dep_offsets = nullptr;
   const std::uint32_t* deps = nullptr;
+  /// How many of a step's dependencies, first in its list, hand it their outputs (static flows); null:
+  /// the dependencies hand nothing (runtime flows read results by name).
+  const std::uint32_t* data_count = nullptr;
   const std::uint32_t* out_offsets = nullptr;
   const std::uint32_t* outs = nullptr;
   const std::uint32_t* indegree = nullptr;
@@ -1022,7 +1174,8 @@ struct step_record {
   ticks end = 0;
   std::exception_ptr error{};
   step_status status = step_status::pending;
-  bool restored = false;  // its output came from a checkpoint; it did not run
+  bool restored = false;        // its output came from a checkpoint; it did not run
+  std::uint16_t attempts = 0;   // how many times its callable was called
 };
 
 class run_state_base;
@@ -1129,7 +1282,7 @@ class run_state_base {
 
  protected:
   run_state_base(const graph_view& g, const invoke_fn* invokers, destroy_fn destroy, step_record* records,
-                 std::atomic<std::uint32_t>* pending, std::atomic<bool>* blocked, task_node* nodes,
+                 std::atomic<std::uint32_t>* pending, std::atomic<std::uint8_t>* blocked, task_node* nodes,
                  run_registry& registry, std::uint64_t id) noexcept
       : graph_(&g),
         invokers_(invokers),
@@ -1151,12 +1304,18 @@ class run_state_base {
     const graph_view& g = *graph_;
     for (std::uint32_t i = 0; i != g.size; ++i) {
       pending_[i].store(g.indegree[i], std::memory_order_relaxed);
-      blocked_[i].store(false, std::memory_order_relaxed);
+      blocked_[i].store(0, std::memory_order_relaxed);
       nodes_[i] = {this, i};
     }
     nodes_[g.size] = {this, g.size};
   }
   void attach(checkpoint_session* session) noexcept { checkpoint_ = session; }
+  /// Each step's policy (an array of graph().size pointers, or null when no step has one) and the flow's.
+  void set_policies(const policy* const* steps, const policy* flow) noexcept {
+    policies_ = steps;
+    flow_policy_ = flow;
+  }
+  static constexpr std::uint8_t blocked_by_failure = 1, blocked_by_condition = 2;
 
   ~run_state_base() {
     if (stop_ready_.load(std::memory_order_relaxed) == 2) stop_source_()->~stop_source();
@@ -1179,6 +1338,71 @@ class run_state_base {
 
   template <class Push, class Finish>
   task_node* release(std::uint32_t step, bool ok, Push&& push, Finish&& finish);
+  template <class Saved>
+  bool save_checkpoint(std::uint32_t step, Saved& saved) noexcept;
+  template <class Saved>
+  bool run_with_policy(std::uint32_t step, ticks& now, Saved& saved);
+
+  /// Calls the step, again while `r` allows; records its status and error. True when it succeeded.
+  bool attempt(std::uint32_t step, const retry* r) noexcept {
+    step_record& rec = records_[step];
+    for (unsigned n = 1;; ++n) {
+      rec.attempts = static_cast<std::uint16_t>(std::min(n, 65535u));
+      try {
+        step_context ctx(*this, step, n);
+        invokers_[step](*this, step, ctx);
+        rec.status = step_status::succeeded;
+        rec.error = nullptr;
+        return true;
+      } catch (...) {
+        rec.error = std::current_exception();
+        rec.status = step_status::failed;
+      }
+      try {
+        if (r == nullptr || n >= r->attempts() || cancelled() || !r->retries(rec.error)) return false;
+        if (!wait_before_retry(r->wait().delay(n, random_unit()))) return false;  // cancelled meanwhile
+      } catch (...) {  // a predicate that throws, or no memory for the wait: no more attempts
+        return false;
+      }
+    }
+  }
+  /// Waits on the worker, woken early by cancellation. False when the run was cancelled.
+  bool wait_before_retry(std::chrono::nanoseconds delay) {
+    if (delay.count() > 0) {
+      std::mutex m;
+      std::condition_variable_any cv;
+      std::unique_lock lock(m);
+      cv.wait_for(lock, stop_token(), delay, [] { return false; });
+    }
+    return !stop_requested();
+  }
+  static double random_unit() noexcept {
+    thread_local std::uint64_t state = 0x9e3779b97f4a7c15ull ^ reinterpret_cast<std::uintptr_t>(&state);
+    state += 0x9e3779b97f4a7c15ull;  // splitmix64
+    std::uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
+  }
+  /// Marks every descendant of `step` skipped by its condition, except the named ones and what
+  /// follows only through them. None of them has started: they all wait for `step`.
+  void skip_descendants(std::uint32_t step, const std::vector<std::string>& except) {
+    const graph_view& g = *graph_;
+    std::vector<std::uint32_t> stack{step};
+    std::vector<bool> seen(g.size, false);
+    while (!stack.empty()) {
+      const std::uint32_t s = stack.back();
+      stack.pop_back();
+      for (std::uint32_t e = g.out_offsets[s]; e != g.out_offsets[s + 1]; ++e) {
+        const std::uint32_t d = g.outs[e];
+        if (seen[d]) continue;
+        seen[d] = true;
+        if (std::find(except.begin(), except.end(), g.names[d]) != except.end()) continue;
+        blocked_[d].fetch_or(blocked_by_condition, std::memory_order_relaxed);  // published by the release
+        stack.push_back(d);
+      }
+    }
+  }
 
   std::stop_source* stop_source_() const noexcept {
     return std::launder(reinterpret_cast<std::stop_source*>(const_cast<unsigned char*>(stop_storage_)));
@@ -1189,7 +1413,7 @@ class run_state_base {
   destroy_fn destroy_;
   step_record* records_;
   std::atomic<std::uint32_t>* pending_;
-  std::atomic<bool>* blocked_;
+  std::atomic<std::uint8_t>* blocked_;  // bits: a dependency did not succeed; skipped by a condition
   task_node* nodes_;
   run_registry* registry_;
   const void* input_ = nullptr;
@@ -1197,6 +1421,8 @@ class run_state_base {
   void* const* outputs_ = nullptr;
   void (*const* destroyers_)(void*) noexcept = nullptr;
   checkpoint_session* checkpoint_ = nullptr;
+  const policy* const* policies_ = nullptr;  // each step's own policy (null: none), or null for none at all
+  const policy* flow_policy_ = nullptr;      // the flow's default
   std::exception_ptr durability_error_;
   std::uint64_t id_;
   std::atomic<std::uint32_t> sinks_left_;
@@ -1229,32 +1455,76 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
     ok = true;
   } else if (cancelled()) {
     rec.status = step_status::cancelled;
-  } else if (blocked_[step].load(std::memory_order_relaxed)) {
-    rec.status = step_status::skipped;
-  } else {
+  } else if (const std::uint8_t b = blocked_[step].load(std::memory_order_relaxed); b != 0) {
+    rec.status = (b & blocked_by_failure) != 0 ? step_status::skipped : step_status::skipped_by_condition;
+    ok = rec.status == step_status::skipped_by_condition;
+  } else if (policies_ == nullptr && flow_policy_ == nullptr) {  // the common case: no policy anywhere
     rec.start = now;
+    ok = attempt(step, nullptr);
+    ok = ok && save_checkpoint(step, saved);
+    now = now_ticks();
+    rec.end = now;
+  } else {
+    ok = run_with_policy(step, now, saved);
+  }
+  return release(step, ok, push, finish);
+}
+
+template <class Saved>
+bool run_state_base::save_checkpoint(std::uint32_t step, Saved& saved) noexcept {
+  if (checkpoint_ == nullptr) return true;
+  try {
+    checkpoint_->save(*this, step);
+    if (checkpoint_->deferred_durability()) saved(*checkpoint_);  // before the dependents may save theirs
+    return true;
+  } catch (...) {
+    fail_checkpoint(step, std::current_exception());
+    return false;
+  }
+}
+
+template <class Saved>
+bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& saved) {
+  step_record& rec = records_[step];
+  const policy* own = policies_ != nullptr ? policies_[step] : nullptr;
+  // A static step whose dependency has an output but produced none (skipped by its condition)
+  // cannot be called.
+  const graph_view& g = *graph_;
+  if (g.data_count != nullptr && outputs_ != nullptr) {
+    const std::uint32_t* deps = g.deps + g.dep_offsets[step];
+    for (std::uint32_t k = 0; k != g.data_count[step]; ++k)
+      if (outputs_[deps[k]] != nullptr && records_[deps[k]].status != step_status::succeeded) {
+        rec.status = step_status::skipped_by_condition;
+        return true;
+      }
+  }
+  rec.start = now;
+  if (own != nullptr && own->when) {
+    bool run = false;
     try {
       step_context ctx(*this, step, 1);
-      invokers_[step](*this, step, ctx);
-      rec.status = step_status::succeeded;
-      ok = true;
+      run = own->when(ctx);
     } catch (...) {
       rec.error = std::current_exception();
       rec.status = step_status::failed;
+      now = rec.end = now_ticks();
+      return false;
     }
-    if (ok && checkpoint_ != nullptr) {
-      try {
-        checkpoint_->save(*this, step);
-        if (checkpoint_->deferred_durability()) saved(*checkpoint_);  // before the dependents may save theirs
-      } catch (...) {
-        fail_checkpoint(step, std::current_exception());
-        ok = false;
-      }
+    if (!run) {
+      rec.status = step_status::skipped_by_condition;
+      if (own->skips) skip_descendants(step, own->skips->except);
+      now = rec.end = now_ticks();
+      return true;
     }
-    now = now_ticks();
-    rec.end = now;
   }
-  return release(step, ok, push, finish);
+  const retry* r = own != nullptr && own->retries ? &*own->retries
+                   : flow_policy_ != nullptr && flow_policy_->retries ? &*flow_policy_->retries
+                                                                      : nullptr;
+  bool ok = attempt(step, r);
+  ok = ok && save_checkpoint(step, saved);
+  now = now_ticks();
+  rec.end = now;
+  return ok;
 }
 
 template <class Push, class Finish>
@@ -1269,7 +1539,7 @@ task_node* run_state_base::release(std::uint32_t step, bool ok, Push&& push, Fin
   task_node* next = nullptr;
   for (; it != end; ++it) {
     const std::uint32_t d = *it;
-    if (!ok) blocked_[d].store(true, std::memory_order_relaxed);  // published by the release below
+    if (!ok) blocked_[d].fetch_or(blocked_by_failure, std::memory_order_relaxed);  // published by the release below
     // A dependent with one dependency needs no counter: this step was its only one.
     if (g.indegree[d] == 1 || pending_[d].fetch_sub(1, std::memory_order_acq_rel) == 1) {
       if (next == nullptr)
@@ -1339,6 +1609,7 @@ inline std::stop_token step_context::stop_token() const { return run_->stop_toke
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string_view>
 #include <utility>
 
@@ -1560,6 +1831,13 @@ struct indexed_storage<std::index_sequence<I...>, T...> : indexed_item<I, T>... 
   constexpr void callable_addresses(const void** out) const noexcept {
     ((out[I] = &static_cast<const indexed_item<I, T>&>(*this).value.callable), ...);
   }
+  /// The same for every element's `rules` (a shared pointer): the raw pointers; true if any is set.
+  template <class Policy>
+  bool policy_addresses(const Policy** out) const noexcept {
+    (void)out;  // unused when there are no elements
+    ((out[I] = static_cast<const indexed_item<I, T>&>(*this).value.rules.get()), ...);
+    return ((out[I] != nullptr) || ... || false);
+  }
 };
 
 template <std::size_t I, class T>
@@ -1586,6 +1864,8 @@ using element_t = decltype(type_at<I>(std::declval<const Storage&>()));
 
 #include <array>
 #include <cstddef>
+#include <memory>
+#include <optional>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -1613,15 +1893,27 @@ struct step_definition<Name, F, after_names<Ordered...>, Dependencies...> {
   static constexpr std::array<std::string_view, dependency_count + 1> dependency_names{
       Dependencies.view()..., Ordered.view()..., std::string_view{}};
   F callable;
+  /// Retries and condition (null: none of its own; the flow's default retries apply).
+  std::shared_ptr<const policy> rules{};
 
   /// The same step, also running after `More` (steps of the same flow) without receiving their outputs.
   template <fixed_string... More>
-  constexpr auto after() && {
-    return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{std::move(callable)};
+  constexpr auto after() const {
+    return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{callable, rules};
   }
-  template <fixed_string... More>
-  constexpr auto after() const& {
-    return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{callable};
+  /// The same step, retried as `r` says when it throws.
+  step_definition retry(lightflow::retry r) const {
+    return {callable, policy::changed(rules, [&](policy& p) { p.retries = std::move(r); })};
+  }
+  /// The same step, run only when `condition(step_context&)` returns true once its dependencies are
+  /// done; else it is skipped_by_condition and its dependents run (unless `skip` says otherwise). A
+  /// dependent that takes its output cannot run, and is skipped_by_condition too.
+  template <class Predicate>
+  step_definition when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) const {
+    return {callable, policy::changed(rules, [&](policy& p) {
+              p.when = std::move(condition);
+              p.skips = std::move(skip);
+            })};
   }
 };
 
@@ -1629,7 +1921,7 @@ struct step_definition<Name, F, after_names<Ordered...>, Dependencies...> {
 /// order, as the callable's parameters (a step without dependencies receives the run's input).
 template <fixed_string Name, fixed_string... Dependencies, class F>
 constexpr auto step(F&& callable) {
-  return step_definition<Name, std::decay_t<F>, after_names<>, Dependencies...>{std::forward<F>(callable)};
+  return step_definition<Name, std::decay_t<F>, after_names<>, Dependencies...>{std::forward<F>(callable), nullptr};
 }
 
 namespace detail {
@@ -1686,7 +1978,8 @@ class static_flow {
   /// The same graph as the scheduler reads it.
   static constexpr detail::graph_view view{Name.view(),        size,
                                            graph.names.data(), graph.dep_offsets.data(),
-                                           graph.deps.data(),  graph.out_offsets.data(),
+                                           graph.deps.data(),  graph.data_count.data(),
+                                           graph.out_offsets.data(),
                                            graph.outs.data(),  graph.indegree.data(),
                                            graph.roots.data(), graph.root_count,
                                            graph.sink_count};
@@ -1705,9 +1998,21 @@ class static_flow {
   }
   /// Stores the address of every step's callable in out[step].
   constexpr void callable_addresses(const void** out) const noexcept { steps_.callable_addresses(out); }
+  /// Stores every step's policy (or null) in out[step]; true when any step has one.
+  bool policy_addresses(const policy** out) const noexcept { return steps_.policy_addresses(out); }
+
+  /// The flow's default policy (retries), which a step's own setting overrides; null for none.
+  const policy* defaults() const noexcept { return defaults_.get(); }
+  /// A copy of the flow whose steps are retried as `r` says, unless they say otherwise.
+  static_flow retry(lightflow::retry r) const {
+    static_flow copy(*this);
+    copy.defaults_ = policy::changed(defaults_, [&](policy& p) { p.retries = std::move(r); });
+    return copy;
+  }
 
  private:
   storage steps_;
+  std::shared_ptr<const policy> defaults_;
 };
 
 namespace detail {
@@ -2007,6 +2312,8 @@ class static_run final : public run_state_base {
     flow.callable_addresses(callable_table_);
     outputs_.addresses(output_table_);
     prepare(&input_, callable_table_, output_table_, destroyers.data());
+    const bool any = flow.policy_addresses(policy_table_);
+    set_policies(any ? policy_table_ : nullptr, flow.defaults());
   }
 
   template <std::uint32_t I>
@@ -2050,10 +2357,11 @@ class static_run final : public run_state_base {
   [[no_unique_address]] Input input_;
   step_record records_[n + 1];
   std::atomic<std::uint32_t> pending_[n + 1];
-  std::atomic<bool> blocked_[n + 1];
+  std::atomic<std::uint8_t> blocked_[n + 1];
   task_node nodes_[n + 1];
   const void* callable_table_[n + 1];  // each step's callable, in the flow
   void* output_table_[n + 1];          // each step's output, in outputs_ (null for void)
+  const policy* policy_table_[n + 1];  // each step's policy, or null
   decltype(slots_type(std::make_index_sequence<n>{})) outputs_;
   std::unique_ptr<checkpoint_session> session_;
 };
@@ -2910,6 +3218,11 @@ struct runtime_graph {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> added;          // (step, dependency)
   std::vector<std::pair<std::uint32_t, std::string>> added_by_name;    // (step, dependency's name)
   std::vector<restriction> restrictions;                                // sorted by (step, key) when compiled
+  // Policies: each step's own (empty until one is set, so that flows without any pay nothing), and
+  // the flow's default.
+  std::vector<std::shared_ptr<const policy>> rules;
+  std::shared_ptr<const policy> defaults;
+  std::vector<const policy*> rule_table;  // compiled: rules' raw pointers, or empty
 
   // Compiled: valid while `compiled`.
   bool compiled = false;
@@ -2923,7 +3236,8 @@ struct runtime_graph {
   runtime_graph(const runtime_graph& o)
       : flow_name(o.flow_name), names(o.names), invokers(o.invokers), callables(o.callables), owned(o.owned),
         chunks(o.chunks), chunk_used(0), chunk_size(0), slots(o.slots), dep_offsets(o.dep_offsets), deps(o.deps),
-        added(o.added), added_by_name(o.added_by_name), restrictions(o.restrictions) {}
+        added(o.added), added_by_name(o.added_by_name), restrictions(o.restrictions), rules(o.rules),
+        defaults(o.defaults) {}
   runtime_graph& operator=(const runtime_graph&) = delete;
 
   std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(names.size()); }
@@ -2948,6 +3262,7 @@ struct runtime_graph {
     if ((names.size() + 1) * 2 > slots.size()) grow_index();
     const auto i = static_cast<std::uint32_t>(names.size());
     names.push_back(store(name));
+    if (!rules.empty()) rules.emplace_back();
     invokers.push_back(invoke);
     callables.push_back(callable);
     if (state) owned.push_back(std::move(state));
@@ -2955,6 +3270,14 @@ struct runtime_graph {
     compiled = false;
     return i;
   }
+
+  /// Sets step i's policy.
+  void set_rules(std::uint32_t i, std::shared_ptr<const policy> p) {
+    if (rules.empty()) rules.resize(size());
+    rules[i] = std::move(p);
+    compiled = false;
+  }
+  std::shared_ptr<const policy> rules_of(std::uint32_t i) const { return i < rules.size() ? rules[i] : nullptr; }
 
   void depend(std::uint32_t step, std::uint32_t dep) {
     if (step >= size() || dep >= size())
@@ -3092,6 +3415,8 @@ struct runtime_graph {
     view.roots = roots.data();
     view.root_count = static_cast<std::uint32_t>(roots.size());
     view.sink_count = sinks;
+    rule_table.clear();
+    for (const auto& r : rules) rule_table.push_back(r.get());
     view.index = this;
     view.lookup = [](const void* self, std::string_view name) noexcept {
       const auto* g = static_cast<const runtime_graph*>(self);
@@ -3218,13 +3543,13 @@ struct runtime_arrays {
   explicit runtime_arrays(std::uint32_t n)
       : records(new step_record[n]),
         pending(new std::atomic<std::uint32_t>[n]),
-        blocked(new std::atomic<bool>[n]),
+        blocked(new std::atomic<std::uint8_t>[n]),
         nodes(new task_node[n + 1]),
         data(new void*[n]()) {}
   ~runtime_arrays() = default;
   std::unique_ptr<step_record[]> records;
   std::unique_ptr<std::atomic<std::uint32_t>[]> pending;
-  std::unique_ptr<std::atomic<bool>[]> blocked;
+  std::unique_ptr<std::atomic<std::uint8_t>[]> blocked;
   std::unique_ptr<task_node[]> nodes;
   std::unique_ptr<void*[]> data;  // step_data*, set by the step that made it
 };
@@ -3238,6 +3563,7 @@ class runtime_run final : private runtime_arrays, public run_state_base {
         graph_(std::move(graph)),
         input_(std::move(input)) {
     prepare(&input_, graph_->callables.data(), data.get(), nullptr);
+    set_policies(graph_->rule_table.empty() ? nullptr : graph_->rule_table.data(), graph_->defaults.get());
   }
   ~runtime_run() {
     for (std::uint32_t i = 0; i != graph_->size(); ++i) delete static_cast<step_data*>(data[i]);
@@ -3390,6 +3716,7 @@ inline const detail::erased_value& context::ancestor_result(std::string_view ste
   const std::string who = "lightflow: step \"" + std::string(name()) + "\" asks for the result of step \"" + std::string(step) + "\"";
   if (i == detail::runtime_graph::none) throw key_error(who + ", which is not a step of the flow");
   if (!g.is_ancestor(i, index_)) throw key_error(who + ", which is not one of its ancestors");
+  if (runtime_->record(i).status == step_status::skipped_by_condition) throw key_error(who + ", which its condition skipped");
   const detail::step_data* d = runtime_->data_of(i);
   if (d == nullptr || !d->result.has_value()) throw key_error(who + ", which returned nothing");
   return d->result;
@@ -4132,6 +4459,7 @@ struct step_report {
   std::chrono::steady_clock::time_point end{};
   std::exception_ptr error{};  // set for failed steps
   bool restored = false;       // its output came from a checkpoint: it did not run in this run
+  unsigned attempts = 0;       // how many times its callable was called (more than 1 after retries)
 
   std::chrono::nanoseconds duration() const noexcept { return end - start; }
 };
@@ -4151,8 +4479,12 @@ class basic_run_result {
     if (run_ != nullptr) run_->release();
   }
 
-  /// True when every step succeeded (and, with a checkpoint, every record was made durable).
-  bool ok() const noexcept { return count(step_status::succeeded) == size() && durability_error() == nullptr; }
+  /// True when every step succeeded or was skipped by a condition (and, with a checkpoint, every
+  /// record was made durable).
+  bool ok() const noexcept {
+    return count(step_status::succeeded) + count(step_status::skipped_by_condition) == size() &&
+           durability_error() == nullptr;
+  }
   /// With a store that makes records durable on a flush (file_store, durable): the flush's error when
   /// the run's records could not all be made durable. The steps' statuses and outputs stand, but a
   /// resumed run may run again the steps whose records were lost. Null otherwise.
@@ -4211,8 +4543,8 @@ class basic_run_result {
     if (!failed.empty()) {
       text += "step \"" + std::string(failed.front().name) + "\" failed: " + describe(failed.front().error);
       if (failed.size() > 1) text += " (and " + plural(failed.size() - 1, "other step") + " failed)";
-    } else if (count(step_status::succeeded) == size()) {
-      text += "every step succeeded";
+    } else if (count(step_status::succeeded) + count(step_status::skipped_by_condition) == size()) {
+      text += "every step succeeded or was skipped by its condition";
     } else {
       text += "the run was cancelled";
     }
@@ -4237,7 +4569,7 @@ class basic_run_result {
   step_report step(std::size_t index, const detail::tick_converter& to_time) const {
     if (index >= size()) throw std::out_of_range("lightflow: step index " + std::to_string(index) + " is out of range");
     const auto& r = run_->record(static_cast<std::uint32_t>(index));
-    return {graph().names[index], r.status, to_time(r.start), to_time(r.end), r.error, r.restored};
+    return {graph().names[index], r.status, to_time(r.start), to_time(r.end), r.error, r.restored, r.attempts};
   }
 
   std::uint32_t index_of(std::string_view name) const {
@@ -4250,6 +4582,7 @@ class basic_run_result {
   std::string why_not(std::uint32_t i) const {
     const auto& rec = run_->record(i);
     if (rec.status == step_status::failed) return describe(rec.error);
+    if (rec.status == step_status::skipped_by_condition) return "its condition (or an ancestor's) skipped it";
     if (rec.status != step_status::skipped) return {};
     // Follow dependencies that did not succeed back to one that failed.
     for (std::uint32_t e = graph().dep_offsets[i]; e != graph().dep_offsets[i + 1]; ++e) {
@@ -4411,6 +4744,7 @@ class run_handle {
 #define LIGHTFLOW_RUNTIME_FLOW_HPP
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -4523,9 +4857,16 @@ using runtime_return_t = std::decay_t<
     typename std::conditional_t<std::is_invocable_v<const F&, context&>, std::invoke_result<const F&, context&>,
                                 std::invoke_result<const F&>>::type>;
 
+/// What a runtime step's condition needs of the step_context it is given.
+struct step_context_access {
+  static runtime_run& run(step_context& sc) noexcept { return static_cast<runtime_run&>(*sc.run_); }
+  static std::uint32_t step(const step_context& sc) noexcept { return sc.step_; }
+};
+
 template <class F>
 void invoke_runtime(run_state_base& base, std::uint32_t step, step_context& sc) {
   auto& run = static_cast<runtime_run&>(base);
+  if (sc.attempt() > 1 && run.data_of(step) != nullptr) run.own(step) = step_data{};  // a failed attempt's writes go
   auto call = [&](const F& f) {
     context ctx(run, step, sc.attempt());
     if constexpr (std::is_invocable_v<const F&, context&>) {
@@ -4554,6 +4895,13 @@ class step_handle {
   /// later; an unknown name is a flow_error when the flow is checked).
   template <class... Deps>
   step_handle& after(const Deps&... deps);
+  /// Retries the step as `r` says when it throws (overrides the flow's default).
+  inline step_handle& retry(lightflow::retry r);
+  /// Runs the step only when `condition` (taking an `lf::context&` or a `step_context&`) returns
+  /// true once its dependencies are done; else it is skipped_by_condition, and its dependents run
+  /// (reading its result is a key_error) unless `skip` says otherwise.
+  template <class Predicate>
+  step_handle& when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt);
 
  private:
   runtime_flow* flow_;
@@ -4600,6 +4948,14 @@ class runtime_flow {
       const void* raw = state.get();
       return {*this, g.add(name, &detail::invoke_runtime<fn>, raw, std::move(state))};
     }
+  }
+
+  /// Steps are retried as `r` says, unless they say otherwise.
+  runtime_flow& retry(lightflow::retry r) {
+    detail::runtime_graph& g = mutate();
+    g.defaults = policy::changed(g.defaults, [&](policy& p) { p.retries = std::move(r); });
+    g.compiled = false;
+    return *this;
   }
 
   /// `step` runs after `dependency`.
@@ -4664,6 +5020,8 @@ class runtime_flow {
       if (s.callables[i] != nullptr) state = states.at(s.callables[i]);
       mapped[i] = g.add(name, s.invokers[i], s.callables[i], std::move(state));
       added[i] = true;
+      // The step keeps its policy, with its flow's default retries where it has none of its own.
+      if (auto rules = policy::inherit(s.rules_of(i), s.defaults.get())) g.set_rules(mapped[i], std::move(rules));
     }
     for (std::uint32_t i = 0; i != s.size(); ++i) {
       for (std::uint32_t d : s.dependencies_of(i)) g.depend(mapped[i], mapped[d]);
@@ -4700,9 +5058,12 @@ class runtime_flow {
     for (std::uint32_t i = 0; i != sv.size; ++i) {
       const std::string name = prefix + std::string(sv.names[i]);
       const std::uint32_t existing = g.find(name);
-      mapped[i] = existing != detail::runtime_graph::none && mode == merge_mode::unify
-                      ? existing
-                      : g.add(name, invokers[i], copy.get(), copy);
+      if (existing != detail::runtime_graph::none && mode == merge_mode::unify) {
+        mapped[i] = existing;
+        continue;
+      }
+      mapped[i] = g.add(name, invokers[i], copy.get(), copy);
+      if (auto rules = policy::inherit(rules_of_static(source, i), source.defaults())) g.set_rules(mapped[i], std::move(rules));
     }
     for (std::uint32_t i = 0; i != sv.size; ++i)
       for (std::uint32_t e = sv.dep_offsets[i]; e != sv.dep_offsets[i + 1]; ++e) g.depend(mapped[i], mapped[sv.deps[e]]);
@@ -4725,6 +5086,14 @@ class runtime_flow {
 
  private:
   friend class step_handle;
+  template <class Flow>
+  static std::shared_ptr<const policy> rules_of_static(const Flow& flow, std::uint32_t i) {
+    std::shared_ptr<const policy> out;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((I == i ? (void)(out = flow.template step<I>().rules) : (void)0), ...);
+    }(std::make_index_sequence<Flow::size>{});
+    return out;
+  }
   std::shared_ptr<detail::runtime_graph> shared() const {
     std::lock_guard lock(mutex_);
     return data_;
@@ -4747,6 +5116,34 @@ class runtime_flow {
 };
 
 inline std::string_view step_handle::name() const { return flow_->step_name(index_); }
+
+inline step_handle& step_handle::retry(lightflow::retry r) {
+  detail::runtime_graph& g = flow_->mutate();
+  g.set_rules(index_, policy::changed(g.rules_of(index_), [&](policy& p) { p.retries = std::move(r); }));
+  return *this;
+}
+
+template <class Predicate>
+step_handle& step_handle::when(Predicate condition, std::optional<skip_dependents> skip) {
+  std::function<bool(step_context&)> test;
+  if constexpr (std::is_invocable_r_v<bool, const Predicate&, context&>) {
+    test = [condition = std::move(condition)](step_context& sc) {
+      context ctx(detail::step_context_access::run(sc), detail::step_context_access::step(sc), sc.attempt());
+      return static_cast<bool>(condition(ctx));
+    };
+  } else {
+    static_assert(std::is_invocable_r_v<bool, const Predicate&, step_context&>,
+                  "lightflow: a step's condition must be callable with an lf::context& (or a step_context&) and "
+                  "return bool");
+    test = std::move(condition);
+  }
+  detail::runtime_graph& g = flow_->mutate();
+  g.set_rules(index_, policy::changed(g.rules_of(index_), [&](policy& p) {
+                p.when = std::move(test);
+                p.skips = std::move(skip);
+              }));
+  return *this;
+}
 
 template <class... Deps>
 step_handle& step_handle::after(const Deps&... deps) {
@@ -5591,7 +5988,9 @@ struct renamed_flow {
   template <std::size_t... I>
   static constexpr auto steps(const Flow& flow, std::index_sequence<I...>) {
     using result = std::tuple<typename renamed_step<Flow::name, typename Flow::template step_at<I>, EdgeStorage, Edges...>::type...>;
-    return result(std::tuple_element_t<I, result>{flow.template step<I>().callable}...);
+    // A step keeps its own policy; where it has none, its flow's default retries apply.
+    return result(std::tuple_element_t<I, result>{flow.template step<I>().callable,
+                                                   policy::inherit(flow.template step<I>().rules, flow.defaults())}...);
   }
 };
 

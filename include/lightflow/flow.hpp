@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string_view>
 #include <utility>
 
@@ -13,6 +14,7 @@
 #include "lightflow/detail/indexed_storage.hpp"
 #include "lightflow/detail/run_state.hpp"
 #include "lightflow/fixed_string.hpp"
+#include "lightflow/policy.hpp"
 #include "lightflow/step.hpp"
 
 namespace lightflow {
@@ -54,7 +56,8 @@ class static_flow {
   /// The same graph as the scheduler reads it.
   static constexpr detail::graph_view view{Name.view(),        size,
                                            graph.names.data(), graph.dep_offsets.data(),
-                                           graph.deps.data(),  graph.out_offsets.data(),
+                                           graph.deps.data(),  graph.data_count.data(),
+                                           graph.out_offsets.data(),
                                            graph.outs.data(),  graph.indegree.data(),
                                            graph.roots.data(), graph.root_count,
                                            graph.sink_count};
@@ -73,9 +76,21 @@ class static_flow {
   }
   /// Stores the address of every step's callable in out[step].
   constexpr void callable_addresses(const void** out) const noexcept { steps_.callable_addresses(out); }
+  /// Stores every step's policy (or null) in out[step]; true when any step has one.
+  bool policy_addresses(const policy** out) const noexcept { return steps_.policy_addresses(out); }
+
+  /// The flow's default policy (retries), which a step's own setting overrides; null for none.
+  const policy* defaults() const noexcept { return defaults_.get(); }
+  /// A copy of the flow whose steps are retried as `r` says, unless they say otherwise.
+  static_flow retry(lightflow::retry r) const {
+    static_flow copy(*this);
+    copy.defaults_ = policy::changed(defaults_, [&](policy& p) { p.retries = std::move(r); });
+    return copy;
+  }
 
  private:
   storage steps_;
+  std::shared_ptr<const policy> defaults_;
 };
 
 namespace detail {

@@ -30,6 +30,7 @@ struct step_report {
   std::chrono::steady_clock::time_point end{};
   std::exception_ptr error{};  // set for failed steps
   bool restored = false;       // its output came from a checkpoint: it did not run in this run
+  unsigned attempts = 0;       // how many times its callable was called (more than 1 after retries)
 
   std::chrono::nanoseconds duration() const noexcept { return end - start; }
 };
@@ -49,8 +50,12 @@ class basic_run_result {
     if (run_ != nullptr) run_->release();
   }
 
-  /// True when every step succeeded (and, with a checkpoint, every record was made durable).
-  bool ok() const noexcept { return count(step_status::succeeded) == size() && durability_error() == nullptr; }
+  /// True when every step succeeded or was skipped by a condition (and, with a checkpoint, every
+  /// record was made durable).
+  bool ok() const noexcept {
+    return count(step_status::succeeded) + count(step_status::skipped_by_condition) == size() &&
+           durability_error() == nullptr;
+  }
   /// With a store that makes records durable on a flush (file_store, durable): the flush's error when
   /// the run's records could not all be made durable. The steps' statuses and outputs stand, but a
   /// resumed run may run again the steps whose records were lost. Null otherwise.
@@ -109,8 +114,8 @@ class basic_run_result {
     if (!failed.empty()) {
       text += "step \"" + std::string(failed.front().name) + "\" failed: " + describe(failed.front().error);
       if (failed.size() > 1) text += " (and " + plural(failed.size() - 1, "other step") + " failed)";
-    } else if (count(step_status::succeeded) == size()) {
-      text += "every step succeeded";
+    } else if (count(step_status::succeeded) + count(step_status::skipped_by_condition) == size()) {
+      text += "every step succeeded or was skipped by its condition";
     } else {
       text += "the run was cancelled";
     }
@@ -135,7 +140,7 @@ class basic_run_result {
   step_report step(std::size_t index, const detail::tick_converter& to_time) const {
     if (index >= size()) throw std::out_of_range("lightflow: step index " + std::to_string(index) + " is out of range");
     const auto& r = run_->record(static_cast<std::uint32_t>(index));
-    return {graph().names[index], r.status, to_time(r.start), to_time(r.end), r.error, r.restored};
+    return {graph().names[index], r.status, to_time(r.start), to_time(r.end), r.error, r.restored, r.attempts};
   }
 
   std::uint32_t index_of(std::string_view name) const {
@@ -148,6 +153,7 @@ class basic_run_result {
   std::string why_not(std::uint32_t i) const {
     const auto& rec = run_->record(i);
     if (rec.status == step_status::failed) return describe(rec.error);
+    if (rec.status == step_status::skipped_by_condition) return "its condition (or an ancestor's) skipped it";
     if (rec.status != step_status::skipped) return {};
     // Follow dependencies that did not succeed back to one that failed.
     for (std::uint32_t e = graph().dep_offsets[i]; e != graph().dep_offsets[i + 1]; ++e) {

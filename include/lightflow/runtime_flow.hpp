@@ -13,6 +13,7 @@
 #define LIGHTFLOW_RUNTIME_FLOW_HPP
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -31,6 +32,7 @@
 #include "lightflow/fixed_string.hpp"
 #include "lightflow/flow.hpp"
 #include "lightflow/key.hpp"
+#include "lightflow/policy.hpp"
 
 namespace lightflow {
 
@@ -57,9 +59,16 @@ using runtime_return_t = std::decay_t<
     typename std::conditional_t<std::is_invocable_v<const F&, context&>, std::invoke_result<const F&, context&>,
                                 std::invoke_result<const F&>>::type>;
 
+/// What a runtime step's condition needs of the step_context it is given.
+struct step_context_access {
+  static runtime_run& run(step_context& sc) noexcept { return static_cast<runtime_run&>(*sc.run_); }
+  static std::uint32_t step(const step_context& sc) noexcept { return sc.step_; }
+};
+
 template <class F>
 void invoke_runtime(run_state_base& base, std::uint32_t step, step_context& sc) {
   auto& run = static_cast<runtime_run&>(base);
+  if (sc.attempt() > 1 && run.data_of(step) != nullptr) run.own(step) = step_data{};  // a failed attempt's writes go
   auto call = [&](const F& f) {
     context ctx(run, step, sc.attempt());
     if constexpr (std::is_invocable_v<const F&, context&>) {
@@ -88,6 +97,13 @@ class step_handle {
   /// later; an unknown name is a flow_error when the flow is checked).
   template <class... Deps>
   step_handle& after(const Deps&... deps);
+  /// Retries the step as `r` says when it throws (overrides the flow's default).
+  inline step_handle& retry(lightflow::retry r);
+  /// Runs the step only when `condition` (taking an `lf::context&` or a `step_context&`) returns
+  /// true once its dependencies are done; else it is skipped_by_condition, and its dependents run
+  /// (reading its result is a key_error) unless `skip` says otherwise.
+  template <class Predicate>
+  step_handle& when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt);
 
  private:
   runtime_flow* flow_;
@@ -134,6 +150,14 @@ class runtime_flow {
       const void* raw = state.get();
       return {*this, g.add(name, &detail::invoke_runtime<fn>, raw, std::move(state))};
     }
+  }
+
+  /// Steps are retried as `r` says, unless they say otherwise.
+  runtime_flow& retry(lightflow::retry r) {
+    detail::runtime_graph& g = mutate();
+    g.defaults = policy::changed(g.defaults, [&](policy& p) { p.retries = std::move(r); });
+    g.compiled = false;
+    return *this;
   }
 
   /// `step` runs after `dependency`.
@@ -198,6 +222,8 @@ class runtime_flow {
       if (s.callables[i] != nullptr) state = states.at(s.callables[i]);
       mapped[i] = g.add(name, s.invokers[i], s.callables[i], std::move(state));
       added[i] = true;
+      // The step keeps its policy, with its flow's default retries where it has none of its own.
+      if (auto rules = policy::inherit(s.rules_of(i), s.defaults.get())) g.set_rules(mapped[i], std::move(rules));
     }
     for (std::uint32_t i = 0; i != s.size(); ++i) {
       for (std::uint32_t d : s.dependencies_of(i)) g.depend(mapped[i], mapped[d]);
@@ -234,9 +260,12 @@ class runtime_flow {
     for (std::uint32_t i = 0; i != sv.size; ++i) {
       const std::string name = prefix + std::string(sv.names[i]);
       const std::uint32_t existing = g.find(name);
-      mapped[i] = existing != detail::runtime_graph::none && mode == merge_mode::unify
-                      ? existing
-                      : g.add(name, invokers[i], copy.get(), copy);
+      if (existing != detail::runtime_graph::none && mode == merge_mode::unify) {
+        mapped[i] = existing;
+        continue;
+      }
+      mapped[i] = g.add(name, invokers[i], copy.get(), copy);
+      if (auto rules = policy::inherit(rules_of_static(source, i), source.defaults())) g.set_rules(mapped[i], std::move(rules));
     }
     for (std::uint32_t i = 0; i != sv.size; ++i)
       for (std::uint32_t e = sv.dep_offsets[i]; e != sv.dep_offsets[i + 1]; ++e) g.depend(mapped[i], mapped[sv.deps[e]]);
@@ -259,6 +288,14 @@ class runtime_flow {
 
  private:
   friend class step_handle;
+  template <class Flow>
+  static std::shared_ptr<const policy> rules_of_static(const Flow& flow, std::uint32_t i) {
+    std::shared_ptr<const policy> out;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((I == i ? (void)(out = flow.template step<I>().rules) : (void)0), ...);
+    }(std::make_index_sequence<Flow::size>{});
+    return out;
+  }
   std::shared_ptr<detail::runtime_graph> shared() const {
     std::lock_guard lock(mutex_);
     return data_;
@@ -281,6 +318,34 @@ class runtime_flow {
 };
 
 inline std::string_view step_handle::name() const { return flow_->step_name(index_); }
+
+inline step_handle& step_handle::retry(lightflow::retry r) {
+  detail::runtime_graph& g = flow_->mutate();
+  g.set_rules(index_, policy::changed(g.rules_of(index_), [&](policy& p) { p.retries = std::move(r); }));
+  return *this;
+}
+
+template <class Predicate>
+step_handle& step_handle::when(Predicate condition, std::optional<skip_dependents> skip) {
+  std::function<bool(step_context&)> test;
+  if constexpr (std::is_invocable_r_v<bool, const Predicate&, context&>) {
+    test = [condition = std::move(condition)](step_context& sc) {
+      context ctx(detail::step_context_access::run(sc), detail::step_context_access::step(sc), sc.attempt());
+      return static_cast<bool>(condition(ctx));
+    };
+  } else {
+    static_assert(std::is_invocable_r_v<bool, const Predicate&, step_context&>,
+                  "lightflow: a step's condition must be callable with an lf::context& (or a step_context&) and "
+                  "return bool");
+    test = std::move(condition);
+  }
+  detail::runtime_graph& g = flow_->mutate();
+  g.set_rules(index_, policy::changed(g.rules_of(index_), [&](policy& p) {
+                p.when = std::move(test);
+                p.skips = std::move(skip);
+              }));
+  return *this;
+}
 
 template <class... Deps>
 step_handle& step_handle::after(const Deps&... deps) {

@@ -4,11 +4,14 @@
 
 #include <array>
 #include <cstddef>
+#include <memory>
+#include <optional>
 #include <string_view>
 #include <type_traits>
 #include <utility>
 
 #include "lightflow/fixed_string.hpp"
+#include "lightflow/policy.hpp"
 
 namespace lightflow {
 
@@ -32,15 +35,27 @@ struct step_definition<Name, F, after_names<Ordered...>, Dependencies...> {
   static constexpr std::array<std::string_view, dependency_count + 1> dependency_names{
       Dependencies.view()..., Ordered.view()..., std::string_view{}};
   F callable;
+  /// Retries and condition (null: none of its own; the flow's default retries apply).
+  std::shared_ptr<const policy> rules{};
 
   /// The same step, also running after `More` (steps of the same flow) without receiving their outputs.
   template <fixed_string... More>
-  constexpr auto after() && {
-    return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{std::move(callable)};
+  constexpr auto after() const {
+    return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{callable, rules};
   }
-  template <fixed_string... More>
-  constexpr auto after() const& {
-    return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{callable};
+  /// The same step, retried as `r` says when it throws.
+  step_definition retry(lightflow::retry r) const {
+    return {callable, policy::changed(rules, [&](policy& p) { p.retries = std::move(r); })};
+  }
+  /// The same step, run only when `condition(step_context&)` returns true once its dependencies are
+  /// done; else it is skipped_by_condition and its dependents run (unless `skip` says otherwise). A
+  /// dependent that takes its output cannot run, and is skipped_by_condition too.
+  template <class Predicate>
+  step_definition when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) const {
+    return {callable, policy::changed(rules, [&](policy& p) {
+              p.when = std::move(condition);
+              p.skips = std::move(skip);
+            })};
   }
 };
 
@@ -48,7 +63,7 @@ struct step_definition<Name, F, after_names<Ordered...>, Dependencies...> {
 /// order, as the callable's parameters (a step without dependencies receives the run's input).
 template <fixed_string Name, fixed_string... Dependencies, class F>
 constexpr auto step(F&& callable) {
-  return step_definition<Name, std::decay_t<F>, after_names<>, Dependencies...>{std::forward<F>(callable)};
+  return step_definition<Name, std::decay_t<F>, after_names<>, Dependencies...>{std::forward<F>(callable), nullptr};
 }
 
 namespace detail {

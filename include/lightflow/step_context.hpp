@@ -9,6 +9,7 @@
 namespace lightflow {
 namespace detail {
 class run_state_base;
+struct step_context_access;
 }
 
 /// Handed to a step whose callable takes it as its last parameter (`lf::step_context&`).
@@ -32,6 +33,7 @@ class step_context {
   inline std::stop_token stop_token() const;
 
  private:
+  friend struct detail::step_context_access;
   detail::run_state_base* run_;
   std::uint32_t step_;
   unsigned attempt_;

@@ -14,6 +14,7 @@ enum class step_status : std::uint8_t {
   failed,     ///< ran and threw; the exception is kept
   skipped,    ///< not run because a dependency did not succeed
   cancelled,  ///< not run because the run was cancelled first
+  skipped_by_condition,  ///< not run because its condition (or an ancestor's, skipping its dependents) was false
 };
 
 /// The status as a lower-case word ("succeeded", "failed", ...).
@@ -29,6 +30,8 @@ constexpr std::string_view to_string(step_status s) noexcept {
       return "skipped";
     case step_status::cancelled:
       return "cancelled";
+    case step_status::skipped_by_condition:
+      return "skipped by condition";
   }
   return "unknown";
 }

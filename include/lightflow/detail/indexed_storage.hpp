@@ -27,6 +27,13 @@ struct indexed_storage<std::index_sequence<I...>, T...> : indexed_item<I, T>... 
   constexpr void callable_addresses(const void** out) const noexcept {
     ((out[I] = &static_cast<const indexed_item<I, T>&>(*this).value.callable), ...);
   }
+  /// The same for every element's `rules` (a shared pointer): the raw pointers; true if any is set.
+  template <class Policy>
+  bool policy_addresses(const Policy** out) const noexcept {
+    (void)out;  // unused when there are no elements
+    ((out[I] = static_cast<const indexed_item<I, T>&>(*this).value.rules.get()), ...);
+    return ((out[I] != nullptr) || ... || false);
+  }
 };
 
 template <std::size_t I, class T>

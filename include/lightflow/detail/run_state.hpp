@@ -3,18 +3,23 @@
 #ifndef LIGHTFLOW_DETAIL_RUN_STATE_HPP
 #define LIGHTFLOW_DETAIL_RUN_STATE_HPP
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <mutex>
 #include <new>
 #include <optional>
 #include <stop_token>
+#include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "lightflow/detail/checkpoint_session.hpp"
+#include "lightflow/policy.hpp"
 #include "lightflow/detail/timestamp.hpp"
 #include "lightflow/step_context.hpp"
 #include "lightflow/step_status.hpp"
@@ -28,6 +33,9 @@ struct graph_view {
   const std::string_view* names = nullptr;
   const std::uint32_t* dep_offsets = nullptr;
   const std::uint32_t* deps = nullptr;
+  /// How many of a step's dependencies, first in its list, hand it their outputs (static flows); null:
+  /// the dependencies hand nothing (runtime flows read results by name).
+  const std::uint32_t* data_count = nullptr;
   const std::uint32_t* out_offsets = nullptr;
   const std::uint32_t* outs = nullptr;
   const std::uint32_t* indegree = nullptr;
@@ -53,7 +61,8 @@ struct step_record {
   ticks end = 0;
   std::exception_ptr error{};
   step_status status = step_status::pending;
-  bool restored = false;  // its output came from a checkpoint; it did not run
+  bool restored = false;        // its output came from a checkpoint; it did not run
+  std::uint16_t attempts = 0;   // how many times its callable was called
 };
 
 class run_state_base;
@@ -160,7 +169,7 @@ class run_state_base {
 
  protected:
   run_state_base(const graph_view& g, const invoke_fn* invokers, destroy_fn destroy, step_record* records,
-                 std::atomic<std::uint32_t>* pending, std::atomic<bool>* blocked, task_node* nodes,
+                 std::atomic<std::uint32_t>* pending, std::atomic<std::uint8_t>* blocked, task_node* nodes,
                  run_registry& registry, std::uint64_t id) noexcept
       : graph_(&g),
         invokers_(invokers),
@@ -182,12 +191,18 @@ class run_state_base {
     const graph_view& g = *graph_;
     for (std::uint32_t i = 0; i != g.size; ++i) {
       pending_[i].store(g.indegree[i], std::memory_order_relaxed);
-      blocked_[i].store(false, std::memory_order_relaxed);
+      blocked_[i].store(0, std::memory_order_relaxed);
       nodes_[i] = {this, i};
     }
     nodes_[g.size] = {this, g.size};
   }
   void attach(checkpoint_session* session) noexcept { checkpoint_ = session; }
+  /// Each step's policy (an array of graph().size pointers, or null when no step has one) and the flow's.
+  void set_policies(const policy* const* steps, const policy* flow) noexcept {
+    policies_ = steps;
+    flow_policy_ = flow;
+  }
+  static constexpr std::uint8_t blocked_by_failure = 1, blocked_by_condition = 2;
 
   ~run_state_base() {
     if (stop_ready_.load(std::memory_order_relaxed) == 2) stop_source_()->~stop_source();
@@ -210,6 +225,71 @@ class run_state_base {
 
   template <class Push, class Finish>
   task_node* release(std::uint32_t step, bool ok, Push&& push, Finish&& finish);
+  template <class Saved>
+  bool save_checkpoint(std::uint32_t step, Saved& saved) noexcept;
+  template <class Saved>
+  bool run_with_policy(std::uint32_t step, ticks& now, Saved& saved);
+
+  /// Calls the step, again while `r` allows; records its status and error. True when it succeeded.
+  bool attempt(std::uint32_t step, const retry* r) noexcept {
+    step_record& rec = records_[step];
+    for (unsigned n = 1;; ++n) {
+      rec.attempts = static_cast<std::uint16_t>(std::min(n, 65535u));
+      try {
+        step_context ctx(*this, step, n);
+        invokers_[step](*this, step, ctx);
+        rec.status = step_status::succeeded;
+        rec.error = nullptr;
+        return true;
+      } catch (...) {
+        rec.error = std::current_exception();
+        rec.status = step_status::failed;
+      }
+      try {
+        if (r == nullptr || n >= r->attempts() || cancelled() || !r->retries(rec.error)) return false;
+        if (!wait_before_retry(r->wait().delay(n, random_unit()))) return false;  // cancelled meanwhile
+      } catch (...) {  // a predicate that throws, or no memory for the wait: no more attempts
+        return false;
+      }
+    }
+  }
+  /// Waits on the worker, woken early by cancellation. False when the run was cancelled.
+  bool wait_before_retry(std::chrono::nanoseconds delay) {
+    if (delay.count() > 0) {
+      std::mutex m;
+      std::condition_variable_any cv;
+      std::unique_lock lock(m);
+      cv.wait_for(lock, stop_token(), delay, [] { return false; });
+    }
+    return !stop_requested();
+  }
+  static double random_unit() noexcept {
+    thread_local std::uint64_t state = 0x9e3779b97f4a7c15ull ^ reinterpret_cast<std::uintptr_t>(&state);
+    state += 0x9e3779b97f4a7c15ull;  // splitmix64
+    std::uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
+  }
+  /// Marks every descendant of `step` skipped by its condition, except the named ones and what
+  /// follows only through them. None of them has started: they all wait for `step`.
+  void skip_descendants(std::uint32_t step, const std::vector<std::string>& except) {
+    const graph_view& g = *graph_;
+    std::vector<std::uint32_t> stack{step};
+    std::vector<bool> seen(g.size, false);
+    while (!stack.empty()) {
+      const std::uint32_t s = stack.back();
+      stack.pop_back();
+      for (std::uint32_t e = g.out_offsets[s]; e != g.out_offsets[s + 1]; ++e) {
+        const std::uint32_t d = g.outs[e];
+        if (seen[d]) continue;
+        seen[d] = true;
+        if (std::find(except.begin(), except.end(), g.names[d]) != except.end()) continue;
+        blocked_[d].fetch_or(blocked_by_condition, std::memory_order_relaxed);  // published by the release
+        stack.push_back(d);
+      }
+    }
+  }
 
   std::stop_source* stop_source_() const noexcept {
     return std::launder(reinterpret_cast<std::stop_source*>(const_cast<unsigned char*>(stop_storage_)));
@@ -220,7 +300,7 @@ class run_state_base {
   destroy_fn destroy_;
   step_record* records_;
   std::atomic<std::uint32_t>* pending_;
-  std::atomic<bool>* blocked_;
+  std::atomic<std::uint8_t>* blocked_;  // bits: a dependency did not succeed; skipped by a condition
   task_node* nodes_;
   run_registry* registry_;
   const void* input_ = nullptr;
@@ -228,6 +308,8 @@ class run_state_base {
   void* const* outputs_ = nullptr;
   void (*const* destroyers_)(void*) noexcept = nullptr;
   checkpoint_session* checkpoint_ = nullptr;
+  const policy* const* policies_ = nullptr;  // each step's own policy (null: none), or null for none at all
+  const policy* flow_policy_ = nullptr;      // the flow's default
   std::exception_ptr durability_error_;
   std::uint64_t id_;
   std::atomic<std::uint32_t> sinks_left_;
@@ -260,32 +342,76 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
     ok = true;
   } else if (cancelled()) {
     rec.status = step_status::cancelled;
-  } else if (blocked_[step].load(std::memory_order_relaxed)) {
-    rec.status = step_status::skipped;
-  } else {
+  } else if (const std::uint8_t b = blocked_[step].load(std::memory_order_relaxed); b != 0) {
+    rec.status = (b & blocked_by_failure) != 0 ? step_status::skipped : step_status::skipped_by_condition;
+    ok = rec.status == step_status::skipped_by_condition;
+  } else if (policies_ == nullptr && flow_policy_ == nullptr) {  // the common case: no policy anywhere
     rec.start = now;
+    ok = attempt(step, nullptr);
+    ok = ok && save_checkpoint(step, saved);
+    now = now_ticks();
+    rec.end = now;
+  } else {
+    ok = run_with_policy(step, now, saved);
+  }
+  return release(step, ok, push, finish);
+}
+
+template <class Saved>
+bool run_state_base::save_checkpoint(std::uint32_t step, Saved& saved) noexcept {
+  if (checkpoint_ == nullptr) return true;
+  try {
+    checkpoint_->save(*this, step);
+    if (checkpoint_->deferred_durability()) saved(*checkpoint_);  // before the dependents may save theirs
+    return true;
+  } catch (...) {
+    fail_checkpoint(step, std::current_exception());
+    return false;
+  }
+}
+
+template <class Saved>
+bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& saved) {
+  step_record& rec = records_[step];
+  const policy* own = policies_ != nullptr ? policies_[step] : nullptr;
+  // A static step whose dependency has an output but produced none (skipped by its condition)
+  // cannot be called.
+  const graph_view& g = *graph_;
+  if (g.data_count != nullptr && outputs_ != nullptr) {
+    const std::uint32_t* deps = g.deps + g.dep_offsets[step];
+    for (std::uint32_t k = 0; k != g.data_count[step]; ++k)
+      if (outputs_[deps[k]] != nullptr && records_[deps[k]].status != step_status::succeeded) {
+        rec.status = step_status::skipped_by_condition;
+        return true;
+      }
+  }
+  rec.start = now;
+  if (own != nullptr && own->when) {
+    bool run = false;
     try {
       step_context ctx(*this, step, 1);
-      invokers_[step](*this, step, ctx);
-      rec.status = step_status::succeeded;
-      ok = true;
+      run = own->when(ctx);
     } catch (...) {
       rec.error = std::current_exception();
       rec.status = step_status::failed;
+      now = rec.end = now_ticks();
+      return false;
     }
-    if (ok && checkpoint_ != nullptr) {
-      try {
-        checkpoint_->save(*this, step);
-        if (checkpoint_->deferred_durability()) saved(*checkpoint_);  // before the dependents may save theirs
-      } catch (...) {
-        fail_checkpoint(step, std::current_exception());
-        ok = false;
-      }
+    if (!run) {
+      rec.status = step_status::skipped_by_condition;
+      if (own->skips) skip_descendants(step, own->skips->except);
+      now = rec.end = now_ticks();
+      return true;
     }
-    now = now_ticks();
-    rec.end = now;
   }
-  return release(step, ok, push, finish);
+  const retry* r = own != nullptr && own->retries ? &*own->retries
+                   : flow_policy_ != nullptr && flow_policy_->retries ? &*flow_policy_->retries
+                                                                      : nullptr;
+  bool ok = attempt(step, r);
+  ok = ok && save_checkpoint(step, saved);
+  now = now_ticks();
+  rec.end = now;
+  return ok;
 }
 
 template <class Push, class Finish>
@@ -300,7 +426,7 @@ task_node* run_state_base::release(std::uint32_t step, bool ok, Push&& push, Fin
   task_node* next = nullptr;
   for (; it != end; ++it) {
     const std::uint32_t d = *it;
-    if (!ok) blocked_[d].store(true, std::memory_order_relaxed);  // published by the release below
+    if (!ok) blocked_[d].fetch_or(blocked_by_failure, std::memory_order_relaxed);  // published by the release below
     // A dependent with one dependency needs no counter: this step was its only one.
     if (g.indegree[d] == 1 || pending_[d].fetch_sub(1, std::memory_order_acq_rel) == 1) {
       if (next == nullptr)

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "lightflow/detail/run_state.hpp"
+#include "lightflow/policy.hpp"
 
 namespace lightflow {
 
@@ -62,6 +63,11 @@ struct runtime_graph {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> added;          // (step, dependency)
   std::vector<std::pair<std::uint32_t, std::string>> added_by_name;    // (step, dependency's name)
   std::vector<restriction> restrictions;                                // sorted by (step, key) when compiled
+  // Policies: each step's own (empty until one is set, so that flows without any pay nothing), and
+  // the flow's default.
+  std::vector<std::shared_ptr<const policy>> rules;
+  std::shared_ptr<const policy> defaults;
+  std::vector<const policy*> rule_table;  // compiled: rules' raw pointers, or empty
 
   // Compiled: valid while `compiled`.
   bool compiled = false;
@@ -75,7 +81,8 @@ struct runtime_graph {
   runtime_graph(const runtime_graph& o)
       : flow_name(o.flow_name), names(o.names), invokers(o.invokers), callables(o.callables), owned(o.owned),
         chunks(o.chunks), chunk_used(0), chunk_size(0), slots(o.slots), dep_offsets(o.dep_offsets), deps(o.deps),
-        added(o.added), added_by_name(o.added_by_name), restrictions(o.restrictions) {}
+        added(o.added), added_by_name(o.added_by_name), restrictions(o.restrictions), rules(o.rules),
+        defaults(o.defaults) {}
   runtime_graph& operator=(const runtime_graph&) = delete;
 
   std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(names.size()); }
@@ -100,6 +107,7 @@ struct runtime_graph {
     if ((names.size() + 1) * 2 > slots.size()) grow_index();
     const auto i = static_cast<std::uint32_t>(names.size());
     names.push_back(store(name));
+    if (!rules.empty()) rules.emplace_back();
     invokers.push_back(invoke);
     callables.push_back(callable);
     if (state) owned.push_back(std::move(state));
@@ -107,6 +115,14 @@ struct runtime_graph {
     compiled = false;
     return i;
   }
+
+  /// Sets step i's policy.
+  void set_rules(std::uint32_t i, std::shared_ptr<const policy> p) {
+    if (rules.empty()) rules.resize(size());
+    rules[i] = std::move(p);
+    compiled = false;
+  }
+  std::shared_ptr<const policy> rules_of(std::uint32_t i) const { return i < rules.size() ? rules[i] : nullptr; }
 
   void depend(std::uint32_t step, std::uint32_t dep) {
     if (step >= size() || dep >= size())
@@ -244,6 +260,8 @@ struct runtime_graph {
     view.roots = roots.data();
     view.root_count = static_cast<std::uint32_t>(roots.size());
     view.sink_count = sinks;
+    rule_table.clear();
+    for (const auto& r : rules) rule_table.push_back(r.get());
     view.index = this;
     view.lookup = [](const void* self, std::string_view name) noexcept {
       const auto* g = static_cast<const runtime_graph*>(self);

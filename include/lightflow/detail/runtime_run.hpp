@@ -41,13 +41,13 @@ struct runtime_arrays {
   explicit runtime_arrays(std::uint32_t n)
       : records(new step_record[n]),
         pending(new std::atomic<std::uint32_t>[n]),
-        blocked(new std::atomic<bool>[n]),
+        blocked(new std::atomic<std::uint8_t>[n]),
         nodes(new task_node[n + 1]),
         data(new void*[n]()) {}
   ~runtime_arrays() = default;
   std::unique_ptr<step_record[]> records;
   std::unique_ptr<std::atomic<std::uint32_t>[]> pending;
-  std::unique_ptr<std::atomic<bool>[]> blocked;
+  std::unique_ptr<std::atomic<std::uint8_t>[]> blocked;
   std::unique_ptr<task_node[]> nodes;
   std::unique_ptr<void*[]> data;  // step_data*, set by the step that made it
 };
@@ -61,6 +61,7 @@ class runtime_run final : private runtime_arrays, public run_state_base {
         graph_(std::move(graph)),
         input_(std::move(input)) {
     prepare(&input_, graph_->callables.data(), data.get(), nullptr);
+    set_policies(graph_->rule_table.empty() ? nullptr : graph_->rule_table.data(), graph_->defaults.get());
   }
   ~runtime_run() {
     for (std::uint32_t i = 0; i != graph_->size(); ++i) delete static_cast<step_data*>(data[i]);
@@ -213,6 +214,7 @@ inline const detail::erased_value& context::ancestor_result(std::string_view ste
   const std::string who = "lightflow: step \"" + std::string(name()) + "\" asks for the result of step \"" + std::string(step) + "\"";
   if (i == detail::runtime_graph::none) throw key_error(who + ", which is not a step of the flow");
   if (!g.is_ancestor(i, index_)) throw key_error(who + ", which is not one of its ancestors");
+  if (runtime_->record(i).status == step_status::skipped_by_condition) throw key_error(who + ", which its condition skipped");
   const detail::step_data* d = runtime_->data_of(i);
   if (d == nullptr || !d->result.has_value()) throw key_error(who + ", which returned nothing");
   return d->result;

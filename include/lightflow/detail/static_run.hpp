@@ -283,6 +283,8 @@ class static_run final : public run_state_base {
     flow.callable_addresses(callable_table_);
     outputs_.addresses(output_table_);
     prepare(&input_, callable_table_, output_table_, destroyers.data());
+    const bool any = flow.policy_addresses(policy_table_);
+    set_policies(any ? policy_table_ : nullptr, flow.defaults());
   }
 
   template <std::uint32_t I>
@@ -326,10 +328,11 @@ class static_run final : public run_state_base {
   [[no_unique_address]] Input input_;
   step_record records_[n + 1];
   std::atomic<std::uint32_t> pending_[n + 1];
-  std::atomic<bool> blocked_[n + 1];
+  std::atomic<std::uint8_t> blocked_[n + 1];
   task_node nodes_[n + 1];
   const void* callable_table_[n + 1];  // each step's callable, in the flow
   void* output_table_[n + 1];          // each step's output, in outputs_ (null for void)
+  const policy* policy_table_[n + 1];  // each step's policy, or null
   decltype(slots_type(std::make_index_sequence<n>{})) outputs_;
   std::unique_ptr<checkpoint_session> session_;
 };

@@ -1,0 +1,139 @@
+// What a step does beyond calling its callable: retries with backoff, and a condition that may skip
+// it. Set per step (`lf::step<"x">(f).retry(...)`, `handle.retry(...)`) or as a flow's default
+// (`flow.retry(...)`); the step's own setting wins.
+//
+//   lf::step<"fetch">(fetch).retry(lf::retry{3, lf::backoff{10ms, 2.0, 1s, 0.5}}.never_on<std::invalid_argument>())
+//   lf::step<"notify", "order">(notify).when([](lf::step_context&) { return notifications_on; })
+#ifndef LIGHTFLOW_POLICY_HPP
+#define LIGHTFLOW_POLICY_HPP
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace lightflow {
+
+class step_context;  // step_context.hpp (which includes the run machinery that includes this header)
+
+/// The waits between attempts: `initial`, then multiplied by `factor` after each failure, never more
+/// than `cap`; with `jitter` j in [0, 1], each wait is scaled by a random factor in [1 - j, 1].
+struct backoff {
+  std::chrono::nanoseconds initial{0};
+  double factor = 2.0;
+  std::chrono::nanoseconds cap = std::chrono::seconds(30);
+  double jitter = 0.0;
+
+  constexpr backoff() noexcept = default;
+  constexpr backoff(std::chrono::nanoseconds initial_wait, double growth = 2.0,
+                    std::chrono::nanoseconds longest = std::chrono::seconds(30), double random_part = 0.0) noexcept
+      : initial(initial_wait), factor(growth), cap(longest), jitter(random_part) {}
+
+  /// The wait after `failures` failed attempts (1 after the first), before jitter.
+  std::chrono::nanoseconds base_delay(unsigned failures) const noexcept {
+    double d = static_cast<double>(initial.count());
+    for (unsigned k = 1; k < failures && d < static_cast<double>(cap.count()); ++k) d *= factor;
+    d = std::min(d, static_cast<double>(cap.count()));
+    return std::chrono::nanoseconds(static_cast<std::int64_t>(std::max(d, 0.0)));
+  }
+  /// The wait after `failures` failed attempts, with jitter drawn from `unit` in [0, 1).
+  std::chrono::nanoseconds delay(unsigned failures, double unit) const noexcept {
+    const double j = std::clamp(jitter, 0.0, 1.0);
+    const double scale = 1.0 - j * std::clamp(unit, 0.0, 1.0);
+    return std::chrono::nanoseconds(static_cast<std::int64_t>(static_cast<double>(base_delay(failures).count()) * scale));
+  }
+};
+
+/// How often a failing step is tried, how long to wait in between, and which exceptions are worth
+/// another attempt (by default, all).
+class retry {
+ public:
+  /// `attempts` counts the first one: retry{3} tries a step at most three times.
+  explicit retry(unsigned attempts, lightflow::backoff wait = {}) : attempts_(std::max(attempts, 1u)), backoff_(wait) {}
+
+  /// Exceptions of type E (or derived from it) are never retried.
+  template <class E>
+  retry& never_on() {
+    never_.push_back(&is<E>);
+    return *this;
+  }
+  /// Only exceptions of the types named this way are retried.
+  template <class E>
+  retry& only_on() {
+    only_.push_back(&is<E>);
+    return *this;
+  }
+  /// Or any predicate of the exception.
+  retry& only_if(std::function<bool(const std::exception_ptr&)> predicate) {
+    predicate_ = std::move(predicate);
+    return *this;
+  }
+
+  unsigned attempts() const noexcept { return attempts_; }
+  const lightflow::backoff& wait() const noexcept { return backoff_; }
+  /// Whether `error` may be retried (attempts left aside).
+  bool retries(const std::exception_ptr& error) const {
+    if (std::any_of(never_.begin(), never_.end(), [&](auto m) { return m(error); })) return false;
+    if (!only_.empty() && std::none_of(only_.begin(), only_.end(), [&](auto m) { return m(error); })) return false;
+    return !predicate_ || predicate_(error);
+  }
+
+ private:
+  template <class E>
+  static bool is(const std::exception_ptr& error) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const E&) {
+      return true;
+    } catch (...) {
+      return false;
+    }
+  }
+
+  unsigned attempts_;
+  lightflow::backoff backoff_;
+  std::vector<bool (*)(const std::exception_ptr&)> never_, only_;
+  std::function<bool(const std::exception_ptr&)> predicate_;
+};
+
+/// With `when`: the named dependents still run when the step is skipped; its other descendants do not.
+struct skip_dependents {
+  skip_dependents() = default;
+  skip_dependents(std::initializer_list<std::string> except_these) : except(except_these) {}
+  std::vector<std::string> except;
+};
+
+/// A step's (or a flow's default) policies. Unset fields fall back to the flow's default.
+struct policy {
+  std::optional<lightflow::retry> retries;
+  /// Evaluated when the step's dependencies are done; false skips the step (`skipped_by_condition`).
+  std::function<bool(step_context&)> when;
+  /// With `when`: also skip every descendant, except `skips->except` (and what follows only them).
+  std::optional<lightflow::skip_dependents> skips;
+
+  /// `own`, with the fields it leaves unset taken from `fallback` (a flow's default).
+  static std::shared_ptr<const policy> inherit(const std::shared_ptr<const policy>& own, const policy* fallback) {
+    if (fallback == nullptr || !fallback->retries || (own && own->retries)) return own;
+    return changed(own, [&](policy& p) { p.retries = fallback->retries; });
+  }
+  /// A copy of `p` (or a default policy) changed by `change`: policies are shared, never modified.
+  template <class Change>
+  static std::shared_ptr<const policy> changed(const std::shared_ptr<const policy>& p, Change&& change) {
+    auto copy = p ? std::make_shared<policy>(*p) : std::make_shared<policy>();
+    change(*copy);
+    return copy;
+  }
+};
+
+}  // namespace lightflow
+
+#endif

@@ -1,0 +1,280 @@
+// Step policies: retries (counts, which errors, backoff), conditions (skips with and without
+// dependents), flow-wide defaults, and how merges carry them.
+#include <lightflow/lightflow.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "catch.hpp"
+
+namespace lf = lightflow;
+using namespace std::chrono_literals;
+
+namespace {
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// Throws `failures` times (a runtime_error), then returns the attempt number it succeeded on.
+struct flaky {
+  std::atomic<int>* calls;
+  int failures;
+  int operator()(lf::step_context& ctx) const {
+    ++*calls;
+    if (static_cast<int>(ctx.attempt()) <= failures) throw std::runtime_error("attempt " + std::to_string(ctx.attempt()));
+    return static_cast<int>(ctx.attempt());
+  }
+};
+}  // namespace
+
+TEST_CASE("retries: a step is tried again until it succeeds or its attempts run out", "[policy][retry]") {
+  lf::executor pool{2};
+  std::atomic<int> calls{0};
+  SECTION("succeeds on the third of three attempts") {
+    auto f = lf::flow<"f">(lf::step<"x">(flaky{&calls, 2}).retry(lf::retry{3}), lf::step<"y", "x">([](int a) { return a * 10; }));
+    auto r = pool.run(f);
+    REQUIRE(r.ok());
+    CHECK(r.get<"x">() == 3);  // the attempt number reached the step's context
+    CHECK(r.get<"y">() == 30);
+    CHECK(calls == 3);
+    CHECK(r.step("x").attempts == 3);
+    CHECK(r.step("y").attempts == 1);
+  }
+  SECTION("fails after its last attempt, keeping the last error") {
+    auto f = lf::flow<"f">(lf::step<"x">(flaky{&calls, 5}).retry(lf::retry{3}), lf::step<"y", "x">([](int a) { return a; }));
+    auto r = pool.run(f);
+    CHECK_FALSE(r.ok());
+    CHECK(calls == 3);
+    CHECK(r.step("x").attempts == 3);
+    CHECK(r.status("y") == lf::step_status::skipped);
+    CHECK(contains(r.error_message(), "attempt 3"));
+  }
+  SECTION("without a policy, a step is tried once") {
+    auto f = lf::flow<"f">(lf::step<"x">(flaky{&calls, 1}));
+    CHECK_FALSE(pool.run(f).ok());
+    CHECK(calls == 1);
+  }
+}
+
+TEST_CASE("retries: only the errors the policy names are retried", "[policy][retry]") {
+  lf::executor pool{1};
+  std::atomic<int> calls{0};
+  auto throwing = [&calls](auto error) {
+    return [&calls, error]() -> int {
+      ++calls;
+      throw error;
+    };
+  };
+  SECTION("never_on: an invalid_argument is not retried, another error is") {
+    const auto policy = lf::retry{4}.never_on<std::invalid_argument>();
+    CHECK_FALSE(pool.run(lf::flow<"f">(lf::step<"x">(throwing(std::invalid_argument("bad"))).retry(policy))).ok());
+    CHECK(calls == 1);
+    calls = 0;
+    CHECK_FALSE(pool.run(lf::flow<"f">(lf::step<"x">(throwing(std::runtime_error("down"))).retry(policy))).ok());
+    CHECK(calls == 4);
+  }
+  SECTION("only_on: only a runtime_error (or derived) is retried") {
+    const auto policy = lf::retry{3}.only_on<std::runtime_error>();
+    CHECK_FALSE(pool.run(lf::flow<"f">(lf::step<"x">(throwing(std::range_error("range"))).retry(policy))).ok());
+    CHECK(calls == 3);
+    calls = 0;
+    CHECK_FALSE(pool.run(lf::flow<"f">(lf::step<"x">(throwing(std::logic_error("logic"))).retry(policy))).ok());
+    CHECK(calls == 1);
+  }
+  SECTION("only_if: any predicate") {
+    const auto policy = lf::retry{5}.only_if([](const std::exception_ptr& e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& x) {
+        return std::string(x.what()) == "transient";
+      }
+    });
+    CHECK_FALSE(pool.run(lf::flow<"f">(lf::step<"x">(throwing(std::runtime_error("transient"))).retry(policy))).ok());
+    CHECK(calls == 5);
+    calls = 0;
+    CHECK_FALSE(pool.run(lf::flow<"f">(lf::step<"x">(throwing(std::runtime_error("fatal"))).retry(policy))).ok());
+    CHECK(calls == 1);
+  }
+}
+
+TEST_CASE("retries: a flow's default applies to its steps; a step's own setting wins", "[policy][retry]") {
+  lf::executor pool{2};
+  std::atomic<int> a{0}, b{0};
+  const auto f = lf::flow<"f">(lf::step<"a">(flaky{&a, 10}), lf::step<"b">(flaky{&b, 10}).retry(lf::retry{2})).retry(lf::retry{4});
+  CHECK_FALSE(pool.run(f).ok());
+  CHECK(a == 4);
+  CHECK(b == 2);
+
+  // The runtime flow's equivalents.
+  a = b = 0;
+  lf::runtime_flow rf{"rf"};
+  rf.retry(lf::retry{3});
+  rf.add("a", [&a] { ++a; throw std::runtime_error("down"); });
+  rf.add("b", [&b] { ++b; throw std::runtime_error("down"); }).retry(lf::retry{1});
+  CHECK_FALSE(pool.run(rf).ok());
+  CHECK(a == 3);
+  CHECK(b == 1);
+}
+
+TEST_CASE("backoff: waits grow by the factor up to the cap; jitter only shortens them, within its bound", "[policy][backoff]") {
+  const lf::backoff b{10ms, 3.0, 200ms, 0.25};
+  CHECK(b.base_delay(1) == 10ms);
+  CHECK(b.base_delay(2) == 30ms);
+  CHECK(b.base_delay(3) == 90ms);
+  CHECK(b.base_delay(4) == 200ms);  // capped
+  CHECK(b.base_delay(40) == 200ms);
+  for (double unit : {0.0, 0.1, 0.5, 0.9, 0.999999}) {
+    for (unsigned n = 1; n != 6; ++n) {
+      const auto d = b.delay(n, unit);
+      CHECK(d <= b.base_delay(n));
+      CHECK(d >= std::chrono::duration_cast<std::chrono::nanoseconds>(b.base_delay(n) * 0.75) - 1ns);
+    }
+  }
+  CHECK(b.delay(2, 0.0) == 30ms);
+  CHECK(lf::backoff{}.base_delay(3) == 0ns);  // no wait by default
+  CHECK(lf::retry{0}.attempts() == 1);        // at least one attempt
+}
+
+TEST_CASE("retries: cancelling a run interrupts a step's backoff", "[policy][retry][cancel]") {
+  lf::executor pool{2};
+  std::atomic<int> calls{0};
+  // An hour between attempts: if cancellation did not interrupt the wait, this test would hang.
+  auto f = lf::flow<"f">(lf::step<"x">(flaky{&calls, 10}).retry(lf::retry{5, lf::backoff{1h}}));
+  auto handle = pool.submit(f);
+  while (calls.load() == 0) std::this_thread::yield();
+  handle.cancel();
+  auto r = handle.get();
+  CHECK_FALSE(r.ok());
+  CHECK(r.status("x") == lf::step_status::failed);
+  CHECK(calls == 1);
+}
+
+TEST_CASE("retries in a runtime flow: a failed attempt's writes are discarded", "[policy][retry][runtime]") {
+  const lf::key<std::string> note{"note"};
+  const lf::key<int> only_first{"only_first"};
+  lf::runtime_flow f{"f"};
+  f.add("w", [&](lf::context& ctx) {
+     if (ctx.attempt() == 1) {
+       ctx.set(note, std::string("first"));
+       ctx.set(only_first, 1);
+       throw std::runtime_error("flaky");
+     }
+     ctx.set(note, std::string("second"));
+     return static_cast<int>(ctx.attempt());
+   }).retry(lf::retry{2});
+  f.add("r", [&](lf::context& ctx) { return ctx.get(note) + (ctx.find(only_first) ? " and first" : ""); }).after("w");
+  lf::executor pool{2};
+  auto result = pool.run(f);
+  REQUIRE(result.ok());
+  CHECK(result.get<int>("w") == 2);
+  CHECK(result.get<std::string>("r") == "second");
+}
+
+TEST_CASE("conditions: a skipped step's dependents run, unless they need its output", "[policy][condition]") {
+  lf::executor pool{2};
+  std::atomic<bool> enabled{false};
+  std::atomic<int> ran{0};
+  auto f = lf::flow<"f">(
+      lf::step<"source">([] { return 2; }),
+      lf::step<"optional", "source">([&](int v) { ++ran; return v * 100; }).when([&](lf::step_context& ctx) {
+        CHECK(ctx.name() == "optional");
+        return enabled.load();
+      }),
+      lf::step<"needs_it", "optional">([](int v) { return v + 1; }),        // takes its output
+      lf::step<"after_it", "source">([](int v) { return v + 1; }).after<"optional">(),  // only ordered after it
+      lf::step<"notify", "optional">([](int) {}).when([](lf::step_context&) { return true; }));
+  auto off = pool.run(f);
+  CHECK(off.ok());
+  CHECK(ran == 0);
+  CHECK(off.status("optional") == lf::step_status::skipped_by_condition);
+  CHECK(off.status("needs_it") == lf::step_status::skipped_by_condition);
+  CHECK(off.status("notify") == lf::step_status::skipped_by_condition);
+  CHECK(off.get<"after_it">() == 3);
+  CHECK_THROWS_WITH(off.get<"optional">(), Catch::Matchers::Contains("its condition (or an ancestor's) skipped it"));
+
+  enabled = true;
+  auto on = pool.run(f);
+  REQUIRE(on.ok());
+  CHECK(on.get<"needs_it">() == 201);
+  CHECK(on.status("notify") == lf::step_status::succeeded);
+}
+
+TEST_CASE("conditions: skipping a step's dependents too, except named ones", "[policy][condition]") {
+  lf::executor pool{2};
+  std::atomic<int> audit{0}, report{0}, archive{0}, cleanup{0};
+  // gate -> report -> archive; gate -> audit -> cleanup
+  auto f = lf::flow<"f">(lf::step<"gate">([] {}).when([](lf::step_context&) { return false; }, lf::skip_dependents{"audit"}),
+                         lf::step<"report", "gate">([&] { ++report; }),
+                         lf::step<"archive", "report">([&] { ++archive; }),
+                         lf::step<"audit", "gate">([&] { ++audit; }),
+                         lf::step<"cleanup", "audit">([&] { ++cleanup; }));
+  auto r = pool.run(f);
+  CHECK(r.ok());
+  CHECK(r.status("gate") == lf::step_status::skipped_by_condition);
+  CHECK(r.status("report") == lf::step_status::skipped_by_condition);
+  CHECK(r.status("archive") == lf::step_status::skipped_by_condition);
+  CHECK(report + archive == 0);
+  CHECK(audit == 1);  // excepted
+  CHECK(cleanup == 1);
+}
+
+TEST_CASE("conditions: a condition that throws fails its step", "[policy][condition]") {
+  lf::executor pool{1};
+  auto f = lf::flow<"f">(lf::step<"x">([] { return 1; }).when([](lf::step_context&) -> bool { throw std::runtime_error("no config"); }),
+                         lf::step<"y", "x">([](int v) { return v; }));
+  auto r = pool.run(f);
+  CHECK_FALSE(r.ok());
+  CHECK(r.status("x") == lf::step_status::failed);
+  CHECK(r.status("y") == lf::step_status::skipped);
+  CHECK(contains(r.error_message(), "no config"));
+}
+
+TEST_CASE("conditions in a runtime flow read the context; dependents of a skipped step run", "[policy][condition][runtime]") {
+  const lf::key<bool> express{"express"};
+  lf::runtime_flow f{"f"};
+  f.add("ship", [] { return std::string("shipped"); }).when([&](lf::context& ctx) { return ctx.get(express); });
+  f.add("mail", [](lf::context& ctx) {
+     try {
+       return ctx.result<std::string>("ship");
+     } catch (const lf::key_error& e) {
+       return std::string(e.what());
+     }
+   }).after("ship");
+  f.add("gate", [] {}).when([](lf::step_context&) { return false; }, lf::skip_dependents{});
+  f.add("behind", [] {}).after("gate");
+  lf::executor pool{2};
+  auto slow = pool.run(f, lf::values{}.set(express, false));
+  CHECK(slow.ok());
+  CHECK(slow.status("ship") == lf::step_status::skipped_by_condition);
+  CHECK(contains(slow.get<std::string>("mail"), "which its condition skipped"));
+  CHECK(slow.status("behind") == lf::step_status::skipped_by_condition);
+  auto fast = pool.run(f, lf::values{}.set(express, true));
+  REQUIRE(fast.ok());
+  CHECK(fast.get<std::string>("mail") == "shipped");
+}
+
+TEST_CASE("merges keep policies: a step's own, else its flow's default", "[policy][merge]") {
+  lf::executor pool{2};
+  std::atomic<int> a{0}, b{0};
+  const auto sub = lf::flow<"sub">(lf::step<"a">(flaky{&a, 10}), lf::step<"b">(flaky{&b, 10}).retry(lf::retry{2})).retry(lf::retry{3});
+  const auto merged = lf::merge<"m">(sub);
+  CHECK_FALSE(pool.run(merged).ok());
+  CHECK(a == 3);
+  CHECK(b == 2);
+
+  a = b = 0;
+  lf::runtime_flow rf{"rf"};
+  rf.merge(sub);
+  CHECK_FALSE(pool.run(rf).ok());
+  CHECK(a == 3);
+  CHECK(b == 2);
+
+  a = b = 0;
+  lf::runtime_flow outer{"outer"};
+  outer.merge(rf);
+  CHECK_FALSE(pool.run(outer).ok());
+  CHECK(a == 3);
+  CHECK(b == 2);
+}
