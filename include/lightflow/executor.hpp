@@ -2,19 +2,23 @@
 #ifndef LIGHTFLOW_EXECUTOR_HPP
 #define LIGHTFLOW_EXECUTOR_HPP
 
+#include <atomic>
 #include <concepts>
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <stop_token>
 #include <thread>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "lightflow/checkpoint.hpp"
 #include "lightflow/detail/runtime_session.hpp"
 #include "lightflow/detail/scheduler.hpp"
 #include "lightflow/detail/static_run.hpp"
 #include "lightflow/flow.hpp"
+#include "lightflow/observer.hpp"
 #include "lightflow/run_handle.hpp"
 #include "lightflow/run_result.hpp"
 #include "lightflow/runtime_flow.hpp"
@@ -23,9 +27,10 @@
 namespace lightflow {
 
 /// Satisfied by the extra arguments `run` and `submit` take after the input: a `std::stop_token`
-/// (a stop request cancels the run) and a `lightflow::checkpoint` (at most one).
+/// (a stop request cancels the run), a `lightflow::checkpoint` (at most one) and `lightflow::observe`.
 template <class T>
-concept run_option = std::same_as<std::remove_cvref_t<T>, std::stop_token> || detail::is_checkpoint<std::remove_cvref_t<T>>;
+concept run_option = std::same_as<std::remove_cvref_t<T>, std::stop_token> ||
+                     detail::is_checkpoint<std::remove_cvref_t<T>> || std::same_as<std::remove_cvref_t<T>, observe>;
 
 namespace detail {
 /// Stands in for a result after a compile error, so that the error is not followed by others.
@@ -58,6 +63,13 @@ class executor {
   ~executor() = default;
 
   std::size_t worker_count() const noexcept { return sched_->worker_count(); }
+
+  /// `o` observes every run started from now on (it must outlive them).
+  void observe(observer& o) {
+    std::lock_guard lock(observers_mutex_);
+    observers_.push_back(&o);
+    has_observers_.store(true, std::memory_order_release);
+  }
 
   /// Runs `flow` to its end and returns its result. Arguments: the run's input (optional), then
   /// options: a `std::stop_token` whose stop request cancels the run.
@@ -162,7 +174,8 @@ class executor {
         return then(static_cast<detail::invalid_result*>(nullptr));
       } else if constexpr (!(run_option<Options> && ...)) {
         detail::fail<
-            "lightflow: after the input, executor::run and submit take only options (a std::stop_token), not all of "
+            "lightflow: after the input, executor::run and submit take only options (a std::stop_token, a "
+            "lightflow::checkpoint, lightflow::observe), not all of "
             "the types listed after this message",
             offered<Options...>>();
         return then(static_cast<detail::invalid_result*>(nullptr));
@@ -180,6 +193,7 @@ class executor {
           state->release();
           throw;
         }
+        add_observers(*state, options...);
         state->retain();  // one reference for the result, one for the executor until the run ends
         (follow(*state, options), ...);
         return then(state);
@@ -212,7 +226,9 @@ class executor {
   }
   template <class... Options>
   detail::runtime_run* start(const runtime_flow& flow, values&& input, const Options&... options) {
-    static_assert(((std::is_same_v<std::remove_cvref_t<Options>, std::stop_token> || runtime_checkpoint<Options>) && ...),
+    static_assert(((std::is_same_v<std::remove_cvref_t<Options>, std::stop_token> || runtime_checkpoint<Options> ||
+                    std::is_same_v<std::remove_cvref_t<Options>, lightflow::observe>) &&
+                   ...),
                   "lightflow: a runtime flow's run takes only a std::stop_token and a lightflow::checkpoint after its "
                   "input; its checkpoint uses the binary serializer (a custom serializer cannot encode values whose "
                   "types are known only at run time)");
@@ -225,6 +241,7 @@ class executor {
       state->release();
       throw;
     }
+    add_observers(*state, options...);
     state->retain();  // one reference for the result, one for the executor until the run ends
     (follow(*state, options), ...);
     return state;
@@ -241,12 +258,28 @@ class executor {
     }
   }
 
+  /// The executor's observers, then the run's own.
+  template <class... Options>
+  void add_observers(detail::run_state_base& state, const Options&... options) {
+    if (has_observers_.load(std::memory_order_acquire)) {
+      std::lock_guard lock(observers_mutex_);
+      for (observer* o : observers_) state.add_observer(o);
+    }
+    [[maybe_unused]] auto one = [&](const auto& option) {
+      if constexpr (std::is_same_v<std::remove_cvref_t<decltype(option)>, lightflow::observe>) state.add_observer(option.target);
+    };
+    (one(options), ...);
+  }
+
   template <class Run, class Option>
   static void follow(Run& state, const Option& option) {
     if constexpr (std::is_same_v<Option, std::stop_token>) state.follow(option);
   }
 
-  std::unique_ptr<detail::scheduler> sched_;
+  std::mutex observers_mutex_;
+  std::vector<observer*> observers_;
+  std::atomic<bool> has_observers_{false};
+  std::unique_ptr<detail::scheduler> sched_;  // last: destroyed (ending every run) before the observers' list
 };
 
 }  // namespace lightflow

@@ -7,6 +7,7 @@
 #include "lightflow/checkpoint_store.hpp"
 #include "lightflow/config.hpp"
 #include "lightflow/context.hpp"
+#include "lightflow/diagram.hpp"
 #include "lightflow/errors.hpp"
 #include "lightflow/executor.hpp"
 #include "lightflow/fixed_string.hpp"
@@ -14,7 +15,10 @@
 #include "lightflow/file_store.hpp"
 #include "lightflow/flow.hpp"
 #include "lightflow/memory_store.hpp"
+#include "lightflow/observer.hpp"
 #include "lightflow/merge.hpp"
+#include "lightflow/policy.hpp"
+#include "lightflow/progress.hpp"
 #include "lightflow/run_handle.hpp"
 #include "lightflow/run_result.hpp"
 #include "lightflow/runtime_flow.hpp"
@@ -23,5 +27,6 @@
 #include "lightflow/step.hpp"
 #include "lightflow/step_context.hpp"
 #include "lightflow/step_status.hpp"
+#include "lightflow/trace.hpp"
 
 #endif

@@ -126,6 +126,9 @@ class basic_run_result {
     return text;
   }
 
+  /// The run's graph and per-step records (for exporters such as diagram.hpp; internal).
+  const detail::run_state_base& state() const noexcept { return *run_; }
+
   /// Throws a step_error for the first failed step, if any; else the checkpoint's flush error, if any.
   void throw_if_failed() const {
     const auto failed = failures();

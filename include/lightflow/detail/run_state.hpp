@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "lightflow/detail/checkpoint_session.hpp"
+#include "lightflow/observer.hpp"
 #include "lightflow/policy.hpp"
 #include "lightflow/detail/timestamp.hpp"
 #include "lightflow/step_context.hpp"
@@ -54,6 +55,9 @@ struct graph_view {
     return size;
   }
 };
+
+/// The index of the executor thread (or guest slot) running steps on this thread; set by the scheduler.
+inline thread_local unsigned current_worker = 0;
 
 /// What became of one step.
 struct step_record {
@@ -139,6 +143,7 @@ class run_state_base {
   template <class Push, class Finish>
   task_node* start(Push&& push, Finish&& finish) {
     const graph_view& g = *graph_;
+    for (observer* o : observers_) o->run_started(run_info());
     if (g.root_count == 0) {  // an empty flow: nothing to do
       finish(*this);
       return nullptr;
@@ -201,7 +206,20 @@ class run_state_base {
   void set_policies(const policy* const* steps, const policy* flow) noexcept {
     policies_ = steps;
     flow_policy_ = flow;
+    plain_ = policies_ == nullptr && flow_policy_ == nullptr && observers_.empty();
   }
+
+ public:
+  /// Adds an observer of this run (before it starts).
+  void add_observer(observer* o) {
+    observers_.push_back(o);
+    plain_ = false;
+  }
+  run_event run_info() const noexcept {
+    return {graph_->flow_name, id_, graph_->size, std::chrono::steady_clock::now()};
+  }
+
+ protected:
   static constexpr std::uint8_t blocked_by_failure = 1, blocked_by_condition = 2;
 
   ~run_state_base() {
@@ -235,23 +253,43 @@ class run_state_base {
     step_record& rec = records_[step];
     for (unsigned n = 1;; ++n) {
       rec.attempts = static_cast<std::uint16_t>(std::min(n, 65535u));
+      if (!observers_.empty()) notify(step, n, true);
       try {
         step_context ctx(*this, step, n);
         invokers_[step](*this, step, ctx);
         rec.status = step_status::succeeded;
         rec.error = nullptr;
+        if (!observers_.empty()) notify(step, n, false);
         return true;
       } catch (...) {
         rec.error = std::current_exception();
         rec.status = step_status::failed;
       }
+      bool again = false;
       try {
-        if (r == nullptr || n >= r->attempts() || cancelled() || !r->retries(rec.error)) return false;
-        if (!wait_before_retry(r->wait().delay(n, random_unit()))) return false;  // cancelled meanwhile
-      } catch (...) {  // a predicate that throws, or no memory for the wait: no more attempts
+        again = r != nullptr && n < r->attempts() && !cancelled() && r->retries(rec.error);
+      } catch (...) {  // a predicate that throws: no more attempts
+      }
+      if (!observers_.empty()) notify(step, n, false, !again);
+      try {
+        if (!again || !wait_before_retry(r->wait().delay(n, random_unit()))) return false;  // or cancelled meanwhile
+      } catch (...) {  // no memory for the wait: no more attempts
         return false;
       }
     }
+  }
+  step_event event(std::uint32_t step, unsigned attempt, bool last) const noexcept {
+    const step_record& rec = records_[step];
+    return {graph_->flow_name, id_, graph_->names[step], step, attempt, current_worker, rec.status, rec.error,
+            rec.restored, last, std::chrono::steady_clock::now()};
+  }
+  void notify(std::uint32_t step, unsigned attempt, bool starting, bool last = true) const noexcept {
+    const step_event e = event(step, attempt, last);
+    for (observer* o : observers_) starting ? o->step_started(e) : o->step_finished(e);
+  }
+  /// A step that did not run (or whose condition kept it from running) ends, for observers.
+  void notify_not_run(std::uint32_t step) const noexcept {
+    if (!observers_.empty()) notify(step, 0, false);
   }
   /// Waits on the worker, woken early by cancellation. False when the run was cancelled.
   bool wait_before_retry(std::chrono::nanoseconds delay) {
@@ -310,6 +348,8 @@ class run_state_base {
   checkpoint_session* checkpoint_ = nullptr;
   const policy* const* policies_ = nullptr;  // each step's own policy (null: none), or null for none at all
   const policy* flow_policy_ = nullptr;      // the flow's default
+  std::vector<observer*> observers_;
+  bool plain_ = true;                        // no policy and no observer: the fast path
   std::exception_ptr durability_error_;
   std::uint64_t id_;
   std::atomic<std::uint32_t> sinks_left_;
@@ -326,6 +366,10 @@ class run_state_base {
 
 /// Marks a run finished and wakes whoever waits for it; drops the executor's reference.
 inline void finish_run(run_state_base& run) noexcept {
+  if (!run.observers_.empty()) {
+    const run_event e = run.run_info();
+    for (observer* o : run.observers_) o->run_finished(e);
+  }
   run.follow_.reset();  // no stop request from outside may reach the run from here on
   if (run.stop_ready_.load(std::memory_order_acquire) == 2) run.registry_->remove(run);
   // The executor's reference, released last, keeps the state alive while the waiter is woken.
@@ -340,12 +384,15 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
   bool ok = false;
   if (rec.restored) {
     ok = true;
+    notify_not_run(step);
   } else if (cancelled()) {
     rec.status = step_status::cancelled;
+    notify_not_run(step);
   } else if (const std::uint8_t b = blocked_[step].load(std::memory_order_relaxed); b != 0) {
     rec.status = (b & blocked_by_failure) != 0 ? step_status::skipped : step_status::skipped_by_condition;
     ok = rec.status == step_status::skipped_by_condition;
-  } else if (policies_ == nullptr && flow_policy_ == nullptr) {  // the common case: no policy anywhere
+    notify_not_run(step);
+  } else if (plain_) {  // the common case: no policy, no observer
     rec.start = now;
     ok = attempt(step, nullptr);
     ok = ok && save_checkpoint(step, saved);
@@ -382,6 +429,7 @@ bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& save
     for (std::uint32_t k = 0; k != g.data_count[step]; ++k)
       if (outputs_[deps[k]] != nullptr && records_[deps[k]].status != step_status::succeeded) {
         rec.status = step_status::skipped_by_condition;
+        notify_not_run(step);
         return true;
       }
   }
@@ -395,12 +443,14 @@ bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& save
       rec.error = std::current_exception();
       rec.status = step_status::failed;
       now = rec.end = now_ticks();
+      notify_not_run(step);
       return false;
     }
     if (!run) {
       rec.status = step_status::skipped_by_condition;
       if (own->skips) skip_descendants(step, own->skips->except);
       now = rec.end = now_ticks();
+      notify_not_run(step);
       return true;
     }
   }

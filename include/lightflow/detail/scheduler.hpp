@@ -152,6 +152,7 @@ class scheduler {
 
   /// Runs `t` and every step that becomes ready in its wake and is not handed to the deque.
   void execute(task_node* t, worker_slot& me) noexcept {
+    current_worker = static_cast<unsigned>(&me - slots_.get());
     ticks now = now_ticks();
     std::size_t pushed = 0;
     auto push = [&](task_node* ready) {

@@ -1,0 +1,61 @@
+// Watching runs as they go: an observer is told when a run starts and ends, and when each attempt of
+// each step starts and ends. Register one for every run of an executor (`pool.observe(o)`) or for
+// one run (`pool.run(flow, input, lf::observe(o))`). The trace recorder (trace.hpp) and the
+// progress printer (progress.hpp) are observers.
+#ifndef LIGHTFLOW_OBSERVER_HPP
+#define LIGHTFLOW_OBSERVER_HPP
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <string_view>
+
+#include "lightflow/step_status.hpp"
+
+namespace lightflow {
+
+/// A run, as observers see it.
+struct run_event {
+  std::string_view flow;
+  std::uint64_t run_id = 0;
+  std::size_t steps = 0;                      // how many steps the flow has
+  std::chrono::steady_clock::time_point time;  // when it started, or ended
+};
+
+/// One attempt of a step starting or ending; or, for a step that did not run (skipped, cancelled,
+/// restored from a checkpoint), its end, with attempt 0.
+struct step_event {
+  std::string_view flow;
+  std::uint64_t run_id = 0;
+  std::string_view step;
+  std::uint32_t index = 0;   // the step's index in its flow
+  unsigned attempt = 0;      // 1 for the first
+  unsigned worker = 0;       // the executor's thread (0 .. threads-1), or above for a thread that waits on a run
+  step_status status = step_status::pending;  // at the end: what became of the attempt
+  std::exception_ptr error{};                  // at the end of a failed attempt
+  bool restored = false;                       // its output came from a checkpoint
+  bool last = true;                            // at an end: no other attempt of the step follows
+  std::chrono::steady_clock::time_point time;
+};
+
+/// Override what you need. Observers are called on the threads that run the steps, at the same time
+/// from several of them: make them thread-safe. They must not throw (they are noexcept).
+class observer {
+ public:
+  virtual ~observer() = default;
+  virtual void run_started(const run_event&) noexcept {}
+  virtual void step_started(const step_event&) noexcept {}
+  virtual void step_finished(const step_event&) noexcept {}
+  virtual void run_finished(const run_event&) noexcept {}
+};
+
+/// The run option that adds an observer to one run: `pool.run(flow, input, lf::observe(o))`.
+struct observe {
+  explicit observe(observer& o) noexcept : target(&o) {}
+  observer* target;
+};
+
+}  // namespace lightflow
+
+#endif

@@ -1,0 +1,202 @@
+// Seeing what a run did: observers (order and content of events), the Chrome trace (parsed back),
+// DOT and Mermaid drawings, the progress printer.
+#include <lightflow/lightflow.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "catch.hpp"
+#include "support/json_reader.hpp"
+
+namespace lf = lightflow;
+
+namespace {
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// Records every event as a line.
+class recorder final : public lf::observer {
+ public:
+  explicit recorder(std::string tag = "") : tag_(std::move(tag)) {}
+  void run_started(const lf::run_event& e) noexcept override { add("run start " + std::string(e.flow) + " " + std::to_string(e.steps)); }
+  void step_started(const lf::step_event& e) noexcept override {
+    add("start " + std::string(e.step) + " " + std::to_string(e.attempt));
+  }
+  void step_finished(const lf::step_event& e) noexcept override {
+    add("end " + std::string(e.step) + " " + std::to_string(e.attempt) + " " + std::string(lf::to_string(e.status)) +
+        (e.last ? "" : " (again)") + (e.error ? " error" : ""));
+  }
+  void run_finished(const lf::run_event& e) noexcept override { add("run end " + std::string(e.flow)); }
+  std::vector<std::string> lines() const {
+    std::lock_guard lock(mutex_);
+    return lines_;
+  }
+  static std::vector<std::string>* shared;  // where tagged recorders also write, in call order
+
+ private:
+  void add(std::string line) noexcept {
+    std::lock_guard lock(mutex_);
+    lines_.push_back(line);
+    if (shared != nullptr && !tag_.empty()) shared->push_back(tag_ + ": " + line);
+  }
+  std::string tag_;
+  mutable std::mutex mutex_;
+  std::vector<std::string> lines_;
+};
+std::vector<std::string>* recorder::shared = nullptr;
+
+std::size_t index_of(const std::vector<std::string>& lines, const std::string& line) {
+  auto it = std::find(lines.begin(), lines.end(), line);
+  REQUIRE(it != lines.end());
+  return static_cast<std::size_t>(it - lines.begin());
+}
+
+auto make_flow(std::atomic<int>& calls) {
+  return lf::flow<"shop">(
+      lf::step<"load">([&calls](lf::step_context& ctx) {
+        ++calls;
+        if (ctx.attempt() == 1) throw std::runtime_error("flaky");
+        return 1;
+      }).retry(lf::retry{2}),
+      lf::step<"price", "load">([](int v) { return v * 2; }),
+      lf::step<"fail", "load">([](int) -> int { throw std::runtime_error("broken"); }),
+      lf::step<"after_fail", "fail">([](int v) { return v; }));
+}
+}  // namespace
+
+TEST_CASE("an observer is told of the run and of every attempt, in order", "[observe]") {
+  std::atomic<int> calls{0};
+  const auto f = make_flow(calls);
+  lf::executor pool{2};
+  recorder rec;
+  auto result = pool.run(f, lf::observe(rec));
+  CHECK_FALSE(result.ok());
+  const auto lines = rec.lines();
+  REQUIRE(lines.size() == 2 + 2 * 2 + 2 + 2 + 1);  // run x2, load x2 attempts, price, fail, after_fail's end
+  CHECK(lines.front() == "run start shop 4");
+  CHECK(lines.back() == "run end shop");
+  CHECK(index_of(lines, "start load 1") < index_of(lines, "end load 1 failed (again) error"));
+  CHECK(index_of(lines, "end load 1 failed (again) error") < index_of(lines, "start load 2"));
+  CHECK(index_of(lines, "end load 2 succeeded") < index_of(lines, "start price 1"));
+  CHECK(index_of(lines, "end fail 1 failed error") < index_of(lines, "end after_fail 0 skipped"));
+}
+
+TEST_CASE("executor-wide observers come first, then the run's own; both see every run", "[observe]") {
+  std::vector<std::string> calls;
+  recorder::shared = &calls;
+  {
+    recorder global("global"), own("own");
+    lf::executor pool{1};
+    pool.observe(global);
+    auto f = lf::flow<"tiny">(lf::step<"a">([] { return 1; }));
+    CHECK(pool.run(f, lf::observe(own)).ok());
+    CHECK(pool.run(f).ok());
+    CHECK(global.lines().size() == 8);
+    CHECK(own.lines().size() == 4);
+    lf::runtime_flow rf{"rt"};
+    rf.add("x", [] {});
+    CHECK(pool.run(rf, lf::observe(own)).ok());
+    CHECK(own.lines().size() == 8);
+    CHECK(own.lines()[4] == "run start rt 1");
+  }
+  recorder::shared = nullptr;
+  REQUIRE(calls.size() >= 2);
+  CHECK(calls[0] == "global: run start tiny 1");
+  CHECK(calls[1] == "own: run start tiny 1");
+}
+
+TEST_CASE("a Chrome trace has one slice per attempt, on its worker's row, and parses as JSON", "[observe][trace]") {
+  std::atomic<int> calls{0};
+  const auto f = make_flow(calls);
+  lf::executor pool{2};
+  lf::trace_recorder trace;
+  auto result = pool.run(f, lf::observe(trace));
+  CHECK_FALSE(result.ok());
+
+  const auto doc = test_json::parse(trace.chrome_trace());
+  const auto& events = doc["traceEvents"].arr();
+  std::multiset<std::string> names;
+  std::set<double> tids, named_tids;
+  for (const auto& e : events) {
+    if (e["ph"].str() == "M") {
+      CHECK(e["name"].str() == "thread_name");
+      named_tids.insert(e["tid"].num());
+      continue;
+    }
+    REQUIRE(e["ph"].str() == "X");
+    names.insert(e["name"].str());
+    tids.insert(e["tid"].num());
+    CHECK(e["cat"].str() == "shop");
+    CHECK(e["ts"].num() >= 0);
+    CHECK(e["dur"].num() >= 0);
+    CHECK(e["args"]["run"].num() == static_cast<double>(result.run_id()));
+    if (e["name"].str() == "load") {
+      const double attempt = e["args"]["attempt"].num();
+      CHECK(e["args"]["status"].str() == (attempt == 1 ? "failed" : "succeeded"));
+    }
+    CHECK(e["tid"].num() < pool.worker_count() + 8);
+  }
+  CHECK(names == std::multiset<std::string>{"load", "load", "price", "fail"});  // after_fail did not run
+  CHECK(tids == named_tids);
+  CHECK(trace.slices().size() == 4);
+}
+
+TEST_CASE("DOT and Mermaid drawings of flows and of runs", "[observe][diagram]") {
+  auto f = lf::flow<"etl">(lf::step<"extract">([] { return 1; }),
+                           lf::step<"load \"all\"", "extract">([](int v) { return v; }).after<"clean">(),
+                           lf::step<"clean">([] {}));
+  const std::string dot = lf::to_dot(f);
+  CHECK(contains(dot, "digraph \"etl\" {"));
+  CHECK(contains(dot, "n1 [label=\"load \\\"all\\\"\"]"));
+  CHECK(contains(dot, "n0 -> n1;"));
+  CHECK(contains(dot, "n2 -> n1 [style=dashed];"));  // ordering only
+  const std::string mermaid = lf::to_mermaid(f);
+  CHECK(contains(mermaid, "flowchart LR"));
+  CHECK(contains(mermaid, "n1[\"load #quot;all#quot;\"]"));
+  CHECK(contains(mermaid, "n0 --> n1"));
+  CHECK(contains(mermaid, "n2 -.-> n1"));
+
+  std::atomic<int> calls{0};
+  lf::executor pool{2};
+  lf::memory_store store;
+  const auto shop = make_flow(calls);
+  (void)pool.run(shop, lf::checkpoint{store, "d"});
+  auto resumed = pool.resume(shop, lf::checkpoint{store, "d"});
+  const std::string run_dot = lf::to_dot(resumed);
+  CHECK(contains(run_dot, "n2 [label=\"fail\", fillcolor=\"#f08080\", tooltip=\"failed\"]"));
+  CHECK(contains(run_dot, "n0 [label=\"load\", fillcolor=\"#8fd18f\", tooltip=\"succeeded\", peripheries=2]"));  // restored
+  CHECK(contains(run_dot, "n3 [label=\"after_fail\", fillcolor=\"#f5d76e\", tooltip=\"skipped\"]"));
+  const std::string run_mermaid = lf::to_mermaid(resumed);
+  CHECK(contains(run_mermaid, "classDef failed fill:#f08080"));
+  CHECK(contains(run_mermaid, "class n0,n1 succeeded"));
+  CHECK(contains(run_mermaid, "class n2 failed"));
+
+  lf::runtime_flow rf{"rt"};
+  rf.add("a", [] {});
+  rf.add("b", [] {}).after("a");
+  CHECK(contains(lf::to_dot(rf), "n0 -> n1;"));
+  CHECK(contains(lf::to_mermaid(rf), "n0 --> n1"));
+}
+
+TEST_CASE("the progress printer counts steps (not attempts) and failures", "[observe][progress]") {
+  std::atomic<int> calls{0};
+  const auto f = make_flow(calls);
+  lf::executor pool{2};
+  std::ostringstream out;
+  lf::progress_printer progress(out, std::chrono::milliseconds(0), false);
+  (void)pool.run(f, lf::observe(progress));
+  CHECK(progress.done() == 4);
+  CHECK(progress.failed() == 1);
+  std::vector<std::string> lines;
+  std::istringstream in(out.str());
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  REQUIRE(lines.size() >= 2);  // after each step (no interval), then at the end
+  const std::string& last_line = lines.back();
+  CHECK(contains(last_line, "shop: 4/4 steps done, 1 failed, "));
+  CHECK(contains(last_line, " s"));
+}
