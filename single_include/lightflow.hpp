@@ -857,6 +857,7 @@ enum class step_status : std::uint8_t {
   skipped,    ///< not run because a dependency did not succeed
   cancelled,  ///< not run because the run was cancelled first
   skipped_by_condition,  ///< not run because its condition (or an ancestor's, skipping its dependents) was false
+  timed_out,             ///< ran past its timeout (or its run's); its output, if any, was discarded
 };
 
 /// The status as a lower-case word ("succeeded", "failed", ...).
@@ -874,6 +875,8 @@ constexpr std::string_view to_string(step_status s) noexcept {
       return "cancelled";
     case step_status::skipped_by_condition:
       return "skipped by condition";
+    case step_status::timed_out:
+      return "timed out";
   }
   return "unknown";
 }
@@ -1036,6 +1039,13 @@ class retry {
   std::function<bool(const std::exception_ptr&)> predicate_;
 };
 
+/// The run option that limits a whole run: `pool.run(flow, input, lf::run_timeout{5s})`. At the limit
+/// the run is cancelled (steps not started are marked cancelled, running ones see their stop token
+/// stopped) and its result says timed_out().
+struct run_timeout {
+  std::chrono::nanoseconds limit;
+};
+
 /// With `when`: the named dependents still run when the step is skipped; its other descendants do not.
 struct skip_dependents {
   skip_dependents() = default;
@@ -1046,6 +1056,9 @@ struct skip_dependents {
 /// A step's (or a flow's default) policies. Unset fields fall back to the flow's default.
 struct policy {
   std::optional<lightflow::retry> retries;
+  /// Each attempt's time limit: past it, the step's stop token is stopped and, once the callable has
+  /// returned, the attempt counts as timed out (its output discarded).
+  std::optional<std::chrono::nanoseconds> timeout;
   /// Evaluated when the step's dependencies are done; false skips the step (`skipped_by_condition`).
   std::function<bool(step_context&)> when;
   /// With `when`: also skip every descendant, except `skips->except` (and what follows only them).
@@ -1053,8 +1066,14 @@ struct policy {
 
   /// `own`, with the fields it leaves unset taken from `fallback` (a flow's default).
   static std::shared_ptr<const policy> inherit(const std::shared_ptr<const policy>& own, const policy* fallback) {
-    if (fallback == nullptr || !fallback->retries || (own && own->retries)) return own;
-    return changed(own, [&](policy& p) { p.retries = fallback->retries; });
+    if (fallback == nullptr) return own;
+    const bool retries_from = fallback->retries && !(own && own->retries);
+    const bool timeout_from = fallback->timeout && !(own && own->timeout);
+    if (!retries_from && !timeout_from) return own;
+    return changed(own, [&](policy& p) {
+      if (retries_from) p.retries = fallback->retries;
+      if (timeout_from) p.timeout = fallback->timeout;
+    });
   }
   /// A copy of `p` (or a default policy) changed by `change`: policies are shared, never modified.
   template <class Change>
@@ -1066,6 +1085,96 @@ struct policy {
 };
 
 }  // namespace lightflow
+
+#endif
+// ---- lightflow/detail/timer.hpp
+// Deadlines: a thread, started on first use, that calls a function when its time comes. Step and
+// run timeouts use it. Cancelling a deadline waits until a call already under way has returned, so
+// that what the call touches may be destroyed right after.
+#ifndef LIGHTFLOW_DETAIL_TIMER_HPP
+#define LIGHTFLOW_DETAIL_TIMER_HPP
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+namespace lightflow::detail {
+
+class timer_service {
+ public:
+  using clock = std::chrono::steady_clock;
+  using callback = void (*)(void*) noexcept;
+
+  timer_service() = default;
+  timer_service(const timer_service&) = delete;
+  timer_service& operator=(const timer_service&) = delete;
+  ~timer_service() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  /// Calls `fn(arg)` at `when` (on the timer's thread) unless cancelled first. Returns its id.
+  std::uint64_t add(clock::time_point when, callback fn, void* arg) {
+    std::unique_lock lock(mutex_);
+    if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+    const std::uint64_t id = ++last_id_;
+    entries_.emplace(std::pair{when, id}, std::pair{fn, arg});
+    lock.unlock();
+    wake_.notify_all();
+    return id;
+  }
+
+  /// Removes deadline `id` made at `when`; if its call is running, waits for it to return. True when
+  /// it had not fired.
+  bool cancel(clock::time_point when, std::uint64_t id) noexcept {
+    std::unique_lock lock(mutex_);
+    if (entries_.erase({when, id}) != 0) return true;
+    done_.wait(lock, [&] { return firing_ != id; });
+    return false;
+  }
+
+ private:
+  void loop() noexcept {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      if (entries_.empty()) {
+        wake_.wait(lock);
+        continue;
+      }
+      const auto first = entries_.begin();
+      if (clock::now() < first->first.first) {
+        wake_.wait_until(lock, first->first.first);
+        continue;
+      }
+      const auto [fn, arg] = first->second;
+      firing_ = first->first.second;
+      entries_.erase(first);
+      lock.unlock();
+      fn(arg);
+      lock.lock();
+      firing_ = 0;
+      done_.notify_all();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  std::map<std::pair<clock::time_point, std::uint64_t>, std::pair<callback, void*>> entries_;
+  std::uint64_t last_id_ = 0;
+  std::uint64_t firing_ = 0;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace lightflow::detail
 
 #endif
 // ---- lightflow/detail/timestamp.hpp
@@ -1151,6 +1260,75 @@ class tick_converter {
 }  // namespace lightflow::detail
 
 #endif
+// ---- lightflow/errors.hpp
+// Exceptions lightflow throws; each names the step it is about.
+#ifndef LIGHTFLOW_ERRORS_HPP
+#define LIGHTFLOW_ERRORS_HPP
+
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+
+namespace lightflow {
+
+/// The message of an exception_ptr's exception ("unknown exception" when it is not a std::exception).
+inline std::string describe(const std::exception_ptr& error) {
+  if (!error) return "no exception";
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+/// A step threw: carries the step's name and the exception it threw (`cause()`).
+class step_error : public std::runtime_error {
+ public:
+  step_error(std::string_view flow, std::string_view step, std::exception_ptr cause)
+      : std::runtime_error("lightflow: step \"" + std::string(step) + "\" of flow \"" + std::string(flow) +
+                           "\" failed: " + describe(cause)),
+        step_(step),
+        cause_(std::move(cause)) {}
+  const std::string& step() const noexcept { return step_; }
+  const std::exception_ptr& cause() const noexcept { return cause_; }
+  [[noreturn]] void rethrow_cause() const { std::rethrow_exception(cause_); }
+
+ private:
+  std::string step_;
+  std::exception_ptr cause_;
+};
+
+/// What a step that ran past its timeout failed with (its record's error; retry filters see it).
+class timeout_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// `result.get<"x">()` on a step that did not succeed; says which step and what became of it.
+class bad_step_access : public std::logic_error {
+ public:
+  bad_step_access(std::string_view flow, std::string_view step, step_status status, const std::string& why)
+      : std::logic_error("lightflow: no output for step \"" + std::string(step) + "\" of flow \"" + std::string(flow) +
+                         "\": it " +
+                         (status == step_status::failed ? "failed" : "was " + std::string(to_string(status))) +
+                         (why.empty() ? "" : " (" + why + ")")),
+        step_(step),
+        status_(status) {}
+  const std::string& step() const noexcept { return step_; }
+  step_status status() const noexcept { return status_; }
+
+ private:
+  std::string step_;
+  step_status status_;
+};
+
+}  // namespace lightflow
+
+#endif
 // ---- lightflow/step_context.hpp
 // What a step may learn about the run it is part of: pass it as the callable's last parameter.
 #ifndef LIGHTFLOW_STEP_CONTEXT_HPP
@@ -1169,8 +1347,9 @@ struct step_context_access;
 /// Handed to a step whose callable takes it as its last parameter (`lf::step_context&`).
 class step_context {
  public:
-  step_context(detail::run_state_base& run, std::uint32_t step, unsigned attempt) noexcept
-      : run_(&run), step_(step), attempt_(attempt) {}
+  step_context(detail::run_state_base& run, std::uint32_t step, unsigned attempt,
+               std::stop_source* own_stop = nullptr) noexcept
+      : run_(&run), step_(step), attempt_(attempt), own_stop_(own_stop) {}
 
   /// The step's name.
   inline std::string_view name() const noexcept;
@@ -1180,10 +1359,13 @@ class step_context {
   inline std::uint64_t run_id() const noexcept;
   /// 1 on the first attempt.
   unsigned attempt() const noexcept { return attempt_; }
-  /// True once the run has been cancelled; cheap enough to poll in a loop.
+  /// The step's index in its flow.
+  std::uint32_t index() const noexcept { return step_; }
+  /// True once the run has been cancelled (or the step's timeout has passed); cheap enough to poll.
   inline bool stop_requested() const noexcept;
-  /// A token that is stopped when the run is cancelled (for std::stop_callback or a
-  /// std::condition_variable_any). The first call in a run allocates its stop state.
+  /// A token that is stopped when the run is cancelled or the step's timeout passes (for
+  /// std::stop_callback or a std::condition_variable_any). The first call in a run allocates its
+  /// stop state.
   inline std::stop_token stop_token() const;
 
  private:
@@ -1191,6 +1373,7 @@ class step_context {
   detail::run_state_base* run_;
   std::uint32_t step_;
   unsigned attempt_;
+  std::stop_source* own_stop_;  // a step with a timeout: stopped by it or by the run's cancellation
 };
 
 }  // namespace lightflow
@@ -1258,11 +1441,13 @@ class run_registry {
   void add(run_state_base& run);
   void remove(run_state_base& run) noexcept;
   void close() noexcept;  // sets closing and requests stop on every registered run
+  timer_service& timer() noexcept { return timer_; }
 
  private:
   std::atomic<bool> closing_{false};
   std::mutex mutex_;
   run_state_base* head_ = nullptr;
+  timer_service timer_;
 };
 
 class run_state_base {
@@ -1381,8 +1566,23 @@ class run_state_base {
     flow_policy_ = flow;
     plain_ = policies_ == nullptr && flow_policy_ == nullptr && observers_.empty();
   }
+  /// How to drop a step's output when it is not kept in typed slots (runtime runs).
+  void set_discard(void (*discard)(run_state_base&, std::uint32_t) noexcept) noexcept { discard_ = discard; }
 
  public:
+  /// Cancels the run after `limit` (before it starts); the run then reports timed_out().
+  void arm_deadline(std::chrono::nanoseconds limit) {
+    deadline_ = timer_service::clock::now() + limit;
+    deadline_id_ = registry_->timer().add(
+        deadline_,
+        [](void* p) noexcept {
+          auto* run = static_cast<run_state_base*>(p);
+          run->timed_out_.store(true, std::memory_order_relaxed);
+          run->cancel();
+        },
+        this);
+  }
+  bool timed_out() const noexcept { return timed_out_.load(std::memory_order_relaxed); }
   /// Adds an observer of this run (before it starts).
   void add_observer(observer* o) {
     observers_.push_back(o);
@@ -1421,19 +1621,27 @@ class run_state_base {
   template <class Saved>
   bool run_with_policy(std::uint32_t step, ticks& now, Saved& saved);
 
-  /// Calls the step, again while `r` allows; records its status and error. True when it succeeded.
-  bool attempt(std::uint32_t step, const retry* r) noexcept {
+  /// Calls the step, again while `r` allows, each attempt within `limit` if given; records its
+  /// status and error. True when it succeeded.
+  bool attempt(std::uint32_t step, const retry* r, const std::chrono::nanoseconds* limit = nullptr) noexcept {
     step_record& rec = records_[step];
     for (unsigned n = 1;; ++n) {
       rec.attempts = static_cast<std::uint16_t>(std::min(n, 65535u));
       if (!observers_.empty()) notify(step, n, true);
       try {
-        step_context ctx(*this, step, n);
-        invokers_[step](*this, step, ctx);
+        if (limit != nullptr) {
+          invoke_within(step, n, *limit);
+        } else {
+          step_context ctx(*this, step, n);
+          invokers_[step](*this, step, ctx);
+        }
         rec.status = step_status::succeeded;
         rec.error = nullptr;
         if (!observers_.empty()) notify(step, n, false);
         return true;
+      } catch (const timeout_error&) {
+        rec.error = std::current_exception();
+        rec.status = step_status::timed_out;
       } catch (...) {
         rec.error = std::current_exception();
         rec.status = step_status::failed;
@@ -1451,6 +1659,39 @@ class run_state_base {
       }
     }
   }
+  /// One attempt with a time limit: past it the step's own stop source is stopped; once the callable
+  /// has returned (the run waits for it, however long), the attempt is a timeout_error and its output
+  /// is discarded. A cancellation of the run reaches the step's stop source too.
+  void invoke_within(std::uint32_t step, unsigned n, std::chrono::nanoseconds limit) {
+    struct forward {
+      std::stop_source* to;
+      void operator()() const noexcept { to->request_stop(); }
+    };
+    std::stop_source own;
+    const std::stop_callback<forward> link(stop_token(), forward{&own});
+    timer_service& timer = registry_->timer();
+    const auto when = timer_service::clock::now() + limit;
+    const std::uint64_t id = timer.add(when, [](void* s) noexcept { static_cast<std::stop_source*>(s)->request_stop(); }, &own);
+    std::exception_ptr error;
+    try {
+      step_context ctx(*this, step, n, &own);
+      invokers_[step](*this, step, ctx);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    if (!timer.cancel(when, id)) {  // it fired
+      if (error == nullptr) discard_output(step);
+      throw timeout_error("lightflow: step \"" + std::string(graph_->names[step]) + "\" timed out after " +
+                          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(limit).count()) + " ms");
+    }
+    if (error != nullptr) std::rethrow_exception(error);
+  }
+  /// Destroys the output of a step whose attempt succeeded too late.
+  void discard_output(std::uint32_t step) noexcept {
+    if (destroyers_ != nullptr && destroyers_[step] != nullptr) destroyers_[step](outputs_[step]);
+    if (discard_ != nullptr) discard_(*this, step);
+  }
+
   step_event event(std::uint32_t step, unsigned attempt, bool last) const noexcept {
     const step_record& rec = records_[step];
     return {graph_->flow_name, id_, graph_->names[step], step, attempt, current_worker, rec.status, rec.error,
@@ -1523,6 +1764,10 @@ class run_state_base {
   const policy* flow_policy_ = nullptr;      // the flow's default
   std::vector<observer*> observers_;
   bool plain_ = true;                        // no policy and no observer: the fast path
+  void (*discard_)(run_state_base&, std::uint32_t) noexcept = nullptr;  // drops a runtime step's data
+  timer_service::clock::time_point deadline_{};
+  std::uint64_t deadline_id_ = 0;
+  std::atomic<bool> timed_out_{false};
   std::exception_ptr durability_error_;
   std::uint64_t id_;
   std::atomic<std::uint32_t> sinks_left_;
@@ -1539,6 +1784,7 @@ class run_state_base {
 
 /// Marks a run finished and wakes whoever waits for it; drops the executor's reference.
 inline void finish_run(run_state_base& run) noexcept {
+  if (run.deadline_id_ != 0) run.registry_->timer().cancel(run.deadline_, run.deadline_id_);  // no call after this
   if (!run.observers_.empty()) {
     const run_event e = run.run_info();
     for (observer* o : run.observers_) o->run_finished(e);
@@ -1630,7 +1876,10 @@ bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& save
   const retry* r = own != nullptr && own->retries ? &*own->retries
                    : flow_policy_ != nullptr && flow_policy_->retries ? &*flow_policy_->retries
                                                                       : nullptr;
-  bool ok = attempt(step, r);
+  const std::chrono::nanoseconds* limit = own != nullptr && own->timeout ? &*own->timeout
+                                          : flow_policy_ != nullptr && flow_policy_->timeout ? &*flow_policy_->timeout
+                                                                                             : nullptr;
+  bool ok = attempt(step, r, limit);
   ok = ok && save_checkpoint(step, saved);
   now = now_ticks();
   rec.end = now;
@@ -1706,8 +1955,12 @@ namespace lightflow {
 inline std::string_view step_context::name() const noexcept { return run_->graph().names[step_]; }
 inline std::string_view step_context::flow_name() const noexcept { return run_->graph().flow_name; }
 inline std::uint64_t step_context::run_id() const noexcept { return run_->id(); }
-inline bool step_context::stop_requested() const noexcept { return run_->stop_requested(); }
-inline std::stop_token step_context::stop_token() const { return run_->stop_token(); }
+inline bool step_context::stop_requested() const noexcept {
+  return own_stop_ != nullptr ? own_stop_->stop_requested() : run_->stop_requested();
+}
+inline std::stop_token step_context::stop_token() const {
+  return own_stop_ != nullptr ? own_stop_->get_token() : run_->stop_token();
+}
 }  // namespace lightflow
 
 #endif
@@ -1717,6 +1970,7 @@ inline std::stop_token step_context::stop_token() const { return run_->stop_toke
 #define LIGHTFLOW_FLOW_HPP
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -1973,6 +2227,7 @@ using element_t = decltype(type_at<I>(std::declval<const Storage&>()));
 #define LIGHTFLOW_STEP_HPP
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -2014,6 +2269,10 @@ struct step_definition<Name, F, after_names<Ordered...>, Dependencies...> {
   /// The same step, retried as `r` says when it throws.
   step_definition retry(lightflow::retry r) const {
     return {callable, policy::changed(rules, [&](policy& p) { p.retries = std::move(r); })};
+  }
+  /// The same step, each attempt limited to `limit` (see policy::timeout).
+  step_definition timeout(std::chrono::nanoseconds limit) const {
+    return {callable, policy::changed(rules, [&](policy& p) { p.timeout = limit; })};
   }
   /// The same step, run only when `condition(step_context&)` returns true once its dependencies are
   /// done; else it is skipped_by_condition and its dependents run (unless `skip` says otherwise). A
@@ -2113,6 +2372,12 @@ class static_flow {
 
   /// The flow's default policy (retries), which a step's own setting overrides; null for none.
   const policy* defaults() const noexcept { return defaults_.get(); }
+  /// A copy of the flow whose steps' attempts are limited to `limit`, unless they say otherwise.
+  static_flow timeout(std::chrono::nanoseconds limit) const {
+    static_flow copy(*this);
+    copy.defaults_ = policy::changed(defaults_, [&](policy& p) { p.timeout = limit; });
+    return copy;
+  }
   /// A copy of the flow whose steps are retried as `r` says, unless they say otherwise.
   static_flow retry(lightflow::retry r) const {
     static_flow copy(*this);
@@ -3117,7 +3382,8 @@ class runtime_run;
 
 class context : public step_context {
  public:
-  context(detail::runtime_run& run, std::uint32_t step, unsigned attempt) noexcept;
+  /// The context of the step `sc` is about, in runtime run `run`.
+  context(detail::runtime_run& run, const step_context& sc) noexcept;
 
   /// The value of `k` this step sees; throws key_error when there is none, when it has another
   /// type, or when two unordered ancestors wrote it.
@@ -3197,69 +3463,6 @@ class context : public step_context {
 #include <utility>
 #include <vector>
 
-// ---- lightflow/errors.hpp
-// Exceptions lightflow throws; each names the step it is about.
-#ifndef LIGHTFLOW_ERRORS_HPP
-#define LIGHTFLOW_ERRORS_HPP
-
-#include <exception>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-
-
-namespace lightflow {
-
-/// The message of an exception_ptr's exception ("unknown exception" when it is not a std::exception).
-inline std::string describe(const std::exception_ptr& error) {
-  if (!error) return "no exception";
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
-
-/// A step threw: carries the step's name and the exception it threw (`cause()`).
-class step_error : public std::runtime_error {
- public:
-  step_error(std::string_view flow, std::string_view step, std::exception_ptr cause)
-      : std::runtime_error("lightflow: step \"" + std::string(step) + "\" of flow \"" + std::string(flow) +
-                           "\" failed: " + describe(cause)),
-        step_(step),
-        cause_(std::move(cause)) {}
-  const std::string& step() const noexcept { return step_; }
-  const std::exception_ptr& cause() const noexcept { return cause_; }
-  [[noreturn]] void rethrow_cause() const { std::rethrow_exception(cause_); }
-
- private:
-  std::string step_;
-  std::exception_ptr cause_;
-};
-
-/// `result.get<"x">()` on a step that did not succeed; says which step and what became of it.
-class bad_step_access : public std::logic_error {
- public:
-  bad_step_access(std::string_view flow, std::string_view step, step_status status, const std::string& why)
-      : std::logic_error("lightflow: no output for step \"" + std::string(step) + "\" of flow \"" + std::string(flow) +
-                         "\": it " +
-                         (status == step_status::failed ? "failed" : "was " + std::string(to_string(status))) +
-                         (why.empty() ? "" : " (" + why + ")")),
-        step_(step),
-        status_(status) {}
-  const std::string& step() const noexcept { return step_; }
-  step_status status() const noexcept { return status_; }
-
- private:
-  std::string step_;
-  step_status status_;
-};
-
-}  // namespace lightflow
-
-#endif
 
 namespace lightflow {
 
@@ -3301,6 +3504,8 @@ class basic_run_result {
   /// the run's records could not all be made durable. The steps' statuses and outputs stand, but a
   /// resumed run may run again the steps whose records were lost. Null otherwise.
   const std::exception_ptr& durability_error() const noexcept { return run_->durability_error(); }
+  /// True when the run's run_timeout passed before it ended (it was cancelled then).
+  bool timed_out() const noexcept { return run_->timed_out(); }
   /// True when the run was cancelled before every step had started.
   bool cancelled() const noexcept { return count(step_status::cancelled) != 0; }
   std::string_view flow_name() const noexcept { return graph().flow_name; }
@@ -3336,12 +3541,14 @@ class basic_run_result {
   }
   step_status status(std::string_view name) const { return run_->record(index_of(name)).status; }
 
-  /// The failed steps, in the order they failed.
+  /// The failed (and timed out) steps, in the order they failed.
   std::vector<step_report> failures() const {
     const detail::tick_converter to_time;
     std::vector<step_report> failed;
-    for (std::size_t i = 0; i != size(); ++i)
-      if (run_->record(static_cast<std::uint32_t>(i)).status == step_status::failed) failed.push_back(step(i, to_time));
+    for (std::size_t i = 0; i != size(); ++i) {
+      const step_status s = run_->record(static_cast<std::uint32_t>(i)).status;
+      if (s == step_status::failed || s == step_status::timed_out) failed.push_back(step(i, to_time));
+    }
     std::stable_sort(failed.begin(), failed.end(),
                      [](const step_report& a, const step_report& b) { return a.end < b.end; });
     return failed;
@@ -3357,11 +3564,15 @@ class basic_run_result {
       if (failed.size() > 1) text += " (and " + plural(failed.size() - 1, "other step") + " failed)";
     } else if (count(step_status::succeeded) + count(step_status::skipped_by_condition) == size()) {
       text += "every step succeeded or was skipped by its condition";
+    } else if (timed_out()) {
+      text += "the run timed out";
     } else {
       text += "the run was cancelled";
     }
     if (durability_error() != nullptr)
       text += "; its checkpoint could not be made durable: " + describe(durability_error());
+    if (!failed.empty() && timed_out()) text += "; the run timed out";
+    if (auto n = count(step_status::timed_out)) text += "; " + plural(n, "step") + " timed out";
     if (auto n = count(step_status::skipped)) text += "; " + plural(n, "step") + " skipped";
     if (auto n = count(step_status::cancelled)) text += "; " + plural(n, "step") + " cancelled";
     return text;
@@ -3396,15 +3607,16 @@ class basic_run_result {
   /// Why step `i` has no output, in words.
   std::string why_not(std::uint32_t i) const {
     const auto& rec = run_->record(i);
-    if (rec.status == step_status::failed) return describe(rec.error);
+    if (rec.status == step_status::failed || rec.status == step_status::timed_out) return describe(rec.error);
     if (rec.status == step_status::skipped_by_condition) return "its condition (or an ancestor's) skipped it";
     if (rec.status != step_status::skipped) return {};
     // Follow dependencies that did not succeed back to one that failed.
     for (std::uint32_t e = graph().dep_offsets[i]; e != graph().dep_offsets[i + 1]; ++e) {
       const std::uint32_t d = graph().deps[e];
       const auto s = run_->record(d).status;
-      if (s == step_status::failed)
-        return "because step \"" + std::string(graph().names[d]) + "\" failed: " + describe(run_->record(d).error);
+      if (s == step_status::failed || s == step_status::timed_out)
+        return "because step \"" + std::string(graph().names[d]) + "\" " +
+               (s == step_status::failed ? "failed" : "timed out") + ": " + describe(run_->record(d).error);
       if (s == step_status::skipped) return why_not(d);
     }
     return "because a dependency did not succeed";
@@ -3915,6 +4127,11 @@ class runtime_run final : private runtime_arrays, public run_state_base {
         input_(std::move(input)) {
     prepare(&input_, graph_->callables.data(), data.get(), nullptr);
     set_policies(graph_->rule_table.empty() ? nullptr : graph_->rule_table.data(), graph_->defaults.get());
+    set_discard([](run_state_base& base, std::uint32_t step) noexcept {
+      auto& self = static_cast<runtime_run&>(base);
+      delete static_cast<step_data*>(self.data[step]);
+      self.data[step] = nullptr;
+    });
   }
   ~runtime_run() {
     for (std::uint32_t i = 0; i != graph_->size(); ++i) delete static_cast<step_data*>(data[i]);
@@ -4026,8 +4243,8 @@ class runtime_run final : private runtime_arrays, public run_state_base {
 
 namespace lightflow {
 
-inline context::context(detail::runtime_run& run, std::uint32_t step, unsigned attempt) noexcept
-    : step_context(run, step, attempt), runtime_(&run), index_(step) {}
+inline context::context(detail::runtime_run& run, const step_context& sc) noexcept
+    : step_context(sc), runtime_(&run), index_(sc.index()) {}
 
 inline std::string context::where() const { return "as step \"" + std::string(name()) + "\" sees it"; }
 
@@ -4120,7 +4337,7 @@ void invoke_static_step(run_state_base& base, std::uint32_t step, step_context& 
   using output = typename sig::output;
   auto& run = static_cast<runtime_run&>(base);
   const auto& fn = static_cast<const Flow*>(base.callable(step))->template step<I>().callable;
-  context ctx(run, step, sc.attempt());
+  context ctx(run, sc);
   auto call = [&]() -> decltype(auto) {
     if constexpr (sig::form == call_form::nothing) {
       return fn();
@@ -4188,8 +4405,9 @@ template <class F>
 void invoke_runtime(run_state_base& base, std::uint32_t step, step_context& sc) {
   auto& run = static_cast<runtime_run&>(base);
   if (sc.attempt() > 1 && run.data_of(step) != nullptr) run.own(step) = step_data{};  // a failed attempt's writes go
+  (void)step;
   auto call = [&](const F& f) {
-    context ctx(run, step, sc.attempt());
+    context ctx(run, sc);
     if constexpr (std::is_invocable_v<const F&, context&>) {
       using R = std::invoke_result_t<const F&, context&>;
       if constexpr (std::is_void_v<R>) f(ctx);
@@ -4218,6 +4436,8 @@ class step_handle {
   step_handle& after(const Deps&... deps);
   /// Retries the step as `r` says when it throws (overrides the flow's default).
   inline step_handle& retry(lightflow::retry r);
+  /// Limits each attempt to `limit` (see policy::timeout; overrides the flow's default).
+  inline step_handle& timeout(std::chrono::nanoseconds limit);
   /// Runs the step only when `condition` (taking an `lf::context&` or a `step_context&`) returns
   /// true once its dependencies are done; else it is skipped_by_condition, and its dependents run
   /// (reading its result is a key_error) unless `skip` says otherwise.
@@ -4275,6 +4495,14 @@ class runtime_flow {
   runtime_flow& retry(lightflow::retry r) {
     detail::runtime_graph& g = mutate();
     g.defaults = policy::changed(g.defaults, [&](policy& p) { p.retries = std::move(r); });
+    g.compiled = false;
+    return *this;
+  }
+
+  /// Steps' attempts are limited to `limit`, unless they say otherwise.
+  runtime_flow& timeout(std::chrono::nanoseconds limit) {
+    detail::runtime_graph& g = mutate();
+    g.defaults = policy::changed(g.defaults, [&](policy& p) { p.timeout = limit; });
     g.compiled = false;
     return *this;
   }
@@ -4444,12 +4672,18 @@ inline step_handle& step_handle::retry(lightflow::retry r) {
   return *this;
 }
 
+inline step_handle& step_handle::timeout(std::chrono::nanoseconds limit) {
+  detail::runtime_graph& g = flow_->mutate();
+  g.set_rules(index_, policy::changed(g.rules_of(index_), [&](policy& p) { p.timeout = limit; }));
+  return *this;
+}
+
 template <class Predicate>
 step_handle& step_handle::when(Predicate condition, std::optional<skip_dependents> skip) {
   std::function<bool(step_context&)> test;
   if constexpr (std::is_invocable_r_v<bool, const Predicate&, context&>) {
     test = [condition = std::move(condition)](step_context& sc) {
-      context ctx(detail::step_context_access::run(sc), detail::step_context_access::step(sc), sc.attempt());
+      context ctx(detail::step_context_access::run(sc), sc);
       return static_cast<bool>(condition(ctx));
     };
   } else {
@@ -4501,6 +4735,8 @@ constexpr std::string_view status_colour(step_status s) noexcept {
       return "#c0c0c0";
     case step_status::skipped_by_condition:
       return "#b0c4de";
+    case step_status::timed_out:
+      return "#f4a460";
     case step_status::pending:
       break;
   }
@@ -4556,7 +4792,7 @@ inline std::string to_mermaid(const graph_view& g, const run_state_base* run) {
       out += "  n" + std::to_string(g.deps[e]) + (ordering_only(g, i, e) ? " -.-> n" : " --> n") + std::to_string(i) + "\n";
   if (run != nullptr) {
     for (step_status s : {step_status::succeeded, step_status::failed, step_status::skipped, step_status::cancelled,
-                          step_status::skipped_by_condition, step_status::pending}) {
+                          step_status::skipped_by_condition, step_status::timed_out, step_status::pending}) {
       std::string members;
       for (std::uint32_t i = 0; i != g.size; ++i)
         if (run->record(i).status == s) members += (members.empty() ? "n" : ",n") + std::to_string(i);
@@ -5490,10 +5726,12 @@ using runtime_handle = run_handle<runtime_flow, values>;
 namespace lightflow {
 
 /// Satisfied by the extra arguments `run` and `submit` take after the input: a `std::stop_token`
-/// (a stop request cancels the run), a `lightflow::checkpoint` (at most one) and `lightflow::observe`.
+/// (a stop request cancels the run), a `lightflow::checkpoint` (at most one), `lightflow::observe` and
+/// `lightflow::run_timeout`.
 template <class T>
 concept run_option = std::same_as<std::remove_cvref_t<T>, std::stop_token> ||
-                     detail::is_checkpoint<std::remove_cvref_t<T>> || std::same_as<std::remove_cvref_t<T>, observe>;
+                     detail::is_checkpoint<std::remove_cvref_t<T>> || std::same_as<std::remove_cvref_t<T>, observe> ||
+                     std::same_as<std::remove_cvref_t<T>, run_timeout>;
 
 namespace detail {
 /// Stands in for a result after a compile error, so that the error is not followed by others.
@@ -5638,7 +5876,7 @@ class executor {
       } else if constexpr (!(run_option<Options> && ...)) {
         detail::fail<
             "lightflow: after the input, executor::run and submit take only options (a std::stop_token, a "
-            "lightflow::checkpoint, lightflow::observe), not all of "
+            "lightflow::checkpoint, lightflow::observe, lightflow::run_timeout), not all of "
             "the types listed after this message",
             offered<Options...>>();
         return then(static_cast<detail::invalid_result*>(nullptr));
@@ -5659,6 +5897,7 @@ class executor {
         add_observers(*state, options...);
         state->retain();  // one reference for the result, one for the executor until the run ends
         (follow(*state, options), ...);
+        arm_deadline(*state, options...);
         return then(state);
       }
     };
@@ -5690,7 +5929,8 @@ class executor {
   template <class... Options>
   detail::runtime_run* start(const runtime_flow& flow, values&& input, const Options&... options) {
     static_assert(((std::is_same_v<std::remove_cvref_t<Options>, std::stop_token> || runtime_checkpoint<Options> ||
-                    std::is_same_v<std::remove_cvref_t<Options>, lightflow::observe>) &&
+                    std::is_same_v<std::remove_cvref_t<Options>, lightflow::observe> ||
+                    std::is_same_v<std::remove_cvref_t<Options>, run_timeout>) &&
                    ...),
                   "lightflow: a runtime flow's run takes only a std::stop_token and a lightflow::checkpoint after its "
                   "input; its checkpoint uses the binary serializer (a custom serializer cannot encode values whose "
@@ -5707,6 +5947,7 @@ class executor {
     add_observers(*state, options...);
     state->retain();  // one reference for the result, one for the executor until the run ends
     (follow(*state, options), ...);
+    arm_deadline(*state, options...);
     return state;
   }
   template <class Option>
@@ -5730,6 +5971,14 @@ class executor {
     }
     [[maybe_unused]] auto one = [&](const auto& option) {
       if constexpr (std::is_same_v<std::remove_cvref_t<decltype(option)>, lightflow::observe>) state.add_observer(option.target);
+    };
+    (one(options), ...);
+  }
+  /// Arms a run_timeout option, last before the run starts.
+  template <class... Options>
+  static void arm_deadline(detail::run_state_base& state, const Options&... options) {
+    [[maybe_unused]] auto one = [&](const auto& option) {
+      if constexpr (std::is_same_v<std::remove_cvref_t<decltype(option)>, run_timeout>) state.arm_deadline(option.limit);
     };
     (one(options), ...);
   }

@@ -27,7 +27,8 @@ class runtime_run;
 
 class context : public step_context {
  public:
-  context(detail::runtime_run& run, std::uint32_t step, unsigned attempt) noexcept;
+  /// The context of the step `sc` is about, in runtime run `run`.
+  context(detail::runtime_run& run, const step_context& sc) noexcept;
 
   /// The value of `k` this step sees; throws key_error when there is none, when it has another
   /// type, or when two unordered ancestors wrote it.

@@ -40,6 +40,12 @@ class step_error : public std::runtime_error {
   std::exception_ptr cause_;
 };
 
+/// What a step that ran past its timeout failed with (its record's error; retry filters see it).
+class timeout_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 /// `result.get<"x">()` on a step that did not succeed; says which step and what became of it.
 class bad_step_access : public std::logic_error {
  public:

@@ -27,10 +27,12 @@
 namespace lightflow {
 
 /// Satisfied by the extra arguments `run` and `submit` take after the input: a `std::stop_token`
-/// (a stop request cancels the run), a `lightflow::checkpoint` (at most one) and `lightflow::observe`.
+/// (a stop request cancels the run), a `lightflow::checkpoint` (at most one), `lightflow::observe` and
+/// `lightflow::run_timeout`.
 template <class T>
 concept run_option = std::same_as<std::remove_cvref_t<T>, std::stop_token> ||
-                     detail::is_checkpoint<std::remove_cvref_t<T>> || std::same_as<std::remove_cvref_t<T>, observe>;
+                     detail::is_checkpoint<std::remove_cvref_t<T>> || std::same_as<std::remove_cvref_t<T>, observe> ||
+                     std::same_as<std::remove_cvref_t<T>, run_timeout>;
 
 namespace detail {
 /// Stands in for a result after a compile error, so that the error is not followed by others.
@@ -175,7 +177,7 @@ class executor {
       } else if constexpr (!(run_option<Options> && ...)) {
         detail::fail<
             "lightflow: after the input, executor::run and submit take only options (a std::stop_token, a "
-            "lightflow::checkpoint, lightflow::observe), not all of "
+            "lightflow::checkpoint, lightflow::observe, lightflow::run_timeout), not all of "
             "the types listed after this message",
             offered<Options...>>();
         return then(static_cast<detail::invalid_result*>(nullptr));
@@ -196,6 +198,7 @@ class executor {
         add_observers(*state, options...);
         state->retain();  // one reference for the result, one for the executor until the run ends
         (follow(*state, options), ...);
+        arm_deadline(*state, options...);
         return then(state);
       }
     };
@@ -227,7 +230,8 @@ class executor {
   template <class... Options>
   detail::runtime_run* start(const runtime_flow& flow, values&& input, const Options&... options) {
     static_assert(((std::is_same_v<std::remove_cvref_t<Options>, std::stop_token> || runtime_checkpoint<Options> ||
-                    std::is_same_v<std::remove_cvref_t<Options>, lightflow::observe>) &&
+                    std::is_same_v<std::remove_cvref_t<Options>, lightflow::observe> ||
+                    std::is_same_v<std::remove_cvref_t<Options>, run_timeout>) &&
                    ...),
                   "lightflow: a runtime flow's run takes only a std::stop_token and a lightflow::checkpoint after its "
                   "input; its checkpoint uses the binary serializer (a custom serializer cannot encode values whose "
@@ -244,6 +248,7 @@ class executor {
     add_observers(*state, options...);
     state->retain();  // one reference for the result, one for the executor until the run ends
     (follow(*state, options), ...);
+    arm_deadline(*state, options...);
     return state;
   }
   template <class Option>
@@ -267,6 +272,14 @@ class executor {
     }
     [[maybe_unused]] auto one = [&](const auto& option) {
       if constexpr (std::is_same_v<std::remove_cvref_t<decltype(option)>, lightflow::observe>) state.add_observer(option.target);
+    };
+    (one(options), ...);
+  }
+  /// Arms a run_timeout option, last before the run starts.
+  template <class... Options>
+  static void arm_deadline(detail::run_state_base& state, const Options&... options) {
+    [[maybe_unused]] auto one = [&](const auto& option) {
+      if constexpr (std::is_same_v<std::remove_cvref_t<decltype(option)>, run_timeout>) state.arm_deadline(option.limit);
     };
     (one(options), ...);
   }

@@ -3,6 +3,7 @@
 #define LIGHTFLOW_FLOW_HPP
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -81,6 +82,12 @@ class static_flow {
 
   /// The flow's default policy (retries), which a step's own setting overrides; null for none.
   const policy* defaults() const noexcept { return defaults_.get(); }
+  /// A copy of the flow whose steps' attempts are limited to `limit`, unless they say otherwise.
+  static_flow timeout(std::chrono::nanoseconds limit) const {
+    static_flow copy(*this);
+    copy.defaults_ = policy::changed(defaults_, [&](policy& p) { p.timeout = limit; });
+    return copy;
+  }
   /// A copy of the flow whose steps are retried as `r` says, unless they say otherwise.
   static_flow retry(lightflow::retry r) const {
     static_flow copy(*this);

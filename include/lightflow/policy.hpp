@@ -105,6 +105,13 @@ class retry {
   std::function<bool(const std::exception_ptr&)> predicate_;
 };
 
+/// The run option that limits a whole run: `pool.run(flow, input, lf::run_timeout{5s})`. At the limit
+/// the run is cancelled (steps not started are marked cancelled, running ones see their stop token
+/// stopped) and its result says timed_out().
+struct run_timeout {
+  std::chrono::nanoseconds limit;
+};
+
 /// With `when`: the named dependents still run when the step is skipped; its other descendants do not.
 struct skip_dependents {
   skip_dependents() = default;
@@ -115,6 +122,9 @@ struct skip_dependents {
 /// A step's (or a flow's default) policies. Unset fields fall back to the flow's default.
 struct policy {
   std::optional<lightflow::retry> retries;
+  /// Each attempt's time limit: past it, the step's stop token is stopped and, once the callable has
+  /// returned, the attempt counts as timed out (its output discarded).
+  std::optional<std::chrono::nanoseconds> timeout;
   /// Evaluated when the step's dependencies are done; false skips the step (`skipped_by_condition`).
   std::function<bool(step_context&)> when;
   /// With `when`: also skip every descendant, except `skips->except` (and what follows only them).
@@ -122,8 +132,14 @@ struct policy {
 
   /// `own`, with the fields it leaves unset taken from `fallback` (a flow's default).
   static std::shared_ptr<const policy> inherit(const std::shared_ptr<const policy>& own, const policy* fallback) {
-    if (fallback == nullptr || !fallback->retries || (own && own->retries)) return own;
-    return changed(own, [&](policy& p) { p.retries = fallback->retries; });
+    if (fallback == nullptr) return own;
+    const bool retries_from = fallback->retries && !(own && own->retries);
+    const bool timeout_from = fallback->timeout && !(own && own->timeout);
+    if (!retries_from && !timeout_from) return own;
+    return changed(own, [&](policy& p) {
+      if (retries_from) p.retries = fallback->retries;
+      if (timeout_from) p.timeout = fallback->timeout;
+    });
   }
   /// A copy of `p` (or a default policy) changed by `change`: policies are shared, never modified.
   template <class Change>

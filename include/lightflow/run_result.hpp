@@ -60,6 +60,8 @@ class basic_run_result {
   /// the run's records could not all be made durable. The steps' statuses and outputs stand, but a
   /// resumed run may run again the steps whose records were lost. Null otherwise.
   const std::exception_ptr& durability_error() const noexcept { return run_->durability_error(); }
+  /// True when the run's run_timeout passed before it ended (it was cancelled then).
+  bool timed_out() const noexcept { return run_->timed_out(); }
   /// True when the run was cancelled before every step had started.
   bool cancelled() const noexcept { return count(step_status::cancelled) != 0; }
   std::string_view flow_name() const noexcept { return graph().flow_name; }
@@ -95,12 +97,14 @@ class basic_run_result {
   }
   step_status status(std::string_view name) const { return run_->record(index_of(name)).status; }
 
-  /// The failed steps, in the order they failed.
+  /// The failed (and timed out) steps, in the order they failed.
   std::vector<step_report> failures() const {
     const detail::tick_converter to_time;
     std::vector<step_report> failed;
-    for (std::size_t i = 0; i != size(); ++i)
-      if (run_->record(static_cast<std::uint32_t>(i)).status == step_status::failed) failed.push_back(step(i, to_time));
+    for (std::size_t i = 0; i != size(); ++i) {
+      const step_status s = run_->record(static_cast<std::uint32_t>(i)).status;
+      if (s == step_status::failed || s == step_status::timed_out) failed.push_back(step(i, to_time));
+    }
     std::stable_sort(failed.begin(), failed.end(),
                      [](const step_report& a, const step_report& b) { return a.end < b.end; });
     return failed;
@@ -116,11 +120,15 @@ class basic_run_result {
       if (failed.size() > 1) text += " (and " + plural(failed.size() - 1, "other step") + " failed)";
     } else if (count(step_status::succeeded) + count(step_status::skipped_by_condition) == size()) {
       text += "every step succeeded or was skipped by its condition";
+    } else if (timed_out()) {
+      text += "the run timed out";
     } else {
       text += "the run was cancelled";
     }
     if (durability_error() != nullptr)
       text += "; its checkpoint could not be made durable: " + describe(durability_error());
+    if (!failed.empty() && timed_out()) text += "; the run timed out";
+    if (auto n = count(step_status::timed_out)) text += "; " + plural(n, "step") + " timed out";
     if (auto n = count(step_status::skipped)) text += "; " + plural(n, "step") + " skipped";
     if (auto n = count(step_status::cancelled)) text += "; " + plural(n, "step") + " cancelled";
     return text;
@@ -155,15 +163,16 @@ class basic_run_result {
   /// Why step `i` has no output, in words.
   std::string why_not(std::uint32_t i) const {
     const auto& rec = run_->record(i);
-    if (rec.status == step_status::failed) return describe(rec.error);
+    if (rec.status == step_status::failed || rec.status == step_status::timed_out) return describe(rec.error);
     if (rec.status == step_status::skipped_by_condition) return "its condition (or an ancestor's) skipped it";
     if (rec.status != step_status::skipped) return {};
     // Follow dependencies that did not succeed back to one that failed.
     for (std::uint32_t e = graph().dep_offsets[i]; e != graph().dep_offsets[i + 1]; ++e) {
       const std::uint32_t d = graph().deps[e];
       const auto s = run_->record(d).status;
-      if (s == step_status::failed)
-        return "because step \"" + std::string(graph().names[d]) + "\" failed: " + describe(run_->record(d).error);
+      if (s == step_status::failed || s == step_status::timed_out)
+        return "because step \"" + std::string(graph().names[d]) + "\" " +
+               (s == step_status::failed ? "failed" : "timed out") + ": " + describe(run_->record(d).error);
       if (s == step_status::skipped) return why_not(d);
     }
     return "because a dependency did not succeed";

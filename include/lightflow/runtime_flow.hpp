@@ -69,8 +69,9 @@ template <class F>
 void invoke_runtime(run_state_base& base, std::uint32_t step, step_context& sc) {
   auto& run = static_cast<runtime_run&>(base);
   if (sc.attempt() > 1 && run.data_of(step) != nullptr) run.own(step) = step_data{};  // a failed attempt's writes go
+  (void)step;
   auto call = [&](const F& f) {
-    context ctx(run, step, sc.attempt());
+    context ctx(run, sc);
     if constexpr (std::is_invocable_v<const F&, context&>) {
       using R = std::invoke_result_t<const F&, context&>;
       if constexpr (std::is_void_v<R>) f(ctx);
@@ -99,6 +100,8 @@ class step_handle {
   step_handle& after(const Deps&... deps);
   /// Retries the step as `r` says when it throws (overrides the flow's default).
   inline step_handle& retry(lightflow::retry r);
+  /// Limits each attempt to `limit` (see policy::timeout; overrides the flow's default).
+  inline step_handle& timeout(std::chrono::nanoseconds limit);
   /// Runs the step only when `condition` (taking an `lf::context&` or a `step_context&`) returns
   /// true once its dependencies are done; else it is skipped_by_condition, and its dependents run
   /// (reading its result is a key_error) unless `skip` says otherwise.
@@ -156,6 +159,14 @@ class runtime_flow {
   runtime_flow& retry(lightflow::retry r) {
     detail::runtime_graph& g = mutate();
     g.defaults = policy::changed(g.defaults, [&](policy& p) { p.retries = std::move(r); });
+    g.compiled = false;
+    return *this;
+  }
+
+  /// Steps' attempts are limited to `limit`, unless they say otherwise.
+  runtime_flow& timeout(std::chrono::nanoseconds limit) {
+    detail::runtime_graph& g = mutate();
+    g.defaults = policy::changed(g.defaults, [&](policy& p) { p.timeout = limit; });
     g.compiled = false;
     return *this;
   }
@@ -325,12 +336,18 @@ inline step_handle& step_handle::retry(lightflow::retry r) {
   return *this;
 }
 
+inline step_handle& step_handle::timeout(std::chrono::nanoseconds limit) {
+  detail::runtime_graph& g = flow_->mutate();
+  g.set_rules(index_, policy::changed(g.rules_of(index_), [&](policy& p) { p.timeout = limit; }));
+  return *this;
+}
+
 template <class Predicate>
 step_handle& step_handle::when(Predicate condition, std::optional<skip_dependents> skip) {
   std::function<bool(step_context&)> test;
   if constexpr (std::is_invocable_r_v<bool, const Predicate&, context&>) {
     test = [condition = std::move(condition)](step_context& sc) {
-      context ctx(detail::step_context_access::run(sc), detail::step_context_access::step(sc), sc.attempt());
+      context ctx(detail::step_context_access::run(sc), sc);
       return static_cast<bool>(condition(ctx));
     };
   } else {

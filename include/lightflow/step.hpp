@@ -3,6 +3,7 @@
 #define LIGHTFLOW_STEP_HPP
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -46,6 +47,10 @@ struct step_definition<Name, F, after_names<Ordered...>, Dependencies...> {
   /// The same step, retried as `r` says when it throws.
   step_definition retry(lightflow::retry r) const {
     return {callable, policy::changed(rules, [&](policy& p) { p.retries = std::move(r); })};
+  }
+  /// The same step, each attempt limited to `limit` (see policy::timeout).
+  step_definition timeout(std::chrono::nanoseconds limit) const {
+    return {callable, policy::changed(rules, [&](policy& p) { p.timeout = limit; })};
   }
   /// The same step, run only when `condition(step_context&)` returns true once its dependencies are
   /// done; else it is skipped_by_condition and its dependents run (unless `skip` says otherwise). A

@@ -15,8 +15,9 @@ struct step_context_access;
 /// Handed to a step whose callable takes it as its last parameter (`lf::step_context&`).
 class step_context {
  public:
-  step_context(detail::run_state_base& run, std::uint32_t step, unsigned attempt) noexcept
-      : run_(&run), step_(step), attempt_(attempt) {}
+  step_context(detail::run_state_base& run, std::uint32_t step, unsigned attempt,
+               std::stop_source* own_stop = nullptr) noexcept
+      : run_(&run), step_(step), attempt_(attempt), own_stop_(own_stop) {}
 
   /// The step's name.
   inline std::string_view name() const noexcept;
@@ -26,10 +27,13 @@ class step_context {
   inline std::uint64_t run_id() const noexcept;
   /// 1 on the first attempt.
   unsigned attempt() const noexcept { return attempt_; }
-  /// True once the run has been cancelled; cheap enough to poll in a loop.
+  /// The step's index in its flow.
+  std::uint32_t index() const noexcept { return step_; }
+  /// True once the run has been cancelled (or the step's timeout has passed); cheap enough to poll.
   inline bool stop_requested() const noexcept;
-  /// A token that is stopped when the run is cancelled (for std::stop_callback or a
-  /// std::condition_variable_any). The first call in a run allocates its stop state.
+  /// A token that is stopped when the run is cancelled or the step's timeout passes (for
+  /// std::stop_callback or a std::condition_variable_any). The first call in a run allocates its
+  /// stop state.
   inline std::stop_token stop_token() const;
 
  private:
@@ -37,6 +41,7 @@ class step_context {
   detail::run_state_base* run_;
   std::uint32_t step_;
   unsigned attempt_;
+  std::stop_source* own_stop_;  // a step with a timeout: stopped by it or by the run's cancellation
 };
 
 }  // namespace lightflow

@@ -15,6 +15,7 @@ enum class step_status : std::uint8_t {
   skipped,    ///< not run because a dependency did not succeed
   cancelled,  ///< not run because the run was cancelled first
   skipped_by_condition,  ///< not run because its condition (or an ancestor's, skipping its dependents) was false
+  timed_out,             ///< ran past its timeout (or its run's); its output, if any, was discarded
 };
 
 /// The status as a lower-case word ("succeeded", "failed", ...).
@@ -32,6 +33,8 @@ constexpr std::string_view to_string(step_status s) noexcept {
       return "cancelled";
     case step_status::skipped_by_condition:
       return "skipped by condition";
+    case step_status::timed_out:
+      return "timed out";
   }
   return "unknown";
 }

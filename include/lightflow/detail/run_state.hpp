@@ -21,7 +21,9 @@
 #include "lightflow/detail/checkpoint_session.hpp"
 #include "lightflow/observer.hpp"
 #include "lightflow/policy.hpp"
+#include "lightflow/detail/timer.hpp"
 #include "lightflow/detail/timestamp.hpp"
+#include "lightflow/errors.hpp"
 #include "lightflow/step_context.hpp"
 #include "lightflow/step_status.hpp"
 
@@ -85,11 +87,13 @@ class run_registry {
   void add(run_state_base& run);
   void remove(run_state_base& run) noexcept;
   void close() noexcept;  // sets closing and requests stop on every registered run
+  timer_service& timer() noexcept { return timer_; }
 
  private:
   std::atomic<bool> closing_{false};
   std::mutex mutex_;
   run_state_base* head_ = nullptr;
+  timer_service timer_;
 };
 
 class run_state_base {
@@ -208,8 +212,23 @@ class run_state_base {
     flow_policy_ = flow;
     plain_ = policies_ == nullptr && flow_policy_ == nullptr && observers_.empty();
   }
+  /// How to drop a step's output when it is not kept in typed slots (runtime runs).
+  void set_discard(void (*discard)(run_state_base&, std::uint32_t) noexcept) noexcept { discard_ = discard; }
 
  public:
+  /// Cancels the run after `limit` (before it starts); the run then reports timed_out().
+  void arm_deadline(std::chrono::nanoseconds limit) {
+    deadline_ = timer_service::clock::now() + limit;
+    deadline_id_ = registry_->timer().add(
+        deadline_,
+        [](void* p) noexcept {
+          auto* run = static_cast<run_state_base*>(p);
+          run->timed_out_.store(true, std::memory_order_relaxed);
+          run->cancel();
+        },
+        this);
+  }
+  bool timed_out() const noexcept { return timed_out_.load(std::memory_order_relaxed); }
   /// Adds an observer of this run (before it starts).
   void add_observer(observer* o) {
     observers_.push_back(o);
@@ -248,19 +267,27 @@ class run_state_base {
   template <class Saved>
   bool run_with_policy(std::uint32_t step, ticks& now, Saved& saved);
 
-  /// Calls the step, again while `r` allows; records its status and error. True when it succeeded.
-  bool attempt(std::uint32_t step, const retry* r) noexcept {
+  /// Calls the step, again while `r` allows, each attempt within `limit` if given; records its
+  /// status and error. True when it succeeded.
+  bool attempt(std::uint32_t step, const retry* r, const std::chrono::nanoseconds* limit = nullptr) noexcept {
     step_record& rec = records_[step];
     for (unsigned n = 1;; ++n) {
       rec.attempts = static_cast<std::uint16_t>(std::min(n, 65535u));
       if (!observers_.empty()) notify(step, n, true);
       try {
-        step_context ctx(*this, step, n);
-        invokers_[step](*this, step, ctx);
+        if (limit != nullptr) {
+          invoke_within(step, n, *limit);
+        } else {
+          step_context ctx(*this, step, n);
+          invokers_[step](*this, step, ctx);
+        }
         rec.status = step_status::succeeded;
         rec.error = nullptr;
         if (!observers_.empty()) notify(step, n, false);
         return true;
+      } catch (const timeout_error&) {
+        rec.error = std::current_exception();
+        rec.status = step_status::timed_out;
       } catch (...) {
         rec.error = std::current_exception();
         rec.status = step_status::failed;
@@ -278,6 +305,39 @@ class run_state_base {
       }
     }
   }
+  /// One attempt with a time limit: past it the step's own stop source is stopped; once the callable
+  /// has returned (the run waits for it, however long), the attempt is a timeout_error and its output
+  /// is discarded. A cancellation of the run reaches the step's stop source too.
+  void invoke_within(std::uint32_t step, unsigned n, std::chrono::nanoseconds limit) {
+    struct forward {
+      std::stop_source* to;
+      void operator()() const noexcept { to->request_stop(); }
+    };
+    std::stop_source own;
+    const std::stop_callback<forward> link(stop_token(), forward{&own});
+    timer_service& timer = registry_->timer();
+    const auto when = timer_service::clock::now() + limit;
+    const std::uint64_t id = timer.add(when, [](void* s) noexcept { static_cast<std::stop_source*>(s)->request_stop(); }, &own);
+    std::exception_ptr error;
+    try {
+      step_context ctx(*this, step, n, &own);
+      invokers_[step](*this, step, ctx);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    if (!timer.cancel(when, id)) {  // it fired
+      if (error == nullptr) discard_output(step);
+      throw timeout_error("lightflow: step \"" + std::string(graph_->names[step]) + "\" timed out after " +
+                          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(limit).count()) + " ms");
+    }
+    if (error != nullptr) std::rethrow_exception(error);
+  }
+  /// Destroys the output of a step whose attempt succeeded too late.
+  void discard_output(std::uint32_t step) noexcept {
+    if (destroyers_ != nullptr && destroyers_[step] != nullptr) destroyers_[step](outputs_[step]);
+    if (discard_ != nullptr) discard_(*this, step);
+  }
+
   step_event event(std::uint32_t step, unsigned attempt, bool last) const noexcept {
     const step_record& rec = records_[step];
     return {graph_->flow_name, id_, graph_->names[step], step, attempt, current_worker, rec.status, rec.error,
@@ -350,6 +410,10 @@ class run_state_base {
   const policy* flow_policy_ = nullptr;      // the flow's default
   std::vector<observer*> observers_;
   bool plain_ = true;                        // no policy and no observer: the fast path
+  void (*discard_)(run_state_base&, std::uint32_t) noexcept = nullptr;  // drops a runtime step's data
+  timer_service::clock::time_point deadline_{};
+  std::uint64_t deadline_id_ = 0;
+  std::atomic<bool> timed_out_{false};
   std::exception_ptr durability_error_;
   std::uint64_t id_;
   std::atomic<std::uint32_t> sinks_left_;
@@ -366,6 +430,7 @@ class run_state_base {
 
 /// Marks a run finished and wakes whoever waits for it; drops the executor's reference.
 inline void finish_run(run_state_base& run) noexcept {
+  if (run.deadline_id_ != 0) run.registry_->timer().cancel(run.deadline_, run.deadline_id_);  // no call after this
   if (!run.observers_.empty()) {
     const run_event e = run.run_info();
     for (observer* o : run.observers_) o->run_finished(e);
@@ -457,7 +522,10 @@ bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& save
   const retry* r = own != nullptr && own->retries ? &*own->retries
                    : flow_policy_ != nullptr && flow_policy_->retries ? &*flow_policy_->retries
                                                                       : nullptr;
-  bool ok = attempt(step, r);
+  const std::chrono::nanoseconds* limit = own != nullptr && own->timeout ? &*own->timeout
+                                          : flow_policy_ != nullptr && flow_policy_->timeout ? &*flow_policy_->timeout
+                                                                                             : nullptr;
+  bool ok = attempt(step, r, limit);
   ok = ok && save_checkpoint(step, saved);
   now = now_ticks();
   rec.end = now;
@@ -533,8 +601,12 @@ namespace lightflow {
 inline std::string_view step_context::name() const noexcept { return run_->graph().names[step_]; }
 inline std::string_view step_context::flow_name() const noexcept { return run_->graph().flow_name; }
 inline std::uint64_t step_context::run_id() const noexcept { return run_->id(); }
-inline bool step_context::stop_requested() const noexcept { return run_->stop_requested(); }
-inline std::stop_token step_context::stop_token() const { return run_->stop_token(); }
+inline bool step_context::stop_requested() const noexcept {
+  return own_stop_ != nullptr ? own_stop_->stop_requested() : run_->stop_requested();
+}
+inline std::stop_token step_context::stop_token() const {
+  return own_stop_ != nullptr ? own_stop_->get_token() : run_->stop_token();
+}
 }  // namespace lightflow
 
 #endif

@@ -62,6 +62,11 @@ class runtime_run final : private runtime_arrays, public run_state_base {
         input_(std::move(input)) {
     prepare(&input_, graph_->callables.data(), data.get(), nullptr);
     set_policies(graph_->rule_table.empty() ? nullptr : graph_->rule_table.data(), graph_->defaults.get());
+    set_discard([](run_state_base& base, std::uint32_t step) noexcept {
+      auto& self = static_cast<runtime_run&>(base);
+      delete static_cast<step_data*>(self.data[step]);
+      self.data[step] = nullptr;
+    });
   }
   ~runtime_run() {
     for (std::uint32_t i = 0; i != graph_->size(); ++i) delete static_cast<step_data*>(data[i]);
@@ -173,8 +178,8 @@ class runtime_run final : private runtime_arrays, public run_state_base {
 
 namespace lightflow {
 
-inline context::context(detail::runtime_run& run, std::uint32_t step, unsigned attempt) noexcept
-    : step_context(run, step, attempt), runtime_(&run), index_(step) {}
+inline context::context(detail::runtime_run& run, const step_context& sc) noexcept
+    : step_context(sc), runtime_(&run), index_(sc.index()) {}
 
 inline std::string context::where() const { return "as step \"" + std::string(name()) + "\" sees it"; }
 

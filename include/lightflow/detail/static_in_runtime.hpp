@@ -47,7 +47,7 @@ void invoke_static_step(run_state_base& base, std::uint32_t step, step_context& 
   using output = typename sig::output;
   auto& run = static_cast<runtime_run&>(base);
   const auto& fn = static_cast<const Flow*>(base.callable(step))->template step<I>().callable;
-  context ctx(run, step, sc.attempt());
+  context ctx(run, sc);
   auto call = [&]() -> decltype(auto) {
     if constexpr (sig::form == call_form::nothing) {
       return fn();
