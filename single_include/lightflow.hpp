@@ -1150,8 +1150,8 @@ class timer_service {
         continue;
       }
       const auto first = entries_.begin();
-      if (clock::now() < first->first.first) {
-        wake_.wait_until(lock, first->first.first);
+      if (const clock::time_point when = first->first.first; clock::now() < when) {
+        wake_.wait_until(lock, when);  // a copy: the entry may be cancelled while this waits
         continue;
       }
       const auto [fn, arg] = first->second;
@@ -6635,7 +6635,7 @@ constexpr auto merge(const Parts&... parts) {
 
 namespace lightflow {
 
-/// Prints steps done / total, failures so far and the time since the run started, at most every
+/// Prints steps done / total, failures (and timeouts) so far and the time since the run started, at most every
 /// `interval` (and once at the end). Meant for one run at a time.
 class progress_printer final : public observer {
  public:
@@ -6654,7 +6654,7 @@ class progress_printer final : public observer {
     if (!e.last) return;  // a failed attempt that will be retried is not the step's end
     std::lock_guard lock(mutex_);
     ++done_;
-    if (e.status == step_status::failed) ++failed_;
+    if (e.status == step_status::failed || e.status == step_status::timed_out) ++failed_;
     if (e.time - last_ >= interval_) {
       last_ = e.time;
       print(e.time, false);

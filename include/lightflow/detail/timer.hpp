@@ -60,8 +60,8 @@ class timer_service {
         continue;
       }
       const auto first = entries_.begin();
-      if (clock::now() < first->first.first) {
-        wake_.wait_until(lock, first->first.first);
+      if (const clock::time_point when = first->first.first; clock::now() < when) {
+        wake_.wait_until(lock, when);  // a copy: the entry may be cancelled while this waits
         continue;
       }
       const auto [fn, arg] = first->second;
