@@ -858,6 +858,7 @@ enum class step_status : std::uint8_t {
   cancelled,  ///< not run because the run was cancelled first
   skipped_by_condition,  ///< not run because its condition (or an ancestor's, skipping its dependents) was false
   timed_out,             ///< ran past its timeout (or its run's); its output, if any, was discarded
+  stopped,               ///< not run because the run was stopped (run_handle::stop) first
 };
 
 /// The status as a lower-case word ("succeeded", "failed", ...).
@@ -877,6 +878,8 @@ constexpr std::string_view to_string(step_status s) noexcept {
       return "skipped by condition";
     case step_status::timed_out:
       return "timed out";
+    case step_status::stopped:
+      return "stopped";
   }
   return "unknown";
 }
@@ -1483,7 +1486,7 @@ class run_state_base {
   /// Steps not yet started will be marked cancelled; running ones see their stop token set.
   void cancel() noexcept {
     cancel_requested_.store(true, std::memory_order_seq_cst);
-    if (stop_ready_.load(std::memory_order_seq_cst) == 2) stop_source_()->request_stop();
+    if (stop_ready_.load(std::memory_order_seq_cst) == 2) stop_source_()->request_stop();  // unparks a paused run
   }
   bool cancelled() const noexcept { return cancel_requested_.load(std::memory_order_relaxed) || registry_->closing(); }
   bool stop_requested() const noexcept {
@@ -1570,6 +1573,45 @@ class run_state_base {
   void set_discard(void (*discard)(run_state_base&, std::uint32_t) noexcept) noexcept { discard_ = discard; }
 
  public:
+  /// No step starts until resume(); steps running finish. Ready steps wait in a list. A cancellation
+  /// (or the executor's shutdown) resumes the run, so that its waiting steps are marked cancelled.
+  void pause() {
+    if (done()) return;
+    // First: a cancellation (or shutdown) resumes the run. Made once, without the lock (a stop
+    // already requested runs resume() at once).
+    if (!unpark_armed_.exchange(true, std::memory_order_acq_rel)) unpark_on_stop_.emplace(stop_token(), unparker{this});
+    paused_.store(true, std::memory_order_seq_cst);
+    if (stop_requested()) resume();  // a cancellation that came meanwhile
+  }
+  /// Requeues the steps that became ready while the run was paused.
+  void resume() noexcept {
+    std::vector<task_node*> ready;
+    {
+      std::lock_guard lock(park_mutex_);
+      paused_.store(false, std::memory_order_seq_cst);
+      ready.swap(parked_);
+    }
+    for (task_node* t : ready) requeue_(scheduler_, t);
+  }
+  bool paused() const noexcept { return paused_.load(std::memory_order_relaxed); }
+  /// How many ready steps wait for resume().
+  std::size_t parked() const {
+    std::lock_guard lock(park_mutex_);
+    return parked_.size();
+  }
+  /// Like cancel(), but the steps that have not started are marked stopped (resumable from a checkpoint).
+  void stop() noexcept {
+    stopped_.store(true, std::memory_order_relaxed);
+    cancel();
+    resume();
+  }
+  bool stopped() const noexcept { return stopped_.load(std::memory_order_relaxed); }
+  /// How the run's steps go back to its executor after a pause (set by the scheduler).
+  void set_requeue(void (*requeue)(void*, task_node*) noexcept, void* scheduler) noexcept {
+    requeue_ = requeue;
+    scheduler_ = scheduler;
+  }
+
   /// Cancels the run after `limit` (before it starts); the run then reports timed_out().
   void arm_deadline(std::chrono::nanoseconds limit) {
     deadline_ = timer_service::clock::now() + limit;
@@ -1768,6 +1810,25 @@ class run_state_base {
   timer_service::clock::time_point deadline_{};
   std::uint64_t deadline_id_ = 0;
   std::atomic<bool> timed_out_{false};
+  // Pause: steps that became ready wait in parked_ until resume() hands them back to the scheduler.
+  struct unparker {
+    run_state_base* run;
+    void operator()() const noexcept { run->resume(); }
+  };
+  bool park(std::uint32_t step) {
+    std::lock_guard lock(park_mutex_);
+    if (!paused_.load(std::memory_order_seq_cst)) return false;
+    parked_.push_back(&nodes_[step]);
+    return true;
+  }
+  std::atomic<bool> paused_{false};
+  std::atomic<bool> stopped_{false};
+  std::atomic<bool> unpark_armed_{false};
+  mutable std::mutex park_mutex_;
+  std::vector<task_node*> parked_;
+  std::optional<std::stop_callback<unparker>> unpark_on_stop_;
+  void (*requeue_)(void*, task_node*) noexcept = nullptr;
+  void* scheduler_ = nullptr;
   std::exception_ptr durability_error_;
   std::uint64_t id_;
   std::atomic<std::uint32_t> sinks_left_;
@@ -1790,6 +1851,7 @@ inline void finish_run(run_state_base& run) noexcept {
     for (observer* o : run.observers_) o->run_finished(e);
   }
   run.follow_.reset();  // no stop request from outside may reach the run from here on
+  run.unpark_on_stop_.reset();
   if (run.stop_ready_.load(std::memory_order_acquire) == 2) run.registry_->remove(run);
   // The executor's reference, released last, keeps the state alive while the waiter is woken.
   if (run.done_.exchange(run_state_base::finished, std::memory_order_acq_rel) == run_state_base::waited_for)
@@ -1799,13 +1861,14 @@ inline void finish_run(run_state_base& run) noexcept {
 
 template <class Push, class Finish, class Saved>
 task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish, Saved&& saved) {
+  if (paused_.load(std::memory_order_seq_cst) && !cancelled() && park(step)) return nullptr;  // resume() requeues it
   step_record& rec = records_[step];
   bool ok = false;
   if (rec.restored) {
     ok = true;
     notify_not_run(step);
   } else if (cancelled()) {
-    rec.status = step_status::cancelled;
+    rec.status = stopped_.load(std::memory_order_relaxed) ? step_status::stopped : step_status::cancelled;
     notify_not_run(step);
   } else if (const std::uint8_t b = blocked_[step].load(std::memory_order_relaxed); b != 0) {
     rec.status = (b & blocked_by_failure) != 0 ? step_status::skipped : step_status::skipped_by_condition;
@@ -3506,6 +3569,8 @@ class basic_run_result {
   const std::exception_ptr& durability_error() const noexcept { return run_->durability_error(); }
   /// True when the run's run_timeout passed before it ended (it was cancelled then).
   bool timed_out() const noexcept { return run_->timed_out(); }
+  /// True when the run was stopped (run_handle::stop) before every step had started.
+  bool stopped() const noexcept { return count(step_status::stopped) != 0; }
   /// True when the run was cancelled before every step had started.
   bool cancelled() const noexcept { return count(step_status::cancelled) != 0; }
   std::string_view flow_name() const noexcept { return graph().flow_name; }
@@ -3566,6 +3631,8 @@ class basic_run_result {
       text += "every step succeeded or was skipped by its condition";
     } else if (timed_out()) {
       text += "the run timed out";
+    } else if (stopped()) {
+      text += "the run was stopped";
     } else {
       text += "the run was cancelled";
     }
@@ -3575,6 +3642,7 @@ class basic_run_result {
     if (auto n = count(step_status::timed_out)) text += "; " + plural(n, "step") + " timed out";
     if (auto n = count(step_status::skipped)) text += "; " + plural(n, "step") + " skipped";
     if (auto n = count(step_status::cancelled)) text += "; " + plural(n, "step") + " cancelled";
+    if (auto n = count(step_status::stopped)) text += "; " + plural(n, "step") + " stopped";
     return text;
   }
 
@@ -4737,6 +4805,8 @@ constexpr std::string_view status_colour(step_status s) noexcept {
       return "#b0c4de";
     case step_status::timed_out:
       return "#f4a460";
+    case step_status::stopped:
+      return "#d3d3d3";
     case step_status::pending:
       break;
   }
@@ -4792,7 +4862,7 @@ inline std::string to_mermaid(const graph_view& g, const run_state_base* run) {
       out += "  n" + std::to_string(g.deps[e]) + (ordering_only(g, i, e) ? " -.-> n" : " --> n") + std::to_string(i) + "\n";
   if (run != nullptr) {
     for (step_status s : {step_status::succeeded, step_status::failed, step_status::skipped, step_status::cancelled,
-                          step_status::skipped_by_condition, step_status::timed_out, step_status::pending}) {
+                          step_status::skipped_by_condition, step_status::timed_out, step_status::stopped, step_status::pending}) {
       std::string members;
       for (std::uint32_t i = 0; i != g.size; ++i)
         if (run->record(i).status == s) members += (members.empty() ? "n" : ",n") + std::to_string(i);
@@ -5382,6 +5452,7 @@ class scheduler {
   /// Runs `run` to its end, the calling thread working on it (and on whatever else is ready) meanwhile.
   void run_here(run_state_base& run) noexcept {
     in_flight_.fetch_add(1, std::memory_order_relaxed);
+    run.set_requeue(&scheduler::requeue, this);
     with_slot([&](worker_slot* me) {
       if (me == nullptr) {  // every guest slot is taken: hand the run to the workers and wait
         inject(run.start_node());
@@ -5396,6 +5467,7 @@ class scheduler {
   /// Starts `run` and returns at once.
   void launch(run_state_base& run) {
     in_flight_.fetch_add(1, std::memory_order_relaxed);
+    run.set_requeue(&scheduler::requeue, this);
     worker_slot* me = current_slot;
     if (me != nullptr && me->owner == this) {
       me->deque.push(run.start_node());
@@ -5440,6 +5512,8 @@ class scheduler {
     injected_.push(t);
     notifier_.notify(1);
   }
+  // A paused run's step goes back to the executor (no memory for it: nothing sensible is left to do).
+  static void requeue(void* self, task_node* t) noexcept { static_cast<scheduler*>(self)->inject(t); }
 
   void finish(run_state_base& run) noexcept {
     finish_run(run);
@@ -5573,6 +5647,7 @@ class scheduler {
 #ifndef LIGHTFLOW_RUN_HANDLE_HPP
 #define LIGHTFLOW_RUN_HANDLE_HPP
 
+#include <cstddef>
 #include <stdexcept>
 #include <utility>
 
@@ -5620,6 +5695,16 @@ class run_handle {
   }
   /// Steps not yet started will be marked cancelled; running steps see their stop token set.
   void cancel() noexcept { run_->cancel(); }
+  /// Running steps finish; no other step starts until resume() (cancel, stop or the executor's
+  /// destruction resume it too, to end it).
+  void pause() { run_->pause(); }
+  void resume() noexcept { run_->resume(); }
+  bool paused() const noexcept { return run_->paused(); }
+  /// How many steps are ready and wait for resume().
+  std::size_t waiting() const { return run_->parked(); }
+  /// Ends the run: steps not started are marked stopped, running ones see their stop token set.
+  /// With a checkpoint, `executor::resume` continues it later.
+  void stop() noexcept { run_->stop(); }
   /// Waits, then hands over the result; the handle is no longer valid.
   result_type get() {
     if (run_ == nullptr) throw std::logic_error("lightflow: run_handle::get() on a handle without a run");

@@ -35,6 +35,8 @@ constexpr std::string_view status_colour(step_status s) noexcept {
       return "#b0c4de";
     case step_status::timed_out:
       return "#f4a460";
+    case step_status::stopped:
+      return "#d3d3d3";
     case step_status::pending:
       break;
   }
@@ -90,7 +92,7 @@ inline std::string to_mermaid(const graph_view& g, const run_state_base* run) {
       out += "  n" + std::to_string(g.deps[e]) + (ordering_only(g, i, e) ? " -.-> n" : " --> n") + std::to_string(i) + "\n";
   if (run != nullptr) {
     for (step_status s : {step_status::succeeded, step_status::failed, step_status::skipped, step_status::cancelled,
-                          step_status::skipped_by_condition, step_status::timed_out, step_status::pending}) {
+                          step_status::skipped_by_condition, step_status::timed_out, step_status::stopped, step_status::pending}) {
       std::string members;
       for (std::uint32_t i = 0; i != g.size; ++i)
         if (run->record(i).status == s) members += (members.empty() ? "n" : ",n") + std::to_string(i);

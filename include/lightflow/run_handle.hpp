@@ -2,6 +2,7 @@
 #ifndef LIGHTFLOW_RUN_HANDLE_HPP
 #define LIGHTFLOW_RUN_HANDLE_HPP
 
+#include <cstddef>
 #include <stdexcept>
 #include <utility>
 
@@ -53,6 +54,16 @@ class run_handle {
   }
   /// Steps not yet started will be marked cancelled; running steps see their stop token set.
   void cancel() noexcept { run_->cancel(); }
+  /// Running steps finish; no other step starts until resume() (cancel, stop or the executor's
+  /// destruction resume it too, to end it).
+  void pause() { run_->pause(); }
+  void resume() noexcept { run_->resume(); }
+  bool paused() const noexcept { return run_->paused(); }
+  /// How many steps are ready and wait for resume().
+  std::size_t waiting() const { return run_->parked(); }
+  /// Ends the run: steps not started are marked stopped, running ones see their stop token set.
+  /// With a checkpoint, `executor::resume` continues it later.
+  void stop() noexcept { run_->stop(); }
   /// Waits, then hands over the result; the handle is no longer valid.
   result_type get() {
     if (run_ == nullptr) throw std::logic_error("lightflow: run_handle::get() on a handle without a run");

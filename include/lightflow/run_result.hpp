@@ -62,6 +62,8 @@ class basic_run_result {
   const std::exception_ptr& durability_error() const noexcept { return run_->durability_error(); }
   /// True when the run's run_timeout passed before it ended (it was cancelled then).
   bool timed_out() const noexcept { return run_->timed_out(); }
+  /// True when the run was stopped (run_handle::stop) before every step had started.
+  bool stopped() const noexcept { return count(step_status::stopped) != 0; }
   /// True when the run was cancelled before every step had started.
   bool cancelled() const noexcept { return count(step_status::cancelled) != 0; }
   std::string_view flow_name() const noexcept { return graph().flow_name; }
@@ -122,6 +124,8 @@ class basic_run_result {
       text += "every step succeeded or was skipped by its condition";
     } else if (timed_out()) {
       text += "the run timed out";
+    } else if (stopped()) {
+      text += "the run was stopped";
     } else {
       text += "the run was cancelled";
     }
@@ -131,6 +135,7 @@ class basic_run_result {
     if (auto n = count(step_status::timed_out)) text += "; " + plural(n, "step") + " timed out";
     if (auto n = count(step_status::skipped)) text += "; " + plural(n, "step") + " skipped";
     if (auto n = count(step_status::cancelled)) text += "; " + plural(n, "step") + " cancelled";
+    if (auto n = count(step_status::stopped)) text += "; " + plural(n, "step") + " stopped";
     return text;
   }
 

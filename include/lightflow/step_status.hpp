@@ -16,6 +16,7 @@ enum class step_status : std::uint8_t {
   cancelled,  ///< not run because the run was cancelled first
   skipped_by_condition,  ///< not run because its condition (or an ancestor's, skipping its dependents) was false
   timed_out,             ///< ran past its timeout (or its run's); its output, if any, was discarded
+  stopped,               ///< not run because the run was stopped (run_handle::stop) first
 };
 
 /// The status as a lower-case word ("succeeded", "failed", ...).
@@ -35,6 +36,8 @@ constexpr std::string_view to_string(step_status s) noexcept {
       return "skipped by condition";
     case step_status::timed_out:
       return "timed out";
+    case step_status::stopped:
+      return "stopped";
   }
   return "unknown";
 }

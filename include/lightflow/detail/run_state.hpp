@@ -129,7 +129,7 @@ class run_state_base {
   /// Steps not yet started will be marked cancelled; running ones see their stop token set.
   void cancel() noexcept {
     cancel_requested_.store(true, std::memory_order_seq_cst);
-    if (stop_ready_.load(std::memory_order_seq_cst) == 2) stop_source_()->request_stop();
+    if (stop_ready_.load(std::memory_order_seq_cst) == 2) stop_source_()->request_stop();  // unparks a paused run
   }
   bool cancelled() const noexcept { return cancel_requested_.load(std::memory_order_relaxed) || registry_->closing(); }
   bool stop_requested() const noexcept {
@@ -216,6 +216,45 @@ class run_state_base {
   void set_discard(void (*discard)(run_state_base&, std::uint32_t) noexcept) noexcept { discard_ = discard; }
 
  public:
+  /// No step starts until resume(); steps running finish. Ready steps wait in a list. A cancellation
+  /// (or the executor's shutdown) resumes the run, so that its waiting steps are marked cancelled.
+  void pause() {
+    if (done()) return;
+    // First: a cancellation (or shutdown) resumes the run. Made once, without the lock (a stop
+    // already requested runs resume() at once).
+    if (!unpark_armed_.exchange(true, std::memory_order_acq_rel)) unpark_on_stop_.emplace(stop_token(), unparker{this});
+    paused_.store(true, std::memory_order_seq_cst);
+    if (stop_requested()) resume();  // a cancellation that came meanwhile
+  }
+  /// Requeues the steps that became ready while the run was paused.
+  void resume() noexcept {
+    std::vector<task_node*> ready;
+    {
+      std::lock_guard lock(park_mutex_);
+      paused_.store(false, std::memory_order_seq_cst);
+      ready.swap(parked_);
+    }
+    for (task_node* t : ready) requeue_(scheduler_, t);
+  }
+  bool paused() const noexcept { return paused_.load(std::memory_order_relaxed); }
+  /// How many ready steps wait for resume().
+  std::size_t parked() const {
+    std::lock_guard lock(park_mutex_);
+    return parked_.size();
+  }
+  /// Like cancel(), but the steps that have not started are marked stopped (resumable from a checkpoint).
+  void stop() noexcept {
+    stopped_.store(true, std::memory_order_relaxed);
+    cancel();
+    resume();
+  }
+  bool stopped() const noexcept { return stopped_.load(std::memory_order_relaxed); }
+  /// How the run's steps go back to its executor after a pause (set by the scheduler).
+  void set_requeue(void (*requeue)(void*, task_node*) noexcept, void* scheduler) noexcept {
+    requeue_ = requeue;
+    scheduler_ = scheduler;
+  }
+
   /// Cancels the run after `limit` (before it starts); the run then reports timed_out().
   void arm_deadline(std::chrono::nanoseconds limit) {
     deadline_ = timer_service::clock::now() + limit;
@@ -414,6 +453,25 @@ class run_state_base {
   timer_service::clock::time_point deadline_{};
   std::uint64_t deadline_id_ = 0;
   std::atomic<bool> timed_out_{false};
+  // Pause: steps that became ready wait in parked_ until resume() hands them back to the scheduler.
+  struct unparker {
+    run_state_base* run;
+    void operator()() const noexcept { run->resume(); }
+  };
+  bool park(std::uint32_t step) {
+    std::lock_guard lock(park_mutex_);
+    if (!paused_.load(std::memory_order_seq_cst)) return false;
+    parked_.push_back(&nodes_[step]);
+    return true;
+  }
+  std::atomic<bool> paused_{false};
+  std::atomic<bool> stopped_{false};
+  std::atomic<bool> unpark_armed_{false};
+  mutable std::mutex park_mutex_;
+  std::vector<task_node*> parked_;
+  std::optional<std::stop_callback<unparker>> unpark_on_stop_;
+  void (*requeue_)(void*, task_node*) noexcept = nullptr;
+  void* scheduler_ = nullptr;
   std::exception_ptr durability_error_;
   std::uint64_t id_;
   std::atomic<std::uint32_t> sinks_left_;
@@ -436,6 +494,7 @@ inline void finish_run(run_state_base& run) noexcept {
     for (observer* o : run.observers_) o->run_finished(e);
   }
   run.follow_.reset();  // no stop request from outside may reach the run from here on
+  run.unpark_on_stop_.reset();
   if (run.stop_ready_.load(std::memory_order_acquire) == 2) run.registry_->remove(run);
   // The executor's reference, released last, keeps the state alive while the waiter is woken.
   if (run.done_.exchange(run_state_base::finished, std::memory_order_acq_rel) == run_state_base::waited_for)
@@ -445,13 +504,14 @@ inline void finish_run(run_state_base& run) noexcept {
 
 template <class Push, class Finish, class Saved>
 task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish, Saved&& saved) {
+  if (paused_.load(std::memory_order_seq_cst) && !cancelled() && park(step)) return nullptr;  // resume() requeues it
   step_record& rec = records_[step];
   bool ok = false;
   if (rec.restored) {
     ok = true;
     notify_not_run(step);
   } else if (cancelled()) {
-    rec.status = step_status::cancelled;
+    rec.status = stopped_.load(std::memory_order_relaxed) ? step_status::stopped : step_status::cancelled;
     notify_not_run(step);
   } else if (const std::uint8_t b = blocked_[step].load(std::memory_order_relaxed); b != 0) {
     rec.status = (b & blocked_by_failure) != 0 ? step_status::skipped : step_status::skipped_by_condition;

@@ -69,6 +69,7 @@ class scheduler {
   /// Runs `run` to its end, the calling thread working on it (and on whatever else is ready) meanwhile.
   void run_here(run_state_base& run) noexcept {
     in_flight_.fetch_add(1, std::memory_order_relaxed);
+    run.set_requeue(&scheduler::requeue, this);
     with_slot([&](worker_slot* me) {
       if (me == nullptr) {  // every guest slot is taken: hand the run to the workers and wait
         inject(run.start_node());
@@ -83,6 +84,7 @@ class scheduler {
   /// Starts `run` and returns at once.
   void launch(run_state_base& run) {
     in_flight_.fetch_add(1, std::memory_order_relaxed);
+    run.set_requeue(&scheduler::requeue, this);
     worker_slot* me = current_slot;
     if (me != nullptr && me->owner == this) {
       me->deque.push(run.start_node());
@@ -127,6 +129,8 @@ class scheduler {
     injected_.push(t);
     notifier_.notify(1);
   }
+  // A paused run's step goes back to the executor (no memory for it: nothing sensible is left to do).
+  static void requeue(void* self, task_node* t) noexcept { static_cast<scheduler*>(self)->inject(t); }
 
   void finish(run_state_base& run) noexcept {
     finish_run(run);
