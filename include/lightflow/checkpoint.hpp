@@ -132,7 +132,7 @@ class store_session : public checkpoint_session {
                             "\" in " + location());
   }
 
-  void save(std::string_view key, record_kind kind, std::string_view step, std::span<const std::byte> payload) {
+  void save_record(std::string_view key, record_kind kind, std::string_view step, std::span<const std::byte> payload) {
     const auto bytes = encode_record(kind, fingerprint_, options_.version, step, payload);
     store_->save(flow_, run_id_, key, bytes);
   }
@@ -198,8 +198,8 @@ class store_session : public checkpoint_session {
   /// leaves only an input, which counts as a run that has not started (no step is saved before the
   /// manifest).
   void start_fresh(std::span<const std::byte> input) {
-    save(input_key, record_kind::input, "", input);
-    save(manifest_key, record_kind::manifest, "", std::as_bytes(std::span(manifest_)));
+    save_record(input_key, record_kind::input, "", input);
+    save_record(manifest_key, record_kind::manifest, "", std::as_bytes(std::span(manifest_)));
   }
   /// A run with records: the input given now must be the one saved.
   void check_input(std::span<const std::byte> input) const {
