@@ -2972,8 +2972,15 @@ class store_session : public checkpoint_session {
     if (rec.step != name) throw error(what, "names step \"" + rec.step + "\"");
     return rec;
   }
-  bool has_records() const { return !store_->list(flow_, run_id_).empty(); }
-  bool has_manifest() const { return store_->load(flow_, run_id_, manifest_key).has_value(); }
+  /// The saved input record, for resume(): throws when the run has no records or they do not match.
+  /// Without a manifest (a run that had not started), the input cannot be checked against the
+  /// definition's fingerprint; its own checksum still is.
+  record load_saved_input() {
+    if (store_->list(flow_, run_id_).empty()) throw missing_run();
+    check_manifest(false);
+    return load_record(std::string(input_key), record_kind::input, "the input",
+                       store_->load(flow_, run_id_, manifest_key).has_value());
+  }
 
   /// False when the run has no records (or they were discarded); throws when they do not match.
   bool check_manifest(bool may_discard) {
@@ -3094,11 +3101,7 @@ class typed_session final : public store_session<Store> {
   /// Reads the run's input from the store, for resume().
   static Input load_input(const checkpoint<Store, Serializer>& cp) {
     typed_session probe(cp);
-    if (!probe.has_records()) throw probe.missing_run();
-    probe.check_manifest(false);
-    // Without a manifest (a run that had not started), the input record cannot be checked against
-    // the definition's fingerprint; its own checksum still is.
-    const record rec = probe.load_record(std::string(input_key), record_kind::input, "the input", probe.has_manifest());
+    const record rec = probe.load_saved_input();
     try {
       if constexpr (std::is_same_v<Input, no_input>) {
         return no_input{};
@@ -4672,6 +4675,8 @@ class runtime_flow {
     detail::runtime_graph& g = mutate();
     const std::string prefix = mode == merge_mode::namespaced ? std::string(Name.view()) + "." : std::string();
     std::vector<std::uint32_t> mapped(sv.size);
+    std::vector<const policy*> own_rules(sv.size + 1);  // each step's policy, kept alive by `copy`
+    copy->policy_addresses(own_rules.data());
     for (std::uint32_t i = 0; i != sv.size; ++i) {
       const std::string name = prefix + std::string(sv.names[i]);
       const std::uint32_t existing = g.find(name);
@@ -4680,7 +4685,8 @@ class runtime_flow {
         continue;
       }
       mapped[i] = g.add(name, invokers[i], copy.get(), copy);
-      if (auto rules = policy::inherit(rules_of_static(source, i), source.defaults())) g.set_rules(mapped[i], std::move(rules));
+      std::shared_ptr<const policy> own = own_rules[i] == nullptr ? nullptr : std::shared_ptr<const policy>(copy, own_rules[i]);
+      if (auto rules = policy::inherit(own, copy->defaults())) g.set_rules(mapped[i], std::move(rules));
     }
     for (std::uint32_t i = 0; i != sv.size; ++i)
       for (std::uint32_t e = sv.dep_offsets[i]; e != sv.dep_offsets[i + 1]; ++e) g.depend(mapped[i], mapped[sv.deps[e]]);
@@ -4703,14 +4709,6 @@ class runtime_flow {
 
  private:
   friend class step_handle;
-  template <class Flow>
-  static std::shared_ptr<const policy> rules_of_static(const Flow& flow, std::uint32_t i) {
-    std::shared_ptr<const policy> out;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      ((I == i ? (void)(out = flow.template step<I>().rules) : (void)0), ...);
-    }(std::make_index_sequence<Flow::size>{});
-    return out;
-  }
   std::shared_ptr<detail::runtime_graph> shared() const {
     std::lock_guard lock(mutex_);
     return data_;
@@ -4952,9 +4950,7 @@ class runtime_session final : public store_session<Store> {
   /// Reads the run's input from the store, for resume().
   static values load_input(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g) {
     runtime_session probe(cp, g);
-    if (!probe.has_records()) throw probe.missing_run();
-    probe.check_manifest(false);
-    const record rec = probe.load_record(std::string(input_key), record_kind::input, "the input", probe.has_manifest());
+    const record rec = probe.load_saved_input();
     values input;
     try {
       binary_reader r(rec.payload);
@@ -6017,9 +6013,9 @@ class executor {
                     std::is_same_v<std::remove_cvref_t<Options>, lightflow::observe> ||
                     std::is_same_v<std::remove_cvref_t<Options>, run_timeout>) &&
                    ...),
-                  "lightflow: a runtime flow's run takes only a std::stop_token and a lightflow::checkpoint after its "
-                  "input; its checkpoint uses the binary serializer (a custom serializer cannot encode values whose "
-                  "types are known only at run time)");
+                  "lightflow: a runtime flow's run takes only a std::stop_token, a lightflow::checkpoint, "
+                  "lightflow::observe and lightflow::run_timeout after its input; its checkpoint uses the binary "
+                  "serializer (a custom serializer cannot encode values whose types are known only at run time)");
     static_assert(((runtime_checkpoint<Options> ? 1 : 0) + ... + 0) <= 1,
                   "lightflow: executor::run and submit take at most one lightflow::checkpoint");
     auto* state = new detail::runtime_run(flow.compiled(), std::move(input), sched_->registry(), sched_->next_run_id());

@@ -171,8 +171,15 @@ class store_session : public checkpoint_session {
     if (rec.step != name) throw error(what, "names step \"" + rec.step + "\"");
     return rec;
   }
-  bool has_records() const { return !store_->list(flow_, run_id_).empty(); }
-  bool has_manifest() const { return store_->load(flow_, run_id_, manifest_key).has_value(); }
+  /// The saved input record, for resume(): throws when the run has no records or they do not match.
+  /// Without a manifest (a run that had not started), the input cannot be checked against the
+  /// definition's fingerprint; its own checksum still is.
+  record load_saved_input() {
+    if (store_->list(flow_, run_id_).empty()) throw missing_run();
+    check_manifest(false);
+    return load_record(std::string(input_key), record_kind::input, "the input",
+                       store_->load(flow_, run_id_, manifest_key).has_value());
+  }
 
   /// False when the run has no records (or they were discarded); throws when they do not match.
   bool check_manifest(bool may_discard) {
@@ -293,11 +300,7 @@ class typed_session final : public store_session<Store> {
   /// Reads the run's input from the store, for resume().
   static Input load_input(const checkpoint<Store, Serializer>& cp) {
     typed_session probe(cp);
-    if (!probe.has_records()) throw probe.missing_run();
-    probe.check_manifest(false);
-    // Without a manifest (a run that had not started), the input record cannot be checked against
-    // the definition's fingerprint; its own checksum still is.
-    const record rec = probe.load_record(std::string(input_key), record_kind::input, "the input", probe.has_manifest());
+    const record rec = probe.load_saved_input();
     try {
       if constexpr (std::is_same_v<Input, no_input>) {
         return no_input{};

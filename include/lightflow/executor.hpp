@@ -233,9 +233,9 @@ class executor {
                     std::is_same_v<std::remove_cvref_t<Options>, lightflow::observe> ||
                     std::is_same_v<std::remove_cvref_t<Options>, run_timeout>) &&
                    ...),
-                  "lightflow: a runtime flow's run takes only a std::stop_token and a lightflow::checkpoint after its "
-                  "input; its checkpoint uses the binary serializer (a custom serializer cannot encode values whose "
-                  "types are known only at run time)");
+                  "lightflow: a runtime flow's run takes only a std::stop_token, a lightflow::checkpoint, "
+                  "lightflow::observe and lightflow::run_timeout after its input; its checkpoint uses the binary "
+                  "serializer (a custom serializer cannot encode values whose types are known only at run time)");
     static_assert(((runtime_checkpoint<Options> ? 1 : 0) + ... + 0) <= 1,
                   "lightflow: executor::run and submit take at most one lightflow::checkpoint");
     auto* state = new detail::runtime_run(flow.compiled(), std::move(input), sched_->registry(), sched_->next_run_id());

@@ -268,6 +268,8 @@ class runtime_flow {
     detail::runtime_graph& g = mutate();
     const std::string prefix = mode == merge_mode::namespaced ? std::string(Name.view()) + "." : std::string();
     std::vector<std::uint32_t> mapped(sv.size);
+    std::vector<const policy*> own_rules(sv.size + 1);  // each step's policy, kept alive by `copy`
+    copy->policy_addresses(own_rules.data());
     for (std::uint32_t i = 0; i != sv.size; ++i) {
       const std::string name = prefix + std::string(sv.names[i]);
       const std::uint32_t existing = g.find(name);
@@ -276,7 +278,8 @@ class runtime_flow {
         continue;
       }
       mapped[i] = g.add(name, invokers[i], copy.get(), copy);
-      if (auto rules = policy::inherit(rules_of_static(source, i), source.defaults())) g.set_rules(mapped[i], std::move(rules));
+      std::shared_ptr<const policy> own = own_rules[i] == nullptr ? nullptr : std::shared_ptr<const policy>(copy, own_rules[i]);
+      if (auto rules = policy::inherit(own, copy->defaults())) g.set_rules(mapped[i], std::move(rules));
     }
     for (std::uint32_t i = 0; i != sv.size; ++i)
       for (std::uint32_t e = sv.dep_offsets[i]; e != sv.dep_offsets[i + 1]; ++e) g.depend(mapped[i], mapped[sv.deps[e]]);
@@ -299,14 +302,6 @@ class runtime_flow {
 
  private:
   friend class step_handle;
-  template <class Flow>
-  static std::shared_ptr<const policy> rules_of_static(const Flow& flow, std::uint32_t i) {
-    std::shared_ptr<const policy> out;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      ((I == i ? (void)(out = flow.template step<I>().rules) : (void)0), ...);
-    }(std::make_index_sequence<Flow::size>{});
-    return out;
-  }
   std::shared_ptr<detail::runtime_graph> shared() const {
     std::lock_guard lock(mutex_);
     return data_;

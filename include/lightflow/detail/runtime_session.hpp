@@ -38,9 +38,7 @@ class runtime_session final : public store_session<Store> {
   /// Reads the run's input from the store, for resume().
   static values load_input(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g) {
     runtime_session probe(cp, g);
-    if (!probe.has_records()) throw probe.missing_run();
-    probe.check_manifest(false);
-    const record rec = probe.load_record(std::string(input_key), record_kind::input, "the input", probe.has_manifest());
+    const record rec = probe.load_saved_input();
     values input;
     try {
       binary_reader r(rec.payload);
