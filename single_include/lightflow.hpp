@@ -5,6 +5,279 @@
 #ifndef LIGHTFLOW_LIGHTFLOW_HPP
 #define LIGHTFLOW_LIGHTFLOW_HPP
 
+// ---- lightflow/callback.hpp
+// Callbacks before and after a run and each of its steps, registered per executor
+// (`pool.before_step(cb)`), per flow (`flow.before_step(cb)`) and per step (`lf::step<"x">(f).before_step(cb)`,
+// `handle.before_step(cb)`). They run executor's first, then the flow's, then the step's, each list in
+// registration order. Unlike observers, they may throw, and they may guard work:
+//
+//   pool.after_step(lf::step_callback(alert).on({lf::step_status::failed}));      // only failures
+//   flow.before_step(lf::step_callback(check_quota).must().only({"charge"}));     // no quota: no charge
+//
+// A callback's failure is never swallowed: it is listed in the result's callback_failures(). A "must"
+// callback's failure also stops the work it guards: a failing must before-step callback fails its step
+// (which does not run); a failing must after-step callback fails a step that had succeeded (its output is
+// discarded, it is not checkpointed, its dependents do not run); a failing must before-flow callback
+// cancels the whole run (no step runs); a failing must after-flow callback makes the result not ok().
+#ifndef LIGHTFLOW_CALLBACK_HPP
+#define LIGHTFLOW_CALLBACK_HPP
+
+#include <algorithm>
+#include <concepts>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+// ---- lightflow/observer.hpp
+// Watching runs as they go: an observer is told when a run starts and ends, and when each attempt of
+// each step starts and ends. Register one for every run of an executor (`pool.observe(o)`) or for
+// one run (`pool.run(flow, input, lf::observe(o))`). The trace recorder (trace.hpp) and the
+// progress printer (progress.hpp) are observers.
+#ifndef LIGHTFLOW_OBSERVER_HPP
+#define LIGHTFLOW_OBSERVER_HPP
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <string_view>
+
+// ---- lightflow/step_status.hpp
+// What became of a step in a run.
+#ifndef LIGHTFLOW_STEP_STATUS_HPP
+#define LIGHTFLOW_STEP_STATUS_HPP
+
+#include <cstdint>
+#include <string_view>
+
+namespace lightflow {
+
+/// The final state of one step of a finished run.
+enum class step_status : std::uint8_t {
+  pending,    ///< never reached (only seen while a run is still going)
+  succeeded,  ///< ran and returned; its output is available
+  failed,     ///< ran and threw; the exception is kept
+  skipped,    ///< not run because a dependency did not succeed
+  cancelled,  ///< not run because the run was cancelled first
+  skipped_by_condition,  ///< not run because its condition (or an ancestor's, skipping its dependents) was false
+  timed_out,             ///< ran past its timeout (or its run's); its output, if any, was discarded
+  stopped,               ///< not run because the run was stopped (run_handle::stop) first
+};
+
+/// The status as a lower-case word ("succeeded", "failed", ...).
+constexpr std::string_view to_string(step_status s) noexcept {
+  switch (s) {
+    case step_status::pending:
+      return "pending";
+    case step_status::succeeded:
+      return "succeeded";
+    case step_status::failed:
+      return "failed";
+    case step_status::skipped:
+      return "skipped";
+    case step_status::cancelled:
+      return "cancelled";
+    case step_status::skipped_by_condition:
+      return "skipped by condition";
+    case step_status::timed_out:
+      return "timed out";
+    case step_status::stopped:
+      return "stopped";
+  }
+  return "unknown";
+}
+
+}  // namespace lightflow
+
+#endif
+
+namespace lightflow {
+
+/// A run, as observers see it.
+struct run_event {
+  std::string_view flow;
+  std::uint64_t run_id = 0;
+  std::size_t steps = 0;                      // how many steps the flow has
+  std::chrono::steady_clock::time_point time;  // when it started, or ended
+  bool ok = true;  // at the end: every step succeeded or was skipped by its condition
+};
+
+/// One attempt of a step starting or ending; or, for a step that did not run (skipped, cancelled,
+/// restored from a checkpoint), its end, with attempt 0.
+struct step_event {
+  std::string_view flow;
+  std::uint64_t run_id = 0;
+  std::string_view step;
+  std::uint32_t index = 0;   // the step's index in its flow
+  unsigned attempt = 0;      // 1 for the first
+  unsigned worker = 0;       // the executor's thread (0 .. threads-1), or above for a thread that waits on a run
+  step_status status = step_status::pending;  // at the end: what became of the attempt
+  std::exception_ptr error{};                  // at the end of a failed attempt
+  bool restored = false;                       // its output came from a checkpoint
+  bool last = true;                            // at an end: no other attempt of the step follows
+  std::chrono::steady_clock::time_point time;
+};
+
+/// Override what you need. Observers are called on the threads that run the steps, at the same time
+/// from several of them: make them thread-safe. They must not throw (they are noexcept).
+class observer {
+ public:
+  virtual ~observer() = default;
+  virtual void run_started(const run_event&) noexcept {}
+  virtual void step_started(const step_event&) noexcept {}
+  virtual void step_finished(const step_event&) noexcept {}
+  virtual void run_finished(const run_event&) noexcept {}
+};
+
+/// The run option that adds an observer to one run: `pool.run(flow, input, lf::observe(o))`.
+struct observe {
+  explicit observe(observer& o) noexcept : target(&o) {}
+  observer* target;
+};
+
+}  // namespace lightflow
+
+#endif
+
+namespace lightflow {
+
+/// Where a callback is called.
+enum class callback_point : std::uint8_t {
+  before_flow,
+  after_flow,
+  before_step,
+  after_step,
+  resource_suspend,  // a resource's suspend() (resource.hpp), at the end of a run that is not ok
+};
+
+constexpr std::string_view to_string(callback_point p) noexcept {
+  switch (p) {
+    case callback_point::before_flow:
+      return "before-flow";
+    case callback_point::after_flow:
+      return "after-flow";
+    case callback_point::before_step:
+      return "before-step";
+    case callback_point::after_step:
+      return "after-step";
+    case callback_point::resource_suspend:
+      return "resource suspend";
+  }
+  return "unknown";
+}
+
+/// A callback before or after a step: called with the step's event (after: its final status and
+/// error, and `attempt`, the number of attempts made). Before-step callbacks are called once, before
+/// the first attempt of a step that is about to run; after-step callbacks once each step's fate is
+/// known, whatever it is (also for steps that did not run: skipped, cancelled, stopped, skipped by
+/// their condition), except steps restored from a checkpoint.
+class step_callback {
+ public:
+  template <class F>
+    requires(std::invocable<const F&, const step_event&> && !std::same_as<std::remove_cvref_t<F>, step_callback>)
+  step_callback(F fn) : fn_(std::move(fn)) {}  // NOLINT(google-explicit-constructor): plain callables are callbacks
+
+  /// If it throws, the work it guards does not run (see the top of this header).
+  step_callback& must() & noexcept {
+    must_ = true;
+    return *this;
+  }
+  step_callback&& must() && noexcept { return std::move(must()); }
+  /// Called only for the named steps (full names: "sub.step" after a merge).
+  step_callback& only(std::initializer_list<std::string_view> steps) & {
+    only_.insert(only_.end(), steps.begin(), steps.end());
+    return *this;
+  }
+  step_callback&& only(std::initializer_list<std::string_view> steps) && { return std::move(only(steps)); }
+  /// Not called for the named steps.
+  step_callback& except(std::initializer_list<std::string_view> steps) & {
+    except_.insert(except_.end(), steps.begin(), steps.end());
+    return *this;
+  }
+  step_callback&& except(std::initializer_list<std::string_view> steps) && { return std::move(except(steps)); }
+  /// After a step: called only when its status is one of these (before a step, the status is pending).
+  step_callback& on(std::initializer_list<step_status> statuses) & noexcept {
+    for (step_status s : statuses) statuses_ |= bit(s);
+    return *this;
+  }
+  step_callback&& on(std::initializer_list<step_status> statuses) && noexcept { return std::move(on(statuses)); }
+
+  bool is_must() const noexcept { return must_; }
+  /// Whether its filters let it be called for this event.
+  bool applies(const step_event& e) const noexcept {
+    if (!only_.empty() && std::find(only_.begin(), only_.end(), e.step) == only_.end()) return false;
+    if (std::find(except_.begin(), except_.end(), e.step) != except_.end()) return false;
+    return statuses_ == 0 || (statuses_ & bit(e.status)) != 0;
+  }
+  void operator()(const step_event& e) const { fn_(e); }
+
+ private:
+  static constexpr std::uint32_t bit(step_status s) noexcept { return 1u << static_cast<unsigned>(s); }
+  std::function<void(const step_event&)> fn_;
+  std::vector<std::string> only_, except_;
+  std::uint32_t statuses_ = 0;  // 0: any
+  bool must_ = false;
+};
+
+/// A callback before or after a whole run: called with the run's event (after: `ok` says whether every
+/// step succeeded or was skipped by its condition). Before-flow callbacks run on the thread that calls
+/// run or submit, before any step; after-flow callbacks on the thread that finishes the run, before
+/// anyone waiting for the run is woken.
+class flow_callback {
+ public:
+  template <class F>
+    requires(std::invocable<const F&, const run_event&> && !std::same_as<std::remove_cvref_t<F>, flow_callback>)
+  flow_callback(F fn) : fn_(std::move(fn)) {}  // NOLINT(google-explicit-constructor)
+
+  flow_callback& must() & noexcept {
+    must_ = true;
+    return *this;
+  }
+  flow_callback&& must() && noexcept { return std::move(must()); }
+  /// After a run: called only when it ended ok (true) or not (false).
+  flow_callback& only_when(bool ok) & noexcept {
+    when_ = ok ? 1 : 2;
+    return *this;
+  }
+  flow_callback&& only_when(bool ok) && noexcept { return std::move(only_when(ok)); }
+
+  bool is_must() const noexcept { return must_; }
+  bool applies(const run_event& e, bool after) const noexcept { return !after || when_ == 0 || (when_ == 1) == e.ok; }
+  void operator()(const run_event& e) const { fn_(e); }
+
+ private:
+  std::function<void(const run_event&)> fn_;
+  std::uint8_t when_ = 0;  // 0 always, 1 only ok, 2 only not ok
+  bool must_ = false;
+};
+
+/// One callback that threw, as the result lists it.
+struct callback_failure {
+  callback_point point = callback_point::before_step;
+  std::string step;  // empty for a flow callback
+  bool must = false;
+  std::exception_ptr error{};
+};
+
+/// The callbacks of one level (an executor, a flow or a step).
+struct callback_lists {
+  std::vector<flow_callback> before_flow, after_flow;
+  std::vector<step_callback> before_step, after_step;
+
+  bool empty() const noexcept {
+    return before_flow.empty() && after_flow.empty() && before_step.empty() && after_step.empty();
+  }
+};
+
+}  // namespace lightflow
+
+#endif
 // ---- lightflow/checkpoint.hpp
 // Checkpoints: each step's output is saved as soon as it succeeds, so that a run that failed or
 // crashed resumes without running the steps that had finished.
@@ -816,124 +1089,18 @@ constexpr std::uint64_t fnv1a(std::string_view text) noexcept {
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <optional>
+#include <stdexcept>
 #include <stop_token>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <typeinfo>
 #include <vector>
 
-// ---- lightflow/observer.hpp
-// Watching runs as they go: an observer is told when a run starts and ends, and when each attempt of
-// each step starts and ends. Register one for every run of an executor (`pool.observe(o)`) or for
-// one run (`pool.run(flow, input, lf::observe(o))`). The trace recorder (trace.hpp) and the
-// progress printer (progress.hpp) are observers.
-#ifndef LIGHTFLOW_OBSERVER_HPP
-#define LIGHTFLOW_OBSERVER_HPP
-
-#include <chrono>
-#include <cstddef>
-#include <cstdint>
-#include <exception>
-#include <string_view>
-
-// ---- lightflow/step_status.hpp
-// What became of a step in a run.
-#ifndef LIGHTFLOW_STEP_STATUS_HPP
-#define LIGHTFLOW_STEP_STATUS_HPP
-
-#include <cstdint>
-#include <string_view>
-
-namespace lightflow {
-
-/// The final state of one step of a finished run.
-enum class step_status : std::uint8_t {
-  pending,    ///< never reached (only seen while a run is still going)
-  succeeded,  ///< ran and returned; its output is available
-  failed,     ///< ran and threw; the exception is kept
-  skipped,    ///< not run because a dependency did not succeed
-  cancelled,  ///< not run because the run was cancelled first
-  skipped_by_condition,  ///< not run because its condition (or an ancestor's, skipping its dependents) was false
-  timed_out,             ///< ran past its timeout (or its run's); its output, if any, was discarded
-  stopped,               ///< not run because the run was stopped (run_handle::stop) first
-};
-
-/// The status as a lower-case word ("succeeded", "failed", ...).
-constexpr std::string_view to_string(step_status s) noexcept {
-  switch (s) {
-    case step_status::pending:
-      return "pending";
-    case step_status::succeeded:
-      return "succeeded";
-    case step_status::failed:
-      return "failed";
-    case step_status::skipped:
-      return "skipped";
-    case step_status::cancelled:
-      return "cancelled";
-    case step_status::skipped_by_condition:
-      return "skipped by condition";
-    case step_status::timed_out:
-      return "timed out";
-    case step_status::stopped:
-      return "stopped";
-  }
-  return "unknown";
-}
-
-}  // namespace lightflow
-
-#endif
-
-namespace lightflow {
-
-/// A run, as observers see it.
-struct run_event {
-  std::string_view flow;
-  std::uint64_t run_id = 0;
-  std::size_t steps = 0;                      // how many steps the flow has
-  std::chrono::steady_clock::time_point time;  // when it started, or ended
-};
-
-/// One attempt of a step starting or ending; or, for a step that did not run (skipped, cancelled,
-/// restored from a checkpoint), its end, with attempt 0.
-struct step_event {
-  std::string_view flow;
-  std::uint64_t run_id = 0;
-  std::string_view step;
-  std::uint32_t index = 0;   // the step's index in its flow
-  unsigned attempt = 0;      // 1 for the first
-  unsigned worker = 0;       // the executor's thread (0 .. threads-1), or above for a thread that waits on a run
-  step_status status = step_status::pending;  // at the end: what became of the attempt
-  std::exception_ptr error{};                  // at the end of a failed attempt
-  bool restored = false;                       // its output came from a checkpoint
-  bool last = true;                            // at an end: no other attempt of the step follows
-  std::chrono::steady_clock::time_point time;
-};
-
-/// Override what you need. Observers are called on the threads that run the steps, at the same time
-/// from several of them: make them thread-safe. They must not throw (they are noexcept).
-class observer {
- public:
-  virtual ~observer() = default;
-  virtual void run_started(const run_event&) noexcept {}
-  virtual void step_started(const step_event&) noexcept {}
-  virtual void step_finished(const step_event&) noexcept {}
-  virtual void run_finished(const run_event&) noexcept {}
-};
-
-/// The run option that adds an observer to one run: `pool.run(flow, input, lf::observe(o))`.
-struct observe {
-  explicit observe(observer& o) noexcept : target(&o) {}
-  observer* target;
-};
-
-}  // namespace lightflow
-
-#endif
 // ---- lightflow/policy.hpp
 // What a step does beyond calling its callable: retries with backoff, and a condition that may skip
 // it. Set per step (`lf::step<"x">(f).retry(...)`, `handle.retry(...)`) or as a flow's default
@@ -957,6 +1124,7 @@ struct observe {
 #include <string_view>
 #include <utility>
 #include <vector>
+
 
 namespace lightflow {
 
@@ -1066,16 +1234,23 @@ struct policy {
   std::function<bool(step_context&)> when;
   /// With `when`: also skip every descendant, except `skips->except` (and what follows only them).
   std::optional<lightflow::skip_dependents> skips;
+  /// A step's own before/after-step callbacks; a flow's default holds the flow's four lists.
+  callback_lists callbacks;
 
-  /// `own`, with the fields it leaves unset taken from `fallback` (a flow's default).
+  /// `own`, with the fields it leaves unset taken from `fallback` (a flow's default), and the flow's
+  /// step callbacks first in its own lists (a merge keeps a step's flow-level callbacks this way).
   static std::shared_ptr<const policy> inherit(const std::shared_ptr<const policy>& own, const policy* fallback) {
     if (fallback == nullptr) return own;
     const bool retries_from = fallback->retries && !(own && own->retries);
     const bool timeout_from = fallback->timeout && !(own && own->timeout);
-    if (!retries_from && !timeout_from) return own;
+    const bool callbacks_from = !fallback->callbacks.before_step.empty() || !fallback->callbacks.after_step.empty();
+    if (!retries_from && !timeout_from && !callbacks_from) return own;
     return changed(own, [&](policy& p) {
       if (retries_from) p.retries = fallback->retries;
       if (timeout_from) p.timeout = fallback->timeout;
+      const auto& from = fallback->callbacks;
+      p.callbacks.before_step.insert(p.callbacks.before_step.begin(), from.before_step.begin(), from.before_step.end());
+      p.callbacks.after_step.insert(p.callbacks.after_step.begin(), from.after_step.begin(), from.after_step.end());
     });
   }
   /// A copy of `p` (or a default policy) changed by `change`: policies are shared, never modified.
@@ -1263,6 +1438,28 @@ class tick_converter {
 }  // namespace lightflow::detail
 
 #endif
+// ---- lightflow/detail/type_name.hpp
+// The compiler's spelling of a type, at compile time; goes into a checkpoint's manifest so that a
+// changed output type is noticed and named.
+#ifndef LIGHTFLOW_DETAIL_TYPE_NAME_HPP
+#define LIGHTFLOW_DETAIL_TYPE_NAME_HPP
+
+#include <string_view>
+
+namespace lightflow::detail {
+
+template <class T>
+constexpr std::string_view type_name() noexcept {
+  std::string_view f = __PRETTY_FUNCTION__;  // "... [with T = int; ...]" (g++) or "... [T = int]" (clang)
+  const auto start = f.find("T = ") + 4;
+  auto end = f.find(';', start);
+  if (end == std::string_view::npos) end = f.rfind(']');
+  return f.substr(start, end - start);
+}
+
+}  // namespace lightflow::detail
+
+#endif
 // ---- lightflow/errors.hpp
 // Exceptions lightflow throws; each names the step it is about.
 #ifndef LIGHTFLOW_ERRORS_HPP
@@ -1309,6 +1506,20 @@ class step_error : public std::runtime_error {
 class timeout_error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+/// What a step fails with when a "must" callback guarding it threw (callback.hpp): says which
+/// callback (before-step or after-step) and keeps the callback's exception (`cause()`).
+class callback_error : public std::runtime_error {
+ public:
+  callback_error(std::string_view where, std::string_view step, std::exception_ptr cause)
+      : std::runtime_error("lightflow: a must " + std::string(where) + " callback of step \"" + std::string(step) +
+                           "\" failed: " + describe(cause)),
+        cause_(std::move(cause)) {}
+  const std::exception_ptr& cause() const noexcept { return cause_; }
+
+ private:
+  std::exception_ptr cause_;
 };
 
 /// `result.get<"x">()` on a step that did not succeed; says which step and what became of it.
@@ -1370,6 +1581,10 @@ class step_context {
   /// std::stop_callback or a std::condition_variable_any). The first call in a run allocates its
   /// stop state.
   inline std::stop_token stop_token() const;
+  /// The run's resource of type T (attached with `lightflow::resource(make)`); throws
+  /// std::out_of_range naming the step and the type when the run has none.
+  template <class T>
+  T& resource() const;
 
  private:
   friend struct detail::step_context_access;
@@ -1451,6 +1666,14 @@ class run_registry {
   std::mutex mutex_;
   run_state_base* head_ = nullptr;
   timer_service timer_;
+};
+
+/// An object attached to a run (resource.hpp), with its type and hooks erased.
+struct resource_slot {
+  const std::type_info* type = nullptr;
+  void* object = nullptr;
+  void (*destroy)(void*) noexcept = nullptr;
+  void (*suspend)(void*) = nullptr;  // null: the type has no suspend()
 };
 
 class run_state_base {
@@ -1567,7 +1790,7 @@ class run_state_base {
   void set_policies(const policy* const* steps, const policy* flow) noexcept {
     policies_ = steps;
     flow_policy_ = flow;
-    plain_ = policies_ == nullptr && flow_policy_ == nullptr && observers_.empty();
+    plain_ = policies_ == nullptr && flow_policy_ == nullptr && observers_.empty() && global_callbacks_ == nullptr;
   }
   /// How to drop a step's output when it is not kept in typed slots (runtime runs).
   void set_discard(void (*discard)(run_state_base&, std::uint32_t) noexcept) noexcept { discard_ = discard; }
@@ -1631,13 +1854,72 @@ class run_state_base {
     plain_ = false;
   }
   run_event run_info() const noexcept {
-    return {graph_->flow_name, id_, graph_->size, std::chrono::steady_clock::now()};
+    return {graph_->flow_name, id_, graph_->size, std::chrono::steady_clock::now(), true};
   }
+  /// The executor's callbacks, called before the flow's and the steps' own (before the run starts).
+  void set_global_callbacks(std::shared_ptr<const callback_lists> callbacks) noexcept {
+    if (callbacks == nullptr || callbacks->empty()) return;
+    global_callbacks_ = std::move(callbacks);
+    plain_ = false;
+  }
+  /// On the thread that starts the run, before it starts: the before-flow callbacks, the executor's
+  /// then the flow's. A must one that throws cancels the run (the callbacks after it are not called).
+  void before_flow() noexcept {
+    const run_event e = run_info();
+    for (const callback_lists* level : {global_callbacks_.get(), flow_callbacks()}) {
+      if (level == nullptr) continue;
+      for (const flow_callback& cb : level->before_flow) {
+        if (!cb.applies(e, false)) continue;
+        try {
+          cb(e);
+        } catch (...) {
+          note_callback_failure(callback_point::before_flow, {}, cb.is_must(), std::current_exception());
+          if (cb.is_must()) {
+            flow_must_failure_ = callback_point::before_flow;
+            cancel();
+            return;
+          }
+        }
+      }
+    }
+  }
+  /// Every callback that threw in this run, in the order they threw (read once the run is done).
+  std::vector<callback_failure> callback_failures() const {
+    std::lock_guard lock(callback_mutex_);
+    return callback_failures_;
+  }
+  /// The must flow callback that failed, if one did: the run is not ok.
+  const callback_failure* flow_must_failure() const noexcept {
+    if (!flow_must_failure_) return nullptr;
+    for (const callback_failure& f : callback_failures_)  // read after the run is done: no lock needed
+      if (f.point == *flow_must_failure_ && f.must) return &f;
+    return nullptr;
+  }
+
+  /// Attaches a resource (before the run starts); it is destroyed when the run ends, in reverse order.
+  template <class T>
+  void add_resource(std::unique_ptr<T> object) {
+    resources_.reserve(resources_.size() + 1);
+    resource_slot slot{&typeid(T), object.get(), [](void* p) noexcept { delete static_cast<T*>(p); }, nullptr};
+    if constexpr (requires(T& t) { t.suspend(); }) slot.suspend = [](void* p) { static_cast<T*>(p)->suspend(); };
+    resources_.push_back(slot);
+    object.release();
+  }
+  /// The run's resource of type T, or null.
+  void* find_resource(const std::type_info& type) const noexcept {
+    for (const resource_slot& r : resources_)
+      if (*r.type == type) return r.object;
+    return nullptr;
+  }
+  /// True when the run's checkpoint held records of an earlier run of the same id (it resumes it).
+  bool resumed() const noexcept { return resumed_; }
+  void mark_resumed() noexcept { resumed_ = true; }
 
  protected:
   static constexpr std::uint8_t blocked_by_failure = 1, blocked_by_condition = 2;
 
   ~run_state_base() {
+    release_resources();
     if (stop_ready_.load(std::memory_order_relaxed) == 2) stop_source_()->~stop_source();
   }
 
@@ -1747,6 +2029,107 @@ class run_state_base {
   void notify_not_run(std::uint32_t step) const noexcept {
     if (!observers_.empty()) notify(step, 0, false);
   }
+  /// The same, and the after-step callbacks (whose must failures cannot undo what did not run).
+  void not_run(std::uint32_t step) noexcept {
+    notify_not_run(step);
+    if (!plain_) step_callbacks(step, true);
+  }
+  const callback_lists* flow_callbacks() const noexcept {
+    return flow_policy_ != nullptr ? &flow_policy_->callbacks : nullptr;
+  }
+  void note_callback_failure(callback_point point, std::string_view step, bool must, std::exception_ptr error) noexcept {
+    try {
+      std::lock_guard lock(callback_mutex_);
+      callback_failures_.push_back({point, std::string(step), must, std::move(error)});
+    } catch (...) {  // no memory to list it: nothing better is left to do
+    }
+  }
+  /// Calls the before-step (or after-step) callbacks that apply to `step`: the executor's, the
+  /// flow's, then the step's own. Returns the error of the first must callback that threw (null:
+  /// none); before a step, the callbacks after it are not called.
+  std::exception_ptr step_callbacks(std::uint32_t step, bool after) noexcept {
+    const policy* own = policies_ != nullptr ? policies_[step] : nullptr;
+    const callback_lists* const levels[] = {global_callbacks_.get(), flow_callbacks(),
+                                            own != nullptr ? &own->callbacks : nullptr};
+    auto list = [after](const callback_lists& l) -> const std::vector<step_callback>& {
+      return after ? l.after_step : l.before_step;
+    };
+    if (std::none_of(std::begin(levels), std::end(levels), [&](const callback_lists* l) { return l != nullptr && !list(*l).empty(); }))
+      return nullptr;
+    const step_event e = event(step, records_[step].attempts, true);
+    std::exception_ptr must_error;
+    for (const callback_lists* level : levels) {
+      if (level == nullptr) continue;
+      for (const step_callback& cb : list(*level)) {
+        if (!cb.applies(e)) continue;
+        try {
+          cb(e);
+        } catch (...) {
+          std::exception_ptr error = std::current_exception();
+          note_callback_failure(after ? callback_point::after_step : callback_point::before_step, graph_->names[step],
+                                cb.is_must(), error);
+          if (cb.is_must() && must_error == nullptr) {
+            must_error = std::move(error);
+            if (!after) return must_error;
+          }
+        }
+      }
+    }
+    return must_error;
+  }
+  /// Step `step` fails with a callback_error for a must callback's `error`.
+  void fail_by_callback(std::uint32_t step, const char* where, std::exception_ptr error) noexcept {
+    step_record& rec = records_[step];
+    rec.status = step_status::failed;
+    try {
+      rec.error = std::make_exception_ptr(callback_error(where, graph_->names[step], error));
+    } catch (...) {
+      rec.error = std::move(error);
+    }
+  }
+  /// Whether every step succeeded or was skipped by its condition, and the records were made durable.
+  bool steps_ok() const noexcept {
+    for (std::uint32_t i = 0; i != graph_->size; ++i)
+      if (records_[i].status != step_status::succeeded && records_[i].status != step_status::skipped_by_condition)
+        return false;
+    return durability_error_ == nullptr;
+  }
+  /// At the run's end: the after-flow callbacks, then the resources' suspend (if the run is not ok)
+  /// and release. Returns whether the run ended ok.
+  bool end_flow() noexcept {
+    run_event e = run_info();
+    e.ok = steps_ok() && !flow_must_failure_;
+    for (const callback_lists* level : {global_callbacks_.get(), flow_callbacks()}) {
+      if (level == nullptr) continue;
+      for (const flow_callback& cb : level->after_flow) {
+        if (!cb.applies(e, true)) continue;
+        try {
+          cb(e);
+        } catch (...) {
+          note_callback_failure(callback_point::after_flow, {}, cb.is_must(), std::current_exception());
+          if (cb.is_must() && !flow_must_failure_) flow_must_failure_ = callback_point::after_flow;
+        }
+      }
+    }
+    const bool ok = e.ok && !flow_must_failure_;
+    if (!ok)
+      for (auto r = resources_.rbegin(); r != resources_.rend(); ++r) {
+        if (r->suspend == nullptr) continue;
+        try {
+          r->suspend(r->object);
+        } catch (...) {
+          note_callback_failure(callback_point::resource_suspend, {}, false, std::current_exception());
+        }
+      }
+    release_resources();
+    return ok;
+  }
+  void release_resources() noexcept {
+    while (!resources_.empty()) {
+      resources_.back().destroy(resources_.back().object);
+      resources_.pop_back();
+    }
+  }
   /// Waits on the worker, woken early by cancellation. False when the run was cancelled.
   bool wait_before_retry(std::chrono::nanoseconds delay) {
     if (delay.count() > 0) {
@@ -1805,7 +2188,13 @@ class run_state_base {
   const policy* const* policies_ = nullptr;  // each step's own policy (null: none), or null for none at all
   const policy* flow_policy_ = nullptr;      // the flow's default
   std::vector<observer*> observers_;
-  bool plain_ = true;                        // no policy and no observer: the fast path
+  bool plain_ = true;                        // no policy, observer or callback: the fast path
+  std::shared_ptr<const callback_lists> global_callbacks_;  // the executor's
+  mutable std::mutex callback_mutex_;
+  std::vector<callback_failure> callback_failures_;
+  std::optional<callback_point> flow_must_failure_;  // a must flow callback failed there
+  std::vector<resource_slot> resources_;
+  bool resumed_ = false;
   void (*discard_)(run_state_base&, std::uint32_t) noexcept = nullptr;  // drops a runtime step's data
   timer_service::clock::time_point deadline_{};
   std::uint64_t deadline_id_ = 0;
@@ -1846,8 +2235,11 @@ class run_state_base {
 /// Marks a run finished and wakes whoever waits for it; drops the executor's reference.
 inline void finish_run(run_state_base& run) noexcept {
   if (run.deadline_id_ != 0) run.registry_->timer().cancel(run.deadline_, run.deadline_id_);  // no call after this
+  bool ok = true;
+  if (!run.plain_ || !run.resources_.empty()) ok = run.end_flow();
   if (!run.observers_.empty()) {
-    const run_event e = run.run_info();
+    run_event e = run.run_info();
+    e.ok = ok && run.steps_ok();
     for (observer* o : run.observers_) o->run_finished(e);
   }
   run.follow_.reset();  // no stop request from outside may reach the run from here on
@@ -1869,11 +2261,11 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
     notify_not_run(step);
   } else if (cancelled()) {
     rec.status = stopped_.load(std::memory_order_relaxed) ? step_status::stopped : step_status::cancelled;
-    notify_not_run(step);
+    not_run(step);
   } else if (const std::uint8_t b = blocked_[step].load(std::memory_order_relaxed); b != 0) {
     rec.status = (b & blocked_by_failure) != 0 ? step_status::skipped : step_status::skipped_by_condition;
     ok = rec.status == step_status::skipped_by_condition;
-    notify_not_run(step);
+    not_run(step);
   } else if (plain_) {  // the common case: no policy, no observer
     rec.start = now;
     ok = attempt(step, nullptr);
@@ -1911,7 +2303,7 @@ bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& save
     for (std::uint32_t k = 0; k != g.data_count[step]; ++k)
       if (outputs_[deps[k]] != nullptr && records_[deps[k]].status != step_status::succeeded) {
         rec.status = step_status::skipped_by_condition;
-        notify_not_run(step);
+        not_run(step);
         return true;
       }
   }
@@ -1925,14 +2317,14 @@ bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& save
       rec.error = std::current_exception();
       rec.status = step_status::failed;
       now = rec.end = now_ticks();
-      notify_not_run(step);
+      not_run(step);
       return false;
     }
     if (!run) {
       rec.status = step_status::skipped_by_condition;
       if (own->skips) skip_descendants(step, own->skips->except);
       now = rec.end = now_ticks();
-      notify_not_run(step);
+      not_run(step);
       return true;
     }
   }
@@ -1942,7 +2334,18 @@ bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& save
   const std::chrono::nanoseconds* limit = own != nullptr && own->timeout ? &*own->timeout
                                           : flow_policy_ != nullptr && flow_policy_->timeout ? &*flow_policy_->timeout
                                                                                              : nullptr;
+  if (std::exception_ptr error = step_callbacks(step, false)) {  // a must before-step callback threw
+    fail_by_callback(step, "before-step", std::move(error));
+    now = rec.end = now_ticks();
+    not_run(step);
+    return false;
+  }
   bool ok = attempt(step, r, limit);
+  if (std::exception_ptr error = step_callbacks(step, true); error != nullptr && ok) {  // a must after-step one
+    discard_output(step);
+    fail_by_callback(step, "after-step", std::move(error));
+    ok = false;
+  }
   ok = ok && save_checkpoint(step, saved);
   now = now_ticks();
   rec.end = now;
@@ -2020,6 +2423,13 @@ inline std::string_view step_context::flow_name() const noexcept { return run_->
 inline std::uint64_t step_context::run_id() const noexcept { return run_->id(); }
 inline bool step_context::stop_requested() const noexcept {
   return own_stop_ != nullptr ? own_stop_->stop_requested() : run_->stop_requested();
+}
+template <class T>
+T& step_context::resource() const {
+  if (void* p = run_->find_resource(typeid(T))) return *static_cast<T*>(p);
+  throw std::out_of_range("lightflow: step \"" + std::string(name()) + "\" of flow \"" + std::string(flow_name()) +
+                          "\" asked for a resource of type " + std::string(detail::type_name<T>()) +
+                          ", which its run does not have (attach one with lightflow::resource(make) when running it)");
 }
 inline std::stop_token step_context::stop_token() const {
   return own_stop_ != nullptr ? own_stop_->get_token() : run_->stop_token();
@@ -2337,6 +2747,14 @@ struct step_definition<Name, F, after_names<Ordered...>, Dependencies...> {
   step_definition timeout(std::chrono::nanoseconds limit) const {
     return {callable, policy::changed(rules, [&](policy& p) { p.timeout = limit; })};
   }
+  /// The same step, with one more callback before it runs (after the executor's and the flow's).
+  step_definition before_step(step_callback cb) const {
+    return {callable, policy::changed(rules, [&](policy& p) { p.callbacks.before_step.push_back(std::move(cb)); })};
+  }
+  /// The same step, with one more callback once its fate is known (after the executor's and the flow's).
+  step_definition after_step(step_callback cb) const {
+    return {callable, policy::changed(rules, [&](policy& p) { p.callbacks.after_step.push_back(std::move(cb)); })};
+  }
   /// The same step, run only when `condition(step_context&)` returns true once its dependencies are
   /// done; else it is skipped_by_condition and its dependents run (unless `skip` says otherwise). A
   /// dependent that takes its output cannot run, and is skipped_by_condition too.
@@ -2447,8 +2865,29 @@ class static_flow {
     copy.defaults_ = policy::changed(defaults_, [&](policy& p) { p.retries = std::move(r); });
     return copy;
   }
+  /// A copy of the flow with one more callback (see callback.hpp): before or after each run, before
+  /// or after each step. They follow the executor's and come before each step's own.
+  static_flow before_flow(flow_callback cb) const {
+    return with_callbacks([&](callback_lists& l) { l.before_flow.push_back(std::move(cb)); });
+  }
+  static_flow after_flow(flow_callback cb) const {
+    return with_callbacks([&](callback_lists& l) { l.after_flow.push_back(std::move(cb)); });
+  }
+  static_flow before_step(step_callback cb) const {
+    return with_callbacks([&](callback_lists& l) { l.before_step.push_back(std::move(cb)); });
+  }
+  static_flow after_step(step_callback cb) const {
+    return with_callbacks([&](callback_lists& l) { l.after_step.push_back(std::move(cb)); });
+  }
 
  private:
+  template <class Change>
+  static_flow with_callbacks(Change&& change) const {
+    static_flow copy(*this);
+    copy.defaults_ = policy::changed(defaults_, [&](policy& p) { change(p.callbacks); });
+    return copy;
+  }
+
   storage steps_;
   std::shared_ptr<const policy> defaults_;
 };
@@ -2808,28 +3247,6 @@ class static_run final : public run_state_base {
 }  // namespace lightflow
 
 #endif
-// ---- lightflow/detail/type_name.hpp
-// The compiler's spelling of a type, at compile time; goes into a checkpoint's manifest so that a
-// changed output type is noticed and named.
-#ifndef LIGHTFLOW_DETAIL_TYPE_NAME_HPP
-#define LIGHTFLOW_DETAIL_TYPE_NAME_HPP
-
-#include <string_view>
-
-namespace lightflow::detail {
-
-template <class T>
-constexpr std::string_view type_name() noexcept {
-  std::string_view f = __PRETTY_FUNCTION__;  // "... [with T = int; ...]" (g++) or "... [T = int]" (clang)
-  const auto start = f.find("T = ") + 4;
-  auto end = f.find(';', start);
-  if (end == std::string_view::npos) end = f.rfind(']');
-  return f.substr(start, end - start);
-}
-
-}  // namespace lightflow::detail
-
-#endif
 
 namespace lightflow {
 
@@ -3120,6 +3537,7 @@ class typed_session final : public store_session<Store> {
     if constexpr (!std::is_same_v<Input, no_input>) serializer_.write(run.input(), input);
     if (!check_manifest(true)) return this->start_fresh(input);
     this->check_input(input);
+    run.mark_resumed();
     for (std::uint32_t i = 0; i != n; ++i) {
       const auto rec = this->load_step(step_keys()[i], Flow::graph.names[i]);
       if (!rec) continue;
@@ -3561,11 +3979,14 @@ class basic_run_result {
   }
 
   /// True when every step succeeded or was skipped by a condition (and, with a checkpoint, every
-  /// record was made durable).
+  /// record was made durable, and no must before-flow or after-flow callback failed).
   bool ok() const noexcept {
     return count(step_status::succeeded) + count(step_status::skipped_by_condition) == size() &&
-           durability_error() == nullptr;
+           durability_error() == nullptr && run_->flow_must_failure() == nullptr;
   }
+  /// Every callback that threw during the run (callback.hpp), must or not, in the order they threw.
+  /// Callbacks that are not must do not change ok(), but their failures are kept here.
+  std::vector<callback_failure> callback_failures() const { return run_->callback_failures(); }
   /// With a store that makes records durable on a flush (file_store, durable): the flush's error when
   /// the run's records could not all be made durable. The steps' statuses and outputs stand, but a
   /// resumed run may run again the steps whose records were lost. Null otherwise.
@@ -3630,6 +4051,8 @@ class basic_run_result {
     if (!failed.empty()) {
       text += "step \"" + std::string(failed.front().name) + "\" failed: " + describe(failed.front().error);
       if (failed.size() > 1) text += " (and " + plural(failed.size() - 1, "other step") + " failed)";
+    } else if (const callback_failure* f = run_->flow_must_failure()) {
+      text += "its must " + std::string(to_string(f->point)) + " callback failed: " + describe(f->error);
     } else if (count(step_status::succeeded) + count(step_status::skipped_by_condition) == size()) {
       text += "every step succeeded or was skipped by its condition";
     } else if (timed_out()) {
@@ -4509,6 +4932,10 @@ class step_handle {
   inline step_handle& retry(lightflow::retry r);
   /// Limits each attempt to `limit` (see policy::timeout; overrides the flow's default).
   inline step_handle& timeout(std::chrono::nanoseconds limit);
+  /// One more callback before the step runs, or once its fate is known (after the executor's and the
+  /// flow's; see callback.hpp).
+  inline step_handle& before_step(step_callback cb);
+  inline step_handle& after_step(step_callback cb);
   /// Runs the step only when `condition` (taking an `lf::context&` or a `step_context&`) returns
   /// true once its dependencies are done; else it is skipped_by_condition, and its dependents run
   /// (reading its result is a key_error) unless `skip` says otherwise.
@@ -4562,6 +4989,20 @@ class runtime_flow {
     }
   }
 
+  /// One more callback (see callback.hpp), after the executor's and before each step's own.
+  runtime_flow& before_flow(flow_callback cb) {
+    return change_callbacks([&](callback_lists& l) { l.before_flow.push_back(std::move(cb)); });
+  }
+  runtime_flow& after_flow(flow_callback cb) {
+    return change_callbacks([&](callback_lists& l) { l.after_flow.push_back(std::move(cb)); });
+  }
+  runtime_flow& before_step(step_callback cb) {
+    return change_callbacks([&](callback_lists& l) { l.before_step.push_back(std::move(cb)); });
+  }
+  runtime_flow& after_step(step_callback cb) {
+    return change_callbacks([&](callback_lists& l) { l.after_step.push_back(std::move(cb)); });
+  }
+
   /// Steps are retried as `r` says, unless they say otherwise.
   runtime_flow& retry(lightflow::retry r) {
     detail::runtime_graph& g = mutate();
@@ -4574,6 +5015,14 @@ class runtime_flow {
   runtime_flow& timeout(std::chrono::nanoseconds limit) {
     detail::runtime_graph& g = mutate();
     g.defaults = policy::changed(g.defaults, [&](policy& p) { p.timeout = limit; });
+    g.compiled = false;
+    return *this;
+  }
+
+  template <class Change>
+  runtime_flow& change_callbacks(Change&& change) {
+    detail::runtime_graph& g = mutate();
+    g.defaults = policy::changed(g.defaults, [&](policy& p) { change(p.callbacks); });
     g.compiled = false;
     return *this;
   }
@@ -4735,6 +5184,18 @@ inline std::string_view step_handle::name() const { return flow_->step_name(inde
 inline step_handle& step_handle::retry(lightflow::retry r) {
   detail::runtime_graph& g = flow_->mutate();
   g.set_rules(index_, policy::changed(g.rules_of(index_), [&](policy& p) { p.retries = std::move(r); }));
+  return *this;
+}
+
+inline step_handle& step_handle::before_step(step_callback cb) {
+  detail::runtime_graph& g = flow_->mutate();
+  g.set_rules(index_, policy::changed(g.rules_of(index_), [&](policy& p) { p.callbacks.before_step.push_back(std::move(cb)); }));
+  return *this;
+}
+
+inline step_handle& step_handle::after_step(step_callback cb) {
+  detail::runtime_graph& g = flow_->mutate();
+  g.set_rules(index_, policy::changed(g.rules_of(index_), [&](policy& p) { p.callbacks.after_step.push_back(std::move(cb)); }));
   return *this;
 }
 
@@ -4979,6 +5440,7 @@ class runtime_session final : public store_session<Store> {
     }
     if (!this->check_manifest(true)) return this->start_fresh(input);
     this->check_input(input);
+    run.mark_resumed();
     const runtime_graph& g = run.graph_data();
     for (std::uint32_t i = 0; i != g.size(); ++i) {
       const auto rec = this->load_step(step_key(g.names[i]), g.names[i]);
@@ -5638,6 +6100,59 @@ class scheduler {
 }  // namespace lightflow::detail
 
 #endif
+// ---- lightflow/resource.hpp
+// Resources: objects attached to one run, which its steps reach with `ctx.resource<T>()`. The RAII
+// form of the Go original's resource hooks:
+//
+//   initialise  `make()`, called when the run is started, on the calling thread, before any step
+//               (and before the before-flow callbacks); if it throws, run/submit throws and nothing runs;
+//   recover     `T::recover()`, if T has it, right after `make()` when the run resumes a checkpointed
+//               run (its checkpoint held records of an earlier run with the same id);
+//   suspend     `T::suspend()`, if T has it, at the end of a run that is not ok (a step failed, the
+//               run was cancelled, stopped or timed out, a must callback failed), before release; if
+//               it throws, the exception is listed in the result's callback_failures();
+//   release     T's destructor, when the run ends: after the after-flow callbacks, before the result is
+//               handed back (in reverse order of attachment, on the thread that finishes the run).
+//
+//   pool.run(flow, input, lf::resource([] { return connection("db://orders"); }));
+//   ... in a step: ctx.resource<connection>().query(...)
+//
+// Steps of one run share the object, at the same time from several threads: make it thread-safe, or
+// give each step its own part. One resource per type and run (the first of a type is found).
+#ifndef LIGHTFLOW_RESOURCE_HPP
+#define LIGHTFLOW_RESOURCE_HPP
+
+#include <concepts>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+namespace lightflow {
+
+/// The run option that attaches `make()`'s object to a run.
+template <class Make>
+  requires std::invocable<const Make&> && std::is_object_v<std::remove_cvref_t<std::invoke_result_t<const Make&>>>
+class resource {
+ public:
+  using type = std::remove_cvref_t<std::invoke_result_t<const Make&>>;
+  explicit resource(Make make) : make_(std::move(make)) {}
+  /// Makes the object (the run owns it from then on).
+  std::unique_ptr<type> make() const { return std::unique_ptr<type>(new type(make_())); }
+
+ private:
+  Make make_;
+};
+
+namespace detail {
+template <class T>
+inline constexpr bool is_resource = false;
+template <class Make>
+inline constexpr bool is_resource<resource<Make>> = true;
+}  // namespace detail
+
+}  // namespace lightflow
+
+#endif
 // ---- lightflow/run_handle.hpp
 // A run started with `executor::submit`: wait for it, cancel it, take its result.
 #ifndef LIGHTFLOW_RUN_HANDLE_HPP
@@ -5807,12 +6322,12 @@ using runtime_handle = run_handle<runtime_flow, values>;
 namespace lightflow {
 
 /// Satisfied by the extra arguments `run` and `submit` take after the input: a `std::stop_token`
-/// (a stop request cancels the run), a `lightflow::checkpoint` (at most one), `lightflow::observe` and
-/// `lightflow::run_timeout`.
+/// (a stop request cancels the run), a `lightflow::checkpoint` (at most one), `lightflow::observe`,
+/// `lightflow::run_timeout` and `lightflow::resource`.
 template <class T>
 concept run_option = std::same_as<std::remove_cvref_t<T>, std::stop_token> ||
                      detail::is_checkpoint<std::remove_cvref_t<T>> || std::same_as<std::remove_cvref_t<T>, observe> ||
-                     std::same_as<std::remove_cvref_t<T>, run_timeout>;
+                     std::same_as<std::remove_cvref_t<T>, run_timeout> || detail::is_resource<std::remove_cvref_t<T>>;
 
 namespace detail {
 /// Stands in for a result after a compile error, so that the error is not followed by others.
@@ -5851,6 +6366,21 @@ class executor {
     std::lock_guard lock(observers_mutex_);
     observers_.push_back(&o);
     has_observers_.store(true, std::memory_order_release);
+  }
+
+  /// Callbacks for every run started from now on, called before the flow's and the steps' own
+  /// (see callback.hpp). Each list is called in registration order.
+  executor& before_flow(flow_callback cb) {
+    return change_callbacks([&](callback_lists& l) { l.before_flow.push_back(std::move(cb)); });
+  }
+  executor& after_flow(flow_callback cb) {
+    return change_callbacks([&](callback_lists& l) { l.after_flow.push_back(std::move(cb)); });
+  }
+  executor& before_step(step_callback cb) {
+    return change_callbacks([&](callback_lists& l) { l.before_step.push_back(std::move(cb)); });
+  }
+  executor& after_step(step_callback cb) {
+    return change_callbacks([&](callback_lists& l) { l.after_step.push_back(std::move(cb)); });
   }
 
   /// Runs `flow` to its end and returns its result. Arguments: the run's input (optional), then
@@ -5957,7 +6487,7 @@ class executor {
       } else if constexpr (!(run_option<Options> && ...)) {
         detail::fail<
             "lightflow: after the input, executor::run and submit take only options (a std::stop_token, a "
-            "lightflow::checkpoint, lightflow::observe, lightflow::run_timeout), not all of "
+            "lightflow::checkpoint, lightflow::observe, lightflow::run_timeout, lightflow::resource), not all of "
             "the types listed after this message",
             offered<Options...>>();
         return then(static_cast<detail::invalid_result*>(nullptr));
@@ -5971,14 +6501,17 @@ class executor {
                                                                sched_->registry(), sched_->next_run_id());
         try {
           (open_checkpoint(*state, options), ...);  // checks or restores; may throw, before anything runs
+          (attach_resource(*state, options), ...);
+          add_observers(*state, options...);
+          state->set_global_callbacks(callbacks());
         } catch (...) {
           state->release();
           throw;
         }
-        add_observers(*state, options...);
         state->retain();  // one reference for the result, one for the executor until the run ends
         (follow(*state, options), ...);
         arm_deadline(*state, options...);
+        state->before_flow();
         return then(state);
       }
     };
@@ -6011,24 +6544,29 @@ class executor {
   detail::runtime_run* start(const runtime_flow& flow, values&& input, const Options&... options) {
     static_assert(((std::is_same_v<std::remove_cvref_t<Options>, std::stop_token> || runtime_checkpoint<Options> ||
                     std::is_same_v<std::remove_cvref_t<Options>, lightflow::observe> ||
-                    std::is_same_v<std::remove_cvref_t<Options>, run_timeout>) &&
+                    std::is_same_v<std::remove_cvref_t<Options>, run_timeout> ||
+                    detail::is_resource<std::remove_cvref_t<Options>>) &&
                    ...),
                   "lightflow: a runtime flow's run takes only a std::stop_token, a lightflow::checkpoint, "
-                  "lightflow::observe and lightflow::run_timeout after its input; its checkpoint uses the binary "
+                  "lightflow::observe, lightflow::run_timeout and lightflow::resource after its input; its "
+                  "checkpoint uses the binary "
                   "serializer (a custom serializer cannot encode values whose types are known only at run time)");
     static_assert(((runtime_checkpoint<Options> ? 1 : 0) + ... + 0) <= 1,
                   "lightflow: executor::run and submit take at most one lightflow::checkpoint");
     auto* state = new detail::runtime_run(flow.compiled(), std::move(input), sched_->registry(), sched_->next_run_id());
     try {
       (open_runtime_checkpoint(*state, options), ...);  // checks or restores; may throw, before anything runs
+      (attach_resource(*state, options), ...);
+      add_observers(*state, options...);
+      state->set_global_callbacks(callbacks());
     } catch (...) {
       state->release();
       throw;
     }
-    add_observers(*state, options...);
     state->retain();  // one reference for the result, one for the executor until the run ends
     (follow(*state, options), ...);
     arm_deadline(*state, options...);
+    state->before_flow();
     return state;
   }
   template <class Option>
@@ -6041,6 +6579,31 @@ class executor {
       session->open(state);
       state.attach(std::move(session));
     }
+  }
+
+  /// Makes a resource option's object (and recovers it when the run resumes a checkpointed one).
+  template <class Option>
+  static void attach_resource(detail::run_state_base& state, const Option& option) {
+    if constexpr (detail::is_resource<std::remove_cvref_t<Option>>) {
+      auto object = option.make();
+      if constexpr (requires { object->recover(); })
+        if (state.resumed()) object->recover();
+      state.add_resource(std::move(object));
+    }
+  }
+  template <class Change>
+  executor& change_callbacks(Change&& change) {
+    std::lock_guard lock(observers_mutex_);
+    auto copy = callbacks_ != nullptr ? std::make_shared<callback_lists>(*callbacks_) : std::make_shared<callback_lists>();
+    change(*copy);
+    callbacks_ = std::move(copy);  // runs already started keep the lists they started with
+    has_callbacks_.store(true, std::memory_order_release);
+    return *this;
+  }
+  std::shared_ptr<const callback_lists> callbacks() {
+    if (!has_callbacks_.load(std::memory_order_acquire)) return nullptr;  // no lock for executors without any
+    std::lock_guard lock(observers_mutex_);
+    return callbacks_;
   }
 
   /// The executor's observers, then the run's own.
@@ -6072,6 +6635,8 @@ class executor {
   std::mutex observers_mutex_;
   std::vector<observer*> observers_;
   std::atomic<bool> has_observers_{false};
+  std::shared_ptr<const callback_lists> callbacks_;  // copied on change; guarded by observers_mutex_
+  std::atomic<bool> has_callbacks_{false};
   std::unique_ptr<detail::scheduler> sched_;  // last: destroyed (ending every run) before the observers' list
 };
 

@@ -319,6 +319,7 @@ class typed_session final : public store_session<Store> {
     if constexpr (!std::is_same_v<Input, no_input>) serializer_.write(run.input(), input);
     if (!check_manifest(true)) return this->start_fresh(input);
     this->check_input(input);
+    run.mark_resumed();
     for (std::uint32_t i = 0; i != n; ++i) {
       const auto rec = this->load_step(step_keys()[i], Flow::graph.names[i]);
       if (!rec) continue;

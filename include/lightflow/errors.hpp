@@ -46,6 +46,20 @@ class timeout_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// What a step fails with when a "must" callback guarding it threw (callback.hpp): says which
+/// callback (before-step or after-step) and keeps the callback's exception (`cause()`).
+class callback_error : public std::runtime_error {
+ public:
+  callback_error(std::string_view where, std::string_view step, std::exception_ptr cause)
+      : std::runtime_error("lightflow: a must " + std::string(where) + " callback of step \"" + std::string(step) +
+                           "\" failed: " + describe(cause)),
+        cause_(std::move(cause)) {}
+  const std::exception_ptr& cause() const noexcept { return cause_; }
+
+ private:
+  std::exception_ptr cause_;
+};
+
 /// `result.get<"x">()` on a step that did not succeed; says which step and what became of it.
 class bad_step_access : public std::logic_error {
  public:

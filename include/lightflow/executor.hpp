@@ -13,12 +13,14 @@
 #include <utility>
 #include <vector>
 
+#include "lightflow/callback.hpp"
 #include "lightflow/checkpoint.hpp"
 #include "lightflow/detail/runtime_session.hpp"
 #include "lightflow/detail/scheduler.hpp"
 #include "lightflow/detail/static_run.hpp"
 #include "lightflow/flow.hpp"
 #include "lightflow/observer.hpp"
+#include "lightflow/resource.hpp"
 #include "lightflow/run_handle.hpp"
 #include "lightflow/run_result.hpp"
 #include "lightflow/runtime_flow.hpp"
@@ -27,12 +29,12 @@
 namespace lightflow {
 
 /// Satisfied by the extra arguments `run` and `submit` take after the input: a `std::stop_token`
-/// (a stop request cancels the run), a `lightflow::checkpoint` (at most one), `lightflow::observe` and
-/// `lightflow::run_timeout`.
+/// (a stop request cancels the run), a `lightflow::checkpoint` (at most one), `lightflow::observe`,
+/// `lightflow::run_timeout` and `lightflow::resource`.
 template <class T>
 concept run_option = std::same_as<std::remove_cvref_t<T>, std::stop_token> ||
                      detail::is_checkpoint<std::remove_cvref_t<T>> || std::same_as<std::remove_cvref_t<T>, observe> ||
-                     std::same_as<std::remove_cvref_t<T>, run_timeout>;
+                     std::same_as<std::remove_cvref_t<T>, run_timeout> || detail::is_resource<std::remove_cvref_t<T>>;
 
 namespace detail {
 /// Stands in for a result after a compile error, so that the error is not followed by others.
@@ -71,6 +73,21 @@ class executor {
     std::lock_guard lock(observers_mutex_);
     observers_.push_back(&o);
     has_observers_.store(true, std::memory_order_release);
+  }
+
+  /// Callbacks for every run started from now on, called before the flow's and the steps' own
+  /// (see callback.hpp). Each list is called in registration order.
+  executor& before_flow(flow_callback cb) {
+    return change_callbacks([&](callback_lists& l) { l.before_flow.push_back(std::move(cb)); });
+  }
+  executor& after_flow(flow_callback cb) {
+    return change_callbacks([&](callback_lists& l) { l.after_flow.push_back(std::move(cb)); });
+  }
+  executor& before_step(step_callback cb) {
+    return change_callbacks([&](callback_lists& l) { l.before_step.push_back(std::move(cb)); });
+  }
+  executor& after_step(step_callback cb) {
+    return change_callbacks([&](callback_lists& l) { l.after_step.push_back(std::move(cb)); });
   }
 
   /// Runs `flow` to its end and returns its result. Arguments: the run's input (optional), then
@@ -177,7 +194,7 @@ class executor {
       } else if constexpr (!(run_option<Options> && ...)) {
         detail::fail<
             "lightflow: after the input, executor::run and submit take only options (a std::stop_token, a "
-            "lightflow::checkpoint, lightflow::observe, lightflow::run_timeout), not all of "
+            "lightflow::checkpoint, lightflow::observe, lightflow::run_timeout, lightflow::resource), not all of "
             "the types listed after this message",
             offered<Options...>>();
         return then(static_cast<detail::invalid_result*>(nullptr));
@@ -191,14 +208,17 @@ class executor {
                                                                sched_->registry(), sched_->next_run_id());
         try {
           (open_checkpoint(*state, options), ...);  // checks or restores; may throw, before anything runs
+          (attach_resource(*state, options), ...);
+          add_observers(*state, options...);
+          state->set_global_callbacks(callbacks());
         } catch (...) {
           state->release();
           throw;
         }
-        add_observers(*state, options...);
         state->retain();  // one reference for the result, one for the executor until the run ends
         (follow(*state, options), ...);
         arm_deadline(*state, options...);
+        state->before_flow();
         return then(state);
       }
     };
@@ -231,24 +251,29 @@ class executor {
   detail::runtime_run* start(const runtime_flow& flow, values&& input, const Options&... options) {
     static_assert(((std::is_same_v<std::remove_cvref_t<Options>, std::stop_token> || runtime_checkpoint<Options> ||
                     std::is_same_v<std::remove_cvref_t<Options>, lightflow::observe> ||
-                    std::is_same_v<std::remove_cvref_t<Options>, run_timeout>) &&
+                    std::is_same_v<std::remove_cvref_t<Options>, run_timeout> ||
+                    detail::is_resource<std::remove_cvref_t<Options>>) &&
                    ...),
                   "lightflow: a runtime flow's run takes only a std::stop_token, a lightflow::checkpoint, "
-                  "lightflow::observe and lightflow::run_timeout after its input; its checkpoint uses the binary "
+                  "lightflow::observe, lightflow::run_timeout and lightflow::resource after its input; its "
+                  "checkpoint uses the binary "
                   "serializer (a custom serializer cannot encode values whose types are known only at run time)");
     static_assert(((runtime_checkpoint<Options> ? 1 : 0) + ... + 0) <= 1,
                   "lightflow: executor::run and submit take at most one lightflow::checkpoint");
     auto* state = new detail::runtime_run(flow.compiled(), std::move(input), sched_->registry(), sched_->next_run_id());
     try {
       (open_runtime_checkpoint(*state, options), ...);  // checks or restores; may throw, before anything runs
+      (attach_resource(*state, options), ...);
+      add_observers(*state, options...);
+      state->set_global_callbacks(callbacks());
     } catch (...) {
       state->release();
       throw;
     }
-    add_observers(*state, options...);
     state->retain();  // one reference for the result, one for the executor until the run ends
     (follow(*state, options), ...);
     arm_deadline(*state, options...);
+    state->before_flow();
     return state;
   }
   template <class Option>
@@ -261,6 +286,31 @@ class executor {
       session->open(state);
       state.attach(std::move(session));
     }
+  }
+
+  /// Makes a resource option's object (and recovers it when the run resumes a checkpointed one).
+  template <class Option>
+  static void attach_resource(detail::run_state_base& state, const Option& option) {
+    if constexpr (detail::is_resource<std::remove_cvref_t<Option>>) {
+      auto object = option.make();
+      if constexpr (requires { object->recover(); })
+        if (state.resumed()) object->recover();
+      state.add_resource(std::move(object));
+    }
+  }
+  template <class Change>
+  executor& change_callbacks(Change&& change) {
+    std::lock_guard lock(observers_mutex_);
+    auto copy = callbacks_ != nullptr ? std::make_shared<callback_lists>(*callbacks_) : std::make_shared<callback_lists>();
+    change(*copy);
+    callbacks_ = std::move(copy);  // runs already started keep the lists they started with
+    has_callbacks_.store(true, std::memory_order_release);
+    return *this;
+  }
+  std::shared_ptr<const callback_lists> callbacks() {
+    if (!has_callbacks_.load(std::memory_order_acquire)) return nullptr;  // no lock for executors without any
+    std::lock_guard lock(observers_mutex_);
+    return callbacks_;
   }
 
   /// The executor's observers, then the run's own.
@@ -292,6 +342,8 @@ class executor {
   std::mutex observers_mutex_;
   std::vector<observer*> observers_;
   std::atomic<bool> has_observers_{false};
+  std::shared_ptr<const callback_lists> callbacks_;  // copied on change; guarded by observers_mutex_
+  std::atomic<bool> has_callbacks_{false};
   std::unique_ptr<detail::scheduler> sched_;  // last: destroyed (ending every run) before the observers' list
 };
 

@@ -94,8 +94,29 @@ class static_flow {
     copy.defaults_ = policy::changed(defaults_, [&](policy& p) { p.retries = std::move(r); });
     return copy;
   }
+  /// A copy of the flow with one more callback (see callback.hpp): before or after each run, before
+  /// or after each step. They follow the executor's and come before each step's own.
+  static_flow before_flow(flow_callback cb) const {
+    return with_callbacks([&](callback_lists& l) { l.before_flow.push_back(std::move(cb)); });
+  }
+  static_flow after_flow(flow_callback cb) const {
+    return with_callbacks([&](callback_lists& l) { l.after_flow.push_back(std::move(cb)); });
+  }
+  static_flow before_step(step_callback cb) const {
+    return with_callbacks([&](callback_lists& l) { l.before_step.push_back(std::move(cb)); });
+  }
+  static_flow after_step(step_callback cb) const {
+    return with_callbacks([&](callback_lists& l) { l.after_step.push_back(std::move(cb)); });
+  }
 
  private:
+  template <class Change>
+  static_flow with_callbacks(Change&& change) const {
+    static_flow copy(*this);
+    copy.defaults_ = policy::changed(defaults_, [&](policy& p) { change(p.callbacks); });
+    return copy;
+  }
+
   storage steps_;
   std::shared_ptr<const policy> defaults_;
 };

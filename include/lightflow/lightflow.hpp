@@ -3,6 +3,7 @@
 #ifndef LIGHTFLOW_LIGHTFLOW_HPP
 #define LIGHTFLOW_LIGHTFLOW_HPP
 
+#include "lightflow/callback.hpp"
 #include "lightflow/checkpoint.hpp"
 #include "lightflow/checkpoint_store.hpp"
 #include "lightflow/config.hpp"
@@ -19,6 +20,7 @@
 #include "lightflow/merge.hpp"
 #include "lightflow/policy.hpp"
 #include "lightflow/progress.hpp"
+#include "lightflow/resource.hpp"
 #include "lightflow/run_handle.hpp"
 #include "lightflow/run_result.hpp"
 #include "lightflow/runtime_flow.hpp"

@@ -21,6 +21,7 @@ struct run_event {
   std::uint64_t run_id = 0;
   std::size_t steps = 0;                      // how many steps the flow has
   std::chrono::steady_clock::time_point time;  // when it started, or ended
+  bool ok = true;  // at the end: every step succeeded or was skipped by its condition
 };
 
 /// One attempt of a step starting or ending; or, for a step that did not run (skipped, cancelled,

@@ -21,6 +21,8 @@
 #include <utility>
 #include <vector>
 
+#include "lightflow/callback.hpp"
+
 namespace lightflow {
 
 class step_context;  // step_context.hpp (which includes the run machinery that includes this header)
@@ -129,16 +131,23 @@ struct policy {
   std::function<bool(step_context&)> when;
   /// With `when`: also skip every descendant, except `skips->except` (and what follows only them).
   std::optional<lightflow::skip_dependents> skips;
+  /// A step's own before/after-step callbacks; a flow's default holds the flow's four lists.
+  callback_lists callbacks;
 
-  /// `own`, with the fields it leaves unset taken from `fallback` (a flow's default).
+  /// `own`, with the fields it leaves unset taken from `fallback` (a flow's default), and the flow's
+  /// step callbacks first in its own lists (a merge keeps a step's flow-level callbacks this way).
   static std::shared_ptr<const policy> inherit(const std::shared_ptr<const policy>& own, const policy* fallback) {
     if (fallback == nullptr) return own;
     const bool retries_from = fallback->retries && !(own && own->retries);
     const bool timeout_from = fallback->timeout && !(own && own->timeout);
-    if (!retries_from && !timeout_from) return own;
+    const bool callbacks_from = !fallback->callbacks.before_step.empty() || !fallback->callbacks.after_step.empty();
+    if (!retries_from && !timeout_from && !callbacks_from) return own;
     return changed(own, [&](policy& p) {
       if (retries_from) p.retries = fallback->retries;
       if (timeout_from) p.timeout = fallback->timeout;
+      const auto& from = fallback->callbacks;
+      p.callbacks.before_step.insert(p.callbacks.before_step.begin(), from.before_step.begin(), from.before_step.end());
+      p.callbacks.after_step.insert(p.callbacks.after_step.begin(), from.after_step.begin(), from.after_step.end());
     });
   }
   /// A copy of `p` (or a default policy) changed by `change`: policies are shared, never modified.

@@ -51,11 +51,14 @@ class basic_run_result {
   }
 
   /// True when every step succeeded or was skipped by a condition (and, with a checkpoint, every
-  /// record was made durable).
+  /// record was made durable, and no must before-flow or after-flow callback failed).
   bool ok() const noexcept {
     return count(step_status::succeeded) + count(step_status::skipped_by_condition) == size() &&
-           durability_error() == nullptr;
+           durability_error() == nullptr && run_->flow_must_failure() == nullptr;
   }
+  /// Every callback that threw during the run (callback.hpp), must or not, in the order they threw.
+  /// Callbacks that are not must do not change ok(), but their failures are kept here.
+  std::vector<callback_failure> callback_failures() const { return run_->callback_failures(); }
   /// With a store that makes records durable on a flush (file_store, durable): the flush's error when
   /// the run's records could not all be made durable. The steps' statuses and outputs stand, but a
   /// resumed run may run again the steps whose records were lost. Null otherwise.
@@ -120,6 +123,8 @@ class basic_run_result {
     if (!failed.empty()) {
       text += "step \"" + std::string(failed.front().name) + "\" failed: " + describe(failed.front().error);
       if (failed.size() > 1) text += " (and " + plural(failed.size() - 1, "other step") + " failed)";
+    } else if (const callback_failure* f = run_->flow_must_failure()) {
+      text += "its must " + std::string(to_string(f->point)) + " callback failed: " + describe(f->error);
     } else if (count(step_status::succeeded) + count(step_status::skipped_by_condition) == size()) {
       text += "every step succeeded or was skipped by its condition";
     } else if (timed_out()) {

@@ -102,6 +102,10 @@ class step_handle {
   inline step_handle& retry(lightflow::retry r);
   /// Limits each attempt to `limit` (see policy::timeout; overrides the flow's default).
   inline step_handle& timeout(std::chrono::nanoseconds limit);
+  /// One more callback before the step runs, or once its fate is known (after the executor's and the
+  /// flow's; see callback.hpp).
+  inline step_handle& before_step(step_callback cb);
+  inline step_handle& after_step(step_callback cb);
   /// Runs the step only when `condition` (taking an `lf::context&` or a `step_context&`) returns
   /// true once its dependencies are done; else it is skipped_by_condition, and its dependents run
   /// (reading its result is a key_error) unless `skip` says otherwise.
@@ -155,6 +159,20 @@ class runtime_flow {
     }
   }
 
+  /// One more callback (see callback.hpp), after the executor's and before each step's own.
+  runtime_flow& before_flow(flow_callback cb) {
+    return change_callbacks([&](callback_lists& l) { l.before_flow.push_back(std::move(cb)); });
+  }
+  runtime_flow& after_flow(flow_callback cb) {
+    return change_callbacks([&](callback_lists& l) { l.after_flow.push_back(std::move(cb)); });
+  }
+  runtime_flow& before_step(step_callback cb) {
+    return change_callbacks([&](callback_lists& l) { l.before_step.push_back(std::move(cb)); });
+  }
+  runtime_flow& after_step(step_callback cb) {
+    return change_callbacks([&](callback_lists& l) { l.after_step.push_back(std::move(cb)); });
+  }
+
   /// Steps are retried as `r` says, unless they say otherwise.
   runtime_flow& retry(lightflow::retry r) {
     detail::runtime_graph& g = mutate();
@@ -167,6 +185,14 @@ class runtime_flow {
   runtime_flow& timeout(std::chrono::nanoseconds limit) {
     detail::runtime_graph& g = mutate();
     g.defaults = policy::changed(g.defaults, [&](policy& p) { p.timeout = limit; });
+    g.compiled = false;
+    return *this;
+  }
+
+  template <class Change>
+  runtime_flow& change_callbacks(Change&& change) {
+    detail::runtime_graph& g = mutate();
+    g.defaults = policy::changed(g.defaults, [&](policy& p) { change(p.callbacks); });
     g.compiled = false;
     return *this;
   }
@@ -328,6 +354,18 @@ inline std::string_view step_handle::name() const { return flow_->step_name(inde
 inline step_handle& step_handle::retry(lightflow::retry r) {
   detail::runtime_graph& g = flow_->mutate();
   g.set_rules(index_, policy::changed(g.rules_of(index_), [&](policy& p) { p.retries = std::move(r); }));
+  return *this;
+}
+
+inline step_handle& step_handle::before_step(step_callback cb) {
+  detail::runtime_graph& g = flow_->mutate();
+  g.set_rules(index_, policy::changed(g.rules_of(index_), [&](policy& p) { p.callbacks.before_step.push_back(std::move(cb)); }));
+  return *this;
+}
+
+inline step_handle& step_handle::after_step(step_callback cb) {
+  detail::runtime_graph& g = flow_->mutate();
+  g.set_rules(index_, policy::changed(g.rules_of(index_), [&](policy& p) { p.callbacks.after_step.push_back(std::move(cb)); }));
   return *this;
 }
 

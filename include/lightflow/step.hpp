@@ -52,6 +52,14 @@ struct step_definition<Name, F, after_names<Ordered...>, Dependencies...> {
   step_definition timeout(std::chrono::nanoseconds limit) const {
     return {callable, policy::changed(rules, [&](policy& p) { p.timeout = limit; })};
   }
+  /// The same step, with one more callback before it runs (after the executor's and the flow's).
+  step_definition before_step(step_callback cb) const {
+    return {callable, policy::changed(rules, [&](policy& p) { p.callbacks.before_step.push_back(std::move(cb)); })};
+  }
+  /// The same step, with one more callback once its fate is known (after the executor's and the flow's).
+  step_definition after_step(step_callback cb) const {
+    return {callable, policy::changed(rules, [&](policy& p) { p.callbacks.after_step.push_back(std::move(cb)); })};
+  }
   /// The same step, run only when `condition(step_context&)` returns true once its dependencies are
   /// done; else it is skipped_by_condition and its dependents run (unless `skip` says otherwise). A
   /// dependent that takes its output cannot run, and is skipped_by_condition too.

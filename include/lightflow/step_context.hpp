@@ -35,6 +35,10 @@ class step_context {
   /// std::stop_callback or a std::condition_variable_any). The first call in a run allocates its
   /// stop state.
   inline std::stop_token stop_token() const;
+  /// The run's resource of type T (attached with `lightflow::resource(make)`); throws
+  /// std::out_of_range naming the step and the type when the run has none.
+  template <class T>
+  T& resource() const;
 
  private:
   friend struct detail::step_context_access;

@@ -9,20 +9,25 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <optional>
+#include <stdexcept>
 #include <stop_token>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <typeinfo>
 #include <vector>
 
+#include "lightflow/callback.hpp"
 #include "lightflow/detail/checkpoint_session.hpp"
 #include "lightflow/observer.hpp"
 #include "lightflow/policy.hpp"
 #include "lightflow/detail/timer.hpp"
 #include "lightflow/detail/timestamp.hpp"
+#include "lightflow/detail/type_name.hpp"
 #include "lightflow/errors.hpp"
 #include "lightflow/step_context.hpp"
 #include "lightflow/step_status.hpp"
@@ -94,6 +99,14 @@ class run_registry {
   std::mutex mutex_;
   run_state_base* head_ = nullptr;
   timer_service timer_;
+};
+
+/// An object attached to a run (resource.hpp), with its type and hooks erased.
+struct resource_slot {
+  const std::type_info* type = nullptr;
+  void* object = nullptr;
+  void (*destroy)(void*) noexcept = nullptr;
+  void (*suspend)(void*) = nullptr;  // null: the type has no suspend()
 };
 
 class run_state_base {
@@ -210,7 +223,7 @@ class run_state_base {
   void set_policies(const policy* const* steps, const policy* flow) noexcept {
     policies_ = steps;
     flow_policy_ = flow;
-    plain_ = policies_ == nullptr && flow_policy_ == nullptr && observers_.empty();
+    plain_ = policies_ == nullptr && flow_policy_ == nullptr && observers_.empty() && global_callbacks_ == nullptr;
   }
   /// How to drop a step's output when it is not kept in typed slots (runtime runs).
   void set_discard(void (*discard)(run_state_base&, std::uint32_t) noexcept) noexcept { discard_ = discard; }
@@ -274,13 +287,72 @@ class run_state_base {
     plain_ = false;
   }
   run_event run_info() const noexcept {
-    return {graph_->flow_name, id_, graph_->size, std::chrono::steady_clock::now()};
+    return {graph_->flow_name, id_, graph_->size, std::chrono::steady_clock::now(), true};
   }
+  /// The executor's callbacks, called before the flow's and the steps' own (before the run starts).
+  void set_global_callbacks(std::shared_ptr<const callback_lists> callbacks) noexcept {
+    if (callbacks == nullptr || callbacks->empty()) return;
+    global_callbacks_ = std::move(callbacks);
+    plain_ = false;
+  }
+  /// On the thread that starts the run, before it starts: the before-flow callbacks, the executor's
+  /// then the flow's. A must one that throws cancels the run (the callbacks after it are not called).
+  void before_flow() noexcept {
+    const run_event e = run_info();
+    for (const callback_lists* level : {global_callbacks_.get(), flow_callbacks()}) {
+      if (level == nullptr) continue;
+      for (const flow_callback& cb : level->before_flow) {
+        if (!cb.applies(e, false)) continue;
+        try {
+          cb(e);
+        } catch (...) {
+          note_callback_failure(callback_point::before_flow, {}, cb.is_must(), std::current_exception());
+          if (cb.is_must()) {
+            flow_must_failure_ = callback_point::before_flow;
+            cancel();
+            return;
+          }
+        }
+      }
+    }
+  }
+  /// Every callback that threw in this run, in the order they threw (read once the run is done).
+  std::vector<callback_failure> callback_failures() const {
+    std::lock_guard lock(callback_mutex_);
+    return callback_failures_;
+  }
+  /// The must flow callback that failed, if one did: the run is not ok.
+  const callback_failure* flow_must_failure() const noexcept {
+    if (!flow_must_failure_) return nullptr;
+    for (const callback_failure& f : callback_failures_)  // read after the run is done: no lock needed
+      if (f.point == *flow_must_failure_ && f.must) return &f;
+    return nullptr;
+  }
+
+  /// Attaches a resource (before the run starts); it is destroyed when the run ends, in reverse order.
+  template <class T>
+  void add_resource(std::unique_ptr<T> object) {
+    resources_.reserve(resources_.size() + 1);
+    resource_slot slot{&typeid(T), object.get(), [](void* p) noexcept { delete static_cast<T*>(p); }, nullptr};
+    if constexpr (requires(T& t) { t.suspend(); }) slot.suspend = [](void* p) { static_cast<T*>(p)->suspend(); };
+    resources_.push_back(slot);
+    object.release();
+  }
+  /// The run's resource of type T, or null.
+  void* find_resource(const std::type_info& type) const noexcept {
+    for (const resource_slot& r : resources_)
+      if (*r.type == type) return r.object;
+    return nullptr;
+  }
+  /// True when the run's checkpoint held records of an earlier run of the same id (it resumes it).
+  bool resumed() const noexcept { return resumed_; }
+  void mark_resumed() noexcept { resumed_ = true; }
 
  protected:
   static constexpr std::uint8_t blocked_by_failure = 1, blocked_by_condition = 2;
 
   ~run_state_base() {
+    release_resources();
     if (stop_ready_.load(std::memory_order_relaxed) == 2) stop_source_()->~stop_source();
   }
 
@@ -390,6 +462,107 @@ class run_state_base {
   void notify_not_run(std::uint32_t step) const noexcept {
     if (!observers_.empty()) notify(step, 0, false);
   }
+  /// The same, and the after-step callbacks (whose must failures cannot undo what did not run).
+  void not_run(std::uint32_t step) noexcept {
+    notify_not_run(step);
+    if (!plain_) step_callbacks(step, true);
+  }
+  const callback_lists* flow_callbacks() const noexcept {
+    return flow_policy_ != nullptr ? &flow_policy_->callbacks : nullptr;
+  }
+  void note_callback_failure(callback_point point, std::string_view step, bool must, std::exception_ptr error) noexcept {
+    try {
+      std::lock_guard lock(callback_mutex_);
+      callback_failures_.push_back({point, std::string(step), must, std::move(error)});
+    } catch (...) {  // no memory to list it: nothing better is left to do
+    }
+  }
+  /// Calls the before-step (or after-step) callbacks that apply to `step`: the executor's, the
+  /// flow's, then the step's own. Returns the error of the first must callback that threw (null:
+  /// none); before a step, the callbacks after it are not called.
+  std::exception_ptr step_callbacks(std::uint32_t step, bool after) noexcept {
+    const policy* own = policies_ != nullptr ? policies_[step] : nullptr;
+    const callback_lists* const levels[] = {global_callbacks_.get(), flow_callbacks(),
+                                            own != nullptr ? &own->callbacks : nullptr};
+    auto list = [after](const callback_lists& l) -> const std::vector<step_callback>& {
+      return after ? l.after_step : l.before_step;
+    };
+    if (std::none_of(std::begin(levels), std::end(levels), [&](const callback_lists* l) { return l != nullptr && !list(*l).empty(); }))
+      return nullptr;
+    const step_event e = event(step, records_[step].attempts, true);
+    std::exception_ptr must_error;
+    for (const callback_lists* level : levels) {
+      if (level == nullptr) continue;
+      for (const step_callback& cb : list(*level)) {
+        if (!cb.applies(e)) continue;
+        try {
+          cb(e);
+        } catch (...) {
+          std::exception_ptr error = std::current_exception();
+          note_callback_failure(after ? callback_point::after_step : callback_point::before_step, graph_->names[step],
+                                cb.is_must(), error);
+          if (cb.is_must() && must_error == nullptr) {
+            must_error = std::move(error);
+            if (!after) return must_error;
+          }
+        }
+      }
+    }
+    return must_error;
+  }
+  /// Step `step` fails with a callback_error for a must callback's `error`.
+  void fail_by_callback(std::uint32_t step, const char* where, std::exception_ptr error) noexcept {
+    step_record& rec = records_[step];
+    rec.status = step_status::failed;
+    try {
+      rec.error = std::make_exception_ptr(callback_error(where, graph_->names[step], error));
+    } catch (...) {
+      rec.error = std::move(error);
+    }
+  }
+  /// Whether every step succeeded or was skipped by its condition, and the records were made durable.
+  bool steps_ok() const noexcept {
+    for (std::uint32_t i = 0; i != graph_->size; ++i)
+      if (records_[i].status != step_status::succeeded && records_[i].status != step_status::skipped_by_condition)
+        return false;
+    return durability_error_ == nullptr;
+  }
+  /// At the run's end: the after-flow callbacks, then the resources' suspend (if the run is not ok)
+  /// and release. Returns whether the run ended ok.
+  bool end_flow() noexcept {
+    run_event e = run_info();
+    e.ok = steps_ok() && !flow_must_failure_;
+    for (const callback_lists* level : {global_callbacks_.get(), flow_callbacks()}) {
+      if (level == nullptr) continue;
+      for (const flow_callback& cb : level->after_flow) {
+        if (!cb.applies(e, true)) continue;
+        try {
+          cb(e);
+        } catch (...) {
+          note_callback_failure(callback_point::after_flow, {}, cb.is_must(), std::current_exception());
+          if (cb.is_must() && !flow_must_failure_) flow_must_failure_ = callback_point::after_flow;
+        }
+      }
+    }
+    const bool ok = e.ok && !flow_must_failure_;
+    if (!ok)
+      for (auto r = resources_.rbegin(); r != resources_.rend(); ++r) {
+        if (r->suspend == nullptr) continue;
+        try {
+          r->suspend(r->object);
+        } catch (...) {
+          note_callback_failure(callback_point::resource_suspend, {}, false, std::current_exception());
+        }
+      }
+    release_resources();
+    return ok;
+  }
+  void release_resources() noexcept {
+    while (!resources_.empty()) {
+      resources_.back().destroy(resources_.back().object);
+      resources_.pop_back();
+    }
+  }
   /// Waits on the worker, woken early by cancellation. False when the run was cancelled.
   bool wait_before_retry(std::chrono::nanoseconds delay) {
     if (delay.count() > 0) {
@@ -448,7 +621,13 @@ class run_state_base {
   const policy* const* policies_ = nullptr;  // each step's own policy (null: none), or null for none at all
   const policy* flow_policy_ = nullptr;      // the flow's default
   std::vector<observer*> observers_;
-  bool plain_ = true;                        // no policy and no observer: the fast path
+  bool plain_ = true;                        // no policy, observer or callback: the fast path
+  std::shared_ptr<const callback_lists> global_callbacks_;  // the executor's
+  mutable std::mutex callback_mutex_;
+  std::vector<callback_failure> callback_failures_;
+  std::optional<callback_point> flow_must_failure_;  // a must flow callback failed there
+  std::vector<resource_slot> resources_;
+  bool resumed_ = false;
   void (*discard_)(run_state_base&, std::uint32_t) noexcept = nullptr;  // drops a runtime step's data
   timer_service::clock::time_point deadline_{};
   std::uint64_t deadline_id_ = 0;
@@ -489,8 +668,11 @@ class run_state_base {
 /// Marks a run finished and wakes whoever waits for it; drops the executor's reference.
 inline void finish_run(run_state_base& run) noexcept {
   if (run.deadline_id_ != 0) run.registry_->timer().cancel(run.deadline_, run.deadline_id_);  // no call after this
+  bool ok = true;
+  if (!run.plain_ || !run.resources_.empty()) ok = run.end_flow();
   if (!run.observers_.empty()) {
-    const run_event e = run.run_info();
+    run_event e = run.run_info();
+    e.ok = ok && run.steps_ok();
     for (observer* o : run.observers_) o->run_finished(e);
   }
   run.follow_.reset();  // no stop request from outside may reach the run from here on
@@ -512,11 +694,11 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
     notify_not_run(step);
   } else if (cancelled()) {
     rec.status = stopped_.load(std::memory_order_relaxed) ? step_status::stopped : step_status::cancelled;
-    notify_not_run(step);
+    not_run(step);
   } else if (const std::uint8_t b = blocked_[step].load(std::memory_order_relaxed); b != 0) {
     rec.status = (b & blocked_by_failure) != 0 ? step_status::skipped : step_status::skipped_by_condition;
     ok = rec.status == step_status::skipped_by_condition;
-    notify_not_run(step);
+    not_run(step);
   } else if (plain_) {  // the common case: no policy, no observer
     rec.start = now;
     ok = attempt(step, nullptr);
@@ -554,7 +736,7 @@ bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& save
     for (std::uint32_t k = 0; k != g.data_count[step]; ++k)
       if (outputs_[deps[k]] != nullptr && records_[deps[k]].status != step_status::succeeded) {
         rec.status = step_status::skipped_by_condition;
-        notify_not_run(step);
+        not_run(step);
         return true;
       }
   }
@@ -568,14 +750,14 @@ bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& save
       rec.error = std::current_exception();
       rec.status = step_status::failed;
       now = rec.end = now_ticks();
-      notify_not_run(step);
+      not_run(step);
       return false;
     }
     if (!run) {
       rec.status = step_status::skipped_by_condition;
       if (own->skips) skip_descendants(step, own->skips->except);
       now = rec.end = now_ticks();
-      notify_not_run(step);
+      not_run(step);
       return true;
     }
   }
@@ -585,7 +767,18 @@ bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& save
   const std::chrono::nanoseconds* limit = own != nullptr && own->timeout ? &*own->timeout
                                           : flow_policy_ != nullptr && flow_policy_->timeout ? &*flow_policy_->timeout
                                                                                              : nullptr;
+  if (std::exception_ptr error = step_callbacks(step, false)) {  // a must before-step callback threw
+    fail_by_callback(step, "before-step", std::move(error));
+    now = rec.end = now_ticks();
+    not_run(step);
+    return false;
+  }
   bool ok = attempt(step, r, limit);
+  if (std::exception_ptr error = step_callbacks(step, true); error != nullptr && ok) {  // a must after-step one
+    discard_output(step);
+    fail_by_callback(step, "after-step", std::move(error));
+    ok = false;
+  }
   ok = ok && save_checkpoint(step, saved);
   now = now_ticks();
   rec.end = now;
@@ -663,6 +856,13 @@ inline std::string_view step_context::flow_name() const noexcept { return run_->
 inline std::uint64_t step_context::run_id() const noexcept { return run_->id(); }
 inline bool step_context::stop_requested() const noexcept {
   return own_stop_ != nullptr ? own_stop_->stop_requested() : run_->stop_requested();
+}
+template <class T>
+T& step_context::resource() const {
+  if (void* p = run_->find_resource(typeid(T))) return *static_cast<T*>(p);
+  throw std::out_of_range("lightflow: step \"" + std::string(name()) + "\" of flow \"" + std::string(flow_name()) +
+                          "\" asked for a resource of type " + std::string(detail::type_name<T>()) +
+                          ", which its run does not have (attach one with lightflow::resource(make) when running it)");
 }
 inline std::stop_token step_context::stop_token() const {
   return own_stop_ != nullptr ? own_stop_->get_token() : run_->stop_token();

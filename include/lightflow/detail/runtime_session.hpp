@@ -67,6 +67,7 @@ class runtime_session final : public store_session<Store> {
     }
     if (!this->check_manifest(true)) return this->start_fresh(input);
     this->check_input(input);
+    run.mark_resumed();
     const runtime_graph& g = run.graph_data();
     for (std::uint32_t i = 0; i != g.size(); ++i) {
       const auto rec = this->load_step(step_key(g.names[i]), g.names[i]);
