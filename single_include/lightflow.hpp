@@ -1613,7 +1613,6 @@ struct graph_view {
   const std::uint32_t* data_count = nullptr;
   const std::uint32_t* out_offsets = nullptr;
   const std::uint32_t* outs = nullptr;
-  const std::uint32_t* indegree = nullptr;
   const std::uint32_t* roots = nullptr;
   std::uint32_t root_count = 0;
   std::uint32_t sink_count = 0;
@@ -1633,11 +1632,10 @@ struct graph_view {
 /// The index of the executor thread (or guest slot) running steps on this thread; set by the scheduler.
 inline thread_local unsigned current_worker = 0;
 
-/// What became of one step.
+/// What became of one step (its error, rare, is kept apart: run_state_base::error).
 struct step_record {
   ticks start = 0;  // see timestamp.hpp; 0 for a step that did not run
   ticks end = 0;
-  std::exception_ptr error{};
   step_status status = step_status::pending;
   bool restored = false;        // its output came from a checkpoint; it did not run
   std::uint16_t attempts = 0;   // how many times its callable was called
@@ -1645,10 +1643,11 @@ struct step_record {
 
 class run_state_base;
 
-/// A unit of work in a worker's deque: one step of one run (step == size means "start the run").
+/// A unit of work in a worker's deque: one step of one run. A run has one node per step (and one
+/// more, "start the run"), in an array; a node holds only its run, and its step is its place in the
+/// run's array (run->step_of(node)), so it costs 8 bytes a step.
 struct task_node {
   run_state_base* run = nullptr;
-  std::uint32_t step = 0;
 };
 
 /// What a run needs to know of its executor: whether it is shutting down, and a list of runs whose
@@ -1691,6 +1690,13 @@ class run_state_base {
   void* output(std::uint32_t i) const noexcept { return outputs_[i]; }
   std::uint64_t id() const noexcept { return id_; }
   const step_record& record(std::uint32_t step) const noexcept { return records_[step]; }
+  /// Step `step`'s error (null when it has none). Errors live in a table made at the first one, so
+  /// that runs pay nothing per step for them until something fails.
+  const std::exception_ptr& error(std::uint32_t step) const noexcept {
+    static const std::exception_ptr none;
+    const std::exception_ptr* table = errors_.load(std::memory_order_acquire);
+    return table != nullptr ? table[step] : none;
+  }
   bool done() const noexcept { return done_.load(std::memory_order_acquire) == finished; }
   /// Blocks until the run has finished. A waiter marks itself, so that finishing wakes only when needed.
   void wait() noexcept {
@@ -1746,6 +1752,11 @@ class run_state_base {
   /// The run's checkpoint records could not all be made durable: the run fails with this error.
   void fail_durability(std::exception_ptr error) noexcept { durability_error_ = std::move(error); }
   const std::exception_ptr& durability_error() const noexcept { return durability_error_; }
+  /// Once the run is done: whether every step succeeded or was skipped by its condition, and the
+  /// records were made durable (counted as steps end, so it costs no pass over the steps).
+  bool steps_ok() const noexcept {
+    return not_ok_.load(std::memory_order_relaxed) == 0 && durability_error_ == nullptr;
+  }
 
   /// Marks step `i` restored from a checkpoint: its output is in place; it will not run.
   void restore(std::uint32_t i) noexcept {
@@ -1755,6 +1766,8 @@ class run_state_base {
   checkpoint_session* checkpoint() const noexcept { return checkpoint_; }
 
   task_node* start_node() noexcept { return &nodes_[graph_->size]; }
+  /// The step a node of this run stands for (graph().size: starting the run).
+  std::uint32_t step_of(const task_node* node) const noexcept { return static_cast<std::uint32_t>(node - nodes_); }
 
  protected:
   run_state_base(const graph_view& g, const invoke_fn* invokers, destroy_fn destroy, step_record* records,
@@ -1779,11 +1792,11 @@ class run_state_base {
     destroyers_ = destroyers;
     const graph_view& g = *graph_;
     for (std::uint32_t i = 0; i != g.size; ++i) {
-      pending_[i].store(g.indegree[i], std::memory_order_relaxed);
+      pending_[i].store(g.dep_offsets[i + 1] - g.dep_offsets[i], std::memory_order_relaxed);
       blocked_[i].store(0, std::memory_order_relaxed);
-      nodes_[i] = {this, i};
+      nodes_[i].run = this;
     }
-    nodes_[g.size] = {this, g.size};
+    nodes_[g.size].run = this;
   }
   void attach(checkpoint_session* session) noexcept { checkpoint_ = session; }
   /// Each step's policy (an array of graph().size pointers, or null when no step has one) and the flow's.
@@ -1920,6 +1933,7 @@ class run_state_base {
 
   ~run_state_base() {
     release_resources();
+    delete[] errors_.load(std::memory_order_relaxed);
     if (stop_ready_.load(std::memory_order_relaxed) == 2) stop_source_()->~stop_source();
   }
 
@@ -1930,12 +1944,27 @@ class run_state_base {
     run_state_base* run;
     void operator()() const noexcept { run->cancel(); }
   };
+  /// Sets step `step`'s error (on the thread that runs it), making the table at the first error.
+  void set_error(std::uint32_t step, std::exception_ptr e) noexcept {
+    std::exception_ptr* table = errors_.load(std::memory_order_acquire);
+    if (table == nullptr) {
+      if (e == nullptr) return;
+      // No memory to keep a step's error: terminating beats losing it silently.
+      auto* fresh = new std::exception_ptr[graph_->size + 1];
+      if (errors_.compare_exchange_strong(table, fresh, std::memory_order_acq_rel)) {
+        table = fresh;
+      } else {
+        delete[] fresh;
+      }
+    }
+    table[step] = std::move(e);
+  }
   // A step whose output could not be checkpointed counts as failed (its dependents do not run, and a
   // resumed run runs it again); its output is destroyed at once.
   void fail_checkpoint(std::uint32_t step, std::exception_ptr error) noexcept {
     if (destroyers_ != nullptr && destroyers_[step] != nullptr) destroyers_[step](outputs_[step]);
     records_[step].status = step_status::failed;
-    records_[step].error = std::move(error);
+    set_error(step, std::move(error));
   }
 
   template <class Push, class Finish>
@@ -1960,19 +1989,19 @@ class run_state_base {
           invokers_[step](*this, step, ctx);
         }
         rec.status = step_status::succeeded;
-        rec.error = nullptr;
+        if (n > 1) set_error(step, nullptr);
         if (!observers_.empty()) notify(step, n, false);
         return true;
       } catch (const timeout_error&) {
-        rec.error = std::current_exception();
+        set_error(step, std::current_exception());
         rec.status = step_status::timed_out;
       } catch (...) {
-        rec.error = std::current_exception();
+        set_error(step, std::current_exception());
         rec.status = step_status::failed;
       }
       bool again = false;
       try {
-        again = r != nullptr && n < r->attempts() && !cancelled() && r->retries(rec.error);
+        again = r != nullptr && n < r->attempts() && !cancelled() && r->retries(error(step));
       } catch (...) {  // a predicate that throws: no more attempts
       }
       if (!observers_.empty()) notify(step, n, false, !again);
@@ -2018,7 +2047,7 @@ class run_state_base {
 
   step_event event(std::uint32_t step, unsigned attempt, bool last) const noexcept {
     const step_record& rec = records_[step];
-    return {graph_->flow_name, id_, graph_->names[step], step, attempt, current_worker, rec.status, rec.error,
+    return {graph_->flow_name, id_, graph_->names[step], step, attempt, current_worker, rec.status, error(step),
             rec.restored, last, std::chrono::steady_clock::now()};
   }
   void notify(std::uint32_t step, unsigned attempt, bool starting, bool last = true) const noexcept {
@@ -2082,17 +2111,10 @@ class run_state_base {
     step_record& rec = records_[step];
     rec.status = step_status::failed;
     try {
-      rec.error = std::make_exception_ptr(callback_error(where, graph_->names[step], error));
+      set_error(step, std::make_exception_ptr(callback_error(where, graph_->names[step], error)));
     } catch (...) {
-      rec.error = std::move(error);
+      set_error(step, std::move(error));
     }
-  }
-  /// Whether every step succeeded or was skipped by its condition, and the records were made durable.
-  bool steps_ok() const noexcept {
-    for (std::uint32_t i = 0; i != graph_->size; ++i)
-      if (records_[i].status != step_status::succeeded && records_[i].status != step_status::skipped_by_condition)
-        return false;
-    return durability_error_ == nullptr;
   }
   /// At the run's end: the after-flow callbacks, then the resources' suspend (if the run is not ok)
   /// and release. Returns whether the run ended ok.
@@ -2221,6 +2243,8 @@ class run_state_base {
   std::exception_ptr durability_error_;
   std::uint64_t id_;
   std::atomic<std::uint32_t> sinks_left_;
+  std::atomic<std::uint32_t> not_ok_{0};
+  std::atomic<std::exception_ptr*> errors_{nullptr};  // each step's error; made at the first one  // steps that ended neither succeeded nor skipped by their condition
   static constexpr std::uint32_t running = 0, waited_for = 1, finished = 2;
   std::atomic<std::uint32_t> done_{running};
   std::atomic<std::uint32_t> refs_{1};
@@ -2269,7 +2293,7 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
   } else if (plain_) {  // the common case: no policy, no observer
     rec.start = now;
     ok = attempt(step, nullptr);
-    ok = ok && save_checkpoint(step, saved);
+    if (checkpoint_ != nullptr) ok = ok && save_checkpoint(step, saved);
     now = now_ticks();
     rec.end = now;
   } else {
@@ -2314,7 +2338,7 @@ bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& save
       step_context ctx(*this, step, 1);
       run = own->when(ctx);
     } catch (...) {
-      rec.error = std::current_exception();
+      set_error(step, std::current_exception());
       rec.status = step_status::failed;
       now = rec.end = now_ticks();
       not_run(step);
@@ -2358,15 +2382,17 @@ task_node* run_state_base::release(std::uint32_t step, bool ok, Push&& push, Fin
   const std::uint32_t* it = g.outs + g.out_offsets[step];
   const std::uint32_t* const end = g.outs + g.out_offsets[step + 1];
   if (it == end) {  // a sink: the run is over when the last sink is
+    if (!ok) not_ok_.fetch_add(1, std::memory_order_relaxed);
     if (sinks_left_.fetch_sub(1, std::memory_order_acq_rel) == 1) finish(*this);
     return nullptr;
   }
+  if (!ok) not_ok_.fetch_add(1, std::memory_order_relaxed);  // rare; read once the run is done
   task_node* next = nullptr;
   for (; it != end; ++it) {
     const std::uint32_t d = *it;
     if (!ok) blocked_[d].fetch_or(blocked_by_failure, std::memory_order_relaxed);  // published by the release below
     // A dependent with one dependency needs no counter: this step was its only one.
-    if (g.indegree[d] == 1 || pending_[d].fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    if (g.dep_offsets[d + 1] - g.dep_offsets[d] == 1 || pending_[d].fetch_sub(1, std::memory_order_acq_rel) == 1) {
       if (next == nullptr)
         next = &nodes_[d];
       else
@@ -2830,7 +2856,7 @@ class static_flow {
                                            graph.names.data(), graph.dep_offsets.data(),
                                            graph.deps.data(),  graph.data_count.data(),
                                            graph.out_offsets.data(),
-                                           graph.outs.data(),  graph.indegree.data(),
+                                           graph.outs.data(),
                                            graph.roots.data(), graph.root_count,
                                            graph.sink_count};
 
@@ -3981,8 +4007,7 @@ class basic_run_result {
   /// True when every step succeeded or was skipped by a condition (and, with a checkpoint, every
   /// record was made durable, and no must before-flow or after-flow callback failed).
   bool ok() const noexcept {
-    return count(step_status::succeeded) + count(step_status::skipped_by_condition) == size() &&
-           durability_error() == nullptr && run_->flow_must_failure() == nullptr;
+    return run_->steps_ok() && run_->flow_must_failure() == nullptr;
   }
   /// Every callback that threw during the run (callback.hpp), must or not, in the order they threw.
   /// Callbacks that are not must do not change ok(), but their failures are kept here.
@@ -4089,7 +4114,8 @@ class basic_run_result {
   step_report step(std::size_t index, const detail::tick_converter& to_time) const {
     if (index >= size()) throw std::out_of_range("lightflow: step index " + std::to_string(index) + " is out of range");
     const auto& r = run_->record(static_cast<std::uint32_t>(index));
-    return {graph().names[index], r.status, to_time(r.start), to_time(r.end), r.error, r.restored, r.attempts};
+    return {graph().names[index], r.status, to_time(r.start), to_time(r.end), run_->error(static_cast<std::uint32_t>(index)),
+            r.restored, r.attempts};
   }
 
   std::uint32_t index_of(std::string_view name) const {
@@ -4101,7 +4127,7 @@ class basic_run_result {
   /// Why step `i` has no output, in words.
   std::string why_not(std::uint32_t i) const {
     const auto& rec = run_->record(i);
-    if (rec.status == step_status::failed || rec.status == step_status::timed_out) return describe(rec.error);
+    if (rec.status == step_status::failed || rec.status == step_status::timed_out) return describe(run_->error(i));
     if (rec.status == step_status::skipped_by_condition) return "its condition (or an ancestor's) skipped it";
     if (rec.status != step_status::skipped) return {};
     // Follow dependencies that did not succeed back to one that failed.
@@ -4110,7 +4136,7 @@ class basic_run_result {
       const auto s = run_->record(d).status;
       if (s == step_status::failed || s == step_status::timed_out)
         return "because step \"" + std::string(graph().names[d]) + "\" " +
-               (s == step_status::failed ? "failed" : "timed out") + ": " + describe(run_->record(d).error);
+               (s == step_status::failed ? "failed" : "timed out") + ": " + describe(run_->error(d));
       if (s == step_status::skipped) return why_not(d);
     }
     return "because a dependency did not succeed";
@@ -4264,7 +4290,7 @@ struct runtime_graph {
   // Step i: its name, how to call it, and its callable's state (null for a stateless callable).
   std::vector<std::string_view> names;
   std::vector<invoke_fn> invokers;
-  std::vector<const void*> callables;
+  std::vector<const void*> callables;  // empty while every step's callable is stateless (8 bytes a step saved)
   std::vector<std::shared_ptr<const void>> owned;  // keeps stateful callables alive; shared by copies
   std::vector<std::shared_ptr<char[]>> chunks;     // the characters of the names; shared by copies
   std::size_t chunk_used = 0, chunk_size = 0;
@@ -4283,7 +4309,7 @@ struct runtime_graph {
 
   // Compiled: valid while `compiled`.
   bool compiled = false;
-  std::vector<std::uint32_t> out_offsets, outs, indegree, roots;
+  std::vector<std::uint32_t> out_offsets, outs, roots;  // a step's in-degree: dep_offsets[i + 1] - dep_offsets[i]
   std::uint32_t sink_count = 0;
   graph_view view{};
 
@@ -4298,6 +4324,8 @@ struct runtime_graph {
   runtime_graph& operator=(const runtime_graph&) = delete;
 
   std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(names.size()); }
+  /// Step i's callable's state (null for a stateless callable).
+  const void* callable(std::uint32_t i) const noexcept { return callables.empty() ? nullptr : callables[i]; }
 
   static std::size_t hash(std::string_view s) noexcept { return std::hash<std::string_view>{}(s); }
 
@@ -4321,7 +4349,10 @@ struct runtime_graph {
     names.push_back(store(name));
     if (!rules.empty()) rules.emplace_back();
     invokers.push_back(invoke);
-    callables.push_back(callable);
+    if (callable != nullptr || !callables.empty()) {  // from the first stateful step on, every step has an entry
+      callables.resize(i, nullptr);
+      callables.push_back(callable);
+    }
     if (state) owned.push_back(std::move(state));
     insert(i);
     compiled = false;
@@ -4457,7 +4488,6 @@ struct runtime_graph {
     added_by_name.shrink_to_fit();
     out_offsets = std::move(outs_offsets);
     outs = std::move(dependents);
-    indegree = std::move(deg);
     roots = std::move(root_list);
     sink_count = sinks;
     view = graph_view{};
@@ -4468,7 +4498,6 @@ struct runtime_graph {
     view.deps = deps.data();
     view.out_offsets = out_offsets.data();
     view.outs = outs.data();
-    view.indegree = indegree.data();
     view.roots = roots.data();
     view.root_count = static_cast<std::uint32_t>(roots.size());
     view.sink_count = sinks;
@@ -4628,6 +4657,7 @@ class runtime_run final : private runtime_arrays, public run_state_base {
     });
   }
   ~runtime_run() {
+    if (!any_data_.load(std::memory_order_relaxed)) return;  // no step kept anything: no pass over the steps
     for (std::uint32_t i = 0; i != graph_->size(); ++i) delete static_cast<step_data*>(data[i]);
   }
 
@@ -4637,7 +4667,10 @@ class runtime_run final : private runtime_arrays, public run_state_base {
 
   /// On the step's own thread, while it runs.
   step_data& own(std::uint32_t step) {
-    if (data[step] == nullptr) data[step] = new step_data;
+    if (data[step] == nullptr) {
+      data[step] = new step_data;
+      if (!any_data_.load(std::memory_order_relaxed)) any_data_.store(true, std::memory_order_relaxed);
+    }
     return *static_cast<step_data*>(data[step]);
   }
   void write(std::uint32_t step, std::string_view key, erased_value value) {
@@ -4729,6 +4762,7 @@ class runtime_run final : private runtime_arrays, public run_state_base {
   std::shared_ptr<const runtime_graph> graph_;
   values input_;
   mutable std::shared_mutex keys_mutex_;
+  std::atomic<bool> any_data_{false};  // some step made its step_data (the destructor then frees them)
   std::unordered_set<std::string, key_hash, std::equal_to<>> written_keys_;  // every key some step wrote
   std::unique_ptr<checkpoint_session> session_;
 };
@@ -5086,8 +5120,8 @@ class runtime_flow {
         continue;
       }
       std::shared_ptr<const void> state;
-      if (s.callables[i] != nullptr) state = states.at(s.callables[i]);
-      mapped[i] = g.add(name, s.invokers[i], s.callables[i], std::move(state));
+      if (s.callable(i) != nullptr) state = states.at(s.callable(i));
+      mapped[i] = g.add(name, s.invokers[i], s.callable(i), std::move(state));
       added[i] = true;
       // The step keeps its policy, with its flow's default retries where it has none of its own.
       if (auto rules = policy::inherit(s.rules_of(i), s.defaults.get())) g.set_rules(mapped[i], std::move(rules));
@@ -6008,7 +6042,8 @@ class scheduler {
     auto saved = [this](checkpoint_session& session) { committer_.saved(session); };
     while (t != nullptr) {
       run_state_base& run = *t->run;
-      t = t->step == run.graph().size ? run.start(push, done) : run.process(t->step, now, push, done, saved);
+      const std::uint32_t step = run.step_of(t);
+      t = step == run.graph().size ? run.start(push, done) : run.process(step, now, push, done, saved);
       if (pushed != 0) {
         notifier_.notify(pushed);
         pushed = 0;
@@ -6278,7 +6313,8 @@ class runtime_result : public basic_run_result {
     const auto& g = runtime().graph_data();
     const std::uint32_t n = g.size();
     // One pass in reverse topological order: does some descendant of step i write the key?
-    std::vector<std::uint32_t> order, left(g.indegree);
+    std::vector<std::uint32_t> order, left(n);
+    for (std::uint32_t i = 0; i != n; ++i) left[i] = g.dep_offsets[i + 1] - g.dep_offsets[i];
     order.reserve(n);
     for (std::uint32_t r : g.roots) order.push_back(r);
     for (std::size_t at = 0; at != order.size(); ++at)

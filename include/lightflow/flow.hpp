@@ -59,7 +59,7 @@ class static_flow {
                                            graph.names.data(), graph.dep_offsets.data(),
                                            graph.deps.data(),  graph.data_count.data(),
                                            graph.out_offsets.data(),
-                                           graph.outs.data(),  graph.indegree.data(),
+                                           graph.outs.data(),
                                            graph.roots.data(), graph.root_count,
                                            graph.sink_count};
 

@@ -53,8 +53,7 @@ class basic_run_result {
   /// True when every step succeeded or was skipped by a condition (and, with a checkpoint, every
   /// record was made durable, and no must before-flow or after-flow callback failed).
   bool ok() const noexcept {
-    return count(step_status::succeeded) + count(step_status::skipped_by_condition) == size() &&
-           durability_error() == nullptr && run_->flow_must_failure() == nullptr;
+    return run_->steps_ok() && run_->flow_must_failure() == nullptr;
   }
   /// Every callback that threw during the run (callback.hpp), must or not, in the order they threw.
   /// Callbacks that are not must do not change ok(), but their failures are kept here.
@@ -161,7 +160,8 @@ class basic_run_result {
   step_report step(std::size_t index, const detail::tick_converter& to_time) const {
     if (index >= size()) throw std::out_of_range("lightflow: step index " + std::to_string(index) + " is out of range");
     const auto& r = run_->record(static_cast<std::uint32_t>(index));
-    return {graph().names[index], r.status, to_time(r.start), to_time(r.end), r.error, r.restored, r.attempts};
+    return {graph().names[index], r.status, to_time(r.start), to_time(r.end), run_->error(static_cast<std::uint32_t>(index)),
+            r.restored, r.attempts};
   }
 
   std::uint32_t index_of(std::string_view name) const {
@@ -173,7 +173,7 @@ class basic_run_result {
   /// Why step `i` has no output, in words.
   std::string why_not(std::uint32_t i) const {
     const auto& rec = run_->record(i);
-    if (rec.status == step_status::failed || rec.status == step_status::timed_out) return describe(rec.error);
+    if (rec.status == step_status::failed || rec.status == step_status::timed_out) return describe(run_->error(i));
     if (rec.status == step_status::skipped_by_condition) return "its condition (or an ancestor's) skipped it";
     if (rec.status != step_status::skipped) return {};
     // Follow dependencies that did not succeed back to one that failed.
@@ -182,7 +182,7 @@ class basic_run_result {
       const auto s = run_->record(d).status;
       if (s == step_status::failed || s == step_status::timed_out)
         return "because step \"" + std::string(graph().names[d]) + "\" " +
-               (s == step_status::failed ? "failed" : "timed out") + ": " + describe(run_->record(d).error);
+               (s == step_status::failed ? "failed" : "timed out") + ": " + describe(run_->error(d));
       if (s == step_status::skipped) return why_not(d);
     }
     return "because a dependency did not succeed";

@@ -256,8 +256,8 @@ class runtime_flow {
         continue;
       }
       std::shared_ptr<const void> state;
-      if (s.callables[i] != nullptr) state = states.at(s.callables[i]);
-      mapped[i] = g.add(name, s.invokers[i], s.callables[i], std::move(state));
+      if (s.callable(i) != nullptr) state = states.at(s.callable(i));
+      mapped[i] = g.add(name, s.invokers[i], s.callable(i), std::move(state));
       added[i] = true;
       // The step keeps its policy, with its flow's default retries where it has none of its own.
       if (auto rules = policy::inherit(s.rules_of(i), s.defaults.get())) g.set_rules(mapped[i], std::move(rules));

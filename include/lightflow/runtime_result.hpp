@@ -43,7 +43,8 @@ class runtime_result : public basic_run_result {
     const auto& g = runtime().graph_data();
     const std::uint32_t n = g.size();
     // One pass in reverse topological order: does some descendant of step i write the key?
-    std::vector<std::uint32_t> order, left(g.indegree);
+    std::vector<std::uint32_t> order, left(n);
+    for (std::uint32_t i = 0; i != n; ++i) left[i] = g.dep_offsets[i + 1] - g.dep_offsets[i];
     order.reserve(n);
     for (std::uint32_t r : g.roots) order.push_back(r);
     for (std::size_t at = 0; at != order.size(); ++at)

@@ -46,7 +46,6 @@ struct graph_view {
   const std::uint32_t* data_count = nullptr;
   const std::uint32_t* out_offsets = nullptr;
   const std::uint32_t* outs = nullptr;
-  const std::uint32_t* indegree = nullptr;
   const std::uint32_t* roots = nullptr;
   std::uint32_t root_count = 0;
   std::uint32_t sink_count = 0;
@@ -66,11 +65,10 @@ struct graph_view {
 /// The index of the executor thread (or guest slot) running steps on this thread; set by the scheduler.
 inline thread_local unsigned current_worker = 0;
 
-/// What became of one step.
+/// What became of one step (its error, rare, is kept apart: run_state_base::error).
 struct step_record {
   ticks start = 0;  // see timestamp.hpp; 0 for a step that did not run
   ticks end = 0;
-  std::exception_ptr error{};
   step_status status = step_status::pending;
   bool restored = false;        // its output came from a checkpoint; it did not run
   std::uint16_t attempts = 0;   // how many times its callable was called
@@ -78,10 +76,11 @@ struct step_record {
 
 class run_state_base;
 
-/// A unit of work in a worker's deque: one step of one run (step == size means "start the run").
+/// A unit of work in a worker's deque: one step of one run. A run has one node per step (and one
+/// more, "start the run"), in an array; a node holds only its run, and its step is its place in the
+/// run's array (run->step_of(node)), so it costs 8 bytes a step.
 struct task_node {
   run_state_base* run = nullptr;
-  std::uint32_t step = 0;
 };
 
 /// What a run needs to know of its executor: whether it is shutting down, and a list of runs whose
@@ -124,6 +123,13 @@ class run_state_base {
   void* output(std::uint32_t i) const noexcept { return outputs_[i]; }
   std::uint64_t id() const noexcept { return id_; }
   const step_record& record(std::uint32_t step) const noexcept { return records_[step]; }
+  /// Step `step`'s error (null when it has none). Errors live in a table made at the first one, so
+  /// that runs pay nothing per step for them until something fails.
+  const std::exception_ptr& error(std::uint32_t step) const noexcept {
+    static const std::exception_ptr none;
+    const std::exception_ptr* table = errors_.load(std::memory_order_acquire);
+    return table != nullptr ? table[step] : none;
+  }
   bool done() const noexcept { return done_.load(std::memory_order_acquire) == finished; }
   /// Blocks until the run has finished. A waiter marks itself, so that finishing wakes only when needed.
   void wait() noexcept {
@@ -179,6 +185,11 @@ class run_state_base {
   /// The run's checkpoint records could not all be made durable: the run fails with this error.
   void fail_durability(std::exception_ptr error) noexcept { durability_error_ = std::move(error); }
   const std::exception_ptr& durability_error() const noexcept { return durability_error_; }
+  /// Once the run is done: whether every step succeeded or was skipped by its condition, and the
+  /// records were made durable (counted as steps end, so it costs no pass over the steps).
+  bool steps_ok() const noexcept {
+    return not_ok_.load(std::memory_order_relaxed) == 0 && durability_error_ == nullptr;
+  }
 
   /// Marks step `i` restored from a checkpoint: its output is in place; it will not run.
   void restore(std::uint32_t i) noexcept {
@@ -188,6 +199,8 @@ class run_state_base {
   checkpoint_session* checkpoint() const noexcept { return checkpoint_; }
 
   task_node* start_node() noexcept { return &nodes_[graph_->size]; }
+  /// The step a node of this run stands for (graph().size: starting the run).
+  std::uint32_t step_of(const task_node* node) const noexcept { return static_cast<std::uint32_t>(node - nodes_); }
 
  protected:
   run_state_base(const graph_view& g, const invoke_fn* invokers, destroy_fn destroy, step_record* records,
@@ -212,11 +225,11 @@ class run_state_base {
     destroyers_ = destroyers;
     const graph_view& g = *graph_;
     for (std::uint32_t i = 0; i != g.size; ++i) {
-      pending_[i].store(g.indegree[i], std::memory_order_relaxed);
+      pending_[i].store(g.dep_offsets[i + 1] - g.dep_offsets[i], std::memory_order_relaxed);
       blocked_[i].store(0, std::memory_order_relaxed);
-      nodes_[i] = {this, i};
+      nodes_[i].run = this;
     }
-    nodes_[g.size] = {this, g.size};
+    nodes_[g.size].run = this;
   }
   void attach(checkpoint_session* session) noexcept { checkpoint_ = session; }
   /// Each step's policy (an array of graph().size pointers, or null when no step has one) and the flow's.
@@ -353,6 +366,7 @@ class run_state_base {
 
   ~run_state_base() {
     release_resources();
+    delete[] errors_.load(std::memory_order_relaxed);
     if (stop_ready_.load(std::memory_order_relaxed) == 2) stop_source_()->~stop_source();
   }
 
@@ -363,12 +377,27 @@ class run_state_base {
     run_state_base* run;
     void operator()() const noexcept { run->cancel(); }
   };
+  /// Sets step `step`'s error (on the thread that runs it), making the table at the first error.
+  void set_error(std::uint32_t step, std::exception_ptr e) noexcept {
+    std::exception_ptr* table = errors_.load(std::memory_order_acquire);
+    if (table == nullptr) {
+      if (e == nullptr) return;
+      // No memory to keep a step's error: terminating beats losing it silently.
+      auto* fresh = new std::exception_ptr[graph_->size + 1];
+      if (errors_.compare_exchange_strong(table, fresh, std::memory_order_acq_rel)) {
+        table = fresh;
+      } else {
+        delete[] fresh;
+      }
+    }
+    table[step] = std::move(e);
+  }
   // A step whose output could not be checkpointed counts as failed (its dependents do not run, and a
   // resumed run runs it again); its output is destroyed at once.
   void fail_checkpoint(std::uint32_t step, std::exception_ptr error) noexcept {
     if (destroyers_ != nullptr && destroyers_[step] != nullptr) destroyers_[step](outputs_[step]);
     records_[step].status = step_status::failed;
-    records_[step].error = std::move(error);
+    set_error(step, std::move(error));
   }
 
   template <class Push, class Finish>
@@ -393,19 +422,19 @@ class run_state_base {
           invokers_[step](*this, step, ctx);
         }
         rec.status = step_status::succeeded;
-        rec.error = nullptr;
+        if (n > 1) set_error(step, nullptr);
         if (!observers_.empty()) notify(step, n, false);
         return true;
       } catch (const timeout_error&) {
-        rec.error = std::current_exception();
+        set_error(step, std::current_exception());
         rec.status = step_status::timed_out;
       } catch (...) {
-        rec.error = std::current_exception();
+        set_error(step, std::current_exception());
         rec.status = step_status::failed;
       }
       bool again = false;
       try {
-        again = r != nullptr && n < r->attempts() && !cancelled() && r->retries(rec.error);
+        again = r != nullptr && n < r->attempts() && !cancelled() && r->retries(error(step));
       } catch (...) {  // a predicate that throws: no more attempts
       }
       if (!observers_.empty()) notify(step, n, false, !again);
@@ -451,7 +480,7 @@ class run_state_base {
 
   step_event event(std::uint32_t step, unsigned attempt, bool last) const noexcept {
     const step_record& rec = records_[step];
-    return {graph_->flow_name, id_, graph_->names[step], step, attempt, current_worker, rec.status, rec.error,
+    return {graph_->flow_name, id_, graph_->names[step], step, attempt, current_worker, rec.status, error(step),
             rec.restored, last, std::chrono::steady_clock::now()};
   }
   void notify(std::uint32_t step, unsigned attempt, bool starting, bool last = true) const noexcept {
@@ -515,17 +544,10 @@ class run_state_base {
     step_record& rec = records_[step];
     rec.status = step_status::failed;
     try {
-      rec.error = std::make_exception_ptr(callback_error(where, graph_->names[step], error));
+      set_error(step, std::make_exception_ptr(callback_error(where, graph_->names[step], error)));
     } catch (...) {
-      rec.error = std::move(error);
+      set_error(step, std::move(error));
     }
-  }
-  /// Whether every step succeeded or was skipped by its condition, and the records were made durable.
-  bool steps_ok() const noexcept {
-    for (std::uint32_t i = 0; i != graph_->size; ++i)
-      if (records_[i].status != step_status::succeeded && records_[i].status != step_status::skipped_by_condition)
-        return false;
-    return durability_error_ == nullptr;
   }
   /// At the run's end: the after-flow callbacks, then the resources' suspend (if the run is not ok)
   /// and release. Returns whether the run ended ok.
@@ -654,6 +676,8 @@ class run_state_base {
   std::exception_ptr durability_error_;
   std::uint64_t id_;
   std::atomic<std::uint32_t> sinks_left_;
+  std::atomic<std::uint32_t> not_ok_{0};
+  std::atomic<std::exception_ptr*> errors_{nullptr};  // each step's error; made at the first one  // steps that ended neither succeeded nor skipped by their condition
   static constexpr std::uint32_t running = 0, waited_for = 1, finished = 2;
   std::atomic<std::uint32_t> done_{running};
   std::atomic<std::uint32_t> refs_{1};
@@ -702,7 +726,7 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
   } else if (plain_) {  // the common case: no policy, no observer
     rec.start = now;
     ok = attempt(step, nullptr);
-    ok = ok && save_checkpoint(step, saved);
+    if (checkpoint_ != nullptr) ok = ok && save_checkpoint(step, saved);
     now = now_ticks();
     rec.end = now;
   } else {
@@ -747,7 +771,7 @@ bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& save
       step_context ctx(*this, step, 1);
       run = own->when(ctx);
     } catch (...) {
-      rec.error = std::current_exception();
+      set_error(step, std::current_exception());
       rec.status = step_status::failed;
       now = rec.end = now_ticks();
       not_run(step);
@@ -791,15 +815,17 @@ task_node* run_state_base::release(std::uint32_t step, bool ok, Push&& push, Fin
   const std::uint32_t* it = g.outs + g.out_offsets[step];
   const std::uint32_t* const end = g.outs + g.out_offsets[step + 1];
   if (it == end) {  // a sink: the run is over when the last sink is
+    if (!ok) not_ok_.fetch_add(1, std::memory_order_relaxed);
     if (sinks_left_.fetch_sub(1, std::memory_order_acq_rel) == 1) finish(*this);
     return nullptr;
   }
+  if (!ok) not_ok_.fetch_add(1, std::memory_order_relaxed);  // rare; read once the run is done
   task_node* next = nullptr;
   for (; it != end; ++it) {
     const std::uint32_t d = *it;
     if (!ok) blocked_[d].fetch_or(blocked_by_failure, std::memory_order_relaxed);  // published by the release below
     // A dependent with one dependency needs no counter: this step was its only one.
-    if (g.indegree[d] == 1 || pending_[d].fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    if (g.dep_offsets[d + 1] - g.dep_offsets[d] == 1 || pending_[d].fetch_sub(1, std::memory_order_acq_rel) == 1) {
       if (next == nullptr)
         next = &nodes_[d];
       else

@@ -52,7 +52,7 @@ struct runtime_graph {
   // Step i: its name, how to call it, and its callable's state (null for a stateless callable).
   std::vector<std::string_view> names;
   std::vector<invoke_fn> invokers;
-  std::vector<const void*> callables;
+  std::vector<const void*> callables;  // empty while every step's callable is stateless (8 bytes a step saved)
   std::vector<std::shared_ptr<const void>> owned;  // keeps stateful callables alive; shared by copies
   std::vector<std::shared_ptr<char[]>> chunks;     // the characters of the names; shared by copies
   std::size_t chunk_used = 0, chunk_size = 0;
@@ -71,7 +71,7 @@ struct runtime_graph {
 
   // Compiled: valid while `compiled`.
   bool compiled = false;
-  std::vector<std::uint32_t> out_offsets, outs, indegree, roots;
+  std::vector<std::uint32_t> out_offsets, outs, roots;  // a step's in-degree: dep_offsets[i + 1] - dep_offsets[i]
   std::uint32_t sink_count = 0;
   graph_view view{};
 
@@ -86,6 +86,8 @@ struct runtime_graph {
   runtime_graph& operator=(const runtime_graph&) = delete;
 
   std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(names.size()); }
+  /// Step i's callable's state (null for a stateless callable).
+  const void* callable(std::uint32_t i) const noexcept { return callables.empty() ? nullptr : callables[i]; }
 
   static std::size_t hash(std::string_view s) noexcept { return std::hash<std::string_view>{}(s); }
 
@@ -109,7 +111,10 @@ struct runtime_graph {
     names.push_back(store(name));
     if (!rules.empty()) rules.emplace_back();
     invokers.push_back(invoke);
-    callables.push_back(callable);
+    if (callable != nullptr || !callables.empty()) {  // from the first stateful step on, every step has an entry
+      callables.resize(i, nullptr);
+      callables.push_back(callable);
+    }
     if (state) owned.push_back(std::move(state));
     insert(i);
     compiled = false;
@@ -245,7 +250,6 @@ struct runtime_graph {
     added_by_name.shrink_to_fit();
     out_offsets = std::move(outs_offsets);
     outs = std::move(dependents);
-    indegree = std::move(deg);
     roots = std::move(root_list);
     sink_count = sinks;
     view = graph_view{};
@@ -256,7 +260,6 @@ struct runtime_graph {
     view.deps = deps.data();
     view.out_offsets = out_offsets.data();
     view.outs = outs.data();
-    view.indegree = indegree.data();
     view.roots = roots.data();
     view.root_count = static_cast<std::uint32_t>(roots.size());
     view.sink_count = sinks;

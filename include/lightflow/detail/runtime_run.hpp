@@ -69,6 +69,7 @@ class runtime_run final : private runtime_arrays, public run_state_base {
     });
   }
   ~runtime_run() {
+    if (!any_data_.load(std::memory_order_relaxed)) return;  // no step kept anything: no pass over the steps
     for (std::uint32_t i = 0; i != graph_->size(); ++i) delete static_cast<step_data*>(data[i]);
   }
 
@@ -78,7 +79,10 @@ class runtime_run final : private runtime_arrays, public run_state_base {
 
   /// On the step's own thread, while it runs.
   step_data& own(std::uint32_t step) {
-    if (data[step] == nullptr) data[step] = new step_data;
+    if (data[step] == nullptr) {
+      data[step] = new step_data;
+      if (!any_data_.load(std::memory_order_relaxed)) any_data_.store(true, std::memory_order_relaxed);
+    }
     return *static_cast<step_data*>(data[step]);
   }
   void write(std::uint32_t step, std::string_view key, erased_value value) {
@@ -170,6 +174,7 @@ class runtime_run final : private runtime_arrays, public run_state_base {
   std::shared_ptr<const runtime_graph> graph_;
   values input_;
   mutable std::shared_mutex keys_mutex_;
+  std::atomic<bool> any_data_{false};  // some step made its step_data (the destructor then frees them)
   std::unordered_set<std::string, key_hash, std::equal_to<>> written_keys_;  // every key some step wrote
   std::unique_ptr<checkpoint_session> session_;
 };

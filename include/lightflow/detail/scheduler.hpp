@@ -167,7 +167,8 @@ class scheduler {
     auto saved = [this](checkpoint_session& session) { committer_.saved(session); };
     while (t != nullptr) {
       run_state_base& run = *t->run;
-      t = t->step == run.graph().size ? run.start(push, done) : run.process(t->step, now, push, done, saved);
+      const std::uint32_t step = run.step_of(t);
+      t = step == run.graph().size ? run.start(push, done) : run.process(step, now, push, done, saved);
       if (pushed != 0) {
         notifier_.notify(pushed);
         pushed = 0;
