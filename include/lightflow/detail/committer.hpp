@@ -1,7 +1,9 @@
 // Group commit for durable checkpoints. A step's record goes into its store's write buffer on the
-// thread that ran the step, and its dependents start at once; this thread flushes, over and over,
-// every store that has records waiting, one flush per store for everything saved since its last
-// round. A run whose store defers durability ends here: after a flush that covers its last record.
+// thread that ran the step, and its dependents start at once; this thread flushes every store that
+// has records waiting, one flush per store for everything saved since its last round. A run whose
+// store defers durability ends here: after a flush that covers its last record. A run's end asks for
+// a flush at once; records saved meanwhile wait at most `max_delay` (so that a short run pays for one
+// flush, at its end, and a long one for one every few milliseconds).
 //
 // Why dependents need not wait for the flush: a store with deferred durability keeps its records in
 // the order they were saved and reads them back as a prefix (file_store: an append-only log whose
@@ -10,6 +12,7 @@
 #ifndef LIGHTFLOW_DETAIL_COMMITTER_HPP
 #define LIGHTFLOW_DETAIL_COMMITTER_HPP
 
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <map>
@@ -27,6 +30,8 @@ class committer {
   /// Called on the committer's thread for a run whose records are all durable (or could not be
   /// made so: `failure` is then the first flush's exception).
   using finish_fn = void (*)(void* context, run_state_base& run, std::exception_ptr failure);
+  /// How long a saved record may wait for its flush while no run ends.
+  static constexpr std::chrono::milliseconds max_delay{5};
 
   committer(finish_fn finish, void* context) noexcept : finish_(finish), context_(context) {}
   committer(const committer&) = delete;
@@ -42,11 +47,11 @@ class committer {
 
   /// A record of `session` waits for a flush. Only the first save after a flush takes the lock.
   void saved(checkpoint_session& session) {
-    if (!session.dirty.exchange(true, std::memory_order_acq_rel)) submit({&session, nullptr});
+    if (!session.dirty.exchange(true, std::memory_order_acq_rel)) submit({&session, nullptr}, false);
   }
 
-  /// Every step of `run` is done: ends it after a flush that covers its records.
-  void finish_after_flush(run_state_base& run) { submit({run.checkpoint(), &run}); }
+  /// Every step of `run` is done: ends it after a flush that covers its records (made at once).
+  void finish_after_flush(run_state_base& run) { submit({run.checkpoint(), &run}, true); }
 
  private:
   struct entry {
@@ -54,13 +59,19 @@ class committer {
     run_state_base* run;  // null: only a flush is wanted
   };
 
-  void submit(entry e) {
+  void submit(entry e, bool urgent) {
+    bool wake = urgent;
     {
       std::lock_guard lock(mutex_);
+      if (queue_.empty()) {
+        oldest_ = std::chrono::steady_clock::now();
+        wake = true;
+      }
       queue_.push_back(e);
+      urgent_ = urgent_ || urgent;
       if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
     }
-    ready_.notify_one();
+    if (wake) ready_.notify_one();
   }
 
   void loop() {
@@ -69,6 +80,9 @@ class committer {
     for (;;) {
       ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and nothing left
+      // Records saved while no run ends wait a little, so that more share the flush.
+      if (!urgent_) ready_.wait_until(lock, oldest_ + max_delay, [&] { return stopping_ || urgent_; });
+      urgent_ = false;
       batch.swap(queue_);
       lock.unlock();
       // Saves after this point mark their session dirty again and are covered by the next round.
@@ -98,6 +112,8 @@ class committer {
   std::mutex mutex_;
   std::condition_variable ready_;
   std::vector<entry> queue_;
+  std::chrono::steady_clock::time_point oldest_{};  // when the first entry of queue_ came
+  bool urgent_ = false;                              // a run waits for its flush
   bool stopping_ = false;
   std::thread thread_;
 };
