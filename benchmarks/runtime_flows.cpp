@@ -101,18 +101,22 @@ double ns_per_step(std::uint32_t n, int reps, const std::function<void()>& run) 
 
 void compare(const shape& s) {
   const std::uint32_t n = s.n;
-  const int reps = n >= 500000 ? 5 : n >= 50000 ? 9 : 25;
+  const int reps = n >= 500000 ? 7 : n >= 50000 ? 15 : 41;
   const double seq = ns_per_step(n, reps, [&] {
     for (std::uint32_t i = 0; i != n; ++i) work();
   });
 
   // lightflow: a runtime_flow, checked once (the first run checks it; timed with construction).
-  double lf_build = 0, lf_run = 0, lf_bytes = 0;
+  // The executor, like oneTBB's task arena (made at its first run, after oneTBB's measurement), is
+  // the scheduler every flow shares: made before the measurement. What its deques grow to during
+  // the run is counted, and so is one run's state (alive while its result is).
+  double lf_build = 0, lf_bytes = 0;
+  lf::executor pool{static_cast<std::size_t>(g_threads - 1)};  // + the calling thread
+  malloc_trim(0);
+  double before = live_bytes();
+  auto t0 = bench_clock::now();
+  auto f = std::make_unique<lf::runtime_flow>(s.name);
   {
-    malloc_trim(0);
-    const double before = live_bytes();
-    const auto t0 = bench_clock::now();
-    auto f = std::make_unique<lf::runtime_flow>(s.name);
     std::vector<lf::step_handle> steps;
     steps.reserve(n);
     for (std::uint32_t i = 0; i != n; ++i) {
@@ -122,39 +126,57 @@ void compare(const shape& s) {
     }
     f->check();
     lf_build = ms_since(t0) * 1e6 / n;
-    steps = {};
-    lf::executor pool{static_cast<std::size_t>(g_threads - 1)};  // + the calling thread
-    {
-      auto result = pool.run(*f);  // the run's state is alive while the result is
-      if (!result.ok()) std::abort();
-      lf_bytes = (live_bytes() - before) / n;
-    }
-    lf_run = ns_per_step(n, reps, [&] {
-      if (!pool.run(*f).ok()) std::abort();
-    });
+  }
+  {
+    auto result = pool.run(*f);
+    if (!result.ok()) std::abort();
+    lf_bytes = (live_bytes() - before) / n;
   }
 
   // oneTBB flow graph: continue_nodes and edges, built once, re-run.
-  double tbb_build = 0, tbb_run = 0, tbb_bytes = 0;
+  using namespace oneapi::tbb::flow;
+  malloc_trim(0);
+  before = live_bytes();
+  t0 = bench_clock::now();
+  auto g = std::make_unique<graph>();
+  std::vector<continue_node<continue_msg>> nodes;
+  nodes.reserve(n);
+  for (std::uint32_t i = 0; i != n; ++i) {
+    nodes.emplace_back(*g, [](const continue_msg&) { work(); });
+    for (std::uint32_t e = s.offsets[i]; e != s.offsets[i + 1]; ++e) make_edge(nodes[s.deps[e]], nodes[i]);
+  }
+  const double tbb_build = ms_since(t0) * 1e6 / n;
+  const double tbb_bytes = (live_bytes() - before) / n;
+
+  // Runs of the two alternate, so that the machine's slow and fast moments fall on both alike.
+  double lf_run = 0, tbb_run = 0;
   {
-    using namespace oneapi::tbb::flow;
-    malloc_trim(0);
-    const double before = live_bytes();
-    const auto t0 = bench_clock::now();
-    auto g = std::make_unique<graph>();
-    std::vector<continue_node<continue_msg>> nodes;
-    nodes.reserve(n);
-    for (std::uint32_t i = 0; i != n; ++i) {
-      nodes.emplace_back(*g, [](const continue_msg&) { work(); });
-      for (std::uint32_t e = s.offsets[i]; e != s.offsets[i + 1]; ++e) make_edge(nodes[s.deps[e]], nodes[i]);
-    }
-    tbb_build = ms_since(t0) * 1e6 / n;
-    tbb_bytes = (live_bytes() - before) / n;
-    tbb_run = ns_per_step(n, reps, [&] {
+    auto run_lf = [&] {
+      if (!pool.run(*f).ok()) std::abort();
+    };
+    auto run_tbb = [&] {
       nodes[0].try_put(continue_msg());
       g->wait_for_all();
-    });
+    };
+    run_lf();
+    run_tbb();
+    std::vector<double> lf_ns, tbb_ns;
+    for (int r = 0; r != reps; ++r) {
+      auto start = bench_clock::now();
+      run_lf();
+      lf_ns.push_back(ms_since(start) * 1e6 / n);
+      start = bench_clock::now();
+      run_tbb();
+      tbb_ns.push_back(ms_since(start) * 1e6 / n);
+    }
+    std::sort(lf_ns.begin(), lf_ns.end());
+    std::sort(tbb_ns.begin(), tbb_ns.end());
+    lf_run = lf_ns[lf_ns.size() / 2];
+    tbb_run = tbb_ns[tbb_ns.size() / 2];
   }
+  nodes.clear();
+  g.reset();
+  f.reset();
 
   // OpenMP task depend: the tasks are made by each run (construction is part of it).
   double omp_run = 0;

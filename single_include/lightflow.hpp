@@ -1100,6 +1100,7 @@ constexpr std::uint64_t fnv1a(std::string_view text) noexcept {
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -1613,11 +1614,36 @@ class step_context {
 
 namespace lightflow::detail {
 
+/// The longest length prefix pack_name writes (7 bits a byte, as in LEB128).
+inline constexpr std::size_t max_name_prefix = (sizeof(std::size_t) * 8 + 6) / 7;
+
+/// Writes `name` at `at` as its length (7 bits a byte, low bits first, the high bit saying "more")
+/// followed by its characters; returns the bytes written (at most name.size() + max_name_prefix).
+inline std::size_t pack_name(char* at, std::string_view name) noexcept {
+  std::size_t n = 0;
+  for (std::size_t len = name.size();; len >>= 7) {
+    const auto low = static_cast<unsigned char>(len & 0x7f);
+    at[n++] = static_cast<char>(len > 0x7f ? low | 0x80 : low);
+    if (len <= 0x7f) break;
+  }
+  if (!name.empty()) std::memcpy(at + n, name.data(), name.size());
+  return n + name.size();
+}
+inline std::string_view unpack_name(const char* at) noexcept {
+  std::size_t len = 0;
+  for (unsigned shift = 0;; shift += 7) {
+    const auto byte = static_cast<unsigned char>(*at++);
+    len |= static_cast<std::size_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) break;
+  }
+  return {at, len};
+}
+
 /// A flow's shape as the scheduler sees it at run time (for static flows it lives in read-only data).
 struct graph_view {
   std::string_view flow_name;
   std::uint32_t size = 0;
-  const std::string_view* names = nullptr;
+  const std::string_view* names = nullptr;       // static flows: the names
   const std::uint32_t* dep_offsets = nullptr;
   const std::uint32_t* deps = nullptr;
   /// How many of a step's dependencies, first in its list, hand it their outputs (static flows); null:
@@ -1631,12 +1657,15 @@ struct graph_view {
   /// Finds a step by name faster than a scan (runtime flows); null: scan `names`.
   std::uint32_t (*lookup)(const void* index, std::string_view name) noexcept = nullptr;
   const void* index = nullptr;
+  const char* const* packed_names = nullptr;     // runtime flows: the names as pack_name wrote them
+
+  std::string_view name(std::uint32_t i) const noexcept { return names != nullptr ? names[i] : unpack_name(packed_names[i]); }
 
   /// The step called `name`, or `size` when there is none.
-  std::uint32_t find(std::string_view name) const noexcept {
-    if (lookup != nullptr) return lookup(index, name);
+  std::uint32_t find(std::string_view wanted) const noexcept {
+    if (lookup != nullptr) return lookup(index, wanted);
     for (std::uint32_t i = 0; i != size; ++i)
-      if (names[i] == name) return i;
+      if (name(i) == wanted) return i;
     return size;
   }
 };
@@ -1651,7 +1680,15 @@ struct step_record {
   step_status status = step_status::pending;
   bool restored = false;        // its output came from a checkpoint; it did not run
   std::uint16_t attempts = 0;   // how many times its callable was called
+  // Written by the step's dependencies (in what would be padding): how many have yet to finish (the
+  // low 30 bits), and whether one did not succeed or a condition skipped this step (the top two).
+  std::atomic<std::uint32_t> pending{0};
 };
+static_assert(sizeof(step_record) == 24, "a step record is 24 bytes");
+
+/// The bits of step_record::pending.
+inline constexpr std::uint32_t pending_count_mask = (std::uint32_t{1} << 30) - 1;
+inline constexpr std::uint32_t blocked_by_failure = std::uint32_t{1} << 31, blocked_by_condition = std::uint32_t{1} << 30;
 
 class run_state_base;
 
@@ -1750,9 +1787,34 @@ class run_state_base {
       finish(*this);
       return nullptr;
     }
-    for (std::uint32_t r = 1; r < g.root_count; ++r) push(&nodes_[g.roots[r]]);
+    std::uint32_t queued = g.root_count;
+    if (queued > batch_size && queued <= max_batched) {  // many roots: queue them a batch at a time
+      root_cursor_.store(batch_size, std::memory_order_relaxed);
+      sinks_left_.fetch_add(1, std::memory_order_relaxed);  // the run lasts until the batch task is done
+      push(batch_node(start_node()));
+      queued = batch_size;
+    }
+    for (std::uint32_t r = 1; r < queued; ++r) push(&nodes_[g.roots[r]]);
     return &nodes_[g.roots[0]];
   }
+
+  // A step with many dependents (or a run with many roots) does not queue them all at once: that
+  // would grow a worker's deque to hold them all (8 bytes each, kept for the executor's life). It
+  // releases `batch_size` and queues a batch task, its node's address with the low bit set, which
+  // claims the next batch from a cursor (for a step: its record's `pending` word, unused once the
+  // step ran; for the roots: root_cursor_), queues itself again if more are left, and releases them.
+  static constexpr std::uint32_t batch_size = 64;
+  static constexpr std::uint32_t max_batched = pending_count_mask / 2;  // the cursor never overflows
+  static task_node* batch_node(task_node* node) noexcept {
+    return reinterpret_cast<task_node*>(reinterpret_cast<std::uintptr_t>(node) | 1);
+  }
+  static bool is_batch(const task_node* t) noexcept { return (reinterpret_cast<std::uintptr_t>(t) & 1) != 0; }
+  static task_node* plain_node(task_node* t) noexcept {
+    return reinterpret_cast<task_node*>(reinterpret_cast<std::uintptr_t>(t) & ~std::uintptr_t{1});
+  }
+  /// Runs the batch task of `step` (graph().size: of the roots); returns a released step to run next.
+  template <class Push, class Finish>
+  task_node* release_batch(std::uint32_t step, Push&& push, Finish&& finish);
 
   /// Runs (or skips, or cancels) one step, then releases its dependents. Returns one dependent that
   /// became ready, for the caller to run next without a queue round trip; the others go to `push`.
@@ -1783,14 +1845,12 @@ class run_state_base {
 
  protected:
   run_state_base(const graph_view& g, const invoke_fn* invokers, destroy_fn destroy, step_record* records,
-                 std::atomic<std::uint32_t>* pending, std::atomic<std::uint8_t>* blocked, task_node* nodes,
+                 task_node* nodes,
                  run_registry& registry, std::uint64_t id) noexcept
       : graph_(&g),
         invokers_(invokers),
         destroy_(destroy),
         records_(records),
-        pending_(pending),
-        blocked_(blocked),
         nodes_(nodes),
         registry_(&registry),
         id_(id),
@@ -1804,11 +1864,11 @@ class run_state_base {
     destroyers_ = destroyers;
     const graph_view& g = *graph_;
     for (std::uint32_t i = 0; i != g.size; ++i) {
-      pending_[i].store(g.dep_offsets[i + 1] - g.dep_offsets[i], std::memory_order_relaxed);
-      blocked_[i].store(0, std::memory_order_relaxed);
-      nodes_[i].run = this;
+      ::new (static_cast<void*>(&records_[i])) step_record{};  // over storage, or over a record (trivial)
+      records_[i].pending.store(g.dep_offsets[i + 1] - g.dep_offsets[i], std::memory_order_relaxed);
+      ::new (static_cast<void*>(&nodes_[i])) task_node{this};
     }
-    nodes_[g.size].run = this;
+    ::new (static_cast<void*>(&nodes_[g.size])) task_node{this};
   }
   void attach(checkpoint_session* session) noexcept { checkpoint_ = session; }
   /// Each step's policy (an array of graph().size pointers, or null when no step has one) and the flow's.
@@ -1890,6 +1950,8 @@ class run_state_base {
   /// On the thread that starts the run, before it starts: the before-flow callbacks, the executor's
   /// then the flow's. A must one that throws cancels the run (the callbacks after it are not called).
   void before_flow() noexcept {
+    auto none = [](const callback_lists* level) { return level == nullptr || level->before_flow.empty(); };
+    if (none(global_callbacks_.get()) && none(flow_callbacks())) return;  // nothing to call: no clock read
     const run_event e = run_info();
     for (const callback_lists* level : {global_callbacks_.get(), flow_callbacks()}) {
       if (level == nullptr) continue;
@@ -1941,7 +2003,6 @@ class run_state_base {
   void mark_resumed() noexcept { resumed_ = true; }
 
  protected:
-  static constexpr std::uint8_t blocked_by_failure = 1, blocked_by_condition = 2;
 
   ~run_state_base() {
     release_resources();
@@ -1981,6 +2042,8 @@ class run_state_base {
 
   template <class Push, class Finish>
   task_node* release(std::uint32_t step, bool ok, Push&& push, Finish&& finish);
+  template <class Push>
+  task_node* release_range(const std::uint32_t* it, const std::uint32_t* end, bool ok, Push& push);
   template <class Saved>
   bool save_checkpoint(std::uint32_t step, Saved& saved) noexcept;
   template <class Saved>
@@ -2046,7 +2109,7 @@ class run_state_base {
     }
     if (!timer.cancel(when, id)) {  // it fired
       if (error == nullptr) discard_output(step);
-      throw timeout_error("lightflow: step \"" + std::string(graph_->names[step]) + "\" timed out after " +
+      throw timeout_error("lightflow: step \"" + std::string(graph_->name(step)) + "\" timed out after " +
                           std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(limit).count()) + " ms");
     }
     if (error != nullptr) std::rethrow_exception(error);
@@ -2059,7 +2122,7 @@ class run_state_base {
 
   step_event event(std::uint32_t step, unsigned attempt, bool last) const noexcept {
     const step_record& rec = records_[step];
-    return {graph_->flow_name, id_, graph_->names[step], step, attempt, current_worker, rec.status, error(step),
+    return {graph_->flow_name, id_, graph_->name(step), step, attempt, current_worker, rec.status, error(step),
             rec.restored, last, std::chrono::steady_clock::now()};
   }
   void notify(std::uint32_t step, unsigned attempt, bool starting, bool last = true) const noexcept {
@@ -2107,7 +2170,7 @@ class run_state_base {
           cb(e);
         } catch (...) {
           std::exception_ptr error = std::current_exception();
-          note_callback_failure(after ? callback_point::after_step : callback_point::before_step, graph_->names[step],
+          note_callback_failure(after ? callback_point::after_step : callback_point::before_step, graph_->name(step),
                                 cb.is_must(), error);
           if (cb.is_must() && must_error == nullptr) {
             must_error = std::move(error);
@@ -2123,7 +2186,7 @@ class run_state_base {
     step_record& rec = records_[step];
     rec.status = step_status::failed;
     try {
-      set_error(step, std::make_exception_ptr(callback_error(where, graph_->names[step], error)));
+      set_error(step, std::make_exception_ptr(callback_error(where, graph_->name(step), error)));
     } catch (...) {
       set_error(step, std::move(error));
     }
@@ -2195,8 +2258,8 @@ class run_state_base {
         const std::uint32_t d = g.outs[e];
         if (seen[d]) continue;
         seen[d] = true;
-        if (std::find(except.begin(), except.end(), g.names[d]) != except.end()) continue;
-        blocked_[d].fetch_or(blocked_by_condition, std::memory_order_relaxed);  // published by the release
+        if (std::find(except.begin(), except.end(), g.name(d)) != except.end()) continue;
+        records_[d].pending.fetch_or(blocked_by_condition, std::memory_order_relaxed);  // published by the release
         stack.push_back(d);
       }
     }
@@ -2210,8 +2273,6 @@ class run_state_base {
   const invoke_fn* invokers_;
   destroy_fn destroy_;
   step_record* records_;
-  std::atomic<std::uint32_t>* pending_;
-  std::atomic<std::uint8_t>* blocked_;  // bits: a dependency did not succeed; skipped by a condition
   task_node* nodes_;
   run_registry* registry_;
   const void* input_ = nullptr;
@@ -2254,7 +2315,8 @@ class run_state_base {
   void* scheduler_ = nullptr;
   std::exception_ptr durability_error_;
   std::uint64_t id_;
-  std::atomic<std::uint32_t> sinks_left_;
+  std::atomic<std::uint32_t> sinks_left_;  // and batch tasks queued
+  std::atomic<std::uint32_t> root_cursor_{0};  // the next root the roots' batch task releases
   std::atomic<std::uint32_t> not_ok_{0};
   std::atomic<std::exception_ptr*> errors_{nullptr};  // each step's error; made at the first one  // steps that ended neither succeeded nor skipped by their condition
   static constexpr std::uint32_t running = 0, waited_for = 1, finished = 2;
@@ -2298,7 +2360,7 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
   } else if (cancelled()) {
     rec.status = stopped_.load(std::memory_order_relaxed) ? step_status::stopped : step_status::cancelled;
     not_run(step);
-  } else if (const std::uint8_t b = blocked_[step].load(std::memory_order_relaxed); b != 0) {
+  } else if (const std::uint32_t b = rec.pending.load(std::memory_order_relaxed) & ~pending_count_mask; b != 0) {
     rec.status = (b & blocked_by_failure) != 0 ? step_status::skipped : step_status::skipped_by_condition;
     ok = rec.status == step_status::skipped_by_condition;
     not_run(step);
@@ -2392,19 +2454,57 @@ template <class Push, class Finish>
 task_node* run_state_base::release(std::uint32_t step, bool ok, Push&& push, Finish&& finish) {
   const graph_view& g = *graph_;
   const std::uint32_t* it = g.outs + g.out_offsets[step];
-  const std::uint32_t* const end = g.outs + g.out_offsets[step + 1];
+  const std::uint32_t* end = g.outs + g.out_offsets[step + 1];
   if (it == end) {  // a sink: the run is over when the last sink is
     if (!ok) not_ok_.fetch_add(1, std::memory_order_relaxed);
     if (sinks_left_.fetch_sub(1, std::memory_order_acq_rel) == 1) finish(*this);
     return nullptr;
   }
   if (!ok) not_ok_.fetch_add(1, std::memory_order_relaxed);  // rare; read once the run is done
+  if (const auto degree = static_cast<std::uint32_t>(end - it); degree > batch_size && degree <= max_batched) {
+    records_[step].pending.store((ok ? 0 : blocked_by_failure) | batch_size, std::memory_order_relaxed);  // the cursor
+    sinks_left_.fetch_add(1, std::memory_order_relaxed);  // the run lasts until the batch task is done
+    push(batch_node(&nodes_[step]));                      // published by the deque's release
+    end = it + batch_size;
+  }
+  return release_range(it, end, ok, push);
+}
+
+template <class Push, class Finish>
+task_node* run_state_base::release_batch(std::uint32_t step, Push&& push, Finish&& finish) {
+  const graph_view& g = *graph_;
+  const bool roots = step == g.size;
+  const std::uint32_t* const first = roots ? g.roots : g.outs + g.out_offsets[step];
+  const std::uint32_t degree = roots ? g.root_count : g.out_offsets[step + 1] - g.out_offsets[step];
+  const std::uint32_t word = (roots ? root_cursor_ : records_[step].pending).fetch_add(batch_size, std::memory_order_relaxed);
+  const std::uint32_t at = word & pending_count_mask;
+  task_node* next = nullptr;
+  if (at < degree) {
+    const std::uint32_t stop = std::min(degree, at + batch_size);
+    if (stop < degree) {  // more left: let another thread take the next batch meanwhile
+      sinks_left_.fetch_add(1, std::memory_order_relaxed);
+      push(batch_node(&nodes_[step]));
+    }
+    if (roots) {  // ready as they are
+      next = &nodes_[first[at]];
+      for (std::uint32_t k = at + 1; k != stop; ++k) push(&nodes_[first[k]]);
+    } else {
+      next = release_range(first + at, first + stop, (word & blocked_by_failure) == 0, push);
+    }
+  }
+  if (sinks_left_.fetch_sub(1, std::memory_order_acq_rel) == 1) finish(*this);  // next is null then
+  return next;
+}
+
+template <class Push>
+task_node* run_state_base::release_range(const std::uint32_t* it, const std::uint32_t* end, bool ok, Push& push) {
+  const graph_view& g = *graph_;
   task_node* next = nullptr;
   for (; it != end; ++it) {
     const std::uint32_t d = *it;
-    if (!ok) blocked_[d].fetch_or(blocked_by_failure, std::memory_order_relaxed);  // published by the release below
+    if (!ok) records_[d].pending.fetch_or(blocked_by_failure, std::memory_order_relaxed);  // published by the release below
     // A dependent with one dependency needs no counter: this step was its only one.
-    if (g.dep_offsets[d + 1] - g.dep_offsets[d] == 1 || pending_[d].fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    if (g.dep_offsets[d + 1] - g.dep_offsets[d] == 1 || (records_[d].pending.fetch_sub(1, std::memory_order_acq_rel) & pending_count_mask) == 1) {
       if (next == nullptr)
         next = &nodes_[d];
       else
@@ -2456,7 +2556,7 @@ inline std::stop_token run_state_base::stop_token() {
 }  // namespace lightflow::detail
 
 namespace lightflow {
-inline std::string_view step_context::name() const noexcept { return run_->graph().names[step_]; }
+inline std::string_view step_context::name() const noexcept { return run_->graph().name(step_); }
 inline std::string_view step_context::flow_name() const noexcept { return run_->graph().flow_name; }
 inline std::uint64_t step_context::run_id() const noexcept { return run_->id(); }
 inline bool step_context::stop_requested() const noexcept {
@@ -3222,7 +3322,7 @@ class static_run final : public run_state_base {
   using output_t = typename step_signature<Flow, Input, I>::output;
 
   static_run(const Flow& flow, Input&& input, run_registry& registry, std::uint64_t id)
-      : run_state_base(Flow::view, invokers.data(), &destroy, records_, pending_, blocked_, nodes_, registry, id),
+      : run_state_base(Flow::view, invokers.data(), &destroy, records_, nodes_, registry, id),
         input_(std::move(input)) {
     flow.callable_addresses(callable_table_);
     outputs_.addresses(output_table_);
@@ -3271,8 +3371,6 @@ class static_run final : public run_state_base {
 
   [[no_unique_address]] Input input_;
   step_record records_[n + 1];
-  std::atomic<std::uint32_t> pending_[n + 1];
-  std::atomic<std::uint8_t> blocked_[n + 1];
   task_node nodes_[n + 1];
   const void* callable_table_[n + 1];  // each step's callable, in the flow
   void* output_table_[n + 1];          // each step's output, in outputs_ (null for void)
@@ -4126,7 +4224,7 @@ class basic_run_result {
   step_report step(std::size_t index, const detail::tick_converter& to_time) const {
     if (index >= size()) throw std::out_of_range("lightflow: step index " + std::to_string(index) + " is out of range");
     const auto& r = run_->record(static_cast<std::uint32_t>(index));
-    return {graph().names[index], r.status, to_time(r.start), to_time(r.end), run_->error(static_cast<std::uint32_t>(index)),
+    return {graph().name(static_cast<std::uint32_t>(index)), r.status, to_time(r.start), to_time(r.end), run_->error(static_cast<std::uint32_t>(index)),
             r.restored, r.attempts};
   }
 
@@ -4147,7 +4245,7 @@ class basic_run_result {
       const std::uint32_t d = graph().deps[e];
       const auto s = run_->record(d).status;
       if (s == step_status::failed || s == step_status::timed_out)
-        return "because step \"" + std::string(graph().names[d]) + "\" " +
+        return "because step \"" + std::string(graph().name(d)) + "\" " +
                (s == step_status::failed ? "failed" : "timed out") + ": " + describe(run_->error(d));
       if (s == step_status::skipped) return why_not(d);
     }
@@ -4300,7 +4398,7 @@ struct runtime_graph {
 
   std::string flow_name;
   // Step i: its name, how to call it, and its callable's state (null for a stateless callable).
-  std::vector<std::string_view> names;
+  std::vector<const char*> packed_names;  // each a length-prefixed run of characters (unpack_name): 8 bytes a step
   std::vector<invoke_fn> invokers;
   std::vector<const void*> callables;  // empty while every step's callable is stateless (8 bytes a step saved)
   std::vector<std::shared_ptr<const void>> owned;  // keeps stateful callables alive; shared by copies
@@ -4329,13 +4427,14 @@ struct runtime_graph {
   // A copy shares the characters of the names and the callables' states; its own new names go to a
   // chunk of its own.
   runtime_graph(const runtime_graph& o)
-      : flow_name(o.flow_name), names(o.names), invokers(o.invokers), callables(o.callables), owned(o.owned),
+      : flow_name(o.flow_name), packed_names(o.packed_names), invokers(o.invokers), callables(o.callables), owned(o.owned),
         chunks(o.chunks), chunk_used(0), chunk_size(0), slots(o.slots), dep_offsets(o.dep_offsets), deps(o.deps),
         added(o.added), added_by_name(o.added_by_name), restrictions(o.restrictions), rules(o.rules),
         defaults(o.defaults) {}
   runtime_graph& operator=(const runtime_graph&) = delete;
 
-  std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(names.size()); }
+  std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(packed_names.size()); }
+  std::string_view name(std::uint32_t i) const noexcept { return unpack_name(packed_names[i]); }
   /// Step i's callable's state (null for a stateless callable).
   const void* callable(std::uint32_t i) const noexcept { return callables.empty() ? nullptr : callables[i]; }
 
@@ -4347,7 +4446,7 @@ struct runtime_graph {
     for (std::size_t h = hash(name) & mask;; h = (h + 1) & mask) {
       const std::uint32_t i = slots[h];
       if (i == none) return none;
-      if (names[i] == name) return i;
+      if (this->name(i) == name) return i;
     }
   }
 
@@ -4355,10 +4454,10 @@ struct runtime_graph {
   std::uint32_t add(std::string_view name, invoke_fn invoke, const void* callable, std::shared_ptr<const void> state) {
     if (find(name) != none)
       throw flow_error("lightflow: flow " + quoted(flow_name) + " already has a step named " + quoted(name));
-    if (names.size() >= none - 1) throw flow_error("lightflow: flow " + quoted(flow_name) + " has too many steps");
-    if ((names.size() + 1) * 2 > slots.size()) grow_index();
-    const auto i = static_cast<std::uint32_t>(names.size());
-    names.push_back(store(name));
+    if (packed_names.size() >= none - 1) throw flow_error("lightflow: flow " + quoted(flow_name) + " has too many steps");
+    if ((packed_names.size() + 1) * 2 > slots.size()) grow_index();
+    const auto i = static_cast<std::uint32_t>(packed_names.size());
+    packed_names.push_back(store(name));
     if (!rules.empty()) rules.emplace_back();
     invokers.push_back(invoke);
     if (callable != nullptr || !callables.empty()) {  // from the first stateful step on, every step has an entry
@@ -4413,7 +4512,7 @@ struct runtime_graph {
     const std::uint32_t n = size();
     for (const auto& [s, name] : added_by_name)
       if (find(name) == none)
-        throw flow_error("lightflow: step " + quoted(names[s]) + " of flow " + quoted(flow_name) +
+        throw flow_error("lightflow: step " + quoted(this->name(s)) + " of flow " + quoted(flow_name) +
                          " depends on " + quoted(name) + ", which is not a step of the flow");
     // All dependencies, by step (counting sort), without repeats.
     std::vector<std::uint32_t> count(n + 1, 0);
@@ -4439,7 +4538,7 @@ struct runtime_graph {
       const std::uint32_t start = write;
       for (auto it = b; it != e; ++it) {
         if (*it == i)
-          throw flow_error("lightflow: step " + quoted(names[i]) + " of flow " + quoted(flow_name) + " depends on itself");
+          throw flow_error("lightflow: step " + quoted(this->name(i)) + " of flow " + quoted(flow_name) + " depends on itself");
         if (write == start || all[write - 1] != *it) all[write++] = *it;
       }
       offsets[i] = start;
@@ -4452,6 +4551,10 @@ struct runtime_graph {
     std::vector<std::uint32_t> outs_offsets(n + 1, 0), deg(n, 0);
     for (std::uint32_t i = 0; i != n; ++i) {
       deg[i] = offsets[i + 1] - offsets[i];
+      if (deg[i] > pending_count_mask)  // a run counts a step's unfinished dependencies in 30 bits
+        throw flow_error("lightflow: step " + quoted(this->name(i)) + " of flow " + quoted(flow_name) + " has " +
+                         std::to_string(deg[i]) + " dependencies; at most " + std::to_string(pending_count_mask) +
+                         " are allowed");
       for (std::uint32_t e = offsets[i]; e != offsets[i + 1]; ++e) ++outs_offsets[all[e] + 1];
     }
     for (std::uint32_t i = 0; i != n; ++i) outs_offsets[i + 1] += outs_offsets[i];
@@ -4482,7 +4585,7 @@ struct runtime_graph {
     // Restrictions: to a strict ancestor only.
     for (auto& r : restrictions) {
       r.ancestor = find(r.ancestor_name);
-      const std::string what = "step " + quoted(names[r.step]) + " of flow " + quoted(flow_name) + " restricts key " +
+      const std::string what = "step " + quoted(this->name(r.step)) + " of flow " + quoted(flow_name) + " restricts key " +
                                quoted(r.key) + " to " + quoted(r.ancestor_name);
       if (r.ancestor == none) throw flow_error("lightflow: " + what + ", which is not a step of the flow");
       if (r.ancestor == r.step) throw flow_error("lightflow: " + what + ": a step cannot restrict a key to itself");
@@ -4505,7 +4608,7 @@ struct runtime_graph {
     view = graph_view{};
     view.flow_name = flow_name;
     view.size = n;
-    view.names = names.data();
+    view.packed_names = packed_names.data();
     view.dep_offsets = dep_offsets.data();
     view.deps = deps.data();
     view.out_offsets = out_offsets.data();
@@ -4538,20 +4641,21 @@ struct runtime_graph {
   }
 
  private:
-  std::string_view store(std::string_view name) {
-    if (name.size() > chunk_size - chunk_used || chunks.empty() || chunk_size == 0) {
-      chunk_size = std::max<std::size_t>(name.size(), 64 * 1024);
+  const char* store(std::string_view name) {
+    const std::size_t need = name.size() + max_name_prefix;
+    if (need > chunk_size - chunk_used || chunks.empty() || chunk_size == 0) {
+      // Chunks double from 1 KiB to 64 KiB: a small flow does not hold 64 KiB for a few names.
+      chunk_size = std::max(need, std::clamp<std::size_t>(chunk_size * 2, 1024, 64 * 1024));
       chunks.push_back(std::shared_ptr<char[]>(new char[chunk_size]));
       chunk_used = 0;
     }
-    char* at = chunks.back().get() + chunk_used;
-    if (!name.empty()) std::memcpy(at, name.data(), name.size());
-    chunk_used += name.size();
-    return {at, name.size()};
+    char* const at = chunks.back().get() + chunk_used;
+    chunk_used += pack_name(at, name);
+    return at;
   }
   void insert(std::uint32_t i) {
     const std::size_t mask = slots.size() - 1;
-    std::size_t h = hash(names[i]) & mask;
+    std::size_t h = hash(name(i)) & mask;
     while (slots[h] != none) h = (h + 1) & mask;
     slots[h] = i;
   }
@@ -4594,8 +4698,8 @@ struct runtime_graph {
     }
     // path[position[s]..] is the cycle, each step depending on the next; print it in run order.
     std::string text = "lightflow: flow " + quoted(flow_name) + " has a cycle: ";
-    for (std::size_t k = path.size(); k-- > position[s];) text += quoted(names[path[k]]) + " -> ";
-    return text + quoted(names[path.back()]);
+    for (std::size_t k = path.size(); k-- > position[s];) text += quoted(name(path[k])) + " -> ";
+    return text + quoted(name(path.back()));
   }
 };
 
@@ -4616,6 +4720,7 @@ struct runtime_graph {
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -4639,51 +4744,58 @@ struct step_data {
 /// The per-step arrays, allocated before run_state_base is constructed over them.
 struct runtime_arrays {
   explicit runtime_arrays(std::uint32_t n)
-      : records(new step_record[n]),
-        pending(new std::atomic<std::uint32_t>[n]),
-        blocked(new std::atomic<std::uint8_t>[n]),
-        nodes(new task_node[n + 1]),
-        data(new void*[n]()) {}
+      : records(raw<step_record>(n)), nodes(raw<task_node>(n + 1)) {}
   ~runtime_arrays() = default;
-  std::unique_ptr<step_record[]> records;
-  std::unique_ptr<std::atomic<std::uint32_t>[]> pending;
-  std::unique_ptr<std::atomic<std::uint8_t>[]> blocked;
-  std::unique_ptr<task_node[]> nodes;
-  std::unique_ptr<void*[]> data;  // step_data*, set by the step that made it
+  // Storage only: run_state_base::prepare makes the objects, in its one pass over the steps.
+  struct free_storage {
+    void operator()(void* p) const noexcept { ::operator delete(p); }
+  };
+  template <class T>
+  static T* raw(std::size_t n) {
+    static_assert(std::is_trivially_destructible_v<T> && alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+    return static_cast<T*>(::operator new(n * sizeof(T)));
+  }
+  std::unique_ptr<step_record, free_storage> records;
+  std::unique_ptr<task_node, free_storage> nodes;
 };
 
 class runtime_run final : private runtime_arrays, public run_state_base {
  public:
   runtime_run(std::shared_ptr<const runtime_graph> graph, values input, run_registry& registry, std::uint64_t id)
       : runtime_arrays(graph->size()),
-        run_state_base(graph->view, graph->invokers.data(), &destroy, records.get(), pending.get(), blocked.get(),
+        run_state_base(graph->view, graph->invokers.data(), &destroy, records.get(),
                        nodes.get(), registry, id),
         graph_(std::move(graph)),
         input_(std::move(input)) {
-    prepare(&input_, graph_->callables.data(), data.get(), nullptr);
+    prepare(&input_, graph_->callables.data(), nullptr, nullptr);
     set_policies(graph_->rule_table.empty() ? nullptr : graph_->rule_table.data(), graph_->defaults.get());
     set_discard([](run_state_base& base, std::uint32_t step) noexcept {
-      auto& self = static_cast<runtime_run&>(base);
-      delete static_cast<step_data*>(self.data[step]);
-      self.data[step] = nullptr;
+      if (step_data** table = static_cast<runtime_run&>(base).table()) {
+        delete table[step];
+        table[step] = nullptr;
+      }
     });
   }
   ~runtime_run() {
-    if (!any_data_.load(std::memory_order_relaxed)) return;  // no step kept anything: no pass over the steps
-    for (std::uint32_t i = 0; i != graph_->size(); ++i) delete static_cast<step_data*>(data[i]);
+    step_data** table = this->table();
+    if (table == nullptr) return;  // no step kept anything: no pass over the steps
+    for (std::uint32_t i = 0; i != graph_->size(); ++i) delete table[i];
+    delete[] table;
   }
 
   const runtime_graph& graph_data() const noexcept { return *graph_; }
   const values& input_values() const noexcept { return input_; }
-  const step_data* data_of(std::uint32_t step) const noexcept { return static_cast<const step_data*>(data[step]); }
+  const step_data* data_of(std::uint32_t step) const noexcept {
+    step_data* const* t = table();
+    return t == nullptr ? nullptr : t[step];
+  }
 
   /// On the step's own thread, while it runs.
   step_data& own(std::uint32_t step) {
-    if (data[step] == nullptr) {
-      data[step] = new step_data;
-      if (!any_data_.load(std::memory_order_relaxed)) any_data_.store(true, std::memory_order_relaxed);
-    }
-    return *static_cast<step_data*>(data[step]);
+    step_data** t = table();
+    if (t == nullptr) t = make_table();
+    if (t[step] == nullptr) t[step] = new step_data;
+    return *t[step];
   }
   void write(std::uint32_t step, std::string_view key, erased_value value) {
     step_data& d = own(step);
@@ -4762,10 +4874,20 @@ class runtime_run final : private runtime_arrays, public run_state_base {
     return d == nullptr ? nullptr : d->written(key);
   }
 
-  std::string step_name(std::uint32_t i) const { return std::string(graph_->names[i]); }
+  std::string step_name(std::uint32_t i) const { return std::string(graph_->name(i)); }
 
  private:
   static void destroy(run_state_base* base) noexcept { delete static_cast<runtime_run*>(base); }
+
+  step_data** table() const noexcept { return table_.load(std::memory_order_acquire); }
+  // The first step that keeps something makes the table; two at once: one table wins.
+  step_data** make_table() {
+    auto fresh = std::make_unique<step_data*[]>(graph_->size());
+    step_data** expected = nullptr;
+    if (table_.compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel, std::memory_order_acquire))
+      return fresh.release();
+    return expected;
+  }
 
   struct key_hash {
     using is_transparent = void;
@@ -4774,7 +4896,9 @@ class runtime_run final : private runtime_arrays, public run_state_base {
   std::shared_ptr<const runtime_graph> graph_;
   values input_;
   mutable std::shared_mutex keys_mutex_;
-  std::atomic<bool> any_data_{false};  // some step made its step_data (the destructor then frees them)
+  // Each step's step_data (null: it kept nothing); the table itself is made by the first step that
+  // keeps something, so a run whose steps keep nothing pays nothing per step for it.
+  std::atomic<step_data**> table_{nullptr};
   std::unordered_set<std::string, key_hash, std::equal_to<>> written_keys_;  // every key some step wrote
   std::unique_ptr<checkpoint_session> session_;
 };
@@ -4808,7 +4932,7 @@ inline void context::write(std::string_view key, detail::erased_value value) { r
 inline std::vector<std::pair<std::string_view, const detail::erased_value*>> context::frontier(std::string_view key) const {
   std::vector<std::pair<std::string_view, const detail::erased_value*>> out;
   for (std::uint32_t w : runtime_->frontier(index_, key))
-    out.emplace_back(runtime_->graph_data().names[w], runtime_->written(w, key));
+    out.emplace_back(runtime_->graph_data().name(w), runtime_->written(w, key));
   return out;
 }
 
@@ -4853,7 +4977,7 @@ namespace lightflow::detail {
 template <class Flow, std::uint32_t I, std::uint32_t D, class T>
 const T& static_dependency_result(const runtime_run& run, std::uint32_t step) {
   const runtime_graph& g = run.graph_data();
-  const std::string_view own = g.names[step];
+  const std::string_view own = g.name(step);
   const std::string_view own_static = Flow::graph.names[I];
   const std::string name = std::string(own.substr(0, own.size() - own_static.size())) + std::string(Flow::graph.names[D]);
   const std::uint32_t d = g.find(name);
@@ -5092,13 +5216,15 @@ class runtime_flow {
     return step_handle(*this, i);
   }
   step_handle at(std::string_view name) { return {*this, index_of(name)}; }
-  std::string_view step_name(std::uint32_t index) const { return data_->names.at(index); }
+  std::string_view step_name(std::uint32_t index) const { if (index >= data_->size())
+      throw std::out_of_range("lightflow: flow \"" + data_->flow_name + "\" has no step " + std::to_string(index));
+    return data_->name(index); }
   /// The names of the dependencies of step `name`, declared so far.
   std::vector<std::string> dependencies(std::string_view name) const {
     std::vector<std::string> out;
-    for (std::uint32_t d : data_->dependencies_of(index_of(name))) out.emplace_back(data_->names[d]);
+    for (std::uint32_t d : data_->dependencies_of(index_of(name))) out.emplace_back(data_->name(d));
     for (const auto& [s, dep] : data_->added_by_name)
-      if (data_->names[s] == name) out.push_back(dep);
+      if (data_->name(s) == name) out.push_back(dep);
     return out;
   }
 
@@ -5125,7 +5251,7 @@ class runtime_flow {
     std::unordered_map<const void*, std::shared_ptr<const void>> states;  // the owners of stateful callables
     for (const auto& o : s.owned) states.emplace(o.get(), o);
     for (std::uint32_t i = 0; i != s.size(); ++i) {
-      const std::string name = prefix + std::string(s.names[i]);
+      const std::string name = prefix + std::string(s.name(i));
       const std::uint32_t existing = g.find(name);
       if (existing != detail::runtime_graph::none && mode == merge_mode::unify) {
         mapped[i] = existing;  // kept: the target's callable
@@ -5173,7 +5299,7 @@ class runtime_flow {
     std::vector<const policy*> own_rules(sv.size + 1);  // each step's policy, kept alive by `copy`
     copy->policy_addresses(own_rules.data());
     for (std::uint32_t i = 0; i != sv.size; ++i) {
-      const std::string name = prefix + std::string(sv.names[i]);
+      const std::string name = prefix + std::string(sv.name(i));
       const std::uint32_t existing = g.find(name);
       if (existing != detail::runtime_graph::none && mode == merge_mode::unify) {
         mapped[i] = existing;
@@ -5345,7 +5471,7 @@ inline bool ordering_only(const graph_view& g, std::uint32_t step, std::uint32_t
 inline std::string to_dot(const graph_view& g, const run_state_base* run) {
   std::string out = "digraph " + dot_quoted(g.flow_name) + " {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fillcolor=\"#ffffff\"];\n";
   for (std::uint32_t i = 0; i != g.size; ++i) {
-    out += "  n" + std::to_string(i) + " [label=" + dot_quoted(g.names[i]);
+    out += "  n" + std::to_string(i) + " [label=" + dot_quoted(g.name(i));
     if (run != nullptr) {
       const step_record& r = run->record(i);
       out += ", fillcolor=\"" + std::string(status_colour(r.status)) + "\", tooltip=" + dot_quoted(to_string(r.status));
@@ -5361,7 +5487,7 @@ inline std::string to_dot(const graph_view& g, const run_state_base* run) {
 
 inline std::string to_mermaid(const graph_view& g, const run_state_base* run) {
   std::string out = "flowchart LR\n";
-  for (std::uint32_t i = 0; i != g.size; ++i) out += "  n" + std::to_string(i) + "[" + mermaid_quoted(g.names[i]) + "]\n";
+  for (std::uint32_t i = 0; i != g.size; ++i) out += "  n" + std::to_string(i) + "[" + mermaid_quoted(g.name(i)) + "]\n";
   for (std::uint32_t i = 0; i != g.size; ++i)
     for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e)
       out += "  n" + std::to_string(g.deps[e]) + (ordering_only(g, i, e) ? " -.-> n" : " --> n") + std::to_string(i) + "\n";
@@ -5489,9 +5615,9 @@ class runtime_session final : public store_session<Store> {
     run.mark_resumed();
     const runtime_graph& g = run.graph_data();
     for (std::uint32_t i = 0; i != g.size(); ++i) {
-      const auto rec = this->load_step(step_key(g.names[i]), g.names[i]);
+      const auto rec = this->load_step(step_key(g.name(i)), g.name(i));
       if (!rec) continue;
-      const std::string what = "the record of step \"" + std::string(g.names[i]) + "\"";
+      const std::string what = "the record of step \"" + std::string(g.name(i)) + "\"";
       try {
         binary_reader r(rec->payload);
         if (r.integer<std::uint8_t>() != 0) {
@@ -5515,7 +5641,7 @@ class runtime_session final : public store_session<Store> {
 
   void save(run_state_base& base_run, std::uint32_t step) override {
     auto& run = static_cast<runtime_run&>(base_run);
-    const std::string_view name = run.graph_data().names[step];
+    const std::string_view name = run.graph_data().name(step);
     const std::string what = "the output of step \"" + std::string(name) + "\"";
     thread_local std::vector<std::byte> payload;
     payload.clear();
@@ -5535,9 +5661,9 @@ class runtime_session final : public store_session<Store> {
                     "\nserializer " + std::string(binary_serializer::name) + "\n";
     for (std::uint32_t i = 0; i != g.size(); ++i) {
       m += "step ";
-      m += g.names[i];
+      m += g.name(i);
       m += " <-";
-      for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) (m += ' ') += g.names[g.deps[e]];
+      for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) (m += ' ') += g.name(g.deps[e]);
       m += '\n';
     }
     return m;
@@ -6069,9 +6195,14 @@ class scheduler {
     auto done = [this](run_state_base& run) { end(run); };
     auto saved = [this](checkpoint_session& session) { committer_.saved(session); };
     while (t != nullptr) {
-      run_state_base& run = *t->run;
-      const std::uint32_t step = run.step_of(t);
-      t = step == run.graph().size ? run.start(push, done) : run.process(step, now, push, done, saved);
+      if (run_state_base::is_batch(t)) {
+        task_node* const node = run_state_base::plain_node(t);
+        t = node->run->release_batch(node->run->step_of(node), push, done);
+      } else {
+        run_state_base& run = *t->run;
+        const std::uint32_t step = run.step_of(t);
+        t = step == run.graph().size ? run.start(push, done) : run.process(step, now, push, done, saved);
+      }
       if (pushed != 0) {
         notifier_.notify(pushed);
         pushed = 0;
@@ -6357,8 +6488,8 @@ class runtime_result : public basic_run_result {
     }
     for (std::uint32_t i = 0; i != n; ++i)
       if (const detail::erased_value* v = runtime().written(i, k.name()); v != nullptr && !below[i])
-        out.emplace(std::string(g.names[i]),
-                    detail::checked_value<T>(*v, k.name(), "written by step \"" + std::string(g.names[i]) + "\""));
+        out.emplace(std::string(g.name(i)),
+                    detail::checked_value<T>(*v, k.name(), "written by step \"" + std::string(g.name(i)) + "\""));
     return out;
   }
 

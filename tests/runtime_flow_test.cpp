@@ -355,3 +355,97 @@ TEST_CASE("a runtime flow of a million steps builds and runs", "[runtime][large]
   CHECK(result.size() == n);
   CHECK(result.get<std::uint64_t>("sink") == n - 2);
 }
+
+// A step with more than 64 dependents, or a run with more than 64 roots, releases them in batches
+// (a batch task queued, claimed by whichever thread takes it): every step must still run exactly
+// once, failures must still skip every dependent, and a cancellation must still end the run.
+TEST_CASE("big fan-outs and many roots: each step runs once; failures and cancellation reach them all", "[runtime][concurrency]") {
+  lf::executor pool{3};
+  for (const std::uint32_t width : {64u, 65u, 129u, 1000u, 5000u}) {
+    CAPTURE(width);
+    std::vector<std::atomic<int>> ran(width);
+    std::atomic<bool> fail{false};
+    lf::runtime_flow fan{"fan"};
+    auto source = fan.add("source", [&] {
+      if (fail) throw std::runtime_error("no source today");
+    });
+    auto sink = fan.add("sink", [] {});
+    for (std::uint32_t i = 0; i != width; ++i) {
+      auto s = fan.add("s" + std::to_string(i), [&ran, i] { ran[i].fetch_add(1, std::memory_order_relaxed); });
+      s.after(source);
+      fan.depend(sink, s);
+    }
+    for (int round = 0; round != 5; ++round) {
+      auto result = pool.run(fan);
+      REQUIRE(result.ok());
+      CHECK(result.step("sink").status == lf::step_status::succeeded);
+    }
+    std::uint32_t wrong = 0;
+    for (auto& r : ran) wrong += r.load() != 5;
+    CHECK(wrong == 0);
+
+    fail = true;
+    auto failed = pool.run(fan);
+    CHECK_FALSE(failed.ok());
+    std::uint32_t skipped = 0;
+    for (std::uint32_t i = 0; i != width; ++i) skipped += failed.step("s" + std::to_string(i)).status == lf::step_status::skipped;
+    CHECK(skipped == width);
+    CHECK(failed.step("sink").status == lf::step_status::skipped);
+    wrong = 0;
+    for (auto& r : ran) wrong += r.load() != 5;
+    CHECK(wrong == 0);  // none of them ran
+
+    // As many roots, no edges: all run once.
+    std::vector<std::atomic<int>> root_ran(width);
+    lf::runtime_flow roots{"roots"};
+    for (std::uint32_t i = 0; i != width; ++i) roots.add("r" + std::to_string(i), [&root_ran, i] { root_ran[i].fetch_add(1); });
+    REQUIRE(pool.run(roots).ok());
+    wrong = 0;
+    for (auto& r : root_ran) wrong += r.load() != 1;
+    CHECK(wrong == 0);
+  }
+
+  // A cancellation from inside the fan-out: the run ends; no step runs twice; the rest are cancelled.
+  constexpr std::uint32_t width = 2000;
+  std::vector<std::atomic<int>> ran(width);
+  std::stop_source stop;
+  lf::runtime_flow fan{"cancelled"};
+  auto source = fan.add("source", [] {});
+  for (std::uint32_t i = 0; i != width; ++i)
+    fan.add("s" + std::to_string(i), [&ran, &stop, i] {
+         ran[i].fetch_add(1);
+         if (i == 100) stop.request_stop();
+       })
+        .after(source);
+  auto result = pool.run(fan, lf::values{}, stop.get_token());
+  CHECK(result.cancelled());
+  std::uint32_t twice = 0, cancelled = 0, ran_count = 0;
+  for (std::uint32_t i = 0; i != width; ++i) {
+    twice += ran[i].load() > 1;
+    ran_count += ran[i].load() == 1;
+    cancelled += result.step("s" + std::to_string(i)).status == lf::step_status::cancelled;
+  }
+  CHECK(twice == 0);
+  CHECK(ran[100].load() == 1);
+  CHECK(ran_count + cancelled == width);
+  CHECK(cancelled > 0);
+}
+
+// Names are kept as a length prefix (7 bits a byte) and the characters: lengths of one, two and
+// three prefix bytes, empty and UTF-8 names must come back as they went in.
+TEST_CASE("runtime step names of any length come back unchanged", "[runtime]") {
+  lf::runtime_flow f{"names"};
+  const std::vector<std::string> names{"", "a", std::string(127, 'x'), std::string(128, 'y'), "步骤" + std::string(300, 'z'),
+                                       std::string(20000, 'w'), std::string(70000, 'v')};
+  for (const auto& n : names) f.add(n, [] {});
+  f.depend(names[1], names[6]);
+  for (std::uint32_t i = 0; i != names.size(); ++i) {
+    CHECK(f.step_name(i) == names[i]);
+    CHECK(f.at(names[i]).index() == i);
+  }
+  CHECK_THROWS_AS(f.step_name(static_cast<std::uint32_t>(names.size())), std::out_of_range);
+  lf::executor pool{1};
+  auto result = pool.run(f);
+  REQUIRE(result.ok());
+  for (const auto& n : names) CHECK(result.step(n).name == n);
+}

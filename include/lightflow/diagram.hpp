@@ -70,7 +70,7 @@ inline bool ordering_only(const graph_view& g, std::uint32_t step, std::uint32_t
 inline std::string to_dot(const graph_view& g, const run_state_base* run) {
   std::string out = "digraph " + dot_quoted(g.flow_name) + " {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fillcolor=\"#ffffff\"];\n";
   for (std::uint32_t i = 0; i != g.size; ++i) {
-    out += "  n" + std::to_string(i) + " [label=" + dot_quoted(g.names[i]);
+    out += "  n" + std::to_string(i) + " [label=" + dot_quoted(g.name(i));
     if (run != nullptr) {
       const step_record& r = run->record(i);
       out += ", fillcolor=\"" + std::string(status_colour(r.status)) + "\", tooltip=" + dot_quoted(to_string(r.status));
@@ -86,7 +86,7 @@ inline std::string to_dot(const graph_view& g, const run_state_base* run) {
 
 inline std::string to_mermaid(const graph_view& g, const run_state_base* run) {
   std::string out = "flowchart LR\n";
-  for (std::uint32_t i = 0; i != g.size; ++i) out += "  n" + std::to_string(i) + "[" + mermaid_quoted(g.names[i]) + "]\n";
+  for (std::uint32_t i = 0; i != g.size; ++i) out += "  n" + std::to_string(i) + "[" + mermaid_quoted(g.name(i)) + "]\n";
   for (std::uint32_t i = 0; i != g.size; ++i)
     for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e)
       out += "  n" + std::to_string(g.deps[e]) + (ordering_only(g, i, e) ? " -.-> n" : " --> n") + std::to_string(i) + "\n";

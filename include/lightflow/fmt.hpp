@@ -43,9 +43,9 @@ template <class Out>
 Out format_graph(Out out, const graph_view& g) {
   out = fmt::format_to(out, "flow \"{}\", {} step{}", g.flow_name, g.size, g.size == 1 ? "" : "s");
   for (std::uint32_t i = 0; i != g.size; ++i) {
-    out = fmt::format_to(out, "{}{}", i == 0 ? ": " : "; ", g.names[i]);
+    out = fmt::format_to(out, "{}{}", i == 0 ? ": " : "; ", g.name(i));
     for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e)
-      out = fmt::format_to(out, "{}{}", e == g.dep_offsets[i] ? " <- " : ", ", g.names[g.deps[e]]);
+      out = fmt::format_to(out, "{}{}", e == g.dep_offsets[i] ? " <- " : ", ", g.name(g.deps[e]));
   }
   return out;
 }

@@ -160,7 +160,7 @@ class basic_run_result {
   step_report step(std::size_t index, const detail::tick_converter& to_time) const {
     if (index >= size()) throw std::out_of_range("lightflow: step index " + std::to_string(index) + " is out of range");
     const auto& r = run_->record(static_cast<std::uint32_t>(index));
-    return {graph().names[index], r.status, to_time(r.start), to_time(r.end), run_->error(static_cast<std::uint32_t>(index)),
+    return {graph().name(static_cast<std::uint32_t>(index)), r.status, to_time(r.start), to_time(r.end), run_->error(static_cast<std::uint32_t>(index)),
             r.restored, r.attempts};
   }
 
@@ -181,7 +181,7 @@ class basic_run_result {
       const std::uint32_t d = graph().deps[e];
       const auto s = run_->record(d).status;
       if (s == step_status::failed || s == step_status::timed_out)
-        return "because step \"" + std::string(graph().names[d]) + "\" " +
+        return "because step \"" + std::string(graph().name(d)) + "\" " +
                (s == step_status::failed ? "failed" : "timed out") + ": " + describe(run_->error(d));
       if (s == step_status::skipped) return why_not(d);
     }

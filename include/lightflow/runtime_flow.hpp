@@ -216,13 +216,15 @@ class runtime_flow {
     return step_handle(*this, i);
   }
   step_handle at(std::string_view name) { return {*this, index_of(name)}; }
-  std::string_view step_name(std::uint32_t index) const { return data_->names.at(index); }
+  std::string_view step_name(std::uint32_t index) const { if (index >= data_->size())
+      throw std::out_of_range("lightflow: flow \"" + data_->flow_name + "\" has no step " + std::to_string(index));
+    return data_->name(index); }
   /// The names of the dependencies of step `name`, declared so far.
   std::vector<std::string> dependencies(std::string_view name) const {
     std::vector<std::string> out;
-    for (std::uint32_t d : data_->dependencies_of(index_of(name))) out.emplace_back(data_->names[d]);
+    for (std::uint32_t d : data_->dependencies_of(index_of(name))) out.emplace_back(data_->name(d));
     for (const auto& [s, dep] : data_->added_by_name)
-      if (data_->names[s] == name) out.push_back(dep);
+      if (data_->name(s) == name) out.push_back(dep);
     return out;
   }
 
@@ -249,7 +251,7 @@ class runtime_flow {
     std::unordered_map<const void*, std::shared_ptr<const void>> states;  // the owners of stateful callables
     for (const auto& o : s.owned) states.emplace(o.get(), o);
     for (std::uint32_t i = 0; i != s.size(); ++i) {
-      const std::string name = prefix + std::string(s.names[i]);
+      const std::string name = prefix + std::string(s.name(i));
       const std::uint32_t existing = g.find(name);
       if (existing != detail::runtime_graph::none && mode == merge_mode::unify) {
         mapped[i] = existing;  // kept: the target's callable
@@ -297,7 +299,7 @@ class runtime_flow {
     std::vector<const policy*> own_rules(sv.size + 1);  // each step's policy, kept alive by `copy`
     copy->policy_addresses(own_rules.data());
     for (std::uint32_t i = 0; i != sv.size; ++i) {
-      const std::string name = prefix + std::string(sv.names[i]);
+      const std::string name = prefix + std::string(sv.name(i));
       const std::uint32_t existing = g.find(name);
       if (existing != detail::runtime_graph::none && mode == merge_mode::unify) {
         mapped[i] = existing;

@@ -59,8 +59,8 @@ class runtime_result : public basic_run_result {
     }
     for (std::uint32_t i = 0; i != n; ++i)
       if (const detail::erased_value* v = runtime().written(i, k.name()); v != nullptr && !below[i])
-        out.emplace(std::string(g.names[i]),
-                    detail::checked_value<T>(*v, k.name(), "written by step \"" + std::string(g.names[i]) + "\""));
+        out.emplace(std::string(g.name(i)),
+                    detail::checked_value<T>(*v, k.name(), "written by step \"" + std::string(g.name(i)) + "\""));
     return out;
   }
 

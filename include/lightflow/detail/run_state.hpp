@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -34,11 +35,36 @@
 
 namespace lightflow::detail {
 
+/// The longest length prefix pack_name writes (7 bits a byte, as in LEB128).
+inline constexpr std::size_t max_name_prefix = (sizeof(std::size_t) * 8 + 6) / 7;
+
+/// Writes `name` at `at` as its length (7 bits a byte, low bits first, the high bit saying "more")
+/// followed by its characters; returns the bytes written (at most name.size() + max_name_prefix).
+inline std::size_t pack_name(char* at, std::string_view name) noexcept {
+  std::size_t n = 0;
+  for (std::size_t len = name.size();; len >>= 7) {
+    const auto low = static_cast<unsigned char>(len & 0x7f);
+    at[n++] = static_cast<char>(len > 0x7f ? low | 0x80 : low);
+    if (len <= 0x7f) break;
+  }
+  if (!name.empty()) std::memcpy(at + n, name.data(), name.size());
+  return n + name.size();
+}
+inline std::string_view unpack_name(const char* at) noexcept {
+  std::size_t len = 0;
+  for (unsigned shift = 0;; shift += 7) {
+    const auto byte = static_cast<unsigned char>(*at++);
+    len |= static_cast<std::size_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) break;
+  }
+  return {at, len};
+}
+
 /// A flow's shape as the scheduler sees it at run time (for static flows it lives in read-only data).
 struct graph_view {
   std::string_view flow_name;
   std::uint32_t size = 0;
-  const std::string_view* names = nullptr;
+  const std::string_view* names = nullptr;       // static flows: the names
   const std::uint32_t* dep_offsets = nullptr;
   const std::uint32_t* deps = nullptr;
   /// How many of a step's dependencies, first in its list, hand it their outputs (static flows); null:
@@ -52,12 +78,15 @@ struct graph_view {
   /// Finds a step by name faster than a scan (runtime flows); null: scan `names`.
   std::uint32_t (*lookup)(const void* index, std::string_view name) noexcept = nullptr;
   const void* index = nullptr;
+  const char* const* packed_names = nullptr;     // runtime flows: the names as pack_name wrote them
+
+  std::string_view name(std::uint32_t i) const noexcept { return names != nullptr ? names[i] : unpack_name(packed_names[i]); }
 
   /// The step called `name`, or `size` when there is none.
-  std::uint32_t find(std::string_view name) const noexcept {
-    if (lookup != nullptr) return lookup(index, name);
+  std::uint32_t find(std::string_view wanted) const noexcept {
+    if (lookup != nullptr) return lookup(index, wanted);
     for (std::uint32_t i = 0; i != size; ++i)
-      if (names[i] == name) return i;
+      if (name(i) == wanted) return i;
     return size;
   }
 };
@@ -72,7 +101,15 @@ struct step_record {
   step_status status = step_status::pending;
   bool restored = false;        // its output came from a checkpoint; it did not run
   std::uint16_t attempts = 0;   // how many times its callable was called
+  // Written by the step's dependencies (in what would be padding): how many have yet to finish (the
+  // low 30 bits), and whether one did not succeed or a condition skipped this step (the top two).
+  std::atomic<std::uint32_t> pending{0};
 };
+static_assert(sizeof(step_record) == 24, "a step record is 24 bytes");
+
+/// The bits of step_record::pending.
+inline constexpr std::uint32_t pending_count_mask = (std::uint32_t{1} << 30) - 1;
+inline constexpr std::uint32_t blocked_by_failure = std::uint32_t{1} << 31, blocked_by_condition = std::uint32_t{1} << 30;
 
 class run_state_base;
 
@@ -171,9 +208,34 @@ class run_state_base {
       finish(*this);
       return nullptr;
     }
-    for (std::uint32_t r = 1; r < g.root_count; ++r) push(&nodes_[g.roots[r]]);
+    std::uint32_t queued = g.root_count;
+    if (queued > batch_size && queued <= max_batched) {  // many roots: queue them a batch at a time
+      root_cursor_.store(batch_size, std::memory_order_relaxed);
+      sinks_left_.fetch_add(1, std::memory_order_relaxed);  // the run lasts until the batch task is done
+      push(batch_node(start_node()));
+      queued = batch_size;
+    }
+    for (std::uint32_t r = 1; r < queued; ++r) push(&nodes_[g.roots[r]]);
     return &nodes_[g.roots[0]];
   }
+
+  // A step with many dependents (or a run with many roots) does not queue them all at once: that
+  // would grow a worker's deque to hold them all (8 bytes each, kept for the executor's life). It
+  // releases `batch_size` and queues a batch task, its node's address with the low bit set, which
+  // claims the next batch from a cursor (for a step: its record's `pending` word, unused once the
+  // step ran; for the roots: root_cursor_), queues itself again if more are left, and releases them.
+  static constexpr std::uint32_t batch_size = 64;
+  static constexpr std::uint32_t max_batched = pending_count_mask / 2;  // the cursor never overflows
+  static task_node* batch_node(task_node* node) noexcept {
+    return reinterpret_cast<task_node*>(reinterpret_cast<std::uintptr_t>(node) | 1);
+  }
+  static bool is_batch(const task_node* t) noexcept { return (reinterpret_cast<std::uintptr_t>(t) & 1) != 0; }
+  static task_node* plain_node(task_node* t) noexcept {
+    return reinterpret_cast<task_node*>(reinterpret_cast<std::uintptr_t>(t) & ~std::uintptr_t{1});
+  }
+  /// Runs the batch task of `step` (graph().size: of the roots); returns a released step to run next.
+  template <class Push, class Finish>
+  task_node* release_batch(std::uint32_t step, Push&& push, Finish&& finish);
 
   /// Runs (or skips, or cancels) one step, then releases its dependents. Returns one dependent that
   /// became ready, for the caller to run next without a queue round trip; the others go to `push`.
@@ -204,14 +266,12 @@ class run_state_base {
 
  protected:
   run_state_base(const graph_view& g, const invoke_fn* invokers, destroy_fn destroy, step_record* records,
-                 std::atomic<std::uint32_t>* pending, std::atomic<std::uint8_t>* blocked, task_node* nodes,
+                 task_node* nodes,
                  run_registry& registry, std::uint64_t id) noexcept
       : graph_(&g),
         invokers_(invokers),
         destroy_(destroy),
         records_(records),
-        pending_(pending),
-        blocked_(blocked),
         nodes_(nodes),
         registry_(&registry),
         id_(id),
@@ -225,11 +285,11 @@ class run_state_base {
     destroyers_ = destroyers;
     const graph_view& g = *graph_;
     for (std::uint32_t i = 0; i != g.size; ++i) {
-      pending_[i].store(g.dep_offsets[i + 1] - g.dep_offsets[i], std::memory_order_relaxed);
-      blocked_[i].store(0, std::memory_order_relaxed);
-      nodes_[i].run = this;
+      ::new (static_cast<void*>(&records_[i])) step_record{};  // over storage, or over a record (trivial)
+      records_[i].pending.store(g.dep_offsets[i + 1] - g.dep_offsets[i], std::memory_order_relaxed);
+      ::new (static_cast<void*>(&nodes_[i])) task_node{this};
     }
-    nodes_[g.size].run = this;
+    ::new (static_cast<void*>(&nodes_[g.size])) task_node{this};
   }
   void attach(checkpoint_session* session) noexcept { checkpoint_ = session; }
   /// Each step's policy (an array of graph().size pointers, or null when no step has one) and the flow's.
@@ -311,6 +371,8 @@ class run_state_base {
   /// On the thread that starts the run, before it starts: the before-flow callbacks, the executor's
   /// then the flow's. A must one that throws cancels the run (the callbacks after it are not called).
   void before_flow() noexcept {
+    auto none = [](const callback_lists* level) { return level == nullptr || level->before_flow.empty(); };
+    if (none(global_callbacks_.get()) && none(flow_callbacks())) return;  // nothing to call: no clock read
     const run_event e = run_info();
     for (const callback_lists* level : {global_callbacks_.get(), flow_callbacks()}) {
       if (level == nullptr) continue;
@@ -362,7 +424,6 @@ class run_state_base {
   void mark_resumed() noexcept { resumed_ = true; }
 
  protected:
-  static constexpr std::uint8_t blocked_by_failure = 1, blocked_by_condition = 2;
 
   ~run_state_base() {
     release_resources();
@@ -402,6 +463,8 @@ class run_state_base {
 
   template <class Push, class Finish>
   task_node* release(std::uint32_t step, bool ok, Push&& push, Finish&& finish);
+  template <class Push>
+  task_node* release_range(const std::uint32_t* it, const std::uint32_t* end, bool ok, Push& push);
   template <class Saved>
   bool save_checkpoint(std::uint32_t step, Saved& saved) noexcept;
   template <class Saved>
@@ -467,7 +530,7 @@ class run_state_base {
     }
     if (!timer.cancel(when, id)) {  // it fired
       if (error == nullptr) discard_output(step);
-      throw timeout_error("lightflow: step \"" + std::string(graph_->names[step]) + "\" timed out after " +
+      throw timeout_error("lightflow: step \"" + std::string(graph_->name(step)) + "\" timed out after " +
                           std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(limit).count()) + " ms");
     }
     if (error != nullptr) std::rethrow_exception(error);
@@ -480,7 +543,7 @@ class run_state_base {
 
   step_event event(std::uint32_t step, unsigned attempt, bool last) const noexcept {
     const step_record& rec = records_[step];
-    return {graph_->flow_name, id_, graph_->names[step], step, attempt, current_worker, rec.status, error(step),
+    return {graph_->flow_name, id_, graph_->name(step), step, attempt, current_worker, rec.status, error(step),
             rec.restored, last, std::chrono::steady_clock::now()};
   }
   void notify(std::uint32_t step, unsigned attempt, bool starting, bool last = true) const noexcept {
@@ -528,7 +591,7 @@ class run_state_base {
           cb(e);
         } catch (...) {
           std::exception_ptr error = std::current_exception();
-          note_callback_failure(after ? callback_point::after_step : callback_point::before_step, graph_->names[step],
+          note_callback_failure(after ? callback_point::after_step : callback_point::before_step, graph_->name(step),
                                 cb.is_must(), error);
           if (cb.is_must() && must_error == nullptr) {
             must_error = std::move(error);
@@ -544,7 +607,7 @@ class run_state_base {
     step_record& rec = records_[step];
     rec.status = step_status::failed;
     try {
-      set_error(step, std::make_exception_ptr(callback_error(where, graph_->names[step], error)));
+      set_error(step, std::make_exception_ptr(callback_error(where, graph_->name(step), error)));
     } catch (...) {
       set_error(step, std::move(error));
     }
@@ -616,8 +679,8 @@ class run_state_base {
         const std::uint32_t d = g.outs[e];
         if (seen[d]) continue;
         seen[d] = true;
-        if (std::find(except.begin(), except.end(), g.names[d]) != except.end()) continue;
-        blocked_[d].fetch_or(blocked_by_condition, std::memory_order_relaxed);  // published by the release
+        if (std::find(except.begin(), except.end(), g.name(d)) != except.end()) continue;
+        records_[d].pending.fetch_or(blocked_by_condition, std::memory_order_relaxed);  // published by the release
         stack.push_back(d);
       }
     }
@@ -631,8 +694,6 @@ class run_state_base {
   const invoke_fn* invokers_;
   destroy_fn destroy_;
   step_record* records_;
-  std::atomic<std::uint32_t>* pending_;
-  std::atomic<std::uint8_t>* blocked_;  // bits: a dependency did not succeed; skipped by a condition
   task_node* nodes_;
   run_registry* registry_;
   const void* input_ = nullptr;
@@ -675,7 +736,8 @@ class run_state_base {
   void* scheduler_ = nullptr;
   std::exception_ptr durability_error_;
   std::uint64_t id_;
-  std::atomic<std::uint32_t> sinks_left_;
+  std::atomic<std::uint32_t> sinks_left_;  // and batch tasks queued
+  std::atomic<std::uint32_t> root_cursor_{0};  // the next root the roots' batch task releases
   std::atomic<std::uint32_t> not_ok_{0};
   std::atomic<std::exception_ptr*> errors_{nullptr};  // each step's error; made at the first one  // steps that ended neither succeeded nor skipped by their condition
   static constexpr std::uint32_t running = 0, waited_for = 1, finished = 2;
@@ -719,7 +781,7 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
   } else if (cancelled()) {
     rec.status = stopped_.load(std::memory_order_relaxed) ? step_status::stopped : step_status::cancelled;
     not_run(step);
-  } else if (const std::uint8_t b = blocked_[step].load(std::memory_order_relaxed); b != 0) {
+  } else if (const std::uint32_t b = rec.pending.load(std::memory_order_relaxed) & ~pending_count_mask; b != 0) {
     rec.status = (b & blocked_by_failure) != 0 ? step_status::skipped : step_status::skipped_by_condition;
     ok = rec.status == step_status::skipped_by_condition;
     not_run(step);
@@ -813,19 +875,57 @@ template <class Push, class Finish>
 task_node* run_state_base::release(std::uint32_t step, bool ok, Push&& push, Finish&& finish) {
   const graph_view& g = *graph_;
   const std::uint32_t* it = g.outs + g.out_offsets[step];
-  const std::uint32_t* const end = g.outs + g.out_offsets[step + 1];
+  const std::uint32_t* end = g.outs + g.out_offsets[step + 1];
   if (it == end) {  // a sink: the run is over when the last sink is
     if (!ok) not_ok_.fetch_add(1, std::memory_order_relaxed);
     if (sinks_left_.fetch_sub(1, std::memory_order_acq_rel) == 1) finish(*this);
     return nullptr;
   }
   if (!ok) not_ok_.fetch_add(1, std::memory_order_relaxed);  // rare; read once the run is done
+  if (const auto degree = static_cast<std::uint32_t>(end - it); degree > batch_size && degree <= max_batched) {
+    records_[step].pending.store((ok ? 0 : blocked_by_failure) | batch_size, std::memory_order_relaxed);  // the cursor
+    sinks_left_.fetch_add(1, std::memory_order_relaxed);  // the run lasts until the batch task is done
+    push(batch_node(&nodes_[step]));                      // published by the deque's release
+    end = it + batch_size;
+  }
+  return release_range(it, end, ok, push);
+}
+
+template <class Push, class Finish>
+task_node* run_state_base::release_batch(std::uint32_t step, Push&& push, Finish&& finish) {
+  const graph_view& g = *graph_;
+  const bool roots = step == g.size;
+  const std::uint32_t* const first = roots ? g.roots : g.outs + g.out_offsets[step];
+  const std::uint32_t degree = roots ? g.root_count : g.out_offsets[step + 1] - g.out_offsets[step];
+  const std::uint32_t word = (roots ? root_cursor_ : records_[step].pending).fetch_add(batch_size, std::memory_order_relaxed);
+  const std::uint32_t at = word & pending_count_mask;
+  task_node* next = nullptr;
+  if (at < degree) {
+    const std::uint32_t stop = std::min(degree, at + batch_size);
+    if (stop < degree) {  // more left: let another thread take the next batch meanwhile
+      sinks_left_.fetch_add(1, std::memory_order_relaxed);
+      push(batch_node(&nodes_[step]));
+    }
+    if (roots) {  // ready as they are
+      next = &nodes_[first[at]];
+      for (std::uint32_t k = at + 1; k != stop; ++k) push(&nodes_[first[k]]);
+    } else {
+      next = release_range(first + at, first + stop, (word & blocked_by_failure) == 0, push);
+    }
+  }
+  if (sinks_left_.fetch_sub(1, std::memory_order_acq_rel) == 1) finish(*this);  // next is null then
+  return next;
+}
+
+template <class Push>
+task_node* run_state_base::release_range(const std::uint32_t* it, const std::uint32_t* end, bool ok, Push& push) {
+  const graph_view& g = *graph_;
   task_node* next = nullptr;
   for (; it != end; ++it) {
     const std::uint32_t d = *it;
-    if (!ok) blocked_[d].fetch_or(blocked_by_failure, std::memory_order_relaxed);  // published by the release below
+    if (!ok) records_[d].pending.fetch_or(blocked_by_failure, std::memory_order_relaxed);  // published by the release below
     // A dependent with one dependency needs no counter: this step was its only one.
-    if (g.dep_offsets[d + 1] - g.dep_offsets[d] == 1 || pending_[d].fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    if (g.dep_offsets[d + 1] - g.dep_offsets[d] == 1 || (records_[d].pending.fetch_sub(1, std::memory_order_acq_rel) & pending_count_mask) == 1) {
       if (next == nullptr)
         next = &nodes_[d];
       else
@@ -877,7 +977,7 @@ inline std::stop_token run_state_base::stop_token() {
 }  // namespace lightflow::detail
 
 namespace lightflow {
-inline std::string_view step_context::name() const noexcept { return run_->graph().names[step_]; }
+inline std::string_view step_context::name() const noexcept { return run_->graph().name(step_); }
 inline std::string_view step_context::flow_name() const noexcept { return run_->graph().flow_name; }
 inline std::uint64_t step_context::run_id() const noexcept { return run_->id(); }
 inline bool step_context::stop_requested() const noexcept {

@@ -50,7 +50,7 @@ struct runtime_graph {
 
   std::string flow_name;
   // Step i: its name, how to call it, and its callable's state (null for a stateless callable).
-  std::vector<std::string_view> names;
+  std::vector<const char*> packed_names;  // each a length-prefixed run of characters (unpack_name): 8 bytes a step
   std::vector<invoke_fn> invokers;
   std::vector<const void*> callables;  // empty while every step's callable is stateless (8 bytes a step saved)
   std::vector<std::shared_ptr<const void>> owned;  // keeps stateful callables alive; shared by copies
@@ -79,13 +79,14 @@ struct runtime_graph {
   // A copy shares the characters of the names and the callables' states; its own new names go to a
   // chunk of its own.
   runtime_graph(const runtime_graph& o)
-      : flow_name(o.flow_name), names(o.names), invokers(o.invokers), callables(o.callables), owned(o.owned),
+      : flow_name(o.flow_name), packed_names(o.packed_names), invokers(o.invokers), callables(o.callables), owned(o.owned),
         chunks(o.chunks), chunk_used(0), chunk_size(0), slots(o.slots), dep_offsets(o.dep_offsets), deps(o.deps),
         added(o.added), added_by_name(o.added_by_name), restrictions(o.restrictions), rules(o.rules),
         defaults(o.defaults) {}
   runtime_graph& operator=(const runtime_graph&) = delete;
 
-  std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(names.size()); }
+  std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(packed_names.size()); }
+  std::string_view name(std::uint32_t i) const noexcept { return unpack_name(packed_names[i]); }
   /// Step i's callable's state (null for a stateless callable).
   const void* callable(std::uint32_t i) const noexcept { return callables.empty() ? nullptr : callables[i]; }
 
@@ -97,7 +98,7 @@ struct runtime_graph {
     for (std::size_t h = hash(name) & mask;; h = (h + 1) & mask) {
       const std::uint32_t i = slots[h];
       if (i == none) return none;
-      if (names[i] == name) return i;
+      if (this->name(i) == name) return i;
     }
   }
 
@@ -105,10 +106,10 @@ struct runtime_graph {
   std::uint32_t add(std::string_view name, invoke_fn invoke, const void* callable, std::shared_ptr<const void> state) {
     if (find(name) != none)
       throw flow_error("lightflow: flow " + quoted(flow_name) + " already has a step named " + quoted(name));
-    if (names.size() >= none - 1) throw flow_error("lightflow: flow " + quoted(flow_name) + " has too many steps");
-    if ((names.size() + 1) * 2 > slots.size()) grow_index();
-    const auto i = static_cast<std::uint32_t>(names.size());
-    names.push_back(store(name));
+    if (packed_names.size() >= none - 1) throw flow_error("lightflow: flow " + quoted(flow_name) + " has too many steps");
+    if ((packed_names.size() + 1) * 2 > slots.size()) grow_index();
+    const auto i = static_cast<std::uint32_t>(packed_names.size());
+    packed_names.push_back(store(name));
     if (!rules.empty()) rules.emplace_back();
     invokers.push_back(invoke);
     if (callable != nullptr || !callables.empty()) {  // from the first stateful step on, every step has an entry
@@ -163,7 +164,7 @@ struct runtime_graph {
     const std::uint32_t n = size();
     for (const auto& [s, name] : added_by_name)
       if (find(name) == none)
-        throw flow_error("lightflow: step " + quoted(names[s]) + " of flow " + quoted(flow_name) +
+        throw flow_error("lightflow: step " + quoted(this->name(s)) + " of flow " + quoted(flow_name) +
                          " depends on " + quoted(name) + ", which is not a step of the flow");
     // All dependencies, by step (counting sort), without repeats.
     std::vector<std::uint32_t> count(n + 1, 0);
@@ -189,7 +190,7 @@ struct runtime_graph {
       const std::uint32_t start = write;
       for (auto it = b; it != e; ++it) {
         if (*it == i)
-          throw flow_error("lightflow: step " + quoted(names[i]) + " of flow " + quoted(flow_name) + " depends on itself");
+          throw flow_error("lightflow: step " + quoted(this->name(i)) + " of flow " + quoted(flow_name) + " depends on itself");
         if (write == start || all[write - 1] != *it) all[write++] = *it;
       }
       offsets[i] = start;
@@ -202,6 +203,10 @@ struct runtime_graph {
     std::vector<std::uint32_t> outs_offsets(n + 1, 0), deg(n, 0);
     for (std::uint32_t i = 0; i != n; ++i) {
       deg[i] = offsets[i + 1] - offsets[i];
+      if (deg[i] > pending_count_mask)  // a run counts a step's unfinished dependencies in 30 bits
+        throw flow_error("lightflow: step " + quoted(this->name(i)) + " of flow " + quoted(flow_name) + " has " +
+                         std::to_string(deg[i]) + " dependencies; at most " + std::to_string(pending_count_mask) +
+                         " are allowed");
       for (std::uint32_t e = offsets[i]; e != offsets[i + 1]; ++e) ++outs_offsets[all[e] + 1];
     }
     for (std::uint32_t i = 0; i != n; ++i) outs_offsets[i + 1] += outs_offsets[i];
@@ -232,7 +237,7 @@ struct runtime_graph {
     // Restrictions: to a strict ancestor only.
     for (auto& r : restrictions) {
       r.ancestor = find(r.ancestor_name);
-      const std::string what = "step " + quoted(names[r.step]) + " of flow " + quoted(flow_name) + " restricts key " +
+      const std::string what = "step " + quoted(this->name(r.step)) + " of flow " + quoted(flow_name) + " restricts key " +
                                quoted(r.key) + " to " + quoted(r.ancestor_name);
       if (r.ancestor == none) throw flow_error("lightflow: " + what + ", which is not a step of the flow");
       if (r.ancestor == r.step) throw flow_error("lightflow: " + what + ": a step cannot restrict a key to itself");
@@ -255,7 +260,7 @@ struct runtime_graph {
     view = graph_view{};
     view.flow_name = flow_name;
     view.size = n;
-    view.names = names.data();
+    view.packed_names = packed_names.data();
     view.dep_offsets = dep_offsets.data();
     view.deps = deps.data();
     view.out_offsets = out_offsets.data();
@@ -288,20 +293,21 @@ struct runtime_graph {
   }
 
  private:
-  std::string_view store(std::string_view name) {
-    if (name.size() > chunk_size - chunk_used || chunks.empty() || chunk_size == 0) {
-      chunk_size = std::max<std::size_t>(name.size(), 64 * 1024);
+  const char* store(std::string_view name) {
+    const std::size_t need = name.size() + max_name_prefix;
+    if (need > chunk_size - chunk_used || chunks.empty() || chunk_size == 0) {
+      // Chunks double from 1 KiB to 64 KiB: a small flow does not hold 64 KiB for a few names.
+      chunk_size = std::max(need, std::clamp<std::size_t>(chunk_size * 2, 1024, 64 * 1024));
       chunks.push_back(std::shared_ptr<char[]>(new char[chunk_size]));
       chunk_used = 0;
     }
-    char* at = chunks.back().get() + chunk_used;
-    if (!name.empty()) std::memcpy(at, name.data(), name.size());
-    chunk_used += name.size();
-    return {at, name.size()};
+    char* const at = chunks.back().get() + chunk_used;
+    chunk_used += pack_name(at, name);
+    return at;
   }
   void insert(std::uint32_t i) {
     const std::size_t mask = slots.size() - 1;
-    std::size_t h = hash(names[i]) & mask;
+    std::size_t h = hash(name(i)) & mask;
     while (slots[h] != none) h = (h + 1) & mask;
     slots[h] = i;
   }
@@ -344,8 +350,8 @@ struct runtime_graph {
     }
     // path[position[s]..] is the cycle, each step depending on the next; print it in run order.
     std::string text = "lightflow: flow " + quoted(flow_name) + " has a cycle: ";
-    for (std::size_t k = path.size(); k-- > position[s];) text += quoted(names[path[k]]) + " -> ";
-    return text + quoted(names[path.back()]);
+    for (std::size_t k = path.size(); k-- > position[s];) text += quoted(name(path[k])) + " -> ";
+    return text + quoted(name(path.back()));
   }
 };
 

@@ -11,6 +11,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -39,51 +40,58 @@ struct step_data {
 /// The per-step arrays, allocated before run_state_base is constructed over them.
 struct runtime_arrays {
   explicit runtime_arrays(std::uint32_t n)
-      : records(new step_record[n]),
-        pending(new std::atomic<std::uint32_t>[n]),
-        blocked(new std::atomic<std::uint8_t>[n]),
-        nodes(new task_node[n + 1]),
-        data(new void*[n]()) {}
+      : records(raw<step_record>(n)), nodes(raw<task_node>(n + 1)) {}
   ~runtime_arrays() = default;
-  std::unique_ptr<step_record[]> records;
-  std::unique_ptr<std::atomic<std::uint32_t>[]> pending;
-  std::unique_ptr<std::atomic<std::uint8_t>[]> blocked;
-  std::unique_ptr<task_node[]> nodes;
-  std::unique_ptr<void*[]> data;  // step_data*, set by the step that made it
+  // Storage only: run_state_base::prepare makes the objects, in its one pass over the steps.
+  struct free_storage {
+    void operator()(void* p) const noexcept { ::operator delete(p); }
+  };
+  template <class T>
+  static T* raw(std::size_t n) {
+    static_assert(std::is_trivially_destructible_v<T> && alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+    return static_cast<T*>(::operator new(n * sizeof(T)));
+  }
+  std::unique_ptr<step_record, free_storage> records;
+  std::unique_ptr<task_node, free_storage> nodes;
 };
 
 class runtime_run final : private runtime_arrays, public run_state_base {
  public:
   runtime_run(std::shared_ptr<const runtime_graph> graph, values input, run_registry& registry, std::uint64_t id)
       : runtime_arrays(graph->size()),
-        run_state_base(graph->view, graph->invokers.data(), &destroy, records.get(), pending.get(), blocked.get(),
+        run_state_base(graph->view, graph->invokers.data(), &destroy, records.get(),
                        nodes.get(), registry, id),
         graph_(std::move(graph)),
         input_(std::move(input)) {
-    prepare(&input_, graph_->callables.data(), data.get(), nullptr);
+    prepare(&input_, graph_->callables.data(), nullptr, nullptr);
     set_policies(graph_->rule_table.empty() ? nullptr : graph_->rule_table.data(), graph_->defaults.get());
     set_discard([](run_state_base& base, std::uint32_t step) noexcept {
-      auto& self = static_cast<runtime_run&>(base);
-      delete static_cast<step_data*>(self.data[step]);
-      self.data[step] = nullptr;
+      if (step_data** table = static_cast<runtime_run&>(base).table()) {
+        delete table[step];
+        table[step] = nullptr;
+      }
     });
   }
   ~runtime_run() {
-    if (!any_data_.load(std::memory_order_relaxed)) return;  // no step kept anything: no pass over the steps
-    for (std::uint32_t i = 0; i != graph_->size(); ++i) delete static_cast<step_data*>(data[i]);
+    step_data** table = this->table();
+    if (table == nullptr) return;  // no step kept anything: no pass over the steps
+    for (std::uint32_t i = 0; i != graph_->size(); ++i) delete table[i];
+    delete[] table;
   }
 
   const runtime_graph& graph_data() const noexcept { return *graph_; }
   const values& input_values() const noexcept { return input_; }
-  const step_data* data_of(std::uint32_t step) const noexcept { return static_cast<const step_data*>(data[step]); }
+  const step_data* data_of(std::uint32_t step) const noexcept {
+    step_data* const* t = table();
+    return t == nullptr ? nullptr : t[step];
+  }
 
   /// On the step's own thread, while it runs.
   step_data& own(std::uint32_t step) {
-    if (data[step] == nullptr) {
-      data[step] = new step_data;
-      if (!any_data_.load(std::memory_order_relaxed)) any_data_.store(true, std::memory_order_relaxed);
-    }
-    return *static_cast<step_data*>(data[step]);
+    step_data** t = table();
+    if (t == nullptr) t = make_table();
+    if (t[step] == nullptr) t[step] = new step_data;
+    return *t[step];
   }
   void write(std::uint32_t step, std::string_view key, erased_value value) {
     step_data& d = own(step);
@@ -162,10 +170,20 @@ class runtime_run final : private runtime_arrays, public run_state_base {
     return d == nullptr ? nullptr : d->written(key);
   }
 
-  std::string step_name(std::uint32_t i) const { return std::string(graph_->names[i]); }
+  std::string step_name(std::uint32_t i) const { return std::string(graph_->name(i)); }
 
  private:
   static void destroy(run_state_base* base) noexcept { delete static_cast<runtime_run*>(base); }
+
+  step_data** table() const noexcept { return table_.load(std::memory_order_acquire); }
+  // The first step that keeps something makes the table; two at once: one table wins.
+  step_data** make_table() {
+    auto fresh = std::make_unique<step_data*[]>(graph_->size());
+    step_data** expected = nullptr;
+    if (table_.compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel, std::memory_order_acquire))
+      return fresh.release();
+    return expected;
+  }
 
   struct key_hash {
     using is_transparent = void;
@@ -174,7 +192,9 @@ class runtime_run final : private runtime_arrays, public run_state_base {
   std::shared_ptr<const runtime_graph> graph_;
   values input_;
   mutable std::shared_mutex keys_mutex_;
-  std::atomic<bool> any_data_{false};  // some step made its step_data (the destructor then frees them)
+  // Each step's step_data (null: it kept nothing); the table itself is made by the first step that
+  // keeps something, so a run whose steps keep nothing pays nothing per step for it.
+  std::atomic<step_data**> table_{nullptr};
   std::unordered_set<std::string, key_hash, std::equal_to<>> written_keys_;  // every key some step wrote
   std::unique_ptr<checkpoint_session> session_;
 };
@@ -208,7 +228,7 @@ inline void context::write(std::string_view key, detail::erased_value value) { r
 inline std::vector<std::pair<std::string_view, const detail::erased_value*>> context::frontier(std::string_view key) const {
   std::vector<std::pair<std::string_view, const detail::erased_value*>> out;
   for (std::uint32_t w : runtime_->frontier(index_, key))
-    out.emplace_back(runtime_->graph_data().names[w], runtime_->written(w, key));
+    out.emplace_back(runtime_->graph_data().name(w), runtime_->written(w, key));
   return out;
 }
 

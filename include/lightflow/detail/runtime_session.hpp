@@ -70,9 +70,9 @@ class runtime_session final : public store_session<Store> {
     run.mark_resumed();
     const runtime_graph& g = run.graph_data();
     for (std::uint32_t i = 0; i != g.size(); ++i) {
-      const auto rec = this->load_step(step_key(g.names[i]), g.names[i]);
+      const auto rec = this->load_step(step_key(g.name(i)), g.name(i));
       if (!rec) continue;
-      const std::string what = "the record of step \"" + std::string(g.names[i]) + "\"";
+      const std::string what = "the record of step \"" + std::string(g.name(i)) + "\"";
       try {
         binary_reader r(rec->payload);
         if (r.integer<std::uint8_t>() != 0) {
@@ -96,7 +96,7 @@ class runtime_session final : public store_session<Store> {
 
   void save(run_state_base& base_run, std::uint32_t step) override {
     auto& run = static_cast<runtime_run&>(base_run);
-    const std::string_view name = run.graph_data().names[step];
+    const std::string_view name = run.graph_data().name(step);
     const std::string what = "the output of step \"" + std::string(name) + "\"";
     thread_local std::vector<std::byte> payload;
     payload.clear();
@@ -116,9 +116,9 @@ class runtime_session final : public store_session<Store> {
                     "\nserializer " + std::string(binary_serializer::name) + "\n";
     for (std::uint32_t i = 0; i != g.size(); ++i) {
       m += "step ";
-      m += g.names[i];
+      m += g.name(i);
       m += " <-";
-      for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) (m += ' ') += g.names[g.deps[e]];
+      for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) (m += ' ') += g.name(g.deps[e]);
       m += '\n';
     }
     return m;

@@ -166,9 +166,14 @@ class scheduler {
     auto done = [this](run_state_base& run) { end(run); };
     auto saved = [this](checkpoint_session& session) { committer_.saved(session); };
     while (t != nullptr) {
-      run_state_base& run = *t->run;
-      const std::uint32_t step = run.step_of(t);
-      t = step == run.graph().size ? run.start(push, done) : run.process(step, now, push, done, saved);
+      if (run_state_base::is_batch(t)) {
+        task_node* const node = run_state_base::plain_node(t);
+        t = node->run->release_batch(node->run->step_of(node), push, done);
+      } else {
+        run_state_base& run = *t->run;
+        const std::uint32_t step = run.step_of(t);
+        t = step == run.graph().size ? run.start(push, done) : run.process(step, now, push, done, saved);
+      }
       if (pushed != 0) {
         notifier_.notify(pushed);
         pushed = 0;

@@ -23,7 +23,7 @@ namespace lightflow::detail {
 template <class Flow, std::uint32_t I, std::uint32_t D, class T>
 const T& static_dependency_result(const runtime_run& run, std::uint32_t step) {
   const runtime_graph& g = run.graph_data();
-  const std::string_view own = g.names[step];
+  const std::string_view own = g.name(step);
   const std::string_view own_static = Flow::graph.names[I];
   const std::string name = std::string(own.substr(0, own.size() - own_static.size())) + std::string(Flow::graph.names[D]);
   const std::uint32_t d = g.find(name);

@@ -278,7 +278,7 @@ class static_run final : public run_state_base {
   using output_t = typename step_signature<Flow, Input, I>::output;
 
   static_run(const Flow& flow, Input&& input, run_registry& registry, std::uint64_t id)
-      : run_state_base(Flow::view, invokers.data(), &destroy, records_, pending_, blocked_, nodes_, registry, id),
+      : run_state_base(Flow::view, invokers.data(), &destroy, records_, nodes_, registry, id),
         input_(std::move(input)) {
     flow.callable_addresses(callable_table_);
     outputs_.addresses(output_table_);
@@ -327,8 +327,6 @@ class static_run final : public run_state_base {
 
   [[no_unique_address]] Input input_;
   step_record records_[n + 1];
-  std::atomic<std::uint32_t> pending_[n + 1];
-  std::atomic<std::uint8_t> blocked_[n + 1];
   task_node nodes_[n + 1];
   const void* callable_table_[n + 1];  // each step's callable, in the flow
   void* output_table_[n + 1];          // each step's output, in outputs_ (null for void)
