@@ -295,6 +295,7 @@ struct callback_lists {
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -1614,11 +1615,13 @@ class step_context {
 
 namespace lightflow::detail {
 
-/// The longest length prefix pack_name writes (7 bits a byte, as in LEB128).
-inline constexpr std::size_t max_name_prefix = (sizeof(std::size_t) * 8 + 6) / 7;
+/// The most bytes pack_name adds to a name: its longest length prefix (7 bits a byte, as in LEB128)
+/// and the closing '\0'.
+inline constexpr std::size_t max_name_prefix = (sizeof(std::size_t) * 8 + 6) / 7 + 1;
 
 /// Writes `name` at `at` as its length (7 bits a byte, low bits first, the high bit saying "more")
-/// followed by its characters; returns the bytes written (at most name.size() + max_name_prefix).
+/// followed by its characters and a '\0' (so that name().data() is a C string too); returns the
+/// bytes written (at most name.size() + max_name_prefix).
 inline std::size_t pack_name(char* at, std::string_view name) noexcept {
   std::size_t n = 0;
   for (std::size_t len = name.size();; len >>= 7) {
@@ -1627,7 +1630,8 @@ inline std::size_t pack_name(char* at, std::string_view name) noexcept {
     if (len <= 0x7f) break;
   }
   if (!name.empty()) std::memcpy(at + n, name.data(), name.size());
-  return n + name.size();
+  at[n + name.size()] = '\0';
+  return n + name.size() + 1;
 }
 inline std::string_view unpack_name(const char* at) noexcept {
   std::size_t len = 0;
@@ -3465,6 +3469,13 @@ struct codec {
 /// What every checkpoint session does with its store, whatever the flow: keys, the manifest (the
 /// flow's definition, checked on every run), records checked against its fingerprint, errors that
 /// name the run and the place.
+/// A flow's manifest and its fingerprint, made once and shared by the sessions that use them.
+struct manifest_text {
+  explicit manifest_text(std::string t) : text(std::move(t)), fingerprint(fnv1a(text)) {}
+  std::string text;
+  std::uint64_t fingerprint;
+};
+
 template <class Store>
 class store_session : public checkpoint_session {
  public:
@@ -3472,9 +3483,11 @@ class store_session : public checkpoint_session {
   const void* store_identity() const noexcept override { return store_; }
 
  protected:
-  store_session(Store* store, std::string_view flow, std::string run_id, checkpoint_options options, std::string manifest)
+  store_session(Store* store, std::string_view flow, std::string run_id, checkpoint_options options,
+                std::shared_ptr<const manifest_text> manifest)
       : checkpoint_session(store->deferred_durability()), store_(store), flow_(flow), run_id_(std::move(run_id)),
-        options_(options), manifest_(std::move(manifest)), fingerprint_(fnv1a(manifest_)) {}
+        options_(options), manifest_text_(std::move(manifest)), manifest_(manifest_text_->text),
+        fingerprint_(manifest_text_->fingerprint) {}
 
   std::string location() const { return store_->location(flow_, run_id_); }
   checkpoint_error error(const std::string& what, const std::string& problem) const {
@@ -3573,7 +3586,8 @@ class store_session : public checkpoint_session {
   std::string flow_;
   std::string run_id_;
   checkpoint_options options_;
-  std::string manifest_;
+  std::shared_ptr<const manifest_text> manifest_text_;
+  const std::string& manifest_;
   std::uint64_t fingerprint_;
 
  private:
@@ -3709,7 +3723,16 @@ class typed_session final : public store_session<Store> {
 
   // One loop over the graph, not a function per step: a 1,000-step flow would otherwise instantiate
   // a thousand string-building functions.
-  static std::string manifest(std::uint32_t version) {
+  // Made once per version and shared: building and hashing it costs ~100 µs for 1,000 steps.
+  static std::shared_ptr<const manifest_text> manifest(std::uint32_t version) {
+    static std::mutex mutex;
+    static std::vector<std::pair<std::uint32_t, std::shared_ptr<const manifest_text>>> made;
+    std::lock_guard lock(mutex);
+    for (const auto& [v, m] : made)
+      if (v == version) return m;
+    return made.emplace_back(version, std::make_shared<const manifest_text>(make_manifest(version))).second;
+  }
+  static std::string make_manifest(std::uint32_t version) {
     const auto& g = Flow::graph;
     std::string m = "lightflow checkpoint manifest 1\nflow " + std::string(Flow::name.view()) + "\nversion " +
                     std::to_string(version) + "\nserializer " + std::string(serializer_name<Serializer>()) +
@@ -5578,7 +5601,8 @@ class runtime_session final : public store_session<Store> {
 
  public:
   runtime_session(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g)
-      : base(cp.store, g.flow_name, cp.run_id, cp.options, manifest(g, cp.options.version)) {}
+      : base(cp.store, g.flow_name, cp.run_id, cp.options,
+             std::make_shared<const manifest_text>(manifest(g, cp.options.version))) {}
 
   /// Reads the run's input from the store, for resume().
   static values load_input(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g) {
@@ -6878,7 +6902,9 @@ namespace lightflow {
 enum class durability {
   durable,  ///< every record is on disk (fdatasync) before the run reports its steps done; records
             ///< saved together share one fdatasync (group commit)
-  fast,     ///< writing is left to the operating system: survives a crash of the process, not of the machine
+  fast,     ///< records are written (in batches, as in durable mode) before the run reports its steps
+            ///< done, and their writing to disk is left to the operating system: a finished run's
+            ///< records survive a crash of the process, not of the machine
 };
 
 class file_store {
@@ -6888,6 +6914,10 @@ class file_store {
   file_store(const file_store&) = delete;
   file_store& operator=(const file_store&) = delete;
   ~file_store() {
+    try {
+      flush();  // records saved without a run to end them (a direct save) are written, not dropped
+    } catch (...) {  // a destructor cannot report it: the records stay unwritten, as after a crash
+    }
     for (auto& [path, log] : logs_)
       if (log.fd >= 0) ::close(log.fd);
   }
@@ -6902,24 +6932,18 @@ class file_store {
       last_run_.assign(run);
     }
     log_file& log = *last_log_;
-    if (level_ == durability::durable) {
-      append_frame(log.pending, key, bytes);  // written, then synced, by the next flush
-      log.dirty = true;
-    } else {
-      frame_.clear();
-      append_frame(frame_, key, bytes);
-      write_all(log, frame_);
+    append_frame(log.pending, key, bytes);  // written (and, when durable, synced) by the next flush
+    log.dirty = true;
+    if (log.indexed) {  // the saves of a run are not read back while it runs: index them when asked
+      log.indexed = false;
+      log.records.clear();
     }
-    auto it = log.records.find(key);
-    if (it == log.records.end()) it = log.records.emplace(std::string(key), std::vector<std::byte>{}).first;
-    it->second.assign(bytes.begin(), bytes.end());
     ++appended_;
   }
 
-  /// Durable mode: writes the frames saved since the last flush, one write per log, and fdatasyncs
+  /// Writes the frames saved since the last flush, one write per log, and (durable mode) fdatasyncs
   /// them. Concurrent callers share one round (group commit).
   void flush() {
-    if (level_ == durability::fast) return;
     std::unique_lock lock(mutex_);
     const std::uint64_t target = appended_;
     while (synced_ < target) {
@@ -6947,7 +6971,7 @@ class file_store {
       for (auto& b : batches) {
         try {
           write_all(*b.log, b.frames);
-          if (::fdatasync(b.log->fd) != 0) throw store_error("lightflow: fdatasync of " + b.path + " failed: " + std::strerror(errno));
+          if (level_ == durability::durable && ::fdatasync(b.log->fd) != 0) throw store_error("lightflow: fdatasync of " + b.path + " failed: " + std::strerror(errno));
         } catch (const store_error& e) {
           if (failure.empty()) failure = e.what();
           b.failed = true;
@@ -6959,7 +6983,10 @@ class file_store {
       if (!failure.empty()) {
         // What could not be written must not be served: re-read the failed logs' records from disk.
         for (auto& b : batches)
-          if (b.failed) read_log(b.path, b.log->fd, *b.log);
+          if (b.failed) {
+            read_log(b.path, b.log->fd, *b.log);
+            b.log->indexed = false;  // frames saved meanwhile are pending: index them with the file
+          }
         throw store_error(failure);
       }
       synced_ = std::max(synced_, covering);
@@ -6967,18 +6994,23 @@ class file_store {
   }
 
   std::optional<std::vector<std::byte>> load(std::string_view flow, std::string_view run, std::string_view key) {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    synced_cv_.wait(lock, [&] { return !syncing_; });  // a flush's frames are in neither place for certain
     log_file* log = find(flow, run);
     if (log == nullptr) return std::nullopt;
-    auto it = log->records.find(std::string(key));
+    index(flow, run, *log);
+    auto it = log->records.find(key);
     if (it == log->records.end()) return std::nullopt;
     return it->second;
   }
   std::vector<std::string> list(std::string_view flow, std::string_view run) {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    synced_cv_.wait(lock, [&] { return !syncing_; });
     std::vector<std::string> keys;
-    if (log_file* log = find(flow, run))
+    if (log_file* log = find(flow, run)) {
+      index(flow, run, *log);
       for (const auto& [key, bytes] : log->records) keys.push_back(key);
+    }
     return keys;
   }
   void erase(std::string_view flow, std::string_view run) {
@@ -6994,7 +7026,9 @@ class file_store {
     if (ec) throw store_error("lightflow: could not remove " + path + ": " + ec.message());
   }
   std::string location(std::string_view flow, std::string_view run) const { return path_of(flow, run); }
-  bool deferred_durability() const noexcept { return level_ == durability::durable; }
+  /// Both levels: a record is written by the next flush (lightflow's committer makes one at the end
+  /// of every run, and at most 5 ms after a save while it runs).
+  bool deferred_durability() const noexcept { return true; }
   const std::filesystem::path& directory() const noexcept { return directory_; }
 
  private:
@@ -7003,8 +7037,22 @@ class file_store {
     std::uint64_t end = 0;  // where the valid frames end (the next append goes here)
     bool dirty = false;     // durable mode: frames saved but not yet written and synced
     std::vector<std::byte> pending;
+    // The last record under each key, valid while `indexed`: made when the log is opened, dropped by
+    // a save (a save costs no copy), made again from the file and the pending frames when read.
+    bool indexed = false;
     std::map<std::string, std::vector<std::byte>, std::less<>> records;
   };
+
+  // Makes `log`'s index from its file and its frames not yet written (no flush under way).
+  void index(std::string_view flow, std::string_view run, log_file& log) {
+    if (log.indexed) return;
+    const std::string path = path_of(flow, run);
+    std::vector<std::byte> data = read_all(path, log.fd);
+    data.resize(std::min<std::size_t>(data.size(), log.end));  // only whole frames (appends go at log.end)
+    data.insert(data.end(), log.pending.begin(), log.pending.end());
+    log.records = parse_log(data, path).records;
+    log.indexed = true;
+  }
 
   static void append_frame(std::vector<std::byte>& out, std::string_view key, std::span<const std::byte> bytes) {
     const std::size_t start = out.size();
@@ -7069,7 +7117,7 @@ class file_store {
     return logs_.insert_or_assign(path, std::move(log)).first->second;
   }
 
-  static void read_log(const std::string& path, int fd, log_file& log) {
+  static std::vector<std::byte> read_all(const std::string& path, int fd) {
     std::vector<std::byte> data;
     std::byte buffer[65536];
     for (;;) {
@@ -7078,9 +7126,13 @@ class file_store {
       if (n == 0) break;
       data.insert(data.end(), buffer, buffer + n);
     }
-    parsed_log parsed = parse_log(data, path);
+    return data;
+  }
+  static void read_log(const std::string& path, int fd, log_file& log) {
+    parsed_log parsed = parse_log(read_all(path, fd), path);
     log.records = std::move(parsed.records);
     log.end = parsed.end;
+    log.indexed = true;
   }
 
  public:
@@ -7154,7 +7206,6 @@ class file_store {
   std::map<std::string, log_file> logs_;
   log_file* last_log_ = nullptr;  // the log of the last save, and its flow and run
   std::string last_flow_, last_run_;
-  std::vector<std::byte> frame_;  // fast mode: the frame being written
   std::uint64_t appended_ = 0, synced_ = 0;
   bool syncing_ = false;
 };
@@ -7188,7 +7239,13 @@ class memory_store {
  public:
   void save(std::string_view flow, std::string_view run, std::string_view key, std::span<const std::byte> bytes) {
     std::lock_guard lock(mutex_);
-    auto& records = slot(slot(runs_, flow), run);
+    // The records of the last save's run, remembered: a run saves many records in a row.
+    if (last_ == nullptr || flow != last_flow_ || run != last_run_) {
+      last_ = &slot(slot(runs_, flow), run);
+      last_flow_.assign(flow);
+      last_run_.assign(run);
+    }
+    auto& records = *last_;
     auto it = records.find(key);
     if (it == records.end()) it = records.emplace(std::string(key), std::vector<std::byte>{}).first;
     it->second.assign(bytes.begin(), bytes.end());
@@ -7212,7 +7269,10 @@ class memory_store {
   void erase(std::string_view flow, std::string_view run) {
     std::lock_guard lock(mutex_);
     if (auto f = runs_.find(flow); f != runs_.end())
-      if (auto r = f->second.find(run); r != f->second.end()) f->second.erase(r);
+      if (auto r = f->second.find(run); r != f->second.end()) {
+        if (&r->second == last_) last_ = nullptr;
+        f->second.erase(r);
+      }
   }
   std::string location(std::string_view flow, std::string_view run) const {
     return "memory (flow \"" + std::string(flow) + "\", run \"" + std::string(run) + "\")";
@@ -7239,6 +7299,8 @@ class memory_store {
 
   mutable std::mutex mutex_;
   std::map<std::string, runs_t, std::less<>> runs_;
+  records_t* last_ = nullptr;  // the records of the last save (std::map nodes do not move)
+  std::string last_flow_, last_run_;
 };
 
 static_assert(checkpoint_store<memory_store>);

@@ -42,7 +42,7 @@ TEST_CASE("a runtime flow runs each step after its dependencies and gives result
   f.add("更新库存", [&] { seen[2] = ++order; }).after("验证订单");
   f.add("发货", [&](lf::context& ctx) {
      seen[3] = ++order;
-     return std::to_string(ctx.result<double>("处理支付")) + " " + ctx.name().data();
+     return std::to_string(ctx.result<double>("处理支付")) + " " + std::string(ctx.name());
    }).after("处理支付", "更新库存");
   CHECK(f.size() == 4);
   CHECK(f.find("处理支付").has_value());

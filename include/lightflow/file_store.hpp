@@ -40,7 +40,9 @@ namespace lightflow {
 enum class durability {
   durable,  ///< every record is on disk (fdatasync) before the run reports its steps done; records
             ///< saved together share one fdatasync (group commit)
-  fast,     ///< writing is left to the operating system: survives a crash of the process, not of the machine
+  fast,     ///< records are written (in batches, as in durable mode) before the run reports its steps
+            ///< done, and their writing to disk is left to the operating system: a finished run's
+            ///< records survive a crash of the process, not of the machine
 };
 
 class file_store {
@@ -50,6 +52,10 @@ class file_store {
   file_store(const file_store&) = delete;
   file_store& operator=(const file_store&) = delete;
   ~file_store() {
+    try {
+      flush();  // records saved without a run to end them (a direct save) are written, not dropped
+    } catch (...) {  // a destructor cannot report it: the records stay unwritten, as after a crash
+    }
     for (auto& [path, log] : logs_)
       if (log.fd >= 0) ::close(log.fd);
   }
@@ -64,24 +70,18 @@ class file_store {
       last_run_.assign(run);
     }
     log_file& log = *last_log_;
-    if (level_ == durability::durable) {
-      append_frame(log.pending, key, bytes);  // written, then synced, by the next flush
-      log.dirty = true;
-    } else {
-      frame_.clear();
-      append_frame(frame_, key, bytes);
-      write_all(log, frame_);
+    append_frame(log.pending, key, bytes);  // written (and, when durable, synced) by the next flush
+    log.dirty = true;
+    if (log.indexed) {  // the saves of a run are not read back while it runs: index them when asked
+      log.indexed = false;
+      log.records.clear();
     }
-    auto it = log.records.find(key);
-    if (it == log.records.end()) it = log.records.emplace(std::string(key), std::vector<std::byte>{}).first;
-    it->second.assign(bytes.begin(), bytes.end());
     ++appended_;
   }
 
-  /// Durable mode: writes the frames saved since the last flush, one write per log, and fdatasyncs
+  /// Writes the frames saved since the last flush, one write per log, and (durable mode) fdatasyncs
   /// them. Concurrent callers share one round (group commit).
   void flush() {
-    if (level_ == durability::fast) return;
     std::unique_lock lock(mutex_);
     const std::uint64_t target = appended_;
     while (synced_ < target) {
@@ -109,7 +109,7 @@ class file_store {
       for (auto& b : batches) {
         try {
           write_all(*b.log, b.frames);
-          if (::fdatasync(b.log->fd) != 0) throw store_error("lightflow: fdatasync of " + b.path + " failed: " + std::strerror(errno));
+          if (level_ == durability::durable && ::fdatasync(b.log->fd) != 0) throw store_error("lightflow: fdatasync of " + b.path + " failed: " + std::strerror(errno));
         } catch (const store_error& e) {
           if (failure.empty()) failure = e.what();
           b.failed = true;
@@ -121,7 +121,10 @@ class file_store {
       if (!failure.empty()) {
         // What could not be written must not be served: re-read the failed logs' records from disk.
         for (auto& b : batches)
-          if (b.failed) read_log(b.path, b.log->fd, *b.log);
+          if (b.failed) {
+            read_log(b.path, b.log->fd, *b.log);
+            b.log->indexed = false;  // frames saved meanwhile are pending: index them with the file
+          }
         throw store_error(failure);
       }
       synced_ = std::max(synced_, covering);
@@ -129,18 +132,23 @@ class file_store {
   }
 
   std::optional<std::vector<std::byte>> load(std::string_view flow, std::string_view run, std::string_view key) {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    synced_cv_.wait(lock, [&] { return !syncing_; });  // a flush's frames are in neither place for certain
     log_file* log = find(flow, run);
     if (log == nullptr) return std::nullopt;
-    auto it = log->records.find(std::string(key));
+    index(flow, run, *log);
+    auto it = log->records.find(key);
     if (it == log->records.end()) return std::nullopt;
     return it->second;
   }
   std::vector<std::string> list(std::string_view flow, std::string_view run) {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    synced_cv_.wait(lock, [&] { return !syncing_; });
     std::vector<std::string> keys;
-    if (log_file* log = find(flow, run))
+    if (log_file* log = find(flow, run)) {
+      index(flow, run, *log);
       for (const auto& [key, bytes] : log->records) keys.push_back(key);
+    }
     return keys;
   }
   void erase(std::string_view flow, std::string_view run) {
@@ -156,7 +164,9 @@ class file_store {
     if (ec) throw store_error("lightflow: could not remove " + path + ": " + ec.message());
   }
   std::string location(std::string_view flow, std::string_view run) const { return path_of(flow, run); }
-  bool deferred_durability() const noexcept { return level_ == durability::durable; }
+  /// Both levels: a record is written by the next flush (lightflow's committer makes one at the end
+  /// of every run, and at most 5 ms after a save while it runs).
+  bool deferred_durability() const noexcept { return true; }
   const std::filesystem::path& directory() const noexcept { return directory_; }
 
  private:
@@ -165,8 +175,22 @@ class file_store {
     std::uint64_t end = 0;  // where the valid frames end (the next append goes here)
     bool dirty = false;     // durable mode: frames saved but not yet written and synced
     std::vector<std::byte> pending;
+    // The last record under each key, valid while `indexed`: made when the log is opened, dropped by
+    // a save (a save costs no copy), made again from the file and the pending frames when read.
+    bool indexed = false;
     std::map<std::string, std::vector<std::byte>, std::less<>> records;
   };
+
+  // Makes `log`'s index from its file and its frames not yet written (no flush under way).
+  void index(std::string_view flow, std::string_view run, log_file& log) {
+    if (log.indexed) return;
+    const std::string path = path_of(flow, run);
+    std::vector<std::byte> data = read_all(path, log.fd);
+    data.resize(std::min<std::size_t>(data.size(), log.end));  // only whole frames (appends go at log.end)
+    data.insert(data.end(), log.pending.begin(), log.pending.end());
+    log.records = parse_log(data, path).records;
+    log.indexed = true;
+  }
 
   static void append_frame(std::vector<std::byte>& out, std::string_view key, std::span<const std::byte> bytes) {
     const std::size_t start = out.size();
@@ -231,7 +255,7 @@ class file_store {
     return logs_.insert_or_assign(path, std::move(log)).first->second;
   }
 
-  static void read_log(const std::string& path, int fd, log_file& log) {
+  static std::vector<std::byte> read_all(const std::string& path, int fd) {
     std::vector<std::byte> data;
     std::byte buffer[65536];
     for (;;) {
@@ -240,9 +264,13 @@ class file_store {
       if (n == 0) break;
       data.insert(data.end(), buffer, buffer + n);
     }
-    parsed_log parsed = parse_log(data, path);
+    return data;
+  }
+  static void read_log(const std::string& path, int fd, log_file& log) {
+    parsed_log parsed = parse_log(read_all(path, fd), path);
     log.records = std::move(parsed.records);
     log.end = parsed.end;
+    log.indexed = true;
   }
 
  public:
@@ -316,7 +344,6 @@ class file_store {
   std::map<std::string, log_file> logs_;
   log_file* last_log_ = nullptr;  // the log of the last save, and its flow and run
   std::string last_flow_, last_run_;
-  std::vector<std::byte> frame_;  // fast mode: the frame being written
   std::uint64_t appended_ = 0, synced_ = 0;
   bool syncing_ = false;
 };

@@ -22,7 +22,13 @@ class memory_store {
  public:
   void save(std::string_view flow, std::string_view run, std::string_view key, std::span<const std::byte> bytes) {
     std::lock_guard lock(mutex_);
-    auto& records = slot(slot(runs_, flow), run);
+    // The records of the last save's run, remembered: a run saves many records in a row.
+    if (last_ == nullptr || flow != last_flow_ || run != last_run_) {
+      last_ = &slot(slot(runs_, flow), run);
+      last_flow_.assign(flow);
+      last_run_.assign(run);
+    }
+    auto& records = *last_;
     auto it = records.find(key);
     if (it == records.end()) it = records.emplace(std::string(key), std::vector<std::byte>{}).first;
     it->second.assign(bytes.begin(), bytes.end());
@@ -46,7 +52,10 @@ class memory_store {
   void erase(std::string_view flow, std::string_view run) {
     std::lock_guard lock(mutex_);
     if (auto f = runs_.find(flow); f != runs_.end())
-      if (auto r = f->second.find(run); r != f->second.end()) f->second.erase(r);
+      if (auto r = f->second.find(run); r != f->second.end()) {
+        if (&r->second == last_) last_ = nullptr;
+        f->second.erase(r);
+      }
   }
   std::string location(std::string_view flow, std::string_view run) const {
     return "memory (flow \"" + std::string(flow) + "\", run \"" + std::string(run) + "\")";
@@ -73,6 +82,8 @@ class memory_store {
 
   mutable std::mutex mutex_;
   std::map<std::string, runs_t, std::less<>> runs_;
+  records_t* last_ = nullptr;  // the records of the last save (std::map nodes do not move)
+  std::string last_flow_, last_run_;
 };
 
 static_assert(checkpoint_store<memory_store>);

@@ -35,11 +35,13 @@
 
 namespace lightflow::detail {
 
-/// The longest length prefix pack_name writes (7 bits a byte, as in LEB128).
-inline constexpr std::size_t max_name_prefix = (sizeof(std::size_t) * 8 + 6) / 7;
+/// The most bytes pack_name adds to a name: its longest length prefix (7 bits a byte, as in LEB128)
+/// and the closing '\0'.
+inline constexpr std::size_t max_name_prefix = (sizeof(std::size_t) * 8 + 6) / 7 + 1;
 
 /// Writes `name` at `at` as its length (7 bits a byte, low bits first, the high bit saying "more")
-/// followed by its characters; returns the bytes written (at most name.size() + max_name_prefix).
+/// followed by its characters and a '\0' (so that name().data() is a C string too); returns the
+/// bytes written (at most name.size() + max_name_prefix).
 inline std::size_t pack_name(char* at, std::string_view name) noexcept {
   std::size_t n = 0;
   for (std::size_t len = name.size();; len >>= 7) {
@@ -48,7 +50,8 @@ inline std::size_t pack_name(char* at, std::string_view name) noexcept {
     if (len <= 0x7f) break;
   }
   if (!name.empty()) std::memcpy(at + n, name.data(), name.size());
-  return n + name.size();
+  at[n + name.size()] = '\0';
+  return n + name.size() + 1;
 }
 inline std::string_view unpack_name(const char* at) noexcept {
   std::size_t len = 0;

@@ -33,7 +33,8 @@ class runtime_session final : public store_session<Store> {
 
  public:
   runtime_session(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g)
-      : base(cp.store, g.flow_name, cp.run_id, cp.options, manifest(g, cp.options.version)) {}
+      : base(cp.store, g.flow_name, cp.run_id, cp.options,
+             std::make_shared<const manifest_text>(manifest(g, cp.options.version))) {}
 
   /// Reads the run's input from the store, for resume().
   static values load_input(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g) {
