@@ -8,8 +8,11 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "catch.hpp"
@@ -386,4 +389,33 @@ TEST_CASE("a run whose records cannot be made durable fails with the store's err
   auto second = pool.run(f, 2, lf::checkpoint{store, "io2"});
   CHECK(second.ok());
   CHECK(second.durability_error() == nullptr);
+}
+
+// file_store keeps no copy of what it saves: a log is indexed when read, from the file and the
+// frames not yet written. Reads between saves and flushes must see every save, the last one per key.
+TEST_CASE("a file_store reads back its saves before and after they are written, at both levels", "[checkpoint][file_store]") {
+  const auto level = GENERATE(lf::durability::durable, lf::durability::fast);
+  temp_dir dir;
+  auto bytes = [](std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); };
+  auto text = [](const std::optional<std::vector<std::byte>>& b) {
+    return b ? std::string(reinterpret_cast<const char*>(b->data()), b->size()) : std::string("<none>");
+  };
+  {
+    lf::file_store store(dir.path, level);
+    store.save("f", "r", "a", bytes("one"));
+    store.save("f", "r", "b", bytes("two"));
+    CHECK(text(store.load("f", "r", "a")) == "one");  // pending, not yet written
+    store.save("f", "r", "a", bytes("three"));         // after a read: the index is made again
+    CHECK(text(store.load("f", "r", "a")) == "three");
+    store.flush();
+    store.save("f", "r", "c", bytes("four"));          // part written, part pending
+    CHECK(text(store.load("f", "r", "b")) == "two");
+    CHECK(text(store.load("f", "r", "c")) == "four");
+    CHECK(store.list("f", "r") == std::vector<std::string>{"a", "b", "c"});
+    store.save("f", "r", "d", bytes("five"));  // never flushed: the destructor writes it
+  }
+  lf::file_store reopened(dir.path, level);
+  CHECK(text(reopened.load("f", "r", "a")) == "three");
+  CHECK(text(reopened.load("f", "r", "d")) == "five");
+  CHECK(reopened.list("f", "r").size() == 4);
 }
