@@ -81,8 +81,12 @@ class binary_writer {
   explicit binary_writer(std::vector<std::byte>& out) noexcept : out_(&out) {}
 
   void bytes(const void* data, std::size_t size) {
-    const auto* p = static_cast<const std::byte*>(data);
-    out_->insert(out_->end(), p, p + size);
+    if (size == 0) return;
+    // resize and memcpy rather than insert: g++ 12 at -O3 reports false overflows (-Wstringop-overflow,
+    // -Warray-bounds) in vector::insert of a few bytes once it is inlined deep enough.
+    const std::size_t at = out_->size();
+    out_->resize(at + size);
+    std::memcpy(out_->data() + at, data, size);
   }
   template <class U>
     requires std::is_integral_v<U>
