@@ -2011,7 +2011,6 @@ class run_state_base {
   void mark_resumed() noexcept { resumed_ = true; }
 
  protected:
-
   ~run_state_base() {
     release_resources();
     delete[] errors_.load(std::memory_order_relaxed);
@@ -2325,8 +2324,8 @@ class run_state_base {
   std::uint64_t id_;
   std::atomic<std::uint32_t> sinks_left_;  // and batch tasks queued
   std::atomic<std::uint32_t> root_cursor_{0};  // the next root the roots' batch task releases
-  std::atomic<std::uint32_t> not_ok_{0};
-  std::atomic<std::exception_ptr*> errors_{nullptr};  // each step's error; made at the first one  // steps that ended neither succeeded nor skipped by their condition
+  std::atomic<std::uint32_t> not_ok_{0};  // steps that ended neither succeeded nor skipped by their condition
+  std::atomic<std::exception_ptr*> errors_{nullptr};  // each step's error; made at the first one
   static constexpr std::uint32_t running = 0, waited_for = 1, finished = 2;
   std::atomic<std::uint32_t> done_{running};
   std::atomic<std::uint32_t> refs_{1};
@@ -7039,7 +7038,7 @@ class file_store {
   struct log_file {
     int fd = -1;
     std::uint64_t end = 0;  // where the valid frames end (the next append goes here)
-    bool dirty = false;     // durable mode: frames saved but not yet written and synced
+    bool dirty = false;     // frames saved but not yet written (and, durable, synced)
     std::vector<std::byte> pending;
     // The last record under each key, valid while `indexed`: made when the log is opened, dropped by
     // a save (a save costs no copy), made again from the file and the pending frames when read.

@@ -173,7 +173,7 @@ class file_store {
   struct log_file {
     int fd = -1;
     std::uint64_t end = 0;  // where the valid frames end (the next append goes here)
-    bool dirty = false;     // durable mode: frames saved but not yet written and synced
+    bool dirty = false;     // frames saved but not yet written (and, durable, synced)
     std::vector<std::byte> pending;
     // The last record under each key, valid while `indexed`: made when the log is opened, dropped by
     // a save (a save costs no copy), made again from the file and the pending frames when read.

@@ -427,7 +427,6 @@ class run_state_base {
   void mark_resumed() noexcept { resumed_ = true; }
 
  protected:
-
   ~run_state_base() {
     release_resources();
     delete[] errors_.load(std::memory_order_relaxed);
@@ -741,8 +740,8 @@ class run_state_base {
   std::uint64_t id_;
   std::atomic<std::uint32_t> sinks_left_;  // and batch tasks queued
   std::atomic<std::uint32_t> root_cursor_{0};  // the next root the roots' batch task releases
-  std::atomic<std::uint32_t> not_ok_{0};
-  std::atomic<std::exception_ptr*> errors_{nullptr};  // each step's error; made at the first one  // steps that ended neither succeeded nor skipped by their condition
+  std::atomic<std::uint32_t> not_ok_{0};  // steps that ended neither succeeded nor skipped by their condition
+  std::atomic<std::exception_ptr*> errors_{nullptr};  // each step's error; made at the first one
   static constexpr std::uint32_t running = 0, waited_for = 1, finished = 2;
   std::atomic<std::uint32_t> done_{running};
   std::atomic<std::uint32_t> refs_{1};
