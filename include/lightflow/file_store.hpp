@@ -133,22 +133,17 @@ class file_store {
 
   std::optional<std::vector<std::byte>> load(std::string_view flow, std::string_view run, std::string_view key) {
     std::unique_lock lock(mutex_);
-    synced_cv_.wait(lock, [&] { return !syncing_; });  // a flush's frames are in neither place for certain
-    log_file* log = find(flow, run);
+    log_file* log = indexed_log(lock, flow, run);
     if (log == nullptr) return std::nullopt;
-    index(flow, run, *log);
     auto it = log->records.find(key);
     if (it == log->records.end()) return std::nullopt;
     return it->second;
   }
   std::vector<std::string> list(std::string_view flow, std::string_view run) {
     std::unique_lock lock(mutex_);
-    synced_cv_.wait(lock, [&] { return !syncing_; });
     std::vector<std::string> keys;
-    if (log_file* log = find(flow, run)) {
-      index(flow, run, *log);
+    if (log_file* log = indexed_log(lock, flow, run))
       for (const auto& [key, bytes] : log->records) keys.push_back(key);
-    }
     return keys;
   }
   void erase(std::string_view flow, std::string_view run) {
@@ -180,6 +175,18 @@ class file_store {
     bool indexed = false;
     std::map<std::string, std::vector<std::byte>, std::less<>> records;
   };
+
+  // The log of (flow, run) with its index made, or null. An indexed log is read at once (no save
+  // since, so no frame of it is in a flush); making an index waits out a flush under way, whose
+  // frames are then in neither the file nor the pending buffer for certain.
+  log_file* indexed_log(std::unique_lock<std::mutex>& lock, std::string_view flow, std::string_view run) {
+    log_file* log = find(flow, run);
+    if (log == nullptr || log->indexed) return log;
+    synced_cv_.wait(lock, [&] { return !syncing_; });
+    log = find(flow, run);  // the wait let other calls in: the log may be gone, or indexed
+    if (log != nullptr) index(flow, run, *log);
+    return log;
+  }
 
   // Makes `log`'s index from its file and its frames not yet written (no flush under way).
   void index(std::string_view flow, std::string_view run, log_file& log) {

@@ -216,9 +216,11 @@ class runtime_flow {
     return step_handle(*this, i);
   }
   step_handle at(std::string_view name) { return {*this, index_of(name)}; }
-  std::string_view step_name(std::uint32_t index) const { if (index >= data_->size())
+  std::string_view step_name(std::uint32_t index) const {
+    if (index >= data_->size())
       throw std::out_of_range("lightflow: flow \"" + data_->flow_name + "\" has no step " + std::to_string(index));
-    return data_->name(index); }
+    return data_->name(index);
+  }
   /// The names of the dependencies of step `name`, declared so far.
   std::vector<std::string> dependencies(std::string_view name) const {
     std::vector<std::string> out;
