@@ -419,3 +419,36 @@ TEST_CASE("a file_store reads back its saves before and after they are written, 
   CHECK(text(reopened.load("f", "r", "d")) == "five");
   CHECK(reopened.list("f", "r").size() == 4);
 }
+
+TEST_CASE("a prepared durable log has room after its frames, which readers ignore", "[checkpoint][file_store]") {
+  temp_dir dir;
+  auto bytes = [](std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); };
+  const std::uint64_t room = 2 * lf::file_store::prepare_threshold;
+  {
+    lf::file_store fast(dir.path / "fast", lf::durability::fast);
+    CHECK_FALSE(fast.prepare("f", "r", room));  // nothing to gain without fdatasync
+    lf::file_store small(dir.path / "small");
+    CHECK_FALSE(small.prepare("f", "r", lf::file_store::prepare_threshold - 1));
+  }
+  fs::path log;
+  {
+    lf::file_store store(dir.path);
+    log = store.location("f", "r");
+    CHECK(store.prepare("f", "r", room));
+    store.save("f", "r", "a", bytes("one"));
+    store.flush();
+    CHECK(fs::file_size(log) >= room);  // the frame, then zeros
+    store.save("f", "r", "b", bytes("two"));
+    store.flush();
+    CHECK(fs::file_size(log) >= room);  // written in the room, not after it
+    CHECK(store.list("f", "r") == std::vector<std::string>{"a", "b"});
+  }
+  {
+    lf::file_store reopened(dir.path);
+    CHECK(reopened.list("f", "r") == std::vector<std::string>{"a", "b"});  // the zeros are a torn tail
+    CHECK(fs::file_size(log) < 100);  // trimmed by the reader that opened it, as a torn tail is
+    reopened.save("f", "r", "c", bytes("three"));
+  }
+  lf::file_store last(dir.path);
+  CHECK(last.list("f", "r") == std::vector<std::string>{"a", "b", "c"});
+}

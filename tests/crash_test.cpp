@@ -71,6 +71,11 @@ class killing_store {
   void erase(std::string_view flow, std::string_view run) { inner_.erase(flow, run); }
   std::string location(std::string_view flow, std::string_view run) const { return inner_.location(flow, run); }
   bool deferred_durability() const { return inner_.deferred_durability(); }
+  // Prepares even this small flow's log (durable: zeros after its frames, flushed as the run starts),
+  // so that the kills fall on prepared logs too.
+  bool prepare(std::string_view flow, std::string_view run, std::uint64_t bytes) {
+    return inner_.prepare(flow, run, bytes + lf::file_store::prepare_threshold);
+  }
 
   int events() const { return events_.load(); }
 

@@ -178,6 +178,15 @@ TEST_CASE("a runtime step whose result cannot be encoded fails, naming the step 
   CHECK(contains(result.error_message(), "cannot encode"));
   // The same flow runs without a checkpoint.
   CHECK(pool.run(f).ok());
+
+  // A write of such a type: the message names the step and the key.
+  lf::key<opaque> kept{"kept"};
+  lf::runtime_flow g{"opaque writes"};
+  g.add("writer", [&](lf::context& ctx) { ctx.set(kept, opaque{2}); });
+  auto written = pool.run(g, lf::checkpoint{store, "w"});
+  CHECK(written.status("writer") == lf::step_status::failed);
+  CHECK(contains(written.error_message(), "step \"writer\", key \"kept\""));
+  CHECK(contains(written.error_message(), "cannot encode"));
 }
 
 TEST_CASE("a restored value of a type the program does not know is refused", "[runtime][checkpoint]") {
@@ -221,4 +230,37 @@ TEST_CASE("a runtime flow merged from a static flow is checkpointed too", "[runt
   REQUIRE(resumed.ok());
   CHECK(resumed.get<int>("pricing.discount") == 29);
   CHECK(ran_list == 1);
+}
+
+TEST_CASE("a big runtime flow on a durable file_store: a prepared log, and a resume restores every step",
+          "[runtime][checkpoint][file_store]") {
+  temp_dir dir;
+  std::atomic<int> runs{0};
+  lf::runtime_flow f{"big"};
+  auto source = f.add("source", [&] { ++runs; return 1; });
+  auto sink = f.add("sink", [&](lf::context& ctx) { ++runs; ctx.set(lf::key<int>{"total"}, 42); });
+  for (int i = 0; i != 1000; ++i) {
+    auto s = f.add("s" + std::to_string(i), [&runs, i] { ++runs; return i; });
+    s.after(source);
+    f.depend(sink, s);
+  }
+  lf::executor pool{2};
+  fs::path log;
+  std::uintmax_t written = 0;
+  {
+    lf::file_store store(dir.path);
+    log = store.location("big", "r");
+    REQUIRE(pool.run(f, lf::checkpoint{store, "r"}).ok());
+    written = fs::file_size(log);
+  }
+  CHECK(runs == 1002);
+  lf::file_store reopened(dir.path);
+  auto resumed = pool.resume(f, lf::checkpoint{reopened, "r"});
+  REQUIRE(resumed.ok());
+  CHECK(resumed.restored() == 1002);
+  CHECK(runs == 1002);  // nothing ran again
+  CHECK(resumed.get<int>("s999") == 999);
+  // 1,002 records of ~100 bytes: the store had prepared room for them (zeros after the last frame),
+  // which the reopened store trimmed as a torn tail.
+  CHECK(fs::file_size(log) < written);
 }

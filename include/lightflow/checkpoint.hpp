@@ -86,7 +86,8 @@ inline constexpr bool is_binary_checkpoint<checkpoint<Store, binary_serializer>>
 
 inline constexpr std::string_view manifest_key = "@manifest";
 inline constexpr std::string_view input_key = "@input";
-inline std::string step_key(std::string_view step) { return "step/" + std::string(step); }
+inline constexpr std::string_view step_key_prefix = "step/";
+inline std::string step_key(std::string_view step) { return std::string(step_key_prefix).append(step); }
 
 template <class Serializer>
 constexpr std::string_view serializer_name() {
@@ -211,6 +212,15 @@ class store_session : public checkpoint_session {
                                                        "; pass checkpoint_options{.discard_stale = true} to start over"));
   }
 
+  /// Tells a store that offers `prepare` (file_store) how much the run's steps will save: a guess
+  /// from their number, `per_step` bytes each, and their names (each twice: the key and the record).
+  void prepare_store(std::size_t steps, std::size_t name_bytes, std::size_t per_step) {
+    if constexpr (requires(Store& s, std::uint64_t n) {
+                    { s.prepare(std::string_view{}, std::string_view{}, n) } -> std::convertible_to<bool>;
+                  })
+      flush_at_start = store_->prepare(flow_, run_id_, std::uint64_t{per_step} * steps + 2 * name_bytes);
+  }
+
   /// A run without records starts: its input, then its manifest. A crash between the two saves
   /// leaves only an input, which counts as a run that has not started (no step is saved before the
   /// manifest).
@@ -328,9 +338,13 @@ class typed_session final : public store_session<Store> {
   void open(static_run<Flow, Input>& run) {
     std::vector<std::byte> input;
     if constexpr (!std::is_same_v<Input, no_input>) serializer_.write(run.input(), input);
-    if (!check_manifest(true)) return this->start_fresh(input);
+    if (!check_manifest(true)) {
+      this->start_fresh(input);
+      return this->prepare_store(n, name_bytes(), 128);  // 60 bytes of framing, and the output's
+    }
     this->check_input(input);
     run.mark_resumed();
+    this->prepare_store(n, name_bytes(), 128);  // 60 bytes of framing, and the output's
     for (std::uint32_t i = 0; i != n; ++i) {
       const auto rec = this->load_step(step_keys()[i], Flow::graph.names[i]);
       if (!rec) continue;
@@ -393,6 +407,12 @@ class typed_session final : public store_session<Store> {
       m += '\n';
     }
     return m;
+  }
+
+  static std::size_t name_bytes() {
+    std::size_t bytes = 0;
+    for (std::uint32_t i = 0; i != n; ++i) bytes += Flow::graph.names[i].size();
+    return bytes;
   }
 
   static const std::vector<std::string>& step_keys() {

@@ -29,6 +29,9 @@ class store_error : public std::runtime_error {
 ///   flushed, and relies on this to never keep a dependent's record without its dependencies'.
 /// - load: the bytes under (flow, run, key), or nothing; list: the keys of a run; erase: a whole run.
 /// - location: where a run's records live, for error messages (a file, a table, "memory").
+/// Optional: `bool prepare(flow, run, std::uint64_t bytes)`, told as a run starts about how many
+/// bytes its steps will save (a guess); returning true asks for a flush as soon as the run saves,
+/// made while its steps run (file_store: see its prepare()).
 template <class S>
 concept checkpoint_store = requires(S& s, const S& cs, std::string_view flow, std::string_view run, std::string_view key,
                                     std::span<const std::byte> bytes) {

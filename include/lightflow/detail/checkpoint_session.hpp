@@ -31,6 +31,8 @@ class checkpoint_session {
   // next one, and the first flush failure, which fails the run.
   std::atomic<bool> dirty{false};
   std::exception_ptr flush_error;
+  /// Set when the run opens: its store asked for a flush as soon as the run saves (file_store::prepare).
+  std::atomic<bool> flush_at_start{false};
 
  private:
   bool deferred_durability_;

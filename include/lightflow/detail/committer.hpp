@@ -45,9 +45,12 @@ class committer {
     if (thread_.joinable()) thread_.join();
   }
 
-  /// A record of `session` waits for a flush. Only the first save after a flush takes the lock.
+  /// A record of `session` waits for a flush. Only the first save after a flush takes the lock. The
+  /// first save of a run whose store asked for it (file_store::prepare) has its flush made at once,
+  /// while the run goes on.
   void saved(checkpoint_session& session) {
-    if (!session.dirty.exchange(true, std::memory_order_acq_rel)) submit({&session, nullptr}, false);
+    if (!session.dirty.exchange(true, std::memory_order_acq_rel))
+      submit({&session, nullptr}, session.flush_at_start.exchange(false, std::memory_order_relaxed));
   }
 
   /// Every step of `run` is done: ends it after a flush that covers its records (made at once).

@@ -56,6 +56,7 @@ struct runtime_graph {
   std::vector<std::shared_ptr<const void>> owned;  // keeps stateful callables alive; shared by copies
   std::vector<std::shared_ptr<char[]>> chunks;     // the characters of the names; shared by copies
   std::size_t chunk_used = 0, chunk_size = 0;
+  std::size_t name_bytes = 0;        // the names' sizes, summed (a checkpoint's size is guessed from it)
   std::vector<std::uint32_t> slots;  // the name index: open addressing, `none` = empty
 
   // Dependencies: those compiled (dep_offsets/deps), plus those declared since.
@@ -80,7 +81,7 @@ struct runtime_graph {
   // chunk of its own.
   runtime_graph(const runtime_graph& o)
       : flow_name(o.flow_name), packed_names(o.packed_names), invokers(o.invokers), callables(o.callables), owned(o.owned),
-        chunks(o.chunks), chunk_used(0), chunk_size(0), slots(o.slots), dep_offsets(o.dep_offsets), deps(o.deps),
+        chunks(o.chunks), chunk_used(0), chunk_size(0), name_bytes(o.name_bytes), slots(o.slots), dep_offsets(o.dep_offsets), deps(o.deps),
         added(o.added), added_by_name(o.added_by_name), restrictions(o.restrictions), rules(o.rules),
         defaults(o.defaults) {}
   runtime_graph& operator=(const runtime_graph&) = delete;
@@ -110,6 +111,7 @@ struct runtime_graph {
     if ((packed_names.size() + 1) * 2 > slots.size()) grow_index();
     const auto i = static_cast<std::uint32_t>(packed_names.size());
     packed_names.push_back(store(name));
+    name_bytes += name.size();
     if (!rules.empty()) rules.emplace_back();
     invokers.push_back(invoke);
     if (callable != nullptr || !callables.empty()) {  // from the first stateful step on, every step has an entry

@@ -64,12 +64,19 @@ class runtime_session final : public store_session<Store> {
       binary_writer w(input);
       const auto& entries = run.input_values().entries();
       w.size(entries.size());
-      for (const auto& [name, value] : entries) write_entry(w, name, *value, "the input");
+      for (const auto& entry : entries) {  // (not a structured binding: clang 14 cannot capture one)
+        write_text(w, entry.first);
+        write_value(w, *entry.second, [&] { return "the input, key \"" + std::string(entry.first) + "\""; });
+      }
     }
-    if (!this->check_manifest(true)) return this->start_fresh(input);
+    const runtime_graph& g = run.graph_data();
+    if (!this->check_manifest(true)) {
+      this->start_fresh(input);
+      return this->prepare_store(g.size(), g.name_bytes, 192);  // framing, and the result with its type's name
+    }
     this->check_input(input);
     run.mark_resumed();
-    const runtime_graph& g = run.graph_data();
+    this->prepare_store(g.size(), g.name_bytes, 192);  // framing, and the result with its type's name
     for (std::uint32_t i = 0; i != g.size(); ++i) {
       const auto rec = this->load_step(step_key(g.name(i)), g.name(i));
       if (!rec) continue;
@@ -95,21 +102,26 @@ class runtime_session final : public store_session<Store> {
     }
   }
 
+  // On the hot path: nothing is allocated unless a value cannot be encoded (the message is made then).
   void save(run_state_base& base_run, std::uint32_t step) override {
     auto& run = static_cast<runtime_run&>(base_run);
     const std::string_view name = run.graph_data().name(step);
-    const std::string what = "the output of step \"" + std::string(name) + "\"";
     thread_local std::vector<std::byte> payload;
+    thread_local std::string key;
     payload.clear();
     binary_writer w(payload);
     const step_data* d = run.data_of(step);
     const bool has_result = d != nullptr && d->result.has_value();
     w.integer(static_cast<std::uint8_t>(has_result ? 1 : 0));
-    if (has_result) write_value(w, d->result, what + " (its result)");
+    if (has_result) write_value(w, d->result, [&] { return "the output of step \"" + std::string(name) + "\" (its result)"; });
     w.size(d == nullptr ? 0 : d->writes.size());
     if (d != nullptr)
-      for (const auto& [key, value] : d->writes) write_entry(w, key, value, what);
-    this->save_step(step_key(name), name, payload);
+      for (const auto& write : d->writes) {
+        write_text(w, write.first);
+        write_value(w, write.second, [&] { return "the output of step \"" + std::string(name) + "\", key \"" + std::string(write.first) + "\""; });
+      }
+    key.assign(step_key_prefix).append(name);  // step_key(name), in a reused string
+    this->save_step(key, name, payload);
   }
 
   static std::string manifest(const runtime_graph& g, std::uint32_t version) {
@@ -126,20 +138,23 @@ class runtime_session final : public store_session<Store> {
   }
 
  private:
-  // A value: its type's name, then its encoding as a length-prefixed blob.
-  static void write_value(binary_writer& w, const erased_value& v, const std::string& what) {
+  // Text as the binary serializer writes a std::string: its size, then its bytes.
+  static void write_text(binary_writer& w, std::string_view text) {
+    w.size(text.size());
+    w.bytes(text.data(), text.size());
+  }
+  // A value: its type's name, then its encoding as a length-prefixed blob. `what()` names the value
+  // in the error (made only then).
+  template <class Describe>
+  static void write_value(binary_writer& w, const erased_value& v, const Describe& what) {
     thread_local std::vector<std::byte> bytes;
     bytes.clear();
     if (!v.encode(bytes))
-      throw checkpoint_error("lightflow: " + what + " is a " + std::string(v.type()) +
+      throw checkpoint_error("lightflow: " + what() + " is a " + std::string(v.type()) +
                              ", which the binary serializer cannot encode, so the run cannot be checkpointed");
-    w(std::string(v.type()));
+    write_text(w, v.type());
     w.size(bytes.size());
     w.bytes(bytes.data(), bytes.size());
-  }
-  void write_entry(binary_writer& w, std::string_view key, const erased_value& v, const std::string& what) const {
-    w(std::string(key));
-    write_value(w, v, what + ", key \"" + std::string(key) + "\"");
   }
   static std::pair<std::string, std::vector<std::byte>> read_value(binary_reader& r) {
     std::string type;
