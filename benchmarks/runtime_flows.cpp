@@ -148,31 +148,41 @@ void compare(const shape& s) {
   const double tbb_build = ms_since(t0) * 1e6 / n;
   const double tbb_bytes = (live_bytes() - before) / n;
 
-  // Runs of the two alternate, so that the machine's slow and fast moments fall on both alike.
-  double lf_run = 0, tbb_run = 0;
+  // Runs alternate (lightflow, lightflow without step times, oneTBB), so that the machine's slow and
+  // fast moments fall on all alike.
+  double lf_run = 0, lf_untimed_run = 0, tbb_run = 0;
   {
     auto run_lf = [&] {
       if (!pool.run(*f).ok()) std::abort();
+    };
+    auto run_lf_untimed = [&] {
+      if (!pool.run(*f, lf::no_step_times).ok()) std::abort();
     };
     auto run_tbb = [&] {
       nodes[0].try_put(continue_msg());
       g->wait_for_all();
     };
     run_lf();
+    run_lf_untimed();
     run_tbb();
-    std::vector<double> lf_ns, tbb_ns;
+    std::vector<double> lf_ns, lf_untimed_ns, tbb_ns;
+    auto timed = [&](std::vector<double>& into, auto&& run) {
+      const auto start = bench_clock::now();
+      run();
+      into.push_back(ms_since(start) * 1e6 / n);
+    };
+    auto median = [](std::vector<double>& v) {
+      std::sort(v.begin(), v.end());
+      return v[v.size() / 2];
+    };
     for (int r = 0; r != reps; ++r) {
-      auto start = bench_clock::now();
-      run_lf();
-      lf_ns.push_back(ms_since(start) * 1e6 / n);
-      start = bench_clock::now();
-      run_tbb();
-      tbb_ns.push_back(ms_since(start) * 1e6 / n);
+      timed(lf_ns, run_lf);
+      timed(lf_untimed_ns, run_lf_untimed);
+      timed(tbb_ns, run_tbb);
     }
-    std::sort(lf_ns.begin(), lf_ns.end());
-    std::sort(tbb_ns.begin(), tbb_ns.end());
-    lf_run = lf_ns[lf_ns.size() / 2];
-    tbb_run = tbb_ns[tbb_ns.size() / 2];
+    lf_run = median(lf_ns);
+    lf_untimed_run = median(lf_untimed_ns);
+    tbb_run = median(tbb_ns);
   }
   nodes.clear();
   g.reset();
@@ -199,8 +209,9 @@ void compare(const shape& s) {
       }
     });
   }
-  std::printf("%-26s %8u | %6.1f | %7.1f %7.1f %7.1f | %7.1f %7.1f | %6.0f %6.0f | %5.2f\n", s.name.c_str(), n, seq, lf_run,
-              tbb_run, omp_run, lf_build, tbb_build, lf_bytes, tbb_bytes, lf_run / tbb_run);
+  std::printf("%-26s %8u | %6.1f | %7.1f %7.1f %7.1f %7.1f | %7.1f %7.1f | %6.0f %6.0f | %5.2f %5.2f\n", s.name.c_str(), n,
+              seq, lf_run, lf_untimed_run, tbb_run, omp_run, lf_build, tbb_build, lf_bytes, tbb_bytes, lf_run / tbb_run,
+              lf_untimed_run / tbb_run);
   std::fflush(stdout);
 }
 
@@ -211,8 +222,9 @@ int main(int argc, char** argv) {
   const int largest = argc > 2 ? std::clamp(std::atoi(argv[2]), 3, 6) : 6;
   oneapi::tbb::global_control limit(oneapi::tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(g_threads));
   std::printf("runtime flows, %d threads; execution and construction in ns per step, memory in bytes per step\n\n", g_threads);
-  std::printf("%-26s %8s | %6s | %7s %7s %7s | %7s %7s | %6s %6s | %s\n", "shape", "steps", "seq", "lf run", "tbb run",
-              "omp run", "lf make", "tbb make", "lf B", "tbb B", "lf/tbb run");
+  std::printf("%-26s %8s | %6s | %7s %7s %7s %7s | %7s %7s | %6s %6s | %s\n", "shape", "steps", "seq", "lf run", "lf nt",
+              "tbb run", "omp run", "lf make", "tbb make", "lf B", "tbb B", "lf/tbb, nt/tbb run");
+  std::printf("(lf nt: lightflow with lf::no_step_times, no clock read per step)\n");
   for (int e = 3; e <= largest; ++e) {
     const auto n = static_cast<std::uint32_t>(std::pow(10, e));
     compare(chain(n));

@@ -336,6 +336,9 @@ class store_error : public std::runtime_error {
 ///   flushed, and relies on this to never keep a dependent's record without its dependencies'.
 /// - load: the bytes under (flow, run, key), or nothing; list: the keys of a run; erase: a whole run.
 /// - location: where a run's records live, for error messages (a file, a table, "memory").
+/// Optional: `bool prepare(flow, run, std::uint64_t bytes)`, told as a run starts about how many
+/// bytes its steps will save (a guess); returning true asks for a flush as soon as the run saves,
+/// made while its steps run (file_store: see its prepare()).
 template <class S>
 concept checkpoint_store = requires(S& s, const S& cs, std::string_view flow, std::string_view run, std::string_view key,
                                     std::span<const std::byte> bytes) {
@@ -1237,6 +1240,16 @@ struct run_timeout {
   std::chrono::nanoseconds limit;
 };
 
+/// The run option that keeps no start and end times for the steps: `pool.run(flow, input,
+/// lf::no_step_times)`. Each step then costs no clock read (~10 ns on the development VM: half of a
+/// step that does nothing); its report's start and end are `time_point{}` and failures() lists the
+/// failed steps in declaration order. A run with a policy, an observer or a callback keeps its
+/// steps' times anyway: they use them.
+struct no_step_times_t {
+  explicit no_step_times_t() = default;
+};
+inline constexpr no_step_times_t no_step_times{};
+
 /// With `when`: the named dependents still run when the step is skipped; its other descendants do not.
 struct skip_dependents {
   skip_dependents() = default;
@@ -1943,6 +1956,8 @@ class run_state_base {
         this);
   }
   bool timed_out() const noexcept { return timed_out_.load(std::memory_order_relaxed); }
+  /// lightflow::no_step_times (before the run starts): plain steps read no clock.
+  void keep_no_step_times() noexcept { timed_ = false; }
   /// Adds an observer of this run (before it starts).
   void add_observer(observer* o) {
     observers_.push_back(o);
@@ -2293,6 +2308,7 @@ class run_state_base {
   const policy* flow_policy_ = nullptr;      // the flow's default
   std::vector<observer*> observers_;
   bool plain_ = true;                        // no policy, observer or callback: the fast path
+  bool timed_ = true;                        // plain steps get start and end times (no_step_times: not)
   std::shared_ptr<const callback_lists> global_callbacks_;  // the executor's
   mutable std::mutex callback_mutex_;
   std::vector<callback_failure> callback_failures_;
@@ -2373,14 +2389,21 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
     rec.status = (b & blocked_by_failure) != 0 ? step_status::skipped : step_status::skipped_by_condition;
     ok = rec.status == step_status::skipped_by_condition;
     not_run(step);
-  } else if (plain_) {  // the common case: no policy, no observer
-    rec.start = now;
+  } else if (plain_ && !timed_) {  // lightflow::no_step_times: no clock read
     ok = attempt(step, nullptr);
     if (checkpoint_ != nullptr) ok = ok && save_checkpoint(step, saved);
-    now = now_ticks();
-    rec.end = now;
+    now = 0;  // stale: a timed step of another run that follows on this thread reads the clock
   } else {
-    ok = run_with_policy(step, now, saved);
+    if (now == 0) now = now_ticks();
+    if (plain_) {  // the common case: no policy, no observer
+      rec.start = now;
+      ok = attempt(step, nullptr);
+      if (checkpoint_ != nullptr) ok = ok && save_checkpoint(step, saved);
+      now = now_ticks();
+      rec.end = now;
+    } else {
+      ok = run_with_policy(step, now, saved);
+    }
   }
   return release(step, ok, push, finish);
 }
@@ -6589,11 +6612,12 @@ namespace lightflow {
 
 /// Satisfied by the extra arguments `run` and `submit` take after the input: a `std::stop_token`
 /// (a stop request cancels the run), a `lightflow::checkpoint` (at most one), `lightflow::observe`,
-/// `lightflow::run_timeout` and `lightflow::resource`.
+/// `lightflow::run_timeout`, `lightflow::resource` and `lightflow::no_step_times`.
 template <class T>
 concept run_option = std::same_as<std::remove_cvref_t<T>, std::stop_token> ||
                      detail::is_checkpoint<std::remove_cvref_t<T>> || std::same_as<std::remove_cvref_t<T>, observe> ||
-                     std::same_as<std::remove_cvref_t<T>, run_timeout> || detail::is_resource<std::remove_cvref_t<T>>;
+                     std::same_as<std::remove_cvref_t<T>, run_timeout> || detail::is_resource<std::remove_cvref_t<T>> ||
+                     std::same_as<std::remove_cvref_t<T>, no_step_times_t>;
 
 namespace detail {
 /// Stands in for a result after a compile error, so that the error is not followed by others.
@@ -6753,8 +6777,8 @@ class executor {
       } else if constexpr (!(run_option<Options> && ...)) {
         detail::fail<
             "lightflow: after the input, executor::run and submit take only options (a std::stop_token, a "
-            "lightflow::checkpoint, lightflow::observe, lightflow::run_timeout, lightflow::resource), not all of "
-            "the types listed after this message",
+            "lightflow::checkpoint, lightflow::observe, lightflow::run_timeout, lightflow::resource, "
+            "lightflow::no_step_times), not all of the types listed after this message",
             offered<Options...>>();
         return then(static_cast<detail::invalid_result*>(nullptr));
       } else if constexpr (((detail::is_checkpoint<std::remove_cvref_t<Options>> ? 1 : 0) + ... + 0) > 1) {
@@ -6811,10 +6835,12 @@ class executor {
     static_assert(((std::is_same_v<std::remove_cvref_t<Options>, std::stop_token> || runtime_checkpoint<Options> ||
                     std::is_same_v<std::remove_cvref_t<Options>, lightflow::observe> ||
                     std::is_same_v<std::remove_cvref_t<Options>, run_timeout> ||
-                    detail::is_resource<std::remove_cvref_t<Options>>) &&
+                    detail::is_resource<std::remove_cvref_t<Options>> ||
+                    std::is_same_v<std::remove_cvref_t<Options>, no_step_times_t>) &&
                    ...),
                   "lightflow: a runtime flow's run takes only a std::stop_token, a lightflow::checkpoint, "
-                  "lightflow::observe, lightflow::run_timeout and lightflow::resource after its input; its "
+                  "lightflow::observe, lightflow::run_timeout, lightflow::resource and lightflow::no_step_times "
+                  "after its input; its "
                   "checkpoint uses the binary "
                   "serializer (a custom serializer cannot encode values whose types are known only at run time)");
     static_assert(((runtime_checkpoint<Options> ? 1 : 0) + ... + 0) <= 1,
@@ -6896,6 +6922,7 @@ class executor {
   template <class Run, class Option>
   static void follow(Run& state, const Option& option) {
     if constexpr (std::is_same_v<Option, std::stop_token>) state.follow(option);
+    if constexpr (std::is_same_v<Option, no_step_times_t>) state.keep_no_step_times();
   }
 
   std::mutex observers_mutex_;

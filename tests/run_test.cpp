@@ -105,6 +105,51 @@ TEST_CASE("the order flow passes each step its dependencies' outputs", "[run]") 
   CHECK_THROWS_AS(result.status("no such step"), std::out_of_range);
 }
 
+TEST_CASE("a run with no_step_times keeps no step times, and runs as any other", "[run][times]") {
+  lf::executor pool{2};
+  auto order_flow = make_order_flow();
+  const std::chrono::steady_clock::time_point none{};
+  auto untimed = pool.run(order_flow, Order{"ORD1", 5.0, 7}, lf::no_step_times);
+  REQUIRE(untimed.ok());
+  CHECK(untimed.get<"发货">().paid == 5.0);
+  for (const auto& step : untimed.steps()) {
+    CHECK(step.status == lf::step_status::succeeded);
+    CHECK(step.start == none);
+    CHECK(step.end == none);
+  }
+  // A failure is still reported, naming its step.
+  auto failed = pool.run(order_flow, Order{"ORD2", 0.0, 7}, lf::no_step_times);
+  CHECK_FALSE(failed.ok());
+  CHECK(failed.error_message().find("\"验证订单\" failed: empty order") != std::string::npos);
+  CHECK(failed.status<"发货">() == lf::step_status::skipped);
+
+  // Timed and untimed runs share the executor's threads: the timed ones keep real, ordered times.
+  auto chain = generated::make_flow<generated::chain<32>>([](const auto&... in) -> int { return (1 + ... + in); });
+  std::vector<decltype(pool.submit(chain))> handles;
+  for (int i = 0; i != 40; ++i) handles.push_back(i % 2 == 0 ? pool.submit(chain, lf::no_step_times) : pool.submit(chain));
+  for (int i = 0; i != 40; ++i) {
+    auto result = handles[static_cast<std::size_t>(i)].get();
+    REQUIRE(result.ok());
+    CHECK(result.get<"s00031">() == 32);
+    const auto steps = result.steps();
+    for (std::size_t k = 0; k != steps.size(); ++k) {
+      if (i % 2 == 0) {
+        CHECK(steps[k].end == none);
+        continue;
+      }
+      CHECK(steps[k].start != none);
+      CHECK(steps[k].start <= steps[k].end);
+      if (k != 0) CHECK(steps[k - 1].end <= steps[k].start);
+    }
+  }
+
+  // A step with a policy keeps its times: policies use them.
+  auto retried = lf::flow<"retried">(lf::step<"x">([] { return 1; }).retry(lf::retry{2}));
+  auto with_policy = pool.run(retried, lf::no_step_times);
+  REQUIRE(with_policy.ok());
+  CHECK(with_policy.step("x").start != none);
+}
+
 TEST_CASE("every step runs exactly once and after all of its dependencies", "[run][order]") {
   lf::executor pool{3};
   SECTION("diamond") { runs_every_step_once_after_its_dependencies<generated::layered<3, 2>>(pool, 300); }

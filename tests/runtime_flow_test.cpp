@@ -63,6 +63,14 @@ TEST_CASE("a runtime flow runs each step after its dependencies and gives result
     CHECK_THROWS_WITH(result.get<int>("处理支付"), Contains("处理支付") && Contains("double"));
     CHECK_THROWS_WITH(result.get<int>("更新库存"), Contains("returned nothing"));
   }
+  // Without step times: the same run, its steps' start and end left at time_point{}.
+  order = 0;
+  auto untimed = pool.run(f, lf::no_step_times);
+  REQUIRE(untimed.ok());
+  CHECK(untimed.get<double>("处理支付") == 200.0);
+  CHECK(seen[3] == 4);
+  for (const auto& step : untimed.steps()) CHECK(step.end == std::chrono::steady_clock::time_point{});
+  CHECK(pool.run(f).step("发货").end != std::chrono::steady_clock::time_point{});
 }
 
 TEST_CASE("a runtime flow's mistakes are flow_errors naming the steps, before any step runs", "[runtime]") {

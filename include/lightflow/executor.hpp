@@ -30,11 +30,12 @@ namespace lightflow {
 
 /// Satisfied by the extra arguments `run` and `submit` take after the input: a `std::stop_token`
 /// (a stop request cancels the run), a `lightflow::checkpoint` (at most one), `lightflow::observe`,
-/// `lightflow::run_timeout` and `lightflow::resource`.
+/// `lightflow::run_timeout`, `lightflow::resource` and `lightflow::no_step_times`.
 template <class T>
 concept run_option = std::same_as<std::remove_cvref_t<T>, std::stop_token> ||
                      detail::is_checkpoint<std::remove_cvref_t<T>> || std::same_as<std::remove_cvref_t<T>, observe> ||
-                     std::same_as<std::remove_cvref_t<T>, run_timeout> || detail::is_resource<std::remove_cvref_t<T>>;
+                     std::same_as<std::remove_cvref_t<T>, run_timeout> || detail::is_resource<std::remove_cvref_t<T>> ||
+                     std::same_as<std::remove_cvref_t<T>, no_step_times_t>;
 
 namespace detail {
 /// Stands in for a result after a compile error, so that the error is not followed by others.
@@ -194,8 +195,8 @@ class executor {
       } else if constexpr (!(run_option<Options> && ...)) {
         detail::fail<
             "lightflow: after the input, executor::run and submit take only options (a std::stop_token, a "
-            "lightflow::checkpoint, lightflow::observe, lightflow::run_timeout, lightflow::resource), not all of "
-            "the types listed after this message",
+            "lightflow::checkpoint, lightflow::observe, lightflow::run_timeout, lightflow::resource, "
+            "lightflow::no_step_times), not all of the types listed after this message",
             offered<Options...>>();
         return then(static_cast<detail::invalid_result*>(nullptr));
       } else if constexpr (((detail::is_checkpoint<std::remove_cvref_t<Options>> ? 1 : 0) + ... + 0) > 1) {
@@ -252,10 +253,12 @@ class executor {
     static_assert(((std::is_same_v<std::remove_cvref_t<Options>, std::stop_token> || runtime_checkpoint<Options> ||
                     std::is_same_v<std::remove_cvref_t<Options>, lightflow::observe> ||
                     std::is_same_v<std::remove_cvref_t<Options>, run_timeout> ||
-                    detail::is_resource<std::remove_cvref_t<Options>>) &&
+                    detail::is_resource<std::remove_cvref_t<Options>> ||
+                    std::is_same_v<std::remove_cvref_t<Options>, no_step_times_t>) &&
                    ...),
                   "lightflow: a runtime flow's run takes only a std::stop_token, a lightflow::checkpoint, "
-                  "lightflow::observe, lightflow::run_timeout and lightflow::resource after its input; its "
+                  "lightflow::observe, lightflow::run_timeout, lightflow::resource and lightflow::no_step_times "
+                  "after its input; its "
                   "checkpoint uses the binary "
                   "serializer (a custom serializer cannot encode values whose types are known only at run time)");
     static_assert(((runtime_checkpoint<Options> ? 1 : 0) + ... + 0) <= 1,
@@ -337,6 +340,7 @@ class executor {
   template <class Run, class Option>
   static void follow(Run& state, const Option& option) {
     if constexpr (std::is_same_v<Option, std::stop_token>) state.follow(option);
+    if constexpr (std::is_same_v<Option, no_step_times_t>) state.keep_no_step_times();
   }
 
   std::mutex observers_mutex_;

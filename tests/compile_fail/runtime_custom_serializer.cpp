@@ -1,5 +1,5 @@
 // A runtime flow's checkpoint uses the binary serializer: its values' types are known only at run time.
-// expected-error: lightflow: a runtime flow's run takes only a std::stop_token, a lightflow::checkpoint, lightflow::observe, lightflow::run_timeout and lightflow::resource after its input; its checkpoint uses the binary serializer
+// expected-error: lightflow: a runtime flow's run takes only a std::stop_token, a lightflow::checkpoint, lightflow::observe, lightflow::run_timeout, lightflow::resource and lightflow::no_step_times after its input; its checkpoint uses the binary serializer
 #include <lightflow/lightflow.hpp>
 namespace lf = lightflow;
 struct text_serializer {

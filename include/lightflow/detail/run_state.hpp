@@ -357,6 +357,8 @@ class run_state_base {
         this);
   }
   bool timed_out() const noexcept { return timed_out_.load(std::memory_order_relaxed); }
+  /// lightflow::no_step_times (before the run starts): plain steps read no clock.
+  void keep_no_step_times() noexcept { timed_ = false; }
   /// Adds an observer of this run (before it starts).
   void add_observer(observer* o) {
     observers_.push_back(o);
@@ -707,6 +709,7 @@ class run_state_base {
   const policy* flow_policy_ = nullptr;      // the flow's default
   std::vector<observer*> observers_;
   bool plain_ = true;                        // no policy, observer or callback: the fast path
+  bool timed_ = true;                        // plain steps get start and end times (no_step_times: not)
   std::shared_ptr<const callback_lists> global_callbacks_;  // the executor's
   mutable std::mutex callback_mutex_;
   std::vector<callback_failure> callback_failures_;
@@ -787,14 +790,21 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
     rec.status = (b & blocked_by_failure) != 0 ? step_status::skipped : step_status::skipped_by_condition;
     ok = rec.status == step_status::skipped_by_condition;
     not_run(step);
-  } else if (plain_) {  // the common case: no policy, no observer
-    rec.start = now;
+  } else if (plain_ && !timed_) {  // lightflow::no_step_times: no clock read
     ok = attempt(step, nullptr);
     if (checkpoint_ != nullptr) ok = ok && save_checkpoint(step, saved);
-    now = now_ticks();
-    rec.end = now;
+    now = 0;  // stale: a timed step of another run that follows on this thread reads the clock
   } else {
-    ok = run_with_policy(step, now, saved);
+    if (now == 0) now = now_ticks();
+    if (plain_) {  // the common case: no policy, no observer
+      rec.start = now;
+      ok = attempt(step, nullptr);
+      if (checkpoint_ != nullptr) ok = ok && save_checkpoint(step, saved);
+      now = now_ticks();
+      rec.end = now;
+    } else {
+      ok = run_with_policy(step, now, saved);
+    }
   }
   return release(step, ok, push, finish);
 }
