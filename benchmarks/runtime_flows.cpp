@@ -175,11 +175,14 @@ void compare(const shape& s) {
       std::sort(v.begin(), v.end());
       return v[v.size() / 2];
     };
-    for (int r = 0; r != reps; ++r) {
-      timed(lf_ns, run_lf);
-      timed(lf_untimed_ns, run_lf_untimed);
-      timed(tbb_ns, run_tbb);
-    }
+    // The order rotates, so that each follows each of the others equally often (what ran just
+    // before changes a run's figure: caches, the other thread's wake-up).
+    for (int r = 0; r != reps; ++r)
+      for (int k = 0; k != 3; ++k) switch ((r + k) % 3) {
+          case 0: timed(lf_ns, run_lf); break;
+          case 1: timed(lf_untimed_ns, run_lf_untimed); break;
+          default: timed(tbb_ns, run_tbb); break;
+        }
     lf_run = median(lf_ns);
     lf_untimed_run = median(lf_untimed_ns);
     tbb_run = median(tbb_ns);
