@@ -344,7 +344,7 @@ class typed_session final : public store_session<Store> {
     }
     this->check_input(input);
     run.mark_resumed();
-    this->prepare_store(n, name_bytes(), 128);  // 60 bytes of framing, and the output's
+    std::size_t left = n, left_names = name_bytes();  // the steps that will run, and save
     for (std::uint32_t i = 0; i != n; ++i) {
       const auto rec = this->load_step(step_keys()[i], Flow::graph.names[i]);
       if (!rec) continue;
@@ -355,7 +355,10 @@ class typed_session final : public store_session<Store> {
                     std::string("cannot be decoded: ") + e.what());
       }
       run.restore(i);
+      --left;
+      left_names -= Flow::graph.names[i].size();
     }
+    this->prepare_store(left, left_names, 128);
   }
 
   // On the hot path: buffers reused per thread, keys made once per flow type.

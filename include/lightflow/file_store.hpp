@@ -84,15 +84,16 @@ class file_store {
   /// A hint that run `run` of `flow` will save about `bytes` more. In durable mode, when that is at
   /// least prepare_threshold, the next flush also extends the log with zeros to make room for them
   /// (zeros after the last frame are a torn tail to a reader): the flushes after it overwrite space
-  /// already on disk, so their fdatasync need not commit the file's size (here ~120 µs instead of
-  /// ~300 for a growing file). Returns true when a flush now would help: the run then flushes at its
-  /// start, while its steps run.
+  /// already on disk, so their fdatasync need not commit the file's size (~200 µs instead of ~380
+  /// for 112 KB in a probe on the development VM). Returns true when a flush now would help: the
+  /// run then flushes as soon as it saves, while its steps run.
   bool prepare(std::string_view flow, std::string_view run, std::uint64_t bytes) {
     if (level_ != durability::durable || bytes < prepare_threshold) return false;
     std::lock_guard lock(mutex_);
     log_file& log = log_of(flow, run);
     log.reserve = std::max(log.reserve, log.end + log.pending.size() + bytes);
     log.dirty = true;  // the next flush writes the zeros even if nothing else is saved before it
+    ++appended_;
     return true;
   }
 
@@ -314,6 +315,7 @@ class file_store {
     if (fd < 0 && errno == ENOENT && create) {
       fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL, 0644);
       new_file = fd >= 0;
+      if (fd < 0 && errno == EEXIST) fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);  // made meanwhile, elsewhere
     }
     if (fd < 0) throw store_error("lightflow: could not open " + path + ": " + std::strerror(errno));
     log_file log;

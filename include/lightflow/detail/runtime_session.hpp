@@ -76,7 +76,7 @@ class runtime_session final : public store_session<Store> {
     }
     this->check_input(input);
     run.mark_resumed();
-    this->prepare_store(g.size(), g.name_bytes, 192);  // framing, and the result with its type's name
+    std::size_t left = g.size(), left_names = g.name_bytes;  // the steps that will run, and save
     for (std::uint32_t i = 0; i != g.size(); ++i) {
       const auto rec = this->load_step(step_key(g.name(i)), g.name(i));
       if (!rec) continue;
@@ -99,7 +99,10 @@ class runtime_session final : public store_session<Store> {
       }
       run.note_writes(i);
       run.restore(i);
+      --left;
+      left_names -= g.name(i).size();
     }
+    this->prepare_store(left, left_names, 192);
   }
 
   // On the hot path: nothing is allocated unless a value cannot be encoded (the message is made then).
