@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -277,4 +278,32 @@ TEST_CASE("merges keep policies: a step's own, else its flow's default", "[polic
   CHECK_FALSE(pool.run(outer).ok());
   CHECK(a == 3);
   CHECK(b == 2);
+}
+
+TEST_CASE("policies on a step with a move-only callable; an lvalue step is copied and left as it was", "[policy]") {
+  lf::executor pool{1};
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  auto owned = std::make_unique<int>(41);
+  // Fails once, then succeeds: the retry policy is really attached to the moved step.
+  auto f = lf::flow<"move-only">(
+      lf::step<"a">([] { return 1; }),
+      lf::step<"x">([p = std::move(owned), calls] {
+        if (calls->fetch_add(1) == 0) throw std::runtime_error("first try");
+        return *p + 1;
+      })
+          .after<"a">()
+          .retry(lf::retry{2})
+          .timeout(5s)
+          .before_step([](const lf::step_event&) {})
+          .when([](lf::step_context&) { return true; }));
+  auto result = pool.run(f);
+  REQUIRE(result.ok());
+  CHECK(result.get<"x">() == 42);
+  CHECK(result.step("x").attempts == 2);
+
+  const auto plain = lf::step<"y">([] { return 2; });
+  const auto retried = plain.retry(lf::retry{3});  // from an lvalue: a copy
+  CHECK(plain.rules == nullptr);
+  REQUIRE(retried.rules != nullptr);
+  CHECK(retried.rules->retries.has_value());
 }
