@@ -2917,27 +2917,27 @@ struct step_definition<Name, F, after_names<Ordered...>, Dependencies...> {
     return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{std::move(callable), std::move(rules)};
   }
   /// The same step, retried as `r` says when it throws.
-  step_definition retry(lightflow::retry r) const& { return changed(*this, set_retries(std::move(r))); }
-  step_definition retry(lightflow::retry r) && { return changed(std::move(*this), set_retries(std::move(r))); }
+  step_definition retry(lightflow::retry r) const& { return changed(*this, set_retries(r)); }
+  step_definition retry(lightflow::retry r) && { return changed(std::move(*this), set_retries(r)); }
   /// The same step, each attempt limited to `limit` (see policy::timeout).
   step_definition timeout(std::chrono::nanoseconds limit) const& { return changed(*this, set_timeout(limit)); }
   step_definition timeout(std::chrono::nanoseconds limit) && { return changed(std::move(*this), set_timeout(limit)); }
   /// The same step, with one more callback before it runs (after the executor's and the flow's).
-  step_definition before_step(step_callback cb) const& { return changed(*this, add_callback(std::move(cb), false)); }
-  step_definition before_step(step_callback cb) && { return changed(std::move(*this), add_callback(std::move(cb), false)); }
+  step_definition before_step(step_callback cb) const& { return changed(*this, add_callback(cb, false)); }
+  step_definition before_step(step_callback cb) && { return changed(std::move(*this), add_callback(cb, false)); }
   /// The same step, with one more callback once its fate is known (after the executor's and the flow's).
-  step_definition after_step(step_callback cb) const& { return changed(*this, add_callback(std::move(cb), true)); }
-  step_definition after_step(step_callback cb) && { return changed(std::move(*this), add_callback(std::move(cb), true)); }
+  step_definition after_step(step_callback cb) const& { return changed(*this, add_callback(cb, true)); }
+  step_definition after_step(step_callback cb) && { return changed(std::move(*this), add_callback(cb, true)); }
   /// The same step, run only when `condition(step_context&)` returns true once its dependencies are
   /// done; else it is skipped_by_condition and its dependents run (unless `skip` says otherwise). A
   /// dependent that takes its output cannot run, and is skipped_by_condition too.
   template <class Predicate>
   step_definition when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) const& {
-    return changed(*this, set_condition(std::move(condition), std::move(skip)));
+    return changed(*this, set_condition(condition, skip));
   }
   template <class Predicate>
   step_definition when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) && {
-    return changed(std::move(*this), set_condition(std::move(condition), std::move(skip)));
+    return changed(std::move(*this), set_condition(condition, skip));
   }
 
  private:
@@ -2947,20 +2947,21 @@ struct step_definition<Name, F, after_names<Ordered...>, Dependencies...> {
     auto rules = policy::changed(self.rules, change);
     return {std::forward<Self>(self).callable, std::move(rules)};
   }
-  static auto set_retries(lightflow::retry r) {
-    return [r = std::move(r)](policy& p) mutable { p.retries = std::move(r); };
+  // The changes take the caller's arguments by reference and move from them (no copy of a
+  // callback or predicate; and g++ 12 reports false "maybe uninitialized" warnings when an
+  // optional<skip_dependents> is moved into a lambda's capture).
+  static auto set_retries(lightflow::retry& r) {
+    return [&r](policy& p) { p.retries = std::move(r); };
   }
   static auto set_timeout(std::chrono::nanoseconds limit) {
     return [limit](policy& p) { p.timeout = limit; };
   }
-  static auto add_callback(step_callback cb, bool after) {
-    return [cb = std::move(cb), after](policy& p) mutable {
-      (after ? p.callbacks.after_step : p.callbacks.before_step).push_back(std::move(cb));
-    };
+  static auto add_callback(step_callback& cb, bool after) {
+    return [&cb, after](policy& p) { (after ? p.callbacks.after_step : p.callbacks.before_step).push_back(std::move(cb)); };
   }
   template <class Predicate>
-  static auto set_condition(Predicate condition, std::optional<skip_dependents> skip) {
-    return [condition = std::move(condition), skip = std::move(skip)](policy& p) mutable {
+  static auto set_condition(Predicate& condition, std::optional<skip_dependents>& skip) {
+    return [&condition, &skip](policy& p) {
       p.when = std::move(condition);
       p.skips = std::move(skip);
     };
