@@ -3756,11 +3756,11 @@ class typed_session final : public store_session<Store> {
     if constexpr (!std::is_same_v<Input, no_input>) serializer_.write(run.input(), input);
     if (!check_manifest(true)) {
       this->start_fresh(input);
-      return this->prepare_store(n, name_bytes(), 128);  // 60 bytes of framing, and the output's
+      return this->prepare_store(n, name_bytes, record_guess);
     }
     this->check_input(input);
     run.mark_resumed();
-    std::size_t left = n, left_names = name_bytes();  // the steps that will run, and save
+    std::size_t left = n, left_names = name_bytes;  // the steps that will run, and save
     for (std::uint32_t i = 0; i != n; ++i) {
       const auto rec = this->load_step(step_keys()[i], Flow::graph.names[i]);
       if (!rec) continue;
@@ -3774,7 +3774,7 @@ class typed_session final : public store_session<Store> {
       --left;
       left_names -= Flow::graph.names[i].size();
     }
-    this->prepare_store(left, left_names, 128);
+    this->prepare_store(left, left_names, record_guess);
   }
 
   // On the hot path: buffers reused per thread, keys made once per flow type.
@@ -3828,11 +3828,14 @@ class typed_session final : public store_session<Store> {
     return m;
   }
 
-  static std::size_t name_bytes() {
+  // For prepare_store: the steps' names' bytes, and a record's other bytes (~60 of framing, and
+  // the output's), guessed.
+  static constexpr std::size_t name_bytes = [] {
     std::size_t bytes = 0;
     for (std::uint32_t i = 0; i != n; ++i) bytes += Flow::graph.names[i].size();
     return bytes;
-  }
+  }();
+  static constexpr std::size_t record_guess = 128;
 
   static const std::vector<std::string>& step_keys() {
     static const std::vector<std::string> keys = [] {
@@ -5726,7 +5729,7 @@ class runtime_session final : public store_session<Store> {
     const runtime_graph& g = run.graph_data();
     if (!this->check_manifest(true)) {
       this->start_fresh(input);
-      return this->prepare_store(g.size(), g.name_bytes, 192);  // framing, and the result with its type's name
+      return this->prepare_store(g.size(), g.name_bytes, record_guess);
     }
     this->check_input(input);
     run.mark_resumed();
@@ -5756,7 +5759,7 @@ class runtime_session final : public store_session<Store> {
       --left;
       left_names -= g.name(i).size();
     }
-    this->prepare_store(left, left_names, 192);
+    this->prepare_store(left, left_names, record_guess);
   }
 
   // On the hot path: nothing is allocated unless a value cannot be encoded (the message is made then).
@@ -5795,6 +5798,10 @@ class runtime_session final : public store_session<Store> {
   }
 
  private:
+  // For prepare_store: a record's bytes besides its step's name, guessed (~60 of framing, and the
+  // result with its type's name).
+  static constexpr std::size_t record_guess = 192;
+
   // Text as the binary serializer writes a std::string: its size, then its bytes.
   static void write_text(binary_writer& w, std::string_view text) {
     w.size(text.size());

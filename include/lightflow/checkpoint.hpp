@@ -340,11 +340,11 @@ class typed_session final : public store_session<Store> {
     if constexpr (!std::is_same_v<Input, no_input>) serializer_.write(run.input(), input);
     if (!check_manifest(true)) {
       this->start_fresh(input);
-      return this->prepare_store(n, name_bytes(), 128);  // 60 bytes of framing, and the output's
+      return this->prepare_store(n, name_bytes, record_guess);
     }
     this->check_input(input);
     run.mark_resumed();
-    std::size_t left = n, left_names = name_bytes();  // the steps that will run, and save
+    std::size_t left = n, left_names = name_bytes;  // the steps that will run, and save
     for (std::uint32_t i = 0; i != n; ++i) {
       const auto rec = this->load_step(step_keys()[i], Flow::graph.names[i]);
       if (!rec) continue;
@@ -358,7 +358,7 @@ class typed_session final : public store_session<Store> {
       --left;
       left_names -= Flow::graph.names[i].size();
     }
-    this->prepare_store(left, left_names, 128);
+    this->prepare_store(left, left_names, record_guess);
   }
 
   // On the hot path: buffers reused per thread, keys made once per flow type.
@@ -412,11 +412,14 @@ class typed_session final : public store_session<Store> {
     return m;
   }
 
-  static std::size_t name_bytes() {
+  // For prepare_store: the steps' names' bytes, and a record's other bytes (~60 of framing, and
+  // the output's), guessed.
+  static constexpr std::size_t name_bytes = [] {
     std::size_t bytes = 0;
     for (std::uint32_t i = 0; i != n; ++i) bytes += Flow::graph.names[i].size();
     return bytes;
-  }
+  }();
+  static constexpr std::size_t record_guess = 128;
 
   static const std::vector<std::string>& step_keys() {
     static const std::vector<std::string> keys = [] {

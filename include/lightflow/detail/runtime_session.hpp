@@ -72,7 +72,7 @@ class runtime_session final : public store_session<Store> {
     const runtime_graph& g = run.graph_data();
     if (!this->check_manifest(true)) {
       this->start_fresh(input);
-      return this->prepare_store(g.size(), g.name_bytes, 192);  // framing, and the result with its type's name
+      return this->prepare_store(g.size(), g.name_bytes, record_guess);
     }
     this->check_input(input);
     run.mark_resumed();
@@ -102,7 +102,7 @@ class runtime_session final : public store_session<Store> {
       --left;
       left_names -= g.name(i).size();
     }
-    this->prepare_store(left, left_names, 192);
+    this->prepare_store(left, left_names, record_guess);
   }
 
   // On the hot path: nothing is allocated unless a value cannot be encoded (the message is made then).
@@ -141,6 +141,10 @@ class runtime_session final : public store_session<Store> {
   }
 
  private:
+  // For prepare_store: a record's bytes besides its step's name, guessed (~60 of framing, and the
+  // result with its type's name).
+  static constexpr std::size_t record_guess = 192;
+
   // Text as the binary serializer writes a std::string: its size, then its bytes.
   static void write_text(binary_writer& w, std::string_view text) {
     w.size(text.size());
