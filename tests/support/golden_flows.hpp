@@ -1,0 +1,65 @@
+// The flows of the golden checkpoints under tests/data/: a static and a runtime flow whose
+// checkpoints were written by earlier versions of lightflow (and by g++ and clang), so that tests can
+// resume them with today's code. Their types are ones every compiler spells alike (int, double).
+// Each flow's third step throws while `fail` is set: the golden run stopped there, with the first two
+// steps' records (and the manifest and the input) saved.
+#ifndef LIGHTFLOW_TEST_GOLDEN_FLOWS_HPP
+#define LIGHTFLOW_TEST_GOLDEN_FLOWS_HPP
+
+#include <lightflow/lightflow.hpp>
+
+#include <atomic>
+#include <stdexcept>
+
+namespace golden {
+
+namespace lf = lightflow;
+
+struct counters {
+  std::atomic<int> ran[4]{};
+  std::atomic<bool> fail{true};
+  int total() const { return ran[0] + ran[1] + ran[2] + ran[3]; }
+};
+
+/// a = x + 1, b = a * 2.5, c = int(b) (throws while failing), d = c + 100. With input 4: d == 112.
+inline auto static_flow(counters& c) {
+  return lf::flow<"golden_static">(
+      lf::step<"a">([&c](int x) { ++c.ran[0]; return x + 1; }),
+      lf::step<"b", "a">([&c](int a) { ++c.ran[1]; return a * 2.5; }),
+      lf::step<"c", "b">([&c](double b) {
+        ++c.ran[2];
+        if (c.fail) throw std::runtime_error("golden: simulated outage");
+        return static_cast<int>(b);
+      }),
+      lf::step<"d", "c">([&c](int v) { ++c.ran[3]; return v + 100; }));
+}
+
+inline const lf::key<int> base{"base"};
+inline const lf::key<double> scale{"scale"};
+
+/// a = base + 1 (writes scale = 2.5), b = a * scale, c = int(b) (throws while failing), d = c + 100.
+/// With base = 4: d == 112.
+inline lf::runtime_flow runtime_flow(counters& c) {
+  lf::runtime_flow f{"golden_runtime"};
+  f.add("a", [&c](lf::context& ctx) {
+    ++c.ran[0];
+    ctx.set(scale, 2.5);
+    return ctx.get(base) + 1;
+  });
+  f.add("b", [&c](lf::context& ctx) { ++c.ran[1]; return ctx.result<int>("a") * ctx.get(scale); }).after("a");
+  f.add("c", [&c](lf::context& ctx) {
+     ++c.ran[2];
+     if (c.fail) throw std::runtime_error("golden: simulated outage");
+     return static_cast<int>(ctx.result<double>("b"));
+   }).after("b");
+  f.add("d", [&c](lf::context& ctx) { ++c.ran[3]; return ctx.result<int>("c") + 100; }).after("c");
+  return f;
+}
+
+inline constexpr int input = 4;
+inline constexpr int expected_d = 112;
+inline constexpr const char* run_id = "golden-run";
+
+}  // namespace golden
+
+#endif
