@@ -327,6 +327,14 @@ class store_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A store's records are damaged in a way no crash leaves (a flipped bit, an overwritten byte): the
+/// store refused them, said where, and left them as they are. `checkpoint_options::discard_stale`
+/// erases such a run and starts it afresh; without it the run is refused.
+class corrupt_store_error : public store_error {
+ public:
+  using store_error::store_error;
+};
+
 /// A store of checkpoint records. Every member may be called from several threads at once.
 /// - save: keeps `bytes` under (flow, run, key), replacing what was there; throws store_error.
 /// - flush: makes every record saved so far durable (stores whose saves are durable at once do
@@ -339,6 +347,9 @@ class store_error : public std::runtime_error {
 /// Optional: `bool prepare(flow, run, std::uint64_t bytes)`, told as a run starts about how many
 /// bytes its steps will save (a guess); returning true asks for a flush as soon as the run saves,
 /// made while its steps run (file_store: see its prepare()).
+/// Optional: `std::optional<std::string> failure(flow, run)`, after a flush threw: why that run's
+/// records could not be made durable, or nothing when the failure was another run's (so that one
+/// broken log fails only its own run). Without it, a failed flush fails every run that waited on it.
 template <class S>
 concept checkpoint_store = requires(S& s, const S& cs, std::string_view flow, std::string_view run, std::string_view key,
                                     std::span<const std::byte> bytes) {
@@ -380,6 +391,9 @@ class checkpoint_session {
   virtual void flush() = 0;
   /// Sessions with the same store share one flush (group commit).
   virtual const void* store_identity() const noexcept = 0;
+  /// After the store's flush threw `failure`: whether this run's records are among those it could
+  /// not make durable (the failure to report), or null when they were written.
+  virtual std::exception_ptr own_failure(std::exception_ptr failure) const { return failure; }
 
   /// True when a saved record is durable only after flush(): the run then ends through the committer.
   bool deferred_durability() const noexcept { return deferred_durability_; }
@@ -538,24 +552,35 @@ constexpr void fail() {
 // ---- lightflow/detail/record.hpp
 // A checkpoint record: what lightflow stores for a run's manifest, its input, and each step's output.
 //
-// Format version 1, little-endian:
+// Format version 2, little-endian:
 //   offset 0   4 bytes  magic "LFCK"
-//          4   2        format version (1)
+//          4   2        format version (2)
 //          6   1        kind: 0 manifest, 1 input, 2 step output
 //          7   1        reserved, 0
 //          8   8        fingerprint of the flow definition (FNV-1a 64 of the manifest text)
 //         16   4        the user's version number
-//         20   4        length N of the step name (0 for the manifest and the input)
-//         24   N        the step name, UTF-8
-//     24 + N   8        length M of the payload
-//     32 + N   M        payload: the serializer's bytes (the manifest's text for kind 0)
-// 32 + N + M   4        CRC-32 of every byte before it
+//         20   8        the run: FNV-1a 64 of its id
+//         28   8        the run's nonce: random, made when the run started afresh (0: a run begun by
+//                       format 1, whose records carry none)
+//         36   4        length N of the step name (0 for the manifest and the input)
+//         40   N        the step name, UTF-8
+//     40 + N   8        length M of the payload
+//     48 + N   M        payload: the serializer's bytes (the manifest's text for kind 0)
+// 48 + N + M   4        CRC-32 of every byte before it
+// Format 1 (read only): the same without the run and its nonce (offsets 20 to 35).
 #ifndef LIGHTFLOW_DETAIL_RECORD_HPP
 #define LIGHTFLOW_DETAIL_RECORD_HPP
 
+#if __has_include(<sys/random.h>)
+#include <sys/random.h>
+#endif
+
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -1007,21 +1032,32 @@ namespace lightflow::detail {
 
 enum class record_kind : std::uint8_t { manifest = 0, input = 1, step_output = 2 };
 
+/// The run a record belongs to: its id's hash and the nonce made when it started.
+struct run_binding {
+  std::uint64_t run = 0;
+  std::uint64_t nonce = 0;
+  friend bool operator==(const run_binding&, const run_binding&) = default;
+};
+
 struct record {
+  std::uint16_t format = 2;
   record_kind kind = record_kind::step_output;
   std::uint64_t fingerprint = 0;
   std::uint32_t version = 0;
+  run_binding binding;  // format 1: none (zeros)
   std::string step;
   std::vector<std::byte> payload;
 };
 
-inline constexpr std::uint16_t record_format = 1;
+inline constexpr std::uint16_t record_format = 2;
 
 /// Encodes a record into `out` (cleared first, its capacity reused).
 inline void encode_record_into(std::vector<std::byte>& out, record_kind kind, std::uint64_t fingerprint,
-                               std::uint32_t version, std::string_view step, std::span<const std::byte> payload) {
+                               std::uint32_t version, run_binding binding, std::string_view step,
+                               std::span<const std::byte> payload) {
+  if (step.size() > 0xffffffffu) throw std::length_error("lightflow: a step name of 4 GiB or more");
   out.clear();
-  out.reserve(36 + step.size() + payload.size());
+  out.reserve(52 + step.size() + payload.size());
   binary_writer w(out);
   w.bytes("LFCK", 4);
   w.integer(record_format);
@@ -1029,6 +1065,8 @@ inline void encode_record_into(std::vector<std::byte>& out, record_kind kind, st
   w.integer(std::uint8_t{0});
   w.integer(fingerprint);
   w.integer(version);
+  w.integer(binding.run);
+  w.integer(binding.nonce);
   w.integer(static_cast<std::uint32_t>(step.size()));
   w.bytes(step.data(), step.size());
   w.integer(static_cast<std::uint64_t>(payload.size()));
@@ -1037,9 +1075,9 @@ inline void encode_record_into(std::vector<std::byte>& out, record_kind kind, st
 }
 
 inline std::vector<std::byte> encode_record(record_kind kind, std::uint64_t fingerprint, std::uint32_t version,
-                                            std::string_view step, std::span<const std::byte> payload) {
+                                            run_binding binding, std::string_view step, std::span<const std::byte> payload) {
   std::vector<std::byte> out;
-  encode_record_into(out, kind, fingerprint, version, step, payload);
+  encode_record_into(out, kind, fingerprint, version, binding, step, payload);
   return out;
 }
 
@@ -1054,16 +1092,22 @@ inline record decode_record(std::span<const std::byte> bytes) {
   const auto stored_crc = tail.integer<std::uint32_t>();
   if (stored_crc != crc32(bytes.first(bytes.size() - 4))) throw decode_error("record checksum mismatch (corrupt record)");
   const auto format = r.integer<std::uint16_t>();
-  if (format != record_format)
-    throw decode_error("record format " + std::to_string(format) + " is not supported (this lightflow reads format " +
-                       std::to_string(record_format) + ")");
+  if (format != 1 && format != record_format)
+    throw decode_error("record format " + std::to_string(format) + " is not supported (this lightflow reads formats 1 and " +
+                       std::to_string(record_format) + "; a newer lightflow wrote it)");
+  if (format == 2 && bytes.size() < 52) throw decode_error("truncated record (" + std::to_string(bytes.size()) + " bytes)");
   record rec;
+  rec.format = format;
   const auto kind = r.integer<std::uint8_t>();
   if (kind > 2) throw decode_error("unknown record kind " + std::to_string(kind));
   rec.kind = static_cast<record_kind>(kind);
   if (r.integer<std::uint8_t>() != 0) throw decode_error("record has a non-zero reserved byte");
   rec.fingerprint = r.integer<std::uint64_t>();
   rec.version = r.integer<std::uint32_t>();
+  if (format == 2) {
+    rec.binding.run = r.integer<std::uint64_t>();
+    rec.binding.nonce = r.integer<std::uint64_t>();
+  }
   rec.step.resize(r.size32());
   r.bytes(rec.step.data(), rec.step.size());
   const auto m = r.integer<std::uint64_t>();
@@ -1078,6 +1122,26 @@ constexpr std::uint64_t fnv1a(std::string_view text) noexcept {
   std::uint64_t h = 0xcbf29ce484222325ull;
   for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
   return h;
+}
+
+/// A run's nonce: never 0; 64 bits of the system's entropy (getrandom, once per thread) mixed with a
+/// process-wide counter and the clock, so that no two runs share one.
+inline std::uint64_t make_nonce() {
+  static std::atomic<std::uint64_t> counter{0};
+  thread_local const std::uint64_t seed = [] {
+    std::uint64_t bits = reinterpret_cast<std::uintptr_t>(&counter);  // differs between processes (ASLR)
+#if __has_include(<sys/random.h>)
+    std::uint64_t entropy = 0;
+    if (::getrandom(&entropy, sizeof entropy, 0) == static_cast<ssize_t>(sizeof entropy)) bits ^= entropy;
+#endif
+    return bits;
+  }();
+  std::uint64_t z = seed ^ (counter.fetch_add(1, std::memory_order_relaxed) * 0x9e3779b97f4a7c15ull) ^
+                    static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;  // splitmix64's finalizer
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return z == 0 ? 1 : z;
 }
 
 }  // namespace lightflow::detail
@@ -1906,11 +1970,22 @@ class run_state_base {
  public:
   /// No step starts until resume(); steps running finish. Ready steps wait in a list. A cancellation
   /// (or the executor's shutdown) resumes the run, so that its waiting steps are marked cancelled.
+  /// Safe at any moment, from any thread, until the run's state is released: a pause that comes as
+  /// the run ends (or after) does nothing.
   void pause() {
     if (done()) return;
-    // First: a cancellation (or shutdown) resumes the run. Made once, without the lock (a stop
-    // already requested runs resume() at once).
-    if (!unpark_armed_.exchange(true, std::memory_order_acq_rel)) unpark_on_stop_.emplace(stop_token(), unparker{this});
+    // Pausing arms a stop callback and may register the run's stop source with the executor; the
+    // run's end takes both down. The two meet here (controlled_ and closed_, Dekker style, so that a
+    // run never paused takes no lock at its end): a pause that starts once the end has begun does nothing.
+    std::lock_guard lock(control_mutex_);
+    controlled_.store(true, std::memory_order_seq_cst);
+    if (closed_.load(std::memory_order_seq_cst)) return;
+    // First: a cancellation (or shutdown) resumes the run. Made once (a stop already requested runs
+    // resume() at once).
+    if (!unpark_armed_) {
+      unpark_armed_ = true;
+      unpark_on_stop_.emplace(stop_token(), unparker{this});
+    }
     paused_.store(true, std::memory_order_seq_cst);
     if (stop_requested()) resume();  // a cancellation that came meanwhile
   }
@@ -2332,7 +2407,10 @@ class run_state_base {
   }
   std::atomic<bool> paused_{false};
   std::atomic<bool> stopped_{false};
-  std::atomic<bool> unpark_armed_{false};
+  bool unpark_armed_ = false;               // (control_mutex_)
+  std::mutex control_mutex_;                // pause() against the run's end
+  std::atomic<bool> controlled_{false};     // pause() was called
+  std::atomic<bool> closed_{false};         // the run's end began taking its stop machinery down
   mutable std::mutex park_mutex_;
   std::vector<task_node*> parked_;
   std::optional<std::stop_callback<unparker>> unpark_on_stop_;
@@ -2365,9 +2443,18 @@ inline void finish_run(run_state_base& run) noexcept {
     e.ok = ok && run.steps_ok();
     for (observer* o : run.observers_) o->run_finished(e);
   }
-  run.follow_.reset();  // no stop request from outside may reach the run from here on
-  run.unpark_on_stop_.reset();
-  if (run.stop_ready_.load(std::memory_order_acquire) == 2) run.registry_->remove(run);
+  auto take_down = [&run]() noexcept {
+    run.follow_.reset();  // no stop request from outside may reach the run from here on
+    run.unpark_on_stop_.reset();
+    if (run.stop_ready_.load(std::memory_order_acquire) == 2) run.registry_->remove(run);
+  };
+  run.closed_.store(true, std::memory_order_seq_cst);
+  if (run.controlled_.load(std::memory_order_seq_cst)) {  // a pause() may be arming what we take down
+    std::lock_guard lock(run.control_mutex_);
+    take_down();
+  } else {  // any pause() from now on sees closed_ and does nothing
+    take_down();
+  }
   // The executor's reference, released last, keeps the state alive while the waiter is woken.
   if (run.done_.exchange(run_state_base::finished, std::memory_order_acq_rel) == run_state_base::waited_for)
     run.done_.notify_all();
@@ -3541,13 +3628,23 @@ class store_session : public checkpoint_session {
  public:
   void flush() override { store_->flush(); }
   const void* store_identity() const noexcept override { return store_; }
+  std::exception_ptr own_failure(std::exception_ptr failure) const override {
+    if constexpr (requires(Store& s) {
+                    { s.failure(std::string_view{}, std::string_view{}) } -> std::same_as<std::optional<std::string>>;
+                  }) {
+      const auto mine = store_->failure(flow_, run_id_);
+      return mine ? std::make_exception_ptr(store_error(*mine)) : nullptr;
+    } else {
+      return failure;
+    }
+  }
 
  protected:
   store_session(Store* store, std::string_view flow, std::string run_id, checkpoint_options options,
                 std::shared_ptr<const manifest_text> manifest)
       : checkpoint_session(store->deferred_durability()), store_(store), flow_(flow), run_id_(std::move(run_id)),
         options_(options), manifest_text_(std::move(manifest)), manifest_(manifest_text_->text),
-        fingerprint_(manifest_text_->fingerprint) {}
+        fingerprint_(manifest_text_->fingerprint), binding_{fnv1a(run_id_), 0} {}
 
   std::string location() const { return store_->location(flow_, run_id_); }
   checkpoint_error error(const std::string& what, const std::string& problem) const {
@@ -3560,14 +3657,15 @@ class store_session : public checkpoint_session {
   }
 
   void save_record(std::string_view key, record_kind kind, std::string_view step, std::span<const std::byte> payload) {
-    const auto bytes = encode_record(kind, fingerprint_, options_.version, step, payload);
+    const auto bytes = encode_record(kind, fingerprint_, options_.version, binding_, step, payload);
     store_->save(flow_, run_id_, key, bytes);
   }
   /// Saves a step's record, reusing the calling thread's buffer (the hot path).
   void save_step(std::string_view key, std::string_view step, std::span<const std::byte> payload) {
     thread_local std::vector<std::byte> bytes;
-    encode_record_into(bytes, record_kind::step_output, fingerprint_, options_.version, step, payload);
+    encode_record_into(bytes, record_kind::step_output, fingerprint_, options_.version, binding_, step, payload);
     store_->save(flow_, run_id_, key, bytes);
+    if (bytes.capacity() > (std::size_t{1} << 20)) std::vector<std::byte>().swap(bytes);  // keep no huge buffer
   }
 
   record decode(std::span<const std::byte> bytes, record_kind kind, const std::string& what,
@@ -3581,7 +3679,20 @@ class store_session : public checkpoint_session {
     if (rec.kind != kind) throw error(what, "is a record of another kind");
     if (check_fingerprint && rec.fingerprint != fingerprint_)
       throw error(what, "was written by another definition of the flow (its fingerprint differs from the manifest's)");
+    if (check_fingerprint) check_binding(rec, what);
     return rec;
+  }
+  /// A record must belong to this run: this id, and this life of it (the nonce its manifest carries).
+  void check_binding(const record& rec, const std::string& what) const {
+    if (rec.format == 1) {
+      if (!legacy_) throw error(what, "is a format-1 record in a run begun by a newer lightflow: it was copied from another run");
+      return;
+    }
+    if (rec.binding.run != binding_.run)
+      throw error(what, "belongs to another run (it was written for another run id and copied here); it was not used");
+    if (rec.binding.nonce != binding_.nonce)
+      throw error(what, "belongs to another run of this id (an earlier one that was erased, or a copy from another "
+                        "store); it was not used");
   }
 
   record load_record(const std::string& key, record_kind kind, const std::string& what, bool check_fingerprint = true) const {
@@ -3609,12 +3720,20 @@ class store_session : public checkpoint_session {
   }
 
   /// False when the run has no records (or they were discarded); throws when they do not match.
+  /// A store whose records are damaged (corrupt_store_error) refuses them; with discard_stale they
+  /// are erased and the run starts afresh.
   bool check_manifest(bool may_discard) {
-    const auto bytes = store_->load(flow_, run_id_, manifest_key);
-    if (!bytes) {
-      const auto keys = store_->list(flow_, run_id_);
-      if (keys.empty() || (keys.size() == 1 && keys[0] == input_key)) return false;  // nothing, or a run not started
-      return stale(may_discard, error("the records", "have no manifest (a partial or foreign checkpoint)"));
+    std::optional<std::vector<std::byte>> bytes;
+    try {
+      bytes = store_->load(flow_, run_id_, manifest_key);
+      if (!bytes) {
+        const auto keys = store_->list(flow_, run_id_);
+        if (keys.empty() || (keys.size() == 1 && keys[0] == input_key)) return false;  // nothing, or a run not started
+        return stale(may_discard, error("the records", "have no manifest (a partial or foreign checkpoint)"));
+      }
+    } catch (const corrupt_store_error& e) {
+      if (!may_discard || !options_.discard_stale) throw;
+      return stale(may_discard, error("the records", std::string("are damaged: ") + e.what()));
     }
     record rec;
     try {
@@ -3623,10 +3742,23 @@ class store_session : public checkpoint_session {
       return stale(may_discard, error("the manifest", std::string("is unreadable: ") + e.what()));
     }
     const std::string stored(reinterpret_cast<const char*>(rec.payload.data()), rec.payload.size());
-    if (rec.kind == record_kind::manifest && stored == manifest_ && rec.fingerprint == fingerprint_) return true;
+    if (rec.kind == record_kind::manifest && rec.fingerprint == fingerprint_ && stored == manifest_) {
+      adopt(rec);
+      return true;
+    }
+    if (rec.kind == record_kind::manifest && rec.format == 1 && rec.fingerprint == legacy_fingerprint() &&
+        stored == legacy_manifest()) {  // written by format 1: same definition, older manifest text
+      adopt(rec);
+      return true;
+    }
     return stale(may_discard, error("the records", "were written by " + difference(stored) +
                                                        "; pass checkpoint_options{.discard_stale = true} to start over"));
   }
+
+  /// A flow whose manifest text changed with format 2 gives the format-1 text here (runtime flows:
+  /// format 1 had no result types); the same text by default.
+  virtual std::string legacy_manifest() const { return manifest_; }
+  std::uint64_t legacy_fingerprint() const { return fnv1a(legacy_manifest()); }
 
   /// Tells a store that offers `prepare` (file_store) how much the run's steps will save: a guess
   /// from their number, `per_step` bytes each, and their names (each twice: the key and the record).
@@ -3641,6 +3773,8 @@ class store_session : public checkpoint_session {
   /// leaves only an input, which counts as a run that has not started (no step is saved before the
   /// manifest).
   void start_fresh(std::span<const std::byte> input) {
+    binding_.nonce = make_nonce();
+    legacy_ = false;
     save_record(input_key, record_kind::input, "", input);
     save_record(manifest_key, record_kind::manifest, "", std::as_bytes(std::span(manifest_)));
   }
@@ -3658,8 +3792,20 @@ class store_session : public checkpoint_session {
   std::shared_ptr<const manifest_text> manifest_text_;
   const std::string& manifest_;
   std::uint64_t fingerprint_;
+  run_binding binding_;   // what this run's records carry
+  bool legacy_ = false;   // the run was begun by format 1: its records carry no binding
 
  private:
+  // The run's records are those of the manifest's run; a format-1 run keeps writing nonce 0 (and is
+  // then checked by fingerprint only, as format 1 was).
+  void adopt(const record& manifest) {
+    legacy_ = manifest.format == 1;
+    binding_.nonce = legacy_ ? 0 : manifest.binding.nonce;
+    if (legacy_) fingerprint_ = manifest.fingerprint;
+    if (!legacy_ && manifest.binding.run != binding_.run)
+      throw error("the manifest", "belongs to another run (it was written for another run id and copied here)");
+  }
+
   bool stale(bool may_discard, const checkpoint_error& why) {
     if (!may_discard || !options_.discard_stale) throw why;
     store_->erase(flow_, run_id_);
@@ -3911,6 +4057,13 @@ struct erased_type {
 
 template <class T>
 inline constexpr bool binary_checkpointable = serializer_for<binary_serializer, T> && std::default_initializable<T>;
+
+/// How checkpoints name a step's result type: the erased value's type name, or "void".
+template <class T>
+constexpr std::string_view result_type_name() noexcept {
+  if constexpr (std::is_void_v<T>) return "void";
+  else return type_name<T>();
+}
 
 template <class T>
 inline constexpr erased_type erased_type_of{
@@ -4514,6 +4667,9 @@ struct runtime_graph {
   std::size_t chunk_used = 0, chunk_size = 0;
   std::size_t name_bytes = 0;        // the names' sizes, summed (a checkpoint's size is guessed from it)
   std::vector<std::uint32_t> slots;  // the name index: open addressing, `none` = empty
+  // Each kind of step's result type (as checkpoints name it), by its invoker: steps made from one
+  // callable type share both, so this stays as short as the program's list of step callables.
+  std::vector<std::pair<invoke_fn, std::string_view>> result_types;
 
   // Dependencies: those compiled (dep_offsets/deps), plus those declared since.
   std::vector<std::uint32_t> dep_offsets{0}, deps;
@@ -4537,7 +4693,8 @@ struct runtime_graph {
   // chunk of its own.
   runtime_graph(const runtime_graph& o)
       : flow_name(o.flow_name), packed_names(o.packed_names), invokers(o.invokers), callables(o.callables), owned(o.owned),
-        chunks(o.chunks), chunk_used(0), chunk_size(0), name_bytes(o.name_bytes), slots(o.slots), dep_offsets(o.dep_offsets), deps(o.deps),
+        chunks(o.chunks), chunk_used(0), chunk_size(0), name_bytes(o.name_bytes), slots(o.slots),
+        result_types(o.result_types), dep_offsets(o.dep_offsets), deps(o.deps),
         added(o.added), added_by_name(o.added_by_name), restrictions(o.restrictions), rules(o.rules),
         defaults(o.defaults) {}
   runtime_graph& operator=(const runtime_graph&) = delete;
@@ -4559,8 +4716,16 @@ struct runtime_graph {
     }
   }
 
-  /// Adds a step; throws flow_error when the name is taken.
-  std::uint32_t add(std::string_view name, invoke_fn invoke, const void* callable, std::shared_ptr<const void> state) {
+  /// Step i's result type, as checkpoints name it ("void" for none).
+  std::string_view result_type(std::uint32_t i) const noexcept {
+    for (const auto& [invoke, type] : result_types)
+      if (invoke == invokers[i]) return type;
+    return "void";
+  }
+
+  /// Adds a step whose result is a `result_type`; throws flow_error when the name is taken.
+  std::uint32_t add(std::string_view name, invoke_fn invoke, std::string_view result_type, const void* callable,
+                    std::shared_ptr<const void> state) {
     if (find(name) != none)
       throw flow_error("lightflow: flow " + quoted(flow_name) + " already has a step named " + quoted(name));
     if (packed_names.size() >= none - 1) throw flow_error("lightflow: flow " + quoted(flow_name) + " has too many steps");
@@ -4570,6 +4735,10 @@ struct runtime_graph {
     name_bytes += name.size();
     if (!rules.empty()) rules.emplace_back();
     invokers.push_back(invoke);
+    if (result_types.empty() || result_types.back().first != invoke) {
+      auto known = std::find_if(result_types.begin(), result_types.end(), [&](const auto& t) { return t.first == invoke; });
+      if (known == result_types.end()) result_types.emplace_back(invoke, result_type);
+    }
     if (callable != nullptr || !callables.empty()) {  // from the first stateful step on, every step has an entry
       callables.resize(i, nullptr);
       callables.push_back(callable);
@@ -5260,12 +5429,13 @@ class runtime_flow {
                   "or with nothing");
     if constexpr (!std::is_void_v<detail::runtime_return_t<fn>>) detail::register_type<detail::runtime_return_t<fn>>();
     detail::runtime_graph& g = mutate();
+    constexpr std::string_view type = detail::result_type_name<detail::runtime_return_t<fn>>();
     if constexpr (detail::stateless_callable<fn>) {
-      return {*this, g.add(name, &detail::invoke_runtime<fn>, nullptr, nullptr)};
+      return {*this, g.add(name, &detail::invoke_runtime<fn>, type, nullptr, nullptr)};
     } else {
       auto state = std::make_shared<const fn>(std::forward<F>(callable));
       const void* raw = state.get();
-      return {*this, g.add(name, &detail::invoke_runtime<fn>, raw, std::move(state))};
+      return {*this, g.add(name, &detail::invoke_runtime<fn>, type, raw, std::move(state))};
     }
   }
 
@@ -5371,7 +5541,7 @@ class runtime_flow {
       }
       std::shared_ptr<const void> state;
       if (s.callable(i) != nullptr) state = states.at(s.callable(i));
-      mapped[i] = g.add(name, s.invokers[i], s.callable(i), std::move(state));
+      mapped[i] = g.add(name, s.invokers[i], s.result_type(i), s.callable(i), std::move(state));
       added[i] = true;
       // The step keeps its policy, with its flow's default retries where it has none of its own.
       if (auto rules = policy::inherit(s.rules_of(i), s.defaults.get())) g.set_rules(mapped[i], std::move(rules));
@@ -5402,6 +5572,10 @@ class runtime_flow {
     constexpr auto invokers = []<std::size_t... I>(std::index_sequence<I...>) {
       return std::array<invoke_fn, sizeof...(I) + 1>{&detail::invoke_static_step<source_type, I>..., nullptr};
     }(std::make_index_sequence<source_type::size>{});
+    constexpr auto types = []<std::size_t... I>(std::index_sequence<I...>) {
+      return std::array<std::string_view, sizeof...(I) + 1>{
+          detail::result_type_name<typename detail::step_signature<source_type, values, I>::output>()..., {}};
+    }(std::make_index_sequence<source_type::size>{});
     []<std::size_t... I>(std::index_sequence<I...>) {  // the output types, for checkpoints
       (detail::register_static_output<typename detail::step_signature<source_type, values, I>::output>(), ...);
     }(std::make_index_sequence<source_type::size>{});
@@ -5417,7 +5591,7 @@ class runtime_flow {
         mapped[i] = existing;
         continue;
       }
-      mapped[i] = g.add(name, invokers[i], copy.get(), copy);
+      mapped[i] = g.add(name, invokers[i], types[i], copy.get(), copy);
       std::shared_ptr<const policy> own = own_rules[i] == nullptr ? nullptr : std::shared_ptr<const policy>(copy, own_rules[i]);
       if (auto rules = policy::inherit(own, copy->defaults())) g.set_rules(mapped[i], std::move(rules));
     }
@@ -5691,7 +5865,8 @@ class runtime_session final : public store_session<Store> {
  public:
   runtime_session(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g)
       : base(cp.store, g.flow_name, cp.run_id, cp.options,
-             std::make_shared<const manifest_text>(manifest(g, cp.options.version))) {}
+             std::make_shared<const manifest_text>(manifest(g, cp.options.version))),
+        graph_(&g) {}
 
   /// Reads the run's input from the store, for resume().
   static values load_input(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g) {
@@ -5742,6 +5917,11 @@ class runtime_session final : public store_session<Store> {
         binary_reader r(rec->payload);
         if (r.integer<std::uint8_t>() != 0) {
           auto [type, bytes] = read_value(r);
+          // (A format-2 manifest names the type already; a run begun by format 1 is checked here.)
+          if (type != g.result_type(i))
+            throw this->error(what, "holds a " + type + ", but the step now returns " + std::string(g.result_type(i)) +
+                                        ": the flow's definition changed; pass checkpoint_options{.discard_stale = true} "
+                                        "to start over");
           run.own(i).result = decode(type, bytes, what);
         }
         for (std::size_t k = 0, n = r.size(); k != n; ++k) {
@@ -5784,23 +5964,29 @@ class runtime_session final : public store_session<Store> {
     this->save_step(key, name, payload);
   }
 
-  static std::string manifest(const runtime_graph& g, std::uint32_t version) {
-    std::string m = "lightflow runtime checkpoint manifest 1\nflow " + g.flow_name + "\nversion " + std::to_string(version) +
-                    "\nserializer " + std::string(binary_serializer::name) + "\n";
+  /// The flow's definition as the run's manifest holds it: format 2 names each step's result type,
+  /// format 1 (`with_types` false, for runs begun by it) did not.
+  static std::string manifest(const runtime_graph& g, std::uint32_t version, bool with_types = true) {
+    std::string m = "lightflow runtime checkpoint manifest " + std::string(with_types ? "2" : "1") + "\nflow " +
+                    g.flow_name + "\nversion " + std::to_string(version) + "\nserializer " +
+                    std::string(binary_serializer::name) + "\n";
     for (std::uint32_t i = 0; i != g.size(); ++i) {
       m += "step ";
       m += g.name(i);
       m += " <-";
       for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) (m += ' ') += g.name(g.deps[e]);
+      if (with_types) (m += " : ") += g.result_type(i);
       m += '\n';
     }
     return m;
   }
+  std::string legacy_manifest() const override { return manifest(*graph_, this->options_.version, false); }
 
  private:
   // For prepare_store: a record's bytes besides its step's name, guessed (~60 of framing, and the
   // result with its type's name).
   static constexpr std::size_t record_guess = 192;
+  const runtime_graph* graph_;
 
   // Text as the binary serializer writes a std::string: its size, then its bytes.
   static void write_text(binary_writer& w, std::string_view text) {
@@ -5961,8 +6147,14 @@ class committer {
         }
       }
       for (const entry& e : batch) {
-        std::exception_ptr& failure = flushed[e.session->store_identity()];
-        if (failure != nullptr && e.session->flush_error == nullptr) e.session->flush_error = failure;
+        std::exception_ptr failure = flushed[e.session->store_identity()];
+        if (failure != nullptr && e.session->flush_error == nullptr) {
+          try {
+            failure = e.session->own_failure(failure);  // a store that tells whose records failed
+          } catch (...) {
+          }
+          e.session->flush_error = failure;
+        }
         if (e.run != nullptr) finish_(context_, *e.run, e.session->flush_error);  // may free the session
       }
       batch.clear();
@@ -6983,16 +7175,20 @@ class executor {
 // ---- lightflow/file_store.hpp
 // The embedded checkpoint store: one append-only log file per run in a directory.
 //
-// A log is a sequence of frames: "LFLG", uint32 body length, body (uint16 key length, key, the
-// record's bytes), uint32 CRC-32 of the body; little-endian. A crash at any instant leaves either
-// the old log or the old log plus a torn tail: an incomplete last frame (or zero-filled space after
-// it), which reading ignores and the next append trims. Any other damage is refused with an error
-// that names the file and the offset; nothing is deleted unless erase() is called.
-// POSIX only (open, write, fdatasync).
+// A log is a sequence of frames (detail/log_frame.hpp): each holds one record under its key, with a
+// checksum over its header (so a damaged length is seen as damage) and one over its body. A crash at
+// any instant leaves the old log, or the old log plus a torn tail (an incomplete last frame, or
+// zeros after the last frame), which reading ignores and the next append trims. Any other damage is
+// refused with an error that names the file, the offset and (when readable) the record's key, and
+// the file is left as it is: reading never changes a file, and nothing is deleted unless erase() is
+// called. A write, sync or link check that fails keeps the frames it could not make durable and
+// writes them again, in order, before anything saved later: a log on disk is always a prefix of the
+// records saved to it. POSIX only (open, pwrite, fdatasync).
 #ifndef LIGHTFLOW_FILE_STORE_HPP
 #define LIGHTFLOW_FILE_STORE_HPP
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -7013,6 +7209,147 @@ class executor {
 #include <utility>
 #include <vector>
 
+// ---- lightflow/detail/log_frame.hpp
+// The frames of a file_store log, and the rules that tell a torn tail from damage.
+//
+// Frame format 2 (written), little-endian:
+//   offset 0   4 bytes  marker "LFL2"
+//          4   8        length B of the body
+//         12   4        CRC-32 of the 12 bytes before (the header protects its own length)
+//         16   B        body: uint16 key length K, the key, then the record's bytes
+//     16 + B   4        CRC-32 of the body
+// Frame format 1 (read only; written by lightflow before the header had a checksum):
+//   "LFLG", uint32 body length, body, uint32 CRC-32 of the body.
+//
+// A torn tail is what a crash can leave at the end of a log, and nothing else:
+//  - zeros to the end of the file (space a prepared log wrote ahead, or blocks a crash left unwritten);
+//  - a frame whose header is whole and checks, and whose bytes go past the end of the file;
+//  - a frame whose bytes end in zeros that run to the end of the file (a write torn over zeros), or a
+//    frame header cut short by the end of the file or by such zeros.
+// Any other byte that does not check is damage: the log is refused with the offset (and the record's
+// key when it can be read), and left as it is.
+#ifndef LIGHTFLOW_DETAIL_LOG_FRAME_HPP
+#define LIGHTFLOW_DETAIL_LOG_FRAME_HPP
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+
+namespace lightflow::detail {
+
+inline constexpr std::string_view frame_marker = "LFL2", frame_marker_v1 = "LFLG";
+inline constexpr std::size_t frame_header_size = 16, frame_trailer_size = 4;
+inline constexpr std::size_t frame_header_size_v1 = 8;
+
+/// Appends a frame holding `record` under `key` (at most 65535 bytes) to `out`.
+inline void append_frame(std::vector<std::byte>& out, std::string_view key, std::span<const std::byte> record) {
+  const std::size_t start = out.size();
+  binary_writer w(out);
+  w.bytes(frame_marker.data(), 4);
+  w.integer(static_cast<std::uint64_t>(2 + key.size() + record.size()));
+  w.integer(crc32(std::span<const std::byte>(out).subspan(start, 12)));
+  w.integer(static_cast<std::uint16_t>(key.size()));
+  w.bytes(key.data(), key.size());
+  w.bytes(record.data(), record.size());
+  w.integer(crc32(std::span<const std::byte>(out).subspan(start + frame_header_size)));
+}
+
+/// What a log holds: the last record saved under each key, where its whole frames end, and how many
+/// bytes of torn tail follow them (zero when the log ends with a whole frame).
+struct parsed_log {
+  std::map<std::string, std::vector<std::byte>, std::less<>> records;
+  std::uint64_t end = 0;
+  std::uint64_t torn = 0;
+};
+
+/// Parses a log's bytes (`path` names it in messages). Throws corrupt_store_error on damage.
+inline parsed_log parse_log(std::span<const std::byte> data, const std::string& path) {
+  parsed_log log;
+  // Everything from content_end on is zeros: a torn write over zeros ends before it.
+  std::size_t content_end = data.size();
+  while (content_end != 0 && data[content_end - 1] == std::byte{0}) --content_end;
+  std::size_t at = 0;
+  auto read_u = [&](std::size_t from, std::size_t width) {
+    std::uint64_t v = 0;
+    for (std::size_t i = width; i-- > 0;) v = v << 8 | static_cast<std::uint64_t>(data[from + i]);
+    return v;
+  };
+  // The key of a frame whose body starts at `body` and has `size` bytes, when it can be read.
+  auto key_of = [&](std::size_t body, std::uint64_t size) -> std::string {
+    if (size < 2 || body + 2 > data.size()) return {};
+    const auto k = static_cast<std::size_t>(read_u(body, 2));
+    if (k == 0 || 2 + k > size || body + 2 + k > data.size()) return {};
+    std::string key(reinterpret_cast<const char*>(data.data() + body + 2), k);
+    const bool printable = std::all_of(key.begin(), key.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x20; });
+    return printable ? key : std::string{};
+  };
+  auto damage = [&](const std::string& what, const std::string& key = {}) {
+    return corrupt_store_error("lightflow: corrupt checkpoint log " + path + " at offset " + std::to_string(at) +
+                               (key.empty() ? std::string() : " (the frame of record \"" + key + "\")") + ": " + what +
+                               "; the log was left as it is");
+  };
+  auto marker_prefix = [&](std::string_view marker) {  // the bytes left are the start of `marker`
+    const std::size_t n = std::min<std::size_t>(4, data.size() - at);
+    return std::equal(data.begin() + static_cast<std::ptrdiff_t>(at), data.begin() + static_cast<std::ptrdiff_t>(at + n),
+                      reinterpret_cast<const std::byte*>(marker.data()));
+  };
+  while (at < data.size()) {
+    if (at >= content_end) break;  // zeros to the end
+    const std::size_t left = data.size() - at;
+    const bool v2 = left >= 4 ? std::equal(data.begin() + static_cast<std::ptrdiff_t>(at), data.begin() + static_cast<std::ptrdiff_t>(at + 4),
+                                           reinterpret_cast<const std::byte*>(frame_marker.data()))
+                              : marker_prefix(frame_marker);
+    const bool v1 = !v2 && (left >= 4 ? std::equal(data.begin() + static_cast<std::ptrdiff_t>(at), data.begin() + static_cast<std::ptrdiff_t>(at + 4),
+                                                   reinterpret_cast<const std::byte*>(frame_marker_v1.data()))
+                                      : marker_prefix(frame_marker_v1));
+    if (!v1 && !v2) {
+      if (at == 0) throw corrupt_store_error("lightflow: " + path + " is not a lightflow checkpoint log; it was left as it is");
+      throw damage("bad frame marker");
+    }
+    const std::size_t header = v2 ? frame_header_size : frame_header_size_v1;
+    if (left < header || content_end < at + header) break;  // a header cut short by the end or by zeros
+    const std::uint64_t body = v2 ? read_u(at + 4, 8) : read_u(at + 4, 4);
+    if (v2 && static_cast<std::uint32_t>(read_u(at + 12, 4)) != crc32(data.subspan(at, 12)))
+      throw damage("frame header checksum mismatch");
+    const std::size_t body_at = at + header;
+    if (body > left - header || frame_trailer_size > left - header - body) {  // goes past the end
+      if (v1) {
+        // A format-1 header cannot vouch for its length: a frame after it means the length is damaged.
+        const auto rest = data.subspan(at + 1);
+        const auto marker = std::as_bytes(std::span(frame_marker_v1.data(), 4));
+        if (std::search(rest.begin(), rest.end(), marker.begin(), marker.end()) != rest.end())
+          throw damage("frame length runs past the end of the log, over frames that follow it");
+      }
+      break;  // the last frame was cut short
+    }
+    const std::size_t frame_end = body_at + static_cast<std::size_t>(body) + frame_trailer_size;
+    const auto frame = data.subspan(body_at, static_cast<std::size_t>(body));
+    if (static_cast<std::uint32_t>(read_u(frame_end - 4, 4)) != crc32(frame)) {
+      if (content_end < frame_end) break;  // the last frame, torn over zeros
+      throw damage("checksum mismatch", key_of(body_at, body));
+    }
+    if (body < 2) throw damage("frame too short");
+    const auto key_size = static_cast<std::size_t>(read_u(body_at, 2));
+    if (2 + key_size > body) throw damage("key longer than its frame");
+    std::string key(reinterpret_cast<const char*>(frame.data() + 2), key_size);
+    log.records[key].assign(frame.begin() + static_cast<std::ptrdiff_t>(2 + key_size), frame.end());
+    at = frame_end;
+  }
+  log.end = at;
+  log.torn = data.size() - at;
+  return log;
+}
+
+}  // namespace lightflow::detail
+
+#endif
 
 namespace lightflow {
 
@@ -7025,19 +7362,42 @@ enum class durability {
             ///< records survive a crash of the process, not of the machine
 };
 
+/// The system calls a file_store makes on its logs. Derive from it to watch or fail them (tests
+/// inject full disks and I/O errors this way); each returns what the POSIX call returns and sets errno.
+class file_io {
+ public:
+  virtual ~file_io() = default;
+  virtual int open(const char* path, int flags, mode_t mode) { return ::open(path, flags, mode); }
+  virtual ssize_t pread(int fd, void* data, std::size_t size, off_t at) { return ::pread(fd, data, size, at); }
+  virtual ssize_t pwrite(int fd, const void* data, std::size_t size, off_t at) { return ::pwrite(fd, data, size, at); }
+  virtual int fdatasync(int fd) { return ::fdatasync(fd); }
+  virtual int fsync(int fd) { return ::fsync(fd); }  // directories
+  virtual int ftruncate(int fd, off_t size) { return ::ftruncate(fd, size); }
+  virtual int close(int fd) { return ::close(fd); }
+  /// The calls as the operating system makes them.
+  static file_io& system() noexcept {
+    static file_io io;
+    return io;
+  }
+};
+
 class file_store {
  public:
-  explicit file_store(std::filesystem::path directory, durability level = durability::durable)
-      : directory_(std::move(directory)), level_(level) {}
+  /// A store of logs under `directory` (made when the first run saves). `io` (not owned) makes the
+  /// system calls; it must outlive the store.
+  explicit file_store(std::filesystem::path directory, durability level = durability::durable,
+                      file_io& io = file_io::system())
+      : directory_(std::move(directory)), level_(level), io_(&io) {}
   file_store(const file_store&) = delete;
   file_store& operator=(const file_store&) = delete;
   ~file_store() {
     try {
-      flush();  // records saved without a run to end them (a direct save) are written, not dropped
+      flush();  // records saved without a run to end them (a direct save), or kept by a failed
+                    // write, are written, not dropped
     } catch (...) {  // a destructor cannot report it: the records stay unwritten, as after a crash
     }
     for (auto& [path, log] : logs_)
-      if (log.fd >= 0) ::close(log.fd);
+      if (log.fd >= 0) io_->close(log.fd);
   }
 
   void save(std::string_view flow, std::string_view run, std::string_view key, std::span<const std::byte> bytes) {
@@ -7046,10 +7406,12 @@ class file_store {
     // threads of a run save at once, and a longer hold would have them wait for each other.
     thread_local std::vector<std::byte> frame;
     frame.clear();
-    append_frame(frame, key, bytes);
+    detail::append_frame(frame, key, bytes);
     std::lock_guard lock(mutex_);
     log_file& log = log_of(flow, run);
     log.pending.insert(log.pending.end(), frame.begin(), frame.end());  // written (and synced) by the next flush
+    log.saved_end += frame.size();
+    if (frame.capacity() > (std::size_t{1} << 20)) std::vector<std::byte>().swap(frame);  // keep no huge buffer
     log.dirty = true;
     if (log.indexed) {  // the saves of a run are not read back while it runs: index them when asked
       log.indexed = false;
@@ -7071,73 +7433,36 @@ class file_store {
     if (level_ != durability::durable || bytes < prepare_threshold) return false;
     std::lock_guard lock(mutex_);
     log_file& log = log_of(flow, run);
-    log.reserve = std::max(log.reserve, log.end + log.pending.size() + bytes);
+    log.reserve = std::max(log.reserve, log.saved_end + bytes);
     log.dirty = true;  // the next flush writes the zeros even if nothing else is saved before it
     ++appended_;
     return true;
   }
 
   /// Writes the frames saved since the last flush, one write per log, and (durable mode) fdatasyncs
-  /// them. Concurrent callers share one round (group commit).
+  /// them. Concurrent callers share one round (group commit). Throws store_error when a log could
+  /// not be written, synced, or was deleted meanwhile; that log keeps its frames and the next flush
+  /// writes them again (failure(flow, run) says which run's log failed).
   void flush() {
     std::unique_lock lock(mutex_);
+    if (retry_) ++appended_;  // a log kept frames that a failed round could not write: write them now
     const std::uint64_t target = appended_;
     while (synced_ < target) {
       if (syncing_) {
         synced_cv_.wait(lock);
         continue;
       }
-      syncing_ = true;
-      const std::uint64_t covering = appended_;
-      struct batch {
-        log_file* log;
-        std::string path;
-        std::vector<std::byte> frames;
-        std::uint64_t reserve;
-        bool new_file, new_directory;
-        bool failed = false;
-      };
-      std::vector<batch> batches;
-      for (auto& [path, log] : logs_)
-        if (log.dirty) {
-          batches.push_back({&log, path, std::move(log.pending), log.reserve, log.new_file, log.new_directory});
-          log.pending.clear();
-          log.dirty = false;
-          log.new_file = log.new_directory = false;
-        }
-      lock.unlock();  // only the leader writes; saves meanwhile go to the next round's buffers
-      std::string failure;
-      for (auto& b : batches) {
-        try {
-          write_all(*b.log, b.frames);
-          if (level_ == durability::durable) {
-            pad(*b.log, b.reserve);
-            if (::fdatasync(b.log->fd) != 0) throw store_error("lightflow: fdatasync of " + b.path + " failed: " + std::strerror(errno));
-            // A new file's name is made durable too: its directory's entry, and the directory's own.
-            if (b.new_file) sync_directory(std::filesystem::path(b.path).parent_path());
-            if (b.new_directory) sync_directory(directory_);
-          }
-        } catch (const store_error& e) {
-          if (failure.empty()) failure = e.what();
-          b.failed = true;
-        }
-      }
-      lock.lock();
-      syncing_ = false;
-      synced_cv_.notify_all();
-      if (!failure.empty()) {
-        // What could not be written must not be served: re-read the failed logs' records from disk.
-        for (auto& b : batches)
-          if (b.failed) {
-            b.log->new_file = b.log->new_file || b.new_file;  // a later flush syncs the names
-            b.log->new_directory = b.log->new_directory || b.new_directory;
-            read_log(b.path, b.log->fd, *b.log);
-            b.log->indexed = false;  // frames saved meanwhile are pending: index them with the file
-          }
-        throw store_error(failure);
-      }
-      synced_ = std::max(synced_, covering);
+      round(lock);
     }
+    if (!last_failure_.empty()) throw store_error(last_failure_);
+  }
+
+  /// Why the last flush could not make run `run`'s records durable, or nothing when it could.
+  std::optional<std::string> failure(std::string_view flow, std::string_view run) {
+    std::lock_guard lock(mutex_);
+    auto it = logs_.find(path_of(flow, run));
+    if (it == logs_.end() || it->second.failure.empty()) return std::nullopt;
+    return it->second.failure;
   }
 
   std::optional<std::vector<std::byte>> load(std::string_view flow, std::string_view run, std::string_view key) {
@@ -7156,11 +7481,12 @@ class file_store {
     return keys;
   }
   void erase(std::string_view flow, std::string_view run) {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    synced_cv_.wait(lock, [&] { return !syncing_; });  // no round may hold the entry
     const std::string path = path_of(flow, run);
     if (auto it = logs_.find(path); it != logs_.end()) {
       if (&it->second == last_log_) last_log_ = nullptr;
-      if (it->second.fd >= 0) ::close(it->second.fd);
+      if (it->second.fd >= 0) io_->close(it->second.fd);
       logs_.erase(it);
     }
     std::error_code ec;
@@ -7173,27 +7499,153 @@ class file_store {
   bool deferred_durability() const noexcept { return true; }
   const std::filesystem::path& directory() const noexcept { return directory_; }
 
+  /// What a log holds (detail/log_frame.hpp).
+  using parsed_log = detail::parsed_log;
+  /// Parses a log's bytes (`path` is for messages). A torn tail is left out; damage throws
+  /// corrupt_store_error naming the path, the offset and the record's key when it can be read.
+  static parsed_log parse_log(std::span<const std::byte> data, const std::string& path) {
+    return detail::parse_log(data, path);
+  }
+
  private:
   struct log_file {
     int fd = -1;
-    std::uint64_t end = 0;  // where the valid frames end (the next append goes here)
+    bool writable = false;  // opened for appending (a log only read is opened read-only)
+    std::uint64_t end = 0;  // where the frames written end (the next append goes here)
     bool dirty = false;     // frames saved but not yet written (and, durable, synced)
     bool new_file = false;       // created by this store, its directory entry not yet synced
     bool new_directory = false;  // and so was its directory (the flow's), whose entry neither is
     std::uint64_t reserve = 0;  // prepare(): the size to extend the file to with zeros
     std::uint64_t size = 0;     // the file's size as this store left it (valid frames, then zeros)
-    std::vector<std::byte> pending;
+    std::uint64_t saved_end = 0;  // where the frames saved so far will end, once written (mutex held)
+    std::vector<std::byte> pending;  // frames not yet written (or kept by a failed write), in order
+    std::string failure;             // why the last flush of this log failed; empty when it did not
     // The last record under each key, valid while `indexed`: made when the log is opened, dropped by
     // a save (a save costs no copy), made again from the file and the pending frames when read.
     bool indexed = false;
     std::map<std::string, std::vector<std::byte>, std::less<>> records;
   };
 
-  // The log that (flow, run) saves to, created if need be; the last one is remembered, since a run
-  // saves many records in a row.
+  // What one round writes of one log.
+  struct batch {
+    log_file* log;
+    std::string path;
+    std::vector<std::byte> frames;
+    std::uint64_t reserve;
+    bool new_file, new_directory;
+    std::string failure;  // empty: written (and, durable, synced); else `frames` are to be written again
+  };
+
+  // One round of a flush, by the caller that leads it (mutex held on entry and exit, not meanwhile).
+  // Only the leader touches a log's fd, end and size while the mutex is not held; readers of those
+  // (indexed_log, erase) wait for the round to end.
+  void round(std::unique_lock<std::mutex>& lock) {
+    syncing_ = true;
+    retry_ = false;
+    const std::uint64_t covering = appended_;
+    std::vector<batch> batches;
+    for (auto& [path, log] : logs_)
+      if (log.dirty) {
+        batches.push_back({&log, path, std::move(log.pending), log.reserve, log.new_file, log.new_directory, {}});
+        log.pending.clear();
+        log.dirty = false;
+        log.new_file = log.new_directory = false;
+      }
+    lock.unlock();  // only the leader writes; saves meanwhile go to the next round's buffers
+    for (auto& b : batches) {
+      try {
+        write_batch(b);
+      } catch (const store_error& e) {
+        b.failure = e.what();
+      } catch (const std::bad_alloc&) {
+        b.failure = "lightflow: out of memory while writing " + b.path;
+      }
+    }
+    lock.lock();
+    syncing_ = false;
+    synced_cv_.notify_all();
+    last_failure_.clear();
+    for (auto& b : batches) {
+      log_file& log = *b.log;
+      log.failure = b.failure;
+      if (b.failure.empty()) continue;
+      if (last_failure_.empty()) last_failure_ = b.failure;
+      retry_ = true;
+      // Not durable: the frames go back in front of those saved meanwhile, to be written again at
+      // the same place by the next flush (the log stays a prefix of what was saved).
+      b.frames.insert(b.frames.end(), log.pending.begin(), log.pending.end());
+      log.pending = std::move(b.frames);
+      log.dirty = true;
+      log.new_file = log.new_file || b.new_file;  // a later flush syncs the names
+      log.new_directory = log.new_directory || b.new_directory;
+      log.indexed = false;
+      log.records.clear();
+    }
+    synced_ = std::max(synced_, covering);
+  }
+
+  // Writes (and, durable, syncs) one log's frames at its end, then checks that the file is still the
+  // one its path names. On failure, leaves `end` where the frames began, so that writing them again
+  // overwrites what was written of them.
+  void write_batch(batch& b) {
+    log_file& log = *b.log;
+    if (log.fd < 0) recreate(log, b);  // found lost by an earlier round
+    const std::uint64_t start = log.end;
+    try {
+      write_all(log, b.path, b.frames);
+      if (level_ == durability::durable) {
+        pad(log, b.reserve);
+        if (io_->fdatasync(log.fd) != 0) throw store_error("lightflow: fdatasync of " + b.path + " failed: " + std::strerror(errno));
+        // A new file's name is made durable too: its directory's entry, and the directory's own.
+        if (b.new_file) sync_directory(std::filesystem::path(b.path).parent_path());
+        if (b.new_directory) sync_directory(directory_);
+      }
+    } catch (...) {
+      log.end = start;
+      throw;
+    }
+    struct stat own{}, named{};
+    const bool linked = ::fstat(log.fd, &own) == 0 && own.st_nlink > 0 && ::stat(b.path.c_str(), &named) == 0 &&
+                        named.st_dev == own.st_dev && named.st_ino == own.st_ino;
+    if (linked) return;
+    // Deleted or replaced: what the file holds is read back through the descriptor and kept, to be
+    // written to a new file by the next flush.
+    try {
+      std::vector<std::byte> written = read_all(b.path, log.fd);
+      written.resize(std::min<std::size_t>(written.size(), log.end));
+      b.frames = std::move(written);
+    } catch (const store_error&) {  // only this round's frames are left to keep
+    }
+    io_->close(log.fd);
+    log.fd = -1;
+    log.end = log.size = 0;  // fd -1: the next round makes the file anew (recreate)
+    throw store_error("lightflow: the checkpoint log " + b.path +
+                      " was deleted or replaced while a run wrote to it, so its records are not on disk (they are "
+                      "kept, and the next flush writes them to a new file there)");
+  }
+
+  // Makes a lost log's file anew, never over a file someone else made there.
+  void recreate(log_file& log, batch& b) {
+    std::error_code ec;
+    if (std::filesystem::create_directories(std::filesystem::path(b.path).parent_path(), ec)) b.new_directory = true;
+    if (ec) throw store_error("lightflow: could not make the directory of " + b.path + " anew: " + ec.message());
+    const int fd = io_->open(b.path.c_str(), O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL, 0644);
+    if (fd < 0) {
+      const int error = errno;
+      throw store_error("lightflow: could not make the lost checkpoint log " + b.path + " anew: " +
+                        (error == EEXIST ? std::string("another file is there now, and lightflow will not write into it")
+                                         : std::string(std::strerror(error))));
+    }
+    log.fd = fd;
+    log.end = log.size = 0;
+    b.new_file = true;
+  }
+
+  // The log that (flow, run) saves to, created if need be and open for appending; the last one is
+  // remembered, since a run saves many records in a row.
   log_file& log_of(std::string_view flow, std::string_view run) {
     if (last_log_ == nullptr || flow != last_flow_ || run != last_run_) {
-      last_log_ = &open(flow, run, true);
+      last_log_ = &open_for_append(path_of(flow, run));
       last_flow_.assign(flow);
       last_run_.assign(run);
     }
@@ -7202,22 +7654,22 @@ class file_store {
 
   // Extends `log`'s file with zeros up to `reserve` (prepare()). Best effort: a failure leaves zeros
   // or nothing after the frames, which readers ignore, and only costs the speed it was for.
-  static void pad(log_file& log, std::uint64_t reserve) {
+  void pad(log_file& log, std::uint64_t reserve) {
     static constexpr std::byte zeros[16384] = {};
     log.size = std::max(log.size, log.end);
     while (log.size < reserve) {
-      const auto n = ::pwrite(log.fd, zeros, static_cast<std::size_t>(std::min<std::uint64_t>(sizeof zeros, reserve - log.size)),
-                              static_cast<off_t>(log.size));
+      const auto n = io_->pwrite(log.fd, zeros, static_cast<std::size_t>(std::min<std::uint64_t>(sizeof zeros, reserve - log.size)),
+                                 static_cast<off_t>(log.size));
       if (n <= 0) return;
       log.size += static_cast<std::uint64_t>(n);
     }
   }
 
-  static void sync_directory(const std::filesystem::path& dir) {
-    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    const bool ok = fd >= 0 && ::fsync(fd) == 0;
+  void sync_directory(const std::filesystem::path& dir) {
+    const int fd = io_->open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    const bool ok = fd >= 0 && io_->fsync(fd) == 0;
     const int error = errno;
-    if (fd >= 0) ::close(fd);
+    if (fd >= 0) io_->close(fd);
     if (!ok) throw store_error("lightflow: could not sync the directory " + dir.string() + ": " + std::strerror(error));
   }
 
@@ -7225,34 +7677,22 @@ class file_store {
   // since, so no frame of it is in a flush); making an index waits out a flush under way, whose
   // frames are then in neither the file nor the pending buffer for certain.
   log_file* indexed_log(std::unique_lock<std::mutex>& lock, std::string_view flow, std::string_view run) {
-    log_file* log = find(flow, run);
+    const std::string path = path_of(flow, run);
+    log_file* log = find(path);
     if (log == nullptr || log->indexed) return log;
     synced_cv_.wait(lock, [&] { return !syncing_; });
-    log = find(flow, run);  // the wait let other calls in: the log may be gone, or indexed
-    if (log != nullptr) index(flow, run, *log);
+    log = find(path);  // the wait let other calls in: the log may be gone, or indexed
+    if (log != nullptr && !log->indexed) {
+      std::vector<std::byte> data;
+      if (log->fd >= 0) {
+        data = read_all(path, log->fd);
+        data.resize(std::min<std::size_t>(data.size(), log->end));  // only whole frames (appends go at end)
+      }
+      data.insert(data.end(), log->pending.begin(), log->pending.end());
+      log->records = detail::parse_log(data, path).records;
+      log->indexed = true;
+    }
     return log;
-  }
-
-  // Makes `log`'s index from its file and its frames not yet written (no flush under way).
-  void index(std::string_view flow, std::string_view run, log_file& log) {
-    if (log.indexed) return;
-    const std::string path = path_of(flow, run);
-    std::vector<std::byte> data = read_all(path, log.fd);
-    data.resize(std::min<std::size_t>(data.size(), log.end));  // only whole frames (appends go at log.end)
-    data.insert(data.end(), log.pending.begin(), log.pending.end());
-    log.records = parse_log(data, path).records;
-    log.indexed = true;
-  }
-
-  static void append_frame(std::vector<std::byte>& out, std::string_view key, std::span<const std::byte> bytes) {
-    const std::size_t start = out.size();
-    binary_writer w(out);
-    w.bytes("LFLG", 4);
-    w.integer(static_cast<std::uint32_t>(2 + key.size() + bytes.size()));
-    w.integer(static_cast<std::uint16_t>(key.size()));
-    w.bytes(key.data(), key.size());
-    w.bytes(bytes.data(), bytes.size());
-    w.integer(detail::crc32(std::span<const std::byte>(out).subspan(start + 8)));
   }
 
   // Names become file names byte for byte, except what a file name cannot hold: %XX.
@@ -7274,126 +7714,102 @@ class file_store {
     return (directory_ / escape(flow) / (escape(run) + ".log")).string();
   }
 
-  log_file* find(std::string_view flow, std::string_view run) {
-    const std::string path = path_of(flow, run);
+  // The log at `path` for reading: known, or opened read-only (never created, never changed), or null
+  // when there is no such file.
+  log_file* find(const std::string& path) {
     if (auto it = logs_.find(path); it != logs_.end()) return &it->second;
-    if (!std::filesystem::exists(path)) return nullptr;
-    return &open(flow, run, false);
-  }
-
-  log_file& open(std::string_view flow, std::string_view run, bool create) {
-    const std::string path = path_of(flow, run);
-    if (auto it = logs_.find(path); it != logs_.end() && it->second.fd >= 0) return it->second;
-    bool new_directory = false;
-    if (create) {
-      std::error_code ec;
-      new_directory = std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-      if (ec) throw store_error("lightflow: could not create the directory of " + path + ": " + ec.message());
+    const int fd = io_->open(path.c_str(), O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) {
+      if (errno == ENOENT || errno == ENOTDIR) return nullptr;
+      throw store_error("lightflow: could not open " + path + ": " + std::strerror(errno));
     }
-    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-    bool new_file = false;
-    if (fd < 0 && errno == ENOENT && create) {
-      fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL, 0644);
-      new_file = fd >= 0;
-      if (fd < 0 && errno == EEXIST) fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);  // made meanwhile, elsewhere
-    }
-    if (fd < 0) throw store_error("lightflow: could not open " + path + ": " + std::strerror(errno));
     log_file log;
     log.fd = fd;
-    log.new_file = new_file;
-    log.new_directory = new_directory;
+    read_into(path, log);  // closes fd when it throws
+    return &logs_.emplace(path, std::move(log)).first->second;
+  }
+
+  // The log at `path` open for appending, created if need be. A torn tail is trimmed here (and only
+  // here); a damaged log is refused, unchanged.
+  log_file& open_for_append(const std::string& path) {
+    auto it = logs_.find(path);
+    if (it != logs_.end() && it->second.writable) return it->second;
+    bool new_directory = false;
+    std::error_code ec;
+    new_directory = std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    if (ec) throw store_error("lightflow: could not create the directory of " + path + ": " + ec.message());
+    int fd = io_->open(path.c_str(), O_RDWR | O_CLOEXEC, 0);
+    bool new_file = false;
+    if (fd < 0 && errno == ENOENT) {
+      fd = io_->open(path.c_str(), O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL, 0644);
+      new_file = fd >= 0;
+      if (fd < 0 && errno == EEXIST) fd = io_->open(path.c_str(), O_RDWR | O_CLOEXEC, 0);  // made meanwhile, elsewhere
+    }
+    if (fd < 0) throw store_error("lightflow: could not open " + path + " for writing: " + std::strerror(errno));
+    log_file fresh;
+    fresh.fd = fd;
+    fresh.writable = true;
+    fresh.new_file = new_file;
+    fresh.new_directory = new_directory;
+    const std::uint64_t torn = read_into(path, fresh);  // closes fd when it throws
+    if (torn != 0 && io_->ftruncate(fd, static_cast<off_t>(fresh.end)) != 0) {
+      const int error = errno;
+      io_->close(fd);
+      throw store_error("lightflow: could not trim the torn tail of " + path + ": " + std::strerror(error));
+    }
+    fresh.size = fresh.end;
+    if (it != logs_.end()) {  // it was open read-only (and so has no pending frames)
+      if (it->second.fd >= 0) io_->close(it->second.fd);
+      it->second = std::move(fresh);
+      return it->second;
+    }
+    return logs_.emplace(path, std::move(fresh)).first->second;
+  }
+
+  // Reads and indexes the file of `log` (open at log.fd); returns the size of its torn tail.
+  std::uint64_t read_into(const std::string& path, log_file& log) {
     try {
-      read_log(path, fd, log);
-      // Trim a torn tail, so that the next append follows the last whole frame.
-      const off_t size = ::lseek(fd, 0, SEEK_END);
-      if (size > static_cast<off_t>(log.end) && ::ftruncate(fd, static_cast<off_t>(log.end)) != 0)
-        throw store_error("lightflow: could not trim the torn tail of " + path + ": " + std::strerror(errno));
-      log.size = log.end;
+      detail::parsed_log parsed = detail::parse_log(read_all(path, log.fd), path);
+      log.records = std::move(parsed.records);
+      log.end = parsed.end;
+      log.indexed = true;
+      log.saved_end = log.end;
+      return parsed.torn;
     } catch (...) {
-      ::close(fd);
+      io_->close(log.fd);
       throw;
     }
-    last_log_ = nullptr;  // the entry it pointed to may be replaced
-    return logs_.insert_or_assign(path, std::move(log)).first->second;
   }
 
-  static std::vector<std::byte> read_all(const std::string& path, int fd) {
+  std::vector<std::byte> read_all(const std::string& path, int fd) {
     std::vector<std::byte> data;
-    std::byte buffer[65536];
+    struct stat st{};
+    if (::fstat(fd, &st) == 0 && st.st_size > 0) data.reserve(static_cast<std::size_t>(st.st_size));
+    std::size_t at = 0;
     for (;;) {
-      const ssize_t n = ::pread(fd, buffer, sizeof buffer, static_cast<off_t>(data.size()));
+      if (data.size() - at < 65536) data.resize(at + std::max<std::size_t>(65536, data.capacity() - at));
+      const ssize_t n = io_->pread(fd, data.data() + at, data.size() - at, static_cast<off_t>(at));
+      if (n < 0 && errno == EINTR) continue;
       if (n < 0) throw store_error("lightflow: could not read " + path + ": " + std::strerror(errno));
       if (n == 0) break;
-      data.insert(data.end(), buffer, buffer + n);
+      at += static_cast<std::size_t>(n);
     }
+    data.resize(at);
     return data;
   }
-  static void read_log(const std::string& path, int fd, log_file& log) {
-    parsed_log parsed = parse_log(read_all(path, fd), path);
-    log.records = std::move(parsed.records);
-    log.end = parsed.end;
-    log.indexed = true;
-  }
 
- public:
-  /// What a log holds: its records (the last one saved under each key) and where its whole frames end.
-  struct parsed_log {
-    std::map<std::string, std::vector<std::byte>, std::less<>> records;
-    std::uint64_t end = 0;
-  };
-  /// Parses a log's bytes (`path` is for messages). A torn tail is left out; other damage throws
-  /// store_error naming the path and the offset.
-  static parsed_log parse_log(std::span<const std::byte> data, const std::string& path) {
-    parsed_log log;
-    std::size_t at = 0;
-    auto only_zeros_from = [&](std::size_t from) {
-      return std::all_of(data.begin() + static_cast<std::ptrdiff_t>(from), data.end(), [](std::byte b) { return b == std::byte{0}; });
-    };
-    while (at < data.size()) {
-      const std::size_t left = data.size() - at;
-      auto corrupt = [&](const std::string& what) {
-        return store_error("lightflow: corrupt checkpoint log " + path + " at offset " + std::to_string(at) + ": " + what);
-      };
-      if (left < 12 || only_zeros_from(at)) break;  // a torn tail
-      binary_reader header(data.subspan(at, 8));
-      char magic[4];
-      header.bytes(magic, 4);
-      const auto body = header.integer<std::uint32_t>();
-      if (std::string_view(magic, 4) != "LFLG") {
-        if (at == 0) throw store_error("lightflow: " + path + " is not a lightflow checkpoint log");
-        throw corrupt("bad frame marker");
-      }
-      if (12 + static_cast<std::uint64_t>(body) > left) break;  // the last frame was cut short: torn tail
-      const auto frame = data.subspan(at + 8, body);
-      binary_reader crc(data.subspan(at + 8 + body, 4));
-      if (crc.integer<std::uint32_t>() != detail::crc32(frame)) {
-        if (at + 12 + body == data.size()) break;  // the last frame, torn mid-write
-        throw corrupt("checksum mismatch");
-      }
-      if (body < 2) throw corrupt("frame too short");
-      binary_reader r(frame);
-      const auto key_size = r.integer<std::uint16_t>();
-      if (key_size > r.remaining()) throw corrupt("key longer than its frame");
-      std::string key(key_size, '\0');
-      r.bytes(key.data(), key.size());
-      log.records[key].assign(frame.begin() + 2 + key_size, frame.end());
-      at += 12 + body;
-    }
-    log.end = at;
-    return log;
-  }
-
- private:
-  static void write_all(log_file& log, std::span<const std::byte> frame) {
+  void write_all(log_file& log, const std::string& path, std::span<const std::byte> frames) {
     std::size_t done = 0;
-    while (done < frame.size()) {
-      const ssize_t n = ::pwrite(log.fd, frame.data() + done, frame.size() - done, static_cast<off_t>(log.end + done));
+    while (done < frames.size()) {
+      const ssize_t n = io_->pwrite(log.fd, frames.data() + done, frames.size() - done, static_cast<off_t>(log.end + done));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         const std::string why = n < 0 ? std::strerror(errno) : "nothing written";
-        (void)::ftruncate(log.fd, static_cast<off_t>(log.end));  // leave no partial frame behind
+        // Best effort: leave no partial frame behind (a crash before the next write would find a torn
+        // tail there, which is harmless too).
+        (void)io_->ftruncate(log.fd, static_cast<off_t>(log.end));
         log.size = log.end;
-        throw store_error("lightflow: could not write a checkpoint record: " + why);
+        throw store_error("lightflow: could not write checkpoint records to " + path + ": " + why);
       }
       done += static_cast<std::size_t>(n);
     }
@@ -7402,6 +7818,7 @@ class file_store {
 
   std::filesystem::path directory_;
   durability level_;
+  file_io* io_;
   std::mutex mutex_;
   std::condition_variable synced_cv_;
   std::map<std::string, log_file> logs_;
@@ -7409,6 +7826,8 @@ class file_store {
   std::string last_flow_, last_run_;
   std::uint64_t appended_ = 0, synced_ = 0;
   bool syncing_ = false;
+  std::string last_failure_;  // the first failure of the last round, thrown by flush()
+  bool retry_ = false;        // the last round left frames to write again
 };
 
 static_assert(checkpoint_store<file_store>);

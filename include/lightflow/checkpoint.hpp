@@ -125,13 +125,23 @@ class store_session : public checkpoint_session {
  public:
   void flush() override { store_->flush(); }
   const void* store_identity() const noexcept override { return store_; }
+  std::exception_ptr own_failure(std::exception_ptr failure) const override {
+    if constexpr (requires(Store& s) {
+                    { s.failure(std::string_view{}, std::string_view{}) } -> std::same_as<std::optional<std::string>>;
+                  }) {
+      const auto mine = store_->failure(flow_, run_id_);
+      return mine ? std::make_exception_ptr(store_error(*mine)) : nullptr;
+    } else {
+      return failure;
+    }
+  }
 
  protected:
   store_session(Store* store, std::string_view flow, std::string run_id, checkpoint_options options,
                 std::shared_ptr<const manifest_text> manifest)
       : checkpoint_session(store->deferred_durability()), store_(store), flow_(flow), run_id_(std::move(run_id)),
         options_(options), manifest_text_(std::move(manifest)), manifest_(manifest_text_->text),
-        fingerprint_(manifest_text_->fingerprint) {}
+        fingerprint_(manifest_text_->fingerprint), binding_{fnv1a(run_id_), 0} {}
 
   std::string location() const { return store_->location(flow_, run_id_); }
   checkpoint_error error(const std::string& what, const std::string& problem) const {
@@ -144,14 +154,15 @@ class store_session : public checkpoint_session {
   }
 
   void save_record(std::string_view key, record_kind kind, std::string_view step, std::span<const std::byte> payload) {
-    const auto bytes = encode_record(kind, fingerprint_, options_.version, step, payload);
+    const auto bytes = encode_record(kind, fingerprint_, options_.version, binding_, step, payload);
     store_->save(flow_, run_id_, key, bytes);
   }
   /// Saves a step's record, reusing the calling thread's buffer (the hot path).
   void save_step(std::string_view key, std::string_view step, std::span<const std::byte> payload) {
     thread_local std::vector<std::byte> bytes;
-    encode_record_into(bytes, record_kind::step_output, fingerprint_, options_.version, step, payload);
+    encode_record_into(bytes, record_kind::step_output, fingerprint_, options_.version, binding_, step, payload);
     store_->save(flow_, run_id_, key, bytes);
+    if (bytes.capacity() > (std::size_t{1} << 20)) std::vector<std::byte>().swap(bytes);  // keep no huge buffer
   }
 
   record decode(std::span<const std::byte> bytes, record_kind kind, const std::string& what,
@@ -165,7 +176,20 @@ class store_session : public checkpoint_session {
     if (rec.kind != kind) throw error(what, "is a record of another kind");
     if (check_fingerprint && rec.fingerprint != fingerprint_)
       throw error(what, "was written by another definition of the flow (its fingerprint differs from the manifest's)");
+    if (check_fingerprint) check_binding(rec, what);
     return rec;
+  }
+  /// A record must belong to this run: this id, and this life of it (the nonce its manifest carries).
+  void check_binding(const record& rec, const std::string& what) const {
+    if (rec.format == 1) {
+      if (!legacy_) throw error(what, "is a format-1 record in a run begun by a newer lightflow: it was copied from another run");
+      return;
+    }
+    if (rec.binding.run != binding_.run)
+      throw error(what, "belongs to another run (it was written for another run id and copied here); it was not used");
+    if (rec.binding.nonce != binding_.nonce)
+      throw error(what, "belongs to another run of this id (an earlier one that was erased, or a copy from another "
+                        "store); it was not used");
   }
 
   record load_record(const std::string& key, record_kind kind, const std::string& what, bool check_fingerprint = true) const {
@@ -193,12 +217,20 @@ class store_session : public checkpoint_session {
   }
 
   /// False when the run has no records (or they were discarded); throws when they do not match.
+  /// A store whose records are damaged (corrupt_store_error) refuses them; with discard_stale they
+  /// are erased and the run starts afresh.
   bool check_manifest(bool may_discard) {
-    const auto bytes = store_->load(flow_, run_id_, manifest_key);
-    if (!bytes) {
-      const auto keys = store_->list(flow_, run_id_);
-      if (keys.empty() || (keys.size() == 1 && keys[0] == input_key)) return false;  // nothing, or a run not started
-      return stale(may_discard, error("the records", "have no manifest (a partial or foreign checkpoint)"));
+    std::optional<std::vector<std::byte>> bytes;
+    try {
+      bytes = store_->load(flow_, run_id_, manifest_key);
+      if (!bytes) {
+        const auto keys = store_->list(flow_, run_id_);
+        if (keys.empty() || (keys.size() == 1 && keys[0] == input_key)) return false;  // nothing, or a run not started
+        return stale(may_discard, error("the records", "have no manifest (a partial or foreign checkpoint)"));
+      }
+    } catch (const corrupt_store_error& e) {
+      if (!may_discard || !options_.discard_stale) throw;
+      return stale(may_discard, error("the records", std::string("are damaged: ") + e.what()));
     }
     record rec;
     try {
@@ -207,10 +239,23 @@ class store_session : public checkpoint_session {
       return stale(may_discard, error("the manifest", std::string("is unreadable: ") + e.what()));
     }
     const std::string stored(reinterpret_cast<const char*>(rec.payload.data()), rec.payload.size());
-    if (rec.kind == record_kind::manifest && stored == manifest_ && rec.fingerprint == fingerprint_) return true;
+    if (rec.kind == record_kind::manifest && rec.fingerprint == fingerprint_ && stored == manifest_) {
+      adopt(rec);
+      return true;
+    }
+    if (rec.kind == record_kind::manifest && rec.format == 1 && rec.fingerprint == legacy_fingerprint() &&
+        stored == legacy_manifest()) {  // written by format 1: same definition, older manifest text
+      adopt(rec);
+      return true;
+    }
     return stale(may_discard, error("the records", "were written by " + difference(stored) +
                                                        "; pass checkpoint_options{.discard_stale = true} to start over"));
   }
+
+  /// A flow whose manifest text changed with format 2 gives the format-1 text here (runtime flows:
+  /// format 1 had no result types); the same text by default.
+  virtual std::string legacy_manifest() const { return manifest_; }
+  std::uint64_t legacy_fingerprint() const { return fnv1a(legacy_manifest()); }
 
   /// Tells a store that offers `prepare` (file_store) how much the run's steps will save: a guess
   /// from their number, `per_step` bytes each, and their names (each twice: the key and the record).
@@ -225,6 +270,8 @@ class store_session : public checkpoint_session {
   /// leaves only an input, which counts as a run that has not started (no step is saved before the
   /// manifest).
   void start_fresh(std::span<const std::byte> input) {
+    binding_.nonce = make_nonce();
+    legacy_ = false;
     save_record(input_key, record_kind::input, "", input);
     save_record(manifest_key, record_kind::manifest, "", std::as_bytes(std::span(manifest_)));
   }
@@ -242,8 +289,20 @@ class store_session : public checkpoint_session {
   std::shared_ptr<const manifest_text> manifest_text_;
   const std::string& manifest_;
   std::uint64_t fingerprint_;
+  run_binding binding_;   // what this run's records carry
+  bool legacy_ = false;   // the run was begun by format 1: its records carry no binding
 
  private:
+  // The run's records are those of the manifest's run; a format-1 run keeps writing nonce 0 (and is
+  // then checked by fingerprint only, as format 1 was).
+  void adopt(const record& manifest) {
+    legacy_ = manifest.format == 1;
+    binding_.nonce = legacy_ ? 0 : manifest.binding.nonce;
+    if (legacy_) fingerprint_ = manifest.fingerprint;
+    if (!legacy_ && manifest.binding.run != binding_.run)
+      throw error("the manifest", "belongs to another run (it was written for another run id and copied here)");
+  }
+
   bool stale(bool may_discard, const checkpoint_error& why) {
     if (!may_discard || !options_.discard_stale) throw why;
     store_->erase(flow_, run_id_);

@@ -20,6 +20,14 @@ class store_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A store's records are damaged in a way no crash leaves (a flipped bit, an overwritten byte): the
+/// store refused them, said where, and left them as they are. `checkpoint_options::discard_stale`
+/// erases such a run and starts it afresh; without it the run is refused.
+class corrupt_store_error : public store_error {
+ public:
+  using store_error::store_error;
+};
+
 /// A store of checkpoint records. Every member may be called from several threads at once.
 /// - save: keeps `bytes` under (flow, run, key), replacing what was there; throws store_error.
 /// - flush: makes every record saved so far durable (stores whose saves are durable at once do
@@ -32,6 +40,9 @@ class store_error : public std::runtime_error {
 /// Optional: `bool prepare(flow, run, std::uint64_t bytes)`, told as a run starts about how many
 /// bytes its steps will save (a guess); returning true asks for a flush as soon as the run saves,
 /// made while its steps run (file_store: see its prepare()).
+/// Optional: `std::optional<std::string> failure(flow, run)`, after a flush threw: why that run's
+/// records could not be made durable, or nothing when the failure was another run's (so that one
+/// broken log fails only its own run). Without it, a failed flush fails every run that waited on it.
 template <class S>
 concept checkpoint_store = requires(S& s, const S& cs, std::string_view flow, std::string_view run, std::string_view key,
                                     std::span<const std::byte> bytes) {

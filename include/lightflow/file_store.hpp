@@ -1,15 +1,19 @@
 // The embedded checkpoint store: one append-only log file per run in a directory.
 //
-// A log is a sequence of frames: "LFLG", uint32 body length, body (uint16 key length, key, the
-// record's bytes), uint32 CRC-32 of the body; little-endian. A crash at any instant leaves either
-// the old log or the old log plus a torn tail: an incomplete last frame (or zero-filled space after
-// it), which reading ignores and the next append trims. Any other damage is refused with an error
-// that names the file and the offset; nothing is deleted unless erase() is called.
-// POSIX only (open, write, fdatasync).
+// A log is a sequence of frames (detail/log_frame.hpp): each holds one record under its key, with a
+// checksum over its header (so a damaged length is seen as damage) and one over its body. A crash at
+// any instant leaves the old log, or the old log plus a torn tail (an incomplete last frame, or
+// zeros after the last frame), which reading ignores and the next append trims. Any other damage is
+// refused with an error that names the file, the offset and (when readable) the record's key, and
+// the file is left as it is: reading never changes a file, and nothing is deleted unless erase() is
+// called. A write, sync or link check that fails keeps the frames it could not make durable and
+// writes them again, in order, before anything saved later: a log on disk is always a prefix of the
+// records saved to it. POSIX only (open, pwrite, fdatasync).
 #ifndef LIGHTFLOW_FILE_STORE_HPP
 #define LIGHTFLOW_FILE_STORE_HPP
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,8 +35,7 @@
 #include <vector>
 
 #include "lightflow/checkpoint_store.hpp"
-#include "lightflow/detail/crc32.hpp"
-#include "lightflow/serializer.hpp"
+#include "lightflow/detail/log_frame.hpp"
 
 namespace lightflow {
 
@@ -45,19 +48,42 @@ enum class durability {
             ///< records survive a crash of the process, not of the machine
 };
 
+/// The system calls a file_store makes on its logs. Derive from it to watch or fail them (tests
+/// inject full disks and I/O errors this way); each returns what the POSIX call returns and sets errno.
+class file_io {
+ public:
+  virtual ~file_io() = default;
+  virtual int open(const char* path, int flags, mode_t mode) { return ::open(path, flags, mode); }
+  virtual ssize_t pread(int fd, void* data, std::size_t size, off_t at) { return ::pread(fd, data, size, at); }
+  virtual ssize_t pwrite(int fd, const void* data, std::size_t size, off_t at) { return ::pwrite(fd, data, size, at); }
+  virtual int fdatasync(int fd) { return ::fdatasync(fd); }
+  virtual int fsync(int fd) { return ::fsync(fd); }  // directories
+  virtual int ftruncate(int fd, off_t size) { return ::ftruncate(fd, size); }
+  virtual int close(int fd) { return ::close(fd); }
+  /// The calls as the operating system makes them.
+  static file_io& system() noexcept {
+    static file_io io;
+    return io;
+  }
+};
+
 class file_store {
  public:
-  explicit file_store(std::filesystem::path directory, durability level = durability::durable)
-      : directory_(std::move(directory)), level_(level) {}
+  /// A store of logs under `directory` (made when the first run saves). `io` (not owned) makes the
+  /// system calls; it must outlive the store.
+  explicit file_store(std::filesystem::path directory, durability level = durability::durable,
+                      file_io& io = file_io::system())
+      : directory_(std::move(directory)), level_(level), io_(&io) {}
   file_store(const file_store&) = delete;
   file_store& operator=(const file_store&) = delete;
   ~file_store() {
     try {
-      flush();  // records saved without a run to end them (a direct save) are written, not dropped
+      flush();  // records saved without a run to end them (a direct save), or kept by a failed
+                    // write, are written, not dropped
     } catch (...) {  // a destructor cannot report it: the records stay unwritten, as after a crash
     }
     for (auto& [path, log] : logs_)
-      if (log.fd >= 0) ::close(log.fd);
+      if (log.fd >= 0) io_->close(log.fd);
   }
 
   void save(std::string_view flow, std::string_view run, std::string_view key, std::span<const std::byte> bytes) {
@@ -66,10 +92,12 @@ class file_store {
     // threads of a run save at once, and a longer hold would have them wait for each other.
     thread_local std::vector<std::byte> frame;
     frame.clear();
-    append_frame(frame, key, bytes);
+    detail::append_frame(frame, key, bytes);
     std::lock_guard lock(mutex_);
     log_file& log = log_of(flow, run);
     log.pending.insert(log.pending.end(), frame.begin(), frame.end());  // written (and synced) by the next flush
+    log.saved_end += frame.size();
+    if (frame.capacity() > (std::size_t{1} << 20)) std::vector<std::byte>().swap(frame);  // keep no huge buffer
     log.dirty = true;
     if (log.indexed) {  // the saves of a run are not read back while it runs: index them when asked
       log.indexed = false;
@@ -91,73 +119,36 @@ class file_store {
     if (level_ != durability::durable || bytes < prepare_threshold) return false;
     std::lock_guard lock(mutex_);
     log_file& log = log_of(flow, run);
-    log.reserve = std::max(log.reserve, log.end + log.pending.size() + bytes);
+    log.reserve = std::max(log.reserve, log.saved_end + bytes);
     log.dirty = true;  // the next flush writes the zeros even if nothing else is saved before it
     ++appended_;
     return true;
   }
 
   /// Writes the frames saved since the last flush, one write per log, and (durable mode) fdatasyncs
-  /// them. Concurrent callers share one round (group commit).
+  /// them. Concurrent callers share one round (group commit). Throws store_error when a log could
+  /// not be written, synced, or was deleted meanwhile; that log keeps its frames and the next flush
+  /// writes them again (failure(flow, run) says which run's log failed).
   void flush() {
     std::unique_lock lock(mutex_);
+    if (retry_) ++appended_;  // a log kept frames that a failed round could not write: write them now
     const std::uint64_t target = appended_;
     while (synced_ < target) {
       if (syncing_) {
         synced_cv_.wait(lock);
         continue;
       }
-      syncing_ = true;
-      const std::uint64_t covering = appended_;
-      struct batch {
-        log_file* log;
-        std::string path;
-        std::vector<std::byte> frames;
-        std::uint64_t reserve;
-        bool new_file, new_directory;
-        bool failed = false;
-      };
-      std::vector<batch> batches;
-      for (auto& [path, log] : logs_)
-        if (log.dirty) {
-          batches.push_back({&log, path, std::move(log.pending), log.reserve, log.new_file, log.new_directory});
-          log.pending.clear();
-          log.dirty = false;
-          log.new_file = log.new_directory = false;
-        }
-      lock.unlock();  // only the leader writes; saves meanwhile go to the next round's buffers
-      std::string failure;
-      for (auto& b : batches) {
-        try {
-          write_all(*b.log, b.frames);
-          if (level_ == durability::durable) {
-            pad(*b.log, b.reserve);
-            if (::fdatasync(b.log->fd) != 0) throw store_error("lightflow: fdatasync of " + b.path + " failed: " + std::strerror(errno));
-            // A new file's name is made durable too: its directory's entry, and the directory's own.
-            if (b.new_file) sync_directory(std::filesystem::path(b.path).parent_path());
-            if (b.new_directory) sync_directory(directory_);
-          }
-        } catch (const store_error& e) {
-          if (failure.empty()) failure = e.what();
-          b.failed = true;
-        }
-      }
-      lock.lock();
-      syncing_ = false;
-      synced_cv_.notify_all();
-      if (!failure.empty()) {
-        // What could not be written must not be served: re-read the failed logs' records from disk.
-        for (auto& b : batches)
-          if (b.failed) {
-            b.log->new_file = b.log->new_file || b.new_file;  // a later flush syncs the names
-            b.log->new_directory = b.log->new_directory || b.new_directory;
-            read_log(b.path, b.log->fd, *b.log);
-            b.log->indexed = false;  // frames saved meanwhile are pending: index them with the file
-          }
-        throw store_error(failure);
-      }
-      synced_ = std::max(synced_, covering);
+      round(lock);
     }
+    if (!last_failure_.empty()) throw store_error(last_failure_);
+  }
+
+  /// Why the last flush could not make run `run`'s records durable, or nothing when it could.
+  std::optional<std::string> failure(std::string_view flow, std::string_view run) {
+    std::lock_guard lock(mutex_);
+    auto it = logs_.find(path_of(flow, run));
+    if (it == logs_.end() || it->second.failure.empty()) return std::nullopt;
+    return it->second.failure;
   }
 
   std::optional<std::vector<std::byte>> load(std::string_view flow, std::string_view run, std::string_view key) {
@@ -176,11 +167,12 @@ class file_store {
     return keys;
   }
   void erase(std::string_view flow, std::string_view run) {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    synced_cv_.wait(lock, [&] { return !syncing_; });  // no round may hold the entry
     const std::string path = path_of(flow, run);
     if (auto it = logs_.find(path); it != logs_.end()) {
       if (&it->second == last_log_) last_log_ = nullptr;
-      if (it->second.fd >= 0) ::close(it->second.fd);
+      if (it->second.fd >= 0) io_->close(it->second.fd);
       logs_.erase(it);
     }
     std::error_code ec;
@@ -193,27 +185,153 @@ class file_store {
   bool deferred_durability() const noexcept { return true; }
   const std::filesystem::path& directory() const noexcept { return directory_; }
 
+  /// What a log holds (detail/log_frame.hpp).
+  using parsed_log = detail::parsed_log;
+  /// Parses a log's bytes (`path` is for messages). A torn tail is left out; damage throws
+  /// corrupt_store_error naming the path, the offset and the record's key when it can be read.
+  static parsed_log parse_log(std::span<const std::byte> data, const std::string& path) {
+    return detail::parse_log(data, path);
+  }
+
  private:
   struct log_file {
     int fd = -1;
-    std::uint64_t end = 0;  // where the valid frames end (the next append goes here)
+    bool writable = false;  // opened for appending (a log only read is opened read-only)
+    std::uint64_t end = 0;  // where the frames written end (the next append goes here)
     bool dirty = false;     // frames saved but not yet written (and, durable, synced)
     bool new_file = false;       // created by this store, its directory entry not yet synced
     bool new_directory = false;  // and so was its directory (the flow's), whose entry neither is
     std::uint64_t reserve = 0;  // prepare(): the size to extend the file to with zeros
     std::uint64_t size = 0;     // the file's size as this store left it (valid frames, then zeros)
-    std::vector<std::byte> pending;
+    std::uint64_t saved_end = 0;  // where the frames saved so far will end, once written (mutex held)
+    std::vector<std::byte> pending;  // frames not yet written (or kept by a failed write), in order
+    std::string failure;             // why the last flush of this log failed; empty when it did not
     // The last record under each key, valid while `indexed`: made when the log is opened, dropped by
     // a save (a save costs no copy), made again from the file and the pending frames when read.
     bool indexed = false;
     std::map<std::string, std::vector<std::byte>, std::less<>> records;
   };
 
-  // The log that (flow, run) saves to, created if need be; the last one is remembered, since a run
-  // saves many records in a row.
+  // What one round writes of one log.
+  struct batch {
+    log_file* log;
+    std::string path;
+    std::vector<std::byte> frames;
+    std::uint64_t reserve;
+    bool new_file, new_directory;
+    std::string failure;  // empty: written (and, durable, synced); else `frames` are to be written again
+  };
+
+  // One round of a flush, by the caller that leads it (mutex held on entry and exit, not meanwhile).
+  // Only the leader touches a log's fd, end and size while the mutex is not held; readers of those
+  // (indexed_log, erase) wait for the round to end.
+  void round(std::unique_lock<std::mutex>& lock) {
+    syncing_ = true;
+    retry_ = false;
+    const std::uint64_t covering = appended_;
+    std::vector<batch> batches;
+    for (auto& [path, log] : logs_)
+      if (log.dirty) {
+        batches.push_back({&log, path, std::move(log.pending), log.reserve, log.new_file, log.new_directory, {}});
+        log.pending.clear();
+        log.dirty = false;
+        log.new_file = log.new_directory = false;
+      }
+    lock.unlock();  // only the leader writes; saves meanwhile go to the next round's buffers
+    for (auto& b : batches) {
+      try {
+        write_batch(b);
+      } catch (const store_error& e) {
+        b.failure = e.what();
+      } catch (const std::bad_alloc&) {
+        b.failure = "lightflow: out of memory while writing " + b.path;
+      }
+    }
+    lock.lock();
+    syncing_ = false;
+    synced_cv_.notify_all();
+    last_failure_.clear();
+    for (auto& b : batches) {
+      log_file& log = *b.log;
+      log.failure = b.failure;
+      if (b.failure.empty()) continue;
+      if (last_failure_.empty()) last_failure_ = b.failure;
+      retry_ = true;
+      // Not durable: the frames go back in front of those saved meanwhile, to be written again at
+      // the same place by the next flush (the log stays a prefix of what was saved).
+      b.frames.insert(b.frames.end(), log.pending.begin(), log.pending.end());
+      log.pending = std::move(b.frames);
+      log.dirty = true;
+      log.new_file = log.new_file || b.new_file;  // a later flush syncs the names
+      log.new_directory = log.new_directory || b.new_directory;
+      log.indexed = false;
+      log.records.clear();
+    }
+    synced_ = std::max(synced_, covering);
+  }
+
+  // Writes (and, durable, syncs) one log's frames at its end, then checks that the file is still the
+  // one its path names. On failure, leaves `end` where the frames began, so that writing them again
+  // overwrites what was written of them.
+  void write_batch(batch& b) {
+    log_file& log = *b.log;
+    if (log.fd < 0) recreate(log, b);  // found lost by an earlier round
+    const std::uint64_t start = log.end;
+    try {
+      write_all(log, b.path, b.frames);
+      if (level_ == durability::durable) {
+        pad(log, b.reserve);
+        if (io_->fdatasync(log.fd) != 0) throw store_error("lightflow: fdatasync of " + b.path + " failed: " + std::strerror(errno));
+        // A new file's name is made durable too: its directory's entry, and the directory's own.
+        if (b.new_file) sync_directory(std::filesystem::path(b.path).parent_path());
+        if (b.new_directory) sync_directory(directory_);
+      }
+    } catch (...) {
+      log.end = start;
+      throw;
+    }
+    struct stat own{}, named{};
+    const bool linked = ::fstat(log.fd, &own) == 0 && own.st_nlink > 0 && ::stat(b.path.c_str(), &named) == 0 &&
+                        named.st_dev == own.st_dev && named.st_ino == own.st_ino;
+    if (linked) return;
+    // Deleted or replaced: what the file holds is read back through the descriptor and kept, to be
+    // written to a new file by the next flush.
+    try {
+      std::vector<std::byte> written = read_all(b.path, log.fd);
+      written.resize(std::min<std::size_t>(written.size(), log.end));
+      b.frames = std::move(written);
+    } catch (const store_error&) {  // only this round's frames are left to keep
+    }
+    io_->close(log.fd);
+    log.fd = -1;
+    log.end = log.size = 0;  // fd -1: the next round makes the file anew (recreate)
+    throw store_error("lightflow: the checkpoint log " + b.path +
+                      " was deleted or replaced while a run wrote to it, so its records are not on disk (they are "
+                      "kept, and the next flush writes them to a new file there)");
+  }
+
+  // Makes a lost log's file anew, never over a file someone else made there.
+  void recreate(log_file& log, batch& b) {
+    std::error_code ec;
+    if (std::filesystem::create_directories(std::filesystem::path(b.path).parent_path(), ec)) b.new_directory = true;
+    if (ec) throw store_error("lightflow: could not make the directory of " + b.path + " anew: " + ec.message());
+    const int fd = io_->open(b.path.c_str(), O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL, 0644);
+    if (fd < 0) {
+      const int error = errno;
+      throw store_error("lightflow: could not make the lost checkpoint log " + b.path + " anew: " +
+                        (error == EEXIST ? std::string("another file is there now, and lightflow will not write into it")
+                                         : std::string(std::strerror(error))));
+    }
+    log.fd = fd;
+    log.end = log.size = 0;
+    b.new_file = true;
+  }
+
+  // The log that (flow, run) saves to, created if need be and open for appending; the last one is
+  // remembered, since a run saves many records in a row.
   log_file& log_of(std::string_view flow, std::string_view run) {
     if (last_log_ == nullptr || flow != last_flow_ || run != last_run_) {
-      last_log_ = &open(flow, run, true);
+      last_log_ = &open_for_append(path_of(flow, run));
       last_flow_.assign(flow);
       last_run_.assign(run);
     }
@@ -222,22 +340,22 @@ class file_store {
 
   // Extends `log`'s file with zeros up to `reserve` (prepare()). Best effort: a failure leaves zeros
   // or nothing after the frames, which readers ignore, and only costs the speed it was for.
-  static void pad(log_file& log, std::uint64_t reserve) {
+  void pad(log_file& log, std::uint64_t reserve) {
     static constexpr std::byte zeros[16384] = {};
     log.size = std::max(log.size, log.end);
     while (log.size < reserve) {
-      const auto n = ::pwrite(log.fd, zeros, static_cast<std::size_t>(std::min<std::uint64_t>(sizeof zeros, reserve - log.size)),
-                              static_cast<off_t>(log.size));
+      const auto n = io_->pwrite(log.fd, zeros, static_cast<std::size_t>(std::min<std::uint64_t>(sizeof zeros, reserve - log.size)),
+                                 static_cast<off_t>(log.size));
       if (n <= 0) return;
       log.size += static_cast<std::uint64_t>(n);
     }
   }
 
-  static void sync_directory(const std::filesystem::path& dir) {
-    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    const bool ok = fd >= 0 && ::fsync(fd) == 0;
+  void sync_directory(const std::filesystem::path& dir) {
+    const int fd = io_->open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    const bool ok = fd >= 0 && io_->fsync(fd) == 0;
     const int error = errno;
-    if (fd >= 0) ::close(fd);
+    if (fd >= 0) io_->close(fd);
     if (!ok) throw store_error("lightflow: could not sync the directory " + dir.string() + ": " + std::strerror(error));
   }
 
@@ -245,34 +363,22 @@ class file_store {
   // since, so no frame of it is in a flush); making an index waits out a flush under way, whose
   // frames are then in neither the file nor the pending buffer for certain.
   log_file* indexed_log(std::unique_lock<std::mutex>& lock, std::string_view flow, std::string_view run) {
-    log_file* log = find(flow, run);
+    const std::string path = path_of(flow, run);
+    log_file* log = find(path);
     if (log == nullptr || log->indexed) return log;
     synced_cv_.wait(lock, [&] { return !syncing_; });
-    log = find(flow, run);  // the wait let other calls in: the log may be gone, or indexed
-    if (log != nullptr) index(flow, run, *log);
+    log = find(path);  // the wait let other calls in: the log may be gone, or indexed
+    if (log != nullptr && !log->indexed) {
+      std::vector<std::byte> data;
+      if (log->fd >= 0) {
+        data = read_all(path, log->fd);
+        data.resize(std::min<std::size_t>(data.size(), log->end));  // only whole frames (appends go at end)
+      }
+      data.insert(data.end(), log->pending.begin(), log->pending.end());
+      log->records = detail::parse_log(data, path).records;
+      log->indexed = true;
+    }
     return log;
-  }
-
-  // Makes `log`'s index from its file and its frames not yet written (no flush under way).
-  void index(std::string_view flow, std::string_view run, log_file& log) {
-    if (log.indexed) return;
-    const std::string path = path_of(flow, run);
-    std::vector<std::byte> data = read_all(path, log.fd);
-    data.resize(std::min<std::size_t>(data.size(), log.end));  // only whole frames (appends go at log.end)
-    data.insert(data.end(), log.pending.begin(), log.pending.end());
-    log.records = parse_log(data, path).records;
-    log.indexed = true;
-  }
-
-  static void append_frame(std::vector<std::byte>& out, std::string_view key, std::span<const std::byte> bytes) {
-    const std::size_t start = out.size();
-    binary_writer w(out);
-    w.bytes("LFLG", 4);
-    w.integer(static_cast<std::uint32_t>(2 + key.size() + bytes.size()));
-    w.integer(static_cast<std::uint16_t>(key.size()));
-    w.bytes(key.data(), key.size());
-    w.bytes(bytes.data(), bytes.size());
-    w.integer(detail::crc32(std::span<const std::byte>(out).subspan(start + 8)));
   }
 
   // Names become file names byte for byte, except what a file name cannot hold: %XX.
@@ -294,126 +400,102 @@ class file_store {
     return (directory_ / escape(flow) / (escape(run) + ".log")).string();
   }
 
-  log_file* find(std::string_view flow, std::string_view run) {
-    const std::string path = path_of(flow, run);
+  // The log at `path` for reading: known, or opened read-only (never created, never changed), or null
+  // when there is no such file.
+  log_file* find(const std::string& path) {
     if (auto it = logs_.find(path); it != logs_.end()) return &it->second;
-    if (!std::filesystem::exists(path)) return nullptr;
-    return &open(flow, run, false);
-  }
-
-  log_file& open(std::string_view flow, std::string_view run, bool create) {
-    const std::string path = path_of(flow, run);
-    if (auto it = logs_.find(path); it != logs_.end() && it->second.fd >= 0) return it->second;
-    bool new_directory = false;
-    if (create) {
-      std::error_code ec;
-      new_directory = std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-      if (ec) throw store_error("lightflow: could not create the directory of " + path + ": " + ec.message());
+    const int fd = io_->open(path.c_str(), O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) {
+      if (errno == ENOENT || errno == ENOTDIR) return nullptr;
+      throw store_error("lightflow: could not open " + path + ": " + std::strerror(errno));
     }
-    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-    bool new_file = false;
-    if (fd < 0 && errno == ENOENT && create) {
-      fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL, 0644);
-      new_file = fd >= 0;
-      if (fd < 0 && errno == EEXIST) fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);  // made meanwhile, elsewhere
-    }
-    if (fd < 0) throw store_error("lightflow: could not open " + path + ": " + std::strerror(errno));
     log_file log;
     log.fd = fd;
-    log.new_file = new_file;
-    log.new_directory = new_directory;
+    read_into(path, log);  // closes fd when it throws
+    return &logs_.emplace(path, std::move(log)).first->second;
+  }
+
+  // The log at `path` open for appending, created if need be. A torn tail is trimmed here (and only
+  // here); a damaged log is refused, unchanged.
+  log_file& open_for_append(const std::string& path) {
+    auto it = logs_.find(path);
+    if (it != logs_.end() && it->second.writable) return it->second;
+    bool new_directory = false;
+    std::error_code ec;
+    new_directory = std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    if (ec) throw store_error("lightflow: could not create the directory of " + path + ": " + ec.message());
+    int fd = io_->open(path.c_str(), O_RDWR | O_CLOEXEC, 0);
+    bool new_file = false;
+    if (fd < 0 && errno == ENOENT) {
+      fd = io_->open(path.c_str(), O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL, 0644);
+      new_file = fd >= 0;
+      if (fd < 0 && errno == EEXIST) fd = io_->open(path.c_str(), O_RDWR | O_CLOEXEC, 0);  // made meanwhile, elsewhere
+    }
+    if (fd < 0) throw store_error("lightflow: could not open " + path + " for writing: " + std::strerror(errno));
+    log_file fresh;
+    fresh.fd = fd;
+    fresh.writable = true;
+    fresh.new_file = new_file;
+    fresh.new_directory = new_directory;
+    const std::uint64_t torn = read_into(path, fresh);  // closes fd when it throws
+    if (torn != 0 && io_->ftruncate(fd, static_cast<off_t>(fresh.end)) != 0) {
+      const int error = errno;
+      io_->close(fd);
+      throw store_error("lightflow: could not trim the torn tail of " + path + ": " + std::strerror(error));
+    }
+    fresh.size = fresh.end;
+    if (it != logs_.end()) {  // it was open read-only (and so has no pending frames)
+      if (it->second.fd >= 0) io_->close(it->second.fd);
+      it->second = std::move(fresh);
+      return it->second;
+    }
+    return logs_.emplace(path, std::move(fresh)).first->second;
+  }
+
+  // Reads and indexes the file of `log` (open at log.fd); returns the size of its torn tail.
+  std::uint64_t read_into(const std::string& path, log_file& log) {
     try {
-      read_log(path, fd, log);
-      // Trim a torn tail, so that the next append follows the last whole frame.
-      const off_t size = ::lseek(fd, 0, SEEK_END);
-      if (size > static_cast<off_t>(log.end) && ::ftruncate(fd, static_cast<off_t>(log.end)) != 0)
-        throw store_error("lightflow: could not trim the torn tail of " + path + ": " + std::strerror(errno));
-      log.size = log.end;
+      detail::parsed_log parsed = detail::parse_log(read_all(path, log.fd), path);
+      log.records = std::move(parsed.records);
+      log.end = parsed.end;
+      log.indexed = true;
+      log.saved_end = log.end;
+      return parsed.torn;
     } catch (...) {
-      ::close(fd);
+      io_->close(log.fd);
       throw;
     }
-    last_log_ = nullptr;  // the entry it pointed to may be replaced
-    return logs_.insert_or_assign(path, std::move(log)).first->second;
   }
 
-  static std::vector<std::byte> read_all(const std::string& path, int fd) {
+  std::vector<std::byte> read_all(const std::string& path, int fd) {
     std::vector<std::byte> data;
-    std::byte buffer[65536];
+    struct stat st{};
+    if (::fstat(fd, &st) == 0 && st.st_size > 0) data.reserve(static_cast<std::size_t>(st.st_size));
+    std::size_t at = 0;
     for (;;) {
-      const ssize_t n = ::pread(fd, buffer, sizeof buffer, static_cast<off_t>(data.size()));
+      if (data.size() - at < 65536) data.resize(at + std::max<std::size_t>(65536, data.capacity() - at));
+      const ssize_t n = io_->pread(fd, data.data() + at, data.size() - at, static_cast<off_t>(at));
+      if (n < 0 && errno == EINTR) continue;
       if (n < 0) throw store_error("lightflow: could not read " + path + ": " + std::strerror(errno));
       if (n == 0) break;
-      data.insert(data.end(), buffer, buffer + n);
+      at += static_cast<std::size_t>(n);
     }
+    data.resize(at);
     return data;
   }
-  static void read_log(const std::string& path, int fd, log_file& log) {
-    parsed_log parsed = parse_log(read_all(path, fd), path);
-    log.records = std::move(parsed.records);
-    log.end = parsed.end;
-    log.indexed = true;
-  }
 
- public:
-  /// What a log holds: its records (the last one saved under each key) and where its whole frames end.
-  struct parsed_log {
-    std::map<std::string, std::vector<std::byte>, std::less<>> records;
-    std::uint64_t end = 0;
-  };
-  /// Parses a log's bytes (`path` is for messages). A torn tail is left out; other damage throws
-  /// store_error naming the path and the offset.
-  static parsed_log parse_log(std::span<const std::byte> data, const std::string& path) {
-    parsed_log log;
-    std::size_t at = 0;
-    auto only_zeros_from = [&](std::size_t from) {
-      return std::all_of(data.begin() + static_cast<std::ptrdiff_t>(from), data.end(), [](std::byte b) { return b == std::byte{0}; });
-    };
-    while (at < data.size()) {
-      const std::size_t left = data.size() - at;
-      auto corrupt = [&](const std::string& what) {
-        return store_error("lightflow: corrupt checkpoint log " + path + " at offset " + std::to_string(at) + ": " + what);
-      };
-      if (left < 12 || only_zeros_from(at)) break;  // a torn tail
-      binary_reader header(data.subspan(at, 8));
-      char magic[4];
-      header.bytes(magic, 4);
-      const auto body = header.integer<std::uint32_t>();
-      if (std::string_view(magic, 4) != "LFLG") {
-        if (at == 0) throw store_error("lightflow: " + path + " is not a lightflow checkpoint log");
-        throw corrupt("bad frame marker");
-      }
-      if (12 + static_cast<std::uint64_t>(body) > left) break;  // the last frame was cut short: torn tail
-      const auto frame = data.subspan(at + 8, body);
-      binary_reader crc(data.subspan(at + 8 + body, 4));
-      if (crc.integer<std::uint32_t>() != detail::crc32(frame)) {
-        if (at + 12 + body == data.size()) break;  // the last frame, torn mid-write
-        throw corrupt("checksum mismatch");
-      }
-      if (body < 2) throw corrupt("frame too short");
-      binary_reader r(frame);
-      const auto key_size = r.integer<std::uint16_t>();
-      if (key_size > r.remaining()) throw corrupt("key longer than its frame");
-      std::string key(key_size, '\0');
-      r.bytes(key.data(), key.size());
-      log.records[key].assign(frame.begin() + 2 + key_size, frame.end());
-      at += 12 + body;
-    }
-    log.end = at;
-    return log;
-  }
-
- private:
-  static void write_all(log_file& log, std::span<const std::byte> frame) {
+  void write_all(log_file& log, const std::string& path, std::span<const std::byte> frames) {
     std::size_t done = 0;
-    while (done < frame.size()) {
-      const ssize_t n = ::pwrite(log.fd, frame.data() + done, frame.size() - done, static_cast<off_t>(log.end + done));
+    while (done < frames.size()) {
+      const ssize_t n = io_->pwrite(log.fd, frames.data() + done, frames.size() - done, static_cast<off_t>(log.end + done));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         const std::string why = n < 0 ? std::strerror(errno) : "nothing written";
-        (void)::ftruncate(log.fd, static_cast<off_t>(log.end));  // leave no partial frame behind
+        // Best effort: leave no partial frame behind (a crash before the next write would find a torn
+        // tail there, which is harmless too).
+        (void)io_->ftruncate(log.fd, static_cast<off_t>(log.end));
         log.size = log.end;
-        throw store_error("lightflow: could not write a checkpoint record: " + why);
+        throw store_error("lightflow: could not write checkpoint records to " + path + ": " + why);
       }
       done += static_cast<std::size_t>(n);
     }
@@ -422,6 +504,7 @@ class file_store {
 
   std::filesystem::path directory_;
   durability level_;
+  file_io* io_;
   std::mutex mutex_;
   std::condition_variable synced_cv_;
   std::map<std::string, log_file> logs_;
@@ -429,6 +512,8 @@ class file_store {
   std::string last_flow_, last_run_;
   std::uint64_t appended_ = 0, synced_ = 0;
   bool syncing_ = false;
+  std::string last_failure_;  // the first failure of the last round, thrown by flush()
+  bool retry_ = false;        // the last round left frames to write again
 };
 
 static_assert(checkpoint_store<file_store>);

@@ -150,12 +150,13 @@ class runtime_flow {
                   "or with nothing");
     if constexpr (!std::is_void_v<detail::runtime_return_t<fn>>) detail::register_type<detail::runtime_return_t<fn>>();
     detail::runtime_graph& g = mutate();
+    constexpr std::string_view type = detail::result_type_name<detail::runtime_return_t<fn>>();
     if constexpr (detail::stateless_callable<fn>) {
-      return {*this, g.add(name, &detail::invoke_runtime<fn>, nullptr, nullptr)};
+      return {*this, g.add(name, &detail::invoke_runtime<fn>, type, nullptr, nullptr)};
     } else {
       auto state = std::make_shared<const fn>(std::forward<F>(callable));
       const void* raw = state.get();
-      return {*this, g.add(name, &detail::invoke_runtime<fn>, raw, std::move(state))};
+      return {*this, g.add(name, &detail::invoke_runtime<fn>, type, raw, std::move(state))};
     }
   }
 
@@ -261,7 +262,7 @@ class runtime_flow {
       }
       std::shared_ptr<const void> state;
       if (s.callable(i) != nullptr) state = states.at(s.callable(i));
-      mapped[i] = g.add(name, s.invokers[i], s.callable(i), std::move(state));
+      mapped[i] = g.add(name, s.invokers[i], s.result_type(i), s.callable(i), std::move(state));
       added[i] = true;
       // The step keeps its policy, with its flow's default retries where it has none of its own.
       if (auto rules = policy::inherit(s.rules_of(i), s.defaults.get())) g.set_rules(mapped[i], std::move(rules));
@@ -292,6 +293,10 @@ class runtime_flow {
     constexpr auto invokers = []<std::size_t... I>(std::index_sequence<I...>) {
       return std::array<invoke_fn, sizeof...(I) + 1>{&detail::invoke_static_step<source_type, I>..., nullptr};
     }(std::make_index_sequence<source_type::size>{});
+    constexpr auto types = []<std::size_t... I>(std::index_sequence<I...>) {
+      return std::array<std::string_view, sizeof...(I) + 1>{
+          detail::result_type_name<typename detail::step_signature<source_type, values, I>::output>()..., {}};
+    }(std::make_index_sequence<source_type::size>{});
     []<std::size_t... I>(std::index_sequence<I...>) {  // the output types, for checkpoints
       (detail::register_static_output<typename detail::step_signature<source_type, values, I>::output>(), ...);
     }(std::make_index_sequence<source_type::size>{});
@@ -307,7 +312,7 @@ class runtime_flow {
         mapped[i] = existing;
         continue;
       }
-      mapped[i] = g.add(name, invokers[i], copy.get(), copy);
+      mapped[i] = g.add(name, invokers[i], types[i], copy.get(), copy);
       std::shared_ptr<const policy> own = own_rules[i] == nullptr ? nullptr : std::shared_ptr<const policy>(copy, own_rules[i]);
       if (auto rules = policy::inherit(own, copy->defaults())) g.set_rules(mapped[i], std::move(rules));
     }

@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   std::vector<std::byte> value;
   lf::binary_serializer{}.write(nested{{"a", {1, std::string("x"), std::nullopt, 2.5}}, {"b", {}}}, value);
   write(dir / "value", value);
-  const auto record = lf::detail::encode_record(lf::detail::record_kind::step_output, 0x1234, 7, "step", value);
+  const auto record = lf::detail::encode_record(lf::detail::record_kind::step_output, 0x1234, 7, {0x55, 0x66}, "step", value);
   write(dir / "record", record);
   const auto tmp = std::filesystem::temp_directory_path() / "lightflow-make-corpus";
   std::filesystem::remove_all(tmp);

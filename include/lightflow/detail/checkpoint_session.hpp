@@ -23,6 +23,9 @@ class checkpoint_session {
   virtual void flush() = 0;
   /// Sessions with the same store share one flush (group commit).
   virtual const void* store_identity() const noexcept = 0;
+  /// After the store's flush threw `failure`: whether this run's records are among those it could
+  /// not make durable (the failure to report), or null when they were written.
+  virtual std::exception_ptr own_failure(std::exception_ptr failure) const { return failure; }
 
   /// True when a saved record is durable only after flush(): the run then ends through the committer.
   bool deferred_durability() const noexcept { return deferred_durability_; }

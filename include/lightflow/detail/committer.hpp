@@ -101,8 +101,14 @@ class committer {
         }
       }
       for (const entry& e : batch) {
-        std::exception_ptr& failure = flushed[e.session->store_identity()];
-        if (failure != nullptr && e.session->flush_error == nullptr) e.session->flush_error = failure;
+        std::exception_ptr failure = flushed[e.session->store_identity()];
+        if (failure != nullptr && e.session->flush_error == nullptr) {
+          try {
+            failure = e.session->own_failure(failure);  // a store that tells whose records failed
+          } catch (...) {
+          }
+          e.session->flush_error = failure;
+        }
         if (e.run != nullptr) finish_(context_, *e.run, e.session->flush_error);  // may free the session
       }
       batch.clear();

@@ -32,6 +32,13 @@ struct erased_type {
 template <class T>
 inline constexpr bool binary_checkpointable = serializer_for<binary_serializer, T> && std::default_initializable<T>;
 
+/// How checkpoints name a step's result type: the erased value's type name, or "void".
+template <class T>
+constexpr std::string_view result_type_name() noexcept {
+  if constexpr (std::is_void_v<T>) return "void";
+  else return type_name<T>();
+}
+
 template <class T>
 inline constexpr erased_type erased_type_of{
     type_name<T>(), [](void* p) noexcept { delete static_cast<T*>(p); },

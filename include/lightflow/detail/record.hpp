@@ -1,23 +1,34 @@
 // A checkpoint record: what lightflow stores for a run's manifest, its input, and each step's output.
 //
-// Format version 1, little-endian:
+// Format version 2, little-endian:
 //   offset 0   4 bytes  magic "LFCK"
-//          4   2        format version (1)
+//          4   2        format version (2)
 //          6   1        kind: 0 manifest, 1 input, 2 step output
 //          7   1        reserved, 0
 //          8   8        fingerprint of the flow definition (FNV-1a 64 of the manifest text)
 //         16   4        the user's version number
-//         20   4        length N of the step name (0 for the manifest and the input)
-//         24   N        the step name, UTF-8
-//     24 + N   8        length M of the payload
-//     32 + N   M        payload: the serializer's bytes (the manifest's text for kind 0)
-// 32 + N + M   4        CRC-32 of every byte before it
+//         20   8        the run: FNV-1a 64 of its id
+//         28   8        the run's nonce: random, made when the run started afresh (0: a run begun by
+//                       format 1, whose records carry none)
+//         36   4        length N of the step name (0 for the manifest and the input)
+//         40   N        the step name, UTF-8
+//     40 + N   8        length M of the payload
+//     48 + N   M        payload: the serializer's bytes (the manifest's text for kind 0)
+// 48 + N + M   4        CRC-32 of every byte before it
+// Format 1 (read only): the same without the run and its nonce (offsets 20 to 35).
 #ifndef LIGHTFLOW_DETAIL_RECORD_HPP
 #define LIGHTFLOW_DETAIL_RECORD_HPP
 
+#if __has_include(<sys/random.h>)
+#include <sys/random.h>
+#endif
+
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,21 +40,32 @@ namespace lightflow::detail {
 
 enum class record_kind : std::uint8_t { manifest = 0, input = 1, step_output = 2 };
 
+/// The run a record belongs to: its id's hash and the nonce made when it started.
+struct run_binding {
+  std::uint64_t run = 0;
+  std::uint64_t nonce = 0;
+  friend bool operator==(const run_binding&, const run_binding&) = default;
+};
+
 struct record {
+  std::uint16_t format = 2;
   record_kind kind = record_kind::step_output;
   std::uint64_t fingerprint = 0;
   std::uint32_t version = 0;
+  run_binding binding;  // format 1: none (zeros)
   std::string step;
   std::vector<std::byte> payload;
 };
 
-inline constexpr std::uint16_t record_format = 1;
+inline constexpr std::uint16_t record_format = 2;
 
 /// Encodes a record into `out` (cleared first, its capacity reused).
 inline void encode_record_into(std::vector<std::byte>& out, record_kind kind, std::uint64_t fingerprint,
-                               std::uint32_t version, std::string_view step, std::span<const std::byte> payload) {
+                               std::uint32_t version, run_binding binding, std::string_view step,
+                               std::span<const std::byte> payload) {
+  if (step.size() > 0xffffffffu) throw std::length_error("lightflow: a step name of 4 GiB or more");
   out.clear();
-  out.reserve(36 + step.size() + payload.size());
+  out.reserve(52 + step.size() + payload.size());
   binary_writer w(out);
   w.bytes("LFCK", 4);
   w.integer(record_format);
@@ -51,6 +73,8 @@ inline void encode_record_into(std::vector<std::byte>& out, record_kind kind, st
   w.integer(std::uint8_t{0});
   w.integer(fingerprint);
   w.integer(version);
+  w.integer(binding.run);
+  w.integer(binding.nonce);
   w.integer(static_cast<std::uint32_t>(step.size()));
   w.bytes(step.data(), step.size());
   w.integer(static_cast<std::uint64_t>(payload.size()));
@@ -59,9 +83,9 @@ inline void encode_record_into(std::vector<std::byte>& out, record_kind kind, st
 }
 
 inline std::vector<std::byte> encode_record(record_kind kind, std::uint64_t fingerprint, std::uint32_t version,
-                                            std::string_view step, std::span<const std::byte> payload) {
+                                            run_binding binding, std::string_view step, std::span<const std::byte> payload) {
   std::vector<std::byte> out;
-  encode_record_into(out, kind, fingerprint, version, step, payload);
+  encode_record_into(out, kind, fingerprint, version, binding, step, payload);
   return out;
 }
 
@@ -76,16 +100,22 @@ inline record decode_record(std::span<const std::byte> bytes) {
   const auto stored_crc = tail.integer<std::uint32_t>();
   if (stored_crc != crc32(bytes.first(bytes.size() - 4))) throw decode_error("record checksum mismatch (corrupt record)");
   const auto format = r.integer<std::uint16_t>();
-  if (format != record_format)
-    throw decode_error("record format " + std::to_string(format) + " is not supported (this lightflow reads format " +
-                       std::to_string(record_format) + ")");
+  if (format != 1 && format != record_format)
+    throw decode_error("record format " + std::to_string(format) + " is not supported (this lightflow reads formats 1 and " +
+                       std::to_string(record_format) + "; a newer lightflow wrote it)");
+  if (format == 2 && bytes.size() < 52) throw decode_error("truncated record (" + std::to_string(bytes.size()) + " bytes)");
   record rec;
+  rec.format = format;
   const auto kind = r.integer<std::uint8_t>();
   if (kind > 2) throw decode_error("unknown record kind " + std::to_string(kind));
   rec.kind = static_cast<record_kind>(kind);
   if (r.integer<std::uint8_t>() != 0) throw decode_error("record has a non-zero reserved byte");
   rec.fingerprint = r.integer<std::uint64_t>();
   rec.version = r.integer<std::uint32_t>();
+  if (format == 2) {
+    rec.binding.run = r.integer<std::uint64_t>();
+    rec.binding.nonce = r.integer<std::uint64_t>();
+  }
   rec.step.resize(r.size32());
   r.bytes(rec.step.data(), rec.step.size());
   const auto m = r.integer<std::uint64_t>();
@@ -100,6 +130,26 @@ constexpr std::uint64_t fnv1a(std::string_view text) noexcept {
   std::uint64_t h = 0xcbf29ce484222325ull;
   for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
   return h;
+}
+
+/// A run's nonce: never 0; 64 bits of the system's entropy (getrandom, once per thread) mixed with a
+/// process-wide counter and the clock, so that no two runs share one.
+inline std::uint64_t make_nonce() {
+  static std::atomic<std::uint64_t> counter{0};
+  thread_local const std::uint64_t seed = [] {
+    std::uint64_t bits = reinterpret_cast<std::uintptr_t>(&counter);  // differs between processes (ASLR)
+#if __has_include(<sys/random.h>)
+    std::uint64_t entropy = 0;
+    if (::getrandom(&entropy, sizeof entropy, 0) == static_cast<ssize_t>(sizeof entropy)) bits ^= entropy;
+#endif
+    return bits;
+  }();
+  std::uint64_t z = seed ^ (counter.fetch_add(1, std::memory_order_relaxed) * 0x9e3779b97f4a7c15ull) ^
+                    static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;  // splitmix64's finalizer
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return z == 0 ? 1 : z;
 }
 
 }  // namespace lightflow::detail

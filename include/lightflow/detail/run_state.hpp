@@ -307,11 +307,22 @@ class run_state_base {
  public:
   /// No step starts until resume(); steps running finish. Ready steps wait in a list. A cancellation
   /// (or the executor's shutdown) resumes the run, so that its waiting steps are marked cancelled.
+  /// Safe at any moment, from any thread, until the run's state is released: a pause that comes as
+  /// the run ends (or after) does nothing.
   void pause() {
     if (done()) return;
-    // First: a cancellation (or shutdown) resumes the run. Made once, without the lock (a stop
-    // already requested runs resume() at once).
-    if (!unpark_armed_.exchange(true, std::memory_order_acq_rel)) unpark_on_stop_.emplace(stop_token(), unparker{this});
+    // Pausing arms a stop callback and may register the run's stop source with the executor; the
+    // run's end takes both down. The two meet here (controlled_ and closed_, Dekker style, so that a
+    // run never paused takes no lock at its end): a pause that starts once the end has begun does nothing.
+    std::lock_guard lock(control_mutex_);
+    controlled_.store(true, std::memory_order_seq_cst);
+    if (closed_.load(std::memory_order_seq_cst)) return;
+    // First: a cancellation (or shutdown) resumes the run. Made once (a stop already requested runs
+    // resume() at once).
+    if (!unpark_armed_) {
+      unpark_armed_ = true;
+      unpark_on_stop_.emplace(stop_token(), unparker{this});
+    }
     paused_.store(true, std::memory_order_seq_cst);
     if (stop_requested()) resume();  // a cancellation that came meanwhile
   }
@@ -733,7 +744,10 @@ class run_state_base {
   }
   std::atomic<bool> paused_{false};
   std::atomic<bool> stopped_{false};
-  std::atomic<bool> unpark_armed_{false};
+  bool unpark_armed_ = false;               // (control_mutex_)
+  std::mutex control_mutex_;                // pause() against the run's end
+  std::atomic<bool> controlled_{false};     // pause() was called
+  std::atomic<bool> closed_{false};         // the run's end began taking its stop machinery down
   mutable std::mutex park_mutex_;
   std::vector<task_node*> parked_;
   std::optional<std::stop_callback<unparker>> unpark_on_stop_;
@@ -766,9 +780,18 @@ inline void finish_run(run_state_base& run) noexcept {
     e.ok = ok && run.steps_ok();
     for (observer* o : run.observers_) o->run_finished(e);
   }
-  run.follow_.reset();  // no stop request from outside may reach the run from here on
-  run.unpark_on_stop_.reset();
-  if (run.stop_ready_.load(std::memory_order_acquire) == 2) run.registry_->remove(run);
+  auto take_down = [&run]() noexcept {
+    run.follow_.reset();  // no stop request from outside may reach the run from here on
+    run.unpark_on_stop_.reset();
+    if (run.stop_ready_.load(std::memory_order_acquire) == 2) run.registry_->remove(run);
+  };
+  run.closed_.store(true, std::memory_order_seq_cst);
+  if (run.controlled_.load(std::memory_order_seq_cst)) {  // a pause() may be arming what we take down
+    std::lock_guard lock(run.control_mutex_);
+    take_down();
+  } else {  // any pause() from now on sees closed_ and does nothing
+    take_down();
+  }
   // The executor's reference, released last, keeps the state alive while the waiter is woken.
   if (run.done_.exchange(run_state_base::finished, std::memory_order_acq_rel) == run_state_base::waited_for)
     run.done_.notify_all();

@@ -58,6 +58,9 @@ struct runtime_graph {
   std::size_t chunk_used = 0, chunk_size = 0;
   std::size_t name_bytes = 0;        // the names' sizes, summed (a checkpoint's size is guessed from it)
   std::vector<std::uint32_t> slots;  // the name index: open addressing, `none` = empty
+  // Each kind of step's result type (as checkpoints name it), by its invoker: steps made from one
+  // callable type share both, so this stays as short as the program's list of step callables.
+  std::vector<std::pair<invoke_fn, std::string_view>> result_types;
 
   // Dependencies: those compiled (dep_offsets/deps), plus those declared since.
   std::vector<std::uint32_t> dep_offsets{0}, deps;
@@ -81,7 +84,8 @@ struct runtime_graph {
   // chunk of its own.
   runtime_graph(const runtime_graph& o)
       : flow_name(o.flow_name), packed_names(o.packed_names), invokers(o.invokers), callables(o.callables), owned(o.owned),
-        chunks(o.chunks), chunk_used(0), chunk_size(0), name_bytes(o.name_bytes), slots(o.slots), dep_offsets(o.dep_offsets), deps(o.deps),
+        chunks(o.chunks), chunk_used(0), chunk_size(0), name_bytes(o.name_bytes), slots(o.slots),
+        result_types(o.result_types), dep_offsets(o.dep_offsets), deps(o.deps),
         added(o.added), added_by_name(o.added_by_name), restrictions(o.restrictions), rules(o.rules),
         defaults(o.defaults) {}
   runtime_graph& operator=(const runtime_graph&) = delete;
@@ -103,8 +107,16 @@ struct runtime_graph {
     }
   }
 
-  /// Adds a step; throws flow_error when the name is taken.
-  std::uint32_t add(std::string_view name, invoke_fn invoke, const void* callable, std::shared_ptr<const void> state) {
+  /// Step i's result type, as checkpoints name it ("void" for none).
+  std::string_view result_type(std::uint32_t i) const noexcept {
+    for (const auto& [invoke, type] : result_types)
+      if (invoke == invokers[i]) return type;
+    return "void";
+  }
+
+  /// Adds a step whose result is a `result_type`; throws flow_error when the name is taken.
+  std::uint32_t add(std::string_view name, invoke_fn invoke, std::string_view result_type, const void* callable,
+                    std::shared_ptr<const void> state) {
     if (find(name) != none)
       throw flow_error("lightflow: flow " + quoted(flow_name) + " already has a step named " + quoted(name));
     if (packed_names.size() >= none - 1) throw flow_error("lightflow: flow " + quoted(flow_name) + " has too many steps");
@@ -114,6 +126,10 @@ struct runtime_graph {
     name_bytes += name.size();
     if (!rules.empty()) rules.emplace_back();
     invokers.push_back(invoke);
+    if (result_types.empty() || result_types.back().first != invoke) {
+      auto known = std::find_if(result_types.begin(), result_types.end(), [&](const auto& t) { return t.first == invoke; });
+      if (known == result_types.end()) result_types.emplace_back(invoke, result_type);
+    }
     if (callable != nullptr || !callables.empty()) {  // from the first stateful step on, every step has an entry
       callables.resize(i, nullptr);
       callables.push_back(callable);

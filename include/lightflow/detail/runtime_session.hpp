@@ -34,7 +34,8 @@ class runtime_session final : public store_session<Store> {
  public:
   runtime_session(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g)
       : base(cp.store, g.flow_name, cp.run_id, cp.options,
-             std::make_shared<const manifest_text>(manifest(g, cp.options.version))) {}
+             std::make_shared<const manifest_text>(manifest(g, cp.options.version))),
+        graph_(&g) {}
 
   /// Reads the run's input from the store, for resume().
   static values load_input(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g) {
@@ -85,6 +86,11 @@ class runtime_session final : public store_session<Store> {
         binary_reader r(rec->payload);
         if (r.integer<std::uint8_t>() != 0) {
           auto [type, bytes] = read_value(r);
+          // (A format-2 manifest names the type already; a run begun by format 1 is checked here.)
+          if (type != g.result_type(i))
+            throw this->error(what, "holds a " + type + ", but the step now returns " + std::string(g.result_type(i)) +
+                                        ": the flow's definition changed; pass checkpoint_options{.discard_stale = true} "
+                                        "to start over");
           run.own(i).result = decode(type, bytes, what);
         }
         for (std::size_t k = 0, n = r.size(); k != n; ++k) {
@@ -127,23 +133,29 @@ class runtime_session final : public store_session<Store> {
     this->save_step(key, name, payload);
   }
 
-  static std::string manifest(const runtime_graph& g, std::uint32_t version) {
-    std::string m = "lightflow runtime checkpoint manifest 1\nflow " + g.flow_name + "\nversion " + std::to_string(version) +
-                    "\nserializer " + std::string(binary_serializer::name) + "\n";
+  /// The flow's definition as the run's manifest holds it: format 2 names each step's result type,
+  /// format 1 (`with_types` false, for runs begun by it) did not.
+  static std::string manifest(const runtime_graph& g, std::uint32_t version, bool with_types = true) {
+    std::string m = "lightflow runtime checkpoint manifest " + std::string(with_types ? "2" : "1") + "\nflow " +
+                    g.flow_name + "\nversion " + std::to_string(version) + "\nserializer " +
+                    std::string(binary_serializer::name) + "\n";
     for (std::uint32_t i = 0; i != g.size(); ++i) {
       m += "step ";
       m += g.name(i);
       m += " <-";
       for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) (m += ' ') += g.name(g.deps[e]);
+      if (with_types) (m += " : ") += g.result_type(i);
       m += '\n';
     }
     return m;
   }
+  std::string legacy_manifest() const override { return manifest(*graph_, this->options_.version, false); }
 
  private:
   // For prepare_store: a record's bytes besides its step's name, guessed (~60 of framing, and the
   // result with its type's name).
   static constexpr std::size_t record_guess = 192;
+  const runtime_graph* graph_;
 
   // Text as the binary serializer writes a std::string: its size, then its bytes.
   static void write_text(binary_writer& w, std::string_view text) {
