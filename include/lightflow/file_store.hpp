@@ -36,6 +36,7 @@
 
 #include "lightflow/checkpoint_store.hpp"
 #include "lightflow/detail/log_frame.hpp"
+#include "lightflow/serializer.hpp"
 
 namespace lightflow {
 
@@ -88,16 +89,17 @@ class file_store {
 
   void save(std::string_view flow, std::string_view run, std::string_view key, std::span<const std::byte> bytes) {
     if (key.size() > 0xffff) throw store_error("lightflow: a record key longer than 65535 bytes");
-    // The frame (and its CRC) is made before taking the lock, which then only covers a copy: the
-    // threads of a run save at once, and a longer hold would have them wait for each other.
-    thread_local std::vector<std::byte> frame;
-    frame.clear();
-    detail::append_frame(frame, key, bytes);
+    // The frame's checksums are made before taking the lock, which then only covers one copy of the
+    // record: the threads of a run save at once, and a longer hold would have them wait for each other.
+    const detail::frame_parts frame = detail::make_frame(key, bytes);
     std::lock_guard lock(mutex_);
     log_file& log = log_of(flow, run);
-    log.pending.insert(log.pending.end(), frame.begin(), frame.end());  // written (and synced) by the next flush
-    log.saved_end += frame.size();
-    if (frame.capacity() > (std::size_t{1} << 20)) std::vector<std::byte>().swap(frame);  // keep no huge buffer
+    binary_writer append(log.pending);  // written (and synced) by the next flush
+    append.bytes(frame.head.data(), frame.head.size());
+    append.bytes(key.data(), key.size());
+    append.bytes(bytes.data(), bytes.size());
+    append.bytes(frame.trailer.data(), frame.trailer.size());
+    log.saved_end += frame.size(key, bytes);
     log.dirty = true;
     if (log.indexed) {  // the saves of a run are not read back while it runs: index them when asked
       log.indexed = false;

@@ -1,9 +1,11 @@
-// Writes the seed corpus of the checkpoint fuzzer: a valid record, a valid log, a valid value.
+// Writes the seed corpus of the checkpoint fuzzer: one seed for each of its modes (the first byte).
 // usage: make_corpus <directory>
+#include <lightflow/detail/log_frame.hpp>
 #include <lightflow/detail/record.hpp>
 #include <lightflow/file_store.hpp>
 #include <lightflow/serializer.hpp>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -14,8 +16,9 @@
 
 namespace lf = lightflow;
 
-static void write(const std::filesystem::path& p, const std::vector<std::byte>& bytes) {
+static void write(const std::filesystem::path& p, std::uint8_t mode, const std::vector<std::byte>& bytes) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.put(static_cast<char>(mode));
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
 }
 
@@ -26,21 +29,33 @@ int main(int argc, char** argv) {
   using nested = std::map<std::string, std::vector<std::optional<std::variant<std::int32_t, std::string, double>>>>;
   std::vector<std::byte> value;
   lf::binary_serializer{}.write(nested{{"a", {1, std::string("x"), std::nullopt, 2.5}}, {"b", {}}}, value);
-  write(dir / "value", value);
+  write(dir / "value", 2, value);
   const auto record = lf::detail::encode_record(lf::detail::record_kind::step_output, 0x1234, 7, {0x55, 0x66}, "step", value);
-  write(dir / "record", record);
-  const auto tmp = std::filesystem::temp_directory_path() / "lightflow-make-corpus";
-  std::filesystem::remove_all(tmp);
-  {
-    lf::file_store store(tmp, lf::durability::fast);
-    store.save("f", "r", "@input", record);
-    store.save("f", "r", "step/a", record);
+  write(dir / "record", 0, record);
+  // Frames: (key length, record length, key, record) pairs, then a damage instruction.
+  std::vector<std::byte> pairs;
+  for (std::string key : {"@input", "step/a"}) {
+    pairs.push_back(static_cast<std::byte>(key.size()));
+    pairs.push_back(static_cast<std::byte>(40));
+    for (char c : key) pairs.push_back(static_cast<std::byte>(c));
+    for (int i = 0; i != 40; ++i) pairs.push_back(record[static_cast<std::size_t>(i)]);
   }
-  std::ifstream in(tmp / "f" / "r.log", std::ios::binary);
-  std::vector<char> log{std::istreambuf_iterator<char>(in), {}};
-  std::vector<std::byte> log_bytes(log.size());
-  for (std::size_t i = 0; i != log.size(); ++i) log_bytes[i] = static_cast<std::byte>(log[i]);
-  write(dir / "log", log_bytes);
-  std::filesystem::remove_all(tmp);
+  write(dir / "frames", 1, pairs);
+  // Step b's payload: a double for the static flow; a runtime result (flag, type name, bytes, no writes).
+  std::vector<std::byte> number;
+  lf::binary_serializer{}.write(12.5, number);
+  write(dir / "payload_static", 3, number);
+  std::vector<std::byte> runtime;
+  lf::binary_writer w(runtime);
+  w.integer(std::uint8_t{1});
+  w(std::string("double"));
+  w.size(number.size());
+  w.bytes(number.data(), number.size());
+  w.size(0);
+  write(dir / "payload_runtime", 3, runtime);
+  std::vector<std::byte> log;
+  lf::detail::append_frame(log, "@input", record);
+  lf::detail::append_frame(log, "step/a", record);
+  write(dir / "log", 4, log);
   return 0;
 }

@@ -20,8 +20,10 @@
 #define LIGHTFLOW_DETAIL_LOG_FRAME_HPP
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <span>
@@ -39,17 +41,42 @@ inline constexpr std::string_view frame_marker = "LFL2", frame_marker_v1 = "LFLG
 inline constexpr std::size_t frame_header_size = 16, frame_trailer_size = 4;
 inline constexpr std::size_t frame_header_size_v1 = 8;
 
+/// A frame's bytes besides its key and record: the header (with the key's length after it) and the
+/// trailer. Made apart so that a store can compute the checksums before taking a lock and copy the
+/// record once, under it.
+struct frame_parts {
+  std::array<std::byte, frame_header_size + 2> head{};
+  std::array<std::byte, frame_trailer_size> trailer{};
+  std::size_t size(std::string_view key, std::span<const std::byte> record) const noexcept {
+    return head.size() + key.size() + record.size() + trailer.size();
+  }
+};
+
+/// The parts of a frame holding `record` under `key` (at most 65535 bytes).
+inline frame_parts make_frame(std::string_view key, std::span<const std::byte> record) {
+  frame_parts f;
+  auto put = [](std::byte* at, std::uint64_t v, std::size_t width) {
+    for (std::size_t i = 0; i != width; ++i, v >>= 8) at[i] = static_cast<std::byte>(v & 0xff);
+  };
+  std::memcpy(f.head.data(), frame_marker.data(), 4);
+  put(f.head.data() + 4, 2 + key.size() + record.size(), 8);
+  put(f.head.data() + 12, crc32(std::span<const std::byte>(f.head.data(), 12)), 4);
+  put(f.head.data() + 16, key.size(), 2);
+  std::uint32_t body = crc32(std::span<const std::byte>(f.head.data() + 16, 2));
+  body = crc32(std::as_bytes(std::span(key.data(), key.size())), body);
+  body = crc32(record, body);
+  put(f.trailer.data(), body, 4);
+  return f;
+}
+
 /// Appends a frame holding `record` under `key` (at most 65535 bytes) to `out`.
 inline void append_frame(std::vector<std::byte>& out, std::string_view key, std::span<const std::byte> record) {
-  const std::size_t start = out.size();
+  const frame_parts f = make_frame(key, record);
   binary_writer w(out);
-  w.bytes(frame_marker.data(), 4);
-  w.integer(static_cast<std::uint64_t>(2 + key.size() + record.size()));
-  w.integer(crc32(std::span<const std::byte>(out).subspan(start, 12)));
-  w.integer(static_cast<std::uint16_t>(key.size()));
+  w.bytes(f.head.data(), f.head.size());
   w.bytes(key.data(), key.size());
   w.bytes(record.data(), record.size());
-  w.integer(crc32(std::span<const std::byte>(out).subspan(start + frame_header_size)));
+  w.bytes(f.trailer.data(), f.trailer.size());
 }
 
 /// What a log holds: the last record saved under each key, where its whole frames end, and how many
@@ -86,22 +113,22 @@ inline parsed_log parse_log(std::span<const std::byte> data, const std::string& 
                                (key.empty() ? std::string() : " (the frame of record \"" + key + "\")") + ": " + what +
                                "; the log was left as it is");
   };
-  auto marker_prefix = [&](std::string_view marker) {  // the bytes left are the start of `marker`
-    const std::size_t n = std::min<std::size_t>(4, data.size() - at);
+  // Whether the frame at `at` starts with `marker`: all four bytes, or (a marker torn over zeros or
+  // cut short) as many as there are before the zeros or the end.
+  auto starts_with = [&](std::string_view marker) {
+    const std::size_t n = std::min<std::size_t>(4, content_end - at);
     return std::equal(data.begin() + static_cast<std::ptrdiff_t>(at), data.begin() + static_cast<std::ptrdiff_t>(at + n),
                       reinterpret_cast<const std::byte*>(marker.data()));
   };
   while (at < data.size()) {
     if (at >= content_end) break;  // zeros to the end
     const std::size_t left = data.size() - at;
-    const bool v2 = left >= 4 ? std::equal(data.begin() + static_cast<std::ptrdiff_t>(at), data.begin() + static_cast<std::ptrdiff_t>(at + 4),
-                                           reinterpret_cast<const std::byte*>(frame_marker.data()))
-                              : marker_prefix(frame_marker);
-    const bool v1 = !v2 && (left >= 4 ? std::equal(data.begin() + static_cast<std::ptrdiff_t>(at), data.begin() + static_cast<std::ptrdiff_t>(at + 4),
-                                                   reinterpret_cast<const std::byte*>(frame_marker_v1.data()))
-                                      : marker_prefix(frame_marker_v1));
+    const bool v2 = starts_with(frame_marker);
+    const bool v1 = !v2 && starts_with(frame_marker_v1);
     if (!v1 && !v2) {
-      if (at == 0) throw corrupt_store_error("lightflow: " + path + " is not a lightflow checkpoint log; it was left as it is");
+      if (at == 0)
+        throw corrupt_store_error("lightflow: " + path +
+                                  " is not a lightflow checkpoint log (no frame marker at offset 0); it was left as it is");
       throw damage("bad frame marker");
     }
     const std::size_t header = v2 ? frame_header_size : frame_header_size_v1;
