@@ -3548,8 +3548,11 @@ struct checkpoint_options {
   /// Your version of the flow's meaning; records of another version are refused like those of
   /// another definition. Bump it when a step's behaviour changes but its types do not.
   std::uint32_t version = 0;
-  /// Erase the run's records when they were written by another definition or version (or are
-  /// corrupt), and start afresh, instead of refusing them.
+  /// Erase the run's records, and start afresh, instead of refusing them when they were written by
+  /// another definition or version, when the manifest is unreadable, or when the store found them
+  /// damaged (corrupt_store_error: a damaged log). A step record that is corrupt or belongs to
+  /// another run inside an intact store is refused even so: that takes tampering or a broken store,
+  /// and is yours to look at (erase the run with the store's erase() to start over).
   bool discard_stale = false;
 };
 
@@ -3591,6 +3594,12 @@ inline constexpr std::string_view manifest_key = "@manifest";
 inline constexpr std::string_view input_key = "@input";
 inline constexpr std::string_view step_key_prefix = "step/";
 inline std::string step_key(std::string_view step) { return std::string(step_key_prefix).append(step); }
+
+/// Frees a per-thread encoding buffer that a large output grew: a worker thread keeps its buffers for
+/// the executor's life, and one 100 MB output would otherwise stay resident in each.
+inline void release_if_large(std::vector<std::byte>& buffer) noexcept {
+  if (buffer.capacity() > (std::size_t{1} << 20)) std::vector<std::byte>().swap(buffer);
+}
 
 template <class Serializer>
 constexpr std::string_view serializer_name() {
@@ -3665,7 +3674,7 @@ class store_session : public checkpoint_session {
     thread_local std::vector<std::byte> bytes;
     encode_record_into(bytes, record_kind::step_output, fingerprint_, options_.version, binding_, step, payload);
     store_->save(flow_, run_id_, key, bytes);
-    if (bytes.capacity() > (std::size_t{1} << 20)) std::vector<std::byte>().swap(bytes);  // keep no huge buffer
+    release_if_large(bytes);
   }
 
   record decode(std::span<const std::byte> bytes, record_kind kind, const std::string& what,
@@ -3929,6 +3938,7 @@ class typed_session final : public store_session<Store> {
     payload.clear();
     encoders[step](serializer_, run.output(step), payload);
     this->save_step(step_keys()[step], Flow::graph.names[step], payload);
+    release_if_large(payload);
   }
 
  private:
@@ -5962,6 +5972,7 @@ class runtime_session final : public store_session<Store> {
       }
     key.assign(step_key_prefix).append(name);  // step_key(name), in a reused string
     this->save_step(key, name, payload);
+    release_if_large(payload);
   }
 
   /// The flow's definition as the run's manifest holds it: format 2 names each step's result type,
@@ -6005,6 +6016,7 @@ class runtime_session final : public store_session<Store> {
     write_text(w, v.type());
     w.size(bytes.size());
     w.bytes(bytes.data(), bytes.size());
+    release_if_large(bytes);
   }
   static std::pair<std::string, std::vector<std::byte>> read_value(binary_reader& r) {
     std::string type;
@@ -7420,7 +7432,7 @@ class file_store {
   ~file_store() {
     try {
       flush();  // records saved without a run to end them (a direct save), or kept by a failed
-                    // write, are written, not dropped
+                // write, are written, not dropped
     } catch (...) {  // a destructor cannot report it: the records stay unwritten, as after a crash
     }
     for (auto& [path, log] : logs_)
@@ -7809,17 +7821,21 @@ class file_store {
     }
   }
 
+  // The whole file, read into a buffer of its size (a file that grew meanwhile is read to its end).
   std::vector<std::byte> read_all(const std::string& path, int fd) {
     std::vector<std::byte> data;
     struct stat st{};
-    if (::fstat(fd, &st) == 0 && st.st_size > 0) data.reserve(static_cast<std::size_t>(st.st_size));
+    if (::fstat(fd, &st) == 0 && st.st_size > 0) data.resize(static_cast<std::size_t>(st.st_size));
     std::size_t at = 0;
     for (;;) {
-      if (data.size() - at < 65536) data.resize(at + std::max<std::size_t>(65536, data.capacity() - at));
-      const ssize_t n = io_->pread(fd, data.data() + at, data.size() - at, static_cast<off_t>(at));
+      std::byte probe[4096];
+      const bool full = at == data.size();  // read on into `probe`, appending what it gets
+      const ssize_t n = full ? io_->pread(fd, probe, sizeof probe, static_cast<off_t>(at))
+                             : io_->pread(fd, data.data() + at, data.size() - at, static_cast<off_t>(at));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) throw store_error("lightflow: could not read " + path + ": " + std::strerror(errno));
       if (n == 0) break;
+      if (full) binary_writer(data).bytes(probe, static_cast<std::size_t>(n));
       at += static_cast<std::size_t>(n);
     }
     data.resize(at);

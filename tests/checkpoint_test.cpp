@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "support/files.hpp"
 #include "support/generated_flows.hpp"
 #ifdef LIGHTFLOW_TEST_SQLITE
 #include <lightflow/sqlite_store.hpp>
@@ -48,21 +49,9 @@ auto make_chain(counters& c) {
       lf::step<"side", "s1">([&c](int x) { ++c.ran[4]; return x * 2; }));
 }
 
-struct temp_dir {
-  fs::path path = fs::temp_directory_path() / ("lightflow-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  temp_dir() { fs::remove_all(path); }
-  ~temp_dir() { fs::remove_all(path); }
-  static inline int counter = 0;
-};
-
-std::vector<char> read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-void write_file(const fs::path& p, const std::vector<char>& bytes) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
+using test_files::read_file;
+using test_files::temp_dir;
+using test_files::write_file;
 
 template <class Store>
 void resumes_only_what_did_not_succeed(Store& store) {

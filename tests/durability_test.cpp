@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "support/files.hpp"
 #include "support/golden_flows.hpp"
 
 namespace lf = lightflow;
@@ -31,24 +32,11 @@ namespace {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-struct temp_dir {
-  fs::path path = fs::temp_directory_path() / ("lightflow-durability-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  temp_dir() { fs::remove_all(path); }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  static inline int counter = 0;
+using test_files::read_file;
+using test_files::write_file;
+struct temp_dir : test_files::temp_dir {
+  temp_dir() : test_files::temp_dir("lightflow-durability") {}
 };
-
-std::vector<char> read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-void write_file(const fs::path& p, const std::vector<char>& bytes) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 // Where each frame of a log starts (format 2: "LFL2", 64-bit length, header CRC, body, CRC).
 std::vector<std::size_t> frame_starts(const std::vector<char>& log) {
@@ -149,22 +137,30 @@ struct tmpfs_mount {
   }
 };
 
+// The golden static flow run to the end with a file_store in a fresh directory: its log is the
+// starting point of the damage tests.
+struct finished_static_run {
+  temp_dir dir;
+  golden::counters c;
+  decltype(golden::static_flow(c)) f = golden::static_flow(c);
+  lf::executor pool{1};
+  fs::path log;
+  finished_static_run() {
+    c.fail = false;
+    lf::file_store store(dir.path);
+    log = store.location("golden_static", "r");
+    REQUIRE(pool.run(f, golden::input, lf::checkpoint{store, "r"}).ok());
+  }
+  void reset_counts() { c.ran[0] = c.ran[1] = c.ran[2] = c.ran[3] = 0; }
+};
+
 }  // namespace
 
 // ---- 1. damage is refused, and left as it is; a torn tail is not damage
 
 TEST_CASE("a flipped bit anywhere in a log is refused with its offset, and the log is left byte for byte", "[durability]") {
-  temp_dir dir;
-  golden::counters c;
-  c.fail = false;
-  const auto f = golden::static_flow(c);
-  lf::executor pool{1};
-  fs::path log;
-  {
-    lf::file_store store(dir.path);
-    log = store.location("golden_static", "r");
-    REQUIRE(pool.run(f, golden::input, lf::checkpoint{store, "r"}).ok());
-  }
+  finished_static_run run;
+  auto& [dir, c, f, pool, log] = run;
   const std::vector<char> good = read_file(log);
   const auto starts = frame_starts(good);
   REQUIRE(starts.size() == 6);  // input, manifest, a, b, c, d
@@ -175,7 +171,7 @@ TEST_CASE("a flipped bit anywhere in a log is refused with its offset, and the l
       std::vector<char> bad = good;
       bad[at] = static_cast<char>(bad[at] ^ (1 << bit));
       write_file(log, bad);
-      c.ran[0] = c.ran[1] = c.ran[2] = c.ran[3] = 0;
+      run.reset_counts();
       lf::file_store store(dir.path);
       try {
         auto r = pool.resume<int>(f, lf::checkpoint{store, "r"});
@@ -207,17 +203,8 @@ TEST_CASE("a flipped bit anywhere in a log is refused with its offset, and the l
 }
 
 TEST_CASE("a damaged length does not hide the frames after it; a damaged step frame names its record", "[durability]") {
-  temp_dir dir;
-  golden::counters c;
-  c.fail = false;
-  const auto f = golden::static_flow(c);
-  lf::executor pool{1};
-  fs::path log;
-  {
-    lf::file_store store(dir.path);
-    log = store.location("golden_static", "r");
-    REQUIRE(pool.run(f, golden::input, lf::checkpoint{store, "r"}).ok());
-  }
+  finished_static_run run;
+  auto& [dir, c, f, pool, log] = run;
   const std::vector<char> good = read_file(log);
   const auto starts = frame_starts(good);
   // The issue's case: bit 4 of byte 7 of step a's frame (its length), and the first frame's.
@@ -248,17 +235,8 @@ TEST_CASE("a damaged length does not hide the frames after it; a damaged step fr
 }
 
 TEST_CASE("a log torn at any point resumes: cut short, or torn over zeros as in a prepared log", "[durability]") {
-  temp_dir dir;
-  golden::counters c;
-  c.fail = false;
-  const auto f = golden::static_flow(c);
-  lf::executor pool{1};
-  fs::path log;
-  {
-    lf::file_store store(dir.path);
-    log = store.location("golden_static", "r");
-    REQUIRE(pool.run(f, golden::input, lf::checkpoint{store, "r"}).ok());
-  }
+  finished_static_run run;
+  auto& [dir, c, f, pool, log] = run;
   const std::vector<char> good = read_file(log);
   const auto starts = frame_starts(good);
   // From the end of the manifest (before it, the run has not started) to the end of the log.
@@ -273,7 +251,7 @@ TEST_CASE("a log torn at any point resumes: cut short, or torn over zeros as in 
         const std::size_t end = k + 1 < starts.size() ? starts[k + 1] : good.size();
         if (end <= tear) ++whole;
       }
-      c.ran[0] = c.ran[1] = c.ran[2] = c.ran[3] = 0;
+      run.reset_counts();
       INFO("torn at " << tear << (over_zeros ? " over zeros" : " (cut short)"));
       {
         lf::file_store store(dir.path);
@@ -519,7 +497,7 @@ TEST_CASE("frame lengths are 64-bit: a length past 4 GiB is read as such, not wr
   CHECK(parsed.torn == log.size() - second);
 }
 
-TEST_CASE("a record of more than 4 GiB is saved, flushed and read back (LIGHTFLOW_TEST_HUGE=1: 3 minutes, 13 GB of memory)",
+TEST_CASE("a record of more than 4 GiB is saved, flushed and read back (set LIGHTFLOW_TEST_HUGE=1; 3 minutes, 13 GB)",
           "[durability][huge]") {
   if (std::getenv("LIGHTFLOW_TEST_HUGE") == nullptr) {
     WARN("set LIGHTFLOW_TEST_HUGE=1 to save and read back a record of 4 GiB + 16 bytes");
@@ -601,17 +579,8 @@ TEST_CASE("a log that is a symlink loop is a store_error naming it", "[durabilit
 }
 
 TEST_CASE("discard_stale erases a damaged log and starts afresh; without it the log is refused and kept", "[durability]") {
-  temp_dir dir;
-  golden::counters c;
-  c.fail = false;
-  const auto f = golden::static_flow(c);
-  lf::executor pool{1};
-  fs::path log;
-  {
-    lf::file_store store(dir.path);
-    log = store.location("golden_static", "r");
-    REQUIRE(pool.run(f, golden::input, lf::checkpoint{store, "r"}).ok());
-  }
+  finished_static_run run;
+  auto& [dir, c, f, pool, log] = run;
   std::vector<char> bad = read_file(log);
   bad[frame_starts(bad)[3] + 25] = static_cast<char>(bad[frame_starts(bad)[3] + 25] ^ 0x01);
   write_file(log, bad);
@@ -620,7 +589,7 @@ TEST_CASE("discard_stale erases a damaged log and starts afresh; without it the 
     CHECK_THROWS_AS(pool.run(f, golden::input, lf::checkpoint{store, "r"}), lf::corrupt_store_error);
     CHECK(read_file(log) == bad);
   }
-  c.ran[0] = c.ran[1] = c.ran[2] = c.ran[3] = 0;
+  run.reset_counts();
   lf::file_store store(dir.path);
   auto r = pool.run(f, golden::input, lf::checkpoint{store, "r", lf::checkpoint_options{.discard_stale = true}});
   REQUIRE(r.ok());
@@ -629,19 +598,12 @@ TEST_CASE("discard_stale erases a damaged log and starts afresh; without it the 
 }
 
 TEST_CASE("a finished run can be read and resumed from a store that cannot write (read-only mount)", "[durability]") {
-  temp_dir dir;
-  golden::counters c;
-  c.fail = false;
-  const auto f = golden::static_flow(c);
-  lf::executor pool{1};
-  {
-    lf::file_store store(dir.path);
-    REQUIRE(pool.run(f, golden::input, lf::checkpoint{store, "r"}).ok());
-  }
+  finished_static_run run;
+  auto& [dir, c, f, pool, log] = run;
   faulty_io io;
   io.read_only = true;
   lf::file_store store(dir.path, lf::durability::durable, io);
-  c.ran[0] = c.ran[1] = c.ran[2] = c.ran[3] = 0;
+  run.reset_counts();
   auto r = pool.resume<int>(f, lf::checkpoint{store, "r"});
   REQUIRE(r.ok());
   CHECK(r.restored() == 4);

@@ -45,8 +45,11 @@ struct checkpoint_options {
   /// Your version of the flow's meaning; records of another version are refused like those of
   /// another definition. Bump it when a step's behaviour changes but its types do not.
   std::uint32_t version = 0;
-  /// Erase the run's records when they were written by another definition or version (or are
-  /// corrupt), and start afresh, instead of refusing them.
+  /// Erase the run's records, and start afresh, instead of refusing them when they were written by
+  /// another definition or version, when the manifest is unreadable, or when the store found them
+  /// damaged (corrupt_store_error: a damaged log). A step record that is corrupt or belongs to
+  /// another run inside an intact store is refused even so: that takes tampering or a broken store,
+  /// and is yours to look at (erase the run with the store's erase() to start over).
   bool discard_stale = false;
 };
 
@@ -88,6 +91,12 @@ inline constexpr std::string_view manifest_key = "@manifest";
 inline constexpr std::string_view input_key = "@input";
 inline constexpr std::string_view step_key_prefix = "step/";
 inline std::string step_key(std::string_view step) { return std::string(step_key_prefix).append(step); }
+
+/// Frees a per-thread encoding buffer that a large output grew: a worker thread keeps its buffers for
+/// the executor's life, and one 100 MB output would otherwise stay resident in each.
+inline void release_if_large(std::vector<std::byte>& buffer) noexcept {
+  if (buffer.capacity() > (std::size_t{1} << 20)) std::vector<std::byte>().swap(buffer);
+}
 
 template <class Serializer>
 constexpr std::string_view serializer_name() {
@@ -162,7 +171,7 @@ class store_session : public checkpoint_session {
     thread_local std::vector<std::byte> bytes;
     encode_record_into(bytes, record_kind::step_output, fingerprint_, options_.version, binding_, step, payload);
     store_->save(flow_, run_id_, key, bytes);
-    if (bytes.capacity() > (std::size_t{1} << 20)) std::vector<std::byte>().swap(bytes);  // keep no huge buffer
+    release_if_large(bytes);
   }
 
   record decode(std::span<const std::byte> bytes, record_kind kind, const std::string& what,
@@ -426,6 +435,7 @@ class typed_session final : public store_session<Store> {
     payload.clear();
     encoders[step](serializer_, run.output(step), payload);
     this->save_step(step_keys()[step], Flow::graph.names[step], payload);
+    release_if_large(payload);
   }
 
  private:

@@ -80,7 +80,7 @@ class file_store {
   ~file_store() {
     try {
       flush();  // records saved without a run to end them (a direct save), or kept by a failed
-                    // write, are written, not dropped
+                // write, are written, not dropped
     } catch (...) {  // a destructor cannot report it: the records stay unwritten, as after a crash
     }
     for (auto& [path, log] : logs_)
@@ -469,17 +469,21 @@ class file_store {
     }
   }
 
+  // The whole file, read into a buffer of its size (a file that grew meanwhile is read to its end).
   std::vector<std::byte> read_all(const std::string& path, int fd) {
     std::vector<std::byte> data;
     struct stat st{};
-    if (::fstat(fd, &st) == 0 && st.st_size > 0) data.reserve(static_cast<std::size_t>(st.st_size));
+    if (::fstat(fd, &st) == 0 && st.st_size > 0) data.resize(static_cast<std::size_t>(st.st_size));
     std::size_t at = 0;
     for (;;) {
-      if (data.size() - at < 65536) data.resize(at + std::max<std::size_t>(65536, data.capacity() - at));
-      const ssize_t n = io_->pread(fd, data.data() + at, data.size() - at, static_cast<off_t>(at));
+      std::byte probe[4096];
+      const bool full = at == data.size();  // read on into `probe`, appending what it gets
+      const ssize_t n = full ? io_->pread(fd, probe, sizeof probe, static_cast<off_t>(at))
+                             : io_->pread(fd, data.data() + at, data.size() - at, static_cast<off_t>(at));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) throw store_error("lightflow: could not read " + path + ": " + std::strerror(errno));
       if (n == 0) break;
+      if (full) binary_writer(data).bytes(probe, static_cast<std::size_t>(n));
       at += static_cast<std::size_t>(n);
     }
     data.resize(at);

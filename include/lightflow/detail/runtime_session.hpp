@@ -131,6 +131,7 @@ class runtime_session final : public store_session<Store> {
       }
     key.assign(step_key_prefix).append(name);  // step_key(name), in a reused string
     this->save_step(key, name, payload);
+    release_if_large(payload);
   }
 
   /// The flow's definition as the run's manifest holds it: format 2 names each step's result type,
@@ -174,6 +175,7 @@ class runtime_session final : public store_session<Store> {
     write_text(w, v.type());
     w.size(bytes.size());
     w.bytes(bytes.data(), bytes.size());
+    release_if_large(bytes);
   }
   static std::pair<std::string, std::vector<std::byte>> read_value(binary_reader& r) {
     std::string type;
