@@ -347,6 +347,8 @@ class corrupt_store_error : public store_error {
 /// Optional: `bool prepare(flow, run, std::uint64_t bytes)`, told as a run starts about how many
 /// bytes its steps will save (a guess); returning true asks for a flush as soon as the run saves,
 /// made while its steps run (file_store: see its prepare()).
+/// Optional: `void release(flow, run)`, called once a run has ended and its last flush is done, so
+/// that a store can let go of what it holds for the run (file_store: its open log and index).
 /// Optional: `std::optional<std::string> failure(flow, run)`, after a flush threw: why that run's
 /// records could not be made durable, or nothing when the failure was another run's (so that one
 /// broken log fails only its own run). Without it, a failed flush fails every run that waited on it.
@@ -394,6 +396,8 @@ class checkpoint_session {
   /// After the store's flush threw `failure`: whether this run's records are among those it could
   /// not make durable (the failure to report), or null when they were written.
   virtual std::exception_ptr own_failure(std::exception_ptr failure) const { return failure; }
+  /// The run has ended and its last flush is done: the store may let go of what it keeps for it.
+  virtual void release() noexcept {}
 
   /// True when a saved record is durable only after flush(): the run then ends through the committer.
   bool deferred_durability() const noexcept { return deferred_durability_; }
@@ -3637,6 +3641,14 @@ class store_session : public checkpoint_session {
  public:
   void flush() override { store_->flush(); }
   const void* store_identity() const noexcept override { return store_; }
+  void release() noexcept override {
+    if constexpr (requires(Store& s) { s.release(std::string_view{}, std::string_view{}); }) {
+      try {
+        store_->release(flow_, run_id_);
+      } catch (...) {  // only memory or descriptors stay held; the records are as they were
+      }
+    }
+  }
   std::exception_ptr own_failure(std::exception_ptr failure) const override {
     if constexpr (requires(Store& s) {
                     { s.failure(std::string_view{}, std::string_view{}) } -> std::same_as<std::optional<std::string>>;
@@ -6167,7 +6179,10 @@ class committer {
           }
           e.session->flush_error = failure;
         }
-        if (e.run != nullptr) finish_(context_, *e.run, e.session->flush_error);  // may free the session
+        if (e.run != nullptr) {
+          e.session->release();  // the run's last flush is done
+          finish_(context_, *e.run, e.session->flush_error);  // may free the session
+        }
       }
       batch.clear();
       lock.lock();
@@ -7533,6 +7548,23 @@ class file_store {
     std::filesystem::remove(path, ec);
     if (ec) throw store_error("lightflow: could not remove " + path + ": " + ec.message());
   }
+  /// Lets go of what the store keeps for run `run` of `flow` (its open log, its index), once the run
+  /// has ended: lightflow calls it after a run's last flush. A log that still has frames to write
+  /// (a failed write) is kept until they are written. Prepared room the run did not use is given back.
+  void release(std::string_view flow, std::string_view run) {
+    std::unique_lock lock(mutex_);
+    synced_cv_.wait(lock, [&] { return !syncing_; });  // no round may hold the entry
+    auto it = logs_.find(path_of(flow, run));
+    if (it == logs_.end()) return;
+    log_file& log = it->second;
+    if (log.dirty || !log.failure.empty()) return;
+    if (log.fd >= 0) {
+      if (log.writable && log.size > log.end) (void)io_->ftruncate(log.fd, static_cast<off_t>(log.end));  // zeros: best effort
+      io_->close(log.fd);
+    }
+    if (&log == last_log_) last_log_ = nullptr;
+    logs_.erase(it);
+  }
   std::string location(std::string_view flow, std::string_view run) const { return path_of(flow, run); }
   /// Both levels: a record is written by the next flush (lightflow's committer makes one at the end
   /// of every run, and at most 5 ms after a save while it runs).
@@ -7754,8 +7786,9 @@ class file_store {
     return (directory_ / escape(flow) / (escape(run) + ".log")).string();
   }
 
-  // The log at `path` for reading: known, or opened read-only (never created, never changed), or null
-  // when there is no such file.
+  // The log at `path` for reading: known, or read through a read-only descriptor (never created,
+  // never changed) and kept as an index only (no descriptor stays open), or null when there is no
+  // such file.
   log_file* find(const std::string& path) {
     if (auto it = logs_.find(path); it != logs_.end()) return &it->second;
     const int fd = io_->open(path.c_str(), O_RDONLY | O_CLOEXEC, 0);
@@ -7766,6 +7799,8 @@ class file_store {
     log_file log;
     log.fd = fd;
     read_into(path, log);  // closes fd when it throws
+    io_->close(log.fd);
+    log.fd = -1;
     return &logs_.emplace(path, std::move(log)).first->second;
   }
 
@@ -7798,8 +7833,7 @@ class file_store {
       throw store_error("lightflow: could not trim the torn tail of " + path + ": " + std::strerror(error));
     }
     fresh.size = fresh.end;
-    if (it != logs_.end()) {  // it was open read-only (and so has no pending frames)
-      if (it->second.fd >= 0) io_->close(it->second.fd);
+    if (it != logs_.end()) {  // it was read only (and so has no pending frames, nor a descriptor)
       it->second = std::move(fresh);
       return it->second;
     }

@@ -134,6 +134,14 @@ class store_session : public checkpoint_session {
  public:
   void flush() override { store_->flush(); }
   const void* store_identity() const noexcept override { return store_; }
+  void release() noexcept override {
+    if constexpr (requires(Store& s) { s.release(std::string_view{}, std::string_view{}); }) {
+      try {
+        store_->release(flow_, run_id_);
+      } catch (...) {  // only memory or descriptors stay held; the records are as they were
+      }
+    }
+  }
   std::exception_ptr own_failure(std::exception_ptr failure) const override {
     if constexpr (requires(Store& s) {
                     { s.failure(std::string_view{}, std::string_view{}) } -> std::same_as<std::optional<std::string>>;

@@ -40,6 +40,8 @@ class corrupt_store_error : public store_error {
 /// Optional: `bool prepare(flow, run, std::uint64_t bytes)`, told as a run starts about how many
 /// bytes its steps will save (a guess); returning true asks for a flush as soon as the run saves,
 /// made while its steps run (file_store: see its prepare()).
+/// Optional: `void release(flow, run)`, called once a run has ended and its last flush is done, so
+/// that a store can let go of what it holds for the run (file_store: its open log and index).
 /// Optional: `std::optional<std::string> failure(flow, run)`, after a flush threw: why that run's
 /// records could not be made durable, or nothing when the failure was another run's (so that one
 /// broken log fails only its own run). Without it, a failed flush fails every run that waited on it.

@@ -181,6 +181,23 @@ class file_store {
     std::filesystem::remove(path, ec);
     if (ec) throw store_error("lightflow: could not remove " + path + ": " + ec.message());
   }
+  /// Lets go of what the store keeps for run `run` of `flow` (its open log, its index), once the run
+  /// has ended: lightflow calls it after a run's last flush. A log that still has frames to write
+  /// (a failed write) is kept until they are written. Prepared room the run did not use is given back.
+  void release(std::string_view flow, std::string_view run) {
+    std::unique_lock lock(mutex_);
+    synced_cv_.wait(lock, [&] { return !syncing_; });  // no round may hold the entry
+    auto it = logs_.find(path_of(flow, run));
+    if (it == logs_.end()) return;
+    log_file& log = it->second;
+    if (log.dirty || !log.failure.empty()) return;
+    if (log.fd >= 0) {
+      if (log.writable && log.size > log.end) (void)io_->ftruncate(log.fd, static_cast<off_t>(log.end));  // zeros: best effort
+      io_->close(log.fd);
+    }
+    if (&log == last_log_) last_log_ = nullptr;
+    logs_.erase(it);
+  }
   std::string location(std::string_view flow, std::string_view run) const { return path_of(flow, run); }
   /// Both levels: a record is written by the next flush (lightflow's committer makes one at the end
   /// of every run, and at most 5 ms after a save while it runs).
@@ -402,8 +419,9 @@ class file_store {
     return (directory_ / escape(flow) / (escape(run) + ".log")).string();
   }
 
-  // The log at `path` for reading: known, or opened read-only (never created, never changed), or null
-  // when there is no such file.
+  // The log at `path` for reading: known, or read through a read-only descriptor (never created,
+  // never changed) and kept as an index only (no descriptor stays open), or null when there is no
+  // such file.
   log_file* find(const std::string& path) {
     if (auto it = logs_.find(path); it != logs_.end()) return &it->second;
     const int fd = io_->open(path.c_str(), O_RDONLY | O_CLOEXEC, 0);
@@ -414,6 +432,8 @@ class file_store {
     log_file log;
     log.fd = fd;
     read_into(path, log);  // closes fd when it throws
+    io_->close(log.fd);
+    log.fd = -1;
     return &logs_.emplace(path, std::move(log)).first->second;
   }
 
@@ -446,8 +466,7 @@ class file_store {
       throw store_error("lightflow: could not trim the torn tail of " + path + ": " + std::strerror(error));
     }
     fresh.size = fresh.end;
-    if (it != logs_.end()) {  // it was open read-only (and so has no pending frames)
-      if (it->second.fd >= 0) io_->close(it->second.fd);
+    if (it != logs_.end()) {  // it was read only (and so has no pending frames, nor a descriptor)
       it->second = std::move(fresh);
       return it->second;
     }

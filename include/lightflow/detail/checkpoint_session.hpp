@@ -26,6 +26,8 @@ class checkpoint_session {
   /// After the store's flush threw `failure`: whether this run's records are among those it could
   /// not make durable (the failure to report), or null when they were written.
   virtual std::exception_ptr own_failure(std::exception_ptr failure) const { return failure; }
+  /// The run has ended and its last flush is done: the store may let go of what it keeps for it.
+  virtual void release() noexcept {}
 
   /// True when a saved record is durable only after flush(): the run then ends through the committer.
   bool deferred_durability() const noexcept { return deferred_durability_; }

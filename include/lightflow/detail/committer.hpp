@@ -109,7 +109,10 @@ class committer {
           }
           e.session->flush_error = failure;
         }
-        if (e.run != nullptr) finish_(context_, *e.run, e.session->flush_error);  // may free the session
+        if (e.run != nullptr) {
+          e.session->release();  // the run's last flush is done
+          finish_(context_, *e.run, e.session->flush_error);  // may free the session
+        }
       }
       batch.clear();
       lock.lock();
