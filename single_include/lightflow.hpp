@@ -7452,6 +7452,7 @@ class file_store {
     }
     for (auto& [path, log] : logs_)
       if (log.fd >= 0) io_->close(log.fd);
+    close_all(closing_);
   }
 
   void save(std::string_view flow, std::string_view run, std::string_view key, std::span<const std::byte> bytes) {
@@ -7461,11 +7462,18 @@ class file_store {
     const detail::frame_parts frame = detail::make_frame(key, bytes);
     std::lock_guard lock(mutex_);
     log_file& log = log_of(flow, run);
-    binary_writer append(log.pending);  // written (and synced) by the next flush
-    append.bytes(frame.head.data(), frame.head.size());
-    append.bytes(key.data(), key.size());
-    append.bytes(bytes.data(), bytes.size());
-    append.bytes(frame.trailer.data(), frame.trailer.size());
+    // Written (and synced) by the next flush. One resize, then the pieces copied in.
+    const std::size_t at = log.pending.size();
+    log.pending.resize(at + frame.size(key, bytes));
+    std::byte* out = log.pending.data() + at;
+    auto copy = [&out](const void* data, std::size_t size) {
+      if (size != 0) std::memcpy(out, data, size);
+      out += size;
+    };
+    copy(frame.head.data(), frame.head.size());
+    copy(key.data(), key.size());
+    copy(bytes.data(), bytes.size());
+    copy(frame.trailer.data(), frame.trailer.size());
     log.saved_end += frame.size(key, bytes);
     log.dirty = true;
     if (log.indexed) {  // the saves of a run are not read back while it runs: index them when asked
@@ -7550,7 +7558,8 @@ class file_store {
   }
   /// Lets go of what the store keeps for run `run` of `flow` (its open log, its index), once the run
   /// has ended: lightflow calls it after a run's last flush. A log that still has frames to write
-  /// (a failed write) is kept until they are written. Prepared room the run did not use is given back.
+  /// (a failed write) is kept until they are written. Prepared room the run did not use is given back
+  /// when it is a MiB or more.
   void release(std::string_view flow, std::string_view run) {
     std::unique_lock lock(mutex_);
     synced_cv_.wait(lock, [&] { return !syncing_; });  // no round may hold the entry
@@ -7558,10 +7567,10 @@ class file_store {
     if (it == logs_.end()) return;
     log_file& log = it->second;
     if (log.dirty || !log.failure.empty()) return;
-    if (log.fd >= 0) {
-      if (log.writable && log.size > log.end) (void)io_->ftruncate(log.fd, static_cast<off_t>(log.end));  // zeros: best effort
-      io_->close(log.fd);
-    }
+    // The descriptor is closed (and unused room given back) by the next round or the destructor:
+    // no system call on the path of the run's end.
+    // Room of a MiB or more is worth a truncation (a 1e6-step run's is ~90 MB); less is left as zeros.
+    if (log.fd >= 0) closing_.push_back({log.fd, log.writable && log.size >= log.end + (1 << 20) ? log.end : none});
     if (&log == last_log_) last_log_ = nullptr;
     logs_.erase(it);
   }
@@ -7608,6 +7617,19 @@ class file_store {
     std::string failure;  // empty: written (and, durable, synced); else `frames` are to be written again
   };
 
+  // A released log's descriptor, to close (after trimming the file to `end` unless that is `none`).
+  static constexpr std::uint64_t none = ~std::uint64_t{0};
+  struct closing {
+    int fd;
+    std::uint64_t end;
+  };
+  void close_all(const std::vector<closing>& logs) noexcept {
+    for (const closing& c : logs) {
+      if (c.end != none) (void)io_->ftruncate(c.fd, static_cast<off_t>(c.end));  // zeros only: best effort
+      io_->close(c.fd);
+    }
+  }
+
   // One round of a flush, by the caller that leads it (mutex held on entry and exit, not meanwhile).
   // Only the leader touches a log's fd, end and size while the mutex is not held; readers of those
   // (indexed_log, erase) wait for the round to end.
@@ -7623,7 +7645,12 @@ class file_store {
         log.dirty = false;
         log.new_file = log.new_directory = false;
       }
+    std::vector<closing> closed;
+    closed.swap(closing_);
     lock.unlock();  // only the leader writes; saves meanwhile go to the next round's buffers
+    // Before anything is written: a log released and opened again since (its run resumed at once)
+    // was opened at the same end, so its trim comes before the new frames, never over them.
+    close_all(closed);
     for (auto& b : batches) {
       try {
         write_batch(b);
@@ -7676,9 +7703,12 @@ class file_store {
       log.end = start;
       throw;
     }
+    // Still linked (a deleted file has no link left); durable mode also checks that the path still
+    // names it (a renamed directory), a lookup that costs little next to the fdatasync.
     struct stat own{}, named{};
-    const bool linked = ::fstat(log.fd, &own) == 0 && own.st_nlink > 0 && ::stat(b.path.c_str(), &named) == 0 &&
-                        named.st_dev == own.st_dev && named.st_ino == own.st_ino;
+    const bool linked = ::fstat(log.fd, &own) == 0 && own.st_nlink > 0 &&
+                        (level_ != durability::durable || (::stat(b.path.c_str(), &named) == 0 &&
+                                                           named.st_dev == own.st_dev && named.st_ino == own.st_ino));
     if (linked) return;
     // Deleted or replaced: what the file holds is read back through the descriptor and kept, to be
     // written to a new file by the next flush.
@@ -7906,6 +7936,7 @@ class file_store {
   bool syncing_ = false;
   std::string last_failure_;  // the first failure of the last round, thrown by flush()
   bool retry_ = false;        // the last round left frames to write again
+  std::vector<closing> closing_;  // released logs' descriptors, closed by the next round
 };
 
 static_assert(checkpoint_store<file_store>);

@@ -280,10 +280,12 @@ TEST_CASE("a big runtime flow on a durable file_store: a prepared log, and a res
   CHECK(resumed.restored() == 1002);
   CHECK(runs == 1002);  // nothing ran again
   CHECK(resumed.get<int>("s999") == 999);
-  // 1,002 records of ~100 bytes: the store had prepared room for them (zeros after the last frame),
-  // and gave back what the run did not use when it ended; reading changed nothing.
+  // 1,002 records of ~100 bytes: the store had prepared room for them (zeros after the last frame,
+  // under a MiB left unused, so kept); reading changed nothing.
   CHECK(fs::file_size(log) == written);
   std::ifstream in(log, std::ios::binary);
   std::vector<char> bytes{std::istreambuf_iterator<char>(in), {}};
-  CHECK(lf::file_store::parse_log(std::as_bytes(std::span(bytes.data(), bytes.size())), log.string()).torn == 0);
+  const auto torn = lf::file_store::parse_log(std::as_bytes(std::span(bytes.data(), bytes.size())), log.string()).torn;
+  CHECK(torn > 0);
+  CHECK(torn < (1u << 20));
 }
