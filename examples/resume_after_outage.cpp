@@ -7,12 +7,15 @@
 //
 #include <lightflow/lightflow.hpp>
 
+#include <stdlib.h>  // mkdtemp
+
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <vector>
 
 namespace lf = lightflow;
@@ -34,7 +37,7 @@ void print_run(const char* title, const auto& result) {
 }
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   auto pipeline = lf::flow<"nightly report">(
       lf::step<"fetch">([](const std::string& day) {
         note("fetch");
@@ -60,8 +63,20 @@ int main() {
         return raw.size();
       }));
 
-  // A durable file store: each step's output is on disk before its dependents start.
-  const auto dir = std::filesystem::temp_directory_path() / "lightflow-example-checkpoints";
+  // A durable file store: each step's output is on disk before its dependents start. In the
+  // directory given as the first argument, or in a fresh one of the system's temporary directory
+  // (never one shared with other users or checkouts).
+  std::filesystem::path dir;
+  if (argc > 1) {
+    dir = argv[1];
+  } else {
+    std::string pattern = (std::filesystem::temp_directory_path() / "lightflow-example-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      std::perror("lightflow example: mkdtemp");
+      return 1;
+    }
+    dir = pattern;
+  }
   lf::file_store store(dir, lf::durability::durable);
   store.erase("nightly report", "2026-11-24");  // start the example afresh
 
@@ -73,6 +88,13 @@ int main() {
   auto second = pool.resume<std::string>(pipeline, lf::checkpoint{store, "2026-11-24"});
   print_run("second run", second);
   std::printf("report: %s\n", second.get<"report">().c_str());
-  std::printf("records in %s\n", store.location("nightly report", "2026-11-24").c_str());
+  if (argc > 1) {
+    std::printf("records in %s\n", store.location("nightly report", "2026-11-24").c_str());
+  } else {  // a temporary directory of our own: removed
+    std::printf("records were in %s (removed; pass a directory to keep them)\n",
+                store.location("nightly report", "2026-11-24").c_str());
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
   return second.ok() ? 0 : 1;
 }

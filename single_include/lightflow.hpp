@@ -4466,9 +4466,13 @@ class basic_run_result {
     if (ok()) return {};
     std::string text = "lightflow: flow \"" + std::string(flow_name()) + "\": ";
     const auto failed = failures();
+    // Every step is counted once: the first failure is named, the others counted by their status.
+    std::size_t other_failed = count(step_status::failed), timed_out_steps = count(step_status::timed_out);
+    const bool first_timed_out = !failed.empty() && failed.front().status == step_status::timed_out;
     if (!failed.empty()) {
       text += "step \"" + std::string(failed.front().name) + "\" failed: " + describe(failed.front().error);
-      if (failed.size() > 1) text += " (and " + plural(failed.size() - 1, "other step") + " failed)";
+      (first_timed_out ? timed_out_steps : other_failed) -= 1;
+      if (other_failed != 0) text += " (and " + plural(other_failed, "other step") + " failed)";
     } else if (const callback_failure* f = run_->flow_must_failure()) {
       text += "its must " + std::string(to_string(f->point)) + " callback failed: " + describe(f->error);
     } else if (count(step_status::succeeded) + count(step_status::skipped_by_condition) == size()) {
@@ -4483,7 +4487,8 @@ class basic_run_result {
     if (durability_error() != nullptr)
       text += "; its checkpoint could not be made durable: " + describe(durability_error());
     if (!failed.empty() && timed_out()) text += "; the run timed out";
-    if (auto n = count(step_status::timed_out)) text += "; " + plural(n, "step") + " timed out";
+    if (timed_out_steps != 0)
+      text += "; " + plural(timed_out_steps, first_timed_out ? "other step" : "step") + " timed out";
     if (auto n = count(step_status::skipped)) text += "; " + plural(n, "step") + " skipped";
     if (auto n = count(step_status::cancelled)) text += "; " + plural(n, "step") + " cancelled";
     if (auto n = count(step_status::stopped)) text += "; " + plural(n, "step") + " stopped";
@@ -8248,7 +8253,8 @@ constexpr auto merge(const Parts&... parts) {
 
 #endif
 // ---- lightflow/progress.hpp
-// A progress line for long runs, rewritten in place on a terminal:
+// A progress line for long runs, rewritten in place on a terminal (one line after another in a
+// log file or a pipe):
 //   orders: 7,341/10,000 steps done, 2 failed, 12.4 s
 //
 //   lf::progress_printer progress(std::cerr);
@@ -8256,10 +8262,13 @@ constexpr auto merge(const Parts&... parts) {
 #ifndef LIGHTFLOW_PROGRESS_HPP
 #define LIGHTFLOW_PROGRESS_HPP
 
+#include <unistd.h>  // isatty
+
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdio>
+#include <iostream>
 #include <mutex>
 #include <ostream>
 #include <string>
@@ -8267,13 +8276,34 @@ constexpr auto merge(const Parts&... parts) {
 
 namespace lightflow {
 
+/// How a progress_printer writes its line.
+enum class progress_line {
+  automatic,  ///< rewritten in place when the stream is a terminal (std::cout, std::cerr or std::clog
+              ///< on a tty), else one line after another
+  rewrite,    ///< always rewritten in place ('\r', a newline only at the end)
+  plain,      ///< always one line after another
+};
+
 /// Prints steps done / total, failures (and timeouts) so far and the time since the run started, at most every
 /// `interval` (and once at the end). Meant for one run at a time.
 class progress_printer final : public observer {
  public:
   explicit progress_printer(std::ostream& out, std::chrono::milliseconds interval = std::chrono::milliseconds(200),
-                            bool rewrite_line = true)
-      : out_(&out), interval_(interval), rewrite_(rewrite_line) {}
+                            progress_line mode = progress_line::automatic)
+      : out_(&out), interval_(interval),
+        rewrite_(mode == progress_line::rewrite || (mode == progress_line::automatic && is_terminal(out))) {}
+  /// `rewrite_line`: true as progress_line::rewrite, false as progress_line::plain.
+  progress_printer(std::ostream& out, std::chrono::milliseconds interval, bool rewrite_line)
+      : progress_printer(out, interval, rewrite_line ? progress_line::rewrite : progress_line::plain) {}
+
+  /// Whether lines go to `out` rewritten in place.
+  bool rewrites() const noexcept { return rewrite_; }
+
+  /// True when `out` is the standard output or error stream and that is a terminal.
+  static bool is_terminal(const std::ostream& out) noexcept {
+    const int fd = &out == &std::cout ? 1 : (&out == &std::cerr || &out == &std::clog) ? 2 : -1;
+    return fd >= 0 && ::isatty(fd) == 1;
+  }
 
   void run_started(const run_event& e) noexcept override {
     std::lock_guard lock(mutex_);

@@ -2,6 +2,8 @@
 // DOT and Mermaid drawings, the progress printer.
 #include <lightflow/lightflow.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <mutex>
@@ -199,4 +201,21 @@ TEST_CASE("the progress printer counts steps (not attempts) and failures", "[obs
   const std::string& last_line = lines.back();
   CHECK(contains(last_line, "shop: 4/4 steps done, 1 failed, "));
   CHECK(contains(last_line, " s"));
+}
+
+TEST_CASE("the progress printer rewrites its line only on a terminal unless told", "[observe][progress]") {
+  std::ostringstream log;  // a log file or a pipe: never a terminal
+  CHECK_FALSE(lf::progress_printer(log).rewrites());
+  CHECK(lf::progress_printer(log, std::chrono::milliseconds(0), lf::progress_line::rewrite).rewrites());
+  CHECK_FALSE(lf::progress_printer(log, std::chrono::milliseconds(0), lf::progress_line::plain).rewrites());
+  CHECK(lf::progress_printer(log, std::chrono::milliseconds(0), true).rewrites());
+  // The standard streams: as the terminal says (under CTest, not a terminal).
+  CHECK(lf::progress_printer(std::cerr).rewrites() == (::isatty(2) == 1));
+  std::atomic<int> calls{0};
+  const auto f = make_flow(calls);
+  lf::executor pool{2};
+  lf::progress_printer progress(log, std::chrono::milliseconds(0));
+  (void)pool.run(f, lf::observe(progress));
+  CHECK(log.str().find('\r') == std::string::npos);  // plain lines for a log
+  CHECK(log.str().back() == '\n');
 }

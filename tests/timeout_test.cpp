@@ -179,3 +179,31 @@ TEST_CASE("destroying an executor while a step with a timeout runs ends cleanly"
   CHECK(handle->done());
   CHECK(handle->get().status("x") == lf::step_status::succeeded);
 }
+
+TEST_CASE("error_message counts every step once, whatever the mix of failures and timeouts", "[timeout][result]") {
+  lf::executor pool{4};
+  auto bad = [] { return lf::step<"bad">([]() -> int { throw std::runtime_error("broken"); }); };
+  {  // one timed out: named, not counted again
+    auto r = pool.run(lf::flow<"a">(lf::step<"slow">(wait_for_stop).timeout(20ms)));
+    CHECK(r.error_message() == "lightflow: flow \"a\": step \"slow\" failed: lightflow: step \"slow\" timed out after 20 ms");
+  }
+  {  // two timed out: the first named, the other counted
+    auto r = pool.run(lf::flow<"b">(lf::step<"slow">(wait_for_stop).timeout(20ms),
+                                    lf::step<"slower">(wait_for_stop).timeout(40ms)));
+    const std::string m = r.error_message();
+    CHECK(contains(m, "step \"slow\" failed: lightflow: step \"slow\" timed out after 20 ms; 1 other step timed out"));
+    CHECK_FALSE(contains(m, "2 steps"));
+    CHECK_FALSE(contains(m, "(and"));
+  }
+  {  // a failure first, then a timeout
+    auto r = pool.run(lf::flow<"c">(bad(), lf::step<"slow">(wait_for_stop).timeout(20ms)));
+    CHECK(r.error_message() == "lightflow: flow \"c\": step \"bad\" failed: broken; 1 step timed out");
+  }
+  {  // two failures and a timeout
+    auto r = pool.run(lf::flow<"d">(bad(), lf::step<"worse">([]() -> int { throw std::runtime_error("worse"); }),
+                                    lf::step<"slow">(wait_for_stop).timeout(20ms)));
+    const std::string m = r.error_message();
+    CHECK(contains(m, " (and 1 other step failed); 1 step timed out"));
+    CHECK_FALSE(contains(m, "2 other"));
+  }
+}

@@ -1,4 +1,5 @@
-// A progress line for long runs, rewritten in place on a terminal:
+// A progress line for long runs, rewritten in place on a terminal (one line after another in a
+// log file or a pipe):
 //   orders: 7,341/10,000 steps done, 2 failed, 12.4 s
 //
 //   lf::progress_printer progress(std::cerr);
@@ -6,10 +7,13 @@
 #ifndef LIGHTFLOW_PROGRESS_HPP
 #define LIGHTFLOW_PROGRESS_HPP
 
+#include <unistd.h>  // isatty
+
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdio>
+#include <iostream>
 #include <mutex>
 #include <ostream>
 #include <string>
@@ -19,13 +23,34 @@
 
 namespace lightflow {
 
+/// How a progress_printer writes its line.
+enum class progress_line {
+  automatic,  ///< rewritten in place when the stream is a terminal (std::cout, std::cerr or std::clog
+              ///< on a tty), else one line after another
+  rewrite,    ///< always rewritten in place ('\r', a newline only at the end)
+  plain,      ///< always one line after another
+};
+
 /// Prints steps done / total, failures (and timeouts) so far and the time since the run started, at most every
 /// `interval` (and once at the end). Meant for one run at a time.
 class progress_printer final : public observer {
  public:
   explicit progress_printer(std::ostream& out, std::chrono::milliseconds interval = std::chrono::milliseconds(200),
-                            bool rewrite_line = true)
-      : out_(&out), interval_(interval), rewrite_(rewrite_line) {}
+                            progress_line mode = progress_line::automatic)
+      : out_(&out), interval_(interval),
+        rewrite_(mode == progress_line::rewrite || (mode == progress_line::automatic && is_terminal(out))) {}
+  /// `rewrite_line`: true as progress_line::rewrite, false as progress_line::plain.
+  progress_printer(std::ostream& out, std::chrono::milliseconds interval, bool rewrite_line)
+      : progress_printer(out, interval, rewrite_line ? progress_line::rewrite : progress_line::plain) {}
+
+  /// Whether lines go to `out` rewritten in place.
+  bool rewrites() const noexcept { return rewrite_; }
+
+  /// True when `out` is the standard output or error stream and that is a terminal.
+  static bool is_terminal(const std::ostream& out) noexcept {
+    const int fd = &out == &std::cout ? 1 : (&out == &std::cerr || &out == &std::clog) ? 2 : -1;
+    return fd >= 0 && ::isatty(fd) == 1;
+  }
 
   void run_started(const run_event& e) noexcept override {
     std::lock_guard lock(mutex_);

@@ -119,9 +119,13 @@ class basic_run_result {
     if (ok()) return {};
     std::string text = "lightflow: flow \"" + std::string(flow_name()) + "\": ";
     const auto failed = failures();
+    // Every step is counted once: the first failure is named, the others counted by their status.
+    std::size_t other_failed = count(step_status::failed), timed_out_steps = count(step_status::timed_out);
+    const bool first_timed_out = !failed.empty() && failed.front().status == step_status::timed_out;
     if (!failed.empty()) {
       text += "step \"" + std::string(failed.front().name) + "\" failed: " + describe(failed.front().error);
-      if (failed.size() > 1) text += " (and " + plural(failed.size() - 1, "other step") + " failed)";
+      (first_timed_out ? timed_out_steps : other_failed) -= 1;
+      if (other_failed != 0) text += " (and " + plural(other_failed, "other step") + " failed)";
     } else if (const callback_failure* f = run_->flow_must_failure()) {
       text += "its must " + std::string(to_string(f->point)) + " callback failed: " + describe(f->error);
     } else if (count(step_status::succeeded) + count(step_status::skipped_by_condition) == size()) {
@@ -136,7 +140,8 @@ class basic_run_result {
     if (durability_error() != nullptr)
       text += "; its checkpoint could not be made durable: " + describe(durability_error());
     if (!failed.empty() && timed_out()) text += "; the run timed out";
-    if (auto n = count(step_status::timed_out)) text += "; " + plural(n, "step") + " timed out";
+    if (timed_out_steps != 0)
+      text += "; " + plural(timed_out_steps, first_timed_out ? "other step" : "step") + " timed out";
     if (auto n = count(step_status::skipped)) text += "; " + plural(n, "step") + " skipped";
     if (auto n = count(step_status::cancelled)) text += "; " + plural(n, "step") + " cancelled";
     if (auto n = count(step_status::stopped)) text += "; " + plural(n, "step") + " stopped";
