@@ -319,12 +319,96 @@ struct callback_lists {
 #include <string_view>
 #include <vector>
 
+// ---- lightflow/errors.hpp
+// Every exception lightflow throws. Each derives from `lightflow::error` (catch that for "any
+// lightflow error") and from the standard exception that says what kind of mistake it is
+// (`std::logic_error`: the program's; `std::runtime_error`: the world's), so `catch (const
+// std::exception&)` catches them too. Each message names the flow, step, key or file it is about.
+#ifndef LIGHTFLOW_ERRORS_HPP
+#define LIGHTFLOW_ERRORS_HPP
+
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+
 namespace lightflow {
 
-/// A store could not read or write (disk full, permission, a corrupt file); says which and where.
-class store_error : public std::runtime_error {
+/// The base of every exception lightflow throws. Not itself a std::exception (each concrete error is
+/// one, through its standard base), so that catching std::exception stays unambiguous.
+class error {
  public:
-  using std::runtime_error::runtime_error;
+  virtual const char* what() const noexcept = 0;
+
+ protected:
+  error() = default;
+  error(const error&) = default;
+  error& operator=(const error&) = default;
+  virtual ~error() = default;
+};
+
+namespace detail {
+/// A lightflow error of standard kind `Std`.
+template <class Std>
+class error_of : public Std, public error {
+ public:
+  using Std::Std;
+  const char* what() const noexcept override { return Std::what(); }
+};
+}  // namespace detail
+
+/// A flow that cannot run as declared: a duplicate or empty name, an unknown, repeated or self
+/// dependency, a cycle (with its path), a bad restriction. Thrown before any step runs; names the
+/// steps. (A static flow's are compile errors with the same words.)
+class flow_error : public detail::error_of<std::logic_error> {
+ public:
+  using error_of::error_of;
+};
+
+/// A lookup by a step name that is not a step of the flow (`result.status("x")`, `flow.at("x")`).
+class unknown_step : public detail::error_of<std::out_of_range> {
+ public:
+  using error_of::error_of;
+};
+
+/// A lookup of something else that is not there: a resource the run was not given.
+class not_found : public detail::error_of<std::out_of_range> {
+ public:
+  using error_of::error_of;
+};
+
+/// A call the library cannot serve as made: a handle without a run, a value it cannot encode, a
+/// name too long to store.
+class usage_error : public detail::error_of<std::logic_error> {
+ public:
+  using error_of::error_of;
+};
+
+/// A key/value read or write that cannot be served: a missing key, a wrong type, a read that two
+/// unordered writers make ambiguous, a result that is not the reader's to see. Names the key and step.
+class key_error : public detail::error_of<std::logic_error> {
+ public:
+  using error_of::error_of;
+};
+
+/// Bytes that could not be decoded (truncated, malformed, or not what was expected).
+class decode_error : public detail::error_of<std::runtime_error> {
+ public:
+  using error_of::error_of;
+};
+
+/// A checkpoint could not be used: a mismatched definition, a corrupt or foreign record, a missing
+/// run. Says which run, which step and where. Nothing was overwritten.
+class checkpoint_error : public detail::error_of<std::runtime_error> {
+ public:
+  using error_of::error_of;
+};
+
+/// A store could not read or write (disk full, permission, a corrupt file); says which and where.
+class store_error : public detail::error_of<std::runtime_error> {
+ public:
+  using error_of::error_of;
 };
 
 /// A store's records are damaged in a way no crash leaves (a flipped bit, an overwritten byte): the
@@ -334,6 +418,79 @@ class corrupt_store_error : public store_error {
  public:
   using store_error::store_error;
 };
+
+/// The message of an exception_ptr's exception ("unknown exception" when it is not a std::exception).
+inline std::string describe(const std::exception_ptr& error) {
+  if (!error) return "no exception";
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+/// A step threw: carries the step's name and the exception it threw (`cause()`).
+class step_error : public detail::error_of<std::runtime_error> {
+ public:
+  step_error(std::string_view flow, std::string_view step, std::exception_ptr cause)
+      : error_of("lightflow: step \"" + std::string(step) + "\" of flow \"" + std::string(flow) + "\" failed: " +
+                 describe(cause)),
+        step_(step),
+        cause_(std::move(cause)) {}
+  const std::string& step() const noexcept { return step_; }
+  const std::exception_ptr& cause() const noexcept { return cause_; }
+  [[noreturn]] void rethrow_cause() const { std::rethrow_exception(cause_); }
+
+ private:
+  std::string step_;
+  std::exception_ptr cause_;
+};
+
+/// What a step that ran past its timeout failed with (its record's error; retry filters see it).
+class timeout_error : public detail::error_of<std::runtime_error> {
+ public:
+  using error_of::error_of;
+};
+
+/// What a step fails with when a "must" callback guarding it threw (callback.hpp): says which
+/// callback (before-step or after-step) and keeps the callback's exception (`cause()`).
+class callback_error : public detail::error_of<std::runtime_error> {
+ public:
+  callback_error(std::string_view where, std::string_view step, std::exception_ptr cause)
+      : error_of("lightflow: a must " + std::string(where) + " callback of step \"" + std::string(step) +
+                 "\" failed: " + describe(cause)),
+        cause_(std::move(cause)) {}
+  const std::exception_ptr& cause() const noexcept { return cause_; }
+
+ private:
+  std::exception_ptr cause_;
+};
+
+/// `result.get<"x">()` on a step that did not succeed; says which step and what became of it.
+class bad_step_access : public detail::error_of<std::logic_error> {
+ public:
+  bad_step_access(std::string_view flow, std::string_view step, step_status status, const std::string& why)
+      : error_of("lightflow: no output for step \"" + std::string(step) + "\" of flow \"" + std::string(flow) +
+                         "\": it " +
+                         (status == step_status::failed ? "failed" : "was " + std::string(to_string(status))) +
+                         (why.empty() ? "" : " (" + why + ")")),
+        step_(step),
+        status_(status) {}
+  const std::string& step() const noexcept { return step_; }
+  step_status status() const noexcept { return status_; }
+
+ private:
+  std::string step_;
+  step_status status_;
+};
+
+}  // namespace lightflow
+
+#endif
+
+namespace lightflow {
 
 /// A store of checkpoint records. Every member may be called from several threads at once.
 /// - save: keeps `bytes` under (flow, run, key), replacing what was there; throws store_error.
@@ -665,13 +822,8 @@ constexpr std::uint32_t crc32(std::span<const std::byte> data, std::uint32_t crc
 #include <variant>
 #include <vector>
 
-namespace lightflow {
 
-/// Bytes that could not be decoded (truncated, malformed, or not what was expected).
-class decode_error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+namespace lightflow {
 
 /// Satisfied by a serializer `S` that can write a `T` to bytes and read it back.
 template <class S, class T>
@@ -983,7 +1135,7 @@ template <class... T>
   requires(binary_encodable<T> && ...)
 struct binary_codec<std::variant<T...>> {
   static void write(binary_writer& w, const std::variant<T...>& v) {
-    if (v.valueless_by_exception()) throw std::invalid_argument("lightflow: cannot encode a valueless variant");
+    if (v.valueless_by_exception()) throw usage_error("lightflow: cannot encode a valueless variant");
     w.integer(static_cast<std::uint32_t>(v.index()));
     std::visit([&](const auto& x) { w(x); }, v);
   }
@@ -1059,7 +1211,7 @@ inline constexpr std::uint16_t record_format = 2;
 inline void encode_record_into(std::vector<std::byte>& out, record_kind kind, std::uint64_t fingerprint,
                                std::uint32_t version, run_binding binding, std::string_view step,
                                std::span<const std::byte> payload) {
-  if (step.size() > 0xffffffffu) throw std::length_error("lightflow: a step name of 4 GiB or more");
+  if (step.size() > 0xffffffffu) throw usage_error("lightflow: a step name of 4 GiB or more");
   out.clear();
   out.reserve(52 + step.size() + payload.size());
   binary_writer w(out);
@@ -1559,89 +1711,6 @@ constexpr std::string_view type_name() noexcept {
 }
 
 }  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/errors.hpp
-// Exceptions lightflow throws; each names the step it is about.
-#ifndef LIGHTFLOW_ERRORS_HPP
-#define LIGHTFLOW_ERRORS_HPP
-
-#include <exception>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-
-
-namespace lightflow {
-
-/// The message of an exception_ptr's exception ("unknown exception" when it is not a std::exception).
-inline std::string describe(const std::exception_ptr& error) {
-  if (!error) return "no exception";
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
-
-/// A step threw: carries the step's name and the exception it threw (`cause()`).
-class step_error : public std::runtime_error {
- public:
-  step_error(std::string_view flow, std::string_view step, std::exception_ptr cause)
-      : std::runtime_error("lightflow: step \"" + std::string(step) + "\" of flow \"" + std::string(flow) +
-                           "\" failed: " + describe(cause)),
-        step_(step),
-        cause_(std::move(cause)) {}
-  const std::string& step() const noexcept { return step_; }
-  const std::exception_ptr& cause() const noexcept { return cause_; }
-  [[noreturn]] void rethrow_cause() const { std::rethrow_exception(cause_); }
-
- private:
-  std::string step_;
-  std::exception_ptr cause_;
-};
-
-/// What a step that ran past its timeout failed with (its record's error; retry filters see it).
-class timeout_error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-/// What a step fails with when a "must" callback guarding it threw (callback.hpp): says which
-/// callback (before-step or after-step) and keeps the callback's exception (`cause()`).
-class callback_error : public std::runtime_error {
- public:
-  callback_error(std::string_view where, std::string_view step, std::exception_ptr cause)
-      : std::runtime_error("lightflow: a must " + std::string(where) + " callback of step \"" + std::string(step) +
-                           "\" failed: " + describe(cause)),
-        cause_(std::move(cause)) {}
-  const std::exception_ptr& cause() const noexcept { return cause_; }
-
- private:
-  std::exception_ptr cause_;
-};
-
-/// `result.get<"x">()` on a step that did not succeed; says which step and what became of it.
-class bad_step_access : public std::logic_error {
- public:
-  bad_step_access(std::string_view flow, std::string_view step, step_status status, const std::string& why)
-      : std::logic_error("lightflow: no output for step \"" + std::string(step) + "\" of flow \"" + std::string(flow) +
-                         "\": it " +
-                         (status == step_status::failed ? "failed" : "was " + std::string(to_string(status))) +
-                         (why.empty() ? "" : " (" + why + ")")),
-        step_(step),
-        status_(status) {}
-  const std::string& step() const noexcept { return step_; }
-  step_status status() const noexcept { return status_; }
-
- private:
-  std::string step_;
-  step_status status_;
-};
-
-}  // namespace lightflow
 
 #endif
 // ---- lightflow/step_context.hpp
@@ -2688,7 +2757,7 @@ inline bool step_context::stop_requested() const noexcept {
 template <class T>
 T& step_context::resource() const {
   if (void* p = run_->find_resource(typeid(T))) return *static_cast<T*>(p);
-  throw std::out_of_range("lightflow: step \"" + std::string(name()) + "\" of flow \"" + std::string(flow_name()) +
+  throw not_found("lightflow: step \"" + std::string(name()) + "\" of flow \"" + std::string(flow_name()) +
                           "\" asked for a resource of type " + std::string(detail::type_name<T>()) +
                           ", which its run does not have (attach one with lightflow::resource(make) when running it)");
 }
@@ -3540,13 +3609,6 @@ class static_run final : public run_state_base {
 
 namespace lightflow {
 
-/// A checkpoint could not be used: a mismatched definition, a corrupt or foreign record, a missing
-/// run. Says which run, which step and where. Nothing was overwritten.
-class checkpoint_error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 /// How a checkpoint treats records it finds.
 struct checkpoint_options {
   /// Your version of the flow's meaning; records of another version are refused like those of
@@ -4224,13 +4286,6 @@ class key {
   std::string name_;
 };
 
-/// A key/value read or write that cannot be served: a missing key, a wrong type, a read that two
-/// unordered writers make ambiguous, a result that is not the reader's to see. Names the key and step.
-class key_error : public std::logic_error {
- public:
-  using std::logic_error::logic_error;
-};
-
 namespace detail {
 template <class T>
 const T& checked_value(const erased_value& v, std::string_view key, std::string_view where) {
@@ -4510,7 +4565,7 @@ class basic_run_result {
   const detail::graph_view& graph() const noexcept { return run_->graph(); }
 
   step_report step(std::size_t index, const detail::tick_converter& to_time) const {
-    if (index >= size()) throw std::out_of_range("lightflow: step index " + std::to_string(index) + " is out of range");
+    if (index >= size()) throw unknown_step("lightflow: step index " + std::to_string(index) + " is out of range");
     const auto& r = run_->record(static_cast<std::uint32_t>(index));
     return {graph().name(static_cast<std::uint32_t>(index)), r.status, to_time(r.start), to_time(r.end), run_->error(static_cast<std::uint32_t>(index)),
             r.restored, r.attempts};
@@ -4518,8 +4573,7 @@ class basic_run_result {
 
   std::uint32_t index_of(std::string_view name) const {
     if (const std::uint32_t i = graph().find(name); i != graph().size) return i;
-    throw std::out_of_range("lightflow: flow \"" + std::string(flow_name()) + "\" has no step \"" + std::string(name) +
-                            "\"");
+    throw unknown_step("lightflow: flow \"" + std::string(flow_name()) + "\" has no step named \"" + std::string(name) + "\"");
   }
 
   /// Why step `i` has no output, in words.
@@ -4658,13 +4712,6 @@ class run_result : public basic_run_result {
 
 
 namespace lightflow {
-
-/// A runtime flow that cannot run as declared: a duplicate name, an unknown dependency, a cycle
-/// (with its path), a bad restriction. Thrown before any step runs; names the steps.
-class flow_error : public std::logic_error {
- public:
-  using std::logic_error::logic_error;
-};
 
 }  // namespace lightflow
 
@@ -5525,7 +5572,7 @@ class runtime_flow {
   step_handle at(std::string_view name) { return {*this, index_of(name)}; }
   std::string_view step_name(std::uint32_t index) const {
     if (index >= data_->size())
-      throw std::out_of_range("lightflow: flow \"" + data_->flow_name + "\" has no step " + std::to_string(index));
+      throw unknown_step("lightflow: flow \"" + data_->flow_name + "\" has no step " + std::to_string(index));
     return data_->name(index);
   }
   /// The names of the dependencies of step `name`, declared so far.
@@ -5656,7 +5703,7 @@ class runtime_flow {
   std::uint32_t index_of(std::string_view name) const {
     const std::uint32_t i = data_->find(name);
     if (i == detail::runtime_graph::none)
-      throw flow_error("lightflow: flow \"" + std::string(data_->flow_name) + "\" has no step named \"" + std::string(name) + "\"");
+      throw unknown_step("lightflow: flow \"" + std::string(data_->flow_name) + "\" has no step named \"" + std::string(name) + "\"");
     return i;
   }
 
@@ -6774,7 +6821,7 @@ class run_handle {
   void stop() noexcept { run_->stop(); }
   /// Waits, then hands over the result; the handle is no longer valid.
   result_type get() {
-    if (run_ == nullptr) throw std::logic_error("lightflow: run_handle::get() on a handle without a run");
+    if (run_ == nullptr) throw usage_error("lightflow: run_handle::get() on a handle without a run");
     wait();
     return result_type(std::exchange(run_, nullptr));
   }

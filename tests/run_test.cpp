@@ -102,7 +102,7 @@ TEST_CASE("the order flow passes each step its dependencies' outputs", "[run]") 
     CHECK_FALSE(step.error);
   }
   CHECK(result.step("验证订单").end <= result.step("发货").start);
-  CHECK_THROWS_AS(result.status("no such step"), std::out_of_range);
+  CHECK_THROWS_AS(result.status("no such step"), lf::unknown_step);
 }
 
 TEST_CASE("a run with no_step_times keeps no step times, and runs as any other", "[run][times]") {

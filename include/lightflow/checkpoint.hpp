@@ -29,16 +29,10 @@
 #include "lightflow/detail/record.hpp"
 #include "lightflow/detail/static_run.hpp"
 #include "lightflow/detail/type_name.hpp"
+#include "lightflow/errors.hpp"
 #include "lightflow/serializer.hpp"
 
 namespace lightflow {
-
-/// A checkpoint could not be used: a mismatched definition, a corrupt or foreign record, a missing
-/// run. Says which run, which step and where. Nothing was overwritten.
-class checkpoint_error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 /// How a checkpoint treats records it finds.
 struct checkpoint_options {

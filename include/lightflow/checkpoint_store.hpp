@@ -12,21 +12,9 @@
 #include <string_view>
 #include <vector>
 
+#include "lightflow/errors.hpp"
+
 namespace lightflow {
-
-/// A store could not read or write (disk full, permission, a corrupt file); says which and where.
-class store_error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-/// A store's records are damaged in a way no crash leaves (a flipped bit, an overwritten byte): the
-/// store refused them, said where, and left them as they are. `checkpoint_options::discard_stale`
-/// erases such a run and starts it afresh; without it the run is refused.
-class corrupt_store_error : public store_error {
- public:
-  using store_error::store_error;
-};
 
 /// A store of checkpoint records. Every member may be called from several threads at once.
 /// - save: keeps `bytes` under (flow, run, key), replacing what was there; throws store_error.

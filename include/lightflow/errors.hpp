@@ -1,4 +1,7 @@
-// Exceptions lightflow throws; each names the step it is about.
+// Every exception lightflow throws. Each derives from `lightflow::error` (catch that for "any
+// lightflow error") and from the standard exception that says what kind of mistake it is
+// (`std::logic_error`: the program's; `std::runtime_error`: the world's), so `catch (const
+// std::exception&)` catches them too. Each message names the flow, step, key or file it is about.
 #ifndef LIGHTFLOW_ERRORS_HPP
 #define LIGHTFLOW_ERRORS_HPP
 
@@ -10,6 +13,90 @@
 #include "lightflow/step_status.hpp"
 
 namespace lightflow {
+
+/// The base of every exception lightflow throws. Not itself a std::exception (each concrete error is
+/// one, through its standard base), so that catching std::exception stays unambiguous.
+class error {
+ public:
+  virtual const char* what() const noexcept = 0;
+
+ protected:
+  error() = default;
+  error(const error&) = default;
+  error& operator=(const error&) = default;
+  virtual ~error() = default;
+};
+
+namespace detail {
+/// A lightflow error of standard kind `Std`.
+template <class Std>
+class error_of : public Std, public error {
+ public:
+  using Std::Std;
+  const char* what() const noexcept override { return Std::what(); }
+};
+}  // namespace detail
+
+/// A flow that cannot run as declared: a duplicate or empty name, an unknown, repeated or self
+/// dependency, a cycle (with its path), a bad restriction. Thrown before any step runs; names the
+/// steps. (A static flow's are compile errors with the same words.)
+class flow_error : public detail::error_of<std::logic_error> {
+ public:
+  using error_of::error_of;
+};
+
+/// A lookup by a step name that is not a step of the flow (`result.status("x")`, `flow.at("x")`).
+class unknown_step : public detail::error_of<std::out_of_range> {
+ public:
+  using error_of::error_of;
+};
+
+/// A lookup of something else that is not there: a resource the run was not given.
+class not_found : public detail::error_of<std::out_of_range> {
+ public:
+  using error_of::error_of;
+};
+
+/// A call the library cannot serve as made: a handle without a run, a value it cannot encode, a
+/// name too long to store.
+class usage_error : public detail::error_of<std::logic_error> {
+ public:
+  using error_of::error_of;
+};
+
+/// A key/value read or write that cannot be served: a missing key, a wrong type, a read that two
+/// unordered writers make ambiguous, a result that is not the reader's to see. Names the key and step.
+class key_error : public detail::error_of<std::logic_error> {
+ public:
+  using error_of::error_of;
+};
+
+/// Bytes that could not be decoded (truncated, malformed, or not what was expected).
+class decode_error : public detail::error_of<std::runtime_error> {
+ public:
+  using error_of::error_of;
+};
+
+/// A checkpoint could not be used: a mismatched definition, a corrupt or foreign record, a missing
+/// run. Says which run, which step and where. Nothing was overwritten.
+class checkpoint_error : public detail::error_of<std::runtime_error> {
+ public:
+  using error_of::error_of;
+};
+
+/// A store could not read or write (disk full, permission, a corrupt file); says which and where.
+class store_error : public detail::error_of<std::runtime_error> {
+ public:
+  using error_of::error_of;
+};
+
+/// A store's records are damaged in a way no crash leaves (a flipped bit, an overwritten byte): the
+/// store refused them, said where, and left them as they are. `checkpoint_options::discard_stale`
+/// erases such a run and starts it afresh; without it the run is refused.
+class corrupt_store_error : public store_error {
+ public:
+  using store_error::store_error;
+};
 
 /// The message of an exception_ptr's exception ("unknown exception" when it is not a std::exception).
 inline std::string describe(const std::exception_ptr& error) {
@@ -24,11 +111,11 @@ inline std::string describe(const std::exception_ptr& error) {
 }
 
 /// A step threw: carries the step's name and the exception it threw (`cause()`).
-class step_error : public std::runtime_error {
+class step_error : public detail::error_of<std::runtime_error> {
  public:
   step_error(std::string_view flow, std::string_view step, std::exception_ptr cause)
-      : std::runtime_error("lightflow: step \"" + std::string(step) + "\" of flow \"" + std::string(flow) +
-                           "\" failed: " + describe(cause)),
+      : error_of("lightflow: step \"" + std::string(step) + "\" of flow \"" + std::string(flow) + "\" failed: " +
+                 describe(cause)),
         step_(step),
         cause_(std::move(cause)) {}
   const std::string& step() const noexcept { return step_; }
@@ -41,18 +128,18 @@ class step_error : public std::runtime_error {
 };
 
 /// What a step that ran past its timeout failed with (its record's error; retry filters see it).
-class timeout_error : public std::runtime_error {
+class timeout_error : public detail::error_of<std::runtime_error> {
  public:
-  using std::runtime_error::runtime_error;
+  using error_of::error_of;
 };
 
 /// What a step fails with when a "must" callback guarding it threw (callback.hpp): says which
 /// callback (before-step or after-step) and keeps the callback's exception (`cause()`).
-class callback_error : public std::runtime_error {
+class callback_error : public detail::error_of<std::runtime_error> {
  public:
   callback_error(std::string_view where, std::string_view step, std::exception_ptr cause)
-      : std::runtime_error("lightflow: a must " + std::string(where) + " callback of step \"" + std::string(step) +
-                           "\" failed: " + describe(cause)),
+      : error_of("lightflow: a must " + std::string(where) + " callback of step \"" + std::string(step) +
+                 "\" failed: " + describe(cause)),
         cause_(std::move(cause)) {}
   const std::exception_ptr& cause() const noexcept { return cause_; }
 
@@ -61,10 +148,10 @@ class callback_error : public std::runtime_error {
 };
 
 /// `result.get<"x">()` on a step that did not succeed; says which step and what became of it.
-class bad_step_access : public std::logic_error {
+class bad_step_access : public detail::error_of<std::logic_error> {
  public:
   bad_step_access(std::string_view flow, std::string_view step, step_status status, const std::string& why)
-      : std::logic_error("lightflow: no output for step \"" + std::string(step) + "\" of flow \"" + std::string(flow) +
+      : error_of("lightflow: no output for step \"" + std::string(step) + "\" of flow \"" + std::string(flow) +
                          "\": it " +
                          (status == step_status::failed ? "failed" : "was " + std::string(to_string(status))) +
                          (why.empty() ? "" : " (" + why + ")")),

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "lightflow/detail/erased_value.hpp"
+#include "lightflow/errors.hpp"
 
 namespace lightflow {
 
@@ -28,13 +29,6 @@ class key {
 
  private:
   std::string name_;
-};
-
-/// A key/value read or write that cannot be served: a missing key, a wrong type, a read that two
-/// unordered writers make ambiguous, a result that is not the reader's to see. Names the key and step.
-class key_error : public std::logic_error {
- public:
-  using std::logic_error::logic_error;
 };
 
 namespace detail {

@@ -9,6 +9,7 @@
 #include "lightflow/detail/run_state.hpp"
 #include "lightflow/detail/scheduler.hpp"
 #include "lightflow/detail/static_run.hpp"
+#include "lightflow/errors.hpp"
 #include "lightflow/run_result.hpp"
 
 namespace lightflow {
@@ -66,7 +67,7 @@ class run_handle {
   void stop() noexcept { run_->stop(); }
   /// Waits, then hands over the result; the handle is no longer valid.
   result_type get() {
-    if (run_ == nullptr) throw std::logic_error("lightflow: run_handle::get() on a handle without a run");
+    if (run_ == nullptr) throw usage_error("lightflow: run_handle::get() on a handle without a run");
     wait();
     return result_type(std::exchange(run_, nullptr));
   }

@@ -163,7 +163,7 @@ class basic_run_result {
   const detail::graph_view& graph() const noexcept { return run_->graph(); }
 
   step_report step(std::size_t index, const detail::tick_converter& to_time) const {
-    if (index >= size()) throw std::out_of_range("lightflow: step index " + std::to_string(index) + " is out of range");
+    if (index >= size()) throw unknown_step("lightflow: step index " + std::to_string(index) + " is out of range");
     const auto& r = run_->record(static_cast<std::uint32_t>(index));
     return {graph().name(static_cast<std::uint32_t>(index)), r.status, to_time(r.start), to_time(r.end), run_->error(static_cast<std::uint32_t>(index)),
             r.restored, r.attempts};
@@ -171,8 +171,7 @@ class basic_run_result {
 
   std::uint32_t index_of(std::string_view name) const {
     if (const std::uint32_t i = graph().find(name); i != graph().size) return i;
-    throw std::out_of_range("lightflow: flow \"" + std::string(flow_name()) + "\" has no step \"" + std::string(name) +
-                            "\"");
+    throw unknown_step("lightflow: flow \"" + std::string(flow_name()) + "\" has no step named \"" + std::string(name) + "\"");
   }
 
   /// Why step `i` has no output, in words.

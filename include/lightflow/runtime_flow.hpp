@@ -29,6 +29,7 @@
 #include "lightflow/detail/runtime_run.hpp"
 #include "lightflow/detail/static_in_runtime.hpp"
 #include "lightflow/detail/static_run.hpp"
+#include "lightflow/errors.hpp"
 #include "lightflow/fixed_string.hpp"
 #include "lightflow/flow.hpp"
 #include "lightflow/key.hpp"
@@ -219,7 +220,7 @@ class runtime_flow {
   step_handle at(std::string_view name) { return {*this, index_of(name)}; }
   std::string_view step_name(std::uint32_t index) const {
     if (index >= data_->size())
-      throw std::out_of_range("lightflow: flow \"" + data_->flow_name + "\" has no step " + std::to_string(index));
+      throw unknown_step("lightflow: flow \"" + data_->flow_name + "\" has no step " + std::to_string(index));
     return data_->name(index);
   }
   /// The names of the dependencies of step `name`, declared so far.
@@ -350,7 +351,7 @@ class runtime_flow {
   std::uint32_t index_of(std::string_view name) const {
     const std::uint32_t i = data_->find(name);
     if (i == detail::runtime_graph::none)
-      throw flow_error("lightflow: flow \"" + std::string(data_->flow_name) + "\" has no step named \"" + std::string(name) + "\"");
+      throw unknown_step("lightflow: flow \"" + std::string(data_->flow_name) + "\" has no step named \"" + std::string(name) + "\"");
     return i;
   }
 

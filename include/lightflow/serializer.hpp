@@ -30,13 +30,9 @@
 #include <variant>
 #include <vector>
 
-namespace lightflow {
+#include "lightflow/errors.hpp"
 
-/// Bytes that could not be decoded (truncated, malformed, or not what was expected).
-class decode_error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+namespace lightflow {
 
 /// Satisfied by a serializer `S` that can write a `T` to bytes and read it back.
 template <class S, class T>
@@ -348,7 +344,7 @@ template <class... T>
   requires(binary_encodable<T> && ...)
 struct binary_codec<std::variant<T...>> {
   static void write(binary_writer& w, const std::variant<T...>& v) {
-    if (v.valueless_by_exception()) throw std::invalid_argument("lightflow: cannot encode a valueless variant");
+    if (v.valueless_by_exception()) throw usage_error("lightflow: cannot encode a valueless variant");
     w.integer(static_cast<std::uint32_t>(v.index()));
     std::visit([&](const auto& x) { w(x); }, v);
   }

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "lightflow/detail/crc32.hpp"
+#include "lightflow/errors.hpp"
 #include "lightflow/serializer.hpp"
 
 namespace lightflow::detail {
@@ -63,7 +64,7 @@ inline constexpr std::uint16_t record_format = 2;
 inline void encode_record_into(std::vector<std::byte>& out, record_kind kind, std::uint64_t fingerprint,
                                std::uint32_t version, run_binding binding, std::string_view step,
                                std::span<const std::byte> payload) {
-  if (step.size() > 0xffffffffu) throw std::length_error("lightflow: a step name of 4 GiB or more");
+  if (step.size() > 0xffffffffu) throw usage_error("lightflow: a step name of 4 GiB or more");
   out.clear();
   out.reserve(52 + step.size() + payload.size());
   binary_writer w(out);

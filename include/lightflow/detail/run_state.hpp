@@ -1021,7 +1021,7 @@ inline bool step_context::stop_requested() const noexcept {
 template <class T>
 T& step_context::resource() const {
   if (void* p = run_->find_resource(typeid(T))) return *static_cast<T*>(p);
-  throw std::out_of_range("lightflow: step \"" + std::string(name()) + "\" of flow \"" + std::string(flow_name()) +
+  throw not_found("lightflow: step \"" + std::string(name()) + "\" of flow \"" + std::string(flow_name()) +
                           "\" asked for a resource of type " + std::string(detail::type_name<T>()) +
                           ", which its run does not have (attach one with lightflow::resource(make) when running it)");
 }

@@ -19,16 +19,10 @@
 #include <vector>
 
 #include "lightflow/detail/run_state.hpp"
+#include "lightflow/errors.hpp"
 #include "lightflow/policy.hpp"
 
 namespace lightflow {
-
-/// A runtime flow that cannot run as declared: a duplicate name, an unknown dependency, a cycle
-/// (with its path), a bad restriction. Thrown before any step runs; names the steps.
-class flow_error : public std::logic_error {
- public:
-  using std::logic_error::logic_error;
-};
 
 }  // namespace lightflow
 
