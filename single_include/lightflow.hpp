@@ -603,6 +603,14 @@ class checkpoint_session {
 #error "lightflow needs C++20 (-std=c++20)"
 #endif
 
+/// Keeps a small function out of its callers: for code that every step of a static flow would
+/// otherwise repeat inline (it costs compile time, not run time).
+#if defined(__GNUC__) || defined(__clang__)
+#define LIGHTFLOW_NOINLINE __attribute__((noinline))
+#else
+#define LIGHTFLOW_NOINLINE
+#endif
+
 /// Size of a cache line, used to keep hot atomics of different threads apart.
 #define LIGHTFLOW_CACHE_LINE 64
 
@@ -1514,6 +1522,72 @@ struct policy {
     return copy;
   }
 };
+
+namespace detail {
+
+/// A step's shared, immutable policy as a static flow's step holds it: a `std::shared_ptr<const
+/// policy>` whose copy, move and destruction are one test when it is empty (most steps) and one
+/// out-of-line call otherwise. A 256-step flow's steps are copied and destroyed several times on
+/// their way into the flow, and std::shared_ptr's inline reference counting there was about 2 s of
+/// g++ 12's time to compile such a flow.
+class policy_ref {
+ public:
+  policy_ref() noexcept {}
+  policy_ref(std::nullptr_t) noexcept {}  // NOLINT: implicit by design
+  policy_ref(std::shared_ptr<const policy> p) noexcept {  // NOLINT: implicit by design
+    if (p) adopt(p);
+  }
+  policy_ref(const policy_ref& other) noexcept {
+    if (other.raw_ != nullptr) copy_from(other);
+  }
+  policy_ref(policy_ref&& other) noexcept {
+    if (other.raw_ != nullptr) move_from(other);
+  }
+  policy_ref& operator=(policy_ref other) noexcept {
+    if (raw_ != nullptr) drop();
+    if (other.raw_ != nullptr) move_from(other);
+    return *this;
+  }
+  ~policy_ref() {
+    if (raw_ != nullptr) drop();
+  }
+
+  const policy* get() const noexcept { return raw_; }
+  const policy* operator->() const noexcept { return raw_; }
+  const policy& operator*() const noexcept { return *raw_; }
+  explicit operator bool() const noexcept { return raw_ != nullptr; }
+  friend bool operator==(const policy_ref& r, std::nullptr_t) noexcept { return r.raw_ == nullptr; }
+  /// The shared pointer it holds (empty when it holds none).
+  std::shared_ptr<const policy> shared() const { return raw_ != nullptr ? owner_ : nullptr; }
+
+ private:
+  LIGHTFLOW_NOINLINE void adopt(std::shared_ptr<const policy>& p) noexcept {
+    raw_ = p.get();
+    ::new (static_cast<void*>(&owner_)) std::shared_ptr<const policy>(std::move(p));
+  }
+  LIGHTFLOW_NOINLINE void copy_from(const policy_ref& other) noexcept {
+    ::new (static_cast<void*>(&owner_)) std::shared_ptr<const policy>(other.owner_);
+    raw_ = other.raw_;
+  }
+  // Inline, so that the moved-from handle is known to be empty and its destructor folds away. The
+  // moved-from (empty) shared pointer is not destroyed: its destructor does nothing ([basic.life]).
+  void move_from(policy_ref& other) noexcept {
+    ::new (static_cast<void*>(&owner_)) std::shared_ptr<const policy>(std::move(other.owner_));
+    raw_ = other.raw_;
+    other.raw_ = nullptr;
+  }
+  LIGHTFLOW_NOINLINE void drop() noexcept {
+    owner_.~shared_ptr();
+    raw_ = nullptr;
+  }
+
+  union {
+    std::shared_ptr<const policy> owner_;  // alive exactly when raw_ is not null
+  };
+  const policy* raw_ = nullptr;
+};
+
+}  // namespace detail
 
 }  // namespace lightflow
 
@@ -2990,8 +3064,8 @@ struct indexed_storage;
 template <std::size_t... I, class... T>
 struct indexed_storage<std::index_sequence<I...>, T...> : indexed_item<I, T>... {
   constexpr indexed_storage() = default;
-  constexpr explicit indexed_storage(T... values) requires(sizeof...(T) != 0)
-      : indexed_item<I, T>{std::move(values)}... {}
+  template <class... A>
+  constexpr explicit indexed_storage(std::in_place_t, A&&... values) : indexed_item<I, T>{std::forward<A>(values)}... {}
 
   /// Stores the address of every element's `callable` member in out[index]: one pack expansion, no
   /// lookup by index and no function per element (a large flow's symbols are long).
@@ -3062,41 +3136,41 @@ struct step_definition<Name, F, after_names<Ordered...>, Dependencies...> {
       Dependencies.view()..., Ordered.view()..., std::string_view{}};
   F callable;
   /// Retries and condition (null: none of its own; the flow's default retries apply).
-  std::shared_ptr<const policy> rules{};
+  detail::policy_ref rules{};
 
   // Each of the following has two forms: on an lvalue it copies the callable, on an rvalue (the
   // usual `lf::step<"x">(f).retry(...)`) it moves it, so that a move-only callable can take them.
 
   /// The same step, also running after `More` (steps of the same flow) without receiving their outputs.
   template <fixed_string... More>
-  constexpr auto after() const& {
+  [[nodiscard]] constexpr auto after() const& {
     return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{callable, rules};
   }
   template <fixed_string... More>
-  constexpr auto after() && {
+  [[nodiscard]] constexpr auto after() && {
     return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{std::move(callable), std::move(rules)};
   }
   /// The same step, retried as `r` says when it throws.
-  step_definition retry(lightflow::retry r) const& { return changed(*this, set_retries(r)); }
-  step_definition retry(lightflow::retry r) && { return changed(std::move(*this), set_retries(r)); }
+  [[nodiscard]] step_definition retry(lightflow::retry r) const& { return changed(*this, set_retries(r)); }
+  [[nodiscard]] step_definition retry(lightflow::retry r) && { return changed(std::move(*this), set_retries(r)); }
   /// The same step, each attempt limited to `limit` (see policy::timeout).
-  step_definition timeout(std::chrono::nanoseconds limit) const& { return changed(*this, set_timeout(limit)); }
-  step_definition timeout(std::chrono::nanoseconds limit) && { return changed(std::move(*this), set_timeout(limit)); }
+  [[nodiscard]] step_definition timeout(std::chrono::nanoseconds limit) const& { return changed(*this, set_timeout(limit)); }
+  [[nodiscard]] step_definition timeout(std::chrono::nanoseconds limit) && { return changed(std::move(*this), set_timeout(limit)); }
   /// The same step, with one more callback before it runs (after the executor's and the flow's).
-  step_definition before_step(step_callback cb) const& { return changed(*this, add_callback(cb, false)); }
-  step_definition before_step(step_callback cb) && { return changed(std::move(*this), add_callback(cb, false)); }
+  [[nodiscard]] step_definition before_step(step_callback cb) const& { return changed(*this, add_callback(cb, false)); }
+  [[nodiscard]] step_definition before_step(step_callback cb) && { return changed(std::move(*this), add_callback(cb, false)); }
   /// The same step, with one more callback once its fate is known (after the executor's and the flow's).
-  step_definition after_step(step_callback cb) const& { return changed(*this, add_callback(cb, true)); }
-  step_definition after_step(step_callback cb) && { return changed(std::move(*this), add_callback(cb, true)); }
+  [[nodiscard]] step_definition after_step(step_callback cb) const& { return changed(*this, add_callback(cb, true)); }
+  [[nodiscard]] step_definition after_step(step_callback cb) && { return changed(std::move(*this), add_callback(cb, true)); }
   /// The same step, run only when `condition(step_context&)` returns true once its dependencies are
   /// done; else it is skipped_by_condition and its dependents run (unless `skip` says otherwise). A
   /// dependent that takes its output cannot run, and is skipped_by_condition too.
   template <class Predicate>
-  step_definition when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) const& {
+  [[nodiscard]] step_definition when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) const& {
     return changed(*this, set_condition(condition, skip));
   }
   template <class Predicate>
-  step_definition when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) && {
+  [[nodiscard]] step_definition when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) && {
     return changed(std::move(*this), set_condition(condition, skip));
   }
 
@@ -3104,7 +3178,7 @@ struct step_definition<Name, F, after_names<Ordered...>, Dependencies...> {
   // `self`'s callable (copied or moved, as `self` is), with its policy changed by `change`.
   template <class Self, class Change>
   static step_definition changed(Self&& self, Change&& change) {
-    auto rules = policy::changed(self.rules, change);
+    auto rules = policy::changed(self.rules.shared(), change);
     return {std::forward<Self>(self).callable, std::move(rules)};
   }
   // The changes take the caller's arguments by reference and move from them (no copy of a
@@ -3159,17 +3233,16 @@ consteval auto analyze_steps() {
   constexpr std::size_t n = sizeof...(Steps);
   constexpr std::size_t e = (std::size_t{0} + ... + Steps::dependency_count);
   std::array<std::string_view, n + 1> names{Steps::name.view()...};
+  const std::array<std::size_t, n + 1> counts{Steps::dependency_count..., 0};
+  const std::array<const std::string_view*, n + 1> lists{Steps::dependency_names.data()..., nullptr};
   std::array<std::uint32_t, n + 1> offsets{};
   std::array<std::string_view, e + 1> dependencies{};
-  std::uint32_t step = 0, edge = 0;
-  (
-      [&] {
-        offsets[step++] = edge;
-        for (std::size_t k = 0; k != Steps::dependency_count; ++k) dependencies[edge++] = Steps::dependency_names[k];
-      }(),
-      ...);
+  std::uint32_t edge = 0;
+  for (std::size_t step = 0; step != n; ++step) {
+    offsets[step] = edge;
+    for (std::size_t k = 0; k != counts[step]; ++k) dependencies[edge++] = lists[step][k];
+  }
   offsets[n] = edge;
-  (void)step;  // unused when the flow has no steps
   const std::array<std::uint32_t, n + 1> data{static_cast<std::uint32_t>(Steps::data_dependency_count)..., 0};
   return analyze<n, e>(names, offsets, dependencies, &data);
 }
@@ -3201,7 +3274,10 @@ class static_flow {
   template <std::size_t I>
   using step_at = detail::element_t<I, storage>;
 
-  constexpr explicit static_flow(Steps... steps) : steps_(std::move(steps)...) {}
+  /// Made by `flow()`: each step is copied or moved once, straight into the flow (a large flow's steps
+  /// are not passed on through by-value parameters).
+  template <class... Args>
+  constexpr explicit static_flow(std::in_place_t, Args&&... steps) : steps_(std::in_place, std::forward<Args>(steps)...) {}
 
   template <std::size_t I>
   constexpr const auto& step() const noexcept {
@@ -3215,29 +3291,29 @@ class static_flow {
   /// The flow's default policy (retries), which a step's own setting overrides; null for none.
   const policy* defaults() const noexcept { return defaults_.get(); }
   /// A copy of the flow whose steps' attempts are limited to `limit`, unless they say otherwise.
-  static_flow timeout(std::chrono::nanoseconds limit) const {
+  [[nodiscard]] static_flow timeout(std::chrono::nanoseconds limit) const {
     static_flow copy(*this);
     copy.defaults_ = policy::changed(defaults_, [&](policy& p) { p.timeout = limit; });
     return copy;
   }
   /// A copy of the flow whose steps are retried as `r` says, unless they say otherwise.
-  static_flow retry(lightflow::retry r) const {
+  [[nodiscard]] static_flow retry(lightflow::retry r) const {
     static_flow copy(*this);
     copy.defaults_ = policy::changed(defaults_, [&](policy& p) { p.retries = std::move(r); });
     return copy;
   }
   /// A copy of the flow with one more callback (see callback.hpp): before or after each run, before
   /// or after each step. They follow the executor's and come before each step's own.
-  static_flow before_flow(flow_callback cb) const {
+  [[nodiscard]] static_flow before_flow(flow_callback cb) const {
     return with_callbacks([&](callback_lists& l) { l.before_flow.push_back(std::move(cb)); });
   }
-  static_flow after_flow(flow_callback cb) const {
+  [[nodiscard]] static_flow after_flow(flow_callback cb) const {
     return with_callbacks([&](callback_lists& l) { l.after_flow.push_back(std::move(cb)); });
   }
-  static_flow before_step(step_callback cb) const {
+  [[nodiscard]] static_flow before_step(step_callback cb) const {
     return with_callbacks([&](callback_lists& l) { l.before_step.push_back(std::move(cb)); });
   }
-  static_flow after_step(step_callback cb) const {
+  [[nodiscard]] static_flow after_step(step_callback cb) const {
     return with_callbacks([&](callback_lists& l) { l.after_step.push_back(std::move(cb)); });
   }
 
@@ -3263,10 +3339,10 @@ inline constexpr bool is_static_flow<static_flow<Name, Steps...>> = true;
 struct invalid_flow {};
 }  // namespace detail
 
-/// Declares a flow named `Name` made of `steps`. A wrong graph (duplicate names, a dependency that is
-/// not a step, a step that depends on itself, a cycle) is a compile error that names the steps.
-template <fixed_string Name, class... Steps>
-constexpr auto flow(Steps... steps) {
+namespace detail {
+// flow()'s work: Steps are the arguments' types without references.
+template <fixed_string Name, class... Steps, class... Args>
+constexpr auto make_flow(Args&&... args) {
   if constexpr (!(step_type<Steps> && ...)) {
     detail::fail<
         "lightflow: every argument of lightflow::flow must be made by lightflow::step<\"name\", "
@@ -3277,8 +3353,16 @@ constexpr auto flow(Steps... steps) {
     detail::fail<detail::to_fixed_string<detail::describe(static_flow<Name, Steps...>::graph, Name.view())>()>();
     return detail::invalid_flow{};
   } else {
-    return static_flow<Name, Steps...>(std::move(steps)...);
+    return static_flow<Name, Steps...>(std::in_place, std::forward<Args>(args)...);
   }
+}
+}  // namespace detail
+
+/// Declares a flow named `Name` made of `steps`. A wrong graph (duplicate names, a dependency that is
+/// not a step, a step that depends on itself, a cycle) is a compile error that names the steps.
+template <fixed_string Name, class... Args>
+constexpr auto flow(Args&&... args) {
+  return detail::make_flow<Name, std::remove_cvref_t<Args>...>(std::forward<Args>(args)...);
 }
 
 }  // namespace lightflow
@@ -3333,72 +3417,82 @@ struct append<type_list<A...>, T> {
 /// The output type of a step whose callable cannot be called; keeps one mistake from causing more.
 struct unusable_output {};
 
-/// Everything about how step I of Flow is called when the run's input has type Input.
+/// A compile-time value as a type. step_signature keeps its values in these rather than in static
+/// data members: a member's symbol would spell the whole flow (tens of KB for 256 steps), and an
+/// unoptimised build emits every member it reads; `constant<3u>::value` is short and shared.
+template <auto V>
+struct constant {
+  static constexpr auto value = V;
+};
+
+/// The positions of the `false`s in `is_void` (of `Count` entries that are false).
+template <std::size_t Count, std::size_t N>
+consteval std::array<std::uint32_t, Count + 1> false_positions(const bool (&is_void)[N]) {
+  std::array<std::uint32_t, Count + 1> out{};
+  std::size_t n = 0;
+  for (std::uint32_t k = 0; k + 1 < N; ++k)
+    if (!is_void[k]) out[n++] = k;
+  return out;
+}
+
+/// The positions of the `false`s among `Void...` (a step's dependencies that hand it an output).
+template <bool... Void>
+struct kept_positions {
+  static constexpr std::size_t count = (std::size_t{0} + ... + (Void ? 0 : 1));
+  static constexpr bool is_void[] = {Void..., false};
+  static constexpr std::array<std::uint32_t, count + 1> at = false_positions<count>(is_void);
+};
+
+/// How a callable is called when offered `Offered` (then `WithContext`, with the step_context).
+/// Without the context first, so that a variadic callable never receives the context as an input.
+template <class F, class Offered, class WithContext, bool Root, bool NoInput>
+inline constexpr call_form form_of = callable_with<F, Offered>                        ? call_form::inputs
+                                     : callable_with<F, WithContext>                  ? call_form::inputs_and_context
+                                     : !Root || NoInput                               ? call_form::none
+                                     : callable_with<F, type_list<>>                  ? call_form::nothing
+                                     : callable_with<F, type_list<step_context&>>     ? call_form::context
+                                                                                      : call_form::none;
+
+/// Everything about how step I of Flow is called when the run's input has type Input. Only types:
+/// see `constant`.
 template <class Flow, class Input, std::uint32_t I>
 struct step_signature {
   using callable = decltype(Flow::template step_at<I>::callable);
-  static constexpr std::uint32_t first = Flow::graph.dep_offsets[I];
-  /// The dependencies whose outputs it receives (ordering-only ones come after them).
-  static constexpr std::uint32_t count = Flow::graph.data_count[I];
-  static constexpr bool is_root = count == 0;  // it receives the run's input
+  using first = constant<Flow::graph.dep_offsets[I]>;
+  /// How many dependencies hand it their outputs (ordering-only ones come after them).
+  using count = constant<Flow::graph.data_count[I]>;
+  using is_root = constant<count::value == 0>;  // it receives the run's input
 
   template <std::size_t K>
-  using dep_output = typename step_signature<Flow, Input, Flow::graph.deps[first + K]>::output;
-
+  using dep_output = typename step_signature<Flow, Input, Flow::graph.deps[first::value + K]>::output;
   template <std::size_t... K>
-  static consteval auto void_mask(std::index_sequence<K...>) {
-    return std::array<bool, count + 1>{std::is_void_v<dep_output<K>>..., false};
-  }
-  static constexpr auto is_void_dep = void_mask(std::make_index_sequence<count>{});
-  static constexpr std::size_t nonvoid_count = [] {
-    std::size_t n = 0;
-    for (std::size_t k = 0; k != count; ++k) n += is_void_dep[k] ? 0 : 1;
-    return n;
-  }();
-  /// Positions (within this step's dependency list) of the dependencies that have an output.
-  static constexpr auto nonvoid = [] {
-    std::array<std::uint32_t, nonvoid_count + 1> out{};
-    std::size_t n = 0;
-    for (std::uint32_t k = 0; k != count; ++k)
-      if (!is_void_dep[k]) out[n++] = Flow::graph.deps[first + k];
-    return out;
-  }();
-
-  /// The same, as positions in this step's dependency list.
-  static constexpr auto nonvoid_positions = [] {
-    std::array<std::uint32_t, nonvoid_count + 1> out{};
-    std::size_t n = 0;
-    for (std::uint32_t k = 0; k != count; ++k)
-      if (!is_void_dep[k]) out[n++] = k;
-    return out;
-  }();
+  static auto kept_of(std::index_sequence<K...>) -> kept_positions<std::is_void_v<dep_output<K>>...>;
+  /// The dependencies that hand it an output: `kept::at[k]` is a position in its dependency list.
+  using kept = decltype(kept_of(std::make_index_sequence<count::value>{}));
+  /// The step that is its k-th dependency with an output.
+  template <std::size_t K>
+  using kept_step = constant<Flow::graph.deps[first::value + kept::at[K]]>;
 
   template <std::size_t... K>
   static auto offered_list(std::index_sequence<K...>)
-      -> type_list<const typename step_signature<Flow, Input, nonvoid[K]>::output&...>;
+      -> type_list<const typename step_signature<Flow, Input, kept_step<K>::value>::output&...>;
   /// What the callable is offered, before the optional context.
   using offered_args =
-      std::conditional_t<is_root,
+      std::conditional_t<is_root::value,
                          std::conditional_t<std::is_same_v<Input, no_input>, type_list<>, type_list<const Input&>>,
-                         decltype(offered_list(std::make_index_sequence<nonvoid_count>{}))>;
+                         decltype(offered_list(std::make_index_sequence<kept::count>{}))>;
   using with_context = typename append<offered_args, step_context&>::type;
 
-  // Without the context first, so that a variadic callable never receives the context as an input.
-  static constexpr call_form form = callable_with<callable, offered_args>               ? call_form::inputs
-                                    : callable_with<callable, with_context>             ? call_form::inputs_and_context
-                                    : !is_root || std::is_same_v<Input, no_input>       ? call_form::none
-                                    : callable_with<callable, type_list<>>              ? call_form::nothing
-                                    : callable_with<callable, type_list<step_context&>> ? call_form::context
-                                                                                        : call_form::none;
+  using form = constant<form_of<callable, offered_args, with_context, is_root::value, std::is_same_v<Input, no_input>>>;
 
   using result = typename call_result<
-      form != call_form::none, callable,
-      std::conditional_t<form == call_form::inputs_and_context, with_context,
-                         std::conditional_t<form == call_form::inputs, offered_args,
-                                            std::conditional_t<form == call_form::context, type_list<step_context&>,
-                                                               type_list<>>>>>::type;
+      form::value != call_form::none, callable,
+      std::conditional_t<form::value == call_form::inputs_and_context, with_context,
+                         std::conditional_t<form::value == call_form::inputs, offered_args,
+                                            std::conditional_t<form::value == call_form::context,
+                                                               type_list<step_context&>, type_list<>>>>>::type;
   /// What the step's output is stored as (void: the step has none).
-  using output = std::conditional_t<form == call_form::none, unusable_output, std::remove_cvref_t<result>>;
+  using output = std::conditional_t<form::value == call_form::none, unusable_output, std::remove_cvref_t<result>>;
 };
 
 template <class List>
@@ -3415,7 +3509,8 @@ consteval bool check_signatures() {
   constexpr auto& g = Flow::graph;
   constexpr auto forms = []<std::size_t... K>(std::index_sequence<K...>) {
     // Instantiated in topological order, so no step's signature waits on a deep chain of others.
-    return std::array<call_form, Flow::size + 1>{step_signature<Flow, Input, g.order[K]>::form..., call_form::inputs};
+    return std::array<call_form, Flow::size + 1>{step_signature<Flow, Input, g.order[K]>::form::value...,
+                                                 call_form::inputs};
   }
   (std::make_index_sequence<Flow::size>{});
   constexpr std::uint32_t bad = [&] {
@@ -3434,10 +3529,10 @@ consteval bool check_signatures() {
           callable_with<typename sig::callable&, typename sig::with_context>)
         t << ": its callable can only be called as non-const (a mutable lambda?); runs of a flow share it, so "
              "it must be const-callable";
-      else if (sig::is_root && std::is_same_v<Input, no_input>)
+      else if (sig::is_root::value && std::is_same_v<Input, no_input>)
         t << " has no dependencies and the run has no input, so its callable must take no parameters (or only a "
              "lightflow::step_context&)";
-      else if (sig::is_root)
+      else if (sig::is_root::value)
         t << " cannot be called with the run's input (nor with nothing); it is offered the types listed after this "
              "message, optionally followed by lightflow::step_context&";
       else
@@ -3501,16 +3596,23 @@ struct invoker_of {
   using sig = step_signature<Flow, Input, I>;
   template <std::size_t... K>
   static auto make(std::index_sequence<K...>)
-      -> invoker<typename sig::callable, Input, typename sig::output, sig::form, sig::is_root,
-                 positions<sig::nonvoid_positions[K]...>,
-                 typename step_signature<Flow, Input, sig::nonvoid[K]>::output...>;
-  using type = decltype(make(std::make_index_sequence<sig::nonvoid_count>{}));
+      -> invoker<typename sig::callable, Input, typename sig::output, sig::form::value, sig::is_root::value,
+                 positions<sig::kept::at[K]...>,
+                 typename step_signature<Flow, Input, sig::template kept_step<K>::value>::output...>;
+  using type = decltype(make(std::make_index_sequence<sig::kept::count>{}));
 };
 
 template <class T>
 void destroy_as(void* p) noexcept {
   static_cast<T*>(p)->~T();
 }
+
+/// What destroys an output of type T in place; null when nothing needs to.
+template <class T>
+inline constexpr void (*destroyer_of)(void*) noexcept = nullptr;
+template <class T>
+  requires(!std::is_void_v<T> && !std::is_trivially_destructible_v<T>)
+inline constexpr void (*destroyer_of<T>)(void*) noexcept = &destroy_as<T>;
 
 template <std::size_t I, class T>
 struct output_slot {
@@ -3574,21 +3676,13 @@ class static_run final : public run_state_base {
   }
   static void destroy(run_state_base* base) noexcept { delete static_cast<static_run*>(base); }
 
-  template <std::uint32_t I>
-  static constexpr void (*destroyer())(void*) noexcept {
-    if constexpr (std::is_void_v<output_t<I>> || std::is_trivially_destructible_v<output_t<I>>)
-      return nullptr;
-    else
-      return &destroy_as<output_t<I>>;
-  }
-
   static constexpr std::array<invoke_fn, n + 1> invokers = []<std::size_t... I>(std::index_sequence<I...>) {
     return std::array<invoke_fn, n + 1>{&invoker_of<Flow, Input, I>::type::invoke..., nullptr};
   }
   (std::make_index_sequence<n>{});
   static constexpr std::array<void (*)(void*) noexcept, n + 1> destroyers =
       []<std::size_t... I>(std::index_sequence<I...>) {
-    return std::array<void (*)(void*) noexcept, n + 1>{destroyer<I>()..., nullptr};
+    return std::array<void (*)(void*) noexcept, n + 1>{destroyer_of<output_t<I>>..., nullptr};
   }
   (std::make_index_sequence<n>{});
 
@@ -5356,25 +5450,27 @@ void invoke_static_step(run_state_base& base, std::uint32_t step, step_context& 
   const auto& fn = static_cast<const Flow*>(base.callable(step))->template step<I>().callable;
   context ctx(run, sc);
   auto call = [&]() -> decltype(auto) {
-    if constexpr (sig::form == call_form::nothing) {
+    if constexpr (sig::form::value == call_form::nothing) {
       return fn();
-    } else if constexpr (sig::form == call_form::context) {
+    } else if constexpr (sig::form::value == call_form::context) {
       return fn(static_cast<step_context&>(ctx));
-    } else if constexpr (sig::is_root) {
-      if constexpr (sig::form == call_form::inputs_and_context)
+    } else if constexpr (sig::is_root::value) {
+      if constexpr (sig::form::value == call_form::inputs_and_context)
         return fn(run.input_values(), static_cast<step_context&>(ctx));
       else
         return fn(run.input_values());
     } else {
       return [&]<std::size_t... K>(std::index_sequence<K...>) -> decltype(auto) {
-        if constexpr (sig::form == call_form::inputs_and_context)
-          return fn(static_dependency_result<Flow, I, sig::nonvoid[K],
-                                             typename step_signature<Flow, values, sig::nonvoid[K]>::output>(run, step)...,
+        if constexpr (sig::form::value == call_form::inputs_and_context)
+          return fn(static_dependency_result<Flow, I, sig::template kept_step<K>::value,
+                                             typename step_signature<Flow, values, sig::template kept_step<K>::value>::output>(
+                        run, step)...,
                     static_cast<step_context&>(ctx));
         else
-          return fn(static_dependency_result<Flow, I, sig::nonvoid[K],
-                                             typename step_signature<Flow, values, sig::nonvoid[K]>::output>(run, step)...);
-      }(std::make_index_sequence<sig::nonvoid_count>{});
+          return fn(static_dependency_result<Flow, I, sig::template kept_step<K>::value,
+                                             typename step_signature<Flow, values, sig::template kept_step<K>::value>::output>(
+              run, step)...);
+      }(std::make_index_sequence<sig::kept::count>{});
     }
   };
   if constexpr (std::is_void_v<output>)
@@ -8195,7 +8291,7 @@ struct renamed_flow {
     using result = std::tuple<typename renamed_step<Flow::name, typename Flow::template step_at<I>, EdgeStorage, Edges...>::type...>;
     // A step keeps its own policy; where it has none, its flow's default retries apply.
     return result(std::tuple_element_t<I, result>{flow.template step<I>().callable,
-                                                   policy::inherit(flow.template step<I>().rules, flow.defaults())}...);
+                                                   policy::inherit(flow.template step<I>().rules.shared(), flow.defaults())}...);
   }
 };
 

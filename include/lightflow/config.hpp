@@ -17,6 +17,14 @@
 #error "lightflow needs C++20 (-std=c++20)"
 #endif
 
+/// Keeps a small function out of its callers: for code that every step of a static flow would
+/// otherwise repeat inline (it costs compile time, not run time).
+#if defined(__GNUC__) || defined(__clang__)
+#define LIGHTFLOW_NOINLINE __attribute__((noinline))
+#else
+#define LIGHTFLOW_NOINLINE
+#endif
+
 /// Size of a cache line, used to keep hot atomics of different threads apart.
 #define LIGHTFLOW_CACHE_LINE 64
 

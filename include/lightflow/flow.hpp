@@ -27,17 +27,16 @@ consteval auto analyze_steps() {
   constexpr std::size_t n = sizeof...(Steps);
   constexpr std::size_t e = (std::size_t{0} + ... + Steps::dependency_count);
   std::array<std::string_view, n + 1> names{Steps::name.view()...};
+  const std::array<std::size_t, n + 1> counts{Steps::dependency_count..., 0};
+  const std::array<const std::string_view*, n + 1> lists{Steps::dependency_names.data()..., nullptr};
   std::array<std::uint32_t, n + 1> offsets{};
   std::array<std::string_view, e + 1> dependencies{};
-  std::uint32_t step = 0, edge = 0;
-  (
-      [&] {
-        offsets[step++] = edge;
-        for (std::size_t k = 0; k != Steps::dependency_count; ++k) dependencies[edge++] = Steps::dependency_names[k];
-      }(),
-      ...);
+  std::uint32_t edge = 0;
+  for (std::size_t step = 0; step != n; ++step) {
+    offsets[step] = edge;
+    for (std::size_t k = 0; k != counts[step]; ++k) dependencies[edge++] = lists[step][k];
+  }
   offsets[n] = edge;
-  (void)step;  // unused when the flow has no steps
   const std::array<std::uint32_t, n + 1> data{static_cast<std::uint32_t>(Steps::data_dependency_count)..., 0};
   return analyze<n, e>(names, offsets, dependencies, &data);
 }
@@ -69,7 +68,10 @@ class static_flow {
   template <std::size_t I>
   using step_at = detail::element_t<I, storage>;
 
-  constexpr explicit static_flow(Steps... steps) : steps_(std::move(steps)...) {}
+  /// Made by `flow()`: each step is copied or moved once, straight into the flow (a large flow's steps
+  /// are not passed on through by-value parameters).
+  template <class... Args>
+  constexpr explicit static_flow(std::in_place_t, Args&&... steps) : steps_(std::in_place, std::forward<Args>(steps)...) {}
 
   template <std::size_t I>
   constexpr const auto& step() const noexcept {
@@ -83,29 +85,29 @@ class static_flow {
   /// The flow's default policy (retries), which a step's own setting overrides; null for none.
   const policy* defaults() const noexcept { return defaults_.get(); }
   /// A copy of the flow whose steps' attempts are limited to `limit`, unless they say otherwise.
-  static_flow timeout(std::chrono::nanoseconds limit) const {
+  [[nodiscard]] static_flow timeout(std::chrono::nanoseconds limit) const {
     static_flow copy(*this);
     copy.defaults_ = policy::changed(defaults_, [&](policy& p) { p.timeout = limit; });
     return copy;
   }
   /// A copy of the flow whose steps are retried as `r` says, unless they say otherwise.
-  static_flow retry(lightflow::retry r) const {
+  [[nodiscard]] static_flow retry(lightflow::retry r) const {
     static_flow copy(*this);
     copy.defaults_ = policy::changed(defaults_, [&](policy& p) { p.retries = std::move(r); });
     return copy;
   }
   /// A copy of the flow with one more callback (see callback.hpp): before or after each run, before
   /// or after each step. They follow the executor's and come before each step's own.
-  static_flow before_flow(flow_callback cb) const {
+  [[nodiscard]] static_flow before_flow(flow_callback cb) const {
     return with_callbacks([&](callback_lists& l) { l.before_flow.push_back(std::move(cb)); });
   }
-  static_flow after_flow(flow_callback cb) const {
+  [[nodiscard]] static_flow after_flow(flow_callback cb) const {
     return with_callbacks([&](callback_lists& l) { l.after_flow.push_back(std::move(cb)); });
   }
-  static_flow before_step(step_callback cb) const {
+  [[nodiscard]] static_flow before_step(step_callback cb) const {
     return with_callbacks([&](callback_lists& l) { l.before_step.push_back(std::move(cb)); });
   }
-  static_flow after_step(step_callback cb) const {
+  [[nodiscard]] static_flow after_step(step_callback cb) const {
     return with_callbacks([&](callback_lists& l) { l.after_step.push_back(std::move(cb)); });
   }
 
@@ -131,10 +133,10 @@ inline constexpr bool is_static_flow<static_flow<Name, Steps...>> = true;
 struct invalid_flow {};
 }  // namespace detail
 
-/// Declares a flow named `Name` made of `steps`. A wrong graph (duplicate names, a dependency that is
-/// not a step, a step that depends on itself, a cycle) is a compile error that names the steps.
-template <fixed_string Name, class... Steps>
-constexpr auto flow(Steps... steps) {
+namespace detail {
+// flow()'s work: Steps are the arguments' types without references.
+template <fixed_string Name, class... Steps, class... Args>
+constexpr auto make_flow(Args&&... args) {
   if constexpr (!(step_type<Steps> && ...)) {
     detail::fail<
         "lightflow: every argument of lightflow::flow must be made by lightflow::step<\"name\", "
@@ -145,8 +147,16 @@ constexpr auto flow(Steps... steps) {
     detail::fail<detail::to_fixed_string<detail::describe(static_flow<Name, Steps...>::graph, Name.view())>()>();
     return detail::invalid_flow{};
   } else {
-    return static_flow<Name, Steps...>(std::move(steps)...);
+    return static_flow<Name, Steps...>(std::in_place, std::forward<Args>(args)...);
   }
+}
+}  // namespace detail
+
+/// Declares a flow named `Name` made of `steps`. A wrong graph (duplicate names, a dependency that is
+/// not a step, a step that depends on itself, a cycle) is a compile error that names the steps.
+template <fixed_string Name, class... Args>
+constexpr auto flow(Args&&... args) {
+  return detail::make_flow<Name, std::remove_cvref_t<Args>...>(std::forward<Args>(args)...);
 }
 
 }  // namespace lightflow

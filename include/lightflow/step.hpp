@@ -37,41 +37,41 @@ struct step_definition<Name, F, after_names<Ordered...>, Dependencies...> {
       Dependencies.view()..., Ordered.view()..., std::string_view{}};
   F callable;
   /// Retries and condition (null: none of its own; the flow's default retries apply).
-  std::shared_ptr<const policy> rules{};
+  detail::policy_ref rules{};
 
   // Each of the following has two forms: on an lvalue it copies the callable, on an rvalue (the
   // usual `lf::step<"x">(f).retry(...)`) it moves it, so that a move-only callable can take them.
 
   /// The same step, also running after `More` (steps of the same flow) without receiving their outputs.
   template <fixed_string... More>
-  constexpr auto after() const& {
+  [[nodiscard]] constexpr auto after() const& {
     return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{callable, rules};
   }
   template <fixed_string... More>
-  constexpr auto after() && {
+  [[nodiscard]] constexpr auto after() && {
     return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{std::move(callable), std::move(rules)};
   }
   /// The same step, retried as `r` says when it throws.
-  step_definition retry(lightflow::retry r) const& { return changed(*this, set_retries(r)); }
-  step_definition retry(lightflow::retry r) && { return changed(std::move(*this), set_retries(r)); }
+  [[nodiscard]] step_definition retry(lightflow::retry r) const& { return changed(*this, set_retries(r)); }
+  [[nodiscard]] step_definition retry(lightflow::retry r) && { return changed(std::move(*this), set_retries(r)); }
   /// The same step, each attempt limited to `limit` (see policy::timeout).
-  step_definition timeout(std::chrono::nanoseconds limit) const& { return changed(*this, set_timeout(limit)); }
-  step_definition timeout(std::chrono::nanoseconds limit) && { return changed(std::move(*this), set_timeout(limit)); }
+  [[nodiscard]] step_definition timeout(std::chrono::nanoseconds limit) const& { return changed(*this, set_timeout(limit)); }
+  [[nodiscard]] step_definition timeout(std::chrono::nanoseconds limit) && { return changed(std::move(*this), set_timeout(limit)); }
   /// The same step, with one more callback before it runs (after the executor's and the flow's).
-  step_definition before_step(step_callback cb) const& { return changed(*this, add_callback(cb, false)); }
-  step_definition before_step(step_callback cb) && { return changed(std::move(*this), add_callback(cb, false)); }
+  [[nodiscard]] step_definition before_step(step_callback cb) const& { return changed(*this, add_callback(cb, false)); }
+  [[nodiscard]] step_definition before_step(step_callback cb) && { return changed(std::move(*this), add_callback(cb, false)); }
   /// The same step, with one more callback once its fate is known (after the executor's and the flow's).
-  step_definition after_step(step_callback cb) const& { return changed(*this, add_callback(cb, true)); }
-  step_definition after_step(step_callback cb) && { return changed(std::move(*this), add_callback(cb, true)); }
+  [[nodiscard]] step_definition after_step(step_callback cb) const& { return changed(*this, add_callback(cb, true)); }
+  [[nodiscard]] step_definition after_step(step_callback cb) && { return changed(std::move(*this), add_callback(cb, true)); }
   /// The same step, run only when `condition(step_context&)` returns true once its dependencies are
   /// done; else it is skipped_by_condition and its dependents run (unless `skip` says otherwise). A
   /// dependent that takes its output cannot run, and is skipped_by_condition too.
   template <class Predicate>
-  step_definition when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) const& {
+  [[nodiscard]] step_definition when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) const& {
     return changed(*this, set_condition(condition, skip));
   }
   template <class Predicate>
-  step_definition when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) && {
+  [[nodiscard]] step_definition when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) && {
     return changed(std::move(*this), set_condition(condition, skip));
   }
 
@@ -79,7 +79,7 @@ struct step_definition<Name, F, after_names<Ordered...>, Dependencies...> {
   // `self`'s callable (copied or moved, as `self` is), with its policy changed by `change`.
   template <class Self, class Change>
   static step_definition changed(Self&& self, Change&& change) {
-    auto rules = policy::changed(self.rules, change);
+    auto rules = policy::changed(self.rules.shared(), change);
     return {std::forward<Self>(self).callable, std::move(rules)};
   }
   // The changes take the caller's arguments by reference and move from them (no copy of a

@@ -19,8 +19,8 @@ struct indexed_storage;
 template <std::size_t... I, class... T>
 struct indexed_storage<std::index_sequence<I...>, T...> : indexed_item<I, T>... {
   constexpr indexed_storage() = default;
-  constexpr explicit indexed_storage(T... values) requires(sizeof...(T) != 0)
-      : indexed_item<I, T>{std::move(values)}... {}
+  template <class... A>
+  constexpr explicit indexed_storage(std::in_place_t, A&&... values) : indexed_item<I, T>{std::forward<A>(values)}... {}
 
   /// Stores the address of every element's `callable` member in out[index]: one pack expansion, no
   /// lookup by index and no function per element (a large flow's symbols are long).

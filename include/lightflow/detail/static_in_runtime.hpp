@@ -49,25 +49,27 @@ void invoke_static_step(run_state_base& base, std::uint32_t step, step_context& 
   const auto& fn = static_cast<const Flow*>(base.callable(step))->template step<I>().callable;
   context ctx(run, sc);
   auto call = [&]() -> decltype(auto) {
-    if constexpr (sig::form == call_form::nothing) {
+    if constexpr (sig::form::value == call_form::nothing) {
       return fn();
-    } else if constexpr (sig::form == call_form::context) {
+    } else if constexpr (sig::form::value == call_form::context) {
       return fn(static_cast<step_context&>(ctx));
-    } else if constexpr (sig::is_root) {
-      if constexpr (sig::form == call_form::inputs_and_context)
+    } else if constexpr (sig::is_root::value) {
+      if constexpr (sig::form::value == call_form::inputs_and_context)
         return fn(run.input_values(), static_cast<step_context&>(ctx));
       else
         return fn(run.input_values());
     } else {
       return [&]<std::size_t... K>(std::index_sequence<K...>) -> decltype(auto) {
-        if constexpr (sig::form == call_form::inputs_and_context)
-          return fn(static_dependency_result<Flow, I, sig::nonvoid[K],
-                                             typename step_signature<Flow, values, sig::nonvoid[K]>::output>(run, step)...,
+        if constexpr (sig::form::value == call_form::inputs_and_context)
+          return fn(static_dependency_result<Flow, I, sig::template kept_step<K>::value,
+                                             typename step_signature<Flow, values, sig::template kept_step<K>::value>::output>(
+                        run, step)...,
                     static_cast<step_context&>(ctx));
         else
-          return fn(static_dependency_result<Flow, I, sig::nonvoid[K],
-                                             typename step_signature<Flow, values, sig::nonvoid[K]>::output>(run, step)...);
-      }(std::make_index_sequence<sig::nonvoid_count>{});
+          return fn(static_dependency_result<Flow, I, sig::template kept_step<K>::value,
+                                             typename step_signature<Flow, values, sig::template kept_step<K>::value>::output>(
+              run, step)...);
+      }(std::make_index_sequence<sig::kept::count>{});
     }
   };
   if constexpr (std::is_void_v<output>)

@@ -66,72 +66,82 @@ struct append<type_list<A...>, T> {
 /// The output type of a step whose callable cannot be called; keeps one mistake from causing more.
 struct unusable_output {};
 
-/// Everything about how step I of Flow is called when the run's input has type Input.
+/// A compile-time value as a type. step_signature keeps its values in these rather than in static
+/// data members: a member's symbol would spell the whole flow (tens of KB for 256 steps), and an
+/// unoptimised build emits every member it reads; `constant<3u>::value` is short and shared.
+template <auto V>
+struct constant {
+  static constexpr auto value = V;
+};
+
+/// The positions of the `false`s in `is_void` (of `Count` entries that are false).
+template <std::size_t Count, std::size_t N>
+consteval std::array<std::uint32_t, Count + 1> false_positions(const bool (&is_void)[N]) {
+  std::array<std::uint32_t, Count + 1> out{};
+  std::size_t n = 0;
+  for (std::uint32_t k = 0; k + 1 < N; ++k)
+    if (!is_void[k]) out[n++] = k;
+  return out;
+}
+
+/// The positions of the `false`s among `Void...` (a step's dependencies that hand it an output).
+template <bool... Void>
+struct kept_positions {
+  static constexpr std::size_t count = (std::size_t{0} + ... + (Void ? 0 : 1));
+  static constexpr bool is_void[] = {Void..., false};
+  static constexpr std::array<std::uint32_t, count + 1> at = false_positions<count>(is_void);
+};
+
+/// How a callable is called when offered `Offered` (then `WithContext`, with the step_context).
+/// Without the context first, so that a variadic callable never receives the context as an input.
+template <class F, class Offered, class WithContext, bool Root, bool NoInput>
+inline constexpr call_form form_of = callable_with<F, Offered>                        ? call_form::inputs
+                                     : callable_with<F, WithContext>                  ? call_form::inputs_and_context
+                                     : !Root || NoInput                               ? call_form::none
+                                     : callable_with<F, type_list<>>                  ? call_form::nothing
+                                     : callable_with<F, type_list<step_context&>>     ? call_form::context
+                                                                                      : call_form::none;
+
+/// Everything about how step I of Flow is called when the run's input has type Input. Only types:
+/// see `constant`.
 template <class Flow, class Input, std::uint32_t I>
 struct step_signature {
   using callable = decltype(Flow::template step_at<I>::callable);
-  static constexpr std::uint32_t first = Flow::graph.dep_offsets[I];
-  /// The dependencies whose outputs it receives (ordering-only ones come after them).
-  static constexpr std::uint32_t count = Flow::graph.data_count[I];
-  static constexpr bool is_root = count == 0;  // it receives the run's input
+  using first = constant<Flow::graph.dep_offsets[I]>;
+  /// How many dependencies hand it their outputs (ordering-only ones come after them).
+  using count = constant<Flow::graph.data_count[I]>;
+  using is_root = constant<count::value == 0>;  // it receives the run's input
 
   template <std::size_t K>
-  using dep_output = typename step_signature<Flow, Input, Flow::graph.deps[first + K]>::output;
-
+  using dep_output = typename step_signature<Flow, Input, Flow::graph.deps[first::value + K]>::output;
   template <std::size_t... K>
-  static consteval auto void_mask(std::index_sequence<K...>) {
-    return std::array<bool, count + 1>{std::is_void_v<dep_output<K>>..., false};
-  }
-  static constexpr auto is_void_dep = void_mask(std::make_index_sequence<count>{});
-  static constexpr std::size_t nonvoid_count = [] {
-    std::size_t n = 0;
-    for (std::size_t k = 0; k != count; ++k) n += is_void_dep[k] ? 0 : 1;
-    return n;
-  }();
-  /// Positions (within this step's dependency list) of the dependencies that have an output.
-  static constexpr auto nonvoid = [] {
-    std::array<std::uint32_t, nonvoid_count + 1> out{};
-    std::size_t n = 0;
-    for (std::uint32_t k = 0; k != count; ++k)
-      if (!is_void_dep[k]) out[n++] = Flow::graph.deps[first + k];
-    return out;
-  }();
-
-  /// The same, as positions in this step's dependency list.
-  static constexpr auto nonvoid_positions = [] {
-    std::array<std::uint32_t, nonvoid_count + 1> out{};
-    std::size_t n = 0;
-    for (std::uint32_t k = 0; k != count; ++k)
-      if (!is_void_dep[k]) out[n++] = k;
-    return out;
-  }();
+  static auto kept_of(std::index_sequence<K...>) -> kept_positions<std::is_void_v<dep_output<K>>...>;
+  /// The dependencies that hand it an output: `kept::at[k]` is a position in its dependency list.
+  using kept = decltype(kept_of(std::make_index_sequence<count::value>{}));
+  /// The step that is its k-th dependency with an output.
+  template <std::size_t K>
+  using kept_step = constant<Flow::graph.deps[first::value + kept::at[K]]>;
 
   template <std::size_t... K>
   static auto offered_list(std::index_sequence<K...>)
-      -> type_list<const typename step_signature<Flow, Input, nonvoid[K]>::output&...>;
+      -> type_list<const typename step_signature<Flow, Input, kept_step<K>::value>::output&...>;
   /// What the callable is offered, before the optional context.
   using offered_args =
-      std::conditional_t<is_root,
+      std::conditional_t<is_root::value,
                          std::conditional_t<std::is_same_v<Input, no_input>, type_list<>, type_list<const Input&>>,
-                         decltype(offered_list(std::make_index_sequence<nonvoid_count>{}))>;
+                         decltype(offered_list(std::make_index_sequence<kept::count>{}))>;
   using with_context = typename append<offered_args, step_context&>::type;
 
-  // Without the context first, so that a variadic callable never receives the context as an input.
-  static constexpr call_form form = callable_with<callable, offered_args>               ? call_form::inputs
-                                    : callable_with<callable, with_context>             ? call_form::inputs_and_context
-                                    : !is_root || std::is_same_v<Input, no_input>       ? call_form::none
-                                    : callable_with<callable, type_list<>>              ? call_form::nothing
-                                    : callable_with<callable, type_list<step_context&>> ? call_form::context
-                                                                                        : call_form::none;
+  using form = constant<form_of<callable, offered_args, with_context, is_root::value, std::is_same_v<Input, no_input>>>;
 
   using result = typename call_result<
-      form != call_form::none, callable,
-      std::conditional_t<form == call_form::inputs_and_context, with_context,
-                         std::conditional_t<form == call_form::inputs, offered_args,
-                                            std::conditional_t<form == call_form::context, type_list<step_context&>,
-                                                               type_list<>>>>>::type;
+      form::value != call_form::none, callable,
+      std::conditional_t<form::value == call_form::inputs_and_context, with_context,
+                         std::conditional_t<form::value == call_form::inputs, offered_args,
+                                            std::conditional_t<form::value == call_form::context,
+                                                               type_list<step_context&>, type_list<>>>>>::type;
   /// What the step's output is stored as (void: the step has none).
-  using output = std::conditional_t<form == call_form::none, unusable_output, std::remove_cvref_t<result>>;
+  using output = std::conditional_t<form::value == call_form::none, unusable_output, std::remove_cvref_t<result>>;
 };
 
 template <class List>
@@ -148,7 +158,8 @@ consteval bool check_signatures() {
   constexpr auto& g = Flow::graph;
   constexpr auto forms = []<std::size_t... K>(std::index_sequence<K...>) {
     // Instantiated in topological order, so no step's signature waits on a deep chain of others.
-    return std::array<call_form, Flow::size + 1>{step_signature<Flow, Input, g.order[K]>::form..., call_form::inputs};
+    return std::array<call_form, Flow::size + 1>{step_signature<Flow, Input, g.order[K]>::form::value...,
+                                                 call_form::inputs};
   }
   (std::make_index_sequence<Flow::size>{});
   constexpr std::uint32_t bad = [&] {
@@ -167,10 +178,10 @@ consteval bool check_signatures() {
           callable_with<typename sig::callable&, typename sig::with_context>)
         t << ": its callable can only be called as non-const (a mutable lambda?); runs of a flow share it, so "
              "it must be const-callable";
-      else if (sig::is_root && std::is_same_v<Input, no_input>)
+      else if (sig::is_root::value && std::is_same_v<Input, no_input>)
         t << " has no dependencies and the run has no input, so its callable must take no parameters (or only a "
              "lightflow::step_context&)";
-      else if (sig::is_root)
+      else if (sig::is_root::value)
         t << " cannot be called with the run's input (nor with nothing); it is offered the types listed after this "
              "message, optionally followed by lightflow::step_context&";
       else
@@ -234,16 +245,23 @@ struct invoker_of {
   using sig = step_signature<Flow, Input, I>;
   template <std::size_t... K>
   static auto make(std::index_sequence<K...>)
-      -> invoker<typename sig::callable, Input, typename sig::output, sig::form, sig::is_root,
-                 positions<sig::nonvoid_positions[K]...>,
-                 typename step_signature<Flow, Input, sig::nonvoid[K]>::output...>;
-  using type = decltype(make(std::make_index_sequence<sig::nonvoid_count>{}));
+      -> invoker<typename sig::callable, Input, typename sig::output, sig::form::value, sig::is_root::value,
+                 positions<sig::kept::at[K]...>,
+                 typename step_signature<Flow, Input, sig::template kept_step<K>::value>::output...>;
+  using type = decltype(make(std::make_index_sequence<sig::kept::count>{}));
 };
 
 template <class T>
 void destroy_as(void* p) noexcept {
   static_cast<T*>(p)->~T();
 }
+
+/// What destroys an output of type T in place; null when nothing needs to.
+template <class T>
+inline constexpr void (*destroyer_of)(void*) noexcept = nullptr;
+template <class T>
+  requires(!std::is_void_v<T> && !std::is_trivially_destructible_v<T>)
+inline constexpr void (*destroyer_of<T>)(void*) noexcept = &destroy_as<T>;
 
 template <std::size_t I, class T>
 struct output_slot {
@@ -307,21 +325,13 @@ class static_run final : public run_state_base {
   }
   static void destroy(run_state_base* base) noexcept { delete static_cast<static_run*>(base); }
 
-  template <std::uint32_t I>
-  static constexpr void (*destroyer())(void*) noexcept {
-    if constexpr (std::is_void_v<output_t<I>> || std::is_trivially_destructible_v<output_t<I>>)
-      return nullptr;
-    else
-      return &destroy_as<output_t<I>>;
-  }
-
   static constexpr std::array<invoke_fn, n + 1> invokers = []<std::size_t... I>(std::index_sequence<I...>) {
     return std::array<invoke_fn, n + 1>{&invoker_of<Flow, Input, I>::type::invoke..., nullptr};
   }
   (std::make_index_sequence<n>{});
   static constexpr std::array<void (*)(void*) noexcept, n + 1> destroyers =
       []<std::size_t... I>(std::index_sequence<I...>) {
-    return std::array<void (*)(void*) noexcept, n + 1>{destroyer<I>()..., nullptr};
+    return std::array<void (*)(void*) noexcept, n + 1>{destroyer_of<output_t<I>>..., nullptr};
   }
   (std::make_index_sequence<n>{});
 
