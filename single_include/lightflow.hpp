@@ -3002,14 +3002,17 @@ consteval graph_info<N, E> analyze(const std::array<std::string_view, N + 1>& na
   return g;
 }
 
-/// The one-line message for a graph error, in plain words that name the steps.
-template <std::size_t N, std::size_t E>
-consteval text_buffer describe(const graph_info<N, E>& g, std::string_view flow) {
-  text_buffer t{};
+/// Writes the one-line message for a graph error into `t`, in plain words that name the steps: one
+/// text for both kinds of flow. `Text` is a text_buffer at compile time (a static flow's error) and
+/// a string-backed text at run time (a runtime flow's flow_error); both have `<<` and `quoted`.
+/// `step` is the step the error is about, `name` the dependency's (unknown or repeated), and
+/// `cycle_name(k)` the k-th of `cycle_length` steps on a cycle, each running before the next.
+template <class Text, class CycleName>
+constexpr void write_graph_error(Text& t, graph_error error, std::string_view flow, std::string_view step,
+                                 std::string_view name, std::uint32_t cycle_length, CycleName&& cycle_name) {
   t << "lightflow: flow ";
   t.quoted(flow);
-  const std::string_view step = g.error_step == npos ? std::string_view{} : g.names[g.error_step];
-  switch (g.error) {
+  switch (error) {
     case graph_error::none:
       t << " is valid";
       break;
@@ -3020,22 +3023,30 @@ consteval text_buffer describe(const graph_info<N, E>& g, std::string_view flow)
       t << " has two steps named ", t.quoted(step);
       break;
     case graph_error::unknown_dependency:
-      t << ": step ", t.quoted(step), t << " depends on ", t.quoted(g.error_name),
-          t << ", which is not a step of this flow";
+      t << ": step ", t.quoted(step), t << " depends on ", t.quoted(name), t << ", which is not a step of this flow";
       break;
     case graph_error::self_dependency:
       t << ": step ", t.quoted(step), t << " depends on itself";
       break;
     case graph_error::repeated_dependency:
-      t << ": step ", t.quoted(step), t << " lists dependency ", t.quoted(g.error_name), t << " twice";
+      t << ": step ", t.quoted(step), t << " lists dependency ", t.quoted(name), t << " twice";
       break;
     case graph_error::cycle:
       t << " has a cycle: ";
-      for (std::uint32_t k = 0; k != g.cycle_length; ++k) t.quoted(g.names[g.cycle[k]]), t << " -> ";
-      t.quoted(g.names[g.cycle[0]]);
+      for (std::uint32_t k = 0; k != cycle_length; ++k) t.quoted(cycle_name(k)), t << " -> ";
+      t.quoted(cycle_name(0));
       t << " (each step depends on the one before it)";
       break;
   }
+}
+
+/// The message for a static flow's graph error.
+template <std::size_t N, std::size_t E>
+consteval text_buffer describe(const graph_info<N, E>& g, std::string_view flow) {
+  text_buffer t{};
+  const std::string_view step = g.error_step == npos ? std::string_view{} : g.names[g.error_step];
+  write_graph_error(t, g.error, flow, step, g.error_name, g.cycle_length,
+                    [&](std::uint32_t k) { return g.names[g.cycle[k]]; });
   return t;
 }
 
@@ -4813,6 +4824,28 @@ namespace lightflow::detail {
 
 inline std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
+/// write_graph_error's text at run time.
+struct string_text {
+  std::string text;
+  string_text& operator<<(std::string_view s) {
+    text += s;
+    return *this;
+  }
+  string_text& quoted(std::string_view s) { return *this << "\"" << s << "\""; }
+};
+
+/// A runtime flow's graph error, in the words of a static flow's compile error.
+template <class CycleName>
+flow_error graph_failure(graph_error error, std::string_view flow, std::string_view step, std::string_view name,
+                         std::uint32_t cycle_length, CycleName&& cycle_name) {
+  string_text t;
+  write_graph_error(t, error, flow, step, name, cycle_length, cycle_name);
+  return flow_error(std::move(t.text));
+}
+inline flow_error graph_failure(graph_error error, std::string_view flow, std::string_view step, std::string_view name = {}) {
+  return graph_failure(error, flow, step, name, 0, [](std::uint32_t) { return std::string_view{}; });
+}
+
 /// A key restricted, for one step's reads, to what one of its ancestors sees.
 struct restriction {
   std::uint32_t step;
@@ -4894,8 +4927,8 @@ struct runtime_graph {
   /// Adds a step whose result is a `result_type`; throws flow_error when the name is taken.
   std::uint32_t add(std::string_view name, invoke_fn invoke, std::string_view result_type, const void* callable,
                     std::shared_ptr<const void> state) {
-    if (find(name) != none)
-      throw flow_error("lightflow: flow " + quoted(flow_name) + " already has a step named " + quoted(name));
+    if (name.empty()) throw graph_failure(graph_error::empty_name, flow_name, name);
+    if (find(name) != none) throw graph_failure(graph_error::duplicate_name, flow_name, name);
     if (packed_names.size() >= none - 1) throw flow_error("lightflow: flow " + quoted(flow_name) + " has too many steps");
     if ((packed_names.size() + 1) * 2 > slots.size()) grow_index();
     const auto i = static_cast<std::uint32_t>(packed_names.size());
@@ -4941,6 +4974,23 @@ struct runtime_graph {
     }
   }
 
+  /// True when step `step` already depends on `dep` (compiled, added, or added by name).
+  bool has_dependency(std::uint32_t step, std::uint32_t dep) const {
+    if (step + 1 < dep_offsets.size() && std::find(deps.begin() + dep_offsets[step], deps.begin() + dep_offsets[step + 1], dep) !=
+                                             deps.begin() + dep_offsets[step + 1])
+      return true;
+    for (const auto& [s, d] : added)
+      if (s == step && d == dep) return true;
+    for (const auto& [s, n] : added_by_name)
+      if (s == step && n == name(dep)) return true;
+    return false;
+  }
+  /// Adds the dependency unless the step has it already: a unifying merge gives a step that both
+  /// flows have the union of their dependencies (a repeat declared by the user is an error).
+  void depend_once(std::uint32_t step, std::uint32_t dep) {
+    if (!has_dependency(step, dep)) depend(step, dep);
+  }
+
   /// The dependencies of step i declared so far (compiled or not), without repeats.
   std::vector<std::uint32_t> dependencies_of(std::uint32_t i) const {
     std::vector<std::uint32_t> out;
@@ -4958,9 +5008,7 @@ struct runtime_graph {
     if (compiled) return;
     const std::uint32_t n = size();
     for (const auto& [s, name] : added_by_name)
-      if (find(name) == none)
-        throw flow_error("lightflow: step " + quoted(this->name(s)) + " of flow " + quoted(flow_name) +
-                         " depends on " + quoted(name) + ", which is not a step of the flow");
+      if (find(name) == none) throw graph_failure(graph_error::unknown_dependency, flow_name, this->name(s), name);
     // All dependencies, by step (counting sort), without repeats.
     std::vector<std::uint32_t> count(n + 1, 0);
     const std::uint32_t old_n = static_cast<std::uint32_t>(dep_offsets.size() - 1);
@@ -4977,16 +5025,17 @@ struct runtime_graph {
     for (const auto& [s, name] : added_by_name) all[fill[s]++] = find(name);
     fill.clear();
     fill.shrink_to_fit();
-    // Sort and drop repeats within each step, compacting in place.
+    // Sort each step's dependencies (a repeat is an error), compacting in place.
     std::uint32_t write = 0;
     for (std::uint32_t i = 0; i != n; ++i) {
       const auto b = all.begin() + offsets[i], e = all.begin() + offsets[i + 1];
       if (e - b > 1) std::sort(b, e);
       const std::uint32_t start = write;
       for (auto it = b; it != e; ++it) {
-        if (*it == i)
-          throw flow_error("lightflow: step " + quoted(this->name(i)) + " of flow " + quoted(flow_name) + " depends on itself");
-        if (write == start || all[write - 1] != *it) all[write++] = *it;
+        if (*it == i) throw graph_failure(graph_error::self_dependency, flow_name, this->name(i));
+        if (write != start && all[write - 1] == *it)
+          throw graph_failure(graph_error::repeated_dependency, flow_name, this->name(i), this->name(*it));
+        all[write++] = *it;
       }
       offsets[i] = start;
     }
@@ -5027,7 +5076,7 @@ struct runtime_graph {
         for (std::uint32_t e = outs_offsets[s]; e != outs_offsets[s + 1]; ++e)
           if (--left[dependents[e]] == 0) ready.push_back(dependents[e]);
       }
-      if (seen != n) throw flow_error(describe_cycle(left, offsets, all));
+      if (seen != n) throw cycle_failure(left, offsets, all);
     }
     // Restrictions: to a strict ancestor only.
     for (auto& r : restrictions) {
@@ -5129,7 +5178,7 @@ struct runtime_graph {
 
   // Among the steps Kahn's algorithm could not order (`left` non-zero), follow dependencies until one
   // repeats: that is a cycle. Named in the order the steps run into each other.
-  std::string describe_cycle(const std::vector<std::uint32_t>& left, const std::vector<std::uint32_t>& offsets,
+  flow_error cycle_failure(const std::vector<std::uint32_t>& left, const std::vector<std::uint32_t>& offsets,
                              const std::vector<std::uint32_t>& all) const {
     std::uint32_t s = 0;
     while (left[s] == 0) ++s;
@@ -5143,10 +5192,10 @@ struct runtime_graph {
           break;
         }
     }
-    // path[position[s]..] is the cycle, each step depending on the next; print it in run order.
-    std::string text = "lightflow: flow " + quoted(flow_name) + " has a cycle: ";
-    for (std::size_t k = path.size(); k-- > position[s];) text += quoted(name(path[k])) + " -> ";
-    return text + quoted(name(path.back()));
+    // path[position[s]..] is the cycle, each step depending on the next; name it in run order.
+    const auto length = static_cast<std::uint32_t>(path.size() - position[s]);
+    return graph_failure(graph_error::cycle, flow_name, name(s), {}, length,
+                         [&](std::uint32_t k) { return name(path[path.size() - 1 - k]); });
   }
 };
 
@@ -5717,9 +5766,16 @@ class runtime_flow {
       if (auto rules = policy::inherit(s.rules_of(i), s.defaults.get())) g.set_rules(mapped[i], std::move(rules));
     }
     for (std::uint32_t i = 0; i != s.size(); ++i) {
-      for (std::uint32_t d : s.dependencies_of(i)) g.depend(mapped[i], mapped[d]);
-      for (const auto& [step, dep] : s.added_by_name)
-        if (step == i) g.depend(mapped[i], prefix + dep);
+      // A step of the target that the source also has gets the union of their dependencies.
+      for (std::uint32_t d : s.dependencies_of(i)) added[i] ? g.depend(mapped[i], mapped[d]) : g.depend_once(mapped[i], mapped[d]);
+      for (const auto& [step, dep] : s.added_by_name) {
+        if (step != i) continue;
+        const std::uint32_t known = g.find(prefix + dep);
+        if (!added[i] && known != detail::runtime_graph::none)
+          g.depend_once(mapped[i], known);
+        else
+          g.depend(mapped[i], prefix + dep);
+      }
     }
     for (const auto& r : s.restrictions)
       if (added[r.step]) g.restrictions.push_back({mapped[r.step], r.key, prefix + r.ancestor_name, 0});
@@ -5754,6 +5810,7 @@ class runtime_flow {
     std::vector<std::uint32_t> mapped(sv.size);
     std::vector<const policy*> own_rules(sv.size + 1);  // each step's policy, kept alive by `copy`
     copy->policy_addresses(own_rules.data());
+    std::vector<bool> added(sv.size, false);
     for (std::uint32_t i = 0; i != sv.size; ++i) {
       const std::string name = prefix + std::string(sv.name(i));
       const std::uint32_t existing = g.find(name);
@@ -5761,12 +5818,14 @@ class runtime_flow {
         mapped[i] = existing;
         continue;
       }
+      added[i] = true;
       mapped[i] = g.add(name, invokers[i], types[i], copy.get(), copy);
       std::shared_ptr<const policy> own = own_rules[i] == nullptr ? nullptr : std::shared_ptr<const policy>(copy, own_rules[i]);
       if (auto rules = policy::inherit(own, copy->defaults())) g.set_rules(mapped[i], std::move(rules));
     }
     for (std::uint32_t i = 0; i != sv.size; ++i)
-      for (std::uint32_t e = sv.dep_offsets[i]; e != sv.dep_offsets[i + 1]; ++e) g.depend(mapped[i], mapped[sv.deps[e]]);
+      for (std::uint32_t e = sv.dep_offsets[i]; e != sv.dep_offsets[i + 1]; ++e)
+        added[i] ? g.depend(mapped[i], mapped[sv.deps[e]]) : g.depend_once(mapped[i], mapped[sv.deps[e]]);
     return *this;
   }
 

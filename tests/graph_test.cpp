@@ -2,6 +2,7 @@
 #include <lightflow/lightflow.hpp>
 
 #include <array>
+#include <string>
 #include <string_view>
 
 #include "catch.hpp"
@@ -123,4 +124,40 @@ TEST_CASE("a flow's graph is computed from its steps", "[graph]") {
   STATIC_REQUIRE(F::graph.order[0] == 0);
   CHECK(F::view.flow_name == "订单");
   CHECK(F::view.names[1] == "支付");
+}
+
+// One rule set and one text for both kinds of flow: each mistake made in a runtime flow throws the
+// words a static flow's compile error prints (computed here by the same consteval analysis).
+TEST_CASE("a runtime flow's graph mistakes are worded as a static flow's compile errors", "[graph][runtime][parity]") {
+  auto runtime_message = [](auto&& make) -> std::string {
+    try {
+      lf::runtime_flow f{"f"};
+      make(f);
+      f.check();
+    } catch (const lf::flow_error& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  auto text = [](const lf::detail::text_buffer& t) { return std::string(t.data, t.size); };
+  auto body = [] {};
+
+  CHECK(runtime_message([&](lf::runtime_flow& f) { f.add("a", body); f.add("b", body); f.add("a", body); }) ==
+        text(lf::detail::describe(duplicate, "f")));
+  CHECK(runtime_message([&](lf::runtime_flow& f) { f.add("a", body); f.add("b", body).after("nope"); }) ==
+        text(lf::detail::describe(unknown, "f")));
+  CHECK(runtime_message([&](lf::runtime_flow& f) { f.add("a", body); f.add("b", body).after("b"); }) ==
+        text(lf::detail::describe(self, "f")));
+  CHECK(runtime_message([&](lf::runtime_flow& f) { f.add("a", body); f.add("b", body).after("a", "a"); }) ==
+        text(lf::detail::describe(repeated, "f")));
+  CHECK(runtime_message([&](lf::runtime_flow& f) { f.add("a", body); f.add("", body); }) ==
+        text(lf::detail::describe(empty_name, "f")));
+  // A cycle a -> b -> c -> a, each step with one dependency: the same path, in the same direction.
+  constexpr auto ring = analyze<3, 3>({"a", "b", "c", ""}, {0, 1, 2, 3}, {"c", "a", "b", ""});
+  static_assert(ring.error == graph_error::cycle);
+  CHECK(runtime_message([&](lf::runtime_flow& f) {
+          f.add("a", body).after("c");
+          f.add("b", body).after("a");
+          f.add("c", body).after("b");
+        }) == text(lf::detail::describe(ring, "f")));
 }

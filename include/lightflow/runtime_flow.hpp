@@ -269,9 +269,16 @@ class runtime_flow {
       if (auto rules = policy::inherit(s.rules_of(i), s.defaults.get())) g.set_rules(mapped[i], std::move(rules));
     }
     for (std::uint32_t i = 0; i != s.size(); ++i) {
-      for (std::uint32_t d : s.dependencies_of(i)) g.depend(mapped[i], mapped[d]);
-      for (const auto& [step, dep] : s.added_by_name)
-        if (step == i) g.depend(mapped[i], prefix + dep);
+      // A step of the target that the source also has gets the union of their dependencies.
+      for (std::uint32_t d : s.dependencies_of(i)) added[i] ? g.depend(mapped[i], mapped[d]) : g.depend_once(mapped[i], mapped[d]);
+      for (const auto& [step, dep] : s.added_by_name) {
+        if (step != i) continue;
+        const std::uint32_t known = g.find(prefix + dep);
+        if (!added[i] && known != detail::runtime_graph::none)
+          g.depend_once(mapped[i], known);
+        else
+          g.depend(mapped[i], prefix + dep);
+      }
     }
     for (const auto& r : s.restrictions)
       if (added[r.step]) g.restrictions.push_back({mapped[r.step], r.key, prefix + r.ancestor_name, 0});
@@ -306,6 +313,7 @@ class runtime_flow {
     std::vector<std::uint32_t> mapped(sv.size);
     std::vector<const policy*> own_rules(sv.size + 1);  // each step's policy, kept alive by `copy`
     copy->policy_addresses(own_rules.data());
+    std::vector<bool> added(sv.size, false);
     for (std::uint32_t i = 0; i != sv.size; ++i) {
       const std::string name = prefix + std::string(sv.name(i));
       const std::uint32_t existing = g.find(name);
@@ -313,12 +321,14 @@ class runtime_flow {
         mapped[i] = existing;
         continue;
       }
+      added[i] = true;
       mapped[i] = g.add(name, invokers[i], types[i], copy.get(), copy);
       std::shared_ptr<const policy> own = own_rules[i] == nullptr ? nullptr : std::shared_ptr<const policy>(copy, own_rules[i]);
       if (auto rules = policy::inherit(own, copy->defaults())) g.set_rules(mapped[i], std::move(rules));
     }
     for (std::uint32_t i = 0; i != sv.size; ++i)
-      for (std::uint32_t e = sv.dep_offsets[i]; e != sv.dep_offsets[i + 1]; ++e) g.depend(mapped[i], mapped[sv.deps[e]]);
+      for (std::uint32_t e = sv.dep_offsets[i]; e != sv.dep_offsets[i + 1]; ++e)
+        added[i] ? g.depend(mapped[i], mapped[sv.deps[e]]) : g.depend_once(mapped[i], mapped[sv.deps[e]]);
     return *this;
   }
 

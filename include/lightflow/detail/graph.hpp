@@ -146,14 +146,17 @@ consteval graph_info<N, E> analyze(const std::array<std::string_view, N + 1>& na
   return g;
 }
 
-/// The one-line message for a graph error, in plain words that name the steps.
-template <std::size_t N, std::size_t E>
-consteval text_buffer describe(const graph_info<N, E>& g, std::string_view flow) {
-  text_buffer t{};
+/// Writes the one-line message for a graph error into `t`, in plain words that name the steps: one
+/// text for both kinds of flow. `Text` is a text_buffer at compile time (a static flow's error) and
+/// a string-backed text at run time (a runtime flow's flow_error); both have `<<` and `quoted`.
+/// `step` is the step the error is about, `name` the dependency's (unknown or repeated), and
+/// `cycle_name(k)` the k-th of `cycle_length` steps on a cycle, each running before the next.
+template <class Text, class CycleName>
+constexpr void write_graph_error(Text& t, graph_error error, std::string_view flow, std::string_view step,
+                                 std::string_view name, std::uint32_t cycle_length, CycleName&& cycle_name) {
   t << "lightflow: flow ";
   t.quoted(flow);
-  const std::string_view step = g.error_step == npos ? std::string_view{} : g.names[g.error_step];
-  switch (g.error) {
+  switch (error) {
     case graph_error::none:
       t << " is valid";
       break;
@@ -164,22 +167,30 @@ consteval text_buffer describe(const graph_info<N, E>& g, std::string_view flow)
       t << " has two steps named ", t.quoted(step);
       break;
     case graph_error::unknown_dependency:
-      t << ": step ", t.quoted(step), t << " depends on ", t.quoted(g.error_name),
-          t << ", which is not a step of this flow";
+      t << ": step ", t.quoted(step), t << " depends on ", t.quoted(name), t << ", which is not a step of this flow";
       break;
     case graph_error::self_dependency:
       t << ": step ", t.quoted(step), t << " depends on itself";
       break;
     case graph_error::repeated_dependency:
-      t << ": step ", t.quoted(step), t << " lists dependency ", t.quoted(g.error_name), t << " twice";
+      t << ": step ", t.quoted(step), t << " lists dependency ", t.quoted(name), t << " twice";
       break;
     case graph_error::cycle:
       t << " has a cycle: ";
-      for (std::uint32_t k = 0; k != g.cycle_length; ++k) t.quoted(g.names[g.cycle[k]]), t << " -> ";
-      t.quoted(g.names[g.cycle[0]]);
+      for (std::uint32_t k = 0; k != cycle_length; ++k) t.quoted(cycle_name(k)), t << " -> ";
+      t.quoted(cycle_name(0));
       t << " (each step depends on the one before it)";
       break;
   }
+}
+
+/// The message for a static flow's graph error.
+template <std::size_t N, std::size_t E>
+consteval text_buffer describe(const graph_info<N, E>& g, std::string_view flow) {
+  text_buffer t{};
+  const std::string_view step = g.error_step == npos ? std::string_view{} : g.names[g.error_step];
+  write_graph_error(t, g.error, flow, step, g.error_name, g.cycle_length,
+                    [&](std::uint32_t k) { return g.names[g.cycle[k]]; });
   return t;
 }
 

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "lightflow/detail/graph.hpp"
 #include "lightflow/detail/run_state.hpp"
 #include "lightflow/errors.hpp"
 #include "lightflow/policy.hpp"
@@ -29,6 +30,28 @@ namespace lightflow {
 namespace lightflow::detail {
 
 inline std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+/// write_graph_error's text at run time.
+struct string_text {
+  std::string text;
+  string_text& operator<<(std::string_view s) {
+    text += s;
+    return *this;
+  }
+  string_text& quoted(std::string_view s) { return *this << "\"" << s << "\""; }
+};
+
+/// A runtime flow's graph error, in the words of a static flow's compile error.
+template <class CycleName>
+flow_error graph_failure(graph_error error, std::string_view flow, std::string_view step, std::string_view name,
+                         std::uint32_t cycle_length, CycleName&& cycle_name) {
+  string_text t;
+  write_graph_error(t, error, flow, step, name, cycle_length, cycle_name);
+  return flow_error(std::move(t.text));
+}
+inline flow_error graph_failure(graph_error error, std::string_view flow, std::string_view step, std::string_view name = {}) {
+  return graph_failure(error, flow, step, name, 0, [](std::uint32_t) { return std::string_view{}; });
+}
 
 /// A key restricted, for one step's reads, to what one of its ancestors sees.
 struct restriction {
@@ -111,8 +134,8 @@ struct runtime_graph {
   /// Adds a step whose result is a `result_type`; throws flow_error when the name is taken.
   std::uint32_t add(std::string_view name, invoke_fn invoke, std::string_view result_type, const void* callable,
                     std::shared_ptr<const void> state) {
-    if (find(name) != none)
-      throw flow_error("lightflow: flow " + quoted(flow_name) + " already has a step named " + quoted(name));
+    if (name.empty()) throw graph_failure(graph_error::empty_name, flow_name, name);
+    if (find(name) != none) throw graph_failure(graph_error::duplicate_name, flow_name, name);
     if (packed_names.size() >= none - 1) throw flow_error("lightflow: flow " + quoted(flow_name) + " has too many steps");
     if ((packed_names.size() + 1) * 2 > slots.size()) grow_index();
     const auto i = static_cast<std::uint32_t>(packed_names.size());
@@ -158,6 +181,23 @@ struct runtime_graph {
     }
   }
 
+  /// True when step `step` already depends on `dep` (compiled, added, or added by name).
+  bool has_dependency(std::uint32_t step, std::uint32_t dep) const {
+    if (step + 1 < dep_offsets.size() && std::find(deps.begin() + dep_offsets[step], deps.begin() + dep_offsets[step + 1], dep) !=
+                                             deps.begin() + dep_offsets[step + 1])
+      return true;
+    for (const auto& [s, d] : added)
+      if (s == step && d == dep) return true;
+    for (const auto& [s, n] : added_by_name)
+      if (s == step && n == name(dep)) return true;
+    return false;
+  }
+  /// Adds the dependency unless the step has it already: a unifying merge gives a step that both
+  /// flows have the union of their dependencies (a repeat declared by the user is an error).
+  void depend_once(std::uint32_t step, std::uint32_t dep) {
+    if (!has_dependency(step, dep)) depend(step, dep);
+  }
+
   /// The dependencies of step i declared so far (compiled or not), without repeats.
   std::vector<std::uint32_t> dependencies_of(std::uint32_t i) const {
     std::vector<std::uint32_t> out;
@@ -175,9 +215,7 @@ struct runtime_graph {
     if (compiled) return;
     const std::uint32_t n = size();
     for (const auto& [s, name] : added_by_name)
-      if (find(name) == none)
-        throw flow_error("lightflow: step " + quoted(this->name(s)) + " of flow " + quoted(flow_name) +
-                         " depends on " + quoted(name) + ", which is not a step of the flow");
+      if (find(name) == none) throw graph_failure(graph_error::unknown_dependency, flow_name, this->name(s), name);
     // All dependencies, by step (counting sort), without repeats.
     std::vector<std::uint32_t> count(n + 1, 0);
     const std::uint32_t old_n = static_cast<std::uint32_t>(dep_offsets.size() - 1);
@@ -194,16 +232,17 @@ struct runtime_graph {
     for (const auto& [s, name] : added_by_name) all[fill[s]++] = find(name);
     fill.clear();
     fill.shrink_to_fit();
-    // Sort and drop repeats within each step, compacting in place.
+    // Sort each step's dependencies (a repeat is an error), compacting in place.
     std::uint32_t write = 0;
     for (std::uint32_t i = 0; i != n; ++i) {
       const auto b = all.begin() + offsets[i], e = all.begin() + offsets[i + 1];
       if (e - b > 1) std::sort(b, e);
       const std::uint32_t start = write;
       for (auto it = b; it != e; ++it) {
-        if (*it == i)
-          throw flow_error("lightflow: step " + quoted(this->name(i)) + " of flow " + quoted(flow_name) + " depends on itself");
-        if (write == start || all[write - 1] != *it) all[write++] = *it;
+        if (*it == i) throw graph_failure(graph_error::self_dependency, flow_name, this->name(i));
+        if (write != start && all[write - 1] == *it)
+          throw graph_failure(graph_error::repeated_dependency, flow_name, this->name(i), this->name(*it));
+        all[write++] = *it;
       }
       offsets[i] = start;
     }
@@ -244,7 +283,7 @@ struct runtime_graph {
         for (std::uint32_t e = outs_offsets[s]; e != outs_offsets[s + 1]; ++e)
           if (--left[dependents[e]] == 0) ready.push_back(dependents[e]);
       }
-      if (seen != n) throw flow_error(describe_cycle(left, offsets, all));
+      if (seen != n) throw cycle_failure(left, offsets, all);
     }
     // Restrictions: to a strict ancestor only.
     for (auto& r : restrictions) {
@@ -346,7 +385,7 @@ struct runtime_graph {
 
   // Among the steps Kahn's algorithm could not order (`left` non-zero), follow dependencies until one
   // repeats: that is a cycle. Named in the order the steps run into each other.
-  std::string describe_cycle(const std::vector<std::uint32_t>& left, const std::vector<std::uint32_t>& offsets,
+  flow_error cycle_failure(const std::vector<std::uint32_t>& left, const std::vector<std::uint32_t>& offsets,
                              const std::vector<std::uint32_t>& all) const {
     std::uint32_t s = 0;
     while (left[s] == 0) ++s;
@@ -360,10 +399,10 @@ struct runtime_graph {
           break;
         }
     }
-    // path[position[s]..] is the cycle, each step depending on the next; print it in run order.
-    std::string text = "lightflow: flow " + quoted(flow_name) + " has a cycle: ";
-    for (std::size_t k = path.size(); k-- > position[s];) text += quoted(name(path[k])) + " -> ";
-    return text + quoted(name(path.back()));
+    // path[position[s]..] is the cycle, each step depending on the next; name it in run order.
+    const auto length = static_cast<std::uint32_t>(path.size() - position[s]);
+    return graph_failure(graph_error::cycle, flow_name, name(s), {}, length,
+                         [&](std::uint32_t k) { return name(path[path.size() - 1 - k]); });
   }
 };
 
