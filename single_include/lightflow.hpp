@@ -431,12 +431,28 @@ inline std::string describe(const std::exception_ptr& error) {
   }
 }
 
+namespace detail {
+/// `describe(error)` without a leading "lightflow: ", for a message that embeds it in one of its own.
+inline std::string cause_text(const std::exception_ptr& error) {
+  std::string text = lightflow::describe(error);
+  constexpr std::string_view prefix = "lightflow: ";
+  if (std::string_view(text).substr(0, prefix.size()) == prefix) text.erase(0, prefix.size());
+  return text;
+}
+/// "a" or "an", as `word` (a type's name) wants: "an int", "a double".
+inline std::string_view article(std::string_view word) noexcept {
+  return !word.empty() && std::string_view("aeiouAEIOU").find(word.front()) != std::string_view::npos ? "an" : "a";
+}
+/// "a double", "an int".
+inline std::string with_article(std::string_view word) { return std::string(article(word)) + " " + std::string(word); }
+}  // namespace detail
+
 /// A step threw: carries the step's name and the exception it threw (`cause()`).
 class step_error : public detail::error_of<std::runtime_error> {
  public:
   step_error(std::string_view flow, std::string_view step, std::exception_ptr cause)
       : error_of("lightflow: step \"" + std::string(step) + "\" of flow \"" + std::string(flow) + "\" failed: " +
-                 describe(cause)),
+                 detail::cause_text(cause)),
         step_(step),
         cause_(std::move(cause)) {}
   const std::string& step() const noexcept { return step_; }
@@ -460,7 +476,7 @@ class callback_error : public detail::error_of<std::runtime_error> {
  public:
   callback_error(std::string_view where, std::string_view step, std::exception_ptr cause)
       : error_of("lightflow: a must " + std::string(where) + " callback of step \"" + std::string(step) +
-                 "\" failed: " + describe(cause)),
+                 "\" failed: " + detail::cause_text(cause)),
         cause_(std::move(cause)) {}
   const std::exception_ptr& cause() const noexcept { return cause_; }
 
@@ -4392,12 +4408,20 @@ class key {
 };
 
 namespace detail {
+/// `v` as a T, or a key_error: `what` names the value ("key \"x\" in the run's input", "the
+/// result of step \"a\"").
 template <class T>
-const T& checked_value(const erased_value& v, std::string_view key, std::string_view where) {
+const T& checked_value(const erased_value& v, std::string_view what) {
   if (const T* p = v.get<T>()) return *p;
-  throw key_error("lightflow: key \"" + std::string(key) + "\" " + std::string(where) + " holds a " +
-                  std::string(v.type()) + ", not the " + std::string(type_name<T>()) + " it was read as");
+  throw key_error("lightflow: " + std::string(what) + " holds " + with_article(v.type()) + ", not the " +
+                  std::string(type_name<T>()) + " it was read as");
 }
+/// The subject of checked_value for key `key` (`where`: "in the run's input", "written by step ...").
+inline std::string key_subject(std::string_view key, std::string_view where) {
+  return "key \"" + std::string(key) + "\" " + std::string(where);
+}
+/// The subject of checked_value for step `step`'s result.
+inline std::string result_subject(std::string_view step) { return "the result of step \"" + std::string(step) + "\""; }
 }  // namespace detail
 
 /// The key/value input of a runtime flow's run: what every step reads when neither it nor any of
@@ -4413,7 +4437,7 @@ class values {
   template <class T>
   const T* find(const key<T>& k) const {
     auto it = entries_.find(k.name());
-    return it == entries_.end() ? nullptr : &detail::checked_value<T>(*it->second, k.name(), "in the run's input");
+    return it == entries_.end() ? nullptr : &detail::checked_value<T>(*it->second, detail::key_subject(k.name(), "in the run's input"));
   }
   bool contains(std::string_view name) const { return entries_.find(name) != entries_.end(); }
   /// The entry called `name`, untyped, or null.
@@ -4453,13 +4477,13 @@ class context : public step_context {
   template <class T>
   const T& get(const key<T>& k) const {
     const detail::erased_value* v = lookup(k.name(), true);
-    return detail::checked_value<T>(*v, k.name(), where());
+    return detail::checked_value<T>(*v, detail::key_subject(k.name(), where()));
   }
   /// Like get, but null when no step this one sees wrote `k` and the input lacks it.
   template <class T>
   const T* find(const key<T>& k) const {
     const detail::erased_value* v = lookup(k.name(), false);
-    return v == nullptr ? nullptr : &detail::checked_value<T>(*v, k.name(), where());
+    return v == nullptr ? nullptr : &detail::checked_value<T>(*v, detail::key_subject(k.name(), where()));
   }
   /// Writes `k` for this step and its descendants (the input is unchanged).
   template <class T, class U>
@@ -4472,7 +4496,7 @@ class context : public step_context {
   std::map<std::string, T> end_values(const key<T>& k) const {
     std::map<std::string, T> out;
     for (const auto& [writer, value] : frontier(k.name()))
-      out.emplace(std::string(writer), detail::checked_value<T>(*value, k.name(), "written by step \"" + std::string(writer) + "\""));
+      out.emplace(std::string(writer), detail::checked_value<T>(*value, detail::key_subject(k.name(), "written by step \"" + std::string(writer) + "\"")));
     return out;
   }
   /// The return value of step `name`, one of this step's ancestors; throws key_error otherwise.
@@ -4480,7 +4504,7 @@ class context : public step_context {
   /// read by "rt.report", finds "rt.a.y"), innermost first.
   template <class T>
   const T& result(std::string_view name) const {
-    return detail::checked_value<T>(ancestor_result(name), name, "(the result of that step)");
+    return detail::checked_value<T>(ancestor_result(name), detail::result_subject(name));
   }
 
  private:
@@ -4526,6 +4550,57 @@ class context : public step_context {
 #include <utility>
 #include <vector>
 
+// ---- lightflow/detail/spelling.hpp
+// "Did you mean": the step name closest to a misspelled one, for the messages of lookups by name.
+#ifndef LIGHTFLOW_DETAIL_SPELLING_HPP
+#define LIGHTFLOW_DETAIL_SPELLING_HPP
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lightflow::detail {
+
+/// The edit distance (insertions, deletions, substitutions of bytes) between a and b, or `limit + 1`
+/// once it is sure to exceed `limit`.
+inline std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit) {
+  const std::size_t gap = a.size() > b.size() ? a.size() - b.size() : b.size() - a.size();
+  if (gap > limit) return limit + 1;
+  std::vector<std::size_t> row(b.size() + 1), next(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    next[0] = i;
+    std::size_t best = next[0];
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      next[j] = std::min({row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      best = std::min(best, next[j]);
+    }
+    if (best > limit) return limit + 1;
+    row.swap(next);
+  }
+  return row[b.size()];
+}
+
+/// `; did you mean "x"?` for the name among `count` (`name_of(i)`) closest to `wanted`, when one is
+/// within a third of its length (at least 2 edits); empty otherwise.
+template <class NameOf>
+std::string did_you_mean(std::string_view wanted, std::uint32_t count, NameOf&& name_of) {
+  const std::size_t limit = std::max<std::size_t>(2, wanted.size() / 3);
+  std::size_t best = limit + 1;
+  std::string_view closest;
+  for (std::uint32_t i = 0; i != count && best > 1; ++i) {
+    const std::string_view name = name_of(i);
+    if (const std::size_t d = edit_distance(wanted, name, best - 1); d < best) best = d, closest = name;
+  }
+  return best <= limit ? "; did you mean \"" + std::string(closest) + "\"?" : std::string();
+}
+
+}  // namespace lightflow::detail
+
+#endif
 
 namespace lightflow {
 
@@ -4630,11 +4705,14 @@ class basic_run_result {
     std::size_t other_failed = count(step_status::failed), timed_out_steps = count(step_status::timed_out);
     const bool first_timed_out = !failed.empty() && failed.front().status == step_status::timed_out;
     if (!failed.empty()) {
-      text += "step \"" + std::string(failed.front().name) + "\" failed: " + describe(failed.front().error);
+      if (first_timed_out)  // its error says `step "x" timed out after ...`
+        text += detail::cause_text(failed.front().error);
+      else
+        text += "step \"" + std::string(failed.front().name) + "\" failed: " + detail::cause_text(failed.front().error);
       (first_timed_out ? timed_out_steps : other_failed) -= 1;
       if (other_failed != 0) text += " (and " + plural(other_failed, "other step") + " failed)";
     } else if (const callback_failure* f = run_->flow_must_failure()) {
-      text += "its must " + std::string(to_string(f->point)) + " callback failed: " + describe(f->error);
+      text += "its must " + std::string(to_string(f->point)) + " callback failed: " + detail::cause_text(f->error);
     } else if (count(step_status::succeeded) + count(step_status::skipped_by_condition) == size()) {
       text += "every step succeeded or was skipped by its condition";
     } else if (timed_out()) {
@@ -4645,7 +4723,7 @@ class basic_run_result {
       text += "the run was cancelled";
     }
     if (durability_error() != nullptr)
-      text += "; its checkpoint could not be made durable: " + describe(durability_error());
+      text += "; its checkpoint could not be made durable: " + detail::cause_text(durability_error());
     if (!failed.empty() && timed_out()) text += "; the run timed out";
     if (timed_out_steps != 0)
       text += "; " + plural(timed_out_steps, first_timed_out ? "other step" : "step") + " timed out";
@@ -4678,13 +4756,14 @@ class basic_run_result {
 
   std::uint32_t index_of(std::string_view name) const {
     if (const std::uint32_t i = graph().find(name); i != graph().size) return i;
-    throw unknown_step("lightflow: flow \"" + std::string(flow_name()) + "\" has no step named \"" + std::string(name) + "\"");
+    throw unknown_step("lightflow: flow \"" + std::string(flow_name()) + "\" has no step named \"" + std::string(name) + "\"" +
+                       detail::did_you_mean(name, graph().size, [&](std::uint32_t i) { return graph().name(i); }));
   }
 
   /// Why step `i` has no output, in words.
   std::string why_not(std::uint32_t i) const {
     const auto& rec = run_->record(i);
-    if (rec.status == step_status::failed || rec.status == step_status::timed_out) return describe(run_->error(i));
+    if (rec.status == step_status::failed || rec.status == step_status::timed_out) return detail::cause_text(run_->error(i));
     if (rec.status == step_status::skipped_by_condition) return "its condition (or an ancestor's) skipped it";
     if (rec.status != step_status::skipped) return {};
     // Follow dependencies that did not succeed back to one that failed.
@@ -4693,7 +4772,7 @@ class basic_run_result {
       const auto s = run_->record(d).status;
       if (s == step_status::failed || s == step_status::timed_out)
         return "because step \"" + std::string(graph().name(d)) + "\" " +
-               (s == step_status::failed ? "failed" : "timed out") + ": " + describe(run_->error(d));
+               (s == step_status::failed ? "failed" : "timed out") + ": " + detail::cause_text(run_->error(d));
       if (s == step_status::skipped) return why_not(d);
     }
     return "because a dependency did not succeed";
@@ -5482,7 +5561,7 @@ const T& static_dependency_result(const runtime_run& run, std::uint32_t step) {
                           std::string(Flow::name.view()) + "\") needs the result of step \"" + name + "\"";
   if (data == nullptr || !data->result.has_value()) throw key_error(who + ", which returned nothing");
   if (const T* value = data->result.get<T>()) return *value;
-  throw key_error(who + ", which returned a " + std::string(data->result.type()) + ", not the " +
+  throw key_error(who + ", which returned " + with_article(data->result.type()) + ", not the " +
                   std::string(type_name<T>()) + " its parameter takes");
 }
 
@@ -5858,7 +5937,8 @@ class runtime_flow {
   std::uint32_t index_of(std::string_view name) const {
     const std::uint32_t i = data_->find(name);
     if (i == detail::runtime_graph::none)
-      throw unknown_step("lightflow: flow \"" + std::string(data_->flow_name) + "\" has no step named \"" + std::string(name) + "\"");
+      throw unknown_step("lightflow: flow \"" + std::string(data_->flow_name) + "\" has no step named \"" + std::string(name) +
+                         "\"" + detail::did_you_mean(name, data_->size(), [&](std::uint32_t k) { return data_->name(k); }));
     return i;
   }
 
@@ -6148,7 +6228,7 @@ class runtime_session final : public store_session<Store> {
           auto [type, bytes] = read_value(r);
           // (A format-2 manifest names the type already; a run begun by format 1 is checked here.)
           if (type != g.result_type(i))
-            throw this->error(what, "holds a " + type + ", but the step now returns " + std::string(g.result_type(i)) +
+            throw this->error(what, "holds " + with_article(type) + ", but the step now returns " + std::string(g.result_type(i)) +
                                         ": the flow's definition changed; pass checkpoint_options{.discard_stale = true} "
                                         "to start over");
           run.own(i).result = decode(type, bytes, what);
@@ -6230,7 +6310,7 @@ class runtime_session final : public store_session<Store> {
     thread_local std::vector<std::byte> bytes;
     bytes.clear();
     if (!v.encode(bytes))
-      throw checkpoint_error("lightflow: " + what() + " is a " + std::string(v.type()) +
+      throw checkpoint_error("lightflow: " + what() + " is " + with_article(v.type()) +
                              ", which the binary serializer cannot encode, so the run cannot be checkpointed");
     write_text(w, v.type());
     w.size(bytes.size());
@@ -6253,7 +6333,7 @@ class runtime_session final : public store_session<Store> {
   erased_value decode(const std::string& type, std::span<const std::byte> bytes, const std::string& what) const {
     const erased_type* t = type_registry::instance().find(type);
     if (t == nullptr || t->decode == nullptr)
-      throw this->error(what, "holds a " + type +
+      throw this->error(what, "holds " + with_article(type) +
                                   ", a type this program has not registered (make an lf::key of it, or a runtime "
                                   "step that returns it, before resuming)");
     return erased_value::decode(*t, bytes);
@@ -7026,7 +7106,7 @@ class runtime_result : public basic_run_result {
     if (d == nullptr || !d->result.has_value())
       throw key_error("lightflow: step \"" + std::string(name) + "\" of flow \"" + std::string(flow_name()) +
                       "\" returned nothing");
-    return detail::checked_value<T>(d->result, name, "(the result of that step)");
+    return detail::checked_value<T>(d->result, detail::result_subject(name));
   }
 
   /// The writes of `k` that no descendant of their writer overwrote, by writer. (The input is not
@@ -7053,7 +7133,7 @@ class runtime_result : public basic_run_result {
     for (std::uint32_t i = 0; i != n; ++i)
       if (const detail::erased_value* v = runtime().written(i, k.name()); v != nullptr && !below[i])
         out.emplace(std::string(g.name(i)),
-                    detail::checked_value<T>(*v, k.name(), "written by step \"" + std::string(g.name(i)) + "\""));
+                    detail::checked_value<T>(*v, detail::key_subject(k.name(), "written by step \"" + std::string(g.name(i)) + "\"")));
     return out;
   }
 

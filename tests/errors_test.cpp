@@ -102,3 +102,29 @@ TEST_CASE("the library's other exceptions are lightflow errors too", "[errors]")
   const std::vector<std::byte> junk{std::byte{1}};
   CHECK(contains(thrown<lf::decode_error>([&] { (void)lf::binary_serializer{}.read<std::string>(junk); }), "lightflow"));
 }
+
+TEST_CASE("messages: a misspelled step name gets the closest one; one lightflow: prefix; types with their article",
+          "[errors][messages]") {
+  lf::executor pool{1};
+  const auto s = lf::flow<"static">(lf::step<"validate">([] { return 1; }), lf::step<"ship", "validate">([](int x) { return x; }));
+  auto sr = pool.run(s);
+  CHECK(contains(thrown<lf::unknown_step>([&] { (void)sr.status("valdiate"); }),
+                 "has no step named \"valdiate\"; did you mean \"validate\"?"));
+  CHECK_FALSE(contains(thrown<lf::unknown_step>([&] { (void)sr.status("payment"); }), "did you mean"));
+
+  lf::runtime_flow r{"runtime"};
+  r.add("validate", [] { return 7; });
+  r.add("consume", [](lf::context& ctx) { return static_cast<int>(ctx.result<double>("validate")); }).after("validate");
+  CHECK(contains(thrown<lf::unknown_step>([&] { (void)r.at("vallidate"); }), "did you mean \"validate\"?"));
+  auto rr = pool.run(r);
+  CHECK(contains(thrown<lf::unknown_step>([&] { (void)rr.get<int>("consum"); }), "did you mean \"consume\"?"));
+  // A result read as the wrong type: "the result of step", "an int", and the step's failure message
+  // carries one "lightflow:" prefix.
+  const std::string wrong = thrown<lf::key_error>([&] { (void)rr.get<double>("validate"); });
+  CHECK(contains(wrong, "lightflow: the result of step \"validate\" holds an int, not the double it was read as"));
+  REQUIRE(rr.status("consume") == lf::step_status::failed);
+  const std::string failed = thrown<lf::step_error>([&] { rr.throw_if_failed(); });
+  CHECK(contains(failed, "step \"consume\" of flow \"runtime\" failed: the result of step \"validate\" holds an int"));
+  CHECK(failed.find("lightflow:", 1) == std::string::npos);
+  CHECK(rr.error_message().find("lightflow:", 1) == std::string::npos);
+}

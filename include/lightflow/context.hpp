@@ -35,13 +35,13 @@ class context : public step_context {
   template <class T>
   const T& get(const key<T>& k) const {
     const detail::erased_value* v = lookup(k.name(), true);
-    return detail::checked_value<T>(*v, k.name(), where());
+    return detail::checked_value<T>(*v, detail::key_subject(k.name(), where()));
   }
   /// Like get, but null when no step this one sees wrote `k` and the input lacks it.
   template <class T>
   const T* find(const key<T>& k) const {
     const detail::erased_value* v = lookup(k.name(), false);
-    return v == nullptr ? nullptr : &detail::checked_value<T>(*v, k.name(), where());
+    return v == nullptr ? nullptr : &detail::checked_value<T>(*v, detail::key_subject(k.name(), where()));
   }
   /// Writes `k` for this step and its descendants (the input is unchanged).
   template <class T, class U>
@@ -54,7 +54,7 @@ class context : public step_context {
   std::map<std::string, T> end_values(const key<T>& k) const {
     std::map<std::string, T> out;
     for (const auto& [writer, value] : frontier(k.name()))
-      out.emplace(std::string(writer), detail::checked_value<T>(*value, k.name(), "written by step \"" + std::string(writer) + "\""));
+      out.emplace(std::string(writer), detail::checked_value<T>(*value, detail::key_subject(k.name(), "written by step \"" + std::string(writer) + "\"")));
     return out;
   }
   /// The return value of step `name`, one of this step's ancestors; throws key_error otherwise.
@@ -62,7 +62,7 @@ class context : public step_context {
   /// read by "rt.report", finds "rt.a.y"), innermost first.
   template <class T>
   const T& result(std::string_view name) const {
-    return detail::checked_value<T>(ancestor_result(name), name, "(the result of that step)");
+    return detail::checked_value<T>(ancestor_result(name), detail::result_subject(name));
   }
 
  private:

@@ -110,12 +110,28 @@ inline std::string describe(const std::exception_ptr& error) {
   }
 }
 
+namespace detail {
+/// `describe(error)` without a leading "lightflow: ", for a message that embeds it in one of its own.
+inline std::string cause_text(const std::exception_ptr& error) {
+  std::string text = lightflow::describe(error);
+  constexpr std::string_view prefix = "lightflow: ";
+  if (std::string_view(text).substr(0, prefix.size()) == prefix) text.erase(0, prefix.size());
+  return text;
+}
+/// "a" or "an", as `word` (a type's name) wants: "an int", "a double".
+inline std::string_view article(std::string_view word) noexcept {
+  return !word.empty() && std::string_view("aeiouAEIOU").find(word.front()) != std::string_view::npos ? "an" : "a";
+}
+/// "a double", "an int".
+inline std::string with_article(std::string_view word) { return std::string(article(word)) + " " + std::string(word); }
+}  // namespace detail
+
 /// A step threw: carries the step's name and the exception it threw (`cause()`).
 class step_error : public detail::error_of<std::runtime_error> {
  public:
   step_error(std::string_view flow, std::string_view step, std::exception_ptr cause)
       : error_of("lightflow: step \"" + std::string(step) + "\" of flow \"" + std::string(flow) + "\" failed: " +
-                 describe(cause)),
+                 detail::cause_text(cause)),
         step_(step),
         cause_(std::move(cause)) {}
   const std::string& step() const noexcept { return step_; }
@@ -139,7 +155,7 @@ class callback_error : public detail::error_of<std::runtime_error> {
  public:
   callback_error(std::string_view where, std::string_view step, std::exception_ptr cause)
       : error_of("lightflow: a must " + std::string(where) + " callback of step \"" + std::string(step) +
-                 "\" failed: " + describe(cause)),
+                 "\" failed: " + detail::cause_text(cause)),
         cause_(std::move(cause)) {}
   const std::exception_ptr& cause() const noexcept { return cause_; }
 

@@ -32,12 +32,20 @@ class key {
 };
 
 namespace detail {
+/// `v` as a T, or a key_error: `what` names the value ("key \"x\" in the run's input", "the
+/// result of step \"a\"").
 template <class T>
-const T& checked_value(const erased_value& v, std::string_view key, std::string_view where) {
+const T& checked_value(const erased_value& v, std::string_view what) {
   if (const T* p = v.get<T>()) return *p;
-  throw key_error("lightflow: key \"" + std::string(key) + "\" " + std::string(where) + " holds a " +
-                  std::string(v.type()) + ", not the " + std::string(type_name<T>()) + " it was read as");
+  throw key_error("lightflow: " + std::string(what) + " holds " + with_article(v.type()) + ", not the " +
+                  std::string(type_name<T>()) + " it was read as");
 }
+/// The subject of checked_value for key `key` (`where`: "in the run's input", "written by step ...").
+inline std::string key_subject(std::string_view key, std::string_view where) {
+  return "key \"" + std::string(key) + "\" " + std::string(where);
+}
+/// The subject of checked_value for step `step`'s result.
+inline std::string result_subject(std::string_view step) { return "the result of step \"" + std::string(step) + "\""; }
 }  // namespace detail
 
 /// The key/value input of a runtime flow's run: what every step reads when neither it nor any of
@@ -53,7 +61,7 @@ class values {
   template <class T>
   const T* find(const key<T>& k) const {
     auto it = entries_.find(k.name());
-    return it == entries_.end() ? nullptr : &detail::checked_value<T>(*it->second, k.name(), "in the run's input");
+    return it == entries_.end() ? nullptr : &detail::checked_value<T>(*it->second, detail::key_subject(k.name(), "in the run's input"));
   }
   bool contains(std::string_view name) const { return entries_.find(name) != entries_.end(); }
   /// The entry called `name`, untyped, or null.

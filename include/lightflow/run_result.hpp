@@ -15,6 +15,7 @@
 
 #include "lightflow/detail/compile_error.hpp"
 #include "lightflow/detail/run_state.hpp"
+#include "lightflow/detail/spelling.hpp"
 #include "lightflow/detail/static_run.hpp"
 #include "lightflow/errors.hpp"
 #include "lightflow/fixed_string.hpp"
@@ -123,11 +124,14 @@ class basic_run_result {
     std::size_t other_failed = count(step_status::failed), timed_out_steps = count(step_status::timed_out);
     const bool first_timed_out = !failed.empty() && failed.front().status == step_status::timed_out;
     if (!failed.empty()) {
-      text += "step \"" + std::string(failed.front().name) + "\" failed: " + describe(failed.front().error);
+      if (first_timed_out)  // its error says `step "x" timed out after ...`
+        text += detail::cause_text(failed.front().error);
+      else
+        text += "step \"" + std::string(failed.front().name) + "\" failed: " + detail::cause_text(failed.front().error);
       (first_timed_out ? timed_out_steps : other_failed) -= 1;
       if (other_failed != 0) text += " (and " + plural(other_failed, "other step") + " failed)";
     } else if (const callback_failure* f = run_->flow_must_failure()) {
-      text += "its must " + std::string(to_string(f->point)) + " callback failed: " + describe(f->error);
+      text += "its must " + std::string(to_string(f->point)) + " callback failed: " + detail::cause_text(f->error);
     } else if (count(step_status::succeeded) + count(step_status::skipped_by_condition) == size()) {
       text += "every step succeeded or was skipped by its condition";
     } else if (timed_out()) {
@@ -138,7 +142,7 @@ class basic_run_result {
       text += "the run was cancelled";
     }
     if (durability_error() != nullptr)
-      text += "; its checkpoint could not be made durable: " + describe(durability_error());
+      text += "; its checkpoint could not be made durable: " + detail::cause_text(durability_error());
     if (!failed.empty() && timed_out()) text += "; the run timed out";
     if (timed_out_steps != 0)
       text += "; " + plural(timed_out_steps, first_timed_out ? "other step" : "step") + " timed out";
@@ -171,13 +175,14 @@ class basic_run_result {
 
   std::uint32_t index_of(std::string_view name) const {
     if (const std::uint32_t i = graph().find(name); i != graph().size) return i;
-    throw unknown_step("lightflow: flow \"" + std::string(flow_name()) + "\" has no step named \"" + std::string(name) + "\"");
+    throw unknown_step("lightflow: flow \"" + std::string(flow_name()) + "\" has no step named \"" + std::string(name) + "\"" +
+                       detail::did_you_mean(name, graph().size, [&](std::uint32_t i) { return graph().name(i); }));
   }
 
   /// Why step `i` has no output, in words.
   std::string why_not(std::uint32_t i) const {
     const auto& rec = run_->record(i);
-    if (rec.status == step_status::failed || rec.status == step_status::timed_out) return describe(run_->error(i));
+    if (rec.status == step_status::failed || rec.status == step_status::timed_out) return detail::cause_text(run_->error(i));
     if (rec.status == step_status::skipped_by_condition) return "its condition (or an ancestor's) skipped it";
     if (rec.status != step_status::skipped) return {};
     // Follow dependencies that did not succeed back to one that failed.
@@ -186,7 +191,7 @@ class basic_run_result {
       const auto s = run_->record(d).status;
       if (s == step_status::failed || s == step_status::timed_out)
         return "because step \"" + std::string(graph().name(d)) + "\" " +
-               (s == step_status::failed ? "failed" : "timed out") + ": " + describe(run_->error(d));
+               (s == step_status::failed ? "failed" : "timed out") + ": " + detail::cause_text(run_->error(d));
       if (s == step_status::skipped) return why_not(d);
     }
     return "because a dependency did not succeed";

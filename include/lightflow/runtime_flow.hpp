@@ -27,6 +27,7 @@
 #include "lightflow/context.hpp"
 #include "lightflow/detail/runtime_graph.hpp"
 #include "lightflow/detail/runtime_run.hpp"
+#include "lightflow/detail/spelling.hpp"
 #include "lightflow/detail/static_in_runtime.hpp"
 #include "lightflow/detail/static_run.hpp"
 #include "lightflow/errors.hpp"
@@ -361,7 +362,8 @@ class runtime_flow {
   std::uint32_t index_of(std::string_view name) const {
     const std::uint32_t i = data_->find(name);
     if (i == detail::runtime_graph::none)
-      throw unknown_step("lightflow: flow \"" + std::string(data_->flow_name) + "\" has no step named \"" + std::string(name) + "\"");
+      throw unknown_step("lightflow: flow \"" + std::string(data_->flow_name) + "\" has no step named \"" + std::string(name) +
+                         "\"" + detail::did_you_mean(name, data_->size(), [&](std::uint32_t k) { return data_->name(k); }));
     return i;
   }
 

@@ -33,7 +33,7 @@ class runtime_result : public basic_run_result {
     if (d == nullptr || !d->result.has_value())
       throw key_error("lightflow: step \"" + std::string(name) + "\" of flow \"" + std::string(flow_name()) +
                       "\" returned nothing");
-    return detail::checked_value<T>(d->result, name, "(the result of that step)");
+    return detail::checked_value<T>(d->result, detail::result_subject(name));
   }
 
   /// The writes of `k` that no descendant of their writer overwrote, by writer. (The input is not
@@ -60,7 +60,7 @@ class runtime_result : public basic_run_result {
     for (std::uint32_t i = 0; i != n; ++i)
       if (const detail::erased_value* v = runtime().written(i, k.name()); v != nullptr && !below[i])
         out.emplace(std::string(g.name(i)),
-                    detail::checked_value<T>(*v, k.name(), "written by step \"" + std::string(g.name(i)) + "\""));
+                    detail::checked_value<T>(*v, detail::key_subject(k.name(), "written by step \"" + std::string(g.name(i)) + "\"")));
     return out;
   }
 

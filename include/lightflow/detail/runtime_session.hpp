@@ -88,7 +88,7 @@ class runtime_session final : public store_session<Store> {
           auto [type, bytes] = read_value(r);
           // (A format-2 manifest names the type already; a run begun by format 1 is checked here.)
           if (type != g.result_type(i))
-            throw this->error(what, "holds a " + type + ", but the step now returns " + std::string(g.result_type(i)) +
+            throw this->error(what, "holds " + with_article(type) + ", but the step now returns " + std::string(g.result_type(i)) +
                                         ": the flow's definition changed; pass checkpoint_options{.discard_stale = true} "
                                         "to start over");
           run.own(i).result = decode(type, bytes, what);
@@ -170,7 +170,7 @@ class runtime_session final : public store_session<Store> {
     thread_local std::vector<std::byte> bytes;
     bytes.clear();
     if (!v.encode(bytes))
-      throw checkpoint_error("lightflow: " + what() + " is a " + std::string(v.type()) +
+      throw checkpoint_error("lightflow: " + what() + " is " + with_article(v.type()) +
                              ", which the binary serializer cannot encode, so the run cannot be checkpointed");
     write_text(w, v.type());
     w.size(bytes.size());
@@ -193,7 +193,7 @@ class runtime_session final : public store_session<Store> {
   erased_value decode(const std::string& type, std::span<const std::byte> bytes, const std::string& what) const {
     const erased_type* t = type_registry::instance().find(type);
     if (t == nullptr || t->decode == nullptr)
-      throw this->error(what, "holds a " + type +
+      throw this->error(what, "holds " + with_article(type) +
                                   ", a type this program has not registered (make an lf::key of it, or a runtime "
                                   "step that returns it, before resuming)");
     return erased_value::decode(*t, bytes);

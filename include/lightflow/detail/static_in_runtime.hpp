@@ -32,7 +32,7 @@ const T& static_dependency_result(const runtime_run& run, std::uint32_t step) {
                           std::string(Flow::name.view()) + "\") needs the result of step \"" + name + "\"";
   if (data == nullptr || !data->result.has_value()) throw key_error(who + ", which returned nothing");
   if (const T* value = data->result.get<T>()) return *value;
-  throw key_error(who + ", which returned a " + std::string(data->result.type()) + ", not the " +
+  throw key_error(who + ", which returned " + with_article(data->result.type()) + ", not the " +
                   std::string(type_name<T>()) + " its parameter takes");
 }
 
