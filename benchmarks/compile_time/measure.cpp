@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   const bool compiled = WIFEXITED(status) && WEXITSTATUS(status) == 0;
   const bool within = compiled && cpu <= budget_s && mib <= budget_mib;
   const bool failed = !compiled || cpu > fail_above_s || mib > budget_mib;
-  std::printf("%-44s %6.2f s CPU %6.2f s wall %5.0f MiB   budget %.0f s, %.0f MiB: %s\n", argv[1], cpu, wall, mib,
+  std::printf("%-44s %6.2f s CPU %6.2f s wall %5.0f MiB   budget %.3g s, %.0f MiB: %s\n", argv[1], cpu, wall, mib,
               budget_s, budget_mib,
               !compiled ? "DID NOT COMPILE"
               : within  ? "within"
