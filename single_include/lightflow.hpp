@@ -2872,7 +2872,8 @@ inline std::stop_token step_context::stop_token() const {
 
 // ---- lightflow/detail/graph.hpp
 // The graph algorithms that run at compile time: name lookup, validation, topological order,
-// dependents. Plain consteval functions over std::array, no recursive templates.
+// dependents. Plain consteval functions over std::array, no recursive templates. And the rules'
+// messages, written once for a static flow's compile errors and a runtime flow's flow_errors.
 #ifndef LIGHTFLOW_DETAIL_GRAPH_HPP
 #define LIGHTFLOW_DETAIL_GRAPH_HPP
 
@@ -2880,7 +2881,9 @@ inline std::stop_token step_context::stop_token() const {
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <utility>
 
 
 namespace lightflow::detail {
@@ -3064,6 +3067,28 @@ consteval text_buffer describe(const graph_info<N, E>& g, std::string_view flow)
   write_graph_error(t, g.error, flow, step, g.error_name, g.cycle_length,
                     [&](std::uint32_t k) { return g.names[g.cycle[k]]; });
   return t;
+}
+
+/// write_graph_error's text at run time.
+struct string_text {
+  std::string text;
+  string_text& operator<<(std::string_view s) {
+    text += s;
+    return *this;
+  }
+  string_text& quoted(std::string_view s) { return *this << "\"" << s << "\""; }
+};
+
+/// A runtime flow's graph error, in the words of a static flow's compile error.
+template <class CycleName>
+flow_error graph_failure(graph_error error, std::string_view flow, std::string_view step, std::string_view name,
+                         std::uint32_t cycle_length, CycleName&& cycle_name) {
+  string_text t;
+  write_graph_error(t, error, flow, step, name, cycle_length, cycle_name);
+  return flow_error(std::move(t.text));
+}
+inline flow_error graph_failure(graph_error error, std::string_view flow, std::string_view step, std::string_view name = {}) {
+  return graph_failure(error, flow, step, name, 0, [](std::uint32_t) { return std::string_view{}; });
 }
 
 }  // namespace lightflow::detail
@@ -4895,35 +4920,9 @@ class run_result : public basic_run_result {
 #include <vector>
 
 
-namespace lightflow {
-
-}  // namespace lightflow
-
 namespace lightflow::detail {
 
 inline std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
-/// write_graph_error's text at run time.
-struct string_text {
-  std::string text;
-  string_text& operator<<(std::string_view s) {
-    text += s;
-    return *this;
-  }
-  string_text& quoted(std::string_view s) { return *this << "\"" << s << "\""; }
-};
-
-/// A runtime flow's graph error, in the words of a static flow's compile error.
-template <class CycleName>
-flow_error graph_failure(graph_error error, std::string_view flow, std::string_view step, std::string_view name,
-                         std::uint32_t cycle_length, CycleName&& cycle_name) {
-  string_text t;
-  write_graph_error(t, error, flow, step, name, cycle_length, cycle_name);
-  return flow_error(std::move(t.text));
-}
-inline flow_error graph_failure(graph_error error, std::string_view flow, std::string_view step, std::string_view name = {}) {
-  return graph_failure(error, flow, step, name, 0, [](std::uint32_t) { return std::string_view{}; });
-}
 
 /// A key restricted, for one step's reads, to what one of its ancestors sees.
 struct restriction {

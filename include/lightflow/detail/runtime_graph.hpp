@@ -23,35 +23,9 @@
 #include "lightflow/errors.hpp"
 #include "lightflow/policy.hpp"
 
-namespace lightflow {
-
-}  // namespace lightflow
-
 namespace lightflow::detail {
 
 inline std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
-/// write_graph_error's text at run time.
-struct string_text {
-  std::string text;
-  string_text& operator<<(std::string_view s) {
-    text += s;
-    return *this;
-  }
-  string_text& quoted(std::string_view s) { return *this << "\"" << s << "\""; }
-};
-
-/// A runtime flow's graph error, in the words of a static flow's compile error.
-template <class CycleName>
-flow_error graph_failure(graph_error error, std::string_view flow, std::string_view step, std::string_view name,
-                         std::uint32_t cycle_length, CycleName&& cycle_name) {
-  string_text t;
-  write_graph_error(t, error, flow, step, name, cycle_length, cycle_name);
-  return flow_error(std::move(t.text));
-}
-inline flow_error graph_failure(graph_error error, std::string_view flow, std::string_view step, std::string_view name = {}) {
-  return graph_failure(error, flow, step, name, 0, [](std::uint32_t) { return std::string_view{}; });
-}
 
 /// A key restricted, for one step's reads, to what one of its ancestors sees.
 struct restriction {
