@@ -35,6 +35,7 @@ struct json_serializer {
 };
 
 struct Invoice {
+  static constexpr std::string_view lightflow_type_name = "billing.invoice";  // its name in checkpoints
   std::string customer;
   std::vector<double> lines;
 };

@@ -734,614 +734,29 @@ constexpr void fail() {
 }  // namespace lightflow
 
 #endif
-// ---- lightflow/detail/record.hpp
-// A checkpoint record: what lightflow stores for a run's manifest, its input, and each step's output.
+// ---- lightflow/detail/manifest.hpp
+// A checkpoint's manifest: the flow's definition as text, saved with the run and compared on every
+// run, so that records are never read by another definition. One writer for both kinds of flow and
+// for every format the library has written:
 //
-// Format version 2, little-endian:
-//   offset 0   4 bytes  magic "LFCK"
-//          4   2        format version (2)
-//          6   1        kind: 0 manifest, 1 input, 2 step output
-//          7   1        reserved, 0
-//          8   8        fingerprint of the flow definition (FNV-1a 64 of the manifest text)
-//         16   4        the user's version number
-//         20   8        the run: FNV-1a 64 of its id
-//         28   8        the run's nonce: random, made when the run started afresh (0: a run begun by
-//                       format 1, whose records carry none)
-//         36   4        length N of the step name (0 for the manifest and the input)
-//         40   N        the step name, UTF-8
-//     40 + N   8        length M of the payload
-//     48 + N   M        payload: the serializer's bytes (the manifest's text for kind 0)
-// 48 + N + M   4        CRC-32 of every byte before it
-// Format 1 (read only): the same without the run and its nonce (offsets 20 to 35).
-#ifndef LIGHTFLOW_DETAIL_RECORD_HPP
-#define LIGHTFLOW_DETAIL_RECORD_HPP
+//   lightflow checkpoint manifest 2          (format 2; earlier forms below)
+//   flow <flow name>
+//   version <checkpoint_options::version>
+//   serializer <the serializer's name>
+//   input <the input type's checkpoint name>  (a runtime flow: lightflow::values)
+//   step <name> <- <dependency> ... [| <ordering-only dependency> ...] : <output type's checkpoint name>
+//
+// Types are named by their checkpoint names (type_tag.hpp), so that every compiler writes the same
+// text. The earlier forms, read so that runs begun by earlier versions resume: static flows'
+// "lightflow checkpoint manifest 1" (the same lines, types spelled by the compiler) and runtime flows'
+// "lightflow runtime checkpoint manifest 2" (no input line, types spelled by the compiler) and
+// "... manifest 1" (no input line, no types).
+#ifndef LIGHTFLOW_DETAIL_MANIFEST_HPP
+#define LIGHTFLOW_DETAIL_MANIFEST_HPP
 
-#if __has_include(<sys/random.h>)
-#include <sys/random.h>
-#endif
-
-#include <atomic>
-#include <chrono>
-#include <cstddef>
 #include <cstdint>
-#include <span>
-#include <stdexcept>
 #include <string>
 #include <string_view>
-#include <vector>
-
-// ---- lightflow/detail/crc32.hpp
-// CRC-32 (the IEEE polynomial, as zlib and PNG use), for checkpoint records.
-#ifndef LIGHTFLOW_DETAIL_CRC32_HPP
-#define LIGHTFLOW_DETAIL_CRC32_HPP
-
-#include <array>
-#include <cstddef>
-#include <cstdint>
-#include <span>
-
-namespace lightflow::detail {
-
-/// Eight tables for "slicing by 8": table k maps a byte to its CRC contribution k bytes further on,
-/// so the loop folds eight bytes per step instead of one (the same CRC, about five times faster).
-inline constexpr std::array<std::array<std::uint32_t, 256>, 8> crc32_tables = [] {
-  std::array<std::array<std::uint32_t, 256>, 8> t{};
-  for (std::uint32_t i = 0; i != 256; ++i) {
-    std::uint32_t c = i;
-    for (int k = 0; k != 8; ++k) c = (c & 1) != 0 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-    t[0][i] = c;
-  }
-  for (std::uint32_t i = 0; i != 256; ++i)
-    for (std::size_t k = 1; k != 8; ++k) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xffu];
-  return t;
-}();
-
-constexpr std::uint32_t crc32(std::span<const std::byte> data, std::uint32_t crc = 0) noexcept {
-  const auto& t = crc32_tables;
-  crc = ~crc;
-  std::size_t i = 0;
-  auto at = [&](std::size_t k) { return static_cast<std::uint32_t>(data[i + k]); };
-  for (; i + 8 <= data.size(); i += 8) {
-    const std::uint32_t lo = crc ^ (at(0) | at(1) << 8 | at(2) << 16 | at(3) << 24);
-    crc = t[7][lo & 0xffu] ^ t[6][(lo >> 8) & 0xffu] ^ t[5][(lo >> 16) & 0xffu] ^ t[4][lo >> 24] ^ t[3][at(4)] ^
-          t[2][at(5)] ^ t[1][at(6)] ^ t[0][at(7)];
-  }
-  for (; i != data.size(); ++i) crc = t[0][(crc ^ at(0)) & 0xffu] ^ (crc >> 8);
-  return ~crc;
-}
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/serializer.hpp
-// Serializers turn a step's output into bytes and back, for checkpoints. `binary_serializer` is the
-// default; any type that models `serializer_for<S, T>` can replace it.
-//
-// The binary format (version 1): every integer little-endian, fixed width as its C++ type
-// (bool and char: 1 byte); float and double as their IEEE-754 bits, little-endian; enums as their
-// underlying type; sizes and counts as uint64; std::string and std::vector<byte-sized T>: count then
-// bytes; sequences, sets and maps: count then elements (maps: key then value); std::array: its
-// elements, no count; std::optional: uint8 0 or 1, then the value; std::pair and std::tuple: their
-// elements; std::variant: uint32 index, then the alternative. Types of your own: see binary_codec.
-#ifndef LIGHTFLOW_SERIALIZER_HPP
-#define LIGHTFLOW_SERIALIZER_HPP
-
-#include <array>
-#include <bit>
-#include <concepts>
-#include <cstddef>
-#include <cstdint>
-#include <cstring>
-#include <deque>
-#include <map>
-#include <optional>
-#include <set>
-#include <span>
-#include <stdexcept>
-#include <string>
-#include <tuple>
-#include <type_traits>
-#include <unordered_map>
-#include <utility>
-#include <variant>
-#include <vector>
-
-
-namespace lightflow {
-
-/// Satisfied by a serializer `S` that can write a `T` to bytes and read it back.
-template <class S, class T>
-concept serializer_for = requires(const S& s, const T& value, std::vector<std::byte>& out, std::span<const std::byte> in) {
-  s.write(value, out);  // appends the encoding of value to out
-  { s.template read<T>(in) } -> std::same_as<T>;  // the value encoded by all of in; throws decode_error
-};
-
-class binary_writer;
-class binary_reader;
-
-/// How the binary serializer encodes a T. Specialize it for a type you cannot change, or give the
-/// type two functions found by argument-dependent lookup:
-///   void lightflow_write(lightflow::binary_writer&, const T&);
-///   void lightflow_read(lightflow::binary_reader&, T&);      // T must be default-constructible
-/// (usually `w(a.x, a.y)` and `r(a.x, a.y)`).
-template <class T, class = void>
-struct binary_codec;
-
-namespace detail {
-template <class T>
-inline constexpr bool is_byte_like = std::is_same_v<T, char> || std::is_same_v<T, signed char> ||
-                                     std::is_same_v<T, unsigned char> || std::is_same_v<T, std::byte> ||
-                                     std::is_same_v<T, char8_t>;
-template <class T>
-concept encodable_by_adl = requires(binary_writer& w, binary_reader& r, const T& c, T& m) {
-  lightflow_write(w, c);
-  lightflow_read(r, m);
-};
-}  // namespace detail
-
-/// True when binary_serializer can encode T.
-template <class T>
-concept binary_encodable = requires(binary_writer& w, binary_reader& r, const T& c, T& m) {
-  binary_codec<T>::write(w, c);
-  binary_codec<T>::read(r, m);
-};
-
-/// Appends encoded values to a byte vector.
-class binary_writer {
- public:
-  explicit binary_writer(std::vector<std::byte>& out) noexcept : out_(&out) {}
-
-  void bytes(const void* data, std::size_t size) {
-    if (size == 0) return;
-    // resize and memcpy rather than insert: g++ 12 at -O3 reports false overflows (-Wstringop-overflow,
-    // -Warray-bounds) in vector::insert of a few bytes once it is inlined deep enough.
-    const std::size_t at = out_->size();
-    out_->resize(at + size);
-    std::memcpy(out_->data() + at, data, size);
-  }
-  template <class U>
-    requires std::is_integral_v<U>
-  void integer(U value) {
-    using unsigned_t = std::make_unsigned_t<U>;
-    auto v = static_cast<unsigned_t>(value);
-    std::byte le[sizeof(U)];
-    for (std::size_t i = 0; i != sizeof(U); ++i, v = static_cast<unsigned_t>(sizeof(U) > 1 ? v >> 8 : 0))
-      le[i] = static_cast<std::byte>(v & 0xff);
-    bytes(le, sizeof(U));
-  }
-  void size(std::size_t n) { integer(static_cast<std::uint64_t>(n)); }
-
-  /// Writes each value in turn.
-  template <class... T>
-  void operator()(const T&... values) {
-    (binary_codec<T>::write(*this, values), ...);
-  }
-
- private:
-  std::vector<std::byte>* out_;
-};
-
-/// Reads encoded values from bytes; throws decode_error rather than read past the end.
-class binary_reader {
- public:
-  explicit binary_reader(std::span<const std::byte> in) noexcept : in_(in) {}
-
-  void bytes(void* data, std::size_t size) {
-    if (size > remaining()) throw decode_error("lightflow: truncated data: needed " + std::to_string(size) + " more bytes, " + std::to_string(remaining()) + " left");
-    if (size != 0) std::memcpy(data, in_.data() + at_, size);
-    at_ += size;
-  }
-  template <class U>
-    requires std::is_integral_v<U>
-  U integer() {
-    std::byte le[sizeof(U)];
-    bytes(le, sizeof(U));
-    std::make_unsigned_t<U> v = 0;
-    for (std::size_t i = sizeof(U); i-- > 0;) v = static_cast<std::make_unsigned_t<U>>((sizeof(U) > 1 ? v << 8 : 0) | static_cast<unsigned char>(le[i]));
-    return static_cast<U>(v);
-  }
-  /// A count of elements of at least `min_element_size` bytes each: checked against what is left, so
-  /// that corrupt input cannot make a container reserve absurd amounts.
-  std::size_t size(std::size_t min_element_size = 1) {
-    const auto n = integer<std::uint64_t>();
-    if (min_element_size != 0 && n > remaining() / min_element_size)
-      throw decode_error("lightflow: corrupt data: a count of " + std::to_string(n) + " elements with only " + std::to_string(remaining()) + " bytes left");
-    return static_cast<std::size_t>(n);
-  }
-  /// A uint32 length of bytes, checked against what is left.
-  std::size_t size32() {
-    const auto n = integer<std::uint32_t>();
-    if (n > remaining()) throw decode_error("lightflow: corrupt data: a length of " + std::to_string(n) + " with only " + std::to_string(remaining()) + " bytes left");
-    return n;
-  }
-  std::size_t remaining() const noexcept { return in_.size() - at_; }
-
-  /// Reads each value in turn.
-  template <class... T>
-  void operator()(T&... values) {
-    (binary_codec<T>::read(*this, values), ...);
-  }
-
- private:
-  std::span<const std::byte> in_;
-  std::size_t at_ = 0;
-};
-
-// ---- codecs for the standard types
-
-template <class T>
-struct binary_codec<T, std::enable_if_t<std::is_integral_v<T>>> {
-  static void write(binary_writer& w, T v) {
-    if constexpr (std::is_same_v<T, bool>) w.integer(static_cast<std::uint8_t>(v ? 1 : 0));
-    else w.integer(v);
-  }
-  static void read(binary_reader& r, T& v) {
-    if constexpr (std::is_same_v<T, bool>) {
-      const auto b = r.integer<std::uint8_t>();
-      if (b > 1) throw decode_error("lightflow: corrupt data: a bool of value " + std::to_string(b));
-      v = b == 1;
-    } else {
-      v = r.integer<T>();
-    }
-  }
-};
-
-template <class T>
-struct binary_codec<T, std::enable_if_t<std::is_floating_point_v<T>>> {
-  static_assert(std::numeric_limits<T>::is_iec559 && (sizeof(T) == 4 || sizeof(T) == 8),
-                "lightflow: binary_serializer encodes float and double (IEEE-754); long double has no portable encoding");
-  using bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-  static void write(binary_writer& w, T v) { w.integer(std::bit_cast<bits>(v)); }
-  static void read(binary_reader& r, T& v) { v = std::bit_cast<T>(r.integer<bits>()); }
-};
-
-template <class T>
-struct binary_codec<T, std::enable_if_t<std::is_enum_v<T>>> {
-  using underlying = std::underlying_type_t<T>;
-  static void write(binary_writer& w, T v) { w.integer(static_cast<underlying>(v)); }
-  static void read(binary_reader& r, T& v) { v = static_cast<T>(r.integer<underlying>()); }
-};
-
-template <>
-struct binary_codec<std::byte> {
-  static void write(binary_writer& w, std::byte v) { w.integer(static_cast<std::uint8_t>(v)); }
-  static void read(binary_reader& r, std::byte& v) { v = static_cast<std::byte>(r.integer<std::uint8_t>()); }
-};
-
-template <class C, class Tr, class A>
-struct binary_codec<std::basic_string<C, Tr, A>> {
-  static void write(binary_writer& w, const std::basic_string<C, Tr, A>& s) {
-    w.size(s.size());
-    if constexpr (sizeof(C) == 1) w.bytes(s.data(), s.size());
-    else for (C c : s) w(c);
-  }
-  static void read(binary_reader& r, std::basic_string<C, Tr, A>& s) {
-    s.resize(r.size(sizeof(C)));
-    if constexpr (sizeof(C) == 1) r.bytes(s.data(), s.size());
-    else for (C& c : s) r(c);
-  }
-};
-
-namespace detail {
-/// Sequences and sets: a count, then the elements (read back with push_back, or insert for sets).
-template <class Collection>
-struct collection_codec {
-  using value_type = typename Collection::value_type;
-  static void write(binary_writer& w, const Collection& c) {
-    w.size(c.size());
-    for (const auto& x : c) binary_codec<value_type>::write(w, x);
-  }
-  static void read(binary_reader& r, Collection& c) {
-    const std::size_t n = r.size();
-    c.clear();
-    for (std::size_t i = 0; i != n; ++i) {
-      value_type x{};
-      binary_codec<value_type>::read(r, x);
-      if constexpr (requires { c.push_back(std::move(x)); })
-        c.push_back(std::move(x));
-      else
-        c.insert(std::move(x));
-    }
-  }
-};
-template <class Map>
-struct map_codec {
-  using key_type = typename Map::key_type;
-  using mapped_type = typename Map::mapped_type;
-  static void write(binary_writer& w, const Map& m) {
-    w.size(m.size());
-    for (const auto& [k, v] : m) binary_codec<key_type>::write(w, k), binary_codec<mapped_type>::write(w, v);
-  }
-  static void read(binary_reader& r, Map& m) {
-    const std::size_t n = r.size();
-    m.clear();
-    for (std::size_t i = 0; i != n; ++i) {
-      key_type k{};
-      mapped_type v{};
-      binary_codec<key_type>::read(r, k);
-      binary_codec<mapped_type>::read(r, v);
-      m.emplace(std::move(k), std::move(v));
-    }
-  }
-};
-}  // namespace detail
-
-template <class T, class A>
-struct binary_codec<std::vector<T, A>, std::enable_if_t<!std::is_same_v<T, bool> && binary_encodable<T>>> {
-  static void write(binary_writer& w, const std::vector<T, A>& v) {
-    if constexpr (detail::is_byte_like<T>) {
-      w.size(v.size());
-      w.bytes(v.data(), v.size());
-    } else if constexpr (std::is_arithmetic_v<T> && std::endian::native == std::endian::little &&
-                         !std::is_same_v<T, bool>) {
-      w.size(v.size());  // little-endian already: the bytes are the encoding
-      w.bytes(v.data(), v.size() * sizeof(T));
-    } else {
-      detail::collection_codec<std::vector<T, A>>::write(w, v);
-    }
-  }
-  static void read(binary_reader& r, std::vector<T, A>& v) {
-    if constexpr ((detail::is_byte_like<T> || std::is_arithmetic_v<T>) && std::endian::native == std::endian::little) {
-      v.resize(r.size(sizeof(T)));
-      r.bytes(v.data(), v.size() * sizeof(T));
-      if constexpr (std::is_floating_point_v<T>) static_assert(std::numeric_limits<T>::is_iec559);
-    } else {
-      v.clear();
-      const std::size_t n = r.size();
-      for (std::size_t i = 0; i != n; ++i) {
-        T x{};
-        binary_codec<T>::read(r, x);
-        v.push_back(std::move(x));
-      }
-    }
-  }
-};
-template <class A>
-struct binary_codec<std::vector<bool, A>> : detail::collection_codec<std::vector<bool, A>> {};
-template <class T, class A>
-  requires binary_encodable<T>
-struct binary_codec<std::deque<T, A>> : detail::collection_codec<std::deque<T, A>> {};
-template <class T, class C, class A>
-  requires binary_encodable<T>
-struct binary_codec<std::set<T, C, A>> : detail::collection_codec<std::set<T, C, A>> {};
-template <class K, class V, class C, class A>
-  requires binary_encodable<K> && binary_encodable<V>
-struct binary_codec<std::map<K, V, C, A>> : detail::map_codec<std::map<K, V, C, A>> {};
-template <class K, class V, class H, class E, class A>
-  requires binary_encodable<K> && binary_encodable<V>
-struct binary_codec<std::unordered_map<K, V, H, E, A>> : detail::map_codec<std::unordered_map<K, V, H, E, A>> {};
-
-template <class T, std::size_t N>
-  requires binary_encodable<T>
-struct binary_codec<std::array<T, N>> {
-  static void write(binary_writer& w, const std::array<T, N>& a) {
-    for (const auto& x : a) binary_codec<T>::write(w, x);
-  }
-  static void read(binary_reader& r, std::array<T, N>& a) {
-    for (auto& x : a) binary_codec<T>::read(r, x);
-  }
-};
-
-template <class T>
-  requires binary_encodable<T>
-struct binary_codec<std::optional<T>> {
-  static void write(binary_writer& w, const std::optional<T>& o) {
-    w.integer(static_cast<std::uint8_t>(o ? 1 : 0));
-    if (o) binary_codec<T>::write(w, *o);
-  }
-  static void read(binary_reader& r, std::optional<T>& o) {
-    bool present = false;
-    binary_codec<bool>::read(r, present);
-    o.reset();
-    if (present) binary_codec<T>::read(r, o.emplace());
-  }
-};
-
-template <class A, class B>
-  requires binary_encodable<A> && binary_encodable<B>
-struct binary_codec<std::pair<A, B>> {
-  static void write(binary_writer& w, const std::pair<A, B>& p) { w(p.first, p.second); }
-  static void read(binary_reader& r, std::pair<A, B>& p) { r(p.first, p.second); }
-};
-
-template <class... T>
-  requires(binary_encodable<T> && ...)
-struct binary_codec<std::tuple<T...>> {
-  static void write(binary_writer& w, const std::tuple<T...>& t) {
-    std::apply([&](const auto&... x) { w(x...); }, t);
-  }
-  static void read(binary_reader& r, std::tuple<T...>& t) {
-    std::apply([&](auto&... x) { r(x...); }, t);
-  }
-};
-
-template <class... T>
-  requires(binary_encodable<T> && ...)
-struct binary_codec<std::variant<T...>> {
-  static void write(binary_writer& w, const std::variant<T...>& v) {
-    if (v.valueless_by_exception()) throw usage_error("lightflow: cannot encode a valueless variant");
-    w.integer(static_cast<std::uint32_t>(v.index()));
-    std::visit([&](const auto& x) { w(x); }, v);
-  }
-  static void read(binary_reader& r, std::variant<T...>& v) {
-    const auto index = r.integer<std::uint32_t>();
-    if (index >= sizeof...(T))
-      throw decode_error("lightflow: corrupt data: variant index " + std::to_string(index) + " of " + std::to_string(sizeof...(T)) + " alternatives");
-    read_alternative(r, v, index, std::index_sequence_for<T...>{});
-  }
-
- private:
-  template <std::size_t... I>
-  static void read_alternative(binary_reader& r, std::variant<T...>& v, std::uint32_t index, std::index_sequence<I...>) {
-    (void)((index == I ? (binary_codec<std::variant_alternative_t<I, std::variant<T...>>>::read(r, v.template emplace<I>()), true) : false) || ...);
-  }
-};
-
-/// Types with lightflow_write / lightflow_read found by argument-dependent lookup.
-template <class T>
-struct binary_codec<T, std::enable_if_t<detail::encodable_by_adl<T>>> {
-  static void write(binary_writer& w, const T& v) { lightflow_write(w, v); }
-  static void read(binary_reader& r, T& v) { lightflow_read(r, v); }
-};
-
-/// The default serializer: the binary format described at the top of this file.
-struct binary_serializer {
-  static constexpr std::string_view name = "lightflow-binary-1";
-
-  template <binary_encodable T>
-  void write(const T& value, std::vector<std::byte>& out) const {
-    binary_writer w(out);
-    binary_codec<T>::write(w, value);
-  }
-  template <binary_encodable T>
-    requires std::default_initializable<T>
-  T read(std::span<const std::byte> in) const {
-    binary_reader r(in);
-    T value{};
-    binary_codec<T>::read(r, value);
-    if (r.remaining() != 0) throw decode_error("lightflow: " + std::to_string(r.remaining()) + " unexpected bytes after the value");
-    return value;
-  }
-};
-
-}  // namespace lightflow
-
-#endif
-
-namespace lightflow::detail {
-
-enum class record_kind : std::uint8_t { manifest = 0, input = 1, step_output = 2 };
-
-/// The run a record belongs to: its id's hash and the nonce made when it started.
-struct run_binding {
-  std::uint64_t run = 0;
-  std::uint64_t nonce = 0;
-  friend bool operator==(const run_binding&, const run_binding&) = default;
-};
-
-struct record {
-  std::uint16_t format = 2;
-  record_kind kind = record_kind::step_output;
-  std::uint64_t fingerprint = 0;
-  std::uint32_t version = 0;
-  run_binding binding;  // format 1: none (zeros)
-  std::string step;
-  std::vector<std::byte> payload;
-};
-
-inline constexpr std::uint16_t record_format = 2;
-
-/// Encodes a record into `out` (cleared first, its capacity reused).
-inline void encode_record_into(std::vector<std::byte>& out, record_kind kind, std::uint64_t fingerprint,
-                               std::uint32_t version, run_binding binding, std::string_view step,
-                               std::span<const std::byte> payload) {
-  if (step.size() > 0xffffffffu) throw usage_error("lightflow: a step name of 4 GiB or more");
-  out.clear();
-  out.reserve(52 + step.size() + payload.size());
-  binary_writer w(out);
-  w.bytes("LFCK", 4);
-  w.integer(record_format);
-  w.integer(static_cast<std::uint8_t>(kind));
-  w.integer(std::uint8_t{0});
-  w.integer(fingerprint);
-  w.integer(version);
-  w.integer(binding.run);
-  w.integer(binding.nonce);
-  w.integer(static_cast<std::uint32_t>(step.size()));
-  w.bytes(step.data(), step.size());
-  w.integer(static_cast<std::uint64_t>(payload.size()));
-  w.bytes(payload.data(), payload.size());
-  w.integer(crc32(out));
-}
-
-inline std::vector<std::byte> encode_record(record_kind kind, std::uint64_t fingerprint, std::uint32_t version,
-                                            run_binding binding, std::string_view step, std::span<const std::byte> payload) {
-  std::vector<std::byte> out;
-  encode_record_into(out, kind, fingerprint, version, binding, step, payload);
-  return out;
-}
-
-/// Decodes a record; throws decode_error saying what is wrong with it.
-inline record decode_record(std::span<const std::byte> bytes) {
-  if (bytes.size() < 36) throw decode_error("truncated record (" + std::to_string(bytes.size()) + " bytes)");
-  binary_reader r(bytes.first(bytes.size() - 4));
-  char magic[4];
-  r.bytes(magic, 4);
-  if (std::string_view(magic, 4) != "LFCK") throw decode_error("not a lightflow checkpoint record (bad magic)");
-  binary_reader tail(bytes.last(4));
-  const auto stored_crc = tail.integer<std::uint32_t>();
-  if (stored_crc != crc32(bytes.first(bytes.size() - 4))) throw decode_error("record checksum mismatch (corrupt record)");
-  const auto format = r.integer<std::uint16_t>();
-  if (format != 1 && format != record_format)
-    throw decode_error("record format " + std::to_string(format) + " is not supported (this lightflow reads formats 1 and " +
-                       std::to_string(record_format) + "; a newer lightflow wrote it)");
-  if (format == 2 && bytes.size() < 52) throw decode_error("truncated record (" + std::to_string(bytes.size()) + " bytes)");
-  record rec;
-  rec.format = format;
-  const auto kind = r.integer<std::uint8_t>();
-  if (kind > 2) throw decode_error("unknown record kind " + std::to_string(kind));
-  rec.kind = static_cast<record_kind>(kind);
-  if (r.integer<std::uint8_t>() != 0) throw decode_error("record has a non-zero reserved byte");
-  rec.fingerprint = r.integer<std::uint64_t>();
-  rec.version = r.integer<std::uint32_t>();
-  if (format == 2) {
-    rec.binding.run = r.integer<std::uint64_t>();
-    rec.binding.nonce = r.integer<std::uint64_t>();
-  }
-  rec.step.resize(r.size32());
-  r.bytes(rec.step.data(), rec.step.size());
-  const auto m = r.integer<std::uint64_t>();
-  if (m != r.remaining()) throw decode_error("record payload length does not match the record's size");
-  rec.payload.resize(static_cast<std::size_t>(m));
-  r.bytes(rec.payload.data(), rec.payload.size());
-  return rec;
-}
-
-/// FNV-1a, 64 bits.
-constexpr std::uint64_t fnv1a(std::string_view text) noexcept {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
-  return h;
-}
-
-/// A run's nonce: never 0; 64 bits of the system's entropy (getrandom, once per thread) mixed with a
-/// process-wide counter and the clock, so that no two runs share one.
-inline std::uint64_t make_nonce() {
-  static std::atomic<std::uint64_t> counter{0};
-  thread_local const std::uint64_t seed = [] {
-    std::uint64_t bits = reinterpret_cast<std::uintptr_t>(&counter);  // differs between processes (ASLR)
-#if __has_include(<sys/random.h>)
-    std::uint64_t entropy = 0;
-    if (::getrandom(&entropy, sizeof entropy, 0) == static_cast<ssize_t>(sizeof entropy)) bits ^= entropy;
-#endif
-    return bits;
-  }();
-  std::uint64_t z = seed ^ (counter.fetch_add(1, std::memory_order_relaxed) * 0x9e3779b97f4a7c15ull) ^
-                    static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;  // splitmix64's finalizer
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  z ^= z >> 31;
-  return z == 0 ? 1 : z;
-}
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/detail/static_run.hpp
-// The state of one run of a static flow with a given input type: what each step is called with,
-// where each output lives, and how each step is invoked.
-#ifndef LIGHTFLOW_DETAIL_STATIC_RUN_HPP
-#define LIGHTFLOW_DETAIL_STATIC_RUN_HPP
-
-#include <array>
-#include <atomic>
-#include <concepts>
-#include <cstddef>
-#include <cstdint>
-#include <memory>
-#include <new>
-#include <type_traits>
-#include <utility>
 
 // ---- lightflow/detail/run_state.hpp
 // The state of one run, shared by every kind of flow: per-step records and counters, cancellation,
@@ -1782,11 +1197,14 @@ class tick_converter {
 
 #endif
 // ---- lightflow/detail/type_name.hpp
-// The compiler's spelling of a type, at compile time; goes into a checkpoint's manifest so that a
-// changed output type is noticed and named.
+// The compiler's spelling of a type, at compile time: for messages (and, by request only, for a
+// type's checkpoint name: see type_tag.hpp). Checkpoints of format 1 stored it; `legacy_spelling`
+// reads theirs.
 #ifndef LIGHTFLOW_DETAIL_TYPE_NAME_HPP
 #define LIGHTFLOW_DETAIL_TYPE_NAME_HPP
 
+#include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace lightflow::detail {
@@ -1798,6 +1216,32 @@ constexpr std::string_view type_name() noexcept {
   auto end = f.find(';', start);
   if (end == std::string_view::npos) end = f.rfind(']');
   return f.substr(start, end - start);
+}
+
+/// A compiler's spelling of a type with the differences between g++ 12 and clang 14 (libstdc++)
+/// smoothed over, so that a format-1 checkpoint, which stored the spelling, is read by either: the
+/// `__cxx11` and `__1` inline namespaces dropped, "long int" read as "long" (and the other integer
+/// spellings alike), "> >" as ">>", the anonymous namespace spelled one way, the default arguments
+/// g++ writes out for std::basic_string dropped.
+inline std::string legacy_spelling(std::string_view spelled) {
+  std::string s(spelled);
+  const auto replace_all = [&s](std::string_view from, std::string_view to) {
+    for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+      s.replace(at, from.size(), to);
+  };
+  replace_all("std::__cxx11::", "std::");
+  replace_all("std::__1::", "std::");
+  replace_all("{anonymous}", "(anonymous namespace)");
+  replace_all(", std::char_traits<char>, std::allocator<char> >", ">");
+  replace_all(", std::char_traits<char>, std::allocator<char>>", ">");
+  replace_all("> >", ">>");
+  replace_all("long long unsigned int", "unsigned long long");
+  replace_all("long unsigned int", "unsigned long");
+  replace_all("short unsigned int", "unsigned short");
+  replace_all("long long int", "long long");
+  replace_all("long int", "long");
+  replace_all("short int", "short");
+  return s;
 }
 
 }  // namespace lightflow::detail
@@ -2857,6 +2301,660 @@ inline std::stop_token step_context::stop_token() const {
 }  // namespace lightflow
 
 #endif
+
+namespace lightflow::detail {
+
+/// Which of the manifest texts to write.
+struct manifest_form {
+  std::string_view header;
+  bool input_line;  // an "input" line (static flows, and every flow from format 2 on)
+  bool types;       // each step's output type
+};
+inline constexpr manifest_form manifest_v2{"lightflow checkpoint manifest 2", true, true};
+inline constexpr manifest_form static_manifest_v1{"lightflow checkpoint manifest 1", true, true};
+inline constexpr manifest_form runtime_manifest_v2{"lightflow runtime checkpoint manifest 2", false, true};
+inline constexpr manifest_form runtime_manifest_v1{"lightflow runtime checkpoint manifest 1", false, false};
+
+/// The manifest of the flow `g` (either kind); `type_of(i)` names step i's output type.
+template <class TypeOf>
+std::string write_manifest(const manifest_form& form, const graph_view& g, std::uint32_t version,
+                           std::string_view serializer, std::string_view input, const TypeOf& type_of) {
+  std::string m;
+  ((((m += form.header) += "\nflow ") += g.flow_name) += "\nversion ") += std::to_string(version);
+  ((m += "\nserializer ") += serializer) += '\n';
+  if (form.input_line) ((m += "input ") += input) += '\n';
+  for (std::uint32_t i = 0; i != g.size; ++i) {
+    (m += "step ") += g.name(i);
+    m += " <-";
+    for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) {
+      if (g.data_count != nullptr && e == g.dep_offsets[i] + g.data_count[i]) m += " |";  // ordering-only ones follow
+      (m += ' ') += g.name(g.deps[e]);
+    }
+    if (form.types) (m += " : ") += type_of(i);
+    m += '\n';
+  }
+  return m;
+}
+
+/// True when a stored manifest is `expected` (an earlier form of this flow's), reading the types
+/// that compilers spell differently as alike (a format-1 checkpoint written by g++ resumes under
+/// clang, and the other way round).
+inline bool same_legacy_manifest(const std::string& stored, const std::string& expected) {
+  return stored == expected || legacy_spelling(stored) == legacy_spelling(expected);
+}
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/record.hpp
+// A checkpoint record: what lightflow stores for a run's manifest, its input, and each step's output.
+//
+// Format version 2, little-endian:
+//   offset 0   4 bytes  magic "LFCK"
+//          4   2        format version (2)
+//          6   1        kind: 0 manifest, 1 input, 2 step output
+//          7   1        reserved, 0
+//          8   8        fingerprint of the flow definition (FNV-1a 64 of the manifest text)
+//         16   4        the user's version number
+//         20   8        the run: FNV-1a 64 of its id
+//         28   8        the run's nonce: random, made when the run started afresh (0: a run begun by
+//                       format 1, whose records carry none)
+//         36   4        length N of the step name (0 for the manifest and the input)
+//         40   N        the step name, UTF-8
+//     40 + N   8        length M of the payload
+//     48 + N   M        payload: the serializer's bytes (the manifest's text for kind 0)
+// 48 + N + M   4        CRC-32 of every byte before it
+// Format 1 (read only): the same without the run and its nonce (offsets 20 to 35).
+#ifndef LIGHTFLOW_DETAIL_RECORD_HPP
+#define LIGHTFLOW_DETAIL_RECORD_HPP
+
+#if __has_include(<sys/random.h>)
+#include <sys/random.h>
+#endif
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// ---- lightflow/detail/crc32.hpp
+// CRC-32 (the IEEE polynomial, as zlib and PNG use), for checkpoint records.
+#ifndef LIGHTFLOW_DETAIL_CRC32_HPP
+#define LIGHTFLOW_DETAIL_CRC32_HPP
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace lightflow::detail {
+
+/// Eight tables for "slicing by 8": table k maps a byte to its CRC contribution k bytes further on,
+/// so the loop folds eight bytes per step instead of one (the same CRC, about five times faster).
+inline constexpr std::array<std::array<std::uint32_t, 256>, 8> crc32_tables = [] {
+  std::array<std::array<std::uint32_t, 256>, 8> t{};
+  for (std::uint32_t i = 0; i != 256; ++i) {
+    std::uint32_t c = i;
+    for (int k = 0; k != 8; ++k) c = (c & 1) != 0 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+    t[0][i] = c;
+  }
+  for (std::uint32_t i = 0; i != 256; ++i)
+    for (std::size_t k = 1; k != 8; ++k) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xffu];
+  return t;
+}();
+
+constexpr std::uint32_t crc32(std::span<const std::byte> data, std::uint32_t crc = 0) noexcept {
+  const auto& t = crc32_tables;
+  crc = ~crc;
+  std::size_t i = 0;
+  auto at = [&](std::size_t k) { return static_cast<std::uint32_t>(data[i + k]); };
+  for (; i + 8 <= data.size(); i += 8) {
+    const std::uint32_t lo = crc ^ (at(0) | at(1) << 8 | at(2) << 16 | at(3) << 24);
+    crc = t[7][lo & 0xffu] ^ t[6][(lo >> 8) & 0xffu] ^ t[5][(lo >> 16) & 0xffu] ^ t[4][lo >> 24] ^ t[3][at(4)] ^
+          t[2][at(5)] ^ t[1][at(6)] ^ t[0][at(7)];
+  }
+  for (; i != data.size(); ++i) crc = t[0][(crc ^ at(0)) & 0xffu] ^ (crc >> 8);
+  return ~crc;
+}
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/serializer.hpp
+// Serializers turn a step's output into bytes and back, for checkpoints. `binary_serializer` is the
+// default; any type that models `serializer_for<S, T>` can replace it.
+//
+// The binary format (version 1): every integer little-endian, fixed width as its C++ type
+// (bool and char: 1 byte); float and double as their IEEE-754 bits, little-endian; enums as their
+// underlying type; sizes and counts as uint64; std::string and std::vector<byte-sized T>: count then
+// bytes; sequences, sets and maps: count then elements (maps: key then value); std::array: its
+// elements, no count; std::optional: uint8 0 or 1, then the value; std::pair and std::tuple: their
+// elements; std::variant: uint32 index, then the alternative. Types of your own: see binary_codec.
+#ifndef LIGHTFLOW_SERIALIZER_HPP
+#define LIGHTFLOW_SERIALIZER_HPP
+
+#include <array>
+#include <bit>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
+
+
+namespace lightflow {
+
+/// Satisfied by a serializer `S` that can write a `T` to bytes and read it back.
+template <class S, class T>
+concept serializer_for = requires(const S& s, const T& value, std::vector<std::byte>& out, std::span<const std::byte> in) {
+  s.write(value, out);  // appends the encoding of value to out
+  { s.template read<T>(in) } -> std::same_as<T>;  // the value encoded by all of in; throws decode_error
+};
+
+class binary_writer;
+class binary_reader;
+
+/// How the binary serializer encodes a T. Specialize it for a type you cannot change, or give the
+/// type two functions found by argument-dependent lookup:
+///   void lightflow_write(lightflow::binary_writer&, const T&);
+///   void lightflow_read(lightflow::binary_reader&, T&);      // T must be default-constructible
+/// (usually `w(a.x, a.y)` and `r(a.x, a.y)`).
+template <class T, class = void>
+struct binary_codec;
+
+namespace detail {
+template <class T>
+inline constexpr bool is_byte_like = std::is_same_v<T, char> || std::is_same_v<T, signed char> ||
+                                     std::is_same_v<T, unsigned char> || std::is_same_v<T, std::byte> ||
+                                     std::is_same_v<T, char8_t>;
+template <class T>
+concept encodable_by_adl = requires(binary_writer& w, binary_reader& r, const T& c, T& m) {
+  lightflow_write(w, c);
+  lightflow_read(r, m);
+};
+}  // namespace detail
+
+/// True when binary_serializer can encode T.
+template <class T>
+concept binary_encodable = requires(binary_writer& w, binary_reader& r, const T& c, T& m) {
+  binary_codec<T>::write(w, c);
+  binary_codec<T>::read(r, m);
+};
+
+/// Appends encoded values to a byte vector.
+class binary_writer {
+ public:
+  explicit binary_writer(std::vector<std::byte>& out) noexcept : out_(&out) {}
+
+  void bytes(const void* data, std::size_t size) {
+    if (size == 0) return;
+    // resize and memcpy rather than insert: g++ 12 at -O3 reports false overflows (-Wstringop-overflow,
+    // -Warray-bounds) in vector::insert of a few bytes once it is inlined deep enough.
+    const std::size_t at = out_->size();
+    out_->resize(at + size);
+    std::memcpy(out_->data() + at, data, size);
+  }
+  template <class U>
+    requires std::is_integral_v<U>
+  void integer(U value) {
+    using unsigned_t = std::make_unsigned_t<U>;
+    auto v = static_cast<unsigned_t>(value);
+    std::byte le[sizeof(U)];
+    for (std::size_t i = 0; i != sizeof(U); ++i, v = static_cast<unsigned_t>(sizeof(U) > 1 ? v >> 8 : 0))
+      le[i] = static_cast<std::byte>(v & 0xff);
+    bytes(le, sizeof(U));
+  }
+  void size(std::size_t n) { integer(static_cast<std::uint64_t>(n)); }
+
+  /// Writes each value in turn.
+  template <class... T>
+  void operator()(const T&... values) {
+    (binary_codec<T>::write(*this, values), ...);
+  }
+
+ private:
+  std::vector<std::byte>* out_;
+};
+
+/// Reads encoded values from bytes; throws decode_error rather than read past the end.
+class binary_reader {
+ public:
+  explicit binary_reader(std::span<const std::byte> in) noexcept : in_(in) {}
+
+  void bytes(void* data, std::size_t size) {
+    if (size > remaining()) throw decode_error("lightflow: truncated data: needed " + std::to_string(size) + " more bytes, " + std::to_string(remaining()) + " left");
+    if (size != 0) std::memcpy(data, in_.data() + at_, size);
+    at_ += size;
+  }
+  template <class U>
+    requires std::is_integral_v<U>
+  U integer() {
+    std::byte le[sizeof(U)];
+    bytes(le, sizeof(U));
+    std::make_unsigned_t<U> v = 0;
+    for (std::size_t i = sizeof(U); i-- > 0;) v = static_cast<std::make_unsigned_t<U>>((sizeof(U) > 1 ? v << 8 : 0) | static_cast<unsigned char>(le[i]));
+    return static_cast<U>(v);
+  }
+  /// A count of elements of at least `min_element_size` bytes each: checked against what is left, so
+  /// that corrupt input cannot make a container reserve absurd amounts.
+  std::size_t size(std::size_t min_element_size = 1) {
+    const auto n = integer<std::uint64_t>();
+    if (min_element_size != 0 && n > remaining() / min_element_size)
+      throw decode_error("lightflow: corrupt data: a count of " + std::to_string(n) + " elements with only " + std::to_string(remaining()) + " bytes left");
+    return static_cast<std::size_t>(n);
+  }
+  /// A uint32 length of bytes, checked against what is left.
+  std::size_t size32() {
+    const auto n = integer<std::uint32_t>();
+    if (n > remaining()) throw decode_error("lightflow: corrupt data: a length of " + std::to_string(n) + " with only " + std::to_string(remaining()) + " bytes left");
+    return n;
+  }
+  std::size_t remaining() const noexcept { return in_.size() - at_; }
+
+  /// Reads each value in turn.
+  template <class... T>
+  void operator()(T&... values) {
+    (binary_codec<T>::read(*this, values), ...);
+  }
+
+ private:
+  std::span<const std::byte> in_;
+  std::size_t at_ = 0;
+};
+
+// ---- codecs for the standard types
+
+template <class T>
+struct binary_codec<T, std::enable_if_t<std::is_integral_v<T>>> {
+  static void write(binary_writer& w, T v) {
+    if constexpr (std::is_same_v<T, bool>) w.integer(static_cast<std::uint8_t>(v ? 1 : 0));
+    else w.integer(v);
+  }
+  static void read(binary_reader& r, T& v) {
+    if constexpr (std::is_same_v<T, bool>) {
+      const auto b = r.integer<std::uint8_t>();
+      if (b > 1) throw decode_error("lightflow: corrupt data: a bool of value " + std::to_string(b));
+      v = b == 1;
+    } else {
+      v = r.integer<T>();
+    }
+  }
+};
+
+template <class T>
+struct binary_codec<T, std::enable_if_t<std::is_floating_point_v<T>>> {
+  static_assert(std::numeric_limits<T>::is_iec559 && (sizeof(T) == 4 || sizeof(T) == 8),
+                "lightflow: binary_serializer encodes float and double (IEEE-754); long double has no portable encoding");
+  using bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  static void write(binary_writer& w, T v) { w.integer(std::bit_cast<bits>(v)); }
+  static void read(binary_reader& r, T& v) { v = std::bit_cast<T>(r.integer<bits>()); }
+};
+
+template <class T>
+struct binary_codec<T, std::enable_if_t<std::is_enum_v<T>>> {
+  using underlying = std::underlying_type_t<T>;
+  static void write(binary_writer& w, T v) { w.integer(static_cast<underlying>(v)); }
+  static void read(binary_reader& r, T& v) { v = static_cast<T>(r.integer<underlying>()); }
+};
+
+template <>
+struct binary_codec<std::byte> {
+  static void write(binary_writer& w, std::byte v) { w.integer(static_cast<std::uint8_t>(v)); }
+  static void read(binary_reader& r, std::byte& v) { v = static_cast<std::byte>(r.integer<std::uint8_t>()); }
+};
+
+template <class C, class Tr, class A>
+struct binary_codec<std::basic_string<C, Tr, A>> {
+  static void write(binary_writer& w, const std::basic_string<C, Tr, A>& s) {
+    w.size(s.size());
+    if constexpr (sizeof(C) == 1) w.bytes(s.data(), s.size());
+    else for (C c : s) w(c);
+  }
+  static void read(binary_reader& r, std::basic_string<C, Tr, A>& s) {
+    s.resize(r.size(sizeof(C)));
+    if constexpr (sizeof(C) == 1) r.bytes(s.data(), s.size());
+    else for (C& c : s) r(c);
+  }
+};
+
+namespace detail {
+/// Sequences and sets: a count, then the elements (read back with push_back, or insert for sets).
+template <class Collection>
+struct collection_codec {
+  using value_type = typename Collection::value_type;
+  static void write(binary_writer& w, const Collection& c) {
+    w.size(c.size());
+    for (const auto& x : c) binary_codec<value_type>::write(w, x);
+  }
+  static void read(binary_reader& r, Collection& c) {
+    const std::size_t n = r.size();
+    c.clear();
+    for (std::size_t i = 0; i != n; ++i) {
+      value_type x{};
+      binary_codec<value_type>::read(r, x);
+      if constexpr (requires { c.push_back(std::move(x)); })
+        c.push_back(std::move(x));
+      else
+        c.insert(std::move(x));
+    }
+  }
+};
+template <class Map>
+struct map_codec {
+  using key_type = typename Map::key_type;
+  using mapped_type = typename Map::mapped_type;
+  static void write(binary_writer& w, const Map& m) {
+    w.size(m.size());
+    for (const auto& [k, v] : m) binary_codec<key_type>::write(w, k), binary_codec<mapped_type>::write(w, v);
+  }
+  static void read(binary_reader& r, Map& m) {
+    const std::size_t n = r.size();
+    m.clear();
+    for (std::size_t i = 0; i != n; ++i) {
+      key_type k{};
+      mapped_type v{};
+      binary_codec<key_type>::read(r, k);
+      binary_codec<mapped_type>::read(r, v);
+      m.emplace(std::move(k), std::move(v));
+    }
+  }
+};
+}  // namespace detail
+
+template <class T, class A>
+struct binary_codec<std::vector<T, A>, std::enable_if_t<!std::is_same_v<T, bool> && binary_encodable<T>>> {
+  static void write(binary_writer& w, const std::vector<T, A>& v) {
+    if constexpr (detail::is_byte_like<T>) {
+      w.size(v.size());
+      w.bytes(v.data(), v.size());
+    } else if constexpr (std::is_arithmetic_v<T> && std::endian::native == std::endian::little &&
+                         !std::is_same_v<T, bool>) {
+      w.size(v.size());  // little-endian already: the bytes are the encoding
+      w.bytes(v.data(), v.size() * sizeof(T));
+    } else {
+      detail::collection_codec<std::vector<T, A>>::write(w, v);
+    }
+  }
+  static void read(binary_reader& r, std::vector<T, A>& v) {
+    if constexpr ((detail::is_byte_like<T> || std::is_arithmetic_v<T>) && std::endian::native == std::endian::little) {
+      v.resize(r.size(sizeof(T)));
+      r.bytes(v.data(), v.size() * sizeof(T));
+      if constexpr (std::is_floating_point_v<T>) static_assert(std::numeric_limits<T>::is_iec559);
+    } else {
+      v.clear();
+      const std::size_t n = r.size();
+      for (std::size_t i = 0; i != n; ++i) {
+        T x{};
+        binary_codec<T>::read(r, x);
+        v.push_back(std::move(x));
+      }
+    }
+  }
+};
+template <class A>
+struct binary_codec<std::vector<bool, A>> : detail::collection_codec<std::vector<bool, A>> {};
+template <class T, class A>
+  requires binary_encodable<T>
+struct binary_codec<std::deque<T, A>> : detail::collection_codec<std::deque<T, A>> {};
+template <class T, class C, class A>
+  requires binary_encodable<T>
+struct binary_codec<std::set<T, C, A>> : detail::collection_codec<std::set<T, C, A>> {};
+template <class K, class V, class C, class A>
+  requires binary_encodable<K> && binary_encodable<V>
+struct binary_codec<std::map<K, V, C, A>> : detail::map_codec<std::map<K, V, C, A>> {};
+template <class K, class V, class H, class E, class A>
+  requires binary_encodable<K> && binary_encodable<V>
+struct binary_codec<std::unordered_map<K, V, H, E, A>> : detail::map_codec<std::unordered_map<K, V, H, E, A>> {};
+
+template <class T, std::size_t N>
+  requires binary_encodable<T>
+struct binary_codec<std::array<T, N>> {
+  static void write(binary_writer& w, const std::array<T, N>& a) {
+    for (const auto& x : a) binary_codec<T>::write(w, x);
+  }
+  static void read(binary_reader& r, std::array<T, N>& a) {
+    for (auto& x : a) binary_codec<T>::read(r, x);
+  }
+};
+
+template <class T>
+  requires binary_encodable<T>
+struct binary_codec<std::optional<T>> {
+  static void write(binary_writer& w, const std::optional<T>& o) {
+    w.integer(static_cast<std::uint8_t>(o ? 1 : 0));
+    if (o) binary_codec<T>::write(w, *o);
+  }
+  static void read(binary_reader& r, std::optional<T>& o) {
+    bool present = false;
+    binary_codec<bool>::read(r, present);
+    o.reset();
+    if (present) binary_codec<T>::read(r, o.emplace());
+  }
+};
+
+template <class A, class B>
+  requires binary_encodable<A> && binary_encodable<B>
+struct binary_codec<std::pair<A, B>> {
+  static void write(binary_writer& w, const std::pair<A, B>& p) { w(p.first, p.second); }
+  static void read(binary_reader& r, std::pair<A, B>& p) { r(p.first, p.second); }
+};
+
+template <class... T>
+  requires(binary_encodable<T> && ...)
+struct binary_codec<std::tuple<T...>> {
+  static void write(binary_writer& w, const std::tuple<T...>& t) {
+    std::apply([&](const auto&... x) { w(x...); }, t);
+  }
+  static void read(binary_reader& r, std::tuple<T...>& t) {
+    std::apply([&](auto&... x) { r(x...); }, t);
+  }
+};
+
+template <class... T>
+  requires(binary_encodable<T> && ...)
+struct binary_codec<std::variant<T...>> {
+  static void write(binary_writer& w, const std::variant<T...>& v) {
+    if (v.valueless_by_exception()) throw usage_error("lightflow: cannot encode a valueless variant");
+    w.integer(static_cast<std::uint32_t>(v.index()));
+    std::visit([&](const auto& x) { w(x); }, v);
+  }
+  static void read(binary_reader& r, std::variant<T...>& v) {
+    const auto index = r.integer<std::uint32_t>();
+    if (index >= sizeof...(T))
+      throw decode_error("lightflow: corrupt data: variant index " + std::to_string(index) + " of " + std::to_string(sizeof...(T)) + " alternatives");
+    read_alternative(r, v, index, std::index_sequence_for<T...>{});
+  }
+
+ private:
+  template <std::size_t... I>
+  static void read_alternative(binary_reader& r, std::variant<T...>& v, std::uint32_t index, std::index_sequence<I...>) {
+    (void)((index == I ? (binary_codec<std::variant_alternative_t<I, std::variant<T...>>>::read(r, v.template emplace<I>()), true) : false) || ...);
+  }
+};
+
+/// Types with lightflow_write / lightflow_read found by argument-dependent lookup.
+template <class T>
+struct binary_codec<T, std::enable_if_t<detail::encodable_by_adl<T>>> {
+  static void write(binary_writer& w, const T& v) { lightflow_write(w, v); }
+  static void read(binary_reader& r, T& v) { lightflow_read(r, v); }
+};
+
+/// The default serializer: the binary format described at the top of this file.
+struct binary_serializer {
+  static constexpr std::string_view name = "lightflow-binary-1";
+
+  template <binary_encodable T>
+  void write(const T& value, std::vector<std::byte>& out) const {
+    binary_writer w(out);
+    binary_codec<T>::write(w, value);
+  }
+  template <binary_encodable T>
+    requires std::default_initializable<T>
+  T read(std::span<const std::byte> in) const {
+    binary_reader r(in);
+    T value{};
+    binary_codec<T>::read(r, value);
+    if (r.remaining() != 0) throw decode_error("lightflow: " + std::to_string(r.remaining()) + " unexpected bytes after the value");
+    return value;
+  }
+};
+
+}  // namespace lightflow
+
+#endif
+
+namespace lightflow::detail {
+
+enum class record_kind : std::uint8_t { manifest = 0, input = 1, step_output = 2 };
+
+/// The run a record belongs to: its id's hash and the nonce made when it started.
+struct run_binding {
+  std::uint64_t run = 0;
+  std::uint64_t nonce = 0;
+  friend bool operator==(const run_binding&, const run_binding&) = default;
+};
+
+struct record {
+  std::uint16_t format = 2;
+  record_kind kind = record_kind::step_output;
+  std::uint64_t fingerprint = 0;
+  std::uint32_t version = 0;
+  run_binding binding;  // format 1: none (zeros)
+  std::string step;
+  std::vector<std::byte> payload;
+};
+
+inline constexpr std::uint16_t record_format = 2;
+
+/// Encodes a record into `out` (cleared first, its capacity reused).
+inline void encode_record_into(std::vector<std::byte>& out, record_kind kind, std::uint64_t fingerprint,
+                               std::uint32_t version, run_binding binding, std::string_view step,
+                               std::span<const std::byte> payload) {
+  if (step.size() > 0xffffffffu) throw usage_error("lightflow: a step name of 4 GiB or more");
+  out.clear();
+  out.reserve(52 + step.size() + payload.size());
+  binary_writer w(out);
+  w.bytes("LFCK", 4);
+  w.integer(record_format);
+  w.integer(static_cast<std::uint8_t>(kind));
+  w.integer(std::uint8_t{0});
+  w.integer(fingerprint);
+  w.integer(version);
+  w.integer(binding.run);
+  w.integer(binding.nonce);
+  w.integer(static_cast<std::uint32_t>(step.size()));
+  w.bytes(step.data(), step.size());
+  w.integer(static_cast<std::uint64_t>(payload.size()));
+  w.bytes(payload.data(), payload.size());
+  w.integer(crc32(out));
+}
+
+inline std::vector<std::byte> encode_record(record_kind kind, std::uint64_t fingerprint, std::uint32_t version,
+                                            run_binding binding, std::string_view step, std::span<const std::byte> payload) {
+  std::vector<std::byte> out;
+  encode_record_into(out, kind, fingerprint, version, binding, step, payload);
+  return out;
+}
+
+/// Decodes a record; throws decode_error saying what is wrong with it.
+inline record decode_record(std::span<const std::byte> bytes) {
+  if (bytes.size() < 36) throw decode_error("truncated record (" + std::to_string(bytes.size()) + " bytes)");
+  binary_reader r(bytes.first(bytes.size() - 4));
+  char magic[4];
+  r.bytes(magic, 4);
+  if (std::string_view(magic, 4) != "LFCK") throw decode_error("not a lightflow checkpoint record (bad magic)");
+  binary_reader tail(bytes.last(4));
+  const auto stored_crc = tail.integer<std::uint32_t>();
+  if (stored_crc != crc32(bytes.first(bytes.size() - 4))) throw decode_error("record checksum mismatch (corrupt record)");
+  const auto format = r.integer<std::uint16_t>();
+  if (format != 1 && format != record_format)
+    throw decode_error("record format " + std::to_string(format) + " is not supported (this lightflow reads formats 1 and " +
+                       std::to_string(record_format) + "; a newer lightflow wrote it)");
+  if (format == 2 && bytes.size() < 52) throw decode_error("truncated record (" + std::to_string(bytes.size()) + " bytes)");
+  record rec;
+  rec.format = format;
+  const auto kind = r.integer<std::uint8_t>();
+  if (kind > 2) throw decode_error("unknown record kind " + std::to_string(kind));
+  rec.kind = static_cast<record_kind>(kind);
+  if (r.integer<std::uint8_t>() != 0) throw decode_error("record has a non-zero reserved byte");
+  rec.fingerprint = r.integer<std::uint64_t>();
+  rec.version = r.integer<std::uint32_t>();
+  if (format == 2) {
+    rec.binding.run = r.integer<std::uint64_t>();
+    rec.binding.nonce = r.integer<std::uint64_t>();
+  }
+  rec.step.resize(r.size32());
+  r.bytes(rec.step.data(), rec.step.size());
+  const auto m = r.integer<std::uint64_t>();
+  if (m != r.remaining()) throw decode_error("record payload length does not match the record's size");
+  rec.payload.resize(static_cast<std::size_t>(m));
+  r.bytes(rec.payload.data(), rec.payload.size());
+  return rec;
+}
+
+/// FNV-1a, 64 bits.
+constexpr std::uint64_t fnv1a(std::string_view text) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  return h;
+}
+
+/// A run's nonce: never 0; 64 bits of the system's entropy (getrandom, once per thread) mixed with a
+/// process-wide counter and the clock, so that no two runs share one.
+inline std::uint64_t make_nonce() {
+  static std::atomic<std::uint64_t> counter{0};
+  thread_local const std::uint64_t seed = [] {
+    std::uint64_t bits = reinterpret_cast<std::uintptr_t>(&counter);  // differs between processes (ASLR)
+#if __has_include(<sys/random.h>)
+    std::uint64_t entropy = 0;
+    if (::getrandom(&entropy, sizeof entropy, 0) == static_cast<ssize_t>(sizeof entropy)) bits ^= entropy;
+#endif
+    return bits;
+  }();
+  std::uint64_t z = seed ^ (counter.fetch_add(1, std::memory_order_relaxed) * 0x9e3779b97f4a7c15ull) ^
+                    static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;  // splitmix64's finalizer
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return z == 0 ? 1 : z;
+}
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/static_run.hpp
+// The state of one run of a static flow with a given input type: what each step is called with,
+// where each output lives, and how each step is invoked.
+#ifndef LIGHTFLOW_DETAIL_STATIC_RUN_HPP
+#define LIGHTFLOW_DETAIL_STATIC_RUN_HPP
+
+#include <array>
+#include <atomic>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
+
 // ---- lightflow/flow.hpp
 // A static flow: a named set of steps whose graph is checked and ordered at compile time.
 #ifndef LIGHTFLOW_FLOW_HPP
@@ -3752,6 +3850,212 @@ class static_run final : public run_state_base {
 }  // namespace lightflow
 
 #endif
+// ---- lightflow/type_tag.hpp
+// The name a checkpoint gives a type: declared by the program, the same from every compiler, so
+// that a checkpoint written by a g++ build resumes under a clang build (and after an upgrade). The
+// compiler's own spelling of a type differs between compilers (`std::__cxx11::basic_string<char>`
+// and `std::basic_string<char>`, `long int` and `long`), so it is never used unless asked for.
+//
+// Built in: the arithmetic types ("int", "unsigned long", "double", ...), `std::byte`, the
+// standard strings ("std::string", ...), and the standard containers the binary serializer knows
+// ("std::vector<int>", "std::map<std::string, double>", "std::array<int, 3>", "std::optional<...>",
+// "std::pair<...>", "std::tuple<...>", "std::variant<...>", with their default allocators,
+// comparators and hashes). A type of your own is named by one of:
+//
+//   struct order {
+//     static constexpr std::string_view lightflow_type_name = "shop.order";   // a member, or
+//     ...
+//   };
+//   template <> struct lightflow::type_tag<other::invoice> {                   // for a type you
+//     static constexpr std::string_view name = "billing.invoice";              // cannot change
+//   };
+//   template <> struct lightflow::type_tag<legacy::thing>                       // the compiler's
+//       : lightflow::compiler_type_tag<legacy::thing> {};                      // spelling (opt-in)
+//
+// A name must be unique in the program and must not change while checkpoints that hold it exist.
+#ifndef LIGHTFLOW_TYPE_TAG_HPP
+#define LIGHTFLOW_TYPE_TAG_HPP
+
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
+
+
+namespace lightflow {
+
+/// A type's checkpoint name: specialize with `static constexpr std::string_view name`. The primary
+/// has no name.
+template <class T>
+struct type_tag {};
+
+/// A type whose checkpoint name is its member `lightflow_type_name`.
+template <class T>
+  requires requires {
+    { T::lightflow_type_name } -> std::convertible_to<std::string_view>;
+  }
+struct type_tag<T> {
+  static constexpr std::string_view name = T::lightflow_type_name;
+};
+
+/// Derive a `type_tag` specialization from this to name a type by the compiler's spelling: not
+/// portable between compilers or their versions.
+template <class T>
+struct compiler_type_tag {
+  static constexpr std::string_view name = detail::type_name<T>();
+};
+
+/// T has a checkpoint name.
+template <class T>
+concept type_tagged = requires {
+  { type_tag<T>::name } -> std::convertible_to<std::string_view>;
+};
+
+namespace detail {
+
+/// A constant text made of parts, each a type with a `name`.
+template <class... Parts>
+struct joined_tag {
+  static constexpr std::size_t size = (std::string_view(Parts::name).size() + ... + 0);
+  static constexpr std::array<char, size + 1> chars = [] {
+    std::array<char, size + 1> out{};
+    std::size_t at = 0;
+    const auto append = [&](std::string_view part) {
+      for (char c : part) out[at++] = c;
+    };
+    (append(Parts::name), ...);
+    return out;
+  }();
+  static constexpr std::string_view name{chars.data(), size};
+};
+
+template <char... C>
+struct literal_tag {
+  static constexpr char chars[] = {C..., '\0'};
+  static constexpr std::string_view name{chars, sizeof...(C)};
+};
+
+template <std::size_t V, char... C>
+constexpr auto number_tag_of() {
+  if constexpr (V < 10) return literal_tag<static_cast<char>('0' + V), C...>{};
+  else return number_tag_of<V / 10, static_cast<char>('0' + V % 10), C...>();
+}
+template <std::size_t V>
+using number_tag = decltype(number_tag_of<V>());
+
+struct open_tag { static constexpr std::string_view name = "<"; };
+struct comma_tag { static constexpr std::string_view name = ", "; };
+struct close_tag { static constexpr std::string_view name = ">"; };
+
+/// `Prefix<A, B, ...>`: the name of a template of tagged arguments.
+template <class Prefix, class First, class... Rest>
+struct template_tag : joined_tag<Prefix, open_tag, type_tag<First>, joined_tag<comma_tag, type_tag<Rest>>..., close_tag> {};
+
+#define LIGHTFLOW_DETAIL_NAME_TYPE(type, text)          \
+  template <>                                           \
+  struct lightflow::type_tag<type> {                    \
+    static constexpr std::string_view name = text;      \
+  }
+
+}  // namespace detail
+}  // namespace lightflow
+
+LIGHTFLOW_DETAIL_NAME_TYPE(bool, "bool");
+LIGHTFLOW_DETAIL_NAME_TYPE(char, "char");
+LIGHTFLOW_DETAIL_NAME_TYPE(signed char, "signed char");
+LIGHTFLOW_DETAIL_NAME_TYPE(unsigned char, "unsigned char");
+LIGHTFLOW_DETAIL_NAME_TYPE(wchar_t, "wchar_t");
+LIGHTFLOW_DETAIL_NAME_TYPE(char8_t, "char8_t");
+LIGHTFLOW_DETAIL_NAME_TYPE(char16_t, "char16_t");
+LIGHTFLOW_DETAIL_NAME_TYPE(char32_t, "char32_t");
+LIGHTFLOW_DETAIL_NAME_TYPE(short, "short");
+LIGHTFLOW_DETAIL_NAME_TYPE(unsigned short, "unsigned short");
+LIGHTFLOW_DETAIL_NAME_TYPE(int, "int");
+LIGHTFLOW_DETAIL_NAME_TYPE(unsigned, "unsigned int");
+LIGHTFLOW_DETAIL_NAME_TYPE(long, "long");
+LIGHTFLOW_DETAIL_NAME_TYPE(unsigned long, "unsigned long");
+LIGHTFLOW_DETAIL_NAME_TYPE(long long, "long long");
+LIGHTFLOW_DETAIL_NAME_TYPE(unsigned long long, "unsigned long long");
+LIGHTFLOW_DETAIL_NAME_TYPE(float, "float");
+LIGHTFLOW_DETAIL_NAME_TYPE(double, "double");
+LIGHTFLOW_DETAIL_NAME_TYPE(long double, "long double");
+LIGHTFLOW_DETAIL_NAME_TYPE(std::byte, "std::byte");
+LIGHTFLOW_DETAIL_NAME_TYPE(std::string, "std::string");
+LIGHTFLOW_DETAIL_NAME_TYPE(std::wstring, "std::wstring");
+LIGHTFLOW_DETAIL_NAME_TYPE(std::u8string, "std::u8string");
+LIGHTFLOW_DETAIL_NAME_TYPE(std::u16string, "std::u16string");
+LIGHTFLOW_DETAIL_NAME_TYPE(std::u32string, "std::u32string");
+
+#undef LIGHTFLOW_DETAIL_NAME_TYPE
+
+namespace lightflow {
+namespace detail {
+#define LIGHTFLOW_DETAIL_PREFIX(id, text) \
+  struct id {                             \
+    static constexpr std::string_view name = text; \
+  }
+LIGHTFLOW_DETAIL_PREFIX(vector_prefix, "std::vector");
+LIGHTFLOW_DETAIL_PREFIX(deque_prefix, "std::deque");
+LIGHTFLOW_DETAIL_PREFIX(set_prefix, "std::set");
+LIGHTFLOW_DETAIL_PREFIX(map_prefix, "std::map");
+LIGHTFLOW_DETAIL_PREFIX(unordered_map_prefix, "std::unordered_map");
+LIGHTFLOW_DETAIL_PREFIX(array_prefix, "std::array");
+LIGHTFLOW_DETAIL_PREFIX(optional_prefix, "std::optional");
+LIGHTFLOW_DETAIL_PREFIX(pair_prefix, "std::pair");
+LIGHTFLOW_DETAIL_PREFIX(tuple_prefix, "std::tuple");
+LIGHTFLOW_DETAIL_PREFIX(variant_prefix, "std::variant");
+#undef LIGHTFLOW_DETAIL_PREFIX
+}  // namespace detail
+
+template <type_tagged T>
+struct type_tag<std::vector<T>> : detail::template_tag<detail::vector_prefix, T> {};
+template <type_tagged T>
+struct type_tag<std::deque<T>> : detail::template_tag<detail::deque_prefix, T> {};
+template <type_tagged T>
+struct type_tag<std::set<T>> : detail::template_tag<detail::set_prefix, T> {};
+template <type_tagged K, type_tagged V>
+struct type_tag<std::map<K, V>> : detail::template_tag<detail::map_prefix, K, V> {};
+template <type_tagged K, type_tagged V>
+struct type_tag<std::unordered_map<K, V>> : detail::template_tag<detail::unordered_map_prefix, K, V> {};
+template <type_tagged T>
+struct type_tag<std::optional<T>> : detail::template_tag<detail::optional_prefix, T> {};
+template <type_tagged A, type_tagged B>
+struct type_tag<std::pair<A, B>> : detail::template_tag<detail::pair_prefix, A, B> {};
+template <type_tagged... T>
+  requires(sizeof...(T) > 0)
+struct type_tag<std::tuple<T...>> : detail::template_tag<detail::tuple_prefix, T...> {};
+template <type_tagged... T>
+  requires(sizeof...(T) > 0)
+struct type_tag<std::variant<T...>> : detail::template_tag<detail::variant_prefix, T...> {};
+template <type_tagged T, std::size_t N>
+struct type_tag<std::array<T, N>>
+    : detail::joined_tag<detail::array_prefix, detail::open_tag, type_tag<T>, detail::comma_tag, detail::number_tag<N>,
+                         detail::close_tag> {};
+
+namespace detail {
+/// T's checkpoint name, or an empty view when it has none.
+template <class T>
+constexpr std::string_view type_tag_or_empty() noexcept {
+  if constexpr (std::is_void_v<T>) return "void";
+  else if constexpr (type_tagged<T>) return type_tag<T>::name;
+  else return {};
+}
+}  // namespace detail
+
+}  // namespace lightflow
+
+#endif
 
 namespace lightflow {
 
@@ -3813,10 +4117,14 @@ inline void release_if_large(std::vector<std::byte>& buffer) noexcept {
   if (buffer.capacity() > (std::size_t{1} << 20)) std::vector<std::byte>().swap(buffer);
 }
 
+/// A serializer's name, as manifests give it: its `name` member, or its checkpoint name (type_tag.hpp);
+/// empty when it has neither (a compile error where a checkpoint uses it). Format 1 wrote the
+/// compiler's spelling of an unnamed serializer (`legacy`).
 template <class Serializer>
-constexpr std::string_view serializer_name() {
+constexpr std::string_view serializer_name(bool legacy = false) {
   if constexpr (requires { Serializer::name; }) return Serializer::name;
-  else return type_name<Serializer>();
+  else if (legacy) return type_name<Serializer>();
+  else return type_tag_or_empty<Serializer>();
 }
 
 /// Encodes and decodes one type with one serializer; the functions the session's tables point to.
@@ -3975,19 +4283,22 @@ class store_session : public checkpoint_session {
       adopt(rec);
       return true;
     }
-    if (rec.kind == record_kind::manifest && rec.format == 1 && rec.fingerprint == legacy_fingerprint() &&
-        stored == legacy_manifest()) {  // written by format 1: same definition, older manifest text
-      adopt(rec);
-      return true;
-    }
+    if (rec.kind == record_kind::manifest && rec.fingerprint == fnv1a(stored))
+      for (const std::string& earlier : legacy_manifests())
+        if (same_legacy_manifest(stored, earlier)) {  // the same definition, in an earlier manifest text
+          adopt(rec);
+          return true;
+        }
     return stale(may_discard, error("the records", "were written by " + difference(stored) +
                                                        "; pass checkpoint_options{.discard_stale = true} to start over"));
   }
 
-  /// A flow whose manifest text changed with format 2 gives the format-1 text here (runtime flows:
-  /// format 1 had no result types); the same text by default.
-  virtual std::string legacy_manifest() const { return manifest_; }
-  std::uint64_t legacy_fingerprint() const { return fnv1a(legacy_manifest()); }
+  /// Whether a saved input whose bytes differ from `now`'s is the same input written another way
+  /// (runtime flows: its types named as an earlier version named them).
+  virtual bool same_input(std::span<const std::byte> /*saved*/, std::span<const std::byte> /*now*/) const { return false; }
+  /// The manifest texts that earlier versions wrote for this definition (detail/manifest.hpp): a run
+  /// begun with one of them resumes, its records checked against that text's fingerprint.
+  virtual std::vector<std::string> legacy_manifests() const = 0;
 
   /// Tells a store that offers `prepare` (file_store) how much the run's steps will save: a guess
   /// from their number, `per_step` bytes each, and their names (each twice: the key and the record).
@@ -4010,7 +4321,8 @@ class store_session : public checkpoint_session {
   /// A run with records: the input given now must be the one saved.
   void check_input(std::span<const std::byte> input) const {
     const record stored = load_record(std::string(input_key), record_kind::input, "the input");
-    if (!std::equal(stored.payload.begin(), stored.payload.end(), input.begin(), input.end()))
+    if (!std::equal(stored.payload.begin(), stored.payload.end(), input.begin(), input.end()) &&
+        !same_input(stored.payload, input))
       throw error("the input", "differs from the input given now; use resume() to run with the saved input, or another run id");
   }
 
@@ -4030,7 +4342,7 @@ class store_session : public checkpoint_session {
   void adopt(const record& manifest) {
     legacy_ = manifest.format == 1;
     binding_.nonce = legacy_ ? 0 : manifest.binding.nonce;
-    if (legacy_) fingerprint_ = manifest.fingerprint;
+    fingerprint_ = manifest.fingerprint;  // (another only when the run was begun by an earlier manifest text)
     if (!legacy_ && manifest.binding.run != binding_.run)
       throw error("the manifest", "belongs to another run (it was written for another run id and copied here)");
   }
@@ -4097,6 +4409,53 @@ class typed_session final : public store_session<Store> {
         text_buffer t{};
         t << "lightflow: step ", t.quoted(Flow::graph.names[bad]), t << " of flow ", t.quoted(Flow::name.view());
         t << " cannot be checkpointed: the serializer cannot encode its output type, listed after this message";
+        return t;
+      }();
+      fail<to_fixed_string<text>(), offered<output_t<bad>>>();
+      return false;
+    } else if constexpr (serializer_name<Serializer>().empty()) {
+      constexpr auto text = [] {
+        text_buffer t{};
+        t << "lightflow: the checkpoint of flow ", t.quoted(Flow::name.view());
+        t << " uses a serializer without a name (listed after this message): give it a member "
+             "`static constexpr std::string_view name = \"...\";`, which the checkpoint records";
+        return t;
+      }();
+      fail<to_fixed_string<text>(), offered<Serializer>>();
+      return false;
+    } else {
+      return check_tags();
+    }
+  }
+  /// True when the input and every output have a checkpoint name; else a compile error that names
+  /// the first step whose output type has none.
+  static consteval bool check_tags() {
+    constexpr std::uint32_t bad = [] {
+      std::uint32_t first = npos;
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((first == npos && type_tag_or_empty<output_t<I>>().empty() ? (void)(first = I) : (void)0), ...);
+      }(std::make_index_sequence<n>{});
+      return first;
+    }();
+    constexpr std::string_view how =
+        " has no checkpoint name, which checkpoints record so that any compiler reads them: give it a member "
+        "`static constexpr std::string_view lightflow_type_name = \"...\";` or specialize lightflow::type_tag "
+        "(see lightflow/type_tag.hpp)";
+    if constexpr (!std::is_same_v<Input, no_input> && type_tag_or_empty<Input>().empty()) {
+      constexpr auto text = [&] {
+        text_buffer t{};
+        t << "lightflow: the input of flow ", t.quoted(Flow::name.view()), t << " cannot be checkpointed: its type, listed after this message,";
+        t << how;
+        return t;
+      }();
+      fail<to_fixed_string<text>(), offered<Input>>();
+      return false;
+    } else if constexpr (bad != npos) {
+      constexpr auto text = [&] {
+        text_buffer t{};
+        t << "lightflow: step ", t.quoted(Flow::graph.names[bad]), t << " of flow ", t.quoted(Flow::name.view());
+        t << " cannot be checkpointed: its output type, listed after this message,";
+        t << how;
         return t;
       }();
       fail<to_fixed_string<text>(), offered<output_t<bad>>>();
@@ -4168,8 +4527,11 @@ class typed_session final : public store_session<Store> {
     else return serializer_for<Serializer, T>;
   }
 
-  /// Every step's output type, as the compiler spells it.
+  /// Every step's output type, by its checkpoint name (`legacy`: as the compiler spells it).
   static constexpr auto output_type_names = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<std::string_view, n + 1>{type_tag_or_empty<output_t<I>>()..., std::string_view{}};
+  }(std::make_index_sequence<n>{});
+  static constexpr auto legacy_type_names = []<std::size_t... I>(std::index_sequence<I...>) {
     return std::array<std::string_view, n + 1>{type_name<output_t<I>>()..., std::string_view{}};
   }(std::make_index_sequence<n>{});
 
@@ -4185,23 +4547,14 @@ class typed_session final : public store_session<Store> {
     return made.emplace_back(version, std::make_shared<const manifest_text>(make_manifest(version))).second;
   }
   static std::string make_manifest(std::uint32_t version) {
-    const auto& g = Flow::graph;
-    std::string m = "lightflow checkpoint manifest 1\nflow " + std::string(Flow::name.view()) + "\nversion " +
-                    std::to_string(version) + "\nserializer " + std::string(serializer_name<Serializer>()) +
-                    "\ninput " + std::string(type_name<Input>()) + "\n";
-    for (std::uint32_t i = 0; i != n; ++i) {
-      m += "step ";
-      m += g.names[i];
-      m += " <-";
-      for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) {
-        if (e == g.dep_offsets[i] + g.data_count[i]) m += " |";  // ordering-only dependencies follow
-        (m += ' ') += g.names[g.deps[e]];
-      }
-      m += " : ";
-      m += output_type_names[i];
-      m += '\n';
-    }
-    return m;
+    constexpr std::string_view input = std::is_same_v<Input, no_input> ? std::string_view("none") : type_tag_or_empty<Input>();
+    return write_manifest(manifest_v2, Flow::view, version, serializer_name<Serializer>(), input,
+                          [](std::uint32_t i) { return output_type_names[i]; });
+  }
+  /// Format 1's text: the types as the compiler spells them.
+  std::vector<std::string> legacy_manifests() const override {
+    return {write_manifest(static_manifest_v1, Flow::view, this->options_.version, serializer_name<Serializer>(true),
+                           type_name<Input>(), [](std::uint32_t i) { return legacy_type_names[i]; })};
   }
 
   // For prepare_store: the steps' names' bytes, and a record's other bytes (~60 of framing, and
@@ -4258,7 +4611,7 @@ class typed_session final : public store_session<Store> {
 // ---- lightflow/detail/erased_value.hpp
 // A value of any type, owned, with its type's identity and name kept for checked access: the
 // results and key/value writes of runtime-flow steps. A type that the binary serializer can encode
-// also carries its encoder and decoder, and is found by name in a registry (for checkpoints).
+// also carries its encoder and decoder, and is found by its checkpoint name in a registry.
 #ifndef LIGHTFLOW_DETAIL_ERASED_VALUE_HPP
 #define LIGHTFLOW_DETAIL_ERASED_VALUE_HPP
 
@@ -4276,9 +4629,13 @@ class typed_session final : public store_session<Store> {
 
 namespace lightflow::detail {
 
-/// One per type: identifies it (by address) and names it for messages.
+/// One per type: identifies it (by address) and names it: by its checkpoint name (type_tag.hpp)
+/// when it has one, else by the compiler's spelling (for messages only: such a type's values are
+/// not checkpointed).
 struct erased_type {
   std::string_view name;
+  bool tagged;                // `name` is the type's checkpoint name
+  std::string_view spelling;  // the compiler's, which checkpoints of format 1 stored
   void (*destroy)(void*) noexcept;
   // With the binary serializer; null when it cannot encode the type.
   void (*encode)(const void*, std::vector<std::byte>&);
@@ -4288,16 +4645,10 @@ struct erased_type {
 template <class T>
 inline constexpr bool binary_checkpointable = serializer_for<binary_serializer, T> && std::default_initializable<T>;
 
-/// How checkpoints name a step's result type: the erased value's type name, or "void".
-template <class T>
-constexpr std::string_view result_type_name() noexcept {
-  if constexpr (std::is_void_v<T>) return "void";
-  else return type_name<T>();
-}
-
 template <class T>
 inline constexpr erased_type erased_type_of{
-    type_name<T>(), [](void* p) noexcept { delete static_cast<T*>(p); },
+    type_tagged<T> ? type_tag_or_empty<T>() : type_name<T>(), type_tagged<T>, type_name<T>(),
+    [](void* p) noexcept { delete static_cast<T*>(p); },
     [] {
       if constexpr (binary_checkpointable<T>)
         return +[](const void* p, std::vector<std::byte>& out) { binary_serializer{}.write(*static_cast<const T*>(p), out); };
@@ -4311,27 +4662,47 @@ inline constexpr erased_type erased_type_of{
         return static_cast<void* (*)(std::span<const std::byte>)>(nullptr);
     }()};
 
+/// A step's result type as the runtime graph keeps it: null for void.
+template <class T>
+constexpr const erased_type* result_type_of() noexcept {
+  if constexpr (std::is_void_v<T>) return nullptr;
+  else return &erased_type_of<T>;
+}
+/// How checkpoints and messages name a step's result type (null: void).
+inline std::string_view result_type_name(const erased_type* t) noexcept { return t == nullptr ? "void" : t->name; }
+
 /// The types a restored checkpoint may hold, by name: every type of an `lf::key`, of a runtime
-/// step's result and of a static step merged into a runtime flow registers itself.
+/// step's result and of a static step merged into a runtime flow registers itself. A value saved
+/// by format 1 is named by the compiler's spelling of its type, found here too (smoothed by
+/// legacy_spelling, so that either compiler reads the other's).
 class type_registry {
  public:
   static type_registry& instance() {
     static type_registry r;
     return r;
   }
+  /// Throws usage_error when another type has the same checkpoint name.
   void add(const erased_type& t) {
     std::lock_guard lock(mutex_);
-    types_.emplace(t.name, &t);
+    const auto [at, fresh] = by_name_.emplace(t.name, &t);
+    if (!fresh && at->second != &t && t.tagged && at->second->spelling != t.spelling)
+      throw usage_error("lightflow: two types have the checkpoint name \"" + std::string(t.name) + "\": " +
+                        std::string(at->second->spelling) + " and " + std::string(t.spelling) +
+                        " (a checkpoint could not tell them apart; see lightflow/type_tag.hpp)");
+    by_spelling_.emplace(legacy_spelling(t.spelling), &t);
   }
+  /// The type a checkpoint names `name`: by its checkpoint name, or by a format-1 spelling.
   const erased_type* find(std::string_view name) const {
     std::lock_guard lock(mutex_);
-    auto it = types_.find(name);
-    return it == types_.end() ? nullptr : it->second;
+    if (auto it = by_name_.find(name); it != by_name_.end()) return it->second;
+    auto it = by_spelling_.find(legacy_spelling(name));
+    return it == by_spelling_.end() ? nullptr : it->second;
   }
 
  private:
   mutable std::mutex mutex_;
-  std::map<std::string_view, const erased_type*, std::less<>> types_;
+  std::map<std::string_view, const erased_type*, std::less<>> by_name_;
+  std::map<std::string, const erased_type*, std::less<>> by_spelling_;
 };
 
 /// Registers T once per program (later calls cost one check of a static).
@@ -4439,7 +4810,7 @@ template <class T>
 const T& checked_value(const erased_value& v, std::string_view what) {
   if (const T* p = v.get<T>()) return *p;
   throw key_error("lightflow: " + std::string(what) + " holds " + with_article(v.type()) + ", not the " +
-                  std::string(type_name<T>()) + " it was read as");
+                  std::string(erased_type_of<T>.name) + " it was read as");
 }
 /// The subject of checked_value for key `key` (`where`: "in the run's input", "written by step ...").
 inline std::string key_subject(std::string_view key, std::string_view where) {
@@ -4922,6 +5293,8 @@ class run_result : public basic_run_result {
 
 namespace lightflow::detail {
 
+struct erased_type;  // erased_value.hpp
+
 inline std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 /// A key restricted, for one step's reads, to what one of its ancestors sees.
@@ -4946,9 +5319,9 @@ struct runtime_graph {
   std::size_t chunk_used = 0, chunk_size = 0;
   std::size_t name_bytes = 0;        // the names' sizes, summed (a checkpoint's size is guessed from it)
   std::vector<std::uint32_t> slots;  // the name index: open addressing, `none` = empty
-  // Each kind of step's result type (as checkpoints name it), by its invoker: steps made from one
-  // callable type share both, so this stays as short as the program's list of step callables.
-  std::vector<std::pair<invoke_fn, std::string_view>> result_types;
+  // Each kind of step's result type (null: void), by its invoker: steps made from one callable
+  // type share both, so this stays as short as the program's list of step callables.
+  std::vector<std::pair<invoke_fn, const erased_type*>> result_types;
 
   // Dependencies: those compiled (dep_offsets/deps), plus those declared since.
   std::vector<std::uint32_t> dep_offsets{0}, deps;
@@ -4995,15 +5368,15 @@ struct runtime_graph {
     }
   }
 
-  /// Step i's result type, as checkpoints name it ("void" for none).
-  std::string_view result_type(std::uint32_t i) const noexcept {
+  /// Step i's result type (null: void).
+  const erased_type* result_type(std::uint32_t i) const noexcept {
     for (const auto& [invoke, type] : result_types)
       if (invoke == invokers[i]) return type;
-    return "void";
+    return nullptr;
   }
 
   /// Adds a step whose result is a `result_type`; throws flow_error when the name is taken.
-  std::uint32_t add(std::string_view name, invoke_fn invoke, std::string_view result_type, const void* callable,
+  std::uint32_t add(std::string_view name, invoke_fn invoke, const erased_type* result_type, const void* callable,
                     std::shared_ptr<const void> state) {
     if (name.empty()) throw graph_failure(graph_error::empty_name, flow_name, name);
     if (find(name) != none) throw graph_failure(graph_error::duplicate_name, flow_name, name);
@@ -5561,7 +5934,7 @@ const T& static_dependency_result(const runtime_run& run, std::uint32_t step) {
   if (data == nullptr || !data->result.has_value()) throw key_error(who + ", which returned nothing");
   if (const T* value = data->result.get<T>()) return *value;
   throw key_error(who + ", which returned " + with_article(data->result.type()) + ", not the " +
-                  std::string(type_name<T>()) + " its parameter takes");
+                  std::string(erased_type_of<T>.name) + " its parameter takes");
 }
 
 template <class T>
@@ -5726,7 +6099,7 @@ class runtime_flow {
                   "or with nothing");
     if constexpr (!std::is_void_v<detail::runtime_return_t<fn>>) detail::register_type<detail::runtime_return_t<fn>>();
     detail::runtime_graph& g = mutate();
-    constexpr std::string_view type = detail::result_type_name<detail::runtime_return_t<fn>>();
+    constexpr const detail::erased_type* type = detail::result_type_of<detail::runtime_return_t<fn>>();
     if constexpr (detail::stateless_callable<fn>) {
       return {*this, g.add(name, &detail::invoke_runtime<fn>, type, nullptr, nullptr)};
     } else {
@@ -5877,8 +6250,8 @@ class runtime_flow {
       return std::array<invoke_fn, sizeof...(I) + 1>{&detail::invoke_static_step<source_type, I>..., nullptr};
     }(std::make_index_sequence<source_type::size>{});
     constexpr auto types = []<std::size_t... I>(std::index_sequence<I...>) {
-      return std::array<std::string_view, sizeof...(I) + 1>{
-          detail::result_type_name<typename detail::step_signature<source_type, values, I>::output>()..., {}};
+      return std::array<const detail::erased_type*, sizeof...(I) + 1>{
+          detail::result_type_of<typename detail::step_signature<source_type, values, I>::output>()..., nullptr};
     }(std::make_index_sequence<source_type::size>{});
     []<std::size_t... I>(std::index_sequence<I...>) {  // the output types, for checkpoints
       (detail::register_static_output<typename detail::step_signature<source_type, values, I>::output>(), ...);
@@ -6149,8 +6522,9 @@ inline std::string to_mermaid(const basic_run_result& result) {
 // it was saved with, found by name among the types the program registered (every `lf::key`'s type,
 // every runtime step's result type): a type the program no longer has is refused, not guessed.
 //
-// A step's record holds: a byte (1 if it returned a value), then that value as (type name, bytes),
-// then the count of its writes and each as (key, type name, bytes); strings and byte blobs are
+// A step's record holds: a byte (1 if it returned a value), then that value as (type's checkpoint
+// name, bytes),
+// then the count of its writes and each as (key, type's checkpoint name, bytes); strings and byte blobs are
 // length-prefixed as in serializer.hpp. The input is the count of its entries, then each entry.
 #ifndef LIGHTFLOW_DETAIL_RUNTIME_SESSION_HPP
 #define LIGHTFLOW_DETAIL_RUNTIME_SESSION_HPP
@@ -6225,9 +6599,12 @@ class runtime_session final : public store_session<Store> {
         binary_reader r(rec->payload);
         if (r.integer<std::uint8_t>() != 0) {
           auto [type, bytes] = read_value(r);
-          // (A format-2 manifest names the type already; a run begun by format 1 is checked here.)
-          if (type != g.result_type(i))
-            throw this->error(what, "holds " + with_article(type) + ", but the step now returns " + std::string(g.result_type(i)) +
+          // (The manifest names the type already, but a run begun by runtime manifest 1 did not.)
+          // Checked before decoding; the saved name may be a format-1 spelling of the same type.
+          const erased_type* saved = type_registry::instance().find(type);
+          if (saved == nullptr || saved != g.result_type(i))
+            throw this->error(what, "holds " + with_article(saved != nullptr ? saved->name : type) +
+                                        ", but the step now returns " + std::string(result_type_name(g.result_type(i))) +
                                         ": the flow's definition changed; pass checkpoint_options{.discard_stale = true} "
                                         "to start over");
           run.own(i).result = decode(type, bytes, what);
@@ -6273,28 +6650,59 @@ class runtime_session final : public store_session<Store> {
     release_if_large(payload);
   }
 
-  /// The flow's definition as the run's manifest holds it: format 2 names each step's result type,
-  /// format 1 (`with_types` false, for runs begun by it) did not.
-  static std::string manifest(const runtime_graph& g, std::uint32_t version, bool with_types = true) {
-    std::string m = "lightflow runtime checkpoint manifest " + std::string(with_types ? "2" : "1") + "\nflow " +
-                    g.flow_name + "\nversion " + std::to_string(version) + "\nserializer " +
-                    std::string(binary_serializer::name) + "\n";
-    for (std::uint32_t i = 0; i != g.size(); ++i) {
-      m += "step ";
-      m += g.name(i);
-      m += " <-";
-      for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) (m += ' ') += g.name(g.deps[e]);
-      if (with_types) (m += " : ") += g.result_type(i);
-      m += '\n';
-    }
-    return m;
+  /// The flow's definition as the run's manifest holds it (detail/manifest.hpp). Throws
+  /// checkpoint_error when a step returns a type without a checkpoint name (one the binary
+  /// serializer cannot encode fails its step when it returns, as a key's value does).
+  static std::string manifest(const runtime_graph& g, std::uint32_t version) {
+    for (std::uint32_t i = 0; i != g.size(); ++i)
+      if (const erased_type* t = g.result_type(i); t != nullptr && t->encode != nullptr && !t->tagged)
+        throw checkpoint_error("lightflow: step \"" + std::string(g.name(i)) + "\" of flow \"" + g.flow_name +
+                               "\" cannot be checkpointed: it returns " + with_article(t->name) + std::string(untagged));
+    return write_manifest(manifest_v2, g.view, version, binary_serializer::name, "lightflow::values",
+                          [&g](std::uint32_t i) { return result_type_name(g.result_type(i)); });
   }
-  std::string legacy_manifest() const override { return manifest(*graph_, this->options_.version, false); }
+  /// An input saved by an earlier version names its types by the compiler's spelling: the same input
+  /// when every entry has the same key, the same type (by checkpoint name or by that spelling) and
+  /// the same bytes.
+  bool same_input(std::span<const std::byte> saved, std::span<const std::byte> now) const override {
+    try {
+      binary_reader a(saved), b(now);
+      const std::size_t n = a.size();
+      if (n != b.size()) return false;
+      for (std::size_t k = 0; k != n; ++k) {
+        std::string key_a, key_b;
+        a(key_a), b(key_b);
+        auto [type_a, bytes_a] = read_value(a);
+        auto [type_b, bytes_b] = read_value(b);
+        if (key_a != key_b || bytes_a != bytes_b) return false;
+        const erased_type* t = type_registry::instance().find(type_a);
+        if (t == nullptr || t != type_registry::instance().find(type_b)) return false;
+      }
+      return a.remaining() == 0 && b.remaining() == 0;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  /// Earlier versions' texts: types spelled by the compiler (runtime manifest 2), or not named (1).
+  std::vector<std::string> legacy_manifests() const override {
+    const auto spelled = [this](std::uint32_t i) {
+      const erased_type* t = graph_->result_type(i);
+      return t == nullptr ? std::string_view("void") : t->spelling;
+    };
+    std::vector<std::string> texts;
+    for (const manifest_form* form : {&runtime_manifest_v2, &runtime_manifest_v1})
+      texts.push_back(write_manifest(*form, graph_->view, this->options_.version, binary_serializer::name, "", spelled));
+    return texts;
+  }
 
  private:
   // For prepare_store: a record's bytes besides its step's name, guessed (~60 of framing, and the
   // result with its type's name).
   static constexpr std::size_t record_guess = 192;
+  static constexpr std::string_view untagged =
+      ", a type without a checkpoint name, which checkpoints record so that any compiler reads them: give it a "
+      "member `static constexpr std::string_view lightflow_type_name = \"...\";` or specialize lightflow::type_tag "
+      "(see lightflow/type_tag.hpp)";
   const runtime_graph* graph_;
 
   // Text as the binary serializer writes a std::string: its size, then its bytes.
@@ -6311,6 +6719,8 @@ class runtime_session final : public store_session<Store> {
     if (!v.encode(bytes))
       throw checkpoint_error("lightflow: " + what() + " is " + with_article(v.type()) +
                              ", which the binary serializer cannot encode, so the run cannot be checkpointed");
+    if (!v.type_info()->tagged)
+      throw checkpoint_error("lightflow: " + what() + " is " + with_article(v.type()) + std::string(untagged));
     write_text(w, v.type());
     w.size(bytes.size());
     w.bytes(bytes.data(), bytes.size());

@@ -1,5 +1,7 @@
-// The binary serializer: round trips, the documented byte layout, and refusing bad input.
+// The binary serializer: round trips, the documented byte layout, and refusing bad input; the
+// checkpoint names of types (type_tag.hpp), the same from every compiler.
 #include <lightflow/serializer.hpp>
+#include <lightflow/type_tag.hpp>
 
 #include <array>
 #include <cstdint>
@@ -30,7 +32,19 @@ void lightflow_read(lf::binary_reader& r, Order& o) { r(o.id, o.amount, o.items)
 struct Opaque {
   int value = 0;
 };
+
+struct Tagged {
+  static constexpr std::string_view lightflow_type_name = "shop.tagged";
+};
+struct Spelled {};
 }  // namespace shop
+
+template <>
+struct lightflow::type_tag<shop::Order> {
+  static constexpr std::string_view name = "shop.order";
+};
+template <>
+struct lightflow::type_tag<shop::Spelled> : lightflow::compiler_type_tag<shop::Spelled> {};
 
 namespace {
 
@@ -59,6 +73,42 @@ static_assert(lf::serializer_for<lf::binary_serializer, std::map<std::string, st
 static_assert(!lf::serializer_for<lf::binary_serializer, shop::Opaque>);
 static_assert(!lf::serializer_for<lf::binary_serializer, std::vector<shop::Opaque>>);
 static_assert(!lf::serializer_for<lf::binary_serializer, int*>);
+
+// Checkpoint names: the standard spellings, whatever the compiler (g++ would write "long int" and
+// "std::__cxx11::basic_string<char>"; clang "long" and "std::basic_string<char>").
+template <class T>
+constexpr std::string_view tag = lf::type_tag<T>::name;
+static_assert(tag<int> == "int" && tag<long> == "long" && tag<unsigned long> == "unsigned long" &&
+              tag<long long> == "long long" && tag<unsigned> == "unsigned int" && tag<signed char> == "signed char" &&
+              tag<double> == "double" && tag<bool> == "bool" && tag<std::byte> == "std::byte");
+static_assert(tag<std::string> == "std::string" && tag<std::u8string> == "std::u8string");
+static_assert(tag<std::vector<std::string>> == "std::vector<std::string>");
+static_assert(tag<std::map<std::string, std::vector<long>>> == "std::map<std::string, std::vector<long>>");
+static_assert(tag<std::array<int, 12>> == "std::array<int, 12>" && tag<std::array<int, 0>> == "std::array<int, 0>");
+static_assert(tag<std::tuple<int, double, std::string>> == "std::tuple<int, double, std::string>");
+static_assert(tag<std::variant<int, std::optional<std::pair<char, float>>>> ==
+              "std::variant<int, std::optional<std::pair<char, float>>>");
+static_assert(tag<std::unordered_map<int, std::set<std::deque<short>>>> ==
+              "std::unordered_map<int, std::set<std::deque<short>>>");
+// Types of one's own: a member, a specialization, or the compiler's spelling by request.
+static_assert(tag<shop::Tagged> == "shop.tagged" && tag<std::vector<shop::Order>> == "std::vector<shop.order>");
+static_assert(tag<shop::Spelled> == lf::detail::type_name<shop::Spelled>());
+// No name: a type of one's own without one, and a container of it, or with another allocator.
+static_assert(!lf::type_tagged<shop::Opaque> && !lf::type_tagged<std::vector<shop::Opaque>>);
+static_assert(!lf::type_tagged<std::map<int, int, std::greater<int>>> && !lf::type_tagged<int*>);
+
+TEST_CASE("format-1 type spellings of g++ and clang read alike", "[type_tag]") {
+  using lf::detail::legacy_spelling;
+  CHECK(legacy_spelling("std::vector<std::__cxx11::basic_string<char> >") == legacy_spelling("std::vector<std::basic_string<char>>"));
+  CHECK(legacy_spelling("std::map<std::__cxx11::basic_string<char>, long int>") == "std::map<std::basic_string<char>, long>");
+  CHECK(legacy_spelling("std::vector<std::vector<long unsigned int> >") == "std::vector<std::vector<unsigned long>>");
+  CHECK(legacy_spelling("std::variant<int, std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> > >") ==
+        "std::variant<int, std::basic_string<char>>");
+  CHECK(legacy_spelling("{anonymous}::thing") == "(anonymous namespace)::thing");
+  CHECK(legacy_spelling("long long int") == "long long");
+  CHECK(legacy_spelling("short unsigned int") == "unsigned short");
+  CHECK(legacy_spelling("app::point<int>") == "app::point<int>");
+}
 
 TEST_CASE("every supported type survives a round trip", "[serializer]") {
   CHECK(round_trip(-12345) == -12345);

@@ -26,11 +26,13 @@
 #include "lightflow/checkpoint_store.hpp"
 #include "lightflow/detail/checkpoint_session.hpp"
 #include "lightflow/detail/compile_error.hpp"
+#include "lightflow/detail/manifest.hpp"
 #include "lightflow/detail/record.hpp"
 #include "lightflow/detail/static_run.hpp"
 #include "lightflow/detail/type_name.hpp"
 #include "lightflow/errors.hpp"
 #include "lightflow/serializer.hpp"
+#include "lightflow/type_tag.hpp"
 
 namespace lightflow {
 
@@ -92,10 +94,14 @@ inline void release_if_large(std::vector<std::byte>& buffer) noexcept {
   if (buffer.capacity() > (std::size_t{1} << 20)) std::vector<std::byte>().swap(buffer);
 }
 
+/// A serializer's name, as manifests give it: its `name` member, or its checkpoint name (type_tag.hpp);
+/// empty when it has neither (a compile error where a checkpoint uses it). Format 1 wrote the
+/// compiler's spelling of an unnamed serializer (`legacy`).
 template <class Serializer>
-constexpr std::string_view serializer_name() {
+constexpr std::string_view serializer_name(bool legacy = false) {
   if constexpr (requires { Serializer::name; }) return Serializer::name;
-  else return type_name<Serializer>();
+  else if (legacy) return type_name<Serializer>();
+  else return type_tag_or_empty<Serializer>();
 }
 
 /// Encodes and decodes one type with one serializer; the functions the session's tables point to.
@@ -254,19 +260,22 @@ class store_session : public checkpoint_session {
       adopt(rec);
       return true;
     }
-    if (rec.kind == record_kind::manifest && rec.format == 1 && rec.fingerprint == legacy_fingerprint() &&
-        stored == legacy_manifest()) {  // written by format 1: same definition, older manifest text
-      adopt(rec);
-      return true;
-    }
+    if (rec.kind == record_kind::manifest && rec.fingerprint == fnv1a(stored))
+      for (const std::string& earlier : legacy_manifests())
+        if (same_legacy_manifest(stored, earlier)) {  // the same definition, in an earlier manifest text
+          adopt(rec);
+          return true;
+        }
     return stale(may_discard, error("the records", "were written by " + difference(stored) +
                                                        "; pass checkpoint_options{.discard_stale = true} to start over"));
   }
 
-  /// A flow whose manifest text changed with format 2 gives the format-1 text here (runtime flows:
-  /// format 1 had no result types); the same text by default.
-  virtual std::string legacy_manifest() const { return manifest_; }
-  std::uint64_t legacy_fingerprint() const { return fnv1a(legacy_manifest()); }
+  /// Whether a saved input whose bytes differ from `now`'s is the same input written another way
+  /// (runtime flows: its types named as an earlier version named them).
+  virtual bool same_input(std::span<const std::byte> /*saved*/, std::span<const std::byte> /*now*/) const { return false; }
+  /// The manifest texts that earlier versions wrote for this definition (detail/manifest.hpp): a run
+  /// begun with one of them resumes, its records checked against that text's fingerprint.
+  virtual std::vector<std::string> legacy_manifests() const = 0;
 
   /// Tells a store that offers `prepare` (file_store) how much the run's steps will save: a guess
   /// from their number, `per_step` bytes each, and their names (each twice: the key and the record).
@@ -289,7 +298,8 @@ class store_session : public checkpoint_session {
   /// A run with records: the input given now must be the one saved.
   void check_input(std::span<const std::byte> input) const {
     const record stored = load_record(std::string(input_key), record_kind::input, "the input");
-    if (!std::equal(stored.payload.begin(), stored.payload.end(), input.begin(), input.end()))
+    if (!std::equal(stored.payload.begin(), stored.payload.end(), input.begin(), input.end()) &&
+        !same_input(stored.payload, input))
       throw error("the input", "differs from the input given now; use resume() to run with the saved input, or another run id");
   }
 
@@ -309,7 +319,7 @@ class store_session : public checkpoint_session {
   void adopt(const record& manifest) {
     legacy_ = manifest.format == 1;
     binding_.nonce = legacy_ ? 0 : manifest.binding.nonce;
-    if (legacy_) fingerprint_ = manifest.fingerprint;
+    fingerprint_ = manifest.fingerprint;  // (another only when the run was begun by an earlier manifest text)
     if (!legacy_ && manifest.binding.run != binding_.run)
       throw error("the manifest", "belongs to another run (it was written for another run id and copied here)");
   }
@@ -376,6 +386,53 @@ class typed_session final : public store_session<Store> {
         text_buffer t{};
         t << "lightflow: step ", t.quoted(Flow::graph.names[bad]), t << " of flow ", t.quoted(Flow::name.view());
         t << " cannot be checkpointed: the serializer cannot encode its output type, listed after this message";
+        return t;
+      }();
+      fail<to_fixed_string<text>(), offered<output_t<bad>>>();
+      return false;
+    } else if constexpr (serializer_name<Serializer>().empty()) {
+      constexpr auto text = [] {
+        text_buffer t{};
+        t << "lightflow: the checkpoint of flow ", t.quoted(Flow::name.view());
+        t << " uses a serializer without a name (listed after this message): give it a member "
+             "`static constexpr std::string_view name = \"...\";`, which the checkpoint records";
+        return t;
+      }();
+      fail<to_fixed_string<text>(), offered<Serializer>>();
+      return false;
+    } else {
+      return check_tags();
+    }
+  }
+  /// True when the input and every output have a checkpoint name; else a compile error that names
+  /// the first step whose output type has none.
+  static consteval bool check_tags() {
+    constexpr std::uint32_t bad = [] {
+      std::uint32_t first = npos;
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((first == npos && type_tag_or_empty<output_t<I>>().empty() ? (void)(first = I) : (void)0), ...);
+      }(std::make_index_sequence<n>{});
+      return first;
+    }();
+    constexpr std::string_view how =
+        " has no checkpoint name, which checkpoints record so that any compiler reads them: give it a member "
+        "`static constexpr std::string_view lightflow_type_name = \"...\";` or specialize lightflow::type_tag "
+        "(see lightflow/type_tag.hpp)";
+    if constexpr (!std::is_same_v<Input, no_input> && type_tag_or_empty<Input>().empty()) {
+      constexpr auto text = [&] {
+        text_buffer t{};
+        t << "lightflow: the input of flow ", t.quoted(Flow::name.view()), t << " cannot be checkpointed: its type, listed after this message,";
+        t << how;
+        return t;
+      }();
+      fail<to_fixed_string<text>(), offered<Input>>();
+      return false;
+    } else if constexpr (bad != npos) {
+      constexpr auto text = [&] {
+        text_buffer t{};
+        t << "lightflow: step ", t.quoted(Flow::graph.names[bad]), t << " of flow ", t.quoted(Flow::name.view());
+        t << " cannot be checkpointed: its output type, listed after this message,";
+        t << how;
         return t;
       }();
       fail<to_fixed_string<text>(), offered<output_t<bad>>>();
@@ -447,8 +504,11 @@ class typed_session final : public store_session<Store> {
     else return serializer_for<Serializer, T>;
   }
 
-  /// Every step's output type, as the compiler spells it.
+  /// Every step's output type, by its checkpoint name (`legacy`: as the compiler spells it).
   static constexpr auto output_type_names = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<std::string_view, n + 1>{type_tag_or_empty<output_t<I>>()..., std::string_view{}};
+  }(std::make_index_sequence<n>{});
+  static constexpr auto legacy_type_names = []<std::size_t... I>(std::index_sequence<I...>) {
     return std::array<std::string_view, n + 1>{type_name<output_t<I>>()..., std::string_view{}};
   }(std::make_index_sequence<n>{});
 
@@ -464,23 +524,14 @@ class typed_session final : public store_session<Store> {
     return made.emplace_back(version, std::make_shared<const manifest_text>(make_manifest(version))).second;
   }
   static std::string make_manifest(std::uint32_t version) {
-    const auto& g = Flow::graph;
-    std::string m = "lightflow checkpoint manifest 1\nflow " + std::string(Flow::name.view()) + "\nversion " +
-                    std::to_string(version) + "\nserializer " + std::string(serializer_name<Serializer>()) +
-                    "\ninput " + std::string(type_name<Input>()) + "\n";
-    for (std::uint32_t i = 0; i != n; ++i) {
-      m += "step ";
-      m += g.names[i];
-      m += " <-";
-      for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) {
-        if (e == g.dep_offsets[i] + g.data_count[i]) m += " |";  // ordering-only dependencies follow
-        (m += ' ') += g.names[g.deps[e]];
-      }
-      m += " : ";
-      m += output_type_names[i];
-      m += '\n';
-    }
-    return m;
+    constexpr std::string_view input = std::is_same_v<Input, no_input> ? std::string_view("none") : type_tag_or_empty<Input>();
+    return write_manifest(manifest_v2, Flow::view, version, serializer_name<Serializer>(), input,
+                          [](std::uint32_t i) { return output_type_names[i]; });
+  }
+  /// Format 1's text: the types as the compiler spells them.
+  std::vector<std::string> legacy_manifests() const override {
+    return {write_manifest(static_manifest_v1, Flow::view, this->options_.version, serializer_name<Serializer>(true),
+                           type_name<Input>(), [](std::uint32_t i) { return legacy_type_names[i]; })};
   }
 
   // For prepare_store: the steps' names' bytes, and a record's other bytes (~60 of framing, and

@@ -38,7 +38,7 @@ template <class T>
 const T& checked_value(const erased_value& v, std::string_view what) {
   if (const T* p = v.get<T>()) return *p;
   throw key_error("lightflow: " + std::string(what) + " holds " + with_article(v.type()) + ", not the " +
-                  std::string(type_name<T>()) + " it was read as");
+                  std::string(erased_type_of<T>.name) + " it was read as");
 }
 /// The subject of checked_value for key `key` (`where`: "in the run's input", "written by step ...").
 inline std::string key_subject(std::string_view key, std::string_view where) {

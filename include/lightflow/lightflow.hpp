@@ -30,5 +30,6 @@
 #include "lightflow/step_context.hpp"
 #include "lightflow/step_status.hpp"
 #include "lightflow/trace.hpp"
+#include "lightflow/type_tag.hpp"
 
 #endif

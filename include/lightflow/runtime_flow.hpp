@@ -152,7 +152,7 @@ class runtime_flow {
                   "or with nothing");
     if constexpr (!std::is_void_v<detail::runtime_return_t<fn>>) detail::register_type<detail::runtime_return_t<fn>>();
     detail::runtime_graph& g = mutate();
-    constexpr std::string_view type = detail::result_type_name<detail::runtime_return_t<fn>>();
+    constexpr const detail::erased_type* type = detail::result_type_of<detail::runtime_return_t<fn>>();
     if constexpr (detail::stateless_callable<fn>) {
       return {*this, g.add(name, &detail::invoke_runtime<fn>, type, nullptr, nullptr)};
     } else {
@@ -303,8 +303,8 @@ class runtime_flow {
       return std::array<invoke_fn, sizeof...(I) + 1>{&detail::invoke_static_step<source_type, I>..., nullptr};
     }(std::make_index_sequence<source_type::size>{});
     constexpr auto types = []<std::size_t... I>(std::index_sequence<I...>) {
-      return std::array<std::string_view, sizeof...(I) + 1>{
-          detail::result_type_name<typename detail::step_signature<source_type, values, I>::output>()..., {}};
+      return std::array<const detail::erased_type*, sizeof...(I) + 1>{
+          detail::result_type_of<typename detail::step_signature<source_type, values, I>::output>()..., nullptr};
     }(std::make_index_sequence<source_type::size>{});
     []<std::size_t... I>(std::index_sequence<I...>) {  // the output types, for checkpoints
       (detail::register_static_output<typename detail::step_signature<source_type, values, I>::output>(), ...);

@@ -1,6 +1,6 @@
 // A value of any type, owned, with its type's identity and name kept for checked access: the
 // results and key/value writes of runtime-flow steps. A type that the binary serializer can encode
-// also carries its encoder and decoder, and is found by name in a registry (for checkpoints).
+// also carries its encoder and decoder, and is found by its checkpoint name in a registry.
 #ifndef LIGHTFLOW_DETAIL_ERASED_VALUE_HPP
 #define LIGHTFLOW_DETAIL_ERASED_VALUE_HPP
 
@@ -16,13 +16,19 @@
 #include <vector>
 
 #include "lightflow/detail/type_name.hpp"
+#include "lightflow/errors.hpp"
 #include "lightflow/serializer.hpp"
+#include "lightflow/type_tag.hpp"
 
 namespace lightflow::detail {
 
-/// One per type: identifies it (by address) and names it for messages.
+/// One per type: identifies it (by address) and names it: by its checkpoint name (type_tag.hpp)
+/// when it has one, else by the compiler's spelling (for messages only: such a type's values are
+/// not checkpointed).
 struct erased_type {
   std::string_view name;
+  bool tagged;                // `name` is the type's checkpoint name
+  std::string_view spelling;  // the compiler's, which checkpoints of format 1 stored
   void (*destroy)(void*) noexcept;
   // With the binary serializer; null when it cannot encode the type.
   void (*encode)(const void*, std::vector<std::byte>&);
@@ -32,16 +38,10 @@ struct erased_type {
 template <class T>
 inline constexpr bool binary_checkpointable = serializer_for<binary_serializer, T> && std::default_initializable<T>;
 
-/// How checkpoints name a step's result type: the erased value's type name, or "void".
-template <class T>
-constexpr std::string_view result_type_name() noexcept {
-  if constexpr (std::is_void_v<T>) return "void";
-  else return type_name<T>();
-}
-
 template <class T>
 inline constexpr erased_type erased_type_of{
-    type_name<T>(), [](void* p) noexcept { delete static_cast<T*>(p); },
+    type_tagged<T> ? type_tag_or_empty<T>() : type_name<T>(), type_tagged<T>, type_name<T>(),
+    [](void* p) noexcept { delete static_cast<T*>(p); },
     [] {
       if constexpr (binary_checkpointable<T>)
         return +[](const void* p, std::vector<std::byte>& out) { binary_serializer{}.write(*static_cast<const T*>(p), out); };
@@ -55,27 +55,47 @@ inline constexpr erased_type erased_type_of{
         return static_cast<void* (*)(std::span<const std::byte>)>(nullptr);
     }()};
 
+/// A step's result type as the runtime graph keeps it: null for void.
+template <class T>
+constexpr const erased_type* result_type_of() noexcept {
+  if constexpr (std::is_void_v<T>) return nullptr;
+  else return &erased_type_of<T>;
+}
+/// How checkpoints and messages name a step's result type (null: void).
+inline std::string_view result_type_name(const erased_type* t) noexcept { return t == nullptr ? "void" : t->name; }
+
 /// The types a restored checkpoint may hold, by name: every type of an `lf::key`, of a runtime
-/// step's result and of a static step merged into a runtime flow registers itself.
+/// step's result and of a static step merged into a runtime flow registers itself. A value saved
+/// by format 1 is named by the compiler's spelling of its type, found here too (smoothed by
+/// legacy_spelling, so that either compiler reads the other's).
 class type_registry {
  public:
   static type_registry& instance() {
     static type_registry r;
     return r;
   }
+  /// Throws usage_error when another type has the same checkpoint name.
   void add(const erased_type& t) {
     std::lock_guard lock(mutex_);
-    types_.emplace(t.name, &t);
+    const auto [at, fresh] = by_name_.emplace(t.name, &t);
+    if (!fresh && at->second != &t && t.tagged && at->second->spelling != t.spelling)
+      throw usage_error("lightflow: two types have the checkpoint name \"" + std::string(t.name) + "\": " +
+                        std::string(at->second->spelling) + " and " + std::string(t.spelling) +
+                        " (a checkpoint could not tell them apart; see lightflow/type_tag.hpp)");
+    by_spelling_.emplace(legacy_spelling(t.spelling), &t);
   }
+  /// The type a checkpoint names `name`: by its checkpoint name, or by a format-1 spelling.
   const erased_type* find(std::string_view name) const {
     std::lock_guard lock(mutex_);
-    auto it = types_.find(name);
-    return it == types_.end() ? nullptr : it->second;
+    if (auto it = by_name_.find(name); it != by_name_.end()) return it->second;
+    auto it = by_spelling_.find(legacy_spelling(name));
+    return it == by_spelling_.end() ? nullptr : it->second;
   }
 
  private:
   mutable std::mutex mutex_;
-  std::map<std::string_view, const erased_type*, std::less<>> types_;
+  std::map<std::string_view, const erased_type*, std::less<>> by_name_;
+  std::map<std::string, const erased_type*, std::less<>> by_spelling_;
 };
 
 /// Registers T once per program (later calls cost one check of a static).

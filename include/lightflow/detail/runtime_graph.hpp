@@ -25,6 +25,8 @@
 
 namespace lightflow::detail {
 
+struct erased_type;  // erased_value.hpp
+
 inline std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 /// A key restricted, for one step's reads, to what one of its ancestors sees.
@@ -49,9 +51,9 @@ struct runtime_graph {
   std::size_t chunk_used = 0, chunk_size = 0;
   std::size_t name_bytes = 0;        // the names' sizes, summed (a checkpoint's size is guessed from it)
   std::vector<std::uint32_t> slots;  // the name index: open addressing, `none` = empty
-  // Each kind of step's result type (as checkpoints name it), by its invoker: steps made from one
-  // callable type share both, so this stays as short as the program's list of step callables.
-  std::vector<std::pair<invoke_fn, std::string_view>> result_types;
+  // Each kind of step's result type (null: void), by its invoker: steps made from one callable
+  // type share both, so this stays as short as the program's list of step callables.
+  std::vector<std::pair<invoke_fn, const erased_type*>> result_types;
 
   // Dependencies: those compiled (dep_offsets/deps), plus those declared since.
   std::vector<std::uint32_t> dep_offsets{0}, deps;
@@ -98,15 +100,15 @@ struct runtime_graph {
     }
   }
 
-  /// Step i's result type, as checkpoints name it ("void" for none).
-  std::string_view result_type(std::uint32_t i) const noexcept {
+  /// Step i's result type (null: void).
+  const erased_type* result_type(std::uint32_t i) const noexcept {
     for (const auto& [invoke, type] : result_types)
       if (invoke == invokers[i]) return type;
-    return "void";
+    return nullptr;
   }
 
   /// Adds a step whose result is a `result_type`; throws flow_error when the name is taken.
-  std::uint32_t add(std::string_view name, invoke_fn invoke, std::string_view result_type, const void* callable,
+  std::uint32_t add(std::string_view name, invoke_fn invoke, const erased_type* result_type, const void* callable,
                     std::shared_ptr<const void> state) {
     if (name.empty()) throw graph_failure(graph_error::empty_name, flow_name, name);
     if (find(name) != none) throw graph_failure(graph_error::duplicate_name, flow_name, name);

@@ -3,8 +3,9 @@
 // it was saved with, found by name among the types the program registered (every `lf::key`'s type,
 // every runtime step's result type): a type the program no longer has is refused, not guessed.
 //
-// A step's record holds: a byte (1 if it returned a value), then that value as (type name, bytes),
-// then the count of its writes and each as (key, type name, bytes); strings and byte blobs are
+// A step's record holds: a byte (1 if it returned a value), then that value as (type's checkpoint
+// name, bytes),
+// then the count of its writes and each as (key, type's checkpoint name, bytes); strings and byte blobs are
 // length-prefixed as in serializer.hpp. The input is the count of its entries, then each entry.
 #ifndef LIGHTFLOW_DETAIL_RUNTIME_SESSION_HPP
 #define LIGHTFLOW_DETAIL_RUNTIME_SESSION_HPP
@@ -19,6 +20,7 @@
 
 #include "lightflow/checkpoint.hpp"
 #include "lightflow/detail/erased_value.hpp"
+#include "lightflow/detail/manifest.hpp"
 #include "lightflow/detail/runtime_graph.hpp"
 #include "lightflow/detail/runtime_run.hpp"
 #include "lightflow/errors.hpp"
@@ -86,9 +88,12 @@ class runtime_session final : public store_session<Store> {
         binary_reader r(rec->payload);
         if (r.integer<std::uint8_t>() != 0) {
           auto [type, bytes] = read_value(r);
-          // (A format-2 manifest names the type already; a run begun by format 1 is checked here.)
-          if (type != g.result_type(i))
-            throw this->error(what, "holds " + with_article(type) + ", but the step now returns " + std::string(g.result_type(i)) +
+          // (The manifest names the type already, but a run begun by runtime manifest 1 did not.)
+          // Checked before decoding; the saved name may be a format-1 spelling of the same type.
+          const erased_type* saved = type_registry::instance().find(type);
+          if (saved == nullptr || saved != g.result_type(i))
+            throw this->error(what, "holds " + with_article(saved != nullptr ? saved->name : type) +
+                                        ", but the step now returns " + std::string(result_type_name(g.result_type(i))) +
                                         ": the flow's definition changed; pass checkpoint_options{.discard_stale = true} "
                                         "to start over");
           run.own(i).result = decode(type, bytes, what);
@@ -134,28 +139,59 @@ class runtime_session final : public store_session<Store> {
     release_if_large(payload);
   }
 
-  /// The flow's definition as the run's manifest holds it: format 2 names each step's result type,
-  /// format 1 (`with_types` false, for runs begun by it) did not.
-  static std::string manifest(const runtime_graph& g, std::uint32_t version, bool with_types = true) {
-    std::string m = "lightflow runtime checkpoint manifest " + std::string(with_types ? "2" : "1") + "\nflow " +
-                    g.flow_name + "\nversion " + std::to_string(version) + "\nserializer " +
-                    std::string(binary_serializer::name) + "\n";
-    for (std::uint32_t i = 0; i != g.size(); ++i) {
-      m += "step ";
-      m += g.name(i);
-      m += " <-";
-      for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) (m += ' ') += g.name(g.deps[e]);
-      if (with_types) (m += " : ") += g.result_type(i);
-      m += '\n';
-    }
-    return m;
+  /// The flow's definition as the run's manifest holds it (detail/manifest.hpp). Throws
+  /// checkpoint_error when a step returns a type without a checkpoint name (one the binary
+  /// serializer cannot encode fails its step when it returns, as a key's value does).
+  static std::string manifest(const runtime_graph& g, std::uint32_t version) {
+    for (std::uint32_t i = 0; i != g.size(); ++i)
+      if (const erased_type* t = g.result_type(i); t != nullptr && t->encode != nullptr && !t->tagged)
+        throw checkpoint_error("lightflow: step \"" + std::string(g.name(i)) + "\" of flow \"" + g.flow_name +
+                               "\" cannot be checkpointed: it returns " + with_article(t->name) + std::string(untagged));
+    return write_manifest(manifest_v2, g.view, version, binary_serializer::name, "lightflow::values",
+                          [&g](std::uint32_t i) { return result_type_name(g.result_type(i)); });
   }
-  std::string legacy_manifest() const override { return manifest(*graph_, this->options_.version, false); }
+  /// An input saved by an earlier version names its types by the compiler's spelling: the same input
+  /// when every entry has the same key, the same type (by checkpoint name or by that spelling) and
+  /// the same bytes.
+  bool same_input(std::span<const std::byte> saved, std::span<const std::byte> now) const override {
+    try {
+      binary_reader a(saved), b(now);
+      const std::size_t n = a.size();
+      if (n != b.size()) return false;
+      for (std::size_t k = 0; k != n; ++k) {
+        std::string key_a, key_b;
+        a(key_a), b(key_b);
+        auto [type_a, bytes_a] = read_value(a);
+        auto [type_b, bytes_b] = read_value(b);
+        if (key_a != key_b || bytes_a != bytes_b) return false;
+        const erased_type* t = type_registry::instance().find(type_a);
+        if (t == nullptr || t != type_registry::instance().find(type_b)) return false;
+      }
+      return a.remaining() == 0 && b.remaining() == 0;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  /// Earlier versions' texts: types spelled by the compiler (runtime manifest 2), or not named (1).
+  std::vector<std::string> legacy_manifests() const override {
+    const auto spelled = [this](std::uint32_t i) {
+      const erased_type* t = graph_->result_type(i);
+      return t == nullptr ? std::string_view("void") : t->spelling;
+    };
+    std::vector<std::string> texts;
+    for (const manifest_form* form : {&runtime_manifest_v2, &runtime_manifest_v1})
+      texts.push_back(write_manifest(*form, graph_->view, this->options_.version, binary_serializer::name, "", spelled));
+    return texts;
+  }
 
  private:
   // For prepare_store: a record's bytes besides its step's name, guessed (~60 of framing, and the
   // result with its type's name).
   static constexpr std::size_t record_guess = 192;
+  static constexpr std::string_view untagged =
+      ", a type without a checkpoint name, which checkpoints record so that any compiler reads them: give it a "
+      "member `static constexpr std::string_view lightflow_type_name = \"...\";` or specialize lightflow::type_tag "
+      "(see lightflow/type_tag.hpp)";
   const runtime_graph* graph_;
 
   // Text as the binary serializer writes a std::string: its size, then its bytes.
@@ -172,6 +208,8 @@ class runtime_session final : public store_session<Store> {
     if (!v.encode(bytes))
       throw checkpoint_error("lightflow: " + what() + " is " + with_article(v.type()) +
                              ", which the binary serializer cannot encode, so the run cannot be checkpointed");
+    if (!v.type_info()->tagged)
+      throw checkpoint_error("lightflow: " + what() + " is " + with_article(v.type()) + std::string(untagged));
     write_text(w, v.type());
     w.size(bytes.size());
     w.bytes(bytes.data(), bytes.size());

@@ -33,7 +33,7 @@ const T& static_dependency_result(const runtime_run& run, std::uint32_t step) {
   if (data == nullptr || !data->result.has_value()) throw key_error(who + ", which returned nothing");
   if (const T* value = data->result.get<T>()) return *value;
   throw key_error(who + ", which returned " + with_article(data->result.type()) + ", not the " +
-                  std::string(type_name<T>()) + " its parameter takes");
+                  std::string(erased_type_of<T>.name) + " its parameter takes");
 }
 
 template <class T>
