@@ -287,22 +287,14 @@ struct callback_lists {
 //   pool.resume<Input>(flow, lf::checkpoint{store, "order-42"}); // the input comes from the store
 //
 // Records are keyed "@manifest" (the flow's definition), "@input" and "step/<name>"; their format is
-// in detail/record.hpp.
+// in detail/record.hpp. The sessions that read and write them: detail/store_session.hpp (what every
+// flow's checkpoint does), detail/typed_session.hpp (a static flow's), detail/runtime_session.hpp.
 #ifndef LIGHTFLOW_CHECKPOINT_HPP
 #define LIGHTFLOW_CHECKPOINT_HPP
 
-#include <array>
-#include <cstddef>
 #include <cstdint>
-#include <memory>
-#include <mutex>
-#include <optional>
-#include <span>
-#include <stdexcept>
 #include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
+#include <type_traits>
 
 // ---- lightflow/checkpoint_store.hpp
 // Where checkpoints go: anything that can save, load, list and erase records keyed by flow, run id
@@ -540,6 +532,1089 @@ concept checkpoint_store = requires(S& s, const S& cs, std::string_view flow, st
 }  // namespace lightflow
 
 #endif
+// ---- lightflow/serializer.hpp
+// Serializers turn a step's output into bytes and back, for checkpoints. `binary_serializer` is the
+// default; any type that models `serializer_for<S, T>` can replace it.
+//
+// The binary format (version 1): every integer little-endian, fixed width as its C++ type
+// (bool and char: 1 byte); float and double as their IEEE-754 bits, little-endian; enums as their
+// underlying type; sizes and counts as uint64; std::string and std::vector<byte-sized T>: count then
+// bytes; sequences, sets and maps: count then elements (maps: key then value); std::array: its
+// elements, no count; std::optional: uint8 0 or 1, then the value; std::pair and std::tuple: their
+// elements; std::variant: uint32 index, then the alternative. Types of your own: see binary_codec.
+#ifndef LIGHTFLOW_SERIALIZER_HPP
+#define LIGHTFLOW_SERIALIZER_HPP
+
+#include <array>
+#include <bit>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
+
+
+namespace lightflow {
+
+/// Satisfied by a serializer `S` that can write a `T` to bytes and read it back.
+template <class S, class T>
+concept serializer_for = requires(const S& s, const T& value, std::vector<std::byte>& out, std::span<const std::byte> in) {
+  s.write(value, out);  // appends the encoding of value to out
+  { s.template read<T>(in) } -> std::same_as<T>;  // the value encoded by all of in; throws decode_error
+};
+
+class binary_writer;
+class binary_reader;
+
+/// How the binary serializer encodes a T. Specialize it for a type you cannot change, or give the
+/// type two functions found by argument-dependent lookup:
+///   void lightflow_write(lightflow::binary_writer&, const T&);
+///   void lightflow_read(lightflow::binary_reader&, T&);      // T must be default-constructible
+/// (usually `w(a.x, a.y)` and `r(a.x, a.y)`).
+template <class T, class = void>
+struct binary_codec;
+
+namespace detail {
+template <class T>
+inline constexpr bool is_byte_like = std::is_same_v<T, char> || std::is_same_v<T, signed char> ||
+                                     std::is_same_v<T, unsigned char> || std::is_same_v<T, std::byte> ||
+                                     std::is_same_v<T, char8_t>;
+template <class T>
+concept encodable_by_adl = requires(binary_writer& w, binary_reader& r, const T& c, T& m) {
+  lightflow_write(w, c);
+  lightflow_read(r, m);
+};
+}  // namespace detail
+
+/// True when binary_serializer can encode T.
+template <class T>
+concept binary_encodable = requires(binary_writer& w, binary_reader& r, const T& c, T& m) {
+  binary_codec<T>::write(w, c);
+  binary_codec<T>::read(r, m);
+};
+
+/// Appends encoded values to a byte vector.
+class binary_writer {
+ public:
+  explicit binary_writer(std::vector<std::byte>& out) noexcept : out_(&out) {}
+
+  void bytes(const void* data, std::size_t size) {
+    if (size == 0) return;
+    // resize and memcpy rather than insert: g++ 12 at -O3 reports false overflows (-Wstringop-overflow,
+    // -Warray-bounds) in vector::insert of a few bytes once it is inlined deep enough.
+    const std::size_t at = out_->size();
+    out_->resize(at + size);
+    std::memcpy(out_->data() + at, data, size);
+  }
+  template <class U>
+    requires std::is_integral_v<U>
+  void integer(U value) {
+    using unsigned_t = std::make_unsigned_t<U>;
+    auto v = static_cast<unsigned_t>(value);
+    std::byte le[sizeof(U)];
+    for (std::size_t i = 0; i != sizeof(U); ++i, v = static_cast<unsigned_t>(sizeof(U) > 1 ? v >> 8 : 0))
+      le[i] = static_cast<std::byte>(v & 0xff);
+    bytes(le, sizeof(U));
+  }
+  void size(std::size_t n) { integer(static_cast<std::uint64_t>(n)); }
+
+  /// Writes each value in turn.
+  template <class... T>
+  void operator()(const T&... values) {
+    (binary_codec<T>::write(*this, values), ...);
+  }
+
+ private:
+  std::vector<std::byte>* out_;
+};
+
+/// Reads encoded values from bytes; throws decode_error rather than read past the end.
+class binary_reader {
+ public:
+  explicit binary_reader(std::span<const std::byte> in) noexcept : in_(in) {}
+
+  void bytes(void* data, std::size_t size) {
+    if (size > remaining()) throw decode_error("lightflow: truncated data: needed " + std::to_string(size) + " more bytes, " + std::to_string(remaining()) + " left");
+    if (size != 0) std::memcpy(data, in_.data() + at_, size);
+    at_ += size;
+  }
+  template <class U>
+    requires std::is_integral_v<U>
+  U integer() {
+    std::byte le[sizeof(U)];
+    bytes(le, sizeof(U));
+    std::make_unsigned_t<U> v = 0;
+    for (std::size_t i = sizeof(U); i-- > 0;) v = static_cast<std::make_unsigned_t<U>>((sizeof(U) > 1 ? v << 8 : 0) | static_cast<unsigned char>(le[i]));
+    return static_cast<U>(v);
+  }
+  /// A count of elements of at least `min_element_size` bytes each: checked against what is left, so
+  /// that corrupt input cannot make a container reserve absurd amounts.
+  std::size_t size(std::size_t min_element_size = 1) {
+    const auto n = integer<std::uint64_t>();
+    if (min_element_size != 0 && n > remaining() / min_element_size)
+      throw decode_error("lightflow: corrupt data: a count of " + std::to_string(n) + " elements with only " + std::to_string(remaining()) + " bytes left");
+    return static_cast<std::size_t>(n);
+  }
+  /// A uint32 length of bytes, checked against what is left.
+  std::size_t size32() {
+    const auto n = integer<std::uint32_t>();
+    if (n > remaining()) throw decode_error("lightflow: corrupt data: a length of " + std::to_string(n) + " with only " + std::to_string(remaining()) + " bytes left");
+    return n;
+  }
+  std::size_t remaining() const noexcept { return in_.size() - at_; }
+
+  /// Reads each value in turn.
+  template <class... T>
+  void operator()(T&... values) {
+    (binary_codec<T>::read(*this, values), ...);
+  }
+
+ private:
+  std::span<const std::byte> in_;
+  std::size_t at_ = 0;
+};
+
+// ---- codecs for the standard types
+
+template <class T>
+struct binary_codec<T, std::enable_if_t<std::is_integral_v<T>>> {
+  static void write(binary_writer& w, T v) {
+    if constexpr (std::is_same_v<T, bool>) w.integer(static_cast<std::uint8_t>(v ? 1 : 0));
+    else w.integer(v);
+  }
+  static void read(binary_reader& r, T& v) {
+    if constexpr (std::is_same_v<T, bool>) {
+      const auto b = r.integer<std::uint8_t>();
+      if (b > 1) throw decode_error("lightflow: corrupt data: a bool of value " + std::to_string(b));
+      v = b == 1;
+    } else {
+      v = r.integer<T>();
+    }
+  }
+};
+
+template <class T>
+struct binary_codec<T, std::enable_if_t<std::is_floating_point_v<T>>> {
+  static_assert(std::numeric_limits<T>::is_iec559 && (sizeof(T) == 4 || sizeof(T) == 8),
+                "lightflow: binary_serializer encodes float and double (IEEE-754); long double has no portable encoding");
+  using bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  static void write(binary_writer& w, T v) { w.integer(std::bit_cast<bits>(v)); }
+  static void read(binary_reader& r, T& v) { v = std::bit_cast<T>(r.integer<bits>()); }
+};
+
+template <class T>
+struct binary_codec<T, std::enable_if_t<std::is_enum_v<T>>> {
+  using underlying = std::underlying_type_t<T>;
+  static void write(binary_writer& w, T v) { w.integer(static_cast<underlying>(v)); }
+  static void read(binary_reader& r, T& v) { v = static_cast<T>(r.integer<underlying>()); }
+};
+
+template <>
+struct binary_codec<std::byte> {
+  static void write(binary_writer& w, std::byte v) { w.integer(static_cast<std::uint8_t>(v)); }
+  static void read(binary_reader& r, std::byte& v) { v = static_cast<std::byte>(r.integer<std::uint8_t>()); }
+};
+
+template <class C, class Tr, class A>
+struct binary_codec<std::basic_string<C, Tr, A>> {
+  static void write(binary_writer& w, const std::basic_string<C, Tr, A>& s) {
+    w.size(s.size());
+    if constexpr (sizeof(C) == 1) w.bytes(s.data(), s.size());
+    else for (C c : s) w(c);
+  }
+  static void read(binary_reader& r, std::basic_string<C, Tr, A>& s) {
+    s.resize(r.size(sizeof(C)));
+    if constexpr (sizeof(C) == 1) r.bytes(s.data(), s.size());
+    else for (C& c : s) r(c);
+  }
+};
+
+namespace detail {
+/// Sequences and sets: a count, then the elements (read back with push_back, or insert for sets).
+template <class Collection>
+struct collection_codec {
+  using value_type = typename Collection::value_type;
+  static void write(binary_writer& w, const Collection& c) {
+    w.size(c.size());
+    for (const auto& x : c) binary_codec<value_type>::write(w, x);
+  }
+  static void read(binary_reader& r, Collection& c) {
+    const std::size_t n = r.size();
+    c.clear();
+    for (std::size_t i = 0; i != n; ++i) {
+      value_type x{};
+      binary_codec<value_type>::read(r, x);
+      if constexpr (requires { c.push_back(std::move(x)); })
+        c.push_back(std::move(x));
+      else
+        c.insert(std::move(x));
+    }
+  }
+};
+template <class Map>
+struct map_codec {
+  using key_type = typename Map::key_type;
+  using mapped_type = typename Map::mapped_type;
+  static void write(binary_writer& w, const Map& m) {
+    w.size(m.size());
+    for (const auto& [k, v] : m) binary_codec<key_type>::write(w, k), binary_codec<mapped_type>::write(w, v);
+  }
+  static void read(binary_reader& r, Map& m) {
+    const std::size_t n = r.size();
+    m.clear();
+    for (std::size_t i = 0; i != n; ++i) {
+      key_type k{};
+      mapped_type v{};
+      binary_codec<key_type>::read(r, k);
+      binary_codec<mapped_type>::read(r, v);
+      m.emplace(std::move(k), std::move(v));
+    }
+  }
+};
+}  // namespace detail
+
+template <class T, class A>
+struct binary_codec<std::vector<T, A>, std::enable_if_t<!std::is_same_v<T, bool> && binary_encodable<T>>> {
+  static void write(binary_writer& w, const std::vector<T, A>& v) {
+    if constexpr (detail::is_byte_like<T>) {
+      w.size(v.size());
+      w.bytes(v.data(), v.size());
+    } else if constexpr (std::is_arithmetic_v<T> && std::endian::native == std::endian::little &&
+                         !std::is_same_v<T, bool>) {
+      w.size(v.size());  // little-endian already: the bytes are the encoding
+      w.bytes(v.data(), v.size() * sizeof(T));
+    } else {
+      detail::collection_codec<std::vector<T, A>>::write(w, v);
+    }
+  }
+  static void read(binary_reader& r, std::vector<T, A>& v) {
+    if constexpr ((detail::is_byte_like<T> || std::is_arithmetic_v<T>) && std::endian::native == std::endian::little) {
+      v.resize(r.size(sizeof(T)));
+      r.bytes(v.data(), v.size() * sizeof(T));
+      if constexpr (std::is_floating_point_v<T>) static_assert(std::numeric_limits<T>::is_iec559);
+    } else {
+      v.clear();
+      const std::size_t n = r.size();
+      for (std::size_t i = 0; i != n; ++i) {
+        T x{};
+        binary_codec<T>::read(r, x);
+        v.push_back(std::move(x));
+      }
+    }
+  }
+};
+template <class A>
+struct binary_codec<std::vector<bool, A>> : detail::collection_codec<std::vector<bool, A>> {};
+template <class T, class A>
+  requires binary_encodable<T>
+struct binary_codec<std::deque<T, A>> : detail::collection_codec<std::deque<T, A>> {};
+template <class T, class C, class A>
+  requires binary_encodable<T>
+struct binary_codec<std::set<T, C, A>> : detail::collection_codec<std::set<T, C, A>> {};
+template <class K, class V, class C, class A>
+  requires binary_encodable<K> && binary_encodable<V>
+struct binary_codec<std::map<K, V, C, A>> : detail::map_codec<std::map<K, V, C, A>> {};
+template <class K, class V, class H, class E, class A>
+  requires binary_encodable<K> && binary_encodable<V>
+struct binary_codec<std::unordered_map<K, V, H, E, A>> : detail::map_codec<std::unordered_map<K, V, H, E, A>> {};
+
+template <class T, std::size_t N>
+  requires binary_encodable<T>
+struct binary_codec<std::array<T, N>> {
+  static void write(binary_writer& w, const std::array<T, N>& a) {
+    for (const auto& x : a) binary_codec<T>::write(w, x);
+  }
+  static void read(binary_reader& r, std::array<T, N>& a) {
+    for (auto& x : a) binary_codec<T>::read(r, x);
+  }
+};
+
+template <class T>
+  requires binary_encodable<T>
+struct binary_codec<std::optional<T>> {
+  static void write(binary_writer& w, const std::optional<T>& o) {
+    w.integer(static_cast<std::uint8_t>(o ? 1 : 0));
+    if (o) binary_codec<T>::write(w, *o);
+  }
+  static void read(binary_reader& r, std::optional<T>& o) {
+    bool present = false;
+    binary_codec<bool>::read(r, present);
+    o.reset();
+    if (present) binary_codec<T>::read(r, o.emplace());
+  }
+};
+
+template <class A, class B>
+  requires binary_encodable<A> && binary_encodable<B>
+struct binary_codec<std::pair<A, B>> {
+  static void write(binary_writer& w, const std::pair<A, B>& p) { w(p.first, p.second); }
+  static void read(binary_reader& r, std::pair<A, B>& p) { r(p.first, p.second); }
+};
+
+template <class... T>
+  requires(binary_encodable<T> && ...)
+struct binary_codec<std::tuple<T...>> {
+  static void write(binary_writer& w, const std::tuple<T...>& t) {
+    std::apply([&](const auto&... x) { w(x...); }, t);
+  }
+  static void read(binary_reader& r, std::tuple<T...>& t) {
+    std::apply([&](auto&... x) { r(x...); }, t);
+  }
+};
+
+template <class... T>
+  requires(binary_encodable<T> && ...)
+struct binary_codec<std::variant<T...>> {
+  static void write(binary_writer& w, const std::variant<T...>& v) {
+    if (v.valueless_by_exception()) throw usage_error("lightflow: cannot encode a valueless variant");
+    w.integer(static_cast<std::uint32_t>(v.index()));
+    std::visit([&](const auto& x) { w(x); }, v);
+  }
+  static void read(binary_reader& r, std::variant<T...>& v) {
+    const auto index = r.integer<std::uint32_t>();
+    if (index >= sizeof...(T))
+      throw decode_error("lightflow: corrupt data: variant index " + std::to_string(index) + " of " + std::to_string(sizeof...(T)) + " alternatives");
+    read_alternative(r, v, index, std::index_sequence_for<T...>{});
+  }
+
+ private:
+  template <std::size_t... I>
+  static void read_alternative(binary_reader& r, std::variant<T...>& v, std::uint32_t index, std::index_sequence<I...>) {
+    (void)((index == I ? (binary_codec<std::variant_alternative_t<I, std::variant<T...>>>::read(r, v.template emplace<I>()), true) : false) || ...);
+  }
+};
+
+/// Types with lightflow_write / lightflow_read found by argument-dependent lookup.
+template <class T>
+struct binary_codec<T, std::enable_if_t<detail::encodable_by_adl<T>>> {
+  static void write(binary_writer& w, const T& v) { lightflow_write(w, v); }
+  static void read(binary_reader& r, T& v) { lightflow_read(r, v); }
+};
+
+/// The default serializer: the binary format described at the top of this file.
+struct binary_serializer {
+  static constexpr std::string_view name = "lightflow-binary-1";
+
+  template <binary_encodable T>
+  void write(const T& value, std::vector<std::byte>& out) const {
+    binary_writer w(out);
+    binary_codec<T>::write(w, value);
+  }
+  template <binary_encodable T>
+    requires std::default_initializable<T>
+  T read(std::span<const std::byte> in) const {
+    binary_reader r(in);
+    T value{};
+    binary_codec<T>::read(r, value);
+    if (r.remaining() != 0) throw decode_error("lightflow: " + std::to_string(r.remaining()) + " unexpected bytes after the value");
+    return value;
+  }
+};
+
+}  // namespace lightflow
+
+#endif
+
+namespace lightflow {
+
+/// How a checkpoint treats records it finds.
+struct checkpoint_options {
+  /// Your version of the flow's meaning; records of another version are refused like those of
+  /// another definition. Bump it when a step's behaviour changes but its types do not.
+  std::uint32_t version = 0;
+  /// Erase the run's records, and start afresh, instead of refusing them when they were written by
+  /// another definition or version, when the manifest is unreadable, or when the store found them
+  /// damaged (corrupt_store_error: a damaged log). A step record that is corrupt or belongs to
+  /// another run inside an intact store is refused even so: that takes tampering or a broken store,
+  /// and is yours to look at (erase the run with the store's erase() to start over).
+  bool discard_stale = false;
+};
+
+/// The checkpoint option of `executor::run` and `executor::resume`: a store, a run id, a serializer.
+template <checkpoint_store Store, class Serializer = binary_serializer>
+struct checkpoint {
+  checkpoint(Store& s, std::string id, checkpoint_options o = {}) : store(&s), run_id(std::move(id)), options(o) {}
+  checkpoint(Store& s, std::string id, Serializer ser, checkpoint_options o = {})
+      : store(&s), run_id(std::move(id)), options(o), serializer(std::move(ser)) {}
+
+  Store* store;
+  std::string run_id;
+  checkpoint_options options;
+  Serializer serializer{};
+};
+template <class Store>
+checkpoint(Store&, std::string, checkpoint_options = {}) -> checkpoint<Store>;
+template <class Store>
+checkpoint(Store&, const char*, checkpoint_options = {}) -> checkpoint<Store>;
+template <class Store, class Serializer>
+  requires(!std::is_same_v<std::remove_cvref_t<Serializer>, checkpoint_options>)
+checkpoint(Store&, std::string, Serializer, checkpoint_options = {}) -> checkpoint<Store, Serializer>;
+template <class Store, class Serializer>
+  requires(!std::is_same_v<std::remove_cvref_t<Serializer>, checkpoint_options>)
+checkpoint(Store&, const char*, Serializer, checkpoint_options = {}) -> checkpoint<Store, Serializer>;
+
+namespace detail {
+
+template <class T>
+inline constexpr bool is_checkpoint = false;
+template <class Store, class Serializer>
+inline constexpr bool is_checkpoint<checkpoint<Store, Serializer>> = true;
+template <class T>
+inline constexpr bool is_binary_checkpoint = false;
+template <class Store>
+inline constexpr bool is_binary_checkpoint<checkpoint<Store, binary_serializer>> = true;
+
+}  // namespace detail
+}  // namespace lightflow
+
+#endif
+// ---- lightflow/config.hpp
+// lightflow: the one file that owns the version number and every macro.
+#ifndef LIGHTFLOW_CONFIG_HPP
+#define LIGHTFLOW_CONFIG_HPP
+
+#define LIGHTFLOW_VERSION_MAJOR 0
+#define LIGHTFLOW_VERSION_MINOR 1
+#define LIGHTFLOW_VERSION_PATCH 0
+#define LIGHTFLOW_VERSION (LIGHTFLOW_VERSION_MAJOR * 10000 + LIGHTFLOW_VERSION_MINOR * 100 + LIGHTFLOW_VERSION_PATCH)
+
+#if defined(__clang__)
+#define LIGHTFLOW_CLANG 1
+#else
+#define LIGHTFLOW_CLANG 0
+#endif
+
+#if __cplusplus < 202002L && !defined(_MSVC_LANG)
+#error "lightflow needs C++20 (-std=c++20)"
+#endif
+
+/// Keeps a small function out of its callers: for code that every step of a static flow would
+/// otherwise repeat inline (it costs compile time, not run time).
+#if defined(__GNUC__) || defined(__clang__)
+#define LIGHTFLOW_NOINLINE __attribute__((noinline))
+#else
+#define LIGHTFLOW_NOINLINE
+#endif
+
+/// Size of a cache line, used to keep hot atomics of different threads apart.
+#define LIGHTFLOW_CACHE_LINE 64
+
+#endif
+// ---- lightflow/context.hpp
+// The key/value context of a runtime-flow step, in the spirit of the Go original's, but typed and
+// deterministic. Pass it as the step callable's parameter (`lf::context&`).
+//
+// A step reads what it wrote itself, then what its ancestors wrote, then the run's input; never what
+// a sibling or an unrelated branch wrote. A write shadows the key for the writer and its descendants.
+// When two ancestors that are not ordered with each other both wrote a key (and no later ancestor
+// wrote it again), reading it throws key_error naming both: never a race. end_values() returns them
+// all instead.
+#ifndef LIGHTFLOW_CONTEXT_HPP
+#define LIGHTFLOW_CONTEXT_HPP
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// ---- lightflow/detail/erased_value.hpp
+// A value of any type, owned, with its type's identity and name kept for checked access: the
+// results and key/value writes of runtime-flow steps. A type that the binary serializer can encode
+// also carries its encoder and decoder, and is found by its checkpoint name in a registry.
+#ifndef LIGHTFLOW_DETAIL_ERASED_VALUE_HPP
+#define LIGHTFLOW_DETAIL_ERASED_VALUE_HPP
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+// ---- lightflow/detail/type_name.hpp
+// The compiler's spelling of a type, at compile time: for messages (and, by request only, for a
+// type's checkpoint name: see type_tag.hpp). Checkpoints of format 1 stored it; `legacy_spelling`
+// reads theirs.
+#ifndef LIGHTFLOW_DETAIL_TYPE_NAME_HPP
+#define LIGHTFLOW_DETAIL_TYPE_NAME_HPP
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace lightflow::detail {
+
+template <class T>
+constexpr std::string_view type_name() noexcept {
+  std::string_view f = __PRETTY_FUNCTION__;  // "... [with T = int; ...]" (g++) or "... [T = int]" (clang)
+  const auto start = f.find("T = ") + 4;
+  auto end = f.find(';', start);
+  if (end == std::string_view::npos) end = f.rfind(']');
+  return f.substr(start, end - start);
+}
+
+/// A compiler's spelling of a type with the differences between g++ 12 and clang 14 (libstdc++)
+/// smoothed over, so that a format-1 checkpoint, which stored the spelling, is read by either: the
+/// `__cxx11` and `__1` inline namespaces dropped, "long int" read as "long" (and the other integer
+/// spellings alike), "> >" as ">>", the anonymous namespace spelled one way, the default arguments
+/// g++ writes out for std::basic_string dropped.
+inline std::string legacy_spelling(std::string_view spelled) {
+  std::string s(spelled);
+  const auto replace_all = [&s](std::string_view from, std::string_view to) {
+    for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+      s.replace(at, from.size(), to);
+  };
+  replace_all("std::__cxx11::", "std::");
+  replace_all("std::__1::", "std::");
+  replace_all("{anonymous}", "(anonymous namespace)");
+  replace_all(", std::char_traits<char>, std::allocator<char> >", ">");
+  replace_all(", std::char_traits<char>, std::allocator<char>>", ">");
+  replace_all("> >", ">>");
+  replace_all("long long unsigned int", "unsigned long long");
+  replace_all("long unsigned int", "unsigned long");
+  replace_all("short unsigned int", "unsigned short");
+  replace_all("long long int", "long long");
+  replace_all("long int", "long");
+  replace_all("short int", "short");
+  return s;
+}
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/type_tag.hpp
+// The name a checkpoint gives a type: declared by the program, the same from every compiler, so
+// that a checkpoint written by a g++ build resumes under a clang build (and after an upgrade). The
+// compiler's own spelling of a type differs between compilers (`std::__cxx11::basic_string<char>`
+// and `std::basic_string<char>`, `long int` and `long`), so it is never used unless asked for.
+//
+// Built in: the arithmetic types ("int", "unsigned long", "double", ...), `std::byte`, the
+// standard strings ("std::string", ...), and the standard containers the binary serializer knows
+// ("std::vector<int>", "std::map<std::string, double>", "std::array<int, 3>", "std::optional<...>",
+// "std::pair<...>", "std::tuple<...>", "std::variant<...>", with their default allocators,
+// comparators and hashes). A type of your own is named by one of:
+//
+//   struct order {
+//     static constexpr std::string_view lightflow_type_name = "shop.order";   // a member, or
+//     ...
+//   };
+//   template <> struct lightflow::type_tag<other::invoice> {                   // for a type you
+//     static constexpr std::string_view name = "billing.invoice";              // cannot change
+//   };
+//   template <> struct lightflow::type_tag<legacy::thing>                       // the compiler's
+//       : lightflow::compiler_type_tag<legacy::thing> {};                      // spelling (opt-in)
+//
+// A name must be unique in the program and must not change while checkpoints that hold it exist.
+#ifndef LIGHTFLOW_TYPE_TAG_HPP
+#define LIGHTFLOW_TYPE_TAG_HPP
+
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
+
+
+namespace lightflow {
+
+/// A type's checkpoint name: specialize with `static constexpr std::string_view name`. The primary
+/// has no name.
+template <class T>
+struct type_tag {};
+
+/// A type whose checkpoint name is its member `lightflow_type_name`.
+template <class T>
+  requires requires {
+    { T::lightflow_type_name } -> std::convertible_to<std::string_view>;
+  }
+struct type_tag<T> {
+  static constexpr std::string_view name = T::lightflow_type_name;
+};
+
+/// Derive a `type_tag` specialization from this to name a type by the compiler's spelling: not
+/// portable between compilers or their versions.
+template <class T>
+struct compiler_type_tag {
+  static constexpr std::string_view name = detail::type_name<T>();
+};
+
+/// T has a checkpoint name.
+template <class T>
+concept type_tagged = requires {
+  { type_tag<T>::name } -> std::convertible_to<std::string_view>;
+};
+
+namespace detail {
+
+/// A constant text made of parts, each a type with a `name`.
+template <class... Parts>
+struct joined_tag {
+  static constexpr std::size_t size = (std::string_view(Parts::name).size() + ... + 0);
+  static constexpr std::array<char, size + 1> chars = [] {
+    std::array<char, size + 1> out{};
+    std::size_t at = 0;
+    const auto append = [&](std::string_view part) {
+      for (char c : part) out[at++] = c;
+    };
+    (append(Parts::name), ...);
+    return out;
+  }();
+  static constexpr std::string_view name{chars.data(), size};
+};
+
+template <char... C>
+struct literal_tag {
+  static constexpr char chars[] = {C..., '\0'};
+  static constexpr std::string_view name{chars, sizeof...(C)};
+};
+
+template <std::size_t V, char... C>
+constexpr auto number_tag_of() {
+  if constexpr (V < 10) return literal_tag<static_cast<char>('0' + V), C...>{};
+  else return number_tag_of<V / 10, static_cast<char>('0' + V % 10), C...>();
+}
+template <std::size_t V>
+using number_tag = decltype(number_tag_of<V>());
+
+struct open_tag { static constexpr std::string_view name = "<"; };
+struct comma_tag { static constexpr std::string_view name = ", "; };
+struct close_tag { static constexpr std::string_view name = ">"; };
+
+/// `Prefix<A, B, ...>`: the name of a template of tagged arguments.
+template <class Prefix, class First, class... Rest>
+struct template_tag : joined_tag<Prefix, open_tag, type_tag<First>, joined_tag<comma_tag, type_tag<Rest>>..., close_tag> {};
+
+#define LIGHTFLOW_DETAIL_NAME_TYPE(type, text)          \
+  template <>                                           \
+  struct lightflow::type_tag<type> {                    \
+    static constexpr std::string_view name = text;      \
+  }
+
+}  // namespace detail
+}  // namespace lightflow
+
+LIGHTFLOW_DETAIL_NAME_TYPE(bool, "bool");
+LIGHTFLOW_DETAIL_NAME_TYPE(char, "char");
+LIGHTFLOW_DETAIL_NAME_TYPE(signed char, "signed char");
+LIGHTFLOW_DETAIL_NAME_TYPE(unsigned char, "unsigned char");
+LIGHTFLOW_DETAIL_NAME_TYPE(wchar_t, "wchar_t");
+LIGHTFLOW_DETAIL_NAME_TYPE(char8_t, "char8_t");
+LIGHTFLOW_DETAIL_NAME_TYPE(char16_t, "char16_t");
+LIGHTFLOW_DETAIL_NAME_TYPE(char32_t, "char32_t");
+LIGHTFLOW_DETAIL_NAME_TYPE(short, "short");
+LIGHTFLOW_DETAIL_NAME_TYPE(unsigned short, "unsigned short");
+LIGHTFLOW_DETAIL_NAME_TYPE(int, "int");
+LIGHTFLOW_DETAIL_NAME_TYPE(unsigned, "unsigned int");
+LIGHTFLOW_DETAIL_NAME_TYPE(long, "long");
+LIGHTFLOW_DETAIL_NAME_TYPE(unsigned long, "unsigned long");
+LIGHTFLOW_DETAIL_NAME_TYPE(long long, "long long");
+LIGHTFLOW_DETAIL_NAME_TYPE(unsigned long long, "unsigned long long");
+LIGHTFLOW_DETAIL_NAME_TYPE(float, "float");
+LIGHTFLOW_DETAIL_NAME_TYPE(double, "double");
+LIGHTFLOW_DETAIL_NAME_TYPE(long double, "long double");
+LIGHTFLOW_DETAIL_NAME_TYPE(std::byte, "std::byte");
+LIGHTFLOW_DETAIL_NAME_TYPE(std::string, "std::string");
+LIGHTFLOW_DETAIL_NAME_TYPE(std::wstring, "std::wstring");
+LIGHTFLOW_DETAIL_NAME_TYPE(std::u8string, "std::u8string");
+LIGHTFLOW_DETAIL_NAME_TYPE(std::u16string, "std::u16string");
+LIGHTFLOW_DETAIL_NAME_TYPE(std::u32string, "std::u32string");
+
+#undef LIGHTFLOW_DETAIL_NAME_TYPE
+
+namespace lightflow {
+namespace detail {
+#define LIGHTFLOW_DETAIL_PREFIX(id, text) \
+  struct id {                             \
+    static constexpr std::string_view name = text; \
+  }
+LIGHTFLOW_DETAIL_PREFIX(vector_prefix, "std::vector");
+LIGHTFLOW_DETAIL_PREFIX(deque_prefix, "std::deque");
+LIGHTFLOW_DETAIL_PREFIX(set_prefix, "std::set");
+LIGHTFLOW_DETAIL_PREFIX(map_prefix, "std::map");
+LIGHTFLOW_DETAIL_PREFIX(unordered_map_prefix, "std::unordered_map");
+LIGHTFLOW_DETAIL_PREFIX(array_prefix, "std::array");
+LIGHTFLOW_DETAIL_PREFIX(optional_prefix, "std::optional");
+LIGHTFLOW_DETAIL_PREFIX(pair_prefix, "std::pair");
+LIGHTFLOW_DETAIL_PREFIX(tuple_prefix, "std::tuple");
+LIGHTFLOW_DETAIL_PREFIX(variant_prefix, "std::variant");
+#undef LIGHTFLOW_DETAIL_PREFIX
+}  // namespace detail
+
+template <type_tagged T>
+struct type_tag<std::vector<T>> : detail::template_tag<detail::vector_prefix, T> {};
+template <type_tagged T>
+struct type_tag<std::deque<T>> : detail::template_tag<detail::deque_prefix, T> {};
+template <type_tagged T>
+struct type_tag<std::set<T>> : detail::template_tag<detail::set_prefix, T> {};
+template <type_tagged K, type_tagged V>
+struct type_tag<std::map<K, V>> : detail::template_tag<detail::map_prefix, K, V> {};
+template <type_tagged K, type_tagged V>
+struct type_tag<std::unordered_map<K, V>> : detail::template_tag<detail::unordered_map_prefix, K, V> {};
+template <type_tagged T>
+struct type_tag<std::optional<T>> : detail::template_tag<detail::optional_prefix, T> {};
+template <type_tagged A, type_tagged B>
+struct type_tag<std::pair<A, B>> : detail::template_tag<detail::pair_prefix, A, B> {};
+template <type_tagged... T>
+  requires(sizeof...(T) > 0)
+struct type_tag<std::tuple<T...>> : detail::template_tag<detail::tuple_prefix, T...> {};
+template <type_tagged... T>
+  requires(sizeof...(T) > 0)
+struct type_tag<std::variant<T...>> : detail::template_tag<detail::variant_prefix, T...> {};
+template <type_tagged T, std::size_t N>
+struct type_tag<std::array<T, N>>
+    : detail::joined_tag<detail::array_prefix, detail::open_tag, type_tag<T>, detail::comma_tag, detail::number_tag<N>,
+                         detail::close_tag> {};
+
+namespace detail {
+/// T's checkpoint name, or an empty view when it has none.
+template <class T>
+constexpr std::string_view type_tag_or_empty() noexcept {
+  if constexpr (std::is_void_v<T>) return "void";
+  else if constexpr (type_tagged<T>) return type_tag<T>::name;
+  else return {};
+}
+}  // namespace detail
+
+}  // namespace lightflow
+
+#endif
+
+namespace lightflow::detail {
+
+/// One per type: identifies it (by address) and names it: by its checkpoint name (type_tag.hpp)
+/// when it has one, else by the compiler's spelling (for messages only: such a type's values are
+/// not checkpointed).
+struct erased_type {
+  std::string_view name;
+  bool tagged;                // `name` is the type's checkpoint name
+  std::string_view spelling;  // the compiler's, which checkpoints of format 1 stored
+  void (*destroy)(void*) noexcept;
+  // With the binary serializer; null when it cannot encode the type.
+  void (*encode)(const void*, std::vector<std::byte>&);
+  void* (*decode)(std::span<const std::byte>);  // a new T; throws decode_error
+};
+
+template <class T>
+inline constexpr bool binary_checkpointable = serializer_for<binary_serializer, T> && std::default_initializable<T>;
+
+template <class T>
+inline constexpr erased_type erased_type_of{
+    type_tagged<T> ? type_tag_or_empty<T>() : type_name<T>(), type_tagged<T>, type_name<T>(),
+    [](void* p) noexcept { delete static_cast<T*>(p); },
+    [] {
+      if constexpr (binary_checkpointable<T>)
+        return +[](const void* p, std::vector<std::byte>& out) { binary_serializer{}.write(*static_cast<const T*>(p), out); };
+      else
+        return static_cast<void (*)(const void*, std::vector<std::byte>&)>(nullptr);
+    }(),
+    [] {
+      if constexpr (binary_checkpointable<T>)
+        return +[](std::span<const std::byte> in) -> void* { return new T(binary_serializer{}.read<T>(in)); };
+      else
+        return static_cast<void* (*)(std::span<const std::byte>)>(nullptr);
+    }()};
+
+/// A step's result type as the runtime graph keeps it: null for void.
+template <class T>
+constexpr const erased_type* result_type_of() noexcept {
+  if constexpr (std::is_void_v<T>) return nullptr;
+  else return &erased_type_of<T>;
+}
+/// How checkpoints and messages name a step's result type (null: void).
+inline std::string_view result_type_name(const erased_type* t) noexcept { return t == nullptr ? "void" : t->name; }
+
+/// The types a restored checkpoint may hold, by name: every type of an `lf::key`, of a runtime
+/// step's result and of a static step merged into a runtime flow registers itself. A value saved
+/// by format 1 is named by the compiler's spelling of its type, found here too (smoothed by
+/// legacy_spelling, so that either compiler reads the other's).
+class type_registry {
+ public:
+  static type_registry& instance() {
+    static type_registry r;
+    return r;
+  }
+  /// Throws usage_error when another type has the same checkpoint name.
+  void add(const erased_type& t) {
+    std::lock_guard lock(mutex_);
+    const auto [at, fresh] = by_name_.emplace(t.name, &t);
+    if (!fresh && at->second != &t && t.tagged && at->second->spelling != t.spelling)
+      throw usage_error("lightflow: two types have the checkpoint name \"" + std::string(t.name) + "\": " +
+                        std::string(at->second->spelling) + " and " + std::string(t.spelling) +
+                        " (a checkpoint could not tell them apart; see lightflow/type_tag.hpp)");
+    by_spelling_.emplace(legacy_spelling(t.spelling), &t);
+  }
+  /// The type a checkpoint names `name`: by its checkpoint name, or by a format-1 spelling.
+  const erased_type* find(std::string_view name) const {
+    std::lock_guard lock(mutex_);
+    if (auto it = by_name_.find(name); it != by_name_.end()) return it->second;
+    auto it = by_spelling_.find(legacy_spelling(name));
+    return it == by_spelling_.end() ? nullptr : it->second;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string_view, const erased_type*, std::less<>> by_name_;
+  std::map<std::string, const erased_type*, std::less<>> by_spelling_;
+};
+
+/// Registers T once per program (later calls cost one check of a static).
+template <class T>
+void register_type() {
+  static const bool once = (type_registry::instance().add(erased_type_of<T>), true);
+  (void)once;
+}
+
+class erased_value {
+ public:
+  erased_value() noexcept = default;
+  template <class T, class... Args>
+  static erased_value make(Args&&... args) {
+    erased_value v;
+    v.ptr_ = new T(std::forward<Args>(args)...);
+    v.type_ = &erased_type_of<T>;
+    return v;
+  }
+  /// Decodes a value of the registered type `type` (a checkpoint's record).
+  static erased_value decode(const erased_type& type, std::span<const std::byte> bytes) {
+    erased_value v;
+    v.ptr_ = type.decode(bytes);
+    v.type_ = &type;
+    return v;
+  }
+  erased_value(erased_value&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)), type_(std::exchange(o.type_, nullptr)) {}
+  erased_value& operator=(erased_value&& o) noexcept {
+    if (this != &o) {
+      reset();
+      ptr_ = std::exchange(o.ptr_, nullptr);
+      type_ = std::exchange(o.type_, nullptr);
+    }
+    return *this;
+  }
+  ~erased_value() { reset(); }
+
+  bool has_value() const noexcept { return ptr_ != nullptr; }
+  std::string_view type() const noexcept { return type_ != nullptr ? type_->name : std::string_view("nothing"); }
+  const erased_type* type_info() const noexcept { return type_; }
+  template <class T>
+  bool holds() const noexcept {
+    return type_ == &erased_type_of<T>;
+  }
+  /// The value as a T, or null when it holds another type.
+  template <class T>
+  const T* get() const noexcept {
+    return holds<T>() ? static_cast<const T*>(ptr_) : nullptr;
+  }
+  /// Appends the binary encoding; false when the type has none.
+  bool encode(std::vector<std::byte>& out) const {
+    if (type_ == nullptr || type_->encode == nullptr) return false;
+    type_->encode(ptr_, out);
+    return true;
+  }
+
+ private:
+  void reset() noexcept {
+    if (ptr_ != nullptr) type_->destroy(ptr_);
+    ptr_ = nullptr;
+  }
+  void* ptr_ = nullptr;
+  const erased_type* type_ = nullptr;
+};
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/key.hpp
+// Typed keys for the key/value contexts of runtime flows, and `values`: the key/value input of a run.
+//
+//   lf::key<std::string> order_id{"order_id"};
+//   lf::values input;
+//   input.set(order_id, "ORD-1");        // a run's steps read it with ctx.get(order_id)
+#ifndef LIGHTFLOW_KEY_HPP
+#define LIGHTFLOW_KEY_HPP
+
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+
+namespace lightflow {
+
+/// A name, and the type of the values stored under it. Two keys with one name and different types
+/// name the same entry: reading it as the wrong type throws a key_error that names the key.
+template <class T>
+class key {
+ public:
+  using value_type = T;
+  explicit key(std::string name) : name_(std::move(name)) { detail::register_type<T>(); }  // for checkpoints
+  const std::string& name() const noexcept { return name_; }
+
+ private:
+  std::string name_;
+};
+
+namespace detail {
+/// `v` as a T, or a key_error: `what` names the value ("key \"x\" in the run's input", "the
+/// result of step \"a\"").
+template <class T>
+const T& checked_value(const erased_value& v, std::string_view what) {
+  if (const T* p = v.get<T>()) return *p;
+  throw key_error("lightflow: " + std::string(what) + " holds " + with_article(v.type()) + ", not the " +
+                  std::string(erased_type_of<T>.name) + " it was read as");
+}
+/// The subject of checked_value for key `key` (`where`: "in the run's input", "written by step ...").
+inline std::string key_subject(std::string_view key, std::string_view where) {
+  return "key \"" + std::string(key) + "\" " + std::string(where);
+}
+/// The subject of checked_value for step `step`'s result.
+inline std::string result_subject(std::string_view step) { return "the result of step \"" + std::string(step) + "\""; }
+}  // namespace detail
+
+/// The key/value input of a runtime flow's run: what every step reads when neither it nor any of
+/// its ancestors wrote the key. A run never changes it.
+class values {
+ public:
+  template <class T, class U>
+  values& set(const key<T>& k, U&& value) {
+    entries_.insert_or_assign(k.name(), std::make_shared<const detail::erased_value>(
+                                            detail::erased_value::make<T>(std::forward<U>(value))));
+    return *this;
+  }
+  template <class T>
+  const T* find(const key<T>& k) const {
+    auto it = entries_.find(k.name());
+    return it == entries_.end() ? nullptr : &detail::checked_value<T>(*it->second, detail::key_subject(k.name(), "in the run's input"));
+  }
+  bool contains(std::string_view name) const { return entries_.find(name) != entries_.end(); }
+  /// The entry called `name`, untyped, or null.
+  const detail::erased_value* find_erased(std::string_view name) const {
+    auto it = entries_.find(name);
+    return it == entries_.end() ? nullptr : it->second.get();
+  }
+  std::size_t size() const noexcept { return entries_.size(); }
+
+  // For checkpoints (internal): the entries by name, and adding one already erased.
+  const auto& entries() const noexcept { return entries_; }
+  void set_erased(std::string name, detail::erased_value value) {
+    entries_.insert_or_assign(std::move(name), std::make_shared<const detail::erased_value>(std::move(value)));
+  }
+
+ private:
+  // Shared, never changed: copies of an input (one per run) cost no copies of its values.
+  std::map<std::string, std::shared_ptr<const detail::erased_value>, std::less<>> entries_;
+};
+
+}  // namespace lightflow
+
+#endif
+// ---- lightflow/step_context.hpp
+// What a step may learn about the run it is part of: pass it as the callable's last parameter.
+#ifndef LIGHTFLOW_STEP_CONTEXT_HPP
+#define LIGHTFLOW_STEP_CONTEXT_HPP
+
+#include <cstdint>
+#include <stop_token>
+#include <string_view>
+
+namespace lightflow {
+namespace detail {
+class run_state_base;
+struct step_context_access;
+}
+
+/// Handed to a step whose callable takes it as its last parameter (`lf::step_context&`).
+class step_context {
+ public:
+  step_context(detail::run_state_base& run, std::uint32_t step, unsigned attempt,
+               std::stop_source* own_stop = nullptr) noexcept
+      : run_(&run), step_(step), attempt_(attempt), own_stop_(own_stop) {}
+
+  /// The step's name.
+  inline std::string_view name() const noexcept;
+  /// The flow's name.
+  inline std::string_view flow_name() const noexcept;
+  /// A number that identifies the run within this process.
+  inline std::uint64_t run_id() const noexcept;
+  /// 1 on the first attempt.
+  unsigned attempt() const noexcept { return attempt_; }
+  /// The step's index in its flow.
+  std::uint32_t index() const noexcept { return step_; }
+  /// True once the run has been cancelled (or the step's timeout has passed); cheap enough to poll.
+  inline bool stop_requested() const noexcept;
+  /// A token that is stopped when the run is cancelled or the step's timeout passes (for
+  /// std::stop_callback or a std::condition_variable_any). The first call in a run allocates its
+  /// stop state.
+  inline std::stop_token stop_token() const;
+  /// The run's resource of type T (attached with `lightflow::resource(make)`); throws
+  /// std::out_of_range naming the step and the type when the run has none.
+  template <class T>
+  T& resource() const;
+
+ private:
+  friend struct detail::step_context_access;
+  detail::run_state_base* run_;
+  std::uint32_t step_;
+  unsigned attempt_;
+  std::stop_source* own_stop_;  // a step with a timeout: stopped by it or by the run's cancellation
+};
+
+}  // namespace lightflow
+
+// ---- lightflow/detail/run_state.hpp
+// The state of one run, shared by every kind of flow: per-step records and counters, cancellation,
+// and the hot path that finishes a step and finds which dependents became ready.
+#ifndef LIGHTFLOW_DETAIL_RUN_STATE_HPP
+#define LIGHTFLOW_DETAIL_RUN_STATE_HPP
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <stdexcept>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <typeinfo>
+#include <vector>
+
 // ---- lightflow/detail/checkpoint_session.hpp
 // What a run with a checkpoint needs from it while steps run, without knowing the store's or the
 // serializer's type: save a step's output, and make saved records durable.
@@ -589,200 +1664,6 @@ class checkpoint_session {
 }  // namespace lightflow::detail
 
 #endif
-// ---- lightflow/detail/compile_error.hpp
-// How lightflow reports a mistake at compile time: the message is spelled inside the name of a type
-// that is never defined, so the compiler's error line carries it.
-#ifndef LIGHTFLOW_DETAIL_COMPILE_ERROR_HPP
-#define LIGHTFLOW_DETAIL_COMPILE_ERROR_HPP
-
-#include <cstddef>
-#include <string_view>
-#include <utility>
-
-// ---- lightflow/config.hpp
-// lightflow: the one file that owns the version number and every macro.
-#ifndef LIGHTFLOW_CONFIG_HPP
-#define LIGHTFLOW_CONFIG_HPP
-
-#define LIGHTFLOW_VERSION_MAJOR 0
-#define LIGHTFLOW_VERSION_MINOR 1
-#define LIGHTFLOW_VERSION_PATCH 0
-#define LIGHTFLOW_VERSION (LIGHTFLOW_VERSION_MAJOR * 10000 + LIGHTFLOW_VERSION_MINOR * 100 + LIGHTFLOW_VERSION_PATCH)
-
-#if defined(__clang__)
-#define LIGHTFLOW_CLANG 1
-#else
-#define LIGHTFLOW_CLANG 0
-#endif
-
-#if __cplusplus < 202002L && !defined(_MSVC_LANG)
-#error "lightflow needs C++20 (-std=c++20)"
-#endif
-
-/// Keeps a small function out of its callers: for code that every step of a static flow would
-/// otherwise repeat inline (it costs compile time, not run time).
-#if defined(__GNUC__) || defined(__clang__)
-#define LIGHTFLOW_NOINLINE __attribute__((noinline))
-#else
-#define LIGHTFLOW_NOINLINE
-#endif
-
-/// Size of a cache line, used to keep hot atomics of different threads apart.
-#define LIGHTFLOW_CACHE_LINE 64
-
-#endif
-// ---- lightflow/fixed_string.hpp
-// A string usable as a template argument: the names of steps and flows.
-#ifndef LIGHTFLOW_FIXED_STRING_HPP
-#define LIGHTFLOW_FIXED_STRING_HPP
-
-#include <cstddef>
-#include <string_view>
-
-
-namespace lightflow {
-
-/// A compile-time string of N bytes (UTF-8 welcome); `step<"name">` takes these.
-template <std::size_t N>
-struct fixed_string {
-  char chars[N + 1]{};  // public so the type is structural (usable as a template argument)
-
-  constexpr fixed_string() noexcept = default;
-  constexpr fixed_string(const char (&text)[N + 1]) noexcept {  // NOLINT: implicit by design
-    for (std::size_t i = 0; i != N + 1; ++i) chars[i] = text[i];
-  }
-  static constexpr std::size_t size() noexcept { return N; }
-  constexpr std::string_view view() const noexcept { return {chars, N}; }
-  constexpr const char* c_str() const noexcept { return chars; }
-  constexpr operator std::string_view() const noexcept { return view(); }  // NOLINT
-
-  template <std::size_t M>
-  constexpr bool operator==(const fixed_string<M>& other) const noexcept {
-    return view() == other.view();
-  }
-};
-
-template <std::size_t N>
-fixed_string(const char (&)[N]) -> fixed_string<N - 1>;
-
-}  // namespace lightflow
-
-#endif
-
-namespace lightflow {
-
-/// Types a step's callable was offered, listed in a compile error when it cannot take them.
-template <class... Types>
-struct offered {};
-
-#if LIGHTFLOW_CLANG
-// clang 14 prints a string template argument as a list of numbers, but a pack of chars as
-// characters, so on clang the message is spelled one character at a time.
-template <class Details, char... Message>
-struct compile_error;  // never defined: read the message in its template arguments
-#else
-template <fixed_string Message, class... Details>
-struct compile_error;  // never defined: read the message in its template arguments
-#endif
-
-namespace detail {
-
-/// A growable-in-place text for composing messages in constant evaluation.
-struct text_buffer {
-  static constexpr std::size_t capacity = 2048;
-  char data[capacity]{};
-  std::size_t size = 0;
-
-  constexpr text_buffer& operator<<(std::string_view s) noexcept {
-    for (char c : s) {
-      if (size + 4 >= capacity) {  // keep room for the ellipsis
-        if (size + 3 < capacity) data[size++] = '.', data[size++] = '.', data[size++] = '.';
-        return *this;
-      }
-      data[size++] = c;
-    }
-    return *this;
-  }
-  constexpr text_buffer& quoted(std::string_view s) noexcept { return *this << "\"" << s << "\""; }
-};
-
-template <text_buffer Text>
-consteval auto to_fixed_string() {
-  fixed_string<Text.size> out{};
-  for (std::size_t i = 0; i != Text.size; ++i) out.chars[i] = Text.data[i];
-  return out;
-}
-
-#if LIGHTFLOW_CLANG
-template <class Details, fixed_string Message, std::size_t... I>
-auto spell(std::index_sequence<I...>) -> compile_error<Details, Message.chars[I]...>;
-/// Stops compilation with `Message`; `Details` (an `offered<...>`) is listed beside it.
-template <fixed_string Message, class Details = offered<>>
-constexpr void fail() {
-  using error = decltype(spell<Details, Message>(std::make_index_sequence<Message.size()>{}));
-  error::see_the_message_in_this_type_name();  // <- the error's template arguments spell what is wrong
-}
-#else
-/// Stops compilation with `Message`; `Details` (an `offered<...>`) is listed beside it.
-template <fixed_string Message, class Details = offered<>>
-constexpr void fail() {
-  compile_error<Message, Details>::see_the_message_in_this_type_name();  // <- what is wrong, in words
-}
-#endif
-
-}  // namespace detail
-}  // namespace lightflow
-
-#endif
-// ---- lightflow/detail/manifest.hpp
-// A checkpoint's manifest: the flow's definition as text, saved with the run and compared on every
-// run, so that records are never read by another definition. One writer for both kinds of flow and
-// for every format the library has written:
-//
-//   lightflow checkpoint manifest 2          (format 2; earlier forms below)
-//   flow <flow name>
-//   version <checkpoint_options::version>
-//   serializer <the serializer's name>
-//   input <the input type's checkpoint name>  (a runtime flow: lightflow::values)
-//   step <name> <- <dependency> ... [| <ordering-only dependency> ...] : <output type's checkpoint name>
-//
-// Types are named by their checkpoint names (type_tag.hpp), so that every compiler writes the same
-// text. The earlier forms, read so that runs begun by earlier versions resume: static flows'
-// "lightflow checkpoint manifest 1" (the same lines, types spelled by the compiler) and runtime flows'
-// "lightflow runtime checkpoint manifest 2" (no input line, types spelled by the compiler) and
-// "... manifest 1" (no input line, no types).
-#ifndef LIGHTFLOW_DETAIL_MANIFEST_HPP
-#define LIGHTFLOW_DETAIL_MANIFEST_HPP
-
-#include <cstdint>
-#include <string>
-#include <string_view>
-
-// ---- lightflow/detail/run_state.hpp
-// The state of one run, shared by every kind of flow: per-step records and counters, cancellation,
-// and the hot path that finishes a step and finds which dependents became ready.
-#ifndef LIGHTFLOW_DETAIL_RUN_STATE_HPP
-#define LIGHTFLOW_DETAIL_RUN_STATE_HPP
-
-#include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <cstdint>
-#include <cstring>
-#include <exception>
-#include <memory>
-#include <mutex>
-#include <new>
-#include <optional>
-#include <stdexcept>
-#include <stop_token>
-#include <string>
-#include <string_view>
-#include <thread>
-#include <typeinfo>
-#include <vector>
-
 // ---- lightflow/policy.hpp
 // What a step does beyond calling its callable: retries with backoff, and a condition that may skip
 // it. Set per step (`lf::step<"x">(f).retry(...)`, `handle.retry(...)`) or as a flow's default
@@ -1194,112 +2075,6 @@ class tick_converter {
 };
 
 }  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/detail/type_name.hpp
-// The compiler's spelling of a type, at compile time: for messages (and, by request only, for a
-// type's checkpoint name: see type_tag.hpp). Checkpoints of format 1 stored it; `legacy_spelling`
-// reads theirs.
-#ifndef LIGHTFLOW_DETAIL_TYPE_NAME_HPP
-#define LIGHTFLOW_DETAIL_TYPE_NAME_HPP
-
-#include <cstddef>
-#include <string>
-#include <string_view>
-
-namespace lightflow::detail {
-
-template <class T>
-constexpr std::string_view type_name() noexcept {
-  std::string_view f = __PRETTY_FUNCTION__;  // "... [with T = int; ...]" (g++) or "... [T = int]" (clang)
-  const auto start = f.find("T = ") + 4;
-  auto end = f.find(';', start);
-  if (end == std::string_view::npos) end = f.rfind(']');
-  return f.substr(start, end - start);
-}
-
-/// A compiler's spelling of a type with the differences between g++ 12 and clang 14 (libstdc++)
-/// smoothed over, so that a format-1 checkpoint, which stored the spelling, is read by either: the
-/// `__cxx11` and `__1` inline namespaces dropped, "long int" read as "long" (and the other integer
-/// spellings alike), "> >" as ">>", the anonymous namespace spelled one way, the default arguments
-/// g++ writes out for std::basic_string dropped.
-inline std::string legacy_spelling(std::string_view spelled) {
-  std::string s(spelled);
-  const auto replace_all = [&s](std::string_view from, std::string_view to) {
-    for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
-      s.replace(at, from.size(), to);
-  };
-  replace_all("std::__cxx11::", "std::");
-  replace_all("std::__1::", "std::");
-  replace_all("{anonymous}", "(anonymous namespace)");
-  replace_all(", std::char_traits<char>, std::allocator<char> >", ">");
-  replace_all(", std::char_traits<char>, std::allocator<char>>", ">");
-  replace_all("> >", ">>");
-  replace_all("long long unsigned int", "unsigned long long");
-  replace_all("long unsigned int", "unsigned long");
-  replace_all("short unsigned int", "unsigned short");
-  replace_all("long long int", "long long");
-  replace_all("long int", "long");
-  replace_all("short int", "short");
-  return s;
-}
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/step_context.hpp
-// What a step may learn about the run it is part of: pass it as the callable's last parameter.
-#ifndef LIGHTFLOW_STEP_CONTEXT_HPP
-#define LIGHTFLOW_STEP_CONTEXT_HPP
-
-#include <cstdint>
-#include <stop_token>
-#include <string_view>
-
-namespace lightflow {
-namespace detail {
-class run_state_base;
-struct step_context_access;
-}
-
-/// Handed to a step whose callable takes it as its last parameter (`lf::step_context&`).
-class step_context {
- public:
-  step_context(detail::run_state_base& run, std::uint32_t step, unsigned attempt,
-               std::stop_source* own_stop = nullptr) noexcept
-      : run_(&run), step_(step), attempt_(attempt), own_stop_(own_stop) {}
-
-  /// The step's name.
-  inline std::string_view name() const noexcept;
-  /// The flow's name.
-  inline std::string_view flow_name() const noexcept;
-  /// A number that identifies the run within this process.
-  inline std::uint64_t run_id() const noexcept;
-  /// 1 on the first attempt.
-  unsigned attempt() const noexcept { return attempt_; }
-  /// The step's index in its flow.
-  std::uint32_t index() const noexcept { return step_; }
-  /// True once the run has been cancelled (or the step's timeout has passed); cheap enough to poll.
-  inline bool stop_requested() const noexcept;
-  /// A token that is stopped when the run is cancelled or the step's timeout passes (for
-  /// std::stop_callback or a std::condition_variable_any). The first call in a run allocates its
-  /// stop state.
-  inline std::stop_token stop_token() const;
-  /// The run's resource of type T (attached with `lightflow::resource(make)`); throws
-  /// std::out_of_range naming the step and the type when the run has none.
-  template <class T>
-  T& resource() const;
-
- private:
-  friend struct detail::step_context_access;
-  detail::run_state_base* run_;
-  std::uint32_t step_;
-  unsigned attempt_;
-  std::stop_source* own_stop_;  // a step with a timeout: stopped by it or by the run's cancellation
-};
-
-}  // namespace lightflow
-
 
 #endif
 
@@ -2302,658 +3077,79 @@ inline std::stop_token step_context::stop_token() const {
 
 #endif
 
-namespace lightflow::detail {
-
-/// Which of the manifest texts to write.
-struct manifest_form {
-  std::string_view header;
-  bool input_line;  // an "input" line (static flows, and every flow from format 2 on)
-  bool types;       // each step's output type
-};
-inline constexpr manifest_form manifest_v2{"lightflow checkpoint manifest 2", true, true};
-inline constexpr manifest_form static_manifest_v1{"lightflow checkpoint manifest 1", true, true};
-inline constexpr manifest_form runtime_manifest_v2{"lightflow runtime checkpoint manifest 2", false, true};
-inline constexpr manifest_form runtime_manifest_v1{"lightflow runtime checkpoint manifest 1", false, false};
-
-/// The manifest of the flow `g` (either kind); `type_of(i)` names step i's output type.
-template <class TypeOf>
-std::string write_manifest(const manifest_form& form, const graph_view& g, std::uint32_t version,
-                           std::string_view serializer, std::string_view input, const TypeOf& type_of) {
-  std::string m;
-  ((((m += form.header) += "\nflow ") += g.flow_name) += "\nversion ") += std::to_string(version);
-  ((m += "\nserializer ") += serializer) += '\n';
-  if (form.input_line) ((m += "input ") += input) += '\n';
-  for (std::uint32_t i = 0; i != g.size; ++i) {
-    (m += "step ") += g.name(i);
-    m += " <-";
-    for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) {
-      if (g.data_count != nullptr && e == g.dep_offsets[i] + g.data_count[i]) m += " |";  // ordering-only ones follow
-      (m += ' ') += g.name(g.deps[e]);
-    }
-    if (form.types) (m += " : ") += type_of(i);
-    m += '\n';
-  }
-  return m;
-}
-
-/// True when a stored manifest is `expected` (an earlier form of this flow's), reading the types
-/// that compilers spell differently as alike (a format-1 checkpoint written by g++ resumes under
-/// clang, and the other way round).
-inline bool same_legacy_manifest(const std::string& stored, const std::string& expected) {
-  return stored == expected || legacy_spelling(stored) == legacy_spelling(expected);
-}
-
-}  // namespace lightflow::detail
-
 #endif
-// ---- lightflow/detail/record.hpp
-// A checkpoint record: what lightflow stores for a run's manifest, its input, and each step's output.
-//
-// Format version 2, little-endian:
-//   offset 0   4 bytes  magic "LFCK"
-//          4   2        format version (2)
-//          6   1        kind: 0 manifest, 1 input, 2 step output
-//          7   1        reserved, 0
-//          8   8        fingerprint of the flow definition (FNV-1a 64 of the manifest text)
-//         16   4        the user's version number
-//         20   8        the run: FNV-1a 64 of its id
-//         28   8        the run's nonce: random, made when the run started afresh (0: a run begun by
-//                       format 1, whose records carry none)
-//         36   4        length N of the step name (0 for the manifest and the input)
-//         40   N        the step name, UTF-8
-//     40 + N   8        length M of the payload
-//     48 + N   M        payload: the serializer's bytes (the manifest's text for kind 0)
-// 48 + N + M   4        CRC-32 of every byte before it
-// Format 1 (read only): the same without the run and its nonce (offsets 20 to 35).
-#ifndef LIGHTFLOW_DETAIL_RECORD_HPP
-#define LIGHTFLOW_DETAIL_RECORD_HPP
-
-#if __has_include(<sys/random.h>)
-#include <sys/random.h>
-#endif
-
-#include <atomic>
-#include <chrono>
-#include <cstddef>
-#include <cstdint>
-#include <span>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <vector>
-
-// ---- lightflow/detail/crc32.hpp
-// CRC-32 (the IEEE polynomial, as zlib and PNG use), for checkpoint records.
-#ifndef LIGHTFLOW_DETAIL_CRC32_HPP
-#define LIGHTFLOW_DETAIL_CRC32_HPP
-
-#include <array>
-#include <cstddef>
-#include <cstdint>
-#include <span>
-
-namespace lightflow::detail {
-
-/// Eight tables for "slicing by 8": table k maps a byte to its CRC contribution k bytes further on,
-/// so the loop folds eight bytes per step instead of one (the same CRC, about five times faster).
-inline constexpr std::array<std::array<std::uint32_t, 256>, 8> crc32_tables = [] {
-  std::array<std::array<std::uint32_t, 256>, 8> t{};
-  for (std::uint32_t i = 0; i != 256; ++i) {
-    std::uint32_t c = i;
-    for (int k = 0; k != 8; ++k) c = (c & 1) != 0 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-    t[0][i] = c;
-  }
-  for (std::uint32_t i = 0; i != 256; ++i)
-    for (std::size_t k = 1; k != 8; ++k) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xffu];
-  return t;
-}();
-
-constexpr std::uint32_t crc32(std::span<const std::byte> data, std::uint32_t crc = 0) noexcept {
-  const auto& t = crc32_tables;
-  crc = ~crc;
-  std::size_t i = 0;
-  auto at = [&](std::size_t k) { return static_cast<std::uint32_t>(data[i + k]); };
-  for (; i + 8 <= data.size(); i += 8) {
-    const std::uint32_t lo = crc ^ (at(0) | at(1) << 8 | at(2) << 16 | at(3) << 24);
-    crc = t[7][lo & 0xffu] ^ t[6][(lo >> 8) & 0xffu] ^ t[5][(lo >> 16) & 0xffu] ^ t[4][lo >> 24] ^ t[3][at(4)] ^
-          t[2][at(5)] ^ t[1][at(6)] ^ t[0][at(7)];
-  }
-  for (; i != data.size(); ++i) crc = t[0][(crc ^ at(0)) & 0xffu] ^ (crc >> 8);
-  return ~crc;
-}
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/serializer.hpp
-// Serializers turn a step's output into bytes and back, for checkpoints. `binary_serializer` is the
-// default; any type that models `serializer_for<S, T>` can replace it.
-//
-// The binary format (version 1): every integer little-endian, fixed width as its C++ type
-// (bool and char: 1 byte); float and double as their IEEE-754 bits, little-endian; enums as their
-// underlying type; sizes and counts as uint64; std::string and std::vector<byte-sized T>: count then
-// bytes; sequences, sets and maps: count then elements (maps: key then value); std::array: its
-// elements, no count; std::optional: uint8 0 or 1, then the value; std::pair and std::tuple: their
-// elements; std::variant: uint32 index, then the alternative. Types of your own: see binary_codec.
-#ifndef LIGHTFLOW_SERIALIZER_HPP
-#define LIGHTFLOW_SERIALIZER_HPP
-
-#include <array>
-#include <bit>
-#include <concepts>
-#include <cstddef>
-#include <cstdint>
-#include <cstring>
-#include <deque>
-#include <map>
-#include <optional>
-#include <set>
-#include <span>
-#include <stdexcept>
-#include <string>
-#include <tuple>
-#include <type_traits>
-#include <unordered_map>
-#include <utility>
-#include <variant>
-#include <vector>
-
 
 namespace lightflow {
-
-/// Satisfied by a serializer `S` that can write a `T` to bytes and read it back.
-template <class S, class T>
-concept serializer_for = requires(const S& s, const T& value, std::vector<std::byte>& out, std::span<const std::byte> in) {
-  s.write(value, out);  // appends the encoding of value to out
-  { s.template read<T>(in) } -> std::same_as<T>;  // the value encoded by all of in; throws decode_error
-};
-
-class binary_writer;
-class binary_reader;
-
-/// How the binary serializer encodes a T. Specialize it for a type you cannot change, or give the
-/// type two functions found by argument-dependent lookup:
-///   void lightflow_write(lightflow::binary_writer&, const T&);
-///   void lightflow_read(lightflow::binary_reader&, T&);      // T must be default-constructible
-/// (usually `w(a.x, a.y)` and `r(a.x, a.y)`).
-template <class T, class = void>
-struct binary_codec;
-
 namespace detail {
-template <class T>
-inline constexpr bool is_byte_like = std::is_same_v<T, char> || std::is_same_v<T, signed char> ||
-                                     std::is_same_v<T, unsigned char> || std::is_same_v<T, std::byte> ||
-                                     std::is_same_v<T, char8_t>;
-template <class T>
-concept encodable_by_adl = requires(binary_writer& w, binary_reader& r, const T& c, T& m) {
-  lightflow_write(w, c);
-  lightflow_read(r, m);
-};
-}  // namespace detail
+class runtime_run;
+}
 
-/// True when binary_serializer can encode T.
-template <class T>
-concept binary_encodable = requires(binary_writer& w, binary_reader& r, const T& c, T& m) {
-  binary_codec<T>::write(w, c);
-  binary_codec<T>::read(r, m);
-};
-
-/// Appends encoded values to a byte vector.
-class binary_writer {
+class context : public step_context {
  public:
-  explicit binary_writer(std::vector<std::byte>& out) noexcept : out_(&out) {}
+  /// The context of the step `sc` is about, in runtime run `run`.
+  context(detail::runtime_run& run, const step_context& sc) noexcept;
 
-  void bytes(const void* data, std::size_t size) {
-    if (size == 0) return;
-    // resize and memcpy rather than insert: g++ 12 at -O3 reports false overflows (-Wstringop-overflow,
-    // -Warray-bounds) in vector::insert of a few bytes once it is inlined deep enough.
-    const std::size_t at = out_->size();
-    out_->resize(at + size);
-    std::memcpy(out_->data() + at, data, size);
+  /// The value of `k` this step sees; throws key_error when there is none, when it has another
+  /// type, or when two unordered ancestors wrote it.
+  template <class T>
+  const T& get(const key<T>& k) const {
+    const detail::erased_value* v = lookup(k.name(), true);
+    return detail::checked_value<T>(*v, detail::key_subject(k.name(), where()));
   }
-  template <class U>
-    requires std::is_integral_v<U>
-  void integer(U value) {
-    using unsigned_t = std::make_unsigned_t<U>;
-    auto v = static_cast<unsigned_t>(value);
-    std::byte le[sizeof(U)];
-    for (std::size_t i = 0; i != sizeof(U); ++i, v = static_cast<unsigned_t>(sizeof(U) > 1 ? v >> 8 : 0))
-      le[i] = static_cast<std::byte>(v & 0xff);
-    bytes(le, sizeof(U));
+  /// Like get, but null when no step this one sees wrote `k` and the input lacks it.
+  template <class T>
+  const T* find(const key<T>& k) const {
+    const detail::erased_value* v = lookup(k.name(), false);
+    return v == nullptr ? nullptr : &detail::checked_value<T>(*v, detail::key_subject(k.name(), where()));
   }
-  void size(std::size_t n) { integer(static_cast<std::uint64_t>(n)); }
-
-  /// Writes each value in turn.
-  template <class... T>
-  void operator()(const T&... values) {
-    (binary_codec<T>::write(*this, values), ...);
+  /// Writes `k` for this step and its descendants (the input is unchanged).
+  template <class T, class U>
+  void set(const key<T>& k, U&& value) {
+    write(k.name(), detail::erased_value::make<T>(std::forward<U>(value)));
   }
-
- private:
-  std::vector<std::byte>* out_;
-};
-
-/// Reads encoded values from bytes; throws decode_error rather than read past the end.
-class binary_reader {
- public:
-  explicit binary_reader(std::span<const std::byte> in) noexcept : in_(in) {}
-
-  void bytes(void* data, std::size_t size) {
-    if (size > remaining()) throw decode_error("lightflow: truncated data: needed " + std::to_string(size) + " more bytes, " + std::to_string(remaining()) + " left");
-    if (size != 0) std::memcpy(data, in_.data() + at_, size);
-    at_ += size;
+  /// The writes of `k` this step sees that no later write shadows, by writer (one entry unless
+  /// unordered ancestors wrote it); empty when only the input has it.
+  template <class T>
+  std::map<std::string, T> end_values(const key<T>& k) const {
+    std::map<std::string, T> out;
+    for (const auto& [writer, value] : frontier(k.name()))
+      out.emplace(std::string(writer), detail::checked_value<T>(*value, detail::key_subject(k.name(), "written by step \"" + std::string(writer) + "\"")));
+    return out;
   }
-  template <class U>
-    requires std::is_integral_v<U>
-  U integer() {
-    std::byte le[sizeof(U)];
-    bytes(le, sizeof(U));
-    std::make_unsigned_t<U> v = 0;
-    for (std::size_t i = sizeof(U); i-- > 0;) v = static_cast<std::make_unsigned_t<U>>((sizeof(U) > 1 ? v << 8 : 0) | static_cast<unsigned char>(le[i]));
-    return static_cast<U>(v);
-  }
-  /// A count of elements of at least `min_element_size` bytes each: checked against what is left, so
-  /// that corrupt input cannot make a container reserve absurd amounts.
-  std::size_t size(std::size_t min_element_size = 1) {
-    const auto n = integer<std::uint64_t>();
-    if (min_element_size != 0 && n > remaining() / min_element_size)
-      throw decode_error("lightflow: corrupt data: a count of " + std::to_string(n) + " elements with only " + std::to_string(remaining()) + " bytes left");
-    return static_cast<std::size_t>(n);
-  }
-  /// A uint32 length of bytes, checked against what is left.
-  std::size_t size32() {
-    const auto n = integer<std::uint32_t>();
-    if (n > remaining()) throw decode_error("lightflow: corrupt data: a length of " + std::to_string(n) + " with only " + std::to_string(remaining()) + " bytes left");
-    return n;
-  }
-  std::size_t remaining() const noexcept { return in_.size() - at_; }
-
-  /// Reads each value in turn.
-  template <class... T>
-  void operator()(T&... values) {
-    (binary_codec<T>::read(*this, values), ...);
+  /// The return value of step `name`, one of this step's ancestors; throws key_error otherwise.
+  /// After a namespaced merge, a name is also looked up in the reading step's namespaces ("a.y",
+  /// read by "rt.report", finds "rt.a.y"), innermost first.
+  template <class T>
+  const T& result(std::string_view name) const {
+    return detail::checked_value<T>(ancestor_result(name), detail::result_subject(name));
   }
 
  private:
-  std::span<const std::byte> in_;
-  std::size_t at_ = 0;
-};
+  std::string where() const;
+  const detail::erased_value* lookup(std::string_view key, bool required) const;
+  void write(std::string_view key, detail::erased_value value);
+  std::vector<std::pair<std::string_view, const detail::erased_value*>> frontier(std::string_view key) const;
+  const detail::erased_value& ancestor_result(std::string_view name) const;
 
-// ---- codecs for the standard types
-
-template <class T>
-struct binary_codec<T, std::enable_if_t<std::is_integral_v<T>>> {
-  static void write(binary_writer& w, T v) {
-    if constexpr (std::is_same_v<T, bool>) w.integer(static_cast<std::uint8_t>(v ? 1 : 0));
-    else w.integer(v);
-  }
-  static void read(binary_reader& r, T& v) {
-    if constexpr (std::is_same_v<T, bool>) {
-      const auto b = r.integer<std::uint8_t>();
-      if (b > 1) throw decode_error("lightflow: corrupt data: a bool of value " + std::to_string(b));
-      v = b == 1;
-    } else {
-      v = r.integer<T>();
-    }
-  }
-};
-
-template <class T>
-struct binary_codec<T, std::enable_if_t<std::is_floating_point_v<T>>> {
-  static_assert(std::numeric_limits<T>::is_iec559 && (sizeof(T) == 4 || sizeof(T) == 8),
-                "lightflow: binary_serializer encodes float and double (IEEE-754); long double has no portable encoding");
-  using bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-  static void write(binary_writer& w, T v) { w.integer(std::bit_cast<bits>(v)); }
-  static void read(binary_reader& r, T& v) { v = std::bit_cast<T>(r.integer<bits>()); }
-};
-
-template <class T>
-struct binary_codec<T, std::enable_if_t<std::is_enum_v<T>>> {
-  using underlying = std::underlying_type_t<T>;
-  static void write(binary_writer& w, T v) { w.integer(static_cast<underlying>(v)); }
-  static void read(binary_reader& r, T& v) { v = static_cast<T>(r.integer<underlying>()); }
-};
-
-template <>
-struct binary_codec<std::byte> {
-  static void write(binary_writer& w, std::byte v) { w.integer(static_cast<std::uint8_t>(v)); }
-  static void read(binary_reader& r, std::byte& v) { v = static_cast<std::byte>(r.integer<std::uint8_t>()); }
-};
-
-template <class C, class Tr, class A>
-struct binary_codec<std::basic_string<C, Tr, A>> {
-  static void write(binary_writer& w, const std::basic_string<C, Tr, A>& s) {
-    w.size(s.size());
-    if constexpr (sizeof(C) == 1) w.bytes(s.data(), s.size());
-    else for (C c : s) w(c);
-  }
-  static void read(binary_reader& r, std::basic_string<C, Tr, A>& s) {
-    s.resize(r.size(sizeof(C)));
-    if constexpr (sizeof(C) == 1) r.bytes(s.data(), s.size());
-    else for (C& c : s) r(c);
-  }
-};
-
-namespace detail {
-/// Sequences and sets: a count, then the elements (read back with push_back, or insert for sets).
-template <class Collection>
-struct collection_codec {
-  using value_type = typename Collection::value_type;
-  static void write(binary_writer& w, const Collection& c) {
-    w.size(c.size());
-    for (const auto& x : c) binary_codec<value_type>::write(w, x);
-  }
-  static void read(binary_reader& r, Collection& c) {
-    const std::size_t n = r.size();
-    c.clear();
-    for (std::size_t i = 0; i != n; ++i) {
-      value_type x{};
-      binary_codec<value_type>::read(r, x);
-      if constexpr (requires { c.push_back(std::move(x)); })
-        c.push_back(std::move(x));
-      else
-        c.insert(std::move(x));
-    }
-  }
-};
-template <class Map>
-struct map_codec {
-  using key_type = typename Map::key_type;
-  using mapped_type = typename Map::mapped_type;
-  static void write(binary_writer& w, const Map& m) {
-    w.size(m.size());
-    for (const auto& [k, v] : m) binary_codec<key_type>::write(w, k), binary_codec<mapped_type>::write(w, v);
-  }
-  static void read(binary_reader& r, Map& m) {
-    const std::size_t n = r.size();
-    m.clear();
-    for (std::size_t i = 0; i != n; ++i) {
-      key_type k{};
-      mapped_type v{};
-      binary_codec<key_type>::read(r, k);
-      binary_codec<mapped_type>::read(r, v);
-      m.emplace(std::move(k), std::move(v));
-    }
-  }
-};
-}  // namespace detail
-
-template <class T, class A>
-struct binary_codec<std::vector<T, A>, std::enable_if_t<!std::is_same_v<T, bool> && binary_encodable<T>>> {
-  static void write(binary_writer& w, const std::vector<T, A>& v) {
-    if constexpr (detail::is_byte_like<T>) {
-      w.size(v.size());
-      w.bytes(v.data(), v.size());
-    } else if constexpr (std::is_arithmetic_v<T> && std::endian::native == std::endian::little &&
-                         !std::is_same_v<T, bool>) {
-      w.size(v.size());  // little-endian already: the bytes are the encoding
-      w.bytes(v.data(), v.size() * sizeof(T));
-    } else {
-      detail::collection_codec<std::vector<T, A>>::write(w, v);
-    }
-  }
-  static void read(binary_reader& r, std::vector<T, A>& v) {
-    if constexpr ((detail::is_byte_like<T> || std::is_arithmetic_v<T>) && std::endian::native == std::endian::little) {
-      v.resize(r.size(sizeof(T)));
-      r.bytes(v.data(), v.size() * sizeof(T));
-      if constexpr (std::is_floating_point_v<T>) static_assert(std::numeric_limits<T>::is_iec559);
-    } else {
-      v.clear();
-      const std::size_t n = r.size();
-      for (std::size_t i = 0; i != n; ++i) {
-        T x{};
-        binary_codec<T>::read(r, x);
-        v.push_back(std::move(x));
-      }
-    }
-  }
-};
-template <class A>
-struct binary_codec<std::vector<bool, A>> : detail::collection_codec<std::vector<bool, A>> {};
-template <class T, class A>
-  requires binary_encodable<T>
-struct binary_codec<std::deque<T, A>> : detail::collection_codec<std::deque<T, A>> {};
-template <class T, class C, class A>
-  requires binary_encodable<T>
-struct binary_codec<std::set<T, C, A>> : detail::collection_codec<std::set<T, C, A>> {};
-template <class K, class V, class C, class A>
-  requires binary_encodable<K> && binary_encodable<V>
-struct binary_codec<std::map<K, V, C, A>> : detail::map_codec<std::map<K, V, C, A>> {};
-template <class K, class V, class H, class E, class A>
-  requires binary_encodable<K> && binary_encodable<V>
-struct binary_codec<std::unordered_map<K, V, H, E, A>> : detail::map_codec<std::unordered_map<K, V, H, E, A>> {};
-
-template <class T, std::size_t N>
-  requires binary_encodable<T>
-struct binary_codec<std::array<T, N>> {
-  static void write(binary_writer& w, const std::array<T, N>& a) {
-    for (const auto& x : a) binary_codec<T>::write(w, x);
-  }
-  static void read(binary_reader& r, std::array<T, N>& a) {
-    for (auto& x : a) binary_codec<T>::read(r, x);
-  }
-};
-
-template <class T>
-  requires binary_encodable<T>
-struct binary_codec<std::optional<T>> {
-  static void write(binary_writer& w, const std::optional<T>& o) {
-    w.integer(static_cast<std::uint8_t>(o ? 1 : 0));
-    if (o) binary_codec<T>::write(w, *o);
-  }
-  static void read(binary_reader& r, std::optional<T>& o) {
-    bool present = false;
-    binary_codec<bool>::read(r, present);
-    o.reset();
-    if (present) binary_codec<T>::read(r, o.emplace());
-  }
-};
-
-template <class A, class B>
-  requires binary_encodable<A> && binary_encodable<B>
-struct binary_codec<std::pair<A, B>> {
-  static void write(binary_writer& w, const std::pair<A, B>& p) { w(p.first, p.second); }
-  static void read(binary_reader& r, std::pair<A, B>& p) { r(p.first, p.second); }
-};
-
-template <class... T>
-  requires(binary_encodable<T> && ...)
-struct binary_codec<std::tuple<T...>> {
-  static void write(binary_writer& w, const std::tuple<T...>& t) {
-    std::apply([&](const auto&... x) { w(x...); }, t);
-  }
-  static void read(binary_reader& r, std::tuple<T...>& t) {
-    std::apply([&](auto&... x) { r(x...); }, t);
-  }
-};
-
-template <class... T>
-  requires(binary_encodable<T> && ...)
-struct binary_codec<std::variant<T...>> {
-  static void write(binary_writer& w, const std::variant<T...>& v) {
-    if (v.valueless_by_exception()) throw usage_error("lightflow: cannot encode a valueless variant");
-    w.integer(static_cast<std::uint32_t>(v.index()));
-    std::visit([&](const auto& x) { w(x); }, v);
-  }
-  static void read(binary_reader& r, std::variant<T...>& v) {
-    const auto index = r.integer<std::uint32_t>();
-    if (index >= sizeof...(T))
-      throw decode_error("lightflow: corrupt data: variant index " + std::to_string(index) + " of " + std::to_string(sizeof...(T)) + " alternatives");
-    read_alternative(r, v, index, std::index_sequence_for<T...>{});
-  }
-
- private:
-  template <std::size_t... I>
-  static void read_alternative(binary_reader& r, std::variant<T...>& v, std::uint32_t index, std::index_sequence<I...>) {
-    (void)((index == I ? (binary_codec<std::variant_alternative_t<I, std::variant<T...>>>::read(r, v.template emplace<I>()), true) : false) || ...);
-  }
-};
-
-/// Types with lightflow_write / lightflow_read found by argument-dependent lookup.
-template <class T>
-struct binary_codec<T, std::enable_if_t<detail::encodable_by_adl<T>>> {
-  static void write(binary_writer& w, const T& v) { lightflow_write(w, v); }
-  static void read(binary_reader& r, T& v) { lightflow_read(r, v); }
-};
-
-/// The default serializer: the binary format described at the top of this file.
-struct binary_serializer {
-  static constexpr std::string_view name = "lightflow-binary-1";
-
-  template <binary_encodable T>
-  void write(const T& value, std::vector<std::byte>& out) const {
-    binary_writer w(out);
-    binary_codec<T>::write(w, value);
-  }
-  template <binary_encodable T>
-    requires std::default_initializable<T>
-  T read(std::span<const std::byte> in) const {
-    binary_reader r(in);
-    T value{};
-    binary_codec<T>::read(r, value);
-    if (r.remaining() != 0) throw decode_error("lightflow: " + std::to_string(r.remaining()) + " unexpected bytes after the value");
-    return value;
-  }
+  detail::runtime_run* runtime_;
+  std::uint32_t index_;
 };
 
 }  // namespace lightflow
 
 #endif
+// ---- lightflow/diagram.hpp
+// Drawings of a flow, or of a finished run with each step coloured by its status: Graphviz DOT and
+// Mermaid text.
+//
+//   std::ofstream("flow.dot") << lf::to_dot(flow);        // dot -Tsvg flow.dot -o flow.svg
+//   std::cout << lf::to_mermaid(result);                  // a ```mermaid block in Markdown
+#ifndef LIGHTFLOW_DIAGRAM_HPP
+#define LIGHTFLOW_DIAGRAM_HPP
 
-namespace lightflow::detail {
-
-enum class record_kind : std::uint8_t { manifest = 0, input = 1, step_output = 2 };
-
-/// The run a record belongs to: its id's hash and the nonce made when it started.
-struct run_binding {
-  std::uint64_t run = 0;
-  std::uint64_t nonce = 0;
-  friend bool operator==(const run_binding&, const run_binding&) = default;
-};
-
-struct record {
-  std::uint16_t format = 2;
-  record_kind kind = record_kind::step_output;
-  std::uint64_t fingerprint = 0;
-  std::uint32_t version = 0;
-  run_binding binding;  // format 1: none (zeros)
-  std::string step;
-  std::vector<std::byte> payload;
-};
-
-inline constexpr std::uint16_t record_format = 2;
-
-/// Encodes a record into `out` (cleared first, its capacity reused).
-inline void encode_record_into(std::vector<std::byte>& out, record_kind kind, std::uint64_t fingerprint,
-                               std::uint32_t version, run_binding binding, std::string_view step,
-                               std::span<const std::byte> payload) {
-  if (step.size() > 0xffffffffu) throw usage_error("lightflow: a step name of 4 GiB or more");
-  out.clear();
-  out.reserve(52 + step.size() + payload.size());
-  binary_writer w(out);
-  w.bytes("LFCK", 4);
-  w.integer(record_format);
-  w.integer(static_cast<std::uint8_t>(kind));
-  w.integer(std::uint8_t{0});
-  w.integer(fingerprint);
-  w.integer(version);
-  w.integer(binding.run);
-  w.integer(binding.nonce);
-  w.integer(static_cast<std::uint32_t>(step.size()));
-  w.bytes(step.data(), step.size());
-  w.integer(static_cast<std::uint64_t>(payload.size()));
-  w.bytes(payload.data(), payload.size());
-  w.integer(crc32(out));
-}
-
-inline std::vector<std::byte> encode_record(record_kind kind, std::uint64_t fingerprint, std::uint32_t version,
-                                            run_binding binding, std::string_view step, std::span<const std::byte> payload) {
-  std::vector<std::byte> out;
-  encode_record_into(out, kind, fingerprint, version, binding, step, payload);
-  return out;
-}
-
-/// Decodes a record; throws decode_error saying what is wrong with it.
-inline record decode_record(std::span<const std::byte> bytes) {
-  if (bytes.size() < 36) throw decode_error("truncated record (" + std::to_string(bytes.size()) + " bytes)");
-  binary_reader r(bytes.first(bytes.size() - 4));
-  char magic[4];
-  r.bytes(magic, 4);
-  if (std::string_view(magic, 4) != "LFCK") throw decode_error("not a lightflow checkpoint record (bad magic)");
-  binary_reader tail(bytes.last(4));
-  const auto stored_crc = tail.integer<std::uint32_t>();
-  if (stored_crc != crc32(bytes.first(bytes.size() - 4))) throw decode_error("record checksum mismatch (corrupt record)");
-  const auto format = r.integer<std::uint16_t>();
-  if (format != 1 && format != record_format)
-    throw decode_error("record format " + std::to_string(format) + " is not supported (this lightflow reads formats 1 and " +
-                       std::to_string(record_format) + "; a newer lightflow wrote it)");
-  if (format == 2 && bytes.size() < 52) throw decode_error("truncated record (" + std::to_string(bytes.size()) + " bytes)");
-  record rec;
-  rec.format = format;
-  const auto kind = r.integer<std::uint8_t>();
-  if (kind > 2) throw decode_error("unknown record kind " + std::to_string(kind));
-  rec.kind = static_cast<record_kind>(kind);
-  if (r.integer<std::uint8_t>() != 0) throw decode_error("record has a non-zero reserved byte");
-  rec.fingerprint = r.integer<std::uint64_t>();
-  rec.version = r.integer<std::uint32_t>();
-  if (format == 2) {
-    rec.binding.run = r.integer<std::uint64_t>();
-    rec.binding.nonce = r.integer<std::uint64_t>();
-  }
-  rec.step.resize(r.size32());
-  r.bytes(rec.step.data(), rec.step.size());
-  const auto m = r.integer<std::uint64_t>();
-  if (m != r.remaining()) throw decode_error("record payload length does not match the record's size");
-  rec.payload.resize(static_cast<std::size_t>(m));
-  r.bytes(rec.payload.data(), rec.payload.size());
-  return rec;
-}
-
-/// FNV-1a, 64 bits.
-constexpr std::uint64_t fnv1a(std::string_view text) noexcept {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
-  return h;
-}
-
-/// A run's nonce: never 0; 64 bits of the system's entropy (getrandom, once per thread) mixed with a
-/// process-wide counter and the clock, so that no two runs share one.
-inline std::uint64_t make_nonce() {
-  static std::atomic<std::uint64_t> counter{0};
-  thread_local const std::uint64_t seed = [] {
-    std::uint64_t bits = reinterpret_cast<std::uintptr_t>(&counter);  // differs between processes (ASLR)
-#if __has_include(<sys/random.h>)
-    std::uint64_t entropy = 0;
-    if (::getrandom(&entropy, sizeof entropy, 0) == static_cast<ssize_t>(sizeof entropy)) bits ^= entropy;
-#endif
-    return bits;
-  }();
-  std::uint64_t z = seed ^ (counter.fetch_add(1, std::memory_order_relaxed) * 0x9e3779b97f4a7c15ull) ^
-                    static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;  // splitmix64's finalizer
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  z ^= z >> 31;
-  return z == 0 ? 1 : z;
-}
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/detail/static_run.hpp
-// The state of one run of a static flow with a given input type: what each step is called with,
-// where each output lives, and how each step is invoked.
-#ifndef LIGHTFLOW_DETAIL_STATIC_RUN_HPP
-#define LIGHTFLOW_DETAIL_STATIC_RUN_HPP
-
-#include <array>
-#include <atomic>
-#include <concepts>
-#include <cstddef>
 #include <cstdint>
-#include <memory>
-#include <new>
-#include <type_traits>
-#include <utility>
+#include <string>
+#include <string_view>
 
 // ---- lightflow/flow.hpp
 // A static flow: a named set of steps whose graph is checked and ordered at compile time.
@@ -2968,6 +3164,119 @@ inline std::uint64_t make_nonce() {
 #include <string_view>
 #include <utility>
 
+// ---- lightflow/detail/compile_error.hpp
+// How lightflow reports a mistake at compile time: the message is spelled inside the name of a type
+// that is never defined, so the compiler's error line carries it.
+#ifndef LIGHTFLOW_DETAIL_COMPILE_ERROR_HPP
+#define LIGHTFLOW_DETAIL_COMPILE_ERROR_HPP
+
+#include <cstddef>
+#include <string_view>
+#include <utility>
+
+// ---- lightflow/fixed_string.hpp
+// A string usable as a template argument: the names of steps and flows.
+#ifndef LIGHTFLOW_FIXED_STRING_HPP
+#define LIGHTFLOW_FIXED_STRING_HPP
+
+#include <cstddef>
+#include <string_view>
+
+
+namespace lightflow {
+
+/// A compile-time string of N bytes (UTF-8 welcome); `step<"name">` takes these.
+template <std::size_t N>
+struct fixed_string {
+  char chars[N + 1]{};  // public so the type is structural (usable as a template argument)
+
+  constexpr fixed_string() noexcept = default;
+  constexpr fixed_string(const char (&text)[N + 1]) noexcept {  // NOLINT: implicit by design
+    for (std::size_t i = 0; i != N + 1; ++i) chars[i] = text[i];
+  }
+  static constexpr std::size_t size() noexcept { return N; }
+  constexpr std::string_view view() const noexcept { return {chars, N}; }
+  constexpr const char* c_str() const noexcept { return chars; }
+  constexpr operator std::string_view() const noexcept { return view(); }  // NOLINT
+
+  template <std::size_t M>
+  constexpr bool operator==(const fixed_string<M>& other) const noexcept {
+    return view() == other.view();
+  }
+};
+
+template <std::size_t N>
+fixed_string(const char (&)[N]) -> fixed_string<N - 1>;
+
+}  // namespace lightflow
+
+#endif
+
+namespace lightflow {
+
+/// Types a step's callable was offered, listed in a compile error when it cannot take them.
+template <class... Types>
+struct offered {};
+
+#if LIGHTFLOW_CLANG
+// clang 14 prints a string template argument as a list of numbers, but a pack of chars as
+// characters, so on clang the message is spelled one character at a time.
+template <class Details, char... Message>
+struct compile_error;  // never defined: read the message in its template arguments
+#else
+template <fixed_string Message, class... Details>
+struct compile_error;  // never defined: read the message in its template arguments
+#endif
+
+namespace detail {
+
+/// A growable-in-place text for composing messages in constant evaluation.
+struct text_buffer {
+  static constexpr std::size_t capacity = 2048;
+  char data[capacity]{};
+  std::size_t size = 0;
+
+  constexpr text_buffer& operator<<(std::string_view s) noexcept {
+    for (char c : s) {
+      if (size + 4 >= capacity) {  // keep room for the ellipsis
+        if (size + 3 < capacity) data[size++] = '.', data[size++] = '.', data[size++] = '.';
+        return *this;
+      }
+      data[size++] = c;
+    }
+    return *this;
+  }
+  constexpr text_buffer& quoted(std::string_view s) noexcept { return *this << "\"" << s << "\""; }
+};
+
+template <text_buffer Text>
+consteval auto to_fixed_string() {
+  fixed_string<Text.size> out{};
+  for (std::size_t i = 0; i != Text.size; ++i) out.chars[i] = Text.data[i];
+  return out;
+}
+
+#if LIGHTFLOW_CLANG
+template <class Details, fixed_string Message, std::size_t... I>
+auto spell(std::index_sequence<I...>) -> compile_error<Details, Message.chars[I]...>;
+/// Stops compilation with `Message`; `Details` (an `offered<...>`) is listed beside it.
+template <fixed_string Message, class Details = offered<>>
+constexpr void fail() {
+  using error = decltype(spell<Details, Message>(std::make_index_sequence<Message.size()>{}));
+  error::see_the_message_in_this_type_name();  // <- the error's template arguments spell what is wrong
+}
+#else
+/// Stops compilation with `Message`; `Details` (an `offered<...>`) is listed beside it.
+template <fixed_string Message, class Details = offered<>>
+constexpr void fail() {
+  compile_error<Message, Details>::see_the_message_in_this_type_name();  // <- what is wrong, in words
+}
+#endif
+
+}  // namespace detail
+}  // namespace lightflow
+
+#endif
 // ---- lightflow/detail/graph.hpp
 // The graph algorithms that run at compile time: name lookup, validation, topological order,
 // dependents. Plain consteval functions over std::array, no recursive templates. And the rules'
@@ -3518,6 +3827,89 @@ constexpr auto flow(Args&&... args) {
 }  // namespace lightflow
 
 #endif
+// ---- lightflow/run_result.hpp
+// What a finished run reports: every step's status, times and error, and the typed outputs.
+#ifndef LIGHTFLOW_RUN_RESULT_HPP
+#define LIGHTFLOW_RUN_RESULT_HPP
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// ---- lightflow/detail/spelling.hpp
+// "Did you mean": the step name closest to a misspelled one, for the messages of lookups by name.
+#ifndef LIGHTFLOW_DETAIL_SPELLING_HPP
+#define LIGHTFLOW_DETAIL_SPELLING_HPP
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lightflow::detail {
+
+/// The edit distance (insertions, deletions, substitutions of bytes) between a and b, or `limit + 1`
+/// once it is sure to exceed `limit`.
+inline std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit) {
+  const std::size_t gap = a.size() > b.size() ? a.size() - b.size() : b.size() - a.size();
+  if (gap > limit) return limit + 1;
+  std::vector<std::size_t> row(b.size() + 1), next(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    next[0] = i;
+    std::size_t best = next[0];
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      next[j] = std::min({row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      best = std::min(best, next[j]);
+    }
+    if (best > limit) return limit + 1;
+    row.swap(next);
+  }
+  return row[b.size()];
+}
+
+/// `; did you mean "x"?` for the name among `count` (`name_of(i)`) closest to `wanted`, when one is
+/// within a third of its length (at least 2 edits); empty otherwise.
+template <class NameOf>
+std::string did_you_mean(std::string_view wanted, std::uint32_t count, NameOf&& name_of) {
+  const std::size_t limit = std::max<std::size_t>(2, wanted.size() / 3);
+  std::size_t best = limit + 1;
+  std::string_view closest;
+  for (std::uint32_t i = 0; i != count && best > 1; ++i) {
+    const std::string_view name = name_of(i);
+    if (const std::size_t d = edit_distance(wanted, name, best - 1); d < best) best = d, closest = name;
+  }
+  return best <= limit ? "; did you mean \"" + std::string(closest) + "\"?" : std::string();
+}
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/static_run.hpp
+// The state of one run of a static flow with a given input type: what each step is called with,
+// where each output lives, and how each step is invoked.
+#ifndef LIGHTFLOW_DETAIL_STATIC_RUN_HPP
+#define LIGHTFLOW_DETAIL_STATIC_RUN_HPP
+
+#include <array>
+#include <atomic>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
+
 
 namespace lightflow {
 
@@ -3848,1153 +4240,6 @@ class static_run final : public run_state_base {
 
 }  // namespace detail
 }  // namespace lightflow
-
-#endif
-// ---- lightflow/type_tag.hpp
-// The name a checkpoint gives a type: declared by the program, the same from every compiler, so
-// that a checkpoint written by a g++ build resumes under a clang build (and after an upgrade). The
-// compiler's own spelling of a type differs between compilers (`std::__cxx11::basic_string<char>`
-// and `std::basic_string<char>`, `long int` and `long`), so it is never used unless asked for.
-//
-// Built in: the arithmetic types ("int", "unsigned long", "double", ...), `std::byte`, the
-// standard strings ("std::string", ...), and the standard containers the binary serializer knows
-// ("std::vector<int>", "std::map<std::string, double>", "std::array<int, 3>", "std::optional<...>",
-// "std::pair<...>", "std::tuple<...>", "std::variant<...>", with their default allocators,
-// comparators and hashes). A type of your own is named by one of:
-//
-//   struct order {
-//     static constexpr std::string_view lightflow_type_name = "shop.order";   // a member, or
-//     ...
-//   };
-//   template <> struct lightflow::type_tag<other::invoice> {                   // for a type you
-//     static constexpr std::string_view name = "billing.invoice";              // cannot change
-//   };
-//   template <> struct lightflow::type_tag<legacy::thing>                       // the compiler's
-//       : lightflow::compiler_type_tag<legacy::thing> {};                      // spelling (opt-in)
-//
-// A name must be unique in the program and must not change while checkpoints that hold it exist.
-#ifndef LIGHTFLOW_TYPE_TAG_HPP
-#define LIGHTFLOW_TYPE_TAG_HPP
-
-#include <array>
-#include <concepts>
-#include <cstddef>
-#include <deque>
-#include <functional>
-#include <map>
-#include <optional>
-#include <set>
-#include <string>
-#include <string_view>
-#include <tuple>
-#include <unordered_map>
-#include <utility>
-#include <variant>
-#include <vector>
-
-
-namespace lightflow {
-
-/// A type's checkpoint name: specialize with `static constexpr std::string_view name`. The primary
-/// has no name.
-template <class T>
-struct type_tag {};
-
-/// A type whose checkpoint name is its member `lightflow_type_name`.
-template <class T>
-  requires requires {
-    { T::lightflow_type_name } -> std::convertible_to<std::string_view>;
-  }
-struct type_tag<T> {
-  static constexpr std::string_view name = T::lightflow_type_name;
-};
-
-/// Derive a `type_tag` specialization from this to name a type by the compiler's spelling: not
-/// portable between compilers or their versions.
-template <class T>
-struct compiler_type_tag {
-  static constexpr std::string_view name = detail::type_name<T>();
-};
-
-/// T has a checkpoint name.
-template <class T>
-concept type_tagged = requires {
-  { type_tag<T>::name } -> std::convertible_to<std::string_view>;
-};
-
-namespace detail {
-
-/// A constant text made of parts, each a type with a `name`.
-template <class... Parts>
-struct joined_tag {
-  static constexpr std::size_t size = (std::string_view(Parts::name).size() + ... + 0);
-  static constexpr std::array<char, size + 1> chars = [] {
-    std::array<char, size + 1> out{};
-    std::size_t at = 0;
-    const auto append = [&](std::string_view part) {
-      for (char c : part) out[at++] = c;
-    };
-    (append(Parts::name), ...);
-    return out;
-  }();
-  static constexpr std::string_view name{chars.data(), size};
-};
-
-template <char... C>
-struct literal_tag {
-  static constexpr char chars[] = {C..., '\0'};
-  static constexpr std::string_view name{chars, sizeof...(C)};
-};
-
-template <std::size_t V, char... C>
-constexpr auto number_tag_of() {
-  if constexpr (V < 10) return literal_tag<static_cast<char>('0' + V), C...>{};
-  else return number_tag_of<V / 10, static_cast<char>('0' + V % 10), C...>();
-}
-template <std::size_t V>
-using number_tag = decltype(number_tag_of<V>());
-
-struct open_tag { static constexpr std::string_view name = "<"; };
-struct comma_tag { static constexpr std::string_view name = ", "; };
-struct close_tag { static constexpr std::string_view name = ">"; };
-
-/// `Prefix<A, B, ...>`: the name of a template of tagged arguments.
-template <class Prefix, class First, class... Rest>
-struct template_tag : joined_tag<Prefix, open_tag, type_tag<First>, joined_tag<comma_tag, type_tag<Rest>>..., close_tag> {};
-
-#define LIGHTFLOW_DETAIL_NAME_TYPE(type, text)          \
-  template <>                                           \
-  struct lightflow::type_tag<type> {                    \
-    static constexpr std::string_view name = text;      \
-  }
-
-}  // namespace detail
-}  // namespace lightflow
-
-LIGHTFLOW_DETAIL_NAME_TYPE(bool, "bool");
-LIGHTFLOW_DETAIL_NAME_TYPE(char, "char");
-LIGHTFLOW_DETAIL_NAME_TYPE(signed char, "signed char");
-LIGHTFLOW_DETAIL_NAME_TYPE(unsigned char, "unsigned char");
-LIGHTFLOW_DETAIL_NAME_TYPE(wchar_t, "wchar_t");
-LIGHTFLOW_DETAIL_NAME_TYPE(char8_t, "char8_t");
-LIGHTFLOW_DETAIL_NAME_TYPE(char16_t, "char16_t");
-LIGHTFLOW_DETAIL_NAME_TYPE(char32_t, "char32_t");
-LIGHTFLOW_DETAIL_NAME_TYPE(short, "short");
-LIGHTFLOW_DETAIL_NAME_TYPE(unsigned short, "unsigned short");
-LIGHTFLOW_DETAIL_NAME_TYPE(int, "int");
-LIGHTFLOW_DETAIL_NAME_TYPE(unsigned, "unsigned int");
-LIGHTFLOW_DETAIL_NAME_TYPE(long, "long");
-LIGHTFLOW_DETAIL_NAME_TYPE(unsigned long, "unsigned long");
-LIGHTFLOW_DETAIL_NAME_TYPE(long long, "long long");
-LIGHTFLOW_DETAIL_NAME_TYPE(unsigned long long, "unsigned long long");
-LIGHTFLOW_DETAIL_NAME_TYPE(float, "float");
-LIGHTFLOW_DETAIL_NAME_TYPE(double, "double");
-LIGHTFLOW_DETAIL_NAME_TYPE(long double, "long double");
-LIGHTFLOW_DETAIL_NAME_TYPE(std::byte, "std::byte");
-LIGHTFLOW_DETAIL_NAME_TYPE(std::string, "std::string");
-LIGHTFLOW_DETAIL_NAME_TYPE(std::wstring, "std::wstring");
-LIGHTFLOW_DETAIL_NAME_TYPE(std::u8string, "std::u8string");
-LIGHTFLOW_DETAIL_NAME_TYPE(std::u16string, "std::u16string");
-LIGHTFLOW_DETAIL_NAME_TYPE(std::u32string, "std::u32string");
-
-#undef LIGHTFLOW_DETAIL_NAME_TYPE
-
-namespace lightflow {
-namespace detail {
-#define LIGHTFLOW_DETAIL_PREFIX(id, text) \
-  struct id {                             \
-    static constexpr std::string_view name = text; \
-  }
-LIGHTFLOW_DETAIL_PREFIX(vector_prefix, "std::vector");
-LIGHTFLOW_DETAIL_PREFIX(deque_prefix, "std::deque");
-LIGHTFLOW_DETAIL_PREFIX(set_prefix, "std::set");
-LIGHTFLOW_DETAIL_PREFIX(map_prefix, "std::map");
-LIGHTFLOW_DETAIL_PREFIX(unordered_map_prefix, "std::unordered_map");
-LIGHTFLOW_DETAIL_PREFIX(array_prefix, "std::array");
-LIGHTFLOW_DETAIL_PREFIX(optional_prefix, "std::optional");
-LIGHTFLOW_DETAIL_PREFIX(pair_prefix, "std::pair");
-LIGHTFLOW_DETAIL_PREFIX(tuple_prefix, "std::tuple");
-LIGHTFLOW_DETAIL_PREFIX(variant_prefix, "std::variant");
-#undef LIGHTFLOW_DETAIL_PREFIX
-}  // namespace detail
-
-template <type_tagged T>
-struct type_tag<std::vector<T>> : detail::template_tag<detail::vector_prefix, T> {};
-template <type_tagged T>
-struct type_tag<std::deque<T>> : detail::template_tag<detail::deque_prefix, T> {};
-template <type_tagged T>
-struct type_tag<std::set<T>> : detail::template_tag<detail::set_prefix, T> {};
-template <type_tagged K, type_tagged V>
-struct type_tag<std::map<K, V>> : detail::template_tag<detail::map_prefix, K, V> {};
-template <type_tagged K, type_tagged V>
-struct type_tag<std::unordered_map<K, V>> : detail::template_tag<detail::unordered_map_prefix, K, V> {};
-template <type_tagged T>
-struct type_tag<std::optional<T>> : detail::template_tag<detail::optional_prefix, T> {};
-template <type_tagged A, type_tagged B>
-struct type_tag<std::pair<A, B>> : detail::template_tag<detail::pair_prefix, A, B> {};
-template <type_tagged... T>
-  requires(sizeof...(T) > 0)
-struct type_tag<std::tuple<T...>> : detail::template_tag<detail::tuple_prefix, T...> {};
-template <type_tagged... T>
-  requires(sizeof...(T) > 0)
-struct type_tag<std::variant<T...>> : detail::template_tag<detail::variant_prefix, T...> {};
-template <type_tagged T, std::size_t N>
-struct type_tag<std::array<T, N>>
-    : detail::joined_tag<detail::array_prefix, detail::open_tag, type_tag<T>, detail::comma_tag, detail::number_tag<N>,
-                         detail::close_tag> {};
-
-namespace detail {
-/// T's checkpoint name, or an empty view when it has none.
-template <class T>
-constexpr std::string_view type_tag_or_empty() noexcept {
-  if constexpr (std::is_void_v<T>) return "void";
-  else if constexpr (type_tagged<T>) return type_tag<T>::name;
-  else return {};
-}
-}  // namespace detail
-
-}  // namespace lightflow
-
-#endif
-
-namespace lightflow {
-
-/// How a checkpoint treats records it finds.
-struct checkpoint_options {
-  /// Your version of the flow's meaning; records of another version are refused like those of
-  /// another definition. Bump it when a step's behaviour changes but its types do not.
-  std::uint32_t version = 0;
-  /// Erase the run's records, and start afresh, instead of refusing them when they were written by
-  /// another definition or version, when the manifest is unreadable, or when the store found them
-  /// damaged (corrupt_store_error: a damaged log). A step record that is corrupt or belongs to
-  /// another run inside an intact store is refused even so: that takes tampering or a broken store,
-  /// and is yours to look at (erase the run with the store's erase() to start over).
-  bool discard_stale = false;
-};
-
-/// The checkpoint option of `executor::run` and `executor::resume`: a store, a run id, a serializer.
-template <checkpoint_store Store, class Serializer = binary_serializer>
-struct checkpoint {
-  checkpoint(Store& s, std::string id, checkpoint_options o = {}) : store(&s), run_id(std::move(id)), options(o) {}
-  checkpoint(Store& s, std::string id, Serializer ser, checkpoint_options o = {})
-      : store(&s), run_id(std::move(id)), options(o), serializer(std::move(ser)) {}
-
-  Store* store;
-  std::string run_id;
-  checkpoint_options options;
-  Serializer serializer{};
-};
-template <class Store>
-checkpoint(Store&, std::string, checkpoint_options = {}) -> checkpoint<Store>;
-template <class Store>
-checkpoint(Store&, const char*, checkpoint_options = {}) -> checkpoint<Store>;
-template <class Store, class Serializer>
-  requires(!std::is_same_v<std::remove_cvref_t<Serializer>, checkpoint_options>)
-checkpoint(Store&, std::string, Serializer, checkpoint_options = {}) -> checkpoint<Store, Serializer>;
-template <class Store, class Serializer>
-  requires(!std::is_same_v<std::remove_cvref_t<Serializer>, checkpoint_options>)
-checkpoint(Store&, const char*, Serializer, checkpoint_options = {}) -> checkpoint<Store, Serializer>;
-
-namespace detail {
-
-template <class T>
-inline constexpr bool is_checkpoint = false;
-template <class Store, class Serializer>
-inline constexpr bool is_checkpoint<checkpoint<Store, Serializer>> = true;
-template <class T>
-inline constexpr bool is_binary_checkpoint = false;
-template <class Store>
-inline constexpr bool is_binary_checkpoint<checkpoint<Store, binary_serializer>> = true;
-
-inline constexpr std::string_view manifest_key = "@manifest";
-inline constexpr std::string_view input_key = "@input";
-inline constexpr std::string_view step_key_prefix = "step/";
-inline std::string step_key(std::string_view step) { return std::string(step_key_prefix).append(step); }
-
-/// Frees a per-thread encoding buffer that a large output grew: a worker thread keeps its buffers for
-/// the executor's life, and one 100 MB output would otherwise stay resident in each.
-inline void release_if_large(std::vector<std::byte>& buffer) noexcept {
-  if (buffer.capacity() > (std::size_t{1} << 20)) std::vector<std::byte>().swap(buffer);
-}
-
-/// A serializer's name, as manifests give it: its `name` member, or its checkpoint name (type_tag.hpp);
-/// empty when it has neither (a compile error where a checkpoint uses it). Format 1 wrote the
-/// compiler's spelling of an unnamed serializer (`legacy`).
-template <class Serializer>
-constexpr std::string_view serializer_name(bool legacy = false) {
-  if constexpr (requires { Serializer::name; }) return Serializer::name;
-  else if (legacy) return type_name<Serializer>();
-  else return type_tag_or_empty<Serializer>();
-}
-
-/// Encodes and decodes one type with one serializer; the functions the session's tables point to.
-template <class Serializer, class T>
-struct codec {
-  static void encode(const Serializer& s, const void* value, std::vector<std::byte>& out) {
-    if constexpr (!std::is_void_v<T>) s.write(*static_cast<const T*>(value), out);
-  }
-  static void decode(const Serializer& s, std::span<const std::byte> bytes, void* slot) {
-    if constexpr (std::is_void_v<T>) {
-      if (!bytes.empty()) throw decode_error("a void step's record has a payload");
-    } else {
-      ::new (slot) T(s.template read<T>(bytes));
-    }
-  }
-};
-
-/// What every checkpoint session does with its store, whatever the flow: keys, the manifest (the
-/// flow's definition, checked on every run), records checked against its fingerprint, errors that
-/// name the run and the place.
-/// A flow's manifest and its fingerprint, made once and shared by the sessions that use them.
-struct manifest_text {
-  explicit manifest_text(std::string t) : text(std::move(t)), fingerprint(fnv1a(text)) {}
-  std::string text;
-  std::uint64_t fingerprint;
-};
-
-template <class Store>
-class store_session : public checkpoint_session {
- public:
-  void flush() override { store_->flush(); }
-  const void* store_identity() const noexcept override { return store_; }
-  void release() noexcept override {
-    if constexpr (requires(Store& s) { s.release(std::string_view{}, std::string_view{}); }) {
-      try {
-        store_->release(flow_, run_id_);
-      } catch (...) {  // only memory or descriptors stay held; the records are as they were
-      }
-    }
-  }
-  std::exception_ptr own_failure(std::exception_ptr failure) const override {
-    if constexpr (requires(Store& s) {
-                    { s.failure(std::string_view{}, std::string_view{}) } -> std::same_as<std::optional<std::string>>;
-                  }) {
-      const auto mine = store_->failure(flow_, run_id_);
-      return mine ? std::make_exception_ptr(store_error(*mine)) : nullptr;
-    } else {
-      return failure;
-    }
-  }
-
- protected:
-  store_session(Store* store, std::string_view flow, std::string run_id, checkpoint_options options,
-                std::shared_ptr<const manifest_text> manifest)
-      : checkpoint_session(store->deferred_durability()), store_(store), flow_(flow), run_id_(std::move(run_id)),
-        options_(options), manifest_text_(std::move(manifest)), manifest_(manifest_text_->text),
-        fingerprint_(manifest_text_->fingerprint), binding_{fnv1a(run_id_), 0} {}
-
-  std::string location() const { return store_->location(flow_, run_id_); }
-  checkpoint_error error(const std::string& what, const std::string& problem) const {
-    return checkpoint_error("lightflow: checkpoint of run \"" + run_id_ + "\" of flow \"" + flow_ + "\" in " +
-                            location() + ": " + what + " " + problem);
-  }
-  checkpoint_error missing_run() const {
-    return checkpoint_error("lightflow: there is no checkpoint of run \"" + run_id_ + "\" of flow \"" + flow_ +
-                            "\" in " + location());
-  }
-
-  void save_record(std::string_view key, record_kind kind, std::string_view step, std::span<const std::byte> payload) {
-    const auto bytes = encode_record(kind, fingerprint_, options_.version, binding_, step, payload);
-    store_->save(flow_, run_id_, key, bytes);
-  }
-  /// Saves a step's record, reusing the calling thread's buffer (the hot path).
-  void save_step(std::string_view key, std::string_view step, std::span<const std::byte> payload) {
-    thread_local std::vector<std::byte> bytes;
-    encode_record_into(bytes, record_kind::step_output, fingerprint_, options_.version, binding_, step, payload);
-    store_->save(flow_, run_id_, key, bytes);
-    release_if_large(bytes);
-  }
-
-  record decode(std::span<const std::byte> bytes, record_kind kind, const std::string& what,
-                bool check_fingerprint = true) const {
-    record rec;
-    try {
-      rec = decode_record(bytes);
-    } catch (const decode_error& e) {
-      throw error(what, std::string("is unreadable: ") + e.what());
-    }
-    if (rec.kind != kind) throw error(what, "is a record of another kind");
-    if (check_fingerprint && rec.fingerprint != fingerprint_)
-      throw error(what, "was written by another definition of the flow (its fingerprint differs from the manifest's)");
-    if (check_fingerprint) check_binding(rec, what);
-    return rec;
-  }
-  /// A record must belong to this run: this id, and this life of it (the nonce its manifest carries).
-  void check_binding(const record& rec, const std::string& what) const {
-    if (rec.format == 1) {
-      if (!legacy_) throw error(what, "is a format-1 record in a run begun by a newer lightflow: it was copied from another run");
-      return;
-    }
-    if (rec.binding.run != binding_.run)
-      throw error(what, "belongs to another run (it was written for another run id and copied here); it was not used");
-    if (rec.binding.nonce != binding_.nonce)
-      throw error(what, "belongs to another run of this id (an earlier one that was erased, or a copy from another "
-                        "store); it was not used");
-  }
-
-  record load_record(const std::string& key, record_kind kind, const std::string& what, bool check_fingerprint = true) const {
-    const auto bytes = store_->load(flow_, run_id_, key);
-    if (!bytes) throw error(what, "is missing");
-    return decode(*bytes, kind, what, check_fingerprint);
-  }
-  /// The record of step `name` under `key`, or nothing; throws when it is not that step's.
-  std::optional<record> load_step(const std::string& key, std::string_view name) const {
-    const auto bytes = store_->load(flow_, run_id_, key);
-    if (!bytes) return std::nullopt;
-    const std::string what = "the record of step \"" + std::string(name) + "\"";
-    record rec = decode(*bytes, record_kind::step_output, what);
-    if (rec.step != name) throw error(what, "names step \"" + rec.step + "\"");
-    return rec;
-  }
-  /// The saved input record, for resume(): throws when the run has no records or they do not match.
-  /// Without a manifest (a run that had not started), the input cannot be checked against the
-  /// definition's fingerprint; its own checksum still is.
-  record load_saved_input() {
-    if (store_->list(flow_, run_id_).empty()) throw missing_run();
-    check_manifest(false);
-    return load_record(std::string(input_key), record_kind::input, "the input",
-                       store_->load(flow_, run_id_, manifest_key).has_value());
-  }
-
-  /// False when the run has no records (or they were discarded); throws when they do not match.
-  /// A store whose records are damaged (corrupt_store_error) refuses them; with discard_stale they
-  /// are erased and the run starts afresh.
-  bool check_manifest(bool may_discard) {
-    std::optional<std::vector<std::byte>> bytes;
-    try {
-      bytes = store_->load(flow_, run_id_, manifest_key);
-      if (!bytes) {
-        const auto keys = store_->list(flow_, run_id_);
-        if (keys.empty() || (keys.size() == 1 && keys[0] == input_key)) return false;  // nothing, or a run not started
-        return stale(may_discard, error("the records", "have no manifest (a partial or foreign checkpoint)"));
-      }
-    } catch (const corrupt_store_error& e) {
-      if (!may_discard || !options_.discard_stale) throw;
-      return stale(may_discard, error("the records", std::string("are damaged: ") + e.what()));
-    }
-    record rec;
-    try {
-      rec = decode_record(*bytes);
-    } catch (const decode_error& e) {
-      return stale(may_discard, error("the manifest", std::string("is unreadable: ") + e.what()));
-    }
-    const std::string stored(reinterpret_cast<const char*>(rec.payload.data()), rec.payload.size());
-    if (rec.kind == record_kind::manifest && rec.fingerprint == fingerprint_ && stored == manifest_) {
-      adopt(rec);
-      return true;
-    }
-    if (rec.kind == record_kind::manifest && rec.fingerprint == fnv1a(stored))
-      for (const std::string& earlier : legacy_manifests())
-        if (same_legacy_manifest(stored, earlier)) {  // the same definition, in an earlier manifest text
-          adopt(rec);
-          return true;
-        }
-    return stale(may_discard, error("the records", "were written by " + difference(stored) +
-                                                       "; pass checkpoint_options{.discard_stale = true} to start over"));
-  }
-
-  /// Whether a saved input whose bytes differ from `now`'s is the same input written another way
-  /// (runtime flows: its types named as an earlier version named them).
-  virtual bool same_input(std::span<const std::byte> /*saved*/, std::span<const std::byte> /*now*/) const { return false; }
-  /// The manifest texts that earlier versions wrote for this definition (detail/manifest.hpp): a run
-  /// begun with one of them resumes, its records checked against that text's fingerprint.
-  virtual std::vector<std::string> legacy_manifests() const = 0;
-
-  /// Tells a store that offers `prepare` (file_store) how much the run's steps will save: a guess
-  /// from their number, `per_step` bytes each, and their names (each twice: the key and the record).
-  void prepare_store(std::size_t steps, std::size_t name_bytes, std::size_t per_step) {
-    if constexpr (requires(Store& s, std::uint64_t n) {
-                    { s.prepare(std::string_view{}, std::string_view{}, n) } -> std::convertible_to<bool>;
-                  })
-      flush_at_start = store_->prepare(flow_, run_id_, std::uint64_t{per_step} * steps + 2 * name_bytes);
-  }
-
-  /// A run without records starts: its input, then its manifest. A crash between the two saves
-  /// leaves only an input, which counts as a run that has not started (no step is saved before the
-  /// manifest).
-  void start_fresh(std::span<const std::byte> input) {
-    binding_.nonce = make_nonce();
-    legacy_ = false;
-    save_record(input_key, record_kind::input, "", input);
-    save_record(manifest_key, record_kind::manifest, "", std::as_bytes(std::span(manifest_)));
-  }
-  /// A run with records: the input given now must be the one saved.
-  void check_input(std::span<const std::byte> input) const {
-    const record stored = load_record(std::string(input_key), record_kind::input, "the input");
-    if (!std::equal(stored.payload.begin(), stored.payload.end(), input.begin(), input.end()) &&
-        !same_input(stored.payload, input))
-      throw error("the input", "differs from the input given now; use resume() to run with the saved input, or another run id");
-  }
-
-  Store* store_;
-  std::string flow_;
-  std::string run_id_;
-  checkpoint_options options_;
-  std::shared_ptr<const manifest_text> manifest_text_;
-  const std::string& manifest_;
-  std::uint64_t fingerprint_;
-  run_binding binding_;   // what this run's records carry
-  bool legacy_ = false;   // the run was begun by format 1: its records carry no binding
-
- private:
-  // The run's records are those of the manifest's run; a format-1 run keeps writing nonce 0 (and is
-  // then checked by fingerprint only, as format 1 was).
-  void adopt(const record& manifest) {
-    legacy_ = manifest.format == 1;
-    binding_.nonce = legacy_ ? 0 : manifest.binding.nonce;
-    fingerprint_ = manifest.fingerprint;  // (another only when the run was begun by an earlier manifest text)
-    if (!legacy_ && manifest.binding.run != binding_.run)
-      throw error("the manifest", "belongs to another run (it was written for another run id and copied here)");
-  }
-
-  bool stale(bool may_discard, const checkpoint_error& why) {
-    if (!may_discard || !options_.discard_stale) throw why;
-    store_->erase(flow_, run_id_);
-    return false;
-  }
-
-  // Names the first line where the stored definition and this one differ.
-  std::string difference(const std::string& stored) const {
-    auto lines = [](const std::string& text) {
-      std::vector<std::string> out;
-      for (std::size_t at = 0; at < text.size();) {
-        const auto nl = text.find('\n', at);
-        out.push_back(text.substr(at, nl == std::string::npos ? std::string::npos : nl - at));
-        at = nl == std::string::npos ? text.size() : nl + 1;
-      }
-      return out;
-    };
-    const auto a = lines(stored), b = lines(manifest_);
-    for (std::size_t i = 0; i != std::max(a.size(), b.size()); ++i) {
-      const std::string was = i < a.size() ? a[i] : "(nothing)", now = i < b.size() ? b[i] : "(nothing)";
-      if (was != now) return "another definition of the flow: it has \"" + was + "\" where this one has \"" + now + "\"";
-    }
-    return "another definition of the flow";
-  }
-};
-
-/// One run's checkpoint, typed: Flow, Input, Store and Serializer are known here.
-template <class Flow, class Input, class Store, class Serializer>
-class typed_session final : public store_session<Store> {
-  using base = store_session<Store>;
-  using base::error, base::location, base::check_manifest, base::load_record, base::store_, base::run_id_, base::options_;
-  static constexpr std::uint32_t n = Flow::size;
-  template <std::uint32_t I>
-  using output_t = typename step_signature<Flow, Input, I>::output;
-  using encode_fn = void (*)(const Serializer&, const void*, std::vector<std::byte>&);
-  using decode_fn = void (*)(const Serializer&, std::span<const std::byte>, void*);
-
- public:
-  /// True when every output (and the input) can be written by Serializer; else a compile error that
-  /// names the first step that cannot.
-  static consteval bool check() {
-    constexpr std::uint32_t bad = [] {
-      std::uint32_t first = npos;
-      [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((first == npos && !encodable<output_t<I>>() ? (void)(first = I) : (void)0), ...);
-      }(std::make_index_sequence<n>{});
-      return first;
-    }();
-    if constexpr (!std::is_same_v<Input, no_input> && !encodable<Input>()) {
-      constexpr auto text = [] {
-        text_buffer t{};
-        t << "lightflow: the input of flow ", t.quoted(Flow::name.view());
-        t << " cannot be checkpointed: the serializer cannot encode its type, listed after this message";
-        return t;
-      }();
-      fail<to_fixed_string<text>(), offered<Input>>();
-      return false;
-    } else if constexpr (bad != npos) {
-      constexpr auto text = [] {
-        text_buffer t{};
-        t << "lightflow: step ", t.quoted(Flow::graph.names[bad]), t << " of flow ", t.quoted(Flow::name.view());
-        t << " cannot be checkpointed: the serializer cannot encode its output type, listed after this message";
-        return t;
-      }();
-      fail<to_fixed_string<text>(), offered<output_t<bad>>>();
-      return false;
-    } else if constexpr (serializer_name<Serializer>().empty()) {
-      constexpr auto text = [] {
-        text_buffer t{};
-        t << "lightflow: the checkpoint of flow ", t.quoted(Flow::name.view());
-        t << " uses a serializer without a name (listed after this message): give it a member "
-             "`static constexpr std::string_view name = \"...\";`, which the checkpoint records";
-        return t;
-      }();
-      fail<to_fixed_string<text>(), offered<Serializer>>();
-      return false;
-    } else {
-      return check_tags();
-    }
-  }
-  /// True when the input and every output have a checkpoint name; else a compile error that names
-  /// the first step whose output type has none.
-  static consteval bool check_tags() {
-    constexpr std::uint32_t bad = [] {
-      std::uint32_t first = npos;
-      [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((first == npos && type_tag_or_empty<output_t<I>>().empty() ? (void)(first = I) : (void)0), ...);
-      }(std::make_index_sequence<n>{});
-      return first;
-    }();
-    constexpr std::string_view how =
-        " has no checkpoint name, which checkpoints record so that any compiler reads them: give it a member "
-        "`static constexpr std::string_view lightflow_type_name = \"...\";` or specialize lightflow::type_tag "
-        "(see lightflow/type_tag.hpp)";
-    if constexpr (!std::is_same_v<Input, no_input> && type_tag_or_empty<Input>().empty()) {
-      constexpr auto text = [&] {
-        text_buffer t{};
-        t << "lightflow: the input of flow ", t.quoted(Flow::name.view()), t << " cannot be checkpointed: its type, listed after this message,";
-        t << how;
-        return t;
-      }();
-      fail<to_fixed_string<text>(), offered<Input>>();
-      return false;
-    } else if constexpr (bad != npos) {
-      constexpr auto text = [&] {
-        text_buffer t{};
-        t << "lightflow: step ", t.quoted(Flow::graph.names[bad]), t << " of flow ", t.quoted(Flow::name.view());
-        t << " cannot be checkpointed: its output type, listed after this message,";
-        t << how;
-        return t;
-      }();
-      fail<to_fixed_string<text>(), offered<output_t<bad>>>();
-      return false;
-    } else {
-      return true;
-    }
-  }
-
-  explicit typed_session(const checkpoint<Store, Serializer>& cp)
-      : base(cp.store, Flow::name.view(), cp.run_id, cp.options, manifest(cp.options.version)), serializer_(cp.serializer) {}
-
-  /// Reads the run's input from the store, for resume().
-  static Input load_input(const checkpoint<Store, Serializer>& cp) {
-    typed_session probe(cp);
-    const record rec = probe.load_saved_input();
-    try {
-      if constexpr (std::is_same_v<Input, no_input>) {
-        return no_input{};
-      } else {
-        return probe.serializer_.template read<Input>(rec.payload);
-      }
-    } catch (const std::exception& e) {
-      throw probe.error("the input", std::string("cannot be decoded: ") + e.what());
-    }
-  }
-
-  /// Before the run starts: checks or writes the manifest, checks or writes the input, and restores
-  /// every step that has a saved output. Throws checkpoint_error or store_error; runs nothing.
-  void open(static_run<Flow, Input>& run) {
-    std::vector<std::byte> input;
-    if constexpr (!std::is_same_v<Input, no_input>) serializer_.write(run.input(), input);
-    if (!check_manifest(true)) {
-      this->start_fresh(input);
-      return this->prepare_store(n, name_bytes, record_guess);
-    }
-    this->check_input(input);
-    run.mark_resumed();
-    std::size_t left = n, left_names = name_bytes;  // the steps that will run, and save
-    for (std::uint32_t i = 0; i != n; ++i) {
-      const auto rec = this->load_step(step_keys()[i], Flow::graph.names[i]);
-      if (!rec) continue;
-      try {
-        decoders[i](serializer_, rec->payload, run.output(i));
-      } catch (const std::exception& e) {
-        throw error("the record of step \"" + std::string(Flow::graph.names[i]) + "\"",
-                    std::string("cannot be decoded: ") + e.what());
-      }
-      run.restore(i);
-      --left;
-      left_names -= Flow::graph.names[i].size();
-    }
-    this->prepare_store(left, left_names, record_guess);
-  }
-
-  // On the hot path: buffers reused per thread, keys made once per flow type.
-  void save(run_state_base& run, std::uint32_t step) override {
-    thread_local std::vector<std::byte> payload;
-    payload.clear();
-    encoders[step](serializer_, run.output(step), payload);
-    this->save_step(step_keys()[step], Flow::graph.names[step], payload);
-    release_if_large(payload);
-  }
-
- private:
-  template <class T>
-  static constexpr bool encodable() {
-    if constexpr (std::is_void_v<T>) return true;
-    else return serializer_for<Serializer, T>;
-  }
-
-  /// Every step's output type, by its checkpoint name (`legacy`: as the compiler spells it).
-  static constexpr auto output_type_names = []<std::size_t... I>(std::index_sequence<I...>) {
-    return std::array<std::string_view, n + 1>{type_tag_or_empty<output_t<I>>()..., std::string_view{}};
-  }(std::make_index_sequence<n>{});
-  static constexpr auto legacy_type_names = []<std::size_t... I>(std::index_sequence<I...>) {
-    return std::array<std::string_view, n + 1>{type_name<output_t<I>>()..., std::string_view{}};
-  }(std::make_index_sequence<n>{});
-
-  // One loop over the graph, not a function per step: a 1,000-step flow would otherwise instantiate
-  // a thousand string-building functions.
-  // Made once per version and shared: building and hashing it costs ~100 µs for 1,000 steps.
-  static std::shared_ptr<const manifest_text> manifest(std::uint32_t version) {
-    static std::mutex mutex;
-    static std::vector<std::pair<std::uint32_t, std::shared_ptr<const manifest_text>>> made;
-    std::lock_guard lock(mutex);
-    for (const auto& [v, m] : made)
-      if (v == version) return m;
-    return made.emplace_back(version, std::make_shared<const manifest_text>(make_manifest(version))).second;
-  }
-  static std::string make_manifest(std::uint32_t version) {
-    constexpr std::string_view input = std::is_same_v<Input, no_input> ? std::string_view("none") : type_tag_or_empty<Input>();
-    return write_manifest(manifest_v2, Flow::view, version, serializer_name<Serializer>(), input,
-                          [](std::uint32_t i) { return output_type_names[i]; });
-  }
-  /// Format 1's text: the types as the compiler spells them.
-  std::vector<std::string> legacy_manifests() const override {
-    return {write_manifest(static_manifest_v1, Flow::view, this->options_.version, serializer_name<Serializer>(true),
-                           type_name<Input>(), [](std::uint32_t i) { return legacy_type_names[i]; })};
-  }
-
-  // For prepare_store: the steps' names' bytes, and a record's other bytes (~60 of framing, and
-  // the output's), guessed.
-  static constexpr std::size_t name_bytes = [] {
-    std::size_t bytes = 0;
-    for (std::uint32_t i = 0; i != n; ++i) bytes += Flow::graph.names[i].size();
-    return bytes;
-  }();
-  static constexpr std::size_t record_guess = 128;
-
-  static const std::vector<std::string>& step_keys() {
-    static const std::vector<std::string> keys = [] {
-      std::vector<std::string> k;
-      for (std::uint32_t i = 0; i != n; ++i) k.push_back(step_key(Flow::graph.names[i]));
-      return k;
-    }();
-    return keys;
-  }
-
-  static constexpr std::array<encode_fn, n + 1> encoders = []<std::size_t... I>(std::index_sequence<I...>) {
-    return std::array<encode_fn, n + 1>{&codec<Serializer, output_t<I>>::encode..., nullptr};
-  }(std::make_index_sequence<n>{});
-  static constexpr std::array<decode_fn, n + 1> decoders = []<std::size_t... I>(std::index_sequence<I...>) {
-    return std::array<decode_fn, n + 1>{&codec<Serializer, output_t<I>>::decode..., nullptr};
-  }(std::make_index_sequence<n>{});
-
-  Serializer serializer_;
-};
-
-}  // namespace detail
-}  // namespace lightflow
-
-#endif
-// ---- lightflow/context.hpp
-// The key/value context of a runtime-flow step, in the spirit of the Go original's, but typed and
-// deterministic. Pass it as the step callable's parameter (`lf::context&`).
-//
-// A step reads what it wrote itself, then what its ancestors wrote, then the run's input; never what
-// a sibling or an unrelated branch wrote. A write shadows the key for the writer and its descendants.
-// When two ancestors that are not ordered with each other both wrote a key (and no later ancestor
-// wrote it again), reading it throws key_error naming both: never a race. end_values() returns them
-// all instead.
-#ifndef LIGHTFLOW_CONTEXT_HPP
-#define LIGHTFLOW_CONTEXT_HPP
-
-#include <cstdint>
-#include <map>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
-// ---- lightflow/detail/erased_value.hpp
-// A value of any type, owned, with its type's identity and name kept for checked access: the
-// results and key/value writes of runtime-flow steps. A type that the binary serializer can encode
-// also carries its encoder and decoder, and is found by its checkpoint name in a registry.
-#ifndef LIGHTFLOW_DETAIL_ERASED_VALUE_HPP
-#define LIGHTFLOW_DETAIL_ERASED_VALUE_HPP
-
-#include <cstddef>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <span>
-#include <string>
-#include <string_view>
-#include <type_traits>
-#include <utility>
-#include <vector>
-
-
-namespace lightflow::detail {
-
-/// One per type: identifies it (by address) and names it: by its checkpoint name (type_tag.hpp)
-/// when it has one, else by the compiler's spelling (for messages only: such a type's values are
-/// not checkpointed).
-struct erased_type {
-  std::string_view name;
-  bool tagged;                // `name` is the type's checkpoint name
-  std::string_view spelling;  // the compiler's, which checkpoints of format 1 stored
-  void (*destroy)(void*) noexcept;
-  // With the binary serializer; null when it cannot encode the type.
-  void (*encode)(const void*, std::vector<std::byte>&);
-  void* (*decode)(std::span<const std::byte>);  // a new T; throws decode_error
-};
-
-template <class T>
-inline constexpr bool binary_checkpointable = serializer_for<binary_serializer, T> && std::default_initializable<T>;
-
-template <class T>
-inline constexpr erased_type erased_type_of{
-    type_tagged<T> ? type_tag_or_empty<T>() : type_name<T>(), type_tagged<T>, type_name<T>(),
-    [](void* p) noexcept { delete static_cast<T*>(p); },
-    [] {
-      if constexpr (binary_checkpointable<T>)
-        return +[](const void* p, std::vector<std::byte>& out) { binary_serializer{}.write(*static_cast<const T*>(p), out); };
-      else
-        return static_cast<void (*)(const void*, std::vector<std::byte>&)>(nullptr);
-    }(),
-    [] {
-      if constexpr (binary_checkpointable<T>)
-        return +[](std::span<const std::byte> in) -> void* { return new T(binary_serializer{}.read<T>(in)); };
-      else
-        return static_cast<void* (*)(std::span<const std::byte>)>(nullptr);
-    }()};
-
-/// A step's result type as the runtime graph keeps it: null for void.
-template <class T>
-constexpr const erased_type* result_type_of() noexcept {
-  if constexpr (std::is_void_v<T>) return nullptr;
-  else return &erased_type_of<T>;
-}
-/// How checkpoints and messages name a step's result type (null: void).
-inline std::string_view result_type_name(const erased_type* t) noexcept { return t == nullptr ? "void" : t->name; }
-
-/// The types a restored checkpoint may hold, by name: every type of an `lf::key`, of a runtime
-/// step's result and of a static step merged into a runtime flow registers itself. A value saved
-/// by format 1 is named by the compiler's spelling of its type, found here too (smoothed by
-/// legacy_spelling, so that either compiler reads the other's).
-class type_registry {
- public:
-  static type_registry& instance() {
-    static type_registry r;
-    return r;
-  }
-  /// Throws usage_error when another type has the same checkpoint name.
-  void add(const erased_type& t) {
-    std::lock_guard lock(mutex_);
-    const auto [at, fresh] = by_name_.emplace(t.name, &t);
-    if (!fresh && at->second != &t && t.tagged && at->second->spelling != t.spelling)
-      throw usage_error("lightflow: two types have the checkpoint name \"" + std::string(t.name) + "\": " +
-                        std::string(at->second->spelling) + " and " + std::string(t.spelling) +
-                        " (a checkpoint could not tell them apart; see lightflow/type_tag.hpp)");
-    by_spelling_.emplace(legacy_spelling(t.spelling), &t);
-  }
-  /// The type a checkpoint names `name`: by its checkpoint name, or by a format-1 spelling.
-  const erased_type* find(std::string_view name) const {
-    std::lock_guard lock(mutex_);
-    if (auto it = by_name_.find(name); it != by_name_.end()) return it->second;
-    auto it = by_spelling_.find(legacy_spelling(name));
-    return it == by_spelling_.end() ? nullptr : it->second;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::map<std::string_view, const erased_type*, std::less<>> by_name_;
-  std::map<std::string, const erased_type*, std::less<>> by_spelling_;
-};
-
-/// Registers T once per program (later calls cost one check of a static).
-template <class T>
-void register_type() {
-  static const bool once = (type_registry::instance().add(erased_type_of<T>), true);
-  (void)once;
-}
-
-class erased_value {
- public:
-  erased_value() noexcept = default;
-  template <class T, class... Args>
-  static erased_value make(Args&&... args) {
-    erased_value v;
-    v.ptr_ = new T(std::forward<Args>(args)...);
-    v.type_ = &erased_type_of<T>;
-    return v;
-  }
-  /// Decodes a value of the registered type `type` (a checkpoint's record).
-  static erased_value decode(const erased_type& type, std::span<const std::byte> bytes) {
-    erased_value v;
-    v.ptr_ = type.decode(bytes);
-    v.type_ = &type;
-    return v;
-  }
-  erased_value(erased_value&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)), type_(std::exchange(o.type_, nullptr)) {}
-  erased_value& operator=(erased_value&& o) noexcept {
-    if (this != &o) {
-      reset();
-      ptr_ = std::exchange(o.ptr_, nullptr);
-      type_ = std::exchange(o.type_, nullptr);
-    }
-    return *this;
-  }
-  ~erased_value() { reset(); }
-
-  bool has_value() const noexcept { return ptr_ != nullptr; }
-  std::string_view type() const noexcept { return type_ != nullptr ? type_->name : std::string_view("nothing"); }
-  const erased_type* type_info() const noexcept { return type_; }
-  template <class T>
-  bool holds() const noexcept {
-    return type_ == &erased_type_of<T>;
-  }
-  /// The value as a T, or null when it holds another type.
-  template <class T>
-  const T* get() const noexcept {
-    return holds<T>() ? static_cast<const T*>(ptr_) : nullptr;
-  }
-  /// Appends the binary encoding; false when the type has none.
-  bool encode(std::vector<std::byte>& out) const {
-    if (type_ == nullptr || type_->encode == nullptr) return false;
-    type_->encode(ptr_, out);
-    return true;
-  }
-
- private:
-  void reset() noexcept {
-    if (ptr_ != nullptr) type_->destroy(ptr_);
-    ptr_ = nullptr;
-  }
-  void* ptr_ = nullptr;
-  const erased_type* type_ = nullptr;
-};
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/key.hpp
-// Typed keys for the key/value contexts of runtime flows, and `values`: the key/value input of a run.
-//
-//   lf::key<std::string> order_id{"order_id"};
-//   lf::values input;
-//   input.set(order_id, "ORD-1");        // a run's steps read it with ctx.get(order_id)
-#ifndef LIGHTFLOW_KEY_HPP
-#define LIGHTFLOW_KEY_HPP
-
-#include <map>
-#include <memory>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <utility>
-
-
-namespace lightflow {
-
-/// A name, and the type of the values stored under it. Two keys with one name and different types
-/// name the same entry: reading it as the wrong type throws a key_error that names the key.
-template <class T>
-class key {
- public:
-  using value_type = T;
-  explicit key(std::string name) : name_(std::move(name)) { detail::register_type<T>(); }  // for checkpoints
-  const std::string& name() const noexcept { return name_; }
-
- private:
-  std::string name_;
-};
-
-namespace detail {
-/// `v` as a T, or a key_error: `what` names the value ("key \"x\" in the run's input", "the
-/// result of step \"a\"").
-template <class T>
-const T& checked_value(const erased_value& v, std::string_view what) {
-  if (const T* p = v.get<T>()) return *p;
-  throw key_error("lightflow: " + std::string(what) + " holds " + with_article(v.type()) + ", not the " +
-                  std::string(erased_type_of<T>.name) + " it was read as");
-}
-/// The subject of checked_value for key `key` (`where`: "in the run's input", "written by step ...").
-inline std::string key_subject(std::string_view key, std::string_view where) {
-  return "key \"" + std::string(key) + "\" " + std::string(where);
-}
-/// The subject of checked_value for step `step`'s result.
-inline std::string result_subject(std::string_view step) { return "the result of step \"" + std::string(step) + "\""; }
-}  // namespace detail
-
-/// The key/value input of a runtime flow's run: what every step reads when neither it nor any of
-/// its ancestors wrote the key. A run never changes it.
-class values {
- public:
-  template <class T, class U>
-  values& set(const key<T>& k, U&& value) {
-    entries_.insert_or_assign(k.name(), std::make_shared<const detail::erased_value>(
-                                            detail::erased_value::make<T>(std::forward<U>(value))));
-    return *this;
-  }
-  template <class T>
-  const T* find(const key<T>& k) const {
-    auto it = entries_.find(k.name());
-    return it == entries_.end() ? nullptr : &detail::checked_value<T>(*it->second, detail::key_subject(k.name(), "in the run's input"));
-  }
-  bool contains(std::string_view name) const { return entries_.find(name) != entries_.end(); }
-  /// The entry called `name`, untyped, or null.
-  const detail::erased_value* find_erased(std::string_view name) const {
-    auto it = entries_.find(name);
-    return it == entries_.end() ? nullptr : it->second.get();
-  }
-  std::size_t size() const noexcept { return entries_.size(); }
-
-  // For checkpoints (internal): the entries by name, and adding one already erased.
-  const auto& entries() const noexcept { return entries_; }
-  void set_erased(std::string name, detail::erased_value value) {
-    entries_.insert_or_assign(std::move(name), std::make_shared<const detail::erased_value>(std::move(value)));
-  }
-
- private:
-  // Shared, never changed: copies of an input (one per run) cost no copies of its values.
-  std::map<std::string, std::shared_ptr<const detail::erased_value>, std::less<>> entries_;
-};
-
-}  // namespace lightflow
-
-#endif
-
-namespace lightflow {
-namespace detail {
-class runtime_run;
-}
-
-class context : public step_context {
- public:
-  /// The context of the step `sc` is about, in runtime run `run`.
-  context(detail::runtime_run& run, const step_context& sc) noexcept;
-
-  /// The value of `k` this step sees; throws key_error when there is none, when it has another
-  /// type, or when two unordered ancestors wrote it.
-  template <class T>
-  const T& get(const key<T>& k) const {
-    const detail::erased_value* v = lookup(k.name(), true);
-    return detail::checked_value<T>(*v, detail::key_subject(k.name(), where()));
-  }
-  /// Like get, but null when no step this one sees wrote `k` and the input lacks it.
-  template <class T>
-  const T* find(const key<T>& k) const {
-    const detail::erased_value* v = lookup(k.name(), false);
-    return v == nullptr ? nullptr : &detail::checked_value<T>(*v, detail::key_subject(k.name(), where()));
-  }
-  /// Writes `k` for this step and its descendants (the input is unchanged).
-  template <class T, class U>
-  void set(const key<T>& k, U&& value) {
-    write(k.name(), detail::erased_value::make<T>(std::forward<U>(value)));
-  }
-  /// The writes of `k` this step sees that no later write shadows, by writer (one entry unless
-  /// unordered ancestors wrote it); empty when only the input has it.
-  template <class T>
-  std::map<std::string, T> end_values(const key<T>& k) const {
-    std::map<std::string, T> out;
-    for (const auto& [writer, value] : frontier(k.name()))
-      out.emplace(std::string(writer), detail::checked_value<T>(*value, detail::key_subject(k.name(), "written by step \"" + std::string(writer) + "\"")));
-    return out;
-  }
-  /// The return value of step `name`, one of this step's ancestors; throws key_error otherwise.
-  /// After a namespaced merge, a name is also looked up in the reading step's namespaces ("a.y",
-  /// read by "rt.report", finds "rt.a.y"), innermost first.
-  template <class T>
-  const T& result(std::string_view name) const {
-    return detail::checked_value<T>(ancestor_result(name), detail::result_subject(name));
-  }
-
- private:
-  std::string where() const;
-  const detail::erased_value* lookup(std::string_view key, bool required) const;
-  void write(std::string_view key, detail::erased_value value);
-  std::vector<std::pair<std::string_view, const detail::erased_value*>> frontier(std::string_view key) const;
-  const detail::erased_value& ancestor_result(std::string_view name) const;
-
-  detail::runtime_run* runtime_;
-  std::uint32_t index_;
-};
-
-}  // namespace lightflow
-
-#endif
-// ---- lightflow/diagram.hpp
-// Drawings of a flow, or of a finished run with each step coloured by its status: Graphviz DOT and
-// Mermaid text.
-//
-//   std::ofstream("flow.dot") << lf::to_dot(flow);        // dot -Tsvg flow.dot -o flow.svg
-//   std::cout << lf::to_mermaid(result);                  // a ```mermaid block in Markdown
-#ifndef LIGHTFLOW_DIAGRAM_HPP
-#define LIGHTFLOW_DIAGRAM_HPP
-
-#include <cstdint>
-#include <string>
-#include <string_view>
-
-// ---- lightflow/run_result.hpp
-// What a finished run reports: every step's status, times and error, and the typed outputs.
-#ifndef LIGHTFLOW_RUN_RESULT_HPP
-#define LIGHTFLOW_RUN_RESULT_HPP
-
-#include <algorithm>
-#include <chrono>
-#include <cstddef>
-#include <cstdint>
-#include <exception>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
-// ---- lightflow/detail/spelling.hpp
-// "Did you mean": the step name closest to a misspelled one, for the messages of lookups by name.
-#ifndef LIGHTFLOW_DETAIL_SPELLING_HPP
-#define LIGHTFLOW_DETAIL_SPELLING_HPP
-
-#include <algorithm>
-#include <cstddef>
-#include <cstdint>
-#include <string>
-#include <string_view>
-#include <vector>
-
-namespace lightflow::detail {
-
-/// The edit distance (insertions, deletions, substitutions of bytes) between a and b, or `limit + 1`
-/// once it is sure to exceed `limit`.
-inline std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit) {
-  const std::size_t gap = a.size() > b.size() ? a.size() - b.size() : b.size() - a.size();
-  if (gap > limit) return limit + 1;
-  std::vector<std::size_t> row(b.size() + 1), next(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    next[0] = i;
-    std::size_t best = next[0];
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      next[j] = std::min({row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      best = std::min(best, next[j]);
-    }
-    if (best > limit) return limit + 1;
-    row.swap(next);
-  }
-  return row[b.size()];
-}
-
-/// `; did you mean "x"?` for the name among `count` (`name_of(i)`) closest to `wanted`, when one is
-/// within a third of its length (at least 2 edits); empty otherwise.
-template <class NameOf>
-std::string did_you_mean(std::string_view wanted, std::uint32_t count, NameOf&& name_of) {
-  const std::size_t limit = std::max<std::size_t>(2, wanted.size() / 3);
-  std::size_t best = limit + 1;
-  std::string_view closest;
-  for (std::uint32_t i = 0; i != count && best > 1; ++i) {
-    const std::string_view name = name_of(i);
-    if (const std::size_t d = edit_distance(wanted, name, best - 1); d < best) best = d, closest = name;
-  }
-  return best <= limit ? "; did you mean \"" + std::string(closest) + "\"?" : std::string();
-}
-
-}  // namespace lightflow::detail
 
 #endif
 
@@ -6537,6 +5782,543 @@ inline std::string to_mermaid(const basic_run_result& result) {
 #include <utility>
 #include <vector>
 
+// ---- lightflow/detail/store_session.hpp
+// What every checkpoint session does with its store, whatever the flow (static flows:
+// typed_session.hpp; runtime flows: runtime_session.hpp): the records' keys, the manifest checked on
+// every run (and the earlier manifest texts a run may have begun with), records checked against the
+// manifest's fingerprint and the run's binding, errors that name the run and the place.
+#ifndef LIGHTFLOW_DETAIL_STORE_SESSION_HPP
+#define LIGHTFLOW_DETAIL_STORE_SESSION_HPP
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// ---- lightflow/detail/manifest.hpp
+// A checkpoint's manifest: the flow's definition as text, saved with the run and compared on every
+// run, so that records are never read by another definition. One writer for both kinds of flow and
+// for every format the library has written:
+//
+//   lightflow checkpoint manifest 2          (format 2; earlier forms below)
+//   flow <flow name>
+//   version <checkpoint_options::version>
+//   serializer <the serializer's name>
+//   input <the input type's checkpoint name>  (a runtime flow: lightflow::values)
+//   step <name> <- <dependency> ... [| <ordering-only dependency> ...] : <output type's checkpoint name>
+//
+// Types are named by their checkpoint names (type_tag.hpp), so that every compiler writes the same
+// text. The earlier forms, read so that runs begun by earlier versions resume: static flows'
+// "lightflow checkpoint manifest 1" (the same lines, types spelled by the compiler) and runtime flows'
+// "lightflow runtime checkpoint manifest 2" (no input line, types spelled by the compiler) and
+// "... manifest 1" (no input line, no types).
+#ifndef LIGHTFLOW_DETAIL_MANIFEST_HPP
+#define LIGHTFLOW_DETAIL_MANIFEST_HPP
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+
+namespace lightflow::detail {
+
+/// Which of the manifest texts to write.
+struct manifest_form {
+  std::string_view header;
+  bool input_line;  // an "input" line (static flows, and every flow from format 2 on)
+  bool types;       // each step's output type
+};
+inline constexpr manifest_form manifest_v2{"lightflow checkpoint manifest 2", true, true};
+inline constexpr manifest_form static_manifest_v1{"lightflow checkpoint manifest 1", true, true};
+inline constexpr manifest_form runtime_manifest_v2{"lightflow runtime checkpoint manifest 2", false, true};
+inline constexpr manifest_form runtime_manifest_v1{"lightflow runtime checkpoint manifest 1", false, false};
+
+/// The manifest of the flow `g` (either kind); `type_of(i)` names step i's output type.
+template <class TypeOf>
+std::string write_manifest(const manifest_form& form, const graph_view& g, std::uint32_t version,
+                           std::string_view serializer, std::string_view input, const TypeOf& type_of) {
+  std::string m;
+  ((((m += form.header) += "\nflow ") += g.flow_name) += "\nversion ") += std::to_string(version);
+  ((m += "\nserializer ") += serializer) += '\n';
+  if (form.input_line) ((m += "input ") += input) += '\n';
+  for (std::uint32_t i = 0; i != g.size; ++i) {
+    (m += "step ") += g.name(i);
+    m += " <-";
+    for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) {
+      if (g.data_count != nullptr && e == g.dep_offsets[i] + g.data_count[i]) m += " |";  // ordering-only ones follow
+      (m += ' ') += g.name(g.deps[e]);
+    }
+    if (form.types) (m += " : ") += type_of(i);
+    m += '\n';
+  }
+  return m;
+}
+
+/// True when a stored manifest is `expected` (an earlier form of this flow's), reading the types
+/// that compilers spell differently as alike (a format-1 checkpoint written by g++ resumes under
+/// clang, and the other way round).
+inline bool same_legacy_manifest(const std::string& stored, const std::string& expected) {
+  return stored == expected || legacy_spelling(stored) == legacy_spelling(expected);
+}
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/record.hpp
+// A checkpoint record: what lightflow stores for a run's manifest, its input, and each step's output.
+//
+// Format version 2, little-endian:
+//   offset 0   4 bytes  magic "LFCK"
+//          4   2        format version (2)
+//          6   1        kind: 0 manifest, 1 input, 2 step output
+//          7   1        reserved, 0
+//          8   8        fingerprint of the flow definition (FNV-1a 64 of the manifest text)
+//         16   4        the user's version number
+//         20   8        the run: FNV-1a 64 of its id
+//         28   8        the run's nonce: random, made when the run started afresh (0: a run begun by
+//                       format 1, whose records carry none)
+//         36   4        length N of the step name (0 for the manifest and the input)
+//         40   N        the step name, UTF-8
+//     40 + N   8        length M of the payload
+//     48 + N   M        payload: the serializer's bytes (the manifest's text for kind 0)
+// 48 + N + M   4        CRC-32 of every byte before it
+// Format 1 (read only): the same without the run and its nonce (offsets 20 to 35).
+#ifndef LIGHTFLOW_DETAIL_RECORD_HPP
+#define LIGHTFLOW_DETAIL_RECORD_HPP
+
+#if __has_include(<sys/random.h>)
+#include <sys/random.h>
+#endif
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// ---- lightflow/detail/crc32.hpp
+// CRC-32 (the IEEE polynomial, as zlib and PNG use), for checkpoint records.
+#ifndef LIGHTFLOW_DETAIL_CRC32_HPP
+#define LIGHTFLOW_DETAIL_CRC32_HPP
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace lightflow::detail {
+
+/// Eight tables for "slicing by 8": table k maps a byte to its CRC contribution k bytes further on,
+/// so the loop folds eight bytes per step instead of one (the same CRC, about five times faster).
+inline constexpr std::array<std::array<std::uint32_t, 256>, 8> crc32_tables = [] {
+  std::array<std::array<std::uint32_t, 256>, 8> t{};
+  for (std::uint32_t i = 0; i != 256; ++i) {
+    std::uint32_t c = i;
+    for (int k = 0; k != 8; ++k) c = (c & 1) != 0 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+    t[0][i] = c;
+  }
+  for (std::uint32_t i = 0; i != 256; ++i)
+    for (std::size_t k = 1; k != 8; ++k) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xffu];
+  return t;
+}();
+
+constexpr std::uint32_t crc32(std::span<const std::byte> data, std::uint32_t crc = 0) noexcept {
+  const auto& t = crc32_tables;
+  crc = ~crc;
+  std::size_t i = 0;
+  auto at = [&](std::size_t k) { return static_cast<std::uint32_t>(data[i + k]); };
+  for (; i + 8 <= data.size(); i += 8) {
+    const std::uint32_t lo = crc ^ (at(0) | at(1) << 8 | at(2) << 16 | at(3) << 24);
+    crc = t[7][lo & 0xffu] ^ t[6][(lo >> 8) & 0xffu] ^ t[5][(lo >> 16) & 0xffu] ^ t[4][lo >> 24] ^ t[3][at(4)] ^
+          t[2][at(5)] ^ t[1][at(6)] ^ t[0][at(7)];
+  }
+  for (; i != data.size(); ++i) crc = t[0][(crc ^ at(0)) & 0xffu] ^ (crc >> 8);
+  return ~crc;
+}
+
+}  // namespace lightflow::detail
+
+#endif
+
+namespace lightflow::detail {
+
+enum class record_kind : std::uint8_t { manifest = 0, input = 1, step_output = 2 };
+
+/// The run a record belongs to: its id's hash and the nonce made when it started.
+struct run_binding {
+  std::uint64_t run = 0;
+  std::uint64_t nonce = 0;
+  friend bool operator==(const run_binding&, const run_binding&) = default;
+};
+
+struct record {
+  std::uint16_t format = 2;
+  record_kind kind = record_kind::step_output;
+  std::uint64_t fingerprint = 0;
+  std::uint32_t version = 0;
+  run_binding binding;  // format 1: none (zeros)
+  std::string step;
+  std::vector<std::byte> payload;
+};
+
+inline constexpr std::uint16_t record_format = 2;
+
+/// Encodes a record into `out` (cleared first, its capacity reused).
+inline void encode_record_into(std::vector<std::byte>& out, record_kind kind, std::uint64_t fingerprint,
+                               std::uint32_t version, run_binding binding, std::string_view step,
+                               std::span<const std::byte> payload) {
+  if (step.size() > 0xffffffffu) throw usage_error("lightflow: a step name of 4 GiB or more");
+  out.clear();
+  out.reserve(52 + step.size() + payload.size());
+  binary_writer w(out);
+  w.bytes("LFCK", 4);
+  w.integer(record_format);
+  w.integer(static_cast<std::uint8_t>(kind));
+  w.integer(std::uint8_t{0});
+  w.integer(fingerprint);
+  w.integer(version);
+  w.integer(binding.run);
+  w.integer(binding.nonce);
+  w.integer(static_cast<std::uint32_t>(step.size()));
+  w.bytes(step.data(), step.size());
+  w.integer(static_cast<std::uint64_t>(payload.size()));
+  w.bytes(payload.data(), payload.size());
+  w.integer(crc32(out));
+}
+
+inline std::vector<std::byte> encode_record(record_kind kind, std::uint64_t fingerprint, std::uint32_t version,
+                                            run_binding binding, std::string_view step, std::span<const std::byte> payload) {
+  std::vector<std::byte> out;
+  encode_record_into(out, kind, fingerprint, version, binding, step, payload);
+  return out;
+}
+
+/// Decodes a record; throws decode_error saying what is wrong with it.
+inline record decode_record(std::span<const std::byte> bytes) {
+  if (bytes.size() < 36) throw decode_error("truncated record (" + std::to_string(bytes.size()) + " bytes)");
+  binary_reader r(bytes.first(bytes.size() - 4));
+  char magic[4];
+  r.bytes(magic, 4);
+  if (std::string_view(magic, 4) != "LFCK") throw decode_error("not a lightflow checkpoint record (bad magic)");
+  binary_reader tail(bytes.last(4));
+  const auto stored_crc = tail.integer<std::uint32_t>();
+  if (stored_crc != crc32(bytes.first(bytes.size() - 4))) throw decode_error("record checksum mismatch (corrupt record)");
+  const auto format = r.integer<std::uint16_t>();
+  if (format != 1 && format != record_format)
+    throw decode_error("record format " + std::to_string(format) + " is not supported (this lightflow reads formats 1 and " +
+                       std::to_string(record_format) + "; a newer lightflow wrote it)");
+  if (format == 2 && bytes.size() < 52) throw decode_error("truncated record (" + std::to_string(bytes.size()) + " bytes)");
+  record rec;
+  rec.format = format;
+  const auto kind = r.integer<std::uint8_t>();
+  if (kind > 2) throw decode_error("unknown record kind " + std::to_string(kind));
+  rec.kind = static_cast<record_kind>(kind);
+  if (r.integer<std::uint8_t>() != 0) throw decode_error("record has a non-zero reserved byte");
+  rec.fingerprint = r.integer<std::uint64_t>();
+  rec.version = r.integer<std::uint32_t>();
+  if (format == 2) {
+    rec.binding.run = r.integer<std::uint64_t>();
+    rec.binding.nonce = r.integer<std::uint64_t>();
+  }
+  rec.step.resize(r.size32());
+  r.bytes(rec.step.data(), rec.step.size());
+  const auto m = r.integer<std::uint64_t>();
+  if (m != r.remaining()) throw decode_error("record payload length does not match the record's size");
+  rec.payload.resize(static_cast<std::size_t>(m));
+  r.bytes(rec.payload.data(), rec.payload.size());
+  return rec;
+}
+
+/// FNV-1a, 64 bits.
+constexpr std::uint64_t fnv1a(std::string_view text) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  return h;
+}
+
+/// A run's nonce: never 0; 64 bits of the system's entropy (getrandom, once per thread) mixed with a
+/// process-wide counter and the clock, so that no two runs share one.
+inline std::uint64_t make_nonce() {
+  static std::atomic<std::uint64_t> counter{0};
+  thread_local const std::uint64_t seed = [] {
+    std::uint64_t bits = reinterpret_cast<std::uintptr_t>(&counter);  // differs between processes (ASLR)
+#if __has_include(<sys/random.h>)
+    std::uint64_t entropy = 0;
+    if (::getrandom(&entropy, sizeof entropy, 0) == static_cast<ssize_t>(sizeof entropy)) bits ^= entropy;
+#endif
+    return bits;
+  }();
+  std::uint64_t z = seed ^ (counter.fetch_add(1, std::memory_order_relaxed) * 0x9e3779b97f4a7c15ull) ^
+                    static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;  // splitmix64's finalizer
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return z == 0 ? 1 : z;
+}
+
+}  // namespace lightflow::detail
+
+#endif
+
+namespace lightflow::detail {
+
+inline constexpr std::string_view manifest_key = "@manifest";
+inline constexpr std::string_view input_key = "@input";
+inline constexpr std::string_view step_key_prefix = "step/";
+inline std::string step_key(std::string_view step) { return std::string(step_key_prefix).append(step); }
+
+/// Frees a per-thread encoding buffer that a large output grew: a worker thread keeps its buffers for
+/// the executor's life, and one 100 MB output would otherwise stay resident in each.
+inline void release_if_large(std::vector<std::byte>& buffer) noexcept {
+  if (buffer.capacity() > (std::size_t{1} << 20)) std::vector<std::byte>().swap(buffer);
+}
+
+/// A flow's manifest and its fingerprint, made once and shared by the sessions that use them.
+struct manifest_text {
+  explicit manifest_text(std::string t) : text(std::move(t)), fingerprint(fnv1a(text)) {}
+  std::string text;
+  std::uint64_t fingerprint;
+};
+
+/// What every checkpoint session does with its store, whatever the flow: keys, the manifest (the
+/// flow's definition, checked on every run), records checked against its fingerprint, errors that
+/// name the run and the place.
+template <class Store>
+class store_session : public checkpoint_session {
+ public:
+  void flush() override { store_->flush(); }
+  const void* store_identity() const noexcept override { return store_; }
+  void release() noexcept override {
+    if constexpr (requires(Store& s) { s.release(std::string_view{}, std::string_view{}); }) {
+      try {
+        store_->release(flow_, run_id_);
+      } catch (...) {  // only memory or descriptors stay held; the records are as they were
+      }
+    }
+  }
+  std::exception_ptr own_failure(std::exception_ptr failure) const override {
+    if constexpr (requires(Store& s) {
+                    { s.failure(std::string_view{}, std::string_view{}) } -> std::same_as<std::optional<std::string>>;
+                  }) {
+      const auto mine = store_->failure(flow_, run_id_);
+      return mine ? std::make_exception_ptr(store_error(*mine)) : nullptr;
+    } else {
+      return failure;
+    }
+  }
+
+ protected:
+  store_session(Store* store, std::string_view flow, std::string run_id, checkpoint_options options,
+                std::shared_ptr<const manifest_text> manifest)
+      : checkpoint_session(store->deferred_durability()), store_(store), flow_(flow), run_id_(std::move(run_id)),
+        options_(options), manifest_text_(std::move(manifest)), manifest_(manifest_text_->text),
+        fingerprint_(manifest_text_->fingerprint), binding_{fnv1a(run_id_), 0} {}
+
+  std::string location() const { return store_->location(flow_, run_id_); }
+  checkpoint_error error(const std::string& what, const std::string& problem) const {
+    return checkpoint_error("lightflow: checkpoint of run \"" + run_id_ + "\" of flow \"" + flow_ + "\" in " +
+                            location() + ": " + what + " " + problem);
+  }
+  checkpoint_error missing_run() const {
+    return checkpoint_error("lightflow: there is no checkpoint of run \"" + run_id_ + "\" of flow \"" + flow_ +
+                            "\" in " + location());
+  }
+
+  void save_record(std::string_view key, record_kind kind, std::string_view step, std::span<const std::byte> payload) {
+    const auto bytes = encode_record(kind, fingerprint_, options_.version, binding_, step, payload);
+    store_->save(flow_, run_id_, key, bytes);
+  }
+  /// Saves a step's record, reusing the calling thread's buffer (the hot path).
+  void save_step(std::string_view key, std::string_view step, std::span<const std::byte> payload) {
+    thread_local std::vector<std::byte> bytes;
+    encode_record_into(bytes, record_kind::step_output, fingerprint_, options_.version, binding_, step, payload);
+    store_->save(flow_, run_id_, key, bytes);
+    release_if_large(bytes);
+  }
+
+  record decode(std::span<const std::byte> bytes, record_kind kind, const std::string& what,
+                bool check_fingerprint = true) const {
+    record rec;
+    try {
+      rec = decode_record(bytes);
+    } catch (const decode_error& e) {
+      throw error(what, std::string("is unreadable: ") + e.what());
+    }
+    if (rec.kind != kind) throw error(what, "is a record of another kind");
+    if (check_fingerprint && rec.fingerprint != fingerprint_)
+      throw error(what, "was written by another definition of the flow (its fingerprint differs from the manifest's)");
+    if (check_fingerprint) check_binding(rec, what);
+    return rec;
+  }
+  /// A record must belong to this run: this id, and this life of it (the nonce its manifest carries).
+  void check_binding(const record& rec, const std::string& what) const {
+    if (rec.format == 1) {
+      if (!legacy_) throw error(what, "is a format-1 record in a run begun by a newer lightflow: it was copied from another run");
+      return;
+    }
+    if (rec.binding.run != binding_.run)
+      throw error(what, "belongs to another run (it was written for another run id and copied here); it was not used");
+    if (rec.binding.nonce != binding_.nonce)
+      throw error(what, "belongs to another run of this id (an earlier one that was erased, or a copy from another "
+                        "store); it was not used");
+  }
+
+  record load_record(const std::string& key, record_kind kind, const std::string& what, bool check_fingerprint = true) const {
+    const auto bytes = store_->load(flow_, run_id_, key);
+    if (!bytes) throw error(what, "is missing");
+    return decode(*bytes, kind, what, check_fingerprint);
+  }
+  /// The record of step `name` under `key`, or nothing; throws when it is not that step's.
+  std::optional<record> load_step(const std::string& key, std::string_view name) const {
+    const auto bytes = store_->load(flow_, run_id_, key);
+    if (!bytes) return std::nullopt;
+    const std::string what = "the record of step \"" + std::string(name) + "\"";
+    record rec = decode(*bytes, record_kind::step_output, what);
+    if (rec.step != name) throw error(what, "names step \"" + rec.step + "\"");
+    return rec;
+  }
+  /// The saved input record, for resume(): throws when the run has no records or they do not match.
+  /// Without a manifest (a run that had not started), the input cannot be checked against the
+  /// definition's fingerprint; its own checksum still is.
+  record load_saved_input() {
+    if (store_->list(flow_, run_id_).empty()) throw missing_run();
+    check_manifest(false);
+    return load_record(std::string(input_key), record_kind::input, "the input",
+                       store_->load(flow_, run_id_, manifest_key).has_value());
+  }
+
+  /// False when the run has no records (or they were discarded); throws when they do not match.
+  /// A store whose records are damaged (corrupt_store_error) refuses them; with discard_stale they
+  /// are erased and the run starts afresh.
+  bool check_manifest(bool may_discard) {
+    std::optional<std::vector<std::byte>> bytes;
+    try {
+      bytes = store_->load(flow_, run_id_, manifest_key);
+      if (!bytes) {
+        const auto keys = store_->list(flow_, run_id_);
+        if (keys.empty() || (keys.size() == 1 && keys[0] == input_key)) return false;  // nothing, or a run not started
+        return stale(may_discard, error("the records", "have no manifest (a partial or foreign checkpoint)"));
+      }
+    } catch (const corrupt_store_error& e) {
+      if (!may_discard || !options_.discard_stale) throw;
+      return stale(may_discard, error("the records", std::string("are damaged: ") + e.what()));
+    }
+    record rec;
+    try {
+      rec = decode_record(*bytes);
+    } catch (const decode_error& e) {
+      return stale(may_discard, error("the manifest", std::string("is unreadable: ") + e.what()));
+    }
+    const std::string stored(reinterpret_cast<const char*>(rec.payload.data()), rec.payload.size());
+    if (rec.kind == record_kind::manifest && rec.fingerprint == fingerprint_ && stored == manifest_) {
+      adopt(rec);
+      return true;
+    }
+    if (rec.kind == record_kind::manifest && rec.fingerprint == fnv1a(stored))
+      for (const std::string& earlier : legacy_manifests())
+        if (same_legacy_manifest(stored, earlier)) {  // the same definition, in an earlier manifest text
+          adopt(rec);
+          return true;
+        }
+    return stale(may_discard, error("the records", "were written by " + difference(stored) +
+                                                       "; pass checkpoint_options{.discard_stale = true} to start over"));
+  }
+
+  /// Whether a saved input whose bytes differ from `now`'s is the same input written another way
+  /// (runtime flows: its types named as an earlier version named them).
+  virtual bool same_input(std::span<const std::byte> /*saved*/, std::span<const std::byte> /*now*/) const { return false; }
+  /// The manifest texts that earlier versions wrote for this definition (detail/manifest.hpp): a run
+  /// begun with one of them resumes, its records checked against that text's fingerprint.
+  virtual std::vector<std::string> legacy_manifests() const = 0;
+
+  /// Tells a store that offers `prepare` (file_store) how much the run's steps will save: a guess
+  /// from their number, `per_step` bytes each, and their names (each twice: the key and the record).
+  void prepare_store(std::size_t steps, std::size_t name_bytes, std::size_t per_step) {
+    if constexpr (requires(Store& s, std::uint64_t n) {
+                    { s.prepare(std::string_view{}, std::string_view{}, n) } -> std::convertible_to<bool>;
+                  })
+      flush_at_start = store_->prepare(flow_, run_id_, std::uint64_t{per_step} * steps + 2 * name_bytes);
+  }
+
+  /// A run without records starts: its input, then its manifest. A crash between the two saves
+  /// leaves only an input, which counts as a run that has not started (no step is saved before the
+  /// manifest).
+  void start_fresh(std::span<const std::byte> input) {
+    binding_.nonce = make_nonce();
+    legacy_ = false;
+    save_record(input_key, record_kind::input, "", input);
+    save_record(manifest_key, record_kind::manifest, "", std::as_bytes(std::span(manifest_)));
+  }
+  /// A run with records: the input given now must be the one saved.
+  void check_input(std::span<const std::byte> input) const {
+    const record stored = load_record(std::string(input_key), record_kind::input, "the input");
+    if (!std::equal(stored.payload.begin(), stored.payload.end(), input.begin(), input.end()) &&
+        !same_input(stored.payload, input))
+      throw error("the input", "differs from the input given now; use resume() to run with the saved input, or another run id");
+  }
+
+  Store* store_;
+  std::string flow_;
+  std::string run_id_;
+  checkpoint_options options_;
+  std::shared_ptr<const manifest_text> manifest_text_;
+  const std::string& manifest_;
+  std::uint64_t fingerprint_;
+  run_binding binding_;   // what this run's records carry
+  bool legacy_ = false;   // the run was begun by format 1: its records carry no binding
+
+ private:
+  // The run's records are those of the manifest's run; a format-1 run keeps writing nonce 0 (and is
+  // then checked by fingerprint only, as format 1 was).
+  void adopt(const record& manifest) {
+    legacy_ = manifest.format == 1;
+    binding_.nonce = legacy_ ? 0 : manifest.binding.nonce;
+    fingerprint_ = manifest.fingerprint;  // (another only when the run was begun by an earlier manifest text)
+    if (!legacy_ && manifest.binding.run != binding_.run)
+      throw error("the manifest", "belongs to another run (it was written for another run id and copied here)");
+  }
+
+  bool stale(bool may_discard, const checkpoint_error& why) {
+    if (!may_discard || !options_.discard_stale) throw why;
+    store_->erase(flow_, run_id_);
+    return false;
+  }
+
+  // Names the first line where the stored definition and this one differ.
+  std::string difference(const std::string& stored) const {
+    auto lines = [](const std::string& text) {
+      std::vector<std::string> out;
+      for (std::size_t at = 0; at < text.size();) {
+        const auto nl = text.find('\n', at);
+        out.push_back(text.substr(at, nl == std::string::npos ? std::string::npos : nl - at));
+        at = nl == std::string::npos ? text.size() : nl + 1;
+      }
+      return out;
+    };
+    const auto a = lines(stored), b = lines(manifest_);
+    for (std::size_t i = 0; i != std::max(a.size(), b.size()); ++i) {
+      const std::string was = i < a.size() ? a[i] : "(nothing)", now = i < b.size() ? b[i] : "(nothing)";
+      if (was != now) return "another definition of the flow: it has \"" + was + "\" where this one has \"" + now + "\"";
+    }
+    return "another definition of the flow";
+  }
+};
+
+}  // namespace lightflow::detail
+
+#endif
 
 namespace lightflow::detail {
 
@@ -7342,6 +7124,270 @@ class scheduler {
   std::atomic<std::uint64_t> next_id_{0};
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> threads_;
+};
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/typed_session.hpp
+// A static flow's checkpoint: Flow, Input, Store and Serializer known at compile time; each step's
+// output encoded and decoded through a table of functions made once per flow type, the manifest
+// made once per version, and what cannot be checkpointed (an output the serializer cannot encode, a
+// type without a checkpoint name) a compile error that names the step.
+#ifndef LIGHTFLOW_DETAIL_TYPED_SESSION_HPP
+#define LIGHTFLOW_DETAIL_TYPED_SESSION_HPP
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+
+namespace lightflow::detail {
+
+/// A serializer's name, as manifests give it: its `name` member, or its checkpoint name (type_tag.hpp);
+/// empty when it has neither (a compile error where a checkpoint uses it). Format 1 wrote the
+/// compiler's spelling of an unnamed serializer (`legacy`).
+template <class Serializer>
+constexpr std::string_view serializer_name(bool legacy = false) {
+  if constexpr (requires { Serializer::name; }) return Serializer::name;
+  else if (legacy) return type_name<Serializer>();
+  else return type_tag_or_empty<Serializer>();
+}
+
+/// Encodes and decodes one type with one serializer; the functions the session's tables point to.
+template <class Serializer, class T>
+struct codec {
+  static void encode(const Serializer& s, const void* value, std::vector<std::byte>& out) {
+    if constexpr (!std::is_void_v<T>) s.write(*static_cast<const T*>(value), out);
+  }
+  static void decode(const Serializer& s, std::span<const std::byte> bytes, void* slot) {
+    if constexpr (std::is_void_v<T>) {
+      if (!bytes.empty()) throw decode_error("a void step's record has a payload");
+    } else {
+      ::new (slot) T(s.template read<T>(bytes));
+    }
+  }
+};
+
+/// One run's checkpoint, typed: Flow, Input, Store and Serializer are known here.
+template <class Flow, class Input, class Store, class Serializer>
+class typed_session final : public store_session<Store> {
+  using base = store_session<Store>;
+  using base::error, base::location, base::check_manifest, base::load_record, base::store_, base::run_id_, base::options_;
+  static constexpr std::uint32_t n = Flow::size;
+  template <std::uint32_t I>
+  using output_t = typename step_signature<Flow, Input, I>::output;
+  using encode_fn = void (*)(const Serializer&, const void*, std::vector<std::byte>&);
+  using decode_fn = void (*)(const Serializer&, std::span<const std::byte>, void*);
+
+ public:
+  /// True when every output (and the input) can be written by Serializer; else a compile error that
+  /// names the first step that cannot.
+  static consteval bool check() {
+    constexpr std::uint32_t bad = [] {
+      std::uint32_t first = npos;
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((first == npos && !encodable<output_t<I>>() ? (void)(first = I) : (void)0), ...);
+      }(std::make_index_sequence<n>{});
+      return first;
+    }();
+    if constexpr (!std::is_same_v<Input, no_input> && !encodable<Input>()) {
+      constexpr auto text = [] {
+        text_buffer t{};
+        t << "lightflow: the input of flow ", t.quoted(Flow::name.view());
+        t << " cannot be checkpointed: the serializer cannot encode its type, listed after this message";
+        return t;
+      }();
+      fail<to_fixed_string<text>(), offered<Input>>();
+      return false;
+    } else if constexpr (bad != npos) {
+      constexpr auto text = [] {
+        text_buffer t{};
+        t << "lightflow: step ", t.quoted(Flow::graph.names[bad]), t << " of flow ", t.quoted(Flow::name.view());
+        t << " cannot be checkpointed: the serializer cannot encode its output type, listed after this message";
+        return t;
+      }();
+      fail<to_fixed_string<text>(), offered<output_t<bad>>>();
+      return false;
+    } else if constexpr (serializer_name<Serializer>().empty()) {
+      constexpr auto text = [] {
+        text_buffer t{};
+        t << "lightflow: the checkpoint of flow ", t.quoted(Flow::name.view());
+        t << " uses a serializer without a name (listed after this message): give it a member "
+             "`static constexpr std::string_view name = \"...\";`, which the checkpoint records";
+        return t;
+      }();
+      fail<to_fixed_string<text>(), offered<Serializer>>();
+      return false;
+    } else {
+      return check_tags();
+    }
+  }
+  /// True when the input and every output have a checkpoint name; else a compile error that names
+  /// the first step whose output type has none.
+  static consteval bool check_tags() {
+    constexpr std::uint32_t bad = [] {
+      std::uint32_t first = npos;
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((first == npos && type_tag_or_empty<output_t<I>>().empty() ? (void)(first = I) : (void)0), ...);
+      }(std::make_index_sequence<n>{});
+      return first;
+    }();
+    constexpr std::string_view how =
+        " has no checkpoint name, which checkpoints record so that any compiler reads them: give it a member "
+        "`static constexpr std::string_view lightflow_type_name = \"...\";` or specialize lightflow::type_tag "
+        "(see lightflow/type_tag.hpp)";
+    if constexpr (!std::is_same_v<Input, no_input> && type_tag_or_empty<Input>().empty()) {
+      constexpr auto text = [&] {
+        text_buffer t{};
+        t << "lightflow: the input of flow ", t.quoted(Flow::name.view()), t << " cannot be checkpointed: its type, listed after this message,";
+        t << how;
+        return t;
+      }();
+      fail<to_fixed_string<text>(), offered<Input>>();
+      return false;
+    } else if constexpr (bad != npos) {
+      constexpr auto text = [&] {
+        text_buffer t{};
+        t << "lightflow: step ", t.quoted(Flow::graph.names[bad]), t << " of flow ", t.quoted(Flow::name.view());
+        t << " cannot be checkpointed: its output type, listed after this message,";
+        t << how;
+        return t;
+      }();
+      fail<to_fixed_string<text>(), offered<output_t<bad>>>();
+      return false;
+    } else {
+      return true;
+    }
+  }
+
+  explicit typed_session(const checkpoint<Store, Serializer>& cp)
+      : base(cp.store, Flow::name.view(), cp.run_id, cp.options, manifest(cp.options.version)), serializer_(cp.serializer) {}
+
+  /// Reads the run's input from the store, for resume().
+  static Input load_input(const checkpoint<Store, Serializer>& cp) {
+    typed_session probe(cp);
+    const record rec = probe.load_saved_input();
+    try {
+      if constexpr (std::is_same_v<Input, no_input>) {
+        return no_input{};
+      } else {
+        return probe.serializer_.template read<Input>(rec.payload);
+      }
+    } catch (const std::exception& e) {
+      throw probe.error("the input", std::string("cannot be decoded: ") + e.what());
+    }
+  }
+
+  /// Before the run starts: checks or writes the manifest, checks or writes the input, and restores
+  /// every step that has a saved output. Throws checkpoint_error or store_error; runs nothing.
+  void open(static_run<Flow, Input>& run) {
+    std::vector<std::byte> input;
+    if constexpr (!std::is_same_v<Input, no_input>) serializer_.write(run.input(), input);
+    if (!check_manifest(true)) {
+      this->start_fresh(input);
+      return this->prepare_store(n, name_bytes, record_guess);
+    }
+    this->check_input(input);
+    run.mark_resumed();
+    std::size_t left = n, left_names = name_bytes;  // the steps that will run, and save
+    for (std::uint32_t i = 0; i != n; ++i) {
+      const auto rec = this->load_step(step_keys()[i], Flow::graph.names[i]);
+      if (!rec) continue;
+      try {
+        decoders[i](serializer_, rec->payload, run.output(i));
+      } catch (const std::exception& e) {
+        throw error("the record of step \"" + std::string(Flow::graph.names[i]) + "\"",
+                    std::string("cannot be decoded: ") + e.what());
+      }
+      run.restore(i);
+      --left;
+      left_names -= Flow::graph.names[i].size();
+    }
+    this->prepare_store(left, left_names, record_guess);
+  }
+
+  // On the hot path: buffers reused per thread, keys made once per flow type.
+  void save(run_state_base& run, std::uint32_t step) override {
+    thread_local std::vector<std::byte> payload;
+    payload.clear();
+    encoders[step](serializer_, run.output(step), payload);
+    this->save_step(step_keys()[step], Flow::graph.names[step], payload);
+    release_if_large(payload);
+  }
+
+ private:
+  template <class T>
+  static constexpr bool encodable() {
+    if constexpr (std::is_void_v<T>) return true;
+    else return serializer_for<Serializer, T>;
+  }
+
+  /// Every step's output type, by its checkpoint name (`legacy`: as the compiler spells it).
+  static constexpr auto output_type_names = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<std::string_view, n + 1>{type_tag_or_empty<output_t<I>>()..., std::string_view{}};
+  }(std::make_index_sequence<n>{});
+  static constexpr auto legacy_type_names = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<std::string_view, n + 1>{type_name<output_t<I>>()..., std::string_view{}};
+  }(std::make_index_sequence<n>{});
+
+  // One loop over the graph, not a function per step: a 1,000-step flow would otherwise instantiate
+  // a thousand string-building functions.
+  // Made once per version and shared: building and hashing it costs ~100 µs for 1,000 steps.
+  static std::shared_ptr<const manifest_text> manifest(std::uint32_t version) {
+    static std::mutex mutex;
+    static std::vector<std::pair<std::uint32_t, std::shared_ptr<const manifest_text>>> made;
+    std::lock_guard lock(mutex);
+    for (const auto& [v, m] : made)
+      if (v == version) return m;
+    return made.emplace_back(version, std::make_shared<const manifest_text>(make_manifest(version))).second;
+  }
+  static std::string make_manifest(std::uint32_t version) {
+    constexpr std::string_view input = std::is_same_v<Input, no_input> ? std::string_view("none") : type_tag_or_empty<Input>();
+    return write_manifest(manifest_v2, Flow::view, version, serializer_name<Serializer>(), input,
+                          [](std::uint32_t i) { return output_type_names[i]; });
+  }
+  /// Format 1's text: the types as the compiler spells them.
+  std::vector<std::string> legacy_manifests() const override {
+    return {write_manifest(static_manifest_v1, Flow::view, this->options_.version, serializer_name<Serializer>(true),
+                           type_name<Input>(), [](std::uint32_t i) { return legacy_type_names[i]; })};
+  }
+
+  // For prepare_store: the steps' names' bytes, and a record's other bytes (~60 of framing, and
+  // the output's), guessed.
+  static constexpr std::size_t name_bytes = [] {
+    std::size_t bytes = 0;
+    for (std::uint32_t i = 0; i != n; ++i) bytes += Flow::graph.names[i].size();
+    return bytes;
+  }();
+  static constexpr std::size_t record_guess = 128;
+
+  static const std::vector<std::string>& step_keys() {
+    static const std::vector<std::string> keys = [] {
+      std::vector<std::string> k;
+      for (std::uint32_t i = 0; i != n; ++i) k.push_back(step_key(Flow::graph.names[i]));
+      return k;
+    }();
+    return keys;
+  }
+
+  static constexpr std::array<encode_fn, n + 1> encoders = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<encode_fn, n + 1>{&codec<Serializer, output_t<I>>::encode..., nullptr};
+  }(std::make_index_sequence<n>{});
+  static constexpr std::array<decode_fn, n + 1> decoders = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<decode_fn, n + 1>{&codec<Serializer, output_t<I>>::decode..., nullptr};
+  }(std::make_index_sequence<n>{});
+
+  Serializer serializer_;
 };
 
 }  // namespace lightflow::detail

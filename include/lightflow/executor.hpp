@@ -17,6 +17,7 @@
 #include "lightflow/checkpoint.hpp"
 #include "lightflow/detail/runtime_session.hpp"
 #include "lightflow/detail/scheduler.hpp"
+#include "lightflow/detail/typed_session.hpp"
 #include "lightflow/detail/static_run.hpp"
 #include "lightflow/flow.hpp"
 #include "lightflow/observer.hpp"

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "lightflow/checkpoint.hpp"
+#include "lightflow/detail/store_session.hpp"
 #include "lightflow/detail/erased_value.hpp"
 #include "lightflow/detail/manifest.hpp"
 #include "lightflow/detail/runtime_graph.hpp"
