@@ -1544,74 +1544,30 @@ class values {
 
 #include <cstdint>
 #include <stop_token>
+#include <string>
 #include <string_view>
+#include <typeinfo>
 
-namespace lightflow {
-namespace detail {
-class run_state_base;
-struct step_context_access;
-}
+// ---- lightflow/detail/run_state_base.hpp
+// The state of one run, shared by every kind of flow: the untyped part of a run (the typed part:
+// static_run.hpp, runtime_run.hpp). Its members are defined by job, in the headers beside it:
+// run_release.hpp (starting a run, running a step and releasing its dependents: the hot path),
+// run_attempts.hpp (attempts, retries, timeouts, conditions, saving a step's checkpoint),
+// run_hooks.hpp (observers, callbacks, resources), run_lifecycle.hpp (cancel, pause, stop,
+// deadlines, the stop token, the run's end). run_state.hpp includes them all.
+#ifndef LIGHTFLOW_DETAIL_RUN_STATE_BASE_HPP
+#define LIGHTFLOW_DETAIL_RUN_STATE_BASE_HPP
 
-/// Handed to a step whose callable takes it as its last parameter (`lf::step_context&`).
-class step_context {
- public:
-  step_context(detail::run_state_base& run, std::uint32_t step, unsigned attempt,
-               std::stop_source* own_stop = nullptr) noexcept
-      : run_(&run), step_(step), attempt_(attempt), own_stop_(own_stop) {}
-
-  /// The step's name.
-  inline std::string_view name() const noexcept;
-  /// The flow's name.
-  inline std::string_view flow_name() const noexcept;
-  /// A number that identifies the run within this process.
-  inline std::uint64_t run_id() const noexcept;
-  /// 1 on the first attempt.
-  unsigned attempt() const noexcept { return attempt_; }
-  /// The step's index in its flow.
-  std::uint32_t index() const noexcept { return step_; }
-  /// True once the run has been cancelled (or the step's timeout has passed); cheap enough to poll.
-  inline bool stop_requested() const noexcept;
-  /// A token that is stopped when the run is cancelled or the step's timeout passes (for
-  /// std::stop_callback or a std::condition_variable_any). The first call in a run allocates its
-  /// stop state.
-  inline std::stop_token stop_token() const;
-  /// The run's resource of type T (attached with `lightflow::resource(make)`); throws
-  /// std::out_of_range naming the step and the type when the run has none.
-  template <class T>
-  T& resource() const;
-
- private:
-  friend struct detail::step_context_access;
-  detail::run_state_base* run_;
-  std::uint32_t step_;
-  unsigned attempt_;
-  std::stop_source* own_stop_;  // a step with a timeout: stopped by it or by the run's cancellation
-};
-
-}  // namespace lightflow
-
-// ---- lightflow/detail/run_state.hpp
-// The state of one run, shared by every kind of flow: per-step records and counters, cancellation,
-// and the hot path that finishes a step and finds which dependents became ready.
-#ifndef LIGHTFLOW_DETAIL_RUN_STATE_HPP
-#define LIGHTFLOW_DETAIL_RUN_STATE_HPP
-
-#include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <cstring>
 #include <exception>
 #include <memory>
 #include <mutex>
-#include <new>
 #include <optional>
-#include <stdexcept>
 #include <stop_token>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <typeinfo>
 #include <vector>
 
@@ -1659,6 +1615,333 @@ class checkpoint_session {
 
  private:
   bool deferred_durability_;
+};
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/graph_view.hpp
+// A flow's shape as the scheduler and the checkpoint see it at run time, the same for both kinds of
+// flow (a static flow's lives in read-only data; a runtime flow's points into its storage), and the
+// packed form of a runtime flow's step names.
+#ifndef LIGHTFLOW_DETAIL_GRAPH_VIEW_HPP
+#define LIGHTFLOW_DETAIL_GRAPH_VIEW_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace lightflow::detail {
+
+/// The most bytes pack_name adds to a name: its longest length prefix (7 bits a byte, as in LEB128)
+/// and the closing '\0'.
+inline constexpr std::size_t max_name_prefix = (sizeof(std::size_t) * 8 + 6) / 7 + 1;
+
+/// Writes `name` at `at` as its length (7 bits a byte, low bits first, the high bit saying "more")
+/// followed by its characters and a '\0' (so that name().data() is a C string too); returns the
+/// bytes written (at most name.size() + max_name_prefix).
+inline std::size_t pack_name(char* at, std::string_view name) noexcept {
+  std::size_t n = 0;
+  for (std::size_t len = name.size();; len >>= 7) {
+    const auto low = static_cast<unsigned char>(len & 0x7f);
+    at[n++] = static_cast<char>(len > 0x7f ? low | 0x80 : low);
+    if (len <= 0x7f) break;
+  }
+  if (!name.empty()) std::memcpy(at + n, name.data(), name.size());
+  at[n + name.size()] = '\0';
+  return n + name.size() + 1;
+}
+inline std::string_view unpack_name(const char* at) noexcept {
+  std::size_t len = 0;
+  for (unsigned shift = 0;; shift += 7) {
+    const auto byte = static_cast<unsigned char>(*at++);
+    len |= static_cast<std::size_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) break;
+  }
+  return {at, len};
+}
+
+/// A flow's shape as the scheduler sees it at run time (for static flows it lives in read-only data).
+struct graph_view {
+  std::string_view flow_name;
+  std::uint32_t size = 0;
+  const std::string_view* names = nullptr;       // static flows: the names
+  const std::uint32_t* dep_offsets = nullptr;
+  const std::uint32_t* deps = nullptr;
+  /// How many of a step's dependencies, first in its list, hand it their outputs (static flows); null:
+  /// the dependencies hand nothing (runtime flows read results by name).
+  const std::uint32_t* data_count = nullptr;
+  const std::uint32_t* out_offsets = nullptr;
+  const std::uint32_t* outs = nullptr;
+  const std::uint32_t* roots = nullptr;
+  std::uint32_t root_count = 0;
+  std::uint32_t sink_count = 0;
+  /// Finds a step by name faster than a scan (runtime flows); null: scan `names`.
+  std::uint32_t (*lookup)(const void* index, std::string_view name) noexcept = nullptr;
+  const void* index = nullptr;
+  const char* const* packed_names = nullptr;     // runtime flows: the names as pack_name wrote them
+
+  std::string_view name(std::uint32_t i) const noexcept { return names != nullptr ? names[i] : unpack_name(packed_names[i]); }
+
+  /// The step called `name`, or `size` when there is none.
+  std::uint32_t find(std::string_view wanted) const noexcept {
+    if (lookup != nullptr) return lookup(index, wanted);
+    for (std::uint32_t i = 0; i != size; ++i)
+      if (name(i) == wanted) return i;
+    return size;
+  }
+};
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/run_registry.hpp
+// The executor's list of runs whose steps hold stop tokens (so that shutting down can stop them),
+// and the timer that serves their deadlines. Its members that touch a run: run_lifecycle.hpp.
+#ifndef LIGHTFLOW_DETAIL_RUN_REGISTRY_HPP
+#define LIGHTFLOW_DETAIL_RUN_REGISTRY_HPP
+
+#include <atomic>
+#include <mutex>
+
+// ---- lightflow/detail/timer.hpp
+// Deadlines: a thread, started on first use, that calls a function when its time comes. Step and
+// run timeouts use it. Cancelling a deadline waits until a call already under way has returned, so
+// that what the call touches may be destroyed right after.
+#ifndef LIGHTFLOW_DETAIL_TIMER_HPP
+#define LIGHTFLOW_DETAIL_TIMER_HPP
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+namespace lightflow::detail {
+
+class timer_service {
+ public:
+  using clock = std::chrono::steady_clock;
+  using callback = void (*)(void*) noexcept;
+
+  timer_service() = default;
+  timer_service(const timer_service&) = delete;
+  timer_service& operator=(const timer_service&) = delete;
+  ~timer_service() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  /// Calls `fn(arg)` at `when` (on the timer's thread) unless cancelled first. Returns its id.
+  std::uint64_t add(clock::time_point when, callback fn, void* arg) {
+    std::unique_lock lock(mutex_);
+    if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+    const std::uint64_t id = ++last_id_;
+    entries_.emplace(std::pair{when, id}, std::pair{fn, arg});
+    lock.unlock();
+    wake_.notify_all();
+    return id;
+  }
+
+  /// Removes deadline `id` made at `when`; if its call is running, waits for it to return. True when
+  /// it had not fired.
+  bool cancel(clock::time_point when, std::uint64_t id) noexcept {
+    std::unique_lock lock(mutex_);
+    if (entries_.erase({when, id}) != 0) return true;
+    done_.wait(lock, [&] { return firing_ != id; });
+    return false;
+  }
+
+ private:
+  void loop() noexcept {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      if (entries_.empty()) {
+        wake_.wait(lock);
+        continue;
+      }
+      const auto first = entries_.begin();
+      if (const clock::time_point when = first->first.first; clock::now() < when) {
+        wake_.wait_until(lock, when);  // a copy: the entry may be cancelled while this waits
+        continue;
+      }
+      const auto [fn, arg] = first->second;
+      firing_ = first->first.second;
+      entries_.erase(first);
+      lock.unlock();
+      fn(arg);
+      lock.lock();
+      firing_ = 0;
+      done_.notify_all();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  std::map<std::pair<clock::time_point, std::uint64_t>, std::pair<callback, void*>> entries_;
+  std::uint64_t last_id_ = 0;
+  std::uint64_t firing_ = 0;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace lightflow::detail
+
+#endif
+
+namespace lightflow::detail {
+
+class run_state_base;
+
+/// What a run needs to know of its executor: whether it is shutting down, and a list of runs whose
+/// steps hold stop tokens, so that shutting down can set them.
+class run_registry {
+ public:
+  bool closing(std::memory_order order = std::memory_order_relaxed) const noexcept { return closing_.load(order); }
+  void add(run_state_base& run);
+  void remove(run_state_base& run) noexcept;
+  void close() noexcept;  // sets closing and requests stop on every registered run
+  timer_service& timer() noexcept { return timer_; }
+
+ private:
+  std::atomic<bool> closing_{false};
+  std::mutex mutex_;
+  run_state_base* head_ = nullptr;
+  timer_service timer_;
+};
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/step_record.hpp
+// What a run keeps per step: its record (status, times, attempts, and the counter its dependencies
+// count down) and its node in the workers' deques.
+#ifndef LIGHTFLOW_DETAIL_STEP_RECORD_HPP
+#define LIGHTFLOW_DETAIL_STEP_RECORD_HPP
+
+#include <atomic>
+#include <cstdint>
+
+// ---- lightflow/detail/timestamp.hpp
+// Cheap timestamps for the per-step start and end times: the CPU's time-stamp counter where it is
+// invariant (x86-64 with the invariant-TSC CPUID bit), std::chrono::steady_clock elsewhere. Reading
+// the counter costs a third of steady_clock::now(); ticks become time points only when read back.
+#ifndef LIGHTFLOW_DETAIL_TIMESTAMP_HPP
+#define LIGHTFLOW_DETAIL_TIMESTAMP_HPP
+
+#include <chrono>
+#include <cstdint>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <x86intrin.h>
+#define LIGHTFLOW_HAS_TSC 1
+#else
+#define LIGHTFLOW_HAS_TSC 0
+#endif
+
+namespace lightflow::detail {
+
+using clock = std::chrono::steady_clock;
+using ticks = std::uint64_t;
+
+inline bool invariant_tsc() noexcept {
+#if LIGHTFLOW_HAS_TSC
+  static const bool invariant = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (static_cast<unsigned>(__get_cpuid_max(0x80000000u, nullptr)) < 0x80000007u) return false;
+    __get_cpuid(0x80000007u, &a, &b, &c, &d);
+    return (d & (1u << 8)) != 0;
+  }();
+  return invariant;
+#else
+  return false;
+#endif
+}
+
+/// Now, in ticks: TSC cycles, or steady_clock nanoseconds where there is no invariant TSC.
+inline ticks now_ticks() noexcept {
+#if LIGHTFLOW_HAS_TSC
+  if (invariant_tsc()) return __rdtsc();
+#endif
+  return static_cast<ticks>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch()).count());
+}
+
+/// Turns ticks into steady_clock time points by interpolating between a pair of (ticks, time) read at
+/// first use and a pair read when the converter is made: exact for steady_clock ticks, and within a
+/// few tens of nanoseconds for TSC ticks taken between the two pairs.
+class tick_converter {
+ public:
+  tick_converter() noexcept : base_(base()), now_ticks_(now_ticks()), now_(clock::now()) {
+    const double elapsed_ticks = static_cast<double>(now_ticks_ - base_.at_ticks);
+    rate_ = elapsed_ticks > 0 ? std::chrono::duration<double, std::nano>(now_ - base_.at).count() / elapsed_ticks : 1.0;
+  }
+  clock::time_point operator()(ticks t) const noexcept {
+    if (t == 0) return {};
+    if (!invariant_tsc()) return clock::time_point(std::chrono::nanoseconds(static_cast<std::int64_t>(t)));
+    const double offset = static_cast<double>(static_cast<std::int64_t>(t - now_ticks_)) * rate_;
+    return now_ + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double, std::nano>(offset));
+  }
+
+  /// Takes the first pair; call early (an executor does) so later conversions interpolate.
+  static void start() noexcept { (void)base(); }
+
+ private:
+  struct pair {
+    ticks at_ticks;
+    clock::time_point at;
+  };
+  static const pair& base() noexcept {
+    static const pair first{now_ticks(), clock::now()};
+    return first;
+  }
+  pair base_;
+  ticks now_ticks_;
+  clock::time_point now_;
+  double rate_ = 1.0;
+};
+
+}  // namespace lightflow::detail
+
+#endif
+
+namespace lightflow::detail {
+
+/// The index of the executor thread (or guest slot) running steps on this thread; set by the scheduler.
+inline thread_local unsigned current_worker = 0;
+
+/// What became of one step (its error, rare, is kept apart: run_state_base::error).
+struct step_record {
+  ticks start = 0;  // see timestamp.hpp; 0 for a step that did not run
+  ticks end = 0;
+  step_status status = step_status::pending;
+  bool restored = false;        // its output came from a checkpoint; it did not run
+  std::uint16_t attempts = 0;   // how many times its callable was called
+  // Written by the step's dependencies (in what would be padding): how many have yet to finish (the
+  // low 30 bits), and whether one did not succeed or a condition skipped this step (the top two).
+  std::atomic<std::uint32_t> pending{0};
+};
+static_assert(sizeof(step_record) == 24, "a step record is 24 bytes");
+
+/// The bits of step_record::pending.
+inline constexpr std::uint32_t pending_count_mask = (std::uint32_t{1} << 30) - 1;
+inline constexpr std::uint32_t blocked_by_failure = std::uint32_t{1} << 31, blocked_by_condition = std::uint32_t{1} << 30;
+
+class run_state_base;
+
+/// A unit of work in a worker's deque: one step of one run. A run has one node per step (and one
+/// more, "start the run"), in an array; a node holds only its run, and its step is its place in the
+/// run's array (run->step_of(node)), so it costs 8 bytes a step.
+struct task_node {
+  run_state_base* run = nullptr;
 };
 
 }  // namespace lightflow::detail
@@ -1904,286 +2187,8 @@ class policy_ref {
 }  // namespace lightflow
 
 #endif
-// ---- lightflow/detail/timer.hpp
-// Deadlines: a thread, started on first use, that calls a function when its time comes. Step and
-// run timeouts use it. Cancelling a deadline waits until a call already under way has returned, so
-// that what the call touches may be destroyed right after.
-#ifndef LIGHTFLOW_DETAIL_TIMER_HPP
-#define LIGHTFLOW_DETAIL_TIMER_HPP
-
-#include <chrono>
-#include <condition_variable>
-#include <cstdint>
-#include <map>
-#include <mutex>
-#include <thread>
-#include <utility>
 
 namespace lightflow::detail {
-
-class timer_service {
- public:
-  using clock = std::chrono::steady_clock;
-  using callback = void (*)(void*) noexcept;
-
-  timer_service() = default;
-  timer_service(const timer_service&) = delete;
-  timer_service& operator=(const timer_service&) = delete;
-  ~timer_service() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
-
-  /// Calls `fn(arg)` at `when` (on the timer's thread) unless cancelled first. Returns its id.
-  std::uint64_t add(clock::time_point when, callback fn, void* arg) {
-    std::unique_lock lock(mutex_);
-    if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
-    const std::uint64_t id = ++last_id_;
-    entries_.emplace(std::pair{when, id}, std::pair{fn, arg});
-    lock.unlock();
-    wake_.notify_all();
-    return id;
-  }
-
-  /// Removes deadline `id` made at `when`; if its call is running, waits for it to return. True when
-  /// it had not fired.
-  bool cancel(clock::time_point when, std::uint64_t id) noexcept {
-    std::unique_lock lock(mutex_);
-    if (entries_.erase({when, id}) != 0) return true;
-    done_.wait(lock, [&] { return firing_ != id; });
-    return false;
-  }
-
- private:
-  void loop() noexcept {
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      if (entries_.empty()) {
-        wake_.wait(lock);
-        continue;
-      }
-      const auto first = entries_.begin();
-      if (const clock::time_point when = first->first.first; clock::now() < when) {
-        wake_.wait_until(lock, when);  // a copy: the entry may be cancelled while this waits
-        continue;
-      }
-      const auto [fn, arg] = first->second;
-      firing_ = first->first.second;
-      entries_.erase(first);
-      lock.unlock();
-      fn(arg);
-      lock.lock();
-      firing_ = 0;
-      done_.notify_all();
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable wake_, done_;
-  std::map<std::pair<clock::time_point, std::uint64_t>, std::pair<callback, void*>> entries_;
-  std::uint64_t last_id_ = 0;
-  std::uint64_t firing_ = 0;
-  bool stopping_ = false;
-  std::thread thread_;
-};
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/detail/timestamp.hpp
-// Cheap timestamps for the per-step start and end times: the CPU's time-stamp counter where it is
-// invariant (x86-64 with the invariant-TSC CPUID bit), std::chrono::steady_clock elsewhere. Reading
-// the counter costs a third of steady_clock::now(); ticks become time points only when read back.
-#ifndef LIGHTFLOW_DETAIL_TIMESTAMP_HPP
-#define LIGHTFLOW_DETAIL_TIMESTAMP_HPP
-
-#include <chrono>
-#include <cstdint>
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <cpuid.h>
-#include <x86intrin.h>
-#define LIGHTFLOW_HAS_TSC 1
-#else
-#define LIGHTFLOW_HAS_TSC 0
-#endif
-
-namespace lightflow::detail {
-
-using clock = std::chrono::steady_clock;
-using ticks = std::uint64_t;
-
-inline bool invariant_tsc() noexcept {
-#if LIGHTFLOW_HAS_TSC
-  static const bool invariant = [] {
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    if (static_cast<unsigned>(__get_cpuid_max(0x80000000u, nullptr)) < 0x80000007u) return false;
-    __get_cpuid(0x80000007u, &a, &b, &c, &d);
-    return (d & (1u << 8)) != 0;
-  }();
-  return invariant;
-#else
-  return false;
-#endif
-}
-
-/// Now, in ticks: TSC cycles, or steady_clock nanoseconds where there is no invariant TSC.
-inline ticks now_ticks() noexcept {
-#if LIGHTFLOW_HAS_TSC
-  if (invariant_tsc()) return __rdtsc();
-#endif
-  return static_cast<ticks>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch()).count());
-}
-
-/// Turns ticks into steady_clock time points by interpolating between a pair of (ticks, time) read at
-/// first use and a pair read when the converter is made: exact for steady_clock ticks, and within a
-/// few tens of nanoseconds for TSC ticks taken between the two pairs.
-class tick_converter {
- public:
-  tick_converter() noexcept : base_(base()), now_ticks_(now_ticks()), now_(clock::now()) {
-    const double elapsed_ticks = static_cast<double>(now_ticks_ - base_.at_ticks);
-    rate_ = elapsed_ticks > 0 ? std::chrono::duration<double, std::nano>(now_ - base_.at).count() / elapsed_ticks : 1.0;
-  }
-  clock::time_point operator()(ticks t) const noexcept {
-    if (t == 0) return {};
-    if (!invariant_tsc()) return clock::time_point(std::chrono::nanoseconds(static_cast<std::int64_t>(t)));
-    const double offset = static_cast<double>(static_cast<std::int64_t>(t - now_ticks_)) * rate_;
-    return now_ + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double, std::nano>(offset));
-  }
-
-  /// Takes the first pair; call early (an executor does) so later conversions interpolate.
-  static void start() noexcept { (void)base(); }
-
- private:
-  struct pair {
-    ticks at_ticks;
-    clock::time_point at;
-  };
-  static const pair& base() noexcept {
-    static const pair first{now_ticks(), clock::now()};
-    return first;
-  }
-  pair base_;
-  ticks now_ticks_;
-  clock::time_point now_;
-  double rate_ = 1.0;
-};
-
-}  // namespace lightflow::detail
-
-#endif
-
-namespace lightflow::detail {
-
-/// The most bytes pack_name adds to a name: its longest length prefix (7 bits a byte, as in LEB128)
-/// and the closing '\0'.
-inline constexpr std::size_t max_name_prefix = (sizeof(std::size_t) * 8 + 6) / 7 + 1;
-
-/// Writes `name` at `at` as its length (7 bits a byte, low bits first, the high bit saying "more")
-/// followed by its characters and a '\0' (so that name().data() is a C string too); returns the
-/// bytes written (at most name.size() + max_name_prefix).
-inline std::size_t pack_name(char* at, std::string_view name) noexcept {
-  std::size_t n = 0;
-  for (std::size_t len = name.size();; len >>= 7) {
-    const auto low = static_cast<unsigned char>(len & 0x7f);
-    at[n++] = static_cast<char>(len > 0x7f ? low | 0x80 : low);
-    if (len <= 0x7f) break;
-  }
-  if (!name.empty()) std::memcpy(at + n, name.data(), name.size());
-  at[n + name.size()] = '\0';
-  return n + name.size() + 1;
-}
-inline std::string_view unpack_name(const char* at) noexcept {
-  std::size_t len = 0;
-  for (unsigned shift = 0;; shift += 7) {
-    const auto byte = static_cast<unsigned char>(*at++);
-    len |= static_cast<std::size_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) break;
-  }
-  return {at, len};
-}
-
-/// A flow's shape as the scheduler sees it at run time (for static flows it lives in read-only data).
-struct graph_view {
-  std::string_view flow_name;
-  std::uint32_t size = 0;
-  const std::string_view* names = nullptr;       // static flows: the names
-  const std::uint32_t* dep_offsets = nullptr;
-  const std::uint32_t* deps = nullptr;
-  /// How many of a step's dependencies, first in its list, hand it their outputs (static flows); null:
-  /// the dependencies hand nothing (runtime flows read results by name).
-  const std::uint32_t* data_count = nullptr;
-  const std::uint32_t* out_offsets = nullptr;
-  const std::uint32_t* outs = nullptr;
-  const std::uint32_t* roots = nullptr;
-  std::uint32_t root_count = 0;
-  std::uint32_t sink_count = 0;
-  /// Finds a step by name faster than a scan (runtime flows); null: scan `names`.
-  std::uint32_t (*lookup)(const void* index, std::string_view name) noexcept = nullptr;
-  const void* index = nullptr;
-  const char* const* packed_names = nullptr;     // runtime flows: the names as pack_name wrote them
-
-  std::string_view name(std::uint32_t i) const noexcept { return names != nullptr ? names[i] : unpack_name(packed_names[i]); }
-
-  /// The step called `name`, or `size` when there is none.
-  std::uint32_t find(std::string_view wanted) const noexcept {
-    if (lookup != nullptr) return lookup(index, wanted);
-    for (std::uint32_t i = 0; i != size; ++i)
-      if (name(i) == wanted) return i;
-    return size;
-  }
-};
-
-/// The index of the executor thread (or guest slot) running steps on this thread; set by the scheduler.
-inline thread_local unsigned current_worker = 0;
-
-/// What became of one step (its error, rare, is kept apart: run_state_base::error).
-struct step_record {
-  ticks start = 0;  // see timestamp.hpp; 0 for a step that did not run
-  ticks end = 0;
-  step_status status = step_status::pending;
-  bool restored = false;        // its output came from a checkpoint; it did not run
-  std::uint16_t attempts = 0;   // how many times its callable was called
-  // Written by the step's dependencies (in what would be padding): how many have yet to finish (the
-  // low 30 bits), and whether one did not succeed or a condition skipped this step (the top two).
-  std::atomic<std::uint32_t> pending{0};
-};
-static_assert(sizeof(step_record) == 24, "a step record is 24 bytes");
-
-/// The bits of step_record::pending.
-inline constexpr std::uint32_t pending_count_mask = (std::uint32_t{1} << 30) - 1;
-inline constexpr std::uint32_t blocked_by_failure = std::uint32_t{1} << 31, blocked_by_condition = std::uint32_t{1} << 30;
-
-class run_state_base;
-
-/// A unit of work in a worker's deque: one step of one run. A run has one node per step (and one
-/// more, "start the run"), in an array; a node holds only its run, and its step is its place in the
-/// run's array (run->step_of(node)), so it costs 8 bytes a step.
-struct task_node {
-  run_state_base* run = nullptr;
-};
-
-/// What a run needs to know of its executor: whether it is shutting down, and a list of runs whose
-/// steps hold stop tokens, so that shutting down can set them.
-class run_registry {
- public:
-  bool closing(std::memory_order order = std::memory_order_relaxed) const noexcept { return closing_.load(order); }
-  void add(run_state_base& run);
-  void remove(run_state_base& run) noexcept;
-  void close() noexcept;  // sets closing and requests stop on every registered run
-  timer_service& timer() noexcept { return timer_; }
-
- private:
-  std::atomic<bool> closing_{false};
-  std::mutex mutex_;
-  run_state_base* head_ = nullptr;
-  timer_service timer_;
-};
 
 /// An object attached to a run (resource.hpp), with its type and hooks erased.
 struct resource_slot {
@@ -2217,13 +2222,7 @@ class run_state_base {
   }
   bool done() const noexcept { return done_.load(std::memory_order_acquire) == finished; }
   /// Blocks until the run has finished. A waiter marks itself, so that finishing wakes only when needed.
-  void wait() noexcept {
-    for (std::uint32_t s = done_.load(std::memory_order_acquire); s != finished;
-         s = done_.load(std::memory_order_acquire)) {
-      if (s == running && !done_.compare_exchange_weak(s, waited_for, std::memory_order_acq_rel)) continue;
-      done_.wait(waited_for, std::memory_order_acquire);
-    }
-  }
+  void wait() noexcept;
 
   void retain() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
   void release() noexcept {
@@ -2249,23 +2248,7 @@ class run_state_base {
 
   /// Starts the run on the calling thread: queues all roots but one through `push`, returns that one.
   template <class Push, class Finish>
-  task_node* start(Push&& push, Finish&& finish) {
-    const graph_view& g = *graph_;
-    for (observer* o : observers_) o->run_started(run_info());
-    if (g.root_count == 0) {  // an empty flow: nothing to do
-      finish(*this);
-      return nullptr;
-    }
-    std::uint32_t queued = g.root_count;
-    if (queued > batch_size && queued <= max_batched) {  // many roots: queue them a batch at a time
-      root_cursor_.store(batch_size, std::memory_order_relaxed);
-      sinks_left_.fetch_add(1, std::memory_order_relaxed);  // the run lasts until the batch task is done
-      push(batch_node(start_node()));
-      queued = batch_size;
-    }
-    for (std::uint32_t r = 1; r < queued; ++r) push(&nodes_[g.roots[r]]);
-    return &nodes_[g.roots[0]];
-  }
+  task_node* start(Push&& push, Finish&& finish);
 
   // A step with many dependents (or a run with many roots) does not queue them all at once: that
   // would grow a worker's deque to hold them all (8 bytes each, kept for the executor's life). It
@@ -2354,33 +2337,9 @@ class run_state_base {
   /// (or the executor's shutdown) resumes the run, so that its waiting steps are marked cancelled.
   /// Safe at any moment, from any thread, until the run's state is released: a pause that comes as
   /// the run ends (or after) does nothing.
-  void pause() {
-    if (done()) return;
-    // Pausing arms a stop callback and may register the run's stop source with the executor; the
-    // run's end takes both down. The two meet here (controlled_ and closed_, Dekker style, so that a
-    // run never paused takes no lock at its end): a pause that starts once the end has begun does nothing.
-    std::lock_guard lock(control_mutex_);
-    controlled_.store(true, std::memory_order_seq_cst);
-    if (closed_.load(std::memory_order_seq_cst)) return;
-    // First: a cancellation (or shutdown) resumes the run. Made once (a stop already requested runs
-    // resume() at once).
-    if (!unpark_armed_) {
-      unpark_armed_ = true;
-      unpark_on_stop_.emplace(stop_token(), unparker{this});
-    }
-    paused_.store(true, std::memory_order_seq_cst);
-    if (stop_requested()) resume();  // a cancellation that came meanwhile
-  }
+  void pause();
   /// Requeues the steps that became ready while the run was paused.
-  void resume() noexcept {
-    std::vector<task_node*> ready;
-    {
-      std::lock_guard lock(park_mutex_);
-      paused_.store(false, std::memory_order_seq_cst);
-      ready.swap(parked_);
-    }
-    for (task_node* t : ready) requeue_(scheduler_, t);
-  }
+  void resume() noexcept;
   bool paused() const noexcept { return paused_.load(std::memory_order_relaxed); }
   /// How many ready steps wait for resume().
   std::size_t parked() const {
@@ -2388,11 +2347,7 @@ class run_state_base {
     return parked_.size();
   }
   /// Like cancel(), but the steps that have not started are marked stopped (resumable from a checkpoint).
-  void stop() noexcept {
-    stopped_.store(true, std::memory_order_relaxed);
-    cancel();
-    resume();
-  }
+  void stop() noexcept;
   bool stopped() const noexcept { return stopped_.load(std::memory_order_relaxed); }
   /// How the run's steps go back to its executor after a pause (set by the scheduler).
   void set_requeue(void (*requeue)(void*, task_node*) noexcept, void* scheduler) noexcept {
@@ -2401,17 +2356,7 @@ class run_state_base {
   }
 
   /// Cancels the run after `limit` (before it starts); the run then reports timed_out().
-  void arm_deadline(std::chrono::nanoseconds limit) {
-    deadline_ = timer_service::clock::now() + limit;
-    deadline_id_ = registry_->timer().add(
-        deadline_,
-        [](void* p) noexcept {
-          auto* run = static_cast<run_state_base*>(p);
-          run->timed_out_.store(true, std::memory_order_relaxed);
-          run->cancel();
-        },
-        this);
-  }
+  void arm_deadline(std::chrono::nanoseconds limit);
   bool timed_out() const noexcept { return timed_out_.load(std::memory_order_relaxed); }
   /// lightflow::no_step_times (before the run starts): plain steps read no clock.
   void keep_no_step_times() noexcept { timed_ = false; }
@@ -2431,27 +2376,7 @@ class run_state_base {
   }
   /// On the thread that starts the run, before it starts: the before-flow callbacks, the executor's
   /// then the flow's. A must one that throws cancels the run (the callbacks after it are not called).
-  void before_flow() noexcept {
-    auto none = [](const callback_lists* level) { return level == nullptr || level->before_flow.empty(); };
-    if (none(global_callbacks_.get()) && none(flow_callbacks())) return;  // nothing to call: no clock read
-    const run_event e = run_info();
-    for (const callback_lists* level : {global_callbacks_.get(), flow_callbacks()}) {
-      if (level == nullptr) continue;
-      for (const flow_callback& cb : level->before_flow) {
-        if (!cb.applies(e, false)) continue;
-        try {
-          cb(e);
-        } catch (...) {
-          note_callback_failure(callback_point::before_flow, {}, cb.is_must(), std::current_exception());
-          if (cb.is_must()) {
-            flow_must_failure_ = callback_point::before_flow;
-            cancel();
-            return;
-          }
-        }
-      }
-    }
-  }
+  void before_flow() noexcept;
   /// Every callback that threw in this run, in the order they threw (read once the run is done).
   std::vector<callback_failure> callback_failures() const {
     std::lock_guard lock(callback_mutex_);
@@ -2467,13 +2392,7 @@ class run_state_base {
 
   /// Attaches a resource (before the run starts); it is destroyed when the run ends, in reverse order.
   template <class T>
-  void add_resource(std::unique_ptr<T> object) {
-    resources_.reserve(resources_.size() + 1);
-    resource_slot slot{&typeid(T), object.get(), [](void* p) noexcept { delete static_cast<T*>(p); }, nullptr};
-    if constexpr (requires(T& t) { t.suspend(); }) slot.suspend = [](void* p) { static_cast<T*>(p)->suspend(); };
-    resources_.push_back(slot);
-    object.release();
-  }
+  void add_resource(std::unique_ptr<T> object);
   /// The run's resource of type T, or null.
   void* find_resource(const std::type_info& type) const noexcept {
     for (const resource_slot& r : resources_)
@@ -2499,27 +2418,10 @@ class run_state_base {
     void operator()() const noexcept { run->cancel(); }
   };
   /// Sets step `step`'s error (on the thread that runs it), making the table at the first error.
-  void set_error(std::uint32_t step, std::exception_ptr e) noexcept {
-    std::exception_ptr* table = errors_.load(std::memory_order_acquire);
-    if (table == nullptr) {
-      if (e == nullptr) return;
-      // No memory to keep a step's error: terminating beats losing it silently.
-      auto* fresh = new std::exception_ptr[graph_->size + 1];
-      if (errors_.compare_exchange_strong(table, fresh, std::memory_order_acq_rel)) {
-        table = fresh;
-      } else {
-        delete[] fresh;
-      }
-    }
-    table[step] = std::move(e);
-  }
+  void set_error(std::uint32_t step, std::exception_ptr e) noexcept;
   // A step whose output could not be checkpointed counts as failed (its dependents do not run, and a
   // resumed run runs it again); its output is destroyed at once.
-  void fail_checkpoint(std::uint32_t step, std::exception_ptr error) noexcept {
-    if (destroyers_ != nullptr && destroyers_[step] != nullptr) destroyers_[step](outputs_[step]);
-    records_[step].status = step_status::failed;
-    set_error(step, std::move(error));
-  }
+  void fail_checkpoint(std::uint32_t step, std::exception_ptr error) noexcept;
 
   template <class Push, class Finish>
   task_node* release(std::uint32_t step, bool ok, Push&& push, Finish&& finish);
@@ -2532,219 +2434,42 @@ class run_state_base {
 
   /// Calls the step, again while `r` allows, each attempt within `limit` if given; records its
   /// status and error. True when it succeeded.
-  bool attempt(std::uint32_t step, const retry* r, const std::chrono::nanoseconds* limit = nullptr) noexcept {
-    step_record& rec = records_[step];
-    for (unsigned n = 1;; ++n) {
-      rec.attempts = static_cast<std::uint16_t>(std::min(n, 65535u));
-      if (!observers_.empty()) notify(step, n, true);
-      try {
-        if (limit != nullptr) {
-          invoke_within(step, n, *limit);
-        } else {
-          step_context ctx(*this, step, n);
-          invokers_[step](*this, step, ctx);
-        }
-        rec.status = step_status::succeeded;
-        if (n > 1) set_error(step, nullptr);
-        if (!observers_.empty()) notify(step, n, false);
-        return true;
-      } catch (const timeout_error&) {
-        set_error(step, std::current_exception());
-        rec.status = step_status::timed_out;
-      } catch (...) {
-        set_error(step, std::current_exception());
-        rec.status = step_status::failed;
-      }
-      bool again = false;
-      try {
-        again = r != nullptr && n < r->attempts() && !cancelled() && r->retries(error(step));
-      } catch (...) {  // a predicate that throws: no more attempts
-      }
-      if (!observers_.empty()) notify(step, n, false, !again);
-      try {
-        if (!again || !wait_before_retry(r->wait().delay(n, random_unit()))) return false;  // or cancelled meanwhile
-      } catch (...) {  // no memory for the wait: no more attempts
-        return false;
-      }
-    }
-  }
+  bool attempt(std::uint32_t step, const retry* r, const std::chrono::nanoseconds* limit = nullptr) noexcept;
   /// One attempt with a time limit: past it the step's own stop source is stopped; once the callable
   /// has returned (the run waits for it, however long), the attempt is a timeout_error and its output
   /// is discarded. A cancellation of the run reaches the step's stop source too.
-  void invoke_within(std::uint32_t step, unsigned n, std::chrono::nanoseconds limit) {
-    struct forward {
-      std::stop_source* to;
-      void operator()() const noexcept { to->request_stop(); }
-    };
-    std::stop_source own;
-    const std::stop_callback<forward> link(stop_token(), forward{&own});
-    timer_service& timer = registry_->timer();
-    const auto when = timer_service::clock::now() + limit;
-    const std::uint64_t id = timer.add(when, [](void* s) noexcept { static_cast<std::stop_source*>(s)->request_stop(); }, &own);
-    std::exception_ptr error;
-    try {
-      step_context ctx(*this, step, n, &own);
-      invokers_[step](*this, step, ctx);
-    } catch (...) {
-      error = std::current_exception();
-    }
-    if (!timer.cancel(when, id)) {  // it fired
-      if (error == nullptr) discard_output(step);
-      throw timeout_error("lightflow: step \"" + std::string(graph_->name(step)) + "\" timed out after " +
-                          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(limit).count()) + " ms");
-    }
-    if (error != nullptr) std::rethrow_exception(error);
-  }
+  void invoke_within(std::uint32_t step, unsigned n, std::chrono::nanoseconds limit);
   /// Destroys the output of a step whose attempt succeeded too late.
-  void discard_output(std::uint32_t step) noexcept {
-    if (destroyers_ != nullptr && destroyers_[step] != nullptr) destroyers_[step](outputs_[step]);
-    if (discard_ != nullptr) discard_(*this, step);
-  }
+  void discard_output(std::uint32_t step) noexcept;
 
-  step_event event(std::uint32_t step, unsigned attempt, bool last) const noexcept {
-    const step_record& rec = records_[step];
-    return {graph_->flow_name, id_, graph_->name(step), step, attempt, current_worker, rec.status, error(step),
-            rec.restored, last, std::chrono::steady_clock::now()};
-  }
-  void notify(std::uint32_t step, unsigned attempt, bool starting, bool last = true) const noexcept {
-    const step_event e = event(step, attempt, last);
-    for (observer* o : observers_) starting ? o->step_started(e) : o->step_finished(e);
-  }
+  step_event event(std::uint32_t step, unsigned attempt, bool last) const noexcept;
+  void notify(std::uint32_t step, unsigned attempt, bool starting, bool last = true) const noexcept;
   /// A step that did not run (or whose condition kept it from running) ends, for observers.
   void notify_not_run(std::uint32_t step) const noexcept {
     if (!observers_.empty()) notify(step, 0, false);
   }
   /// The same, and the after-step callbacks (whose must failures cannot undo what did not run).
-  void not_run(std::uint32_t step) noexcept {
-    notify_not_run(step);
-    if (!plain_) step_callbacks(step, true);
-  }
+  void not_run(std::uint32_t step) noexcept;
   const callback_lists* flow_callbacks() const noexcept {
     return flow_policy_ != nullptr ? &flow_policy_->callbacks : nullptr;
   }
-  void note_callback_failure(callback_point point, std::string_view step, bool must, std::exception_ptr error) noexcept {
-    try {
-      std::lock_guard lock(callback_mutex_);
-      callback_failures_.push_back({point, std::string(step), must, std::move(error)});
-    } catch (...) {  // no memory to list it: nothing better is left to do
-    }
-  }
+  void note_callback_failure(callback_point point, std::string_view step, bool must, std::exception_ptr error) noexcept;
   /// Calls the before-step (or after-step) callbacks that apply to `step`: the executor's, the
   /// flow's, then the step's own. Returns the error of the first must callback that threw (null:
   /// none); before a step, the callbacks after it are not called.
-  std::exception_ptr step_callbacks(std::uint32_t step, bool after) noexcept {
-    const policy* own = policies_ != nullptr ? policies_[step] : nullptr;
-    const callback_lists* const levels[] = {global_callbacks_.get(), flow_callbacks(),
-                                            own != nullptr ? &own->callbacks : nullptr};
-    auto list = [after](const callback_lists& l) -> const std::vector<step_callback>& {
-      return after ? l.after_step : l.before_step;
-    };
-    if (std::none_of(std::begin(levels), std::end(levels), [&](const callback_lists* l) { return l != nullptr && !list(*l).empty(); }))
-      return nullptr;
-    const step_event e = event(step, records_[step].attempts, true);
-    std::exception_ptr must_error;
-    for (const callback_lists* level : levels) {
-      if (level == nullptr) continue;
-      for (const step_callback& cb : list(*level)) {
-        if (!cb.applies(e)) continue;
-        try {
-          cb(e);
-        } catch (...) {
-          std::exception_ptr error = std::current_exception();
-          note_callback_failure(after ? callback_point::after_step : callback_point::before_step, graph_->name(step),
-                                cb.is_must(), error);
-          if (cb.is_must() && must_error == nullptr) {
-            must_error = std::move(error);
-            if (!after) return must_error;
-          }
-        }
-      }
-    }
-    return must_error;
-  }
+  std::exception_ptr step_callbacks(std::uint32_t step, bool after) noexcept;
   /// Step `step` fails with a callback_error for a must callback's `error`.
-  void fail_by_callback(std::uint32_t step, const char* where, std::exception_ptr error) noexcept {
-    step_record& rec = records_[step];
-    rec.status = step_status::failed;
-    try {
-      set_error(step, std::make_exception_ptr(callback_error(where, graph_->name(step), error)));
-    } catch (...) {
-      set_error(step, std::move(error));
-    }
-  }
+  void fail_by_callback(std::uint32_t step, const char* where, std::exception_ptr error) noexcept;
   /// At the run's end: the after-flow callbacks, then the resources' suspend (if the run is not ok)
   /// and release. Returns whether the run ended ok.
-  bool end_flow() noexcept {
-    run_event e = run_info();
-    e.ok = steps_ok() && !flow_must_failure_;
-    for (const callback_lists* level : {global_callbacks_.get(), flow_callbacks()}) {
-      if (level == nullptr) continue;
-      for (const flow_callback& cb : level->after_flow) {
-        if (!cb.applies(e, true)) continue;
-        try {
-          cb(e);
-        } catch (...) {
-          note_callback_failure(callback_point::after_flow, {}, cb.is_must(), std::current_exception());
-          if (cb.is_must() && !flow_must_failure_) flow_must_failure_ = callback_point::after_flow;
-        }
-      }
-    }
-    const bool ok = e.ok && !flow_must_failure_;
-    if (!ok)
-      for (auto r = resources_.rbegin(); r != resources_.rend(); ++r) {
-        if (r->suspend == nullptr) continue;
-        try {
-          r->suspend(r->object);
-        } catch (...) {
-          note_callback_failure(callback_point::resource_suspend, {}, false, std::current_exception());
-        }
-      }
-    release_resources();
-    return ok;
-  }
-  void release_resources() noexcept {
-    while (!resources_.empty()) {
-      resources_.back().destroy(resources_.back().object);
-      resources_.pop_back();
-    }
-  }
+  bool end_flow() noexcept;
+  void release_resources() noexcept;
   /// Waits on the worker, woken early by cancellation. False when the run was cancelled.
-  bool wait_before_retry(std::chrono::nanoseconds delay) {
-    if (delay.count() > 0) {
-      std::mutex m;
-      std::condition_variable_any cv;
-      std::unique_lock lock(m);
-      cv.wait_for(lock, stop_token(), delay, [] { return false; });
-    }
-    return !stop_requested();
-  }
-  static double random_unit() noexcept {
-    thread_local std::uint64_t state = 0x9e3779b97f4a7c15ull ^ reinterpret_cast<std::uintptr_t>(&state);
-    state += 0x9e3779b97f4a7c15ull;  // splitmix64
-    std::uint64_t z = state;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
-  }
+  bool wait_before_retry(std::chrono::nanoseconds delay);
+  static double random_unit() noexcept;
   /// Marks every descendant of `step` skipped by its condition, except the named ones and what
   /// follows only through them. None of them has started: they all wait for `step`.
-  void skip_descendants(std::uint32_t step, const std::vector<std::string>& except) {
-    const graph_view& g = *graph_;
-    std::vector<std::uint32_t> stack{step};
-    std::vector<bool> seen(g.size, false);
-    while (!stack.empty()) {
-      const std::uint32_t s = stack.back();
-      stack.pop_back();
-      for (std::uint32_t e = g.out_offsets[s]; e != g.out_offsets[s + 1]; ++e) {
-        const std::uint32_t d = g.outs[e];
-        if (seen[d]) continue;
-        seen[d] = true;
-        if (std::find(except.begin(), except.end(), g.name(d)) != except.end()) continue;
-        records_[d].pending.fetch_or(blocked_by_condition, std::memory_order_relaxed);  // published by the release
-        stack.push_back(d);
-      }
-    }
-  }
+  void skip_descendants(std::uint32_t step, const std::vector<std::string>& except);
 
   std::stop_source* stop_source_() const noexcept {
     return std::launder(reinterpret_cast<std::stop_source*>(const_cast<unsigned char*>(stop_storage_)));
@@ -2815,66 +2540,448 @@ class run_state_base {
   run_state_base* next_stoppable_ = nullptr;
 };
 
-/// Marks a run finished and wakes whoever waits for it; drops the executor's reference.
-inline void finish_run(run_state_base& run) noexcept {
-  if (run.deadline_id_ != 0) run.registry_->timer().cancel(run.deadline_, run.deadline_id_);  // no call after this
-  bool ok = true;
-  if (!run.plain_ || !run.resources_.empty()) ok = run.end_flow();
-  if (!run.observers_.empty()) {
-    run_event e = run.run_info();
-    e.ok = ok && run.steps_ok();
-    for (observer* o : run.observers_) o->run_finished(e);
-  }
-  auto take_down = [&run]() noexcept {
-    run.follow_.reset();  // no stop request from outside may reach the run from here on
-    run.unpark_on_stop_.reset();
-    if (run.stop_ready_.load(std::memory_order_acquire) == 2) run.registry_->remove(run);
-  };
-  run.closed_.store(true, std::memory_order_seq_cst);
-  if (run.controlled_.load(std::memory_order_seq_cst)) {  // a pause() may be arming what we take down
-    std::lock_guard lock(run.control_mutex_);
-    take_down();
-  } else {  // any pause() from now on sees closed_ and does nothing
-    take_down();
-  }
-  // The executor's reference, released last, keeps the state alive while the waiter is woken.
-  if (run.done_.exchange(run_state_base::finished, std::memory_order_acq_rel) == run_state_base::waited_for)
-    run.done_.notify_all();
-  run.release();
+}  // namespace lightflow::detail
+
+#endif
+
+namespace lightflow {
+namespace detail {
+class run_state_base;
+struct step_context_access;
 }
 
-template <class Push, class Finish, class Saved>
-task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish, Saved&& saved) {
-  if (paused_.load(std::memory_order_seq_cst) && !cancelled() && park(step)) return nullptr;  // resume() requeues it
-  step_record& rec = records_[step];
-  bool ok = false;
-  if (rec.restored) {
-    ok = true;
-    notify_not_run(step);
-  } else if (cancelled()) {
-    rec.status = stopped_.load(std::memory_order_relaxed) ? step_status::stopped : step_status::cancelled;
-    not_run(step);
-  } else if (const std::uint32_t b = rec.pending.load(std::memory_order_relaxed) & ~pending_count_mask; b != 0) {
-    rec.status = (b & blocked_by_failure) != 0 ? step_status::skipped : step_status::skipped_by_condition;
-    ok = rec.status == step_status::skipped_by_condition;
-    not_run(step);
-  } else if (plain_ && !timed_) {  // lightflow::no_step_times: no clock read
-    ok = attempt(step, nullptr);
-    if (checkpoint_ != nullptr) ok = ok && save_checkpoint(step, saved);
-    now = 0;  // stale: a timed step of another run that follows on this thread reads the clock
-  } else {
-    if (now == 0) now = now_ticks();
-    if (plain_) {  // the common case: no policy, no observer
-      rec.start = now;
-      ok = attempt(step, nullptr);
-      if (checkpoint_ != nullptr) ok = ok && save_checkpoint(step, saved);
-      now = now_ticks();
-      rec.end = now;
-    } else {
-      ok = run_with_policy(step, now, saved);
+/// Handed to a step whose callable takes it as its last parameter (`lf::step_context&`).
+class step_context {
+ public:
+  step_context(detail::run_state_base& run, std::uint32_t step, unsigned attempt,
+               std::stop_source* own_stop = nullptr) noexcept
+      : run_(&run), step_(step), attempt_(attempt), own_stop_(own_stop) {}
+
+  /// The step's name.
+  inline std::string_view name() const noexcept;
+  /// The flow's name.
+  inline std::string_view flow_name() const noexcept;
+  /// A number that identifies the run within this process.
+  inline std::uint64_t run_id() const noexcept;
+  /// 1 on the first attempt.
+  unsigned attempt() const noexcept { return attempt_; }
+  /// The step's index in its flow.
+  std::uint32_t index() const noexcept { return step_; }
+  /// True once the run has been cancelled (or the step's timeout has passed); cheap enough to poll.
+  inline bool stop_requested() const noexcept;
+  /// A token that is stopped when the run is cancelled or the step's timeout passes (for
+  /// std::stop_callback or a std::condition_variable_any). The first call in a run allocates its
+  /// stop state.
+  inline std::stop_token stop_token() const;
+  /// The run's resource of type T (attached with `lightflow::resource(make)`); throws
+  /// std::out_of_range naming the step and the type when the run has none.
+  template <class T>
+  T& resource() const;
+
+ private:
+  friend struct detail::step_context_access;
+  detail::run_state_base* run_;
+  std::uint32_t step_;
+  unsigned attempt_;
+  std::stop_source* own_stop_;  // a step with a timeout: stopped by it or by the run's cancellation
+};
+
+}  // namespace lightflow
+
+// The members that read the run (its stop token: run_lifecycle.hpp).
+namespace lightflow {
+inline std::string_view step_context::name() const noexcept { return run_->graph().name(step_); }
+inline std::string_view step_context::flow_name() const noexcept { return run_->graph().flow_name; }
+inline std::uint64_t step_context::run_id() const noexcept { return run_->id(); }
+inline bool step_context::stop_requested() const noexcept {
+  return own_stop_ != nullptr ? own_stop_->stop_requested() : run_->stop_requested();
+}
+template <class T>
+T& step_context::resource() const {
+  if (void* p = run_->find_resource(typeid(T))) return *static_cast<T*>(p);
+  throw not_found("lightflow: step \"" + std::string(name()) + "\" of flow \"" + std::string(flow_name()) +
+                          "\" asked for a resource of type " + std::string(detail::type_name<T>()) +
+                          ", which its run does not have (attach one with lightflow::resource(make) when running it)");
+}
+inline std::stop_token step_context::stop_token() const {
+  return own_stop_ != nullptr ? own_stop_->get_token() : run_->stop_token();
+}
+}  // namespace lightflow
+
+#endif
+
+namespace lightflow {
+namespace detail {
+class runtime_run;
+}
+
+class context : public step_context {
+ public:
+  /// The context of the step `sc` is about, in runtime run `run`.
+  context(detail::runtime_run& run, const step_context& sc) noexcept;
+
+  /// The value of `k` this step sees; throws key_error when there is none, when it has another
+  /// type, or when two unordered ancestors wrote it.
+  template <class T>
+  const T& get(const key<T>& k) const {
+    const detail::erased_value* v = lookup(k.name(), true);
+    return detail::checked_value<T>(*v, detail::key_subject(k.name(), where()));
+  }
+  /// Like get, but null when no step this one sees wrote `k` and the input lacks it.
+  template <class T>
+  const T* find(const key<T>& k) const {
+    const detail::erased_value* v = lookup(k.name(), false);
+    return v == nullptr ? nullptr : &detail::checked_value<T>(*v, detail::key_subject(k.name(), where()));
+  }
+  /// Writes `k` for this step and its descendants (the input is unchanged).
+  template <class T, class U>
+  void set(const key<T>& k, U&& value) {
+    write(k.name(), detail::erased_value::make<T>(std::forward<U>(value)));
+  }
+  /// The writes of `k` this step sees that no later write shadows, by writer (one entry unless
+  /// unordered ancestors wrote it); empty when only the input has it.
+  template <class T>
+  std::map<std::string, T> end_values(const key<T>& k) const {
+    std::map<std::string, T> out;
+    for (const auto& [writer, value] : frontier(k.name()))
+      out.emplace(std::string(writer), detail::checked_value<T>(*value, detail::key_subject(k.name(), "written by step \"" + std::string(writer) + "\"")));
+    return out;
+  }
+  /// The return value of step `name`, one of this step's ancestors; throws key_error otherwise.
+  /// After a namespaced merge, a name is also looked up in the reading step's namespaces ("a.y",
+  /// read by "rt.report", finds "rt.a.y"), innermost first.
+  template <class T>
+  const T& result(std::string_view name) const {
+    return detail::checked_value<T>(ancestor_result(name), detail::result_subject(name));
+  }
+
+ private:
+  std::string where() const;
+  const detail::erased_value* lookup(std::string_view key, bool required) const;
+  void write(std::string_view key, detail::erased_value value);
+  std::vector<std::pair<std::string_view, const detail::erased_value*>> frontier(std::string_view key) const;
+  const detail::erased_value& ancestor_result(std::string_view name) const;
+
+  detail::runtime_run* runtime_;
+  std::uint32_t index_;
+};
+
+}  // namespace lightflow
+
+#endif
+// ---- lightflow/diagram.hpp
+// Drawings of a flow, or of a finished run with each step coloured by its status: Graphviz DOT and
+// Mermaid text.
+//
+//   std::ofstream("flow.dot") << lf::to_dot(flow);        // dot -Tsvg flow.dot -o flow.svg
+//   std::cout << lf::to_mermaid(result);                  // a ```mermaid block in Markdown
+#ifndef LIGHTFLOW_DIAGRAM_HPP
+#define LIGHTFLOW_DIAGRAM_HPP
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+// ---- lightflow/detail/run_state.hpp
+// The state of one run, shared by every kind of flow: run_state_base.hpp declares it; the headers
+// included here define its members, one job each.
+#ifndef LIGHTFLOW_DETAIL_RUN_STATE_HPP
+#define LIGHTFLOW_DETAIL_RUN_STATE_HPP
+
+// ---- lightflow/detail/run_attempts.hpp
+// How a run calls one step: its attempts (with retries and their waits), its time limit, its
+// condition (and the descendants a condition skips), its callbacks, and saving its checkpoint record.
+#ifndef LIGHTFLOW_DETAIL_RUN_ATTEMPTS_HPP
+#define LIGHTFLOW_DETAIL_RUN_ATTEMPTS_HPP
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+// ---- lightflow/detail/run_hooks.hpp
+// What a run calls besides its steps: observers, the callbacks before and after the flow and each
+// step (the executor's, the flow's, the step's own), and the resources attached to it.
+#ifndef LIGHTFLOW_DETAIL_RUN_HOOKS_HPP
+#define LIGHTFLOW_DETAIL_RUN_HOOKS_HPP
+
+#include <algorithm>
+#include <exception>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+
+namespace lightflow::detail {
+
+inline void run_state_base::before_flow() noexcept {
+  auto none = [](const callback_lists* level) { return level == nullptr || level->before_flow.empty(); };
+  if (none(global_callbacks_.get()) && none(flow_callbacks())) return;  // nothing to call: no clock read
+  const run_event e = run_info();
+  for (const callback_lists* level : {global_callbacks_.get(), flow_callbacks()}) {
+    if (level == nullptr) continue;
+    for (const flow_callback& cb : level->before_flow) {
+      if (!cb.applies(e, false)) continue;
+      try {
+        cb(e);
+      } catch (...) {
+        note_callback_failure(callback_point::before_flow, {}, cb.is_must(), std::current_exception());
+        if (cb.is_must()) {
+          flow_must_failure_ = callback_point::before_flow;
+          cancel();
+          return;
+        }
+      }
     }
   }
-  return release(step, ok, push, finish);
+}
+
+template <class T>
+void run_state_base::add_resource(std::unique_ptr<T> object) {
+  resources_.reserve(resources_.size() + 1);
+  resource_slot slot{&typeid(T), object.get(), [](void* p) noexcept { delete static_cast<T*>(p); }, nullptr};
+  if constexpr (requires(T& t) { t.suspend(); }) slot.suspend = [](void* p) { static_cast<T*>(p)->suspend(); };
+  resources_.push_back(slot);
+  object.release();
+}
+
+inline step_event run_state_base::event(std::uint32_t step, unsigned attempt, bool last) const noexcept {
+  const step_record& rec = records_[step];
+  return {graph_->flow_name, id_, graph_->name(step), step, attempt, current_worker, rec.status, error(step),
+          rec.restored, last, std::chrono::steady_clock::now()};
+}
+
+inline void run_state_base::notify(std::uint32_t step, unsigned attempt, bool starting, bool last) const noexcept {
+  const step_event e = event(step, attempt, last);
+  for (observer* o : observers_) starting ? o->step_started(e) : o->step_finished(e);
+}
+
+inline void run_state_base::not_run(std::uint32_t step) noexcept {
+  notify_not_run(step);
+  if (!plain_) step_callbacks(step, true);
+}
+
+inline void run_state_base::note_callback_failure(callback_point point, std::string_view step, bool must, std::exception_ptr error) noexcept {
+  try {
+    std::lock_guard lock(callback_mutex_);
+    callback_failures_.push_back({point, std::string(step), must, std::move(error)});
+  } catch (...) {  // no memory to list it: nothing better is left to do
+  }
+}
+
+inline std::exception_ptr run_state_base::step_callbacks(std::uint32_t step, bool after) noexcept {
+  const policy* own = policies_ != nullptr ? policies_[step] : nullptr;
+  const callback_lists* const levels[] = {global_callbacks_.get(), flow_callbacks(),
+                                          own != nullptr ? &own->callbacks : nullptr};
+  auto list = [after](const callback_lists& l) -> const std::vector<step_callback>& {
+    return after ? l.after_step : l.before_step;
+  };
+  if (std::none_of(std::begin(levels), std::end(levels), [&](const callback_lists* l) { return l != nullptr && !list(*l).empty(); }))
+    return nullptr;
+  const step_event e = event(step, records_[step].attempts, true);
+  std::exception_ptr must_error;
+  for (const callback_lists* level : levels) {
+    if (level == nullptr) continue;
+    for (const step_callback& cb : list(*level)) {
+      if (!cb.applies(e)) continue;
+      try {
+        cb(e);
+      } catch (...) {
+        std::exception_ptr error = std::current_exception();
+        note_callback_failure(after ? callback_point::after_step : callback_point::before_step, graph_->name(step),
+                              cb.is_must(), error);
+        if (cb.is_must() && must_error == nullptr) {
+          must_error = std::move(error);
+          if (!after) return must_error;
+        }
+      }
+    }
+  }
+  return must_error;
+}
+
+inline void run_state_base::fail_by_callback(std::uint32_t step, const char* where, std::exception_ptr error) noexcept {
+  step_record& rec = records_[step];
+  rec.status = step_status::failed;
+  try {
+    set_error(step, std::make_exception_ptr(callback_error(where, graph_->name(step), error)));
+  } catch (...) {
+    set_error(step, std::move(error));
+  }
+}
+
+inline bool run_state_base::end_flow() noexcept {
+  run_event e = run_info();
+  e.ok = steps_ok() && !flow_must_failure_;
+  for (const callback_lists* level : {global_callbacks_.get(), flow_callbacks()}) {
+    if (level == nullptr) continue;
+    for (const flow_callback& cb : level->after_flow) {
+      if (!cb.applies(e, true)) continue;
+      try {
+        cb(e);
+      } catch (...) {
+        note_callback_failure(callback_point::after_flow, {}, cb.is_must(), std::current_exception());
+        if (cb.is_must() && !flow_must_failure_) flow_must_failure_ = callback_point::after_flow;
+      }
+    }
+  }
+  const bool ok = e.ok && !flow_must_failure_;
+  if (!ok)
+    for (auto r = resources_.rbegin(); r != resources_.rend(); ++r) {
+      if (r->suspend == nullptr) continue;
+      try {
+        r->suspend(r->object);
+      } catch (...) {
+        note_callback_failure(callback_point::resource_suspend, {}, false, std::current_exception());
+      }
+    }
+  release_resources();
+  return ok;
+}
+
+inline void run_state_base::release_resources() noexcept {
+  while (!resources_.empty()) {
+    resources_.back().destroy(resources_.back().object);
+    resources_.pop_back();
+  }
+}
+
+}  // namespace lightflow::detail
+
+#endif
+
+namespace lightflow::detail {
+
+inline void run_state_base::set_error(std::uint32_t step, std::exception_ptr e) noexcept {
+  std::exception_ptr* table = errors_.load(std::memory_order_acquire);
+  if (table == nullptr) {
+    if (e == nullptr) return;
+    // No memory to keep a step's error: terminating beats losing it silently.
+    auto* fresh = new std::exception_ptr[graph_->size + 1];
+    if (errors_.compare_exchange_strong(table, fresh, std::memory_order_acq_rel)) {
+      table = fresh;
+    } else {
+      delete[] fresh;
+    }
+  }
+  table[step] = std::move(e);
+}
+
+inline void run_state_base::fail_checkpoint(std::uint32_t step, std::exception_ptr error) noexcept {
+  if (destroyers_ != nullptr && destroyers_[step] != nullptr) destroyers_[step](outputs_[step]);
+  records_[step].status = step_status::failed;
+  set_error(step, std::move(error));
+}
+
+inline bool run_state_base::attempt(std::uint32_t step, const retry* r, const std::chrono::nanoseconds* limit) noexcept {
+  step_record& rec = records_[step];
+  for (unsigned n = 1;; ++n) {
+    rec.attempts = static_cast<std::uint16_t>(std::min(n, 65535u));
+    if (!observers_.empty()) notify(step, n, true);
+    try {
+      if (limit != nullptr) {
+        invoke_within(step, n, *limit);
+      } else {
+        step_context ctx(*this, step, n);
+        invokers_[step](*this, step, ctx);
+      }
+      rec.status = step_status::succeeded;
+      if (n > 1) set_error(step, nullptr);
+      if (!observers_.empty()) notify(step, n, false);
+      return true;
+    } catch (const timeout_error&) {
+      set_error(step, std::current_exception());
+      rec.status = step_status::timed_out;
+    } catch (...) {
+      set_error(step, std::current_exception());
+      rec.status = step_status::failed;
+    }
+    bool again = false;
+    try {
+      again = r != nullptr && n < r->attempts() && !cancelled() && r->retries(error(step));
+    } catch (...) {  // a predicate that throws: no more attempts
+    }
+    if (!observers_.empty()) notify(step, n, false, !again);
+    try {
+      if (!again || !wait_before_retry(r->wait().delay(n, random_unit()))) return false;  // or cancelled meanwhile
+    } catch (...) {  // no memory for the wait: no more attempts
+      return false;
+    }
+  }
+}
+
+inline void run_state_base::invoke_within(std::uint32_t step, unsigned n, std::chrono::nanoseconds limit) {
+  struct forward {
+    std::stop_source* to;
+    void operator()() const noexcept { to->request_stop(); }
+  };
+  std::stop_source own;
+  const std::stop_callback<forward> link(stop_token(), forward{&own});
+  timer_service& timer = registry_->timer();
+  const auto when = timer_service::clock::now() + limit;
+  const std::uint64_t id = timer.add(when, [](void* s) noexcept { static_cast<std::stop_source*>(s)->request_stop(); }, &own);
+  std::exception_ptr error;
+  try {
+    step_context ctx(*this, step, n, &own);
+    invokers_[step](*this, step, ctx);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (!timer.cancel(when, id)) {  // it fired
+    if (error == nullptr) discard_output(step);
+    throw timeout_error("lightflow: step \"" + std::string(graph_->name(step)) + "\" timed out after " +
+                        std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(limit).count()) + " ms");
+  }
+  if (error != nullptr) std::rethrow_exception(error);
+}
+
+inline void run_state_base::discard_output(std::uint32_t step) noexcept {
+  if (destroyers_ != nullptr && destroyers_[step] != nullptr) destroyers_[step](outputs_[step]);
+  if (discard_ != nullptr) discard_(*this, step);
+}
+
+inline bool run_state_base::wait_before_retry(std::chrono::nanoseconds delay) {
+  if (delay.count() > 0) {
+    std::mutex m;
+    std::condition_variable_any cv;
+    std::unique_lock lock(m);
+    cv.wait_for(lock, stop_token(), delay, [] { return false; });
+  }
+  return !stop_requested();
+}
+
+inline double run_state_base::random_unit() noexcept {
+  thread_local std::uint64_t state = 0x9e3779b97f4a7c15ull ^ reinterpret_cast<std::uintptr_t>(&state);
+  state += 0x9e3779b97f4a7c15ull;  // splitmix64
+  std::uint64_t z = state;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
+}
+
+inline void run_state_base::skip_descendants(std::uint32_t step, const std::vector<std::string>& except) {
+  const graph_view& g = *graph_;
+  std::vector<std::uint32_t> stack{step};
+  std::vector<bool> seen(g.size, false);
+  while (!stack.empty()) {
+    const std::uint32_t s = stack.back();
+    stack.pop_back();
+    for (std::uint32_t e = g.out_offsets[s]; e != g.out_offsets[s + 1]; ++e) {
+      const std::uint32_t d = g.outs[e];
+      if (seen[d]) continue;
+      seen[d] = true;
+      if (std::find(except.begin(), except.end(), g.name(d)) != except.end()) continue;
+      records_[d].pending.fetch_or(blocked_by_condition, std::memory_order_relaxed);  // published by the release
+      stack.push_back(d);
+    }
+  }
 }
 
 template <class Saved>
@@ -2951,6 +3058,214 @@ bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& save
   return ok;
 }
 
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/run_lifecycle.hpp
+// A run's life besides its steps: pause and resume, stop, its deadline, its stop token (made on
+// first use and registered with the executor, which stops it at shutdown), and its end.
+#ifndef LIGHTFLOW_DETAIL_RUN_LIFECYCLE_HPP
+#define LIGHTFLOW_DETAIL_RUN_LIFECYCLE_HPP
+
+#include <chrono>
+#include <mutex>
+#include <new>
+#include <stop_token>
+#include <thread>
+#include <vector>
+
+
+namespace lightflow::detail {
+
+inline void run_state_base::wait() noexcept {
+  for (std::uint32_t s = done_.load(std::memory_order_acquire); s != finished;
+       s = done_.load(std::memory_order_acquire)) {
+    if (s == running && !done_.compare_exchange_weak(s, waited_for, std::memory_order_acq_rel)) continue;
+    done_.wait(waited_for, std::memory_order_acquire);
+  }
+}
+
+inline void run_state_base::pause() {
+  if (done()) return;
+  // Pausing arms a stop callback and may register the run's stop source with the executor; the
+  // run's end takes both down. The two meet here (controlled_ and closed_, Dekker style, so that a
+  // run never paused takes no lock at its end): a pause that starts once the end has begun does nothing.
+  std::lock_guard lock(control_mutex_);
+  controlled_.store(true, std::memory_order_seq_cst);
+  if (closed_.load(std::memory_order_seq_cst)) return;
+  // First: a cancellation (or shutdown) resumes the run. Made once (a stop already requested runs
+  // resume() at once).
+  if (!unpark_armed_) {
+    unpark_armed_ = true;
+    unpark_on_stop_.emplace(stop_token(), unparker{this});
+  }
+  paused_.store(true, std::memory_order_seq_cst);
+  if (stop_requested()) resume();  // a cancellation that came meanwhile
+}
+
+inline void run_state_base::resume() noexcept {
+  std::vector<task_node*> ready;
+  {
+    std::lock_guard lock(park_mutex_);
+    paused_.store(false, std::memory_order_seq_cst);
+    ready.swap(parked_);
+  }
+  for (task_node* t : ready) requeue_(scheduler_, t);
+}
+
+inline void run_state_base::stop() noexcept {
+  stopped_.store(true, std::memory_order_relaxed);
+  cancel();
+  resume();
+}
+
+inline void run_state_base::arm_deadline(std::chrono::nanoseconds limit) {
+  deadline_ = timer_service::clock::now() + limit;
+  deadline_id_ = registry_->timer().add(
+      deadline_,
+      [](void* p) noexcept {
+        auto* run = static_cast<run_state_base*>(p);
+        run->timed_out_.store(true, std::memory_order_relaxed);
+        run->cancel();
+      },
+      this);
+}
+
+inline std::stop_token run_state_base::stop_token() {
+  int state = stop_ready_.load(std::memory_order_acquire);
+  if (state != 2) {
+    int expected = 0;
+    if (stop_ready_.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+      auto* source = ::new (static_cast<void*>(stop_storage_)) std::stop_source();  // may throw bad_alloc
+      registry_->add(*this);
+      stop_ready_.store(2, std::memory_order_seq_cst);
+      if (cancelled()) source->request_stop();  // a cancel that came before the source existed
+    } else {
+      while (stop_ready_.load(std::memory_order_acquire) != 2) std::this_thread::yield();
+    }
+  }
+  return stop_source_()->get_token();
+}
+
+inline void run_registry::add(run_state_base& run) {
+  std::lock_guard lock(mutex_);
+  run.next_stoppable_ = head_;
+  if (head_ != nullptr) head_->prev_stoppable_ = &run;
+  head_ = &run;
+}
+
+inline void run_registry::remove(run_state_base& run) noexcept {
+  std::lock_guard lock(mutex_);
+  if (run.prev_stoppable_ != nullptr)
+    run.prev_stoppable_->next_stoppable_ = run.next_stoppable_;
+  else if (head_ == &run)
+    head_ = run.next_stoppable_;
+  if (run.next_stoppable_ != nullptr) run.next_stoppable_->prev_stoppable_ = run.prev_stoppable_;
+  run.prev_stoppable_ = run.next_stoppable_ = nullptr;
+}
+
+inline void run_registry::close() noexcept {
+  closing_.store(true, std::memory_order_seq_cst);
+  std::lock_guard lock(mutex_);
+  for (run_state_base* r = head_; r != nullptr; r = r->next_stoppable_) r->stop_source_()->request_stop();
+}
+
+/// Marks a run finished and wakes whoever waits for it; drops the executor's reference.
+inline void finish_run(run_state_base& run) noexcept {
+  if (run.deadline_id_ != 0) run.registry_->timer().cancel(run.deadline_, run.deadline_id_);  // no call after this
+  bool ok = true;
+  if (!run.plain_ || !run.resources_.empty()) ok = run.end_flow();
+  if (!run.observers_.empty()) {
+    run_event e = run.run_info();
+    e.ok = ok && run.steps_ok();
+    for (observer* o : run.observers_) o->run_finished(e);
+  }
+  auto take_down = [&run]() noexcept {
+    run.follow_.reset();  // no stop request from outside may reach the run from here on
+    run.unpark_on_stop_.reset();
+    if (run.stop_ready_.load(std::memory_order_acquire) == 2) run.registry_->remove(run);
+  };
+  run.closed_.store(true, std::memory_order_seq_cst);
+  if (run.controlled_.load(std::memory_order_seq_cst)) {  // a pause() may be arming what we take down
+    std::lock_guard lock(run.control_mutex_);
+    take_down();
+  } else {  // any pause() from now on sees closed_ and does nothing
+    take_down();
+  }
+  // The executor's reference, released last, keeps the state alive while the waiter is woken.
+  if (run.done_.exchange(run_state_base::finished, std::memory_order_acq_rel) == run_state_base::waited_for)
+    run.done_.notify_all();
+  run.release();
+}
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/run_release.hpp
+// The hot path: starting a run (its roots, a batch at a time when there are many), running one
+// step, and releasing its dependents (counting down their records; a batch task for a step with many).
+#ifndef LIGHTFLOW_DETAIL_RUN_RELEASE_HPP
+#define LIGHTFLOW_DETAIL_RUN_RELEASE_HPP
+
+#include <algorithm>
+#include <cstdint>
+
+
+namespace lightflow::detail {
+
+template <class Push, class Finish>
+task_node* run_state_base::start(Push&& push, Finish&& finish) {
+  const graph_view& g = *graph_;
+  for (observer* o : observers_) o->run_started(run_info());
+  if (g.root_count == 0) {  // an empty flow: nothing to do
+    finish(*this);
+    return nullptr;
+  }
+  std::uint32_t queued = g.root_count;
+  if (queued > batch_size && queued <= max_batched) {  // many roots: queue them a batch at a time
+    root_cursor_.store(batch_size, std::memory_order_relaxed);
+    sinks_left_.fetch_add(1, std::memory_order_relaxed);  // the run lasts until the batch task is done
+    push(batch_node(start_node()));
+    queued = batch_size;
+  }
+  for (std::uint32_t r = 1; r < queued; ++r) push(&nodes_[g.roots[r]]);
+  return &nodes_[g.roots[0]];
+}
+
+template <class Push, class Finish, class Saved>
+task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish, Saved&& saved) {
+  if (paused_.load(std::memory_order_seq_cst) && !cancelled() && park(step)) return nullptr;  // resume() requeues it
+  step_record& rec = records_[step];
+  bool ok = false;
+  if (rec.restored) {
+    ok = true;
+    notify_not_run(step);
+  } else if (cancelled()) {
+    rec.status = stopped_.load(std::memory_order_relaxed) ? step_status::stopped : step_status::cancelled;
+    not_run(step);
+  } else if (const std::uint32_t b = rec.pending.load(std::memory_order_relaxed) & ~pending_count_mask; b != 0) {
+    rec.status = (b & blocked_by_failure) != 0 ? step_status::skipped : step_status::skipped_by_condition;
+    ok = rec.status == step_status::skipped_by_condition;
+    not_run(step);
+  } else if (plain_ && !timed_) {  // lightflow::no_step_times: no clock read
+    ok = attempt(step, nullptr);
+    if (checkpoint_ != nullptr) ok = ok && save_checkpoint(step, saved);
+    now = 0;  // stale: a timed step of another run that follows on this thread reads the clock
+  } else {
+    if (now == 0) now = now_ticks();
+    if (plain_) {  // the common case: no policy, no observer
+      rec.start = now;
+      ok = attempt(step, nullptr);
+      if (checkpoint_ != nullptr) ok = ok && save_checkpoint(step, saved);
+      now = now_ticks();
+      rec.end = now;
+    } else {
+      ok = run_with_policy(step, now, saved);
+    }
+  }
+  return release(step, ok, push, finish);
+}
+
 template <class Push, class Finish>
 task_node* run_state_base::release(std::uint32_t step, bool ok, Push&& push, Finish&& finish) {
   const graph_view& g = *graph_;
@@ -3015,142 +3330,11 @@ task_node* run_state_base::release_range(const std::uint32_t* it, const std::uin
   return next;
 }
 
-inline void run_registry::add(run_state_base& run) {
-  std::lock_guard lock(mutex_);
-  run.next_stoppable_ = head_;
-  if (head_ != nullptr) head_->prev_stoppable_ = &run;
-  head_ = &run;
-}
-
-inline void run_registry::remove(run_state_base& run) noexcept {
-  std::lock_guard lock(mutex_);
-  if (run.prev_stoppable_ != nullptr)
-    run.prev_stoppable_->next_stoppable_ = run.next_stoppable_;
-  else if (head_ == &run)
-    head_ = run.next_stoppable_;
-  if (run.next_stoppable_ != nullptr) run.next_stoppable_->prev_stoppable_ = run.prev_stoppable_;
-  run.prev_stoppable_ = run.next_stoppable_ = nullptr;
-}
-
-inline void run_registry::close() noexcept {
-  closing_.store(true, std::memory_order_seq_cst);
-  std::lock_guard lock(mutex_);
-  for (run_state_base* r = head_; r != nullptr; r = r->next_stoppable_) r->stop_source_()->request_stop();
-}
-
-inline std::stop_token run_state_base::stop_token() {
-  int state = stop_ready_.load(std::memory_order_acquire);
-  if (state != 2) {
-    int expected = 0;
-    if (stop_ready_.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
-      auto* source = ::new (static_cast<void*>(stop_storage_)) std::stop_source();  // may throw bad_alloc
-      registry_->add(*this);
-      stop_ready_.store(2, std::memory_order_seq_cst);
-      if (cancelled()) source->request_stop();  // a cancel that came before the source existed
-    } else {
-      while (stop_ready_.load(std::memory_order_acquire) != 2) std::this_thread::yield();
-    }
-  }
-  return stop_source_()->get_token();
-}
-
 }  // namespace lightflow::detail
 
-namespace lightflow {
-inline std::string_view step_context::name() const noexcept { return run_->graph().name(step_); }
-inline std::string_view step_context::flow_name() const noexcept { return run_->graph().flow_name; }
-inline std::uint64_t step_context::run_id() const noexcept { return run_->id(); }
-inline bool step_context::stop_requested() const noexcept {
-  return own_stop_ != nullptr ? own_stop_->stop_requested() : run_->stop_requested();
-}
-template <class T>
-T& step_context::resource() const {
-  if (void* p = run_->find_resource(typeid(T))) return *static_cast<T*>(p);
-  throw not_found("lightflow: step \"" + std::string(name()) + "\" of flow \"" + std::string(flow_name()) +
-                          "\" asked for a resource of type " + std::string(detail::type_name<T>()) +
-                          ", which its run does not have (attach one with lightflow::resource(make) when running it)");
-}
-inline std::stop_token step_context::stop_token() const {
-  return own_stop_ != nullptr ? own_stop_->get_token() : run_->stop_token();
-}
-}  // namespace lightflow
-
 #endif
 
 #endif
-
-namespace lightflow {
-namespace detail {
-class runtime_run;
-}
-
-class context : public step_context {
- public:
-  /// The context of the step `sc` is about, in runtime run `run`.
-  context(detail::runtime_run& run, const step_context& sc) noexcept;
-
-  /// The value of `k` this step sees; throws key_error when there is none, when it has another
-  /// type, or when two unordered ancestors wrote it.
-  template <class T>
-  const T& get(const key<T>& k) const {
-    const detail::erased_value* v = lookup(k.name(), true);
-    return detail::checked_value<T>(*v, detail::key_subject(k.name(), where()));
-  }
-  /// Like get, but null when no step this one sees wrote `k` and the input lacks it.
-  template <class T>
-  const T* find(const key<T>& k) const {
-    const detail::erased_value* v = lookup(k.name(), false);
-    return v == nullptr ? nullptr : &detail::checked_value<T>(*v, detail::key_subject(k.name(), where()));
-  }
-  /// Writes `k` for this step and its descendants (the input is unchanged).
-  template <class T, class U>
-  void set(const key<T>& k, U&& value) {
-    write(k.name(), detail::erased_value::make<T>(std::forward<U>(value)));
-  }
-  /// The writes of `k` this step sees that no later write shadows, by writer (one entry unless
-  /// unordered ancestors wrote it); empty when only the input has it.
-  template <class T>
-  std::map<std::string, T> end_values(const key<T>& k) const {
-    std::map<std::string, T> out;
-    for (const auto& [writer, value] : frontier(k.name()))
-      out.emplace(std::string(writer), detail::checked_value<T>(*value, detail::key_subject(k.name(), "written by step \"" + std::string(writer) + "\"")));
-    return out;
-  }
-  /// The return value of step `name`, one of this step's ancestors; throws key_error otherwise.
-  /// After a namespaced merge, a name is also looked up in the reading step's namespaces ("a.y",
-  /// read by "rt.report", finds "rt.a.y"), innermost first.
-  template <class T>
-  const T& result(std::string_view name) const {
-    return detail::checked_value<T>(ancestor_result(name), detail::result_subject(name));
-  }
-
- private:
-  std::string where() const;
-  const detail::erased_value* lookup(std::string_view key, bool required) const;
-  void write(std::string_view key, detail::erased_value value);
-  std::vector<std::pair<std::string_view, const detail::erased_value*>> frontier(std::string_view key) const;
-  const detail::erased_value& ancestor_result(std::string_view name) const;
-
-  detail::runtime_run* runtime_;
-  std::uint32_t index_;
-};
-
-}  // namespace lightflow
-
-#endif
-// ---- lightflow/diagram.hpp
-// Drawings of a flow, or of a finished run with each step coloured by its status: Graphviz DOT and
-// Mermaid text.
-//
-//   std::ofstream("flow.dot") << lf::to_dot(flow);        // dot -Tsvg flow.dot -o flow.svg
-//   std::cout << lf::to_mermaid(result);                  // a ```mermaid block in Markdown
-#ifndef LIGHTFLOW_DIAGRAM_HPP
-#define LIGHTFLOW_DIAGRAM_HPP
-
-#include <cstdint>
-#include <string>
-#include <string_view>
-
 // ---- lightflow/flow.hpp
 // A static flow: a named set of steps whose graph is checked and ordered at compile time.
 #ifndef LIGHTFLOW_FLOW_HPP
@@ -5149,6 +5333,61 @@ inline const detail::erased_value& context::ancestor_result(std::string_view ste
 }  // namespace lightflow
 
 #endif
+// ---- lightflow/detail/runtime_step.hpp
+// How a runtime flow calls a step: its callable takes an lf::context& (or nothing) and returns its
+// result (or void), kept as an erased value; a stateless callable is made on the spot, a stateful
+// one is read from the flow. (A static flow's step in a runtime flow: static_in_runtime.hpp.)
+#ifndef LIGHTFLOW_DETAIL_RUNTIME_STEP_HPP
+#define LIGHTFLOW_DETAIL_RUNTIME_STEP_HPP
+
+#include <cstdint>
+#include <type_traits>
+
+
+namespace lightflow::detail {
+
+template <class F>
+inline constexpr bool stateless_callable = std::is_empty_v<F> && std::is_default_constructible_v<F>;
+
+template <class F>
+inline constexpr bool runtime_callable = std::is_invocable_v<const F&, context&> || std::is_invocable_v<const F&>;
+
+/// What a runtime step's callable returns, decayed (void for none).
+template <class F>
+using runtime_return_t = std::decay_t<
+    typename std::conditional_t<std::is_invocable_v<const F&, context&>, std::invoke_result<const F&, context&>,
+                                std::invoke_result<const F&>>::type>;
+
+/// What a runtime step's condition needs of the step_context it is given.
+struct step_context_access {
+  static runtime_run& run(step_context& sc) noexcept { return static_cast<runtime_run&>(*sc.run_); }
+  static std::uint32_t step(const step_context& sc) noexcept { return sc.step_; }
+};
+
+template <class F>
+void invoke_runtime(run_state_base& base, std::uint32_t step, step_context& sc) {
+  auto& run = static_cast<runtime_run&>(base);
+  if (sc.attempt() > 1 && run.data_of(step) != nullptr) run.own(step) = step_data{};  // a failed attempt's writes go
+  (void)step;
+  auto call = [&](const F& f) {
+    context ctx(run, sc);
+    if constexpr (std::is_invocable_v<const F&, context&>) {
+      using R = std::invoke_result_t<const F&, context&>;
+      if constexpr (std::is_void_v<R>) f(ctx);
+      else run.own(step).result = erased_value::make<std::decay_t<R>>(f(ctx));
+    } else {
+      using R = std::invoke_result_t<const F&>;
+      if constexpr (std::is_void_v<R>) f();
+      else run.own(step).result = erased_value::make<std::decay_t<R>>(f());
+    }
+  };
+  if constexpr (stateless_callable<F>) call(F{});
+  else call(*static_cast<const F*>(base.callable(step)));
+}
+
+}  // namespace lightflow::detail
+
+#endif
 // ---- lightflow/detail/static_in_runtime.hpp
 // A static flow's step run as a step of a runtime flow (what runtime_flow::merge does with a static
 // flow): its callable is called with its dependencies' results, found by name in the runtime run.
@@ -5239,48 +5478,6 @@ enum class merge_mode {
                ///< union of the dependencies; steps the target lacks are added with their dependencies
 };
 
-namespace detail {
-
-template <class F>
-inline constexpr bool stateless_callable = std::is_empty_v<F> && std::is_default_constructible_v<F>;
-
-template <class F>
-inline constexpr bool runtime_callable = std::is_invocable_v<const F&, context&> || std::is_invocable_v<const F&>;
-
-/// What a runtime step's callable returns, decayed (void for none).
-template <class F>
-using runtime_return_t = std::decay_t<
-    typename std::conditional_t<std::is_invocable_v<const F&, context&>, std::invoke_result<const F&, context&>,
-                                std::invoke_result<const F&>>::type>;
-
-/// What a runtime step's condition needs of the step_context it is given.
-struct step_context_access {
-  static runtime_run& run(step_context& sc) noexcept { return static_cast<runtime_run&>(*sc.run_); }
-  static std::uint32_t step(const step_context& sc) noexcept { return sc.step_; }
-};
-
-template <class F>
-void invoke_runtime(run_state_base& base, std::uint32_t step, step_context& sc) {
-  auto& run = static_cast<runtime_run&>(base);
-  if (sc.attempt() > 1 && run.data_of(step) != nullptr) run.own(step) = step_data{};  // a failed attempt's writes go
-  (void)step;
-  auto call = [&](const F& f) {
-    context ctx(run, sc);
-    if constexpr (std::is_invocable_v<const F&, context&>) {
-      using R = std::invoke_result_t<const F&, context&>;
-      if constexpr (std::is_void_v<R>) f(ctx);
-      else run.own(step).result = erased_value::make<std::decay_t<R>>(f(ctx));
-    } else {
-      using R = std::invoke_result_t<const F&>;
-      if constexpr (std::is_void_v<R>) f();
-      else run.own(step).result = erased_value::make<std::decay_t<R>>(f());
-    }
-  };
-  if constexpr (stateless_callable<F>) call(F{});
-  else call(*static_cast<const F*>(base.callable(step)));
-}
-
-}  // namespace detail
 
 /// A step of a runtime flow: its flow and index. `after` declares its dependencies.
 class step_handle {
@@ -7978,6 +8175,32 @@ class executor {
 #include <utility>
 #include <vector>
 
+// ---- lightflow/detail/file_log.hpp
+// A file_store's work on one log file: reading it whole and indexing it, appending frames (and
+// syncing them, and the name of a new file), making room ahead of a run, making a lost file anew, and
+// the file names that flow and run names become. The store (file_store.hpp) decides when.
+#ifndef LIGHTFLOW_DETAIL_FILE_LOG_HPP
+#define LIGHTFLOW_DETAIL_FILE_LOG_HPP
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
 // ---- lightflow/detail/log_frame.hpp
 // The frames of a file_store log, and the rules that tell a torn tail from damage.
 //
@@ -8146,6 +8369,17 @@ inline parsed_log parse_log(std::span<const std::byte> data, const std::string& 
 }  // namespace lightflow::detail
 
 #endif
+// ---- lightflow/file_io.hpp
+// What a file_store does with files: how durable it makes records, and the system calls it makes
+// (through an lf::file_io, which tests derive from to watch or fail them). POSIX only.
+#ifndef LIGHTFLOW_FILE_IO_HPP
+#define LIGHTFLOW_FILE_IO_HPP
+
+#include <fcntl.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cstddef>
 
 namespace lightflow {
 
@@ -8176,6 +8410,204 @@ class file_io {
     return io;
   }
 };
+
+}  // namespace lightflow
+
+#endif
+
+namespace lightflow::detail {
+
+/// One run's log, as a file_store keeps it (its mutex guards it).
+struct log_file {
+  int fd = -1;
+  bool writable = false;  // opened for appending (a log only read is opened read-only)
+  std::uint64_t end = 0;  // where the frames written end (the next append goes here)
+  bool dirty = false;     // frames saved but not yet written (and, durable, synced)
+  bool new_file = false;       // created by this store, its directory entry not yet synced
+  bool new_directory = false;  // and so was its directory (the flow's), whose entry neither is
+  std::uint64_t reserve = 0;  // prepare(): the size to extend the file to with zeros
+  std::uint64_t size = 0;     // the file's size as this store left it (valid frames, then zeros)
+  std::uint64_t saved_end = 0;  // where the frames saved so far will end, once written (mutex held)
+  std::vector<std::byte> pending;  // frames not yet written (or kept by a failed write), in order
+  std::string failure;             // why the last flush of this log failed; empty when it did not
+  // The last record under each key, valid while `indexed`: made when the log is opened, dropped by
+  // a save (a save costs no copy), made again from the file and the pending frames when read.
+  bool indexed = false;
+  std::map<std::string, std::vector<std::byte>, std::less<>> records;
+};
+
+/// Makes the directory that `path` goes in, if need be; true when it made one. Throws store_error.
+inline bool make_directory_of(const std::string& path) {
+  std::error_code ec;
+  const bool made = std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  if (ec) throw store_error("lightflow: could not create the directory of " + path + ": " + ec.message());
+  return made;
+}
+
+// Names become file names byte for byte, except what a file name cannot hold: %XX.
+inline std::string escape(std::string_view name) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : name) {
+    if (c == '/' || c == '%' || c == '\\' || c < 0x20 || c == 0x7f || (out.empty() && c == '.')) {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out.empty() ? std::string("%") : out;
+}
+
+// The whole file, read into a buffer of its size (a file that grew meanwhile is read to its end).
+inline std::vector<std::byte> read_all(file_io& io, const std::string& path, int fd) {
+  std::vector<std::byte> data;
+  struct stat st{};
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) data.resize(static_cast<std::size_t>(st.st_size));
+  std::size_t at = 0;
+  for (;;) {
+    std::byte probe[4096];
+    const bool full = at == data.size();  // read on into `probe`, appending what it gets
+    const ssize_t n = full ? io.pread(fd, probe, sizeof probe, static_cast<off_t>(at))
+                           : io.pread(fd, data.data() + at, data.size() - at, static_cast<off_t>(at));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw store_error("lightflow: could not read " + path + ": " + std::strerror(errno));
+    if (n == 0) break;
+    if (full) binary_writer(data).bytes(probe, static_cast<std::size_t>(n));
+    at += static_cast<std::size_t>(n);
+  }
+  data.resize(at);
+  return data;
+}
+
+// Reads and indexes the file of `log` (open at log.fd); returns the size of its torn tail.
+inline std::uint64_t read_into(file_io& io, const std::string& path, log_file& log) {
+  try {
+    detail::parsed_log parsed = detail::parse_log(read_all(io, path, log.fd), path);
+    log.records = std::move(parsed.records);
+    log.end = parsed.end;
+    log.indexed = true;
+    log.saved_end = log.end;
+    return parsed.torn;
+  } catch (...) {
+    io.close(log.fd);
+    throw;
+  }
+}
+
+inline void write_all(file_io& io, log_file& log, const std::string& path, std::span<const std::byte> frames) {
+  std::size_t done = 0;
+  while (done < frames.size()) {
+    const ssize_t n = io.pwrite(log.fd, frames.data() + done, frames.size() - done, static_cast<off_t>(log.end + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string why = n < 0 ? std::strerror(errno) : "nothing written";
+      // Best effort: leave no partial frame behind (a crash before the next write would find a torn
+      // tail there, which is harmless too).
+      (void)io.ftruncate(log.fd, static_cast<off_t>(log.end));
+      log.size = log.end;
+      throw store_error("lightflow: could not write checkpoint records to " + path + ": " + why);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  log.end += done;
+}
+
+// Extends `log`'s file with zeros up to `reserve` (prepare()). Best effort: a failure leaves zeros
+// or nothing after the frames, which readers ignore, and only costs the speed it was for.
+inline void pad(file_io& io, log_file& log, std::uint64_t reserve) {
+  static constexpr std::byte zeros[16384] = {};
+  log.size = std::max(log.size, log.end);
+  while (log.size < reserve) {
+    const auto n = io.pwrite(log.fd, zeros, static_cast<std::size_t>(std::min<std::uint64_t>(sizeof zeros, reserve - log.size)),
+                               static_cast<off_t>(log.size));
+    if (n <= 0) return;
+    log.size += static_cast<std::uint64_t>(n);
+  }
+}
+
+inline void sync_directory(file_io& io, const std::filesystem::path& dir) {
+  const int fd = io.open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  const bool ok = fd >= 0 && io.fsync(fd) == 0;
+  const int error = errno;
+  if (fd >= 0) io.close(fd);
+  if (!ok) throw store_error("lightflow: could not sync the directory " + dir.string() + ": " + std::strerror(error));
+}
+
+// What one round writes of one log.
+struct log_batch {
+  log_file* log;
+  std::string path;
+  std::vector<std::byte> frames;
+  std::uint64_t reserve;
+  bool new_file, new_directory;
+  std::string failure;  // empty: written (and, durable, synced); else `frames` are to be written again
+};
+
+// Makes a lost log's file anew, never over a file someone else made there.
+inline void recreate(file_io& io, log_file& log, log_batch& b) {
+  if (make_directory_of(b.path)) b.new_directory = true;
+  const int fd = io.open(b.path.c_str(), O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL, 0644);
+  if (fd < 0) {
+    const int error = errno;
+    throw store_error("lightflow: could not make the lost checkpoint log " + b.path + " anew: " +
+                      (error == EEXIST ? std::string("another file is there now, and lightflow will not write into it")
+                                       : std::string(std::strerror(error))));
+  }
+  log.fd = fd;
+  log.end = log.size = 0;
+  b.new_file = true;
+}
+
+// Writes (and, durable, syncs) one log's frames at its end, then checks that the file is still the
+// one its path names. On failure, leaves `end` where the frames began, so that writing them again
+// overwrites what was written of them.
+inline void write_batch(file_io& io, durability level, const std::filesystem::path& directory, log_batch& b) {
+  log_file& log = *b.log;
+  if (log.fd < 0) recreate(io, log, b);  // found lost by an earlier round
+  const std::uint64_t start = log.end;
+  try {
+    write_all(io, log, b.path, b.frames);
+    if (level == durability::durable) {
+      pad(io, log, b.reserve);
+      if (io.fdatasync(log.fd) != 0) throw store_error("lightflow: fdatasync of " + b.path + " failed: " + std::strerror(errno));
+      // A new file's name is made durable too: its directory's entry, and the directory's own.
+      if (b.new_file) sync_directory(io, std::filesystem::path(b.path).parent_path());
+      if (b.new_directory) sync_directory(io, directory);
+    }
+  } catch (...) {
+    log.end = start;
+    throw;
+  }
+  // Still linked (a deleted file has no link left); durable mode also checks that the path still
+  // names it (a renamed directory), a lookup that costs little next to the fdatasync.
+  struct stat own{}, named{};
+  const bool linked = ::fstat(log.fd, &own) == 0 && own.st_nlink > 0 &&
+                      (level != durability::durable || (::stat(b.path.c_str(), &named) == 0 &&
+                                                         named.st_dev == own.st_dev && named.st_ino == own.st_ino));
+  if (linked) return;
+  // Deleted or replaced: what the file holds is read back through the descriptor and kept, to be
+  // written to a new file by the next flush.
+  try {
+    std::vector<std::byte> written = read_all(io, b.path, log.fd);
+    written.resize(std::min<std::size_t>(written.size(), log.end));
+    b.frames = std::move(written);
+  } catch (const store_error&) {  // only this round's frames are left to keep
+  }
+  io.close(log.fd);
+  log.fd = -1;
+  log.end = log.size = 0;  // fd -1: the next round makes the file anew (recreate)
+  throw store_error("lightflow: the checkpoint log " + b.path +
+                    " was deleted or replaced while a run wrote to it, so its records are not on disk (they are "
+                    "kept, and the next flush writes them to a new file there)");
+}
+
+}  // namespace lightflow::detail
+
+#endif
+
+namespace lightflow {
 
 class file_store {
  public:
@@ -8331,33 +8763,9 @@ class file_store {
   }
 
  private:
-  struct log_file {
-    int fd = -1;
-    bool writable = false;  // opened for appending (a log only read is opened read-only)
-    std::uint64_t end = 0;  // where the frames written end (the next append goes here)
-    bool dirty = false;     // frames saved but not yet written (and, durable, synced)
-    bool new_file = false;       // created by this store, its directory entry not yet synced
-    bool new_directory = false;  // and so was its directory (the flow's), whose entry neither is
-    std::uint64_t reserve = 0;  // prepare(): the size to extend the file to with zeros
-    std::uint64_t size = 0;     // the file's size as this store left it (valid frames, then zeros)
-    std::uint64_t saved_end = 0;  // where the frames saved so far will end, once written (mutex held)
-    std::vector<std::byte> pending;  // frames not yet written (or kept by a failed write), in order
-    std::string failure;             // why the last flush of this log failed; empty when it did not
-    // The last record under each key, valid while `indexed`: made when the log is opened, dropped by
-    // a save (a save costs no copy), made again from the file and the pending frames when read.
-    bool indexed = false;
-    std::map<std::string, std::vector<std::byte>, std::less<>> records;
-  };
+  using log_file = detail::log_file;
 
-  // What one round writes of one log.
-  struct batch {
-    log_file* log;
-    std::string path;
-    std::vector<std::byte> frames;
-    std::uint64_t reserve;
-    bool new_file, new_directory;
-    std::string failure;  // empty: written (and, durable, synced); else `frames` are to be written again
-  };
+  using batch = detail::log_batch;
 
   // A released log's descriptor, to close (after trimming the file to `end` unless that is `none`).
   static constexpr std::uint64_t none = ~std::uint64_t{0};
@@ -8395,7 +8803,7 @@ class file_store {
     close_all(closed);
     for (auto& b : batches) {
       try {
-        write_batch(b);
+        detail::write_batch(*io_, level_, directory_, b);
       } catch (const store_error& e) {
         b.failure = e.what();
       } catch (const std::bad_alloc&) {
@@ -8425,65 +8833,7 @@ class file_store {
     synced_ = std::max(synced_, covering);
   }
 
-  // Writes (and, durable, syncs) one log's frames at its end, then checks that the file is still the
-  // one its path names. On failure, leaves `end` where the frames began, so that writing them again
-  // overwrites what was written of them.
-  void write_batch(batch& b) {
-    log_file& log = *b.log;
-    if (log.fd < 0) recreate(log, b);  // found lost by an earlier round
-    const std::uint64_t start = log.end;
-    try {
-      write_all(log, b.path, b.frames);
-      if (level_ == durability::durable) {
-        pad(log, b.reserve);
-        if (io_->fdatasync(log.fd) != 0) throw store_error("lightflow: fdatasync of " + b.path + " failed: " + std::strerror(errno));
-        // A new file's name is made durable too: its directory's entry, and the directory's own.
-        if (b.new_file) sync_directory(std::filesystem::path(b.path).parent_path());
-        if (b.new_directory) sync_directory(directory_);
-      }
-    } catch (...) {
-      log.end = start;
-      throw;
-    }
-    // Still linked (a deleted file has no link left); durable mode also checks that the path still
-    // names it (a renamed directory), a lookup that costs little next to the fdatasync.
-    struct stat own{}, named{};
-    const bool linked = ::fstat(log.fd, &own) == 0 && own.st_nlink > 0 &&
-                        (level_ != durability::durable || (::stat(b.path.c_str(), &named) == 0 &&
-                                                           named.st_dev == own.st_dev && named.st_ino == own.st_ino));
-    if (linked) return;
-    // Deleted or replaced: what the file holds is read back through the descriptor and kept, to be
-    // written to a new file by the next flush.
-    try {
-      std::vector<std::byte> written = read_all(b.path, log.fd);
-      written.resize(std::min<std::size_t>(written.size(), log.end));
-      b.frames = std::move(written);
-    } catch (const store_error&) {  // only this round's frames are left to keep
-    }
-    io_->close(log.fd);
-    log.fd = -1;
-    log.end = log.size = 0;  // fd -1: the next round makes the file anew (recreate)
-    throw store_error("lightflow: the checkpoint log " + b.path +
-                      " was deleted or replaced while a run wrote to it, so its records are not on disk (they are "
-                      "kept, and the next flush writes them to a new file there)");
-  }
 
-  // Makes a lost log's file anew, never over a file someone else made there.
-  void recreate(log_file& log, batch& b) {
-    std::error_code ec;
-    if (std::filesystem::create_directories(std::filesystem::path(b.path).parent_path(), ec)) b.new_directory = true;
-    if (ec) throw store_error("lightflow: could not make the directory of " + b.path + " anew: " + ec.message());
-    const int fd = io_->open(b.path.c_str(), O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL, 0644);
-    if (fd < 0) {
-      const int error = errno;
-      throw store_error("lightflow: could not make the lost checkpoint log " + b.path + " anew: " +
-                        (error == EEXIST ? std::string("another file is there now, and lightflow will not write into it")
-                                         : std::string(std::strerror(error))));
-    }
-    log.fd = fd;
-    log.end = log.size = 0;
-    b.new_file = true;
-  }
 
   // The log that (flow, run) saves to, created if need be and open for appending; the last one is
   // remembered, since a run saves many records in a row.
@@ -8496,26 +8846,7 @@ class file_store {
     return *last_log_;
   }
 
-  // Extends `log`'s file with zeros up to `reserve` (prepare()). Best effort: a failure leaves zeros
-  // or nothing after the frames, which readers ignore, and only costs the speed it was for.
-  void pad(log_file& log, std::uint64_t reserve) {
-    static constexpr std::byte zeros[16384] = {};
-    log.size = std::max(log.size, log.end);
-    while (log.size < reserve) {
-      const auto n = io_->pwrite(log.fd, zeros, static_cast<std::size_t>(std::min<std::uint64_t>(sizeof zeros, reserve - log.size)),
-                                 static_cast<off_t>(log.size));
-      if (n <= 0) return;
-      log.size += static_cast<std::uint64_t>(n);
-    }
-  }
 
-  void sync_directory(const std::filesystem::path& dir) {
-    const int fd = io_->open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-    const bool ok = fd >= 0 && io_->fsync(fd) == 0;
-    const int error = errno;
-    if (fd >= 0) io_->close(fd);
-    if (!ok) throw store_error("lightflow: could not sync the directory " + dir.string() + ": " + std::strerror(error));
-  }
 
   // The log of (flow, run) with its index made, or null. An indexed log is read at once (no save
   // since, so no frame of it is in a flush); making an index waits out a flush under way, whose
@@ -8529,7 +8860,7 @@ class file_store {
     if (log != nullptr && !log->indexed) {
       std::vector<std::byte> data;
       if (log->fd >= 0) {
-        data = read_all(path, log->fd);
+        data = detail::read_all(*io_, path, log->fd);
         data.resize(std::min<std::size_t>(data.size(), log->end));  // only whole frames (appends go at end)
       }
       data.insert(data.end(), log->pending.begin(), log->pending.end());
@@ -8539,23 +8870,8 @@ class file_store {
     return log;
   }
 
-  // Names become file names byte for byte, except what a file name cannot hold: %XX.
-  static std::string escape(std::string_view name) {
-    static constexpr char hex[] = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : name) {
-      if (c == '/' || c == '%' || c == '\\' || c < 0x20 || c == 0x7f || (out.empty() && c == '.')) {
-        out += '%';
-        out += hex[c >> 4];
-        out += hex[c & 15];
-      } else {
-        out += static_cast<char>(c);
-      }
-    }
-    return out.empty() ? std::string("%") : out;
-  }
   std::string path_of(std::string_view flow, std::string_view run) const {
-    return (directory_ / escape(flow) / (escape(run) + ".log")).string();
+    return (directory_ / detail::escape(flow) / (detail::escape(run) + ".log")).string();
   }
 
   // The log at `path` for reading: known, or read through a read-only descriptor (never created,
@@ -8570,7 +8886,7 @@ class file_store {
     }
     log_file log;
     log.fd = fd;
-    read_into(path, log);  // closes fd when it throws
+    detail::read_into(*io_, path, log);  // closes fd when it throws
     io_->close(log.fd);
     log.fd = -1;
     return &logs_.emplace(path, std::move(log)).first->second;
@@ -8581,10 +8897,7 @@ class file_store {
   log_file& open_for_append(const std::string& path) {
     auto it = logs_.find(path);
     if (it != logs_.end() && it->second.writable) return it->second;
-    bool new_directory = false;
-    std::error_code ec;
-    new_directory = std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-    if (ec) throw store_error("lightflow: could not create the directory of " + path + ": " + ec.message());
+    const bool new_directory = detail::make_directory_of(path);
     int fd = io_->open(path.c_str(), O_RDWR | O_CLOEXEC, 0);
     bool new_file = false;
     if (fd < 0 && errno == ENOENT) {
@@ -8598,7 +8911,7 @@ class file_store {
     fresh.writable = true;
     fresh.new_file = new_file;
     fresh.new_directory = new_directory;
-    const std::uint64_t torn = read_into(path, fresh);  // closes fd when it throws
+    const std::uint64_t torn = detail::read_into(*io_, path, fresh);  // closes fd when it throws
     if (torn != 0 && io_->ftruncate(fd, static_cast<off_t>(fresh.end)) != 0) {
       const int error = errno;
       io_->close(fd);
@@ -8612,59 +8925,8 @@ class file_store {
     return logs_.emplace(path, std::move(fresh)).first->second;
   }
 
-  // Reads and indexes the file of `log` (open at log.fd); returns the size of its torn tail.
-  std::uint64_t read_into(const std::string& path, log_file& log) {
-    try {
-      detail::parsed_log parsed = detail::parse_log(read_all(path, log.fd), path);
-      log.records = std::move(parsed.records);
-      log.end = parsed.end;
-      log.indexed = true;
-      log.saved_end = log.end;
-      return parsed.torn;
-    } catch (...) {
-      io_->close(log.fd);
-      throw;
-    }
-  }
 
-  // The whole file, read into a buffer of its size (a file that grew meanwhile is read to its end).
-  std::vector<std::byte> read_all(const std::string& path, int fd) {
-    std::vector<std::byte> data;
-    struct stat st{};
-    if (::fstat(fd, &st) == 0 && st.st_size > 0) data.resize(static_cast<std::size_t>(st.st_size));
-    std::size_t at = 0;
-    for (;;) {
-      std::byte probe[4096];
-      const bool full = at == data.size();  // read on into `probe`, appending what it gets
-      const ssize_t n = full ? io_->pread(fd, probe, sizeof probe, static_cast<off_t>(at))
-                             : io_->pread(fd, data.data() + at, data.size() - at, static_cast<off_t>(at));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw store_error("lightflow: could not read " + path + ": " + std::strerror(errno));
-      if (n == 0) break;
-      if (full) binary_writer(data).bytes(probe, static_cast<std::size_t>(n));
-      at += static_cast<std::size_t>(n);
-    }
-    data.resize(at);
-    return data;
-  }
 
-  void write_all(log_file& log, const std::string& path, std::span<const std::byte> frames) {
-    std::size_t done = 0;
-    while (done < frames.size()) {
-      const ssize_t n = io_->pwrite(log.fd, frames.data() + done, frames.size() - done, static_cast<off_t>(log.end + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        const std::string why = n < 0 ? std::strerror(errno) : "nothing written";
-        // Best effort: leave no partial frame behind (a crash before the next write would find a torn
-        // tail there, which is harmless too).
-        (void)io_->ftruncate(log.fd, static_cast<off_t>(log.end));
-        log.size = log.end;
-        throw store_error("lightflow: could not write checkpoint records to " + path + ": " + why);
-      }
-      done += static_cast<std::size_t>(n);
-    }
-    log.end += done;
-  }
 
   std::filesystem::path directory_;
   durability level_;

@@ -35,38 +35,12 @@
 #include <vector>
 
 #include "lightflow/checkpoint_store.hpp"
+#include "lightflow/detail/file_log.hpp"
 #include "lightflow/detail/log_frame.hpp"
+#include "lightflow/file_io.hpp"
 #include "lightflow/serializer.hpp"
 
 namespace lightflow {
-
-/// How a file_store makes records durable.
-enum class durability {
-  durable,  ///< every record is on disk (fdatasync) before the run reports its steps done; records
-            ///< saved together share one fdatasync (group commit)
-  fast,     ///< records are written (in batches, as in durable mode) before the run reports its steps
-            ///< done, and their writing to disk is left to the operating system: a finished run's
-            ///< records survive a crash of the process, not of the machine
-};
-
-/// The system calls a file_store makes on its logs. Derive from it to watch or fail them (tests
-/// inject full disks and I/O errors this way); each returns what the POSIX call returns and sets errno.
-class file_io {
- public:
-  virtual ~file_io() = default;
-  virtual int open(const char* path, int flags, mode_t mode) { return ::open(path, flags, mode); }
-  virtual ssize_t pread(int fd, void* data, std::size_t size, off_t at) { return ::pread(fd, data, size, at); }
-  virtual ssize_t pwrite(int fd, const void* data, std::size_t size, off_t at) { return ::pwrite(fd, data, size, at); }
-  virtual int fdatasync(int fd) { return ::fdatasync(fd); }
-  virtual int fsync(int fd) { return ::fsync(fd); }  // directories
-  virtual int ftruncate(int fd, off_t size) { return ::ftruncate(fd, size); }
-  virtual int close(int fd) { return ::close(fd); }
-  /// The calls as the operating system makes them.
-  static file_io& system() noexcept {
-    static file_io io;
-    return io;
-  }
-};
 
 class file_store {
  public:
@@ -222,33 +196,9 @@ class file_store {
   }
 
  private:
-  struct log_file {
-    int fd = -1;
-    bool writable = false;  // opened for appending (a log only read is opened read-only)
-    std::uint64_t end = 0;  // where the frames written end (the next append goes here)
-    bool dirty = false;     // frames saved but not yet written (and, durable, synced)
-    bool new_file = false;       // created by this store, its directory entry not yet synced
-    bool new_directory = false;  // and so was its directory (the flow's), whose entry neither is
-    std::uint64_t reserve = 0;  // prepare(): the size to extend the file to with zeros
-    std::uint64_t size = 0;     // the file's size as this store left it (valid frames, then zeros)
-    std::uint64_t saved_end = 0;  // where the frames saved so far will end, once written (mutex held)
-    std::vector<std::byte> pending;  // frames not yet written (or kept by a failed write), in order
-    std::string failure;             // why the last flush of this log failed; empty when it did not
-    // The last record under each key, valid while `indexed`: made when the log is opened, dropped by
-    // a save (a save costs no copy), made again from the file and the pending frames when read.
-    bool indexed = false;
-    std::map<std::string, std::vector<std::byte>, std::less<>> records;
-  };
+  using log_file = detail::log_file;
 
-  // What one round writes of one log.
-  struct batch {
-    log_file* log;
-    std::string path;
-    std::vector<std::byte> frames;
-    std::uint64_t reserve;
-    bool new_file, new_directory;
-    std::string failure;  // empty: written (and, durable, synced); else `frames` are to be written again
-  };
+  using batch = detail::log_batch;
 
   // A released log's descriptor, to close (after trimming the file to `end` unless that is `none`).
   static constexpr std::uint64_t none = ~std::uint64_t{0};
@@ -286,7 +236,7 @@ class file_store {
     close_all(closed);
     for (auto& b : batches) {
       try {
-        write_batch(b);
+        detail::write_batch(*io_, level_, directory_, b);
       } catch (const store_error& e) {
         b.failure = e.what();
       } catch (const std::bad_alloc&) {
@@ -316,65 +266,7 @@ class file_store {
     synced_ = std::max(synced_, covering);
   }
 
-  // Writes (and, durable, syncs) one log's frames at its end, then checks that the file is still the
-  // one its path names. On failure, leaves `end` where the frames began, so that writing them again
-  // overwrites what was written of them.
-  void write_batch(batch& b) {
-    log_file& log = *b.log;
-    if (log.fd < 0) recreate(log, b);  // found lost by an earlier round
-    const std::uint64_t start = log.end;
-    try {
-      write_all(log, b.path, b.frames);
-      if (level_ == durability::durable) {
-        pad(log, b.reserve);
-        if (io_->fdatasync(log.fd) != 0) throw store_error("lightflow: fdatasync of " + b.path + " failed: " + std::strerror(errno));
-        // A new file's name is made durable too: its directory's entry, and the directory's own.
-        if (b.new_file) sync_directory(std::filesystem::path(b.path).parent_path());
-        if (b.new_directory) sync_directory(directory_);
-      }
-    } catch (...) {
-      log.end = start;
-      throw;
-    }
-    // Still linked (a deleted file has no link left); durable mode also checks that the path still
-    // names it (a renamed directory), a lookup that costs little next to the fdatasync.
-    struct stat own{}, named{};
-    const bool linked = ::fstat(log.fd, &own) == 0 && own.st_nlink > 0 &&
-                        (level_ != durability::durable || (::stat(b.path.c_str(), &named) == 0 &&
-                                                           named.st_dev == own.st_dev && named.st_ino == own.st_ino));
-    if (linked) return;
-    // Deleted or replaced: what the file holds is read back through the descriptor and kept, to be
-    // written to a new file by the next flush.
-    try {
-      std::vector<std::byte> written = read_all(b.path, log.fd);
-      written.resize(std::min<std::size_t>(written.size(), log.end));
-      b.frames = std::move(written);
-    } catch (const store_error&) {  // only this round's frames are left to keep
-    }
-    io_->close(log.fd);
-    log.fd = -1;
-    log.end = log.size = 0;  // fd -1: the next round makes the file anew (recreate)
-    throw store_error("lightflow: the checkpoint log " + b.path +
-                      " was deleted or replaced while a run wrote to it, so its records are not on disk (they are "
-                      "kept, and the next flush writes them to a new file there)");
-  }
 
-  // Makes a lost log's file anew, never over a file someone else made there.
-  void recreate(log_file& log, batch& b) {
-    std::error_code ec;
-    if (std::filesystem::create_directories(std::filesystem::path(b.path).parent_path(), ec)) b.new_directory = true;
-    if (ec) throw store_error("lightflow: could not make the directory of " + b.path + " anew: " + ec.message());
-    const int fd = io_->open(b.path.c_str(), O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL, 0644);
-    if (fd < 0) {
-      const int error = errno;
-      throw store_error("lightflow: could not make the lost checkpoint log " + b.path + " anew: " +
-                        (error == EEXIST ? std::string("another file is there now, and lightflow will not write into it")
-                                         : std::string(std::strerror(error))));
-    }
-    log.fd = fd;
-    log.end = log.size = 0;
-    b.new_file = true;
-  }
 
   // The log that (flow, run) saves to, created if need be and open for appending; the last one is
   // remembered, since a run saves many records in a row.
@@ -387,26 +279,7 @@ class file_store {
     return *last_log_;
   }
 
-  // Extends `log`'s file with zeros up to `reserve` (prepare()). Best effort: a failure leaves zeros
-  // or nothing after the frames, which readers ignore, and only costs the speed it was for.
-  void pad(log_file& log, std::uint64_t reserve) {
-    static constexpr std::byte zeros[16384] = {};
-    log.size = std::max(log.size, log.end);
-    while (log.size < reserve) {
-      const auto n = io_->pwrite(log.fd, zeros, static_cast<std::size_t>(std::min<std::uint64_t>(sizeof zeros, reserve - log.size)),
-                                 static_cast<off_t>(log.size));
-      if (n <= 0) return;
-      log.size += static_cast<std::uint64_t>(n);
-    }
-  }
 
-  void sync_directory(const std::filesystem::path& dir) {
-    const int fd = io_->open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-    const bool ok = fd >= 0 && io_->fsync(fd) == 0;
-    const int error = errno;
-    if (fd >= 0) io_->close(fd);
-    if (!ok) throw store_error("lightflow: could not sync the directory " + dir.string() + ": " + std::strerror(error));
-  }
 
   // The log of (flow, run) with its index made, or null. An indexed log is read at once (no save
   // since, so no frame of it is in a flush); making an index waits out a flush under way, whose
@@ -420,7 +293,7 @@ class file_store {
     if (log != nullptr && !log->indexed) {
       std::vector<std::byte> data;
       if (log->fd >= 0) {
-        data = read_all(path, log->fd);
+        data = detail::read_all(*io_, path, log->fd);
         data.resize(std::min<std::size_t>(data.size(), log->end));  // only whole frames (appends go at end)
       }
       data.insert(data.end(), log->pending.begin(), log->pending.end());
@@ -430,23 +303,8 @@ class file_store {
     return log;
   }
 
-  // Names become file names byte for byte, except what a file name cannot hold: %XX.
-  static std::string escape(std::string_view name) {
-    static constexpr char hex[] = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : name) {
-      if (c == '/' || c == '%' || c == '\\' || c < 0x20 || c == 0x7f || (out.empty() && c == '.')) {
-        out += '%';
-        out += hex[c >> 4];
-        out += hex[c & 15];
-      } else {
-        out += static_cast<char>(c);
-      }
-    }
-    return out.empty() ? std::string("%") : out;
-  }
   std::string path_of(std::string_view flow, std::string_view run) const {
-    return (directory_ / escape(flow) / (escape(run) + ".log")).string();
+    return (directory_ / detail::escape(flow) / (detail::escape(run) + ".log")).string();
   }
 
   // The log at `path` for reading: known, or read through a read-only descriptor (never created,
@@ -461,7 +319,7 @@ class file_store {
     }
     log_file log;
     log.fd = fd;
-    read_into(path, log);  // closes fd when it throws
+    detail::read_into(*io_, path, log);  // closes fd when it throws
     io_->close(log.fd);
     log.fd = -1;
     return &logs_.emplace(path, std::move(log)).first->second;
@@ -472,10 +330,7 @@ class file_store {
   log_file& open_for_append(const std::string& path) {
     auto it = logs_.find(path);
     if (it != logs_.end() && it->second.writable) return it->second;
-    bool new_directory = false;
-    std::error_code ec;
-    new_directory = std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-    if (ec) throw store_error("lightflow: could not create the directory of " + path + ": " + ec.message());
+    const bool new_directory = detail::make_directory_of(path);
     int fd = io_->open(path.c_str(), O_RDWR | O_CLOEXEC, 0);
     bool new_file = false;
     if (fd < 0 && errno == ENOENT) {
@@ -489,7 +344,7 @@ class file_store {
     fresh.writable = true;
     fresh.new_file = new_file;
     fresh.new_directory = new_directory;
-    const std::uint64_t torn = read_into(path, fresh);  // closes fd when it throws
+    const std::uint64_t torn = detail::read_into(*io_, path, fresh);  // closes fd when it throws
     if (torn != 0 && io_->ftruncate(fd, static_cast<off_t>(fresh.end)) != 0) {
       const int error = errno;
       io_->close(fd);
@@ -503,59 +358,8 @@ class file_store {
     return logs_.emplace(path, std::move(fresh)).first->second;
   }
 
-  // Reads and indexes the file of `log` (open at log.fd); returns the size of its torn tail.
-  std::uint64_t read_into(const std::string& path, log_file& log) {
-    try {
-      detail::parsed_log parsed = detail::parse_log(read_all(path, log.fd), path);
-      log.records = std::move(parsed.records);
-      log.end = parsed.end;
-      log.indexed = true;
-      log.saved_end = log.end;
-      return parsed.torn;
-    } catch (...) {
-      io_->close(log.fd);
-      throw;
-    }
-  }
 
-  // The whole file, read into a buffer of its size (a file that grew meanwhile is read to its end).
-  std::vector<std::byte> read_all(const std::string& path, int fd) {
-    std::vector<std::byte> data;
-    struct stat st{};
-    if (::fstat(fd, &st) == 0 && st.st_size > 0) data.resize(static_cast<std::size_t>(st.st_size));
-    std::size_t at = 0;
-    for (;;) {
-      std::byte probe[4096];
-      const bool full = at == data.size();  // read on into `probe`, appending what it gets
-      const ssize_t n = full ? io_->pread(fd, probe, sizeof probe, static_cast<off_t>(at))
-                             : io_->pread(fd, data.data() + at, data.size() - at, static_cast<off_t>(at));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw store_error("lightflow: could not read " + path + ": " + std::strerror(errno));
-      if (n == 0) break;
-      if (full) binary_writer(data).bytes(probe, static_cast<std::size_t>(n));
-      at += static_cast<std::size_t>(n);
-    }
-    data.resize(at);
-    return data;
-  }
 
-  void write_all(log_file& log, const std::string& path, std::span<const std::byte> frames) {
-    std::size_t done = 0;
-    while (done < frames.size()) {
-      const ssize_t n = io_->pwrite(log.fd, frames.data() + done, frames.size() - done, static_cast<off_t>(log.end + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        const std::string why = n < 0 ? std::strerror(errno) : "nothing written";
-        // Best effort: leave no partial frame behind (a crash before the next write would find a torn
-        // tail there, which is harmless too).
-        (void)io_->ftruncate(log.fd, static_cast<off_t>(log.end));
-        log.size = log.end;
-        throw store_error("lightflow: could not write checkpoint records to " + path + ": " + why);
-      }
-      done += static_cast<std::size_t>(n);
-    }
-    log.end += done;
-  }
 
   std::filesystem::path directory_;
   durability level_;

@@ -27,6 +27,7 @@
 #include "lightflow/context.hpp"
 #include "lightflow/detail/runtime_graph.hpp"
 #include "lightflow/detail/runtime_run.hpp"
+#include "lightflow/detail/runtime_step.hpp"
 #include "lightflow/detail/spelling.hpp"
 #include "lightflow/detail/static_in_runtime.hpp"
 #include "lightflow/detail/static_run.hpp"
@@ -47,48 +48,6 @@ enum class merge_mode {
                ///< union of the dependencies; steps the target lacks are added with their dependencies
 };
 
-namespace detail {
-
-template <class F>
-inline constexpr bool stateless_callable = std::is_empty_v<F> && std::is_default_constructible_v<F>;
-
-template <class F>
-inline constexpr bool runtime_callable = std::is_invocable_v<const F&, context&> || std::is_invocable_v<const F&>;
-
-/// What a runtime step's callable returns, decayed (void for none).
-template <class F>
-using runtime_return_t = std::decay_t<
-    typename std::conditional_t<std::is_invocable_v<const F&, context&>, std::invoke_result<const F&, context&>,
-                                std::invoke_result<const F&>>::type>;
-
-/// What a runtime step's condition needs of the step_context it is given.
-struct step_context_access {
-  static runtime_run& run(step_context& sc) noexcept { return static_cast<runtime_run&>(*sc.run_); }
-  static std::uint32_t step(const step_context& sc) noexcept { return sc.step_; }
-};
-
-template <class F>
-void invoke_runtime(run_state_base& base, std::uint32_t step, step_context& sc) {
-  auto& run = static_cast<runtime_run&>(base);
-  if (sc.attempt() > 1 && run.data_of(step) != nullptr) run.own(step) = step_data{};  // a failed attempt's writes go
-  (void)step;
-  auto call = [&](const F& f) {
-    context ctx(run, sc);
-    if constexpr (std::is_invocable_v<const F&, context&>) {
-      using R = std::invoke_result_t<const F&, context&>;
-      if constexpr (std::is_void_v<R>) f(ctx);
-      else run.own(step).result = erased_value::make<std::decay_t<R>>(f(ctx));
-    } else {
-      using R = std::invoke_result_t<const F&>;
-      if constexpr (std::is_void_v<R>) f();
-      else run.own(step).result = erased_value::make<std::decay_t<R>>(f());
-    }
-  };
-  if constexpr (stateless_callable<F>) call(F{});
-  else call(*static_cast<const F*>(base.callable(step)));
-}
-
-}  // namespace detail
 
 /// A step of a runtime flow: its flow and index. `after` declares its dependencies.
 class step_handle {

@@ -4,7 +4,13 @@
 
 #include <cstdint>
 #include <stop_token>
+#include <string>
 #include <string_view>
+#include <typeinfo>
+
+#include "lightflow/detail/run_state_base.hpp"
+#include "lightflow/detail/type_name.hpp"
+#include "lightflow/errors.hpp"
 
 namespace lightflow {
 namespace detail {
@@ -50,6 +56,24 @@ class step_context {
 
 }  // namespace lightflow
 
-#include "lightflow/detail/run_state.hpp"  // defines the members above
+// The members that read the run (its stop token: run_lifecycle.hpp).
+namespace lightflow {
+inline std::string_view step_context::name() const noexcept { return run_->graph().name(step_); }
+inline std::string_view step_context::flow_name() const noexcept { return run_->graph().flow_name; }
+inline std::uint64_t step_context::run_id() const noexcept { return run_->id(); }
+inline bool step_context::stop_requested() const noexcept {
+  return own_stop_ != nullptr ? own_stop_->stop_requested() : run_->stop_requested();
+}
+template <class T>
+T& step_context::resource() const {
+  if (void* p = run_->find_resource(typeid(T))) return *static_cast<T*>(p);
+  throw not_found("lightflow: step \"" + std::string(name()) + "\" of flow \"" + std::string(flow_name()) +
+                          "\" asked for a resource of type " + std::string(detail::type_name<T>()) +
+                          ", which its run does not have (attach one with lightflow::resource(make) when running it)");
+}
+inline std::stop_token step_context::stop_token() const {
+  return own_stop_ != nullptr ? own_stop_->get_token() : run_->stop_token();
+}
+}  // namespace lightflow
 
 #endif

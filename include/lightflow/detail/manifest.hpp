@@ -21,7 +21,7 @@
 #include <string>
 #include <string_view>
 
-#include "lightflow/detail/run_state.hpp"
+#include "lightflow/detail/graph_view.hpp"
 #include "lightflow/detail/type_name.hpp"
 
 namespace lightflow::detail {

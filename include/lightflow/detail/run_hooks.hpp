@@ -1,0 +1,153 @@
+// What a run calls besides its steps: observers, the callbacks before and after the flow and each
+// step (the executor's, the flow's, the step's own), and the resources attached to it.
+#ifndef LIGHTFLOW_DETAIL_RUN_HOOKS_HPP
+#define LIGHTFLOW_DETAIL_RUN_HOOKS_HPP
+
+#include <algorithm>
+#include <exception>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lightflow/detail/run_state_base.hpp"
+#include "lightflow/errors.hpp"
+
+namespace lightflow::detail {
+
+inline void run_state_base::before_flow() noexcept {
+  auto none = [](const callback_lists* level) { return level == nullptr || level->before_flow.empty(); };
+  if (none(global_callbacks_.get()) && none(flow_callbacks())) return;  // nothing to call: no clock read
+  const run_event e = run_info();
+  for (const callback_lists* level : {global_callbacks_.get(), flow_callbacks()}) {
+    if (level == nullptr) continue;
+    for (const flow_callback& cb : level->before_flow) {
+      if (!cb.applies(e, false)) continue;
+      try {
+        cb(e);
+      } catch (...) {
+        note_callback_failure(callback_point::before_flow, {}, cb.is_must(), std::current_exception());
+        if (cb.is_must()) {
+          flow_must_failure_ = callback_point::before_flow;
+          cancel();
+          return;
+        }
+      }
+    }
+  }
+}
+
+template <class T>
+void run_state_base::add_resource(std::unique_ptr<T> object) {
+  resources_.reserve(resources_.size() + 1);
+  resource_slot slot{&typeid(T), object.get(), [](void* p) noexcept { delete static_cast<T*>(p); }, nullptr};
+  if constexpr (requires(T& t) { t.suspend(); }) slot.suspend = [](void* p) { static_cast<T*>(p)->suspend(); };
+  resources_.push_back(slot);
+  object.release();
+}
+
+inline step_event run_state_base::event(std::uint32_t step, unsigned attempt, bool last) const noexcept {
+  const step_record& rec = records_[step];
+  return {graph_->flow_name, id_, graph_->name(step), step, attempt, current_worker, rec.status, error(step),
+          rec.restored, last, std::chrono::steady_clock::now()};
+}
+
+inline void run_state_base::notify(std::uint32_t step, unsigned attempt, bool starting, bool last) const noexcept {
+  const step_event e = event(step, attempt, last);
+  for (observer* o : observers_) starting ? o->step_started(e) : o->step_finished(e);
+}
+
+inline void run_state_base::not_run(std::uint32_t step) noexcept {
+  notify_not_run(step);
+  if (!plain_) step_callbacks(step, true);
+}
+
+inline void run_state_base::note_callback_failure(callback_point point, std::string_view step, bool must, std::exception_ptr error) noexcept {
+  try {
+    std::lock_guard lock(callback_mutex_);
+    callback_failures_.push_back({point, std::string(step), must, std::move(error)});
+  } catch (...) {  // no memory to list it: nothing better is left to do
+  }
+}
+
+inline std::exception_ptr run_state_base::step_callbacks(std::uint32_t step, bool after) noexcept {
+  const policy* own = policies_ != nullptr ? policies_[step] : nullptr;
+  const callback_lists* const levels[] = {global_callbacks_.get(), flow_callbacks(),
+                                          own != nullptr ? &own->callbacks : nullptr};
+  auto list = [after](const callback_lists& l) -> const std::vector<step_callback>& {
+    return after ? l.after_step : l.before_step;
+  };
+  if (std::none_of(std::begin(levels), std::end(levels), [&](const callback_lists* l) { return l != nullptr && !list(*l).empty(); }))
+    return nullptr;
+  const step_event e = event(step, records_[step].attempts, true);
+  std::exception_ptr must_error;
+  for (const callback_lists* level : levels) {
+    if (level == nullptr) continue;
+    for (const step_callback& cb : list(*level)) {
+      if (!cb.applies(e)) continue;
+      try {
+        cb(e);
+      } catch (...) {
+        std::exception_ptr error = std::current_exception();
+        note_callback_failure(after ? callback_point::after_step : callback_point::before_step, graph_->name(step),
+                              cb.is_must(), error);
+        if (cb.is_must() && must_error == nullptr) {
+          must_error = std::move(error);
+          if (!after) return must_error;
+        }
+      }
+    }
+  }
+  return must_error;
+}
+
+inline void run_state_base::fail_by_callback(std::uint32_t step, const char* where, std::exception_ptr error) noexcept {
+  step_record& rec = records_[step];
+  rec.status = step_status::failed;
+  try {
+    set_error(step, std::make_exception_ptr(callback_error(where, graph_->name(step), error)));
+  } catch (...) {
+    set_error(step, std::move(error));
+  }
+}
+
+inline bool run_state_base::end_flow() noexcept {
+  run_event e = run_info();
+  e.ok = steps_ok() && !flow_must_failure_;
+  for (const callback_lists* level : {global_callbacks_.get(), flow_callbacks()}) {
+    if (level == nullptr) continue;
+    for (const flow_callback& cb : level->after_flow) {
+      if (!cb.applies(e, true)) continue;
+      try {
+        cb(e);
+      } catch (...) {
+        note_callback_failure(callback_point::after_flow, {}, cb.is_must(), std::current_exception());
+        if (cb.is_must() && !flow_must_failure_) flow_must_failure_ = callback_point::after_flow;
+      }
+    }
+  }
+  const bool ok = e.ok && !flow_must_failure_;
+  if (!ok)
+    for (auto r = resources_.rbegin(); r != resources_.rend(); ++r) {
+      if (r->suspend == nullptr) continue;
+      try {
+        r->suspend(r->object);
+      } catch (...) {
+        note_callback_failure(callback_point::resource_suspend, {}, false, std::current_exception());
+      }
+    }
+  release_resources();
+  return ok;
+}
+
+inline void run_state_base::release_resources() noexcept {
+  while (!resources_.empty()) {
+    resources_.back().destroy(resources_.back().object);
+    resources_.pop_back();
+  }
+}
+
+}  // namespace lightflow::detail
+
+#endif

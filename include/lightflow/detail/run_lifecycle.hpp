@@ -1,0 +1,142 @@
+// A run's life besides its steps: pause and resume, stop, its deadline, its stop token (made on
+// first use and registered with the executor, which stops it at shutdown), and its end.
+#ifndef LIGHTFLOW_DETAIL_RUN_LIFECYCLE_HPP
+#define LIGHTFLOW_DETAIL_RUN_LIFECYCLE_HPP
+
+#include <chrono>
+#include <mutex>
+#include <new>
+#include <stop_token>
+#include <thread>
+#include <vector>
+
+#include "lightflow/detail/run_hooks.hpp"
+#include "lightflow/detail/run_registry.hpp"
+#include "lightflow/detail/run_state_base.hpp"
+
+namespace lightflow::detail {
+
+inline void run_state_base::wait() noexcept {
+  for (std::uint32_t s = done_.load(std::memory_order_acquire); s != finished;
+       s = done_.load(std::memory_order_acquire)) {
+    if (s == running && !done_.compare_exchange_weak(s, waited_for, std::memory_order_acq_rel)) continue;
+    done_.wait(waited_for, std::memory_order_acquire);
+  }
+}
+
+inline void run_state_base::pause() {
+  if (done()) return;
+  // Pausing arms a stop callback and may register the run's stop source with the executor; the
+  // run's end takes both down. The two meet here (controlled_ and closed_, Dekker style, so that a
+  // run never paused takes no lock at its end): a pause that starts once the end has begun does nothing.
+  std::lock_guard lock(control_mutex_);
+  controlled_.store(true, std::memory_order_seq_cst);
+  if (closed_.load(std::memory_order_seq_cst)) return;
+  // First: a cancellation (or shutdown) resumes the run. Made once (a stop already requested runs
+  // resume() at once).
+  if (!unpark_armed_) {
+    unpark_armed_ = true;
+    unpark_on_stop_.emplace(stop_token(), unparker{this});
+  }
+  paused_.store(true, std::memory_order_seq_cst);
+  if (stop_requested()) resume();  // a cancellation that came meanwhile
+}
+
+inline void run_state_base::resume() noexcept {
+  std::vector<task_node*> ready;
+  {
+    std::lock_guard lock(park_mutex_);
+    paused_.store(false, std::memory_order_seq_cst);
+    ready.swap(parked_);
+  }
+  for (task_node* t : ready) requeue_(scheduler_, t);
+}
+
+inline void run_state_base::stop() noexcept {
+  stopped_.store(true, std::memory_order_relaxed);
+  cancel();
+  resume();
+}
+
+inline void run_state_base::arm_deadline(std::chrono::nanoseconds limit) {
+  deadline_ = timer_service::clock::now() + limit;
+  deadline_id_ = registry_->timer().add(
+      deadline_,
+      [](void* p) noexcept {
+        auto* run = static_cast<run_state_base*>(p);
+        run->timed_out_.store(true, std::memory_order_relaxed);
+        run->cancel();
+      },
+      this);
+}
+
+inline std::stop_token run_state_base::stop_token() {
+  int state = stop_ready_.load(std::memory_order_acquire);
+  if (state != 2) {
+    int expected = 0;
+    if (stop_ready_.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+      auto* source = ::new (static_cast<void*>(stop_storage_)) std::stop_source();  // may throw bad_alloc
+      registry_->add(*this);
+      stop_ready_.store(2, std::memory_order_seq_cst);
+      if (cancelled()) source->request_stop();  // a cancel that came before the source existed
+    } else {
+      while (stop_ready_.load(std::memory_order_acquire) != 2) std::this_thread::yield();
+    }
+  }
+  return stop_source_()->get_token();
+}
+
+inline void run_registry::add(run_state_base& run) {
+  std::lock_guard lock(mutex_);
+  run.next_stoppable_ = head_;
+  if (head_ != nullptr) head_->prev_stoppable_ = &run;
+  head_ = &run;
+}
+
+inline void run_registry::remove(run_state_base& run) noexcept {
+  std::lock_guard lock(mutex_);
+  if (run.prev_stoppable_ != nullptr)
+    run.prev_stoppable_->next_stoppable_ = run.next_stoppable_;
+  else if (head_ == &run)
+    head_ = run.next_stoppable_;
+  if (run.next_stoppable_ != nullptr) run.next_stoppable_->prev_stoppable_ = run.prev_stoppable_;
+  run.prev_stoppable_ = run.next_stoppable_ = nullptr;
+}
+
+inline void run_registry::close() noexcept {
+  closing_.store(true, std::memory_order_seq_cst);
+  std::lock_guard lock(mutex_);
+  for (run_state_base* r = head_; r != nullptr; r = r->next_stoppable_) r->stop_source_()->request_stop();
+}
+
+/// Marks a run finished and wakes whoever waits for it; drops the executor's reference.
+inline void finish_run(run_state_base& run) noexcept {
+  if (run.deadline_id_ != 0) run.registry_->timer().cancel(run.deadline_, run.deadline_id_);  // no call after this
+  bool ok = true;
+  if (!run.plain_ || !run.resources_.empty()) ok = run.end_flow();
+  if (!run.observers_.empty()) {
+    run_event e = run.run_info();
+    e.ok = ok && run.steps_ok();
+    for (observer* o : run.observers_) o->run_finished(e);
+  }
+  auto take_down = [&run]() noexcept {
+    run.follow_.reset();  // no stop request from outside may reach the run from here on
+    run.unpark_on_stop_.reset();
+    if (run.stop_ready_.load(std::memory_order_acquire) == 2) run.registry_->remove(run);
+  };
+  run.closed_.store(true, std::memory_order_seq_cst);
+  if (run.controlled_.load(std::memory_order_seq_cst)) {  // a pause() may be arming what we take down
+    std::lock_guard lock(run.control_mutex_);
+    take_down();
+  } else {  // any pause() from now on sees closed_ and does nothing
+    take_down();
+  }
+  // The executor's reference, released last, keeps the state alive while the waiter is woken.
+  if (run.done_.exchange(run_state_base::finished, std::memory_order_acq_rel) == run_state_base::waited_for)
+    run.done_.notify_all();
+  run.release();
+}
+
+}  // namespace lightflow::detail
+
+#endif

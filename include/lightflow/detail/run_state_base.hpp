@@ -1,0 +1,388 @@
+// The state of one run, shared by every kind of flow: the untyped part of a run (the typed part:
+// static_run.hpp, runtime_run.hpp). Its members are defined by job, in the headers beside it:
+// run_release.hpp (starting a run, running a step and releasing its dependents: the hot path),
+// run_attempts.hpp (attempts, retries, timeouts, conditions, saving a step's checkpoint),
+// run_hooks.hpp (observers, callbacks, resources), run_lifecycle.hpp (cancel, pause, stop,
+// deadlines, the stop token, the run's end). run_state.hpp includes them all.
+#ifndef LIGHTFLOW_DETAIL_RUN_STATE_BASE_HPP
+#define LIGHTFLOW_DETAIL_RUN_STATE_BASE_HPP
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <typeinfo>
+#include <vector>
+
+#include "lightflow/callback.hpp"
+#include "lightflow/detail/checkpoint_session.hpp"
+#include "lightflow/detail/graph_view.hpp"
+#include "lightflow/detail/run_registry.hpp"
+#include "lightflow/detail/step_record.hpp"
+#include "lightflow/detail/timer.hpp"
+#include "lightflow/detail/timestamp.hpp"
+#include "lightflow/observer.hpp"
+#include "lightflow/policy.hpp"
+#include "lightflow/step_status.hpp"
+
+namespace lightflow::detail {
+
+/// An object attached to a run (resource.hpp), with its type and hooks erased.
+struct resource_slot {
+  const std::type_info* type = nullptr;
+  void* object = nullptr;
+  void (*destroy)(void*) noexcept = nullptr;
+  void (*suspend)(void*) = nullptr;  // null: the type has no suspend()
+};
+
+class run_state_base {
+ public:
+  using invoke_fn = void (*)(run_state_base&, std::uint32_t step, step_context&);
+  using destroy_fn = void (*)(run_state_base*) noexcept;
+
+  run_state_base(const run_state_base&) = delete;
+  run_state_base& operator=(const run_state_base&) = delete;
+
+  const graph_view& graph() const noexcept { return *graph_; }
+  /// The run's input, step `i`'s callable and step `i`'s output storage (null for void), untyped.
+  const void* input() const noexcept { return input_; }
+  const void* callable(std::uint32_t i) const noexcept { return callables_[i]; }
+  void* output(std::uint32_t i) const noexcept { return outputs_[i]; }
+  std::uint64_t id() const noexcept { return id_; }
+  const step_record& record(std::uint32_t step) const noexcept { return records_[step]; }
+  /// Step `step`'s error (null when it has none). Errors live in a table made at the first one, so
+  /// that runs pay nothing per step for them until something fails.
+  const std::exception_ptr& error(std::uint32_t step) const noexcept {
+    static const std::exception_ptr none;
+    const std::exception_ptr* table = errors_.load(std::memory_order_acquire);
+    return table != nullptr ? table[step] : none;
+  }
+  bool done() const noexcept { return done_.load(std::memory_order_acquire) == finished; }
+  /// Blocks until the run has finished. A waiter marks itself, so that finishing wakes only when needed.
+  void wait() noexcept;
+
+  void retain() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy_(this);
+  }
+
+  /// Steps not yet started will be marked cancelled; running ones see their stop token set.
+  void cancel() noexcept {
+    cancel_requested_.store(true, std::memory_order_seq_cst);
+    if (stop_ready_.load(std::memory_order_seq_cst) == 2) stop_source_()->request_stop();  // unparks a paused run
+  }
+  bool cancelled() const noexcept { return cancel_requested_.load(std::memory_order_relaxed) || registry_->closing(); }
+  bool stop_requested() const noexcept {
+    return cancelled() || (stop_ready_.load(std::memory_order_acquire) == 2 && stop_source_()->stop_requested());
+  }
+  /// The run's stop token. Its stop state is made on first use, so runs that never ask allocate nothing.
+  std::stop_token stop_token();
+
+  /// Follows a user's std::stop_token: a stop request on it cancels the run.
+  void follow(std::stop_token token) {
+    if (token.stop_possible()) follow_.emplace(std::move(token), canceller{this});
+  }
+
+  /// Starts the run on the calling thread: queues all roots but one through `push`, returns that one.
+  template <class Push, class Finish>
+  task_node* start(Push&& push, Finish&& finish);
+
+  // A step with many dependents (or a run with many roots) does not queue them all at once: that
+  // would grow a worker's deque to hold them all (8 bytes each, kept for the executor's life). It
+  // releases `batch_size` and queues a batch task, its node's address with the low bit set, which
+  // claims the next batch from a cursor (for a step: its record's `pending` word, unused once the
+  // step ran; for the roots: root_cursor_), queues itself again if more are left, and releases them.
+  static constexpr std::uint32_t batch_size = 64;
+  static constexpr std::uint32_t max_batched = pending_count_mask / 2;  // the cursor never overflows
+  static task_node* batch_node(task_node* node) noexcept {
+    return reinterpret_cast<task_node*>(reinterpret_cast<std::uintptr_t>(node) | 1);
+  }
+  static bool is_batch(const task_node* t) noexcept { return (reinterpret_cast<std::uintptr_t>(t) & 1) != 0; }
+  static task_node* plain_node(task_node* t) noexcept {
+    return reinterpret_cast<task_node*>(reinterpret_cast<std::uintptr_t>(t) & ~std::uintptr_t{1});
+  }
+  /// Runs the batch task of `step` (graph().size: of the roots); returns a released step to run next.
+  template <class Push, class Finish>
+  task_node* release_batch(std::uint32_t step, Push&& push, Finish&& finish);
+
+  /// Runs (or skips, or cancels) one step, then releases its dependents. Returns one dependent that
+  /// became ready, for the caller to run next without a queue round trip; the others go to `push`.
+  /// `now` is the time the step starts; it becomes the time the step ended. `saved(session)` is
+  /// called after a checkpoint record was saved to a store that makes it durable only on a flush.
+  template <class Push, class Finish, class Saved>
+  task_node* process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish, Saved&& saved);
+
+  /// The run's checkpoint records could not all be made durable: the run fails with this error.
+  void fail_durability(std::exception_ptr error) noexcept { durability_error_ = std::move(error); }
+  const std::exception_ptr& durability_error() const noexcept { return durability_error_; }
+  /// Once the run is done: whether every step succeeded or was skipped by its condition, and the
+  /// records were made durable (counted as steps end, so it costs no pass over the steps).
+  bool steps_ok() const noexcept {
+    return not_ok_.load(std::memory_order_relaxed) == 0 && durability_error_ == nullptr;
+  }
+
+  /// Marks step `i` restored from a checkpoint: its output is in place; it will not run.
+  void restore(std::uint32_t i) noexcept {
+    records_[i].status = step_status::succeeded;
+    records_[i].restored = true;
+  }
+  checkpoint_session* checkpoint() const noexcept { return checkpoint_; }
+
+  task_node* start_node() noexcept { return &nodes_[graph_->size]; }
+  /// The step a node of this run stands for (graph().size: starting the run).
+  std::uint32_t step_of(const task_node* node) const noexcept { return static_cast<std::uint32_t>(node - nodes_); }
+
+ protected:
+  run_state_base(const graph_view& g, const invoke_fn* invokers, destroy_fn destroy, step_record* records,
+                 task_node* nodes,
+                 run_registry& registry, std::uint64_t id) noexcept
+      : graph_(&g),
+        invokers_(invokers),
+        destroy_(destroy),
+        records_(records),
+        nodes_(nodes),
+        registry_(&registry),
+        id_(id),
+        sinks_left_(g.sink_count) {}
+  /// Fills the per-step arrays; called by the derived class once it has constructed them.
+  void prepare(const void* input, const void* const* callables, void* const* outputs,
+               void (*const* destroyers)(void*) noexcept) noexcept {
+    input_ = input;
+    callables_ = callables;
+    outputs_ = outputs;
+    destroyers_ = destroyers;
+    const graph_view& g = *graph_;
+    for (std::uint32_t i = 0; i != g.size; ++i) {
+      ::new (static_cast<void*>(&records_[i])) step_record{};  // over storage, or over a record (trivial)
+      records_[i].pending.store(g.dep_offsets[i + 1] - g.dep_offsets[i], std::memory_order_relaxed);
+      ::new (static_cast<void*>(&nodes_[i])) task_node{this};
+    }
+    ::new (static_cast<void*>(&nodes_[g.size])) task_node{this};
+  }
+  void attach(checkpoint_session* session) noexcept { checkpoint_ = session; }
+  /// Each step's policy (an array of graph().size pointers, or null when no step has one) and the flow's.
+  void set_policies(const policy* const* steps, const policy* flow) noexcept {
+    policies_ = steps;
+    flow_policy_ = flow;
+    plain_ = policies_ == nullptr && flow_policy_ == nullptr && observers_.empty() && global_callbacks_ == nullptr;
+  }
+  /// How to drop a step's output when it is not kept in typed slots (runtime runs).
+  void set_discard(void (*discard)(run_state_base&, std::uint32_t) noexcept) noexcept { discard_ = discard; }
+
+ public:
+  /// No step starts until resume(); steps running finish. Ready steps wait in a list. A cancellation
+  /// (or the executor's shutdown) resumes the run, so that its waiting steps are marked cancelled.
+  /// Safe at any moment, from any thread, until the run's state is released: a pause that comes as
+  /// the run ends (or after) does nothing.
+  void pause();
+  /// Requeues the steps that became ready while the run was paused.
+  void resume() noexcept;
+  bool paused() const noexcept { return paused_.load(std::memory_order_relaxed); }
+  /// How many ready steps wait for resume().
+  std::size_t parked() const {
+    std::lock_guard lock(park_mutex_);
+    return parked_.size();
+  }
+  /// Like cancel(), but the steps that have not started are marked stopped (resumable from a checkpoint).
+  void stop() noexcept;
+  bool stopped() const noexcept { return stopped_.load(std::memory_order_relaxed); }
+  /// How the run's steps go back to its executor after a pause (set by the scheduler).
+  void set_requeue(void (*requeue)(void*, task_node*) noexcept, void* scheduler) noexcept {
+    requeue_ = requeue;
+    scheduler_ = scheduler;
+  }
+
+  /// Cancels the run after `limit` (before it starts); the run then reports timed_out().
+  void arm_deadline(std::chrono::nanoseconds limit);
+  bool timed_out() const noexcept { return timed_out_.load(std::memory_order_relaxed); }
+  /// lightflow::no_step_times (before the run starts): plain steps read no clock.
+  void keep_no_step_times() noexcept { timed_ = false; }
+  /// Adds an observer of this run (before it starts).
+  void add_observer(observer* o) {
+    observers_.push_back(o);
+    plain_ = false;
+  }
+  run_event run_info() const noexcept {
+    return {graph_->flow_name, id_, graph_->size, std::chrono::steady_clock::now(), true};
+  }
+  /// The executor's callbacks, called before the flow's and the steps' own (before the run starts).
+  void set_global_callbacks(std::shared_ptr<const callback_lists> callbacks) noexcept {
+    if (callbacks == nullptr || callbacks->empty()) return;
+    global_callbacks_ = std::move(callbacks);
+    plain_ = false;
+  }
+  /// On the thread that starts the run, before it starts: the before-flow callbacks, the executor's
+  /// then the flow's. A must one that throws cancels the run (the callbacks after it are not called).
+  void before_flow() noexcept;
+  /// Every callback that threw in this run, in the order they threw (read once the run is done).
+  std::vector<callback_failure> callback_failures() const {
+    std::lock_guard lock(callback_mutex_);
+    return callback_failures_;
+  }
+  /// The must flow callback that failed, if one did: the run is not ok.
+  const callback_failure* flow_must_failure() const noexcept {
+    if (!flow_must_failure_) return nullptr;
+    for (const callback_failure& f : callback_failures_)  // read after the run is done: no lock needed
+      if (f.point == *flow_must_failure_ && f.must) return &f;
+    return nullptr;
+  }
+
+  /// Attaches a resource (before the run starts); it is destroyed when the run ends, in reverse order.
+  template <class T>
+  void add_resource(std::unique_ptr<T> object);
+  /// The run's resource of type T, or null.
+  void* find_resource(const std::type_info& type) const noexcept {
+    for (const resource_slot& r : resources_)
+      if (*r.type == type) return r.object;
+    return nullptr;
+  }
+  /// True when the run's checkpoint held records of an earlier run of the same id (it resumes it).
+  bool resumed() const noexcept { return resumed_; }
+  void mark_resumed() noexcept { resumed_ = true; }
+
+ protected:
+  ~run_state_base() {
+    release_resources();
+    delete[] errors_.load(std::memory_order_relaxed);
+    if (stop_ready_.load(std::memory_order_relaxed) == 2) stop_source_()->~stop_source();
+  }
+
+ private:
+  friend class run_registry;
+  friend void finish_run(run_state_base&) noexcept;
+  struct canceller {
+    run_state_base* run;
+    void operator()() const noexcept { run->cancel(); }
+  };
+  /// Sets step `step`'s error (on the thread that runs it), making the table at the first error.
+  void set_error(std::uint32_t step, std::exception_ptr e) noexcept;
+  // A step whose output could not be checkpointed counts as failed (its dependents do not run, and a
+  // resumed run runs it again); its output is destroyed at once.
+  void fail_checkpoint(std::uint32_t step, std::exception_ptr error) noexcept;
+
+  template <class Push, class Finish>
+  task_node* release(std::uint32_t step, bool ok, Push&& push, Finish&& finish);
+  template <class Push>
+  task_node* release_range(const std::uint32_t* it, const std::uint32_t* end, bool ok, Push& push);
+  template <class Saved>
+  bool save_checkpoint(std::uint32_t step, Saved& saved) noexcept;
+  template <class Saved>
+  bool run_with_policy(std::uint32_t step, ticks& now, Saved& saved);
+
+  /// Calls the step, again while `r` allows, each attempt within `limit` if given; records its
+  /// status and error. True when it succeeded.
+  bool attempt(std::uint32_t step, const retry* r, const std::chrono::nanoseconds* limit = nullptr) noexcept;
+  /// One attempt with a time limit: past it the step's own stop source is stopped; once the callable
+  /// has returned (the run waits for it, however long), the attempt is a timeout_error and its output
+  /// is discarded. A cancellation of the run reaches the step's stop source too.
+  void invoke_within(std::uint32_t step, unsigned n, std::chrono::nanoseconds limit);
+  /// Destroys the output of a step whose attempt succeeded too late.
+  void discard_output(std::uint32_t step) noexcept;
+
+  step_event event(std::uint32_t step, unsigned attempt, bool last) const noexcept;
+  void notify(std::uint32_t step, unsigned attempt, bool starting, bool last = true) const noexcept;
+  /// A step that did not run (or whose condition kept it from running) ends, for observers.
+  void notify_not_run(std::uint32_t step) const noexcept {
+    if (!observers_.empty()) notify(step, 0, false);
+  }
+  /// The same, and the after-step callbacks (whose must failures cannot undo what did not run).
+  void not_run(std::uint32_t step) noexcept;
+  const callback_lists* flow_callbacks() const noexcept {
+    return flow_policy_ != nullptr ? &flow_policy_->callbacks : nullptr;
+  }
+  void note_callback_failure(callback_point point, std::string_view step, bool must, std::exception_ptr error) noexcept;
+  /// Calls the before-step (or after-step) callbacks that apply to `step`: the executor's, the
+  /// flow's, then the step's own. Returns the error of the first must callback that threw (null:
+  /// none); before a step, the callbacks after it are not called.
+  std::exception_ptr step_callbacks(std::uint32_t step, bool after) noexcept;
+  /// Step `step` fails with a callback_error for a must callback's `error`.
+  void fail_by_callback(std::uint32_t step, const char* where, std::exception_ptr error) noexcept;
+  /// At the run's end: the after-flow callbacks, then the resources' suspend (if the run is not ok)
+  /// and release. Returns whether the run ended ok.
+  bool end_flow() noexcept;
+  void release_resources() noexcept;
+  /// Waits on the worker, woken early by cancellation. False when the run was cancelled.
+  bool wait_before_retry(std::chrono::nanoseconds delay);
+  static double random_unit() noexcept;
+  /// Marks every descendant of `step` skipped by its condition, except the named ones and what
+  /// follows only through them. None of them has started: they all wait for `step`.
+  void skip_descendants(std::uint32_t step, const std::vector<std::string>& except);
+
+  std::stop_source* stop_source_() const noexcept {
+    return std::launder(reinterpret_cast<std::stop_source*>(const_cast<unsigned char*>(stop_storage_)));
+  }
+
+  const graph_view* graph_;
+  const invoke_fn* invokers_;
+  destroy_fn destroy_;
+  step_record* records_;
+  task_node* nodes_;
+  run_registry* registry_;
+  const void* input_ = nullptr;
+  const void* const* callables_ = nullptr;
+  void* const* outputs_ = nullptr;
+  void (*const* destroyers_)(void*) noexcept = nullptr;
+  checkpoint_session* checkpoint_ = nullptr;
+  const policy* const* policies_ = nullptr;  // each step's own policy (null: none), or null for none at all
+  const policy* flow_policy_ = nullptr;      // the flow's default
+  std::vector<observer*> observers_;
+  bool plain_ = true;                        // no policy, observer or callback: the fast path
+  bool timed_ = true;                        // plain steps get start and end times (no_step_times: not)
+  std::shared_ptr<const callback_lists> global_callbacks_;  // the executor's
+  mutable std::mutex callback_mutex_;
+  std::vector<callback_failure> callback_failures_;
+  std::optional<callback_point> flow_must_failure_;  // a must flow callback failed there
+  std::vector<resource_slot> resources_;
+  bool resumed_ = false;
+  void (*discard_)(run_state_base&, std::uint32_t) noexcept = nullptr;  // drops a runtime step's data
+  timer_service::clock::time_point deadline_{};
+  std::uint64_t deadline_id_ = 0;
+  std::atomic<bool> timed_out_{false};
+  // Pause: steps that became ready wait in parked_ until resume() hands them back to the scheduler.
+  struct unparker {
+    run_state_base* run;
+    void operator()() const noexcept { run->resume(); }
+  };
+  bool park(std::uint32_t step) {
+    std::lock_guard lock(park_mutex_);
+    if (!paused_.load(std::memory_order_seq_cst)) return false;
+    parked_.push_back(&nodes_[step]);
+    return true;
+  }
+  std::atomic<bool> paused_{false};
+  std::atomic<bool> stopped_{false};
+  bool unpark_armed_ = false;               // (control_mutex_)
+  std::mutex control_mutex_;                // pause() against the run's end
+  std::atomic<bool> controlled_{false};     // pause() was called
+  std::atomic<bool> closed_{false};         // the run's end began taking its stop machinery down
+  mutable std::mutex park_mutex_;
+  std::vector<task_node*> parked_;
+  std::optional<std::stop_callback<unparker>> unpark_on_stop_;
+  void (*requeue_)(void*, task_node*) noexcept = nullptr;
+  void* scheduler_ = nullptr;
+  std::exception_ptr durability_error_;
+  std::uint64_t id_;
+  std::atomic<std::uint32_t> sinks_left_;  // and batch tasks queued
+  std::atomic<std::uint32_t> root_cursor_{0};  // the next root the roots' batch task releases
+  std::atomic<std::uint32_t> not_ok_{0};  // steps that ended neither succeeded nor skipped by their condition
+  std::atomic<std::exception_ptr*> errors_{nullptr};  // each step's error; made at the first one
+  static constexpr std::uint32_t running = 0, waited_for = 1, finished = 2;
+  std::atomic<std::uint32_t> done_{running};
+  std::atomic<std::uint32_t> refs_{1};
+  std::atomic<bool> cancel_requested_{false};
+  std::atomic<int> stop_ready_{0};  // 0 none, 1 being made, 2 made
+  alignas(std::stop_source) unsigned char stop_storage_[sizeof(std::stop_source)]{};
+  std::optional<std::stop_callback<canceller>> follow_;
+  run_state_base* prev_stoppable_ = nullptr;
+  run_state_base* next_stoppable_ = nullptr;
+};
+
+}  // namespace lightflow::detail
+
+#endif

@@ -1,0 +1,45 @@
+// What a run keeps per step: its record (status, times, attempts, and the counter its dependencies
+// count down) and its node in the workers' deques.
+#ifndef LIGHTFLOW_DETAIL_STEP_RECORD_HPP
+#define LIGHTFLOW_DETAIL_STEP_RECORD_HPP
+
+#include <atomic>
+#include <cstdint>
+
+#include "lightflow/detail/timestamp.hpp"
+#include "lightflow/step_status.hpp"
+
+namespace lightflow::detail {
+
+/// The index of the executor thread (or guest slot) running steps on this thread; set by the scheduler.
+inline thread_local unsigned current_worker = 0;
+
+/// What became of one step (its error, rare, is kept apart: run_state_base::error).
+struct step_record {
+  ticks start = 0;  // see timestamp.hpp; 0 for a step that did not run
+  ticks end = 0;
+  step_status status = step_status::pending;
+  bool restored = false;        // its output came from a checkpoint; it did not run
+  std::uint16_t attempts = 0;   // how many times its callable was called
+  // Written by the step's dependencies (in what would be padding): how many have yet to finish (the
+  // low 30 bits), and whether one did not succeed or a condition skipped this step (the top two).
+  std::atomic<std::uint32_t> pending{0};
+};
+static_assert(sizeof(step_record) == 24, "a step record is 24 bytes");
+
+/// The bits of step_record::pending.
+inline constexpr std::uint32_t pending_count_mask = (std::uint32_t{1} << 30) - 1;
+inline constexpr std::uint32_t blocked_by_failure = std::uint32_t{1} << 31, blocked_by_condition = std::uint32_t{1} << 30;
+
+class run_state_base;
+
+/// A unit of work in a worker's deque: one step of one run. A run has one node per step (and one
+/// more, "start the run"), in an array; a node holds only its run, and its step is its place in the
+/// run's array (run->step_of(node)), so it costs 8 bytes a step.
+struct task_node {
+  run_state_base* run = nullptr;
+};
+
+}  // namespace lightflow::detail
+
+#endif
