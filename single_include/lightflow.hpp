@@ -4690,6 +4690,7 @@ class run_result : public basic_run_result {
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <optional>
@@ -5078,6 +5079,65 @@ struct runtime_graph {
                          [&](std::uint32_t k) { return name(path[path.size() - 1 - k]); });
   }
 };
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/runtime_merge.hpp
+// Merging a flow's steps into a runtime flow, whichever kind the source is (runtime_flow::merge):
+// each source step is added under its new name, or, when merging by name (merge_mode::unify), a step
+// the target already has is kept and gets the dependencies it lacks. One loop for both kinds; what
+// differs (how a source step is called, who owns its callable) comes in through `step_of`.
+#ifndef LIGHTFLOW_DETAIL_RUNTIME_MERGE_HPP
+#define LIGHTFLOW_DETAIL_RUNTIME_MERGE_HPP
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+
+namespace lightflow::detail {
+
+/// What a merge adds of one source step.
+struct merged_step {
+  runtime_graph::invoke_fn invoke;
+  const erased_type* result_type;            // null: void
+  const void* callable;                       // null: stateless
+  std::shared_ptr<const void> owner;          // keeps `callable` alive
+  std::shared_ptr<const policy> rules;        // its own policy, with its flow's defaults (or null)
+};
+
+/// Where each source step went in the target, and whether it was added (else: kept from the target).
+struct merge_map {
+  std::vector<std::uint32_t> index;
+  std::vector<bool> added;
+};
+
+/// Merges the `n` steps of a source into `g`: step i is named prefix + name_of(i); step_of(i) gives
+/// what to add, deps_of(i) its dependencies (source indices). Throws flow_error as runtime_graph::add
+/// does (a name taken, in namespaced mode).
+template <class NameOf, class StepOf, class DepsOf>
+merge_map merge_steps(runtime_graph& g, std::uint32_t n, const std::string& prefix, bool unify, const NameOf& name_of,
+                      const StepOf& step_of, const DepsOf& deps_of) {
+  merge_map m{std::vector<std::uint32_t>(n), std::vector<bool>(n, false)};
+  for (std::uint32_t i = 0; i != n; ++i) {
+    const std::string name = prefix + std::string(name_of(i));
+    if (const std::uint32_t existing = g.find(name); existing != runtime_graph::none && unify) {
+      m.index[i] = existing;  // kept: the target's callable
+      continue;
+    }
+    merged_step s = step_of(i);
+    m.index[i] = g.add(name, s.invoke, s.result_type, s.callable, std::move(s.owner));
+    m.added[i] = true;
+    if (s.rules) g.set_rules(m.index[i], std::move(s.rules));
+  }
+  // An added step gets its dependencies; a kept one, those of the source that it lacks (the union).
+  for (std::uint32_t i = 0; i != n; ++i)
+    for (std::uint32_t d : deps_of(i)) m.added[i] ? g.depend(m.index[i], m.index[d]) : g.depend_once(m.index[i], m.index[d]);
+  g.compiled = false;
+  return m;
+}
 
 }  // namespace lightflow::detail
 
@@ -5640,38 +5700,27 @@ class runtime_flow {
     const detail::runtime_graph& s = *src;
     detail::runtime_graph& g = mutate();
     const std::string prefix = mode == merge_mode::namespaced ? std::string(s.flow_name) + "." : std::string();
-    std::vector<std::uint32_t> mapped(s.size());
-    std::vector<bool> added(s.size(), false);
     std::unordered_map<const void*, std::shared_ptr<const void>> states;  // the owners of stateful callables
     for (const auto& o : s.owned) states.emplace(o.get(), o);
-    for (std::uint32_t i = 0; i != s.size(); ++i) {
-      const std::string name = prefix + std::string(s.name(i));
-      const std::uint32_t existing = g.find(name);
-      if (existing != detail::runtime_graph::none && mode == merge_mode::unify) {
-        mapped[i] = existing;  // kept: the target's callable
-        continue;
-      }
-      std::shared_ptr<const void> state;
-      if (s.callable(i) != nullptr) state = states.at(s.callable(i));
-      mapped[i] = g.add(name, s.invokers[i], s.result_type(i), s.callable(i), std::move(state));
-      added[i] = true;
-      // The step keeps its policy, with its flow's default retries where it has none of its own.
-      if (auto rules = policy::inherit(s.rules_of(i), s.defaults.get())) g.set_rules(mapped[i], std::move(rules));
-    }
-    for (std::uint32_t i = 0; i != s.size(); ++i) {
-      // A step of the target that the source also has gets the union of their dependencies.
-      for (std::uint32_t d : s.dependencies_of(i)) added[i] ? g.depend(mapped[i], mapped[d]) : g.depend_once(mapped[i], mapped[d]);
-      for (const auto& [step, dep] : s.added_by_name) {
-        if (step != i) continue;
-        const std::uint32_t known = g.find(prefix + dep);
-        if (!added[i] && known != detail::runtime_graph::none)
-          g.depend_once(mapped[i], known);
-        else
-          g.depend(mapped[i], prefix + dep);
-      }
+    const detail::merge_map m = detail::merge_steps(
+        g, s.size(), prefix, mode == merge_mode::unify, [&](std::uint32_t i) { return s.name(i); },
+        [&](std::uint32_t i) {
+          // The step keeps its policy, with its flow's default retries where it has none of its own.
+          return detail::merged_step{s.invokers[i], s.result_type(i), s.callable(i),
+                                     s.callable(i) != nullptr ? states.at(s.callable(i)) : nullptr,
+                                     policy::inherit(s.rules_of(i), s.defaults.get())};
+        },
+        [&](std::uint32_t i) { return s.dependencies_of(i); });
+    // Dependencies declared by name (not yet resolved in the source) and key restrictions.
+    for (const auto& [step, dep] : s.added_by_name) {
+      const std::uint32_t known = g.find(prefix + dep);
+      if (!m.added[step] && known != detail::runtime_graph::none)
+        g.depend_once(m.index[step], known);
+      else
+        g.depend(m.index[step], prefix + dep);
     }
     for (const auto& r : s.restrictions)
-      if (added[r.step]) g.restrictions.push_back({mapped[r.step], r.key, prefix + r.ancestor_name, 0});
+      if (m.added[r.step]) g.restrictions.push_back({m.index[r.step], r.key, prefix + r.ancestor_name, 0});
     g.compiled = false;
     return *this;
   }
@@ -5700,25 +5749,15 @@ class runtime_flow {
     }(std::make_index_sequence<source_type::size>{});
     detail::runtime_graph& g = mutate();
     const std::string prefix = mode == merge_mode::namespaced ? std::string(Name.view()) + "." : std::string();
-    std::vector<std::uint32_t> mapped(sv.size);
     std::vector<const policy*> own_rules(sv.size + 1);  // each step's policy, kept alive by `copy`
     copy->policy_addresses(own_rules.data());
-    std::vector<bool> added(sv.size, false);
-    for (std::uint32_t i = 0; i != sv.size; ++i) {
-      const std::string name = prefix + std::string(sv.name(i));
-      const std::uint32_t existing = g.find(name);
-      if (existing != detail::runtime_graph::none && mode == merge_mode::unify) {
-        mapped[i] = existing;
-        continue;
-      }
-      added[i] = true;
-      mapped[i] = g.add(name, invokers[i], types[i], copy.get(), copy);
-      std::shared_ptr<const policy> own = own_rules[i] == nullptr ? nullptr : std::shared_ptr<const policy>(copy, own_rules[i]);
-      if (auto rules = policy::inherit(own, copy->defaults())) g.set_rules(mapped[i], std::move(rules));
-    }
-    for (std::uint32_t i = 0; i != sv.size; ++i)
-      for (std::uint32_t e = sv.dep_offsets[i]; e != sv.dep_offsets[i + 1]; ++e)
-        added[i] ? g.depend(mapped[i], mapped[sv.deps[e]]) : g.depend_once(mapped[i], mapped[sv.deps[e]]);
+    (void)detail::merge_steps(
+        g, sv.size, prefix, mode == merge_mode::unify, [&](std::uint32_t i) { return sv.name(i); },
+        [&](std::uint32_t i) {
+          std::shared_ptr<const policy> own = own_rules[i] == nullptr ? nullptr : std::shared_ptr<const policy>(copy, own_rules[i]);
+          return detail::merged_step{invokers[i], types[i], copy.get(), copy, policy::inherit(own, copy->defaults())};
+        },
+        [&](std::uint32_t i) { return std::span<const std::uint32_t>(sv.deps + sv.dep_offsets[i], sv.deps + sv.dep_offsets[i + 1]); });
     return *this;
   }
 

@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <optional>
@@ -26,6 +27,7 @@
 
 #include "lightflow/context.hpp"
 #include "lightflow/detail/runtime_graph.hpp"
+#include "lightflow/detail/runtime_merge.hpp"
 #include "lightflow/detail/runtime_run.hpp"
 #include "lightflow/detail/runtime_step.hpp"
 #include "lightflow/detail/spelling.hpp"
@@ -210,38 +212,27 @@ class runtime_flow {
     const detail::runtime_graph& s = *src;
     detail::runtime_graph& g = mutate();
     const std::string prefix = mode == merge_mode::namespaced ? std::string(s.flow_name) + "." : std::string();
-    std::vector<std::uint32_t> mapped(s.size());
-    std::vector<bool> added(s.size(), false);
     std::unordered_map<const void*, std::shared_ptr<const void>> states;  // the owners of stateful callables
     for (const auto& o : s.owned) states.emplace(o.get(), o);
-    for (std::uint32_t i = 0; i != s.size(); ++i) {
-      const std::string name = prefix + std::string(s.name(i));
-      const std::uint32_t existing = g.find(name);
-      if (existing != detail::runtime_graph::none && mode == merge_mode::unify) {
-        mapped[i] = existing;  // kept: the target's callable
-        continue;
-      }
-      std::shared_ptr<const void> state;
-      if (s.callable(i) != nullptr) state = states.at(s.callable(i));
-      mapped[i] = g.add(name, s.invokers[i], s.result_type(i), s.callable(i), std::move(state));
-      added[i] = true;
-      // The step keeps its policy, with its flow's default retries where it has none of its own.
-      if (auto rules = policy::inherit(s.rules_of(i), s.defaults.get())) g.set_rules(mapped[i], std::move(rules));
-    }
-    for (std::uint32_t i = 0; i != s.size(); ++i) {
-      // A step of the target that the source also has gets the union of their dependencies.
-      for (std::uint32_t d : s.dependencies_of(i)) added[i] ? g.depend(mapped[i], mapped[d]) : g.depend_once(mapped[i], mapped[d]);
-      for (const auto& [step, dep] : s.added_by_name) {
-        if (step != i) continue;
-        const std::uint32_t known = g.find(prefix + dep);
-        if (!added[i] && known != detail::runtime_graph::none)
-          g.depend_once(mapped[i], known);
-        else
-          g.depend(mapped[i], prefix + dep);
-      }
+    const detail::merge_map m = detail::merge_steps(
+        g, s.size(), prefix, mode == merge_mode::unify, [&](std::uint32_t i) { return s.name(i); },
+        [&](std::uint32_t i) {
+          // The step keeps its policy, with its flow's default retries where it has none of its own.
+          return detail::merged_step{s.invokers[i], s.result_type(i), s.callable(i),
+                                     s.callable(i) != nullptr ? states.at(s.callable(i)) : nullptr,
+                                     policy::inherit(s.rules_of(i), s.defaults.get())};
+        },
+        [&](std::uint32_t i) { return s.dependencies_of(i); });
+    // Dependencies declared by name (not yet resolved in the source) and key restrictions.
+    for (const auto& [step, dep] : s.added_by_name) {
+      const std::uint32_t known = g.find(prefix + dep);
+      if (!m.added[step] && known != detail::runtime_graph::none)
+        g.depend_once(m.index[step], known);
+      else
+        g.depend(m.index[step], prefix + dep);
     }
     for (const auto& r : s.restrictions)
-      if (added[r.step]) g.restrictions.push_back({mapped[r.step], r.key, prefix + r.ancestor_name, 0});
+      if (m.added[r.step]) g.restrictions.push_back({m.index[r.step], r.key, prefix + r.ancestor_name, 0});
     g.compiled = false;
     return *this;
   }
@@ -270,25 +261,15 @@ class runtime_flow {
     }(std::make_index_sequence<source_type::size>{});
     detail::runtime_graph& g = mutate();
     const std::string prefix = mode == merge_mode::namespaced ? std::string(Name.view()) + "." : std::string();
-    std::vector<std::uint32_t> mapped(sv.size);
     std::vector<const policy*> own_rules(sv.size + 1);  // each step's policy, kept alive by `copy`
     copy->policy_addresses(own_rules.data());
-    std::vector<bool> added(sv.size, false);
-    for (std::uint32_t i = 0; i != sv.size; ++i) {
-      const std::string name = prefix + std::string(sv.name(i));
-      const std::uint32_t existing = g.find(name);
-      if (existing != detail::runtime_graph::none && mode == merge_mode::unify) {
-        mapped[i] = existing;
-        continue;
-      }
-      added[i] = true;
-      mapped[i] = g.add(name, invokers[i], types[i], copy.get(), copy);
-      std::shared_ptr<const policy> own = own_rules[i] == nullptr ? nullptr : std::shared_ptr<const policy>(copy, own_rules[i]);
-      if (auto rules = policy::inherit(own, copy->defaults())) g.set_rules(mapped[i], std::move(rules));
-    }
-    for (std::uint32_t i = 0; i != sv.size; ++i)
-      for (std::uint32_t e = sv.dep_offsets[i]; e != sv.dep_offsets[i + 1]; ++e)
-        added[i] ? g.depend(mapped[i], mapped[sv.deps[e]]) : g.depend_once(mapped[i], mapped[sv.deps[e]]);
+    (void)detail::merge_steps(
+        g, sv.size, prefix, mode == merge_mode::unify, [&](std::uint32_t i) { return sv.name(i); },
+        [&](std::uint32_t i) {
+          std::shared_ptr<const policy> own = own_rules[i] == nullptr ? nullptr : std::shared_ptr<const policy>(copy, own_rules[i]);
+          return detail::merged_step{invokers[i], types[i], copy.get(), copy, policy::inherit(own, copy->defaults())};
+        },
+        [&](std::uint32_t i) { return std::span<const std::uint32_t>(sv.deps + sv.dep_offsets[i], sv.deps + sv.dep_offsets[i + 1]); });
     return *this;
   }
 
