@@ -7971,15 +7971,15 @@ class executor {
     return submit(flow, values{}, std::forward<Options>(options)...);
   }
 
-  /// Resumes the run saved under `cp` (its input comes from the store): steps with a saved output do
-  /// not run. `Input` is the type the run's input had (none for a flow run without one). Throws
-  /// checkpoint_error if there is no such run or its records do not match the flow.
   /// Resumes a runtime flow's run saved under `cp`, with the input saved with it.
   template <checkpoint_store Store, class... Options>
   [[nodiscard]] runtime_result resume(const runtime_flow& flow, const checkpoint<Store>& cp, Options&&... options) {
     values input = detail::runtime_session<Store>::load_input(cp, *flow.compiled());
     return run(flow, std::move(input), cp, std::forward<Options>(options)...);
   }
+  /// Resumes the run saved under `cp` (its input comes from the store): steps with a saved output do
+  /// not run. `Input` is the type the run's input had (none for a flow run without one). Throws
+  /// checkpoint_error if there is no such run or its records do not match the flow.
   template <class Input = no_input, class Flow, checkpoint_store Store, class Serializer, class... Options>
   [[nodiscard]] auto resume(const Flow& flow, const checkpoint<Store, Serializer>& cp, Options&&... options) {
     if constexpr (detail::is_static_flow<Flow> && detail::check_signatures<Flow, Input>() &&
