@@ -3,10 +3,11 @@
 // it was saved with, found by name among the types the program registered (every `lf::key`'s type,
 // every runtime step's result type): a type the program no longer has is refused, not guessed.
 //
-// A step's record holds: a byte (1 if it returned a value), then that value as (type's checkpoint
-// name, bytes),
-// then the count of its writes and each as (key, type's checkpoint name, bytes); strings and byte blobs are
-// length-prefixed as in serializer.hpp. The input is the count of its entries, then each entry.
+// A step's record holds: a byte (1 if it returned a value), then that value as (type name, bytes),
+// then the count of its writes and each as (key, type name, bytes); strings and byte blobs are
+// length-prefixed as in serializer.hpp. The input is the count of its entries, then each entry. A
+// type name is the type's checkpoint name (type_tag.hpp); records written before type tags hold the
+// compiler's spelling instead, which the registry also finds (erased_value.hpp).
 #ifndef LIGHTFLOW_DETAIL_RUNTIME_SESSION_HPP
 #define LIGHTFLOW_DETAIL_RUNTIME_SESSION_HPP
 
