@@ -5721,8 +5721,7 @@ class runtime_flow {
     }
     for (const auto& r : s.restrictions)
       if (m.added[r.step]) g.restrictions.push_back({m.index[r.step], r.key, prefix + r.ancestor_name, 0});
-    g.compiled = false;
-    return *this;
+    return *this;  // (merge_steps marked the graph changed)
   }
 
   /// Adds the steps of the static flow `source` (copied), named as `merge_mode` says. They keep
@@ -6626,7 +6625,7 @@ class runtime_session final : public store_session<Store> {
                                         ", but the step now returns " + std::string(result_type_name(g.result_type(i))) +
                                         ": the flow's definition changed; pass checkpoint_options{.discard_stale = true} "
                                         "to start over");
-          run.own(i).result = decode(type, bytes, what);
+          run.own(i).result = decode(saved, type, bytes, what);
         }
         for (std::size_t k = 0, n = r.size(); k != n; ++k) {
           auto [name, value] = read_entry(r, what);
@@ -6756,10 +6755,11 @@ class runtime_session final : public store_session<Store> {
     std::string key;
     r(key);
     auto [type, bytes] = read_value(r);
-    return {std::move(key), decode(type, bytes, what + ", key \"" + key + "\",")};
+    return {std::move(key), decode(type_registry::instance().find(type), type, bytes, what + ", key \"" + key + "\",")};
   }
-  erased_value decode(const std::string& type, std::span<const std::byte> bytes, const std::string& what) const {
-    const erased_type* t = type_registry::instance().find(type);
+  /// A value saved as `type`, which the registry found as `t` (null: not found).
+  erased_value decode(const erased_type* t, const std::string& type, std::span<const std::byte> bytes,
+                      const std::string& what) const {
     if (t == nullptr || t->decode == nullptr)
       throw this->error(what, "holds " + with_article(type) +
                                   ", a type this program has not registered (make an lf::key of it, or a runtime "
@@ -7430,13 +7430,7 @@ class typed_session final : public store_session<Store> {
   /// True when every output (and the input) can be written by Serializer; else a compile error that
   /// names the first step that cannot.
   static consteval bool check() {
-    constexpr std::uint32_t bad = [] {
-      std::uint32_t first = npos;
-      [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((first == npos && !encodable<output_t<I>>() ? (void)(first = I) : (void)0), ...);
-      }(std::make_index_sequence<n>{});
-      return first;
-    }();
+    constexpr std::uint32_t bad = first_output_where([]<class T>() { return !encodable<T>(); });
     if constexpr (!std::is_same_v<Input, no_input> && !encodable<Input>()) {
       constexpr auto text = [] {
         text_buffer t{};
@@ -7472,13 +7466,7 @@ class typed_session final : public store_session<Store> {
   /// True when the input and every output have a checkpoint name; else a compile error that names
   /// the first step whose output type has none.
   static consteval bool check_tags() {
-    constexpr std::uint32_t bad = [] {
-      std::uint32_t first = npos;
-      [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((first == npos && type_tag_or_empty<output_t<I>>().empty() ? (void)(first = I) : (void)0), ...);
-      }(std::make_index_sequence<n>{});
-      return first;
-    }();
+    constexpr std::uint32_t bad = first_output_where([]<class T>() { return type_tag_or_empty<T>().empty(); });
     constexpr std::string_view how =
         " has no checkpoint name, which checkpoints record so that any compiler reads them: give it a member "
         "`static constexpr std::string_view lightflow_type_name = \"...\";` or specialize lightflow::type_tag "
@@ -7563,6 +7551,15 @@ class typed_session final : public store_session<Store> {
   }
 
  private:
+  /// The first step whose output type T has `is_bad.template operator()<T>()`, or npos.
+  template <class Predicate>
+  static consteval std::uint32_t first_output_where(Predicate is_bad) {
+    std::uint32_t first = npos;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((first == npos && is_bad.template operator()<output_t<I>>() ? (void)(first = I) : (void)0), ...);
+    }(std::make_index_sequence<n>{});
+    return first;
+  }
   template <class T>
   static constexpr bool encodable() {
     if constexpr (std::is_void_v<T>) return true;

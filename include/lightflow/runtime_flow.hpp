@@ -233,8 +233,7 @@ class runtime_flow {
     }
     for (const auto& r : s.restrictions)
       if (m.added[r.step]) g.restrictions.push_back({m.index[r.step], r.key, prefix + r.ancestor_name, 0});
-    g.compiled = false;
-    return *this;
+    return *this;  // (merge_steps marked the graph changed)
   }
 
   /// Adds the steps of the static flow `source` (copied), named as `merge_mode` says. They keep

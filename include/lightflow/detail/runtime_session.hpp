@@ -98,7 +98,7 @@ class runtime_session final : public store_session<Store> {
                                         ", but the step now returns " + std::string(result_type_name(g.result_type(i))) +
                                         ": the flow's definition changed; pass checkpoint_options{.discard_stale = true} "
                                         "to start over");
-          run.own(i).result = decode(type, bytes, what);
+          run.own(i).result = decode(saved, type, bytes, what);
         }
         for (std::size_t k = 0, n = r.size(); k != n; ++k) {
           auto [name, value] = read_entry(r, what);
@@ -228,10 +228,11 @@ class runtime_session final : public store_session<Store> {
     std::string key;
     r(key);
     auto [type, bytes] = read_value(r);
-    return {std::move(key), decode(type, bytes, what + ", key \"" + key + "\",")};
+    return {std::move(key), decode(type_registry::instance().find(type), type, bytes, what + ", key \"" + key + "\",")};
   }
-  erased_value decode(const std::string& type, std::span<const std::byte> bytes, const std::string& what) const {
-    const erased_type* t = type_registry::instance().find(type);
+  /// A value saved as `type`, which the registry found as `t` (null: not found).
+  erased_value decode(const erased_type* t, const std::string& type, std::span<const std::byte> bytes,
+                      const std::string& what) const {
     if (t == nullptr || t->decode == nullptr)
       throw this->error(what, "holds " + with_article(type) +
                                   ", a type this program has not registered (make an lf::key of it, or a runtime "

@@ -70,13 +70,7 @@ class typed_session final : public store_session<Store> {
   /// True when every output (and the input) can be written by Serializer; else a compile error that
   /// names the first step that cannot.
   static consteval bool check() {
-    constexpr std::uint32_t bad = [] {
-      std::uint32_t first = npos;
-      [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((first == npos && !encodable<output_t<I>>() ? (void)(first = I) : (void)0), ...);
-      }(std::make_index_sequence<n>{});
-      return first;
-    }();
+    constexpr std::uint32_t bad = first_output_where([]<class T>() { return !encodable<T>(); });
     if constexpr (!std::is_same_v<Input, no_input> && !encodable<Input>()) {
       constexpr auto text = [] {
         text_buffer t{};
@@ -112,13 +106,7 @@ class typed_session final : public store_session<Store> {
   /// True when the input and every output have a checkpoint name; else a compile error that names
   /// the first step whose output type has none.
   static consteval bool check_tags() {
-    constexpr std::uint32_t bad = [] {
-      std::uint32_t first = npos;
-      [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((first == npos && type_tag_or_empty<output_t<I>>().empty() ? (void)(first = I) : (void)0), ...);
-      }(std::make_index_sequence<n>{});
-      return first;
-    }();
+    constexpr std::uint32_t bad = first_output_where([]<class T>() { return type_tag_or_empty<T>().empty(); });
     constexpr std::string_view how =
         " has no checkpoint name, which checkpoints record so that any compiler reads them: give it a member "
         "`static constexpr std::string_view lightflow_type_name = \"...\";` or specialize lightflow::type_tag "
@@ -203,6 +191,15 @@ class typed_session final : public store_session<Store> {
   }
 
  private:
+  /// The first step whose output type T has `is_bad.template operator()<T>()`, or npos.
+  template <class Predicate>
+  static consteval std::uint32_t first_output_where(Predicate is_bad) {
+    std::uint32_t first = npos;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((first == npos && is_bad.template operator()<output_t<I>>() ? (void)(first = I) : (void)0), ...);
+    }(std::make_index_sequence<n>{});
+    return first;
+  }
   template <class T>
   static constexpr bool encodable() {
     if constexpr (std::is_void_v<T>) return true;
