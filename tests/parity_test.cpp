@@ -70,31 +70,22 @@ lf::runtime_flow make_runtime(body& s) {
   return f;
 }
 
-/// A static flow: its steps hand each other their outputs.
-struct static_kind {
-  static constexpr bool is_static = true;
+/// One kind of flow made by `Make` over the steps' bodies: a static flow (its steps hand each other
+/// their outputs) or a runtime flow (its steps read each other's results by name).
+template <auto Make, bool Static>
+struct flow_kind {
+  static constexpr bool is_static = Static;
   body s;
-  decltype(make_static(std::declval<body&>())) flow;
-  explicit static_kind(scenario sc) : s{sc}, flow(make_static(s)) {}
+  decltype(Make(std::declval<body&>())) flow;
+  explicit flow_kind(scenario sc) : s{sc}, flow(Make(s)) {}
   template <class... Options>
   auto run(lf::executor& pool, Options&&... options) { return pool.run(flow, std::forward<Options>(options)...); }
   auto submit(lf::executor& pool) { return pool.submit(flow); }
   template <class Store>
   auto resume(lf::executor& pool, Store& store, const char* id) { return pool.resume(flow, lf::checkpoint{store, id}); }
 };
-
-/// A runtime flow: its steps read each other's results by name.
-struct runtime_kind {
-  static constexpr bool is_static = false;
-  body s;
-  lf::runtime_flow flow;
-  explicit runtime_kind(scenario sc) : s{sc}, flow(make_runtime(s)) {}
-  template <class... Options>
-  auto run(lf::executor& pool, Options&&... options) { return pool.run(flow, std::forward<Options>(options)...); }
-  auto submit(lf::executor& pool) { return pool.submit(flow); }
-  template <class Store>
-  auto resume(lf::executor& pool, Store& store, const char* id) { return pool.resume(flow, lf::checkpoint{store, id}); }
-};
+using static_kind = flow_kind<[](body& s) { return make_static(s); }, true>;
+using runtime_kind = flow_kind<[](body& s) { return make_runtime(s); }, false>;
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
