@@ -288,9 +288,18 @@ struct callback_lists {
 //
 // Records are keyed "@manifest" (the flow's definition), "@input" and "step/<name>"; their format is
 // in detail/record.hpp. The sessions that read and write them: detail/store_session.hpp (what every
-// flow's checkpoint does), detail/typed_session.hpp (a static flow's), detail/runtime_session.hpp.
+// flow's checkpoint does), detail/typed_session.hpp (a static flow's), detail/runtime_session.hpp
+// (a runtime flow's, included by runtime_flow.hpp). The option itself: detail/checkpoint_option.hpp.
+// A run with a checkpoint needs this header (the umbrella header includes it); executor.hpp does not
+// include it, so that a program without checkpoints does not compile their code.
 #ifndef LIGHTFLOW_CHECKPOINT_HPP
 #define LIGHTFLOW_CHECKPOINT_HPP
+
+// ---- lightflow/detail/checkpoint_option.hpp
+// The checkpoint option of a run: a store, a run id, a serializer (lightflow/checkpoint.hpp has
+// what it does; this header is what the sessions that do it need).
+#ifndef LIGHTFLOW_DETAIL_CHECKPOINT_OPTION_HPP
+#define LIGHTFLOW_DETAIL_CHECKPOINT_OPTION_HPP
 
 #include <cstdint>
 #include <string>
@@ -529,6 +538,497 @@ concept checkpoint_store = requires(S& s, const S& cs, std::string_view flow, st
   { cs.deferred_durability() } -> std::convertible_to<bool>;
 };
 
+}  // namespace lightflow
+
+#endif
+// ---- lightflow/run_options.hpp
+// The options a run takes after its input, for every kind of flow: one list, one concept, one message.
+#ifndef LIGHTFLOW_RUN_OPTIONS_HPP
+#define LIGHTFLOW_RUN_OPTIONS_HPP
+
+#include <concepts>
+#include <stop_token>
+#include <type_traits>
+
+// ---- lightflow/detail/compile_error.hpp
+// How lightflow reports a mistake at compile time: the message is spelled inside the name of a type
+// that is never defined, so the compiler's error line carries it.
+#ifndef LIGHTFLOW_DETAIL_COMPILE_ERROR_HPP
+#define LIGHTFLOW_DETAIL_COMPILE_ERROR_HPP
+
+#include <cstddef>
+#include <string_view>
+#include <utility>
+
+// ---- lightflow/config.hpp
+// lightflow: the one file that owns the version number and every macro.
+#ifndef LIGHTFLOW_CONFIG_HPP
+#define LIGHTFLOW_CONFIG_HPP
+
+#define LIGHTFLOW_VERSION_MAJOR 0
+#define LIGHTFLOW_VERSION_MINOR 1
+#define LIGHTFLOW_VERSION_PATCH 0
+#define LIGHTFLOW_VERSION (LIGHTFLOW_VERSION_MAJOR * 10000 + LIGHTFLOW_VERSION_MINOR * 100 + LIGHTFLOW_VERSION_PATCH)
+
+#if defined(__clang__)
+#define LIGHTFLOW_CLANG 1
+#else
+#define LIGHTFLOW_CLANG 0
+#endif
+
+#if __cplusplus < 202002L && !defined(_MSVC_LANG)
+#error "lightflow needs C++20 (-std=c++20)"
+#endif
+
+/// Keeps a small function out of its callers: for code that every step of a static flow would
+/// otherwise repeat inline (it costs compile time, not run time).
+#if defined(__GNUC__) || defined(__clang__)
+#define LIGHTFLOW_NOINLINE __attribute__((noinline))
+#else
+#define LIGHTFLOW_NOINLINE
+#endif
+
+/// Size of a cache line, used to keep hot atomics of different threads apart.
+#define LIGHTFLOW_CACHE_LINE 64
+
+#endif
+// ---- lightflow/fixed_string.hpp
+// A string usable as a template argument: the names of steps and flows.
+#ifndef LIGHTFLOW_FIXED_STRING_HPP
+#define LIGHTFLOW_FIXED_STRING_HPP
+
+#include <cstddef>
+#include <string_view>
+
+
+namespace lightflow {
+
+/// A compile-time string of N bytes (UTF-8 welcome); `step<"name">` takes these.
+template <std::size_t N>
+struct fixed_string {
+  char chars[N + 1]{};  // public so the type is structural (usable as a template argument)
+
+  constexpr fixed_string() noexcept = default;
+  constexpr fixed_string(const char (&text)[N + 1]) noexcept {  // NOLINT: implicit by design
+    for (std::size_t i = 0; i != N + 1; ++i) chars[i] = text[i];
+  }
+  static constexpr std::size_t size() noexcept { return N; }
+  constexpr std::string_view view() const noexcept { return {chars, N}; }
+  constexpr const char* c_str() const noexcept { return chars; }
+  constexpr operator std::string_view() const noexcept { return view(); }  // NOLINT
+
+  template <std::size_t M>
+  constexpr bool operator==(const fixed_string<M>& other) const noexcept {
+    return view() == other.view();
+  }
+};
+
+template <std::size_t N>
+fixed_string(const char (&)[N]) -> fixed_string<N - 1>;
+
+}  // namespace lightflow
+
+#endif
+
+namespace lightflow {
+
+/// Types a step's callable was offered, listed in a compile error when it cannot take them.
+template <class... Types>
+struct offered {};
+
+#if LIGHTFLOW_CLANG
+// clang 14 prints a string template argument as a list of numbers, but a pack of chars as
+// characters, so on clang the message is spelled one character at a time.
+template <class Details, char... Message>
+struct compile_error;  // never defined: read the message in its template arguments
+#else
+template <fixed_string Message, class... Details>
+struct compile_error;  // never defined: read the message in its template arguments
+#endif
+
+namespace detail {
+
+/// A growable-in-place text for composing messages in constant evaluation.
+struct text_buffer {
+  static constexpr std::size_t capacity = 2048;
+  char data[capacity]{};
+  std::size_t size = 0;
+
+  constexpr text_buffer& operator<<(std::string_view s) noexcept {
+    for (char c : s) {
+      if (size + 4 >= capacity) {  // keep room for the ellipsis
+        if (size + 3 < capacity) data[size++] = '.', data[size++] = '.', data[size++] = '.';
+        return *this;
+      }
+      data[size++] = c;
+    }
+    return *this;
+  }
+  constexpr text_buffer& quoted(std::string_view s) noexcept { return *this << "\"" << s << "\""; }
+};
+
+template <text_buffer Text>
+consteval auto to_fixed_string() {
+  fixed_string<Text.size> out{};
+  for (std::size_t i = 0; i != Text.size; ++i) out.chars[i] = Text.data[i];
+  return out;
+}
+
+#if LIGHTFLOW_CLANG
+template <class Details, fixed_string Message, std::size_t... I>
+auto spell(std::index_sequence<I...>) -> compile_error<Details, Message.chars[I]...>;
+/// Stops compilation with `Message`; `Details` (an `offered<...>`) is listed beside it.
+template <fixed_string Message, class Details = offered<>>
+constexpr void fail() {
+  using error = decltype(spell<Details, Message>(std::make_index_sequence<Message.size()>{}));
+  error::see_the_message_in_this_type_name();  // <- the error's template arguments spell what is wrong
+}
+#else
+/// Stops compilation with `Message`; `Details` (an `offered<...>`) is listed beside it.
+template <fixed_string Message, class Details = offered<>>
+constexpr void fail() {
+  compile_error<Message, Details>::see_the_message_in_this_type_name();  // <- what is wrong, in words
+}
+#endif
+
+}  // namespace detail
+}  // namespace lightflow
+
+#endif
+// ---- lightflow/policy.hpp
+// What a step does beyond calling its callable: retries with backoff, and a condition that may skip
+// it. Set per step (`lf::step<"x">(f).retry(...)`, `handle.retry(...)`) or as a flow's default
+// (`flow.retry(...)`); the step's own setting wins.
+//
+//   lf::step<"fetch">(fetch).retry(lf::retry{3, lf::backoff{10ms, 2.0, 1s, 0.5}}.never_on<std::invalid_argument>())
+//   lf::step<"notify", "order">(notify).when([](lf::step_context&) { return notifications_on; })
+#ifndef LIGHTFLOW_POLICY_HPP
+#define LIGHTFLOW_POLICY_HPP
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace lightflow {
+
+class step_context;  // step_context.hpp (which includes the run machinery that includes this header)
+
+/// The waits between attempts: `initial`, then multiplied by `factor` after each failure, never more
+/// than `cap`; with `jitter` j in [0, 1], each wait is scaled by a random factor in [1 - j, 1].
+struct backoff {
+  std::chrono::nanoseconds initial{0};
+  double factor = 2.0;
+  std::chrono::nanoseconds cap = std::chrono::seconds(30);
+  double jitter = 0.0;
+
+  constexpr backoff() noexcept = default;
+  constexpr backoff(std::chrono::nanoseconds initial_wait, double growth = 2.0,
+                    std::chrono::nanoseconds longest = std::chrono::seconds(30), double random_part = 0.0) noexcept
+      : initial(initial_wait), factor(growth), cap(longest), jitter(random_part) {}
+
+  /// The wait after `failures` failed attempts (1 after the first), before jitter.
+  std::chrono::nanoseconds base_delay(unsigned failures) const noexcept {
+    double d = static_cast<double>(initial.count());
+    for (unsigned k = 1; k < failures && d < static_cast<double>(cap.count()); ++k) d *= factor;
+    d = std::min(d, static_cast<double>(cap.count()));
+    return std::chrono::nanoseconds(static_cast<std::int64_t>(std::max(d, 0.0)));
+  }
+  /// The wait after `failures` failed attempts, with jitter drawn from `unit` in [0, 1).
+  std::chrono::nanoseconds delay(unsigned failures, double unit) const noexcept {
+    const double j = std::clamp(jitter, 0.0, 1.0);
+    const double scale = 1.0 - j * std::clamp(unit, 0.0, 1.0);
+    return std::chrono::nanoseconds(static_cast<std::int64_t>(static_cast<double>(base_delay(failures).count()) * scale));
+  }
+};
+
+/// How often a failing step is tried, how long to wait in between, and which exceptions are worth
+/// another attempt (by default, all).
+class retry {
+ public:
+  /// `attempts` counts the first one: retry{3} tries a step at most three times.
+  explicit retry(unsigned attempts, lightflow::backoff wait = {}) : attempts_(std::max(attempts, 1u)), backoff_(wait) {}
+
+  /// Exceptions of type E (or derived from it) are never retried.
+  template <class E>
+  retry& never_on() {
+    never_.push_back(&is<E>);
+    return *this;
+  }
+  /// Only exceptions of the types named this way are retried.
+  template <class E>
+  retry& only_on() {
+    only_.push_back(&is<E>);
+    return *this;
+  }
+  /// Or any predicate of the exception.
+  retry& only_if(std::function<bool(const std::exception_ptr&)> predicate) {
+    predicate_ = std::move(predicate);
+    return *this;
+  }
+
+  unsigned attempts() const noexcept { return attempts_; }
+  const lightflow::backoff& wait() const noexcept { return backoff_; }
+  /// Whether `error` may be retried (attempts left aside).
+  bool retries(const std::exception_ptr& error) const {
+    if (std::any_of(never_.begin(), never_.end(), [&](auto m) { return m(error); })) return false;
+    if (!only_.empty() && std::none_of(only_.begin(), only_.end(), [&](auto m) { return m(error); })) return false;
+    return !predicate_ || predicate_(error);
+  }
+
+ private:
+  template <class E>
+  static bool is(const std::exception_ptr& error) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const E&) {
+      return true;
+    } catch (...) {
+      return false;
+    }
+  }
+
+  unsigned attempts_;
+  lightflow::backoff backoff_;
+  std::vector<bool (*)(const std::exception_ptr&)> never_, only_;
+  std::function<bool(const std::exception_ptr&)> predicate_;
+};
+
+/// The run option that limits a whole run: `pool.run(flow, input, lf::run_timeout{5s})`. At the limit
+/// the run is cancelled (steps not started are marked cancelled, running ones see their stop token
+/// stopped) and its result says timed_out().
+struct run_timeout {
+  std::chrono::nanoseconds limit;
+};
+
+/// The run option that keeps no start and end times for the steps: `pool.run(flow, input,
+/// lf::no_step_times)`. Each step then costs no clock read (~10 ns on the development VM: half of a
+/// step that does nothing); its report's start and end are `time_point{}` and failures() lists the
+/// failed steps in declaration order. A run with a policy, an observer or a callback keeps its
+/// steps' times anyway: they use them.
+struct no_step_times_t {
+  explicit no_step_times_t() = default;
+};
+inline constexpr no_step_times_t no_step_times{};
+
+/// With `when`: the named dependents still run when the step is skipped; its other descendants do not.
+struct skip_dependents {
+  skip_dependents() = default;
+  skip_dependents(std::initializer_list<std::string> except_these) : except(except_these) {}
+  std::vector<std::string> except;
+};
+
+/// A step's (or a flow's default) policies. Unset fields fall back to the flow's default.
+struct policy {
+  std::optional<lightflow::retry> retries;
+  /// Each attempt's time limit: past it, the step's stop token is stopped and, once the callable has
+  /// returned, the attempt counts as timed out (its output discarded).
+  std::optional<std::chrono::nanoseconds> timeout;
+  /// Evaluated when the step's dependencies are done; false skips the step (`skipped_by_condition`).
+  std::function<bool(step_context&)> when;
+  /// With `when`: also skip every descendant, except `skips->except` (and what follows only them).
+  std::optional<lightflow::skip_dependents> skips;
+  /// A step's own before/after-step callbacks; a flow's default holds the flow's four lists.
+  callback_lists callbacks;
+
+  /// `own`, with the fields it leaves unset taken from `fallback` (a flow's default), and the flow's
+  /// step callbacks first in its own lists (a merge keeps a step's flow-level callbacks this way).
+  static std::shared_ptr<const policy> inherit(const std::shared_ptr<const policy>& own, const policy* fallback) {
+    if (fallback == nullptr) return own;
+    const bool retries_from = fallback->retries && !(own && own->retries);
+    const bool timeout_from = fallback->timeout && !(own && own->timeout);
+    const bool callbacks_from = !fallback->callbacks.before_step.empty() || !fallback->callbacks.after_step.empty();
+    if (!retries_from && !timeout_from && !callbacks_from) return own;
+    return changed(own, [&](policy& p) {
+      if (retries_from) p.retries = fallback->retries;
+      if (timeout_from) p.timeout = fallback->timeout;
+      const auto& from = fallback->callbacks;
+      p.callbacks.before_step.insert(p.callbacks.before_step.begin(), from.before_step.begin(), from.before_step.end());
+      p.callbacks.after_step.insert(p.callbacks.after_step.begin(), from.after_step.begin(), from.after_step.end());
+    });
+  }
+  /// A copy of `p` (or a default policy) changed by `change`: policies are shared, never modified.
+  template <class Change>
+  static std::shared_ptr<const policy> changed(const std::shared_ptr<const policy>& p, Change&& change) {
+    auto copy = p ? std::make_shared<policy>(*p) : std::make_shared<policy>();
+    change(*copy);
+    return copy;
+  }
+};
+
+namespace detail {
+
+/// A step's shared, immutable policy as a static flow's step holds it: a `std::shared_ptr<const
+/// policy>` whose copy, move and destruction are one test when it is empty (most steps) and one
+/// out-of-line call otherwise. A 256-step flow's steps are copied and destroyed several times on
+/// their way into the flow, and std::shared_ptr's inline reference counting there was about 2 s of
+/// g++ 12's time to compile such a flow.
+class policy_ref {
+ public:
+  policy_ref() noexcept {}
+  policy_ref(std::nullptr_t) noexcept {}  // NOLINT: implicit by design
+  policy_ref(std::shared_ptr<const policy> p) noexcept {  // NOLINT: implicit by design
+    if (p) adopt(p);
+  }
+  policy_ref(const policy_ref& other) noexcept {
+    if (other.raw_ != nullptr) copy_from(other);
+  }
+  policy_ref(policy_ref&& other) noexcept {
+    if (other.raw_ != nullptr) move_from(other);
+  }
+  policy_ref& operator=(policy_ref other) noexcept {
+    if (raw_ != nullptr) drop();
+    if (other.raw_ != nullptr) move_from(other);
+    return *this;
+  }
+  ~policy_ref() {
+    if (raw_ != nullptr) drop();
+  }
+
+  const policy* get() const noexcept { return raw_; }
+  const policy* operator->() const noexcept { return raw_; }
+  const policy& operator*() const noexcept { return *raw_; }
+  explicit operator bool() const noexcept { return raw_ != nullptr; }
+  friend bool operator==(const policy_ref& r, std::nullptr_t) noexcept { return r.raw_ == nullptr; }
+  /// The shared pointer it holds (empty when it holds none).
+  std::shared_ptr<const policy> shared() const { return raw_ != nullptr ? owner_ : nullptr; }
+
+ private:
+  LIGHTFLOW_NOINLINE void adopt(std::shared_ptr<const policy>& p) noexcept {
+    raw_ = p.get();
+    ::new (static_cast<void*>(&owner_)) std::shared_ptr<const policy>(std::move(p));
+  }
+  LIGHTFLOW_NOINLINE void copy_from(const policy_ref& other) noexcept {
+    ::new (static_cast<void*>(&owner_)) std::shared_ptr<const policy>(other.owner_);
+    raw_ = other.raw_;
+  }
+  // Inline, so that the moved-from handle is known to be empty and its destructor folds away. The
+  // moved-from (empty) shared pointer is not destroyed: its destructor does nothing ([basic.life]).
+  void move_from(policy_ref& other) noexcept {
+    ::new (static_cast<void*>(&owner_)) std::shared_ptr<const policy>(std::move(other.owner_));
+    raw_ = other.raw_;
+    other.raw_ = nullptr;
+  }
+  LIGHTFLOW_NOINLINE void drop() noexcept {
+    owner_.~shared_ptr();
+    raw_ = nullptr;
+  }
+
+  union {
+    std::shared_ptr<const policy> owner_;  // alive exactly when raw_ is not null
+  };
+  const policy* raw_ = nullptr;
+};
+
+}  // namespace detail
+
+}  // namespace lightflow
+
+#endif
+// ---- lightflow/resource.hpp
+// Resources: objects attached to one run, which its steps reach with `ctx.resource<T>()`. The RAII
+// form of the Go original's resource hooks:
+//
+//   initialise  `make()`, called when the run is started, on the calling thread, before any step
+//               (and before the before-flow callbacks); if it throws, run/submit throws and nothing runs;
+//   recover     `T::recover()`, if T has it, right after `make()` when the run resumes a checkpointed
+//               run (its checkpoint held records of an earlier run with the same id);
+//   suspend     `T::suspend()`, if T has it, at the end of a run that is not ok (a step failed, the
+//               run was cancelled, stopped or timed out, a must callback failed), before release; if
+//               it throws, the exception is listed in the result's callback_failures();
+//   release     T's destructor, when the run ends: after the after-flow callbacks, before the result is
+//               handed back (in reverse order of attachment, on the thread that finishes the run).
+//
+//   pool.run(flow, input, lf::resource([] { return connection("db://orders"); }));
+//   ... in a step: ctx.resource<connection>().query(...)
+//
+// Steps of one run share the object, at the same time from several threads: make it thread-safe, or
+// give each step its own part. One resource per type and run (the first of a type is found).
+#ifndef LIGHTFLOW_RESOURCE_HPP
+#define LIGHTFLOW_RESOURCE_HPP
+
+#include <concepts>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+namespace lightflow {
+
+/// The run option that attaches `make()`'s object to a run.
+template <class Make>
+  requires std::invocable<const Make&> && std::is_object_v<std::remove_cvref_t<std::invoke_result_t<const Make&>>>
+class resource {
+ public:
+  using type = std::remove_cvref_t<std::invoke_result_t<const Make&>>;
+  explicit resource(Make make) : make_(std::move(make)) {}
+  /// Makes the object (the run owns it from then on).
+  std::unique_ptr<type> make() const { return std::unique_ptr<type>(new type(make_())); }
+
+ private:
+  Make make_;
+};
+
+namespace detail {
+template <class T>
+inline constexpr bool is_resource = false;
+template <class Make>
+inline constexpr bool is_resource<resource<Make>> = true;
+}  // namespace detail
+
+}  // namespace lightflow
+
+#endif
+
+namespace lightflow {
+
+namespace detail {
+/// True for a lightflow::checkpoint (specialised in checkpoint.hpp, so that running a flow does not
+/// need the checkpoint code unless a run has a checkpoint).
+template <class T>
+inline constexpr bool is_checkpoint = false;
+}  // namespace detail
+
+/// Satisfied by the extra arguments `run`, `submit` and `resume` take after the input, for static and
+/// runtime flows alike: a `std::stop_token` (a stop request cancels the run), a
+/// `lightflow::checkpoint` (at most one), `lightflow::observe`, `lightflow::run_timeout`,
+/// `lightflow::resource` and `lightflow::no_step_times`.
+template <class T>
+concept run_option = std::same_as<std::remove_cvref_t<T>, std::stop_token> ||
+                     detail::is_checkpoint<std::remove_cvref_t<T>> || std::same_as<std::remove_cvref_t<T>, observe> ||
+                     std::same_as<std::remove_cvref_t<T>, run_timeout> || detail::is_resource<std::remove_cvref_t<T>> ||
+                     std::same_as<std::remove_cvref_t<T>, no_step_times_t>;
+
+namespace detail {
+
+/// The compile errors of a run's options, written once for both kinds of flow: true when `Options`
+/// are all options and name at most one checkpoint.
+template <class... Options>
+consteval bool check_run_options() {
+  if constexpr (!(run_option<Options> && ...)) {
+    fail<"lightflow: after the input, executor::run, submit and resume take only options (a std::stop_token, a "
+         "lightflow::checkpoint, lightflow::observe, lightflow::run_timeout, lightflow::resource, "
+         "lightflow::no_step_times), not all of the types listed after this message",
+         offered<Options...>>();
+    return false;
+  } else if constexpr (((is_checkpoint<std::remove_cvref_t<Options>> ? 1 : 0) + ... + 0) > 1) {
+    fail<"lightflow: executor::run, submit and resume take at most one lightflow::checkpoint", offered<Options...>>();
+    return false;
+  } else {
+    return true;
+  }
+}
+
+}  // namespace detail
 }  // namespace lightflow
 
 #endif
@@ -967,8 +1467,6 @@ checkpoint(Store&, const char*, Serializer, checkpoint_options = {}) -> checkpoi
 
 namespace detail {
 
-template <class T>
-inline constexpr bool is_checkpoint = false;
 template <class Store, class Serializer>
 inline constexpr bool is_checkpoint<checkpoint<Store, Serializer>> = true;
 template <class T>
@@ -980,66 +1478,18 @@ inline constexpr bool is_binary_checkpoint<checkpoint<Store, binary_serializer>>
 }  // namespace lightflow
 
 #endif
-// ---- lightflow/config.hpp
-// lightflow: the one file that owns the version number and every macro.
-#ifndef LIGHTFLOW_CONFIG_HPP
-#define LIGHTFLOW_CONFIG_HPP
+// ---- lightflow/detail/typed_session.hpp
+// A static flow's checkpoint: Flow, Input, Store and Serializer known at compile time; each step's
+// output encoded and decoded through a table of functions made once per flow type, the manifest
+// made once per version, and what cannot be checkpointed (an output the serializer cannot encode, a
+// type without a checkpoint name) a compile error that names the step.
+#ifndef LIGHTFLOW_DETAIL_TYPED_SESSION_HPP
+#define LIGHTFLOW_DETAIL_TYPED_SESSION_HPP
 
-#define LIGHTFLOW_VERSION_MAJOR 0
-#define LIGHTFLOW_VERSION_MINOR 1
-#define LIGHTFLOW_VERSION_PATCH 0
-#define LIGHTFLOW_VERSION (LIGHTFLOW_VERSION_MAJOR * 10000 + LIGHTFLOW_VERSION_MINOR * 100 + LIGHTFLOW_VERSION_PATCH)
-
-#if defined(__clang__)
-#define LIGHTFLOW_CLANG 1
-#else
-#define LIGHTFLOW_CLANG 0
-#endif
-
-#if __cplusplus < 202002L && !defined(_MSVC_LANG)
-#error "lightflow needs C++20 (-std=c++20)"
-#endif
-
-/// Keeps a small function out of its callers: for code that every step of a static flow would
-/// otherwise repeat inline (it costs compile time, not run time).
-#if defined(__GNUC__) || defined(__clang__)
-#define LIGHTFLOW_NOINLINE __attribute__((noinline))
-#else
-#define LIGHTFLOW_NOINLINE
-#endif
-
-/// Size of a cache line, used to keep hot atomics of different threads apart.
-#define LIGHTFLOW_CACHE_LINE 64
-
-#endif
-// ---- lightflow/context.hpp
-// The key/value context of a runtime-flow step, in the spirit of the Go original's, but typed and
-// deterministic. Pass it as the step callable's parameter (`lf::context&`).
-//
-// A step reads what it wrote itself, then what its ancestors wrote, then the run's input; never what
-// a sibling or an unrelated branch wrote. A write shadows the key for the writer and its descendants.
-// When two ancestors that are not ordered with each other both wrote a key (and no later ancestor
-// wrote it again), reading it throws key_error naming both: never a race. end_values() returns them
-// all instead.
-#ifndef LIGHTFLOW_CONTEXT_HPP
-#define LIGHTFLOW_CONTEXT_HPP
-
-#include <cstdint>
-#include <map>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
-// ---- lightflow/detail/erased_value.hpp
-// A value of any type, owned, with its type's identity and name kept for checked access: the
-// results and key/value writes of runtime-flow steps. A type that the binary serializer can encode
-// also carries its encoder and decoder, and is found by its checkpoint name in a registry.
-#ifndef LIGHTFLOW_DETAIL_ERASED_VALUE_HPP
-#define LIGHTFLOW_DETAIL_ERASED_VALUE_HPP
-
+#include <array>
 #include <cstddef>
-#include <map>
+#include <cstdint>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -1049,577 +1499,30 @@ inline constexpr bool is_binary_checkpoint<checkpoint<Store, binary_serializer>>
 #include <utility>
 #include <vector>
 
-// ---- lightflow/detail/type_name.hpp
-// The compiler's spelling of a type, at compile time: for messages (and, by request only, for a
-// type's checkpoint name: see type_tag.hpp). Checkpoints of format 1 stored it; `legacy_spelling`
-// reads theirs.
-#ifndef LIGHTFLOW_DETAIL_TYPE_NAME_HPP
-#define LIGHTFLOW_DETAIL_TYPE_NAME_HPP
-
-#include <cstddef>
-#include <string>
-#include <string_view>
-
-namespace lightflow::detail {
-
-template <class T>
-constexpr std::string_view type_name() noexcept {
-  std::string_view f = __PRETTY_FUNCTION__;  // "... [with T = int; ...]" (g++) or "... [T = int]" (clang)
-  const auto start = f.find("T = ") + 4;
-  auto end = f.find(';', start);
-  if (end == std::string_view::npos) end = f.rfind(']');
-  return f.substr(start, end - start);
-}
-
-/// A compiler's spelling of a type with the differences between g++ 12 and clang 14 (libstdc++)
-/// smoothed over, so that a format-1 checkpoint, which stored the spelling, is read by either: the
-/// `__cxx11` and `__1` inline namespaces dropped, "long int" read as "long" (and the other integer
-/// spellings alike), "> >" as ">>", the anonymous namespace spelled one way, the default arguments
-/// g++ writes out for std::basic_string dropped.
-inline std::string legacy_spelling(std::string_view spelled) {
-  std::string s(spelled);
-  const auto replace_all = [&s](std::string_view from, std::string_view to) {
-    for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
-      s.replace(at, from.size(), to);
-  };
-  replace_all("std::__cxx11::", "std::");
-  replace_all("std::__1::", "std::");
-  replace_all("{anonymous}", "(anonymous namespace)");
-  replace_all(", std::char_traits<char>, std::allocator<char> >", ">");
-  replace_all(", std::char_traits<char>, std::allocator<char>>", ">");
-  replace_all("> >", ">>");
-  replace_all("long long unsigned int", "unsigned long long");
-  replace_all("long unsigned int", "unsigned long");
-  replace_all("short unsigned int", "unsigned short");
-  replace_all("long long int", "long long");
-  replace_all("long int", "long");
-  replace_all("short int", "short");
-  return s;
-}
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/type_tag.hpp
-// The name a checkpoint gives a type: declared by the program, the same from every compiler, so
-// that a checkpoint written by a g++ build resumes under a clang build (and after an upgrade). The
-// compiler's own spelling of a type differs between compilers (`std::__cxx11::basic_string<char>`
-// and `std::basic_string<char>`, `long int` and `long`), so it is never used unless asked for.
+// ---- lightflow/detail/manifest.hpp
+// A checkpoint's manifest: the flow's definition as text, saved with the run and compared on every
+// run, so that records are never read by another definition. One writer for both kinds of flow and
+// for every format the library has written:
 //
-// Built in: the arithmetic types ("int", "unsigned long", "double", ...), `std::byte`, the
-// standard strings ("std::string", ...), and the standard containers the binary serializer knows
-// ("std::vector<int>", "std::map<std::string, double>", "std::array<int, 3>", "std::optional<...>",
-// "std::pair<...>", "std::tuple<...>", "std::variant<...>", with their default allocators,
-// comparators and hashes). A type of your own is named by one of:
+//   lightflow checkpoint manifest 2          (format 2; earlier forms below)
+//   flow <flow name>
+//   version <checkpoint_options::version>
+//   serializer <the serializer's name>
+//   input <the input type's checkpoint name>  (a runtime flow: lightflow::values)
+//   step <name> <- <dependency> ... [| <ordering-only dependency> ...] : <output type's checkpoint name>
 //
-//   struct order {
-//     static constexpr std::string_view lightflow_type_name = "shop.order";   // a member, or
-//     ...
-//   };
-//   template <> struct lightflow::type_tag<other::invoice> {                   // for a type you
-//     static constexpr std::string_view name = "billing.invoice";              // cannot change
-//   };
-//   template <> struct lightflow::type_tag<legacy::thing>                       // the compiler's
-//       : lightflow::compiler_type_tag<legacy::thing> {};                      // spelling (opt-in)
-//
-// A name must be unique in the program and must not change while checkpoints that hold it exist.
-#ifndef LIGHTFLOW_TYPE_TAG_HPP
-#define LIGHTFLOW_TYPE_TAG_HPP
-
-#include <array>
-#include <concepts>
-#include <cstddef>
-#include <deque>
-#include <functional>
-#include <map>
-#include <optional>
-#include <set>
-#include <string>
-#include <string_view>
-#include <tuple>
-#include <unordered_map>
-#include <utility>
-#include <variant>
-#include <vector>
-
-
-namespace lightflow {
-
-/// A type's checkpoint name: specialize with `static constexpr std::string_view name`. The primary
-/// has no name.
-template <class T>
-struct type_tag {};
-
-/// A type whose checkpoint name is its member `lightflow_type_name`.
-template <class T>
-  requires requires {
-    { T::lightflow_type_name } -> std::convertible_to<std::string_view>;
-  }
-struct type_tag<T> {
-  static constexpr std::string_view name = T::lightflow_type_name;
-};
-
-/// Derive a `type_tag` specialization from this to name a type by the compiler's spelling: not
-/// portable between compilers or their versions.
-template <class T>
-struct compiler_type_tag {
-  static constexpr std::string_view name = detail::type_name<T>();
-};
-
-/// T has a checkpoint name.
-template <class T>
-concept type_tagged = requires {
-  { type_tag<T>::name } -> std::convertible_to<std::string_view>;
-};
-
-namespace detail {
-
-/// A constant text made of parts, each a type with a `name`.
-template <class... Parts>
-struct joined_tag {
-  static constexpr std::size_t size = (std::string_view(Parts::name).size() + ... + 0);
-  static constexpr std::array<char, size + 1> chars = [] {
-    std::array<char, size + 1> out{};
-    std::size_t at = 0;
-    const auto append = [&](std::string_view part) {
-      for (char c : part) out[at++] = c;
-    };
-    (append(Parts::name), ...);
-    return out;
-  }();
-  static constexpr std::string_view name{chars.data(), size};
-};
-
-template <char... C>
-struct literal_tag {
-  static constexpr char chars[] = {C..., '\0'};
-  static constexpr std::string_view name{chars, sizeof...(C)};
-};
-
-template <std::size_t V, char... C>
-constexpr auto number_tag_of() {
-  if constexpr (V < 10) return literal_tag<static_cast<char>('0' + V), C...>{};
-  else return number_tag_of<V / 10, static_cast<char>('0' + V % 10), C...>();
-}
-template <std::size_t V>
-using number_tag = decltype(number_tag_of<V>());
-
-struct open_tag { static constexpr std::string_view name = "<"; };
-struct comma_tag { static constexpr std::string_view name = ", "; };
-struct close_tag { static constexpr std::string_view name = ">"; };
-
-/// `Prefix<A, B, ...>`: the name of a template of tagged arguments.
-template <class Prefix, class First, class... Rest>
-struct template_tag : joined_tag<Prefix, open_tag, type_tag<First>, joined_tag<comma_tag, type_tag<Rest>>..., close_tag> {};
-
-#define LIGHTFLOW_DETAIL_NAME_TYPE(type, text)          \
-  template <>                                           \
-  struct lightflow::type_tag<type> {                    \
-    static constexpr std::string_view name = text;      \
-  }
-
-}  // namespace detail
-}  // namespace lightflow
-
-LIGHTFLOW_DETAIL_NAME_TYPE(bool, "bool");
-LIGHTFLOW_DETAIL_NAME_TYPE(char, "char");
-LIGHTFLOW_DETAIL_NAME_TYPE(signed char, "signed char");
-LIGHTFLOW_DETAIL_NAME_TYPE(unsigned char, "unsigned char");
-LIGHTFLOW_DETAIL_NAME_TYPE(wchar_t, "wchar_t");
-LIGHTFLOW_DETAIL_NAME_TYPE(char8_t, "char8_t");
-LIGHTFLOW_DETAIL_NAME_TYPE(char16_t, "char16_t");
-LIGHTFLOW_DETAIL_NAME_TYPE(char32_t, "char32_t");
-LIGHTFLOW_DETAIL_NAME_TYPE(short, "short");
-LIGHTFLOW_DETAIL_NAME_TYPE(unsigned short, "unsigned short");
-LIGHTFLOW_DETAIL_NAME_TYPE(int, "int");
-LIGHTFLOW_DETAIL_NAME_TYPE(unsigned, "unsigned int");
-LIGHTFLOW_DETAIL_NAME_TYPE(long, "long");
-LIGHTFLOW_DETAIL_NAME_TYPE(unsigned long, "unsigned long");
-LIGHTFLOW_DETAIL_NAME_TYPE(long long, "long long");
-LIGHTFLOW_DETAIL_NAME_TYPE(unsigned long long, "unsigned long long");
-LIGHTFLOW_DETAIL_NAME_TYPE(float, "float");
-LIGHTFLOW_DETAIL_NAME_TYPE(double, "double");
-LIGHTFLOW_DETAIL_NAME_TYPE(long double, "long double");
-LIGHTFLOW_DETAIL_NAME_TYPE(std::byte, "std::byte");
-LIGHTFLOW_DETAIL_NAME_TYPE(std::string, "std::string");
-LIGHTFLOW_DETAIL_NAME_TYPE(std::wstring, "std::wstring");
-LIGHTFLOW_DETAIL_NAME_TYPE(std::u8string, "std::u8string");
-LIGHTFLOW_DETAIL_NAME_TYPE(std::u16string, "std::u16string");
-LIGHTFLOW_DETAIL_NAME_TYPE(std::u32string, "std::u32string");
-
-#undef LIGHTFLOW_DETAIL_NAME_TYPE
-
-namespace lightflow {
-namespace detail {
-#define LIGHTFLOW_DETAIL_PREFIX(id, text) \
-  struct id {                             \
-    static constexpr std::string_view name = text; \
-  }
-LIGHTFLOW_DETAIL_PREFIX(vector_prefix, "std::vector");
-LIGHTFLOW_DETAIL_PREFIX(deque_prefix, "std::deque");
-LIGHTFLOW_DETAIL_PREFIX(set_prefix, "std::set");
-LIGHTFLOW_DETAIL_PREFIX(map_prefix, "std::map");
-LIGHTFLOW_DETAIL_PREFIX(unordered_map_prefix, "std::unordered_map");
-LIGHTFLOW_DETAIL_PREFIX(array_prefix, "std::array");
-LIGHTFLOW_DETAIL_PREFIX(optional_prefix, "std::optional");
-LIGHTFLOW_DETAIL_PREFIX(pair_prefix, "std::pair");
-LIGHTFLOW_DETAIL_PREFIX(tuple_prefix, "std::tuple");
-LIGHTFLOW_DETAIL_PREFIX(variant_prefix, "std::variant");
-#undef LIGHTFLOW_DETAIL_PREFIX
-}  // namespace detail
-
-template <type_tagged T>
-struct type_tag<std::vector<T>> : detail::template_tag<detail::vector_prefix, T> {};
-template <type_tagged T>
-struct type_tag<std::deque<T>> : detail::template_tag<detail::deque_prefix, T> {};
-template <type_tagged T>
-struct type_tag<std::set<T>> : detail::template_tag<detail::set_prefix, T> {};
-template <type_tagged K, type_tagged V>
-struct type_tag<std::map<K, V>> : detail::template_tag<detail::map_prefix, K, V> {};
-template <type_tagged K, type_tagged V>
-struct type_tag<std::unordered_map<K, V>> : detail::template_tag<detail::unordered_map_prefix, K, V> {};
-template <type_tagged T>
-struct type_tag<std::optional<T>> : detail::template_tag<detail::optional_prefix, T> {};
-template <type_tagged A, type_tagged B>
-struct type_tag<std::pair<A, B>> : detail::template_tag<detail::pair_prefix, A, B> {};
-template <type_tagged... T>
-  requires(sizeof...(T) > 0)
-struct type_tag<std::tuple<T...>> : detail::template_tag<detail::tuple_prefix, T...> {};
-template <type_tagged... T>
-  requires(sizeof...(T) > 0)
-struct type_tag<std::variant<T...>> : detail::template_tag<detail::variant_prefix, T...> {};
-template <type_tagged T, std::size_t N>
-struct type_tag<std::array<T, N>>
-    : detail::joined_tag<detail::array_prefix, detail::open_tag, type_tag<T>, detail::comma_tag, detail::number_tag<N>,
-                         detail::close_tag> {};
-
-namespace detail {
-/// T's checkpoint name, or an empty view when it has none.
-template <class T>
-constexpr std::string_view type_tag_or_empty() noexcept {
-  if constexpr (std::is_void_v<T>) return "void";
-  else if constexpr (type_tagged<T>) return type_tag<T>::name;
-  else return {};
-}
-}  // namespace detail
-
-}  // namespace lightflow
-
-#endif
-
-namespace lightflow::detail {
-
-/// One per type: identifies it (by address) and names it: by its checkpoint name (type_tag.hpp)
-/// when it has one, else by the compiler's spelling (for messages only: such a type's values are
-/// not checkpointed).
-struct erased_type {
-  std::string_view name;
-  bool tagged;                // `name` is the type's checkpoint name
-  std::string_view spelling;  // the compiler's, which checkpoints of format 1 stored
-  void (*destroy)(void*) noexcept;
-  // With the binary serializer; null when it cannot encode the type.
-  void (*encode)(const void*, std::vector<std::byte>&);
-  void* (*decode)(std::span<const std::byte>);  // a new T; throws decode_error
-};
-
-template <class T>
-inline constexpr bool binary_checkpointable = serializer_for<binary_serializer, T> && std::default_initializable<T>;
-
-template <class T>
-inline constexpr erased_type erased_type_of{
-    type_tagged<T> ? type_tag_or_empty<T>() : type_name<T>(), type_tagged<T>, type_name<T>(),
-    [](void* p) noexcept { delete static_cast<T*>(p); },
-    [] {
-      if constexpr (binary_checkpointable<T>)
-        return +[](const void* p, std::vector<std::byte>& out) { binary_serializer{}.write(*static_cast<const T*>(p), out); };
-      else
-        return static_cast<void (*)(const void*, std::vector<std::byte>&)>(nullptr);
-    }(),
-    [] {
-      if constexpr (binary_checkpointable<T>)
-        return +[](std::span<const std::byte> in) -> void* { return new T(binary_serializer{}.read<T>(in)); };
-      else
-        return static_cast<void* (*)(std::span<const std::byte>)>(nullptr);
-    }()};
-
-/// A step's result type as the runtime graph keeps it: null for void.
-template <class T>
-constexpr const erased_type* result_type_of() noexcept {
-  if constexpr (std::is_void_v<T>) return nullptr;
-  else return &erased_type_of<T>;
-}
-/// How checkpoints and messages name a step's result type (null: void).
-inline std::string_view result_type_name(const erased_type* t) noexcept { return t == nullptr ? "void" : t->name; }
-
-/// The types a restored checkpoint may hold, by name: every type of an `lf::key`, of a runtime
-/// step's result and of a static step merged into a runtime flow registers itself. A value saved
-/// by format 1 is named by the compiler's spelling of its type, found here too (smoothed by
-/// legacy_spelling, so that either compiler reads the other's).
-class type_registry {
- public:
-  static type_registry& instance() {
-    static type_registry r;
-    return r;
-  }
-  /// Throws usage_error when another type has the same checkpoint name.
-  void add(const erased_type& t) {
-    std::lock_guard lock(mutex_);
-    const auto [at, fresh] = by_name_.emplace(t.name, &t);
-    if (!fresh && at->second != &t && t.tagged && at->second->spelling != t.spelling)
-      throw usage_error("lightflow: two types have the checkpoint name \"" + std::string(t.name) + "\": " +
-                        std::string(at->second->spelling) + " and " + std::string(t.spelling) +
-                        " (a checkpoint could not tell them apart; see lightflow/type_tag.hpp)");
-    by_spelling_.emplace(legacy_spelling(t.spelling), &t);
-  }
-  /// The type a checkpoint names `name`: by its checkpoint name, or by a format-1 spelling.
-  const erased_type* find(std::string_view name) const {
-    std::lock_guard lock(mutex_);
-    if (auto it = by_name_.find(name); it != by_name_.end()) return it->second;
-    auto it = by_spelling_.find(legacy_spelling(name));
-    return it == by_spelling_.end() ? nullptr : it->second;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::map<std::string_view, const erased_type*, std::less<>> by_name_;
-  std::map<std::string, const erased_type*, std::less<>> by_spelling_;
-};
-
-/// Registers T once per program (later calls cost one check of a static).
-template <class T>
-void register_type() {
-  static const bool once = (type_registry::instance().add(erased_type_of<T>), true);
-  (void)once;
-}
-
-class erased_value {
- public:
-  erased_value() noexcept = default;
-  template <class T, class... Args>
-  static erased_value make(Args&&... args) {
-    erased_value v;
-    v.ptr_ = new T(std::forward<Args>(args)...);
-    v.type_ = &erased_type_of<T>;
-    return v;
-  }
-  /// Decodes a value of the registered type `type` (a checkpoint's record).
-  static erased_value decode(const erased_type& type, std::span<const std::byte> bytes) {
-    erased_value v;
-    v.ptr_ = type.decode(bytes);
-    v.type_ = &type;
-    return v;
-  }
-  erased_value(erased_value&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)), type_(std::exchange(o.type_, nullptr)) {}
-  erased_value& operator=(erased_value&& o) noexcept {
-    if (this != &o) {
-      reset();
-      ptr_ = std::exchange(o.ptr_, nullptr);
-      type_ = std::exchange(o.type_, nullptr);
-    }
-    return *this;
-  }
-  ~erased_value() { reset(); }
-
-  bool has_value() const noexcept { return ptr_ != nullptr; }
-  std::string_view type() const noexcept { return type_ != nullptr ? type_->name : std::string_view("nothing"); }
-  const erased_type* type_info() const noexcept { return type_; }
-  template <class T>
-  bool holds() const noexcept {
-    return type_ == &erased_type_of<T>;
-  }
-  /// The value as a T, or null when it holds another type.
-  template <class T>
-  const T* get() const noexcept {
-    return holds<T>() ? static_cast<const T*>(ptr_) : nullptr;
-  }
-  /// Appends the binary encoding; false when the type has none.
-  bool encode(std::vector<std::byte>& out) const {
-    if (type_ == nullptr || type_->encode == nullptr) return false;
-    type_->encode(ptr_, out);
-    return true;
-  }
-
- private:
-  void reset() noexcept {
-    if (ptr_ != nullptr) type_->destroy(ptr_);
-    ptr_ = nullptr;
-  }
-  void* ptr_ = nullptr;
-  const erased_type* type_ = nullptr;
-};
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/key.hpp
-// Typed keys for the key/value contexts of runtime flows, and `values`: the key/value input of a run.
-//
-//   lf::key<std::string> order_id{"order_id"};
-//   lf::values input;
-//   input.set(order_id, "ORD-1");        // a run's steps read it with ctx.get(order_id)
-#ifndef LIGHTFLOW_KEY_HPP
-#define LIGHTFLOW_KEY_HPP
-
-#include <map>
-#include <memory>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <utility>
-
-
-namespace lightflow {
-
-/// A name, and the type of the values stored under it. Two keys with one name and different types
-/// name the same entry: reading it as the wrong type throws a key_error that names the key.
-template <class T>
-class key {
- public:
-  using value_type = T;
-  explicit key(std::string name) : name_(std::move(name)) { detail::register_type<T>(); }  // for checkpoints
-  const std::string& name() const noexcept { return name_; }
-
- private:
-  std::string name_;
-};
-
-namespace detail {
-/// `v` as a T, or a key_error: `what` names the value ("key \"x\" in the run's input", "the
-/// result of step \"a\"").
-template <class T>
-const T& checked_value(const erased_value& v, std::string_view what) {
-  if (const T* p = v.get<T>()) return *p;
-  throw key_error("lightflow: " + std::string(what) + " holds " + with_article(v.type()) + ", not the " +
-                  std::string(erased_type_of<T>.name) + " it was read as");
-}
-/// The subject of checked_value for key `key` (`where`: "in the run's input", "written by step ...").
-inline std::string key_subject(std::string_view key, std::string_view where) {
-  return "key \"" + std::string(key) + "\" " + std::string(where);
-}
-/// The subject of checked_value for step `step`'s result.
-inline std::string result_subject(std::string_view step) { return "the result of step \"" + std::string(step) + "\""; }
-}  // namespace detail
-
-/// The key/value input of a runtime flow's run: what every step reads when neither it nor any of
-/// its ancestors wrote the key. A run never changes it.
-class values {
- public:
-  template <class T, class U>
-  values& set(const key<T>& k, U&& value) {
-    entries_.insert_or_assign(k.name(), std::make_shared<const detail::erased_value>(
-                                            detail::erased_value::make<T>(std::forward<U>(value))));
-    return *this;
-  }
-  template <class T>
-  const T* find(const key<T>& k) const {
-    auto it = entries_.find(k.name());
-    return it == entries_.end() ? nullptr : &detail::checked_value<T>(*it->second, detail::key_subject(k.name(), "in the run's input"));
-  }
-  bool contains(std::string_view name) const { return entries_.find(name) != entries_.end(); }
-  /// The entry called `name`, untyped, or null.
-  const detail::erased_value* find_erased(std::string_view name) const {
-    auto it = entries_.find(name);
-    return it == entries_.end() ? nullptr : it->second.get();
-  }
-  std::size_t size() const noexcept { return entries_.size(); }
-
-  // For checkpoints (internal): the entries by name, and adding one already erased.
-  const auto& entries() const noexcept { return entries_; }
-  void set_erased(std::string name, detail::erased_value value) {
-    entries_.insert_or_assign(std::move(name), std::make_shared<const detail::erased_value>(std::move(value)));
-  }
-
- private:
-  // Shared, never changed: copies of an input (one per run) cost no copies of its values.
-  std::map<std::string, std::shared_ptr<const detail::erased_value>, std::less<>> entries_;
-};
-
-}  // namespace lightflow
-
-#endif
-// ---- lightflow/step_context.hpp
-// What a step may learn about the run it is part of: pass it as the callable's last parameter.
-#ifndef LIGHTFLOW_STEP_CONTEXT_HPP
-#define LIGHTFLOW_STEP_CONTEXT_HPP
+// Types are named by their checkpoint names (type_tag.hpp), so that every compiler writes the same
+// text. The earlier forms, read so that runs begun by earlier versions resume: static flows'
+// "lightflow checkpoint manifest 1" (the same lines, types spelled by the compiler) and runtime flows'
+// "lightflow runtime checkpoint manifest 2" (no input line, types spelled by the compiler) and
+// "... manifest 1" (no input line, no types).
+#ifndef LIGHTFLOW_DETAIL_MANIFEST_HPP
+#define LIGHTFLOW_DETAIL_MANIFEST_HPP
 
 #include <cstdint>
-#include <stop_token>
 #include <string>
 #include <string_view>
-#include <typeinfo>
 
-// ---- lightflow/detail/run_state_base.hpp
-// The state of one run, shared by every kind of flow: the untyped part of a run (the typed part:
-// static_run.hpp, runtime_run.hpp). Its members are defined by job, in the headers beside it:
-// run_release.hpp (starting a run, running a step and releasing its dependents: the hot path),
-// run_attempts.hpp (attempts, retries, timeouts, conditions, saving a step's checkpoint),
-// run_hooks.hpp (observers, callbacks, resources), run_lifecycle.hpp (cancel, pause, stop,
-// deadlines, the stop token, the run's end). run_state.hpp includes them all.
-#ifndef LIGHTFLOW_DETAIL_RUN_STATE_BASE_HPP
-#define LIGHTFLOW_DETAIL_RUN_STATE_BASE_HPP
-
-#include <atomic>
-#include <chrono>
-#include <cstdint>
-#include <exception>
-#include <memory>
-#include <mutex>
-#include <optional>
-#include <stop_token>
-#include <string>
-#include <string_view>
-#include <typeinfo>
-#include <vector>
-
-// ---- lightflow/detail/checkpoint_session.hpp
-// What a run with a checkpoint needs from it while steps run, without knowing the store's or the
-// serializer's type: save a step's output, and make saved records durable.
-#ifndef LIGHTFLOW_DETAIL_CHECKPOINT_SESSION_HPP
-#define LIGHTFLOW_DETAIL_CHECKPOINT_SESSION_HPP
-
-#include <atomic>
-#include <cstdint>
-#include <exception>
-
-namespace lightflow::detail {
-
-class run_state_base;
-
-class checkpoint_session {
- public:
-  explicit checkpoint_session(bool deferred_durability) noexcept : deferred_durability_(deferred_durability) {}
-  checkpoint_session(const checkpoint_session&) = delete;
-  checkpoint_session& operator=(const checkpoint_session&) = delete;
-  virtual ~checkpoint_session() = default;
-  /// Saves the output of `step` (on the thread that ran it).
-  virtual void save(run_state_base& run, std::uint32_t step) = 0;
-  /// Makes every record saved so far durable; throws store_error.
-  virtual void flush() = 0;
-  /// Sessions with the same store share one flush (group commit).
-  virtual const void* store_identity() const noexcept = 0;
-  /// After the store's flush threw `failure`: whether this run's records are among those it could
-  /// not make durable (the failure to report), or null when they were written.
-  virtual std::exception_ptr own_failure(std::exception_ptr failure) const { return failure; }
-  /// The run has ended and its last flush is done: the store may let go of what it keeps for it.
-  virtual void release() noexcept {}
-
-  /// True when a saved record is durable only after flush(): the run then ends through the committer.
-  bool deferred_durability() const noexcept { return deferred_durability_; }
-
-  // Kept by the committer: whether records saved since its last flush of this session wait for the
-  // next one, and the first flush failure, which fails the run.
-  std::atomic<bool> dirty{false};
-  std::exception_ptr flush_error;
-  /// Set when the run opens: its store asked for a flush as soon as the run saves (file_store::prepare).
-  std::atomic<bool> flush_at_start{false};
-
- private:
-  bool deferred_durability_;
-};
-
-}  // namespace lightflow::detail
-
-#endif
 // ---- lightflow/detail/graph_view.hpp
 // A flow's shape as the scheduler and the checkpoint see it at run time, the same for both kinds of
 // flow (a static flow's lives in read-only data; a runtime flow's points into its storage), and the
@@ -1691,6 +1594,226 @@ struct graph_view {
       if (name(i) == wanted) return i;
     return size;
   }
+};
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/type_name.hpp
+// The compiler's spelling of a type, at compile time: for messages (and, by request only, for a
+// type's checkpoint name: see type_tag.hpp). Checkpoints of format 1 stored it; `legacy_spelling`
+// reads theirs.
+#ifndef LIGHTFLOW_DETAIL_TYPE_NAME_HPP
+#define LIGHTFLOW_DETAIL_TYPE_NAME_HPP
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace lightflow::detail {
+
+template <class T>
+constexpr std::string_view type_name() noexcept {
+  std::string_view f = __PRETTY_FUNCTION__;  // "... [with T = int; ...]" (g++) or "... [T = int]" (clang)
+  const auto start = f.find("T = ") + 4;
+  auto end = f.find(';', start);
+  if (end == std::string_view::npos) end = f.rfind(']');
+  return f.substr(start, end - start);
+}
+
+/// A compiler's spelling of a type with the differences between g++ 12 and clang 14 (libstdc++)
+/// smoothed over, so that a format-1 checkpoint, which stored the spelling, is read by either: the
+/// `__cxx11` and `__1` inline namespaces dropped, "long int" read as "long" (and the other integer
+/// spellings alike), "> >" as ">>", the anonymous namespace spelled one way, the default arguments
+/// g++ writes out for std::basic_string dropped.
+inline std::string legacy_spelling(std::string_view spelled) {
+  std::string s(spelled);
+  const auto replace_all = [&s](std::string_view from, std::string_view to) {
+    for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+      s.replace(at, from.size(), to);
+  };
+  replace_all("std::__cxx11::", "std::");
+  replace_all("std::__1::", "std::");
+  replace_all("{anonymous}", "(anonymous namespace)");
+  replace_all(", std::char_traits<char>, std::allocator<char> >", ">");
+  replace_all(", std::char_traits<char>, std::allocator<char>>", ">");
+  replace_all("> >", ">>");
+  replace_all("long long unsigned int", "unsigned long long");
+  replace_all("long unsigned int", "unsigned long");
+  replace_all("short unsigned int", "unsigned short");
+  replace_all("long long int", "long long");
+  replace_all("long int", "long");
+  replace_all("short int", "short");
+  return s;
+}
+
+}  // namespace lightflow::detail
+
+#endif
+
+namespace lightflow::detail {
+
+/// Which of the manifest texts to write.
+struct manifest_form {
+  std::string_view header;
+  bool input_line;  // an "input" line (static flows, and every flow from format 2 on)
+  bool types;       // each step's output type
+};
+inline constexpr manifest_form manifest_v2{"lightflow checkpoint manifest 2", true, true};
+inline constexpr manifest_form static_manifest_v1{"lightflow checkpoint manifest 1", true, true};
+inline constexpr manifest_form runtime_manifest_v2{"lightflow runtime checkpoint manifest 2", false, true};
+inline constexpr manifest_form runtime_manifest_v1{"lightflow runtime checkpoint manifest 1", false, false};
+
+/// The manifest of the flow `g` (either kind); `type_of(i)` names step i's output type.
+template <class TypeOf>
+std::string write_manifest(const manifest_form& form, const graph_view& g, std::uint32_t version,
+                           std::string_view serializer, std::string_view input, const TypeOf& type_of) {
+  std::string m;
+  ((((m += form.header) += "\nflow ") += g.flow_name) += "\nversion ") += std::to_string(version);
+  ((m += "\nserializer ") += serializer) += '\n';
+  if (form.input_line) ((m += "input ") += input) += '\n';
+  for (std::uint32_t i = 0; i != g.size; ++i) {
+    (m += "step ") += g.name(i);
+    m += " <-";
+    for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) {
+      if (g.data_count != nullptr && e == g.dep_offsets[i] + g.data_count[i]) m += " |";  // ordering-only ones follow
+      (m += ' ') += g.name(g.deps[e]);
+    }
+    if (form.types) (m += " : ") += type_of(i);
+    m += '\n';
+  }
+  return m;
+}
+
+/// True when a stored manifest is `expected` (an earlier form of this flow's), reading the types
+/// that compilers spell differently as alike (a format-1 checkpoint written by g++ resumes under
+/// clang, and the other way round).
+inline bool same_legacy_manifest(const std::string& stored, const std::string& expected) {
+  return stored == expected || legacy_spelling(stored) == legacy_spelling(expected);
+}
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/static_run.hpp
+// The state of one run of a static flow with a given input type: what each step is called with,
+// where each output lives, and how each step is invoked.
+#ifndef LIGHTFLOW_DETAIL_STATIC_RUN_HPP
+#define LIGHTFLOW_DETAIL_STATIC_RUN_HPP
+
+#include <array>
+#include <atomic>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+// ---- lightflow/detail/run_state.hpp
+// The state of one run, shared by every kind of flow: run_state_base.hpp declares it; the headers
+// included here define its members, one job each.
+#ifndef LIGHTFLOW_DETAIL_RUN_STATE_HPP
+#define LIGHTFLOW_DETAIL_RUN_STATE_HPP
+
+// ---- lightflow/detail/run_attempts.hpp
+// How a run calls one step: its attempts (with retries and their waits), its time limit, its
+// condition (and the descendants a condition skips), its callbacks, and saving its checkpoint record.
+#ifndef LIGHTFLOW_DETAIL_RUN_ATTEMPTS_HPP
+#define LIGHTFLOW_DETAIL_RUN_ATTEMPTS_HPP
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+// ---- lightflow/detail/run_hooks.hpp
+// What a run calls besides its steps: observers, the callbacks before and after the flow and each
+// step (the executor's, the flow's, the step's own), and the resources attached to it.
+#ifndef LIGHTFLOW_DETAIL_RUN_HOOKS_HPP
+#define LIGHTFLOW_DETAIL_RUN_HOOKS_HPP
+
+#include <algorithm>
+#include <exception>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// ---- lightflow/detail/run_state_base.hpp
+// The state of one run, shared by every kind of flow: the untyped part of a run (the typed part:
+// static_run.hpp, runtime_run.hpp). Its members are defined by job, in the headers beside it:
+// run_release.hpp (starting a run, running a step and releasing its dependents: the hot path),
+// run_attempts.hpp (attempts, retries, timeouts, conditions, saving a step's checkpoint),
+// run_hooks.hpp (observers, callbacks, resources), run_lifecycle.hpp (cancel, pause, stop,
+// deadlines, the stop token, the run's end). run_state.hpp includes them all.
+#ifndef LIGHTFLOW_DETAIL_RUN_STATE_BASE_HPP
+#define LIGHTFLOW_DETAIL_RUN_STATE_BASE_HPP
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <typeinfo>
+#include <vector>
+
+// ---- lightflow/detail/checkpoint_session.hpp
+// What a run with a checkpoint needs from it while steps run, without knowing the store's or the
+// serializer's type: save a step's output, and make saved records durable.
+#ifndef LIGHTFLOW_DETAIL_CHECKPOINT_SESSION_HPP
+#define LIGHTFLOW_DETAIL_CHECKPOINT_SESSION_HPP
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+
+namespace lightflow::detail {
+
+class run_state_base;
+
+class checkpoint_session {
+ public:
+  explicit checkpoint_session(bool deferred_durability) noexcept : deferred_durability_(deferred_durability) {}
+  checkpoint_session(const checkpoint_session&) = delete;
+  checkpoint_session& operator=(const checkpoint_session&) = delete;
+  virtual ~checkpoint_session() = default;
+  /// Saves the output of `step` (on the thread that ran it).
+  virtual void save(run_state_base& run, std::uint32_t step) = 0;
+  /// Makes every record saved so far durable; throws store_error.
+  virtual void flush() = 0;
+  /// Sessions with the same store share one flush (group commit).
+  virtual const void* store_identity() const noexcept = 0;
+  /// After the store's flush threw `failure`: whether this run's records are among those it could
+  /// not make durable (the failure to report), or null when they were written.
+  virtual std::exception_ptr own_failure(std::exception_ptr failure) const { return failure; }
+  /// The run has ended and its last flush is done: the store may let go of what it keeps for it.
+  virtual void release() noexcept {}
+
+  /// True when a saved record is durable only after flush(): the run then ends through the committer.
+  bool deferred_durability() const noexcept { return deferred_durability_; }
+
+  // Kept by the committer: whether records saved since its last flush of this session wait for the
+  // next one, and the first flush failure, which fails the run.
+  std::atomic<bool> dirty{false};
+  std::exception_ptr flush_error;
+  /// Set when the run opens: its store asked for a flush as soon as the run saves (file_store::prepare).
+  std::atomic<bool> flush_at_start{false};
+
+ private:
+  bool deferred_durability_;
 };
 
 }  // namespace lightflow::detail
@@ -1945,246 +2068,6 @@ struct task_node {
 };
 
 }  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/policy.hpp
-// What a step does beyond calling its callable: retries with backoff, and a condition that may skip
-// it. Set per step (`lf::step<"x">(f).retry(...)`, `handle.retry(...)`) or as a flow's default
-// (`flow.retry(...)`); the step's own setting wins.
-//
-//   lf::step<"fetch">(fetch).retry(lf::retry{3, lf::backoff{10ms, 2.0, 1s, 0.5}}.never_on<std::invalid_argument>())
-//   lf::step<"notify", "order">(notify).when([](lf::step_context&) { return notifications_on; })
-#ifndef LIGHTFLOW_POLICY_HPP
-#define LIGHTFLOW_POLICY_HPP
-
-#include <algorithm>
-#include <chrono>
-#include <cmath>
-#include <cstdint>
-#include <exception>
-#include <functional>
-#include <memory>
-#include <optional>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
-
-namespace lightflow {
-
-class step_context;  // step_context.hpp (which includes the run machinery that includes this header)
-
-/// The waits between attempts: `initial`, then multiplied by `factor` after each failure, never more
-/// than `cap`; with `jitter` j in [0, 1], each wait is scaled by a random factor in [1 - j, 1].
-struct backoff {
-  std::chrono::nanoseconds initial{0};
-  double factor = 2.0;
-  std::chrono::nanoseconds cap = std::chrono::seconds(30);
-  double jitter = 0.0;
-
-  constexpr backoff() noexcept = default;
-  constexpr backoff(std::chrono::nanoseconds initial_wait, double growth = 2.0,
-                    std::chrono::nanoseconds longest = std::chrono::seconds(30), double random_part = 0.0) noexcept
-      : initial(initial_wait), factor(growth), cap(longest), jitter(random_part) {}
-
-  /// The wait after `failures` failed attempts (1 after the first), before jitter.
-  std::chrono::nanoseconds base_delay(unsigned failures) const noexcept {
-    double d = static_cast<double>(initial.count());
-    for (unsigned k = 1; k < failures && d < static_cast<double>(cap.count()); ++k) d *= factor;
-    d = std::min(d, static_cast<double>(cap.count()));
-    return std::chrono::nanoseconds(static_cast<std::int64_t>(std::max(d, 0.0)));
-  }
-  /// The wait after `failures` failed attempts, with jitter drawn from `unit` in [0, 1).
-  std::chrono::nanoseconds delay(unsigned failures, double unit) const noexcept {
-    const double j = std::clamp(jitter, 0.0, 1.0);
-    const double scale = 1.0 - j * std::clamp(unit, 0.0, 1.0);
-    return std::chrono::nanoseconds(static_cast<std::int64_t>(static_cast<double>(base_delay(failures).count()) * scale));
-  }
-};
-
-/// How often a failing step is tried, how long to wait in between, and which exceptions are worth
-/// another attempt (by default, all).
-class retry {
- public:
-  /// `attempts` counts the first one: retry{3} tries a step at most three times.
-  explicit retry(unsigned attempts, lightflow::backoff wait = {}) : attempts_(std::max(attempts, 1u)), backoff_(wait) {}
-
-  /// Exceptions of type E (or derived from it) are never retried.
-  template <class E>
-  retry& never_on() {
-    never_.push_back(&is<E>);
-    return *this;
-  }
-  /// Only exceptions of the types named this way are retried.
-  template <class E>
-  retry& only_on() {
-    only_.push_back(&is<E>);
-    return *this;
-  }
-  /// Or any predicate of the exception.
-  retry& only_if(std::function<bool(const std::exception_ptr&)> predicate) {
-    predicate_ = std::move(predicate);
-    return *this;
-  }
-
-  unsigned attempts() const noexcept { return attempts_; }
-  const lightflow::backoff& wait() const noexcept { return backoff_; }
-  /// Whether `error` may be retried (attempts left aside).
-  bool retries(const std::exception_ptr& error) const {
-    if (std::any_of(never_.begin(), never_.end(), [&](auto m) { return m(error); })) return false;
-    if (!only_.empty() && std::none_of(only_.begin(), only_.end(), [&](auto m) { return m(error); })) return false;
-    return !predicate_ || predicate_(error);
-  }
-
- private:
-  template <class E>
-  static bool is(const std::exception_ptr& error) {
-    try {
-      std::rethrow_exception(error);
-    } catch (const E&) {
-      return true;
-    } catch (...) {
-      return false;
-    }
-  }
-
-  unsigned attempts_;
-  lightflow::backoff backoff_;
-  std::vector<bool (*)(const std::exception_ptr&)> never_, only_;
-  std::function<bool(const std::exception_ptr&)> predicate_;
-};
-
-/// The run option that limits a whole run: `pool.run(flow, input, lf::run_timeout{5s})`. At the limit
-/// the run is cancelled (steps not started are marked cancelled, running ones see their stop token
-/// stopped) and its result says timed_out().
-struct run_timeout {
-  std::chrono::nanoseconds limit;
-};
-
-/// The run option that keeps no start and end times for the steps: `pool.run(flow, input,
-/// lf::no_step_times)`. Each step then costs no clock read (~10 ns on the development VM: half of a
-/// step that does nothing); its report's start and end are `time_point{}` and failures() lists the
-/// failed steps in declaration order. A run with a policy, an observer or a callback keeps its
-/// steps' times anyway: they use them.
-struct no_step_times_t {
-  explicit no_step_times_t() = default;
-};
-inline constexpr no_step_times_t no_step_times{};
-
-/// With `when`: the named dependents still run when the step is skipped; its other descendants do not.
-struct skip_dependents {
-  skip_dependents() = default;
-  skip_dependents(std::initializer_list<std::string> except_these) : except(except_these) {}
-  std::vector<std::string> except;
-};
-
-/// A step's (or a flow's default) policies. Unset fields fall back to the flow's default.
-struct policy {
-  std::optional<lightflow::retry> retries;
-  /// Each attempt's time limit: past it, the step's stop token is stopped and, once the callable has
-  /// returned, the attempt counts as timed out (its output discarded).
-  std::optional<std::chrono::nanoseconds> timeout;
-  /// Evaluated when the step's dependencies are done; false skips the step (`skipped_by_condition`).
-  std::function<bool(step_context&)> when;
-  /// With `when`: also skip every descendant, except `skips->except` (and what follows only them).
-  std::optional<lightflow::skip_dependents> skips;
-  /// A step's own before/after-step callbacks; a flow's default holds the flow's four lists.
-  callback_lists callbacks;
-
-  /// `own`, with the fields it leaves unset taken from `fallback` (a flow's default), and the flow's
-  /// step callbacks first in its own lists (a merge keeps a step's flow-level callbacks this way).
-  static std::shared_ptr<const policy> inherit(const std::shared_ptr<const policy>& own, const policy* fallback) {
-    if (fallback == nullptr) return own;
-    const bool retries_from = fallback->retries && !(own && own->retries);
-    const bool timeout_from = fallback->timeout && !(own && own->timeout);
-    const bool callbacks_from = !fallback->callbacks.before_step.empty() || !fallback->callbacks.after_step.empty();
-    if (!retries_from && !timeout_from && !callbacks_from) return own;
-    return changed(own, [&](policy& p) {
-      if (retries_from) p.retries = fallback->retries;
-      if (timeout_from) p.timeout = fallback->timeout;
-      const auto& from = fallback->callbacks;
-      p.callbacks.before_step.insert(p.callbacks.before_step.begin(), from.before_step.begin(), from.before_step.end());
-      p.callbacks.after_step.insert(p.callbacks.after_step.begin(), from.after_step.begin(), from.after_step.end());
-    });
-  }
-  /// A copy of `p` (or a default policy) changed by `change`: policies are shared, never modified.
-  template <class Change>
-  static std::shared_ptr<const policy> changed(const std::shared_ptr<const policy>& p, Change&& change) {
-    auto copy = p ? std::make_shared<policy>(*p) : std::make_shared<policy>();
-    change(*copy);
-    return copy;
-  }
-};
-
-namespace detail {
-
-/// A step's shared, immutable policy as a static flow's step holds it: a `std::shared_ptr<const
-/// policy>` whose copy, move and destruction are one test when it is empty (most steps) and one
-/// out-of-line call otherwise. A 256-step flow's steps are copied and destroyed several times on
-/// their way into the flow, and std::shared_ptr's inline reference counting there was about 2 s of
-/// g++ 12's time to compile such a flow.
-class policy_ref {
- public:
-  policy_ref() noexcept {}
-  policy_ref(std::nullptr_t) noexcept {}  // NOLINT: implicit by design
-  policy_ref(std::shared_ptr<const policy> p) noexcept {  // NOLINT: implicit by design
-    if (p) adopt(p);
-  }
-  policy_ref(const policy_ref& other) noexcept {
-    if (other.raw_ != nullptr) copy_from(other);
-  }
-  policy_ref(policy_ref&& other) noexcept {
-    if (other.raw_ != nullptr) move_from(other);
-  }
-  policy_ref& operator=(policy_ref other) noexcept {
-    if (raw_ != nullptr) drop();
-    if (other.raw_ != nullptr) move_from(other);
-    return *this;
-  }
-  ~policy_ref() {
-    if (raw_ != nullptr) drop();
-  }
-
-  const policy* get() const noexcept { return raw_; }
-  const policy* operator->() const noexcept { return raw_; }
-  const policy& operator*() const noexcept { return *raw_; }
-  explicit operator bool() const noexcept { return raw_ != nullptr; }
-  friend bool operator==(const policy_ref& r, std::nullptr_t) noexcept { return r.raw_ == nullptr; }
-  /// The shared pointer it holds (empty when it holds none).
-  std::shared_ptr<const policy> shared() const { return raw_ != nullptr ? owner_ : nullptr; }
-
- private:
-  LIGHTFLOW_NOINLINE void adopt(std::shared_ptr<const policy>& p) noexcept {
-    raw_ = p.get();
-    ::new (static_cast<void*>(&owner_)) std::shared_ptr<const policy>(std::move(p));
-  }
-  LIGHTFLOW_NOINLINE void copy_from(const policy_ref& other) noexcept {
-    ::new (static_cast<void*>(&owner_)) std::shared_ptr<const policy>(other.owner_);
-    raw_ = other.raw_;
-  }
-  // Inline, so that the moved-from handle is known to be empty and its destructor folds away. The
-  // moved-from (empty) shared pointer is not destroyed: its destructor does nothing ([basic.life]).
-  void move_from(policy_ref& other) noexcept {
-    ::new (static_cast<void*>(&owner_)) std::shared_ptr<const policy>(std::move(other.owner_));
-    raw_ = other.raw_;
-    other.raw_ = nullptr;
-  }
-  LIGHTFLOW_NOINLINE void drop() noexcept {
-    owner_.~shared_ptr();
-    raw_ = nullptr;
-  }
-
-  union {
-    std::shared_ptr<const policy> owner_;  // alive exactly when raw_ is not null
-  };
-  const policy* raw_ = nullptr;
-};
-
-}  // namespace detail
-
-}  // namespace lightflow
 
 #endif
 
@@ -2544,181 +2427,6 @@ class run_state_base {
 
 #endif
 
-namespace lightflow {
-namespace detail {
-class run_state_base;
-struct step_context_access;
-}
-
-/// Handed to a step whose callable takes it as its last parameter (`lf::step_context&`).
-class step_context {
- public:
-  step_context(detail::run_state_base& run, std::uint32_t step, unsigned attempt,
-               std::stop_source* own_stop = nullptr) noexcept
-      : run_(&run), step_(step), attempt_(attempt), own_stop_(own_stop) {}
-
-  /// The step's name.
-  inline std::string_view name() const noexcept;
-  /// The flow's name.
-  inline std::string_view flow_name() const noexcept;
-  /// A number that identifies the run within this process.
-  inline std::uint64_t run_id() const noexcept;
-  /// 1 on the first attempt.
-  unsigned attempt() const noexcept { return attempt_; }
-  /// The step's index in its flow.
-  std::uint32_t index() const noexcept { return step_; }
-  /// True once the run has been cancelled (or the step's timeout has passed); cheap enough to poll.
-  inline bool stop_requested() const noexcept;
-  /// A token that is stopped when the run is cancelled or the step's timeout passes (for
-  /// std::stop_callback or a std::condition_variable_any). The first call in a run allocates its
-  /// stop state.
-  inline std::stop_token stop_token() const;
-  /// The run's resource of type T (attached with `lightflow::resource(make)`); throws
-  /// std::out_of_range naming the step and the type when the run has none.
-  template <class T>
-  T& resource() const;
-
- private:
-  friend struct detail::step_context_access;
-  detail::run_state_base* run_;
-  std::uint32_t step_;
-  unsigned attempt_;
-  std::stop_source* own_stop_;  // a step with a timeout: stopped by it or by the run's cancellation
-};
-
-}  // namespace lightflow
-
-// The members that read the run (its stop token: run_lifecycle.hpp).
-namespace lightflow {
-inline std::string_view step_context::name() const noexcept { return run_->graph().name(step_); }
-inline std::string_view step_context::flow_name() const noexcept { return run_->graph().flow_name; }
-inline std::uint64_t step_context::run_id() const noexcept { return run_->id(); }
-inline bool step_context::stop_requested() const noexcept {
-  return own_stop_ != nullptr ? own_stop_->stop_requested() : run_->stop_requested();
-}
-template <class T>
-T& step_context::resource() const {
-  if (void* p = run_->find_resource(typeid(T))) return *static_cast<T*>(p);
-  throw not_found("lightflow: step \"" + std::string(name()) + "\" of flow \"" + std::string(flow_name()) +
-                          "\" asked for a resource of type " + std::string(detail::type_name<T>()) +
-                          ", which its run does not have (attach one with lightflow::resource(make) when running it)");
-}
-inline std::stop_token step_context::stop_token() const {
-  return own_stop_ != nullptr ? own_stop_->get_token() : run_->stop_token();
-}
-}  // namespace lightflow
-
-#endif
-
-namespace lightflow {
-namespace detail {
-class runtime_run;
-}
-
-class context : public step_context {
- public:
-  /// The context of the step `sc` is about, in runtime run `run`.
-  context(detail::runtime_run& run, const step_context& sc) noexcept;
-
-  /// The value of `k` this step sees; throws key_error when there is none, when it has another
-  /// type, or when two unordered ancestors wrote it.
-  template <class T>
-  const T& get(const key<T>& k) const {
-    const detail::erased_value* v = lookup(k.name(), true);
-    return detail::checked_value<T>(*v, detail::key_subject(k.name(), where()));
-  }
-  /// Like get, but null when no step this one sees wrote `k` and the input lacks it.
-  template <class T>
-  const T* find(const key<T>& k) const {
-    const detail::erased_value* v = lookup(k.name(), false);
-    return v == nullptr ? nullptr : &detail::checked_value<T>(*v, detail::key_subject(k.name(), where()));
-  }
-  /// Writes `k` for this step and its descendants (the input is unchanged).
-  template <class T, class U>
-  void set(const key<T>& k, U&& value) {
-    write(k.name(), detail::erased_value::make<T>(std::forward<U>(value)));
-  }
-  /// The writes of `k` this step sees that no later write shadows, by writer (one entry unless
-  /// unordered ancestors wrote it); empty when only the input has it.
-  template <class T>
-  std::map<std::string, T> end_values(const key<T>& k) const {
-    std::map<std::string, T> out;
-    for (const auto& [writer, value] : frontier(k.name()))
-      out.emplace(std::string(writer), detail::checked_value<T>(*value, detail::key_subject(k.name(), "written by step \"" + std::string(writer) + "\"")));
-    return out;
-  }
-  /// The return value of step `name`, one of this step's ancestors; throws key_error otherwise.
-  /// After a namespaced merge, a name is also looked up in the reading step's namespaces ("a.y",
-  /// read by "rt.report", finds "rt.a.y"), innermost first.
-  template <class T>
-  const T& result(std::string_view name) const {
-    return detail::checked_value<T>(ancestor_result(name), detail::result_subject(name));
-  }
-
- private:
-  std::string where() const;
-  const detail::erased_value* lookup(std::string_view key, bool required) const;
-  void write(std::string_view key, detail::erased_value value);
-  std::vector<std::pair<std::string_view, const detail::erased_value*>> frontier(std::string_view key) const;
-  const detail::erased_value& ancestor_result(std::string_view name) const;
-
-  detail::runtime_run* runtime_;
-  std::uint32_t index_;
-};
-
-}  // namespace lightflow
-
-#endif
-// ---- lightflow/diagram.hpp
-// Drawings of a flow, or of a finished run with each step coloured by its status: Graphviz DOT and
-// Mermaid text.
-//
-//   std::ofstream("flow.dot") << lf::to_dot(flow);        // dot -Tsvg flow.dot -o flow.svg
-//   std::cout << lf::to_mermaid(result);                  // a ```mermaid block in Markdown
-#ifndef LIGHTFLOW_DIAGRAM_HPP
-#define LIGHTFLOW_DIAGRAM_HPP
-
-#include <cstdint>
-#include <string>
-#include <string_view>
-
-// ---- lightflow/detail/run_state.hpp
-// The state of one run, shared by every kind of flow: run_state_base.hpp declares it; the headers
-// included here define its members, one job each.
-#ifndef LIGHTFLOW_DETAIL_RUN_STATE_HPP
-#define LIGHTFLOW_DETAIL_RUN_STATE_HPP
-
-// ---- lightflow/detail/run_attempts.hpp
-// How a run calls one step: its attempts (with retries and their waits), its time limit, its
-// condition (and the descendants a condition skips), its callbacks, and saving its checkpoint record.
-#ifndef LIGHTFLOW_DETAIL_RUN_ATTEMPTS_HPP
-#define LIGHTFLOW_DETAIL_RUN_ATTEMPTS_HPP
-
-#include <algorithm>
-#include <chrono>
-#include <condition_variable>
-#include <cstdint>
-#include <exception>
-#include <mutex>
-#include <stop_token>
-#include <string>
-#include <vector>
-
-// ---- lightflow/detail/run_hooks.hpp
-// What a run calls besides its steps: observers, the callbacks before and after the flow and each
-// step (the executor's, the flow's, the step's own), and the resources attached to it.
-#ifndef LIGHTFLOW_DETAIL_RUN_HOOKS_HPP
-#define LIGHTFLOW_DETAIL_RUN_HOOKS_HPP
-
-#include <algorithm>
-#include <exception>
-#include <iterator>
-#include <memory>
-#include <string>
-#include <string_view>
-#include <vector>
-
-
 namespace lightflow::detail {
 
 inline void run_state_base::before_flow() noexcept {
@@ -2854,6 +2562,83 @@ inline void run_state_base::release_resources() noexcept {
 }
 
 }  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/step_context.hpp
+// What a step may learn about the run it is part of: pass it as the callable's last parameter.
+#ifndef LIGHTFLOW_STEP_CONTEXT_HPP
+#define LIGHTFLOW_STEP_CONTEXT_HPP
+
+#include <cstdint>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <typeinfo>
+
+
+namespace lightflow {
+namespace detail {
+class run_state_base;
+struct step_context_access;
+}
+
+/// Handed to a step whose callable takes it as its last parameter (`lf::step_context&`).
+class step_context {
+ public:
+  step_context(detail::run_state_base& run, std::uint32_t step, unsigned attempt,
+               std::stop_source* own_stop = nullptr) noexcept
+      : run_(&run), step_(step), attempt_(attempt), own_stop_(own_stop) {}
+
+  /// The step's name.
+  inline std::string_view name() const noexcept;
+  /// The flow's name.
+  inline std::string_view flow_name() const noexcept;
+  /// A number that identifies the run within this process.
+  inline std::uint64_t run_id() const noexcept;
+  /// 1 on the first attempt.
+  unsigned attempt() const noexcept { return attempt_; }
+  /// The step's index in its flow.
+  std::uint32_t index() const noexcept { return step_; }
+  /// True once the run has been cancelled (or the step's timeout has passed); cheap enough to poll.
+  inline bool stop_requested() const noexcept;
+  /// A token that is stopped when the run is cancelled or the step's timeout passes (for
+  /// std::stop_callback or a std::condition_variable_any). The first call in a run allocates its
+  /// stop state.
+  inline std::stop_token stop_token() const;
+  /// The run's resource of type T (attached with `lightflow::resource(make)`); throws
+  /// std::out_of_range naming the step and the type when the run has none.
+  template <class T>
+  T& resource() const;
+
+ private:
+  friend struct detail::step_context_access;
+  detail::run_state_base* run_;
+  std::uint32_t step_;
+  unsigned attempt_;
+  std::stop_source* own_stop_;  // a step with a timeout: stopped by it or by the run's cancellation
+};
+
+}  // namespace lightflow
+
+// The members that read the run (its stop token: run_lifecycle.hpp).
+namespace lightflow {
+inline std::string_view step_context::name() const noexcept { return run_->graph().name(step_); }
+inline std::string_view step_context::flow_name() const noexcept { return run_->graph().flow_name; }
+inline std::uint64_t step_context::run_id() const noexcept { return run_->id(); }
+inline bool step_context::stop_requested() const noexcept {
+  return own_stop_ != nullptr ? own_stop_->stop_requested() : run_->stop_requested();
+}
+template <class T>
+T& step_context::resource() const {
+  if (void* p = run_->find_resource(typeid(T))) return *static_cast<T*>(p);
+  throw not_found("lightflow: step \"" + std::string(name()) + "\" of flow \"" + std::string(flow_name()) +
+                          "\" asked for a resource of type " + std::string(detail::type_name<T>()) +
+                          ", which its run does not have (attach one with lightflow::resource(make) when running it)");
+}
+inline std::stop_token step_context::stop_token() const {
+  return own_stop_ != nullptr ? own_stop_->get_token() : run_->stop_token();
+}
+}  // namespace lightflow
 
 #endif
 
@@ -3348,119 +3133,6 @@ task_node* run_state_base::release_range(const std::uint32_t* it, const std::uin
 #include <string_view>
 #include <utility>
 
-// ---- lightflow/detail/compile_error.hpp
-// How lightflow reports a mistake at compile time: the message is spelled inside the name of a type
-// that is never defined, so the compiler's error line carries it.
-#ifndef LIGHTFLOW_DETAIL_COMPILE_ERROR_HPP
-#define LIGHTFLOW_DETAIL_COMPILE_ERROR_HPP
-
-#include <cstddef>
-#include <string_view>
-#include <utility>
-
-// ---- lightflow/fixed_string.hpp
-// A string usable as a template argument: the names of steps and flows.
-#ifndef LIGHTFLOW_FIXED_STRING_HPP
-#define LIGHTFLOW_FIXED_STRING_HPP
-
-#include <cstddef>
-#include <string_view>
-
-
-namespace lightflow {
-
-/// A compile-time string of N bytes (UTF-8 welcome); `step<"name">` takes these.
-template <std::size_t N>
-struct fixed_string {
-  char chars[N + 1]{};  // public so the type is structural (usable as a template argument)
-
-  constexpr fixed_string() noexcept = default;
-  constexpr fixed_string(const char (&text)[N + 1]) noexcept {  // NOLINT: implicit by design
-    for (std::size_t i = 0; i != N + 1; ++i) chars[i] = text[i];
-  }
-  static constexpr std::size_t size() noexcept { return N; }
-  constexpr std::string_view view() const noexcept { return {chars, N}; }
-  constexpr const char* c_str() const noexcept { return chars; }
-  constexpr operator std::string_view() const noexcept { return view(); }  // NOLINT
-
-  template <std::size_t M>
-  constexpr bool operator==(const fixed_string<M>& other) const noexcept {
-    return view() == other.view();
-  }
-};
-
-template <std::size_t N>
-fixed_string(const char (&)[N]) -> fixed_string<N - 1>;
-
-}  // namespace lightflow
-
-#endif
-
-namespace lightflow {
-
-/// Types a step's callable was offered, listed in a compile error when it cannot take them.
-template <class... Types>
-struct offered {};
-
-#if LIGHTFLOW_CLANG
-// clang 14 prints a string template argument as a list of numbers, but a pack of chars as
-// characters, so on clang the message is spelled one character at a time.
-template <class Details, char... Message>
-struct compile_error;  // never defined: read the message in its template arguments
-#else
-template <fixed_string Message, class... Details>
-struct compile_error;  // never defined: read the message in its template arguments
-#endif
-
-namespace detail {
-
-/// A growable-in-place text for composing messages in constant evaluation.
-struct text_buffer {
-  static constexpr std::size_t capacity = 2048;
-  char data[capacity]{};
-  std::size_t size = 0;
-
-  constexpr text_buffer& operator<<(std::string_view s) noexcept {
-    for (char c : s) {
-      if (size + 4 >= capacity) {  // keep room for the ellipsis
-        if (size + 3 < capacity) data[size++] = '.', data[size++] = '.', data[size++] = '.';
-        return *this;
-      }
-      data[size++] = c;
-    }
-    return *this;
-  }
-  constexpr text_buffer& quoted(std::string_view s) noexcept { return *this << "\"" << s << "\""; }
-};
-
-template <text_buffer Text>
-consteval auto to_fixed_string() {
-  fixed_string<Text.size> out{};
-  for (std::size_t i = 0; i != Text.size; ++i) out.chars[i] = Text.data[i];
-  return out;
-}
-
-#if LIGHTFLOW_CLANG
-template <class Details, fixed_string Message, std::size_t... I>
-auto spell(std::index_sequence<I...>) -> compile_error<Details, Message.chars[I]...>;
-/// Stops compilation with `Message`; `Details` (an `offered<...>`) is listed beside it.
-template <fixed_string Message, class Details = offered<>>
-constexpr void fail() {
-  using error = decltype(spell<Details, Message>(std::make_index_sequence<Message.size()>{}));
-  error::see_the_message_in_this_type_name();  // <- the error's template arguments spell what is wrong
-}
-#else
-/// Stops compilation with `Message`; `Details` (an `offered<...>`) is listed beside it.
-template <fixed_string Message, class Details = offered<>>
-constexpr void fail() {
-  compile_error<Message, Details>::see_the_message_in_this_type_name();  // <- what is wrong, in words
-}
-#endif
-
-}  // namespace detail
-}  // namespace lightflow
-
-#endif
 // ---- lightflow/detail/graph.hpp
 // The graph algorithms that run at compile time: name lookup, validation, topological order,
 // dependents. Plain consteval functions over std::array, no recursive templates. And the rules'
@@ -4011,89 +3683,6 @@ constexpr auto flow(Args&&... args) {
 }  // namespace lightflow
 
 #endif
-// ---- lightflow/run_result.hpp
-// What a finished run reports: every step's status, times and error, and the typed outputs.
-#ifndef LIGHTFLOW_RUN_RESULT_HPP
-#define LIGHTFLOW_RUN_RESULT_HPP
-
-#include <algorithm>
-#include <chrono>
-#include <cstddef>
-#include <cstdint>
-#include <exception>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
-// ---- lightflow/detail/spelling.hpp
-// "Did you mean": the step name closest to a misspelled one, for the messages of lookups by name.
-#ifndef LIGHTFLOW_DETAIL_SPELLING_HPP
-#define LIGHTFLOW_DETAIL_SPELLING_HPP
-
-#include <algorithm>
-#include <cstddef>
-#include <cstdint>
-#include <string>
-#include <string_view>
-#include <vector>
-
-namespace lightflow::detail {
-
-/// The edit distance (insertions, deletions, substitutions of bytes) between a and b, or `limit + 1`
-/// once it is sure to exceed `limit`.
-inline std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit) {
-  const std::size_t gap = a.size() > b.size() ? a.size() - b.size() : b.size() - a.size();
-  if (gap > limit) return limit + 1;
-  std::vector<std::size_t> row(b.size() + 1), next(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    next[0] = i;
-    std::size_t best = next[0];
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      next[j] = std::min({row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      best = std::min(best, next[j]);
-    }
-    if (best > limit) return limit + 1;
-    row.swap(next);
-  }
-  return row[b.size()];
-}
-
-/// `; did you mean "x"?` for the name among `count` (`name_of(i)`) closest to `wanted`, when one is
-/// within a third of its length (at least 2 edits); empty otherwise.
-template <class NameOf>
-std::string did_you_mean(std::string_view wanted, std::uint32_t count, NameOf&& name_of) {
-  const std::size_t limit = std::max<std::size_t>(2, wanted.size() / 3);
-  std::size_t best = limit + 1;
-  std::string_view closest;
-  for (std::uint32_t i = 0; i != count && best > 1; ++i) {
-    const std::string_view name = name_of(i);
-    if (const std::size_t d = edit_distance(wanted, name, best - 1); d < best) best = d, closest = name;
-  }
-  return best <= limit ? "; did you mean \"" + std::string(closest) + "\"?" : std::string();
-}
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/detail/static_run.hpp
-// The state of one run of a static flow with a given input type: what each step is called with,
-// where each output lives, and how each step is invoked.
-#ifndef LIGHTFLOW_DETAIL_STATIC_RUN_HPP
-#define LIGHTFLOW_DETAIL_STATIC_RUN_HPP
-
-#include <array>
-#include <atomic>
-#include <concepts>
-#include <cstddef>
-#include <cstdint>
-#include <memory>
-#include <new>
-#include <type_traits>
-#include <utility>
-
 
 namespace lightflow {
 
@@ -4424,6 +4013,1330 @@ class static_run final : public run_state_base {
 
 }  // namespace detail
 }  // namespace lightflow
+
+#endif
+// ---- lightflow/detail/store_session.hpp
+// What every checkpoint session does with its store, whatever the flow (static flows:
+// typed_session.hpp; runtime flows: runtime_session.hpp): the records' keys, the manifest checked on
+// every run (and the earlier manifest texts a run may have begun with), records checked against the
+// manifest's fingerprint and the run's binding, errors that name the run and the place.
+#ifndef LIGHTFLOW_DETAIL_STORE_SESSION_HPP
+#define LIGHTFLOW_DETAIL_STORE_SESSION_HPP
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// ---- lightflow/detail/record.hpp
+// A checkpoint record: what lightflow stores for a run's manifest, its input, and each step's output.
+//
+// Format version 2, little-endian:
+//   offset 0   4 bytes  magic "LFCK"
+//          4   2        format version (2)
+//          6   1        kind: 0 manifest, 1 input, 2 step output
+//          7   1        reserved, 0
+//          8   8        fingerprint of the flow definition (FNV-1a 64 of the manifest text)
+//         16   4        the user's version number
+//         20   8        the run: FNV-1a 64 of its id
+//         28   8        the run's nonce: random, made when the run started afresh (0: a run begun by
+//                       format 1, whose records carry none)
+//         36   4        length N of the step name (0 for the manifest and the input)
+//         40   N        the step name, UTF-8
+//     40 + N   8        length M of the payload
+//     48 + N   M        payload: the serializer's bytes (the manifest's text for kind 0)
+// 48 + N + M   4        CRC-32 of every byte before it
+// Format 1 (read only): the same without the run and its nonce (offsets 20 to 35).
+#ifndef LIGHTFLOW_DETAIL_RECORD_HPP
+#define LIGHTFLOW_DETAIL_RECORD_HPP
+
+#if __has_include(<sys/random.h>)
+#include <sys/random.h>
+#endif
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// ---- lightflow/detail/crc32.hpp
+// CRC-32 (the IEEE polynomial, as zlib and PNG use), for checkpoint records.
+#ifndef LIGHTFLOW_DETAIL_CRC32_HPP
+#define LIGHTFLOW_DETAIL_CRC32_HPP
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace lightflow::detail {
+
+/// Eight tables for "slicing by 8": table k maps a byte to its CRC contribution k bytes further on,
+/// so the loop folds eight bytes per step instead of one (the same CRC, about five times faster).
+inline constexpr std::array<std::array<std::uint32_t, 256>, 8> crc32_tables = [] {
+  std::array<std::array<std::uint32_t, 256>, 8> t{};
+  for (std::uint32_t i = 0; i != 256; ++i) {
+    std::uint32_t c = i;
+    for (int k = 0; k != 8; ++k) c = (c & 1) != 0 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+    t[0][i] = c;
+  }
+  for (std::uint32_t i = 0; i != 256; ++i)
+    for (std::size_t k = 1; k != 8; ++k) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xffu];
+  return t;
+}();
+
+constexpr std::uint32_t crc32(std::span<const std::byte> data, std::uint32_t crc = 0) noexcept {
+  const auto& t = crc32_tables;
+  crc = ~crc;
+  std::size_t i = 0;
+  auto at = [&](std::size_t k) { return static_cast<std::uint32_t>(data[i + k]); };
+  for (; i + 8 <= data.size(); i += 8) {
+    const std::uint32_t lo = crc ^ (at(0) | at(1) << 8 | at(2) << 16 | at(3) << 24);
+    crc = t[7][lo & 0xffu] ^ t[6][(lo >> 8) & 0xffu] ^ t[5][(lo >> 16) & 0xffu] ^ t[4][lo >> 24] ^ t[3][at(4)] ^
+          t[2][at(5)] ^ t[1][at(6)] ^ t[0][at(7)];
+  }
+  for (; i != data.size(); ++i) crc = t[0][(crc ^ at(0)) & 0xffu] ^ (crc >> 8);
+  return ~crc;
+}
+
+}  // namespace lightflow::detail
+
+#endif
+
+namespace lightflow::detail {
+
+enum class record_kind : std::uint8_t { manifest = 0, input = 1, step_output = 2 };
+
+/// The run a record belongs to: its id's hash and the nonce made when it started.
+struct run_binding {
+  std::uint64_t run = 0;
+  std::uint64_t nonce = 0;
+  friend bool operator==(const run_binding&, const run_binding&) = default;
+};
+
+struct record {
+  std::uint16_t format = 2;
+  record_kind kind = record_kind::step_output;
+  std::uint64_t fingerprint = 0;
+  std::uint32_t version = 0;
+  run_binding binding;  // format 1: none (zeros)
+  std::string step;
+  std::vector<std::byte> payload;
+};
+
+inline constexpr std::uint16_t record_format = 2;
+
+/// Encodes a record into `out` (cleared first, its capacity reused).
+inline void encode_record_into(std::vector<std::byte>& out, record_kind kind, std::uint64_t fingerprint,
+                               std::uint32_t version, run_binding binding, std::string_view step,
+                               std::span<const std::byte> payload) {
+  if (step.size() > 0xffffffffu) throw usage_error("lightflow: a step name of 4 GiB or more");
+  out.clear();
+  out.reserve(52 + step.size() + payload.size());
+  binary_writer w(out);
+  w.bytes("LFCK", 4);
+  w.integer(record_format);
+  w.integer(static_cast<std::uint8_t>(kind));
+  w.integer(std::uint8_t{0});
+  w.integer(fingerprint);
+  w.integer(version);
+  w.integer(binding.run);
+  w.integer(binding.nonce);
+  w.integer(static_cast<std::uint32_t>(step.size()));
+  w.bytes(step.data(), step.size());
+  w.integer(static_cast<std::uint64_t>(payload.size()));
+  w.bytes(payload.data(), payload.size());
+  w.integer(crc32(out));
+}
+
+inline std::vector<std::byte> encode_record(record_kind kind, std::uint64_t fingerprint, std::uint32_t version,
+                                            run_binding binding, std::string_view step, std::span<const std::byte> payload) {
+  std::vector<std::byte> out;
+  encode_record_into(out, kind, fingerprint, version, binding, step, payload);
+  return out;
+}
+
+/// Decodes a record; throws decode_error saying what is wrong with it.
+inline record decode_record(std::span<const std::byte> bytes) {
+  if (bytes.size() < 36) throw decode_error("truncated record (" + std::to_string(bytes.size()) + " bytes)");
+  binary_reader r(bytes.first(bytes.size() - 4));
+  char magic[4];
+  r.bytes(magic, 4);
+  if (std::string_view(magic, 4) != "LFCK") throw decode_error("not a lightflow checkpoint record (bad magic)");
+  binary_reader tail(bytes.last(4));
+  const auto stored_crc = tail.integer<std::uint32_t>();
+  if (stored_crc != crc32(bytes.first(bytes.size() - 4))) throw decode_error("record checksum mismatch (corrupt record)");
+  const auto format = r.integer<std::uint16_t>();
+  if (format != 1 && format != record_format)
+    throw decode_error("record format " + std::to_string(format) + " is not supported (this lightflow reads formats 1 and " +
+                       std::to_string(record_format) + "; a newer lightflow wrote it)");
+  if (format == 2 && bytes.size() < 52) throw decode_error("truncated record (" + std::to_string(bytes.size()) + " bytes)");
+  record rec;
+  rec.format = format;
+  const auto kind = r.integer<std::uint8_t>();
+  if (kind > 2) throw decode_error("unknown record kind " + std::to_string(kind));
+  rec.kind = static_cast<record_kind>(kind);
+  if (r.integer<std::uint8_t>() != 0) throw decode_error("record has a non-zero reserved byte");
+  rec.fingerprint = r.integer<std::uint64_t>();
+  rec.version = r.integer<std::uint32_t>();
+  if (format == 2) {
+    rec.binding.run = r.integer<std::uint64_t>();
+    rec.binding.nonce = r.integer<std::uint64_t>();
+  }
+  rec.step.resize(r.size32());
+  r.bytes(rec.step.data(), rec.step.size());
+  const auto m = r.integer<std::uint64_t>();
+  if (m != r.remaining()) throw decode_error("record payload length does not match the record's size");
+  rec.payload.resize(static_cast<std::size_t>(m));
+  r.bytes(rec.payload.data(), rec.payload.size());
+  return rec;
+}
+
+/// FNV-1a, 64 bits.
+constexpr std::uint64_t fnv1a(std::string_view text) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  return h;
+}
+
+/// A run's nonce: never 0; 64 bits of the system's entropy (getrandom, once per thread) mixed with a
+/// process-wide counter and the clock, so that no two runs share one.
+inline std::uint64_t make_nonce() {
+  static std::atomic<std::uint64_t> counter{0};
+  thread_local const std::uint64_t seed = [] {
+    std::uint64_t bits = reinterpret_cast<std::uintptr_t>(&counter);  // differs between processes (ASLR)
+#if __has_include(<sys/random.h>)
+    std::uint64_t entropy = 0;
+    if (::getrandom(&entropy, sizeof entropy, 0) == static_cast<ssize_t>(sizeof entropy)) bits ^= entropy;
+#endif
+    return bits;
+  }();
+  std::uint64_t z = seed ^ (counter.fetch_add(1, std::memory_order_relaxed) * 0x9e3779b97f4a7c15ull) ^
+                    static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;  // splitmix64's finalizer
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return z == 0 ? 1 : z;
+}
+
+}  // namespace lightflow::detail
+
+#endif
+
+namespace lightflow::detail {
+
+inline constexpr std::string_view manifest_key = "@manifest";
+inline constexpr std::string_view input_key = "@input";
+inline constexpr std::string_view step_key_prefix = "step/";
+inline std::string step_key(std::string_view step) { return std::string(step_key_prefix).append(step); }
+
+/// Frees a per-thread encoding buffer that a large output grew: a worker thread keeps its buffers for
+/// the executor's life, and one 100 MB output would otherwise stay resident in each.
+inline void release_if_large(std::vector<std::byte>& buffer) noexcept {
+  if (buffer.capacity() > (std::size_t{1} << 20)) std::vector<std::byte>().swap(buffer);
+}
+
+/// A flow's manifest and its fingerprint, made once and shared by the sessions that use them.
+struct manifest_text {
+  explicit manifest_text(std::string t) : text(std::move(t)), fingerprint(fnv1a(text)) {}
+  std::string text;
+  std::uint64_t fingerprint;
+};
+
+/// What every checkpoint session does with its store, whatever the flow: keys, the manifest (the
+/// flow's definition, checked on every run), records checked against its fingerprint, errors that
+/// name the run and the place.
+template <class Store>
+class store_session : public checkpoint_session {
+ public:
+  void flush() override { store_->flush(); }
+  const void* store_identity() const noexcept override { return store_; }
+  void release() noexcept override {
+    if constexpr (requires(Store& s) { s.release(std::string_view{}, std::string_view{}); }) {
+      try {
+        store_->release(flow_, run_id_);
+      } catch (...) {  // only memory or descriptors stay held; the records are as they were
+      }
+    }
+  }
+  std::exception_ptr own_failure(std::exception_ptr failure) const override {
+    if constexpr (requires(Store& s) {
+                    { s.failure(std::string_view{}, std::string_view{}) } -> std::same_as<std::optional<std::string>>;
+                  }) {
+      const auto mine = store_->failure(flow_, run_id_);
+      return mine ? std::make_exception_ptr(store_error(*mine)) : nullptr;
+    } else {
+      return failure;
+    }
+  }
+
+ protected:
+  store_session(Store* store, std::string_view flow, std::string run_id, checkpoint_options options,
+                std::shared_ptr<const manifest_text> manifest)
+      : checkpoint_session(store->deferred_durability()), store_(store), flow_(flow), run_id_(std::move(run_id)),
+        options_(options), manifest_text_(std::move(manifest)), manifest_(manifest_text_->text),
+        fingerprint_(manifest_text_->fingerprint), binding_{fnv1a(run_id_), 0} {}
+
+  std::string location() const { return store_->location(flow_, run_id_); }
+  checkpoint_error error(const std::string& what, const std::string& problem) const {
+    return checkpoint_error("lightflow: checkpoint of run \"" + run_id_ + "\" of flow \"" + flow_ + "\" in " +
+                            location() + ": " + what + " " + problem);
+  }
+  checkpoint_error missing_run() const {
+    return checkpoint_error("lightflow: there is no checkpoint of run \"" + run_id_ + "\" of flow \"" + flow_ +
+                            "\" in " + location());
+  }
+
+  void save_record(std::string_view key, record_kind kind, std::string_view step, std::span<const std::byte> payload) {
+    const auto bytes = encode_record(kind, fingerprint_, options_.version, binding_, step, payload);
+    store_->save(flow_, run_id_, key, bytes);
+  }
+  /// Saves a step's record, reusing the calling thread's buffer (the hot path).
+  void save_step(std::string_view key, std::string_view step, std::span<const std::byte> payload) {
+    thread_local std::vector<std::byte> bytes;
+    encode_record_into(bytes, record_kind::step_output, fingerprint_, options_.version, binding_, step, payload);
+    store_->save(flow_, run_id_, key, bytes);
+    release_if_large(bytes);
+  }
+
+  record decode(std::span<const std::byte> bytes, record_kind kind, const std::string& what,
+                bool check_fingerprint = true) const {
+    record rec;
+    try {
+      rec = decode_record(bytes);
+    } catch (const decode_error& e) {
+      throw error(what, std::string("is unreadable: ") + e.what());
+    }
+    if (rec.kind != kind) throw error(what, "is a record of another kind");
+    if (check_fingerprint && rec.fingerprint != fingerprint_)
+      throw error(what, "was written by another definition of the flow (its fingerprint differs from the manifest's)");
+    if (check_fingerprint) check_binding(rec, what);
+    return rec;
+  }
+  /// A record must belong to this run: this id, and this life of it (the nonce its manifest carries).
+  void check_binding(const record& rec, const std::string& what) const {
+    if (rec.format == 1) {
+      if (!legacy_) throw error(what, "is a format-1 record in a run begun by a newer lightflow: it was copied from another run");
+      return;
+    }
+    if (rec.binding.run != binding_.run)
+      throw error(what, "belongs to another run (it was written for another run id and copied here); it was not used");
+    if (rec.binding.nonce != binding_.nonce)
+      throw error(what, "belongs to another run of this id (an earlier one that was erased, or a copy from another "
+                        "store); it was not used");
+  }
+
+  record load_record(const std::string& key, record_kind kind, const std::string& what, bool check_fingerprint = true) const {
+    const auto bytes = store_->load(flow_, run_id_, key);
+    if (!bytes) throw error(what, "is missing");
+    return decode(*bytes, kind, what, check_fingerprint);
+  }
+  /// The record of step `name` under `key`, or nothing; throws when it is not that step's.
+  std::optional<record> load_step(const std::string& key, std::string_view name) const {
+    const auto bytes = store_->load(flow_, run_id_, key);
+    if (!bytes) return std::nullopt;
+    const std::string what = "the record of step \"" + std::string(name) + "\"";
+    record rec = decode(*bytes, record_kind::step_output, what);
+    if (rec.step != name) throw error(what, "names step \"" + rec.step + "\"");
+    return rec;
+  }
+  /// The saved input record, for resume(): throws when the run has no records or they do not match.
+  /// Without a manifest (a run that had not started), the input cannot be checked against the
+  /// definition's fingerprint; its own checksum still is.
+  record load_saved_input() {
+    if (store_->list(flow_, run_id_).empty()) throw missing_run();
+    check_manifest(false);
+    return load_record(std::string(input_key), record_kind::input, "the input",
+                       store_->load(flow_, run_id_, manifest_key).has_value());
+  }
+
+  /// False when the run has no records (or they were discarded); throws when they do not match.
+  /// A store whose records are damaged (corrupt_store_error) refuses them; with discard_stale they
+  /// are erased and the run starts afresh.
+  bool check_manifest(bool may_discard) {
+    std::optional<std::vector<std::byte>> bytes;
+    try {
+      bytes = store_->load(flow_, run_id_, manifest_key);
+      if (!bytes) {
+        const auto keys = store_->list(flow_, run_id_);
+        if (keys.empty() || (keys.size() == 1 && keys[0] == input_key)) return false;  // nothing, or a run not started
+        return stale(may_discard, error("the records", "have no manifest (a partial or foreign checkpoint)"));
+      }
+    } catch (const corrupt_store_error& e) {
+      if (!may_discard || !options_.discard_stale) throw;
+      return stale(may_discard, error("the records", std::string("are damaged: ") + e.what()));
+    }
+    record rec;
+    try {
+      rec = decode_record(*bytes);
+    } catch (const decode_error& e) {
+      return stale(may_discard, error("the manifest", std::string("is unreadable: ") + e.what()));
+    }
+    const std::string stored(reinterpret_cast<const char*>(rec.payload.data()), rec.payload.size());
+    if (rec.kind == record_kind::manifest && rec.fingerprint == fingerprint_ && stored == manifest_) {
+      adopt(rec);
+      return true;
+    }
+    if (rec.kind == record_kind::manifest && rec.fingerprint == fnv1a(stored))
+      for (const std::string& earlier : legacy_manifests())
+        if (same_legacy_manifest(stored, earlier)) {  // the same definition, in an earlier manifest text
+          adopt(rec);
+          return true;
+        }
+    return stale(may_discard, error("the records", "were written by " + difference(stored) +
+                                                       "; pass checkpoint_options{.discard_stale = true} to start over"));
+  }
+
+  /// Whether a saved input whose bytes differ from `now`'s is the same input written another way
+  /// (runtime flows: its types named as an earlier version named them).
+  virtual bool same_input(std::span<const std::byte> /*saved*/, std::span<const std::byte> /*now*/) const { return false; }
+  /// The manifest texts that earlier versions wrote for this definition (detail/manifest.hpp): a run
+  /// begun with one of them resumes, its records checked against that text's fingerprint.
+  virtual std::vector<std::string> legacy_manifests() const = 0;
+
+  /// Tells a store that offers `prepare` (file_store) how much the run's steps will save: a guess
+  /// from their number, `per_step` bytes each, and their names (each twice: the key and the record).
+  void prepare_store(std::size_t steps, std::size_t name_bytes, std::size_t per_step) {
+    if constexpr (requires(Store& s, std::uint64_t n) {
+                    { s.prepare(std::string_view{}, std::string_view{}, n) } -> std::convertible_to<bool>;
+                  })
+      flush_at_start = store_->prepare(flow_, run_id_, std::uint64_t{per_step} * steps + 2 * name_bytes);
+  }
+
+  /// A run without records starts: its input, then its manifest. A crash between the two saves
+  /// leaves only an input, which counts as a run that has not started (no step is saved before the
+  /// manifest).
+  void start_fresh(std::span<const std::byte> input) {
+    binding_.nonce = make_nonce();
+    legacy_ = false;
+    save_record(input_key, record_kind::input, "", input);
+    save_record(manifest_key, record_kind::manifest, "", std::as_bytes(std::span(manifest_)));
+  }
+  /// A run with records: the input given now must be the one saved.
+  void check_input(std::span<const std::byte> input) const {
+    const record stored = load_record(std::string(input_key), record_kind::input, "the input");
+    if (!std::equal(stored.payload.begin(), stored.payload.end(), input.begin(), input.end()) &&
+        !same_input(stored.payload, input))
+      throw error("the input", "differs from the input given now; use resume() to run with the saved input, or another run id");
+  }
+
+  Store* store_;
+  std::string flow_;
+  std::string run_id_;
+  checkpoint_options options_;
+  std::shared_ptr<const manifest_text> manifest_text_;
+  const std::string& manifest_;
+  std::uint64_t fingerprint_;
+  run_binding binding_;   // what this run's records carry
+  bool legacy_ = false;   // the run was begun by format 1: its records carry no binding
+
+ private:
+  // The run's records are those of the manifest's run; a format-1 run keeps writing nonce 0 (and is
+  // then checked by fingerprint only, as format 1 was).
+  void adopt(const record& manifest) {
+    legacy_ = manifest.format == 1;
+    binding_.nonce = legacy_ ? 0 : manifest.binding.nonce;
+    fingerprint_ = manifest.fingerprint;  // (another only when the run was begun by an earlier manifest text)
+    if (!legacy_ && manifest.binding.run != binding_.run)
+      throw error("the manifest", "belongs to another run (it was written for another run id and copied here)");
+  }
+
+  bool stale(bool may_discard, const checkpoint_error& why) {
+    if (!may_discard || !options_.discard_stale) throw why;
+    store_->erase(flow_, run_id_);
+    return false;
+  }
+
+  // Names the first line where the stored definition and this one differ.
+  std::string difference(const std::string& stored) const {
+    auto lines = [](const std::string& text) {
+      std::vector<std::string> out;
+      for (std::size_t at = 0; at < text.size();) {
+        const auto nl = text.find('\n', at);
+        out.push_back(text.substr(at, nl == std::string::npos ? std::string::npos : nl - at));
+        at = nl == std::string::npos ? text.size() : nl + 1;
+      }
+      return out;
+    };
+    const auto a = lines(stored), b = lines(manifest_);
+    for (std::size_t i = 0; i != std::max(a.size(), b.size()); ++i) {
+      const std::string was = i < a.size() ? a[i] : "(nothing)", now = i < b.size() ? b[i] : "(nothing)";
+      if (was != now) return "another definition of the flow: it has \"" + was + "\" where this one has \"" + now + "\"";
+    }
+    return "another definition of the flow";
+  }
+};
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/type_tag.hpp
+// The name a checkpoint gives a type: declared by the program, the same from every compiler, so
+// that a checkpoint written by a g++ build resumes under a clang build (and after an upgrade). The
+// compiler's own spelling of a type differs between compilers (`std::__cxx11::basic_string<char>`
+// and `std::basic_string<char>`, `long int` and `long`), so it is never used unless asked for.
+//
+// Built in: the arithmetic types ("int", "unsigned long", "double", ...), `std::byte`, the
+// standard strings ("std::string", ...), and the standard containers the binary serializer knows
+// ("std::vector<int>", "std::map<std::string, double>", "std::array<int, 3>", "std::optional<...>",
+// "std::pair<...>", "std::tuple<...>", "std::variant<...>", with their default allocators,
+// comparators and hashes). A type of your own is named by one of:
+//
+//   struct order {
+//     static constexpr std::string_view lightflow_type_name = "shop.order";   // a member, or
+//     ...
+//   };
+//   template <> struct lightflow::type_tag<other::invoice> {                   // for a type you
+//     static constexpr std::string_view name = "billing.invoice";              // cannot change
+//   };
+//   template <> struct lightflow::type_tag<legacy::thing>                       // the compiler's
+//       : lightflow::compiler_type_tag<legacy::thing> {};                      // spelling (opt-in)
+//
+// A name must be unique in the program and must not change while checkpoints that hold it exist.
+#ifndef LIGHTFLOW_TYPE_TAG_HPP
+#define LIGHTFLOW_TYPE_TAG_HPP
+
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
+
+
+namespace lightflow {
+
+/// A type's checkpoint name: specialize with `static constexpr std::string_view name`. The primary
+/// has no name.
+template <class T>
+struct type_tag {};
+
+/// A type whose checkpoint name is its member `lightflow_type_name`.
+template <class T>
+  requires requires {
+    { T::lightflow_type_name } -> std::convertible_to<std::string_view>;
+  }
+struct type_tag<T> {
+  static constexpr std::string_view name = T::lightflow_type_name;
+};
+
+/// Derive a `type_tag` specialization from this to name a type by the compiler's spelling: not
+/// portable between compilers or their versions.
+template <class T>
+struct compiler_type_tag {
+  static constexpr std::string_view name = detail::type_name<T>();
+};
+
+/// T has a checkpoint name.
+template <class T>
+concept type_tagged = requires {
+  { type_tag<T>::name } -> std::convertible_to<std::string_view>;
+};
+
+namespace detail {
+
+/// A constant text made of parts, each a type with a `name`.
+template <class... Parts>
+struct joined_tag {
+  static constexpr std::size_t size = (std::string_view(Parts::name).size() + ... + 0);
+  static constexpr std::array<char, size + 1> chars = [] {
+    std::array<char, size + 1> out{};
+    std::size_t at = 0;
+    const auto append = [&](std::string_view part) {
+      for (char c : part) out[at++] = c;
+    };
+    (append(Parts::name), ...);
+    return out;
+  }();
+  static constexpr std::string_view name{chars.data(), size};
+};
+
+template <char... C>
+struct literal_tag {
+  static constexpr char chars[] = {C..., '\0'};
+  static constexpr std::string_view name{chars, sizeof...(C)};
+};
+
+template <std::size_t V, char... C>
+constexpr auto number_tag_of() {
+  if constexpr (V < 10) return literal_tag<static_cast<char>('0' + V), C...>{};
+  else return number_tag_of<V / 10, static_cast<char>('0' + V % 10), C...>();
+}
+template <std::size_t V>
+using number_tag = decltype(number_tag_of<V>());
+
+struct open_tag { static constexpr std::string_view name = "<"; };
+struct comma_tag { static constexpr std::string_view name = ", "; };
+struct close_tag { static constexpr std::string_view name = ">"; };
+
+/// `Prefix<A, B, ...>`: the name of a template of tagged arguments.
+template <class Prefix, class First, class... Rest>
+struct template_tag : joined_tag<Prefix, open_tag, type_tag<First>, joined_tag<comma_tag, type_tag<Rest>>..., close_tag> {};
+
+#define LIGHTFLOW_DETAIL_NAME_TYPE(type, text)          \
+  template <>                                           \
+  struct lightflow::type_tag<type> {                    \
+    static constexpr std::string_view name = text;      \
+  }
+
+}  // namespace detail
+}  // namespace lightflow
+
+LIGHTFLOW_DETAIL_NAME_TYPE(bool, "bool");
+LIGHTFLOW_DETAIL_NAME_TYPE(char, "char");
+LIGHTFLOW_DETAIL_NAME_TYPE(signed char, "signed char");
+LIGHTFLOW_DETAIL_NAME_TYPE(unsigned char, "unsigned char");
+LIGHTFLOW_DETAIL_NAME_TYPE(wchar_t, "wchar_t");
+LIGHTFLOW_DETAIL_NAME_TYPE(char8_t, "char8_t");
+LIGHTFLOW_DETAIL_NAME_TYPE(char16_t, "char16_t");
+LIGHTFLOW_DETAIL_NAME_TYPE(char32_t, "char32_t");
+LIGHTFLOW_DETAIL_NAME_TYPE(short, "short");
+LIGHTFLOW_DETAIL_NAME_TYPE(unsigned short, "unsigned short");
+LIGHTFLOW_DETAIL_NAME_TYPE(int, "int");
+LIGHTFLOW_DETAIL_NAME_TYPE(unsigned, "unsigned int");
+LIGHTFLOW_DETAIL_NAME_TYPE(long, "long");
+LIGHTFLOW_DETAIL_NAME_TYPE(unsigned long, "unsigned long");
+LIGHTFLOW_DETAIL_NAME_TYPE(long long, "long long");
+LIGHTFLOW_DETAIL_NAME_TYPE(unsigned long long, "unsigned long long");
+LIGHTFLOW_DETAIL_NAME_TYPE(float, "float");
+LIGHTFLOW_DETAIL_NAME_TYPE(double, "double");
+LIGHTFLOW_DETAIL_NAME_TYPE(long double, "long double");
+LIGHTFLOW_DETAIL_NAME_TYPE(std::byte, "std::byte");
+LIGHTFLOW_DETAIL_NAME_TYPE(std::string, "std::string");
+LIGHTFLOW_DETAIL_NAME_TYPE(std::wstring, "std::wstring");
+LIGHTFLOW_DETAIL_NAME_TYPE(std::u8string, "std::u8string");
+LIGHTFLOW_DETAIL_NAME_TYPE(std::u16string, "std::u16string");
+LIGHTFLOW_DETAIL_NAME_TYPE(std::u32string, "std::u32string");
+
+#undef LIGHTFLOW_DETAIL_NAME_TYPE
+
+namespace lightflow {
+namespace detail {
+#define LIGHTFLOW_DETAIL_PREFIX(id, text) \
+  struct id {                             \
+    static constexpr std::string_view name = text; \
+  }
+LIGHTFLOW_DETAIL_PREFIX(vector_prefix, "std::vector");
+LIGHTFLOW_DETAIL_PREFIX(deque_prefix, "std::deque");
+LIGHTFLOW_DETAIL_PREFIX(set_prefix, "std::set");
+LIGHTFLOW_DETAIL_PREFIX(map_prefix, "std::map");
+LIGHTFLOW_DETAIL_PREFIX(unordered_map_prefix, "std::unordered_map");
+LIGHTFLOW_DETAIL_PREFIX(array_prefix, "std::array");
+LIGHTFLOW_DETAIL_PREFIX(optional_prefix, "std::optional");
+LIGHTFLOW_DETAIL_PREFIX(pair_prefix, "std::pair");
+LIGHTFLOW_DETAIL_PREFIX(tuple_prefix, "std::tuple");
+LIGHTFLOW_DETAIL_PREFIX(variant_prefix, "std::variant");
+#undef LIGHTFLOW_DETAIL_PREFIX
+}  // namespace detail
+
+template <type_tagged T>
+struct type_tag<std::vector<T>> : detail::template_tag<detail::vector_prefix, T> {};
+template <type_tagged T>
+struct type_tag<std::deque<T>> : detail::template_tag<detail::deque_prefix, T> {};
+template <type_tagged T>
+struct type_tag<std::set<T>> : detail::template_tag<detail::set_prefix, T> {};
+template <type_tagged K, type_tagged V>
+struct type_tag<std::map<K, V>> : detail::template_tag<detail::map_prefix, K, V> {};
+template <type_tagged K, type_tagged V>
+struct type_tag<std::unordered_map<K, V>> : detail::template_tag<detail::unordered_map_prefix, K, V> {};
+template <type_tagged T>
+struct type_tag<std::optional<T>> : detail::template_tag<detail::optional_prefix, T> {};
+template <type_tagged A, type_tagged B>
+struct type_tag<std::pair<A, B>> : detail::template_tag<detail::pair_prefix, A, B> {};
+template <type_tagged... T>
+  requires(sizeof...(T) > 0)
+struct type_tag<std::tuple<T...>> : detail::template_tag<detail::tuple_prefix, T...> {};
+template <type_tagged... T>
+  requires(sizeof...(T) > 0)
+struct type_tag<std::variant<T...>> : detail::template_tag<detail::variant_prefix, T...> {};
+template <type_tagged T, std::size_t N>
+struct type_tag<std::array<T, N>>
+    : detail::joined_tag<detail::array_prefix, detail::open_tag, type_tag<T>, detail::comma_tag, detail::number_tag<N>,
+                         detail::close_tag> {};
+
+namespace detail {
+/// T's checkpoint name, or an empty view when it has none.
+template <class T>
+constexpr std::string_view type_tag_or_empty() noexcept {
+  if constexpr (std::is_void_v<T>) return "void";
+  else if constexpr (type_tagged<T>) return type_tag<T>::name;
+  else return {};
+}
+}  // namespace detail
+
+}  // namespace lightflow
+
+#endif
+
+namespace lightflow::detail {
+
+/// A serializer's name, as manifests give it: its `name` member, or its checkpoint name (type_tag.hpp);
+/// empty when it has neither (a compile error where a checkpoint uses it). Format 1 wrote the
+/// compiler's spelling of an unnamed serializer (`legacy`).
+template <class Serializer>
+constexpr std::string_view serializer_name(bool legacy = false) {
+  if constexpr (requires { Serializer::name; }) return Serializer::name;
+  else if (legacy) return type_name<Serializer>();
+  else return type_tag_or_empty<Serializer>();
+}
+
+/// Encodes and decodes one type with one serializer; the functions the session's tables point to.
+template <class Serializer, class T>
+struct codec {
+  static void encode(const Serializer& s, const void* value, std::vector<std::byte>& out) {
+    if constexpr (!std::is_void_v<T>) s.write(*static_cast<const T*>(value), out);
+  }
+  static void decode(const Serializer& s, std::span<const std::byte> bytes, void* slot) {
+    if constexpr (std::is_void_v<T>) {
+      if (!bytes.empty()) throw decode_error("a void step's record has a payload");
+    } else {
+      ::new (slot) T(s.template read<T>(bytes));
+    }
+  }
+};
+
+/// One run's checkpoint, typed: Flow, Input, Store and Serializer are known here.
+template <class Flow, class Input, class Store, class Serializer>
+class typed_session final : public store_session<Store> {
+  using base = store_session<Store>;
+  using base::error, base::location, base::check_manifest, base::load_record, base::store_, base::run_id_, base::options_;
+  static constexpr std::uint32_t n = Flow::size;
+  template <std::uint32_t I>
+  using output_t = typename step_signature<Flow, Input, I>::output;
+  using encode_fn = void (*)(const Serializer&, const void*, std::vector<std::byte>&);
+  using decode_fn = void (*)(const Serializer&, std::span<const std::byte>, void*);
+
+ public:
+  /// True when every output (and the input) can be written by Serializer; else a compile error that
+  /// names the first step that cannot.
+  static consteval bool check() {
+    constexpr std::uint32_t bad = first_output_where([]<class T>() { return !encodable<T>(); });
+    if constexpr (!std::is_same_v<Input, no_input> && !encodable<Input>()) {
+      constexpr auto text = [] {
+        text_buffer t{};
+        t << "lightflow: the input of flow ", t.quoted(Flow::name.view());
+        t << " cannot be checkpointed: the serializer cannot encode its type, listed after this message";
+        return t;
+      }();
+      fail<to_fixed_string<text>(), offered<Input>>();
+      return false;
+    } else if constexpr (bad != npos) {
+      constexpr auto text = [] {
+        text_buffer t{};
+        t << "lightflow: step ", t.quoted(Flow::graph.names[bad]), t << " of flow ", t.quoted(Flow::name.view());
+        t << " cannot be checkpointed: the serializer cannot encode its output type, listed after this message";
+        return t;
+      }();
+      fail<to_fixed_string<text>(), offered<output_t<bad>>>();
+      return false;
+    } else if constexpr (serializer_name<Serializer>().empty()) {
+      constexpr auto text = [] {
+        text_buffer t{};
+        t << "lightflow: the checkpoint of flow ", t.quoted(Flow::name.view());
+        t << " uses a serializer without a name (listed after this message): give it a member "
+             "`static constexpr std::string_view name = \"...\";`, which the checkpoint records";
+        return t;
+      }();
+      fail<to_fixed_string<text>(), offered<Serializer>>();
+      return false;
+    } else {
+      return check_tags();
+    }
+  }
+  /// True when the input and every output have a checkpoint name; else a compile error that names
+  /// the first step whose output type has none.
+  static consteval bool check_tags() {
+    constexpr std::uint32_t bad = first_output_where([]<class T>() { return type_tag_or_empty<T>().empty(); });
+    constexpr std::string_view how =
+        " has no checkpoint name, which checkpoints record so that any compiler reads them: give it a member "
+        "`static constexpr std::string_view lightflow_type_name = \"...\";` or specialize lightflow::type_tag "
+        "(see lightflow/type_tag.hpp)";
+    if constexpr (!std::is_same_v<Input, no_input> && type_tag_or_empty<Input>().empty()) {
+      constexpr auto text = [&] {
+        text_buffer t{};
+        t << "lightflow: the input of flow ", t.quoted(Flow::name.view()), t << " cannot be checkpointed: its type, listed after this message,";
+        t << how;
+        return t;
+      }();
+      fail<to_fixed_string<text>(), offered<Input>>();
+      return false;
+    } else if constexpr (bad != npos) {
+      constexpr auto text = [&] {
+        text_buffer t{};
+        t << "lightflow: step ", t.quoted(Flow::graph.names[bad]), t << " of flow ", t.quoted(Flow::name.view());
+        t << " cannot be checkpointed: its output type, listed after this message,";
+        t << how;
+        return t;
+      }();
+      fail<to_fixed_string<text>(), offered<output_t<bad>>>();
+      return false;
+    } else {
+      return true;
+    }
+  }
+
+  explicit typed_session(const checkpoint<Store, Serializer>& cp)
+      : base(cp.store, Flow::name.view(), cp.run_id, cp.options, manifest(cp.options.version)), serializer_(cp.serializer) {}
+
+  /// Reads the run's input from the store, for resume().
+  static Input load_input(const checkpoint<Store, Serializer>& cp) {
+    typed_session probe(cp);
+    const record rec = probe.load_saved_input();
+    try {
+      if constexpr (std::is_same_v<Input, no_input>) {
+        return no_input{};
+      } else {
+        return probe.serializer_.template read<Input>(rec.payload);
+      }
+    } catch (const std::exception& e) {
+      throw probe.error("the input", std::string("cannot be decoded: ") + e.what());
+    }
+  }
+
+  /// Before the run starts: checks or writes the manifest, checks or writes the input, and restores
+  /// every step that has a saved output. Throws checkpoint_error or store_error; runs nothing.
+  void open(static_run<Flow, Input>& run) {
+    std::vector<std::byte> input;
+    if constexpr (!std::is_same_v<Input, no_input>) serializer_.write(run.input(), input);
+    if (!check_manifest(true)) {
+      this->start_fresh(input);
+      return this->prepare_store(n, name_bytes, record_guess);
+    }
+    this->check_input(input);
+    run.mark_resumed();
+    std::size_t left = n, left_names = name_bytes;  // the steps that will run, and save
+    for (std::uint32_t i = 0; i != n; ++i) {
+      const auto rec = this->load_step(step_keys()[i], Flow::graph.names[i]);
+      if (!rec) continue;
+      try {
+        decoders[i](serializer_, rec->payload, run.output(i));
+      } catch (const std::exception& e) {
+        throw error("the record of step \"" + std::string(Flow::graph.names[i]) + "\"",
+                    std::string("cannot be decoded: ") + e.what());
+      }
+      run.restore(i);
+      --left;
+      left_names -= Flow::graph.names[i].size();
+    }
+    this->prepare_store(left, left_names, record_guess);
+  }
+
+  // On the hot path: buffers reused per thread, keys made once per flow type.
+  void save(run_state_base& run, std::uint32_t step) override {
+    thread_local std::vector<std::byte> payload;
+    payload.clear();
+    encoders[step](serializer_, run.output(step), payload);
+    this->save_step(step_keys()[step], Flow::graph.names[step], payload);
+    release_if_large(payload);
+  }
+
+ private:
+  /// The first step whose output type T has `is_bad.template operator()<T>()`, or npos.
+  template <class Predicate>
+  static consteval std::uint32_t first_output_where(Predicate is_bad) {
+    std::uint32_t first = npos;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((first == npos && is_bad.template operator()<output_t<I>>() ? (void)(first = I) : (void)0), ...);
+    }(std::make_index_sequence<n>{});
+    return first;
+  }
+  template <class T>
+  static constexpr bool encodable() {
+    if constexpr (std::is_void_v<T>) return true;
+    else return serializer_for<Serializer, T>;
+  }
+
+  /// Every step's output type, by its checkpoint name (`legacy`: as the compiler spells it).
+  static constexpr auto output_type_names = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<std::string_view, n + 1>{type_tag_or_empty<output_t<I>>()..., std::string_view{}};
+  }(std::make_index_sequence<n>{});
+  static constexpr auto legacy_type_names = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<std::string_view, n + 1>{type_name<output_t<I>>()..., std::string_view{}};
+  }(std::make_index_sequence<n>{});
+
+  // One loop over the graph, not a function per step: a 1,000-step flow would otherwise instantiate
+  // a thousand string-building functions.
+  // Made once per version and shared: building and hashing it costs ~100 µs for 1,000 steps.
+  static std::shared_ptr<const manifest_text> manifest(std::uint32_t version) {
+    static std::mutex mutex;
+    static std::vector<std::pair<std::uint32_t, std::shared_ptr<const manifest_text>>> made;
+    std::lock_guard lock(mutex);
+    for (const auto& [v, m] : made)
+      if (v == version) return m;
+    return made.emplace_back(version, std::make_shared<const manifest_text>(make_manifest(version))).second;
+  }
+  static std::string make_manifest(std::uint32_t version) {
+    constexpr std::string_view input = std::is_same_v<Input, no_input> ? std::string_view("none") : type_tag_or_empty<Input>();
+    return write_manifest(manifest_v2, Flow::view, version, serializer_name<Serializer>(), input,
+                          [](std::uint32_t i) { return output_type_names[i]; });
+  }
+  /// Format 1's text: the types as the compiler spells them.
+  std::vector<std::string> legacy_manifests() const override {
+    return {write_manifest(static_manifest_v1, Flow::view, this->options_.version, serializer_name<Serializer>(true),
+                           type_name<Input>(), [](std::uint32_t i) { return legacy_type_names[i]; })};
+  }
+
+  // For prepare_store: the steps' names' bytes, and a record's other bytes (~60 of framing, and
+  // the output's), guessed.
+  static constexpr std::size_t name_bytes = [] {
+    std::size_t bytes = 0;
+    for (std::uint32_t i = 0; i != n; ++i) bytes += Flow::graph.names[i].size();
+    return bytes;
+  }();
+  static constexpr std::size_t record_guess = 128;
+
+  static const std::vector<std::string>& step_keys() {
+    static const std::vector<std::string> keys = [] {
+      std::vector<std::string> k;
+      for (std::uint32_t i = 0; i != n; ++i) k.push_back(step_key(Flow::graph.names[i]));
+      return k;
+    }();
+    return keys;
+  }
+
+  static constexpr std::array<encode_fn, n + 1> encoders = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<encode_fn, n + 1>{&codec<Serializer, output_t<I>>::encode..., nullptr};
+  }(std::make_index_sequence<n>{});
+  static constexpr std::array<decode_fn, n + 1> decoders = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<decode_fn, n + 1>{&codec<Serializer, output_t<I>>::decode..., nullptr};
+  }(std::make_index_sequence<n>{});
+
+  Serializer serializer_;
+};
+
+}  // namespace lightflow::detail
+
+#endif
+
+#endif
+// ---- lightflow/context.hpp
+// The key/value context of a runtime-flow step, in the spirit of the Go original's, but typed and
+// deterministic. Pass it as the step callable's parameter (`lf::context&`).
+//
+// A step reads what it wrote itself, then what its ancestors wrote, then the run's input; never what
+// a sibling or an unrelated branch wrote. A write shadows the key for the writer and its descendants.
+// When two ancestors that are not ordered with each other both wrote a key (and no later ancestor
+// wrote it again), reading it throws key_error naming both: never a race. end_values() returns them
+// all instead.
+#ifndef LIGHTFLOW_CONTEXT_HPP
+#define LIGHTFLOW_CONTEXT_HPP
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// ---- lightflow/detail/erased_value.hpp
+// A value of any type, owned, with its type's identity and name kept for checked access: the
+// results and key/value writes of runtime-flow steps. A type that the binary serializer can encode
+// also carries its encoder and decoder, and is found by its checkpoint name in a registry.
+#ifndef LIGHTFLOW_DETAIL_ERASED_VALUE_HPP
+#define LIGHTFLOW_DETAIL_ERASED_VALUE_HPP
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+
+namespace lightflow::detail {
+
+/// One per type: identifies it (by address) and names it: by its checkpoint name (type_tag.hpp)
+/// when it has one, else by the compiler's spelling (for messages only: such a type's values are
+/// not checkpointed).
+struct erased_type {
+  std::string_view name;
+  bool tagged;                // `name` is the type's checkpoint name
+  std::string_view spelling;  // the compiler's, which checkpoints of format 1 stored
+  void (*destroy)(void*) noexcept;
+  // With the binary serializer; null when it cannot encode the type.
+  void (*encode)(const void*, std::vector<std::byte>&);
+  void* (*decode)(std::span<const std::byte>);  // a new T; throws decode_error
+};
+
+template <class T>
+inline constexpr bool binary_checkpointable = serializer_for<binary_serializer, T> && std::default_initializable<T>;
+
+template <class T>
+inline constexpr erased_type erased_type_of{
+    type_tagged<T> ? type_tag_or_empty<T>() : type_name<T>(), type_tagged<T>, type_name<T>(),
+    [](void* p) noexcept { delete static_cast<T*>(p); },
+    [] {
+      if constexpr (binary_checkpointable<T>)
+        return +[](const void* p, std::vector<std::byte>& out) { binary_serializer{}.write(*static_cast<const T*>(p), out); };
+      else
+        return static_cast<void (*)(const void*, std::vector<std::byte>&)>(nullptr);
+    }(),
+    [] {
+      if constexpr (binary_checkpointable<T>)
+        return +[](std::span<const std::byte> in) -> void* { return new T(binary_serializer{}.read<T>(in)); };
+      else
+        return static_cast<void* (*)(std::span<const std::byte>)>(nullptr);
+    }()};
+
+/// A step's result type as the runtime graph keeps it: null for void.
+template <class T>
+constexpr const erased_type* result_type_of() noexcept {
+  if constexpr (std::is_void_v<T>) return nullptr;
+  else return &erased_type_of<T>;
+}
+/// How checkpoints and messages name a step's result type (null: void).
+inline std::string_view result_type_name(const erased_type* t) noexcept { return t == nullptr ? "void" : t->name; }
+
+/// The types a restored checkpoint may hold, by name: every type of an `lf::key`, of a runtime
+/// step's result and of a static step merged into a runtime flow registers itself. A value saved
+/// by format 1 is named by the compiler's spelling of its type, found here too (smoothed by
+/// legacy_spelling, so that either compiler reads the other's).
+class type_registry {
+ public:
+  static type_registry& instance() {
+    static type_registry r;
+    return r;
+  }
+  /// Throws usage_error when another type has the same checkpoint name.
+  void add(const erased_type& t) {
+    std::lock_guard lock(mutex_);
+    const auto [at, fresh] = by_name_.emplace(t.name, &t);
+    if (!fresh && at->second != &t && t.tagged && at->second->spelling != t.spelling)
+      throw usage_error("lightflow: two types have the checkpoint name \"" + std::string(t.name) + "\": " +
+                        std::string(at->second->spelling) + " and " + std::string(t.spelling) +
+                        " (a checkpoint could not tell them apart; see lightflow/type_tag.hpp)");
+    by_spelling_.emplace(legacy_spelling(t.spelling), &t);
+  }
+  /// The type a checkpoint names `name`: by its checkpoint name, or by a format-1 spelling.
+  const erased_type* find(std::string_view name) const {
+    std::lock_guard lock(mutex_);
+    if (auto it = by_name_.find(name); it != by_name_.end()) return it->second;
+    auto it = by_spelling_.find(legacy_spelling(name));
+    return it == by_spelling_.end() ? nullptr : it->second;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string_view, const erased_type*, std::less<>> by_name_;
+  std::map<std::string, const erased_type*, std::less<>> by_spelling_;
+};
+
+/// Registers T once per program (later calls cost one check of a static).
+template <class T>
+void register_type() {
+  static const bool once = (type_registry::instance().add(erased_type_of<T>), true);
+  (void)once;
+}
+
+class erased_value {
+ public:
+  erased_value() noexcept = default;
+  template <class T, class... Args>
+  static erased_value make(Args&&... args) {
+    erased_value v;
+    v.ptr_ = new T(std::forward<Args>(args)...);
+    v.type_ = &erased_type_of<T>;
+    return v;
+  }
+  /// Decodes a value of the registered type `type` (a checkpoint's record).
+  static erased_value decode(const erased_type& type, std::span<const std::byte> bytes) {
+    erased_value v;
+    v.ptr_ = type.decode(bytes);
+    v.type_ = &type;
+    return v;
+  }
+  erased_value(erased_value&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)), type_(std::exchange(o.type_, nullptr)) {}
+  erased_value& operator=(erased_value&& o) noexcept {
+    if (this != &o) {
+      reset();
+      ptr_ = std::exchange(o.ptr_, nullptr);
+      type_ = std::exchange(o.type_, nullptr);
+    }
+    return *this;
+  }
+  ~erased_value() { reset(); }
+
+  bool has_value() const noexcept { return ptr_ != nullptr; }
+  std::string_view type() const noexcept { return type_ != nullptr ? type_->name : std::string_view("nothing"); }
+  const erased_type* type_info() const noexcept { return type_; }
+  template <class T>
+  bool holds() const noexcept {
+    return type_ == &erased_type_of<T>;
+  }
+  /// The value as a T, or null when it holds another type.
+  template <class T>
+  const T* get() const noexcept {
+    return holds<T>() ? static_cast<const T*>(ptr_) : nullptr;
+  }
+  /// Appends the binary encoding; false when the type has none.
+  bool encode(std::vector<std::byte>& out) const {
+    if (type_ == nullptr || type_->encode == nullptr) return false;
+    type_->encode(ptr_, out);
+    return true;
+  }
+
+ private:
+  void reset() noexcept {
+    if (ptr_ != nullptr) type_->destroy(ptr_);
+    ptr_ = nullptr;
+  }
+  void* ptr_ = nullptr;
+  const erased_type* type_ = nullptr;
+};
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/key.hpp
+// Typed keys for the key/value contexts of runtime flows, and `values`: the key/value input of a run.
+//
+//   lf::key<std::string> order_id{"order_id"};
+//   lf::values input;
+//   input.set(order_id, "ORD-1");        // a run's steps read it with ctx.get(order_id)
+#ifndef LIGHTFLOW_KEY_HPP
+#define LIGHTFLOW_KEY_HPP
+
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+
+namespace lightflow {
+
+/// A name, and the type of the values stored under it. Two keys with one name and different types
+/// name the same entry: reading it as the wrong type throws a key_error that names the key.
+template <class T>
+class key {
+ public:
+  using value_type = T;
+  explicit key(std::string name) : name_(std::move(name)) { detail::register_type<T>(); }  // for checkpoints
+  const std::string& name() const noexcept { return name_; }
+
+ private:
+  std::string name_;
+};
+
+namespace detail {
+/// `v` as a T, or a key_error: `what` names the value ("key \"x\" in the run's input", "the
+/// result of step \"a\"").
+template <class T>
+const T& checked_value(const erased_value& v, std::string_view what) {
+  if (const T* p = v.get<T>()) return *p;
+  throw key_error("lightflow: " + std::string(what) + " holds " + with_article(v.type()) + ", not the " +
+                  std::string(erased_type_of<T>.name) + " it was read as");
+}
+/// The subject of checked_value for key `key` (`where`: "in the run's input", "written by step ...").
+inline std::string key_subject(std::string_view key, std::string_view where) {
+  return "key \"" + std::string(key) + "\" " + std::string(where);
+}
+/// The subject of checked_value for step `step`'s result.
+inline std::string result_subject(std::string_view step) { return "the result of step \"" + std::string(step) + "\""; }
+}  // namespace detail
+
+/// The key/value input of a runtime flow's run: what every step reads when neither it nor any of
+/// its ancestors wrote the key. A run never changes it.
+class values {
+ public:
+  template <class T, class U>
+  values& set(const key<T>& k, U&& value) {
+    entries_.insert_or_assign(k.name(), std::make_shared<const detail::erased_value>(
+                                            detail::erased_value::make<T>(std::forward<U>(value))));
+    return *this;
+  }
+  template <class T>
+  const T* find(const key<T>& k) const {
+    auto it = entries_.find(k.name());
+    return it == entries_.end() ? nullptr : &detail::checked_value<T>(*it->second, detail::key_subject(k.name(), "in the run's input"));
+  }
+  bool contains(std::string_view name) const { return entries_.find(name) != entries_.end(); }
+  /// The entry called `name`, untyped, or null.
+  const detail::erased_value* find_erased(std::string_view name) const {
+    auto it = entries_.find(name);
+    return it == entries_.end() ? nullptr : it->second.get();
+  }
+  std::size_t size() const noexcept { return entries_.size(); }
+
+  // For checkpoints (internal): the entries by name, and adding one already erased.
+  const auto& entries() const noexcept { return entries_; }
+  void set_erased(std::string name, detail::erased_value value) {
+    entries_.insert_or_assign(std::move(name), std::make_shared<const detail::erased_value>(std::move(value)));
+  }
+
+ private:
+  // Shared, never changed: copies of an input (one per run) cost no copies of its values.
+  std::map<std::string, std::shared_ptr<const detail::erased_value>, std::less<>> entries_;
+};
+
+}  // namespace lightflow
+
+#endif
+
+namespace lightflow {
+namespace detail {
+class runtime_run;
+}
+
+class context : public step_context {
+ public:
+  /// The context of the step `sc` is about, in runtime run `run`.
+  context(detail::runtime_run& run, const step_context& sc) noexcept;
+
+  /// The value of `k` this step sees; throws key_error when there is none, when it has another
+  /// type, or when two unordered ancestors wrote it.
+  template <class T>
+  const T& get(const key<T>& k) const {
+    const detail::erased_value* v = lookup(k.name(), true);
+    return detail::checked_value<T>(*v, detail::key_subject(k.name(), where()));
+  }
+  /// Like get, but null when no step this one sees wrote `k` and the input lacks it.
+  template <class T>
+  const T* find(const key<T>& k) const {
+    const detail::erased_value* v = lookup(k.name(), false);
+    return v == nullptr ? nullptr : &detail::checked_value<T>(*v, detail::key_subject(k.name(), where()));
+  }
+  /// Writes `k` for this step and its descendants (the input is unchanged).
+  template <class T, class U>
+  void set(const key<T>& k, U&& value) {
+    write(k.name(), detail::erased_value::make<T>(std::forward<U>(value)));
+  }
+  /// The writes of `k` this step sees that no later write shadows, by writer (one entry unless
+  /// unordered ancestors wrote it); empty when only the input has it.
+  template <class T>
+  std::map<std::string, T> end_values(const key<T>& k) const {
+    std::map<std::string, T> out;
+    for (const auto& [writer, value] : frontier(k.name()))
+      out.emplace(std::string(writer), detail::checked_value<T>(*value, detail::key_subject(k.name(), "written by step \"" + std::string(writer) + "\"")));
+    return out;
+  }
+  /// The return value of step `name`, one of this step's ancestors; throws key_error otherwise.
+  /// After a namespaced merge, a name is also looked up in the reading step's namespaces ("a.y",
+  /// read by "rt.report", finds "rt.a.y"), innermost first.
+  template <class T>
+  const T& result(std::string_view name) const {
+    return detail::checked_value<T>(ancestor_result(name), detail::result_subject(name));
+  }
+
+ private:
+  std::string where() const;
+  const detail::erased_value* lookup(std::string_view key, bool required) const;
+  void write(std::string_view key, detail::erased_value value);
+  std::vector<std::pair<std::string_view, const detail::erased_value*>> frontier(std::string_view key) const;
+  const detail::erased_value& ancestor_result(std::string_view name) const;
+
+  detail::runtime_run* runtime_;
+  std::uint32_t index_;
+};
+
+}  // namespace lightflow
+
+#endif
+// ---- lightflow/diagram.hpp
+// Drawings of a flow, or of a finished run with each step coloured by its status: Graphviz DOT and
+// Mermaid text.
+//
+//   std::ofstream("flow.dot") << lf::to_dot(flow);        // dot -Tsvg flow.dot -o flow.svg
+//   std::cout << lf::to_mermaid(result);                  // a ```mermaid block in Markdown
+#ifndef LIGHTFLOW_DIAGRAM_HPP
+#define LIGHTFLOW_DIAGRAM_HPP
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+// ---- lightflow/run_result.hpp
+// What a finished run reports: every step's status, times and error, and the typed outputs.
+#ifndef LIGHTFLOW_RUN_RESULT_HPP
+#define LIGHTFLOW_RUN_RESULT_HPP
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// ---- lightflow/detail/spelling.hpp
+// "Did you mean": the step name closest to a misspelled one, for the messages of lookups by name.
+#ifndef LIGHTFLOW_DETAIL_SPELLING_HPP
+#define LIGHTFLOW_DETAIL_SPELLING_HPP
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lightflow::detail {
+
+/// The edit distance (insertions, deletions, substitutions of bytes) between a and b, or `limit + 1`
+/// once it is sure to exceed `limit`.
+inline std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit) {
+  const std::size_t gap = a.size() > b.size() ? a.size() - b.size() : b.size() - a.size();
+  if (gap > limit) return limit + 1;
+  std::vector<std::size_t> row(b.size() + 1), next(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    next[0] = i;
+    std::size_t best = next[0];
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      next[j] = std::min({row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      best = std::min(best, next[j]);
+    }
+    if (best > limit) return limit + 1;
+    row.swap(next);
+  }
+  return row[b.size()];
+}
+
+/// `; did you mean "x"?` for the name among `count` (`name_of(i)`) closest to `wanted`, when one is
+/// within a third of its length (at least 2 edits); empty otherwise.
+template <class NameOf>
+std::string did_you_mean(std::string_view wanted, std::uint32_t count, NameOf&& name_of) {
+  const std::size_t limit = std::max<std::size_t>(2, wanted.size() / 3);
+  std::size_t best = limit + 1;
+  std::string_view closest;
+  for (std::uint32_t i = 0; i != count && best > 1; ++i) {
+    const std::string_view name = name_of(i);
+    if (const std::size_t d = edit_distance(wanted, name, best - 1); d < best) best = d, closest = name;
+  }
+  return best <= limit ? "; did you mean \"" + std::string(closest) + "\"?" : std::string();
+}
+
+}  // namespace lightflow::detail
 
 #endif
 
@@ -5142,6 +6055,99 @@ merge_map merge_steps(runtime_graph& g, std::uint32_t n, const std::string& pref
 }  // namespace lightflow::detail
 
 #endif
+// ---- lightflow/detail/runtime_program.hpp
+// A runtime flow as the executor runs it (the interface is described in detail/program.hpp): its
+// graph checked and compiled at run time, its input a `values`, its checkpoint the binary serializer's.
+#ifndef LIGHTFLOW_DETAIL_RUNTIME_PROGRAM_HPP
+#define LIGHTFLOW_DETAIL_RUNTIME_PROGRAM_HPP
+
+#include <concepts>
+#include <cstdint>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+// ---- lightflow/detail/program.hpp
+// What the executor runs: one description per kind of flow, read by one entry path (executor.hpp).
+// A static flow's comes from its compile-time tables (here); a runtime flow's is built at run time
+// (detail/runtime_program.hpp, which runtime_flow.hpp includes). Each `program<Flow>` has:
+//
+//   default_input                 the input of a run started without one
+//   state<Input>, result<Input>   the run's state and what `run` returns for it
+//   keeps_flow                    true when a run keeps what it runs (the flow may die meanwhile)
+//   accepts<Input>()              consteval: true, or a compile error that says why not
+//   accepts_checkpoint<Input, C>() consteval: the same for a checkpoint option of type C
+//   make(flow, input, registry, id)  a new run's state (one reference, the result's)
+//   open(state, checkpoint)       checks or restores the run's records; throws before anything runs
+//   load_input<Input>(flow, checkpoint)  the input a checkpointed run was started with, for resume
+#ifndef LIGHTFLOW_DETAIL_PROGRAM_HPP
+#define LIGHTFLOW_DETAIL_PROGRAM_HPP
+
+#include <cstdint>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+
+namespace lightflow::detail {
+
+/// Specialised for each kind of flow (see above); a type that is no flow has none.
+template <class Flow>
+struct program;
+
+/// Defined in detail/typed_session.hpp, which lightflow/checkpoint.hpp includes.
+template <class Flow, class Input, class Store, class Serializer>
+class typed_session;
+
+/// The store and serializer a checkpoint option names.
+template <class Checkpoint>
+using store_of = std::remove_pointer_t<decltype(Checkpoint::store)>;
+template <class Checkpoint>
+using serializer_of = decltype(Checkpoint::serializer);
+
+template <fixed_string Name, class... Steps>
+struct program<static_flow<Name, Steps...>> {
+  using flow_type = static_flow<Name, Steps...>;
+  using default_input = no_input;
+  template <class Input>
+  using state = static_run<flow_type, Input>;
+  template <class Input>
+  using result = run_result<flow_type, Input>;
+  /// A run calls the flow's own callables: the flow must outlive it.
+  static constexpr bool keeps_flow = false;
+
+  template <class Input>
+  static consteval bool accepts() {
+    return check_signatures<flow_type, Input>();
+  }
+  template <class Input, class Checkpoint>
+  static consteval bool accepts_checkpoint() {
+    return session<Input, Checkpoint>::check();
+  }
+
+  template <class Input>
+  static state<Input>* make(const flow_type& flow, Input&& input, run_registry& registry, std::uint64_t id) {
+    return new state<Input>(flow, std::move(input), registry, id);
+  }
+  template <class Input, class Checkpoint>
+  static void open(state<Input>& run, const Checkpoint& cp) {
+    auto s = std::make_unique<session<Input, Checkpoint>>(cp);
+    s->open(run);
+    run.attach(std::move(s));
+  }
+  template <class Input, class Checkpoint>
+  static Input load_input(const flow_type&, const Checkpoint& cp) {
+    return session<Input, Checkpoint>::load_input(cp);
+  }
+
+ private:
+  template <class Input, class Checkpoint>
+  using session = typed_session<flow_type, Input, store_of<Checkpoint>, serializer_of<Checkpoint>>;
+};
+
+}  // namespace lightflow::detail
+
+#endif
 // ---- lightflow/detail/runtime_run.hpp
 // The state of one run of a runtime flow: the scheduler's per-step arrays, each step's result and
 // key/value writes, and the reads of the key/value contexts.
@@ -5390,6 +6396,1052 @@ inline const detail::erased_value& context::ancestor_result(std::string_view ste
   return d->result;
 }
 
+}  // namespace lightflow
+
+#endif
+// ---- lightflow/detail/runtime_session.hpp
+// The checkpoint of a runtime flow's run: each step's result and key/value writes, and the run's
+// `lf::values` input, saved with the binary serializer. A restored value is decoded with the type
+// it was saved with, found by name among the types the program registered (every `lf::key`'s type,
+// every runtime step's result type): a type the program no longer has is refused, not guessed.
+//
+// A step's record holds: a byte (1 if it returned a value), then that value as (type name, bytes),
+// then the count of its writes and each as (key, type name, bytes); strings and byte blobs are
+// length-prefixed as in serializer.hpp. The input is the count of its entries, then each entry. A
+// type name is the type's checkpoint name (type_tag.hpp); records written before type tags hold the
+// compiler's spelling instead, which the registry also finds (erased_value.hpp).
+#ifndef LIGHTFLOW_DETAIL_RUNTIME_SESSION_HPP
+#define LIGHTFLOW_DETAIL_RUNTIME_SESSION_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace lightflow::detail {
+
+template <class Store>
+class runtime_session final : public store_session<Store> {
+  using base = store_session<Store>;
+
+ public:
+  runtime_session(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g)
+      : base(cp.store, g.flow_name, cp.run_id, cp.options,
+             std::make_shared<const manifest_text>(manifest(g, cp.options.version))),
+        graph_(&g) {}
+
+  /// Reads the run's input from the store, for resume().
+  static values load_input(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g) {
+    runtime_session probe(cp, g);
+    const record rec = probe.load_saved_input();
+    values input;
+    try {
+      binary_reader r(rec.payload);
+      for (std::size_t k = 0, n = r.size(); k != n; ++k) {
+        auto [name, value] = probe.read_entry(r, "the input");
+        input.set_erased(std::move(name), std::move(value));
+      }
+      if (r.remaining() != 0) throw decode_error("lightflow: unexpected bytes after the entries");
+    } catch (const checkpoint_error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw probe.error("the input", std::string("cannot be decoded: ") + e.what());
+    }
+    return input;
+  }
+
+  /// Before the run starts: checks or writes the manifest and the input, and restores every step
+  /// that has a record. Throws checkpoint_error or store_error; runs nothing.
+  void open(runtime_run& run) {
+    std::vector<std::byte> input;
+    {
+      binary_writer w(input);
+      const auto& entries = run.input_values().entries();
+      w.size(entries.size());
+      for (const auto& entry : entries) {  // (not a structured binding: clang 14 cannot capture one)
+        write_text(w, entry.first);
+        write_value(w, *entry.second, [&] { return "the input, key \"" + std::string(entry.first) + "\""; });
+      }
+    }
+    const runtime_graph& g = run.graph_data();
+    if (!this->check_manifest(true)) {
+      this->start_fresh(input);
+      return this->prepare_store(g.size(), g.name_bytes, record_guess);
+    }
+    this->check_input(input);
+    run.mark_resumed();
+    std::size_t left = g.size(), left_names = g.name_bytes;  // the steps that will run, and save
+    for (std::uint32_t i = 0; i != g.size(); ++i) {
+      const auto rec = this->load_step(step_key(g.name(i)), g.name(i));
+      if (!rec) continue;
+      const std::string what = "the record of step \"" + std::string(g.name(i)) + "\"";
+      try {
+        binary_reader r(rec->payload);
+        if (r.integer<std::uint8_t>() != 0) {
+          auto [type, bytes] = read_value(r);
+          // (The manifest names the type already, but a run begun by runtime manifest 1 did not.)
+          // Checked before decoding; the saved name may be a format-1 spelling of the same type.
+          const erased_type* saved = type_registry::instance().find(type);
+          if (saved == nullptr || saved != g.result_type(i))
+            throw this->error(what, "holds " + with_article(saved != nullptr ? saved->name : type) +
+                                        ", but the step now returns " + std::string(result_type_name(g.result_type(i))) +
+                                        ": the flow's definition changed; pass checkpoint_options{.discard_stale = true} "
+                                        "to start over");
+          run.own(i).result = decode(saved, type, bytes, what);
+        }
+        for (std::size_t k = 0, n = r.size(); k != n; ++k) {
+          auto [name, value] = read_entry(r, what);
+          run.own(i).writes.emplace_back(std::move(name), std::move(value));
+        }
+        if (r.remaining() != 0) throw decode_error("lightflow: unexpected bytes after the writes");
+      } catch (const checkpoint_error&) {
+        throw;
+      } catch (const std::exception& e) {
+        throw this->error(what, std::string("cannot be decoded: ") + e.what());
+      }
+      run.note_writes(i);
+      run.restore(i);
+      --left;
+      left_names -= g.name(i).size();
+    }
+    this->prepare_store(left, left_names, record_guess);
+  }
+
+  // On the hot path: nothing is allocated unless a value cannot be encoded (the message is made then).
+  void save(run_state_base& base_run, std::uint32_t step) override {
+    auto& run = static_cast<runtime_run&>(base_run);
+    const std::string_view name = run.graph_data().name(step);
+    thread_local std::vector<std::byte> payload;
+    thread_local std::string key;
+    payload.clear();
+    binary_writer w(payload);
+    const step_data* d = run.data_of(step);
+    const bool has_result = d != nullptr && d->result.has_value();
+    w.integer(static_cast<std::uint8_t>(has_result ? 1 : 0));
+    if (has_result) write_value(w, d->result, [&] { return "the output of step \"" + std::string(name) + "\" (its result)"; });
+    w.size(d == nullptr ? 0 : d->writes.size());
+    if (d != nullptr)
+      for (const auto& write : d->writes) {
+        write_text(w, write.first);
+        write_value(w, write.second, [&] { return "the output of step \"" + std::string(name) + "\", key \"" + std::string(write.first) + "\""; });
+      }
+    key.assign(step_key_prefix).append(name);  // step_key(name), in a reused string
+    this->save_step(key, name, payload);
+    release_if_large(payload);
+  }
+
+  /// The flow's definition as the run's manifest holds it (detail/manifest.hpp). Throws
+  /// checkpoint_error when a step returns a type without a checkpoint name (one the binary
+  /// serializer cannot encode fails its step when it returns, as a key's value does).
+  static std::string manifest(const runtime_graph& g, std::uint32_t version) {
+    for (std::uint32_t i = 0; i != g.size(); ++i)
+      if (const erased_type* t = g.result_type(i); t != nullptr && t->encode != nullptr && !t->tagged)
+        throw checkpoint_error("lightflow: step \"" + std::string(g.name(i)) + "\" of flow \"" + g.flow_name +
+                               "\" cannot be checkpointed: it returns " + with_article(t->name) + std::string(untagged));
+    return write_manifest(manifest_v2, g.view, version, binary_serializer::name, "lightflow::values",
+                          [&g](std::uint32_t i) { return result_type_name(g.result_type(i)); });
+  }
+  /// An input saved by an earlier version names its types by the compiler's spelling: the same input
+  /// when every entry has the same key, the same type (by checkpoint name or by that spelling) and
+  /// the same bytes.
+  bool same_input(std::span<const std::byte> saved, std::span<const std::byte> now) const override {
+    try {
+      binary_reader a(saved), b(now);
+      const std::size_t n = a.size();
+      if (n != b.size()) return false;
+      for (std::size_t k = 0; k != n; ++k) {
+        std::string key_a, key_b;
+        a(key_a), b(key_b);
+        auto [type_a, bytes_a] = read_value(a);
+        auto [type_b, bytes_b] = read_value(b);
+        if (key_a != key_b || bytes_a != bytes_b) return false;
+        const erased_type* t = type_registry::instance().find(type_a);
+        if (t == nullptr || t != type_registry::instance().find(type_b)) return false;
+      }
+      return a.remaining() == 0 && b.remaining() == 0;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  /// Earlier versions' texts: types spelled by the compiler (runtime manifest 2), or not named (1).
+  std::vector<std::string> legacy_manifests() const override {
+    const auto spelled = [this](std::uint32_t i) {
+      const erased_type* t = graph_->result_type(i);
+      return t == nullptr ? std::string_view("void") : t->spelling;
+    };
+    std::vector<std::string> texts;
+    for (const manifest_form* form : {&runtime_manifest_v2, &runtime_manifest_v1})
+      texts.push_back(write_manifest(*form, graph_->view, this->options_.version, binary_serializer::name, "", spelled));
+    return texts;
+  }
+
+ private:
+  // For prepare_store: a record's bytes besides its step's name, guessed (~60 of framing, and the
+  // result with its type's name).
+  static constexpr std::size_t record_guess = 192;
+  static constexpr std::string_view untagged =
+      ", a type without a checkpoint name, which checkpoints record so that any compiler reads them: give it a "
+      "member `static constexpr std::string_view lightflow_type_name = \"...\";` or specialize lightflow::type_tag "
+      "(see lightflow/type_tag.hpp)";
+  const runtime_graph* graph_;
+
+  // Text as the binary serializer writes a std::string: its size, then its bytes.
+  static void write_text(binary_writer& w, std::string_view text) {
+    w.size(text.size());
+    w.bytes(text.data(), text.size());
+  }
+  // A value: its type's name, then its encoding as a length-prefixed blob. `what()` names the value
+  // in the error (made only then).
+  template <class Describe>
+  static void write_value(binary_writer& w, const erased_value& v, const Describe& what) {
+    thread_local std::vector<std::byte> bytes;
+    bytes.clear();
+    if (!v.encode(bytes))
+      throw checkpoint_error("lightflow: " + what() + " is " + with_article(v.type()) +
+                             ", which the binary serializer cannot encode, so the run cannot be checkpointed");
+    if (!v.type_info()->tagged)
+      throw checkpoint_error("lightflow: " + what() + " is " + with_article(v.type()) + std::string(untagged));
+    write_text(w, v.type());
+    w.size(bytes.size());
+    w.bytes(bytes.data(), bytes.size());
+    release_if_large(bytes);
+  }
+  static std::pair<std::string, std::vector<std::byte>> read_value(binary_reader& r) {
+    std::string type;
+    r(type);
+    std::vector<std::byte> bytes(r.size());
+    r.bytes(bytes.data(), bytes.size());
+    return {std::move(type), std::move(bytes)};
+  }
+  std::pair<std::string, erased_value> read_entry(binary_reader& r, const std::string& what) const {
+    std::string key;
+    r(key);
+    auto [type, bytes] = read_value(r);
+    return {std::move(key), decode(type_registry::instance().find(type), type, bytes, what + ", key \"" + key + "\",")};
+  }
+  /// A value saved as `type`, which the registry found as `t` (null: not found).
+  erased_value decode(const erased_type* t, const std::string& type, std::span<const std::byte> bytes,
+                      const std::string& what) const {
+    if (t == nullptr || t->decode == nullptr)
+      throw this->error(what, "holds " + with_article(type) +
+                                  ", a type this program has not registered (make an lf::key of it, or a runtime "
+                                  "step that returns it, before resuming)");
+    return erased_value::decode(*t, bytes);
+  }
+};
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/runtime_result.hpp
+// What a finished run of a runtime flow reports: every step's status, times and error (as for static
+// flows), each step's result by name, and the end values of a key.
+#ifndef LIGHTFLOW_RUNTIME_RESULT_HPP
+#define LIGHTFLOW_RUNTIME_RESULT_HPP
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <vector>
+#include <string>
+#include <string_view>
+
+// ---- lightflow/run_handle.hpp
+// A run started with `executor::submit`: wait for it, cancel it, take its result.
+#ifndef LIGHTFLOW_RUN_HANDLE_HPP
+#define LIGHTFLOW_RUN_HANDLE_HPP
+
+#include <cstddef>
+#include <stdexcept>
+#include <utility>
+
+// ---- lightflow/detail/scheduler.hpp
+// The thread pool: workers with work-stealing deques, guest slots for threads that wait on a run
+// and work meanwhile, an injection queue for work from outside, and sleeping without lost wake-ups.
+#ifndef LIGHTFLOW_DETAIL_SCHEDULER_HPP
+#define LIGHTFLOW_DETAIL_SCHEDULER_HPP
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+// ---- lightflow/detail/committer.hpp
+// Group commit for durable checkpoints. A step's record goes into its store's write buffer on the
+// thread that ran the step, and its dependents start at once; this thread flushes every store that
+// has records waiting, one flush per store for everything saved since its last round. A run whose
+// store defers durability ends here: after a flush that covers its last record. A run's end asks for
+// a flush at once; records saved meanwhile wait at most `max_delay` (so that a short run pays for one
+// flush, at its end, and a long one for one every few milliseconds).
+//
+// Why dependents need not wait for the flush: a store with deferred durability keeps its records in
+// the order they were saved and reads them back as a prefix (file_store: an append-only log whose
+// reading stops at the first damaged frame). A dependent saves its record after its dependencies
+// saved theirs, so no crash can leave a dependent's record without its dependencies' records.
+#ifndef LIGHTFLOW_DETAIL_COMMITTER_HPP
+#define LIGHTFLOW_DETAIL_COMMITTER_HPP
+
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+
+namespace lightflow::detail {
+
+class committer {
+ public:
+  /// Called on the committer's thread for a run whose records are all durable (or could not be
+  /// made so: `failure` is then the first flush's exception).
+  using finish_fn = void (*)(void* context, run_state_base& run, std::exception_ptr failure);
+  /// How long a saved record may wait for its flush while no run ends.
+  static constexpr std::chrono::milliseconds max_delay{5};
+
+  committer(finish_fn finish, void* context) noexcept : finish_(finish), context_(context) {}
+  committer(const committer&) = delete;
+  committer& operator=(const committer&) = delete;
+  ~committer() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    ready_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  /// A record of `session` waits for a flush. Only the first save after a flush takes the lock. The
+  /// first save of a run whose store asked for it (file_store::prepare) has its flush made at once,
+  /// while the run goes on.
+  void saved(checkpoint_session& session) {
+    if (!session.dirty.exchange(true, std::memory_order_acq_rel))
+      submit({&session, nullptr}, session.flush_at_start.exchange(false, std::memory_order_relaxed));
+  }
+
+  /// Every step of `run` is done: ends it after a flush that covers its records (made at once).
+  void finish_after_flush(run_state_base& run) { submit({run.checkpoint(), &run}, true); }
+
+ private:
+  struct entry {
+    checkpoint_session* session;
+    run_state_base* run;  // null: only a flush is wanted
+  };
+
+  void submit(entry e, bool urgent) {
+    bool wake = urgent;
+    {
+      std::lock_guard lock(mutex_);
+      if (queue_.empty()) {
+        oldest_ = std::chrono::steady_clock::now();
+        wake = true;
+      }
+      queue_.push_back(e);
+      urgent_ = urgent_ || urgent;
+      if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+    }
+    if (wake) ready_.notify_one();
+  }
+
+  void loop() {
+    std::vector<entry> batch;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and nothing left
+      // Records saved while no run ends wait a little, so that more share the flush.
+      if (!urgent_) ready_.wait_until(lock, oldest_ + max_delay, [&] { return stopping_ || urgent_; });
+      urgent_ = false;
+      batch.swap(queue_);
+      lock.unlock();
+      // Saves after this point mark their session dirty again and are covered by the next round.
+      for (const entry& e : batch) e.session->dirty.store(false, std::memory_order_seq_cst);
+      std::map<const void*, std::exception_ptr> flushed;  // one flush per store
+      for (const entry& e : batch) {
+        auto [it, first] = flushed.try_emplace(e.session->store_identity());
+        if (!first) continue;
+        try {
+          e.session->flush();
+        } catch (...) {
+          it->second = std::current_exception();
+        }
+      }
+      for (const entry& e : batch) {
+        std::exception_ptr failure = flushed[e.session->store_identity()];
+        if (failure != nullptr && e.session->flush_error == nullptr) {
+          try {
+            failure = e.session->own_failure(failure);  // a store that tells whose records failed
+          } catch (...) {
+          }
+          e.session->flush_error = failure;
+        }
+        if (e.run != nullptr) {
+          e.session->release();  // the run's last flush is done
+          finish_(context_, *e.run, e.session->flush_error);  // may free the session
+        }
+      }
+      batch.clear();
+      lock.lock();
+    }
+  }
+
+  finish_fn finish_;
+  void* context_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::vector<entry> queue_;
+  std::chrono::steady_clock::time_point oldest_{};  // when the first entry of queue_ came
+  bool urgent_ = false;                              // a run waits for its flush
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/injection_queue.hpp
+// Work handed to the pool by threads that are not its workers (a submit from outside).
+#ifndef LIGHTFLOW_DETAIL_INJECTION_QUEUE_HPP
+#define LIGHTFLOW_DETAIL_INJECTION_QUEUE_HPP
+
+#include <atomic>
+#include <cstddef>
+#include <mutex>
+#include <vector>
+
+namespace lightflow::detail {
+
+template <class T>
+class injection_queue {
+ public:
+  void push(T x) {
+    std::lock_guard lock(mutex_);
+    if (count_ == items_.size()) {  // grow the ring, keeping order
+      std::vector<T> bigger(items_.empty() ? 64 : items_.size() * 2);
+      for (std::size_t i = 0; i != count_; ++i) bigger[i] = items_[(head_ + i) % items_.size()];
+      items_.swap(bigger);
+      head_ = 0;
+    }
+    items_[(head_ + count_) % items_.size()] = x;
+    ++count_;
+    size_.store(count_, std::memory_order_seq_cst);
+  }
+  T try_pop() {
+    if (size_.load(std::memory_order_seq_cst) == 0) return T{};
+    std::lock_guard lock(mutex_);
+    if (count_ == 0) return T{};
+    T x = items_[head_];
+    head_ = (head_ + 1) % items_.size();
+    --count_;
+    size_.store(count_, std::memory_order_seq_cst);
+    return x;
+  }
+  bool empty() const noexcept { return size_.load(std::memory_order_seq_cst) == 0; }
+
+ private:
+  std::mutex mutex_;
+  std::vector<T> items_;
+  std::size_t head_ = 0, count_ = 0;
+  std::atomic<std::size_t> size_{0};
+};
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/notifier.hpp
+// An event count: lets idle workers sleep without ever missing a wake-up. A waiter announces itself,
+// re-checks for work, then sleeps only if the epoch it read is still current; a producer that
+// published work and sees a waiter bumps the epoch and wakes.
+#ifndef LIGHTFLOW_DETAIL_NOTIFIER_HPP
+#define LIGHTFLOW_DETAIL_NOTIFIER_HPP
+
+#include <atomic>
+#include <cstdint>
+
+
+namespace lightflow::detail {
+
+class notifier {
+ public:
+  /// Step one of sleeping: after this, re-check for work, then cancel_wait() or commit_wait().
+  std::uint32_t prepare_wait() noexcept {
+    waiters_.fetch_add(1, std::memory_order_seq_cst);
+    return epoch_.load(std::memory_order_seq_cst);
+  }
+  void cancel_wait() noexcept { waiters_.fetch_sub(1, std::memory_order_seq_cst); }
+  void commit_wait(std::uint32_t epoch) noexcept {
+    epoch_.wait(epoch, std::memory_order_seq_cst);
+    waiters_.fetch_sub(1, std::memory_order_seq_cst);
+  }
+
+  /// Call after publishing work; wakes up to `n` sleepers if there are any.
+  void notify(std::size_t n) noexcept {
+    // A read-modify-write, not a fence followed by a load: either it sees a waiter that announced
+    // itself, or that waiter's own increment synchronizes with it and the waiter's re-check sees the
+    // work published before this call. (ThreadSanitizer understands this; it does not model fences.)
+    if (waiters_.fetch_add(0, std::memory_order_seq_cst) == 0) return;
+    epoch_.fetch_add(1, std::memory_order_seq_cst);
+    if (n == 1)
+      epoch_.notify_one();
+    else
+      epoch_.notify_all();
+  }
+  void notify_all() noexcept { notify(2); }
+
+ private:
+  alignas(LIGHTFLOW_CACHE_LINE) std::atomic<std::uint32_t> epoch_{0};
+  alignas(LIGHTFLOW_CACHE_LINE) std::atomic<std::uint32_t> waiters_{0};
+};
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/work_stealing_deque.hpp
+// A Chase-Lev work-stealing deque (Le, Pop, Cohen, Zappa Nardelli, PPoPP 2013). The owner pushes and
+// pops at the bottom; other threads steal from the top. The orderings the paper puts in fences are on
+// the operations themselves, which costs the same on x86 and is understood by ThreadSanitizer.
+#ifndef LIGHTFLOW_DETAIL_WORK_STEALING_DEQUE_HPP
+#define LIGHTFLOW_DETAIL_WORK_STEALING_DEQUE_HPP
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+
+namespace lightflow::detail {
+
+template <class T>
+requires std::is_pointer_v<T>
+class work_stealing_deque {
+  struct ring {
+    explicit ring(std::int64_t capacity)
+        : mask(capacity - 1), slots(new std::atomic<T>[static_cast<std::size_t>(capacity)]) {}
+    std::int64_t capacity() const noexcept { return mask + 1; }
+    void put(std::int64_t i, T x) noexcept {
+      slots[static_cast<std::size_t>(i & mask)].store(x, std::memory_order_relaxed);
+    }
+    T get(std::int64_t i) const noexcept {
+      return slots[static_cast<std::size_t>(i & mask)].load(std::memory_order_relaxed);
+    }
+    std::int64_t mask;
+    std::unique_ptr<std::atomic<T>[]> slots;
+  };
+
+ public:
+  explicit work_stealing_deque(std::int64_t capacity = 1024) {
+    auto first = std::make_unique<ring>(capacity);  // capacity must be a power of two
+    ring_.store(first.get(), std::memory_order_relaxed);
+    rings_.push_back(std::move(first));
+  }
+  work_stealing_deque(const work_stealing_deque&) = delete;
+  work_stealing_deque& operator=(const work_stealing_deque&) = delete;
+
+  /// Owner only.
+  void push(T x) {
+    const std::int64_t b = bottom_.load(std::memory_order_relaxed);
+    const std::int64_t t = top_.load(std::memory_order_acquire);
+    ring* r = ring_.load(std::memory_order_relaxed);
+    if (b - t > r->capacity() - 1) r = grow(r, b, t);
+    r->put(b, x);
+    bottom_.store(b + 1, std::memory_order_release);
+  }
+
+  /// Owner only; nullptr when empty.
+  T pop() noexcept {
+    const std::int64_t b = bottom_.load(std::memory_order_relaxed) - 1;
+    ring* r = ring_.load(std::memory_order_relaxed);
+    bottom_.store(b, std::memory_order_seq_cst);
+    std::int64_t t = top_.load(std::memory_order_seq_cst);
+    if (t > b) {
+      bottom_.store(b + 1, std::memory_order_relaxed);
+      return nullptr;
+    }
+    T x = r->get(b);
+    if (t == b) {  // the last element: race the thieves for it
+      if (!top_.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst, std::memory_order_relaxed)) x = nullptr;
+      bottom_.store(b + 1, std::memory_order_relaxed);
+    }
+    return x;
+  }
+
+  /// Any thread; nullptr when empty or when another thread won the element.
+  T steal() noexcept {
+    std::int64_t t = top_.load(std::memory_order_seq_cst);
+    const std::int64_t b = bottom_.load(std::memory_order_seq_cst);
+    if (t >= b) return nullptr;
+    T x = ring_.load(std::memory_order_acquire)->get(t);
+    if (!top_.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst, std::memory_order_relaxed)) return nullptr;
+    return x;
+  }
+
+  bool empty() const noexcept {
+    return top_.load(std::memory_order_seq_cst) >= bottom_.load(std::memory_order_seq_cst);
+  }
+
+ private:
+  ring* grow(ring* old, std::int64_t b, std::int64_t t) {
+    auto bigger = std::make_unique<ring>(old->capacity() * 2);
+    for (std::int64_t i = t; i != b; ++i) bigger->put(i, old->get(i));
+    ring* r = bigger.get();
+    rings_.push_back(std::move(bigger));  // old rings stay alive: a thief may still read one
+    ring_.store(r, std::memory_order_release);
+    return r;
+  }
+
+  alignas(LIGHTFLOW_CACHE_LINE) std::atomic<std::int64_t> top_{0};
+  alignas(LIGHTFLOW_CACHE_LINE) std::atomic<std::int64_t> bottom_{0};
+  std::atomic<ring*> ring_{nullptr};
+  std::vector<std::unique_ptr<ring>> rings_;  // owner only
+};
+
+}  // namespace lightflow::detail
+
+#endif
+
+namespace lightflow::detail {
+
+class scheduler;
+
+/// A deque and who owns it: a worker thread, or a thread that waits for a run and works meanwhile.
+struct alignas(LIGHTFLOW_CACHE_LINE) worker_slot {
+  work_stealing_deque<task_node*> deque;
+  scheduler* owner = nullptr;
+  std::uint64_t rng = 0;
+  std::atomic<bool> in_use{false};  // for guest slots
+};
+
+/// The slot of the calling thread, if it has one.
+inline thread_local worker_slot* current_slot = nullptr;
+
+class scheduler {
+ public:
+  explicit scheduler(std::size_t workers) : worker_count_(workers == 0 ? 1 : workers) {
+    tick_converter::start();
+    guest_count_ = worker_count_ < 4 ? 4 : worker_count_;
+    slot_count_ = worker_count_ + guest_count_;
+    slots_ = std::make_unique<worker_slot[]>(slot_count_);
+    for (std::size_t i = 0; i != slot_count_; ++i) {
+      slots_[i].owner = this;
+      slots_[i].rng = 0x9e3779b97f4a7c15ull * (i + 1);
+    }
+    threads_.reserve(worker_count_);
+    for (std::size_t i = 0; i != worker_count_; ++i) threads_.emplace_back([this, i] { worker_main(slots_[i]); });
+  }
+
+  scheduler(const scheduler&) = delete;
+  scheduler& operator=(const scheduler&) = delete;
+
+  /// Cancels the runs still in flight (steps not started are marked cancelled, running ones see their
+  /// stop token set), waits for them to finish, then stops the workers.
+  ~scheduler() {
+    registry_.close();
+    for (std::uint32_t n = in_flight_.load(std::memory_order_seq_cst); n != 0;
+         n = in_flight_.load(std::memory_order_seq_cst))
+      in_flight_.wait(n, std::memory_order_seq_cst);
+    stopping_.store(true, std::memory_order_seq_cst);
+    notifier_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+  std::size_t worker_count() const noexcept { return worker_count_; }
+  run_registry& registry() noexcept { return registry_; }
+  std::uint64_t next_run_id() noexcept { return next_id_.fetch_add(1, std::memory_order_relaxed) + 1; }
+
+  /// Runs `run` to its end, the calling thread working on it (and on whatever else is ready) meanwhile.
+  void run_here(run_state_base& run) noexcept {
+    in_flight_.fetch_add(1, std::memory_order_relaxed);
+    run.set_requeue(&scheduler::requeue, this);
+    with_slot([&](worker_slot* me) {
+      if (me == nullptr) {  // every guest slot is taken: hand the run to the workers and wait
+        inject(run.start_node());
+        run.wait();
+      } else {
+        execute(run.start_node(), *me);
+        help_until(run, *me);
+      }
+    });
+  }
+
+  /// Starts `run` and returns at once.
+  void launch(run_state_base& run) {
+    in_flight_.fetch_add(1, std::memory_order_relaxed);
+    run.set_requeue(&scheduler::requeue, this);
+    worker_slot* me = current_slot;
+    if (me != nullptr && me->owner == this) {
+      me->deque.push(run.start_node());
+      notifier_.notify(1);
+    } else {
+      inject(run.start_node());
+    }
+  }
+
+  /// Waits for `run` to end, working meanwhile when the calling thread can.
+  void wait_for(run_state_base& run) noexcept {
+    if (run.done()) return;
+    with_slot([&](worker_slot* me) {
+      if (me == nullptr)
+        run.wait();
+      else
+        help_until(run, *me);
+    });
+  }
+
+ private:
+  static constexpr int spin_rounds = 64;
+
+  template <class F>
+  void with_slot(F&& body) noexcept {
+    worker_slot* const saved = current_slot;
+    if (saved != nullptr && saved->owner == this) return body(saved);
+    worker_slot* guest = nullptr;
+    for (std::size_t i = worker_count_; i != slot_count_ && guest == nullptr; ++i) {
+      bool expected = false;
+      if (!slots_[i].in_use.load(std::memory_order_relaxed) &&
+          slots_[i].in_use.compare_exchange_strong(expected, true, std::memory_order_acquire))
+        guest = &slots_[i];
+    }
+    current_slot = guest;
+    body(guest);
+    current_slot = saved;
+    if (guest != nullptr) guest->in_use.store(false, std::memory_order_release);
+  }
+
+  void inject(task_node* t) {
+    injected_.push(t);
+    notifier_.notify(1);
+  }
+  // A paused run's step goes back to the executor (no memory for it: nothing sensible is left to do).
+  static void requeue(void* self, task_node* t) noexcept { static_cast<scheduler*>(self)->inject(t); }
+
+  void finish(run_state_base& run) noexcept {
+    finish_run(run);
+    // Only a closing executor waits for this count (close() stores seq_cst before it reads the count).
+    if (in_flight_.fetch_sub(1, std::memory_order_seq_cst) == 1 && registry_.closing(std::memory_order_seq_cst))
+      in_flight_.notify_all();
+  }
+  /// Every step of `run` is done; a run whose records wait for a flush ends on the committer's thread.
+  void end(run_state_base& run) noexcept {
+    checkpoint_session* session = run.checkpoint();
+    if (session == nullptr || !session->deferred_durability()) return finish(run);
+    try {
+      committer_.finish_after_flush(run);
+    } catch (...) {  // could not queue it (no memory, no thread): flush here
+      try {
+        session->flush();
+      } catch (...) {
+        run.fail_durability(std::current_exception());
+      }
+      finish(run);
+    }
+  }
+
+  /// Runs `t` and every step that becomes ready in its wake and is not handed to the deque.
+  void execute(task_node* t, worker_slot& me) noexcept {
+    current_worker = static_cast<unsigned>(&me - slots_.get());
+    ticks now = now_ticks();
+    std::size_t pushed = 0;
+    auto push = [&](task_node* ready) {
+      me.deque.push(ready);
+      ++pushed;
+    };
+    auto done = [this](run_state_base& run) { end(run); };
+    auto saved = [this](checkpoint_session& session) { committer_.saved(session); };
+    while (t != nullptr) {
+      if (run_state_base::is_batch(t)) {
+        task_node* const node = run_state_base::plain_node(t);
+        t = node->run->release_batch(node->run->step_of(node), push, done);
+      } else {
+        run_state_base& run = *t->run;
+        const std::uint32_t step = run.step_of(t);
+        t = step == run.graph().size ? run.start(push, done) : run.process(step, now, push, done, saved);
+      }
+      if (pushed != 0) {
+        notifier_.notify(pushed);
+        pushed = 0;
+      }
+    }
+  }
+
+  // The committer's callback: a run whose records are durable (or failed to be) ends.
+  static void flushed(void* self, run_state_base& run, std::exception_ptr failure) {
+    if (failure != nullptr) run.fail_durability(std::move(failure));
+    static_cast<scheduler*>(self)->finish(run);
+  }
+
+  task_node* steal(worker_slot& me) noexcept {
+    me.rng ^= me.rng << 13, me.rng ^= me.rng >> 7, me.rng ^= me.rng << 17;
+    const std::size_t start = static_cast<std::size_t>(me.rng % slot_count_);
+    for (std::size_t k = 0; k != slot_count_; ++k) {
+      worker_slot& victim = slots_[(start + k) % slot_count_];
+      if (&victim == &me) continue;
+      if (task_node* t = victim.deque.steal()) return t;
+    }
+    return injected_.try_pop();
+  }
+
+  bool has_work() const noexcept {
+    for (std::size_t i = 0; i != slot_count_; ++i)
+      if (!slots_[i].deque.empty()) return true;
+    return !injected_.empty();
+  }
+
+  task_node* find_work(worker_slot& me) noexcept {
+    task_node* t = me.deque.pop();
+    return t != nullptr ? t : steal(me);
+  }
+
+  void help_until(run_state_base& run, worker_slot& me) noexcept {
+    int idle = 0;
+    while (!run.done()) {
+      if (task_node* t = find_work(me)) {
+        execute(t, me);
+        idle = 0;
+      } else if (++idle < spin_rounds) {
+        std::this_thread::yield();
+      } else {
+        run.wait();  // its last steps are running elsewhere
+      }
+    }
+  }
+
+  void worker_main(worker_slot& me) noexcept {
+    current_slot = &me;
+    for (;;) {
+      task_node* t = find_work(me);
+      for (int i = 0; t == nullptr && i != spin_rounds; ++i) {
+        std::this_thread::yield();
+        t = steal(me);
+      }
+      if (t != nullptr) {
+        execute(t, me);
+        continue;
+      }
+      const std::uint32_t epoch = notifier_.prepare_wait();
+      if (has_work()) {
+        notifier_.cancel_wait();
+        continue;
+      }
+      if (stopping_.load(std::memory_order_seq_cst)) {
+        notifier_.cancel_wait();
+        return;
+      }
+      notifier_.commit_wait(epoch);
+    }
+  }
+
+  std::size_t worker_count_;
+  std::size_t guest_count_;
+  std::size_t slot_count_;
+  std::unique_ptr<worker_slot[]> slots_;
+  notifier notifier_;
+  injection_queue<task_node*> injected_;
+  run_registry registry_;
+  committer committer_{&scheduler::flushed, this};  // destroyed before the queues it pushes to
+  alignas(LIGHTFLOW_CACHE_LINE) std::atomic<std::uint32_t> in_flight_{0};
+  std::atomic<std::uint64_t> next_id_{0};
+  std::atomic<bool> stopping_{false};
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace lightflow::detail
+
+#endif
+
+namespace lightflow {
+
+/// Owns a run in flight. Destroying a handle waits for its run (it does not cancel it).
+template <class Flow, class Input>
+class run_handle {
+  using state_type = typename detail::program<Flow>::template state<Input>;
+  using result_type = typename detail::program<Flow>::template result<Input>;
+
+ public:
+  run_handle(state_type* run, detail::scheduler* sched) noexcept : run_(run), sched_(sched) {}
+  run_handle(run_handle&& other) noexcept
+      : run_(std::exchange(other.run_, nullptr)), sched_(std::exchange(other.sched_, nullptr)) {}
+  run_handle& operator=(run_handle&& other) noexcept {
+    if (this != &other) {
+      reset();
+      run_ = std::exchange(other.run_, nullptr);
+      sched_ = std::exchange(other.sched_, nullptr);
+    }
+    return *this;
+  }
+  ~run_handle() { reset(); }
+
+  /// False after get() or a move.
+  bool valid() const noexcept { return run_ != nullptr; }
+  /// True once the run has ended.
+  bool done() const noexcept { return run_->done(); }
+  /// Blocks until the run ends; a thread of the executor (or a free guest slot) works meanwhile.
+  /// (A handle may outlive its executor: the executor's destructor ends every run, so the executor
+  /// is never touched after it.)
+  void wait() const noexcept {
+    if (!run_->done()) sched_->wait_for(*run_);
+  }
+  /// Steps not yet started will be marked cancelled; running steps see their stop token set.
+  void cancel() noexcept { run_->cancel(); }
+  /// Running steps finish; no other step starts until resume() (cancel, stop or the executor's
+  /// destruction resume it too, to end it).
+  void pause() { run_->pause(); }
+  void resume() noexcept { run_->resume(); }
+  bool paused() const noexcept { return run_->paused(); }
+  /// How many steps are ready and wait for resume().
+  std::size_t waiting() const { return run_->parked(); }
+  /// Ends the run: steps not started are marked stopped, running ones see their stop token set.
+  /// With a checkpoint, `executor::resume` continues it later.
+  void stop() noexcept { run_->stop(); }
+  /// Waits, then hands over the result; the handle is no longer valid.
+  result_type get() {
+    if (run_ == nullptr) throw usage_error("lightflow: run_handle::get() on a handle without a run");
+    wait();
+    return result_type(std::exchange(run_, nullptr));
+  }
+
+ private:
+  void reset() noexcept {
+    if (run_ != nullptr) {
+      wait();
+      std::exchange(run_, nullptr)->release();
+    }
+  }
+  state_type* run_;
+  detail::scheduler* sched_;
+};
+
+}  // namespace lightflow
+
+#endif
+
+namespace lightflow {
+
+class runtime_result : public basic_run_result {
+ public:
+  explicit runtime_result(detail::runtime_run* run) noexcept : basic_run_result(run) {}
+
+  /// The result of step `name` as a T; throws bad_step_access if it did not succeed, key_error if it
+  /// returned nothing or something else than a T.
+  template <class T>
+  const T& get(std::string_view name) const {
+    const std::uint32_t i = index_of(name);
+    const auto& rec = run_->record(i);
+    if (rec.status != step_status::succeeded) throw bad_step_access(flow_name(), name, rec.status, why_not(i));
+    const detail::step_data* d = runtime().data_of(i);
+    if (d == nullptr || !d->result.has_value())
+      throw key_error("lightflow: step \"" + std::string(name) + "\" of flow \"" + std::string(flow_name()) +
+                      "\" returned nothing");
+    return detail::checked_value<T>(d->result, detail::result_subject(name));
+  }
+
+  /// The writes of `k` that no descendant of their writer overwrote, by writer. (The input is not
+  /// included.)
+  template <class T>
+  std::map<std::string, T> end_values(const key<T>& k) const {
+    const auto& g = runtime().graph_data();
+    const std::uint32_t n = g.size();
+    // One pass in reverse topological order: does some descendant of step i write the key?
+    std::vector<std::uint32_t> order, left(n);
+    for (std::uint32_t i = 0; i != n; ++i) left[i] = g.dep_offsets[i + 1] - g.dep_offsets[i];
+    order.reserve(n);
+    for (std::uint32_t r : g.roots) order.push_back(r);
+    for (std::size_t at = 0; at != order.size(); ++at)
+      for (std::uint32_t e = g.out_offsets[order[at]]; e != g.out_offsets[order[at] + 1]; ++e)
+        if (--left[g.outs[e]] == 0) order.push_back(g.outs[e]);
+    std::vector<bool> below(n, false);  // a descendant wrote it
+    std::map<std::string, T> out;
+    for (std::size_t at = order.size(); at-- > 0;) {
+      const std::uint32_t i = order[at];
+      for (std::uint32_t e = g.out_offsets[i]; e != g.out_offsets[i + 1]; ++e)
+        if (below[g.outs[e]] || runtime().written(g.outs[e], k.name()) != nullptr) below[i] = true;
+    }
+    for (std::uint32_t i = 0; i != n; ++i)
+      if (const detail::erased_value* v = runtime().written(i, k.name()); v != nullptr && !below[i])
+        out.emplace(std::string(g.name(i)),
+                    detail::checked_value<T>(*v, detail::key_subject(k.name(), "written by step \"" + std::string(g.name(i)) + "\"")));
+    return out;
+  }
+
+ private:
+  const detail::runtime_run& runtime() const noexcept { return static_cast<const detail::runtime_run&>(*run_); }
+};
+
+class runtime_flow;
+
+/// A run of a runtime flow started with `executor::submit`.
+using runtime_handle = run_handle<runtime_flow, values>;
+
+}  // namespace lightflow
+
+#endif
+
+namespace lightflow {
+
+class runtime_flow;
+
+namespace detail {
+
+// A partial specialisation (constrained) rather than an explicit one, so that its members are
+// templates: runtime_flow.hpp includes this header before it defines runtime_flow.
+template <class Flow>
+  requires std::same_as<Flow, runtime_flow>
+struct program<Flow> {
+  using default_input = values;
+  template <class Input>
+  using state = runtime_run;
+  template <class Input>
+  using result = runtime_result;
+  /// A run keeps the compiled graph and the step callables it runs.
+  static constexpr bool keeps_flow = true;
+
+  template <class Input>
+  static consteval bool accepts() {
+    if constexpr (!std::same_as<Input, values>) {
+      fail<"lightflow: a runtime flow's input is a lightflow::values (keys and their values), not the type listed "
+           "after this message",
+           offered<Input>>();
+      return false;
+    } else {
+      return true;
+    }
+  }
+  template <class Input, class Checkpoint>
+  static consteval bool accepts_checkpoint() {
+    if constexpr (!std::same_as<serializer_of<Checkpoint>, binary_serializer>) {
+      fail<"lightflow: a runtime flow's checkpoint uses the binary serializer (a custom serializer cannot encode "
+           "values whose types are known only at run time); the checkpoint's serializer is listed after this message",
+           offered<serializer_of<Checkpoint>>>();
+      return false;
+    } else {
+      return true;
+    }
+  }
+
+  /// Checks the flow first: throws flow_error naming the steps, before any step runs.
+  template <class Input>
+  static runtime_run* make(const Flow& flow, Input&& input, run_registry& registry, std::uint64_t id) {
+    return new runtime_run(flow.compiled(), std::move(input), registry, id);
+  }
+  template <class Input, class Checkpoint>
+  static void open(runtime_run& run, const Checkpoint& cp) {
+    auto s = std::make_unique<runtime_session<store_of<Checkpoint>>>(cp, run.graph_data());
+    s->open(run);
+    run.attach(std::move(s));
+  }
+  template <class Input, class Checkpoint>
+  static values load_input(const Flow& flow, const Checkpoint& cp) {
+    return runtime_session<store_of<Checkpoint>>::load_input(cp, *flow.compiled());
+  }
+};
+
+}  // namespace detail
 }  // namespace lightflow
 
 #endif
@@ -5996,1867 +8048,13 @@ inline std::string to_mermaid(const basic_run_result& result) {
 #include <utility>
 #include <vector>
 
-// ---- lightflow/detail/runtime_session.hpp
-// The checkpoint of a runtime flow's run: each step's result and key/value writes, and the run's
-// `lf::values` input, saved with the binary serializer. A restored value is decoded with the type
-// it was saved with, found by name among the types the program registered (every `lf::key`'s type,
-// every runtime step's result type): a type the program no longer has is refused, not guessed.
-//
-// A step's record holds: a byte (1 if it returned a value), then that value as (type name, bytes),
-// then the count of its writes and each as (key, type name, bytes); strings and byte blobs are
-// length-prefixed as in serializer.hpp. The input is the count of its entries, then each entry. A
-// type name is the type's checkpoint name (type_tag.hpp); records written before type tags hold the
-// compiler's spelling instead, which the registry also finds (erased_value.hpp).
-#ifndef LIGHTFLOW_DETAIL_RUNTIME_SESSION_HPP
-#define LIGHTFLOW_DETAIL_RUNTIME_SESSION_HPP
 
-#include <cstddef>
-#include <cstdint>
-#include <span>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
-// ---- lightflow/detail/store_session.hpp
-// What every checkpoint session does with its store, whatever the flow (static flows:
-// typed_session.hpp; runtime flows: runtime_session.hpp): the records' keys, the manifest checked on
-// every run (and the earlier manifest texts a run may have begun with), records checked against the
-// manifest's fingerprint and the run's binding, errors that name the run and the place.
-#ifndef LIGHTFLOW_DETAIL_STORE_SESSION_HPP
-#define LIGHTFLOW_DETAIL_STORE_SESSION_HPP
-
-#include <algorithm>
-#include <concepts>
-#include <cstddef>
-#include <cstdint>
-#include <exception>
-#include <memory>
-#include <optional>
-#include <span>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
-// ---- lightflow/detail/manifest.hpp
-// A checkpoint's manifest: the flow's definition as text, saved with the run and compared on every
-// run, so that records are never read by another definition. One writer for both kinds of flow and
-// for every format the library has written:
-//
-//   lightflow checkpoint manifest 2          (format 2; earlier forms below)
-//   flow <flow name>
-//   version <checkpoint_options::version>
-//   serializer <the serializer's name>
-//   input <the input type's checkpoint name>  (a runtime flow: lightflow::values)
-//   step <name> <- <dependency> ... [| <ordering-only dependency> ...] : <output type's checkpoint name>
-//
-// Types are named by their checkpoint names (type_tag.hpp), so that every compiler writes the same
-// text. The earlier forms, read so that runs begun by earlier versions resume: static flows'
-// "lightflow checkpoint manifest 1" (the same lines, types spelled by the compiler) and runtime flows'
-// "lightflow runtime checkpoint manifest 2" (no input line, types spelled by the compiler) and
-// "... manifest 1" (no input line, no types).
-#ifndef LIGHTFLOW_DETAIL_MANIFEST_HPP
-#define LIGHTFLOW_DETAIL_MANIFEST_HPP
-
-#include <cstdint>
-#include <string>
-#include <string_view>
-
-
-namespace lightflow::detail {
-
-/// Which of the manifest texts to write.
-struct manifest_form {
-  std::string_view header;
-  bool input_line;  // an "input" line (static flows, and every flow from format 2 on)
-  bool types;       // each step's output type
-};
-inline constexpr manifest_form manifest_v2{"lightflow checkpoint manifest 2", true, true};
-inline constexpr manifest_form static_manifest_v1{"lightflow checkpoint manifest 1", true, true};
-inline constexpr manifest_form runtime_manifest_v2{"lightflow runtime checkpoint manifest 2", false, true};
-inline constexpr manifest_form runtime_manifest_v1{"lightflow runtime checkpoint manifest 1", false, false};
-
-/// The manifest of the flow `g` (either kind); `type_of(i)` names step i's output type.
-template <class TypeOf>
-std::string write_manifest(const manifest_form& form, const graph_view& g, std::uint32_t version,
-                           std::string_view serializer, std::string_view input, const TypeOf& type_of) {
-  std::string m;
-  ((((m += form.header) += "\nflow ") += g.flow_name) += "\nversion ") += std::to_string(version);
-  ((m += "\nserializer ") += serializer) += '\n';
-  if (form.input_line) ((m += "input ") += input) += '\n';
-  for (std::uint32_t i = 0; i != g.size; ++i) {
-    (m += "step ") += g.name(i);
-    m += " <-";
-    for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) {
-      if (g.data_count != nullptr && e == g.dep_offsets[i] + g.data_count[i]) m += " |";  // ordering-only ones follow
-      (m += ' ') += g.name(g.deps[e]);
-    }
-    if (form.types) (m += " : ") += type_of(i);
-    m += '\n';
-  }
-  return m;
-}
-
-/// True when a stored manifest is `expected` (an earlier form of this flow's), reading the types
-/// that compilers spell differently as alike (a format-1 checkpoint written by g++ resumes under
-/// clang, and the other way round).
-inline bool same_legacy_manifest(const std::string& stored, const std::string& expected) {
-  return stored == expected || legacy_spelling(stored) == legacy_spelling(expected);
-}
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/detail/record.hpp
-// A checkpoint record: what lightflow stores for a run's manifest, its input, and each step's output.
-//
-// Format version 2, little-endian:
-//   offset 0   4 bytes  magic "LFCK"
-//          4   2        format version (2)
-//          6   1        kind: 0 manifest, 1 input, 2 step output
-//          7   1        reserved, 0
-//          8   8        fingerprint of the flow definition (FNV-1a 64 of the manifest text)
-//         16   4        the user's version number
-//         20   8        the run: FNV-1a 64 of its id
-//         28   8        the run's nonce: random, made when the run started afresh (0: a run begun by
-//                       format 1, whose records carry none)
-//         36   4        length N of the step name (0 for the manifest and the input)
-//         40   N        the step name, UTF-8
-//     40 + N   8        length M of the payload
-//     48 + N   M        payload: the serializer's bytes (the manifest's text for kind 0)
-// 48 + N + M   4        CRC-32 of every byte before it
-// Format 1 (read only): the same without the run and its nonce (offsets 20 to 35).
-#ifndef LIGHTFLOW_DETAIL_RECORD_HPP
-#define LIGHTFLOW_DETAIL_RECORD_HPP
-
-#if __has_include(<sys/random.h>)
-#include <sys/random.h>
-#endif
-
-#include <atomic>
-#include <chrono>
-#include <cstddef>
-#include <cstdint>
-#include <span>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <vector>
-
-// ---- lightflow/detail/crc32.hpp
-// CRC-32 (the IEEE polynomial, as zlib and PNG use), for checkpoint records.
-#ifndef LIGHTFLOW_DETAIL_CRC32_HPP
-#define LIGHTFLOW_DETAIL_CRC32_HPP
-
-#include <array>
-#include <cstddef>
-#include <cstdint>
-#include <span>
-
-namespace lightflow::detail {
-
-/// Eight tables for "slicing by 8": table k maps a byte to its CRC contribution k bytes further on,
-/// so the loop folds eight bytes per step instead of one (the same CRC, about five times faster).
-inline constexpr std::array<std::array<std::uint32_t, 256>, 8> crc32_tables = [] {
-  std::array<std::array<std::uint32_t, 256>, 8> t{};
-  for (std::uint32_t i = 0; i != 256; ++i) {
-    std::uint32_t c = i;
-    for (int k = 0; k != 8; ++k) c = (c & 1) != 0 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-    t[0][i] = c;
-  }
-  for (std::uint32_t i = 0; i != 256; ++i)
-    for (std::size_t k = 1; k != 8; ++k) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xffu];
-  return t;
-}();
-
-constexpr std::uint32_t crc32(std::span<const std::byte> data, std::uint32_t crc = 0) noexcept {
-  const auto& t = crc32_tables;
-  crc = ~crc;
-  std::size_t i = 0;
-  auto at = [&](std::size_t k) { return static_cast<std::uint32_t>(data[i + k]); };
-  for (; i + 8 <= data.size(); i += 8) {
-    const std::uint32_t lo = crc ^ (at(0) | at(1) << 8 | at(2) << 16 | at(3) << 24);
-    crc = t[7][lo & 0xffu] ^ t[6][(lo >> 8) & 0xffu] ^ t[5][(lo >> 16) & 0xffu] ^ t[4][lo >> 24] ^ t[3][at(4)] ^
-          t[2][at(5)] ^ t[1][at(6)] ^ t[0][at(7)];
-  }
-  for (; i != data.size(); ++i) crc = t[0][(crc ^ at(0)) & 0xffu] ^ (crc >> 8);
-  return ~crc;
-}
-
-}  // namespace lightflow::detail
-
-#endif
-
-namespace lightflow::detail {
-
-enum class record_kind : std::uint8_t { manifest = 0, input = 1, step_output = 2 };
-
-/// The run a record belongs to: its id's hash and the nonce made when it started.
-struct run_binding {
-  std::uint64_t run = 0;
-  std::uint64_t nonce = 0;
-  friend bool operator==(const run_binding&, const run_binding&) = default;
-};
-
-struct record {
-  std::uint16_t format = 2;
-  record_kind kind = record_kind::step_output;
-  std::uint64_t fingerprint = 0;
-  std::uint32_t version = 0;
-  run_binding binding;  // format 1: none (zeros)
-  std::string step;
-  std::vector<std::byte> payload;
-};
-
-inline constexpr std::uint16_t record_format = 2;
-
-/// Encodes a record into `out` (cleared first, its capacity reused).
-inline void encode_record_into(std::vector<std::byte>& out, record_kind kind, std::uint64_t fingerprint,
-                               std::uint32_t version, run_binding binding, std::string_view step,
-                               std::span<const std::byte> payload) {
-  if (step.size() > 0xffffffffu) throw usage_error("lightflow: a step name of 4 GiB or more");
-  out.clear();
-  out.reserve(52 + step.size() + payload.size());
-  binary_writer w(out);
-  w.bytes("LFCK", 4);
-  w.integer(record_format);
-  w.integer(static_cast<std::uint8_t>(kind));
-  w.integer(std::uint8_t{0});
-  w.integer(fingerprint);
-  w.integer(version);
-  w.integer(binding.run);
-  w.integer(binding.nonce);
-  w.integer(static_cast<std::uint32_t>(step.size()));
-  w.bytes(step.data(), step.size());
-  w.integer(static_cast<std::uint64_t>(payload.size()));
-  w.bytes(payload.data(), payload.size());
-  w.integer(crc32(out));
-}
-
-inline std::vector<std::byte> encode_record(record_kind kind, std::uint64_t fingerprint, std::uint32_t version,
-                                            run_binding binding, std::string_view step, std::span<const std::byte> payload) {
-  std::vector<std::byte> out;
-  encode_record_into(out, kind, fingerprint, version, binding, step, payload);
-  return out;
-}
-
-/// Decodes a record; throws decode_error saying what is wrong with it.
-inline record decode_record(std::span<const std::byte> bytes) {
-  if (bytes.size() < 36) throw decode_error("truncated record (" + std::to_string(bytes.size()) + " bytes)");
-  binary_reader r(bytes.first(bytes.size() - 4));
-  char magic[4];
-  r.bytes(magic, 4);
-  if (std::string_view(magic, 4) != "LFCK") throw decode_error("not a lightflow checkpoint record (bad magic)");
-  binary_reader tail(bytes.last(4));
-  const auto stored_crc = tail.integer<std::uint32_t>();
-  if (stored_crc != crc32(bytes.first(bytes.size() - 4))) throw decode_error("record checksum mismatch (corrupt record)");
-  const auto format = r.integer<std::uint16_t>();
-  if (format != 1 && format != record_format)
-    throw decode_error("record format " + std::to_string(format) + " is not supported (this lightflow reads formats 1 and " +
-                       std::to_string(record_format) + "; a newer lightflow wrote it)");
-  if (format == 2 && bytes.size() < 52) throw decode_error("truncated record (" + std::to_string(bytes.size()) + " bytes)");
-  record rec;
-  rec.format = format;
-  const auto kind = r.integer<std::uint8_t>();
-  if (kind > 2) throw decode_error("unknown record kind " + std::to_string(kind));
-  rec.kind = static_cast<record_kind>(kind);
-  if (r.integer<std::uint8_t>() != 0) throw decode_error("record has a non-zero reserved byte");
-  rec.fingerprint = r.integer<std::uint64_t>();
-  rec.version = r.integer<std::uint32_t>();
-  if (format == 2) {
-    rec.binding.run = r.integer<std::uint64_t>();
-    rec.binding.nonce = r.integer<std::uint64_t>();
-  }
-  rec.step.resize(r.size32());
-  r.bytes(rec.step.data(), rec.step.size());
-  const auto m = r.integer<std::uint64_t>();
-  if (m != r.remaining()) throw decode_error("record payload length does not match the record's size");
-  rec.payload.resize(static_cast<std::size_t>(m));
-  r.bytes(rec.payload.data(), rec.payload.size());
-  return rec;
-}
-
-/// FNV-1a, 64 bits.
-constexpr std::uint64_t fnv1a(std::string_view text) noexcept {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
-  return h;
-}
-
-/// A run's nonce: never 0; 64 bits of the system's entropy (getrandom, once per thread) mixed with a
-/// process-wide counter and the clock, so that no two runs share one.
-inline std::uint64_t make_nonce() {
-  static std::atomic<std::uint64_t> counter{0};
-  thread_local const std::uint64_t seed = [] {
-    std::uint64_t bits = reinterpret_cast<std::uintptr_t>(&counter);  // differs between processes (ASLR)
-#if __has_include(<sys/random.h>)
-    std::uint64_t entropy = 0;
-    if (::getrandom(&entropy, sizeof entropy, 0) == static_cast<ssize_t>(sizeof entropy)) bits ^= entropy;
-#endif
-    return bits;
-  }();
-  std::uint64_t z = seed ^ (counter.fetch_add(1, std::memory_order_relaxed) * 0x9e3779b97f4a7c15ull) ^
-                    static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;  // splitmix64's finalizer
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  z ^= z >> 31;
-  return z == 0 ? 1 : z;
-}
-
-}  // namespace lightflow::detail
-
-#endif
-
-namespace lightflow::detail {
-
-inline constexpr std::string_view manifest_key = "@manifest";
-inline constexpr std::string_view input_key = "@input";
-inline constexpr std::string_view step_key_prefix = "step/";
-inline std::string step_key(std::string_view step) { return std::string(step_key_prefix).append(step); }
-
-/// Frees a per-thread encoding buffer that a large output grew: a worker thread keeps its buffers for
-/// the executor's life, and one 100 MB output would otherwise stay resident in each.
-inline void release_if_large(std::vector<std::byte>& buffer) noexcept {
-  if (buffer.capacity() > (std::size_t{1} << 20)) std::vector<std::byte>().swap(buffer);
-}
-
-/// A flow's manifest and its fingerprint, made once and shared by the sessions that use them.
-struct manifest_text {
-  explicit manifest_text(std::string t) : text(std::move(t)), fingerprint(fnv1a(text)) {}
-  std::string text;
-  std::uint64_t fingerprint;
-};
-
-/// What every checkpoint session does with its store, whatever the flow: keys, the manifest (the
-/// flow's definition, checked on every run), records checked against its fingerprint, errors that
-/// name the run and the place.
-template <class Store>
-class store_session : public checkpoint_session {
- public:
-  void flush() override { store_->flush(); }
-  const void* store_identity() const noexcept override { return store_; }
-  void release() noexcept override {
-    if constexpr (requires(Store& s) { s.release(std::string_view{}, std::string_view{}); }) {
-      try {
-        store_->release(flow_, run_id_);
-      } catch (...) {  // only memory or descriptors stay held; the records are as they were
-      }
-    }
-  }
-  std::exception_ptr own_failure(std::exception_ptr failure) const override {
-    if constexpr (requires(Store& s) {
-                    { s.failure(std::string_view{}, std::string_view{}) } -> std::same_as<std::optional<std::string>>;
-                  }) {
-      const auto mine = store_->failure(flow_, run_id_);
-      return mine ? std::make_exception_ptr(store_error(*mine)) : nullptr;
-    } else {
-      return failure;
-    }
-  }
-
- protected:
-  store_session(Store* store, std::string_view flow, std::string run_id, checkpoint_options options,
-                std::shared_ptr<const manifest_text> manifest)
-      : checkpoint_session(store->deferred_durability()), store_(store), flow_(flow), run_id_(std::move(run_id)),
-        options_(options), manifest_text_(std::move(manifest)), manifest_(manifest_text_->text),
-        fingerprint_(manifest_text_->fingerprint), binding_{fnv1a(run_id_), 0} {}
-
-  std::string location() const { return store_->location(flow_, run_id_); }
-  checkpoint_error error(const std::string& what, const std::string& problem) const {
-    return checkpoint_error("lightflow: checkpoint of run \"" + run_id_ + "\" of flow \"" + flow_ + "\" in " +
-                            location() + ": " + what + " " + problem);
-  }
-  checkpoint_error missing_run() const {
-    return checkpoint_error("lightflow: there is no checkpoint of run \"" + run_id_ + "\" of flow \"" + flow_ +
-                            "\" in " + location());
-  }
-
-  void save_record(std::string_view key, record_kind kind, std::string_view step, std::span<const std::byte> payload) {
-    const auto bytes = encode_record(kind, fingerprint_, options_.version, binding_, step, payload);
-    store_->save(flow_, run_id_, key, bytes);
-  }
-  /// Saves a step's record, reusing the calling thread's buffer (the hot path).
-  void save_step(std::string_view key, std::string_view step, std::span<const std::byte> payload) {
-    thread_local std::vector<std::byte> bytes;
-    encode_record_into(bytes, record_kind::step_output, fingerprint_, options_.version, binding_, step, payload);
-    store_->save(flow_, run_id_, key, bytes);
-    release_if_large(bytes);
-  }
-
-  record decode(std::span<const std::byte> bytes, record_kind kind, const std::string& what,
-                bool check_fingerprint = true) const {
-    record rec;
-    try {
-      rec = decode_record(bytes);
-    } catch (const decode_error& e) {
-      throw error(what, std::string("is unreadable: ") + e.what());
-    }
-    if (rec.kind != kind) throw error(what, "is a record of another kind");
-    if (check_fingerprint && rec.fingerprint != fingerprint_)
-      throw error(what, "was written by another definition of the flow (its fingerprint differs from the manifest's)");
-    if (check_fingerprint) check_binding(rec, what);
-    return rec;
-  }
-  /// A record must belong to this run: this id, and this life of it (the nonce its manifest carries).
-  void check_binding(const record& rec, const std::string& what) const {
-    if (rec.format == 1) {
-      if (!legacy_) throw error(what, "is a format-1 record in a run begun by a newer lightflow: it was copied from another run");
-      return;
-    }
-    if (rec.binding.run != binding_.run)
-      throw error(what, "belongs to another run (it was written for another run id and copied here); it was not used");
-    if (rec.binding.nonce != binding_.nonce)
-      throw error(what, "belongs to another run of this id (an earlier one that was erased, or a copy from another "
-                        "store); it was not used");
-  }
-
-  record load_record(const std::string& key, record_kind kind, const std::string& what, bool check_fingerprint = true) const {
-    const auto bytes = store_->load(flow_, run_id_, key);
-    if (!bytes) throw error(what, "is missing");
-    return decode(*bytes, kind, what, check_fingerprint);
-  }
-  /// The record of step `name` under `key`, or nothing; throws when it is not that step's.
-  std::optional<record> load_step(const std::string& key, std::string_view name) const {
-    const auto bytes = store_->load(flow_, run_id_, key);
-    if (!bytes) return std::nullopt;
-    const std::string what = "the record of step \"" + std::string(name) + "\"";
-    record rec = decode(*bytes, record_kind::step_output, what);
-    if (rec.step != name) throw error(what, "names step \"" + rec.step + "\"");
-    return rec;
-  }
-  /// The saved input record, for resume(): throws when the run has no records or they do not match.
-  /// Without a manifest (a run that had not started), the input cannot be checked against the
-  /// definition's fingerprint; its own checksum still is.
-  record load_saved_input() {
-    if (store_->list(flow_, run_id_).empty()) throw missing_run();
-    check_manifest(false);
-    return load_record(std::string(input_key), record_kind::input, "the input",
-                       store_->load(flow_, run_id_, manifest_key).has_value());
-  }
-
-  /// False when the run has no records (or they were discarded); throws when they do not match.
-  /// A store whose records are damaged (corrupt_store_error) refuses them; with discard_stale they
-  /// are erased and the run starts afresh.
-  bool check_manifest(bool may_discard) {
-    std::optional<std::vector<std::byte>> bytes;
-    try {
-      bytes = store_->load(flow_, run_id_, manifest_key);
-      if (!bytes) {
-        const auto keys = store_->list(flow_, run_id_);
-        if (keys.empty() || (keys.size() == 1 && keys[0] == input_key)) return false;  // nothing, or a run not started
-        return stale(may_discard, error("the records", "have no manifest (a partial or foreign checkpoint)"));
-      }
-    } catch (const corrupt_store_error& e) {
-      if (!may_discard || !options_.discard_stale) throw;
-      return stale(may_discard, error("the records", std::string("are damaged: ") + e.what()));
-    }
-    record rec;
-    try {
-      rec = decode_record(*bytes);
-    } catch (const decode_error& e) {
-      return stale(may_discard, error("the manifest", std::string("is unreadable: ") + e.what()));
-    }
-    const std::string stored(reinterpret_cast<const char*>(rec.payload.data()), rec.payload.size());
-    if (rec.kind == record_kind::manifest && rec.fingerprint == fingerprint_ && stored == manifest_) {
-      adopt(rec);
-      return true;
-    }
-    if (rec.kind == record_kind::manifest && rec.fingerprint == fnv1a(stored))
-      for (const std::string& earlier : legacy_manifests())
-        if (same_legacy_manifest(stored, earlier)) {  // the same definition, in an earlier manifest text
-          adopt(rec);
-          return true;
-        }
-    return stale(may_discard, error("the records", "were written by " + difference(stored) +
-                                                       "; pass checkpoint_options{.discard_stale = true} to start over"));
-  }
-
-  /// Whether a saved input whose bytes differ from `now`'s is the same input written another way
-  /// (runtime flows: its types named as an earlier version named them).
-  virtual bool same_input(std::span<const std::byte> /*saved*/, std::span<const std::byte> /*now*/) const { return false; }
-  /// The manifest texts that earlier versions wrote for this definition (detail/manifest.hpp): a run
-  /// begun with one of them resumes, its records checked against that text's fingerprint.
-  virtual std::vector<std::string> legacy_manifests() const = 0;
-
-  /// Tells a store that offers `prepare` (file_store) how much the run's steps will save: a guess
-  /// from their number, `per_step` bytes each, and their names (each twice: the key and the record).
-  void prepare_store(std::size_t steps, std::size_t name_bytes, std::size_t per_step) {
-    if constexpr (requires(Store& s, std::uint64_t n) {
-                    { s.prepare(std::string_view{}, std::string_view{}, n) } -> std::convertible_to<bool>;
-                  })
-      flush_at_start = store_->prepare(flow_, run_id_, std::uint64_t{per_step} * steps + 2 * name_bytes);
-  }
-
-  /// A run without records starts: its input, then its manifest. A crash between the two saves
-  /// leaves only an input, which counts as a run that has not started (no step is saved before the
-  /// manifest).
-  void start_fresh(std::span<const std::byte> input) {
-    binding_.nonce = make_nonce();
-    legacy_ = false;
-    save_record(input_key, record_kind::input, "", input);
-    save_record(manifest_key, record_kind::manifest, "", std::as_bytes(std::span(manifest_)));
-  }
-  /// A run with records: the input given now must be the one saved.
-  void check_input(std::span<const std::byte> input) const {
-    const record stored = load_record(std::string(input_key), record_kind::input, "the input");
-    if (!std::equal(stored.payload.begin(), stored.payload.end(), input.begin(), input.end()) &&
-        !same_input(stored.payload, input))
-      throw error("the input", "differs from the input given now; use resume() to run with the saved input, or another run id");
-  }
-
-  Store* store_;
-  std::string flow_;
-  std::string run_id_;
-  checkpoint_options options_;
-  std::shared_ptr<const manifest_text> manifest_text_;
-  const std::string& manifest_;
-  std::uint64_t fingerprint_;
-  run_binding binding_;   // what this run's records carry
-  bool legacy_ = false;   // the run was begun by format 1: its records carry no binding
-
- private:
-  // The run's records are those of the manifest's run; a format-1 run keeps writing nonce 0 (and is
-  // then checked by fingerprint only, as format 1 was).
-  void adopt(const record& manifest) {
-    legacy_ = manifest.format == 1;
-    binding_.nonce = legacy_ ? 0 : manifest.binding.nonce;
-    fingerprint_ = manifest.fingerprint;  // (another only when the run was begun by an earlier manifest text)
-    if (!legacy_ && manifest.binding.run != binding_.run)
-      throw error("the manifest", "belongs to another run (it was written for another run id and copied here)");
-  }
-
-  bool stale(bool may_discard, const checkpoint_error& why) {
-    if (!may_discard || !options_.discard_stale) throw why;
-    store_->erase(flow_, run_id_);
-    return false;
-  }
-
-  // Names the first line where the stored definition and this one differ.
-  std::string difference(const std::string& stored) const {
-    auto lines = [](const std::string& text) {
-      std::vector<std::string> out;
-      for (std::size_t at = 0; at < text.size();) {
-        const auto nl = text.find('\n', at);
-        out.push_back(text.substr(at, nl == std::string::npos ? std::string::npos : nl - at));
-        at = nl == std::string::npos ? text.size() : nl + 1;
-      }
-      return out;
-    };
-    const auto a = lines(stored), b = lines(manifest_);
-    for (std::size_t i = 0; i != std::max(a.size(), b.size()); ++i) {
-      const std::string was = i < a.size() ? a[i] : "(nothing)", now = i < b.size() ? b[i] : "(nothing)";
-      if (was != now) return "another definition of the flow: it has \"" + was + "\" where this one has \"" + now + "\"";
-    }
-    return "another definition of the flow";
-  }
-};
-
-}  // namespace lightflow::detail
-
-#endif
-
-namespace lightflow::detail {
-
-template <class Store>
-class runtime_session final : public store_session<Store> {
-  using base = store_session<Store>;
-
- public:
-  runtime_session(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g)
-      : base(cp.store, g.flow_name, cp.run_id, cp.options,
-             std::make_shared<const manifest_text>(manifest(g, cp.options.version))),
-        graph_(&g) {}
-
-  /// Reads the run's input from the store, for resume().
-  static values load_input(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g) {
-    runtime_session probe(cp, g);
-    const record rec = probe.load_saved_input();
-    values input;
-    try {
-      binary_reader r(rec.payload);
-      for (std::size_t k = 0, n = r.size(); k != n; ++k) {
-        auto [name, value] = probe.read_entry(r, "the input");
-        input.set_erased(std::move(name), std::move(value));
-      }
-      if (r.remaining() != 0) throw decode_error("lightflow: unexpected bytes after the entries");
-    } catch (const checkpoint_error&) {
-      throw;
-    } catch (const std::exception& e) {
-      throw probe.error("the input", std::string("cannot be decoded: ") + e.what());
-    }
-    return input;
-  }
-
-  /// Before the run starts: checks or writes the manifest and the input, and restores every step
-  /// that has a record. Throws checkpoint_error or store_error; runs nothing.
-  void open(runtime_run& run) {
-    std::vector<std::byte> input;
-    {
-      binary_writer w(input);
-      const auto& entries = run.input_values().entries();
-      w.size(entries.size());
-      for (const auto& entry : entries) {  // (not a structured binding: clang 14 cannot capture one)
-        write_text(w, entry.first);
-        write_value(w, *entry.second, [&] { return "the input, key \"" + std::string(entry.first) + "\""; });
-      }
-    }
-    const runtime_graph& g = run.graph_data();
-    if (!this->check_manifest(true)) {
-      this->start_fresh(input);
-      return this->prepare_store(g.size(), g.name_bytes, record_guess);
-    }
-    this->check_input(input);
-    run.mark_resumed();
-    std::size_t left = g.size(), left_names = g.name_bytes;  // the steps that will run, and save
-    for (std::uint32_t i = 0; i != g.size(); ++i) {
-      const auto rec = this->load_step(step_key(g.name(i)), g.name(i));
-      if (!rec) continue;
-      const std::string what = "the record of step \"" + std::string(g.name(i)) + "\"";
-      try {
-        binary_reader r(rec->payload);
-        if (r.integer<std::uint8_t>() != 0) {
-          auto [type, bytes] = read_value(r);
-          // (The manifest names the type already, but a run begun by runtime manifest 1 did not.)
-          // Checked before decoding; the saved name may be a format-1 spelling of the same type.
-          const erased_type* saved = type_registry::instance().find(type);
-          if (saved == nullptr || saved != g.result_type(i))
-            throw this->error(what, "holds " + with_article(saved != nullptr ? saved->name : type) +
-                                        ", but the step now returns " + std::string(result_type_name(g.result_type(i))) +
-                                        ": the flow's definition changed; pass checkpoint_options{.discard_stale = true} "
-                                        "to start over");
-          run.own(i).result = decode(saved, type, bytes, what);
-        }
-        for (std::size_t k = 0, n = r.size(); k != n; ++k) {
-          auto [name, value] = read_entry(r, what);
-          run.own(i).writes.emplace_back(std::move(name), std::move(value));
-        }
-        if (r.remaining() != 0) throw decode_error("lightflow: unexpected bytes after the writes");
-      } catch (const checkpoint_error&) {
-        throw;
-      } catch (const std::exception& e) {
-        throw this->error(what, std::string("cannot be decoded: ") + e.what());
-      }
-      run.note_writes(i);
-      run.restore(i);
-      --left;
-      left_names -= g.name(i).size();
-    }
-    this->prepare_store(left, left_names, record_guess);
-  }
-
-  // On the hot path: nothing is allocated unless a value cannot be encoded (the message is made then).
-  void save(run_state_base& base_run, std::uint32_t step) override {
-    auto& run = static_cast<runtime_run&>(base_run);
-    const std::string_view name = run.graph_data().name(step);
-    thread_local std::vector<std::byte> payload;
-    thread_local std::string key;
-    payload.clear();
-    binary_writer w(payload);
-    const step_data* d = run.data_of(step);
-    const bool has_result = d != nullptr && d->result.has_value();
-    w.integer(static_cast<std::uint8_t>(has_result ? 1 : 0));
-    if (has_result) write_value(w, d->result, [&] { return "the output of step \"" + std::string(name) + "\" (its result)"; });
-    w.size(d == nullptr ? 0 : d->writes.size());
-    if (d != nullptr)
-      for (const auto& write : d->writes) {
-        write_text(w, write.first);
-        write_value(w, write.second, [&] { return "the output of step \"" + std::string(name) + "\", key \"" + std::string(write.first) + "\""; });
-      }
-    key.assign(step_key_prefix).append(name);  // step_key(name), in a reused string
-    this->save_step(key, name, payload);
-    release_if_large(payload);
-  }
-
-  /// The flow's definition as the run's manifest holds it (detail/manifest.hpp). Throws
-  /// checkpoint_error when a step returns a type without a checkpoint name (one the binary
-  /// serializer cannot encode fails its step when it returns, as a key's value does).
-  static std::string manifest(const runtime_graph& g, std::uint32_t version) {
-    for (std::uint32_t i = 0; i != g.size(); ++i)
-      if (const erased_type* t = g.result_type(i); t != nullptr && t->encode != nullptr && !t->tagged)
-        throw checkpoint_error("lightflow: step \"" + std::string(g.name(i)) + "\" of flow \"" + g.flow_name +
-                               "\" cannot be checkpointed: it returns " + with_article(t->name) + std::string(untagged));
-    return write_manifest(manifest_v2, g.view, version, binary_serializer::name, "lightflow::values",
-                          [&g](std::uint32_t i) { return result_type_name(g.result_type(i)); });
-  }
-  /// An input saved by an earlier version names its types by the compiler's spelling: the same input
-  /// when every entry has the same key, the same type (by checkpoint name or by that spelling) and
-  /// the same bytes.
-  bool same_input(std::span<const std::byte> saved, std::span<const std::byte> now) const override {
-    try {
-      binary_reader a(saved), b(now);
-      const std::size_t n = a.size();
-      if (n != b.size()) return false;
-      for (std::size_t k = 0; k != n; ++k) {
-        std::string key_a, key_b;
-        a(key_a), b(key_b);
-        auto [type_a, bytes_a] = read_value(a);
-        auto [type_b, bytes_b] = read_value(b);
-        if (key_a != key_b || bytes_a != bytes_b) return false;
-        const erased_type* t = type_registry::instance().find(type_a);
-        if (t == nullptr || t != type_registry::instance().find(type_b)) return false;
-      }
-      return a.remaining() == 0 && b.remaining() == 0;
-    } catch (const std::exception&) {
-      return false;
-    }
-  }
-  /// Earlier versions' texts: types spelled by the compiler (runtime manifest 2), or not named (1).
-  std::vector<std::string> legacy_manifests() const override {
-    const auto spelled = [this](std::uint32_t i) {
-      const erased_type* t = graph_->result_type(i);
-      return t == nullptr ? std::string_view("void") : t->spelling;
-    };
-    std::vector<std::string> texts;
-    for (const manifest_form* form : {&runtime_manifest_v2, &runtime_manifest_v1})
-      texts.push_back(write_manifest(*form, graph_->view, this->options_.version, binary_serializer::name, "", spelled));
-    return texts;
-  }
-
- private:
-  // For prepare_store: a record's bytes besides its step's name, guessed (~60 of framing, and the
-  // result with its type's name).
-  static constexpr std::size_t record_guess = 192;
-  static constexpr std::string_view untagged =
-      ", a type without a checkpoint name, which checkpoints record so that any compiler reads them: give it a "
-      "member `static constexpr std::string_view lightflow_type_name = \"...\";` or specialize lightflow::type_tag "
-      "(see lightflow/type_tag.hpp)";
-  const runtime_graph* graph_;
-
-  // Text as the binary serializer writes a std::string: its size, then its bytes.
-  static void write_text(binary_writer& w, std::string_view text) {
-    w.size(text.size());
-    w.bytes(text.data(), text.size());
-  }
-  // A value: its type's name, then its encoding as a length-prefixed blob. `what()` names the value
-  // in the error (made only then).
-  template <class Describe>
-  static void write_value(binary_writer& w, const erased_value& v, const Describe& what) {
-    thread_local std::vector<std::byte> bytes;
-    bytes.clear();
-    if (!v.encode(bytes))
-      throw checkpoint_error("lightflow: " + what() + " is " + with_article(v.type()) +
-                             ", which the binary serializer cannot encode, so the run cannot be checkpointed");
-    if (!v.type_info()->tagged)
-      throw checkpoint_error("lightflow: " + what() + " is " + with_article(v.type()) + std::string(untagged));
-    write_text(w, v.type());
-    w.size(bytes.size());
-    w.bytes(bytes.data(), bytes.size());
-    release_if_large(bytes);
-  }
-  static std::pair<std::string, std::vector<std::byte>> read_value(binary_reader& r) {
-    std::string type;
-    r(type);
-    std::vector<std::byte> bytes(r.size());
-    r.bytes(bytes.data(), bytes.size());
-    return {std::move(type), std::move(bytes)};
-  }
-  std::pair<std::string, erased_value> read_entry(binary_reader& r, const std::string& what) const {
-    std::string key;
-    r(key);
-    auto [type, bytes] = read_value(r);
-    return {std::move(key), decode(type_registry::instance().find(type), type, bytes, what + ", key \"" + key + "\",")};
-  }
-  /// A value saved as `type`, which the registry found as `t` (null: not found).
-  erased_value decode(const erased_type* t, const std::string& type, std::span<const std::byte> bytes,
-                      const std::string& what) const {
-    if (t == nullptr || t->decode == nullptr)
-      throw this->error(what, "holds " + with_article(type) +
-                                  ", a type this program has not registered (make an lf::key of it, or a runtime "
-                                  "step that returns it, before resuming)");
-    return erased_value::decode(*t, bytes);
-  }
-};
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/detail/scheduler.hpp
-// The thread pool: workers with work-stealing deques, guest slots for threads that wait on a run
-// and work meanwhile, an injection queue for work from outside, and sleeping without lost wake-ups.
-#ifndef LIGHTFLOW_DETAIL_SCHEDULER_HPP
-#define LIGHTFLOW_DETAIL_SCHEDULER_HPP
-
-#include <atomic>
-#include <cstddef>
-#include <cstdint>
-#include <memory>
-#include <thread>
-#include <vector>
-
-// ---- lightflow/detail/committer.hpp
-// Group commit for durable checkpoints. A step's record goes into its store's write buffer on the
-// thread that ran the step, and its dependents start at once; this thread flushes every store that
-// has records waiting, one flush per store for everything saved since its last round. A run whose
-// store defers durability ends here: after a flush that covers its last record. A run's end asks for
-// a flush at once; records saved meanwhile wait at most `max_delay` (so that a short run pays for one
-// flush, at its end, and a long one for one every few milliseconds).
-//
-// Why dependents need not wait for the flush: a store with deferred durability keeps its records in
-// the order they were saved and reads them back as a prefix (file_store: an append-only log whose
-// reading stops at the first damaged frame). A dependent saves its record after its dependencies
-// saved theirs, so no crash can leave a dependent's record without its dependencies' records.
-#ifndef LIGHTFLOW_DETAIL_COMMITTER_HPP
-#define LIGHTFLOW_DETAIL_COMMITTER_HPP
-
-#include <chrono>
-#include <condition_variable>
-#include <exception>
-#include <map>
-#include <mutex>
-#include <thread>
-#include <vector>
-
-
-namespace lightflow::detail {
-
-class committer {
- public:
-  /// Called on the committer's thread for a run whose records are all durable (or could not be
-  /// made so: `failure` is then the first flush's exception).
-  using finish_fn = void (*)(void* context, run_state_base& run, std::exception_ptr failure);
-  /// How long a saved record may wait for its flush while no run ends.
-  static constexpr std::chrono::milliseconds max_delay{5};
-
-  committer(finish_fn finish, void* context) noexcept : finish_(finish), context_(context) {}
-  committer(const committer&) = delete;
-  committer& operator=(const committer&) = delete;
-  ~committer() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    ready_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
-
-  /// A record of `session` waits for a flush. Only the first save after a flush takes the lock. The
-  /// first save of a run whose store asked for it (file_store::prepare) has its flush made at once,
-  /// while the run goes on.
-  void saved(checkpoint_session& session) {
-    if (!session.dirty.exchange(true, std::memory_order_acq_rel))
-      submit({&session, nullptr}, session.flush_at_start.exchange(false, std::memory_order_relaxed));
-  }
-
-  /// Every step of `run` is done: ends it after a flush that covers its records (made at once).
-  void finish_after_flush(run_state_base& run) { submit({run.checkpoint(), &run}, true); }
-
- private:
-  struct entry {
-    checkpoint_session* session;
-    run_state_base* run;  // null: only a flush is wanted
-  };
-
-  void submit(entry e, bool urgent) {
-    bool wake = urgent;
-    {
-      std::lock_guard lock(mutex_);
-      if (queue_.empty()) {
-        oldest_ = std::chrono::steady_clock::now();
-        wake = true;
-      }
-      queue_.push_back(e);
-      urgent_ = urgent_ || urgent;
-      if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
-    }
-    if (wake) ready_.notify_one();
-  }
-
-  void loop() {
-    std::vector<entry> batch;
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and nothing left
-      // Records saved while no run ends wait a little, so that more share the flush.
-      if (!urgent_) ready_.wait_until(lock, oldest_ + max_delay, [&] { return stopping_ || urgent_; });
-      urgent_ = false;
-      batch.swap(queue_);
-      lock.unlock();
-      // Saves after this point mark their session dirty again and are covered by the next round.
-      for (const entry& e : batch) e.session->dirty.store(false, std::memory_order_seq_cst);
-      std::map<const void*, std::exception_ptr> flushed;  // one flush per store
-      for (const entry& e : batch) {
-        auto [it, first] = flushed.try_emplace(e.session->store_identity());
-        if (!first) continue;
-        try {
-          e.session->flush();
-        } catch (...) {
-          it->second = std::current_exception();
-        }
-      }
-      for (const entry& e : batch) {
-        std::exception_ptr failure = flushed[e.session->store_identity()];
-        if (failure != nullptr && e.session->flush_error == nullptr) {
-          try {
-            failure = e.session->own_failure(failure);  // a store that tells whose records failed
-          } catch (...) {
-          }
-          e.session->flush_error = failure;
-        }
-        if (e.run != nullptr) {
-          e.session->release();  // the run's last flush is done
-          finish_(context_, *e.run, e.session->flush_error);  // may free the session
-        }
-      }
-      batch.clear();
-      lock.lock();
-    }
-  }
-
-  finish_fn finish_;
-  void* context_;
-  std::mutex mutex_;
-  std::condition_variable ready_;
-  std::vector<entry> queue_;
-  std::chrono::steady_clock::time_point oldest_{};  // when the first entry of queue_ came
-  bool urgent_ = false;                              // a run waits for its flush
-  bool stopping_ = false;
-  std::thread thread_;
-};
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/detail/injection_queue.hpp
-// Work handed to the pool by threads that are not its workers (a submit from outside).
-#ifndef LIGHTFLOW_DETAIL_INJECTION_QUEUE_HPP
-#define LIGHTFLOW_DETAIL_INJECTION_QUEUE_HPP
-
-#include <atomic>
-#include <cstddef>
-#include <mutex>
-#include <vector>
-
-namespace lightflow::detail {
-
-template <class T>
-class injection_queue {
- public:
-  void push(T x) {
-    std::lock_guard lock(mutex_);
-    if (count_ == items_.size()) {  // grow the ring, keeping order
-      std::vector<T> bigger(items_.empty() ? 64 : items_.size() * 2);
-      for (std::size_t i = 0; i != count_; ++i) bigger[i] = items_[(head_ + i) % items_.size()];
-      items_.swap(bigger);
-      head_ = 0;
-    }
-    items_[(head_ + count_) % items_.size()] = x;
-    ++count_;
-    size_.store(count_, std::memory_order_seq_cst);
-  }
-  T try_pop() {
-    if (size_.load(std::memory_order_seq_cst) == 0) return T{};
-    std::lock_guard lock(mutex_);
-    if (count_ == 0) return T{};
-    T x = items_[head_];
-    head_ = (head_ + 1) % items_.size();
-    --count_;
-    size_.store(count_, std::memory_order_seq_cst);
-    return x;
-  }
-  bool empty() const noexcept { return size_.load(std::memory_order_seq_cst) == 0; }
-
- private:
-  std::mutex mutex_;
-  std::vector<T> items_;
-  std::size_t head_ = 0, count_ = 0;
-  std::atomic<std::size_t> size_{0};
-};
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/detail/notifier.hpp
-// An event count: lets idle workers sleep without ever missing a wake-up. A waiter announces itself,
-// re-checks for work, then sleeps only if the epoch it read is still current; a producer that
-// published work and sees a waiter bumps the epoch and wakes.
-#ifndef LIGHTFLOW_DETAIL_NOTIFIER_HPP
-#define LIGHTFLOW_DETAIL_NOTIFIER_HPP
-
-#include <atomic>
-#include <cstdint>
-
-
-namespace lightflow::detail {
-
-class notifier {
- public:
-  /// Step one of sleeping: after this, re-check for work, then cancel_wait() or commit_wait().
-  std::uint32_t prepare_wait() noexcept {
-    waiters_.fetch_add(1, std::memory_order_seq_cst);
-    return epoch_.load(std::memory_order_seq_cst);
-  }
-  void cancel_wait() noexcept { waiters_.fetch_sub(1, std::memory_order_seq_cst); }
-  void commit_wait(std::uint32_t epoch) noexcept {
-    epoch_.wait(epoch, std::memory_order_seq_cst);
-    waiters_.fetch_sub(1, std::memory_order_seq_cst);
-  }
-
-  /// Call after publishing work; wakes up to `n` sleepers if there are any.
-  void notify(std::size_t n) noexcept {
-    // A read-modify-write, not a fence followed by a load: either it sees a waiter that announced
-    // itself, or that waiter's own increment synchronizes with it and the waiter's re-check sees the
-    // work published before this call. (ThreadSanitizer understands this; it does not model fences.)
-    if (waiters_.fetch_add(0, std::memory_order_seq_cst) == 0) return;
-    epoch_.fetch_add(1, std::memory_order_seq_cst);
-    if (n == 1)
-      epoch_.notify_one();
-    else
-      epoch_.notify_all();
-  }
-  void notify_all() noexcept { notify(2); }
-
- private:
-  alignas(LIGHTFLOW_CACHE_LINE) std::atomic<std::uint32_t> epoch_{0};
-  alignas(LIGHTFLOW_CACHE_LINE) std::atomic<std::uint32_t> waiters_{0};
-};
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/detail/work_stealing_deque.hpp
-// A Chase-Lev work-stealing deque (Le, Pop, Cohen, Zappa Nardelli, PPoPP 2013). The owner pushes and
-// pops at the bottom; other threads steal from the top. The orderings the paper puts in fences are on
-// the operations themselves, which costs the same on x86 and is understood by ThreadSanitizer.
-#ifndef LIGHTFLOW_DETAIL_WORK_STEALING_DEQUE_HPP
-#define LIGHTFLOW_DETAIL_WORK_STEALING_DEQUE_HPP
-
-#include <atomic>
-#include <cstdint>
-#include <memory>
-#include <vector>
-
-
-namespace lightflow::detail {
-
-template <class T>
-requires std::is_pointer_v<T>
-class work_stealing_deque {
-  struct ring {
-    explicit ring(std::int64_t capacity)
-        : mask(capacity - 1), slots(new std::atomic<T>[static_cast<std::size_t>(capacity)]) {}
-    std::int64_t capacity() const noexcept { return mask + 1; }
-    void put(std::int64_t i, T x) noexcept {
-      slots[static_cast<std::size_t>(i & mask)].store(x, std::memory_order_relaxed);
-    }
-    T get(std::int64_t i) const noexcept {
-      return slots[static_cast<std::size_t>(i & mask)].load(std::memory_order_relaxed);
-    }
-    std::int64_t mask;
-    std::unique_ptr<std::atomic<T>[]> slots;
-  };
-
- public:
-  explicit work_stealing_deque(std::int64_t capacity = 1024) {
-    auto first = std::make_unique<ring>(capacity);  // capacity must be a power of two
-    ring_.store(first.get(), std::memory_order_relaxed);
-    rings_.push_back(std::move(first));
-  }
-  work_stealing_deque(const work_stealing_deque&) = delete;
-  work_stealing_deque& operator=(const work_stealing_deque&) = delete;
-
-  /// Owner only.
-  void push(T x) {
-    const std::int64_t b = bottom_.load(std::memory_order_relaxed);
-    const std::int64_t t = top_.load(std::memory_order_acquire);
-    ring* r = ring_.load(std::memory_order_relaxed);
-    if (b - t > r->capacity() - 1) r = grow(r, b, t);
-    r->put(b, x);
-    bottom_.store(b + 1, std::memory_order_release);
-  }
-
-  /// Owner only; nullptr when empty.
-  T pop() noexcept {
-    const std::int64_t b = bottom_.load(std::memory_order_relaxed) - 1;
-    ring* r = ring_.load(std::memory_order_relaxed);
-    bottom_.store(b, std::memory_order_seq_cst);
-    std::int64_t t = top_.load(std::memory_order_seq_cst);
-    if (t > b) {
-      bottom_.store(b + 1, std::memory_order_relaxed);
-      return nullptr;
-    }
-    T x = r->get(b);
-    if (t == b) {  // the last element: race the thieves for it
-      if (!top_.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst, std::memory_order_relaxed)) x = nullptr;
-      bottom_.store(b + 1, std::memory_order_relaxed);
-    }
-    return x;
-  }
-
-  /// Any thread; nullptr when empty or when another thread won the element.
-  T steal() noexcept {
-    std::int64_t t = top_.load(std::memory_order_seq_cst);
-    const std::int64_t b = bottom_.load(std::memory_order_seq_cst);
-    if (t >= b) return nullptr;
-    T x = ring_.load(std::memory_order_acquire)->get(t);
-    if (!top_.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst, std::memory_order_relaxed)) return nullptr;
-    return x;
-  }
-
-  bool empty() const noexcept {
-    return top_.load(std::memory_order_seq_cst) >= bottom_.load(std::memory_order_seq_cst);
-  }
-
- private:
-  ring* grow(ring* old, std::int64_t b, std::int64_t t) {
-    auto bigger = std::make_unique<ring>(old->capacity() * 2);
-    for (std::int64_t i = t; i != b; ++i) bigger->put(i, old->get(i));
-    ring* r = bigger.get();
-    rings_.push_back(std::move(bigger));  // old rings stay alive: a thief may still read one
-    ring_.store(r, std::memory_order_release);
-    return r;
-  }
-
-  alignas(LIGHTFLOW_CACHE_LINE) std::atomic<std::int64_t> top_{0};
-  alignas(LIGHTFLOW_CACHE_LINE) std::atomic<std::int64_t> bottom_{0};
-  std::atomic<ring*> ring_{nullptr};
-  std::vector<std::unique_ptr<ring>> rings_;  // owner only
-};
-
-}  // namespace lightflow::detail
-
-#endif
-
-namespace lightflow::detail {
-
-class scheduler;
-
-/// A deque and who owns it: a worker thread, or a thread that waits for a run and works meanwhile.
-struct alignas(LIGHTFLOW_CACHE_LINE) worker_slot {
-  work_stealing_deque<task_node*> deque;
-  scheduler* owner = nullptr;
-  std::uint64_t rng = 0;
-  std::atomic<bool> in_use{false};  // for guest slots
-};
-
-/// The slot of the calling thread, if it has one.
-inline thread_local worker_slot* current_slot = nullptr;
-
-class scheduler {
- public:
-  explicit scheduler(std::size_t workers) : worker_count_(workers == 0 ? 1 : workers) {
-    tick_converter::start();
-    guest_count_ = worker_count_ < 4 ? 4 : worker_count_;
-    slot_count_ = worker_count_ + guest_count_;
-    slots_ = std::make_unique<worker_slot[]>(slot_count_);
-    for (std::size_t i = 0; i != slot_count_; ++i) {
-      slots_[i].owner = this;
-      slots_[i].rng = 0x9e3779b97f4a7c15ull * (i + 1);
-    }
-    threads_.reserve(worker_count_);
-    for (std::size_t i = 0; i != worker_count_; ++i) threads_.emplace_back([this, i] { worker_main(slots_[i]); });
-  }
-
-  scheduler(const scheduler&) = delete;
-  scheduler& operator=(const scheduler&) = delete;
-
-  /// Cancels the runs still in flight (steps not started are marked cancelled, running ones see their
-  /// stop token set), waits for them to finish, then stops the workers.
-  ~scheduler() {
-    registry_.close();
-    for (std::uint32_t n = in_flight_.load(std::memory_order_seq_cst); n != 0;
-         n = in_flight_.load(std::memory_order_seq_cst))
-      in_flight_.wait(n, std::memory_order_seq_cst);
-    stopping_.store(true, std::memory_order_seq_cst);
-    notifier_.notify_all();
-    for (auto& t : threads_) t.join();
-  }
-
-  std::size_t worker_count() const noexcept { return worker_count_; }
-  run_registry& registry() noexcept { return registry_; }
-  std::uint64_t next_run_id() noexcept { return next_id_.fetch_add(1, std::memory_order_relaxed) + 1; }
-
-  /// Runs `run` to its end, the calling thread working on it (and on whatever else is ready) meanwhile.
-  void run_here(run_state_base& run) noexcept {
-    in_flight_.fetch_add(1, std::memory_order_relaxed);
-    run.set_requeue(&scheduler::requeue, this);
-    with_slot([&](worker_slot* me) {
-      if (me == nullptr) {  // every guest slot is taken: hand the run to the workers and wait
-        inject(run.start_node());
-        run.wait();
-      } else {
-        execute(run.start_node(), *me);
-        help_until(run, *me);
-      }
-    });
-  }
-
-  /// Starts `run` and returns at once.
-  void launch(run_state_base& run) {
-    in_flight_.fetch_add(1, std::memory_order_relaxed);
-    run.set_requeue(&scheduler::requeue, this);
-    worker_slot* me = current_slot;
-    if (me != nullptr && me->owner == this) {
-      me->deque.push(run.start_node());
-      notifier_.notify(1);
-    } else {
-      inject(run.start_node());
-    }
-  }
-
-  /// Waits for `run` to end, working meanwhile when the calling thread can.
-  void wait_for(run_state_base& run) noexcept {
-    if (run.done()) return;
-    with_slot([&](worker_slot* me) {
-      if (me == nullptr)
-        run.wait();
-      else
-        help_until(run, *me);
-    });
-  }
-
- private:
-  static constexpr int spin_rounds = 64;
-
-  template <class F>
-  void with_slot(F&& body) noexcept {
-    worker_slot* const saved = current_slot;
-    if (saved != nullptr && saved->owner == this) return body(saved);
-    worker_slot* guest = nullptr;
-    for (std::size_t i = worker_count_; i != slot_count_ && guest == nullptr; ++i) {
-      bool expected = false;
-      if (!slots_[i].in_use.load(std::memory_order_relaxed) &&
-          slots_[i].in_use.compare_exchange_strong(expected, true, std::memory_order_acquire))
-        guest = &slots_[i];
-    }
-    current_slot = guest;
-    body(guest);
-    current_slot = saved;
-    if (guest != nullptr) guest->in_use.store(false, std::memory_order_release);
-  }
-
-  void inject(task_node* t) {
-    injected_.push(t);
-    notifier_.notify(1);
-  }
-  // A paused run's step goes back to the executor (no memory for it: nothing sensible is left to do).
-  static void requeue(void* self, task_node* t) noexcept { static_cast<scheduler*>(self)->inject(t); }
-
-  void finish(run_state_base& run) noexcept {
-    finish_run(run);
-    // Only a closing executor waits for this count (close() stores seq_cst before it reads the count).
-    if (in_flight_.fetch_sub(1, std::memory_order_seq_cst) == 1 && registry_.closing(std::memory_order_seq_cst))
-      in_flight_.notify_all();
-  }
-  /// Every step of `run` is done; a run whose records wait for a flush ends on the committer's thread.
-  void end(run_state_base& run) noexcept {
-    checkpoint_session* session = run.checkpoint();
-    if (session == nullptr || !session->deferred_durability()) return finish(run);
-    try {
-      committer_.finish_after_flush(run);
-    } catch (...) {  // could not queue it (no memory, no thread): flush here
-      try {
-        session->flush();
-      } catch (...) {
-        run.fail_durability(std::current_exception());
-      }
-      finish(run);
-    }
-  }
-
-  /// Runs `t` and every step that becomes ready in its wake and is not handed to the deque.
-  void execute(task_node* t, worker_slot& me) noexcept {
-    current_worker = static_cast<unsigned>(&me - slots_.get());
-    ticks now = now_ticks();
-    std::size_t pushed = 0;
-    auto push = [&](task_node* ready) {
-      me.deque.push(ready);
-      ++pushed;
-    };
-    auto done = [this](run_state_base& run) { end(run); };
-    auto saved = [this](checkpoint_session& session) { committer_.saved(session); };
-    while (t != nullptr) {
-      if (run_state_base::is_batch(t)) {
-        task_node* const node = run_state_base::plain_node(t);
-        t = node->run->release_batch(node->run->step_of(node), push, done);
-      } else {
-        run_state_base& run = *t->run;
-        const std::uint32_t step = run.step_of(t);
-        t = step == run.graph().size ? run.start(push, done) : run.process(step, now, push, done, saved);
-      }
-      if (pushed != 0) {
-        notifier_.notify(pushed);
-        pushed = 0;
-      }
-    }
-  }
-
-  // The committer's callback: a run whose records are durable (or failed to be) ends.
-  static void flushed(void* self, run_state_base& run, std::exception_ptr failure) {
-    if (failure != nullptr) run.fail_durability(std::move(failure));
-    static_cast<scheduler*>(self)->finish(run);
-  }
-
-  task_node* steal(worker_slot& me) noexcept {
-    me.rng ^= me.rng << 13, me.rng ^= me.rng >> 7, me.rng ^= me.rng << 17;
-    const std::size_t start = static_cast<std::size_t>(me.rng % slot_count_);
-    for (std::size_t k = 0; k != slot_count_; ++k) {
-      worker_slot& victim = slots_[(start + k) % slot_count_];
-      if (&victim == &me) continue;
-      if (task_node* t = victim.deque.steal()) return t;
-    }
-    return injected_.try_pop();
-  }
-
-  bool has_work() const noexcept {
-    for (std::size_t i = 0; i != slot_count_; ++i)
-      if (!slots_[i].deque.empty()) return true;
-    return !injected_.empty();
-  }
-
-  task_node* find_work(worker_slot& me) noexcept {
-    task_node* t = me.deque.pop();
-    return t != nullptr ? t : steal(me);
-  }
-
-  void help_until(run_state_base& run, worker_slot& me) noexcept {
-    int idle = 0;
-    while (!run.done()) {
-      if (task_node* t = find_work(me)) {
-        execute(t, me);
-        idle = 0;
-      } else if (++idle < spin_rounds) {
-        std::this_thread::yield();
-      } else {
-        run.wait();  // its last steps are running elsewhere
-      }
-    }
-  }
-
-  void worker_main(worker_slot& me) noexcept {
-    current_slot = &me;
-    for (;;) {
-      task_node* t = find_work(me);
-      for (int i = 0; t == nullptr && i != spin_rounds; ++i) {
-        std::this_thread::yield();
-        t = steal(me);
-      }
-      if (t != nullptr) {
-        execute(t, me);
-        continue;
-      }
-      const std::uint32_t epoch = notifier_.prepare_wait();
-      if (has_work()) {
-        notifier_.cancel_wait();
-        continue;
-      }
-      if (stopping_.load(std::memory_order_seq_cst)) {
-        notifier_.cancel_wait();
-        return;
-      }
-      notifier_.commit_wait(epoch);
-    }
-  }
-
-  std::size_t worker_count_;
-  std::size_t guest_count_;
-  std::size_t slot_count_;
-  std::unique_ptr<worker_slot[]> slots_;
-  notifier notifier_;
-  injection_queue<task_node*> injected_;
-  run_registry registry_;
-  committer committer_{&scheduler::flushed, this};  // destroyed before the queues it pushes to
-  alignas(LIGHTFLOW_CACHE_LINE) std::atomic<std::uint32_t> in_flight_{0};
-  std::atomic<std::uint64_t> next_id_{0};
-  std::atomic<bool> stopping_{false};
-  std::vector<std::thread> threads_;
-};
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/detail/typed_session.hpp
-// A static flow's checkpoint: Flow, Input, Store and Serializer known at compile time; each step's
-// output encoded and decoded through a table of functions made once per flow type, the manifest
-// made once per version, and what cannot be checkpointed (an output the serializer cannot encode, a
-// type without a checkpoint name) a compile error that names the step.
-#ifndef LIGHTFLOW_DETAIL_TYPED_SESSION_HPP
-#define LIGHTFLOW_DETAIL_TYPED_SESSION_HPP
-
-#include <array>
-#include <cstddef>
-#include <cstdint>
-#include <exception>
-#include <memory>
-#include <mutex>
-#include <span>
-#include <string>
-#include <string_view>
-#include <type_traits>
-#include <utility>
-#include <vector>
-
-
-namespace lightflow::detail {
-
-/// A serializer's name, as manifests give it: its `name` member, or its checkpoint name (type_tag.hpp);
-/// empty when it has neither (a compile error where a checkpoint uses it). Format 1 wrote the
-/// compiler's spelling of an unnamed serializer (`legacy`).
-template <class Serializer>
-constexpr std::string_view serializer_name(bool legacy = false) {
-  if constexpr (requires { Serializer::name; }) return Serializer::name;
-  else if (legacy) return type_name<Serializer>();
-  else return type_tag_or_empty<Serializer>();
-}
-
-/// Encodes and decodes one type with one serializer; the functions the session's tables point to.
-template <class Serializer, class T>
-struct codec {
-  static void encode(const Serializer& s, const void* value, std::vector<std::byte>& out) {
-    if constexpr (!std::is_void_v<T>) s.write(*static_cast<const T*>(value), out);
-  }
-  static void decode(const Serializer& s, std::span<const std::byte> bytes, void* slot) {
-    if constexpr (std::is_void_v<T>) {
-      if (!bytes.empty()) throw decode_error("a void step's record has a payload");
-    } else {
-      ::new (slot) T(s.template read<T>(bytes));
-    }
-  }
-};
-
-/// One run's checkpoint, typed: Flow, Input, Store and Serializer are known here.
-template <class Flow, class Input, class Store, class Serializer>
-class typed_session final : public store_session<Store> {
-  using base = store_session<Store>;
-  using base::error, base::location, base::check_manifest, base::load_record, base::store_, base::run_id_, base::options_;
-  static constexpr std::uint32_t n = Flow::size;
-  template <std::uint32_t I>
-  using output_t = typename step_signature<Flow, Input, I>::output;
-  using encode_fn = void (*)(const Serializer&, const void*, std::vector<std::byte>&);
-  using decode_fn = void (*)(const Serializer&, std::span<const std::byte>, void*);
-
- public:
-  /// True when every output (and the input) can be written by Serializer; else a compile error that
-  /// names the first step that cannot.
-  static consteval bool check() {
-    constexpr std::uint32_t bad = first_output_where([]<class T>() { return !encodable<T>(); });
-    if constexpr (!std::is_same_v<Input, no_input> && !encodable<Input>()) {
-      constexpr auto text = [] {
-        text_buffer t{};
-        t << "lightflow: the input of flow ", t.quoted(Flow::name.view());
-        t << " cannot be checkpointed: the serializer cannot encode its type, listed after this message";
-        return t;
-      }();
-      fail<to_fixed_string<text>(), offered<Input>>();
-      return false;
-    } else if constexpr (bad != npos) {
-      constexpr auto text = [] {
-        text_buffer t{};
-        t << "lightflow: step ", t.quoted(Flow::graph.names[bad]), t << " of flow ", t.quoted(Flow::name.view());
-        t << " cannot be checkpointed: the serializer cannot encode its output type, listed after this message";
-        return t;
-      }();
-      fail<to_fixed_string<text>(), offered<output_t<bad>>>();
-      return false;
-    } else if constexpr (serializer_name<Serializer>().empty()) {
-      constexpr auto text = [] {
-        text_buffer t{};
-        t << "lightflow: the checkpoint of flow ", t.quoted(Flow::name.view());
-        t << " uses a serializer without a name (listed after this message): give it a member "
-             "`static constexpr std::string_view name = \"...\";`, which the checkpoint records";
-        return t;
-      }();
-      fail<to_fixed_string<text>(), offered<Serializer>>();
-      return false;
-    } else {
-      return check_tags();
-    }
-  }
-  /// True when the input and every output have a checkpoint name; else a compile error that names
-  /// the first step whose output type has none.
-  static consteval bool check_tags() {
-    constexpr std::uint32_t bad = first_output_where([]<class T>() { return type_tag_or_empty<T>().empty(); });
-    constexpr std::string_view how =
-        " has no checkpoint name, which checkpoints record so that any compiler reads them: give it a member "
-        "`static constexpr std::string_view lightflow_type_name = \"...\";` or specialize lightflow::type_tag "
-        "(see lightflow/type_tag.hpp)";
-    if constexpr (!std::is_same_v<Input, no_input> && type_tag_or_empty<Input>().empty()) {
-      constexpr auto text = [&] {
-        text_buffer t{};
-        t << "lightflow: the input of flow ", t.quoted(Flow::name.view()), t << " cannot be checkpointed: its type, listed after this message,";
-        t << how;
-        return t;
-      }();
-      fail<to_fixed_string<text>(), offered<Input>>();
-      return false;
-    } else if constexpr (bad != npos) {
-      constexpr auto text = [&] {
-        text_buffer t{};
-        t << "lightflow: step ", t.quoted(Flow::graph.names[bad]), t << " of flow ", t.quoted(Flow::name.view());
-        t << " cannot be checkpointed: its output type, listed after this message,";
-        t << how;
-        return t;
-      }();
-      fail<to_fixed_string<text>(), offered<output_t<bad>>>();
-      return false;
-    } else {
-      return true;
-    }
-  }
-
-  explicit typed_session(const checkpoint<Store, Serializer>& cp)
-      : base(cp.store, Flow::name.view(), cp.run_id, cp.options, manifest(cp.options.version)), serializer_(cp.serializer) {}
-
-  /// Reads the run's input from the store, for resume().
-  static Input load_input(const checkpoint<Store, Serializer>& cp) {
-    typed_session probe(cp);
-    const record rec = probe.load_saved_input();
-    try {
-      if constexpr (std::is_same_v<Input, no_input>) {
-        return no_input{};
-      } else {
-        return probe.serializer_.template read<Input>(rec.payload);
-      }
-    } catch (const std::exception& e) {
-      throw probe.error("the input", std::string("cannot be decoded: ") + e.what());
-    }
-  }
-
-  /// Before the run starts: checks or writes the manifest, checks or writes the input, and restores
-  /// every step that has a saved output. Throws checkpoint_error or store_error; runs nothing.
-  void open(static_run<Flow, Input>& run) {
-    std::vector<std::byte> input;
-    if constexpr (!std::is_same_v<Input, no_input>) serializer_.write(run.input(), input);
-    if (!check_manifest(true)) {
-      this->start_fresh(input);
-      return this->prepare_store(n, name_bytes, record_guess);
-    }
-    this->check_input(input);
-    run.mark_resumed();
-    std::size_t left = n, left_names = name_bytes;  // the steps that will run, and save
-    for (std::uint32_t i = 0; i != n; ++i) {
-      const auto rec = this->load_step(step_keys()[i], Flow::graph.names[i]);
-      if (!rec) continue;
-      try {
-        decoders[i](serializer_, rec->payload, run.output(i));
-      } catch (const std::exception& e) {
-        throw error("the record of step \"" + std::string(Flow::graph.names[i]) + "\"",
-                    std::string("cannot be decoded: ") + e.what());
-      }
-      run.restore(i);
-      --left;
-      left_names -= Flow::graph.names[i].size();
-    }
-    this->prepare_store(left, left_names, record_guess);
-  }
-
-  // On the hot path: buffers reused per thread, keys made once per flow type.
-  void save(run_state_base& run, std::uint32_t step) override {
-    thread_local std::vector<std::byte> payload;
-    payload.clear();
-    encoders[step](serializer_, run.output(step), payload);
-    this->save_step(step_keys()[step], Flow::graph.names[step], payload);
-    release_if_large(payload);
-  }
-
- private:
-  /// The first step whose output type T has `is_bad.template operator()<T>()`, or npos.
-  template <class Predicate>
-  static consteval std::uint32_t first_output_where(Predicate is_bad) {
-    std::uint32_t first = npos;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      ((first == npos && is_bad.template operator()<output_t<I>>() ? (void)(first = I) : (void)0), ...);
-    }(std::make_index_sequence<n>{});
-    return first;
-  }
-  template <class T>
-  static constexpr bool encodable() {
-    if constexpr (std::is_void_v<T>) return true;
-    else return serializer_for<Serializer, T>;
-  }
-
-  /// Every step's output type, by its checkpoint name (`legacy`: as the compiler spells it).
-  static constexpr auto output_type_names = []<std::size_t... I>(std::index_sequence<I...>) {
-    return std::array<std::string_view, n + 1>{type_tag_or_empty<output_t<I>>()..., std::string_view{}};
-  }(std::make_index_sequence<n>{});
-  static constexpr auto legacy_type_names = []<std::size_t... I>(std::index_sequence<I...>) {
-    return std::array<std::string_view, n + 1>{type_name<output_t<I>>()..., std::string_view{}};
-  }(std::make_index_sequence<n>{});
-
-  // One loop over the graph, not a function per step: a 1,000-step flow would otherwise instantiate
-  // a thousand string-building functions.
-  // Made once per version and shared: building and hashing it costs ~100 µs for 1,000 steps.
-  static std::shared_ptr<const manifest_text> manifest(std::uint32_t version) {
-    static std::mutex mutex;
-    static std::vector<std::pair<std::uint32_t, std::shared_ptr<const manifest_text>>> made;
-    std::lock_guard lock(mutex);
-    for (const auto& [v, m] : made)
-      if (v == version) return m;
-    return made.emplace_back(version, std::make_shared<const manifest_text>(make_manifest(version))).second;
-  }
-  static std::string make_manifest(std::uint32_t version) {
-    constexpr std::string_view input = std::is_same_v<Input, no_input> ? std::string_view("none") : type_tag_or_empty<Input>();
-    return write_manifest(manifest_v2, Flow::view, version, serializer_name<Serializer>(), input,
-                          [](std::uint32_t i) { return output_type_names[i]; });
-  }
-  /// Format 1's text: the types as the compiler spells them.
-  std::vector<std::string> legacy_manifests() const override {
-    return {write_manifest(static_manifest_v1, Flow::view, this->options_.version, serializer_name<Serializer>(true),
-                           type_name<Input>(), [](std::uint32_t i) { return legacy_type_names[i]; })};
-  }
-
-  // For prepare_store: the steps' names' bytes, and a record's other bytes (~60 of framing, and
-  // the output's), guessed.
-  static constexpr std::size_t name_bytes = [] {
-    std::size_t bytes = 0;
-    for (std::uint32_t i = 0; i != n; ++i) bytes += Flow::graph.names[i].size();
-    return bytes;
-  }();
-  static constexpr std::size_t record_guess = 128;
-
-  static const std::vector<std::string>& step_keys() {
-    static const std::vector<std::string> keys = [] {
-      std::vector<std::string> k;
-      for (std::uint32_t i = 0; i != n; ++i) k.push_back(step_key(Flow::graph.names[i]));
-      return k;
-    }();
-    return keys;
-  }
-
-  static constexpr std::array<encode_fn, n + 1> encoders = []<std::size_t... I>(std::index_sequence<I...>) {
-    return std::array<encode_fn, n + 1>{&codec<Serializer, output_t<I>>::encode..., nullptr};
-  }(std::make_index_sequence<n>{});
-  static constexpr std::array<decode_fn, n + 1> decoders = []<std::size_t... I>(std::index_sequence<I...>) {
-    return std::array<decode_fn, n + 1>{&codec<Serializer, output_t<I>>::decode..., nullptr};
-  }(std::make_index_sequence<n>{});
-
-  Serializer serializer_;
-};
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/resource.hpp
-// Resources: objects attached to one run, which its steps reach with `ctx.resource<T>()`. The RAII
-// form of the Go original's resource hooks:
-//
-//   initialise  `make()`, called when the run is started, on the calling thread, before any step
-//               (and before the before-flow callbacks); if it throws, run/submit throws and nothing runs;
-//   recover     `T::recover()`, if T has it, right after `make()` when the run resumes a checkpointed
-//               run (its checkpoint held records of an earlier run with the same id);
-//   suspend     `T::suspend()`, if T has it, at the end of a run that is not ok (a step failed, the
-//               run was cancelled, stopped or timed out, a must callback failed), before release; if
-//               it throws, the exception is listed in the result's callback_failures();
-//   release     T's destructor, when the run ends: after the after-flow callbacks, before the result is
-//               handed back (in reverse order of attachment, on the thread that finishes the run).
-//
-//   pool.run(flow, input, lf::resource([] { return connection("db://orders"); }));
-//   ... in a step: ctx.resource<connection>().query(...)
-//
-// Steps of one run share the object, at the same time from several threads: make it thread-safe, or
-// give each step its own part. One resource per type and run (the first of a type is found).
-#ifndef LIGHTFLOW_RESOURCE_HPP
-#define LIGHTFLOW_RESOURCE_HPP
-
-#include <concepts>
-#include <memory>
-#include <type_traits>
-#include <utility>
+// Static and runtime flows take one path through the executor: each kind describes itself as a
+// detail::program (detail/program.hpp; a runtime flow's in detail/runtime_program.hpp, which
+// runtime_flow.hpp includes). This header includes neither runtime flows nor checkpoints: a run with a
+// checkpoint needs lightflow/checkpoint.hpp, a runtime flow lightflow/runtime_flow.hpp.
 
 namespace lightflow {
-
-/// The run option that attaches `make()`'s object to a run.
-template <class Make>
-  requires std::invocable<const Make&> && std::is_object_v<std::remove_cvref_t<std::invoke_result_t<const Make&>>>
-class resource {
- public:
-  using type = std::remove_cvref_t<std::invoke_result_t<const Make&>>;
-  explicit resource(Make make) : make_(std::move(make)) {}
-  /// Makes the object (the run owns it from then on).
-  std::unique_ptr<type> make() const { return std::unique_ptr<type>(new type(make_())); }
-
- private:
-  Make make_;
-};
-
-namespace detail {
-template <class T>
-inline constexpr bool is_resource = false;
-template <class Make>
-inline constexpr bool is_resource<resource<Make>> = true;
-}  // namespace detail
-
-}  // namespace lightflow
-
-#endif
-// ---- lightflow/run_handle.hpp
-// A run started with `executor::submit`: wait for it, cancel it, take its result.
-#ifndef LIGHTFLOW_RUN_HANDLE_HPP
-#define LIGHTFLOW_RUN_HANDLE_HPP
-
-#include <cstddef>
-#include <stdexcept>
-#include <utility>
-
-
-namespace lightflow {
-
-namespace detail {
-/// The state and the result of a run of `Flow` with `Input` (specialized for runtime flows).
-template <class Flow, class Input>
-struct run_types {
-  using state = static_run<Flow, Input>;
-  using result = run_result<Flow, Input>;
-};
-}  // namespace detail
-
-/// Owns a run in flight. Destroying a handle waits for its run (it does not cancel it).
-template <class Flow, class Input>
-class run_handle {
-  using state_type = typename detail::run_types<Flow, Input>::state;
-  using result_type = typename detail::run_types<Flow, Input>::result;
-
- public:
-  run_handle(state_type* run, detail::scheduler* sched) noexcept : run_(run), sched_(sched) {}
-  run_handle(run_handle&& other) noexcept
-      : run_(std::exchange(other.run_, nullptr)), sched_(std::exchange(other.sched_, nullptr)) {}
-  run_handle& operator=(run_handle&& other) noexcept {
-    if (this != &other) {
-      reset();
-      run_ = std::exchange(other.run_, nullptr);
-      sched_ = std::exchange(other.sched_, nullptr);
-    }
-    return *this;
-  }
-  ~run_handle() { reset(); }
-
-  /// False after get() or a move.
-  bool valid() const noexcept { return run_ != nullptr; }
-  /// True once the run has ended.
-  bool done() const noexcept { return run_->done(); }
-  /// Blocks until the run ends; a thread of the executor (or a free guest slot) works meanwhile.
-  /// (A handle may outlive its executor: the executor's destructor ends every run, so the executor
-  /// is never touched after it.)
-  void wait() const noexcept {
-    if (!run_->done()) sched_->wait_for(*run_);
-  }
-  /// Steps not yet started will be marked cancelled; running steps see their stop token set.
-  void cancel() noexcept { run_->cancel(); }
-  /// Running steps finish; no other step starts until resume() (cancel, stop or the executor's
-  /// destruction resume it too, to end it).
-  void pause() { run_->pause(); }
-  void resume() noexcept { run_->resume(); }
-  bool paused() const noexcept { return run_->paused(); }
-  /// How many steps are ready and wait for resume().
-  std::size_t waiting() const { return run_->parked(); }
-  /// Ends the run: steps not started are marked stopped, running ones see their stop token set.
-  /// With a checkpoint, `executor::resume` continues it later.
-  void stop() noexcept { run_->stop(); }
-  /// Waits, then hands over the result; the handle is no longer valid.
-  result_type get() {
-    if (run_ == nullptr) throw usage_error("lightflow: run_handle::get() on a handle without a run");
-    wait();
-    return result_type(std::exchange(run_, nullptr));
-  }
-
- private:
-  void reset() noexcept {
-    if (run_ != nullptr) {
-      wait();
-      std::exchange(run_, nullptr)->release();
-    }
-  }
-  state_type* run_;
-  detail::scheduler* sched_;
-};
-
-}  // namespace lightflow
-
-#endif
-// ---- lightflow/runtime_result.hpp
-// What a finished run of a runtime flow reports: every step's status, times and error (as for static
-// flows), each step's result by name, and the end values of a key.
-#ifndef LIGHTFLOW_RUNTIME_RESULT_HPP
-#define LIGHTFLOW_RUNTIME_RESULT_HPP
-
-#include <algorithm>
-#include <cstdint>
-#include <map>
-#include <vector>
-#include <string>
-#include <string_view>
-
-
-namespace lightflow {
-
-class runtime_result : public basic_run_result {
- public:
-  explicit runtime_result(detail::runtime_run* run) noexcept : basic_run_result(run) {}
-
-  /// The result of step `name` as a T; throws bad_step_access if it did not succeed, key_error if it
-  /// returned nothing or something else than a T.
-  template <class T>
-  const T& get(std::string_view name) const {
-    const std::uint32_t i = index_of(name);
-    const auto& rec = run_->record(i);
-    if (rec.status != step_status::succeeded) throw bad_step_access(flow_name(), name, rec.status, why_not(i));
-    const detail::step_data* d = runtime().data_of(i);
-    if (d == nullptr || !d->result.has_value())
-      throw key_error("lightflow: step \"" + std::string(name) + "\" of flow \"" + std::string(flow_name()) +
-                      "\" returned nothing");
-    return detail::checked_value<T>(d->result, detail::result_subject(name));
-  }
-
-  /// The writes of `k` that no descendant of their writer overwrote, by writer. (The input is not
-  /// included.)
-  template <class T>
-  std::map<std::string, T> end_values(const key<T>& k) const {
-    const auto& g = runtime().graph_data();
-    const std::uint32_t n = g.size();
-    // One pass in reverse topological order: does some descendant of step i write the key?
-    std::vector<std::uint32_t> order, left(n);
-    for (std::uint32_t i = 0; i != n; ++i) left[i] = g.dep_offsets[i + 1] - g.dep_offsets[i];
-    order.reserve(n);
-    for (std::uint32_t r : g.roots) order.push_back(r);
-    for (std::size_t at = 0; at != order.size(); ++at)
-      for (std::uint32_t e = g.out_offsets[order[at]]; e != g.out_offsets[order[at] + 1]; ++e)
-        if (--left[g.outs[e]] == 0) order.push_back(g.outs[e]);
-    std::vector<bool> below(n, false);  // a descendant wrote it
-    std::map<std::string, T> out;
-    for (std::size_t at = order.size(); at-- > 0;) {
-      const std::uint32_t i = order[at];
-      for (std::uint32_t e = g.out_offsets[i]; e != g.out_offsets[i + 1]; ++e)
-        if (below[g.outs[e]] || runtime().written(g.outs[e], k.name()) != nullptr) below[i] = true;
-    }
-    for (std::uint32_t i = 0; i != n; ++i)
-      if (const detail::erased_value* v = runtime().written(i, k.name()); v != nullptr && !below[i])
-        out.emplace(std::string(g.name(i)),
-                    detail::checked_value<T>(*v, detail::key_subject(k.name(), "written by step \"" + std::string(g.name(i)) + "\"")));
-    return out;
-  }
-
- private:
-  const detail::runtime_run& runtime() const noexcept { return static_cast<const detail::runtime_run&>(*run_); }
-};
-
-class runtime_flow;
-
-namespace detail {
-template <>
-struct run_types<runtime_flow, values> {
-  using state = runtime_run;
-  using result = runtime_result;
-};
-}  // namespace detail
-
-/// A run of a runtime flow started with `executor::submit`.
-using runtime_handle = run_handle<runtime_flow, values>;
-
-}  // namespace lightflow
-
-#endif
-
-namespace lightflow {
-
-/// Satisfied by the extra arguments `run` and `submit` take after the input: a `std::stop_token`
-/// (a stop request cancels the run), a `lightflow::checkpoint` (at most one), `lightflow::observe`,
-/// `lightflow::run_timeout`, `lightflow::resource` and `lightflow::no_step_times`.
-template <class T>
-concept run_option = std::same_as<std::remove_cvref_t<T>, std::stop_token> ||
-                     detail::is_checkpoint<std::remove_cvref_t<T>> || std::same_as<std::remove_cvref_t<T>, observe> ||
-                     std::same_as<std::remove_cvref_t<T>, run_timeout> || detail::is_resource<std::remove_cvref_t<T>> ||
-                     std::same_as<std::remove_cvref_t<T>, no_step_times_t>;
 
 namespace detail {
 /// Stands in for a result after a compile error, so that the error is not followed by others.
@@ -7871,6 +8069,22 @@ struct invalid_result {
   }
   bool ok() const { return false; }
   const char* error_message() const { return ""; }
+};
+
+/// True for a kind of flow the executor runs (one with a detail::program).
+template <class Flow>
+concept runnable = requires { typename program<Flow>::default_input; };
+
+/// The input of a run of `Flow` given `Args`: the first argument unless all of them are options
+/// (then the flow's default input, as `Requested` says when it is not void: resume's `Input`).
+template <class Flow, class Requested, class... Args>
+struct run_input {
+  using type = std::conditional_t<std::is_void_v<Requested>, typename program<Flow>::default_input, Requested>;
+};
+template <class Flow, class Requested, class First, class... Rest>
+  requires(!run_option<First>)
+struct run_input<Flow, Requested, First, Rest...> {
+  using type = std::decay_t<First>;
 };
 }  // namespace detail
 
@@ -7912,181 +8126,123 @@ class executor {
     return change_callbacks([&](callback_lists& l) { l.after_step.push_back(std::move(cb)); });
   }
 
-  /// Runs `flow` to its end and returns its result. Arguments: the run's input (optional), then
-  /// options: a `std::stop_token` whose stop request cancels the run.
+  /// Runs `flow` (a static or a runtime flow) to its end and returns its result. Arguments: the run's
+  /// input (optional; a runtime flow's is a lightflow::values), then options (run_options.hpp). A
+  /// runtime flow is checked first (flow_error naming the steps, before any step runs).
   template <class Flow, class... Args>
-    requires(!std::is_same_v<Flow, runtime_flow>)
   [[nodiscard]] auto run(const Flow& flow, Args&&... args) {
-    return dispatch(flow, std::forward<Args>(args)...)([&]<class Run>(Run* state) {
-      if constexpr (std::is_same_v<Run, detail::invalid_result>) {
-        return detail::invalid_result{};
-      } else {
-        sched_->run_here(*state);
-        return run_result<typename Run::flow_type, typename Run::input_type>(state);
-      }
-    });
+    auto* state = start(flow, std::forward<Args>(args)...);
+    if constexpr (std::is_same_v<decltype(state), detail::invalid_result*>) {
+      return detail::invalid_result{};
+    } else {
+      sched_->run_here(*state);
+      return result_type<Flow, void, Args...>(state);
+    }
   }
 
-  /// Starts `flow` and returns a handle to wait on, cancel, or take the result from. The flow must
-  /// outlive the run.
+  /// Starts `flow` and returns a handle to wait on, cancel, pause, or take the result from. A static
+  /// flow must outlive the run; a runtime flow's run keeps what it runs.
   template <class Flow, class... Args>
-    requires(!std::is_same_v<Flow, runtime_flow>)
   [[nodiscard]] auto submit(const Flow& flow, Args&&... args) {
-    return dispatch(flow, std::forward<Args>(args)...)([&]<class Run>(Run* state) {
-      if constexpr (std::is_same_v<Run, detail::invalid_result>) {
-        return detail::invalid_result{};
-      } else {
-        sched_->launch(*state);
-        return run_handle<typename Run::flow_type, typename Run::input_type>(state, sched_.get());
-      }
-    });
+    auto* state = start(flow, std::forward<Args>(args)...);
+    if constexpr (std::is_same_v<decltype(state), detail::invalid_result*>) {
+      return detail::invalid_result{};
+    } else {
+      sched_->launch(*state);
+      return run_handle<Flow, typename detail::run_input<Flow, void, Args...>::type>(state, sched_.get());
+    }
   }
   template <class Flow, class... Args>
+    requires(!detail::program<Flow>::keeps_flow)
   void submit(const Flow&&, Args&&...) = delete;  // the flow would die before its run
 
-  /// Runs a runtime flow to its end: checks it first (throws flow_error naming the steps, before any
-  /// step runs), then runs it with `input` as the key/value input its steps read. Options: a
-  /// `std::stop_token`. The run keeps what it runs: the flow may change or die meanwhile.
-  template <class... Options>
-  [[nodiscard]] runtime_result run(const runtime_flow& flow, values input, Options&&... options) {
-    detail::runtime_run* state = start(flow, std::move(input), options...);
-    sched_->run_here(*state);
-    return runtime_result(state);
-  }
-  template <class... Options>
-  [[nodiscard]] runtime_result run(const runtime_flow& flow, Options&&... options) {
-    return run(flow, values{}, std::forward<Options>(options)...);
-  }
-  /// Starts a runtime flow and returns a handle to wait on, cancel, or take the result from.
-  template <class... Options>
-  [[nodiscard]] runtime_handle submit(const runtime_flow& flow, values input, Options&&... options) {
-    detail::runtime_run* state = start(flow, std::move(input), options...);
-    sched_->launch(*state);
-    return runtime_handle(state, sched_.get());
-  }
-  template <class... Options>
-  [[nodiscard]] runtime_handle submit(const runtime_flow& flow, Options&&... options) {
-    return submit(flow, values{}, std::forward<Options>(options)...);
-  }
-
-  /// Resumes a runtime flow's run saved under `cp`, with the input saved with it.
-  template <checkpoint_store Store, class... Options>
-  [[nodiscard]] runtime_result resume(const runtime_flow& flow, const checkpoint<Store>& cp, Options&&... options) {
-    values input = detail::runtime_session<Store>::load_input(cp, *flow.compiled());
-    return run(flow, std::move(input), cp, std::forward<Options>(options)...);
-  }
-  /// Resumes the run saved under `cp` (its input comes from the store): steps with a saved output do
-  /// not run. `Input` is the type the run's input had (none for a flow run without one). Throws
-  /// checkpoint_error if there is no such run or its records do not match the flow.
-  template <class Input = no_input, class Flow, checkpoint_store Store, class Serializer, class... Options>
-  [[nodiscard]] auto resume(const Flow& flow, const checkpoint<Store, Serializer>& cp, Options&&... options) {
-    if constexpr (detail::is_static_flow<Flow> && detail::check_signatures<Flow, Input>() &&
-                  detail::typed_session<Flow, Input, Store, Serializer>::check()) {
-      Input input = detail::typed_session<Flow, Input, Store, Serializer>::load_input(cp);
-      if constexpr (std::is_same_v<Input, no_input>) return run(flow, cp, std::forward<Options>(options)...);
-      else return run(flow, std::move(input), cp, std::forward<Options>(options)...);
-    } else {
+  /// Resumes the run saved under `cp` with the input saved with it: steps with a saved output do not
+  /// run. For a static flow, `Input` is the type the run's input had (none for a flow run without
+  /// one); a runtime flow's is a lightflow::values. Throws checkpoint_error if there is no such run or
+  /// its records do not match the flow.
+  template <class Input = void, class Flow, class Checkpoint, class... Options>
+    requires detail::is_checkpoint<Checkpoint>
+  [[nodiscard]] auto resume(const Flow& flow, const Checkpoint& cp, Options&&... options) {
+    if constexpr (!flow_accepted<Flow>()) {
       return detail::invalid_result{};
+    } else {
+      using input_type = typename detail::run_input<Flow, Input>::type;
+      if constexpr (!accepted<Flow, input_type, Checkpoint, Options...>()) {
+        return detail::invalid_result{};
+      } else {
+        input_type input = detail::program<Flow>::template load_input<input_type>(flow, cp);
+        return run(flow, std::move(input), cp, std::forward<Options>(options)...);
+      }
     }
   }
 
  private:
-  // Splits the arguments into input and options, checks the flow, makes the run's state, and hands it
-  // to `then`.
-  template <class Flow, class... Args>
-  auto dispatch(const Flow& flow, Args&&... args) {
-    if constexpr (sizeof...(Args) == 0 || (run_option<Args> && ...))
-      return prepare(flow, no_input{}, std::forward<Args>(args)...);
-    else
-      return prepare(flow, std::forward<Args>(args)...);
-  }
+  template <class Flow, class Requested, class... Args>
+  using result_type = typename detail::program<Flow>::template result<typename detail::run_input<Flow, Requested, Args...>::type>;
 
-  template <class Flow, class Input, class... Options>
-  auto prepare(const Flow& flow, Input&& input, Options&&... options) {
-    using input_type = std::decay_t<Input>;
-    return [this, &flow, &input, &options...](auto&& then) {
-      if constexpr (std::is_same_v<Flow, detail::invalid_flow>) {
-        return then(static_cast<detail::invalid_result*>(nullptr));
-      } else if constexpr (!detail::is_static_flow<Flow>) {
-        detail::fail<
-            "lightflow: executor::run and submit take a flow made by lightflow::flow<\"name\">(steps...), not the type "
-            "listed after this message",
-            offered<Flow>>();
-        return then(static_cast<detail::invalid_result*>(nullptr));
-      } else if constexpr (!(run_option<Options> && ...)) {
-        detail::fail<
-            "lightflow: after the input, executor::run and submit take only options (a std::stop_token, a "
-            "lightflow::checkpoint, lightflow::observe, lightflow::run_timeout, lightflow::resource, "
-            "lightflow::no_step_times), not all of the types listed after this message",
-            offered<Options...>>();
-        return then(static_cast<detail::invalid_result*>(nullptr));
-      } else if constexpr (((detail::is_checkpoint<std::remove_cvref_t<Options>> ? 1 : 0) + ... + 0) > 1) {
-        detail::fail<"lightflow: executor::run and submit take at most one lightflow::checkpoint", offered<Options...>>();
-        return then(static_cast<detail::invalid_result*>(nullptr));
-      } else if constexpr (!detail::check_signatures<Flow, input_type>() || !checkpoints_ok<Flow, input_type, Options...>()) {
-        return then(static_cast<detail::invalid_result*>(nullptr));
-      } else {
-        auto* state = new detail::static_run<Flow, input_type>(flow, input_type(std::forward<Input>(input)),
-                                                               sched_->registry(), sched_->next_run_id());
-        try {
-          (open_checkpoint(*state, options), ...);  // checks or restores; may throw, before anything runs
-          (attach_resource(*state, options), ...);
-          add_observers(*state, options...);
-          state->set_global_callbacks(callbacks());
-        } catch (...) {
-          state->release();
-          throw;
-        }
-        state->retain();  // one reference for the result, one for the executor until the run ends
-        (follow(*state, options), ...);
-        arm_deadline(*state, options...);
-        state->before_flow();
-        return then(state);
-      }
-    };
-  }
-
-  template <class Flow, class Input, class... Options>
-  static consteval bool checkpoints_ok() {
-    return (checkpoint_ok<Flow, Input, std::remove_cvref_t<Options>>() && ...);
-  }
-  template <class Flow, class Input, class Option>
-  static consteval bool checkpoint_ok() {
-    if constexpr (detail::is_checkpoint<Option>)
-      return detail::typed_session<Flow, Input, std::remove_pointer_t<decltype(Option::store)>,
-                                   decltype(Option::serializer)>::check();
-    else
+  /// The compile-time checks of a run, for both kinds of flow: first the flow...
+  template <class Flow>
+  static consteval bool flow_accepted() {
+    if constexpr (std::is_same_v<Flow, detail::invalid_flow>) {
+      return false;  // flow() has reported the error
+    } else if constexpr (!detail::runnable<Flow>) {
+      detail::fail<
+          "lightflow: executor::run, submit and resume take a flow made by lightflow::flow<\"name\">(steps...) or a "
+          "lightflow::runtime_flow, not the type listed after this message",
+          offered<Flow>>();
+      return false;
+    } else {
       return true;
-  }
-
-  template <class Run, class Option>
-  static void open_checkpoint(Run& state, const Option& option) {
-    if constexpr (detail::is_checkpoint<Option>) {
-      using session_type = detail::typed_session<typename Run::flow_type, typename Run::input_type,
-                                                 std::remove_pointer_t<decltype(Option::store)>, decltype(Option::serializer)>;
-      auto session = std::make_unique<session_type>(option);
-      session->open(state);
-      state.attach(std::move(session));
     }
   }
-  template <class... Options>
-  detail::runtime_run* start(const runtime_flow& flow, values&& input, const Options&... options) {
-    static_assert(((std::is_same_v<std::remove_cvref_t<Options>, std::stop_token> || runtime_checkpoint<Options> ||
-                    std::is_same_v<std::remove_cvref_t<Options>, lightflow::observe> ||
-                    std::is_same_v<std::remove_cvref_t<Options>, run_timeout> ||
-                    detail::is_resource<std::remove_cvref_t<Options>> ||
-                    std::is_same_v<std::remove_cvref_t<Options>, no_step_times_t>) &&
-                   ...),
-                  "lightflow: a runtime flow's run takes only a std::stop_token, a lightflow::checkpoint, "
-                  "lightflow::observe, lightflow::run_timeout, lightflow::resource and lightflow::no_step_times "
-                  "after its input; its "
-                  "checkpoint uses the binary "
-                  "serializer (a custom serializer cannot encode values whose types are known only at run time)");
-    static_assert(((runtime_checkpoint<Options> ? 1 : 0) + ... + 0) <= 1,
-                  "lightflow: executor::run and submit take at most one lightflow::checkpoint");
-    auto* state = new detail::runtime_run(flow.compiled(), std::move(input), sched_->registry(), sched_->next_run_id());
+  /// ...then, for a runnable flow, its input and the options.
+  template <class Flow, class Input, class... Options>
+  static consteval bool accepted() {
+    if constexpr (!detail::check_run_options<Options...>()) {
+      return false;
+    } else if constexpr (!detail::program<Flow>::template accepts<Input>()) {
+      return false;
+    } else {
+      return (checkpoint_accepted<Flow, Input, std::remove_cvref_t<Options>>() && ...);
+    }
+  }
+  template <class Flow, class Input, class Option>
+  static consteval bool checkpoint_accepted() {
+    if constexpr (detail::is_checkpoint<Option>) return detail::program<Flow>::template accepts_checkpoint<Input, Option>();
+    else return true;
+  }
+
+  /// The one entry of every run: splits the arguments into input and options, checks them, makes the
+  /// run's state, opens its checkpoint, applies its options, and starts its callbacks. Returns the
+  /// state (holding one reference for the caller and one for the executor until the run ends), or a
+  /// null invalid_result* after a compile error.
+  template <class Flow, class... Args>
+  auto start(const Flow& flow, Args&&... args) {
+    if constexpr (!flow_accepted<Flow>()) {
+      return static_cast<detail::invalid_result*>(nullptr);
+    } else if constexpr (sizeof...(Args) == 0 || (run_option<Args> && ...)) {
+      using input_type = typename detail::program<Flow>::default_input;
+      if constexpr (!accepted<Flow, input_type, Args...>())
+        return static_cast<detail::invalid_result*>(nullptr);
+      else
+        return begin(flow, input_type{}, args...);
+    } else {
+      return start_with_input(flow, std::forward<Args>(args)...);
+    }
+  }
+  template <class Flow, class Input, class... Options>
+  auto start_with_input(const Flow& flow, Input&& input, const Options&... options) {
+    if constexpr (!accepted<Flow, std::decay_t<Input>, Options...>())
+      return static_cast<detail::invalid_result*>(nullptr);
+    else
+      return begin(flow, std::decay_t<Input>(std::forward<Input>(input)), options...);
+  }
+  template <class Flow, class Input, class... Options>
+  auto begin(const Flow& flow, Input&& input, const Options&... options) {
+    using program = detail::program<Flow>;
+    auto* state = program::make(flow, std::move(input), sched_->registry(), sched_->next_run_id());
     try {
-      (open_runtime_checkpoint(*state, options), ...);  // checks or restores; may throw, before anything runs
+      (open_checkpoint<program, Input>(*state, options), ...);  // checks or restores; may throw, before anything runs
       (attach_resource(*state, options), ...);
       add_observers(*state, options...);
       state->set_global_callbacks(callbacks());
@@ -8100,16 +8256,9 @@ class executor {
     state->before_flow();
     return state;
   }
-  template <class Option>
-  static constexpr bool runtime_checkpoint = detail::is_binary_checkpoint<std::remove_cvref_t<Option>>;
-  template <class Option>
-  static void open_runtime_checkpoint(detail::runtime_run& state, const Option& option) {
-    if constexpr (runtime_checkpoint<Option>) {
-      using store_type = std::remove_pointer_t<decltype(Option::store)>;
-      auto session = std::make_unique<detail::runtime_session<store_type>>(option, state.graph_data());
-      session->open(state);
-      state.attach(std::move(session));
-    }
+  template <class Program, class Input, class State, class Option>
+  static void open_checkpoint(State& state, const Option& option) {
+    if constexpr (detail::is_checkpoint<Option>) Program::template open<Input>(state, option);
   }
 
   /// Makes a resource option's object (and recovers it when the run resumes a checkpointed one).

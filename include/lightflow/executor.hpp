@@ -14,29 +14,22 @@
 #include <vector>
 
 #include "lightflow/callback.hpp"
-#include "lightflow/checkpoint.hpp"
-#include "lightflow/detail/runtime_session.hpp"
+#include "lightflow/detail/compile_error.hpp"
+#include "lightflow/detail/program.hpp"
 #include "lightflow/detail/scheduler.hpp"
-#include "lightflow/detail/typed_session.hpp"
-#include "lightflow/detail/static_run.hpp"
 #include "lightflow/flow.hpp"
 #include "lightflow/observer.hpp"
 #include "lightflow/resource.hpp"
 #include "lightflow/run_handle.hpp"
+#include "lightflow/run_options.hpp"
 #include "lightflow/run_result.hpp"
-#include "lightflow/runtime_flow.hpp"
-#include "lightflow/runtime_result.hpp"
+
+// Static and runtime flows take one path through the executor: each kind describes itself as a
+// detail::program (detail/program.hpp; a runtime flow's in detail/runtime_program.hpp, which
+// runtime_flow.hpp includes). This header includes neither runtime flows nor checkpoints: a run with a
+// checkpoint needs lightflow/checkpoint.hpp, a runtime flow lightflow/runtime_flow.hpp.
 
 namespace lightflow {
-
-/// Satisfied by the extra arguments `run` and `submit` take after the input: a `std::stop_token`
-/// (a stop request cancels the run), a `lightflow::checkpoint` (at most one), `lightflow::observe`,
-/// `lightflow::run_timeout`, `lightflow::resource` and `lightflow::no_step_times`.
-template <class T>
-concept run_option = std::same_as<std::remove_cvref_t<T>, std::stop_token> ||
-                     detail::is_checkpoint<std::remove_cvref_t<T>> || std::same_as<std::remove_cvref_t<T>, observe> ||
-                     std::same_as<std::remove_cvref_t<T>, run_timeout> || detail::is_resource<std::remove_cvref_t<T>> ||
-                     std::same_as<std::remove_cvref_t<T>, no_step_times_t>;
 
 namespace detail {
 /// Stands in for a result after a compile error, so that the error is not followed by others.
@@ -51,6 +44,22 @@ struct invalid_result {
   }
   bool ok() const { return false; }
   const char* error_message() const { return ""; }
+};
+
+/// True for a kind of flow the executor runs (one with a detail::program).
+template <class Flow>
+concept runnable = requires { typename program<Flow>::default_input; };
+
+/// The input of a run of `Flow` given `Args`: the first argument unless all of them are options
+/// (then the flow's default input, as `Requested` says when it is not void: resume's `Input`).
+template <class Flow, class Requested, class... Args>
+struct run_input {
+  using type = std::conditional_t<std::is_void_v<Requested>, typename program<Flow>::default_input, Requested>;
+};
+template <class Flow, class Requested, class First, class... Rest>
+  requires(!run_option<First>)
+struct run_input<Flow, Requested, First, Rest...> {
+  using type = std::decay_t<First>;
 };
 }  // namespace detail
 
@@ -92,181 +101,123 @@ class executor {
     return change_callbacks([&](callback_lists& l) { l.after_step.push_back(std::move(cb)); });
   }
 
-  /// Runs `flow` to its end and returns its result. Arguments: the run's input (optional), then
-  /// options: a `std::stop_token` whose stop request cancels the run.
+  /// Runs `flow` (a static or a runtime flow) to its end and returns its result. Arguments: the run's
+  /// input (optional; a runtime flow's is a lightflow::values), then options (run_options.hpp). A
+  /// runtime flow is checked first (flow_error naming the steps, before any step runs).
   template <class Flow, class... Args>
-    requires(!std::is_same_v<Flow, runtime_flow>)
   [[nodiscard]] auto run(const Flow& flow, Args&&... args) {
-    return dispatch(flow, std::forward<Args>(args)...)([&]<class Run>(Run* state) {
-      if constexpr (std::is_same_v<Run, detail::invalid_result>) {
-        return detail::invalid_result{};
-      } else {
-        sched_->run_here(*state);
-        return run_result<typename Run::flow_type, typename Run::input_type>(state);
-      }
-    });
+    auto* state = start(flow, std::forward<Args>(args)...);
+    if constexpr (std::is_same_v<decltype(state), detail::invalid_result*>) {
+      return detail::invalid_result{};
+    } else {
+      sched_->run_here(*state);
+      return result_type<Flow, void, Args...>(state);
+    }
   }
 
-  /// Starts `flow` and returns a handle to wait on, cancel, or take the result from. The flow must
-  /// outlive the run.
+  /// Starts `flow` and returns a handle to wait on, cancel, pause, or take the result from. A static
+  /// flow must outlive the run; a runtime flow's run keeps what it runs.
   template <class Flow, class... Args>
-    requires(!std::is_same_v<Flow, runtime_flow>)
   [[nodiscard]] auto submit(const Flow& flow, Args&&... args) {
-    return dispatch(flow, std::forward<Args>(args)...)([&]<class Run>(Run* state) {
-      if constexpr (std::is_same_v<Run, detail::invalid_result>) {
-        return detail::invalid_result{};
-      } else {
-        sched_->launch(*state);
-        return run_handle<typename Run::flow_type, typename Run::input_type>(state, sched_.get());
-      }
-    });
+    auto* state = start(flow, std::forward<Args>(args)...);
+    if constexpr (std::is_same_v<decltype(state), detail::invalid_result*>) {
+      return detail::invalid_result{};
+    } else {
+      sched_->launch(*state);
+      return run_handle<Flow, typename detail::run_input<Flow, void, Args...>::type>(state, sched_.get());
+    }
   }
   template <class Flow, class... Args>
+    requires(!detail::program<Flow>::keeps_flow)
   void submit(const Flow&&, Args&&...) = delete;  // the flow would die before its run
 
-  /// Runs a runtime flow to its end: checks it first (throws flow_error naming the steps, before any
-  /// step runs), then runs it with `input` as the key/value input its steps read. Options: a
-  /// `std::stop_token`. The run keeps what it runs: the flow may change or die meanwhile.
-  template <class... Options>
-  [[nodiscard]] runtime_result run(const runtime_flow& flow, values input, Options&&... options) {
-    detail::runtime_run* state = start(flow, std::move(input), options...);
-    sched_->run_here(*state);
-    return runtime_result(state);
-  }
-  template <class... Options>
-  [[nodiscard]] runtime_result run(const runtime_flow& flow, Options&&... options) {
-    return run(flow, values{}, std::forward<Options>(options)...);
-  }
-  /// Starts a runtime flow and returns a handle to wait on, cancel, or take the result from.
-  template <class... Options>
-  [[nodiscard]] runtime_handle submit(const runtime_flow& flow, values input, Options&&... options) {
-    detail::runtime_run* state = start(flow, std::move(input), options...);
-    sched_->launch(*state);
-    return runtime_handle(state, sched_.get());
-  }
-  template <class... Options>
-  [[nodiscard]] runtime_handle submit(const runtime_flow& flow, Options&&... options) {
-    return submit(flow, values{}, std::forward<Options>(options)...);
-  }
-
-  /// Resumes a runtime flow's run saved under `cp`, with the input saved with it.
-  template <checkpoint_store Store, class... Options>
-  [[nodiscard]] runtime_result resume(const runtime_flow& flow, const checkpoint<Store>& cp, Options&&... options) {
-    values input = detail::runtime_session<Store>::load_input(cp, *flow.compiled());
-    return run(flow, std::move(input), cp, std::forward<Options>(options)...);
-  }
-  /// Resumes the run saved under `cp` (its input comes from the store): steps with a saved output do
-  /// not run. `Input` is the type the run's input had (none for a flow run without one). Throws
-  /// checkpoint_error if there is no such run or its records do not match the flow.
-  template <class Input = no_input, class Flow, checkpoint_store Store, class Serializer, class... Options>
-  [[nodiscard]] auto resume(const Flow& flow, const checkpoint<Store, Serializer>& cp, Options&&... options) {
-    if constexpr (detail::is_static_flow<Flow> && detail::check_signatures<Flow, Input>() &&
-                  detail::typed_session<Flow, Input, Store, Serializer>::check()) {
-      Input input = detail::typed_session<Flow, Input, Store, Serializer>::load_input(cp);
-      if constexpr (std::is_same_v<Input, no_input>) return run(flow, cp, std::forward<Options>(options)...);
-      else return run(flow, std::move(input), cp, std::forward<Options>(options)...);
-    } else {
+  /// Resumes the run saved under `cp` with the input saved with it: steps with a saved output do not
+  /// run. For a static flow, `Input` is the type the run's input had (none for a flow run without
+  /// one); a runtime flow's is a lightflow::values. Throws checkpoint_error if there is no such run or
+  /// its records do not match the flow.
+  template <class Input = void, class Flow, class Checkpoint, class... Options>
+    requires detail::is_checkpoint<Checkpoint>
+  [[nodiscard]] auto resume(const Flow& flow, const Checkpoint& cp, Options&&... options) {
+    if constexpr (!flow_accepted<Flow>()) {
       return detail::invalid_result{};
+    } else {
+      using input_type = typename detail::run_input<Flow, Input>::type;
+      if constexpr (!accepted<Flow, input_type, Checkpoint, Options...>()) {
+        return detail::invalid_result{};
+      } else {
+        input_type input = detail::program<Flow>::template load_input<input_type>(flow, cp);
+        return run(flow, std::move(input), cp, std::forward<Options>(options)...);
+      }
     }
   }
 
  private:
-  // Splits the arguments into input and options, checks the flow, makes the run's state, and hands it
-  // to `then`.
-  template <class Flow, class... Args>
-  auto dispatch(const Flow& flow, Args&&... args) {
-    if constexpr (sizeof...(Args) == 0 || (run_option<Args> && ...))
-      return prepare(flow, no_input{}, std::forward<Args>(args)...);
-    else
-      return prepare(flow, std::forward<Args>(args)...);
-  }
+  template <class Flow, class Requested, class... Args>
+  using result_type = typename detail::program<Flow>::template result<typename detail::run_input<Flow, Requested, Args...>::type>;
 
-  template <class Flow, class Input, class... Options>
-  auto prepare(const Flow& flow, Input&& input, Options&&... options) {
-    using input_type = std::decay_t<Input>;
-    return [this, &flow, &input, &options...](auto&& then) {
-      if constexpr (std::is_same_v<Flow, detail::invalid_flow>) {
-        return then(static_cast<detail::invalid_result*>(nullptr));
-      } else if constexpr (!detail::is_static_flow<Flow>) {
-        detail::fail<
-            "lightflow: executor::run and submit take a flow made by lightflow::flow<\"name\">(steps...), not the type "
-            "listed after this message",
-            offered<Flow>>();
-        return then(static_cast<detail::invalid_result*>(nullptr));
-      } else if constexpr (!(run_option<Options> && ...)) {
-        detail::fail<
-            "lightflow: after the input, executor::run and submit take only options (a std::stop_token, a "
-            "lightflow::checkpoint, lightflow::observe, lightflow::run_timeout, lightflow::resource, "
-            "lightflow::no_step_times), not all of the types listed after this message",
-            offered<Options...>>();
-        return then(static_cast<detail::invalid_result*>(nullptr));
-      } else if constexpr (((detail::is_checkpoint<std::remove_cvref_t<Options>> ? 1 : 0) + ... + 0) > 1) {
-        detail::fail<"lightflow: executor::run and submit take at most one lightflow::checkpoint", offered<Options...>>();
-        return then(static_cast<detail::invalid_result*>(nullptr));
-      } else if constexpr (!detail::check_signatures<Flow, input_type>() || !checkpoints_ok<Flow, input_type, Options...>()) {
-        return then(static_cast<detail::invalid_result*>(nullptr));
-      } else {
-        auto* state = new detail::static_run<Flow, input_type>(flow, input_type(std::forward<Input>(input)),
-                                                               sched_->registry(), sched_->next_run_id());
-        try {
-          (open_checkpoint(*state, options), ...);  // checks or restores; may throw, before anything runs
-          (attach_resource(*state, options), ...);
-          add_observers(*state, options...);
-          state->set_global_callbacks(callbacks());
-        } catch (...) {
-          state->release();
-          throw;
-        }
-        state->retain();  // one reference for the result, one for the executor until the run ends
-        (follow(*state, options), ...);
-        arm_deadline(*state, options...);
-        state->before_flow();
-        return then(state);
-      }
-    };
-  }
-
-  template <class Flow, class Input, class... Options>
-  static consteval bool checkpoints_ok() {
-    return (checkpoint_ok<Flow, Input, std::remove_cvref_t<Options>>() && ...);
-  }
-  template <class Flow, class Input, class Option>
-  static consteval bool checkpoint_ok() {
-    if constexpr (detail::is_checkpoint<Option>)
-      return detail::typed_session<Flow, Input, std::remove_pointer_t<decltype(Option::store)>,
-                                   decltype(Option::serializer)>::check();
-    else
+  /// The compile-time checks of a run, for both kinds of flow: first the flow...
+  template <class Flow>
+  static consteval bool flow_accepted() {
+    if constexpr (std::is_same_v<Flow, detail::invalid_flow>) {
+      return false;  // flow() has reported the error
+    } else if constexpr (!detail::runnable<Flow>) {
+      detail::fail<
+          "lightflow: executor::run, submit and resume take a flow made by lightflow::flow<\"name\">(steps...) or a "
+          "lightflow::runtime_flow, not the type listed after this message",
+          offered<Flow>>();
+      return false;
+    } else {
       return true;
-  }
-
-  template <class Run, class Option>
-  static void open_checkpoint(Run& state, const Option& option) {
-    if constexpr (detail::is_checkpoint<Option>) {
-      using session_type = detail::typed_session<typename Run::flow_type, typename Run::input_type,
-                                                 std::remove_pointer_t<decltype(Option::store)>, decltype(Option::serializer)>;
-      auto session = std::make_unique<session_type>(option);
-      session->open(state);
-      state.attach(std::move(session));
     }
   }
-  template <class... Options>
-  detail::runtime_run* start(const runtime_flow& flow, values&& input, const Options&... options) {
-    static_assert(((std::is_same_v<std::remove_cvref_t<Options>, std::stop_token> || runtime_checkpoint<Options> ||
-                    std::is_same_v<std::remove_cvref_t<Options>, lightflow::observe> ||
-                    std::is_same_v<std::remove_cvref_t<Options>, run_timeout> ||
-                    detail::is_resource<std::remove_cvref_t<Options>> ||
-                    std::is_same_v<std::remove_cvref_t<Options>, no_step_times_t>) &&
-                   ...),
-                  "lightflow: a runtime flow's run takes only a std::stop_token, a lightflow::checkpoint, "
-                  "lightflow::observe, lightflow::run_timeout, lightflow::resource and lightflow::no_step_times "
-                  "after its input; its "
-                  "checkpoint uses the binary "
-                  "serializer (a custom serializer cannot encode values whose types are known only at run time)");
-    static_assert(((runtime_checkpoint<Options> ? 1 : 0) + ... + 0) <= 1,
-                  "lightflow: executor::run and submit take at most one lightflow::checkpoint");
-    auto* state = new detail::runtime_run(flow.compiled(), std::move(input), sched_->registry(), sched_->next_run_id());
+  /// ...then, for a runnable flow, its input and the options.
+  template <class Flow, class Input, class... Options>
+  static consteval bool accepted() {
+    if constexpr (!detail::check_run_options<Options...>()) {
+      return false;
+    } else if constexpr (!detail::program<Flow>::template accepts<Input>()) {
+      return false;
+    } else {
+      return (checkpoint_accepted<Flow, Input, std::remove_cvref_t<Options>>() && ...);
+    }
+  }
+  template <class Flow, class Input, class Option>
+  static consteval bool checkpoint_accepted() {
+    if constexpr (detail::is_checkpoint<Option>) return detail::program<Flow>::template accepts_checkpoint<Input, Option>();
+    else return true;
+  }
+
+  /// The one entry of every run: splits the arguments into input and options, checks them, makes the
+  /// run's state, opens its checkpoint, applies its options, and starts its callbacks. Returns the
+  /// state (holding one reference for the caller and one for the executor until the run ends), or a
+  /// null invalid_result* after a compile error.
+  template <class Flow, class... Args>
+  auto start(const Flow& flow, Args&&... args) {
+    if constexpr (!flow_accepted<Flow>()) {
+      return static_cast<detail::invalid_result*>(nullptr);
+    } else if constexpr (sizeof...(Args) == 0 || (run_option<Args> && ...)) {
+      using input_type = typename detail::program<Flow>::default_input;
+      if constexpr (!accepted<Flow, input_type, Args...>())
+        return static_cast<detail::invalid_result*>(nullptr);
+      else
+        return begin(flow, input_type{}, args...);
+    } else {
+      return start_with_input(flow, std::forward<Args>(args)...);
+    }
+  }
+  template <class Flow, class Input, class... Options>
+  auto start_with_input(const Flow& flow, Input&& input, const Options&... options) {
+    if constexpr (!accepted<Flow, std::decay_t<Input>, Options...>())
+      return static_cast<detail::invalid_result*>(nullptr);
+    else
+      return begin(flow, std::decay_t<Input>(std::forward<Input>(input)), options...);
+  }
+  template <class Flow, class Input, class... Options>
+  auto begin(const Flow& flow, Input&& input, const Options&... options) {
+    using program = detail::program<Flow>;
+    auto* state = program::make(flow, std::move(input), sched_->registry(), sched_->next_run_id());
     try {
-      (open_runtime_checkpoint(*state, options), ...);  // checks or restores; may throw, before anything runs
+      (open_checkpoint<program, Input>(*state, options), ...);  // checks or restores; may throw, before anything runs
       (attach_resource(*state, options), ...);
       add_observers(*state, options...);
       state->set_global_callbacks(callbacks());
@@ -280,16 +231,9 @@ class executor {
     state->before_flow();
     return state;
   }
-  template <class Option>
-  static constexpr bool runtime_checkpoint = detail::is_binary_checkpoint<std::remove_cvref_t<Option>>;
-  template <class Option>
-  static void open_runtime_checkpoint(detail::runtime_run& state, const Option& option) {
-    if constexpr (runtime_checkpoint<Option>) {
-      using store_type = std::remove_pointer_t<decltype(Option::store)>;
-      auto session = std::make_unique<detail::runtime_session<store_type>>(option, state.graph_data());
-      session->open(state);
-      state.attach(std::move(session));
-    }
+  template <class Program, class Input, class State, class Option>
+  static void open_checkpoint(State& state, const Option& option) {
+    if constexpr (detail::is_checkpoint<Option>) Program::template open<Input>(state, option);
   }
 
   /// Makes a resource option's object (and recovers it when the run resumes a checkpointed one).

@@ -6,28 +6,19 @@
 #include <stdexcept>
 #include <utility>
 
+#include "lightflow/detail/program.hpp"
 #include "lightflow/detail/run_state.hpp"
 #include "lightflow/detail/scheduler.hpp"
-#include "lightflow/detail/static_run.hpp"
 #include "lightflow/errors.hpp"
 #include "lightflow/run_result.hpp"
 
 namespace lightflow {
 
-namespace detail {
-/// The state and the result of a run of `Flow` with `Input` (specialized for runtime flows).
-template <class Flow, class Input>
-struct run_types {
-  using state = static_run<Flow, Input>;
-  using result = run_result<Flow, Input>;
-};
-}  // namespace detail
-
 /// Owns a run in flight. Destroying a handle waits for its run (it does not cancel it).
 template <class Flow, class Input>
 class run_handle {
-  using state_type = typename detail::run_types<Flow, Input>::state;
-  using result_type = typename detail::run_types<Flow, Input>::result;
+  using state_type = typename detail::program<Flow>::template state<Input>;
+  using result_type = typename detail::program<Flow>::template result<Input>;
 
  public:
   run_handle(state_type* run, detail::scheduler* sched) noexcept : run_(run), sched_(sched) {}

@@ -28,6 +28,7 @@
 #include "lightflow/context.hpp"
 #include "lightflow/detail/runtime_graph.hpp"
 #include "lightflow/detail/runtime_merge.hpp"
+#include "lightflow/detail/runtime_program.hpp"
 #include "lightflow/detail/runtime_run.hpp"
 #include "lightflow/detail/runtime_step.hpp"
 #include "lightflow/detail/spelling.hpp"

@@ -70,14 +70,6 @@ class runtime_result : public basic_run_result {
 
 class runtime_flow;
 
-namespace detail {
-template <>
-struct run_types<runtime_flow, values> {
-  using state = runtime_run;
-  using result = runtime_result;
-};
-}  // namespace detail
-
 /// A run of a runtime flow started with `executor::submit`.
 using runtime_handle = run_handle<runtime_flow, values>;
 

@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include "lightflow/checkpoint.hpp"
+#include "lightflow/detail/checkpoint_option.hpp"
 #include "lightflow/detail/store_session.hpp"
 #include "lightflow/detail/erased_value.hpp"
 #include "lightflow/detail/manifest.hpp"

@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "lightflow/checkpoint.hpp"
+#include "lightflow/detail/checkpoint_option.hpp"
 #include "lightflow/detail/compile_error.hpp"
 #include "lightflow/detail/manifest.hpp"
 #include "lightflow/detail/static_run.hpp"
