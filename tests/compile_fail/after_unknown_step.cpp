@@ -1,6 +1,7 @@
 // An ordering-only dependency is checked like any other.
 // expected-error: lightflow: flow "etl": step "load" depends on "cleanup", which is not a step of this flow
-#include <lightflow/lightflow.hpp>
+#include <lightflow/executor.hpp>
+#include <lightflow/flow.hpp>
 namespace lf = lightflow;
 int main() {
   auto f = lf::flow<"etl">(lf::step<"extract">([] { return 1; }),

@@ -1,6 +1,7 @@
 // A cycle: the message names the steps on it, in run order.
 // expected-error: lightflow: flow "circle" has a cycle: "b" -> "c" -> "a" -> "b" (each step depends on the one before it)
-#include <lightflow/lightflow.hpp>
+#include <lightflow/executor.hpp>
+#include <lightflow/flow.hpp>
 namespace lf = lightflow;
 int main() {
   auto f = lf::flow<"circle">(

@@ -1,7 +1,8 @@
 // A static flow's policy setters return a changed copy: calling one and dropping its result does
 // nothing, so it is flagged (here as an error, by the pragma).
 // expected-error: ignoring return value of
-#include <lightflow/lightflow.hpp>
+#include <lightflow/executor.hpp>
+#include <lightflow/flow.hpp>
 #pragma GCC diagnostic error "-Wunused-result"
 namespace lf = lightflow;
 int main() {

@@ -1,6 +1,7 @@
 // Two steps with one name.
 // expected-error: lightflow: flow "order" has two steps named "pay"
-#include <lightflow/lightflow.hpp>
+#include <lightflow/executor.hpp>
+#include <lightflow/flow.hpp>
 namespace lf = lightflow;
 int main() {
   auto f = lf::flow<"order">(lf::step<"pay">([] { return 1; }),

@@ -1,6 +1,7 @@
 // result.get of a name that is not a step.
 // expected-error: lightflow: flow "order" has no step named "shipping"
-#include <lightflow/lightflow.hpp>
+#include <lightflow/executor.hpp>
+#include <lightflow/flow.hpp>
 namespace lf = lightflow;
 int main() {
   auto f = lf::flow<"order">(lf::step<"ship">([] { return 1; }));

@@ -1,6 +1,7 @@
 // result.get of a step that returns void.
 // expected-error: lightflow: result.get<"notify">(): step "notify" of flow "order" returns void, so it has no output to get
-#include <lightflow/lightflow.hpp>
+#include <lightflow/executor.hpp>
+#include <lightflow/flow.hpp>
 namespace lf = lightflow;
 int main() {
   auto f = lf::flow<"order">(lf::step<"ship">([] { return 1; }), lf::step<"notify", "ship">([](int) {}));

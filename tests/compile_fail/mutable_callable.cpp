@@ -1,6 +1,7 @@
 // A mutable lambda: runs share the flow, so its callables must be const-callable.
 // expected-error: lightflow: step "count" of flow "counter": its callable can only be called as non-const
-#include <lightflow/lightflow.hpp>
+#include <lightflow/executor.hpp>
+#include <lightflow/flow.hpp>
 namespace lf = lightflow;
 int main() {
 #ifdef LIGHTFLOW_NO_MISTAKE

@@ -1,6 +1,7 @@
 // Something that is not a step, passed to lightflow::flow.
 // expected-error: lightflow: every argument of lightflow::flow must be made by lightflow::step<"name", "dependency"...>(callable)
-#include <lightflow/lightflow.hpp>
+#include <lightflow/executor.hpp>
+#include <lightflow/flow.hpp>
 namespace lf = lightflow;
 int main() {
 #ifdef LIGHTFLOW_NO_MISTAKE

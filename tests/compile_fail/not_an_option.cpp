@@ -2,7 +2,8 @@
 // flow (runtime_not_an_option.cpp), written once in run_options.hpp.
 // expected-error: lightflow: after the input, executor::run, submit and resume take only options
 #include <chrono>
-#include <lightflow/lightflow.hpp>
+#include <lightflow/executor.hpp>
+#include <lightflow/flow.hpp>
 namespace lf = lightflow;
 int main() {
   auto f = lf::flow<"etl">(lf::step<"load">([](int x) { return x; }));

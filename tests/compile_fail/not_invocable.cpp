@@ -1,7 +1,8 @@
 // A callable that cannot take its dependencies' outputs: the message lists what it was offered.
 // expected-error: lightflow: step "ship" of flow "order" cannot be called with the outputs of its dependencies
 // expected-error: lightflow::offered<const Order&, const double&>
-#include <lightflow/lightflow.hpp>
+#include <lightflow/executor.hpp>
+#include <lightflow/flow.hpp>
 #include <string>
 namespace lf = lightflow;
 struct Order {

@@ -1,6 +1,7 @@
 // A step that lists one dependency twice.
 // expected-error: lightflow: flow "twice": step "b" lists dependency "a" twice
-#include <lightflow/lightflow.hpp>
+#include <lightflow/executor.hpp>
+#include <lightflow/flow.hpp>
 namespace lf = lightflow;
 int main() {
 #ifdef LIGHTFLOW_NO_MISTAKE

@@ -1,6 +1,7 @@
 // A root step that needs a parameter, in a run that has no input.
 // expected-error: lightflow: step "load" of flow "etl" has no dependencies and the run has no input
-#include <lightflow/lightflow.hpp>
+#include <lightflow/executor.hpp>
+#include <lightflow/flow.hpp>
 namespace lf = lightflow;
 int main() {
   auto f = lf::flow<"etl">(lf::step<"load">([](int x) { return x; }));

@@ -1,6 +1,7 @@
 // A step that depends on itself.
 // expected-error: lightflow: flow "loop": step "spin" depends on itself
-#include <lightflow/lightflow.hpp>
+#include <lightflow/executor.hpp>
+#include <lightflow/flow.hpp>
 namespace lf = lightflow;
 int main() {
 #ifdef LIGHTFLOW_NO_MISTAKE

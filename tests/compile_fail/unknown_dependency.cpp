@@ -1,6 +1,7 @@
 // A dependency that names no step of the flow.
 // expected-error: lightflow: flow "order": step "pay" depends on "validat", which is not a step of this flow
-#include <lightflow/lightflow.hpp>
+#include <lightflow/executor.hpp>
+#include <lightflow/flow.hpp>
 namespace lf = lightflow;
 int main() {
 #ifdef LIGHTFLOW_NO_MISTAKE

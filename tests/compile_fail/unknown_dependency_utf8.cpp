@@ -1,6 +1,7 @@
 // A dependency that names no step, with UTF-8 names.
 // expected-error: lightflow: flow "订单处理流程": step "发货" depends on "付款", which is not a step of this flow
-#include <lightflow/lightflow.hpp>
+#include <lightflow/executor.hpp>
+#include <lightflow/flow.hpp>
 namespace lf = lightflow;
 int main() {
 #ifdef LIGHTFLOW_NO_MISTAKE
