@@ -1,7 +1,9 @@
 // The same scenarios through both front doors: each is written once and run with a static flow and
 // with a runtime flow of the same shape (a -> b -> c, and d on its own) whose steps do the same
 // things, and the two must end alike: failure propagation, retries, timeouts, conditions,
-// cancellation and stopping, resuming from a checkpoint, concurrent runs of one flow.
+// cancellation, pausing and stopping, resuming from a checkpoint, concurrent runs of one flow. (The
+// graph mistakes' words are compared in graph_test.cpp, the callbacks' order in callback_test.cpp,
+// each through both kinds of flow.)
 #include <lightflow/lightflow.hpp>
 
 #include <atomic>
@@ -23,6 +25,7 @@ namespace {
 struct scenario {
   int b_failures = 0;  // b throws on its first b_failures calls (-1: always)
   bool b_waits = false;  // b waits for its stop token (a time limit, a cancellation), then returns
+  bool b_gated = false;  // b waits until the test opens its gate
   std::optional<lf::retry> retry = std::nullopt;
   std::optional<std::chrono::milliseconds> timeout = std::nullopt;
   bool b_runs = true;  // b's condition
@@ -33,6 +36,7 @@ struct body {
   scenario sc;
   std::atomic<int> ran[4]{};  // calls of a, b, c, d
   std::atomic<bool> b_started{false};
+  std::atomic<bool> gate_open{false};
   int a() { return ++ran[0], 1; }
   int b(int from_a, const lf::step_context& ctx) {
     const int n = ++ran[1];
@@ -41,6 +45,7 @@ struct body {
       while (!ctx.stop_requested()) std::this_thread::sleep_for(1ms);
       return -1;
     }
+    while (sc.b_gated && !gate_open) std::this_thread::sleep_for(1ms);
     if (sc.b_failures < 0 || n <= sc.b_failures) throw std::runtime_error("b: simulated failure " + std::to_string(n));
     return from_a + 1;
   }
@@ -83,6 +88,12 @@ struct flow_kind {
   auto submit(lf::executor& pool) { return pool.submit(flow); }
   template <class Store>
   auto resume(lf::executor& pool, Store& store, const char* id) { return pool.resume(flow, lf::checkpoint{store, id}); }
+  /// Step c's result: by its name as a type (static) or as a run-time name and a type (runtime).
+  template <class Result>
+  static int c_of(const Result& r) {
+    if constexpr (Static) return r.template get<"c">();
+    else return r.template get<int>("c");
+  }
 };
 using static_kind = flow_kind<[](body& s) { return make_static(s); }, true>;
 using runtime_kind = flow_kind<[](body& s) { return make_runtime(s); }, false>;
@@ -159,6 +170,26 @@ TEMPLATE_TEST_CASE("parity: cancelling or stopping a run leaves the steps not st
   CHECK(r.status("c") == (stop ? lf::step_status::stopped : lf::step_status::cancelled));
   CHECK(k.s.ran[2] == 0);
   CHECK(r.status("a") == lf::step_status::succeeded);
+}
+
+TEMPLATE_TEST_CASE("parity: a paused run lets its running step finish and starts no other until resumed", "[parity]",
+                   static_kind, runtime_kind) {
+  TestType k(scenario{.b_gated = true});
+  lf::executor pool{2};
+  auto handle = k.submit(pool);
+  while (!k.s.b_started || k.s.ran[3] == 0) std::this_thread::yield();  // b and d (a root) have started
+  handle.pause();
+  CHECK(handle.paused());
+  k.s.gate_open = true;                                   // b finishes while the run is paused...
+  while (handle.waiting() == 0) std::this_thread::sleep_for(1ms);
+  CHECK(handle.waiting() == 1);                           // ...and c, now ready, waits
+  CHECK(k.s.ran[2] == 0);
+  CHECK_FALSE(handle.done());
+  handle.resume();
+  auto r = handle.get();
+  REQUIRE(r.ok());
+  CHECK(k.s.ran[2] == 1);
+  CHECK(TestType::c_of(r) == 20);
 }
 
 TEMPLATE_TEST_CASE("parity: a failed run resumes from its checkpoint, running only what had not succeeded", "[parity]",
