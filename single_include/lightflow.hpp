@@ -1819,6 +1819,77 @@ class checkpoint_session {
 }  // namespace lightflow::detail
 
 #endif
+// ---- lightflow/detail/life_state.hpp
+// A run's lifecycle (cancel, stop, time out, pause, its end) as one atomic word: every transition
+// is one atomic read-modify-write of it, written down here.
+#ifndef LIGHTFLOW_DETAIL_LIFE_STATE_HPP
+#define LIGHTFLOW_DETAIL_LIFE_STATE_HPP
+
+#include <atomic>
+#include <cstdint>
+
+namespace lightflow::detail {
+
+/// The bits of a run's life. A run starts with none; bits are only ever set, except `paused`:
+///
+///   event                          sets                       then
+///   cancel(), a stop request,      cancelled                  steps not started end cancelled
+///     the executor's shutdown
+///   stop()                         stopped | cancelled        steps not started end stopped
+///   the run's deadline             timed_out | cancelled      as cancel(); the result says timed_out()
+///   pause()                        controlled, then paused    ready steps wait (unless closed was set:
+///                                                             then pause does nothing)
+///   resume()                       clears paused              the waiting steps are requeued
+///   the run's end                  closed, then finished      finished wakes a waiter if waited is set
+///   wait()                         waited                     sleeps until finished
+///
+/// pause() and the run's end meet through `controlled` and `closed`: each sets its bit and reads the
+/// other's in one read-modify-write, so whichever comes second sees the first (a pause that comes
+/// once the end has begun does nothing; an end that comes after a pause takes the pause's lock).
+class life_state {
+ public:
+  enum bit : std::uint32_t {
+    cancelled = 1u << 0,
+    stopped = 1u << 1,
+    timed_out = 1u << 2,
+    paused = 1u << 3,
+    controlled = 1u << 4,
+    closed = 1u << 5,
+    waited = 1u << 6,
+    finished = 1u << 7,
+  };
+
+  std::uint32_t load(std::memory_order order = std::memory_order_relaxed) const noexcept { return word_.load(order); }
+  bool has(bit b, std::memory_order order = std::memory_order_relaxed) const noexcept {
+    return (word_.load(order) & b) != 0;
+  }
+  /// Sets `bits`; returns the word as it was.
+  std::uint32_t set(std::uint32_t bits) noexcept { return word_.fetch_or(bits, std::memory_order_seq_cst); }
+  void clear(bit b) noexcept { word_.fetch_and(~static_cast<std::uint32_t>(b), std::memory_order_seq_cst); }
+
+  /// The run's end: sets finished and wakes the waiter, if one marked itself.
+  void finish() noexcept {
+    if ((word_.fetch_or(finished, std::memory_order_acq_rel) & waited) != 0) word_.notify_all();
+  }
+  /// Blocks until finished. A waiter marks itself, so that finishing wakes only when needed.
+  void wait_finished() noexcept {
+    for (std::uint32_t s = word_.load(std::memory_order_acquire); (s & finished) == 0;
+         s = word_.load(std::memory_order_acquire)) {
+      if ((s & waited) == 0) {
+        if (!word_.compare_exchange_weak(s, s | waited, std::memory_order_acq_rel)) continue;
+        s |= waited;
+      }
+      word_.wait(s, std::memory_order_acquire);  // returns once the word changed (or spuriously)
+    }
+  }
+
+ private:
+  std::atomic<std::uint32_t> word_{0};
+};
+
+}  // namespace lightflow::detail
+
+#endif
 // ---- lightflow/detail/run_registry.hpp
 // The executor's list of runs whose steps hold stop tokens (so that shutting down can stop them),
 // and the timer that serves their deadlines. Its members that touch a run: run_lifecycle.hpp.
@@ -2103,9 +2174,9 @@ class run_state_base {
     const std::exception_ptr* table = errors_.load(std::memory_order_acquire);
     return table != nullptr ? table[step] : none;
   }
-  bool done() const noexcept { return done_.load(std::memory_order_acquire) == finished; }
-  /// Blocks until the run has finished. A waiter marks itself, so that finishing wakes only when needed.
-  void wait() noexcept;
+  bool done() const noexcept { return life_.has(life_state::finished, std::memory_order_acquire); }
+  /// Blocks until the run has finished.
+  void wait() noexcept { life_.wait_finished(); }
 
   void retain() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
   void release() noexcept {
@@ -2113,11 +2184,8 @@ class run_state_base {
   }
 
   /// Steps not yet started will be marked cancelled; running ones see their stop token set.
-  void cancel() noexcept {
-    cancel_requested_.store(true, std::memory_order_seq_cst);
-    if (stop_ready_.load(std::memory_order_seq_cst) == 2) stop_source_()->request_stop();  // unparks a paused run
-  }
-  bool cancelled() const noexcept { return cancel_requested_.load(std::memory_order_relaxed) || registry_->closing(); }
+  void cancel() noexcept { cancel_with(0); }
+  bool cancelled() const noexcept { return life_.has(life_state::cancelled) || registry_->closing(); }
   bool stop_requested() const noexcept {
     return cancelled() || (stop_ready_.load(std::memory_order_acquire) == 2 && stop_source_()->stop_requested());
   }
@@ -2223,7 +2291,7 @@ class run_state_base {
   void pause();
   /// Requeues the steps that became ready while the run was paused.
   void resume() noexcept;
-  bool paused() const noexcept { return paused_.load(std::memory_order_relaxed); }
+  bool paused() const noexcept { return life_.has(life_state::paused); }
   /// How many ready steps wait for resume().
   std::size_t parked() const {
     std::lock_guard lock(park_mutex_);
@@ -2231,7 +2299,7 @@ class run_state_base {
   }
   /// Like cancel(), but the steps that have not started are marked stopped (resumable from a checkpoint).
   void stop() noexcept;
-  bool stopped() const noexcept { return stopped_.load(std::memory_order_relaxed); }
+  bool stopped() const noexcept { return life_.has(life_state::stopped); }
   /// How the run's steps go back to its executor after a pause (set by the scheduler).
   void set_requeue(void (*requeue)(void*, task_node*) noexcept, void* scheduler) noexcept {
     requeue_ = requeue;
@@ -2240,7 +2308,7 @@ class run_state_base {
 
   /// Cancels the run after `limit` (before it starts); the run then reports timed_out().
   void arm_deadline(std::chrono::nanoseconds limit);
-  bool timed_out() const noexcept { return timed_out_.load(std::memory_order_relaxed); }
+  bool timed_out() const noexcept { return life_.has(life_state::timed_out); }
   /// lightflow::no_step_times (before the run starts): plain steps read no clock.
   void keep_no_step_times() noexcept { timed_ = false; }
   /// Adds an observer of this run (before it starts).
@@ -2383,24 +2451,24 @@ class run_state_base {
   void (*discard_)(run_state_base&, std::uint32_t) noexcept = nullptr;  // drops a runtime step's data
   timer_service::clock::time_point deadline_{};
   std::uint64_t deadline_id_ = 0;
-  std::atomic<bool> timed_out_{false};
   // Pause: steps that became ready wait in parked_ until resume() hands them back to the scheduler.
   struct unparker {
     run_state_base* run;
     void operator()() const noexcept { run->resume(); }
   };
+  // Cancels the run, setting `more` (life_state's stopped or timed_out) in the same step.
+  void cancel_with(std::uint32_t more) noexcept {
+    life_.set(life_state::cancelled | more);
+    if (stop_ready_.load(std::memory_order_seq_cst) == 2) stop_source_()->request_stop();  // unparks a paused run
+  }
   bool park(std::uint32_t step) {
     std::lock_guard lock(park_mutex_);
-    if (!paused_.load(std::memory_order_seq_cst)) return false;
+    if (!life_.has(life_state::paused, std::memory_order_seq_cst)) return false;
     parked_.push_back(&nodes_[step]);
     return true;
   }
-  std::atomic<bool> paused_{false};
-  std::atomic<bool> stopped_{false};
   bool unpark_armed_ = false;               // (control_mutex_)
-  std::mutex control_mutex_;                // pause() against the run's end
-  std::atomic<bool> controlled_{false};     // pause() was called
-  std::atomic<bool> closed_{false};         // the run's end began taking its stop machinery down
+  std::mutex control_mutex_;                // pause() against the run's end (see life_state)
   mutable std::mutex park_mutex_;
   std::vector<task_node*> parked_;
   std::optional<std::stop_callback<unparker>> unpark_on_stop_;
@@ -2412,10 +2480,8 @@ class run_state_base {
   std::atomic<std::uint32_t> root_cursor_{0};  // the next root the roots' batch task releases
   std::atomic<std::uint32_t> not_ok_{0};  // steps that ended neither succeeded nor skipped by their condition
   std::atomic<std::exception_ptr*> errors_{nullptr};  // each step's error; made at the first one
-  static constexpr std::uint32_t running = 0, waited_for = 1, finished = 2;
-  std::atomic<std::uint32_t> done_{running};
+  life_state life_;  // cancelled, stopped, timed out, paused, finished: every transition in life_state.hpp
   std::atomic<std::uint32_t> refs_{1};
-  std::atomic<bool> cancel_requested_{false};
   std::atomic<int> stop_ready_{0};  // 0 none, 1 being made, 2 made
   alignas(std::stop_source) unsigned char stop_storage_[sizeof(std::stop_source)]{};
   std::optional<std::stop_callback<canceller>> follow_;
@@ -2862,29 +2928,20 @@ bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& save
 
 namespace lightflow::detail {
 
-inline void run_state_base::wait() noexcept {
-  for (std::uint32_t s = done_.load(std::memory_order_acquire); s != finished;
-       s = done_.load(std::memory_order_acquire)) {
-    if (s == running && !done_.compare_exchange_weak(s, waited_for, std::memory_order_acq_rel)) continue;
-    done_.wait(waited_for, std::memory_order_acquire);
-  }
-}
-
 inline void run_state_base::pause() {
   if (done()) return;
   // Pausing arms a stop callback and may register the run's stop source with the executor; the
-  // run's end takes both down. The two meet here (controlled_ and closed_, Dekker style, so that a
-  // run never paused takes no lock at its end): a pause that starts once the end has begun does nothing.
+  // run's end takes both down. The two meet through life_state's controlled and closed bits (so that
+  // a run never paused takes no lock at its end): a pause that starts once the end has begun does nothing.
   std::lock_guard lock(control_mutex_);
-  controlled_.store(true, std::memory_order_seq_cst);
-  if (closed_.load(std::memory_order_seq_cst)) return;
+  if ((life_.set(life_state::controlled) & life_state::closed) != 0) return;
   // First: a cancellation (or shutdown) resumes the run. Made once (a stop already requested runs
   // resume() at once).
   if (!unpark_armed_) {
     unpark_armed_ = true;
     unpark_on_stop_.emplace(stop_token(), unparker{this});
   }
-  paused_.store(true, std::memory_order_seq_cst);
+  life_.set(life_state::paused);
   if (stop_requested()) resume();  // a cancellation that came meanwhile
 }
 
@@ -2892,15 +2949,14 @@ inline void run_state_base::resume() noexcept {
   std::vector<task_node*> ready;
   {
     std::lock_guard lock(park_mutex_);
-    paused_.store(false, std::memory_order_seq_cst);
+    life_.clear(life_state::paused);
     ready.swap(parked_);
   }
   for (task_node* t : ready) requeue_(scheduler_, t);
 }
 
 inline void run_state_base::stop() noexcept {
-  stopped_.store(true, std::memory_order_relaxed);
-  cancel();
+  cancel_with(life_state::stopped);
   resume();
 }
 
@@ -2909,9 +2965,7 @@ inline void run_state_base::arm_deadline(std::chrono::nanoseconds limit) {
   deadline_id_ = registry_->timer().add(
       deadline_,
       [](void* p) noexcept {
-        auto* run = static_cast<run_state_base*>(p);
-        run->timed_out_.store(true, std::memory_order_relaxed);
-        run->cancel();
+        static_cast<run_state_base*>(p)->cancel_with(life_state::timed_out);
       },
       this);
 }
@@ -2924,7 +2978,8 @@ inline std::stop_token run_state_base::stop_token() {
       auto* source = ::new (static_cast<void*>(stop_storage_)) std::stop_source();  // may throw bad_alloc
       registry_->add(*this);
       stop_ready_.store(2, std::memory_order_seq_cst);
-      if (cancelled()) source->request_stop();  // a cancel that came before the source existed
+      // A cancel that came before the source existed (it read stop_ready_ before the store above).
+      if (life_.has(life_state::cancelled, std::memory_order_seq_cst) || registry_->closing()) source->request_stop();
     } else {
       while (stop_ready_.load(std::memory_order_acquire) != 2) std::this_thread::yield();
     }
@@ -2970,16 +3025,14 @@ inline void finish_run(run_state_base& run) noexcept {
     run.unpark_on_stop_.reset();
     if (run.stop_ready_.load(std::memory_order_acquire) == 2) run.registry_->remove(run);
   };
-  run.closed_.store(true, std::memory_order_seq_cst);
-  if (run.controlled_.load(std::memory_order_seq_cst)) {  // a pause() may be arming what we take down
+  if ((run.life_.set(life_state::closed) & life_state::controlled) != 0) {  // a pause() may be arming what we take down
     std::lock_guard lock(run.control_mutex_);
     take_down();
-  } else {  // any pause() from now on sees closed_ and does nothing
+  } else {  // any pause() from now on sees closed and does nothing
     take_down();
   }
   // The executor's reference, released last, keeps the state alive while the waiter is woken.
-  if (run.done_.exchange(run_state_base::finished, std::memory_order_acq_rel) == run_state_base::waited_for)
-    run.done_.notify_all();
+  run.life_.finish();
   run.release();
 }
 
@@ -3019,14 +3072,15 @@ task_node* run_state_base::start(Push&& push, Finish&& finish) {
 
 template <class Push, class Finish, class Saved>
 task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish, Saved&& saved) {
-  if (paused_.load(std::memory_order_seq_cst) && !cancelled() && park(step)) return nullptr;  // resume() requeues it
+  if (life_.has(life_state::paused, std::memory_order_seq_cst) && !cancelled() && park(step))
+    return nullptr;  // resume() requeues it
   step_record& rec = records_[step];
   bool ok = false;
   if (rec.restored) {
     ok = true;
     notify_not_run(step);
   } else if (cancelled()) {
-    rec.status = stopped_.load(std::memory_order_relaxed) ? step_status::stopped : step_status::cancelled;
+    rec.status = stopped() ? step_status::stopped : step_status::cancelled;
     not_run(step);
   } else if (const std::uint32_t b = rec.pending.load(std::memory_order_relaxed) & ~pending_count_mask; b != 0) {
     rec.status = (b & blocked_by_failure) != 0 ? step_status::skipped : step_status::skipped_by_condition;
@@ -3413,6 +3467,114 @@ using element_t = decltype(type_at<I>(std::declval<const Storage&>()));
 }  // namespace lightflow::detail
 
 #endif
+// ---- lightflow/detail/policy_setters.hpp
+// The policy setters of steps and flows (retry, timeout, callbacks), written once for both kinds of
+// flow: what each one changes in a policy, and how it is offered. A static flow and its steps are
+// values: their setters return a changed copy, [[nodiscard]] (`f.retry(r);` alone would change
+// nothing). A runtime flow and its steps' handles are changed in place: their setters return a
+// reference, to chain.
+#ifndef LIGHTFLOW_DETAIL_POLICY_SETTERS_HPP
+#define LIGHTFLOW_DETAIL_POLICY_SETTERS_HPP
+
+#include <chrono>
+#include <utility>
+
+
+namespace lightflow::detail {
+
+/// What each setter does to a policy. The changes take the setter's argument by reference and move
+/// from it while the setter runs (no copy of a callback; and g++ 12 reports false "maybe
+/// uninitialized" warnings when an optional is moved into a lambda's capture).
+struct policy_change {
+  static auto retries(lightflow::retry& r) {
+    return [&r](policy& p) { p.retries = std::move(r); };
+  }
+  static auto timeout(std::chrono::nanoseconds limit) {
+    return [limit](policy& p) { p.timeout = limit; };
+  }
+  static auto before_step(step_callback& cb) {
+    return [&cb](policy& p) { p.callbacks.before_step.push_back(std::move(cb)); };
+  }
+  static auto after_step(step_callback& cb) {
+    return [&cb](policy& p) { p.callbacks.after_step.push_back(std::move(cb)); };
+  }
+  static auto before_flow(flow_callback& cb) {
+    return [&cb](policy& p) { p.callbacks.before_flow.push_back(std::move(cb)); };
+  }
+  static auto after_flow(flow_callback& cb) {
+    return [&cb](policy& p) { p.callbacks.after_flow.push_back(std::move(cb)); };
+  }
+  template <class Test, class Skip>
+  static auto condition(Test& test, Skip& skip) {
+    return [&test, &skip](policy& p) {
+      p.when = std::move(test);
+      p.skips = std::move(skip);
+    };
+  }
+};
+
+/// The setters of a value (a static flow or step): `Derived` has `with_policy(change)` on a const
+/// lvalue (a changed copy) and on an rvalue (the same, moved). `FlowLevel`: also the flow callbacks.
+template <class Derived, bool FlowLevel>
+class copied_policy_setters {
+ public:
+  /// Retried as `r` says when it throws (a flow's: unless a step says otherwise).
+  [[nodiscard]] Derived retry(lightflow::retry r) const& { return self().with_policy(policy_change::retries(r)); }
+  [[nodiscard]] Derived retry(lightflow::retry r) && { return moved().with_policy(policy_change::retries(r)); }
+  /// Each attempt limited to `limit` (see policy::timeout; a flow's: unless a step says otherwise).
+  [[nodiscard]] Derived timeout(std::chrono::nanoseconds limit) const& {
+    return self().with_policy(policy_change::timeout(limit));
+  }
+  [[nodiscard]] Derived timeout(std::chrono::nanoseconds limit) && {
+    return moved().with_policy(policy_change::timeout(limit));
+  }
+  /// One more callback before a step runs, or once its fate is known (see callback.hpp).
+  [[nodiscard]] Derived before_step(step_callback cb) const& { return self().with_policy(policy_change::before_step(cb)); }
+  [[nodiscard]] Derived before_step(step_callback cb) && { return moved().with_policy(policy_change::before_step(cb)); }
+  [[nodiscard]] Derived after_step(step_callback cb) const& { return self().with_policy(policy_change::after_step(cb)); }
+  [[nodiscard]] Derived after_step(step_callback cb) && { return moved().with_policy(policy_change::after_step(cb)); }
+  /// One more callback before or after each run (a flow's).
+  [[nodiscard]] Derived before_flow(flow_callback cb) const& requires FlowLevel {
+    return self().with_policy(policy_change::before_flow(cb));
+  }
+  [[nodiscard]] Derived before_flow(flow_callback cb) && requires FlowLevel {
+    return moved().with_policy(policy_change::before_flow(cb));
+  }
+  [[nodiscard]] Derived after_flow(flow_callback cb) const& requires FlowLevel {
+    return self().with_policy(policy_change::after_flow(cb));
+  }
+  [[nodiscard]] Derived after_flow(flow_callback cb) && requires FlowLevel {
+    return moved().with_policy(policy_change::after_flow(cb));
+  }
+
+ private:
+  const Derived& self() const noexcept { return static_cast<const Derived&>(*this); }
+  Derived&& moved() noexcept { return static_cast<Derived&&>(*this); }
+};
+
+/// The setters of a thing changed in place (a runtime flow or a step's handle): `Derived` has
+/// `edit_policy(change)`. `FlowLevel`: also the flow callbacks.
+template <class Derived, bool FlowLevel>
+class edited_policy_setters {
+ public:
+  /// Retried as `r` says when it throws (a flow's: unless a step says otherwise).
+  Derived& retry(lightflow::retry r) { return self().edit_policy(policy_change::retries(r)); }
+  /// Each attempt limited to `limit` (see policy::timeout; a flow's: unless a step says otherwise).
+  Derived& timeout(std::chrono::nanoseconds limit) { return self().edit_policy(policy_change::timeout(limit)); }
+  /// One more callback before a step runs, or once its fate is known (see callback.hpp).
+  Derived& before_step(step_callback cb) { return self().edit_policy(policy_change::before_step(cb)); }
+  Derived& after_step(step_callback cb) { return self().edit_policy(policy_change::after_step(cb)); }
+  /// One more callback before or after each run (a flow's).
+  Derived& before_flow(flow_callback cb) requires FlowLevel { return self().edit_policy(policy_change::before_flow(cb)); }
+  Derived& after_flow(flow_callback cb) requires FlowLevel { return self().edit_policy(policy_change::after_flow(cb)); }
+
+ private:
+  Derived& self() noexcept { return static_cast<Derived&>(*this); }
+};
+
+}  // namespace lightflow::detail
+
+#endif
 // ---- lightflow/step.hpp
 // A step: a name, the names of the steps it depends on, and the callable that does its work.
 #ifndef LIGHTFLOW_STEP_HPP
@@ -3442,7 +3604,8 @@ template <fixed_string Name, class F, class After, fixed_string... Dependencies>
 struct step_definition;
 
 template <fixed_string Name, class F, fixed_string... Ordered, fixed_string... Dependencies>
-struct step_definition<Name, F, after_names<Ordered...>, Dependencies...> {
+struct step_definition<Name, F, after_names<Ordered...>, Dependencies...>
+    : detail::copied_policy_setters<step_definition<Name, F, after_names<Ordered...>, Dependencies...>, false> {
   static constexpr auto name = Name;
   /// The dependencies whose outputs the callable receives, in order; the ordering-only ones follow.
   static constexpr std::size_t data_dependency_count = sizeof...(Dependencies);
@@ -3459,61 +3622,37 @@ struct step_definition<Name, F, after_names<Ordered...>, Dependencies...> {
   /// The same step, also running after `More` (steps of the same flow) without receiving their outputs.
   template <fixed_string... More>
   [[nodiscard]] constexpr auto after() const& {
-    return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{callable, rules};
+    return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{{}, callable, rules};
   }
   template <fixed_string... More>
   [[nodiscard]] constexpr auto after() && {
-    return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{std::move(callable), std::move(rules)};
+    return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{{}, std::move(callable),
+                                                                                      std::move(rules)};
   }
-  /// The same step, retried as `r` says when it throws.
-  [[nodiscard]] step_definition retry(lightflow::retry r) const& { return changed(*this, set_retries(r)); }
-  [[nodiscard]] step_definition retry(lightflow::retry r) && { return changed(std::move(*this), set_retries(r)); }
-  /// The same step, each attempt limited to `limit` (see policy::timeout).
-  [[nodiscard]] step_definition timeout(std::chrono::nanoseconds limit) const& { return changed(*this, set_timeout(limit)); }
-  [[nodiscard]] step_definition timeout(std::chrono::nanoseconds limit) && { return changed(std::move(*this), set_timeout(limit)); }
-  /// The same step, with one more callback before it runs (after the executor's and the flow's).
-  [[nodiscard]] step_definition before_step(step_callback cb) const& { return changed(*this, add_callback(cb, false)); }
-  [[nodiscard]] step_definition before_step(step_callback cb) && { return changed(std::move(*this), add_callback(cb, false)); }
-  /// The same step, with one more callback once its fate is known (after the executor's and the flow's).
-  [[nodiscard]] step_definition after_step(step_callback cb) const& { return changed(*this, add_callback(cb, true)); }
-  [[nodiscard]] step_definition after_step(step_callback cb) && { return changed(std::move(*this), add_callback(cb, true)); }
   /// The same step, run only when `condition(step_context&)` returns true once its dependencies are
   /// done; else it is skipped_by_condition and its dependents run (unless `skip` says otherwise). A
   /// dependent that takes its output cannot run, and is skipped_by_condition too.
   template <class Predicate>
   [[nodiscard]] step_definition when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) const& {
-    return changed(*this, set_condition(condition, skip));
+    return with_policy(detail::policy_change::condition(condition, skip));
   }
   template <class Predicate>
   [[nodiscard]] step_definition when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) && {
-    return changed(std::move(*this), set_condition(condition, skip));
+    return std::move(*this).with_policy(detail::policy_change::condition(condition, skip));
   }
+  // retry, timeout, before_step and after_step: detail::copied_policy_setters.
 
  private:
-  // `self`'s callable (copied or moved, as `self` is), with its policy changed by `change`.
-  template <class Self, class Change>
-  static step_definition changed(Self&& self, Change&& change) {
-    auto rules = policy::changed(self.rules.shared(), change);
-    return {std::forward<Self>(self).callable, std::move(rules)};
+  friend detail::copied_policy_setters<step_definition, false>;
+  // The same step (its callable copied, or moved from an rvalue), with its policy changed by `change`.
+  template <class Change>
+  step_definition with_policy(Change&& change) const& {
+    return {{}, callable, policy::changed(rules.shared(), change)};
   }
-  // The changes take the caller's arguments by reference and move from them (no copy of a
-  // callback or predicate; and g++ 12 reports false "maybe uninitialized" warnings when an
-  // optional<skip_dependents> is moved into a lambda's capture).
-  static auto set_retries(lightflow::retry& r) {
-    return [&r](policy& p) { p.retries = std::move(r); };
-  }
-  static auto set_timeout(std::chrono::nanoseconds limit) {
-    return [limit](policy& p) { p.timeout = limit; };
-  }
-  static auto add_callback(step_callback& cb, bool after) {
-    return [&cb, after](policy& p) { (after ? p.callbacks.after_step : p.callbacks.before_step).push_back(std::move(cb)); };
-  }
-  template <class Predicate>
-  static auto set_condition(Predicate& condition, std::optional<skip_dependents>& skip) {
-    return [&condition, &skip](policy& p) {
-      p.when = std::move(condition);
-      p.skips = std::move(skip);
-    };
+  template <class Change>
+  step_definition with_policy(Change&& change) && {
+    auto changed = policy::changed(rules.shared(), change);
+    return {{}, std::move(callable), std::move(changed)};
   }
 };
 
@@ -3521,7 +3660,7 @@ struct step_definition<Name, F, after_names<Ordered...>, Dependencies...> {
 /// order, as the callable's parameters (a step without dependencies receives the run's input).
 template <fixed_string Name, fixed_string... Dependencies, class F>
 constexpr auto step(F&& callable) {
-  return step_definition<Name, std::decay_t<F>, after_names<>, Dependencies...>{std::forward<F>(callable), nullptr};
+  return step_definition<Name, std::decay_t<F>, after_names<>, Dependencies...>{{}, std::forward<F>(callable), nullptr};
 }
 
 namespace detail {
@@ -3566,7 +3705,7 @@ consteval auto analyze_steps() {
 
 /// A flow whose steps and graph are known at compile time; made by `lightflow::flow<"name">(steps...)`.
 template <fixed_string Name, step_type... Steps>
-class static_flow {
+class static_flow : public detail::copied_policy_setters<static_flow<Name, Steps...>, true> {
   using storage = detail::indexed_storage<std::make_index_sequence<sizeof...(Steps)>, Steps...>;
 
  public:
@@ -3605,38 +3744,22 @@ class static_flow {
 
   /// The flow's default policy (retries), which a step's own setting overrides; null for none.
   const policy* defaults() const noexcept { return defaults_.get(); }
-  /// A copy of the flow whose steps' attempts are limited to `limit`, unless they say otherwise.
-  [[nodiscard]] static_flow timeout(std::chrono::nanoseconds limit) const {
-    static_flow copy(*this);
-    copy.defaults_ = policy::changed(defaults_, [&](policy& p) { p.timeout = limit; });
-    return copy;
-  }
-  /// A copy of the flow whose steps are retried as `r` says, unless they say otherwise.
-  [[nodiscard]] static_flow retry(lightflow::retry r) const {
-    static_flow copy(*this);
-    copy.defaults_ = policy::changed(defaults_, [&](policy& p) { p.retries = std::move(r); });
-    return copy;
-  }
-  /// A copy of the flow with one more callback (see callback.hpp): before or after each run, before
-  /// or after each step. They follow the executor's and come before each step's own.
-  [[nodiscard]] static_flow before_flow(flow_callback cb) const {
-    return with_callbacks([&](callback_lists& l) { l.before_flow.push_back(std::move(cb)); });
-  }
-  [[nodiscard]] static_flow after_flow(flow_callback cb) const {
-    return with_callbacks([&](callback_lists& l) { l.after_flow.push_back(std::move(cb)); });
-  }
-  [[nodiscard]] static_flow before_step(step_callback cb) const {
-    return with_callbacks([&](callback_lists& l) { l.before_step.push_back(std::move(cb)); });
-  }
-  [[nodiscard]] static_flow after_step(step_callback cb) const {
-    return with_callbacks([&](callback_lists& l) { l.after_step.push_back(std::move(cb)); });
-  }
+  // retry, timeout and the four callbacks (see callback.hpp: before or after each run, before or
+  // after each step; they follow the executor's and come before each step's own): a changed copy of
+  // the flow each, from detail::copied_policy_setters.
 
  private:
+  friend detail::copied_policy_setters<static_flow, true>;
   template <class Change>
-  static_flow with_callbacks(Change&& change) const {
+  static_flow with_policy(Change&& change) const& {
     static_flow copy(*this);
-    copy.defaults_ = policy::changed(defaults_, [&](policy& p) { change(p.callbacks); });
+    copy.defaults_ = policy::changed(defaults_, change);
+    return copy;
+  }
+  template <class Change>
+  static_flow with_policy(Change&& change) && {
+    static_flow copy(std::move(*this));
+    copy.defaults_ = policy::changed(copy.defaults_, change);
     return copy;
   }
 
@@ -7592,7 +7715,7 @@ enum class merge_mode {
 
 
 /// A step of a runtime flow: its flow and index. `after` declares its dependencies.
-class step_handle {
+class step_handle : public detail::edited_policy_setters<step_handle, false> {
  public:
   step_handle(runtime_flow& flow, std::uint32_t index) noexcept : flow_(&flow), index_(index) {}
   std::uint32_t index() const noexcept { return index_; }
@@ -7601,14 +7724,8 @@ class step_handle {
   /// later; an unknown name is a flow_error when the flow is checked).
   template <class... Deps>
   step_handle& after(const Deps&... deps);
-  /// Retries the step as `r` says when it throws (overrides the flow's default).
-  inline step_handle& retry(lightflow::retry r);
-  /// Limits each attempt to `limit` (see policy::timeout; overrides the flow's default).
-  inline step_handle& timeout(std::chrono::nanoseconds limit);
-  /// One more callback before the step runs, or once its fate is known (after the executor's and the
-  /// flow's; see callback.hpp).
-  inline step_handle& before_step(step_callback cb);
-  inline step_handle& after_step(step_callback cb);
+  // retry, timeout (each overriding the flow's default), before_step and after_step (after the
+  // executor's and the flow's callbacks; see callback.hpp): in place, from detail::edited_policy_setters.
   /// Runs the step only when `condition` (taking an `lf::context&` or a `step_context&`) returns
   /// true once its dependencies are done; else it is skipped_by_condition, and its dependents run
   /// (reading its result is a key_error) unless `skip` says otherwise.
@@ -7616,11 +7733,15 @@ class step_handle {
   step_handle& when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt);
 
  private:
+  friend detail::edited_policy_setters<step_handle, false>;
+  template <class Change>
+  step_handle& edit_policy(Change&& change);
+
   runtime_flow* flow_;
   std::uint32_t index_;
 };
 
-class runtime_flow {
+class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
   using invoke_fn = detail::run_state_base::invoke_fn;
 
  public:
@@ -7663,43 +7784,9 @@ class runtime_flow {
     }
   }
 
-  /// One more callback (see callback.hpp), after the executor's and before each step's own.
-  runtime_flow& before_flow(flow_callback cb) {
-    return change_callbacks([&](callback_lists& l) { l.before_flow.push_back(std::move(cb)); });
-  }
-  runtime_flow& after_flow(flow_callback cb) {
-    return change_callbacks([&](callback_lists& l) { l.after_flow.push_back(std::move(cb)); });
-  }
-  runtime_flow& before_step(step_callback cb) {
-    return change_callbacks([&](callback_lists& l) { l.before_step.push_back(std::move(cb)); });
-  }
-  runtime_flow& after_step(step_callback cb) {
-    return change_callbacks([&](callback_lists& l) { l.after_step.push_back(std::move(cb)); });
-  }
-
-  /// Steps are retried as `r` says, unless they say otherwise.
-  runtime_flow& retry(lightflow::retry r) {
-    detail::runtime_graph& g = mutate();
-    g.defaults = policy::changed(g.defaults, [&](policy& p) { p.retries = std::move(r); });
-    g.compiled = false;
-    return *this;
-  }
-
-  /// Steps' attempts are limited to `limit`, unless they say otherwise.
-  runtime_flow& timeout(std::chrono::nanoseconds limit) {
-    detail::runtime_graph& g = mutate();
-    g.defaults = policy::changed(g.defaults, [&](policy& p) { p.timeout = limit; });
-    g.compiled = false;
-    return *this;
-  }
-
-  template <class Change>
-  runtime_flow& change_callbacks(Change&& change) {
-    detail::runtime_graph& g = mutate();
-    g.defaults = policy::changed(g.defaults, [&](policy& p) { change(p.callbacks); });
-    g.compiled = false;
-    return *this;
-  }
+  // retry and timeout (for the steps that do not say otherwise) and the four callbacks (see
+  // callback.hpp; after the executor's and before each step's own): in place, from
+  // detail::edited_policy_setters.
 
   /// `step` runs after `dependency`.
   runtime_flow& depend(step_handle step, step_handle dependency) {
@@ -7828,6 +7915,14 @@ class runtime_flow {
 
  private:
   friend class step_handle;
+  friend detail::edited_policy_setters<runtime_flow, true>;
+  template <class Change>
+  runtime_flow& edit_policy(Change&& change) {
+    detail::runtime_graph& g = mutate();
+    g.defaults = policy::changed(g.defaults, change);
+    g.compiled = false;
+    return *this;
+  }
   std::shared_ptr<detail::runtime_graph> shared() const {
     std::lock_guard lock(mutex_);
     return data_;
@@ -7852,27 +7947,10 @@ class runtime_flow {
 
 inline std::string_view step_handle::name() const { return flow_->step_name(index_); }
 
-inline step_handle& step_handle::retry(lightflow::retry r) {
+template <class Change>
+step_handle& step_handle::edit_policy(Change&& change) {
   detail::runtime_graph& g = flow_->mutate();
-  g.set_rules(index_, policy::changed(g.rules_of(index_), [&](policy& p) { p.retries = std::move(r); }));
-  return *this;
-}
-
-inline step_handle& step_handle::before_step(step_callback cb) {
-  detail::runtime_graph& g = flow_->mutate();
-  g.set_rules(index_, policy::changed(g.rules_of(index_), [&](policy& p) { p.callbacks.before_step.push_back(std::move(cb)); }));
-  return *this;
-}
-
-inline step_handle& step_handle::after_step(step_callback cb) {
-  detail::runtime_graph& g = flow_->mutate();
-  g.set_rules(index_, policy::changed(g.rules_of(index_), [&](policy& p) { p.callbacks.after_step.push_back(std::move(cb)); }));
-  return *this;
-}
-
-inline step_handle& step_handle::timeout(std::chrono::nanoseconds limit) {
-  detail::runtime_graph& g = flow_->mutate();
-  g.set_rules(index_, policy::changed(g.rules_of(index_), [&](policy& p) { p.timeout = limit; }));
+  g.set_rules(index_, policy::changed(g.rules_of(index_), change));
   return *this;
 }
 
@@ -7890,12 +7968,7 @@ step_handle& step_handle::when(Predicate condition, std::optional<skip_dependent
                   "return bool");
     test = std::move(condition);
   }
-  detail::runtime_graph& g = flow_->mutate();
-  g.set_rules(index_, policy::changed(g.rules_of(index_), [&](policy& p) {
-                p.when = std::move(test);
-                p.skips = std::move(skip);
-              }));
-  return *this;
+  return edit_policy(detail::policy_change::condition(test, skip));
 }
 
 template <class... Deps>
@@ -9332,7 +9405,7 @@ struct renamed_flow {
   static constexpr auto steps(const Flow& flow, std::index_sequence<I...>) {
     using result = std::tuple<typename renamed_step<Flow::name, typename Flow::template step_at<I>, EdgeStorage, Edges...>::type...>;
     // A step keeps its own policy; where it has none, its flow's default retries apply.
-    return result(std::tuple_element_t<I, result>{flow.template step<I>().callable,
+    return result(std::tuple_element_t<I, result>{{}, flow.template step<I>().callable,
                                                    policy::inherit(flow.template step<I>().rules.shared(), flow.defaults())}...);
   }
 };

@@ -307,3 +307,21 @@ TEST_CASE("policies on a step with a move-only callable; an lvalue step is copie
   REQUIRE(retried.rules != nullptr);
   CHECK(retried.rules->retries.has_value());
 }
+
+TEST_CASE("a static flow's setters on an rvalue move its steps: a flow of move-only callables takes them", "[policy]") {
+  lf::executor pool{1};
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  auto f = lf::flow<"move-only-flow">(lf::step<"x">([p = std::make_unique<int>(41), calls] {
+    if (calls->fetch_add(1) == 0) throw std::runtime_error("first try");
+    return *p + 1;
+  }));
+  // `f.retry(...)` would not compile (it copies the flow, and the step's callable cannot be copied).
+  const auto g = std::move(f).retry(lf::retry{2}).timeout(5s).after_flow([](const lf::run_event&) {});
+  auto result = pool.run(g);
+  REQUIRE(result.ok());
+  CHECK(result.get<"x">() == 42);
+  CHECK(result.step("x").attempts == 2);  // the flow's default retry reached the step
+  REQUIRE(g.defaults() != nullptr);
+  CHECK(g.defaults()->timeout == std::chrono::nanoseconds(5s));
+  CHECK(g.defaults()->callbacks.after_flow.size() == 1);
+}

@@ -13,6 +13,7 @@
 #include "lightflow/detail/compile_error.hpp"
 #include "lightflow/detail/graph.hpp"
 #include "lightflow/detail/indexed_storage.hpp"
+#include "lightflow/detail/policy_setters.hpp"
 #include "lightflow/detail/run_state.hpp"
 #include "lightflow/fixed_string.hpp"
 #include "lightflow/policy.hpp"
@@ -45,7 +46,7 @@ consteval auto analyze_steps() {
 
 /// A flow whose steps and graph are known at compile time; made by `lightflow::flow<"name">(steps...)`.
 template <fixed_string Name, step_type... Steps>
-class static_flow {
+class static_flow : public detail::copied_policy_setters<static_flow<Name, Steps...>, true> {
   using storage = detail::indexed_storage<std::make_index_sequence<sizeof...(Steps)>, Steps...>;
 
  public:
@@ -84,38 +85,22 @@ class static_flow {
 
   /// The flow's default policy (retries), which a step's own setting overrides; null for none.
   const policy* defaults() const noexcept { return defaults_.get(); }
-  /// A copy of the flow whose steps' attempts are limited to `limit`, unless they say otherwise.
-  [[nodiscard]] static_flow timeout(std::chrono::nanoseconds limit) const {
-    static_flow copy(*this);
-    copy.defaults_ = policy::changed(defaults_, [&](policy& p) { p.timeout = limit; });
-    return copy;
-  }
-  /// A copy of the flow whose steps are retried as `r` says, unless they say otherwise.
-  [[nodiscard]] static_flow retry(lightflow::retry r) const {
-    static_flow copy(*this);
-    copy.defaults_ = policy::changed(defaults_, [&](policy& p) { p.retries = std::move(r); });
-    return copy;
-  }
-  /// A copy of the flow with one more callback (see callback.hpp): before or after each run, before
-  /// or after each step. They follow the executor's and come before each step's own.
-  [[nodiscard]] static_flow before_flow(flow_callback cb) const {
-    return with_callbacks([&](callback_lists& l) { l.before_flow.push_back(std::move(cb)); });
-  }
-  [[nodiscard]] static_flow after_flow(flow_callback cb) const {
-    return with_callbacks([&](callback_lists& l) { l.after_flow.push_back(std::move(cb)); });
-  }
-  [[nodiscard]] static_flow before_step(step_callback cb) const {
-    return with_callbacks([&](callback_lists& l) { l.before_step.push_back(std::move(cb)); });
-  }
-  [[nodiscard]] static_flow after_step(step_callback cb) const {
-    return with_callbacks([&](callback_lists& l) { l.after_step.push_back(std::move(cb)); });
-  }
+  // retry, timeout and the four callbacks (see callback.hpp: before or after each run, before or
+  // after each step; they follow the executor's and come before each step's own): a changed copy of
+  // the flow each, from detail::copied_policy_setters.
 
  private:
+  friend detail::copied_policy_setters<static_flow, true>;
   template <class Change>
-  static_flow with_callbacks(Change&& change) const {
+  static_flow with_policy(Change&& change) const& {
     static_flow copy(*this);
-    copy.defaults_ = policy::changed(defaults_, [&](policy& p) { change(p.callbacks); });
+    copy.defaults_ = policy::changed(defaults_, change);
+    return copy;
+  }
+  template <class Change>
+  static_flow with_policy(Change&& change) && {
+    static_flow copy(std::move(*this));
+    copy.defaults_ = policy::changed(copy.defaults_, change);
     return copy;
   }
 

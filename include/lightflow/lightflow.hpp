@@ -22,6 +22,7 @@
 #include "lightflow/progress.hpp"
 #include "lightflow/resource.hpp"
 #include "lightflow/run_handle.hpp"
+#include "lightflow/run_options.hpp"
 #include "lightflow/run_result.hpp"
 #include "lightflow/runtime_flow.hpp"
 #include "lightflow/runtime_result.hpp"

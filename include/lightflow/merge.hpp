@@ -107,7 +107,7 @@ struct renamed_flow {
   static constexpr auto steps(const Flow& flow, std::index_sequence<I...>) {
     using result = std::tuple<typename renamed_step<Flow::name, typename Flow::template step_at<I>, EdgeStorage, Edges...>::type...>;
     // A step keeps its own policy; where it has none, its flow's default retries apply.
-    return result(std::tuple_element_t<I, result>{flow.template step<I>().callable,
+    return result(std::tuple_element_t<I, result>{{}, flow.template step<I>().callable,
                                                    policy::inherit(flow.template step<I>().rules.shared(), flow.defaults())}...);
   }
 };

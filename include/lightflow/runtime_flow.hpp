@@ -27,6 +27,7 @@
 
 #include "lightflow/context.hpp"
 #include "lightflow/detail/runtime_graph.hpp"
+#include "lightflow/detail/policy_setters.hpp"
 #include "lightflow/detail/runtime_merge.hpp"
 #include "lightflow/detail/runtime_program.hpp"
 #include "lightflow/detail/runtime_run.hpp"
@@ -53,7 +54,7 @@ enum class merge_mode {
 
 
 /// A step of a runtime flow: its flow and index. `after` declares its dependencies.
-class step_handle {
+class step_handle : public detail::edited_policy_setters<step_handle, false> {
  public:
   step_handle(runtime_flow& flow, std::uint32_t index) noexcept : flow_(&flow), index_(index) {}
   std::uint32_t index() const noexcept { return index_; }
@@ -62,14 +63,8 @@ class step_handle {
   /// later; an unknown name is a flow_error when the flow is checked).
   template <class... Deps>
   step_handle& after(const Deps&... deps);
-  /// Retries the step as `r` says when it throws (overrides the flow's default).
-  inline step_handle& retry(lightflow::retry r);
-  /// Limits each attempt to `limit` (see policy::timeout; overrides the flow's default).
-  inline step_handle& timeout(std::chrono::nanoseconds limit);
-  /// One more callback before the step runs, or once its fate is known (after the executor's and the
-  /// flow's; see callback.hpp).
-  inline step_handle& before_step(step_callback cb);
-  inline step_handle& after_step(step_callback cb);
+  // retry, timeout (each overriding the flow's default), before_step and after_step (after the
+  // executor's and the flow's callbacks; see callback.hpp): in place, from detail::edited_policy_setters.
   /// Runs the step only when `condition` (taking an `lf::context&` or a `step_context&`) returns
   /// true once its dependencies are done; else it is skipped_by_condition, and its dependents run
   /// (reading its result is a key_error) unless `skip` says otherwise.
@@ -77,11 +72,15 @@ class step_handle {
   step_handle& when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt);
 
  private:
+  friend detail::edited_policy_setters<step_handle, false>;
+  template <class Change>
+  step_handle& edit_policy(Change&& change);
+
   runtime_flow* flow_;
   std::uint32_t index_;
 };
 
-class runtime_flow {
+class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
   using invoke_fn = detail::run_state_base::invoke_fn;
 
  public:
@@ -124,43 +123,9 @@ class runtime_flow {
     }
   }
 
-  /// One more callback (see callback.hpp), after the executor's and before each step's own.
-  runtime_flow& before_flow(flow_callback cb) {
-    return change_callbacks([&](callback_lists& l) { l.before_flow.push_back(std::move(cb)); });
-  }
-  runtime_flow& after_flow(flow_callback cb) {
-    return change_callbacks([&](callback_lists& l) { l.after_flow.push_back(std::move(cb)); });
-  }
-  runtime_flow& before_step(step_callback cb) {
-    return change_callbacks([&](callback_lists& l) { l.before_step.push_back(std::move(cb)); });
-  }
-  runtime_flow& after_step(step_callback cb) {
-    return change_callbacks([&](callback_lists& l) { l.after_step.push_back(std::move(cb)); });
-  }
-
-  /// Steps are retried as `r` says, unless they say otherwise.
-  runtime_flow& retry(lightflow::retry r) {
-    detail::runtime_graph& g = mutate();
-    g.defaults = policy::changed(g.defaults, [&](policy& p) { p.retries = std::move(r); });
-    g.compiled = false;
-    return *this;
-  }
-
-  /// Steps' attempts are limited to `limit`, unless they say otherwise.
-  runtime_flow& timeout(std::chrono::nanoseconds limit) {
-    detail::runtime_graph& g = mutate();
-    g.defaults = policy::changed(g.defaults, [&](policy& p) { p.timeout = limit; });
-    g.compiled = false;
-    return *this;
-  }
-
-  template <class Change>
-  runtime_flow& change_callbacks(Change&& change) {
-    detail::runtime_graph& g = mutate();
-    g.defaults = policy::changed(g.defaults, [&](policy& p) { change(p.callbacks); });
-    g.compiled = false;
-    return *this;
-  }
+  // retry and timeout (for the steps that do not say otherwise) and the four callbacks (see
+  // callback.hpp; after the executor's and before each step's own): in place, from
+  // detail::edited_policy_setters.
 
   /// `step` runs after `dependency`.
   runtime_flow& depend(step_handle step, step_handle dependency) {
@@ -289,6 +254,14 @@ class runtime_flow {
 
  private:
   friend class step_handle;
+  friend detail::edited_policy_setters<runtime_flow, true>;
+  template <class Change>
+  runtime_flow& edit_policy(Change&& change) {
+    detail::runtime_graph& g = mutate();
+    g.defaults = policy::changed(g.defaults, change);
+    g.compiled = false;
+    return *this;
+  }
   std::shared_ptr<detail::runtime_graph> shared() const {
     std::lock_guard lock(mutex_);
     return data_;
@@ -313,27 +286,10 @@ class runtime_flow {
 
 inline std::string_view step_handle::name() const { return flow_->step_name(index_); }
 
-inline step_handle& step_handle::retry(lightflow::retry r) {
+template <class Change>
+step_handle& step_handle::edit_policy(Change&& change) {
   detail::runtime_graph& g = flow_->mutate();
-  g.set_rules(index_, policy::changed(g.rules_of(index_), [&](policy& p) { p.retries = std::move(r); }));
-  return *this;
-}
-
-inline step_handle& step_handle::before_step(step_callback cb) {
-  detail::runtime_graph& g = flow_->mutate();
-  g.set_rules(index_, policy::changed(g.rules_of(index_), [&](policy& p) { p.callbacks.before_step.push_back(std::move(cb)); }));
-  return *this;
-}
-
-inline step_handle& step_handle::after_step(step_callback cb) {
-  detail::runtime_graph& g = flow_->mutate();
-  g.set_rules(index_, policy::changed(g.rules_of(index_), [&](policy& p) { p.callbacks.after_step.push_back(std::move(cb)); }));
-  return *this;
-}
-
-inline step_handle& step_handle::timeout(std::chrono::nanoseconds limit) {
-  detail::runtime_graph& g = flow_->mutate();
-  g.set_rules(index_, policy::changed(g.rules_of(index_), [&](policy& p) { p.timeout = limit; }));
+  g.set_rules(index_, policy::changed(g.rules_of(index_), change));
   return *this;
 }
 
@@ -351,12 +307,7 @@ step_handle& step_handle::when(Predicate condition, std::optional<skip_dependent
                   "return bool");
     test = std::move(condition);
   }
-  detail::runtime_graph& g = flow_->mutate();
-  g.set_rules(index_, policy::changed(g.rules_of(index_), [&](policy& p) {
-                p.when = std::move(test);
-                p.skips = std::move(skip);
-              }));
-  return *this;
+  return edit_policy(detail::policy_change::condition(test, skip));
 }
 
 template <class... Deps>

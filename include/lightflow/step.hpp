@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "lightflow/detail/policy_setters.hpp"
 #include "lightflow/fixed_string.hpp"
 #include "lightflow/policy.hpp"
 
@@ -28,7 +29,8 @@ template <fixed_string Name, class F, class After, fixed_string... Dependencies>
 struct step_definition;
 
 template <fixed_string Name, class F, fixed_string... Ordered, fixed_string... Dependencies>
-struct step_definition<Name, F, after_names<Ordered...>, Dependencies...> {
+struct step_definition<Name, F, after_names<Ordered...>, Dependencies...>
+    : detail::copied_policy_setters<step_definition<Name, F, after_names<Ordered...>, Dependencies...>, false> {
   static constexpr auto name = Name;
   /// The dependencies whose outputs the callable receives, in order; the ordering-only ones follow.
   static constexpr std::size_t data_dependency_count = sizeof...(Dependencies);
@@ -45,61 +47,37 @@ struct step_definition<Name, F, after_names<Ordered...>, Dependencies...> {
   /// The same step, also running after `More` (steps of the same flow) without receiving their outputs.
   template <fixed_string... More>
   [[nodiscard]] constexpr auto after() const& {
-    return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{callable, rules};
+    return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{{}, callable, rules};
   }
   template <fixed_string... More>
   [[nodiscard]] constexpr auto after() && {
-    return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{std::move(callable), std::move(rules)};
+    return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{{}, std::move(callable),
+                                                                                      std::move(rules)};
   }
-  /// The same step, retried as `r` says when it throws.
-  [[nodiscard]] step_definition retry(lightflow::retry r) const& { return changed(*this, set_retries(r)); }
-  [[nodiscard]] step_definition retry(lightflow::retry r) && { return changed(std::move(*this), set_retries(r)); }
-  /// The same step, each attempt limited to `limit` (see policy::timeout).
-  [[nodiscard]] step_definition timeout(std::chrono::nanoseconds limit) const& { return changed(*this, set_timeout(limit)); }
-  [[nodiscard]] step_definition timeout(std::chrono::nanoseconds limit) && { return changed(std::move(*this), set_timeout(limit)); }
-  /// The same step, with one more callback before it runs (after the executor's and the flow's).
-  [[nodiscard]] step_definition before_step(step_callback cb) const& { return changed(*this, add_callback(cb, false)); }
-  [[nodiscard]] step_definition before_step(step_callback cb) && { return changed(std::move(*this), add_callback(cb, false)); }
-  /// The same step, with one more callback once its fate is known (after the executor's and the flow's).
-  [[nodiscard]] step_definition after_step(step_callback cb) const& { return changed(*this, add_callback(cb, true)); }
-  [[nodiscard]] step_definition after_step(step_callback cb) && { return changed(std::move(*this), add_callback(cb, true)); }
   /// The same step, run only when `condition(step_context&)` returns true once its dependencies are
   /// done; else it is skipped_by_condition and its dependents run (unless `skip` says otherwise). A
   /// dependent that takes its output cannot run, and is skipped_by_condition too.
   template <class Predicate>
   [[nodiscard]] step_definition when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) const& {
-    return changed(*this, set_condition(condition, skip));
+    return with_policy(detail::policy_change::condition(condition, skip));
   }
   template <class Predicate>
   [[nodiscard]] step_definition when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) && {
-    return changed(std::move(*this), set_condition(condition, skip));
+    return std::move(*this).with_policy(detail::policy_change::condition(condition, skip));
   }
+  // retry, timeout, before_step and after_step: detail::copied_policy_setters.
 
  private:
-  // `self`'s callable (copied or moved, as `self` is), with its policy changed by `change`.
-  template <class Self, class Change>
-  static step_definition changed(Self&& self, Change&& change) {
-    auto rules = policy::changed(self.rules.shared(), change);
-    return {std::forward<Self>(self).callable, std::move(rules)};
+  friend detail::copied_policy_setters<step_definition, false>;
+  // The same step (its callable copied, or moved from an rvalue), with its policy changed by `change`.
+  template <class Change>
+  step_definition with_policy(Change&& change) const& {
+    return {{}, callable, policy::changed(rules.shared(), change)};
   }
-  // The changes take the caller's arguments by reference and move from them (no copy of a
-  // callback or predicate; and g++ 12 reports false "maybe uninitialized" warnings when an
-  // optional<skip_dependents> is moved into a lambda's capture).
-  static auto set_retries(lightflow::retry& r) {
-    return [&r](policy& p) { p.retries = std::move(r); };
-  }
-  static auto set_timeout(std::chrono::nanoseconds limit) {
-    return [limit](policy& p) { p.timeout = limit; };
-  }
-  static auto add_callback(step_callback& cb, bool after) {
-    return [&cb, after](policy& p) { (after ? p.callbacks.after_step : p.callbacks.before_step).push_back(std::move(cb)); };
-  }
-  template <class Predicate>
-  static auto set_condition(Predicate& condition, std::optional<skip_dependents>& skip) {
-    return [&condition, &skip](policy& p) {
-      p.when = std::move(condition);
-      p.skips = std::move(skip);
-    };
+  template <class Change>
+  step_definition with_policy(Change&& change) && {
+    auto changed = policy::changed(rules.shared(), change);
+    return {{}, std::move(callable), std::move(changed)};
   }
 };
 
@@ -107,7 +85,7 @@ struct step_definition<Name, F, after_names<Ordered...>, Dependencies...> {
 /// order, as the callable's parameters (a step without dependencies receives the run's input).
 template <fixed_string Name, fixed_string... Dependencies, class F>
 constexpr auto step(F&& callable) {
-  return step_definition<Name, std::decay_t<F>, after_names<>, Dependencies...>{std::forward<F>(callable), nullptr};
+  return step_definition<Name, std::decay_t<F>, after_names<>, Dependencies...>{{}, std::forward<F>(callable), nullptr};
 }
 
 namespace detail {

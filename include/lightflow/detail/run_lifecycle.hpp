@@ -16,29 +16,20 @@
 
 namespace lightflow::detail {
 
-inline void run_state_base::wait() noexcept {
-  for (std::uint32_t s = done_.load(std::memory_order_acquire); s != finished;
-       s = done_.load(std::memory_order_acquire)) {
-    if (s == running && !done_.compare_exchange_weak(s, waited_for, std::memory_order_acq_rel)) continue;
-    done_.wait(waited_for, std::memory_order_acquire);
-  }
-}
-
 inline void run_state_base::pause() {
   if (done()) return;
   // Pausing arms a stop callback and may register the run's stop source with the executor; the
-  // run's end takes both down. The two meet here (controlled_ and closed_, Dekker style, so that a
-  // run never paused takes no lock at its end): a pause that starts once the end has begun does nothing.
+  // run's end takes both down. The two meet through life_state's controlled and closed bits (so that
+  // a run never paused takes no lock at its end): a pause that starts once the end has begun does nothing.
   std::lock_guard lock(control_mutex_);
-  controlled_.store(true, std::memory_order_seq_cst);
-  if (closed_.load(std::memory_order_seq_cst)) return;
+  if ((life_.set(life_state::controlled) & life_state::closed) != 0) return;
   // First: a cancellation (or shutdown) resumes the run. Made once (a stop already requested runs
   // resume() at once).
   if (!unpark_armed_) {
     unpark_armed_ = true;
     unpark_on_stop_.emplace(stop_token(), unparker{this});
   }
-  paused_.store(true, std::memory_order_seq_cst);
+  life_.set(life_state::paused);
   if (stop_requested()) resume();  // a cancellation that came meanwhile
 }
 
@@ -46,15 +37,14 @@ inline void run_state_base::resume() noexcept {
   std::vector<task_node*> ready;
   {
     std::lock_guard lock(park_mutex_);
-    paused_.store(false, std::memory_order_seq_cst);
+    life_.clear(life_state::paused);
     ready.swap(parked_);
   }
   for (task_node* t : ready) requeue_(scheduler_, t);
 }
 
 inline void run_state_base::stop() noexcept {
-  stopped_.store(true, std::memory_order_relaxed);
-  cancel();
+  cancel_with(life_state::stopped);
   resume();
 }
 
@@ -63,9 +53,7 @@ inline void run_state_base::arm_deadline(std::chrono::nanoseconds limit) {
   deadline_id_ = registry_->timer().add(
       deadline_,
       [](void* p) noexcept {
-        auto* run = static_cast<run_state_base*>(p);
-        run->timed_out_.store(true, std::memory_order_relaxed);
-        run->cancel();
+        static_cast<run_state_base*>(p)->cancel_with(life_state::timed_out);
       },
       this);
 }
@@ -78,7 +66,8 @@ inline std::stop_token run_state_base::stop_token() {
       auto* source = ::new (static_cast<void*>(stop_storage_)) std::stop_source();  // may throw bad_alloc
       registry_->add(*this);
       stop_ready_.store(2, std::memory_order_seq_cst);
-      if (cancelled()) source->request_stop();  // a cancel that came before the source existed
+      // A cancel that came before the source existed (it read stop_ready_ before the store above).
+      if (life_.has(life_state::cancelled, std::memory_order_seq_cst) || registry_->closing()) source->request_stop();
     } else {
       while (stop_ready_.load(std::memory_order_acquire) != 2) std::this_thread::yield();
     }
@@ -124,16 +113,14 @@ inline void finish_run(run_state_base& run) noexcept {
     run.unpark_on_stop_.reset();
     if (run.stop_ready_.load(std::memory_order_acquire) == 2) run.registry_->remove(run);
   };
-  run.closed_.store(true, std::memory_order_seq_cst);
-  if (run.controlled_.load(std::memory_order_seq_cst)) {  // a pause() may be arming what we take down
+  if ((run.life_.set(life_state::closed) & life_state::controlled) != 0) {  // a pause() may be arming what we take down
     std::lock_guard lock(run.control_mutex_);
     take_down();
-  } else {  // any pause() from now on sees closed_ and does nothing
+  } else {  // any pause() from now on sees closed and does nothing
     take_down();
   }
   // The executor's reference, released last, keeps the state alive while the waiter is woken.
-  if (run.done_.exchange(run_state_base::finished, std::memory_order_acq_rel) == run_state_base::waited_for)
-    run.done_.notify_all();
+  run.life_.finish();
   run.release();
 }
 

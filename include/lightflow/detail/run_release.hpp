@@ -33,14 +33,15 @@ task_node* run_state_base::start(Push&& push, Finish&& finish) {
 
 template <class Push, class Finish, class Saved>
 task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish, Saved&& saved) {
-  if (paused_.load(std::memory_order_seq_cst) && !cancelled() && park(step)) return nullptr;  // resume() requeues it
+  if (life_.has(life_state::paused, std::memory_order_seq_cst) && !cancelled() && park(step))
+    return nullptr;  // resume() requeues it
   step_record& rec = records_[step];
   bool ok = false;
   if (rec.restored) {
     ok = true;
     notify_not_run(step);
   } else if (cancelled()) {
-    rec.status = stopped_.load(std::memory_order_relaxed) ? step_status::stopped : step_status::cancelled;
+    rec.status = stopped() ? step_status::stopped : step_status::cancelled;
     not_run(step);
   } else if (const std::uint32_t b = rec.pending.load(std::memory_order_relaxed) & ~pending_count_mask; b != 0) {
     rec.status = (b & blocked_by_failure) != 0 ? step_status::skipped : step_status::skipped_by_condition;

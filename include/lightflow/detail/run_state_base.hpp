@@ -23,6 +23,7 @@
 #include "lightflow/callback.hpp"
 #include "lightflow/detail/checkpoint_session.hpp"
 #include "lightflow/detail/graph_view.hpp"
+#include "lightflow/detail/life_state.hpp"
 #include "lightflow/detail/run_registry.hpp"
 #include "lightflow/detail/step_record.hpp"
 #include "lightflow/detail/timer.hpp"
@@ -63,9 +64,9 @@ class run_state_base {
     const std::exception_ptr* table = errors_.load(std::memory_order_acquire);
     return table != nullptr ? table[step] : none;
   }
-  bool done() const noexcept { return done_.load(std::memory_order_acquire) == finished; }
-  /// Blocks until the run has finished. A waiter marks itself, so that finishing wakes only when needed.
-  void wait() noexcept;
+  bool done() const noexcept { return life_.has(life_state::finished, std::memory_order_acquire); }
+  /// Blocks until the run has finished.
+  void wait() noexcept { life_.wait_finished(); }
 
   void retain() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
   void release() noexcept {
@@ -73,11 +74,8 @@ class run_state_base {
   }
 
   /// Steps not yet started will be marked cancelled; running ones see their stop token set.
-  void cancel() noexcept {
-    cancel_requested_.store(true, std::memory_order_seq_cst);
-    if (stop_ready_.load(std::memory_order_seq_cst) == 2) stop_source_()->request_stop();  // unparks a paused run
-  }
-  bool cancelled() const noexcept { return cancel_requested_.load(std::memory_order_relaxed) || registry_->closing(); }
+  void cancel() noexcept { cancel_with(0); }
+  bool cancelled() const noexcept { return life_.has(life_state::cancelled) || registry_->closing(); }
   bool stop_requested() const noexcept {
     return cancelled() || (stop_ready_.load(std::memory_order_acquire) == 2 && stop_source_()->stop_requested());
   }
@@ -183,7 +181,7 @@ class run_state_base {
   void pause();
   /// Requeues the steps that became ready while the run was paused.
   void resume() noexcept;
-  bool paused() const noexcept { return paused_.load(std::memory_order_relaxed); }
+  bool paused() const noexcept { return life_.has(life_state::paused); }
   /// How many ready steps wait for resume().
   std::size_t parked() const {
     std::lock_guard lock(park_mutex_);
@@ -191,7 +189,7 @@ class run_state_base {
   }
   /// Like cancel(), but the steps that have not started are marked stopped (resumable from a checkpoint).
   void stop() noexcept;
-  bool stopped() const noexcept { return stopped_.load(std::memory_order_relaxed); }
+  bool stopped() const noexcept { return life_.has(life_state::stopped); }
   /// How the run's steps go back to its executor after a pause (set by the scheduler).
   void set_requeue(void (*requeue)(void*, task_node*) noexcept, void* scheduler) noexcept {
     requeue_ = requeue;
@@ -200,7 +198,7 @@ class run_state_base {
 
   /// Cancels the run after `limit` (before it starts); the run then reports timed_out().
   void arm_deadline(std::chrono::nanoseconds limit);
-  bool timed_out() const noexcept { return timed_out_.load(std::memory_order_relaxed); }
+  bool timed_out() const noexcept { return life_.has(life_state::timed_out); }
   /// lightflow::no_step_times (before the run starts): plain steps read no clock.
   void keep_no_step_times() noexcept { timed_ = false; }
   /// Adds an observer of this run (before it starts).
@@ -343,24 +341,24 @@ class run_state_base {
   void (*discard_)(run_state_base&, std::uint32_t) noexcept = nullptr;  // drops a runtime step's data
   timer_service::clock::time_point deadline_{};
   std::uint64_t deadline_id_ = 0;
-  std::atomic<bool> timed_out_{false};
   // Pause: steps that became ready wait in parked_ until resume() hands them back to the scheduler.
   struct unparker {
     run_state_base* run;
     void operator()() const noexcept { run->resume(); }
   };
+  // Cancels the run, setting `more` (life_state's stopped or timed_out) in the same step.
+  void cancel_with(std::uint32_t more) noexcept {
+    life_.set(life_state::cancelled | more);
+    if (stop_ready_.load(std::memory_order_seq_cst) == 2) stop_source_()->request_stop();  // unparks a paused run
+  }
   bool park(std::uint32_t step) {
     std::lock_guard lock(park_mutex_);
-    if (!paused_.load(std::memory_order_seq_cst)) return false;
+    if (!life_.has(life_state::paused, std::memory_order_seq_cst)) return false;
     parked_.push_back(&nodes_[step]);
     return true;
   }
-  std::atomic<bool> paused_{false};
-  std::atomic<bool> stopped_{false};
   bool unpark_armed_ = false;               // (control_mutex_)
-  std::mutex control_mutex_;                // pause() against the run's end
-  std::atomic<bool> controlled_{false};     // pause() was called
-  std::atomic<bool> closed_{false};         // the run's end began taking its stop machinery down
+  std::mutex control_mutex_;                // pause() against the run's end (see life_state)
   mutable std::mutex park_mutex_;
   std::vector<task_node*> parked_;
   std::optional<std::stop_callback<unparker>> unpark_on_stop_;
@@ -372,10 +370,8 @@ class run_state_base {
   std::atomic<std::uint32_t> root_cursor_{0};  // the next root the roots' batch task releases
   std::atomic<std::uint32_t> not_ok_{0};  // steps that ended neither succeeded nor skipped by their condition
   std::atomic<std::exception_ptr*> errors_{nullptr};  // each step's error; made at the first one
-  static constexpr std::uint32_t running = 0, waited_for = 1, finished = 2;
-  std::atomic<std::uint32_t> done_{running};
+  life_state life_;  // cancelled, stopped, timed out, paused, finished: every transition in life_state.hpp
   std::atomic<std::uint32_t> refs_{1};
-  std::atomic<bool> cancel_requested_{false};
   std::atomic<int> stop_ready_{0};  // 0 none, 1 being made, 2 made
   alignas(std::stop_source) unsigned char stop_storage_[sizeof(std::stop_source)]{};
   std::optional<std::stop_callback<canceller>> follow_;
