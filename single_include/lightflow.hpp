@@ -6201,7 +6201,8 @@ merge_map merge_steps(runtime_graph& g, std::uint32_t n, const std::string& pref
 //   accepts<Input>()              consteval: true, or a compile error that says why not
 //   accepts_checkpoint<Input, C>() consteval: the same for a checkpoint option of type C
 //   make(flow, input, registry, id)  a new run's state (one reference, the result's)
-//   open(state, checkpoint)       checks or restores the run's records; throws before anything runs
+//   session<Input>(state, checkpoint)  the run's checkpoint session, which the executor opens (checks
+//                                 or restores the records; throws before anything runs) and attaches
 //   load_input<Input>(flow, checkpoint)  the input a checkpointed run was started with, for resume
 #ifndef LIGHTFLOW_DETAIL_PROGRAM_HPP
 #define LIGHTFLOW_DETAIL_PROGRAM_HPP
@@ -6245,7 +6246,7 @@ struct program<static_flow<Name, Steps...>> {
   }
   template <class Input, class Checkpoint>
   static consteval bool accepts_checkpoint() {
-    return session<Input, Checkpoint>::check();
+    return typed<Input, Checkpoint>::check();
   }
 
   template <class Input>
@@ -6253,19 +6254,17 @@ struct program<static_flow<Name, Steps...>> {
     return new state<Input>(flow, std::move(input), registry, id);
   }
   template <class Input, class Checkpoint>
-  static void open(state<Input>& run, const Checkpoint& cp) {
-    auto s = std::make_unique<session<Input, Checkpoint>>(cp);
-    s->open(run);
-    run.attach(std::move(s));
+  static auto session(state<Input>&, const Checkpoint& cp) {
+    return std::make_unique<typed<Input, Checkpoint>>(cp);
   }
   template <class Input, class Checkpoint>
   static Input load_input(const flow_type&, const Checkpoint& cp) {
-    return session<Input, Checkpoint>::load_input(cp);
+    return typed<Input, Checkpoint>::load_input(cp);
   }
 
  private:
   template <class Input, class Checkpoint>
-  using session = typed_session<flow_type, Input, store_of<Checkpoint>, serializer_of<Checkpoint>>;
+  using typed = typed_session<flow_type, Input, store_of<Checkpoint>, serializer_of<Checkpoint>>;
 };
 
 }  // namespace lightflow::detail
@@ -7553,10 +7552,8 @@ struct program<Flow> {
     return new runtime_run(flow.compiled(), std::move(input), registry, id);
   }
   template <class Input, class Checkpoint>
-  static void open(runtime_run& run, const Checkpoint& cp) {
-    auto s = std::make_unique<runtime_session<store_of<Checkpoint>>>(cp, run.graph_data());
-    s->open(run);
-    run.attach(std::move(s));
+  static auto session(runtime_run& run, const Checkpoint& cp) {
+    return std::make_unique<runtime_session<store_of<Checkpoint>>>(cp, run.graph_data());
   }
   template <class Input, class Checkpoint>
   static values load_input(const Flow& flow, const Checkpoint& cp) {
@@ -8148,14 +8145,20 @@ struct invalid_result {
 template <class Flow>
 concept runnable = requires { typename program<Flow>::default_input; };
 
-/// The input of a run of `Flow` given `Args`: the first argument unless all of them are options
-/// (then the flow's default input, as `Requested` says when it is not void: resume's `Input`).
+/// True when a run's arguments after the flow begin with its input: the first is not an option.
+template <class... Args>
+inline constexpr bool has_input = false;
+template <class First, class... Rest>
+inline constexpr bool has_input<First, Rest...> = !run_option<First>;
+
+/// The input of a run of `Flow` given `Args`: the first argument if it is the input, else the flow's
+/// default input (or `Requested` when it is not void: resume's `Input`).
 template <class Flow, class Requested, class... Args>
 struct run_input {
   using type = std::conditional_t<std::is_void_v<Requested>, typename program<Flow>::default_input, Requested>;
 };
 template <class Flow, class Requested, class First, class... Rest>
-  requires(!run_option<First>)
+  requires has_input<First, Rest...>
 struct run_input<Flow, Requested, First, Rest...> {
   using type = std::decay_t<First>;
 };
@@ -8293,7 +8296,7 @@ class executor {
   auto start(const Flow& flow, Args&&... args) {
     if constexpr (!flow_accepted<Flow>()) {
       return static_cast<detail::invalid_result*>(nullptr);
-    } else if constexpr (sizeof...(Args) == 0 || (run_option<Args> && ...)) {
+    } else if constexpr (!detail::has_input<Args...>) {
       using input_type = typename detail::program<Flow>::default_input;
       if constexpr (!accepted<Flow, input_type, Args...>())
         return static_cast<detail::invalid_result*>(nullptr);
@@ -8331,7 +8334,11 @@ class executor {
   }
   template <class Program, class Input, class State, class Option>
   static void open_checkpoint(State& state, const Option& option) {
-    if constexpr (detail::is_checkpoint<Option>) Program::template open<Input>(state, option);
+    if constexpr (detail::is_checkpoint<Option>) {
+      auto session = Program::template session<Input>(state, option);
+      session->open(state);
+      state.attach(std::move(session));
+    }
   }
 
   /// Makes a resource option's object (and recovers it when the run resumes a checkpointed one).

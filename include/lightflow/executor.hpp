@@ -50,14 +50,20 @@ struct invalid_result {
 template <class Flow>
 concept runnable = requires { typename program<Flow>::default_input; };
 
-/// The input of a run of `Flow` given `Args`: the first argument unless all of them are options
-/// (then the flow's default input, as `Requested` says when it is not void: resume's `Input`).
+/// True when a run's arguments after the flow begin with its input: the first is not an option.
+template <class... Args>
+inline constexpr bool has_input = false;
+template <class First, class... Rest>
+inline constexpr bool has_input<First, Rest...> = !run_option<First>;
+
+/// The input of a run of `Flow` given `Args`: the first argument if it is the input, else the flow's
+/// default input (or `Requested` when it is not void: resume's `Input`).
 template <class Flow, class Requested, class... Args>
 struct run_input {
   using type = std::conditional_t<std::is_void_v<Requested>, typename program<Flow>::default_input, Requested>;
 };
 template <class Flow, class Requested, class First, class... Rest>
-  requires(!run_option<First>)
+  requires has_input<First, Rest...>
 struct run_input<Flow, Requested, First, Rest...> {
   using type = std::decay_t<First>;
 };
@@ -195,7 +201,7 @@ class executor {
   auto start(const Flow& flow, Args&&... args) {
     if constexpr (!flow_accepted<Flow>()) {
       return static_cast<detail::invalid_result*>(nullptr);
-    } else if constexpr (sizeof...(Args) == 0 || (run_option<Args> && ...)) {
+    } else if constexpr (!detail::has_input<Args...>) {
       using input_type = typename detail::program<Flow>::default_input;
       if constexpr (!accepted<Flow, input_type, Args...>())
         return static_cast<detail::invalid_result*>(nullptr);
@@ -233,7 +239,11 @@ class executor {
   }
   template <class Program, class Input, class State, class Option>
   static void open_checkpoint(State& state, const Option& option) {
-    if constexpr (detail::is_checkpoint<Option>) Program::template open<Input>(state, option);
+    if constexpr (detail::is_checkpoint<Option>) {
+      auto session = Program::template session<Input>(state, option);
+      session->open(state);
+      state.attach(std::move(session));
+    }
   }
 
   /// Makes a resource option's object (and recovers it when the run resumes a checkpointed one).

@@ -8,7 +8,8 @@
 //   accepts<Input>()              consteval: true, or a compile error that says why not
 //   accepts_checkpoint<Input, C>() consteval: the same for a checkpoint option of type C
 //   make(flow, input, registry, id)  a new run's state (one reference, the result's)
-//   open(state, checkpoint)       checks or restores the run's records; throws before anything runs
+//   session<Input>(state, checkpoint)  the run's checkpoint session, which the executor opens (checks
+//                                 or restores the records; throws before anything runs) and attaches
 //   load_input<Input>(flow, checkpoint)  the input a checkpointed run was started with, for resume
 #ifndef LIGHTFLOW_DETAIL_PROGRAM_HPP
 #define LIGHTFLOW_DETAIL_PROGRAM_HPP
@@ -57,7 +58,7 @@ struct program<static_flow<Name, Steps...>> {
   }
   template <class Input, class Checkpoint>
   static consteval bool accepts_checkpoint() {
-    return session<Input, Checkpoint>::check();
+    return typed<Input, Checkpoint>::check();
   }
 
   template <class Input>
@@ -65,19 +66,17 @@ struct program<static_flow<Name, Steps...>> {
     return new state<Input>(flow, std::move(input), registry, id);
   }
   template <class Input, class Checkpoint>
-  static void open(state<Input>& run, const Checkpoint& cp) {
-    auto s = std::make_unique<session<Input, Checkpoint>>(cp);
-    s->open(run);
-    run.attach(std::move(s));
+  static auto session(state<Input>&, const Checkpoint& cp) {
+    return std::make_unique<typed<Input, Checkpoint>>(cp);
   }
   template <class Input, class Checkpoint>
   static Input load_input(const flow_type&, const Checkpoint& cp) {
-    return session<Input, Checkpoint>::load_input(cp);
+    return typed<Input, Checkpoint>::load_input(cp);
   }
 
  private:
   template <class Input, class Checkpoint>
-  using session = typed_session<flow_type, Input, store_of<Checkpoint>, serializer_of<Checkpoint>>;
+  using typed = typed_session<flow_type, Input, store_of<Checkpoint>, serializer_of<Checkpoint>>;
 };
 
 }  // namespace lightflow::detail

@@ -66,10 +66,8 @@ struct program<Flow> {
     return new runtime_run(flow.compiled(), std::move(input), registry, id);
   }
   template <class Input, class Checkpoint>
-  static void open(runtime_run& run, const Checkpoint& cp) {
-    auto s = std::make_unique<runtime_session<store_of<Checkpoint>>>(cp, run.graph_data());
-    s->open(run);
-    run.attach(std::move(s));
+  static auto session(runtime_run& run, const Checkpoint& cp) {
+    return std::make_unique<runtime_session<store_of<Checkpoint>>>(cp, run.graph_data());
   }
   template <class Input, class Checkpoint>
   static values load_input(const Flow& flow, const Checkpoint& cp) {
