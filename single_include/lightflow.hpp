@@ -1711,6 +1711,39 @@ inline bool same_legacy_manifest(const std::string& stored, const std::string& e
 #include <type_traits>
 #include <utility>
 
+// ---- lightflow/detail/pack.hpp
+// Working over a parameter pack of any length, such as a flow's steps. No fold expressions: clang
+// limits a fold to 256 operands (-fbracket-depth), and a flow may have more steps than that. A pack
+// is expanded into an array instead, which any compiler takes at any length.
+#ifndef LIGHTFLOW_DETAIL_PACK_HPP
+#define LIGHTFLOW_DETAIL_PACK_HPP
+
+#include <cstddef>
+
+namespace lightflow::detail {
+
+/// Evaluates a pack expansion for its effects, in order: `(void)expand{0, ((void)effect, 0)...};`.
+using expand = int[];
+
+/// True when every value is: `all_of({condition<T>..., true})`.
+template <std::size_t N>
+consteval bool all_of(const bool (&values)[N]) noexcept {
+  for (const bool v : values)
+    if (!v) return false;
+  return true;
+}
+
+/// The sum of the values: `sum_of({count<T>..., std::size_t{0}})`.
+template <std::size_t N>
+consteval std::size_t sum_of(const std::size_t (&values)[N]) noexcept {
+  std::size_t sum = 0;
+  for (const std::size_t v : values) sum += v;
+  return sum;
+}
+
+}  // namespace lightflow::detail
+
+#endif
 // ---- lightflow/detail/run_state.hpp
 // The state of one run, shared by every kind of flow: run_state_base.hpp declares it; the headers
 // included here define its members, one job each.
@@ -2034,8 +2067,7 @@ class run_registry {
 #include <cstdint>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <cpuid.h>
-#include <x86intrin.h>
+#include <cpuid.h>  // small; the counter is read with a builtin (<x86intrin.h> costs 0.8 s of g++ time)
 #define LIGHTFLOW_HAS_TSC 1
 #else
 #define LIGHTFLOW_HAS_TSC 0
@@ -2063,7 +2095,7 @@ inline bool invariant_tsc() noexcept {
 /// Now, in ticks: TSC cycles, or steady_clock nanoseconds where there is no invariant TSC.
 inline ticks now_ticks() noexcept {
 #if LIGHTFLOW_HAS_TSC
-  if (invariant_tsc()) return __rdtsc();
+  if (invariant_tsc()) return __builtin_ia32_rdtsc();
 #endif
   return static_cast<ticks>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch()).count());
@@ -3194,7 +3226,7 @@ task_node* run_state_base::release_range(const std::uint32_t* it, const std::uin
 #ifndef LIGHTFLOW_DETAIL_GRAPH_HPP
 #define LIGHTFLOW_DETAIL_GRAPH_HPP
 
-#include <algorithm>
+#include <bit>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -3267,17 +3299,32 @@ consteval graph_info<N, E> analyze(const std::array<std::string_view, N + 1>& na
   for (std::uint32_t i = 0; i != N; ++i)
     if (names[i].empty()) return fail(graph_error::empty_name, i);
 
-  // Names sorted once, so each dependency is found by binary search.
-  std::array<std::uint32_t, N + 1> sorted{};
-  for (std::uint32_t i = 0; i != N; ++i) sorted[i] = i;
-  std::sort(sorted.begin(), sorted.begin() + N,
-            [&](std::uint32_t a, std::uint32_t b) { return names[a] < names[b] || (names[a] == names[b] && a < b); });
-  for (std::size_t k = 1; k < N; ++k)
-    if (names[sorted[k - 1]] == names[sorted[k]]) return fail(graph_error::duplicate_name, sorted[k], sorted[k - 1]);
-  auto find = [&](std::string_view name) -> std::uint32_t {
-    auto it = std::lower_bound(sorted.begin(), sorted.begin() + N, name,
-                               [&](std::uint32_t a, std::string_view n) { return names[a] < n; });
-    return it != sorted.begin() + N && names[*it] == name ? *it : npos;
+  // Names hashed once into an open-addressing table (twice as many slots as steps), so that each
+  // dependency is found in a probe or two: sorting and binary search cost clang's constant evaluator
+  // over a million steps (its limit) at 512 steps. A repeated name is reported at its second
+  // occurrence, as a runtime flow reports it when the second is added.
+  constexpr std::size_t slots = std::bit_ceil(2 * N + 1);
+  std::array<std::uint32_t, slots> table{};
+  for (auto& t : table) t = npos;
+  std::array<std::uint32_t, N + 1> hashes{};
+  const auto hash = [](std::string_view s) {
+    std::uint32_t h = 2166136261u;  // FNV-1a
+    for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+    return h;
+  };
+  for (std::uint32_t i = 0; i != N; ++i) {
+    hashes[i] = hash(names[i]);
+    std::size_t slot = hashes[i] & (slots - 1);
+    for (; table[slot] != npos; slot = (slot + 1) & (slots - 1))
+      if (hashes[table[slot]] == hashes[i] && names[table[slot]] == names[i])
+        return fail(graph_error::duplicate_name, i, table[slot]);
+    table[slot] = i;
+  }
+  const auto find = [&](std::string_view name) -> std::uint32_t {
+    const std::uint32_t h = hash(name);
+    for (std::size_t slot = h & (slots - 1); table[slot] != npos; slot = (slot + 1) & (slots - 1))
+      if (hashes[table[slot]] == h && names[table[slot]] == name) return table[slot];
+    return npos;
   };
 
   std::array<std::uint32_t, N + 1> listed_by{};  // the last step that listed each step as a dependency
@@ -3420,6 +3467,7 @@ inline flow_error graph_failure(graph_error error, std::string_view flow, std::s
 #include <type_traits>
 #include <utility>
 
+
 namespace lightflow::detail {
 
 template <std::size_t I, class T>
@@ -3439,14 +3487,15 @@ struct indexed_storage<std::index_sequence<I...>, T...> : indexed_item<I, T>... 
   /// Stores the address of every element's `callable` member in out[index]: one pack expansion, no
   /// lookup by index and no function per element (a large flow's symbols are long).
   constexpr void callable_addresses(const void** out) const noexcept {
-    ((out[I] = &static_cast<const indexed_item<I, T>&>(*this).value.callable), ...);
+    (void)expand{0, ((void)(out[I] = &static_cast<const indexed_item<I, T>&>(*this).value.callable), 0)...};
   }
   /// The same for every element's `rules` (a shared pointer): the raw pointers; true if any is set.
   template <class Policy>
   bool policy_addresses(const Policy** out) const noexcept {
-    (void)out;  // unused when there are no elements
-    ((out[I] = static_cast<const indexed_item<I, T>&>(*this).value.rules.get()), ...);
-    return ((out[I] != nullptr) || ... || false);
+    (void)expand{0, ((void)(out[I] = static_cast<const indexed_item<I, T>&>(*this).value.rules.get()), 0)...};
+    bool any = false;
+    for (std::size_t k = 0; k != sizeof...(T); ++k) any = any || out[k] != nullptr;
+    return any;
   }
 };
 
@@ -3685,7 +3734,7 @@ namespace detail {
 template <class... Steps>
 consteval auto analyze_steps() {
   constexpr std::size_t n = sizeof...(Steps);
-  constexpr std::size_t e = (std::size_t{0} + ... + Steps::dependency_count);
+  constexpr std::size_t e = sum_of({Steps::dependency_count..., std::size_t{0}});
   std::array<std::string_view, n + 1> names{Steps::name.view()...};
   const std::array<std::size_t, n + 1> counts{Steps::dependency_count..., 0};
   const std::array<const std::string_view*, n + 1> lists{Steps::dependency_names.data()..., nullptr};
@@ -3704,7 +3753,8 @@ consteval auto analyze_steps() {
 }  // namespace detail
 
 /// A flow whose steps and graph are known at compile time; made by `lightflow::flow<"name">(steps...)`.
-template <fixed_string Name, step_type... Steps>
+template <fixed_string Name, class... Steps>
+  requires(detail::all_of({step_type<Steps>..., true}))  // not `step_type... Steps`: clang folds that
 class static_flow : public detail::copied_policy_setters<static_flow<Name, Steps...>, true> {
   using storage = detail::indexed_storage<std::make_index_sequence<sizeof...(Steps)>, Steps...>;
 
@@ -3781,7 +3831,7 @@ namespace detail {
 // flow()'s work: Steps are the arguments' types without references.
 template <fixed_string Name, class... Steps, class... Args>
 constexpr auto make_flow(Args&&... args) {
-  if constexpr (!(step_type<Steps> && ...)) {
+  if constexpr (!detail::all_of({step_type<Steps>..., true})) {
     detail::fail<
         "lightflow: every argument of lightflow::flow must be made by lightflow::step<\"name\", "
         "\"dependency\"...>(callable); the arguments' types are listed after this message",
@@ -3891,6 +3941,41 @@ inline constexpr call_form form_of = callable_with<F, Offered>                  
                                      : callable_with<F, type_list<step_context&>>     ? call_form::context
                                                                                       : call_form::none;
 
+template <std::uint32_t... P>
+struct positions {};
+
+template <class Flow, class Input, std::uint32_t I>
+struct step_signature;
+
+// What a step's signature computes over its dependencies, as namespace-scope functions whose template
+// parameters are all deduced (and called qualified, so that no argument-dependent lookup searches the
+// namespaces of every step's type). A member template of step_signature, or a call with explicit
+// template arguments, is substituted partially first, and g++ 12 then walks the whole flow type (every
+// step's name, callable and dependency list) once per step: a cost quadratic in the number of steps
+// (a 512-step flow took 20 s to parse instead of 7 s).
+
+/// Which of a step's `Count` dependencies (from `First` in the graph's list) hand it an output.
+template <class Flow, class Input, std::uint32_t First, std::size_t... K>
+auto kept_of(std::type_identity<Flow>, std::type_identity<Input>, constant<First>, std::index_sequence<K...>)
+    -> kept_positions<std::is_void_v<typename step_signature<Flow, Input, Flow::graph.deps[First + K]>::output>...>;
+/// Their positions in the step's dependency list.
+template <class Kept, std::size_t... K>
+auto kept_at_of(std::type_identity<Kept>, std::index_sequence<K...>) -> positions<Kept::at[K]...>;
+/// The steps they are.
+template <class Flow, std::uint32_t First, std::uint32_t... P>
+auto kept_steps_of(std::type_identity<Flow>, constant<First>, positions<P...>) -> positions<Flow::graph.deps[First + P]...>;
+/// Their output types.
+template <class Flow, class Input, std::uint32_t... D>
+auto outputs_of(std::type_identity<Flow>, std::type_identity<Input>, positions<D...>)
+    -> type_list<typename step_signature<Flow, Input, D>::output...>;
+
+template <class List>
+struct const_references;
+template <class... T>
+struct const_references<type_list<T...>> {
+  using type = type_list<const T&...>;
+};
+
 /// Everything about how step I of Flow is called when the run's input has type Input. Only types:
 /// see `constant`.
 template <class Flow, class Input, std::uint32_t I>
@@ -3901,24 +3986,20 @@ struct step_signature {
   using count = constant<Flow::graph.data_count[I]>;
   using is_root = constant<count::value == 0>;  // it receives the run's input
 
-  template <std::size_t K>
-  using dep_output = typename step_signature<Flow, Input, Flow::graph.deps[first::value + K]>::output;
-  template <std::size_t... K>
-  static auto kept_of(std::index_sequence<K...>) -> kept_positions<std::is_void_v<dep_output<K>>...>;
   /// The dependencies that hand it an output: `kept::at[k]` is a position in its dependency list.
-  using kept = decltype(kept_of(std::make_index_sequence<count::value>{}));
-  /// The step that is its k-th dependency with an output.
-  template <std::size_t K>
-  using kept_step = constant<Flow::graph.deps[first::value + kept::at[K]]>;
+  using kept = decltype(detail::kept_of(std::type_identity<Flow>{}, std::type_identity<Input>{}, first{},
+                                        std::make_index_sequence<count::value>{}));
+  /// The same positions, as `positions<P...>`.
+  using kept_at = decltype(detail::kept_at_of(std::type_identity<kept>{}, std::make_index_sequence<kept::count>{}));
+  /// The steps they are, as `positions<D...>` (step indices), and their outputs, as a type_list.
+  using kept_steps = decltype(detail::kept_steps_of(std::type_identity<Flow>{}, first{}, kept_at{}));
+  using kept_outputs = decltype(detail::outputs_of(std::type_identity<Flow>{}, std::type_identity<Input>{}, kept_steps{}));
 
-  template <std::size_t... K>
-  static auto offered_list(std::index_sequence<K...>)
-      -> type_list<const typename step_signature<Flow, Input, kept_step<K>::value>::output&...>;
   /// What the callable is offered, before the optional context.
   using offered_args =
       std::conditional_t<is_root::value,
                          std::conditional_t<std::is_same_v<Input, no_input>, type_list<>, type_list<const Input&>>,
-                         decltype(offered_list(std::make_index_sequence<kept::count>{}))>;
+                         typename const_references<kept_outputs>::type>;
   using with_context = typename append<offered_args, step_context&>::type;
 
   using form = constant<form_of<callable, offered_args, with_context, is_root::value, std::is_same_v<Input, no_input>>>;
@@ -3983,9 +4064,6 @@ consteval bool check_signatures() {
   }
 }
 
-template <std::uint32_t... P>
-struct positions {};
-
 /// Calls one step. Templated on what that step needs and nothing of the flow it belongs to, so its
 /// symbol stays short and steps alike share it; it finds its callable, input and arguments through the
 /// run's untyped per-step pointers and the graph's dependency lists.
@@ -4029,15 +4107,18 @@ struct invoker<F, Input, Output, Form, Root, positions<P...>, Args...> {
   }
 };
 
+template <class F, class Input, class Output, call_form Form, bool Root, class Positions, class Args>
+struct invoker_with;
+template <class F, class Input, class Output, call_form Form, bool Root, class Positions, class... Args>
+struct invoker_with<F, Input, Output, Form, Root, Positions, type_list<Args...>> {
+  using type = invoker<F, Input, Output, Form, Root, Positions, Args...>;
+};
+
 template <class Flow, class Input, std::uint32_t I>
 struct invoker_of {
   using sig = step_signature<Flow, Input, I>;
-  template <std::size_t... K>
-  static auto make(std::index_sequence<K...>)
-      -> invoker<typename sig::callable, Input, typename sig::output, sig::form::value, sig::is_root::value,
-                 positions<sig::kept::at[K]...>,
-                 typename step_signature<Flow, Input, sig::template kept_step<K>::value>::output...>;
-  using type = decltype(make(std::make_index_sequence<sig::kept::count>{}));
+  using type = typename invoker_with<typename sig::callable, Input, typename sig::output, sig::form::value,
+                                     sig::is_root::value, typename sig::kept_at, typename sig::kept_outputs>::type;
 };
 
 template <class T>
@@ -4066,7 +4147,9 @@ template <class Indices, class... T>
 struct output_slots;
 template <std::size_t... I, class... T>
 struct output_slots<std::index_sequence<I...>, T...> : output_slot<I, T>... {
-  void addresses(void** out) noexcept { ((out[I] = static_cast<output_slot<I, T>&>(*this).address()), ...); }
+  void addresses(void** out) noexcept {
+    (void)expand{0, ((void)(out[I] = static_cast<output_slot<I, T>&>(*this).address()), 0)...};
+  }
 };
 
 /// One run of a static flow. Everything it needs is in this one allocation.
@@ -4979,11 +5062,12 @@ class typed_session final : public store_session<Store> {
   /// The first step whose output type T has `is_bad.template operator()<T>()`, or npos.
   template <class Predicate>
   static consteval std::uint32_t first_output_where(Predicate is_bad) {
-    std::uint32_t first = npos;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      ((first == npos && is_bad.template operator()<output_t<I>>() ? (void)(first = I) : (void)0), ...);
+    const auto bad = [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return std::array<bool, n + 1>{is_bad.template operator()<output_t<I>>()..., false};
     }(std::make_index_sequence<n>{});
-    return first;
+    for (std::uint32_t k = 0; k != n; ++k)
+      if (bad[k]) return k;
+    return npos;
   }
   template <class T>
   static constexpr bool encodable() {
@@ -7658,6 +7742,14 @@ void register_static_output() {
   if constexpr (!std::is_void_v<T>) register_type<T>();
 }
 
+/// Calls a static step inside a runtime flow with its dependencies' results (D: their steps, T: their
+/// output types); every template parameter deduced (see step_signature).
+template <class Flow, std::uint32_t I, class F, std::uint32_t... D, class... T, class... Context>
+decltype(auto) call_with_dependencies(std::type_identity<Flow>, constant<I>, const F& fn, runtime_run& run,
+                                      std::uint32_t step, positions<D...>, type_list<T...>, Context&... ctx) {
+  return fn(static_dependency_result<Flow, I, D, T>(run, step)..., ctx...);
+}
+
 template <class Flow, std::uint32_t I>
 void invoke_static_step(run_state_base& base, std::uint32_t step, step_context& sc) {
   using sig = step_signature<Flow, values, I>;
@@ -7676,17 +7768,13 @@ void invoke_static_step(run_state_base& base, std::uint32_t step, step_context& 
       else
         return fn(run.input_values());
     } else {
-      return [&]<std::size_t... K>(std::index_sequence<K...>) -> decltype(auto) {
-        if constexpr (sig::form::value == call_form::inputs_and_context)
-          return fn(static_dependency_result<Flow, I, sig::template kept_step<K>::value,
-                                             typename step_signature<Flow, values, sig::template kept_step<K>::value>::output>(
-                        run, step)...,
-                    static_cast<step_context&>(ctx));
-        else
-          return fn(static_dependency_result<Flow, I, sig::template kept_step<K>::value,
-                                             typename step_signature<Flow, values, sig::template kept_step<K>::value>::output>(
-              run, step)...);
-      }(std::make_index_sequence<sig::kept::count>{});
+      if constexpr (sig::form::value == call_form::inputs_and_context)
+        return detail::call_with_dependencies(std::type_identity<Flow>{}, constant<I>{}, fn, run, step,
+                                              typename sig::kept_steps{}, typename sig::kept_outputs{},
+                                              static_cast<step_context&>(ctx));
+      else
+        return detail::call_with_dependencies(std::type_identity<Flow>{}, constant<I>{}, fn, run, step,
+                                              typename sig::kept_steps{}, typename sig::kept_outputs{});
     }
   };
   if constexpr (std::is_void_v<output>)
@@ -7880,7 +7968,8 @@ class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
           detail::result_type_of<typename detail::step_signature<source_type, values, I>::output>()..., nullptr};
     }(std::make_index_sequence<source_type::size>{});
     []<std::size_t... I>(std::index_sequence<I...>) {  // the output types, for checkpoints
-      (detail::register_static_output<typename detail::step_signature<source_type, values, I>::output>(), ...);
+      (void)detail::expand{
+          0, (detail::register_static_output<typename detail::step_signature<source_type, values, I>::output>(), 0)...};
     }(std::make_index_sequence<source_type::size>{});
     detail::runtime_graph& g = mutate();
     const std::string prefix = mode == merge_mode::namespaced ? std::string(Name.view()) + "." : std::string();

@@ -181,6 +181,30 @@ TEST_CASE("outputs flow through a generated graph", "[run]") {
   }
 }
 
+namespace {
+int depth_of(int x) { return x; }
+int depth_of(const lf::values&) { return 0; }  // a root step merged into a runtime flow is offered the run's values
+}  // namespace
+
+TEST_CASE("a flow of more steps than a fold expression may have runs, alone and merged into a runtime flow",
+          "[run][large]") {
+  // 300 steps: clang limits a fold expression to 256 operands (a pack of steps once went through
+  // folds), and its constant evaluator to a million steps (sorting 512 names once took more).
+  auto chain = generated::make_flow<generated::chain<300>>([](const auto&... in) -> int { return (1 + ... + depth_of(in)); });
+  lf::executor pool{2};
+  auto alone = pool.run(chain);
+  REQUIRE(alone.ok());
+  CHECK(alone.get<"s00299">() == 300);
+  CHECK(alone.get<"s00000">() == 1);
+
+  lf::runtime_flow merged{"merged"};
+  merged.merge(chain);
+  CHECK(merged.size() == 300);
+  auto result = pool.run(merged);
+  REQUIRE(result.ok());
+  CHECK(result.get<int>("generated.s00299") == 300);
+}
+
 TEST_CASE("a flow may take no input", "[run]") {
   lf::executor pool{2};
   auto f = lf::flow<"no input">(lf::step<"a">([] { return 20; }), lf::step<"b">([](lf::step_context&) { return 1; }),

@@ -13,6 +13,7 @@
 #include "lightflow/detail/compile_error.hpp"
 #include "lightflow/detail/graph.hpp"
 #include "lightflow/detail/indexed_storage.hpp"
+#include "lightflow/detail/pack.hpp"
 #include "lightflow/detail/policy_setters.hpp"
 #include "lightflow/detail/run_state.hpp"
 #include "lightflow/fixed_string.hpp"
@@ -26,7 +27,7 @@ namespace detail {
 template <class... Steps>
 consteval auto analyze_steps() {
   constexpr std::size_t n = sizeof...(Steps);
-  constexpr std::size_t e = (std::size_t{0} + ... + Steps::dependency_count);
+  constexpr std::size_t e = sum_of({Steps::dependency_count..., std::size_t{0}});
   std::array<std::string_view, n + 1> names{Steps::name.view()...};
   const std::array<std::size_t, n + 1> counts{Steps::dependency_count..., 0};
   const std::array<const std::string_view*, n + 1> lists{Steps::dependency_names.data()..., nullptr};
@@ -45,7 +46,8 @@ consteval auto analyze_steps() {
 }  // namespace detail
 
 /// A flow whose steps and graph are known at compile time; made by `lightflow::flow<"name">(steps...)`.
-template <fixed_string Name, step_type... Steps>
+template <fixed_string Name, class... Steps>
+  requires(detail::all_of({step_type<Steps>..., true}))  // not `step_type... Steps`: clang folds that
 class static_flow : public detail::copied_policy_setters<static_flow<Name, Steps...>, true> {
   using storage = detail::indexed_storage<std::make_index_sequence<sizeof...(Steps)>, Steps...>;
 
@@ -122,7 +124,7 @@ namespace detail {
 // flow()'s work: Steps are the arguments' types without references.
 template <fixed_string Name, class... Steps, class... Args>
 constexpr auto make_flow(Args&&... args) {
-  if constexpr (!(step_type<Steps> && ...)) {
+  if constexpr (!detail::all_of({step_type<Steps>..., true})) {
     detail::fail<
         "lightflow: every argument of lightflow::flow must be made by lightflow::step<\"name\", "
         "\"dependency\"...>(callable); the arguments' types are listed after this message",

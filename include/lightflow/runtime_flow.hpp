@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "lightflow/context.hpp"
+#include "lightflow/detail/pack.hpp"
 #include "lightflow/detail/runtime_graph.hpp"
 #include "lightflow/detail/policy_setters.hpp"
 #include "lightflow/detail/runtime_merge.hpp"
@@ -222,7 +223,8 @@ class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
           detail::result_type_of<typename detail::step_signature<source_type, values, I>::output>()..., nullptr};
     }(std::make_index_sequence<source_type::size>{});
     []<std::size_t... I>(std::index_sequence<I...>) {  // the output types, for checkpoints
-      (detail::register_static_output<typename detail::step_signature<source_type, values, I>::output>(), ...);
+      (void)detail::expand{
+          0, (detail::register_static_output<typename detail::step_signature<source_type, values, I>::output>(), 0)...};
     }(std::make_index_sequence<source_type::size>{});
     detail::runtime_graph& g = mutate();
     const std::string prefix = mode == merge_mode::namespaced ? std::string(Name.view()) + "." : std::string();

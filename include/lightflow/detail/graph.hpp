@@ -4,7 +4,7 @@
 #ifndef LIGHTFLOW_DETAIL_GRAPH_HPP
 #define LIGHTFLOW_DETAIL_GRAPH_HPP
 
-#include <algorithm>
+#include <bit>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -79,17 +79,32 @@ consteval graph_info<N, E> analyze(const std::array<std::string_view, N + 1>& na
   for (std::uint32_t i = 0; i != N; ++i)
     if (names[i].empty()) return fail(graph_error::empty_name, i);
 
-  // Names sorted once, so each dependency is found by binary search.
-  std::array<std::uint32_t, N + 1> sorted{};
-  for (std::uint32_t i = 0; i != N; ++i) sorted[i] = i;
-  std::sort(sorted.begin(), sorted.begin() + N,
-            [&](std::uint32_t a, std::uint32_t b) { return names[a] < names[b] || (names[a] == names[b] && a < b); });
-  for (std::size_t k = 1; k < N; ++k)
-    if (names[sorted[k - 1]] == names[sorted[k]]) return fail(graph_error::duplicate_name, sorted[k], sorted[k - 1]);
-  auto find = [&](std::string_view name) -> std::uint32_t {
-    auto it = std::lower_bound(sorted.begin(), sorted.begin() + N, name,
-                               [&](std::uint32_t a, std::string_view n) { return names[a] < n; });
-    return it != sorted.begin() + N && names[*it] == name ? *it : npos;
+  // Names hashed once into an open-addressing table (twice as many slots as steps), so that each
+  // dependency is found in a probe or two: sorting and binary search cost clang's constant evaluator
+  // over a million steps (its limit) at 512 steps. A repeated name is reported at its second
+  // occurrence, as a runtime flow reports it when the second is added.
+  constexpr std::size_t slots = std::bit_ceil(2 * N + 1);
+  std::array<std::uint32_t, slots> table{};
+  for (auto& t : table) t = npos;
+  std::array<std::uint32_t, N + 1> hashes{};
+  const auto hash = [](std::string_view s) {
+    std::uint32_t h = 2166136261u;  // FNV-1a
+    for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+    return h;
+  };
+  for (std::uint32_t i = 0; i != N; ++i) {
+    hashes[i] = hash(names[i]);
+    std::size_t slot = hashes[i] & (slots - 1);
+    for (; table[slot] != npos; slot = (slot + 1) & (slots - 1))
+      if (hashes[table[slot]] == hashes[i] && names[table[slot]] == names[i])
+        return fail(graph_error::duplicate_name, i, table[slot]);
+    table[slot] = i;
+  }
+  const auto find = [&](std::string_view name) -> std::uint32_t {
+    const std::uint32_t h = hash(name);
+    for (std::size_t slot = h & (slots - 1); table[slot] != npos; slot = (slot + 1) & (slots - 1))
+      if (hashes[table[slot]] == h && names[table[slot]] == name) return table[slot];
+    return npos;
   };
 
   std::array<std::uint32_t, N + 1> listed_by{};  // the last step that listed each step as a dependency

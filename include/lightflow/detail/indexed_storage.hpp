@@ -6,6 +6,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "lightflow/detail/pack.hpp"
+
 namespace lightflow::detail {
 
 template <std::size_t I, class T>
@@ -25,14 +27,15 @@ struct indexed_storage<std::index_sequence<I...>, T...> : indexed_item<I, T>... 
   /// Stores the address of every element's `callable` member in out[index]: one pack expansion, no
   /// lookup by index and no function per element (a large flow's symbols are long).
   constexpr void callable_addresses(const void** out) const noexcept {
-    ((out[I] = &static_cast<const indexed_item<I, T>&>(*this).value.callable), ...);
+    (void)expand{0, ((void)(out[I] = &static_cast<const indexed_item<I, T>&>(*this).value.callable), 0)...};
   }
   /// The same for every element's `rules` (a shared pointer): the raw pointers; true if any is set.
   template <class Policy>
   bool policy_addresses(const Policy** out) const noexcept {
-    (void)out;  // unused when there are no elements
-    ((out[I] = static_cast<const indexed_item<I, T>&>(*this).value.rules.get()), ...);
-    return ((out[I] != nullptr) || ... || false);
+    (void)expand{0, ((void)(out[I] = static_cast<const indexed_item<I, T>&>(*this).value.rules.get()), 0)...};
+    bool any = false;
+    for (std::size_t k = 0; k != sizeof...(T); ++k) any = any || out[k] != nullptr;
+    return any;
   }
 };
 

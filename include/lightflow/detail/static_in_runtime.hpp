@@ -41,6 +41,14 @@ void register_static_output() {
   if constexpr (!std::is_void_v<T>) register_type<T>();
 }
 
+/// Calls a static step inside a runtime flow with its dependencies' results (D: their steps, T: their
+/// output types); every template parameter deduced (see step_signature).
+template <class Flow, std::uint32_t I, class F, std::uint32_t... D, class... T, class... Context>
+decltype(auto) call_with_dependencies(std::type_identity<Flow>, constant<I>, const F& fn, runtime_run& run,
+                                      std::uint32_t step, positions<D...>, type_list<T...>, Context&... ctx) {
+  return fn(static_dependency_result<Flow, I, D, T>(run, step)..., ctx...);
+}
+
 template <class Flow, std::uint32_t I>
 void invoke_static_step(run_state_base& base, std::uint32_t step, step_context& sc) {
   using sig = step_signature<Flow, values, I>;
@@ -59,17 +67,13 @@ void invoke_static_step(run_state_base& base, std::uint32_t step, step_context& 
       else
         return fn(run.input_values());
     } else {
-      return [&]<std::size_t... K>(std::index_sequence<K...>) -> decltype(auto) {
-        if constexpr (sig::form::value == call_form::inputs_and_context)
-          return fn(static_dependency_result<Flow, I, sig::template kept_step<K>::value,
-                                             typename step_signature<Flow, values, sig::template kept_step<K>::value>::output>(
-                        run, step)...,
-                    static_cast<step_context&>(ctx));
-        else
-          return fn(static_dependency_result<Flow, I, sig::template kept_step<K>::value,
-                                             typename step_signature<Flow, values, sig::template kept_step<K>::value>::output>(
-              run, step)...);
-      }(std::make_index_sequence<sig::kept::count>{});
+      if constexpr (sig::form::value == call_form::inputs_and_context)
+        return detail::call_with_dependencies(std::type_identity<Flow>{}, constant<I>{}, fn, run, step,
+                                              typename sig::kept_steps{}, typename sig::kept_outputs{},
+                                              static_cast<step_context&>(ctx));
+      else
+        return detail::call_with_dependencies(std::type_identity<Flow>{}, constant<I>{}, fn, run, step,
+                                              typename sig::kept_steps{}, typename sig::kept_outputs{});
     }
   };
   if constexpr (std::is_void_v<output>)

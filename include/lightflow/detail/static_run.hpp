@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "lightflow/detail/compile_error.hpp"
+#include "lightflow/detail/pack.hpp"
 #include "lightflow/detail/run_state.hpp"
 #include "lightflow/flow.hpp"
 #include "lightflow/step_context.hpp"
@@ -102,6 +103,41 @@ inline constexpr call_form form_of = callable_with<F, Offered>                  
                                      : callable_with<F, type_list<step_context&>>     ? call_form::context
                                                                                       : call_form::none;
 
+template <std::uint32_t... P>
+struct positions {};
+
+template <class Flow, class Input, std::uint32_t I>
+struct step_signature;
+
+// What a step's signature computes over its dependencies, as namespace-scope functions whose template
+// parameters are all deduced (and called qualified, so that no argument-dependent lookup searches the
+// namespaces of every step's type). A member template of step_signature, or a call with explicit
+// template arguments, is substituted partially first, and g++ 12 then walks the whole flow type (every
+// step's name, callable and dependency list) once per step: a cost quadratic in the number of steps
+// (a 512-step flow took 20 s to parse instead of 7 s).
+
+/// Which of a step's `Count` dependencies (from `First` in the graph's list) hand it an output.
+template <class Flow, class Input, std::uint32_t First, std::size_t... K>
+auto kept_of(std::type_identity<Flow>, std::type_identity<Input>, constant<First>, std::index_sequence<K...>)
+    -> kept_positions<std::is_void_v<typename step_signature<Flow, Input, Flow::graph.deps[First + K]>::output>...>;
+/// Their positions in the step's dependency list.
+template <class Kept, std::size_t... K>
+auto kept_at_of(std::type_identity<Kept>, std::index_sequence<K...>) -> positions<Kept::at[K]...>;
+/// The steps they are.
+template <class Flow, std::uint32_t First, std::uint32_t... P>
+auto kept_steps_of(std::type_identity<Flow>, constant<First>, positions<P...>) -> positions<Flow::graph.deps[First + P]...>;
+/// Their output types.
+template <class Flow, class Input, std::uint32_t... D>
+auto outputs_of(std::type_identity<Flow>, std::type_identity<Input>, positions<D...>)
+    -> type_list<typename step_signature<Flow, Input, D>::output...>;
+
+template <class List>
+struct const_references;
+template <class... T>
+struct const_references<type_list<T...>> {
+  using type = type_list<const T&...>;
+};
+
 /// Everything about how step I of Flow is called when the run's input has type Input. Only types:
 /// see `constant`.
 template <class Flow, class Input, std::uint32_t I>
@@ -112,24 +148,20 @@ struct step_signature {
   using count = constant<Flow::graph.data_count[I]>;
   using is_root = constant<count::value == 0>;  // it receives the run's input
 
-  template <std::size_t K>
-  using dep_output = typename step_signature<Flow, Input, Flow::graph.deps[first::value + K]>::output;
-  template <std::size_t... K>
-  static auto kept_of(std::index_sequence<K...>) -> kept_positions<std::is_void_v<dep_output<K>>...>;
   /// The dependencies that hand it an output: `kept::at[k]` is a position in its dependency list.
-  using kept = decltype(kept_of(std::make_index_sequence<count::value>{}));
-  /// The step that is its k-th dependency with an output.
-  template <std::size_t K>
-  using kept_step = constant<Flow::graph.deps[first::value + kept::at[K]]>;
+  using kept = decltype(detail::kept_of(std::type_identity<Flow>{}, std::type_identity<Input>{}, first{},
+                                        std::make_index_sequence<count::value>{}));
+  /// The same positions, as `positions<P...>`.
+  using kept_at = decltype(detail::kept_at_of(std::type_identity<kept>{}, std::make_index_sequence<kept::count>{}));
+  /// The steps they are, as `positions<D...>` (step indices), and their outputs, as a type_list.
+  using kept_steps = decltype(detail::kept_steps_of(std::type_identity<Flow>{}, first{}, kept_at{}));
+  using kept_outputs = decltype(detail::outputs_of(std::type_identity<Flow>{}, std::type_identity<Input>{}, kept_steps{}));
 
-  template <std::size_t... K>
-  static auto offered_list(std::index_sequence<K...>)
-      -> type_list<const typename step_signature<Flow, Input, kept_step<K>::value>::output&...>;
   /// What the callable is offered, before the optional context.
   using offered_args =
       std::conditional_t<is_root::value,
                          std::conditional_t<std::is_same_v<Input, no_input>, type_list<>, type_list<const Input&>>,
-                         decltype(offered_list(std::make_index_sequence<kept::count>{}))>;
+                         typename const_references<kept_outputs>::type>;
   using with_context = typename append<offered_args, step_context&>::type;
 
   using form = constant<form_of<callable, offered_args, with_context, is_root::value, std::is_same_v<Input, no_input>>>;
@@ -194,9 +226,6 @@ consteval bool check_signatures() {
   }
 }
 
-template <std::uint32_t... P>
-struct positions {};
-
 /// Calls one step. Templated on what that step needs and nothing of the flow it belongs to, so its
 /// symbol stays short and steps alike share it; it finds its callable, input and arguments through the
 /// run's untyped per-step pointers and the graph's dependency lists.
@@ -240,15 +269,18 @@ struct invoker<F, Input, Output, Form, Root, positions<P...>, Args...> {
   }
 };
 
+template <class F, class Input, class Output, call_form Form, bool Root, class Positions, class Args>
+struct invoker_with;
+template <class F, class Input, class Output, call_form Form, bool Root, class Positions, class... Args>
+struct invoker_with<F, Input, Output, Form, Root, Positions, type_list<Args...>> {
+  using type = invoker<F, Input, Output, Form, Root, Positions, Args...>;
+};
+
 template <class Flow, class Input, std::uint32_t I>
 struct invoker_of {
   using sig = step_signature<Flow, Input, I>;
-  template <std::size_t... K>
-  static auto make(std::index_sequence<K...>)
-      -> invoker<typename sig::callable, Input, typename sig::output, sig::form::value, sig::is_root::value,
-                 positions<sig::kept::at[K]...>,
-                 typename step_signature<Flow, Input, sig::template kept_step<K>::value>::output...>;
-  using type = decltype(make(std::make_index_sequence<sig::kept::count>{}));
+  using type = typename invoker_with<typename sig::callable, Input, typename sig::output, sig::form::value,
+                                     sig::is_root::value, typename sig::kept_at, typename sig::kept_outputs>::type;
 };
 
 template <class T>
@@ -277,7 +309,9 @@ template <class Indices, class... T>
 struct output_slots;
 template <std::size_t... I, class... T>
 struct output_slots<std::index_sequence<I...>, T...> : output_slot<I, T>... {
-  void addresses(void** out) noexcept { ((out[I] = static_cast<output_slot<I, T>&>(*this).address()), ...); }
+  void addresses(void** out) noexcept {
+    (void)expand{0, ((void)(out[I] = static_cast<output_slot<I, T>&>(*this).address()), 0)...};
+  }
 };
 
 /// One run of a static flow. Everything it needs is in this one allocation.

@@ -8,8 +8,7 @@
 #include <cstdint>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <cpuid.h>
-#include <x86intrin.h>
+#include <cpuid.h>  // small; the counter is read with a builtin (<x86intrin.h> costs 0.8 s of g++ time)
 #define LIGHTFLOW_HAS_TSC 1
 #else
 #define LIGHTFLOW_HAS_TSC 0
@@ -37,7 +36,7 @@ inline bool invariant_tsc() noexcept {
 /// Now, in ticks: TSC cycles, or steady_clock nanoseconds where there is no invariant TSC.
 inline ticks now_ticks() noexcept {
 #if LIGHTFLOW_HAS_TSC
-  if (invariant_tsc()) return __rdtsc();
+  if (invariant_tsc()) return __builtin_ia32_rdtsc();
 #endif
   return static_cast<ticks>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch()).count());

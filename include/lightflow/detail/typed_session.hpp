@@ -194,11 +194,12 @@ class typed_session final : public store_session<Store> {
   /// The first step whose output type T has `is_bad.template operator()<T>()`, or npos.
   template <class Predicate>
   static consteval std::uint32_t first_output_where(Predicate is_bad) {
-    std::uint32_t first = npos;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      ((first == npos && is_bad.template operator()<output_t<I>>() ? (void)(first = I) : (void)0), ...);
+    const auto bad = [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return std::array<bool, n + 1>{is_bad.template operator()<output_t<I>>()..., false};
     }(std::make_index_sequence<n>{});
-    return first;
+    for (std::uint32_t k = 0; k != n; ++k)
+      if (bad[k]) return k;
+    return npos;
   }
   template <class T>
   static constexpr bool encodable() {
