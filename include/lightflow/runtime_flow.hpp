@@ -35,7 +35,7 @@
 #include "lightflow/detail/runtime_step.hpp"
 #include "lightflow/detail/spelling.hpp"
 #include "lightflow/detail/static_in_runtime.hpp"
-#include "lightflow/detail/static_run.hpp"
+#include "lightflow/detail/step_signature.hpp"
 #include "lightflow/errors.hpp"
 #include "lightflow/fixed_string.hpp"
 #include "lightflow/flow.hpp"

@@ -12,7 +12,7 @@
 #include "lightflow/context.hpp"
 #include "lightflow/detail/erased_value.hpp"
 #include "lightflow/detail/runtime_run.hpp"
-#include "lightflow/detail/static_run.hpp"
+#include "lightflow/detail/step_signature.hpp"
 #include "lightflow/detail/type_name.hpp"
 #include "lightflow/key.hpp"
 

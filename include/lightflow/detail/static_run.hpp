@@ -1,11 +1,9 @@
-// The state of one run of a static flow with a given input type: what each step is called with,
-// where each output lives, and how each step is invoked.
+// The state of one run of a static flow with a given input type: how each step is invoked (its
+// signature is in step_signature.hpp) and where each output lives.
 #ifndef LIGHTFLOW_DETAIL_STATIC_RUN_HPP
 #define LIGHTFLOW_DETAIL_STATIC_RUN_HPP
 
 #include <array>
-#include <atomic>
-#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -13,218 +11,13 @@
 #include <type_traits>
 #include <utility>
 
-#include "lightflow/detail/compile_error.hpp"
 #include "lightflow/detail/pack.hpp"
 #include "lightflow/detail/run_state.hpp"
+#include "lightflow/detail/step_signature.hpp"
 #include "lightflow/flow.hpp"
 #include "lightflow/step_context.hpp"
 
-namespace lightflow {
-
-/// The input of a run started without one (`pool.run(flow)`).
-struct no_input {};
-
-namespace detail {
-
-template <class... T>
-struct type_list {};
-
-/// How a step's callable is called.
-enum class call_form : std::uint8_t {
-  none,                // it cannot be called with what it is offered
-  inputs,              // with its dependencies' outputs (a root step: the run's input, if there is one)
-  inputs_and_context,  // the same, then the step_context
-  nothing,             // a root step that ignores the run's input
-  context,             // a root step that ignores the run's input but takes the step_context
-};
-
-// Step callables are function objects (not member pointers), so a call expression is all it takes;
-// it is much cheaper to compile than std::invoke and std::is_invocable.
-template <class F, class List>
-inline constexpr bool callable_with = false;
-template <class F, class... A>
-inline constexpr bool callable_with<F, type_list<A...>> = requires(const F& f, A&&... a) {
-  f(static_cast<A&&>(a)...);
-};
-
-/// What calling F with the list gives; only computed when the call is valid.
-template <bool Valid, class F, class List>
-struct call_result {
-  using type = void;
-};
-template <class F, class... A>
-struct call_result<true, F, type_list<A...>> {
-  using type = decltype(std::declval<const F&>()(std::declval<A>()...));
-};
-
-template <class List, class T>
-struct append;
-template <class... A, class T>
-struct append<type_list<A...>, T> {
-  using type = type_list<A..., T>;
-};
-
-/// The output type of a step whose callable cannot be called; keeps one mistake from causing more.
-struct unusable_output {};
-
-/// A compile-time value as a type. step_signature keeps its values in these rather than in static
-/// data members: a member's symbol would spell the whole flow (tens of KB for 256 steps), and an
-/// unoptimised build emits every member it reads; `constant<3u>::value` is short and shared.
-template <auto V>
-struct constant {
-  static constexpr auto value = V;
-};
-
-/// The positions of the `false`s in `is_void` (of `Count` entries that are false).
-template <std::size_t Count, std::size_t N>
-consteval std::array<std::uint32_t, Count + 1> false_positions(const bool (&is_void)[N]) {
-  std::array<std::uint32_t, Count + 1> out{};
-  std::size_t n = 0;
-  for (std::uint32_t k = 0; k + 1 < N; ++k)
-    if (!is_void[k]) out[n++] = k;
-  return out;
-}
-
-/// The positions of the `false`s among `Void...` (a step's dependencies that hand it an output).
-template <bool... Void>
-struct kept_positions {
-  static constexpr std::size_t count = (std::size_t{0} + ... + (Void ? 0 : 1));
-  static constexpr bool is_void[] = {Void..., false};
-  static constexpr std::array<std::uint32_t, count + 1> at = false_positions<count>(is_void);
-};
-
-/// How a callable is called when offered `Offered` (then `WithContext`, with the step_context).
-/// Without the context first, so that a variadic callable never receives the context as an input.
-template <class F, class Offered, class WithContext, bool Root, bool NoInput>
-inline constexpr call_form form_of = callable_with<F, Offered>                        ? call_form::inputs
-                                     : callable_with<F, WithContext>                  ? call_form::inputs_and_context
-                                     : !Root || NoInput                               ? call_form::none
-                                     : callable_with<F, type_list<>>                  ? call_form::nothing
-                                     : callable_with<F, type_list<step_context&>>     ? call_form::context
-                                                                                      : call_form::none;
-
-template <std::uint32_t... P>
-struct positions {};
-
-template <class Flow, class Input, std::uint32_t I>
-struct step_signature;
-
-// What a step's signature computes over its dependencies, as namespace-scope functions whose template
-// parameters are all deduced (and called qualified, so that no argument-dependent lookup searches the
-// namespaces of every step's type). A member template of step_signature, or a call with explicit
-// template arguments, is substituted partially first, and g++ 12 then walks the whole flow type (every
-// step's name, callable and dependency list) once per step: a cost quadratic in the number of steps
-// (a 512-step flow took 20 s to parse instead of 7 s).
-
-/// Which of a step's `Count` dependencies (from `First` in the graph's list) hand it an output.
-template <class Flow, class Input, std::uint32_t First, std::size_t... K>
-auto kept_of(std::type_identity<Flow>, std::type_identity<Input>, constant<First>, std::index_sequence<K...>)
-    -> kept_positions<std::is_void_v<typename step_signature<Flow, Input, Flow::graph.deps[First + K]>::output>...>;
-/// Their positions in the step's dependency list.
-template <class Kept, std::size_t... K>
-auto kept_at_of(std::type_identity<Kept>, std::index_sequence<K...>) -> positions<Kept::at[K]...>;
-/// The steps they are.
-template <class Flow, std::uint32_t First, std::uint32_t... P>
-auto kept_steps_of(std::type_identity<Flow>, constant<First>, positions<P...>) -> positions<Flow::graph.deps[First + P]...>;
-/// Their output types.
-template <class Flow, class Input, std::uint32_t... D>
-auto outputs_of(std::type_identity<Flow>, std::type_identity<Input>, positions<D...>)
-    -> type_list<typename step_signature<Flow, Input, D>::output...>;
-
-template <class List>
-struct const_references;
-template <class... T>
-struct const_references<type_list<T...>> {
-  using type = type_list<const T&...>;
-};
-
-/// Everything about how step I of Flow is called when the run's input has type Input. Only types:
-/// see `constant`.
-template <class Flow, class Input, std::uint32_t I>
-struct step_signature {
-  using callable = decltype(Flow::template step_at<I>::callable);
-  using first = constant<Flow::graph.dep_offsets[I]>;
-  /// How many dependencies hand it their outputs (ordering-only ones come after them).
-  using count = constant<Flow::graph.data_count[I]>;
-  using is_root = constant<count::value == 0>;  // it receives the run's input
-
-  /// The dependencies that hand it an output: `kept::at[k]` is a position in its dependency list.
-  using kept = decltype(detail::kept_of(std::type_identity<Flow>{}, std::type_identity<Input>{}, first{},
-                                        std::make_index_sequence<count::value>{}));
-  /// The same positions, as `positions<P...>`.
-  using kept_at = decltype(detail::kept_at_of(std::type_identity<kept>{}, std::make_index_sequence<kept::count>{}));
-  /// The steps they are, as `positions<D...>` (step indices), and their outputs, as a type_list.
-  using kept_steps = decltype(detail::kept_steps_of(std::type_identity<Flow>{}, first{}, kept_at{}));
-  using kept_outputs = decltype(detail::outputs_of(std::type_identity<Flow>{}, std::type_identity<Input>{}, kept_steps{}));
-
-  /// What the callable is offered, before the optional context.
-  using offered_args =
-      std::conditional_t<is_root::value,
-                         std::conditional_t<std::is_same_v<Input, no_input>, type_list<>, type_list<const Input&>>,
-                         typename const_references<kept_outputs>::type>;
-  using with_context = typename append<offered_args, step_context&>::type;
-
-  using form = constant<form_of<callable, offered_args, with_context, is_root::value, std::is_same_v<Input, no_input>>>;
-
-  using result = typename call_result<
-      form::value != call_form::none, callable,
-      std::conditional_t<form::value == call_form::inputs_and_context, with_context,
-                         std::conditional_t<form::value == call_form::inputs, offered_args,
-                                            std::conditional_t<form::value == call_form::context,
-                                                               type_list<step_context&>, type_list<>>>>>::type;
-  /// What the step's output is stored as (void: the step has none).
-  using output = std::conditional_t<form::value == call_form::none, unusable_output, std::remove_cvref_t<result>>;
-};
-
-template <class List>
-struct offered_of;
-template <class... A>
-struct offered_of<type_list<A...>> {
-  using type = offered<A...>;
-};
-
-/// Checks, in topological order, that every step can be called with what it is offered; reports the
-/// first that cannot. True when all can.
-template <class Flow, class Input>
-consteval bool check_signatures() {
-  constexpr auto& g = Flow::graph;
-  constexpr auto forms = []<std::size_t... K>(std::index_sequence<K...>) {
-    // Instantiated in topological order, so no step's signature waits on a deep chain of others.
-    return std::array<call_form, Flow::size + 1>{step_signature<Flow, Input, g.order[K]>::form::value...,
-                                                 call_form::inputs};
-  }
-  (std::make_index_sequence<Flow::size>{});
-  constexpr std::uint32_t bad = [&] {
-    for (std::uint32_t k = 0; k != Flow::size; ++k)
-      if (forms[k] == call_form::none) return g.order[k];
-    return npos;
-  }();
-  if constexpr (bad == npos) {
-    return true;
-  } else {
-    using sig = step_signature<Flow, Input, bad>;
-    constexpr auto text = [] {
-      text_buffer t{};
-      t << "lightflow: step ", t.quoted(g.names[bad]), t << " of flow ", t.quoted(Flow::name.view());
-      if (callable_with<typename sig::callable&, typename sig::offered_args> ||
-          callable_with<typename sig::callable&, typename sig::with_context>)
-        t << ": its callable can only be called as non-const (a mutable lambda?); runs of a flow share it, so "
-             "it must be const-callable";
-      else if (sig::is_root::value && std::is_same_v<Input, no_input>)
-        t << " has no dependencies and the run has no input, so its callable must take no parameters (or only a "
-             "lightflow::step_context&)";
-      else if (sig::is_root::value)
-        t << " cannot be called with the run's input (nor with nothing); it is offered the types listed after this "
-             "message, optionally followed by lightflow::step_context&";
-      else
-        t << " cannot be called with the outputs of its dependencies; it is offered the types listed after this "
-             "message, optionally followed by lightflow::step_context&";
-      return t;
-    }();
-    fail<to_fixed_string<text>(), typename offered_of<typename sig::offered_args>::type>();
-    return false;
-  }
-}
+namespace lightflow::detail {
 
 /// Calls one step. Templated on what that step needs and nothing of the flow it belongs to, so its
 /// symbol stays short and steps alike share it; it finds its callable, input and arguments through the
@@ -295,23 +88,46 @@ template <class T>
   requires(!std::is_void_v<T> && !std::is_trivially_destructible_v<T>)
 inline constexpr void (*destroyer_of<T>)(void*) noexcept = &destroy_as<T>;
 
-template <std::size_t I, class T>
-struct output_slot {
-  alignas(T) unsigned char bytes[sizeof(T)];
-  void* address() noexcept { return bytes; }
-};
-template <std::size_t I>
-struct output_slot<I, void> {
-  void* address() noexcept { return nullptr; }
-};
+/// The bytes and alignment an output of type T takes (void: none).
+template <class T>
+inline constexpr std::size_t size_or_zero = sizeof(T);
+template <>
+inline constexpr std::size_t size_or_zero<void> = 0;
+template <class T>
+inline constexpr std::size_t align_or_one = alignof(T);
+template <>
+inline constexpr std::size_t align_or_one<void> = 1;
 
-template <class Indices, class... T>
-struct output_slots;
-template <std::size_t... I, class... T>
-struct output_slots<std::index_sequence<I...>, T...> : output_slot<I, T>... {
-  void addresses(void** out) noexcept {
-    (void)expand{0, ((void)(out[I] = static_cast<output_slot<I, T>&>(*this).address()), 0)...};
-  }
+/// Where each of the outputs `T...` lives in one buffer: offsets computed at compile time, so that a
+/// run finds its outputs' addresses with a loop rather than a statement per step. `none` for void.
+template <class... T>
+struct output_layout {
+  static constexpr std::size_t none = ~std::size_t{0};
+  struct table {
+    std::size_t offsets[sizeof...(T) + 1];
+    std::size_t size;
+    std::size_t align;
+  };
+  static constexpr table layout = [] {
+    constexpr std::size_t sizes[] = {size_or_zero<T>..., 0};
+    constexpr std::size_t aligns[] = {align_or_one<T>..., 1};
+    table t{};
+    t.align = 1;
+    std::size_t end = 0;
+    for (std::size_t k = 0; k != sizeof...(T); ++k) {
+      if (sizes[k] == 0) {
+        t.offsets[k] = none;
+        continue;
+      }
+      end = (end + aligns[k] - 1) / aligns[k] * aligns[k];
+      t.offsets[k] = end;
+      end += sizes[k];
+      if (aligns[k] > t.align) t.align = aligns[k];
+    }
+    t.offsets[sizeof...(T)] = none;
+    t.size = end == 0 ? 1 : end;
+    return t;
+  }();
 };
 
 /// One run of a static flow. Everything it needs is in this one allocation.
@@ -320,8 +136,9 @@ class static_run final : public run_state_base {
   static constexpr std::uint32_t n = Flow::size;
 
   template <std::size_t... I>
-  static auto slots_type(std::index_sequence<I...>)
-      -> output_slots<std::index_sequence<I...>, typename step_signature<Flow, Input, I>::output...>;
+  static auto layout_type(std::index_sequence<I...>)
+      -> output_layout<typename step_signature<Flow, Input, I>::output...>;
+  using outputs = decltype(layout_type(std::make_index_sequence<n>{}));
 
  public:
   using flow_type = Flow;
@@ -333,7 +150,10 @@ class static_run final : public run_state_base {
       : run_state_base(Flow::view, invokers.data(), &destroy, records_, nodes_, registry, id),
         input_(std::move(input)) {
     flow.callable_addresses(callable_table_);
-    outputs_.addresses(output_table_);
+    for (std::uint32_t i = 0; i != n; ++i) {
+      const std::size_t offset = outputs::layout.offsets[i];
+      output_table_[i] = offset == outputs::none ? nullptr : outputs_ + offset;
+    }
     prepare(&input_, callable_table_, output_table_, destroyers.data());
     const bool any = flow.policy_addresses(policy_table_);
     set_policies(any ? policy_table_ : nullptr, flow.defaults());
@@ -375,11 +195,10 @@ class static_run final : public run_state_base {
   const void* callable_table_[n + 1];  // each step's callable, in the flow
   void* output_table_[n + 1];          // each step's output, in outputs_ (null for void)
   const policy* policy_table_[n + 1];  // each step's policy, or null
-  decltype(slots_type(std::make_index_sequence<n>{})) outputs_;
+  alignas(outputs::layout.align) unsigned char outputs_[outputs::layout.size];  // every step's output
   std::unique_ptr<checkpoint_session> session_;
 };
 
-}  // namespace detail
-}  // namespace lightflow
+}  // namespace lightflow::detail
 
 #endif
