@@ -17,11 +17,17 @@
 #include <string_view>
 #include <type_traits>
 
+// From include/, or beside the single header (lightflow.hpp copied into the same directory as this
+// file): the single header has all of these, under the same include guards.
+#if __has_include("lightflow/flow.hpp")
 #include "lightflow/callback.hpp"
 #include "lightflow/flow.hpp"
 #include "lightflow/run_result.hpp"
 #include "lightflow/runtime_flow.hpp"
 #include "lightflow/step_status.hpp"
+#else
+#include "lightflow.hpp"
+#endif
 
 namespace lightflow::detail {
 

@@ -14,7 +14,12 @@
 #include <string_view>
 #include <vector>
 
+// From include/, or beside the single header (see fmt.hpp).
+#if __has_include("lightflow/checkpoint_store.hpp")
 #include "lightflow/checkpoint_store.hpp"
+#else
+#include "lightflow.hpp"
+#endif
 
 namespace lightflow {
 
