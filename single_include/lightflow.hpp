@@ -28,6 +28,7 @@
 #include <exception>
 #include <functional>
 #include <initializer_list>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -54,6 +55,7 @@
 #define LIGHTFLOW_STEP_STATUS_HPP
 
 #include <cstdint>
+#include <iosfwd>
 #include <string_view>
 
 namespace lightflow {
@@ -91,6 +93,13 @@ constexpr std::string_view to_string(step_status s) noexcept {
       return "stopped";
   }
   return "unknown";
+}
+
+/// `std::cout << status` writes its word. A template over the stream's traits so that this header
+/// needs only <iosfwd>; <ostream> is wherever the stream is used.
+template <class Traits>
+std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& out, step_status s) {
+  return out << to_string(s);
 }
 
 }  // namespace lightflow
@@ -170,6 +179,12 @@ constexpr std::string_view to_string(callback_point p) noexcept {
       return "resource suspend";
   }
   return "unknown";
+}
+
+/// `std::cout << point` writes its name (see step_status.hpp).
+template <class Traits>
+std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& out, callback_point p) {
+  return out << to_string(p);
 }
 
 /// A callback before or after a step: called with the step's event (after: its final status and
@@ -3677,6 +3692,7 @@ consteval bool check_signatures() {
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <string_view>
 #include <utility>
@@ -3843,6 +3859,80 @@ class edited_policy_setters {
  private:
   Derived& self() noexcept { return static_cast<Derived&>(*this); }
 };
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/summary.hpp
+// The texts of a flow (its name and steps, each with its dependencies) and of a run result (one line,
+// or one more line per step): what `operator<<` and fmt's formatters (lightflow/fmt.hpp) print,
+// written once.
+#ifndef LIGHTFLOW_DETAIL_SUMMARY_HPP
+#define LIGHTFLOW_DETAIL_SUMMARY_HPP
+
+#include <charconv>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+
+namespace lightflow::detail {
+
+/// `flow "orders", 3 steps: load; charge <- load; ship <- load, charge`
+inline std::string graph_text(const graph_view& g) {
+  std::string out = "flow \"" + std::string(g.flow_name) + "\", " + std::to_string(g.size) + (g.size == 1 ? " step" : " steps");
+  for (std::uint32_t i = 0; i != g.size; ++i) {
+    out += i == 0 ? ": " : "; ";
+    out += g.name(i);
+    for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) {
+      out += e == g.dep_offsets[i] ? " <- " : ", ";
+      out += g.name(g.deps[e]);
+    }
+  }
+  return out;
+}
+
+/// `flow "orders" run 3: not ok, 3 steps (1 succeeded, 1 failed, 1 skipped): step "charge" failed:
+/// card declined; 1 step skipped`, and with `long_form` one more line per step: its status, time,
+/// attempts and error. A template so that this header needs no run result (run_result.hpp uses it).
+template <class Result>
+std::string result_text(const Result& r, bool long_form) {
+  std::string out = "flow \"" + std::string(r.flow_name()) + "\" run " + std::to_string(r.run_id()) + ": " +
+                    (r.ok() ? "ok, " : "not ok, ") + std::to_string(r.size()) + (r.size() == 1 ? " step (" : " steps (");
+  bool first = true;
+  for (step_status s : {step_status::succeeded, step_status::failed, step_status::timed_out, step_status::skipped,
+                        step_status::skipped_by_condition, step_status::cancelled, step_status::stopped,
+                        step_status::pending})
+    if (const std::size_t n = r.count(s); n != 0) {
+      out += (first ? "" : ", ") + std::to_string(n) + " ";
+      out += to_string(s);
+      first = false;
+    }
+  if (const std::size_t n = r.restored(); n != 0) out += "; " + std::to_string(n) + " restored";
+  out += ")";
+  if (!r.ok()) {
+    std::string why = r.error_message();
+    const std::string prefix = "lightflow: flow \"" + std::string(r.flow_name()) + "\": ";
+    if (why.compare(0, prefix.size(), prefix) == 0) why.erase(0, prefix.size());
+    out += ": " + why;
+  }
+  if (!long_form) return out;
+  for (const auto& s : r.steps()) {
+    out += "\n  " + std::string(s.name) + ": ";
+    out += to_string(s.status);
+    if (s.restored) out += " (restored)";
+    if (s.attempts != 0) {
+      char ms[32];
+      const double value = std::chrono::duration<double, std::milli>(s.duration()).count();
+      const auto end = std::to_chars(ms, ms + sizeof ms, value, std::chars_format::fixed, 3).ptr;
+      out += " in " + std::string(ms, end) + " ms, " + std::to_string(s.attempts) + (s.attempts == 1 ? " attempt" : " attempts");
+    }
+    if (s.error != nullptr) out += ": " + lightflow::describe(s.error);
+  }
+  return out;
+}
 
 }  // namespace lightflow::detail
 
@@ -4014,6 +4104,13 @@ class static_flow : public detail::copied_policy_setters<static_flow<Name, Steps
   constexpr void callable_addresses(const void** out) const noexcept { steps_.callable_addresses(out); }
   /// Stores every step's policy (or null) in out[step]; true when any step has one.
   bool policy_addresses(const policy** out) const noexcept { return steps_.policy_addresses(out); }
+
+  /// `std::cout << flow` writes its name and steps, each with its dependencies (`flow "orders", 3
+  /// steps: load; charge <- load; ship <- load, charge`): the same text as fmt's `{}`.
+  template <class Traits>
+  friend std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& out, const static_flow&) {
+    return out << detail::graph_text(view);
+  }
 
   /// The flow's default policy (retries), which a step's own setting overrides; null for none.
   const policy* defaults() const noexcept { return defaults_.get(); }
@@ -5533,6 +5630,7 @@ class context : public step_context {
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <iosfwd>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -5775,6 +5873,14 @@ class basic_run_result {
   }
 };
 
+/// `std::cout << result` writes one line: the flow, the run id, ok or not, the steps counted by
+/// status, and why it failed (`flow "orders" run 3: not ok, 3 steps (1 succeeded, 1 failed, 1
+/// skipped): step "charge" failed: card declined; 1 step skipped`). The same text as fmt's `{}`.
+template <class Traits>
+std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& out, const basic_run_result& r) {
+  return out << detail::result_text(r, false);
+}
+
 /// The result of a run of a static flow: `get<"step">()` gives a step's output with its own type.
 template <class Flow, class Input>
 class run_result : public basic_run_result {
@@ -5852,6 +5958,7 @@ class run_result : public basic_run_result {
 
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -8032,6 +8139,13 @@ class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
   /// Checks the flow (unknown dependencies, cycles, restrictions) and prepares it to run; run() does
   /// this too. Throws flow_error naming the steps.
   void check() const { (void)compiled(); }
+
+  /// `std::cout << flow` writes its name and steps, each with its dependencies, as a static flow's
+  /// does; it checks the flow first (a flow_error for a flow that cannot run).
+  template <class Traits>
+  friend std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& out, const runtime_flow& f) {
+    return out << detail::graph_text(f.compiled()->view);
+  }
 
   /// The checked graph, shared with the runs that use it (internal; for the executor).
   std::shared_ptr<const detail::runtime_graph> compiled() const {

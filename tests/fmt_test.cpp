@@ -2,6 +2,7 @@
 #include <lightflow/fmt.hpp>
 #include <lightflow/lightflow.hpp>
 
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -48,5 +49,9 @@ TEST_CASE("run results format as one line, or one more line per step with {:l}",
   rf.add("a", [] { return 2; });
   auto rr = pool.run(rf);
   CHECK(fmt::format("{}", rr) == "flow \"rt\" run " + std::to_string(rr.run_id()) + ": ok, 1 step (1 succeeded)");
+  // operator<< writes the same text (one code path: detail/summary.hpp).
+  std::ostringstream out;
+  out << r << '|' << rr << '|' << f << '|' << lf::step_status::failed;
+  CHECK(out.str() == fmt::format("{}|{}|{}|{}", r, rr, f, lf::step_status::failed));
   CHECK_THROWS_AS(fmt::format(fmt::runtime("{:x}"), rr), fmt::format_error);
 }

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -179,6 +180,40 @@ TEST_CASE("outputs flow through a generated graph", "[run]") {
     CHECK(result.get<"s00017">() == expect[17]);
     CHECK(result.get<"s00000">() == static_cast<std::uint64_t>(x) + 1);
   }
+}
+
+TEST_CASE("statuses, callback points, flows and results print with operator<<", "[run][print]") {
+  std::ostringstream out;
+  out << lf::step_status::skipped_by_condition << '|' << lf::callback_point::after_step;
+  CHECK(out.str() == "skipped by condition|after-step");
+
+  const auto f = lf::flow<"orders">(lf::step<"load">([] { return 1; }),
+                                    lf::step<"charge", "load">([](int) -> int { throw std::runtime_error("card declined"); }),
+                                    lf::step<"ship", "load", "charge">([](int, int) {}));
+  out.str("");
+  out << f;
+  CHECK(out.str() == "flow \"orders\", 3 steps: load; charge <- load; ship <- load, charge");
+
+  lf::executor pool{1};
+  auto r = pool.run(f);
+  out.str("");
+  out << r;
+  CHECK(out.str() == "flow \"orders\" run " + std::to_string(r.run_id()) +
+                         ": not ok, 3 steps (1 succeeded, 1 failed, 1 skipped): step \"charge\" failed: card declined; "
+                         "1 step skipped");
+
+  lf::runtime_flow rf{"rt"};
+  rf.add("a", [] { return 2; });
+  rf.add("b", [] {}).after("a");
+  out.str("");
+  out << rf;
+  CHECK(out.str() == "flow \"rt\", 2 steps: a; b <- a");
+  auto rr = pool.run(rf);
+  out.str("");
+  out << rr;
+  CHECK(out.str() == "flow \"rt\" run " + std::to_string(rr.run_id()) + ": ok, 2 steps (2 succeeded)");
+  rf.add("c", [] {}).after("missing");
+  CHECK_THROWS_AS(out << rf, lf::flow_error);  // a flow that cannot run cannot be shown either
 }
 
 namespace {

@@ -20,6 +20,7 @@
 #include <exception>
 #include <functional>
 #include <initializer_list>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -54,6 +55,12 @@ constexpr std::string_view to_string(callback_point p) noexcept {
       return "resource suspend";
   }
   return "unknown";
+}
+
+/// `std::cout << point` writes its name (see step_status.hpp).
+template <class Traits>
+std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& out, callback_point p) {
+  return out << to_string(p);
 }
 
 /// A callback before or after a step: called with the step's event (after: its final status and

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <string_view>
 #include <utility>
@@ -16,6 +17,7 @@
 #include "lightflow/detail/pack.hpp"
 #include "lightflow/detail/policy_setters.hpp"
 #include "lightflow/detail/run_state.hpp"
+#include "lightflow/detail/summary.hpp"
 #include "lightflow/fixed_string.hpp"
 #include "lightflow/policy.hpp"
 #include "lightflow/step.hpp"
@@ -84,6 +86,13 @@ class static_flow : public detail::copied_policy_setters<static_flow<Name, Steps
   constexpr void callable_addresses(const void** out) const noexcept { steps_.callable_addresses(out); }
   /// Stores every step's policy (or null) in out[step]; true when any step has one.
   bool policy_addresses(const policy** out) const noexcept { return steps_.policy_addresses(out); }
+
+  /// `std::cout << flow` writes its name and steps, each with its dependencies (`flow "orders", 3
+  /// steps: load; charge <- load; ship <- load, charge`): the same text as fmt's `{}`.
+  template <class Traits>
+  friend std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& out, const static_flow&) {
+    return out << detail::graph_text(view);
+  }
 
   /// The flow's default policy (retries), which a step's own setting overrides; null for none.
   const policy* defaults() const noexcept { return defaults_.get(); }

@@ -11,7 +11,6 @@
 
 #include <fmt/format.h>
 
-#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -21,6 +20,7 @@
 // file): the single header has all of these, under the same include guards.
 #if __has_include("lightflow/flow.hpp")
 #include "lightflow/callback.hpp"
+#include "lightflow/detail/summary.hpp"
 #include "lightflow/flow.hpp"
 #include "lightflow/run_result.hpp"
 #include "lightflow/runtime_flow.hpp"
@@ -43,50 +43,6 @@ constexpr auto parse_long_flag(ParseContext& ctx, bool allow_long, bool& long_fo
     throw fmt::format_error(allow_long ? "lightflow: a run result is formatted with {} or {:l}"
                                        : "lightflow: a flow is formatted with {}");
   return it;
-}
-
-template <class Out>
-Out format_graph(Out out, const graph_view& g) {
-  out = fmt::format_to(out, "flow \"{}\", {} step{}", g.flow_name, g.size, g.size == 1 ? "" : "s");
-  for (std::uint32_t i = 0; i != g.size; ++i) {
-    out = fmt::format_to(out, "{}{}", i == 0 ? ": " : "; ", g.name(i));
-    for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e)
-      out = fmt::format_to(out, "{}{}", e == g.dep_offsets[i] ? " <- " : ", ", g.name(g.deps[e]));
-  }
-  return out;
-}
-
-template <class Out>
-Out format_result(Out out, const basic_run_result& r, bool long_form) {
-  out = fmt::format_to(out, "flow \"{}\" run {}: {}, {} step{} (", r.flow_name(), r.run_id(), r.ok() ? "ok" : "not ok",
-                       r.size(), r.size() == 1 ? "" : "s");
-  bool first = true;
-  for (step_status s : {step_status::succeeded, step_status::failed, step_status::timed_out, step_status::skipped,
-                        step_status::skipped_by_condition, step_status::cancelled, step_status::stopped,
-                        step_status::pending})
-    if (const std::size_t n = r.count(s); n != 0) {
-      out = fmt::format_to(out, "{}{} {}", first ? "" : ", ", n, to_string(s));
-      first = false;
-    }
-  if (const std::size_t n = r.restored(); n != 0) out = fmt::format_to(out, "; {} restored", n);
-  out = fmt::format_to(out, ")");
-  if (!r.ok()) {
-    std::string why = r.error_message();
-    const std::string prefix = "lightflow: flow \"" + std::string(r.flow_name()) + "\": ";
-    if (why.compare(0, prefix.size(), prefix) == 0) why.erase(0, prefix.size());
-    out = fmt::format_to(out, ": {}", why);
-  }
-  if (!long_form) return out;
-  for (const step_report& s : r.steps()) {
-    out = fmt::format_to(out, "\n  {}: {}", s.name, to_string(s.status));
-    if (s.restored) out = fmt::format_to(out, " (restored)");
-    if (s.attempts != 0)
-      out = fmt::format_to(out, " in {:.3f} ms, {} attempt{}",
-                           std::chrono::duration<double, std::milli>(s.duration()).count(), s.attempts,
-                           s.attempts == 1 ? "" : "s");
-    if (s.error != nullptr) out = fmt::format_to(out, ": {}", lightflow::describe(s.error));
-  }
-  return out;
 }
 
 }  // namespace lightflow::detail
@@ -116,7 +72,7 @@ struct fmt::formatter<Result, char, std::enable_if_t<std::is_base_of_v<lightflow
   }
   template <class FormatContext>
   auto format(const Result& r, FormatContext& ctx) const -> decltype(ctx.out()) {
-    return lightflow::detail::format_result(ctx.out(), r, long_form);
+    return fmt::format_to(ctx.out(), "{}", lightflow::detail::result_text(r, long_form));
   }
 };
 
@@ -129,7 +85,7 @@ struct fmt::formatter<lightflow::static_flow<Name, Steps...>> {
   }
   template <class FormatContext>
   auto format(const lightflow::static_flow<Name, Steps...>&, FormatContext& ctx) const -> decltype(ctx.out()) {
-    return lightflow::detail::format_graph(ctx.out(), lightflow::static_flow<Name, Steps...>::view);
+    return fmt::format_to(ctx.out(), "{}", lightflow::detail::graph_text(lightflow::static_flow<Name, Steps...>::view));
   }
 };
 
@@ -142,7 +98,7 @@ struct fmt::formatter<lightflow::runtime_flow> {
   }
   template <class FormatContext>
   auto format(const lightflow::runtime_flow& flow, FormatContext& ctx) const -> decltype(ctx.out()) {
-    return lightflow::detail::format_graph(ctx.out(), flow.compiled()->view);
+    return fmt::format_to(ctx.out(), "{}", lightflow::detail::graph_text(flow.compiled()->view));
   }
 };
 

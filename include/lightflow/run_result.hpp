@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <iosfwd>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -17,6 +18,7 @@
 #include "lightflow/detail/run_state.hpp"
 #include "lightflow/detail/spelling.hpp"
 #include "lightflow/detail/static_run.hpp"
+#include "lightflow/detail/summary.hpp"
 #include "lightflow/errors.hpp"
 #include "lightflow/fixed_string.hpp"
 #include "lightflow/step_status.hpp"
@@ -204,6 +206,14 @@ class basic_run_result {
     return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
   }
 };
+
+/// `std::cout << result` writes one line: the flow, the run id, ok or not, the steps counted by
+/// status, and why it failed (`flow "orders" run 3: not ok, 3 steps (1 succeeded, 1 failed, 1
+/// skipped): step "charge" failed: card declined; 1 step skipped`). The same text as fmt's `{}`.
+template <class Traits>
+std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& out, const basic_run_result& r) {
+  return out << detail::result_text(r, false);
+}
 
 /// The result of a run of a static flow: `get<"step">()` gives a step's output with its own type.
 template <class Flow, class Input>

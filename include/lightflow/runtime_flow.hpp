@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -36,6 +37,7 @@
 #include "lightflow/detail/spelling.hpp"
 #include "lightflow/detail/static_in_runtime.hpp"
 #include "lightflow/detail/step_signature.hpp"
+#include "lightflow/detail/summary.hpp"
 #include "lightflow/errors.hpp"
 #include "lightflow/fixed_string.hpp"
 #include "lightflow/flow.hpp"
@@ -243,6 +245,13 @@ class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
   /// Checks the flow (unknown dependencies, cycles, restrictions) and prepares it to run; run() does
   /// this too. Throws flow_error naming the steps.
   void check() const { (void)compiled(); }
+
+  /// `std::cout << flow` writes its name and steps, each with its dependencies, as a static flow's
+  /// does; it checks the flow first (a flow_error for a flow that cannot run).
+  template <class Traits>
+  friend std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& out, const runtime_flow& f) {
+    return out << detail::graph_text(f.compiled()->view);
+  }
 
   /// The checked graph, shared with the runs that use it (internal; for the executor).
   std::shared_ptr<const detail::runtime_graph> compiled() const {

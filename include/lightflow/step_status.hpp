@@ -3,6 +3,7 @@
 #define LIGHTFLOW_STEP_STATUS_HPP
 
 #include <cstdint>
+#include <iosfwd>
 #include <string_view>
 
 namespace lightflow {
@@ -40,6 +41,13 @@ constexpr std::string_view to_string(step_status s) noexcept {
       return "stopped";
   }
   return "unknown";
+}
+
+/// `std::cout << status` writes its word. A template over the stream's traits so that this header
+/// needs only <iosfwd>; <ostream> is wherever the stream is used.
+template <class Traits>
+std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& out, step_status s) {
+  return out << to_string(s);
 }
 
 }  // namespace lightflow
