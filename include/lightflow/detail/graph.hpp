@@ -4,8 +4,8 @@
 #ifndef LIGHTFLOW_DETAIL_GRAPH_HPP
 #define LIGHTFLOW_DETAIL_GRAPH_HPP
 
-#include <bit>
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <string>

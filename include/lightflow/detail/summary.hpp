@@ -19,7 +19,8 @@ namespace lightflow::detail {
 
 /// `flow "orders", 3 steps: load; charge <- load; ship <- load, charge`
 inline std::string graph_text(const graph_view& g) {
-  std::string out = "flow \"" + std::string(g.flow_name) + "\", " + std::to_string(g.size) + (g.size == 1 ? " step" : " steps");
+  std::string out =
+      "flow \"" + std::string(g.flow_name) + "\", " + std::to_string(g.size) + (g.size == 1 ? " step" : " steps");
   for (std::uint32_t i = 0; i != g.size; ++i) {
     out += i == 0 ? ": " : "; ";
     out += g.name(i);
@@ -37,11 +38,12 @@ inline std::string graph_text(const graph_view& g) {
 template <class Result>
 std::string result_text(const Result& r, bool long_form) {
   std::string out = "flow \"" + std::string(r.flow_name()) + "\" run " + std::to_string(r.run_id()) + ": " +
-                    (r.ok() ? "ok, " : "not ok, ") + std::to_string(r.size()) + (r.size() == 1 ? " step (" : " steps (");
+                    (r.ok() ? "ok, " : "not ok, ") + std::to_string(r.size()) +
+                    (r.size() == 1 ? " step (" : " steps (");
   bool first = true;
-  for (step_status s : {step_status::succeeded, step_status::failed, step_status::timed_out, step_status::skipped,
-                        step_status::skipped_by_condition, step_status::cancelled, step_status::stopped,
-                        step_status::pending})
+  for (step_status s :
+       {step_status::succeeded, step_status::failed, step_status::timed_out, step_status::skipped,
+        step_status::skipped_by_condition, step_status::cancelled, step_status::stopped, step_status::pending})
     if (const std::size_t n = r.count(s); n != 0) {
       out += (first ? "" : ", ") + std::to_string(n) + " ";
       out += to_string(s);
@@ -64,7 +66,8 @@ std::string result_text(const Result& r, bool long_form) {
       char ms[32];
       const double value = std::chrono::duration<double, std::milli>(s.duration()).count();
       const auto end = std::to_chars(ms, ms + sizeof ms, value, std::chars_format::fixed, 3).ptr;
-      out += " in " + std::string(ms, end) + " ms, " + std::to_string(s.attempts) + (s.attempts == 1 ? " attempt" : " attempts");
+      out += " in " + std::string(ms, end) + " ms, " + std::to_string(s.attempts) +
+             (s.attempts == 1 ? " attempt" : " attempts");
     }
     if (s.error != nullptr) out += ": " + lightflow::describe(s.error);
   }
