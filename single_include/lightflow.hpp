@@ -3247,6 +3247,27 @@ task_node* run_state_base::release_range(const std::uint32_t* it, const std::uin
 #include <string_view>
 #include <utility>
 
+// ---- lightflow/detail/fnv1a.hpp
+// FNV-1a, 64 bits: the hash of a checkpoint's manifest and run id (record.hpp) and, at compile time,
+// of a static flow's step names (graph.hpp). Cheap enough for the constant evaluator.
+#ifndef LIGHTFLOW_DETAIL_FNV1A_HPP
+#define LIGHTFLOW_DETAIL_FNV1A_HPP
+
+#include <cstdint>
+#include <string_view>
+
+namespace lightflow::detail {
+
+/// FNV-1a, 64 bits.
+constexpr std::uint64_t fnv1a(std::string_view text) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  return h;
+}
+
+}  // namespace lightflow::detail
+
+#endif
 
 namespace lightflow::detail {
 
@@ -3319,14 +3340,9 @@ consteval graph_info<N, E> analyze(const std::array<std::string_view, N + 1>& na
   constexpr std::size_t slots = std::bit_ceil(2 * N + 1);
   std::array<std::uint32_t, slots> table{};
   for (auto& t : table) t = npos;
-  std::array<std::uint32_t, N + 1> hashes{};
-  const auto hash = [](std::string_view s) {
-    std::uint32_t h = 2166136261u;  // FNV-1a
-    for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
-    return h;
-  };
+  std::array<std::uint64_t, N + 1> hashes{};
   for (std::uint32_t i = 0; i != N; ++i) {
-    hashes[i] = hash(names[i]);
+    hashes[i] = fnv1a(names[i]);
     std::size_t slot = hashes[i] & (slots - 1);
     for (; table[slot] != npos; slot = (slot + 1) & (slots - 1))
       if (hashes[table[slot]] == hashes[i] && names[table[slot]] == names[i])
@@ -3334,7 +3350,7 @@ consteval graph_info<N, E> analyze(const std::array<std::string_view, N + 1>& na
     table[slot] = i;
   }
   const auto find = [&](std::string_view name) -> std::uint32_t {
-    const std::uint32_t h = hash(name);
+    const std::uint64_t h = fnv1a(name);
     for (std::size_t slot = h & (slots - 1); table[slot] != npos; slot = (slot + 1) & (slots - 1))
       if (hashes[table[slot]] == h && names[table[slot]] == name) return table[slot];
     return npos;
@@ -3880,10 +3896,14 @@ class edited_policy_setters {
 
 namespace lightflow::detail {
 
+/// `3 steps`, `1 step`: a count and its noun.
+inline std::string plural(std::size_t n, std::string_view noun) {
+  return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
+}
+
 /// `flow "orders", 3 steps: load; charge <- load; ship <- load, charge`
 inline std::string graph_text(const graph_view& g) {
-  std::string out =
-      "flow \"" + std::string(g.flow_name) + "\", " + std::to_string(g.size) + (g.size == 1 ? " step" : " steps");
+  std::string out = "flow \"" + std::string(g.flow_name) + "\", " + plural(g.size, "step");
   for (std::uint32_t i = 0; i != g.size; ++i) {
     out += i == 0 ? ": " : "; ";
     out += g.name(i);
@@ -3901,8 +3921,7 @@ inline std::string graph_text(const graph_view& g) {
 template <class Result>
 std::string result_text(const Result& r, bool long_form) {
   std::string out = "flow \"" + std::string(r.flow_name()) + "\" run " + std::to_string(r.run_id()) + ": " +
-                    (r.ok() ? "ok, " : "not ok, ") + std::to_string(r.size()) +
-                    (r.size() == 1 ? " step (" : " steps (");
+                    (r.ok() ? "ok, " : "not ok, ") + plural(r.size(), "step") + " (";
   bool first = true;
   for (step_status s :
        {step_status::succeeded, step_status::failed, step_status::timed_out, step_status::skipped,
@@ -3929,8 +3948,7 @@ std::string result_text(const Result& r, bool long_form) {
       char ms[32];
       const double value = std::chrono::duration<double, std::milli>(s.duration()).count();
       const auto end = std::to_chars(ms, ms + sizeof ms, value, std::chars_format::fixed, 3).ptr;
-      out += " in " + std::string(ms, end) + " ms, " + std::to_string(s.attempts) +
-             (s.attempts == 1 ? " attempt" : " attempts");
+      out += " in " + std::string(ms, end) + " ms, " + plural(s.attempts, "attempt");
     }
     if (s.error != nullptr) out += ": " + lightflow::describe(s.error);
   }
@@ -4553,13 +4571,6 @@ inline record decode_record(std::span<const std::byte> bytes) {
   rec.payload.resize(static_cast<std::size_t>(m));
   r.bytes(rec.payload.data(), rec.payload.size());
   return rec;
-}
-
-/// FNV-1a, 64 bits.
-constexpr std::uint64_t fnv1a(std::string_view text) noexcept {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
-  return h;
 }
 
 /// A run's nonce: never 0; 64 bits of the system's entropy (getrandom, once per thread) mixed with a
@@ -5800,7 +5811,7 @@ class basic_run_result {
       else
         text += "step \"" + std::string(failed.front().name) + "\" failed: " + detail::cause_text(failed.front().error);
       (first_timed_out ? timed_out_steps : other_failed) -= 1;
-      if (other_failed != 0) text += " (and " + plural(other_failed, "other step") + " failed)";
+      if (other_failed != 0) text += " (and " + detail::plural(other_failed, "other step") + " failed)";
     } else if (const callback_failure* f = run_->flow_must_failure()) {
       text += "its must " + std::string(to_string(f->point)) + " callback failed: " + detail::cause_text(f->error);
     } else if (count(step_status::succeeded) + count(step_status::skipped_by_condition) == size()) {
@@ -5816,10 +5827,10 @@ class basic_run_result {
       text += "; its checkpoint could not be made durable: " + detail::cause_text(durability_error());
     if (!failed.empty() && timed_out()) text += "; the run timed out";
     if (timed_out_steps != 0)
-      text += "; " + plural(timed_out_steps, first_timed_out ? "other step" : "step") + " timed out";
-    if (auto n = count(step_status::skipped)) text += "; " + plural(n, "step") + " skipped";
-    if (auto n = count(step_status::cancelled)) text += "; " + plural(n, "step") + " cancelled";
-    if (auto n = count(step_status::stopped)) text += "; " + plural(n, "step") + " stopped";
+      text += "; " + detail::plural(timed_out_steps, first_timed_out ? "other step" : "step") + " timed out";
+    if (auto n = count(step_status::skipped)) text += "; " + detail::plural(n, "step") + " skipped";
+    if (auto n = count(step_status::cancelled)) text += "; " + detail::plural(n, "step") + " cancelled";
+    if (auto n = count(step_status::stopped)) text += "; " + detail::plural(n, "step") + " stopped";
     return text;
   }
 
@@ -5869,11 +5880,6 @@ class basic_run_result {
   }
 
   detail::run_state_base* run_;
-
- private:
-  static std::string plural(std::size_t n, const char* noun) {
-    return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
-  }
 };
 
 /// `std::cout << result` writes one line: the flow, the run id, ok or not, the steps counted by

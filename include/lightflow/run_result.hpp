@@ -131,7 +131,7 @@ class basic_run_result {
       else
         text += "step \"" + std::string(failed.front().name) + "\" failed: " + detail::cause_text(failed.front().error);
       (first_timed_out ? timed_out_steps : other_failed) -= 1;
-      if (other_failed != 0) text += " (and " + plural(other_failed, "other step") + " failed)";
+      if (other_failed != 0) text += " (and " + detail::plural(other_failed, "other step") + " failed)";
     } else if (const callback_failure* f = run_->flow_must_failure()) {
       text += "its must " + std::string(to_string(f->point)) + " callback failed: " + detail::cause_text(f->error);
     } else if (count(step_status::succeeded) + count(step_status::skipped_by_condition) == size()) {
@@ -147,10 +147,10 @@ class basic_run_result {
       text += "; its checkpoint could not be made durable: " + detail::cause_text(durability_error());
     if (!failed.empty() && timed_out()) text += "; the run timed out";
     if (timed_out_steps != 0)
-      text += "; " + plural(timed_out_steps, first_timed_out ? "other step" : "step") + " timed out";
-    if (auto n = count(step_status::skipped)) text += "; " + plural(n, "step") + " skipped";
-    if (auto n = count(step_status::cancelled)) text += "; " + plural(n, "step") + " cancelled";
-    if (auto n = count(step_status::stopped)) text += "; " + plural(n, "step") + " stopped";
+      text += "; " + detail::plural(timed_out_steps, first_timed_out ? "other step" : "step") + " timed out";
+    if (auto n = count(step_status::skipped)) text += "; " + detail::plural(n, "step") + " skipped";
+    if (auto n = count(step_status::cancelled)) text += "; " + detail::plural(n, "step") + " cancelled";
+    if (auto n = count(step_status::stopped)) text += "; " + detail::plural(n, "step") + " stopped";
     return text;
   }
 
@@ -200,11 +200,6 @@ class basic_run_result {
   }
 
   detail::run_state_base* run_;
-
- private:
-  static std::string plural(std::size_t n, const char* noun) {
-    return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
-  }
 };
 
 /// `std::cout << result` writes one line: the flow, the run id, ok or not, the steps counted by

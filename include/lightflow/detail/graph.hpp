@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "lightflow/detail/compile_error.hpp"
+#include "lightflow/detail/fnv1a.hpp"
 #include "lightflow/errors.hpp"
 
 namespace lightflow::detail {
@@ -86,14 +87,9 @@ consteval graph_info<N, E> analyze(const std::array<std::string_view, N + 1>& na
   constexpr std::size_t slots = std::bit_ceil(2 * N + 1);
   std::array<std::uint32_t, slots> table{};
   for (auto& t : table) t = npos;
-  std::array<std::uint32_t, N + 1> hashes{};
-  const auto hash = [](std::string_view s) {
-    std::uint32_t h = 2166136261u;  // FNV-1a
-    for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
-    return h;
-  };
+  std::array<std::uint64_t, N + 1> hashes{};
   for (std::uint32_t i = 0; i != N; ++i) {
-    hashes[i] = hash(names[i]);
+    hashes[i] = fnv1a(names[i]);
     std::size_t slot = hashes[i] & (slots - 1);
     for (; table[slot] != npos; slot = (slot + 1) & (slots - 1))
       if (hashes[table[slot]] == hashes[i] && names[table[slot]] == names[i])
@@ -101,7 +97,7 @@ consteval graph_info<N, E> analyze(const std::array<std::string_view, N + 1>& na
     table[slot] = i;
   }
   const auto find = [&](std::string_view name) -> std::uint32_t {
-    const std::uint32_t h = hash(name);
+    const std::uint64_t h = fnv1a(name);
     for (std::size_t slot = h & (slots - 1); table[slot] != npos; slot = (slot + 1) & (slots - 1))
       if (hashes[table[slot]] == h && names[table[slot]] == name) return table[slot];
     return npos;

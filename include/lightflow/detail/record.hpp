@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "lightflow/detail/crc32.hpp"
+#include "lightflow/detail/fnv1a.hpp"
 #include "lightflow/errors.hpp"
 #include "lightflow/serializer.hpp"
 
@@ -124,13 +125,6 @@ inline record decode_record(std::span<const std::byte> bytes) {
   rec.payload.resize(static_cast<std::size_t>(m));
   r.bytes(rec.payload.data(), rec.payload.size());
   return rec;
-}
-
-/// FNV-1a, 64 bits.
-constexpr std::uint64_t fnv1a(std::string_view text) noexcept {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
-  return h;
 }
 
 /// A run's nonce: never 0; 64 bits of the system's entropy (getrandom, once per thread) mixed with a

@@ -20,6 +20,7 @@
 
 #include "lightflow/detail/checkpoint_option.hpp"
 #include "lightflow/detail/checkpoint_session.hpp"
+#include "lightflow/detail/fnv1a.hpp"
 #include "lightflow/detail/manifest.hpp"
 #include "lightflow/detail/record.hpp"
 #include "lightflow/errors.hpp"

@@ -17,10 +17,14 @@
 
 namespace lightflow::detail {
 
+/// `3 steps`, `1 step`: a count and its noun.
+inline std::string plural(std::size_t n, std::string_view noun) {
+  return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
+}
+
 /// `flow "orders", 3 steps: load; charge <- load; ship <- load, charge`
 inline std::string graph_text(const graph_view& g) {
-  std::string out =
-      "flow \"" + std::string(g.flow_name) + "\", " + std::to_string(g.size) + (g.size == 1 ? " step" : " steps");
+  std::string out = "flow \"" + std::string(g.flow_name) + "\", " + plural(g.size, "step");
   for (std::uint32_t i = 0; i != g.size; ++i) {
     out += i == 0 ? ": " : "; ";
     out += g.name(i);
@@ -38,8 +42,7 @@ inline std::string graph_text(const graph_view& g) {
 template <class Result>
 std::string result_text(const Result& r, bool long_form) {
   std::string out = "flow \"" + std::string(r.flow_name()) + "\" run " + std::to_string(r.run_id()) + ": " +
-                    (r.ok() ? "ok, " : "not ok, ") + std::to_string(r.size()) +
-                    (r.size() == 1 ? " step (" : " steps (");
+                    (r.ok() ? "ok, " : "not ok, ") + plural(r.size(), "step") + " (";
   bool first = true;
   for (step_status s :
        {step_status::succeeded, step_status::failed, step_status::timed_out, step_status::skipped,
@@ -66,8 +69,7 @@ std::string result_text(const Result& r, bool long_form) {
       char ms[32];
       const double value = std::chrono::duration<double, std::milli>(s.duration()).count();
       const auto end = std::to_chars(ms, ms + sizeof ms, value, std::chars_format::fixed, 3).ptr;
-      out += " in " + std::string(ms, end) + " ms, " + std::to_string(s.attempts) +
-             (s.attempts == 1 ? " attempt" : " attempts");
+      out += " in " + std::string(ms, end) + " ms, " + plural(s.attempts, "attempt");
     }
     if (s.error != nullptr) out += ": " + lightflow::describe(s.error);
   }
