@@ -3233,9 +3233,10 @@ task_node* run_state_base::release_range(const std::uint32_t* it, const std::uin
 #include <utility>
 
 // ---- lightflow/detail/graph.hpp
-// The graph algorithms that run at compile time: name lookup, validation, topological order,
-// dependents. Plain consteval functions over std::array, no recursive templates. And the rules'
-// messages, written once for a static flow's compile errors and a runtime flow's flow_errors.
+// The graph's rules, written once for both kinds of flow: the name index, the checks, dependents and
+// a topological order (constexpr functions over arrays, run at compile time for a static flow and at
+// run time for a runtime flow; no recursive templates), and the messages (a static flow's compile
+// errors, a runtime flow's flow_errors).
 #ifndef LIGHTFLOW_DETAIL_GRAPH_HPP
 #define LIGHTFLOW_DETAIL_GRAPH_HPP
 
@@ -3283,8 +3284,132 @@ enum class graph_error : std::uint8_t {
   cycle,
 };
 
-/// Everything lightflow knows about a flow's shape. Arrays get one spare slot so that a flow with no
-/// steps or no edges still has addressable storage.
+/// A table of step indices by name, written once for both kinds of flow: open addressing with
+/// linear probing over `size` slots (a power of two, at least twice the steps), FNV-1a, `npos` for
+/// an empty slot. `name_of(i)` is step i's name. A static flow's lives in a constant evaluation, a
+/// runtime flow's in its storage, grown as steps are added.
+template <class NameOf>
+constexpr std::uint32_t find_name(const std::uint32_t* slots, std::size_t size, std::string_view name,
+                                  const NameOf& name_of) noexcept {
+  const std::size_t mask = size - 1;
+  for (std::size_t s = fnv1a(name) & mask; slots[s] != npos; s = (s + 1) & mask)
+    if (name_of(slots[s]) == name) return slots[s];
+  return npos;
+}
+/// Adds step i to the table; when a step of that name is there already, returns it and adds nothing
+/// (else npos).
+template <class NameOf>
+constexpr std::uint32_t insert_name(std::uint32_t* slots, std::size_t size, std::uint32_t i,
+                                    const NameOf& name_of) noexcept {
+  const std::size_t mask = size - 1;
+  const std::string_view name = name_of(i);
+  std::size_t s = fnv1a(name) & mask;
+  for (; slots[s] != npos; s = (s + 1) & mask)
+    if (name_of(slots[s]) == name) return slots[s];
+  slots[s] = i;
+  return npos;
+}
+
+/// What link_graph found wrong, if anything.
+struct graph_fault {
+  graph_error error = graph_error::none;
+  std::uint32_t step = npos;       // the step the error is about
+  std::uint32_t other = npos;      // the dependency involved (repeated)
+  std::uint32_t cycle_length = 0;  // a cycle's steps: order[0, cycle_length), each running before the next
+};
+
+/// The arrays link_graph reads and fills, owned by the caller (std::array in a constant evaluation,
+/// std::vector at run time). In: `n` steps and their dependencies by index, step i's being
+/// deps[dep_offsets[i], dep_offsets[i + 1]). Out: the dependents as compressed rows (out_offsets,
+/// n + 1; outs, one per dependency), the steps without dependencies in index order (roots, n), a
+/// topological order (order, n), and scratch space (n).
+struct graph_tables {
+  std::uint32_t n = 0;
+  const std::uint32_t* dep_offsets = nullptr;
+  const std::uint32_t* deps = nullptr;
+  std::uint32_t* out_offsets = nullptr;
+  std::uint32_t* outs = nullptr;
+  std::uint32_t* roots = nullptr;
+  std::uint32_t* order = nullptr;
+  std::uint32_t* scratch = nullptr;
+  std::uint32_t root_count = 0;
+  std::uint32_t sink_count = 0;
+};
+
+/// The checks of a graph whose names are resolved, and its derived tables: written once, run at
+/// compile time for a static flow and at run time for a runtime flow. Checks, in step order, that no
+/// step depends on itself or lists a dependency twice; then orders the steps (Kahn's algorithm) and,
+/// when some cannot be ordered, puts a cycle in `order`, in run order. A step has fewer than 2^31
+/// dependencies (a runtime flow checks it before).
+constexpr graph_fault link_graph(graph_tables& t) noexcept {
+  const std::uint32_t n = t.n;
+  const std::uint32_t* const offsets = t.dep_offsets;
+  const std::uint32_t* const deps = t.deps;
+  std::uint32_t* const scratch = t.scratch;
+  for (std::uint32_t i = 0; i != n; ++i) scratch[i] = npos;  // the last step that listed i
+  for (std::uint32_t i = 0; i != n; ++i)
+    for (std::uint32_t e = offsets[i]; e != offsets[i + 1]; ++e) {
+      const std::uint32_t d = deps[e];
+      if (d == i) return {graph_error::self_dependency, i};
+      if (scratch[d] == i) return {graph_error::repeated_dependency, i, d};
+      scratch[d] = i;
+    }
+
+  // Dependents, as compressed rows (`order` holds where each row's next entry goes).
+  for (std::uint32_t i = 0; i <= n; ++i) t.out_offsets[i] = 0;
+  for (std::uint32_t e = 0; e != offsets[n]; ++e) ++t.out_offsets[deps[e] + 1];
+  for (std::uint32_t i = 0; i != n; ++i) t.out_offsets[i + 1] += t.out_offsets[i];
+  for (std::uint32_t i = 0; i != n; ++i) t.order[i] = t.out_offsets[i];
+  for (std::uint32_t i = 0; i != n; ++i)
+    for (std::uint32_t e = offsets[i]; e != offsets[i + 1]; ++e) t.outs[t.order[deps[e]]++] = i;
+  t.root_count = t.sink_count = 0;
+  for (std::uint32_t i = 0; i != n; ++i) {
+    if (offsets[i] == offsets[i + 1]) t.roots[t.root_count++] = i;
+    if (t.out_offsets[i] == t.out_offsets[i + 1]) ++t.sink_count;
+  }
+
+  // Kahn's algorithm, `order` its queue and `scratch` each step's unordered dependencies.
+  for (std::uint32_t i = 0; i != n; ++i) scratch[i] = offsets[i + 1] - offsets[i];
+  std::uint32_t head = 0, tail = 0;
+  for (std::uint32_t r = 0; r != t.root_count; ++r) t.order[tail++] = t.roots[r];
+  while (head != tail) {
+    const std::uint32_t v = t.order[head++];
+    for (std::uint32_t e = t.out_offsets[v]; e != t.out_offsets[v + 1]; ++e)
+      if (--scratch[t.outs[e]] == 0) t.order[tail++] = t.outs[e];
+  }
+  if (tail == n) return {};
+
+  // What could not be ordered lies on or behind a cycle, and each such step has an unordered
+  // dependency: walk those back from the first one, marking the steps passed, until one repeats.
+  constexpr std::uint32_t passed = 0x80000000u;
+  std::uint32_t v = 0;
+  while (scratch[v] == 0) ++v;
+  std::uint32_t len = 0;
+  while ((scratch[v] & passed) == 0) {
+    scratch[v] |= passed;
+    t.order[len++] = v;
+    for (std::uint32_t e = offsets[v]; e != offsets[v + 1]; ++e)
+      if (scratch[deps[e]] != 0) {
+        v = deps[e];
+        break;
+      }
+  }
+  // order[start, len) is the cycle, each step depending on the next: reverse it into run order and
+  // move it to the front.
+  std::uint32_t start = len;
+  while (t.order[start - 1] != v) --start;
+  --start;
+  for (std::uint32_t a = start, b = len - 1; a < b; ++a, --b) {
+    const std::uint32_t x = t.order[a];
+    t.order[a] = t.order[b];
+    t.order[b] = x;
+  }
+  for (std::uint32_t k = 0; k != len - start; ++k) t.order[k] = t.order[start + k];
+  return {graph_error::cycle, v, npos, len - start};
+}
+
+/// Everything lightflow knows about a static flow's shape. Arrays get one spare slot so that a flow
+/// with no steps or no edges still has addressable storage.
 template <std::size_t N, std::size_t E>
 struct graph_info {
   std::array<std::string_view, N + 1> names{};
@@ -3295,19 +3420,20 @@ struct graph_info {
   std::array<std::uint32_t, N + 1> out_offsets{};  // dependents of i: outs[out_offsets[i], out_offsets[i+1])
   std::array<std::uint32_t, E + 1> outs{};
   std::array<std::uint32_t, N + 1> indegree{};
-  std::array<std::uint32_t, N + 1> order{};  // a topological order
+  std::array<std::uint32_t, N + 1> order{};  // a topological order; with a cycle, the cycle (see cycle())
   std::array<std::uint32_t, N + 1> roots{};  // steps without dependencies, in declaration order
   std::uint32_t root_count = 0;
   std::uint32_t sink_count = 0;
 
   graph_error error = graph_error::none;
-  std::uint32_t error_step = npos;           // the step the error is about
-  std::uint32_t error_other = npos;          // the other step involved (duplicate)
-  std::string_view error_name{};             // the dependency name involved
-  std::array<std::uint32_t, N + 1> cycle{};  // the steps on a cycle, each running before the next
+  std::uint32_t error_step = npos;   // the step the error is about
+  std::uint32_t error_other = npos;  // the other step involved (duplicate, repeated dependency)
+  std::string_view error_name{};     // the dependency name involved
   std::uint32_t cycle_length = 0;
 
   constexpr bool ok() const noexcept { return error == graph_error::none; }
+  /// The k-th of cycle_length steps on a cycle, each running before the next.
+  constexpr std::uint32_t cycle(std::uint32_t k) const noexcept { return order[k]; }
   constexpr std::uint32_t index_of(std::string_view name) const noexcept {
     for (std::uint32_t i = 0; i != N; ++i)
       if (names[i] == name) return i;
@@ -3315,8 +3441,10 @@ struct graph_info {
   }
 };
 
-/// Analyses a graph given each step's name and the names of its dependencies, flattened; the first
-/// `(*data_counts)[i]` of step i's dependencies hand it their outputs (all of them when null).
+/// Analyses a static flow's graph given each step's name and the names of its dependencies,
+/// flattened; the first `(*data_counts)[i]` of step i's dependencies hand it their outputs (all of
+/// them when null). The rules in the order a runtime flow applies them: names (empty, then repeated,
+/// reported at the second occurrence), unknown dependencies, then link_graph's.
 template <std::size_t N, std::size_t E>
 consteval graph_info<N, E> analyze(const std::array<std::string_view, N + 1>& names,
                                    const std::array<std::uint32_t, N + 1>& dep_offsets,
@@ -3332,85 +3460,37 @@ consteval graph_info<N, E> analyze(const std::array<std::string_view, N + 1>& na
 
   for (std::uint32_t i = 0; i != N; ++i)
     if (names[i].empty()) return fail(graph_error::empty_name, i);
-
-  // Names hashed once into an open-addressing table (twice as many slots as steps), so that each
-  // dependency is found in a probe or two: sorting and binary search cost clang's constant evaluator
-  // over a million steps (its limit) at 512 steps. A repeated name is reported at its second
-  // occurrence, as a runtime flow reports it when the second is added.
   constexpr std::size_t slots = std::bit_ceil(2 * N + 1);
   std::array<std::uint32_t, slots> table{};
   for (auto& t : table) t = npos;
-  std::array<std::uint64_t, N + 1> hashes{};
-  for (std::uint32_t i = 0; i != N; ++i) {
-    hashes[i] = fnv1a(names[i]);
-    std::size_t slot = hashes[i] & (slots - 1);
-    for (; table[slot] != npos; slot = (slot + 1) & (slots - 1))
-      if (hashes[table[slot]] == hashes[i] && names[table[slot]] == names[i])
-        return fail(graph_error::duplicate_name, i, table[slot]);
-    table[slot] = i;
-  }
-  const auto find = [&](std::string_view name) -> std::uint32_t {
-    const std::uint64_t h = fnv1a(name);
-    for (std::size_t slot = h & (slots - 1); table[slot] != npos; slot = (slot + 1) & (slots - 1))
-      if (hashes[table[slot]] == h && names[table[slot]] == name) return table[slot];
-    return npos;
-  };
-
-  std::array<std::uint32_t, N + 1> listed_by{};  // the last step that listed each step as a dependency
-  for (auto& l : listed_by) l = npos;
+  const auto name_of = [&](std::uint32_t i) { return names[i]; };
+  for (std::uint32_t i = 0; i != N; ++i)
+    if (const std::uint32_t first = insert_name(table.data(), slots, i, name_of); first != npos)
+      return fail(graph_error::duplicate_name, i, first);
   for (std::uint32_t i = 0; i != N; ++i) {
     for (std::uint32_t e = dep_offsets[i]; e != dep_offsets[i + 1]; ++e) {
-      const std::uint32_t d = find(dep_names[e]);
-      if (d == npos) return fail(graph_error::unknown_dependency, i, npos, dep_names[e]);
-      if (d == i) return fail(graph_error::self_dependency, i);
-      if (listed_by[d] == i) return fail(graph_error::repeated_dependency, i, d, dep_names[e]);
-      listed_by[d] = i;
-      g.deps[e] = d;
+      g.deps[e] = find_name(table.data(), slots, dep_names[e], name_of);
+      if (g.deps[e] == npos) return fail(graph_error::unknown_dependency, i, npos, dep_names[e]);
     }
     g.indegree[i] = dep_offsets[i + 1] - dep_offsets[i];
     g.data_count[i] = data_counts != nullptr ? (*data_counts)[i] : g.indegree[i];
-    if (g.indegree[i] == 0) g.roots[g.root_count++] = i;
   }
 
-  // Dependents, as compressed rows.
-  std::array<std::uint32_t, N + 1> fill{};
-  for (std::uint32_t e = 0; e != E; ++e) ++g.out_offsets[g.deps[e] + 1];
-  for (std::uint32_t i = 0; i != N; ++i) g.out_offsets[i + 1] += g.out_offsets[i];
-  for (std::uint32_t i = 0; i != N; ++i) fill[i] = g.out_offsets[i];
-  for (std::uint32_t i = 0; i != N; ++i)
-    for (std::uint32_t e = dep_offsets[i]; e != dep_offsets[i + 1]; ++e) g.outs[fill[g.deps[e]]++] = i;
-  for (std::uint32_t i = 0; i != N; ++i) g.sink_count += g.out_offsets[i] == g.out_offsets[i + 1] ? 1u : 0u;
-
-  // Kahn's algorithm; what it cannot order lies on or behind a cycle.
-  std::array<std::uint32_t, N + 1> remaining = g.indegree;
-  std::uint32_t head = 0, tail = 0;
-  for (std::uint32_t r = 0; r != g.root_count; ++r) g.order[tail++] = g.roots[r];
-  while (head != tail) {
-    const std::uint32_t v = g.order[head++];
-    for (std::uint32_t e = g.out_offsets[v]; e != g.out_offsets[v + 1]; ++e)
-      if (--remaining[g.outs[e]] == 0) g.order[tail++] = g.outs[e];
-  }
-  if (tail != N) {
-    // Every unordered step has an unordered dependency: walk those back until a step repeats.
-    std::array<std::uint32_t, N + 1> seen_at{};
-    for (auto& s : seen_at) s = npos;
-    std::array<std::uint32_t, N + 1> walk{};
-    std::uint32_t v = 0;
-    while (remaining[v] == 0) ++v;
-    std::uint32_t len = 0;
-    while (seen_at[v] == npos) {
-      seen_at[v] = len;
-      walk[len++] = v;
-      for (std::uint32_t e = dep_offsets[v]; e != dep_offsets[v + 1]; ++e)
-        if (remaining[g.deps[e]] != 0) {
-          v = g.deps[e];
-          break;
-        }
-    }
-    // walk[seen_at[v] .. len) is the cycle, each step depending on the next; reverse it into run order.
-    for (std::uint32_t k = len; k-- > seen_at[v];) g.cycle[g.cycle_length++] = walk[k];
-    return fail(graph_error::cycle, v);
-  }
+  std::array<std::uint32_t, N + 1> scratch{};
+  graph_tables t{N,
+                 g.dep_offsets.data(),
+                 g.deps.data(),
+                 g.out_offsets.data(),
+                 g.outs.data(),
+                 g.roots.data(),
+                 g.order.data(),
+                 scratch.data()};
+  const graph_fault fault = link_graph(t);
+  g.root_count = t.root_count;
+  g.sink_count = t.sink_count;
+  g.cycle_length = fault.cycle_length;
+  if (fault.error != graph_error::none)
+    return fail(fault.error, fault.step, fault.other, fault.other != npos ? names[fault.other] : std::string_view{});
   return g;
 }
 
@@ -3458,7 +3538,7 @@ consteval text_buffer describe(const graph_info<N, E>& g, std::string_view flow)
   text_buffer t{};
   const std::string_view step = g.error_step == npos ? std::string_view{} : g.names[g.error_step];
   write_graph_error(t, g.error, flow, step, g.error_name, g.cycle_length,
-                    [&](std::uint32_t k) { return g.names[g.cycle[k]]; });
+                    [&](std::uint32_t k) { return g.names[g.cycle(k)]; });
   return t;
 }
 
@@ -3480,7 +3560,8 @@ flow_error graph_failure(graph_error error, std::string_view flow, std::string_v
   write_graph_error(t, error, flow, step, name, cycle_length, cycle_name);
   return flow_error(std::move(t.text));
 }
-inline flow_error graph_failure(graph_error error, std::string_view flow, std::string_view step, std::string_view name = {}) {
+inline flow_error graph_failure(graph_error error, std::string_view flow, std::string_view step,
+                                std::string_view name = {}) {
   return graph_failure(error, flow, step, name, 0, [](std::uint32_t) { return std::string_view{}; });
 }
 
@@ -5981,7 +6062,8 @@ class run_result : public basic_run_result {
 
 // ---- lightflow/detail/runtime_graph.hpp
 // The storage of a runtime flow: names, callables, dependencies; and its compiled form (dependents,
-// in-degrees, roots), checked for unknown dependencies and cycles before any step runs.
+// in-degrees, roots), checked before any step runs by the rules a static flow's are checked by at
+// compile time (graph.hpp: the same name index, link_graph, the same messages).
 //
 // Built for size (a million steps is an ordinary flow): names live in shared chunks of characters,
 // dependencies in arrays of 32-bit indices, a stateless callable costs no allocation, and the name
@@ -5992,11 +6074,11 @@ class run_result : public basic_run_result {
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -6066,16 +6148,9 @@ struct runtime_graph {
   /// Step i's callable's state (null for a stateless callable).
   const void* callable(std::uint32_t i) const noexcept { return callables.empty() ? nullptr : callables[i]; }
 
-  static std::size_t hash(std::string_view s) noexcept { return std::hash<std::string_view>{}(s); }
-
   std::uint32_t find(std::string_view name) const noexcept {
     if (slots.empty()) return none;
-    const std::size_t mask = slots.size() - 1;
-    for (std::size_t h = hash(name) & mask;; h = (h + 1) & mask) {
-      const std::uint32_t i = slots[h];
-      if (i == none) return none;
-      if (this->name(i) == name) return i;
-    }
+    return find_name(slots.data(), slots.size(), name, [this](std::uint32_t i) { return this->name(i); });
   }
 
   /// Step i's result type (null: void).
@@ -6091,9 +6166,12 @@ struct runtime_graph {
     if (name.empty()) throw graph_failure(graph_error::empty_name, flow_name, name);
     if (find(name) != none) throw graph_failure(graph_error::duplicate_name, flow_name, name);
     if (packed_names.size() >= none - 1) throw flow_error("lightflow: flow " + quoted(flow_name) + " has too many steps");
-    if ((packed_names.size() + 1) * 2 > slots.size()) grow_index();
     const auto i = static_cast<std::uint32_t>(packed_names.size());
     packed_names.push_back(store(name));
+    if (packed_names.size() * 2 > slots.size())
+      grow_index();  // indexes every step, this one too
+    else
+      insert(i);
     name_bytes += name.size();
     if (!rules.empty()) rules.emplace_back();
     invokers.push_back(invoke);
@@ -6106,7 +6184,6 @@ struct runtime_graph {
       callables.push_back(callable);
     }
     if (state) owned.push_back(std::move(state));
-    insert(i);
     compiled = false;
     return i;
   }
@@ -6186,58 +6263,30 @@ struct runtime_graph {
     for (const auto& [s, name] : added_by_name) all[fill[s]++] = find(name);
     fill.clear();
     fill.shrink_to_fit();
-    // Sort each step's dependencies (a repeat is an error), compacting in place.
-    std::uint32_t write = 0;
+    // Each step's dependencies sorted (the manifest lists them so), then link_graph's checks and tables.
     for (std::uint32_t i = 0; i != n; ++i) {
-      const auto b = all.begin() + offsets[i], e = all.begin() + offsets[i + 1];
-      if (e - b > 1) std::sort(b, e);
-      const std::uint32_t start = write;
-      for (auto it = b; it != e; ++it) {
-        if (*it == i) throw graph_failure(graph_error::self_dependency, flow_name, this->name(i));
-        if (write != start && all[write - 1] == *it)
-          throw graph_failure(graph_error::repeated_dependency, flow_name, this->name(i), this->name(*it));
-        all[write++] = *it;
-      }
-      offsets[i] = start;
-    }
-    offsets[n] = write;
-    all.resize(write);
-    all.shrink_to_fit();
-
-    // Dependents, in-degrees, roots; then Kahn's algorithm finds a cycle if there is one.
-    std::vector<std::uint32_t> outs_offsets(n + 1, 0), deg(n, 0);
-    for (std::uint32_t i = 0; i != n; ++i) {
-      deg[i] = offsets[i + 1] - offsets[i];
-      if (deg[i] > pending_count_mask)  // a run counts a step's unfinished dependencies in 30 bits
+      const std::uint32_t deg = offsets[i + 1] - offsets[i];
+      if (deg > pending_count_mask)  // a run counts a step's unfinished dependencies in 30 bits
         throw flow_error("lightflow: step " + quoted(this->name(i)) + " of flow " + quoted(flow_name) + " has " +
-                         std::to_string(deg[i]) + " dependencies; at most " + std::to_string(pending_count_mask) +
+                         std::to_string(deg) + " dependencies; at most " + std::to_string(pending_count_mask) +
                          " are allowed");
-      for (std::uint32_t e = offsets[i]; e != offsets[i + 1]; ++e) ++outs_offsets[all[e] + 1];
+      if (deg > 1) std::sort(all.begin() + offsets[i], all.begin() + offsets[i + 1]);
     }
-    for (std::uint32_t i = 0; i != n; ++i) outs_offsets[i + 1] += outs_offsets[i];
-    std::vector<std::uint32_t> dependents(outs_offsets[n]);
-    {
-      std::vector<std::uint32_t> at(outs_offsets.begin(), outs_offsets.end() - 1);
-      for (std::uint32_t i = 0; i != n; ++i)
-        for (std::uint32_t e = offsets[i]; e != offsets[i + 1]; ++e) dependents[at[all[e]]++] = i;
-    }
-    std::vector<std::uint32_t> root_list;
+    std::vector<std::uint32_t> outs_offsets(n + 1), dependents(offsets[n]), root_list(n);
     std::uint32_t sinks = 0;
-    for (std::uint32_t i = 0; i != n; ++i) {
-      if (deg[i] == 0) root_list.push_back(i);
-      if (outs_offsets[i + 1] == outs_offsets[i]) ++sinks;
-    }
     {
-      std::vector<std::uint32_t> left(deg), ready(root_list);
-      std::uint32_t seen = 0;
-      while (!ready.empty()) {
-        const std::uint32_t s = ready.back();
-        ready.pop_back();
-        ++seen;
-        for (std::uint32_t e = outs_offsets[s]; e != outs_offsets[s + 1]; ++e)
-          if (--left[dependents[e]] == 0) ready.push_back(dependents[e]);
-      }
-      if (seen != n) throw cycle_failure(left, offsets, all);
+      std::vector<std::uint32_t> order(n), scratch(n);
+      graph_tables t{n, offsets.data(), all.data(), outs_offsets.data(), dependents.data(), root_list.data(),
+                     order.data(), scratch.data()};
+      const graph_fault fault = link_graph(t);
+      if (fault.error == graph_error::cycle)
+        throw graph_failure(fault.error, flow_name, {}, {}, fault.cycle_length,
+                            [&](std::uint32_t k) { return name(order[k]); });
+      if (fault.error != graph_error::none)
+        throw graph_failure(fault.error, flow_name, name(fault.step), fault.other != none ? name(fault.other) : std::string_view{});
+      root_list.resize(t.root_count);
+      root_list.shrink_to_fit();
+      sinks = t.sink_count;
     }
     // Restrictions: to a strict ancestor only.
     for (auto& r : restrictions) {
@@ -6311,10 +6360,7 @@ struct runtime_graph {
     return at;
   }
   void insert(std::uint32_t i) {
-    const std::size_t mask = slots.size() - 1;
-    std::size_t h = hash(name(i)) & mask;
-    while (slots[h] != none) h = (h + 1) & mask;
-    slots[h] = i;
+    insert_name(slots.data(), slots.size(), i, [this](std::uint32_t k) { return name(k); });
   }
   void grow_index() {
     slots.assign(std::max<std::size_t>(16, slots.size() * 2), none);
@@ -6335,28 +6381,6 @@ struct runtime_graph {
       stack.insert(stack.end(), edges.begin() + offsets[s], edges.begin() + offsets[s + 1]);
     }
     return false;
-  }
-
-  // Among the steps Kahn's algorithm could not order (`left` non-zero), follow dependencies until one
-  // repeats: that is a cycle. Named in the order the steps run into each other.
-  flow_error cycle_failure(const std::vector<std::uint32_t>& left, const std::vector<std::uint32_t>& offsets,
-                             const std::vector<std::uint32_t>& all) const {
-    std::uint32_t s = 0;
-    while (left[s] == 0) ++s;
-    std::vector<std::uint32_t> position(size(), none), path;
-    while (position[s] == none) {
-      position[s] = static_cast<std::uint32_t>(path.size());
-      path.push_back(s);
-      for (std::uint32_t e = offsets[s]; e != offsets[s + 1]; ++e)
-        if (left[all[e]] != 0) {
-          s = all[e];
-          break;
-        }
-    }
-    // path[position[s]..] is the cycle, each step depending on the next; name it in run order.
-    const auto length = static_cast<std::uint32_t>(path.size() - position[s]);
-    return graph_failure(graph_error::cycle, flow_name, name(s), {}, length,
-                         [&](std::uint32_t k) { return name(path[path.size() - 1 - k]); });
   }
 };
 

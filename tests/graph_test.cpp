@@ -47,8 +47,8 @@ constexpr bool cycle_is_found_in_run_order() {
   if (g.error != graph_error::cycle || g.cycle_length != 4) return false;
   // each step on the cycle depends on the one before it
   for (std::uint32_t k = 0; k != g.cycle_length; ++k) {
-    const std::uint32_t later = g.cycle[(k + 1) % g.cycle_length];
-    const std::uint32_t earlier = g.cycle[k];
+    const std::uint32_t later = g.cycle((k + 1) % g.cycle_length);
+    const std::uint32_t earlier = g.cycle(k);
     if (g.deps[g.dep_offsets[later]] != earlier) return false;
   }
   return true;
@@ -58,6 +58,10 @@ static_assert(cycle_is_found_in_run_order());
 // A cycle behind a step that is not on it: x -> (p <-> q)
 constexpr auto tail_cycle = analyze<3, 3>({"x", "p", "q", ""}, {0, 0, 2, 3}, {"x", "q", "p", ""});
 static_assert(tail_cycle.error == graph_error::cycle && tail_cycle.cycle_length == 2);
+// The first step that cannot run is behind the cycle (t -> p <-> q): the cycle alone is named, in run order.
+constexpr auto behind_cycle = analyze<3, 3>({"t", "p", "q", ""}, {0, 1, 2, 3}, {"p", "q", "p", ""});
+static_assert(behind_cycle.error == graph_error::cycle && behind_cycle.cycle_length == 2 &&
+              behind_cycle.cycle(0) == 2 && behind_cycle.cycle(1) == 1);
 
 constexpr auto duplicate = analyze<3, 0>({"a", "b", "a", ""}, {0, 0, 0, 0}, {""});
 static_assert(duplicate.error == graph_error::duplicate_name && duplicate.error_step == 2 &&
@@ -160,4 +164,9 @@ TEST_CASE("a runtime flow's graph mistakes are worded as a static flow's compile
           f.add("b", body).after("a");
           f.add("c", body).after("b");
         }) == text(lf::detail::describe(ring, "f")));
+  CHECK(runtime_message([&](lf::runtime_flow& f) {
+          f.add("t", body).after("p");
+          f.add("p", body).after("q");
+          f.add("q", body).after("p");
+        }) == text(lf::detail::describe(behind_cycle, "f")));
 }

@@ -1,5 +1,6 @@
 // The storage of a runtime flow: names, callables, dependencies; and its compiled form (dependents,
-// in-degrees, roots), checked for unknown dependencies and cycles before any step runs.
+// in-degrees, roots), checked before any step runs by the rules a static flow's are checked by at
+// compile time (graph.hpp: the same name index, link_graph, the same messages).
 //
 // Built for size (a million steps is an ordinary flow): names live in shared chunks of characters,
 // dependencies in arrays of 32-bit indices, a stateless callable costs no allocation, and the name
@@ -10,11 +11,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -88,16 +89,9 @@ struct runtime_graph {
   /// Step i's callable's state (null for a stateless callable).
   const void* callable(std::uint32_t i) const noexcept { return callables.empty() ? nullptr : callables[i]; }
 
-  static std::size_t hash(std::string_view s) noexcept { return std::hash<std::string_view>{}(s); }
-
   std::uint32_t find(std::string_view name) const noexcept {
     if (slots.empty()) return none;
-    const std::size_t mask = slots.size() - 1;
-    for (std::size_t h = hash(name) & mask;; h = (h + 1) & mask) {
-      const std::uint32_t i = slots[h];
-      if (i == none) return none;
-      if (this->name(i) == name) return i;
-    }
+    return find_name(slots.data(), slots.size(), name, [this](std::uint32_t i) { return this->name(i); });
   }
 
   /// Step i's result type (null: void).
@@ -113,9 +107,12 @@ struct runtime_graph {
     if (name.empty()) throw graph_failure(graph_error::empty_name, flow_name, name);
     if (find(name) != none) throw graph_failure(graph_error::duplicate_name, flow_name, name);
     if (packed_names.size() >= none - 1) throw flow_error("lightflow: flow " + quoted(flow_name) + " has too many steps");
-    if ((packed_names.size() + 1) * 2 > slots.size()) grow_index();
     const auto i = static_cast<std::uint32_t>(packed_names.size());
     packed_names.push_back(store(name));
+    if (packed_names.size() * 2 > slots.size())
+      grow_index();  // indexes every step, this one too
+    else
+      insert(i);
     name_bytes += name.size();
     if (!rules.empty()) rules.emplace_back();
     invokers.push_back(invoke);
@@ -128,7 +125,6 @@ struct runtime_graph {
       callables.push_back(callable);
     }
     if (state) owned.push_back(std::move(state));
-    insert(i);
     compiled = false;
     return i;
   }
@@ -208,58 +204,30 @@ struct runtime_graph {
     for (const auto& [s, name] : added_by_name) all[fill[s]++] = find(name);
     fill.clear();
     fill.shrink_to_fit();
-    // Sort each step's dependencies (a repeat is an error), compacting in place.
-    std::uint32_t write = 0;
+    // Each step's dependencies sorted (the manifest lists them so), then link_graph's checks and tables.
     for (std::uint32_t i = 0; i != n; ++i) {
-      const auto b = all.begin() + offsets[i], e = all.begin() + offsets[i + 1];
-      if (e - b > 1) std::sort(b, e);
-      const std::uint32_t start = write;
-      for (auto it = b; it != e; ++it) {
-        if (*it == i) throw graph_failure(graph_error::self_dependency, flow_name, this->name(i));
-        if (write != start && all[write - 1] == *it)
-          throw graph_failure(graph_error::repeated_dependency, flow_name, this->name(i), this->name(*it));
-        all[write++] = *it;
-      }
-      offsets[i] = start;
-    }
-    offsets[n] = write;
-    all.resize(write);
-    all.shrink_to_fit();
-
-    // Dependents, in-degrees, roots; then Kahn's algorithm finds a cycle if there is one.
-    std::vector<std::uint32_t> outs_offsets(n + 1, 0), deg(n, 0);
-    for (std::uint32_t i = 0; i != n; ++i) {
-      deg[i] = offsets[i + 1] - offsets[i];
-      if (deg[i] > pending_count_mask)  // a run counts a step's unfinished dependencies in 30 bits
+      const std::uint32_t deg = offsets[i + 1] - offsets[i];
+      if (deg > pending_count_mask)  // a run counts a step's unfinished dependencies in 30 bits
         throw flow_error("lightflow: step " + quoted(this->name(i)) + " of flow " + quoted(flow_name) + " has " +
-                         std::to_string(deg[i]) + " dependencies; at most " + std::to_string(pending_count_mask) +
+                         std::to_string(deg) + " dependencies; at most " + std::to_string(pending_count_mask) +
                          " are allowed");
-      for (std::uint32_t e = offsets[i]; e != offsets[i + 1]; ++e) ++outs_offsets[all[e] + 1];
+      if (deg > 1) std::sort(all.begin() + offsets[i], all.begin() + offsets[i + 1]);
     }
-    for (std::uint32_t i = 0; i != n; ++i) outs_offsets[i + 1] += outs_offsets[i];
-    std::vector<std::uint32_t> dependents(outs_offsets[n]);
-    {
-      std::vector<std::uint32_t> at(outs_offsets.begin(), outs_offsets.end() - 1);
-      for (std::uint32_t i = 0; i != n; ++i)
-        for (std::uint32_t e = offsets[i]; e != offsets[i + 1]; ++e) dependents[at[all[e]]++] = i;
-    }
-    std::vector<std::uint32_t> root_list;
+    std::vector<std::uint32_t> outs_offsets(n + 1), dependents(offsets[n]), root_list(n);
     std::uint32_t sinks = 0;
-    for (std::uint32_t i = 0; i != n; ++i) {
-      if (deg[i] == 0) root_list.push_back(i);
-      if (outs_offsets[i + 1] == outs_offsets[i]) ++sinks;
-    }
     {
-      std::vector<std::uint32_t> left(deg), ready(root_list);
-      std::uint32_t seen = 0;
-      while (!ready.empty()) {
-        const std::uint32_t s = ready.back();
-        ready.pop_back();
-        ++seen;
-        for (std::uint32_t e = outs_offsets[s]; e != outs_offsets[s + 1]; ++e)
-          if (--left[dependents[e]] == 0) ready.push_back(dependents[e]);
-      }
-      if (seen != n) throw cycle_failure(left, offsets, all);
+      std::vector<std::uint32_t> order(n), scratch(n);
+      graph_tables t{n, offsets.data(), all.data(), outs_offsets.data(), dependents.data(), root_list.data(),
+                     order.data(), scratch.data()};
+      const graph_fault fault = link_graph(t);
+      if (fault.error == graph_error::cycle)
+        throw graph_failure(fault.error, flow_name, {}, {}, fault.cycle_length,
+                            [&](std::uint32_t k) { return name(order[k]); });
+      if (fault.error != graph_error::none)
+        throw graph_failure(fault.error, flow_name, name(fault.step), fault.other != none ? name(fault.other) : std::string_view{});
+      root_list.resize(t.root_count);
+      root_list.shrink_to_fit();
+      sinks = t.sink_count;
     }
     // Restrictions: to a strict ancestor only.
     for (auto& r : restrictions) {
@@ -333,10 +301,7 @@ struct runtime_graph {
     return at;
   }
   void insert(std::uint32_t i) {
-    const std::size_t mask = slots.size() - 1;
-    std::size_t h = hash(name(i)) & mask;
-    while (slots[h] != none) h = (h + 1) & mask;
-    slots[h] = i;
+    insert_name(slots.data(), slots.size(), i, [this](std::uint32_t k) { return name(k); });
   }
   void grow_index() {
     slots.assign(std::max<std::size_t>(16, slots.size() * 2), none);
@@ -357,28 +322,6 @@ struct runtime_graph {
       stack.insert(stack.end(), edges.begin() + offsets[s], edges.begin() + offsets[s + 1]);
     }
     return false;
-  }
-
-  // Among the steps Kahn's algorithm could not order (`left` non-zero), follow dependencies until one
-  // repeats: that is a cycle. Named in the order the steps run into each other.
-  flow_error cycle_failure(const std::vector<std::uint32_t>& left, const std::vector<std::uint32_t>& offsets,
-                             const std::vector<std::uint32_t>& all) const {
-    std::uint32_t s = 0;
-    while (left[s] == 0) ++s;
-    std::vector<std::uint32_t> position(size(), none), path;
-    while (position[s] == none) {
-      position[s] = static_cast<std::uint32_t>(path.size());
-      path.push_back(s);
-      for (std::uint32_t e = offsets[s]; e != offsets[s + 1]; ++e)
-        if (left[all[e]] != 0) {
-          s = all[e];
-          break;
-        }
-    }
-    // path[position[s]..] is the cycle, each step depending on the next; name it in run order.
-    const auto length = static_cast<std::uint32_t>(path.size() - position[s]);
-    return graph_failure(graph_error::cycle, flow_name, name(s), {}, length,
-                         [&](std::uint32_t k) { return name(path[path.size() - 1 - k]); });
   }
 };
 
