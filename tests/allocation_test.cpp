@@ -1,9 +1,12 @@
-// A run of a static flow allocates one block (its state) and nothing per step.
+// A run of a static flow allocates one block (its state) and nothing per step; a run of a runtime
+// flow allocates a few blocks whatever its size, and per step only what its steps hand on.
 #include <lightflow/lightflow.hpp>
 
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <string>
+#include <type_traits>
 
 #include "catch.hpp"
 #include "support/generated_flows.hpp"
@@ -40,11 +43,15 @@ namespace {
 
 template <class Flow>
 long allocations_for(lf::executor& pool, const Flow& f, int runs) {
-  for (int r = 0; r != 10; ++r) (void)pool.run(f, 1);  // warm up: thread-locals, deques
+  auto input = [](int r) {
+    if constexpr (std::is_same_v<Flow, lf::runtime_flow>) return (void)r, lf::values{};
+    else return r;
+  };
+  for (int r = 0; r != 10; ++r) (void)pool.run(f, input(1));  // warm up: thread-locals, deques
   const long before = allocations.load();
   long sum = 0;
   for (int r = 0; r != runs; ++r) {
-    auto result = pool.run(f, r);
+    auto result = pool.run(f, input(r));
     sum += result.ok() ? 1 : 0;
   }
   const long after = allocations.load();
@@ -65,4 +72,33 @@ TEST_CASE("a run allocates its state block and nothing per step", "[allocation]"
   CHECK(allocations_for(pool, small, 500) == 500);
   CHECK(allocations_for(pool, wide, 500) == 500);
   CHECK(allocations_for(pool, grid, 500) == 500);
+}
+
+/// A runtime flow: `n` steps in a chain (`fan_out`: n - 1 steps after the first), returning a value
+/// or nothing.
+lf::runtime_flow runtime_shape(int n, bool fan_out, bool returns) {
+  lf::runtime_flow f{"shape"};
+  for (int i = 0; i != n; ++i) {
+    auto h = returns ? f.add("s" + std::to_string(i), [] { return 1L; }) : f.add("s" + std::to_string(i), [] {});
+    if (i != 0) h.after(fan_out ? "s0" : "s" + std::to_string(i - 1));
+  }
+  f.check();
+  return f;
+}
+
+TEST_CASE("a runtime flow's run allocates the same few blocks whatever its size, and per step only results",
+          "[allocation][runtime]") {
+  lf::executor pool{2};
+  constexpr int runs = 200;
+  // Steps that hand on nothing: the same number of allocations per run for 4 and 64 steps, chain or fan-out.
+  const long small = allocations_for(pool, runtime_shape(4, false, false), runs);
+  CHECK(small % runs == 0);
+  CHECK(small / runs <= 4);  // the run, its per-step arrays, its result
+  CHECK(allocations_for(pool, runtime_shape(64, false, false), runs) == small);
+  CHECK(allocations_for(pool, runtime_shape(64, true, false), runs) == small);
+  // Steps that return a value: each result is kept (two blocks a step at most, its record and the value,
+  // and one table of them a run).
+  const long with_results = allocations_for(pool, runtime_shape(64, false, true), runs);
+  CHECK(with_results > small);
+  CHECK(with_results - small <= 2L * 64 * runs + runs);
 }

@@ -2,7 +2,8 @@
 // one chosen point of its store traffic: before or after the k-th save or flush. The kill points are
 // counted, not timed, so every run of the test covers the same points. The parent resumes each run:
 // the outputs must equal an uninterrupted run's, and no step whose record reached the log may run
-// again. (Torn writes inside a frame are covered by the file_store tests, which cut logs at every byte.)
+// again. The same through a static flow and a runtime flow of the same shape. (Torn writes inside a
+// frame are covered by the file_store tests, which cut logs at every byte.)
 #include <lightflow/lightflow.hpp>
 
 #include <signal.h>
@@ -16,9 +17,11 @@
 #include <filesystem>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "catch.hpp"
 #include "support/generated_flows.hpp"
+#include "support/two_kinds.hpp"
 
 namespace lf = lightflow;
 namespace fs = std::filesystem;
@@ -44,8 +47,46 @@ auto counted_step() {
 }
 
 template <std::size_t... I>
-auto make_flow(std::index_sequence<I...>) {
+auto make_static_flow(std::index_sequence<I...>) {
   return lf::flow<"crash">(counted_step<I>()...);
+}
+using static_type = decltype(make_static_flow(std::make_index_sequence<shape::size>{}));
+
+const lf::key<std::uint64_t> x_key{"x"};
+
+/// The runtime flow of the same shape and steps: each reads its dependencies' results by name.
+lf::runtime_flow make_runtime_flow() {
+  lf::runtime_flow f{"crash"};
+  const auto& g = static_type::graph;
+  for (std::uint32_t i = 0; i != shape::size; ++i) {
+    std::vector<std::string> deps;
+    for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) deps.emplace_back(g.names[g.deps[e]]);
+    auto h = f.add(g.names[i], [i, deps](lf::context& ctx) -> std::uint64_t {
+      ++invocations[i];
+      std::uint64_t v = i;
+      if (deps.empty()) v ^= ctx.get(x_key);
+      for (const auto& d : deps) v ^= ctx.result<std::uint64_t>(d);
+      return work(v);
+    });
+    for (const auto& d : deps) h.after(d);
+  }
+  return f;
+}
+
+template <class Kind>
+auto make_flow() {
+  if constexpr (Kind::is_static) return make_static_flow(std::make_index_sequence<shape::size>{});
+  else return make_runtime_flow();
+}
+template <class Kind>
+auto input() {
+  if constexpr (Kind::is_static) {
+    return std::uint64_t{7};
+  } else {
+    lf::values v;
+    v.set(x_key, std::uint64_t{7});
+    return v;
+  }
 }
 
 // A file_store that counts the events of its traffic (a save or flush beginning, a save or flush
@@ -91,8 +132,8 @@ static_assert(lf::checkpoint_store<killing_store>);
 
 }  // namespace
 
-TEST_CASE("runs killed with SIGKILL at every point of their store traffic resume to the uninterrupted result",
-          "[checkpoint][crash]") {
+TEMPLATE_TEST_CASE("runs killed with SIGKILL at every point of their store traffic resume to the uninterrupted result",
+                   "[checkpoint][crash]", two_kinds::static_flows, two_kinds::runtime_flows) {
   // Both levels batch their writes (the committer writes them); durable also fdatasyncs them. A
   // process crash must leave either level with a prefix of the records.
   const lf::durability level = GENERATE(lf::durability::durable, lf::durability::fast);
@@ -100,19 +141,19 @@ TEST_CASE("runs killed with SIGKILL at every point of their store traffic resume
   const fs::path root = fs::temp_directory_path() / ("lightflow-crash-" + std::to_string(::getpid()));
   fs::remove_all(root);
 
-  const auto flow = make_flow(std::make_index_sequence<shape::size>{});
-  using flow_type = std::remove_const_t<decltype(flow)>;
+  const auto flow = make_flow<TestType>();
+  const auto& graph = static_type::graph;  // the runtime flow has the same names and dependencies
   std::uint64_t expected = 0;
   int events = 0;  // the store events of one uninterrupted checkpointed run
   {
     lf::executor pool{2};
-    auto clean = pool.run(flow, std::uint64_t{7});
+    auto clean = pool.run(flow, input<TestType>());
     REQUIRE(clean.ok());
-    expected = clean.get<"s00053">();
+    expected = two_kinds::value_of<"s00053", std::uint64_t>(clean);
 
     lf::file_store files(root / "uninterrupted", level);
     killing_store counting(files, 0);
-    REQUIRE(pool.run(flow, std::uint64_t{7}, lf::checkpoint{counting, "victim"}).ok());
+    REQUIRE(pool.run(flow, input<TestType>(), lf::checkpoint{counting, "victim"}).ok());
     events = counting.events();
   }
   // Each save is two events and every run saves its manifest, its input and each step once; the
@@ -129,7 +170,7 @@ TEST_CASE("runs killed with SIGKILL at every point of their store traffic resume
       lf::file_store files(dir, level);
       killing_store store(files, k);
       lf::executor pool{2};
-      auto result = pool.run(flow, std::uint64_t{7}, lf::checkpoint{store, "victim"});
+      auto result = pool.run(flow, input<TestType>(), lf::checkpoint{store, "victim"});
       std::_Exit(result.ok() ? 0 : 1);
     }
     int status = 0;
@@ -150,15 +191,16 @@ TEST_CASE("runs killed with SIGKILL at every point of their store traffic resume
     lf::executor pool{2};
     auto result = [&] {
       try {
-        return pool.resume<std::uint64_t>(flow, lf::checkpoint{store, "victim"});
+        if constexpr (TestType::is_static) return pool.resume<std::uint64_t>(flow, lf::checkpoint{store, "victim"});
+        else return pool.resume(flow, lf::checkpoint{store, "victim"});
       } catch (const lf::checkpoint_error&) {  // killed before its manifest and input were written
-        return pool.run(flow, std::uint64_t{7}, lf::checkpoint{store, "victim"});
+        return pool.run(flow, input<TestType>(), lf::checkpoint{store, "victim"});
       }
     }();
     REQUIRE(result.ok());
-    CHECK(result.get<"s00053">() == expected);
+    CHECK(two_kinds::value_of<"s00053", std::uint64_t>(result) == expected);
     for (std::uint32_t i = 0; i != shape::size; ++i) {
-      const bool had_record = saved.count(std::string(flow_type::graph.names[i])) != 0;
+      const bool had_record = saved.count(std::string(graph.names[i])) != 0;
       CHECK(invocations[i] == (had_record ? 0 : 1));  // saved steps never ran again; the others ran once
     }
     CHECK(result.restored() == saved.size());

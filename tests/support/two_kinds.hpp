@@ -1,0 +1,42 @@
+// Writing a test once for both kinds of flow: a TEMPLATE_TEST_CASE over `static_flows` and
+// `runtime_flows` builds its flow with `if constexpr (TestType::is_static)` and checks the result
+// through what both results have (status by name, counts, messages) or through value_of.
+#ifndef LIGHTFLOW_TESTS_SUPPORT_TWO_KINDS_HPP
+#define LIGHTFLOW_TESTS_SUPPORT_TWO_KINDS_HPP
+
+#include <lightflow/lightflow.hpp>
+
+namespace two_kinds {
+
+struct static_flows {
+  static constexpr bool is_static = true;
+};
+struct runtime_flows {
+  static constexpr bool is_static = false;
+};
+
+/// A runtime flow's input, where a static flow's is an int: the value of this key.
+inline const lightflow::key<int> input_key{"x"};
+
+/// The run input `x` for a flow of `Kind`.
+template <class Kind>
+auto input(int x) {
+  if constexpr (Kind::is_static) {
+    return x;
+  } else {
+    lightflow::values v;
+    v.set(input_key, x);
+    return v;
+  }
+}
+
+/// Step `Name`'s value, of type T, in a result of either kind.
+template <lightflow::fixed_string Name, class T, class Result>
+T value_of(const Result& r) {
+  if constexpr (requires { r.template get<Name>(); }) return r.template get<Name>();
+  else return r.template get<T>(Name.view());
+}
+
+}  // namespace two_kinds
+
+#endif
