@@ -692,19 +692,46 @@ consteval auto to_fixed_string() {
 #if LIGHTFLOW_CLANG
 template <class Details, fixed_string Message, std::size_t... I>
 auto spell(std::index_sequence<I...>) -> compile_error<Details, Message.chars[I]...>;
-/// Stops compilation with `Message`; `Details` (an `offered<...>`) is listed beside it.
-template <fixed_string Message, class Details = offered<>>
-constexpr void fail() {
-  using error = decltype(spell<Details, Message>(std::make_index_sequence<Message.size()>{}));
-  error::see_the_message_in_this_type_name();  // <- the error's template arguments spell what is wrong
-}
+/// The never-defined type whose name carries `Message`; `Details` (an `offered<...>`) is listed beside it.
+template <fixed_string Message, class Details>
+using error_type = decltype(spell<Details, Message>(std::make_index_sequence<Message.size()>{}));
 #else
-/// Stops compilation with `Message`; `Details` (an `offered<...>`) is listed beside it.
+template <fixed_string Message, class Details>
+using error_type = compile_error<Message, Details>;
+#endif
+
+/// The error that carries `Message`.
+template <fixed_string Message, class Details>
+constexpr void report() {
+  error_type<Message, Details>::see_the_message_in_this_type_name();  // <- what is wrong, in words
+}
+
+/// Stops compilation with `Message` (and `Details`), from a check that is being evaluated at compile
+/// time: the call itself is valid in a constant expression, so the check still returns its answer
+/// (false) and its caller stops quietly, and the message is the one error printed. It names report<>
+/// without calling it, which makes the compiler instantiate report, and print the message, later
+/// (g++: at the end of the file, with the chain of instantiations that led to it).
 template <fixed_string Message, class Details = offered<>>
 constexpr void fail() {
-  compile_error<Message, Details>::see_the_message_in_this_type_name();  // <- what is wrong, in words
+  (void)&report<Message, Details>;
 }
-#endif
+
+/// What an operation returns after it has reported a compile error: it converts to anything (the
+/// conversion is never defined), so that the caller's code adds no error of its own.
+struct no_value {
+  template <class T>
+  operator T() const;
+};
+
+/// Stops compilation with `Message` (and `Details`) at once, from code that is not evaluated at
+/// compile time (a function a user calls: flow(), result.get<>()): its deduced return type makes the
+/// compiler instantiate it where it is called, so the message comes before any error in the caller's
+/// code. Returns a `Result` for the caller to return (a no_value, an invalid_flow).
+template <fixed_string Message, class Details = offered<>, class Result = no_value>
+constexpr auto raise() {
+  error_type<Message, Details>::see_the_message_in_this_type_name();  // <- what is wrong, in words
+  return Result{};
+}
 
 }  // namespace detail
 }  // namespace lightflow
@@ -3229,6 +3256,8 @@ task_node* run_state_base::release_range(const std::uint32_t* it, const std::uin
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -3726,6 +3755,79 @@ struct step_signature {
   using output = std::conditional_t<form::value == call_form::none, unusable_output, std::remove_cvref_t<result>>;
 };
 
+/// The parameters of a callable whose call operator is one function, not a template (a lambda
+/// without `auto` parameters, a function object, a function pointer); `known` is false otherwise.
+/// Read only to explain a compile error.
+template <class M>
+struct member_parameters {
+  static constexpr bool known = false;
+};
+template <class C, class R, class... A>
+struct member_parameters<R (C::*)(A...) const> {
+  static constexpr bool known = true;
+  using type = type_list<A...>;
+};
+template <class C, class R, class... A>
+struct member_parameters<R (C::*)(A...) const noexcept> : member_parameters<R (C::*)(A...) const> {};
+template <class C, class R, class... A>
+struct member_parameters<R (C::*)(A...)> : member_parameters<R (C::*)(A...) const> {};
+template <class C, class R, class... A>
+struct member_parameters<R (C::*)(A...) noexcept> : member_parameters<R (C::*)(A...) const> {};
+template <class F, class = void>
+struct parameters_of : member_parameters<void> {};
+template <class F>
+struct parameters_of<F, std::void_t<decltype(&F::operator())>> : member_parameters<decltype(&F::operator())> {};
+template <class R, class... A>
+struct parameters_of<R (*)(A...), void> : member_parameters<R (parameters_of<void>::*)(A...) const> {};
+template <class R, class... A>
+struct parameters_of<R (*)(A...) noexcept, void> : member_parameters<R (parameters_of<void>::*)(A...) const> {};
+
+/// Where a callable with parameters `Params` cannot take the values `Offered`: `position`, the first
+/// parameter (counted from 1) that cannot take the value offered there, or 0 when the counts differ
+/// (a trailing step_context& aside) or nothing can be said.
+template <class Offered, class Params>
+struct mismatch {
+  static constexpr std::size_t parameters = 0, position = 0;
+};
+template <class... O, class... P>
+struct mismatch<type_list<O...>, type_list<P...>> {
+  static constexpr std::size_t parameters = sizeof...(P);
+  static constexpr std::size_t position = [] {
+    if constexpr (sizeof...(P) < sizeof...(O)) {
+      return std::size_t{0};
+    } else {
+      return []<std::size_t... K>(std::index_sequence<K...>) {
+        const bool ok[] = {std::is_convertible_v<O, std::tuple_element_t<K, std::tuple<P...>>>..., true};
+        for (std::size_t k = 0; k != sizeof...(O); ++k)
+          if (!ok[k]) return k + 1;
+        return std::size_t{0};
+      }(std::index_sequence_for<O...>{});
+    }
+  }();
+};
+
+/// The k-th of positions P.
+template <std::uint32_t... P>
+constexpr std::uint32_t position_at(positions<P...>, std::size_t k) {
+  const std::uint32_t at[] = {P..., 0};
+  return at[k];
+}
+template <class List>
+struct list_size;
+template <class... T>
+struct list_size<type_list<T...>> {
+  static constexpr std::size_t value = sizeof...(T);
+};
+
+/// Appends a number to a message.
+constexpr void append_number(text_buffer& t, std::size_t n) {
+  char digits[20]{};
+  std::size_t size = 0;
+  do digits[size++] = static_cast<char>('0' + n % 10), n /= 10;
+  while (n != 0);
+  while (size != 0) t << std::string_view(&digits[--size], 1);
+}
+
 template <class List>
 struct offered_of;
 template <class... A>
@@ -3769,6 +3871,26 @@ consteval bool check_signatures() {
       else
         t << " cannot be called with the outputs of its dependencies; it is offered the types listed after this "
              "message, optionally followed by lightflow::step_context&";
+      // Which parameter, when the callable's parameters can be read (not for `auto` parameters).
+      using params = parameters_of<std::remove_cvref_t<typename sig::callable>>;
+      if constexpr (params::known && !(sig::is_root::value && std::is_same_v<Input, no_input>)) {
+        using where = mismatch<typename sig::offered_args, typename params::type>;
+        constexpr std::size_t offered_count = list_size<typename sig::offered_args>::value;
+        if (where::position != 0) {
+          t << "; its parameter ", append_number(t, where::position);
+          if (sig::is_root::value) {
+            t << " cannot take the run's input";
+          } else {
+            t << " cannot take the output of step ";
+            t.quoted(g.names[g.deps[g.dep_offsets[bad] + position_at(typename sig::kept_at{}, where::position - 1)]]);
+          }
+          t << " (type ", append_number(t, where::position), t << " in the list)";
+        } else if (where::parameters != offered_count && where::parameters != offered_count + 1) {
+          t << "; its callable takes ", append_number(t, where::parameters);
+          t << (where::parameters == 1 ? " parameter for " : " parameters for "), append_number(t, offered_count);
+          t << (offered_count == 1 ? " value" : " values");
+        }
+      }
       return t;
     }();
     fail<to_fixed_string<text>(), typename offered_of<typename sig::offered_args>::type>();
@@ -4254,14 +4376,13 @@ namespace detail {
 template <fixed_string Name, class... Steps, class... Args>
 constexpr auto make_flow(Args&&... args) {
   if constexpr (!detail::all_of({step_type<Steps>..., true})) {
-    detail::fail<
+    return detail::raise<
         "lightflow: every argument of lightflow::flow must be made by lightflow::step<\"name\", "
         "\"dependency\"...>(callable); the arguments' types are listed after this message",
-        offered<Steps...>>();
-    return detail::invalid_flow{};
+        offered<Steps...>, invalid_flow>();
   } else if constexpr (!static_flow<Name, Steps...>::graph.ok()) {
-    detail::fail<detail::to_fixed_string<detail::describe(static_flow<Name, Steps...>::graph, Name.view())>()>();
-    return detail::invalid_flow{};
+    return detail::raise<detail::to_fixed_string<detail::describe(static_flow<Name, Steps...>::graph, Name.view())>(),
+                         offered<>, invalid_flow>();
   } else {
     return static_flow<Name, Steps...>(std::in_place, std::forward<Args>(args)...);
   }
@@ -5175,20 +5296,26 @@ class typed_session final : public store_session<Store> {
   /// names the first step that cannot.
   static consteval bool check() {
     constexpr std::uint32_t bad = first_output_where([]<class T>() { return !encodable<T>(); });
+    constexpr std::string_view how =
+        "; with lightflow::binary_serializer, give the type two functions found by argument-dependent lookup, "
+        "`void lightflow_write(lightflow::binary_writer&, const T&)` and `void lightflow_read(lightflow::binary_reader&, "
+        "T&)`, or specialize lightflow::binary_codec<T> (see lightflow/serializer.hpp); another serializer S must "
+        "satisfy lightflow::serializer_for<S, T>";
     if constexpr (!std::is_same_v<Input, no_input> && !encodable<Input>()) {
-      constexpr auto text = [] {
+      constexpr auto text = [&] {
         text_buffer t{};
         t << "lightflow: the input of flow ", t.quoted(Flow::name.view());
-        t << " cannot be checkpointed: the serializer cannot encode its type, listed after this message";
+        t << " cannot be checkpointed: the serializer cannot encode its type, listed after this message" << how;
         return t;
       }();
       fail<to_fixed_string<text>(), offered<Input>>();
       return false;
     } else if constexpr (bad != npos) {
-      constexpr auto text = [] {
+      constexpr auto text = [&] {
         text_buffer t{};
         t << "lightflow: step ", t.quoted(Flow::graph.names[bad]), t << " of flow ", t.quoted(Flow::name.view());
-        t << " cannot be checkpointed: the serializer cannot encode its output type, listed after this message";
+        t << " cannot be checkpointed: the serializer cannot encode its output type, listed after this message"
+          << how;
         return t;
       }();
       fail<to_fixed_string<text>(), offered<output_t<bad>>>();
@@ -5982,8 +6109,10 @@ class run_result : public basic_run_result {
   /// The output of step `Name`; throws bad_step_access (naming the step and why) if it did not succeed.
   template <fixed_string Name>
   decltype(auto) get() const {
-    constexpr std::uint32_t i = checked_index<Name>();
-    if constexpr (i != detail::npos) {
+    constexpr std::uint32_t i = Flow::index_of(Name.view());
+    if constexpr (i == detail::npos) {
+      return unknown_step<Name>();
+    } else {
       using output = typename detail::static_run<Flow, Input>::template output_t<i>;
       if constexpr (std::is_void_v<output>) {
         constexpr auto text = [] {
@@ -5992,7 +6121,7 @@ class run_result : public basic_run_result {
           t << " of flow ", t.quoted(Flow::name.view()), t << " returns void, so it has no output to get";
           return t;
         }();
-        detail::fail<detail::to_fixed_string<text>()>();
+        return detail::raise<detail::to_fixed_string<text>()>();
       } else {
         const auto& rec = run_->record(i);
         if (rec.status != step_status::succeeded)
@@ -6005,26 +6134,23 @@ class run_result : public basic_run_result {
   /// The status of step `Name`.
   template <fixed_string Name>
   step_status status() const noexcept {
-    constexpr std::uint32_t i = checked_index<Name>();
-    if constexpr (i != detail::npos)
-      return run_->record(i).status;
+    constexpr std::uint32_t i = Flow::index_of(Name.view());
+    if constexpr (i == detail::npos)
+      return unknown_step<Name>();
     else
-      return step_status::pending;
+      return run_->record(i).status;
   }
 
  private:
+  // A name that is not a step: the compile error (at once, before any error in the caller's code).
   template <fixed_string Name>
-  static constexpr std::uint32_t checked_index() {
-    constexpr std::uint32_t i = Flow::index_of(Name.view());
-    if constexpr (i == detail::npos) {
-      constexpr auto text = [] {
-        detail::text_buffer t{};
-        t << "lightflow: flow ", t.quoted(Flow::name.view()), t << " has no step named ", t.quoted(Name.view());
-        return t;
-      }();
-      detail::fail<detail::to_fixed_string<text>()>();
-    }
-    return i;
+  static auto unknown_step() {
+    constexpr auto text = [] {
+      detail::text_buffer t{};
+      t << "lightflow: flow ", t.quoted(Flow::name.view()), t << " has no step named ", t.quoted(Name.view());
+      return t;
+    }();
+    return detail::raise<detail::to_fixed_string<text>()>();
   }
 };
 
@@ -9732,8 +9858,7 @@ constexpr auto merged_flow(step_list<Edges...>, Steps... steps) {
   constexpr bad_edge bad = edge_with_unknown_end<Edges...>(names.data(), sizeof...(Steps));
   if constexpr (bad.edge != npos) {
     using edge = element_t<bad.edge, indexed_storage<std::make_index_sequence<sizeof...(Edges)>, Edges...>>;
-    fail<to_fixed_string<describe_bad_edge<Name, edge>(bad.before_unknown)>()>();
-    return invalid_flow{};
+    return raise<to_fixed_string<describe_bad_edge<Name, edge>(bad.before_unknown)>(), offered<>, invalid_flow>();
   } else {
     return flow<Name>(std::move(steps)...);
   }
@@ -9784,11 +9909,10 @@ template <fixed_string Name, class... Parts>
 constexpr auto merge(const Parts&... parts) {
   using m = detail::merger<Name, Parts...>;
   if constexpr (!m::valid) {
-    detail::fail<
+    return detail::raise<
         "lightflow: every argument of lightflow::merge must be a static flow (made by lightflow::flow) or an edge "
         "(lightflow::edge<\"flow.step\", \"flow.step\">); the arguments' types are listed after this message",
-        offered<Parts...>>();
-    return detail::invalid_flow{};
+        offered<Parts...>, detail::invalid_flow>();
   } else {
     return m::make(std::forward_as_tuple(parts...), std::make_index_sequence<m::flow_count>{}, typename m::edge_list{});
   }

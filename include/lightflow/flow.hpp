@@ -134,14 +134,13 @@ namespace detail {
 template <fixed_string Name, class... Steps, class... Args>
 constexpr auto make_flow(Args&&... args) {
   if constexpr (!detail::all_of({step_type<Steps>..., true})) {
-    detail::fail<
+    return detail::raise<
         "lightflow: every argument of lightflow::flow must be made by lightflow::step<\"name\", "
         "\"dependency\"...>(callable); the arguments' types are listed after this message",
-        offered<Steps...>>();
-    return detail::invalid_flow{};
+        offered<Steps...>, invalid_flow>();
   } else if constexpr (!static_flow<Name, Steps...>::graph.ok()) {
-    detail::fail<detail::to_fixed_string<detail::describe(static_flow<Name, Steps...>::graph, Name.view())>()>();
-    return detail::invalid_flow{};
+    return detail::raise<detail::to_fixed_string<detail::describe(static_flow<Name, Steps...>::graph, Name.view())>(),
+                         offered<>, invalid_flow>();
   } else {
     return static_flow<Name, Steps...>(std::in_place, std::forward<Args>(args)...);
   }

@@ -147,8 +147,7 @@ constexpr auto merged_flow(step_list<Edges...>, Steps... steps) {
   constexpr bad_edge bad = edge_with_unknown_end<Edges...>(names.data(), sizeof...(Steps));
   if constexpr (bad.edge != npos) {
     using edge = element_t<bad.edge, indexed_storage<std::make_index_sequence<sizeof...(Edges)>, Edges...>>;
-    fail<to_fixed_string<describe_bad_edge<Name, edge>(bad.before_unknown)>()>();
-    return invalid_flow{};
+    return raise<to_fixed_string<describe_bad_edge<Name, edge>(bad.before_unknown)>(), offered<>, invalid_flow>();
   } else {
     return flow<Name>(std::move(steps)...);
   }
@@ -199,11 +198,10 @@ template <fixed_string Name, class... Parts>
 constexpr auto merge(const Parts&... parts) {
   using m = detail::merger<Name, Parts...>;
   if constexpr (!m::valid) {
-    detail::fail<
+    return detail::raise<
         "lightflow: every argument of lightflow::merge must be a static flow (made by lightflow::flow) or an edge "
         "(lightflow::edge<\"flow.step\", \"flow.step\">); the arguments' types are listed after this message",
-        offered<Parts...>>();
-    return detail::invalid_flow{};
+        offered<Parts...>, detail::invalid_flow>();
   } else {
     return m::make(std::forward_as_tuple(parts...), std::make_index_sequence<m::flow_count>{}, typename m::edge_list{});
   }

@@ -221,8 +221,10 @@ class run_result : public basic_run_result {
   /// The output of step `Name`; throws bad_step_access (naming the step and why) if it did not succeed.
   template <fixed_string Name>
   decltype(auto) get() const {
-    constexpr std::uint32_t i = checked_index<Name>();
-    if constexpr (i != detail::npos) {
+    constexpr std::uint32_t i = Flow::index_of(Name.view());
+    if constexpr (i == detail::npos) {
+      return unknown_step<Name>();
+    } else {
       using output = typename detail::static_run<Flow, Input>::template output_t<i>;
       if constexpr (std::is_void_v<output>) {
         constexpr auto text = [] {
@@ -231,7 +233,7 @@ class run_result : public basic_run_result {
           t << " of flow ", t.quoted(Flow::name.view()), t << " returns void, so it has no output to get";
           return t;
         }();
-        detail::fail<detail::to_fixed_string<text>()>();
+        return detail::raise<detail::to_fixed_string<text>()>();
       } else {
         const auto& rec = run_->record(i);
         if (rec.status != step_status::succeeded)
@@ -244,26 +246,23 @@ class run_result : public basic_run_result {
   /// The status of step `Name`.
   template <fixed_string Name>
   step_status status() const noexcept {
-    constexpr std::uint32_t i = checked_index<Name>();
-    if constexpr (i != detail::npos)
-      return run_->record(i).status;
+    constexpr std::uint32_t i = Flow::index_of(Name.view());
+    if constexpr (i == detail::npos)
+      return unknown_step<Name>();
     else
-      return step_status::pending;
+      return run_->record(i).status;
   }
 
  private:
+  // A name that is not a step: the compile error (at once, before any error in the caller's code).
   template <fixed_string Name>
-  static constexpr std::uint32_t checked_index() {
-    constexpr std::uint32_t i = Flow::index_of(Name.view());
-    if constexpr (i == detail::npos) {
-      constexpr auto text = [] {
-        detail::text_buffer t{};
-        t << "lightflow: flow ", t.quoted(Flow::name.view()), t << " has no step named ", t.quoted(Name.view());
-        return t;
-      }();
-      detail::fail<detail::to_fixed_string<text>()>();
-    }
-    return i;
+  static auto unknown_step() {
+    constexpr auto text = [] {
+      detail::text_buffer t{};
+      t << "lightflow: flow ", t.quoted(Flow::name.view()), t << " has no step named ", t.quoted(Name.view());
+      return t;
+    }();
+    return detail::raise<detail::to_fixed_string<text>()>();
   }
 };
 

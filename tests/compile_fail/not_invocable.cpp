@@ -1,6 +1,8 @@
-// A callable that cannot take its dependencies' outputs: the message lists what it was offered.
+// A callable that cannot take its dependencies' outputs: the message lists what it was offered and
+// names the parameter that cannot take its value.
 // expected-error: lightflow: step "ship" of flow "order" cannot be called with the outputs of its dependencies
 // expected-error: lightflow::offered<const Order&, const double&>
+// expected-error: its parameter 2 cannot take the output of step "pay" (type 2 in the list)
 #include <lightflow/executor.hpp>
 #include <lightflow/flow.hpp>
 #include <string>

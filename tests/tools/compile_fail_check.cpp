@@ -3,8 +3,10 @@
 // The compilers' spellings of the message are decoded first: g++ prints the string with octal escapes
 // for bytes above 127 (sign-extended, \37777777651), clang 14 prints it as a list of chars ('a', 'b').
 //
-// Every "expected-error" line must be found. The snippet must also compile with -DLIGHTFLOW_NO_MISTAKE,
-// which removes its mistake, so that no unrelated error can make the test pass.
+// Every "expected-error" line must be found, and the compiler must report exactly one error, the one
+// that carries the first expected text: the library's message stops the compilation without a
+// cascade of errors after it, or before it in the user's code. The snippet must also compile with
+// -DLIGHTFLOW_NO_MISTAKE, which removes its mistake, so that no unrelated error can make the test pass.
 //
 // usage: compile_fail_check <snippet.cpp> <compiler> <arguments...>
 #include <cctype>
@@ -146,6 +148,18 @@ int main(int argc, char** argv) {
       std::cerr << "FAIL: no line of the compiler's output says: " << want << "\n";
       ++missing;
     }
+  }
+  std::vector<std::string> errors;  // the compiler's error lines ("file:line:col: error: ...")
+  for (const auto& d : decoded)
+    if (d.find(": error: ") != std::string::npos) errors.push_back(d);
+  if (errors.size() != 1) {
+    std::cerr << "FAIL: the compiler reported " << errors.size() << " errors; the library's message must be the only one\n";
+    ++missing;
+  } else if (errors[0].find(expected[0]) == std::string::npos) {
+    std::cerr << "FAIL: the one error is not the library's message: " << errors[0].substr(0, 400) << "\n";
+    ++missing;
+  } else {
+    std::cout << "ok: it is the only error\n";
   }
   if (missing != 0) std::cerr << "--- output ---\n" << result.output.substr(0, 8000) << "\n";
   return missing == 0 ? 0 : 1;

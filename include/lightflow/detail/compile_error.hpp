@@ -57,19 +57,46 @@ consteval auto to_fixed_string() {
 #if LIGHTFLOW_CLANG
 template <class Details, fixed_string Message, std::size_t... I>
 auto spell(std::index_sequence<I...>) -> compile_error<Details, Message.chars[I]...>;
-/// Stops compilation with `Message`; `Details` (an `offered<...>`) is listed beside it.
-template <fixed_string Message, class Details = offered<>>
-constexpr void fail() {
-  using error = decltype(spell<Details, Message>(std::make_index_sequence<Message.size()>{}));
-  error::see_the_message_in_this_type_name();  // <- the error's template arguments spell what is wrong
-}
+/// The never-defined type whose name carries `Message`; `Details` (an `offered<...>`) is listed beside it.
+template <fixed_string Message, class Details>
+using error_type = decltype(spell<Details, Message>(std::make_index_sequence<Message.size()>{}));
 #else
-/// Stops compilation with `Message`; `Details` (an `offered<...>`) is listed beside it.
+template <fixed_string Message, class Details>
+using error_type = compile_error<Message, Details>;
+#endif
+
+/// The error that carries `Message`.
+template <fixed_string Message, class Details>
+constexpr void report() {
+  error_type<Message, Details>::see_the_message_in_this_type_name();  // <- what is wrong, in words
+}
+
+/// Stops compilation with `Message` (and `Details`), from a check that is being evaluated at compile
+/// time: the call itself is valid in a constant expression, so the check still returns its answer
+/// (false) and its caller stops quietly, and the message is the one error printed. It names report<>
+/// without calling it, which makes the compiler instantiate report, and print the message, later
+/// (g++: at the end of the file, with the chain of instantiations that led to it).
 template <fixed_string Message, class Details = offered<>>
 constexpr void fail() {
-  compile_error<Message, Details>::see_the_message_in_this_type_name();  // <- what is wrong, in words
+  (void)&report<Message, Details>;
 }
-#endif
+
+/// What an operation returns after it has reported a compile error: it converts to anything (the
+/// conversion is never defined), so that the caller's code adds no error of its own.
+struct no_value {
+  template <class T>
+  operator T() const;
+};
+
+/// Stops compilation with `Message` (and `Details`) at once, from code that is not evaluated at
+/// compile time (a function a user calls: flow(), result.get<>()): its deduced return type makes the
+/// compiler instantiate it where it is called, so the message comes before any error in the caller's
+/// code. Returns a `Result` for the caller to return (a no_value, an invalid_flow).
+template <fixed_string Message, class Details = offered<>, class Result = no_value>
+constexpr auto raise() {
+  error_type<Message, Details>::see_the_message_in_this_type_name();  // <- what is wrong, in words
+  return Result{};
+}
 
 }  // namespace detail
 }  // namespace lightflow

@@ -71,20 +71,26 @@ class typed_session final : public store_session<Store> {
   /// names the first step that cannot.
   static consteval bool check() {
     constexpr std::uint32_t bad = first_output_where([]<class T>() { return !encodable<T>(); });
+    constexpr std::string_view how =
+        "; with lightflow::binary_serializer, give the type two functions found by argument-dependent lookup, "
+        "`void lightflow_write(lightflow::binary_writer&, const T&)` and `void lightflow_read(lightflow::binary_reader&, "
+        "T&)`, or specialize lightflow::binary_codec<T> (see lightflow/serializer.hpp); another serializer S must "
+        "satisfy lightflow::serializer_for<S, T>";
     if constexpr (!std::is_same_v<Input, no_input> && !encodable<Input>()) {
-      constexpr auto text = [] {
+      constexpr auto text = [&] {
         text_buffer t{};
         t << "lightflow: the input of flow ", t.quoted(Flow::name.view());
-        t << " cannot be checkpointed: the serializer cannot encode its type, listed after this message";
+        t << " cannot be checkpointed: the serializer cannot encode its type, listed after this message" << how;
         return t;
       }();
       fail<to_fixed_string<text>(), offered<Input>>();
       return false;
     } else if constexpr (bad != npos) {
-      constexpr auto text = [] {
+      constexpr auto text = [&] {
         text_buffer t{};
         t << "lightflow: step ", t.quoted(Flow::graph.names[bad]), t << " of flow ", t.quoted(Flow::name.view());
-        t << " cannot be checkpointed: the serializer cannot encode its output type, listed after this message";
+        t << " cannot be checkpointed: the serializer cannot encode its output type, listed after this message"
+          << how;
         return t;
       }();
       fail<to_fixed_string<text>(), offered<output_t<bad>>>();
