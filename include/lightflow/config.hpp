@@ -25,6 +25,15 @@
 #define LIGHTFLOW_NOINLINE
 #endif
 
+/// Exact types between steps: define LIGHTFLOW_EXACT_TYPES to 1 (before including lightflow, or with
+/// -DLIGHTFLOW_EXACT_TYPES=1) and a static step's parameter must have the type its dependency's output
+/// (or the run's input) has, up to const and reference: a `double` output no longer feeds an `int`
+/// parameter. A callable whose parameters cannot be read (`auto` parameters) takes what it is given.
+/// Off by default: a parameter takes what the output converts to, as in a function call.
+#ifndef LIGHTFLOW_EXACT_TYPES
+#define LIGHTFLOW_EXACT_TYPES 0
+#endif
+
 /// Size of a cache line, used to keep hot atomics of different threads apart.
 #define LIGHTFLOW_CACHE_LINE 64
 

@@ -34,6 +34,7 @@
 #include "lightflow/detail/runtime_program.hpp"
 #include "lightflow/detail/runtime_run.hpp"
 #include "lightflow/detail/runtime_step.hpp"
+#include "lightflow/detail/signature_check.hpp"
 #include "lightflow/detail/spelling.hpp"
 #include "lightflow/detail/static_in_runtime.hpp"
 #include "lightflow/detail/step_signature.hpp"

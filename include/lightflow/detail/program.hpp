@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "lightflow/detail/run_registry.hpp"
+#include "lightflow/detail/signature_check.hpp"
 #include "lightflow/detail/static_run.hpp"
 #include "lightflow/fixed_string.hpp"
 #include "lightflow/flow.hpp"
