@@ -5695,7 +5695,9 @@ class context : public step_context {
 #endif
 // ---- lightflow/diagram.hpp
 // Drawings of a flow, or of a finished run with each step coloured by its status: Graphviz DOT and
-// Mermaid text.
+// Mermaid text. In DOT, a run's steps also say their status and attempts in words (a PNG has no
+// tooltips), a legend explains the colours and lines, and steps whose names have dotted prefixes (a
+// merged flow's "billing.charge") are drawn inside a box per prefix.
 //
 //   std::ofstream("flow.dot") << lf::to_dot(flow);        // dot -Tsvg flow.dot -o flow.svg
 //   std::cout << lf::to_mermaid(result);                  // a ```mermaid block in Markdown
@@ -5703,8 +5705,11 @@ class context : public step_context {
 #define LIGHTFLOW_DIAGRAM_HPP
 
 #include <cstdint>
+#include <map>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 // ---- lightflow/run_result.hpp
 // What a finished run reports: every step's status, times and error, and the typed outputs.
@@ -8523,14 +8528,15 @@ constexpr std::string_view status_colour(step_status s) noexcept {
   return "#ffffff";
 }
 
-inline std::string dot_quoted(std::string_view s) {
-  std::string out = "\"";
+inline std::string dot_escape(std::string_view s) {
+  std::string out;
   for (char c : s) {
     if (c == '"' || c == '\\') out += '\\';
     out += c == '\n' ? ' ' : c;
   }
-  return out + "\"";
+  return out;
 }
+inline std::string dot_quoted(std::string_view s) { return "\"" + dot_escape(s) + "\""; }
 
 // Mermaid labels are quoted; a double quote inside is written as an entity.
 inline std::string mermaid_quoted(std::string_view s) {
@@ -8547,20 +8553,78 @@ inline bool ordering_only(const graph_view& g, std::uint32_t step, std::uint32_t
   return g.data_count != nullptr && edge - g.dep_offsets[step] >= g.data_count[step];
 }
 
+/// Where a step's name puts it: its dotted prefix ("billing" for "billing.charge"; empty for none).
+inline std::string_view dot_prefix(std::string_view name) {
+  const std::size_t dot = name.rfind('.');
+  return dot == std::string_view::npos || dot == 0 || dot + 1 == name.size() ? std::string_view{} : name.substr(0, dot);
+}
+
+/// One step's node: its name without the prefix its box shows; for a run, its status in words, its
+/// attempts when more than one, and whether it was restored, in its status's colour.
+inline void dot_node(std::string& out, const graph_view& g, const run_state_base* run, std::uint32_t i,
+                     const std::string& indent) {
+  const std::string_view name = g.name(i);
+  const std::string_view prefix = dot_prefix(name);
+  out += indent + "n" + std::to_string(i) + " [label=\"" + dot_escape(prefix.empty() ? name : name.substr(prefix.size() + 1));
+  if (run == nullptr) {
+    out += "\"";
+    if (!prefix.empty()) out += ", tooltip=" + dot_quoted(name);
+  } else {
+    const step_record& r = run->record(i);
+    out += "\\n" + std::string(to_string(r.status));
+    if (r.attempts > 1) out += ", " + std::to_string(r.attempts) + " attempts";
+    if (r.restored) out += ", restored";
+    out += "\", fillcolor=\"" + std::string(status_colour(r.status)) + "\", tooltip=" +
+           dot_quoted(std::string(name) + ": " + std::string(to_string(r.status)));
+    if (r.restored) out += ", peripheries=2";
+  }
+  out += "];\n";
+}
+
 inline std::string to_dot(const graph_view& g, const run_state_base* run) {
   std::string out = "digraph " + dot_quoted(g.flow_name) + " {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fillcolor=\"#ffffff\"];\n";
+  // Steps, inside a box (a cluster) per dotted prefix of their names, nested ("a.b" inside "a").
+  std::map<std::string_view, std::vector<std::uint32_t>> in_box;
+  std::set<std::string_view> boxes;
   for (std::uint32_t i = 0; i != g.size; ++i) {
-    out += "  n" + std::to_string(i) + " [label=" + dot_quoted(g.name(i));
-    if (run != nullptr) {
-      const step_record& r = run->record(i);
-      out += ", fillcolor=\"" + std::string(status_colour(r.status)) + "\", tooltip=" + dot_quoted(to_string(r.status));
-      if (r.restored) out += ", peripheries=2";
+    const std::string_view prefix = dot_prefix(g.name(i));
+    in_box[prefix].push_back(i);
+    for (std::string_view p = prefix; !p.empty() && boxes.insert(p).second; p = dot_prefix(p)) {
     }
-    out += "];\n";
   }
+  const auto draw = [&](const auto& self, std::string_view box, const std::string& indent) -> void {
+    if (const auto it = in_box.find(box); it != in_box.end())
+      for (const std::uint32_t i : it->second) dot_node(out, g, run, i, indent);
+    for (const std::string_view inner : boxes) {
+      if (dot_prefix(inner) != box) continue;
+      out += indent + "subgraph " + dot_quoted("cluster_" + std::string(inner)) + " {\n" + indent + "  label=" +
+             dot_quoted(box.empty() ? inner : inner.substr(box.size() + 1)) + ";\n";
+      self(self, inner, indent + "  ");
+      out += indent + "}\n";
+    }
+  };
+  draw(draw, {}, "  ");
+  bool dashed = false;
   for (std::uint32_t i = 0; i != g.size; ++i)
-    for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e)
+    for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) {
+      dashed = dashed || ordering_only(g, i, e);
       out += "  n" + std::to_string(g.deps[e]) + " -> n" + std::to_string(i) + (ordering_only(g, i, e) ? " [style=dashed]" : "") + ";\n";
+    }
+  // A legend of what the drawing uses: the statuses present (a run), a restored step, a dashed arrow.
+  std::string rows;
+  bool restored = false;
+  if (run != nullptr) {
+    for (step_status s : {step_status::succeeded, step_status::failed, step_status::timed_out, step_status::skipped,
+                          step_status::skipped_by_condition, step_status::cancelled, step_status::stopped, step_status::pending}) {
+      bool present = false;
+      for (std::uint32_t i = 0; i != g.size; ++i) present = present || run->record(i).status == s;
+      if (present) rows += "<tr><td bgcolor=\"" + std::string(status_colour(s)) + "\">" + std::string(to_string(s)) + "</td></tr>";
+    }
+    for (std::uint32_t i = 0; i != g.size; ++i) restored = restored || run->record(i).restored;
+  }
+  if (restored) rows += "<tr><td>double border: restored from a checkpoint, not run</td></tr>";
+  if (dashed) rows += "<tr><td>dashed arrow: runs after, receives no output</td></tr>";
+  if (!rows.empty()) out += "  legend [shape=plaintext, style=\"\", label=<<table border=\"0\" cellborder=\"1\" cellspacing=\"0\">" + rows + "</table>>];\n";
   return out + "}\n";
 }
 

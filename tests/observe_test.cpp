@@ -170,9 +170,23 @@ TEST_CASE("DOT and Mermaid drawings of flows and of runs", "[observe][diagram]")
   (void)pool.run(shop, lf::checkpoint{store, "d"});
   auto resumed = pool.resume(shop, lf::checkpoint{store, "d"});
   const std::string run_dot = lf::to_dot(resumed);
-  CHECK(contains(run_dot, "n2 [label=\"fail\", fillcolor=\"#f08080\", tooltip=\"failed\"]"));
-  CHECK(contains(run_dot, "n0 [label=\"load\", fillcolor=\"#8fd18f\", tooltip=\"succeeded\", peripheries=2]"));  // restored
-  CHECK(contains(run_dot, "n3 [label=\"after_fail\", fillcolor=\"#f5d76e\", tooltip=\"skipped\"]"));
+  // Each step's status in words under its name (a PNG has no tooltips), in its status's colour.
+  CHECK(contains(run_dot, "n2 [label=\"fail\\nfailed\", fillcolor=\"#f08080\", tooltip=\"fail: failed\"]"));
+  CHECK(contains(run_dot, "n0 [label=\"load\\nsucceeded, restored\", fillcolor=\"#8fd18f\", tooltip=\"load: succeeded\", "
+                          "peripheries=2]"));  // restored: a double border
+  CHECK(contains(run_dot, "n3 [label=\"after_fail\\nskipped\", fillcolor=\"#f5d76e\", tooltip=\"after_fail: skipped\"]"));
+  // A legend of the statuses present and of the double border, nothing else.
+  CHECK(contains(run_dot, "legend [shape=plaintext"));
+  CHECK(contains(run_dot, "<td bgcolor=\"#8fd18f\">succeeded</td>"));
+  CHECK(contains(run_dot, "<td bgcolor=\"#f08080\">failed</td>"));
+  CHECK(contains(run_dot, "<td bgcolor=\"#f5d76e\">skipped</td>"));
+  CHECK_FALSE(contains(run_dot, ">cancelled<"));
+  CHECK(contains(run_dot, "double border: restored from a checkpoint"));
+  CHECK_FALSE(contains(run_dot, "dashed arrow"));
+  CHECK(contains(dot, "dashed arrow: runs after, receives no output"));  // the flow above has one
+  // A step's attempts, when it took more than one.
+  const std::string first_dot = lf::to_dot(pool.run(shop));
+  CHECK(contains(first_dot, "n0 [label=\"load\\nsucceeded, 2 attempts\""));
   const std::string run_mermaid = lf::to_mermaid(resumed);
   CHECK(contains(run_mermaid, "classDef failed fill:#f08080"));
   CHECK(contains(run_mermaid, "class n0,n1 succeeded"));
@@ -183,6 +197,32 @@ TEST_CASE("DOT and Mermaid drawings of flows and of runs", "[observe][diagram]")
   rf.add("b", [] {}).after("a");
   CHECK(contains(lf::to_dot(rf), "n0 -> n1;"));
   CHECK(contains(lf::to_mermaid(rf), "n0 --> n1"));
+  CHECK_FALSE(contains(lf::to_dot(rf), "legend"));  // nothing to explain
+}
+
+TEST_CASE("DOT drawings put a merged flow's steps inside a box per flow, nested", "[observe][diagram]") {
+  auto billing = lf::flow<"billing">(lf::step<"invoice">([] { return 1; }), lf::step<"charge", "invoice">([](int v) { return v; }));
+  auto shipping = lf::flow<"shipping">(lf::step<"pack">([] { return 2; }));
+  auto orders = lf::merge<"orders">(billing, shipping, lf::edge<"billing.charge", "shipping.pack">);
+  auto top = lf::merge<"top">(orders, lf::flow<"audit">(lf::step<"log">([] { return 0; })));
+  auto check = [](const std::string& dot) {
+    // top.orders.billing.invoice is "invoice" inside "billing" inside "orders"; the edges keep their ids.
+    const auto orders_at = dot.find("subgraph \"cluster_orders\" {\n    label=\"orders\";");
+    const auto billing_at = dot.find("subgraph \"cluster_orders.billing\" {\n      label=\"billing\";");
+    const auto invoice_at = dot.find("label=\"invoice\"");
+    REQUIRE(orders_at != std::string::npos);
+    REQUIRE(billing_at != std::string::npos);
+    CHECK(orders_at < billing_at);
+    CHECK(billing_at < invoice_at);
+    CHECK(contains(dot, "subgraph \"cluster_orders.shipping\""));
+    CHECK(contains(dot, "subgraph \"cluster_audit\""));
+    CHECK(contains(dot, "tooltip=\"orders.billing.invoice\""));  // the full name
+  };
+  check(lf::to_dot(top));
+  // The same from a runtime flow the static one is merged into (by name, so no "top." prefix).
+  lf::runtime_flow rf{"rt"};
+  rf.merge(top, lf::merge_mode::unify);
+  check(lf::to_dot(rf));
 }
 
 TEST_CASE("the progress printer counts steps (not attempts) and failures", "[observe][progress]") {
