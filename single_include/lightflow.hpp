@@ -3853,6 +3853,10 @@ using element_t = decltype(type_at<I>(std::declval<const Storage&>()));
 
 namespace lightflow::detail {
 
+/// Where the callback setters' callbacks go: a policy's lists, or the executor's.
+inline callback_lists& lists_of(policy& p) noexcept { return p.callbacks; }
+inline callback_lists& lists_of(callback_lists& l) noexcept { return l; }
+
 /// What each setter does to a policy. The changes take the setter's argument by reference and move
 /// from it while the setter runs (no copy of a callback; and g++ 12 reports false "maybe
 /// uninitialized" warnings when an optional is moved into a lambda's capture).
@@ -3863,17 +3867,18 @@ struct policy_change {
   static auto timeout(std::chrono::nanoseconds limit) {
     return [limit](policy& p) { p.timeout = limit; };
   }
+  // The callback setters change a policy's lists or, for the executor's setters, its own lists.
   static auto before_step(step_callback& cb) {
-    return [&cb](policy& p) { p.callbacks.before_step.push_back(std::move(cb)); };
+    return [&cb](auto& target) { lists_of(target).before_step.push_back(std::move(cb)); };
   }
   static auto after_step(step_callback& cb) {
-    return [&cb](policy& p) { p.callbacks.after_step.push_back(std::move(cb)); };
+    return [&cb](auto& target) { lists_of(target).after_step.push_back(std::move(cb)); };
   }
   static auto before_flow(flow_callback& cb) {
-    return [&cb](policy& p) { p.callbacks.before_flow.push_back(std::move(cb)); };
+    return [&cb](auto& target) { lists_of(target).before_flow.push_back(std::move(cb)); };
   }
   static auto after_flow(flow_callback& cb) {
-    return [&cb](policy& p) { p.callbacks.after_flow.push_back(std::move(cb)); };
+    return [&cb](auto& target) { lists_of(target).after_flow.push_back(std::move(cb)); };
   }
   template <class Test, class Skip>
   static auto condition(Test& test, Skip& skip) {
@@ -8763,18 +8768,11 @@ class executor {
 
   /// Callbacks for every run started from now on, called before the flow's and the steps' own
   /// (see callback.hpp). Each list is called in registration order.
-  executor& before_flow(flow_callback cb) {
-    return change_callbacks([&](callback_lists& l) { l.before_flow.push_back(std::move(cb)); });
-  }
-  executor& after_flow(flow_callback cb) {
-    return change_callbacks([&](callback_lists& l) { l.after_flow.push_back(std::move(cb)); });
-  }
-  executor& before_step(step_callback cb) {
-    return change_callbacks([&](callback_lists& l) { l.before_step.push_back(std::move(cb)); });
-  }
-  executor& after_step(step_callback cb) {
-    return change_callbacks([&](callback_lists& l) { l.after_step.push_back(std::move(cb)); });
-  }
+  /// (The same changes as the flows' and steps' setters, detail/policy_setters.hpp.)
+  executor& before_flow(flow_callback cb) { return change_callbacks(detail::policy_change::before_flow(cb)); }
+  executor& after_flow(flow_callback cb) { return change_callbacks(detail::policy_change::after_flow(cb)); }
+  executor& before_step(step_callback cb) { return change_callbacks(detail::policy_change::before_step(cb)); }
+  executor& after_step(step_callback cb) { return change_callbacks(detail::policy_change::after_step(cb)); }
 
   /// Runs `flow` (a static or a runtime flow) to its end and returns its result. Arguments: the run's
   /// input (optional; a runtime flow's is a lightflow::values), then options (run_options.hpp). A

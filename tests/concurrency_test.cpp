@@ -59,13 +59,7 @@ lf::runtime_flow runtime_copy() {
 
 template <class Kind>
 auto input(std::uint64_t x) {
-  if constexpr (Kind::is_static) {
-    return x;
-  } else {
-    lf::values v;
-    v.set(x_key, x);
-    return v;
-  }
+  return two_kinds::input<Kind>(x, x_key);
 }
 
 }  // namespace

@@ -80,13 +80,7 @@ auto make_flow() {
 }
 template <class Kind>
 auto input() {
-  if constexpr (Kind::is_static) {
-    return std::uint64_t{7};
-  } else {
-    lf::values v;
-    v.set(x_key, std::uint64_t{7});
-    return v;
-  }
+  return two_kinds::input<Kind>(std::uint64_t{7}, x_key);
 }
 
 // A file_store that counts the events of its traffic (a save or flush beginning, a save or flush

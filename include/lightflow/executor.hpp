@@ -15,6 +15,7 @@
 
 #include "lightflow/callback.hpp"
 #include "lightflow/detail/compile_error.hpp"
+#include "lightflow/detail/policy_setters.hpp"
 #include "lightflow/detail/program.hpp"
 #include "lightflow/detail/scheduler.hpp"
 #include "lightflow/flow.hpp"
@@ -94,18 +95,11 @@ class executor {
 
   /// Callbacks for every run started from now on, called before the flow's and the steps' own
   /// (see callback.hpp). Each list is called in registration order.
-  executor& before_flow(flow_callback cb) {
-    return change_callbacks([&](callback_lists& l) { l.before_flow.push_back(std::move(cb)); });
-  }
-  executor& after_flow(flow_callback cb) {
-    return change_callbacks([&](callback_lists& l) { l.after_flow.push_back(std::move(cb)); });
-  }
-  executor& before_step(step_callback cb) {
-    return change_callbacks([&](callback_lists& l) { l.before_step.push_back(std::move(cb)); });
-  }
-  executor& after_step(step_callback cb) {
-    return change_callbacks([&](callback_lists& l) { l.after_step.push_back(std::move(cb)); });
-  }
+  /// (The same changes as the flows' and steps' setters, detail/policy_setters.hpp.)
+  executor& before_flow(flow_callback cb) { return change_callbacks(detail::policy_change::before_flow(cb)); }
+  executor& after_flow(flow_callback cb) { return change_callbacks(detail::policy_change::after_flow(cb)); }
+  executor& before_step(step_callback cb) { return change_callbacks(detail::policy_change::before_step(cb)); }
+  executor& after_step(step_callback cb) { return change_callbacks(detail::policy_change::after_step(cb)); }
 
   /// Runs `flow` (a static or a runtime flow) to its end and returns its result. Arguments: the run's
   /// input (optional; a runtime flow's is a lightflow::values), then options (run_options.hpp). A

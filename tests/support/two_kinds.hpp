@@ -18,16 +18,20 @@ struct runtime_flows {
 /// A runtime flow's input, where a static flow's is an int: the value of this key.
 inline const lightflow::key<int> input_key{"x"};
 
-/// The run input `x` for a flow of `Kind`.
-template <class Kind>
-auto input(int x) {
+/// The run input `x` for a flow of `Kind`: `x` itself, or values holding it under `key`.
+template <class Kind, class T>
+auto input(T x, const lightflow::key<T>& key) {
   if constexpr (Kind::is_static) {
     return x;
   } else {
     lightflow::values v;
-    v.set(input_key, x);
+    v.set(key, x);
     return v;
   }
+}
+template <class Kind>
+auto input(int x) {
+  return input<Kind>(x, input_key);
 }
 
 /// Step `Name`'s value, of type T, in a result of either kind.
