@@ -72,6 +72,14 @@ enum class step_status : std::uint8_t {
   stopped,               ///< not run because the run was stopped (run_handle::stop) first
 };
 
+namespace detail {
+/// Every status, in the order the texts and drawings list them (result summaries, DOT legends,
+/// Mermaid classes): outcomes first, then the steps that did not run.
+inline constexpr step_status statuses_in_order[] = {
+    step_status::succeeded,            step_status::failed,    step_status::timed_out, step_status::skipped,
+    step_status::skipped_by_condition, step_status::cancelled, step_status::stopped,   step_status::pending};
+}  // namespace detail
+
 /// The status as a lower-case word ("succeeded", "failed", ...).
 constexpr std::string_view to_string(step_status s) noexcept {
   switch (s) {
@@ -3995,9 +4003,7 @@ std::string result_text(const Result& r, bool long_form) {
   std::string out = "flow \"" + std::string(r.flow_name()) + "\" run " + std::to_string(r.run_id()) + ": " +
                     (r.ok() ? "ok, " : "not ok, ") + plural(r.size(), "step") + " (";
   bool first = true;
-  for (step_status s :
-       {step_status::succeeded, step_status::failed, step_status::timed_out, step_status::skipped,
-        step_status::skipped_by_condition, step_status::cancelled, step_status::stopped, step_status::pending})
+  for (step_status s : statuses_in_order)
     if (const std::size_t n = r.count(s); n != 0) {
       out += (first ? "" : ", ") + std::to_string(n) + " ";
       out += to_string(s);
@@ -5709,7 +5715,9 @@ class context : public step_context {
 #ifndef LIGHTFLOW_DIAGRAM_HPP
 #define LIGHTFLOW_DIAGRAM_HPP
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -6527,22 +6535,22 @@ struct parameters_of<R (*)(A...), void> : member_parameters<R (parameters_of<voi
 template <class R, class... A>
 struct parameters_of<R (*)(A...) noexcept, void> : member_parameters<R (parameters_of<void>::*)(A...) const> {};
 
-/// Where a callable with parameters `Params` cannot take the values `Offered`: `position`, the first
-/// parameter (counted from 1) that cannot take the value offered there, or 0 when the counts differ
-/// (a trailing step_context& aside) or nothing can be said.
-template <class Offered, class Params>
-struct mismatch {
+/// The first parameter (counted from 1) among `Params` whose value offered in `Offered` fails
+/// `Accepts<offered, parameter>`; 0 when all pass, or when there are fewer parameters than values
+/// (the call fails for its count, reported as such). `parameters`: how many there are.
+template <template <class, class> class Accepts, class Offered, class Params>
+struct first_refused {
   static constexpr std::size_t parameters = 0, position = 0;
 };
-template <class... O, class... P>
-struct mismatch<type_list<O...>, type_list<P...>> {
+template <template <class, class> class Accepts, class... O, class... P>
+struct first_refused<Accepts, type_list<O...>, type_list<P...>> {
   static constexpr std::size_t parameters = sizeof...(P);
   static constexpr std::size_t position = [] {
     if constexpr (sizeof...(P) < sizeof...(O)) {
       return std::size_t{0};
     } else {
       return []<std::size_t... K>(std::index_sequence<K...>) {
-        const bool ok[] = {std::is_convertible_v<O, std::tuple_element_t<K, std::tuple<P...>>>..., true};
+        const bool ok[] = {Accepts<O, std::tuple_element_t<K, std::tuple<P...>>>::value..., true};
         for (std::size_t k = 0; k != sizeof...(O); ++k)
           if (!ok[k]) return k + 1;
         return std::size_t{0};
@@ -6550,6 +6558,18 @@ struct mismatch<type_list<O...>, type_list<P...>> {
     }
   }();
 };
+/// A parameter that takes the value offered to it: converts to it, as a call does.
+template <class O, class P>
+using converts = std::is_convertible<O, P>;
+/// The same type, up to const and reference (exact-types mode).
+template <class O, class P>
+using same_type = std::is_same<std::remove_cvref_t<O>, std::remove_cvref_t<P>>;
+
+/// Where a callable with parameters `Params` cannot take the values `Offered`: `position`, the first
+/// parameter that cannot take the value offered there, or 0 when the counts differ (a trailing
+/// step_context& aside) or nothing can be said.
+template <class Offered, class Params>
+using mismatch = first_refused<converts, Offered, Params>;
 
 /// The k-th of positions P.
 template <std::uint32_t... P>
@@ -6564,29 +6584,10 @@ struct list_size<type_list<T...>> {
   static constexpr std::size_t value = sizeof...(T);
 };
 
-/// In exact-types mode: the first parameter (counted from 1) whose type, without const and
-/// reference, is not the type offered there; 0 when all are, or the parameters cannot be read.
+/// In exact-types mode: the first parameter whose type, without const and reference, is not the
+/// type offered there; 0 when all are, or the parameters cannot be read.
 template <class Offered, class Params>
-struct inexact {
-  static constexpr std::size_t position = 0;
-};
-template <class... O, class... P>
-struct inexact<type_list<O...>, type_list<P...>> {
-  static constexpr std::size_t position = [] {
-    if constexpr (sizeof...(P) < sizeof...(O)) {
-      return std::size_t{0};  // not callable at all: reported as such
-    } else {
-      return []<std::size_t... K>(std::index_sequence<K...>) {
-        const bool same[] = {
-            std::is_same_v<std::remove_cvref_t<O>, std::remove_cvref_t<std::tuple_element_t<K, std::tuple<P...>>>>...,
-            true};
-        for (std::size_t k = 0; k != sizeof...(O); ++k)
-          if (!same[k]) return k + 1;
-        return std::size_t{0};
-      }(std::index_sequence_for<O...>{});
-    }
-  }();
-};
+using inexact = first_refused<same_type, Offered, Params>;
 /// The parameter of step signature `Sig` that exact-types mode refuses, or 0.
 template <class Sig>
 consteval std::size_t inexact_parameter() {
@@ -8619,13 +8620,14 @@ inline std::string to_dot(const graph_view& g, const run_state_base* run) {
   std::string rows;
   bool restored = false;
   if (run != nullptr) {
-    for (step_status s : {step_status::succeeded, step_status::failed, step_status::timed_out, step_status::skipped,
-                          step_status::skipped_by_condition, step_status::cancelled, step_status::stopped, step_status::pending}) {
-      bool present = false;
-      for (std::uint32_t i = 0; i != g.size; ++i) present = present || run->record(i).status == s;
-      if (present) rows += "<tr><td bgcolor=\"" + std::string(status_colour(s)) + "\">" + std::string(to_string(s)) + "</td></tr>";
+    bool present[std::size(statuses_in_order)]{};  // by the status's value
+    for (std::uint32_t i = 0; i != g.size; ++i) {
+      present[static_cast<std::size_t>(run->record(i).status)] = true;
+      restored = restored || run->record(i).restored;
     }
-    for (std::uint32_t i = 0; i != g.size; ++i) restored = restored || run->record(i).restored;
+    for (step_status s : statuses_in_order)
+      if (present[static_cast<std::size_t>(s)])
+        rows += "<tr><td bgcolor=\"" + std::string(status_colour(s)) + "\">" + std::string(to_string(s)) + "</td></tr>";
   }
   if (restored) rows += "<tr><td>double border: restored from a checkpoint, not run</td></tr>";
   if (dashed) rows += "<tr><td>dashed arrow: runs after, receives no output</td></tr>";
@@ -8640,8 +8642,7 @@ inline std::string to_mermaid(const graph_view& g, const run_state_base* run) {
     for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e)
       out += "  n" + std::to_string(g.deps[e]) + (ordering_only(g, i, e) ? " -.-> n" : " --> n") + std::to_string(i) + "\n";
   if (run != nullptr) {
-    for (step_status s : {step_status::succeeded, step_status::failed, step_status::skipped, step_status::cancelled,
-                          step_status::skipped_by_condition, step_status::timed_out, step_status::stopped, step_status::pending}) {
+    for (step_status s : statuses_in_order) {
       std::string members;
       for (std::uint32_t i = 0; i != g.size; ++i)
         if (run->record(i).status == s) members += (members.empty() ? "n" : ",n") + std::to_string(i);

@@ -8,7 +8,9 @@
 #ifndef LIGHTFLOW_DIAGRAM_HPP
 #define LIGHTFLOW_DIAGRAM_HPP
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -134,13 +136,14 @@ inline std::string to_dot(const graph_view& g, const run_state_base* run) {
   std::string rows;
   bool restored = false;
   if (run != nullptr) {
-    for (step_status s : {step_status::succeeded, step_status::failed, step_status::timed_out, step_status::skipped,
-                          step_status::skipped_by_condition, step_status::cancelled, step_status::stopped, step_status::pending}) {
-      bool present = false;
-      for (std::uint32_t i = 0; i != g.size; ++i) present = present || run->record(i).status == s;
-      if (present) rows += "<tr><td bgcolor=\"" + std::string(status_colour(s)) + "\">" + std::string(to_string(s)) + "</td></tr>";
+    bool present[std::size(statuses_in_order)]{};  // by the status's value
+    for (std::uint32_t i = 0; i != g.size; ++i) {
+      present[static_cast<std::size_t>(run->record(i).status)] = true;
+      restored = restored || run->record(i).restored;
     }
-    for (std::uint32_t i = 0; i != g.size; ++i) restored = restored || run->record(i).restored;
+    for (step_status s : statuses_in_order)
+      if (present[static_cast<std::size_t>(s)])
+        rows += "<tr><td bgcolor=\"" + std::string(status_colour(s)) + "\">" + std::string(to_string(s)) + "</td></tr>";
   }
   if (restored) rows += "<tr><td>double border: restored from a checkpoint, not run</td></tr>";
   if (dashed) rows += "<tr><td>dashed arrow: runs after, receives no output</td></tr>";
@@ -155,8 +158,7 @@ inline std::string to_mermaid(const graph_view& g, const run_state_base* run) {
     for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e)
       out += "  n" + std::to_string(g.deps[e]) + (ordering_only(g, i, e) ? " -.-> n" : " --> n") + std::to_string(i) + "\n";
   if (run != nullptr) {
-    for (step_status s : {step_status::succeeded, step_status::failed, step_status::skipped, step_status::cancelled,
-                          step_status::skipped_by_condition, step_status::timed_out, step_status::stopped, step_status::pending}) {
+    for (step_status s : statuses_in_order) {
       std::string members;
       for (std::uint32_t i = 0; i != g.size; ++i)
         if (run->record(i).status == s) members += (members.empty() ? "n" : ",n") + std::to_string(i);

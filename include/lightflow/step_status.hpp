@@ -20,6 +20,14 @@ enum class step_status : std::uint8_t {
   stopped,               ///< not run because the run was stopped (run_handle::stop) first
 };
 
+namespace detail {
+/// Every status, in the order the texts and drawings list them (result summaries, DOT legends,
+/// Mermaid classes): outcomes first, then the steps that did not run.
+inline constexpr step_status statuses_in_order[] = {
+    step_status::succeeded,            step_status::failed,    step_status::timed_out, step_status::skipped,
+    step_status::skipped_by_condition, step_status::cancelled, step_status::stopped,   step_status::pending};
+}  // namespace detail
+
 /// The status as a lower-case word ("succeeded", "failed", ...).
 constexpr std::string_view to_string(step_status s) noexcept {
   switch (s) {

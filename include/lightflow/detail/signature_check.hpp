@@ -49,22 +49,22 @@ struct parameters_of<R (*)(A...), void> : member_parameters<R (parameters_of<voi
 template <class R, class... A>
 struct parameters_of<R (*)(A...) noexcept, void> : member_parameters<R (parameters_of<void>::*)(A...) const> {};
 
-/// Where a callable with parameters `Params` cannot take the values `Offered`: `position`, the first
-/// parameter (counted from 1) that cannot take the value offered there, or 0 when the counts differ
-/// (a trailing step_context& aside) or nothing can be said.
-template <class Offered, class Params>
-struct mismatch {
+/// The first parameter (counted from 1) among `Params` whose value offered in `Offered` fails
+/// `Accepts<offered, parameter>`; 0 when all pass, or when there are fewer parameters than values
+/// (the call fails for its count, reported as such). `parameters`: how many there are.
+template <template <class, class> class Accepts, class Offered, class Params>
+struct first_refused {
   static constexpr std::size_t parameters = 0, position = 0;
 };
-template <class... O, class... P>
-struct mismatch<type_list<O...>, type_list<P...>> {
+template <template <class, class> class Accepts, class... O, class... P>
+struct first_refused<Accepts, type_list<O...>, type_list<P...>> {
   static constexpr std::size_t parameters = sizeof...(P);
   static constexpr std::size_t position = [] {
     if constexpr (sizeof...(P) < sizeof...(O)) {
       return std::size_t{0};
     } else {
       return []<std::size_t... K>(std::index_sequence<K...>) {
-        const bool ok[] = {std::is_convertible_v<O, std::tuple_element_t<K, std::tuple<P...>>>..., true};
+        const bool ok[] = {Accepts<O, std::tuple_element_t<K, std::tuple<P...>>>::value..., true};
         for (std::size_t k = 0; k != sizeof...(O); ++k)
           if (!ok[k]) return k + 1;
         return std::size_t{0};
@@ -72,6 +72,18 @@ struct mismatch<type_list<O...>, type_list<P...>> {
     }
   }();
 };
+/// A parameter that takes the value offered to it: converts to it, as a call does.
+template <class O, class P>
+using converts = std::is_convertible<O, P>;
+/// The same type, up to const and reference (exact-types mode).
+template <class O, class P>
+using same_type = std::is_same<std::remove_cvref_t<O>, std::remove_cvref_t<P>>;
+
+/// Where a callable with parameters `Params` cannot take the values `Offered`: `position`, the first
+/// parameter that cannot take the value offered there, or 0 when the counts differ (a trailing
+/// step_context& aside) or nothing can be said.
+template <class Offered, class Params>
+using mismatch = first_refused<converts, Offered, Params>;
 
 /// The k-th of positions P.
 template <std::uint32_t... P>
@@ -86,29 +98,10 @@ struct list_size<type_list<T...>> {
   static constexpr std::size_t value = sizeof...(T);
 };
 
-/// In exact-types mode: the first parameter (counted from 1) whose type, without const and
-/// reference, is not the type offered there; 0 when all are, or the parameters cannot be read.
+/// In exact-types mode: the first parameter whose type, without const and reference, is not the
+/// type offered there; 0 when all are, or the parameters cannot be read.
 template <class Offered, class Params>
-struct inexact {
-  static constexpr std::size_t position = 0;
-};
-template <class... O, class... P>
-struct inexact<type_list<O...>, type_list<P...>> {
-  static constexpr std::size_t position = [] {
-    if constexpr (sizeof...(P) < sizeof...(O)) {
-      return std::size_t{0};  // not callable at all: reported as such
-    } else {
-      return []<std::size_t... K>(std::index_sequence<K...>) {
-        const bool same[] = {
-            std::is_same_v<std::remove_cvref_t<O>, std::remove_cvref_t<std::tuple_element_t<K, std::tuple<P...>>>>...,
-            true};
-        for (std::size_t k = 0; k != sizeof...(O); ++k)
-          if (!same[k]) return k + 1;
-        return std::size_t{0};
-      }(std::index_sequence_for<O...>{});
-    }
-  }();
-};
+using inexact = first_refused<same_type, Offered, Params>;
 /// The parameter of step signature `Sig` that exact-types mode refuses, or 0.
 template <class Sig>
 consteval std::size_t inexact_parameter() {

@@ -44,9 +44,7 @@ std::string result_text(const Result& r, bool long_form) {
   std::string out = "flow \"" + std::string(r.flow_name()) + "\" run " + std::to_string(r.run_id()) + ": " +
                     (r.ok() ? "ok, " : "not ok, ") + plural(r.size(), "step") + " (";
   bool first = true;
-  for (step_status s :
-       {step_status::succeeded, step_status::failed, step_status::timed_out, step_status::skipped,
-        step_status::skipped_by_condition, step_status::cancelled, step_status::stopped, step_status::pending})
+  for (step_status s : statuses_in_order)
     if (const std::size_t n = r.count(s); n != 0) {
       out += (first ? "" : ", ") + std::to_string(n) + " ";
       out += to_string(s);
