@@ -104,7 +104,7 @@ constexpr std::string_view to_string(step_status s) noexcept {
 }
 
 /// `std::cout << status` writes its word. A template over the stream's traits so that this header
-/// needs only <iosfwd>; <ostream> is wherever the stream is used.
+/// needs only `<iosfwd>`; `<ostream>` is wherever the stream is used.
 template <class Traits>
 std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& out, step_status s) {
   return out << to_string(s);
@@ -118,27 +118,27 @@ namespace lightflow {
 
 /// A run, as observers see it.
 struct run_event {
-  std::string_view flow;
-  std::uint64_t run_id = 0;
-  std::size_t steps = 0;                      // how many steps the flow has
-  std::chrono::steady_clock::time_point time;  // when it started, or ended
-  bool ok = true;  // at the end: every step succeeded or was skipped by its condition
+  std::string_view flow;                       ///< The flow's name.
+  std::uint64_t run_id = 0;                    ///< The run's number (counted from 1 per executor).
+  std::size_t steps = 0;                       ///< How many steps the flow has.
+  std::chrono::steady_clock::time_point time;  ///< When it started, or ended.
+  bool ok = true;  ///< At the end: every step succeeded or was skipped by its condition.
 };
 
 /// One attempt of a step starting or ending; or, for a step that did not run (skipped, cancelled,
 /// restored from a checkpoint), its end, with attempt 0.
 struct step_event {
-  std::string_view flow;
-  std::uint64_t run_id = 0;
-  std::string_view step;
-  std::uint32_t index = 0;   // the step's index in its flow
-  unsigned attempt = 0;      // 1 for the first
-  unsigned worker = 0;       // the executor's thread (0 .. threads-1), or above for a thread that waits on a run
-  step_status status = step_status::pending;  // at the end: what became of the attempt
-  std::exception_ptr error{};                  // at the end of a failed attempt
-  bool restored = false;                       // its output came from a checkpoint
-  bool last = true;                            // at an end: no other attempt of the step follows
-  std::chrono::steady_clock::time_point time;
+  std::string_view flow;      ///< The flow's name.
+  std::uint64_t run_id = 0;   ///< The run's number (counted from 1 per executor).
+  std::string_view step;      ///< The step's full name.
+  std::uint32_t index = 0;    ///< The step's index in its flow.
+  unsigned attempt = 0;       ///< 1 for the first; 0 for a step that did not run.
+  unsigned worker = 0;        ///< The executor's thread (0 .. threads-1), or above for a thread that waits on a run.
+  step_status status = step_status::pending;  ///< At the end: what became of the attempt.
+  std::exception_ptr error{};                  ///< At the end of a failed attempt: what it failed with.
+  bool restored = false;                       ///< Its output came from a checkpoint.
+  bool last = true;                            ///< At an end: no other attempt of the step follows.
+  std::chrono::steady_clock::time_point time;  ///< When it started, or ended.
 };
 
 /// Override what you need. Observers are called on the threads that run the steps, at the same time
@@ -146,16 +146,21 @@ struct step_event {
 class observer {
  public:
   virtual ~observer() = default;
+  /// A run starts, before any of its steps.
   virtual void run_started(const run_event&) noexcept {}
+  /// An attempt of a step starts.
   virtual void step_started(const step_event&) noexcept {}
+  /// An attempt of a step ends; or a step that did not run gets its status (attempt 0).
   virtual void step_finished(const step_event&) noexcept {}
+  /// A run ends, after all of its steps.
   virtual void run_finished(const run_event&) noexcept {}
 };
 
 /// The run option that adds an observer to one run: `pool.run(flow, input, lf::observe(o))`.
 struct observe {
+  /// Observe this run with `o` (it must outlive the run).
   explicit observe(observer& o) noexcept : target(&o) {}
-  observer* target;
+  observer* target;  ///< The observer.
 };
 
 }  // namespace lightflow
@@ -173,6 +178,7 @@ enum class callback_point : std::uint8_t {
   resource_suspend,  // a resource's suspend() (resource.hpp), at the end of a run that is not ok
 };
 
+/// The point's name, as results and messages write it ("before-flow", "after-step", ...).
 constexpr std::string_view to_string(callback_point p) noexcept {
   switch (p) {
     case callback_point::before_flow:
@@ -202,6 +208,7 @@ std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& o
 /// their condition), except steps restored from a checkpoint.
 class step_callback {
  public:
+  /// Wraps any callable that takes a `const step_event&`; implicit, so a lambda is a callback.
   template <class F>
     requires(std::invocable<const F&, const step_event&> && !std::same_as<std::remove_cvref_t<F>, step_callback>)
   step_callback(F fn) : fn_(std::move(fn)) {}  // NOLINT(google-explicit-constructor): plain callables are callbacks
@@ -211,26 +218,31 @@ class step_callback {
     must_ = true;
     return *this;
   }
+  /// The same, on a temporary (`lf::step_callback(f).must()`).
   step_callback&& must() && noexcept { return std::move(must()); }
   /// Called only for the named steps (full names: "sub.step" after a merge).
   step_callback& only(std::initializer_list<std::string_view> steps) & {
     only_.insert(only_.end(), steps.begin(), steps.end());
     return *this;
   }
+  /// The same, on a temporary.
   step_callback&& only(std::initializer_list<std::string_view> steps) && { return std::move(only(steps)); }
   /// Not called for the named steps.
   step_callback& except(std::initializer_list<std::string_view> steps) & {
     except_.insert(except_.end(), steps.begin(), steps.end());
     return *this;
   }
+  /// The same, on a temporary.
   step_callback&& except(std::initializer_list<std::string_view> steps) && { return std::move(except(steps)); }
   /// After a step: called only when its status is one of these (before a step, the status is pending).
   step_callback& on(std::initializer_list<step_status> statuses) & noexcept {
     for (step_status s : statuses) statuses_ |= bit(s);
     return *this;
   }
+  /// The same, on a temporary.
   step_callback&& on(std::initializer_list<step_status> statuses) && noexcept { return std::move(on(statuses)); }
 
+  /// Whether must() was called.
   bool is_must() const noexcept { return must_; }
   /// Whether its filters let it be called for this event.
   bool applies(const step_event& e) const noexcept {
@@ -238,6 +250,7 @@ class step_callback {
     if (std::find(except_.begin(), except_.end(), e.step) != except_.end()) return false;
     return statuses_ == 0 || (statuses_ & bit(e.status)) != 0;
   }
+  /// Calls the wrapped callable (the filters are not consulted: see applies()).
   void operator()(const step_event& e) const { fn_(e); }
 
  private:
@@ -254,24 +267,31 @@ class step_callback {
 /// anyone waiting for the run is woken.
 class flow_callback {
  public:
+  /// Wraps any callable that takes a `const run_event&`; implicit, so a lambda is a callback.
   template <class F>
     requires(std::invocable<const F&, const run_event&> && !std::same_as<std::remove_cvref_t<F>, flow_callback>)
   flow_callback(F fn) : fn_(std::move(fn)) {}  // NOLINT(google-explicit-constructor)
 
+  /// If it throws, the work it guards does not run (see the top of this header).
   flow_callback& must() & noexcept {
     must_ = true;
     return *this;
   }
+  /// The same, on a temporary.
   flow_callback&& must() && noexcept { return std::move(must()); }
   /// After a run: called only when it ended ok (true) or not (false).
   flow_callback& only_when(bool ok) & noexcept {
     when_ = ok ? 1 : 2;
     return *this;
   }
+  /// The same, on a temporary.
   flow_callback&& only_when(bool ok) && noexcept { return std::move(only_when(ok)); }
 
+  /// Whether must() was called.
   bool is_must() const noexcept { return must_; }
+  /// Whether its filter lets it be called for this event, before (`after` false) or after the run.
   bool applies(const run_event& e, bool after) const noexcept { return !after || when_ == 0 || (when_ == 1) == e.ok; }
+  /// Calls the wrapped callable (the filter is not consulted: see applies()).
   void operator()(const run_event& e) const { fn_(e); }
 
  private:
@@ -282,17 +302,20 @@ class flow_callback {
 
 /// One callback that threw, as the result lists it.
 struct callback_failure {
-  callback_point point = callback_point::before_step;
-  std::string step;  // empty for a flow callback
-  bool must = false;
-  std::exception_ptr error{};
+  callback_point point = callback_point::before_step;  ///< Where it was called.
+  std::string step;                                    ///< The step's full name; empty for a flow callback.
+  bool must = false;                                   ///< Whether it was a must callback.
+  std::exception_ptr error{};                          ///< What it threw.
 };
 
 /// The callbacks of one level (an executor, a flow or a step).
 struct callback_lists {
-  std::vector<flow_callback> before_flow, after_flow;
-  std::vector<step_callback> before_step, after_step;
+  std::vector<flow_callback> before_flow;  ///< Called before a run, in the order added.
+  std::vector<flow_callback> after_flow;   ///< Called after a run, in the order added.
+  std::vector<step_callback> before_step;  ///< Called before a step's first attempt.
+  std::vector<step_callback> after_step;   ///< Called once a step's fate is known.
 
+  /// Whether it holds no callback.
   bool empty() const noexcept {
     return before_flow.empty() && after_flow.empty() && before_step.empty() && after_step.empty();
   }
@@ -363,13 +386,16 @@ namespace lightflow {
 /// one, through its standard base), so that catching std::exception stays unambiguous.
 class error {
  public:
+  /// The message (the same as the standard base's `what()`).
   virtual const char* what() const noexcept = 0;
 
  protected:
+  /// @cond LIGHTFLOW_INTERNAL
   error() = default;
   error(const error&) = default;
   error& operator=(const error&) = default;
   virtual ~error() = default;
+  /// @endcond
 };
 
 namespace detail {
@@ -474,13 +500,17 @@ inline std::string with_article(std::string_view word) { return std::string(arti
 /// A step threw: carries the step's name and the exception it threw (`cause()`).
 class step_error : public detail::error_of<std::runtime_error> {
  public:
+  /// Step `step` of flow `flow` threw `cause`.
   step_error(std::string_view flow, std::string_view step, std::exception_ptr cause)
       : error_of("lightflow: step \"" + std::string(step) + "\" of flow \"" + std::string(flow) + "\" failed: " +
                  detail::cause_text(cause)),
         step_(step),
         cause_(std::move(cause)) {}
+  /// The step's full name.
   const std::string& step() const noexcept { return step_; }
+  /// What the step threw.
   const std::exception_ptr& cause() const noexcept { return cause_; }
+  /// Throws what the step threw (to catch it by its own type).
   [[noreturn]] void rethrow_cause() const { std::rethrow_exception(cause_); }
 
  private:
@@ -498,10 +528,12 @@ class timeout_error : public detail::error_of<std::runtime_error> {
 /// callback (before-step or after-step) and keeps the callback's exception (`cause()`).
 class callback_error : public detail::error_of<std::runtime_error> {
  public:
+  /// The must callback at `where` ("before-step", "after-step") of step `step` threw `cause`.
   callback_error(std::string_view where, std::string_view step, std::exception_ptr cause)
       : error_of("lightflow: a must " + std::string(where) + " callback of step \"" + std::string(step) +
                  "\" failed: " + detail::cause_text(cause)),
         cause_(std::move(cause)) {}
+  /// What the callback threw.
   const std::exception_ptr& cause() const noexcept { return cause_; }
 
  private:
@@ -511,6 +543,8 @@ class callback_error : public detail::error_of<std::runtime_error> {
 /// `result.get<"x">()` on a step that did not succeed; says which step and what became of it.
 class bad_step_access : public detail::error_of<std::logic_error> {
  public:
+  /// Step `step` of flow `flow` ended with `status`; `why` (may be empty) says why: its error's
+  /// text, or what made it skip.
   bad_step_access(std::string_view flow, std::string_view step, step_status status, const std::string& why)
       : error_of("lightflow: no output for step \"" + std::string(step) + "\" of flow \"" + std::string(flow) +
                          "\": it " +
@@ -518,7 +552,9 @@ class bad_step_access : public detail::error_of<std::logic_error> {
                          (why.empty() ? "" : " (" + why + ")")),
         step_(step),
         status_(status) {}
+  /// The step's full name.
   const std::string& step() const noexcept { return step_; }
+  /// What became of it.
   step_status status() const noexcept { return status_; }
 
  private:
@@ -638,23 +674,31 @@ namespace lightflow {
 /// A compile-time string of N bytes (UTF-8 welcome); `step<"name">` takes these.
 template <std::size_t N>
 struct fixed_string {
-  char chars[N + 1]{};  // public so the type is structural (usable as a template argument)
+  /// The bytes and a final '\0'; public so the type is structural (usable as a template argument).
+  char chars[N + 1]{};
 
   constexpr fixed_string() noexcept = default;
+  /// From a string literal (implicit, so `step<"load">` works).
   constexpr fixed_string(const char (&text)[N + 1]) noexcept {  // NOLINT: implicit by design
     for (std::size_t i = 0; i != N + 1; ++i) chars[i] = text[i];
   }
+  /// N, the length without the final '\0'.
   static constexpr std::size_t size() noexcept { return N; }
+  /// The text.
   constexpr std::string_view view() const noexcept { return {chars, N}; }
+  /// The text, '\0'-terminated.
   constexpr const char* c_str() const noexcept { return chars; }
+  /// The text.
   constexpr operator std::string_view() const noexcept { return view(); }  // NOLINT
 
+  /// Same text (of any length).
   template <std::size_t M>
   constexpr bool operator==(const fixed_string<M>& other) const noexcept {
     return view() == other.view();
   }
 };
 
+/// A literal of N chars (its final '\0' included) makes a fixed_string<N - 1>.
 template <std::size_t N>
 fixed_string(const char (&)[N]) -> fixed_string<N - 1>;
 
@@ -786,12 +830,14 @@ class step_context;  // step_context.hpp (which includes the run machinery that 
 /// The waits between attempts: `initial`, then multiplied by `factor` after each failure, never more
 /// than `cap`; with `jitter` j in [0, 1], each wait is scaled by a random factor in [1 - j, 1].
 struct backoff {
-  std::chrono::nanoseconds initial{0};
-  double factor = 2.0;
-  std::chrono::nanoseconds cap = std::chrono::seconds(30);
-  double jitter = 0.0;
+  std::chrono::nanoseconds initial{0};                      ///< The first wait.
+  double factor = 2.0;                                      ///< Each next wait is this times the last.
+  std::chrono::nanoseconds cap = std::chrono::seconds(30);  ///< No wait is longer.
+  double jitter = 0.0;                                      ///< The random part, in [0, 1].
 
+  /// No wait.
   constexpr backoff() noexcept = default;
+  /// The fields in their order.
   constexpr backoff(std::chrono::nanoseconds initial_wait, double growth = 2.0,
                     std::chrono::nanoseconds longest = std::chrono::seconds(30), double random_part = 0.0) noexcept
       : initial(initial_wait), factor(growth), cap(longest), jitter(random_part) {}
@@ -836,7 +882,9 @@ class retry {
     return *this;
   }
 
+  /// The most attempts, the first included.
   unsigned attempts() const noexcept { return attempts_; }
+  /// The waits between attempts.
   const lightflow::backoff& wait() const noexcept { return backoff_; }
   /// Whether `error` may be retried (attempts left aside).
   bool retries(const std::exception_ptr& error) const {
@@ -867,7 +915,7 @@ class retry {
 /// the run is cancelled (steps not started are marked cancelled, running ones see their stop token
 /// stopped) and its result says timed_out().
 struct run_timeout {
-  std::chrono::nanoseconds limit;
+  std::chrono::nanoseconds limit;  ///< The longest the run may take, from its start.
 };
 
 /// The run option that keeps no start and end times for the steps: `pool.run(flow, input,
@@ -878,18 +926,20 @@ struct run_timeout {
 struct no_step_times_t {
   explicit no_step_times_t() = default;
 };
-inline constexpr no_step_times_t no_step_times{};
+inline constexpr no_step_times_t no_step_times{};  ///< The run option (see no_step_times_t).
 
 /// With `when`: the named dependents still run when the step is skipped; its other descendants do not.
 struct skip_dependents {
+  /// No exception: every descendant is skipped.
   skip_dependents() = default;
+  /// These dependents (their names in the flow) still run.
   skip_dependents(std::initializer_list<std::string> except_these) : except(except_these) {}
-  std::vector<std::string> except;
+  std::vector<std::string> except;  ///< The dependents that still run.
 };
 
 /// A step's (or a flow's default) policies. Unset fields fall back to the flow's default.
 struct policy {
-  std::optional<lightflow::retry> retries;
+  std::optional<lightflow::retry> retries;  ///< How a failing step is retried.
   /// Each attempt's time limit: past it, the step's stop token is stopped and, once the callable has
   /// returned, the attempt counts as timed out (its output discarded).
   std::optional<std::chrono::nanoseconds> timeout;
@@ -1028,7 +1078,8 @@ template <class Make>
   requires std::invocable<const Make&> && std::is_object_v<std::remove_cvref_t<std::invoke_result_t<const Make&>>>
 class resource {
  public:
-  using type = std::remove_cvref_t<std::invoke_result_t<const Make&>>;
+  using type = std::remove_cvref_t<std::invoke_result_t<const Make&>>;  ///< The object's type.
+  /// `make` is called once per run, as the run starts.
   explicit resource(Make make) : make_(std::move(make)) {}
   /// Makes the object (the run owns it from then on).
   std::unique_ptr<type> make() const { return std::unique_ptr<type>(new type(make_())); }
@@ -1092,17 +1143,31 @@ consteval bool check_run_options() {
 
 #endif
 // ---- lightflow/serializer.hpp
-// Serializers turn a step's output into bytes and back, for checkpoints. `binary_serializer` is the
-// default; any type that models `serializer_for<S, T>` can replace it.
-//
-// The binary format (version 1): every integer little-endian, fixed width as its C++ type
-// (bool and char: 1 byte); float and double as their IEEE-754 bits, little-endian; enums as their
-// underlying type; sizes and counts as uint64; std::string and std::vector<byte-sized T>: count then
-// bytes; sequences, sets and maps: count then elements (maps: key then value); std::array: its
-// elements, no count; std::optional: uint8 0 or 1, then the value; std::pair and std::tuple: their
-// elements; std::variant: uint32 index, then the alternative. Types of your own: see binary_codec.
+/// @file
+/// Serializers turn a step's output into bytes and back, for checkpoints. `binary_serializer` is the
+/// default; any type that models `serializer_for<S, T>` can replace it.
+///
+/// The binary format (version 1): every integer little-endian, fixed width as its C++ type
+/// (bool and char: 1 byte); float and double as their IEEE-754 bits, little-endian; enums as their
+/// underlying type; sizes and counts as uint64; std::string and std::vector<byte-sized T>: count then
+/// bytes; sequences, sets and maps: count then elements (maps: key then value); std::array: its
+/// elements, no count; std::optional: uint8 0 or 1, then the value; std::pair and std::tuple: their
+/// elements; std::variant: uint32 index, then the alternative. Types of your own: see binary_codec.
 #ifndef LIGHTFLOW_SERIALIZER_HPP
 #define LIGHTFLOW_SERIALIZER_HPP
+
+#include <concepts>
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// ---- lightflow/binary_codec.hpp
+// How the binary serializer encodes values: binary_writer and binary_reader, binary_codec (the
+// customisation point) and the codecs built in for the standard types. The format: serializer.hpp.
+#ifndef LIGHTFLOW_BINARY_CODEC_HPP
+#define LIGHTFLOW_BINARY_CODEC_HPP
 
 #include <array>
 #include <bit>
@@ -1127,20 +1192,19 @@ consteval bool check_run_options() {
 
 namespace lightflow {
 
-/// Satisfied by a serializer `S` that can write a `T` to bytes and read it back.
-template <class S, class T>
-concept serializer_for = requires(const S& s, const T& value, std::vector<std::byte>& out, std::span<const std::byte> in) {
-  s.write(value, out);  // appends the encoding of value to out
-  { s.template read<T>(in) } -> std::same_as<T>;  // the value encoded by all of in; throws decode_error
-};
-
 class binary_writer;
 class binary_reader;
 
-/// How the binary serializer encodes a T. Specialize it for a type you cannot change, or give the
-/// type two functions found by argument-dependent lookup:
+/// How the binary serializer encodes a T: two static members, `write(binary_writer&, const T&)` and
+/// `read(binary_reader&, T&)`. Built in (the format: serializer.hpp): integers, bool, floating
+/// point, enums, std::byte, std::basic_string, std::vector, std::deque, std::set, std::map,
+/// std::unordered_map, std::array, std::optional, std::pair, std::tuple and std::variant of encodable
+/// types. Specialize it for a type you cannot change, or give the type two functions found by
+/// argument-dependent lookup:
+/// @code
 ///   void lightflow_write(lightflow::binary_writer&, const T&);
 ///   void lightflow_read(lightflow::binary_reader&, T&);      // T must be default-constructible
+/// @endcode
 /// (usually `w(a.x, a.y)` and `r(a.x, a.y)`).
 template <class T, class = void>
 struct binary_codec;
@@ -1167,8 +1231,10 @@ concept binary_encodable = requires(binary_writer& w, binary_reader& r, const T&
 /// Appends encoded values to a byte vector.
 class binary_writer {
  public:
+  /// Appends to `out` (which must outlive the writer).
   explicit binary_writer(std::vector<std::byte>& out) noexcept : out_(&out) {}
 
+  /// Appends `size` raw bytes.
   void bytes(const void* data, std::size_t size) {
     if (size == 0) return;
     // resize and memcpy rather than insert: g++ 12 at -O3 reports false overflows (-Wstringop-overflow,
@@ -1177,6 +1243,7 @@ class binary_writer {
     out_->resize(at + size);
     std::memcpy(out_->data() + at, data, size);
   }
+  /// Appends an integer, little-endian, as wide as U.
   template <class U>
     requires std::is_integral_v<U>
   void integer(U value) {
@@ -1187,6 +1254,7 @@ class binary_writer {
       le[i] = static_cast<std::byte>(v & 0xff);
     bytes(le, sizeof(U));
   }
+  /// Appends a count or a size (a uint64).
   void size(std::size_t n) { integer(static_cast<std::uint64_t>(n)); }
 
   /// Writes each value in turn.
@@ -1202,13 +1270,16 @@ class binary_writer {
 /// Reads encoded values from bytes; throws decode_error rather than read past the end.
 class binary_reader {
  public:
+  /// Reads `in` (which must outlive the reader), from its start.
   explicit binary_reader(std::span<const std::byte> in) noexcept : in_(in) {}
 
+  /// Reads `size` raw bytes into `data`.
   void bytes(void* data, std::size_t size) {
     if (size > remaining()) throw decode_error("lightflow: truncated data: needed " + std::to_string(size) + " more bytes, " + std::to_string(remaining()) + " left");
     if (size != 0) std::memcpy(data, in_.data() + at_, size);
     at_ += size;
   }
+  /// Reads an integer written by binary_writer::integer<U>.
   template <class U>
     requires std::is_integral_v<U>
   U integer() {
@@ -1232,6 +1303,7 @@ class binary_reader {
     if (n > remaining()) throw decode_error("lightflow: corrupt data: a length of " + std::to_string(n) + " with only " + std::to_string(remaining()) + " bytes left");
     return n;
   }
+  /// How many bytes are left to read.
   std::size_t remaining() const noexcept { return in_.size() - at_; }
 
   /// Reads each value in turn.
@@ -1245,7 +1317,8 @@ class binary_reader {
   std::size_t at_ = 0;
 };
 
-// ---- codecs for the standard types
+// ---- codecs for the standard types (listed in binary_codec's comment)
+/// @cond LIGHTFLOW_CODECS
 
 template <class T>
 struct binary_codec<T, std::enable_if_t<std::is_integral_v<T>>> {
@@ -1462,15 +1535,33 @@ struct binary_codec<T, std::enable_if_t<detail::encodable_by_adl<T>>> {
   static void read(binary_reader& r, T& v) { lightflow_read(r, v); }
 };
 
+/// @endcond
+
+}  // namespace lightflow
+
+#endif
+
+namespace lightflow {
+
+/// Satisfied by a serializer `S` that can write a `T` to bytes and read it back.
+template <class S, class T>
+concept serializer_for = requires(const S& s, const T& value, std::vector<std::byte>& out, std::span<const std::byte> in) {
+  s.write(value, out);  // appends the encoding of value to out
+  { s.template read<T>(in) } -> std::same_as<T>;  // the value encoded by all of in; throws decode_error
+};
+
 /// The default serializer: the binary format described at the top of this file.
 struct binary_serializer {
+  /// The format's name, kept in checkpoint manifests.
   static constexpr std::string_view name = "lightflow-binary-1";
 
+  /// Appends the encoding of `value` to `out`.
   template <binary_encodable T>
   void write(const T& value, std::vector<std::byte>& out) const {
     binary_writer w(out);
     binary_codec<T>::write(w, value);
   }
+  /// The value encoded by all of `in`; decode_error when `in` is short or has bytes left over.
   template <binary_encodable T>
     requires std::default_initializable<T>
   T read(std::span<const std::byte> in) const {
@@ -2740,9 +2831,11 @@ struct step_context_access;
 /// Handed to a step whose callable takes it as its last parameter (`lf::step_context&`).
 class step_context {
  public:
+  /// @cond LIGHTFLOW_INTERNAL
   step_context(detail::run_state_base& run, std::uint32_t step, unsigned attempt,
                std::stop_source* own_stop = nullptr) noexcept
       : run_(&run), step_(step), attempt_(attempt), own_stop_(own_stop) {}
+  /// @endcond
 
   /// The step's name.
   inline std::string_view name() const noexcept;
@@ -4056,7 +4149,7 @@ namespace lightflow {
 /// Names of steps that a step runs after without receiving their outputs (`.after<"x">()`).
 template <fixed_string... Names>
 struct after_names {
-  static constexpr std::size_t size = sizeof...(Names);
+  static constexpr std::size_t size = sizeof...(Names);  ///< How many.
 };
 
 /// A step of a static flow: made by `lightflow::step<"name", "dependency"...>(callable)`. `After`
@@ -4064,16 +4157,20 @@ struct after_names {
 template <fixed_string Name, class F, class After, fixed_string... Dependencies>
 struct step_definition;
 
+/// A step of a static flow (the one definition): its name, its dependencies, its callable and its
+/// policies.
 template <fixed_string Name, class F, fixed_string... Ordered, fixed_string... Dependencies>
 struct step_definition<Name, F, after_names<Ordered...>, Dependencies...>
     : detail::copied_policy_setters<step_definition<Name, F, after_names<Ordered...>, Dependencies...>, false> {
-  static constexpr auto name = Name;
+  static constexpr auto name = Name;  ///< The step's name.
   /// The dependencies whose outputs the callable receives, in order; the ordering-only ones follow.
   static constexpr std::size_t data_dependency_count = sizeof...(Dependencies);
+  /// All of its dependencies: the data ones, then the ordering-only ones.
   static constexpr std::size_t dependency_count = sizeof...(Dependencies) + sizeof...(Ordered);
+  /// Their names, in that order (and an empty one at the end).
   static constexpr std::array<std::string_view, dependency_count + 1> dependency_names{
       Dependencies.view()..., Ordered.view()..., std::string_view{}};
-  F callable;
+  F callable;  ///< What the step runs.
   /// Retries and condition (null: none of its own; the flow's default retries apply).
   detail::policy_ref rules{};
 
@@ -4085,6 +4182,7 @@ struct step_definition<Name, F, after_names<Ordered...>, Dependencies...>
   [[nodiscard]] constexpr auto after() const& {
     return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{{}, callable, rules};
   }
+  /// The same, moving the callable.
   template <fixed_string... More>
   [[nodiscard]] constexpr auto after() && {
     return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{{}, std::move(callable),
@@ -4097,6 +4195,7 @@ struct step_definition<Name, F, after_names<Ordered...>, Dependencies...>
   [[nodiscard]] step_definition when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) const& {
     return with_policy(detail::policy_change::condition(condition, skip));
   }
+  /// The same, moving the callable.
   template <class Predicate>
   [[nodiscard]] step_definition when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) && {
     return std::move(*this).with_policy(detail::policy_change::condition(condition, skip));
@@ -4171,8 +4270,8 @@ class static_flow : public detail::copied_policy_setters<static_flow<Name, Steps
   using storage = detail::indexed_storage<std::make_index_sequence<sizeof...(Steps)>, Steps...>;
 
  public:
-  static constexpr auto name = Name;
-  static constexpr std::uint32_t size = sizeof...(Steps);
+  static constexpr auto name = Name;                        ///< The flow's name (a fixed_string).
+  static constexpr std::uint32_t size = sizeof...(Steps);  ///< The number of steps.
   /// The checked graph: names, dependencies, dependents, in-degrees, a topological order.
   static constexpr auto graph = detail::analyze_steps<Steps...>();
   /// The same graph as the scheduler reads it.
@@ -4187,6 +4286,7 @@ class static_flow : public detail::copied_policy_setters<static_flow<Name, Steps
   /// The index of the step called `step_name`, or detail::npos.
   static constexpr std::uint32_t index_of(std::string_view step_name) noexcept { return graph.index_of(step_name); }
 
+  /// The type of step I (in the order given to `flow()`).
   template <std::size_t I>
   using step_at = detail::element_t<I, storage>;
 
@@ -4195,6 +4295,7 @@ class static_flow : public detail::copied_policy_setters<static_flow<Name, Steps
   template <class... Args>
   constexpr explicit static_flow(std::in_place_t, Args&&... steps) : steps_(std::in_place, std::forward<Args>(steps)...) {}
 
+  /// Step I (in the order given to `flow()`).
   template <std::size_t I>
   constexpr const auto& step() const noexcept {
     return detail::get<I>(steps_);
@@ -4922,28 +5023,29 @@ class store_session : public checkpoint_session {
 
 #endif
 // ---- lightflow/type_tag.hpp
-// The name a checkpoint gives a type: declared by the program, the same from every compiler, so
-// that a checkpoint written by a g++ build resumes under a clang build (and after an upgrade). The
-// compiler's own spelling of a type differs between compilers (`std::__cxx11::basic_string<char>`
-// and `std::basic_string<char>`, `long int` and `long`), so it is never used unless asked for.
-//
-// Built in: the arithmetic types ("int", "unsigned long", "double", ...), `std::byte`, the
-// standard strings ("std::string", ...), and the standard containers the binary serializer knows
-// ("std::vector<int>", "std::map<std::string, double>", "std::array<int, 3>", "std::optional<...>",
-// "std::pair<...>", "std::tuple<...>", "std::variant<...>", with their default allocators,
-// comparators and hashes). A type of your own is named by one of:
-//
-//   struct order {
-//     static constexpr std::string_view lightflow_type_name = "shop.order";   // a member, or
-//     ...
-//   };
-//   template <> struct lightflow::type_tag<other::invoice> {                   // for a type you
-//     static constexpr std::string_view name = "billing.invoice";              // cannot change
-//   };
-//   template <> struct lightflow::type_tag<legacy::thing>                       // the compiler's
-//       : lightflow::compiler_type_tag<legacy::thing> {};                      // spelling (opt-in)
-//
-// A name must be unique in the program and must not change while checkpoints that hold it exist.
+/// @file
+/// The name a checkpoint gives a type: declared by the program, the same from every compiler, so
+/// that a checkpoint written by a g++ build resumes under a clang build (and after an upgrade). The
+/// compiler's own spelling of a type differs between compilers (`std::__cxx11::basic_string<char>`
+/// and `std::basic_string<char>`, `long int` and `long`), so it is never used unless asked for.
+///
+/// Built in: the arithmetic types ("int", "unsigned long", "double", ...), `std::byte`, the
+/// standard strings ("std::string", ...), and the standard containers the binary serializer knows
+/// ("std::vector<int>", "std::map<std::string, double>", "std::array<int, 3>", "std::optional<...>",
+/// "std::pair<...>", "std::tuple<...>", "std::variant<...>", with their default allocators,
+/// comparators and hashes). A type of your own is named by one of:
+/// @code
+///   struct order {
+///     static constexpr std::string_view lightflow_type_name = "shop.order";   // a member, or
+///     ...
+///   };
+///   template <> struct lightflow::type_tag<other::invoice> {                   // for a type you
+///     static constexpr std::string_view name = "billing.invoice";              // cannot change
+///   };
+///   template <> struct lightflow::type_tag<legacy::thing>                       // the compiler's
+///       : lightflow::compiler_type_tag<legacy::thing> {};                      // spelling (opt-in)
+/// @endcode
+/// A name must be unique in the program and must not change while checkpoints that hold it exist.
 #ifndef LIGHTFLOW_TYPE_TAG_HPP
 #define LIGHTFLOW_TYPE_TAG_HPP
 
@@ -4967,7 +5069,7 @@ class store_session : public checkpoint_session {
 namespace lightflow {
 
 /// A type's checkpoint name: specialize with `static constexpr std::string_view name`. The primary
-/// has no name.
+/// has no name; the built-in names are listed at the top of this file.
 template <class T>
 struct type_tag {};
 
@@ -4977,14 +5079,14 @@ template <class T>
     { T::lightflow_type_name } -> std::convertible_to<std::string_view>;
   }
 struct type_tag<T> {
-  static constexpr std::string_view name = T::lightflow_type_name;
+  static constexpr std::string_view name = T::lightflow_type_name;  ///< T's own name.
 };
 
 /// Derive a `type_tag` specialization from this to name a type by the compiler's spelling: not
 /// portable between compilers or their versions.
 template <class T>
 struct compiler_type_tag {
-  static constexpr std::string_view name = detail::type_name<T>();
+  static constexpr std::string_view name = detail::type_name<T>();  ///< The compiler's spelling of T.
 };
 
 /// T has a checkpoint name.
@@ -5042,6 +5144,8 @@ struct template_tag : joined_tag<Prefix, open_tag, type_tag<First>, joined_tag<c
 }  // namespace detail
 }  // namespace lightflow
 
+// The built-in names (listed at the top of this file).
+/// @cond LIGHTFLOW_TYPE_TAGS
 LIGHTFLOW_DETAIL_NAME_TYPE(bool, "bool");
 LIGHTFLOW_DETAIL_NAME_TYPE(char, "char");
 LIGHTFLOW_DETAIL_NAME_TYPE(signed char, "signed char");
@@ -5114,6 +5218,8 @@ struct type_tag<std::array<T, N>>
     : detail::joined_tag<detail::array_prefix, detail::open_tag, type_tag<T>, detail::comma_tag, detail::number_tag<N>,
                          detail::close_tag> {};
 
+/// @endcond
+
 namespace detail {
 /// T's checkpoint name, or an empty view when it has none.
 template <class T>
@@ -5174,7 +5280,7 @@ class typed_session final : public store_session<Store> {
     constexpr std::string_view how =
         "; with lightflow::binary_serializer, give the type two functions found by argument-dependent lookup, "
         "`void lightflow_write(lightflow::binary_writer&, const T&)` and `void lightflow_read(lightflow::binary_reader&, "
-        "T&)`, or specialize lightflow::binary_codec<T> (see lightflow/serializer.hpp); another serializer S must "
+        "T&)`, or specialize lightflow::binary_codec<T> (see lightflow/binary_codec.hpp); another serializer S must "
         "satisfy lightflow::serializer_for<S, T>";
     if constexpr (!std::is_same_v<Input, no_input> && !encodable<Input>()) {
       constexpr auto text = [&] {
@@ -5582,8 +5688,10 @@ namespace lightflow {
 template <class T>
 class key {
  public:
-  using value_type = T;
-  explicit key(std::string name) : name_(std::move(name)) { detail::register_type<T>(); }  // for checkpoints
+  using value_type = T;  ///< The type of the values stored under it.
+  /// The key called `name` (it registers T's checkpoint codec, for runs that checkpoint).
+  explicit key(std::string name) : name_(std::move(name)) { detail::register_type<T>(); }
+  /// Its name.
   const std::string& name() const noexcept { return name_; }
 
  private:
@@ -5611,30 +5719,36 @@ inline std::string result_subject(std::string_view step) { return "the result of
 /// its ancestors wrote the key. A run never changes it.
 class values {
  public:
+  /// Stores `value` (converted to T) under `k`, replacing what was there; returns `*this`.
   template <class T, class U>
   values& set(const key<T>& k, U&& value) {
     entries_.insert_or_assign(k.name(), std::make_shared<const detail::erased_value>(
                                             detail::erased_value::make<T>(std::forward<U>(value))));
     return *this;
   }
+  /// The value under `k`, or null when there is none; a key_error when it has another type.
   template <class T>
   const T* find(const key<T>& k) const {
     auto it = entries_.find(k.name());
     return it == entries_.end() ? nullptr : &detail::checked_value<T>(*it->second, detail::key_subject(k.name(), "in the run's input"));
   }
+  /// Whether there is a value called `name` (of any type).
   bool contains(std::string_view name) const { return entries_.find(name) != entries_.end(); }
   /// The entry called `name`, untyped, or null.
   const detail::erased_value* find_erased(std::string_view name) const {
     auto it = entries_.find(name);
     return it == entries_.end() ? nullptr : it->second.get();
   }
+  /// The number of values.
   std::size_t size() const noexcept { return entries_.size(); }
 
+  /// @cond LIGHTFLOW_INTERNAL
   // For checkpoints (internal): the entries by name, and adding one already erased.
   const auto& entries() const noexcept { return entries_; }
   void set_erased(std::string name, detail::erased_value value) {
     entries_.insert_or_assign(std::move(name), std::make_shared<const detail::erased_value>(std::move(value)));
   }
+  /// @endcond
 
  private:
   // Shared, never changed: copies of an input (one per run) cost no copies of its values.
@@ -5650,6 +5764,9 @@ namespace detail {
 class runtime_run;
 }
 
+/// What a runtime flow's step receives: its step_context (stop token, attempt, name, ...) plus the
+/// key/value store of the run: the values the run's input and the step's ancestors wrote (get, find),
+/// and its own writes (set), which its dependents see.
 class context : public step_context {
  public:
   /// The context of the step `sc` is about, in runtime run `run`.
@@ -5797,21 +5914,24 @@ namespace lightflow {
 
 /// One step's part in a run.
 struct step_report {
-  std::string_view name;
-  step_status status = step_status::pending;
-  std::chrono::steady_clock::time_point start{};  // set for steps that ran
-  std::chrono::steady_clock::time_point end{};
-  std::exception_ptr error{};  // set for failed steps
-  bool restored = false;       // its output came from a checkpoint: it did not run in this run
-  unsigned attempts = 0;       // how many times its callable was called (more than 1 after retries)
+  std::string_view name;                           ///< The step's full name.
+  step_status status = step_status::pending;       ///< What became of it.
+  std::chrono::steady_clock::time_point start{};  ///< When its first attempt started (steps that ran).
+  std::chrono::steady_clock::time_point end{};    ///< When its last attempt ended (steps that ran).
+  std::exception_ptr error{};  ///< What it failed with (failed and timed-out steps).
+  bool restored = false;       ///< Its output came from a checkpoint: it did not run in this run.
+  unsigned attempts = 0;       ///< How many times its callable was called (more than 1 after retries).
 
+  /// end - start.
   std::chrono::nanoseconds duration() const noexcept { return end - start; }
 };
 
 /// The part of a run's result that does not depend on the types of its outputs.
 class basic_run_result {
  public:
+  /// Takes over `other`'s run (`other` may then only be destroyed or assigned to).
   basic_run_result(basic_run_result&& other) noexcept : run_(std::exchange(other.run_, nullptr)) {}
+  /// Lets go of its own run and takes over `other`'s.
   basic_run_result& operator=(basic_run_result&& other) noexcept {
     if (this != &other) {
       if (run_ != nullptr) run_->release();
@@ -5841,7 +5961,9 @@ class basic_run_result {
   bool stopped() const noexcept { return count(step_status::stopped) != 0; }
   /// True when the run was cancelled before every step had started.
   bool cancelled() const noexcept { return count(step_status::cancelled) != 0; }
+  /// The flow's name.
   std::string_view flow_name() const noexcept { return graph().flow_name; }
+  /// The run's number (each executor counts its runs from 1).
   std::uint64_t run_id() const noexcept { return run_->id(); }
   /// The number of steps in the flow.
   std::size_t size() const noexcept { return graph().size; }
@@ -5862,7 +5984,8 @@ class basic_run_result {
 
   /// The report of the step at `index` (in declaration order).
   step_report step(std::size_t index) const { return step(index, detail::tick_converter{}); }
-  /// The report of the step called `name`; throws std::out_of_range naming it if there is none.
+  /// The report of the step called `name`; throws unknown_step (a std::out_of_range) naming it, with
+  /// the closest name, if there is none.
   step_report step(std::string_view name) const { return step(index_of(name)); }
   /// Every step's report, in declaration order.
   std::vector<step_report> steps() const {
@@ -5872,6 +5995,7 @@ class basic_run_result {
     for (std::size_t i = 0; i != size(); ++i) all.push_back(step(i, to_time));
     return all;
   }
+  /// The status of the step called `name`; throws unknown_step as step(name) does.
   step_status status(std::string_view name) const { return run_->record(index_of(name)).status; }
 
   /// The failed (and timed out) steps, in the order they failed.
@@ -5935,6 +6059,7 @@ class basic_run_result {
   }
 
  protected:
+  /// @cond LIGHTFLOW_INTERNAL
   explicit basic_run_result(detail::run_state_base* run) noexcept : run_(run) {}
   const detail::graph_view& graph() const noexcept { return run_->graph(); }
 
@@ -5970,6 +6095,7 @@ class basic_run_result {
   }
 
   detail::run_state_base* run_;
+  /// @endcond
 };
 
 /// `std::cout << result` writes one line: the flow, the run id, ok or not, the steps counted by
@@ -5984,8 +6110,11 @@ std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& o
 template <class Flow, class Input>
 class run_result : public basic_run_result {
  public:
+  /// @cond LIGHTFLOW_INTERNAL
   explicit run_result(detail::static_run<Flow, Input>* run) noexcept : basic_run_result(run) {}
+  /// @endcond
 
+  /// The status of the step called `name` (at run time; status<Name>() checks the name at compile time).
   using basic_run_result::status;
 
   /// The output of step `Name`; throws bad_step_access (naming the step and why) if it did not succeed.
@@ -7895,9 +8024,13 @@ class run_handle {
   using result_type = typename detail::program<Flow>::template result<Input>;
 
  public:
+  /// @cond LIGHTFLOW_INTERNAL
   run_handle(state_type* run, detail::scheduler* sched) noexcept : run_(run), sched_(sched) {}
+  /// @endcond
+  /// Takes over `other`'s run; `other` is no longer valid.
   run_handle(run_handle&& other) noexcept
       : run_(std::exchange(other.run_, nullptr)), sched_(std::exchange(other.sched_, nullptr)) {}
+  /// Waits for its own run (if any), then takes over `other`'s.
   run_handle& operator=(run_handle&& other) noexcept {
     if (this != &other) {
       reset();
@@ -7923,7 +8056,9 @@ class run_handle {
   /// Running steps finish; no other step starts until resume() (cancel, stop or the executor's
   /// destruction resume it too, to end it).
   void pause() { run_->pause(); }
+  /// Lets a paused run go on.
   void resume() noexcept { run_->resume(); }
+  /// Whether it is paused.
   bool paused() const noexcept { return run_->paused(); }
   /// How many steps are ready and wait for resume().
   std::size_t waiting() const { return run_->parked(); }
@@ -7954,9 +8089,14 @@ class run_handle {
 
 namespace lightflow {
 
+/// The result of a run of a runtime flow: each step's result (`get<T>("step")`) and the last
+/// values the steps wrote under a key (`end_values`), besides what every result has
+/// (basic_run_result).
 class runtime_result : public basic_run_result {
  public:
+  /// @cond LIGHTFLOW_INTERNAL
   explicit runtime_result(detail::runtime_run* run) noexcept : basic_run_result(run) {}
+  /// @endcond
 
   /// The result of step `name` as a T; throws bad_step_access if it did not succeed, key_error if it
   /// returned nothing or something else than a T.
@@ -8227,8 +8367,11 @@ enum class merge_mode {
 /// A step of a runtime flow: its flow and index. `after` declares its dependencies.
 class step_handle : public detail::edited_policy_setters<step_handle, false> {
  public:
+  /// The step at `index` of `flow` (which must outlive the handle).
   step_handle(runtime_flow& flow, std::uint32_t index) noexcept : flow_(&flow), index_(index) {}
+  /// The step's index in its flow (the order steps were added).
   std::uint32_t index() const noexcept { return index_; }
+  /// The step's name.
   inline std::string_view name() const;
   /// Declares dependencies: handles of steps of the same flow, or names (of steps that may be added
   /// later; an unknown name is a flow_error when the flow is checked).
@@ -8251,15 +8394,22 @@ class step_handle : public detail::edited_policy_setters<step_handle, false> {
   std::uint32_t index_;
 };
 
+/// A flow whose steps are added at run time: each step's callable takes an `lf::context&` (or
+/// nothing) and passes data to other steps through keys (lf::key), or its result. Checked (the same
+/// rules and messages as a static flow) when it is run, merged or check()ed. Copies share their steps
+/// until one of them changes, and a run keeps the steps it started with: changing the flow later does
+/// not change runs in flight.
 class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
   using invoke_fn = detail::run_state_base::invoke_fn;
 
  public:
+  /// An empty flow called `name`.
   explicit runtime_flow(std::string name) : data_(std::make_shared<detail::runtime_graph>()) {
     data_->flow_name = std::move(name);
   }
-  // Copies share their data until one of them changes (copy on write).
+  /// Copies share their data until one of them changes (copy on write).
   runtime_flow(const runtime_flow& o) : data_(o.shared()) {}
+  /// Shares `o`'s data (copy on write).
   runtime_flow& operator=(const runtime_flow& o) {
     if (this != &o) {
       auto d = o.shared();
@@ -8268,10 +8418,13 @@ class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
     }
     return *this;
   }
+  /// Takes over `o`'s data.
   runtime_flow(runtime_flow&& o) noexcept : data_(std::move(o.data_)) {}
   ~runtime_flow() = default;
 
+  /// The flow's name.
   std::string_view name() const noexcept { return data_->flow_name; }
+  /// The number of steps.
   std::size_t size() const noexcept { return data_->size(); }
 
   /// Adds a step called `name` (UTF-8) whose callable takes an `lf::context&` or nothing and
@@ -8280,7 +8433,7 @@ class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
   step_handle add(std::string_view name, F&& callable) {
     using fn = std::decay_t<F>;
     static_assert(detail::runtime_callable<fn>,
-                  "lightflow: a runtime_flow step's callable must be invocable, as const, with an lightflow::context& "
+                  "lightflow: a runtime_flow step's callable must be invocable, as const, with a lightflow::context& "
                   "or with nothing");
     if constexpr (!std::is_void_v<detail::runtime_return_t<fn>>) detail::register_type<detail::runtime_return_t<fn>>();
     detail::runtime_graph& g = mutate();
@@ -8316,7 +8469,9 @@ class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
     if (i == detail::runtime_graph::none) return std::nullopt;
     return step_handle(*this, i);
   }
+  /// The step called `name`; throws unknown_step (naming it, with the closest name) if there is none.
   step_handle at(std::string_view name) { return {*this, index_of(name)}; }
+  /// The name of the step at `index`; throws unknown_step if there is none.
   std::string_view step_name(std::uint32_t index) const {
     if (index >= data_->size())
       throw unknown_step("lightflow: flow \"" + data_->flow_name + "\" has no step " + std::to_string(index));
@@ -8674,7 +8829,9 @@ template <fixed_string Name, class... Steps>
 std::string to_mermaid(const static_flow<Name, Steps...>&) {
   return detail::to_mermaid(static_flow<Name, Steps...>::view, nullptr);
 }
+/// A runtime flow as Mermaid flowchart text (checked first: a flow_error for a flow that cannot run).
 inline std::string to_mermaid(const runtime_flow& flow) { return detail::to_mermaid(flow.compiled()->view, nullptr); }
+/// A run as Mermaid flowchart text, each step coloured by its status.
 inline std::string to_mermaid(const basic_run_result& result) {
   return detail::to_mermaid(result.state().graph(), &result.state());
 }
@@ -8758,6 +8915,7 @@ class executor {
   /// their stop token set) and waited for; then the workers stop. Never call it from a step.
   ~executor() = default;
 
+  /// The number of worker threads.
   std::size_t worker_count() const noexcept { return sched_->worker_count(); }
 
   /// `o` observes every run started from now on (it must outlive them).
@@ -8771,8 +8929,11 @@ class executor {
   /// (see callback.hpp). Each list is called in registration order.
   /// (The same changes as the flows' and steps' setters, detail/policy_setters.hpp.)
   executor& before_flow(flow_callback cb) { return change_callbacks(detail::policy_change::before_flow(cb)); }
+  /// Adds an after-flow callback for every run (see before_flow()).
   executor& after_flow(flow_callback cb) { return change_callbacks(detail::policy_change::after_flow(cb)); }
+  /// Adds a before-step callback for every run (see before_flow()).
   executor& before_step(step_callback cb) { return change_callbacks(detail::policy_change::before_step(cb)); }
+  /// Adds an after-step callback for every run (see before_flow()).
   executor& after_step(step_callback cb) { return change_callbacks(detail::policy_change::after_step(cb)); }
 
   /// Runs `flow` (a static or a runtime flow) to its end and returns its result. Arguments: the run's
@@ -9236,12 +9397,19 @@ enum class durability {
 class file_io {
  public:
   virtual ~file_io() = default;
+  /// POSIX `open()`.
   virtual int open(const char* path, int flags, mode_t mode) { return ::open(path, flags, mode); }
+  /// POSIX `pread()`.
   virtual ssize_t pread(int fd, void* data, std::size_t size, off_t at) { return ::pread(fd, data, size, at); }
+  /// POSIX `pwrite()`.
   virtual ssize_t pwrite(int fd, const void* data, std::size_t size, off_t at) { return ::pwrite(fd, data, size, at); }
+  /// POSIX `fdatasync()` (logs).
   virtual int fdatasync(int fd) { return ::fdatasync(fd); }
-  virtual int fsync(int fd) { return ::fsync(fd); }  // directories
+  /// POSIX `fsync()` (directories, after a log is made).
+  virtual int fsync(int fd) { return ::fsync(fd); }
+  /// POSIX `ftruncate()` (room prepared and not used).
   virtual int ftruncate(int fd, off_t size) { return ::ftruncate(fd, size); }
+  /// POSIX `close()`.
   virtual int close(int fd) { return ::close(fd); }
   /// The calls as the operating system makes them.
   static file_io& system() noexcept {
@@ -9448,6 +9616,10 @@ inline void write_batch(file_io& io, durability level, const std::filesystem::pa
 
 namespace lightflow {
 
+/// Keeps each run's records in one append-only log file under a directory (`<flow>/<run>.log`, with
+/// names escaped), each record framed with its key, length and checksums (detail/log_frame.hpp).
+/// Saves are written and made durable in batches by flush(), as the durability level says; a torn
+/// last record (a crash mid-write) is left out when the log is read, other damage is refused.
 class file_store {
  public:
   /// A store of logs under `directory` (made when the first run saves). `io` (not owned) makes the
@@ -9468,6 +9640,9 @@ class file_store {
     close_all(closing_);
   }
 
+  /// Queues `bytes` under (flow, run, key) for the next flush, which appends them to the run's log
+  /// (a later record for the same key replaces the earlier when the log is read). Keys are at most
+  /// 65,535 bytes long (else store_error).
   void save(std::string_view flow, std::string_view run, std::string_view key, std::span<const std::byte> bytes) {
     if (key.size() > 0xffff) throw store_error("lightflow: a record key longer than 65535 bytes");
     // The frame's checksums are made before taking the lock, which then only covers one copy of the
@@ -9541,6 +9716,8 @@ class file_store {
     return it->second.failure;
   }
 
+  /// The bytes under (flow, run, key), read from the run's log (indexed on first use), or nothing.
+  /// A damaged log throws corrupt_store_error.
   std::optional<std::vector<std::byte>> load(std::string_view flow, std::string_view run, std::string_view key) {
     std::unique_lock lock(mutex_);
     log_file* log = indexed_log(lock, flow, run);
@@ -9549,6 +9726,7 @@ class file_store {
     if (it == log->records.end()) return std::nullopt;
     return it->second;
   }
+  /// The keys in run `run`'s log.
   std::vector<std::string> list(std::string_view flow, std::string_view run) {
     std::unique_lock lock(mutex_);
     std::vector<std::string> keys;
@@ -9556,6 +9734,7 @@ class file_store {
       for (const auto& [key, bytes] : log->records) keys.push_back(key);
     return keys;
   }
+  /// Removes run `run`'s log (store_error if the file cannot be removed).
   void erase(std::string_view flow, std::string_view run) {
     std::unique_lock lock(mutex_);
     synced_cv_.wait(lock, [&] { return !syncing_; });  // no round may hold the entry
@@ -9587,10 +9766,12 @@ class file_store {
     if (&log == last_log_) last_log_ = nullptr;
     logs_.erase(it);
   }
+  /// The path of run `run`'s log.
   std::string location(std::string_view flow, std::string_view run) const { return path_of(flow, run); }
   /// Both levels: a record is written by the next flush (lightflow's committer makes one at the end
   /// of every run, and at most 5 ms after a save while it runs).
   bool deferred_durability() const noexcept { return true; }
+  /// The directory the logs are under.
   const std::filesystem::path& directory() const noexcept { return directory_; }
 
   /// What a log holds (detail/log_frame.hpp).
@@ -9809,6 +9990,7 @@ namespace lightflow {
 /// Keeps records in memory, behind a mutex.
 class memory_store {
  public:
+  /// Keeps a copy of `bytes` under (flow, run, key), replacing what was there.
   void save(std::string_view flow, std::string_view run, std::string_view key, std::span<const std::byte> bytes) {
     std::lock_guard lock(mutex_);
     // The records of the last save's run, remembered: a run saves many records in a row.
@@ -9822,7 +10004,9 @@ class memory_store {
     if (it == records.end()) it = records.emplace(std::string(key), std::vector<std::byte>{}).first;
     it->second.assign(bytes.begin(), bytes.end());
   }
+  /// Nothing to do: a save is as durable as this store gets at once.
   void flush() noexcept {}
+  /// A copy of the bytes under (flow, run, key), or nothing.
   std::optional<std::vector<std::byte>> load(std::string_view flow, std::string_view run, std::string_view key) const {
     std::lock_guard lock(mutex_);
     const auto* records = find(flow, run);
@@ -9831,6 +10015,7 @@ class memory_store {
     if (it == records->end()) return std::nullopt;
     return it->second;
   }
+  /// The keys of run `run` of `flow`, in key order.
   std::vector<std::string> list(std::string_view flow, std::string_view run) const {
     std::lock_guard lock(mutex_);
     std::vector<std::string> keys;
@@ -9838,6 +10023,7 @@ class memory_store {
       for (const auto& [key, bytes] : *records) keys.push_back(key);
     return keys;
   }
+  /// Forgets run `run` of `flow` (nothing when it has no records).
   void erase(std::string_view flow, std::string_view run) {
     std::lock_guard lock(mutex_);
     if (auto f = runs_.find(flow); f != runs_.end())
@@ -9846,9 +10032,11 @@ class memory_store {
         f->second.erase(r);
       }
   }
+  /// "memory (flow "f", run "r")", for messages.
   std::string location(std::string_view flow, std::string_view run) const {
     return "memory (flow \"" + std::string(flow) + "\", run \"" + std::string(run) + "\")";
   }
+  /// False: a save needs no flush.
   bool deferred_durability() const noexcept { return false; }
 
  private:
@@ -9906,8 +10094,8 @@ namespace lightflow {
 /// An ordering edge of a merge: step `After` runs after step `Before` (both named "<flow>.<step>").
 template <fixed_string Before, fixed_string After>
 struct edge_definition {
-  static constexpr auto before = Before;
-  static constexpr auto after = After;
+  static constexpr auto before = Before;  ///< The step that runs first.
+  static constexpr auto after = After;    ///< The step that waits for it.
 };
 /// `lf::edge<"sub1.A", "sub2.B">`: in the merged flow, "sub2.B" runs after "sub1.A".
 template <fixed_string Before, fixed_string After>
@@ -10116,7 +10304,7 @@ namespace lightflow {
 enum class progress_line {
   automatic,  ///< rewritten in place when the stream is a terminal (std::cout, std::cerr or std::clog
               ///< on a tty), else one line after another
-  rewrite,    ///< always rewritten in place ('\r', a newline only at the end)
+  rewrite,    ///< always rewritten in place (a carriage return, a newline only at the end)
   plain,      ///< always one line after another
 };
 
@@ -10124,6 +10312,7 @@ enum class progress_line {
 /// `interval` (and once at the end). Meant for one run at a time.
 class progress_printer final : public observer {
  public:
+  /// Prints to `out` (which must outlive it) at most every `interval`, in the given mode.
   explicit progress_printer(std::ostream& out, std::chrono::milliseconds interval = std::chrono::milliseconds(200),
                             progress_line mode = progress_line::automatic)
       : out_(&out), interval_(interval),
@@ -10141,6 +10330,7 @@ class progress_printer final : public observer {
     return fd >= 0 && ::isatty(fd) == 1;
   }
 
+  /// Starts counting (a new run resets the counts).
   void run_started(const run_event& e) noexcept override {
     std::lock_guard lock(mutex_);
     flow_ = std::string(e.flow);
@@ -10148,6 +10338,7 @@ class progress_printer final : public observer {
     done_ = failed_ = 0;
     start_ = last_ = e.time;
   }
+  /// Counts a step that ended (not an attempt that will be retried); prints when `interval` passed.
   void step_finished(const step_event& e) noexcept override {
     if (!e.last) return;  // a failed attempt that will be retried is not the step's end
     std::lock_guard lock(mutex_);
@@ -10158,15 +10349,18 @@ class progress_printer final : public observer {
       print(e.time, false);
     }
   }
+  /// Prints the last line.
   void run_finished(const run_event& e) noexcept override {
     std::lock_guard lock(mutex_);
     print(e.time, true);
   }
 
+  /// Steps that ended so far in the current (or last) run.
   std::size_t done() const {
     std::lock_guard lock(mutex_);
     return done_;
   }
+  /// Of those, the steps that failed or timed out.
   std::size_t failed() const {
     std::lock_guard lock(mutex_);
     return failed_;
@@ -10260,17 +10454,19 @@ class trace_recorder final : public observer {
  public:
   /// One attempt of one step.
   struct slice {
-    std::string flow;
-    std::uint64_t run_id;
-    std::string step;
-    unsigned attempt;
-    unsigned worker;
-    step_status status;
-    std::chrono::steady_clock::time_point start, end;
+    std::string flow;     ///< The flow's name.
+    std::uint64_t run_id;  ///< The run's number.
+    std::string step;     ///< The step's full name.
+    unsigned attempt;     ///< 1 for the first.
+    unsigned worker;      ///< The thread that ran it (step_event::worker).
+    step_status status;   ///< What became of the attempt.
+    std::chrono::steady_clock::time_point start;  ///< When it started.
+    std::chrono::steady_clock::time_point end;    ///< When it ended.
   };
 
   trace_recorder() : origin_(std::chrono::steady_clock::now()) {}
 
+  /// Notes the attempt's start.
   void step_started(const step_event& e) noexcept override {
     std::lock_guard lock(mutex_);
     try {
@@ -10278,6 +10474,7 @@ class trace_recorder final : public observer {
     } catch (...) {  // no memory: this attempt goes unrecorded
     }
   }
+  /// Records the attempt (steps that did not run have no slice).
   void step_finished(const step_event& e) noexcept override {
     if (e.attempt == 0) return;  // a step that did not run has no slice
     std::lock_guard lock(mutex_);
@@ -10336,5 +10533,8 @@ class trace_recorder final : public observer {
 }  // namespace lightflow
 
 #endif
+
+/// lightflow: typed, compile-time checked step graphs (`namespace lf = lightflow;` is the usual alias).
+namespace lightflow {}
 
 #endif

@@ -41,6 +41,7 @@ enum class callback_point : std::uint8_t {
   resource_suspend,  // a resource's suspend() (resource.hpp), at the end of a run that is not ok
 };
 
+/// The point's name, as results and messages write it ("before-flow", "after-step", ...).
 constexpr std::string_view to_string(callback_point p) noexcept {
   switch (p) {
     case callback_point::before_flow:
@@ -70,6 +71,7 @@ std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& o
 /// their condition), except steps restored from a checkpoint.
 class step_callback {
  public:
+  /// Wraps any callable that takes a `const step_event&`; implicit, so a lambda is a callback.
   template <class F>
     requires(std::invocable<const F&, const step_event&> && !std::same_as<std::remove_cvref_t<F>, step_callback>)
   step_callback(F fn) : fn_(std::move(fn)) {}  // NOLINT(google-explicit-constructor): plain callables are callbacks
@@ -79,26 +81,31 @@ class step_callback {
     must_ = true;
     return *this;
   }
+  /// The same, on a temporary (`lf::step_callback(f).must()`).
   step_callback&& must() && noexcept { return std::move(must()); }
   /// Called only for the named steps (full names: "sub.step" after a merge).
   step_callback& only(std::initializer_list<std::string_view> steps) & {
     only_.insert(only_.end(), steps.begin(), steps.end());
     return *this;
   }
+  /// The same, on a temporary.
   step_callback&& only(std::initializer_list<std::string_view> steps) && { return std::move(only(steps)); }
   /// Not called for the named steps.
   step_callback& except(std::initializer_list<std::string_view> steps) & {
     except_.insert(except_.end(), steps.begin(), steps.end());
     return *this;
   }
+  /// The same, on a temporary.
   step_callback&& except(std::initializer_list<std::string_view> steps) && { return std::move(except(steps)); }
   /// After a step: called only when its status is one of these (before a step, the status is pending).
   step_callback& on(std::initializer_list<step_status> statuses) & noexcept {
     for (step_status s : statuses) statuses_ |= bit(s);
     return *this;
   }
+  /// The same, on a temporary.
   step_callback&& on(std::initializer_list<step_status> statuses) && noexcept { return std::move(on(statuses)); }
 
+  /// Whether must() was called.
   bool is_must() const noexcept { return must_; }
   /// Whether its filters let it be called for this event.
   bool applies(const step_event& e) const noexcept {
@@ -106,6 +113,7 @@ class step_callback {
     if (std::find(except_.begin(), except_.end(), e.step) != except_.end()) return false;
     return statuses_ == 0 || (statuses_ & bit(e.status)) != 0;
   }
+  /// Calls the wrapped callable (the filters are not consulted: see applies()).
   void operator()(const step_event& e) const { fn_(e); }
 
  private:
@@ -122,24 +130,31 @@ class step_callback {
 /// anyone waiting for the run is woken.
 class flow_callback {
  public:
+  /// Wraps any callable that takes a `const run_event&`; implicit, so a lambda is a callback.
   template <class F>
     requires(std::invocable<const F&, const run_event&> && !std::same_as<std::remove_cvref_t<F>, flow_callback>)
   flow_callback(F fn) : fn_(std::move(fn)) {}  // NOLINT(google-explicit-constructor)
 
+  /// If it throws, the work it guards does not run (see the top of this header).
   flow_callback& must() & noexcept {
     must_ = true;
     return *this;
   }
+  /// The same, on a temporary.
   flow_callback&& must() && noexcept { return std::move(must()); }
   /// After a run: called only when it ended ok (true) or not (false).
   flow_callback& only_when(bool ok) & noexcept {
     when_ = ok ? 1 : 2;
     return *this;
   }
+  /// The same, on a temporary.
   flow_callback&& only_when(bool ok) && noexcept { return std::move(only_when(ok)); }
 
+  /// Whether must() was called.
   bool is_must() const noexcept { return must_; }
+  /// Whether its filter lets it be called for this event, before (`after` false) or after the run.
   bool applies(const run_event& e, bool after) const noexcept { return !after || when_ == 0 || (when_ == 1) == e.ok; }
+  /// Calls the wrapped callable (the filter is not consulted: see applies()).
   void operator()(const run_event& e) const { fn_(e); }
 
  private:
@@ -150,17 +165,20 @@ class flow_callback {
 
 /// One callback that threw, as the result lists it.
 struct callback_failure {
-  callback_point point = callback_point::before_step;
-  std::string step;  // empty for a flow callback
-  bool must = false;
-  std::exception_ptr error{};
+  callback_point point = callback_point::before_step;  ///< Where it was called.
+  std::string step;                                    ///< The step's full name; empty for a flow callback.
+  bool must = false;                                   ///< Whether it was a must callback.
+  std::exception_ptr error{};                          ///< What it threw.
 };
 
 /// The callbacks of one level (an executor, a flow or a step).
 struct callback_lists {
-  std::vector<flow_callback> before_flow, after_flow;
-  std::vector<step_callback> before_step, after_step;
+  std::vector<flow_callback> before_flow;  ///< Called before a run, in the order added.
+  std::vector<flow_callback> after_flow;   ///< Called after a run, in the order added.
+  std::vector<step_callback> before_step;  ///< Called before a step's first attempt.
+  std::vector<step_callback> after_step;   ///< Called once a step's fate is known.
 
+  /// Whether it holds no callback.
   bool empty() const noexcept {
     return before_flow.empty() && after_flow.empty() && before_step.empty() && after_step.empty();
   }

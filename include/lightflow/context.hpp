@@ -25,6 +25,9 @@ namespace detail {
 class runtime_run;
 }
 
+/// What a runtime flow's step receives: its step_context (stop token, attempt, name, ...) plus the
+/// key/value store of the run: the values the run's input and the step's ancestors wrote (get, find),
+/// and its own writes (set), which its dependents see.
 class context : public step_context {
  public:
   /// The context of the step `sc` is about, in runtime run `run`.

@@ -190,7 +190,9 @@ template <fixed_string Name, class... Steps>
 std::string to_mermaid(const static_flow<Name, Steps...>&) {
   return detail::to_mermaid(static_flow<Name, Steps...>::view, nullptr);
 }
+/// A runtime flow as Mermaid flowchart text (checked first: a flow_error for a flow that cannot run).
 inline std::string to_mermaid(const runtime_flow& flow) { return detail::to_mermaid(flow.compiled()->view, nullptr); }
+/// A run as Mermaid flowchart text, each step coloured by its status.
 inline std::string to_mermaid(const basic_run_result& result) {
   return detail::to_mermaid(result.state().graph(), &result.state());
 }

@@ -18,13 +18,16 @@ namespace lightflow {
 /// one, through its standard base), so that catching std::exception stays unambiguous.
 class error {
  public:
+  /// The message (the same as the standard base's `what()`).
   virtual const char* what() const noexcept = 0;
 
  protected:
+  /// @cond LIGHTFLOW_INTERNAL
   error() = default;
   error(const error&) = default;
   error& operator=(const error&) = default;
   virtual ~error() = default;
+  /// @endcond
 };
 
 namespace detail {
@@ -129,13 +132,17 @@ inline std::string with_article(std::string_view word) { return std::string(arti
 /// A step threw: carries the step's name and the exception it threw (`cause()`).
 class step_error : public detail::error_of<std::runtime_error> {
  public:
+  /// Step `step` of flow `flow` threw `cause`.
   step_error(std::string_view flow, std::string_view step, std::exception_ptr cause)
       : error_of("lightflow: step \"" + std::string(step) + "\" of flow \"" + std::string(flow) + "\" failed: " +
                  detail::cause_text(cause)),
         step_(step),
         cause_(std::move(cause)) {}
+  /// The step's full name.
   const std::string& step() const noexcept { return step_; }
+  /// What the step threw.
   const std::exception_ptr& cause() const noexcept { return cause_; }
+  /// Throws what the step threw (to catch it by its own type).
   [[noreturn]] void rethrow_cause() const { std::rethrow_exception(cause_); }
 
  private:
@@ -153,10 +160,12 @@ class timeout_error : public detail::error_of<std::runtime_error> {
 /// callback (before-step or after-step) and keeps the callback's exception (`cause()`).
 class callback_error : public detail::error_of<std::runtime_error> {
  public:
+  /// The must callback at `where` ("before-step", "after-step") of step `step` threw `cause`.
   callback_error(std::string_view where, std::string_view step, std::exception_ptr cause)
       : error_of("lightflow: a must " + std::string(where) + " callback of step \"" + std::string(step) +
                  "\" failed: " + detail::cause_text(cause)),
         cause_(std::move(cause)) {}
+  /// What the callback threw.
   const std::exception_ptr& cause() const noexcept { return cause_; }
 
  private:
@@ -166,6 +175,8 @@ class callback_error : public detail::error_of<std::runtime_error> {
 /// `result.get<"x">()` on a step that did not succeed; says which step and what became of it.
 class bad_step_access : public detail::error_of<std::logic_error> {
  public:
+  /// Step `step` of flow `flow` ended with `status`; `why` (may be empty) says why: its error's
+  /// text, or what made it skip.
   bad_step_access(std::string_view flow, std::string_view step, step_status status, const std::string& why)
       : error_of("lightflow: no output for step \"" + std::string(step) + "\" of flow \"" + std::string(flow) +
                          "\": it " +
@@ -173,7 +184,9 @@ class bad_step_access : public detail::error_of<std::logic_error> {
                          (why.empty() ? "" : " (" + why + ")")),
         step_(step),
         status_(status) {}
+  /// The step's full name.
   const std::string& step() const noexcept { return step_; }
+  /// What became of it.
   step_status status() const noexcept { return status_; }
 
  private:

@@ -84,6 +84,7 @@ class executor {
   /// their stop token set) and waited for; then the workers stop. Never call it from a step.
   ~executor() = default;
 
+  /// The number of worker threads.
   std::size_t worker_count() const noexcept { return sched_->worker_count(); }
 
   /// `o` observes every run started from now on (it must outlive them).
@@ -97,8 +98,11 @@ class executor {
   /// (see callback.hpp). Each list is called in registration order.
   /// (The same changes as the flows' and steps' setters, detail/policy_setters.hpp.)
   executor& before_flow(flow_callback cb) { return change_callbacks(detail::policy_change::before_flow(cb)); }
+  /// Adds an after-flow callback for every run (see before_flow()).
   executor& after_flow(flow_callback cb) { return change_callbacks(detail::policy_change::after_flow(cb)); }
+  /// Adds a before-step callback for every run (see before_flow()).
   executor& before_step(step_callback cb) { return change_callbacks(detail::policy_change::before_step(cb)); }
+  /// Adds an after-step callback for every run (see before_flow()).
   executor& after_step(step_callback cb) { return change_callbacks(detail::policy_change::after_step(cb)); }
 
   /// Runs `flow` (a static or a runtime flow) to its end and returns its result. Arguments: the run's

@@ -25,12 +25,19 @@ enum class durability {
 class file_io {
  public:
   virtual ~file_io() = default;
+  /// POSIX `open()`.
   virtual int open(const char* path, int flags, mode_t mode) { return ::open(path, flags, mode); }
+  /// POSIX `pread()`.
   virtual ssize_t pread(int fd, void* data, std::size_t size, off_t at) { return ::pread(fd, data, size, at); }
+  /// POSIX `pwrite()`.
   virtual ssize_t pwrite(int fd, const void* data, std::size_t size, off_t at) { return ::pwrite(fd, data, size, at); }
+  /// POSIX `fdatasync()` (logs).
   virtual int fdatasync(int fd) { return ::fdatasync(fd); }
-  virtual int fsync(int fd) { return ::fsync(fd); }  // directories
+  /// POSIX `fsync()` (directories, after a log is made).
+  virtual int fsync(int fd) { return ::fsync(fd); }
+  /// POSIX `ftruncate()` (room prepared and not used).
   virtual int ftruncate(int fd, off_t size) { return ::ftruncate(fd, size); }
+  /// POSIX `close()`.
   virtual int close(int fd) { return ::close(fd); }
   /// The calls as the operating system makes them.
   static file_io& system() noexcept {

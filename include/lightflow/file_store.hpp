@@ -42,6 +42,10 @@
 
 namespace lightflow {
 
+/// Keeps each run's records in one append-only log file under a directory (`<flow>/<run>.log`, with
+/// names escaped), each record framed with its key, length and checksums (detail/log_frame.hpp).
+/// Saves are written and made durable in batches by flush(), as the durability level says; a torn
+/// last record (a crash mid-write) is left out when the log is read, other damage is refused.
 class file_store {
  public:
   /// A store of logs under `directory` (made when the first run saves). `io` (not owned) makes the
@@ -62,6 +66,9 @@ class file_store {
     close_all(closing_);
   }
 
+  /// Queues `bytes` under (flow, run, key) for the next flush, which appends them to the run's log
+  /// (a later record for the same key replaces the earlier when the log is read). Keys are at most
+  /// 65,535 bytes long (else store_error).
   void save(std::string_view flow, std::string_view run, std::string_view key, std::span<const std::byte> bytes) {
     if (key.size() > 0xffff) throw store_error("lightflow: a record key longer than 65535 bytes");
     // The frame's checksums are made before taking the lock, which then only covers one copy of the
@@ -135,6 +142,8 @@ class file_store {
     return it->second.failure;
   }
 
+  /// The bytes under (flow, run, key), read from the run's log (indexed on first use), or nothing.
+  /// A damaged log throws corrupt_store_error.
   std::optional<std::vector<std::byte>> load(std::string_view flow, std::string_view run, std::string_view key) {
     std::unique_lock lock(mutex_);
     log_file* log = indexed_log(lock, flow, run);
@@ -143,6 +152,7 @@ class file_store {
     if (it == log->records.end()) return std::nullopt;
     return it->second;
   }
+  /// The keys in run `run`'s log.
   std::vector<std::string> list(std::string_view flow, std::string_view run) {
     std::unique_lock lock(mutex_);
     std::vector<std::string> keys;
@@ -150,6 +160,7 @@ class file_store {
       for (const auto& [key, bytes] : log->records) keys.push_back(key);
     return keys;
   }
+  /// Removes run `run`'s log (store_error if the file cannot be removed).
   void erase(std::string_view flow, std::string_view run) {
     std::unique_lock lock(mutex_);
     synced_cv_.wait(lock, [&] { return !syncing_; });  // no round may hold the entry
@@ -181,10 +192,12 @@ class file_store {
     if (&log == last_log_) last_log_ = nullptr;
     logs_.erase(it);
   }
+  /// The path of run `run`'s log.
   std::string location(std::string_view flow, std::string_view run) const { return path_of(flow, run); }
   /// Both levels: a record is written by the next flush (lightflow's committer makes one at the end
   /// of every run, and at most 5 ms after a save while it runs).
   bool deferred_durability() const noexcept { return true; }
+  /// The directory the logs are under.
   const std::filesystem::path& directory() const noexcept { return directory_; }
 
   /// What a log holds (detail/log_frame.hpp).

@@ -54,8 +54,8 @@ class static_flow : public detail::copied_policy_setters<static_flow<Name, Steps
   using storage = detail::indexed_storage<std::make_index_sequence<sizeof...(Steps)>, Steps...>;
 
  public:
-  static constexpr auto name = Name;
-  static constexpr std::uint32_t size = sizeof...(Steps);
+  static constexpr auto name = Name;                        ///< The flow's name (a fixed_string).
+  static constexpr std::uint32_t size = sizeof...(Steps);  ///< The number of steps.
   /// The checked graph: names, dependencies, dependents, in-degrees, a topological order.
   static constexpr auto graph = detail::analyze_steps<Steps...>();
   /// The same graph as the scheduler reads it.
@@ -70,6 +70,7 @@ class static_flow : public detail::copied_policy_setters<static_flow<Name, Steps
   /// The index of the step called `step_name`, or detail::npos.
   static constexpr std::uint32_t index_of(std::string_view step_name) noexcept { return graph.index_of(step_name); }
 
+  /// The type of step I (in the order given to `flow()`).
   template <std::size_t I>
   using step_at = detail::element_t<I, storage>;
 
@@ -78,6 +79,7 @@ class static_flow : public detail::copied_policy_setters<static_flow<Name, Steps
   template <class... Args>
   constexpr explicit static_flow(std::in_place_t, Args&&... steps) : steps_(std::in_place, std::forward<Args>(steps)...) {}
 
+  /// Step I (in the order given to `flow()`).
   template <std::size_t I>
   constexpr const auto& step() const noexcept {
     return detail::get<I>(steps_);

@@ -1,11 +1,13 @@
-// fmt formatters for lightflow's statuses, run results and flows. Optional: include it (and link fmt)
-// only if you use fmt; the rest of the library needs only the standard library.
-//
-//   fmt::print("{}\n", lf::step_status::failed);   // failed        (width and alignment work: {:>12})
-//   fmt::print("{}\n", result);                     // flow "orders" run 3: not ok, 3 steps (1 succeeded, 1 failed,
-//                                                   //   1 skipped): step "charge" failed: card declined
-//   fmt::print("{:l}\n", result);                   // the same, then one line per step: status, time, attempts, error
-//   fmt::print("{}\n", flow);                       // flow "orders", 3 steps: load; charge <- load; ship <- charge
+/// @file
+/// fmt formatters for lightflow's statuses, run results and flows. Optional: include it (and link fmt)
+/// only if you use fmt; the rest of the library needs only the standard library.
+/// @code
+///   fmt::print("{}\n", lf::step_status::failed);   // failed        (width and alignment work: {:>12})
+///   fmt::print("{}\n", result);                     // flow "orders" run 3: not ok, 3 steps (1 succeeded, 1 failed,
+///                                                   //   1 skipped): step "charge" failed: card declined
+///   fmt::print("{:l}\n", result);                   // the same, then one line per step: status, time, attempts, error
+///   fmt::print("{}\n", flow);                       // flow "orders", 3 steps: load; charge <- load; ship <- charge
+/// @endcode
 #ifndef LIGHTFLOW_FMT_HPP
 #define LIGHTFLOW_FMT_HPP
 
@@ -47,6 +49,10 @@ constexpr auto parse_long_flag(ParseContext& ctx, bool allow_long, bool& long_fo
 
 }  // namespace lightflow::detail
 
+// fmt's namespace is not documented here: the file's comment says what these print.
+/// @cond LIGHTFLOW_FMT_FORMATTERS
+
+/// A status: its name, with fmt's string specs (width, alignment).
 template <>
 struct fmt::formatter<lightflow::step_status> : fmt::formatter<fmt::string_view> {
   template <class FormatContext>
@@ -55,6 +61,7 @@ struct fmt::formatter<lightflow::step_status> : fmt::formatter<fmt::string_view>
   }
 };
 
+/// A callback point: its name, with fmt's string specs.
 template <>
 struct fmt::formatter<lightflow::callback_point> : fmt::formatter<fmt::string_view> {
   template <class FormatContext>
@@ -101,5 +108,7 @@ struct fmt::formatter<lightflow::runtime_flow> {
     return fmt::format_to(ctx.out(), "{}", lightflow::detail::graph_text(flow.compiled()->view));
   }
 };
+
+/// @endcond
 
 #endif

@@ -23,8 +23,10 @@ namespace lightflow {
 template <class T>
 class key {
  public:
-  using value_type = T;
-  explicit key(std::string name) : name_(std::move(name)) { detail::register_type<T>(); }  // for checkpoints
+  using value_type = T;  ///< The type of the values stored under it.
+  /// The key called `name` (it registers T's checkpoint codec, for runs that checkpoint).
+  explicit key(std::string name) : name_(std::move(name)) { detail::register_type<T>(); }
+  /// Its name.
   const std::string& name() const noexcept { return name_; }
 
  private:
@@ -52,30 +54,36 @@ inline std::string result_subject(std::string_view step) { return "the result of
 /// its ancestors wrote the key. A run never changes it.
 class values {
  public:
+  /// Stores `value` (converted to T) under `k`, replacing what was there; returns `*this`.
   template <class T, class U>
   values& set(const key<T>& k, U&& value) {
     entries_.insert_or_assign(k.name(), std::make_shared<const detail::erased_value>(
                                             detail::erased_value::make<T>(std::forward<U>(value))));
     return *this;
   }
+  /// The value under `k`, or null when there is none; a key_error when it has another type.
   template <class T>
   const T* find(const key<T>& k) const {
     auto it = entries_.find(k.name());
     return it == entries_.end() ? nullptr : &detail::checked_value<T>(*it->second, detail::key_subject(k.name(), "in the run's input"));
   }
+  /// Whether there is a value called `name` (of any type).
   bool contains(std::string_view name) const { return entries_.find(name) != entries_.end(); }
   /// The entry called `name`, untyped, or null.
   const detail::erased_value* find_erased(std::string_view name) const {
     auto it = entries_.find(name);
     return it == entries_.end() ? nullptr : it->second.get();
   }
+  /// The number of values.
   std::size_t size() const noexcept { return entries_.size(); }
 
+  /// @cond LIGHTFLOW_INTERNAL
   // For checkpoints (internal): the entries by name, and adding one already erased.
   const auto& entries() const noexcept { return entries_; }
   void set_erased(std::string name, detail::erased_value value) {
     entries_.insert_or_assign(std::move(name), std::make_shared<const detail::erased_value>(std::move(value)));
   }
+  /// @endcond
 
  private:
   // Shared, never changed: copies of an input (one per run) cost no copies of its values.

@@ -33,4 +33,7 @@
 #include "lightflow/trace.hpp"
 #include "lightflow/type_tag.hpp"
 
+/// lightflow: typed, compile-time checked step graphs (`namespace lf = lightflow;` is the usual alias).
+namespace lightflow {}
+
 #endif

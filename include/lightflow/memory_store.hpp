@@ -20,6 +20,7 @@ namespace lightflow {
 /// Keeps records in memory, behind a mutex.
 class memory_store {
  public:
+  /// Keeps a copy of `bytes` under (flow, run, key), replacing what was there.
   void save(std::string_view flow, std::string_view run, std::string_view key, std::span<const std::byte> bytes) {
     std::lock_guard lock(mutex_);
     // The records of the last save's run, remembered: a run saves many records in a row.
@@ -33,7 +34,9 @@ class memory_store {
     if (it == records.end()) it = records.emplace(std::string(key), std::vector<std::byte>{}).first;
     it->second.assign(bytes.begin(), bytes.end());
   }
+  /// Nothing to do: a save is as durable as this store gets at once.
   void flush() noexcept {}
+  /// A copy of the bytes under (flow, run, key), or nothing.
   std::optional<std::vector<std::byte>> load(std::string_view flow, std::string_view run, std::string_view key) const {
     std::lock_guard lock(mutex_);
     const auto* records = find(flow, run);
@@ -42,6 +45,7 @@ class memory_store {
     if (it == records->end()) return std::nullopt;
     return it->second;
   }
+  /// The keys of run `run` of `flow`, in key order.
   std::vector<std::string> list(std::string_view flow, std::string_view run) const {
     std::lock_guard lock(mutex_);
     std::vector<std::string> keys;
@@ -49,6 +53,7 @@ class memory_store {
       for (const auto& [key, bytes] : *records) keys.push_back(key);
     return keys;
   }
+  /// Forgets run `run` of `flow` (nothing when it has no records).
   void erase(std::string_view flow, std::string_view run) {
     std::lock_guard lock(mutex_);
     if (auto f = runs_.find(flow); f != runs_.end())
@@ -57,9 +62,11 @@ class memory_store {
         f->second.erase(r);
       }
   }
+  /// "memory (flow "f", run "r")", for messages.
   std::string location(std::string_view flow, std::string_view run) const {
     return "memory (flow \"" + std::string(flow) + "\", run \"" + std::string(run) + "\")";
   }
+  /// False: a save needs no flush.
   bool deferred_durability() const noexcept { return false; }
 
  private:

@@ -28,8 +28,8 @@ namespace lightflow {
 /// An ordering edge of a merge: step `After` runs after step `Before` (both named "<flow>.<step>").
 template <fixed_string Before, fixed_string After>
 struct edge_definition {
-  static constexpr auto before = Before;
-  static constexpr auto after = After;
+  static constexpr auto before = Before;  ///< The step that runs first.
+  static constexpr auto after = After;    ///< The step that waits for it.
 };
 /// `lf::edge<"sub1.A", "sub2.B">`: in the merged flow, "sub2.B" runs after "sub1.A".
 template <fixed_string Before, fixed_string After>

@@ -17,27 +17,27 @@ namespace lightflow {
 
 /// A run, as observers see it.
 struct run_event {
-  std::string_view flow;
-  std::uint64_t run_id = 0;
-  std::size_t steps = 0;                      // how many steps the flow has
-  std::chrono::steady_clock::time_point time;  // when it started, or ended
-  bool ok = true;  // at the end: every step succeeded or was skipped by its condition
+  std::string_view flow;                       ///< The flow's name.
+  std::uint64_t run_id = 0;                    ///< The run's number (counted from 1 per executor).
+  std::size_t steps = 0;                       ///< How many steps the flow has.
+  std::chrono::steady_clock::time_point time;  ///< When it started, or ended.
+  bool ok = true;  ///< At the end: every step succeeded or was skipped by its condition.
 };
 
 /// One attempt of a step starting or ending; or, for a step that did not run (skipped, cancelled,
 /// restored from a checkpoint), its end, with attempt 0.
 struct step_event {
-  std::string_view flow;
-  std::uint64_t run_id = 0;
-  std::string_view step;
-  std::uint32_t index = 0;   // the step's index in its flow
-  unsigned attempt = 0;      // 1 for the first
-  unsigned worker = 0;       // the executor's thread (0 .. threads-1), or above for a thread that waits on a run
-  step_status status = step_status::pending;  // at the end: what became of the attempt
-  std::exception_ptr error{};                  // at the end of a failed attempt
-  bool restored = false;                       // its output came from a checkpoint
-  bool last = true;                            // at an end: no other attempt of the step follows
-  std::chrono::steady_clock::time_point time;
+  std::string_view flow;      ///< The flow's name.
+  std::uint64_t run_id = 0;   ///< The run's number (counted from 1 per executor).
+  std::string_view step;      ///< The step's full name.
+  std::uint32_t index = 0;    ///< The step's index in its flow.
+  unsigned attempt = 0;       ///< 1 for the first; 0 for a step that did not run.
+  unsigned worker = 0;        ///< The executor's thread (0 .. threads-1), or above for a thread that waits on a run.
+  step_status status = step_status::pending;  ///< At the end: what became of the attempt.
+  std::exception_ptr error{};                  ///< At the end of a failed attempt: what it failed with.
+  bool restored = false;                       ///< Its output came from a checkpoint.
+  bool last = true;                            ///< At an end: no other attempt of the step follows.
+  std::chrono::steady_clock::time_point time;  ///< When it started, or ended.
 };
 
 /// Override what you need. Observers are called on the threads that run the steps, at the same time
@@ -45,16 +45,21 @@ struct step_event {
 class observer {
  public:
   virtual ~observer() = default;
+  /// A run starts, before any of its steps.
   virtual void run_started(const run_event&) noexcept {}
+  /// An attempt of a step starts.
   virtual void step_started(const step_event&) noexcept {}
+  /// An attempt of a step ends; or a step that did not run gets its status (attempt 0).
   virtual void step_finished(const step_event&) noexcept {}
+  /// A run ends, after all of its steps.
   virtual void run_finished(const run_event&) noexcept {}
 };
 
 /// The run option that adds an observer to one run: `pool.run(flow, input, lf::observe(o))`.
 struct observe {
+  /// Observe this run with `o` (it must outlive the run).
   explicit observe(observer& o) noexcept : target(&o) {}
-  observer* target;
+  observer* target;  ///< The observer.
 };
 
 }  // namespace lightflow

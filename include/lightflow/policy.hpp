@@ -31,12 +31,14 @@ class step_context;  // step_context.hpp (which includes the run machinery that 
 /// The waits between attempts: `initial`, then multiplied by `factor` after each failure, never more
 /// than `cap`; with `jitter` j in [0, 1], each wait is scaled by a random factor in [1 - j, 1].
 struct backoff {
-  std::chrono::nanoseconds initial{0};
-  double factor = 2.0;
-  std::chrono::nanoseconds cap = std::chrono::seconds(30);
-  double jitter = 0.0;
+  std::chrono::nanoseconds initial{0};                      ///< The first wait.
+  double factor = 2.0;                                      ///< Each next wait is this times the last.
+  std::chrono::nanoseconds cap = std::chrono::seconds(30);  ///< No wait is longer.
+  double jitter = 0.0;                                      ///< The random part, in [0, 1].
 
+  /// No wait.
   constexpr backoff() noexcept = default;
+  /// The fields in their order.
   constexpr backoff(std::chrono::nanoseconds initial_wait, double growth = 2.0,
                     std::chrono::nanoseconds longest = std::chrono::seconds(30), double random_part = 0.0) noexcept
       : initial(initial_wait), factor(growth), cap(longest), jitter(random_part) {}
@@ -81,7 +83,9 @@ class retry {
     return *this;
   }
 
+  /// The most attempts, the first included.
   unsigned attempts() const noexcept { return attempts_; }
+  /// The waits between attempts.
   const lightflow::backoff& wait() const noexcept { return backoff_; }
   /// Whether `error` may be retried (attempts left aside).
   bool retries(const std::exception_ptr& error) const {
@@ -112,7 +116,7 @@ class retry {
 /// the run is cancelled (steps not started are marked cancelled, running ones see their stop token
 /// stopped) and its result says timed_out().
 struct run_timeout {
-  std::chrono::nanoseconds limit;
+  std::chrono::nanoseconds limit;  ///< The longest the run may take, from its start.
 };
 
 /// The run option that keeps no start and end times for the steps: `pool.run(flow, input,
@@ -123,18 +127,20 @@ struct run_timeout {
 struct no_step_times_t {
   explicit no_step_times_t() = default;
 };
-inline constexpr no_step_times_t no_step_times{};
+inline constexpr no_step_times_t no_step_times{};  ///< The run option (see no_step_times_t).
 
 /// With `when`: the named dependents still run when the step is skipped; its other descendants do not.
 struct skip_dependents {
+  /// No exception: every descendant is skipped.
   skip_dependents() = default;
+  /// These dependents (their names in the flow) still run.
   skip_dependents(std::initializer_list<std::string> except_these) : except(except_these) {}
-  std::vector<std::string> except;
+  std::vector<std::string> except;  ///< The dependents that still run.
 };
 
 /// A step's (or a flow's default) policies. Unset fields fall back to the flow's default.
 struct policy {
-  std::optional<lightflow::retry> retries;
+  std::optional<lightflow::retry> retries;  ///< How a failing step is retried.
   /// Each attempt's time limit: past it, the step's stop token is stopped and, once the callable has
   /// returned, the attempt counts as timed out (its output discarded).
   std::optional<std::chrono::nanoseconds> timeout;

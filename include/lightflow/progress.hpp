@@ -27,7 +27,7 @@ namespace lightflow {
 enum class progress_line {
   automatic,  ///< rewritten in place when the stream is a terminal (std::cout, std::cerr or std::clog
               ///< on a tty), else one line after another
-  rewrite,    ///< always rewritten in place ('\r', a newline only at the end)
+  rewrite,    ///< always rewritten in place (a carriage return, a newline only at the end)
   plain,      ///< always one line after another
 };
 
@@ -35,6 +35,7 @@ enum class progress_line {
 /// `interval` (and once at the end). Meant for one run at a time.
 class progress_printer final : public observer {
  public:
+  /// Prints to `out` (which must outlive it) at most every `interval`, in the given mode.
   explicit progress_printer(std::ostream& out, std::chrono::milliseconds interval = std::chrono::milliseconds(200),
                             progress_line mode = progress_line::automatic)
       : out_(&out), interval_(interval),
@@ -52,6 +53,7 @@ class progress_printer final : public observer {
     return fd >= 0 && ::isatty(fd) == 1;
   }
 
+  /// Starts counting (a new run resets the counts).
   void run_started(const run_event& e) noexcept override {
     std::lock_guard lock(mutex_);
     flow_ = std::string(e.flow);
@@ -59,6 +61,7 @@ class progress_printer final : public observer {
     done_ = failed_ = 0;
     start_ = last_ = e.time;
   }
+  /// Counts a step that ended (not an attempt that will be retried); prints when `interval` passed.
   void step_finished(const step_event& e) noexcept override {
     if (!e.last) return;  // a failed attempt that will be retried is not the step's end
     std::lock_guard lock(mutex_);
@@ -69,15 +72,18 @@ class progress_printer final : public observer {
       print(e.time, false);
     }
   }
+  /// Prints the last line.
   void run_finished(const run_event& e) noexcept override {
     std::lock_guard lock(mutex_);
     print(e.time, true);
   }
 
+  /// Steps that ended so far in the current (or last) run.
   std::size_t done() const {
     std::lock_guard lock(mutex_);
     return done_;
   }
+  /// Of those, the steps that failed or timed out.
   std::size_t failed() const {
     std::lock_guard lock(mutex_);
     return failed_;

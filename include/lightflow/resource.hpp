@@ -31,7 +31,8 @@ template <class Make>
   requires std::invocable<const Make&> && std::is_object_v<std::remove_cvref_t<std::invoke_result_t<const Make&>>>
 class resource {
  public:
-  using type = std::remove_cvref_t<std::invoke_result_t<const Make&>>;
+  using type = std::remove_cvref_t<std::invoke_result_t<const Make&>>;  ///< The object's type.
+  /// `make` is called once per run, as the run starts.
   explicit resource(Make make) : make_(std::move(make)) {}
   /// Makes the object (the run owns it from then on).
   std::unique_ptr<type> make() const { return std::unique_ptr<type>(new type(make_())); }

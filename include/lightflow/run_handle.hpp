@@ -21,9 +21,13 @@ class run_handle {
   using result_type = typename detail::program<Flow>::template result<Input>;
 
  public:
+  /// @cond LIGHTFLOW_INTERNAL
   run_handle(state_type* run, detail::scheduler* sched) noexcept : run_(run), sched_(sched) {}
+  /// @endcond
+  /// Takes over `other`'s run; `other` is no longer valid.
   run_handle(run_handle&& other) noexcept
       : run_(std::exchange(other.run_, nullptr)), sched_(std::exchange(other.sched_, nullptr)) {}
+  /// Waits for its own run (if any), then takes over `other`'s.
   run_handle& operator=(run_handle&& other) noexcept {
     if (this != &other) {
       reset();
@@ -49,7 +53,9 @@ class run_handle {
   /// Running steps finish; no other step starts until resume() (cancel, stop or the executor's
   /// destruction resume it too, to end it).
   void pause() { run_->pause(); }
+  /// Lets a paused run go on.
   void resume() noexcept { run_->resume(); }
+  /// Whether it is paused.
   bool paused() const noexcept { return run_->paused(); }
   /// How many steps are ready and wait for resume().
   std::size_t waiting() const { return run_->parked(); }

@@ -27,21 +27,24 @@ namespace lightflow {
 
 /// One step's part in a run.
 struct step_report {
-  std::string_view name;
-  step_status status = step_status::pending;
-  std::chrono::steady_clock::time_point start{};  // set for steps that ran
-  std::chrono::steady_clock::time_point end{};
-  std::exception_ptr error{};  // set for failed steps
-  bool restored = false;       // its output came from a checkpoint: it did not run in this run
-  unsigned attempts = 0;       // how many times its callable was called (more than 1 after retries)
+  std::string_view name;                           ///< The step's full name.
+  step_status status = step_status::pending;       ///< What became of it.
+  std::chrono::steady_clock::time_point start{};  ///< When its first attempt started (steps that ran).
+  std::chrono::steady_clock::time_point end{};    ///< When its last attempt ended (steps that ran).
+  std::exception_ptr error{};  ///< What it failed with (failed and timed-out steps).
+  bool restored = false;       ///< Its output came from a checkpoint: it did not run in this run.
+  unsigned attempts = 0;       ///< How many times its callable was called (more than 1 after retries).
 
+  /// end - start.
   std::chrono::nanoseconds duration() const noexcept { return end - start; }
 };
 
 /// The part of a run's result that does not depend on the types of its outputs.
 class basic_run_result {
  public:
+  /// Takes over `other`'s run (`other` may then only be destroyed or assigned to).
   basic_run_result(basic_run_result&& other) noexcept : run_(std::exchange(other.run_, nullptr)) {}
+  /// Lets go of its own run and takes over `other`'s.
   basic_run_result& operator=(basic_run_result&& other) noexcept {
     if (this != &other) {
       if (run_ != nullptr) run_->release();
@@ -71,7 +74,9 @@ class basic_run_result {
   bool stopped() const noexcept { return count(step_status::stopped) != 0; }
   /// True when the run was cancelled before every step had started.
   bool cancelled() const noexcept { return count(step_status::cancelled) != 0; }
+  /// The flow's name.
   std::string_view flow_name() const noexcept { return graph().flow_name; }
+  /// The run's number (each executor counts its runs from 1).
   std::uint64_t run_id() const noexcept { return run_->id(); }
   /// The number of steps in the flow.
   std::size_t size() const noexcept { return graph().size; }
@@ -92,7 +97,8 @@ class basic_run_result {
 
   /// The report of the step at `index` (in declaration order).
   step_report step(std::size_t index) const { return step(index, detail::tick_converter{}); }
-  /// The report of the step called `name`; throws std::out_of_range naming it if there is none.
+  /// The report of the step called `name`; throws unknown_step (a std::out_of_range) naming it, with
+  /// the closest name, if there is none.
   step_report step(std::string_view name) const { return step(index_of(name)); }
   /// Every step's report, in declaration order.
   std::vector<step_report> steps() const {
@@ -102,6 +108,7 @@ class basic_run_result {
     for (std::size_t i = 0; i != size(); ++i) all.push_back(step(i, to_time));
     return all;
   }
+  /// The status of the step called `name`; throws unknown_step as step(name) does.
   step_status status(std::string_view name) const { return run_->record(index_of(name)).status; }
 
   /// The failed (and timed out) steps, in the order they failed.
@@ -165,6 +172,7 @@ class basic_run_result {
   }
 
  protected:
+  /// @cond LIGHTFLOW_INTERNAL
   explicit basic_run_result(detail::run_state_base* run) noexcept : run_(run) {}
   const detail::graph_view& graph() const noexcept { return run_->graph(); }
 
@@ -200,6 +208,7 @@ class basic_run_result {
   }
 
   detail::run_state_base* run_;
+  /// @endcond
 };
 
 /// `std::cout << result` writes one line: the flow, the run id, ok or not, the steps counted by
@@ -214,8 +223,11 @@ std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& o
 template <class Flow, class Input>
 class run_result : public basic_run_result {
  public:
+  /// @cond LIGHTFLOW_INTERNAL
   explicit run_result(detail::static_run<Flow, Input>* run) noexcept : basic_run_result(run) {}
+  /// @endcond
 
+  /// The status of the step called `name` (at run time; status<Name>() checks the name at compile time).
   using basic_run_result::status;
 
   /// The output of step `Name`; throws bad_step_access (naming the step and why) if it did not succeed.

@@ -60,8 +60,11 @@ enum class merge_mode {
 /// A step of a runtime flow: its flow and index. `after` declares its dependencies.
 class step_handle : public detail::edited_policy_setters<step_handle, false> {
  public:
+  /// The step at `index` of `flow` (which must outlive the handle).
   step_handle(runtime_flow& flow, std::uint32_t index) noexcept : flow_(&flow), index_(index) {}
+  /// The step's index in its flow (the order steps were added).
   std::uint32_t index() const noexcept { return index_; }
+  /// The step's name.
   inline std::string_view name() const;
   /// Declares dependencies: handles of steps of the same flow, or names (of steps that may be added
   /// later; an unknown name is a flow_error when the flow is checked).
@@ -84,15 +87,22 @@ class step_handle : public detail::edited_policy_setters<step_handle, false> {
   std::uint32_t index_;
 };
 
+/// A flow whose steps are added at run time: each step's callable takes an `lf::context&` (or
+/// nothing) and passes data to other steps through keys (lf::key), or its result. Checked (the same
+/// rules and messages as a static flow) when it is run, merged or check()ed. Copies share their steps
+/// until one of them changes, and a run keeps the steps it started with: changing the flow later does
+/// not change runs in flight.
 class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
   using invoke_fn = detail::run_state_base::invoke_fn;
 
  public:
+  /// An empty flow called `name`.
   explicit runtime_flow(std::string name) : data_(std::make_shared<detail::runtime_graph>()) {
     data_->flow_name = std::move(name);
   }
-  // Copies share their data until one of them changes (copy on write).
+  /// Copies share their data until one of them changes (copy on write).
   runtime_flow(const runtime_flow& o) : data_(o.shared()) {}
+  /// Shares `o`'s data (copy on write).
   runtime_flow& operator=(const runtime_flow& o) {
     if (this != &o) {
       auto d = o.shared();
@@ -101,10 +111,13 @@ class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
     }
     return *this;
   }
+  /// Takes over `o`'s data.
   runtime_flow(runtime_flow&& o) noexcept : data_(std::move(o.data_)) {}
   ~runtime_flow() = default;
 
+  /// The flow's name.
   std::string_view name() const noexcept { return data_->flow_name; }
+  /// The number of steps.
   std::size_t size() const noexcept { return data_->size(); }
 
   /// Adds a step called `name` (UTF-8) whose callable takes an `lf::context&` or nothing and
@@ -113,7 +126,7 @@ class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
   step_handle add(std::string_view name, F&& callable) {
     using fn = std::decay_t<F>;
     static_assert(detail::runtime_callable<fn>,
-                  "lightflow: a runtime_flow step's callable must be invocable, as const, with an lightflow::context& "
+                  "lightflow: a runtime_flow step's callable must be invocable, as const, with a lightflow::context& "
                   "or with nothing");
     if constexpr (!std::is_void_v<detail::runtime_return_t<fn>>) detail::register_type<detail::runtime_return_t<fn>>();
     detail::runtime_graph& g = mutate();
@@ -149,7 +162,9 @@ class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
     if (i == detail::runtime_graph::none) return std::nullopt;
     return step_handle(*this, i);
   }
+  /// The step called `name`; throws unknown_step (naming it, with the closest name) if there is none.
   step_handle at(std::string_view name) { return {*this, index_of(name)}; }
+  /// The name of the step at `index`; throws unknown_step if there is none.
   std::string_view step_name(std::uint32_t index) const {
     if (index >= data_->size())
       throw unknown_step("lightflow: flow \"" + data_->flow_name + "\" has no step " + std::to_string(index));

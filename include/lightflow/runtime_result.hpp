@@ -18,9 +18,14 @@
 
 namespace lightflow {
 
+/// The result of a run of a runtime flow: each step's result (`get<T>("step")`) and the last
+/// values the steps wrote under a key (`end_values`), besides what every result has
+/// (basic_run_result).
 class runtime_result : public basic_run_result {
  public:
+  /// @cond LIGHTFLOW_INTERNAL
   explicit runtime_result(detail::runtime_run* run) noexcept : basic_run_result(run) {}
+  /// @endcond
 
   /// The result of step `name` as a T; throws bad_step_access if it did not succeed, key_error if it
   /// returned nothing or something else than a T.

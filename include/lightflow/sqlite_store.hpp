@@ -27,6 +27,7 @@ namespace lightflow {
 /// database is in WAL mode with synchronous=FULL: a save is on disk when it returns.
 class sqlite_store {
  public:
+  /// Opens (or creates) the database at `path` and its table; store_error if it cannot.
   explicit sqlite_store(const std::string& path) : path_(path) {
     if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
       const std::string why = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
@@ -42,6 +43,7 @@ class sqlite_store {
   sqlite_store& operator=(const sqlite_store&) = delete;
   ~sqlite_store() { sqlite3_close(db_); }
 
+  /// Inserts or replaces the row (flow, run, key); on disk when it returns. store_error on failure.
   void save(std::string_view flow, std::string_view run, std::string_view key, std::span<const std::byte> bytes) {
     std::lock_guard lock(mutex_);
     statement st(*this, "INSERT OR REPLACE INTO lightflow_records (flow, run, key, bytes) VALUES (?1, ?2, ?3, ?4)");
@@ -49,7 +51,9 @@ class sqlite_store {
     check(sqlite3_bind_blob64(st.get(), 4, bytes.data(), bytes.size(), SQLITE_TRANSIENT), "bind");
     st.done();
   }
+  /// Nothing to do: every save is durable at once.
   void flush() noexcept {}
+  /// The bytes of row (flow, run, key), or nothing.
   std::optional<std::vector<std::byte>> load(std::string_view flow, std::string_view run, std::string_view key) {
     std::lock_guard lock(mutex_);
     statement st(*this, "SELECT bytes FROM lightflow_records WHERE flow = ?1 AND run = ?2 AND key = ?3");
@@ -58,6 +62,7 @@ class sqlite_store {
     const auto* data = static_cast<const std::byte*>(sqlite3_column_blob(st.get(), 0));
     return std::vector<std::byte>(data, data + sqlite3_column_bytes(st.get(), 0));
   }
+  /// The keys of run `run` of `flow`, in key order.
   std::vector<std::string> list(std::string_view flow, std::string_view run) {
     std::lock_guard lock(mutex_);
     statement st(*this, "SELECT key FROM lightflow_records WHERE flow = ?1 AND run = ?2 ORDER BY key");
@@ -68,15 +73,18 @@ class sqlite_store {
                         static_cast<std::size_t>(sqlite3_column_bytes(st.get(), 0)));
     return keys;
   }
+  /// Deletes the rows of run `run` of `flow`.
   void erase(std::string_view flow, std::string_view run) {
     std::lock_guard lock(mutex_);
     statement st(*this, "DELETE FROM lightflow_records WHERE flow = ?1 AND run = ?2");
     st.text(1, flow), st.text(2, run);
     st.done();
   }
+  /// The database's path, the table and the run, for messages.
   std::string location(std::string_view flow, std::string_view run) const {
     return path_ + " (table lightflow_records, flow \"" + std::string(flow) + "\", run \"" + std::string(run) + "\")";
   }
+  /// False: a save needs no flush.
   bool deferred_durability() const noexcept { return false; }
 
  private:

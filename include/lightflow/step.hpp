@@ -20,7 +20,7 @@ namespace lightflow {
 /// Names of steps that a step runs after without receiving their outputs (`.after<"x">()`).
 template <fixed_string... Names>
 struct after_names {
-  static constexpr std::size_t size = sizeof...(Names);
+  static constexpr std::size_t size = sizeof...(Names);  ///< How many.
 };
 
 /// A step of a static flow: made by `lightflow::step<"name", "dependency"...>(callable)`. `After`
@@ -28,16 +28,20 @@ struct after_names {
 template <fixed_string Name, class F, class After, fixed_string... Dependencies>
 struct step_definition;
 
+/// A step of a static flow (the one definition): its name, its dependencies, its callable and its
+/// policies.
 template <fixed_string Name, class F, fixed_string... Ordered, fixed_string... Dependencies>
 struct step_definition<Name, F, after_names<Ordered...>, Dependencies...>
     : detail::copied_policy_setters<step_definition<Name, F, after_names<Ordered...>, Dependencies...>, false> {
-  static constexpr auto name = Name;
+  static constexpr auto name = Name;  ///< The step's name.
   /// The dependencies whose outputs the callable receives, in order; the ordering-only ones follow.
   static constexpr std::size_t data_dependency_count = sizeof...(Dependencies);
+  /// All of its dependencies: the data ones, then the ordering-only ones.
   static constexpr std::size_t dependency_count = sizeof...(Dependencies) + sizeof...(Ordered);
+  /// Their names, in that order (and an empty one at the end).
   static constexpr std::array<std::string_view, dependency_count + 1> dependency_names{
       Dependencies.view()..., Ordered.view()..., std::string_view{}};
-  F callable;
+  F callable;  ///< What the step runs.
   /// Retries and condition (null: none of its own; the flow's default retries apply).
   detail::policy_ref rules{};
 
@@ -49,6 +53,7 @@ struct step_definition<Name, F, after_names<Ordered...>, Dependencies...>
   [[nodiscard]] constexpr auto after() const& {
     return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{{}, callable, rules};
   }
+  /// The same, moving the callable.
   template <fixed_string... More>
   [[nodiscard]] constexpr auto after() && {
     return step_definition<Name, F, after_names<Ordered..., More...>, Dependencies...>{{}, std::move(callable),
@@ -61,6 +66,7 @@ struct step_definition<Name, F, after_names<Ordered...>, Dependencies...>
   [[nodiscard]] step_definition when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) const& {
     return with_policy(detail::policy_change::condition(condition, skip));
   }
+  /// The same, moving the callable.
   template <class Predicate>
   [[nodiscard]] step_definition when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) && {
     return std::move(*this).with_policy(detail::policy_change::condition(condition, skip));

@@ -21,9 +21,11 @@ struct step_context_access;
 /// Handed to a step whose callable takes it as its last parameter (`lf::step_context&`).
 class step_context {
  public:
+  /// @cond LIGHTFLOW_INTERNAL
   step_context(detail::run_state_base& run, std::uint32_t step, unsigned attempt,
                std::stop_source* own_stop = nullptr) noexcept
       : run_(&run), step_(step), attempt_(attempt), own_stop_(own_stop) {}
+  /// @endcond
 
   /// The step's name.
   inline std::string_view name() const noexcept;

@@ -52,7 +52,7 @@ constexpr std::string_view to_string(step_status s) noexcept {
 }
 
 /// `std::cout << status` writes its word. A template over the stream's traits so that this header
-/// needs only <iosfwd>; <ostream> is wherever the stream is used.
+/// needs only `<iosfwd>`; `<ostream>` is wherever the stream is used.
 template <class Traits>
 std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& out, step_status s) {
   return out << to_string(s);

@@ -60,17 +60,19 @@ class trace_recorder final : public observer {
  public:
   /// One attempt of one step.
   struct slice {
-    std::string flow;
-    std::uint64_t run_id;
-    std::string step;
-    unsigned attempt;
-    unsigned worker;
-    step_status status;
-    std::chrono::steady_clock::time_point start, end;
+    std::string flow;     ///< The flow's name.
+    std::uint64_t run_id;  ///< The run's number.
+    std::string step;     ///< The step's full name.
+    unsigned attempt;     ///< 1 for the first.
+    unsigned worker;      ///< The thread that ran it (step_event::worker).
+    step_status status;   ///< What became of the attempt.
+    std::chrono::steady_clock::time_point start;  ///< When it started.
+    std::chrono::steady_clock::time_point end;    ///< When it ended.
   };
 
   trace_recorder() : origin_(std::chrono::steady_clock::now()) {}
 
+  /// Notes the attempt's start.
   void step_started(const step_event& e) noexcept override {
     std::lock_guard lock(mutex_);
     try {
@@ -78,6 +80,7 @@ class trace_recorder final : public observer {
     } catch (...) {  // no memory: this attempt goes unrecorded
     }
   }
+  /// Records the attempt (steps that did not run have no slice).
   void step_finished(const step_event& e) noexcept override {
     if (e.attempt == 0) return;  // a step that did not run has no slice
     std::lock_guard lock(mutex_);

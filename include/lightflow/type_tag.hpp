@@ -1,25 +1,26 @@
-// The name a checkpoint gives a type: declared by the program, the same from every compiler, so
-// that a checkpoint written by a g++ build resumes under a clang build (and after an upgrade). The
-// compiler's own spelling of a type differs between compilers (`std::__cxx11::basic_string<char>`
-// and `std::basic_string<char>`, `long int` and `long`), so it is never used unless asked for.
-//
-// Built in: the arithmetic types ("int", "unsigned long", "double", ...), `std::byte`, the
-// standard strings ("std::string", ...), and the standard containers the binary serializer knows
-// ("std::vector<int>", "std::map<std::string, double>", "std::array<int, 3>", "std::optional<...>",
-// "std::pair<...>", "std::tuple<...>", "std::variant<...>", with their default allocators,
-// comparators and hashes). A type of your own is named by one of:
-//
-//   struct order {
-//     static constexpr std::string_view lightflow_type_name = "shop.order";   // a member, or
-//     ...
-//   };
-//   template <> struct lightflow::type_tag<other::invoice> {                   // for a type you
-//     static constexpr std::string_view name = "billing.invoice";              // cannot change
-//   };
-//   template <> struct lightflow::type_tag<legacy::thing>                       // the compiler's
-//       : lightflow::compiler_type_tag<legacy::thing> {};                      // spelling (opt-in)
-//
-// A name must be unique in the program and must not change while checkpoints that hold it exist.
+/// @file
+/// The name a checkpoint gives a type: declared by the program, the same from every compiler, so
+/// that a checkpoint written by a g++ build resumes under a clang build (and after an upgrade). The
+/// compiler's own spelling of a type differs between compilers (`std::__cxx11::basic_string<char>`
+/// and `std::basic_string<char>`, `long int` and `long`), so it is never used unless asked for.
+///
+/// Built in: the arithmetic types ("int", "unsigned long", "double", ...), `std::byte`, the
+/// standard strings ("std::string", ...), and the standard containers the binary serializer knows
+/// ("std::vector<int>", "std::map<std::string, double>", "std::array<int, 3>", "std::optional<...>",
+/// "std::pair<...>", "std::tuple<...>", "std::variant<...>", with their default allocators,
+/// comparators and hashes). A type of your own is named by one of:
+/// @code
+///   struct order {
+///     static constexpr std::string_view lightflow_type_name = "shop.order";   // a member, or
+///     ...
+///   };
+///   template <> struct lightflow::type_tag<other::invoice> {                   // for a type you
+///     static constexpr std::string_view name = "billing.invoice";              // cannot change
+///   };
+///   template <> struct lightflow::type_tag<legacy::thing>                       // the compiler's
+///       : lightflow::compiler_type_tag<legacy::thing> {};                      // spelling (opt-in)
+/// @endcode
+/// A name must be unique in the program and must not change while checkpoints that hold it exist.
 #ifndef LIGHTFLOW_TYPE_TAG_HPP
 #define LIGHTFLOW_TYPE_TAG_HPP
 
@@ -44,7 +45,7 @@
 namespace lightflow {
 
 /// A type's checkpoint name: specialize with `static constexpr std::string_view name`. The primary
-/// has no name.
+/// has no name; the built-in names are listed at the top of this file.
 template <class T>
 struct type_tag {};
 
@@ -54,14 +55,14 @@ template <class T>
     { T::lightflow_type_name } -> std::convertible_to<std::string_view>;
   }
 struct type_tag<T> {
-  static constexpr std::string_view name = T::lightflow_type_name;
+  static constexpr std::string_view name = T::lightflow_type_name;  ///< T's own name.
 };
 
 /// Derive a `type_tag` specialization from this to name a type by the compiler's spelling: not
 /// portable between compilers or their versions.
 template <class T>
 struct compiler_type_tag {
-  static constexpr std::string_view name = detail::type_name<T>();
+  static constexpr std::string_view name = detail::type_name<T>();  ///< The compiler's spelling of T.
 };
 
 /// T has a checkpoint name.
@@ -119,6 +120,8 @@ struct template_tag : joined_tag<Prefix, open_tag, type_tag<First>, joined_tag<c
 }  // namespace detail
 }  // namespace lightflow
 
+// The built-in names (listed at the top of this file).
+/// @cond LIGHTFLOW_TYPE_TAGS
 LIGHTFLOW_DETAIL_NAME_TYPE(bool, "bool");
 LIGHTFLOW_DETAIL_NAME_TYPE(char, "char");
 LIGHTFLOW_DETAIL_NAME_TYPE(signed char, "signed char");
@@ -190,6 +193,8 @@ template <type_tagged T, std::size_t N>
 struct type_tag<std::array<T, N>>
     : detail::joined_tag<detail::array_prefix, detail::open_tag, type_tag<T>, detail::comma_tag, detail::number_tag<N>,
                          detail::close_tag> {};
+
+/// @endcond
 
 namespace detail {
 /// T's checkpoint name, or an empty view when it has none.

@@ -1,7 +1,7 @@
 // A checkpointed run whose step returns a type the serializer cannot encode.
 // expected-error: lightflow: step "connect" of flow "etl" cannot be checkpointed: the serializer cannot encode its output type
 // expected-error: lightflow::offered<Connection>
-// expected-error: or specialize lightflow::binary_codec<T> (see lightflow/serializer.hpp)
+// expected-error: or specialize lightflow::binary_codec<T> (see lightflow/binary_codec.hpp)
 #include <lightflow/lightflow.hpp>
 namespace lf = lightflow;
 struct Connection {

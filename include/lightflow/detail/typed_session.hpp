@@ -74,7 +74,7 @@ class typed_session final : public store_session<Store> {
     constexpr std::string_view how =
         "; with lightflow::binary_serializer, give the type two functions found by argument-dependent lookup, "
         "`void lightflow_write(lightflow::binary_writer&, const T&)` and `void lightflow_read(lightflow::binary_reader&, "
-        "T&)`, or specialize lightflow::binary_codec<T> (see lightflow/serializer.hpp); another serializer S must "
+        "T&)`, or specialize lightflow::binary_codec<T> (see lightflow/binary_codec.hpp); another serializer S must "
         "satisfy lightflow::serializer_for<S, T>";
     if constexpr (!std::is_same_v<Input, no_input> && !encodable<Input>()) {
       constexpr auto text = [&] {
