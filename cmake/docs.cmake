@@ -3,7 +3,7 @@
 # fails on any warning (an undocumented public entity, a reference that does not resolve).
 find_package(Doxygen QUIET)
 if(NOT DOXYGEN_FOUND)
-  message(STATUS "lightflow: Doxygen not found; the API reference is not built or checked")
+  message(STATUS "lightflow: Doxygen not found; no lightflow_docs target")
   return()
 endif()
 set(LIGHTFLOW_DOCS_OUTPUT "${PROJECT_BINARY_DIR}/docs")
