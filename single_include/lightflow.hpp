@@ -5519,6 +5519,64 @@ class typed_session final : public store_session<Store> {
 #include <utility>
 #include <vector>
 
+// ---- lightflow/detail/runtime_names.hpp
+// The names of the runtime-flow types, declared before they are defined. Each is a template over an
+// unused parameter, named by an alias (`lightflow::runtime_flow` is `basic_runtime_flow<>`): their
+// code is compiled only in a program that uses them, so that a program that includes the umbrella
+// header and runs only static flows does not pay for it.
+#ifndef LIGHTFLOW_DETAIL_RUNTIME_NAMES_HPP
+#define LIGHTFLOW_DETAIL_RUNTIME_NAMES_HPP
+
+namespace lightflow {
+
+template <class = void>
+class basic_runtime_flow;
+template <class = void>
+class basic_step_handle;
+template <class = void>
+class basic_context;
+template <class = void>
+class basic_runtime_result;
+template <class = void>
+class basic_values;
+
+/// A flow whose steps are added at run time (runtime_flow.hpp).
+using runtime_flow = basic_runtime_flow<>;
+/// A step of a runtime flow (runtime_flow.hpp).
+using step_handle = basic_step_handle<>;
+/// What a runtime flow's step receives (context.hpp).
+using context = basic_context<>;
+/// The result of a run of a runtime flow (runtime_result.hpp).
+using runtime_result = basic_runtime_result<>;
+/// The key/value input of a runtime flow's run (key.hpp).
+using values = basic_values<>;
+
+namespace detail {
+template <class = void>
+struct basic_runtime_graph;
+template <class = void>
+class basic_runtime_run;
+template <class = void>
+class basic_type_registry;
+using runtime_graph = basic_runtime_graph<>;
+using runtime_run = basic_runtime_run<>;
+using type_registry = basic_type_registry<>;
+
+/// T, named so that it depends on Tag. A class template's code that uses a member or a local of a
+/// type that does not depend on its parameters is compiled where the template is defined (the
+/// compiler checks such expressions at once, instantiating what they call); spelled through this,
+/// std::vector<int> and the like wait for the template's use.
+template <class T, class Tag>
+struct deferred {
+  using type = T;
+};
+template <class T, class Tag>
+using deferred_t = typename deferred<T, Tag>::type;
+}  // namespace detail
+
+}  // namespace lightflow
+
+#endif
 
 namespace lightflow::detail {
 
@@ -5568,10 +5626,11 @@ inline std::string_view result_type_name(const erased_type* t) noexcept { return
 /// step's result and of a static step merged into a runtime flow registers itself. A value saved
 /// by format 1 is named by the compiler's spelling of its type, found here too (smoothed by
 /// legacy_spelling, so that either compiler reads the other's).
-class type_registry {
+template <class Tag>
+class basic_type_registry {
  public:
-  static type_registry& instance() {
-    static type_registry r;
+  static basic_type_registry& instance() {
+    static basic_type_registry r;
     return r;
   }
   /// Throws usage_error when another type has the same checkpoint name.
@@ -5594,8 +5653,9 @@ class type_registry {
 
  private:
   mutable std::mutex mutex_;
-  std::map<std::string_view, const erased_type*, std::less<>> by_name_;
-  std::map<std::string, const erased_type*, std::less<>> by_spelling_;
+  // (Their code waits for the template's use: runtime_names.hpp, deferred_t.)
+  deferred_t<std::map<std::string_view, const erased_type*, std::less<>>, Tag> by_name_;
+  deferred_t<std::map<std::string, const erased_type*, std::less<>>, Tag> by_spelling_;
 };
 
 /// Registers T once per program (later calls cost one check of a static).
@@ -5717,11 +5777,12 @@ inline std::string result_subject(std::string_view step) { return "the result of
 
 /// The key/value input of a runtime flow's run: what every step reads when neither it nor any of
 /// its ancestors wrote the key. A run never changes it.
-class values {
+template <class Tag>
+class basic_values {
  public:
   /// Stores `value` (converted to T) under `k`, replacing what was there; returns `*this`.
   template <class T, class U>
-  values& set(const key<T>& k, U&& value) {
+  basic_values& set(const key<T>& k, U&& value) {
     entries_.insert_or_assign(k.name(), std::make_shared<const detail::erased_value>(
                                             detail::erased_value::make<T>(std::forward<U>(value))));
     return *this;
@@ -5752,7 +5813,8 @@ class values {
 
  private:
   // Shared, never changed: copies of an input (one per run) cost no copies of its values.
-  std::map<std::string, std::shared_ptr<const detail::erased_value>, std::less<>> entries_;
+  // (Its code waits for the template's use: detail/runtime_names.hpp, deferred_t.)
+  detail::deferred_t<std::map<std::string, std::shared_ptr<const detail::erased_value>, std::less<>>, Tag> entries_;
 };
 
 }  // namespace lightflow
@@ -5760,17 +5822,15 @@ class values {
 #endif
 
 namespace lightflow {
-namespace detail {
-class runtime_run;
-}
 
 /// What a runtime flow's step receives: its step_context (stop token, attempt, name, ...) plus the
 /// key/value store of the run: the values the run's input and the step's ancestors wrote (get, find),
 /// and its own writes (set), which its dependents see.
-class context : public step_context {
+template <class Tag>
+class basic_context : public step_context {
  public:
   /// The context of the step `sc` is about, in runtime run `run`.
-  context(detail::runtime_run& run, const step_context& sc) noexcept;
+  basic_context(detail::basic_runtime_run<Tag>& run, const step_context& sc) noexcept;
 
   /// The value of `k` this step sees; throws key_error when there is none, when it has another
   /// type, or when two unordered ancestors wrote it.
@@ -5814,7 +5874,7 @@ class context : public step_context {
   std::vector<std::pair<std::string_view, const detail::erased_value*>> frontier(std::string_view key) const;
   const detail::erased_value& ancestor_result(std::string_view name) const;
 
-  detail::runtime_run* runtime_;
+  detail::basic_runtime_run<Tag>* runtime_;
   std::uint32_t index_;
 };
 
@@ -6168,432 +6228,201 @@ class run_result : public basic_run_result {
 }  // namespace lightflow
 
 #endif
-// ---- lightflow/runtime_flow.hpp
-// Flows built at run time, in the shape of the Go original: create a flow by name, add steps by
-// name, declare dependencies by handle or by name, merge flows. Checked (duplicates at once; unknown
-// dependencies, cycles and bad restrictions before any step runs) and run on the same executor as
-// static flows.
-//
-//   lf::runtime_flow f{"订单处理"};
-//   auto check = f.add("验证订单", [](lf::context& ctx) { ctx.set(checked, true); });
-//   f.add("处理支付", [](lf::context& ctx) { return ctx.get(amount); }).after(check);
-//   f.add("发货", ship).after("处理支付");   // by name; the step may be added later
-//   auto result = pool.run(f, lf::values{}.set(amount, 99.5));
-//   double paid = result.get<double>("处理支付");
-#ifndef LIGHTFLOW_RUNTIME_FLOW_HPP
-#define LIGHTFLOW_RUNTIME_FLOW_HPP
 
-#include <cstdint>
-#include <functional>
-#include <iosfwd>
-#include <memory>
-#include <mutex>
-#include <span>
-#include <string>
-#include <string_view>
-#include <optional>
-#include <type_traits>
-#include <unordered_map>
-#include <utility>
-#include <vector>
+namespace lightflow {
 
-// ---- lightflow/detail/runtime_graph.hpp
-// The storage of a runtime flow: names, callables, dependencies; and its compiled form (dependents,
-// in-degrees, roots), checked before any step runs by the rules a static flow's are checked by at
-// compile time (graph.hpp: the same name index, link_graph, the same messages).
-//
-// Built for size (a million steps is an ordinary flow): names live in shared chunks of characters,
-// dependencies in arrays of 32-bit indices, a stateless callable costs no allocation, and the name
-// index is an open-addressing table of indices. Runs share the data they run (copy on write).
-#ifndef LIGHTFLOW_DETAIL_RUNTIME_GRAPH_HPP
-#define LIGHTFLOW_DETAIL_RUNTIME_GRAPH_HPP
+namespace detail {
 
-#include <algorithm>
-#include <cstdint>
-#include <cstring>
-#include <memory>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <tuple>
-#include <utility>
-#include <vector>
-
-
-namespace lightflow::detail {
-
-struct erased_type;  // erased_value.hpp
-
-inline std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
-/// A key restricted, for one step's reads, to what one of its ancestors sees.
-struct restriction {
-  std::uint32_t step;
-  std::string key;
-  std::string ancestor_name;
-  std::uint32_t ancestor = 0;  // resolved when compiled
-};
-
-struct runtime_graph {
-  using invoke_fn = run_state_base::invoke_fn;
-  static constexpr std::uint32_t none = 0xffffffffu;
-
-  std::string flow_name;
-  // Step i: its name, how to call it, and its callable's state (null for a stateless callable).
-  std::vector<const char*> packed_names;  // each a length-prefixed run of characters (unpack_name): 8 bytes a step
-  std::vector<invoke_fn> invokers;
-  std::vector<const void*> callables;  // empty while every step's callable is stateless (8 bytes a step saved)
-  std::vector<std::shared_ptr<const void>> owned;  // keeps stateful callables alive; shared by copies
-  std::vector<std::shared_ptr<char[]>> chunks;     // the characters of the names; shared by copies
-  std::size_t chunk_used = 0, chunk_size = 0;
-  std::size_t name_bytes = 0;        // the names' sizes, summed (a checkpoint's size is guessed from it)
-  std::vector<std::uint32_t> slots;  // the name index: open addressing, `none` = empty
-  // Each kind of step's result type (null: void), by its invoker: steps made from one callable
-  // type share both, so this stays as short as the program's list of step callables.
-  std::vector<std::pair<invoke_fn, const erased_type*>> result_types;
-
-  // Dependencies: those compiled (dep_offsets/deps), plus those declared since.
-  std::vector<std::uint32_t> dep_offsets{0}, deps;
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> added;          // (step, dependency)
-  std::vector<std::pair<std::uint32_t, std::string>> added_by_name;    // (step, dependency's name)
-  std::vector<restriction> restrictions;                                // sorted by (step, key) when compiled
-  // Policies: each step's own (empty until one is set, so that flows without any pay nothing), and
-  // the flow's default.
-  std::vector<std::shared_ptr<const policy>> rules;
-  std::shared_ptr<const policy> defaults;
-  std::vector<const policy*> rule_table;  // compiled: rules' raw pointers, or empty
-
-  // Compiled: valid while `compiled`.
-  bool compiled = false;
-  std::vector<std::uint32_t> out_offsets, outs, roots;  // a step's in-degree: dep_offsets[i + 1] - dep_offsets[i]
-  std::uint32_t sink_count = 0;
-  graph_view view{};
-
-  runtime_graph() = default;
-  // A copy shares the characters of the names and the callables' states; its own new names go to a
-  // chunk of its own.
-  runtime_graph(const runtime_graph& o)
-      : flow_name(o.flow_name), packed_names(o.packed_names), invokers(o.invokers), callables(o.callables), owned(o.owned),
-        chunks(o.chunks), chunk_used(0), chunk_size(0), name_bytes(o.name_bytes), slots(o.slots),
-        result_types(o.result_types), dep_offsets(o.dep_offsets), deps(o.deps),
-        added(o.added), added_by_name(o.added_by_name), restrictions(o.restrictions), rules(o.rules),
-        defaults(o.defaults) {}
-  runtime_graph& operator=(const runtime_graph&) = delete;
-
-  std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(packed_names.size()); }
-  std::string_view name(std::uint32_t i) const noexcept { return unpack_name(packed_names[i]); }
-  /// Step i's callable's state (null for a stateless callable).
-  const void* callable(std::uint32_t i) const noexcept { return callables.empty() ? nullptr : callables[i]; }
-
-  std::uint32_t find(std::string_view name) const noexcept {
-    if (slots.empty()) return none;
-    return find_name(slots.data(), slots.size(), name, [this](std::uint32_t i) { return this->name(i); });
+/// The fill colour of a status.
+constexpr std::string_view status_colour(step_status s) noexcept {
+  switch (s) {
+    case step_status::succeeded:
+      return "#8fd18f";
+    case step_status::failed:
+      return "#f08080";
+    case step_status::skipped:
+      return "#f5d76e";
+    case step_status::cancelled:
+      return "#c0c0c0";
+    case step_status::skipped_by_condition:
+      return "#b0c4de";
+    case step_status::timed_out:
+      return "#f4a460";
+    case step_status::stopped:
+      return "#d3d3d3";
+    case step_status::pending:
+      break;
   }
-
-  /// Step i's result type (null: void).
-  const erased_type* result_type(std::uint32_t i) const noexcept {
-    for (const auto& [invoke, type] : result_types)
-      if (invoke == invokers[i]) return type;
-    return nullptr;
-  }
-
-  /// Adds a step whose result is a `result_type`; throws flow_error when the name is taken.
-  std::uint32_t add(std::string_view name, invoke_fn invoke, const erased_type* result_type, const void* callable,
-                    std::shared_ptr<const void> state) {
-    if (name.empty()) throw graph_failure(graph_error::empty_name, flow_name, name);
-    if (find(name) != none) throw graph_failure(graph_error::duplicate_name, flow_name, name);
-    if (packed_names.size() >= none - 1) throw flow_error("lightflow: flow " + quoted(flow_name) + " has too many steps");
-    const auto i = static_cast<std::uint32_t>(packed_names.size());
-    packed_names.push_back(store(name));
-    if (packed_names.size() * 2 > slots.size())
-      grow_index();  // indexes every step, this one too
-    else
-      insert(i);
-    name_bytes += name.size();
-    if (!rules.empty()) rules.emplace_back();
-    invokers.push_back(invoke);
-    if (result_types.empty() || result_types.back().first != invoke) {
-      auto known = std::find_if(result_types.begin(), result_types.end(), [&](const auto& t) { return t.first == invoke; });
-      if (known == result_types.end()) result_types.emplace_back(invoke, result_type);
-    }
-    if (callable != nullptr || !callables.empty()) {  // from the first stateful step on, every step has an entry
-      callables.resize(i, nullptr);
-      callables.push_back(callable);
-    }
-    if (state) owned.push_back(std::move(state));
-    compiled = false;
-    return i;
-  }
-
-  /// Sets step i's policy.
-  void set_rules(std::uint32_t i, std::shared_ptr<const policy> p) {
-    if (rules.empty()) rules.resize(size());
-    rules[i] = std::move(p);
-    compiled = false;
-  }
-  std::shared_ptr<const policy> rules_of(std::uint32_t i) const { return i < rules.size() ? rules[i] : nullptr; }
-
-  void depend(std::uint32_t step, std::uint32_t dep) {
-    if (step >= size() || dep >= size())
-      throw flow_error("lightflow: flow " + quoted(flow_name) + ": a dependency between steps " + std::to_string(step) +
-                       " and " + std::to_string(dep) + ", which are not both steps of the flow (a handle of another flow?)");
-    added.emplace_back(step, dep);
-    compiled = false;
-  }
-  void depend(std::uint32_t step, std::string_view dep) {
-    if (const std::uint32_t d = find(dep); d != none)
-      depend(step, d);
-    else {
-      added_by_name.emplace_back(step, std::string(dep));
-      compiled = false;
-    }
-  }
-
-  /// True when step `step` already depends on `dep` (compiled, added, or added by name).
-  bool has_dependency(std::uint32_t step, std::uint32_t dep) const {
-    if (step + 1 < dep_offsets.size() && std::find(deps.begin() + dep_offsets[step], deps.begin() + dep_offsets[step + 1], dep) !=
-                                             deps.begin() + dep_offsets[step + 1])
-      return true;
-    for (const auto& [s, d] : added)
-      if (s == step && d == dep) return true;
-    for (const auto& [s, n] : added_by_name)
-      if (s == step && n == name(dep)) return true;
-    return false;
-  }
-  /// Adds the dependency unless the step has it already: a unifying merge gives a step that both
-  /// flows have the union of their dependencies (a repeat declared by the user is an error).
-  void depend_once(std::uint32_t step, std::uint32_t dep) {
-    if (!has_dependency(step, dep)) depend(step, dep);
-  }
-
-  /// The dependencies of step i declared so far (compiled or not), without repeats.
-  std::vector<std::uint32_t> dependencies_of(std::uint32_t i) const {
-    std::vector<std::uint32_t> out;
-    if (i + 1 < dep_offsets.size()) out.assign(deps.begin() + dep_offsets[i], deps.begin() + dep_offsets[i + 1]);
-    for (const auto& [s, d] : added)
-      if (s == i) out.push_back(d);
-    std::sort(out.begin(), out.end());
-    out.erase(std::unique(out.begin(), out.end()), out.end());
-    return out;
-  }
-
-  /// Resolves dependencies given by name, builds dependents, in-degrees and roots, and checks for
-  /// unknown names, cycles and bad restrictions. Throws flow_error; leaves the graph as it was then.
-  void compile() {
-    if (compiled) return;
-    const std::uint32_t n = size();
-    for (const auto& [s, name] : added_by_name)
-      if (find(name) == none) throw graph_failure(graph_error::unknown_dependency, flow_name, this->name(s), name);
-    // All dependencies, by step (counting sort), without repeats.
-    std::vector<std::uint32_t> count(n + 1, 0);
-    const std::uint32_t old_n = static_cast<std::uint32_t>(dep_offsets.size() - 1);
-    for (std::uint32_t i = 0; i != old_n; ++i) count[i] += dep_offsets[i + 1] - dep_offsets[i];
-    for (const auto& e : added) ++count[e.first];
-    for (const auto& e : added_by_name) ++count[e.first];
-    std::vector<std::uint32_t> offsets(n + 1, 0);
-    for (std::uint32_t i = 0; i != n; ++i) offsets[i + 1] = offsets[i] + count[i];
-    std::vector<std::uint32_t> all(offsets[n]);
-    std::vector<std::uint32_t> fill(offsets.begin(), offsets.end() - 1);
-    for (std::uint32_t i = 0; i != old_n; ++i)
-      for (std::uint32_t e = dep_offsets[i]; e != dep_offsets[i + 1]; ++e) all[fill[i]++] = deps[e];
-    for (const auto& [s, d] : added) all[fill[s]++] = d;
-    for (const auto& [s, name] : added_by_name) all[fill[s]++] = find(name);
-    fill.clear();
-    fill.shrink_to_fit();
-    // Each step's dependencies sorted (the manifest lists them so), then link_graph's checks and tables.
-    for (std::uint32_t i = 0; i != n; ++i) {
-      const std::uint32_t deg = offsets[i + 1] - offsets[i];
-      if (deg > pending_count_mask)  // a run counts a step's unfinished dependencies in 30 bits
-        throw flow_error("lightflow: step " + quoted(this->name(i)) + " of flow " + quoted(flow_name) + " has " +
-                         std::to_string(deg) + " dependencies; at most " + std::to_string(pending_count_mask) +
-                         " are allowed");
-      if (deg > 1) std::sort(all.begin() + offsets[i], all.begin() + offsets[i + 1]);
-    }
-    std::vector<std::uint32_t> outs_offsets(n + 1), dependents(offsets[n]), root_list(n);
-    std::uint32_t sinks = 0;
-    {
-      std::vector<std::uint32_t> order(n), scratch(n);
-      graph_tables t{n, offsets.data(), all.data(), outs_offsets.data(), dependents.data(), root_list.data(),
-                     order.data(), scratch.data()};
-      const graph_fault fault = link_graph(t);
-      if (fault.error == graph_error::cycle)
-        throw graph_failure(fault.error, flow_name, {}, {}, fault.cycle_length,
-                            [&](std::uint32_t k) { return name(order[k]); });
-      if (fault.error != graph_error::none)
-        throw graph_failure(fault.error, flow_name, name(fault.step), fault.other != none ? name(fault.other) : std::string_view{});
-      root_list.resize(t.root_count);
-      root_list.shrink_to_fit();
-      sinks = t.sink_count;
-    }
-    // Restrictions: to a strict ancestor only.
-    for (auto& r : restrictions) {
-      r.ancestor = find(r.ancestor_name);
-      const std::string what = "step " + quoted(this->name(r.step)) + " of flow " + quoted(flow_name) + " restricts key " +
-                               quoted(r.key) + " to " + quoted(r.ancestor_name);
-      if (r.ancestor == none) throw flow_error("lightflow: " + what + ", which is not a step of the flow");
-      if (r.ancestor == r.step) throw flow_error("lightflow: " + what + ": a step cannot restrict a key to itself");
-      if (!reaches(offsets, all, r.step, r.ancestor))
-        throw flow_error("lightflow: " + what + ", which is not one of its ancestors");
-    }
-    std::sort(restrictions.begin(), restrictions.end(),
-              [](const restriction& a, const restriction& b) { return std::tie(a.step, a.key) < std::tie(b.step, b.key); });
-
-    dep_offsets = std::move(offsets);
-    deps = std::move(all);
-    added.clear();
-    added.shrink_to_fit();
-    added_by_name.clear();
-    added_by_name.shrink_to_fit();
-    out_offsets = std::move(outs_offsets);
-    outs = std::move(dependents);
-    roots = std::move(root_list);
-    sink_count = sinks;
-    view = graph_view{};
-    view.flow_name = flow_name;
-    view.size = n;
-    view.packed_names = packed_names.data();
-    view.dep_offsets = dep_offsets.data();
-    view.deps = deps.data();
-    view.out_offsets = out_offsets.data();
-    view.outs = outs.data();
-    view.roots = roots.data();
-    view.root_count = static_cast<std::uint32_t>(roots.size());
-    view.sink_count = sinks;
-    rule_table.clear();
-    for (const auto& r : rules) rule_table.push_back(r.get());
-    view.index = this;
-    view.lookup = [](const void* self, std::string_view name) noexcept {
-      const auto* g = static_cast<const runtime_graph*>(self);
-      const std::uint32_t i = g->find(name);
-      return i == none ? g->size() : i;
-    };
-    compiled = true;
-  }
-
-  /// True when `ancestor` is reached from `step` by following dependencies (compiled graph).
-  bool is_ancestor(std::uint32_t ancestor, std::uint32_t step) const { return reaches(dep_offsets, deps, step, ancestor); }
-
-  /// The restriction of `key` for `step`, if any (compiled graph).
-  const restriction* restriction_of(std::uint32_t step, std::string_view key) const noexcept {
-    if (restrictions.empty()) return nullptr;
-    auto it = std::lower_bound(restrictions.begin(), restrictions.end(), step,
-                               [](const restriction& r, std::uint32_t s) { return r.step < s; });
-    for (; it != restrictions.end() && it->step == step; ++it)
-      if (it->key == key) return &*it;
-    return nullptr;
-  }
-
- private:
-  const char* store(std::string_view name) {
-    const std::size_t need = name.size() + max_name_prefix;
-    if (need > chunk_size - chunk_used || chunks.empty() || chunk_size == 0) {
-      // Chunks double from 1 KiB to 64 KiB: a small flow does not hold 64 KiB for a few names.
-      chunk_size = std::max(need, std::clamp<std::size_t>(chunk_size * 2, 1024, 64 * 1024));
-      chunks.push_back(std::shared_ptr<char[]>(new char[chunk_size]));
-      chunk_used = 0;
-    }
-    char* const at = chunks.back().get() + chunk_used;
-    chunk_used += pack_name(at, name);
-    return at;
-  }
-  void insert(std::uint32_t i) {
-    insert_name(slots.data(), slots.size(), i, [this](std::uint32_t k) { return name(k); });
-  }
-  void grow_index() {
-    slots.assign(std::max<std::size_t>(16, slots.size() * 2), none);
-    for (std::uint32_t i = 0; i != size(); ++i) insert(i);
-  }
-
-  static bool reaches(const std::vector<std::uint32_t>& offsets, const std::vector<std::uint32_t>& edges,
-                      std::uint32_t from, std::uint32_t target) {
-    std::vector<std::uint32_t> stack(edges.begin() + offsets[from], edges.begin() + offsets[from + 1]);
-    std::vector<bool> seen;
-    while (!stack.empty()) {
-      const std::uint32_t s = stack.back();
-      stack.pop_back();
-      if (s == target) return true;
-      if (seen.empty()) seen.assign(offsets.size(), false);
-      if (seen[s]) continue;
-      seen[s] = true;
-      stack.insert(stack.end(), edges.begin() + offsets[s], edges.begin() + offsets[s + 1]);
-    }
-    return false;
-  }
-};
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/detail/runtime_merge.hpp
-// Merging a flow's steps into a runtime flow, whichever kind the source is (runtime_flow::merge):
-// each source step is added under its new name, or, when merging by name (merge_mode::unify), a step
-// the target already has is kept and gets the dependencies it lacks. One loop for both kinds; what
-// differs (how a source step is called, who owns its callable) comes in through `step_of`.
-#ifndef LIGHTFLOW_DETAIL_RUNTIME_MERGE_HPP
-#define LIGHTFLOW_DETAIL_RUNTIME_MERGE_HPP
-
-#include <cstdint>
-#include <memory>
-#include <string>
-#include <vector>
-
-
-namespace lightflow::detail {
-
-/// What a merge adds of one source step.
-struct merged_step {
-  runtime_graph::invoke_fn invoke;
-  const erased_type* result_type;            // null: void
-  const void* callable;                       // null: stateless
-  std::shared_ptr<const void> owner;          // keeps `callable` alive
-  std::shared_ptr<const policy> rules;        // its own policy, with its flow's defaults (or null)
-};
-
-/// Where each source step went in the target, and whether it was added (else: kept from the target).
-struct merge_map {
-  std::vector<std::uint32_t> index;
-  std::vector<bool> added;
-};
-
-/// Merges the `n` steps of a source into `g`: step i is named prefix + name_of(i); step_of(i) gives
-/// what to add, deps_of(i) its dependencies (source indices). Throws flow_error as runtime_graph::add
-/// does (a name taken, in namespaced mode).
-template <class NameOf, class StepOf, class DepsOf>
-merge_map merge_steps(runtime_graph& g, std::uint32_t n, const std::string& prefix, bool unify, const NameOf& name_of,
-                      const StepOf& step_of, const DepsOf& deps_of) {
-  merge_map m{std::vector<std::uint32_t>(n), std::vector<bool>(n, false)};
-  for (std::uint32_t i = 0; i != n; ++i) {
-    const std::string name = prefix + std::string(name_of(i));
-    if (const std::uint32_t existing = g.find(name); existing != runtime_graph::none && unify) {
-      m.index[i] = existing;  // kept: the target's callable
-      continue;
-    }
-    merged_step s = step_of(i);
-    m.index[i] = g.add(name, s.invoke, s.result_type, s.callable, std::move(s.owner));
-    m.added[i] = true;
-    if (s.rules) g.set_rules(m.index[i], std::move(s.rules));
-  }
-  // An added step gets its dependencies; a kept one, those of the source that it lacks (the union).
-  for (std::uint32_t i = 0; i != n; ++i)
-    for (std::uint32_t d : deps_of(i)) m.added[i] ? g.depend(m.index[i], m.index[d]) : g.depend_once(m.index[i], m.index[d]);
-  g.compiled = false;
-  return m;
+  return "#ffffff";
 }
 
-}  // namespace lightflow::detail
+inline std::string dot_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c == '\n' ? ' ' : c;
+  }
+  return out;
+}
+inline std::string dot_quoted(std::string_view s) { return "\"" + dot_escape(s) + "\""; }
+
+// Mermaid labels are quoted; a double quote inside is written as an entity.
+inline std::string mermaid_quoted(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += "#quot;";
+    else out += c == '\n' ? ' ' : c;
+  }
+  return out + "\"";
+}
+
+/// Dependencies that only order a step (no output handed over) are drawn dashed.
+inline bool ordering_only(const graph_view& g, std::uint32_t step, std::uint32_t edge) noexcept {
+  return g.data_count != nullptr && edge - g.dep_offsets[step] >= g.data_count[step];
+}
+
+/// Where a step's name puts it: its dotted prefix ("billing" for "billing.charge"; empty for none).
+inline std::string_view dot_prefix(std::string_view name) {
+  const std::size_t dot = name.rfind('.');
+  return dot == std::string_view::npos || dot == 0 || dot + 1 == name.size() ? std::string_view{} : name.substr(0, dot);
+}
+
+/// One step's node: its name without the prefix its box shows; for a run, its status in words, its
+/// attempts when more than one, and whether it was restored, in its status's colour.
+inline void dot_node(std::string& out, const graph_view& g, const run_state_base* run, std::uint32_t i,
+                     const std::string& indent) {
+  const std::string_view name = g.name(i);
+  const std::string_view prefix = dot_prefix(name);
+  out += indent + "n" + std::to_string(i) + " [label=\"" + dot_escape(prefix.empty() ? name : name.substr(prefix.size() + 1));
+  if (run == nullptr) {
+    out += "\"";
+    if (!prefix.empty()) out += ", tooltip=" + dot_quoted(name);
+  } else {
+    const step_record& r = run->record(i);
+    out += "\\n" + std::string(to_string(r.status));
+    if (r.attempts > 1) out += ", " + std::to_string(r.attempts) + " attempts";
+    if (r.restored) out += ", restored";
+    out += "\", fillcolor=\"" + std::string(status_colour(r.status)) + "\", tooltip=" +
+           dot_quoted(std::string(name) + ": " + std::string(to_string(r.status)));
+    if (r.restored) out += ", peripheries=2";
+  }
+  out += "];\n";
+}
+
+inline std::string to_dot(const graph_view& g, const run_state_base* run) {
+  std::string out = "digraph " + dot_quoted(g.flow_name) + " {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fillcolor=\"#ffffff\"];\n";
+  // Steps, inside a box (a cluster) per dotted prefix of their names, nested ("a.b" inside "a").
+  std::map<std::string_view, std::vector<std::uint32_t>> in_box;
+  std::set<std::string_view> boxes;
+  for (std::uint32_t i = 0; i != g.size; ++i) {
+    const std::string_view prefix = dot_prefix(g.name(i));
+    in_box[prefix].push_back(i);
+    for (std::string_view p = prefix; !p.empty() && boxes.insert(p).second; p = dot_prefix(p)) {
+    }
+  }
+  const auto draw = [&](const auto& self, std::string_view box, const std::string& indent) -> void {
+    if (const auto it = in_box.find(box); it != in_box.end())
+      for (const std::uint32_t i : it->second) dot_node(out, g, run, i, indent);
+    for (const std::string_view inner : boxes) {
+      if (dot_prefix(inner) != box) continue;
+      out += indent + "subgraph " + dot_quoted("cluster_" + std::string(inner)) + " {\n" + indent + "  label=" +
+             dot_quoted(box.empty() ? inner : inner.substr(box.size() + 1)) + ";\n";
+      self(self, inner, indent + "  ");
+      out += indent + "}\n";
+    }
+  };
+  draw(draw, {}, "  ");
+  bool dashed = false;
+  for (std::uint32_t i = 0; i != g.size; ++i)
+    for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) {
+      dashed = dashed || ordering_only(g, i, e);
+      out += "  n" + std::to_string(g.deps[e]) + " -> n" + std::to_string(i) + (ordering_only(g, i, e) ? " [style=dashed]" : "") + ";\n";
+    }
+  // A legend of what the drawing uses: the statuses present (a run), a restored step, a dashed arrow.
+  std::string rows;
+  bool restored = false;
+  if (run != nullptr) {
+    bool present[std::size(statuses_in_order)]{};  // by the status's value
+    for (std::uint32_t i = 0; i != g.size; ++i) {
+      present[static_cast<std::size_t>(run->record(i).status)] = true;
+      restored = restored || run->record(i).restored;
+    }
+    for (step_status s : statuses_in_order)
+      if (present[static_cast<std::size_t>(s)])
+        rows += "<tr><td bgcolor=\"" + std::string(status_colour(s)) + "\">" + std::string(to_string(s)) + "</td></tr>";
+  }
+  if (restored) rows += "<tr><td>double border: restored from a checkpoint, not run</td></tr>";
+  if (dashed) rows += "<tr><td>dashed arrow: runs after, receives no output</td></tr>";
+  if (!rows.empty()) out += "  legend [shape=plaintext, style=\"\", label=<<table border=\"0\" cellborder=\"1\" cellspacing=\"0\">" + rows + "</table>>];\n";
+  return out + "}\n";
+}
+
+inline std::string to_mermaid(const graph_view& g, const run_state_base* run) {
+  std::string out = "flowchart LR\n";
+  for (std::uint32_t i = 0; i != g.size; ++i) out += "  n" + std::to_string(i) + "[" + mermaid_quoted(g.name(i)) + "]\n";
+  for (std::uint32_t i = 0; i != g.size; ++i)
+    for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e)
+      out += "  n" + std::to_string(g.deps[e]) + (ordering_only(g, i, e) ? " -.-> n" : " --> n") + std::to_string(i) + "\n";
+  if (run != nullptr) {
+    for (step_status s : statuses_in_order) {
+      std::string members;
+      for (std::uint32_t i = 0; i != g.size; ++i)
+        if (run->record(i).status == s) members += (members.empty() ? "n" : ",n") + std::to_string(i);
+      if (members.empty()) continue;
+      std::string cls(to_string(s));
+      for (char& c : cls) c = c == ' ' ? '_' : c;
+      out += "  classDef " + cls + " fill:" + std::string(status_colour(s)) + "\n";
+      out += "  class " + members + " " + cls + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace detail
+
+/// A static flow as Graphviz DOT: a box per step, an arrow from each dependency (dashed: ordering only).
+template <fixed_string Name, class... Steps>
+std::string to_dot(const static_flow<Name, Steps...>&) {
+  return detail::to_dot(static_flow<Name, Steps...>::view, nullptr);
+}
+/// A runtime flow as Graphviz DOT (checks it first: throws flow_error as run() would).
+template <class Tag>
+std::string to_dot(const basic_runtime_flow<Tag>& flow) { return detail::to_dot(flow.compiled()->view, nullptr); }
+/// A finished run as Graphviz DOT, each step filled with its status's colour (restored steps have a
+/// double border).
+inline std::string to_dot(const basic_run_result& result) { return detail::to_dot(result.state().graph(), &result.state()); }
+
+/// The same as Mermaid flowchart text.
+template <fixed_string Name, class... Steps>
+std::string to_mermaid(const static_flow<Name, Steps...>&) {
+  return detail::to_mermaid(static_flow<Name, Steps...>::view, nullptr);
+}
+/// A runtime flow as Mermaid flowchart text (checked first: a flow_error for a flow that cannot run).
+template <class Tag>
+std::string to_mermaid(const basic_runtime_flow<Tag>& flow) { return detail::to_mermaid(flow.compiled()->view, nullptr); }
+/// A run as Mermaid flowchart text, each step coloured by its status.
+inline std::string to_mermaid(const basic_run_result& result) {
+  return detail::to_mermaid(result.state().graph(), &result.state());
+}
+
+}  // namespace lightflow
 
 #endif
-// ---- lightflow/detail/runtime_program.hpp
-// A runtime flow as the executor runs it (the interface is described in detail/program.hpp): its
-// graph checked and compiled at run time, its input a `values`, its checkpoint the binary serializer's.
-#ifndef LIGHTFLOW_DETAIL_RUNTIME_PROGRAM_HPP
-#define LIGHTFLOW_DETAIL_RUNTIME_PROGRAM_HPP
+// ---- lightflow/executor.hpp
+// The executor: a pool of worker threads that runs flows.
+#ifndef LIGHTFLOW_EXECUTOR_HPP
+#define LIGHTFLOW_EXECUTOR_HPP
 
+#include <atomic>
 #include <concepts>
-#include <cstdint>
+#include <cstddef>
 #include <memory>
+#include <mutex>
+#include <stop_token>
+#include <thread>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 // ---- lightflow/detail/program.hpp
 // What the executor runs: one description per kind of flow, read by one entry path (executor.hpp).
@@ -6908,517 +6737,6 @@ struct program<static_flow<Name, Steps...>> {
 }  // namespace lightflow::detail
 
 #endif
-// ---- lightflow/detail/runtime_run.hpp
-// The state of one run of a runtime flow: the scheduler's per-step arrays, each step's result and
-// key/value writes, and the reads of the key/value contexts.
-#ifndef LIGHTFLOW_DETAIL_RUNTIME_RUN_HPP
-#define LIGHTFLOW_DETAIL_RUNTIME_RUN_HPP
-
-#include <algorithm>
-#include <atomic>
-#include <cstdint>
-#include <memory>
-#include <mutex>
-#include <shared_mutex>
-#include <string>
-#include <string_view>
-#include <type_traits>
-#include <unordered_set>
-#include <utility>
-#include <vector>
-
-
-namespace lightflow::detail {
-
-/// What one step of one run produced: its return value and its key/value writes. Made only for
-/// steps that return or write something.
-struct step_data {
-  erased_value result;
-  std::vector<std::pair<std::string, erased_value>> writes;
-
-  const erased_value* written(std::string_view key) const noexcept {
-    for (const auto& [k, v] : writes)
-      if (k == key) return &v;
-    return nullptr;
-  }
-};
-
-/// The per-step arrays, allocated before run_state_base is constructed over them.
-struct runtime_arrays {
-  explicit runtime_arrays(std::uint32_t n)
-      : records(raw<step_record>(n)), nodes(raw<task_node>(n + 1)) {}
-  ~runtime_arrays() = default;
-  // Storage only: run_state_base::prepare makes the objects, in its one pass over the steps.
-  struct free_storage {
-    void operator()(void* p) const noexcept { ::operator delete(p); }
-  };
-  template <class T>
-  static T* raw(std::size_t n) {
-    static_assert(std::is_trivially_destructible_v<T> && alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
-    return static_cast<T*>(::operator new(n * sizeof(T)));
-  }
-  std::unique_ptr<step_record, free_storage> records;
-  std::unique_ptr<task_node, free_storage> nodes;
-};
-
-class runtime_run final : private runtime_arrays, public run_state_base {
- public:
-  runtime_run(std::shared_ptr<const runtime_graph> graph, values input, run_registry& registry, std::uint64_t id)
-      : runtime_arrays(graph->size()),
-        run_state_base(graph->view, graph->invokers.data(), &destroy, records.get(),
-                       nodes.get(), registry, id),
-        graph_(std::move(graph)),
-        input_(std::move(input)) {
-    prepare(&input_, graph_->callables.data(), nullptr, nullptr);
-    set_policies(graph_->rule_table.empty() ? nullptr : graph_->rule_table.data(), graph_->defaults.get());
-    set_discard([](run_state_base& base, std::uint32_t step) noexcept {
-      if (step_data** table = static_cast<runtime_run&>(base).table()) {
-        delete table[step];
-        table[step] = nullptr;
-      }
-    });
-  }
-  ~runtime_run() {
-    step_data** table = this->table();
-    if (table == nullptr) return;  // no step kept anything: no pass over the steps
-    for (std::uint32_t i = 0; i != graph_->size(); ++i) delete table[i];
-    delete[] table;
-  }
-
-  const runtime_graph& graph_data() const noexcept { return *graph_; }
-  const values& input_values() const noexcept { return input_; }
-  const step_data* data_of(std::uint32_t step) const noexcept {
-    step_data* const* t = table();
-    return t == nullptr ? nullptr : t[step];
-  }
-
-  /// On the step's own thread, while it runs.
-  step_data& own(std::uint32_t step) {
-    step_data** t = table();
-    if (t == nullptr) t = make_table();
-    if (t[step] == nullptr) t[step] = new step_data;
-    return *t[step];
-  }
-  void write(std::uint32_t step, std::string_view key, erased_value value) {
-    step_data& d = own(step);
-    bool known;
-    {
-      std::shared_lock lock(keys_mutex_);
-      known = written_keys_.find(key) != written_keys_.end();
-    }
-    if (!known) {
-      std::unique_lock lock(keys_mutex_);
-      written_keys_.emplace(key);
-    }
-    for (auto& [k, v] : d.writes)
-      if (k == key) {
-        v = std::move(value);
-        return;
-      }
-    d.writes.emplace_back(std::string(key), std::move(value));
-  }
-
-  /// A restored step's writes count as written (see frontier's shortcut).
-  void note_writes(std::uint32_t step) {
-    if (const step_data* d = data_of(step)) {
-      std::unique_lock lock(keys_mutex_);
-      for (const auto& [k, v] : d->writes) written_keys_.emplace(k);
-    }
-  }
-
-  /// Takes ownership of the run's checkpoint session.
-  void attach(std::unique_ptr<checkpoint_session> session) noexcept {
-    session_ = std::move(session);
-    run_state_base::attach(session_.get());
-  }
-
-  /// The steps whose writes of `key` step `step` sees and that no later write shadows (itself, if it
-  /// wrote the key). A restriction hands the question to the ancestor it names.
-  std::vector<std::uint32_t> frontier(std::uint32_t step, std::string_view key) const {
-    const runtime_graph& g = *graph_;
-    for (;;) {
-      if (written(step, key) != nullptr) return {step};
-      const restriction* r = g.restriction_of(step, key);
-      if (r == nullptr) break;
-      step = r->ancestor;
-    }
-    {
-      std::shared_lock lock(keys_mutex_);
-      if (written_keys_.find(key) == written_keys_.end()) return {};  // no step wrote it (ancestors are done)
-    }
-    // Walk the ancestors, stopping at writers.
-    std::vector<std::uint32_t> found, stack(g.deps.begin() + g.dep_offsets[step], g.deps.begin() + g.dep_offsets[step + 1]);
-    std::unordered_set<std::uint32_t> seen;
-    while (!stack.empty()) {
-      const std::uint32_t s = stack.back();
-      stack.pop_back();
-      if (!seen.insert(s).second) continue;
-      if (written(s, key) != nullptr) {
-        found.push_back(s);
-        continue;
-      }
-      stack.insert(stack.end(), g.deps.begin() + g.dep_offsets[s], g.deps.begin() + g.dep_offsets[s + 1]);
-    }
-    // A writer reached by one path may be an ancestor of another writer: that one shadows it.
-    if (found.size() > 1) {
-      std::vector<std::uint32_t> kept;
-      for (std::uint32_t a : found)
-        if (std::none_of(found.begin(), found.end(), [&](std::uint32_t b) { return b != a && g.is_ancestor(a, b); }))
-          kept.push_back(a);
-      found.swap(kept);
-      std::sort(found.begin(), found.end());
-    }
-    return found;
-  }
-
-  const erased_value* written(std::uint32_t step, std::string_view key) const noexcept {
-    const step_data* d = data_of(step);
-    return d == nullptr ? nullptr : d->written(key);
-  }
-
-  std::string step_name(std::uint32_t i) const { return std::string(graph_->name(i)); }
-
- private:
-  static void destroy(run_state_base* base) noexcept { delete static_cast<runtime_run*>(base); }
-
-  step_data** table() const noexcept { return table_.load(std::memory_order_acquire); }
-  // The first step that keeps something makes the table; two at once: one table wins.
-  step_data** make_table() {
-    auto fresh = std::make_unique<step_data*[]>(graph_->size());
-    step_data** expected = nullptr;
-    if (table_.compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel, std::memory_order_acquire))
-      return fresh.release();
-    return expected;
-  }
-
-  struct key_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
-  std::shared_ptr<const runtime_graph> graph_;
-  values input_;
-  mutable std::shared_mutex keys_mutex_;
-  // Each step's step_data (null: it kept nothing); the table itself is made by the first step that
-  // keeps something, so a run whose steps keep nothing pays nothing per step for it.
-  std::atomic<step_data**> table_{nullptr};
-  std::unordered_set<std::string, key_hash, std::equal_to<>> written_keys_;  // every key some step wrote
-  std::unique_ptr<checkpoint_session> session_;
-};
-
-}  // namespace lightflow::detail
-
-namespace lightflow {
-
-inline context::context(detail::runtime_run& run, const step_context& sc) noexcept
-    : step_context(sc), runtime_(&run), index_(sc.index()) {}
-
-inline std::string context::where() const { return "as step \"" + std::string(name()) + "\" sees it"; }
-
-inline const detail::erased_value* context::lookup(std::string_view key, bool required) const {
-  const auto writers = runtime_->frontier(index_, key);
-  if (writers.size() == 1) return runtime_->written(writers[0], key);
-  if (writers.size() > 1)
-    throw key_error("lightflow: step \"" + std::string(name()) + "\" reads key \"" + std::string(key) +
-                    "\", which steps \"" + runtime_->step_name(writers[0]) + "\" and \"" + runtime_->step_name(writers[1]) +
-                    "\" wrote, and neither is an ancestor of the other: restrict the key to one of them, or read "
-                    "end_values()");
-  if (const detail::erased_value* v = runtime_->input_values().find_erased(key)) return v;
-  if (required)
-    throw key_error("lightflow: step \"" + std::string(name()) + "\" reads key \"" + std::string(key) +
-                    "\", which neither it, nor its ancestors, nor the run's input hold");
-  return nullptr;
-}
-
-inline void context::write(std::string_view key, detail::erased_value value) { runtime_->write(index_, key, std::move(value)); }
-
-inline std::vector<std::pair<std::string_view, const detail::erased_value*>> context::frontier(std::string_view key) const {
-  std::vector<std::pair<std::string_view, const detail::erased_value*>> out;
-  for (std::uint32_t w : runtime_->frontier(index_, key))
-    out.emplace_back(runtime_->graph_data().name(w), runtime_->written(w, key));
-  return out;
-}
-
-inline const detail::erased_value& context::ancestor_result(std::string_view step) const {
-  const auto& g = runtime_->graph_data();
-  std::uint32_t i = g.find(step);
-  // After a namespaced merge, "a.y" read by "rt.report" means "rt.a.y": try the reader's prefixes,
-  // innermost first.
-  const std::string_view own = name();
-  for (std::size_t dot = own.rfind('.'); i == detail::runtime_graph::none && dot != std::string_view::npos;
-       dot = dot == 0 ? std::string_view::npos : own.rfind('.', dot - 1))
-    i = g.find(std::string(own.substr(0, dot + 1)) + std::string(step));
-  const std::string who = "lightflow: step \"" + std::string(name()) + "\" asks for the result of step \"" + std::string(step) + "\"";
-  if (i == detail::runtime_graph::none) throw key_error(who + ", which is not a step of the flow");
-  if (!g.is_ancestor(i, index_)) throw key_error(who + ", which is not one of its ancestors");
-  if (runtime_->record(i).status == step_status::skipped_by_condition) throw key_error(who + ", which its condition skipped");
-  const detail::step_data* d = runtime_->data_of(i);
-  if (d == nullptr || !d->result.has_value()) throw key_error(who + ", which returned nothing");
-  return d->result;
-}
-
-}  // namespace lightflow
-
-#endif
-// ---- lightflow/detail/runtime_session.hpp
-// The checkpoint of a runtime flow's run: each step's result and key/value writes, and the run's
-// `lf::values` input, saved with the binary serializer. A restored value is decoded with the type
-// it was saved with, found by name among the types the program registered (every `lf::key`'s type,
-// every runtime step's result type): a type the program no longer has is refused, not guessed.
-//
-// A step's record holds: a byte (1 if it returned a value), then that value as (type name, bytes),
-// then the count of its writes and each as (key, type name, bytes); strings and byte blobs are
-// length-prefixed as in serializer.hpp. The input is the count of its entries, then each entry. A
-// type name is the type's checkpoint name (type_tag.hpp); records written before type tags hold the
-// compiler's spelling instead, which the registry also finds (erased_value.hpp).
-#ifndef LIGHTFLOW_DETAIL_RUNTIME_SESSION_HPP
-#define LIGHTFLOW_DETAIL_RUNTIME_SESSION_HPP
-
-#include <cstddef>
-#include <cstdint>
-#include <span>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
-
-namespace lightflow::detail {
-
-template <class Store>
-class runtime_session final : public store_session<Store> {
-  using base = store_session<Store>;
-
- public:
-  runtime_session(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g)
-      : base(cp.store, g.flow_name, cp.run_id, cp.options,
-             std::make_shared<const manifest_text>(manifest(g, cp.options.version))),
-        graph_(&g) {}
-
-  /// Reads the run's input from the store, for resume().
-  static values load_input(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g) {
-    runtime_session probe(cp, g);
-    const record rec = probe.load_saved_input();
-    values input;
-    try {
-      binary_reader r(rec.payload);
-      for (std::size_t k = 0, n = r.size(); k != n; ++k) {
-        auto [name, value] = probe.read_entry(r, "the input");
-        input.set_erased(std::move(name), std::move(value));
-      }
-      if (r.remaining() != 0) throw decode_error("lightflow: unexpected bytes after the entries");
-    } catch (const checkpoint_error&) {
-      throw;
-    } catch (const std::exception& e) {
-      throw probe.error("the input", std::string("cannot be decoded: ") + e.what());
-    }
-    return input;
-  }
-
-  /// Before the run starts: checks or writes the manifest and the input, and restores every step
-  /// that has a record. Throws checkpoint_error or store_error; runs nothing.
-  void open(runtime_run& run) {
-    std::vector<std::byte> input;
-    {
-      binary_writer w(input);
-      const auto& entries = run.input_values().entries();
-      w.size(entries.size());
-      for (const auto& entry : entries) {  // (not a structured binding: clang 14 cannot capture one)
-        write_text(w, entry.first);
-        write_value(w, *entry.second, [&] { return "the input, key \"" + std::string(entry.first) + "\""; });
-      }
-    }
-    const runtime_graph& g = run.graph_data();
-    if (!this->check_manifest(true)) {
-      this->start_fresh(input);
-      return this->prepare_store(g.size(), g.name_bytes, record_guess);
-    }
-    this->check_input(input);
-    run.mark_resumed();
-    std::size_t left = g.size(), left_names = g.name_bytes;  // the steps that will run, and save
-    for (std::uint32_t i = 0; i != g.size(); ++i) {
-      const auto rec = this->load_step(step_key(g.name(i)), g.name(i));
-      if (!rec) continue;
-      const std::string what = "the record of step \"" + std::string(g.name(i)) + "\"";
-      try {
-        binary_reader r(rec->payload);
-        if (r.integer<std::uint8_t>() != 0) {
-          auto [type, bytes] = read_value(r);
-          // (The manifest names the type already, but a run begun by runtime manifest 1 did not.)
-          // Checked before decoding; the saved name may be a format-1 spelling of the same type.
-          const erased_type* saved = type_registry::instance().find(type);
-          if (saved == nullptr || saved != g.result_type(i))
-            throw this->error(what, "holds " + with_article(saved != nullptr ? saved->name : type) +
-                                        ", but the step now returns " + std::string(result_type_name(g.result_type(i))) +
-                                        ": the flow's definition changed; pass checkpoint_options{.discard_stale = true} "
-                                        "to start over");
-          run.own(i).result = decode(saved, type, bytes, what);
-        }
-        for (std::size_t k = 0, n = r.size(); k != n; ++k) {
-          auto [name, value] = read_entry(r, what);
-          run.own(i).writes.emplace_back(std::move(name), std::move(value));
-        }
-        if (r.remaining() != 0) throw decode_error("lightflow: unexpected bytes after the writes");
-      } catch (const checkpoint_error&) {
-        throw;
-      } catch (const std::exception& e) {
-        throw this->error(what, std::string("cannot be decoded: ") + e.what());
-      }
-      run.note_writes(i);
-      run.restore(i);
-      --left;
-      left_names -= g.name(i).size();
-    }
-    this->prepare_store(left, left_names, record_guess);
-  }
-
-  // On the hot path: nothing is allocated unless a value cannot be encoded (the message is made then).
-  void save(run_state_base& base_run, std::uint32_t step) override {
-    auto& run = static_cast<runtime_run&>(base_run);
-    const std::string_view name = run.graph_data().name(step);
-    thread_local std::vector<std::byte> payload;
-    thread_local std::string key;
-    payload.clear();
-    binary_writer w(payload);
-    const step_data* d = run.data_of(step);
-    const bool has_result = d != nullptr && d->result.has_value();
-    w.integer(static_cast<std::uint8_t>(has_result ? 1 : 0));
-    if (has_result) write_value(w, d->result, [&] { return "the output of step \"" + std::string(name) + "\" (its result)"; });
-    w.size(d == nullptr ? 0 : d->writes.size());
-    if (d != nullptr)
-      for (const auto& write : d->writes) {
-        write_text(w, write.first);
-        write_value(w, write.second, [&] { return "the output of step \"" + std::string(name) + "\", key \"" + std::string(write.first) + "\""; });
-      }
-    key.assign(step_key_prefix).append(name);  // step_key(name), in a reused string
-    this->save_step(key, name, payload);
-    release_if_large(payload);
-  }
-
-  /// The flow's definition as the run's manifest holds it (detail/manifest.hpp). Throws
-  /// checkpoint_error when a step returns a type without a checkpoint name (one the binary
-  /// serializer cannot encode fails its step when it returns, as a key's value does).
-  static std::string manifest(const runtime_graph& g, std::uint32_t version) {
-    for (std::uint32_t i = 0; i != g.size(); ++i)
-      if (const erased_type* t = g.result_type(i); t != nullptr && t->encode != nullptr && !t->tagged)
-        throw checkpoint_error("lightflow: step \"" + std::string(g.name(i)) + "\" of flow \"" + g.flow_name +
-                               "\" cannot be checkpointed: it returns " + with_article(t->name) + std::string(untagged));
-    return write_manifest(manifest_v2, g.view, version, binary_serializer::name, "lightflow::values",
-                          [&g](std::uint32_t i) { return result_type_name(g.result_type(i)); });
-  }
-  /// An input saved by an earlier version names its types by the compiler's spelling: the same input
-  /// when every entry has the same key, the same type (by checkpoint name or by that spelling) and
-  /// the same bytes.
-  bool same_input(std::span<const std::byte> saved, std::span<const std::byte> now) const override {
-    try {
-      binary_reader a(saved), b(now);
-      const std::size_t n = a.size();
-      if (n != b.size()) return false;
-      for (std::size_t k = 0; k != n; ++k) {
-        std::string key_a, key_b;
-        a(key_a), b(key_b);
-        auto [type_a, bytes_a] = read_value(a);
-        auto [type_b, bytes_b] = read_value(b);
-        if (key_a != key_b || bytes_a != bytes_b) return false;
-        const erased_type* t = type_registry::instance().find(type_a);
-        if (t == nullptr || t != type_registry::instance().find(type_b)) return false;
-      }
-      return a.remaining() == 0 && b.remaining() == 0;
-    } catch (const std::exception&) {
-      return false;
-    }
-  }
-  /// Earlier versions' texts: types spelled by the compiler (runtime manifest 2), or not named (1).
-  std::vector<std::string> legacy_manifests() const override {
-    const auto spelled = [this](std::uint32_t i) {
-      const erased_type* t = graph_->result_type(i);
-      return t == nullptr ? std::string_view("void") : t->spelling;
-    };
-    std::vector<std::string> texts;
-    for (const manifest_form* form : {&runtime_manifest_v2, &runtime_manifest_v1})
-      texts.push_back(write_manifest(*form, graph_->view, this->options_.version, binary_serializer::name, "", spelled));
-    return texts;
-  }
-
- private:
-  // For prepare_store: a record's bytes besides its step's name, guessed (~60 of framing, and the
-  // result with its type's name).
-  static constexpr std::size_t record_guess = 192;
-  static constexpr std::string_view untagged =
-      ", a type without a checkpoint name, which checkpoints record so that any compiler reads them: give it a "
-      "member `static constexpr std::string_view lightflow_type_name = \"...\";` or specialize lightflow::type_tag "
-      "(see lightflow/type_tag.hpp)";
-  const runtime_graph* graph_;
-
-  // Text as the binary serializer writes a std::string: its size, then its bytes.
-  static void write_text(binary_writer& w, std::string_view text) {
-    w.size(text.size());
-    w.bytes(text.data(), text.size());
-  }
-  // A value: its type's name, then its encoding as a length-prefixed blob. `what()` names the value
-  // in the error (made only then).
-  template <class Describe>
-  static void write_value(binary_writer& w, const erased_value& v, const Describe& what) {
-    thread_local std::vector<std::byte> bytes;
-    bytes.clear();
-    if (!v.encode(bytes))
-      throw checkpoint_error("lightflow: " + what() + " is " + with_article(v.type()) +
-                             ", which the binary serializer cannot encode, so the run cannot be checkpointed");
-    if (!v.type_info()->tagged)
-      throw checkpoint_error("lightflow: " + what() + " is " + with_article(v.type()) + std::string(untagged));
-    write_text(w, v.type());
-    w.size(bytes.size());
-    w.bytes(bytes.data(), bytes.size());
-    release_if_large(bytes);
-  }
-  static std::pair<std::string, std::vector<std::byte>> read_value(binary_reader& r) {
-    std::string type;
-    r(type);
-    std::vector<std::byte> bytes(r.size());
-    r.bytes(bytes.data(), bytes.size());
-    return {std::move(type), std::move(bytes)};
-  }
-  std::pair<std::string, erased_value> read_entry(binary_reader& r, const std::string& what) const {
-    std::string key;
-    r(key);
-    auto [type, bytes] = read_value(r);
-    return {std::move(key), decode(type_registry::instance().find(type), type, bytes, what + ", key \"" + key + "\",")};
-  }
-  /// A value saved as `type`, which the registry found as `t` (null: not found).
-  erased_value decode(const erased_type* t, const std::string& type, std::span<const std::byte> bytes,
-                      const std::string& what) const {
-    if (t == nullptr || t->decode == nullptr)
-      throw this->error(what, "holds " + with_article(type) +
-                                  ", a type this program has not registered (make an lf::key of it, or a runtime "
-                                  "step that returns it, before resuming)");
-    return erased_value::decode(*t, bytes);
-  }
-};
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/runtime_result.hpp
-// What a finished run of a runtime flow reports: every step's status, times and error (as for static
-// flows), each step's result by name, and the end values of a key.
-#ifndef LIGHTFLOW_RUNTIME_RESULT_HPP
-#define LIGHTFLOW_RUNTIME_RESULT_HPP
-
-#include <algorithm>
-#include <cstdint>
-#include <map>
-#include <vector>
-#include <string>
-#include <string_view>
-
-// ---- lightflow/run_handle.hpp
-// A run started with `executor::submit`: wait for it, cancel it, take its result.
-#ifndef LIGHTFLOW_RUN_HANDLE_HPP
-#define LIGHTFLOW_RUN_HANDLE_HPP
-
-#include <cstddef>
-#include <stdexcept>
-#include <utility>
-
 // ---- lightflow/detail/scheduler.hpp
 // The thread pool: workers with work-stealing deques, guest slots for threads that wait on a run
 // and work meanwhile, an injection queue for work from outside, and sleeping without lost wake-ups.
@@ -8014,6 +7332,15 @@ class scheduler {
 }  // namespace lightflow::detail
 
 #endif
+// ---- lightflow/run_handle.hpp
+// A run started with `executor::submit`: wait for it, cancel it, take its result.
+#ifndef LIGHTFLOW_RUN_HANDLE_HPP
+#define LIGHTFLOW_RUN_HANDLE_HPP
+
+#include <cstddef>
+#include <stdexcept>
+#include <utility>
+
 
 namespace lightflow {
 
@@ -8086,775 +7413,6 @@ class run_handle {
 }  // namespace lightflow
 
 #endif
-
-namespace lightflow {
-
-/// The result of a run of a runtime flow: each step's result (`get<T>("step")`) and the last
-/// values the steps wrote under a key (`end_values`), besides what every result has
-/// (basic_run_result).
-class runtime_result : public basic_run_result {
- public:
-  /// @cond LIGHTFLOW_INTERNAL
-  explicit runtime_result(detail::runtime_run* run) noexcept : basic_run_result(run) {}
-  /// @endcond
-
-  /// The result of step `name` as a T; throws bad_step_access if it did not succeed, key_error if it
-  /// returned nothing or something else than a T.
-  template <class T>
-  const T& get(std::string_view name) const {
-    const std::uint32_t i = index_of(name);
-    const auto& rec = run_->record(i);
-    if (rec.status != step_status::succeeded) throw bad_step_access(flow_name(), name, rec.status, why_not(i));
-    const detail::step_data* d = runtime().data_of(i);
-    if (d == nullptr || !d->result.has_value())
-      throw key_error("lightflow: step \"" + std::string(name) + "\" of flow \"" + std::string(flow_name()) +
-                      "\" returned nothing");
-    return detail::checked_value<T>(d->result, detail::result_subject(name));
-  }
-
-  /// The writes of `k` that no descendant of their writer overwrote, by writer. (The input is not
-  /// included.)
-  template <class T>
-  std::map<std::string, T> end_values(const key<T>& k) const {
-    const auto& g = runtime().graph_data();
-    const std::uint32_t n = g.size();
-    // One pass in reverse topological order: does some descendant of step i write the key?
-    std::vector<std::uint32_t> order, left(n);
-    for (std::uint32_t i = 0; i != n; ++i) left[i] = g.dep_offsets[i + 1] - g.dep_offsets[i];
-    order.reserve(n);
-    for (std::uint32_t r : g.roots) order.push_back(r);
-    for (std::size_t at = 0; at != order.size(); ++at)
-      for (std::uint32_t e = g.out_offsets[order[at]]; e != g.out_offsets[order[at] + 1]; ++e)
-        if (--left[g.outs[e]] == 0) order.push_back(g.outs[e]);
-    std::vector<bool> below(n, false);  // a descendant wrote it
-    std::map<std::string, T> out;
-    for (std::size_t at = order.size(); at-- > 0;) {
-      const std::uint32_t i = order[at];
-      for (std::uint32_t e = g.out_offsets[i]; e != g.out_offsets[i + 1]; ++e)
-        if (below[g.outs[e]] || runtime().written(g.outs[e], k.name()) != nullptr) below[i] = true;
-    }
-    for (std::uint32_t i = 0; i != n; ++i)
-      if (const detail::erased_value* v = runtime().written(i, k.name()); v != nullptr && !below[i])
-        out.emplace(std::string(g.name(i)),
-                    detail::checked_value<T>(*v, detail::key_subject(k.name(), "written by step \"" + std::string(g.name(i)) + "\"")));
-    return out;
-  }
-
- private:
-  const detail::runtime_run& runtime() const noexcept { return static_cast<const detail::runtime_run&>(*run_); }
-};
-
-class runtime_flow;
-
-/// A run of a runtime flow started with `executor::submit`.
-using runtime_handle = run_handle<runtime_flow, values>;
-
-}  // namespace lightflow
-
-#endif
-
-namespace lightflow {
-
-class runtime_flow;
-
-namespace detail {
-
-// A partial specialisation (constrained) rather than an explicit one, so that its members are
-// templates: runtime_flow.hpp includes this header before it defines runtime_flow.
-template <class Flow>
-  requires std::same_as<Flow, runtime_flow>
-struct program<Flow> {
-  using default_input = values;
-  template <class Input>
-  using state = runtime_run;
-  template <class Input>
-  using result = runtime_result;
-  /// A run keeps the compiled graph and the step callables it runs.
-  static constexpr bool keeps_flow = true;
-
-  template <class Input>
-  static consteval bool accepts() {
-    if constexpr (!std::same_as<Input, values>) {
-      fail<"lightflow: a runtime flow's input is a lightflow::values (keys and their values), not the type listed "
-           "after this message",
-           offered<Input>>();
-      return false;
-    } else {
-      return true;
-    }
-  }
-  template <class Input, class Checkpoint>
-  static consteval bool accepts_checkpoint() {
-    if constexpr (!std::same_as<serializer_of<Checkpoint>, binary_serializer>) {
-      fail<"lightflow: a runtime flow's checkpoint uses the binary serializer (a custom serializer cannot encode "
-           "values whose types are known only at run time); the checkpoint's serializer is listed after this message",
-           offered<serializer_of<Checkpoint>>>();
-      return false;
-    } else {
-      return true;
-    }
-  }
-
-  /// Checks the flow first: throws flow_error naming the steps, before any step runs.
-  template <class Input>
-  static runtime_run* make(const Flow& flow, Input&& input, run_registry& registry, std::uint64_t id) {
-    return new runtime_run(flow.compiled(), std::move(input), registry, id);
-  }
-  template <class Input, class Checkpoint>
-  static auto session(runtime_run& run, const Checkpoint& cp) {
-    return std::make_unique<runtime_session<store_of<Checkpoint>>>(cp, run.graph_data());
-  }
-  template <class Input, class Checkpoint>
-  static values load_input(const Flow& flow, const Checkpoint& cp) {
-    return runtime_session<store_of<Checkpoint>>::load_input(cp, *flow.compiled());
-  }
-};
-
-}  // namespace detail
-}  // namespace lightflow
-
-#endif
-// ---- lightflow/detail/runtime_step.hpp
-// How a runtime flow calls a step: its callable takes an lf::context& (or nothing) and returns its
-// result (or void), kept as an erased value; a stateless callable is made on the spot, a stateful
-// one is read from the flow. (A static flow's step in a runtime flow: static_in_runtime.hpp.)
-#ifndef LIGHTFLOW_DETAIL_RUNTIME_STEP_HPP
-#define LIGHTFLOW_DETAIL_RUNTIME_STEP_HPP
-
-#include <cstdint>
-#include <type_traits>
-
-
-namespace lightflow::detail {
-
-template <class F>
-inline constexpr bool stateless_callable = std::is_empty_v<F> && std::is_default_constructible_v<F>;
-
-template <class F>
-inline constexpr bool runtime_callable = std::is_invocable_v<const F&, context&> || std::is_invocable_v<const F&>;
-
-/// What a runtime step's callable returns, decayed (void for none).
-template <class F>
-using runtime_return_t = std::decay_t<
-    typename std::conditional_t<std::is_invocable_v<const F&, context&>, std::invoke_result<const F&, context&>,
-                                std::invoke_result<const F&>>::type>;
-
-/// What a runtime step's condition needs of the step_context it is given.
-struct step_context_access {
-  static runtime_run& run(step_context& sc) noexcept { return static_cast<runtime_run&>(*sc.run_); }
-  static std::uint32_t step(const step_context& sc) noexcept { return sc.step_; }
-};
-
-template <class F>
-void invoke_runtime(run_state_base& base, std::uint32_t step, step_context& sc) {
-  auto& run = static_cast<runtime_run&>(base);
-  if (sc.attempt() > 1 && run.data_of(step) != nullptr) run.own(step) = step_data{};  // a failed attempt's writes go
-  (void)step;
-  auto call = [&](const F& f) {
-    context ctx(run, sc);
-    if constexpr (std::is_invocable_v<const F&, context&>) {
-      using R = std::invoke_result_t<const F&, context&>;
-      if constexpr (std::is_void_v<R>) f(ctx);
-      else run.own(step).result = erased_value::make<std::decay_t<R>>(f(ctx));
-    } else {
-      using R = std::invoke_result_t<const F&>;
-      if constexpr (std::is_void_v<R>) f();
-      else run.own(step).result = erased_value::make<std::decay_t<R>>(f());
-    }
-  };
-  if constexpr (stateless_callable<F>) call(F{});
-  else call(*static_cast<const F*>(base.callable(step)));
-}
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/detail/static_in_runtime.hpp
-// A static flow's step run as a step of a runtime flow (what runtime_flow::merge does with a static
-// flow): its callable is called with its dependencies' results, found by name in the runtime run.
-#ifndef LIGHTFLOW_DETAIL_STATIC_IN_RUNTIME_HPP
-#define LIGHTFLOW_DETAIL_STATIC_IN_RUNTIME_HPP
-
-#include <cstdint>
-#include <string>
-#include <string_view>
-#include <type_traits>
-#include <utility>
-
-
-namespace lightflow::detail {
-
-/// The result of the static step `D` that step `step` (static step `I`) depends on. Its runtime name
-/// is found from the step's own: both carry the same prefix ("<flow>.", or more after further merges).
-template <class Flow, std::uint32_t I, std::uint32_t D, class T>
-const T& static_dependency_result(const runtime_run& run, std::uint32_t step) {
-  const runtime_graph& g = run.graph_data();
-  const std::string_view own = g.name(step);
-  const std::string_view own_static = Flow::graph.names[I];
-  const std::string name = std::string(own.substr(0, own.size() - own_static.size())) + std::string(Flow::graph.names[D]);
-  const std::uint32_t d = g.find(name);
-  const step_data* data = d == runtime_graph::none ? nullptr : run.data_of(d);
-  const std::string who = "lightflow: step \"" + std::string(own) + "\" (of static flow \"" +
-                          std::string(Flow::name.view()) + "\") needs the result of step \"" + name + "\"";
-  if (data == nullptr || !data->result.has_value()) throw key_error(who + ", which returned nothing");
-  if (const T* value = data->result.get<T>()) return *value;
-  throw key_error(who + ", which returned " + with_article(data->result.type()) + ", not the " +
-                  std::string(erased_type_of<T>.name) + " its parameter takes");
-}
-
-template <class T>
-void register_static_output() {
-  if constexpr (!std::is_void_v<T>) register_type<T>();
-}
-
-/// Calls a static step inside a runtime flow with its dependencies' results (D: their steps, T: their
-/// output types); every template parameter deduced (see step_signature).
-template <class Flow, std::uint32_t I, class F, std::uint32_t... D, class... T, class... Context>
-decltype(auto) call_with_dependencies(std::type_identity<Flow>, constant<I>, const F& fn, runtime_run& run,
-                                      std::uint32_t step, positions<D...>, type_list<T...>, Context&... ctx) {
-  return fn(static_dependency_result<Flow, I, D, T>(run, step)..., ctx...);
-}
-
-template <class Flow, std::uint32_t I>
-void invoke_static_step(run_state_base& base, std::uint32_t step, step_context& sc) {
-  using sig = step_signature<Flow, values, I>;
-  using output = typename sig::output;
-  auto& run = static_cast<runtime_run&>(base);
-  const auto& fn = static_cast<const Flow*>(base.callable(step))->template step<I>().callable;
-  context ctx(run, sc);
-  auto call = [&]() -> decltype(auto) {
-    if constexpr (sig::form::value == call_form::nothing) {
-      return fn();
-    } else if constexpr (sig::form::value == call_form::context) {
-      return fn(static_cast<step_context&>(ctx));
-    } else if constexpr (sig::is_root::value) {
-      if constexpr (sig::form::value == call_form::inputs_and_context)
-        return fn(run.input_values(), static_cast<step_context&>(ctx));
-      else
-        return fn(run.input_values());
-    } else {
-      if constexpr (sig::form::value == call_form::inputs_and_context)
-        return detail::call_with_dependencies(std::type_identity<Flow>{}, constant<I>{}, fn, run, step,
-                                              typename sig::kept_steps{}, typename sig::kept_outputs{},
-                                              static_cast<step_context&>(ctx));
-      else
-        return detail::call_with_dependencies(std::type_identity<Flow>{}, constant<I>{}, fn, run, step,
-                                              typename sig::kept_steps{}, typename sig::kept_outputs{});
-    }
-  };
-  if constexpr (std::is_void_v<output>)
-    call();
-  else
-    run.own(step).result = erased_value::make<output>(call());
-}
-
-}  // namespace lightflow::detail
-
-#endif
-
-namespace lightflow {
-
-class runtime_flow;
-
-/// How runtime_flow::merge combines two flows.
-enum class merge_mode {
-  namespaced,  ///< the source's steps are added as "<source name>.<step name>", with their dependencies
-  unify,       ///< by name, as the Go original: a step in both keeps the target's callable and gets the
-               ///< union of the dependencies; steps the target lacks are added with their dependencies
-};
-
-
-/// A step of a runtime flow: its flow and index. `after` declares its dependencies.
-class step_handle : public detail::edited_policy_setters<step_handle, false> {
- public:
-  /// The step at `index` of `flow` (which must outlive the handle).
-  step_handle(runtime_flow& flow, std::uint32_t index) noexcept : flow_(&flow), index_(index) {}
-  /// The step's index in its flow (the order steps were added).
-  std::uint32_t index() const noexcept { return index_; }
-  /// The step's name.
-  inline std::string_view name() const;
-  /// Declares dependencies: handles of steps of the same flow, or names (of steps that may be added
-  /// later; an unknown name is a flow_error when the flow is checked).
-  template <class... Deps>
-  step_handle& after(const Deps&... deps);
-  // retry, timeout (each overriding the flow's default), before_step and after_step (after the
-  // executor's and the flow's callbacks; see callback.hpp): in place, from detail::edited_policy_setters.
-  /// Runs the step only when `condition` (taking an `lf::context&` or a `step_context&`) returns
-  /// true once its dependencies are done; else it is skipped_by_condition, and its dependents run
-  /// (reading its result is a key_error) unless `skip` says otherwise.
-  template <class Predicate>
-  step_handle& when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt);
-
- private:
-  friend detail::edited_policy_setters<step_handle, false>;
-  template <class Change>
-  step_handle& edit_policy(Change&& change);
-
-  runtime_flow* flow_;
-  std::uint32_t index_;
-};
-
-/// A flow whose steps are added at run time: each step's callable takes an `lf::context&` (or
-/// nothing) and passes data to other steps through keys (lf::key), or its result. Checked (the same
-/// rules and messages as a static flow) when it is run, merged or check()ed. Copies share their steps
-/// until one of them changes, and a run keeps the steps it started with: changing the flow later does
-/// not change runs in flight.
-class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
-  using invoke_fn = detail::run_state_base::invoke_fn;
-
- public:
-  /// An empty flow called `name`.
-  explicit runtime_flow(std::string name) : data_(std::make_shared<detail::runtime_graph>()) {
-    data_->flow_name = std::move(name);
-  }
-  /// Copies share their data until one of them changes (copy on write).
-  runtime_flow(const runtime_flow& o) : data_(o.shared()) {}
-  /// Shares `o`'s data (copy on write).
-  runtime_flow& operator=(const runtime_flow& o) {
-    if (this != &o) {
-      auto d = o.shared();
-      std::lock_guard lock(mutex_);
-      data_ = std::move(d);
-    }
-    return *this;
-  }
-  /// Takes over `o`'s data.
-  runtime_flow(runtime_flow&& o) noexcept : data_(std::move(o.data_)) {}
-  ~runtime_flow() = default;
-
-  /// The flow's name.
-  std::string_view name() const noexcept { return data_->flow_name; }
-  /// The number of steps.
-  std::size_t size() const noexcept { return data_->size(); }
-
-  /// Adds a step called `name` (UTF-8) whose callable takes an `lf::context&` or nothing and
-  /// returns its result (or void). Throws flow_error if the flow has a step of that name.
-  template <class F>
-  step_handle add(std::string_view name, F&& callable) {
-    using fn = std::decay_t<F>;
-    static_assert(detail::runtime_callable<fn>,
-                  "lightflow: a runtime_flow step's callable must be invocable, as const, with a lightflow::context& "
-                  "or with nothing");
-    if constexpr (!std::is_void_v<detail::runtime_return_t<fn>>) detail::register_type<detail::runtime_return_t<fn>>();
-    detail::runtime_graph& g = mutate();
-    constexpr const detail::erased_type* type = detail::result_type_of<detail::runtime_return_t<fn>>();
-    if constexpr (detail::stateless_callable<fn>) {
-      return {*this, g.add(name, &detail::invoke_runtime<fn>, type, nullptr, nullptr)};
-    } else {
-      auto state = std::make_shared<const fn>(std::forward<F>(callable));
-      const void* raw = state.get();
-      return {*this, g.add(name, &detail::invoke_runtime<fn>, type, raw, std::move(state))};
-    }
-  }
-
-  // retry and timeout (for the steps that do not say otherwise) and the four callbacks (see
-  // callback.hpp; after the executor's and before each step's own): in place, from
-  // detail::edited_policy_setters.
-
-  /// `step` runs after `dependency`.
-  runtime_flow& depend(step_handle step, step_handle dependency) {
-    mutate().depend(step.index(), dependency.index());
-    return *this;
-  }
-  /// By name; `dependency` may be added later (checked when the flow is checked or run).
-  runtime_flow& depend(std::string_view step, std::string_view dependency) {
-    const std::uint32_t s = index_of(step);
-    mutate().depend(s, dependency);
-    return *this;
-  }
-
-  /// The step called `name` (after a namespaced merge: "sub.step").
-  std::optional<step_handle> find(std::string_view name) {
-    const std::uint32_t i = data_->find(name);
-    if (i == detail::runtime_graph::none) return std::nullopt;
-    return step_handle(*this, i);
-  }
-  /// The step called `name`; throws unknown_step (naming it, with the closest name) if there is none.
-  step_handle at(std::string_view name) { return {*this, index_of(name)}; }
-  /// The name of the step at `index`; throws unknown_step if there is none.
-  std::string_view step_name(std::uint32_t index) const {
-    if (index >= data_->size())
-      throw unknown_step("lightflow: flow \"" + data_->flow_name + "\" has no step " + std::to_string(index));
-    return data_->name(index);
-  }
-  /// The names of the dependencies of step `name`, declared so far.
-  std::vector<std::string> dependencies(std::string_view name) const {
-    std::vector<std::string> out;
-    for (std::uint32_t d : data_->dependencies_of(index_of(name))) out.emplace_back(data_->name(d));
-    for (const auto& [s, dep] : data_->added_by_name)
-      if (data_->name(s) == name) out.push_back(dep);
-    return out;
-  }
-
-  /// Step `step` reads key `k` as its ancestor `ancestor` sees it, whatever other ancestors wrote.
-  /// A restriction to a step that is not an ancestor is a flow_error when the flow is checked.
-  template <class T>
-  runtime_flow& restrict(std::string_view step, const key<T>& k, std::string_view ancestor) {
-    const std::uint32_t s = index_of(step);
-    detail::runtime_graph& g = mutate();
-    g.restrictions.push_back({s, k.name(), std::string(ancestor), 0});
-    g.compiled = false;
-    return *this;
-  }
-
-  /// Adds the steps of `source` (which is not changed). A cycle this creates is a flow_error naming
-  /// it when the flow is checked.
-  runtime_flow& merge(const runtime_flow& source, merge_mode mode = merge_mode::namespaced) {
-    const auto src = source.shared();  // a stable copy, even when merging a flow into itself
-    const detail::runtime_graph& s = *src;
-    detail::runtime_graph& g = mutate();
-    const std::string prefix = mode == merge_mode::namespaced ? std::string(s.flow_name) + "." : std::string();
-    std::unordered_map<const void*, std::shared_ptr<const void>> states;  // the owners of stateful callables
-    for (const auto& o : s.owned) states.emplace(o.get(), o);
-    const detail::merge_map m = detail::merge_steps(
-        g, s.size(), prefix, mode == merge_mode::unify, [&](std::uint32_t i) { return s.name(i); },
-        [&](std::uint32_t i) {
-          // The step keeps its policy, with its flow's default retries where it has none of its own.
-          return detail::merged_step{s.invokers[i], s.result_type(i), s.callable(i),
-                                     s.callable(i) != nullptr ? states.at(s.callable(i)) : nullptr,
-                                     policy::inherit(s.rules_of(i), s.defaults.get())};
-        },
-        [&](std::uint32_t i) { return s.dependencies_of(i); });
-    // Dependencies declared by name (not yet resolved in the source) and key restrictions.
-    for (const auto& [step, dep] : s.added_by_name) {
-      const std::uint32_t known = g.find(prefix + dep);
-      if (!m.added[step] && known != detail::runtime_graph::none)
-        g.depend_once(m.index[step], known);
-      else
-        g.depend(m.index[step], prefix + dep);
-    }
-    for (const auto& r : s.restrictions)
-      if (m.added[r.step]) g.restrictions.push_back({m.index[r.step], r.key, prefix + r.ancestor_name, 0});
-    return *this;  // (merge_steps marked the graph changed)
-  }
-
-  /// Adds the steps of the static flow `source` (copied), named as `merge_mode` says. They keep
-  /// their typed parameters: a step is called with its dependencies' results (found by name, so
-  /// the names must keep the source's relations: in unify mode, a step of the target that replaces
-  /// one of the source's must return what the source's did, or its dependents fail with a
-  /// key_error). A root step is offered the run's `lf::values` (or nothing, or the step_context).
-  template <fixed_string Name, class... Steps>
-  runtime_flow& merge(const static_flow<Name, Steps...>& source, merge_mode mode = merge_mode::namespaced) {
-    using source_type = static_flow<Name, Steps...>;
-    static_assert(detail::check_signatures<source_type, values>(),
-                  "lightflow: the static flow's steps cannot be called in a runtime flow (see the message above)");
-    auto copy = std::make_shared<const source_type>(source);
-    const detail::graph_view& sv = source_type::view;
-    constexpr auto invokers = []<std::size_t... I>(std::index_sequence<I...>) {
-      return std::array<invoke_fn, sizeof...(I) + 1>{&detail::invoke_static_step<source_type, I>..., nullptr};
-    }(std::make_index_sequence<source_type::size>{});
-    constexpr auto types = []<std::size_t... I>(std::index_sequence<I...>) {
-      return std::array<const detail::erased_type*, sizeof...(I) + 1>{
-          detail::result_type_of<typename detail::step_signature<source_type, values, I>::output>()..., nullptr};
-    }(std::make_index_sequence<source_type::size>{});
-    []<std::size_t... I>(std::index_sequence<I...>) {  // the output types, for checkpoints
-      (void)detail::expand{
-          0, (detail::register_static_output<typename detail::step_signature<source_type, values, I>::output>(), 0)...};
-    }(std::make_index_sequence<source_type::size>{});
-    detail::runtime_graph& g = mutate();
-    const std::string prefix = mode == merge_mode::namespaced ? std::string(Name.view()) + "." : std::string();
-    std::vector<const policy*> own_rules(sv.size + 1);  // each step's policy, kept alive by `copy`
-    copy->policy_addresses(own_rules.data());
-    (void)detail::merge_steps(
-        g, sv.size, prefix, mode == merge_mode::unify, [&](std::uint32_t i) { return sv.name(i); },
-        [&](std::uint32_t i) {
-          std::shared_ptr<const policy> own = own_rules[i] == nullptr ? nullptr : std::shared_ptr<const policy>(copy, own_rules[i]);
-          return detail::merged_step{invokers[i], types[i], copy.get(), copy, policy::inherit(own, copy->defaults())};
-        },
-        [&](std::uint32_t i) { return std::span<const std::uint32_t>(sv.deps + sv.dep_offsets[i], sv.deps + sv.dep_offsets[i + 1]); });
-    return *this;
-  }
-
-  /// Checks the flow (unknown dependencies, cycles, restrictions) and prepares it to run; run() does
-  /// this too. Throws flow_error naming the steps.
-  void check() const { (void)compiled(); }
-
-  /// `std::cout << flow` writes its name and steps, each with its dependencies, as a static flow's
-  /// does; it checks the flow first (a flow_error for a flow that cannot run).
-  template <class Traits>
-  friend std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& out, const runtime_flow& f) {
-    return out << detail::graph_text(f.compiled()->view);
-  }
-
-  /// The checked graph, shared with the runs that use it (internal; for the executor).
-  std::shared_ptr<const detail::runtime_graph> compiled() const {
-    std::lock_guard lock(mutex_);
-    if (!data_->compiled) {
-      if (data_.use_count() > 1) data_ = std::make_shared<detail::runtime_graph>(*data_);
-      data_->compile();
-    }
-    return data_;
-  }
-
- private:
-  friend class step_handle;
-  friend detail::edited_policy_setters<runtime_flow, true>;
-  template <class Change>
-  runtime_flow& edit_policy(Change&& change) {
-    detail::runtime_graph& g = mutate();
-    g.defaults = policy::changed(g.defaults, change);
-    g.compiled = false;
-    return *this;
-  }
-  std::shared_ptr<detail::runtime_graph> shared() const {
-    std::lock_guard lock(mutex_);
-    return data_;
-  }
-  // The data, copied first if a run or another flow shares it.
-  detail::runtime_graph& mutate() {
-    std::lock_guard lock(mutex_);
-    if (data_.use_count() > 1) data_ = std::make_shared<detail::runtime_graph>(*data_);
-    return *data_;
-  }
-  std::uint32_t index_of(std::string_view name) const {
-    const std::uint32_t i = data_->find(name);
-    if (i == detail::runtime_graph::none)
-      throw unknown_step("lightflow: flow \"" + std::string(data_->flow_name) + "\" has no step named \"" + std::string(name) +
-                         "\"" + detail::did_you_mean(name, data_->size(), [&](std::uint32_t k) { return data_->name(k); }));
-    return i;
-  }
-
-  mutable std::shared_ptr<detail::runtime_graph> data_;
-  mutable std::mutex mutex_;
-};
-
-inline std::string_view step_handle::name() const { return flow_->step_name(index_); }
-
-template <class Change>
-step_handle& step_handle::edit_policy(Change&& change) {
-  detail::runtime_graph& g = flow_->mutate();
-  g.set_rules(index_, policy::changed(g.rules_of(index_), change));
-  return *this;
-}
-
-template <class Predicate>
-step_handle& step_handle::when(Predicate condition, std::optional<skip_dependents> skip) {
-  std::function<bool(step_context&)> test;
-  if constexpr (std::is_invocable_r_v<bool, const Predicate&, context&>) {
-    test = [condition = std::move(condition)](step_context& sc) {
-      context ctx(detail::step_context_access::run(sc), sc);
-      return static_cast<bool>(condition(ctx));
-    };
-  } else {
-    static_assert(std::is_invocable_r_v<bool, const Predicate&, step_context&>,
-                  "lightflow: a step's condition must be callable with an lf::context& (or a step_context&) and "
-                  "return bool");
-    test = std::move(condition);
-  }
-  return edit_policy(detail::policy_change::condition(test, skip));
-}
-
-template <class... Deps>
-step_handle& step_handle::after(const Deps&... deps) {
-  auto one = [&](const auto& dep) {
-    if constexpr (std::is_same_v<std::decay_t<decltype(dep)>, step_handle>) {
-      if (dep.flow_ != flow_) throw flow_error("lightflow: step \"" + std::string(name()) + "\" is made to depend on a step of another flow");
-      flow_->depend(*this, dep);
-    } else {
-      flow_->mutate().depend(index_, std::string_view(dep));
-    }
-  };
-  (one(deps), ...);
-  return *this;
-}
-
-}  // namespace lightflow
-
-#endif
-
-namespace lightflow {
-
-namespace detail {
-
-/// The fill colour of a status.
-constexpr std::string_view status_colour(step_status s) noexcept {
-  switch (s) {
-    case step_status::succeeded:
-      return "#8fd18f";
-    case step_status::failed:
-      return "#f08080";
-    case step_status::skipped:
-      return "#f5d76e";
-    case step_status::cancelled:
-      return "#c0c0c0";
-    case step_status::skipped_by_condition:
-      return "#b0c4de";
-    case step_status::timed_out:
-      return "#f4a460";
-    case step_status::stopped:
-      return "#d3d3d3";
-    case step_status::pending:
-      break;
-  }
-  return "#ffffff";
-}
-
-inline std::string dot_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c == '\n' ? ' ' : c;
-  }
-  return out;
-}
-inline std::string dot_quoted(std::string_view s) { return "\"" + dot_escape(s) + "\""; }
-
-// Mermaid labels are quoted; a double quote inside is written as an entity.
-inline std::string mermaid_quoted(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += "#quot;";
-    else out += c == '\n' ? ' ' : c;
-  }
-  return out + "\"";
-}
-
-/// Dependencies that only order a step (no output handed over) are drawn dashed.
-inline bool ordering_only(const graph_view& g, std::uint32_t step, std::uint32_t edge) noexcept {
-  return g.data_count != nullptr && edge - g.dep_offsets[step] >= g.data_count[step];
-}
-
-/// Where a step's name puts it: its dotted prefix ("billing" for "billing.charge"; empty for none).
-inline std::string_view dot_prefix(std::string_view name) {
-  const std::size_t dot = name.rfind('.');
-  return dot == std::string_view::npos || dot == 0 || dot + 1 == name.size() ? std::string_view{} : name.substr(0, dot);
-}
-
-/// One step's node: its name without the prefix its box shows; for a run, its status in words, its
-/// attempts when more than one, and whether it was restored, in its status's colour.
-inline void dot_node(std::string& out, const graph_view& g, const run_state_base* run, std::uint32_t i,
-                     const std::string& indent) {
-  const std::string_view name = g.name(i);
-  const std::string_view prefix = dot_prefix(name);
-  out += indent + "n" + std::to_string(i) + " [label=\"" + dot_escape(prefix.empty() ? name : name.substr(prefix.size() + 1));
-  if (run == nullptr) {
-    out += "\"";
-    if (!prefix.empty()) out += ", tooltip=" + dot_quoted(name);
-  } else {
-    const step_record& r = run->record(i);
-    out += "\\n" + std::string(to_string(r.status));
-    if (r.attempts > 1) out += ", " + std::to_string(r.attempts) + " attempts";
-    if (r.restored) out += ", restored";
-    out += "\", fillcolor=\"" + std::string(status_colour(r.status)) + "\", tooltip=" +
-           dot_quoted(std::string(name) + ": " + std::string(to_string(r.status)));
-    if (r.restored) out += ", peripheries=2";
-  }
-  out += "];\n";
-}
-
-inline std::string to_dot(const graph_view& g, const run_state_base* run) {
-  std::string out = "digraph " + dot_quoted(g.flow_name) + " {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fillcolor=\"#ffffff\"];\n";
-  // Steps, inside a box (a cluster) per dotted prefix of their names, nested ("a.b" inside "a").
-  std::map<std::string_view, std::vector<std::uint32_t>> in_box;
-  std::set<std::string_view> boxes;
-  for (std::uint32_t i = 0; i != g.size; ++i) {
-    const std::string_view prefix = dot_prefix(g.name(i));
-    in_box[prefix].push_back(i);
-    for (std::string_view p = prefix; !p.empty() && boxes.insert(p).second; p = dot_prefix(p)) {
-    }
-  }
-  const auto draw = [&](const auto& self, std::string_view box, const std::string& indent) -> void {
-    if (const auto it = in_box.find(box); it != in_box.end())
-      for (const std::uint32_t i : it->second) dot_node(out, g, run, i, indent);
-    for (const std::string_view inner : boxes) {
-      if (dot_prefix(inner) != box) continue;
-      out += indent + "subgraph " + dot_quoted("cluster_" + std::string(inner)) + " {\n" + indent + "  label=" +
-             dot_quoted(box.empty() ? inner : inner.substr(box.size() + 1)) + ";\n";
-      self(self, inner, indent + "  ");
-      out += indent + "}\n";
-    }
-  };
-  draw(draw, {}, "  ");
-  bool dashed = false;
-  for (std::uint32_t i = 0; i != g.size; ++i)
-    for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) {
-      dashed = dashed || ordering_only(g, i, e);
-      out += "  n" + std::to_string(g.deps[e]) + " -> n" + std::to_string(i) + (ordering_only(g, i, e) ? " [style=dashed]" : "") + ";\n";
-    }
-  // A legend of what the drawing uses: the statuses present (a run), a restored step, a dashed arrow.
-  std::string rows;
-  bool restored = false;
-  if (run != nullptr) {
-    bool present[std::size(statuses_in_order)]{};  // by the status's value
-    for (std::uint32_t i = 0; i != g.size; ++i) {
-      present[static_cast<std::size_t>(run->record(i).status)] = true;
-      restored = restored || run->record(i).restored;
-    }
-    for (step_status s : statuses_in_order)
-      if (present[static_cast<std::size_t>(s)])
-        rows += "<tr><td bgcolor=\"" + std::string(status_colour(s)) + "\">" + std::string(to_string(s)) + "</td></tr>";
-  }
-  if (restored) rows += "<tr><td>double border: restored from a checkpoint, not run</td></tr>";
-  if (dashed) rows += "<tr><td>dashed arrow: runs after, receives no output</td></tr>";
-  if (!rows.empty()) out += "  legend [shape=plaintext, style=\"\", label=<<table border=\"0\" cellborder=\"1\" cellspacing=\"0\">" + rows + "</table>>];\n";
-  return out + "}\n";
-}
-
-inline std::string to_mermaid(const graph_view& g, const run_state_base* run) {
-  std::string out = "flowchart LR\n";
-  for (std::uint32_t i = 0; i != g.size; ++i) out += "  n" + std::to_string(i) + "[" + mermaid_quoted(g.name(i)) + "]\n";
-  for (std::uint32_t i = 0; i != g.size; ++i)
-    for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e)
-      out += "  n" + std::to_string(g.deps[e]) + (ordering_only(g, i, e) ? " -.-> n" : " --> n") + std::to_string(i) + "\n";
-  if (run != nullptr) {
-    for (step_status s : statuses_in_order) {
-      std::string members;
-      for (std::uint32_t i = 0; i != g.size; ++i)
-        if (run->record(i).status == s) members += (members.empty() ? "n" : ",n") + std::to_string(i);
-      if (members.empty()) continue;
-      std::string cls(to_string(s));
-      for (char& c : cls) c = c == ' ' ? '_' : c;
-      out += "  classDef " + cls + " fill:" + std::string(status_colour(s)) + "\n";
-      out += "  class " + members + " " + cls + "\n";
-    }
-  }
-  return out;
-}
-
-}  // namespace detail
-
-/// A static flow as Graphviz DOT: a box per step, an arrow from each dependency (dashed: ordering only).
-template <fixed_string Name, class... Steps>
-std::string to_dot(const static_flow<Name, Steps...>&) {
-  return detail::to_dot(static_flow<Name, Steps...>::view, nullptr);
-}
-/// A runtime flow as Graphviz DOT (checks it first: throws flow_error as run() would).
-inline std::string to_dot(const runtime_flow& flow) { return detail::to_dot(flow.compiled()->view, nullptr); }
-/// A finished run as Graphviz DOT, each step filled with its status's colour (restored steps have a
-/// double border).
-inline std::string to_dot(const basic_run_result& result) { return detail::to_dot(result.state().graph(), &result.state()); }
-
-/// The same as Mermaid flowchart text.
-template <fixed_string Name, class... Steps>
-std::string to_mermaid(const static_flow<Name, Steps...>&) {
-  return detail::to_mermaid(static_flow<Name, Steps...>::view, nullptr);
-}
-/// A runtime flow as Mermaid flowchart text (checked first: a flow_error for a flow that cannot run).
-inline std::string to_mermaid(const runtime_flow& flow) { return detail::to_mermaid(flow.compiled()->view, nullptr); }
-/// A run as Mermaid flowchart text, each step coloured by its status.
-inline std::string to_mermaid(const basic_run_result& result) {
-  return detail::to_mermaid(result.state().graph(), &result.state());
-}
-
-}  // namespace lightflow
-
-#endif
-// ---- lightflow/executor.hpp
-// The executor: a pool of worker threads that runs flows.
-#ifndef LIGHTFLOW_EXECUTOR_HPP
-#define LIGHTFLOW_EXECUTOR_HPP
-
-#include <atomic>
-#include <concepts>
-#include <cstddef>
-#include <memory>
-#include <mutex>
-#include <stop_token>
-#include <thread>
-#include <type_traits>
-#include <utility>
-#include <vector>
-
 
 // Static and runtime flows take one path through the executor: each kind describes itself as a
 // detail::program (detail/program.hpp; a runtime flow's in detail/runtime_program.hpp, which
@@ -10388,6 +8946,1522 @@ class progress_printer final : public observer {
   std::string flow_;
   std::size_t total_ = 0, done_ = 0, failed_ = 0;
   std::chrono::steady_clock::time_point start_, last_;
+};
+
+}  // namespace lightflow
+
+#endif
+// ---- lightflow/runtime_flow.hpp
+// Flows built at run time, in the shape of the Go original: create a flow by name, add steps by
+// name, declare dependencies by handle or by name, merge flows. Checked (duplicates at once; unknown
+// dependencies, cycles and bad restrictions before any step runs) and run on the same executor as
+// static flows.
+//
+//   lf::runtime_flow f{"订单处理"};
+//   auto check = f.add("验证订单", [](lf::context& ctx) { ctx.set(checked, true); });
+//   f.add("处理支付", [](lf::context& ctx) { return ctx.get(amount); }).after(check);
+//   f.add("发货", ship).after("处理支付");   // by name; the step may be added later
+//   auto result = pool.run(f, lf::values{}.set(amount, 99.5));
+//   double paid = result.get<double>("处理支付");
+#ifndef LIGHTFLOW_RUNTIME_FLOW_HPP
+#define LIGHTFLOW_RUNTIME_FLOW_HPP
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <optional>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+// ---- lightflow/detail/runtime_graph.hpp
+// The storage of a runtime flow: names, callables, dependencies; and its compiled form (dependents,
+// in-degrees, roots), checked before any step runs by the rules a static flow's are checked by at
+// compile time (graph.hpp: the same name index, link_graph, the same messages).
+//
+// Built for size (a million steps is an ordinary flow): names live in shared chunks of characters,
+// dependencies in arrays of 32-bit indices, a stateless callable costs no allocation, and the name
+// index is an open-addressing table of indices. Runs share the data they run (copy on write).
+#ifndef LIGHTFLOW_DETAIL_RUNTIME_GRAPH_HPP
+#define LIGHTFLOW_DETAIL_RUNTIME_GRAPH_HPP
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+
+namespace lightflow::detail {
+
+struct erased_type;  // erased_value.hpp
+
+inline std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+/// A key restricted, for one step's reads, to what one of its ancestors sees.
+struct restriction {
+  std::uint32_t step;
+  std::string key;
+  std::string ancestor_name;
+  std::uint32_t ancestor = 0;  // resolved when compiled
+};
+
+template <class Tag>
+struct basic_runtime_graph {
+  // The containers' code waits for this template's use (runtime_names.hpp: deferred_t).
+  template <class T>
+  using vector = deferred_t<std::vector<T>, Tag>;
+  template <class T>
+  using shared_ptr = deferred_t<std::shared_ptr<T>, Tag>;
+  using invoke_fn = run_state_base::invoke_fn;
+  static constexpr std::uint32_t none = 0xffffffffu;
+
+  std::string flow_name;
+  // Step i: its name, how to call it, and its callable's state (null for a stateless callable).
+  vector<const char*> packed_names;  // each a length-prefixed run of characters (unpack_name): 8 bytes a step
+  vector<invoke_fn> invokers;
+  vector<const void*> callables;  // empty while every step's callable is stateless (8 bytes a step saved)
+  vector<shared_ptr<const void>> owned;  // keeps stateful callables alive; shared by copies
+  vector<shared_ptr<char[]>> chunks;     // the characters of the names; shared by copies
+  std::size_t chunk_used = 0, chunk_size = 0;
+  std::size_t name_bytes = 0;        // the names' sizes, summed (a checkpoint's size is guessed from it)
+  vector<std::uint32_t> slots;  // the name index: open addressing, `none` = empty
+  // Each kind of step's result type (null: void), by its invoker: steps made from one callable
+  // type share both, so this stays as short as the program's list of step callables.
+  vector<std::pair<invoke_fn, const erased_type*>> result_types;
+
+  // Dependencies: those compiled (dep_offsets/deps), plus those declared since.
+  vector<std::uint32_t> dep_offsets{0}, deps;
+  vector<std::pair<std::uint32_t, std::uint32_t>> added;          // (step, dependency)
+  vector<std::pair<std::uint32_t, std::string>> added_by_name;    // (step, dependency's name)
+  vector<restriction> restrictions;                                // sorted by (step, key) when compiled
+  // Policies: each step's own (empty until one is set, so that flows without any pay nothing), and
+  // the flow's default.
+  vector<shared_ptr<const policy>> rules;
+  shared_ptr<const policy> defaults;
+  vector<const policy*> rule_table;  // compiled: rules' raw pointers, or empty
+
+  // Compiled: valid while `compiled`.
+  bool compiled = false;
+  vector<std::uint32_t> out_offsets, outs, roots;  // a step's in-degree: dep_offsets[i + 1] - dep_offsets[i]
+  std::uint32_t sink_count = 0;
+  graph_view view{};
+
+  basic_runtime_graph() = default;
+  // A copy shares the characters of the names and the callables' states; its own new names go to a
+  // chunk of its own.
+  basic_runtime_graph(const basic_runtime_graph& o)
+      : flow_name(o.flow_name), packed_names(o.packed_names), invokers(o.invokers), callables(o.callables), owned(o.owned),
+        chunks(o.chunks), chunk_used(0), chunk_size(0), name_bytes(o.name_bytes), slots(o.slots),
+        result_types(o.result_types), dep_offsets(o.dep_offsets), deps(o.deps),
+        added(o.added), added_by_name(o.added_by_name), restrictions(o.restrictions), rules(o.rules),
+        defaults(o.defaults) {}
+  basic_runtime_graph& operator=(const basic_runtime_graph&) = delete;
+
+  std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(packed_names.size()); }
+  std::string_view name(std::uint32_t i) const noexcept { return unpack_name(packed_names[i]); }
+  /// Step i's callable's state (null for a stateless callable).
+  const void* callable(std::uint32_t i) const noexcept { return callables.empty() ? nullptr : callables[i]; }
+
+  std::uint32_t find(std::string_view name) const noexcept {
+    if (slots.empty()) return none;
+    return find_name(slots.data(), slots.size(), name, [this](std::uint32_t i) { return this->name(i); });
+  }
+
+  /// Step i's result type (null: void).
+  const erased_type* result_type(std::uint32_t i) const noexcept {
+    for (const auto& [invoke, type] : result_types)
+      if (invoke == invokers[i]) return type;
+    return nullptr;
+  }
+
+  /// Adds a step whose result is a `result_type`; throws flow_error when the name is taken.
+  std::uint32_t add(std::string_view name, invoke_fn invoke, const erased_type* result_type, const void* callable,
+                    shared_ptr<const void> state) {
+    if (name.empty()) throw graph_failure(graph_error::empty_name, flow_name, name);
+    if (find(name) != none) throw graph_failure(graph_error::duplicate_name, flow_name, name);
+    if (packed_names.size() >= none - 1) throw flow_error("lightflow: flow " + detail::quoted(flow_name) + " has too many steps");
+    const auto i = static_cast<std::uint32_t>(packed_names.size());
+    packed_names.push_back(store(name));
+    if (packed_names.size() * 2 > slots.size())
+      grow_index();  // indexes every step, this one too
+    else
+      insert(i);
+    name_bytes += name.size();
+    if (!rules.empty()) rules.emplace_back();
+    invokers.push_back(invoke);
+    if (result_types.empty() || result_types.back().first != invoke) {
+      auto known = std::find_if(result_types.begin(), result_types.end(), [&](const auto& t) { return t.first == invoke; });
+      if (known == result_types.end()) result_types.emplace_back(invoke, result_type);
+    }
+    if (callable != nullptr || !callables.empty()) {  // from the first stateful step on, every step has an entry
+      callables.resize(i, nullptr);
+      callables.push_back(callable);
+    }
+    if (state) owned.push_back(std::move(state));
+    compiled = false;
+    return i;
+  }
+
+  /// Sets step i's policy.
+  void set_rules(std::uint32_t i, shared_ptr<const policy> p) {
+    if (rules.empty()) rules.resize(size());
+    rules[i] = std::move(p);
+    compiled = false;
+  }
+  shared_ptr<const policy> rules_of(std::uint32_t i) const { return i < rules.size() ? rules[i] : nullptr; }
+
+  void depend(std::uint32_t step, std::uint32_t dep) {
+    if (step >= size() || dep >= size())
+      throw flow_error("lightflow: flow " + detail::quoted(flow_name) + ": a dependency between steps " + std::to_string(step) +
+                       " and " + std::to_string(dep) + ", which are not both steps of the flow (a handle of another flow?)");
+    added.emplace_back(step, dep);
+    compiled = false;
+  }
+  void depend(std::uint32_t step, std::string_view dep) {
+    if (const std::uint32_t d = find(dep); d != none)
+      depend(step, d);
+    else {
+      added_by_name.emplace_back(step, std::string(dep));
+      compiled = false;
+    }
+  }
+
+  /// True when step `step` already depends on `dep` (compiled, added, or added by name).
+  bool has_dependency(std::uint32_t step, std::uint32_t dep) const {
+    if (step + 1 < dep_offsets.size() && std::find(deps.begin() + dep_offsets[step], deps.begin() + dep_offsets[step + 1], dep) !=
+                                             deps.begin() + dep_offsets[step + 1])
+      return true;
+    for (const auto& [s, d] : added)
+      if (s == step && d == dep) return true;
+    for (const auto& [s, n] : added_by_name)
+      if (s == step && n == name(dep)) return true;
+    return false;
+  }
+  /// Adds the dependency unless the step has it already: a unifying merge gives a step that both
+  /// flows have the union of their dependencies (a repeat declared by the user is an error).
+  void depend_once(std::uint32_t step, std::uint32_t dep) {
+    if (!has_dependency(step, dep)) depend(step, dep);
+  }
+
+  /// The dependencies of step i declared so far (compiled or not), without repeats.
+  vector<std::uint32_t> dependencies_of(std::uint32_t i) const {
+    vector<std::uint32_t> out;
+    if (i + 1 < dep_offsets.size()) out.assign(deps.begin() + dep_offsets[i], deps.begin() + dep_offsets[i + 1]);
+    for (const auto& [s, d] : added)
+      if (s == i) out.push_back(d);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+
+  /// Resolves dependencies given by name, builds dependents, in-degrees and roots, and checks for
+  /// unknown names, cycles and bad restrictions. Throws flow_error; leaves the graph as it was then.
+  void compile() {
+    if (compiled) return;
+    const std::uint32_t n = size();
+    for (const auto& [s, name] : added_by_name)
+      if (find(name) == none) throw graph_failure(graph_error::unknown_dependency, flow_name, this->name(s), name);
+    // All dependencies, by step (counting sort), without repeats.
+    vector<std::uint32_t> count(n + 1, 0);
+    const std::uint32_t old_n = static_cast<std::uint32_t>(dep_offsets.size() - 1);
+    for (std::uint32_t i = 0; i != old_n; ++i) count[i] += dep_offsets[i + 1] - dep_offsets[i];
+    for (const auto& e : added) ++count[e.first];
+    for (const auto& e : added_by_name) ++count[e.first];
+    vector<std::uint32_t> offsets(n + 1, 0);
+    for (std::uint32_t i = 0; i != n; ++i) offsets[i + 1] = offsets[i] + count[i];
+    vector<std::uint32_t> all(offsets[n]);
+    vector<std::uint32_t> fill(offsets.begin(), offsets.end() - 1);
+    for (std::uint32_t i = 0; i != old_n; ++i)
+      for (std::uint32_t e = dep_offsets[i]; e != dep_offsets[i + 1]; ++e) all[fill[i]++] = deps[e];
+    for (const auto& [s, d] : added) all[fill[s]++] = d;
+    for (const auto& [s, name] : added_by_name) all[fill[s]++] = find(name);
+    fill.clear();
+    fill.shrink_to_fit();
+    // Each step's dependencies sorted (the manifest lists them so), then link_graph's checks and tables.
+    for (std::uint32_t i = 0; i != n; ++i) {
+      const std::uint32_t deg = offsets[i + 1] - offsets[i];
+      if (deg > pending_count_mask)  // a run counts a step's unfinished dependencies in 30 bits
+        throw flow_error("lightflow: step " + detail::quoted(this->name(i)) + " of flow " + detail::quoted(flow_name) + " has " +
+                         std::to_string(deg) + " dependencies; at most " + std::to_string(pending_count_mask) +
+                         " are allowed");
+      if (deg > 1) std::sort(all.begin() + offsets[i], all.begin() + offsets[i + 1]);
+    }
+    vector<std::uint32_t> outs_offsets(n + 1), dependents(offsets[n]), root_list(n);
+    std::uint32_t sinks = 0;
+    {
+      vector<std::uint32_t> order(n), scratch(n);
+      graph_tables t{n, offsets.data(), all.data(), outs_offsets.data(), dependents.data(), root_list.data(),
+                     order.data(), scratch.data()};
+      const graph_fault fault = link_graph(t);
+      if (fault.error == graph_error::cycle)
+        throw graph_failure(fault.error, flow_name, {}, {}, fault.cycle_length,
+                            [&](std::uint32_t k) { return name(order[k]); });
+      if (fault.error != graph_error::none)
+        throw graph_failure(fault.error, flow_name, name(fault.step), fault.other != none ? name(fault.other) : std::string_view{});
+      root_list.resize(t.root_count);
+      root_list.shrink_to_fit();
+      sinks = t.sink_count;
+    }
+    // Restrictions: to a strict ancestor only.
+    for (auto& r : restrictions) {
+      r.ancestor = find(r.ancestor_name);
+      const std::string what = "step " + detail::quoted(this->name(r.step)) + " of flow " + detail::quoted(flow_name) + " restricts key " +
+                               detail::quoted(r.key) + " to " + detail::quoted(r.ancestor_name);
+      if (r.ancestor == none) throw flow_error("lightflow: " + what + ", which is not a step of the flow");
+      if (r.ancestor == r.step) throw flow_error("lightflow: " + what + ": a step cannot restrict a key to itself");
+      if (!reaches(offsets, all, r.step, r.ancestor))
+        throw flow_error("lightflow: " + what + ", which is not one of its ancestors");
+    }
+    std::sort(restrictions.begin(), restrictions.end(),
+              [](const restriction& a, const restriction& b) { return std::tie(a.step, a.key) < std::tie(b.step, b.key); });
+
+    dep_offsets = std::move(offsets);
+    deps = std::move(all);
+    added.clear();
+    added.shrink_to_fit();
+    added_by_name.clear();
+    added_by_name.shrink_to_fit();
+    out_offsets = std::move(outs_offsets);
+    outs = std::move(dependents);
+    roots = std::move(root_list);
+    sink_count = sinks;
+    view = graph_view{};
+    view.flow_name = flow_name;
+    view.size = n;
+    view.packed_names = packed_names.data();
+    view.dep_offsets = dep_offsets.data();
+    view.deps = deps.data();
+    view.out_offsets = out_offsets.data();
+    view.outs = outs.data();
+    view.roots = roots.data();
+    view.root_count = static_cast<std::uint32_t>(roots.size());
+    view.sink_count = sinks;
+    rule_table.clear();
+    for (const auto& r : rules) rule_table.push_back(r.get());
+    view.index = this;
+    view.lookup = [](const void* self, std::string_view name) noexcept {
+      const auto* g = static_cast<const basic_runtime_graph*>(self);
+      const std::uint32_t i = g->find(name);
+      return i == none ? g->size() : i;
+    };
+    compiled = true;
+  }
+
+  /// True when `ancestor` is reached from `step` by following dependencies (compiled graph).
+  bool is_ancestor(std::uint32_t ancestor, std::uint32_t step) const { return reaches(dep_offsets, deps, step, ancestor); }
+
+  /// The restriction of `key` for `step`, if any (compiled graph).
+  const restriction* restriction_of(std::uint32_t step, std::string_view key) const noexcept {
+    if (restrictions.empty()) return nullptr;
+    auto it = std::lower_bound(restrictions.begin(), restrictions.end(), step,
+                               [](const restriction& r, std::uint32_t s) { return r.step < s; });
+    for (; it != restrictions.end() && it->step == step; ++it)
+      if (it->key == key) return &*it;
+    return nullptr;
+  }
+
+ private:
+  const char* store(std::string_view name) {
+    const std::size_t need = name.size() + max_name_prefix;
+    if (need > chunk_size - chunk_used || chunks.empty() || chunk_size == 0) {
+      // Chunks double from 1 KiB to 64 KiB: a small flow does not hold 64 KiB for a few names.
+      chunk_size = std::max(need, std::clamp<std::size_t>(chunk_size * 2, 1024, 64 * 1024));
+      chunks.push_back(shared_ptr<char[]>(new char[chunk_size]));
+      chunk_used = 0;
+    }
+    char* const at = chunks.back().get() + chunk_used;
+    chunk_used += pack_name(at, name);
+    return at;
+  }
+  void insert(std::uint32_t i) {
+    insert_name(slots.data(), slots.size(), i, [this](std::uint32_t k) { return name(k); });
+  }
+  void grow_index() {
+    slots.assign(std::max<std::size_t>(16, slots.size() * 2), none);
+    for (std::uint32_t i = 0; i != size(); ++i) insert(i);
+  }
+
+  static bool reaches(const vector<std::uint32_t>& offsets, const vector<std::uint32_t>& edges,
+                      std::uint32_t from, std::uint32_t target) {
+    vector<std::uint32_t> stack(edges.begin() + offsets[from], edges.begin() + offsets[from + 1]);
+    vector<bool> seen;
+    while (!stack.empty()) {
+      const std::uint32_t s = stack.back();
+      stack.pop_back();
+      if (s == target) return true;
+      if (seen.empty()) seen.assign(offsets.size(), false);
+      if (seen[s]) continue;
+      seen[s] = true;
+      stack.insert(stack.end(), edges.begin() + offsets[s], edges.begin() + offsets[s + 1]);
+    }
+    return false;
+  }
+};
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/runtime_merge.hpp
+// Merging a flow's steps into a runtime flow, whichever kind the source is (runtime_flow::merge):
+// each source step is added under its new name, or, when merging by name (merge_mode::unify), a step
+// the target already has is kept and gets the dependencies it lacks. One loop for both kinds; what
+// differs (how a source step is called, who owns its callable) comes in through `step_of`.
+#ifndef LIGHTFLOW_DETAIL_RUNTIME_MERGE_HPP
+#define LIGHTFLOW_DETAIL_RUNTIME_MERGE_HPP
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+
+namespace lightflow::detail {
+
+/// What a merge adds of one source step.
+struct merged_step {
+  run_state_base::invoke_fn invoke;
+  const erased_type* result_type;            // null: void
+  const void* callable;                       // null: stateless
+  std::shared_ptr<const void> owner;          // keeps `callable` alive
+  std::shared_ptr<const policy> rules;        // its own policy, with its flow's defaults (or null)
+};
+
+/// Where each source step went in the target, and whether it was added (else: kept from the target).
+struct merge_map {
+  std::vector<std::uint32_t> index;
+  std::vector<bool> added;
+};
+
+/// Merges the `n` steps of a source into `g`: step i is named prefix + name_of(i); step_of(i) gives
+/// what to add, deps_of(i) its dependencies (source indices). Throws flow_error as runtime_graph::add
+/// does (a name taken, in namespaced mode).
+template <class Graph, class NameOf, class StepOf, class DepsOf>
+merge_map merge_steps(Graph& g, std::uint32_t n, const std::string& prefix, bool unify, const NameOf& name_of,
+                      const StepOf& step_of, const DepsOf& deps_of) {
+  merge_map m{std::vector<std::uint32_t>(n), std::vector<bool>(n, false)};
+  for (std::uint32_t i = 0; i != n; ++i) {
+    const std::string name = prefix + std::string(name_of(i));
+    if (const std::uint32_t existing = g.find(name); existing != Graph::none && unify) {
+      m.index[i] = existing;  // kept: the target's callable
+      continue;
+    }
+    merged_step s = step_of(i);
+    m.index[i] = g.add(name, s.invoke, s.result_type, s.callable, std::move(s.owner));
+    m.added[i] = true;
+    if (s.rules) g.set_rules(m.index[i], std::move(s.rules));
+  }
+  // An added step gets its dependencies; a kept one, those of the source that it lacks (the union).
+  for (std::uint32_t i = 0; i != n; ++i)
+    for (std::uint32_t d : deps_of(i)) m.added[i] ? g.depend(m.index[i], m.index[d]) : g.depend_once(m.index[i], m.index[d]);
+  g.compiled = false;
+  return m;
+}
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/runtime_program.hpp
+// A runtime flow as the executor runs it (the interface is described in detail/program.hpp): its
+// graph checked and compiled at run time, its input a `values`, its checkpoint the binary serializer's.
+#ifndef LIGHTFLOW_DETAIL_RUNTIME_PROGRAM_HPP
+#define LIGHTFLOW_DETAIL_RUNTIME_PROGRAM_HPP
+
+#include <concepts>
+#include <cstdint>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+// ---- lightflow/detail/runtime_run.hpp
+// The state of one run of a runtime flow: the scheduler's per-step arrays, each step's result and
+// key/value writes, and the reads of the key/value contexts.
+#ifndef LIGHTFLOW_DETAIL_RUNTIME_RUN_HPP
+#define LIGHTFLOW_DETAIL_RUNTIME_RUN_HPP
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+
+namespace lightflow::detail {
+
+/// What one step of one run produced: its return value and its key/value writes. Made only for
+/// steps that return or write something.
+struct step_data {
+  erased_value result;
+  std::vector<std::pair<std::string, erased_value>> writes;
+
+  const erased_value* written(std::string_view key) const noexcept {
+    for (const auto& [k, v] : writes)
+      if (k == key) return &v;
+    return nullptr;
+  }
+};
+
+/// Hashes the keys a run's steps wrote (found by string_view, without making a string).
+struct key_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
+/// The per-step arrays, allocated before run_state_base is constructed over them.
+struct runtime_arrays {
+  explicit runtime_arrays(std::uint32_t n)
+      : records(raw<step_record>(n)), nodes(raw<task_node>(n + 1)) {}
+  ~runtime_arrays() = default;
+  // Storage only: run_state_base::prepare makes the objects, in its one pass over the steps.
+  struct free_storage {
+    void operator()(void* p) const noexcept { ::operator delete(p); }
+  };
+  template <class T>
+  static T* raw(std::size_t n) {
+    static_assert(std::is_trivially_destructible_v<T> && alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+    return static_cast<T*>(::operator new(n * sizeof(T)));
+  }
+  std::unique_ptr<step_record, free_storage> records;
+  std::unique_ptr<task_node, free_storage> nodes;
+};
+
+template <class Tag>
+class basic_runtime_run final : private runtime_arrays, public run_state_base {
+  // The containers' code waits for this template's use (runtime_names.hpp: deferred_t).
+  template <class T>
+  using vector = deferred_t<std::vector<T>, Tag>;
+  using key_set = deferred_t<std::unordered_set<std::string, key_hash, std::equal_to<>>, Tag>;
+  using step_set = deferred_t<std::unordered_set<std::uint32_t>, Tag>;
+  using runtime_graph = basic_runtime_graph<Tag>;
+
+ public:
+  basic_runtime_run(std::shared_ptr<const runtime_graph> graph, values input, run_registry& registry, std::uint64_t id)
+      : runtime_arrays(graph->size()),
+        run_state_base(graph->view, graph->invokers.data(), &destroy, records.get(),
+                       nodes.get(), registry, id),
+        graph_(std::move(graph)),
+        input_(std::move(input)) {
+    prepare(&input_, graph_->callables.data(), nullptr, nullptr);
+    set_policies(graph_->rule_table.empty() ? nullptr : graph_->rule_table.data(), graph_->defaults.get());
+    set_discard([](run_state_base& base, std::uint32_t step) noexcept {
+      if (step_data** table = static_cast<basic_runtime_run&>(base).table()) {
+        delete table[step];
+        table[step] = nullptr;
+      }
+    });
+  }
+  ~basic_runtime_run() {
+    step_data** table = this->table();
+    if (table == nullptr) return;  // no step kept anything: no pass over the steps
+    for (std::uint32_t i = 0; i != graph_->size(); ++i) delete table[i];
+    delete[] table;
+  }
+
+  const runtime_graph& graph_data() const noexcept { return *graph_; }
+  const values& input_values() const noexcept { return input_; }
+  const step_data* data_of(std::uint32_t step) const noexcept {
+    step_data* const* t = table();
+    return t == nullptr ? nullptr : t[step];
+  }
+
+  /// On the step's own thread, while it runs.
+  step_data& own(std::uint32_t step) {
+    step_data** t = table();
+    if (t == nullptr) t = make_table();
+    if (t[step] == nullptr) t[step] = new step_data;
+    return *t[step];
+  }
+  void write(std::uint32_t step, std::string_view key, erased_value value) {
+    step_data& d = own(step);
+    bool known;
+    {
+      std::shared_lock lock(keys_mutex_);
+      known = written_keys_.find(key) != written_keys_.end();
+    }
+    if (!known) {
+      std::unique_lock lock(keys_mutex_);
+      written_keys_.emplace(key);
+    }
+    for (auto& [k, v] : d.writes)
+      if (k == key) {
+        v = std::move(value);
+        return;
+      }
+    d.writes.emplace_back(std::string(key), std::move(value));
+  }
+
+  /// A restored step's writes count as written (see frontier's shortcut).
+  void note_writes(std::uint32_t step) {
+    if (const step_data* d = data_of(step)) {
+      std::unique_lock lock(keys_mutex_);
+      for (const auto& [k, v] : d->writes) written_keys_.emplace(k);
+    }
+  }
+
+  /// Takes ownership of the run's checkpoint session.
+  void attach(std::unique_ptr<checkpoint_session> session) noexcept {
+    session_ = std::move(session);
+    run_state_base::attach(session_.get());
+  }
+
+  /// The steps whose writes of `key` step `step` sees and that no later write shadows (itself, if it
+  /// wrote the key). A restriction hands the question to the ancestor it names.
+  vector<std::uint32_t> frontier(std::uint32_t step, std::string_view key) const {
+    const runtime_graph& g = *graph_;
+    for (;;) {
+      if (written(step, key) != nullptr) return {step};
+      const restriction* r = g.restriction_of(step, key);
+      if (r == nullptr) break;
+      step = r->ancestor;
+    }
+    {
+      std::shared_lock lock(keys_mutex_);
+      if (written_keys_.find(key) == written_keys_.end()) return {};  // no step wrote it (ancestors are done)
+    }
+    // Walk the ancestors, stopping at writers.
+    vector<std::uint32_t> found, stack(g.deps.begin() + g.dep_offsets[step], g.deps.begin() + g.dep_offsets[step + 1]);
+    step_set seen;
+    while (!stack.empty()) {
+      const std::uint32_t s = stack.back();
+      stack.pop_back();
+      if (!seen.insert(s).second) continue;
+      if (written(s, key) != nullptr) {
+        found.push_back(s);
+        continue;
+      }
+      stack.insert(stack.end(), g.deps.begin() + g.dep_offsets[s], g.deps.begin() + g.dep_offsets[s + 1]);
+    }
+    // A writer reached by one path may be an ancestor of another writer: that one shadows it.
+    if (found.size() > 1) {
+      vector<std::uint32_t> kept;
+      for (std::uint32_t a : found)
+        if (std::none_of(found.begin(), found.end(), [&](std::uint32_t b) { return b != a && g.is_ancestor(a, b); }))
+          kept.push_back(a);
+      found.swap(kept);
+      std::sort(found.begin(), found.end());
+    }
+    return found;
+  }
+
+  const erased_value* written(std::uint32_t step, std::string_view key) const noexcept {
+    const step_data* d = data_of(step);
+    return d == nullptr ? nullptr : d->written(key);
+  }
+
+  std::string step_name(std::uint32_t i) const { return std::string(graph_->name(i)); }
+
+ private:
+  static void destroy(run_state_base* base) noexcept { delete static_cast<basic_runtime_run*>(base); }
+
+  step_data** table() const noexcept { return table_.load(std::memory_order_acquire); }
+  // The first step that keeps something makes the table; two at once: one table wins.
+  step_data** make_table() {
+    auto fresh = std::make_unique<step_data*[]>(graph_->size());
+    step_data** expected = nullptr;
+    if (table_.compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel, std::memory_order_acquire))
+      return fresh.release();
+    return expected;
+  }
+
+  std::shared_ptr<const runtime_graph> graph_;
+  values input_;
+  mutable std::shared_mutex keys_mutex_;
+  // Each step's step_data (null: it kept nothing); the table itself is made by the first step that
+  // keeps something, so a run whose steps keep nothing pays nothing per step for it.
+  std::atomic<step_data**> table_{nullptr};
+  key_set written_keys_;  // every key some step wrote
+  std::unique_ptr<checkpoint_session> session_;
+};
+
+}  // namespace lightflow::detail
+
+namespace lightflow {
+
+template <class Tag>
+basic_context<Tag>::basic_context(detail::basic_runtime_run<Tag>& run, const step_context& sc) noexcept
+    : step_context(sc), runtime_(&run), index_(sc.index()) {}
+
+template <class Tag>
+std::string basic_context<Tag>::where() const { return "as step \"" + std::string(name()) + "\" sees it"; }
+
+template <class Tag>
+const detail::erased_value* basic_context<Tag>::lookup(std::string_view key, bool required) const {
+  const auto writers = runtime_->frontier(index_, key);
+  if (writers.size() == 1) return runtime_->written(writers[0], key);
+  if (writers.size() > 1)
+    throw key_error("lightflow: step \"" + std::string(name()) + "\" reads key \"" + std::string(key) +
+                    "\", which steps \"" + runtime_->step_name(writers[0]) + "\" and \"" + runtime_->step_name(writers[1]) +
+                    "\" wrote, and neither is an ancestor of the other: restrict the key to one of them, or read "
+                    "end_values()");
+  if (const detail::erased_value* v = runtime_->input_values().find_erased(key)) return v;
+  if (required)
+    throw key_error("lightflow: step \"" + std::string(name()) + "\" reads key \"" + std::string(key) +
+                    "\", which neither it, nor its ancestors, nor the run's input hold");
+  return nullptr;
+}
+
+template <class Tag>
+void basic_context<Tag>::write(std::string_view key, detail::erased_value value) { runtime_->write(index_, key, std::move(value)); }
+
+template <class Tag>
+std::vector<std::pair<std::string_view, const detail::erased_value*>> basic_context<Tag>::frontier(std::string_view key) const {
+  std::vector<std::pair<std::string_view, const detail::erased_value*>> out;
+  for (std::uint32_t w : runtime_->frontier(index_, key))
+    out.emplace_back(runtime_->graph_data().name(w), runtime_->written(w, key));
+  return out;
+}
+
+template <class Tag>
+const detail::erased_value& basic_context<Tag>::ancestor_result(std::string_view step) const {
+  const auto& g = runtime_->graph_data();
+  std::uint32_t i = g.find(step);
+  // After a namespaced merge, "a.y" read by "rt.report" means "rt.a.y": try the reader's prefixes,
+  // innermost first.
+  const std::string_view own = name();
+  for (std::size_t dot = own.rfind('.'); i == detail::basic_runtime_graph<Tag>::none && dot != std::string_view::npos;
+       dot = dot == 0 ? std::string_view::npos : own.rfind('.', dot - 1))
+    i = g.find(std::string(own.substr(0, dot + 1)) + std::string(step));
+  const std::string who = "lightflow: step \"" + std::string(name()) + "\" asks for the result of step \"" + std::string(step) + "\"";
+  if (i == detail::basic_runtime_graph<Tag>::none) throw key_error(who + ", which is not a step of the flow");
+  if (!g.is_ancestor(i, index_)) throw key_error(who + ", which is not one of its ancestors");
+  if (runtime_->record(i).status == step_status::skipped_by_condition) throw key_error(who + ", which its condition skipped");
+  const detail::step_data* d = runtime_->data_of(i);
+  if (d == nullptr || !d->result.has_value()) throw key_error(who + ", which returned nothing");
+  return d->result;
+}
+
+}  // namespace lightflow
+
+#endif
+// ---- lightflow/detail/runtime_session.hpp
+// The checkpoint of a runtime flow's run: each step's result and key/value writes, and the run's
+// `lf::values` input, saved with the binary serializer. A restored value is decoded with the type
+// it was saved with, found by name among the types the program registered (every `lf::key`'s type,
+// every runtime step's result type): a type the program no longer has is refused, not guessed.
+//
+// A step's record holds: a byte (1 if it returned a value), then that value as (type name, bytes),
+// then the count of its writes and each as (key, type name, bytes); strings and byte blobs are
+// length-prefixed as in serializer.hpp. The input is the count of its entries, then each entry. A
+// type name is the type's checkpoint name (type_tag.hpp); records written before type tags hold the
+// compiler's spelling instead, which the registry also finds (erased_value.hpp).
+#ifndef LIGHTFLOW_DETAIL_RUNTIME_SESSION_HPP
+#define LIGHTFLOW_DETAIL_RUNTIME_SESSION_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace lightflow::detail {
+
+template <class Store>
+class runtime_session final : public store_session<Store> {
+  using base = store_session<Store>;
+
+ public:
+  runtime_session(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g)
+      : base(cp.store, g.flow_name, cp.run_id, cp.options,
+             std::make_shared<const manifest_text>(manifest(g, cp.options.version))),
+        graph_(&g) {}
+
+  /// Reads the run's input from the store, for resume().
+  static values load_input(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g) {
+    runtime_session probe(cp, g);
+    const record rec = probe.load_saved_input();
+    values input;
+    try {
+      binary_reader r(rec.payload);
+      for (std::size_t k = 0, n = r.size(); k != n; ++k) {
+        auto [name, value] = probe.read_entry(r, "the input");
+        input.set_erased(std::move(name), std::move(value));
+      }
+      if (r.remaining() != 0) throw decode_error("lightflow: unexpected bytes after the entries");
+    } catch (const checkpoint_error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw probe.error("the input", std::string("cannot be decoded: ") + e.what());
+    }
+    return input;
+  }
+
+  /// Before the run starts: checks or writes the manifest and the input, and restores every step
+  /// that has a record. Throws checkpoint_error or store_error; runs nothing.
+  void open(runtime_run& run) {
+    std::vector<std::byte> input;
+    {
+      binary_writer w(input);
+      const auto& entries = run.input_values().entries();
+      w.size(entries.size());
+      for (const auto& entry : entries) {  // (not a structured binding: clang 14 cannot capture one)
+        write_text(w, entry.first);
+        write_value(w, *entry.second, [&] { return "the input, key \"" + std::string(entry.first) + "\""; });
+      }
+    }
+    const runtime_graph& g = run.graph_data();
+    if (!this->check_manifest(true)) {
+      this->start_fresh(input);
+      return this->prepare_store(g.size(), g.name_bytes, record_guess);
+    }
+    this->check_input(input);
+    run.mark_resumed();
+    std::size_t left = g.size(), left_names = g.name_bytes;  // the steps that will run, and save
+    for (std::uint32_t i = 0; i != g.size(); ++i) {
+      const auto rec = this->load_step(step_key(g.name(i)), g.name(i));
+      if (!rec) continue;
+      const std::string what = "the record of step \"" + std::string(g.name(i)) + "\"";
+      try {
+        binary_reader r(rec->payload);
+        if (r.integer<std::uint8_t>() != 0) {
+          auto [type, bytes] = read_value(r);
+          // (The manifest names the type already, but a run begun by runtime manifest 1 did not.)
+          // Checked before decoding; the saved name may be a format-1 spelling of the same type.
+          const erased_type* saved = type_registry::instance().find(type);
+          if (saved == nullptr || saved != g.result_type(i))
+            throw this->error(what, "holds " + with_article(saved != nullptr ? saved->name : type) +
+                                        ", but the step now returns " + std::string(result_type_name(g.result_type(i))) +
+                                        ": the flow's definition changed; pass checkpoint_options{.discard_stale = true} "
+                                        "to start over");
+          run.own(i).result = decode(saved, type, bytes, what);
+        }
+        for (std::size_t k = 0, n = r.size(); k != n; ++k) {
+          auto [name, value] = read_entry(r, what);
+          run.own(i).writes.emplace_back(std::move(name), std::move(value));
+        }
+        if (r.remaining() != 0) throw decode_error("lightflow: unexpected bytes after the writes");
+      } catch (const checkpoint_error&) {
+        throw;
+      } catch (const std::exception& e) {
+        throw this->error(what, std::string("cannot be decoded: ") + e.what());
+      }
+      run.note_writes(i);
+      run.restore(i);
+      --left;
+      left_names -= g.name(i).size();
+    }
+    this->prepare_store(left, left_names, record_guess);
+  }
+
+  // On the hot path: nothing is allocated unless a value cannot be encoded (the message is made then).
+  void save(run_state_base& base_run, std::uint32_t step) override {
+    auto& run = static_cast<runtime_run&>(base_run);
+    const std::string_view name = run.graph_data().name(step);
+    thread_local std::vector<std::byte> payload;
+    thread_local std::string key;
+    payload.clear();
+    binary_writer w(payload);
+    const step_data* d = run.data_of(step);
+    const bool has_result = d != nullptr && d->result.has_value();
+    w.integer(static_cast<std::uint8_t>(has_result ? 1 : 0));
+    if (has_result) write_value(w, d->result, [&] { return "the output of step \"" + std::string(name) + "\" (its result)"; });
+    w.size(d == nullptr ? 0 : d->writes.size());
+    if (d != nullptr)
+      for (const auto& write : d->writes) {
+        write_text(w, write.first);
+        write_value(w, write.second, [&] { return "the output of step \"" + std::string(name) + "\", key \"" + std::string(write.first) + "\""; });
+      }
+    key.assign(step_key_prefix).append(name);  // step_key(name), in a reused string
+    this->save_step(key, name, payload);
+    release_if_large(payload);
+  }
+
+  /// The flow's definition as the run's manifest holds it (detail/manifest.hpp). Throws
+  /// checkpoint_error when a step returns a type without a checkpoint name (one the binary
+  /// serializer cannot encode fails its step when it returns, as a key's value does).
+  static std::string manifest(const runtime_graph& g, std::uint32_t version) {
+    for (std::uint32_t i = 0; i != g.size(); ++i)
+      if (const erased_type* t = g.result_type(i); t != nullptr && t->encode != nullptr && !t->tagged)
+        throw checkpoint_error("lightflow: step \"" + std::string(g.name(i)) + "\" of flow \"" + g.flow_name +
+                               "\" cannot be checkpointed: it returns " + with_article(t->name) + std::string(untagged));
+    return write_manifest(manifest_v2, g.view, version, binary_serializer::name, "lightflow::values",
+                          [&g](std::uint32_t i) { return result_type_name(g.result_type(i)); });
+  }
+  /// An input saved by an earlier version names its types by the compiler's spelling: the same input
+  /// when every entry has the same key, the same type (by checkpoint name or by that spelling) and
+  /// the same bytes.
+  bool same_input(std::span<const std::byte> saved, std::span<const std::byte> now) const override {
+    try {
+      binary_reader a(saved), b(now);
+      const std::size_t n = a.size();
+      if (n != b.size()) return false;
+      for (std::size_t k = 0; k != n; ++k) {
+        std::string key_a, key_b;
+        a(key_a), b(key_b);
+        auto [type_a, bytes_a] = read_value(a);
+        auto [type_b, bytes_b] = read_value(b);
+        if (key_a != key_b || bytes_a != bytes_b) return false;
+        const erased_type* t = type_registry::instance().find(type_a);
+        if (t == nullptr || t != type_registry::instance().find(type_b)) return false;
+      }
+      return a.remaining() == 0 && b.remaining() == 0;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  /// Earlier versions' texts: types spelled by the compiler (runtime manifest 2), or not named (1).
+  std::vector<std::string> legacy_manifests() const override {
+    const auto spelled = [this](std::uint32_t i) {
+      const erased_type* t = graph_->result_type(i);
+      return t == nullptr ? std::string_view("void") : t->spelling;
+    };
+    std::vector<std::string> texts;
+    for (const manifest_form* form : {&runtime_manifest_v2, &runtime_manifest_v1})
+      texts.push_back(write_manifest(*form, graph_->view, this->options_.version, binary_serializer::name, "", spelled));
+    return texts;
+  }
+
+ private:
+  // For prepare_store: a record's bytes besides its step's name, guessed (~60 of framing, and the
+  // result with its type's name).
+  static constexpr std::size_t record_guess = 192;
+  static constexpr std::string_view untagged =
+      ", a type without a checkpoint name, which checkpoints record so that any compiler reads them: give it a "
+      "member `static constexpr std::string_view lightflow_type_name = \"...\";` or specialize lightflow::type_tag "
+      "(see lightflow/type_tag.hpp)";
+  const runtime_graph* graph_;
+
+  // Text as the binary serializer writes a std::string: its size, then its bytes.
+  static void write_text(binary_writer& w, std::string_view text) {
+    w.size(text.size());
+    w.bytes(text.data(), text.size());
+  }
+  // A value: its type's name, then its encoding as a length-prefixed blob. `what()` names the value
+  // in the error (made only then).
+  template <class Describe>
+  static void write_value(binary_writer& w, const erased_value& v, const Describe& what) {
+    thread_local std::vector<std::byte> bytes;
+    bytes.clear();
+    if (!v.encode(bytes))
+      throw checkpoint_error("lightflow: " + what() + " is " + with_article(v.type()) +
+                             ", which the binary serializer cannot encode, so the run cannot be checkpointed");
+    if (!v.type_info()->tagged)
+      throw checkpoint_error("lightflow: " + what() + " is " + with_article(v.type()) + std::string(untagged));
+    write_text(w, v.type());
+    w.size(bytes.size());
+    w.bytes(bytes.data(), bytes.size());
+    release_if_large(bytes);
+  }
+  static std::pair<std::string, std::vector<std::byte>> read_value(binary_reader& r) {
+    std::string type;
+    r(type);
+    std::vector<std::byte> bytes(r.size());
+    r.bytes(bytes.data(), bytes.size());
+    return {std::move(type), std::move(bytes)};
+  }
+  std::pair<std::string, erased_value> read_entry(binary_reader& r, const std::string& what) const {
+    std::string key;
+    r(key);
+    auto [type, bytes] = read_value(r);
+    return {std::move(key), decode(type_registry::instance().find(type), type, bytes, what + ", key \"" + key + "\",")};
+  }
+  /// A value saved as `type`, which the registry found as `t` (null: not found).
+  erased_value decode(const erased_type* t, const std::string& type, std::span<const std::byte> bytes,
+                      const std::string& what) const {
+    if (t == nullptr || t->decode == nullptr)
+      throw this->error(what, "holds " + with_article(type) +
+                                  ", a type this program has not registered (make an lf::key of it, or a runtime "
+                                  "step that returns it, before resuming)");
+    return erased_value::decode(*t, bytes);
+  }
+};
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/runtime_result.hpp
+// What a finished run of a runtime flow reports: every step's status, times and error (as for static
+// flows), each step's result by name, and the end values of a key.
+#ifndef LIGHTFLOW_RUNTIME_RESULT_HPP
+#define LIGHTFLOW_RUNTIME_RESULT_HPP
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <vector>
+#include <string>
+#include <string_view>
+
+
+namespace lightflow {
+
+/// The result of a run of a runtime flow: each step's result (`get<T>("step")`) and the last
+/// values the steps wrote under a key (`end_values`), besides what every result has
+/// (basic_run_result).
+template <class Tag>
+class basic_runtime_result : public basic_run_result {
+ public:
+  /// @cond LIGHTFLOW_INTERNAL
+  explicit basic_runtime_result(detail::basic_runtime_run<Tag>* run) noexcept : basic_run_result(run) {}
+  /// @endcond
+
+  /// The result of step `name` as a T; throws bad_step_access if it did not succeed, key_error if it
+  /// returned nothing or something else than a T.
+  template <class T>
+  const T& get(std::string_view name) const {
+    const std::uint32_t i = index_of(name);
+    const auto& rec = run_->record(i);
+    if (rec.status != step_status::succeeded) throw bad_step_access(flow_name(), name, rec.status, why_not(i));
+    const detail::step_data* d = runtime().data_of(i);
+    if (d == nullptr || !d->result.has_value())
+      throw key_error("lightflow: step \"" + std::string(name) + "\" of flow \"" + std::string(flow_name()) +
+                      "\" returned nothing");
+    return detail::checked_value<T>(d->result, detail::result_subject(name));
+  }
+
+  /// The writes of `k` that no descendant of their writer overwrote, by writer. (The input is not
+  /// included.)
+  template <class T>
+  std::map<std::string, T> end_values(const key<T>& k) const {
+    const auto& g = runtime().graph_data();
+    const std::uint32_t n = g.size();
+    // One pass in reverse topological order: does some descendant of step i write the key?
+    std::vector<std::uint32_t> order, left(n);
+    for (std::uint32_t i = 0; i != n; ++i) left[i] = g.dep_offsets[i + 1] - g.dep_offsets[i];
+    order.reserve(n);
+    for (std::uint32_t r : g.roots) order.push_back(r);
+    for (std::size_t at = 0; at != order.size(); ++at)
+      for (std::uint32_t e = g.out_offsets[order[at]]; e != g.out_offsets[order[at] + 1]; ++e)
+        if (--left[g.outs[e]] == 0) order.push_back(g.outs[e]);
+    std::vector<bool> below(n, false);  // a descendant wrote it
+    std::map<std::string, T> out;
+    for (std::size_t at = order.size(); at-- > 0;) {
+      const std::uint32_t i = order[at];
+      for (std::uint32_t e = g.out_offsets[i]; e != g.out_offsets[i + 1]; ++e)
+        if (below[g.outs[e]] || runtime().written(g.outs[e], k.name()) != nullptr) below[i] = true;
+    }
+    for (std::uint32_t i = 0; i != n; ++i)
+      if (const detail::erased_value* v = runtime().written(i, k.name()); v != nullptr && !below[i])
+        out.emplace(std::string(g.name(i)),
+                    detail::checked_value<T>(*v, detail::key_subject(k.name(), "written by step \"" + std::string(g.name(i)) + "\"")));
+    return out;
+  }
+
+ private:
+  const detail::basic_runtime_run<Tag>& runtime() const noexcept { return static_cast<const detail::basic_runtime_run<Tag>&>(*run_); }
+};
+
+/// A run of a runtime flow started with `executor::submit`.
+using runtime_handle = run_handle<runtime_flow, values>;
+
+}  // namespace lightflow
+
+#endif
+
+namespace lightflow::detail {
+
+// A partial specialisation (constrained) rather than an explicit one, so that its members are
+// templates: runtime_flow.hpp includes this header before it defines runtime_flow.
+template <class Flow>
+  requires std::same_as<Flow, runtime_flow>
+struct program<Flow> {
+  using default_input = values;
+  template <class Input>
+  using state = runtime_run;
+  template <class Input>
+  using result = runtime_result;
+  /// A run keeps the compiled graph and the step callables it runs.
+  static constexpr bool keeps_flow = true;
+
+  template <class Input>
+  static consteval bool accepts() {
+    if constexpr (!std::same_as<Input, values>) {
+      fail<"lightflow: a runtime flow's input is a lightflow::values (keys and their values), not the type listed "
+           "after this message",
+           offered<Input>>();
+      return false;
+    } else {
+      return true;
+    }
+  }
+  template <class Input, class Checkpoint>
+  static consteval bool accepts_checkpoint() {
+    if constexpr (!std::same_as<serializer_of<Checkpoint>, binary_serializer>) {
+      fail<"lightflow: a runtime flow's checkpoint uses the binary serializer (a custom serializer cannot encode "
+           "values whose types are known only at run time); the checkpoint's serializer is listed after this message",
+           offered<serializer_of<Checkpoint>>>();
+      return false;
+    } else {
+      return true;
+    }
+  }
+
+  /// Checks the flow first: throws flow_error naming the steps, before any step runs.
+  template <class Input>
+  static runtime_run* make(const Flow& flow, Input&& input, run_registry& registry, std::uint64_t id) {
+    return new runtime_run(flow.compiled(), std::move(input), registry, id);
+  }
+  template <class Input, class Checkpoint>
+  static auto session(runtime_run& run, const Checkpoint& cp) {
+    return std::make_unique<runtime_session<store_of<Checkpoint>>>(cp, run.graph_data());
+  }
+  template <class Input, class Checkpoint>
+  static values load_input(const Flow& flow, const Checkpoint& cp) {
+    return runtime_session<store_of<Checkpoint>>::load_input(cp, *flow.compiled());
+  }
+};
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/runtime_step.hpp
+// How a runtime flow calls a step: its callable takes an lf::context& (or nothing) and returns its
+// result (or void), kept as an erased value; a stateless callable is made on the spot, a stateful
+// one is read from the flow. (A static flow's step in a runtime flow: static_in_runtime.hpp.)
+#ifndef LIGHTFLOW_DETAIL_RUNTIME_STEP_HPP
+#define LIGHTFLOW_DETAIL_RUNTIME_STEP_HPP
+
+#include <cstdint>
+#include <type_traits>
+
+
+namespace lightflow::detail {
+
+template <class F>
+inline constexpr bool stateless_callable = std::is_empty_v<F> && std::is_default_constructible_v<F>;
+
+template <class F>
+inline constexpr bool runtime_callable = std::is_invocable_v<const F&, context&> || std::is_invocable_v<const F&>;
+
+/// What a runtime step's callable returns, decayed (void for none).
+template <class F>
+using runtime_return_t = std::decay_t<
+    typename std::conditional_t<std::is_invocable_v<const F&, context&>, std::invoke_result<const F&, context&>,
+                                std::invoke_result<const F&>>::type>;
+
+/// What a runtime step's condition needs of the step_context it is given.
+struct step_context_access {
+  template <class Tag = void>
+  static basic_runtime_run<Tag>& run(step_context& sc) noexcept { return static_cast<basic_runtime_run<Tag>&>(*sc.run_); }
+  static std::uint32_t step(const step_context& sc) noexcept { return sc.step_; }
+};
+
+template <class F>
+void invoke_runtime(run_state_base& base, std::uint32_t step, step_context& sc) {
+  auto& run = static_cast<runtime_run&>(base);
+  if (sc.attempt() > 1 && run.data_of(step) != nullptr) run.own(step) = step_data{};  // a failed attempt's writes go
+  (void)step;
+  auto call = [&](const F& f) {
+    context ctx(run, sc);
+    if constexpr (std::is_invocable_v<const F&, context&>) {
+      using R = std::invoke_result_t<const F&, context&>;
+      if constexpr (std::is_void_v<R>) f(ctx);
+      else run.own(step).result = erased_value::make<std::decay_t<R>>(f(ctx));
+    } else {
+      using R = std::invoke_result_t<const F&>;
+      if constexpr (std::is_void_v<R>) f();
+      else run.own(step).result = erased_value::make<std::decay_t<R>>(f());
+    }
+  };
+  if constexpr (stateless_callable<F>) call(F{});
+  else call(*static_cast<const F*>(base.callable(step)));
+}
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/static_in_runtime.hpp
+// A static flow's step run as a step of a runtime flow (what runtime_flow::merge does with a static
+// flow): its callable is called with its dependencies' results, found by name in the runtime run.
+#ifndef LIGHTFLOW_DETAIL_STATIC_IN_RUNTIME_HPP
+#define LIGHTFLOW_DETAIL_STATIC_IN_RUNTIME_HPP
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+
+namespace lightflow::detail {
+
+/// The result of the static step `D` that step `step` (static step `I`) depends on. Its runtime name
+/// is found from the step's own: both carry the same prefix ("<flow>.", or more after further merges).
+template <class Flow, std::uint32_t I, std::uint32_t D, class T>
+const T& static_dependency_result(const runtime_run& run, std::uint32_t step) {
+  const runtime_graph& g = run.graph_data();
+  const std::string_view own = g.name(step);
+  const std::string_view own_static = Flow::graph.names[I];
+  const std::string name = std::string(own.substr(0, own.size() - own_static.size())) + std::string(Flow::graph.names[D]);
+  const std::uint32_t d = g.find(name);
+  const step_data* data = d == runtime_graph::none ? nullptr : run.data_of(d);
+  const std::string who = "lightflow: step \"" + std::string(own) + "\" (of static flow \"" +
+                          std::string(Flow::name.view()) + "\") needs the result of step \"" + name + "\"";
+  if (data == nullptr || !data->result.has_value()) throw key_error(who + ", which returned nothing");
+  if (const T* value = data->result.get<T>()) return *value;
+  throw key_error(who + ", which returned " + with_article(data->result.type()) + ", not the " +
+                  std::string(erased_type_of<T>.name) + " its parameter takes");
+}
+
+template <class T>
+void register_static_output() {
+  if constexpr (!std::is_void_v<T>) register_type<T>();
+}
+
+/// Calls a static step inside a runtime flow with its dependencies' results (D: their steps, T: their
+/// output types); every template parameter deduced (see step_signature).
+template <class Flow, std::uint32_t I, class F, std::uint32_t... D, class... T, class... Context>
+decltype(auto) call_with_dependencies(std::type_identity<Flow>, constant<I>, const F& fn, runtime_run& run,
+                                      std::uint32_t step, positions<D...>, type_list<T...>, Context&... ctx) {
+  return fn(static_dependency_result<Flow, I, D, T>(run, step)..., ctx...);
+}
+
+template <class Flow, std::uint32_t I>
+void invoke_static_step(run_state_base& base, std::uint32_t step, step_context& sc) {
+  using sig = step_signature<Flow, values, I>;
+  using output = typename sig::output;
+  auto& run = static_cast<runtime_run&>(base);
+  const auto& fn = static_cast<const Flow*>(base.callable(step))->template step<I>().callable;
+  context ctx(run, sc);
+  auto call = [&]() -> decltype(auto) {
+    if constexpr (sig::form::value == call_form::nothing) {
+      return fn();
+    } else if constexpr (sig::form::value == call_form::context) {
+      return fn(static_cast<step_context&>(ctx));
+    } else if constexpr (sig::is_root::value) {
+      if constexpr (sig::form::value == call_form::inputs_and_context)
+        return fn(run.input_values(), static_cast<step_context&>(ctx));
+      else
+        return fn(run.input_values());
+    } else {
+      if constexpr (sig::form::value == call_form::inputs_and_context)
+        return detail::call_with_dependencies(std::type_identity<Flow>{}, constant<I>{}, fn, run, step,
+                                              typename sig::kept_steps{}, typename sig::kept_outputs{},
+                                              static_cast<step_context&>(ctx));
+      else
+        return detail::call_with_dependencies(std::type_identity<Flow>{}, constant<I>{}, fn, run, step,
+                                              typename sig::kept_steps{}, typename sig::kept_outputs{});
+    }
+  };
+  if constexpr (std::is_void_v<output>)
+    call();
+  else
+    run.own(step).result = erased_value::make<output>(call());
+}
+
+}  // namespace lightflow::detail
+
+#endif
+
+namespace lightflow {
+
+/// How runtime_flow::merge combines two flows.
+enum class merge_mode {
+  namespaced,  ///< the source's steps are added as "<source name>.<step name>", with their dependencies
+  unify,       ///< by name, as the Go original: a step in both keeps the target's callable and gets the
+               ///< union of the dependencies; steps the target lacks are added with their dependencies
+};
+
+
+/// A step of a runtime flow: its flow and index. `after` declares its dependencies.
+template <class Tag>
+class basic_step_handle : public detail::edited_policy_setters<basic_step_handle<Tag>, false> {
+ public:
+  /// The step at `index` of `flow` (which must outlive the handle).
+  basic_step_handle(basic_runtime_flow<Tag>& flow, std::uint32_t index) noexcept : flow_(&flow), index_(index) {}
+  /// The step's index in its flow (the order steps were added).
+  std::uint32_t index() const noexcept { return index_; }
+  /// The step's name.
+  std::string_view name() const { return flow_->step_name(index_); }
+  /// Declares dependencies: handles of steps of the same flow, or names (of steps that may be added
+  /// later; an unknown name is a flow_error when the flow is checked).
+  template <class... Deps>
+  basic_step_handle& after(const Deps&... deps) {
+    auto one = [&](const auto& dep) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(dep)>, basic_step_handle>) {
+        if (dep.flow_ != flow_)
+          throw flow_error("lightflow: step \"" + std::string(name()) + "\" is made to depend on a step of another flow");
+        flow_->depend(*this, dep);
+      } else {
+        flow_->mutate().depend(index_, std::string_view(dep));
+      }
+    };
+    (one(deps), ...);
+    return *this;
+  }
+  // retry, timeout (each overriding the flow's default), before_step and after_step (after the
+  // executor's and the flow's callbacks; see callback.hpp): in place, from detail::edited_policy_setters.
+  /// Runs the step only when `condition` (taking an `lf::context&` or a `step_context&`) returns
+  /// true once its dependencies are done; else it is skipped_by_condition, and its dependents run
+  /// (reading its result is a key_error) unless `skip` says otherwise.
+  template <class Predicate>
+  basic_step_handle& when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) {
+    std::function<bool(step_context&)> test;
+    if constexpr (std::is_invocable_r_v<bool, const Predicate&, basic_context<Tag>&>) {
+      test = [condition = std::move(condition)](step_context& sc) {
+        basic_context<Tag> ctx(detail::step_context_access::run<Tag>(sc), sc);
+        return static_cast<bool>(condition(ctx));
+      };
+    } else {
+      static_assert(std::is_invocable_r_v<bool, const Predicate&, step_context&>,
+                    "lightflow: a step's condition must be callable with an lf::context& (or a step_context&) and "
+                    "return bool");
+      test = std::move(condition);
+    }
+    return edit_policy(detail::policy_change::condition(test, skip));
+  }
+
+ private:
+  friend detail::edited_policy_setters<basic_step_handle, false>;
+  template <class Change>
+  basic_step_handle& edit_policy(Change&& change) {
+    detail::basic_runtime_graph<Tag>& g = flow_->mutate();
+    g.set_rules(index_, policy::changed(g.rules_of(index_), change));
+    return *this;
+  }
+
+  basic_runtime_flow<Tag>* flow_;
+  std::uint32_t index_;
+};
+
+/// A flow whose steps are added at run time: each step's callable takes an `lf::context&` (or
+/// nothing) and passes data to other steps through keys (lf::key), or its result. Checked (the same
+/// rules and messages as a static flow) when it is run, merged or check()ed. Copies share their steps
+/// until one of them changes, and a run keeps the steps it started with: changing the flow later does
+/// not change runs in flight.
+template <class Tag>
+class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_flow<Tag>, true> {
+  using invoke_fn = detail::run_state_base::invoke_fn;
+  using runtime_graph = detail::basic_runtime_graph<Tag>;
+  using step_handle = basic_step_handle<Tag>;
+  // Code over these waits for this template's use (detail/runtime_names.hpp: deferred_t).
+  using owners = detail::deferred_t<std::unordered_map<const void*, std::shared_ptr<const void>>, Tag>;
+  using policies = detail::deferred_t<std::vector<const policy*>, Tag>;
+
+ public:
+  /// An empty flow called `name`.
+  explicit basic_runtime_flow(std::string name) : data_(std::make_shared<runtime_graph>()) {
+    data_->flow_name = std::move(name);
+  }
+  /// Copies share their data until one of them changes (copy on write).
+  basic_runtime_flow(const basic_runtime_flow& o) : data_(o.shared()) {}
+  /// Shares `o`'s data (copy on write).
+  basic_runtime_flow& operator=(const basic_runtime_flow& o) {
+    if (this != &o) {
+      auto d = o.shared();
+      std::lock_guard lock(mutex_);
+      data_ = std::move(d);
+    }
+    return *this;
+  }
+  /// Takes over `o`'s data.
+  basic_runtime_flow(basic_runtime_flow&& o) noexcept : data_(std::move(o.data_)) {}
+  ~basic_runtime_flow() = default;
+
+  /// The flow's name.
+  std::string_view name() const noexcept { return data_->flow_name; }
+  /// The number of steps.
+  std::size_t size() const noexcept { return data_->size(); }
+
+  /// Adds a step called `name` (UTF-8) whose callable takes an `lf::context&` or nothing and
+  /// returns its result (or void). Throws flow_error if the flow has a step of that name.
+  template <class F>
+  step_handle add(std::string_view name, F&& callable) {
+    using fn = std::decay_t<F>;
+    static_assert(detail::runtime_callable<fn>,
+                  "lightflow: a runtime_flow step's callable must be invocable, as const, with a lightflow::context& "
+                  "or with nothing");
+    if constexpr (!std::is_void_v<detail::runtime_return_t<fn>>) detail::register_type<detail::runtime_return_t<fn>>();
+    runtime_graph& g = mutate();
+    constexpr const detail::erased_type* type = detail::result_type_of<detail::runtime_return_t<fn>>();
+    if constexpr (detail::stateless_callable<fn>) {
+      return {*this, g.add(name, &detail::invoke_runtime<fn>, type, nullptr, nullptr)};
+    } else {
+      auto state = std::make_shared<const fn>(std::forward<F>(callable));
+      const void* raw = state.get();
+      return {*this, g.add(name, &detail::invoke_runtime<fn>, type, raw, std::move(state))};
+    }
+  }
+
+  // retry and timeout (for the steps that do not say otherwise) and the four callbacks (see
+  // callback.hpp; after the executor's and before each step's own): in place, from
+  // detail::edited_policy_setters.
+
+  /// `step` runs after `dependency`.
+  basic_runtime_flow& depend(step_handle step, step_handle dependency) {
+    mutate().depend(step.index(), dependency.index());
+    return *this;
+  }
+  /// By name; `dependency` may be added later (checked when the flow is checked or run).
+  basic_runtime_flow& depend(std::string_view step, std::string_view dependency) {
+    const std::uint32_t s = index_of(step);
+    mutate().depend(s, dependency);
+    return *this;
+  }
+
+  /// The step called `name` (after a namespaced merge: "sub.step").
+  std::optional<step_handle> find(std::string_view name) {
+    const std::uint32_t i = data_->find(name);
+    if (i == runtime_graph::none) return std::nullopt;
+    return step_handle(*this, i);
+  }
+  /// The step called `name`; throws unknown_step (naming it, with the closest name) if there is none.
+  step_handle at(std::string_view name) { return {*this, index_of(name)}; }
+  /// The name of the step at `index`; throws unknown_step if there is none.
+  std::string_view step_name(std::uint32_t index) const {
+    if (index >= data_->size())
+      throw unknown_step("lightflow: flow \"" + data_->flow_name + "\" has no step " + std::to_string(index));
+    return data_->name(index);
+  }
+  /// The names of the dependencies of step `name`, declared so far.
+  std::vector<std::string> dependencies(std::string_view name) const {
+    std::vector<std::string> out;
+    for (std::uint32_t d : data_->dependencies_of(index_of(name))) out.emplace_back(data_->name(d));
+    for (const auto& [s, dep] : data_->added_by_name)
+      if (data_->name(s) == name) out.push_back(dep);
+    return out;
+  }
+
+  /// Step `step` reads key `k` as its ancestor `ancestor` sees it, whatever other ancestors wrote.
+  /// A restriction to a step that is not an ancestor is a flow_error when the flow is checked.
+  template <class T>
+  basic_runtime_flow& restrict(std::string_view step, const key<T>& k, std::string_view ancestor) {
+    const std::uint32_t s = index_of(step);
+    runtime_graph& g = mutate();
+    g.restrictions.push_back({s, k.name(), std::string(ancestor), 0});
+    g.compiled = false;
+    return *this;
+  }
+
+  /// Adds the steps of `source` (which is not changed). A cycle this creates is a flow_error naming
+  /// it when the flow is checked.
+  basic_runtime_flow& merge(const basic_runtime_flow& source, merge_mode mode = merge_mode::namespaced) {
+    const auto src = source.shared();  // a stable copy, even when merging a flow into itself
+    const runtime_graph& s = *src;
+    runtime_graph& g = mutate();
+    const std::string prefix = mode == merge_mode::namespaced ? std::string(s.flow_name) + "." : std::string();
+    owners states;  // the owners of stateful callables
+    for (const auto& o : s.owned) states.emplace(o.get(), o);
+    const detail::merge_map m = detail::merge_steps(
+        g, s.size(), prefix, mode == merge_mode::unify, [&](std::uint32_t i) { return s.name(i); },
+        [&](std::uint32_t i) {
+          // The step keeps its policy, with its flow's default retries where it has none of its own.
+          return detail::merged_step{s.invokers[i], s.result_type(i), s.callable(i),
+                                     s.callable(i) != nullptr ? states.at(s.callable(i)) : nullptr,
+                                     policy::inherit(s.rules_of(i), s.defaults.get())};
+        },
+        [&](std::uint32_t i) { return s.dependencies_of(i); });
+    // Dependencies declared by name (not yet resolved in the source) and key restrictions.
+    for (const auto& [step, dep] : s.added_by_name) {
+      const std::uint32_t known = g.find(prefix + dep);
+      if (!m.added[step] && known != runtime_graph::none)
+        g.depend_once(m.index[step], known);
+      else
+        g.depend(m.index[step], prefix + dep);
+    }
+    for (const auto& r : s.restrictions)
+      if (m.added[r.step]) g.restrictions.push_back({m.index[r.step], r.key, prefix + r.ancestor_name, 0});
+    return *this;  // (merge_steps marked the graph changed)
+  }
+
+  /// Adds the steps of the static flow `source` (copied), named as `merge_mode` says. They keep
+  /// their typed parameters: a step is called with its dependencies' results (found by name, so
+  /// the names must keep the source's relations: in unify mode, a step of the target that replaces
+  /// one of the source's must return what the source's did, or its dependents fail with a
+  /// key_error). A root step is offered the run's `lf::values` (or nothing, or the step_context).
+  template <fixed_string Name, class... Steps>
+  basic_runtime_flow& merge(const static_flow<Name, Steps...>& source, merge_mode mode = merge_mode::namespaced) {
+    using source_type = static_flow<Name, Steps...>;
+    static_assert(detail::check_signatures<source_type, values>(),
+                  "lightflow: the static flow's steps cannot be called in a runtime flow (see the message above)");
+    auto copy = std::make_shared<const source_type>(source);
+    const detail::graph_view& sv = source_type::view;
+    constexpr auto invokers = []<std::size_t... I>(std::index_sequence<I...>) {
+      return std::array<invoke_fn, sizeof...(I) + 1>{&detail::invoke_static_step<source_type, I>..., nullptr};
+    }(std::make_index_sequence<source_type::size>{});
+    constexpr auto types = []<std::size_t... I>(std::index_sequence<I...>) {
+      return std::array<const detail::erased_type*, sizeof...(I) + 1>{
+          detail::result_type_of<typename detail::step_signature<source_type, values, I>::output>()..., nullptr};
+    }(std::make_index_sequence<source_type::size>{});
+    []<std::size_t... I>(std::index_sequence<I...>) {  // the output types, for checkpoints
+      (void)detail::expand{
+          0, (detail::register_static_output<typename detail::step_signature<source_type, values, I>::output>(), 0)...};
+    }(std::make_index_sequence<source_type::size>{});
+    runtime_graph& g = mutate();
+    const std::string prefix = mode == merge_mode::namespaced ? std::string(Name.view()) + "." : std::string();
+    policies own_rules(sv.size + 1);  // each step's policy, kept alive by `copy`
+    copy->policy_addresses(own_rules.data());
+    (void)detail::merge_steps(
+        g, sv.size, prefix, mode == merge_mode::unify, [&](std::uint32_t i) { return sv.name(i); },
+        [&](std::uint32_t i) {
+          std::shared_ptr<const policy> own = own_rules[i] == nullptr ? nullptr : std::shared_ptr<const policy>(copy, own_rules[i]);
+          return detail::merged_step{invokers[i], types[i], copy.get(), copy, policy::inherit(own, copy->defaults())};
+        },
+        [&](std::uint32_t i) { return std::span<const std::uint32_t>(sv.deps + sv.dep_offsets[i], sv.deps + sv.dep_offsets[i + 1]); });
+    return *this;
+  }
+
+  /// Checks the flow (unknown dependencies, cycles, restrictions) and prepares it to run; run() does
+  /// this too. Throws flow_error naming the steps.
+  void check() const { (void)compiled(); }
+
+  /// `std::cout << flow` writes its name and steps, each with its dependencies, as a static flow's
+  /// does; it checks the flow first (a flow_error for a flow that cannot run).
+  template <class Traits>
+  friend std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& out, const basic_runtime_flow& f) {
+    return out << detail::graph_text(f.compiled()->view);
+  }
+
+  /// The checked graph, shared with the runs that use it (internal; for the executor).
+  std::shared_ptr<const runtime_graph> compiled() const {
+    std::lock_guard lock(mutex_);
+    if (!data_->compiled) {
+      if (data_.use_count() > 1) data_ = std::make_shared<runtime_graph>(*data_);
+      data_->compile();
+    }
+    return data_;
+  }
+
+ private:
+  friend class basic_step_handle<Tag>;
+  friend detail::edited_policy_setters<basic_runtime_flow, true>;
+  template <class Change>
+  basic_runtime_flow& edit_policy(Change&& change) {
+    runtime_graph& g = mutate();
+    g.defaults = policy::changed(g.defaults, change);
+    g.compiled = false;
+    return *this;
+  }
+  std::shared_ptr<runtime_graph> shared() const {
+    std::lock_guard lock(mutex_);
+    return data_;
+  }
+  // The data, copied first if a run or another flow shares it.
+  runtime_graph& mutate() {
+    std::lock_guard lock(mutex_);
+    if (data_.use_count() > 1) data_ = std::make_shared<runtime_graph>(*data_);
+    return *data_;
+  }
+  std::uint32_t index_of(std::string_view name) const {
+    const std::uint32_t i = data_->find(name);
+    if (i == runtime_graph::none)
+      throw unknown_step("lightflow: flow \"" + std::string(data_->flow_name) + "\" has no step named \"" + std::string(name) +
+                         "\"" + detail::did_you_mean(name, data_->size(), [&](std::uint32_t k) { return data_->name(k); }));
+    return i;
+  }
+
+  mutable std::shared_ptr<runtime_graph> data_;
+  mutable std::mutex mutex_;
 };
 
 }  // namespace lightflow

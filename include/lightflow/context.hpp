@@ -17,21 +17,20 @@
 #include <vector>
 
 #include "lightflow/detail/erased_value.hpp"
+#include "lightflow/detail/runtime_names.hpp"
 #include "lightflow/key.hpp"
 #include "lightflow/step_context.hpp"
 
 namespace lightflow {
-namespace detail {
-class runtime_run;
-}
 
 /// What a runtime flow's step receives: its step_context (stop token, attempt, name, ...) plus the
 /// key/value store of the run: the values the run's input and the step's ancestors wrote (get, find),
 /// and its own writes (set), which its dependents see.
-class context : public step_context {
+template <class Tag>
+class basic_context : public step_context {
  public:
   /// The context of the step `sc` is about, in runtime run `run`.
-  context(detail::runtime_run& run, const step_context& sc) noexcept;
+  basic_context(detail::basic_runtime_run<Tag>& run, const step_context& sc) noexcept;
 
   /// The value of `k` this step sees; throws key_error when there is none, when it has another
   /// type, or when two unordered ancestors wrote it.
@@ -75,7 +74,7 @@ class context : public step_context {
   std::vector<std::pair<std::string_view, const detail::erased_value*>> frontier(std::string_view key) const;
   const detail::erased_value& ancestor_result(std::string_view name) const;
 
-  detail::runtime_run* runtime_;
+  detail::basic_runtime_run<Tag>* runtime_;
   std::uint32_t index_;
 };
 

@@ -20,7 +20,7 @@
 #include "lightflow/detail/run_state.hpp"
 #include "lightflow/flow.hpp"
 #include "lightflow/run_result.hpp"
-#include "lightflow/runtime_flow.hpp"
+#include "lightflow/detail/runtime_names.hpp"
 #include "lightflow/step_status.hpp"
 
 namespace lightflow {
@@ -180,7 +180,8 @@ std::string to_dot(const static_flow<Name, Steps...>&) {
   return detail::to_dot(static_flow<Name, Steps...>::view, nullptr);
 }
 /// A runtime flow as Graphviz DOT (checks it first: throws flow_error as run() would).
-inline std::string to_dot(const runtime_flow& flow) { return detail::to_dot(flow.compiled()->view, nullptr); }
+template <class Tag>
+std::string to_dot(const basic_runtime_flow<Tag>& flow) { return detail::to_dot(flow.compiled()->view, nullptr); }
 /// A finished run as Graphviz DOT, each step filled with its status's colour (restored steps have a
 /// double border).
 inline std::string to_dot(const basic_run_result& result) { return detail::to_dot(result.state().graph(), &result.state()); }
@@ -191,7 +192,8 @@ std::string to_mermaid(const static_flow<Name, Steps...>&) {
   return detail::to_mermaid(static_flow<Name, Steps...>::view, nullptr);
 }
 /// A runtime flow as Mermaid flowchart text (checked first: a flow_error for a flow that cannot run).
-inline std::string to_mermaid(const runtime_flow& flow) { return detail::to_mermaid(flow.compiled()->view, nullptr); }
+template <class Tag>
+std::string to_mermaid(const basic_runtime_flow<Tag>& flow) { return detail::to_mermaid(flow.compiled()->view, nullptr); }
 /// A run as Mermaid flowchart text, each step coloured by its status.
 inline std::string to_mermaid(const basic_run_result& result) {
   return detail::to_mermaid(result.state().graph(), &result.state());

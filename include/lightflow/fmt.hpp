@@ -97,14 +97,14 @@ struct fmt::formatter<lightflow::static_flow<Name, Steps...>> {
 };
 
 /// A runtime flow, the same way; it is checked first (a flow_error for a flow that cannot run).
-template <>
-struct fmt::formatter<lightflow::runtime_flow> {
+template <class Tag>
+struct fmt::formatter<lightflow::basic_runtime_flow<Tag>> {
   constexpr auto parse(fmt::format_parse_context& ctx) {
     bool unused = false;
     return lightflow::detail::parse_long_flag(ctx, false, unused);
   }
   template <class FormatContext>
-  auto format(const lightflow::runtime_flow& flow, FormatContext& ctx) const -> decltype(ctx.out()) {
+  auto format(const lightflow::basic_runtime_flow<Tag>& flow, FormatContext& ctx) const -> decltype(ctx.out()) {
     return fmt::format_to(ctx.out(), "{}", lightflow::detail::graph_text(flow.compiled()->view));
   }
 };

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "lightflow/detail/erased_value.hpp"
+#include "lightflow/detail/runtime_names.hpp"
 #include "lightflow/errors.hpp"
 
 namespace lightflow {
@@ -52,11 +53,12 @@ inline std::string result_subject(std::string_view step) { return "the result of
 
 /// The key/value input of a runtime flow's run: what every step reads when neither it nor any of
 /// its ancestors wrote the key. A run never changes it.
-class values {
+template <class Tag>
+class basic_values {
  public:
   /// Stores `value` (converted to T) under `k`, replacing what was there; returns `*this`.
   template <class T, class U>
-  values& set(const key<T>& k, U&& value) {
+  basic_values& set(const key<T>& k, U&& value) {
     entries_.insert_or_assign(k.name(), std::make_shared<const detail::erased_value>(
                                             detail::erased_value::make<T>(std::forward<U>(value))));
     return *this;
@@ -87,7 +89,8 @@ class values {
 
  private:
   // Shared, never changed: copies of an input (one per run) cost no copies of its values.
-  std::map<std::string, std::shared_ptr<const detail::erased_value>, std::less<>> entries_;
+  // (Its code waits for the template's use: detail/runtime_names.hpp, deferred_t.)
+  detail::deferred_t<std::map<std::string, std::shared_ptr<const detail::erased_value>, std::less<>>, Tag> entries_;
 };
 
 }  // namespace lightflow

@@ -31,6 +31,7 @@
 #include "lightflow/detail/runtime_graph.hpp"
 #include "lightflow/detail/policy_setters.hpp"
 #include "lightflow/detail/runtime_merge.hpp"
+#include "lightflow/detail/runtime_names.hpp"
 #include "lightflow/detail/runtime_program.hpp"
 #include "lightflow/detail/runtime_run.hpp"
 #include "lightflow/detail/runtime_step.hpp"
@@ -47,8 +48,6 @@
 
 namespace lightflow {
 
-class runtime_flow;
-
 /// How runtime_flow::merge combines two flows.
 enum class merge_mode {
   namespaced,  ///< the source's steps are added as "<source name>.<step name>", with their dependencies
@@ -58,32 +57,63 @@ enum class merge_mode {
 
 
 /// A step of a runtime flow: its flow and index. `after` declares its dependencies.
-class step_handle : public detail::edited_policy_setters<step_handle, false> {
+template <class Tag>
+class basic_step_handle : public detail::edited_policy_setters<basic_step_handle<Tag>, false> {
  public:
   /// The step at `index` of `flow` (which must outlive the handle).
-  step_handle(runtime_flow& flow, std::uint32_t index) noexcept : flow_(&flow), index_(index) {}
+  basic_step_handle(basic_runtime_flow<Tag>& flow, std::uint32_t index) noexcept : flow_(&flow), index_(index) {}
   /// The step's index in its flow (the order steps were added).
   std::uint32_t index() const noexcept { return index_; }
   /// The step's name.
-  inline std::string_view name() const;
+  std::string_view name() const { return flow_->step_name(index_); }
   /// Declares dependencies: handles of steps of the same flow, or names (of steps that may be added
   /// later; an unknown name is a flow_error when the flow is checked).
   template <class... Deps>
-  step_handle& after(const Deps&... deps);
+  basic_step_handle& after(const Deps&... deps) {
+    auto one = [&](const auto& dep) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(dep)>, basic_step_handle>) {
+        if (dep.flow_ != flow_)
+          throw flow_error("lightflow: step \"" + std::string(name()) + "\" is made to depend on a step of another flow");
+        flow_->depend(*this, dep);
+      } else {
+        flow_->mutate().depend(index_, std::string_view(dep));
+      }
+    };
+    (one(deps), ...);
+    return *this;
+  }
   // retry, timeout (each overriding the flow's default), before_step and after_step (after the
   // executor's and the flow's callbacks; see callback.hpp): in place, from detail::edited_policy_setters.
   /// Runs the step only when `condition` (taking an `lf::context&` or a `step_context&`) returns
   /// true once its dependencies are done; else it is skipped_by_condition, and its dependents run
   /// (reading its result is a key_error) unless `skip` says otherwise.
   template <class Predicate>
-  step_handle& when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt);
+  basic_step_handle& when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) {
+    std::function<bool(step_context&)> test;
+    if constexpr (std::is_invocable_r_v<bool, const Predicate&, basic_context<Tag>&>) {
+      test = [condition = std::move(condition)](step_context& sc) {
+        basic_context<Tag> ctx(detail::step_context_access::run<Tag>(sc), sc);
+        return static_cast<bool>(condition(ctx));
+      };
+    } else {
+      static_assert(std::is_invocable_r_v<bool, const Predicate&, step_context&>,
+                    "lightflow: a step's condition must be callable with an lf::context& (or a step_context&) and "
+                    "return bool");
+      test = std::move(condition);
+    }
+    return edit_policy(detail::policy_change::condition(test, skip));
+  }
 
  private:
-  friend detail::edited_policy_setters<step_handle, false>;
+  friend detail::edited_policy_setters<basic_step_handle, false>;
   template <class Change>
-  step_handle& edit_policy(Change&& change);
+  basic_step_handle& edit_policy(Change&& change) {
+    detail::basic_runtime_graph<Tag>& g = flow_->mutate();
+    g.set_rules(index_, policy::changed(g.rules_of(index_), change));
+    return *this;
+  }
 
-  runtime_flow* flow_;
+  basic_runtime_flow<Tag>* flow_;
   std::uint32_t index_;
 };
 
@@ -92,18 +122,24 @@ class step_handle : public detail::edited_policy_setters<step_handle, false> {
 /// rules and messages as a static flow) when it is run, merged or check()ed. Copies share their steps
 /// until one of them changes, and a run keeps the steps it started with: changing the flow later does
 /// not change runs in flight.
-class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
+template <class Tag>
+class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_flow<Tag>, true> {
   using invoke_fn = detail::run_state_base::invoke_fn;
+  using runtime_graph = detail::basic_runtime_graph<Tag>;
+  using step_handle = basic_step_handle<Tag>;
+  // Code over these waits for this template's use (detail/runtime_names.hpp: deferred_t).
+  using owners = detail::deferred_t<std::unordered_map<const void*, std::shared_ptr<const void>>, Tag>;
+  using policies = detail::deferred_t<std::vector<const policy*>, Tag>;
 
  public:
   /// An empty flow called `name`.
-  explicit runtime_flow(std::string name) : data_(std::make_shared<detail::runtime_graph>()) {
+  explicit basic_runtime_flow(std::string name) : data_(std::make_shared<runtime_graph>()) {
     data_->flow_name = std::move(name);
   }
   /// Copies share their data until one of them changes (copy on write).
-  runtime_flow(const runtime_flow& o) : data_(o.shared()) {}
+  basic_runtime_flow(const basic_runtime_flow& o) : data_(o.shared()) {}
   /// Shares `o`'s data (copy on write).
-  runtime_flow& operator=(const runtime_flow& o) {
+  basic_runtime_flow& operator=(const basic_runtime_flow& o) {
     if (this != &o) {
       auto d = o.shared();
       std::lock_guard lock(mutex_);
@@ -112,8 +148,8 @@ class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
     return *this;
   }
   /// Takes over `o`'s data.
-  runtime_flow(runtime_flow&& o) noexcept : data_(std::move(o.data_)) {}
-  ~runtime_flow() = default;
+  basic_runtime_flow(basic_runtime_flow&& o) noexcept : data_(std::move(o.data_)) {}
+  ~basic_runtime_flow() = default;
 
   /// The flow's name.
   std::string_view name() const noexcept { return data_->flow_name; }
@@ -129,7 +165,7 @@ class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
                   "lightflow: a runtime_flow step's callable must be invocable, as const, with a lightflow::context& "
                   "or with nothing");
     if constexpr (!std::is_void_v<detail::runtime_return_t<fn>>) detail::register_type<detail::runtime_return_t<fn>>();
-    detail::runtime_graph& g = mutate();
+    runtime_graph& g = mutate();
     constexpr const detail::erased_type* type = detail::result_type_of<detail::runtime_return_t<fn>>();
     if constexpr (detail::stateless_callable<fn>) {
       return {*this, g.add(name, &detail::invoke_runtime<fn>, type, nullptr, nullptr)};
@@ -145,12 +181,12 @@ class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
   // detail::edited_policy_setters.
 
   /// `step` runs after `dependency`.
-  runtime_flow& depend(step_handle step, step_handle dependency) {
+  basic_runtime_flow& depend(step_handle step, step_handle dependency) {
     mutate().depend(step.index(), dependency.index());
     return *this;
   }
   /// By name; `dependency` may be added later (checked when the flow is checked or run).
-  runtime_flow& depend(std::string_view step, std::string_view dependency) {
+  basic_runtime_flow& depend(std::string_view step, std::string_view dependency) {
     const std::uint32_t s = index_of(step);
     mutate().depend(s, dependency);
     return *this;
@@ -159,7 +195,7 @@ class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
   /// The step called `name` (after a namespaced merge: "sub.step").
   std::optional<step_handle> find(std::string_view name) {
     const std::uint32_t i = data_->find(name);
-    if (i == detail::runtime_graph::none) return std::nullopt;
+    if (i == runtime_graph::none) return std::nullopt;
     return step_handle(*this, i);
   }
   /// The step called `name`; throws unknown_step (naming it, with the closest name) if there is none.
@@ -182,9 +218,9 @@ class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
   /// Step `step` reads key `k` as its ancestor `ancestor` sees it, whatever other ancestors wrote.
   /// A restriction to a step that is not an ancestor is a flow_error when the flow is checked.
   template <class T>
-  runtime_flow& restrict(std::string_view step, const key<T>& k, std::string_view ancestor) {
+  basic_runtime_flow& restrict(std::string_view step, const key<T>& k, std::string_view ancestor) {
     const std::uint32_t s = index_of(step);
-    detail::runtime_graph& g = mutate();
+    runtime_graph& g = mutate();
     g.restrictions.push_back({s, k.name(), std::string(ancestor), 0});
     g.compiled = false;
     return *this;
@@ -192,12 +228,12 @@ class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
 
   /// Adds the steps of `source` (which is not changed). A cycle this creates is a flow_error naming
   /// it when the flow is checked.
-  runtime_flow& merge(const runtime_flow& source, merge_mode mode = merge_mode::namespaced) {
+  basic_runtime_flow& merge(const basic_runtime_flow& source, merge_mode mode = merge_mode::namespaced) {
     const auto src = source.shared();  // a stable copy, even when merging a flow into itself
-    const detail::runtime_graph& s = *src;
-    detail::runtime_graph& g = mutate();
+    const runtime_graph& s = *src;
+    runtime_graph& g = mutate();
     const std::string prefix = mode == merge_mode::namespaced ? std::string(s.flow_name) + "." : std::string();
-    std::unordered_map<const void*, std::shared_ptr<const void>> states;  // the owners of stateful callables
+    owners states;  // the owners of stateful callables
     for (const auto& o : s.owned) states.emplace(o.get(), o);
     const detail::merge_map m = detail::merge_steps(
         g, s.size(), prefix, mode == merge_mode::unify, [&](std::uint32_t i) { return s.name(i); },
@@ -211,7 +247,7 @@ class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
     // Dependencies declared by name (not yet resolved in the source) and key restrictions.
     for (const auto& [step, dep] : s.added_by_name) {
       const std::uint32_t known = g.find(prefix + dep);
-      if (!m.added[step] && known != detail::runtime_graph::none)
+      if (!m.added[step] && known != runtime_graph::none)
         g.depend_once(m.index[step], known);
       else
         g.depend(m.index[step], prefix + dep);
@@ -227,7 +263,7 @@ class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
   /// one of the source's must return what the source's did, or its dependents fail with a
   /// key_error). A root step is offered the run's `lf::values` (or nothing, or the step_context).
   template <fixed_string Name, class... Steps>
-  runtime_flow& merge(const static_flow<Name, Steps...>& source, merge_mode mode = merge_mode::namespaced) {
+  basic_runtime_flow& merge(const static_flow<Name, Steps...>& source, merge_mode mode = merge_mode::namespaced) {
     using source_type = static_flow<Name, Steps...>;
     static_assert(detail::check_signatures<source_type, values>(),
                   "lightflow: the static flow's steps cannot be called in a runtime flow (see the message above)");
@@ -244,9 +280,9 @@ class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
       (void)detail::expand{
           0, (detail::register_static_output<typename detail::step_signature<source_type, values, I>::output>(), 0)...};
     }(std::make_index_sequence<source_type::size>{});
-    detail::runtime_graph& g = mutate();
+    runtime_graph& g = mutate();
     const std::string prefix = mode == merge_mode::namespaced ? std::string(Name.view()) + "." : std::string();
-    std::vector<const policy*> own_rules(sv.size + 1);  // each step's policy, kept alive by `copy`
+    policies own_rules(sv.size + 1);  // each step's policy, kept alive by `copy`
     copy->policy_addresses(own_rules.data());
     (void)detail::merge_steps(
         g, sv.size, prefix, mode == merge_mode::unify, [&](std::uint32_t i) { return sv.name(i); },
@@ -265,91 +301,51 @@ class runtime_flow : public detail::edited_policy_setters<runtime_flow, true> {
   /// `std::cout << flow` writes its name and steps, each with its dependencies, as a static flow's
   /// does; it checks the flow first (a flow_error for a flow that cannot run).
   template <class Traits>
-  friend std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& out, const runtime_flow& f) {
+  friend std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& out, const basic_runtime_flow& f) {
     return out << detail::graph_text(f.compiled()->view);
   }
 
   /// The checked graph, shared with the runs that use it (internal; for the executor).
-  std::shared_ptr<const detail::runtime_graph> compiled() const {
+  std::shared_ptr<const runtime_graph> compiled() const {
     std::lock_guard lock(mutex_);
     if (!data_->compiled) {
-      if (data_.use_count() > 1) data_ = std::make_shared<detail::runtime_graph>(*data_);
+      if (data_.use_count() > 1) data_ = std::make_shared<runtime_graph>(*data_);
       data_->compile();
     }
     return data_;
   }
 
  private:
-  friend class step_handle;
-  friend detail::edited_policy_setters<runtime_flow, true>;
+  friend class basic_step_handle<Tag>;
+  friend detail::edited_policy_setters<basic_runtime_flow, true>;
   template <class Change>
-  runtime_flow& edit_policy(Change&& change) {
-    detail::runtime_graph& g = mutate();
+  basic_runtime_flow& edit_policy(Change&& change) {
+    runtime_graph& g = mutate();
     g.defaults = policy::changed(g.defaults, change);
     g.compiled = false;
     return *this;
   }
-  std::shared_ptr<detail::runtime_graph> shared() const {
+  std::shared_ptr<runtime_graph> shared() const {
     std::lock_guard lock(mutex_);
     return data_;
   }
   // The data, copied first if a run or another flow shares it.
-  detail::runtime_graph& mutate() {
+  runtime_graph& mutate() {
     std::lock_guard lock(mutex_);
-    if (data_.use_count() > 1) data_ = std::make_shared<detail::runtime_graph>(*data_);
+    if (data_.use_count() > 1) data_ = std::make_shared<runtime_graph>(*data_);
     return *data_;
   }
   std::uint32_t index_of(std::string_view name) const {
     const std::uint32_t i = data_->find(name);
-    if (i == detail::runtime_graph::none)
+    if (i == runtime_graph::none)
       throw unknown_step("lightflow: flow \"" + std::string(data_->flow_name) + "\" has no step named \"" + std::string(name) +
                          "\"" + detail::did_you_mean(name, data_->size(), [&](std::uint32_t k) { return data_->name(k); }));
     return i;
   }
 
-  mutable std::shared_ptr<detail::runtime_graph> data_;
+  mutable std::shared_ptr<runtime_graph> data_;
   mutable std::mutex mutex_;
 };
-
-inline std::string_view step_handle::name() const { return flow_->step_name(index_); }
-
-template <class Change>
-step_handle& step_handle::edit_policy(Change&& change) {
-  detail::runtime_graph& g = flow_->mutate();
-  g.set_rules(index_, policy::changed(g.rules_of(index_), change));
-  return *this;
-}
-
-template <class Predicate>
-step_handle& step_handle::when(Predicate condition, std::optional<skip_dependents> skip) {
-  std::function<bool(step_context&)> test;
-  if constexpr (std::is_invocable_r_v<bool, const Predicate&, context&>) {
-    test = [condition = std::move(condition)](step_context& sc) {
-      context ctx(detail::step_context_access::run(sc), sc);
-      return static_cast<bool>(condition(ctx));
-    };
-  } else {
-    static_assert(std::is_invocable_r_v<bool, const Predicate&, step_context&>,
-                  "lightflow: a step's condition must be callable with an lf::context& (or a step_context&) and "
-                  "return bool");
-    test = std::move(condition);
-  }
-  return edit_policy(detail::policy_change::condition(test, skip));
-}
-
-template <class... Deps>
-step_handle& step_handle::after(const Deps&... deps) {
-  auto one = [&](const auto& dep) {
-    if constexpr (std::is_same_v<std::decay_t<decltype(dep)>, step_handle>) {
-      if (dep.flow_ != flow_) throw flow_error("lightflow: step \"" + std::string(name()) + "\" is made to depend on a step of another flow");
-      flow_->depend(*this, dep);
-    } else {
-      flow_->mutate().depend(index_, std::string_view(dep));
-    }
-  };
-  (one(deps), ...);
-  return *this;
-}
 
 }  // namespace lightflow
 

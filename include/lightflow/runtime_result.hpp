@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "lightflow/detail/runtime_names.hpp"
 #include "lightflow/detail/runtime_run.hpp"
 #include "lightflow/errors.hpp"
 #include "lightflow/key.hpp"
@@ -21,10 +22,11 @@ namespace lightflow {
 /// The result of a run of a runtime flow: each step's result (`get<T>("step")`) and the last
 /// values the steps wrote under a key (`end_values`), besides what every result has
 /// (basic_run_result).
-class runtime_result : public basic_run_result {
+template <class Tag>
+class basic_runtime_result : public basic_run_result {
  public:
   /// @cond LIGHTFLOW_INTERNAL
-  explicit runtime_result(detail::runtime_run* run) noexcept : basic_run_result(run) {}
+  explicit basic_runtime_result(detail::basic_runtime_run<Tag>* run) noexcept : basic_run_result(run) {}
   /// @endcond
 
   /// The result of step `name` as a T; throws bad_step_access if it did not succeed, key_error if it
@@ -70,10 +72,8 @@ class runtime_result : public basic_run_result {
   }
 
  private:
-  const detail::runtime_run& runtime() const noexcept { return static_cast<const detail::runtime_run&>(*run_); }
+  const detail::basic_runtime_run<Tag>& runtime() const noexcept { return static_cast<const detail::basic_runtime_run<Tag>&>(*run_); }
 };
-
-class runtime_flow;
 
 /// A run of a runtime flow started with `executor::submit`.
 using runtime_handle = run_handle<runtime_flow, values>;

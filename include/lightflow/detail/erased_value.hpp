@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "lightflow/detail/runtime_names.hpp"
 #include "lightflow/detail/type_name.hpp"
 #include "lightflow/errors.hpp"
 #include "lightflow/serializer.hpp"
@@ -68,10 +69,11 @@ inline std::string_view result_type_name(const erased_type* t) noexcept { return
 /// step's result and of a static step merged into a runtime flow registers itself. A value saved
 /// by format 1 is named by the compiler's spelling of its type, found here too (smoothed by
 /// legacy_spelling, so that either compiler reads the other's).
-class type_registry {
+template <class Tag>
+class basic_type_registry {
  public:
-  static type_registry& instance() {
-    static type_registry r;
+  static basic_type_registry& instance() {
+    static basic_type_registry r;
     return r;
   }
   /// Throws usage_error when another type has the same checkpoint name.
@@ -94,8 +96,9 @@ class type_registry {
 
  private:
   mutable std::mutex mutex_;
-  std::map<std::string_view, const erased_type*, std::less<>> by_name_;
-  std::map<std::string, const erased_type*, std::less<>> by_spelling_;
+  // (Their code waits for the template's use: runtime_names.hpp, deferred_t.)
+  deferred_t<std::map<std::string_view, const erased_type*, std::less<>>, Tag> by_name_;
+  deferred_t<std::map<std::string, const erased_type*, std::less<>>, Tag> by_spelling_;
 };
 
 /// Registers T once per program (later calls cost one check of a static).

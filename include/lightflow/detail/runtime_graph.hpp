@@ -21,6 +21,7 @@
 
 #include "lightflow/detail/graph.hpp"
 #include "lightflow/detail/run_state.hpp"
+#include "lightflow/detail/runtime_names.hpp"
 #include "lightflow/errors.hpp"
 #include "lightflow/policy.hpp"
 
@@ -38,51 +39,57 @@ struct restriction {
   std::uint32_t ancestor = 0;  // resolved when compiled
 };
 
-struct runtime_graph {
+template <class Tag>
+struct basic_runtime_graph {
+  // The containers' code waits for this template's use (runtime_names.hpp: deferred_t).
+  template <class T>
+  using vector = deferred_t<std::vector<T>, Tag>;
+  template <class T>
+  using shared_ptr = deferred_t<std::shared_ptr<T>, Tag>;
   using invoke_fn = run_state_base::invoke_fn;
   static constexpr std::uint32_t none = 0xffffffffu;
 
   std::string flow_name;
   // Step i: its name, how to call it, and its callable's state (null for a stateless callable).
-  std::vector<const char*> packed_names;  // each a length-prefixed run of characters (unpack_name): 8 bytes a step
-  std::vector<invoke_fn> invokers;
-  std::vector<const void*> callables;  // empty while every step's callable is stateless (8 bytes a step saved)
-  std::vector<std::shared_ptr<const void>> owned;  // keeps stateful callables alive; shared by copies
-  std::vector<std::shared_ptr<char[]>> chunks;     // the characters of the names; shared by copies
+  vector<const char*> packed_names;  // each a length-prefixed run of characters (unpack_name): 8 bytes a step
+  vector<invoke_fn> invokers;
+  vector<const void*> callables;  // empty while every step's callable is stateless (8 bytes a step saved)
+  vector<shared_ptr<const void>> owned;  // keeps stateful callables alive; shared by copies
+  vector<shared_ptr<char[]>> chunks;     // the characters of the names; shared by copies
   std::size_t chunk_used = 0, chunk_size = 0;
   std::size_t name_bytes = 0;        // the names' sizes, summed (a checkpoint's size is guessed from it)
-  std::vector<std::uint32_t> slots;  // the name index: open addressing, `none` = empty
+  vector<std::uint32_t> slots;  // the name index: open addressing, `none` = empty
   // Each kind of step's result type (null: void), by its invoker: steps made from one callable
   // type share both, so this stays as short as the program's list of step callables.
-  std::vector<std::pair<invoke_fn, const erased_type*>> result_types;
+  vector<std::pair<invoke_fn, const erased_type*>> result_types;
 
   // Dependencies: those compiled (dep_offsets/deps), plus those declared since.
-  std::vector<std::uint32_t> dep_offsets{0}, deps;
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> added;          // (step, dependency)
-  std::vector<std::pair<std::uint32_t, std::string>> added_by_name;    // (step, dependency's name)
-  std::vector<restriction> restrictions;                                // sorted by (step, key) when compiled
+  vector<std::uint32_t> dep_offsets{0}, deps;
+  vector<std::pair<std::uint32_t, std::uint32_t>> added;          // (step, dependency)
+  vector<std::pair<std::uint32_t, std::string>> added_by_name;    // (step, dependency's name)
+  vector<restriction> restrictions;                                // sorted by (step, key) when compiled
   // Policies: each step's own (empty until one is set, so that flows without any pay nothing), and
   // the flow's default.
-  std::vector<std::shared_ptr<const policy>> rules;
-  std::shared_ptr<const policy> defaults;
-  std::vector<const policy*> rule_table;  // compiled: rules' raw pointers, or empty
+  vector<shared_ptr<const policy>> rules;
+  shared_ptr<const policy> defaults;
+  vector<const policy*> rule_table;  // compiled: rules' raw pointers, or empty
 
   // Compiled: valid while `compiled`.
   bool compiled = false;
-  std::vector<std::uint32_t> out_offsets, outs, roots;  // a step's in-degree: dep_offsets[i + 1] - dep_offsets[i]
+  vector<std::uint32_t> out_offsets, outs, roots;  // a step's in-degree: dep_offsets[i + 1] - dep_offsets[i]
   std::uint32_t sink_count = 0;
   graph_view view{};
 
-  runtime_graph() = default;
+  basic_runtime_graph() = default;
   // A copy shares the characters of the names and the callables' states; its own new names go to a
   // chunk of its own.
-  runtime_graph(const runtime_graph& o)
+  basic_runtime_graph(const basic_runtime_graph& o)
       : flow_name(o.flow_name), packed_names(o.packed_names), invokers(o.invokers), callables(o.callables), owned(o.owned),
         chunks(o.chunks), chunk_used(0), chunk_size(0), name_bytes(o.name_bytes), slots(o.slots),
         result_types(o.result_types), dep_offsets(o.dep_offsets), deps(o.deps),
         added(o.added), added_by_name(o.added_by_name), restrictions(o.restrictions), rules(o.rules),
         defaults(o.defaults) {}
-  runtime_graph& operator=(const runtime_graph&) = delete;
+  basic_runtime_graph& operator=(const basic_runtime_graph&) = delete;
 
   std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(packed_names.size()); }
   std::string_view name(std::uint32_t i) const noexcept { return unpack_name(packed_names[i]); }
@@ -103,10 +110,10 @@ struct runtime_graph {
 
   /// Adds a step whose result is a `result_type`; throws flow_error when the name is taken.
   std::uint32_t add(std::string_view name, invoke_fn invoke, const erased_type* result_type, const void* callable,
-                    std::shared_ptr<const void> state) {
+                    shared_ptr<const void> state) {
     if (name.empty()) throw graph_failure(graph_error::empty_name, flow_name, name);
     if (find(name) != none) throw graph_failure(graph_error::duplicate_name, flow_name, name);
-    if (packed_names.size() >= none - 1) throw flow_error("lightflow: flow " + quoted(flow_name) + " has too many steps");
+    if (packed_names.size() >= none - 1) throw flow_error("lightflow: flow " + detail::quoted(flow_name) + " has too many steps");
     const auto i = static_cast<std::uint32_t>(packed_names.size());
     packed_names.push_back(store(name));
     if (packed_names.size() * 2 > slots.size())
@@ -130,16 +137,16 @@ struct runtime_graph {
   }
 
   /// Sets step i's policy.
-  void set_rules(std::uint32_t i, std::shared_ptr<const policy> p) {
+  void set_rules(std::uint32_t i, shared_ptr<const policy> p) {
     if (rules.empty()) rules.resize(size());
     rules[i] = std::move(p);
     compiled = false;
   }
-  std::shared_ptr<const policy> rules_of(std::uint32_t i) const { return i < rules.size() ? rules[i] : nullptr; }
+  shared_ptr<const policy> rules_of(std::uint32_t i) const { return i < rules.size() ? rules[i] : nullptr; }
 
   void depend(std::uint32_t step, std::uint32_t dep) {
     if (step >= size() || dep >= size())
-      throw flow_error("lightflow: flow " + quoted(flow_name) + ": a dependency between steps " + std::to_string(step) +
+      throw flow_error("lightflow: flow " + detail::quoted(flow_name) + ": a dependency between steps " + std::to_string(step) +
                        " and " + std::to_string(dep) + ", which are not both steps of the flow (a handle of another flow?)");
     added.emplace_back(step, dep);
     compiled = false;
@@ -171,8 +178,8 @@ struct runtime_graph {
   }
 
   /// The dependencies of step i declared so far (compiled or not), without repeats.
-  std::vector<std::uint32_t> dependencies_of(std::uint32_t i) const {
-    std::vector<std::uint32_t> out;
+  vector<std::uint32_t> dependencies_of(std::uint32_t i) const {
+    vector<std::uint32_t> out;
     if (i + 1 < dep_offsets.size()) out.assign(deps.begin() + dep_offsets[i], deps.begin() + dep_offsets[i + 1]);
     for (const auto& [s, d] : added)
       if (s == i) out.push_back(d);
@@ -189,15 +196,15 @@ struct runtime_graph {
     for (const auto& [s, name] : added_by_name)
       if (find(name) == none) throw graph_failure(graph_error::unknown_dependency, flow_name, this->name(s), name);
     // All dependencies, by step (counting sort), without repeats.
-    std::vector<std::uint32_t> count(n + 1, 0);
+    vector<std::uint32_t> count(n + 1, 0);
     const std::uint32_t old_n = static_cast<std::uint32_t>(dep_offsets.size() - 1);
     for (std::uint32_t i = 0; i != old_n; ++i) count[i] += dep_offsets[i + 1] - dep_offsets[i];
     for (const auto& e : added) ++count[e.first];
     for (const auto& e : added_by_name) ++count[e.first];
-    std::vector<std::uint32_t> offsets(n + 1, 0);
+    vector<std::uint32_t> offsets(n + 1, 0);
     for (std::uint32_t i = 0; i != n; ++i) offsets[i + 1] = offsets[i] + count[i];
-    std::vector<std::uint32_t> all(offsets[n]);
-    std::vector<std::uint32_t> fill(offsets.begin(), offsets.end() - 1);
+    vector<std::uint32_t> all(offsets[n]);
+    vector<std::uint32_t> fill(offsets.begin(), offsets.end() - 1);
     for (std::uint32_t i = 0; i != old_n; ++i)
       for (std::uint32_t e = dep_offsets[i]; e != dep_offsets[i + 1]; ++e) all[fill[i]++] = deps[e];
     for (const auto& [s, d] : added) all[fill[s]++] = d;
@@ -208,15 +215,15 @@ struct runtime_graph {
     for (std::uint32_t i = 0; i != n; ++i) {
       const std::uint32_t deg = offsets[i + 1] - offsets[i];
       if (deg > pending_count_mask)  // a run counts a step's unfinished dependencies in 30 bits
-        throw flow_error("lightflow: step " + quoted(this->name(i)) + " of flow " + quoted(flow_name) + " has " +
+        throw flow_error("lightflow: step " + detail::quoted(this->name(i)) + " of flow " + detail::quoted(flow_name) + " has " +
                          std::to_string(deg) + " dependencies; at most " + std::to_string(pending_count_mask) +
                          " are allowed");
       if (deg > 1) std::sort(all.begin() + offsets[i], all.begin() + offsets[i + 1]);
     }
-    std::vector<std::uint32_t> outs_offsets(n + 1), dependents(offsets[n]), root_list(n);
+    vector<std::uint32_t> outs_offsets(n + 1), dependents(offsets[n]), root_list(n);
     std::uint32_t sinks = 0;
     {
-      std::vector<std::uint32_t> order(n), scratch(n);
+      vector<std::uint32_t> order(n), scratch(n);
       graph_tables t{n, offsets.data(), all.data(), outs_offsets.data(), dependents.data(), root_list.data(),
                      order.data(), scratch.data()};
       const graph_fault fault = link_graph(t);
@@ -232,8 +239,8 @@ struct runtime_graph {
     // Restrictions: to a strict ancestor only.
     for (auto& r : restrictions) {
       r.ancestor = find(r.ancestor_name);
-      const std::string what = "step " + quoted(this->name(r.step)) + " of flow " + quoted(flow_name) + " restricts key " +
-                               quoted(r.key) + " to " + quoted(r.ancestor_name);
+      const std::string what = "step " + detail::quoted(this->name(r.step)) + " of flow " + detail::quoted(flow_name) + " restricts key " +
+                               detail::quoted(r.key) + " to " + detail::quoted(r.ancestor_name);
       if (r.ancestor == none) throw flow_error("lightflow: " + what + ", which is not a step of the flow");
       if (r.ancestor == r.step) throw flow_error("lightflow: " + what + ": a step cannot restrict a key to itself");
       if (!reaches(offsets, all, r.step, r.ancestor))
@@ -267,7 +274,7 @@ struct runtime_graph {
     for (const auto& r : rules) rule_table.push_back(r.get());
     view.index = this;
     view.lookup = [](const void* self, std::string_view name) noexcept {
-      const auto* g = static_cast<const runtime_graph*>(self);
+      const auto* g = static_cast<const basic_runtime_graph*>(self);
       const std::uint32_t i = g->find(name);
       return i == none ? g->size() : i;
     };
@@ -293,7 +300,7 @@ struct runtime_graph {
     if (need > chunk_size - chunk_used || chunks.empty() || chunk_size == 0) {
       // Chunks double from 1 KiB to 64 KiB: a small flow does not hold 64 KiB for a few names.
       chunk_size = std::max(need, std::clamp<std::size_t>(chunk_size * 2, 1024, 64 * 1024));
-      chunks.push_back(std::shared_ptr<char[]>(new char[chunk_size]));
+      chunks.push_back(shared_ptr<char[]>(new char[chunk_size]));
       chunk_used = 0;
     }
     char* const at = chunks.back().get() + chunk_used;
@@ -308,10 +315,10 @@ struct runtime_graph {
     for (std::uint32_t i = 0; i != size(); ++i) insert(i);
   }
 
-  static bool reaches(const std::vector<std::uint32_t>& offsets, const std::vector<std::uint32_t>& edges,
+  static bool reaches(const vector<std::uint32_t>& offsets, const vector<std::uint32_t>& edges,
                       std::uint32_t from, std::uint32_t target) {
-    std::vector<std::uint32_t> stack(edges.begin() + offsets[from], edges.begin() + offsets[from + 1]);
-    std::vector<bool> seen;
+    vector<std::uint32_t> stack(edges.begin() + offsets[from], edges.begin() + offsets[from + 1]);
+    vector<bool> seen;
     while (!stack.empty()) {
       const std::uint32_t s = stack.back();
       stack.pop_back();

@@ -17,7 +17,7 @@ namespace lightflow::detail {
 
 /// What a merge adds of one source step.
 struct merged_step {
-  runtime_graph::invoke_fn invoke;
+  run_state_base::invoke_fn invoke;
   const erased_type* result_type;            // null: void
   const void* callable;                       // null: stateless
   std::shared_ptr<const void> owner;          // keeps `callable` alive
@@ -33,13 +33,13 @@ struct merge_map {
 /// Merges the `n` steps of a source into `g`: step i is named prefix + name_of(i); step_of(i) gives
 /// what to add, deps_of(i) its dependencies (source indices). Throws flow_error as runtime_graph::add
 /// does (a name taken, in namespaced mode).
-template <class NameOf, class StepOf, class DepsOf>
-merge_map merge_steps(runtime_graph& g, std::uint32_t n, const std::string& prefix, bool unify, const NameOf& name_of,
+template <class Graph, class NameOf, class StepOf, class DepsOf>
+merge_map merge_steps(Graph& g, std::uint32_t n, const std::string& prefix, bool unify, const NameOf& name_of,
                       const StepOf& step_of, const DepsOf& deps_of) {
   merge_map m{std::vector<std::uint32_t>(n), std::vector<bool>(n, false)};
   for (std::uint32_t i = 0; i != n; ++i) {
     const std::string name = prefix + std::string(name_of(i));
-    if (const std::uint32_t existing = g.find(name); existing != runtime_graph::none && unify) {
+    if (const std::uint32_t existing = g.find(name); existing != Graph::none && unify) {
       m.index[i] = existing;  // kept: the target's callable
       continue;
     }

@@ -12,17 +12,14 @@
 #include "lightflow/detail/compile_error.hpp"
 #include "lightflow/detail/program.hpp"
 #include "lightflow/detail/run_registry.hpp"
+#include "lightflow/detail/runtime_names.hpp"
 #include "lightflow/detail/runtime_run.hpp"
 #include "lightflow/detail/runtime_session.hpp"
 #include "lightflow/key.hpp"
 #include "lightflow/runtime_result.hpp"
 #include "lightflow/serializer.hpp"
 
-namespace lightflow {
-
-class runtime_flow;
-
-namespace detail {
+namespace lightflow::detail {
 
 // A partial specialisation (constrained) rather than an explicit one, so that its members are
 // templates: runtime_flow.hpp includes this header before it defines runtime_flow.
@@ -75,7 +72,6 @@ struct program<Flow> {
   }
 };
 
-}  // namespace detail
-}  // namespace lightflow
+}  // namespace lightflow::detail
 
 #endif

@@ -37,6 +37,12 @@ struct step_data {
   }
 };
 
+/// Hashes the keys a run's steps wrote (found by string_view, without making a string).
+struct key_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
 /// The per-step arrays, allocated before run_state_base is constructed over them.
 struct runtime_arrays {
   explicit runtime_arrays(std::uint32_t n)
@@ -55,9 +61,17 @@ struct runtime_arrays {
   std::unique_ptr<task_node, free_storage> nodes;
 };
 
-class runtime_run final : private runtime_arrays, public run_state_base {
+template <class Tag>
+class basic_runtime_run final : private runtime_arrays, public run_state_base {
+  // The containers' code waits for this template's use (runtime_names.hpp: deferred_t).
+  template <class T>
+  using vector = deferred_t<std::vector<T>, Tag>;
+  using key_set = deferred_t<std::unordered_set<std::string, key_hash, std::equal_to<>>, Tag>;
+  using step_set = deferred_t<std::unordered_set<std::uint32_t>, Tag>;
+  using runtime_graph = basic_runtime_graph<Tag>;
+
  public:
-  runtime_run(std::shared_ptr<const runtime_graph> graph, values input, run_registry& registry, std::uint64_t id)
+  basic_runtime_run(std::shared_ptr<const runtime_graph> graph, values input, run_registry& registry, std::uint64_t id)
       : runtime_arrays(graph->size()),
         run_state_base(graph->view, graph->invokers.data(), &destroy, records.get(),
                        nodes.get(), registry, id),
@@ -66,13 +80,13 @@ class runtime_run final : private runtime_arrays, public run_state_base {
     prepare(&input_, graph_->callables.data(), nullptr, nullptr);
     set_policies(graph_->rule_table.empty() ? nullptr : graph_->rule_table.data(), graph_->defaults.get());
     set_discard([](run_state_base& base, std::uint32_t step) noexcept {
-      if (step_data** table = static_cast<runtime_run&>(base).table()) {
+      if (step_data** table = static_cast<basic_runtime_run&>(base).table()) {
         delete table[step];
         table[step] = nullptr;
       }
     });
   }
-  ~runtime_run() {
+  ~basic_runtime_run() {
     step_data** table = this->table();
     if (table == nullptr) return;  // no step kept anything: no pass over the steps
     for (std::uint32_t i = 0; i != graph_->size(); ++i) delete table[i];
@@ -128,7 +142,7 @@ class runtime_run final : private runtime_arrays, public run_state_base {
 
   /// The steps whose writes of `key` step `step` sees and that no later write shadows (itself, if it
   /// wrote the key). A restriction hands the question to the ancestor it names.
-  std::vector<std::uint32_t> frontier(std::uint32_t step, std::string_view key) const {
+  vector<std::uint32_t> frontier(std::uint32_t step, std::string_view key) const {
     const runtime_graph& g = *graph_;
     for (;;) {
       if (written(step, key) != nullptr) return {step};
@@ -141,8 +155,8 @@ class runtime_run final : private runtime_arrays, public run_state_base {
       if (written_keys_.find(key) == written_keys_.end()) return {};  // no step wrote it (ancestors are done)
     }
     // Walk the ancestors, stopping at writers.
-    std::vector<std::uint32_t> found, stack(g.deps.begin() + g.dep_offsets[step], g.deps.begin() + g.dep_offsets[step + 1]);
-    std::unordered_set<std::uint32_t> seen;
+    vector<std::uint32_t> found, stack(g.deps.begin() + g.dep_offsets[step], g.deps.begin() + g.dep_offsets[step + 1]);
+    step_set seen;
     while (!stack.empty()) {
       const std::uint32_t s = stack.back();
       stack.pop_back();
@@ -155,7 +169,7 @@ class runtime_run final : private runtime_arrays, public run_state_base {
     }
     // A writer reached by one path may be an ancestor of another writer: that one shadows it.
     if (found.size() > 1) {
-      std::vector<std::uint32_t> kept;
+      vector<std::uint32_t> kept;
       for (std::uint32_t a : found)
         if (std::none_of(found.begin(), found.end(), [&](std::uint32_t b) { return b != a && g.is_ancestor(a, b); }))
           kept.push_back(a);
@@ -173,7 +187,7 @@ class runtime_run final : private runtime_arrays, public run_state_base {
   std::string step_name(std::uint32_t i) const { return std::string(graph_->name(i)); }
 
  private:
-  static void destroy(run_state_base* base) noexcept { delete static_cast<runtime_run*>(base); }
+  static void destroy(run_state_base* base) noexcept { delete static_cast<basic_runtime_run*>(base); }
 
   step_data** table() const noexcept { return table_.load(std::memory_order_acquire); }
   // The first step that keeps something makes the table; two at once: one table wins.
@@ -185,17 +199,13 @@ class runtime_run final : private runtime_arrays, public run_state_base {
     return expected;
   }
 
-  struct key_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
   std::shared_ptr<const runtime_graph> graph_;
   values input_;
   mutable std::shared_mutex keys_mutex_;
   // Each step's step_data (null: it kept nothing); the table itself is made by the first step that
   // keeps something, so a run whose steps keep nothing pays nothing per step for it.
   std::atomic<step_data**> table_{nullptr};
-  std::unordered_set<std::string, key_hash, std::equal_to<>> written_keys_;  // every key some step wrote
+  key_set written_keys_;  // every key some step wrote
   std::unique_ptr<checkpoint_session> session_;
 };
 
@@ -203,12 +213,15 @@ class runtime_run final : private runtime_arrays, public run_state_base {
 
 namespace lightflow {
 
-inline context::context(detail::runtime_run& run, const step_context& sc) noexcept
+template <class Tag>
+basic_context<Tag>::basic_context(detail::basic_runtime_run<Tag>& run, const step_context& sc) noexcept
     : step_context(sc), runtime_(&run), index_(sc.index()) {}
 
-inline std::string context::where() const { return "as step \"" + std::string(name()) + "\" sees it"; }
+template <class Tag>
+std::string basic_context<Tag>::where() const { return "as step \"" + std::string(name()) + "\" sees it"; }
 
-inline const detail::erased_value* context::lookup(std::string_view key, bool required) const {
+template <class Tag>
+const detail::erased_value* basic_context<Tag>::lookup(std::string_view key, bool required) const {
   const auto writers = runtime_->frontier(index_, key);
   if (writers.size() == 1) return runtime_->written(writers[0], key);
   if (writers.size() > 1)
@@ -223,26 +236,29 @@ inline const detail::erased_value* context::lookup(std::string_view key, bool re
   return nullptr;
 }
 
-inline void context::write(std::string_view key, detail::erased_value value) { runtime_->write(index_, key, std::move(value)); }
+template <class Tag>
+void basic_context<Tag>::write(std::string_view key, detail::erased_value value) { runtime_->write(index_, key, std::move(value)); }
 
-inline std::vector<std::pair<std::string_view, const detail::erased_value*>> context::frontier(std::string_view key) const {
+template <class Tag>
+std::vector<std::pair<std::string_view, const detail::erased_value*>> basic_context<Tag>::frontier(std::string_view key) const {
   std::vector<std::pair<std::string_view, const detail::erased_value*>> out;
   for (std::uint32_t w : runtime_->frontier(index_, key))
     out.emplace_back(runtime_->graph_data().name(w), runtime_->written(w, key));
   return out;
 }
 
-inline const detail::erased_value& context::ancestor_result(std::string_view step) const {
+template <class Tag>
+const detail::erased_value& basic_context<Tag>::ancestor_result(std::string_view step) const {
   const auto& g = runtime_->graph_data();
   std::uint32_t i = g.find(step);
   // After a namespaced merge, "a.y" read by "rt.report" means "rt.a.y": try the reader's prefixes,
   // innermost first.
   const std::string_view own = name();
-  for (std::size_t dot = own.rfind('.'); i == detail::runtime_graph::none && dot != std::string_view::npos;
+  for (std::size_t dot = own.rfind('.'); i == detail::basic_runtime_graph<Tag>::none && dot != std::string_view::npos;
        dot = dot == 0 ? std::string_view::npos : own.rfind('.', dot - 1))
     i = g.find(std::string(own.substr(0, dot + 1)) + std::string(step));
   const std::string who = "lightflow: step \"" + std::string(name()) + "\" asks for the result of step \"" + std::string(step) + "\"";
-  if (i == detail::runtime_graph::none) throw key_error(who + ", which is not a step of the flow");
+  if (i == detail::basic_runtime_graph<Tag>::none) throw key_error(who + ", which is not a step of the flow");
   if (!g.is_ancestor(i, index_)) throw key_error(who + ", which is not one of its ancestors");
   if (runtime_->record(i).status == step_status::skipped_by_condition) throw key_error(who + ", which its condition skipped");
   const detail::step_data* d = runtime_->data_of(i);

@@ -29,7 +29,8 @@ using runtime_return_t = std::decay_t<
 
 /// What a runtime step's condition needs of the step_context it is given.
 struct step_context_access {
-  static runtime_run& run(step_context& sc) noexcept { return static_cast<runtime_run&>(*sc.run_); }
+  template <class Tag = void>
+  static basic_runtime_run<Tag>& run(step_context& sc) noexcept { return static_cast<basic_runtime_run<Tag>&>(*sc.run_); }
   static std::uint32_t step(const step_context& sc) noexcept { return sc.step_; }
 };
 
