@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "catch.hpp"
@@ -306,6 +307,14 @@ TEST_CASE("policies on a step with a move-only callable; an lvalue step is copie
   CHECK(plain.rules == nullptr);
   REQUIRE(retried.rules != nullptr);
   CHECK(retried.rules->retries.has_value());
+  // A step without a policy of its own is trivially copied and destroyed (a large flow generates no
+  // code per step for it); one with a policy holds a shared handle; the first converts to the second.
+  STATIC_REQUIRE(std::is_trivially_copyable_v<std::remove_const_t<decltype(plain)>>);
+  STATIC_REQUIRE(std::is_trivially_destructible_v<std::remove_const_t<decltype(plain)>>);
+  STATIC_REQUIRE(!std::is_trivially_destructible_v<std::remove_const_t<decltype(retried)>>);
+  const auto either = retried.rules == nullptr ? retried : plain;
+  CHECK(either.rules == nullptr);
+  CHECK(either.callable() == 2);
 }
 
 TEST_CASE("a static flow's setters on an rvalue move its steps: a flow of move-only callables takes them", "[policy]") {

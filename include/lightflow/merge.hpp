@@ -78,9 +78,9 @@ consteval auto edges_into(std::string_view name, const std::string_view* deps, s
 template <fixed_string Prefix, class Step, class EdgeStorage, class... Edges>
 struct renamed_step;
 
-template <fixed_string Prefix, fixed_string Name, class F, fixed_string... Ordered, fixed_string... Deps,
+template <fixed_string Prefix, fixed_string Name, class F, fixed_string... Ordered, class Rules, fixed_string... Deps,
           class EdgeStorage, class... Edges>
-struct renamed_step<Prefix, step_definition<Name, F, after_names<Ordered...>, Deps...>, EdgeStorage, Edges...> {
+struct renamed_step<Prefix, step_definition<Name, F, after_names<Ordered...>, Rules, Deps...>, EdgeStorage, Edges...> {
   static constexpr auto name = joined<Prefix, Name>;
   static constexpr std::array<std::string_view, sizeof...(Deps) + sizeof...(Ordered) + 1> deps{
       joined<Prefix, Deps>.view()..., joined<Prefix, Ordered>.view()..., std::string_view{}};
@@ -91,7 +91,7 @@ struct renamed_step<Prefix, step_definition<Name, F, after_names<Ordered...>, De
       -> step_definition<name, F,
                          after_names<joined<Prefix, Ordered>...,
                                      std::remove_cvref_t<element_t<picked[K], EdgeStorage>>::before...>,
-                         joined<Prefix, Deps>...>;
+                         policy_ref, joined<Prefix, Deps>...>;
   using type = decltype(make(std::make_index_sequence<picked[sizeof...(Edges)]>{}));
 };
 

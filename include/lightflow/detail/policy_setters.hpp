@@ -51,36 +51,37 @@ struct policy_change {
 };
 
 /// The setters of a value (a static flow or step): `Derived` has `with_policy(change)` on a const
-/// lvalue (a changed copy) and on an rvalue (the same, moved). `FlowLevel`: also the flow callbacks.
+/// lvalue (a changed copy) and on an rvalue (the same, moved), which returns the changed value (a
+/// step without a policy of its own becomes one with). `FlowLevel`: also the flow callbacks.
 template <class Derived, bool FlowLevel>
 class copied_policy_setters {
  public:
   /// Retried as `r` says when it throws (a flow's: unless a step says otherwise).
-  [[nodiscard]] Derived retry(lightflow::retry r) const& { return self().with_policy(policy_change::retries(r)); }
-  [[nodiscard]] Derived retry(lightflow::retry r) && { return moved().with_policy(policy_change::retries(r)); }
+  [[nodiscard]] auto retry(lightflow::retry r) const& { return self().with_policy(policy_change::retries(r)); }
+  [[nodiscard]] auto retry(lightflow::retry r) && { return moved().with_policy(policy_change::retries(r)); }
   /// Each attempt limited to `limit` (see policy::timeout; a flow's: unless a step says otherwise).
-  [[nodiscard]] Derived timeout(std::chrono::nanoseconds limit) const& {
+  [[nodiscard]] auto timeout(std::chrono::nanoseconds limit) const& {
     return self().with_policy(policy_change::timeout(limit));
   }
-  [[nodiscard]] Derived timeout(std::chrono::nanoseconds limit) && {
+  [[nodiscard]] auto timeout(std::chrono::nanoseconds limit) && {
     return moved().with_policy(policy_change::timeout(limit));
   }
   /// One more callback before a step runs, or once its fate is known (see callback.hpp).
-  [[nodiscard]] Derived before_step(step_callback cb) const& { return self().with_policy(policy_change::before_step(cb)); }
-  [[nodiscard]] Derived before_step(step_callback cb) && { return moved().with_policy(policy_change::before_step(cb)); }
-  [[nodiscard]] Derived after_step(step_callback cb) const& { return self().with_policy(policy_change::after_step(cb)); }
-  [[nodiscard]] Derived after_step(step_callback cb) && { return moved().with_policy(policy_change::after_step(cb)); }
+  [[nodiscard]] auto before_step(step_callback cb) const& { return self().with_policy(policy_change::before_step(cb)); }
+  [[nodiscard]] auto before_step(step_callback cb) && { return moved().with_policy(policy_change::before_step(cb)); }
+  [[nodiscard]] auto after_step(step_callback cb) const& { return self().with_policy(policy_change::after_step(cb)); }
+  [[nodiscard]] auto after_step(step_callback cb) && { return moved().with_policy(policy_change::after_step(cb)); }
   /// One more callback before or after each run (a flow's).
-  [[nodiscard]] Derived before_flow(flow_callback cb) const& requires FlowLevel {
+  [[nodiscard]] auto before_flow(flow_callback cb) const& requires FlowLevel {
     return self().with_policy(policy_change::before_flow(cb));
   }
-  [[nodiscard]] Derived before_flow(flow_callback cb) && requires FlowLevel {
+  [[nodiscard]] auto before_flow(flow_callback cb) && requires FlowLevel {
     return moved().with_policy(policy_change::before_flow(cb));
   }
-  [[nodiscard]] Derived after_flow(flow_callback cb) const& requires FlowLevel {
+  [[nodiscard]] auto after_flow(flow_callback cb) const& requires FlowLevel {
     return self().with_policy(policy_change::after_flow(cb));
   }
-  [[nodiscard]] Derived after_flow(flow_callback cb) && requires FlowLevel {
+  [[nodiscard]] auto after_flow(flow_callback cb) && requires FlowLevel {
     return moved().with_policy(policy_change::after_flow(cb));
   }
 
