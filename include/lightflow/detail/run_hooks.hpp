@@ -20,6 +20,7 @@ inline void run_state_base::before_flow() noexcept {
   auto none = [](const callback_lists* level) { return level == nullptr || level->before_flow.empty(); };
   if (none(global_callbacks_.get()) && none(flow_callbacks())) return;  // nothing to call: no clock read
   const run_event e = run_info();
+  // The chain rule of step_callbacks: a must failure ends the chain (and here cancels the run).
   for (const callback_lists* level : {global_callbacks_.get(), flow_callbacks()}) {
     if (level == nullptr) continue;
     for (const flow_callback& cb : level->before_flow) {
@@ -81,7 +82,9 @@ inline std::exception_ptr run_state_base::step_callbacks(std::uint32_t step, boo
   if (std::none_of(std::begin(levels), std::end(levels), [&](const callback_lists* l) { return l != nullptr && !list(*l).empty(); }))
     return nullptr;
   const step_event e = event(step, records_[step].attempts, true);
-  std::exception_ptr must_error;
+  // The chain rule, the same at the four points (see before_flow and end_flow): a failing callback
+  // is listed; a must one also ends the chain (the callbacks after it in its list and the later
+  // levels' do not run); one that is not must changes nothing else.
   for (const callback_lists* level : levels) {
     if (level == nullptr) continue;
     for (const step_callback& cb : list(*level)) {
@@ -92,14 +95,11 @@ inline std::exception_ptr run_state_base::step_callbacks(std::uint32_t step, boo
         std::exception_ptr error = std::current_exception();
         note_callback_failure(after ? callback_point::after_step : callback_point::before_step, graph_->name(step),
                               cb.is_must(), error);
-        if (cb.is_must() && must_error == nullptr) {
-          must_error = std::move(error);
-          if (!after) return must_error;
-        }
+        if (cb.is_must()) return error;
       }
     }
   }
-  return must_error;
+  return nullptr;
 }
 
 inline void run_state_base::fail_by_callback(std::uint32_t step, const char* where, std::exception_ptr error) noexcept {
@@ -115,18 +115,23 @@ inline void run_state_base::fail_by_callback(std::uint32_t step, const char* whe
 inline bool run_state_base::end_flow() noexcept {
   run_event e = run_info();
   e.ok = steps_ok() && !flow_must_failure_;
-  for (const callback_lists* level : {global_callbacks_.get(), flow_callbacks()}) {
-    if (level == nullptr) continue;
-    for (const flow_callback& cb : level->after_flow) {
-      if (!cb.applies(e, true)) continue;
-      try {
-        cb(e);
-      } catch (...) {
-        note_callback_failure(callback_point::after_flow, {}, cb.is_must(), std::current_exception());
-        if (cb.is_must() && !flow_must_failure_) flow_must_failure_ = callback_point::after_flow;
+  [&] {  // the chain rule of step_callbacks: a must failure ends the chain
+    for (const callback_lists* level : {global_callbacks_.get(), flow_callbacks()}) {
+      if (level == nullptr) continue;
+      for (const flow_callback& cb : level->after_flow) {
+        if (!cb.applies(e, true)) continue;
+        try {
+          cb(e);
+        } catch (...) {
+          note_callback_failure(callback_point::after_flow, {}, cb.is_must(), std::current_exception());
+          if (cb.is_must()) {
+            if (!flow_must_failure_) flow_must_failure_ = callback_point::after_flow;
+            return;
+          }
+        }
       }
     }
-  }
+  }();
   const bool ok = e.ok && !flow_must_failure_;
   if (!ok)
     for (auto r = resources_.rbegin(); r != resources_.rend(); ++r) {
