@@ -967,6 +967,34 @@ struct policy {
       p.callbacks.after_step.insert(p.callbacks.after_step.begin(), from.after_step.begin(), from.after_step.end());
     });
   }
+  /// The policy of a step that a unify merge keeps (the target's, whose own policy is `own`) when the
+  /// source's step of the same name has `from` (with its flow's defaults): the source's retries and
+  /// timeout where `own` has none; both conditions must hold (the target's is asked first); a
+  /// `skip_dependents` of either side stays in force (when both have one, the steps both except
+  /// still run); the source's step callbacks after the target's.
+  static std::shared_ptr<const policy> unified(const std::shared_ptr<const policy>& own,
+                                               const std::shared_ptr<const policy>& from) {
+    if (!from) return own;
+    if (!own) return from;
+    return changed(own, [&](policy& p) {
+      if (!p.retries) p.retries = from->retries;
+      if (!p.timeout) p.timeout = from->timeout;
+      if (from->when && p.when)
+        p.when = [first = std::move(p.when), second = from->when](step_context& c) { return first(c) && second(c); };
+      else if (from->when)
+        p.when = from->when;
+      if (from->skips && p.skips) {
+        std::erase_if(p.skips->except, [&](const std::string& name) {
+          return std::find(from->skips->except.begin(), from->skips->except.end(), name) == from->skips->except.end();
+        });
+      } else if (from->skips) {
+        p.skips = from->skips;
+      }
+      const auto& more = from->callbacks;
+      p.callbacks.before_step.insert(p.callbacks.before_step.end(), more.before_step.begin(), more.before_step.end());
+      p.callbacks.after_step.insert(p.callbacks.after_step.end(), more.after_step.begin(), more.after_step.end());
+    });
+  }
   /// A copy of `p` (or a default policy) changed by `change`: policies are shared, never modified.
   template <class Change>
   static std::shared_ptr<const policy> changed(const std::shared_ptr<const policy>& p, Change&& change) {
@@ -2692,6 +2720,7 @@ inline void run_state_base::before_flow() noexcept {
   auto none = [](const callback_lists* level) { return level == nullptr || level->before_flow.empty(); };
   if (none(global_callbacks_.get()) && none(flow_callbacks())) return;  // nothing to call: no clock read
   const run_event e = run_info();
+  // The chain rule of step_callbacks: a must failure ends the chain (and here cancels the run).
   for (const callback_lists* level : {global_callbacks_.get(), flow_callbacks()}) {
     if (level == nullptr) continue;
     for (const flow_callback& cb : level->before_flow) {
@@ -2753,7 +2782,9 @@ inline std::exception_ptr run_state_base::step_callbacks(std::uint32_t step, boo
   if (std::none_of(std::begin(levels), std::end(levels), [&](const callback_lists* l) { return l != nullptr && !list(*l).empty(); }))
     return nullptr;
   const step_event e = event(step, records_[step].attempts, true);
-  std::exception_ptr must_error;
+  // The chain rule, the same at the four points (see before_flow and end_flow): a failing callback
+  // is listed; a must one also ends the chain (the callbacks after it in its list and the later
+  // levels' do not run); one that is not must changes nothing else.
   for (const callback_lists* level : levels) {
     if (level == nullptr) continue;
     for (const step_callback& cb : list(*level)) {
@@ -2764,14 +2795,11 @@ inline std::exception_ptr run_state_base::step_callbacks(std::uint32_t step, boo
         std::exception_ptr error = std::current_exception();
         note_callback_failure(after ? callback_point::after_step : callback_point::before_step, graph_->name(step),
                               cb.is_must(), error);
-        if (cb.is_must() && must_error == nullptr) {
-          must_error = std::move(error);
-          if (!after) return must_error;
-        }
+        if (cb.is_must()) return error;
       }
     }
   }
-  return must_error;
+  return nullptr;
 }
 
 inline void run_state_base::fail_by_callback(std::uint32_t step, const char* where, std::exception_ptr error) noexcept {
@@ -2787,18 +2815,23 @@ inline void run_state_base::fail_by_callback(std::uint32_t step, const char* whe
 inline bool run_state_base::end_flow() noexcept {
   run_event e = run_info();
   e.ok = steps_ok() && !flow_must_failure_;
-  for (const callback_lists* level : {global_callbacks_.get(), flow_callbacks()}) {
-    if (level == nullptr) continue;
-    for (const flow_callback& cb : level->after_flow) {
-      if (!cb.applies(e, true)) continue;
-      try {
-        cb(e);
-      } catch (...) {
-        note_callback_failure(callback_point::after_flow, {}, cb.is_must(), std::current_exception());
-        if (cb.is_must() && !flow_must_failure_) flow_must_failure_ = callback_point::after_flow;
+  [&] {  // the chain rule of step_callbacks: a must failure ends the chain
+    for (const callback_lists* level : {global_callbacks_.get(), flow_callbacks()}) {
+      if (level == nullptr) continue;
+      for (const flow_callback& cb : level->after_flow) {
+        if (!cb.applies(e, true)) continue;
+        try {
+          cb(e);
+        } catch (...) {
+          note_callback_failure(callback_point::after_flow, {}, cb.is_must(), std::current_exception());
+          if (cb.is_must()) {
+            if (!flow_must_failure_) flow_must_failure_ = callback_point::after_flow;
+            return;
+          }
+        }
       }
     }
-  }
+  }();
   const bool ok = e.ok && !flow_must_failure_;
   if (!ok)
     for (auto r = resources_.rbegin(); r != resources_.rend(); ++r) {
@@ -9000,6 +9033,8 @@ class progress_printer final : public observer {
 #ifndef LIGHTFLOW_RUNTIME_FLOW_HPP
 #define LIGHTFLOW_RUNTIME_FLOW_HPP
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
@@ -9350,8 +9385,9 @@ struct basic_runtime_graph {
 // ---- lightflow/detail/runtime_merge.hpp
 // Merging a flow's steps into a runtime flow, whichever kind the source is (runtime_flow::merge):
 // each source step is added under its new name, or, when merging by name (merge_mode::unify), a step
-// the target already has is kept and gets the dependencies it lacks. One loop for both kinds; what
-// differs (how a source step is called, who owns its callable) comes in through `step_of`.
+// the target already has is kept and gets the dependencies it lacks and the source step's policy
+// where its own says nothing (policy::unified). One loop for both kinds; what differs (how a source
+// step is called, who owns its callable) comes in through `step_of`.
 #ifndef LIGHTFLOW_DETAIL_RUNTIME_MERGE_HPP
 #define LIGHTFLOW_DETAIL_RUNTIME_MERGE_HPP
 
@@ -9388,7 +9424,8 @@ merge_map merge_steps(Graph& g, std::uint32_t n, const std::string& prefix, bool
   for (std::uint32_t i = 0; i != n; ++i) {
     const std::string name = prefix + std::string(name_of(i));
     if (const std::uint32_t existing = g.find(name); existing != Graph::none && unify) {
-      m.index[i] = existing;  // kept: the target's callable
+      m.index[i] = existing;  // kept: the target's callable, with the source's policy where it has none
+      if (merged_step s = step_of(i); s.rules) g.set_rules(existing, policy::unified(g.rules_of(existing), s.rules));
       continue;
     }
     merged_step s = step_of(i);
@@ -10203,7 +10240,10 @@ namespace lightflow {
 enum class merge_mode {
   namespaced,  ///< the source's steps are added as "<source name>.<step name>", with their dependencies
   unify,       ///< by name, as the Go original: a step in both keeps the target's callable and gets the
-               ///< union of the dependencies; steps the target lacks are added with their dependencies
+               ///< union of the dependencies, the source's key restrictions (except of keys the target
+               ///< restricts), its retries and timeout where the target's step has none, its condition
+               ///< (both must hold; either side's skip_dependents stays) and its step callbacks (after
+               ///< the target's); steps the target lacks are added with their dependencies
 };
 
 
@@ -10403,8 +10443,16 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
       else
         g.depend(m.index[step], prefix + dep);
     }
-    for (const auto& r : s.restrictions)
-      if (m.added[r.step]) g.restrictions.push_back({m.index[r.step], r.key, prefix + r.ancestor_name, 0});
+    // A kept step keeps the source's restrictions, except of the keys the target restricts itself.
+    const std::size_t target_restrictions = g.restrictions.size();
+    for (const auto& r : s.restrictions) {
+      const std::uint32_t step = m.index[r.step];
+      const auto first = g.restrictions.begin(), last = first + static_cast<std::ptrdiff_t>(target_restrictions);
+      if (!m.added[r.step] &&
+          std::any_of(first, last, [&](const detail::restriction& t) { return t.step == step && t.key == r.key; }))
+        continue;
+      g.restrictions.push_back({step, r.key, prefix + r.ancestor_name, 0});
+    }
     return *this;  // (merge_steps marked the graph changed)
   }
 

@@ -152,6 +152,29 @@ TEST_CASE("a static flow merged into a runtime flow keeps its typed steps", "[me
   CHECK(calls == 2);
 }
 
+TEST_CASE("a static flow unified into a runtime flow gives a step in both its retries and condition", "[merge][runtime]") {
+  lf::executor pool{2};
+  int calls = 0;
+  bool source_says = true;
+  const auto f = lf::flow<"calc">(lf::step<"x">([] { return 1; }).retry(lf::retry{3}),
+                                  lf::step<"y", "x">([](int v) { return v * 100; })
+                                      .when([&](lf::step_context&) { return source_says; }));
+  lf::runtime_flow target{"target"};
+  target.add("x", [&] {
+    if (++calls < 3) throw std::runtime_error("not yet");
+    return 7;
+  });
+  target.add("y", [](lf::context& ctx) { return ctx.result<int>("x") + 1; });
+  target.merge(f, lf::merge_mode::unify);
+  auto r = pool.run(target);
+  REQUIRE(r.ok());
+  CHECK(r.step("x").attempts == 3);  // the static step's retries
+  CHECK(r.get<int>("y") == 8);       // the target's callables
+  source_says = false;
+  calls = 0;
+  CHECK(pool.run(target).status("y") == lf::step_status::skipped_by_condition);  // the static step's condition
+}
+
 TEST_CASE("a static flow unified into a runtime flow uses the target's step of the same name", "[merge][runtime]") {
   const auto f = lf::flow<"calc">(lf::step<"x">([] { return 1; }), lf::step<"y", "x">([](int v) { return v * 100; }));
   lf::executor pool{2};

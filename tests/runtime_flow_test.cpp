@@ -2,6 +2,7 @@
 #include <lightflow/lightflow.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -11,6 +12,7 @@
 #include "catch.hpp"
 
 namespace lf = lightflow;
+using namespace std::chrono_literals;
 using Catch::Matchers::Contains;
 
 namespace {
@@ -304,6 +306,132 @@ TEST_CASE("merging runtime flows: namespaced and unified; sources unchanged; cyc
     CHECK(contains(message, "flow \"p\" has a cycle: "));
     CHECK((contains(message, "\"a\" -> \"b\" -> \"a\"") || contains(message, "\"b\" -> \"a\" -> \"b\"")));
     CHECK_NOTHROW(q.check());  // the source is unchanged and fine
+  }
+}
+
+TEST_CASE("a unify merge gives a step in both flows the source step's restrictions, settings, condition and "
+          "callbacks where the target's says nothing",
+          "[runtime][merge]") {
+  lf::executor pool{2};
+  std::atomic<int> calls{0};
+  auto flaky = [&calls] {  // fails twice, then succeeds
+    if (++calls < 3) throw std::runtime_error("not yet");
+    return 1;
+  };
+  SECTION("retries: the source step's where the target's has none; the target's own win") {
+    lf::runtime_flow source{"source"};
+    source.add("x", [] { return 0; }).retry(lf::retry{3});
+    lf::runtime_flow target{"target"};
+    target.add("x", flaky);
+    target.merge(source, lf::merge_mode::unify);
+    auto r = pool.run(target);
+    REQUIRE(r.ok());
+    CHECK(r.step("x").attempts == 3);
+    CHECK(r.get<int>("x") == 1);  // the target's callable
+
+    calls = 0;
+    lf::runtime_flow own{"own"};
+    own.add("x", flaky).retry(lf::retry{2});
+    own.merge(source, lf::merge_mode::unify);
+    auto failed = pool.run(own);
+    CHECK(failed.status("x") == lf::step_status::failed);
+    CHECK(failed.step("x").attempts == 2);
+  }
+  SECTION("a source flow's default retries count as its step's") {
+    lf::runtime_flow source{"source"};
+    source.add("x", [] { return 0; });
+    source.retry(lf::retry{3});
+    lf::runtime_flow target{"target"};
+    target.add("x", flaky);
+    target.merge(source, lf::merge_mode::unify);
+    auto r = pool.run(target);
+    REQUIRE(r.ok());
+    CHECK(r.step("x").attempts == 3);
+  }
+  SECTION("timeout: the source step's where the target's has none") {
+    lf::runtime_flow source{"source"};
+    source.add("x", [] { return 0; }).timeout(20ms);
+    lf::runtime_flow target{"target"};
+    target.add("x", [](lf::context& ctx) {  // until stopped (or 10 s: without the timeout the test fails)
+      const auto give_up = std::chrono::steady_clock::now() + 10s;
+      while (!ctx.stop_requested() && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(1ms);
+      return 1;
+    });
+    target.merge(source, lf::merge_mode::unify);
+    auto r = pool.run(target);
+    CHECK(r.status("x") == lf::step_status::timed_out);
+  }
+  SECTION("conditions: both must hold; a skip_dependents of either side stays in force") {
+    bool target_says = true, source_says = true;
+    lf::runtime_flow source{"source"};
+    source.add("x", [] {}).when([&](lf::context&) { return source_says; }, lf::skip_dependents{});
+    lf::runtime_flow target{"target"};
+    target.add("x", [] {}).when([&](lf::context&) { return target_says; });
+    target.add("next", [] {}).after("x");
+    target.merge(source, lf::merge_mode::unify);
+    auto both = pool.run(target);
+    CHECK(both.status("x") == lf::step_status::succeeded);
+    CHECK(both.status("next") == lf::step_status::succeeded);
+    source_says = false;
+    auto source_no = pool.run(target);
+    CHECK(source_no.status("x") == lf::step_status::skipped_by_condition);
+    CHECK(source_no.status("next") == lf::step_status::skipped_by_condition);  // the source's skip_dependents
+    source_says = true;
+    target_says = false;
+    auto target_no = pool.run(target);
+    CHECK(target_no.status("x") == lf::step_status::skipped_by_condition);
+    CHECK(target_no.status("next") == lf::step_status::skipped_by_condition);  // still in force
+  }
+  SECTION("when both sides skip dependents, the steps both except still run") {
+    lf::runtime_flow source{"source"};
+    source.add("x", [] {}).when([](lf::context&) { return false; }, lf::skip_dependents{"a", "b"});
+    lf::runtime_flow target{"target"};
+    target.add("x", [] {}).when([](lf::context&) { return true; }, lf::skip_dependents{"b", "c"});
+    for (const char* name : {"a", "b", "c"}) target.add(name, [] {}).after("x");
+    target.merge(source, lf::merge_mode::unify);
+    auto r = pool.run(target);
+    CHECK(r.status("x") == lf::step_status::skipped_by_condition);
+    CHECK(r.status("a") == lf::step_status::skipped_by_condition);
+    CHECK(r.status("b") == lf::step_status::succeeded);
+    CHECK(r.status("c") == lf::step_status::skipped_by_condition);
+  }
+  SECTION("key restrictions: the source's, unless the target restricts the key itself") {
+    auto diamond = [](const char* name) {
+      lf::runtime_flow f{name};
+      f.add("a", [](lf::context& ctx) { ctx.set(stage, 0); });
+      f.add("b", [](lf::context& ctx) { ctx.set(stage, 1); }).after("a");
+      f.add("c", [](lf::context& ctx) { ctx.set(stage, 2); }).after("a");
+      return f;
+    };
+    lf::runtime_flow source = diamond("source");
+    source.add("d", [](lf::context& ctx) { return ctx.get(stage); }).after("b", "c");
+    source.restrict("d", stage, "c");
+    lf::runtime_flow target = diamond("target");
+    target.add("d", [](lf::context& ctx) { return ctx.get(stage) * 10; }).after("b", "c");
+    lf::runtime_flow unrestricted = target;
+    CHECK(pool.run(unrestricted).status("d") == lf::step_status::failed);  // b and c both wrote
+    target.merge(source, lf::merge_mode::unify);
+    auto r = pool.run(target);
+    REQUIRE(r.ok());
+    CHECK(r.get<int>("d") == 20);  // the target's callable, reading as c sees the key
+
+    lf::runtime_flow redeclared = diamond("redeclared");
+    redeclared.add("d", [](lf::context& ctx) { return ctx.get(stage) * 10; }).after("b", "c");
+    redeclared.restrict("d", stage, "b");
+    redeclared.merge(source, lf::merge_mode::unify);
+    auto own = pool.run(redeclared);
+    REQUIRE(own.ok());
+    CHECK(own.get<int>("d") == 10);  // the target's restriction wins
+  }
+  SECTION("step callbacks: the source step's after the target's") {
+    std::vector<std::string> called;
+    lf::runtime_flow source{"source"};
+    source.add("x", [] {}).after_step([&](const lf::step_event&) { called.push_back("source"); });
+    lf::runtime_flow target{"target"};
+    target.add("x", [] {}).after_step([&](const lf::step_event&) { called.push_back("target"); });
+    target.merge(source, lf::merge_mode::unify);
+    REQUIRE(pool.run(target).ok());
+    CHECK(called == std::vector<std::string>{"target", "source"});
   }
 }
 

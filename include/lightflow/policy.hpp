@@ -168,6 +168,34 @@ struct policy {
       p.callbacks.after_step.insert(p.callbacks.after_step.begin(), from.after_step.begin(), from.after_step.end());
     });
   }
+  /// The policy of a step that a unify merge keeps (the target's, whose own policy is `own`) when the
+  /// source's step of the same name has `from` (with its flow's defaults): the source's retries and
+  /// timeout where `own` has none; both conditions must hold (the target's is asked first); a
+  /// `skip_dependents` of either side stays in force (when both have one, the steps both except
+  /// still run); the source's step callbacks after the target's.
+  static std::shared_ptr<const policy> unified(const std::shared_ptr<const policy>& own,
+                                               const std::shared_ptr<const policy>& from) {
+    if (!from) return own;
+    if (!own) return from;
+    return changed(own, [&](policy& p) {
+      if (!p.retries) p.retries = from->retries;
+      if (!p.timeout) p.timeout = from->timeout;
+      if (from->when && p.when)
+        p.when = [first = std::move(p.when), second = from->when](step_context& c) { return first(c) && second(c); };
+      else if (from->when)
+        p.when = from->when;
+      if (from->skips && p.skips) {
+        std::erase_if(p.skips->except, [&](const std::string& name) {
+          return std::find(from->skips->except.begin(), from->skips->except.end(), name) == from->skips->except.end();
+        });
+      } else if (from->skips) {
+        p.skips = from->skips;
+      }
+      const auto& more = from->callbacks;
+      p.callbacks.before_step.insert(p.callbacks.before_step.end(), more.before_step.begin(), more.before_step.end());
+      p.callbacks.after_step.insert(p.callbacks.after_step.end(), more.after_step.begin(), more.after_step.end());
+    });
+  }
   /// A copy of `p` (or a default policy) changed by `change`: policies are shared, never modified.
   template <class Change>
   static std::shared_ptr<const policy> changed(const std::shared_ptr<const policy>& p, Change&& change) {

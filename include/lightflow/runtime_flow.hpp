@@ -12,6 +12,8 @@
 #ifndef LIGHTFLOW_RUNTIME_FLOW_HPP
 #define LIGHTFLOW_RUNTIME_FLOW_HPP
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
@@ -52,7 +54,10 @@ namespace lightflow {
 enum class merge_mode {
   namespaced,  ///< the source's steps are added as "<source name>.<step name>", with their dependencies
   unify,       ///< by name, as the Go original: a step in both keeps the target's callable and gets the
-               ///< union of the dependencies; steps the target lacks are added with their dependencies
+               ///< union of the dependencies, the source's key restrictions (except of keys the target
+               ///< restricts), its retries and timeout where the target's step has none, its condition
+               ///< (both must hold; either side's skip_dependents stays) and its step callbacks (after
+               ///< the target's); steps the target lacks are added with their dependencies
 };
 
 
@@ -252,8 +257,16 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
       else
         g.depend(m.index[step], prefix + dep);
     }
-    for (const auto& r : s.restrictions)
-      if (m.added[r.step]) g.restrictions.push_back({m.index[r.step], r.key, prefix + r.ancestor_name, 0});
+    // A kept step keeps the source's restrictions, except of the keys the target restricts itself.
+    const std::size_t target_restrictions = g.restrictions.size();
+    for (const auto& r : s.restrictions) {
+      const std::uint32_t step = m.index[r.step];
+      const auto first = g.restrictions.begin(), last = first + static_cast<std::ptrdiff_t>(target_restrictions);
+      if (!m.added[r.step] &&
+          std::any_of(first, last, [&](const detail::restriction& t) { return t.step == step && t.key == r.key; }))
+        continue;
+      g.restrictions.push_back({step, r.key, prefix + r.ancestor_name, 0});
+    }
     return *this;  // (merge_steps marked the graph changed)
   }
 

@@ -1,7 +1,8 @@
 // Merging a flow's steps into a runtime flow, whichever kind the source is (runtime_flow::merge):
 // each source step is added under its new name, or, when merging by name (merge_mode::unify), a step
-// the target already has is kept and gets the dependencies it lacks. One loop for both kinds; what
-// differs (how a source step is called, who owns its callable) comes in through `step_of`.
+// the target already has is kept and gets the dependencies it lacks and the source step's policy
+// where its own says nothing (policy::unified). One loop for both kinds; what differs (how a source
+// step is called, who owns its callable) comes in through `step_of`.
 #ifndef LIGHTFLOW_DETAIL_RUNTIME_MERGE_HPP
 #define LIGHTFLOW_DETAIL_RUNTIME_MERGE_HPP
 
@@ -40,7 +41,8 @@ merge_map merge_steps(Graph& g, std::uint32_t n, const std::string& prefix, bool
   for (std::uint32_t i = 0; i != n; ++i) {
     const std::string name = prefix + std::string(name_of(i));
     if (const std::uint32_t existing = g.find(name); existing != Graph::none && unify) {
-      m.index[i] = existing;  // kept: the target's callable
+      m.index[i] = existing;  // kept: the target's callable, with the source's policy where it has none
+      if (merged_step s = step_of(i); s.rules) g.set_rules(existing, policy::unified(g.rules_of(existing), s.rules));
       continue;
     }
     merged_step s = step_of(i);
