@@ -2499,7 +2499,7 @@ class run_state_base {
   void set_policies(const policy* const* steps, const policy* flow) noexcept {
     policies_ = steps;
     flow_policy_ = flow;
-    plain_ = policies_ == nullptr && flow_policy_ == nullptr && observers_.empty() && global_callbacks_ == nullptr;
+    plain_ = policies_ == nullptr && flow_policy_ == nullptr && observers_.empty() && executor_policy_ == nullptr;
   }
   /// How to drop a step's output when it is not kept in typed slots (runtime runs).
   void set_discard(void (*discard)(run_state_base&, std::uint32_t) noexcept) noexcept { discard_ = discard; }
@@ -2540,10 +2540,11 @@ class run_state_base {
   run_event run_info() const noexcept {
     return {graph_->flow_name, id_, graph_->size, std::chrono::steady_clock::now(), true};
   }
-  /// The executor's callbacks, called before the flow's and the steps' own (before the run starts).
-  void set_global_callbacks(std::shared_ptr<const callback_lists> callbacks) noexcept {
-    if (callbacks == nullptr || callbacks->empty()) return;
-    global_callbacks_ = std::move(callbacks);
+  /// The executor's defaults (before the run starts): its callbacks, called before the flow's and
+  /// the steps' own, and its retries and timeout, for steps that neither they nor their flow set.
+  void set_executor_policy(std::shared_ptr<const policy> defaults) noexcept {
+    if (defaults == nullptr) return;
+    executor_policy_ = std::move(defaults);
     plain_ = false;
   }
   /// On the thread that starts the run, before it starts: the before-flow callbacks, the executor's
@@ -2625,6 +2626,16 @@ class run_state_base {
   const callback_lists* flow_callbacks() const noexcept {
     return flow_policy_ != nullptr ? &flow_policy_->callbacks : nullptr;
   }
+  const callback_lists* executor_callbacks() const noexcept {
+    return executor_policy_ != nullptr ? &executor_policy_->callbacks : nullptr;
+  }
+  /// The most specific of a step's own setting, its flow's and its executor's (null: none).
+  template <class T>
+  const T* setting(const policy* own, std::optional<T> policy::*field) const noexcept {
+    for (const policy* p : {own, flow_policy_, executor_policy_.get()})
+      if (p != nullptr && (p->*field).has_value()) return &*(p->*field);
+    return nullptr;
+  }
   void note_callback_failure(callback_point point, std::string_view step, bool must, std::exception_ptr error) noexcept;
   /// Calls the before-step (or after-step) callbacks that apply to `step`: the executor's, the
   /// flow's, then the step's own. Returns the error of the first must callback that threw (null:
@@ -2663,7 +2674,7 @@ class run_state_base {
   std::vector<observer*> observers_;
   bool plain_ = true;                        // no policy, observer or callback: the fast path
   bool timed_ = true;                        // plain steps get start and end times (no_step_times: not)
-  std::shared_ptr<const callback_lists> global_callbacks_;  // the executor's
+  std::shared_ptr<const policy> executor_policy_;  // the executor's defaults (callbacks, retries, timeout)
   mutable std::mutex callback_mutex_;
   std::vector<callback_failure> callback_failures_;
   std::optional<callback_point> flow_must_failure_;  // a must flow callback failed there
@@ -2718,10 +2729,10 @@ namespace lightflow::detail {
 
 inline void run_state_base::before_flow() noexcept {
   auto none = [](const callback_lists* level) { return level == nullptr || level->before_flow.empty(); };
-  if (none(global_callbacks_.get()) && none(flow_callbacks())) return;  // nothing to call: no clock read
+  if (none(executor_callbacks()) && none(flow_callbacks())) return;  // nothing to call: no clock read
   const run_event e = run_info();
   // The chain rule of step_callbacks: a must failure ends the chain (and here cancels the run).
-  for (const callback_lists* level : {global_callbacks_.get(), flow_callbacks()}) {
+  for (const callback_lists* level : {executor_callbacks(), flow_callbacks()}) {
     if (level == nullptr) continue;
     for (const flow_callback& cb : level->before_flow) {
       if (!cb.applies(e, false)) continue;
@@ -2774,7 +2785,7 @@ inline void run_state_base::note_callback_failure(callback_point point, std::str
 
 inline std::exception_ptr run_state_base::step_callbacks(std::uint32_t step, bool after) noexcept {
   const policy* own = policies_ != nullptr ? policies_[step] : nullptr;
-  const callback_lists* const levels[] = {global_callbacks_.get(), flow_callbacks(),
+  const callback_lists* const levels[] = {executor_callbacks(), flow_callbacks(),
                                           own != nullptr ? &own->callbacks : nullptr};
   auto list = [after](const callback_lists& l) -> const std::vector<step_callback>& {
     return after ? l.after_step : l.before_step;
@@ -2816,7 +2827,7 @@ inline bool run_state_base::end_flow() noexcept {
   run_event e = run_info();
   e.ok = steps_ok() && !flow_must_failure_;
   [&] {  // the chain rule of step_callbacks: a must failure ends the chain
-    for (const callback_lists* level : {global_callbacks_.get(), flow_callbacks()}) {
+    for (const callback_lists* level : {executor_callbacks(), flow_callbacks()}) {
       if (level == nullptr) continue;
       for (const flow_callback& cb : level->after_flow) {
         if (!cb.applies(e, true)) continue;
@@ -3113,12 +3124,8 @@ bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& save
       return true;
     }
   }
-  const retry* r = own != nullptr && own->retries ? &*own->retries
-                   : flow_policy_ != nullptr && flow_policy_->retries ? &*flow_policy_->retries
-                                                                      : nullptr;
-  const std::chrono::nanoseconds* limit = own != nullptr && own->timeout ? &*own->timeout
-                                          : flow_policy_ != nullptr && flow_policy_->timeout ? &*flow_policy_->timeout
-                                                                                             : nullptr;
+  const retry* r = setting(own, &policy::retries);
+  const std::chrono::nanoseconds* limit = setting(own, &policy::timeout);
   if (std::exception_ptr error = step_callbacks(step, false)) {  // a must before-step callback threw
     fail_by_callback(step, "before-step", std::move(error));
     now = rec.end = now_ticks();
@@ -3989,8 +3996,8 @@ using element_t = decltype(type_at<I>(std::declval<const Storage&>()));
 // The policy setters of steps and flows (retry, timeout, callbacks), written once for both kinds of
 // flow: what each one changes in a policy, and how it is offered. A static flow and its steps are
 // values: their setters return a changed copy, [[nodiscard]] (`f.retry(r);` alone would change
-// nothing). A runtime flow and its steps' handles are changed in place: their setters return a
-// reference, to chain.
+// nothing). A runtime flow, its steps' handles and the executor (whose defaults reach every run it
+// starts) are changed in place: their setters return a reference, to chain.
 #ifndef LIGHTFLOW_DETAIL_POLICY_SETTERS_HPP
 #define LIGHTFLOW_DETAIL_POLICY_SETTERS_HPP
 
@@ -3999,10 +4006,6 @@ using element_t = decltype(type_at<I>(std::declval<const Storage&>()));
 
 
 namespace lightflow::detail {
-
-/// Where the callback setters' callbacks go: a policy's lists, or the executor's.
-inline callback_lists& lists_of(policy& p) noexcept { return p.callbacks; }
-inline callback_lists& lists_of(callback_lists& l) noexcept { return l; }
 
 /// What each setter does to a policy. The changes take the setter's argument by reference and move
 /// from it while the setter runs (no copy of a callback; and g++ 12 reports false "maybe
@@ -4014,18 +4017,17 @@ struct policy_change {
   static auto timeout(std::chrono::nanoseconds limit) {
     return [limit](policy& p) { p.timeout = limit; };
   }
-  // The callback setters change a policy's lists or, for the executor's setters, its own lists.
   static auto before_step(step_callback& cb) {
-    return [&cb](auto& target) { lists_of(target).before_step.push_back(std::move(cb)); };
+    return [&cb](policy& p) { p.callbacks.before_step.push_back(std::move(cb)); };
   }
   static auto after_step(step_callback& cb) {
-    return [&cb](auto& target) { lists_of(target).after_step.push_back(std::move(cb)); };
+    return [&cb](policy& p) { p.callbacks.after_step.push_back(std::move(cb)); };
   }
   static auto before_flow(flow_callback& cb) {
-    return [&cb](auto& target) { lists_of(target).before_flow.push_back(std::move(cb)); };
+    return [&cb](policy& p) { p.callbacks.before_flow.push_back(std::move(cb)); };
   }
   static auto after_flow(flow_callback& cb) {
-    return [&cb](auto& target) { lists_of(target).after_flow.push_back(std::move(cb)); };
+    return [&cb](policy& p) { p.callbacks.after_flow.push_back(std::move(cb)); };
   }
   template <class Test, class Skip>
   static auto condition(Test& test, Skip& skip) {
@@ -4076,12 +4078,12 @@ class copied_policy_setters {
   Derived&& moved() noexcept { return static_cast<Derived&&>(*this); }
 };
 
-/// The setters of a thing changed in place (a runtime flow or a step's handle): `Derived` has
+/// The setters of a thing changed in place (a runtime flow, a step's handle, the executor): `Derived` has
 /// `edit_policy(change)`. `FlowLevel`: also the flow callbacks.
 template <class Derived, bool FlowLevel>
 class edited_policy_setters {
  public:
-  /// Retried as `r` says when it throws (a flow's: unless a step says otherwise).
+  /// Retried as `r` says when it throws (a flow's or an executor's: unless a step or flow says otherwise).
   Derived& retry(lightflow::retry r) { return self().edit_policy(policy_change::retries(r)); }
   /// Each attempt limited to `limit` (see policy::timeout; a flow's: unless a step says otherwise).
   Derived& timeout(std::chrono::nanoseconds limit) { return self().edit_policy(policy_change::timeout(limit)); }
@@ -7528,7 +7530,12 @@ struct run_input<Flow, Requested, First, Rest...> {
 
 /// A thread pool that runs flows. A thread blocked in `run` (or in a handle's `wait`) works on ready
 /// steps meanwhile, so a small flow run from the calling thread pays no thread wake-up.
-class executor {
+///
+/// Its defaults reach every run it starts from then on (runs already started keep theirs): `retry`
+/// and `timeout` for the steps that neither they nor their flow set (the most specific wins), and
+/// callbacks, called before the flow's and the steps' own (see callback.hpp), each list in
+/// registration order. They change it in place (detail::edited_policy_setters).
+class executor : public detail::edited_policy_setters<executor, true> {
  public:
   /// One worker thread per hardware thread.
   executor() : executor(std::thread::hardware_concurrency()) {}
@@ -7550,16 +7557,7 @@ class executor {
     has_observers_.store(true, std::memory_order_release);
   }
 
-  /// Callbacks for every run started from now on, called before the flow's and the steps' own
-  /// (see callback.hpp). Each list is called in registration order.
-  /// (The same changes as the flows' and steps' setters, detail/policy_setters.hpp.)
-  executor& before_flow(flow_callback cb) { return change_callbacks(detail::policy_change::before_flow(cb)); }
-  /// Adds an after-flow callback for every run (see before_flow()).
-  executor& after_flow(flow_callback cb) { return change_callbacks(detail::policy_change::after_flow(cb)); }
-  /// Adds a before-step callback for every run (see before_flow()).
-  executor& before_step(step_callback cb) { return change_callbacks(detail::policy_change::before_step(cb)); }
-  /// Adds an after-step callback for every run (see before_flow()).
-  executor& after_step(step_callback cb) { return change_callbacks(detail::policy_change::after_step(cb)); }
+  // retry, timeout and the four callbacks: detail::edited_policy_setters (see the class comment).
 
   /// Runs `flow` (a static or a runtime flow) to its end and returns its result. Arguments: the run's
   /// input (optional; a runtime flow's is a lightflow::values), then options (run_options.hpp). A
@@ -7680,7 +7678,7 @@ class executor {
       (open_checkpoint<program, Input>(*state, options), ...);  // checks or restores; may throw, before anything runs
       (attach_resource(*state, options), ...);
       add_observers(*state, options...);
-      state->set_global_callbacks(callbacks());
+      state->set_executor_policy(defaults());
     } catch (...) {
       state->release();
       throw;
@@ -7710,19 +7708,18 @@ class executor {
       state.add_resource(std::move(object));
     }
   }
+  friend detail::edited_policy_setters<executor, true>;
   template <class Change>
-  executor& change_callbacks(Change&& change) {
+  executor& edit_policy(Change&& change) {
     std::lock_guard lock(observers_mutex_);
-    auto copy = callbacks_ != nullptr ? std::make_shared<callback_lists>(*callbacks_) : std::make_shared<callback_lists>();
-    change(*copy);
-    callbacks_ = std::move(copy);  // runs already started keep the lists they started with
-    has_callbacks_.store(true, std::memory_order_release);
+    defaults_ = policy::changed(defaults_, change);  // runs already started keep the defaults they started with
+    has_defaults_.store(true, std::memory_order_release);
     return *this;
   }
-  std::shared_ptr<const callback_lists> callbacks() {
-    if (!has_callbacks_.load(std::memory_order_acquire)) return nullptr;  // no lock for executors without any
+  std::shared_ptr<const policy> defaults() {
+    if (!has_defaults_.load(std::memory_order_acquire)) return nullptr;  // no lock for executors without any
     std::lock_guard lock(observers_mutex_);
-    return callbacks_;
+    return defaults_;
   }
 
   /// The executor's observers, then the run's own.
@@ -7755,8 +7752,8 @@ class executor {
   std::mutex observers_mutex_;
   std::vector<observer*> observers_;
   std::atomic<bool> has_observers_{false};
-  std::shared_ptr<const callback_lists> callbacks_;  // copied on change; guarded by observers_mutex_
-  std::atomic<bool> has_callbacks_{false};
+  std::shared_ptr<const policy> defaults_;  // copied on change; guarded by observers_mutex_
+  std::atomic<bool> has_defaults_{false};
   std::unique_ptr<detail::scheduler> sched_;  // last: destroyed (ending every run) before the observers' list
 };
 

@@ -120,6 +120,52 @@ TEST_CASE("retries: a flow's default applies to its steps; a step's own setting 
   CHECK(b == 1);
 }
 
+TEST_CASE("an executor's default retries and timeout: for steps that neither they nor their flow set", "[policy][executor]") {
+  lf::executor pool{2};
+  pool.retry(lf::retry{3}).timeout(20ms);
+  std::atomic<int> a{0}, b{0}, c{0};
+  auto wait_for_stop = [](lf::step_context& ctx) {  // until stopped (10 s: without a timeout the test fails)
+    const auto give_up = std::chrono::steady_clock::now() + 10s;
+    while (!ctx.stop_requested() && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(1ms);
+    return 1;
+  };
+  SECTION("static flow") {
+    const auto f = lf::flow<"f">(lf::step<"a">(flaky{&a, 10}), lf::step<"b">(flaky{&b, 10}).retry(lf::retry{2}),
+                                 lf::step<"slow">(wait_for_stop));
+    auto r = pool.run(f);
+    CHECK(a == 3);  // the executor's
+    CHECK(b == 2);  // the step's own
+    CHECK(r.status("slow") == lf::step_status::timed_out);
+    const auto g = lf::flow<"g">(lf::step<"c">(flaky{&c, 10})).retry(lf::retry{4});
+    CHECK_FALSE(pool.run(g).ok());
+    CHECK(c == 4);  // the flow's
+  }
+  SECTION("runtime flow") {
+    lf::runtime_flow f{"f"};
+    f.add("a", flaky{&a, 10});
+    f.add("b", flaky{&b, 10}).retry(lf::retry{2});
+    f.add("slow", [&](lf::context& ctx) { return wait_for_stop(ctx); });
+    auto r = pool.run(f);
+    CHECK(a == 3);
+    CHECK(b == 2);
+    CHECK(r.status("slow") == lf::step_status::timed_out);
+    lf::runtime_flow g{"g"};
+    g.add("c", flaky{&c, 10});
+    g.retry(lf::retry{4});
+    CHECK_FALSE(pool.run(g).ok());
+    CHECK(c == 4);
+  }
+  SECTION("a flow's timeout wins over the executor's") {
+    const auto f = lf::flow<"f">(lf::step<"a">([&a](lf::step_context& ctx) {
+                     std::this_thread::sleep_for(60ms);  // past the executor's 20 ms, within the flow's
+                     return ++a, !ctx.stop_requested();
+                   })).timeout(10s);
+    auto r = pool.run(f);
+    REQUIRE(r.ok());
+    CHECK(r.get<"a">());
+  }
+}
+
 TEST_CASE("backoff: waits grow by the factor up to the cap; jitter only shortens them, within its bound", "[policy][backoff]") {
   const lf::backoff b{10ms, 3.0, 200ms, 0.25};
   CHECK(b.base_delay(1) == 10ms);

@@ -72,7 +72,12 @@ struct run_input<Flow, Requested, First, Rest...> {
 
 /// A thread pool that runs flows. A thread blocked in `run` (or in a handle's `wait`) works on ready
 /// steps meanwhile, so a small flow run from the calling thread pays no thread wake-up.
-class executor {
+///
+/// Its defaults reach every run it starts from then on (runs already started keep theirs): `retry`
+/// and `timeout` for the steps that neither they nor their flow set (the most specific wins), and
+/// callbacks, called before the flow's and the steps' own (see callback.hpp), each list in
+/// registration order. They change it in place (detail::edited_policy_setters).
+class executor : public detail::edited_policy_setters<executor, true> {
  public:
   /// One worker thread per hardware thread.
   executor() : executor(std::thread::hardware_concurrency()) {}
@@ -94,16 +99,7 @@ class executor {
     has_observers_.store(true, std::memory_order_release);
   }
 
-  /// Callbacks for every run started from now on, called before the flow's and the steps' own
-  /// (see callback.hpp). Each list is called in registration order.
-  /// (The same changes as the flows' and steps' setters, detail/policy_setters.hpp.)
-  executor& before_flow(flow_callback cb) { return change_callbacks(detail::policy_change::before_flow(cb)); }
-  /// Adds an after-flow callback for every run (see before_flow()).
-  executor& after_flow(flow_callback cb) { return change_callbacks(detail::policy_change::after_flow(cb)); }
-  /// Adds a before-step callback for every run (see before_flow()).
-  executor& before_step(step_callback cb) { return change_callbacks(detail::policy_change::before_step(cb)); }
-  /// Adds an after-step callback for every run (see before_flow()).
-  executor& after_step(step_callback cb) { return change_callbacks(detail::policy_change::after_step(cb)); }
+  // retry, timeout and the four callbacks: detail::edited_policy_setters (see the class comment).
 
   /// Runs `flow` (a static or a runtime flow) to its end and returns its result. Arguments: the run's
   /// input (optional; a runtime flow's is a lightflow::values), then options (run_options.hpp). A
@@ -224,7 +220,7 @@ class executor {
       (open_checkpoint<program, Input>(*state, options), ...);  // checks or restores; may throw, before anything runs
       (attach_resource(*state, options), ...);
       add_observers(*state, options...);
-      state->set_global_callbacks(callbacks());
+      state->set_executor_policy(defaults());
     } catch (...) {
       state->release();
       throw;
@@ -254,19 +250,18 @@ class executor {
       state.add_resource(std::move(object));
     }
   }
+  friend detail::edited_policy_setters<executor, true>;
   template <class Change>
-  executor& change_callbacks(Change&& change) {
+  executor& edit_policy(Change&& change) {
     std::lock_guard lock(observers_mutex_);
-    auto copy = callbacks_ != nullptr ? std::make_shared<callback_lists>(*callbacks_) : std::make_shared<callback_lists>();
-    change(*copy);
-    callbacks_ = std::move(copy);  // runs already started keep the lists they started with
-    has_callbacks_.store(true, std::memory_order_release);
+    defaults_ = policy::changed(defaults_, change);  // runs already started keep the defaults they started with
+    has_defaults_.store(true, std::memory_order_release);
     return *this;
   }
-  std::shared_ptr<const callback_lists> callbacks() {
-    if (!has_callbacks_.load(std::memory_order_acquire)) return nullptr;  // no lock for executors without any
+  std::shared_ptr<const policy> defaults() {
+    if (!has_defaults_.load(std::memory_order_acquire)) return nullptr;  // no lock for executors without any
     std::lock_guard lock(observers_mutex_);
-    return callbacks_;
+    return defaults_;
   }
 
   /// The executor's observers, then the run's own.
@@ -299,8 +294,8 @@ class executor {
   std::mutex observers_mutex_;
   std::vector<observer*> observers_;
   std::atomic<bool> has_observers_{false};
-  std::shared_ptr<const callback_lists> callbacks_;  // copied on change; guarded by observers_mutex_
-  std::atomic<bool> has_callbacks_{false};
+  std::shared_ptr<const policy> defaults_;  // copied on change; guarded by observers_mutex_
+  std::atomic<bool> has_defaults_{false};
   std::unique_ptr<detail::scheduler> sched_;  // last: destroyed (ending every run) before the observers' list
 };
 

@@ -1,8 +1,8 @@
 // The policy setters of steps and flows (retry, timeout, callbacks), written once for both kinds of
 // flow: what each one changes in a policy, and how it is offered. A static flow and its steps are
 // values: their setters return a changed copy, [[nodiscard]] (`f.retry(r);` alone would change
-// nothing). A runtime flow and its steps' handles are changed in place: their setters return a
-// reference, to chain.
+// nothing). A runtime flow, its steps' handles and the executor (whose defaults reach every run it
+// starts) are changed in place: their setters return a reference, to chain.
 #ifndef LIGHTFLOW_DETAIL_POLICY_SETTERS_HPP
 #define LIGHTFLOW_DETAIL_POLICY_SETTERS_HPP
 
@@ -14,10 +14,6 @@
 
 namespace lightflow::detail {
 
-/// Where the callback setters' callbacks go: a policy's lists, or the executor's.
-inline callback_lists& lists_of(policy& p) noexcept { return p.callbacks; }
-inline callback_lists& lists_of(callback_lists& l) noexcept { return l; }
-
 /// What each setter does to a policy. The changes take the setter's argument by reference and move
 /// from it while the setter runs (no copy of a callback; and g++ 12 reports false "maybe
 /// uninitialized" warnings when an optional is moved into a lambda's capture).
@@ -28,18 +24,17 @@ struct policy_change {
   static auto timeout(std::chrono::nanoseconds limit) {
     return [limit](policy& p) { p.timeout = limit; };
   }
-  // The callback setters change a policy's lists or, for the executor's setters, its own lists.
   static auto before_step(step_callback& cb) {
-    return [&cb](auto& target) { lists_of(target).before_step.push_back(std::move(cb)); };
+    return [&cb](policy& p) { p.callbacks.before_step.push_back(std::move(cb)); };
   }
   static auto after_step(step_callback& cb) {
-    return [&cb](auto& target) { lists_of(target).after_step.push_back(std::move(cb)); };
+    return [&cb](policy& p) { p.callbacks.after_step.push_back(std::move(cb)); };
   }
   static auto before_flow(flow_callback& cb) {
-    return [&cb](auto& target) { lists_of(target).before_flow.push_back(std::move(cb)); };
+    return [&cb](policy& p) { p.callbacks.before_flow.push_back(std::move(cb)); };
   }
   static auto after_flow(flow_callback& cb) {
-    return [&cb](auto& target) { lists_of(target).after_flow.push_back(std::move(cb)); };
+    return [&cb](policy& p) { p.callbacks.after_flow.push_back(std::move(cb)); };
   }
   template <class Test, class Skip>
   static auto condition(Test& test, Skip& skip) {
@@ -90,12 +85,12 @@ class copied_policy_setters {
   Derived&& moved() noexcept { return static_cast<Derived&&>(*this); }
 };
 
-/// The setters of a thing changed in place (a runtime flow or a step's handle): `Derived` has
+/// The setters of a thing changed in place (a runtime flow, a step's handle, the executor): `Derived` has
 /// `edit_policy(change)`. `FlowLevel`: also the flow callbacks.
 template <class Derived, bool FlowLevel>
 class edited_policy_setters {
  public:
-  /// Retried as `r` says when it throws (a flow's: unless a step says otherwise).
+  /// Retried as `r` says when it throws (a flow's or an executor's: unless a step or flow says otherwise).
   Derived& retry(lightflow::retry r) { return self().edit_policy(policy_change::retries(r)); }
   /// Each attempt limited to `limit` (see policy::timeout; a flow's: unless a step says otherwise).
   Derived& timeout(std::chrono::nanoseconds limit) { return self().edit_policy(policy_change::timeout(limit)); }

@@ -196,12 +196,8 @@ bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& save
       return true;
     }
   }
-  const retry* r = own != nullptr && own->retries ? &*own->retries
-                   : flow_policy_ != nullptr && flow_policy_->retries ? &*flow_policy_->retries
-                                                                      : nullptr;
-  const std::chrono::nanoseconds* limit = own != nullptr && own->timeout ? &*own->timeout
-                                          : flow_policy_ != nullptr && flow_policy_->timeout ? &*flow_policy_->timeout
-                                                                                             : nullptr;
+  const retry* r = setting(own, &policy::retries);
+  const std::chrono::nanoseconds* limit = setting(own, &policy::timeout);
   if (std::exception_ptr error = step_callbacks(step, false)) {  // a must before-step callback threw
     fail_by_callback(step, "before-step", std::move(error));
     now = rec.end = now_ticks();

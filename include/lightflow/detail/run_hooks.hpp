@@ -18,10 +18,10 @@ namespace lightflow::detail {
 
 inline void run_state_base::before_flow() noexcept {
   auto none = [](const callback_lists* level) { return level == nullptr || level->before_flow.empty(); };
-  if (none(global_callbacks_.get()) && none(flow_callbacks())) return;  // nothing to call: no clock read
+  if (none(executor_callbacks()) && none(flow_callbacks())) return;  // nothing to call: no clock read
   const run_event e = run_info();
   // The chain rule of step_callbacks: a must failure ends the chain (and here cancels the run).
-  for (const callback_lists* level : {global_callbacks_.get(), flow_callbacks()}) {
+  for (const callback_lists* level : {executor_callbacks(), flow_callbacks()}) {
     if (level == nullptr) continue;
     for (const flow_callback& cb : level->before_flow) {
       if (!cb.applies(e, false)) continue;
@@ -74,7 +74,7 @@ inline void run_state_base::note_callback_failure(callback_point point, std::str
 
 inline std::exception_ptr run_state_base::step_callbacks(std::uint32_t step, bool after) noexcept {
   const policy* own = policies_ != nullptr ? policies_[step] : nullptr;
-  const callback_lists* const levels[] = {global_callbacks_.get(), flow_callbacks(),
+  const callback_lists* const levels[] = {executor_callbacks(), flow_callbacks(),
                                           own != nullptr ? &own->callbacks : nullptr};
   auto list = [after](const callback_lists& l) -> const std::vector<step_callback>& {
     return after ? l.after_step : l.before_step;
@@ -116,7 +116,7 @@ inline bool run_state_base::end_flow() noexcept {
   run_event e = run_info();
   e.ok = steps_ok() && !flow_must_failure_;
   [&] {  // the chain rule of step_callbacks: a must failure ends the chain
-    for (const callback_lists* level : {global_callbacks_.get(), flow_callbacks()}) {
+    for (const callback_lists* level : {executor_callbacks(), flow_callbacks()}) {
       if (level == nullptr) continue;
       for (const flow_callback& cb : level->after_flow) {
         if (!cb.applies(e, true)) continue;

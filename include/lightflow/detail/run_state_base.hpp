@@ -168,7 +168,7 @@ class run_state_base {
   void set_policies(const policy* const* steps, const policy* flow) noexcept {
     policies_ = steps;
     flow_policy_ = flow;
-    plain_ = policies_ == nullptr && flow_policy_ == nullptr && observers_.empty() && global_callbacks_ == nullptr;
+    plain_ = policies_ == nullptr && flow_policy_ == nullptr && observers_.empty() && executor_policy_ == nullptr;
   }
   /// How to drop a step's output when it is not kept in typed slots (runtime runs).
   void set_discard(void (*discard)(run_state_base&, std::uint32_t) noexcept) noexcept { discard_ = discard; }
@@ -209,10 +209,11 @@ class run_state_base {
   run_event run_info() const noexcept {
     return {graph_->flow_name, id_, graph_->size, std::chrono::steady_clock::now(), true};
   }
-  /// The executor's callbacks, called before the flow's and the steps' own (before the run starts).
-  void set_global_callbacks(std::shared_ptr<const callback_lists> callbacks) noexcept {
-    if (callbacks == nullptr || callbacks->empty()) return;
-    global_callbacks_ = std::move(callbacks);
+  /// The executor's defaults (before the run starts): its callbacks, called before the flow's and
+  /// the steps' own, and its retries and timeout, for steps that neither they nor their flow set.
+  void set_executor_policy(std::shared_ptr<const policy> defaults) noexcept {
+    if (defaults == nullptr) return;
+    executor_policy_ = std::move(defaults);
     plain_ = false;
   }
   /// On the thread that starts the run, before it starts: the before-flow callbacks, the executor's
@@ -294,6 +295,16 @@ class run_state_base {
   const callback_lists* flow_callbacks() const noexcept {
     return flow_policy_ != nullptr ? &flow_policy_->callbacks : nullptr;
   }
+  const callback_lists* executor_callbacks() const noexcept {
+    return executor_policy_ != nullptr ? &executor_policy_->callbacks : nullptr;
+  }
+  /// The most specific of a step's own setting, its flow's and its executor's (null: none).
+  template <class T>
+  const T* setting(const policy* own, std::optional<T> policy::*field) const noexcept {
+    for (const policy* p : {own, flow_policy_, executor_policy_.get()})
+      if (p != nullptr && (p->*field).has_value()) return &*(p->*field);
+    return nullptr;
+  }
   void note_callback_failure(callback_point point, std::string_view step, bool must, std::exception_ptr error) noexcept;
   /// Calls the before-step (or after-step) callbacks that apply to `step`: the executor's, the
   /// flow's, then the step's own. Returns the error of the first must callback that threw (null:
@@ -332,7 +343,7 @@ class run_state_base {
   std::vector<observer*> observers_;
   bool plain_ = true;                        // no policy, observer or callback: the fast path
   bool timed_ = true;                        // plain steps get start and end times (no_step_times: not)
-  std::shared_ptr<const callback_lists> global_callbacks_;  // the executor's
+  std::shared_ptr<const policy> executor_policy_;  // the executor's defaults (callbacks, retries, timeout)
   mutable std::mutex callback_mutex_;
   std::vector<callback_failure> callback_failures_;
   std::optional<callback_point> flow_must_failure_;  // a must flow callback failed there
