@@ -3,7 +3,9 @@
 
 #include <array>
 #include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -294,6 +296,65 @@ TEST_CASE("a step's context names the step and the run", "[run][context]") {
   CHECK(first.get<"步骤">().rfind("上下文/步骤/1/go/", 0) == 0);
   CHECK(first.run_id() != second.run_id());
   CHECK(first.get<"步骤">() == "上下文/步骤/1/go/" + std::to_string(first.run_id()));
+}
+
+TEST_CASE("a step's context lists its dependents and dependencies, and says whether the run recovers",
+          "[run][context]") {
+  lf::executor pool{2};
+  using names = std::multiset<std::string>;
+  auto listed = [](const std::vector<std::string_view>& v) { return names(v.begin(), v.end()); };
+  std::mutex mutex;
+  std::map<std::string, names> dependents, dependencies;
+  std::map<std::string, bool> recovering;
+  auto note = [&](lf::step_context& ctx) {
+    std::lock_guard lock(mutex);
+    dependents[std::string(ctx.name())] = listed(ctx.dependents());
+    dependencies[std::string(ctx.name())] = listed(ctx.dependencies());
+    recovering[std::string(ctx.name())] = ctx.recovering();
+  };
+  bool fail_c = true;
+  auto check_shape = [&] {
+    CHECK(dependents["a"] == names{"b", "c"});
+    CHECK(dependencies["a"].empty());
+    CHECK(dependents["b"] == names{"c"});
+    CHECK(dependencies["c"] == names{"a", "b"});  // a data dependency and an ordering-only one
+  };
+  lf::memory_store store;
+  SECTION("static flow") {
+    const auto f = lf::flow<"f">(lf::step<"a">([&](lf::step_context& ctx) { note(ctx); return 1; }),
+                                 lf::step<"b", "a">([&](int v, lf::step_context& ctx) { note(ctx); return v; }),
+                                 lf::step<"c", "b">([&](int v, lf::step_context& ctx) {
+                                   note(ctx);
+                                   if (fail_c) throw std::runtime_error("c fails once");
+                                   return v;
+                                 }).after<"a">());
+    CHECK_FALSE(pool.run(f, lf::checkpoint{store, "run"}).ok());
+    check_shape();
+    CHECK((!recovering["a"] && !recovering["b"] && !recovering["c"]));
+    fail_c = false;
+    recovering.clear();
+    REQUIRE(pool.run(f, lf::checkpoint{store, "run"}).ok());
+    CHECK(recovering == std::map<std::string, bool>{{"c", true}});  // a and b were restored, not run
+    recovering.clear();
+    REQUIRE(pool.run(f).ok());  // without a checkpoint: a fresh run
+    CHECK(recovering == std::map<std::string, bool>{{"a", false}, {"b", false}, {"c", false}});
+  }
+  SECTION("runtime flow") {
+    lf::runtime_flow f{"f"};
+    f.add("a", [&](lf::context& ctx) { note(ctx); return 1; });
+    f.add("b", [&](lf::context& ctx) { note(ctx); return 2; }).after("a");
+    f.add("c", [&](lf::context& ctx) {
+       note(ctx);
+       if (fail_c) throw std::runtime_error("c fails once");
+     }).after("b", "a");
+    CHECK_FALSE(pool.run(f, lf::checkpoint{store, "run"}).ok());
+    check_shape();
+    CHECK((!recovering["a"] && !recovering["b"] && !recovering["c"]));
+    fail_c = false;
+    recovering.clear();
+    REQUIRE(pool.run(f, lf::checkpoint{store, "run"}).ok());
+    CHECK(recovering == std::map<std::string, bool>{{"c", true}});
+  }
 }
 
 TEST_CASE("the calling thread runs a small flow itself", "[run]") {

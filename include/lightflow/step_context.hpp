@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <typeinfo>
+#include <vector>
 
 #include "lightflow/detail/run_state_base.hpp"
 #include "lightflow/detail/type_name.hpp"
@@ -43,6 +44,16 @@ class step_context {
   /// std::stop_callback or a std::condition_variable_any). The first call in a run allocates its
   /// stop state.
   inline std::stop_token stop_token() const;
+  /// True when the run resumes a checkpointed run (one that failed, stopped or crashed before): the
+  /// step runs again because it had not succeeded then. False in a fresh run (the Go original's
+  /// "recovering").
+  inline bool recovering() const noexcept;
+  /// The names of the steps that run after this one (its direct dependents, also those that take no
+  /// output from it). The names live as long as the run.
+  inline std::vector<std::string_view> dependents() const;
+  /// The names of the steps it runs after (its direct dependencies, also those whose outputs it
+  /// does not take). The names live as long as the run.
+  inline std::vector<std::string_view> dependencies() const;
   /// The run's resource of type T (attached with `lightflow::resource(make)`); throws
   /// std::out_of_range naming the step and the type when the run has none.
   template <class T>
@@ -63,6 +74,21 @@ namespace lightflow {
 inline std::string_view step_context::name() const noexcept { return run_->graph().name(step_); }
 inline std::string_view step_context::flow_name() const noexcept { return run_->graph().flow_name; }
 inline std::uint64_t step_context::run_id() const noexcept { return run_->id(); }
+inline bool step_context::recovering() const noexcept { return run_->resumed(); }
+inline std::vector<std::string_view> step_context::dependents() const {
+  const detail::graph_view& g = run_->graph();
+  std::vector<std::string_view> names;
+  names.reserve(g.out_offsets[step_ + 1] - g.out_offsets[step_]);
+  for (std::uint32_t k = g.out_offsets[step_]; k != g.out_offsets[step_ + 1]; ++k) names.push_back(g.name(g.outs[k]));
+  return names;
+}
+inline std::vector<std::string_view> step_context::dependencies() const {
+  const detail::graph_view& g = run_->graph();
+  std::vector<std::string_view> names;
+  names.reserve(g.dep_offsets[step_ + 1] - g.dep_offsets[step_]);
+  for (std::uint32_t k = g.dep_offsets[step_]; k != g.dep_offsets[step_ + 1]; ++k) names.push_back(g.name(g.deps[k]));
+  return names;
+}
 inline bool step_context::stop_requested() const noexcept {
   return own_stop_ != nullptr ? own_stop_->stop_requested() : run_->stop_requested();
 }
