@@ -2942,19 +2942,23 @@ inline std::string_view step_context::name() const noexcept { return run_->graph
 inline std::string_view step_context::flow_name() const noexcept { return run_->graph().flow_name; }
 inline std::uint64_t step_context::run_id() const noexcept { return run_->id(); }
 inline bool step_context::recovering() const noexcept { return run_->resumed(); }
+namespace detail {
+/// The names of step's neighbours in one of the graph's adjacency lists (`offsets`, `steps`).
+inline std::vector<std::string_view> neighbour_names(const graph_view& g, const std::uint32_t* offsets,
+                                                     const std::uint32_t* steps, std::uint32_t step) {
+  std::vector<std::string_view> names;
+  names.reserve(offsets[step + 1] - offsets[step]);
+  for (std::uint32_t k = offsets[step]; k != offsets[step + 1]; ++k) names.push_back(g.name(steps[k]));
+  return names;
+}
+}  // namespace detail
 inline std::vector<std::string_view> step_context::dependents() const {
   const detail::graph_view& g = run_->graph();
-  std::vector<std::string_view> names;
-  names.reserve(g.out_offsets[step_ + 1] - g.out_offsets[step_]);
-  for (std::uint32_t k = g.out_offsets[step_]; k != g.out_offsets[step_ + 1]; ++k) names.push_back(g.name(g.outs[k]));
-  return names;
+  return detail::neighbour_names(g, g.out_offsets, g.outs, step_);
 }
 inline std::vector<std::string_view> step_context::dependencies() const {
   const detail::graph_view& g = run_->graph();
-  std::vector<std::string_view> names;
-  names.reserve(g.dep_offsets[step_ + 1] - g.dep_offsets[step_]);
-  for (std::uint32_t k = g.dep_offsets[step_]; k != g.dep_offsets[step_ + 1]; ++k) names.push_back(g.name(g.deps[k]));
-  return names;
+  return detail::neighbour_names(g, g.dep_offsets, g.deps, step_);
 }
 inline bool step_context::stop_requested() const noexcept {
   return own_stop_ != nullptr ? own_stop_->stop_requested() : run_->stop_requested();

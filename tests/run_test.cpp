@@ -320,6 +320,16 @@ TEST_CASE("a step's context lists its dependents and dependencies, and says whet
     CHECK(dependencies["c"] == names{"a", "b"});  // a data dependency and an ordering-only one
   };
   lf::memory_store store;
+  // A first run whose step c fails, then the same run resumed from its checkpoint.
+  auto fail_then_resume = [&](auto& f) {
+    CHECK_FALSE(pool.run(f, lf::checkpoint{store, "run"}).ok());
+    check_shape();
+    CHECK((!recovering["a"] && !recovering["b"] && !recovering["c"]));
+    fail_c = false;
+    recovering.clear();
+    REQUIRE(pool.run(f, lf::checkpoint{store, "run"}).ok());
+    CHECK(recovering == std::map<std::string, bool>{{"c", true}});  // a and b were restored, not run
+  };
   SECTION("static flow") {
     const auto f = lf::flow<"f">(lf::step<"a">([&](lf::step_context& ctx) { note(ctx); return 1; }),
                                  lf::step<"b", "a">([&](int v, lf::step_context& ctx) { note(ctx); return v; }),
@@ -328,13 +338,7 @@ TEST_CASE("a step's context lists its dependents and dependencies, and says whet
                                    if (fail_c) throw std::runtime_error("c fails once");
                                    return v;
                                  }).after<"a">());
-    CHECK_FALSE(pool.run(f, lf::checkpoint{store, "run"}).ok());
-    check_shape();
-    CHECK((!recovering["a"] && !recovering["b"] && !recovering["c"]));
-    fail_c = false;
-    recovering.clear();
-    REQUIRE(pool.run(f, lf::checkpoint{store, "run"}).ok());
-    CHECK(recovering == std::map<std::string, bool>{{"c", true}});  // a and b were restored, not run
+    fail_then_resume(f);
     recovering.clear();
     REQUIRE(pool.run(f).ok());  // without a checkpoint: a fresh run
     CHECK(recovering == std::map<std::string, bool>{{"a", false}, {"b", false}, {"c", false}});
@@ -347,13 +351,7 @@ TEST_CASE("a step's context lists its dependents and dependencies, and says whet
        note(ctx);
        if (fail_c) throw std::runtime_error("c fails once");
      }).after("b", "a");
-    CHECK_FALSE(pool.run(f, lf::checkpoint{store, "run"}).ok());
-    check_shape();
-    CHECK((!recovering["a"] && !recovering["b"] && !recovering["c"]));
-    fail_c = false;
-    recovering.clear();
-    REQUIRE(pool.run(f, lf::checkpoint{store, "run"}).ok());
-    CHECK(recovering == std::map<std::string, bool>{{"c", true}});
+    fail_then_resume(f);
   }
 }
 
