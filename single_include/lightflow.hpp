@@ -1898,6 +1898,7 @@ inline bool same_legacy_manifest(const std::string& stored, const std::string& e
 #include <memory>
 #include <new>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 // ---- lightflow/detail/pack.hpp
@@ -2238,7 +2239,7 @@ class run_registry {
 #endif
 // ---- lightflow/detail/step_record.hpp
 // What a run keeps per step: its record (status, times, attempts, and the counter its dependencies
-// count down) and its node in the workers' deques.
+// count down) and its node in the workers' deques (and how a batch task is told apart).
 #ifndef LIGHTFLOW_DETAIL_STEP_RECORD_HPP
 #define LIGHTFLOW_DETAIL_STEP_RECORD_HPP
 
@@ -2359,6 +2360,51 @@ struct task_node {
   run_state_base* run = nullptr;
 };
 
+// A step with many dependents (or a run with many roots) does not queue them all at once: that
+// would grow a worker's deque to hold them all (8 bytes each, kept for the executor's life). It
+// releases `batch_size` and queues a batch task, its node's address with the low bit set, which
+// claims the next batch from a cursor (for a step: its record's `pending` word, unused once the
+// step ran; for the roots: the run's root cursor), queues itself again if more are left, and
+// releases them (run_release.hpp).
+inline constexpr std::uint32_t batch_size = 64;
+inline constexpr std::uint32_t max_batched = pending_count_mask / 2;  // the cursor never overflows
+inline task_node* batch_node(task_node* node) noexcept {
+  return reinterpret_cast<task_node*>(reinterpret_cast<std::uintptr_t>(node) | 1);
+}
+inline bool is_batch(const task_node* t) noexcept { return (reinterpret_cast<std::uintptr_t>(t) & 1) != 0; }
+inline task_node* plain_node(task_node* t) noexcept {
+  return reinterpret_cast<task_node*>(reinterpret_cast<std::uintptr_t>(t) & ~std::uintptr_t{1});
+}
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/value_view.hpp
+// A step's output seen without its type: where it is and what type it has. Conditions read a
+// dependency's output through it, for static and runtime flows alike.
+#ifndef LIGHTFLOW_DETAIL_VALUE_VIEW_HPP
+#define LIGHTFLOW_DETAIL_VALUE_VIEW_HPP
+
+#include <string_view>
+#include <typeinfo>
+
+
+namespace lightflow::detail {
+
+/// A value and its type; both null when there is none (a step that returns void, did not succeed,
+/// or was skipped by its condition).
+struct value_view {
+  const void* value = nullptr;
+  const std::type_info* type = nullptr;
+};
+
+/// The one message for a condition that reads the output of a step its step does not depend on:
+/// written at compile time for a static step, at run time for a runtime one.
+constexpr void condition_reads_a_stranger(text_buffer& t, std::string_view step, std::string_view wanted) noexcept {
+  t << "lightflow: the condition of step ", t.quoted(step), t << " reads the output of step ", t.quoted(wanted);
+  t << ", which is not one of its dependencies";
+}
+
 }  // namespace lightflow::detail
 
 #endif
@@ -2377,6 +2423,8 @@ class run_state_base {
  public:
   using invoke_fn = void (*)(run_state_base&, std::uint32_t step, step_context&);
   using destroy_fn = void (*)(run_state_base*) noexcept;
+  using view_fn = value_view (*)(const run_state_base&, std::uint32_t) noexcept;
+  using discard_fn = void (*)(run_state_base&, std::uint32_t) noexcept;
 
   run_state_base(const run_state_base&) = delete;
   run_state_base& operator=(const run_state_base&) = delete;
@@ -2386,6 +2434,10 @@ class run_state_base {
   const void* input() const noexcept { return input_; }
   const void* callable(std::uint32_t i) const noexcept { return callables_[i]; }
   void* output(std::uint32_t i) const noexcept { return outputs_[i]; }
+  /// Step `i`'s output with its type once it succeeded (else empty): what a condition reads.
+  value_view output_view(std::uint32_t i) const noexcept {
+    return records_[i].status == step_status::succeeded ? view_(*this, i) : value_view{};
+  }
   std::uint64_t id() const noexcept { return id_; }
   const step_record& record(std::uint32_t step) const noexcept { return records_[step]; }
   /// Step `step`'s error (null when it has none). Errors live in a table made at the first one, so
@@ -2422,20 +2474,6 @@ class run_state_base {
   template <class Push, class Finish>
   task_node* start(Push&& push, Finish&& finish);
 
-  // A step with many dependents (or a run with many roots) does not queue them all at once: that
-  // would grow a worker's deque to hold them all (8 bytes each, kept for the executor's life). It
-  // releases `batch_size` and queues a batch task, its node's address with the low bit set, which
-  // claims the next batch from a cursor (for a step: its record's `pending` word, unused once the
-  // step ran; for the roots: root_cursor_), queues itself again if more are left, and releases them.
-  static constexpr std::uint32_t batch_size = 64;
-  static constexpr std::uint32_t max_batched = pending_count_mask / 2;  // the cursor never overflows
-  static task_node* batch_node(task_node* node) noexcept {
-    return reinterpret_cast<task_node*>(reinterpret_cast<std::uintptr_t>(node) | 1);
-  }
-  static bool is_batch(const task_node* t) noexcept { return (reinterpret_cast<std::uintptr_t>(t) & 1) != 0; }
-  static task_node* plain_node(task_node* t) noexcept {
-    return reinterpret_cast<task_node*>(reinterpret_cast<std::uintptr_t>(t) & ~std::uintptr_t{1});
-  }
   /// Runs the batch task of `step` (graph().size: of the roots); returns a released step to run next.
   template <class Push, class Finish>
   task_node* release_batch(std::uint32_t step, Push&& push, Finish&& finish);
@@ -2501,8 +2539,9 @@ class run_state_base {
     flow_policy_ = flow;
     plain_ = policies_ == nullptr && flow_policy_ == nullptr && observers_.empty() && executor_policy_ == nullptr;
   }
-  /// How to drop a step's output when it is not kept in typed slots (runtime runs).
-  void set_discard(void (*discard)(run_state_base&, std::uint32_t) noexcept) noexcept { discard_ = discard; }
+  /// Each kind of run keeps its outputs its own way: how to see one with its type, and how to drop
+  /// one that is not kept in typed slots (runtime runs).
+  void set_output_hooks(view_fn view, discard_fn discard = nullptr) noexcept { view_ = view, discard_ = discard; }
 
  public:
   /// No step starts until resume(); steps running finish. Ready steps wait in a list. A cancellation
@@ -2680,7 +2719,8 @@ class run_state_base {
   std::optional<callback_point> flow_must_failure_;  // a must flow callback failed there
   std::vector<resource_slot> resources_;
   bool resumed_ = false;
-  void (*discard_)(run_state_base&, std::uint32_t) noexcept = nullptr;  // drops a runtime step's data
+  view_fn view_ = nullptr;        // set by each kind of run
+  discard_fn discard_ = nullptr;  // drops a runtime step's data
   timer_service::clock::time_point deadline_{};
   std::uint64_t deadline_id_ = 0;
   // Pause: steps that became ready wait in parked_ until resume() hands them back to the scheduler.
@@ -2926,6 +2966,13 @@ class step_context {
   template <class T>
   T& resource() const;
 
+  /// @cond LIGHTFLOW_INTERNAL
+  /// The output of the dependency called `name` (after a namespaced merge, also looked up in this
+  /// step's namespaces, innermost first), empty when it has none (void, not succeeded); throws
+  /// key_error when this step does not depend on a step of that name. What conditions read.
+  inline detail::value_view dependency_output(std::string_view name) const;
+  /// @endcond
+
  private:
   friend struct detail::step_context_access;
   detail::run_state_base* run_;
@@ -2960,6 +3007,31 @@ inline std::vector<std::string_view> step_context::dependencies() const {
   const detail::graph_view& g = run_->graph();
   return detail::neighbour_names(g, g.dep_offsets, g.deps, step_);
 }
+/// @cond LIGHTFLOW_INTERNAL
+inline detail::value_view step_context::dependency_output(std::string_view wanted) const {
+  const detail::graph_view& g = run_->graph();
+  const std::string_view own = name();
+  // Exactly `wanted`, then `wanted` in the step's namespaces, innermost first ("a.y" read by
+  // "rt.report" is "rt.a.y").
+  auto named = [&](std::string_view prefix) -> std::uint32_t {
+    for (std::uint32_t k = g.dep_offsets[step_]; k != g.dep_offsets[step_ + 1]; ++k) {
+      const std::string_view dep = g.name(g.deps[k]);
+      if (dep.size() == prefix.size() + wanted.size() && dep.starts_with(prefix) && dep.ends_with(wanted)) return g.deps[k];
+    }
+    return g.size;
+  };
+  std::uint32_t found = named({});
+  for (std::size_t dot = own.rfind('.'); found == g.size && dot != std::string_view::npos;
+       dot = dot == 0 ? std::string_view::npos : own.rfind('.', dot - 1))
+    found = named(own.substr(0, dot + 1));
+  if (found == g.size) {
+    detail::text_buffer message;
+    detail::condition_reads_a_stranger(message, own, wanted);
+    throw key_error(std::string(message.data, message.size));
+  }
+  return run_->output_view(found);
+}
+/// @endcond
 inline bool step_context::stop_requested() const noexcept {
   return own_stop_ != nullptr ? own_stop_->stop_requested() : run_->stop_requested();
 }
@@ -4222,6 +4294,310 @@ std::string result_text(const Result& r, bool long_form) {
 #include <type_traits>
 #include <utility>
 
+// ---- lightflow/condition.hpp
+// Ready-made conditions: compare a dependency's output (or, in a runtime flow, a key's value) with a
+// value, and combine them with && and ||. Give one to a step's `.when(...)`:
+//
+//   lf::step<"ship", "charge">(ship).when(lf::at_least(lf::output<"charge">(), 10.0))
+//   f.add("notify", notify).when(lf::equal(channel, "email") || lf::greater(lf::output("score"), 90))
+//
+// Numbers compare by value whatever their types (5 equals 5.0, -1 is less than 0u); texts
+// (std::string, std::string_view, string literals) by their characters; any other value with a
+// value of its own type, by its == and <. A missing value (a key nobody wrote, an output that does
+// not exist because its step returned void or was skipped by its condition) makes not_equal true
+// and every other comparison false (the Go original's rule).
+#ifndef LIGHTFLOW_CONDITION_HPP
+#define LIGHTFLOW_CONDITION_HPP
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+
+
+namespace lightflow {
+
+template <class T>
+class key;
+
+/// What a ready-made condition asks of its value.
+enum class comparison { equal, not_equal, greater, at_least, less, at_most };
+
+namespace detail {
+
+template <class T>
+concept number = std::is_arithmetic_v<T> && !std::is_same_v<T, bool>;
+template <class T>
+concept text = std::is_convertible_v<const T&, std::string_view> && !number<T>;
+
+/// -1, 0 or 1 as `a` is below, equal to or above `b` by mathematical value (integers exactly, with
+/// their signs; an integer and a floating-point number as long double); 2 when either is NaN.
+template <number A, number B>
+constexpr int order_numbers(A a, B b) noexcept {
+  if constexpr (std::is_integral_v<A> && std::is_integral_v<B>) {
+    return std::cmp_less(+a, +b) ? -1 : std::cmp_equal(+a, +b) ? 0 : 1;
+  } else {
+    const auto x = static_cast<long double>(a);
+    const auto y = static_cast<long double>(b);
+    if (x != x || y != y) return 2;
+    return x < y ? -1 : x == y ? 0 : 1;
+  }
+}
+
+template <comparison Op>
+constexpr bool holds(int order) noexcept {
+  if constexpr (Op == comparison::equal) return order == 0;
+  else if constexpr (Op == comparison::not_equal) return order != 0;
+  else if constexpr (Op == comparison::greater) return order == 1;
+  else if constexpr (Op == comparison::at_least) return order == 0 || order == 1;
+  else if constexpr (Op == comparison::less) return order == -1;
+  else return order == -1 || order == 0;
+}
+
+/// Whether a T can be compared with a U.
+template <class T, class U>
+inline constexpr bool comparable = (number<T> && number<U>) || (text<T> && text<U>) || std::is_same_v<T, U>;
+
+/// `a Op b`, by the rules at the top of this file.
+template <comparison Op, class T, class U>
+constexpr bool compare(const T& a, const U& b) {
+  if constexpr (number<T> && number<U>) {
+    return holds<Op>(order_numbers(a, b));
+  } else if constexpr (text<T> && text<U>) {
+    const std::string_view x(a), y(b);
+    return holds<Op>(x < y ? -1 : x == y ? 0 : 1);
+  } else {
+    static_assert(std::is_same_v<T, U>,
+                  "lightflow: a condition compares numbers with numbers, texts with texts, and any other value "
+                  "with a value of its own type");
+    if constexpr (Op == comparison::equal) return static_cast<bool>(a == b);
+    else if constexpr (Op == comparison::not_equal) return !static_cast<bool>(a == b);
+    else if constexpr (Op == comparison::greater) return static_cast<bool>(b < a);
+    else if constexpr (Op == comparison::at_least) return !static_cast<bool>(a < b);
+    else if constexpr (Op == comparison::less) return static_cast<bool>(a < b);
+    else return !static_cast<bool>(b < a);
+  }
+}
+
+/// Compares `v`, whose type is known only at run time, with `b` if it has one of the types `As`;
+/// false when it has none of them.
+template <comparison Op, class U, class... As>
+bool compare_as_one_of(const value_view& v, const U& b, bool& result) {
+  return ((*v.type == typeid(As) && (result = compare<Op>(*static_cast<const As*>(v.value), b), true)) || ...);
+}
+
+/// `v Op b` for the output of step `dependency`, read by step `step`'s condition.
+template <comparison Op, class U>
+bool compare_output(const value_view& v, const U& b, std::string_view step, std::string_view dependency) {
+  if (v.value == nullptr) return Op == comparison::not_equal;  // no output: only "not equal" holds
+  bool result = false;
+  bool found = false;
+  if constexpr (number<U>)
+    found = compare_as_one_of<Op, U, int, long, long long, double, unsigned, unsigned long, unsigned long long, float,
+                              long double, short, unsigned short, char, signed char, unsigned char>(v, b, result);
+  else if constexpr (text<U>)
+    found = compare_as_one_of<Op, U, std::string, std::string_view>(v, b, result);
+  else
+    found = compare_as_one_of<Op, U, U>(v, b, result);
+  if (!found)
+    throw key_error("lightflow: the condition of step \"" + std::string(step) + "\" compares the output of step \"" +
+                    std::string(dependency) + "\" with a value of type " + std::string(type_name<U>()) +
+                    ", but that output has another type (numbers compare with numbers, texts with texts, any "
+                    "other value with a value of its own type)");
+  return result;
+}
+
+/// The output of a dependency named at compile time (lightflow::output<"name">()).
+template <fixed_string Name>
+struct output_operand {
+  static constexpr auto name = Name;
+};
+/// The output of a dependency named at run time (lightflow::output(name)): runtime steps only.
+struct named_output_operand {
+  std::string name;
+};
+
+template <class T>
+inline constexpr bool is_compile_time_output = false;
+template <fixed_string Name>
+inline constexpr bool is_compile_time_output<output_operand<Name>> = true;
+template <class T>
+inline constexpr bool is_key = false;
+template <class T>
+inline constexpr bool is_key<key<T>> = true;
+
+/// Where an operand may come from.
+template <class T>
+concept operand = is_compile_time_output<T> || std::is_same_v<T, named_output_operand> || is_key<T>;
+
+/// What a condition reads, for the compile-time check of a static step's condition.
+struct condition_shape {
+  static constexpr std::size_t capacity = 32;
+  std::string_view names[capacity]{};  // the dependencies named at compile time (the first 32)
+  std::size_t count = 0;
+  bool keys = false;               // reads a key
+  bool named_at_run_time = false;  // names a dependency at run time
+  constexpr void add(std::string_view name) noexcept {
+    if (count != capacity) names[count++] = name;
+  }
+};
+
+/// A value held by a condition: a text as a std::string (never a view of a caller's buffer),
+/// anything else as itself.
+template <class V>
+using held_t = std::conditional_t<text<std::decay_t<V>>, std::string, std::decay_t<V>>;
+
+template <comparison Op, class Operand, class Value>
+struct comparison_condition {
+  static constexpr bool lightflow_condition = true;
+  Operand operand;
+  Value value;
+
+  static constexpr void shape(condition_shape& s) noexcept {
+    if constexpr (is_compile_time_output<Operand>) s.add(Operand::name.view());
+    else if constexpr (is_key<Operand>) s.keys = true;
+    else s.named_at_run_time = true;
+  }
+  /// `Context`: a step_context (static steps), or an lf::context (runtime steps: keys too).
+  template <class Context>
+  bool operator()(Context& ctx) const {
+    if constexpr (is_compile_time_output<Operand>) {
+      return compare_output<Op>(ctx.dependency_output(Operand::name.view()), value, ctx.name(), Operand::name.view());
+    } else if constexpr (is_key<Operand>) {
+      using T = typename Operand::value_type;
+      static_assert(comparable<T, Value>,
+                    "lightflow: a condition compares a key's value with a value it cannot be compared with (numbers "
+                    "compare with numbers, texts with texts, any other value with a value of its own type)");
+      const T* v = ctx.find(operand);
+      return v == nullptr ? Op == comparison::not_equal : compare<Op>(*v, value);
+    } else {
+      return compare_output<Op>(ctx.dependency_output(operand.name), value, ctx.name(), operand.name);
+    }
+  }
+};
+
+template <class A, class B, bool All>
+struct combined_condition {
+  static constexpr bool lightflow_condition = true;
+  A first;
+  B second;
+  static constexpr void shape(condition_shape& s) noexcept {
+    A::shape(s);
+    B::shape(s);
+  }
+  template <class Context>
+  bool operator()(Context& ctx) const {
+    return All ? first(ctx) && second(ctx) : first(ctx) || second(ctx);
+  }
+};
+
+template <comparison Op, class Operand, class V>
+auto make_comparison(Operand operand, V&& value) {
+  return comparison_condition<Op, Operand, held_t<V>>{std::move(operand), held_t<V>(std::forward<V>(value))};
+}
+
+template <class T>
+concept any_condition = requires { std::remove_cvref_t<T>::lightflow_condition; };
+
+/// Both hold (the second is not asked when the first does not).
+template <any_condition A, any_condition B>
+auto operator&&(A a, B b) {
+  return combined_condition<A, B, true>{std::move(a), std::move(b)};
+}
+/// Either holds (the second is not asked when the first does).
+template <any_condition A, any_condition B>
+auto operator||(A a, B b) {
+  return combined_condition<A, B, false>{std::move(a), std::move(b)};
+}
+
+/// Whether `Condition` may be a static step's: it reads no key and only outputs of the step's
+/// dependencies, named at compile time. Reports the mistake, naming the step, when it is not (true
+/// for a predicate that is not a ready-made condition).
+template <class Condition, fixed_string Step, fixed_string... Dependencies>
+consteval bool fits_static_step() {
+  if constexpr (!any_condition<Condition>) {
+    return true;
+  } else {
+    constexpr text_buffer message = [] {
+      condition_shape s{};
+      Condition::shape(s);
+      text_buffer t{};
+      if (s.keys) {
+        t << "lightflow: the condition of step ", t.quoted(Step.view());
+        t << " reads a key, but keys are values of runtime flows: a static step's condition compares the output of "
+             "one of its dependencies (lightflow::output<\"name\">())";
+      } else if (s.named_at_run_time) {
+        t << "lightflow: the condition of step ", t.quoted(Step.view());
+        t << " names a dependency at run time (lightflow::output(name)): a static step's condition names it at "
+             "compile time (lightflow::output<\"name\">())";
+      } else {
+        for (std::size_t i = 0; i != s.count && t.size == 0; ++i)
+          if (((s.names[i] != Dependencies.view()) && ...)) condition_reads_a_stranger(t, Step.view(), s.names[i]);
+      }
+      return t;
+    }();
+    if constexpr (message.size != 0) {
+      fail<to_fixed_string<message>()>();
+      return false;
+    } else {
+      return true;
+    }
+  }
+}
+
+}  // namespace detail
+
+/// Satisfied by a ready-made condition (what lightflow::equal, ..., && and || make).
+template <class T>
+concept condition = detail::any_condition<T>;
+
+/// The output of the dependency `Name` of the step the condition is given to (static and runtime
+/// steps; a static step's is checked at compile time). After a namespaced merge, also found in the
+/// step's namespaces (as `ctx.result`).
+template <fixed_string Name>
+constexpr detail::output_operand<Name> output() noexcept {
+  return {};
+}
+/// The same, named at run time (runtime steps only: a flow built from text). Reading the output of
+/// a step that is not a dependency fails the step with a key_error.
+inline detail::named_output_operand output(std::string name) { return {std::move(name)}; }
+
+/// The operand (an `lf::output`, or an `lf::key` of a runtime flow) equals `value`.
+template <detail::operand Operand, class V>
+auto equal(Operand operand, V&& value) {
+  return detail::make_comparison<comparison::equal>(std::move(operand), std::forward<V>(value));
+}
+/// The operand does not equal `value`, or is missing.
+template <detail::operand Operand, class V>
+auto not_equal(Operand operand, V&& value) {
+  return detail::make_comparison<comparison::not_equal>(std::move(operand), std::forward<V>(value));
+}
+/// The operand is greater than `value` (false when they are equal).
+template <detail::operand Operand, class V>
+auto greater(Operand operand, V&& value) {
+  return detail::make_comparison<comparison::greater>(std::move(operand), std::forward<V>(value));
+}
+/// The operand is greater than or equal to `value`.
+template <detail::operand Operand, class V>
+auto at_least(Operand operand, V&& value) {
+  return detail::make_comparison<comparison::at_least>(std::move(operand), std::forward<V>(value));
+}
+/// The operand is less than `value` (false when they are equal).
+template <detail::operand Operand, class V>
+auto less(Operand operand, V&& value) {
+  return detail::make_comparison<comparison::less>(std::move(operand), std::forward<V>(value));
+}
+/// The operand is less than or equal to `value`.
+template <detail::operand Operand, class V>
+auto at_most(Operand operand, V&& value) {
+  return detail::make_comparison<comparison::at_most>(std::move(operand), std::forward<V>(value));
+}
+
+}  // namespace lightflow
+
+#endif
 
 namespace lightflow {
 
@@ -4272,14 +4648,18 @@ struct step_definition<Name, F, after_names<Ordered...>, Rules, Dependencies...>
   /// The same step, run only when `condition(step_context&)` returns true once its dependencies are
   /// done; else it is skipped_by_condition and its dependents run (unless `skip` says otherwise). A
   /// dependent that takes its output cannot run, and is skipped_by_condition too.
+  /// `condition` may be a ready-made one (condition.hpp) on its dependencies' outputs: one that
+  /// reads anything else is a compile error naming the step.
   template <class Predicate>
   [[nodiscard]] auto when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) const& {
-    return with_policy(detail::policy_change::condition(condition, skip));
+    auto test = checked_condition(std::move(condition));
+    return with_policy(detail::policy_change::condition(test, skip));
   }
   /// The same, moving the callable.
   template <class Predicate>
   [[nodiscard]] auto when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) && {
-    return std::move(*this).with_policy(detail::policy_change::condition(condition, skip));
+    auto test = checked_condition(std::move(condition));
+    return std::move(*this).with_policy(detail::policy_change::condition(test, skip));
   }
   // retry, timeout, before_step and after_step: detail::copied_policy_setters. A setter's result has
   // another type than a step without a policy of its own (which is trivially copied when its
@@ -4300,6 +4680,14 @@ struct step_definition<Name, F, after_names<Ordered...>, Rules, Dependencies...>
 
  private:
   friend detail::copied_policy_setters<step_definition, false>;
+  // The condition, or (after its compile error has been reported) one that compiles.
+  template <class Predicate>
+  static auto checked_condition(Predicate condition) {
+    if constexpr (detail::fits_static_step<Predicate, Name, Dependencies..., Ordered...>())
+      return condition;
+    else
+      return [](const step_context&) { return true; };
+  }
   // The step with a policy of its own.
   using with_rules = step_definition<Name, F, after_names<Ordered...>, detail::policy_ref, Dependencies...>;
   // The same step (its callable copied, or moved from an rvalue), with its policy changed by `change`.
@@ -4546,6 +4934,12 @@ template <class T>
   requires(!std::is_void_v<T> && !std::is_trivially_destructible_v<T>)
 inline constexpr void (*destroyer_of<T>)(void*) noexcept = &destroy_as<T>;
 
+/// The identity of an output of type T (void: none).
+template <class T>
+inline constexpr const std::type_info* type_or_null = &typeid(T);
+template <>
+inline constexpr const std::type_info* type_or_null<void> = nullptr;
+
 /// The bytes and alignment an output of type T takes (void: none).
 template <class T>
 inline constexpr std::size_t size_or_zero = sizeof(T);
@@ -4613,6 +5007,9 @@ class static_run final : public run_state_base {
       output_table_[i] = offset == outputs::none ? nullptr : outputs_ + offset;
     }
     prepare(&input_, callable_table_, output_table_, destroyers.data());
+    set_output_hooks([](const run_state_base& base, std::uint32_t step) noexcept {
+      return value_view{base.output(step), output_types[step]};
+    });
     const bool any = flow.policy_addresses(policy_table_);
     set_policies(any ? policy_table_ : nullptr, flow.defaults());
   }
@@ -4639,6 +5036,11 @@ class static_run final : public run_state_base {
 
   static constexpr std::array<invoke_fn, n + 1> invokers = []<std::size_t... I>(std::index_sequence<I...>) {
     return std::array<invoke_fn, n + 1>{&invoker_of<Flow, Input, I>::type::invoke..., nullptr};
+  }
+  (std::make_index_sequence<n>{});
+  static constexpr std::array<const std::type_info*, n + 1> output_types =
+      []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<const std::type_info*, n + 1>{type_or_null<output_t<I>>..., nullptr};
   }
   (std::make_index_sequence<n>{});
   static constexpr std::array<void (*)(void*) noexcept, n + 1> destroyers =
@@ -5615,6 +6017,7 @@ class typed_session final : public store_session<Store> {
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -5686,6 +6089,7 @@ struct erased_type {
   std::string_view name;
   bool tagged;                // `name` is the type's checkpoint name
   std::string_view spelling;  // the compiler's, which checkpoints of format 1 stored
+  const std::type_info* id;   // for conditions, which compare a value of a type known only at run time
   void (*destroy)(void*) noexcept;
   // With the binary serializer; null when it cannot encode the type.
   void (*encode)(const void*, std::vector<std::byte>&);
@@ -5697,7 +6101,7 @@ inline constexpr bool binary_checkpointable = serializer_for<binary_serializer, 
 
 template <class T>
 inline constexpr erased_type erased_type_of{
-    type_tagged<T> ? type_tag_or_empty<T>() : type_name<T>(), type_tagged<T>, type_name<T>(),
+    type_tagged<T> ? type_tag_or_empty<T>() : type_name<T>(), type_tagged<T>, type_name<T>(), &typeid(T),
     [](void* p) noexcept { delete static_cast<T*>(p); },
     [] {
       if constexpr (binary_checkpointable<T>)
@@ -5795,6 +6199,8 @@ class erased_value {
   bool has_value() const noexcept { return ptr_ != nullptr; }
   std::string_view type() const noexcept { return type_ != nullptr ? type_->name : std::string_view("nothing"); }
   const erased_type* type_info() const noexcept { return type_; }
+  /// The value, untyped, and its type (both null when it holds nothing).
+  value_view view() const noexcept { return {ptr_, type_ != nullptr ? type_->id : nullptr}; }
   template <class T>
   bool holds() const noexcept {
     return type_ == &erased_type_of<T>;
@@ -7332,8 +7738,8 @@ class scheduler {
     auto done = [this](run_state_base& run) { end(run); };
     auto saved = [this](checkpoint_session& session) { committer_.saved(session); };
     while (t != nullptr) {
-      if (run_state_base::is_batch(t)) {
-        task_node* const node = run_state_base::plain_node(t);
+      if (is_batch(t)) {
+        task_node* const node = plain_node(t);
         t = node->run->release_batch(node->run->step_of(node), push, done);
       } else {
         run_state_base& run = *t->run;
@@ -9559,12 +9965,17 @@ class basic_runtime_run final : private runtime_arrays, public run_state_base {
         input_(std::move(input)) {
     prepare(&input_, graph_->callables.data(), nullptr, nullptr);
     set_policies(graph_->rule_table.empty() ? nullptr : graph_->rule_table.data(), graph_->defaults.get());
-    set_discard([](run_state_base& base, std::uint32_t step) noexcept {
-      if (step_data** table = static_cast<basic_runtime_run&>(base).table()) {
-        delete table[step];
-        table[step] = nullptr;
-      }
-    });
+    set_output_hooks(
+        [](const run_state_base& base, std::uint32_t step) noexcept {
+          const step_data* d = static_cast<const basic_runtime_run&>(base).data_of(step);
+          return d != nullptr ? d->result.view() : value_view{};
+        },
+        [](run_state_base& base, std::uint32_t step) noexcept {
+          if (step_data** table = static_cast<basic_runtime_run&>(base).table()) {
+            delete table[step];
+            table[step] = nullptr;
+          }
+        });
   }
   ~basic_runtime_run() {
     step_data** table = this->table();

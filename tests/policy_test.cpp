@@ -4,14 +4,17 @@
 
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <type_traits>
 #include <vector>
 
 #include "catch.hpp"
+#include "support/two_kinds.hpp"
 
 namespace lf = lightflow;
 using namespace std::chrono_literals;
@@ -301,6 +304,180 @@ TEST_CASE("conditions in a runtime flow read the context; dependents of a skippe
   auto fast = pool.run(f, lf::values{}.set(express, true));
   REQUIRE(fast.ok());
   CHECK(fast.get<std::string>("mail") == "shipped");
+}
+
+namespace {
+using two_kinds::runtime_flows;
+using two_kinds::static_flows;
+
+// Ready-made conditions on the outputs of n (5L), neg (-1), nan (NaN), s ("email") and v (void), one
+// step each, through both kinds of flow: the step named in `ran` ran, the others were skipped.
+struct condition_case {
+  const char* step;
+  bool runs;
+};
+constexpr condition_case condition_cases[] = {
+    {"n_eq_5.0", true},      {"n_ne_5.0", false},   {"n_gt_5", false},          {"n_ge_5", true},
+    {"n_lt_5.0", false},     {"n_le_5u", true},     {"n_gt_4.5", true},         {"neg_lt_0u", true},
+    {"neg_gt_0u", false},    {"nan_eq_nan", false}, {"nan_ne_1", true},         {"nan_lt_1", false},
+    {"s_eq_email", true},    {"s_lt_f", true},      {"s_ne_sms", true},         {"v_ne_1", true},
+    {"v_eq_1", false},       {"all_of", true},      {"any_of", true},           {"none_of", false},
+};
+constexpr double not_a_number = std::numeric_limits<double>::quiet_NaN();
+
+template <class Kind>
+auto condition_flow() {
+  if constexpr (Kind::is_static) {
+    auto after_n = [](long) { return 0; };
+    auto after_neg = [](int) { return 0; };
+    auto after_nan = [](double) { return 0; };
+    auto after_s = [](const std::string&) { return 0; };
+    auto only = [] { return 0; };
+    return lf::flow<"conditions">(
+        lf::step<"n">([] { return 5L; }), lf::step<"neg">([] { return -1; }),
+        lf::step<"nan">([] { return not_a_number; }), lf::step<"s">([] { return std::string("email"); }),
+        lf::step<"v">([] {}),
+        lf::step<"n_eq_5.0", "n">(after_n).when(lf::equal(lf::output<"n">(), 5.0)),
+        lf::step<"n_ne_5.0", "n">(after_n).when(lf::not_equal(lf::output<"n">(), 5.0)),
+        lf::step<"n_gt_5", "n">(after_n).when(lf::greater(lf::output<"n">(), 5)),
+        lf::step<"n_ge_5", "n">(after_n).when(lf::at_least(lf::output<"n">(), 5)),
+        lf::step<"n_lt_5.0", "n">(after_n).when(lf::less(lf::output<"n">(), 5.0)),
+        lf::step<"n_le_5u", "n">(after_n).when(lf::at_most(lf::output<"n">(), 5u)),
+        lf::step<"n_gt_4.5", "n">(after_n).when(lf::greater(lf::output<"n">(), 4.5f)),
+        lf::step<"neg_lt_0u", "neg">(after_neg).when(lf::less(lf::output<"neg">(), 0u)),
+        lf::step<"neg_gt_0u", "neg">(after_neg).when(lf::greater(lf::output<"neg">(), 0u)),
+        lf::step<"nan_eq_nan", "nan">(after_nan).when(lf::equal(lf::output<"nan">(), not_a_number)),
+        lf::step<"nan_ne_1", "nan">(after_nan).when(lf::not_equal(lf::output<"nan">(), 1)),
+        lf::step<"nan_lt_1", "nan">(after_nan).when(lf::less(lf::output<"nan">(), 1)),
+        lf::step<"s_eq_email", "s">(after_s).when(lf::equal(lf::output<"s">(), "email")),
+        lf::step<"s_lt_f", "s">(after_s).when(lf::less(lf::output<"s">(), std::string_view("f"))),
+        lf::step<"s_ne_sms", "s">(after_s).when(lf::not_equal(lf::output<"s">(), std::string("sms"))),
+        lf::step<"v_ne_1">(only).template after<"v">().when(lf::not_equal(lf::output<"v">(), 1)),
+        lf::step<"v_eq_1">(only).template after<"v">().when(lf::equal(lf::output<"v">(), 1)),
+        lf::step<"all_of", "n", "s">([](long, const std::string&) { return 0; })
+            .when(lf::greater(lf::output<"n">(), 4) && lf::equal(lf::output<"s">(), "email")),
+        lf::step<"any_of", "n", "s">([](long, const std::string&) { return 0; })
+            .when(lf::greater(lf::output<"n">(), 9) || lf::equal(lf::output<"s">(), "email")),
+        lf::step<"none_of", "n", "s">([](long, const std::string&) { return 0; })
+            .when((lf::greater(lf::output<"n">(), 9) || lf::equal(lf::output<"s">(), "sms")) &&
+                  lf::at_least(lf::output<"n">(), 0)));
+  } else {
+    lf::runtime_flow f{"conditions"};
+    f.add("n", [] { return 5L; });
+    f.add("neg", [] { return -1; });
+    f.add("nan", [] { return not_a_number; });
+    f.add("s", [] { return std::string("email"); });
+    f.add("v", [] {});
+    auto add = [&f](const char* name, const char* dependency) { return f.add(name, [] { return 0; }).after(dependency); };
+    add("n_eq_5.0", "n").when(lf::equal(lf::output("n"), 5.0));
+    add("n_ne_5.0", "n").when(lf::not_equal(lf::output("n"), 5.0));
+    add("n_gt_5", "n").when(lf::greater(lf::output("n"), 5));
+    add("n_ge_5", "n").when(lf::at_least(lf::output<"n">(), 5));  // a name known at compile time works too
+    add("n_lt_5.0", "n").when(lf::less(lf::output("n"), 5.0));
+    add("n_le_5u", "n").when(lf::at_most(lf::output("n"), 5u));
+    add("n_gt_4.5", "n").when(lf::greater(lf::output("n"), 4.5f));
+    add("neg_lt_0u", "neg").when(lf::less(lf::output("neg"), 0u));
+    add("neg_gt_0u", "neg").when(lf::greater(lf::output("neg"), 0u));
+    add("nan_eq_nan", "nan").when(lf::equal(lf::output("nan"), not_a_number));
+    add("nan_ne_1", "nan").when(lf::not_equal(lf::output("nan"), 1));
+    add("nan_lt_1", "nan").when(lf::less(lf::output("nan"), 1));
+    add("s_eq_email", "s").when(lf::equal(lf::output("s"), "email"));
+    add("s_lt_f", "s").when(lf::less(lf::output("s"), std::string_view("f")));
+    add("s_ne_sms", "s").when(lf::not_equal(lf::output("s"), std::string("sms")));
+    add("v_ne_1", "v").when(lf::not_equal(lf::output("v"), 1));
+    add("v_eq_1", "v").when(lf::equal(lf::output("v"), 1));
+    add("all_of", "n").after("s").when(lf::greater(lf::output("n"), 4) && lf::equal(lf::output("s"), "email"));
+    add("any_of", "n").after("s").when(lf::greater(lf::output("n"), 9) || lf::equal(lf::output("s"), "email"));
+    add("none_of", "n").after("s").when((lf::greater(lf::output("n"), 9) || lf::equal(lf::output("s"), "sms")) &&
+                                        lf::at_least(lf::output("n"), 0));
+    return f;
+  }
+}
+
+template <class Kind, class Flow>
+auto run_conditions(lf::executor& pool, Flow& f) {
+  if constexpr (Kind::is_static) return pool.run(f);
+  else return pool.run(f, lf::values{});
+}
+}  // namespace
+
+TEMPLATE_TEST_CASE("condition operators: numbers by value, texts by characters, a missing output is only not equal",
+                   "[policy][condition]", static_flows, runtime_flows) {
+  auto f = condition_flow<TestType>();
+  lf::executor pool{2};
+  auto r = run_conditions<TestType>(pool, f);
+  CHECK(r.ok());
+  for (const condition_case& c : condition_cases) {
+    INFO(c.step);
+    CHECK(r.status(c.step) == (c.runs ? lf::step_status::succeeded : lf::step_status::skipped_by_condition));
+  }
+}
+
+TEMPLATE_TEST_CASE("condition operators: an output of another type than the value fails the step, naming both",
+                   "[policy][condition]", static_flows, runtime_flows) {
+  lf::executor pool{2};
+  std::string message;
+  if constexpr (TestType::is_static) {
+    auto f = lf::flow<"typed">(lf::step<"s">([] { return std::string("7"); }),
+                               lf::step<"t", "s">([](const std::string&) { return 1; }).when(lf::equal(lf::output<"s">(), 7)));
+    auto r = pool.run(f);
+    CHECK(r.status("t") == lf::step_status::failed);
+    message = r.error_message();
+  } else {
+    lf::runtime_flow f{"typed"};
+    f.add("s", [] { return std::string("7"); });
+    f.add("t", [] { return 1; }).after("s").when(lf::equal(lf::output("s"), 7));
+    auto r = pool.run(f, lf::values{});
+    CHECK(r.status("t") == lf::step_status::failed);
+    message = r.error_message();
+  }
+  CHECK(contains(message, "the condition of step \"t\" compares the output of step \"s\" with a value of type int, "
+                          "but that output has another type"));
+}
+
+TEST_CASE("condition operators in a runtime flow: keys (a missing key is only not equal), outputs of dependencies only",
+          "[policy][condition][runtime]") {
+  const lf::key<int> tries{"tries"};
+  const lf::key<std::string> channel{"channel"};
+  const lf::key<double> unset{"unset"};
+  lf::runtime_flow f{"keys"};
+  f.add("set", [&](lf::context& ctx) { ctx.set(tries, 3); });
+  auto step = [&f](const char* name) { return f.add(name, [] { return 0; }).after("set"); };
+  step("tries_eq_3.0").when(lf::equal(tries, 3.0));
+  step("tries_gt_3").when(lf::greater(tries, 3));
+  step("email_from_input").when(lf::equal(channel, "email") && lf::at_most(tries, 3u));
+  step("unset_ne_0").when(lf::not_equal(unset, 0.0));
+  step("unset_eq_0").when(lf::equal(unset, 0.0) || lf::less(unset, 1.0));
+  f.add("stranger", [] { return 0; }).after("set").when(lf::equal(lf::output("tries_eq_3.0"), 0));
+  lf::values input;
+  input.set(channel, std::string("email"));
+  lf::executor pool{2};
+  auto r = pool.run(f, input);
+  CHECK(r.status("tries_eq_3.0") == lf::step_status::succeeded);
+  CHECK(r.status("tries_gt_3") == lf::step_status::skipped_by_condition);
+  CHECK(r.status("email_from_input") == lf::step_status::succeeded);
+  CHECK(r.status("unset_ne_0") == lf::step_status::succeeded);
+  CHECK(r.status("unset_eq_0") == lf::step_status::skipped_by_condition);
+  // The words of the static flow's compile error (tests/compile_fail/condition_reads_a_stranger.cpp).
+  CHECK(r.status("stranger") == lf::step_status::failed);
+  CHECK(contains(r.error_message(), "the condition of step \"stranger\" reads the output of step \"tries_eq_3.0\", "
+                                    "which is not one of its dependencies"));
+}
+
+TEST_CASE("condition operators after a namespaced merge find the step's own namespace", "[policy][condition][merge]") {
+  auto sub = lf::flow<"sub">(lf::step<"a">([] { return 2; }),
+                             lf::step<"b", "a">([](int a) { return a; }).when(lf::equal(lf::output<"a">(), 2)),
+                             lf::step<"c", "a">([](int a) { return a; }).when(lf::equal(lf::output<"a">(), 3)));
+  lf::executor pool{2};
+  auto merged = lf::merge<"main">(sub);
+  auto r1 = pool.run(merged);
+  CHECK(r1.status("sub.b") == lf::step_status::succeeded);
+  CHECK(r1.status("sub.c") == lf::step_status::skipped_by_condition);
+  lf::runtime_flow main{"main"};
+  main.merge(sub);
+  auto r2 = pool.run(main, lf::values{});
+  CHECK(r2.status("sub.b") == lf::step_status::succeeded);
+  CHECK(r2.status("sub.c") == lf::step_status::skipped_by_condition);
 }
 
 TEST_CASE("merges keep policies: a step's own, else its flow's default", "[policy][merge]") {

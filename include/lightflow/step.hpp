@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "lightflow/condition.hpp"
 #include "lightflow/detail/policy_setters.hpp"
 #include "lightflow/fixed_string.hpp"
 #include "lightflow/policy.hpp"
@@ -64,14 +65,18 @@ struct step_definition<Name, F, after_names<Ordered...>, Rules, Dependencies...>
   /// The same step, run only when `condition(step_context&)` returns true once its dependencies are
   /// done; else it is skipped_by_condition and its dependents run (unless `skip` says otherwise). A
   /// dependent that takes its output cannot run, and is skipped_by_condition too.
+  /// `condition` may be a ready-made one (condition.hpp) on its dependencies' outputs: one that
+  /// reads anything else is a compile error naming the step.
   template <class Predicate>
   [[nodiscard]] auto when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) const& {
-    return with_policy(detail::policy_change::condition(condition, skip));
+    auto test = checked_condition(std::move(condition));
+    return with_policy(detail::policy_change::condition(test, skip));
   }
   /// The same, moving the callable.
   template <class Predicate>
   [[nodiscard]] auto when(Predicate condition, std::optional<skip_dependents> skip = std::nullopt) && {
-    return std::move(*this).with_policy(detail::policy_change::condition(condition, skip));
+    auto test = checked_condition(std::move(condition));
+    return std::move(*this).with_policy(detail::policy_change::condition(test, skip));
   }
   // retry, timeout, before_step and after_step: detail::copied_policy_setters. A setter's result has
   // another type than a step without a policy of its own (which is trivially copied when its
@@ -92,6 +97,14 @@ struct step_definition<Name, F, after_names<Ordered...>, Rules, Dependencies...>
 
  private:
   friend detail::copied_policy_setters<step_definition, false>;
+  // The condition, or (after its compile error has been reported) one that compiles.
+  template <class Predicate>
+  static auto checked_condition(Predicate condition) {
+    if constexpr (detail::fits_static_step<Predicate, Name, Dependencies..., Ordered...>())
+      return condition;
+    else
+      return [](const step_context&) { return true; };
+  }
   // The step with a policy of its own.
   using with_rules = step_definition<Name, F, after_names<Ordered...>, detail::policy_ref, Dependencies...>;
   // The same step (its callable copied, or moved from an rvalue), with its policy changed by `change`.

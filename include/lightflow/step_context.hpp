@@ -11,6 +11,7 @@
 
 #include "lightflow/detail/run_state_base.hpp"
 #include "lightflow/detail/type_name.hpp"
+#include "lightflow/detail/value_view.hpp"
 #include "lightflow/errors.hpp"
 
 namespace lightflow {
@@ -59,6 +60,13 @@ class step_context {
   template <class T>
   T& resource() const;
 
+  /// @cond LIGHTFLOW_INTERNAL
+  /// The output of the dependency called `name` (after a namespaced merge, also looked up in this
+  /// step's namespaces, innermost first), empty when it has none (void, not succeeded); throws
+  /// key_error when this step does not depend on a step of that name. What conditions read.
+  inline detail::value_view dependency_output(std::string_view name) const;
+  /// @endcond
+
  private:
   friend struct detail::step_context_access;
   detail::run_state_base* run_;
@@ -93,6 +101,31 @@ inline std::vector<std::string_view> step_context::dependencies() const {
   const detail::graph_view& g = run_->graph();
   return detail::neighbour_names(g, g.dep_offsets, g.deps, step_);
 }
+/// @cond LIGHTFLOW_INTERNAL
+inline detail::value_view step_context::dependency_output(std::string_view wanted) const {
+  const detail::graph_view& g = run_->graph();
+  const std::string_view own = name();
+  // Exactly `wanted`, then `wanted` in the step's namespaces, innermost first ("a.y" read by
+  // "rt.report" is "rt.a.y").
+  auto named = [&](std::string_view prefix) -> std::uint32_t {
+    for (std::uint32_t k = g.dep_offsets[step_]; k != g.dep_offsets[step_ + 1]; ++k) {
+      const std::string_view dep = g.name(g.deps[k]);
+      if (dep.size() == prefix.size() + wanted.size() && dep.starts_with(prefix) && dep.ends_with(wanted)) return g.deps[k];
+    }
+    return g.size;
+  };
+  std::uint32_t found = named({});
+  for (std::size_t dot = own.rfind('.'); found == g.size && dot != std::string_view::npos;
+       dot = dot == 0 ? std::string_view::npos : own.rfind('.', dot - 1))
+    found = named(own.substr(0, dot + 1));
+  if (found == g.size) {
+    detail::text_buffer message;
+    detail::condition_reads_a_stranger(message, own, wanted);
+    throw key_error(std::string(message.data, message.size));
+  }
+  return run_->output_view(found);
+}
+/// @endcond
 inline bool step_context::stop_requested() const noexcept {
   return own_stop_ != nullptr ? own_stop_->stop_requested() : run_->stop_requested();
 }

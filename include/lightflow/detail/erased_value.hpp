@@ -12,11 +12,13 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
 #include "lightflow/detail/runtime_names.hpp"
 #include "lightflow/detail/type_name.hpp"
+#include "lightflow/detail/value_view.hpp"
 #include "lightflow/errors.hpp"
 #include "lightflow/serializer.hpp"
 #include "lightflow/type_tag.hpp"
@@ -30,6 +32,7 @@ struct erased_type {
   std::string_view name;
   bool tagged;                // `name` is the type's checkpoint name
   std::string_view spelling;  // the compiler's, which checkpoints of format 1 stored
+  const std::type_info* id;   // for conditions, which compare a value of a type known only at run time
   void (*destroy)(void*) noexcept;
   // With the binary serializer; null when it cannot encode the type.
   void (*encode)(const void*, std::vector<std::byte>&);
@@ -41,7 +44,7 @@ inline constexpr bool binary_checkpointable = serializer_for<binary_serializer, 
 
 template <class T>
 inline constexpr erased_type erased_type_of{
-    type_tagged<T> ? type_tag_or_empty<T>() : type_name<T>(), type_tagged<T>, type_name<T>(),
+    type_tagged<T> ? type_tag_or_empty<T>() : type_name<T>(), type_tagged<T>, type_name<T>(), &typeid(T),
     [](void* p) noexcept { delete static_cast<T*>(p); },
     [] {
       if constexpr (binary_checkpointable<T>)
@@ -139,6 +142,8 @@ class erased_value {
   bool has_value() const noexcept { return ptr_ != nullptr; }
   std::string_view type() const noexcept { return type_ != nullptr ? type_->name : std::string_view("nothing"); }
   const erased_type* type_info() const noexcept { return type_; }
+  /// The value, untyped, and its type (both null when it holds nothing).
+  value_view view() const noexcept { return {ptr_, type_ != nullptr ? type_->id : nullptr}; }
   template <class T>
   bool holds() const noexcept {
     return type_ == &erased_type_of<T>;

@@ -28,6 +28,7 @@
 #include "lightflow/detail/step_record.hpp"
 #include "lightflow/detail/timer.hpp"
 #include "lightflow/detail/timestamp.hpp"
+#include "lightflow/detail/value_view.hpp"
 #include "lightflow/observer.hpp"
 #include "lightflow/policy.hpp"
 #include "lightflow/step_status.hpp"
@@ -46,6 +47,8 @@ class run_state_base {
  public:
   using invoke_fn = void (*)(run_state_base&, std::uint32_t step, step_context&);
   using destroy_fn = void (*)(run_state_base*) noexcept;
+  using view_fn = value_view (*)(const run_state_base&, std::uint32_t) noexcept;
+  using discard_fn = void (*)(run_state_base&, std::uint32_t) noexcept;
 
   run_state_base(const run_state_base&) = delete;
   run_state_base& operator=(const run_state_base&) = delete;
@@ -55,6 +58,10 @@ class run_state_base {
   const void* input() const noexcept { return input_; }
   const void* callable(std::uint32_t i) const noexcept { return callables_[i]; }
   void* output(std::uint32_t i) const noexcept { return outputs_[i]; }
+  /// Step `i`'s output with its type once it succeeded (else empty): what a condition reads.
+  value_view output_view(std::uint32_t i) const noexcept {
+    return records_[i].status == step_status::succeeded ? view_(*this, i) : value_view{};
+  }
   std::uint64_t id() const noexcept { return id_; }
   const step_record& record(std::uint32_t step) const noexcept { return records_[step]; }
   /// Step `step`'s error (null when it has none). Errors live in a table made at the first one, so
@@ -91,20 +98,6 @@ class run_state_base {
   template <class Push, class Finish>
   task_node* start(Push&& push, Finish&& finish);
 
-  // A step with many dependents (or a run with many roots) does not queue them all at once: that
-  // would grow a worker's deque to hold them all (8 bytes each, kept for the executor's life). It
-  // releases `batch_size` and queues a batch task, its node's address with the low bit set, which
-  // claims the next batch from a cursor (for a step: its record's `pending` word, unused once the
-  // step ran; for the roots: root_cursor_), queues itself again if more are left, and releases them.
-  static constexpr std::uint32_t batch_size = 64;
-  static constexpr std::uint32_t max_batched = pending_count_mask / 2;  // the cursor never overflows
-  static task_node* batch_node(task_node* node) noexcept {
-    return reinterpret_cast<task_node*>(reinterpret_cast<std::uintptr_t>(node) | 1);
-  }
-  static bool is_batch(const task_node* t) noexcept { return (reinterpret_cast<std::uintptr_t>(t) & 1) != 0; }
-  static task_node* plain_node(task_node* t) noexcept {
-    return reinterpret_cast<task_node*>(reinterpret_cast<std::uintptr_t>(t) & ~std::uintptr_t{1});
-  }
   /// Runs the batch task of `step` (graph().size: of the roots); returns a released step to run next.
   template <class Push, class Finish>
   task_node* release_batch(std::uint32_t step, Push&& push, Finish&& finish);
@@ -170,8 +163,9 @@ class run_state_base {
     flow_policy_ = flow;
     plain_ = policies_ == nullptr && flow_policy_ == nullptr && observers_.empty() && executor_policy_ == nullptr;
   }
-  /// How to drop a step's output when it is not kept in typed slots (runtime runs).
-  void set_discard(void (*discard)(run_state_base&, std::uint32_t) noexcept) noexcept { discard_ = discard; }
+  /// Each kind of run keeps its outputs its own way: how to see one with its type, and how to drop
+  /// one that is not kept in typed slots (runtime runs).
+  void set_output_hooks(view_fn view, discard_fn discard = nullptr) noexcept { view_ = view, discard_ = discard; }
 
  public:
   /// No step starts until resume(); steps running finish. Ready steps wait in a list. A cancellation
@@ -349,7 +343,8 @@ class run_state_base {
   std::optional<callback_point> flow_must_failure_;  // a must flow callback failed there
   std::vector<resource_slot> resources_;
   bool resumed_ = false;
-  void (*discard_)(run_state_base&, std::uint32_t) noexcept = nullptr;  // drops a runtime step's data
+  view_fn view_ = nullptr;        // set by each kind of run
+  discard_fn discard_ = nullptr;  // drops a runtime step's data
   timer_service::clock::time_point deadline_{};
   std::uint64_t deadline_id_ = 0;
   // Pause: steps that became ready wait in parked_ until resume() hands them back to the scheduler.

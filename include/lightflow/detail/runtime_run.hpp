@@ -79,12 +79,17 @@ class basic_runtime_run final : private runtime_arrays, public run_state_base {
         input_(std::move(input)) {
     prepare(&input_, graph_->callables.data(), nullptr, nullptr);
     set_policies(graph_->rule_table.empty() ? nullptr : graph_->rule_table.data(), graph_->defaults.get());
-    set_discard([](run_state_base& base, std::uint32_t step) noexcept {
-      if (step_data** table = static_cast<basic_runtime_run&>(base).table()) {
-        delete table[step];
-        table[step] = nullptr;
-      }
-    });
+    set_output_hooks(
+        [](const run_state_base& base, std::uint32_t step) noexcept {
+          const step_data* d = static_cast<const basic_runtime_run&>(base).data_of(step);
+          return d != nullptr ? d->result.view() : value_view{};
+        },
+        [](run_state_base& base, std::uint32_t step) noexcept {
+          if (step_data** table = static_cast<basic_runtime_run&>(base).table()) {
+            delete table[step];
+            table[step] = nullptr;
+          }
+        });
   }
   ~basic_runtime_run() {
     step_data** table = this->table();

@@ -166,8 +166,8 @@ class scheduler {
     auto done = [this](run_state_base& run) { end(run); };
     auto saved = [this](checkpoint_session& session) { committer_.saved(session); };
     while (t != nullptr) {
-      if (run_state_base::is_batch(t)) {
-        task_node* const node = run_state_base::plain_node(t);
+      if (is_batch(t)) {
+        task_node* const node = plain_node(t);
         t = node->run->release_batch(node->run->step_of(node), push, done);
       } else {
         run_state_base& run = *t->run;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <new>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 #include "lightflow/detail/pack.hpp"
@@ -88,6 +89,12 @@ template <class T>
   requires(!std::is_void_v<T> && !std::is_trivially_destructible_v<T>)
 inline constexpr void (*destroyer_of<T>)(void*) noexcept = &destroy_as<T>;
 
+/// The identity of an output of type T (void: none).
+template <class T>
+inline constexpr const std::type_info* type_or_null = &typeid(T);
+template <>
+inline constexpr const std::type_info* type_or_null<void> = nullptr;
+
 /// The bytes and alignment an output of type T takes (void: none).
 template <class T>
 inline constexpr std::size_t size_or_zero = sizeof(T);
@@ -155,6 +162,9 @@ class static_run final : public run_state_base {
       output_table_[i] = offset == outputs::none ? nullptr : outputs_ + offset;
     }
     prepare(&input_, callable_table_, output_table_, destroyers.data());
+    set_output_hooks([](const run_state_base& base, std::uint32_t step) noexcept {
+      return value_view{base.output(step), output_types[step]};
+    });
     const bool any = flow.policy_addresses(policy_table_);
     set_policies(any ? policy_table_ : nullptr, flow.defaults());
   }
@@ -181,6 +191,11 @@ class static_run final : public run_state_base {
 
   static constexpr std::array<invoke_fn, n + 1> invokers = []<std::size_t... I>(std::index_sequence<I...>) {
     return std::array<invoke_fn, n + 1>{&invoker_of<Flow, Input, I>::type::invoke..., nullptr};
+  }
+  (std::make_index_sequence<n>{});
+  static constexpr std::array<const std::type_info*, n + 1> output_types =
+      []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<const std::type_info*, n + 1>{type_or_null<output_t<I>>..., nullptr};
   }
   (std::make_index_sequence<n>{});
   static constexpr std::array<void (*)(void*) noexcept, n + 1> destroyers =

@@ -1,5 +1,5 @@
 // What a run keeps per step: its record (status, times, attempts, and the counter its dependencies
-// count down) and its node in the workers' deques.
+// count down) and its node in the workers' deques (and how a batch task is told apart).
 #ifndef LIGHTFLOW_DETAIL_STEP_RECORD_HPP
 #define LIGHTFLOW_DETAIL_STEP_RECORD_HPP
 
@@ -39,6 +39,22 @@ class run_state_base;
 struct task_node {
   run_state_base* run = nullptr;
 };
+
+// A step with many dependents (or a run with many roots) does not queue them all at once: that
+// would grow a worker's deque to hold them all (8 bytes each, kept for the executor's life). It
+// releases `batch_size` and queues a batch task, its node's address with the low bit set, which
+// claims the next batch from a cursor (for a step: its record's `pending` word, unused once the
+// step ran; for the roots: the run's root cursor), queues itself again if more are left, and
+// releases them (run_release.hpp).
+inline constexpr std::uint32_t batch_size = 64;
+inline constexpr std::uint32_t max_batched = pending_count_mask / 2;  // the cursor never overflows
+inline task_node* batch_node(task_node* node) noexcept {
+  return reinterpret_cast<task_node*>(reinterpret_cast<std::uintptr_t>(node) | 1);
+}
+inline bool is_batch(const task_node* t) noexcept { return (reinterpret_cast<std::uintptr_t>(t) & 1) != 0; }
+inline task_node* plain_node(task_node* t) noexcept {
+  return reinterpret_cast<task_node*>(reinterpret_cast<std::uintptr_t>(t) & ~std::uintptr_t{1});
+}
 
 }  // namespace lightflow::detail
 
