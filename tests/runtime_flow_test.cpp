@@ -1,12 +1,15 @@
 // Runtime flows: building, checking, running, results by name, key/value contexts, merging.
 #include <lightflow/lightflow.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "catch.hpp"
@@ -433,6 +436,85 @@ TEST_CASE("a unify merge gives a step in both flows the source step's restrictio
     REQUIRE(pool.run(target).ok());
     CHECK(called == std::vector<std::string>{"target", "source"});
   }
+}
+
+TEST_CASE("builders: chain, parallel and sync_all make the Go original's shapes and keep the handles", "[runtime][builder]") {
+  lf::runtime_flow f{"shapes"};
+  std::vector<std::string> ran;  // in the order the steps ran
+  std::mutex ran_mutex;
+  auto add = [&](const char* name) {
+    return f.add(name, [&ran, &ran_mutex, name] {
+      std::lock_guard lock(ran_mutex);
+      ran.emplace_back(name);
+    });
+  };
+  auto deps = [&](const char* name) {
+    auto d = f.dependencies(name);
+    std::sort(d.begin(), d.end());
+    return d;
+  };
+  using names = std::vector<std::string>;
+
+  // Follow(s1, s2).After(s0); Parallel(p1, p2).After(s2); a chain through a parallel group.
+  auto s0 = add("s0");
+  lf::step_group follow = lf::chain(add("s1"), add("s2")).after(s0);
+  lf::step_group fan = lf::parallel(add("p1"), add("p2")).after(follow);
+  lf::step_group nested = lf::chain(add("n1"), lf::parallel(add("n2"), add("n3")), add("n4")).after(fan);
+  const lf::step_handle last = f.sync_all(add("last"));
+  add("after_last").after("last");
+  f.add("independent", [] {});
+
+  // The handles are kept, in order, with the group's ends.
+  REQUIRE(follow.size() == 2);
+  CHECK(follow[0].name() == "s1");
+  CHECK(follow[1].name() == "s2");
+  CHECK(nested.size() == 4);
+  CHECK(nested.entries().size() == 1);
+  CHECK(nested.entries()[0].name() == "n1");
+  CHECK(nested.exits().size() == 1);
+  CHECK(nested.exits()[0].name() == "n4");
+  CHECK(fan.entries().size() == 2);
+  CHECK(fan.exits().size() == 2);
+  CHECK(last.name() == "last");
+
+  CHECK(deps("s1") == names{"s0"});
+  CHECK(deps("s2") == names{"s1"});
+  CHECK(deps("p1") == names{"s2"});
+  CHECK(deps("p2") == names{"s2"});
+  CHECK(deps("n1") == names{"p1", "p2"});
+  CHECK(deps("n2") == names{"n1"});
+  CHECK(deps("n3") == names{"n1"});
+  CHECK(deps("n4") == names{"n2", "n3"});
+  CHECK(deps("last") == names{"n1", "n2", "n3", "n4", "p1", "p2", "s0", "s1", "s2"});  // every step added before it
+  CHECK(deps("after_last") == names{"last"});
+  CHECK(deps("independent").empty());
+
+  lf::executor pool{2};
+  auto r = pool.run(f, lf::values{});
+  REQUIRE(r.ok());
+  REQUIRE(ran.size() == 11);
+  auto at = [&](const char* name) { return std::find(ran.begin(), ran.end(), name) - ran.begin(); };
+  for (const auto& [before, after] : std::vector<std::pair<const char*, const char*>>{
+           {"s0", "s1"}, {"s1", "s2"}, {"s2", "p1"}, {"s2", "p2"}, {"p1", "n1"}, {"p2", "n1"}, {"n1", "n2"},
+           {"n1", "n3"}, {"n2", "n4"}, {"n3", "n4"}, {"n4", "last"}, {"last", "after_last"}}) {
+    INFO(before << " before " << after);
+    CHECK(at(before) < at(after));
+  }
+
+  // sync_all adds no repeat of a dependency the step has (by handle or by a name added later).
+  lf::runtime_flow g{"sync"};
+  g.add("a", [] {});
+  auto b = g.add("b", [] {}).after("a");
+  auto c = g.add("c", [] {}).after("late");
+  g.add("late", [] {});
+  g.sync_all(c);
+  CHECK_NOTHROW(g.check());
+  CHECK(g.dependencies("c").size() == 3);  // late (by name), a, b
+  g.sync_all(b);
+  CHECK_NOTHROW(g.check());
+  CHECK(g.dependencies("b") == names{"a"});
+  lf::runtime_flow other{"other"};
+  CHECK_THROWS_AS(other.sync_all(b), lf::flow_error);
 }
 
 TEST_CASE("a runtime flow can change after a run started; the run keeps what it runs", "[runtime]") {

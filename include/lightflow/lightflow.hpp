@@ -30,6 +30,7 @@
 #include "lightflow/serializer.hpp"
 #include "lightflow/step.hpp"
 #include "lightflow/step_context.hpp"
+#include "lightflow/step_group.hpp"
 #include "lightflow/step_status.hpp"
 #include "lightflow/trace.hpp"
 #include "lightflow/type_tag.hpp"

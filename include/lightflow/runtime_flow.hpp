@@ -71,12 +71,15 @@ class basic_step_handle : public detail::edited_policy_setters<basic_step_handle
   std::uint32_t index() const noexcept { return index_; }
   /// The step's name.
   std::string_view name() const { return flow_->step_name(index_); }
-  /// Declares dependencies: handles of steps of the same flow, or names (of steps that may be added
-  /// later; an unknown name is a flow_error when the flow is checked).
+  /// Declares dependencies: handles of steps of the same flow, names (of steps that may be added
+  /// later; an unknown name is a flow_error when the flow is checked), or groups (step_group.hpp:
+  /// the step runs after the steps that end the group).
   template <class... Deps>
   basic_step_handle& after(const Deps&... deps) {
     auto one = [&](const auto& dep) {
-      if constexpr (std::is_same_v<std::decay_t<decltype(dep)>, basic_step_handle>) {
+      if constexpr (requires { dep.exits(); }) {
+        for (const basic_step_handle& end : dep.exits()) after(end);
+      } else if constexpr (std::is_same_v<std::decay_t<decltype(dep)>, basic_step_handle>) {
         if (dep.flow_ != flow_)
           throw flow_error("lightflow: step \"" + std::string(name()) + "\" is made to depend on a step of another flow");
         flow_->depend(*this, dep);
@@ -118,6 +121,7 @@ class basic_step_handle : public detail::edited_policy_setters<basic_step_handle
     return *this;
   }
 
+  friend class basic_runtime_flow<Tag>;
   basic_runtime_flow<Tag>* flow_;
   std::uint32_t index_;
 };
@@ -195,6 +199,22 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
     const std::uint32_t s = index_of(step);
     mutate().depend(s, dependency);
     return *this;
+  }
+
+  /// Makes `step` run after every step added before it that it does not already run after (the Go
+  /// original's SyncAll); returns it.
+  step_handle sync_all(step_handle step) {
+    if (step.flow_ != this) throw flow_error("lightflow: sync_all in flow \"" + std::string(name()) + "\" is given a step of another flow");
+    runtime_graph& g = mutate();
+    const std::uint32_t s = step.index();
+    std::vector<bool> listed(s, false);
+    for (std::uint32_t d : g.dependencies_of(s))
+      if (d < s) listed[d] = true;
+    for (const auto& [from, dep] : g.added_by_name)
+      if (const std::uint32_t d = g.find(dep); from == s && d < s) listed[d] = true;
+    for (std::uint32_t d = 0; d != s; ++d)
+      if (!listed[d]) g.depend(s, d);
+    return step;
   }
 
   /// The step called `name` (after a namespaced merge: "sub.step").
