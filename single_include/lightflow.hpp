@@ -116,6 +116,14 @@ std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& o
 
 namespace lightflow {
 
+/// How much a message of the library matters (see observer::message and logger.hpp).
+enum class log_level : std::uint8_t {
+  debug,    ///< every attempt's start and end
+  info,     ///< runs starting and ending well
+  warning,  ///< a failed attempt that will be retried, a callback that threw, a checkpoint discarded, a run ending not ok
+  error,    ///< a step that failed for good, a must callback that threw, a checkpoint refused, records not made durable
+};
+
 /// A run, as observers see it.
 struct run_event {
   std::string_view flow;                       ///< The flow's name.
@@ -154,6 +162,10 @@ class observer {
   virtual void step_finished(const step_event&) noexcept {}
   /// A run ends, after all of its steps.
   virtual void run_finished(const run_event&) noexcept {}
+  /// What the library reports about a run besides its steps' attempts, in words: a callback that
+  /// threw, a checkpoint refused (the run does not start) or discarded (`discard_stale`), records
+  /// that could not be made durable. Loggers (logger.hpp) pass it on.
+  virtual void message(const run_event&, log_level, std::string_view) noexcept {}
 };
 
 /// The run option that adds an observer to one run: `pool.run(flow, input, lf::observe(o))`.
@@ -482,13 +494,14 @@ inline std::string describe(const std::exception_ptr& error) {
 }
 
 namespace detail {
-/// `describe(error)` without a leading "lightflow: ", for a message that embeds it in one of its own.
-inline std::string cause_text(const std::exception_ptr& error) {
-  std::string text = lightflow::describe(error);
+/// A message without its leading "lightflow: ", for a message that embeds it in one of its own.
+inline std::string cause_text(std::string text) {
   constexpr std::string_view prefix = "lightflow: ";
   if (std::string_view(text).substr(0, prefix.size()) == prefix) text.erase(0, prefix.size());
   return text;
 }
+/// `describe(error)` without its leading "lightflow: ".
+inline std::string cause_text(const std::exception_ptr& error) { return cause_text(lightflow::describe(error)); }
 /// "a" or "an", as `word` (a type's name) wants: "an int", "a double".
 inline std::string_view article(std::string_view word) noexcept {
   return !word.empty() && std::string_view("aeiouAEIOU").find(word.front()) != std::string_view::npos ? "an" : "a";
@@ -2002,6 +2015,7 @@ consteval std::size_t sum_of(const std::size_t (&values)[N]) noexcept {
 #include <atomic>
 #include <cstdint>
 #include <exception>
+#include <string>
 
 namespace lightflow::detail {
 
@@ -2034,6 +2048,8 @@ class checkpoint_session {
   std::exception_ptr flush_error;
   /// Set when the run opens: its store asked for a flush as soon as the run saves (file_store::prepare).
   std::atomic<bool> flush_at_start{false};
+  /// Set when the run opens: why the records it found were erased (discard_stale), or empty.
+  std::string discarded;
 
  private:
   bool deferred_durability_;
@@ -2486,7 +2502,10 @@ class run_state_base {
   task_node* process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish, Saved&& saved);
 
   /// The run's checkpoint records could not all be made durable: the run fails with this error.
-  void fail_durability(std::exception_ptr error) noexcept { durability_error_ = std::move(error); }
+  void fail_durability(std::exception_ptr error) noexcept;
+  /// Hands `text` to the run's observers (observer::message); `make()` is called only when it has any.
+  template <class Make>
+  void tell(log_level level, Make&& make) const noexcept;
   const std::exception_ptr& durability_error() const noexcept { return durability_error_; }
   /// Once the run is done: whether every step succeeded or was skipped by its condition, and the
   /// records were made durable (counted as steps end, so it costs no pass over the steps).
@@ -2815,12 +2834,32 @@ inline void run_state_base::not_run(std::uint32_t step) noexcept {
   if (!plain_) step_callbacks(step, true);
 }
 
+template <class Make>
+void run_state_base::tell(log_level level, Make&& make) const noexcept {
+  if (observers_.empty()) return;
+  try {
+    const std::string text = make();
+    const run_event e = run_info();
+    for (observer* o : observers_) o->message(e, level, text);
+  } catch (...) {  // no memory for the words: the result still holds what happened
+  }
+}
+
 inline void run_state_base::note_callback_failure(callback_point point, std::string_view step, bool must, std::exception_ptr error) noexcept {
+  tell(must ? log_level::error : log_level::warning, [&] {
+    return std::string(must ? "a must " : "the ") + std::string(to_string(point)) + " callback" +
+           (step.empty() ? std::string() : " of step \"" + std::string(step) + "\"") + " threw: " + cause_text(error);
+  });
   try {
     std::lock_guard lock(callback_mutex_);
     callback_failures_.push_back({point, std::string(step), must, std::move(error)});
   } catch (...) {  // no memory to list it: nothing better is left to do
   }
+}
+
+inline void run_state_base::fail_durability(std::exception_ptr error) noexcept {
+  tell(log_level::error, [&] { return "its checkpoint records could not be made durable: " + cause_text(error); });
+  durability_error_ = std::move(error);
 }
 
 inline std::exception_ptr run_state_base::step_callbacks(std::uint32_t step, bool after) noexcept {
@@ -5497,6 +5536,7 @@ class store_session : public checkpoint_session {
   bool stale(bool may_discard, const checkpoint_error& why) {
     if (!may_discard || !options_.discard_stale) throw why;
     store_->erase(flow_, run_id_);
+    this->discarded = why.what();
     return false;
   }
 
@@ -6919,11 +6959,13 @@ inline std::string to_mermaid(const basic_run_result& result) {
 #define LIGHTFLOW_EXECUTOR_HPP
 
 #include <atomic>
+#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <memory>
 #include <mutex>
 #include <stop_token>
+#include <string>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -8039,7 +8081,14 @@ class executor : public detail::edited_policy_setters<executor, true> {
       if constexpr (!accepted<Flow, input_type, Checkpoint, Options...>()) {
         return detail::invalid_result{};
       } else {
-        input_type input = detail::program<Flow>::template load_input<input_type>(flow, cp);
+        input_type input = [&] {
+          try {
+            return detail::program<Flow>::template load_input<input_type>(flow, cp);
+          } catch (...) {
+            refused(flow, options...);
+            throw;
+          }
+        }();
         return run(flow, std::move(input), cp, std::forward<Options>(options)...);
       }
     }
@@ -8111,9 +8160,14 @@ class executor : public detail::edited_policy_setters<executor, true> {
     using program = detail::program<Flow>;
     auto* state = program::make(flow, std::move(input), sched_->registry(), sched_->next_run_id());
     try {
-      (open_checkpoint<program, Input>(*state, options), ...);  // checks or restores; may throw, before anything runs
-      (attach_resource(*state, options), ...);
       add_observers(*state, options...);
+      try {
+        (open_checkpoint<program, Input>(*state, options), ...);  // checks or restores; may throw, before anything runs
+      } catch (...) {
+        state->tell(log_level::error, [&] { return "refused to start: " + detail::cause_text(std::current_exception()); });
+        throw;
+      }
+      (attach_resource(*state, options), ...);
       state->set_executor_policy(defaults());
     } catch (...) {
       state->release();
@@ -8130,6 +8184,8 @@ class executor : public detail::edited_policy_setters<executor, true> {
     if constexpr (detail::is_checkpoint<Option>) {
       auto session = Program::template session<Input>(state, option);
       session->open(state);
+      if (!session->discarded.empty())
+        state.tell(log_level::warning, [&] { return "erased the records it found (discard_stale): " + detail::cause_text(session->discarded); });
       state.attach(std::move(session));
     }
   }
@@ -8158,7 +8214,34 @@ class executor : public detail::edited_policy_setters<executor, true> {
     return defaults_;
   }
 
+  /// Tells the observers a run would have had that resuming `flow` was refused (the current
+  /// exception says why) before its run was made.
+  template <class Flow, class... Options>
+  void refused(const Flow& flow, const Options&... options) noexcept {
+    try {
+      std::vector<observer*> all;
+      {
+        std::lock_guard lock(observers_mutex_);
+        all = observers_;
+      }
+      [[maybe_unused]] auto one = [&](const auto& option) {
+        if constexpr (std::is_same_v<std::remove_cvref_t<decltype(option)>, lightflow::observe>) all.push_back(option.target);
+      };
+      (one(options), ...);
+      if (all.empty()) return;
+      run_event e{};
+      if constexpr (requires { flow.name(); }) e.flow = flow.name();
+      else e.flow = Flow::name.view();
+      e.time = std::chrono::steady_clock::now();
+      e.ok = false;
+      const std::string text = "refused to resume: " + detail::cause_text(std::current_exception());
+      for (observer* o : all) o->message(e, log_level::error, text);
+    } catch (...) {  // no memory for the words: the exception still says it
+    }
+  }
+
   /// The executor's observers, then the run's own.
+
   template <class... Options>
   void add_observers(detail::run_state_base& state, const Options&... options) {
     if (has_observers_.load(std::memory_order_acquire)) {
@@ -9122,6 +9205,115 @@ class memory_store {
 };
 
 static_assert(checkpoint_store<memory_store>);
+
+}  // namespace lightflow
+
+#endif
+// ---- lightflow/logger.hpp
+// A logger: an observer that puts into words what a run would otherwise only put in its result (a
+// failed attempt and its retry, a timeout, a step that fails for good, a callback that throws, a
+// checkpoint refused or discarded, records that could not be made durable) and hands each line to a
+// callable with its level. Nothing is logged unless one observes: off by default.
+//
+//   lf::logger log{[](lf::log_level level, std::string_view line) { std::clog << line << '\n'; }};
+//   pool.observe(log);                    // every run of the executor (or lf::observe(log) for one run)
+//
+// lightflow/spdlog.hpp adapts it to an spdlog logger.
+#ifndef LIGHTFLOW_LOGGER_HPP
+#define LIGHTFLOW_LOGGER_HPP
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+
+namespace lightflow {
+
+/// The level's name: "debug", "info", "warning", "error".
+constexpr std::string_view to_string(log_level level) noexcept {
+  switch (level) {
+    case log_level::debug:
+      return "debug";
+    case log_level::info:
+      return "info";
+    case log_level::warning:
+      return "warning";
+    case log_level::error:
+      break;
+  }
+  return "error";
+}
+
+/// An observer that writes what happens in runs as lines, each with its level, to a callable
+/// `void(lightflow::log_level, std::string_view)`, for the levels at or above `least`. The callable
+/// is called on the threads that run steps, from several at once: make it thread-safe. It must not
+/// throw (observers are noexcept: a throw ends the program). Lines start with the flow and the run:
+/// `flow "orders" run 3: step "charge" failed on attempt 1: card declined; it will be tried again`.
+class logger : public observer {
+ public:
+  /// The function that receives each line.
+  using sink = std::function<void(log_level, std::string_view)>;
+
+  /// Logs to `to` what is at `least` or above.
+  explicit logger(sink to, log_level least = log_level::info) : to_(std::move(to)), least_(least) {}
+
+  /// The least level logged.
+  log_level least() const noexcept { return least_; }
+
+  /// At debug: the run starts.
+  void run_started(const run_event& e) noexcept override {
+    if (wants(log_level::debug))
+      line(log_level::debug, e, "started (" + std::to_string(e.steps) + (e.steps == 1 ? " step)" : " steps)"));
+  }
+  /// At debug: an attempt starts.
+  void step_started(const step_event& e) noexcept override {
+    if (wants(log_level::debug))
+      line(log_level::debug, e.flow, e.run_id, step(e) + " attempt " + std::to_string(e.attempt) + " started");
+  }
+  /// A failed or timed-out attempt: a warning when another follows, an error when it was the last;
+  /// at debug, every other end.
+  void step_finished(const step_event& e) noexcept override {
+    const bool bad = e.attempt != 0 && (e.status == step_status::failed || e.status == step_status::timed_out);
+    const log_level level = !bad ? log_level::debug : e.last ? log_level::error : log_level::warning;
+    if (!wants(level)) return;
+    std::string text = step(e);
+    if (!bad) {
+      text += e.attempt == 0 ? " " + std::string(to_string(e.status)) + (e.restored ? " (restored)" : "")
+                             : " attempt " + std::to_string(e.attempt) + " " + std::string(to_string(e.status));
+    } else {
+      text += e.status == step_status::timed_out ? " timed out" : " failed";
+      if (!e.last || e.attempt > 1) text += " on attempt " + std::to_string(e.attempt);
+      text += ": " + detail::cause_text(e.error);
+      if (!e.last) text += "; it will be tried again";
+    }
+    line(level, e.flow, e.run_id, text);
+  }
+  /// At info, a run that ended ok; a warning for one that did not.
+  void run_finished(const run_event& e) noexcept override {
+    const log_level level = e.ok ? log_level::info : log_level::warning;
+    if (wants(level)) line(level, e, e.ok ? "ended ok" : "ended not ok (its result says why)");
+  }
+  /// Passes the library's message on.
+  void message(const run_event& e, log_level level, std::string_view text) noexcept override {
+    if (wants(level)) line(level, e, std::string(text));
+  }
+
+ private:
+  bool wants(log_level level) const noexcept { return level >= least_; }
+  static std::string step(const step_event& e) { return "step \"" + std::string(e.step) + "\""; }
+  void line(log_level level, const run_event& e, const std::string& text) const noexcept {
+    line(level, e.flow, e.run_id, text);
+  }
+  void line(log_level level, std::string_view flow, std::uint64_t run, const std::string& text) const noexcept {
+    // Run 0: a run refused before it was made (resuming a checkpoint that does not match).
+    to_(level, "flow \"" + std::string(flow) + "\"" + (run != 0 ? " run " + std::to_string(run) : std::string()) + ": " + text);
+  }
+
+  sink to_;
+  log_level least_;
+};
 
 }  // namespace lightflow
 

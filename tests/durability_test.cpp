@@ -25,6 +25,7 @@
 #include "catch.hpp"
 #include "support/files.hpp"
 #include "support/golden_flows.hpp"
+#include "support/log_lines.hpp"
 
 namespace lf = lightflow;
 namespace fs = std::filesystem;
@@ -354,6 +355,9 @@ TEST_CASE("the issue's case: ENOSPC on the second write of a 30-step chain fails
   faulty_io io;
   io.fail_pwrite = 2;
   lf::executor pool{2};
+  log_lines logged;
+  lf::logger logger = logged.logger();
+  pool.observe(logger);
   std::string location;
   {
     lf::file_store store(dir.path, lf::durability::durable, io);
@@ -369,6 +373,7 @@ TEST_CASE("the issue's case: ENOSPC on the second write of a 30-step chain fails
     REQUIRE(r.durability_error() != nullptr);
     CHECK(contains(r.error_message(), "could not write checkpoint records to " + location));
     CHECK(contains(r.error_message(), "No space left on device"));
+    CHECK(logged.has(lf::log_level::error, "its checkpoint records could not be made durable: could not write checkpoint records to " + location));
   }
   chain ch(30);
   lf::file_store reopened(dir.path);
@@ -585,15 +590,21 @@ TEST_CASE("discard_stale erases a damaged log and starts afresh; without it the 
   std::vector<char> bad = read_file(log);
   bad[frame_starts(bad)[3] + 25] = static_cast<char>(bad[frame_starts(bad)[3] + 25] ^ 0x01);
   write_file(log, bad);
+  log_lines logged;
+  lf::logger logger = logged.logger();
   {
     lf::file_store store(dir.path);
-    CHECK_THROWS_AS(pool.run(f, golden::input, lf::checkpoint{store, "r"}), lf::corrupt_store_error);
+    CHECK_THROWS_AS(pool.run(f, golden::input, lf::checkpoint{store, "r"}, lf::observe(logger)), lf::corrupt_store_error);
     CHECK(read_file(log) == bad);
+    CHECK(logged.has(lf::log_level::error, ": refused to start: "));
   }
   run.reset_counts();
   lf::file_store store(dir.path);
-  auto r = pool.run(f, golden::input, lf::checkpoint{store, "r", lf::checkpoint_options{.discard_stale = true}});
+  auto r = pool.run(f, golden::input, lf::checkpoint{store, "r", lf::checkpoint_options{.discard_stale = true}},
+                    lf::observe(logger));
   REQUIRE(r.ok());
+  CHECK(logged.has(lf::log_level::warning, ": erased the records it found (discard_stale): checkpoint of run \"r\""));
+  CHECK(logged.has(lf::log_level::warning, "the records are damaged"));
   CHECK(r.restored() == 0);
   CHECK(c.total() == 4);
 }

@@ -2,6 +2,7 @@
 #include <lightflow/fmt.hpp>
 #include <lightflow/lightflow.hpp>
 
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -55,3 +56,33 @@ TEST_CASE("run results format as one line, or one more line per step with {:l}",
   CHECK(out.str() == fmt::format("{}|{}|{}|{}", r, rr, f, lf::step_status::failed));
   CHECK_THROWS_AS(fmt::format(fmt::runtime("{:x}"), rr), fmt::format_error);
 }
+
+#ifdef LIGHTFLOW_TEST_SPDLOG
+#include <lightflow/spdlog.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+
+TEST_CASE("lightflow/spdlog.hpp: a logger writes each line to an spdlog logger at its level", "[fmt][spdlog]") {
+  std::ostringstream out;
+  auto target = std::make_shared<spdlog::logger>("lightflow", std::make_shared<spdlog::sinks::ostream_sink_mt>(out));
+  target->set_pattern("[%l] %v");
+  target->set_level(spdlog::level::trace);
+  lf::logger log = lf::spdlog_logger(target);  // info and above
+  lf::executor pool{1};
+  int calls = 0;
+  auto f = lf::flow<"orders">(lf::step<"charge">([&calls] {
+                                if (++calls == 1) throw std::runtime_error("declined");
+                                return 1;
+                              }).retry(lf::retry{2}),
+                              lf::step<"ship", "charge">([](int) { throw std::runtime_error("no stock"); }));
+  auto r = pool.run(f, lf::observe(log));
+  CHECK_FALSE(r.ok());
+  const std::string text = out.str();
+  CHECK(text.find("[warning] flow \"orders\" run 1: step \"charge\" failed on attempt 1: declined; it will be tried again\n") !=
+        std::string::npos);
+  CHECK(text.find("[error] flow \"orders\" run 1: step \"ship\" failed: no stock\n") != std::string::npos);
+  CHECK(text.find("[warning] flow \"orders\" run 1: ended not ok") != std::string::npos);
+  CHECK(text.find("[debug]") == std::string::npos);
+  CHECK(lf::spdlog_level(lf::log_level::debug) == spdlog::level::debug);
+  CHECK(lf::spdlog_level(lf::log_level::error) == spdlog::level::err);
+}
+#endif

@@ -15,6 +15,8 @@
 
 #include "catch.hpp"
 #include "support/json_reader.hpp"
+#include "support/log_lines.hpp"
+#include "support/two_kinds.hpp"
 
 namespace lf = lightflow;
 
@@ -258,4 +260,83 @@ TEST_CASE("the progress printer rewrites its line only on a terminal unless told
   (void)pool.run(f, lf::observe(progress));
   CHECK(log.str().find('\r') == std::string::npos);  // plain lines for a log
   CHECK(log.str().back() == '\n');
+}
+
+TEMPLATE_TEST_CASE("a logger writes retries, failures, callback failures and run ends, at their levels", "[observe][logger]",
+                   two_kinds::static_flows, two_kinds::runtime_flows) {
+  log_lines logged;
+  lf::logger info = logged.logger();  // info and above
+  log_lines quiet_lines;
+  lf::logger errors_only = quiet_lines.logger(lf::log_level::error);
+  std::atomic<int> calls{0};
+  auto flaky = [&calls]() -> int {
+    if (++calls < 2) throw std::runtime_error("card declined");
+    return 1;
+  };
+  auto broken = [] { throw std::runtime_error("no stock"); };
+  auto refuse = [](const lf::step_event&) { throw std::runtime_error("quota"); };
+  lf::executor pool{2};
+  pool.observe(info);
+  auto run = [&](auto& f) {
+    if constexpr (TestType::is_static) return pool.run(f, lf::observe(errors_only));
+    else return pool.run(f, lf::values{}, lf::observe(errors_only));
+  };
+  std::string flow_ok;
+  if constexpr (TestType::is_static) {
+    auto f = lf::flow<"orders">(lf::step<"charge">(flaky).retry(lf::retry{3}),
+                                lf::step<"ship", "charge">([&](int) { broken(); }),
+                                lf::step<"notify">([] {}).after_step(lf::step_callback(refuse)),
+                                lf::step<"audit">([] {}).before_step(lf::step_callback(refuse).must()));
+    auto r = run(f);
+    CHECK_FALSE(r.ok());
+    auto fine = lf::flow<"fine">(lf::step<"a">([] {}));
+    CHECK(pool.run(fine).ok());
+  } else {
+    lf::runtime_flow f{"orders"};
+    f.add("charge", flaky).retry(lf::retry{3});
+    f.add("ship", broken).after("charge");
+    f.add("notify", [] {}).after_step(lf::step_callback(refuse));
+    f.add("audit", [] {}).before_step(lf::step_callback(refuse).must());
+    auto r = run(f);
+    CHECK_FALSE(r.ok());
+    lf::runtime_flow fine{"fine"};
+    fine.add("a", [] {});
+    CHECK(pool.run(fine, lf::values{}).ok());
+  }
+  using lf::log_level;
+  CHECK(logged.has(log_level::warning, "flow \"orders\" run 1: step \"charge\" failed on attempt 1: card declined; it will be tried again"));
+  CHECK(logged.has(log_level::error, "flow \"orders\" run 1: step \"ship\" failed: no stock"));
+  CHECK(logged.has(log_level::warning, "flow \"orders\" run 1: the after-step callback of step \"notify\" threw: quota"));
+  CHECK(logged.has(log_level::error, "flow \"orders\" run 1: a must before-step callback of step \"audit\" threw: quota"));
+  CHECK(logged.has(log_level::warning, "flow \"orders\" run 1: ended not ok"));
+  CHECK(logged.has(log_level::info, "flow \"fine\" run 2: ended ok"));
+  CHECK(logged.count(log_level::debug, "") == 0);  // below the logger's level
+  // The run's own logger, at error: only the errors, and only of its run.
+  CHECK(quiet_lines.lines.size() == 2);
+  CHECK(quiet_lines.has(log_level::error, "step \"ship\" failed: no stock"));
+  CHECK(quiet_lines.has(log_level::error, "a must before-step callback of step \"audit\" threw"));
+}
+
+TEMPLATE_TEST_CASE("a logger at debug sees every attempt; a refused checkpoint is logged as an error", "[observe][logger]",
+                   two_kinds::static_flows, two_kinds::runtime_flows) {
+  log_lines logged;
+  lf::logger debug = logged.logger(lf::log_level::debug);
+  lf::executor pool{1};
+  pool.observe(debug);
+  lf::memory_store store;
+  if constexpr (TestType::is_static) {
+    auto f = lf::flow<"small">(lf::step<"a">([] { return 1; }));
+    CHECK(pool.run(f).ok());
+    CHECK_THROWS_AS(pool.resume(f, lf::checkpoint{store, "missing"}), lf::checkpoint_error);
+  } else {
+    lf::runtime_flow f{"small"};
+    f.add("a", [] { return 1; });
+    CHECK(pool.run(f, lf::values{}).ok());
+    CHECK_THROWS_AS(pool.resume(f, lf::checkpoint{store, "missing"}), lf::checkpoint_error);
+  }
+  using lf::log_level;
+  CHECK(logged.has(log_level::debug, "flow \"small\" run 1: started (1 step)"));
+  CHECK(logged.has(log_level::debug, "flow \"small\" run 1: step \"a\" attempt 1 started"));
+  CHECK(logged.has(log_level::debug, "flow \"small\" run 1: step \"a\" attempt 1 succeeded"));
+  CHECK(logged.has(log_level::error, "flow \"small\": refused to resume: there is no checkpoint of run \"missing\""));
 }

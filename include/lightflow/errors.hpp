@@ -114,13 +114,14 @@ inline std::string describe(const std::exception_ptr& error) {
 }
 
 namespace detail {
-/// `describe(error)` without a leading "lightflow: ", for a message that embeds it in one of its own.
-inline std::string cause_text(const std::exception_ptr& error) {
-  std::string text = lightflow::describe(error);
+/// A message without its leading "lightflow: ", for a message that embeds it in one of its own.
+inline std::string cause_text(std::string text) {
   constexpr std::string_view prefix = "lightflow: ";
   if (std::string_view(text).substr(0, prefix.size()) == prefix) text.erase(0, prefix.size());
   return text;
 }
+/// `describe(error)` without its leading "lightflow: ".
+inline std::string cause_text(const std::exception_ptr& error) { return cause_text(lightflow::describe(error)); }
 /// "a" or "an", as `word` (a type's name) wants: "an int", "a double".
 inline std::string_view article(std::string_view word) noexcept {
   return !word.empty() && std::string_view("aeiouAEIOU").find(word.front()) != std::string_view::npos ? "an" : "a";

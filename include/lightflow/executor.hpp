@@ -3,11 +3,13 @@
 #define LIGHTFLOW_EXECUTOR_HPP
 
 #include <atomic>
+#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <memory>
 #include <mutex>
 #include <stop_token>
+#include <string>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -145,7 +147,14 @@ class executor : public detail::edited_policy_setters<executor, true> {
       if constexpr (!accepted<Flow, input_type, Checkpoint, Options...>()) {
         return detail::invalid_result{};
       } else {
-        input_type input = detail::program<Flow>::template load_input<input_type>(flow, cp);
+        input_type input = [&] {
+          try {
+            return detail::program<Flow>::template load_input<input_type>(flow, cp);
+          } catch (...) {
+            refused(flow, options...);
+            throw;
+          }
+        }();
         return run(flow, std::move(input), cp, std::forward<Options>(options)...);
       }
     }
@@ -217,9 +226,14 @@ class executor : public detail::edited_policy_setters<executor, true> {
     using program = detail::program<Flow>;
     auto* state = program::make(flow, std::move(input), sched_->registry(), sched_->next_run_id());
     try {
-      (open_checkpoint<program, Input>(*state, options), ...);  // checks or restores; may throw, before anything runs
-      (attach_resource(*state, options), ...);
       add_observers(*state, options...);
+      try {
+        (open_checkpoint<program, Input>(*state, options), ...);  // checks or restores; may throw, before anything runs
+      } catch (...) {
+        state->tell(log_level::error, [&] { return "refused to start: " + detail::cause_text(std::current_exception()); });
+        throw;
+      }
+      (attach_resource(*state, options), ...);
       state->set_executor_policy(defaults());
     } catch (...) {
       state->release();
@@ -236,6 +250,8 @@ class executor : public detail::edited_policy_setters<executor, true> {
     if constexpr (detail::is_checkpoint<Option>) {
       auto session = Program::template session<Input>(state, option);
       session->open(state);
+      if (!session->discarded.empty())
+        state.tell(log_level::warning, [&] { return "erased the records it found (discard_stale): " + detail::cause_text(session->discarded); });
       state.attach(std::move(session));
     }
   }
@@ -264,7 +280,34 @@ class executor : public detail::edited_policy_setters<executor, true> {
     return defaults_;
   }
 
+  /// Tells the observers a run would have had that resuming `flow` was refused (the current
+  /// exception says why) before its run was made.
+  template <class Flow, class... Options>
+  void refused(const Flow& flow, const Options&... options) noexcept {
+    try {
+      std::vector<observer*> all;
+      {
+        std::lock_guard lock(observers_mutex_);
+        all = observers_;
+      }
+      [[maybe_unused]] auto one = [&](const auto& option) {
+        if constexpr (std::is_same_v<std::remove_cvref_t<decltype(option)>, lightflow::observe>) all.push_back(option.target);
+      };
+      (one(options), ...);
+      if (all.empty()) return;
+      run_event e{};
+      if constexpr (requires { flow.name(); }) e.flow = flow.name();
+      else e.flow = Flow::name.view();
+      e.time = std::chrono::steady_clock::now();
+      e.ok = false;
+      const std::string text = "refused to resume: " + detail::cause_text(std::current_exception());
+      for (observer* o : all) o->message(e, log_level::error, text);
+    } catch (...) {  // no memory for the words: the exception still says it
+    }
+  }
+
   /// The executor's observers, then the run's own.
+
   template <class... Options>
   void add_observers(detail::run_state_base& state, const Options&... options) {
     if (has_observers_.load(std::memory_order_acquire)) {

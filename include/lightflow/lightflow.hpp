@@ -18,6 +18,7 @@
 #include "lightflow/flow.hpp"
 #include "lightflow/memory_store.hpp"
 #include "lightflow/observer.hpp"
+#include "lightflow/logger.hpp"
 #include "lightflow/merge.hpp"
 #include "lightflow/policy.hpp"
 #include "lightflow/progress.hpp"

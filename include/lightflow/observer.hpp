@@ -15,6 +15,14 @@
 
 namespace lightflow {
 
+/// How much a message of the library matters (see observer::message and logger.hpp).
+enum class log_level : std::uint8_t {
+  debug,    ///< every attempt's start and end
+  info,     ///< runs starting and ending well
+  warning,  ///< a failed attempt that will be retried, a callback that threw, a checkpoint discarded, a run ending not ok
+  error,    ///< a step that failed for good, a must callback that threw, a checkpoint refused, records not made durable
+};
+
 /// A run, as observers see it.
 struct run_event {
   std::string_view flow;                       ///< The flow's name.
@@ -53,6 +61,10 @@ class observer {
   virtual void step_finished(const step_event&) noexcept {}
   /// A run ends, after all of its steps.
   virtual void run_finished(const run_event&) noexcept {}
+  /// What the library reports about a run besides its steps' attempts, in words: a callback that
+  /// threw, a checkpoint refused (the run does not start) or discarded (`discard_stale`), records
+  /// that could not be made durable. Loggers (logger.hpp) pass it on.
+  virtual void message(const run_event&, log_level, std::string_view) noexcept {}
 };
 
 /// The run option that adds an observer to one run: `pool.run(flow, input, lf::observe(o))`.

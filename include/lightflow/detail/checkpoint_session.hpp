@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <exception>
+#include <string>
 
 namespace lightflow::detail {
 
@@ -38,6 +39,8 @@ class checkpoint_session {
   std::exception_ptr flush_error;
   /// Set when the run opens: its store asked for a flush as soon as the run saves (file_store::prepare).
   std::atomic<bool> flush_at_start{false};
+  /// Set when the run opens: why the records it found were erased (discard_stale), or empty.
+  std::string discarded;
 
  private:
   bool deferred_durability_;

@@ -64,12 +64,32 @@ inline void run_state_base::not_run(std::uint32_t step) noexcept {
   if (!plain_) step_callbacks(step, true);
 }
 
+template <class Make>
+void run_state_base::tell(log_level level, Make&& make) const noexcept {
+  if (observers_.empty()) return;
+  try {
+    const std::string text = make();
+    const run_event e = run_info();
+    for (observer* o : observers_) o->message(e, level, text);
+  } catch (...) {  // no memory for the words: the result still holds what happened
+  }
+}
+
 inline void run_state_base::note_callback_failure(callback_point point, std::string_view step, bool must, std::exception_ptr error) noexcept {
+  tell(must ? log_level::error : log_level::warning, [&] {
+    return std::string(must ? "a must " : "the ") + std::string(to_string(point)) + " callback" +
+           (step.empty() ? std::string() : " of step \"" + std::string(step) + "\"") + " threw: " + cause_text(error);
+  });
   try {
     std::lock_guard lock(callback_mutex_);
     callback_failures_.push_back({point, std::string(step), must, std::move(error)});
   } catch (...) {  // no memory to list it: nothing better is left to do
   }
+}
+
+inline void run_state_base::fail_durability(std::exception_ptr error) noexcept {
+  tell(log_level::error, [&] { return "its checkpoint records could not be made durable: " + cause_text(error); });
+  durability_error_ = std::move(error);
 }
 
 inline std::exception_ptr run_state_base::step_callbacks(std::uint32_t step, bool after) noexcept {

@@ -110,7 +110,10 @@ class run_state_base {
   task_node* process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish, Saved&& saved);
 
   /// The run's checkpoint records could not all be made durable: the run fails with this error.
-  void fail_durability(std::exception_ptr error) noexcept { durability_error_ = std::move(error); }
+  void fail_durability(std::exception_ptr error) noexcept;
+  /// Hands `text` to the run's observers (observer::message); `make()` is called only when it has any.
+  template <class Make>
+  void tell(log_level level, Make&& make) const noexcept;
   const std::exception_ptr& durability_error() const noexcept { return durability_error_; }
   /// Once the run is done: whether every step succeeded or was skipped by its condition, and the
   /// records were made durable (counted as steps end, so it costs no pass over the steps).

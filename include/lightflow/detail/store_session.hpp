@@ -246,6 +246,7 @@ class store_session : public checkpoint_session {
   bool stale(bool may_discard, const checkpoint_error& why) {
     if (!may_discard || !options_.discard_stale) throw why;
     store_->erase(flow_, run_id_);
+    this->discarded = why.what();
     return false;
   }
 
