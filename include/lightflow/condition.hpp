@@ -201,10 +201,14 @@ struct combined_condition {
   }
 };
 
-template <comparison Op, class Operand, class V>
-auto make_comparison(Operand operand, V&& value) {
-  return comparison_condition<Op, Operand, held_t<V>>{std::move(operand), held_t<V>(std::forward<V>(value))};
-}
+/// What lightflow::equal, not_equal, ... are: `(operand, value)` makes the condition.
+template <comparison Op>
+struct comparison_maker {
+  template <operand Operand, class V>
+  auto operator()(Operand operand, V&& value) const {
+    return comparison_condition<Op, Operand, held_t<V>>{std::move(operand), held_t<V>(std::forward<V>(value))};
+  }
+};
 
 template <class T>
 concept any_condition = requires { std::remove_cvref_t<T>::lightflow_condition; };
@@ -272,36 +276,19 @@ constexpr detail::output_operand<Name> output() noexcept {
 /// a step that is not a dependency fails the step with a key_error.
 inline detail::named_output_operand output(std::string name) { return {std::move(name)}; }
 
-/// The operand (an `lf::output`, or an `lf::key` of a runtime flow) equals `value`.
-template <detail::operand Operand, class V>
-auto equal(Operand operand, V&& value) {
-  return detail::make_comparison<comparison::equal>(std::move(operand), std::forward<V>(value));
-}
-/// The operand does not equal `value`, or is missing.
-template <detail::operand Operand, class V>
-auto not_equal(Operand operand, V&& value) {
-  return detail::make_comparison<comparison::not_equal>(std::move(operand), std::forward<V>(value));
-}
-/// The operand is greater than `value` (false when they are equal).
-template <detail::operand Operand, class V>
-auto greater(Operand operand, V&& value) {
-  return detail::make_comparison<comparison::greater>(std::move(operand), std::forward<V>(value));
-}
-/// The operand is greater than or equal to `value`.
-template <detail::operand Operand, class V>
-auto at_least(Operand operand, V&& value) {
-  return detail::make_comparison<comparison::at_least>(std::move(operand), std::forward<V>(value));
-}
-/// The operand is less than `value` (false when they are equal).
-template <detail::operand Operand, class V>
-auto less(Operand operand, V&& value) {
-  return detail::make_comparison<comparison::less>(std::move(operand), std::forward<V>(value));
-}
-/// The operand is less than or equal to `value`.
-template <detail::operand Operand, class V>
-auto at_most(Operand operand, V&& value) {
-  return detail::make_comparison<comparison::at_most>(std::move(operand), std::forward<V>(value));
-}
+/// `lightflow::equal(operand, value)`: the operand (an `lf::output`, or an `lf::key` of a runtime
+/// flow) equals `value`.
+inline constexpr detail::comparison_maker<comparison::equal> equal{};
+/// `lightflow::not_equal(operand, value)`: the operand does not equal `value`, or is missing.
+inline constexpr detail::comparison_maker<comparison::not_equal> not_equal{};
+/// `lightflow::greater(operand, value)`: the operand is greater than `value` (false when equal).
+inline constexpr detail::comparison_maker<comparison::greater> greater{};
+/// `lightflow::at_least(operand, value)`: the operand is greater than or equal to `value`.
+inline constexpr detail::comparison_maker<comparison::at_least> at_least{};
+/// `lightflow::less(operand, value)`: the operand is less than `value` (false when equal).
+inline constexpr detail::comparison_maker<comparison::less> less{};
+/// `lightflow::at_most(operand, value)`: the operand is less than or equal to `value`.
+inline constexpr detail::comparison_maker<comparison::at_most> at_most{};
 
 }  // namespace lightflow
 
