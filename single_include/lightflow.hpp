@@ -35,18 +35,75 @@
 #include <utility>
 #include <vector>
 
-// ---- lightflow/observer.hpp
-// Watching runs as they go: an observer is told when a run starts and ends, and when each attempt of
-// each step starts and ends. Register one for every run of an executor (`pool.observe(o)`) or for
-// one run (`pool.run(flow, input, lf::observe(o))`). The trace recorder (trace.hpp) and the
-// progress printer (progress.hpp) are observers.
-#ifndef LIGHTFLOW_OBSERVER_HPP
-#define LIGHTFLOW_OBSERVER_HPP
+// ---- lightflow/detail/runtime_names.hpp
+// The names of the runtime-flow types, declared before they are defined. Each is a template over an
+// unused parameter, named by an alias (`lightflow::runtime_flow` is `basic_runtime_flow<>`): their
+// code is compiled only in a program that uses them, so that a program that includes the umbrella
+// header and runs only static flows does not pay for it.
+#ifndef LIGHTFLOW_DETAIL_RUNTIME_NAMES_HPP
+#define LIGHTFLOW_DETAIL_RUNTIME_NAMES_HPP
 
-#include <chrono>
-#include <cstddef>
-#include <cstdint>
+namespace lightflow {
+
+template <class = void>
+class basic_runtime_flow;
+template <class = void>
+class basic_step_handle;
+template <class = void>
+class basic_context;
+template <class = void>
+class basic_runtime_result;
+template <class = void>
+class basic_values;
+
+/// A flow whose steps are added at run time (runtime_flow.hpp).
+using runtime_flow = basic_runtime_flow<>;
+/// A step of a runtime flow (runtime_flow.hpp).
+using step_handle = basic_step_handle<>;
+/// What a runtime flow's step receives (context.hpp).
+using context = basic_context<>;
+/// The result of a run of a runtime flow (runtime_result.hpp).
+using runtime_result = basic_runtime_result<>;
+/// The key/value input of a runtime flow's run (key.hpp).
+using values = basic_values<>;
+
+namespace detail {
+template <class = void>
+struct basic_runtime_graph;
+template <class = void>
+class basic_runtime_run;
+template <class = void>
+class basic_type_registry;
+using runtime_graph = basic_runtime_graph<>;
+using runtime_run = basic_runtime_run<>;
+using type_registry = basic_type_registry<>;
+
+/// T, named so that it depends on Tag. A class template's code that uses a member or a local of a
+/// type that does not depend on its parameters is compiled where the template is defined (the
+/// compiler checks such expressions at once, instantiating what they call); spelled through this,
+/// std::vector<int> and the like wait for the template's use.
+template <class T, class Tag>
+struct deferred {
+  using type = T;
+};
+template <class T, class Tag>
+using deferred_t = typename deferred<T, Tag>::type;
+}  // namespace detail
+
+}  // namespace lightflow
+
+#endif
+// ---- lightflow/errors.hpp
+// Every exception lightflow throws. Each derives from `lightflow::error` (catch that for "any
+// lightflow error") and from the standard exception that says what kind of mistake it is
+// (`std::logic_error`: the program's; `std::runtime_error`: the world's), so `catch (const
+// std::exception&)` catches them too. Each message names the flow, step, key or file it is about.
+#ifndef LIGHTFLOW_ERRORS_HPP
+#define LIGHTFLOW_ERRORS_HPP
+
 #include <exception>
+#include <stdexcept>
+#include <string>
 #include <string_view>
 
 // ---- lightflow/step_status.hpp
@@ -113,284 +170,6 @@ std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& o
 }  // namespace lightflow
 
 #endif
-
-namespace lightflow {
-
-/// How much a message of the library matters (see observer::message and logger.hpp).
-enum class log_level : std::uint8_t {
-  debug,    ///< every attempt's start and end
-  info,     ///< runs starting and ending well
-  warning,  ///< a failed attempt that will be retried, a callback that threw, a checkpoint discarded, a run ending not ok
-  error,    ///< a step that failed for good, a must callback that threw, a checkpoint refused, records not made durable
-};
-
-/// A run, as observers see it.
-struct run_event {
-  std::string_view flow;                       ///< The flow's name.
-  std::uint64_t run_id = 0;                    ///< The run's number (counted from 1 per executor).
-  std::size_t steps = 0;                       ///< How many steps the flow has.
-  std::chrono::steady_clock::time_point time;  ///< When it started, or ended.
-  bool ok = true;  ///< At the end: every step succeeded or was skipped by its condition.
-};
-
-/// One attempt of a step starting or ending; or, for a step that did not run (skipped, cancelled,
-/// restored from a checkpoint), its end, with attempt 0.
-struct step_event {
-  std::string_view flow;      ///< The flow's name.
-  std::uint64_t run_id = 0;   ///< The run's number (counted from 1 per executor).
-  std::string_view step;      ///< The step's full name.
-  std::uint32_t index = 0;    ///< The step's index in its flow.
-  unsigned attempt = 0;       ///< 1 for the first; 0 for a step that did not run.
-  unsigned worker = 0;        ///< The executor's thread (0 .. threads-1), or above for a thread that waits on a run.
-  step_status status = step_status::pending;  ///< At the end: what became of the attempt.
-  std::exception_ptr error{};                  ///< At the end of a failed attempt: what it failed with.
-  bool restored = false;                       ///< Its output came from a checkpoint.
-  bool last = true;                            ///< At an end: no other attempt of the step follows.
-  std::chrono::steady_clock::time_point time;  ///< When it started, or ended.
-};
-
-/// Override what you need. Observers are called on the threads that run the steps, at the same time
-/// from several of them: make them thread-safe. They must not throw (they are noexcept).
-class observer {
- public:
-  virtual ~observer() = default;
-  /// A run starts, before any of its steps.
-  virtual void run_started(const run_event&) noexcept {}
-  /// An attempt of a step starts.
-  virtual void step_started(const step_event&) noexcept {}
-  /// An attempt of a step ends; or a step that did not run gets its status (attempt 0).
-  virtual void step_finished(const step_event&) noexcept {}
-  /// A run ends, after all of its steps.
-  virtual void run_finished(const run_event&) noexcept {}
-  /// What the library reports about a run besides its steps' attempts, in words: a callback that
-  /// threw, a checkpoint refused (the run does not start) or discarded (`discard_stale`), records
-  /// that could not be made durable. Loggers (logger.hpp) pass it on.
-  virtual void message(const run_event&, log_level, std::string_view) noexcept {}
-};
-
-/// The run option that adds an observer to one run: `pool.run(flow, input, lf::observe(o))`.
-struct observe {
-  /// Observe this run with `o` (it must outlive the run).
-  explicit observe(observer& o) noexcept : target(&o) {}
-  observer* target;  ///< The observer.
-};
-
-}  // namespace lightflow
-
-#endif
-
-namespace lightflow {
-
-/// Where a callback is called.
-enum class callback_point : std::uint8_t {
-  before_flow,
-  after_flow,
-  before_step,
-  after_step,
-  resource_suspend,  // a resource's suspend() (resource.hpp), at the end of a run that is not ok
-};
-
-/// The point's name, as results and messages write it ("before-flow", "after-step", ...).
-constexpr std::string_view to_string(callback_point p) noexcept {
-  switch (p) {
-    case callback_point::before_flow:
-      return "before-flow";
-    case callback_point::after_flow:
-      return "after-flow";
-    case callback_point::before_step:
-      return "before-step";
-    case callback_point::after_step:
-      return "after-step";
-    case callback_point::resource_suspend:
-      return "resource suspend";
-  }
-  return "unknown";
-}
-
-/// `std::cout << point` writes its name (see step_status.hpp).
-template <class Traits>
-std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& out, callback_point p) {
-  return out << to_string(p);
-}
-
-/// A callback before or after a step: called with the step's event (after: its final status and
-/// error, and `attempt`, the number of attempts made). Before-step callbacks are called once, before
-/// the first attempt of a step that is about to run; after-step callbacks once each step's fate is
-/// known, whatever it is (also for steps that did not run: skipped, cancelled, stopped, skipped by
-/// their condition), except steps restored from a checkpoint.
-class step_callback {
- public:
-  /// Wraps any callable that takes a `const step_event&`; implicit, so a lambda is a callback.
-  template <class F>
-    requires(std::invocable<const F&, const step_event&> && !std::same_as<std::remove_cvref_t<F>, step_callback>)
-  step_callback(F fn) : fn_(std::move(fn)) {}  // NOLINT(google-explicit-constructor): plain callables are callbacks
-
-  /// If it throws, the work it guards does not run (see the top of this header).
-  step_callback& must() & noexcept {
-    must_ = true;
-    return *this;
-  }
-  /// The same, on a temporary (`lf::step_callback(f).must()`).
-  step_callback&& must() && noexcept { return std::move(must()); }
-  /// Called only for the named steps (full names: "sub.step" after a merge).
-  step_callback& only(std::initializer_list<std::string_view> steps) & {
-    only_.insert(only_.end(), steps.begin(), steps.end());
-    return *this;
-  }
-  /// The same, on a temporary.
-  step_callback&& only(std::initializer_list<std::string_view> steps) && { return std::move(only(steps)); }
-  /// Not called for the named steps.
-  step_callback& except(std::initializer_list<std::string_view> steps) & {
-    except_.insert(except_.end(), steps.begin(), steps.end());
-    return *this;
-  }
-  /// The same, on a temporary.
-  step_callback&& except(std::initializer_list<std::string_view> steps) && { return std::move(except(steps)); }
-  /// After a step: called only when its status is one of these (before a step, the status is pending).
-  step_callback& on(std::initializer_list<step_status> statuses) & noexcept {
-    for (step_status s : statuses) statuses_ |= bit(s);
-    return *this;
-  }
-  /// The same, on a temporary.
-  step_callback&& on(std::initializer_list<step_status> statuses) && noexcept { return std::move(on(statuses)); }
-
-  /// Whether must() was called.
-  bool is_must() const noexcept { return must_; }
-  /// Whether its filters let it be called for this event.
-  bool applies(const step_event& e) const noexcept {
-    if (!only_.empty() && std::find(only_.begin(), only_.end(), e.step) == only_.end()) return false;
-    if (std::find(except_.begin(), except_.end(), e.step) != except_.end()) return false;
-    return statuses_ == 0 || (statuses_ & bit(e.status)) != 0;
-  }
-  /// Calls the wrapped callable (the filters are not consulted: see applies()).
-  void operator()(const step_event& e) const { fn_(e); }
-
- private:
-  static constexpr std::uint32_t bit(step_status s) noexcept { return 1u << static_cast<unsigned>(s); }
-  std::function<void(const step_event&)> fn_;
-  std::vector<std::string> only_, except_;
-  std::uint32_t statuses_ = 0;  // 0: any
-  bool must_ = false;
-};
-
-/// A callback before or after a whole run: called with the run's event (after: `ok` says whether every
-/// step succeeded or was skipped by its condition). Before-flow callbacks run on the thread that calls
-/// run or submit, before any step; after-flow callbacks on the thread that finishes the run, before
-/// anyone waiting for the run is woken.
-class flow_callback {
- public:
-  /// Wraps any callable that takes a `const run_event&`; implicit, so a lambda is a callback.
-  template <class F>
-    requires(std::invocable<const F&, const run_event&> && !std::same_as<std::remove_cvref_t<F>, flow_callback>)
-  flow_callback(F fn) : fn_(std::move(fn)) {}  // NOLINT(google-explicit-constructor)
-
-  /// If it throws, the work it guards does not run (see the top of this header).
-  flow_callback& must() & noexcept {
-    must_ = true;
-    return *this;
-  }
-  /// The same, on a temporary.
-  flow_callback&& must() && noexcept { return std::move(must()); }
-  /// After a run: called only when it ended ok (true) or not (false).
-  flow_callback& only_when(bool ok) & noexcept {
-    when_ = ok ? 1 : 2;
-    return *this;
-  }
-  /// The same, on a temporary.
-  flow_callback&& only_when(bool ok) && noexcept { return std::move(only_when(ok)); }
-
-  /// Whether must() was called.
-  bool is_must() const noexcept { return must_; }
-  /// Whether its filter lets it be called for this event, before (`after` false) or after the run.
-  bool applies(const run_event& e, bool after) const noexcept { return !after || when_ == 0 || (when_ == 1) == e.ok; }
-  /// Calls the wrapped callable (the filter is not consulted: see applies()).
-  void operator()(const run_event& e) const { fn_(e); }
-
- private:
-  std::function<void(const run_event&)> fn_;
-  std::uint8_t when_ = 0;  // 0 always, 1 only ok, 2 only not ok
-  bool must_ = false;
-};
-
-/// One callback that threw, as the result lists it.
-struct callback_failure {
-  callback_point point = callback_point::before_step;  ///< Where it was called.
-  std::string step;                                    ///< The step's full name; empty for a flow callback.
-  bool must = false;                                   ///< Whether it was a must callback.
-  std::exception_ptr error{};                          ///< What it threw.
-};
-
-/// The callbacks of one level (an executor, a flow or a step).
-struct callback_lists {
-  std::vector<flow_callback> before_flow;  ///< Called before a run, in the order added.
-  std::vector<flow_callback> after_flow;   ///< Called after a run, in the order added.
-  std::vector<step_callback> before_step;  ///< Called before a step's first attempt.
-  std::vector<step_callback> after_step;   ///< Called once a step's fate is known.
-
-  /// Whether it holds no callback.
-  bool empty() const noexcept {
-    return before_flow.empty() && after_flow.empty() && before_step.empty() && after_step.empty();
-  }
-};
-
-}  // namespace lightflow
-
-#endif
-// ---- lightflow/checkpoint.hpp
-// Checkpoints: each step's output is saved as soon as it succeeds, so that a run that failed or
-// crashed resumes without running the steps that had finished.
-//
-//   pool.run(flow, input, lf::checkpoint{store, "order-42"});   // saves as it goes; resumes if the
-//                                                                // run id has records already
-//   pool.resume<Input>(flow, lf::checkpoint{store, "order-42"}); // the input comes from the store
-//
-// Records are keyed "@manifest" (the flow's definition), "@input" and "step/<name>"; their format is
-// in detail/record.hpp. The sessions that read and write them: detail/store_session.hpp (what every
-// flow's checkpoint does), detail/typed_session.hpp (a static flow's), detail/runtime_session.hpp
-// (a runtime flow's, included by runtime_flow.hpp). The option itself: detail/checkpoint_option.hpp.
-// A run with a checkpoint needs this header (the umbrella header includes it); executor.hpp does not
-// include it, so that a program without checkpoints does not compile their code.
-#ifndef LIGHTFLOW_CHECKPOINT_HPP
-#define LIGHTFLOW_CHECKPOINT_HPP
-
-// ---- lightflow/detail/checkpoint_option.hpp
-// The checkpoint option of a run: a store, a run id, a serializer (lightflow/checkpoint.hpp has
-// what it does; this header is what the sessions that do it need).
-#ifndef LIGHTFLOW_DETAIL_CHECKPOINT_OPTION_HPP
-#define LIGHTFLOW_DETAIL_CHECKPOINT_OPTION_HPP
-
-#include <cstdint>
-#include <string>
-#include <type_traits>
-
-// ---- lightflow/checkpoint_store.hpp
-// Where checkpoints go: anything that can save, load, list and erase records keyed by flow, run id
-// and key. lightflow ships memory_store, file_store and (optional) sqlite_store.
-#ifndef LIGHTFLOW_CHECKPOINT_STORE_HPP
-#define LIGHTFLOW_CHECKPOINT_STORE_HPP
-
-#include <concepts>
-#include <cstddef>
-#include <optional>
-#include <span>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <vector>
-
-// ---- lightflow/errors.hpp
-// Every exception lightflow throws. Each derives from `lightflow::error` (catch that for "any
-// lightflow error") and from the standard exception that says what kind of mistake it is
-// (`std::logic_error`: the program's; `std::runtime_error`: the world's), so `catch (const
-// std::exception&)` catches them too. Each message names the flow, step, key or file it is about.
-#ifndef LIGHTFLOW_ERRORS_HPP
-#define LIGHTFLOW_ERRORS_HPP
-
-#include <exception>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-
 
 namespace lightflow {
 
@@ -578,6 +357,349 @@ class bad_step_access : public detail::error_of<std::logic_error> {
 }  // namespace lightflow
 
 #endif
+// ---- lightflow/observer.hpp
+// Watching runs as they go: an observer is told when a run starts and ends, and when each attempt of
+// each step starts and ends. Register one for every run of an executor (`pool.observe(o)`) or for
+// one run (`pool.run(flow, input, lf::observe(o))`). The trace recorder (trace.hpp) and the
+// progress printer (progress.hpp) are observers.
+#ifndef LIGHTFLOW_OBSERVER_HPP
+#define LIGHTFLOW_OBSERVER_HPP
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <string_view>
+#include <typeinfo>
+
+
+namespace lightflow {
+
+/// How much a message of the library matters (see observer::message and logger.hpp).
+enum class log_level : std::uint8_t {
+  debug,    ///< every attempt's start and end
+  info,     ///< runs starting and ending well
+  warning,  ///< a failed attempt that will be retried, a callback that threw, a checkpoint discarded, a run ending not ok
+  error,    ///< a step that failed for good, a must callback that threw, a checkpoint refused, records not made durable
+};
+
+/// A run, as observers see it.
+struct run_event {
+  std::string_view flow;                       ///< The flow's name.
+  std::uint64_t run_id = 0;                    ///< The run's number (counted from 1 per executor).
+  std::size_t steps = 0;                       ///< How many steps the flow has.
+  std::chrono::steady_clock::time_point time;  ///< When it started, or ended.
+  bool ok = true;  ///< At the end: every step succeeded or was skipped by its condition.
+  const void* input_value = nullptr;           ///< The run's input (see input()); null for a run without one.
+  const std::type_info* input_type = nullptr;  ///< The input's type, or null.
+
+  /// The run's input, if it is a `T` (exactly that type; a runtime run's is an `lf::values`); else
+  /// null. Valid during the call.
+  template <class T>
+  const T* input() const noexcept {
+    return input_type != nullptr && *input_type == typeid(T) ? static_cast<const T*>(input_value) : nullptr;
+  }
+};
+
+/// One attempt of a step starting or ending; or, for a step that did not run (skipped, cancelled,
+/// restored from a checkpoint), its end, with attempt 0.
+struct step_event {
+  std::string_view flow;      ///< The flow's name.
+  std::uint64_t run_id = 0;   ///< The run's number (counted from 1 per executor).
+  std::string_view step;      ///< The step's full name.
+  std::uint32_t index = 0;    ///< The step's index in its flow.
+  unsigned attempt = 0;       ///< 1 for the first; 0 for a step that did not run.
+  unsigned worker = 0;        ///< The executor's thread (0 .. threads-1), or above for a thread that waits on a run.
+  step_status status = step_status::pending;  ///< At the end: what became of the attempt.
+  std::exception_ptr error{};                  ///< At the end of a failed attempt: what it failed with.
+  bool restored = false;                       ///< Its output came from a checkpoint.
+  bool last = true;                            ///< At an end: no other attempt of the step follows.
+  std::chrono::steady_clock::time_point time;  ///< When it started, or ended.
+  const void* output_value = nullptr;          ///< Once the step succeeded: its output (see output()); else null.
+  const std::type_info* output_type = nullptr;  ///< The output's type, or null.
+
+  /// The step's output, when the step succeeded (or was restored) and returned a `T` (exactly that
+  /// type); else null. For after-step callbacks and observers, of static and runtime steps alike;
+  /// valid during the call.
+  template <class T>
+  const T* output() const noexcept {
+    return output_type != nullptr && *output_type == typeid(T) ? static_cast<const T*>(output_value) : nullptr;
+  }
+};
+
+/// Override what you need. Observers are called on the threads that run the steps, at the same time
+/// from several of them: make them thread-safe. They must not throw (they are noexcept).
+class observer {
+ public:
+  virtual ~observer() = default;
+  /// A run starts, before any of its steps.
+  virtual void run_started(const run_event&) noexcept {}
+  /// An attempt of a step starts.
+  virtual void step_started(const step_event&) noexcept {}
+  /// An attempt of a step ends; or a step that did not run gets its status (attempt 0).
+  virtual void step_finished(const step_event&) noexcept {}
+  /// A run ends, after all of its steps.
+  virtual void run_finished(const run_event&) noexcept {}
+  /// What the library reports about a run besides its steps' attempts, in words: a callback that
+  /// threw, a checkpoint refused (the run does not start) or discarded (`discard_stale`), records
+  /// that could not be made durable. Loggers (logger.hpp) pass it on.
+  virtual void message(const run_event&, log_level, std::string_view) noexcept {}
+};
+
+/// The run option that adds an observer to one run: `pool.run(flow, input, lf::observe(o))`.
+struct observe {
+  /// Observe this run with `o` (it must outlive the run).
+  explicit observe(observer& o) noexcept : target(&o) {}
+  observer* target;  ///< The observer.
+};
+
+}  // namespace lightflow
+
+#endif
+
+namespace lightflow {
+
+class step_context;  // step_context.hpp (which includes the run machinery that includes this header)
+namespace detail {
+/// The key/value context of the step `sc` is about, in a runtime run (runtime_run.hpp); throws
+/// usage_error in a static run. `Any` only defers the call to where the context is complete.
+template <class Any>
+basic_context<> runtime_context_of(step_context& sc);
+}  // namespace detail
+
+/// Where a callback is called.
+enum class callback_point : std::uint8_t {
+  before_flow,
+  after_flow,
+  before_step,
+  after_step,
+  resource_suspend,  // a resource's suspend() (resource.hpp), at the end of a run that is not ok
+};
+
+/// The point's name, as results and messages write it ("before-flow", "after-step", ...).
+constexpr std::string_view to_string(callback_point p) noexcept {
+  switch (p) {
+    case callback_point::before_flow:
+      return "before-flow";
+    case callback_point::after_flow:
+      return "after-flow";
+    case callback_point::before_step:
+      return "before-step";
+    case callback_point::after_step:
+      return "after-step";
+    case callback_point::resource_suspend:
+      return "resource suspend";
+  }
+  return "unknown";
+}
+
+/// `std::cout << point` writes its name (see step_status.hpp).
+template <class Traits>
+std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& out, callback_point p) {
+  return out << to_string(p);
+}
+
+/// A callback before or after a step: called with the step's event (after: its final status and
+/// error, `attempt`, the number of attempts made, and `output<T>()`, its output once it succeeded).
+/// Before-step callbacks are called once, before the first attempt of a step that is about to run;
+/// after-step callbacks once each step's fate is known, whatever it is (also for steps that did not
+/// run: skipped, cancelled, stopped, skipped by their condition), except steps restored from a
+/// checkpoint. A callback may also take the step's `step_context&`, or, in a runtime run, its
+/// `lf::context&`: it reads the keys the step sees (after the step: its own writes too) and its
+/// writes are the step's (before the step: made before its first attempt, kept through its retries;
+/// after it: seen by its dependents, and checkpointed with the step).
+class step_callback {
+ public:
+  /// Wraps any callable that takes a `const step_event&`; implicit, so a lambda is a callback.
+  template <class F>
+    requires(std::invocable<const F&, const step_event&> && !std::same_as<std::remove_cvref_t<F>, step_callback>)
+  step_callback(F fn)  // NOLINT(google-explicit-constructor): plain callables are callbacks
+      : fn_([fn = std::move(fn)](const step_event& e, step_context&) { fn(e); }) {}
+  /// Wraps a callable that takes a `const step_event&` and the step's `step_context&`.
+  template <class F>
+    requires(std::invocable<const F&, const step_event&, step_context&> && !std::invocable<const F&, const step_event&>)
+  step_callback(F fn) : fn_(std::move(fn)) {}  // NOLINT(google-explicit-constructor)
+  /// Wraps a callable that takes a `const step_event&` and the step's `lf::context&` (runtime runs:
+  /// a runtime flow, or a static flow merged into one). In a static run it throws a usage_error,
+  /// which the result lists as the callback's failure.
+  template <class F>
+    requires(std::invocable<const F&, const step_event&, basic_context<>&> &&
+             !std::invocable<const F&, const step_event&, step_context&> && !std::invocable<const F&, const step_event&>)
+  step_callback(F fn)  // NOLINT(google-explicit-constructor)
+      : fn_([fn = std::move(fn)](const step_event& e, step_context& sc) {
+          auto ctx = detail::runtime_context_of<F>(sc);
+          fn(e, ctx);
+        }) {}
+
+  /// If it throws, the work it guards does not run (see the top of this header).
+  step_callback& must() & noexcept {
+    must_ = true;
+    return *this;
+  }
+  /// The same, on a temporary (`lf::step_callback(f).must()`).
+  step_callback&& must() && noexcept { return std::move(must()); }
+  /// Called only for the named steps (full names: "sub.step" after a merge).
+  step_callback& only(std::initializer_list<std::string_view> steps) & {
+    only_.insert(only_.end(), steps.begin(), steps.end());
+    return *this;
+  }
+  /// The same, on a temporary.
+  step_callback&& only(std::initializer_list<std::string_view> steps) && { return std::move(only(steps)); }
+  /// Not called for the named steps.
+  step_callback& except(std::initializer_list<std::string_view> steps) & {
+    except_.insert(except_.end(), steps.begin(), steps.end());
+    return *this;
+  }
+  /// The same, on a temporary.
+  step_callback&& except(std::initializer_list<std::string_view> steps) && { return std::move(except(steps)); }
+  /// After a step: called only when its status is one of these (before a step, the status is pending).
+  step_callback& on(std::initializer_list<step_status> statuses) & noexcept {
+    for (step_status s : statuses) statuses_ |= bit(s);
+    return *this;
+  }
+  /// The same, on a temporary.
+  step_callback&& on(std::initializer_list<step_status> statuses) && noexcept { return std::move(on(statuses)); }
+
+  /// Whether must() was called.
+  bool is_must() const noexcept { return must_; }
+  /// Whether its filters let it be called for this event.
+  bool applies(const step_event& e) const noexcept {
+    if (!only_.empty() && std::find(only_.begin(), only_.end(), e.step) == only_.end()) return false;
+    if (std::find(except_.begin(), except_.end(), e.step) != except_.end()) return false;
+    return statuses_ == 0 || (statuses_ & bit(e.status)) != 0;
+  }
+  /// Calls the wrapped callable (the filters are not consulted: see applies()).
+  void operator()(const step_event& e, step_context& step) const { fn_(e, step); }
+
+ private:
+  static constexpr std::uint32_t bit(step_status s) noexcept { return 1u << static_cast<unsigned>(s); }
+  std::function<void(const step_event&, step_context&)> fn_;
+  std::vector<std::string> only_, except_;
+  std::uint32_t statuses_ = 0;  // 0: any
+  bool must_ = false;
+};
+
+/// A callback before or after a whole run: called with the run's event (after: `ok` says whether every
+/// step succeeded or was skipped by its condition). Before-flow callbacks run on the thread that calls
+/// run or submit, before any step; after-flow callbacks on the thread that finishes the run, before
+/// anyone waiting for the run is woken.
+class flow_callback {
+ public:
+  /// Wraps any callable that takes a `const run_event&`; implicit, so a lambda is a callback.
+  template <class F>
+    requires(std::invocable<const F&, const run_event&> && !std::same_as<std::remove_cvref_t<F>, flow_callback>)
+  flow_callback(F fn) : fn_(std::move(fn)) {}  // NOLINT(google-explicit-constructor)
+  /// Wraps a callable that takes a `const run_event&` and a runtime run's input, `lf::values&`:
+  /// before the run, what it sets there every step reads (the Go original's before-flow callbacks
+  /// that set context values); the checkpoint keeps the input as the run was given it, and the
+  /// callback runs again when the run resumes. In a static run it throws a usage_error, which the
+  /// result lists as the callback's failure.
+  template <class F>
+    requires(std::invocable<const F&, const run_event&, basic_values<>&> && !std::invocable<const F&, const run_event&>)
+  flow_callback(F fn)  // NOLINT(google-explicit-constructor)
+      : fn_([fn = std::move(fn)](const run_event& e) {
+          using values = detail::deferred_t<basic_values<>, F>;
+          const values* input = e.template input<values>();
+          if (input == nullptr)
+            throw usage_error("lightflow: a flow callback of flow \"" + std::string(e.flow) +
+                                   "\" takes an lf::values&, the input of runtime runs, but this run is a static flow's");
+          fn(e, const_cast<values&>(*input));  // the run's own copy, not yet read by any step
+        }) {}
+
+  /// If it throws, the work it guards does not run (see the top of this header).
+  flow_callback& must() & noexcept {
+    must_ = true;
+    return *this;
+  }
+  /// The same, on a temporary.
+  flow_callback&& must() && noexcept { return std::move(must()); }
+  /// After a run: called only when it ended ok (true) or not (false).
+  flow_callback& only_when(bool ok) & noexcept {
+    when_ = ok ? 1 : 2;
+    return *this;
+  }
+  /// The same, on a temporary.
+  flow_callback&& only_when(bool ok) && noexcept { return std::move(only_when(ok)); }
+
+  /// Whether must() was called.
+  bool is_must() const noexcept { return must_; }
+  /// Whether its filter lets it be called for this event, before (`after` false) or after the run.
+  bool applies(const run_event& e, bool after) const noexcept { return !after || when_ == 0 || (when_ == 1) == e.ok; }
+  /// Calls the wrapped callable (the filter is not consulted: see applies()).
+  void operator()(const run_event& e) const { fn_(e); }
+
+ private:
+  std::function<void(const run_event&)> fn_;
+  std::uint8_t when_ = 0;  // 0 always, 1 only ok, 2 only not ok
+  bool must_ = false;
+};
+
+/// One callback that threw, as the result lists it.
+struct callback_failure {
+  callback_point point = callback_point::before_step;  ///< Where it was called.
+  std::string step;                                    ///< The step's full name; empty for a flow callback.
+  bool must = false;                                   ///< Whether it was a must callback.
+  std::exception_ptr error{};                          ///< What it threw.
+};
+
+/// The callbacks of one level (an executor, a flow or a step).
+struct callback_lists {
+  std::vector<flow_callback> before_flow;  ///< Called before a run, in the order added.
+  std::vector<flow_callback> after_flow;   ///< Called after a run, in the order added.
+  std::vector<step_callback> before_step;  ///< Called before a step's first attempt.
+  std::vector<step_callback> after_step;   ///< Called once a step's fate is known.
+
+  /// Whether it holds no callback.
+  bool empty() const noexcept {
+    return before_flow.empty() && after_flow.empty() && before_step.empty() && after_step.empty();
+  }
+};
+
+}  // namespace lightflow
+
+#endif
+// ---- lightflow/checkpoint.hpp
+// Checkpoints: each step's output is saved as soon as it succeeds, so that a run that failed or
+// crashed resumes without running the steps that had finished.
+//
+//   pool.run(flow, input, lf::checkpoint{store, "order-42"});   // saves as it goes; resumes if the
+//                                                                // run id has records already
+//   pool.resume<Input>(flow, lf::checkpoint{store, "order-42"}); // the input comes from the store
+//
+// Records are keyed "@manifest" (the flow's definition), "@input" and "step/<name>"; their format is
+// in detail/record.hpp. The sessions that read and write them: detail/store_session.hpp (what every
+// flow's checkpoint does), detail/typed_session.hpp (a static flow's), detail/runtime_session.hpp
+// (a runtime flow's, included by runtime_flow.hpp). The option itself: detail/checkpoint_option.hpp.
+// A run with a checkpoint needs this header (the umbrella header includes it); executor.hpp does not
+// include it, so that a program without checkpoints does not compile their code.
+#ifndef LIGHTFLOW_CHECKPOINT_HPP
+#define LIGHTFLOW_CHECKPOINT_HPP
+
+// ---- lightflow/detail/checkpoint_option.hpp
+// The checkpoint option of a run: a store, a run id, a serializer (lightflow/checkpoint.hpp has
+// what it does; this header is what the sessions that do it need).
+#ifndef LIGHTFLOW_DETAIL_CHECKPOINT_OPTION_HPP
+#define LIGHTFLOW_DETAIL_CHECKPOINT_OPTION_HPP
+
+#include <cstdint>
+#include <string>
+#include <type_traits>
+
+// ---- lightflow/checkpoint_store.hpp
+// Where checkpoints go: anything that can save, load, list and erase records keyed by flow, run id
+// and key. lightflow ships memory_store, file_store and (optional) sqlite_store.
+#ifndef LIGHTFLOW_CHECKPOINT_STORE_HPP
+#define LIGHTFLOW_CHECKPOINT_STORE_HPP
+
+#include <concepts>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
 
 namespace lightflow {
 
@@ -2537,9 +2659,10 @@ class run_state_base {
         id_(id),
         sinks_left_(g.sink_count) {}
   /// Fills the per-step arrays; called by the derived class once it has constructed them.
-  void prepare(const void* input, const void* const* callables, void* const* outputs,
-               void (*const* destroyers)(void*) noexcept) noexcept {
+  void prepare(const void* input, const std::type_info* input_type, const void* const* callables,
+               void* const* outputs, void (*const* destroyers)(void*) noexcept) noexcept {
     input_ = input;
+    input_type_ = input_type;
     callables_ = callables;
     outputs_ = outputs;
     destroyers_ = destroyers;
@@ -2596,7 +2719,7 @@ class run_state_base {
     plain_ = false;
   }
   run_event run_info() const noexcept {
-    return {graph_->flow_name, id_, graph_->size, std::chrono::steady_clock::now(), true};
+    return {graph_->flow_name, id_, graph_->size, std::chrono::steady_clock::now(), true, input_, input_type_};
   }
   /// The executor's defaults (before the run starts): its callbacks, called before the flow's and
   /// the steps' own, and its retries and timeout, for steps that neither they nor their flow set.
@@ -2723,6 +2846,7 @@ class run_state_base {
   task_node* nodes_;
   run_registry* registry_;
   const void* input_ = nullptr;
+  const std::type_info* input_type_ = nullptr;  // null: no input
   const void* const* callables_ = nullptr;
   void* const* outputs_ = nullptr;
   void (*const* destroyers_)(void*) noexcept = nullptr;
@@ -2779,169 +2903,6 @@ class run_state_base {
   run_state_base* prev_stoppable_ = nullptr;
   run_state_base* next_stoppable_ = nullptr;
 };
-
-}  // namespace lightflow::detail
-
-#endif
-
-namespace lightflow::detail {
-
-inline void run_state_base::before_flow() noexcept {
-  auto none = [](const callback_lists* level) { return level == nullptr || level->before_flow.empty(); };
-  if (none(executor_callbacks()) && none(flow_callbacks())) return;  // nothing to call: no clock read
-  const run_event e = run_info();
-  // The chain rule of step_callbacks: a must failure ends the chain (and here cancels the run).
-  for (const callback_lists* level : {executor_callbacks(), flow_callbacks()}) {
-    if (level == nullptr) continue;
-    for (const flow_callback& cb : level->before_flow) {
-      if (!cb.applies(e, false)) continue;
-      try {
-        cb(e);
-      } catch (...) {
-        note_callback_failure(callback_point::before_flow, {}, cb.is_must(), std::current_exception());
-        if (cb.is_must()) {
-          flow_must_failure_ = callback_point::before_flow;
-          cancel();
-          return;
-        }
-      }
-    }
-  }
-}
-
-template <class T>
-void run_state_base::add_resource(std::unique_ptr<T> object) {
-  resources_.reserve(resources_.size() + 1);
-  resource_slot slot{&typeid(T), object.get(), [](void* p) noexcept { delete static_cast<T*>(p); }, nullptr};
-  if constexpr (requires(T& t) { t.suspend(); }) slot.suspend = [](void* p) { static_cast<T*>(p)->suspend(); };
-  resources_.push_back(slot);
-  object.release();
-}
-
-inline step_event run_state_base::event(std::uint32_t step, unsigned attempt, bool last) const noexcept {
-  const step_record& rec = records_[step];
-  return {graph_->flow_name, id_, graph_->name(step), step, attempt, current_worker, rec.status, error(step),
-          rec.restored, last, std::chrono::steady_clock::now()};
-}
-
-inline void run_state_base::notify(std::uint32_t step, unsigned attempt, bool starting, bool last) const noexcept {
-  const step_event e = event(step, attempt, last);
-  for (observer* o : observers_) starting ? o->step_started(e) : o->step_finished(e);
-}
-
-inline void run_state_base::not_run(std::uint32_t step) noexcept {
-  notify_not_run(step);
-  if (!plain_) step_callbacks(step, true);
-}
-
-template <class Make>
-void run_state_base::tell(log_level level, Make&& make) const noexcept {
-  if (observers_.empty()) return;
-  try {
-    const std::string text = make();
-    const run_event e = run_info();
-    for (observer* o : observers_) o->message(e, level, text);
-  } catch (...) {  // no memory for the words: the result still holds what happened
-  }
-}
-
-inline void run_state_base::note_callback_failure(callback_point point, std::string_view step, bool must, std::exception_ptr error) noexcept {
-  tell(must ? log_level::error : log_level::warning, [&] {
-    return std::string(must ? "a must " : "the ") + std::string(to_string(point)) + " callback" +
-           (step.empty() ? std::string() : " of step \"" + std::string(step) + "\"") + " threw: " + cause_text(error);
-  });
-  try {
-    std::lock_guard lock(callback_mutex_);
-    callback_failures_.push_back({point, std::string(step), must, std::move(error)});
-  } catch (...) {  // no memory to list it: nothing better is left to do
-  }
-}
-
-inline void run_state_base::fail_durability(std::exception_ptr error) noexcept {
-  tell(log_level::error, [&] { return "its checkpoint records could not be made durable: " + cause_text(error); });
-  durability_error_ = std::move(error);
-}
-
-inline std::exception_ptr run_state_base::step_callbacks(std::uint32_t step, bool after) noexcept {
-  const policy* own = policies_ != nullptr ? policies_[step] : nullptr;
-  const callback_lists* const levels[] = {executor_callbacks(), flow_callbacks(),
-                                          own != nullptr ? &own->callbacks : nullptr};
-  auto list = [after](const callback_lists& l) -> const std::vector<step_callback>& {
-    return after ? l.after_step : l.before_step;
-  };
-  if (std::none_of(std::begin(levels), std::end(levels), [&](const callback_lists* l) { return l != nullptr && !list(*l).empty(); }))
-    return nullptr;
-  const step_event e = event(step, records_[step].attempts, true);
-  // The chain rule, the same at the four points (see before_flow and end_flow): a failing callback
-  // is listed; a must one also ends the chain (the callbacks after it in its list and the later
-  // levels' do not run); one that is not must changes nothing else.
-  for (const callback_lists* level : levels) {
-    if (level == nullptr) continue;
-    for (const step_callback& cb : list(*level)) {
-      if (!cb.applies(e)) continue;
-      try {
-        cb(e);
-      } catch (...) {
-        std::exception_ptr error = std::current_exception();
-        note_callback_failure(after ? callback_point::after_step : callback_point::before_step, graph_->name(step),
-                              cb.is_must(), error);
-        if (cb.is_must()) return error;
-      }
-    }
-  }
-  return nullptr;
-}
-
-inline void run_state_base::fail_by_callback(std::uint32_t step, const char* where, std::exception_ptr error) noexcept {
-  step_record& rec = records_[step];
-  rec.status = step_status::failed;
-  try {
-    set_error(step, std::make_exception_ptr(callback_error(where, graph_->name(step), error)));
-  } catch (...) {
-    set_error(step, std::move(error));
-  }
-}
-
-inline bool run_state_base::end_flow() noexcept {
-  run_event e = run_info();
-  e.ok = steps_ok() && !flow_must_failure_;
-  [&] {  // the chain rule of step_callbacks: a must failure ends the chain
-    for (const callback_lists* level : {executor_callbacks(), flow_callbacks()}) {
-      if (level == nullptr) continue;
-      for (const flow_callback& cb : level->after_flow) {
-        if (!cb.applies(e, true)) continue;
-        try {
-          cb(e);
-        } catch (...) {
-          note_callback_failure(callback_point::after_flow, {}, cb.is_must(), std::current_exception());
-          if (cb.is_must()) {
-            if (!flow_must_failure_) flow_must_failure_ = callback_point::after_flow;
-            return;
-          }
-        }
-      }
-    }
-  }();
-  const bool ok = e.ok && !flow_must_failure_;
-  if (!ok)
-    for (auto r = resources_.rbegin(); r != resources_.rend(); ++r) {
-      if (r->suspend == nullptr) continue;
-      try {
-        r->suspend(r->object);
-      } catch (...) {
-        note_callback_failure(callback_point::resource_suspend, {}, false, std::current_exception());
-      }
-    }
-  release_resources();
-  return ok;
-}
-
-inline void run_state_base::release_resources() noexcept {
-  while (!resources_.empty()) {
-    resources_.back().destroy(resources_.back().object);
-    resources_.pop_back();
-  }
-}
 
 }  // namespace lightflow::detail
 
@@ -3085,6 +3046,171 @@ inline std::stop_token step_context::stop_token() const {
   return own_stop_ != nullptr ? own_stop_->get_token() : run_->stop_token();
 }
 }  // namespace lightflow
+
+#endif
+
+namespace lightflow::detail {
+
+inline void run_state_base::before_flow() noexcept {
+  auto none = [](const callback_lists* level) { return level == nullptr || level->before_flow.empty(); };
+  if (none(executor_callbacks()) && none(flow_callbacks())) return;  // nothing to call: no clock read
+  const run_event e = run_info();
+  // The chain rule of step_callbacks: a must failure ends the chain (and here cancels the run).
+  for (const callback_lists* level : {executor_callbacks(), flow_callbacks()}) {
+    if (level == nullptr) continue;
+    for (const flow_callback& cb : level->before_flow) {
+      if (!cb.applies(e, false)) continue;
+      try {
+        cb(e);
+      } catch (...) {
+        note_callback_failure(callback_point::before_flow, {}, cb.is_must(), std::current_exception());
+        if (cb.is_must()) {
+          flow_must_failure_ = callback_point::before_flow;
+          cancel();
+          return;
+        }
+      }
+    }
+  }
+}
+
+template <class T>
+void run_state_base::add_resource(std::unique_ptr<T> object) {
+  resources_.reserve(resources_.size() + 1);
+  resource_slot slot{&typeid(T), object.get(), [](void* p) noexcept { delete static_cast<T*>(p); }, nullptr};
+  if constexpr (requires(T& t) { t.suspend(); }) slot.suspend = [](void* p) { static_cast<T*>(p)->suspend(); };
+  resources_.push_back(slot);
+  object.release();
+}
+
+inline step_event run_state_base::event(std::uint32_t step, unsigned attempt, bool last) const noexcept {
+  const step_record& rec = records_[step];
+  const value_view out = output_view(step);
+  return {graph_->flow_name, id_, graph_->name(step), step, attempt, current_worker, rec.status, error(step),
+          rec.restored, last, std::chrono::steady_clock::now(), out.value, out.type};
+}
+
+inline void run_state_base::notify(std::uint32_t step, unsigned attempt, bool starting, bool last) const noexcept {
+  const step_event e = event(step, attempt, last);
+  for (observer* o : observers_) starting ? o->step_started(e) : o->step_finished(e);
+}
+
+inline void run_state_base::not_run(std::uint32_t step) noexcept {
+  notify_not_run(step);
+  if (!plain_) step_callbacks(step, true);
+}
+
+template <class Make>
+void run_state_base::tell(log_level level, Make&& make) const noexcept {
+  if (observers_.empty()) return;
+  try {
+    const std::string text = make();
+    const run_event e = run_info();
+    for (observer* o : observers_) o->message(e, level, text);
+  } catch (...) {  // no memory for the words: the result still holds what happened
+  }
+}
+
+inline void run_state_base::note_callback_failure(callback_point point, std::string_view step, bool must, std::exception_ptr error) noexcept {
+  tell(must ? log_level::error : log_level::warning, [&] {
+    return std::string(must ? "a must " : "the ") + std::string(to_string(point)) + " callback" +
+           (step.empty() ? std::string() : " of step \"" + std::string(step) + "\"") + " threw: " + cause_text(error);
+  });
+  try {
+    std::lock_guard lock(callback_mutex_);
+    callback_failures_.push_back({point, std::string(step), must, std::move(error)});
+  } catch (...) {  // no memory to list it: nothing better is left to do
+  }
+}
+
+inline void run_state_base::fail_durability(std::exception_ptr error) noexcept {
+  tell(log_level::error, [&] { return "its checkpoint records could not be made durable: " + cause_text(error); });
+  durability_error_ = std::move(error);
+}
+
+inline std::exception_ptr run_state_base::step_callbacks(std::uint32_t step, bool after) noexcept {
+  const policy* own = policies_ != nullptr ? policies_[step] : nullptr;
+  const callback_lists* const levels[] = {executor_callbacks(), flow_callbacks(),
+                                          own != nullptr ? &own->callbacks : nullptr};
+  auto list = [after](const callback_lists& l) -> const std::vector<step_callback>& {
+    return after ? l.after_step : l.before_step;
+  };
+  if (std::none_of(std::begin(levels), std::end(levels), [&](const callback_lists* l) { return l != nullptr && !list(*l).empty(); }))
+    return nullptr;
+  const step_event e = event(step, records_[step].attempts, true);
+  step_context ctx(*this, step, std::max(1u, static_cast<unsigned>(records_[step].attempts)));
+  // The chain rule, the same at the four points (see before_flow and end_flow): a failing callback
+  // is listed; a must one also ends the chain (the callbacks after it in its list and the later
+  // levels' do not run); one that is not must changes nothing else.
+  for (const callback_lists* level : levels) {
+    if (level == nullptr) continue;
+    for (const step_callback& cb : list(*level)) {
+      if (!cb.applies(e)) continue;
+      try {
+        cb(e, ctx);
+      } catch (...) {
+        std::exception_ptr error = std::current_exception();
+        note_callback_failure(after ? callback_point::after_step : callback_point::before_step, graph_->name(step),
+                              cb.is_must(), error);
+        if (cb.is_must()) return error;
+      }
+    }
+  }
+  return nullptr;
+}
+
+inline void run_state_base::fail_by_callback(std::uint32_t step, const char* where, std::exception_ptr error) noexcept {
+  step_record& rec = records_[step];
+  rec.status = step_status::failed;
+  try {
+    set_error(step, std::make_exception_ptr(callback_error(where, graph_->name(step), error)));
+  } catch (...) {
+    set_error(step, std::move(error));
+  }
+}
+
+inline bool run_state_base::end_flow() noexcept {
+  run_event e = run_info();
+  e.ok = steps_ok() && !flow_must_failure_;
+  [&] {  // the chain rule of step_callbacks: a must failure ends the chain
+    for (const callback_lists* level : {executor_callbacks(), flow_callbacks()}) {
+      if (level == nullptr) continue;
+      for (const flow_callback& cb : level->after_flow) {
+        if (!cb.applies(e, true)) continue;
+        try {
+          cb(e);
+        } catch (...) {
+          note_callback_failure(callback_point::after_flow, {}, cb.is_must(), std::current_exception());
+          if (cb.is_must()) {
+            if (!flow_must_failure_) flow_must_failure_ = callback_point::after_flow;
+            return;
+          }
+        }
+      }
+    }
+  }();
+  const bool ok = e.ok && !flow_must_failure_;
+  if (!ok)
+    for (auto r = resources_.rbegin(); r != resources_.rend(); ++r) {
+      if (r->suspend == nullptr) continue;
+      try {
+        r->suspend(r->object);
+      } catch (...) {
+        note_callback_failure(callback_point::resource_suspend, {}, false, std::current_exception());
+      }
+    }
+  release_resources();
+  return ok;
+}
+
+inline void run_state_base::release_resources() noexcept {
+  while (!resources_.empty()) {
+    resources_.back().destroy(resources_.back().object);
+    resources_.pop_back();
+  }
+}
+
+}  // namespace lightflow::detail
 
 #endif
 
@@ -5032,7 +5158,8 @@ class static_run final : public run_state_base {
       const std::size_t offset = outputs::layout.offsets[i];
       output_table_[i] = offset == outputs::none ? nullptr : outputs_ + offset;
     }
-    prepare(&input_, callable_table_, output_table_, destroyers.data());
+    prepare(&input_, std::is_same_v<Input, no_input> ? nullptr : &typeid(Input), callable_table_, output_table_,
+            destroyers.data());
     set_output_hooks([](const run_state_base& base, std::uint32_t step) noexcept {
       return value_view{base.output(step), output_types[step]};
     });
@@ -6048,64 +6175,6 @@ class typed_session final : public store_session<Store> {
 #include <utility>
 #include <vector>
 
-// ---- lightflow/detail/runtime_names.hpp
-// The names of the runtime-flow types, declared before they are defined. Each is a template over an
-// unused parameter, named by an alias (`lightflow::runtime_flow` is `basic_runtime_flow<>`): their
-// code is compiled only in a program that uses them, so that a program that includes the umbrella
-// header and runs only static flows does not pay for it.
-#ifndef LIGHTFLOW_DETAIL_RUNTIME_NAMES_HPP
-#define LIGHTFLOW_DETAIL_RUNTIME_NAMES_HPP
-
-namespace lightflow {
-
-template <class = void>
-class basic_runtime_flow;
-template <class = void>
-class basic_step_handle;
-template <class = void>
-class basic_context;
-template <class = void>
-class basic_runtime_result;
-template <class = void>
-class basic_values;
-
-/// A flow whose steps are added at run time (runtime_flow.hpp).
-using runtime_flow = basic_runtime_flow<>;
-/// A step of a runtime flow (runtime_flow.hpp).
-using step_handle = basic_step_handle<>;
-/// What a runtime flow's step receives (context.hpp).
-using context = basic_context<>;
-/// The result of a run of a runtime flow (runtime_result.hpp).
-using runtime_result = basic_runtime_result<>;
-/// The key/value input of a runtime flow's run (key.hpp).
-using values = basic_values<>;
-
-namespace detail {
-template <class = void>
-struct basic_runtime_graph;
-template <class = void>
-class basic_runtime_run;
-template <class = void>
-class basic_type_registry;
-using runtime_graph = basic_runtime_graph<>;
-using runtime_run = basic_runtime_run<>;
-using type_registry = basic_type_registry<>;
-
-/// T, named so that it depends on Tag. A class template's code that uses a member or a local of a
-/// type that does not depend on its parameters is compiled where the template is defined (the
-/// compiler checks such expressions at once, instantiating what they call); spelled through this,
-/// std::vector<int> and the like wait for the template's use.
-template <class T, class Tag>
-struct deferred {
-  using type = T;
-};
-template <class T, class Tag>
-using deferred_t = typename deferred<T, Tag>::type;
-}  // namespace detail
-
-}  // namespace lightflow
-
-#endif
 
 namespace lightflow::detail {
 
@@ -10093,12 +10162,19 @@ namespace lightflow::detail {
 /// steps that return or write something.
 struct step_data {
   erased_value result;
-  std::vector<std::pair<std::string, erased_value>> writes;
+  std::vector<std::pair<std::string, erased_value>> writes;  // the latest write of a key is the last
+  std::size_t kept = 0;  // the first `kept` writes were made before the first attempt (before-step callbacks)
 
   const erased_value* written(std::string_view key) const noexcept {
-    for (const auto& [k, v] : writes)
-      if (k == key) return &v;
+    for (auto w = writes.rbegin(); w != writes.rend(); ++w)
+      if (w->first == key) return &w->second;
     return nullptr;
+  }
+  /// Before another attempt: what the failed one returned and wrote goes; what was written before
+  /// the first attempt stays.
+  void forget_attempt() noexcept {
+    result = erased_value{};
+    while (writes.size() > kept) writes.pop_back();
   }
 };
 
@@ -10142,7 +10218,7 @@ class basic_runtime_run final : private runtime_arrays, public run_state_base {
                        nodes.get(), registry, id),
         graph_(std::move(graph)),
         input_(std::move(input)) {
-    prepare(&input_, graph_->callables.data(), nullptr, nullptr);
+    prepare(&input_, &typeid(values), graph_->callables.data(), nullptr, nullptr);
     set_policies(graph_->rule_table.empty() ? nullptr : graph_->rule_table.data(), graph_->defaults.get());
     set_output_hooks(
         [](const run_state_base& base, std::uint32_t step) noexcept {
@@ -10188,9 +10264,9 @@ class basic_runtime_run final : private runtime_arrays, public run_state_base {
       std::unique_lock lock(keys_mutex_);
       written_keys_.emplace(key);
     }
-    for (auto& [k, v] : d.writes)
-      if (k == key) {
-        v = std::move(value);
+    for (std::size_t i = d.kept; i < d.writes.size(); ++i)  // (a write kept from before the first attempt stays)
+      if (d.writes[i].first == key) {
+        d.writes[i].second = std::move(value);
         return;
       }
     d.writes.emplace_back(std::string(key), std::move(value));
@@ -10720,6 +10796,7 @@ struct program<Flow> {
 #define LIGHTFLOW_DETAIL_RUNTIME_STEP_HPP
 
 #include <cstdint>
+#include <string>
 #include <type_traits>
 
 
@@ -10742,12 +10819,25 @@ struct step_context_access {
   template <class Tag = void>
   static basic_runtime_run<Tag>& run(step_context& sc) noexcept { return static_cast<basic_runtime_run<Tag>&>(*sc.run_); }
   static std::uint32_t step(const step_context& sc) noexcept { return sc.step_; }
+  static const run_state_base& base(const step_context& sc) noexcept { return *sc.run_; }
 };
+
+template <class Any>
+basic_context<> runtime_context_of(step_context& sc) {
+  if (step_context_access::base(sc).graph().data_count != nullptr)  // a static run: steps hand outputs, not keys
+    throw usage_error("lightflow: a callback of step \"" + std::string(sc.name()) + "\" of flow \"" +
+                      std::string(sc.flow_name()) + "\" takes an lf::context&, which only runtime runs have (a "
+                      "runtime flow, or a static flow merged into one); take a step_context& instead");
+  return basic_context<>(step_context_access::run<>(sc), sc);
+}
 
 template <class F>
 void invoke_runtime(run_state_base& base, std::uint32_t step, step_context& sc) {
   auto& run = static_cast<runtime_run&>(base);
-  if (sc.attempt() > 1 && run.data_of(step) != nullptr) run.own(step) = step_data{};  // a failed attempt's writes go
+  if (const step_data* d = run.data_of(step)) {  // what a failed attempt wrote goes; a before-step callback's stays
+    if (sc.attempt() == 1) run.own(step).kept = d->writes.size();
+    else run.own(step).forget_attempt();
+  }
   (void)step;
   auto call = [&](const F& f) {
     context ctx(run, sc);

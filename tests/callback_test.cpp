@@ -417,6 +417,105 @@ TEST_CASE("callbacks of a step restored from a checkpoint are not called; a merg
   CHECK(j.take() == std::vector<std::string>{"sub-after sub.a succeeded", "sub-after sub.b succeeded"});
 }
 
+TEST_CASE("callbacks that see the data: a before-flow callback sets values the steps read; after-step callbacks "
+          "read the step's output and writes, and write for its dependents",
+          "[callback][data]") {
+  const lf::key<int> limit{"limit"}, tries{"tries"}, seen{"seen"}, twice{"twice"};
+  lf::executor pool{2};
+  // The Go original's scenario in a runtime flow: the before-flow callback reads the input and sets a
+  // value; a before-step callback writes before the step's first attempt (kept through its retry); an
+  // after-step callback reads the step's result and writes, and a dependent reads what it wrote.
+  lf::runtime_flow f{"data"};
+  f.before_flow([&](const lf::run_event& e, lf::values& input) {
+    const lf::values* given = e.input<lf::values>();
+    REQUIRE(given != nullptr);
+    input.set(twice, *given->find(limit) * 2);
+  });
+  std::atomic<int> attempts{0};
+  int read_in_after = 0, result_in_after = 0;
+  f.add("check", [&](lf::context& ctx) {
+     ctx.set(seen, ctx.get(tries) + ctx.get(twice));
+     if (++attempts == 1) throw std::runtime_error("flaky");
+     return 7;
+   })
+      .retry(lf::retry{2})
+      .before_step([&](const lf::step_event&, lf::context& ctx) { ctx.set(tries, 100); })
+      .after_step([&](const lf::step_event& e, lf::context& ctx) {
+        read_in_after = ctx.get(seen);
+        result_in_after = e.output<int>() != nullptr ? *e.output<int>() : -1;
+        CHECK(e.output<long>() == nullptr);  // only its exact type
+        ctx.set(limit, 1);                   // seen by the dependents, as the step's own write
+      });
+  int dependent_read = 0, dependent_limit = 0;
+  f.add("use", [&](lf::context& ctx) {
+     dependent_read = ctx.get(seen);
+     dependent_limit = ctx.get(limit);
+   }).after("check");
+  lf::values input;
+  input.set(limit, 21);
+  auto r = pool.run(f, input);
+  REQUIRE(r.ok());
+  CHECK(attempts == 2);
+  CHECK(read_in_after == 142);  // 100 (before-step, kept through the retry) + 42 (the before-flow callback)
+  CHECK(result_in_after == 7);
+  CHECK(dependent_read == 142);
+  CHECK(dependent_limit == 1);  // the after-step callback's write shadows the input's
+  CHECK(*input.find(limit) == 21);  // the caller's input is not changed
+
+  // A static flow: flow callbacks read the typed input, after-step callbacks the typed output, and a
+  // callback may take the step's step_context; one that takes an lf::context& fails, saying why.
+  int input_seen = 0, output_seen = 0;
+  std::string name_seen;
+  auto s = lf::flow<"typed">(lf::step<"a">([](int x) { return x + 1; })
+                                 .after_step([&](const lf::step_event& e, lf::step_context& ctx) {
+                                   output_seen = *e.output<int>();
+                                   name_seen = std::string(ctx.name());
+                                 }),
+                             lf::step<"b", "a">([](int) {}).after_step([](const lf::step_event&, lf::context&) {}))
+               .before_flow([&](const lf::run_event& e) { input_seen = *e.input<int>(); });
+  auto rs = pool.run(s, 41);
+  CHECK(input_seen == 41);
+  CHECK(output_seen == 42);
+  CHECK(name_seen == "a");
+  CHECK(rs.ok());  // the failure is not must: listed, nothing else
+  REQUIRE(rs.callback_failures().size() == 1);
+  CHECK(contains(lf::describe(rs.callback_failures()[0].error),
+                 "a callback of step \"b\" of flow \"typed\" takes an lf::context&, which only runtime runs have"));
+  auto bad_flow_callback = lf::flow<"typed">(lf::step<"a">([](int x) { return x; }))
+                               .before_flow(lf::flow_callback([](const lf::run_event&, lf::values&) {}).must());
+  auto rb = pool.run(bad_flow_callback, 1);
+  CHECK_FALSE(rb.ok());  // a must before-flow callback failed: no step ran
+  CHECK(rb.status("a") == lf::step_status::cancelled);
+  CHECK(contains(lf::describe(rb.callback_failures()[0].error), "takes an lf::values&, the input of runtime runs"));
+}
+
+TEST_CASE("an after-step callback's writes are checkpointed with its step", "[callback][data][checkpoint]") {
+  const lf::key<std::string> note{"note"};
+  lf::memory_store store;
+  lf::executor pool{2};
+  bool fail_last = true;
+  int callbacks = 0;
+  std::string read_by_last;
+  lf::runtime_flow f{"kept"};
+  f.add("first", [] { return 1; }).after_step([&](const lf::step_event&, lf::context& ctx) {
+    ++callbacks;
+    ctx.set(note, std::string("written after first"));
+  });
+  f.add("last", [&](lf::context& ctx) {
+     read_by_last = ctx.get(note);
+     if (fail_last) throw std::runtime_error("not yet");
+   }).after("first");
+  auto r1 = pool.run(f, lf::values{}, lf::checkpoint{store, "k"});
+  CHECK_FALSE(r1.ok());
+  fail_last = false;
+  read_by_last.clear();
+  auto r2 = pool.resume(f, lf::checkpoint{store, "k"});
+  REQUIRE(r2.ok());
+  CHECK(r2.step("first").restored);
+  CHECK(callbacks == 1);  // not called again for the restored step
+  CHECK(read_by_last == "written after first");
+}
+
 TEST_CASE("executor callbacks reach runs started after they are registered", "[callback]") {
   lf::executor pool{2};
   journal j;

@@ -27,10 +27,20 @@
 #include <utility>
 #include <vector>
 
+#include "lightflow/detail/runtime_names.hpp"
+#include "lightflow/errors.hpp"
 #include "lightflow/observer.hpp"
 #include "lightflow/step_status.hpp"
 
 namespace lightflow {
+
+class step_context;  // step_context.hpp (which includes the run machinery that includes this header)
+namespace detail {
+/// The key/value context of the step `sc` is about, in a runtime run (runtime_run.hpp); throws
+/// usage_error in a static run. `Any` only defers the call to where the context is complete.
+template <class Any>
+basic_context<> runtime_context_of(step_context& sc);
+}  // namespace detail
 
 /// Where a callback is called.
 enum class callback_point : std::uint8_t {
@@ -65,16 +75,36 @@ std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& o
 }
 
 /// A callback before or after a step: called with the step's event (after: its final status and
-/// error, and `attempt`, the number of attempts made). Before-step callbacks are called once, before
-/// the first attempt of a step that is about to run; after-step callbacks once each step's fate is
-/// known, whatever it is (also for steps that did not run: skipped, cancelled, stopped, skipped by
-/// their condition), except steps restored from a checkpoint.
+/// error, `attempt`, the number of attempts made, and `output<T>()`, its output once it succeeded).
+/// Before-step callbacks are called once, before the first attempt of a step that is about to run;
+/// after-step callbacks once each step's fate is known, whatever it is (also for steps that did not
+/// run: skipped, cancelled, stopped, skipped by their condition), except steps restored from a
+/// checkpoint. A callback may also take the step's `step_context&`, or, in a runtime run, its
+/// `lf::context&`: it reads the keys the step sees (after the step: its own writes too) and its
+/// writes are the step's (before the step: made before its first attempt, kept through its retries;
+/// after it: seen by its dependents, and checkpointed with the step).
 class step_callback {
  public:
   /// Wraps any callable that takes a `const step_event&`; implicit, so a lambda is a callback.
   template <class F>
     requires(std::invocable<const F&, const step_event&> && !std::same_as<std::remove_cvref_t<F>, step_callback>)
-  step_callback(F fn) : fn_(std::move(fn)) {}  // NOLINT(google-explicit-constructor): plain callables are callbacks
+  step_callback(F fn)  // NOLINT(google-explicit-constructor): plain callables are callbacks
+      : fn_([fn = std::move(fn)](const step_event& e, step_context&) { fn(e); }) {}
+  /// Wraps a callable that takes a `const step_event&` and the step's `step_context&`.
+  template <class F>
+    requires(std::invocable<const F&, const step_event&, step_context&> && !std::invocable<const F&, const step_event&>)
+  step_callback(F fn) : fn_(std::move(fn)) {}  // NOLINT(google-explicit-constructor)
+  /// Wraps a callable that takes a `const step_event&` and the step's `lf::context&` (runtime runs:
+  /// a runtime flow, or a static flow merged into one). In a static run it throws a usage_error,
+  /// which the result lists as the callback's failure.
+  template <class F>
+    requires(std::invocable<const F&, const step_event&, basic_context<>&> &&
+             !std::invocable<const F&, const step_event&, step_context&> && !std::invocable<const F&, const step_event&>)
+  step_callback(F fn)  // NOLINT(google-explicit-constructor)
+      : fn_([fn = std::move(fn)](const step_event& e, step_context& sc) {
+          auto ctx = detail::runtime_context_of<F>(sc);
+          fn(e, ctx);
+        }) {}
 
   /// If it throws, the work it guards does not run (see the top of this header).
   step_callback& must() & noexcept {
@@ -114,11 +144,11 @@ class step_callback {
     return statuses_ == 0 || (statuses_ & bit(e.status)) != 0;
   }
   /// Calls the wrapped callable (the filters are not consulted: see applies()).
-  void operator()(const step_event& e) const { fn_(e); }
+  void operator()(const step_event& e, step_context& step) const { fn_(e, step); }
 
  private:
   static constexpr std::uint32_t bit(step_status s) noexcept { return 1u << static_cast<unsigned>(s); }
-  std::function<void(const step_event&)> fn_;
+  std::function<void(const step_event&, step_context&)> fn_;
   std::vector<std::string> only_, except_;
   std::uint32_t statuses_ = 0;  // 0: any
   bool must_ = false;
@@ -134,6 +164,22 @@ class flow_callback {
   template <class F>
     requires(std::invocable<const F&, const run_event&> && !std::same_as<std::remove_cvref_t<F>, flow_callback>)
   flow_callback(F fn) : fn_(std::move(fn)) {}  // NOLINT(google-explicit-constructor)
+  /// Wraps a callable that takes a `const run_event&` and a runtime run's input, `lf::values&`:
+  /// before the run, what it sets there every step reads (the Go original's before-flow callbacks
+  /// that set context values); the checkpoint keeps the input as the run was given it, and the
+  /// callback runs again when the run resumes. In a static run it throws a usage_error, which the
+  /// result lists as the callback's failure.
+  template <class F>
+    requires(std::invocable<const F&, const run_event&, basic_values<>&> && !std::invocable<const F&, const run_event&>)
+  flow_callback(F fn)  // NOLINT(google-explicit-constructor)
+      : fn_([fn = std::move(fn)](const run_event& e) {
+          using values = detail::deferred_t<basic_values<>, F>;
+          const values* input = e.template input<values>();
+          if (input == nullptr)
+            throw usage_error("lightflow: a flow callback of flow \"" + std::string(e.flow) +
+                                   "\" takes an lf::values&, the input of runtime runs, but this run is a static flow's");
+          fn(e, const_cast<values&>(*input));  // the run's own copy, not yet read by any step
+        }) {}
 
   /// If it throws, the work it guards does not run (see the top of this header).
   flow_callback& must() & noexcept {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <exception>
 #include <string_view>
+#include <typeinfo>
 
 #include "lightflow/step_status.hpp"
 
@@ -30,6 +31,15 @@ struct run_event {
   std::size_t steps = 0;                       ///< How many steps the flow has.
   std::chrono::steady_clock::time_point time;  ///< When it started, or ended.
   bool ok = true;  ///< At the end: every step succeeded or was skipped by its condition.
+  const void* input_value = nullptr;           ///< The run's input (see input()); null for a run without one.
+  const std::type_info* input_type = nullptr;  ///< The input's type, or null.
+
+  /// The run's input, if it is a `T` (exactly that type; a runtime run's is an `lf::values`); else
+  /// null. Valid during the call.
+  template <class T>
+  const T* input() const noexcept {
+    return input_type != nullptr && *input_type == typeid(T) ? static_cast<const T*>(input_value) : nullptr;
+  }
 };
 
 /// One attempt of a step starting or ending; or, for a step that did not run (skipped, cancelled,
@@ -46,6 +56,16 @@ struct step_event {
   bool restored = false;                       ///< Its output came from a checkpoint.
   bool last = true;                            ///< At an end: no other attempt of the step follows.
   std::chrono::steady_clock::time_point time;  ///< When it started, or ended.
+  const void* output_value = nullptr;          ///< Once the step succeeded: its output (see output()); else null.
+  const std::type_info* output_type = nullptr;  ///< The output's type, or null.
+
+  /// The step's output, when the step succeeded (or was restored) and returned a `T` (exactly that
+  /// type); else null. For after-step callbacks and observers, of static and runtime steps alike;
+  /// valid during the call.
+  template <class T>
+  const T* output() const noexcept {
+    return output_type != nullptr && *output_type == typeid(T) ? static_cast<const T*>(output_value) : nullptr;
+  }
 };
 
 /// Override what you need. Observers are called on the threads that run the steps, at the same time

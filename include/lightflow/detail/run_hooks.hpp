@@ -13,6 +13,7 @@
 
 #include "lightflow/detail/run_state_base.hpp"
 #include "lightflow/errors.hpp"
+#include "lightflow/step_context.hpp"
 
 namespace lightflow::detail {
 
@@ -50,8 +51,9 @@ void run_state_base::add_resource(std::unique_ptr<T> object) {
 
 inline step_event run_state_base::event(std::uint32_t step, unsigned attempt, bool last) const noexcept {
   const step_record& rec = records_[step];
+  const value_view out = output_view(step);
   return {graph_->flow_name, id_, graph_->name(step), step, attempt, current_worker, rec.status, error(step),
-          rec.restored, last, std::chrono::steady_clock::now()};
+          rec.restored, last, std::chrono::steady_clock::now(), out.value, out.type};
 }
 
 inline void run_state_base::notify(std::uint32_t step, unsigned attempt, bool starting, bool last) const noexcept {
@@ -102,6 +104,7 @@ inline std::exception_ptr run_state_base::step_callbacks(std::uint32_t step, boo
   if (std::none_of(std::begin(levels), std::end(levels), [&](const callback_lists* l) { return l != nullptr && !list(*l).empty(); }))
     return nullptr;
   const step_event e = event(step, records_[step].attempts, true);
+  step_context ctx(*this, step, std::max(1u, static_cast<unsigned>(records_[step].attempts)));
   // The chain rule, the same at the four points (see before_flow and end_flow): a failing callback
   // is listed; a must one also ends the chain (the callbacks after it in its list and the later
   // levels' do not run); one that is not must changes nothing else.
@@ -110,7 +113,7 @@ inline std::exception_ptr run_state_base::step_callbacks(std::uint32_t step, boo
     for (const step_callback& cb : list(*level)) {
       if (!cb.applies(e)) continue;
       try {
-        cb(e);
+        cb(e, ctx);
       } catch (...) {
         std::exception_ptr error = std::current_exception();
         note_callback_failure(after ? callback_point::after_step : callback_point::before_step, graph_->name(step),

@@ -145,9 +145,10 @@ class run_state_base {
         id_(id),
         sinks_left_(g.sink_count) {}
   /// Fills the per-step arrays; called by the derived class once it has constructed them.
-  void prepare(const void* input, const void* const* callables, void* const* outputs,
-               void (*const* destroyers)(void*) noexcept) noexcept {
+  void prepare(const void* input, const std::type_info* input_type, const void* const* callables,
+               void* const* outputs, void (*const* destroyers)(void*) noexcept) noexcept {
     input_ = input;
+    input_type_ = input_type;
     callables_ = callables;
     outputs_ = outputs;
     destroyers_ = destroyers;
@@ -204,7 +205,7 @@ class run_state_base {
     plain_ = false;
   }
   run_event run_info() const noexcept {
-    return {graph_->flow_name, id_, graph_->size, std::chrono::steady_clock::now(), true};
+    return {graph_->flow_name, id_, graph_->size, std::chrono::steady_clock::now(), true, input_, input_type_};
   }
   /// The executor's defaults (before the run starts): its callbacks, called before the flow's and
   /// the steps' own, and its retries and timeout, for steps that neither they nor their flow set.
@@ -331,6 +332,7 @@ class run_state_base {
   task_node* nodes_;
   run_registry* registry_;
   const void* input_ = nullptr;
+  const std::type_info* input_type_ = nullptr;  // null: no input
   const void* const* callables_ = nullptr;
   void* const* outputs_ = nullptr;
   void (*const* destroyers_)(void*) noexcept = nullptr;

@@ -28,12 +28,19 @@ namespace lightflow::detail {
 /// steps that return or write something.
 struct step_data {
   erased_value result;
-  std::vector<std::pair<std::string, erased_value>> writes;
+  std::vector<std::pair<std::string, erased_value>> writes;  // the latest write of a key is the last
+  std::size_t kept = 0;  // the first `kept` writes were made before the first attempt (before-step callbacks)
 
   const erased_value* written(std::string_view key) const noexcept {
-    for (const auto& [k, v] : writes)
-      if (k == key) return &v;
+    for (auto w = writes.rbegin(); w != writes.rend(); ++w)
+      if (w->first == key) return &w->second;
     return nullptr;
+  }
+  /// Before another attempt: what the failed one returned and wrote goes; what was written before
+  /// the first attempt stays.
+  void forget_attempt() noexcept {
+    result = erased_value{};
+    while (writes.size() > kept) writes.pop_back();
   }
 };
 
@@ -77,7 +84,7 @@ class basic_runtime_run final : private runtime_arrays, public run_state_base {
                        nodes.get(), registry, id),
         graph_(std::move(graph)),
         input_(std::move(input)) {
-    prepare(&input_, graph_->callables.data(), nullptr, nullptr);
+    prepare(&input_, &typeid(values), graph_->callables.data(), nullptr, nullptr);
     set_policies(graph_->rule_table.empty() ? nullptr : graph_->rule_table.data(), graph_->defaults.get());
     set_output_hooks(
         [](const run_state_base& base, std::uint32_t step) noexcept {
@@ -123,9 +130,9 @@ class basic_runtime_run final : private runtime_arrays, public run_state_base {
       std::unique_lock lock(keys_mutex_);
       written_keys_.emplace(key);
     }
-    for (auto& [k, v] : d.writes)
-      if (k == key) {
-        v = std::move(value);
+    for (std::size_t i = d.kept; i < d.writes.size(); ++i)  // (a write kept from before the first attempt stays)
+      if (d.writes[i].first == key) {
+        d.writes[i].second = std::move(value);
         return;
       }
     d.writes.emplace_back(std::string(key), std::move(value));

@@ -5,12 +5,14 @@
 #define LIGHTFLOW_DETAIL_RUNTIME_STEP_HPP
 
 #include <cstdint>
+#include <string>
 #include <type_traits>
 
 #include "lightflow/context.hpp"
 #include "lightflow/detail/erased_value.hpp"
 #include "lightflow/detail/run_state.hpp"
 #include "lightflow/detail/runtime_run.hpp"
+#include "lightflow/errors.hpp"
 #include "lightflow/step_context.hpp"
 
 namespace lightflow::detail {
@@ -32,12 +34,25 @@ struct step_context_access {
   template <class Tag = void>
   static basic_runtime_run<Tag>& run(step_context& sc) noexcept { return static_cast<basic_runtime_run<Tag>&>(*sc.run_); }
   static std::uint32_t step(const step_context& sc) noexcept { return sc.step_; }
+  static const run_state_base& base(const step_context& sc) noexcept { return *sc.run_; }
 };
+
+template <class Any>
+basic_context<> runtime_context_of(step_context& sc) {
+  if (step_context_access::base(sc).graph().data_count != nullptr)  // a static run: steps hand outputs, not keys
+    throw usage_error("lightflow: a callback of step \"" + std::string(sc.name()) + "\" of flow \"" +
+                      std::string(sc.flow_name()) + "\" takes an lf::context&, which only runtime runs have (a "
+                      "runtime flow, or a static flow merged into one); take a step_context& instead");
+  return basic_context<>(step_context_access::run<>(sc), sc);
+}
 
 template <class F>
 void invoke_runtime(run_state_base& base, std::uint32_t step, step_context& sc) {
   auto& run = static_cast<runtime_run&>(base);
-  if (sc.attempt() > 1 && run.data_of(step) != nullptr) run.own(step) = step_data{};  // a failed attempt's writes go
+  if (const step_data* d = run.data_of(step)) {  // what a failed attempt wrote goes; a before-step callback's stays
+    if (sc.attempt() == 1) run.own(step).kept = d->writes.size();
+    else run.own(step).forget_attempt();
+  }
   (void)step;
   auto call = [&](const F& f) {
     context ctx(run, sc);

@@ -161,7 +161,8 @@ class static_run final : public run_state_base {
       const std::size_t offset = outputs::layout.offsets[i];
       output_table_[i] = offset == outputs::none ? nullptr : outputs_ + offset;
     }
-    prepare(&input_, callable_table_, output_table_, destroyers.data());
+    prepare(&input_, std::is_same_v<Input, no_input> ? nullptr : &typeid(Input), callable_table_, output_table_,
+            destroyers.data());
     set_output_hooks([](const run_state_base& base, std::uint32_t step) noexcept {
       return value_view{base.output(step), output_types[step]};
     });
