@@ -517,7 +517,8 @@ class step_callback {
       : fn_([fn = std::move(fn)](const step_event& e, step_context&) { fn(e); }) {}
   /// Wraps a callable that takes a `const step_event&` and the step's `step_context&`.
   template <class F>
-    requires(std::invocable<const F&, const step_event&, step_context&> && !std::invocable<const F&, const step_event&>)
+    requires(std::invocable<const F&, const step_event&, step_context&> && !std::invocable<const F&, const step_event&> &&
+             !std::same_as<std::remove_cvref_t<F>, step_callback>)
   step_callback(F fn) : fn_(std::move(fn)) {}  // NOLINT(google-explicit-constructor)
   /// Wraps a callable that takes a `const step_event&` and the step's `lf::context&` (runtime runs:
   /// a runtime flow, or a static flow merged into one). In a static run it throws a usage_error,
@@ -602,7 +603,7 @@ class flow_callback {
           const values* input = e.template input<values>();
           if (input == nullptr)
             throw usage_error("lightflow: a flow callback of flow \"" + std::string(e.flow) +
-                                   "\" takes an lf::values&, the input of runtime runs, but this run is a static flow's");
+                              "\" takes an lf::values&, the input of runtime runs, but this run is a static flow's");
           fn(e, const_cast<values&>(*input));  // the run's own copy, not yet read by any step
         }) {}
 
@@ -4513,12 +4514,18 @@ constexpr int order_numbers(A a, B b) noexcept {
 
 template <comparison Op>
 constexpr bool holds(int order) noexcept {
-  if constexpr (Op == comparison::equal) return order == 0;
-  else if constexpr (Op == comparison::not_equal) return order != 0;
-  else if constexpr (Op == comparison::greater) return order == 1;
-  else if constexpr (Op == comparison::at_least) return order == 0 || order == 1;
-  else if constexpr (Op == comparison::less) return order == -1;
-  else return order == -1 || order == 0;
+  if constexpr (Op == comparison::equal)
+    return order == 0;
+  else if constexpr (Op == comparison::not_equal)
+    return order != 0;
+  else if constexpr (Op == comparison::greater)
+    return order == 1;
+  else if constexpr (Op == comparison::at_least)
+    return order == 0 || order == 1;
+  else if constexpr (Op == comparison::less)
+    return order == -1;
+  else
+    return order == -1 || order == 0;
 }
 
 /// Whether a T can be compared with a U.
@@ -4537,12 +4544,18 @@ constexpr bool compare(const T& a, const U& b) {
     static_assert(std::is_same_v<T, U>,
                   "lightflow: a condition compares numbers with numbers, texts with texts, and any other value "
                   "with a value of its own type");
-    if constexpr (Op == comparison::equal) return static_cast<bool>(a == b);
-    else if constexpr (Op == comparison::not_equal) return !static_cast<bool>(a == b);
-    else if constexpr (Op == comparison::greater) return static_cast<bool>(b < a);
-    else if constexpr (Op == comparison::at_least) return !static_cast<bool>(a < b);
-    else if constexpr (Op == comparison::less) return static_cast<bool>(a < b);
-    else return !static_cast<bool>(b < a);
+    if constexpr (Op == comparison::equal)
+      return static_cast<bool>(a == b);
+    else if constexpr (Op == comparison::not_equal)
+      return !static_cast<bool>(a == b);
+    else if constexpr (Op == comparison::greater)
+      return static_cast<bool>(b < a);
+    else if constexpr (Op == comparison::at_least)
+      return !static_cast<bool>(a < b);
+    else if constexpr (Op == comparison::less)
+      return static_cast<bool>(a < b);
+    else
+      return !static_cast<bool>(b < a);
   }
 }
 
@@ -4621,9 +4634,12 @@ struct comparison_condition {
   Value value;
 
   static constexpr void shape(condition_shape& s) noexcept {
-    if constexpr (is_compile_time_output<Operand>) s.add(Operand::name.view());
-    else if constexpr (is_key<Operand>) s.keys = true;
-    else s.named_at_run_time = true;
+    if constexpr (is_compile_time_output<Operand>)
+      s.add(Operand::name.view());
+    else if constexpr (is_key<Operand>)
+      s.keys = true;
+    else
+      s.named_at_run_time = true;
   }
   /// `Context`: a step_context (static steps), or an lf::context (runtime steps: keys too).
   template <class Context>
@@ -4668,7 +4684,9 @@ struct comparison_maker {
 };
 
 template <class T>
-concept any_condition = requires { std::remove_cvref_t<T>::lightflow_condition; };
+concept any_condition = requires {
+  std::remove_cvref_t<T>::lightflow_condition;
+};
 
 /// Both hold (the second is not asked when the first does not).
 template <any_condition A, any_condition B>
@@ -9364,7 +9382,8 @@ class logger : public observer {
   }
   void line(log_level level, std::string_view flow, std::uint64_t run, const std::string& text) const noexcept {
     // Run 0: a run refused before it was made (resuming a checkpoint that does not match).
-    to_(level, "flow \"" + std::string(flow) + "\"" + (run != 0 ? " run " + std::to_string(run) : std::string()) + ": " + text);
+    to_(level, "flow \"" + std::string(flow) + "\"" + (run != 0 ? " run " + std::to_string(run) : std::string()) +
+                   ": " + text);
   }
 
   sink to_;

@@ -92,7 +92,8 @@ class step_callback {
       : fn_([fn = std::move(fn)](const step_event& e, step_context&) { fn(e); }) {}
   /// Wraps a callable that takes a `const step_event&` and the step's `step_context&`.
   template <class F>
-    requires(std::invocable<const F&, const step_event&, step_context&> && !std::invocable<const F&, const step_event&>)
+    requires(std::invocable<const F&, const step_event&, step_context&> && !std::invocable<const F&, const step_event&> &&
+             !std::same_as<std::remove_cvref_t<F>, step_callback>)
   step_callback(F fn) : fn_(std::move(fn)) {}  // NOLINT(google-explicit-constructor)
   /// Wraps a callable that takes a `const step_event&` and the step's `lf::context&` (runtime runs:
   /// a runtime flow, or a static flow merged into one). In a static run it throws a usage_error,
@@ -177,7 +178,7 @@ class flow_callback {
           const values* input = e.template input<values>();
           if (input == nullptr)
             throw usage_error("lightflow: a flow callback of flow \"" + std::string(e.flow) +
-                                   "\" takes an lf::values&, the input of runtime runs, but this run is a static flow's");
+                              "\" takes an lf::values&, the input of runtime runs, but this run is a static flow's");
           fn(e, const_cast<values&>(*input));  // the run's own copy, not yet read by any step
         }) {}
 

@@ -56,12 +56,18 @@ constexpr int order_numbers(A a, B b) noexcept {
 
 template <comparison Op>
 constexpr bool holds(int order) noexcept {
-  if constexpr (Op == comparison::equal) return order == 0;
-  else if constexpr (Op == comparison::not_equal) return order != 0;
-  else if constexpr (Op == comparison::greater) return order == 1;
-  else if constexpr (Op == comparison::at_least) return order == 0 || order == 1;
-  else if constexpr (Op == comparison::less) return order == -1;
-  else return order == -1 || order == 0;
+  if constexpr (Op == comparison::equal)
+    return order == 0;
+  else if constexpr (Op == comparison::not_equal)
+    return order != 0;
+  else if constexpr (Op == comparison::greater)
+    return order == 1;
+  else if constexpr (Op == comparison::at_least)
+    return order == 0 || order == 1;
+  else if constexpr (Op == comparison::less)
+    return order == -1;
+  else
+    return order == -1 || order == 0;
 }
 
 /// Whether a T can be compared with a U.
@@ -80,12 +86,18 @@ constexpr bool compare(const T& a, const U& b) {
     static_assert(std::is_same_v<T, U>,
                   "lightflow: a condition compares numbers with numbers, texts with texts, and any other value "
                   "with a value of its own type");
-    if constexpr (Op == comparison::equal) return static_cast<bool>(a == b);
-    else if constexpr (Op == comparison::not_equal) return !static_cast<bool>(a == b);
-    else if constexpr (Op == comparison::greater) return static_cast<bool>(b < a);
-    else if constexpr (Op == comparison::at_least) return !static_cast<bool>(a < b);
-    else if constexpr (Op == comparison::less) return static_cast<bool>(a < b);
-    else return !static_cast<bool>(b < a);
+    if constexpr (Op == comparison::equal)
+      return static_cast<bool>(a == b);
+    else if constexpr (Op == comparison::not_equal)
+      return !static_cast<bool>(a == b);
+    else if constexpr (Op == comparison::greater)
+      return static_cast<bool>(b < a);
+    else if constexpr (Op == comparison::at_least)
+      return !static_cast<bool>(a < b);
+    else if constexpr (Op == comparison::less)
+      return static_cast<bool>(a < b);
+    else
+      return !static_cast<bool>(b < a);
   }
 }
 
@@ -164,9 +176,12 @@ struct comparison_condition {
   Value value;
 
   static constexpr void shape(condition_shape& s) noexcept {
-    if constexpr (is_compile_time_output<Operand>) s.add(Operand::name.view());
-    else if constexpr (is_key<Operand>) s.keys = true;
-    else s.named_at_run_time = true;
+    if constexpr (is_compile_time_output<Operand>)
+      s.add(Operand::name.view());
+    else if constexpr (is_key<Operand>)
+      s.keys = true;
+    else
+      s.named_at_run_time = true;
   }
   /// `Context`: a step_context (static steps), or an lf::context (runtime steps: keys too).
   template <class Context>
@@ -211,7 +226,9 @@ struct comparison_maker {
 };
 
 template <class T>
-concept any_condition = requires { std::remove_cvref_t<T>::lightflow_condition; };
+concept any_condition = requires {
+  std::remove_cvref_t<T>::lightflow_condition;
+};
 
 /// Both hold (the second is not asked when the first does not).
 template <any_condition A, any_condition B>

@@ -99,7 +99,8 @@ class logger : public observer {
   }
   void line(log_level level, std::string_view flow, std::uint64_t run, const std::string& text) const noexcept {
     // Run 0: a run refused before it was made (resuming a checkpoint that does not match).
-    to_(level, "flow \"" + std::string(flow) + "\"" + (run != 0 ? " run " + std::to_string(run) : std::string()) + ": " + text);
+    to_(level, "flow \"" + std::string(flow) + "\"" + (run != 0 ? " run " + std::to_string(run) : std::string()) +
+                   ": " + text);
   }
 
   sink to_;
