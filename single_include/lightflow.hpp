@@ -379,8 +379,8 @@ namespace lightflow {
 enum class log_level : std::uint8_t {
   debug,    ///< every attempt's start and end
   info,     ///< runs starting and ending well
-  warning,  ///< a failed attempt that will be retried, a callback that threw, a checkpoint discarded, a run ending not ok
-  error,    ///< a step that failed for good, a must callback that threw, a checkpoint refused, records not made durable
+  warning,  ///< a retried attempt, a callback that threw, a checkpoint discarded, a run ending not ok
+  error,    ///< a step failed for good, a must callback threw, a checkpoint refused, records not made durable
 };
 
 /// A run, as observers see it.
@@ -517,15 +517,16 @@ class step_callback {
       : fn_([fn = std::move(fn)](const step_event& e, step_context&) { fn(e); }) {}
   /// Wraps a callable that takes a `const step_event&` and the step's `step_context&`.
   template <class F>
-    requires(std::invocable<const F&, const step_event&, step_context&> && !std::invocable<const F&, const step_event&> &&
-             !std::same_as<std::remove_cvref_t<F>, step_callback>)
+    requires(std::invocable<const F&, const step_event&, step_context&> &&
+             !std::invocable<const F&, const step_event&> && !std::same_as<std::remove_cvref_t<F>, step_callback>)
   step_callback(F fn) : fn_(std::move(fn)) {}  // NOLINT(google-explicit-constructor)
   /// Wraps a callable that takes a `const step_event&` and the step's `lf::context&` (runtime runs:
   /// a runtime flow, or a static flow merged into one). In a static run it throws a usage_error,
   /// which the result lists as the callback's failure.
   template <class F>
     requires(std::invocable<const F&, const step_event&, basic_context<>&> &&
-             !std::invocable<const F&, const step_event&, step_context&> && !std::invocable<const F&, const step_event&>)
+             !std::invocable<const F&, const step_event&, step_context&> &&
+             !std::invocable<const F&, const step_event&>)
   step_callback(F fn)  // NOLINT(google-explicit-constructor)
       : fn_([fn = std::move(fn)](const step_event& e, step_context& sc) {
           auto ctx = detail::runtime_context_of<F>(sc);
@@ -3017,7 +3018,8 @@ inline detail::value_view step_context::dependency_output(std::string_view wante
   auto named = [&](std::string_view prefix) -> std::uint32_t {
     for (std::uint32_t k = g.dep_offsets[step_]; k != g.dep_offsets[step_ + 1]; ++k) {
       const std::string_view dep = g.name(g.deps[k]);
-      if (dep.size() == prefix.size() + wanted.size() && dep.starts_with(prefix) && dep.ends_with(wanted)) return g.deps[k];
+      if (dep.size() == prefix.size() + wanted.size() && dep.starts_with(prefix) && dep.ends_with(wanted))
+        return g.deps[k];
     }
     return g.size;
   };
@@ -4465,7 +4467,7 @@ std::string result_text(const Result& r, bool long_form) {
 // value, and combine them with && and ||. Give one to a step's `.when(...)`:
 //
 //   lf::step<"ship", "charge">(ship).when(lf::at_least(lf::output<"charge">(), 10.0))
-//   f.add("notify", notify).when(lf::equal(channel, "email") || lf::greater(lf::output("score"), 90))
+//   f.add("notify", notify).after("score").when(lf::equal(channel, "email") || lf::greater(lf::output("score"), 90))
 //
 // Numbers compare by value whatever their types (5 equals 5.0, -1 is less than 0u); texts
 // (std::string, std::string_view, string literals) by their characters; any other value with a
@@ -8238,7 +8240,8 @@ class executor : public detail::edited_policy_setters<executor, true> {
       try {
         (open_checkpoint<program, Input>(*state, options), ...);  // checks or restores; may throw, before anything runs
       } catch (...) {
-        state->tell(log_level::error, [&] { return "refused to start: " + detail::cause_text(std::current_exception()); });
+        state->tell(log_level::error,
+                    [&] { return "refused to start: " + detail::cause_text(std::current_exception()); });
         throw;
       }
       (attach_resource(*state, options), ...);
@@ -8259,7 +8262,9 @@ class executor : public detail::edited_policy_setters<executor, true> {
       auto session = Program::template session<Input>(state, option);
       session->open(state);
       if (!session->discarded.empty())
-        state.tell(log_level::warning, [&] { return "erased the records it found (discard_stale): " + detail::cause_text(session->discarded); });
+        state.tell(log_level::warning, [&] {
+          return "erased the records it found (discard_stale): " + detail::cause_text(session->discarded);
+        });
       state.attach(std::move(session));
     }
   }
@@ -8299,7 +8304,8 @@ class executor : public detail::edited_policy_setters<executor, true> {
         all = observers_;
       }
       [[maybe_unused]] auto one = [&](const auto& option) {
-        if constexpr (std::is_same_v<std::remove_cvref_t<decltype(option)>, lightflow::observe>) all.push_back(option.target);
+        if constexpr (std::is_same_v<std::remove_cvref_t<decltype(option)>, lightflow::observe>)
+          all.push_back(option.target);
       };
       (one(options), ...);
       if (all.empty()) return;
@@ -11116,7 +11122,8 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
   /// Makes `step` run after every step added before it that it does not already run after (the Go
   /// original's SyncAll); returns it.
   step_handle sync_all(step_handle step) {
-    if (step.flow_ != this) throw flow_error("lightflow: sync_all in flow \"" + std::string(name()) + "\" is given a step of another flow");
+    if (step.flow_ != this)
+      throw flow_error("lightflow: sync_all in flow \"" + std::string(name()) + "\" is given a step of another flow");
     runtime_graph& g = mutate();
     const std::uint32_t s = step.index();
     std::vector<bool> listed(s, false);

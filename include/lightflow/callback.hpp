@@ -92,15 +92,16 @@ class step_callback {
       : fn_([fn = std::move(fn)](const step_event& e, step_context&) { fn(e); }) {}
   /// Wraps a callable that takes a `const step_event&` and the step's `step_context&`.
   template <class F>
-    requires(std::invocable<const F&, const step_event&, step_context&> && !std::invocable<const F&, const step_event&> &&
-             !std::same_as<std::remove_cvref_t<F>, step_callback>)
+    requires(std::invocable<const F&, const step_event&, step_context&> &&
+             !std::invocable<const F&, const step_event&> && !std::same_as<std::remove_cvref_t<F>, step_callback>)
   step_callback(F fn) : fn_(std::move(fn)) {}  // NOLINT(google-explicit-constructor)
   /// Wraps a callable that takes a `const step_event&` and the step's `lf::context&` (runtime runs:
   /// a runtime flow, or a static flow merged into one). In a static run it throws a usage_error,
   /// which the result lists as the callback's failure.
   template <class F>
     requires(std::invocable<const F&, const step_event&, basic_context<>&> &&
-             !std::invocable<const F&, const step_event&, step_context&> && !std::invocable<const F&, const step_event&>)
+             !std::invocable<const F&, const step_event&, step_context&> &&
+             !std::invocable<const F&, const step_event&>)
   step_callback(F fn)  // NOLINT(google-explicit-constructor)
       : fn_([fn = std::move(fn)](const step_event& e, step_context& sc) {
           auto ctx = detail::runtime_context_of<F>(sc);

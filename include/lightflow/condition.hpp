@@ -2,7 +2,7 @@
 // value, and combine them with && and ||. Give one to a step's `.when(...)`:
 //
 //   lf::step<"ship", "charge">(ship).when(lf::at_least(lf::output<"charge">(), 10.0))
-//   f.add("notify", notify).when(lf::equal(channel, "email") || lf::greater(lf::output("score"), 90))
+//   f.add("notify", notify).after("score").when(lf::equal(channel, "email") || lf::greater(lf::output("score"), 90))
 //
 // Numbers compare by value whatever their types (5 equals 5.0, -1 is less than 0u); texts
 // (std::string, std::string_view, string literals) by their characters; any other value with a

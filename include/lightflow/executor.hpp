@@ -230,7 +230,8 @@ class executor : public detail::edited_policy_setters<executor, true> {
       try {
         (open_checkpoint<program, Input>(*state, options), ...);  // checks or restores; may throw, before anything runs
       } catch (...) {
-        state->tell(log_level::error, [&] { return "refused to start: " + detail::cause_text(std::current_exception()); });
+        state->tell(log_level::error,
+                    [&] { return "refused to start: " + detail::cause_text(std::current_exception()); });
         throw;
       }
       (attach_resource(*state, options), ...);
@@ -251,7 +252,9 @@ class executor : public detail::edited_policy_setters<executor, true> {
       auto session = Program::template session<Input>(state, option);
       session->open(state);
       if (!session->discarded.empty())
-        state.tell(log_level::warning, [&] { return "erased the records it found (discard_stale): " + detail::cause_text(session->discarded); });
+        state.tell(log_level::warning, [&] {
+          return "erased the records it found (discard_stale): " + detail::cause_text(session->discarded);
+        });
       state.attach(std::move(session));
     }
   }
@@ -291,7 +294,8 @@ class executor : public detail::edited_policy_setters<executor, true> {
         all = observers_;
       }
       [[maybe_unused]] auto one = [&](const auto& option) {
-        if constexpr (std::is_same_v<std::remove_cvref_t<decltype(option)>, lightflow::observe>) all.push_back(option.target);
+        if constexpr (std::is_same_v<std::remove_cvref_t<decltype(option)>, lightflow::observe>)
+          all.push_back(option.target);
       };
       (one(options), ...);
       if (all.empty()) return;

@@ -20,8 +20,8 @@ namespace lightflow {
 enum class log_level : std::uint8_t {
   debug,    ///< every attempt's start and end
   info,     ///< runs starting and ending well
-  warning,  ///< a failed attempt that will be retried, a callback that threw, a checkpoint discarded, a run ending not ok
-  error,    ///< a step that failed for good, a must callback that threw, a checkpoint refused, records not made durable
+  warning,  ///< a retried attempt, a callback that threw, a checkpoint discarded, a run ending not ok
+  error,    ///< a step failed for good, a must callback threw, a checkpoint refused, records not made durable
 };
 
 /// A run, as observers see it.

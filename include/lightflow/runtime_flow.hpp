@@ -204,7 +204,8 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
   /// Makes `step` run after every step added before it that it does not already run after (the Go
   /// original's SyncAll); returns it.
   step_handle sync_all(step_handle step) {
-    if (step.flow_ != this) throw flow_error("lightflow: sync_all in flow \"" + std::string(name()) + "\" is given a step of another flow");
+    if (step.flow_ != this)
+      throw flow_error("lightflow: sync_all in flow \"" + std::string(name()) + "\" is given a step of another flow");
     runtime_graph& g = mutate();
     const std::uint32_t s = step.index();
     std::vector<bool> listed(s, false);

@@ -44,9 +44,10 @@ constexpr spdlog::level::level_enum spdlog_level(log_level level) noexcept {
 /// A logger (observe runs with it) that writes each line to `target` at its level, for the levels
 /// at or above `least` (spdlog's own level filters too).
 inline logger spdlog_logger(std::shared_ptr<spdlog::logger> target, log_level least = log_level::info) {
-  return logger(
-      [target = std::move(target)](log_level level, std::string_view line) { target->log(spdlog_level(level), "{}", line); },
-      least);
+  auto write = [target = std::move(target)](log_level level, std::string_view line) {
+    target->log(spdlog_level(level), "{}", line);
+  };
+  return logger(std::move(write), least);
 }
 
 }  // namespace lightflow

@@ -110,7 +110,8 @@ inline detail::value_view step_context::dependency_output(std::string_view wante
   auto named = [&](std::string_view prefix) -> std::uint32_t {
     for (std::uint32_t k = g.dep_offsets[step_]; k != g.dep_offsets[step_ + 1]; ++k) {
       const std::string_view dep = g.name(g.deps[k]);
-      if (dep.size() == prefix.size() + wanted.size() && dep.starts_with(prefix) && dep.ends_with(wanted)) return g.deps[k];
+      if (dep.size() == prefix.size() + wanted.size() && dep.starts_with(prefix) && dep.ends_with(wanted))
+        return g.deps[k];
     }
     return g.size;
   };
