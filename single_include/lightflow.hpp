@@ -1924,6 +1924,18 @@ struct graph_view {
   }
 };
 
+/// What step `own` means by a step's name: `look(prefix)` with no prefix, then with each of `own`'s
+/// namespaces, innermost first (after a namespaced merge, "a.y" read by "rt.report" is "rt.a.y");
+/// the first answer that is not `none`, or `none`.
+template <class Look>
+std::uint32_t find_in_namespaces(std::string_view own, std::uint32_t none, const Look& look) {
+  std::uint32_t found = look(std::string_view{});
+  for (std::size_t dot = own.rfind('.'); found == none && dot != std::string_view::npos;
+       dot = dot == 0 ? std::string_view::npos : own.rfind('.', dot - 1))
+    found = look(own.substr(0, dot + 1));
+  return found;
+}
+
 }  // namespace lightflow::detail
 
 #endif
@@ -2798,7 +2810,8 @@ class run_state_base {
   /// Destroys the output of a step whose attempt succeeded too late.
   void discard_output(std::uint32_t step) noexcept;
 
-  step_event event(std::uint32_t step, unsigned attempt, bool last) const noexcept;
+  /// What observers and callbacks are told of `step` (its output only when `ending`: after it ran).
+  step_event event(std::uint32_t step, unsigned attempt, bool last, bool ending) const noexcept;
   void notify(std::uint32_t step, unsigned attempt, bool starting, bool last = true) const noexcept;
   /// A step that did not run (or whose condition kept it from running) ends, for observers.
   void notify_not_run(std::uint32_t step) const noexcept {
@@ -3013,20 +3026,15 @@ inline std::vector<std::string_view> step_context::dependencies() const {
 inline detail::value_view step_context::dependency_output(std::string_view wanted) const {
   const detail::graph_view& g = run_->graph();
   const std::string_view own = name();
-  // Exactly `wanted`, then `wanted` in the step's namespaces, innermost first ("a.y" read by
-  // "rt.report" is "rt.a.y").
-  auto named = [&](std::string_view prefix) -> std::uint32_t {
+  // The dependency called `wanted`, or so called in one of the step's namespaces.
+  const std::uint32_t found = detail::find_in_namespaces(own, g.size, [&](std::string_view prefix) {
     for (std::uint32_t k = g.dep_offsets[step_]; k != g.dep_offsets[step_ + 1]; ++k) {
       const std::string_view dep = g.name(g.deps[k]);
       if (dep.size() == prefix.size() + wanted.size() && dep.starts_with(prefix) && dep.ends_with(wanted))
         return g.deps[k];
     }
     return g.size;
-  };
-  std::uint32_t found = named({});
-  for (std::size_t dot = own.rfind('.'); found == g.size && dot != std::string_view::npos;
-       dot = dot == 0 ? std::string_view::npos : own.rfind('.', dot - 1))
-    found = named(own.substr(0, dot + 1));
+  });
   if (found == g.size) {
     detail::text_buffer message;
     detail::condition_reads_a_stranger(message, own, wanted);
@@ -3086,15 +3094,15 @@ void run_state_base::add_resource(std::unique_ptr<T> object) {
   object.release();
 }
 
-inline step_event run_state_base::event(std::uint32_t step, unsigned attempt, bool last) const noexcept {
+inline step_event run_state_base::event(std::uint32_t step, unsigned attempt, bool last, bool ending) const noexcept {
   const step_record& rec = records_[step];
-  const value_view out = output_view(step);
+  const value_view out = ending ? output_view(step) : value_view{};
   return {graph_->flow_name, id_, graph_->name(step), step, attempt, current_worker, rec.status, error(step),
           rec.restored, last, std::chrono::steady_clock::now(), out.value, out.type};
 }
 
 inline void run_state_base::notify(std::uint32_t step, unsigned attempt, bool starting, bool last) const noexcept {
-  const step_event e = event(step, attempt, last);
+  const step_event e = event(step, attempt, last, !starting);
   for (observer* o : observers_) starting ? o->step_started(e) : o->step_finished(e);
 }
 
@@ -3140,7 +3148,7 @@ inline std::exception_ptr run_state_base::step_callbacks(std::uint32_t step, boo
   };
   if (std::none_of(std::begin(levels), std::end(levels), [&](const callback_lists* l) { return l != nullptr && !list(*l).empty(); }))
     return nullptr;
-  const step_event e = event(step, records_[step].attempts, true);
+  const step_event e = event(step, records_[step].attempts, true, after);
   step_context ctx(*this, step, std::max(1u, static_cast<unsigned>(records_[step].attempts)));
   // The chain rule, the same at the four points (see before_flow and end_flow): a failing callback
   // is listed; a must one also ends the chain (the callbacks after it in its list and the later
@@ -8299,15 +8307,7 @@ class executor : public detail::edited_policy_setters<executor, true> {
   void refused(const Flow& flow, const Options&... options) noexcept {
     try {
       std::vector<observer*> all;
-      {
-        std::lock_guard lock(observers_mutex_);
-        all = observers_;
-      }
-      [[maybe_unused]] auto one = [&](const auto& option) {
-        if constexpr (std::is_same_v<std::remove_cvref_t<decltype(option)>, lightflow::observe>)
-          all.push_back(option.target);
-      };
-      (one(options), ...);
+      for_each_observer([&](observer* o) { all.push_back(o); }, options...);
       if (all.empty()) return;
       run_event e{};
       if constexpr (requires { flow.name(); }) e.flow = flow.name();
@@ -8320,18 +8320,23 @@ class executor : public detail::edited_policy_setters<executor, true> {
     }
   }
 
-  /// The executor's observers, then the run's own.
-
-  template <class... Options>
-  void add_observers(detail::run_state_base& state, const Options&... options) {
+  /// Calls `f` with each observer of a run given `options`: the executor's, then the run's own
+  /// (lightflow::observe options).
+  template <class F, class... Options>
+  void for_each_observer(const F& f, const Options&... options) {
     if (has_observers_.load(std::memory_order_acquire)) {
       std::lock_guard lock(observers_mutex_);
-      for (observer* o : observers_) state.add_observer(o);
+      for (observer* o : observers_) f(o);
     }
     [[maybe_unused]] auto one = [&](const auto& option) {
-      if constexpr (std::is_same_v<std::remove_cvref_t<decltype(option)>, lightflow::observe>) state.add_observer(option.target);
+      if constexpr (std::is_same_v<std::remove_cvref_t<decltype(option)>, lightflow::observe>) f(option.target);
     };
     (one(options), ...);
+  }
+  /// The executor's observers, then the run's own.
+  template <class... Options>
+  void add_observers(detail::run_state_base& state, const Options&... options) {
+    for_each_observer([&state](observer* o) { state.add_observer(o); }, options...);
   }
   /// Arms a run_timeout option, last before the run starts.
   template <class... Options>
@@ -10421,13 +10426,10 @@ std::vector<std::pair<std::string_view, const detail::erased_value*>> basic_cont
 template <class Tag>
 const detail::erased_value& basic_context<Tag>::ancestor_result(std::string_view step) const {
   const auto& g = runtime_->graph_data();
-  std::uint32_t i = g.find(step);
-  // After a namespaced merge, "a.y" read by "rt.report" means "rt.a.y": try the reader's prefixes,
-  // innermost first.
-  const std::string_view own = name();
-  for (std::size_t dot = own.rfind('.'); i == detail::basic_runtime_graph<Tag>::none && dot != std::string_view::npos;
-       dot = dot == 0 ? std::string_view::npos : own.rfind('.', dot - 1))
-    i = g.find(std::string(own.substr(0, dot + 1)) + std::string(step));
+  // The step called `step`, or so called in one of the reader's namespaces.
+  const std::uint32_t i = detail::find_in_namespaces(name(), g.none, [&](std::string_view prefix) {
+    return prefix.empty() ? g.find(step) : g.find(std::string(prefix) + std::string(step));
+  });
   const std::string who = "lightflow: step \"" + std::string(name()) + "\" asks for the result of step \"" + std::string(step) + "\"";
   if (i == detail::basic_runtime_graph<Tag>::none) throw key_error(who + ", which is not a step of the flow");
   if (!g.is_ancestor(i, index_)) throw key_error(who + ", which is not one of its ancestors");

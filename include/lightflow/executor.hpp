@@ -289,15 +289,7 @@ class executor : public detail::edited_policy_setters<executor, true> {
   void refused(const Flow& flow, const Options&... options) noexcept {
     try {
       std::vector<observer*> all;
-      {
-        std::lock_guard lock(observers_mutex_);
-        all = observers_;
-      }
-      [[maybe_unused]] auto one = [&](const auto& option) {
-        if constexpr (std::is_same_v<std::remove_cvref_t<decltype(option)>, lightflow::observe>)
-          all.push_back(option.target);
-      };
-      (one(options), ...);
+      for_each_observer([&](observer* o) { all.push_back(o); }, options...);
       if (all.empty()) return;
       run_event e{};
       if constexpr (requires { flow.name(); }) e.flow = flow.name();
@@ -310,18 +302,23 @@ class executor : public detail::edited_policy_setters<executor, true> {
     }
   }
 
-  /// The executor's observers, then the run's own.
-
-  template <class... Options>
-  void add_observers(detail::run_state_base& state, const Options&... options) {
+  /// Calls `f` with each observer of a run given `options`: the executor's, then the run's own
+  /// (lightflow::observe options).
+  template <class F, class... Options>
+  void for_each_observer(const F& f, const Options&... options) {
     if (has_observers_.load(std::memory_order_acquire)) {
       std::lock_guard lock(observers_mutex_);
-      for (observer* o : observers_) state.add_observer(o);
+      for (observer* o : observers_) f(o);
     }
     [[maybe_unused]] auto one = [&](const auto& option) {
-      if constexpr (std::is_same_v<std::remove_cvref_t<decltype(option)>, lightflow::observe>) state.add_observer(option.target);
+      if constexpr (std::is_same_v<std::remove_cvref_t<decltype(option)>, lightflow::observe>) f(option.target);
     };
     (one(options), ...);
+  }
+  /// The executor's observers, then the run's own.
+  template <class... Options>
+  void add_observers(detail::run_state_base& state, const Options&... options) {
+    for_each_observer([&state](observer* o) { state.add_observer(o); }, options...);
   }
   /// Arms a run_timeout option, last before the run starts.
   template <class... Options>

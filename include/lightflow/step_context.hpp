@@ -9,6 +9,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include "lightflow/detail/graph_view.hpp"
 #include "lightflow/detail/run_state_base.hpp"
 #include "lightflow/detail/type_name.hpp"
 #include "lightflow/detail/value_view.hpp"
@@ -105,20 +106,15 @@ inline std::vector<std::string_view> step_context::dependencies() const {
 inline detail::value_view step_context::dependency_output(std::string_view wanted) const {
   const detail::graph_view& g = run_->graph();
   const std::string_view own = name();
-  // Exactly `wanted`, then `wanted` in the step's namespaces, innermost first ("a.y" read by
-  // "rt.report" is "rt.a.y").
-  auto named = [&](std::string_view prefix) -> std::uint32_t {
+  // The dependency called `wanted`, or so called in one of the step's namespaces.
+  const std::uint32_t found = detail::find_in_namespaces(own, g.size, [&](std::string_view prefix) {
     for (std::uint32_t k = g.dep_offsets[step_]; k != g.dep_offsets[step_ + 1]; ++k) {
       const std::string_view dep = g.name(g.deps[k]);
       if (dep.size() == prefix.size() + wanted.size() && dep.starts_with(prefix) && dep.ends_with(wanted))
         return g.deps[k];
     }
     return g.size;
-  };
-  std::uint32_t found = named({});
-  for (std::size_t dot = own.rfind('.'); found == g.size && dot != std::string_view::npos;
-       dot = dot == 0 ? std::string_view::npos : own.rfind('.', dot - 1))
-    found = named(own.substr(0, dot + 1));
+  });
   if (found == g.size) {
     detail::text_buffer message;
     detail::condition_reads_a_stranger(message, own, wanted);

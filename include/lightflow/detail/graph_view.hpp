@@ -70,6 +70,18 @@ struct graph_view {
   }
 };
 
+/// What step `own` means by a step's name: `look(prefix)` with no prefix, then with each of `own`'s
+/// namespaces, innermost first (after a namespaced merge, "a.y" read by "rt.report" is "rt.a.y");
+/// the first answer that is not `none`, or `none`.
+template <class Look>
+std::uint32_t find_in_namespaces(std::string_view own, std::uint32_t none, const Look& look) {
+  std::uint32_t found = look(std::string_view{});
+  for (std::size_t dot = own.rfind('.'); found == none && dot != std::string_view::npos;
+       dot = dot == 0 ? std::string_view::npos : own.rfind('.', dot - 1))
+    found = look(own.substr(0, dot + 1));
+  return found;
+}
+
 }  // namespace lightflow::detail
 
 #endif

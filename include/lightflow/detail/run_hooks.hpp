@@ -49,15 +49,15 @@ void run_state_base::add_resource(std::unique_ptr<T> object) {
   object.release();
 }
 
-inline step_event run_state_base::event(std::uint32_t step, unsigned attempt, bool last) const noexcept {
+inline step_event run_state_base::event(std::uint32_t step, unsigned attempt, bool last, bool ending) const noexcept {
   const step_record& rec = records_[step];
-  const value_view out = output_view(step);
+  const value_view out = ending ? output_view(step) : value_view{};
   return {graph_->flow_name, id_, graph_->name(step), step, attempt, current_worker, rec.status, error(step),
           rec.restored, last, std::chrono::steady_clock::now(), out.value, out.type};
 }
 
 inline void run_state_base::notify(std::uint32_t step, unsigned attempt, bool starting, bool last) const noexcept {
-  const step_event e = event(step, attempt, last);
+  const step_event e = event(step, attempt, last, !starting);
   for (observer* o : observers_) starting ? o->step_started(e) : o->step_finished(e);
 }
 
@@ -103,7 +103,7 @@ inline std::exception_ptr run_state_base::step_callbacks(std::uint32_t step, boo
   };
   if (std::none_of(std::begin(levels), std::end(levels), [&](const callback_lists* l) { return l != nullptr && !list(*l).empty(); }))
     return nullptr;
-  const step_event e = event(step, records_[step].attempts, true);
+  const step_event e = event(step, records_[step].attempts, true, after);
   step_context ctx(*this, step, std::max(1u, static_cast<unsigned>(records_[step].attempts)));
   // The chain rule, the same at the four points (see before_flow and end_flow): a failing callback
   // is listed; a must one also ends the chain (the callbacks after it in its list and the later

@@ -282,7 +282,8 @@ class run_state_base {
   /// Destroys the output of a step whose attempt succeeded too late.
   void discard_output(std::uint32_t step) noexcept;
 
-  step_event event(std::uint32_t step, unsigned attempt, bool last) const noexcept;
+  /// What observers and callbacks are told of `step` (its output only when `ending`: after it ran).
+  step_event event(std::uint32_t step, unsigned attempt, bool last, bool ending) const noexcept;
   void notify(std::uint32_t step, unsigned attempt, bool starting, bool last = true) const noexcept;
   /// A step that did not run (or whose condition kept it from running) ends, for observers.
   void notify_not_run(std::uint32_t step) const noexcept {

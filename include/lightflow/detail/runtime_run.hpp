@@ -262,13 +262,10 @@ std::vector<std::pair<std::string_view, const detail::erased_value*>> basic_cont
 template <class Tag>
 const detail::erased_value& basic_context<Tag>::ancestor_result(std::string_view step) const {
   const auto& g = runtime_->graph_data();
-  std::uint32_t i = g.find(step);
-  // After a namespaced merge, "a.y" read by "rt.report" means "rt.a.y": try the reader's prefixes,
-  // innermost first.
-  const std::string_view own = name();
-  for (std::size_t dot = own.rfind('.'); i == detail::basic_runtime_graph<Tag>::none && dot != std::string_view::npos;
-       dot = dot == 0 ? std::string_view::npos : own.rfind('.', dot - 1))
-    i = g.find(std::string(own.substr(0, dot + 1)) + std::string(step));
+  // The step called `step`, or so called in one of the reader's namespaces.
+  const std::uint32_t i = detail::find_in_namespaces(name(), g.none, [&](std::string_view prefix) {
+    return prefix.empty() ? g.find(step) : g.find(std::string(prefix) + std::string(step));
+  });
   const std::string who = "lightflow: step \"" + std::string(name()) + "\" asks for the result of step \"" + std::string(step) + "\"";
   if (i == detail::basic_runtime_graph<Tag>::none) throw key_error(who + ", which is not a step of the flow");
   if (!g.is_ancestor(i, index_)) throw key_error(who + ", which is not one of its ancestors");
