@@ -737,6 +737,53 @@ concept checkpoint_store = requires(S& s, const S& cs, std::string_view flow, st
 }  // namespace lightflow
 
 #endif
+// ---- lightflow/cipher.hpp
+/// @file
+/// What seals the checkpoint records of sensitive values: a step marked `.sensitive()`, a runtime
+/// flow's key marked with `flow.sensitive(key)`, and the run's input. Give one to a checkpoint as
+/// `checkpoint_options{.cipher = &c}`; lightflow/sodium.hpp has one made with libsodium. lightflow
+/// does no cryptography of its own: it hands the cipher a record's payload and the record's identity
+/// (flow, run, step), which the cipher must authenticate with it, so that a sealed payload copied
+/// into another record, or altered, does not open.
+#ifndef LIGHTFLOW_CIPHER_HPP
+#define LIGHTFLOW_CIPHER_HPP
+
+#include <cstddef>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace lightflow {
+
+/// An authenticated cipher for checkpoint records. Its members may be called from several threads
+/// at once; it must outlive the runs that use it.
+class cipher {
+ public:
+  virtual ~cipher() = default;
+  /// The cipher's name, for error messages (e.g. "libsodium XChaCha20-Poly1305").
+  virtual std::string_view name() const noexcept = 0;
+  /// Appends to `out` the sealed form of `plain`, authenticated together with `context` (which is
+  /// not itself stored: the same context must be given to open it).
+  virtual void seal(std::span<const std::byte> plain, std::span<const std::byte> context,
+                    std::vector<std::byte>& out) const = 0;
+  /// Appends to `out` the plain bytes that `sealed` holds, and returns true; returns false (and
+  /// appends nothing) when they cannot be opened with this key and `context`: another key, another
+  /// record's context, or altered bytes.
+  virtual bool open(std::span<const std::byte> sealed, std::span<const std::byte> context,
+                    std::vector<std::byte>& out) const = 0;
+
+ protected:
+  /// (Only derived classes make, copy and assign one.)
+  cipher() = default;
+  /// (Copied as a derived class's part.)
+  cipher(const cipher&) = default;
+  /// (Assigned as a derived class's part.)
+  cipher& operator=(const cipher&) = default;
+};
+
+}  // namespace lightflow
+
+#endif
 // ---- lightflow/run_options.hpp
 // The options a run takes after its input, for every kind of flow: one list, one concept, one message.
 #ifndef LIGHTFLOW_RUN_OPTIONS_HPP
@@ -1087,6 +1134,8 @@ struct policy {
   std::optional<lightflow::skip_dependents> skips;
   /// A step's own before/after-step callbacks; a flow's default holds the flow's four lists.
   callback_lists callbacks;
+  /// A step's: its output is sealed in checkpoints (checkpoint_options::cipher).
+  bool sensitive = false;
 
   /// `own`, with the fields it leaves unset taken from `fallback` (a flow's default), and the flow's
   /// step callbacks first in its own lists (a merge keeps a step's flow-level callbacks this way).
@@ -1108,7 +1157,7 @@ struct policy {
   /// source's step of the same name has `from` (with its flow's defaults): the source's retries and
   /// timeout where `own` has none; both conditions must hold (the target's is asked first); a
   /// `skip_dependents` of either side stays in force (when both have one, the steps both except
-  /// still run); the source's step callbacks after the target's.
+  /// still run); the source's step callbacks after the target's; sensitive when either is.
   static std::shared_ptr<const policy> unified(const std::shared_ptr<const policy>& own,
                                                const std::shared_ptr<const policy>& from) {
     if (!from) return own;
@@ -1116,6 +1165,7 @@ struct policy {
     return changed(own, [&](policy& p) {
       if (!p.retries) p.retries = from->retries;
       if (!p.timeout) p.timeout = from->timeout;
+      p.sensitive = p.sensitive || from->sensitive;
       if (from->when && p.when)
         p.when = [first = std::move(p.when), second = from->when](step_context& c) { return first(c) && second(c); };
       else if (from->when)
@@ -1768,6 +1818,13 @@ struct checkpoint_options {
   /// another run inside an intact store is refused even so: that takes tampering or a broken store,
   /// and is yours to look at (erase the run with the store's erase() to start over).
   bool discard_stale = false;
+  /// Seals the records of sensitive values (lightflow/cipher.hpp; lightflow/sodium.hpp has one):
+  /// the outputs of steps marked `.sensitive()`, the records of runtime steps that write a key the
+  /// flow marks sensitive, and, whenever a cipher is given, the run's input. A run with a sensitive
+  /// step or key and no cipher is refused before it starts (nothing is stored in the clear); a sealed
+  /// record is opened on resume with this cipher, and refused when it does not open (another key, or
+  /// altered bytes). Not owned: it must outlive the runs.
+  const lightflow::cipher* cipher = nullptr;
 };
 
 /// The checkpoint option of `executor::run` and `executor::resume`: a store, a run id, a serializer.
@@ -2582,6 +2639,8 @@ class run_state_base {
   run_state_base& operator=(const run_state_base&) = delete;
 
   const graph_view& graph() const noexcept { return *graph_; }
+  /// Whether step `i`'s output is sealed in checkpoints (policy::sensitive).
+  bool sensitive(std::uint32_t i) const noexcept { return policies_ && policies_[i] && policies_[i]->sensitive; }
   /// The run's input, step `i`'s callable and step `i`'s output storage (null for void), untyped.
   const void* input() const noexcept { return input_; }
   const void* callable(std::uint32_t i) const noexcept { return callables_[i]; }
@@ -4307,6 +4366,9 @@ struct policy_change {
   static auto after_flow(flow_callback& cb) {
     return [&cb](policy& p) { p.callbacks.after_flow.push_back(std::move(cb)); };
   }
+  static auto sensitive() {
+    return [](policy& p) { p.sensitive = true; };
+  }
   template <class Test, class Skip>
   static auto condition(Test& test, Skip& skip) {
     return [&test, &skip](policy& p) {
@@ -4337,6 +4399,10 @@ class copied_policy_setters {
   [[nodiscard]] auto before_step(step_callback cb) && { return moved().with_policy(policy_change::before_step(cb)); }
   [[nodiscard]] auto after_step(step_callback cb) const& { return self().with_policy(policy_change::after_step(cb)); }
   [[nodiscard]] auto after_step(step_callback cb) && { return moved().with_policy(policy_change::after_step(cb)); }
+  /// A step's output is sealed in checkpoints (checkpoint_options::cipher; a run without a cipher is
+  /// refused).
+  [[nodiscard]] auto sensitive() const& requires(!FlowLevel) { return self().with_policy(policy_change::sensitive()); }
+  [[nodiscard]] auto sensitive() && requires(!FlowLevel) { return moved().with_policy(policy_change::sensitive()); }
   /// One more callback before or after each run (a flow's).
   [[nodiscard]] auto before_flow(flow_callback cb) const& requires FlowLevel {
     return self().with_policy(policy_change::before_flow(cb));
@@ -4368,6 +4434,9 @@ class edited_policy_setters {
   /// One more callback before a step runs, or once its fate is known (see callback.hpp).
   Derived& before_step(step_callback cb) { return self().edit_policy(policy_change::before_step(cb)); }
   Derived& after_step(step_callback cb) { return self().edit_policy(policy_change::after_step(cb)); }
+  /// A step's output (and its writes) is sealed in checkpoints (checkpoint_options::cipher; a run
+  /// without a cipher is refused).
+  Derived& sensitive() requires(!FlowLevel) { return self().edit_policy(policy_change::sensitive()); }
   /// One more callback before or after each run (a flow's).
   Derived& before_flow(flow_callback cb) requires FlowLevel { return self().edit_policy(policy_change::before_flow(cb)); }
   Derived& after_flow(flow_callback cb) requires FlowLevel { return self().edit_policy(policy_change::after_flow(cb)); }
@@ -5271,7 +5340,9 @@ class static_run final : public run_state_base {
 //   offset 0   4 bytes  magic "LFCK"
 //          4   2        format version (2)
 //          6   1        kind: 0 manifest, 1 input, 2 step output
-//          7   1        reserved, 0
+//          7   1        flags: bit 0 set when the payload is sealed (checkpoint_options::cipher);
+//                       the other bits 0. (Before sealing, a reserved 0: a lightflow of that time
+//                       refuses a sealed record as having a non-zero reserved byte.)
 //          8   8        fingerprint of the flow definition (FNV-1a 64 of the manifest text)
 //         16   4        the user's version number
 //         20   8        the run: FNV-1a 64 of its id
@@ -5280,7 +5351,8 @@ class static_run final : public run_state_base {
 //         36   4        length N of the step name (0 for the manifest and the input)
 //         40   N        the step name, UTF-8
 //     40 + N   8        length M of the payload
-//     48 + N   M        payload: the serializer's bytes (the manifest's text for kind 0)
+//     48 + N   M        payload: the serializer's bytes (the manifest's text for kind 0), or, when
+//                       sealed, what the cipher made of them
 // 48 + N + M   4        CRC-32 of every byte before it
 // Format 1 (read only): the same without the run and its nonce (offsets 20 to 35).
 #ifndef LIGHTFLOW_DETAIL_RECORD_HPP
@@ -5363,6 +5435,7 @@ struct record {
   run_binding binding;  // format 1: none (zeros)
   std::string step;
   std::vector<std::byte> payload;
+  bool sealed = false;  // the payload is sealed (flags bit 0)
 };
 
 inline constexpr std::uint16_t record_format = 2;
@@ -5370,7 +5443,7 @@ inline constexpr std::uint16_t record_format = 2;
 /// Encodes a record into `out` (cleared first, its capacity reused).
 inline void encode_record_into(std::vector<std::byte>& out, record_kind kind, std::uint64_t fingerprint,
                                std::uint32_t version, run_binding binding, std::string_view step,
-                               std::span<const std::byte> payload) {
+                               std::span<const std::byte> payload, bool sealed = false) {
   if (step.size() > 0xffffffffu) throw usage_error("lightflow: a step name of 4 GiB or more");
   out.clear();
   out.reserve(52 + step.size() + payload.size());
@@ -5378,7 +5451,7 @@ inline void encode_record_into(std::vector<std::byte>& out, record_kind kind, st
   w.bytes("LFCK", 4);
   w.integer(record_format);
   w.integer(static_cast<std::uint8_t>(kind));
-  w.integer(std::uint8_t{0});
+  w.integer(static_cast<std::uint8_t>(sealed ? 1 : 0));
   w.integer(fingerprint);
   w.integer(version);
   w.integer(binding.run);
@@ -5391,9 +5464,10 @@ inline void encode_record_into(std::vector<std::byte>& out, record_kind kind, st
 }
 
 inline std::vector<std::byte> encode_record(record_kind kind, std::uint64_t fingerprint, std::uint32_t version,
-                                            run_binding binding, std::string_view step, std::span<const std::byte> payload) {
+                                            run_binding binding, std::string_view step,
+                                            std::span<const std::byte> payload, bool sealed = false) {
   std::vector<std::byte> out;
-  encode_record_into(out, kind, fingerprint, version, binding, step, payload);
+  encode_record_into(out, kind, fingerprint, version, binding, step, payload, sealed);
   return out;
 }
 
@@ -5417,7 +5491,9 @@ inline record decode_record(std::span<const std::byte> bytes) {
   const auto kind = r.integer<std::uint8_t>();
   if (kind > 2) throw decode_error("unknown record kind " + std::to_string(kind));
   rec.kind = static_cast<record_kind>(kind);
-  if (r.integer<std::uint8_t>() != 0) throw decode_error("record has a non-zero reserved byte");
+  const auto flags = r.integer<std::uint8_t>();
+  if (flags > 1 || (format == 1 && flags != 0)) throw decode_error("record has unknown flags " + std::to_string(flags));
+  rec.sealed = flags == 1;
   rec.fingerprint = r.integer<std::uint64_t>();
   rec.version = r.integer<std::uint32_t>();
   if (format == 2) {
@@ -5521,16 +5597,36 @@ class store_session : public checkpoint_session {
                             "\" in " + location());
   }
 
+  /// Saves the manifest or the input (sealed whenever the checkpoint has a cipher).
   void save_record(std::string_view key, record_kind kind, std::string_view step, std::span<const std::byte> payload) {
-    const auto bytes = encode_record(kind, fingerprint_, options_.version, binding_, step, payload);
+    const bool seal = kind == record_kind::input && options_.cipher != nullptr;
+    const auto bytes = encode_record(kind, fingerprint_, options_.version, binding_, step,
+                                     seal ? sealed(kind, step, payload) : payload, seal);
     store_->save(flow_, run_id_, key, bytes);
   }
-  /// Saves a step's record, reusing the calling thread's buffer (the hot path).
-  void save_step(std::string_view key, std::string_view step, std::span<const std::byte> payload) {
+  /// Saves a step's record, reusing the calling thread's buffer (the hot path); `seal`: a sensitive
+  /// value's (check_sealing made sure there is a cipher).
+  void save_step(std::string_view key, std::string_view step, std::span<const std::byte> payload, bool seal) {
     thread_local std::vector<std::byte> bytes;
-    encode_record_into(bytes, record_kind::step_output, fingerprint_, options_.version, binding_, step, payload);
+    encode_record_into(bytes, record_kind::step_output, fingerprint_, options_.version, binding_, step,
+                       seal ? sealed(record_kind::step_output, step, payload) : payload, seal);
     store_->save(flow_, run_id_, key, bytes);
     release_if_large(bytes);
+  }
+  /// Before a run saves anything: a run with a sensitive step (`run.sensitive(i)`), or a sensitive
+  /// key (`keys`, runtime flows), needs a cipher to seal their records; without one it is refused.
+  template <class Run>
+  void check_sealing(const Run& run, std::span<const std::string> keys = {}) const {
+    if (options_.cipher != nullptr) return;
+    const auto refuse = [&](const std::string& what) {
+      return checkpoint_error("lightflow: " + what + " of flow \"" + flow_ +
+                              "\" is marked sensitive, but the checkpoint of run \"" + run_id_ +
+                              "\" has no cipher to seal it with: give one as checkpoint_options{.cipher = &c} "
+                              "(lightflow/sodium.hpp has one); the run was not started");
+    };
+    for (std::uint32_t i = 0; i != run.graph().size; ++i)
+      if (run.sensitive(i)) throw refuse("step \"" + std::string(run.graph().name(i)) + "\"");
+    if (!keys.empty()) throw refuse("key \"" + keys.front() + "\"");
   }
 
   record decode(std::span<const std::byte> bytes, record_kind kind, const std::string& what,
@@ -5545,6 +5641,7 @@ class store_session : public checkpoint_session {
     if (check_fingerprint && rec.fingerprint != fingerprint_)
       throw error(what, "was written by another definition of the flow (its fingerprint differs from the manifest's)");
     if (check_fingerprint) check_binding(rec, what);
+    if (rec.sealed) open(rec, what);
     return rec;
   }
   /// A record must belong to this run: this id, and this life of it (the nonce its manifest carries).
@@ -5673,6 +5770,35 @@ class store_session : public checkpoint_session {
     fingerprint_ = manifest.fingerprint;  // (another only when the run was begun by an earlier manifest text)
     if (!legacy_ && manifest.binding.run != binding_.run)
       throw error("the manifest", "belongs to another run (it was written for another run id and copied here)");
+  }
+
+  // What a sealed payload is authenticated with: the record's every other field.
+  static std::vector<std::byte> seal_context(record_kind kind, std::uint64_t fingerprint, std::uint32_t version,
+                                             run_binding binding, std::string_view step) {
+    std::vector<std::byte> context;
+    encode_record_into(context, kind, fingerprint, version, binding, step, {}, true);
+    return context;
+  }
+  // `payload` sealed, in the calling thread's buffer.
+  std::span<const std::byte> sealed(record_kind kind, std::string_view step, std::span<const std::byte> payload) const {
+    thread_local std::vector<std::byte> out;
+    release_if_large(out);
+    out.clear();
+    options_.cipher->seal(payload, seal_context(kind, fingerprint_, options_.version, binding_, step), out);
+    return out;
+  }
+  // Replaces a sealed record's payload by what it holds; refuses a record that does not open.
+  void open(record& rec, const std::string& what) const {
+    if (options_.cipher == nullptr)
+      throw error(what, "is sealed (it holds a sensitive value): give the cipher it was sealed with as "
+                        "checkpoint_options{.cipher = &c}");
+    std::vector<std::byte> plain;
+    const auto context = seal_context(rec.kind, rec.fingerprint, rec.version, rec.binding, rec.step);
+    if (!options_.cipher->open(rec.payload, context, plain))
+      throw error(what, "does not open with the cipher given (" + std::string(options_.cipher->name()) +
+                            "): it was sealed with another key, or altered; it was not used");
+    rec.payload = std::move(plain);
+    rec.sealed = false;
   }
 
   bool stale(bool may_discard, const checkpoint_error& why) {
@@ -6053,6 +6179,7 @@ class typed_session final : public store_session<Store> {
   void open(static_run<Flow, Input>& run) {
     std::vector<std::byte> input;
     if constexpr (!std::is_same_v<Input, no_input>) serializer_.write(run.input(), input);
+    this->check_sealing(run);
     if (!check_manifest(true)) {
       this->start_fresh(input);
       return this->prepare_store(n, name_bytes, record_guess);
@@ -6081,7 +6208,7 @@ class typed_session final : public store_session<Store> {
     thread_local std::vector<std::byte> payload;
     payload.clear();
     encoders[step](serializer_, run.output(step), payload);
-    this->save_step(step_keys()[step], Flow::graph.names[step], payload);
+    this->save_step(step_keys()[step], Flow::graph.names[step], payload, run.sensitive(step));
     release_if_large(payload);
   }
 
@@ -9831,6 +9958,7 @@ struct basic_runtime_graph {
   vector<shared_ptr<const policy>> rules;
   shared_ptr<const policy> defaults;
   vector<const policy*> rule_table;  // compiled: rules' raw pointers, or empty
+  vector<std::string> sensitive_keys;  // sealed in checkpoints (runtime_flow::sensitive)
 
   // Compiled: valid while `compiled`.
   bool compiled = false;
@@ -9846,7 +9974,7 @@ struct basic_runtime_graph {
         chunks(o.chunks), chunk_used(0), chunk_size(0), name_bytes(o.name_bytes), slots(o.slots),
         result_types(o.result_types), dep_offsets(o.dep_offsets), deps(o.deps),
         added(o.added), added_by_name(o.added_by_name), restrictions(o.restrictions), rules(o.rules),
-        defaults(o.defaults) {}
+        defaults(o.defaults), sensitive_keys(o.sensitive_keys) {}
   basic_runtime_graph& operator=(const basic_runtime_graph&) = delete;
 
   std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(packed_names.size()); }
@@ -10456,6 +10584,7 @@ const detail::erased_value& basic_context<Tag>::ancestor_result(std::string_view
 #ifndef LIGHTFLOW_DETAIL_RUNTIME_SESSION_HPP
 #define LIGHTFLOW_DETAIL_RUNTIME_SESSION_HPP
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -10511,6 +10640,7 @@ class runtime_session final : public store_session<Store> {
       }
     }
     const runtime_graph& g = run.graph_data();
+    this->check_sealing(run, g.sensitive_keys);
     if (!this->check_manifest(true)) {
       this->start_fresh(input);
       return this->prepare_store(g.size(), g.name_bytes, record_guess);
@@ -10573,7 +10703,7 @@ class runtime_session final : public store_session<Store> {
         write_value(w, write.second, [&] { return "the output of step \"" + std::string(name) + "\", key \"" + std::string(write.first) + "\""; });
       }
     key.assign(step_key_prefix).append(name);  // step_key(name), in a reused string
-    this->save_step(key, name, payload);
+    this->save_step(key, name, payload, run.sensitive(step) || (d != nullptr && writes_sensitive(*d)));
     release_if_large(payload);
   }
 
@@ -10631,6 +10761,14 @@ class runtime_session final : public store_session<Store> {
       "member `static constexpr std::string_view lightflow_type_name = \"...\";` or specialize lightflow::type_tag "
       "(see lightflow/type_tag.hpp)";
   const runtime_graph* graph_;
+
+  // Whether a step wrote a key the flow marks sensitive.
+  bool writes_sensitive(const step_data& d) const {
+    const auto& keys = graph_->sensitive_keys;
+    for (const auto& write : d.writes)
+      if (std::find(keys.begin(), keys.end(), write.first) != keys.end()) return true;
+    return false;
+  }
 
   // Text as the binary serializer writes a std::string: its size, then its bytes.
   static void write_text(binary_writer& w, std::string_view text) {
@@ -11172,8 +11310,20 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
     return *this;
   }
 
+  /// The values of key `k` are sensitive: the record of a step that writes it, and the run's input,
+  /// are sealed in checkpoints (checkpoint_options::cipher; a run without a cipher is refused).
+  template <class T>
+  basic_runtime_flow& sensitive(const key<T>& k) { return sensitive(k.name()); }
+  /// The same, for the key called `key_name`.
+  basic_runtime_flow& sensitive(std::string_view key_name) {
+    runtime_graph& g = mutate();
+    if (std::find(g.sensitive_keys.begin(), g.sensitive_keys.end(), key_name) == g.sensitive_keys.end())
+      g.sensitive_keys.emplace_back(key_name);
+    return *this;
+  }
+
   /// Adds the steps of `source` (which is not changed). A cycle this creates is a flow_error naming
-  /// it when the flow is checked.
+  /// it when the flow is checked; the source's sensitive keys stay sensitive.
   basic_runtime_flow& merge(const basic_runtime_flow& source, merge_mode mode = merge_mode::namespaced) {
     const auto src = source.shared();  // a stable copy, even when merging a flow into itself
     const runtime_graph& s = *src;
@@ -11208,6 +11358,7 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
         continue;
       g.restrictions.push_back({step, r.key, prefix + r.ancestor_name, 0});
     }
+    for (const std::string& k : s.sensitive_keys) sensitive(k);
     return *this;  // (merge_steps marked the graph changed)
   }
 

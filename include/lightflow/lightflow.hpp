@@ -6,6 +6,7 @@
 #include "lightflow/callback.hpp"
 #include "lightflow/checkpoint.hpp"
 #include "lightflow/checkpoint_store.hpp"
+#include "lightflow/cipher.hpp"
 #include "lightflow/condition.hpp"
 #include "lightflow/config.hpp"
 #include "lightflow/context.hpp"

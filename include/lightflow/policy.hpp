@@ -151,6 +151,8 @@ struct policy {
   std::optional<lightflow::skip_dependents> skips;
   /// A step's own before/after-step callbacks; a flow's default holds the flow's four lists.
   callback_lists callbacks;
+  /// A step's: its output is sealed in checkpoints (checkpoint_options::cipher).
+  bool sensitive = false;
 
   /// `own`, with the fields it leaves unset taken from `fallback` (a flow's default), and the flow's
   /// step callbacks first in its own lists (a merge keeps a step's flow-level callbacks this way).
@@ -172,7 +174,7 @@ struct policy {
   /// source's step of the same name has `from` (with its flow's defaults): the source's retries and
   /// timeout where `own` has none; both conditions must hold (the target's is asked first); a
   /// `skip_dependents` of either side stays in force (when both have one, the steps both except
-  /// still run); the source's step callbacks after the target's.
+  /// still run); the source's step callbacks after the target's; sensitive when either is.
   static std::shared_ptr<const policy> unified(const std::shared_ptr<const policy>& own,
                                                const std::shared_ptr<const policy>& from) {
     if (!from) return own;
@@ -180,6 +182,7 @@ struct policy {
     return changed(own, [&](policy& p) {
       if (!p.retries) p.retries = from->retries;
       if (!p.timeout) p.timeout = from->timeout;
+      p.sensitive = p.sensitive || from->sensitive;
       if (from->when && p.when)
         p.when = [first = std::move(p.when), second = from->when](step_context& c) { return first(c) && second(c); };
       else if (from->when)

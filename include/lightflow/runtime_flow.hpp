@@ -252,8 +252,20 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
     return *this;
   }
 
+  /// The values of key `k` are sensitive: the record of a step that writes it, and the run's input,
+  /// are sealed in checkpoints (checkpoint_options::cipher; a run without a cipher is refused).
+  template <class T>
+  basic_runtime_flow& sensitive(const key<T>& k) { return sensitive(k.name()); }
+  /// The same, for the key called `key_name`.
+  basic_runtime_flow& sensitive(std::string_view key_name) {
+    runtime_graph& g = mutate();
+    if (std::find(g.sensitive_keys.begin(), g.sensitive_keys.end(), key_name) == g.sensitive_keys.end())
+      g.sensitive_keys.emplace_back(key_name);
+    return *this;
+  }
+
   /// Adds the steps of `source` (which is not changed). A cycle this creates is a flow_error naming
-  /// it when the flow is checked.
+  /// it when the flow is checked; the source's sensitive keys stay sensitive.
   basic_runtime_flow& merge(const basic_runtime_flow& source, merge_mode mode = merge_mode::namespaced) {
     const auto src = source.shared();  // a stable copy, even when merging a flow into itself
     const runtime_graph& s = *src;
@@ -288,6 +300,7 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
         continue;
       g.restrictions.push_back({step, r.key, prefix + r.ancestor_name, 0});
     }
+    for (const std::string& k : s.sensitive_keys) sensitive(k);
     return *this;  // (merge_steps marked the graph changed)
   }
 

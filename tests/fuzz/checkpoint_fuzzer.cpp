@@ -101,7 +101,8 @@ void one_record(std::span<const std::byte> in) {
     return;
   }
   if (rec.format != 2) return;  // format 1 is read, never written
-  const auto again = lf::detail::encode_record(rec.kind, rec.fingerprint, rec.version, rec.binding, rec.step, rec.payload);
+  const auto again =
+      lf::detail::encode_record(rec.kind, rec.fingerprint, rec.version, rec.binding, rec.step, rec.payload, rec.sealed);
   if (again != fixed) std::abort();
 }
 
@@ -201,7 +202,8 @@ bytes_t with_payload(const bytes_t& log, std::span<const std::byte> payload) {
     }
     const auto rec = lf::detail::decode_record(record);
     lf::detail::append_frame(out, key,
-                             lf::detail::encode_record(rec.kind, rec.fingerprint, rec.version, rec.binding, rec.step, payload));
+                             lf::detail::encode_record(rec.kind, rec.fingerprint, rec.version, rec.binding, rec.step,
+                                                       payload, rec.sealed));
   }
   return out;
 }

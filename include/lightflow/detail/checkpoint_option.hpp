@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "lightflow/checkpoint_store.hpp"
+#include "lightflow/cipher.hpp"
 #include "lightflow/run_options.hpp"
 #include "lightflow/serializer.hpp"
 
@@ -24,6 +25,13 @@ struct checkpoint_options {
   /// another run inside an intact store is refused even so: that takes tampering or a broken store,
   /// and is yours to look at (erase the run with the store's erase() to start over).
   bool discard_stale = false;
+  /// Seals the records of sensitive values (lightflow/cipher.hpp; lightflow/sodium.hpp has one):
+  /// the outputs of steps marked `.sensitive()`, the records of runtime steps that write a key the
+  /// flow marks sensitive, and, whenever a cipher is given, the run's input. A run with a sensitive
+  /// step or key and no cipher is refused before it starts (nothing is stored in the clear); a sealed
+  /// record is opened on resume with this cipher, and refused when it does not open (another key, or
+  /// altered bytes). Not owned: it must outlive the runs.
+  const lightflow::cipher* cipher = nullptr;
 };
 
 /// The checkpoint option of `executor::run` and `executor::resume`: a store, a run id, a serializer.

@@ -36,6 +36,9 @@ struct policy_change {
   static auto after_flow(flow_callback& cb) {
     return [&cb](policy& p) { p.callbacks.after_flow.push_back(std::move(cb)); };
   }
+  static auto sensitive() {
+    return [](policy& p) { p.sensitive = true; };
+  }
   template <class Test, class Skip>
   static auto condition(Test& test, Skip& skip) {
     return [&test, &skip](policy& p) {
@@ -66,6 +69,10 @@ class copied_policy_setters {
   [[nodiscard]] auto before_step(step_callback cb) && { return moved().with_policy(policy_change::before_step(cb)); }
   [[nodiscard]] auto after_step(step_callback cb) const& { return self().with_policy(policy_change::after_step(cb)); }
   [[nodiscard]] auto after_step(step_callback cb) && { return moved().with_policy(policy_change::after_step(cb)); }
+  /// A step's output is sealed in checkpoints (checkpoint_options::cipher; a run without a cipher is
+  /// refused).
+  [[nodiscard]] auto sensitive() const& requires(!FlowLevel) { return self().with_policy(policy_change::sensitive()); }
+  [[nodiscard]] auto sensitive() && requires(!FlowLevel) { return moved().with_policy(policy_change::sensitive()); }
   /// One more callback before or after each run (a flow's).
   [[nodiscard]] auto before_flow(flow_callback cb) const& requires FlowLevel {
     return self().with_policy(policy_change::before_flow(cb));
@@ -97,6 +104,9 @@ class edited_policy_setters {
   /// One more callback before a step runs, or once its fate is known (see callback.hpp).
   Derived& before_step(step_callback cb) { return self().edit_policy(policy_change::before_step(cb)); }
   Derived& after_step(step_callback cb) { return self().edit_policy(policy_change::after_step(cb)); }
+  /// A step's output (and its writes) is sealed in checkpoints (checkpoint_options::cipher; a run
+  /// without a cipher is refused).
+  Derived& sensitive() requires(!FlowLevel) { return self().edit_policy(policy_change::sensitive()); }
   /// One more callback before or after each run (a flow's).
   Derived& before_flow(flow_callback cb) requires FlowLevel { return self().edit_policy(policy_change::before_flow(cb)); }
   Derived& after_flow(flow_callback cb) requires FlowLevel { return self().edit_policy(policy_change::after_flow(cb)); }

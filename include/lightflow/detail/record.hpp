@@ -4,7 +4,9 @@
 //   offset 0   4 bytes  magic "LFCK"
 //          4   2        format version (2)
 //          6   1        kind: 0 manifest, 1 input, 2 step output
-//          7   1        reserved, 0
+//          7   1        flags: bit 0 set when the payload is sealed (checkpoint_options::cipher);
+//                       the other bits 0. (Before sealing, a reserved 0: a lightflow of that time
+//                       refuses a sealed record as having a non-zero reserved byte.)
 //          8   8        fingerprint of the flow definition (FNV-1a 64 of the manifest text)
 //         16   4        the user's version number
 //         20   8        the run: FNV-1a 64 of its id
@@ -13,7 +15,8 @@
 //         36   4        length N of the step name (0 for the manifest and the input)
 //         40   N        the step name, UTF-8
 //     40 + N   8        length M of the payload
-//     48 + N   M        payload: the serializer's bytes (the manifest's text for kind 0)
+//     48 + N   M        payload: the serializer's bytes (the manifest's text for kind 0), or, when
+//                       sealed, what the cipher made of them
 // 48 + N + M   4        CRC-32 of every byte before it
 // Format 1 (read only): the same without the run and its nonce (offsets 20 to 35).
 #ifndef LIGHTFLOW_DETAIL_RECORD_HPP
@@ -57,6 +60,7 @@ struct record {
   run_binding binding;  // format 1: none (zeros)
   std::string step;
   std::vector<std::byte> payload;
+  bool sealed = false;  // the payload is sealed (flags bit 0)
 };
 
 inline constexpr std::uint16_t record_format = 2;
@@ -64,7 +68,7 @@ inline constexpr std::uint16_t record_format = 2;
 /// Encodes a record into `out` (cleared first, its capacity reused).
 inline void encode_record_into(std::vector<std::byte>& out, record_kind kind, std::uint64_t fingerprint,
                                std::uint32_t version, run_binding binding, std::string_view step,
-                               std::span<const std::byte> payload) {
+                               std::span<const std::byte> payload, bool sealed = false) {
   if (step.size() > 0xffffffffu) throw usage_error("lightflow: a step name of 4 GiB or more");
   out.clear();
   out.reserve(52 + step.size() + payload.size());
@@ -72,7 +76,7 @@ inline void encode_record_into(std::vector<std::byte>& out, record_kind kind, st
   w.bytes("LFCK", 4);
   w.integer(record_format);
   w.integer(static_cast<std::uint8_t>(kind));
-  w.integer(std::uint8_t{0});
+  w.integer(static_cast<std::uint8_t>(sealed ? 1 : 0));
   w.integer(fingerprint);
   w.integer(version);
   w.integer(binding.run);
@@ -85,9 +89,10 @@ inline void encode_record_into(std::vector<std::byte>& out, record_kind kind, st
 }
 
 inline std::vector<std::byte> encode_record(record_kind kind, std::uint64_t fingerprint, std::uint32_t version,
-                                            run_binding binding, std::string_view step, std::span<const std::byte> payload) {
+                                            run_binding binding, std::string_view step,
+                                            std::span<const std::byte> payload, bool sealed = false) {
   std::vector<std::byte> out;
-  encode_record_into(out, kind, fingerprint, version, binding, step, payload);
+  encode_record_into(out, kind, fingerprint, version, binding, step, payload, sealed);
   return out;
 }
 
@@ -111,7 +116,9 @@ inline record decode_record(std::span<const std::byte> bytes) {
   const auto kind = r.integer<std::uint8_t>();
   if (kind > 2) throw decode_error("unknown record kind " + std::to_string(kind));
   rec.kind = static_cast<record_kind>(kind);
-  if (r.integer<std::uint8_t>() != 0) throw decode_error("record has a non-zero reserved byte");
+  const auto flags = r.integer<std::uint8_t>();
+  if (flags > 1 || (format == 1 && flags != 0)) throw decode_error("record has unknown flags " + std::to_string(flags));
+  rec.sealed = flags == 1;
   rec.fingerprint = r.integer<std::uint64_t>();
   rec.version = r.integer<std::uint32_t>();
   if (format == 2) {

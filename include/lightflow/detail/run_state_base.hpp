@@ -54,6 +54,8 @@ class run_state_base {
   run_state_base& operator=(const run_state_base&) = delete;
 
   const graph_view& graph() const noexcept { return *graph_; }
+  /// Whether step `i`'s output is sealed in checkpoints (policy::sensitive).
+  bool sensitive(std::uint32_t i) const noexcept { return policies_ && policies_[i] && policies_[i]->sensitive; }
   /// The run's input, step `i`'s callable and step `i`'s output storage (null for void), untyped.
   const void* input() const noexcept { return input_; }
   const void* callable(std::uint32_t i) const noexcept { return callables_[i]; }

@@ -73,6 +73,7 @@ struct basic_runtime_graph {
   vector<shared_ptr<const policy>> rules;
   shared_ptr<const policy> defaults;
   vector<const policy*> rule_table;  // compiled: rules' raw pointers, or empty
+  vector<std::string> sensitive_keys;  // sealed in checkpoints (runtime_flow::sensitive)
 
   // Compiled: valid while `compiled`.
   bool compiled = false;
@@ -88,7 +89,7 @@ struct basic_runtime_graph {
         chunks(o.chunks), chunk_used(0), chunk_size(0), name_bytes(o.name_bytes), slots(o.slots),
         result_types(o.result_types), dep_offsets(o.dep_offsets), deps(o.deps),
         added(o.added), added_by_name(o.added_by_name), restrictions(o.restrictions), rules(o.rules),
-        defaults(o.defaults) {}
+        defaults(o.defaults), sensitive_keys(o.sensitive_keys) {}
   basic_runtime_graph& operator=(const basic_runtime_graph&) = delete;
 
   std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(packed_names.size()); }

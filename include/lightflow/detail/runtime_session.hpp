@@ -11,6 +11,7 @@
 #ifndef LIGHTFLOW_DETAIL_RUNTIME_SESSION_HPP
 #define LIGHTFLOW_DETAIL_RUNTIME_SESSION_HPP
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -75,6 +76,7 @@ class runtime_session final : public store_session<Store> {
       }
     }
     const runtime_graph& g = run.graph_data();
+    this->check_sealing(run, g.sensitive_keys);
     if (!this->check_manifest(true)) {
       this->start_fresh(input);
       return this->prepare_store(g.size(), g.name_bytes, record_guess);
@@ -137,7 +139,7 @@ class runtime_session final : public store_session<Store> {
         write_value(w, write.second, [&] { return "the output of step \"" + std::string(name) + "\", key \"" + std::string(write.first) + "\""; });
       }
     key.assign(step_key_prefix).append(name);  // step_key(name), in a reused string
-    this->save_step(key, name, payload);
+    this->save_step(key, name, payload, run.sensitive(step) || (d != nullptr && writes_sensitive(*d)));
     release_if_large(payload);
   }
 
@@ -195,6 +197,14 @@ class runtime_session final : public store_session<Store> {
       "member `static constexpr std::string_view lightflow_type_name = \"...\";` or specialize lightflow::type_tag "
       "(see lightflow/type_tag.hpp)";
   const runtime_graph* graph_;
+
+  // Whether a step wrote a key the flow marks sensitive.
+  bool writes_sensitive(const step_data& d) const {
+    const auto& keys = graph_->sensitive_keys;
+    for (const auto& write : d.writes)
+      if (std::find(keys.begin(), keys.end(), write.first) != keys.end()) return true;
+    return false;
+  }
 
   // Text as the binary serializer writes a std::string: its size, then its bytes.
   static void write_text(binary_writer& w, std::string_view text) {

@@ -89,16 +89,36 @@ class store_session : public checkpoint_session {
                             "\" in " + location());
   }
 
+  /// Saves the manifest or the input (sealed whenever the checkpoint has a cipher).
   void save_record(std::string_view key, record_kind kind, std::string_view step, std::span<const std::byte> payload) {
-    const auto bytes = encode_record(kind, fingerprint_, options_.version, binding_, step, payload);
+    const bool seal = kind == record_kind::input && options_.cipher != nullptr;
+    const auto bytes = encode_record(kind, fingerprint_, options_.version, binding_, step,
+                                     seal ? sealed(kind, step, payload) : payload, seal);
     store_->save(flow_, run_id_, key, bytes);
   }
-  /// Saves a step's record, reusing the calling thread's buffer (the hot path).
-  void save_step(std::string_view key, std::string_view step, std::span<const std::byte> payload) {
+  /// Saves a step's record, reusing the calling thread's buffer (the hot path); `seal`: a sensitive
+  /// value's (check_sealing made sure there is a cipher).
+  void save_step(std::string_view key, std::string_view step, std::span<const std::byte> payload, bool seal) {
     thread_local std::vector<std::byte> bytes;
-    encode_record_into(bytes, record_kind::step_output, fingerprint_, options_.version, binding_, step, payload);
+    encode_record_into(bytes, record_kind::step_output, fingerprint_, options_.version, binding_, step,
+                       seal ? sealed(record_kind::step_output, step, payload) : payload, seal);
     store_->save(flow_, run_id_, key, bytes);
     release_if_large(bytes);
+  }
+  /// Before a run saves anything: a run with a sensitive step (`run.sensitive(i)`), or a sensitive
+  /// key (`keys`, runtime flows), needs a cipher to seal their records; without one it is refused.
+  template <class Run>
+  void check_sealing(const Run& run, std::span<const std::string> keys = {}) const {
+    if (options_.cipher != nullptr) return;
+    const auto refuse = [&](const std::string& what) {
+      return checkpoint_error("lightflow: " + what + " of flow \"" + flow_ +
+                              "\" is marked sensitive, but the checkpoint of run \"" + run_id_ +
+                              "\" has no cipher to seal it with: give one as checkpoint_options{.cipher = &c} "
+                              "(lightflow/sodium.hpp has one); the run was not started");
+    };
+    for (std::uint32_t i = 0; i != run.graph().size; ++i)
+      if (run.sensitive(i)) throw refuse("step \"" + std::string(run.graph().name(i)) + "\"");
+    if (!keys.empty()) throw refuse("key \"" + keys.front() + "\"");
   }
 
   record decode(std::span<const std::byte> bytes, record_kind kind, const std::string& what,
@@ -113,6 +133,7 @@ class store_session : public checkpoint_session {
     if (check_fingerprint && rec.fingerprint != fingerprint_)
       throw error(what, "was written by another definition of the flow (its fingerprint differs from the manifest's)");
     if (check_fingerprint) check_binding(rec, what);
+    if (rec.sealed) open(rec, what);
     return rec;
   }
   /// A record must belong to this run: this id, and this life of it (the nonce its manifest carries).
@@ -241,6 +262,35 @@ class store_session : public checkpoint_session {
     fingerprint_ = manifest.fingerprint;  // (another only when the run was begun by an earlier manifest text)
     if (!legacy_ && manifest.binding.run != binding_.run)
       throw error("the manifest", "belongs to another run (it was written for another run id and copied here)");
+  }
+
+  // What a sealed payload is authenticated with: the record's every other field.
+  static std::vector<std::byte> seal_context(record_kind kind, std::uint64_t fingerprint, std::uint32_t version,
+                                             run_binding binding, std::string_view step) {
+    std::vector<std::byte> context;
+    encode_record_into(context, kind, fingerprint, version, binding, step, {}, true);
+    return context;
+  }
+  // `payload` sealed, in the calling thread's buffer.
+  std::span<const std::byte> sealed(record_kind kind, std::string_view step, std::span<const std::byte> payload) const {
+    thread_local std::vector<std::byte> out;
+    release_if_large(out);
+    out.clear();
+    options_.cipher->seal(payload, seal_context(kind, fingerprint_, options_.version, binding_, step), out);
+    return out;
+  }
+  // Replaces a sealed record's payload by what it holds; refuses a record that does not open.
+  void open(record& rec, const std::string& what) const {
+    if (options_.cipher == nullptr)
+      throw error(what, "is sealed (it holds a sensitive value): give the cipher it was sealed with as "
+                        "checkpoint_options{.cipher = &c}");
+    std::vector<std::byte> plain;
+    const auto context = seal_context(rec.kind, rec.fingerprint, rec.version, rec.binding, rec.step);
+    if (!options_.cipher->open(rec.payload, context, plain))
+      throw error(what, "does not open with the cipher given (" + std::string(options_.cipher->name()) +
+                            "): it was sealed with another key, or altered; it was not used");
+    rec.payload = std::move(plain);
+    rec.sealed = false;
   }
 
   bool stale(bool may_discard, const checkpoint_error& why) {

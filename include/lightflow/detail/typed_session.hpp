@@ -164,6 +164,7 @@ class typed_session final : public store_session<Store> {
   void open(static_run<Flow, Input>& run) {
     std::vector<std::byte> input;
     if constexpr (!std::is_same_v<Input, no_input>) serializer_.write(run.input(), input);
+    this->check_sealing(run);
     if (!check_manifest(true)) {
       this->start_fresh(input);
       return this->prepare_store(n, name_bytes, record_guess);
@@ -192,7 +193,7 @@ class typed_session final : public store_session<Store> {
     thread_local std::vector<std::byte> payload;
     payload.clear();
     encoders[step](serializer_, run.output(step), payload);
-    this->save_step(step_keys()[step], Flow::graph.names[step], payload);
+    this->save_step(step_keys()[step], Flow::graph.names[step], payload, run.sensitive(step));
     release_if_large(payload);
   }
 
