@@ -18,7 +18,7 @@ set(forbidden
     "checkpoint\\.hpp" "checkpoint_store\\.hpp" "detail/checkpoint_option\\.hpp" "detail/store_session\\.hpp"
     "detail/typed_session\\.hpp" "detail/manifest\\.hpp" "detail/record\\.hpp" "detail/erased_value\\.hpp"
     "serializer\\.hpp" "binary_codec\\.hpp" "type_tag\\.hpp" "[a-z_]+_store\\.hpp" "file_io\\.hpp" "detail/file_log\\.hpp"
-    "cipher\\.hpp" "sodium\\.hpp")
+    "cipher\\.hpp" "sodium\\.hpp" "stored_runs\\.hpp")
 
 file(MAKE_DIRECTORY "${WORK_DIR}")
 set(source "${WORK_DIR}/static_core.cpp")

@@ -719,6 +719,8 @@ namespace lightflow {
 /// made while its steps run (file_store: see its prepare()).
 /// Optional: `void release(flow, run)`, called once a run has ended and its last flush is done, so
 /// that a store can let go of what it holds for the run (file_store: its open log and index).
+/// Optional: `std::vector<std::string> runs(flow)`, the ids of the runs the store holds for a flow,
+/// which lightflow::runs and lightflow::erase_finished need (stored_runs.hpp).
 /// Optional: `std::optional<std::string> failure(flow, run)`, after a flush threw: why that run's
 /// records could not be made durable, or nothing when the failure was another run's (so that one
 /// broken log fails only its own run). Without it, a failed flush fails every run that waited on it.
@@ -2229,6 +2231,9 @@ class checkpoint_session {
   /// After the store's flush threw `failure`: whether this run's records are among those it could
   /// not make durable (the failure to report), or null when they were written.
   virtual std::exception_ptr own_failure(std::exception_ptr failure) const { return failure; }
+  /// Every step of the run is done (`ok`: the run succeeded): saves the run's outcome, before its
+  /// last flush; throws store_error.
+  virtual void ended(bool /*ok*/) {}
   /// The run has ended and its last flush is done: the store may let go of what it keeps for it.
   virtual void release() noexcept {}
 
@@ -5334,12 +5339,14 @@ class static_run final : public run_state_base {
 #include <vector>
 
 // ---- lightflow/detail/record.hpp
-// A checkpoint record: what lightflow stores for a run's manifest, its input, and each step's output.
+// A checkpoint record: what lightflow stores for a run's manifest, its input, each step's output,
+// and the run's outcome.
 //
 // Format version 2, little-endian:
 //   offset 0   4 bytes  magic "LFCK"
 //          4   2        format version (2)
-//          6   1        kind: 0 manifest, 1 input, 2 step output
+//          6   1        kind: 0 manifest, 1 input, 2 step output, 3 outcome (a lightflow from before
+//                       outcomes never reads that record)
 //          7   1        flags: bit 0 set when the payload is sealed (checkpoint_options::cipher);
 //                       the other bits 0. (Before sealing, a reserved 0: a lightflow of that time
 //                       refuses a sealed record as having a non-zero reserved byte.)
@@ -5351,8 +5358,11 @@ class static_run final : public run_state_base {
 //         36   4        length N of the step name (0 for the manifest and the input)
 //         40   N        the step name, UTF-8
 //     40 + N   8        length M of the payload
-//     48 + N   M        payload: the serializer's bytes (the manifest's text for kind 0), or, when
-//                       sealed, what the cipher made of them
+//     48 + N   M        payload: the serializer's bytes (the manifest's text for kind 0; for kind 3,
+//                       the run's state as one byte, 0 in progress, 1 succeeded, 2 failed, then
+//                       when it first started and when it last ended (0: it has not), each an int64
+//                       of nanoseconds since the Unix epoch), or, when sealed, what the cipher made
+//                       of them
 // 48 + N + M   4        CRC-32 of every byte before it
 // Format 1 (read only): the same without the run and its nonce (offsets 20 to 35).
 #ifndef LIGHTFLOW_DETAIL_RECORD_HPP
@@ -5418,7 +5428,7 @@ constexpr std::uint32_t crc32(std::span<const std::byte> data, std::uint32_t crc
 
 namespace lightflow::detail {
 
-enum class record_kind : std::uint8_t { manifest = 0, input = 1, step_output = 2 };
+enum class record_kind : std::uint8_t { manifest = 0, input = 1, step_output = 2, outcome = 3 };
 
 /// The run a record belongs to: its id's hash and the nonce made when it started.
 struct run_binding {
@@ -5489,7 +5499,7 @@ inline record decode_record(std::span<const std::byte> bytes) {
   record rec;
   rec.format = format;
   const auto kind = r.integer<std::uint8_t>();
-  if (kind > 2) throw decode_error("unknown record kind " + std::to_string(kind));
+  if (kind > 3) throw decode_error("unknown record kind " + std::to_string(kind));
   rec.kind = static_cast<record_kind>(kind);
   const auto flags = r.integer<std::uint8_t>();
   if (flags > 1 || (format == 1 && flags != 0)) throw decode_error("record has unknown flags " + std::to_string(flags));
@@ -5507,6 +5517,39 @@ inline record decode_record(std::span<const std::byte> bytes) {
   rec.payload.resize(static_cast<std::size_t>(m));
   r.bytes(rec.payload.data(), rec.payload.size());
   return rec;
+}
+
+/// What a run's outcome record holds: its state, when it first started and when it last ended.
+struct outcome {
+  enum state_t : std::uint8_t { in_progress = 0, succeeded = 1, failed = 2 };
+  state_t state = in_progress;
+  std::int64_t started = 0;  // ns since the Unix epoch
+  std::int64_t ended = 0;    // ns since the Unix epoch; 0 while in progress
+};
+/// The wall clock, as outcome records hold it.
+inline std::int64_t wall_clock_now() noexcept {
+  const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count();
+}
+inline std::vector<std::byte> encode_outcome(const outcome& o) {
+  std::vector<std::byte> out;
+  binary_writer w(out);
+  w.integer(static_cast<std::uint8_t>(o.state));
+  w.integer(o.started);
+  w.integer(o.ended);
+  return out;
+}
+/// Throws decode_error when `payload` is not an outcome.
+inline outcome decode_outcome(std::span<const std::byte> payload) {
+  binary_reader r(payload);
+  outcome o;
+  const auto state = r.integer<std::uint8_t>();
+  if (state > 2) throw decode_error("unknown run state " + std::to_string(state));
+  o.state = static_cast<outcome::state_t>(state);
+  o.started = r.integer<std::int64_t>();
+  o.ended = r.integer<std::int64_t>();
+  if (r.remaining() != 0) throw decode_error("unexpected bytes after the run's outcome");
+  return o;
 }
 
 /// A run's nonce: never 0; 64 bits of the system's entropy (getrandom, once per thread) mixed with a
@@ -5537,6 +5580,7 @@ namespace lightflow::detail {
 
 inline constexpr std::string_view manifest_key = "@manifest";
 inline constexpr std::string_view input_key = "@input";
+inline constexpr std::string_view outcome_key = "@outcome";
 inline constexpr std::string_view step_key_prefix = "step/";
 inline std::string step_key(std::string_view step) { return std::string(step_key_prefix).append(step); }
 
@@ -5561,6 +5605,9 @@ class store_session : public checkpoint_session {
  public:
   void flush() override { store_->flush(); }
   const void* store_identity() const noexcept override { return store_; }
+  void ended(bool ok) override {
+    if (!settled_) save_outcome(ok ? outcome::succeeded : outcome::failed, wall_clock_now());
+  }
   void release() noexcept override {
     if constexpr (requires(Store& s) { s.release(std::string_view{}, std::string_view{}); }) {
       try {
@@ -5742,6 +5789,28 @@ class store_session : public checkpoint_session {
     legacy_ = false;
     save_record(input_key, record_kind::input, "", input);
     save_record(manifest_key, record_kind::manifest, "", std::as_bytes(std::span(manifest_)));
+    started_ = wall_clock_now();
+    save_outcome(outcome::in_progress, 0);
+  }
+  /// A run with records is about to go on, its records restored and `left` steps to run: in
+  /// progress again, since it first started (a run begun before outcomes were recorded: since now).
+  /// A run that had succeeded, and has nothing to run, is left as it is (nothing is written: it can
+  /// be read from a read-only mount).
+  void mark_in_progress(std::size_t left) {
+    started_ = wall_clock_now();
+    if (const auto bytes = store_->load(flow_, run_id_, outcome_key)) {
+      const std::string what = "the run's outcome";
+      const record rec = decode(*bytes, record_kind::outcome, what);
+      outcome was;
+      try {
+        was = decode_outcome(rec.payload);
+      } catch (const decode_error& e) {
+        throw error(what, std::string("is unreadable: ") + e.what());
+      }
+      started_ = was.started;
+      settled_ = left == 0 && was.state == outcome::succeeded;
+    }
+    if (!settled_) save_outcome(outcome::in_progress, 0);
   }
   /// A run with records: the input given now must be the one saved.
   void check_input(std::span<const std::byte> input) const {
@@ -5762,6 +5831,13 @@ class store_session : public checkpoint_session {
   bool legacy_ = false;   // the run was begun by format 1: its records carry no binding
 
  private:
+  std::int64_t started_ = 0;  // when the run first started (its outcome record says)
+  bool settled_ = false;      // the run had succeeded and has nothing to run: its outcome stays
+
+  void save_outcome(outcome::state_t state, std::int64_t ended) {
+    save_record(outcome_key, record_kind::outcome, "", encode_outcome({state, started_, ended}));
+  }
+
   // The run's records are those of the manifest's run; a format-1 run keeps writing nonce 0 (and is
   // then checked by fingerprint only, as format 1 was).
   void adopt(const record& manifest) {
@@ -6200,6 +6276,7 @@ class typed_session final : public store_session<Store> {
       --left;
       left_names -= Flow::graph.names[i].size();
     }
+    this->mark_in_progress(left);
     this->prepare_store(left, left_names, record_guess);
   }
 
@@ -7966,7 +8043,13 @@ class scheduler {
   /// Every step of `run` is done; a run whose records wait for a flush ends on the committer's thread.
   void end(run_state_base& run) noexcept {
     checkpoint_session* session = run.checkpoint();
-    if (session == nullptr || !session->deferred_durability()) return finish(run);
+    if (session == nullptr) return finish(run);
+    try {
+      session->ended(run.steps_ok());
+    } catch (...) {  // the store failed: as a failed flush would
+      run.fail_durability(std::current_exception());
+    }
+    if (!session->deferred_durability()) return finish(run);
     try {
       committer_.finish_after_flush(run);
     } catch (...) {  // could not queue it (no memory, no thread): flush here
@@ -8820,6 +8903,39 @@ inline std::string escape(std::string_view name) {
   return out.empty() ? std::string("%") : out;
 }
 
+// The name that escape() gave `escaped` (a name it did not make is returned as it is).
+inline std::string unescape(std::string_view escaped) {
+  if (escaped == "%") return {};
+  std::string out;
+  const auto digit = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; };
+  for (std::size_t i = 0; i != escaped.size(); ++i) {
+    if (escaped[i] == '%' && i + 2 < escaped.size() && digit(escaped[i + 1]) >= 0 && digit(escaped[i + 2]) >= 0) {
+      out += static_cast<char>(digit(escaped[i + 1]) * 16 + digit(escaped[i + 2]));
+      i += 2;
+    } else {
+      out += escaped[i];
+    }
+  }
+  return out;
+}
+
+// The runs whose logs are in `dir` (a flow's directory), by their ids, sorted; none when there is
+// no such directory.
+inline std::vector<std::string> logged_runs(const std::filesystem::path& dir) {
+  std::vector<std::string> ids;
+  std::error_code ec;
+  std::filesystem::directory_iterator it(dir, ec);
+  if (ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory) return ids;
+  if (ec) throw store_error("lightflow: could not list " + dir.string() + ": " + ec.message());
+  for (const auto& entry : it) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() > 4 && name.ends_with(".log") && entry.is_regular_file(ec))
+      ids.push_back(unescape(std::string_view(name).substr(0, name.size() - 4)));
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 // The whole file, read into a buffer of its size (a file that grew meanwhile is read to its end).
 inline std::vector<std::byte> read_all(file_io& io, const std::string& path, int fd) {
   std::vector<std::byte> data;
@@ -9121,6 +9237,10 @@ class file_store {
   }
   /// The path of run `run`'s log.
   std::string location(std::string_view flow, std::string_view run) const { return path_of(flow, run); }
+  /// The ids of the runs of `flow` that have a log, in id order (for lightflow::runs).
+  std::vector<std::string> runs(std::string_view flow) const {
+    return detail::logged_runs(directory_ / detail::escape(flow));
+  }
   /// Both levels: a record is written by the next flush (lightflow's committer makes one at the end
   /// of every run, and at most 5 ms after a save while it runs).
   bool deferred_durability() const noexcept { return true; }
@@ -9206,8 +9326,6 @@ class file_store {
     synced_ = std::max(synced_, covering);
   }
 
-
-
   // The log that (flow, run) saves to, created if need be and open for appending; the last one is
   // remembered, since a run saves many records in a row.
   log_file& log_of(std::string_view flow, std::string_view run) {
@@ -9218,8 +9336,6 @@ class file_store {
     }
     return *last_log_;
   }
-
-
 
   // The log of (flow, run) with its index made, or null. An indexed log is read at once (no save
   // since, so no frame of it is in a flush); making an index waits out a flush under way, whose
@@ -9298,9 +9414,6 @@ class file_store {
     return logs_.emplace(path, std::move(fresh)).first->second;
   }
 
-
-
-
   std::filesystem::path directory_;
   durability level_;
   file_io* io_;
@@ -9375,6 +9488,15 @@ class memory_store {
     if (const auto* records = find(flow, run))
       for (const auto& [key, bytes] : *records) keys.push_back(key);
     return keys;
+  }
+  /// The ids of the runs of `flow` that have records, in id order (for lightflow::runs).
+  std::vector<std::string> runs(std::string_view flow) const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> ids;
+    if (auto f = runs_.find(flow); f != runs_.end())
+      for (const auto& [id, records] : f->second)
+        if (!records.empty()) ids.push_back(id);
+    return ids;
   }
   /// Forgets run `run` of `flow` (nothing when it has no records).
   void erase(std::string_view flow, std::string_view run) {
@@ -10681,6 +10803,7 @@ class runtime_session final : public store_session<Store> {
       --left;
       left_names -= g.name(i).size();
     }
+    this->mark_in_progress(left);
     this->prepare_store(left, left_names, record_guess);
   }
 
@@ -11583,6 +11706,119 @@ template <class First, class... Rest>
   requires(detail::is_group_part<First> && (detail::is_group_part<Rest> && ...))
 auto parallel(const First& first, const Rest&... rest) {
   return basic_step_group<typename detail::tag_of<First>::type>::make(false, first, rest...);
+}
+
+}  // namespace lightflow
+
+#endif
+// ---- lightflow/stored_runs.hpp
+/// @file
+/// The runs a checkpoint store holds for a flow: their ids, states and times (`lightflow::runs`),
+/// and a retention call that erases finished runs older than an age (`lightflow::erase_finished`).
+/// Both need a store that lists its runs: a member `std::vector<std::string> runs(std::string_view
+/// flow)` (memory_store, file_store and sqlite_store have one).
+/// @code
+///   for (const lf::stored_run& r : lf::runs(store, "nightly"))
+///     if (r.state == lf::run_state::failed) pool.resume<Input>(flow, lf::checkpoint{store, r.id});
+///   lf::erase_finished(store, "nightly", std::chrono::hours(24 * 30));   // succeeded a month ago or more
+/// @endcode
+#ifndef LIGHTFLOW_STORED_RUNS_HPP
+#define LIGHTFLOW_STORED_RUNS_HPP
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+
+namespace lightflow {
+
+/// What a store says of a run.
+enum class run_state {
+  in_progress,  ///< started (or resumed) and not ended: running now, or its process died
+  succeeded,    ///< ended with every step succeeded (resuming it runs nothing)
+  failed,       ///< ended with a step not succeeded (failed, cancelled, stopped, timed out): resumable
+  unknown,      ///< no outcome record: begun by a lightflow from before outcomes, or not yet started
+};
+
+/// "in progress", "succeeded", "failed" or "unknown".
+constexpr std::string_view to_string(run_state s) noexcept {
+  switch (s) {
+    case run_state::in_progress:
+      return "in progress";
+    case run_state::succeeded:
+      return "succeeded";
+    case run_state::failed:
+      return "failed";
+    case run_state::unknown:
+      break;
+  }
+  return "unknown";
+}
+
+/// A run a store holds.
+struct stored_run {
+  std::string id;                                              ///< its run id (what lightflow::checkpoint takes)
+  run_state state = run_state::unknown;                        ///< what it is
+  std::chrono::system_clock::time_point started;               ///< when it first started (the epoch when unknown)
+  std::optional<std::chrono::system_clock::time_point> ended;  ///< when it last ended (none: it has not)
+};
+
+/// A store that lists its runs.
+template <class S>
+concept run_listing_store = checkpoint_store<S> && requires(S& s, std::string_view flow) {
+  { s.runs(flow) } -> std::same_as<std::vector<std::string>>;
+};
+
+/// The runs `store` holds for the flow called `flow`, in the store's order, each with its state and
+/// times (read from its outcome record; `unknown` when it has none or it is unreadable). Throws
+/// store_error as the store does.
+template <run_listing_store Store>
+std::vector<stored_run> runs(Store& store, std::string_view flow) {
+  using std::chrono::system_clock;
+  const auto time = [](std::int64_t ns) {
+    return system_clock::time_point(std::chrono::duration_cast<system_clock::duration>(std::chrono::nanoseconds(ns)));
+  };
+  std::vector<stored_run> out;
+  for (std::string& id : store.runs(flow)) {
+    stored_run run{std::move(id), run_state::unknown, {}, std::nullopt};
+    if (const auto bytes = store.load(flow, run.id, detail::outcome_key)) {
+      try {
+        const detail::record rec = detail::decode_record(*bytes);
+        if (rec.kind != detail::record_kind::outcome) throw decode_error("not an outcome");
+        const detail::outcome o = detail::decode_outcome(rec.payload);
+        run.state = o.state == detail::outcome::in_progress ? run_state::in_progress
+                    : o.state == detail::outcome::succeeded ? run_state::succeeded
+                                                            : run_state::failed;
+        run.started = time(o.started);
+        if (o.ended != 0) run.ended = time(o.ended);
+      } catch (const decode_error&) {  // unknown, as a run without one
+      }
+    }
+    out.push_back(std::move(run));
+  }
+  return out;
+}
+
+/// Erases the runs of flow `flow` that succeeded (and, with `failed_too`, those that failed) and
+/// ended at least `older_than` ago; returns how many. Runs in progress, and runs whose state is
+/// unknown, are never erased (erase one yourself with the store's erase()). Throws store_error as
+/// the store does (the runs erased before stay erased).
+template <run_listing_store Store>
+std::size_t erase_finished(Store& store, std::string_view flow, std::chrono::nanoseconds older_than,
+                           bool failed_too = false) {
+  const auto cutoff = std::chrono::system_clock::now() - older_than;
+  std::size_t erased = 0;
+  for (const stored_run& run : runs(store, flow)) {
+    const bool finished = run.state == run_state::succeeded || (failed_too && run.state == run_state::failed);
+    if (finished && run.ended && *run.ended <= cutoff) {
+      store.erase(flow, run.id);
+      ++erased;
+    }
+  }
+  return erased;
 }
 
 }  // namespace lightflow

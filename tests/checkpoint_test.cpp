@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -13,11 +14,13 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "catch.hpp"
 #include "support/files.hpp"
 #include "support/generated_flows.hpp"
+#include "support/two_kinds.hpp"
 #ifdef LIGHTFLOW_TEST_SQLITE
 #include <lightflow/sqlite_store.hpp>
 #endif
@@ -143,7 +146,7 @@ TEST_CASE("a resumed run executes only the steps that did not succeed (SQLite st
     resumes_only_what_did_not_succeed(store);
   }
   lf::sqlite_store reopened(db);  // as after a restart
-  CHECK(reopened.list("chain", "order-42").size() == 7);
+  CHECK(reopened.list("chain", "order-42").size() == 8);  // input, manifest, outcome, 5 steps
   reopened.erase("chain", "order-42");
   CHECK(reopened.list("chain", "order-42").empty());
 }
@@ -182,7 +185,7 @@ TEST_CASE("a changed flow definition is refused, naming what changed", "[checkpo
     CHECK(contains(e.what(), "another definition of the flow"));
     CHECK(contains(e.what(), "where this one has \"step s2 <- s1 : double\""));
   }
-  CHECK(store.list("chain", "r").size() == 5);  // nothing was erased: manifest, input, s1, s2, side
+  CHECK(store.list("chain", "r").size() == 6);  // nothing was erased: manifest, input, outcome, s1, s2, side
 
   // The explicit option discards the stale records and starts afresh.
   auto fresh = pool.run(changed, 3, lf::checkpoint{store, "r", {.discard_stale = true}});
@@ -270,11 +273,14 @@ TEST_CASE("a corrupt log file is refused and left alone; a torn tail is ignored"
     CHECK(read_file(path) == damaged);  // left as it was
   }
   SECTION("a torn last record") {
+    // The last frame is the run's outcome, cut off; the step record before it (s4's or side's: they
+    // may finish in either order) is torn.
     auto torn = original;
-    torn.resize(torn.size() - 3);
+    const auto last_frame = std::string(original.begin(), original.end()).rfind("LFL2");
+    REQUIRE(last_frame != std::string::npos);
+    torn.resize(last_frame - 3);
     write_file(path, torn);
     lf::file_store store(dir.path);
-    // The last record saved (s4's or side's: they may finish in either order) is the torn one.
     const auto keys = store.list("chain", "log");
     const std::vector<std::string> names{"s1", "s2", "s3", "s4", "side"};
     std::vector<int> before(names.size());
@@ -441,4 +447,135 @@ TEST_CASE("a prepared durable log has room after its frames, which readers ignor
   }
   lf::file_store last(dir.path);
   CHECK(last.list("f", "r") == std::vector<std::string>{"a", "b", "c"});
+}
+
+// lightflow::runs and erase_finished (stored_runs.hpp), through both kinds of flow and every store.
+namespace {
+
+struct listed_flow_state {
+  std::atomic<bool> hold{false}, entered{false}, fail{false};
+};
+
+template <class Kind>
+auto make_listed_flow(listed_flow_state& s) {
+  auto first = [&s] {
+    s.entered = true;
+    while (s.hold) std::this_thread::yield();
+    return 1;
+  };
+  auto second = [&s](int x) {
+    if (s.fail) throw std::runtime_error("outage");
+    return x + 1;
+  };
+  if constexpr (Kind::is_static) {
+    return lf::flow<"listed">(lf::step<"a">(first), lf::step<"b", "a">(second));
+  } else {
+    lf::runtime_flow f{"listed"};
+    f.add("a", first);
+    f.add("b", [second](lf::context& ctx) { return second(ctx.result<int>("a")); }).after("a");
+    return f;
+  }
+}
+
+template <class Kind>
+auto listed_input() {
+  if constexpr (Kind::is_static) return lf::no_input{};
+  else return lf::values{};
+}
+
+const lf::stored_run& find_run(const std::vector<lf::stored_run>& runs, const std::string& id) {
+  const auto it = std::find_if(runs.begin(), runs.end(), [&](const lf::stored_run& r) { return r.id == id; });
+  REQUIRE(it != runs.end());
+  return *it;
+}
+
+template <class Kind, class Store>
+void lists_and_erases(Store& store) {
+  using clock = std::chrono::system_clock;
+  lf::executor pool{2};
+  listed_flow_state s;
+  auto f = make_listed_flow<Kind>(s);
+  const auto before = clock::now();
+  const std::string odd_id = "a/b%c .d";  // escaped in file names, listed as it is
+  REQUIRE(pool.run(f, listed_input<Kind>(), lf::checkpoint{store, "ok-1"}).ok());
+  REQUIRE(pool.run(f, listed_input<Kind>(), lf::checkpoint{store, odd_id}).ok());
+  s.fail = true;
+  REQUIRE_FALSE(pool.run(f, listed_input<Kind>(), lf::checkpoint{store, "failed-1"}).ok());
+  REQUIRE_FALSE(pool.run(f, listed_input<Kind>(), lf::checkpoint{store, "failed-2"}).ok());
+  std::string input_bytes = "no outcome";
+  store.save("listed", "older", "@input", std::as_bytes(std::span(input_bytes)));  // as a run of an older lightflow
+
+  // A run under way is in progress; so is a failed run while it is resumed.
+  s.hold = true;
+  s.entered = false;
+  auto running = pool.submit(f, listed_input<Kind>(), lf::checkpoint{store, "running"});
+  while (!s.entered) std::this_thread::yield();
+  auto listed = lf::runs(store, "listed");
+  CHECK(listed.size() == 6);
+  CHECK(find_run(listed, "running").state == lf::run_state::in_progress);
+  CHECK_FALSE(find_run(listed, "running").ended);
+  s.hold = false;
+  CHECK_FALSE(running.get().ok());
+
+  s.fail = false;
+  const auto failed_started = find_run(lf::runs(store, "listed"), "failed-1").started;
+  auto resumed = [&] {
+    if constexpr (Kind::is_static) return pool.resume<lf::no_input>(f, lf::checkpoint{store, "failed-1"});
+    else return pool.resume(f, lf::checkpoint{store, "failed-1"});
+  }();
+  REQUIRE(resumed.ok());
+  const auto after = clock::now();
+
+  listed = lf::runs(store, "listed");
+  REQUIRE(listed.size() == 6);
+  CHECK(find_run(listed, "ok-1").state == lf::run_state::succeeded);
+  CHECK(find_run(listed, odd_id).state == lf::run_state::succeeded);
+  CHECK(find_run(listed, "failed-1").state == lf::run_state::succeeded);  // resumed
+  CHECK(find_run(listed, "failed-1").started == failed_started);        // first started, not resumed
+  CHECK(find_run(listed, "failed-2").state == lf::run_state::failed);
+  CHECK(find_run(listed, "running").state == lf::run_state::failed);
+  CHECK(find_run(listed, "older").state == lf::run_state::unknown);
+  for (const lf::stored_run& r : listed) {
+    INFO(r.id << ": " << lf::to_string(r.state));
+    if (r.state == lf::run_state::unknown) continue;
+    CHECK(r.started >= before);
+    REQUIRE(r.ended);
+    CHECK(*r.ended >= r.started);
+    CHECK(*r.ended <= after);
+  }
+  CHECK(lf::runs(store, "another flow").empty());
+
+  // Retention: nothing ended an hour ago; now, the succeeded runs; with failed_too, the failed ones.
+  CHECK(lf::erase_finished(store, "listed", std::chrono::hours(1)) == 0);
+  CHECK(lf::erase_finished(store, "listed", std::chrono::nanoseconds(0)) == 3);
+  CHECK(store.list("listed", "ok-1").empty());
+  CHECK(store.list("listed", odd_id).empty());
+  CHECK(lf::runs(store, "listed").size() == 3);
+  CHECK(lf::erase_finished(store, "listed", std::chrono::nanoseconds(0), true) == 2);
+  listed = lf::runs(store, "listed");
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].id == "older");  // never erased: its state is unknown
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("a store lists a flow's runs with their states and times; erase_finished erases finished runs only",
+                   "[checkpoint][stored_runs]", two_kinds::static_flows, two_kinds::runtime_flows) {
+  SECTION("memory store") {
+    lf::memory_store store;
+    lists_and_erases<TestType>(store);
+  }
+  SECTION("file store") {
+    temp_dir dir;
+    lf::file_store store(dir.path);
+    lists_and_erases<TestType>(store);
+  }
+#ifdef LIGHTFLOW_TEST_SQLITE
+  SECTION("SQLite store") {
+    temp_dir dir;
+    fs::create_directories(dir.path);
+    lf::sqlite_store store((dir.path / "runs.db").string());
+    lists_and_erases<TestType>(store);
+  }
+#endif
 }

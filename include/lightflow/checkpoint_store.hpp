@@ -30,6 +30,8 @@ namespace lightflow {
 /// made while its steps run (file_store: see its prepare()).
 /// Optional: `void release(flow, run)`, called once a run has ended and its last flush is done, so
 /// that a store can let go of what it holds for the run (file_store: its open log and index).
+/// Optional: `std::vector<std::string> runs(flow)`, the ids of the runs the store holds for a flow,
+/// which lightflow::runs and lightflow::erase_finished need (stored_runs.hpp).
 /// Optional: `std::optional<std::string> failure(flow, run)`, after a flush threw: why that run's
 /// records could not be made durable, or nothing when the failure was another run's (so that one
 /// broken log fails only its own run). Without it, a failed flush fails every run that waited on it.

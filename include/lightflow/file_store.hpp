@@ -194,6 +194,10 @@ class file_store {
   }
   /// The path of run `run`'s log.
   std::string location(std::string_view flow, std::string_view run) const { return path_of(flow, run); }
+  /// The ids of the runs of `flow` that have a log, in id order (for lightflow::runs).
+  std::vector<std::string> runs(std::string_view flow) const {
+    return detail::logged_runs(directory_ / detail::escape(flow));
+  }
   /// Both levels: a record is written by the next flush (lightflow's committer makes one at the end
   /// of every run, and at most 5 ms after a save while it runs).
   bool deferred_durability() const noexcept { return true; }
@@ -279,8 +283,6 @@ class file_store {
     synced_ = std::max(synced_, covering);
   }
 
-
-
   // The log that (flow, run) saves to, created if need be and open for appending; the last one is
   // remembered, since a run saves many records in a row.
   log_file& log_of(std::string_view flow, std::string_view run) {
@@ -291,8 +293,6 @@ class file_store {
     }
     return *last_log_;
   }
-
-
 
   // The log of (flow, run) with its index made, or null. An indexed log is read at once (no save
   // since, so no frame of it is in a flush); making an index waits out a flush under way, whose
@@ -370,9 +370,6 @@ class file_store {
     }
     return logs_.emplace(path, std::move(fresh)).first->second;
   }
-
-
-
 
   std::filesystem::path directory_;
   durability level_;

@@ -53,6 +53,15 @@ class memory_store {
       for (const auto& [key, bytes] : *records) keys.push_back(key);
     return keys;
   }
+  /// The ids of the runs of `flow` that have records, in id order (for lightflow::runs).
+  std::vector<std::string> runs(std::string_view flow) const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> ids;
+    if (auto f = runs_.find(flow); f != runs_.end())
+      for (const auto& [id, records] : f->second)
+        if (!records.empty()) ids.push_back(id);
+    return ids;
+  }
   /// Forgets run `run` of `flow` (nothing when it has no records).
   void erase(std::string_view flow, std::string_view run) {
     std::lock_guard lock(mutex_);

@@ -73,6 +73,17 @@ class sqlite_store {
                         static_cast<std::size_t>(sqlite3_column_bytes(st.get(), 0)));
     return keys;
   }
+  /// The ids of the runs of `flow` that have rows, in id order (for lightflow::runs).
+  std::vector<std::string> runs(std::string_view flow) {
+    std::lock_guard lock(mutex_);
+    statement st(*this, "SELECT DISTINCT run FROM lightflow_records WHERE flow = ?1 ORDER BY run");
+    st.text(1, flow);
+    std::vector<std::string> ids;
+    while (st.row())
+      ids.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 0)),
+                       static_cast<std::size_t>(sqlite3_column_bytes(st.get(), 0)));
+    return ids;
+  }
   /// Deletes the rows of run `run` of `flow`.
   void erase(std::string_view flow, std::string_view run) {
     std::lock_guard lock(mutex_);

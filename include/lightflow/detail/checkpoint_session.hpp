@@ -27,6 +27,9 @@ class checkpoint_session {
   /// After the store's flush threw `failure`: whether this run's records are among those it could
   /// not make durable (the failure to report), or null when they were written.
   virtual std::exception_ptr own_failure(std::exception_ptr failure) const { return failure; }
+  /// Every step of the run is done (`ok`: the run succeeded): saves the run's outcome, before its
+  /// last flush; throws store_error.
+  virtual void ended(bool /*ok*/) {}
   /// The run has ended and its last flush is done: the store may let go of what it keeps for it.
   virtual void release() noexcept {}
 

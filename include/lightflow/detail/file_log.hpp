@@ -73,6 +73,39 @@ inline std::string escape(std::string_view name) {
   return out.empty() ? std::string("%") : out;
 }
 
+// The name that escape() gave `escaped` (a name it did not make is returned as it is).
+inline std::string unescape(std::string_view escaped) {
+  if (escaped == "%") return {};
+  std::string out;
+  const auto digit = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; };
+  for (std::size_t i = 0; i != escaped.size(); ++i) {
+    if (escaped[i] == '%' && i + 2 < escaped.size() && digit(escaped[i + 1]) >= 0 && digit(escaped[i + 2]) >= 0) {
+      out += static_cast<char>(digit(escaped[i + 1]) * 16 + digit(escaped[i + 2]));
+      i += 2;
+    } else {
+      out += escaped[i];
+    }
+  }
+  return out;
+}
+
+// The runs whose logs are in `dir` (a flow's directory), by their ids, sorted; none when there is
+// no such directory.
+inline std::vector<std::string> logged_runs(const std::filesystem::path& dir) {
+  std::vector<std::string> ids;
+  std::error_code ec;
+  std::filesystem::directory_iterator it(dir, ec);
+  if (ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory) return ids;
+  if (ec) throw store_error("lightflow: could not list " + dir.string() + ": " + ec.message());
+  for (const auto& entry : it) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() > 4 && name.ends_with(".log") && entry.is_regular_file(ec))
+      ids.push_back(unescape(std::string_view(name).substr(0, name.size() - 4)));
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 // The whole file, read into a buffer of its size (a file that grew meanwhile is read to its end).
 inline std::vector<std::byte> read_all(file_io& io, const std::string& path, int fd) {
   std::vector<std::byte> data;

@@ -1,9 +1,11 @@
-// A checkpoint record: what lightflow stores for a run's manifest, its input, and each step's output.
+// A checkpoint record: what lightflow stores for a run's manifest, its input, each step's output,
+// and the run's outcome.
 //
 // Format version 2, little-endian:
 //   offset 0   4 bytes  magic "LFCK"
 //          4   2        format version (2)
-//          6   1        kind: 0 manifest, 1 input, 2 step output
+//          6   1        kind: 0 manifest, 1 input, 2 step output, 3 outcome (a lightflow from before
+//                       outcomes never reads that record)
 //          7   1        flags: bit 0 set when the payload is sealed (checkpoint_options::cipher);
 //                       the other bits 0. (Before sealing, a reserved 0: a lightflow of that time
 //                       refuses a sealed record as having a non-zero reserved byte.)
@@ -15,8 +17,11 @@
 //         36   4        length N of the step name (0 for the manifest and the input)
 //         40   N        the step name, UTF-8
 //     40 + N   8        length M of the payload
-//     48 + N   M        payload: the serializer's bytes (the manifest's text for kind 0), or, when
-//                       sealed, what the cipher made of them
+//     48 + N   M        payload: the serializer's bytes (the manifest's text for kind 0; for kind 3,
+//                       the run's state as one byte, 0 in progress, 1 succeeded, 2 failed, then
+//                       when it first started and when it last ended (0: it has not), each an int64
+//                       of nanoseconds since the Unix epoch), or, when sealed, what the cipher made
+//                       of them
 // 48 + N + M   4        CRC-32 of every byte before it
 // Format 1 (read only): the same without the run and its nonce (offsets 20 to 35).
 #ifndef LIGHTFLOW_DETAIL_RECORD_HPP
@@ -43,7 +48,7 @@
 
 namespace lightflow::detail {
 
-enum class record_kind : std::uint8_t { manifest = 0, input = 1, step_output = 2 };
+enum class record_kind : std::uint8_t { manifest = 0, input = 1, step_output = 2, outcome = 3 };
 
 /// The run a record belongs to: its id's hash and the nonce made when it started.
 struct run_binding {
@@ -114,7 +119,7 @@ inline record decode_record(std::span<const std::byte> bytes) {
   record rec;
   rec.format = format;
   const auto kind = r.integer<std::uint8_t>();
-  if (kind > 2) throw decode_error("unknown record kind " + std::to_string(kind));
+  if (kind > 3) throw decode_error("unknown record kind " + std::to_string(kind));
   rec.kind = static_cast<record_kind>(kind);
   const auto flags = r.integer<std::uint8_t>();
   if (flags > 1 || (format == 1 && flags != 0)) throw decode_error("record has unknown flags " + std::to_string(flags));
@@ -132,6 +137,39 @@ inline record decode_record(std::span<const std::byte> bytes) {
   rec.payload.resize(static_cast<std::size_t>(m));
   r.bytes(rec.payload.data(), rec.payload.size());
   return rec;
+}
+
+/// What a run's outcome record holds: its state, when it first started and when it last ended.
+struct outcome {
+  enum state_t : std::uint8_t { in_progress = 0, succeeded = 1, failed = 2 };
+  state_t state = in_progress;
+  std::int64_t started = 0;  // ns since the Unix epoch
+  std::int64_t ended = 0;    // ns since the Unix epoch; 0 while in progress
+};
+/// The wall clock, as outcome records hold it.
+inline std::int64_t wall_clock_now() noexcept {
+  const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count();
+}
+inline std::vector<std::byte> encode_outcome(const outcome& o) {
+  std::vector<std::byte> out;
+  binary_writer w(out);
+  w.integer(static_cast<std::uint8_t>(o.state));
+  w.integer(o.started);
+  w.integer(o.ended);
+  return out;
+}
+/// Throws decode_error when `payload` is not an outcome.
+inline outcome decode_outcome(std::span<const std::byte> payload) {
+  binary_reader r(payload);
+  outcome o;
+  const auto state = r.integer<std::uint8_t>();
+  if (state > 2) throw decode_error("unknown run state " + std::to_string(state));
+  o.state = static_cast<outcome::state_t>(state);
+  o.started = r.integer<std::int64_t>();
+  o.ended = r.integer<std::int64_t>();
+  if (r.remaining() != 0) throw decode_error("unexpected bytes after the run's outcome");
+  return o;
 }
 
 /// A run's nonce: never 0; 64 bits of the system's entropy (getrandom, once per thread) mixed with a

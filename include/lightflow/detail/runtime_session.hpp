@@ -117,6 +117,7 @@ class runtime_session final : public store_session<Store> {
       --left;
       left_names -= g.name(i).size();
     }
+    this->mark_in_progress(left);
     this->prepare_store(left, left_names, record_guess);
   }
 

@@ -141,7 +141,13 @@ class scheduler {
   /// Every step of `run` is done; a run whose records wait for a flush ends on the committer's thread.
   void end(run_state_base& run) noexcept {
     checkpoint_session* session = run.checkpoint();
-    if (session == nullptr || !session->deferred_durability()) return finish(run);
+    if (session == nullptr) return finish(run);
+    try {
+      session->ended(run.steps_ok());
+    } catch (...) {  // the store failed: as a failed flush would
+      run.fail_durability(std::current_exception());
+    }
+    if (!session->deferred_durability()) return finish(run);
     try {
       committer_.finish_after_flush(run);
     } catch (...) {  // could not queue it (no memory, no thread): flush here

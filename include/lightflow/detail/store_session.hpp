@@ -29,6 +29,7 @@ namespace lightflow::detail {
 
 inline constexpr std::string_view manifest_key = "@manifest";
 inline constexpr std::string_view input_key = "@input";
+inline constexpr std::string_view outcome_key = "@outcome";
 inline constexpr std::string_view step_key_prefix = "step/";
 inline std::string step_key(std::string_view step) { return std::string(step_key_prefix).append(step); }
 
@@ -53,6 +54,9 @@ class store_session : public checkpoint_session {
  public:
   void flush() override { store_->flush(); }
   const void* store_identity() const noexcept override { return store_; }
+  void ended(bool ok) override {
+    if (!settled_) save_outcome(ok ? outcome::succeeded : outcome::failed, wall_clock_now());
+  }
   void release() noexcept override {
     if constexpr (requires(Store& s) { s.release(std::string_view{}, std::string_view{}); }) {
       try {
@@ -234,6 +238,28 @@ class store_session : public checkpoint_session {
     legacy_ = false;
     save_record(input_key, record_kind::input, "", input);
     save_record(manifest_key, record_kind::manifest, "", std::as_bytes(std::span(manifest_)));
+    started_ = wall_clock_now();
+    save_outcome(outcome::in_progress, 0);
+  }
+  /// A run with records is about to go on, its records restored and `left` steps to run: in
+  /// progress again, since it first started (a run begun before outcomes were recorded: since now).
+  /// A run that had succeeded, and has nothing to run, is left as it is (nothing is written: it can
+  /// be read from a read-only mount).
+  void mark_in_progress(std::size_t left) {
+    started_ = wall_clock_now();
+    if (const auto bytes = store_->load(flow_, run_id_, outcome_key)) {
+      const std::string what = "the run's outcome";
+      const record rec = decode(*bytes, record_kind::outcome, what);
+      outcome was;
+      try {
+        was = decode_outcome(rec.payload);
+      } catch (const decode_error& e) {
+        throw error(what, std::string("is unreadable: ") + e.what());
+      }
+      started_ = was.started;
+      settled_ = left == 0 && was.state == outcome::succeeded;
+    }
+    if (!settled_) save_outcome(outcome::in_progress, 0);
   }
   /// A run with records: the input given now must be the one saved.
   void check_input(std::span<const std::byte> input) const {
@@ -254,6 +280,13 @@ class store_session : public checkpoint_session {
   bool legacy_ = false;   // the run was begun by format 1: its records carry no binding
 
  private:
+  std::int64_t started_ = 0;  // when the run first started (its outcome record says)
+  bool settled_ = false;      // the run had succeeded and has nothing to run: its outcome stays
+
+  void save_outcome(outcome::state_t state, std::int64_t ended) {
+    save_record(outcome_key, record_kind::outcome, "", encode_outcome({state, started_, ended}));
+  }
+
   // The run's records are those of the manifest's run; a format-1 run keeps writing nonce 0 (and is
   // then checked by fingerprint only, as format 1 was).
   void adopt(const record& manifest) {

@@ -185,6 +185,7 @@ class typed_session final : public store_session<Store> {
       --left;
       left_names -= Flow::graph.names[i].size();
     }
+    this->mark_in_progress(left);
     this->prepare_store(left, left_names, record_guess);
   }
 
