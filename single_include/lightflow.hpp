@@ -6891,6 +6891,34 @@ class basic_run_result {
   /// The status of the step called `name`; throws unknown_step as step(name) does.
   step_status status(std::string_view name) const { return run_->record(index_of(name)).status; }
 
+  /// What became of namespace `name`, the steps a namespaced merge placed in it ("name.x", and those
+  /// of namespaces within it, "name.inner.x"): the first status among failed, timed_out, cancelled,
+  /// stopped, skipped and pending that one of its steps has; else skipped_by_condition when every
+  /// one of them was; else succeeded. Throws unknown_step when no step is in it. (A step whose own
+  /// name has a dot, "a.b", reads as being in namespace "a" too.)
+  step_status namespace_status(std::string_view name) const {
+    constexpr step_status worst_first[] = {step_status::failed,  step_status::timed_out, step_status::cancelled,
+                                           step_status::stopped, step_status::skipped,   step_status::pending};
+    std::size_t in = 0, by_condition = 0, rank = std::size(worst_first);
+    for (std::uint32_t i = 0; i != graph().size; ++i) {
+      const std::string_view step = graph().name(i);
+      if (step.size() <= name.size() || !step.starts_with(name) || step[name.size()] != '.') continue;
+      const step_status s = run_->record(i).status;
+      ++in;
+      by_condition += s == step_status::skipped_by_condition ? 1 : 0;
+      for (std::size_t r = 0; r < rank; ++r)
+        if (worst_first[r] == s) {
+          rank = r;
+          break;
+        }
+    }
+    if (in == 0)
+      throw unknown_step("lightflow: flow \"" + std::string(flow_name()) + "\" has no namespace \"" + std::string(name) +
+                         "\"");
+    if (rank != std::size(worst_first)) return worst_first[rank];
+    return by_condition == in ? step_status::skipped_by_condition : step_status::succeeded;
+  }
+
   /// The failed (and timed out) steps, in the order they failed.
   std::vector<step_report> failures() const {
     const detail::tick_converter to_time;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "catch.hpp"
+#include "support/two_kinds.hpp"
 
 namespace lf = lightflow;
 
@@ -206,5 +207,44 @@ TEST_CASE("a static flow unified into a runtime flow uses the target's step of t
   } catch (const lf::flow_error& e) {
     CHECK(contains(e.what(), "\"x\""));
     CHECK(contains(e.what(), "\"y\""));
+  }
+}
+
+// Namespaces of a merged flow (the Go original's processes): what became of each, through both kinds.
+TEMPLATE_TEST_CASE("a result tells what became of each namespace of a merged flow", "[merge][namespace]",
+                   two_kinds::static_flows, two_kinds::runtime_flows) {
+  lf::executor pool{2};
+  const auto check = [](const auto& r) {
+    CHECK_FALSE(r.ok());
+    CHECK(r.namespace_status("top") == lf::step_status::failed);           // "top.bad.boom" failed
+    CHECK(r.namespace_status("top.good") == lf::step_status::succeeded);
+    CHECK(r.namespace_status("top.bad") == lf::step_status::failed);
+    CHECK(r.namespace_status("top.quiet") == lf::step_status::skipped_by_condition);
+    CHECK(r.namespace_status("late") == lf::step_status::skipped);         // after "top.bad.boom"
+    CHECK(r.namespace_status("top.good.a") == lf::step_status::succeeded);  // a dot in a step's name reads so too
+    CHECK_THROWS_WITH(r.namespace_status("top.goo"), Catch::Matchers::Contains("has no namespace \"top.goo\""));
+    CHECK_THROWS_AS(r.namespace_status("top.good.a.b"), lf::unknown_step);  // a step, not a namespace
+  };
+  if constexpr (TestType::is_static) {
+    const auto good = lf::flow<"good">(lf::step<"a.b">([] { return 1; }), lf::step<"c", "a.b">([](int x) { return x; }));
+    const auto bad = lf::flow<"bad">(lf::step<"boom">([]() -> int { throw std::runtime_error("outage"); }),
+                                     lf::step<"fine">([] { return 2; }));
+    const auto quiet = lf::flow<"quiet">(lf::step<"q">([] { return 3; }).when([](lf::step_context&) { return false; }));
+    const auto top = lf::merge<"top">(good, bad, quiet);
+    const auto late = lf::flow<"late">(lf::step<"l">([] { return 4; }));
+    const auto all = lf::merge<"all">(top, late, lf::edge<"top.bad.boom", "late.l">);
+    check(pool.run(all));
+  } else {
+    lf::runtime_flow good{"good"}, bad{"bad"}, quiet{"quiet"}, top{"top"}, late{"late"}, all{"all"};
+    good.add("a.b", [] { return 1; });
+    good.add("c", [] { return 1; }).after("a.b");
+    bad.add("boom", []() -> int { throw std::runtime_error("outage"); });
+    bad.add("fine", [] { return 2; });
+    quiet.add("q", [] { return 3; }).when([](lf::context&) { return false; });
+    top.merge(good).merge(bad).merge(quiet);
+    late.add("l", [] { return 4; });
+    all.merge(top).merge(late);
+    all.at("late.l").after("top.bad.boom");
+    check(pool.run(all, lf::values{}));
   }
 }
