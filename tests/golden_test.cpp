@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "catch.hpp"
 #include "support/golden_flows.hpp"
@@ -97,9 +98,10 @@ void resumes_typed_flows(Store& store) {
   }
 }
 
-// Written by cf259f8 (types as the compiler spelled them) and by this version (checkpoint names),
-// each with g++ and with clang.
-constexpr const char* typed_dirs[] = {"spelled-gcc", "spelled-clang", "tagged-gcc", "tagged-clang"};
+// Written by cf259f8 (types as the compiler spelled them), by 72f4f01 (manifest 2: checkpoint names),
+// and by 41c05d9 (with outcome records), each with g++ and with clang.
+constexpr const char* typed_dirs[] = {"spelled-gcc", "spelled-clang", "tagged-gcc",
+                                      "tagged-clang", "outcome-gcc",   "outcome-clang"};
 
 std::string manifest_of(lf::memory_store& store, const char* flow) {
   const auto bytes = store.load(flow, golden::run_id, "@manifest");
@@ -124,6 +126,34 @@ TEST_CASE("checkpoints written by g++ and by clang resume under either compiler"
     resumes_both_flows(store);
     resumes_typed_flows(store);
 #endif
+  }
+}
+
+TEST_CASE("runs written with outcome records are listed as failed, with their times; older ones as unknown",
+          "[golden][stored_runs]") {
+  for (const char* dir : typed_dirs) {
+    INFO(dir);
+    const bool has_outcome = std::string_view(dir).starts_with("outcome");
+    golden_copy copy(dir);
+    lf::file_store store(copy.path / "file_store");
+    for (const char* flow : {"golden_static", "golden_runtime", "typed_static", "typed_runtime"}) {
+      INFO(flow);
+      const auto listed = lf::runs(store, flow);
+      REQUIRE(listed.size() == 1);
+      CHECK(listed[0].id == golden::run_id);
+      CHECK(listed[0].state == (has_outcome ? lf::run_state::failed : lf::run_state::unknown));
+      CHECK(listed[0].ended.has_value() == has_outcome);
+      if (has_outcome) CHECK(*listed[0].ended >= listed[0].started);
+    }
+    if (!has_outcome) continue;
+    const auto started = lf::runs(store, "golden_static")[0].started;
+    golden::counters c;
+    c.fail = false;
+    lf::executor pool{1};
+    REQUIRE(pool.resume<int>(golden::static_flow(c), lf::checkpoint{store, golden::run_id}).ok());
+    const auto after = lf::runs(store, "golden_static");
+    CHECK(after[0].state == lf::run_state::succeeded);
+    CHECK(after[0].started == started);  // when the golden run first started
   }
 }
 
