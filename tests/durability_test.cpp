@@ -249,11 +249,12 @@ TEST_CASE("a log torn at any point resumes: cut short, or torn over zeros as in 
       if (over_zeros) torn.resize(good.size() + 4096, '\0');  // the rest of the write, and room, still zeros
       write_file(log, torn);
       // The steps whose frames (3 to 6) are whole before the tear are restored; the rest run again.
-      std::size_t whole = 0, kept = 0;  // and the bytes of the whole frames
+      std::size_t whole = 0, kept = 0, kept_frames = 0;  // and the whole frames, their bytes
       for (std::size_t k = 0; k != starts.size(); ++k) {
         const std::size_t end = k + 1 < starts.size() ? starts[k + 1] : good.size();
         if (end > tear) break;
         kept = end;
+        ++kept_frames;
         if (k >= 3 && k <= 6) ++whole;
       }
       run.reset_counts();
@@ -275,9 +276,7 @@ TEST_CASE("a log torn at any point resumes: cut short, or torn over zeros as in 
       }
       REQUIRE(now.size() > kept);
       CHECK(std::equal(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(kept), now.begin()));
-      CHECK(frame_starts(now).size() == frame_starts(std::vector<char>(good.begin(), good.begin() +
-                                                                           static_cast<std::ptrdiff_t>(kept))).size() +
-                                            2 + (4 - whole));
+      CHECK(frame_starts(now).size() == kept_frames + 2 + (4 - whole));
     }
   }
 }

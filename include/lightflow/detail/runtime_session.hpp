@@ -202,6 +202,7 @@ class runtime_session final : public store_session<Store> {
   // Whether a step wrote a key the flow marks sensitive.
   bool writes_sensitive(const step_data& d) const {
     const auto& keys = graph_->sensitive_keys;
+    if (keys.empty()) return false;  // (most flows: no pass over the writes)
     for (const auto& write : d.writes)
       if (std::find(keys.begin(), keys.end(), write.first) != keys.end()) return true;
     return false;
