@@ -392,6 +392,7 @@ struct run_event {
   bool ok = true;  ///< At the end: every step succeeded or was skipped by its condition.
   const void* input_value = nullptr;           ///< The run's input (see input()); null for a run without one.
   const std::type_info* input_type = nullptr;  ///< The input's type, or null.
+  std::string_view process;  ///< For a process's callback (process.hpp): the process's name; else empty.
 
   /// The run's input, if it is a `T` (exactly that type; a runtime run's is an `lf::values`); else
   /// null. Valid during the call.
@@ -474,6 +475,8 @@ enum class callback_point : std::uint8_t {
   before_step,
   after_step,
   resource_suspend,  // a resource's suspend() (resource.hpp), at the end of a run that is not ok
+  before_process,    // a lightflow::process's (process.hpp)
+  after_process,
 };
 
 /// The point's name, as results and messages write it ("before-flow", "after-step", ...).
@@ -489,6 +492,10 @@ constexpr std::string_view to_string(callback_point p) noexcept {
       return "after-step";
     case callback_point::resource_suspend:
       return "resource suspend";
+    case callback_point::before_process:
+      return "before-process";
+    case callback_point::after_process:
+      return "after-process";
   }
   return "unknown";
 }
@@ -639,7 +646,7 @@ class flow_callback {
 /// One callback that threw, as the result lists it.
 struct callback_failure {
   callback_point point = callback_point::before_step;  ///< Where it was called.
-  std::string step;                                    ///< The step's full name; empty for a flow callback.
+  std::string step;  ///< The step's full name; a process's name for a process callback; empty for a flow callback.
   bool must = false;                                   ///< Whether it was a must callback.
   std::exception_ptr error{};                          ///< What it threw.
 };
@@ -1274,6 +1281,84 @@ struct no_rules {
 }  // namespace lightflow
 
 #endif
+// ---- lightflow/process.hpp
+// Processes, as the Go original has them: a namespace of a merged flow (the steps "payment.*" of
+// `lf::merge<"order">(payment, shipping)`, static or runtime) with its own callbacks and time limit,
+// given as a run option, and which a running run can pause, resume or stop alone:
+//
+//   auto run = pool.submit(order, input, lf::process{"payment"}.before(open_till).after(close_till).timeout(2s));
+//   run.pause("shipping");  ...  run.resume("shipping");
+//   run.get().namespace_status("payment");
+//
+// A process begins when the first of its steps is about to run: its before callbacks are called
+// then, once (other steps of it that become ready meanwhile wait for them), and its time limit starts.
+// Its after callbacks are called once every step of it has ended, whatever became of them, unless
+// all of them were restored from a checkpoint. The rules of flow callbacks hold (callback.hpp): a
+// failing callback is listed in the result's callback_failures(); a must one ends its list; a must
+// before callback that throws fails every step of the process that was to run (a callback_error;
+// they are not called), a must after callback makes the result not ok(). At the time limit, the
+// process's steps that have not started are marked cancelled (running ones finish) and the result
+// says timed_out("payment").
+#ifndef LIGHTFLOW_PROCESS_HPP
+#define LIGHTFLOW_PROCESS_HPP
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+
+namespace lightflow {
+
+/// The run option that makes a namespace of the flow a process (see the top of this header).
+class process {
+ public:
+  /// The namespace's full name ("payment", or "order.payment" in a merge of merges).
+  explicit process(std::string name) : name_(std::move(name)) {}
+
+  /// Called before the process's first step runs, in the order added; its event's `process` is
+  /// the namespace, `steps` the process's step count.
+  process& before(flow_callback cb) & {
+    before_.push_back(std::move(cb));
+    return *this;
+  }
+  /// The same, on a temporary.
+  process&& before(flow_callback cb) && { return std::move(before(std::move(cb))); }
+  /// Called once every step of the process has ended; its event's `ok` says whether each of them
+  /// succeeded (or was skipped by its condition).
+  process& after(flow_callback cb) & {
+    after_.push_back(std::move(cb));
+    return *this;
+  }
+  /// The same, on a temporary.
+  process&& after(flow_callback cb) && { return std::move(after(std::move(cb))); }
+  /// The longest the process may take, from its beginning (pauses included).
+  process& timeout(std::chrono::nanoseconds limit) & noexcept {
+    limit_ = limit;
+    return *this;
+  }
+  /// The same, on a temporary.
+  process&& timeout(std::chrono::nanoseconds limit) && noexcept { return std::move(timeout(limit)); }
+
+  /// The namespace's name.
+  const std::string& name() const noexcept { return name_; }
+  /// The before callbacks, in the order added.
+  const std::vector<flow_callback>& before_callbacks() const noexcept { return before_; }
+  /// The after callbacks, in the order added.
+  const std::vector<flow_callback>& after_callbacks() const noexcept { return after_; }
+  /// The time limit, if one was set.
+  const std::optional<std::chrono::nanoseconds>& limit() const noexcept { return limit_; }
+
+ private:
+  std::string name_;
+  std::vector<flow_callback> before_, after_;
+  std::optional<std::chrono::nanoseconds> limit_;
+};
+
+}  // namespace lightflow
+
+#endif
 // ---- lightflow/resource.hpp
 // Resources: objects attached to one run, which its steps reach with `ctx.resource<T>()`. The RAII
 // form of the Go original's resource hooks:
@@ -1341,12 +1426,12 @@ inline constexpr bool is_checkpoint = false;
 /// Satisfied by the extra arguments `run`, `submit` and `resume` take after the input, for static and
 /// runtime flows alike: a `std::stop_token` (a stop request cancels the run), a
 /// `lightflow::checkpoint` (at most one), `lightflow::observe`, `lightflow::run_timeout`,
-/// `lightflow::resource` and `lightflow::no_step_times`.
+/// `lightflow::resource`, `lightflow::process` and `lightflow::no_step_times`.
 template <class T>
 concept run_option = std::same_as<std::remove_cvref_t<T>, std::stop_token> ||
                      detail::is_checkpoint<std::remove_cvref_t<T>> || std::same_as<std::remove_cvref_t<T>, observe> ||
                      std::same_as<std::remove_cvref_t<T>, run_timeout> || detail::is_resource<std::remove_cvref_t<T>> ||
-                     std::same_as<std::remove_cvref_t<T>, no_step_times_t>;
+                     std::same_as<std::remove_cvref_t<T>, process> || std::same_as<std::remove_cvref_t<T>, no_step_times_t>;
 
 namespace detail {
 
@@ -1357,7 +1442,7 @@ consteval bool check_run_options() {
   if constexpr (!(run_option<Options> && ...)) {
     fail<"lightflow: after the input, executor::run, submit and resume take only options (a std::stop_token, a "
          "lightflow::checkpoint, lightflow::observe, lightflow::run_timeout, lightflow::resource, "
-         "lightflow::no_step_times), not all of the types listed after this message",
+         "lightflow::process, lightflow::no_step_times), not all of the types listed after this message",
          offered<Options...>>();
     return false;
   } else if constexpr (((is_checkpoint<std::remove_cvref_t<Options>> ? 1 : 0) + ... + 0) > 1) {
@@ -1983,6 +2068,11 @@ struct graph_view {
   }
 };
 
+/// Whether step name `step` lies in namespace `ns` ("a.b.c" lies in "a" and in "a.b").
+constexpr bool in_namespace(std::string_view step, std::string_view ns) noexcept {
+  return step.size() > ns.size() && step.starts_with(ns) && step[ns.size()] == '.';
+}
+
 /// What step `own` means by a step's name: `look(prefix)` with no prefix, then with each of `own`'s
 /// namespaces, innermost first (after a namespaced merge, "a.y" read by "rt.report" is "rt.a.y");
 /// the first answer that is not `none`, or `none`.
@@ -2174,6 +2264,7 @@ consteval std::size_t sum_of(const std::size_t (&values)[N]) noexcept {
 #include <exception>
 #include <iterator>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -2625,6 +2716,8 @@ constexpr void condition_reads_a_stranger(text_buffer& t, std::string_view step,
 
 namespace lightflow::detail {
 
+class process_table;  // run_processes.hpp
+
 /// An object attached to a run (resource.hpp), with its type and hooks erased.
 struct resource_slot {
   const std::type_info* type = nullptr;
@@ -2726,8 +2819,7 @@ class run_state_base {
 
  protected:
   run_state_base(const graph_view& g, const invoke_fn* invokers, destroy_fn destroy, step_record* records,
-                 task_node* nodes,
-                 run_registry& registry, std::uint64_t id) noexcept
+                 task_node* nodes, run_registry& registry, std::uint64_t id) noexcept
       : graph_(&g),
         invokers_(invokers),
         destroy_(destroy),
@@ -2797,7 +2889,7 @@ class run_state_base {
     plain_ = false;
   }
   run_event run_info() const noexcept {
-    return {graph_->flow_name, id_, graph_->size, std::chrono::steady_clock::now(), true, input_, input_type_};
+    return {graph_->flow_name, id_, graph_->size, std::chrono::steady_clock::now(), true, input_, input_type_, {}};
   }
   /// The executor's defaults (before the run starts): its callbacks, called before the flow's and
   /// the steps' own, and its retries and timeout, for steps that neither they nor their flow set.
@@ -2810,17 +2902,9 @@ class run_state_base {
   /// then the flow's. A must one that throws cancels the run (the callbacks after it are not called).
   void before_flow() noexcept;
   /// Every callback that threw in this run, in the order they threw (read once the run is done).
-  std::vector<callback_failure> callback_failures() const {
-    std::lock_guard lock(callback_mutex_);
-    return callback_failures_;
-  }
-  /// The must flow callback that failed, if one did: the run is not ok.
-  const callback_failure* flow_must_failure() const noexcept {
-    if (!flow_must_failure_) return nullptr;
-    for (const callback_failure& f : callback_failures_)  // read after the run is done: no lock needed
-      if (f.point == *flow_must_failure_ && f.must) return &f;
-    return nullptr;
-  }
+  std::vector<callback_failure> callback_failures() const;
+  /// The must flow (or after-process) callback that failed, if one did: the run is not ok.
+  const callback_failure* flow_must_failure() const noexcept;
 
   /// Attaches a resource (before the run starts); it is destroyed when the run ends, in reverse order.
   template <class T>
@@ -2837,6 +2921,7 @@ class run_state_base {
 
  protected:
   ~run_state_base() {
+    drop_processes();
     release_resources();
     delete[] errors_.load(std::memory_order_relaxed);
     if (stop_ready_.load(std::memory_order_relaxed) == 2) stop_source_()->~stop_source();
@@ -2844,6 +2929,7 @@ class run_state_base {
 
  private:
   friend class run_registry;
+  friend class process_table;
   friend void finish_run(run_state_base&) noexcept;
   struct canceller {
     run_state_base* run;
@@ -2961,6 +3047,12 @@ class run_state_base {
     parked_.push_back(&nodes_[step]);
     return true;
   }
+  /// Calls `f` under the control lock, unless the run has ended (a run never controlled takes no lock at its end).
+  template <class F>
+  void controlled(F&& f);
+  void arm_unparker();  // under the control lock: a cancellation resumes the run (and its processes)
+  void drop_processes() noexcept;
+  std::atomic<process_table*> processes_{nullptr};  // its processes (run_processes.hpp), made when first needed
   bool unpark_armed_ = false;               // (control_mutex_)
   std::mutex control_mutex_;                // pause() against the run's end (see life_state)
   mutable std::mutex park_mutex_;
@@ -3149,6 +3241,18 @@ inline void run_state_base::before_flow() noexcept {
   }
 }
 
+inline std::vector<callback_failure> run_state_base::callback_failures() const {
+  std::lock_guard lock(callback_mutex_);
+  return callback_failures_;
+}
+
+inline const callback_failure* run_state_base::flow_must_failure() const noexcept {
+  if (!flow_must_failure_) return nullptr;
+  for (const callback_failure& f : callback_failures_)  // read after the run is done: no lock needed
+    if (f.point == *flow_must_failure_ && f.must) return &f;
+  return nullptr;
+}
+
 template <class T>
 void run_state_base::add_resource(std::unique_ptr<T> object) {
   resources_.reserve(resources_.size() + 1);
@@ -3187,9 +3291,11 @@ void run_state_base::tell(log_level level, Make&& make) const noexcept {
 }
 
 inline void run_state_base::note_callback_failure(callback_point point, std::string_view step, bool must, std::exception_ptr error) noexcept {
+  const bool process = point == callback_point::before_process || point == callback_point::after_process;
   tell(must ? log_level::error : log_level::warning, [&] {
     return std::string(must ? "a must " : "the ") + std::string(to_string(point)) + " callback" +
-           (step.empty() ? std::string() : " of step \"" + std::string(step) + "\"") + " threw: " + cause_text(error);
+           (step.empty() ? std::string() : (process ? " of process \"" : " of step \"") + std::string(step) + "\"") +
+           " threw: " + cause_text(error);
   });
   try {
     std::lock_guard lock(callback_mutex_);
@@ -3490,8 +3596,9 @@ bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& save
 
 #endif
 // ---- lightflow/detail/run_lifecycle.hpp
-// A run's life besides its steps: pause and resume, stop, its deadline, its stop token (made on
-// first use and registered with the executor, which stops it at shutdown), and its end.
+// A run's life besides its steps: pause and resume, stop (the run's, or one process's), its
+// deadline, its stop token (made on first use and registered with the executor, which stops it at
+// shutdown), and its end.
 #ifndef LIGHTFLOW_DETAIL_RUN_LIFECYCLE_HPP
 #define LIGHTFLOW_DETAIL_RUN_LIFECYCLE_HPP
 
@@ -3499,27 +3606,312 @@ bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& save
 #include <mutex>
 #include <new>
 #include <stop_token>
+#include <string_view>
 #include <thread>
+#include <vector>
+
+// ---- lightflow/detail/run_processes.hpp
+// A run's processes (process.hpp): the namespaces its lightflow::process options declare, with
+// their callbacks and time limits, and the ones a running run pauses, resumes or stops alone. A run
+// makes its table when it first needs one, so that a run without processes pays one pointer test
+// per step.
+#ifndef LIGHTFLOW_DETAIL_RUN_PROCESSES_HPP
+#define LIGHTFLOW_DETAIL_RUN_PROCESSES_HPP
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 
 namespace lightflow::detail {
 
-inline void run_state_base::pause() {
+/// How many steps of `g` lie in namespace `name`; throws unknown_step when none does (the message
+/// of every lookup of a namespace: results, run handles, process options).
+inline std::uint32_t namespace_size(const graph_view& g, std::string_view name) {
+  std::uint32_t n = 0;
+  for (std::uint32_t i = 0; i != g.size; ++i) n += in_namespace(g.name(i), name) ? 1 : 0;
+  if (n == 0)
+    throw unknown_step("lightflow: flow \"" + std::string(g.flow_name) + "\" has no namespace \"" + std::string(name) +
+                       "\"");
+  return n;
+}
+
+/// One process of a run.
+struct process_entry {
+  enum : std::uint32_t { paused = 1, stopped = 2, timed_out = 4, ended = 8 };
+  std::string name;
+  std::uint32_t steps = 0;
+  bool declared = false;  // by an option: its steps are counted down to its after callbacks
+  std::vector<flow_callback> before, after;
+  std::optional<std::chrono::nanoseconds> limit;
+  run_state_base* run = nullptr;
+  std::atomic<std::uint32_t> state{0};
+  std::atomic<std::uint32_t> left{0}, not_ok{0}, restored{0};  // declared: its steps not ended, ...
+  std::once_flag began;                                        // its before callbacks, its timer
+  std::exception_ptr before_error;                             // a must before callback's (set within `began`)
+  timer_service::clock::time_point deadline{};
+  std::uint64_t timer = 0;         // its time limit's (0: none)
+  std::vector<task_node*> parked;  // ready steps a pause holds (process_table's mutex)
+};
+
+class process_table {
+ public:
+  static constexpr std::size_t capacity = 64;
+  /// Where a step that is about to run stands with its processes: it runs; it waits for a resume;
+  /// or it was marked (stopped, cancelled by a time limit, failed by a must before callback) and ended.
+  enum class gate { run, parked, ended };
+
+  /// Before the run starts: makes `option`'s namespace a process of the run.
+  static void declare(run_state_base& run, const process& option) {
+    process_table& t = of(run);
+    if (t.find(option.name()) != nullptr)
+      throw usage_error("lightflow: two lightflow::process options name process \"" + option.name() + "\"");
+    process_entry& e = t.add(run, option.name());
+    e.declared = true;
+    e.before = option.before_callbacks();
+    e.after = option.after_callbacks();
+    e.limit = option.limit();
+    e.left.store(e.steps, std::memory_order_relaxed);
+  }
+
+  gate enter(run_state_base& run, std::uint32_t step);
+  /// Step `step` ended (`ok`: it succeeded, was skipped by its condition or was restored): counts it
+  /// down in its declared processes, and calls the after callbacks of each one it ends.
+  void ended(run_state_base& run, std::uint32_t step, bool ok) noexcept;
+
+  /// A running run's control of one namespace (run_handle); unknown_step for a name that is not one.
+  /// pause and stop are defined with the run's own (run_lifecycle.hpp).
+  static void pause(run_state_base& run, std::string_view name);
+  static void resume(run_state_base& run, std::string_view name) {
+    check(run, name);
+    if (process_table* t = run.processes_.load(std::memory_order_acquire))
+      if (process_entry* e = t->find(name)) t->release(run, *e, 0, process_entry::paused);
+  }
+  static void stop(run_state_base& run, std::string_view name);
+  /// Whether namespace `name` is paused (stopped or timed_out: whether it was).
+  static bool has(const run_state_base& run, std::string_view name, std::uint32_t bit) {
+    check(run, name);
+    const process_table* t = run.processes_.load(std::memory_order_acquire);
+    const process_entry* e = t != nullptr ? t->find(name) : nullptr;
+    return e != nullptr && (e->state.load(std::memory_order_acquire) & bit) != 0;
+  }
+  /// How many ready steps the paused namespace `name` holds.
+  static std::size_t held(const run_state_base& run, std::string_view name) {
+    check(run, name);
+    const process_table* t = run.processes_.load(std::memory_order_acquire);
+    const process_entry* e = t != nullptr ? t->find(name) : nullptr;
+    if (e == nullptr) return 0;
+    std::lock_guard lock(t->mutex_);
+    return e->parked.size();
+  }
+  /// A cancelled run: every step its processes hold goes to `ready`.
+  void unpark_all(std::vector<task_node*>& ready) {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0, n = count_.load(std::memory_order_acquire); i != n; ++i) {
+      ready.insert(ready.end(), entries_[i]->parked.begin(), entries_[i]->parked.end());
+      entries_[i]->parked.clear();
+    }
+  }
+
+ private:
+  static void check(const run_state_base& run, std::string_view name) { (void)namespace_size(run.graph(), name); }
+  /// The run's table, made on first use (before the run starts, or under its control lock).
+  static process_table& of(run_state_base& run) {
+    process_table* t = run.processes_.load(std::memory_order_acquire);
+    if (t == nullptr) {
+      t = new process_table;
+      run.processes_.store(t, std::memory_order_release);
+    }
+    return *t;
+  }
+  process_entry* find(std::string_view name) const noexcept {
+    for (std::size_t i = 0, n = count_.load(std::memory_order_acquire); i != n; ++i)
+      if (entries_[i]->name == name) return entries_[i].get();
+    return nullptr;
+  }
+  process_entry& find_or_add(run_state_base& run, std::string_view name) {
+    process_entry* e = find(name);
+    return e != nullptr ? *e : add(run, name);
+  }
+  process_entry& add(run_state_base& run, std::string_view name) {
+    const std::size_t n = count_.load(std::memory_order_relaxed);
+    if (n == capacity)
+      throw usage_error("lightflow: a run has at most " + std::to_string(capacity) + " processes (\"" +
+                        std::string(name) + "\" is one more)");
+    auto e = std::make_unique<process_entry>();
+    e->name = name;
+    e->steps = namespace_size(run.graph(), name);
+    e->run = &run;
+    entries_[n] = std::move(e);
+    count_.store(n + 1, std::memory_order_release);  // publishes the entry to the steps that read the table
+    return *entries_[n];
+  }
+  /// Sets and clears state bits of `e` and hands the steps it held back to the scheduler.
+  void release(run_state_base& run, process_entry& e, std::uint32_t set, std::uint32_t clear) noexcept {
+    std::vector<task_node*> ready;
+    {
+      std::lock_guard lock(mutex_);
+      e.state.fetch_or(set, std::memory_order_seq_cst);
+      e.state.fetch_and(~clear, std::memory_order_seq_cst);
+      ready.swap(e.parked);
+    }
+    for (task_node* t : ready) run.requeue_(run.scheduler_, t);
+  }
+  void begin(run_state_base& run, process_entry& e);
+  static run_event event(const run_state_base& run, const process_entry& e) noexcept {
+    run_event ev = run.run_info();
+    ev.process = e.name;
+    ev.steps = e.steps;
+    return ev;
+  }
+
+  mutable std::mutex mutex_;  // the entries' parked lists and their pause bits
+  std::atomic<std::size_t> count_{0};
+  std::unique_ptr<process_entry> entries_[capacity];
+};
+
+inline process_table::gate process_table::enter(run_state_base& run, std::uint32_t step) {
+  const std::string_view name = run.graph().name(step);
+  const std::size_t n = count_.load(std::memory_order_acquire);
+  for (std::size_t i = 0; i != n; ++i) {
+    process_entry& e = *entries_[i];
+    if (!in_namespace(name, e.name)) continue;
+    std::uint32_t s = e.state.load(std::memory_order_seq_cst);
+    if ((s & process_entry::paused) != 0) {
+      std::lock_guard lock(mutex_);  // resume, stop and a time limit take the held steps under it
+      s = e.state.load(std::memory_order_relaxed);
+      if ((s & (process_entry::paused | process_entry::stopped | process_entry::timed_out)) == process_entry::paused &&
+          !run.cancelled()) {
+        e.parked.push_back(&run.nodes_[step]);
+        return gate::parked;
+      }
+    }
+    if ((s & (process_entry::stopped | process_entry::timed_out)) != 0) {
+      run.records_[step].status = (s & process_entry::stopped) != 0 ? step_status::stopped : step_status::cancelled;
+      run.not_run(step);
+      return gate::ended;
+    }
+  }
+  for (std::size_t i = 0; i != n; ++i) {
+    process_entry& e = *entries_[i];
+    if (!e.declared || !in_namespace(name, e.name)) continue;
+    std::call_once(e.began, [&] { begin(run, e); });  // the process's other steps wait for its before callbacks
+    if (e.before_error != nullptr) {
+      run.fail_by_callback(step, "before-process", e.before_error);
+      run.not_run(step);
+      return gate::ended;
+    }
+  }
+  return gate::run;
+}
+
+inline void process_table::begin(run_state_base& run, process_entry& e) {
+  if (e.limit) {
+    e.deadline = timer_service::clock::now() + *e.limit;
+    e.timer = run.registry_->timer().add(
+        e.deadline,
+        [](void* p) noexcept {
+          process_entry& at = *static_cast<process_entry*>(p);
+          std::uint32_t s = at.state.load(std::memory_order_acquire);
+          do {
+            if ((s & process_entry::ended) != 0) return;  // every step of it ended first
+          } while (!at.state.compare_exchange_weak(s, s | process_entry::timed_out, std::memory_order_acq_rel));
+          at.run->tell(log_level::warning, [&] {
+            return "process \"" + at.name + "\" timed out after " +
+                   std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(*at.limit).count()) + " ms";
+          });
+          at.run->processes_.load(std::memory_order_acquire)->release(*at.run, at, 0, 0);
+        },
+        &e);
+  }
+  if (e.before.empty()) return;
+  const run_event ev = event(run, e);
+  for (const flow_callback& cb : e.before) {  // the chain rule of step_callbacks
+    if (!cb.applies(ev, false)) continue;
+    try {
+      cb(ev);
+    } catch (...) {
+      run.note_callback_failure(callback_point::before_process, e.name, cb.is_must(), std::current_exception());
+      if (cb.is_must()) {
+        e.before_error = std::current_exception();
+        return;
+      }
+    }
+  }
+}
+
+inline void process_table::ended(run_state_base& run, std::uint32_t step, bool ok) noexcept {
+  const std::string_view name = run.graph().name(step);
+  for (std::size_t i = 0, n = count_.load(std::memory_order_acquire); i != n; ++i) {
+    process_entry& e = *entries_[i];
+    if (!e.declared || !in_namespace(name, e.name)) continue;
+    if (!ok) e.not_ok.fetch_add(1, std::memory_order_relaxed);
+    if (run.records_[step].restored) e.restored.fetch_add(1, std::memory_order_relaxed);
+    if (e.left.fetch_sub(1, std::memory_order_acq_rel) != 1) continue;
+    e.state.fetch_or(process_entry::ended, std::memory_order_acq_rel);  // the process is over
+    if (e.timer != 0) run.registry_->timer().cancel(e.deadline, std::exchange(e.timer, 0));
+    if (e.after.empty() || e.restored.load(std::memory_order_relaxed) == e.steps) continue;  // nothing of it ran
+    run_event ev = event(run, e);
+    ev.ok = e.not_ok.load(std::memory_order_relaxed) == 0;
+    for (const flow_callback& cb : e.after) {  // the chain rule of step_callbacks
+      if (!cb.applies(ev, true)) continue;
+      try {
+        cb(ev);
+      } catch (...) {
+        run.note_callback_failure(callback_point::after_process, e.name, cb.is_must(), std::current_exception());
+        if (cb.is_must()) {
+          std::lock_guard lock(run.callback_mutex_);  // two processes may end at once
+          if (!run.flow_must_failure_) run.flow_must_failure_ = callback_point::after_process;
+          break;
+        }
+      }
+    }
+  }
+}
+
+inline void run_state_base::drop_processes() noexcept { delete processes_.load(std::memory_order_acquire); }
+
+}  // namespace lightflow::detail
+
+#endif
+
+namespace lightflow::detail {
+
+template <class F>
+void run_state_base::controlled(F&& f) {
   if (done()) return;
-  // Pausing arms a stop callback and may register the run's stop source with the executor; the
-  // run's end takes both down. The two meet through life_state's controlled and closed bits (so that
-  // a run never paused takes no lock at its end): a pause that starts once the end has begun does nothing.
+  // Pausing (the run or one of its processes) arms a stop callback and may register the run's stop
+  // source with the executor; the run's end takes both down. The two meet through life_state's
+  // controlled and closed bits (so that a run never controlled takes no lock at its end): a pause
+  // that starts once the end has begun does nothing.
   std::lock_guard lock(control_mutex_);
   if ((life_.set(life_state::controlled) & life_state::closed) != 0) return;
-  // First: a cancellation (or shutdown) resumes the run. Made once (a stop already requested runs
-  // resume() at once).
+  f();
+}
+
+inline void run_state_base::arm_unparker() {
+  // A cancellation (or shutdown) resumes the run. Made once (a stop already requested runs resume()
+  // at once).
   if (!unpark_armed_) {
     unpark_armed_ = true;
     unpark_on_stop_.emplace(stop_token(), unparker{this});
   }
-  life_.set(life_state::paused);
-  if (stop_requested()) resume();  // a cancellation that came meanwhile
+}
+
+inline void run_state_base::pause() {
+  controlled([this] {
+    arm_unparker();
+    life_.set(life_state::paused);
+    if (stop_requested()) resume();  // a cancellation that came meanwhile
+  });
 }
 
 inline void run_state_base::resume() noexcept {
@@ -3529,7 +3921,36 @@ inline void run_state_base::resume() noexcept {
     life_.clear(life_state::paused);
     ready.swap(parked_);
   }
+  // A cancelled run (this is its unparker) also lets go of the steps its paused processes hold.
+  if (process_table* processes = processes_.load(std::memory_order_acquire); processes != nullptr && cancelled()) {
+    try {
+      processes->unpark_all(ready);
+    } catch (...) {  // no memory to list them: they wait for their process's resume or stop
+    }
+  }
   for (task_node* t : ready) requeue_(scheduler_, t);
+}
+
+inline void process_table::pause(run_state_base& run, std::string_view name) {
+  check(run, name);
+  run.controlled([&] {
+    process_table& t = of(run);
+    process_entry& e = t.find_or_add(run, name);
+    run.arm_unparker();
+    {
+      std::lock_guard lock(t.mutex_);
+      e.state.fetch_or(process_entry::paused, std::memory_order_seq_cst);
+    }
+    if (run.stop_requested()) run.resume();  // a cancellation that came meanwhile
+  });
+}
+
+inline void process_table::stop(run_state_base& run, std::string_view name) {
+  check(run, name);
+  run.controlled([&] {
+    process_table& t = of(run);
+    t.release(run, t.find_or_add(run, name), process_entry::stopped, 0);
+  });
 }
 
 inline void run_state_base::stop() noexcept {
@@ -3651,6 +4072,7 @@ template <class Push, class Finish, class Saved>
 task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish, Saved&& saved) {
   if (life_.has(life_state::paused, std::memory_order_seq_cst) && !cancelled() && park(step))
     return nullptr;  // resume() requeues it
+  process_table* const processes = processes_.load(std::memory_order_acquire);  // null: the run has none
   step_record& rec = records_[step];
   bool ok = false;
   if (rec.restored) {
@@ -3663,6 +4085,9 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
     rec.status = (b & blocked_by_failure) != 0 ? step_status::skipped : step_status::skipped_by_condition;
     ok = rec.status == step_status::skipped_by_condition;
     not_run(step);
+  } else if (const auto gate = processes != nullptr ? processes->enter(*this, step) : process_table::gate::run;
+             gate != process_table::gate::run) {
+    if (gate == process_table::gate::parked) return nullptr;  // its process's resume (or stop) requeues it
   } else if (plain_ && !timed_) {  // lightflow::no_step_times: no clock read
     ok = attempt(step, nullptr);
     if (checkpoint_ != nullptr) ok = ok && save_checkpoint(step, saved);
@@ -3679,6 +4104,7 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
       ok = run_with_policy(step, now, saved);
     }
   }
+  if (processes != nullptr) processes->ended(*this, step, ok);
   return release(step, ok, push, finish);
 }
 
@@ -6837,7 +7263,7 @@ class basic_run_result {
   }
 
   /// True when every step succeeded or was skipped by a condition (and, with a checkpoint, every
-  /// record was made durable, and no must before-flow or after-flow callback failed).
+  /// record was made durable, and no must before-flow, after-flow or after-process callback failed).
   bool ok() const noexcept {
     return run_->steps_ok() && run_->flow_must_failure() == nullptr;
   }
@@ -6850,6 +7276,12 @@ class basic_run_result {
   const std::exception_ptr& durability_error() const noexcept { return run_->durability_error(); }
   /// True when the run's run_timeout passed before it ended (it was cancelled then).
   bool timed_out() const noexcept { return run_->timed_out(); }
+  /// True when the time limit of process `name` (lightflow::process::timeout) passed before every
+  /// step of it had ended (its steps not started then were cancelled). Throws unknown_step when the
+  /// flow has no such namespace.
+  bool timed_out(std::string_view name) const {
+    return detail::process_table::has(*run_, name, detail::process_entry::timed_out);
+  }
   /// True when the run was stopped (run_handle::stop) before every step had started.
   bool stopped() const noexcept { return count(step_status::stopped) != 0; }
   /// True when the run was cancelled before every step had started.
@@ -6902,7 +7334,7 @@ class basic_run_result {
     std::size_t in = 0, by_condition = 0, rank = std::size(worst_first);
     for (std::uint32_t i = 0; i != graph().size; ++i) {
       const std::string_view step = graph().name(i);
-      if (step.size() <= name.size() || !step.starts_with(name) || step[name.size()] != '.') continue;
+      if (!detail::in_namespace(step, name)) continue;
       const step_status s = run_->record(i).status;
       ++in;
       by_condition += s == step_status::skipped_by_condition ? 1 : 0;
@@ -6912,9 +7344,7 @@ class basic_run_result {
           break;
         }
     }
-    if (in == 0)
-      throw unknown_step("lightflow: flow \"" + std::string(flow_name()) + "\" has no namespace \"" + std::string(name) +
-                         "\"");
+    if (in == 0) (void)detail::namespace_size(graph(), name);  // throws unknown_step: the flow has no such namespace
     if (rank != std::size(worst_first)) return worst_first[rank];
     return by_condition == in ? step_status::skipped_by_condition : step_status::succeeded;
   }
@@ -8208,6 +8638,7 @@ class scheduler {
 
 #include <cstddef>
 #include <stdexcept>
+#include <string_view>
 #include <utility>
 
 
@@ -8261,6 +8692,19 @@ class run_handle {
   /// Ends the run: steps not started are marked stopped, running ones see their stop token set.
   /// With a checkpoint, `executor::resume` continues it later.
   void stop() noexcept { run_->stop(); }
+  /// Pauses one namespace of a merged flow, a process (process.hpp): its steps that have not started
+  /// wait for resume(name) (or stop(name), or the run's end); the rest of the run goes on. Throws
+  /// unknown_step when the flow has no such namespace.
+  void pause(std::string_view name) { detail::process_table::pause(*run_, name); }
+  /// Lets a paused namespace go on.
+  void resume(std::string_view name) { detail::process_table::resume(*run_, name); }
+  /// Whether the namespace is paused.
+  bool paused(std::string_view name) const { return detail::process_table::has(*run_, name, detail::process_entry::paused); }
+  /// How many ready steps of the namespace wait for resume(name).
+  std::size_t waiting(std::string_view name) const { return detail::process_table::held(*run_, name); }
+  /// Ends one namespace: its steps not started are marked stopped (running ones finish), so that
+  /// their dependents are skipped; the rest of the run goes on.
+  void stop(std::string_view name) { detail::process_table::stop(*run_, name); }
   /// Waits, then hands over the result; the handle is no longer valid.
   result_type get() {
     if (run_ == nullptr) throw usage_error("lightflow: run_handle::get() on a handle without a run");
@@ -8483,6 +8927,7 @@ class executor : public detail::edited_policy_setters<executor, true> {
     auto* state = program::make(flow, std::move(input), sched_->registry(), sched_->next_run_id());
     try {
       add_observers(*state, options...);
+      (declare_process(*state, options), ...);  // may throw (a namespace the flow does not have): nothing stored yet
       try {
         (open_checkpoint<program, Input>(*state, options), ...);  // checks or restores; may throw, before anything runs
       } catch (...) {
@@ -8524,6 +8969,10 @@ class executor : public detail::edited_policy_setters<executor, true> {
         if (state.resumed()) object->recover();
       state.add_resource(std::move(object));
     }
+  }
+  template <class Option>
+  static void declare_process(detail::run_state_base& state, const Option& option) {
+    if constexpr (std::is_same_v<Option, process>) detail::process_table::declare(state, option);
   }
   friend detail::edited_policy_setters<executor, true>;
   template <class Change>

@@ -49,6 +49,8 @@ enum class callback_point : std::uint8_t {
   before_step,
   after_step,
   resource_suspend,  // a resource's suspend() (resource.hpp), at the end of a run that is not ok
+  before_process,    // a lightflow::process's (process.hpp)
+  after_process,
 };
 
 /// The point's name, as results and messages write it ("before-flow", "after-step", ...).
@@ -64,6 +66,10 @@ constexpr std::string_view to_string(callback_point p) noexcept {
       return "after-step";
     case callback_point::resource_suspend:
       return "resource suspend";
+    case callback_point::before_process:
+      return "before-process";
+    case callback_point::after_process:
+      return "after-process";
   }
   return "unknown";
 }
@@ -214,7 +220,7 @@ class flow_callback {
 /// One callback that threw, as the result lists it.
 struct callback_failure {
   callback_point point = callback_point::before_step;  ///< Where it was called.
-  std::string step;                                    ///< The step's full name; empty for a flow callback.
+  std::string step;  ///< The step's full name; a process's name for a process callback; empty for a flow callback.
   bool must = false;                                   ///< Whether it was a must callback.
   std::exception_ptr error{};                          ///< What it threw.
 };

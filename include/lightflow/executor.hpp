@@ -227,6 +227,7 @@ class executor : public detail::edited_policy_setters<executor, true> {
     auto* state = program::make(flow, std::move(input), sched_->registry(), sched_->next_run_id());
     try {
       add_observers(*state, options...);
+      (declare_process(*state, options), ...);  // may throw (a namespace the flow does not have): nothing stored yet
       try {
         (open_checkpoint<program, Input>(*state, options), ...);  // checks or restores; may throw, before anything runs
       } catch (...) {
@@ -268,6 +269,10 @@ class executor : public detail::edited_policy_setters<executor, true> {
         if (state.resumed()) object->recover();
       state.add_resource(std::move(object));
     }
+  }
+  template <class Option>
+  static void declare_process(detail::run_state_base& state, const Option& option) {
+    if constexpr (std::is_same_v<Option, process>) detail::process_table::declare(state, option);
   }
   friend detail::edited_policy_setters<executor, true>;
   template <class Change>

@@ -33,6 +33,7 @@ struct run_event {
   bool ok = true;  ///< At the end: every step succeeded or was skipped by its condition.
   const void* input_value = nullptr;           ///< The run's input (see input()); null for a run without one.
   const std::type_info* input_type = nullptr;  ///< The input's type, or null.
+  std::string_view process;  ///< For a process's callback (process.hpp): the process's name; else empty.
 
   /// The run's input, if it is a `T` (exactly that type; a runtime run's is an `lf::values`); else
   /// null. Valid during the call.

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <stdexcept>
+#include <string_view>
 #include <utility>
 
 #include "lightflow/detail/program.hpp"
@@ -62,6 +63,19 @@ class run_handle {
   /// Ends the run: steps not started are marked stopped, running ones see their stop token set.
   /// With a checkpoint, `executor::resume` continues it later.
   void stop() noexcept { run_->stop(); }
+  /// Pauses one namespace of a merged flow, a process (process.hpp): its steps that have not started
+  /// wait for resume(name) (or stop(name), or the run's end); the rest of the run goes on. Throws
+  /// unknown_step when the flow has no such namespace.
+  void pause(std::string_view name) { detail::process_table::pause(*run_, name); }
+  /// Lets a paused namespace go on.
+  void resume(std::string_view name) { detail::process_table::resume(*run_, name); }
+  /// Whether the namespace is paused.
+  bool paused(std::string_view name) const { return detail::process_table::has(*run_, name, detail::process_entry::paused); }
+  /// How many ready steps of the namespace wait for resume(name).
+  std::size_t waiting(std::string_view name) const { return detail::process_table::held(*run_, name); }
+  /// Ends one namespace: its steps not started are marked stopped (running ones finish), so that
+  /// their dependents are skipped; the rest of the run goes on.
+  void stop(std::string_view name) { detail::process_table::stop(*run_, name); }
   /// Waits, then hands over the result; the handle is no longer valid.
   result_type get() {
     if (run_ == nullptr) throw usage_error("lightflow: run_handle::get() on a handle without a run");

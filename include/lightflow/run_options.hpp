@@ -10,6 +10,7 @@
 #include "lightflow/fixed_string.hpp"
 #include "lightflow/observer.hpp"
 #include "lightflow/policy.hpp"
+#include "lightflow/process.hpp"
 #include "lightflow/resource.hpp"
 
 namespace lightflow {
@@ -24,12 +25,12 @@ inline constexpr bool is_checkpoint = false;
 /// Satisfied by the extra arguments `run`, `submit` and `resume` take after the input, for static and
 /// runtime flows alike: a `std::stop_token` (a stop request cancels the run), a
 /// `lightflow::checkpoint` (at most one), `lightflow::observe`, `lightflow::run_timeout`,
-/// `lightflow::resource` and `lightflow::no_step_times`.
+/// `lightflow::resource`, `lightflow::process` and `lightflow::no_step_times`.
 template <class T>
 concept run_option = std::same_as<std::remove_cvref_t<T>, std::stop_token> ||
                      detail::is_checkpoint<std::remove_cvref_t<T>> || std::same_as<std::remove_cvref_t<T>, observe> ||
                      std::same_as<std::remove_cvref_t<T>, run_timeout> || detail::is_resource<std::remove_cvref_t<T>> ||
-                     std::same_as<std::remove_cvref_t<T>, no_step_times_t>;
+                     std::same_as<std::remove_cvref_t<T>, process> || std::same_as<std::remove_cvref_t<T>, no_step_times_t>;
 
 namespace detail {
 
@@ -40,7 +41,7 @@ consteval bool check_run_options() {
   if constexpr (!(run_option<Options> && ...)) {
     fail<"lightflow: after the input, executor::run, submit and resume take only options (a std::stop_token, a "
          "lightflow::checkpoint, lightflow::observe, lightflow::run_timeout, lightflow::resource, "
-         "lightflow::no_step_times), not all of the types listed after this message",
+         "lightflow::process, lightflow::no_step_times), not all of the types listed after this message",
          offered<Options...>>();
     return false;
   } else if constexpr (((is_checkpoint<std::remove_cvref_t<Options>> ? 1 : 0) + ... + 0) > 1) {

@@ -57,7 +57,7 @@ class basic_run_result {
   }
 
   /// True when every step succeeded or was skipped by a condition (and, with a checkpoint, every
-  /// record was made durable, and no must before-flow or after-flow callback failed).
+  /// record was made durable, and no must before-flow, after-flow or after-process callback failed).
   bool ok() const noexcept {
     return run_->steps_ok() && run_->flow_must_failure() == nullptr;
   }
@@ -70,6 +70,12 @@ class basic_run_result {
   const std::exception_ptr& durability_error() const noexcept { return run_->durability_error(); }
   /// True when the run's run_timeout passed before it ended (it was cancelled then).
   bool timed_out() const noexcept { return run_->timed_out(); }
+  /// True when the time limit of process `name` (lightflow::process::timeout) passed before every
+  /// step of it had ended (its steps not started then were cancelled). Throws unknown_step when the
+  /// flow has no such namespace.
+  bool timed_out(std::string_view name) const {
+    return detail::process_table::has(*run_, name, detail::process_entry::timed_out);
+  }
   /// True when the run was stopped (run_handle::stop) before every step had started.
   bool stopped() const noexcept { return count(step_status::stopped) != 0; }
   /// True when the run was cancelled before every step had started.
@@ -122,7 +128,7 @@ class basic_run_result {
     std::size_t in = 0, by_condition = 0, rank = std::size(worst_first);
     for (std::uint32_t i = 0; i != graph().size; ++i) {
       const std::string_view step = graph().name(i);
-      if (step.size() <= name.size() || !step.starts_with(name) || step[name.size()] != '.') continue;
+      if (!detail::in_namespace(step, name)) continue;
       const step_status s = run_->record(i).status;
       ++in;
       by_condition += s == step_status::skipped_by_condition ? 1 : 0;
@@ -132,9 +138,7 @@ class basic_run_result {
           break;
         }
     }
-    if (in == 0)
-      throw unknown_step("lightflow: flow \"" + std::string(flow_name()) + "\" has no namespace \"" + std::string(name) +
-                         "\"");
+    if (in == 0) (void)detail::namespace_size(graph(), name);  // throws unknown_step: the flow has no such namespace
     if (rank != std::size(worst_first)) return worst_first[rank];
     return by_condition == in ? step_status::skipped_by_condition : step_status::succeeded;
   }

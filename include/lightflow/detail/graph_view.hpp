@@ -70,6 +70,11 @@ struct graph_view {
   }
 };
 
+/// Whether step name `step` lies in namespace `ns` ("a.b.c" lies in "a" and in "a.b").
+constexpr bool in_namespace(std::string_view step, std::string_view ns) noexcept {
+  return step.size() > ns.size() && step.starts_with(ns) && step[ns.size()] == '.';
+}
+
 /// What step `own` means by a step's name: `look(prefix)` with no prefix, then with each of `own`'s
 /// namespaces, innermost first (after a namespaced merge, "a.y" read by "rt.report" is "rt.a.y");
 /// the first answer that is not `none`, or `none`.

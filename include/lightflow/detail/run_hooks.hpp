@@ -7,6 +7,7 @@
 #include <exception>
 #include <iterator>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,18 @@ inline void run_state_base::before_flow() noexcept {
       }
     }
   }
+}
+
+inline std::vector<callback_failure> run_state_base::callback_failures() const {
+  std::lock_guard lock(callback_mutex_);
+  return callback_failures_;
+}
+
+inline const callback_failure* run_state_base::flow_must_failure() const noexcept {
+  if (!flow_must_failure_) return nullptr;
+  for (const callback_failure& f : callback_failures_)  // read after the run is done: no lock needed
+    if (f.point == *flow_must_failure_ && f.must) return &f;
+  return nullptr;
 }
 
 template <class T>
@@ -78,9 +91,11 @@ void run_state_base::tell(log_level level, Make&& make) const noexcept {
 }
 
 inline void run_state_base::note_callback_failure(callback_point point, std::string_view step, bool must, std::exception_ptr error) noexcept {
+  const bool process = point == callback_point::before_process || point == callback_point::after_process;
   tell(must ? log_level::error : log_level::warning, [&] {
     return std::string(must ? "a must " : "the ") + std::string(to_string(point)) + " callback" +
-           (step.empty() ? std::string() : " of step \"" + std::string(step) + "\"") + " threw: " + cause_text(error);
+           (step.empty() ? std::string() : (process ? " of process \"" : " of step \"") + std::string(step) + "\"") +
+           " threw: " + cause_text(error);
   });
   try {
     std::lock_guard lock(callback_mutex_);

@@ -1,5 +1,6 @@
-// A run's life besides its steps: pause and resume, stop, its deadline, its stop token (made on
-// first use and registered with the executor, which stops it at shutdown), and its end.
+// A run's life besides its steps: pause and resume, stop (the run's, or one process's), its
+// deadline, its stop token (made on first use and registered with the executor, which stops it at
+// shutdown), and its end.
 #ifndef LIGHTFLOW_DETAIL_RUN_LIFECYCLE_HPP
 #define LIGHTFLOW_DETAIL_RUN_LIFECYCLE_HPP
 
@@ -7,30 +8,44 @@
 #include <mutex>
 #include <new>
 #include <stop_token>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "lightflow/detail/run_hooks.hpp"
+#include "lightflow/detail/run_processes.hpp"
 #include "lightflow/detail/run_registry.hpp"
 #include "lightflow/detail/run_state_base.hpp"
 
 namespace lightflow::detail {
 
-inline void run_state_base::pause() {
+template <class F>
+void run_state_base::controlled(F&& f) {
   if (done()) return;
-  // Pausing arms a stop callback and may register the run's stop source with the executor; the
-  // run's end takes both down. The two meet through life_state's controlled and closed bits (so that
-  // a run never paused takes no lock at its end): a pause that starts once the end has begun does nothing.
+  // Pausing (the run or one of its processes) arms a stop callback and may register the run's stop
+  // source with the executor; the run's end takes both down. The two meet through life_state's
+  // controlled and closed bits (so that a run never controlled takes no lock at its end): a pause
+  // that starts once the end has begun does nothing.
   std::lock_guard lock(control_mutex_);
   if ((life_.set(life_state::controlled) & life_state::closed) != 0) return;
-  // First: a cancellation (or shutdown) resumes the run. Made once (a stop already requested runs
-  // resume() at once).
+  f();
+}
+
+inline void run_state_base::arm_unparker() {
+  // A cancellation (or shutdown) resumes the run. Made once (a stop already requested runs resume()
+  // at once).
   if (!unpark_armed_) {
     unpark_armed_ = true;
     unpark_on_stop_.emplace(stop_token(), unparker{this});
   }
-  life_.set(life_state::paused);
-  if (stop_requested()) resume();  // a cancellation that came meanwhile
+}
+
+inline void run_state_base::pause() {
+  controlled([this] {
+    arm_unparker();
+    life_.set(life_state::paused);
+    if (stop_requested()) resume();  // a cancellation that came meanwhile
+  });
 }
 
 inline void run_state_base::resume() noexcept {
@@ -40,7 +55,36 @@ inline void run_state_base::resume() noexcept {
     life_.clear(life_state::paused);
     ready.swap(parked_);
   }
+  // A cancelled run (this is its unparker) also lets go of the steps its paused processes hold.
+  if (process_table* processes = processes_.load(std::memory_order_acquire); processes != nullptr && cancelled()) {
+    try {
+      processes->unpark_all(ready);
+    } catch (...) {  // no memory to list them: they wait for their process's resume or stop
+    }
+  }
   for (task_node* t : ready) requeue_(scheduler_, t);
+}
+
+inline void process_table::pause(run_state_base& run, std::string_view name) {
+  check(run, name);
+  run.controlled([&] {
+    process_table& t = of(run);
+    process_entry& e = t.find_or_add(run, name);
+    run.arm_unparker();
+    {
+      std::lock_guard lock(t.mutex_);
+      e.state.fetch_or(process_entry::paused, std::memory_order_seq_cst);
+    }
+    if (run.stop_requested()) run.resume();  // a cancellation that came meanwhile
+  });
+}
+
+inline void process_table::stop(run_state_base& run, std::string_view name) {
+  check(run, name);
+  run.controlled([&] {
+    process_table& t = of(run);
+    t.release(run, t.find_or_add(run, name), process_entry::stopped, 0);
+  });
 }
 
 inline void run_state_base::stop() noexcept {

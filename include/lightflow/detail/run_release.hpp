@@ -8,6 +8,7 @@
 
 #include "lightflow/detail/run_attempts.hpp"
 #include "lightflow/detail/run_hooks.hpp"
+#include "lightflow/detail/run_processes.hpp"
 #include "lightflow/detail/run_state_base.hpp"
 
 namespace lightflow::detail {
@@ -35,6 +36,7 @@ template <class Push, class Finish, class Saved>
 task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, Finish&& finish, Saved&& saved) {
   if (life_.has(life_state::paused, std::memory_order_seq_cst) && !cancelled() && park(step))
     return nullptr;  // resume() requeues it
+  process_table* const processes = processes_.load(std::memory_order_acquire);  // null: the run has none
   step_record& rec = records_[step];
   bool ok = false;
   if (rec.restored) {
@@ -47,6 +49,9 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
     rec.status = (b & blocked_by_failure) != 0 ? step_status::skipped : step_status::skipped_by_condition;
     ok = rec.status == step_status::skipped_by_condition;
     not_run(step);
+  } else if (const auto gate = processes != nullptr ? processes->enter(*this, step) : process_table::gate::run;
+             gate != process_table::gate::run) {
+    if (gate == process_table::gate::parked) return nullptr;  // its process's resume (or stop) requeues it
   } else if (plain_ && !timed_) {  // lightflow::no_step_times: no clock read
     ok = attempt(step, nullptr);
     if (checkpoint_ != nullptr) ok = ok && save_checkpoint(step, saved);
@@ -63,6 +68,7 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
       ok = run_with_policy(step, now, saved);
     }
   }
+  if (processes != nullptr) processes->ended(*this, step, ok);
   return release(step, ok, push, finish);
 }
 

@@ -35,6 +35,8 @@
 
 namespace lightflow::detail {
 
+class process_table;  // run_processes.hpp
+
 /// An object attached to a run (resource.hpp), with its type and hooks erased.
 struct resource_slot {
   const std::type_info* type = nullptr;
@@ -136,8 +138,7 @@ class run_state_base {
 
  protected:
   run_state_base(const graph_view& g, const invoke_fn* invokers, destroy_fn destroy, step_record* records,
-                 task_node* nodes,
-                 run_registry& registry, std::uint64_t id) noexcept
+                 task_node* nodes, run_registry& registry, std::uint64_t id) noexcept
       : graph_(&g),
         invokers_(invokers),
         destroy_(destroy),
@@ -207,7 +208,7 @@ class run_state_base {
     plain_ = false;
   }
   run_event run_info() const noexcept {
-    return {graph_->flow_name, id_, graph_->size, std::chrono::steady_clock::now(), true, input_, input_type_};
+    return {graph_->flow_name, id_, graph_->size, std::chrono::steady_clock::now(), true, input_, input_type_, {}};
   }
   /// The executor's defaults (before the run starts): its callbacks, called before the flow's and
   /// the steps' own, and its retries and timeout, for steps that neither they nor their flow set.
@@ -220,17 +221,9 @@ class run_state_base {
   /// then the flow's. A must one that throws cancels the run (the callbacks after it are not called).
   void before_flow() noexcept;
   /// Every callback that threw in this run, in the order they threw (read once the run is done).
-  std::vector<callback_failure> callback_failures() const {
-    std::lock_guard lock(callback_mutex_);
-    return callback_failures_;
-  }
-  /// The must flow callback that failed, if one did: the run is not ok.
-  const callback_failure* flow_must_failure() const noexcept {
-    if (!flow_must_failure_) return nullptr;
-    for (const callback_failure& f : callback_failures_)  // read after the run is done: no lock needed
-      if (f.point == *flow_must_failure_ && f.must) return &f;
-    return nullptr;
-  }
+  std::vector<callback_failure> callback_failures() const;
+  /// The must flow (or after-process) callback that failed, if one did: the run is not ok.
+  const callback_failure* flow_must_failure() const noexcept;
 
   /// Attaches a resource (before the run starts); it is destroyed when the run ends, in reverse order.
   template <class T>
@@ -247,6 +240,7 @@ class run_state_base {
 
  protected:
   ~run_state_base() {
+    drop_processes();
     release_resources();
     delete[] errors_.load(std::memory_order_relaxed);
     if (stop_ready_.load(std::memory_order_relaxed) == 2) stop_source_()->~stop_source();
@@ -254,6 +248,7 @@ class run_state_base {
 
  private:
   friend class run_registry;
+  friend class process_table;
   friend void finish_run(run_state_base&) noexcept;
   struct canceller {
     run_state_base* run;
@@ -371,6 +366,12 @@ class run_state_base {
     parked_.push_back(&nodes_[step]);
     return true;
   }
+  /// Calls `f` under the control lock, unless the run has ended (a run never controlled takes no lock at its end).
+  template <class F>
+  void controlled(F&& f);
+  void arm_unparker();  // under the control lock: a cancellation resumes the run (and its processes)
+  void drop_processes() noexcept;
+  std::atomic<process_table*> processes_{nullptr};  // its processes (run_processes.hpp), made when first needed
   bool unpark_armed_ = false;               // (control_mutex_)
   std::mutex control_mutex_;                // pause() against the run's end (see life_state)
   mutable std::mutex park_mutex_;
