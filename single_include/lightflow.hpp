@@ -3691,25 +3691,20 @@ class process_table {
   /// pause and stop are defined with the run's own (run_lifecycle.hpp).
   static void pause(run_state_base& run, std::string_view name);
   static void resume(run_state_base& run, std::string_view name) {
-    check(run, name);
-    if (process_table* t = run.processes_.load(std::memory_order_acquire))
-      if (process_entry* e = t->find(name)) t->release(run, *e, 0, process_entry::paused);
+    if (process_entry* e = known(run, name))
+      run.processes_.load(std::memory_order_acquire)->release(run, *e, 0, process_entry::paused);
   }
   static void stop(run_state_base& run, std::string_view name);
   /// Whether namespace `name` is paused (stopped or timed_out: whether it was).
   static bool has(const run_state_base& run, std::string_view name, std::uint32_t bit) {
-    check(run, name);
-    const process_table* t = run.processes_.load(std::memory_order_acquire);
-    const process_entry* e = t != nullptr ? t->find(name) : nullptr;
+    const process_entry* e = known(run, name);
     return e != nullptr && (e->state.load(std::memory_order_acquire) & bit) != 0;
   }
   /// How many ready steps the paused namespace `name` holds.
   static std::size_t held(const run_state_base& run, std::string_view name) {
-    check(run, name);
-    const process_table* t = run.processes_.load(std::memory_order_acquire);
-    const process_entry* e = t != nullptr ? t->find(name) : nullptr;
+    const process_entry* e = known(run, name);
     if (e == nullptr) return 0;
-    std::lock_guard lock(t->mutex_);
+    std::lock_guard lock(run.processes_.load(std::memory_order_acquire)->mutex_);
     return e->parked.size();
   }
   /// A cancelled run: every step its processes hold goes to `ready`.
@@ -3723,6 +3718,14 @@ class process_table {
 
  private:
   static void check(const run_state_base& run, std::string_view name) { (void)namespace_size(run.graph(), name); }
+  /// Namespace `name`'s entry, or null when it has none yet (after checking that it is a namespace:
+  /// a pass over the step names, made only then).
+  static process_entry* known(const run_state_base& run, std::string_view name) {
+    const process_table* t = run.processes_.load(std::memory_order_acquire);
+    process_entry* e = t != nullptr ? t->find(name) : nullptr;
+    if (e == nullptr) check(run, name);
+    return e;
+  }
   /// The run's table, made on first use (before the run starts, or under its control lock).
   static process_table& of(run_state_base& run) {
     process_table* t = run.processes_.load(std::memory_order_acquire);
