@@ -326,7 +326,7 @@ TEMPLATE_TEST_CASE("cancelling a run ends the steps its paused namespace holds",
   const auto order = make_order<TestType>(p);
   lf::executor pool{2};
   auto handle = submit<TestType>(pool, order);
-  wait_for([&] { return p.charge_started.load(); });
+  wait_for([&] { return p.charge_started.load() && p.audit == 1; });  // only "receipt" will wait
   handle.pause("pay");
   p.release_charge = true;
   wait_for([&] { return handle.waiting("pay") == 1; });
