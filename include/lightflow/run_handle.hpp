@@ -70,7 +70,9 @@ class run_handle {
   /// Lets a paused namespace go on.
   void resume(std::string_view name) { detail::process_table::resume(*run_, name); }
   /// Whether the namespace is paused.
-  bool paused(std::string_view name) const { return detail::process_table::has(*run_, name, detail::process_entry::paused); }
+  bool paused(std::string_view name) const {
+    return detail::process_table::has(*run_, name, detail::process_entry::paused);
+  }
   /// How many ready steps of the namespace wait for resume(name).
   std::size_t waiting(std::string_view name) const { return detail::process_table::held(*run_, name); }
   /// Ends one namespace: its steps not started are marked stopped (running ones finish), so that
