@@ -22,23 +22,29 @@ inline void run_state_base::before_flow() noexcept {
   auto none = [](const callback_lists* level) { return level == nullptr || level->before_flow.empty(); };
   if (none(executor_callbacks()) && none(flow_callbacks())) return;  // nothing to call: no clock read
   const run_event e = run_info();
-  // The chain rule of step_callbacks: a must failure ends the chain (and here cancels the run).
   for (const callback_lists* level : {executor_callbacks(), flow_callbacks()}) {
-    if (level == nullptr) continue;
-    for (const flow_callback& cb : level->before_flow) {
-      if (!cb.applies(e, false)) continue;
-      try {
-        cb(e);
-      } catch (...) {
-        note_callback_failure(callback_point::before_flow, {}, cb.is_must(), std::current_exception());
-        if (cb.is_must()) {
-          flow_must_failure_ = callback_point::before_flow;
-          cancel();
-          return;
-        }
-      }
+    if (level != nullptr && call_flow_callbacks(level->before_flow, e, callback_point::before_flow) != nullptr) {
+      flow_must_failure_ = callback_point::before_flow;  // a must failure ends the chain and cancels the run
+      cancel();
+      return;
     }
   }
+}
+
+inline std::exception_ptr run_state_base::call_flow_callbacks(const std::vector<flow_callback>& list,
+                                                              const run_event& e, callback_point point,
+                                                              std::string_view name) noexcept {
+  const bool after = point == callback_point::after_flow || point == callback_point::after_process;
+  for (const flow_callback& cb : list) {  // the chain rule of step_callbacks: a must failure ends it
+    if (!cb.applies(e, after)) continue;
+    try {
+      cb(e);
+    } catch (...) {
+      note_callback_failure(point, name, cb.is_must(), std::current_exception());
+      if (cb.is_must()) return std::current_exception();
+    }
+  }
+  return nullptr;
 }
 
 inline std::vector<callback_failure> run_state_base::callback_failures() const {
@@ -57,7 +63,7 @@ template <class T>
 void run_state_base::add_resource(std::unique_ptr<T> object) {
   resources_.reserve(resources_.size() + 1);
   resource_slot slot{&typeid(T), object.get(), [](void* p) noexcept { delete static_cast<T*>(p); }, nullptr};
-  if constexpr (requires(T& t) { t.suspend(); }) slot.suspend = [](void* p) { static_cast<T*>(p)->suspend(); };
+  if constexpr (requires(T & t) { t.suspend(); }) slot.suspend = [](void* p) { static_cast<T*>(p)->suspend(); };
   resources_.push_back(slot);
   object.release();
 }
@@ -65,8 +71,19 @@ void run_state_base::add_resource(std::unique_ptr<T> object) {
 inline step_event run_state_base::event(std::uint32_t step, unsigned attempt, bool last, bool ending) const noexcept {
   const step_record& rec = records_[step];
   const value_view out = ending ? output_view(step) : value_view{};
-  return {graph_->flow_name, id_, graph_->name(step), step, attempt, current_worker, rec.status, error(step),
-          rec.restored, last, std::chrono::steady_clock::now(), out.value, out.type};
+  return {graph_->flow_name,
+          id_,
+          graph_->name(step),
+          step,
+          attempt,
+          current_worker,
+          rec.status,
+          error(step),
+          rec.restored,
+          last,
+          std::chrono::steady_clock::now(),
+          out.value,
+          out.type};
 }
 
 inline void run_state_base::notify(std::uint32_t step, unsigned attempt, bool starting, bool last) const noexcept {
@@ -90,7 +107,8 @@ void run_state_base::tell(log_level level, Make&& make) const noexcept {
   }
 }
 
-inline void run_state_base::note_callback_failure(callback_point point, std::string_view step, bool must, std::exception_ptr error) noexcept {
+inline void run_state_base::note_callback_failure(callback_point point, std::string_view step, bool must,
+                                                  std::exception_ptr error) noexcept {
   const bool process = point == callback_point::before_process || point == callback_point::after_process;
   tell(must ? log_level::error : log_level::warning, [&] {
     return std::string(must ? "a must " : "the ") + std::string(to_string(point)) + " callback" +
@@ -116,7 +134,8 @@ inline std::exception_ptr run_state_base::step_callbacks(std::uint32_t step, boo
   auto list = [after](const callback_lists& l) -> const std::vector<step_callback>& {
     return after ? l.after_step : l.before_step;
   };
-  if (std::none_of(std::begin(levels), std::end(levels), [&](const callback_lists* l) { return l != nullptr && !list(*l).empty(); }))
+  if (std::none_of(std::begin(levels), std::end(levels),
+                   [&](const callback_lists* l) { return l != nullptr && !list(*l).empty(); }))
     return nullptr;
   const step_event e = event(step, records_[step].attempts, true, after);
   step_context ctx(*this, step, std::max(1u, static_cast<unsigned>(records_[step].attempts)));
@@ -153,23 +172,12 @@ inline void run_state_base::fail_by_callback(std::uint32_t step, const char* whe
 inline bool run_state_base::end_flow() noexcept {
   run_event e = run_info();
   e.ok = steps_ok() && !flow_must_failure_;
-  [&] {  // the chain rule of step_callbacks: a must failure ends the chain
-    for (const callback_lists* level : {executor_callbacks(), flow_callbacks()}) {
-      if (level == nullptr) continue;
-      for (const flow_callback& cb : level->after_flow) {
-        if (!cb.applies(e, true)) continue;
-        try {
-          cb(e);
-        } catch (...) {
-          note_callback_failure(callback_point::after_flow, {}, cb.is_must(), std::current_exception());
-          if (cb.is_must()) {
-            if (!flow_must_failure_) flow_must_failure_ = callback_point::after_flow;
-            return;
-          }
-        }
-      }
+  for (const callback_lists* level : {executor_callbacks(), flow_callbacks()}) {
+    if (level != nullptr && call_flow_callbacks(level->after_flow, e, callback_point::after_flow) != nullptr) {
+      if (!flow_must_failure_) flow_must_failure_ = callback_point::after_flow;  // a must failure ends the chain
+      break;
     }
-  }();
+  }
   const bool ok = e.ok && !flow_must_failure_;
   if (!ok)
     for (auto r = resources_.rbegin(); r != resources_.rend(); ++r) {

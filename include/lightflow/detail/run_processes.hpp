@@ -228,20 +228,8 @@ inline void process_table::begin(run_state_base& run, process_entry& e) {
         },
         &e);
   }
-  if (e.before.empty()) return;
-  const run_event ev = event(run, e);
-  for (const flow_callback& cb : e.before) {  // the chain rule of step_callbacks
-    if (!cb.applies(ev, false)) continue;
-    try {
-      cb(ev);
-    } catch (...) {
-      run.note_callback_failure(callback_point::before_process, e.name, cb.is_must(), std::current_exception());
-      if (cb.is_must()) {
-        e.before_error = std::current_exception();
-        return;
-      }
-    }
-  }
+  if (!e.before.empty())
+    e.before_error = run.call_flow_callbacks(e.before, event(run, e), callback_point::before_process, e.name);
 }
 
 inline void process_table::ended(run_state_base& run, std::uint32_t step, bool ok) noexcept {
@@ -257,18 +245,9 @@ inline void process_table::ended(run_state_base& run, std::uint32_t step, bool o
     if (e.after.empty() || e.restored.load(std::memory_order_relaxed) == e.steps) continue;  // nothing of it ran
     run_event ev = event(run, e);
     ev.ok = e.not_ok.load(std::memory_order_relaxed) == 0;
-    for (const flow_callback& cb : e.after) {  // the chain rule of step_callbacks
-      if (!cb.applies(ev, true)) continue;
-      try {
-        cb(ev);
-      } catch (...) {
-        run.note_callback_failure(callback_point::after_process, e.name, cb.is_must(), std::current_exception());
-        if (cb.is_must()) {
-          std::lock_guard lock(run.callback_mutex_);  // two processes may end at once
-          if (!run.flow_must_failure_) run.flow_must_failure_ = callback_point::after_process;
-          break;
-        }
-      }
+    if (run.call_flow_callbacks(e.after, ev, callback_point::after_process, e.name) != nullptr) {
+      std::lock_guard lock(run.callback_mutex_);  // two processes may end at once
+      if (!run.flow_must_failure_) run.flow_must_failure_ = callback_point::after_process;
     }
   }
 }

@@ -302,14 +302,15 @@ class run_state_base {
     return nullptr;
   }
   void note_callback_failure(callback_point point, std::string_view step, bool must, std::exception_ptr error) noexcept;
-  /// Calls the before-step (or after-step) callbacks that apply to `step`: the executor's, the
-  /// flow's, then the step's own. Returns the error of the first must callback that threw (null:
-  /// none); before a step, the callbacks after it are not called.
+  /// Calls a list of flow (or process: `name`) callbacks by the chain rule; returns the first must failure's error.
+  std::exception_ptr call_flow_callbacks(const std::vector<flow_callback>& list, const run_event& e,
+                                         callback_point point, std::string_view name = {}) noexcept;
+  /// Calls the before-step (or after-step) callbacks that apply to `step`: the executor's, the flow's,
+  /// then the step's own. Returns the error of the first must callback that threw (null: none).
   std::exception_ptr step_callbacks(std::uint32_t step, bool after) noexcept;
   /// Step `step` fails with a callback_error for a must callback's `error`.
   void fail_by_callback(std::uint32_t step, const char* where, std::exception_ptr error) noexcept;
-  /// At the run's end: the after-flow callbacks, then the resources' suspend (if the run is not ok)
-  /// and release. Returns whether the run ended ok.
+  /// At the run's end: the after-flow callbacks, the resources' suspend (run not ok), release. True: ok.
   bool end_flow() noexcept;
   void release_resources() noexcept;
   /// Waits on the worker, woken early by cancellation. False when the run was cancelled.
@@ -366,9 +367,8 @@ class run_state_base {
     parked_.push_back(&nodes_[step]);
     return true;
   }
-  /// Calls `f` under the control lock, unless the run has ended (a run never controlled takes no lock at its end).
   template <class F>
-  void controlled(F&& f);
+  void controlled(F&& f);  // calls `f` under the control lock, unless the run has ended (run_lifecycle.hpp)
   void arm_unparker();  // under the control lock: a cancellation resumes the run (and its processes)
   void drop_processes() noexcept;
   std::atomic<process_table*> processes_{nullptr};  // its processes (run_processes.hpp), made when first needed
