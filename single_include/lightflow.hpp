@@ -1020,6 +1020,9 @@ constexpr auto raise() {
 namespace lightflow {
 
 class step_context;  // step_context.hpp (which includes the run machinery that includes this header)
+namespace detail {
+class limit_state;  // detail/limit_state.hpp (limit.hpp)
+}
 
 /// The waits between attempts: `initial`, then multiplied by `factor` after each failure, never more
 /// than `cap`; with `jitter` j in [0, 1], each wait is scaled by a random factor in [1 - j, 1].
@@ -1145,6 +1148,8 @@ struct policy {
   callback_lists callbacks;
   /// A step's: its output is sealed in checkpoints (checkpoint_options::cipher).
   bool sensitive = false;
+  /// A step's: the concurrency limit it runs under (limit.hpp), shared with whatever else names it.
+  std::shared_ptr<detail::limit_state> concurrency;
 
   /// `own`, with the fields it leaves unset taken from `fallback` (a flow's default), and the flow's
   /// step callbacks first in its own lists (a merge keeps a step's flow-level callbacks this way).
@@ -1164,7 +1169,7 @@ struct policy {
   }
   /// The policy of a step that a unify merge keeps (the target's, whose own policy is `own`) when the
   /// source's step of the same name has `from` (with its flow's defaults): the source's retries and
-  /// timeout where `own` has none; both conditions must hold (the target's is asked first); a
+  /// timeout (and concurrency limit) where `own` has none; both conditions must hold (the target's is asked first); a
   /// `skip_dependents` of either side stays in force (when both have one, the steps both except
   /// still run); the source's step callbacks after the target's; sensitive when either is.
   static std::shared_ptr<const policy> unified(const std::shared_ptr<const policy>& own,
@@ -1174,6 +1179,7 @@ struct policy {
     return changed(own, [&](policy& p) {
       if (!p.retries) p.retries = from->retries;
       if (!p.timeout) p.timeout = from->timeout;
+      if (!p.concurrency) p.concurrency = from->concurrency;
       p.sensitive = p.sensitive || from->sensitive;
       if (from->when && p.when)
         p.when = [first = std::move(p.when), second = from->when](step_context& c) { return first(c) && second(c); };
@@ -2275,7 +2281,8 @@ consteval std::size_t sum_of(const std::size_t (&values)[N]) noexcept {
 // run_release.hpp (starting a run, running a step and releasing its dependents: the hot path),
 // run_attempts.hpp (attempts, retries, timeouts, conditions, saving a step's checkpoint),
 // run_hooks.hpp (observers, callbacks, resources), run_lifecycle.hpp (cancel, pause, stop,
-// deadlines, the stop token, the run's end). run_state.hpp includes them all.
+// deadlines, the stop token, the run's end), run_processes.hpp and run_limits.hpp (a step's process
+// and concurrency limit). run_state.hpp includes them all.
 #ifndef LIGHTFLOW_DETAIL_RUN_STATE_BASE_HPP
 #define LIGHTFLOW_DETAIL_RUN_STATE_BASE_HPP
 
@@ -2717,6 +2724,7 @@ constexpr void condition_reads_a_stranger(text_buffer& t, std::string_view step,
 namespace lightflow::detail {
 
 class process_table;  // run_processes.hpp
+class limit_state;    // limit_state.hpp
 
 /// An object attached to a run (resource.hpp), with its type and hooks erased.
 struct resource_slot {
@@ -2732,6 +2740,9 @@ class run_state_base {
   using destroy_fn = void (*)(run_state_base*) noexcept;
   using view_fn = value_view (*)(const run_state_base&, std::uint32_t) noexcept;
   using discard_fn = void (*)(run_state_base&, std::uint32_t) noexcept;
+  /// Where a step about to run stands with its process or its concurrency limit: it runs; it waits
+  /// (whoever lets it go requeues it); or it was marked (stopped, cancelled, failed) and ended.
+  enum class gate { run, parked, ended };
 
   run_state_base(const run_state_base&) = delete;
   run_state_base& operator=(const run_state_base&) = delete;
@@ -2778,11 +2789,9 @@ class run_state_base {
   void follow(std::stop_token token) {
     if (token.stop_possible()) follow_.emplace(std::move(token), canceller{this});
   }
-
   /// Starts the run on the calling thread: queues all roots but one through `push`, returns that one.
   template <class Push, class Finish>
   task_node* start(Push&& push, Finish&& finish);
-
   /// Runs the batch task of `step` (graph().size: of the roots); returns a released step to run next.
   template <class Push, class Finish>
   task_node* release_batch(std::uint32_t step, Push&& push, Finish&& finish);
@@ -2865,10 +2874,7 @@ class run_state_base {
   void resume() noexcept;
   bool paused() const noexcept { return life_.has(life_state::paused); }
   /// How many ready steps wait for resume().
-  std::size_t parked() const {
-    std::lock_guard lock(park_mutex_);
-    return parked_.size();
-  }
+  std::size_t parked() const;
   /// Like cancel(), but the steps that have not started are marked stopped (resumable from a checkpoint).
   void stop() noexcept;
   bool stopped() const noexcept { return life_.has(life_state::stopped); }
@@ -2969,9 +2975,7 @@ class run_state_base {
   }
   /// The same, and the after-step callbacks (whose must failures cannot undo what did not run).
   void not_run(std::uint32_t step) noexcept;
-  const callback_lists* flow_callbacks() const noexcept {
-    return flow_policy_ != nullptr ? &flow_policy_->callbacks : nullptr;
-  }
+  const callback_lists* flow_callbacks() const noexcept { return flow_policy_ ? &flow_policy_->callbacks : nullptr; }
   const callback_lists* executor_callbacks() const noexcept {
     return executor_policy_ != nullptr ? &executor_policy_->callbacks : nullptr;
   }
@@ -3042,12 +3046,13 @@ class run_state_base {
     life_.set(life_state::cancelled | more);
     if (stop_ready_.load(std::memory_order_seq_cst) == 2) stop_source_()->request_stop();  // unparks a paused run
   }
-  bool park(std::uint32_t step) {
-    std::lock_guard lock(park_mutex_);
-    if (!life_.has(life_state::paused, std::memory_order_seq_cst)) return false;
-    parked_.push_back(&nodes_[step]);
-    return true;
-  }
+  bool park(std::uint32_t step);
+  // Concurrency limits (run_limits.hpp): a step takes a slot of its limit or waits for one; it
+  // frees it when it ends, or passes on one it was handed when it does not run.
+  gate take_slot(std::uint32_t step) noexcept;
+  void end_slot(std::uint32_t step) noexcept;
+  void let_go(std::uint32_t step) noexcept;
+  void watch(limit_state& l);  // a cancellation withdraws the run's waiting steps from `l`
   template <class F>
   void controlled(F&& f);  // calls `f` under the control lock, unless the run has ended (run_lifecycle.hpp)
   void arm_unparker();  // under the control lock: a cancellation resumes the run (and its processes)
@@ -3057,6 +3062,7 @@ class run_state_base {
   std::mutex control_mutex_;                // pause() against the run's end (see life_state)
   mutable std::mutex park_mutex_;
   std::vector<task_node*> parked_;
+  std::vector<limit_state*> limits_;  // where its steps may wait (park_mutex_)
   std::optional<std::stop_callback<unparker>> unpark_on_stop_;
   void (*requeue_)(void*, task_node*) noexcept = nullptr;
   void* scheduler_ = nullptr;
@@ -3618,6 +3624,120 @@ bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& save
 #include <thread>
 #include <vector>
 
+// ---- lightflow/detail/limit_state.hpp
+// The shared state of a concurrency limit (limit.hpp): how many slots it has and holds, the steps
+// that wait for one, and the steps a slot was handed to on their way back to a worker. A waiting
+// step is a task node parked here, not a thread: the step that frees a slot hands it to the first
+// waiter and requeues it (run_limits.hpp).
+#ifndef LIGHTFLOW_DETAIL_LIMIT_STATE_HPP
+#define LIGHTFLOW_DETAIL_LIMIT_STATE_HPP
+
+#include <algorithm>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <vector>
+
+
+namespace lightflow::detail {
+
+class limit_state {
+ public:
+  explicit limit_state(std::size_t capacity) noexcept : capacity_(capacity) {}
+  limit_state(const limit_state&) = delete;
+  limit_state& operator=(const limit_state&) = delete;
+
+  std::size_t capacity() const noexcept { return capacity_; }
+  /// Slots held: by running steps, and by steps handed one on their way to a worker.
+  std::size_t held() const {
+    std::lock_guard lock(mutex_);
+    return held_;
+  }
+  std::size_t waiting() const {
+    std::lock_guard lock(mutex_);
+    return waiting_.size();
+  }
+
+  /// Whether `node` may run now: it was handed a slot, or one is free (it takes it).
+  bool try_enter(task_node* node) {
+    std::lock_guard lock(mutex_);
+    return enter_locked(node);
+  }
+  /// The same, or else `node` waits for a slot, unless `stopped()` (checked under the lock that a
+  /// withdraw takes: a cancellation that comes after it finds the node waiting). Returns whether
+  /// it may run now; false with `stopped()` true means it neither runs nor waits.
+  template <class Stopped>
+  bool enter_or_wait(task_node* node, Stopped&& stopped, bool& waits) {
+    std::lock_guard lock(mutex_);
+    waits = false;
+    if (enter_locked(node)) return true;
+    if (stopped()) return false;
+    waiting_.push_back(node);  // may throw bad_alloc: the caller treats it as the step's failure
+    waits = true;
+    return false;
+  }
+  /// A step that held a slot ended: its slot goes to the first waiter, returned for the caller to
+  /// requeue (null: none waits, the slot is free).
+  task_node* leave() noexcept {
+    std::lock_guard lock(mutex_);
+    return pass_on_locked();
+  }
+  /// `node` will not run (cancelled, stopped): a slot handed to it passes on (as leave()).
+  task_node* forfeit(task_node* node) noexcept {
+    std::lock_guard lock(mutex_);
+    const auto it = std::find(granted_.begin(), granted_.end(), node);
+    if (it == granted_.end()) return nullptr;
+    granted_.erase(it);
+    return pass_on_locked();
+  }
+  /// A cancelled run takes its waiting steps back (to `out`), so that they end at once.
+  void withdraw(const void* run, std::vector<task_node*>& out) {
+    std::lock_guard lock(mutex_);
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      if ((*it)->run == run) {
+        out.push_back(*it);
+        it = waiting_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+ private:
+  bool enter_locked(task_node* node) {
+    if (const auto it = std::find(granted_.begin(), granted_.end(), node); it != granted_.end()) {
+      granted_.erase(it);  // it keeps the slot it was handed
+      return true;
+    }
+    if (held_ == capacity_) return false;
+    ++held_;
+    return true;
+  }
+  task_node* pass_on_locked() noexcept {
+    if (waiting_.empty()) {
+      --held_;
+      return nullptr;
+    }
+    task_node* next = waiting_.front();
+    try {
+      granted_.push_back(next);
+    } catch (...) {  // no memory to note the hand-over: free the slot; the waiter takes one as it can
+      --held_;
+    }
+    waiting_.pop_front();
+    return next;
+  }
+
+  const std::size_t capacity_;
+  mutable std::mutex mutex_;
+  std::size_t held_ = 0;
+  std::deque<task_node*> waiting_;
+  std::vector<task_node*> granted_;  // handed a slot, not yet back at try_enter
+};
+
+}  // namespace lightflow::detail
+
+#endif
 // ---- lightflow/detail/run_processes.hpp
 // A run's processes (process.hpp): the namespaces its lightflow::process options declare, with
 // their callbacks and time limits, and the ones a running run pauses, resumes or stops alone. A run
@@ -3675,7 +3795,7 @@ class process_table {
   static constexpr std::size_t capacity = 64;
   /// Where a step that is about to run stands with its processes: it runs; it waits for a resume;
   /// or it was marked (stopped, cancelled by a time limit, failed by a must before callback) and ended.
-  enum class gate { run, parked, ended };
+  using gate = run_state_base::gate;
 
   /// Before the run starts: makes `option`'s namespace a process of the run.
   static void declare(run_state_base& run, const process& option) {
@@ -3904,18 +4024,36 @@ inline void run_state_base::pause() {
   });
 }
 
+inline bool run_state_base::park(std::uint32_t step) {
+  std::lock_guard lock(park_mutex_);
+  if (!life_.has(life_state::paused, std::memory_order_seq_cst)) return false;
+  parked_.push_back(&nodes_[step]);
+  return true;
+}
+
+inline std::size_t run_state_base::parked() const {
+  std::lock_guard lock(park_mutex_);
+  return parked_.size();
+}
+
 inline void run_state_base::resume() noexcept {
   std::vector<task_node*> ready;
+  std::vector<limit_state*> limits;
+  bool cancel = false;
   {
     std::lock_guard lock(park_mutex_);
     life_.clear(life_state::paused);
     ready.swap(parked_);
+    cancel = cancelled();
+    if (cancel) limits.swap(limits_);
   }
-  // A cancelled run (this is its unparker) also lets go of the steps its paused processes hold.
-  if (process_table* processes = processes_.load(std::memory_order_acquire); processes != nullptr && cancelled()) {
+  if (cancel) {
+    // A cancelled run (this is its unparker) also lets go of the steps its paused processes hold and
+    // of the ones that wait for a slot of a concurrency limit: they end at once, marked cancelled.
     try {
-      processes->unpark_all(ready);
-    } catch (...) {  // no memory to list them: they wait for their process's resume or stop
+      if (process_table* processes = processes_.load(std::memory_order_acquire)) processes->unpark_all(ready);
+      for (limit_state* l : limits) l->withdraw(this, ready);
+    } catch (...) {  // no memory to list them: they wait for their process's resume or stop, or a slot
     }
   }
   for (task_node* t : ready) requeue_(scheduler_, t);
@@ -4027,6 +4165,70 @@ inline void finish_run(run_state_base& run) noexcept {
 }  // namespace lightflow::detail
 
 #endif
+// ---- lightflow/detail/run_limits.hpp
+// How a run's steps meet their concurrency limits (limit.hpp): a step takes a slot before it runs
+// or waits for one without a thread; the step that frees a slot hands it to the first waiter and
+// requeues it on that waiter's own run; a cancelled run withdraws its waiting steps (run_lifecycle.hpp).
+// Only steps with a limit of their own get here: a run without one pays nothing.
+#ifndef LIGHTFLOW_DETAIL_RUN_LIMITS_HPP
+#define LIGHTFLOW_DETAIL_RUN_LIMITS_HPP
+
+#include <algorithm>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+
+
+namespace lightflow::detail {
+
+inline run_state_base::gate run_state_base::take_slot(std::uint32_t step) noexcept {
+  const policy* own = policies_ != nullptr ? policies_[step] : nullptr;
+  if (own == nullptr || own->concurrency == nullptr) return gate::run;
+  limit_state& l = *own->concurrency;
+  task_node* const node = &nodes_[step];
+  step_record& rec = records_[step];
+  try {
+    if (l.try_enter(node)) return gate::run;
+    // It may wait: the run learns of the limit first (once the node waits, the run may end at any
+    // moment), so that a cancellation finds it there.
+    watch(l);
+    bool waits = false;
+    if (l.enter_or_wait(
+            node, [this] { return cancelled(); }, waits))
+      return gate::run;
+    if (waits) return gate::parked;
+    rec.status = stopped() ? step_status::stopped : step_status::cancelled;
+  } catch (...) {  // no memory to wait: the step fails
+    set_error(step, std::current_exception());
+    rec.status = step_status::failed;
+  }
+  not_run(step);
+  return gate::ended;
+}
+
+inline void run_state_base::watch(limit_state& l) {
+  controlled([&] {
+    arm_unparker();  // a cancellation resumes the run, which withdraws its waiting steps
+    std::lock_guard lock(park_mutex_);
+    if (std::find(limits_.begin(), limits_.end(), &l) == limits_.end()) limits_.push_back(&l);
+  });
+}
+
+inline void run_state_base::end_slot(std::uint32_t step) noexcept {
+  const policy* own = policies_ != nullptr ? policies_[step] : nullptr;
+  if (own == nullptr || own->concurrency == nullptr) return;
+  if (task_node* next = own->concurrency->leave()) next->run->requeue_(next->run->scheduler_, next);
+}
+
+inline void run_state_base::let_go(std::uint32_t step) noexcept {
+  const policy* own = policies_ != nullptr ? policies_[step] : nullptr;
+  if (own == nullptr || own->concurrency == nullptr) return;
+  if (task_node* next = own->concurrency->forfeit(&nodes_[step])) next->run->requeue_(next->run->scheduler_, next);
+}
+
+}  // namespace lightflow::detail
+
+#endif
 // ---- lightflow/detail/run_release.hpp
 // The hot path: starting a run (its roots, a batch at a time when there are many), running one
 // step, and releasing its dependents (counting down their records; a batch task for a step with many).
@@ -4070,14 +4272,17 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
     notify_not_run(step);
   } else if (cancelled()) {
     rec.status = stopped() ? step_status::stopped : step_status::cancelled;
+    if (!plain_) let_go(step);  // a slot of its limit handed to it
     not_run(step);
   } else if (const std::uint32_t b = rec.pending.load(std::memory_order_relaxed) & ~pending_count_mask; b != 0) {
     rec.status = (b & blocked_by_failure) != 0 ? step_status::skipped : step_status::skipped_by_condition;
     ok = rec.status == step_status::skipped_by_condition;
     not_run(step);
-  } else if (const auto gate = processes != nullptr ? processes->enter(*this, step) : process_table::gate::run;
-             gate != process_table::gate::run) {
-    if (gate == process_table::gate::parked) return nullptr;  // its process's resume (or stop) requeues it
+  } else if (const auto g = processes != nullptr ? processes->enter(*this, step) : gate::run; g != gate::run) {
+    if (g == gate::parked) return nullptr;  // its process's resume (or stop) requeues it
+    let_go(step);
+  } else if (const auto slot = plain_ ? gate::run : take_slot(step); slot != gate::run) {
+    if (slot == gate::parked) return nullptr;  // the step that frees a slot requeues it
   } else if (plain_ && !timed_) {  // lightflow::no_step_times: no clock read
     ok = attempt(step, nullptr);
     if (checkpoint_ != nullptr) ok = ok && save_checkpoint(step, saved);
@@ -4092,6 +4297,7 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
       rec.end = now;
     } else {
       ok = run_with_policy(step, now, saved);
+      end_slot(step);
     }
   }
   if (processes != nullptr) processes->ended(*this, step, ok);
@@ -4760,8 +4966,60 @@ using element_t = decltype(type_at<I>(std::declval<const Storage&>()));
 #define LIGHTFLOW_DETAIL_POLICY_SETTERS_HPP
 
 #include <chrono>
+#include <cstddef>
 #include <utility>
 
+// ---- lightflow/limit.hpp
+// Concurrency limits: at most N steps at once among those that name a limit, across every run and
+// flow they belong to, for steps that call a rate-limited service or need scarce memory:
+//
+//   lf::limit payments_api{4};
+//   lf::step<"charge", "order">(charge).limit(payments_api)   // with others that name payments_api
+//   lf::step<"render", "page">(render).concurrency(2)         // a limit of its own (= .limit(lf::limit{2}))
+//
+// A step that finds no free slot waits without a thread: its worker goes on with other ready steps,
+// and the step that frees a slot hands it to the first waiter (first come, first served). A slot is
+// held from the step's condition to its last attempt and its checkpoint record (retry waits
+// included). A waiting step of a run that is cancelled, stopped or timed out ends at once, marked
+// so; a step handed a slot while its run (or its process) is paused keeps it until it runs.
+#ifndef LIGHTFLOW_LIMIT_HPP
+#define LIGHTFLOW_LIMIT_HPP
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+
+namespace lightflow {
+
+/// A concurrency limit shared by the steps given it (`.limit(l)`); copies share it too.
+class limit {
+ public:
+  /// At most `at_once` (at least 1) of its steps run at once; 0 is a usage_error.
+  explicit limit(std::size_t at_once) : state_(make(at_once)) {}
+
+  /// How many of its steps may run at once.
+  std::size_t capacity() const noexcept { return state_->capacity(); }
+  /// How many slots are held now (by running steps, and by steps handed one on their way to a worker).
+  std::size_t held() const { return state_->held(); }
+  /// How many ready steps wait for a slot now.
+  std::size_t waiting() const { return state_->waiting(); }
+
+  /// @cond LIGHTFLOW_INTERNAL
+  const std::shared_ptr<detail::limit_state>& state() const noexcept { return state_; }
+  /// @endcond
+
+ private:
+  static std::shared_ptr<detail::limit_state> make(std::size_t at_once) {
+    if (at_once == 0) throw usage_error("lightflow: a concurrency limit lets at least 1 step run at once, not 0");
+    return std::make_shared<detail::limit_state>(at_once);
+  }
+  std::shared_ptr<detail::limit_state> state_;
+};
+
+}  // namespace lightflow
+
+#endif
 
 namespace lightflow::detail {
 
@@ -4789,6 +5047,9 @@ struct policy_change {
   }
   static auto sensitive() {
     return [](policy& p) { p.sensitive = true; };
+  }
+  static auto concurrency(const lightflow::limit& l) {
+    return [&l](policy& p) { p.concurrency = l.state(); };
   }
   template <class Test, class Skip>
   static auto condition(Test& test, Skip& skip) {
@@ -4824,6 +5085,21 @@ class copied_policy_setters {
   /// refused).
   [[nodiscard]] auto sensitive() const& requires(!FlowLevel) { return self().with_policy(policy_change::sensitive()); }
   [[nodiscard]] auto sensitive() && requires(!FlowLevel) { return moved().with_policy(policy_change::sensitive()); }
+  /// A step runs under concurrency limit `l` (limit.hpp), with every other step that names it.
+  [[nodiscard]] auto limit(const lightflow::limit& l) const& requires(!FlowLevel) {
+    return self().with_policy(policy_change::concurrency(l));
+  }
+  [[nodiscard]] auto limit(const lightflow::limit& l) && requires(!FlowLevel) {
+    return moved().with_policy(policy_change::concurrency(l));
+  }
+  /// At most `at_once` instances of this step run at once, in all the runs of its flow: a limit of
+  /// its own (`.limit(lightflow::limit{at_once})`).
+  [[nodiscard]] auto concurrency(std::size_t at_once) const& requires(!FlowLevel) {
+    return limit(lightflow::limit{at_once});
+  }
+  [[nodiscard]] auto concurrency(std::size_t at_once) && requires(!FlowLevel) {
+    return std::move(*this).limit(lightflow::limit{at_once});
+  }
   /// One more callback before or after each run (a flow's).
   [[nodiscard]] auto before_flow(flow_callback cb) const& requires FlowLevel {
     return self().with_policy(policy_change::before_flow(cb));
@@ -4858,6 +5134,13 @@ class edited_policy_setters {
   /// A step's output (and its writes) is sealed in checkpoints (checkpoint_options::cipher; a run
   /// without a cipher is refused).
   Derived& sensitive() requires(!FlowLevel) { return self().edit_policy(policy_change::sensitive()); }
+  /// A step runs under concurrency limit `l` (limit.hpp), with every other step that names it.
+  Derived& limit(const lightflow::limit& l) requires(!FlowLevel) {
+    return self().edit_policy(policy_change::concurrency(l));
+  }
+  /// At most `at_once` instances of this step run at once, in all the runs of its flow: a limit of
+  /// its own (`.limit(lightflow::limit{at_once})`).
+  Derived& concurrency(std::size_t at_once) requires(!FlowLevel) { return limit(lightflow::limit{at_once}); }
   /// One more callback before or after each run (a flow's).
   Derived& before_flow(flow_callback cb) requires FlowLevel { return self().edit_policy(policy_change::before_flow(cb)); }
   Derived& after_flow(flow_callback cb) requires FlowLevel { return self().edit_policy(policy_change::after_flow(cb)); }

@@ -15,6 +15,7 @@
 #include "lightflow/executor.hpp"
 #include "lightflow/fixed_string.hpp"
 #include "lightflow/key.hpp"
+#include "lightflow/limit.hpp"
 #include "lightflow/file_store.hpp"
 #include "lightflow/flow.hpp"
 #include "lightflow/memory_store.hpp"

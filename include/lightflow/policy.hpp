@@ -28,6 +28,9 @@
 namespace lightflow {
 
 class step_context;  // step_context.hpp (which includes the run machinery that includes this header)
+namespace detail {
+class limit_state;  // detail/limit_state.hpp (limit.hpp)
+}
 
 /// The waits between attempts: `initial`, then multiplied by `factor` after each failure, never more
 /// than `cap`; with `jitter` j in [0, 1], each wait is scaled by a random factor in [1 - j, 1].
@@ -153,6 +156,8 @@ struct policy {
   callback_lists callbacks;
   /// A step's: its output is sealed in checkpoints (checkpoint_options::cipher).
   bool sensitive = false;
+  /// A step's: the concurrency limit it runs under (limit.hpp), shared with whatever else names it.
+  std::shared_ptr<detail::limit_state> concurrency;
 
   /// `own`, with the fields it leaves unset taken from `fallback` (a flow's default), and the flow's
   /// step callbacks first in its own lists (a merge keeps a step's flow-level callbacks this way).
@@ -172,7 +177,7 @@ struct policy {
   }
   /// The policy of a step that a unify merge keeps (the target's, whose own policy is `own`) when the
   /// source's step of the same name has `from` (with its flow's defaults): the source's retries and
-  /// timeout where `own` has none; both conditions must hold (the target's is asked first); a
+  /// timeout (and concurrency limit) where `own` has none; both conditions must hold (the target's is asked first); a
   /// `skip_dependents` of either side stays in force (when both have one, the steps both except
   /// still run); the source's step callbacks after the target's; sensitive when either is.
   static std::shared_ptr<const policy> unified(const std::shared_ptr<const policy>& own,
@@ -182,6 +187,7 @@ struct policy {
     return changed(own, [&](policy& p) {
       if (!p.retries) p.retries = from->retries;
       if (!p.timeout) p.timeout = from->timeout;
+      if (!p.concurrency) p.concurrency = from->concurrency;
       p.sensitive = p.sensitive || from->sensitive;
       if (from->when && p.when)
         p.when = [first = std::move(p.when), second = from->when](step_context& c) { return first(c) && second(c); };

@@ -7,9 +7,11 @@
 #define LIGHTFLOW_DETAIL_POLICY_SETTERS_HPP
 
 #include <chrono>
+#include <cstddef>
 #include <utility>
 
 #include "lightflow/callback.hpp"
+#include "lightflow/limit.hpp"
 #include "lightflow/policy.hpp"
 
 namespace lightflow::detail {
@@ -38,6 +40,9 @@ struct policy_change {
   }
   static auto sensitive() {
     return [](policy& p) { p.sensitive = true; };
+  }
+  static auto concurrency(const lightflow::limit& l) {
+    return [&l](policy& p) { p.concurrency = l.state(); };
   }
   template <class Test, class Skip>
   static auto condition(Test& test, Skip& skip) {
@@ -73,6 +78,21 @@ class copied_policy_setters {
   /// refused).
   [[nodiscard]] auto sensitive() const& requires(!FlowLevel) { return self().with_policy(policy_change::sensitive()); }
   [[nodiscard]] auto sensitive() && requires(!FlowLevel) { return moved().with_policy(policy_change::sensitive()); }
+  /// A step runs under concurrency limit `l` (limit.hpp), with every other step that names it.
+  [[nodiscard]] auto limit(const lightflow::limit& l) const& requires(!FlowLevel) {
+    return self().with_policy(policy_change::concurrency(l));
+  }
+  [[nodiscard]] auto limit(const lightflow::limit& l) && requires(!FlowLevel) {
+    return moved().with_policy(policy_change::concurrency(l));
+  }
+  /// At most `at_once` instances of this step run at once, in all the runs of its flow: a limit of
+  /// its own (`.limit(lightflow::limit{at_once})`).
+  [[nodiscard]] auto concurrency(std::size_t at_once) const& requires(!FlowLevel) {
+    return limit(lightflow::limit{at_once});
+  }
+  [[nodiscard]] auto concurrency(std::size_t at_once) && requires(!FlowLevel) {
+    return std::move(*this).limit(lightflow::limit{at_once});
+  }
   /// One more callback before or after each run (a flow's).
   [[nodiscard]] auto before_flow(flow_callback cb) const& requires FlowLevel {
     return self().with_policy(policy_change::before_flow(cb));
@@ -107,6 +127,13 @@ class edited_policy_setters {
   /// A step's output (and its writes) is sealed in checkpoints (checkpoint_options::cipher; a run
   /// without a cipher is refused).
   Derived& sensitive() requires(!FlowLevel) { return self().edit_policy(policy_change::sensitive()); }
+  /// A step runs under concurrency limit `l` (limit.hpp), with every other step that names it.
+  Derived& limit(const lightflow::limit& l) requires(!FlowLevel) {
+    return self().edit_policy(policy_change::concurrency(l));
+  }
+  /// At most `at_once` instances of this step run at once, in all the runs of its flow: a limit of
+  /// its own (`.limit(lightflow::limit{at_once})`).
+  Derived& concurrency(std::size_t at_once) requires(!FlowLevel) { return limit(lightflow::limit{at_once}); }
   /// One more callback before or after each run (a flow's).
   Derived& before_flow(flow_callback cb) requires FlowLevel { return self().edit_policy(policy_change::before_flow(cb)); }
   Derived& after_flow(flow_callback cb) requires FlowLevel { return self().edit_policy(policy_change::after_flow(cb)); }

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "lightflow/detail/limit_state.hpp"
 #include "lightflow/detail/run_hooks.hpp"
 #include "lightflow/detail/run_processes.hpp"
 #include "lightflow/detail/run_registry.hpp"
@@ -48,18 +49,36 @@ inline void run_state_base::pause() {
   });
 }
 
+inline bool run_state_base::park(std::uint32_t step) {
+  std::lock_guard lock(park_mutex_);
+  if (!life_.has(life_state::paused, std::memory_order_seq_cst)) return false;
+  parked_.push_back(&nodes_[step]);
+  return true;
+}
+
+inline std::size_t run_state_base::parked() const {
+  std::lock_guard lock(park_mutex_);
+  return parked_.size();
+}
+
 inline void run_state_base::resume() noexcept {
   std::vector<task_node*> ready;
+  std::vector<limit_state*> limits;
+  bool cancel = false;
   {
     std::lock_guard lock(park_mutex_);
     life_.clear(life_state::paused);
     ready.swap(parked_);
+    cancel = cancelled();
+    if (cancel) limits.swap(limits_);
   }
-  // A cancelled run (this is its unparker) also lets go of the steps its paused processes hold.
-  if (process_table* processes = processes_.load(std::memory_order_acquire); processes != nullptr && cancelled()) {
+  if (cancel) {
+    // A cancelled run (this is its unparker) also lets go of the steps its paused processes hold and
+    // of the ones that wait for a slot of a concurrency limit: they end at once, marked cancelled.
     try {
-      processes->unpark_all(ready);
-    } catch (...) {  // no memory to list them: they wait for their process's resume or stop
+      if (process_table* processes = processes_.load(std::memory_order_acquire)) processes->unpark_all(ready);
+      for (limit_state* l : limits) l->withdraw(this, ready);
+    } catch (...) {  // no memory to list them: they wait for their process's resume or stop, or a slot
     }
   }
   for (task_node* t : ready) requeue_(scheduler_, t);

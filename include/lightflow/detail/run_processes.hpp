@@ -60,7 +60,7 @@ class process_table {
   static constexpr std::size_t capacity = 64;
   /// Where a step that is about to run stands with its processes: it runs; it waits for a resume;
   /// or it was marked (stopped, cancelled by a time limit, failed by a must before callback) and ended.
-  enum class gate { run, parked, ended };
+  using gate = run_state_base::gate;
 
   /// Before the run starts: makes `option`'s namespace a process of the run.
   static void declare(run_state_base& run, const process& option) {

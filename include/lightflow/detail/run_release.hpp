@@ -8,6 +8,7 @@
 
 #include "lightflow/detail/run_attempts.hpp"
 #include "lightflow/detail/run_hooks.hpp"
+#include "lightflow/detail/run_limits.hpp"
 #include "lightflow/detail/run_processes.hpp"
 #include "lightflow/detail/run_state_base.hpp"
 
@@ -44,14 +45,17 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
     notify_not_run(step);
   } else if (cancelled()) {
     rec.status = stopped() ? step_status::stopped : step_status::cancelled;
+    if (!plain_) let_go(step);  // a slot of its limit handed to it
     not_run(step);
   } else if (const std::uint32_t b = rec.pending.load(std::memory_order_relaxed) & ~pending_count_mask; b != 0) {
     rec.status = (b & blocked_by_failure) != 0 ? step_status::skipped : step_status::skipped_by_condition;
     ok = rec.status == step_status::skipped_by_condition;
     not_run(step);
-  } else if (const auto gate = processes != nullptr ? processes->enter(*this, step) : process_table::gate::run;
-             gate != process_table::gate::run) {
-    if (gate == process_table::gate::parked) return nullptr;  // its process's resume (or stop) requeues it
+  } else if (const auto g = processes != nullptr ? processes->enter(*this, step) : gate::run; g != gate::run) {
+    if (g == gate::parked) return nullptr;  // its process's resume (or stop) requeues it
+    let_go(step);
+  } else if (const auto slot = plain_ ? gate::run : take_slot(step); slot != gate::run) {
+    if (slot == gate::parked) return nullptr;  // the step that frees a slot requeues it
   } else if (plain_ && !timed_) {  // lightflow::no_step_times: no clock read
     ok = attempt(step, nullptr);
     if (checkpoint_ != nullptr) ok = ok && save_checkpoint(step, saved);
@@ -66,6 +70,7 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
       rec.end = now;
     } else {
       ok = run_with_policy(step, now, saved);
+      end_slot(step);
     }
   }
   if (processes != nullptr) processes->ended(*this, step, ok);

@@ -6,6 +6,7 @@
 #include "lightflow/detail/run_attempts.hpp"
 #include "lightflow/detail/run_hooks.hpp"
 #include "lightflow/detail/run_lifecycle.hpp"
+#include "lightflow/detail/run_limits.hpp"
 #include "lightflow/detail/run_release.hpp"
 #include "lightflow/detail/run_state_base.hpp"
 #include "lightflow/step_context.hpp"

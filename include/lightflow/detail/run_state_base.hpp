@@ -3,7 +3,8 @@
 // run_release.hpp (starting a run, running a step and releasing its dependents: the hot path),
 // run_attempts.hpp (attempts, retries, timeouts, conditions, saving a step's checkpoint),
 // run_hooks.hpp (observers, callbacks, resources), run_lifecycle.hpp (cancel, pause, stop,
-// deadlines, the stop token, the run's end). run_state.hpp includes them all.
+// deadlines, the stop token, the run's end), run_processes.hpp and run_limits.hpp (a step's process
+// and concurrency limit). run_state.hpp includes them all.
 #ifndef LIGHTFLOW_DETAIL_RUN_STATE_BASE_HPP
 #define LIGHTFLOW_DETAIL_RUN_STATE_BASE_HPP
 
@@ -36,6 +37,7 @@
 namespace lightflow::detail {
 
 class process_table;  // run_processes.hpp
+class limit_state;    // limit_state.hpp
 
 /// An object attached to a run (resource.hpp), with its type and hooks erased.
 struct resource_slot {
@@ -51,6 +53,9 @@ class run_state_base {
   using destroy_fn = void (*)(run_state_base*) noexcept;
   using view_fn = value_view (*)(const run_state_base&, std::uint32_t) noexcept;
   using discard_fn = void (*)(run_state_base&, std::uint32_t) noexcept;
+  /// Where a step about to run stands with its process or its concurrency limit: it runs; it waits
+  /// (whoever lets it go requeues it); or it was marked (stopped, cancelled, failed) and ended.
+  enum class gate { run, parked, ended };
 
   run_state_base(const run_state_base&) = delete;
   run_state_base& operator=(const run_state_base&) = delete;
@@ -97,11 +102,9 @@ class run_state_base {
   void follow(std::stop_token token) {
     if (token.stop_possible()) follow_.emplace(std::move(token), canceller{this});
   }
-
   /// Starts the run on the calling thread: queues all roots but one through `push`, returns that one.
   template <class Push, class Finish>
   task_node* start(Push&& push, Finish&& finish);
-
   /// Runs the batch task of `step` (graph().size: of the roots); returns a released step to run next.
   template <class Push, class Finish>
   task_node* release_batch(std::uint32_t step, Push&& push, Finish&& finish);
@@ -184,10 +187,7 @@ class run_state_base {
   void resume() noexcept;
   bool paused() const noexcept { return life_.has(life_state::paused); }
   /// How many ready steps wait for resume().
-  std::size_t parked() const {
-    std::lock_guard lock(park_mutex_);
-    return parked_.size();
-  }
+  std::size_t parked() const;
   /// Like cancel(), but the steps that have not started are marked stopped (resumable from a checkpoint).
   void stop() noexcept;
   bool stopped() const noexcept { return life_.has(life_state::stopped); }
@@ -288,9 +288,7 @@ class run_state_base {
   }
   /// The same, and the after-step callbacks (whose must failures cannot undo what did not run).
   void not_run(std::uint32_t step) noexcept;
-  const callback_lists* flow_callbacks() const noexcept {
-    return flow_policy_ != nullptr ? &flow_policy_->callbacks : nullptr;
-  }
+  const callback_lists* flow_callbacks() const noexcept { return flow_policy_ ? &flow_policy_->callbacks : nullptr; }
   const callback_lists* executor_callbacks() const noexcept {
     return executor_policy_ != nullptr ? &executor_policy_->callbacks : nullptr;
   }
@@ -361,12 +359,13 @@ class run_state_base {
     life_.set(life_state::cancelled | more);
     if (stop_ready_.load(std::memory_order_seq_cst) == 2) stop_source_()->request_stop();  // unparks a paused run
   }
-  bool park(std::uint32_t step) {
-    std::lock_guard lock(park_mutex_);
-    if (!life_.has(life_state::paused, std::memory_order_seq_cst)) return false;
-    parked_.push_back(&nodes_[step]);
-    return true;
-  }
+  bool park(std::uint32_t step);
+  // Concurrency limits (run_limits.hpp): a step takes a slot of its limit or waits for one; it
+  // frees it when it ends, or passes on one it was handed when it does not run.
+  gate take_slot(std::uint32_t step) noexcept;
+  void end_slot(std::uint32_t step) noexcept;
+  void let_go(std::uint32_t step) noexcept;
+  void watch(limit_state& l);  // a cancellation withdraws the run's waiting steps from `l`
   template <class F>
   void controlled(F&& f);  // calls `f` under the control lock, unless the run has ended (run_lifecycle.hpp)
   void arm_unparker();  // under the control lock: a cancellation resumes the run (and its processes)
@@ -376,6 +375,7 @@ class run_state_base {
   std::mutex control_mutex_;                // pause() against the run's end (see life_state)
   mutable std::mutex park_mutex_;
   std::vector<task_node*> parked_;
+  std::vector<limit_state*> limits_;  // where its steps may wait (park_mutex_)
   std::optional<std::stop_callback<unparker>> unpark_on_stop_;
   void (*requeue_)(void*, task_node*) noexcept = nullptr;
   void* scheduler_ = nullptr;
