@@ -101,10 +101,13 @@ using deferred_t = typename deferred<T, Tag>::type;
 #ifndef LIGHTFLOW_ERRORS_HPP
 #define LIGHTFLOW_ERRORS_HPP
 
+#include <cstddef>
 #include <exception>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 // ---- lightflow/step_status.hpp
 // What became of a step in a run.
@@ -308,6 +311,41 @@ class step_error : public detail::error_of<std::runtime_error> {
  private:
   std::string step_;
   std::exception_ptr cause_;
+};
+
+/// What a map step (map_step.hpp) fails with when elements of it failed, after their retries, or
+/// did not run because its run was cancelled: how many it had, each failed one's index and error
+/// (in index order), and how many did not run.
+class map_error : public detail::error_of<std::runtime_error> {
+ public:
+  /// One element that failed.
+  struct element {
+    std::size_t index;         ///< Its place in the map step's input, from 0.
+    std::exception_ptr error;  ///< What its last attempt threw.
+  };
+  /// Of the `count` elements of map step `step`, `failed` (in index order) failed and `not_run` did not run.
+  map_error(std::string_view step, std::size_t count, std::vector<element> failed, std::size_t not_run = 0)
+      : error_of(text(step, count, failed, not_run)), count_(count), not_run_(not_run), failed_(std::move(failed)) {}
+  /// How many elements the map step had.
+  std::size_t count() const noexcept { return count_; }
+  /// The elements that failed, in index order.
+  const std::vector<element>& failed() const noexcept { return failed_; }
+  /// How many elements did not run (the run was cancelled meanwhile).
+  std::size_t not_run() const noexcept { return not_run_; }
+
+ private:
+  static std::string text(std::string_view step, std::size_t count, const std::vector<element>& failed,
+                          std::size_t not_run) {
+    std::string t = "lightflow: map step \"" + std::string(step) + "\": ";
+    if (!failed.empty())
+      t += std::to_string(failed.size()) + " of its " + std::to_string(count) + " elements failed; the first, element " +
+           std::to_string(failed.front().index) + ": " + detail::cause_text(failed.front().error);
+    else
+      t += std::to_string(not_run) + " of its " + std::to_string(count) + " elements did not run (its run was cancelled)";
+    return t;
+  }
+  std::size_t count_, not_run_;
+  std::vector<element> failed_;
 };
 
 /// What a step that ran past its timeout failed with (its record's error; retry filters see it).
@@ -1150,6 +1188,8 @@ struct policy {
   bool sensitive = false;
   /// A step's: the concurrency limit it runs under (limit.hpp), shared with whatever else names it.
   std::shared_ptr<detail::limit_state> concurrency;
+  /// A map step's (map_step.hpp): `retries` and `timeout` apply to each of its elements.
+  bool elements = false;
 
   /// `own`, with the fields it leaves unset taken from `fallback` (a flow's default), and the flow's
   /// step callbacks first in its own lists (a merge keeps a step's flow-level callbacks this way).
@@ -1168,14 +1208,15 @@ struct policy {
     });
   }
   /// The policy of a step that a unify merge keeps (the target's, whose own policy is `own`) when the
-  /// source's step of the same name has `from` (with its flow's defaults): the source's retries and
-  /// timeout (and concurrency limit) where `own` has none; both conditions must hold (the target's is asked first); a
-  /// `skip_dependents` of either side stays in force (when both have one, the steps both except
-  /// still run); the source's step callbacks after the target's; sensitive when either is.
+  /// source's step of the same name has `from` (with its flow's defaults): the source's retries,
+  /// timeout and concurrency limit where `own` has none; both conditions must hold (the target's is
+  /// asked first); a `skip_dependents` of either side stays in force (when both have one, the steps
+  /// both except still run); the source's step callbacks after the target's; sensitive when either
+  /// is. Whether it is a map step is the target's (its callable is).
   static std::shared_ptr<const policy> unified(const std::shared_ptr<const policy>& own,
                                                const std::shared_ptr<const policy>& from) {
     if (!from) return own;
-    if (!own) return from;
+    if (!own && !from->elements) return from;
     return changed(own, [&](policy& p) {
       if (!p.retries) p.retries = from->retries;
       if (!p.timeout) p.timeout = from->timeout;
@@ -2425,6 +2466,25 @@ class life_state {
 }  // namespace lightflow::detail
 
 #endif
+// ---- lightflow/detail/resource_slot.hpp
+// An object attached to a run (resource.hpp), as the run keeps it: its type and hooks erased.
+#ifndef LIGHTFLOW_DETAIL_RESOURCE_SLOT_HPP
+#define LIGHTFLOW_DETAIL_RESOURCE_SLOT_HPP
+
+#include <typeinfo>
+
+namespace lightflow::detail {
+
+struct resource_slot {
+  const std::type_info* type = nullptr;
+  void* object = nullptr;
+  void (*destroy)(void*) noexcept = nullptr;
+  void (*suspend)(void*) = nullptr;  // null: the type has no suspend()
+};
+
+}  // namespace lightflow::detail
+
+#endif
 // ---- lightflow/detail/run_registry.hpp
 // The executor's list of runs whose steps hold stop tokens (so that shutting down can stop them),
 // and the timer that serves their deadlines. Its members that touch a run: run_lifecycle.hpp.
@@ -2688,6 +2748,21 @@ inline task_node* plain_node(task_node* t) noexcept {
   return reinterpret_cast<task_node*>(reinterpret_cast<std::uintptr_t>(t) & ~std::uintptr_t{1});
 }
 
+/// Work that is not a step: a function and its object, queued as their address with the second bit
+/// set (a map step's elements, map_elements.hpp, are shared out this way). The same task may be
+/// queued several times; each time it is taken, `run(task)` is called.
+struct detached_task {
+  void (*run)(detached_task*) noexcept;
+};
+inline task_node* detached_node(detached_task* t) noexcept {
+  return reinterpret_cast<task_node*>(reinterpret_cast<std::uintptr_t>(t) | 2);
+}
+/// Whether a queued node is a batch task or a detached task, rather than a step.
+inline bool is_tagged(const task_node* t) noexcept { return (reinterpret_cast<std::uintptr_t>(t) & 3) != 0; }
+inline detached_task* detached_of(task_node* t) noexcept {
+  return reinterpret_cast<detached_task*>(reinterpret_cast<std::uintptr_t>(t) & ~std::uintptr_t{3});
+}
+
 }  // namespace lightflow::detail
 
 #endif
@@ -2725,14 +2800,6 @@ namespace lightflow::detail {
 
 class process_table;  // run_processes.hpp
 class limit_state;    // limit_state.hpp
-
-/// An object attached to a run (resource.hpp), with its type and hooks erased.
-struct resource_slot {
-  const std::type_info* type = nullptr;
-  void* object = nullptr;
-  void (*destroy)(void*) noexcept = nullptr;
-  void (*suspend)(void*) = nullptr;  // null: the type has no suspend()
-};
 
 class run_state_base {
  public:
@@ -2865,10 +2932,8 @@ class run_state_base {
   void set_output_hooks(view_fn view, discard_fn discard = nullptr) noexcept { view_ = view, discard_ = discard; }
 
  public:
-  /// No step starts until resume(); steps running finish. Ready steps wait in a list. A cancellation
-  /// (or the executor's shutdown) resumes the run, so that its waiting steps are marked cancelled.
-  /// Safe at any moment, from any thread, until the run's state is released: a pause that comes as
-  /// the run ends (or after) does nothing.
+  /// No step starts until resume() (running ones finish; ready ones wait); a cancellation resumes
+  /// the run. Safe from any thread until the state is released (a pause as the run ends does nothing).
   void pause();
   /// Requeues the steps that became ready while the run was paused.
   void resume() noexcept;
@@ -2890,10 +2955,7 @@ class run_state_base {
   /// lightflow::no_step_times (before the run starts): plain steps read no clock.
   void keep_no_step_times() noexcept { timed_ = false; }
   /// Adds an observer of this run (before it starts).
-  void add_observer(observer* o) {
-    observers_.push_back(o);
-    plain_ = false;
-  }
+  void add_observer(observer* o) { observers_.push_back(o), plain_ = false; }
   run_event run_info() const noexcept {
     return {graph_->flow_name, id_, graph_->size, std::chrono::steady_clock::now(), true, input_, input_type_, {}};
   }
@@ -2921,6 +2983,19 @@ class run_state_base {
       if (*r.type == type) return r.object;
     return nullptr;
   }
+  /// The retries and the time limit that apply to step `step` (its own, its flow's, its executor's;
+  /// null: none). A map step applies them to each element (map_elements.hpp).
+  const retry* retries_of(std::uint32_t step) const noexcept { return setting(own(step), &policy::retries); }
+  const std::chrono::nanoseconds* timeout_of(std::uint32_t step) const noexcept {
+    return setting(own(step), &policy::timeout);
+  }
+  /// Calls `call(std::stop_source& own)`, `own` stopped at `limit` and by the run's cancellation;
+  /// returns true when the limit passed first (then what `call` threw is dropped), else rethrows it.
+  template <class Call>
+  bool within(std::chrono::nanoseconds limit, Call&& call);
+  /// Waits on the worker before a retry, woken early by cancellation. False when the run was cancelled.
+  bool wait_before_retry(std::chrono::nanoseconds delay);
+  static double random_unit() noexcept;  // in [0, 1), for a backoff's jitter
   /// True when the run's checkpoint held records of an earlier run of the same id (it resumes it).
   bool resumed() const noexcept { return resumed_; }
   void mark_resumed() noexcept { resumed_ = true; }
@@ -2979,6 +3054,7 @@ class run_state_base {
   const callback_lists* executor_callbacks() const noexcept {
     return executor_policy_ != nullptr ? &executor_policy_->callbacks : nullptr;
   }
+  const policy* own(std::uint32_t step) const noexcept { return policies_ != nullptr ? policies_[step] : nullptr; }
   /// The most specific of a step's own setting, its flow's and its executor's (null: none).
   template <class T>
   const T* setting(const policy* own, std::optional<T> policy::*field) const noexcept {
@@ -2998,9 +3074,6 @@ class run_state_base {
   /// At the run's end: the after-flow callbacks, the resources' suspend (run not ok), release. True: ok.
   bool end_flow() noexcept;
   void release_resources() noexcept;
-  /// Waits on the worker, woken early by cancellation. False when the run was cancelled.
-  bool wait_before_retry(std::chrono::nanoseconds delay);
-  static double random_unit() noexcept;
   /// Marks every descendant of `step` skipped by its condition, except the named ones and what
   /// follows only through them. None of them has started: they all wait for `step`.
   void skip_descendants(std::uint32_t step, const std::vector<std::string>& except);
@@ -3101,6 +3174,7 @@ namespace lightflow {
 namespace detail {
 class run_state_base;
 struct step_context_access;
+struct element_access;  // map_elements.hpp
 }
 
 /// Handed to a step whose callable takes it as its last parameter (`lf::step_context&`).
@@ -3152,6 +3226,7 @@ class step_context {
 
  private:
   friend struct detail::step_context_access;
+  friend struct detail::element_access;
   detail::run_state_base* run_;
   std::uint32_t step_;
   unsigned attempt_;
@@ -3469,7 +3544,8 @@ inline bool run_state_base::attempt(std::uint32_t step, const retry* r, const st
   }
 }
 
-inline void run_state_base::invoke_within(std::uint32_t step, unsigned n, std::chrono::nanoseconds limit) {
+template <class Call>
+bool run_state_base::within(std::chrono::nanoseconds limit, Call&& call) {
   struct forward {
     std::stop_source* to;
     void operator()() const noexcept { to->request_stop(); }
@@ -3481,17 +3557,26 @@ inline void run_state_base::invoke_within(std::uint32_t step, unsigned n, std::c
   const std::uint64_t id = timer.add(when, [](void* s) noexcept { static_cast<std::stop_source*>(s)->request_stop(); }, &own);
   std::exception_ptr error;
   try {
-    step_context ctx(*this, step, n, &own);
-    invokers_[step](*this, step, ctx);
+    call(own);
   } catch (...) {
     error = std::current_exception();
   }
-  if (!timer.cancel(when, id)) {  // it fired
-    if (error == nullptr) discard_output(step);
+  if (!timer.cancel(when, id)) return true;  // it fired
+  if (error != nullptr) std::rethrow_exception(error);
+  return false;
+}
+
+inline void run_state_base::invoke_within(std::uint32_t step, unsigned n, std::chrono::nanoseconds limit) {
+  bool returned = false;
+  if (within(limit, [&](std::stop_source& own) {
+        step_context ctx(*this, step, n, &own);
+        invokers_[step](*this, step, ctx);
+        returned = true;
+      })) {
+    if (returned) discard_output(step);
     throw timeout_error("lightflow: step \"" + std::string(graph_->name(step)) + "\" timed out after " +
                         std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(limit).count()) + " ms");
   }
-  if (error != nullptr) std::rethrow_exception(error);
 }
 
 inline void run_state_base::discard_output(std::uint32_t step) noexcept {
@@ -3586,8 +3671,10 @@ bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& save
       return true;
     }
   }
-  const retry* r = setting(own, &policy::retries);
-  const std::chrono::nanoseconds* limit = setting(own, &policy::timeout);
+  // A map step's retries and time limit apply to each of its elements (map_elements.hpp), not to it.
+  const bool whole = own == nullptr || !own->elements;
+  const retry* r = whole ? setting(own, &policy::retries) : nullptr;
+  const std::chrono::nanoseconds* limit = whole ? setting(own, &policy::timeout) : nullptr;
   if (std::exception_ptr error = step_callbacks(step, false)) {  // a must before-step callback threw
     fail_by_callback(step, "before-step", std::move(error));
     now = rec.end = now_ticks();
@@ -8727,6 +8814,25 @@ class scheduler {
     }
   }
 
+  /// From a step's body: how many threads of the executor running it could share its work, and a
+  /// way to offer them some: `task` queued up to `copies` times on this thread's deque, for them to
+  /// steal. Returns how many were queued (fewer when the deque could not grow).
+  static std::size_t width() noexcept {
+    const worker_slot* me = current_slot;
+    return me != nullptr ? me->owner->worker_count_ : 1;
+  }
+  static std::size_t share(detached_task* task, std::size_t copies) noexcept {
+    worker_slot* me = current_slot;
+    std::size_t queued = 0;
+    if (me == nullptr) return 0;
+    try {
+      for (; queued != copies; ++queued) me->deque.push(detached_node(task));
+    } catch (...) {  // no memory to grow the deque: fewer helpers
+    }
+    if (queued != 0) me->owner->notifier_.notify(queued);
+    return queued;
+  }
+
   /// Waits for `run` to end, working meanwhile when the calling thread can.
   void wait_for(run_state_base& run) noexcept {
     if (run.done()) return;
@@ -8805,13 +8911,17 @@ class scheduler {
     auto done = [this](run_state_base& run) { end(run); };
     auto saved = [this](checkpoint_session& session) { committer_.saved(session); };
     while (t != nullptr) {
-      if (is_batch(t)) {
-        task_node* const node = plain_node(t);
-        t = node->run->release_batch(node->run->step_of(node), push, done);
-      } else {
+      if (!is_tagged(t)) {
         run_state_base& run = *t->run;
         const std::uint32_t step = run.step_of(t);
         t = step == run.graph().size ? run.start(push, done) : run.process(step, now, push, done, saved);
+      } else if (is_batch(t)) {
+        task_node* const node = plain_node(t);
+        t = node->run->release_batch(node->run->step_of(node), push, done);
+      } else {
+        detached_task* const task = detached_of(t);
+        task->run(task);
+        t = nullptr;
       }
       if (pushed != 0) {
         notifier_.notify(pushed);
@@ -10405,6 +10515,357 @@ class logger : public observer {
 }  // namespace lightflow
 
 #endif
+// ---- lightflow/map_step.hpp
+// Map steps: one step that runs its callable on each element of a range that its dependency
+// produced (or of the run's input), in parallel on the executor, and whose output is the vector of
+// the results in input order:
+//
+//   lf::map_step<"parse", "list">([](const std::filesystem::path& p) { return parse(p); })  // static
+//   f.map("parse", "list", [](const std::filesystem::path& p) { return parse(p); });       // runtime
+//
+// The callable takes a const reference to an element (or an element and a std::stop_token); a
+// callable that cannot is a compile error naming the step. Dependents receive the vector, typed
+// (nothing when the callable returns void). The step's retries and timeout apply to each element:
+// each element is an attempt of its own; every element has its chance, and when any failed the
+// step fails with an lf::map_error listing each failed element's index and error. A cancelled run
+// runs no more elements. The elements run in parallel (detail/map_elements.hpp: one engine for both
+// kinds of flow).
+#ifndef LIGHTFLOW_MAP_STEP_HPP
+#define LIGHTFLOW_MAP_STEP_HPP
+
+#include <cstddef>
+#include <ranges>
+#include <type_traits>
+#include <utility>
+
+// ---- lightflow/detail/map_elements.hpp
+// A map step's elements (map_step.hpp; a runtime flow's map()): its callable runs once per element
+// of a range, on the thread that runs the step and on the executor's other threads that are free to
+// help, and its output is the vector of the results in input order. One engine for both kinds of
+// flow: each front door calls map_elements() from its step's body.
+//
+// The elements are handed out in chunks from one counter (a million elements cost one counter update
+// per chunk, not a task each); helpers are one detached task (step_record.hpp) queued a few times on
+// the step's thread's deque, for idle threads to steal. The step's thread works on the elements too,
+// then waits only for the chunks that helpers are still running. Each element is an attempt of its
+// own: the step's retries and time limit apply to each one; every element has its chance, and the
+// failures are kept with their index (an lf::map_error). A cancelled run claims no more elements.
+#ifndef LIGHTFLOW_DETAIL_MAP_ELEMENTS_HPP
+#define LIGHTFLOW_DETAIL_MAP_ELEMENTS_HPP
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <ranges>
+#include <stop_token>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+
+namespace lightflow::detail {
+
+struct element_access {
+  static run_state_base& run(const step_context& sc) noexcept { return *sc.run_; }
+  static std::uint32_t step(const step_context& sc) noexcept { return sc.step_; }
+};
+
+/// Whether an element callable F takes an element (a const E&), or an element and a std::stop_token.
+template <class F, class E>
+inline constexpr bool takes_element = requires(const F& f, const E& e) {
+  f(e);
+};
+template <class F, class E>
+inline constexpr bool takes_element_and_token = requires(const F& f, const E& e, std::stop_token t) {
+  f(e, t);
+};
+
+/// What F returns for an element (decayed; void for nothing), when it takes one.
+template <class F, class E, bool WithToken = !takes_element<F, E>>
+struct element_output {
+  using type = std::decay_t<decltype(std::declval<const F&>()(std::declval<const E&>()))>;
+};
+template <class F, class E>
+struct element_output<F, E, true> {
+  using type = std::decay_t<decltype(std::declval<const F&>()(std::declval<const E&>(), std::stop_token{}))>;
+};
+
+/// A map step's output: the vector of its elements' results (none when they return void).
+template <class Out>
+struct map_result {
+  using type = std::vector<Out>;
+};
+template <>
+struct map_result<void> {
+  using type = void;
+};
+
+/// The shared part of a map's elements: the counters its threads claim chunks from and count down.
+class element_job : public detached_task {
+ public:
+  element_job(std::size_t count, std::size_t chunk) noexcept
+      : detached_task{&help_and_drop}, count_(count), chunk_(chunk), left_(count) {}
+  element_job(const element_job&) = delete;
+  element_job& operator=(const element_job&) = delete;
+  virtual ~element_job() = default;
+
+  /// Runs chunks of elements until none is left to claim.
+  void help() noexcept {
+    for (;;) {
+      const std::size_t first = next_.fetch_add(chunk_, std::memory_order_relaxed);
+      if (first >= count_) return;
+      const std::size_t last = std::min(count_, first + chunk_);
+      run_elements(first, last);
+      if (left_.fetch_sub(last - first, std::memory_order_acq_rel) == last - first) left_.notify_all();
+    }
+  }
+  /// Waits until every element has ended (after help(): the chunks helpers still run).
+  void wait() const noexcept {
+    for (std::size_t v = left_.load(std::memory_order_acquire); v != 0; v = left_.load(std::memory_order_acquire))
+      left_.wait(v, std::memory_order_acquire);
+  }
+  void hold(std::size_t n) noexcept { refs_.fetch_add(n, std::memory_order_relaxed); }
+  void drop() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+ protected:
+  std::size_t count() const noexcept { return count_; }
+
+ private:
+  virtual void run_elements(std::size_t first, std::size_t last) noexcept = 0;
+  // A helper: works, then lets go (a helper taken after the elements are done claims nothing).
+  static void help_and_drop(detached_task* task) noexcept {
+    auto* job = static_cast<element_job*>(task);
+    job->help();
+    job->drop();
+  }
+
+  const std::size_t count_, chunk_;
+  alignas(64) std::atomic<std::size_t> next_{0};  // the next element to claim
+  alignas(64) std::atomic<std::size_t> left_;     // elements not ended
+  std::atomic<std::size_t> refs_{1};              // the step's, and one per queued helper
+};
+
+/// The elements of one map step over `Range`, with callable F, each giving an Out.
+template <class Range, class F, class Out>
+class typed_elements final : public element_job {
+ public:
+  typed_elements(const Range& range, const F& fn, step_context& sc, std::size_t count, std::size_t chunk)
+      : element_job(count, chunk),
+        range_(range),
+        fn_(fn),
+        sc_(sc),
+        run_(element_access::run(sc)),
+        retry_(run_.retries_of(element_access::step(sc))),
+        limit_(run_.timeout_of(element_access::step(sc))) {
+    if constexpr (!std::is_void_v<Out>) results_ = std::make_unique<slot[]>(count);
+  }
+
+  /// Once every element has ended: the results in order, or the map_error of those that failed.
+  typename map_result<Out>::type take() {
+    if (!failed_.empty() || not_run_.load(std::memory_order_relaxed) != 0) {
+      std::sort(failed_.begin(), failed_.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
+      throw map_error(sc_.name(), count(), std::move(failed_), not_run_.load(std::memory_order_relaxed));
+    }
+    if constexpr (!std::is_void_v<Out>) {
+      std::vector<Out> out;
+      out.reserve(count());
+      for (std::size_t i = 0; i != count(); ++i) out.push_back(std::move(*results_[i]));
+      return out;
+    }
+  }
+
+ private:
+  void run_elements(std::size_t first, std::size_t last) noexcept override {
+    for (std::size_t i = first; i != last; ++i) {
+      if (sc_.stop_requested()) {  // cancelled: the rest of the chunk does not run
+        not_run_.fetch_add(last - i, std::memory_order_relaxed);
+        return;
+      }
+      run_one(i);
+    }
+  }
+
+  // One element's attempts, as a step's (run_attempts.hpp): retried while the policy allows, each
+  // attempt within the time limit; the last failure is kept.
+  void run_one(std::size_t i) noexcept {
+    for (unsigned n = 1;; ++n) {
+      std::exception_ptr error;
+      try {
+        attempt(i);
+        return;
+      } catch (...) {
+        error = std::current_exception();
+      }
+      bool again = false;
+      try {
+        again = retry_ != nullptr && n < retry_->attempts() && !sc_.stop_requested() && retry_->retries(error);
+        again = again && run_.wait_before_retry(retry_->wait().delay(n, run_state_base::random_unit()));
+      } catch (...) {  // a predicate that throws, or no memory to wait: no more attempts
+        again = false;
+      }
+      if (!again) {
+        std::lock_guard lock(mutex_);
+        failed_.push_back({i, std::move(error)});  // no memory to keep it: terminates rather than lose it
+        return;
+      }
+    }
+  }
+
+  void attempt(std::size_t i) {
+    if (limit_ == nullptr) return call(i, [this] { return sc_.stop_token(); });
+    bool returned = false;
+    if (run_.within(*limit_, [&](std::stop_source& own) {
+          call(i, [&own] { return own.get_token(); });
+          returned = true;
+        })) {
+      if constexpr (!std::is_void_v<Out>)
+        if (returned) results_[i].reset();
+      throw timeout_error("lightflow: element " + std::to_string(i) + " of map step \"" + std::string(sc_.name()) +
+                          "\" timed out after " +
+                          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(*limit_).count()) +
+                          " ms");
+    }
+  }
+
+  template <class Token>
+  void call(std::size_t i, Token&& token) {
+    const auto& element = std::ranges::begin(range_)[static_cast<std::ptrdiff_t>(i)];
+    if constexpr (std::is_void_v<Out>) {
+      if constexpr (takes_element<F, decltype(element)>)
+        fn_(element);
+      else
+        fn_(element, token());
+    } else {
+      if constexpr (takes_element<F, decltype(element)>)
+        results_[i].emplace(fn_(element));
+      else
+        results_[i].emplace(fn_(element, token()));
+    }
+  }
+
+  const Range& range_;
+  const F& fn_;
+  step_context& sc_;
+  run_state_base& run_;
+  const retry* retry_;
+  const std::chrono::nanoseconds* limit_;
+  using slot = std::conditional_t<std::is_void_v<Out>, char, std::optional<Out>>;
+  std::unique_ptr<slot[]> results_;  // each element's result (none when Out is void)
+  std::atomic<std::size_t> not_run_{0};
+  std::mutex mutex_;
+  std::vector<map_error::element> failed_;  // (mutex_)
+};
+
+/// Runs `fn` on each element of `range` for the map step whose context is `sc`; returns the results
+/// in order, or throws the map_error of the elements that failed (or did not run).
+template <class Range, class F>
+auto map_elements(step_context& sc, const Range& range, const F& fn) {
+  using element = std::ranges::range_reference_t<const Range>;
+  using out = typename element_output<F, element>::type;
+  const auto count = static_cast<std::size_t>(std::ranges::size(range));
+  if (count == 0) return typename map_result<out>::type();
+  const std::size_t width = scheduler::width();
+  const std::size_t chunk = std::max<std::size_t>(1, count / (width * 8));  // about 8 chunks a thread
+  const std::size_t chunks = (count + chunk - 1) / chunk;
+  auto* job = new typed_elements<Range, F, out>(range, fn, sc, count, chunk);
+  struct dropper {
+    element_job* job;
+    ~dropper() { job->drop(); }
+  } const own{job};
+  const std::size_t helpers = std::min(width - 1, chunks - 1);
+  job->hold(helpers);
+  for (std::size_t k = scheduler::share(job, helpers); k != helpers; ++k) job->drop();  // not queued
+  job->help();
+  job->wait();
+  return job->take();
+}
+
+}  // namespace lightflow::detail
+
+#endif
+
+namespace lightflow {
+namespace detail {
+
+/// What a map step over a `Range` with callable F outputs, and whether it can be one.
+template <class F, class Range,
+          bool IsRange = std::ranges::random_access_range<const Range>&& std::ranges::sized_range<const Range>>
+struct map_output {
+  static constexpr bool range = false, callable = false;
+  using element = Range;
+  using type = unusable_output;
+};
+template <class F, class Range>
+struct map_output<F, Range, true> {
+  static constexpr bool range = true;
+  using element = std::ranges::range_reference_t<const Range>;
+  static constexpr bool callable = takes_element<F, element> || takes_element_and_token<F, element>;
+  using type =
+      typename std::conditional_t<callable, element_output<F, element>, std::type_identity<unusable_output>>::type;
+};
+
+/// A map step's compile error, naming it.
+template <fixed_string Name, bool Range>
+consteval text_buffer map_step_error() {
+  text_buffer t{};
+  t << "lightflow: map step ", t.quoted(Name.view());
+  if (Range)
+    t << ": its callable cannot be called with an element of its input (a const reference to the type listed "
+         "after this message; or that and a std::stop_token)";
+  else
+    t << " runs its callable on each element of its input (its dependency's output, or the run's input), which "
+         "must be a sized random-access range (a std::vector, std::array, std::span, std::deque...), not the type "
+         "listed after this message";
+  return t;
+}
+
+/// A map step's callable as the step machinery calls it: with its input and its step_context.
+template <fixed_string Name, class F>
+struct map_callable {
+  F fn;
+
+  template <class Range, class Out = map_output<F, Range>>
+  auto operator()(const Range& range, step_context& ctx) const
+      -> std::conditional_t<Out::callable, typename map_result<typename Out::type>::type, unusable_output> {
+    if constexpr (Out::callable) {
+      return map_elements(ctx, range, fn);
+    } else {
+      fail<to_fixed_string<map_step_error<Name, Out::range>()>(),
+           offered<std::remove_cvref_t<typename Out::element>>>();
+      return {};
+    }
+  }
+};
+
+/// The policy every map step starts with: its retries and timeout apply to each element.
+inline std::shared_ptr<const policy> element_policy() {
+  return policy::changed(nullptr, [](policy& p) { p.elements = true; });
+}
+
+}  // namespace detail
+
+/// Declares a map step called `Name` over the output of `Dependency` (a sized random-access range;
+/// without one, over the run's input): `callable` runs on each element, and the step's output is the
+/// std::vector of what it returns, in input order (see the top of this header). The step takes the
+/// setters of any step (`.retry`, `.timeout`: per element; `.after<...>()`, `.when`, callbacks, `.limit`).
+template <fixed_string Name, fixed_string... Dependency, class F>
+requires(sizeof...(Dependency) <= 1) auto map_step(F&& callable) {
+  return step_definition<Name, detail::map_callable<Name, std::decay_t<F>>, after_names<>, detail::policy_ref,
+                         Dependency...>{{}, {std::forward<F>(callable)}, detail::element_policy()};
+}
+
+}  // namespace lightflow
+
+#endif
 // ---- lightflow/merge.hpp
 // Merging static flows into one: each flow's steps are renamed "<flow>.<step>", ordering edges
 // between them are added, and the merged graph is checked again at compile time.
@@ -10731,10 +11192,9 @@ class progress_printer final : public observer {
 
 #endif
 // ---- lightflow/runtime_flow.hpp
-// Flows built at run time, in the shape of the Go original: create a flow by name, add steps by
-// name, declare dependencies by handle or by name, merge flows. Checked (duplicates at once; unknown
-// dependencies, cycles and bad restrictions before any step runs) and run on the same executor as
-// static flows.
+// Flows built at run time, in the shape of the Go original: create a flow by name, add steps by name,
+// declare dependencies by handle or by name, merge flows. Checked (duplicates at once; unknown dependencies,
+// cycles and bad restrictions before any step runs) and run on the same executor as static flows.
 //
 //   lf::runtime_flow f{"订单处理"};
 //   auto check = f.add("验证订单", [](lf::context& ctx) { ctx.set(checked, true); });
@@ -10947,6 +11407,16 @@ struct basic_runtime_graph {
     out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;
   }
+  /// Makes step `s` depend on every step added before it that it does not already depend on.
+  void sync_all(std::uint32_t s) {
+    vector<bool> listed(s, false);
+    for (std::uint32_t d : dependencies_of(s))
+      if (d < s) listed[d] = true;
+    for (const auto& [from, dep] : added_by_name)
+      if (const std::uint32_t d = find(dep); from == s && d < s) listed[d] = true;
+    for (std::uint32_t d = 0; d != s; ++d)
+      if (!listed[d]) depend(s, d);
+  }
 
   /// Resolves dependencies given by name, builds dependents, in-degrees and roots, and checks for
   /// unknown names, cycles and bad restrictions. Throws flow_error; leaves the graph as it was then.
@@ -11089,6 +11559,58 @@ struct basic_runtime_graph {
       stack.insert(stack.end(), edges.begin() + offsets[s], edges.begin() + offsets[s + 1]);
     }
     return false;
+  }
+};
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/runtime_map.hpp
+// A runtime flow's map step (map_step.hpp; `f.map(name, source, fn)`): a runtime step whose body
+// reads its source step's result, a std::vector of the elements `fn` takes, and runs `fn` on each
+// through the one engine both kinds of flow share (map_elements.hpp).
+#ifndef LIGHTFLOW_DETAIL_RUNTIME_MAP_HPP
+#define LIGHTFLOW_DETAIL_RUNTIME_MAP_HPP
+
+#include <string>
+#include <type_traits>
+#include <vector>
+
+
+namespace lightflow::detail {
+
+/// The element type a map callable takes: `E` when given, else its first parameter's (decayed).
+template <class E, class F>
+struct map_element {
+  using type = E;
+};
+template <class F, class Params = parameters_of<F>, bool Known = Params::known>
+struct first_parameter {
+  using type = void;
+};
+template <class F, class Params>
+struct first_parameter<F, Params, true> {
+  template <class First, class... Rest>
+  static First first(type_list<First, Rest...>);
+  static void first(type_list<>);
+  using type = std::remove_cvref_t<decltype(first(typename Params::type{}))>;
+};
+template <class F>
+struct map_element<void, F> {
+  using type = typename first_parameter<F>::type;
+  static_assert(!std::is_void_v<type>,
+                "lightflow: a runtime map step's callable takes `auto` (or nothing): give the element type, "
+                "f.map<E>(name, source, callable)");
+};
+
+/// The body of a runtime map step over `source`'s result, a std::vector<E>.
+template <class E, class F>
+struct runtime_map {
+  std::string source;
+  F fn;
+  template <class Context>
+  auto operator()(Context& ctx) const {
+    return map_elements(ctx, ctx.template result<std::vector<E>>(source), fn);
   }
 };
 
@@ -11994,7 +12516,6 @@ enum class merge_mode {
                ///< the target's); steps the target lacks are added with their dependencies
 };
 
-
 /// A step of a runtime flow: its flow and index. `after` declares its dependencies.
 template <class Tag>
 class basic_step_handle : public detail::edited_policy_setters<basic_step_handle<Tag>, false> {
@@ -12119,6 +12640,16 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
     }
   }
 
+  /// Adds a map step `name` (map_step.hpp) after step `source`: `callable` runs on each element of its
+  /// result, a std::vector<E> (E: what `callable` takes, or given); retries and a timeout are per element.
+  template <class E = void, class F>
+  step_handle map(std::string_view name, std::string_view source, F&& callable) {
+    using body = detail::runtime_map<typename detail::map_element<E, std::decay_t<F>>::type, std::decay_t<F>>;
+    return add(name, body{std::string(source), std::forward<F>(callable)}).after(source).edit_policy([](policy& p) {
+      p.elements = true;
+    });
+  }
+
   // retry and timeout (for the steps that do not say otherwise) and the four callbacks (see
   // callback.hpp; after the executor's and before each step's own): in place, from
   // detail::edited_policy_setters.
@@ -12140,15 +12671,7 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
   step_handle sync_all(step_handle step) {
     if (step.flow_ != this)
       throw flow_error("lightflow: sync_all in flow \"" + std::string(name()) + "\" is given a step of another flow");
-    runtime_graph& g = mutate();
-    const std::uint32_t s = step.index();
-    std::vector<bool> listed(s, false);
-    for (std::uint32_t d : g.dependencies_of(s))
-      if (d < s) listed[d] = true;
-    for (const auto& [from, dep] : g.added_by_name)
-      if (const std::uint32_t d = g.find(dep); from == s && d < s) listed[d] = true;
-    for (std::uint32_t d = 0; d != s; ++d)
-      if (!listed[d]) g.depend(s, d);
+    mutate().sync_all(step.index());
     return step;
   }
 
@@ -12275,8 +12798,7 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
     return *this;
   }
 
-  /// Checks the flow (unknown dependencies, cycles, restrictions) and prepares it to run; run() does
-  /// this too. Throws flow_error naming the steps.
+  /// Checks the flow (dependencies, cycles, restrictions) and prepares it to run, as run() does: flow_error.
   void check() const { (void)compiled(); }
 
   /// `std::cout << flow` writes its name and steps, each with its dependencies, as a static flow's

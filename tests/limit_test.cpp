@@ -33,16 +33,8 @@ struct gauge {
   void leave() { --inside; }
 };
 
-// Waits until `pred()` holds, at most 10 s; false when it never did (the scenario then fails).
-template <class Pred>
-bool wait_for(Pred pred) {
-  const auto until = std::chrono::steady_clock::now() + 10s;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
+using two_kinds::submit;
+using two_kinds::wait_for;
 
 // A step body that holds its slot until `open` (or until `most` reached `want`, when `want` > 0).
 struct holder {
@@ -58,14 +50,6 @@ struct holder {
     return 1;
   }
 };
-
-template <class Kind, class Flow, class... Options>
-auto submit(lf::executor& pool, const Flow& f, Options&&... options) {
-  if constexpr (Kind::is_static)
-    return pool.submit(f, std::forward<Options>(options)...);
-  else
-    return pool.submit(f, lf::values{}, std::forward<Options>(options)...);
-}
 
 // Flow "one": step "s" under limit `l`, then "after" (ordering only).
 template <class Kind>

@@ -100,13 +100,7 @@ auto make_order(probe& p) {
   }
 }
 
-template <class Kind, class Flow, class... Options>
-auto submit(lf::executor& pool, const Flow& f, Options&&... options) {
-  if constexpr (Kind::is_static)
-    return pool.submit(f, std::forward<Options>(options)...);
-  else
-    return pool.submit(f, lf::values{}, std::forward<Options>(options)...);
-}
+using two_kinds::submit;
 
 // Waits until `pred()` holds (the test's own timeout ends a hang).
 template <class Pred>

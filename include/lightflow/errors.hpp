@@ -5,10 +5,13 @@
 #ifndef LIGHTFLOW_ERRORS_HPP
 #define LIGHTFLOW_ERRORS_HPP
 
+#include <cstddef>
 #include <exception>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "lightflow/step_status.hpp"
 
@@ -149,6 +152,41 @@ class step_error : public detail::error_of<std::runtime_error> {
  private:
   std::string step_;
   std::exception_ptr cause_;
+};
+
+/// What a map step (map_step.hpp) fails with when elements of it failed, after their retries, or
+/// did not run because its run was cancelled: how many it had, each failed one's index and error
+/// (in index order), and how many did not run.
+class map_error : public detail::error_of<std::runtime_error> {
+ public:
+  /// One element that failed.
+  struct element {
+    std::size_t index;         ///< Its place in the map step's input, from 0.
+    std::exception_ptr error;  ///< What its last attempt threw.
+  };
+  /// Of the `count` elements of map step `step`, `failed` (in index order) failed and `not_run` did not run.
+  map_error(std::string_view step, std::size_t count, std::vector<element> failed, std::size_t not_run = 0)
+      : error_of(text(step, count, failed, not_run)), count_(count), not_run_(not_run), failed_(std::move(failed)) {}
+  /// How many elements the map step had.
+  std::size_t count() const noexcept { return count_; }
+  /// The elements that failed, in index order.
+  const std::vector<element>& failed() const noexcept { return failed_; }
+  /// How many elements did not run (the run was cancelled meanwhile).
+  std::size_t not_run() const noexcept { return not_run_; }
+
+ private:
+  static std::string text(std::string_view step, std::size_t count, const std::vector<element>& failed,
+                          std::size_t not_run) {
+    std::string t = "lightflow: map step \"" + std::string(step) + "\": ";
+    if (!failed.empty())
+      t += std::to_string(failed.size()) + " of its " + std::to_string(count) + " elements failed; the first, element " +
+           std::to_string(failed.front().index) + ": " + detail::cause_text(failed.front().error);
+    else
+      t += std::to_string(not_run) + " of its " + std::to_string(count) + " elements did not run (its run was cancelled)";
+    return t;
+  }
+  std::size_t count_, not_run_;
+  std::vector<element> failed_;
 };
 
 /// What a step that ran past its timeout failed with (its record's error; retry filters see it).

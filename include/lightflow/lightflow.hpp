@@ -21,6 +21,7 @@
 #include "lightflow/memory_store.hpp"
 #include "lightflow/observer.hpp"
 #include "lightflow/logger.hpp"
+#include "lightflow/map_step.hpp"
 #include "lightflow/merge.hpp"
 #include "lightflow/policy.hpp"
 #include "lightflow/progress.hpp"

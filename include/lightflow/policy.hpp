@@ -158,6 +158,8 @@ struct policy {
   bool sensitive = false;
   /// A step's: the concurrency limit it runs under (limit.hpp), shared with whatever else names it.
   std::shared_ptr<detail::limit_state> concurrency;
+  /// A map step's (map_step.hpp): `retries` and `timeout` apply to each of its elements.
+  bool elements = false;
 
   /// `own`, with the fields it leaves unset taken from `fallback` (a flow's default), and the flow's
   /// step callbacks first in its own lists (a merge keeps a step's flow-level callbacks this way).
@@ -176,14 +178,15 @@ struct policy {
     });
   }
   /// The policy of a step that a unify merge keeps (the target's, whose own policy is `own`) when the
-  /// source's step of the same name has `from` (with its flow's defaults): the source's retries and
-  /// timeout (and concurrency limit) where `own` has none; both conditions must hold (the target's is asked first); a
-  /// `skip_dependents` of either side stays in force (when both have one, the steps both except
-  /// still run); the source's step callbacks after the target's; sensitive when either is.
+  /// source's step of the same name has `from` (with its flow's defaults): the source's retries,
+  /// timeout and concurrency limit where `own` has none; both conditions must hold (the target's is
+  /// asked first); a `skip_dependents` of either side stays in force (when both have one, the steps
+  /// both except still run); the source's step callbacks after the target's; sensitive when either
+  /// is. Whether it is a map step is the target's (its callable is).
   static std::shared_ptr<const policy> unified(const std::shared_ptr<const policy>& own,
                                                const std::shared_ptr<const policy>& from) {
     if (!from) return own;
-    if (!own) return from;
+    if (!own && !from->elements) return from;
     return changed(own, [&](policy& p) {
       if (!p.retries) p.retries = from->retries;
       if (!p.timeout) p.timeout = from->timeout;

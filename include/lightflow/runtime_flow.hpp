@@ -1,7 +1,6 @@
-// Flows built at run time, in the shape of the Go original: create a flow by name, add steps by
-// name, declare dependencies by handle or by name, merge flows. Checked (duplicates at once; unknown
-// dependencies, cycles and bad restrictions before any step runs) and run on the same executor as
-// static flows.
+// Flows built at run time, in the shape of the Go original: create a flow by name, add steps by name,
+// declare dependencies by handle or by name, merge flows. Checked (duplicates at once; unknown dependencies,
+// cycles and bad restrictions before any step runs) and run on the same executor as static flows.
 //
 //   lf::runtime_flow f{"订单处理"};
 //   auto check = f.add("验证订单", [](lf::context& ctx) { ctx.set(checked, true); });
@@ -31,6 +30,7 @@
 #include "lightflow/context.hpp"
 #include "lightflow/detail/pack.hpp"
 #include "lightflow/detail/runtime_graph.hpp"
+#include "lightflow/detail/runtime_map.hpp"
 #include "lightflow/detail/policy_setters.hpp"
 #include "lightflow/detail/runtime_merge.hpp"
 #include "lightflow/detail/runtime_names.hpp"
@@ -59,7 +59,6 @@ enum class merge_mode {
                ///< (both must hold; either side's skip_dependents stays) and its step callbacks (after
                ///< the target's); steps the target lacks are added with their dependencies
 };
-
 
 /// A step of a runtime flow: its flow and index. `after` declares its dependencies.
 template <class Tag>
@@ -185,6 +184,16 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
     }
   }
 
+  /// Adds a map step `name` (map_step.hpp) after step `source`: `callable` runs on each element of its
+  /// result, a std::vector<E> (E: what `callable` takes, or given); retries and a timeout are per element.
+  template <class E = void, class F>
+  step_handle map(std::string_view name, std::string_view source, F&& callable) {
+    using body = detail::runtime_map<typename detail::map_element<E, std::decay_t<F>>::type, std::decay_t<F>>;
+    return add(name, body{std::string(source), std::forward<F>(callable)}).after(source).edit_policy([](policy& p) {
+      p.elements = true;
+    });
+  }
+
   // retry and timeout (for the steps that do not say otherwise) and the four callbacks (see
   // callback.hpp; after the executor's and before each step's own): in place, from
   // detail::edited_policy_setters.
@@ -206,15 +215,7 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
   step_handle sync_all(step_handle step) {
     if (step.flow_ != this)
       throw flow_error("lightflow: sync_all in flow \"" + std::string(name()) + "\" is given a step of another flow");
-    runtime_graph& g = mutate();
-    const std::uint32_t s = step.index();
-    std::vector<bool> listed(s, false);
-    for (std::uint32_t d : g.dependencies_of(s))
-      if (d < s) listed[d] = true;
-    for (const auto& [from, dep] : g.added_by_name)
-      if (const std::uint32_t d = g.find(dep); from == s && d < s) listed[d] = true;
-    for (std::uint32_t d = 0; d != s; ++d)
-      if (!listed[d]) g.depend(s, d);
+    mutate().sync_all(step.index());
     return step;
   }
 
@@ -341,8 +342,7 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
     return *this;
   }
 
-  /// Checks the flow (unknown dependencies, cycles, restrictions) and prepares it to run; run() does
-  /// this too. Throws flow_error naming the steps.
+  /// Checks the flow (dependencies, cycles, restrictions) and prepares it to run, as run() does: flow_error.
   void check() const { (void)compiled(); }
 
   /// `std::cout << flow` writes its name and steps, each with its dependencies, as a static flow's

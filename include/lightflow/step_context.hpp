@@ -19,6 +19,7 @@ namespace lightflow {
 namespace detail {
 class run_state_base;
 struct step_context_access;
+struct element_access;  // map_elements.hpp
 }
 
 /// Handed to a step whose callable takes it as its last parameter (`lf::step_context&`).
@@ -70,6 +71,7 @@ class step_context {
 
  private:
   friend struct detail::step_context_access;
+  friend struct detail::element_access;
   detail::run_state_base* run_;
   std::uint32_t step_;
   unsigned attempt_;

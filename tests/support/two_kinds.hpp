@@ -6,6 +6,10 @@
 
 #include <lightflow/lightflow.hpp>
 
+#include <chrono>
+#include <thread>
+#include <utility>
+
 namespace two_kinds {
 
 struct static_flows {
@@ -37,8 +41,38 @@ auto input(int x) {
 /// Step `Name`'s value, of type T, in a result of either kind.
 template <lightflow::fixed_string Name, class T, class Result>
 T value_of(const Result& r) {
-  if constexpr (requires { r.template get<Name>(); }) return r.template get<Name>();
-  else return r.template get<T>(Name.view());
+  if constexpr (requires { r.template get<Name>(); })
+    return r.template get<Name>();
+  else
+    return r.template get<T>(Name.view());
+}
+
+/// Runs flow `f` of `Kind` with `options` and no input of its own (a runtime flow's: empty values).
+template <class Kind, class Flow, class... Options>
+auto run(lightflow::executor& pool, const Flow& f, Options&&... options) {
+  if constexpr (Kind::is_static)
+    return pool.run(f, std::forward<Options>(options)...);
+  else
+    return pool.run(f, lightflow::values{}, std::forward<Options>(options)...);
+}
+/// The same, submitted: returns the run's handle.
+template <class Kind, class Flow, class... Options>
+auto submit(lightflow::executor& pool, const Flow& f, Options&&... options) {
+  if constexpr (Kind::is_static)
+    return pool.submit(f, std::forward<Options>(options)...);
+  else
+    return pool.submit(f, lightflow::values{}, std::forward<Options>(options)...);
+}
+
+/// Waits until `pred()` holds, at most 10 s; false when it never did (the scenario then fails).
+template <class Pred>
+bool wait_for(Pred pred) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::yield();
+  }
+  return true;
 }
 
 }  // namespace two_kinds

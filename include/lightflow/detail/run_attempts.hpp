@@ -79,7 +79,8 @@ inline bool run_state_base::attempt(std::uint32_t step, const retry* r, const st
   }
 }
 
-inline void run_state_base::invoke_within(std::uint32_t step, unsigned n, std::chrono::nanoseconds limit) {
+template <class Call>
+bool run_state_base::within(std::chrono::nanoseconds limit, Call&& call) {
   struct forward {
     std::stop_source* to;
     void operator()() const noexcept { to->request_stop(); }
@@ -91,17 +92,26 @@ inline void run_state_base::invoke_within(std::uint32_t step, unsigned n, std::c
   const std::uint64_t id = timer.add(when, [](void* s) noexcept { static_cast<std::stop_source*>(s)->request_stop(); }, &own);
   std::exception_ptr error;
   try {
-    step_context ctx(*this, step, n, &own);
-    invokers_[step](*this, step, ctx);
+    call(own);
   } catch (...) {
     error = std::current_exception();
   }
-  if (!timer.cancel(when, id)) {  // it fired
-    if (error == nullptr) discard_output(step);
+  if (!timer.cancel(when, id)) return true;  // it fired
+  if (error != nullptr) std::rethrow_exception(error);
+  return false;
+}
+
+inline void run_state_base::invoke_within(std::uint32_t step, unsigned n, std::chrono::nanoseconds limit) {
+  bool returned = false;
+  if (within(limit, [&](std::stop_source& own) {
+        step_context ctx(*this, step, n, &own);
+        invokers_[step](*this, step, ctx);
+        returned = true;
+      })) {
+    if (returned) discard_output(step);
     throw timeout_error("lightflow: step \"" + std::string(graph_->name(step)) + "\" timed out after " +
                         std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(limit).count()) + " ms");
   }
-  if (error != nullptr) std::rethrow_exception(error);
 }
 
 inline void run_state_base::discard_output(std::uint32_t step) noexcept {
@@ -196,8 +206,10 @@ bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& save
       return true;
     }
   }
-  const retry* r = setting(own, &policy::retries);
-  const std::chrono::nanoseconds* limit = setting(own, &policy::timeout);
+  // A map step's retries and time limit apply to each of its elements (map_elements.hpp), not to it.
+  const bool whole = own == nullptr || !own->elements;
+  const retry* r = whole ? setting(own, &policy::retries) : nullptr;
+  const std::chrono::nanoseconds* limit = whole ? setting(own, &policy::timeout) : nullptr;
   if (std::exception_ptr error = step_callbacks(step, false)) {  // a must before-step callback threw
     fail_by_callback(step, "before-step", std::move(error));
     now = rec.end = now_ticks();

@@ -25,6 +25,7 @@
 #include "lightflow/detail/checkpoint_session.hpp"
 #include "lightflow/detail/graph_view.hpp"
 #include "lightflow/detail/life_state.hpp"
+#include "lightflow/detail/resource_slot.hpp"
 #include "lightflow/detail/run_registry.hpp"
 #include "lightflow/detail/step_record.hpp"
 #include "lightflow/detail/timer.hpp"
@@ -38,14 +39,6 @@ namespace lightflow::detail {
 
 class process_table;  // run_processes.hpp
 class limit_state;    // limit_state.hpp
-
-/// An object attached to a run (resource.hpp), with its type and hooks erased.
-struct resource_slot {
-  const std::type_info* type = nullptr;
-  void* object = nullptr;
-  void (*destroy)(void*) noexcept = nullptr;
-  void (*suspend)(void*) = nullptr;  // null: the type has no suspend()
-};
 
 class run_state_base {
  public:
@@ -178,10 +171,8 @@ class run_state_base {
   void set_output_hooks(view_fn view, discard_fn discard = nullptr) noexcept { view_ = view, discard_ = discard; }
 
  public:
-  /// No step starts until resume(); steps running finish. Ready steps wait in a list. A cancellation
-  /// (or the executor's shutdown) resumes the run, so that its waiting steps are marked cancelled.
-  /// Safe at any moment, from any thread, until the run's state is released: a pause that comes as
-  /// the run ends (or after) does nothing.
+  /// No step starts until resume() (running ones finish; ready ones wait); a cancellation resumes
+  /// the run. Safe from any thread until the state is released (a pause as the run ends does nothing).
   void pause();
   /// Requeues the steps that became ready while the run was paused.
   void resume() noexcept;
@@ -203,10 +194,7 @@ class run_state_base {
   /// lightflow::no_step_times (before the run starts): plain steps read no clock.
   void keep_no_step_times() noexcept { timed_ = false; }
   /// Adds an observer of this run (before it starts).
-  void add_observer(observer* o) {
-    observers_.push_back(o);
-    plain_ = false;
-  }
+  void add_observer(observer* o) { observers_.push_back(o), plain_ = false; }
   run_event run_info() const noexcept {
     return {graph_->flow_name, id_, graph_->size, std::chrono::steady_clock::now(), true, input_, input_type_, {}};
   }
@@ -234,6 +222,19 @@ class run_state_base {
       if (*r.type == type) return r.object;
     return nullptr;
   }
+  /// The retries and the time limit that apply to step `step` (its own, its flow's, its executor's;
+  /// null: none). A map step applies them to each element (map_elements.hpp).
+  const retry* retries_of(std::uint32_t step) const noexcept { return setting(own(step), &policy::retries); }
+  const std::chrono::nanoseconds* timeout_of(std::uint32_t step) const noexcept {
+    return setting(own(step), &policy::timeout);
+  }
+  /// Calls `call(std::stop_source& own)`, `own` stopped at `limit` and by the run's cancellation;
+  /// returns true when the limit passed first (then what `call` threw is dropped), else rethrows it.
+  template <class Call>
+  bool within(std::chrono::nanoseconds limit, Call&& call);
+  /// Waits on the worker before a retry, woken early by cancellation. False when the run was cancelled.
+  bool wait_before_retry(std::chrono::nanoseconds delay);
+  static double random_unit() noexcept;  // in [0, 1), for a backoff's jitter
   /// True when the run's checkpoint held records of an earlier run of the same id (it resumes it).
   bool resumed() const noexcept { return resumed_; }
   void mark_resumed() noexcept { resumed_ = true; }
@@ -292,6 +293,7 @@ class run_state_base {
   const callback_lists* executor_callbacks() const noexcept {
     return executor_policy_ != nullptr ? &executor_policy_->callbacks : nullptr;
   }
+  const policy* own(std::uint32_t step) const noexcept { return policies_ != nullptr ? policies_[step] : nullptr; }
   /// The most specific of a step's own setting, its flow's and its executor's (null: none).
   template <class T>
   const T* setting(const policy* own, std::optional<T> policy::*field) const noexcept {
@@ -311,9 +313,6 @@ class run_state_base {
   /// At the run's end: the after-flow callbacks, the resources' suspend (run not ok), release. True: ok.
   bool end_flow() noexcept;
   void release_resources() noexcept;
-  /// Waits on the worker, woken early by cancellation. False when the run was cancelled.
-  bool wait_before_retry(std::chrono::nanoseconds delay);
-  static double random_unit() noexcept;
   /// Marks every descendant of `step` skipped by its condition, except the named ones and what
   /// follows only through them. None of them has started: they all wait for `step`.
   void skip_descendants(std::uint32_t step, const std::vector<std::string>& except);

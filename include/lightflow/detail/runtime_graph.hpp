@@ -188,6 +188,16 @@ struct basic_runtime_graph {
     out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;
   }
+  /// Makes step `s` depend on every step added before it that it does not already depend on.
+  void sync_all(std::uint32_t s) {
+    vector<bool> listed(s, false);
+    for (std::uint32_t d : dependencies_of(s))
+      if (d < s) listed[d] = true;
+    for (const auto& [from, dep] : added_by_name)
+      if (const std::uint32_t d = find(dep); from == s && d < s) listed[d] = true;
+    for (std::uint32_t d = 0; d != s; ++d)
+      if (!listed[d]) depend(s, d);
+  }
 
   /// Resolves dependencies given by name, builds dependents, in-degrees and roots, and checks for
   /// unknown names, cycles and bad restrictions. Throws flow_error; leaves the graph as it was then.

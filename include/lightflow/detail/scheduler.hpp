@@ -94,6 +94,25 @@ class scheduler {
     }
   }
 
+  /// From a step's body: how many threads of the executor running it could share its work, and a
+  /// way to offer them some: `task` queued up to `copies` times on this thread's deque, for them to
+  /// steal. Returns how many were queued (fewer when the deque could not grow).
+  static std::size_t width() noexcept {
+    const worker_slot* me = current_slot;
+    return me != nullptr ? me->owner->worker_count_ : 1;
+  }
+  static std::size_t share(detached_task* task, std::size_t copies) noexcept {
+    worker_slot* me = current_slot;
+    std::size_t queued = 0;
+    if (me == nullptr) return 0;
+    try {
+      for (; queued != copies; ++queued) me->deque.push(detached_node(task));
+    } catch (...) {  // no memory to grow the deque: fewer helpers
+    }
+    if (queued != 0) me->owner->notifier_.notify(queued);
+    return queued;
+  }
+
   /// Waits for `run` to end, working meanwhile when the calling thread can.
   void wait_for(run_state_base& run) noexcept {
     if (run.done()) return;
@@ -172,13 +191,17 @@ class scheduler {
     auto done = [this](run_state_base& run) { end(run); };
     auto saved = [this](checkpoint_session& session) { committer_.saved(session); };
     while (t != nullptr) {
-      if (is_batch(t)) {
-        task_node* const node = plain_node(t);
-        t = node->run->release_batch(node->run->step_of(node), push, done);
-      } else {
+      if (!is_tagged(t)) {
         run_state_base& run = *t->run;
         const std::uint32_t step = run.step_of(t);
         t = step == run.graph().size ? run.start(push, done) : run.process(step, now, push, done, saved);
+      } else if (is_batch(t)) {
+        task_node* const node = plain_node(t);
+        t = node->run->release_batch(node->run->step_of(node), push, done);
+      } else {
+        detached_task* const task = detached_of(t);
+        task->run(task);
+        t = nullptr;
       }
       if (pushed != 0) {
         notifier_.notify(pushed);

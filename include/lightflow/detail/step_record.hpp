@@ -56,6 +56,21 @@ inline task_node* plain_node(task_node* t) noexcept {
   return reinterpret_cast<task_node*>(reinterpret_cast<std::uintptr_t>(t) & ~std::uintptr_t{1});
 }
 
+/// Work that is not a step: a function and its object, queued as their address with the second bit
+/// set (a map step's elements, map_elements.hpp, are shared out this way). The same task may be
+/// queued several times; each time it is taken, `run(task)` is called.
+struct detached_task {
+  void (*run)(detached_task*) noexcept;
+};
+inline task_node* detached_node(detached_task* t) noexcept {
+  return reinterpret_cast<task_node*>(reinterpret_cast<std::uintptr_t>(t) | 2);
+}
+/// Whether a queued node is a batch task or a detached task, rather than a step.
+inline bool is_tagged(const task_node* t) noexcept { return (reinterpret_cast<std::uintptr_t>(t) & 3) != 0; }
+inline detached_task* detached_of(task_node* t) noexcept {
+  return reinterpret_cast<detached_task*>(reinterpret_cast<std::uintptr_t>(t) & ~std::uintptr_t{3});
+}
+
 }  // namespace lightflow::detail
 
 #endif

@@ -1,0 +1,259 @@
+// A map step's elements (map_step.hpp; a runtime flow's map()): its callable runs once per element
+// of a range, on the thread that runs the step and on the executor's other threads that are free to
+// help, and its output is the vector of the results in input order. One engine for both kinds of
+// flow: each front door calls map_elements() from its step's body.
+//
+// The elements are handed out in chunks from one counter (a million elements cost one counter update
+// per chunk, not a task each); helpers are one detached task (step_record.hpp) queued a few times on
+// the step's thread's deque, for idle threads to steal. The step's thread works on the elements too,
+// then waits only for the chunks that helpers are still running. Each element is an attempt of its
+// own: the step's retries and time limit apply to each one; every element has its chance, and the
+// failures are kept with their index (an lf::map_error). A cancelled run claims no more elements.
+#ifndef LIGHTFLOW_DETAIL_MAP_ELEMENTS_HPP
+#define LIGHTFLOW_DETAIL_MAP_ELEMENTS_HPP
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <ranges>
+#include <stop_token>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "lightflow/detail/run_state.hpp"
+#include "lightflow/detail/scheduler.hpp"
+#include "lightflow/detail/step_record.hpp"
+#include "lightflow/errors.hpp"
+#include "lightflow/policy.hpp"
+#include "lightflow/step_context.hpp"
+
+namespace lightflow::detail {
+
+struct element_access {
+  static run_state_base& run(const step_context& sc) noexcept { return *sc.run_; }
+  static std::uint32_t step(const step_context& sc) noexcept { return sc.step_; }
+};
+
+/// Whether an element callable F takes an element (a const E&), or an element and a std::stop_token.
+template <class F, class E>
+inline constexpr bool takes_element = requires(const F& f, const E& e) {
+  f(e);
+};
+template <class F, class E>
+inline constexpr bool takes_element_and_token = requires(const F& f, const E& e, std::stop_token t) {
+  f(e, t);
+};
+
+/// What F returns for an element (decayed; void for nothing), when it takes one.
+template <class F, class E, bool WithToken = !takes_element<F, E>>
+struct element_output {
+  using type = std::decay_t<decltype(std::declval<const F&>()(std::declval<const E&>()))>;
+};
+template <class F, class E>
+struct element_output<F, E, true> {
+  using type = std::decay_t<decltype(std::declval<const F&>()(std::declval<const E&>(), std::stop_token{}))>;
+};
+
+/// A map step's output: the vector of its elements' results (none when they return void).
+template <class Out>
+struct map_result {
+  using type = std::vector<Out>;
+};
+template <>
+struct map_result<void> {
+  using type = void;
+};
+
+/// The shared part of a map's elements: the counters its threads claim chunks from and count down.
+class element_job : public detached_task {
+ public:
+  element_job(std::size_t count, std::size_t chunk) noexcept
+      : detached_task{&help_and_drop}, count_(count), chunk_(chunk), left_(count) {}
+  element_job(const element_job&) = delete;
+  element_job& operator=(const element_job&) = delete;
+  virtual ~element_job() = default;
+
+  /// Runs chunks of elements until none is left to claim.
+  void help() noexcept {
+    for (;;) {
+      const std::size_t first = next_.fetch_add(chunk_, std::memory_order_relaxed);
+      if (first >= count_) return;
+      const std::size_t last = std::min(count_, first + chunk_);
+      run_elements(first, last);
+      if (left_.fetch_sub(last - first, std::memory_order_acq_rel) == last - first) left_.notify_all();
+    }
+  }
+  /// Waits until every element has ended (after help(): the chunks helpers still run).
+  void wait() const noexcept {
+    for (std::size_t v = left_.load(std::memory_order_acquire); v != 0; v = left_.load(std::memory_order_acquire))
+      left_.wait(v, std::memory_order_acquire);
+  }
+  void hold(std::size_t n) noexcept { refs_.fetch_add(n, std::memory_order_relaxed); }
+  void drop() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+ protected:
+  std::size_t count() const noexcept { return count_; }
+
+ private:
+  virtual void run_elements(std::size_t first, std::size_t last) noexcept = 0;
+  // A helper: works, then lets go (a helper taken after the elements are done claims nothing).
+  static void help_and_drop(detached_task* task) noexcept {
+    auto* job = static_cast<element_job*>(task);
+    job->help();
+    job->drop();
+  }
+
+  const std::size_t count_, chunk_;
+  alignas(64) std::atomic<std::size_t> next_{0};  // the next element to claim
+  alignas(64) std::atomic<std::size_t> left_;     // elements not ended
+  std::atomic<std::size_t> refs_{1};              // the step's, and one per queued helper
+};
+
+/// The elements of one map step over `Range`, with callable F, each giving an Out.
+template <class Range, class F, class Out>
+class typed_elements final : public element_job {
+ public:
+  typed_elements(const Range& range, const F& fn, step_context& sc, std::size_t count, std::size_t chunk)
+      : element_job(count, chunk),
+        range_(range),
+        fn_(fn),
+        sc_(sc),
+        run_(element_access::run(sc)),
+        retry_(run_.retries_of(element_access::step(sc))),
+        limit_(run_.timeout_of(element_access::step(sc))) {
+    if constexpr (!std::is_void_v<Out>) results_ = std::make_unique<slot[]>(count);
+  }
+
+  /// Once every element has ended: the results in order, or the map_error of those that failed.
+  typename map_result<Out>::type take() {
+    if (!failed_.empty() || not_run_.load(std::memory_order_relaxed) != 0) {
+      std::sort(failed_.begin(), failed_.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
+      throw map_error(sc_.name(), count(), std::move(failed_), not_run_.load(std::memory_order_relaxed));
+    }
+    if constexpr (!std::is_void_v<Out>) {
+      std::vector<Out> out;
+      out.reserve(count());
+      for (std::size_t i = 0; i != count(); ++i) out.push_back(std::move(*results_[i]));
+      return out;
+    }
+  }
+
+ private:
+  void run_elements(std::size_t first, std::size_t last) noexcept override {
+    for (std::size_t i = first; i != last; ++i) {
+      if (sc_.stop_requested()) {  // cancelled: the rest of the chunk does not run
+        not_run_.fetch_add(last - i, std::memory_order_relaxed);
+        return;
+      }
+      run_one(i);
+    }
+  }
+
+  // One element's attempts, as a step's (run_attempts.hpp): retried while the policy allows, each
+  // attempt within the time limit; the last failure is kept.
+  void run_one(std::size_t i) noexcept {
+    for (unsigned n = 1;; ++n) {
+      std::exception_ptr error;
+      try {
+        attempt(i);
+        return;
+      } catch (...) {
+        error = std::current_exception();
+      }
+      bool again = false;
+      try {
+        again = retry_ != nullptr && n < retry_->attempts() && !sc_.stop_requested() && retry_->retries(error);
+        again = again && run_.wait_before_retry(retry_->wait().delay(n, run_state_base::random_unit()));
+      } catch (...) {  // a predicate that throws, or no memory to wait: no more attempts
+        again = false;
+      }
+      if (!again) {
+        std::lock_guard lock(mutex_);
+        failed_.push_back({i, std::move(error)});  // no memory to keep it: terminates rather than lose it
+        return;
+      }
+    }
+  }
+
+  void attempt(std::size_t i) {
+    if (limit_ == nullptr) return call(i, [this] { return sc_.stop_token(); });
+    bool returned = false;
+    if (run_.within(*limit_, [&](std::stop_source& own) {
+          call(i, [&own] { return own.get_token(); });
+          returned = true;
+        })) {
+      if constexpr (!std::is_void_v<Out>)
+        if (returned) results_[i].reset();
+      throw timeout_error("lightflow: element " + std::to_string(i) + " of map step \"" + std::string(sc_.name()) +
+                          "\" timed out after " +
+                          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(*limit_).count()) +
+                          " ms");
+    }
+  }
+
+  template <class Token>
+  void call(std::size_t i, Token&& token) {
+    const auto& element = std::ranges::begin(range_)[static_cast<std::ptrdiff_t>(i)];
+    if constexpr (std::is_void_v<Out>) {
+      if constexpr (takes_element<F, decltype(element)>)
+        fn_(element);
+      else
+        fn_(element, token());
+    } else {
+      if constexpr (takes_element<F, decltype(element)>)
+        results_[i].emplace(fn_(element));
+      else
+        results_[i].emplace(fn_(element, token()));
+    }
+  }
+
+  const Range& range_;
+  const F& fn_;
+  step_context& sc_;
+  run_state_base& run_;
+  const retry* retry_;
+  const std::chrono::nanoseconds* limit_;
+  using slot = std::conditional_t<std::is_void_v<Out>, char, std::optional<Out>>;
+  std::unique_ptr<slot[]> results_;  // each element's result (none when Out is void)
+  std::atomic<std::size_t> not_run_{0};
+  std::mutex mutex_;
+  std::vector<map_error::element> failed_;  // (mutex_)
+};
+
+/// Runs `fn` on each element of `range` for the map step whose context is `sc`; returns the results
+/// in order, or throws the map_error of the elements that failed (or did not run).
+template <class Range, class F>
+auto map_elements(step_context& sc, const Range& range, const F& fn) {
+  using element = std::ranges::range_reference_t<const Range>;
+  using out = typename element_output<F, element>::type;
+  const auto count = static_cast<std::size_t>(std::ranges::size(range));
+  if (count == 0) return typename map_result<out>::type();
+  const std::size_t width = scheduler::width();
+  const std::size_t chunk = std::max<std::size_t>(1, count / (width * 8));  // about 8 chunks a thread
+  const std::size_t chunks = (count + chunk - 1) / chunk;
+  auto* job = new typed_elements<Range, F, out>(range, fn, sc, count, chunk);
+  struct dropper {
+    element_job* job;
+    ~dropper() { job->drop(); }
+  } const own{job};
+  const std::size_t helpers = std::min(width - 1, chunks - 1);
+  job->hold(helpers);
+  for (std::size_t k = scheduler::share(job, helpers); k != helpers; ++k) job->drop();  // not queued
+  job->help();
+  job->wait();
+  return job->take();
+}
+
+}  // namespace lightflow::detail
+
+#endif

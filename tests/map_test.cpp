@@ -1,0 +1,282 @@
+// Map steps (map_step.hpp): a step that runs its callable on each element of its dependency's output
+// in parallel, whose output is the vector of the results in order; retries and time limits per
+// element, failures kept with their index, cancellation, checkpoints. Every scenario runs through a
+// static and a runtime flow.
+#include <lightflow/lightflow.hpp>
+#include <lightflow/map_step.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <numeric>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "catch.hpp"
+#include "support/two_kinds.hpp"
+
+namespace lf = lightflow;
+using namespace std::chrono_literals;
+
+namespace {
+
+using two_kinds::run;
+using two_kinds::submit;
+using two_kinds::wait_for;
+
+// Leaves the map step as it is.
+struct as_is {
+  template <class Step>
+  decltype(auto) operator()(Step&& s) const {
+    return std::forward<Step>(s);
+  }
+};
+
+// "nightly": "list" makes 0..n-1, "parse" maps `fn` over it (changed by `setup`: retries, ...), and
+// "sum" adds up its results, longs.
+template <class Kind, class F, class Setup = as_is>
+auto nightly(int n, F fn, Setup setup = {}) {
+  auto list = [n] {
+    std::vector<int> v(static_cast<std::size_t>(n));
+    std::iota(v.begin(), v.end(), 0);
+    return v;
+  };
+  auto add_up = [](const std::vector<long>& v) { return std::accumulate(v.begin(), v.end(), 0L); };
+  if constexpr (Kind::is_static) {
+    return lf::flow<"nightly">(lf::step<"list">(list), setup(lf::map_step<"parse", "list">(fn)),
+                               lf::step<"sum", "parse">(add_up));
+  } else {
+    lf::runtime_flow f{"nightly"};
+    f.add("list", list);
+    setup(f.map("parse", "list", fn));
+    f.add("sum", [add_up](lf::context& ctx) { return add_up(ctx.result<std::vector<long>>("parse")); }).after("parse");
+    return f;
+  }
+}
+
+// The map_error step "parse" of result `r` failed with.
+template <class Result>
+lf::map_error map_error_of(const Result& r) {
+  try {
+    std::rethrow_exception(r.step("parse").error);
+  } catch (const lf::map_error& e) {
+    return e;
+  }
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("a map step's output is its elements' results, typed and in order", "[map]", two_kinds::static_flows,
+                   two_kinds::runtime_flows) {
+  const auto flow = nightly<TestType>(10000, [](const int& x) { return 2L * x; });
+  lf::executor pool{2};
+  const auto r = run<TestType>(pool, flow);
+  REQUIRE(r.ok());
+  CHECK(two_kinds::value_of<"sum", long>(r) == 99990000L);
+  const auto parsed = two_kinds::value_of<"parse", std::vector<long>>(r);
+  REQUIRE(parsed.size() == 10000);
+  for (std::size_t i = 0; i != parsed.size(); ++i) REQUIRE(parsed[i] == 2L * static_cast<long>(i));
+  CHECK(r.step("parse").attempts == 1);
+}
+
+TEMPLATE_TEST_CASE("a map step's elements run on several threads", "[map]", two_kinds::static_flows,
+                   two_kinds::runtime_flows) {
+  std::mutex m;
+  std::set<std::thread::id> threads;
+  auto seen = [&] {
+    std::lock_guard lock(m);
+    return threads.size();
+  };
+  // Element 0 returns only once another thread has run an element: the step's thread alone would wait.
+  const auto flow = nightly<TestType>(64, [&](const int& x) {
+    {
+      std::lock_guard lock(m);
+      threads.insert(std::this_thread::get_id());
+    }
+    return x == 0 && !wait_for([&] { return seen() >= 2; }) ? -1L : 1L;
+  });
+  lf::executor pool{4};
+  const auto r = run<TestType>(pool, flow);
+  REQUIRE(r.ok());
+  CHECK(two_kinds::value_of<"sum", long>(r) == 64);
+  CHECK(seen() >= 2);
+}
+
+TEMPLATE_TEST_CASE("each element of a map step is retried by itself", "[map]", two_kinds::static_flows,
+                   two_kinds::runtime_flows) {
+  auto calls = std::make_shared<std::vector<std::atomic<int>>>(20);
+  const auto flow = nightly<TestType>(
+      20,
+      [calls](const int& x) {
+        if (++(*calls)[static_cast<std::size_t>(x)] < 2 && x % 2 == 1) throw std::runtime_error("flaky");
+        return static_cast<long>(x);
+      },
+      [](auto&& step) -> decltype(auto) { return std::forward<decltype(step)>(step).retry(lf::retry{3}); });
+  lf::executor pool{2};
+  const auto r = run<TestType>(pool, flow);
+  REQUIRE(r.ok());
+  CHECK(two_kinds::value_of<"sum", long>(r) == 190);
+  for (int x = 0; x != 20; ++x) CHECK((*calls)[static_cast<std::size_t>(x)] == (x % 2 == 1 ? 2 : 1));
+  CHECK(r.step("parse").attempts == 1);  // the step itself ran once
+}
+
+TEMPLATE_TEST_CASE("a map step whose elements fail keeps every failure with its index", "[map]",
+                   two_kinds::static_flows, two_kinds::runtime_flows) {
+  auto calls = std::make_shared<std::vector<std::atomic<int>>>(6);
+  const auto flow = nightly<TestType>(
+      6,
+      [calls](const int& x) {
+        ++(*calls)[static_cast<std::size_t>(x)];
+        if (x == 1 || x == 4) throw std::runtime_error("bad " + std::to_string(x));
+        return static_cast<long>(x);
+      },
+      [](auto&& step) -> decltype(auto) { return std::forward<decltype(step)>(step).retry(lf::retry{2}); });
+  lf::executor pool{2};
+  const auto r = run<TestType>(pool, flow);
+  CHECK_FALSE(r.ok());
+  CHECK(r.status("parse") == lf::step_status::failed);
+  CHECK(r.status("sum") == lf::step_status::skipped);
+  CHECK(r.error_message().find("map step \"parse\": 2 of its 6 elements failed; the first, element 1: bad 1") !=
+        std::string::npos);
+  const lf::map_error e = map_error_of(r);
+  CHECK(e.count() == 6);
+  CHECK(e.not_run() == 0);
+  REQUIRE(e.failed().size() == 2);
+  CHECK(e.failed()[0].index == 1);
+  CHECK(e.failed()[1].index == 4);
+  CHECK(lf::describe(e.failed()[1].error) == "bad 4");
+  for (int x = 0; x != 6; ++x) CHECK((*calls)[static_cast<std::size_t>(x)] == (x == 1 || x == 4 ? 2 : 1));
+}
+
+TEMPLATE_TEST_CASE("each element of a map step has its own time limit", "[map]", two_kinds::static_flows,
+                   two_kinds::runtime_flows) {
+  const auto flow = nightly<TestType>(
+      4,
+      [](const int& x, std::stop_token token) {
+        if (x == 2) (void)wait_for([&] { return token.stop_requested(); });  // until its limit
+        return static_cast<long>(x);
+      },
+      [](auto&& step) -> decltype(auto) { return std::forward<decltype(step)>(step).timeout(30ms); });
+  lf::executor pool{2};
+  const auto r = run<TestType>(pool, flow);
+  CHECK(r.status("parse") == lf::step_status::failed);
+  const lf::map_error e = map_error_of(r);
+  REQUIRE(e.failed().size() == 1);
+  CHECK(e.failed()[0].index == 2);
+  CHECK_THROWS_AS(std::rethrow_exception(e.failed()[0].error), lf::timeout_error);
+  CHECK(lf::describe(e.failed()[0].error) == "lightflow: element 2 of map step \"parse\" timed out after 30 ms");
+}
+
+TEMPLATE_TEST_CASE("a cancelled run runs no more elements of a map step", "[map]", two_kinds::static_flows,
+                   two_kinds::runtime_flows) {
+  std::atomic<bool> started{false};
+  std::atomic<int> calls{0};
+  const auto flow = nightly<TestType>(1000, [&](const int& x, std::stop_token token) {
+    if (x == 0) {
+      started = true;
+      (void)wait_for([&] { return token.stop_requested(); });
+    }
+    ++calls;
+    return 1L;
+  });
+  lf::executor pool{2};
+  auto handle = submit<TestType>(pool, flow);
+  REQUIRE(wait_for([&] { return started.load(); }));
+  handle.cancel();
+  const auto r = handle.get();
+  CHECK(r.status("parse") == lf::step_status::failed);
+  CHECK(r.status("sum") == lf::step_status::cancelled);
+  const lf::map_error e = map_error_of(r);
+  CHECK(e.failed().empty());
+  CHECK(e.not_run() > 0);  // at least the rest of element 0's chunk
+  CHECK(calls + static_cast<int>(e.not_run()) == 1000);
+  CHECK(r.error_message().find("elements did not run (its run was cancelled)") != std::string::npos);
+}
+
+TEMPLATE_TEST_CASE("a map step over no elements outputs an empty vector", "[map]", two_kinds::static_flows,
+                   two_kinds::runtime_flows) {
+  std::atomic<int> calls{0};
+  const auto flow = nightly<TestType>(0, [&](const int&) { return static_cast<long>(++calls); });
+  lf::executor pool{2};
+  const auto r = run<TestType>(pool, flow);
+  REQUIRE(r.ok());
+  CHECK(two_kinds::value_of<"parse", std::vector<long>>(r).empty());
+  CHECK(two_kinds::value_of<"sum", long>(r) == 0);
+  CHECK(calls == 0);
+}
+
+TEMPLATE_TEST_CASE("a map step whose callable returns nothing has no output", "[map]", two_kinds::static_flows,
+                   two_kinds::runtime_flows) {
+  std::atomic<int> total{0};
+  auto touch = [&total](const int& x) { total += x; };
+  auto report = [&total] { return total.load(); };
+  auto flow = [&] {
+    auto list = [] { return std::vector<int>{1, 2, 3, 4}; };
+    if constexpr (TestType::is_static) {
+      return lf::flow<"touch">(lf::step<"list">(list), lf::map_step<"each", "list">(touch),
+                               lf::step<"report">(report).template after<"each">());
+    } else {
+      lf::runtime_flow f{"touch"};
+      f.add("list", list);
+      f.map("each", "list", touch);
+      f.add("report", report).after("each");
+      return f;
+    }
+  }();
+  lf::executor pool{2};
+  const auto r = run<TestType>(pool, flow);
+  REQUIRE(r.ok());
+  CHECK(two_kinds::value_of<"report", int>(r) == 10);
+}
+
+TEMPLATE_TEST_CASE("a map step's output is checkpointed: a resumed run does not map again", "[map]",
+                   two_kinds::static_flows, two_kinds::runtime_flows) {
+  std::atomic<int> calls{0};
+  std::atomic<bool> fail{true};
+  auto flow = [&] {
+    auto list = [] { return std::vector<int>{1, 2, 3}; };
+    auto parse = [&calls](const int& x) {
+      ++calls;
+      return static_cast<long>(x) * 10;
+    };
+    auto check = [&fail] {
+      if (fail) throw std::runtime_error("not yet");
+      return 1;
+    };
+    if constexpr (TestType::is_static) {
+      return lf::flow<"resumed">(lf::step<"list">(list), lf::map_step<"parse", "list">(parse),
+                                 lf::step<"check">(check).template after<"parse">());
+    } else {
+      lf::runtime_flow f{"resumed"};
+      f.add("list", list);
+      f.map("parse", "list", parse);
+      f.add("check", check).after("parse");
+      return f;
+    }
+  }();
+  lf::memory_store store;
+  lf::executor pool{2};
+  const auto first = run<TestType>(pool, flow, lf::checkpoint{store, "night-1"});
+  CHECK(first.status("check") == lf::step_status::failed);
+  CHECK(calls == 3);
+  fail = false;
+  const auto again = pool.resume(flow, lf::checkpoint{store, "night-1"});
+  REQUIRE(again.ok());
+  CHECK(again.step("parse").restored);
+  CHECK(calls == 3);
+  CHECK(two_kinds::value_of<"parse", std::vector<long>>(again) == std::vector<long>{10, 20, 30});
+}
+
+TEST_CASE("a static map step maps over the run's input", "[map]") {
+  const auto flow = lf::flow<"squares">(lf::map_step<"square">([](const int& x) { return x * x; }));
+  lf::executor pool{2};
+  const auto r = pool.run(flow, std::vector<int>{1, 2, 3});
+  REQUIRE(r.ok());
+  CHECK(r.get<"square">() == std::vector<int>{1, 4, 9});
+}
