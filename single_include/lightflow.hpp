@@ -8814,12 +8814,15 @@ class scheduler {
     }
   }
 
-  /// From a step's body: how many threads of the executor running it could share its work, and a
+  /// From a step's body: how many threads could share its work (the executor's workers, and this
+  /// thread when it is not one of them: a thread that waits for its run and works meanwhile), and a
   /// way to offer them some: `task` queued up to `copies` times on this thread's deque, for them to
   /// steal. Returns how many were queued (fewer when the deque could not grow).
   static std::size_t width() noexcept {
     const worker_slot* me = current_slot;
-    return me != nullptr ? me->owner->worker_count_ : 1;
+    if (me == nullptr) return 1;
+    const scheduler& s = *me->owner;
+    return s.worker_count_ + (static_cast<std::size_t>(me - s.slots_.get()) >= s.worker_count_ ? 1 : 0);
   }
   static std::size_t share(detached_task* task, std::size_t copies) noexcept {
     worker_slot* me = current_slot;
@@ -10666,7 +10669,10 @@ class typed_elements final : public element_job {
         run_(element_access::run(sc)),
         retry_(run_.retries_of(element_access::step(sc))),
         limit_(run_.timeout_of(element_access::step(sc))) {
-    if constexpr (!std::is_void_v<Out>) results_ = std::make_unique<slot[]>(count);
+    if constexpr (direct)
+      results_.resize(count);
+    else if constexpr (!std::is_void_v<Out>)
+      results_ = std::make_unique<slot[]>(count);
   }
 
   /// Once every element has ended: the results in order, or the map_error of those that failed.
@@ -10675,7 +10681,9 @@ class typed_elements final : public element_job {
       std::sort(failed_.begin(), failed_.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
       throw map_error(sc_.name(), count(), std::move(failed_), not_run_.load(std::memory_order_relaxed));
     }
-    if constexpr (!std::is_void_v<Out>) {
+    if constexpr (direct) {
+      return std::move(results_);
+    } else if constexpr (!std::is_void_v<Out>) {
       std::vector<Out> out;
       out.reserve(count());
       for (std::size_t i = 0; i != count(); ++i) out.push_back(std::move(*results_[i]));
@@ -10684,14 +10692,31 @@ class typed_elements final : public element_job {
   }
 
  private:
+  // Results are written in place into the output vector when Out can be made empty and assigned
+  // (most types: no second pass); else each waits in an optional.
+  static constexpr bool direct = std::is_default_constructible_v<Out> && std::is_move_assignable_v<Out>;
+
   void run_elements(std::size_t first, std::size_t last) noexcept override {
+    const bool plain = retry_ == nullptr && limit_ == nullptr;  // one attempt each, no clock
     for (std::size_t i = first; i != last; ++i) {
-      if (sc_.stop_requested()) {  // cancelled: the rest of the chunk does not run
+      if (run_.cancelled()) {  // the rest of the chunk does not run
         not_run_.fetch_add(last - i, std::memory_order_relaxed);
         return;
       }
-      run_one(i);
+      if (!plain) {
+        run_one(i);
+      } else {
+        try {
+          call(i, [this] { return sc_.stop_token(); });
+        } catch (...) {
+          failed(i, std::current_exception());
+        }
+      }
     }
+  }
+  void failed(std::size_t i, std::exception_ptr error) noexcept {
+    std::lock_guard lock(mutex_);
+    failed_.push_back({i, std::move(error)});  // no memory to keep it: terminates rather than lose it
   }
 
   // One element's attempts, as a step's (run_attempts.hpp): retried while the policy allows, each
@@ -10712,11 +10737,7 @@ class typed_elements final : public element_job {
       } catch (...) {  // a predicate that throws, or no memory to wait: no more attempts
         again = false;
       }
-      if (!again) {
-        std::lock_guard lock(mutex_);
-        failed_.push_back({i, std::move(error)});  // no memory to keep it: terminates rather than lose it
-        return;
-      }
+      if (!again) return failed(i, std::move(error));
     }
   }
 
@@ -10727,7 +10748,9 @@ class typed_elements final : public element_job {
           call(i, [&own] { return own.get_token(); });
           returned = true;
         })) {
-      if constexpr (!std::is_void_v<Out>)
+      if constexpr (direct)
+        if (returned) results_[i] = Out();
+      if constexpr (!direct && !std::is_void_v<Out>)
         if (returned) results_[i].reset();
       throw timeout_error("lightflow: element " + std::to_string(i) + " of map step \"" + std::string(sc_.name()) +
                           "\" timed out after " +
@@ -10744,6 +10767,11 @@ class typed_elements final : public element_job {
         fn_(element);
       else
         fn_(element, token());
+    } else if constexpr (direct) {
+      if constexpr (takes_element<F, decltype(element)>)
+        results_[i] = fn_(element);
+      else
+        results_[i] = fn_(element, token());
     } else {
       if constexpr (takes_element<F, decltype(element)>)
         results_[i].emplace(fn_(element));
@@ -10759,7 +10787,8 @@ class typed_elements final : public element_job {
   const retry* retry_;
   const std::chrono::nanoseconds* limit_;
   using slot = std::conditional_t<std::is_void_v<Out>, char, std::optional<Out>>;
-  std::unique_ptr<slot[]> results_;  // each element's result (none when Out is void)
+  using slots = std::conditional_t<direct, std::vector<std::conditional_t<direct, Out, char>>, std::unique_ptr<slot[]>>;
+  slots results_;  // each element's result (none when Out is void)
   std::atomic<std::size_t> not_run_{0};
   std::mutex mutex_;
   std::vector<map_error::element> failed_;  // (mutex_)

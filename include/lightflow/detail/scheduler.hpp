@@ -94,12 +94,15 @@ class scheduler {
     }
   }
 
-  /// From a step's body: how many threads of the executor running it could share its work, and a
+  /// From a step's body: how many threads could share its work (the executor's workers, and this
+  /// thread when it is not one of them: a thread that waits for its run and works meanwhile), and a
   /// way to offer them some: `task` queued up to `copies` times on this thread's deque, for them to
   /// steal. Returns how many were queued (fewer when the deque could not grow).
   static std::size_t width() noexcept {
     const worker_slot* me = current_slot;
-    return me != nullptr ? me->owner->worker_count_ : 1;
+    if (me == nullptr) return 1;
+    const scheduler& s = *me->owner;
+    return s.worker_count_ + (static_cast<std::size_t>(me - s.slots_.get()) >= s.worker_count_ ? 1 : 0);
   }
   static std::size_t share(detached_task* task, std::size_t copies) noexcept {
     worker_slot* me = current_slot;

@@ -1,0 +1,123 @@
+// Map steps (issue 15) against oneTBB's parallel_for, OpenMP's parallel for and a sequential loop,
+// in one program and run, and against a runtime fan-out of as many steps (what a map step replaces):
+// each element's body is `2 * x + 1` on an int, stored as a long. Every contender makes the vector
+// of results in each run (a map step's output is a new vector). Figures: ns per element, the median
+// of the runs, the contenders alternated run by run.
+//
+// usage: lightflow_bench_map [threads (default 2)] [largest size exponent, 3-6 (default 6)]
+#include <lightflow/lightflow.hpp>
+
+#include <omp.h>
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/parallel_for.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <numeric>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace lf = lightflow;
+using bench_clock = std::chrono::steady_clock;
+
+namespace {
+
+int g_threads = 2;
+thread_local std::uint64_t counter = 0;
+[[gnu::noinline]] void work() { ++counter; }
+
+long element(int x) { return 2L * x + 1; }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+void compare(std::size_t n) {
+  std::vector<int> input(n);
+  std::iota(input.begin(), input.end(), 0);
+  const std::span<const int> items(input);
+  long sink = 0;
+
+  // lightflow: a static flow whose "list" hands out the input (a span: no copy), mapped by "map".
+  const auto flow = lf::flow<"bench">(lf::step<"list">([items] { return items; }),
+                                      lf::map_step<"map", "list">([](const int& x) { return element(x); }));
+  lf::executor pool{static_cast<std::size_t>(g_threads - 1)};  // and the calling thread
+  // A runtime fan-out of n steps (source, n - 2 steps, sink), built once: what a map replaces.
+  lf::runtime_flow fan{"fan"};
+  fan.add("source", [] { work(); });
+  for (std::size_t i = 1; i + 1 < n; ++i) fan.add(std::to_string(i), [] { work(); }).after("source");
+  auto end = fan.add("sink", [] { work(); });
+  for (std::size_t i = 1; i + 1 < n; ++i) end.after(std::to_string(i));
+  fan.check();
+
+  const std::function<void()> contenders[] = {
+      [&] {  // sequential
+        std::vector<long> out(n);
+        for (std::size_t i = 0; i != n; ++i) out[i] = element(input[i]);
+        sink += out.back();
+      },
+      [&] {  // lightflow map step
+        const auto r = pool.run(flow);
+        if (!r.ok()) std::abort();
+        sink += r.get<"map">().back();
+      },
+      [&] {  // oneTBB parallel_for
+        std::vector<long> out(n);
+        oneapi::tbb::parallel_for(oneapi::tbb::blocked_range<std::size_t>(0, n), [&](const auto& range) {
+          for (std::size_t i = range.begin(); i != range.end(); ++i) out[i] = element(input[i]);
+        });
+        sink += out.back();
+      },
+      [&] {  // OpenMP parallel for
+        std::vector<long> out(n);
+        const auto size = static_cast<std::int64_t>(n);
+#pragma omp parallel for num_threads(g_threads) schedule(static)
+        for (std::int64_t i = 0; i < size; ++i)
+          out[static_cast<std::size_t>(i)] = element(input[static_cast<std::size_t>(i)]);
+        sink += out.back();
+      },
+      [&] {  // lightflow runtime fan-out of n steps
+        if (!pool.run(fan, lf::values{}).ok()) std::abort();
+      },
+  };
+  constexpr int k = sizeof(contenders) / sizeof(contenders[0]);
+  std::vector<double> ns[k];
+  for (auto& c : contenders) c();  // warm up
+  const int reps = n >= 1000000 ? 9 : n >= 100000 ? 25 : 101;
+  for (int r = 0; r != reps; ++r)
+    for (int j = 0; j != k; ++j) {
+      const int c = (r + j) % k;  // each follows each of the others equally often
+      const auto start = bench_clock::now();
+      contenders[c]();
+      ns[c].push_back(std::chrono::duration<double, std::nano>(bench_clock::now() - start).count() /
+                      static_cast<double>(n));
+    }
+  const double seq = median(ns[0]), lf_map = median(ns[1]), tbb = median(ns[2]), omp = median(ns[3]),
+               fan_run = median(ns[4]);
+  std::printf("%9zu | %6.2f | %8.2f %8.2f %8.2f | %8.2f | %5.2f %5.2f\n", n, seq, lf_map, tbb, omp, fan_run,
+              lf_map / tbb, lf_map / fan_run);
+  std::fflush(stdout);
+  if (sink == 42) std::puts("");  // keeps the results alive
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc > 1) g_threads = std::max(2, std::atoi(argv[1]));
+  const int largest = argc > 2 ? std::clamp(std::atoi(argv[2]), 3, 6) : 6;
+  oneapi::tbb::global_control limit(oneapi::tbb::global_control::max_allowed_parallelism,
+                                    static_cast<std::size_t>(g_threads));
+  std::printf("map steps, %d threads; ns per element (the fan-out: per step)\n\n", g_threads);
+  std::printf("%9s | %6s | %8s %8s %8s | %8s | %s\n", "elements", "seq", "lf map", "tbb pfor", "omp for", "lf fan",
+              "map/tbb, map/fan");
+  for (int e = 3; e <= largest; ++e) compare(static_cast<std::size_t>(std::pow(10, e)));
+  return 0;
+}
