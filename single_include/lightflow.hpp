@@ -2944,10 +2944,7 @@ class run_state_base {
   void stop() noexcept;
   bool stopped() const noexcept { return life_.has(life_state::stopped); }
   /// How the run's steps go back to its executor after a pause (set by the scheduler).
-  void set_requeue(void (*requeue)(void*, task_node*) noexcept, void* scheduler) noexcept {
-    requeue_ = requeue;
-    scheduler_ = scheduler;
-  }
+  void set_requeue(void (*to)(void*, task_node*) noexcept, void* s) noexcept { requeue_ = to, scheduler_ = s; }
 
   /// Cancels the run after `limit` (before it starts); the run then reports timed_out().
   void arm_deadline(std::chrono::nanoseconds limit);
@@ -2983,6 +2980,10 @@ class run_state_base {
       if (*r.type == type) return r.object;
     return nullptr;
   }
+  /// Step `step`'s own policy (null: none).
+  const policy* own(std::uint32_t step) const noexcept { return policies_ != nullptr ? policies_[step] : nullptr; }
+  /// Hands a step that waited for a slot of its concurrency limit back to its run's executor.
+  static void requeue(task_node* t) noexcept { t->run->requeue_(t->run->scheduler_, t); }
   /// The retries and the time limit that apply to step `step` (its own, its flow's, its executor's;
   /// null: none). A map step applies them to each element (map_elements.hpp).
   const retry* retries_of(std::uint32_t step) const noexcept { return setting(own(step), &policy::retries); }
@@ -3054,7 +3055,6 @@ class run_state_base {
   const callback_lists* executor_callbacks() const noexcept {
     return executor_policy_ != nullptr ? &executor_policy_->callbacks : nullptr;
   }
-  const policy* own(std::uint32_t step) const noexcept { return policies_ != nullptr ? policies_[step] : nullptr; }
   /// The most specific of a step's own setting, its flow's and its executor's (null: none).
   template <class T>
   const T* setting(const policy* own, std::optional<T> policy::*field) const noexcept {
@@ -3763,6 +3763,14 @@ class limit_state {
     waits = true;
     return false;
   }
+  /// For a step that holds a slot and shares its work (a map step's elements): another slot for one
+  /// more thread, when one is free and no step waits for it.
+  bool try_take() {
+    std::lock_guard lock(mutex_);
+    if (held_ == capacity_ || !waiting_.empty()) return false;
+    ++held_;
+    return true;
+  }
   /// A step that held a slot ended: its slot goes to the first waiter, returned for the caller to
   /// requeue (null: none waits, the slot is free).
   task_node* leave() noexcept {
@@ -4304,13 +4312,13 @@ inline void run_state_base::watch(limit_state& l) {
 inline void run_state_base::end_slot(std::uint32_t step) noexcept {
   const policy* own = policies_ != nullptr ? policies_[step] : nullptr;
   if (own == nullptr || own->concurrency == nullptr) return;
-  if (task_node* next = own->concurrency->leave()) next->run->requeue_(next->run->scheduler_, next);
+  if (task_node* next = own->concurrency->leave()) requeue(next);
 }
 
 inline void run_state_base::let_go(std::uint32_t step) noexcept {
   const policy* own = policies_ != nullptr ? policies_[step] : nullptr;
   if (own == nullptr || own->concurrency == nullptr) return;
-  if (task_node* next = own->concurrency->forfeit(&nodes_[step])) next->run->requeue_(next->run->scheduler_, next);
+  if (task_node* next = own->concurrency->forfeit(&nodes_[step])) requeue(next);
 }
 
 }  // namespace lightflow::detail
@@ -10613,8 +10621,9 @@ struct map_result<void> {
 /// The shared part of a map's elements: the counters its threads claim chunks from and count down.
 class element_job : public detached_task {
  public:
-  element_job(std::size_t count, std::size_t chunk) noexcept
-      : detached_task{&help_and_drop}, count_(count), chunk_(chunk), left_(count) {}
+  /// `limit`: the map step's concurrency limit (null: none), of which each helper needs a slot.
+  element_job(std::size_t count, std::size_t chunk, std::shared_ptr<limit_state> limit) noexcept
+      : detached_task{&help_and_drop}, count_(count), chunk_(chunk), left_(count), limit_(std::move(limit)) {}
   element_job(const element_job&) = delete;
   element_job& operator=(const element_job&) = delete;
   virtual ~element_job() = default;
@@ -10644,10 +10653,17 @@ class element_job : public detached_task {
 
  private:
   virtual void run_elements(std::size_t first, std::size_t last) noexcept = 0;
-  // A helper: works, then lets go (a helper taken after the elements are done claims nothing).
+  // A helper: works, then lets go (a helper taken after the elements are done claims nothing). Under
+  // a concurrency limit it works only with a slot of its own (the step's thread holds the step's),
+  // which it hands on as a step does; it keeps the limit alive, not the run, which may have ended.
   static void help_and_drop(detached_task* task) noexcept {
     auto* job = static_cast<element_job*>(task);
-    job->help();
+    if (job->limit_ == nullptr) {
+      job->help();
+    } else if (job->limit_->try_take()) {
+      job->help();
+      if (task_node* next = job->limit_->leave()) run_state_base::requeue(next);
+    }
     job->drop();
   }
 
@@ -10655,14 +10671,21 @@ class element_job : public detached_task {
   alignas(64) std::atomic<std::size_t> next_{0};  // the next element to claim
   alignas(64) std::atomic<std::size_t> left_;     // elements not ended
   std::atomic<std::size_t> refs_{1};              // the step's, and one per queued helper
+  const std::shared_ptr<limit_state> limit_;
 };
+
+/// The concurrency limit of the map step whose context is `sc` (null: none).
+inline std::shared_ptr<limit_state> limit_of(const step_context& sc) {
+  const policy* own = element_access::run(sc).own(element_access::step(sc));
+  return own != nullptr ? own->concurrency : nullptr;
+}
 
 /// The elements of one map step over `Range`, with callable F, each giving an Out.
 template <class Range, class F, class Out>
 class typed_elements final : public element_job {
  public:
   typed_elements(const Range& range, const F& fn, step_context& sc, std::size_t count, std::size_t chunk)
-      : element_job(count, chunk),
+      : element_job(count, chunk, limit_of(sc)),
         range_(range),
         fn_(fn),
         sc_(sc),

@@ -108,6 +108,49 @@ TEMPLATE_TEST_CASE("a map step's elements run on several threads", "[map]", two_
   CHECK(seen() >= 2);
 }
 
+TEMPLATE_TEST_CASE("a map step's concurrency limit bounds how many of its elements run at once", "[map]",
+                   two_kinds::static_flows, two_kinds::runtime_flows) {
+  std::mutex m;
+  std::set<std::thread::id> threads;
+  std::atomic<int> inside{0}, most{0};
+  // Element 0 stays until a second element runs beside it (when `together`: the limit allows two).
+  auto counted = [&](const int& x, bool together) {
+    const int now = ++inside;
+    for (int seen = most.load(); now > seen && !most.compare_exchange_weak(seen, now);) {
+    }
+    {
+      std::lock_guard lock(m);
+      threads.insert(std::this_thread::get_id());
+    }
+    const bool met = !together || x != 0 || wait_for([&] { return most.load() >= 2; });
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+    --inside;
+    return met ? 1L : -1L;
+  };
+  auto body = [&](const int& x) { return counted(x, false); };
+  lf::executor pool{4};
+  SECTION("its own: at most two at once, and two do run together") {
+    // The first element waits until a second one runs beside it: a helper with the second slot.
+    const auto flow = nightly<TestType>(
+        64, [&](const int& x) { return counted(x, true); },
+        [](auto&& step) -> decltype(auto) { return std::forward<decltype(step)>(step).concurrency(2); });
+    const auto r = run<TestType>(pool, flow);
+    REQUIRE(r.ok());
+    CHECK(two_kinds::value_of<"sum", long>(r) == 64);
+    CHECK(most == 2);
+  }
+  SECTION("a shared limit of one: the step's thread alone") {
+    const lf::limit one{1};
+    const auto flow = nightly<TestType>(
+        64, body, [&](auto&& step) -> decltype(auto) { return std::forward<decltype(step)>(step).limit(one); });
+    const auto r = run<TestType>(pool, flow);
+    REQUIRE(r.ok());
+    CHECK(most == 1);
+    CHECK(threads.size() == 1);
+    CHECK(one.held() == 0);
+  }
+}
+
 TEMPLATE_TEST_CASE("each element of a map step is retried by itself", "[map]", two_kinds::static_flows,
                    two_kinds::runtime_flows) {
   auto calls = std::make_shared<std::vector<std::atomic<int>>>(20);

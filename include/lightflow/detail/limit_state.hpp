@@ -50,6 +50,14 @@ class limit_state {
     waits = true;
     return false;
   }
+  /// For a step that holds a slot and shares its work (a map step's elements): another slot for one
+  /// more thread, when one is free and no step waits for it.
+  bool try_take() {
+    std::lock_guard lock(mutex_);
+    if (held_ == capacity_ || !waiting_.empty()) return false;
+    ++held_;
+    return true;
+  }
   /// A step that held a slot ended: its slot goes to the first waiter, returned for the caller to
   /// requeue (null: none waits, the slot is free).
   task_node* leave() noexcept {

@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "lightflow/detail/limit_state.hpp"
 #include "lightflow/detail/run_state.hpp"
 #include "lightflow/detail/scheduler.hpp"
 #include "lightflow/detail/step_record.hpp"
@@ -75,8 +76,9 @@ struct map_result<void> {
 /// The shared part of a map's elements: the counters its threads claim chunks from and count down.
 class element_job : public detached_task {
  public:
-  element_job(std::size_t count, std::size_t chunk) noexcept
-      : detached_task{&help_and_drop}, count_(count), chunk_(chunk), left_(count) {}
+  /// `limit`: the map step's concurrency limit (null: none), of which each helper needs a slot.
+  element_job(std::size_t count, std::size_t chunk, std::shared_ptr<limit_state> limit) noexcept
+      : detached_task{&help_and_drop}, count_(count), chunk_(chunk), left_(count), limit_(std::move(limit)) {}
   element_job(const element_job&) = delete;
   element_job& operator=(const element_job&) = delete;
   virtual ~element_job() = default;
@@ -106,10 +108,17 @@ class element_job : public detached_task {
 
  private:
   virtual void run_elements(std::size_t first, std::size_t last) noexcept = 0;
-  // A helper: works, then lets go (a helper taken after the elements are done claims nothing).
+  // A helper: works, then lets go (a helper taken after the elements are done claims nothing). Under
+  // a concurrency limit it works only with a slot of its own (the step's thread holds the step's),
+  // which it hands on as a step does; it keeps the limit alive, not the run, which may have ended.
   static void help_and_drop(detached_task* task) noexcept {
     auto* job = static_cast<element_job*>(task);
-    job->help();
+    if (job->limit_ == nullptr) {
+      job->help();
+    } else if (job->limit_->try_take()) {
+      job->help();
+      if (task_node* next = job->limit_->leave()) run_state_base::requeue(next);
+    }
     job->drop();
   }
 
@@ -117,14 +126,21 @@ class element_job : public detached_task {
   alignas(64) std::atomic<std::size_t> next_{0};  // the next element to claim
   alignas(64) std::atomic<std::size_t> left_;     // elements not ended
   std::atomic<std::size_t> refs_{1};              // the step's, and one per queued helper
+  const std::shared_ptr<limit_state> limit_;
 };
+
+/// The concurrency limit of the map step whose context is `sc` (null: none).
+inline std::shared_ptr<limit_state> limit_of(const step_context& sc) {
+  const policy* own = element_access::run(sc).own(element_access::step(sc));
+  return own != nullptr ? own->concurrency : nullptr;
+}
 
 /// The elements of one map step over `Range`, with callable F, each giving an Out.
 template <class Range, class F, class Out>
 class typed_elements final : public element_job {
  public:
   typed_elements(const Range& range, const F& fn, step_context& sc, std::size_t count, std::size_t chunk)
-      : element_job(count, chunk),
+      : element_job(count, chunk, limit_of(sc)),
         range_(range),
         fn_(fn),
         sc_(sc),

@@ -53,13 +53,13 @@ inline void run_state_base::watch(limit_state& l) {
 inline void run_state_base::end_slot(std::uint32_t step) noexcept {
   const policy* own = policies_ != nullptr ? policies_[step] : nullptr;
   if (own == nullptr || own->concurrency == nullptr) return;
-  if (task_node* next = own->concurrency->leave()) next->run->requeue_(next->run->scheduler_, next);
+  if (task_node* next = own->concurrency->leave()) requeue(next);
 }
 
 inline void run_state_base::let_go(std::uint32_t step) noexcept {
   const policy* own = policies_ != nullptr ? policies_[step] : nullptr;
   if (own == nullptr || own->concurrency == nullptr) return;
-  if (task_node* next = own->concurrency->forfeit(&nodes_[step])) next->run->requeue_(next->run->scheduler_, next);
+  if (task_node* next = own->concurrency->forfeit(&nodes_[step])) requeue(next);
 }
 
 }  // namespace lightflow::detail

@@ -183,10 +183,7 @@ class run_state_base {
   void stop() noexcept;
   bool stopped() const noexcept { return life_.has(life_state::stopped); }
   /// How the run's steps go back to its executor after a pause (set by the scheduler).
-  void set_requeue(void (*requeue)(void*, task_node*) noexcept, void* scheduler) noexcept {
-    requeue_ = requeue;
-    scheduler_ = scheduler;
-  }
+  void set_requeue(void (*to)(void*, task_node*) noexcept, void* s) noexcept { requeue_ = to, scheduler_ = s; }
 
   /// Cancels the run after `limit` (before it starts); the run then reports timed_out().
   void arm_deadline(std::chrono::nanoseconds limit);
@@ -222,6 +219,10 @@ class run_state_base {
       if (*r.type == type) return r.object;
     return nullptr;
   }
+  /// Step `step`'s own policy (null: none).
+  const policy* own(std::uint32_t step) const noexcept { return policies_ != nullptr ? policies_[step] : nullptr; }
+  /// Hands a step that waited for a slot of its concurrency limit back to its run's executor.
+  static void requeue(task_node* t) noexcept { t->run->requeue_(t->run->scheduler_, t); }
   /// The retries and the time limit that apply to step `step` (its own, its flow's, its executor's;
   /// null: none). A map step applies them to each element (map_elements.hpp).
   const retry* retries_of(std::uint32_t step) const noexcept { return setting(own(step), &policy::retries); }
@@ -293,7 +294,6 @@ class run_state_base {
   const callback_lists* executor_callbacks() const noexcept {
     return executor_policy_ != nullptr ? &executor_policy_->callbacks : nullptr;
   }
-  const policy* own(std::uint32_t step) const noexcept { return policies_ != nullptr ? policies_[step] : nullptr; }
   /// The most specific of a step's own setting, its flow's and its executor's (null: none).
   template <class T>
   const T* setting(const policy* own, std::optional<T> policy::*field) const noexcept {
