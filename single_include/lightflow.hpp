@@ -5076,7 +5076,9 @@ using element_t = decltype(type_at<I>(std::declval<const Storage&>()));
 // and the step that frees a slot hands it to the first waiter (first come, first served). A slot is
 // held from the step's condition to its last attempt and its checkpoint record (retry waits
 // included). A waiting step of a run that is cancelled, stopped or timed out ends at once, marked
-// so; a step handed a slot while its run (or its process) is paused keeps it until it runs.
+// so; a step handed a slot while its run (or its process) is paused keeps it until it runs. On a
+// map step (map_step.hpp), a limit bounds its elements: each thread that helps with them needs a
+// slot of its own.
 #ifndef LIGHTFLOW_LIMIT_HPP
 #define LIGHTFLOW_LIMIT_HPP
 
@@ -10540,7 +10542,8 @@ class logger : public observer {
 // each element is an attempt of its own; every element has its chance, and when any failed the
 // step fails with an lf::map_error listing each failed element's index and error. A cancelled run
 // runs no more elements. The elements run in parallel (detail/map_elements.hpp: one engine for both
-// kinds of flow).
+// kinds of flow); a concurrency limit on the step (`.concurrency(n)`, `.limit(l)`) bounds how many
+// of them run at once.
 #ifndef LIGHTFLOW_MAP_STEP_HPP
 #define LIGHTFLOW_MAP_STEP_HPP
 
@@ -10561,6 +10564,7 @@ class logger : public observer {
 // then waits only for the chunks that helpers are still running. Each element is an attempt of its
 // own: the step's retries and time limit apply to each one; every element has its chance, and the
 // failures are kept with their index (an lf::map_error). A cancelled run claims no more elements.
+// Under the step's concurrency limit, a helper works only with a slot of its own.
 #ifndef LIGHTFLOW_DETAIL_MAP_ELEMENTS_HPP
 #define LIGHTFLOW_DETAIL_MAP_ELEMENTS_HPP
 

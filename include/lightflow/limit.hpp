@@ -9,7 +9,9 @@
 // and the step that frees a slot hands it to the first waiter (first come, first served). A slot is
 // held from the step's condition to its last attempt and its checkpoint record (retry waits
 // included). A waiting step of a run that is cancelled, stopped or timed out ends at once, marked
-// so; a step handed a slot while its run (or its process) is paused keeps it until it runs.
+// so; a step handed a slot while its run (or its process) is paused keeps it until it runs. On a
+// map step (map_step.hpp), a limit bounds its elements: each thread that helps with them needs a
+// slot of its own.
 #ifndef LIGHTFLOW_LIMIT_HPP
 #define LIGHTFLOW_LIMIT_HPP
 

@@ -11,7 +11,8 @@
 // each element is an attempt of its own; every element has its chance, and when any failed the
 // step fails with an lf::map_error listing each failed element's index and error. A cancelled run
 // runs no more elements. The elements run in parallel (detail/map_elements.hpp: one engine for both
-// kinds of flow).
+// kinds of flow); a concurrency limit on the step (`.concurrency(n)`, `.limit(l)`) bounds how many
+// of them run at once.
 #ifndef LIGHTFLOW_MAP_STEP_HPP
 #define LIGHTFLOW_MAP_STEP_HPP
 

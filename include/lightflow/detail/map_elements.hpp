@@ -9,6 +9,7 @@
 // then waits only for the chunks that helpers are still running. Each element is an attempt of its
 // own: the step's retries and time limit apply to each one; every element has its chance, and the
 // failures are kept with their index (an lf::map_error). A cancelled run claims no more elements.
+// Under the step's concurrency limit, a helper works only with a slot of its own.
 #ifndef LIGHTFLOW_DETAIL_MAP_ELEMENTS_HPP
 #define LIGHTFLOW_DETAIL_MAP_ELEMENTS_HPP
 
