@@ -10548,7 +10548,6 @@ class logger : public observer {
 #define LIGHTFLOW_MAP_STEP_HPP
 
 #include <cstddef>
-#include <ranges>
 #include <type_traits>
 #include <utility>
 
@@ -10571,13 +10570,14 @@ class logger : public observer {
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <ranges>
 #include <stop_token>
 #include <string>
 #include <type_traits>
@@ -10591,6 +10591,17 @@ struct element_access {
   static run_state_base& run(const step_context& sc) noexcept { return *sc.run_; }
   static std::uint32_t step(const step_context& sc) noexcept { return sc.step_; }
 };
+
+/// What a map step maps over: a sized range whose elements are reached by index (a std::vector,
+/// std::array, std::span, std::deque...), and the type of a reference to one. (Not <ranges>: it
+/// costs a program that includes the library about 0.7 s of compile time.)
+template <class R>
+concept element_range = requires(const R& r) {
+  { std::size(r) } -> std::convertible_to<std::size_t>;
+  std::begin(r)[std::ptrdiff_t{0}];
+};
+template <class R>
+using element_reference_t = decltype(*std::begin(std::declval<const R&>()));
 
 /// Whether an element callable F takes an element (a const E&), or an element and a std::stop_token.
 template <class F, class E>
@@ -10788,7 +10799,7 @@ class typed_elements final : public element_job {
 
   template <class Token>
   void call(std::size_t i, Token&& token) {
-    const auto& element = std::ranges::begin(range_)[static_cast<std::ptrdiff_t>(i)];
+    const auto& element = std::begin(range_)[static_cast<std::ptrdiff_t>(i)];
     if constexpr (std::is_void_v<Out>) {
       if constexpr (takes_element<F, decltype(element)>)
         fn_(element);
@@ -10825,9 +10836,9 @@ class typed_elements final : public element_job {
 /// in order, or throws the map_error of the elements that failed (or did not run).
 template <class Range, class F>
 auto map_elements(step_context& sc, const Range& range, const F& fn) {
-  using element = std::ranges::range_reference_t<const Range>;
+  using element = element_reference_t<Range>;
   using out = typename element_output<F, element>::type;
-  const auto count = static_cast<std::size_t>(std::ranges::size(range));
+  const auto count = static_cast<std::size_t>(std::size(range));
   if (count == 0) return typename map_result<out>::type();
   const std::size_t width = scheduler::width();
   const std::size_t chunk = std::max<std::size_t>(1, count / (width * 8));  // about 8 chunks a thread
@@ -10853,8 +10864,7 @@ namespace lightflow {
 namespace detail {
 
 /// What a map step over a `Range` with callable F outputs, and whether it can be one.
-template <class F, class Range,
-          bool IsRange = std::ranges::random_access_range<const Range>&& std::ranges::sized_range<const Range>>
+template <class F, class Range, bool IsRange = element_range<Range>>
 struct map_output {
   static constexpr bool range = false, callable = false;
   using element = Range;
@@ -10863,7 +10873,7 @@ struct map_output {
 template <class F, class Range>
 struct map_output<F, Range, true> {
   static constexpr bool range = true;
-  using element = std::ranges::range_reference_t<const Range>;
+  using element = element_reference_t<Range>;
   static constexpr bool callable = takes_element<F, element> || takes_element_and_token<F, element>;
   using type =
       typename std::conditional_t<callable, element_output<F, element>, std::type_identity<unusable_output>>::type;

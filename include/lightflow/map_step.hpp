@@ -17,7 +17,6 @@
 #define LIGHTFLOW_MAP_STEP_HPP
 
 #include <cstddef>
-#include <ranges>
 #include <type_traits>
 #include <utility>
 
@@ -34,8 +33,7 @@ namespace lightflow {
 namespace detail {
 
 /// What a map step over a `Range` with callable F outputs, and whether it can be one.
-template <class F, class Range,
-          bool IsRange = std::ranges::random_access_range<const Range>&& std::ranges::sized_range<const Range>>
+template <class F, class Range, bool IsRange = element_range<Range>>
 struct map_output {
   static constexpr bool range = false, callable = false;
   using element = Range;
@@ -44,7 +42,7 @@ struct map_output {
 template <class F, class Range>
 struct map_output<F, Range, true> {
   static constexpr bool range = true;
-  using element = std::ranges::range_reference_t<const Range>;
+  using element = element_reference_t<Range>;
   static constexpr bool callable = takes_element<F, element> || takes_element_and_token<F, element>;
   using type =
       typename std::conditional_t<callable, element_output<F, element>, std::type_identity<unusable_output>>::type;
