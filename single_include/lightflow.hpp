@@ -10706,7 +10706,7 @@ class typed_elements final : public element_job {
         sc_(sc),
         run_(element_access::run(sc)),
         retry_(run_.retries_of(element_access::step(sc))),
-        limit_(run_.timeout_of(element_access::step(sc))) {
+        time_limit_(run_.timeout_of(element_access::step(sc))) {
     if constexpr (direct)
       results_.resize(count);
     else if constexpr (!std::is_void_v<Out>)
@@ -10731,11 +10731,13 @@ class typed_elements final : public element_job {
 
  private:
   // Results are written in place into the output vector when Out can be made empty and assigned
-  // (most types: no second pass); else each waits in an optional.
-  static constexpr bool direct = std::is_default_constructible_v<Out> && std::is_move_assignable_v<Out>;
+  // (most types: no second pass); else each waits in an optional. Not bool: std::vector<bool> packs
+  // its elements into shared words, which threads cannot write apart.
+  static constexpr bool direct =
+      std::is_default_constructible_v<Out> && std::is_move_assignable_v<Out> && !std::is_same_v<Out, bool>;
 
   void run_elements(std::size_t first, std::size_t last) noexcept override {
-    const bool plain = retry_ == nullptr && limit_ == nullptr;  // one attempt each, no clock
+    const bool plain = retry_ == nullptr && time_limit_ == nullptr;  // one attempt each, no clock
     for (std::size_t i = first; i != last; ++i) {
       if (run_.cancelled()) {  // the rest of the chunk does not run
         not_run_.fetch_add(last - i, std::memory_order_relaxed);
@@ -10780,9 +10782,9 @@ class typed_elements final : public element_job {
   }
 
   void attempt(std::size_t i) {
-    if (limit_ == nullptr) return call(i, [this] { return sc_.stop_token(); });
+    if (time_limit_ == nullptr) return call(i, [this] { return sc_.stop_token(); });
     bool returned = false;
-    if (run_.within(*limit_, [&](std::stop_source& own) {
+    if (run_.within(*time_limit_, [&](std::stop_source& own) {
           call(i, [&own] { return own.get_token(); });
           returned = true;
         })) {
@@ -10792,7 +10794,7 @@ class typed_elements final : public element_job {
         if (returned) results_[i].reset();
       throw timeout_error("lightflow: element " + std::to_string(i) + " of map step \"" + std::string(sc_.name()) +
                           "\" timed out after " +
-                          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(*limit_).count()) +
+                          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(*time_limit_).count()) +
                           " ms");
     }
   }
@@ -10823,7 +10825,7 @@ class typed_elements final : public element_job {
   step_context& sc_;
   run_state_base& run_;
   const retry* retry_;
-  const std::chrono::nanoseconds* limit_;
+  const std::chrono::nanoseconds* time_limit_;
   using slot = std::conditional_t<std::is_void_v<Out>, char, std::optional<Out>>;
   using slots = std::conditional_t<direct, std::vector<std::conditional_t<direct, Out, char>>, std::unique_ptr<slot[]>>;
   slots results_;  // each element's result (none when Out is void)

@@ -242,6 +242,45 @@ TEMPLATE_TEST_CASE("a cancelled run runs no more elements of a map step", "[map]
   CHECK(r.error_message().find("elements did not run (its run was cancelled)") != std::string::npos);
 }
 
+TEMPLATE_TEST_CASE("a map step's results of any type are kept apart, bools and types without a default too", "[map]",
+                   two_kinds::static_flows, two_kinds::runtime_flows) {
+  // std::vector<bool> packs its elements into shared words; a type without a default waits in a slot.
+  struct only_made {
+    explicit only_made(int v) : value(v) {}
+    int value;
+  };
+  auto even = [](const int& x) { return x % 2 == 0; };
+  auto made = [](const int& x) { return only_made{x}; };
+  auto list = [] {
+    std::vector<int> v(5000);
+    std::iota(v.begin(), v.end(), 0);
+    return v;
+  };
+  auto flow = [&] {
+    if constexpr (TestType::is_static) {
+      return lf::flow<"kinds">(lf::step<"list">(list), lf::map_step<"even", "list">(even),
+                               lf::map_step<"made", "list">(made));
+    } else {
+      lf::runtime_flow f{"kinds"};
+      f.add("list", list);
+      f.map("even", "list", even);
+      f.map("made", "list", made);
+      return f;
+    }
+  }();
+  lf::executor pool{4};
+  const auto r = run<TestType>(pool, flow);
+  REQUIRE(r.ok());
+  const auto evens = two_kinds::value_of<"even", std::vector<bool>>(r);
+  const auto all = two_kinds::value_of<"made", std::vector<only_made>>(r);
+  REQUIRE(evens.size() == 5000);
+  REQUIRE(all.size() == 5000);
+  for (std::size_t i = 0; i != 5000; ++i) {
+    REQUIRE(evens[i] == (i % 2 == 0));
+    REQUIRE(all[i].value == static_cast<int>(i));
+  }
+}
+
 TEMPLATE_TEST_CASE("a map step over no elements outputs an empty vector", "[map]", two_kinds::static_flows,
                    two_kinds::runtime_flows) {
   std::atomic<int> calls{0};
