@@ -82,9 +82,7 @@ struct map_callable {
 };
 
 /// The policy every map step starts with: its retries and timeout apply to each element.
-inline std::shared_ptr<const policy> element_policy() {
-  return policy::changed(nullptr, [](policy& p) { p.elements = true; });
-}
+inline std::shared_ptr<const policy> element_policy() { return policy::changed(nullptr, policy_change::elements()); }
 
 }  // namespace detail
 

@@ -189,9 +189,9 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
   template <class E = void, class F>
   step_handle map(std::string_view name, std::string_view source, F&& callable) {
     using body = detail::runtime_map<typename detail::map_element<E, std::decay_t<F>>::type, std::decay_t<F>>;
-    return add(name, body{std::string(source), std::forward<F>(callable)}).after(source).edit_policy([](policy& p) {
-      p.elements = true;
-    });
+    return add(name, body{std::string(source), std::forward<F>(callable)})
+        .after(source)
+        .edit_policy(detail::policy_change::elements());
   }
 
   // retry and timeout (for the steps that do not say otherwise) and the four callbacks (see

@@ -190,7 +190,9 @@ class typed_elements final : public element_job {
       std::is_default_constructible_v<Out> && std::is_move_assignable_v<Out> && !std::is_same_v<Out, bool>;
 
   void run_elements(std::size_t first, std::size_t last) noexcept override {
-    const bool plain = retry_ == nullptr && time_limit_ == nullptr;  // one attempt each, no clock
+    // Without retries or a time limit, one attempt each, straight: what run_one would do, but its
+    // loop costs about 3 ns more per trivial element (measured with lightflow_bench_map).
+    const bool plain = retry_ == nullptr && time_limit_ == nullptr;
     for (std::size_t i = first; i != last; ++i) {
       if (run_.cancelled()) {  // the rest of the chunk does not run
         not_run_.fetch_add(last - i, std::memory_order_relaxed);

@@ -41,6 +41,9 @@ struct policy_change {
   static auto sensitive() {
     return [](policy& p) { p.sensitive = true; };
   }
+  static auto elements() {  // a map step's: retries and timeout apply to each element
+    return [](policy& p) { p.elements = true; };
+  }
   static auto concurrency(const lightflow::limit& l) {
     return [&l](policy& p) { p.concurrency = l.state(); };
   }

@@ -18,9 +18,9 @@
 namespace lightflow::detail {
 
 inline run_state_base::gate run_state_base::take_slot(std::uint32_t step) noexcept {
-  const policy* own = policies_ != nullptr ? policies_[step] : nullptr;
-  if (own == nullptr || own->concurrency == nullptr) return gate::run;
-  limit_state& l = *own->concurrency;
+  const policy* p = own(step);
+  if (p == nullptr || p->concurrency == nullptr) return gate::run;
+  limit_state& l = *p->concurrency;
   task_node* const node = &nodes_[step];
   step_record& rec = records_[step];
   try {
@@ -51,15 +51,15 @@ inline void run_state_base::watch(limit_state& l) {
 }
 
 inline void run_state_base::end_slot(std::uint32_t step) noexcept {
-  const policy* own = policies_ != nullptr ? policies_[step] : nullptr;
-  if (own == nullptr || own->concurrency == nullptr) return;
-  if (task_node* next = own->concurrency->leave()) requeue(next);
+  const policy* p = own(step);
+  if (p == nullptr || p->concurrency == nullptr) return;
+  if (task_node* next = p->concurrency->leave()) requeue(next);
 }
 
 inline void run_state_base::let_go(std::uint32_t step) noexcept {
-  const policy* own = policies_ != nullptr ? policies_[step] : nullptr;
-  if (own == nullptr || own->concurrency == nullptr) return;
-  if (task_node* next = own->concurrency->forfeit(&nodes_[step])) requeue(next);
+  const policy* p = own(step);
+  if (p == nullptr || p->concurrency == nullptr) return;
+  if (task_node* next = p->concurrency->forfeit(&nodes_[step])) requeue(next);
 }
 
 }  // namespace lightflow::detail
