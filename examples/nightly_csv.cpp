@@ -1,9 +1,8 @@
 // A nightly job: list a directory of CSV files, parse each one in parallel (a map step: one element
 // per file, retried on its own), join the per-file totals, write a report. Checkpointed: the first
-// run fails on two unreadable files; once they are fixed, the run resumes from its checkpoint and
-// does not list the directory again. (A map step's output is checkpointed as a whole, once every
-// element has succeeded: the resumed run parses all eight files again. One record per element, so
-// that it parses only the two that failed, is issue 15's next part.)
+// run fails on two unreadable files; once they are fixed, the run resumes from its checkpoint: it
+// does not list the directory again, and parses only the two files that had failed (each file's
+// totals were saved as soon as it was parsed, one checkpoint record per element).
 //
 //   list --> parse (one element per file) --> join --> report
 //

@@ -2018,30 +2018,403 @@ inline constexpr bool is_binary_checkpoint<checkpoint<Store, binary_serializer>>
 #include <utility>
 #include <vector>
 
-// ---- lightflow/detail/manifest.hpp
-// A checkpoint's manifest: the flow's definition as text, saved with the run and compared on every
-// run, so that records are never read by another definition. One writer for both kinds of flow and
-// for every format the library has written:
+// ---- lightflow/detail/element_session.hpp
+// A map step's elements in its run's checkpoint, whatever the flow (map_elements.hpp saves and reads
+// them; typed_session.hpp and runtime_session.hpp encode their values): one record per element that
+// succeeded, under "elem/<step>/<index>", saved as the element succeeds and read back when the run
+// resumes and the step runs again, so that only the elements that had not succeeded run. Its payload
+// (record.hpp, kind 4): the element's index and the map's element count, then the element's result.
 //
-//   lightflow checkpoint manifest 2          (format 2; earlier forms below)
-//   flow <flow name>
-//   version <checkpoint_options::version>
-//   serializer <the serializer's name>
-//   input <the input type's checkpoint name>  (a runtime flow: lightflow::values)
-//   step <name> <- <dependency> ... [| <ordering-only dependency> ...] : <output type's checkpoint name>
-//
-// Types are named by their checkpoint names (type_tag.hpp), so that every compiler writes the same
-// text. The earlier forms, read so that runs begun by earlier versions resume: static flows'
-// "lightflow checkpoint manifest 1" (the same lines, types spelled by the compiler) and runtime flows'
-// "lightflow runtime checkpoint manifest 2" (no input line, types spelled by the compiler) and
-// "... manifest 1" (no input line, no types).
-#ifndef LIGHTFLOW_DETAIL_MANIFEST_HPP
-#define LIGHTFLOW_DETAIL_MANIFEST_HPP
+// Why a saved element can be trusted: a map step maps over its dependency's output (or the run's
+// input, checked on every resume), whose record was saved before the map step began; a store that
+// defers durability gives back a prefix of a run's records, so an element's record never survives
+// without its input's, and the resumed run restores that input and maps over the same range. A
+// record whose index or count is not this map's (copied from elsewhere) is refused, not used.
+// The records stay after the map step succeeds (its own record then holds every result).
+#ifndef LIGHTFLOW_DETAIL_ELEMENT_SESSION_HPP
+#define LIGHTFLOW_DETAIL_ELEMENT_SESSION_HPP
 
+#include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <map>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
+// ---- lightflow/detail/record.hpp
+// A checkpoint record: what lightflow stores for a run's manifest, its input, each step's output,
+// and the run's outcome.
+//
+// Format version 2, little-endian:
+//   offset 0   4 bytes  magic "LFCK"
+//          4   2        format version (2)
+//          6   1        kind: 0 manifest, 1 input, 2 step output, 3 outcome, 4 a map step's element
+//                       (a lightflow from before outcomes or elements never reads those records)
+//          7   1        flags: bit 0 set when the payload is sealed (checkpoint_options::cipher);
+//                       the other bits 0. (Before sealing, a reserved 0: a lightflow of that time
+//                       refuses a sealed record as having a non-zero reserved byte.)
+//          8   8        fingerprint of the flow definition (FNV-1a 64 of the manifest text)
+//         16   4        the user's version number
+//         20   8        the run: FNV-1a 64 of its id
+//         28   8        the run's nonce: random, made when the run started afresh (0: a run begun by
+//                       format 1, whose records carry none)
+//         36   4        length N of the step name (0 for the manifest and the input)
+//         40   N        the step name, UTF-8
+//     40 + N   8        length M of the payload
+//     48 + N   M        payload: the serializer's bytes (the manifest's text for kind 0; for kind 3,
+//                       the run's state as one byte, 0 in progress, 1 succeeded, 2 failed, then
+//                       when it first started and when it last ended (0: it has not), each an int64
+//                       of nanoseconds since the Unix epoch; for kind 4, the element's index and
+//                       the map's element count, each a uint64, then the serializer's bytes of the
+//                       element's result), or, when sealed, what the cipher made
+//                       of them
+// 48 + N + M   4        CRC-32 of every byte before it
+// Format 1 (read only): the same without the run and its nonce (offsets 20 to 35).
+#ifndef LIGHTFLOW_DETAIL_RECORD_HPP
+#define LIGHTFLOW_DETAIL_RECORD_HPP
+
+#if __has_include(<sys/random.h>)
+#include <sys/random.h>
+#endif
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// ---- lightflow/detail/crc32.hpp
+// CRC-32 (the IEEE polynomial, as zlib and PNG use), for checkpoint records.
+#ifndef LIGHTFLOW_DETAIL_CRC32_HPP
+#define LIGHTFLOW_DETAIL_CRC32_HPP
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace lightflow::detail {
+
+/// Eight tables for "slicing by 8": table k maps a byte to its CRC contribution k bytes further on,
+/// so the loop folds eight bytes per step instead of one (the same CRC, about five times faster).
+inline constexpr std::array<std::array<std::uint32_t, 256>, 8> crc32_tables = [] {
+  std::array<std::array<std::uint32_t, 256>, 8> t{};
+  for (std::uint32_t i = 0; i != 256; ++i) {
+    std::uint32_t c = i;
+    for (int k = 0; k != 8; ++k) c = (c & 1) != 0 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+    t[0][i] = c;
+  }
+  for (std::uint32_t i = 0; i != 256; ++i)
+    for (std::size_t k = 1; k != 8; ++k) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xffu];
+  return t;
+}();
+
+constexpr std::uint32_t crc32(std::span<const std::byte> data, std::uint32_t crc = 0) noexcept {
+  const auto& t = crc32_tables;
+  crc = ~crc;
+  std::size_t i = 0;
+  auto at = [&](std::size_t k) { return static_cast<std::uint32_t>(data[i + k]); };
+  for (; i + 8 <= data.size(); i += 8) {
+    const std::uint32_t lo = crc ^ (at(0) | at(1) << 8 | at(2) << 16 | at(3) << 24);
+    crc = t[7][lo & 0xffu] ^ t[6][(lo >> 8) & 0xffu] ^ t[5][(lo >> 16) & 0xffu] ^ t[4][lo >> 24] ^ t[3][at(4)] ^
+          t[2][at(5)] ^ t[1][at(6)] ^ t[0][at(7)];
+  }
+  for (; i != data.size(); ++i) crc = t[0][(crc ^ at(0)) & 0xffu] ^ (crc >> 8);
+  return ~crc;
+}
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/fnv1a.hpp
+// FNV-1a, 64 bits: the hash of a checkpoint's manifest and run id (record.hpp) and, at compile time,
+// of a static flow's step names (graph.hpp). Cheap enough for the constant evaluator.
+#ifndef LIGHTFLOW_DETAIL_FNV1A_HPP
+#define LIGHTFLOW_DETAIL_FNV1A_HPP
+
+#include <cstdint>
+#include <string_view>
+
+namespace lightflow::detail {
+
+/// FNV-1a, 64 bits.
+constexpr std::uint64_t fnv1a(std::string_view text) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  return h;
+}
+
+}  // namespace lightflow::detail
+
+#endif
+
+namespace lightflow::detail {
+
+enum class record_kind : std::uint8_t { manifest = 0, input = 1, step_output = 2, outcome = 3, element = 4 };
+
+/// The run a record belongs to: its id's hash and the nonce made when it started.
+struct run_binding {
+  std::uint64_t run = 0;
+  std::uint64_t nonce = 0;
+  friend bool operator==(const run_binding&, const run_binding&) = default;
+};
+
+struct record {
+  std::uint16_t format = 2;
+  record_kind kind = record_kind::step_output;
+  std::uint64_t fingerprint = 0;
+  std::uint32_t version = 0;
+  run_binding binding;  // format 1: none (zeros)
+  std::string step;
+  std::vector<std::byte> payload;
+  bool sealed = false;  // the payload is sealed (flags bit 0)
+};
+
+inline constexpr std::uint16_t record_format = 2;
+
+/// Encodes a record into `out` (cleared first, its capacity reused).
+inline void encode_record_into(std::vector<std::byte>& out, record_kind kind, std::uint64_t fingerprint,
+                               std::uint32_t version, run_binding binding, std::string_view step,
+                               std::span<const std::byte> payload, bool sealed = false) {
+  if (step.size() > 0xffffffffu) throw usage_error("lightflow: a step name of 4 GiB or more");
+  out.clear();
+  out.reserve(52 + step.size() + payload.size());
+  binary_writer w(out);
+  w.bytes("LFCK", 4);
+  w.integer(record_format);
+  w.integer(static_cast<std::uint8_t>(kind));
+  w.integer(static_cast<std::uint8_t>(sealed ? 1 : 0));
+  w.integer(fingerprint);
+  w.integer(version);
+  w.integer(binding.run);
+  w.integer(binding.nonce);
+  w.integer(static_cast<std::uint32_t>(step.size()));
+  w.bytes(step.data(), step.size());
+  w.integer(static_cast<std::uint64_t>(payload.size()));
+  w.bytes(payload.data(), payload.size());
+  w.integer(crc32(out));
+}
+
+inline std::vector<std::byte> encode_record(record_kind kind, std::uint64_t fingerprint, std::uint32_t version,
+                                            run_binding binding, std::string_view step,
+                                            std::span<const std::byte> payload, bool sealed = false) {
+  std::vector<std::byte> out;
+  encode_record_into(out, kind, fingerprint, version, binding, step, payload, sealed);
+  return out;
+}
+
+/// Decodes a record; throws decode_error saying what is wrong with it.
+inline record decode_record(std::span<const std::byte> bytes) {
+  if (bytes.size() < 36) throw decode_error("truncated record (" + std::to_string(bytes.size()) + " bytes)");
+  binary_reader r(bytes.first(bytes.size() - 4));
+  char magic[4];
+  r.bytes(magic, 4);
+  if (std::string_view(magic, 4) != "LFCK") throw decode_error("not a lightflow checkpoint record (bad magic)");
+  binary_reader tail(bytes.last(4));
+  const auto stored_crc = tail.integer<std::uint32_t>();
+  if (stored_crc != crc32(bytes.first(bytes.size() - 4))) throw decode_error("record checksum mismatch (corrupt record)");
+  const auto format = r.integer<std::uint16_t>();
+  if (format != 1 && format != record_format)
+    throw decode_error("record format " + std::to_string(format) + " is not supported (this lightflow reads formats 1 and " +
+                       std::to_string(record_format) + "; a newer lightflow wrote it)");
+  if (format == 2 && bytes.size() < 52) throw decode_error("truncated record (" + std::to_string(bytes.size()) + " bytes)");
+  record rec;
+  rec.format = format;
+  const auto kind = r.integer<std::uint8_t>();
+  if (kind > 4) throw decode_error("unknown record kind " + std::to_string(kind));
+  rec.kind = static_cast<record_kind>(kind);
+  const auto flags = r.integer<std::uint8_t>();
+  if (flags > 1 || (format == 1 && flags != 0)) throw decode_error("record has unknown flags " + std::to_string(flags));
+  rec.sealed = flags == 1;
+  rec.fingerprint = r.integer<std::uint64_t>();
+  rec.version = r.integer<std::uint32_t>();
+  if (format == 2) {
+    rec.binding.run = r.integer<std::uint64_t>();
+    rec.binding.nonce = r.integer<std::uint64_t>();
+  }
+  rec.step.resize(r.size32());
+  r.bytes(rec.step.data(), rec.step.size());
+  const auto m = r.integer<std::uint64_t>();
+  if (m != r.remaining()) throw decode_error("record payload length does not match the record's size");
+  rec.payload.resize(static_cast<std::size_t>(m));
+  r.bytes(rec.payload.data(), rec.payload.size());
+  return rec;
+}
+
+/// What a run's outcome record holds: its state, when it first started and when it last ended.
+struct outcome {
+  enum state_t : std::uint8_t { in_progress = 0, succeeded = 1, failed = 2 };
+  state_t state = in_progress;
+  std::int64_t started = 0;  // ns since the Unix epoch
+  std::int64_t ended = 0;    // ns since the Unix epoch; 0 while in progress
+};
+/// The wall clock, as outcome records hold it.
+inline std::int64_t wall_clock_now() noexcept {
+  const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count();
+}
+inline std::vector<std::byte> encode_outcome(const outcome& o) {
+  std::vector<std::byte> out;
+  binary_writer w(out);
+  w.integer(static_cast<std::uint8_t>(o.state));
+  w.integer(o.started);
+  w.integer(o.ended);
+  return out;
+}
+/// Throws decode_error when `payload` is not an outcome.
+inline outcome decode_outcome(std::span<const std::byte> payload) {
+  binary_reader r(payload);
+  outcome o;
+  const auto state = r.integer<std::uint8_t>();
+  if (state > 2) throw decode_error("unknown run state " + std::to_string(state));
+  o.state = static_cast<outcome::state_t>(state);
+  o.started = r.integer<std::int64_t>();
+  o.ended = r.integer<std::int64_t>();
+  if (r.remaining() != 0) throw decode_error("unexpected bytes after the run's outcome");
+  return o;
+}
+
+/// A run's nonce: never 0; 64 bits of the system's entropy (getrandom, once per thread) mixed with a
+/// process-wide counter and the clock, so that no two runs share one.
+inline std::uint64_t make_nonce() {
+  static std::atomic<std::uint64_t> counter{0};
+  thread_local const std::uint64_t seed = [] {
+    std::uint64_t bits = reinterpret_cast<std::uintptr_t>(&counter);  // differs between processes (ASLR)
+#if __has_include(<sys/random.h>)
+    std::uint64_t entropy = 0;
+    if (::getrandom(&entropy, sizeof entropy, 0) == static_cast<ssize_t>(sizeof entropy)) bits ^= entropy;
+#endif
+    return bits;
+  }();
+  std::uint64_t z = seed ^ (counter.fetch_add(1, std::memory_order_relaxed) * 0x9e3779b97f4a7c15ull) ^
+                    static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;  // splitmix64's finalizer
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return z == 0 ? 1 : z;
+}
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/run_state_base.hpp
+// The state of one run, shared by every kind of flow: the untyped part of a run (the typed part:
+// static_run.hpp, runtime_run.hpp). Its members are defined by job, in the headers beside it:
+// run_release.hpp (starting a run, running a step and releasing its dependents: the hot path),
+// run_attempts.hpp (attempts, retries, timeouts, conditions, saving a step's checkpoint),
+// run_hooks.hpp (observers, callbacks, resources), run_lifecycle.hpp (cancel, pause, stop,
+// deadlines, the stop token, the run's end), run_processes.hpp and run_limits.hpp (a step's process
+// and concurrency limit). run_state.hpp includes them all.
+#ifndef LIGHTFLOW_DETAIL_RUN_STATE_BASE_HPP
+#define LIGHTFLOW_DETAIL_RUN_STATE_BASE_HPP
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <typeinfo>
+#include <vector>
+
+// ---- lightflow/detail/checkpoint_session.hpp
+// What a run with a checkpoint needs from it while steps run, without knowing the store's or the
+// serializer's type: save a step's output (and a map step's elements, one record each, read back
+// when the run resumes), and make saved records durable.
+#ifndef LIGHTFLOW_DETAIL_CHECKPOINT_SESSION_HPP
+#define LIGHTFLOW_DETAIL_CHECKPOINT_SESSION_HPP
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <string>
+
+namespace lightflow::detail {
+
+class run_state_base;
+
+/// Where a map step's saved elements go when its run resumes (map_elements.hpp).
+class element_sink {
+ public:
+  /// Element `index` was saved by an earlier attempt of the run: `value` is its result (null when
+  /// the step's callable returns nothing), which the sink may move from.
+  virtual void restored(std::size_t index, void* value) = 0;
+
+ protected:
+  ~element_sink() = default;
+};
+
+class checkpoint_session {
+ public:
+  explicit checkpoint_session(bool deferred_durability) noexcept : deferred_durability_(deferred_durability) {}
+  checkpoint_session(const checkpoint_session&) = delete;
+  checkpoint_session& operator=(const checkpoint_session&) = delete;
+  virtual ~checkpoint_session() = default;
+  /// Saves the output of `step` (on the thread that ran it).
+  virtual void save(run_state_base& run, std::uint32_t step) = 0;
+  /// Saves element `index` of the `count` elements of map step `step` (its result at `value`; null
+  /// when the callable returns nothing), on the thread that ran it; then asks for a flush (see
+  /// saved_elsewhere). Throws checkpoint_error or store_error.
+  virtual void save_element(run_state_base& run, std::uint32_t step, std::size_t index, std::size_t count,
+                            const void* value) = 0;
+  /// Hands the elements of map step `step` (of `count`) that an earlier attempt of the run saved to
+  /// `sink`; returns how many. Throws checkpoint_error for a record that cannot be used.
+  virtual std::size_t load_elements(run_state_base& run, std::uint32_t step, std::size_t count, element_sink& sink) = 0;
+  /// Makes every record saved so far durable; throws store_error.
+  virtual void flush() = 0;
+  /// Sessions with the same store share one flush (group commit).
+  virtual const void* store_identity() const noexcept = 0;
+  /// After the store's flush threw `failure`: whether this run's records are among those it could
+  /// not make durable (the failure to report), or null when they were written.
+  virtual std::exception_ptr own_failure(std::exception_ptr failure) const { return failure; }
+  /// Every step of the run is done (`ok`: the run succeeded): saves the run's outcome, before its
+  /// last flush; throws store_error.
+  virtual void ended(bool /*ok*/) {}
+  /// The run has ended and its last flush is done: the store may let go of what it keeps for it.
+  virtual void release() noexcept {}
+
+  /// True when a saved record is durable only after flush(): the run then ends through the committer.
+  bool deferred_durability() const noexcept { return deferred_durability_; }
+
+  /// Set by the executor as the run starts: how a record saved off the step path (a map step's
+  /// element) asks its committer for a flush, as the step path does after a step's record.
+  void set_flusher(void (*flush)(void* committer, checkpoint_session&), void* committer) noexcept {
+    flusher_ = flush;
+    committer_ = committer;
+  }
+  void saved_elsewhere() {
+    if (deferred_durability_ && flusher_ != nullptr) flusher_(committer_, *this);
+  }
+
+  // Kept by the committer: whether records saved since its last flush of this session wait for the
+  // next one, and the first flush failure, which fails the run.
+  std::atomic<bool> dirty{false};
+  std::exception_ptr flush_error;
+  /// Set when the run opens: its store asked for a flush as soon as the run saves (file_store::prepare).
+  std::atomic<bool> flush_at_start{false};
+  /// Set when the run opens: why the records it found were erased (discard_stale), or empty.
+  std::string discarded;
+
+ private:
+  bool deferred_durability_;
+  void (*flusher_)(void*, checkpoint_session&) = nullptr;
+  void* committer_ = nullptr;
+};
+
+}  // namespace lightflow::detail
+
+#endif
 // ---- lightflow/detail/graph_view.hpp
 // A flow's shape as the scheduler and the checkpoint see it at run time, the same for both kinds of
 // flow (a static flow's lives in read-only data; a runtime flow's points into its storage), and the
@@ -2131,266 +2504,6 @@ std::uint32_t find_in_namespaces(std::string_view own, std::uint32_t none, const
     found = look(own.substr(0, dot + 1));
   return found;
 }
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/detail/type_name.hpp
-// The compiler's spelling of a type, at compile time: for messages (and, by request only, for a
-// type's checkpoint name: see type_tag.hpp). Checkpoints of format 1 stored it; `legacy_spelling`
-// reads theirs.
-#ifndef LIGHTFLOW_DETAIL_TYPE_NAME_HPP
-#define LIGHTFLOW_DETAIL_TYPE_NAME_HPP
-
-#include <cstddef>
-#include <string>
-#include <string_view>
-
-namespace lightflow::detail {
-
-template <class T>
-constexpr std::string_view type_name() noexcept {
-  std::string_view f = __PRETTY_FUNCTION__;  // "... [with T = int; ...]" (g++) or "... [T = int]" (clang)
-  const auto start = f.find("T = ") + 4;
-  auto end = f.find(';', start);
-  if (end == std::string_view::npos) end = f.rfind(']');
-  return f.substr(start, end - start);
-}
-
-/// A compiler's spelling of a type with the differences between g++ 12 and clang 14 (libstdc++)
-/// smoothed over, so that a format-1 checkpoint, which stored the spelling, is read by either: the
-/// `__cxx11` and `__1` inline namespaces dropped, "long int" read as "long" (and the other integer
-/// spellings alike), "> >" as ">>", the anonymous namespace spelled one way, the default arguments
-/// g++ writes out for std::basic_string dropped.
-inline std::string legacy_spelling(std::string_view spelled) {
-  std::string s(spelled);
-  const auto replace_all = [&s](std::string_view from, std::string_view to) {
-    for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
-      s.replace(at, from.size(), to);
-  };
-  replace_all("std::__cxx11::", "std::");
-  replace_all("std::__1::", "std::");
-  replace_all("{anonymous}", "(anonymous namespace)");
-  replace_all(", std::char_traits<char>, std::allocator<char> >", ">");
-  replace_all(", std::char_traits<char>, std::allocator<char>>", ">");
-  replace_all("> >", ">>");
-  replace_all("long long unsigned int", "unsigned long long");
-  replace_all("long unsigned int", "unsigned long");
-  replace_all("short unsigned int", "unsigned short");
-  replace_all("long long int", "long long");
-  replace_all("long int", "long");
-  replace_all("short int", "short");
-  return s;
-}
-
-}  // namespace lightflow::detail
-
-#endif
-
-namespace lightflow::detail {
-
-/// Which of the manifest texts to write.
-struct manifest_form {
-  std::string_view header;
-  bool input_line;  // an "input" line (static flows, and every flow from format 2 on)
-  bool types;       // each step's output type
-};
-inline constexpr manifest_form manifest_v2{"lightflow checkpoint manifest 2", true, true};
-inline constexpr manifest_form static_manifest_v1{"lightflow checkpoint manifest 1", true, true};
-inline constexpr manifest_form runtime_manifest_v2{"lightflow runtime checkpoint manifest 2", false, true};
-inline constexpr manifest_form runtime_manifest_v1{"lightflow runtime checkpoint manifest 1", false, false};
-
-/// The manifest of the flow `g` (either kind); `type_of(i)` names step i's output type.
-template <class TypeOf>
-std::string write_manifest(const manifest_form& form, const graph_view& g, std::uint32_t version,
-                           std::string_view serializer, std::string_view input, const TypeOf& type_of) {
-  std::string m;
-  ((((m += form.header) += "\nflow ") += g.flow_name) += "\nversion ") += std::to_string(version);
-  ((m += "\nserializer ") += serializer) += '\n';
-  if (form.input_line) ((m += "input ") += input) += '\n';
-  for (std::uint32_t i = 0; i != g.size; ++i) {
-    (m += "step ") += g.name(i);
-    m += " <-";
-    for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) {
-      if (g.data_count != nullptr && e == g.dep_offsets[i] + g.data_count[i]) m += " |";  // ordering-only ones follow
-      (m += ' ') += g.name(g.deps[e]);
-    }
-    if (form.types) (m += " : ") += type_of(i);
-    m += '\n';
-  }
-  return m;
-}
-
-/// True when a stored manifest is `expected` (an earlier form of this flow's), reading the types
-/// that compilers spell differently as alike (a format-1 checkpoint written by g++ resumes under
-/// clang, and the other way round).
-inline bool same_legacy_manifest(const std::string& stored, const std::string& expected) {
-  return stored == expected || legacy_spelling(stored) == legacy_spelling(expected);
-}
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/detail/static_run.hpp
-// The state of one run of a static flow with a given input type: how each step is invoked (its
-// signature is in step_signature.hpp) and where each output lives.
-#ifndef LIGHTFLOW_DETAIL_STATIC_RUN_HPP
-#define LIGHTFLOW_DETAIL_STATIC_RUN_HPP
-
-#include <array>
-#include <cstddef>
-#include <cstdint>
-#include <memory>
-#include <new>
-#include <type_traits>
-#include <typeinfo>
-#include <utility>
-
-// ---- lightflow/detail/pack.hpp
-// Working over a parameter pack of any length, such as a flow's steps. No fold expressions: clang
-// limits a fold to 256 operands (-fbracket-depth), and a flow may have more steps than that. A pack
-// is expanded into an array instead, which any compiler takes at any length.
-#ifndef LIGHTFLOW_DETAIL_PACK_HPP
-#define LIGHTFLOW_DETAIL_PACK_HPP
-
-#include <cstddef>
-
-namespace lightflow::detail {
-
-/// Evaluates a pack expansion for its effects, in order: `(void)expand{0, ((void)effect, 0)...};`.
-using expand = int[];
-
-/// True when every value is: `all_of({condition<T>..., true})`.
-template <std::size_t N>
-consteval bool all_of(const bool (&values)[N]) noexcept {
-  for (const bool v : values)
-    if (!v) return false;
-  return true;
-}
-
-/// The sum of the values: `sum_of({count<T>..., std::size_t{0}})`.
-template <std::size_t N>
-consteval std::size_t sum_of(const std::size_t (&values)[N]) noexcept {
-  std::size_t sum = 0;
-  for (const std::size_t v : values) sum += v;
-  return sum;
-}
-
-}  // namespace lightflow::detail
-
-#endif
-// ---- lightflow/detail/run_state.hpp
-// The state of one run, shared by every kind of flow: run_state_base.hpp declares it; the headers
-// included here define its members, one job each.
-#ifndef LIGHTFLOW_DETAIL_RUN_STATE_HPP
-#define LIGHTFLOW_DETAIL_RUN_STATE_HPP
-
-// ---- lightflow/detail/run_attempts.hpp
-// How a run calls one step: its attempts (with retries and their waits), its time limit, its
-// condition (and the descendants a condition skips), its callbacks, and saving its checkpoint record.
-#ifndef LIGHTFLOW_DETAIL_RUN_ATTEMPTS_HPP
-#define LIGHTFLOW_DETAIL_RUN_ATTEMPTS_HPP
-
-#include <algorithm>
-#include <chrono>
-#include <condition_variable>
-#include <cstdint>
-#include <exception>
-#include <mutex>
-#include <stop_token>
-#include <string>
-#include <vector>
-
-// ---- lightflow/detail/run_hooks.hpp
-// What a run calls besides its steps: observers, the callbacks before and after the flow and each
-// step (the executor's, the flow's, the step's own), and the resources attached to it.
-#ifndef LIGHTFLOW_DETAIL_RUN_HOOKS_HPP
-#define LIGHTFLOW_DETAIL_RUN_HOOKS_HPP
-
-#include <algorithm>
-#include <exception>
-#include <iterator>
-#include <memory>
-#include <mutex>
-#include <string>
-#include <string_view>
-#include <vector>
-
-// ---- lightflow/detail/run_state_base.hpp
-// The state of one run, shared by every kind of flow: the untyped part of a run (the typed part:
-// static_run.hpp, runtime_run.hpp). Its members are defined by job, in the headers beside it:
-// run_release.hpp (starting a run, running a step and releasing its dependents: the hot path),
-// run_attempts.hpp (attempts, retries, timeouts, conditions, saving a step's checkpoint),
-// run_hooks.hpp (observers, callbacks, resources), run_lifecycle.hpp (cancel, pause, stop,
-// deadlines, the stop token, the run's end), run_processes.hpp and run_limits.hpp (a step's process
-// and concurrency limit). run_state.hpp includes them all.
-#ifndef LIGHTFLOW_DETAIL_RUN_STATE_BASE_HPP
-#define LIGHTFLOW_DETAIL_RUN_STATE_BASE_HPP
-
-#include <atomic>
-#include <chrono>
-#include <cstdint>
-#include <exception>
-#include <memory>
-#include <mutex>
-#include <optional>
-#include <stop_token>
-#include <string>
-#include <string_view>
-#include <typeinfo>
-#include <vector>
-
-// ---- lightflow/detail/checkpoint_session.hpp
-// What a run with a checkpoint needs from it while steps run, without knowing the store's or the
-// serializer's type: save a step's output, and make saved records durable.
-#ifndef LIGHTFLOW_DETAIL_CHECKPOINT_SESSION_HPP
-#define LIGHTFLOW_DETAIL_CHECKPOINT_SESSION_HPP
-
-#include <atomic>
-#include <cstdint>
-#include <exception>
-#include <string>
-
-namespace lightflow::detail {
-
-class run_state_base;
-
-class checkpoint_session {
- public:
-  explicit checkpoint_session(bool deferred_durability) noexcept : deferred_durability_(deferred_durability) {}
-  checkpoint_session(const checkpoint_session&) = delete;
-  checkpoint_session& operator=(const checkpoint_session&) = delete;
-  virtual ~checkpoint_session() = default;
-  /// Saves the output of `step` (on the thread that ran it).
-  virtual void save(run_state_base& run, std::uint32_t step) = 0;
-  /// Makes every record saved so far durable; throws store_error.
-  virtual void flush() = 0;
-  /// Sessions with the same store share one flush (group commit).
-  virtual const void* store_identity() const noexcept = 0;
-  /// After the store's flush threw `failure`: whether this run's records are among those it could
-  /// not make durable (the failure to report), or null when they were written.
-  virtual std::exception_ptr own_failure(std::exception_ptr failure) const { return failure; }
-  /// Every step of the run is done (`ok`: the run succeeded): saves the run's outcome, before its
-  /// last flush; throws store_error.
-  virtual void ended(bool /*ok*/) {}
-  /// The run has ended and its last flush is done: the store may let go of what it keeps for it.
-  virtual void release() noexcept {}
-
-  /// True when a saved record is durable only after flush(): the run then ends through the committer.
-  bool deferred_durability() const noexcept { return deferred_durability_; }
-
-  // Kept by the committer: whether records saved since its last flush of this session wait for the
-  // next one, and the first flush failure, which fails the run.
-  std::atomic<bool> dirty{false};
-  std::exception_ptr flush_error;
-  /// Set when the run opens: its store asked for a flush as soon as the run saves (file_store::prepare).
-  std::atomic<bool> flush_at_start{false};
-  /// Set when the run opens: why the records it found were erased (discard_stale), or empty.
-  std::string discarded;
-
- private:
-  bool deferred_durability_;
-};
 
 }  // namespace lightflow::detail
 
@@ -2887,6 +3000,7 @@ class run_state_base {
     records_[i].status = step_status::succeeded;
     records_[i].restored = true;
   }
+  bool restored(std::uint32_t i) const noexcept { return records_[i].restored; }
   checkpoint_session* checkpoint() const noexcept { return checkpoint_; }
 
   task_node* start_node() noexcept { return &nodes_[graph_->size]; }
@@ -3157,6 +3271,669 @@ class run_state_base {
 }  // namespace lightflow::detail
 
 #endif
+// ---- lightflow/detail/store_session.hpp
+// What every checkpoint session does with its store, whatever the flow (static flows:
+// typed_session.hpp; runtime flows: runtime_session.hpp): the records' keys, the manifest checked on
+// every run (and the earlier manifest texts a run may have begun with), records checked against the
+// manifest's fingerprint and the run's binding, errors that name the run and the place.
+#ifndef LIGHTFLOW_DETAIL_STORE_SESSION_HPP
+#define LIGHTFLOW_DETAIL_STORE_SESSION_HPP
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// ---- lightflow/detail/manifest.hpp
+// A checkpoint's manifest: the flow's definition as text, saved with the run and compared on every
+// run, so that records are never read by another definition. One writer for both kinds of flow and
+// for every format the library has written:
+//
+//   lightflow checkpoint manifest 2          (format 2; earlier forms below)
+//   flow <flow name>
+//   version <checkpoint_options::version>
+//   serializer <the serializer's name>
+//   input <the input type's checkpoint name>  (a runtime flow: lightflow::values)
+//   step <name> <- <dependency> ... [| <ordering-only dependency> ...] : <output type's checkpoint name>
+//
+// Types are named by their checkpoint names (type_tag.hpp), so that every compiler writes the same
+// text. The earlier forms, read so that runs begun by earlier versions resume: static flows'
+// "lightflow checkpoint manifest 1" (the same lines, types spelled by the compiler) and runtime flows'
+// "lightflow runtime checkpoint manifest 2" (no input line, types spelled by the compiler) and
+// "... manifest 1" (no input line, no types).
+#ifndef LIGHTFLOW_DETAIL_MANIFEST_HPP
+#define LIGHTFLOW_DETAIL_MANIFEST_HPP
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+// ---- lightflow/detail/type_name.hpp
+// The compiler's spelling of a type, at compile time: for messages (and, by request only, for a
+// type's checkpoint name: see type_tag.hpp). Checkpoints of format 1 stored it; `legacy_spelling`
+// reads theirs.
+#ifndef LIGHTFLOW_DETAIL_TYPE_NAME_HPP
+#define LIGHTFLOW_DETAIL_TYPE_NAME_HPP
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace lightflow::detail {
+
+template <class T>
+constexpr std::string_view type_name() noexcept {
+  std::string_view f = __PRETTY_FUNCTION__;  // "... [with T = int; ...]" (g++) or "... [T = int]" (clang)
+  const auto start = f.find("T = ") + 4;
+  auto end = f.find(';', start);
+  if (end == std::string_view::npos) end = f.rfind(']');
+  return f.substr(start, end - start);
+}
+
+/// A compiler's spelling of a type with the differences between g++ 12 and clang 14 (libstdc++)
+/// smoothed over, so that a format-1 checkpoint, which stored the spelling, is read by either: the
+/// `__cxx11` and `__1` inline namespaces dropped, "long int" read as "long" (and the other integer
+/// spellings alike), "> >" as ">>", the anonymous namespace spelled one way, the default arguments
+/// g++ writes out for std::basic_string dropped.
+inline std::string legacy_spelling(std::string_view spelled) {
+  std::string s(spelled);
+  const auto replace_all = [&s](std::string_view from, std::string_view to) {
+    for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+      s.replace(at, from.size(), to);
+  };
+  replace_all("std::__cxx11::", "std::");
+  replace_all("std::__1::", "std::");
+  replace_all("{anonymous}", "(anonymous namespace)");
+  replace_all(", std::char_traits<char>, std::allocator<char> >", ">");
+  replace_all(", std::char_traits<char>, std::allocator<char>>", ">");
+  replace_all("> >", ">>");
+  replace_all("long long unsigned int", "unsigned long long");
+  replace_all("long unsigned int", "unsigned long");
+  replace_all("short unsigned int", "unsigned short");
+  replace_all("long long int", "long long");
+  replace_all("long int", "long");
+  replace_all("short int", "short");
+  return s;
+}
+
+}  // namespace lightflow::detail
+
+#endif
+
+namespace lightflow::detail {
+
+/// Which of the manifest texts to write.
+struct manifest_form {
+  std::string_view header;
+  bool input_line;  // an "input" line (static flows, and every flow from format 2 on)
+  bool types;       // each step's output type
+};
+inline constexpr manifest_form manifest_v2{"lightflow checkpoint manifest 2", true, true};
+inline constexpr manifest_form static_manifest_v1{"lightflow checkpoint manifest 1", true, true};
+inline constexpr manifest_form runtime_manifest_v2{"lightflow runtime checkpoint manifest 2", false, true};
+inline constexpr manifest_form runtime_manifest_v1{"lightflow runtime checkpoint manifest 1", false, false};
+
+/// The manifest of the flow `g` (either kind); `type_of(i)` names step i's output type.
+template <class TypeOf>
+std::string write_manifest(const manifest_form& form, const graph_view& g, std::uint32_t version,
+                           std::string_view serializer, std::string_view input, const TypeOf& type_of) {
+  std::string m;
+  ((((m += form.header) += "\nflow ") += g.flow_name) += "\nversion ") += std::to_string(version);
+  ((m += "\nserializer ") += serializer) += '\n';
+  if (form.input_line) ((m += "input ") += input) += '\n';
+  for (std::uint32_t i = 0; i != g.size; ++i) {
+    (m += "step ") += g.name(i);
+    m += " <-";
+    for (std::uint32_t e = g.dep_offsets[i]; e != g.dep_offsets[i + 1]; ++e) {
+      if (g.data_count != nullptr && e == g.dep_offsets[i] + g.data_count[i]) m += " |";  // ordering-only ones follow
+      (m += ' ') += g.name(g.deps[e]);
+    }
+    if (form.types) (m += " : ") += type_of(i);
+    m += '\n';
+  }
+  return m;
+}
+
+/// True when a stored manifest is `expected` (an earlier form of this flow's), reading the types
+/// that compilers spell differently as alike (a format-1 checkpoint written by g++ resumes under
+/// clang, and the other way round).
+inline bool same_legacy_manifest(const std::string& stored, const std::string& expected) {
+  return stored == expected || legacy_spelling(stored) == legacy_spelling(expected);
+}
+
+}  // namespace lightflow::detail
+
+#endif
+
+namespace lightflow::detail {
+
+inline constexpr std::string_view manifest_key = "@manifest";
+inline constexpr std::string_view input_key = "@input";
+inline constexpr std::string_view outcome_key = "@outcome";
+inline constexpr std::string_view step_key_prefix = "step/";
+inline std::string step_key(std::string_view step) { return std::string(step_key_prefix).append(step); }
+
+/// Frees a per-thread encoding buffer that a large output grew: a worker thread keeps its buffers for
+/// the executor's life, and one 100 MB output would otherwise stay resident in each.
+inline void release_if_large(std::vector<std::byte>& buffer) noexcept {
+  if (buffer.capacity() > (std::size_t{1} << 20)) std::vector<std::byte>().swap(buffer);
+}
+
+/// A flow's manifest and its fingerprint, made once and shared by the sessions that use them.
+struct manifest_text {
+  explicit manifest_text(std::string t) : text(std::move(t)), fingerprint(fnv1a(text)) {}
+  std::string text;
+  std::uint64_t fingerprint;
+};
+
+/// What every checkpoint session does with its store, whatever the flow: keys, the manifest (the
+/// flow's definition, checked on every run), records checked against its fingerprint, errors that
+/// name the run and the place.
+template <class Store>
+class store_session : public checkpoint_session {
+ public:
+  void flush() override { store_->flush(); }
+  const void* store_identity() const noexcept override { return store_; }
+  void ended(bool ok) override {
+    if (!settled_) save_outcome(ok ? outcome::succeeded : outcome::failed, wall_clock_now());
+  }
+  void release() noexcept override {
+    if constexpr (requires(Store& s) { s.release(std::string_view{}, std::string_view{}); }) {
+      try {
+        store_->release(flow_, run_id_);
+      } catch (...) {  // only memory or descriptors stay held; the records are as they were
+      }
+    }
+  }
+  std::exception_ptr own_failure(std::exception_ptr failure) const override {
+    if constexpr (requires(Store& s) {
+                    { s.failure(std::string_view{}, std::string_view{}) } -> std::same_as<std::optional<std::string>>;
+                  }) {
+      const auto mine = store_->failure(flow_, run_id_);
+      return mine ? std::make_exception_ptr(store_error(*mine)) : nullptr;
+    } else {
+      return failure;
+    }
+  }
+
+ protected:
+  store_session(Store* store, std::string_view flow, std::string run_id, checkpoint_options options,
+                std::shared_ptr<const manifest_text> manifest)
+      : checkpoint_session(store->deferred_durability()), store_(store), flow_(flow), run_id_(std::move(run_id)),
+        options_(options), manifest_text_(std::move(manifest)), manifest_(manifest_text_->text),
+        fingerprint_(manifest_text_->fingerprint), binding_{fnv1a(run_id_), 0} {}
+
+  std::string location() const { return store_->location(flow_, run_id_); }
+  checkpoint_error error(const std::string& what, const std::string& problem) const {
+    return checkpoint_error("lightflow: checkpoint of run \"" + run_id_ + "\" of flow \"" + flow_ + "\" in " +
+                            location() + ": " + what + " " + problem);
+  }
+  checkpoint_error missing_run() const {
+    return checkpoint_error("lightflow: there is no checkpoint of run \"" + run_id_ + "\" of flow \"" + flow_ +
+                            "\" in " + location());
+  }
+
+  /// Saves the manifest or the input (sealed whenever the checkpoint has a cipher).
+  void save_record(std::string_view key, record_kind kind, std::string_view step, std::span<const std::byte> payload) {
+    const bool seal = kind == record_kind::input && options_.cipher != nullptr;
+    const auto bytes = encode_record(kind, fingerprint_, options_.version, binding_, step,
+                                     seal ? sealed(kind, step, payload) : payload, seal);
+    store_->save(flow_, run_id_, key, bytes);
+  }
+  /// Saves a step's record (or a map step's element's), reusing the calling thread's buffer (the hot
+  /// path); `seal`: a sensitive value's (check_sealing made sure there is a cipher).
+  void save_step(std::string_view key, std::string_view step, std::span<const std::byte> payload, bool seal,
+                 record_kind kind = record_kind::step_output) {
+    thread_local std::vector<std::byte> bytes;
+    encode_record_into(bytes, kind, fingerprint_, options_.version, binding_, step,
+                       seal ? sealed(kind, step, payload) : payload, seal);
+    store_->save(flow_, run_id_, key, bytes);
+    release_if_large(bytes);
+  }
+  /// Before a run saves anything: a run with a sensitive step (`run.sensitive(i)`), or a sensitive
+  /// key (`keys`, runtime flows), needs a cipher to seal their records; without one it is refused.
+  template <class Run>
+  void check_sealing(const Run& run, std::span<const std::string> keys = {}) const {
+    if (options_.cipher != nullptr) return;
+    const auto refuse = [&](const std::string& what) {
+      return checkpoint_error("lightflow: " + what + " of flow \"" + flow_ +
+                              "\" is marked sensitive, but the checkpoint of run \"" + run_id_ +
+                              "\" has no cipher to seal it with: give one as checkpoint_options{.cipher = &c} "
+                              "(lightflow/sodium.hpp has one); the run was not started");
+    };
+    for (std::uint32_t i = 0; i != run.graph().size; ++i)
+      if (run.sensitive(i)) throw refuse("step \"" + std::string(run.graph().name(i)) + "\"");
+    if (!keys.empty()) throw refuse("key \"" + keys.front() + "\"");
+  }
+
+  record decode(std::span<const std::byte> bytes, record_kind kind, const std::string& what,
+                bool check_fingerprint = true) const {
+    record rec;
+    try {
+      rec = decode_record(bytes);
+    } catch (const decode_error& e) {
+      throw error(what, std::string("is unreadable: ") + e.what());
+    }
+    if (rec.kind != kind) throw error(what, "is a record of another kind");
+    if (check_fingerprint && rec.fingerprint != fingerprint_)
+      throw error(what, "was written by another definition of the flow (its fingerprint differs from the manifest's)");
+    if (check_fingerprint) check_binding(rec, what);
+    if (rec.sealed) open(rec, what);
+    return rec;
+  }
+  /// A record must belong to this run: this id, and this life of it (the nonce its manifest carries).
+  void check_binding(const record& rec, const std::string& what) const {
+    if (rec.format == 1) {
+      if (!legacy_) throw error(what, "is a format-1 record in a run begun by a newer lightflow: it was copied from another run");
+      return;
+    }
+    if (rec.binding.run != binding_.run)
+      throw error(what, "belongs to another run (it was written for another run id and copied here); it was not used");
+    if (rec.binding.nonce != binding_.nonce)
+      throw error(what, "belongs to another run of this id (an earlier one that was erased, or a copy from another "
+                        "store); it was not used");
+  }
+
+  record load_record(const std::string& key, record_kind kind, const std::string& what, bool check_fingerprint = true) const {
+    const auto bytes = store_->load(flow_, run_id_, key);
+    if (!bytes) throw error(what, "is missing");
+    return decode(*bytes, kind, what, check_fingerprint);
+  }
+  /// The record of step `name` under `key`, or nothing; throws when it is not that step's.
+  std::optional<record> load_step(const std::string& key, std::string_view name) const {
+    const auto bytes = store_->load(flow_, run_id_, key);
+    if (!bytes) return std::nullopt;
+    const std::string what = "the record of step \"" + std::string(name) + "\"";
+    record rec = decode(*bytes, record_kind::step_output, what);
+    if (rec.step != name) throw error(what, "names step \"" + rec.step + "\"");
+    return rec;
+  }
+  /// The saved input record, for resume(): throws when the run has no records or they do not match.
+  /// Without a manifest (a run that had not started), the input cannot be checked against the
+  /// definition's fingerprint; its own checksum still is.
+  record load_saved_input() {
+    if (store_->list(flow_, run_id_).empty()) throw missing_run();
+    check_manifest(false);
+    return load_record(std::string(input_key), record_kind::input, "the input",
+                       store_->load(flow_, run_id_, manifest_key).has_value());
+  }
+
+  /// False when the run has no records (or they were discarded); throws when they do not match.
+  /// A store whose records are damaged (corrupt_store_error) refuses them; with discard_stale they
+  /// are erased and the run starts afresh.
+  bool check_manifest(bool may_discard) {
+    std::optional<std::vector<std::byte>> bytes;
+    try {
+      bytes = store_->load(flow_, run_id_, manifest_key);
+      if (!bytes) {
+        const auto keys = store_->list(flow_, run_id_);
+        if (keys.empty() || (keys.size() == 1 && keys[0] == input_key)) return false;  // nothing, or a run not started
+        return stale(may_discard, error("the records", "have no manifest (a partial or foreign checkpoint)"));
+      }
+    } catch (const corrupt_store_error& e) {
+      if (!may_discard || !options_.discard_stale) throw;
+      return stale(may_discard, error("the records", std::string("are damaged: ") + e.what()));
+    }
+    record rec;
+    try {
+      rec = decode_record(*bytes);
+    } catch (const decode_error& e) {
+      return stale(may_discard, error("the manifest", std::string("is unreadable: ") + e.what()));
+    }
+    const std::string stored(reinterpret_cast<const char*>(rec.payload.data()), rec.payload.size());
+    if (rec.kind == record_kind::manifest && rec.fingerprint == fingerprint_ && stored == manifest_) {
+      adopt(rec);
+      return true;
+    }
+    if (rec.kind == record_kind::manifest && rec.fingerprint == fnv1a(stored))
+      for (const std::string& earlier : legacy_manifests())
+        if (same_legacy_manifest(stored, earlier)) {  // the same definition, in an earlier manifest text
+          adopt(rec);
+          return true;
+        }
+    return stale(may_discard, error("the records", "were written by " + difference(stored) +
+                                                       "; pass checkpoint_options{.discard_stale = true} to start over"));
+  }
+
+  /// Whether a saved input whose bytes differ from `now`'s is the same input written another way
+  /// (runtime flows: its types named as an earlier version named them).
+  virtual bool same_input(std::span<const std::byte> /*saved*/, std::span<const std::byte> /*now*/) const { return false; }
+  /// The manifest texts that earlier versions wrote for this definition (detail/manifest.hpp): a run
+  /// begun with one of them resumes, its records checked against that text's fingerprint.
+  virtual std::vector<std::string> legacy_manifests() const = 0;
+
+  /// Tells a store that offers `prepare` (file_store) how much the run's steps will save: a guess
+  /// from their number, `per_step` bytes each, and their names (each twice: the key and the record).
+  void prepare_store(std::size_t steps, std::size_t name_bytes, std::size_t per_step) {
+    if constexpr (requires(Store& s, std::uint64_t n) {
+                    { s.prepare(std::string_view{}, std::string_view{}, n) } -> std::convertible_to<bool>;
+                  })
+      flush_at_start = store_->prepare(flow_, run_id_, std::uint64_t{per_step} * steps + 2 * name_bytes);
+  }
+
+  /// A run without records starts: its input, then its manifest. A crash between the two saves
+  /// leaves only an input, which counts as a run that has not started (no step is saved before the
+  /// manifest).
+  void start_fresh(std::span<const std::byte> input) {
+    binding_.nonce = make_nonce();
+    legacy_ = false;
+    save_record(input_key, record_kind::input, "", input);
+    save_record(manifest_key, record_kind::manifest, "", std::as_bytes(std::span(manifest_)));
+    started_ = wall_clock_now();
+    save_outcome(outcome::in_progress, 0);
+  }
+  /// A run with records is about to go on, its records restored and `left` steps to run: in
+  /// progress again, since it first started (a run begun before outcomes were recorded: since now).
+  /// A run that had succeeded, and has nothing to run, is left as it is (nothing is written: it can
+  /// be read from a read-only mount).
+  void mark_in_progress(std::size_t left) {
+    started_ = wall_clock_now();
+    if (const auto bytes = store_->load(flow_, run_id_, outcome_key)) {
+      const std::string what = "the run's outcome";
+      const record rec = decode(*bytes, record_kind::outcome, what);
+      outcome was;
+      try {
+        was = decode_outcome(rec.payload);
+      } catch (const decode_error& e) {
+        throw error(what, std::string("is unreadable: ") + e.what());
+      }
+      started_ = was.started;
+      settled_ = left == 0 && was.state == outcome::succeeded;
+    }
+    if (!settled_) save_outcome(outcome::in_progress, 0);
+  }
+  /// A run with records: the input given now must be the one saved.
+  void check_input(std::span<const std::byte> input) const {
+    const record stored = load_record(std::string(input_key), record_kind::input, "the input");
+    if (!std::equal(stored.payload.begin(), stored.payload.end(), input.begin(), input.end()) &&
+        !same_input(stored.payload, input))
+      throw error("the input", "differs from the input given now; use resume() to run with the saved input, or another run id");
+  }
+
+  Store* store_;
+  std::string flow_;
+  std::string run_id_;
+  checkpoint_options options_;
+  std::shared_ptr<const manifest_text> manifest_text_;
+  const std::string& manifest_;
+  std::uint64_t fingerprint_;
+  run_binding binding_;   // what this run's records carry
+  bool legacy_ = false;   // the run was begun by format 1: its records carry no binding
+
+ private:
+  std::int64_t started_ = 0;  // when the run first started (its outcome record says)
+  bool settled_ = false;      // the run had succeeded and has nothing to run: its outcome stays
+
+  void save_outcome(outcome::state_t state, std::int64_t ended) {
+    save_record(outcome_key, record_kind::outcome, "", encode_outcome({state, started_, ended}));
+  }
+
+  // The run's records are those of the manifest's run; a format-1 run keeps writing nonce 0 (and is
+  // then checked by fingerprint only, as format 1 was).
+  void adopt(const record& manifest) {
+    legacy_ = manifest.format == 1;
+    binding_.nonce = legacy_ ? 0 : manifest.binding.nonce;
+    fingerprint_ = manifest.fingerprint;  // (another only when the run was begun by an earlier manifest text)
+    if (!legacy_ && manifest.binding.run != binding_.run)
+      throw error("the manifest", "belongs to another run (it was written for another run id and copied here)");
+  }
+
+  // What a sealed payload is authenticated with: the record's every other field.
+  static std::vector<std::byte> seal_context(record_kind kind, std::uint64_t fingerprint, std::uint32_t version,
+                                             run_binding binding, std::string_view step) {
+    std::vector<std::byte> context;
+    encode_record_into(context, kind, fingerprint, version, binding, step, {}, true);
+    return context;
+  }
+  // `payload` sealed, in the calling thread's buffer.
+  std::span<const std::byte> sealed(record_kind kind, std::string_view step, std::span<const std::byte> payload) const {
+    thread_local std::vector<std::byte> out;
+    release_if_large(out);
+    out.clear();
+    options_.cipher->seal(payload, seal_context(kind, fingerprint_, options_.version, binding_, step), out);
+    return out;
+  }
+  // Replaces a sealed record's payload by what it holds; refuses a record that does not open.
+  void open(record& rec, const std::string& what) const {
+    if (options_.cipher == nullptr)
+      throw error(what, "is sealed (it holds a sensitive value): give the cipher it was sealed with as "
+                        "checkpoint_options{.cipher = &c}");
+    std::vector<std::byte> plain;
+    const auto context = seal_context(rec.kind, rec.fingerprint, rec.version, rec.binding, rec.step);
+    if (!options_.cipher->open(rec.payload, context, plain))
+      throw error(what, "does not open with the cipher given (" + std::string(options_.cipher->name()) +
+                            "): it was sealed with another key, or altered; it was not used");
+    rec.payload = std::move(plain);
+    rec.sealed = false;
+  }
+
+  bool stale(bool may_discard, const checkpoint_error& why) {
+    if (!may_discard || !options_.discard_stale) throw why;
+    store_->erase(flow_, run_id_);
+    this->discarded = why.what();
+    return false;
+  }
+
+  // Names the first line where the stored definition and this one differ.
+  std::string difference(const std::string& stored) const {
+    auto lines = [](const std::string& text) {
+      std::vector<std::string> out;
+      for (std::size_t at = 0; at < text.size();) {
+        const auto nl = text.find('\n', at);
+        out.push_back(text.substr(at, nl == std::string::npos ? std::string::npos : nl - at));
+        at = nl == std::string::npos ? text.size() : nl + 1;
+      }
+      return out;
+    };
+    const auto a = lines(stored), b = lines(manifest_);
+    for (std::size_t i = 0; i != std::max(a.size(), b.size()); ++i) {
+      const std::string was = i < a.size() ? a[i] : "(nothing)", now = i < b.size() ? b[i] : "(nothing)";
+      if (was != now) return "another definition of the flow: it has \"" + was + "\" where this one has \"" + now + "\"";
+    }
+    return "another definition of the flow";
+  }
+};
+
+}  // namespace lightflow::detail
+
+#endif
+
+namespace lightflow::detail {
+
+inline constexpr std::string_view element_key_prefix = "elem/";
+
+template <class Store>
+class element_session : public store_session<Store> {
+  using base = store_session<Store>;
+
+ protected:
+  using base::base;
+
+  /// As a resumed run opens, its steps restored: notes the elements that the map steps which did not
+  /// finish had saved, to read back when they run.
+  void find_saved_elements(const run_state_base& run) {
+    std::map<std::string_view, bool, std::less<>> unfinished;  // by step name: whether it runs again
+    const graph_view& g = run.graph();
+    for (std::uint32_t i = 0; i != g.size; ++i) unfinished.emplace(g.name(i), !run.restored(i));
+    for (const std::string& key : this->store_->list(this->flow_, this->run_id_)) {
+      if (key.compare(0, element_key_prefix.size(), element_key_prefix) != 0) continue;
+      const std::size_t slash = key.rfind('/');
+      const std::string step = key.substr(element_key_prefix.size(), slash - element_key_prefix.size());
+      const auto found = unfinished.find(step);
+      if (found == unfinished.end() || !found->second) continue;  // (a step that is done, or no longer there)
+      std::size_t index = 0;
+      bool digits = slash + 1 != key.size();
+      for (std::size_t k = slash + 1; k != key.size() && digits; ++k) {
+        digits = key[k] >= '0' && key[k] <= '9' && index <= (SIZE_MAX - 9) / 10;
+        index = index * 10 + static_cast<std::size_t>(key[k] - '0');
+      }
+      if (!digits) throw this->error("the record under \"" + key + "\"", "has a key that names no element");
+      saved_[step].push_back(index);
+    }
+  }
+
+  /// Saves element `index` of the `count` elements of `step`; `encode(out)` appends its result's bytes.
+  template <class Encode>
+  void save_element_with(const run_state_base& run, std::uint32_t step, std::size_t index, std::size_t count, bool seal,
+                         const Encode& encode) {
+    thread_local std::vector<std::byte> payload;
+    thread_local std::string key;
+    payload.clear();
+    binary_writer w(payload);
+    w.integer(std::uint64_t{index});
+    w.integer(std::uint64_t{count});
+    encode(payload);
+    const std::string_view name = run.graph().name(step);
+    key.assign(element_key_prefix).append(name).append(1, '/').append(std::to_string(index));
+    this->save_step(key, name, payload, seal, record_kind::element);
+    release_if_large(payload);
+  }
+
+  /// Reads back the elements of `step` (of `count`) that the run had saved: `decode(index, bytes)`
+  /// for each (bytes: its result's). Returns how many; throws checkpoint_error for a record that
+  /// cannot be used.
+  template <class Decode>
+  std::size_t load_elements_with(const run_state_base& run, std::uint32_t step, std::size_t count,
+                                 const Decode& decode) const {
+    const std::string_view name = run.graph().name(step);
+    const auto found = saved_.find(name);
+    if (found == saved_.end()) return 0;
+    std::size_t restored = 0;
+    for (const std::size_t index : found->second) {
+      const std::string key = std::string(element_key_prefix).append(name).append(1, '/').append(std::to_string(index));
+      const std::string what =
+          "the record of element " + std::to_string(index) + " of map step \"" + std::string(name) + "\"";
+      const auto bytes = this->store_->load(this->flow_, this->run_id_, key);
+      if (!bytes) throw this->error(what, "is missing (it was listed when the run opened)");
+      const record rec = this->decode(*bytes, record_kind::element, what);
+      if (rec.step != name) throw this->error(what, "names step \"" + rec.step + "\"");
+      std::uint64_t saved_index = 0, saved_count = 0;
+      try {
+        binary_reader r(rec.payload);
+        saved_index = r.integer<std::uint64_t>();
+        saved_count = r.integer<std::uint64_t>();
+      } catch (const std::exception& e) {
+        throw this->error(what, std::string("is unreadable: ") + e.what());
+      }
+      if (saved_index != index)
+        throw this->error(what, "holds element " + std::to_string(saved_index) +
+                                    " (it was copied under another key); it was not used");
+      if (saved_count != count || index >= count)
+        throw this->error(what, "was saved by the map over " + std::to_string(saved_count) +
+                                    " elements, but the step's input now has " + std::to_string(count) +
+                                    ": the records are not this input's; it was not used");
+      try {
+        decode(index, std::span<const std::byte>(rec.payload).subspan(16));
+      } catch (const checkpoint_error&) {
+        throw;
+      } catch (const std::exception& e) {
+        throw this->error(what, std::string("cannot be decoded: ") + e.what());
+      }
+      ++restored;
+    }
+    return restored;
+  }
+
+ private:
+  std::map<std::string, std::vector<std::size_t>, std::less<>> saved_;  // by map step: its saved elements
+};
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/static_run.hpp
+// The state of one run of a static flow with a given input type: how each step is invoked (its
+// signature is in step_signature.hpp) and where each output lives.
+#ifndef LIGHTFLOW_DETAIL_STATIC_RUN_HPP
+#define LIGHTFLOW_DETAIL_STATIC_RUN_HPP
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+
+// ---- lightflow/detail/pack.hpp
+// Working over a parameter pack of any length, such as a flow's steps. No fold expressions: clang
+// limits a fold to 256 operands (-fbracket-depth), and a flow may have more steps than that. A pack
+// is expanded into an array instead, which any compiler takes at any length.
+#ifndef LIGHTFLOW_DETAIL_PACK_HPP
+#define LIGHTFLOW_DETAIL_PACK_HPP
+
+#include <cstddef>
+
+namespace lightflow::detail {
+
+/// Evaluates a pack expansion for its effects, in order: `(void)expand{0, ((void)effect, 0)...};`.
+using expand = int[];
+
+/// True when every value is: `all_of({condition<T>..., true})`.
+template <std::size_t N>
+consteval bool all_of(const bool (&values)[N]) noexcept {
+  for (const bool v : values)
+    if (!v) return false;
+  return true;
+}
+
+/// The sum of the values: `sum_of({count<T>..., std::size_t{0}})`.
+template <std::size_t N>
+consteval std::size_t sum_of(const std::size_t (&values)[N]) noexcept {
+  std::size_t sum = 0;
+  for (const std::size_t v : values) sum += v;
+  return sum;
+}
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/run_state.hpp
+// The state of one run, shared by every kind of flow: run_state_base.hpp declares it; the headers
+// included here define its members, one job each.
+#ifndef LIGHTFLOW_DETAIL_RUN_STATE_HPP
+#define LIGHTFLOW_DETAIL_RUN_STATE_HPP
+
+// ---- lightflow/detail/run_attempts.hpp
+// How a run calls one step: its attempts (with retries and their waits), its time limit, its
+// condition (and the descendants a condition skips), its callbacks, and saving its checkpoint record.
+#ifndef LIGHTFLOW_DETAIL_RUN_ATTEMPTS_HPP
+#define LIGHTFLOW_DETAIL_RUN_ATTEMPTS_HPP
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+// ---- lightflow/detail/run_hooks.hpp
+// What a run calls besides its steps: observers, the callbacks before and after the flow and each
+// step (the executor's, the flow's, the step's own), and the resources attached to it.
+#ifndef LIGHTFLOW_DETAIL_RUN_HOOKS_HPP
+#define LIGHTFLOW_DETAIL_RUN_HOOKS_HPP
+
+#include <algorithm>
+#include <exception>
+#include <iterator>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
 // ---- lightflow/step_context.hpp
 // What a step may learn about the run it is part of: pass it as the callable's last parameter.
 #ifndef LIGHTFLOW_STEP_CONTEXT_HPP
@@ -4497,27 +5274,6 @@ task_node* run_state_base::release_range(const std::uint32_t* it, const std::uin
 #include <string_view>
 #include <utility>
 
-// ---- lightflow/detail/fnv1a.hpp
-// FNV-1a, 64 bits: the hash of a checkpoint's manifest and run id (record.hpp) and, at compile time,
-// of a static flow's step names (graph.hpp). Cheap enough for the constant evaluator.
-#ifndef LIGHTFLOW_DETAIL_FNV1A_HPP
-#define LIGHTFLOW_DETAIL_FNV1A_HPP
-
-#include <cstdint>
-#include <string_view>
-
-namespace lightflow::detail {
-
-/// FNV-1a, 64 bits.
-constexpr std::uint64_t fnv1a(std::string_view text) noexcept {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
-  return h;
-}
-
-}  // namespace lightflow::detail
-
-#endif
 
 namespace lightflow::detail {
 
@@ -6116,596 +6872,6 @@ class static_run final : public run_state_base {
 }  // namespace lightflow::detail
 
 #endif
-// ---- lightflow/detail/store_session.hpp
-// What every checkpoint session does with its store, whatever the flow (static flows:
-// typed_session.hpp; runtime flows: runtime_session.hpp): the records' keys, the manifest checked on
-// every run (and the earlier manifest texts a run may have begun with), records checked against the
-// manifest's fingerprint and the run's binding, errors that name the run and the place.
-#ifndef LIGHTFLOW_DETAIL_STORE_SESSION_HPP
-#define LIGHTFLOW_DETAIL_STORE_SESSION_HPP
-
-#include <algorithm>
-#include <concepts>
-#include <cstddef>
-#include <cstdint>
-#include <exception>
-#include <memory>
-#include <optional>
-#include <span>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
-// ---- lightflow/detail/record.hpp
-// A checkpoint record: what lightflow stores for a run's manifest, its input, each step's output,
-// and the run's outcome.
-//
-// Format version 2, little-endian:
-//   offset 0   4 bytes  magic "LFCK"
-//          4   2        format version (2)
-//          6   1        kind: 0 manifest, 1 input, 2 step output, 3 outcome (a lightflow from before
-//                       outcomes never reads that record)
-//          7   1        flags: bit 0 set when the payload is sealed (checkpoint_options::cipher);
-//                       the other bits 0. (Before sealing, a reserved 0: a lightflow of that time
-//                       refuses a sealed record as having a non-zero reserved byte.)
-//          8   8        fingerprint of the flow definition (FNV-1a 64 of the manifest text)
-//         16   4        the user's version number
-//         20   8        the run: FNV-1a 64 of its id
-//         28   8        the run's nonce: random, made when the run started afresh (0: a run begun by
-//                       format 1, whose records carry none)
-//         36   4        length N of the step name (0 for the manifest and the input)
-//         40   N        the step name, UTF-8
-//     40 + N   8        length M of the payload
-//     48 + N   M        payload: the serializer's bytes (the manifest's text for kind 0; for kind 3,
-//                       the run's state as one byte, 0 in progress, 1 succeeded, 2 failed, then
-//                       when it first started and when it last ended (0: it has not), each an int64
-//                       of nanoseconds since the Unix epoch), or, when sealed, what the cipher made
-//                       of them
-// 48 + N + M   4        CRC-32 of every byte before it
-// Format 1 (read only): the same without the run and its nonce (offsets 20 to 35).
-#ifndef LIGHTFLOW_DETAIL_RECORD_HPP
-#define LIGHTFLOW_DETAIL_RECORD_HPP
-
-#if __has_include(<sys/random.h>)
-#include <sys/random.h>
-#endif
-
-#include <atomic>
-#include <chrono>
-#include <cstddef>
-#include <cstdint>
-#include <span>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <vector>
-
-// ---- lightflow/detail/crc32.hpp
-// CRC-32 (the IEEE polynomial, as zlib and PNG use), for checkpoint records.
-#ifndef LIGHTFLOW_DETAIL_CRC32_HPP
-#define LIGHTFLOW_DETAIL_CRC32_HPP
-
-#include <array>
-#include <cstddef>
-#include <cstdint>
-#include <span>
-
-namespace lightflow::detail {
-
-/// Eight tables for "slicing by 8": table k maps a byte to its CRC contribution k bytes further on,
-/// so the loop folds eight bytes per step instead of one (the same CRC, about five times faster).
-inline constexpr std::array<std::array<std::uint32_t, 256>, 8> crc32_tables = [] {
-  std::array<std::array<std::uint32_t, 256>, 8> t{};
-  for (std::uint32_t i = 0; i != 256; ++i) {
-    std::uint32_t c = i;
-    for (int k = 0; k != 8; ++k) c = (c & 1) != 0 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-    t[0][i] = c;
-  }
-  for (std::uint32_t i = 0; i != 256; ++i)
-    for (std::size_t k = 1; k != 8; ++k) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xffu];
-  return t;
-}();
-
-constexpr std::uint32_t crc32(std::span<const std::byte> data, std::uint32_t crc = 0) noexcept {
-  const auto& t = crc32_tables;
-  crc = ~crc;
-  std::size_t i = 0;
-  auto at = [&](std::size_t k) { return static_cast<std::uint32_t>(data[i + k]); };
-  for (; i + 8 <= data.size(); i += 8) {
-    const std::uint32_t lo = crc ^ (at(0) | at(1) << 8 | at(2) << 16 | at(3) << 24);
-    crc = t[7][lo & 0xffu] ^ t[6][(lo >> 8) & 0xffu] ^ t[5][(lo >> 16) & 0xffu] ^ t[4][lo >> 24] ^ t[3][at(4)] ^
-          t[2][at(5)] ^ t[1][at(6)] ^ t[0][at(7)];
-  }
-  for (; i != data.size(); ++i) crc = t[0][(crc ^ at(0)) & 0xffu] ^ (crc >> 8);
-  return ~crc;
-}
-
-}  // namespace lightflow::detail
-
-#endif
-
-namespace lightflow::detail {
-
-enum class record_kind : std::uint8_t { manifest = 0, input = 1, step_output = 2, outcome = 3 };
-
-/// The run a record belongs to: its id's hash and the nonce made when it started.
-struct run_binding {
-  std::uint64_t run = 0;
-  std::uint64_t nonce = 0;
-  friend bool operator==(const run_binding&, const run_binding&) = default;
-};
-
-struct record {
-  std::uint16_t format = 2;
-  record_kind kind = record_kind::step_output;
-  std::uint64_t fingerprint = 0;
-  std::uint32_t version = 0;
-  run_binding binding;  // format 1: none (zeros)
-  std::string step;
-  std::vector<std::byte> payload;
-  bool sealed = false;  // the payload is sealed (flags bit 0)
-};
-
-inline constexpr std::uint16_t record_format = 2;
-
-/// Encodes a record into `out` (cleared first, its capacity reused).
-inline void encode_record_into(std::vector<std::byte>& out, record_kind kind, std::uint64_t fingerprint,
-                               std::uint32_t version, run_binding binding, std::string_view step,
-                               std::span<const std::byte> payload, bool sealed = false) {
-  if (step.size() > 0xffffffffu) throw usage_error("lightflow: a step name of 4 GiB or more");
-  out.clear();
-  out.reserve(52 + step.size() + payload.size());
-  binary_writer w(out);
-  w.bytes("LFCK", 4);
-  w.integer(record_format);
-  w.integer(static_cast<std::uint8_t>(kind));
-  w.integer(static_cast<std::uint8_t>(sealed ? 1 : 0));
-  w.integer(fingerprint);
-  w.integer(version);
-  w.integer(binding.run);
-  w.integer(binding.nonce);
-  w.integer(static_cast<std::uint32_t>(step.size()));
-  w.bytes(step.data(), step.size());
-  w.integer(static_cast<std::uint64_t>(payload.size()));
-  w.bytes(payload.data(), payload.size());
-  w.integer(crc32(out));
-}
-
-inline std::vector<std::byte> encode_record(record_kind kind, std::uint64_t fingerprint, std::uint32_t version,
-                                            run_binding binding, std::string_view step,
-                                            std::span<const std::byte> payload, bool sealed = false) {
-  std::vector<std::byte> out;
-  encode_record_into(out, kind, fingerprint, version, binding, step, payload, sealed);
-  return out;
-}
-
-/// Decodes a record; throws decode_error saying what is wrong with it.
-inline record decode_record(std::span<const std::byte> bytes) {
-  if (bytes.size() < 36) throw decode_error("truncated record (" + std::to_string(bytes.size()) + " bytes)");
-  binary_reader r(bytes.first(bytes.size() - 4));
-  char magic[4];
-  r.bytes(magic, 4);
-  if (std::string_view(magic, 4) != "LFCK") throw decode_error("not a lightflow checkpoint record (bad magic)");
-  binary_reader tail(bytes.last(4));
-  const auto stored_crc = tail.integer<std::uint32_t>();
-  if (stored_crc != crc32(bytes.first(bytes.size() - 4))) throw decode_error("record checksum mismatch (corrupt record)");
-  const auto format = r.integer<std::uint16_t>();
-  if (format != 1 && format != record_format)
-    throw decode_error("record format " + std::to_string(format) + " is not supported (this lightflow reads formats 1 and " +
-                       std::to_string(record_format) + "; a newer lightflow wrote it)");
-  if (format == 2 && bytes.size() < 52) throw decode_error("truncated record (" + std::to_string(bytes.size()) + " bytes)");
-  record rec;
-  rec.format = format;
-  const auto kind = r.integer<std::uint8_t>();
-  if (kind > 3) throw decode_error("unknown record kind " + std::to_string(kind));
-  rec.kind = static_cast<record_kind>(kind);
-  const auto flags = r.integer<std::uint8_t>();
-  if (flags > 1 || (format == 1 && flags != 0)) throw decode_error("record has unknown flags " + std::to_string(flags));
-  rec.sealed = flags == 1;
-  rec.fingerprint = r.integer<std::uint64_t>();
-  rec.version = r.integer<std::uint32_t>();
-  if (format == 2) {
-    rec.binding.run = r.integer<std::uint64_t>();
-    rec.binding.nonce = r.integer<std::uint64_t>();
-  }
-  rec.step.resize(r.size32());
-  r.bytes(rec.step.data(), rec.step.size());
-  const auto m = r.integer<std::uint64_t>();
-  if (m != r.remaining()) throw decode_error("record payload length does not match the record's size");
-  rec.payload.resize(static_cast<std::size_t>(m));
-  r.bytes(rec.payload.data(), rec.payload.size());
-  return rec;
-}
-
-/// What a run's outcome record holds: its state, when it first started and when it last ended.
-struct outcome {
-  enum state_t : std::uint8_t { in_progress = 0, succeeded = 1, failed = 2 };
-  state_t state = in_progress;
-  std::int64_t started = 0;  // ns since the Unix epoch
-  std::int64_t ended = 0;    // ns since the Unix epoch; 0 while in progress
-};
-/// The wall clock, as outcome records hold it.
-inline std::int64_t wall_clock_now() noexcept {
-  const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count();
-}
-inline std::vector<std::byte> encode_outcome(const outcome& o) {
-  std::vector<std::byte> out;
-  binary_writer w(out);
-  w.integer(static_cast<std::uint8_t>(o.state));
-  w.integer(o.started);
-  w.integer(o.ended);
-  return out;
-}
-/// Throws decode_error when `payload` is not an outcome.
-inline outcome decode_outcome(std::span<const std::byte> payload) {
-  binary_reader r(payload);
-  outcome o;
-  const auto state = r.integer<std::uint8_t>();
-  if (state > 2) throw decode_error("unknown run state " + std::to_string(state));
-  o.state = static_cast<outcome::state_t>(state);
-  o.started = r.integer<std::int64_t>();
-  o.ended = r.integer<std::int64_t>();
-  if (r.remaining() != 0) throw decode_error("unexpected bytes after the run's outcome");
-  return o;
-}
-
-/// A run's nonce: never 0; 64 bits of the system's entropy (getrandom, once per thread) mixed with a
-/// process-wide counter and the clock, so that no two runs share one.
-inline std::uint64_t make_nonce() {
-  static std::atomic<std::uint64_t> counter{0};
-  thread_local const std::uint64_t seed = [] {
-    std::uint64_t bits = reinterpret_cast<std::uintptr_t>(&counter);  // differs between processes (ASLR)
-#if __has_include(<sys/random.h>)
-    std::uint64_t entropy = 0;
-    if (::getrandom(&entropy, sizeof entropy, 0) == static_cast<ssize_t>(sizeof entropy)) bits ^= entropy;
-#endif
-    return bits;
-  }();
-  std::uint64_t z = seed ^ (counter.fetch_add(1, std::memory_order_relaxed) * 0x9e3779b97f4a7c15ull) ^
-                    static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;  // splitmix64's finalizer
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  z ^= z >> 31;
-  return z == 0 ? 1 : z;
-}
-
-}  // namespace lightflow::detail
-
-#endif
-
-namespace lightflow::detail {
-
-inline constexpr std::string_view manifest_key = "@manifest";
-inline constexpr std::string_view input_key = "@input";
-inline constexpr std::string_view outcome_key = "@outcome";
-inline constexpr std::string_view step_key_prefix = "step/";
-inline std::string step_key(std::string_view step) { return std::string(step_key_prefix).append(step); }
-
-/// Frees a per-thread encoding buffer that a large output grew: a worker thread keeps its buffers for
-/// the executor's life, and one 100 MB output would otherwise stay resident in each.
-inline void release_if_large(std::vector<std::byte>& buffer) noexcept {
-  if (buffer.capacity() > (std::size_t{1} << 20)) std::vector<std::byte>().swap(buffer);
-}
-
-/// A flow's manifest and its fingerprint, made once and shared by the sessions that use them.
-struct manifest_text {
-  explicit manifest_text(std::string t) : text(std::move(t)), fingerprint(fnv1a(text)) {}
-  std::string text;
-  std::uint64_t fingerprint;
-};
-
-/// What every checkpoint session does with its store, whatever the flow: keys, the manifest (the
-/// flow's definition, checked on every run), records checked against its fingerprint, errors that
-/// name the run and the place.
-template <class Store>
-class store_session : public checkpoint_session {
- public:
-  void flush() override { store_->flush(); }
-  const void* store_identity() const noexcept override { return store_; }
-  void ended(bool ok) override {
-    if (!settled_) save_outcome(ok ? outcome::succeeded : outcome::failed, wall_clock_now());
-  }
-  void release() noexcept override {
-    if constexpr (requires(Store& s) { s.release(std::string_view{}, std::string_view{}); }) {
-      try {
-        store_->release(flow_, run_id_);
-      } catch (...) {  // only memory or descriptors stay held; the records are as they were
-      }
-    }
-  }
-  std::exception_ptr own_failure(std::exception_ptr failure) const override {
-    if constexpr (requires(Store& s) {
-                    { s.failure(std::string_view{}, std::string_view{}) } -> std::same_as<std::optional<std::string>>;
-                  }) {
-      const auto mine = store_->failure(flow_, run_id_);
-      return mine ? std::make_exception_ptr(store_error(*mine)) : nullptr;
-    } else {
-      return failure;
-    }
-  }
-
- protected:
-  store_session(Store* store, std::string_view flow, std::string run_id, checkpoint_options options,
-                std::shared_ptr<const manifest_text> manifest)
-      : checkpoint_session(store->deferred_durability()), store_(store), flow_(flow), run_id_(std::move(run_id)),
-        options_(options), manifest_text_(std::move(manifest)), manifest_(manifest_text_->text),
-        fingerprint_(manifest_text_->fingerprint), binding_{fnv1a(run_id_), 0} {}
-
-  std::string location() const { return store_->location(flow_, run_id_); }
-  checkpoint_error error(const std::string& what, const std::string& problem) const {
-    return checkpoint_error("lightflow: checkpoint of run \"" + run_id_ + "\" of flow \"" + flow_ + "\" in " +
-                            location() + ": " + what + " " + problem);
-  }
-  checkpoint_error missing_run() const {
-    return checkpoint_error("lightflow: there is no checkpoint of run \"" + run_id_ + "\" of flow \"" + flow_ +
-                            "\" in " + location());
-  }
-
-  /// Saves the manifest or the input (sealed whenever the checkpoint has a cipher).
-  void save_record(std::string_view key, record_kind kind, std::string_view step, std::span<const std::byte> payload) {
-    const bool seal = kind == record_kind::input && options_.cipher != nullptr;
-    const auto bytes = encode_record(kind, fingerprint_, options_.version, binding_, step,
-                                     seal ? sealed(kind, step, payload) : payload, seal);
-    store_->save(flow_, run_id_, key, bytes);
-  }
-  /// Saves a step's record, reusing the calling thread's buffer (the hot path); `seal`: a sensitive
-  /// value's (check_sealing made sure there is a cipher).
-  void save_step(std::string_view key, std::string_view step, std::span<const std::byte> payload, bool seal) {
-    thread_local std::vector<std::byte> bytes;
-    encode_record_into(bytes, record_kind::step_output, fingerprint_, options_.version, binding_, step,
-                       seal ? sealed(record_kind::step_output, step, payload) : payload, seal);
-    store_->save(flow_, run_id_, key, bytes);
-    release_if_large(bytes);
-  }
-  /// Before a run saves anything: a run with a sensitive step (`run.sensitive(i)`), or a sensitive
-  /// key (`keys`, runtime flows), needs a cipher to seal their records; without one it is refused.
-  template <class Run>
-  void check_sealing(const Run& run, std::span<const std::string> keys = {}) const {
-    if (options_.cipher != nullptr) return;
-    const auto refuse = [&](const std::string& what) {
-      return checkpoint_error("lightflow: " + what + " of flow \"" + flow_ +
-                              "\" is marked sensitive, but the checkpoint of run \"" + run_id_ +
-                              "\" has no cipher to seal it with: give one as checkpoint_options{.cipher = &c} "
-                              "(lightflow/sodium.hpp has one); the run was not started");
-    };
-    for (std::uint32_t i = 0; i != run.graph().size; ++i)
-      if (run.sensitive(i)) throw refuse("step \"" + std::string(run.graph().name(i)) + "\"");
-    if (!keys.empty()) throw refuse("key \"" + keys.front() + "\"");
-  }
-
-  record decode(std::span<const std::byte> bytes, record_kind kind, const std::string& what,
-                bool check_fingerprint = true) const {
-    record rec;
-    try {
-      rec = decode_record(bytes);
-    } catch (const decode_error& e) {
-      throw error(what, std::string("is unreadable: ") + e.what());
-    }
-    if (rec.kind != kind) throw error(what, "is a record of another kind");
-    if (check_fingerprint && rec.fingerprint != fingerprint_)
-      throw error(what, "was written by another definition of the flow (its fingerprint differs from the manifest's)");
-    if (check_fingerprint) check_binding(rec, what);
-    if (rec.sealed) open(rec, what);
-    return rec;
-  }
-  /// A record must belong to this run: this id, and this life of it (the nonce its manifest carries).
-  void check_binding(const record& rec, const std::string& what) const {
-    if (rec.format == 1) {
-      if (!legacy_) throw error(what, "is a format-1 record in a run begun by a newer lightflow: it was copied from another run");
-      return;
-    }
-    if (rec.binding.run != binding_.run)
-      throw error(what, "belongs to another run (it was written for another run id and copied here); it was not used");
-    if (rec.binding.nonce != binding_.nonce)
-      throw error(what, "belongs to another run of this id (an earlier one that was erased, or a copy from another "
-                        "store); it was not used");
-  }
-
-  record load_record(const std::string& key, record_kind kind, const std::string& what, bool check_fingerprint = true) const {
-    const auto bytes = store_->load(flow_, run_id_, key);
-    if (!bytes) throw error(what, "is missing");
-    return decode(*bytes, kind, what, check_fingerprint);
-  }
-  /// The record of step `name` under `key`, or nothing; throws when it is not that step's.
-  std::optional<record> load_step(const std::string& key, std::string_view name) const {
-    const auto bytes = store_->load(flow_, run_id_, key);
-    if (!bytes) return std::nullopt;
-    const std::string what = "the record of step \"" + std::string(name) + "\"";
-    record rec = decode(*bytes, record_kind::step_output, what);
-    if (rec.step != name) throw error(what, "names step \"" + rec.step + "\"");
-    return rec;
-  }
-  /// The saved input record, for resume(): throws when the run has no records or they do not match.
-  /// Without a manifest (a run that had not started), the input cannot be checked against the
-  /// definition's fingerprint; its own checksum still is.
-  record load_saved_input() {
-    if (store_->list(flow_, run_id_).empty()) throw missing_run();
-    check_manifest(false);
-    return load_record(std::string(input_key), record_kind::input, "the input",
-                       store_->load(flow_, run_id_, manifest_key).has_value());
-  }
-
-  /// False when the run has no records (or they were discarded); throws when they do not match.
-  /// A store whose records are damaged (corrupt_store_error) refuses them; with discard_stale they
-  /// are erased and the run starts afresh.
-  bool check_manifest(bool may_discard) {
-    std::optional<std::vector<std::byte>> bytes;
-    try {
-      bytes = store_->load(flow_, run_id_, manifest_key);
-      if (!bytes) {
-        const auto keys = store_->list(flow_, run_id_);
-        if (keys.empty() || (keys.size() == 1 && keys[0] == input_key)) return false;  // nothing, or a run not started
-        return stale(may_discard, error("the records", "have no manifest (a partial or foreign checkpoint)"));
-      }
-    } catch (const corrupt_store_error& e) {
-      if (!may_discard || !options_.discard_stale) throw;
-      return stale(may_discard, error("the records", std::string("are damaged: ") + e.what()));
-    }
-    record rec;
-    try {
-      rec = decode_record(*bytes);
-    } catch (const decode_error& e) {
-      return stale(may_discard, error("the manifest", std::string("is unreadable: ") + e.what()));
-    }
-    const std::string stored(reinterpret_cast<const char*>(rec.payload.data()), rec.payload.size());
-    if (rec.kind == record_kind::manifest && rec.fingerprint == fingerprint_ && stored == manifest_) {
-      adopt(rec);
-      return true;
-    }
-    if (rec.kind == record_kind::manifest && rec.fingerprint == fnv1a(stored))
-      for (const std::string& earlier : legacy_manifests())
-        if (same_legacy_manifest(stored, earlier)) {  // the same definition, in an earlier manifest text
-          adopt(rec);
-          return true;
-        }
-    return stale(may_discard, error("the records", "were written by " + difference(stored) +
-                                                       "; pass checkpoint_options{.discard_stale = true} to start over"));
-  }
-
-  /// Whether a saved input whose bytes differ from `now`'s is the same input written another way
-  /// (runtime flows: its types named as an earlier version named them).
-  virtual bool same_input(std::span<const std::byte> /*saved*/, std::span<const std::byte> /*now*/) const { return false; }
-  /// The manifest texts that earlier versions wrote for this definition (detail/manifest.hpp): a run
-  /// begun with one of them resumes, its records checked against that text's fingerprint.
-  virtual std::vector<std::string> legacy_manifests() const = 0;
-
-  /// Tells a store that offers `prepare` (file_store) how much the run's steps will save: a guess
-  /// from their number, `per_step` bytes each, and their names (each twice: the key and the record).
-  void prepare_store(std::size_t steps, std::size_t name_bytes, std::size_t per_step) {
-    if constexpr (requires(Store& s, std::uint64_t n) {
-                    { s.prepare(std::string_view{}, std::string_view{}, n) } -> std::convertible_to<bool>;
-                  })
-      flush_at_start = store_->prepare(flow_, run_id_, std::uint64_t{per_step} * steps + 2 * name_bytes);
-  }
-
-  /// A run without records starts: its input, then its manifest. A crash between the two saves
-  /// leaves only an input, which counts as a run that has not started (no step is saved before the
-  /// manifest).
-  void start_fresh(std::span<const std::byte> input) {
-    binding_.nonce = make_nonce();
-    legacy_ = false;
-    save_record(input_key, record_kind::input, "", input);
-    save_record(manifest_key, record_kind::manifest, "", std::as_bytes(std::span(manifest_)));
-    started_ = wall_clock_now();
-    save_outcome(outcome::in_progress, 0);
-  }
-  /// A run with records is about to go on, its records restored and `left` steps to run: in
-  /// progress again, since it first started (a run begun before outcomes were recorded: since now).
-  /// A run that had succeeded, and has nothing to run, is left as it is (nothing is written: it can
-  /// be read from a read-only mount).
-  void mark_in_progress(std::size_t left) {
-    started_ = wall_clock_now();
-    if (const auto bytes = store_->load(flow_, run_id_, outcome_key)) {
-      const std::string what = "the run's outcome";
-      const record rec = decode(*bytes, record_kind::outcome, what);
-      outcome was;
-      try {
-        was = decode_outcome(rec.payload);
-      } catch (const decode_error& e) {
-        throw error(what, std::string("is unreadable: ") + e.what());
-      }
-      started_ = was.started;
-      settled_ = left == 0 && was.state == outcome::succeeded;
-    }
-    if (!settled_) save_outcome(outcome::in_progress, 0);
-  }
-  /// A run with records: the input given now must be the one saved.
-  void check_input(std::span<const std::byte> input) const {
-    const record stored = load_record(std::string(input_key), record_kind::input, "the input");
-    if (!std::equal(stored.payload.begin(), stored.payload.end(), input.begin(), input.end()) &&
-        !same_input(stored.payload, input))
-      throw error("the input", "differs from the input given now; use resume() to run with the saved input, or another run id");
-  }
-
-  Store* store_;
-  std::string flow_;
-  std::string run_id_;
-  checkpoint_options options_;
-  std::shared_ptr<const manifest_text> manifest_text_;
-  const std::string& manifest_;
-  std::uint64_t fingerprint_;
-  run_binding binding_;   // what this run's records carry
-  bool legacy_ = false;   // the run was begun by format 1: its records carry no binding
-
- private:
-  std::int64_t started_ = 0;  // when the run first started (its outcome record says)
-  bool settled_ = false;      // the run had succeeded and has nothing to run: its outcome stays
-
-  void save_outcome(outcome::state_t state, std::int64_t ended) {
-    save_record(outcome_key, record_kind::outcome, "", encode_outcome({state, started_, ended}));
-  }
-
-  // The run's records are those of the manifest's run; a format-1 run keeps writing nonce 0 (and is
-  // then checked by fingerprint only, as format 1 was).
-  void adopt(const record& manifest) {
-    legacy_ = manifest.format == 1;
-    binding_.nonce = legacy_ ? 0 : manifest.binding.nonce;
-    fingerprint_ = manifest.fingerprint;  // (another only when the run was begun by an earlier manifest text)
-    if (!legacy_ && manifest.binding.run != binding_.run)
-      throw error("the manifest", "belongs to another run (it was written for another run id and copied here)");
-  }
-
-  // What a sealed payload is authenticated with: the record's every other field.
-  static std::vector<std::byte> seal_context(record_kind kind, std::uint64_t fingerprint, std::uint32_t version,
-                                             run_binding binding, std::string_view step) {
-    std::vector<std::byte> context;
-    encode_record_into(context, kind, fingerprint, version, binding, step, {}, true);
-    return context;
-  }
-  // `payload` sealed, in the calling thread's buffer.
-  std::span<const std::byte> sealed(record_kind kind, std::string_view step, std::span<const std::byte> payload) const {
-    thread_local std::vector<std::byte> out;
-    release_if_large(out);
-    out.clear();
-    options_.cipher->seal(payload, seal_context(kind, fingerprint_, options_.version, binding_, step), out);
-    return out;
-  }
-  // Replaces a sealed record's payload by what it holds; refuses a record that does not open.
-  void open(record& rec, const std::string& what) const {
-    if (options_.cipher == nullptr)
-      throw error(what, "is sealed (it holds a sensitive value): give the cipher it was sealed with as "
-                        "checkpoint_options{.cipher = &c}");
-    std::vector<std::byte> plain;
-    const auto context = seal_context(rec.kind, rec.fingerprint, rec.version, rec.binding, rec.step);
-    if (!options_.cipher->open(rec.payload, context, plain))
-      throw error(what, "does not open with the cipher given (" + std::string(options_.cipher->name()) +
-                            "): it was sealed with another key, or altered; it was not used");
-    rec.payload = std::move(plain);
-    rec.sealed = false;
-  }
-
-  bool stale(bool may_discard, const checkpoint_error& why) {
-    if (!may_discard || !options_.discard_stale) throw why;
-    store_->erase(flow_, run_id_);
-    this->discarded = why.what();
-    return false;
-  }
-
-  // Names the first line where the stored definition and this one differ.
-  std::string difference(const std::string& stored) const {
-    auto lines = [](const std::string& text) {
-      std::vector<std::string> out;
-      for (std::size_t at = 0; at < text.size();) {
-        const auto nl = text.find('\n', at);
-        out.push_back(text.substr(at, nl == std::string::npos ? std::string::npos : nl - at));
-        at = nl == std::string::npos ? text.size() : nl + 1;
-      }
-      return out;
-    };
-    const auto a = lines(stored), b = lines(manifest_);
-    for (std::size_t i = 0; i != std::max(a.size(), b.size()); ++i) {
-      const std::string was = i < a.size() ? a[i] : "(nothing)", now = i < b.size() ? b[i] : "(nothing)";
-      if (was != now) return "another definition of the flow: it has \"" + was + "\" where this one has \"" + now + "\"";
-    }
-    return "another definition of the flow";
-  }
-};
-
-}  // namespace lightflow::detail
-
-#endif
 // ---- lightflow/type_tag.hpp
 /// @file
 /// The name a checkpoint gives a type: declared by the program, the same from every compiler, so
@@ -6945,10 +7111,33 @@ struct codec {
   }
 };
 
+/// A map step's element, of its output std::vector<E>: new values decoded, and freed (null
+/// functions when the serializer cannot write E alone; the step's record is then its only one).
+template <class Serializer, class Output>
+struct element_codec {
+  static constexpr void (*encode)(const Serializer&, const void*, std::vector<std::byte>&) = &codec<Serializer, void>::encode;
+  static void* decode(const Serializer&, std::span<const std::byte> bytes) {
+    if (!bytes.empty()) throw decode_error("the element of a map step whose callable returns nothing has a payload");
+    return nullptr;
+  }
+  static constexpr void (*destroy)(void*) noexcept = nullptr;
+};
+template <class Serializer, class E>
+struct element_codec<Serializer, std::vector<E>> {
+  static constexpr bool known = serializer_for<Serializer, E>;
+  static constexpr void (*encode)(const Serializer&, const void*, std::vector<std::byte>&) =
+      known ? &codec<Serializer, E>::encode : nullptr;
+  static void* decode(const Serializer& s, std::span<const std::byte> bytes) {
+    if constexpr (known) return new E(s.template read<E>(bytes));
+    else return nullptr;
+  }
+  static void destroy(void* p) noexcept { delete static_cast<E*>(p); }
+};
+
 /// One run's checkpoint, typed: Flow, Input, Store and Serializer are known here.
 template <class Flow, class Input, class Store, class Serializer>
-class typed_session final : public store_session<Store> {
-  using base = store_session<Store>;
+class typed_session final : public element_session<Store> {
+  using base = element_session<Store>;
   using base::error, base::location, base::check_manifest, base::load_record, base::store_, base::run_id_, base::options_;
   static constexpr std::uint32_t n = Flow::size;
   template <std::uint32_t I>
@@ -7075,6 +7264,7 @@ class typed_session final : public store_session<Store> {
       --left;
       left_names -= Flow::graph.names[i].size();
     }
+    this->find_saved_elements(run);
     this->mark_in_progress(left);
     this->prepare_store(left, left_names, record_guess);
   }
@@ -7086,6 +7276,29 @@ class typed_session final : public store_session<Store> {
     encoders[step](serializer_, run.output(step), payload);
     this->save_step(step_keys()[step], Flow::graph.names[step], payload, run.sensitive(step));
     release_if_large(payload);
+  }
+
+  void save_element(run_state_base& run, std::uint32_t step, std::size_t index, std::size_t count,
+                    const void* value) override {
+    const element_fns& f = elements[step];
+    if (f.encode == nullptr && value != nullptr) return;  // (see element_codec)
+    this->save_element_with(run, step, index, count, run.sensitive(step), [&](std::vector<std::byte>& out) {
+      if (value != nullptr) f.encode(serializer_, value, out);
+    });
+  }
+  std::size_t load_elements(run_state_base& run, std::uint32_t step, std::size_t count, element_sink& sink) override {
+    const element_fns& f = elements[step];
+    return this->load_elements_with(run, step, count, [&](std::size_t index, std::span<const std::byte> bytes) {
+      void* value = f.decode(serializer_, bytes);
+      struct freer {
+        void* value;
+        void (*destroy)(void*) noexcept;
+        ~freer() {
+          if (value != nullptr) destroy(value);
+        }
+      } const own{value, f.destroy};
+      sink.restored(index, value);
+    });
   }
 
  private:
@@ -7160,6 +7373,18 @@ class typed_session final : public store_session<Store> {
     return std::array<decode_fn, n + 1>{&codec<Serializer, output_t<I>>::decode..., nullptr};
   }(std::make_index_sequence<n>{});
 
+  struct element_fns {
+    encode_fn encode;
+    void* (*decode)(const Serializer&, std::span<const std::byte>);
+    void (*destroy)(void*) noexcept;
+  };
+  static constexpr std::array<element_fns, n + 1> elements = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<element_fns, n + 1>{
+        element_fns{element_codec<Serializer, output_t<I>>::encode, &element_codec<Serializer, output_t<I>>::decode,
+                    element_codec<Serializer, output_t<I>>::destroy}...,
+        element_fns{}};
+  }(std::make_index_sequence<n>{});
+
   Serializer serializer_;
 };
 
@@ -7221,6 +7446,16 @@ struct erased_type {
   // With the binary serializer; null when it cannot encode the type.
   void (*encode)(const void*, std::vector<std::byte>&);
   void* (*decode)(std::span<const std::byte>);  // a new T; throws decode_error
+  // A std::vector's element type (a map step's result: its elements are saved one by one), or null.
+  const erased_type* element;
+};
+template <class T>
+struct vector_element {
+  static constexpr const erased_type* get() noexcept { return nullptr; }
+};
+template <class E>
+struct vector_element<std::vector<E>> {
+  static constexpr const erased_type* get() noexcept;
 };
 
 template <class T>
@@ -7241,7 +7476,13 @@ inline constexpr erased_type erased_type_of{
         return +[](std::span<const std::byte> in) -> void* { return new T(binary_serializer{}.read<T>(in)); };
       else
         return static_cast<void* (*)(std::span<const std::byte>)>(nullptr);
-    }()};
+    }(),
+    vector_element<T>::get()};
+
+template <class E>
+constexpr const erased_type* vector_element<std::vector<E>>::get() noexcept {
+  return &erased_type_of<E>;
+}
 
 /// A step's result type as the runtime graph keeps it: null for void.
 template <class T>
@@ -8801,8 +9042,7 @@ class scheduler {
 
   /// Runs `run` to its end, the calling thread working on it (and on whatever else is ready) meanwhile.
   void run_here(run_state_base& run) noexcept {
-    in_flight_.fetch_add(1, std::memory_order_relaxed);
-    run.set_requeue(&scheduler::requeue, this);
+    begin(run);
     with_slot([&](worker_slot* me) {
       if (me == nullptr) {  // every guest slot is taken: hand the run to the workers and wait
         inject(run.start_node());
@@ -8816,8 +9056,7 @@ class scheduler {
 
   /// Starts `run` and returns at once.
   void launch(run_state_base& run) {
-    in_flight_.fetch_add(1, std::memory_order_relaxed);
-    run.set_requeue(&scheduler::requeue, this);
+    begin(run);
     worker_slot* me = current_slot;
     if (me != nullptr && me->owner == this) {
       me->deque.push(run.start_node());
@@ -8944,6 +9183,15 @@ class scheduler {
         pushed = 0;
       }
     }
+  }
+
+  // A run joins the executor: counted in flight; its parked steps and its records saved off the step
+  // path (map elements) come back here.
+  void begin(run_state_base& run) noexcept {
+    in_flight_.fetch_add(1, std::memory_order_relaxed);
+    run.set_requeue(&scheduler::requeue, this);
+    if (checkpoint_session* session = run.checkpoint())
+      session->set_flusher([](void* c, checkpoint_session& s) { static_cast<committer*>(c)->saved(s); }, &committer_);
   }
 
   // The committer's callback: a run whose records are durable (or failed to be) ends.
@@ -10546,7 +10794,8 @@ class logger : public observer {
 // step fails with an lf::map_error listing each failed element's index and error. A cancelled run
 // runs no more elements. The elements run in parallel (detail/map_elements.hpp: one engine for both
 // kinds of flow); a concurrency limit on the step (`.concurrency(n)`, `.limit(l)`) bounds how many
-// of them run at once.
+// of them run at once. With a checkpoint, each element is saved as it succeeds, and a resumed run
+// runs only the elements that had not (detail/element_session.hpp).
 #ifndef LIGHTFLOW_MAP_STEP_HPP
 #define LIGHTFLOW_MAP_STEP_HPP
 
@@ -10566,7 +10815,9 @@ class logger : public observer {
 // then waits only for the chunks that helpers are still running. Each element is an attempt of its
 // own: the step's retries and time limit apply to each one; every element has its chance, and the
 // failures are kept with their index (an lf::map_error). A cancelled run claims no more elements.
-// Under the step's concurrency limit, a helper works only with a slot of its own.
+// Under the step's concurrency limit, a helper works only with a slot of its own. With a checkpoint,
+// each element that succeeds is saved as it does (element_session.hpp), and a resumed run reads the
+// saved ones back and runs only the others.
 #ifndef LIGHTFLOW_DETAIL_MAP_ELEMENTS_HPP
 #define LIGHTFLOW_DETAIL_MAP_ELEMENTS_HPP
 
@@ -10700,7 +10951,7 @@ inline std::shared_ptr<limit_state> limit_of(const step_context& sc) {
 
 /// The elements of one map step over `Range`, with callable F, each giving an Out.
 template <class Range, class F, class Out>
-class typed_elements final : public element_job {
+class typed_elements final : public element_job, element_sink {
  public:
   typed_elements(const Range& range, const F& fn, step_context& sc, std::size_t count, std::size_t chunk)
       : element_job(count, chunk, limit_of(sc)),
@@ -10709,15 +10960,26 @@ class typed_elements final : public element_job {
         sc_(sc),
         run_(element_access::run(sc)),
         retry_(run_.retries_of(element_access::step(sc))),
-        time_limit_(run_.timeout_of(element_access::step(sc))) {
+        time_limit_(run_.timeout_of(element_access::step(sc))),
+        session_(run_.checkpoint()) {
     if constexpr (direct)
       results_.resize(count);
     else if constexpr (!std::is_void_v<Out>)
       results_ = std::make_unique<slot[]>(count);
   }
 
-  /// Once every element has ended: the results in order, or the map_error of those that failed.
+  /// Before the elements run, in a resumed run: those that an earlier attempt saved are restored and
+  /// will not run. Throws checkpoint_error for a record that cannot be used.
+  void restore() {
+    if (session_ == nullptr || !run_.resumed()) return;
+    done_ = std::make_unique<bool[]>(count());
+    session_->load_elements(run_, element_access::step(sc_), count(), *this);
+  }
+
+  /// Once every element has ended: the results in order, or the map_error of those that failed (or
+  /// the error that kept an element's record from being saved).
   typename map_result<Out>::type take() {
+    if (save_error_ != nullptr) std::rethrow_exception(save_error_);
     if (!failed_.empty() || not_run_.load(std::memory_order_relaxed) != 0) {
       std::sort(failed_.begin(), failed_.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
       throw map_error(sc_.name(), count(), std::move(failed_), not_run_.load(std::memory_order_relaxed));
@@ -10739,13 +11001,26 @@ class typed_elements final : public element_job {
   static constexpr bool direct =
       std::is_default_constructible_v<Out> && std::is_move_assignable_v<Out> && !std::is_same_v<Out, bool>;
 
+  void restored(std::size_t i, void* value) override {
+    if constexpr (!std::is_void_v<Out>) {
+      if (value == nullptr) throw decode_error("the record holds no value");
+      if constexpr (direct)
+        results_[i] = std::move(*static_cast<Out*>(value));
+      else
+        results_[i].emplace(std::move(*static_cast<Out*>(value)));
+    }
+    done_[i] = true;
+  }
+
   void run_elements(std::size_t first, std::size_t last) noexcept override {
-    // Without retries or a time limit, one attempt each, straight: what run_one would do, but its
-    // loop costs about 3 ns more per trivial element (measured with lightflow_bench_map).
-    const bool plain = retry_ == nullptr && time_limit_ == nullptr;
+    // Without retries, a time limit or a checkpoint, one attempt each, straight: what run_one would
+    // do, but its loop costs about 3 ns more per trivial element (measured with lightflow_bench_map).
+    const bool plain = retry_ == nullptr && time_limit_ == nullptr && session_ == nullptr;
     for (std::size_t i = first; i != last; ++i) {
-      if (run_.cancelled()) {  // the rest of the chunk does not run
-        not_run_.fetch_add(last - i, std::memory_order_relaxed);
+      if (run_.cancelled() || (!plain && stop_.load(std::memory_order_relaxed))) {  // the rest does not run
+        std::size_t left = 0;
+        for (; i != last; ++i) left += done_ != nullptr && done_[i] ? 0 : 1;
+        not_run_.fetch_add(left, std::memory_order_relaxed);
         return;
       }
       if (!plain) {
@@ -10765,13 +11040,15 @@ class typed_elements final : public element_job {
   }
 
   // One element's attempts, as a step's (run_attempts.hpp): retried while the policy allows, each
-  // attempt within the time limit; the last failure is kept.
+  // attempt within the time limit; the last failure is kept. A restored element does not run; one
+  // that succeeds is saved.
   void run_one(std::size_t i) noexcept {
+    if (done_ != nullptr && done_[i]) return;
     for (unsigned n = 1;; ++n) {
       std::exception_ptr error;
       try {
         attempt(i);
-        return;
+        return save(i);
       } catch (...) {
         error = std::current_exception();
       }
@@ -10804,6 +11081,23 @@ class typed_elements final : public element_job {
     }
   }
 
+  // Saves element i's record (and asks for a flush). A record that cannot be saved stops the map: the
+  // step fails with that error.
+  void save(std::size_t i) noexcept {
+    if (session_ == nullptr) return;
+    try {
+      const void* value = nullptr;
+      if constexpr (direct) value = &results_[i];
+      else if constexpr (!std::is_void_v<Out>) value = &*results_[i];
+      session_->save_element(run_, element_access::step(sc_), i, count(), value);
+      session_->saved_elsewhere();
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      if (save_error_ == nullptr) save_error_ = std::current_exception();
+      stop_.store(true, std::memory_order_relaxed);
+    }
+  }
+
   template <class Token>
   void call(std::size_t i, Token&& token) {
     const auto& element = std::begin(range_)[static_cast<std::ptrdiff_t>(i)];
@@ -10831,12 +11125,16 @@ class typed_elements final : public element_job {
   run_state_base& run_;
   const retry* retry_;
   const std::chrono::nanoseconds* time_limit_;
+  checkpoint_session* const session_;  // null: the run has no checkpoint
+  std::unique_ptr<bool[]> done_;       // in a resumed run: the elements restored (they do not run)
   using slot = std::conditional_t<std::is_void_v<Out>, char, std::optional<Out>>;
   using slots = std::conditional_t<direct, std::vector<std::conditional_t<direct, Out, char>>, std::unique_ptr<slot[]>>;
   slots results_;  // each element's result (none when Out is void)
   std::atomic<std::size_t> not_run_{0};
+  std::atomic<bool> stop_{false};  // an element's record could not be saved
   std::mutex mutex_;
   std::vector<map_error::element> failed_;  // (mutex_)
+  std::exception_ptr save_error_;           // (mutex_; read once every element has ended)
 };
 
 /// Runs `fn` on each element of `range` for the map step whose context is `sc`; returns the results
@@ -10855,6 +11153,7 @@ auto map_elements(step_context& sc, const Range& range, const F& fn) {
     element_job* job;
     ~dropper() { job->drop(); }
   } const own{job};
+  job->restore();
   const std::size_t helpers = std::min(width - 1, chunks - 1);
   job->hold(helpers);
   for (std::size_t k = scheduler::share(job, helpers); k != helpers; ++k) job->drop();  // not queued
@@ -12064,8 +12363,8 @@ const detail::erased_value& basic_context<Tag>::ancestor_result(std::string_view
 namespace lightflow::detail {
 
 template <class Store>
-class runtime_session final : public store_session<Store> {
-  using base = store_session<Store>;
+class runtime_session final : public element_session<Store> {
+  using base = element_session<Store>;
 
  public:
   runtime_session(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g)
@@ -12148,6 +12447,7 @@ class runtime_session final : public store_session<Store> {
       --left;
       left_names -= g.name(i).size();
     }
+    this->find_saved_elements(run);
     this->mark_in_progress(left);
     this->prepare_store(left, left_names, record_guess);
   }
@@ -12173,6 +12473,32 @@ class runtime_session final : public store_session<Store> {
     key.assign(step_key_prefix).append(name);  // step_key(name), in a reused string
     this->save_step(key, name, payload, run.sensitive(step) || (d != nullptr && writes_sensitive(*d)));
     release_if_large(payload);
+  }
+
+  // A map step's element: of the std::vector its step returns (none when its callable returns nothing).
+  void save_element(run_state_base& run, std::uint32_t step, std::size_t index, std::size_t count,
+                    const void* value) override {
+    const erased_type* t = element_type(step);
+    this->save_element_with(run, step, index, count, run.sensitive(step), [&](std::vector<std::byte>& out) {
+      if (value == nullptr) return;
+      if (t == nullptr || t->encode == nullptr)
+        throw checkpoint_error("lightflow: the elements of map step \"" + std::string(graph_->name(step)) + "\" are " +
+                               with_article(t != nullptr ? t->name : std::string_view("a type")) +
+                               ", which the binary serializer cannot encode, so the run cannot be checkpointed");
+      t->encode(value, out);
+    });
+  }
+  std::size_t load_elements(run_state_base& run, std::uint32_t step, std::size_t count, element_sink& sink) override {
+    const erased_type* t = element_type(step);
+    return this->load_elements_with(run, step, count, [&](std::size_t index, std::span<const std::byte> bytes) {
+      if (t == nullptr) {
+        if (!bytes.empty()) throw decode_error("the element of a map step whose callable returns nothing has a payload");
+        return sink.restored(index, nullptr);
+      }
+      if (t->decode == nullptr) throw decode_error("the binary serializer cannot decode " + with_article(t->name));
+      const std::unique_ptr<void, void (*)(void*) noexcept> value(t->decode(bytes), t->destroy);
+      sink.restored(index, value.get());
+    });
   }
 
   /// The flow's definition as the run's manifest holds it (detail/manifest.hpp). Throws
@@ -12229,6 +12555,11 @@ class runtime_session final : public store_session<Store> {
       "member `static constexpr std::string_view lightflow_type_name = \"...\";` or specialize lightflow::type_tag "
       "(see lightflow/type_tag.hpp)";
   const runtime_graph* graph_;
+
+  const erased_type* element_type(std::uint32_t step) const noexcept {
+    const erased_type* t = graph_->result_type(step);
+    return t != nullptr ? t->element : nullptr;
+  }
 
   // Whether a step wrote a key the flow marks sensitive.
   bool writes_sensitive(const step_data& d) const {

@@ -2,7 +2,8 @@
 // one chosen point of its store traffic: before or after the k-th save or flush. The kill points are
 // counted, not timed, so every run of the test covers the same points. The parent resumes each run:
 // the outputs must equal an uninterrupted run's, and no step whose record reached the log may run
-// again. The same through a static flow and a runtime flow of the same shape. (Torn writes inside a
+// again. The same through a static flow and a runtime flow of the same shape; and a map step, whose
+// elements each saved as it succeeded must not run again. (Torn writes inside a
 // frame are covered by the file_store tests, which cut logs at every byte.)
 #include <lightflow/lightflow.hpp>
 
@@ -207,4 +208,119 @@ TEMPLATE_TEST_CASE("runs killed with SIGKILL at every point of their store traff
   CHECK(killed >= save_events);
   CHECK(killed >= 100);  // the issue's CI-sized form: at least 100 kills
   CHECK(with_records > 0);
+}
+
+namespace {
+
+// A map step's crash: "list" makes 48 numbers, "work" maps work() over them (one record per element
+// as it succeeds), "total" adds them up.
+constexpr std::size_t elements = 48;
+std::array<std::atomic<int>, elements> element_calls{};  // how often each element ran, in this process
+
+std::vector<std::uint64_t> numbers() {
+  std::vector<std::uint64_t> v(elements);
+  for (std::size_t i = 0; i != elements; ++i) v[i] = i;
+  return v;
+}
+std::uint64_t work_element(const std::uint64_t& i) {
+  ++element_calls[i];
+  return work(i);
+}
+std::uint64_t total(const std::vector<std::uint64_t>& v) {
+  std::uint64_t t = 0;
+  for (const std::uint64_t x : v) t ^= x;
+  return t;
+}
+
+template <class Kind>
+auto make_map_flow() {
+  if constexpr (Kind::is_static) {
+    return lf::flow<"crashmap">(lf::step<"list">(numbers), lf::map_step<"work", "list">(work_element),
+                                lf::step<"total", "work">(total));
+  } else {
+    lf::runtime_flow f{"crashmap"};
+    f.add("list", numbers);
+    f.map("work", "list", work_element);
+    f.add("total", [](lf::context& ctx) { return total(ctx.result<std::vector<std::uint64_t>>("work")); }).after("work");
+    return f;
+  }
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("runs killed with SIGKILL in the middle of a map step resume without running saved elements again",
+                   "[checkpoint][crash][map]", two_kinds::static_flows, two_kinds::runtime_flows) {
+  const lf::durability level = GENERATE(lf::durability::durable, lf::durability::fast);
+  CAPTURE(level == lf::durability::durable ? "durable" : "fast");
+  const fs::path root = fs::temp_directory_path() / ("lightflow-crashmap-" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  const auto flow = make_map_flow<TestType>();
+  const auto run_in = [&](lf::executor& pool, killing_store& store) {
+    if constexpr (TestType::is_static) return pool.run(flow, lf::checkpoint{store, "victim"});
+    else return pool.run(flow, lf::values{}, lf::checkpoint{store, "victim"});
+  };
+  std::uint64_t expected = 0;
+  int events = 0;
+  {
+    lf::file_store files(root / "uninterrupted", level);
+    killing_store counting(files, 0);
+    lf::executor pool{2};
+    auto clean = run_in(pool, counting);
+    REQUIRE(clean.ok());
+    expected = two_kinds::value_of<"total", std::uint64_t>(clean);
+    events = counting.events();
+  }
+  const int save_events = 2 * static_cast<int>(2 + 3 + elements);  // manifest, input, steps, elements
+  REQUIRE(events > save_events);
+
+  int killed = 0, mid_map = 0;
+  for (int k = 1; k <= events + 4; ++k) {
+    const fs::path dir = root / std::to_string(k);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      lf::file_store files(dir, level);
+      killing_store store(files, k);
+      lf::executor pool{2};
+      std::_Exit(run_in(pool, store).ok() ? 0 : 1);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    const bool was_killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+    if (!was_killed) REQUIRE((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+    killed += was_killed ? 1 : 0;
+
+    lf::file_store files(dir, level);
+    std::set<std::string> keys;  // the records that survived the kill
+    for (const auto& key : files.list("crashmap", "victim")) keys.insert(key);
+    const bool map_done = keys.count("step/work") != 0;
+    std::size_t saved_elements = 0;
+    for (std::size_t i = 0; i != elements; ++i) saved_elements += keys.count("elem/work/" + std::to_string(i));
+    if (saved_elements != 0) CHECK(keys.count("step/list") != 0);  // never an element without its input
+    mid_map += !map_done && saved_elements != 0 ? 1 : 0;
+
+    for (auto& n : element_calls) n = 0;
+    killing_store store(files, 0);
+    lf::executor pool{2};
+    auto result = [&] {
+      try {
+        return pool.resume(flow, lf::checkpoint{store, "victim"});
+      } catch (const lf::checkpoint_error&) {  // killed before its manifest and input were written
+        return run_in(pool, store);
+      }
+    }();
+    REQUIRE(result.ok());
+    CHECK(two_kinds::value_of<"total", std::uint64_t>(result) == expected);
+    for (std::size_t i = 0; i != elements; ++i) {
+      const bool had_record = map_done || keys.count("elem/work/" + std::to_string(i)) != 0;
+      CHECK(element_calls[i] == (had_record ? 0 : 1));  // saved elements never ran again; the others once
+    }
+    fs::remove_all(dir);
+  }
+  fs::remove_all(root);
+  WARN("kill points: " << events + 4 << "; killed: " << killed << ", of which in the middle of the map: " << mid_map);
+  CHECK(killed >= save_events);
+  // Durable saves flush as they come (the committer's round follows each), so that kills fall between
+  // elements' durable records; fast ones reach the log only with the run's last flush.
+  if (level == lf::durability::durable) CHECK(mid_map >= static_cast<int>(elements) / 2);
 }

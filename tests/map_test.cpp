@@ -5,12 +5,17 @@
 #include <lightflow/lightflow.hpp>
 #include <lightflow/map_step.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -353,6 +358,115 @@ TEMPLATE_TEST_CASE("a map step's output is checkpointed: a resumed run does not 
   CHECK(again.step("parse").restored);
   CHECK(calls == 3);
   CHECK(two_kinds::value_of<"parse", std::vector<long>>(again) == std::vector<long>{10, 20, 30});
+}
+
+TEMPLATE_TEST_CASE("a resumed run runs only the elements of a map step that had not succeeded", "[map][checkpoint]",
+                   two_kinds::static_flows, two_kinds::runtime_flows) {
+  constexpr int n = 40;
+  std::array<std::atomic<int>, n> calls{};
+  std::atomic<bool> broken{true};  // elements 3, 8, 13... fail until fixed
+  const auto flow = nightly<TestType>(n, [&](const int& x) {
+    ++calls[static_cast<std::size_t>(x)];
+    if (broken && x % 5 == 3) throw std::runtime_error("unreadable");
+    return 3L * x;
+  });
+  lf::memory_store store;
+  lf::executor pool{2};
+  const auto first = run<TestType>(pool, flow, lf::checkpoint{store, "night-2"});
+  REQUIRE(first.status("parse") == lf::step_status::failed);
+  CHECK(map_error_of(first).failed().size() == n / 5);
+  std::size_t saved = 0;
+  for (const auto& key : store.list("nightly", "night-2")) saved += key.rfind("elem/parse/", 0) == 0 ? 1 : 0;
+  CHECK(saved == n - n / 5);  // one record per element that succeeded
+
+  broken = false;
+  for (auto& c : calls) c = 0;
+  const auto again = pool.resume(flow, lf::checkpoint{store, "night-2"});
+  REQUIRE(again.ok());
+  for (int x = 0; x != n; ++x) CHECK(calls[static_cast<std::size_t>(x)] == (x % 5 == 3 ? 1 : 0));
+  std::vector<long> expected(n);
+  for (int x = 0; x != n; ++x) expected[static_cast<std::size_t>(x)] = 3L * x;
+  CHECK(two_kinds::value_of<"parse", std::vector<long>>(again) == expected);
+  CHECK(two_kinds::value_of<"sum", long>(again) == 3L * n * (n - 1) / 2);
+}
+
+TEMPLATE_TEST_CASE("a map step's elements that return nothing are saved too, in a file store", "[map][checkpoint]",
+                   two_kinds::static_flows, two_kinds::runtime_flows) {
+  std::array<std::atomic<int>, 12> touched{};
+  std::atomic<bool> broken{true};
+  auto touch = [&](const int& x) {
+    ++touched[static_cast<std::size_t>(x)];
+    if (broken && x >= 9) throw std::runtime_error("not now");
+  };
+  auto flow = [&] {
+    auto list = [] {
+      std::vector<int> v(12);
+      std::iota(v.begin(), v.end(), 0);
+      return v;
+    };
+    if constexpr (TestType::is_static) {
+      return lf::flow<"touch">(lf::step<"list">(list), lf::map_step<"each", "list">(touch));
+    } else {
+      lf::runtime_flow f{"touch"};
+      f.add("list", list);
+      f.map("each", "list", touch);
+      return f;
+    }
+  }();
+  const auto dir = std::filesystem::temp_directory_path() / ("lightflow-map-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  {
+    lf::file_store store(dir, lf::durability::durable);
+    lf::executor pool{2};
+    CHECK(run<TestType>(pool, flow, lf::checkpoint{store, "t"}).status("each") == lf::step_status::failed);
+  }
+  broken = false;
+  for (auto& t : touched) t = 0;
+  {
+    lf::file_store store(dir, lf::durability::durable);  // read back from the files
+    lf::executor pool{2};
+    REQUIRE(pool.resume(flow, lf::checkpoint{store, "t"}).ok());
+  }
+  for (int x = 0; x != 12; ++x) CHECK(touched[static_cast<std::size_t>(x)] == (x >= 9 ? 1 : 0));
+  std::filesystem::remove_all(dir);
+}
+
+TEMPLATE_TEST_CASE("a map step's element record that is not its own is refused", "[map][checkpoint]",
+                   two_kinds::static_flows, two_kinds::runtime_flows) {
+  std::atomic<bool> broken{true};
+  std::atomic<int> calls{0};
+  const auto flow = nightly<TestType>(4, [&](const int& x) {
+    ++calls;
+    if (broken && x == 3) throw std::runtime_error("unreadable");
+    return 1L;
+  });
+  lf::memory_store store;
+  lf::executor pool{2};
+  REQUIRE(run<TestType>(pool, flow, lf::checkpoint{store, "n"}).status("parse") == lf::step_status::failed);
+  broken = false;
+  const std::string key = GENERATE(as<std::string>{}, "elem/parse/3", "elem/parse/three");
+  CAPTURE(key);
+  lf::memory_store copy;  // element 0's record saved again under `key`
+  for (const auto& k : store.list("nightly", "n")) copy.save("nightly", "n", k, *store.load("nightly", "n", k));
+  copy.save("nightly", "n", key, *store.load("nightly", "n", "elem/parse/0"));
+  calls = 0;
+  const auto again = [&] {
+    try {
+      return std::optional(pool.resume(flow, lf::checkpoint{copy, "n"}));
+    } catch (const lf::checkpoint_error& e) {  // a key that names no element: refused as the run opens
+      CHECK(std::string(e.what()).find("names no element") != std::string::npos);
+      return decltype(std::optional(pool.resume(flow, lf::checkpoint{copy, "n"}))){};
+    }
+  }();
+  if (key == "elem/parse/3") {
+    REQUIRE(again.has_value());
+    CHECK(again->status("parse") == lf::step_status::failed);
+    CHECK(lf::describe(again->step("parse").error).find("holds element 0") != std::string::npos);
+  } else {
+    CHECK_FALSE(again.has_value());
+  }
+  CHECK(calls == 0);  // nothing was mapped with the record
+  CHECK(copy.load("nightly", "n", key).has_value());  // nor was it erased
 }
 
 TEST_CASE("a static map step maps over the run's input", "[map]") {

@@ -316,3 +316,50 @@ TEST_CASE("merges keep sensitive steps and keys", "[sealed][runtime]") {
   unified.merge(steps, lf::merge_mode::unify);  // the target's step becomes sensitive too
   refused(unified, "step \"s\"");
 }
+
+TEMPLATE_TEST_CASE("a sensitive map step's elements are sealed as each is saved, and opened on resume", "[sealed][map]",
+                   static_flows, runtime_flows) {
+  lf::memory_store store;
+  const lf::sodium_cipher cipher(lf::sodium_cipher::make_key());
+  const lf::checkpoint_options sealing{.cipher = &cipher};
+  std::atomic<int> calls{0};
+  std::atomic<bool> fail{true};
+  const auto reveal = [&](const int& x) {
+    ++calls;
+    if (fail && x == 3) throw std::runtime_error("not yet");
+    return "secret-" + std::to_string(x) + "-" + secret_token;
+  };
+  const auto list = [] { return std::vector<int>{0, 1, 2, 3}; };
+  auto f = [&] {
+    if constexpr (TestType::is_static) {
+      return lf::flow<"vault">(lf::step<"list">(list), lf::map_step<"reveal", "list">(reveal).sensitive());
+    } else {
+      lf::runtime_flow rf{"vault"};
+      rf.add("list", list);
+      rf.map("reveal", "list", reveal).sensitive();
+      return rf;
+    }
+  }();
+  lf::executor pool{2};
+  const auto first = [&] {
+    if constexpr (TestType::is_static) return pool.run(f, lf::checkpoint{store, "m1", sealing});
+    else return pool.run(f, lf::values{}, lf::checkpoint{store, "m1", sealing});
+  }();
+  REQUIRE(first.status("reveal") == lf::step_status::failed);
+  std::size_t elements = 0;
+  for (const auto& key : store.list("vault", "m1")) elements += key.rfind("elem/reveal/", 0) == 0 ? 1 : 0;
+  CHECK(elements == 3);
+  CHECK_FALSE(contains(bytes_of(store, "vault", "m1"), secret_token));
+
+  fail = false;
+  calls = 0;
+  const auto second = pool.resume(f, lf::checkpoint{store, "m1", sealing});
+  REQUIRE(second.ok());
+  CHECK(calls == 1);  // element 3 only: the others were opened from their sealed records
+  const auto out = two_kinds::value_of<"reveal", std::vector<std::string>>(second);
+  REQUIRE(out.size() == 4);
+  CHECK(out[0] == "secret-0-" + secret_token);
+  CHECK(out[3] == "secret-3-" + secret_token);
+  CHECK_FALSE(contains(bytes_of(store, "vault", "m1"), secret_token));
+  CHECK_THROWS_WITH(pool.resume(f, lf::checkpoint{store, "m1"}), Catch::Matchers::Contains("is sealed"));
+}

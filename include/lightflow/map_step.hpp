@@ -12,7 +12,8 @@
 // step fails with an lf::map_error listing each failed element's index and error. A cancelled run
 // runs no more elements. The elements run in parallel (detail/map_elements.hpp: one engine for both
 // kinds of flow); a concurrency limit on the step (`.concurrency(n)`, `.limit(l)`) bounds how many
-// of them run at once.
+// of them run at once. With a checkpoint, each element is saved as it succeeds, and a resumed run
+// runs only the elements that had not (detail/element_session.hpp).
 #ifndef LIGHTFLOW_MAP_STEP_HPP
 #define LIGHTFLOW_MAP_STEP_HPP
 

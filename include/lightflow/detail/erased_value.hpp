@@ -37,6 +37,16 @@ struct erased_type {
   // With the binary serializer; null when it cannot encode the type.
   void (*encode)(const void*, std::vector<std::byte>&);
   void* (*decode)(std::span<const std::byte>);  // a new T; throws decode_error
+  // A std::vector's element type (a map step's result: its elements are saved one by one), or null.
+  const erased_type* element;
+};
+template <class T>
+struct vector_element {
+  static constexpr const erased_type* get() noexcept { return nullptr; }
+};
+template <class E>
+struct vector_element<std::vector<E>> {
+  static constexpr const erased_type* get() noexcept;
 };
 
 template <class T>
@@ -57,7 +67,13 @@ inline constexpr erased_type erased_type_of{
         return +[](std::span<const std::byte> in) -> void* { return new T(binary_serializer{}.read<T>(in)); };
       else
         return static_cast<void* (*)(std::span<const std::byte>)>(nullptr);
-    }()};
+    }(),
+    vector_element<T>::get()};
+
+template <class E>
+constexpr const erased_type* vector_element<std::vector<E>>::get() noexcept {
+  return &erased_type_of<E>;
+}
 
 /// A step's result type as the runtime graph keeps it: null for void.
 template <class T>

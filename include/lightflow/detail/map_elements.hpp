@@ -9,7 +9,9 @@
 // then waits only for the chunks that helpers are still running. Each element is an attempt of its
 // own: the step's retries and time limit apply to each one; every element has its chance, and the
 // failures are kept with their index (an lf::map_error). A cancelled run claims no more elements.
-// Under the step's concurrency limit, a helper works only with a slot of its own.
+// Under the step's concurrency limit, a helper works only with a slot of its own. With a checkpoint,
+// each element that succeeds is saved as it does (element_session.hpp), and a resumed run reads the
+// saved ones back and runs only the others.
 #ifndef LIGHTFLOW_DETAIL_MAP_ELEMENTS_HPP
 #define LIGHTFLOW_DETAIL_MAP_ELEMENTS_HPP
 
@@ -30,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "lightflow/detail/checkpoint_session.hpp"
 #include "lightflow/detail/limit_state.hpp"
 #include "lightflow/detail/run_state.hpp"
 #include "lightflow/detail/scheduler.hpp"
@@ -150,7 +153,7 @@ inline std::shared_ptr<limit_state> limit_of(const step_context& sc) {
 
 /// The elements of one map step over `Range`, with callable F, each giving an Out.
 template <class Range, class F, class Out>
-class typed_elements final : public element_job {
+class typed_elements final : public element_job, element_sink {
  public:
   typed_elements(const Range& range, const F& fn, step_context& sc, std::size_t count, std::size_t chunk)
       : element_job(count, chunk, limit_of(sc)),
@@ -159,15 +162,26 @@ class typed_elements final : public element_job {
         sc_(sc),
         run_(element_access::run(sc)),
         retry_(run_.retries_of(element_access::step(sc))),
-        time_limit_(run_.timeout_of(element_access::step(sc))) {
+        time_limit_(run_.timeout_of(element_access::step(sc))),
+        session_(run_.checkpoint()) {
     if constexpr (direct)
       results_.resize(count);
     else if constexpr (!std::is_void_v<Out>)
       results_ = std::make_unique<slot[]>(count);
   }
 
-  /// Once every element has ended: the results in order, or the map_error of those that failed.
+  /// Before the elements run, in a resumed run: those that an earlier attempt saved are restored and
+  /// will not run. Throws checkpoint_error for a record that cannot be used.
+  void restore() {
+    if (session_ == nullptr || !run_.resumed()) return;
+    done_ = std::make_unique<bool[]>(count());
+    session_->load_elements(run_, element_access::step(sc_), count(), *this);
+  }
+
+  /// Once every element has ended: the results in order, or the map_error of those that failed (or
+  /// the error that kept an element's record from being saved).
   typename map_result<Out>::type take() {
+    if (save_error_ != nullptr) std::rethrow_exception(save_error_);
     if (!failed_.empty() || not_run_.load(std::memory_order_relaxed) != 0) {
       std::sort(failed_.begin(), failed_.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
       throw map_error(sc_.name(), count(), std::move(failed_), not_run_.load(std::memory_order_relaxed));
@@ -189,13 +203,26 @@ class typed_elements final : public element_job {
   static constexpr bool direct =
       std::is_default_constructible_v<Out> && std::is_move_assignable_v<Out> && !std::is_same_v<Out, bool>;
 
+  void restored(std::size_t i, void* value) override {
+    if constexpr (!std::is_void_v<Out>) {
+      if (value == nullptr) throw decode_error("the record holds no value");
+      if constexpr (direct)
+        results_[i] = std::move(*static_cast<Out*>(value));
+      else
+        results_[i].emplace(std::move(*static_cast<Out*>(value)));
+    }
+    done_[i] = true;
+  }
+
   void run_elements(std::size_t first, std::size_t last) noexcept override {
-    // Without retries or a time limit, one attempt each, straight: what run_one would do, but its
-    // loop costs about 3 ns more per trivial element (measured with lightflow_bench_map).
-    const bool plain = retry_ == nullptr && time_limit_ == nullptr;
+    // Without retries, a time limit or a checkpoint, one attempt each, straight: what run_one would
+    // do, but its loop costs about 3 ns more per trivial element (measured with lightflow_bench_map).
+    const bool plain = retry_ == nullptr && time_limit_ == nullptr && session_ == nullptr;
     for (std::size_t i = first; i != last; ++i) {
-      if (run_.cancelled()) {  // the rest of the chunk does not run
-        not_run_.fetch_add(last - i, std::memory_order_relaxed);
+      if (run_.cancelled() || (!plain && stop_.load(std::memory_order_relaxed))) {  // the rest does not run
+        std::size_t left = 0;
+        for (; i != last; ++i) left += done_ != nullptr && done_[i] ? 0 : 1;
+        not_run_.fetch_add(left, std::memory_order_relaxed);
         return;
       }
       if (!plain) {
@@ -215,13 +242,15 @@ class typed_elements final : public element_job {
   }
 
   // One element's attempts, as a step's (run_attempts.hpp): retried while the policy allows, each
-  // attempt within the time limit; the last failure is kept.
+  // attempt within the time limit; the last failure is kept. A restored element does not run; one
+  // that succeeds is saved.
   void run_one(std::size_t i) noexcept {
+    if (done_ != nullptr && done_[i]) return;
     for (unsigned n = 1;; ++n) {
       std::exception_ptr error;
       try {
         attempt(i);
-        return;
+        return save(i);
       } catch (...) {
         error = std::current_exception();
       }
@@ -254,6 +283,23 @@ class typed_elements final : public element_job {
     }
   }
 
+  // Saves element i's record (and asks for a flush). A record that cannot be saved stops the map: the
+  // step fails with that error.
+  void save(std::size_t i) noexcept {
+    if (session_ == nullptr) return;
+    try {
+      const void* value = nullptr;
+      if constexpr (direct) value = &results_[i];
+      else if constexpr (!std::is_void_v<Out>) value = &*results_[i];
+      session_->save_element(run_, element_access::step(sc_), i, count(), value);
+      session_->saved_elsewhere();
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      if (save_error_ == nullptr) save_error_ = std::current_exception();
+      stop_.store(true, std::memory_order_relaxed);
+    }
+  }
+
   template <class Token>
   void call(std::size_t i, Token&& token) {
     const auto& element = std::begin(range_)[static_cast<std::ptrdiff_t>(i)];
@@ -281,12 +327,16 @@ class typed_elements final : public element_job {
   run_state_base& run_;
   const retry* retry_;
   const std::chrono::nanoseconds* time_limit_;
+  checkpoint_session* const session_;  // null: the run has no checkpoint
+  std::unique_ptr<bool[]> done_;       // in a resumed run: the elements restored (they do not run)
   using slot = std::conditional_t<std::is_void_v<Out>, char, std::optional<Out>>;
   using slots = std::conditional_t<direct, std::vector<std::conditional_t<direct, Out, char>>, std::unique_ptr<slot[]>>;
   slots results_;  // each element's result (none when Out is void)
   std::atomic<std::size_t> not_run_{0};
+  std::atomic<bool> stop_{false};  // an element's record could not be saved
   std::mutex mutex_;
   std::vector<map_error::element> failed_;  // (mutex_)
+  std::exception_ptr save_error_;           // (mutex_; read once every element has ended)
 };
 
 /// Runs `fn` on each element of `range` for the map step whose context is `sc`; returns the results
@@ -305,6 +355,7 @@ auto map_elements(step_context& sc, const Range& range, const F& fn) {
     element_job* job;
     ~dropper() { job->drop(); }
   } const own{job};
+  job->restore();
   const std::size_t helpers = std::min(width - 1, chunks - 1);
   job->hold(helpers);
   for (std::size_t k = scheduler::share(job, helpers); k != helpers; ++k) job->drop();  // not queued

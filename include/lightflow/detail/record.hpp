@@ -4,8 +4,8 @@
 // Format version 2, little-endian:
 //   offset 0   4 bytes  magic "LFCK"
 //          4   2        format version (2)
-//          6   1        kind: 0 manifest, 1 input, 2 step output, 3 outcome (a lightflow from before
-//                       outcomes never reads that record)
+//          6   1        kind: 0 manifest, 1 input, 2 step output, 3 outcome, 4 a map step's element
+//                       (a lightflow from before outcomes or elements never reads those records)
 //          7   1        flags: bit 0 set when the payload is sealed (checkpoint_options::cipher);
 //                       the other bits 0. (Before sealing, a reserved 0: a lightflow of that time
 //                       refuses a sealed record as having a non-zero reserved byte.)
@@ -20,7 +20,9 @@
 //     48 + N   M        payload: the serializer's bytes (the manifest's text for kind 0; for kind 3,
 //                       the run's state as one byte, 0 in progress, 1 succeeded, 2 failed, then
 //                       when it first started and when it last ended (0: it has not), each an int64
-//                       of nanoseconds since the Unix epoch), or, when sealed, what the cipher made
+//                       of nanoseconds since the Unix epoch; for kind 4, the element's index and
+//                       the map's element count, each a uint64, then the serializer's bytes of the
+//                       element's result), or, when sealed, what the cipher made
 //                       of them
 // 48 + N + M   4        CRC-32 of every byte before it
 // Format 1 (read only): the same without the run and its nonce (offsets 20 to 35).
@@ -48,7 +50,7 @@
 
 namespace lightflow::detail {
 
-enum class record_kind : std::uint8_t { manifest = 0, input = 1, step_output = 2, outcome = 3 };
+enum class record_kind : std::uint8_t { manifest = 0, input = 1, step_output = 2, outcome = 3, element = 4 };
 
 /// The run a record belongs to: its id's hash and the nonce made when it started.
 struct run_binding {
@@ -119,7 +121,7 @@ inline record decode_record(std::span<const std::byte> bytes) {
   record rec;
   rec.format = format;
   const auto kind = r.integer<std::uint8_t>();
-  if (kind > 3) throw decode_error("unknown record kind " + std::to_string(kind));
+  if (kind > 4) throw decode_error("unknown record kind " + std::to_string(kind));
   rec.kind = static_cast<record_kind>(kind);
   const auto flags = r.integer<std::uint8_t>();
   if (flags > 1 || (format == 1 && flags != 0)) throw decode_error("record has unknown flags " + std::to_string(flags));

@@ -126,6 +126,7 @@ class run_state_base {
     records_[i].status = step_status::succeeded;
     records_[i].restored = true;
   }
+  bool restored(std::uint32_t i) const noexcept { return records_[i].restored; }
   checkpoint_session* checkpoint() const noexcept { return checkpoint_; }
 
   task_node* start_node() noexcept { return &nodes_[graph_->size]; }

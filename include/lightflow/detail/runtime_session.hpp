@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "lightflow/detail/checkpoint_option.hpp"
-#include "lightflow/detail/store_session.hpp"
+#include "lightflow/detail/element_session.hpp"
 #include "lightflow/detail/erased_value.hpp"
 #include "lightflow/detail/manifest.hpp"
 #include "lightflow/detail/runtime_graph.hpp"
@@ -33,8 +33,8 @@
 namespace lightflow::detail {
 
 template <class Store>
-class runtime_session final : public store_session<Store> {
-  using base = store_session<Store>;
+class runtime_session final : public element_session<Store> {
+  using base = element_session<Store>;
 
  public:
   runtime_session(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g)
@@ -117,6 +117,7 @@ class runtime_session final : public store_session<Store> {
       --left;
       left_names -= g.name(i).size();
     }
+    this->find_saved_elements(run);
     this->mark_in_progress(left);
     this->prepare_store(left, left_names, record_guess);
   }
@@ -142,6 +143,32 @@ class runtime_session final : public store_session<Store> {
     key.assign(step_key_prefix).append(name);  // step_key(name), in a reused string
     this->save_step(key, name, payload, run.sensitive(step) || (d != nullptr && writes_sensitive(*d)));
     release_if_large(payload);
+  }
+
+  // A map step's element: of the std::vector its step returns (none when its callable returns nothing).
+  void save_element(run_state_base& run, std::uint32_t step, std::size_t index, std::size_t count,
+                    const void* value) override {
+    const erased_type* t = element_type(step);
+    this->save_element_with(run, step, index, count, run.sensitive(step), [&](std::vector<std::byte>& out) {
+      if (value == nullptr) return;
+      if (t == nullptr || t->encode == nullptr)
+        throw checkpoint_error("lightflow: the elements of map step \"" + std::string(graph_->name(step)) + "\" are " +
+                               with_article(t != nullptr ? t->name : std::string_view("a type")) +
+                               ", which the binary serializer cannot encode, so the run cannot be checkpointed");
+      t->encode(value, out);
+    });
+  }
+  std::size_t load_elements(run_state_base& run, std::uint32_t step, std::size_t count, element_sink& sink) override {
+    const erased_type* t = element_type(step);
+    return this->load_elements_with(run, step, count, [&](std::size_t index, std::span<const std::byte> bytes) {
+      if (t == nullptr) {
+        if (!bytes.empty()) throw decode_error("the element of a map step whose callable returns nothing has a payload");
+        return sink.restored(index, nullptr);
+      }
+      if (t->decode == nullptr) throw decode_error("the binary serializer cannot decode " + with_article(t->name));
+      const std::unique_ptr<void, void (*)(void*) noexcept> value(t->decode(bytes), t->destroy);
+      sink.restored(index, value.get());
+    });
   }
 
   /// The flow's definition as the run's manifest holds it (detail/manifest.hpp). Throws
@@ -198,6 +225,11 @@ class runtime_session final : public store_session<Store> {
       "member `static constexpr std::string_view lightflow_type_name = \"...\";` or specialize lightflow::type_tag "
       "(see lightflow/type_tag.hpp)";
   const runtime_graph* graph_;
+
+  const erased_type* element_type(std::uint32_t step) const noexcept {
+    const erased_type* t = graph_->result_type(step);
+    return t != nullptr ? t->element : nullptr;
+  }
 
   // Whether a step wrote a key the flow marks sensitive.
   bool writes_sensitive(const step_data& d) const {

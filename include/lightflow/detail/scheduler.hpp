@@ -68,8 +68,7 @@ class scheduler {
 
   /// Runs `run` to its end, the calling thread working on it (and on whatever else is ready) meanwhile.
   void run_here(run_state_base& run) noexcept {
-    in_flight_.fetch_add(1, std::memory_order_relaxed);
-    run.set_requeue(&scheduler::requeue, this);
+    begin(run);
     with_slot([&](worker_slot* me) {
       if (me == nullptr) {  // every guest slot is taken: hand the run to the workers and wait
         inject(run.start_node());
@@ -83,8 +82,7 @@ class scheduler {
 
   /// Starts `run` and returns at once.
   void launch(run_state_base& run) {
-    in_flight_.fetch_add(1, std::memory_order_relaxed);
-    run.set_requeue(&scheduler::requeue, this);
+    begin(run);
     worker_slot* me = current_slot;
     if (me != nullptr && me->owner == this) {
       me->deque.push(run.start_node());
@@ -211,6 +209,15 @@ class scheduler {
         pushed = 0;
       }
     }
+  }
+
+  // A run joins the executor: counted in flight; its parked steps and its records saved off the step
+  // path (map elements) come back here.
+  void begin(run_state_base& run) noexcept {
+    in_flight_.fetch_add(1, std::memory_order_relaxed);
+    run.set_requeue(&scheduler::requeue, this);
+    if (checkpoint_session* session = run.checkpoint())
+      session->set_flusher([](void* c, checkpoint_session& s) { static_cast<committer*>(c)->saved(s); }, &committer_);
   }
 
   // The committer's callback: a run whose records are durable (or failed to be) ends.

@@ -100,12 +100,13 @@ class store_session : public checkpoint_session {
                                      seal ? sealed(kind, step, payload) : payload, seal);
     store_->save(flow_, run_id_, key, bytes);
   }
-  /// Saves a step's record, reusing the calling thread's buffer (the hot path); `seal`: a sensitive
-  /// value's (check_sealing made sure there is a cipher).
-  void save_step(std::string_view key, std::string_view step, std::span<const std::byte> payload, bool seal) {
+  /// Saves a step's record (or a map step's element's), reusing the calling thread's buffer (the hot
+  /// path); `seal`: a sensitive value's (check_sealing made sure there is a cipher).
+  void save_step(std::string_view key, std::string_view step, std::span<const std::byte> payload, bool seal,
+                 record_kind kind = record_kind::step_output) {
     thread_local std::vector<std::byte> bytes;
-    encode_record_into(bytes, record_kind::step_output, fingerprint_, options_.version, binding_, step,
-                       seal ? sealed(record_kind::step_output, step, payload) : payload, seal);
+    encode_record_into(bytes, kind, fingerprint_, options_.version, binding_, step,
+                       seal ? sealed(kind, step, payload) : payload, seal);
     store_->save(flow_, run_id_, key, bytes);
     release_if_large(bytes);
   }

@@ -20,6 +20,7 @@
 
 #include "lightflow/detail/checkpoint_option.hpp"
 #include "lightflow/detail/compile_error.hpp"
+#include "lightflow/detail/element_session.hpp"
 #include "lightflow/detail/manifest.hpp"
 #include "lightflow/detail/static_run.hpp"
 #include "lightflow/detail/store_session.hpp"
@@ -55,10 +56,33 @@ struct codec {
   }
 };
 
+/// A map step's element, of its output std::vector<E>: new values decoded, and freed (null
+/// functions when the serializer cannot write E alone; the step's record is then its only one).
+template <class Serializer, class Output>
+struct element_codec {
+  static constexpr void (*encode)(const Serializer&, const void*, std::vector<std::byte>&) = &codec<Serializer, void>::encode;
+  static void* decode(const Serializer&, std::span<const std::byte> bytes) {
+    if (!bytes.empty()) throw decode_error("the element of a map step whose callable returns nothing has a payload");
+    return nullptr;
+  }
+  static constexpr void (*destroy)(void*) noexcept = nullptr;
+};
+template <class Serializer, class E>
+struct element_codec<Serializer, std::vector<E>> {
+  static constexpr bool known = serializer_for<Serializer, E>;
+  static constexpr void (*encode)(const Serializer&, const void*, std::vector<std::byte>&) =
+      known ? &codec<Serializer, E>::encode : nullptr;
+  static void* decode(const Serializer& s, std::span<const std::byte> bytes) {
+    if constexpr (known) return new E(s.template read<E>(bytes));
+    else return nullptr;
+  }
+  static void destroy(void* p) noexcept { delete static_cast<E*>(p); }
+};
+
 /// One run's checkpoint, typed: Flow, Input, Store and Serializer are known here.
 template <class Flow, class Input, class Store, class Serializer>
-class typed_session final : public store_session<Store> {
-  using base = store_session<Store>;
+class typed_session final : public element_session<Store> {
+  using base = element_session<Store>;
   using base::error, base::location, base::check_manifest, base::load_record, base::store_, base::run_id_, base::options_;
   static constexpr std::uint32_t n = Flow::size;
   template <std::uint32_t I>
@@ -185,6 +209,7 @@ class typed_session final : public store_session<Store> {
       --left;
       left_names -= Flow::graph.names[i].size();
     }
+    this->find_saved_elements(run);
     this->mark_in_progress(left);
     this->prepare_store(left, left_names, record_guess);
   }
@@ -196,6 +221,29 @@ class typed_session final : public store_session<Store> {
     encoders[step](serializer_, run.output(step), payload);
     this->save_step(step_keys()[step], Flow::graph.names[step], payload, run.sensitive(step));
     release_if_large(payload);
+  }
+
+  void save_element(run_state_base& run, std::uint32_t step, std::size_t index, std::size_t count,
+                    const void* value) override {
+    const element_fns& f = elements[step];
+    if (f.encode == nullptr && value != nullptr) return;  // (see element_codec)
+    this->save_element_with(run, step, index, count, run.sensitive(step), [&](std::vector<std::byte>& out) {
+      if (value != nullptr) f.encode(serializer_, value, out);
+    });
+  }
+  std::size_t load_elements(run_state_base& run, std::uint32_t step, std::size_t count, element_sink& sink) override {
+    const element_fns& f = elements[step];
+    return this->load_elements_with(run, step, count, [&](std::size_t index, std::span<const std::byte> bytes) {
+      void* value = f.decode(serializer_, bytes);
+      struct freer {
+        void* value;
+        void (*destroy)(void*) noexcept;
+        ~freer() {
+          if (value != nullptr) destroy(value);
+        }
+      } const own{value, f.destroy};
+      sink.restored(index, value);
+    });
   }
 
  private:
@@ -268,6 +316,18 @@ class typed_session final : public store_session<Store> {
   }(std::make_index_sequence<n>{});
   static constexpr std::array<decode_fn, n + 1> decoders = []<std::size_t... I>(std::index_sequence<I...>) {
     return std::array<decode_fn, n + 1>{&codec<Serializer, output_t<I>>::decode..., nullptr};
+  }(std::make_index_sequence<n>{});
+
+  struct element_fns {
+    encode_fn encode;
+    void* (*decode)(const Serializer&, std::span<const std::byte>);
+    void (*destroy)(void*) noexcept;
+  };
+  static constexpr std::array<element_fns, n + 1> elements = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<element_fns, n + 1>{
+        element_fns{element_codec<Serializer, output_t<I>>::encode, &element_codec<Serializer, output_t<I>>::decode,
+                    element_codec<Serializer, output_t<I>>::destroy}...,
+        element_fns{}};
   }(std::make_index_sequence<n>{});
 
   Serializer serializer_;
