@@ -348,6 +348,13 @@ class map_error : public detail::error_of<std::runtime_error> {
   std::vector<element> failed_;
 };
 
+/// An error read back from a checkpoint, which kept only its message: a failed element's, in the
+/// partial results of a map step that keeps going (outcome.hpp).
+class restored_error : public detail::error_of<std::runtime_error> {
+ public:
+  using error_of::error_of;
+};
+
 /// What a step that ran past its timeout failed with (its record's error; retry filters see it).
 class timeout_error : public detail::error_of<std::runtime_error> {
  public:
@@ -10791,8 +10798,9 @@ class logger : public observer {
 // callable that cannot is a compile error naming the step. Dependents receive the vector, typed
 // (nothing when the callable returns void). The step's retries and timeout apply to each element:
 // each element is an attempt of its own; every element has its chance, and when any failed the
-// step fails with an lf::map_error listing each failed element's index and error. A cancelled run
-// runs no more elements. The elements run in parallel (detail/map_elements.hpp: one engine for both
+// step fails with an lf::map_error listing each failed element's index and error (or, given
+// lf::keep_going, succeeds with each element's lf::outcome: outcome.hpp). A cancelled run runs no
+// more elements. The elements run in parallel (detail/map_elements.hpp: one engine for both
 // kinds of flow); a concurrency limit on the step (`.concurrency(n)`, `.limit(l)`) bounds how many
 // of them run at once. With a checkpoint, each element is saved as it succeeds, and a resumed run
 // runs only the elements that had not (detail/element_session.hpp).
@@ -10838,6 +10846,157 @@ class logger : public observer {
 #include <utility>
 #include <vector>
 
+// ---- lightflow/outcome.hpp
+/// @file
+/// Partial results of a map step (map_step.hpp). Given `lf::keep_going`, a map step whose elements
+/// fail still succeeds, and its output holds each element's outcome: its result, or the error its
+/// last attempt threw. Dependents decide what a failed element means.
+/// @code
+///   lf::map_step<"parse", "list">(parse_csv, lf::keep_going)  // output: std::vector<lf::outcome<table>>
+///   f.map("parse", "list", parse_csv, lf::keep_going);       // the same in a runtime flow
+///
+///   for (const lf::outcome<table>& day : days)
+///     if (day) use(*day); else log(lf::describe(day.error()));
+/// @endcode
+/// A checkpoint keeps a failed outcome's message only: restored, its error is an lf::restored_error
+/// with that message. (A cancelled run's elements that did not run still fail the step.)
+#ifndef LIGHTFLOW_OUTCOME_HPP
+#define LIGHTFLOW_OUTCOME_HPP
+
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+
+namespace lightflow {
+
+/// The type of `lf::keep_going`, which asks a map step for its elements' outcomes.
+struct keep_going_t {
+  explicit keep_going_t() = default;
+};
+/// Asks a map step to succeed whatever its elements do, its output the outcome of each.
+inline constexpr keep_going_t keep_going{};
+
+/// One element's outcome: its result (`ok()`), or the error it failed with (`error()`).
+template <class T>
+class outcome {
+ public:
+  /// Neither a result nor an error (what a checkpoint restores a failed outcome without an error as).
+  outcome() = default;
+  /// A result, made from `args`.
+  template <class... Args>
+  explicit outcome(std::in_place_t, Args&&... args) : value_(std::in_place, std::forward<Args>(args)...) {}
+  /// A failure.
+  explicit outcome(std::exception_ptr error) noexcept : error_(std::move(error)) {}
+
+  /// Whether the element succeeded.
+  bool ok() const noexcept { return value_.has_value(); }
+  explicit operator bool() const noexcept { return ok(); }
+  /// The element's result; rethrows its error when it failed.
+  const T& value() const& { return check(), *value_; }
+  T& value() & { return check(), *value_; }
+  T&& value() && { return check(), std::move(*value_); }
+  /// The result, unchecked.
+  const T& operator*() const& noexcept { return *value_; }
+  T& operator*() & noexcept { return *value_; }
+  const T* operator->() const noexcept { return &*value_; }
+  T* operator->() noexcept { return &*value_; }
+  /// Why the element failed (null when it succeeded).
+  const std::exception_ptr& error() const noexcept { return error_; }
+
+ private:
+  void check() const {
+    if (value_) return;
+    if (error_ != nullptr) std::rethrow_exception(error_);
+    throw usage_error("lightflow: an empty outcome has no value");
+  }
+  std::optional<T> value_;
+  std::exception_ptr error_;
+};
+
+/// The outcome of an element whose callable returns nothing.
+template <>
+class outcome<void> {
+ public:
+  outcome() = default;
+  explicit outcome(std::in_place_t) noexcept : ok_(true) {}
+  explicit outcome(std::exception_ptr error) noexcept : error_(std::move(error)) {}
+  bool ok() const noexcept { return ok_; }
+  explicit operator bool() const noexcept { return ok_; }
+  /// Rethrows the element's error when it failed.
+  void value() const {
+    if (ok_) return;
+    if (error_ != nullptr) std::rethrow_exception(error_);
+    throw usage_error("lightflow: an empty outcome has no value");
+  }
+  const std::exception_ptr& error() const noexcept { return error_; }
+
+ private:
+  bool ok_ = false;
+  std::exception_ptr error_;
+};
+
+/// @cond LIGHTFLOW_INTERNAL
+namespace detail {
+struct outcome_prefix {
+  static constexpr std::string_view name = "lightflow::outcome";
+};
+// A failed outcome's error as a checkpoint keeps it: its message.
+inline void write_failure(binary_writer& w, const std::exception_ptr& error) {
+  const std::string text = error != nullptr ? lightflow::describe(error) : std::string();
+  binary_codec<std::string>::write(w, text);
+}
+inline std::exception_ptr read_failure(binary_reader& r) {
+  std::string text;
+  binary_codec<std::string>::read(r, text);
+  return text.empty() ? nullptr : std::make_exception_ptr(restored_error(text));
+}
+}  // namespace detail
+
+template <type_tagged T>
+struct type_tag<outcome<T>> : detail::template_tag<detail::outcome_prefix, T> {};
+template <>
+struct type_tag<outcome<void>> {
+  static constexpr std::string_view name = "lightflow::outcome<void>";
+};
+
+/// An outcome in a checkpoint: a byte (1: a result, 0: a failure), then the result or the error's message.
+template <class T>
+struct binary_codec<outcome<T>> {
+  static void write(binary_writer& w, const outcome<T>& o) {
+    w.integer(static_cast<std::uint8_t>(o.ok() ? 1 : 0));
+    if constexpr (std::is_void_v<T>) {
+      if (!o.ok()) detail::write_failure(w, o.error());
+    } else {
+      if (o.ok())
+        binary_codec<T>::write(w, *o);
+      else
+        detail::write_failure(w, o.error());
+    }
+  }
+  static void read(binary_reader& r, outcome<T>& o) {
+    bool ok = false;
+    binary_codec<bool>::read(r, ok);
+    if (!ok) {
+      o = outcome<T>(detail::read_failure(r));
+    } else if constexpr (std::is_void_v<T>) {
+      o = outcome<T>(std::in_place);
+    } else {
+      T value{};
+      binary_codec<T>::read(r, value);
+      o = outcome<T>(std::in_place, std::move(value));
+    }
+  }
+};
+/// @endcond
+
+}  // namespace lightflow
+
+#endif
 
 namespace lightflow::detail {
 
@@ -10877,7 +11036,8 @@ struct element_output<F, E, true> {
   using type = std::decay_t<decltype(std::declval<const F&>()(std::declval<const E&>(), std::stop_token{}))>;
 };
 
-/// A map step's output: the vector of its elements' results (none when they return void).
+/// A map step's output: the vector of its elements' results (none when they return void), or with
+/// lf::keep_going (`Keep`) of their outcomes.
 template <class Out>
 struct map_result {
   using type = std::vector<Out>;
@@ -10886,6 +11046,10 @@ template <>
 struct map_result<void> {
   using type = void;
 };
+template <bool Keep, class Out>
+using kept_t = std::conditional_t<Keep, lightflow::outcome<Out>, Out>;  // what an element leaves in the output
+template <bool Keep, class Out>
+using map_output_t = typename map_result<kept_t<Keep, Out>>::type;
 
 /// The shared part of a map's elements: the counters its threads claim chunks from and count down.
 class element_job : public detached_task {
@@ -10949,9 +11113,12 @@ inline std::shared_ptr<limit_state> limit_of(const step_context& sc) {
   return own != nullptr ? own->concurrency : nullptr;
 }
 
-/// The elements of one map step over `Range`, with callable F, each giving an Out.
-template <class Range, class F, class Out>
+/// The elements of one map step over `Range`, with callable F, each giving an Out (kept in the output
+/// as a Kept: the Out, or with lf::keep_going its outcome).
+template <class Range, class F, class Out, class Kept>
 class typed_elements final : public element_job, element_sink {
+  static constexpr bool keep = !std::is_same_v<Out, Kept>;
+
  public:
   typed_elements(const Range& range, const F& fn, step_context& sc, std::size_t count, std::size_t chunk)
       : element_job(count, chunk, limit_of(sc)),
@@ -10964,7 +11131,7 @@ class typed_elements final : public element_job, element_sink {
         session_(run_.checkpoint()) {
     if constexpr (direct)
       results_.resize(count);
-    else if constexpr (!std::is_void_v<Out>)
+    else if constexpr (!std::is_void_v<Kept>)
       results_ = std::make_unique<slot[]>(count);
   }
 
@@ -10978,7 +11145,7 @@ class typed_elements final : public element_job, element_sink {
 
   /// Once every element has ended: the results in order, or the map_error of those that failed (or
   /// the error that kept an element's record from being saved).
-  typename map_result<Out>::type take() {
+  typename map_result<Kept>::type take() {
     if (save_error_ != nullptr) std::rethrow_exception(save_error_);
     if (!failed_.empty() || not_run_.load(std::memory_order_relaxed) != 0) {
       std::sort(failed_.begin(), failed_.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
@@ -10986,8 +11153,8 @@ class typed_elements final : public element_job, element_sink {
     }
     if constexpr (direct) {
       return std::move(results_);
-    } else if constexpr (!std::is_void_v<Out>) {
-      std::vector<Out> out;
+    } else if constexpr (!std::is_void_v<Kept>) {
+      std::vector<Kept> out;
       out.reserve(count());
       for (std::size_t i = 0; i != count(); ++i) out.push_back(std::move(*results_[i]));
       return out;
@@ -10995,19 +11162,16 @@ class typed_elements final : public element_job, element_sink {
   }
 
  private:
-  // Results are written in place into the output vector when Out can be made empty and assigned
+  // Results are written in place into the output vector when Kept can be made empty and assigned
   // (most types: no second pass); else each waits in an optional. Not bool: std::vector<bool> packs
   // its elements into shared words, which threads cannot write apart.
   static constexpr bool direct =
-      std::is_default_constructible_v<Out> && std::is_move_assignable_v<Out> && !std::is_same_v<Out, bool>;
+      std::is_default_constructible_v<Kept> && std::is_move_assignable_v<Kept> && !std::is_same_v<Kept, bool>;
 
   void restored(std::size_t i, void* value) override {
-    if constexpr (!std::is_void_v<Out>) {
+    if constexpr (!std::is_void_v<Kept>) {
       if (value == nullptr) throw decode_error("the record holds no value");
-      if constexpr (direct)
-        results_[i] = std::move(*static_cast<Out*>(value));
-      else
-        results_[i].emplace(std::move(*static_cast<Out*>(value)));
+      put(i, std::move(*static_cast<Kept*>(value)));
     }
     done_[i] = true;
   }
@@ -11035,6 +11199,10 @@ class typed_elements final : public element_job, element_sink {
     }
   }
   void failed(std::size_t i, std::exception_ptr error) noexcept {
+    if constexpr (keep) {  // kept in the output (only this thread writes element i)
+      results_[i] = Kept(std::move(error));
+      return;
+    }
     std::lock_guard lock(mutex_);
     failed_.push_back({i, std::move(error)});  // no memory to keep it: terminates rather than lose it
   }
@@ -11071,8 +11239,8 @@ class typed_elements final : public element_job, element_sink {
           returned = true;
         })) {
       if constexpr (direct)
-        if (returned) results_[i] = Out();
-      if constexpr (!direct && !std::is_void_v<Out>)
+        if (returned) results_[i] = Kept();
+      if constexpr (!direct && !std::is_void_v<Kept>)
         if (returned) results_[i].reset();
       throw timeout_error("lightflow: element " + std::to_string(i) + " of map step \"" + std::string(sc_.name()) +
                           "\" timed out after " +
@@ -11088,7 +11256,7 @@ class typed_elements final : public element_job, element_sink {
     try {
       const void* value = nullptr;
       if constexpr (direct) value = &results_[i];
-      else if constexpr (!std::is_void_v<Out>) value = &*results_[i];
+      else if constexpr (!std::is_void_v<Kept>) value = &*results_[i];
       session_->save_element(run_, element_access::step(sc_), i, count(), value);
       session_->saved_elsewhere();
     } catch (...) {
@@ -11101,23 +11269,31 @@ class typed_elements final : public element_job, element_sink {
   template <class Token>
   void call(std::size_t i, Token&& token) {
     const auto& element = std::begin(range_)[static_cast<std::ptrdiff_t>(i)];
-    if constexpr (std::is_void_v<Out>) {
+    const auto invoke = [&]() -> decltype(auto) {
       if constexpr (takes_element<F, decltype(element)>)
-        fn_(element);
+        return fn_(element);
       else
-        fn_(element, token());
-    } else if constexpr (direct) {
-      if constexpr (takes_element<F, decltype(element)>)
-        results_[i] = fn_(element);
-      else
-        results_[i] = fn_(element, token());
+        return fn_(element, token());
+    };
+    if constexpr (std::is_void_v<Kept>) {
+      invoke();
+    } else if constexpr (keep && std::is_void_v<Out>) {
+      invoke();
+      put(i, Kept(std::in_place));
+    } else if constexpr (keep) {
+      put(i, Kept(std::in_place, invoke()));
     } else {
-      if constexpr (takes_element<F, decltype(element)>)
-        results_[i].emplace(fn_(element));
-      else
-        results_[i].emplace(fn_(element, token()));
+      put(i, invoke());
     }
   }
+  template <class V>
+  void put(std::size_t i, V&& value) {
+    if constexpr (direct)
+      results_[i] = std::forward<V>(value);
+    else
+      results_[i].emplace(std::forward<V>(value));
+  }
+
 
   const Range& range_;
   const F& fn_;
@@ -11127,9 +11303,9 @@ class typed_elements final : public element_job, element_sink {
   const std::chrono::nanoseconds* time_limit_;
   checkpoint_session* const session_;  // null: the run has no checkpoint
   std::unique_ptr<bool[]> done_;       // in a resumed run: the elements restored (they do not run)
-  using slot = std::conditional_t<std::is_void_v<Out>, char, std::optional<Out>>;
-  using slots = std::conditional_t<direct, std::vector<std::conditional_t<direct, Out, char>>, std::unique_ptr<slot[]>>;
-  slots results_;  // each element's result (none when Out is void)
+  using slot = std::conditional_t<std::is_void_v<Kept>, char, std::optional<Kept>>;
+  using slots = std::conditional_t<direct, std::vector<std::conditional_t<direct, Kept, char>>, std::unique_ptr<slot[]>>;
+  slots results_;  // each element's result (none when Kept is void)
   std::atomic<std::size_t> not_run_{0};
   std::atomic<bool> stop_{false};  // an element's record could not be saved
   std::mutex mutex_;
@@ -11139,16 +11315,16 @@ class typed_elements final : public element_job, element_sink {
 
 /// Runs `fn` on each element of `range` for the map step whose context is `sc`; returns the results
 /// in order, or throws the map_error of the elements that failed (or did not run).
-template <class Range, class F>
+template <bool Keep = false, class Range, class F>
 auto map_elements(step_context& sc, const Range& range, const F& fn) {
   using element = element_reference_t<Range>;
   using out = typename element_output<F, element>::type;
   const auto count = static_cast<std::size_t>(std::size(range));
-  if (count == 0) return typename map_result<out>::type();
+  if (count == 0) return map_output_t<Keep, out>();
   const std::size_t width = scheduler::width();
   const std::size_t chunk = std::max<std::size_t>(1, count / (width * 8));  // about 8 chunks a thread
   const std::size_t chunks = (count + chunk - 1) / chunk;
-  auto* job = new typed_elements<Range, F, out>(range, fn, sc, count, chunk);
+  auto* job = new typed_elements<Range, F, out, kept_t<Keep, out>>(range, fn, sc, count, chunk);
   struct dropper {
     element_job* job;
     ~dropper() { job->drop(); }
@@ -11201,15 +11377,16 @@ consteval text_buffer map_step_error() {
 }
 
 /// A map step's callable as the step machinery calls it: with its input and its step_context.
-template <fixed_string Name, class F>
+/// `Keep`: the step keeps going (lf::keep_going), its output its elements' outcomes.
+template <fixed_string Name, class F, bool Keep>
 struct map_callable {
   F fn;
 
   template <class Range, class Out = map_output<F, Range>>
   auto operator()(const Range& range, step_context& ctx) const
-      -> std::conditional_t<Out::callable, typename map_result<typename Out::type>::type, unusable_output> {
+      -> std::conditional_t<Out::callable, map_output_t<Keep, typename Out::type>, unusable_output> {
     if constexpr (Out::callable) {
-      return map_elements(ctx, range, fn);
+      return map_elements<Keep>(ctx, range, fn);
     } else {
       fail<to_fixed_string<map_step_error<Name, Out::range>()>(),
            offered<std::remove_cvref_t<typename Out::element>>>();
@@ -11229,7 +11406,14 @@ inline std::shared_ptr<const policy> element_policy() { return policy::changed(n
 /// setters of any step (`.retry`, `.timeout`: per element; `.after<...>()`, `.when`, callbacks, `.limit`).
 template <fixed_string Name, fixed_string... Dependency, class F>
 requires(sizeof...(Dependency) <= 1) auto map_step(F&& callable) {
-  return step_definition<Name, detail::map_callable<Name, std::decay_t<F>>, after_names<>, detail::policy_ref,
+  return step_definition<Name, detail::map_callable<Name, std::decay_t<F>, false>, after_names<>, detail::policy_ref,
+                         Dependency...>{{}, {std::forward<F>(callable)}, detail::element_policy()};
+}
+/// The same, keeping going (outcome.hpp): the step succeeds whatever its elements do, and its output
+/// is the std::vector of their lf::outcome, in input order.
+template <fixed_string Name, fixed_string... Dependency, class F>
+requires(sizeof...(Dependency) <= 1) auto map_step(F&& callable, keep_going_t) {
+  return step_definition<Name, detail::map_callable<Name, std::decay_t<F>, true>, after_names<>, detail::policy_ref,
                          Dependency...>{{}, {std::forward<F>(callable)}, detail::element_policy()};
 }
 
@@ -11576,6 +11760,7 @@ class progress_printer final : public observer {
 #define LIGHTFLOW_RUNTIME_FLOW_HPP
 
 #include <algorithm>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -11973,14 +12158,14 @@ struct map_element<void, F> {
                 "f.map<E>(name, source, callable)");
 };
 
-/// The body of a runtime map step over `source`'s result, a std::vector<E>.
-template <class E, class F>
+/// The body of a runtime map step over `source`'s result, a std::vector<E>; `Keep`: lf::keep_going.
+template <class E, class F, bool Keep>
 struct runtime_map {
   std::string source;
   F fn;
   template <class Context>
   auto operator()(Context& ctx) const {
-    return map_elements(ctx, ctx.template result<std::vector<E>>(source), fn);
+    return map_elements<Keep>(ctx, ctx.template result<std::vector<E>>(source), fn);
   }
 };
 
@@ -12924,10 +13109,8 @@ class basic_step_handle : public detail::edited_policy_setters<basic_step_handle
  public:
   /// The step at `index` of `flow` (which must outlive the handle).
   basic_step_handle(basic_runtime_flow<Tag>& flow, std::uint32_t index) noexcept : flow_(&flow), index_(index) {}
-  /// The step's index in its flow (the order steps were added).
-  std::uint32_t index() const noexcept { return index_; }
-  /// The step's name.
-  std::string_view name() const { return flow_->step_name(index_); }
+  std::uint32_t index() const noexcept { return index_; }  ///< The step's index (the order steps were added).
+  std::string_view name() const { return flow_->step_name(index_); }  ///< The step's name.
   /// Declares dependencies: handles of steps of the same flow, names (of steps that may be added
   /// later; an unknown name is a flow_error when the flow is checked), or groups (step_group.hpp:
   /// the step runs after the steps that end the group).
@@ -13013,14 +13196,11 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
     }
     return *this;
   }
-  /// Takes over `o`'s data.
-  basic_runtime_flow(basic_runtime_flow&& o) noexcept : data_(std::move(o.data_)) {}
+  basic_runtime_flow(basic_runtime_flow&& o) noexcept : data_(std::move(o.data_)) {}  ///< Takes over `o`'s data.
   ~basic_runtime_flow() = default;
 
-  /// The flow's name.
-  std::string_view name() const noexcept { return data_->flow_name; }
-  /// The number of steps.
-  std::size_t size() const noexcept { return data_->size(); }
+  std::string_view name() const noexcept { return data_->flow_name; }  ///< The flow's name.
+  std::size_t size() const noexcept { return data_->size(); }          ///< The number of steps.
 
   /// Adds a step called `name` (UTF-8) whose callable takes an `lf::context&` or nothing and
   /// returns its result (or void). Throws flow_error if the flow has a step of that name.
@@ -13044,9 +13224,12 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
 
   /// Adds a map step `name` (map_step.hpp) after step `source`: `callable` runs on each element of its
   /// result, a std::vector<E> (E: what `callable` takes, or given); retries and a timeout are per element.
-  template <class E = void, class F>
-  step_handle map(std::string_view name, std::string_view source, F&& callable) {
-    using body = detail::runtime_map<typename detail::map_element<E, std::decay_t<F>>::type, std::decay_t<F>>;
+  /// Given lf::keep_going, the step's result is its elements' outcomes (outcome.hpp).
+  template <class E = void, class F, std::same_as<keep_going_t>... Keep>
+    requires(sizeof...(Keep) <= 1)
+  step_handle map(std::string_view name, std::string_view source, F&& callable, Keep...) {
+    using body = detail::runtime_map<typename detail::map_element<E, std::decay_t<F>>::type, std::decay_t<F>,
+                                     sizeof...(Keep) == 1>;
     return add(name, body{std::string(source), std::forward<F>(callable)})
         .after(source)
         .edit_policy(detail::policy_change::elements());

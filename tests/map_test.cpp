@@ -469,6 +469,112 @@ TEMPLATE_TEST_CASE("a map step's element record that is not its own is refused",
   CHECK(copy.load("nightly", "n", key).has_value());  // nor was it erased
 }
 
+// "keep": "list" makes 0..n-1, "parse" maps `fn` over it keeping going (retried: `attempts`), and
+// "sum" adds up the results of the elements that succeeded, and counts the others.
+template <class Kind, class F>
+auto keep_going_flow(int n, F fn, unsigned attempts) {
+  auto list = [n] {
+    std::vector<int> v(static_cast<std::size_t>(n));
+    std::iota(v.begin(), v.end(), 0);
+    return v;
+  };
+  auto add_up = [](const std::vector<lf::outcome<long>>& v) {
+    std::pair<long, int> sum_and_failures{0, 0};
+    for (const auto& o : v) o ? void(sum_and_failures.first += *o) : void(++sum_and_failures.second);
+    return sum_and_failures;
+  };
+  if constexpr (Kind::is_static) {
+    return lf::flow<"keep">(lf::step<"list">(list),
+                            lf::map_step<"parse", "list">(fn, lf::keep_going).retry(lf::retry{attempts}),
+                            lf::step<"sum", "parse">(add_up));
+  } else {
+    lf::runtime_flow f{"keep"};
+    f.add("list", list);
+    f.map("parse", "list", fn, lf::keep_going).retry(lf::retry{attempts});
+    f.add("sum", [add_up](lf::context& ctx) { return add_up(ctx.result<std::vector<lf::outcome<long>>>("parse")); })
+        .after("parse");
+    return f;
+  }
+}
+
+TEMPLATE_TEST_CASE("a map step that keeps going succeeds with each element's outcome", "[map]",
+                   two_kinds::static_flows, two_kinds::runtime_flows) {
+  constexpr int n = 30;
+  std::array<std::atomic<int>, n> calls{};
+  const auto flow = keep_going_flow<TestType>(
+      n,
+      [&](const int& x) {
+        ++calls[static_cast<std::size_t>(x)];
+        if (x % 3 == 0) throw std::runtime_error("bad element " + std::to_string(x));
+        return 10L * x;
+      },
+      2);
+  lf::executor pool{2};
+  const auto r = run<TestType>(pool, flow);
+  REQUIRE(r.ok());
+  const auto out = two_kinds::value_of<"parse", std::vector<lf::outcome<long>>>(r);
+  REQUIRE(out.size() == n);
+  long sum = 0;
+  for (int x = 0; x != n; ++x) {
+    const auto& o = out[static_cast<std::size_t>(x)];
+    CHECK(o.ok() == (x % 3 != 0));
+    CHECK(calls[static_cast<std::size_t>(x)] == (x % 3 == 0 ? 2 : 1));  // failures after their retries
+    if (o) {
+      CHECK(*o == 10L * x);
+      CHECK(o.error() == nullptr);
+      sum += *o;
+    } else {
+      CHECK(lf::describe(o.error()) == "bad element " + std::to_string(x));
+      CHECK_THROWS_WITH(o.value(), "bad element " + std::to_string(x));
+    }
+  }
+  CHECK(two_kinds::value_of<"sum", std::pair<long, int>>(r) == std::pair<long, int>{sum, n / 3});
+}
+
+TEMPLATE_TEST_CASE("a map step that keeps going is checkpointed with its failures' messages", "[map][checkpoint]",
+                   two_kinds::static_flows, two_kinds::runtime_flows) {
+  std::atomic<int> calls{0};
+  std::atomic<bool> down{true};  // "check" fails until the service is up
+  auto fn = [&](const int& x) {
+    ++calls;
+    if (x == 2) throw std::runtime_error("element two is broken");
+    return static_cast<long>(x);
+  };
+  auto check = [&down] {
+    if (down) throw std::runtime_error("down");
+    return 1;
+  };
+  auto flow = [&] {
+    auto list = [] { return std::vector<int>{0, 1, 2, 3}; };
+    if constexpr (TestType::is_static) {
+      return lf::flow<"keep">(lf::step<"list">(list), lf::map_step<"parse", "list">(fn, lf::keep_going),
+                              lf::step<"check">(check).template after<"parse">());
+    } else {
+      lf::runtime_flow f{"keep"};
+      f.add("list", list);
+      f.map("parse", "list", fn, lf::keep_going);
+      f.add("check", check).after("parse");
+      return f;
+    }
+  }();
+  lf::memory_store store;
+  lf::executor pool{2};
+  const auto first = run<TestType>(pool, flow, lf::checkpoint{store, "k"});
+  REQUIRE(first.status("parse") == lf::step_status::succeeded);
+  REQUIRE(first.status("check") == lf::step_status::failed);
+  CHECK(calls == 4);
+  down = false;
+  const auto again = pool.resume(flow, lf::checkpoint{store, "k"});
+  REQUIRE(again.ok());
+  CHECK(calls == 4);  // restored as a whole, its failure too
+  const auto out = two_kinds::value_of<"parse", std::vector<lf::outcome<long>>>(again);
+  REQUIRE(out.size() == 4);
+  CHECK(*out[3] == 3);
+  REQUIRE_FALSE(out[2].ok());
+  CHECK_THROWS_AS(out[2].value(), lf::restored_error);
+  CHECK(lf::describe(out[2].error()) == "element two is broken");
+}
+
 TEST_CASE("a static map step maps over the run's input", "[map]") {
   const auto flow = lf::flow<"squares">(lf::map_step<"square">([](const int& x) { return x * x; }));
   lf::executor pool{2};

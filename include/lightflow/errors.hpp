@@ -189,6 +189,13 @@ class map_error : public detail::error_of<std::runtime_error> {
   std::vector<element> failed_;
 };
 
+/// An error read back from a checkpoint, which kept only its message: a failed element's, in the
+/// partial results of a map step that keeps going (outcome.hpp).
+class restored_error : public detail::error_of<std::runtime_error> {
+ public:
+  using error_of::error_of;
+};
+
 /// What a step that ran past its timeout failed with (its record's error; retry filters see it).
 class timeout_error : public detail::error_of<std::runtime_error> {
  public:

@@ -22,6 +22,7 @@
 #include "lightflow/observer.hpp"
 #include "lightflow/logger.hpp"
 #include "lightflow/map_step.hpp"
+#include "lightflow/outcome.hpp"
 #include "lightflow/merge.hpp"
 #include "lightflow/policy.hpp"
 #include "lightflow/progress.hpp"

@@ -9,8 +9,9 @@
 // callable that cannot is a compile error naming the step. Dependents receive the vector, typed
 // (nothing when the callable returns void). The step's retries and timeout apply to each element:
 // each element is an attempt of its own; every element has its chance, and when any failed the
-// step fails with an lf::map_error listing each failed element's index and error. A cancelled run
-// runs no more elements. The elements run in parallel (detail/map_elements.hpp: one engine for both
+// step fails with an lf::map_error listing each failed element's index and error (or, given
+// lf::keep_going, succeeds with each element's lf::outcome: outcome.hpp). A cancelled run runs no
+// more elements. The elements run in parallel (detail/map_elements.hpp: one engine for both
 // kinds of flow); a concurrency limit on the step (`.concurrency(n)`, `.limit(l)`) bounds how many
 // of them run at once. With a checkpoint, each element is saved as it succeeds, and a resumed run
 // runs only the elements that had not (detail/element_session.hpp).
@@ -26,6 +27,7 @@
 #include "lightflow/detail/policy_setters.hpp"
 #include "lightflow/detail/step_signature.hpp"
 #include "lightflow/fixed_string.hpp"
+#include "lightflow/outcome.hpp"
 #include "lightflow/policy.hpp"
 #include "lightflow/step.hpp"
 #include "lightflow/step_context.hpp"
@@ -65,15 +67,16 @@ consteval text_buffer map_step_error() {
 }
 
 /// A map step's callable as the step machinery calls it: with its input and its step_context.
-template <fixed_string Name, class F>
+/// `Keep`: the step keeps going (lf::keep_going), its output its elements' outcomes.
+template <fixed_string Name, class F, bool Keep>
 struct map_callable {
   F fn;
 
   template <class Range, class Out = map_output<F, Range>>
   auto operator()(const Range& range, step_context& ctx) const
-      -> std::conditional_t<Out::callable, typename map_result<typename Out::type>::type, unusable_output> {
+      -> std::conditional_t<Out::callable, map_output_t<Keep, typename Out::type>, unusable_output> {
     if constexpr (Out::callable) {
-      return map_elements(ctx, range, fn);
+      return map_elements<Keep>(ctx, range, fn);
     } else {
       fail<to_fixed_string<map_step_error<Name, Out::range>()>(),
            offered<std::remove_cvref_t<typename Out::element>>>();
@@ -93,7 +96,14 @@ inline std::shared_ptr<const policy> element_policy() { return policy::changed(n
 /// setters of any step (`.retry`, `.timeout`: per element; `.after<...>()`, `.when`, callbacks, `.limit`).
 template <fixed_string Name, fixed_string... Dependency, class F>
 requires(sizeof...(Dependency) <= 1) auto map_step(F&& callable) {
-  return step_definition<Name, detail::map_callable<Name, std::decay_t<F>>, after_names<>, detail::policy_ref,
+  return step_definition<Name, detail::map_callable<Name, std::decay_t<F>, false>, after_names<>, detail::policy_ref,
+                         Dependency...>{{}, {std::forward<F>(callable)}, detail::element_policy()};
+}
+/// The same, keeping going (outcome.hpp): the step succeeds whatever its elements do, and its output
+/// is the std::vector of their lf::outcome, in input order.
+template <fixed_string Name, fixed_string... Dependency, class F>
+requires(sizeof...(Dependency) <= 1) auto map_step(F&& callable, keep_going_t) {
+  return step_definition<Name, detail::map_callable<Name, std::decay_t<F>, true>, after_names<>, detail::policy_ref,
                          Dependency...>{{}, {std::forward<F>(callable)}, detail::element_policy()};
 }
 

@@ -12,6 +12,7 @@
 #define LIGHTFLOW_RUNTIME_FLOW_HPP
 
 #include <algorithm>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -46,6 +47,7 @@
 #include "lightflow/fixed_string.hpp"
 #include "lightflow/flow.hpp"
 #include "lightflow/key.hpp"
+#include "lightflow/outcome.hpp"
 #include "lightflow/policy.hpp"
 
 namespace lightflow {
@@ -66,10 +68,8 @@ class basic_step_handle : public detail::edited_policy_setters<basic_step_handle
  public:
   /// The step at `index` of `flow` (which must outlive the handle).
   basic_step_handle(basic_runtime_flow<Tag>& flow, std::uint32_t index) noexcept : flow_(&flow), index_(index) {}
-  /// The step's index in its flow (the order steps were added).
-  std::uint32_t index() const noexcept { return index_; }
-  /// The step's name.
-  std::string_view name() const { return flow_->step_name(index_); }
+  std::uint32_t index() const noexcept { return index_; }  ///< The step's index (the order steps were added).
+  std::string_view name() const { return flow_->step_name(index_); }  ///< The step's name.
   /// Declares dependencies: handles of steps of the same flow, names (of steps that may be added
   /// later; an unknown name is a flow_error when the flow is checked), or groups (step_group.hpp:
   /// the step runs after the steps that end the group).
@@ -155,14 +155,11 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
     }
     return *this;
   }
-  /// Takes over `o`'s data.
-  basic_runtime_flow(basic_runtime_flow&& o) noexcept : data_(std::move(o.data_)) {}
+  basic_runtime_flow(basic_runtime_flow&& o) noexcept : data_(std::move(o.data_)) {}  ///< Takes over `o`'s data.
   ~basic_runtime_flow() = default;
 
-  /// The flow's name.
-  std::string_view name() const noexcept { return data_->flow_name; }
-  /// The number of steps.
-  std::size_t size() const noexcept { return data_->size(); }
+  std::string_view name() const noexcept { return data_->flow_name; }  ///< The flow's name.
+  std::size_t size() const noexcept { return data_->size(); }          ///< The number of steps.
 
   /// Adds a step called `name` (UTF-8) whose callable takes an `lf::context&` or nothing and
   /// returns its result (or void). Throws flow_error if the flow has a step of that name.
@@ -186,9 +183,12 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
 
   /// Adds a map step `name` (map_step.hpp) after step `source`: `callable` runs on each element of its
   /// result, a std::vector<E> (E: what `callable` takes, or given); retries and a timeout are per element.
-  template <class E = void, class F>
-  step_handle map(std::string_view name, std::string_view source, F&& callable) {
-    using body = detail::runtime_map<typename detail::map_element<E, std::decay_t<F>>::type, std::decay_t<F>>;
+  /// Given lf::keep_going, the step's result is its elements' outcomes (outcome.hpp).
+  template <class E = void, class F, std::same_as<keep_going_t>... Keep>
+    requires(sizeof...(Keep) <= 1)
+  step_handle map(std::string_view name, std::string_view source, F&& callable, Keep...) {
+    using body = detail::runtime_map<typename detail::map_element<E, std::decay_t<F>>::type, std::decay_t<F>,
+                                     sizeof...(Keep) == 1>;
     return add(name, body{std::string(source), std::forward<F>(callable)})
         .after(source)
         .edit_policy(detail::policy_change::elements());

@@ -38,6 +38,7 @@
 #include "lightflow/detail/scheduler.hpp"
 #include "lightflow/detail/step_record.hpp"
 #include "lightflow/errors.hpp"
+#include "lightflow/outcome.hpp"
 #include "lightflow/policy.hpp"
 #include "lightflow/step_context.hpp"
 
@@ -79,7 +80,8 @@ struct element_output<F, E, true> {
   using type = std::decay_t<decltype(std::declval<const F&>()(std::declval<const E&>(), std::stop_token{}))>;
 };
 
-/// A map step's output: the vector of its elements' results (none when they return void).
+/// A map step's output: the vector of its elements' results (none when they return void), or with
+/// lf::keep_going (`Keep`) of their outcomes.
 template <class Out>
 struct map_result {
   using type = std::vector<Out>;
@@ -88,6 +90,10 @@ template <>
 struct map_result<void> {
   using type = void;
 };
+template <bool Keep, class Out>
+using kept_t = std::conditional_t<Keep, lightflow::outcome<Out>, Out>;  // what an element leaves in the output
+template <bool Keep, class Out>
+using map_output_t = typename map_result<kept_t<Keep, Out>>::type;
 
 /// The shared part of a map's elements: the counters its threads claim chunks from and count down.
 class element_job : public detached_task {
@@ -151,9 +157,12 @@ inline std::shared_ptr<limit_state> limit_of(const step_context& sc) {
   return own != nullptr ? own->concurrency : nullptr;
 }
 
-/// The elements of one map step over `Range`, with callable F, each giving an Out.
-template <class Range, class F, class Out>
+/// The elements of one map step over `Range`, with callable F, each giving an Out (kept in the output
+/// as a Kept: the Out, or with lf::keep_going its outcome).
+template <class Range, class F, class Out, class Kept>
 class typed_elements final : public element_job, element_sink {
+  static constexpr bool keep = !std::is_same_v<Out, Kept>;
+
  public:
   typed_elements(const Range& range, const F& fn, step_context& sc, std::size_t count, std::size_t chunk)
       : element_job(count, chunk, limit_of(sc)),
@@ -166,7 +175,7 @@ class typed_elements final : public element_job, element_sink {
         session_(run_.checkpoint()) {
     if constexpr (direct)
       results_.resize(count);
-    else if constexpr (!std::is_void_v<Out>)
+    else if constexpr (!std::is_void_v<Kept>)
       results_ = std::make_unique<slot[]>(count);
   }
 
@@ -180,7 +189,7 @@ class typed_elements final : public element_job, element_sink {
 
   /// Once every element has ended: the results in order, or the map_error of those that failed (or
   /// the error that kept an element's record from being saved).
-  typename map_result<Out>::type take() {
+  typename map_result<Kept>::type take() {
     if (save_error_ != nullptr) std::rethrow_exception(save_error_);
     if (!failed_.empty() || not_run_.load(std::memory_order_relaxed) != 0) {
       std::sort(failed_.begin(), failed_.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
@@ -188,8 +197,8 @@ class typed_elements final : public element_job, element_sink {
     }
     if constexpr (direct) {
       return std::move(results_);
-    } else if constexpr (!std::is_void_v<Out>) {
-      std::vector<Out> out;
+    } else if constexpr (!std::is_void_v<Kept>) {
+      std::vector<Kept> out;
       out.reserve(count());
       for (std::size_t i = 0; i != count(); ++i) out.push_back(std::move(*results_[i]));
       return out;
@@ -197,19 +206,16 @@ class typed_elements final : public element_job, element_sink {
   }
 
  private:
-  // Results are written in place into the output vector when Out can be made empty and assigned
+  // Results are written in place into the output vector when Kept can be made empty and assigned
   // (most types: no second pass); else each waits in an optional. Not bool: std::vector<bool> packs
   // its elements into shared words, which threads cannot write apart.
   static constexpr bool direct =
-      std::is_default_constructible_v<Out> && std::is_move_assignable_v<Out> && !std::is_same_v<Out, bool>;
+      std::is_default_constructible_v<Kept> && std::is_move_assignable_v<Kept> && !std::is_same_v<Kept, bool>;
 
   void restored(std::size_t i, void* value) override {
-    if constexpr (!std::is_void_v<Out>) {
+    if constexpr (!std::is_void_v<Kept>) {
       if (value == nullptr) throw decode_error("the record holds no value");
-      if constexpr (direct)
-        results_[i] = std::move(*static_cast<Out*>(value));
-      else
-        results_[i].emplace(std::move(*static_cast<Out*>(value)));
+      put(i, std::move(*static_cast<Kept*>(value)));
     }
     done_[i] = true;
   }
@@ -237,6 +243,10 @@ class typed_elements final : public element_job, element_sink {
     }
   }
   void failed(std::size_t i, std::exception_ptr error) noexcept {
+    if constexpr (keep) {  // kept in the output (only this thread writes element i)
+      results_[i] = Kept(std::move(error));
+      return;
+    }
     std::lock_guard lock(mutex_);
     failed_.push_back({i, std::move(error)});  // no memory to keep it: terminates rather than lose it
   }
@@ -273,8 +283,8 @@ class typed_elements final : public element_job, element_sink {
           returned = true;
         })) {
       if constexpr (direct)
-        if (returned) results_[i] = Out();
-      if constexpr (!direct && !std::is_void_v<Out>)
+        if (returned) results_[i] = Kept();
+      if constexpr (!direct && !std::is_void_v<Kept>)
         if (returned) results_[i].reset();
       throw timeout_error("lightflow: element " + std::to_string(i) + " of map step \"" + std::string(sc_.name()) +
                           "\" timed out after " +
@@ -290,7 +300,7 @@ class typed_elements final : public element_job, element_sink {
     try {
       const void* value = nullptr;
       if constexpr (direct) value = &results_[i];
-      else if constexpr (!std::is_void_v<Out>) value = &*results_[i];
+      else if constexpr (!std::is_void_v<Kept>) value = &*results_[i];
       session_->save_element(run_, element_access::step(sc_), i, count(), value);
       session_->saved_elsewhere();
     } catch (...) {
@@ -303,23 +313,31 @@ class typed_elements final : public element_job, element_sink {
   template <class Token>
   void call(std::size_t i, Token&& token) {
     const auto& element = std::begin(range_)[static_cast<std::ptrdiff_t>(i)];
-    if constexpr (std::is_void_v<Out>) {
+    const auto invoke = [&]() -> decltype(auto) {
       if constexpr (takes_element<F, decltype(element)>)
-        fn_(element);
+        return fn_(element);
       else
-        fn_(element, token());
-    } else if constexpr (direct) {
-      if constexpr (takes_element<F, decltype(element)>)
-        results_[i] = fn_(element);
-      else
-        results_[i] = fn_(element, token());
+        return fn_(element, token());
+    };
+    if constexpr (std::is_void_v<Kept>) {
+      invoke();
+    } else if constexpr (keep && std::is_void_v<Out>) {
+      invoke();
+      put(i, Kept(std::in_place));
+    } else if constexpr (keep) {
+      put(i, Kept(std::in_place, invoke()));
     } else {
-      if constexpr (takes_element<F, decltype(element)>)
-        results_[i].emplace(fn_(element));
-      else
-        results_[i].emplace(fn_(element, token()));
+      put(i, invoke());
     }
   }
+  template <class V>
+  void put(std::size_t i, V&& value) {
+    if constexpr (direct)
+      results_[i] = std::forward<V>(value);
+    else
+      results_[i].emplace(std::forward<V>(value));
+  }
+
 
   const Range& range_;
   const F& fn_;
@@ -329,9 +347,9 @@ class typed_elements final : public element_job, element_sink {
   const std::chrono::nanoseconds* time_limit_;
   checkpoint_session* const session_;  // null: the run has no checkpoint
   std::unique_ptr<bool[]> done_;       // in a resumed run: the elements restored (they do not run)
-  using slot = std::conditional_t<std::is_void_v<Out>, char, std::optional<Out>>;
-  using slots = std::conditional_t<direct, std::vector<std::conditional_t<direct, Out, char>>, std::unique_ptr<slot[]>>;
-  slots results_;  // each element's result (none when Out is void)
+  using slot = std::conditional_t<std::is_void_v<Kept>, char, std::optional<Kept>>;
+  using slots = std::conditional_t<direct, std::vector<std::conditional_t<direct, Kept, char>>, std::unique_ptr<slot[]>>;
+  slots results_;  // each element's result (none when Kept is void)
   std::atomic<std::size_t> not_run_{0};
   std::atomic<bool> stop_{false};  // an element's record could not be saved
   std::mutex mutex_;
@@ -341,16 +359,16 @@ class typed_elements final : public element_job, element_sink {
 
 /// Runs `fn` on each element of `range` for the map step whose context is `sc`; returns the results
 /// in order, or throws the map_error of the elements that failed (or did not run).
-template <class Range, class F>
+template <bool Keep = false, class Range, class F>
 auto map_elements(step_context& sc, const Range& range, const F& fn) {
   using element = element_reference_t<Range>;
   using out = typename element_output<F, element>::type;
   const auto count = static_cast<std::size_t>(std::size(range));
-  if (count == 0) return typename map_result<out>::type();
+  if (count == 0) return map_output_t<Keep, out>();
   const std::size_t width = scheduler::width();
   const std::size_t chunk = std::max<std::size_t>(1, count / (width * 8));  // about 8 chunks a thread
   const std::size_t chunks = (count + chunk - 1) / chunk;
-  auto* job = new typed_elements<Range, F, out>(range, fn, sc, count, chunk);
+  auto* job = new typed_elements<Range, F, out, kept_t<Keep, out>>(range, fn, sc, count, chunk);
   struct dropper {
     element_job* job;
     ~dropper() { job->drop(); }

@@ -38,14 +38,14 @@ struct map_element<void, F> {
                 "f.map<E>(name, source, callable)");
 };
 
-/// The body of a runtime map step over `source`'s result, a std::vector<E>.
-template <class E, class F>
+/// The body of a runtime map step over `source`'s result, a std::vector<E>; `Keep`: lf::keep_going.
+template <class E, class F, bool Keep>
 struct runtime_map {
   std::string source;
   F fn;
   template <class Context>
   auto operator()(Context& ctx) const {
-    return map_elements(ctx, ctx.template result<std::vector<E>>(source), fn);
+    return map_elements<Keep>(ctx, ctx.template result<std::vector<E>>(source), fn);
   }
 };
 
