@@ -110,10 +110,11 @@ using deferred_t = typename deferred<T, Tag>::type;
 #include <vector>
 
 // ---- lightflow/step_status.hpp
-// What became of a step in a run.
+// What became of a step in a run (and of a map step's elements).
 #ifndef LIGHTFLOW_STEP_STATUS_HPP
 #define LIGHTFLOW_STEP_STATUS_HPP
 
+#include <cstddef>
 #include <cstdint>
 #include <iosfwd>
 #include <string_view>
@@ -130,6 +131,20 @@ enum class step_status : std::uint8_t {
   skipped_by_condition,  ///< not run because its condition (or an ancestor's, skipping its dependents) was false
   timed_out,             ///< ran past its timeout (or its run's); its output, if any, was discarded
   stopped,               ///< not run because the run was stopped (run_handle::stop) first
+};
+
+/// What became of the elements of a map step that ran (step_report::elements, element_event): how
+/// many it had, and how many succeeded (in this run), failed (after their retries), were restored
+/// from a checkpoint, or did not run (their run was cancelled, or an element's record could not be
+/// saved). All 0 for a step that is not a map step, or did not run.
+struct element_counts {
+  std::size_t total = 0;      ///< The elements of its input.
+  std::size_t succeeded = 0;  ///< Ran and succeeded in this run.
+  std::size_t failed = 0;     ///< Failed, after their retries (kept as outcomes with lf::keep_going).
+  std::size_t restored = 0;   ///< Restored from a checkpoint: they did not run.
+  std::size_t not_run = 0;    ///< Did not run.
+  /// Succeeded, in this run or an earlier one.
+  std::size_t done() const noexcept { return succeeded + restored; }
 };
 
 namespace detail {
@@ -404,7 +419,7 @@ class bad_step_access : public detail::error_of<std::logic_error> {
 #endif
 // ---- lightflow/observer.hpp
 // Watching runs as they go: an observer is told when a run starts and ends, and when each attempt of
-// each step starts and ends. Register one for every run of an executor (`pool.observe(o)`) or for
+// each step (and of each element of a map step) starts and ends. Register one for every run of an executor (`pool.observe(o)`) or for
 // one run (`pool.run(flow, input, lf::observe(o))`). The trace recorder (trace.hpp) and the
 // progress printer (progress.hpp) are observers.
 #ifndef LIGHTFLOW_OBSERVER_HPP
@@ -473,6 +488,24 @@ struct step_event {
   }
 };
 
+/// One attempt of one element of a map step (map_step.hpp) starting or ending; or, for an element
+/// restored from a checkpoint, its end with attempt 0 (told as the step starts its elements).
+struct element_event {
+  std::string_view flow;      ///< The flow's name.
+  std::uint64_t run_id = 0;   ///< The run's number (counted from 1 per executor).
+  std::string_view step;      ///< The map step's full name.
+  std::uint32_t index = 0;    ///< The map step's index in its flow.
+  std::size_t element = 0;    ///< The element's index in the step's input, from 0.
+  std::size_t elements = 0;   ///< How many elements the step has.
+  unsigned attempt = 0;       ///< 1 for the first; 0 for an element restored from a checkpoint.
+  unsigned worker = 0;        ///< The thread that runs it (as step_event::worker).
+  step_status status = step_status::pending;   ///< At the end: succeeded, failed or timed_out.
+  std::exception_ptr error{};                  ///< At the end of a failed attempt: what it failed with.
+  bool restored = false;                       ///< Its result came from a checkpoint.
+  bool last = true;                            ///< At an end: no other attempt of the element follows.
+  std::chrono::steady_clock::time_point time;  ///< When it started, or ended.
+};
+
 /// Override what you need. Observers are called on the threads that run the steps, at the same time
 /// from several of them: make them thread-safe. They must not throw (they are noexcept).
 class observer {
@@ -484,6 +517,10 @@ class observer {
   virtual void step_started(const step_event&) noexcept {}
   /// An attempt of a step ends; or a step that did not run gets its status (attempt 0).
   virtual void step_finished(const step_event&) noexcept {}
+  /// An attempt of an element of a map step starts (on the thread that runs it).
+  virtual void element_started(const element_event&) noexcept {}
+  /// An attempt of an element of a map step ends; or a restored element gets its status (attempt 0).
+  virtual void element_finished(const element_event&) noexcept {}
   /// A run ends, after all of its steps.
   virtual void run_finished(const run_event&) noexcept {}
   /// What the library reports about a run besides its steps' attempts, in words: a callback that
@@ -3079,11 +3116,7 @@ class run_state_base {
   }
   /// The executor's defaults (before the run starts): its callbacks, called before the flow's and
   /// the steps' own, and its retries and timeout, for steps that neither they nor their flow set.
-  void set_executor_policy(std::shared_ptr<const policy> defaults) noexcept {
-    if (defaults == nullptr) return;
-    executor_policy_ = std::move(defaults);
-    plain_ = false;
-  }
+  void set_executor_policy(std::shared_ptr<const policy> defaults) noexcept;
   /// On the thread that starts the run, before it starts: the before-flow callbacks, the executor's
   /// then the flow's. A must one that throws cancels the run (the callbacks after it are not called).
   void before_flow() noexcept;
@@ -3096,10 +3129,15 @@ class run_state_base {
   template <class T>
   void add_resource(std::unique_ptr<T> object);
   /// The run's resource of type T, or null.
-  void* find_resource(const std::type_info& type) const noexcept {
-    for (const resource_slot& r : resources_)
-      if (*r.type == type) return r.object;
-    return nullptr;
+  void* find_resource(const std::type_info& type) const noexcept;
+  /// The observers of this run (map_elements.hpp tells them of elements).
+  const std::vector<observer*>& observers() const noexcept { return observers_; }
+  /// A map step's elements as it ended (map_elements.hpp), kept in a table made at the first one;
+  /// what its result reports (null: not a map step, or it did not run).
+  void set_elements(std::uint32_t step, const element_counts& counts) noexcept;
+  const element_counts* elements(std::uint32_t step) const noexcept {
+    const element_counts* table = element_counts_.load(std::memory_order_acquire);
+    return table != nullptr && table[step].total != 0 ? &table[step] : nullptr;
   }
   /// Step `step`'s own policy (null: none).
   const policy* own(std::uint32_t step) const noexcept { return policies_ != nullptr ? policies_[step] : nullptr; }
@@ -3127,6 +3165,7 @@ class run_state_base {
     drop_processes();
     release_resources();
     delete[] errors_.load(std::memory_order_relaxed);
+    delete[] element_counts_.load(std::memory_order_relaxed);
     if (stop_ready_.load(std::memory_order_relaxed) == 2) stop_source_()->~stop_source();
   }
 
@@ -3236,10 +3275,7 @@ class run_state_base {
     void operator()() const noexcept { run->resume(); }
   };
   // Cancels the run, setting `more` (life_state's stopped or timed_out) in the same step.
-  void cancel_with(std::uint32_t more) noexcept {
-    life_.set(life_state::cancelled | more);
-    if (stop_ready_.load(std::memory_order_seq_cst) == 2) stop_source_()->request_stop();  // unparks a paused run
-  }
+  void cancel_with(std::uint32_t more) noexcept;
   bool park(std::uint32_t step);
   // Concurrency limits (run_limits.hpp): a step takes a slot of its limit or waits for one; it
   // frees it when it ends, or passes on one it was handed when it does not run.
@@ -3266,6 +3302,7 @@ class run_state_base {
   std::atomic<std::uint32_t> root_cursor_{0};  // the next root the roots' batch task releases
   std::atomic<std::uint32_t> not_ok_{0};  // steps that ended neither succeeded nor skipped by their condition
   std::atomic<std::exception_ptr*> errors_{nullptr};  // each step's error; made at the first one
+  std::atomic<element_counts*> element_counts_{nullptr};  // each map step's; made at the first
   life_state life_;  // cancelled, stopped, timed out, paused, finished: every transition in life_state.hpp
   std::atomic<std::uint32_t> refs_{1};
   std::atomic<int> stop_ready_{0};  // 0 none, 1 being made, 2 made
@@ -3937,6 +3974,7 @@ consteval std::size_t sum_of(const std::size_t (&values)[N]) noexcept {
 #include <iterator>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -4122,6 +4160,29 @@ inline const callback_failure* run_state_base::flow_must_failure() const noexcep
   for (const callback_failure& f : callback_failures_)  // read after the run is done: no lock needed
     if (f.point == *flow_must_failure_ && f.must) return &f;
   return nullptr;
+}
+
+inline void run_state_base::set_executor_policy(std::shared_ptr<const policy> defaults) noexcept {
+  if (defaults == nullptr) return;
+  executor_policy_ = std::move(defaults);
+  plain_ = false;
+}
+
+inline void* run_state_base::find_resource(const std::type_info& type) const noexcept {
+  for (const resource_slot& r : resources_)
+    if (*r.type == type) return r.object;
+  return nullptr;
+}
+
+inline void run_state_base::set_elements(std::uint32_t step, const element_counts& counts) noexcept {
+  element_counts* table = element_counts_.load(std::memory_order_acquire);
+  if (table == nullptr) {
+    element_counts* made = new (std::nothrow) element_counts[graph_->size]{};
+    if (made == nullptr) return;  // no memory: the result reports no counts
+    if (element_counts_.compare_exchange_strong(table, made, std::memory_order_acq_rel)) table = made;
+    else delete[] made;  // another map step made it first: `table` is theirs
+  }
+  table[step] = counts;
 }
 
 template <class T>
@@ -4884,6 +4945,11 @@ void run_state_base::controlled(F&& f) {
   std::lock_guard lock(control_mutex_);
   if ((life_.set(life_state::controlled) & life_state::closed) != 0) return;
   f();
+}
+
+inline void run_state_base::cancel_with(std::uint32_t more) noexcept {
+  life_.set(life_state::cancelled | more);
+  if (stop_ready_.load(std::memory_order_seq_cst) == 2) stop_source_()->request_stop();  // unparks a paused run
 }
 
 inline void run_state_base::arm_unparker() {
@@ -7764,7 +7830,7 @@ class basic_context : public step_context {
 // ---- lightflow/diagram.hpp
 // Drawings of a flow, or of a finished run with each step coloured by its status: Graphviz DOT and
 // Mermaid text. In DOT, a run's steps also say their status and attempts in words (a PNG has no
-// tooltips), a legend explains the colours and lines, and steps whose names have dotted prefixes (a
+// tooltips; a map step says how many of its elements are done, "8/10 elements"), a legend explains the colours and lines, and steps whose names have dotted prefixes (a
 // merged flow's "billing.charge") are drawn inside a box per prefix.
 //
 //   std::ofstream("flow.dot") << lf::to_dot(flow);        // dot -Tsvg flow.dot -o flow.svg
@@ -7861,6 +7927,7 @@ struct step_report {
   std::exception_ptr error{};  ///< What it failed with (failed and timed-out steps).
   bool restored = false;       ///< Its output came from a checkpoint: it did not run in this run.
   unsigned attempts = 0;       ///< How many times its callable was called (more than 1 after retries).
+  element_counts elements{};   ///< A map step that ran: what became of its elements (else all 0).
 
   /// end - start.
   std::chrono::nanoseconds duration() const noexcept { return end - start; }
@@ -8037,9 +8104,11 @@ class basic_run_result {
 
   step_report step(std::size_t index, const detail::tick_converter& to_time) const {
     if (index >= size()) throw unknown_step("lightflow: step index " + std::to_string(index) + " is out of range");
-    const auto& r = run_->record(static_cast<std::uint32_t>(index));
-    return {graph().name(static_cast<std::uint32_t>(index)), r.status, to_time(r.start), to_time(r.end), run_->error(static_cast<std::uint32_t>(index)),
-            r.restored, r.attempts};
+    const auto i = static_cast<std::uint32_t>(index);
+    const auto& r = run_->record(i);
+    const element_counts* elements = run_->elements(i);
+    return {graph().name(i), r.status, to_time(r.start), to_time(r.end), run_->error(i), r.restored, r.attempts,
+            elements != nullptr ? *elements : element_counts{}};
   }
 
   std::uint32_t index_of(std::string_view name) const {
@@ -8214,8 +8283,17 @@ inline void dot_node(std::string& out, const graph_view& g, const run_state_base
     out += "\\n" + std::string(to_string(r.status));
     if (r.attempts > 1) out += ", " + std::to_string(r.attempts) + " attempts";
     if (r.restored) out += ", restored";
+    std::string elements;  // a map step's: "8/10 elements" done, and how many failed, were restored
+    if (const element_counts* c = run->elements(i)) {
+      elements = std::to_string(c->done()) + "/" + std::to_string(c->total) + " elements";
+      if (c->failed != 0) elements += ", " + std::to_string(c->failed) + " failed";
+      if (c->restored != 0) elements += ", " + std::to_string(c->restored) + " restored";
+      if (c->not_run != 0) elements += ", " + std::to_string(c->not_run) + " not run";
+      out += "\\n" + elements;
+    }
     out += "\", fillcolor=\"" + std::string(status_colour(r.status)) + "\", tooltip=" +
-           dot_quoted(std::string(name) + ": " + std::string(to_string(r.status)));
+           dot_quoted(std::string(name) + ": " + std::string(to_string(r.status)) +
+                      (elements.empty() ? std::string() : "; " + elements));
     if (r.restored) out += ", peripheries=2";
   }
   out += "];\n";
@@ -10818,14 +10896,15 @@ class logger : public observer {
 // flow: each front door calls map_elements() from its step's body.
 //
 // The elements are handed out in chunks from one counter (a million elements cost one counter update
-// per chunk, not a task each); helpers are one detached task (step_record.hpp) queued a few times on
-// the step's thread's deque, for idle threads to steal. The step's thread works on the elements too,
-// then waits only for the chunks that helpers are still running. Each element is an attempt of its
-// own: the step's retries and time limit apply to each one; every element has its chance, and the
-// failures are kept with their index (an lf::map_error). A cancelled run claims no more elements.
-// Under the step's concurrency limit, a helper works only with a slot of its own. With a checkpoint,
-// each element that succeeds is saved as it does (element_session.hpp), and a resumed run reads the
-// saved ones back and runs only the others.
+// per chunk, not a task each); helpers are one detached task queued a few times on the step's
+// thread's deque, for idle threads to steal (element_job.hpp). The step's thread works on the
+// elements too, then waits only for the chunks that helpers are still running. Each element is an
+// attempt of its own: the step's retries and time limit apply to each one; every element has its
+// chance, and the failures are kept with their index (an lf::map_error), or as outcomes (with
+// lf::keep_going). A cancelled run claims no more elements. With a checkpoint, each element that
+// succeeds is saved as it does (element_session.hpp), and a resumed run reads the saved ones back
+// and runs only the others. Observers are told of each element's attempts, and the run keeps the
+// step's element counts for its result.
 #ifndef LIGHTFLOW_DETAIL_MAP_ELEMENTS_HPP
 #define LIGHTFLOW_DETAIL_MAP_ELEMENTS_HPP
 
@@ -10846,6 +10925,95 @@ class logger : public observer {
 #include <utility>
 #include <vector>
 
+// ---- lightflow/detail/element_job.hpp
+// The shared part of a map step's elements (map_elements.hpp has the typed part): the counter its
+// threads claim chunks of elements from, the count of elements not yet ended that the step's thread
+// waits on, and the helpers, one detached task (step_record.hpp) queued a few times on the step's
+// thread's deque for idle threads to steal. Under the step's concurrency limit, a helper works only
+// with a slot of its own.
+#ifndef LIGHTFLOW_DETAIL_ELEMENT_JOB_HPP
+#define LIGHTFLOW_DETAIL_ELEMENT_JOB_HPP
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+
+namespace lightflow::detail {
+
+/// How the elements reach a step's run and index through its step_context.
+struct element_access {
+  static run_state_base& run(const step_context& sc) noexcept { return *sc.run_; }
+  static std::uint32_t step(const step_context& sc) noexcept { return sc.step_; }
+};
+
+/// The shared part of a map's elements: the counters its threads claim chunks from and count down.
+class element_job : public detached_task {
+ public:
+  /// `limit`: the map step's concurrency limit (null: none), of which each helper needs a slot.
+  element_job(std::size_t count, std::size_t chunk, std::shared_ptr<limit_state> limit) noexcept
+      : detached_task{&help_and_drop}, count_(count), chunk_(chunk), left_(count), limit_(std::move(limit)) {}
+  element_job(const element_job&) = delete;
+  element_job& operator=(const element_job&) = delete;
+  virtual ~element_job() = default;
+
+  /// Runs chunks of elements until none is left to claim.
+  void help() noexcept {
+    for (;;) {
+      const std::size_t first = next_.fetch_add(chunk_, std::memory_order_relaxed);
+      if (first >= count_) return;
+      const std::size_t last = std::min(count_, first + chunk_);
+      run_elements(first, last);
+      if (left_.fetch_sub(last - first, std::memory_order_acq_rel) == last - first) left_.notify_all();
+    }
+  }
+  /// Waits until every element has ended (after help(): the chunks helpers still run).
+  void wait() const noexcept {
+    for (std::size_t v = left_.load(std::memory_order_acquire); v != 0; v = left_.load(std::memory_order_acquire))
+      left_.wait(v, std::memory_order_acquire);
+  }
+  void hold(std::size_t n) noexcept { refs_.fetch_add(n, std::memory_order_relaxed); }
+  void drop() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+ protected:
+  std::size_t count() const noexcept { return count_; }
+
+ private:
+  virtual void run_elements(std::size_t first, std::size_t last) noexcept = 0;
+  // A helper: works, then lets go (a helper taken after the elements are done claims nothing). Under
+  // a concurrency limit it works only with a slot of its own (the step's thread holds the step's),
+  // which it hands on as a step does; it keeps the limit alive, not the run, which may have ended.
+  static void help_and_drop(detached_task* task) noexcept {
+    auto* job = static_cast<element_job*>(task);
+    if (job->limit_ == nullptr) {
+      job->help();
+    } else if (job->limit_->try_take()) {
+      job->help();
+      if (task_node* next = job->limit_->leave()) run_state_base::requeue(next);
+    }
+    job->drop();
+  }
+
+  const std::size_t count_, chunk_;
+  alignas(64) std::atomic<std::size_t> next_{0};  // the next element to claim
+  alignas(64) std::atomic<std::size_t> left_;     // elements not ended
+  std::atomic<std::size_t> refs_{1};              // the step's, and one per queued helper
+  const std::shared_ptr<limit_state> limit_;
+};
+
+/// The concurrency limit of the map step whose context is `sc` (null: none).
+inline std::shared_ptr<limit_state> limit_of(const step_context& sc) {
+  const policy* own = element_access::run(sc).own(element_access::step(sc));
+  return own != nullptr ? own->concurrency : nullptr;
+}
+
+}  // namespace lightflow::detail
+
+#endif
 // ---- lightflow/outcome.hpp
 /// @file
 /// Partial results of a map step (map_step.hpp). Given `lf::keep_going`, a map step whose elements
@@ -11000,11 +11168,6 @@ struct binary_codec<outcome<T>> {
 
 namespace lightflow::detail {
 
-struct element_access {
-  static run_state_base& run(const step_context& sc) noexcept { return *sc.run_; }
-  static std::uint32_t step(const step_context& sc) noexcept { return sc.step_; }
-};
-
 /// What a map step maps over: a sized range whose elements are reached by index (a std::vector,
 /// std::array, std::span, std::deque...), and the type of a reference to one. (Not <ranges>: it
 /// costs a program that includes the library about 0.7 s of compile time.)
@@ -11051,68 +11214,6 @@ using kept_t = std::conditional_t<Keep, lightflow::outcome<Out>, Out>;  // what 
 template <bool Keep, class Out>
 using map_output_t = typename map_result<kept_t<Keep, Out>>::type;
 
-/// The shared part of a map's elements: the counters its threads claim chunks from and count down.
-class element_job : public detached_task {
- public:
-  /// `limit`: the map step's concurrency limit (null: none), of which each helper needs a slot.
-  element_job(std::size_t count, std::size_t chunk, std::shared_ptr<limit_state> limit) noexcept
-      : detached_task{&help_and_drop}, count_(count), chunk_(chunk), left_(count), limit_(std::move(limit)) {}
-  element_job(const element_job&) = delete;
-  element_job& operator=(const element_job&) = delete;
-  virtual ~element_job() = default;
-
-  /// Runs chunks of elements until none is left to claim.
-  void help() noexcept {
-    for (;;) {
-      const std::size_t first = next_.fetch_add(chunk_, std::memory_order_relaxed);
-      if (first >= count_) return;
-      const std::size_t last = std::min(count_, first + chunk_);
-      run_elements(first, last);
-      if (left_.fetch_sub(last - first, std::memory_order_acq_rel) == last - first) left_.notify_all();
-    }
-  }
-  /// Waits until every element has ended (after help(): the chunks helpers still run).
-  void wait() const noexcept {
-    for (std::size_t v = left_.load(std::memory_order_acquire); v != 0; v = left_.load(std::memory_order_acquire))
-      left_.wait(v, std::memory_order_acquire);
-  }
-  void hold(std::size_t n) noexcept { refs_.fetch_add(n, std::memory_order_relaxed); }
-  void drop() noexcept {
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-  }
-
- protected:
-  std::size_t count() const noexcept { return count_; }
-
- private:
-  virtual void run_elements(std::size_t first, std::size_t last) noexcept = 0;
-  // A helper: works, then lets go (a helper taken after the elements are done claims nothing). Under
-  // a concurrency limit it works only with a slot of its own (the step's thread holds the step's),
-  // which it hands on as a step does; it keeps the limit alive, not the run, which may have ended.
-  static void help_and_drop(detached_task* task) noexcept {
-    auto* job = static_cast<element_job*>(task);
-    if (job->limit_ == nullptr) {
-      job->help();
-    } else if (job->limit_->try_take()) {
-      job->help();
-      if (task_node* next = job->limit_->leave()) run_state_base::requeue(next);
-    }
-    job->drop();
-  }
-
-  const std::size_t count_, chunk_;
-  alignas(64) std::atomic<std::size_t> next_{0};  // the next element to claim
-  alignas(64) std::atomic<std::size_t> left_;     // elements not ended
-  std::atomic<std::size_t> refs_{1};              // the step's, and one per queued helper
-  const std::shared_ptr<limit_state> limit_;
-};
-
-/// The concurrency limit of the map step whose context is `sc` (null: none).
-inline std::shared_ptr<limit_state> limit_of(const step_context& sc) {
-  const policy* own = element_access::run(sc).own(element_access::step(sc));
-  return own != nullptr ? own->concurrency : nullptr;
-}
-
 /// The elements of one map step over `Range`, with callable F, each giving an Out (kept in the output
 /// as a Kept: the Out, or with lf::keep_going its outcome).
 template <class Range, class F, class Out, class Kept>
@@ -11128,7 +11229,8 @@ class typed_elements final : public element_job, element_sink {
         run_(element_access::run(sc)),
         retry_(run_.retries_of(element_access::step(sc))),
         time_limit_(run_.timeout_of(element_access::step(sc))),
-        session_(run_.checkpoint()) {
+        session_(run_.checkpoint()),
+        observed_(!run_.observers().empty()) {
     if constexpr (direct)
       results_.resize(count);
     else if constexpr (!std::is_void_v<Kept>)
@@ -11140,7 +11242,22 @@ class typed_elements final : public element_job, element_sink {
   void restore() {
     if (session_ == nullptr || !run_.resumed()) return;
     done_ = std::make_unique<bool[]>(count());
-    session_->load_elements(run_, element_access::step(sc_), count(), *this);
+    restored_ = session_->load_elements(run_, element_access::step(sc_), count(), *this);
+    if (observed_ && restored_ != 0)
+      for (std::size_t i = 0; i != count(); ++i)
+        if (done_[i]) tell(false, event(i, 0, step_status::succeeded, nullptr, true));
+  }
+
+  /// Once every element has ended: tells the run how many succeeded, failed, were restored or did
+  /// not run (its result reports them).
+  void tally() noexcept {
+    element_counts c;
+    c.total = count();
+    c.failed = failures_.load(std::memory_order_relaxed);
+    c.restored = restored_;
+    c.not_run = not_run_.load(std::memory_order_relaxed);
+    c.succeeded = c.total - c.failed - c.restored - c.not_run;
+    run_.set_elements(element_access::step(sc_), c);
   }
 
   /// Once every element has ended: the results in order, or the map_error of those that failed (or
@@ -11177,9 +11294,10 @@ class typed_elements final : public element_job, element_sink {
   }
 
   void run_elements(std::size_t first, std::size_t last) noexcept override {
-    // Without retries, a time limit or a checkpoint, one attempt each, straight: what run_one would
-    // do, but its loop costs about 3 ns more per trivial element (measured with lightflow_bench_map).
-    const bool plain = retry_ == nullptr && time_limit_ == nullptr && session_ == nullptr;
+    // Without retries, a time limit, a checkpoint or observers, one attempt each, straight: what
+    // run_one would do, but its loop costs about 3 ns more per trivial element (measured with
+    // lightflow_bench_map).
+    const bool plain = retry_ == nullptr && time_limit_ == nullptr && session_ == nullptr && !observed_;
     for (std::size_t i = first; i != last; ++i) {
       if (run_.cancelled() || (!plain && stop_.load(std::memory_order_relaxed))) {  // the rest does not run
         std::size_t left = 0;
@@ -11199,6 +11317,7 @@ class typed_elements final : public element_job, element_sink {
     }
   }
   void failed(std::size_t i, std::exception_ptr error) noexcept {
+    failures_.fetch_add(1, std::memory_order_relaxed);
     if constexpr (keep) {  // kept in the output (only this thread writes element i)
       results_[i] = Kept(std::move(error));
       return;
@@ -11213,9 +11332,11 @@ class typed_elements final : public element_job, element_sink {
   void run_one(std::size_t i) noexcept {
     if (done_ != nullptr && done_[i]) return;
     for (unsigned n = 1;; ++n) {
+      if (observed_) tell(true, event(i, n, step_status::pending, nullptr, false));
       std::exception_ptr error;
       try {
         attempt(i);
+        if (observed_) tell(false, event(i, n, step_status::succeeded, nullptr, true));
         return save(i);
       } catch (...) {
         error = std::current_exception();
@@ -11227,7 +11348,28 @@ class typed_elements final : public element_job, element_sink {
       } catch (...) {  // a predicate that throws, or no memory to wait: no more attempts
         again = false;
       }
+      if (observed_) tell(false, event(i, n, status_of(error), error, !again));
       if (!again) return failed(i, std::move(error));
+    }
+  }
+
+  // What observers are told of element i's attempt n (0: restored).
+  element_event event(std::size_t i, unsigned n, step_status status, std::exception_ptr error,
+                      bool last) const noexcept {
+    const std::uint32_t step = element_access::step(sc_);
+    return {run_.graph().flow_name, run_.id(), run_.graph().name(step), step, i, count(), n, current_worker, status,
+            std::move(error), n == 0, last, std::chrono::steady_clock::now()};
+  }
+  void tell(bool starting, const element_event& e) const noexcept {
+    for (observer* o : run_.observers()) starting ? o->element_started(e) : o->element_finished(e);
+  }
+  static step_status status_of(const std::exception_ptr& error) noexcept {
+    try {
+      std::rethrow_exception(error);
+    } catch (const timeout_error&) {
+      return step_status::timed_out;
+    } catch (...) {
+      return step_status::failed;
     }
   }
 
@@ -11302,11 +11444,14 @@ class typed_elements final : public element_job, element_sink {
   const retry* retry_;
   const std::chrono::nanoseconds* time_limit_;
   checkpoint_session* const session_;  // null: the run has no checkpoint
+  const bool observed_;                // the run has observers: they are told of each element
   std::unique_ptr<bool[]> done_;       // in a resumed run: the elements restored (they do not run)
+  std::size_t restored_ = 0;
   using slot = std::conditional_t<std::is_void_v<Kept>, char, std::optional<Kept>>;
   using slots = std::conditional_t<direct, std::vector<std::conditional_t<direct, Kept, char>>, std::unique_ptr<slot[]>>;
   slots results_;  // each element's result (none when Kept is void)
   std::atomic<std::size_t> not_run_{0};
+  std::atomic<std::size_t> failures_{0};
   std::atomic<bool> stop_{false};  // an element's record could not be saved
   std::mutex mutex_;
   std::vector<map_error::element> failed_;  // (mutex_)
@@ -11335,6 +11480,7 @@ auto map_elements(step_context& sc, const Range& range, const F& fn) {
   for (std::size_t k = scheduler::share(job, helpers); k != helpers; ++k) job->drop();  // not queued
   job->help();
   job->wait();
+  job->tally();
   return job->take();
 }
 
@@ -11630,8 +11776,9 @@ constexpr auto merge(const Parts&... parts) {
 #endif
 // ---- lightflow/progress.hpp
 // A progress line for long runs, rewritten in place on a terminal (one line after another in a
-// log file or a pipe):
-//   orders: 7,341/10,000 steps done, 2 failed, 12.4 s
+// log file or a pipe); a run with map steps counts their elements too:
+//   orders: 7341/10000 steps done, 2 failed, 12.4 s
+//   nightly: 1/4 steps done, 0 failed; 120/1000 elements done, 3 failed, 12.4 s
 //
 //   lf::progress_printer progress(std::cerr);
 //   pool.run(flow, input, lf::observe(progress));
@@ -11643,10 +11790,12 @@ constexpr auto merge(const Parts&... parts) {
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <mutex>
 #include <ostream>
+#include <set>
 #include <string>
 
 
@@ -11660,8 +11809,9 @@ enum class progress_line {
   plain,      ///< always one line after another
 };
 
-/// Prints steps done / total, failures (and timeouts) so far and the time since the run started, at most every
-/// `interval` (and once at the end). Meant for one run at a time.
+/// Prints steps done / total, failures (and timeouts) so far, the same for the elements of map steps
+/// that have started, and the time since the run started, at most every `interval` (and once at the
+/// end). Meant for one run at a time.
 class progress_printer final : public observer {
  public:
   /// Prints to `out` (which must outlive it) at most every `interval`, in the given mode.
@@ -11688,6 +11838,8 @@ class progress_printer final : public observer {
     flow_ = std::string(e.flow);
     total_ = e.steps;
     done_ = failed_ = 0;
+    maps_.clear();
+    elements_ = elements_done_ = elements_failed_ = 0;
     start_ = last_ = e.time;
   }
   /// Counts a step that ended (not an attempt that will be retried); prints when `interval` passed.
@@ -11696,6 +11848,20 @@ class progress_printer final : public observer {
     std::lock_guard lock(mutex_);
     ++done_;
     if (e.status == step_status::failed || e.status == step_status::timed_out) ++failed_;
+    if (e.time - last_ >= interval_) {
+      last_ = e.time;
+      print(e.time, false);
+    }
+  }
+  /// Counts an element that ended (restored, or its last attempt); prints when `interval` passed.
+  void element_finished(const element_event& e) noexcept override {
+    if (!e.last) return;
+    std::lock_guard lock(mutex_);
+    try {
+      if (maps_.insert(e.index).second) elements_ += e.elements;  // the first of a map step's elements
+    } catch (...) {  // no memory: its total goes uncounted
+    }
+    ++(e.status == step_status::succeeded ? elements_done_ : elements_failed_);
     if (e.time - last_ >= interval_) {
       last_ = e.time;
       print(e.time, false);
@@ -11717,6 +11883,15 @@ class progress_printer final : public observer {
     std::lock_guard lock(mutex_);
     return failed_;
   }
+  /// Elements of map steps that ended so far (restored ones included), and of those, the failed.
+  std::size_t elements_done() const {
+    std::lock_guard lock(mutex_);
+    return elements_done_ + elements_failed_;
+  }
+  std::size_t elements_failed() const {
+    std::lock_guard lock(mutex_);
+    return elements_failed_;
+  }
 
  private:
   void print(std::chrono::steady_clock::time_point now, bool last) noexcept {
@@ -11724,7 +11899,11 @@ class progress_printer final : public observer {
       char seconds[32];
       std::snprintf(seconds, sizeof seconds, "%.1f s", std::chrono::duration<double>(now - start_).count());
       std::string line = flow_ + ": " + std::to_string(done_) + "/" + std::to_string(total_) + " steps done, " +
-                         std::to_string(failed_) + " failed, " + seconds;
+                         std::to_string(failed_) + " failed";
+      if (elements_ != 0)
+        line += "; " + std::to_string(elements_done_ + elements_failed_) + "/" + std::to_string(elements_) +
+                " elements done, " + std::to_string(elements_failed_) + " failed";
+      line += ", " + std::string(seconds);
       if (rewrite_)
         *out_ << '\r' << line << (last ? "\n" : "") << std::flush;
       else
@@ -11739,6 +11918,8 @@ class progress_printer final : public observer {
   mutable std::mutex mutex_;
   std::string flow_;
   std::size_t total_ = 0, done_ = 0, failed_ = 0;
+  std::set<std::uint32_t> maps_;  // the map steps whose elements are counted
+  std::size_t elements_ = 0, elements_done_ = 0, elements_failed_ = 0;
   std::chrono::steady_clock::time_point start_, last_;
 };
 
@@ -13685,7 +13866,8 @@ std::size_t erase_finished(Store& store, std::string_view flow, std::chrono::nan
 
 #endif
 // ---- lightflow/trace.hpp
-// A Chrome trace of runs: one slice per step attempt, on the row of the worker thread that ran it.
+// A Chrome trace of runs: one slice per step attempt (and per attempt of each element of a map step,
+// named "step[element]"), on the row of the worker thread that ran it.
 // Load the JSON in https://ui.perfetto.dev or chrome://tracing.
 //
 //   lf::trace_recorder trace;
@@ -13695,6 +13877,7 @@ std::size_t erase_finished(Store& store, std::string_view flow, std::chrono::nan
 #define LIGHTFLOW_TRACE_HPP
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <map>
@@ -13740,10 +13923,13 @@ inline std::string json_quoted(std::string_view s) {
 }
 }  // namespace detail
 
-/// An observer that records every step attempt of the runs it observes (thread-safe).
+/// An observer that records every step attempt (and element attempt) of the runs it observes
+/// (thread-safe).
 class trace_recorder final : public observer {
  public:
-  /// One attempt of one step.
+  /// slice::element of a step's attempt.
+  static constexpr std::size_t no_element = static_cast<std::size_t>(-1);
+  /// One attempt of one step, or of one element of a map step.
   struct slice {
     std::string flow;     ///< The flow's name.
     std::uint64_t run_id;  ///< The run's number.
@@ -13753,6 +13939,7 @@ class trace_recorder final : public observer {
     step_status status;   ///< What became of the attempt.
     std::chrono::steady_clock::time_point start;  ///< When it started.
     std::chrono::steady_clock::time_point end;    ///< When it ended.
+    std::size_t element = no_element;             ///< The element's index, for an element's attempt.
   };
 
   trace_recorder() : origin_(std::chrono::steady_clock::now()) {}
@@ -13761,7 +13948,7 @@ class trace_recorder final : public observer {
   void step_started(const step_event& e) noexcept override {
     std::lock_guard lock(mutex_);
     try {
-      open_[{e.run_id, e.index, e.attempt}] = e.time;
+      open_[{e.run_id, e.index, e.attempt, no_element}] = e.time;
     } catch (...) {  // no memory: this attempt goes unrecorded
     }
   }
@@ -13770,9 +13957,30 @@ class trace_recorder final : public observer {
     if (e.attempt == 0) return;  // a step that did not run has no slice
     std::lock_guard lock(mutex_);
     try {
-      auto it = open_.find({e.run_id, e.index, e.attempt});
+      auto it = open_.find({e.run_id, e.index, e.attempt, no_element});
       if (it == open_.end()) return;
       slices_.push_back({std::string(e.flow), e.run_id, std::string(e.step), e.attempt, e.worker, e.status, it->second, e.time});
+      open_.erase(it);
+    } catch (...) {
+    }
+  }
+  /// Notes an element's attempt's start.
+  void element_started(const element_event& e) noexcept override {
+    std::lock_guard lock(mutex_);
+    try {
+      open_[{e.run_id, e.index, e.attempt, e.element}] = e.time;
+    } catch (...) {
+    }
+  }
+  /// Records the element's attempt (a restored element has no slice).
+  void element_finished(const element_event& e) noexcept override {
+    if (e.attempt == 0) return;
+    std::lock_guard lock(mutex_);
+    try {
+      auto it = open_.find({e.run_id, e.index, e.attempt, e.element});
+      if (it == open_.end()) return;
+      slices_.push_back({std::string(e.flow), e.run_id, std::string(e.step), e.attempt, e.worker, e.status, it->second,
+                         e.time, e.element});
       open_.erase(it);
     } catch (...) {
     }
@@ -13785,7 +13993,7 @@ class trace_recorder final : public observer {
   }
 
   /// The Chrome trace event format (JSON): a complete ("X") event per attempt, with the run, the
-  /// attempt and the status in its args; a thread-name event per worker. Times in µs from the
+  /// attempt (and an element's index) and the status in its args; a thread-name event per worker. Times in µs from the
   /// recorder's creation.
   std::string chrome_trace() const {
     std::lock_guard lock(mutex_);
@@ -13799,10 +14007,13 @@ class trace_recorder final : public observer {
       workers.insert(s.worker);
       out += first ? "\n" : ",\n";
       first = false;
-      out += "{\"name\":" + detail::json_quoted(s.step) + ",\"cat\":" + detail::json_quoted(s.flow) +
+      const bool element = s.element != no_element;
+      const std::string name = element ? s.step + "[" + std::to_string(s.element) + "]" : s.step;
+      out += "{\"name\":" + detail::json_quoted(name) + ",\"cat\":" + detail::json_quoted(s.flow) +
              ",\"ph\":\"X\",\"pid\":1,\"tid\":" + std::to_string(s.worker) + ",\"ts\":" + micros(s.start) +
              ",\"dur\":" + std::to_string(std::chrono::duration<double, std::micro>(s.end - s.start).count()) +
              ",\"args\":{\"run\":" + std::to_string(s.run_id) + ",\"attempt\":" + std::to_string(s.attempt) +
+             (element ? ",\"element\":" + std::to_string(s.element) : std::string()) +
              ",\"status\":" + detail::json_quoted(to_string(s.status)) + "}}";
     }
     for (unsigned w : workers) {
@@ -13817,7 +14028,7 @@ class trace_recorder final : public observer {
  private:
   std::chrono::steady_clock::time_point origin_;
   mutable std::mutex mutex_;
-  std::map<std::tuple<std::uint64_t, std::uint32_t, unsigned>, std::chrono::steady_clock::time_point> open_;
+  std::map<std::tuple<std::uint64_t, std::uint32_t, unsigned, std::size_t>, std::chrono::steady_clock::time_point> open_;
   std::vector<slice> slices_;
 };
 

@@ -17,6 +17,7 @@
 #include <numeric>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -573,6 +574,84 @@ TEMPLATE_TEST_CASE("a map step that keeps going is checkpointed with its failure
   REQUIRE_FALSE(out[2].ok());
   CHECK_THROWS_AS(out[2].value(), lf::restored_error);
   CHECK(lf::describe(out[2].error()) == "element two is broken");
+}
+
+namespace {
+// Every element event, as observers see them.
+struct element_log final : lf::observer {
+  std::mutex mutex;
+  std::vector<lf::element_event> started, finished;
+  void element_started(const lf::element_event& e) noexcept override {
+    std::lock_guard lock(mutex);
+    started.push_back(e);
+  }
+  void element_finished(const lf::element_event& e) noexcept override {
+    std::lock_guard lock(mutex);
+    finished.push_back(e);
+  }
+};
+}  // namespace
+
+TEMPLATE_TEST_CASE("a map step's elements are observed, traced, counted in progress, results and drawings", "[map]",
+                   two_kinds::static_flows, two_kinds::runtime_flows) {
+  constexpr int n = 20;
+  std::array<std::atomic<int>, n> calls{};
+  std::atomic<bool> broken{true};  // element 19 fails (twice) until fixed; 0, 7, 14 fail their first attempt
+  const auto flow = nightly<TestType>(
+      n,
+      [&](const int& x) {
+        const int call = ++calls[static_cast<std::size_t>(x)];
+        if ((x == 19 && broken) || (x % 7 == 0 && call == 1)) throw std::runtime_error("element " + std::to_string(x));
+        return 1L;
+      },
+      [](auto&& step) -> decltype(auto) { return std::forward<decltype(step)>(step).retry(lf::retry{2}); });
+  lf::memory_store store;
+  lf::executor pool{2};
+  element_log log;
+  lf::trace_recorder trace;
+  std::ostringstream lines;
+  lf::progress_printer progress(lines, std::chrono::hours(1), lf::progress_line::plain);
+  const auto first = run<TestType>(pool, flow, lf::checkpoint{store, "o"}, lf::observe(log), lf::observe(trace),
+                                    lf::observe(progress));
+  REQUIRE(first.status("parse") == lf::step_status::failed);
+
+  CHECK(log.started.size() == n + 4);  // 3 retried, and 19's second attempt
+  std::array<int, n> ends{};
+  for (const auto& e : log.finished) {
+    CHECK(e.step == "parse");
+    CHECK(e.elements == n);
+    CHECK_FALSE(e.restored);
+    if (!e.last) continue;
+    ++ends[e.element];
+    CHECK(e.status == (e.element == 19 ? lf::step_status::failed : lf::step_status::succeeded));
+    CHECK(e.attempt == (e.element == 19 || e.element % 7 == 0 ? 2u : 1u));
+  }
+  for (int x = 0; x != n; ++x) CHECK(ends[static_cast<std::size_t>(x)] == 1);
+  const lf::element_counts counts = first.step("parse").elements;
+  CHECK(counts.total == n);
+  CHECK(counts.succeeded == n - 1);
+  CHECK(counts.failed == 1);
+  CHECK(counts.restored == 0);
+  CHECK(first.step("list").elements.total == 0);  // not a map step
+
+  std::size_t element_slices = 0;
+  for (const auto& slice : trace.slices()) element_slices += slice.element != lf::trace_recorder::no_element ? 1 : 0;
+  CHECK(element_slices == n + 4);  // one per element attempt
+  CHECK(trace.chrome_trace().find("\"name\":\"parse[19]\"") != std::string::npos);
+  CHECK(lines.str().find("20/20 elements done, 1 failed") != std::string::npos);
+  CHECK(lf::to_dot(first).find("19/20 elements, 1 failed") != std::string::npos);
+
+  broken = false;  // resumed: 19 elements restored, told with attempt 0
+  element_log again_log;
+  const auto again = pool.resume(flow, lf::checkpoint{store, "o"}, lf::observe(again_log));
+  REQUIRE(again.ok());
+  std::size_t restored = 0;
+  for (const auto& e : again_log.finished) restored += e.restored && e.attempt == 0 ? 1 : 0;
+  CHECK(restored == n - 1);
+  CHECK(again_log.started.size() == 1);
+  CHECK(again.step("parse").elements.restored == n - 1);
+  CHECK(again.step("parse").elements.succeeded == 1);
+  CHECK(lf::to_dot(again).find("20/20 elements, 19 restored") != std::string::npos);
 }
 
 TEST_CASE("a static map step maps over the run's input", "[map]") {

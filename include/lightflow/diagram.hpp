@@ -1,6 +1,6 @@
 // Drawings of a flow, or of a finished run with each step coloured by its status: Graphviz DOT and
 // Mermaid text. In DOT, a run's steps also say their status and attempts in words (a PNG has no
-// tooltips), a legend explains the colours and lines, and steps whose names have dotted prefixes (a
+// tooltips; a map step says how many of its elements are done, "8/10 elements"), a legend explains the colours and lines, and steps whose names have dotted prefixes (a
 // merged flow's "billing.charge") are drawn inside a box per prefix.
 //
 //   std::ofstream("flow.dot") << lf::to_dot(flow);        // dot -Tsvg flow.dot -o flow.svg
@@ -96,8 +96,17 @@ inline void dot_node(std::string& out, const graph_view& g, const run_state_base
     out += "\\n" + std::string(to_string(r.status));
     if (r.attempts > 1) out += ", " + std::to_string(r.attempts) + " attempts";
     if (r.restored) out += ", restored";
+    std::string elements;  // a map step's: "8/10 elements" done, and how many failed, were restored
+    if (const element_counts* c = run->elements(i)) {
+      elements = std::to_string(c->done()) + "/" + std::to_string(c->total) + " elements";
+      if (c->failed != 0) elements += ", " + std::to_string(c->failed) + " failed";
+      if (c->restored != 0) elements += ", " + std::to_string(c->restored) + " restored";
+      if (c->not_run != 0) elements += ", " + std::to_string(c->not_run) + " not run";
+      out += "\\n" + elements;
+    }
     out += "\", fillcolor=\"" + std::string(status_colour(r.status)) + "\", tooltip=" +
-           dot_quoted(std::string(name) + ": " + std::string(to_string(r.status)));
+           dot_quoted(std::string(name) + ": " + std::string(to_string(r.status)) +
+                      (elements.empty() ? std::string() : "; " + elements));
     if (r.restored) out += ", peripheries=2";
   }
   out += "];\n";

@@ -1,5 +1,5 @@
 // Watching runs as they go: an observer is told when a run starts and ends, and when each attempt of
-// each step starts and ends. Register one for every run of an executor (`pool.observe(o)`) or for
+// each step (and of each element of a map step) starts and ends. Register one for every run of an executor (`pool.observe(o)`) or for
 // one run (`pool.run(flow, input, lf::observe(o))`). The trace recorder (trace.hpp) and the
 // progress printer (progress.hpp) are observers.
 #ifndef LIGHTFLOW_OBSERVER_HPP
@@ -69,6 +69,24 @@ struct step_event {
   }
 };
 
+/// One attempt of one element of a map step (map_step.hpp) starting or ending; or, for an element
+/// restored from a checkpoint, its end with attempt 0 (told as the step starts its elements).
+struct element_event {
+  std::string_view flow;      ///< The flow's name.
+  std::uint64_t run_id = 0;   ///< The run's number (counted from 1 per executor).
+  std::string_view step;      ///< The map step's full name.
+  std::uint32_t index = 0;    ///< The map step's index in its flow.
+  std::size_t element = 0;    ///< The element's index in the step's input, from 0.
+  std::size_t elements = 0;   ///< How many elements the step has.
+  unsigned attempt = 0;       ///< 1 for the first; 0 for an element restored from a checkpoint.
+  unsigned worker = 0;        ///< The thread that runs it (as step_event::worker).
+  step_status status = step_status::pending;   ///< At the end: succeeded, failed or timed_out.
+  std::exception_ptr error{};                  ///< At the end of a failed attempt: what it failed with.
+  bool restored = false;                       ///< Its result came from a checkpoint.
+  bool last = true;                            ///< At an end: no other attempt of the element follows.
+  std::chrono::steady_clock::time_point time;  ///< When it started, or ended.
+};
+
 /// Override what you need. Observers are called on the threads that run the steps, at the same time
 /// from several of them: make them thread-safe. They must not throw (they are noexcept).
 class observer {
@@ -80,6 +98,10 @@ class observer {
   virtual void step_started(const step_event&) noexcept {}
   /// An attempt of a step ends; or a step that did not run gets its status (attempt 0).
   virtual void step_finished(const step_event&) noexcept {}
+  /// An attempt of an element of a map step starts (on the thread that runs it).
+  virtual void element_started(const element_event&) noexcept {}
+  /// An attempt of an element of a map step ends; or a restored element gets its status (attempt 0).
+  virtual void element_finished(const element_event&) noexcept {}
   /// A run ends, after all of its steps.
   virtual void run_finished(const run_event&) noexcept {}
   /// What the library reports about a run besides its steps' attempts, in words: a callback that

@@ -34,6 +34,7 @@ struct step_report {
   std::exception_ptr error{};  ///< What it failed with (failed and timed-out steps).
   bool restored = false;       ///< Its output came from a checkpoint: it did not run in this run.
   unsigned attempts = 0;       ///< How many times its callable was called (more than 1 after retries).
+  element_counts elements{};   ///< A map step that ran: what became of its elements (else all 0).
 
   /// end - start.
   std::chrono::nanoseconds duration() const noexcept { return end - start; }
@@ -210,9 +211,11 @@ class basic_run_result {
 
   step_report step(std::size_t index, const detail::tick_converter& to_time) const {
     if (index >= size()) throw unknown_step("lightflow: step index " + std::to_string(index) + " is out of range");
-    const auto& r = run_->record(static_cast<std::uint32_t>(index));
-    return {graph().name(static_cast<std::uint32_t>(index)), r.status, to_time(r.start), to_time(r.end), run_->error(static_cast<std::uint32_t>(index)),
-            r.restored, r.attempts};
+    const auto i = static_cast<std::uint32_t>(index);
+    const auto& r = run_->record(i);
+    const element_counts* elements = run_->elements(i);
+    return {graph().name(i), r.status, to_time(r.start), to_time(r.end), run_->error(i), r.restored, r.attempts,
+            elements != nullptr ? *elements : element_counts{}};
   }
 
   std::uint32_t index_of(std::string_view name) const {

@@ -1,7 +1,8 @@
-// What became of a step in a run.
+// What became of a step in a run (and of a map step's elements).
 #ifndef LIGHTFLOW_STEP_STATUS_HPP
 #define LIGHTFLOW_STEP_STATUS_HPP
 
+#include <cstddef>
 #include <cstdint>
 #include <iosfwd>
 #include <string_view>
@@ -18,6 +19,20 @@ enum class step_status : std::uint8_t {
   skipped_by_condition,  ///< not run because its condition (or an ancestor's, skipping its dependents) was false
   timed_out,             ///< ran past its timeout (or its run's); its output, if any, was discarded
   stopped,               ///< not run because the run was stopped (run_handle::stop) first
+};
+
+/// What became of the elements of a map step that ran (step_report::elements, element_event): how
+/// many it had, and how many succeeded (in this run), failed (after their retries), were restored
+/// from a checkpoint, or did not run (their run was cancelled, or an element's record could not be
+/// saved). All 0 for a step that is not a map step, or did not run.
+struct element_counts {
+  std::size_t total = 0;      ///< The elements of its input.
+  std::size_t succeeded = 0;  ///< Ran and succeeded in this run.
+  std::size_t failed = 0;     ///< Failed, after their retries (kept as outcomes with lf::keep_going).
+  std::size_t restored = 0;   ///< Restored from a checkpoint: they did not run.
+  std::size_t not_run = 0;    ///< Did not run.
+  /// Succeeded, in this run or an earlier one.
+  std::size_t done() const noexcept { return succeeded + restored; }
 };
 
 namespace detail {

@@ -1,4 +1,5 @@
-// A Chrome trace of runs: one slice per step attempt, on the row of the worker thread that ran it.
+// A Chrome trace of runs: one slice per step attempt (and per attempt of each element of a map step,
+// named "step[element]"), on the row of the worker thread that ran it.
 // Load the JSON in https://ui.perfetto.dev or chrome://tracing.
 //
 //   lf::trace_recorder trace;
@@ -8,6 +9,7 @@
 #define LIGHTFLOW_TRACE_HPP
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <map>
@@ -55,10 +57,13 @@ inline std::string json_quoted(std::string_view s) {
 }
 }  // namespace detail
 
-/// An observer that records every step attempt of the runs it observes (thread-safe).
+/// An observer that records every step attempt (and element attempt) of the runs it observes
+/// (thread-safe).
 class trace_recorder final : public observer {
  public:
-  /// One attempt of one step.
+  /// slice::element of a step's attempt.
+  static constexpr std::size_t no_element = static_cast<std::size_t>(-1);
+  /// One attempt of one step, or of one element of a map step.
   struct slice {
     std::string flow;     ///< The flow's name.
     std::uint64_t run_id;  ///< The run's number.
@@ -68,6 +73,7 @@ class trace_recorder final : public observer {
     step_status status;   ///< What became of the attempt.
     std::chrono::steady_clock::time_point start;  ///< When it started.
     std::chrono::steady_clock::time_point end;    ///< When it ended.
+    std::size_t element = no_element;             ///< The element's index, for an element's attempt.
   };
 
   trace_recorder() : origin_(std::chrono::steady_clock::now()) {}
@@ -76,7 +82,7 @@ class trace_recorder final : public observer {
   void step_started(const step_event& e) noexcept override {
     std::lock_guard lock(mutex_);
     try {
-      open_[{e.run_id, e.index, e.attempt}] = e.time;
+      open_[{e.run_id, e.index, e.attempt, no_element}] = e.time;
     } catch (...) {  // no memory: this attempt goes unrecorded
     }
   }
@@ -85,9 +91,30 @@ class trace_recorder final : public observer {
     if (e.attempt == 0) return;  // a step that did not run has no slice
     std::lock_guard lock(mutex_);
     try {
-      auto it = open_.find({e.run_id, e.index, e.attempt});
+      auto it = open_.find({e.run_id, e.index, e.attempt, no_element});
       if (it == open_.end()) return;
       slices_.push_back({std::string(e.flow), e.run_id, std::string(e.step), e.attempt, e.worker, e.status, it->second, e.time});
+      open_.erase(it);
+    } catch (...) {
+    }
+  }
+  /// Notes an element's attempt's start.
+  void element_started(const element_event& e) noexcept override {
+    std::lock_guard lock(mutex_);
+    try {
+      open_[{e.run_id, e.index, e.attempt, e.element}] = e.time;
+    } catch (...) {
+    }
+  }
+  /// Records the element's attempt (a restored element has no slice).
+  void element_finished(const element_event& e) noexcept override {
+    if (e.attempt == 0) return;
+    std::lock_guard lock(mutex_);
+    try {
+      auto it = open_.find({e.run_id, e.index, e.attempt, e.element});
+      if (it == open_.end()) return;
+      slices_.push_back({std::string(e.flow), e.run_id, std::string(e.step), e.attempt, e.worker, e.status, it->second,
+                         e.time, e.element});
       open_.erase(it);
     } catch (...) {
     }
@@ -100,7 +127,7 @@ class trace_recorder final : public observer {
   }
 
   /// The Chrome trace event format (JSON): a complete ("X") event per attempt, with the run, the
-  /// attempt and the status in its args; a thread-name event per worker. Times in µs from the
+  /// attempt (and an element's index) and the status in its args; a thread-name event per worker. Times in µs from the
   /// recorder's creation.
   std::string chrome_trace() const {
     std::lock_guard lock(mutex_);
@@ -114,10 +141,13 @@ class trace_recorder final : public observer {
       workers.insert(s.worker);
       out += first ? "\n" : ",\n";
       first = false;
-      out += "{\"name\":" + detail::json_quoted(s.step) + ",\"cat\":" + detail::json_quoted(s.flow) +
+      const bool element = s.element != no_element;
+      const std::string name = element ? s.step + "[" + std::to_string(s.element) + "]" : s.step;
+      out += "{\"name\":" + detail::json_quoted(name) + ",\"cat\":" + detail::json_quoted(s.flow) +
              ",\"ph\":\"X\",\"pid\":1,\"tid\":" + std::to_string(s.worker) + ",\"ts\":" + micros(s.start) +
              ",\"dur\":" + std::to_string(std::chrono::duration<double, std::micro>(s.end - s.start).count()) +
              ",\"args\":{\"run\":" + std::to_string(s.run_id) + ",\"attempt\":" + std::to_string(s.attempt) +
+             (element ? ",\"element\":" + std::to_string(s.element) : std::string()) +
              ",\"status\":" + detail::json_quoted(to_string(s.status)) + "}}";
     }
     for (unsigned w : workers) {
@@ -132,7 +162,7 @@ class trace_recorder final : public observer {
  private:
   std::chrono::steady_clock::time_point origin_;
   mutable std::mutex mutex_;
-  std::map<std::tuple<std::uint64_t, std::uint32_t, unsigned>, std::chrono::steady_clock::time_point> open_;
+  std::map<std::tuple<std::uint64_t, std::uint32_t, unsigned, std::size_t>, std::chrono::steady_clock::time_point> open_;
   std::vector<slice> slices_;
 };
 

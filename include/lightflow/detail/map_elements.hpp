@@ -4,14 +4,15 @@
 // flow: each front door calls map_elements() from its step's body.
 //
 // The elements are handed out in chunks from one counter (a million elements cost one counter update
-// per chunk, not a task each); helpers are one detached task (step_record.hpp) queued a few times on
-// the step's thread's deque, for idle threads to steal. The step's thread works on the elements too,
-// then waits only for the chunks that helpers are still running. Each element is an attempt of its
-// own: the step's retries and time limit apply to each one; every element has its chance, and the
-// failures are kept with their index (an lf::map_error). A cancelled run claims no more elements.
-// Under the step's concurrency limit, a helper works only with a slot of its own. With a checkpoint,
-// each element that succeeds is saved as it does (element_session.hpp), and a resumed run reads the
-// saved ones back and runs only the others.
+// per chunk, not a task each); helpers are one detached task queued a few times on the step's
+// thread's deque, for idle threads to steal (element_job.hpp). The step's thread works on the
+// elements too, then waits only for the chunks that helpers are still running. Each element is an
+// attempt of its own: the step's retries and time limit apply to each one; every element has its
+// chance, and the failures are kept with their index (an lf::map_error), or as outcomes (with
+// lf::keep_going). A cancelled run claims no more elements. With a checkpoint, each element that
+// succeeds is saved as it does (element_session.hpp), and a resumed run reads the saved ones back
+// and runs only the others. Observers are told of each element's attempts, and the run keeps the
+// step's element counts for its result.
 #ifndef LIGHTFLOW_DETAIL_MAP_ELEMENTS_HPP
 #define LIGHTFLOW_DETAIL_MAP_ELEMENTS_HPP
 
@@ -33,7 +34,7 @@
 #include <vector>
 
 #include "lightflow/detail/checkpoint_session.hpp"
-#include "lightflow/detail/limit_state.hpp"
+#include "lightflow/detail/element_job.hpp"
 #include "lightflow/detail/run_state.hpp"
 #include "lightflow/detail/scheduler.hpp"
 #include "lightflow/detail/step_record.hpp"
@@ -43,11 +44,6 @@
 #include "lightflow/step_context.hpp"
 
 namespace lightflow::detail {
-
-struct element_access {
-  static run_state_base& run(const step_context& sc) noexcept { return *sc.run_; }
-  static std::uint32_t step(const step_context& sc) noexcept { return sc.step_; }
-};
 
 /// What a map step maps over: a sized range whose elements are reached by index (a std::vector,
 /// std::array, std::span, std::deque...), and the type of a reference to one. (Not <ranges>: it
@@ -95,68 +91,6 @@ using kept_t = std::conditional_t<Keep, lightflow::outcome<Out>, Out>;  // what 
 template <bool Keep, class Out>
 using map_output_t = typename map_result<kept_t<Keep, Out>>::type;
 
-/// The shared part of a map's elements: the counters its threads claim chunks from and count down.
-class element_job : public detached_task {
- public:
-  /// `limit`: the map step's concurrency limit (null: none), of which each helper needs a slot.
-  element_job(std::size_t count, std::size_t chunk, std::shared_ptr<limit_state> limit) noexcept
-      : detached_task{&help_and_drop}, count_(count), chunk_(chunk), left_(count), limit_(std::move(limit)) {}
-  element_job(const element_job&) = delete;
-  element_job& operator=(const element_job&) = delete;
-  virtual ~element_job() = default;
-
-  /// Runs chunks of elements until none is left to claim.
-  void help() noexcept {
-    for (;;) {
-      const std::size_t first = next_.fetch_add(chunk_, std::memory_order_relaxed);
-      if (first >= count_) return;
-      const std::size_t last = std::min(count_, first + chunk_);
-      run_elements(first, last);
-      if (left_.fetch_sub(last - first, std::memory_order_acq_rel) == last - first) left_.notify_all();
-    }
-  }
-  /// Waits until every element has ended (after help(): the chunks helpers still run).
-  void wait() const noexcept {
-    for (std::size_t v = left_.load(std::memory_order_acquire); v != 0; v = left_.load(std::memory_order_acquire))
-      left_.wait(v, std::memory_order_acquire);
-  }
-  void hold(std::size_t n) noexcept { refs_.fetch_add(n, std::memory_order_relaxed); }
-  void drop() noexcept {
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-  }
-
- protected:
-  std::size_t count() const noexcept { return count_; }
-
- private:
-  virtual void run_elements(std::size_t first, std::size_t last) noexcept = 0;
-  // A helper: works, then lets go (a helper taken after the elements are done claims nothing). Under
-  // a concurrency limit it works only with a slot of its own (the step's thread holds the step's),
-  // which it hands on as a step does; it keeps the limit alive, not the run, which may have ended.
-  static void help_and_drop(detached_task* task) noexcept {
-    auto* job = static_cast<element_job*>(task);
-    if (job->limit_ == nullptr) {
-      job->help();
-    } else if (job->limit_->try_take()) {
-      job->help();
-      if (task_node* next = job->limit_->leave()) run_state_base::requeue(next);
-    }
-    job->drop();
-  }
-
-  const std::size_t count_, chunk_;
-  alignas(64) std::atomic<std::size_t> next_{0};  // the next element to claim
-  alignas(64) std::atomic<std::size_t> left_;     // elements not ended
-  std::atomic<std::size_t> refs_{1};              // the step's, and one per queued helper
-  const std::shared_ptr<limit_state> limit_;
-};
-
-/// The concurrency limit of the map step whose context is `sc` (null: none).
-inline std::shared_ptr<limit_state> limit_of(const step_context& sc) {
-  const policy* own = element_access::run(sc).own(element_access::step(sc));
-  return own != nullptr ? own->concurrency : nullptr;
-}
-
 /// The elements of one map step over `Range`, with callable F, each giving an Out (kept in the output
 /// as a Kept: the Out, or with lf::keep_going its outcome).
 template <class Range, class F, class Out, class Kept>
@@ -172,7 +106,8 @@ class typed_elements final : public element_job, element_sink {
         run_(element_access::run(sc)),
         retry_(run_.retries_of(element_access::step(sc))),
         time_limit_(run_.timeout_of(element_access::step(sc))),
-        session_(run_.checkpoint()) {
+        session_(run_.checkpoint()),
+        observed_(!run_.observers().empty()) {
     if constexpr (direct)
       results_.resize(count);
     else if constexpr (!std::is_void_v<Kept>)
@@ -184,7 +119,22 @@ class typed_elements final : public element_job, element_sink {
   void restore() {
     if (session_ == nullptr || !run_.resumed()) return;
     done_ = std::make_unique<bool[]>(count());
-    session_->load_elements(run_, element_access::step(sc_), count(), *this);
+    restored_ = session_->load_elements(run_, element_access::step(sc_), count(), *this);
+    if (observed_ && restored_ != 0)
+      for (std::size_t i = 0; i != count(); ++i)
+        if (done_[i]) tell(false, event(i, 0, step_status::succeeded, nullptr, true));
+  }
+
+  /// Once every element has ended: tells the run how many succeeded, failed, were restored or did
+  /// not run (its result reports them).
+  void tally() noexcept {
+    element_counts c;
+    c.total = count();
+    c.failed = failures_.load(std::memory_order_relaxed);
+    c.restored = restored_;
+    c.not_run = not_run_.load(std::memory_order_relaxed);
+    c.succeeded = c.total - c.failed - c.restored - c.not_run;
+    run_.set_elements(element_access::step(sc_), c);
   }
 
   /// Once every element has ended: the results in order, or the map_error of those that failed (or
@@ -221,9 +171,10 @@ class typed_elements final : public element_job, element_sink {
   }
 
   void run_elements(std::size_t first, std::size_t last) noexcept override {
-    // Without retries, a time limit or a checkpoint, one attempt each, straight: what run_one would
-    // do, but its loop costs about 3 ns more per trivial element (measured with lightflow_bench_map).
-    const bool plain = retry_ == nullptr && time_limit_ == nullptr && session_ == nullptr;
+    // Without retries, a time limit, a checkpoint or observers, one attempt each, straight: what
+    // run_one would do, but its loop costs about 3 ns more per trivial element (measured with
+    // lightflow_bench_map).
+    const bool plain = retry_ == nullptr && time_limit_ == nullptr && session_ == nullptr && !observed_;
     for (std::size_t i = first; i != last; ++i) {
       if (run_.cancelled() || (!plain && stop_.load(std::memory_order_relaxed))) {  // the rest does not run
         std::size_t left = 0;
@@ -243,6 +194,7 @@ class typed_elements final : public element_job, element_sink {
     }
   }
   void failed(std::size_t i, std::exception_ptr error) noexcept {
+    failures_.fetch_add(1, std::memory_order_relaxed);
     if constexpr (keep) {  // kept in the output (only this thread writes element i)
       results_[i] = Kept(std::move(error));
       return;
@@ -257,9 +209,11 @@ class typed_elements final : public element_job, element_sink {
   void run_one(std::size_t i) noexcept {
     if (done_ != nullptr && done_[i]) return;
     for (unsigned n = 1;; ++n) {
+      if (observed_) tell(true, event(i, n, step_status::pending, nullptr, false));
       std::exception_ptr error;
       try {
         attempt(i);
+        if (observed_) tell(false, event(i, n, step_status::succeeded, nullptr, true));
         return save(i);
       } catch (...) {
         error = std::current_exception();
@@ -271,7 +225,28 @@ class typed_elements final : public element_job, element_sink {
       } catch (...) {  // a predicate that throws, or no memory to wait: no more attempts
         again = false;
       }
+      if (observed_) tell(false, event(i, n, status_of(error), error, !again));
       if (!again) return failed(i, std::move(error));
+    }
+  }
+
+  // What observers are told of element i's attempt n (0: restored).
+  element_event event(std::size_t i, unsigned n, step_status status, std::exception_ptr error,
+                      bool last) const noexcept {
+    const std::uint32_t step = element_access::step(sc_);
+    return {run_.graph().flow_name, run_.id(), run_.graph().name(step), step, i, count(), n, current_worker, status,
+            std::move(error), n == 0, last, std::chrono::steady_clock::now()};
+  }
+  void tell(bool starting, const element_event& e) const noexcept {
+    for (observer* o : run_.observers()) starting ? o->element_started(e) : o->element_finished(e);
+  }
+  static step_status status_of(const std::exception_ptr& error) noexcept {
+    try {
+      std::rethrow_exception(error);
+    } catch (const timeout_error&) {
+      return step_status::timed_out;
+    } catch (...) {
+      return step_status::failed;
     }
   }
 
@@ -346,11 +321,14 @@ class typed_elements final : public element_job, element_sink {
   const retry* retry_;
   const std::chrono::nanoseconds* time_limit_;
   checkpoint_session* const session_;  // null: the run has no checkpoint
+  const bool observed_;                // the run has observers: they are told of each element
   std::unique_ptr<bool[]> done_;       // in a resumed run: the elements restored (they do not run)
+  std::size_t restored_ = 0;
   using slot = std::conditional_t<std::is_void_v<Kept>, char, std::optional<Kept>>;
   using slots = std::conditional_t<direct, std::vector<std::conditional_t<direct, Kept, char>>, std::unique_ptr<slot[]>>;
   slots results_;  // each element's result (none when Kept is void)
   std::atomic<std::size_t> not_run_{0};
+  std::atomic<std::size_t> failures_{0};
   std::atomic<bool> stop_{false};  // an element's record could not be saved
   std::mutex mutex_;
   std::vector<map_error::element> failed_;  // (mutex_)
@@ -379,6 +357,7 @@ auto map_elements(step_context& sc, const Range& range, const F& fn) {
   for (std::size_t k = scheduler::share(job, helpers); k != helpers; ++k) job->drop();  // not queued
   job->help();
   job->wait();
+  job->tally();
   return job->take();
 }
 

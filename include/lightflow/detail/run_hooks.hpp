@@ -8,6 +8,7 @@
 #include <iterator>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +58,29 @@ inline const callback_failure* run_state_base::flow_must_failure() const noexcep
   for (const callback_failure& f : callback_failures_)  // read after the run is done: no lock needed
     if (f.point == *flow_must_failure_ && f.must) return &f;
   return nullptr;
+}
+
+inline void run_state_base::set_executor_policy(std::shared_ptr<const policy> defaults) noexcept {
+  if (defaults == nullptr) return;
+  executor_policy_ = std::move(defaults);
+  plain_ = false;
+}
+
+inline void* run_state_base::find_resource(const std::type_info& type) const noexcept {
+  for (const resource_slot& r : resources_)
+    if (*r.type == type) return r.object;
+  return nullptr;
+}
+
+inline void run_state_base::set_elements(std::uint32_t step, const element_counts& counts) noexcept {
+  element_counts* table = element_counts_.load(std::memory_order_acquire);
+  if (table == nullptr) {
+    element_counts* made = new (std::nothrow) element_counts[graph_->size]{};
+    if (made == nullptr) return;  // no memory: the result reports no counts
+    if (element_counts_.compare_exchange_strong(table, made, std::memory_order_acq_rel)) table = made;
+    else delete[] made;  // another map step made it first: `table` is theirs
+  }
+  table[step] = counts;
 }
 
 template <class T>

@@ -32,6 +32,11 @@ void run_state_base::controlled(F&& f) {
   f();
 }
 
+inline void run_state_base::cancel_with(std::uint32_t more) noexcept {
+  life_.set(life_state::cancelled | more);
+  if (stop_ready_.load(std::memory_order_seq_cst) == 2) stop_source_()->request_stop();  // unparks a paused run
+}
+
 inline void run_state_base::arm_unparker() {
   // A cancellation (or shutdown) resumes the run. Made once (a stop already requested runs resume()
   // at once).

@@ -198,11 +198,7 @@ class run_state_base {
   }
   /// The executor's defaults (before the run starts): its callbacks, called before the flow's and
   /// the steps' own, and its retries and timeout, for steps that neither they nor their flow set.
-  void set_executor_policy(std::shared_ptr<const policy> defaults) noexcept {
-    if (defaults == nullptr) return;
-    executor_policy_ = std::move(defaults);
-    plain_ = false;
-  }
+  void set_executor_policy(std::shared_ptr<const policy> defaults) noexcept;
   /// On the thread that starts the run, before it starts: the before-flow callbacks, the executor's
   /// then the flow's. A must one that throws cancels the run (the callbacks after it are not called).
   void before_flow() noexcept;
@@ -215,10 +211,15 @@ class run_state_base {
   template <class T>
   void add_resource(std::unique_ptr<T> object);
   /// The run's resource of type T, or null.
-  void* find_resource(const std::type_info& type) const noexcept {
-    for (const resource_slot& r : resources_)
-      if (*r.type == type) return r.object;
-    return nullptr;
+  void* find_resource(const std::type_info& type) const noexcept;
+  /// The observers of this run (map_elements.hpp tells them of elements).
+  const std::vector<observer*>& observers() const noexcept { return observers_; }
+  /// A map step's elements as it ended (map_elements.hpp), kept in a table made at the first one;
+  /// what its result reports (null: not a map step, or it did not run).
+  void set_elements(std::uint32_t step, const element_counts& counts) noexcept;
+  const element_counts* elements(std::uint32_t step) const noexcept {
+    const element_counts* table = element_counts_.load(std::memory_order_acquire);
+    return table != nullptr && table[step].total != 0 ? &table[step] : nullptr;
   }
   /// Step `step`'s own policy (null: none).
   const policy* own(std::uint32_t step) const noexcept { return policies_ != nullptr ? policies_[step] : nullptr; }
@@ -246,6 +247,7 @@ class run_state_base {
     drop_processes();
     release_resources();
     delete[] errors_.load(std::memory_order_relaxed);
+    delete[] element_counts_.load(std::memory_order_relaxed);
     if (stop_ready_.load(std::memory_order_relaxed) == 2) stop_source_()->~stop_source();
   }
 
@@ -355,10 +357,7 @@ class run_state_base {
     void operator()() const noexcept { run->resume(); }
   };
   // Cancels the run, setting `more` (life_state's stopped or timed_out) in the same step.
-  void cancel_with(std::uint32_t more) noexcept {
-    life_.set(life_state::cancelled | more);
-    if (stop_ready_.load(std::memory_order_seq_cst) == 2) stop_source_()->request_stop();  // unparks a paused run
-  }
+  void cancel_with(std::uint32_t more) noexcept;
   bool park(std::uint32_t step);
   // Concurrency limits (run_limits.hpp): a step takes a slot of its limit or waits for one; it
   // frees it when it ends, or passes on one it was handed when it does not run.
@@ -385,6 +384,7 @@ class run_state_base {
   std::atomic<std::uint32_t> root_cursor_{0};  // the next root the roots' batch task releases
   std::atomic<std::uint32_t> not_ok_{0};  // steps that ended neither succeeded nor skipped by their condition
   std::atomic<std::exception_ptr*> errors_{nullptr};  // each step's error; made at the first one
+  std::atomic<element_counts*> element_counts_{nullptr};  // each map step's; made at the first
   life_state life_;  // cancelled, stopped, timed out, paused, finished: every transition in life_state.hpp
   std::atomic<std::uint32_t> refs_{1};
   std::atomic<int> stop_ready_{0};  // 0 none, 1 being made, 2 made
