@@ -203,8 +203,8 @@ class typed_elements final : public element_job, element_sink {
     failed_.push_back({i, std::move(error)});  // no memory to keep it: terminates rather than lose it
   }
 
-  // One element's attempts, as a step's (run_attempts.hpp): retried while the policy allows, each
-  // attempt within the time limit; the last failure is kept. A restored element does not run; one
+  // One element's attempts, as a step's (run_attempts.hpp, whose retry rule it shares): retried while
+  // the policy allows, each attempt within the time limit; the last failure is kept. A restored element does not run; one
   // that succeeds is saved.
   void run_one(std::size_t i) noexcept {
     if (done_ != nullptr && done_[i]) return;
@@ -218,15 +218,9 @@ class typed_elements final : public element_job, element_sink {
       } catch (...) {
         error = std::current_exception();
       }
-      bool again = false;
-      try {
-        again = retry_ != nullptr && n < retry_->attempts() && !sc_.stop_requested() && retry_->retries(error);
-        again = again && run_.wait_before_retry(retry_->wait().delay(n, run_state_base::random_unit()));
-      } catch (...) {  // a predicate that throws, or no memory to wait: no more attempts
-        again = false;
-      }
+      const bool again = retried(run_, retry_, n, error);  // the step path's rule (run_attempts.hpp)
       if (observed_) tell(false, event(i, n, status_of(error), error, !again));
-      if (!again) return failed(i, std::move(error));
+      if (!again || !waited_before_retry(run_, *retry_, n)) return failed(i, std::move(error));
     }
   }
 

@@ -42,6 +42,26 @@ inline void run_state_base::fail_checkpoint(std::uint32_t step, std::exception_p
   set_error(step, std::move(error));
 }
 
+/// Whether attempt `n` (of a step, or of a map step's element: one rule for both) that failed with
+/// `error` is tried again under `r`: attempts are left, the run is not cancelled, and `r`'s filter
+/// retries the error (a filter that throws: no).
+inline bool retried(const run_state_base& run, const retry* r, unsigned n, const std::exception_ptr& error) noexcept {
+  try {
+    return r != nullptr && n < r->attempts() && !run.cancelled() && r->retries(error);
+  } catch (...) {
+    return false;
+  }
+}
+/// Waits out `r`'s backoff after attempt `n`; false when the run was cancelled meanwhile (or no
+/// memory was left to wait with): no more attempts.
+inline bool waited_before_retry(run_state_base& run, const retry& r, unsigned n) noexcept {
+  try {
+    return run.wait_before_retry(r.wait().delay(n, run_state_base::random_unit()));
+  } catch (...) {
+    return false;
+  }
+}
+
 inline bool run_state_base::attempt(std::uint32_t step, const retry* r, const std::chrono::nanoseconds* limit) noexcept {
   step_record& rec = records_[step];
   for (unsigned n = 1;; ++n) {
@@ -65,17 +85,9 @@ inline bool run_state_base::attempt(std::uint32_t step, const retry* r, const st
       set_error(step, std::current_exception());
       rec.status = step_status::failed;
     }
-    bool again = false;
-    try {
-      again = r != nullptr && n < r->attempts() && !cancelled() && r->retries(error(step));
-    } catch (...) {  // a predicate that throws: no more attempts
-    }
+    const bool again = retried(*this, r, n, error(step));
     if (!observers_.empty()) notify(step, n, false, !again);
-    try {
-      if (!again || !wait_before_retry(r->wait().delay(n, random_unit()))) return false;  // or cancelled meanwhile
-    } catch (...) {  // no memory for the wait: no more attempts
-      return false;
-    }
+    if (!again || !waited_before_retry(*this, *r, n)) return false;  // (or cancelled meanwhile)
   }
 }
 
