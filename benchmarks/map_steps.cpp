@@ -1,5 +1,6 @@
-// Map steps (issue 15) against oneTBB's parallel_for, OpenMP's parallel for and a sequential loop,
-// in one program and run, and against a runtime fan-out of as many steps (what a map step replaces):
+// Map steps (issue 15) against oneTBB's parallel_for, OpenMP's parallel for, Taskflow's for_each_index
+// (when built with -DLIGHTFLOW_TASKFLOW_DIR, see CMakeLists.txt) and a sequential loop, in one program
+// and run, and against a runtime fan-out of as many steps (what a map step replaces):
 // each element's body is `2 * x + 1` on an int, stored as a long. Every contender makes the vector
 // of results in each run (a map step's output is a new vector). Figures: ns per element, the median
 // of the runs, the contenders alternated run by run.
@@ -11,6 +12,10 @@
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for.h>
+#if LIGHTFLOW_BENCH_TASKFLOW
+#include <taskflow/algorithm/for_each.hpp>
+#include <taskflow/taskflow.hpp>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -57,6 +62,14 @@ void compare(std::size_t n) {
   auto end = fan.add("sink", [] { work(); });
   for (std::size_t i = 1; i + 1 < n; ++i) end.after(std::to_string(i));
   fan.check();
+#if LIGHTFLOW_BENCH_TASKFLOW
+  // Taskflow: a for_each_index task, built once and run again (as a Taskflow user re-runs a graph),
+  // writing into a vector made in each run; its executor has as many threads as the others use.
+  tf::Executor tf_executor(static_cast<std::size_t>(g_threads));
+  tf::Taskflow tf_flow;
+  std::vector<long> tf_out;
+  tf_flow.for_each_index(std::size_t{0}, n, std::size_t{1}, [&](std::size_t i) { tf_out[i] = element(input[i]); });
+#endif
 
   const std::function<void()> contenders[] = {
       [&] {  // sequential
@@ -87,6 +100,13 @@ void compare(std::size_t n) {
       [&] {  // lightflow runtime fan-out of n steps
         if (!pool.run(fan, lf::values{}).ok()) std::abort();
       },
+#if LIGHTFLOW_BENCH_TASKFLOW
+      [&] {  // Taskflow for_each_index
+        tf_out = std::vector<long>(n);
+        tf_executor.run(tf_flow).wait();
+        sink += tf_out.back();
+      },
+#endif
   };
   constexpr int k = sizeof(contenders) / sizeof(contenders[0]);
   std::vector<double> ns[k];
@@ -102,8 +122,14 @@ void compare(std::size_t n) {
     }
   const double seq = median(ns[0]), lf_map = median(ns[1]), tbb = median(ns[2]), omp = median(ns[3]),
                fan_run = median(ns[4]);
+#if LIGHTFLOW_BENCH_TASKFLOW
+  const double tf = median(ns[5]);
+  std::printf("%9zu | %6.2f | %8.2f %8.2f %8.2f %8.2f | %8.2f | %5.2f %5.2f %5.2f\n", n, seq, lf_map, tbb, omp, tf,
+              fan_run, lf_map / tbb, lf_map / tf, lf_map / fan_run);
+#else
   std::printf("%9zu | %6.2f | %8.2f %8.2f %8.2f | %8.2f | %5.2f %5.2f\n", n, seq, lf_map, tbb, omp, fan_run,
               lf_map / tbb, lf_map / fan_run);
+#endif
   std::fflush(stdout);
   if (sink == 42) std::puts("");  // keeps the results alive
 }
@@ -116,8 +142,13 @@ int main(int argc, char** argv) {
   oneapi::tbb::global_control limit(oneapi::tbb::global_control::max_allowed_parallelism,
                                     static_cast<std::size_t>(g_threads));
   std::printf("map steps, %d threads; ns per element (the fan-out: per step)\n\n", g_threads);
+#if LIGHTFLOW_BENCH_TASKFLOW
+  std::printf("%9s | %6s | %8s %8s %8s %8s | %8s | %s\n", "elements", "seq", "lf map", "tbb pfor", "omp for",
+              "tf f_e_i", "lf fan", "map/tbb, map/tf, map/fan");
+#else
   std::printf("%9s | %6s | %8s %8s %8s | %8s | %s\n", "elements", "seq", "lf map", "tbb pfor", "omp for", "lf fan",
               "map/tbb, map/fan");
+#endif
   for (int e = 3; e <= largest; ++e) compare(static_cast<std::size_t>(std::pow(10, e)));
   return 0;
 }

@@ -49,16 +49,16 @@ class outcome {
 
   /// Whether the element succeeded.
   bool ok() const noexcept { return value_.has_value(); }
-  explicit operator bool() const noexcept { return ok(); }
+  explicit operator bool() const noexcept { return ok(); }  ///< ok()
   /// The element's result; rethrows its error when it failed.
   const T& value() const& { return check(), *value_; }
-  T& value() & { return check(), *value_; }
-  T&& value() && { return check(), std::move(*value_); }
+  T& value() & { return check(), *value_; }                 ///< The same.
+  T&& value() && { return check(), std::move(*value_); }    ///< The same, moved out.
   /// The result, unchecked.
   const T& operator*() const& noexcept { return *value_; }
-  T& operator*() & noexcept { return *value_; }
-  const T* operator->() const noexcept { return &*value_; }
-  T* operator->() noexcept { return &*value_; }
+  T& operator*() & noexcept { return *value_; }             ///< The same.
+  const T* operator->() const noexcept { return &*value_; }  ///< The result's members, unchecked.
+  T* operator->() noexcept { return &*value_; }              ///< The same.
   /// Why the element failed (null when it succeeded).
   const std::exception_ptr& error() const noexcept { return error_; }
 
@@ -76,18 +76,18 @@ class outcome {
 template <>
 class outcome<void> {
  public:
-  outcome() = default;
-  explicit outcome(std::in_place_t) noexcept : ok_(true) {}
-  explicit outcome(std::exception_ptr error) noexcept : error_(std::move(error)) {}
-  bool ok() const noexcept { return ok_; }
-  explicit operator bool() const noexcept { return ok_; }
+  outcome() = default;                                                                ///< Neither.
+  explicit outcome(std::in_place_t) noexcept : ok_(true) {}                           ///< A success.
+  explicit outcome(std::exception_ptr error) noexcept : error_(std::move(error)) {}  ///< A failure.
+  bool ok() const noexcept { return ok_; }                 ///< Whether the element succeeded.
+  explicit operator bool() const noexcept { return ok_; }  ///< ok()
   /// Rethrows the element's error when it failed.
   void value() const {
     if (ok_) return;
     if (error_ != nullptr) std::rethrow_exception(error_);
     throw usage_error("lightflow: an empty outcome has no value");
   }
-  const std::exception_ptr& error() const noexcept { return error_; }
+  const std::exception_ptr& error() const noexcept { return error_; }  ///< Why it failed (null: it did not).
 
  private:
   bool ok_ = false;

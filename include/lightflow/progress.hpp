@@ -113,7 +113,7 @@ class progress_printer final : public observer {
     std::lock_guard lock(mutex_);
     return elements_done_ + elements_failed_;
   }
-  std::size_t elements_failed() const {
+  std::size_t elements_failed() const {  ///< Of elements_done(), the failed.
     std::lock_guard lock(mutex_);
     return elements_failed_;
   }
