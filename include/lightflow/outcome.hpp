@@ -52,11 +52,11 @@ class outcome {
   explicit operator bool() const noexcept { return ok(); }  ///< ok()
   /// The element's result; rethrows its error when it failed.
   const T& value() const& { return check(), *value_; }
-  T& value() & { return check(), *value_; }                 ///< The same.
-  T&& value() && { return check(), std::move(*value_); }    ///< The same, moved out.
+  T& value() & { return check(), *value_; }               ///< The same.
+  T&& value() && { return check(), std::move(*value_); }  ///< The same, moved out.
   /// The result, unchecked.
   const T& operator*() const& noexcept { return *value_; }
-  T& operator*() & noexcept { return *value_; }             ///< The same.
+  T& operator*() & noexcept { return *value_; }              ///< The same.
   const T* operator->() const noexcept { return &*value_; }  ///< The result's members, unchecked.
   T* operator->() noexcept { return &*value_; }              ///< The same.
   /// Why the element failed (null when it succeeded).
@@ -76,11 +76,11 @@ class outcome {
 template <>
 class outcome<void> {
  public:
-  outcome() = default;                                                                ///< Neither.
-  explicit outcome(std::in_place_t) noexcept : ok_(true) {}                           ///< A success.
+  outcome() = default;                                                               ///< Neither.
+  explicit outcome(std::in_place_t) noexcept : ok_(true) {}                          ///< A success.
   explicit outcome(std::exception_ptr error) noexcept : error_(std::move(error)) {}  ///< A failure.
-  bool ok() const noexcept { return ok_; }                 ///< Whether the element succeeded.
-  explicit operator bool() const noexcept { return ok_; }  ///< ok()
+  bool ok() const noexcept { return ok_; }                                           ///< Whether the element succeeded.
+  explicit operator bool() const noexcept { return ok_; }                            ///< ok()
   /// Rethrows the element's error when it failed.
   void value() const {
     if (ok_) return;

@@ -196,7 +196,7 @@ class typed_elements final : public element_job, element_sink {
   void failed(std::size_t i, std::exception_ptr error) noexcept {
     failures_.fetch_add(1, std::memory_order_relaxed);
     if constexpr (keep) {  // kept in the output (only this thread writes element i)
-      results_[i] = Kept(std::move(error));
+      put(i, Kept(std::move(error)));
       return;
     }
     std::lock_guard lock(mutex_);
@@ -204,8 +204,8 @@ class typed_elements final : public element_job, element_sink {
   }
 
   // One element's attempts, as a step's (run_attempts.hpp, whose retry rule it shares): retried while
-  // the policy allows, each attempt within the time limit; the last failure is kept. A restored element does not run; one
-  // that succeeds is saved.
+  // the policy allows, each attempt within the time limit; the last failure is kept. A restored
+  // element does not run; one that succeeds is saved.
   void run_one(std::size_t i) noexcept {
     if (done_ != nullptr && done_[i]) return;
     for (unsigned n = 1;; ++n) {
@@ -306,7 +306,6 @@ class typed_elements final : public element_job, element_sink {
     else
       results_[i].emplace(std::forward<V>(value));
   }
-
 
   const Range& range_;
   const F& fn_;
