@@ -3,12 +3,14 @@
 // and run, and against a runtime fan-out of as many steps (what a map step replaces):
 // each element's body is `2 * x + 1` on an int, stored as a long. Every contender makes the vector
 // of results in each run (a map step's output is a new vector). Figures: ns per element, the median
-// of the runs, the contenders alternated run by run.
+// of the runs, the contenders alternated run by run. Then the map with a checkpoint (each element
+// saved as it succeeds) in a memory store and a file store, against the map without.
 //
 // usage: lightflow_bench_map [threads (default 2)] [largest size exponent, 3-6 (default 6)]
 #include <lightflow/lightflow.hpp>
 
 #include <omp.h>
+#include <unistd.h>
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for.h>
@@ -23,6 +25,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <numeric>
 #include <span>
@@ -134,6 +137,47 @@ void compare(std::size_t n) {
   if (sink == 42) std::puts("");  // keeps the results alive
 }
 
+// The cost of saving each element as it succeeds: the same map, with a checkpoint in a memory
+// store and in a file store (fast and durable: one fdatasync per group commit), a new run id each
+// run (a run id that had finished would be restored, not run). ns per element, medians.
+void checkpointed(std::size_t n) {
+  std::vector<int> input(n);
+  std::iota(input.begin(), input.end(), 0);
+  // A map over the run's input (saved once with the run), which every column passes the same way.
+  const auto flow = lf::flow<"bench">(lf::map_step<"map">([](const int& x) { return element(x); }));
+  lf::executor pool{static_cast<std::size_t>(g_threads - 1)};
+  const auto dir = std::filesystem::temp_directory_path() / ("lightflow-bench-map-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  lf::file_store fast(dir / "fast", lf::durability::fast), durable(dir / "durable", lf::durability::durable);
+  int id = 0;
+  auto timed = [&](auto&& run) {
+    const auto start = bench_clock::now();
+    run();
+    return std::chrono::duration<double, std::nano>(bench_clock::now() - start).count() / static_cast<double>(n);
+  };
+  const int reps = n >= 100000 ? 5 : 15;
+  std::vector<double> plain, memory, in_fast, in_durable;
+  for (int r = 0; r != reps; ++r) {
+    plain.push_back(timed([&] {
+      if (!pool.run(flow, input).ok()) std::abort();
+    }));
+    memory.push_back(timed([&] {
+      lf::memory_store store;
+      if (!pool.run(flow, input, lf::checkpoint{store, "r"}).ok()) std::abort();
+    }));
+    in_fast.push_back(timed([&] {
+      if (!pool.run(flow, input, lf::checkpoint{fast, "r" + std::to_string(++id)}).ok()) std::abort();
+    }));
+    in_durable.push_back(timed([&] {
+      if (!pool.run(flow, input, lf::checkpoint{durable, "r" + std::to_string(++id)}).ok()) std::abort();
+    }));
+  }
+  std::printf("%9zu | %8.1f | %8.1f %8.1f %8.1f\n", n, median(plain), median(memory), median(in_fast),
+              median(in_durable));
+  std::fflush(stdout);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -150,5 +194,8 @@ int main(int argc, char** argv) {
               "map/tbb, map/fan");
 #endif
   for (int e = 3; e <= largest; ++e) compare(static_cast<std::size_t>(std::pow(10, e)));
+  std::printf("\nthe same map with a checkpoint, each element saved as it succeeds; ns per element\n\n");
+  std::printf("%9s | %8s | %8s %8s %8s\n", "elements", "none", "memory", "file fast", "file durable");
+  for (int e = 3; e <= std::min(largest, 5); ++e) checkpointed(static_cast<std::size_t>(std::pow(10, e)));
   return 0;
 }
