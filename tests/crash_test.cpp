@@ -13,11 +13,13 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "catch.hpp"
@@ -224,6 +226,10 @@ std::vector<std::uint64_t> numbers() {
 }
 std::uint64_t work_element(const std::uint64_t& i) {
   ++element_calls[i];
+  // Long enough (48 elements on 2 threads: about 12 ms) that the committer's timed flushes (every 5 ms
+  // while records wait) fall inside the map, so that kills find some elements' records in the log
+  // and not the step's.
+  std::this_thread::sleep_for(std::chrono::microseconds(500));
   return work(i);
 }
 std::uint64_t total(const std::vector<std::uint64_t>& v) {
@@ -320,7 +326,5 @@ TEMPLATE_TEST_CASE("runs killed with SIGKILL in the middle of a map step resume 
   fs::remove_all(root);
   WARN("kill points: " << events + 4 << "; killed: " << killed << ", of which in the middle of the map: " << mid_map);
   CHECK(killed >= save_events);
-  // Durable saves flush as they come (the committer's round follows each), so that kills fall between
-  // elements' durable records; fast ones reach the log only with the run's last flush.
-  if (level == lf::durability::durable) CHECK(mid_map >= static_cast<int>(elements) / 2);
+  CHECK(mid_map > 0);  // some kills fell between elements' records that had reached the log
 }
