@@ -3810,6 +3810,8 @@ class element_session : public store_session<Store> {
     for (const std::string& key : this->store_->list(this->flow_, this->run_id_)) {
       if (key.compare(0, element_key_prefix.size(), element_key_prefix) != 0) continue;
       const std::size_t slash = key.rfind('/');
+      if (slash < element_key_prefix.size())  // "elem/x": no step and index
+        throw this->error("the record under \"" + key + "\"", "has a key that names no element");
       const std::string step = key.substr(element_key_prefix.size(), slash - element_key_prefix.size());
       const auto found = unfinished.find(step);
       if (found == unfinished.end() || !found->second) continue;  // (a step that is done, or no longer there)

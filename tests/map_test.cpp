@@ -445,7 +445,7 @@ TEMPLATE_TEST_CASE("a map step's element record that is not its own is refused",
   lf::executor pool{2};
   REQUIRE(run<TestType>(pool, flow, lf::checkpoint{store, "n"}).status("parse") == lf::step_status::failed);
   broken = false;
-  const std::string key = GENERATE(as<std::string>{}, "elem/parse/3", "elem/parse/three");
+  const std::string key = GENERATE(as<std::string>{}, "elem/parse/3", "elem/parse/three", "elem/junk");
   CAPTURE(key);
   lf::memory_store copy;  // element 0's record saved again under `key`
   for (const auto& k : store.list("nightly", "n")) copy.save("nightly", "n", k, *store.load("nightly", "n", k));
