@@ -127,6 +127,25 @@ class killing_store {
 };
 static_assert(lf::checkpoint_store<killing_store>);
 
+// Runs `run(pool, store)` (true: its run was ok) in a child process whose store, in `dir`, kills it
+// at its k-th event; returns whether it was killed (else it must have ended with its run ok).
+template <class Run>
+bool killed_at(int k, const fs::path& dir, lf::durability level, const Run& run) {
+  const pid_t child = ::fork();  // no other thread exists here: the parent's executors are gone
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    lf::file_store files(dir, level);
+    killing_store store(files, k);
+    lf::executor pool{2};
+    std::_Exit(run(pool, store) ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  const bool was_killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+  if (!was_killed) REQUIRE((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  return was_killed;
+}
+
 }  // namespace
 
 TEMPLATE_TEST_CASE("runs killed with SIGKILL at every point of their store traffic resume to the uninterrupted result",
@@ -161,19 +180,9 @@ TEMPLATE_TEST_CASE("runs killed with SIGKILL at every point of their store traff
   int killed = 0, with_records = 0, finished = 0;
   for (int k = 1; k <= events + 4; ++k) {
     const fs::path dir = root / std::to_string(k);
-    const pid_t child = ::fork();  // no other thread exists here: the parent's executors are gone
-    REQUIRE(child >= 0);
-    if (child == 0) {
-      lf::file_store files(dir, level);
-      killing_store store(files, k);
-      lf::executor pool{2};
-      auto result = pool.run(flow, input<TestType>(), lf::checkpoint{store, "victim"});
-      std::_Exit(result.ok() ? 0 : 1);
-    }
-    int status = 0;
-    REQUIRE(::waitpid(child, &status, 0) == child);
-    const bool was_killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-    if (!was_killed) REQUIRE((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+    const bool was_killed = killed_at(k, dir, level, [&](lf::executor& pool, killing_store& store) {
+      return pool.run(flow, input<TestType>(), lf::checkpoint{store, "victim"}).ok();
+    });
     if (k <= save_events) CHECK(was_killed);  // every run has at least this many events
     killed += was_killed ? 1 : 0;
     finished += was_killed ? 0 : 1;
@@ -282,18 +291,8 @@ TEMPLATE_TEST_CASE("runs killed with SIGKILL in the middle of a map step resume 
   int killed = 0, mid_map = 0;
   for (int k = 1; k <= events + 4; ++k) {
     const fs::path dir = root / std::to_string(k);
-    const pid_t child = ::fork();
-    REQUIRE(child >= 0);
-    if (child == 0) {
-      lf::file_store files(dir, level);
-      killing_store store(files, k);
-      lf::executor pool{2};
-      std::_Exit(run_in(pool, store).ok() ? 0 : 1);
-    }
-    int status = 0;
-    REQUIRE(::waitpid(child, &status, 0) == child);
-    const bool was_killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-    if (!was_killed) REQUIRE((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+    const bool was_killed =
+        killed_at(k, dir, level, [&](lf::executor& pool, killing_store& store) { return run_in(pool, store).ok(); });
     killed += was_killed ? 1 : 0;
 
     lf::file_store files(dir, level);
