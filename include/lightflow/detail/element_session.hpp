@@ -42,17 +42,15 @@ class element_session : public store_session<Store> {
   /// As a resumed run opens, its steps restored: notes the elements that the map steps which did not
   /// finish had saved, to read back when they run.
   void find_saved_elements(const run_state_base& run) {
-    std::map<std::string_view, bool, std::less<>> unfinished;  // by step name: whether it runs again
     const graph_view& g = run.graph();
-    for (std::uint32_t i = 0; i != g.size; ++i) unfinished.emplace(g.name(i), !run.restored(i));
     for (const std::string& key : this->store_->list(this->flow_, this->run_id_)) {
       if (key.compare(0, element_key_prefix.size(), element_key_prefix) != 0) continue;
       const std::size_t slash = key.rfind('/');
       if (slash < element_key_prefix.size())  // "elem/x": no step and index
         throw this->error("the record under \"" + key + "\"", "has a key that names no element");
       const std::string step = key.substr(element_key_prefix.size(), slash - element_key_prefix.size());
-      const auto found = unfinished.find(step);
-      if (found == unfinished.end() || !found->second) continue;  // (a step that is done, or no longer there)
+      const std::uint32_t i = g.find(step);
+      if (i == g.size || run.restored(i)) continue;  // (a step no longer there, or done)
       std::size_t index = 0;
       bool digits = slash + 1 != key.size();
       for (std::size_t k = slash + 1; k != key.size() && digits; ++k) {

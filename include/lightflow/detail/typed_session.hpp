@@ -234,15 +234,8 @@ class typed_session final : public element_session<Store> {
   std::size_t load_elements(run_state_base& run, std::uint32_t step, std::size_t count, element_sink& sink) override {
     const element_fns& f = elements[step];
     return this->load_elements_with(run, step, count, [&](std::size_t index, std::span<const std::byte> bytes) {
-      void* value = f.decode(serializer_, bytes);
-      struct freer {
-        void* value;
-        void (*destroy)(void*) noexcept;
-        ~freer() {
-          if (value != nullptr) destroy(value);
-        }
-      } const own{value, f.destroy};
-      sink.restored(index, value);
+      const std::unique_ptr<void, void (*)(void*) noexcept> value(f.decode(serializer_, bytes), f.destroy);
+      sink.restored(index, value.get());  // (as runtime_session does)
     });
   }
 
