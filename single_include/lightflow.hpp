@@ -363,6 +363,27 @@ class map_error : public detail::error_of<std::runtime_error> {
   std::vector<element> failed_;
 };
 
+/// What a subflow's step (subflow.hpp) fails with when a step of its subflow failed, timed out or
+/// was cancelled (its process timed out): names that step and keeps its error (`cause()`, null for a
+/// cancelled one).
+class subflow_error : public detail::error_of<std::runtime_error> {
+ public:
+  /// Step `step` of subflow `subflow` ended as `how` says ("failed", "was cancelled"), with `cause`.
+  subflow_error(std::string_view subflow, std::string_view step, std::string_view how, std::exception_ptr cause)
+      : error_of("lightflow: subflow \"" + std::string(subflow) + "\": its step \"" + std::string(step) + "\" " +
+                 std::string(how) + (cause ? ": " + detail::cause_text(cause) : std::string())),
+        step_(step),
+        cause_(std::move(cause)) {}
+  /// The full name of the subflow's step that failed ("outer.parse").
+  const std::string& step() const noexcept { return step_; }
+  /// What it failed with (null: it did not run).
+  const std::exception_ptr& cause() const noexcept { return cause_; }
+
+ private:
+  std::string step_;
+  std::exception_ptr cause_;
+};
+
 /// An error read back from a checkpoint, which kept only its message: a failed element's, in the
 /// partial results of a map step that keeps going (outcome.hpp).
 class restored_error : public detail::error_of<std::runtime_error> {
@@ -1234,6 +1255,9 @@ struct policy {
   std::shared_ptr<detail::limit_state> concurrency;
   /// A map step's (map_step.hpp): `retries` and `timeout` apply to each of its elements.
   bool elements = false;
+  /// A subflow's step (subflow.hpp): it runs after the subflow's steps, and when one of them failed
+  /// it fails too (an lf::subflow_error) instead of being skipped.
+  bool subflow = false;
 
   /// `own`, with the fields it leaves unset taken from `fallback` (a flow's default), and the flow's
   /// step callbacks first in its own lists (a merge keeps a step's flow-level callbacks this way).
@@ -3173,10 +3197,7 @@ class run_state_base {
   friend class run_registry;
   friend class process_table;
   friend void finish_run(run_state_base&) noexcept;
-  struct canceller {
-    run_state_base* run;
-    void operator()() const noexcept { run->cancel(); }
-  };
+  struct canceller { run_state_base* run; void operator()() const noexcept { run->cancel(); } };
   /// Sets step `step`'s error (on the thread that runs it), making the table at the first error.
   void set_error(std::uint32_t step, std::exception_ptr e) noexcept;
   // A step whose output could not be checkpointed counts as failed (its dependents do not run, and a
@@ -3231,6 +3252,8 @@ class run_state_base {
   std::exception_ptr step_callbacks(std::uint32_t step, bool after) noexcept;
   /// Step `step` fails with a callback_error for a must callback's `error`.
   void fail_by_callback(std::uint32_t step, const char* where, std::exception_ptr error) noexcept;
+  /// A subflow's step (subflow.hpp) blocked by a failure: failed (or stopped) as a step of it was; else skipped.
+  void end_subflow(std::uint32_t step) noexcept;
   /// At the run's end: the after-flow callbacks, the resources' suspend (run not ok), release. True: ok.
   bool end_flow() noexcept;
   void release_resources() noexcept;
@@ -3270,10 +3293,7 @@ class run_state_base {
   timer_service::clock::time_point deadline_{};
   std::uint64_t deadline_id_ = 0;
   // Pause: steps that became ready wait in parked_ until resume() hands them back to the scheduler.
-  struct unparker {
-    run_state_base* run;
-    void operator()() const noexcept { run->resume(); }
-  };
+  struct unparker { run_state_base* run; void operator()() const noexcept { run->resume(); } };
   // Cancels the run, setting `more` (life_state's stopped or timed_out) in the same step.
   void cancel_with(std::uint32_t more) noexcept;
   bool park(std::uint32_t step);
@@ -3979,6 +3999,321 @@ consteval std::size_t sum_of(const std::size_t (&values)[N]) noexcept {
 #include <string_view>
 #include <vector>
 
+// ---- lightflow/detail/graph.hpp
+// The graph's rules, written once for both kinds of flow: the name index, the checks, dependents and
+// a topological order (constexpr functions over arrays, run at compile time for a static flow and at
+// run time for a runtime flow; no recursive templates), and the messages (a static flow's compile
+// errors, a runtime flow's flow_errors).
+#ifndef LIGHTFLOW_DETAIL_GRAPH_HPP
+#define LIGHTFLOW_DETAIL_GRAPH_HPP
+
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+
+namespace lightflow::detail {
+
+inline constexpr std::uint32_t npos = 0xffffffffu;
+
+enum class graph_error : std::uint8_t {
+  none,
+  empty_name,
+  duplicate_name,
+  unknown_dependency,
+  self_dependency,
+  repeated_dependency,
+  cycle,
+};
+
+/// A table of step indices by name, written once for both kinds of flow: open addressing with
+/// linear probing over `size` slots (a power of two, at least twice the steps), FNV-1a, `npos` for
+/// an empty slot. `name_of(i)` is step i's name. A static flow's lives in a constant evaluation, a
+/// runtime flow's in its storage, grown as steps are added.
+template <class NameOf>
+constexpr std::uint32_t find_name(const std::uint32_t* slots, std::size_t size, std::string_view name,
+                                  const NameOf& name_of) noexcept {
+  const std::size_t mask = size - 1;
+  for (std::size_t s = fnv1a(name) & mask; slots[s] != npos; s = (s + 1) & mask)
+    if (name_of(slots[s]) == name) return slots[s];
+  return npos;
+}
+/// Adds step i to the table; when a step of that name is there already, returns it and adds nothing
+/// (else npos).
+template <class NameOf>
+constexpr std::uint32_t insert_name(std::uint32_t* slots, std::size_t size, std::uint32_t i,
+                                    const NameOf& name_of) noexcept {
+  const std::size_t mask = size - 1;
+  const std::string_view name = name_of(i);
+  std::size_t s = fnv1a(name) & mask;
+  for (; slots[s] != npos; s = (s + 1) & mask)
+    if (name_of(slots[s]) == name) return slots[s];
+  slots[s] = i;
+  return npos;
+}
+
+/// What link_graph found wrong, if anything.
+struct graph_fault {
+  graph_error error = graph_error::none;
+  std::uint32_t step = npos;       // the step the error is about
+  std::uint32_t other = npos;      // the dependency involved (repeated)
+  std::uint32_t cycle_length = 0;  // a cycle's steps: order[0, cycle_length), each running before the next
+};
+
+/// The arrays link_graph reads and fills, owned by the caller (std::array in a constant evaluation,
+/// std::vector at run time). In: `n` steps and their dependencies by index, step i's being
+/// deps[dep_offsets[i], dep_offsets[i + 1]). Out: the dependents as compressed rows (out_offsets,
+/// n + 1; outs, one per dependency), the steps without dependencies in index order (roots, n), a
+/// topological order (order, n), and scratch space (n).
+struct graph_tables {
+  std::uint32_t n = 0;
+  const std::uint32_t* dep_offsets = nullptr;
+  const std::uint32_t* deps = nullptr;
+  std::uint32_t* out_offsets = nullptr;
+  std::uint32_t* outs = nullptr;
+  std::uint32_t* roots = nullptr;
+  std::uint32_t* order = nullptr;
+  std::uint32_t* scratch = nullptr;
+  std::uint32_t root_count = 0;
+  std::uint32_t sink_count = 0;
+};
+
+/// The checks of a graph whose names are resolved, and its derived tables: written once, run at
+/// compile time for a static flow and at run time for a runtime flow. Checks, in step order, that no
+/// step depends on itself or lists a dependency twice; then orders the steps (Kahn's algorithm) and,
+/// when some cannot be ordered, puts a cycle in `order`, in run order. A step has fewer than 2^31
+/// dependencies (a runtime flow checks it before).
+constexpr graph_fault link_graph(graph_tables& t) noexcept {
+  const std::uint32_t n = t.n;
+  const std::uint32_t* const offsets = t.dep_offsets;
+  const std::uint32_t* const deps = t.deps;
+  std::uint32_t* const scratch = t.scratch;
+  for (std::uint32_t i = 0; i != n; ++i) scratch[i] = npos;  // the last step that listed i
+  for (std::uint32_t i = 0; i != n; ++i)
+    for (std::uint32_t e = offsets[i]; e != offsets[i + 1]; ++e) {
+      const std::uint32_t d = deps[e];
+      if (d == i) return {graph_error::self_dependency, i};
+      if (scratch[d] == i) return {graph_error::repeated_dependency, i, d};
+      scratch[d] = i;
+    }
+
+  // Dependents, as compressed rows (`order` holds where each row's next entry goes).
+  for (std::uint32_t i = 0; i <= n; ++i) t.out_offsets[i] = 0;
+  for (std::uint32_t e = 0; e != offsets[n]; ++e) ++t.out_offsets[deps[e] + 1];
+  for (std::uint32_t i = 0; i != n; ++i) t.out_offsets[i + 1] += t.out_offsets[i];
+  for (std::uint32_t i = 0; i != n; ++i) t.order[i] = t.out_offsets[i];
+  for (std::uint32_t i = 0; i != n; ++i)
+    for (std::uint32_t e = offsets[i]; e != offsets[i + 1]; ++e) t.outs[t.order[deps[e]]++] = i;
+  t.root_count = t.sink_count = 0;
+  for (std::uint32_t i = 0; i != n; ++i) {
+    if (offsets[i] == offsets[i + 1]) t.roots[t.root_count++] = i;
+    if (t.out_offsets[i] == t.out_offsets[i + 1]) ++t.sink_count;
+  }
+
+  // Kahn's algorithm, `order` its queue and `scratch` each step's unordered dependencies.
+  for (std::uint32_t i = 0; i != n; ++i) scratch[i] = offsets[i + 1] - offsets[i];
+  std::uint32_t head = 0, tail = 0;
+  for (std::uint32_t r = 0; r != t.root_count; ++r) t.order[tail++] = t.roots[r];
+  while (head != tail) {
+    const std::uint32_t v = t.order[head++];
+    for (std::uint32_t e = t.out_offsets[v]; e != t.out_offsets[v + 1]; ++e)
+      if (--scratch[t.outs[e]] == 0) t.order[tail++] = t.outs[e];
+  }
+  if (tail == n) return {};
+
+  // What could not be ordered lies on or behind a cycle, and each such step has an unordered
+  // dependency: walk those back from the first one, marking the steps passed, until one repeats.
+  constexpr std::uint32_t passed = 0x80000000u;
+  std::uint32_t v = 0;
+  while (scratch[v] == 0) ++v;
+  std::uint32_t len = 0;
+  while ((scratch[v] & passed) == 0) {
+    scratch[v] |= passed;
+    t.order[len++] = v;
+    for (std::uint32_t e = offsets[v]; e != offsets[v + 1]; ++e)
+      if (scratch[deps[e]] != 0) {
+        v = deps[e];
+        break;
+      }
+  }
+  // order[start, len) is the cycle, each step depending on the next: reverse it into run order and
+  // move it to the front.
+  std::uint32_t start = len;
+  while (t.order[start - 1] != v) --start;
+  --start;
+  for (std::uint32_t a = start, b = len - 1; a < b; ++a, --b) {
+    const std::uint32_t x = t.order[a];
+    t.order[a] = t.order[b];
+    t.order[b] = x;
+  }
+  for (std::uint32_t k = 0; k != len - start; ++k) t.order[k] = t.order[start + k];
+  return {graph_error::cycle, v, npos, len - start};
+}
+
+/// Everything lightflow knows about a static flow's shape. Arrays get one spare slot so that a flow
+/// with no steps or no edges still has addressable storage.
+template <std::size_t N, std::size_t E>
+struct graph_info {
+  std::array<std::string_view, N + 1> names{};
+  std::array<std::uint32_t, N + 1> dep_offsets{};  // dependencies of i: deps[dep_offsets[i], dep_offsets[i+1])
+  std::array<std::uint32_t, E + 1> deps{};
+  // How many of i's dependencies, first in its list, hand it their outputs; the rest only order it.
+  std::array<std::uint32_t, N + 1> data_count{};
+  std::array<std::uint32_t, N + 1> out_offsets{};  // dependents of i: outs[out_offsets[i], out_offsets[i+1])
+  std::array<std::uint32_t, E + 1> outs{};
+  std::array<std::uint32_t, N + 1> indegree{};
+  std::array<std::uint32_t, N + 1> order{};  // a topological order; with a cycle, the cycle (see cycle())
+  std::array<std::uint32_t, N + 1> roots{};  // steps without dependencies, in declaration order
+  std::uint32_t root_count = 0;
+  std::uint32_t sink_count = 0;
+
+  graph_error error = graph_error::none;
+  std::uint32_t error_step = npos;   // the step the error is about
+  std::uint32_t error_other = npos;  // the other step involved (duplicate, repeated dependency)
+  std::string_view error_name{};     // the dependency name involved
+  std::uint32_t cycle_length = 0;
+
+  constexpr bool ok() const noexcept { return error == graph_error::none; }
+  /// The k-th of cycle_length steps on a cycle, each running before the next.
+  constexpr std::uint32_t cycle(std::uint32_t k) const noexcept { return order[k]; }
+  constexpr std::uint32_t index_of(std::string_view name) const noexcept {
+    for (std::uint32_t i = 0; i != N; ++i)
+      if (names[i] == name) return i;
+    return npos;
+  }
+};
+
+/// Analyses a static flow's graph given each step's name and the names of its dependencies,
+/// flattened; the first `(*data_counts)[i]` of step i's dependencies hand it their outputs (all of
+/// them when null). The rules in the order a runtime flow applies them: names (empty, then repeated,
+/// reported at the second occurrence), unknown dependencies, then link_graph's.
+template <std::size_t N, std::size_t E>
+consteval graph_info<N, E> analyze(const std::array<std::string_view, N + 1>& names,
+                                   const std::array<std::uint32_t, N + 1>& dep_offsets,
+                                   const std::array<std::string_view, E + 1>& dep_names,
+                                   const std::array<std::uint32_t, N + 1>* data_counts = nullptr) {
+  graph_info<N, E> g{};
+  g.names = names;
+  g.dep_offsets = dep_offsets;
+  auto fail = [&](graph_error e, std::uint32_t step, std::uint32_t other = npos, std::string_view name = {}) {
+    g.error = e, g.error_step = step, g.error_other = other, g.error_name = name;
+    return g;
+  };
+
+  for (std::uint32_t i = 0; i != N; ++i)
+    if (names[i].empty()) return fail(graph_error::empty_name, i);
+  constexpr std::size_t slots = std::bit_ceil(2 * N + 1);
+  std::array<std::uint32_t, slots> table{};
+  for (auto& t : table) t = npos;
+  const auto name_of = [&](std::uint32_t i) { return names[i]; };
+  for (std::uint32_t i = 0; i != N; ++i)
+    if (const std::uint32_t first = insert_name(table.data(), slots, i, name_of); first != npos)
+      return fail(graph_error::duplicate_name, i, first);
+  for (std::uint32_t i = 0; i != N; ++i) {
+    for (std::uint32_t e = dep_offsets[i]; e != dep_offsets[i + 1]; ++e) {
+      g.deps[e] = find_name(table.data(), slots, dep_names[e], name_of);
+      if (g.deps[e] == npos) return fail(graph_error::unknown_dependency, i, npos, dep_names[e]);
+    }
+    g.indegree[i] = dep_offsets[i + 1] - dep_offsets[i];
+    g.data_count[i] = data_counts != nullptr ? (*data_counts)[i] : g.indegree[i];
+  }
+
+  std::array<std::uint32_t, N + 1> scratch{};
+  graph_tables t{N,
+                 g.dep_offsets.data(),
+                 g.deps.data(),
+                 g.out_offsets.data(),
+                 g.outs.data(),
+                 g.roots.data(),
+                 g.order.data(),
+                 scratch.data()};
+  const graph_fault fault = link_graph(t);
+  g.root_count = t.root_count;
+  g.sink_count = t.sink_count;
+  g.cycle_length = fault.cycle_length;
+  if (fault.error != graph_error::none)
+    return fail(fault.error, fault.step, fault.other, fault.other != npos ? names[fault.other] : std::string_view{});
+  return g;
+}
+
+/// Writes the one-line message for a graph error into `t`, in plain words that name the steps: one
+/// text for both kinds of flow. `Text` is a text_buffer at compile time (a static flow's error) and
+/// a string-backed text at run time (a runtime flow's flow_error); both have `<<` and `quoted`.
+/// `step` is the step the error is about, `name` the dependency's (unknown or repeated), and
+/// `cycle_name(k)` the k-th of `cycle_length` steps on a cycle, each running before the next.
+template <class Text, class CycleName>
+constexpr void write_graph_error(Text& t, graph_error error, std::string_view flow, std::string_view step,
+                                 std::string_view name, std::uint32_t cycle_length, CycleName&& cycle_name) {
+  t << "lightflow: flow ";
+  t.quoted(flow);
+  switch (error) {
+    case graph_error::none:
+      t << " is valid";
+      break;
+    case graph_error::empty_name:
+      t << ": a step has an empty name";
+      break;
+    case graph_error::duplicate_name:
+      t << " has two steps named ", t.quoted(step);
+      break;
+    case graph_error::unknown_dependency:
+      t << ": step ", t.quoted(step), t << " depends on ", t.quoted(name), t << ", which is not a step of this flow";
+      break;
+    case graph_error::self_dependency:
+      t << ": step ", t.quoted(step), t << " depends on itself";
+      break;
+    case graph_error::repeated_dependency:
+      t << ": step ", t.quoted(step), t << " lists dependency ", t.quoted(name), t << " twice";
+      break;
+    case graph_error::cycle:
+      t << " has a cycle: ";
+      for (std::uint32_t k = 0; k != cycle_length; ++k) t.quoted(cycle_name(k)), t << " -> ";
+      t.quoted(cycle_name(0));
+      t << " (each step depends on the one before it)";
+      break;
+  }
+}
+
+/// The message for a static flow's graph error.
+template <std::size_t N, std::size_t E>
+consteval text_buffer describe(const graph_info<N, E>& g, std::string_view flow) {
+  text_buffer t{};
+  const std::string_view step = g.error_step == npos ? std::string_view{} : g.names[g.error_step];
+  write_graph_error(t, g.error, flow, step, g.error_name, g.cycle_length,
+                    [&](std::uint32_t k) { return g.names[g.cycle(k)]; });
+  return t;
+}
+
+/// write_graph_error's text at run time.
+struct string_text {
+  std::string text;
+  string_text& operator<<(std::string_view s) {
+    text += s;
+    return *this;
+  }
+  string_text& quoted(std::string_view s) { return *this << "\"" << s << "\""; }
+};
+
+/// A runtime flow's graph error, in the words of a static flow's compile error.
+template <class CycleName>
+flow_error graph_failure(graph_error error, std::string_view flow, std::string_view step, std::string_view name,
+                         std::uint32_t cycle_length, CycleName&& cycle_name) {
+  string_text t;
+  write_graph_error(t, error, flow, step, name, cycle_length, cycle_name);
+  return flow_error(std::move(t.text));
+}
+inline flow_error graph_failure(graph_error error, std::string_view flow, std::string_view step,
+                                std::string_view name = {}) {
+  return graph_failure(error, flow, step, name, 0, [](std::uint32_t) { return std::string_view{}; });
+}
+
+}  // namespace lightflow::detail
+
+#endif
 // ---- lightflow/step_context.hpp
 // What a step may learn about the run it is part of: pass it as the callable's last parameter.
 #ifndef LIGHTFLOW_STEP_CONTEXT_HPP
@@ -4292,6 +4627,40 @@ inline void run_state_base::fail_by_callback(std::uint32_t step, const char* whe
     set_error(step, std::make_exception_ptr(callback_error(where, graph_->name(step), error)));
   } catch (...) {
     set_error(step, std::move(error));
+  }
+}
+
+inline void run_state_base::end_subflow(std::uint32_t step) noexcept {
+  const policy* own = policies_ != nullptr ? policies_[step] : nullptr;
+  if (own == nullptr || !own->subflow) return;
+  // Every step of the subflow ("<step>.x") has ended: the subflow's step runs after all of them. The
+  // first that failed or timed out (a nested subflow's own steps before its step), else the first
+  // cancelled (its process timed out), else the first stopped; none: the block came from outside.
+  const std::string_view name = graph_->name(step);
+  std::uint32_t found[3] = {npos, npos, npos};
+  for (std::uint32_t i = 0; i != graph_->size; ++i) {
+    const std::string_view inner = graph_->name(i);
+    if (inner.size() <= name.size() || !inner.starts_with(name) || inner[name.size()] != '.') continue;
+    const step_status s = records_[i].status;
+    const bool nested = policies_[i] != nullptr && policies_[i]->subflow;
+    const int kind = s == step_status::failed || s == step_status::timed_out ? 0
+                     : s == step_status::cancelled                          ? 1
+                     : s == step_status::stopped                            ? 2
+                                                                            : 3;
+    if (kind != 3 && (found[kind] == npos || (!nested && policies_[found[kind]] != nullptr && policies_[found[kind]]->subflow)))
+      found[kind] = i;
+  }
+  if (found[0] == npos && found[1] == npos) {
+    if (found[2] != npos) records_[step].status = step_status::stopped;
+    return;
+  }
+  const std::uint32_t cause = found[0] != npos ? found[0] : found[1];
+  records_[step].status = step_status::failed;
+  try {
+    set_error(step, std::make_exception_ptr(subflow_error(name, graph_->name(cause), found[0] != npos ? "failed" : "was cancelled",
+                                                          found[0] != npos ? error(cause) : nullptr)));
+  } catch (...) {
+    set_error(step, std::current_exception());
   }
 }
 
@@ -5233,6 +5602,7 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
     not_run(step);
   } else if (const std::uint32_t b = rec.pending.load(std::memory_order_relaxed) & ~pending_count_mask; b != 0) {
     rec.status = (b & blocked_by_failure) != 0 ? step_status::skipped : step_status::skipped_by_condition;
+    if (rec.status == step_status::skipped && !plain_) end_subflow(step);  // a subflow's step may fail instead
     ok = rec.status == step_status::skipped_by_condition;
     not_run(step);
   } else if (const auto g = processes != nullptr ? processes->enter(*this, step) : gate::run; g != gate::run) {
@@ -5343,321 +5713,6 @@ task_node* run_state_base::release_range(const std::uint32_t* it, const std::uin
 #include <type_traits>
 #include <utility>
 
-// ---- lightflow/detail/graph.hpp
-// The graph's rules, written once for both kinds of flow: the name index, the checks, dependents and
-// a topological order (constexpr functions over arrays, run at compile time for a static flow and at
-// run time for a runtime flow; no recursive templates), and the messages (a static flow's compile
-// errors, a runtime flow's flow_errors).
-#ifndef LIGHTFLOW_DETAIL_GRAPH_HPP
-#define LIGHTFLOW_DETAIL_GRAPH_HPP
-
-#include <array>
-#include <bit>
-#include <cstddef>
-#include <cstdint>
-#include <string>
-#include <string_view>
-#include <utility>
-
-
-namespace lightflow::detail {
-
-inline constexpr std::uint32_t npos = 0xffffffffu;
-
-enum class graph_error : std::uint8_t {
-  none,
-  empty_name,
-  duplicate_name,
-  unknown_dependency,
-  self_dependency,
-  repeated_dependency,
-  cycle,
-};
-
-/// A table of step indices by name, written once for both kinds of flow: open addressing with
-/// linear probing over `size` slots (a power of two, at least twice the steps), FNV-1a, `npos` for
-/// an empty slot. `name_of(i)` is step i's name. A static flow's lives in a constant evaluation, a
-/// runtime flow's in its storage, grown as steps are added.
-template <class NameOf>
-constexpr std::uint32_t find_name(const std::uint32_t* slots, std::size_t size, std::string_view name,
-                                  const NameOf& name_of) noexcept {
-  const std::size_t mask = size - 1;
-  for (std::size_t s = fnv1a(name) & mask; slots[s] != npos; s = (s + 1) & mask)
-    if (name_of(slots[s]) == name) return slots[s];
-  return npos;
-}
-/// Adds step i to the table; when a step of that name is there already, returns it and adds nothing
-/// (else npos).
-template <class NameOf>
-constexpr std::uint32_t insert_name(std::uint32_t* slots, std::size_t size, std::uint32_t i,
-                                    const NameOf& name_of) noexcept {
-  const std::size_t mask = size - 1;
-  const std::string_view name = name_of(i);
-  std::size_t s = fnv1a(name) & mask;
-  for (; slots[s] != npos; s = (s + 1) & mask)
-    if (name_of(slots[s]) == name) return slots[s];
-  slots[s] = i;
-  return npos;
-}
-
-/// What link_graph found wrong, if anything.
-struct graph_fault {
-  graph_error error = graph_error::none;
-  std::uint32_t step = npos;       // the step the error is about
-  std::uint32_t other = npos;      // the dependency involved (repeated)
-  std::uint32_t cycle_length = 0;  // a cycle's steps: order[0, cycle_length), each running before the next
-};
-
-/// The arrays link_graph reads and fills, owned by the caller (std::array in a constant evaluation,
-/// std::vector at run time). In: `n` steps and their dependencies by index, step i's being
-/// deps[dep_offsets[i], dep_offsets[i + 1]). Out: the dependents as compressed rows (out_offsets,
-/// n + 1; outs, one per dependency), the steps without dependencies in index order (roots, n), a
-/// topological order (order, n), and scratch space (n).
-struct graph_tables {
-  std::uint32_t n = 0;
-  const std::uint32_t* dep_offsets = nullptr;
-  const std::uint32_t* deps = nullptr;
-  std::uint32_t* out_offsets = nullptr;
-  std::uint32_t* outs = nullptr;
-  std::uint32_t* roots = nullptr;
-  std::uint32_t* order = nullptr;
-  std::uint32_t* scratch = nullptr;
-  std::uint32_t root_count = 0;
-  std::uint32_t sink_count = 0;
-};
-
-/// The checks of a graph whose names are resolved, and its derived tables: written once, run at
-/// compile time for a static flow and at run time for a runtime flow. Checks, in step order, that no
-/// step depends on itself or lists a dependency twice; then orders the steps (Kahn's algorithm) and,
-/// when some cannot be ordered, puts a cycle in `order`, in run order. A step has fewer than 2^31
-/// dependencies (a runtime flow checks it before).
-constexpr graph_fault link_graph(graph_tables& t) noexcept {
-  const std::uint32_t n = t.n;
-  const std::uint32_t* const offsets = t.dep_offsets;
-  const std::uint32_t* const deps = t.deps;
-  std::uint32_t* const scratch = t.scratch;
-  for (std::uint32_t i = 0; i != n; ++i) scratch[i] = npos;  // the last step that listed i
-  for (std::uint32_t i = 0; i != n; ++i)
-    for (std::uint32_t e = offsets[i]; e != offsets[i + 1]; ++e) {
-      const std::uint32_t d = deps[e];
-      if (d == i) return {graph_error::self_dependency, i};
-      if (scratch[d] == i) return {graph_error::repeated_dependency, i, d};
-      scratch[d] = i;
-    }
-
-  // Dependents, as compressed rows (`order` holds where each row's next entry goes).
-  for (std::uint32_t i = 0; i <= n; ++i) t.out_offsets[i] = 0;
-  for (std::uint32_t e = 0; e != offsets[n]; ++e) ++t.out_offsets[deps[e] + 1];
-  for (std::uint32_t i = 0; i != n; ++i) t.out_offsets[i + 1] += t.out_offsets[i];
-  for (std::uint32_t i = 0; i != n; ++i) t.order[i] = t.out_offsets[i];
-  for (std::uint32_t i = 0; i != n; ++i)
-    for (std::uint32_t e = offsets[i]; e != offsets[i + 1]; ++e) t.outs[t.order[deps[e]]++] = i;
-  t.root_count = t.sink_count = 0;
-  for (std::uint32_t i = 0; i != n; ++i) {
-    if (offsets[i] == offsets[i + 1]) t.roots[t.root_count++] = i;
-    if (t.out_offsets[i] == t.out_offsets[i + 1]) ++t.sink_count;
-  }
-
-  // Kahn's algorithm, `order` its queue and `scratch` each step's unordered dependencies.
-  for (std::uint32_t i = 0; i != n; ++i) scratch[i] = offsets[i + 1] - offsets[i];
-  std::uint32_t head = 0, tail = 0;
-  for (std::uint32_t r = 0; r != t.root_count; ++r) t.order[tail++] = t.roots[r];
-  while (head != tail) {
-    const std::uint32_t v = t.order[head++];
-    for (std::uint32_t e = t.out_offsets[v]; e != t.out_offsets[v + 1]; ++e)
-      if (--scratch[t.outs[e]] == 0) t.order[tail++] = t.outs[e];
-  }
-  if (tail == n) return {};
-
-  // What could not be ordered lies on or behind a cycle, and each such step has an unordered
-  // dependency: walk those back from the first one, marking the steps passed, until one repeats.
-  constexpr std::uint32_t passed = 0x80000000u;
-  std::uint32_t v = 0;
-  while (scratch[v] == 0) ++v;
-  std::uint32_t len = 0;
-  while ((scratch[v] & passed) == 0) {
-    scratch[v] |= passed;
-    t.order[len++] = v;
-    for (std::uint32_t e = offsets[v]; e != offsets[v + 1]; ++e)
-      if (scratch[deps[e]] != 0) {
-        v = deps[e];
-        break;
-      }
-  }
-  // order[start, len) is the cycle, each step depending on the next: reverse it into run order and
-  // move it to the front.
-  std::uint32_t start = len;
-  while (t.order[start - 1] != v) --start;
-  --start;
-  for (std::uint32_t a = start, b = len - 1; a < b; ++a, --b) {
-    const std::uint32_t x = t.order[a];
-    t.order[a] = t.order[b];
-    t.order[b] = x;
-  }
-  for (std::uint32_t k = 0; k != len - start; ++k) t.order[k] = t.order[start + k];
-  return {graph_error::cycle, v, npos, len - start};
-}
-
-/// Everything lightflow knows about a static flow's shape. Arrays get one spare slot so that a flow
-/// with no steps or no edges still has addressable storage.
-template <std::size_t N, std::size_t E>
-struct graph_info {
-  std::array<std::string_view, N + 1> names{};
-  std::array<std::uint32_t, N + 1> dep_offsets{};  // dependencies of i: deps[dep_offsets[i], dep_offsets[i+1])
-  std::array<std::uint32_t, E + 1> deps{};
-  // How many of i's dependencies, first in its list, hand it their outputs; the rest only order it.
-  std::array<std::uint32_t, N + 1> data_count{};
-  std::array<std::uint32_t, N + 1> out_offsets{};  // dependents of i: outs[out_offsets[i], out_offsets[i+1])
-  std::array<std::uint32_t, E + 1> outs{};
-  std::array<std::uint32_t, N + 1> indegree{};
-  std::array<std::uint32_t, N + 1> order{};  // a topological order; with a cycle, the cycle (see cycle())
-  std::array<std::uint32_t, N + 1> roots{};  // steps without dependencies, in declaration order
-  std::uint32_t root_count = 0;
-  std::uint32_t sink_count = 0;
-
-  graph_error error = graph_error::none;
-  std::uint32_t error_step = npos;   // the step the error is about
-  std::uint32_t error_other = npos;  // the other step involved (duplicate, repeated dependency)
-  std::string_view error_name{};     // the dependency name involved
-  std::uint32_t cycle_length = 0;
-
-  constexpr bool ok() const noexcept { return error == graph_error::none; }
-  /// The k-th of cycle_length steps on a cycle, each running before the next.
-  constexpr std::uint32_t cycle(std::uint32_t k) const noexcept { return order[k]; }
-  constexpr std::uint32_t index_of(std::string_view name) const noexcept {
-    for (std::uint32_t i = 0; i != N; ++i)
-      if (names[i] == name) return i;
-    return npos;
-  }
-};
-
-/// Analyses a static flow's graph given each step's name and the names of its dependencies,
-/// flattened; the first `(*data_counts)[i]` of step i's dependencies hand it their outputs (all of
-/// them when null). The rules in the order a runtime flow applies them: names (empty, then repeated,
-/// reported at the second occurrence), unknown dependencies, then link_graph's.
-template <std::size_t N, std::size_t E>
-consteval graph_info<N, E> analyze(const std::array<std::string_view, N + 1>& names,
-                                   const std::array<std::uint32_t, N + 1>& dep_offsets,
-                                   const std::array<std::string_view, E + 1>& dep_names,
-                                   const std::array<std::uint32_t, N + 1>* data_counts = nullptr) {
-  graph_info<N, E> g{};
-  g.names = names;
-  g.dep_offsets = dep_offsets;
-  auto fail = [&](graph_error e, std::uint32_t step, std::uint32_t other = npos, std::string_view name = {}) {
-    g.error = e, g.error_step = step, g.error_other = other, g.error_name = name;
-    return g;
-  };
-
-  for (std::uint32_t i = 0; i != N; ++i)
-    if (names[i].empty()) return fail(graph_error::empty_name, i);
-  constexpr std::size_t slots = std::bit_ceil(2 * N + 1);
-  std::array<std::uint32_t, slots> table{};
-  for (auto& t : table) t = npos;
-  const auto name_of = [&](std::uint32_t i) { return names[i]; };
-  for (std::uint32_t i = 0; i != N; ++i)
-    if (const std::uint32_t first = insert_name(table.data(), slots, i, name_of); first != npos)
-      return fail(graph_error::duplicate_name, i, first);
-  for (std::uint32_t i = 0; i != N; ++i) {
-    for (std::uint32_t e = dep_offsets[i]; e != dep_offsets[i + 1]; ++e) {
-      g.deps[e] = find_name(table.data(), slots, dep_names[e], name_of);
-      if (g.deps[e] == npos) return fail(graph_error::unknown_dependency, i, npos, dep_names[e]);
-    }
-    g.indegree[i] = dep_offsets[i + 1] - dep_offsets[i];
-    g.data_count[i] = data_counts != nullptr ? (*data_counts)[i] : g.indegree[i];
-  }
-
-  std::array<std::uint32_t, N + 1> scratch{};
-  graph_tables t{N,
-                 g.dep_offsets.data(),
-                 g.deps.data(),
-                 g.out_offsets.data(),
-                 g.outs.data(),
-                 g.roots.data(),
-                 g.order.data(),
-                 scratch.data()};
-  const graph_fault fault = link_graph(t);
-  g.root_count = t.root_count;
-  g.sink_count = t.sink_count;
-  g.cycle_length = fault.cycle_length;
-  if (fault.error != graph_error::none)
-    return fail(fault.error, fault.step, fault.other, fault.other != npos ? names[fault.other] : std::string_view{});
-  return g;
-}
-
-/// Writes the one-line message for a graph error into `t`, in plain words that name the steps: one
-/// text for both kinds of flow. `Text` is a text_buffer at compile time (a static flow's error) and
-/// a string-backed text at run time (a runtime flow's flow_error); both have `<<` and `quoted`.
-/// `step` is the step the error is about, `name` the dependency's (unknown or repeated), and
-/// `cycle_name(k)` the k-th of `cycle_length` steps on a cycle, each running before the next.
-template <class Text, class CycleName>
-constexpr void write_graph_error(Text& t, graph_error error, std::string_view flow, std::string_view step,
-                                 std::string_view name, std::uint32_t cycle_length, CycleName&& cycle_name) {
-  t << "lightflow: flow ";
-  t.quoted(flow);
-  switch (error) {
-    case graph_error::none:
-      t << " is valid";
-      break;
-    case graph_error::empty_name:
-      t << ": a step has an empty name";
-      break;
-    case graph_error::duplicate_name:
-      t << " has two steps named ", t.quoted(step);
-      break;
-    case graph_error::unknown_dependency:
-      t << ": step ", t.quoted(step), t << " depends on ", t.quoted(name), t << ", which is not a step of this flow";
-      break;
-    case graph_error::self_dependency:
-      t << ": step ", t.quoted(step), t << " depends on itself";
-      break;
-    case graph_error::repeated_dependency:
-      t << ": step ", t.quoted(step), t << " lists dependency ", t.quoted(name), t << " twice";
-      break;
-    case graph_error::cycle:
-      t << " has a cycle: ";
-      for (std::uint32_t k = 0; k != cycle_length; ++k) t.quoted(cycle_name(k)), t << " -> ";
-      t.quoted(cycle_name(0));
-      t << " (each step depends on the one before it)";
-      break;
-  }
-}
-
-/// The message for a static flow's graph error.
-template <std::size_t N, std::size_t E>
-consteval text_buffer describe(const graph_info<N, E>& g, std::string_view flow) {
-  text_buffer t{};
-  const std::string_view step = g.error_step == npos ? std::string_view{} : g.names[g.error_step];
-  write_graph_error(t, g.error, flow, step, g.error_name, g.cycle_length,
-                    [&](std::uint32_t k) { return g.names[g.cycle(k)]; });
-  return t;
-}
-
-/// write_graph_error's text at run time.
-struct string_text {
-  std::string text;
-  string_text& operator<<(std::string_view s) {
-    text += s;
-    return *this;
-  }
-  string_text& quoted(std::string_view s) { return *this << "\"" << s << "\""; }
-};
-
-/// A runtime flow's graph error, in the words of a static flow's compile error.
-template <class CycleName>
-flow_error graph_failure(graph_error error, std::string_view flow, std::string_view step, std::string_view name,
-                         std::uint32_t cycle_length, CycleName&& cycle_name) {
-  string_text t;
-  write_graph_error(t, error, flow, step, name, cycle_length, cycle_name);
-  return flow_error(std::move(t.text));
-}
-inline flow_error graph_failure(graph_error error, std::string_view flow, std::string_view step,
-                                std::string_view name = {}) {
-  return graph_failure(error, flow, step, name, 0, [](std::uint32_t) { return std::string_view{}; });
-}
-
-}  // namespace lightflow::detail
-
-#endif
 
 namespace lightflow {
 
@@ -6746,11 +6801,23 @@ constexpr auto make_flow(Args&&... args) {
 }
 }  // namespace detail
 
-/// Declares a flow named `Name` made of `steps`. A wrong graph (duplicate names, a dependency that is
-/// not a step, a step that depends on itself, a cycle) is a compile error that names the steps.
+namespace detail {
+/// Subflows (subflow.hpp, which defines these for its subflow_definition).
+template <class T>
+inline constexpr bool is_subflow = false;
+template <fixed_string Name, class... Args>
+constexpr auto flatten_subflows(Args&&... args);
+}  // namespace detail
+
+/// Declares a flow named `Name` made of `steps` (and subflows: subflow.hpp). A wrong graph (duplicate
+/// names, a dependency that is not a step, a step that depends on itself, a cycle) is a compile error
+/// that names the steps.
 template <fixed_string Name, class... Args>
 constexpr auto flow(Args&&... args) {
-  return detail::make_flow<Name, std::remove_cvref_t<Args>...>(std::forward<Args>(args)...);
+  if constexpr ((detail::is_subflow<std::remove_cvref_t<Args>> || ...))
+    return detail::flatten_subflows<Name>(std::forward<Args>(args)...);
+  else
+    return detail::make_flow<Name, std::remove_cvref_t<Args>...>(std::forward<Args>(args)...);
 }
 
 }  // namespace lightflow
@@ -11948,12 +12015,10 @@ class progress_printer final : public observer {
 #include <iosfwd>
 #include <memory>
 #include <mutex>
-#include <span>
 #include <string>
 #include <string_view>
 #include <optional>
 #include <type_traits>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -12362,9 +12427,11 @@ struct runtime_map {
 #ifndef LIGHTFLOW_DETAIL_RUNTIME_MERGE_HPP
 #define LIGHTFLOW_DETAIL_RUNTIME_MERGE_HPP
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 
@@ -12409,6 +12476,64 @@ merge_map merge_steps(Graph& g, std::uint32_t n, const std::string& prefix, bool
     for (std::uint32_t d : deps_of(i)) m.added[i] ? g.depend(m.index[i], m.index[d]) : g.depend_once(m.index[i], m.index[d]);
   g.compiled = false;
   return m;
+}
+
+/// Merges the runtime flow `s` into `g` (runtime_flow::merge, subflow): its steps named prefix + name,
+/// by name when `unify`; its dependencies by name, key restrictions and sensitive keys too.
+template <class Graph>
+void merge_runtime_flow(Graph& g, const Graph& s, const std::string& prefix, bool unify) {
+  std::unordered_map<const void*, std::shared_ptr<const void>> states;  // the owners of stateful callables
+  for (const auto& o : s.owned) states.emplace(o.get(), o);
+  const detail::merge_map m = detail::merge_steps(
+      g, s.size(), prefix, unify, [&](std::uint32_t i) { return s.name(i); },
+      [&](std::uint32_t i) {
+        // The step keeps its policy, with its flow's default retries where it has none of its own.
+        return detail::merged_step{s.invokers[i], s.result_type(i), s.callable(i),
+                                   s.callable(i) != nullptr ? states.at(s.callable(i)) : nullptr,
+                                   policy::inherit(s.rules_of(i), s.defaults.get())};
+      },
+      [&](std::uint32_t i) { return s.dependencies_of(i); });
+  // Dependencies declared by name (not yet resolved in the source) and key restrictions.
+  for (const auto& [step, dep] : s.added_by_name) {
+    const std::uint32_t known = g.find(prefix + dep);
+    if (!m.added[step] && known != Graph::none)
+      g.depend_once(m.index[step], known);
+    else
+      g.depend(m.index[step], prefix + dep);
+  }
+  // A kept step keeps the source's restrictions, except of the keys the target restricts itself.
+  const std::size_t target_restrictions = g.restrictions.size();
+  for (const auto& r : s.restrictions) {
+    const std::uint32_t step = m.index[r.step];
+    const auto first = g.restrictions.begin(), last = first + static_cast<std::ptrdiff_t>(target_restrictions);
+    if (!m.added[r.step] &&
+        std::any_of(first, last, [&](const detail::restriction& t) { return t.step == step && t.key == r.key; }))
+      continue;
+    g.restrictions.push_back({step, r.key, prefix + r.ancestor_name, 0});
+  }
+  for (const std::string& k : s.sensitive_keys)
+    if (std::find(g.sensitive_keys.begin(), g.sensitive_keys.end(), k) == g.sensitive_keys.end()) g.sensitive_keys.push_back(k);
+}
+
+/// After a subflow's steps were added behind its own step `join` (runtime_flow::subflow): `join`
+/// runs after those that no other of them runs after; returns those that run after none of them
+/// (the subflow's first steps).
+template <class Graph>
+std::vector<std::uint32_t> join_subflow(Graph& g, std::uint32_t join) {
+  const std::uint32_t first = join + 1, n = static_cast<std::uint32_t>(g.size());
+  std::vector<bool> followed(n - first, false);
+  std::vector<std::uint32_t> roots;
+  for (std::uint32_t i = first; i != n; ++i) {
+    const std::vector<std::uint32_t> deps = g.dependencies_of(i);
+    bool any = false;
+    for (std::uint32_t d : deps)
+      if (d >= first) followed[d - first] = any = true;
+    for (const auto& [step, dep] : g.added_by_name) any = any || step == i;  // (an unknown name: a flow_error later)
+    if (!any) roots.push_back(i);
+  }
+  for (std::uint32_t i = first; i != n; ++i)
+    if (!followed[i - first]) g.depend(join, i);
+  return roots;
 }
 
 }  // namespace lightflow::detail
@@ -13195,11 +13320,16 @@ void invoke_runtime(run_state_base& base, std::uint32_t step, step_context& sc) 
 #ifndef LIGHTFLOW_DETAIL_STATIC_IN_RUNTIME_HPP
 #define LIGHTFLOW_DETAIL_STATIC_IN_RUNTIME_HPP
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 
 namespace lightflow::detail {
@@ -13268,11 +13398,70 @@ void invoke_static_step(run_state_base& base, std::uint32_t step, step_context& 
     run.own(step).result = erased_value::make<output>(call());
 }
 
+/// Merges the static flow `source` (copied) into the runtime graph `g` (runtime_flow::merge,
+/// subflow): its steps named prefix + name, by name when `unify`, each called by invoke_static_step.
+template <class Graph, fixed_string Name, class... Steps>
+void merge_static_flow(Graph& g, const static_flow<Name, Steps...>& source, const std::string& prefix, bool unify) {
+  using source_type = static_flow<Name, Steps...>;
+  static_assert(check_signatures<source_type, values>(),
+                "lightflow: the static flow's steps cannot be called in a runtime flow (see the message above)");
+  auto copy = std::make_shared<const source_type>(source);
+  const graph_view& sv = source_type::view;
+  constexpr auto invokers = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<run_state_base::invoke_fn, sizeof...(I) + 1>{&invoke_static_step<source_type, I>..., nullptr};
+  }(std::make_index_sequence<source_type::size>{});
+  constexpr auto types = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<const erased_type*, sizeof...(I) + 1>{
+        result_type_of<typename step_signature<source_type, values, I>::output>()..., nullptr};
+  }(std::make_index_sequence<source_type::size>{});
+  []<std::size_t... I>(std::index_sequence<I...>) {  // the output types, for checkpoints
+    (void)expand{
+        0, (register_static_output<typename step_signature<source_type, values, I>::output>(), 0)...};
+  }(std::make_index_sequence<source_type::size>{});
+  std::vector<const policy*> own_rules(sv.size + 1);  // each step's policy, kept alive by `copy`
+  copy->policy_addresses(own_rules.data());
+  (void)merge_steps(
+      g, sv.size, prefix, unify, [&](std::uint32_t i) { return sv.name(i); },
+      [&](std::uint32_t i) {
+        std::shared_ptr<const policy> own = own_rules[i] == nullptr ? nullptr : std::shared_ptr<const policy>(copy, own_rules[i]);
+        return merged_step{invokers[i], types[i], copy.get(), copy, policy::inherit(own, copy->defaults())};
+      },
+      [&](std::uint32_t i) { return std::span<const std::uint32_t>(sv.deps + sv.dep_offsets[i], sv.deps + sv.dep_offsets[i + 1]); });
+}
+
+}  // namespace lightflow::detail
+
+#endif
+// ---- lightflow/detail/subflow_join.hpp
+// What both kinds of flow add for a subflow (subflow.hpp) besides its steps: the subflow's own step,
+// which runs after them, does nothing, and (policy::subflow, read by the engine when a failure blocks
+// it: run_hooks.hpp's end_subflow) fails when one of them failed.
+#ifndef LIGHTFLOW_DETAIL_SUBFLOW_JOIN_HPP
+#define LIGHTFLOW_DETAIL_SUBFLOW_JOIN_HPP
+
+#include <memory>
+
+
+namespace lightflow::detail {
+
+/// The callable of a subflow's own step.
+struct subflow_join {
+  constexpr void operator()() const noexcept {}
+};
+
+/// The policy of a subflow's own step.
+inline std::shared_ptr<const policy> subflow_policy() {
+  return policy::changed(nullptr, [](policy& p) { p.subflow = true; });
+}
+
 }  // namespace lightflow::detail
 
 #endif
 
 namespace lightflow {
+
+template <class Tag>
+class basic_step_group;  // step_group.hpp, included at the end: what subflow() returns
 
 /// How runtime_flow::merge combines two flows.
 enum class merge_mode {
@@ -13354,12 +13543,8 @@ class basic_step_handle : public detail::edited_policy_setters<basic_step_handle
 /// not change runs in flight.
 template <class Tag>
 class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_flow<Tag>, true> {
-  using invoke_fn = detail::run_state_base::invoke_fn;
   using runtime_graph = detail::basic_runtime_graph<Tag>;
   using step_handle = basic_step_handle<Tag>;
-  // Code over these waits for this template's use (detail/runtime_names.hpp: deferred_t).
-  using owners = detail::deferred_t<std::unordered_map<const void*, std::shared_ptr<const void>>, Tag>;
-  using policies = detail::deferred_t<std::vector<const policy*>, Tag>;
 
  public:
   /// An empty flow called `name`.
@@ -13491,40 +13676,9 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
   /// it when the flow is checked; the source's sensitive keys stay sensitive.
   basic_runtime_flow& merge(const basic_runtime_flow& source, merge_mode mode = merge_mode::namespaced) {
     const auto src = source.shared();  // a stable copy, even when merging a flow into itself
-    const runtime_graph& s = *src;
-    runtime_graph& g = mutate();
-    const std::string prefix = mode == merge_mode::namespaced ? std::string(s.flow_name) + "." : std::string();
-    owners states;  // the owners of stateful callables
-    for (const auto& o : s.owned) states.emplace(o.get(), o);
-    const detail::merge_map m = detail::merge_steps(
-        g, s.size(), prefix, mode == merge_mode::unify, [&](std::uint32_t i) { return s.name(i); },
-        [&](std::uint32_t i) {
-          // The step keeps its policy, with its flow's default retries where it has none of its own.
-          return detail::merged_step{s.invokers[i], s.result_type(i), s.callable(i),
-                                     s.callable(i) != nullptr ? states.at(s.callable(i)) : nullptr,
-                                     policy::inherit(s.rules_of(i), s.defaults.get())};
-        },
-        [&](std::uint32_t i) { return s.dependencies_of(i); });
-    // Dependencies declared by name (not yet resolved in the source) and key restrictions.
-    for (const auto& [step, dep] : s.added_by_name) {
-      const std::uint32_t known = g.find(prefix + dep);
-      if (!m.added[step] && known != runtime_graph::none)
-        g.depend_once(m.index[step], known);
-      else
-        g.depend(m.index[step], prefix + dep);
-    }
-    // A kept step keeps the source's restrictions, except of the keys the target restricts itself.
-    const std::size_t target_restrictions = g.restrictions.size();
-    for (const auto& r : s.restrictions) {
-      const std::uint32_t step = m.index[r.step];
-      const auto first = g.restrictions.begin(), last = first + static_cast<std::ptrdiff_t>(target_restrictions);
-      if (!m.added[r.step] &&
-          std::any_of(first, last, [&](const detail::restriction& t) { return t.step == step && t.key == r.key; }))
-        continue;
-      g.restrictions.push_back({step, r.key, prefix + r.ancestor_name, 0});
-    }
-    for (const std::string& k : s.sensitive_keys) sensitive(k);
-    return *this;  // (merge_steps marked the graph changed)
+    const bool spaced = mode == merge_mode::namespaced;
+    detail::merge_runtime_flow(mutate(), *src, spaced ? std::string(src->flow_name) + "." : std::string(), !spaced);
+    return *this;
   }
 
   /// Adds the steps of the static flow `source` (copied), named as `merge_mode` says. They keep
@@ -13534,34 +13688,36 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
   /// key_error). A root step is offered the run's `lf::values` (or nothing, or the step_context).
   template <fixed_string Name, class... Steps>
   basic_runtime_flow& merge(const static_flow<Name, Steps...>& source, merge_mode mode = merge_mode::namespaced) {
-    using source_type = static_flow<Name, Steps...>;
-    static_assert(detail::check_signatures<source_type, values>(),
-                  "lightflow: the static flow's steps cannot be called in a runtime flow (see the message above)");
-    auto copy = std::make_shared<const source_type>(source);
-    const detail::graph_view& sv = source_type::view;
-    constexpr auto invokers = []<std::size_t... I>(std::index_sequence<I...>) {
-      return std::array<invoke_fn, sizeof...(I) + 1>{&detail::invoke_static_step<source_type, I>..., nullptr};
-    }(std::make_index_sequence<source_type::size>{});
-    constexpr auto types = []<std::size_t... I>(std::index_sequence<I...>) {
-      return std::array<const detail::erased_type*, sizeof...(I) + 1>{
-          detail::result_type_of<typename detail::step_signature<source_type, values, I>::output>()..., nullptr};
-    }(std::make_index_sequence<source_type::size>{});
-    []<std::size_t... I>(std::index_sequence<I...>) {  // the output types, for checkpoints
-      (void)detail::expand{
-          0, (detail::register_static_output<typename detail::step_signature<source_type, values, I>::output>(), 0)...};
-    }(std::make_index_sequence<source_type::size>{});
-    runtime_graph& g = mutate();
-    const std::string prefix = mode == merge_mode::namespaced ? std::string(Name.view()) + "." : std::string();
-    policies own_rules(sv.size + 1);  // each step's policy, kept alive by `copy`
-    copy->policy_addresses(own_rules.data());
-    (void)detail::merge_steps(
-        g, sv.size, prefix, mode == merge_mode::unify, [&](std::uint32_t i) { return sv.name(i); },
-        [&](std::uint32_t i) {
-          std::shared_ptr<const policy> own = own_rules[i] == nullptr ? nullptr : std::shared_ptr<const policy>(copy, own_rules[i]);
-          return detail::merged_step{invokers[i], types[i], copy.get(), copy, policy::inherit(own, copy->defaults())};
-        },
-        [&](std::uint32_t i) { return std::span<const std::uint32_t>(sv.deps + sv.dep_offsets[i], sv.deps + sv.dep_offsets[i + 1]); });
+    const bool spaced = mode == merge_mode::namespaced;
+    detail::merge_static_flow(mutate(), source, spaced ? std::string(Name.view()) + "." : std::string(), !spaced);
     return *this;
+  }
+
+  /// Adds `inner` (a runtime or static flow, copied) as subflow `name` (subflow.hpp): its steps as
+  /// "<name>.<step>", and step `name`, which runs after them and fails (lf::subflow_error) when one of
+  /// them failed. Returns the group of them (step_group.hpp): `.after(x)` makes the subflow's first
+  /// steps run after x; a step that runs after the group runs after step `name`.
+  template <class Inner>
+  basic_step_group<Tag> subflow(std::string_view name, const Inner& inner) {
+    const step_handle join = add(name, detail::subflow_join{});  // first: a name taken changes nothing
+    const std::string prefix = std::string(name) + ".";
+    if constexpr (detail::is_static_flow<Inner>) {
+      detail::merge_static_flow(mutate(), inner, prefix, false);
+    } else {
+      static_assert(std::is_same_v<Inner, basic_runtime_flow>, "lightflow: a subflow is a static or a runtime flow");
+      const auto src = inner.shared();
+      detail::merge_runtime_flow(mutate(), *src, prefix, false);
+    }
+    runtime_graph& g = mutate();
+    g.set_rules(join.index(), detail::subflow_policy());
+    std::vector<step_handle> steps;  // the subflow's steps, then its own (positions in the group)
+    for (std::uint32_t i = join.index() + 1; i != g.size(); ++i) steps.emplace_back(*this, i);
+    steps.push_back(join);
+    std::vector<std::uint32_t> entries;
+    for (std::uint32_t root : detail::join_subflow(g, join.index())) entries.push_back(root - join.index() - 1);
+    const auto last = static_cast<std::uint32_t>(steps.size() - 1);
+    if (entries.empty()) entries.push_back(last);  // an empty subflow: its own step
+    return basic_step_group<Tag>::made_of(std::move(steps), std::move(entries), {last});
   }
 
   /// Checks the flow (dependencies, cycles, restrictions) and prepares it to run, as run() does: flow_error.
@@ -13618,7 +13774,6 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
 
 }  // namespace lightflow
 
-#endif
 // ---- lightflow/step_group.hpp
 // Builders for the common shapes of runtime flows (the Go original's Follow, Parallel and SyncAll),
 // over the handles that `f.add(...)` returns, which a group keeps:
@@ -13699,6 +13854,15 @@ class basic_step_group {
     if (chained) g.exits_ = std::move(previous_exits);
     return g;
   }
+  /// A group of `steps` whose entries and exits are at those positions (runtime_flow::subflow).
+  static basic_step_group made_of(std::vector<handle> steps, std::vector<std::uint32_t> entries,
+                                  std::vector<std::uint32_t> exits) {
+    basic_step_group g;
+    g.steps_ = std::move(steps);
+    g.entries_ = std::move(entries);
+    g.exits_ = std::move(exits);
+    return g;
+  }
   /// @endcond
 
  private:
@@ -13749,6 +13913,175 @@ auto parallel(const First& first, const Rest&... rest) {
   return basic_step_group<typename detail::tag_of<First>::type>::make(false, first, rest...);
 }
 
+}  // namespace lightflow
+
+#endif
+
+#endif
+// ---- lightflow/subflow.hpp
+// Subflows: a flow, static or runtime, as a step of another, run as part of the same run.
+//
+//   auto parse = lf::flow<"parse">(lf::step<"read">(read), lf::step<"check", "read">(check));
+//   auto nightly = lf::flow<"nightly">(lf::step<"list">(list),
+//                                      lf::subflow<"files", "list">(parse),     // static
+//                                      lf::step<"report", "files.check">(report));
+//   f.subflow("files", parse).after("list");                                    // runtime
+//
+// A subflow is expanded into the flow, not run as a flow of its own: its steps become steps of the
+// flow named "<subflow>.<step>" ("files.read", "files.check"), and the subflow's own step ("files")
+// runs after all of them. So they run on the same executor as every other step, are cancelled,
+// paused, stopped and timed out with the run (and, as the namespace "files", with a process:
+// process.hpp), are checkpointed under the run's id in its store (a resumed run resumes inside the
+// subflow), and are reachable by name in the result (`result.get<"files.check">()`). When a step of
+// the subflow fails (or times out, or is cancelled by its process's time limit), the subflow's step
+// fails with an lf::subflow_error that names that step and keeps its error; when the subflow did not
+// run because a dependency of it failed, it is skipped like any step.
+//
+// The subflow's dependencies ("list") are offered to its steps that take the run's input when the
+// flow runs alone (those without data dependencies): each is called with their outputs if it takes
+// them, else with nothing (or only its step_context), and runs after them either way. A subflow with
+// no dependency leaves them the run's input. The subflow's own step has no output: dependents name
+// the step whose output they take ("files.check"), or run after "files".
+//
+// Why expansion and not Taskflow's run-time `Subflow` (a step adding steps while it runs): a step
+// that waits for steps it added would hold a worker thread, or need to be suspended; its steps could
+// not be checked, typed, drawn, or resumed from a checkpoint before it ran; and work whose size is
+// known only at run time has map steps (map_step.hpp) for the common case.
+#ifndef LIGHTFLOW_SUBFLOW_HPP
+#define LIGHTFLOW_SUBFLOW_HPP
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+
+namespace lightflow {
+
+/// A static flow as a step of another static flow: made by `lightflow::subflow<"name", "dependency"...>(flow)`
+/// and given to `lightflow::flow`, which adds its steps (see the top of this header).
+template <fixed_string Name, class Inner, fixed_string... Dependencies>
+struct subflow_definition {
+  static constexpr auto name = Name;  ///< The subflow's name: its step's, and its steps' prefix.
+  Inner flow;                         ///< The flow it runs.
+};
+
+/// Declares subflow `Name` of a static flow: the steps of `inner` (a static flow, copied) run as
+/// steps "<Name>.<step>" after `Dependencies`, and step `Name` after them (see the top of this header).
+template <fixed_string Name, fixed_string... Dependencies, class Inner>
+constexpr auto subflow(Inner&& inner) {
+  if constexpr (!detail::is_static_flow<std::remove_cvref_t<Inner>>) {
+    return detail::raise<
+        "lightflow: lightflow::subflow<\"name\", \"dependency\"...>(flow) takes a static flow (made by "
+        "lightflow::flow); a runtime flow is made a subflow of a runtime flow by runtime_flow::subflow",
+        offered<std::remove_cvref_t<Inner>>, detail::invalid_flow>();
+  } else {
+    return subflow_definition<Name, std::remove_cvref_t<Inner>, Dependencies...>{std::forward<Inner>(inner)};
+  }
+}
+
+namespace detail {
+
+template <fixed_string Name, class Inner, fixed_string... Dependencies>
+inline constexpr bool is_subflow<subflow_definition<Name, Inner, Dependencies...>> = true;
+
+/// A subflow's step that takes the run's input when its flow runs alone, as it is called in the
+/// subflow: with the outputs of the subflow's dependencies (then the step_context) if it takes them,
+/// else with nothing, else with the step_context alone.
+template <class F>
+struct subflow_root {
+  F fn;
+
+  template <class... A>
+    requires callable_with<F, type_list<A&&...>>
+  decltype(auto) operator()(A&&... a) const {
+    return fn(static_cast<A&&>(a)...);
+  }
+  template <class... A>
+    requires(!callable_with<F, type_list<A&&...>> && callable_with<F, type_list<>>)
+  decltype(auto) operator()(A&&...) const {
+    return fn();
+  }
+  template <class... A>
+    requires(sizeof...(A) > 1 && !callable_with<F, type_list<A&&...>> && !callable_with<F, type_list<>> &&
+             std::is_same_v<std::tuple_element_t<sizeof...(A) - 1, std::tuple<A...>>, step_context&> &&
+             callable_with<F, type_list<step_context&>>)
+  decltype(auto) operator()(A&&... a) const {
+    return fn(std::get<sizeof...(A) - 1>(std::forward_as_tuple(a...)));
+  }
+};
+
+/// Step `Step` of a subflow `Prefix` with dependencies `Outer`, renamed "<Prefix>.<step>"; one
+/// without data dependencies takes the outputs of `Outer` (if any) through a subflow_root.
+template <fixed_string Prefix, class Step, fixed_string... Outer>
+struct subflow_step;
+template <fixed_string Prefix, fixed_string Name, class F, fixed_string... Ordered, class Rules, fixed_string... Deps,
+          fixed_string... Outer>
+struct subflow_step<Prefix, step_definition<Name, F, after_names<Ordered...>, Rules, Deps...>, Outer...> {
+  static constexpr bool offered_outer = sizeof...(Deps) == 0 && sizeof...(Outer) != 0;
+  using type = std::conditional_t<
+      offered_outer,
+      step_definition<joined<Prefix, Name>, subflow_root<F>, after_names<joined<Prefix, Ordered>...>, policy_ref, Outer...>,
+      step_definition<joined<Prefix, Name>, F, after_names<joined<Prefix, Ordered>...>, policy_ref, joined<Prefix, Deps>...>>;
+
+  /// The renamed step: its own policy, with its flow's defaults where it has none (as merge does).
+  static type make(const step_definition<Name, F, after_names<Ordered...>, Rules, Deps...>& s, const policy* defaults) {
+    if constexpr (offered_outer)
+      return type{{}, subflow_root<F>{s.callable}, policy::inherit(s.rules.shared(), defaults)};
+    else
+      return type{{}, s.callable, policy::inherit(s.rules.shared(), defaults)};
+  }
+};
+
+/// The steps of a subflow, renamed, then its own step after its sinks (and its dependencies, which
+/// an empty subflow has to wait for itself).
+template <fixed_string Name, class Inner, fixed_string... Outer>
+struct subflow_expansion {
+  static constexpr auto sinks = [] {
+    std::array<std::uint32_t, Inner::size + 1> out{};
+    std::uint32_t n = 0;
+    for (std::uint32_t i = 0; i != Inner::size; ++i)
+      if (Inner::graph.out_offsets[i] == Inner::graph.out_offsets[i + 1]) out[n++] = i;
+    out[Inner::size] = n;
+    return out;
+  }();
+  template <std::size_t... K>
+  static auto join_of(std::index_sequence<K...>)
+      -> step_definition<Name, subflow_join,
+                         after_names<joined<Name, Inner::template step_at<sinks[K]>::name>..., Outer...>, policy_ref>;
+  using join = decltype(join_of(std::make_index_sequence<sinks[Inner::size]>{}));
+
+  template <std::size_t... I>
+  static auto steps(const Inner& inner, std::index_sequence<I...>) {
+    return std::tuple<typename subflow_step<Name, typename Inner::template step_at<I>, Outer...>::type..., join>(
+        subflow_step<Name, typename Inner::template step_at<I>, Outer...>::make(inner.template step<I>(),
+                                                                                inner.defaults())...,
+        join{{}, {}, subflow_policy()});
+  }
+};
+
+/// What an argument of `lightflow::flow` adds: a step, or a subflow's steps and its own step.
+template <class Arg>
+  requires(!is_subflow<std::remove_cvref_t<Arg>>)
+auto as_steps(Arg&& arg) {
+  return std::tuple<std::remove_cvref_t<Arg>>(std::forward<Arg>(arg));
+}
+template <fixed_string Name, class Inner, fixed_string... Outer>
+auto as_steps(const subflow_definition<Name, Inner, Outer...>& s) {
+  return subflow_expansion<Name, Inner, Outer...>::steps(s.flow, std::make_index_sequence<Inner::size>{});
+}
+
+/// `lightflow::flow`'s work when a subflow is among its arguments.
+template <fixed_string Name, class... Args>
+constexpr auto flatten_subflows(Args&&... args) {
+  return std::apply(
+      [](auto&&... steps) { return make_flow<Name, std::remove_cvref_t<decltype(steps)>...>(std::move(steps)...); },
+      std::tuple_cat(as_steps(std::forward<Args>(args))...));
+}
+
+}  // namespace detail
 }  // namespace lightflow
 
 #endif

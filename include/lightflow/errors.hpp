@@ -189,6 +189,27 @@ class map_error : public detail::error_of<std::runtime_error> {
   std::vector<element> failed_;
 };
 
+/// What a subflow's step (subflow.hpp) fails with when a step of its subflow failed, timed out or
+/// was cancelled (its process timed out): names that step and keeps its error (`cause()`, null for a
+/// cancelled one).
+class subflow_error : public detail::error_of<std::runtime_error> {
+ public:
+  /// Step `step` of subflow `subflow` ended as `how` says ("failed", "was cancelled"), with `cause`.
+  subflow_error(std::string_view subflow, std::string_view step, std::string_view how, std::exception_ptr cause)
+      : error_of("lightflow: subflow \"" + std::string(subflow) + "\": its step \"" + std::string(step) + "\" " +
+                 std::string(how) + (cause ? ": " + detail::cause_text(cause) : std::string())),
+        step_(step),
+        cause_(std::move(cause)) {}
+  /// The full name of the subflow's step that failed ("outer.parse").
+  const std::string& step() const noexcept { return step_; }
+  /// What it failed with (null: it did not run).
+  const std::exception_ptr& cause() const noexcept { return cause_; }
+
+ private:
+  std::string step_;
+  std::exception_ptr cause_;
+};
+
 /// An error read back from a checkpoint, which kept only its message: a failed element's, in the
 /// partial results of a map step that keeps going (outcome.hpp).
 class restored_error : public detail::error_of<std::runtime_error> {

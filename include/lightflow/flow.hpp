@@ -149,11 +149,23 @@ constexpr auto make_flow(Args&&... args) {
 }
 }  // namespace detail
 
-/// Declares a flow named `Name` made of `steps`. A wrong graph (duplicate names, a dependency that is
-/// not a step, a step that depends on itself, a cycle) is a compile error that names the steps.
+namespace detail {
+/// Subflows (subflow.hpp, which defines these for its subflow_definition).
+template <class T>
+inline constexpr bool is_subflow = false;
+template <fixed_string Name, class... Args>
+constexpr auto flatten_subflows(Args&&... args);
+}  // namespace detail
+
+/// Declares a flow named `Name` made of `steps` (and subflows: subflow.hpp). A wrong graph (duplicate
+/// names, a dependency that is not a step, a step that depends on itself, a cycle) is a compile error
+/// that names the steps.
 template <fixed_string Name, class... Args>
 constexpr auto flow(Args&&... args) {
-  return detail::make_flow<Name, std::remove_cvref_t<Args>...>(std::forward<Args>(args)...);
+  if constexpr ((detail::is_subflow<std::remove_cvref_t<Args>> || ...))
+    return detail::flatten_subflows<Name>(std::forward<Args>(args)...);
+  else
+    return detail::make_flow<Name, std::remove_cvref_t<Args>...>(std::forward<Args>(args)...);
 }
 
 }  // namespace lightflow

@@ -37,6 +37,7 @@
 #include "lightflow/step_context.hpp"
 #include "lightflow/step_group.hpp"
 #include "lightflow/step_status.hpp"
+#include "lightflow/subflow.hpp"
 #include "lightflow/stored_runs.hpp"
 #include "lightflow/trace.hpp"
 #include "lightflow/type_tag.hpp"

@@ -160,6 +160,9 @@ struct policy {
   std::shared_ptr<detail::limit_state> concurrency;
   /// A map step's (map_step.hpp): `retries` and `timeout` apply to each of its elements.
   bool elements = false;
+  /// A subflow's step (subflow.hpp): it runs after the subflow's steps, and when one of them failed
+  /// it fails too (an lf::subflow_error) instead of being skipped.
+  bool subflow = false;
 
   /// `own`, with the fields it leaves unset taken from `fallback` (a flow's default), and the flow's
   /// step callbacks first in its own lists (a merge keeps a step's flow-level callbacks this way).

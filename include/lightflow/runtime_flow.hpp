@@ -19,12 +19,10 @@
 #include <iosfwd>
 #include <memory>
 #include <mutex>
-#include <span>
 #include <string>
 #include <string_view>
 #include <optional>
 #include <type_traits>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -42,6 +40,7 @@
 #include "lightflow/detail/spelling.hpp"
 #include "lightflow/detail/static_in_runtime.hpp"
 #include "lightflow/detail/step_signature.hpp"
+#include "lightflow/detail/subflow_join.hpp"
 #include "lightflow/detail/summary.hpp"
 #include "lightflow/errors.hpp"
 #include "lightflow/fixed_string.hpp"
@@ -51,6 +50,9 @@
 #include "lightflow/policy.hpp"
 
 namespace lightflow {
+
+template <class Tag>
+class basic_step_group;  // step_group.hpp, included at the end: what subflow() returns
 
 /// How runtime_flow::merge combines two flows.
 enum class merge_mode {
@@ -132,12 +134,8 @@ class basic_step_handle : public detail::edited_policy_setters<basic_step_handle
 /// not change runs in flight.
 template <class Tag>
 class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_flow<Tag>, true> {
-  using invoke_fn = detail::run_state_base::invoke_fn;
   using runtime_graph = detail::basic_runtime_graph<Tag>;
   using step_handle = basic_step_handle<Tag>;
-  // Code over these waits for this template's use (detail/runtime_names.hpp: deferred_t).
-  using owners = detail::deferred_t<std::unordered_map<const void*, std::shared_ptr<const void>>, Tag>;
-  using policies = detail::deferred_t<std::vector<const policy*>, Tag>;
 
  public:
   /// An empty flow called `name`.
@@ -269,40 +267,9 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
   /// it when the flow is checked; the source's sensitive keys stay sensitive.
   basic_runtime_flow& merge(const basic_runtime_flow& source, merge_mode mode = merge_mode::namespaced) {
     const auto src = source.shared();  // a stable copy, even when merging a flow into itself
-    const runtime_graph& s = *src;
-    runtime_graph& g = mutate();
-    const std::string prefix = mode == merge_mode::namespaced ? std::string(s.flow_name) + "." : std::string();
-    owners states;  // the owners of stateful callables
-    for (const auto& o : s.owned) states.emplace(o.get(), o);
-    const detail::merge_map m = detail::merge_steps(
-        g, s.size(), prefix, mode == merge_mode::unify, [&](std::uint32_t i) { return s.name(i); },
-        [&](std::uint32_t i) {
-          // The step keeps its policy, with its flow's default retries where it has none of its own.
-          return detail::merged_step{s.invokers[i], s.result_type(i), s.callable(i),
-                                     s.callable(i) != nullptr ? states.at(s.callable(i)) : nullptr,
-                                     policy::inherit(s.rules_of(i), s.defaults.get())};
-        },
-        [&](std::uint32_t i) { return s.dependencies_of(i); });
-    // Dependencies declared by name (not yet resolved in the source) and key restrictions.
-    for (const auto& [step, dep] : s.added_by_name) {
-      const std::uint32_t known = g.find(prefix + dep);
-      if (!m.added[step] && known != runtime_graph::none)
-        g.depend_once(m.index[step], known);
-      else
-        g.depend(m.index[step], prefix + dep);
-    }
-    // A kept step keeps the source's restrictions, except of the keys the target restricts itself.
-    const std::size_t target_restrictions = g.restrictions.size();
-    for (const auto& r : s.restrictions) {
-      const std::uint32_t step = m.index[r.step];
-      const auto first = g.restrictions.begin(), last = first + static_cast<std::ptrdiff_t>(target_restrictions);
-      if (!m.added[r.step] &&
-          std::any_of(first, last, [&](const detail::restriction& t) { return t.step == step && t.key == r.key; }))
-        continue;
-      g.restrictions.push_back({step, r.key, prefix + r.ancestor_name, 0});
-    }
-    for (const std::string& k : s.sensitive_keys) sensitive(k);
-    return *this;  // (merge_steps marked the graph changed)
+    const bool spaced = mode == merge_mode::namespaced;
+    detail::merge_runtime_flow(mutate(), *src, spaced ? std::string(src->flow_name) + "." : std::string(), !spaced);
+    return *this;
   }
 
   /// Adds the steps of the static flow `source` (copied), named as `merge_mode` says. They keep
@@ -312,34 +279,36 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
   /// key_error). A root step is offered the run's `lf::values` (or nothing, or the step_context).
   template <fixed_string Name, class... Steps>
   basic_runtime_flow& merge(const static_flow<Name, Steps...>& source, merge_mode mode = merge_mode::namespaced) {
-    using source_type = static_flow<Name, Steps...>;
-    static_assert(detail::check_signatures<source_type, values>(),
-                  "lightflow: the static flow's steps cannot be called in a runtime flow (see the message above)");
-    auto copy = std::make_shared<const source_type>(source);
-    const detail::graph_view& sv = source_type::view;
-    constexpr auto invokers = []<std::size_t... I>(std::index_sequence<I...>) {
-      return std::array<invoke_fn, sizeof...(I) + 1>{&detail::invoke_static_step<source_type, I>..., nullptr};
-    }(std::make_index_sequence<source_type::size>{});
-    constexpr auto types = []<std::size_t... I>(std::index_sequence<I...>) {
-      return std::array<const detail::erased_type*, sizeof...(I) + 1>{
-          detail::result_type_of<typename detail::step_signature<source_type, values, I>::output>()..., nullptr};
-    }(std::make_index_sequence<source_type::size>{});
-    []<std::size_t... I>(std::index_sequence<I...>) {  // the output types, for checkpoints
-      (void)detail::expand{
-          0, (detail::register_static_output<typename detail::step_signature<source_type, values, I>::output>(), 0)...};
-    }(std::make_index_sequence<source_type::size>{});
-    runtime_graph& g = mutate();
-    const std::string prefix = mode == merge_mode::namespaced ? std::string(Name.view()) + "." : std::string();
-    policies own_rules(sv.size + 1);  // each step's policy, kept alive by `copy`
-    copy->policy_addresses(own_rules.data());
-    (void)detail::merge_steps(
-        g, sv.size, prefix, mode == merge_mode::unify, [&](std::uint32_t i) { return sv.name(i); },
-        [&](std::uint32_t i) {
-          std::shared_ptr<const policy> own = own_rules[i] == nullptr ? nullptr : std::shared_ptr<const policy>(copy, own_rules[i]);
-          return detail::merged_step{invokers[i], types[i], copy.get(), copy, policy::inherit(own, copy->defaults())};
-        },
-        [&](std::uint32_t i) { return std::span<const std::uint32_t>(sv.deps + sv.dep_offsets[i], sv.deps + sv.dep_offsets[i + 1]); });
+    const bool spaced = mode == merge_mode::namespaced;
+    detail::merge_static_flow(mutate(), source, spaced ? std::string(Name.view()) + "." : std::string(), !spaced);
     return *this;
+  }
+
+  /// Adds `inner` (a runtime or static flow, copied) as subflow `name` (subflow.hpp): its steps as
+  /// "<name>.<step>", and step `name`, which runs after them and fails (lf::subflow_error) when one of
+  /// them failed. Returns the group of them (step_group.hpp): `.after(x)` makes the subflow's first
+  /// steps run after x; a step that runs after the group runs after step `name`.
+  template <class Inner>
+  basic_step_group<Tag> subflow(std::string_view name, const Inner& inner) {
+    const step_handle join = add(name, detail::subflow_join{});  // first: a name taken changes nothing
+    const std::string prefix = std::string(name) + ".";
+    if constexpr (detail::is_static_flow<Inner>) {
+      detail::merge_static_flow(mutate(), inner, prefix, false);
+    } else {
+      static_assert(std::is_same_v<Inner, basic_runtime_flow>, "lightflow: a subflow is a static or a runtime flow");
+      const auto src = inner.shared();
+      detail::merge_runtime_flow(mutate(), *src, prefix, false);
+    }
+    runtime_graph& g = mutate();
+    g.set_rules(join.index(), detail::subflow_policy());
+    std::vector<step_handle> steps;  // the subflow's steps, then its own (positions in the group)
+    for (std::uint32_t i = join.index() + 1; i != g.size(); ++i) steps.emplace_back(*this, i);
+    steps.push_back(join);
+    std::vector<std::uint32_t> entries;
+    for (std::uint32_t root : detail::join_subflow(g, join.index())) entries.push_back(root - join.index() - 1);
+    const auto last = static_cast<std::uint32_t>(steps.size() - 1);
+    if (entries.empty()) entries.push_back(last);  // an empty subflow: its own step
+    return basic_step_group<Tag>::made_of(std::move(steps), std::move(entries), {last});
   }
 
   /// Checks the flow (dependencies, cycles, restrictions) and prepares it to run, as run() does: flow_error.
@@ -395,5 +364,7 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
 };
 
 }  // namespace lightflow
+
+#include "lightflow/step_group.hpp"  // (after the handle, which it holds)
 
 #endif

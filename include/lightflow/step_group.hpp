@@ -78,6 +78,15 @@ class basic_step_group {
     if (chained) g.exits_ = std::move(previous_exits);
     return g;
   }
+  /// A group of `steps` whose entries and exits are at those positions (runtime_flow::subflow).
+  static basic_step_group made_of(std::vector<handle> steps, std::vector<std::uint32_t> entries,
+                                  std::vector<std::uint32_t> exits) {
+    basic_step_group g;
+    g.steps_ = std::move(steps);
+    g.entries_ = std::move(entries);
+    g.exits_ = std::move(exits);
+    return g;
+  }
   /// @endcond
 
  private:

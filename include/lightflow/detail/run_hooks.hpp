@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lightflow/detail/graph.hpp"
 #include "lightflow/detail/run_state_base.hpp"
 #include "lightflow/errors.hpp"
 #include "lightflow/step_context.hpp"
@@ -190,6 +191,40 @@ inline void run_state_base::fail_by_callback(std::uint32_t step, const char* whe
     set_error(step, std::make_exception_ptr(callback_error(where, graph_->name(step), error)));
   } catch (...) {
     set_error(step, std::move(error));
+  }
+}
+
+inline void run_state_base::end_subflow(std::uint32_t step) noexcept {
+  const policy* own = policies_ != nullptr ? policies_[step] : nullptr;
+  if (own == nullptr || !own->subflow) return;
+  // Every step of the subflow ("<step>.x") has ended: the subflow's step runs after all of them. The
+  // first that failed or timed out (a nested subflow's own steps before its step), else the first
+  // cancelled (its process timed out), else the first stopped; none: the block came from outside.
+  const std::string_view name = graph_->name(step);
+  std::uint32_t found[3] = {npos, npos, npos};
+  for (std::uint32_t i = 0; i != graph_->size; ++i) {
+    const std::string_view inner = graph_->name(i);
+    if (inner.size() <= name.size() || !inner.starts_with(name) || inner[name.size()] != '.') continue;
+    const step_status s = records_[i].status;
+    const bool nested = policies_[i] != nullptr && policies_[i]->subflow;
+    const int kind = s == step_status::failed || s == step_status::timed_out ? 0
+                     : s == step_status::cancelled                          ? 1
+                     : s == step_status::stopped                            ? 2
+                                                                            : 3;
+    if (kind != 3 && (found[kind] == npos || (!nested && policies_[found[kind]] != nullptr && policies_[found[kind]]->subflow)))
+      found[kind] = i;
+  }
+  if (found[0] == npos && found[1] == npos) {
+    if (found[2] != npos) records_[step].status = step_status::stopped;
+    return;
+  }
+  const std::uint32_t cause = found[0] != npos ? found[0] : found[1];
+  records_[step].status = step_status::failed;
+  try {
+    set_error(step, std::make_exception_ptr(subflow_error(name, graph_->name(cause), found[0] != npos ? "failed" : "was cancelled",
+                                                          found[0] != npos ? error(cause) : nullptr)));
+  } catch (...) {
+    set_error(step, std::current_exception());
   }
 }
 

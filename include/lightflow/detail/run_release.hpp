@@ -49,6 +49,7 @@ task_node* run_state_base::process(std::uint32_t step, ticks& now, Push&& push, 
     not_run(step);
   } else if (const std::uint32_t b = rec.pending.load(std::memory_order_relaxed) & ~pending_count_mask; b != 0) {
     rec.status = (b & blocked_by_failure) != 0 ? step_status::skipped : step_status::skipped_by_condition;
+    if (rec.status == step_status::skipped && !plain_) end_subflow(step);  // a subflow's step may fail instead
     ok = rec.status == step_status::skipped_by_condition;
     not_run(step);
   } else if (const auto g = processes != nullptr ? processes->enter(*this, step) : gate::run; g != gate::run) {

@@ -255,10 +255,7 @@ class run_state_base {
   friend class run_registry;
   friend class process_table;
   friend void finish_run(run_state_base&) noexcept;
-  struct canceller {
-    run_state_base* run;
-    void operator()() const noexcept { run->cancel(); }
-  };
+  struct canceller { run_state_base* run; void operator()() const noexcept { run->cancel(); } };
   /// Sets step `step`'s error (on the thread that runs it), making the table at the first error.
   void set_error(std::uint32_t step, std::exception_ptr e) noexcept;
   // A step whose output could not be checkpointed counts as failed (its dependents do not run, and a
@@ -313,6 +310,8 @@ class run_state_base {
   std::exception_ptr step_callbacks(std::uint32_t step, bool after) noexcept;
   /// Step `step` fails with a callback_error for a must callback's `error`.
   void fail_by_callback(std::uint32_t step, const char* where, std::exception_ptr error) noexcept;
+  /// A subflow's step (subflow.hpp) blocked by a failure: failed (or stopped) as a step of it was; else skipped.
+  void end_subflow(std::uint32_t step) noexcept;
   /// At the run's end: the after-flow callbacks, the resources' suspend (run not ok), release. True: ok.
   bool end_flow() noexcept;
   void release_resources() noexcept;
@@ -352,10 +351,7 @@ class run_state_base {
   timer_service::clock::time_point deadline_{};
   std::uint64_t deadline_id_ = 0;
   // Pause: steps that became ready wait in parked_ until resume() hands them back to the scheduler.
-  struct unparker {
-    run_state_base* run;
-    void operator()() const noexcept { run->resume(); }
-  };
+  struct unparker { run_state_base* run; void operator()() const noexcept { run->resume(); } };
   // Cancels the run, setting `more` (life_state's stopped or timed_out) in the same step.
   void cancel_with(std::uint32_t more) noexcept;
   bool park(std::uint32_t step);

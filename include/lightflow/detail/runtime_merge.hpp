@@ -6,9 +6,11 @@
 #ifndef LIGHTFLOW_DETAIL_RUNTIME_MERGE_HPP
 #define LIGHTFLOW_DETAIL_RUNTIME_MERGE_HPP
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "lightflow/detail/runtime_graph.hpp"
@@ -55,6 +57,64 @@ merge_map merge_steps(Graph& g, std::uint32_t n, const std::string& prefix, bool
     for (std::uint32_t d : deps_of(i)) m.added[i] ? g.depend(m.index[i], m.index[d]) : g.depend_once(m.index[i], m.index[d]);
   g.compiled = false;
   return m;
+}
+
+/// Merges the runtime flow `s` into `g` (runtime_flow::merge, subflow): its steps named prefix + name,
+/// by name when `unify`; its dependencies by name, key restrictions and sensitive keys too.
+template <class Graph>
+void merge_runtime_flow(Graph& g, const Graph& s, const std::string& prefix, bool unify) {
+  std::unordered_map<const void*, std::shared_ptr<const void>> states;  // the owners of stateful callables
+  for (const auto& o : s.owned) states.emplace(o.get(), o);
+  const detail::merge_map m = detail::merge_steps(
+      g, s.size(), prefix, unify, [&](std::uint32_t i) { return s.name(i); },
+      [&](std::uint32_t i) {
+        // The step keeps its policy, with its flow's default retries where it has none of its own.
+        return detail::merged_step{s.invokers[i], s.result_type(i), s.callable(i),
+                                   s.callable(i) != nullptr ? states.at(s.callable(i)) : nullptr,
+                                   policy::inherit(s.rules_of(i), s.defaults.get())};
+      },
+      [&](std::uint32_t i) { return s.dependencies_of(i); });
+  // Dependencies declared by name (not yet resolved in the source) and key restrictions.
+  for (const auto& [step, dep] : s.added_by_name) {
+    const std::uint32_t known = g.find(prefix + dep);
+    if (!m.added[step] && known != Graph::none)
+      g.depend_once(m.index[step], known);
+    else
+      g.depend(m.index[step], prefix + dep);
+  }
+  // A kept step keeps the source's restrictions, except of the keys the target restricts itself.
+  const std::size_t target_restrictions = g.restrictions.size();
+  for (const auto& r : s.restrictions) {
+    const std::uint32_t step = m.index[r.step];
+    const auto first = g.restrictions.begin(), last = first + static_cast<std::ptrdiff_t>(target_restrictions);
+    if (!m.added[r.step] &&
+        std::any_of(first, last, [&](const detail::restriction& t) { return t.step == step && t.key == r.key; }))
+      continue;
+    g.restrictions.push_back({step, r.key, prefix + r.ancestor_name, 0});
+  }
+  for (const std::string& k : s.sensitive_keys)
+    if (std::find(g.sensitive_keys.begin(), g.sensitive_keys.end(), k) == g.sensitive_keys.end()) g.sensitive_keys.push_back(k);
+}
+
+/// After a subflow's steps were added behind its own step `join` (runtime_flow::subflow): `join`
+/// runs after those that no other of them runs after; returns those that run after none of them
+/// (the subflow's first steps).
+template <class Graph>
+std::vector<std::uint32_t> join_subflow(Graph& g, std::uint32_t join) {
+  const std::uint32_t first = join + 1, n = static_cast<std::uint32_t>(g.size());
+  std::vector<bool> followed(n - first, false);
+  std::vector<std::uint32_t> roots;
+  for (std::uint32_t i = first; i != n; ++i) {
+    const std::vector<std::uint32_t> deps = g.dependencies_of(i);
+    bool any = false;
+    for (std::uint32_t d : deps)
+      if (d >= first) followed[d - first] = any = true;
+    for (const auto& [step, dep] : g.added_by_name) any = any || step == i;  // (an unknown name: a flow_error later)
+    if (!any) roots.push_back(i);
+  }
+  for (std::uint32_t i = first; i != n; ++i)
+    if (!followed[i - first]) g.depend(join, i);
+  return roots;
 }
 
 }  // namespace lightflow::detail

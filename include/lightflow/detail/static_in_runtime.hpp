@@ -3,17 +3,26 @@
 #ifndef LIGHTFLOW_DETAIL_STATIC_IN_RUNTIME_HPP
 #define LIGHTFLOW_DETAIL_STATIC_IN_RUNTIME_HPP
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "lightflow/context.hpp"
 #include "lightflow/detail/erased_value.hpp"
+#include "lightflow/detail/pack.hpp"
+#include "lightflow/detail/runtime_merge.hpp"
 #include "lightflow/detail/runtime_run.hpp"
+#include "lightflow/detail/signature_check.hpp"
 #include "lightflow/detail/step_signature.hpp"
 #include "lightflow/detail/type_name.hpp"
+#include "lightflow/flow.hpp"
 #include "lightflow/key.hpp"
 
 namespace lightflow::detail {
@@ -80,6 +89,37 @@ void invoke_static_step(run_state_base& base, std::uint32_t step, step_context& 
     call();
   else
     run.own(step).result = erased_value::make<output>(call());
+}
+
+/// Merges the static flow `source` (copied) into the runtime graph `g` (runtime_flow::merge,
+/// subflow): its steps named prefix + name, by name when `unify`, each called by invoke_static_step.
+template <class Graph, fixed_string Name, class... Steps>
+void merge_static_flow(Graph& g, const static_flow<Name, Steps...>& source, const std::string& prefix, bool unify) {
+  using source_type = static_flow<Name, Steps...>;
+  static_assert(check_signatures<source_type, values>(),
+                "lightflow: the static flow's steps cannot be called in a runtime flow (see the message above)");
+  auto copy = std::make_shared<const source_type>(source);
+  const graph_view& sv = source_type::view;
+  constexpr auto invokers = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<run_state_base::invoke_fn, sizeof...(I) + 1>{&invoke_static_step<source_type, I>..., nullptr};
+  }(std::make_index_sequence<source_type::size>{});
+  constexpr auto types = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<const erased_type*, sizeof...(I) + 1>{
+        result_type_of<typename step_signature<source_type, values, I>::output>()..., nullptr};
+  }(std::make_index_sequence<source_type::size>{});
+  []<std::size_t... I>(std::index_sequence<I...>) {  // the output types, for checkpoints
+    (void)expand{
+        0, (register_static_output<typename step_signature<source_type, values, I>::output>(), 0)...};
+  }(std::make_index_sequence<source_type::size>{});
+  std::vector<const policy*> own_rules(sv.size + 1);  // each step's policy, kept alive by `copy`
+  copy->policy_addresses(own_rules.data());
+  (void)merge_steps(
+      g, sv.size, prefix, unify, [&](std::uint32_t i) { return sv.name(i); },
+      [&](std::uint32_t i) {
+        std::shared_ptr<const policy> own = own_rules[i] == nullptr ? nullptr : std::shared_ptr<const policy>(copy, own_rules[i]);
+        return merged_step{invokers[i], types[i], copy.get(), copy, policy::inherit(own, copy->defaults())};
+      },
+      [&](std::uint32_t i) { return std::span<const std::uint32_t>(sv.deps + sv.dep_offsets[i], sv.deps + sv.dep_offsets[i + 1]); });
 }
 
 }  // namespace lightflow::detail
