@@ -196,6 +196,29 @@ TEMPLATE_TEST_CASE("a subflow whose dependency failed is skipped, not failed", "
   CHECK(ran == 0);
 }
 
+TEMPLATE_TEST_CASE("an empty subflow's step runs after the subflow's dependencies", "[subflow]",
+                   two_kinds::static_flows, two_kinds::runtime_flows) {
+  std::atomic<bool> listed{false}, after_list{false};
+  auto list = [&listed] { listed = true; };
+  auto check = [&] { after_list = listed.load(); };
+  auto flow = [&] {
+    if constexpr (TestType::is_static) {
+      return lf::flow<"n">(lf::step<"list">(list), lf::subflow<"none", "list">(lf::flow<"e">()),
+                           lf::step<"check">(check).template after<"none">());
+    } else {
+      lf::runtime_flow f{"n"};
+      f.add("list", list);
+      f.add("check", check).after(f.subflow("none", lf::runtime_flow{"e"}).after("list"));
+      return f;
+    }
+  }();
+  lf::executor pool{2};
+  const auto r = run<TestType>(pool, flow);
+  REQUIRE(r.ok());
+  CHECK(r.status("none") == lf::step_status::succeeded);
+  CHECK(after_list);
+}
+
 namespace {
 // "n": "list", subflow "files" ("wait" runs until its run stops it, noting that it started; "next"
 // after it), "report" after "files".
@@ -237,6 +260,17 @@ TEMPLATE_TEST_CASE("a run's cancellation and time limit reach the steps of its s
     CHECK(r.status("files.next") == lf::step_status::cancelled);
     CHECK(r.status("files") == lf::step_status::cancelled);
     CHECK(r.status("report") == lf::step_status::cancelled);
+  }
+  SECTION("stopped") {
+    std::atomic<bool> started{false};
+    const auto flow = waiting<TestType>(started);
+    auto handle = submit<TestType>(pool, flow);
+    REQUIRE(wait_for([&] { return started.load(); }));
+    handle.stop();
+    const auto& r = handle.get();
+    CHECK(r.stopped());
+    CHECK(r.status("files.next") == lf::step_status::stopped);
+    CHECK(r.status("files") == lf::step_status::stopped);
   }
   SECTION("timed out") {
     std::atomic<bool> started{false};
@@ -280,6 +314,46 @@ TEMPLATE_TEST_CASE("a subflow is a namespace: its process can be paused and stop
   CHECK(r.status("files.a") == lf::step_status::succeeded);
   CHECK(r.status("files.b") == lf::step_status::stopped);
   CHECK(r.status("files") == lf::step_status::stopped);  // stopped as its steps were: a resumed run runs it
+  CHECK(r.status("report") == lf::step_status::skipped);
+}
+
+TEMPLATE_TEST_CASE("a subflow's process time limit fails the subflow with the step it cancelled", "[subflow]",
+                   two_kinds::static_flows, two_kinds::runtime_flows) {
+  // "files.a" runs until its process has timed out (the run tells its observers), so "files.b" is
+  // cancelled by the time limit before it can start.
+  struct listener : lf::observer {
+    std::atomic<bool> timed_out{false};
+    void message(const lf::run_event&, lf::log_level, std::string_view text) noexcept override {
+      if (text.find("process \"files\" timed out") != std::string_view::npos) timed_out = true;
+    }
+  } heard;
+  auto slow = [&heard] {
+    while (!heard.timed_out) std::this_thread::sleep_for(1ms);
+    return 1;
+  };
+  auto flow = [&] {
+    if constexpr (TestType::is_static) {
+      auto inner = lf::flow<"i">(lf::step<"a">(slow), lf::step<"b", "a">([](int v) { return v; }));
+      return lf::flow<"n">(lf::subflow<"files">(inner), lf::step<"report">([] {}).template after<"files">());
+    } else {
+      lf::runtime_flow inner{"i"};
+      inner.add("a", slow);
+      inner.add("b", [](lf::context& ctx) { return ctx.result<int>("a"); }).after("a");
+      lf::runtime_flow f{"n"};
+      f.add("report", [] {}).after(f.subflow("files", inner));
+      return f;
+    }
+  }();
+  lf::executor pool{2};
+  const auto r = run<TestType>(pool, flow, lf::process{"files"}.timeout(1ms), lf::observe{heard});
+  CHECK(r.timed_out("files"));
+  CHECK(r.status("files.a") == lf::step_status::succeeded);
+  CHECK(r.status("files.b") == lf::step_status::cancelled);
+  REQUIRE(r.status("files") == lf::step_status::failed);
+  const lf::subflow_error e = subflow_error_of(r, "files");
+  CHECK(e.step() == "files.b");
+  CHECK_FALSE(e.cause());
+  CHECK(std::string(e.what()) == "lightflow: subflow \"files\": its step \"files.b\" was cancelled");
   CHECK(r.status("report") == lf::step_status::skipped);
 }
 

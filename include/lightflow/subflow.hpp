@@ -122,8 +122,8 @@ struct subflow_step<Prefix, step_definition<Name, F, after_names<Ordered...>, Ru
   }
 };
 
-/// The steps of a subflow, renamed, then its own step after its sinks (and its dependencies, which
-/// an empty subflow has to wait for itself).
+/// The steps of a subflow, renamed, then its own step after its sinks (an empty subflow's: after its
+/// dependencies).
 template <fixed_string Name, class Inner, fixed_string... Outer>
 struct subflow_expansion {
   static constexpr auto sinks = [] {
@@ -136,8 +136,9 @@ struct subflow_expansion {
   }();
   template <std::size_t... K>
   static auto join_of(std::index_sequence<K...>)
-      -> step_definition<Name, subflow_join,
-                         after_names<joined<Name, Inner::template step_at<sinks[K]>::name>..., Outer...>, policy_ref>;
+      -> step_definition<Name, subflow_join, after_names<joined<Name, Inner::template step_at<sinks[K]>::name>...>,
+                         policy_ref>;
+  static auto join_of(std::index_sequence<>) -> step_definition<Name, subflow_join, after_names<Outer...>, policy_ref>;
   using join = decltype(join_of(std::make_index_sequence<sinks[Inner::size]>{}));
 
   template <std::size_t... I>
