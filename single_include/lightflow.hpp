@@ -4637,28 +4637,28 @@ inline void run_state_base::end_subflow(std::uint32_t step) noexcept {
   // first that failed or timed out (a nested subflow's own steps before its step), else the first
   // cancelled (its process timed out), else the first stopped; none: the block came from outside.
   const std::string_view name = graph_->name(step);
-  std::uint32_t found[3] = {npos, npos, npos};
+  const auto joins = [this](std::uint32_t i) { return policies_[i] != nullptr && policies_[i]->subflow; };
+  std::uint32_t found[3] = {npos, npos, npos};  // failed or timed out, cancelled, stopped
   for (std::uint32_t i = 0; i != graph_->size; ++i) {
     const std::string_view inner = graph_->name(i);
     if (inner.size() <= name.size() || !inner.starts_with(name) || inner[name.size()] != '.') continue;
     const step_status s = records_[i].status;
-    const bool nested = policies_[i] != nullptr && policies_[i]->subflow;
     const int kind = s == step_status::failed || s == step_status::timed_out ? 0
                      : s == step_status::cancelled                          ? 1
                      : s == step_status::stopped                            ? 2
                                                                             : 3;
-    if (kind != 3 && (found[kind] == npos || (!nested && policies_[found[kind]] != nullptr && policies_[found[kind]]->subflow)))
-      found[kind] = i;
+    if (kind != 3 && (found[kind] == npos || (joins(found[kind]) && !joins(i)))) found[kind] = i;
   }
   if (found[0] == npos && found[1] == npos) {
     if (found[2] != npos) records_[step].status = step_status::stopped;
     return;
   }
-  const std::uint32_t cause = found[0] != npos ? found[0] : found[1];
+  const bool failed = found[0] != npos;
+  const std::uint32_t cause = failed ? found[0] : found[1];
   records_[step].status = step_status::failed;
   try {
-    set_error(step, std::make_exception_ptr(subflow_error(name, graph_->name(cause), found[0] != npos ? "failed" : "was cancelled",
-                                                          found[0] != npos ? error(cause) : nullptr)));
+    set_error(step, std::make_exception_ptr(subflow_error(name, graph_->name(cause), failed ? "failed" : "was cancelled",
+                                                          failed ? error(cause) : nullptr)));
   } catch (...) {
     set_error(step, std::current_exception());
   }
@@ -13457,11 +13457,150 @@ inline std::shared_ptr<const policy> subflow_policy() {
 }  // namespace lightflow::detail
 
 #endif
+// ---- lightflow/step_group.hpp
+// Builders for the common shapes of runtime flows (the Go original's Follow, Parallel and SyncAll),
+// over the handles that `f.add(...)` returns, which a group keeps:
+//
+//   auto load = f.add("load", load_fn);
+//   auto parts = lf::parallel(f.add("a", fa), f.add("b", fb)).after(load);  // a and b, each after load
+//   lf::chain(f.add("merge", fm), f.add("report", fr)).after(parts);        // merge after a and b, then report
+//   f.sync_all(f.add("cleanup", fc));                                       // after every step added before it
+#ifndef LIGHTFLOW_STEP_GROUP_HPP
+#define LIGHTFLOW_STEP_GROUP_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
 
 namespace lightflow {
 
+/// Steps of one runtime flow, made by lightflow::chain or lightflow::parallel, with the steps that
+/// start the group (what `after` orders) and those that end it (what a step that runs after the group
+/// waits for). It keeps their handles, in the order they were given.
+template <class Tag = void>
+class basic_step_group {
+ public:
+  using handle = basic_step_handle<Tag>;  ///< A step of the group.
+
+  /// How many steps.
+  std::size_t size() const noexcept { return steps_.size(); }
+  /// The `i`th step given (the handles of nested groups in their order).
+  const handle& operator[](std::size_t i) const { return steps_[i]; }
+  /// Its steps, in order.
+  auto begin() const noexcept { return steps_.begin(); }
+  /// The end of its steps.
+  auto end() const noexcept { return steps_.end(); }
+  /// The steps that start the group: a chain's first element's, every element's of a parallel group.
+  std::vector<handle> entries() const { return pick(entries_); }
+  /// The steps that end it: a chain's last element's, every element's of a parallel group. A step
+  /// made to run after the group (`h.after(group)`) runs after these (so after every step of it).
+  std::vector<handle> exits() const { return pick(exits_); }
+
+  /// Makes the group's entries run after `dependencies` (handles, names or groups, as
+  /// basic_step_handle::after takes them); returns the group.
+  template <class... Deps>
+  basic_step_group& after(const Deps&... dependencies) {
+    for (std::uint32_t i : entries_) steps_[i].after(dependencies...);
+    return *this;
+  }
+
+  /// @cond LIGHTFLOW_INTERNAL
+  template <class... Parts>
+  static basic_step_group make(bool chained, const Parts&... parts) {
+    basic_step_group g;
+    std::vector<std::uint32_t> previous_exits;
+    bool first = true;
+    auto one = [&](const auto& part) {
+      const auto at = static_cast<std::uint32_t>(g.steps_.size());
+      std::vector<std::uint32_t> entries, exits;
+      if constexpr (std::is_same_v<std::decay_t<decltype(part)>, basic_step_group>) {
+        g.steps_.insert(g.steps_.end(), part.steps_.begin(), part.steps_.end());
+        for (std::uint32_t i : part.entries_) entries.push_back(at + i);
+        for (std::uint32_t i : part.exits_) exits.push_back(at + i);
+      } else {
+        g.steps_.push_back(part);
+        entries.push_back(at);
+        exits.push_back(at);
+      }
+      if (chained && !first)
+        for (std::uint32_t e : entries)
+          for (std::uint32_t x : previous_exits) g.steps_[e].after(g.steps_[x]);
+      if (!chained || first) g.entries_.insert(g.entries_.end(), entries.begin(), entries.end());
+      if (chained) previous_exits = std::move(exits);
+      else g.exits_.insert(g.exits_.end(), exits.begin(), exits.end());
+      first = false;
+    };
+    (one(parts), ...);
+    if (chained) g.exits_ = std::move(previous_exits);
+    return g;
+  }
+  /// A group of `steps` whose entries and exits are at those positions (runtime_flow::subflow).
+  static basic_step_group made_of(std::vector<handle> steps, std::vector<std::uint32_t> entries,
+                                  std::vector<std::uint32_t> exits) {
+    basic_step_group g;
+    g.steps_ = std::move(steps);
+    g.entries_ = std::move(entries);
+    g.exits_ = std::move(exits);
+    return g;
+  }
+  /// @endcond
+
+ private:
+  std::vector<handle> pick(const std::vector<std::uint32_t>& at) const {
+    std::vector<handle> out;
+    out.reserve(at.size());
+    for (std::uint32_t i : at) out.push_back(steps_[i]);
+    return out;
+  }
+
+  std::vector<handle> steps_;
+  std::vector<std::uint32_t> entries_, exits_;  // positions in steps_
+};
+
+/// A group of steps of a runtime flow (see basic_step_group).
+using step_group = basic_step_group<>;
+
+namespace detail {
+template <class T>
+inline constexpr bool is_group_part = false;
 template <class Tag>
-class basic_step_group;  // step_group.hpp, included at the end: what subflow() returns
+inline constexpr bool is_group_part<basic_step_handle<Tag>> = true;
+template <class Tag>
+inline constexpr bool is_group_part<basic_step_group<Tag>> = true;
+template <class T>
+struct tag_of;
+template <template <class> class Of, class Tag>
+struct tag_of<Of<Tag>> {
+  using type = Tag;
+};
+}  // namespace detail
+
+/// Each part after the one before it: a step's handle, or a group (whose entries run after the
+/// previous part's exits). The group starts at the first part and ends at the last (the Go
+/// original's Follow). `lf::chain(a, lf::parallel(b, c), d)`: b and c after a, d after b and c.
+template <class First, class... Rest>
+  requires(detail::is_group_part<First> && (detail::is_group_part<Rest> && ...))
+auto chain(const First& first, const Rest&... rest) {
+  return basic_step_group<typename detail::tag_of<First>::type>::make(true, first, rest...);
+}
+
+/// The parts side by side, with no order between them: `.after(x)` makes each of them run after x,
+/// and a step that runs after the group waits for all of them (the Go original's Parallel and its
+/// sync point).
+template <class First, class... Rest>
+  requires(detail::is_group_part<First> && (detail::is_group_part<Rest> && ...))
+auto parallel(const First& first, const Rest&... rest) {
+  return basic_step_group<typename detail::tag_of<First>::type>::make(false, first, rest...);
+}
+
+}  // namespace lightflow
+
+#endif
+
+namespace lightflow {
 
 /// How runtime_flow::merge combines two flows.
 enum class merge_mode {
@@ -13699,15 +13838,17 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
   /// steps run after x; a step that runs after the group runs after step `name`.
   template <class Inner>
   basic_step_group<Tag> subflow(std::string_view name, const Inner& inner) {
+    constexpr bool is_static = detail::is_static_flow<Inner>;
+    static_assert(is_static || std::is_same_v<Inner, basic_runtime_flow>,
+                  "lightflow: runtime_flow::subflow takes a static flow or a runtime flow");
+    std::shared_ptr<const runtime_graph> src;  // a stable copy, taken before this flow changes
+    if constexpr (!is_static) src = inner.shared();
     const step_handle join = add(name, detail::subflow_join{});  // first: a name taken changes nothing
     const std::string prefix = std::string(name) + ".";
-    if constexpr (detail::is_static_flow<Inner>) {
+    if constexpr (is_static)
       detail::merge_static_flow(mutate(), inner, prefix, false);
-    } else {
-      static_assert(std::is_same_v<Inner, basic_runtime_flow>, "lightflow: a subflow is a static or a runtime flow");
-      const auto src = inner.shared();
+    else
       detail::merge_runtime_flow(mutate(), *src, prefix, false);
-    }
     runtime_graph& g = mutate();
     g.set_rules(join.index(), detail::subflow_policy());
     std::vector<step_handle> steps;  // the subflow's steps, then its own (positions in the group)
@@ -13773,149 +13914,6 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
 };
 
 }  // namespace lightflow
-
-// ---- lightflow/step_group.hpp
-// Builders for the common shapes of runtime flows (the Go original's Follow, Parallel and SyncAll),
-// over the handles that `f.add(...)` returns, which a group keeps:
-//
-//   auto load = f.add("load", load_fn);
-//   auto parts = lf::parallel(f.add("a", fa), f.add("b", fb)).after(load);  // a and b, each after load
-//   lf::chain(f.add("merge", fm), f.add("report", fr)).after(parts);        // merge after a and b, then report
-//   f.sync_all(f.add("cleanup", fc));                                       // after every step added before it
-#ifndef LIGHTFLOW_STEP_GROUP_HPP
-#define LIGHTFLOW_STEP_GROUP_HPP
-
-#include <cstddef>
-#include <cstdint>
-#include <type_traits>
-#include <utility>
-#include <vector>
-
-
-namespace lightflow {
-
-/// Steps of one runtime flow, made by lightflow::chain or lightflow::parallel, with the steps that
-/// start the group (what `after` orders) and those that end it (what a step that runs after the group
-/// waits for). It keeps their handles, in the order they were given.
-template <class Tag = void>
-class basic_step_group {
- public:
-  using handle = basic_step_handle<Tag>;  ///< A step of the group.
-
-  /// How many steps.
-  std::size_t size() const noexcept { return steps_.size(); }
-  /// The `i`th step given (the handles of nested groups in their order).
-  const handle& operator[](std::size_t i) const { return steps_[i]; }
-  /// Its steps, in order.
-  auto begin() const noexcept { return steps_.begin(); }
-  /// The end of its steps.
-  auto end() const noexcept { return steps_.end(); }
-  /// The steps that start the group: a chain's first element's, every element's of a parallel group.
-  std::vector<handle> entries() const { return pick(entries_); }
-  /// The steps that end it: a chain's last element's, every element's of a parallel group. A step
-  /// made to run after the group (`h.after(group)`) runs after these (so after every step of it).
-  std::vector<handle> exits() const { return pick(exits_); }
-
-  /// Makes the group's entries run after `dependencies` (handles, names or groups, as
-  /// basic_step_handle::after takes them); returns the group.
-  template <class... Deps>
-  basic_step_group& after(const Deps&... dependencies) {
-    for (std::uint32_t i : entries_) steps_[i].after(dependencies...);
-    return *this;
-  }
-
-  /// @cond LIGHTFLOW_INTERNAL
-  template <class... Parts>
-  static basic_step_group make(bool chained, const Parts&... parts) {
-    basic_step_group g;
-    std::vector<std::uint32_t> previous_exits;
-    bool first = true;
-    auto one = [&](const auto& part) {
-      const auto at = static_cast<std::uint32_t>(g.steps_.size());
-      std::vector<std::uint32_t> entries, exits;
-      if constexpr (std::is_same_v<std::decay_t<decltype(part)>, basic_step_group>) {
-        g.steps_.insert(g.steps_.end(), part.steps_.begin(), part.steps_.end());
-        for (std::uint32_t i : part.entries_) entries.push_back(at + i);
-        for (std::uint32_t i : part.exits_) exits.push_back(at + i);
-      } else {
-        g.steps_.push_back(part);
-        entries.push_back(at);
-        exits.push_back(at);
-      }
-      if (chained && !first)
-        for (std::uint32_t e : entries)
-          for (std::uint32_t x : previous_exits) g.steps_[e].after(g.steps_[x]);
-      if (!chained || first) g.entries_.insert(g.entries_.end(), entries.begin(), entries.end());
-      if (chained) previous_exits = std::move(exits);
-      else g.exits_.insert(g.exits_.end(), exits.begin(), exits.end());
-      first = false;
-    };
-    (one(parts), ...);
-    if (chained) g.exits_ = std::move(previous_exits);
-    return g;
-  }
-  /// A group of `steps` whose entries and exits are at those positions (runtime_flow::subflow).
-  static basic_step_group made_of(std::vector<handle> steps, std::vector<std::uint32_t> entries,
-                                  std::vector<std::uint32_t> exits) {
-    basic_step_group g;
-    g.steps_ = std::move(steps);
-    g.entries_ = std::move(entries);
-    g.exits_ = std::move(exits);
-    return g;
-  }
-  /// @endcond
-
- private:
-  std::vector<handle> pick(const std::vector<std::uint32_t>& at) const {
-    std::vector<handle> out;
-    out.reserve(at.size());
-    for (std::uint32_t i : at) out.push_back(steps_[i]);
-    return out;
-  }
-
-  std::vector<handle> steps_;
-  std::vector<std::uint32_t> entries_, exits_;  // positions in steps_
-};
-
-/// A group of steps of a runtime flow (see basic_step_group).
-using step_group = basic_step_group<>;
-
-namespace detail {
-template <class T>
-inline constexpr bool is_group_part = false;
-template <class Tag>
-inline constexpr bool is_group_part<basic_step_handle<Tag>> = true;
-template <class Tag>
-inline constexpr bool is_group_part<basic_step_group<Tag>> = true;
-template <class T>
-struct tag_of;
-template <template <class> class Of, class Tag>
-struct tag_of<Of<Tag>> {
-  using type = Tag;
-};
-}  // namespace detail
-
-/// Each part after the one before it: a step's handle, or a group (whose entries run after the
-/// previous part's exits). The group starts at the first part and ends at the last (the Go
-/// original's Follow). `lf::chain(a, lf::parallel(b, c), d)`: b and c after a, d after b and c.
-template <class First, class... Rest>
-  requires(detail::is_group_part<First> && (detail::is_group_part<Rest> && ...))
-auto chain(const First& first, const Rest&... rest) {
-  return basic_step_group<typename detail::tag_of<First>::type>::make(true, first, rest...);
-}
-
-/// The parts side by side, with no order between them: `.after(x)` makes each of them run after x,
-/// and a step that runs after the group waits for all of them (the Go original's Parallel and its
-/// sync point).
-template <class First, class... Rest>
-  requires(detail::is_group_part<First> && (detail::is_group_part<Rest> && ...))
-auto parallel(const First& first, const Rest&... rest) {
-  return basic_step_group<typename detail::tag_of<First>::type>::make(false, first, rest...);
-}
-
-}  // namespace lightflow
-
-#endif
 
 #endif
 // ---- lightflow/subflow.hpp
@@ -14035,8 +14033,8 @@ struct subflow_step<Prefix, step_definition<Name, F, after_names<Ordered...>, Ru
   }
 };
 
-/// The steps of a subflow, renamed, then its own step after its sinks (and its dependencies, which
-/// an empty subflow has to wait for itself).
+/// The steps of a subflow, renamed, then its own step after its sinks (an empty subflow's: after its
+/// dependencies).
 template <fixed_string Name, class Inner, fixed_string... Outer>
 struct subflow_expansion {
   static constexpr auto sinks = [] {
@@ -14049,8 +14047,9 @@ struct subflow_expansion {
   }();
   template <std::size_t... K>
   static auto join_of(std::index_sequence<K...>)
-      -> step_definition<Name, subflow_join,
-                         after_names<joined<Name, Inner::template step_at<sinks[K]>::name>..., Outer...>, policy_ref>;
+      -> step_definition<Name, subflow_join, after_names<joined<Name, Inner::template step_at<sinks[K]>::name>...>,
+                         policy_ref>;
+  static auto join_of(std::index_sequence<>) -> step_definition<Name, subflow_join, after_names<Outer...>, policy_ref>;
   using join = decltype(join_of(std::make_index_sequence<sinks[Inner::size]>{}));
 
   template <std::size_t... I>

@@ -48,11 +48,9 @@
 #include "lightflow/key.hpp"
 #include "lightflow/outcome.hpp"
 #include "lightflow/policy.hpp"
+#include "lightflow/step_group.hpp"
 
 namespace lightflow {
-
-template <class Tag>
-class basic_step_group;  // step_group.hpp, included at the end: what subflow() returns
 
 /// How runtime_flow::merge combines two flows.
 enum class merge_mode {
@@ -290,15 +288,17 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
   /// steps run after x; a step that runs after the group runs after step `name`.
   template <class Inner>
   basic_step_group<Tag> subflow(std::string_view name, const Inner& inner) {
+    constexpr bool is_static = detail::is_static_flow<Inner>;
+    static_assert(is_static || std::is_same_v<Inner, basic_runtime_flow>,
+                  "lightflow: runtime_flow::subflow takes a static flow or a runtime flow");
+    std::shared_ptr<const runtime_graph> src;  // a stable copy, taken before this flow changes
+    if constexpr (!is_static) src = inner.shared();
     const step_handle join = add(name, detail::subflow_join{});  // first: a name taken changes nothing
     const std::string prefix = std::string(name) + ".";
-    if constexpr (detail::is_static_flow<Inner>) {
+    if constexpr (is_static)
       detail::merge_static_flow(mutate(), inner, prefix, false);
-    } else {
-      static_assert(std::is_same_v<Inner, basic_runtime_flow>, "lightflow: a subflow is a static or a runtime flow");
-      const auto src = inner.shared();
+    else
       detail::merge_runtime_flow(mutate(), *src, prefix, false);
-    }
     runtime_graph& g = mutate();
     g.set_rules(join.index(), detail::subflow_policy());
     std::vector<step_handle> steps;  // the subflow's steps, then its own (positions in the group)
@@ -364,7 +364,5 @@ class basic_runtime_flow : public detail::edited_policy_setters<basic_runtime_fl
 };
 
 }  // namespace lightflow
-
-#include "lightflow/step_group.hpp"  // (after the handle, which it holds)
 
 #endif

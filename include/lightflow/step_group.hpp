@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "lightflow/runtime_flow.hpp"
+#include "lightflow/detail/runtime_names.hpp"  // the handles: runtime_flow.hpp, which includes this header
 
 namespace lightflow {
 

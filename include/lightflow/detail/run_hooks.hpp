@@ -201,28 +201,28 @@ inline void run_state_base::end_subflow(std::uint32_t step) noexcept {
   // first that failed or timed out (a nested subflow's own steps before its step), else the first
   // cancelled (its process timed out), else the first stopped; none: the block came from outside.
   const std::string_view name = graph_->name(step);
-  std::uint32_t found[3] = {npos, npos, npos};
+  const auto joins = [this](std::uint32_t i) { return policies_[i] != nullptr && policies_[i]->subflow; };
+  std::uint32_t found[3] = {npos, npos, npos};  // failed or timed out, cancelled, stopped
   for (std::uint32_t i = 0; i != graph_->size; ++i) {
     const std::string_view inner = graph_->name(i);
     if (inner.size() <= name.size() || !inner.starts_with(name) || inner[name.size()] != '.') continue;
     const step_status s = records_[i].status;
-    const bool nested = policies_[i] != nullptr && policies_[i]->subflow;
     const int kind = s == step_status::failed || s == step_status::timed_out ? 0
                      : s == step_status::cancelled                          ? 1
                      : s == step_status::stopped                            ? 2
                                                                             : 3;
-    if (kind != 3 && (found[kind] == npos || (!nested && policies_[found[kind]] != nullptr && policies_[found[kind]]->subflow)))
-      found[kind] = i;
+    if (kind != 3 && (found[kind] == npos || (joins(found[kind]) && !joins(i)))) found[kind] = i;
   }
   if (found[0] == npos && found[1] == npos) {
     if (found[2] != npos) records_[step].status = step_status::stopped;
     return;
   }
-  const std::uint32_t cause = found[0] != npos ? found[0] : found[1];
+  const bool failed = found[0] != npos;
+  const std::uint32_t cause = failed ? found[0] : found[1];
   records_[step].status = step_status::failed;
   try {
-    set_error(step, std::make_exception_ptr(subflow_error(name, graph_->name(cause), found[0] != npos ? "failed" : "was cancelled",
-                                                          found[0] != npos ? error(cause) : nullptr)));
+    set_error(step, std::make_exception_ptr(subflow_error(name, graph_->name(cause), failed ? "failed" : "was cancelled",
+                                                          failed ? error(cause) : nullptr)));
   } catch (...) {
     set_error(step, std::current_exception());
   }
