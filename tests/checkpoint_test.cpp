@@ -24,6 +24,12 @@
 #ifdef LIGHTFLOW_TEST_SQLITE
 #include <lightflow/sqlite_store.hpp>
 #endif
+#ifdef LIGHTFLOW_TEST_POSTGRES
+#include <libpq-fe.h>
+#include <lightflow/postgres_store.hpp>
+
+#include "support/postgres_server.hpp"
+#endif
 
 namespace lf = lightflow;
 namespace fs = std::filesystem;
@@ -149,6 +155,96 @@ TEST_CASE("a resumed run executes only the steps that did not succeed (SQLite st
   CHECK(reopened.list("chain", "order-42").size() == 8);  // input, manifest, outcome, 5 steps
   reopened.erase("chain", "order-42");
   CHECK(reopened.list("chain", "order-42").empty());
+}
+#endif
+
+#ifdef LIGHTFLOW_TEST_POSTGRES
+namespace {
+// Runs `sql` on the tests' server (what a database administrator would do by hand).
+void administer(const std::string& sql) {
+  PGconn* c = PQconnectdb(test_postgres::shared().conninfo().c_str());
+  PGresult* r = PQexec(c, sql.c_str());
+  const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+  const std::string why = PQerrorMessage(c);
+  PQclear(r);
+  PQfinish(c);
+  if (!ok) throw std::runtime_error("lightflow-test: " + sql + ": " + why);
+}
+}  // namespace
+
+TEST_CASE("a resumed run executes only the steps that did not succeed (PostgreSQL store)", "[checkpoint][postgres]") {
+  const std::string conninfo = test_postgres::shared().conninfo();
+  {
+    lf::postgres_store store(conninfo, "resumes");
+    resumes_only_what_did_not_succeed(store);
+  }
+  lf::postgres_store reopened(conninfo, "resumes");  // as after a restart: the tables are there, at version 1
+  CHECK(reopened.list("chain", "order-42").size() == 8);  // input, manifest, outcome, 5 steps
+  CHECK(reopened.runs("chain") == std::vector<std::string>{"order-42"});
+  reopened.erase("chain", "order-42");
+  CHECK(reopened.list("chain", "order-42").empty());
+}
+
+TEST_CASE("a PostgreSQL store's records survive a crash of the server; the store connects again", "[checkpoint][postgres]") {
+  lf::postgres_store store(test_postgres::shared().conninfo(), "crashed");
+  lf::executor pool{2};
+  counters c;
+  auto f = make_chain(c);
+  REQUIRE_FALSE(pool.run(f, 4, lf::checkpoint{store, "order-7"}).ok());  // s3 fails; s1, s2, side flushed
+  test_postgres::shared().crash_and_restart();
+  c.fail_third = false;
+  auto resumed = pool.resume<int>(f, lf::checkpoint{store, "order-7"});  // on the same store object
+  REQUIRE(resumed.ok());
+  CHECK(resumed.restored() == 3);
+  CHECK((c[0] == 1 && c[1] == 1 && c[2] == 2 && c[3] == 1 && c[4] == 1));
+  CHECK(resumed.get<"s4">() == 3);
+}
+
+TEST_CASE("a corrupted record in PostgreSQL is refused, named, and left as it is", "[checkpoint][postgres]") {
+  lf::postgres_store store(test_postgres::shared().conninfo(), "corrupted");
+  lf::executor pool{1};
+  counters c;
+  auto f = make_chain(c);
+  (void)pool.run(f, 1, lf::checkpoint{store, "bad"});
+  auto bytes = *store.load("chain", "bad", "step/s2");
+  bytes[bytes.size() / 2] ^= std::byte{0x40};
+  store.save("chain", "bad", "step/s2", bytes);
+  store.flush();
+  try {
+    (void)pool.resume<int>(f, lf::checkpoint{store, "bad"});
+    FAIL("a corrupt record must be refused");
+  } catch (const lf::checkpoint_error& e) {
+    CHECK(contains(e.what(), "PostgreSQL table corrupted.records of database \"postgres\""));
+    CHECK(contains(e.what(), "the record of step \"s2\" is unreadable: record checksum mismatch"));
+  }
+  CHECK(*lf::postgres_store(test_postgres::shared().conninfo(), "corrupted").load("chain", "bad", "step/s2") == bytes);
+  CHECK(c[2] == 1);  // nothing ran again
+}
+
+TEST_CASE("a PostgreSQL store refuses what it cannot use, with a message", "[checkpoint][postgres]") {
+  // What opening a store threw.
+  auto refusal = [](const std::string& conninfo, const std::string& schema) -> std::string {
+    try {
+      lf::postgres_store store(conninfo, schema);
+    } catch (const lf::store_error& e) {
+      return e.what();
+    }
+    return "no store_error";
+  };
+  SECTION("a server that is not there") {
+    CHECK(contains(refusal("host=/nonexistent-lightflow-dir user=x dbname=y", "lightflow"),
+                   "lightflow: could not connect to PostgreSQL ("));
+  }
+  SECTION("tables made by a newer lightflow") {
+    (void)lf::postgres_store(test_postgres::shared().conninfo(), "future");
+    administer("INSERT INTO future.meta (version) VALUES (99)");
+    CHECK(contains(refusal(test_postgres::shared().conninfo(), "future"),
+                   "lightflow: the PostgreSQL schema \"future\" of database \"postgres\" was made by a newer lightflow "
+                   "(its tables' version is 99, this lightflow knows versions up to 1)"));
+  }
+  SECTION("a schema name that is no plain identifier") {
+    CHECK_THROWS_AS(lf::postgres_store(test_postgres::shared().conninfo(), "x; DROP TABLE y"), lf::usage_error);
+  }
 }
 #endif
 
@@ -575,6 +671,12 @@ TEMPLATE_TEST_CASE("a store lists a flow's runs with their states and times; era
     temp_dir dir;
     fs::create_directories(dir.path);
     lf::sqlite_store store((dir.path / "runs.db").string());
+    lists_and_erases<TestType>(store);
+  }
+#endif
+#ifdef LIGHTFLOW_TEST_POSTGRES
+  SECTION("PostgreSQL store") {
+    lf::postgres_store store(test_postgres::shared().conninfo(), TestType::is_static ? "listed_static" : "listed_runtime");
     lists_and_erases<TestType>(store);
   }
 #endif
