@@ -221,6 +221,23 @@ TEST_CASE("a corrupted record in PostgreSQL is refused, named, and left as it is
   CHECK(c[2] == 1);  // nothing ran again
 }
 
+TEST_CASE("a PostgreSQL store reads back saves not yet flushed, and writes a key saved twice once", "[checkpoint][postgres]") {
+  const std::vector<std::byte> first{std::byte{1}}, second{std::byte{2}, std::byte{3}};
+  lf::postgres_store store(test_postgres::shared().conninfo(), "pending");
+  store.save("f", "r", "k", first);
+  store.save("f", "r", "k", second);
+  store.save("f", "r", "other", first);
+  CHECK(store.load("f", "r", "k") == second);  // before the flush: from memory
+  CHECK(store.list("f", "r") == std::vector<std::string>{"k", "other"});
+  CHECK(store.runs("f") == std::vector<std::string>{"r"});
+  store.flush();
+  lf::postgres_store reader(test_postgres::shared().conninfo(), "pending");  // sees the database only
+  CHECK(reader.load("f", "r", "k") == second);
+  CHECK(reader.list("f", "r") == std::vector<std::string>{"k", "other"});
+  store.erase("f", "r");
+  CHECK_FALSE(reader.load("f", "r", "k"));
+}
+
 TEST_CASE("a PostgreSQL store refuses what it cannot use, with a message", "[checkpoint][postgres]") {
   // What opening a store threw.
   auto refusal = [](const std::string& conninfo, const std::string& schema) -> std::string {

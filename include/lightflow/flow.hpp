@@ -162,7 +162,7 @@ constexpr auto flatten_subflows(Args&&... args);
 /// that names the steps.
 template <fixed_string Name, class... Args>
 constexpr auto flow(Args&&... args) {
-  if constexpr ((detail::is_subflow<std::remove_cvref_t<Args>> || ...))
+  if constexpr (!detail::all_of({!detail::is_subflow<std::remove_cvref_t<Args>>..., true}))  // (no fold: pack.hpp)
     return detail::flatten_subflows<Name>(std::forward<Args>(args)...);
   else
     return detail::make_flow<Name, std::remove_cvref_t<Args>...>(std::forward<Args>(args)...);

@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -60,8 +61,12 @@ class postgres_store {
   postgres_store(const postgres_store&) = delete;
   postgres_store& operator=(const postgres_store&) = delete;
 
-  /// Keeps the record for the next flush (a later save of the same key replaces it).
+  /// Keeps the record for the next flush (a later save of the same key replaces it); store_error
+  /// for a record over PostgreSQL's limit of a field, 1 GB.
   void save(std::string_view flow, std::string_view run, std::string_view key, std::span<const std::byte> bytes) {
+    if (bytes.size() >= (std::size_t{1} << 30))
+      throw store_error("lightflow: " + location(flow, run) + ": record \"" + std::string(key) + "\" has " +
+                        std::to_string(bytes.size()) + " bytes, over PostgreSQL's limit of a field (1 GB)");
     std::lock_guard lock(pending_mutex_);
     pending_.push_back({std::string(flow), std::string(run), std::string(key), {bytes.begin(), bytes.end()}});
   }
@@ -203,9 +208,9 @@ class postgres_store {
   void write(const std::vector<record>& batch) {
     std::vector<const record*> last;  // one per key: one statement cannot change a row twice
     last.reserve(batch.size());
+    std::unordered_set<std::string> seen;
     for (auto r = batch.rbegin(); r != batch.rend(); ++r)
-      if (std::none_of(last.begin(), last.end(), [&](const record* o) { return o->key == r->key && o->run == r->run && o->flow == r->flow; }))
-        last.push_back(&*r);
+      if (seen.insert(r->flow + '\0' + r->run + '\0' + r->key).second) last.push_back(&*r);
     (void)exec("BEGIN");
     try {
       for (std::size_t at = 0; at < last.size(); at += 1000) {
