@@ -1,6 +1,7 @@
 // The cost of checkpointing: a 1,000-step flow of ~1 µs steps run without checkpoints and with
-// memory_store, file_store (fast) and file_store (durable), side by side; and the binary
-// serializer's throughput.
+// memory_store, file_store (fast) and file_store (durable), side by side; with sqlite_store and
+// postgres_store too when the benchmark is built with SQLite and libpq (a PostgreSQL server of its
+// own, as the tests start one, with fsync on); and the binary serializer's throughput.
 //
 // usage: lightflow_bench_checkpoint [runs per measurement (default 20)]
 #include <lightflow/lightflow.hpp>
@@ -17,6 +18,14 @@
 #include <vector>
 
 #include "support/generated_flows.hpp"
+#ifdef LIGHTFLOW_BENCH_SQLITE
+#include <lightflow/sqlite_store.hpp>
+#endif
+#ifdef LIGHTFLOW_BENCH_POSTGRES
+#include <lightflow/postgres_store.hpp>
+
+#include "support/postgres_server.hpp"
+#endif
 
 namespace lf = lightflow;
 using bench_clock = std::chrono::steady_clock;
@@ -99,6 +108,30 @@ void compare(const char* shape, const Flow& flow, lf::executor& pool) {
               (durable - none) * 1000 / n);
   std::printf("%-28s erasing a run's records afterwards (untimed above): file fast %.0f µs, durable %.0f µs\n", "",
               erase_us[0], erase_us[1]);
+  // The database stores: µs per run, ratio to no checkpoint, ns per step added.
+  auto with_database = [&](const char* name, auto& store, char letter) {
+    const double us = median_us([&](int i) { check(pool.run(flow, std::uint64_t{3}, lf::checkpoint{store, run_id(letter, i)})); },
+                                [&](int i) { store.erase(Flow::name.view(), run_id(letter, i)); });
+    std::printf("%-28s %s: %.0f µs per run, %.2fx, %.0f ns per step added\n", "", name, us, us / none, (us - none) * 1000 / n);
+  };
+#ifdef LIGHTFLOW_BENCH_SQLITE
+  {
+    std::filesystem::create_directories(dir);
+    lf::sqlite_store store((dir / "runs.db").string());
+    with_database("sqlite_store (WAL, synchronous=FULL)", store, 's');
+    std::filesystem::remove_all(dir);
+  }
+#endif
+#ifdef LIGHTFLOW_BENCH_POSTGRES
+  try {
+    static test_postgres::server server(true);  // durable: fsync on
+    lf::postgres_store store(server.conninfo(), "bench");
+    with_database("postgres_store (local server, Unix socket, fsync on)", store, 'p');
+  } catch (const std::exception& e) {  // no server programs here (Debian: postgresql)
+    std::printf("%-28s postgres_store: not measured (%s)\n", "", e.what());
+  }
+#endif
+  (void)with_database;
 }
 
 template <class T>

@@ -1,6 +1,6 @@
 // A PostgreSQL server of the tests' own: Debian's initdb and pg_ctl (package postgresql) on a
-// temporary directory, listening on a Unix socket in it and on no TCP port, without fsync (the tests
-// crash the server, not the machine). PostgreSQL refuses to run as root: when the tests do, the
+// temporary directory, listening on a Unix socket in it and on no TCP port, without fsync unless
+// asked (the tests crash the server, not the machine). PostgreSQL refuses to run as root: when the tests do, the
 // server runs as user "nobody" (runuser). LIGHTFLOW_TEST_POSTGRES_BIN names another directory of
 // PostgreSQL programs (default: the newest /usr/lib/postgresql/<version>/bin).
 #ifndef LIGHTFLOW_TESTS_SUPPORT_POSTGRES_SERVER_HPP
@@ -22,8 +22,8 @@ namespace test_postgres {
 class server {
  public:
   /// Makes the database cluster and starts the server; std::runtime_error, with the server's log,
-  /// when it cannot.
-  server() : bin_(bindir()) {
+  /// when it cannot. `durable`: with fsync, as a server that keeps data (the benchmarks).
+  explicit server(bool durable = false) : bin_(bindir()), durable_(durable) {
     char pattern[] = "/tmp/lightflow-pg-XXXXXX";
     if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("lightflow-test: mkdtemp failed");
     dir_ = pattern;
@@ -70,7 +70,7 @@ class server {
   }
   void start() {
     run(as_ + bin_ + "/pg_ctl -D " + dir_ + "/data -l " + dir_ + "/server.log -w -t 60 -o \"-k " + dir_ +
-            " -c listen_addresses='' -c fsync=off\" start > /dev/null 2>&1",
+            " -c listen_addresses=''" + (durable_ ? "" : " -c fsync=off") + "\" start > /dev/null 2>&1",
         "pg_ctl start", dir_ + "/server.log");
   }
   void run(const std::string& command, const char* what, const std::string& log) const {
@@ -83,6 +83,7 @@ class server {
   }
 
   std::string bin_, dir_, as_;
+  bool durable_ = false;
 };
 
 /// The tests' server, started at its first use and stopped at exit.
