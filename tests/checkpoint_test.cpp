@@ -115,6 +115,30 @@ struct failing_store : lf::memory_store {
 
 }  // namespace
 
+namespace {
+// Step s2's record altered in `store` is refused (the message names `where`) and left as it is.
+template <class Store>
+void refuses_a_corrupted_record(Store& store, const std::string& where) {
+  lf::executor pool{1};
+  counters c;
+  auto f = make_chain(c);
+  (void)pool.run(f, 1, lf::checkpoint{store, "bad"});
+  auto bytes = *store.load("chain", "bad", "step/s2");
+  bytes[bytes.size() / 2] ^= std::byte{0x40};
+  store.save("chain", "bad", "step/s2", bytes);
+  store.flush();
+  try {
+    (void)pool.resume<int>(f, lf::checkpoint{store, "bad"});
+    FAIL("a corrupt record must be refused");
+  } catch (const lf::checkpoint_error& e) {
+    CHECK(contains(e.what(), where));
+    CHECK(contains(e.what(), "the record of step \"s2\" is unreadable: record checksum mismatch"));
+  }
+  CHECK(*store.load("chain", "bad", "step/s2") == bytes);  // not overwritten
+  CHECK(c[2] == 1);                                        // nothing ran
+}
+}  // namespace
+
 TEST_CASE("a resumed run executes only the steps that did not succeed (memory store)", "[checkpoint]") {
   lf::memory_store store;
   resumes_only_what_did_not_succeed(store);
@@ -202,23 +226,7 @@ TEST_CASE("a PostgreSQL store's records survive a crash of the server; the store
 
 TEST_CASE("a corrupted record in PostgreSQL is refused, named, and left as it is", "[checkpoint][postgres]") {
   lf::postgres_store store(test_postgres::shared().conninfo(), "corrupted");
-  lf::executor pool{1};
-  counters c;
-  auto f = make_chain(c);
-  (void)pool.run(f, 1, lf::checkpoint{store, "bad"});
-  auto bytes = *store.load("chain", "bad", "step/s2");
-  bytes[bytes.size() / 2] ^= std::byte{0x40};
-  store.save("chain", "bad", "step/s2", bytes);
-  store.flush();
-  try {
-    (void)pool.resume<int>(f, lf::checkpoint{store, "bad"});
-    FAIL("a corrupt record must be refused");
-  } catch (const lf::checkpoint_error& e) {
-    CHECK(contains(e.what(), "PostgreSQL table corrupted.records of database \"postgres\""));
-    CHECK(contains(e.what(), "the record of step \"s2\" is unreadable: record checksum mismatch"));
-  }
-  CHECK(*lf::postgres_store(test_postgres::shared().conninfo(), "corrupted").load("chain", "bad", "step/s2") == bytes);
-  CHECK(c[2] == 1);  // nothing ran again
+  refuses_a_corrupted_record(store, "PostgreSQL table corrupted.records of database \"postgres\"");
 }
 
 TEST_CASE("a PostgreSQL store reads back saves not yet flushed, and writes a key saved twice once", "[checkpoint][postgres]") {
@@ -339,22 +347,7 @@ TEST_CASE("resuming a run that does not exist is refused", "[checkpoint]") {
 
 TEST_CASE("a corrupted record is refused, naming the run, the step and the store", "[checkpoint]") {
   lf::memory_store store;
-  lf::executor pool{1};
-  counters c;
-  auto f = make_chain(c);
-  (void)pool.run(f, 1, lf::checkpoint{store, "bad"});
-  auto bytes = *store.load("chain", "bad", "step/s2");
-  bytes[bytes.size() / 2] ^= std::byte{0x40};
-  store.save("chain", "bad", "step/s2", bytes);
-  try {
-    (void)pool.resume<int>(f, lf::checkpoint{store, "bad"});
-    FAIL("a corrupt record must be refused");
-  } catch (const lf::checkpoint_error& e) {
-    CHECK(contains(e.what(), "run \"bad\" of flow \"chain\" in memory"));
-    CHECK(contains(e.what(), "the record of step \"s2\" is unreadable: record checksum mismatch"));
-  }
-  CHECK(*store.load("chain", "bad", "step/s2") == bytes);  // not overwritten
-  CHECK(c[2] == 1);                                        // nothing ran
+  refuses_a_corrupted_record(store, "run \"bad\" of flow \"chain\" in memory");
 }
 
 TEST_CASE("a corrupt log file is refused and left alone; a torn tail is ignored", "[checkpoint][file_store]") {

@@ -282,6 +282,24 @@ TEMPLATE_TEST_CASE("a run's cancellation and time limit reach the steps of its s
   }
 }
 
+namespace {
+// "n": subflow "files" ("a" runs `slow`, "b" after it), "report" after "files".
+template <class Kind, class Slow>
+auto held(Slow slow) {
+  if constexpr (Kind::is_static) {
+    auto inner = lf::flow<"i">(lf::step<"a">(slow), lf::step<"b", "a">([](int v) { return v; }));
+    return lf::flow<"n">(lf::subflow<"files">(inner), lf::step<"report">([] {}).template after<"files">());
+  } else {
+    lf::runtime_flow inner{"i"};
+    inner.add("a", slow);
+    inner.add("b", [](lf::context& ctx) { return ctx.result<int>("a"); }).after("a");
+    lf::runtime_flow f{"n"};
+    f.add("report", [] {}).after(f.subflow("files", inner));
+    return f;
+  }
+}
+}  // namespace
+
 TEMPLATE_TEST_CASE("a subflow is a namespace: its process can be paused and stopped alone", "[subflow]",
                    two_kinds::static_flows, two_kinds::runtime_flows) {
   std::atomic<bool> release{false}, started{false};
@@ -290,19 +308,7 @@ TEMPLATE_TEST_CASE("a subflow is a namespace: its process can be paused and stop
     while (!release) std::this_thread::sleep_for(1ms);
     return 1;
   };
-  auto flow = [&] {
-    if constexpr (TestType::is_static) {
-      auto inner = lf::flow<"i">(lf::step<"a">(slow), lf::step<"b", "a">([](int v) { return v; }));
-      return lf::flow<"n">(lf::subflow<"files">(inner), lf::step<"report">([] {}).template after<"files">());
-    } else {
-      lf::runtime_flow inner{"i"};
-      inner.add("a", slow);
-      inner.add("b", [](lf::context& ctx) { return ctx.result<int>("a"); }).after("a");
-      lf::runtime_flow f{"n"};
-      f.add("report", [] {}).after(f.subflow("files", inner));
-      return f;
-    }
-  }();
+  const auto flow = held<TestType>(slow);
   lf::executor pool{2};
   auto handle = submit<TestType>(pool, flow, lf::process{"files"});
   REQUIRE(wait_for([&] { return started.load(); }));
@@ -331,19 +337,7 @@ TEMPLATE_TEST_CASE("a subflow's process time limit fails the subflow with the st
     while (!heard.timed_out) std::this_thread::sleep_for(1ms);
     return 1;
   };
-  auto flow = [&] {
-    if constexpr (TestType::is_static) {
-      auto inner = lf::flow<"i">(lf::step<"a">(slow), lf::step<"b", "a">([](int v) { return v; }));
-      return lf::flow<"n">(lf::subflow<"files">(inner), lf::step<"report">([] {}).template after<"files">());
-    } else {
-      lf::runtime_flow inner{"i"};
-      inner.add("a", slow);
-      inner.add("b", [](lf::context& ctx) { return ctx.result<int>("a"); }).after("a");
-      lf::runtime_flow f{"n"};
-      f.add("report", [] {}).after(f.subflow("files", inner));
-      return f;
-    }
-  }();
+  const auto flow = held<TestType>(slow);
   lf::executor pool{2};
   const auto r = run<TestType>(pool, flow, lf::process{"files"}.timeout(1ms), lf::observe{heard});
   CHECK(r.timed_out("files"));
