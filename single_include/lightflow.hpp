@@ -3620,6 +3620,13 @@ class store_session : public checkpoint_session {
     if (rec.step != name) throw error(what, "names step \"" + rec.step + "\"");
     return rec;
   }
+  /// The input of a run that has not started and has no records (a queued run): resume() finds it
+  /// and starts the run (see start_fresh).
+  void save_first_input(std::span<const std::byte> input) {
+    if (!store_->list(flow_, run_id_).empty()) throw error("the records", "exist already: a run is queued once");
+    binding_.nonce = make_nonce();
+    save_record(input_key, record_kind::input, "", input);
+  }
   /// The saved input record, for resume(): throws when the run has no records or they do not match.
   /// Without a manifest (a run that had not started), the input cannot be checked against the
   /// definition's fingerprint; its own checksum still is.
@@ -7390,6 +7397,16 @@ class typed_session final : public element_session<Store> {
     }
   }
 
+  /// Saves the input of a run that has not started (a queued run), for resume() to start it.
+  static void save_input(const checkpoint<Store, Serializer>& cp, const Input& input) {
+    typed_session s(cp);
+    std::vector<std::byte> bytes;
+    if constexpr (!std::is_same_v<Input, no_input>) s.serializer_.write(input, bytes);
+    s.save_first_input(bytes);
+  }
+  /// The fingerprint of the manifest a run of the flow writes.
+  static std::uint64_t fingerprint(const checkpoint<Store, Serializer>& cp) { return manifest(cp.options.version)->fingerprint; }
+
   /// Before the run starts: checks or writes the manifest, checks or writes the input, and restores
   /// every step that has a saved output. Throws checkpoint_error or store_error; runs nothing.
   void open(static_run<Flow, Input>& run) {
@@ -8504,6 +8521,10 @@ inline std::string to_mermaid(const basic_run_result& result) {
 //   session<Input>(state, checkpoint)  the run's checkpoint session, which the executor opens (checks
 //                                 or restores the records; throws before anything runs) and attaches
 //   load_input<Input>(flow, checkpoint)  the input a checkpointed run was started with, for resume
+//   save_input(flow, checkpoint, input)  saves the input of a run not started (a queued run), which
+//                                 resume then starts
+//   fingerprint<Input>(flow, checkpoint)  the fingerprint of the manifest the flow's runs write (which
+//                                 workers may take a queued run)
 #ifndef LIGHTFLOW_DETAIL_PROGRAM_HPP
 #define LIGHTFLOW_DETAIL_PROGRAM_HPP
 
@@ -8793,6 +8814,14 @@ struct program<static_flow<Name, Steps...>> {
   template <class Input, class Checkpoint>
   static Input load_input(const flow_type&, const Checkpoint& cp) {
     return typed<Input, Checkpoint>::load_input(cp);
+  }
+  template <class Input, class Checkpoint>
+  static void save_input(const flow_type&, const Checkpoint& cp, const Input& input) {
+    typed<Input, Checkpoint>::save_input(cp, input);
+  }
+  template <class Input, class Checkpoint>
+  static std::uint64_t fingerprint(const flow_type&, const Checkpoint& cp) {
+    return typed<Input, Checkpoint>::fingerprint(cp);
   }
 
  private:
@@ -12883,19 +12912,20 @@ class runtime_session final : public element_session<Store> {
     return input;
   }
 
+  /// Saves the input of a run that has not started (a queued run), for resume() to start it.
+  static void save_input(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g, const values& input) {
+    runtime_session s(cp, g);
+    s.save_first_input(s.encode_input(input));
+  }
+  /// The fingerprint of the manifest a run of the flow writes.
+  static std::uint64_t fingerprint(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g) {
+    return runtime_session(cp, g).fingerprint_;
+  }
+
   /// Before the run starts: checks or writes the manifest and the input, and restores every step
   /// that has a record. Throws checkpoint_error or store_error; runs nothing.
   void open(runtime_run& run) {
-    std::vector<std::byte> input;
-    {
-      binary_writer w(input);
-      const auto& entries = run.input_values().entries();
-      w.size(entries.size());
-      for (const auto& entry : entries) {  // (not a structured binding: clang 14 cannot capture one)
-        write_text(w, entry.first);
-        write_value(w, *entry.second, [&] { return "the input, key \"" + std::string(entry.first) + "\""; });
-      }
-    }
+    const std::vector<std::byte> input = encode_input(run.input_values());
     const runtime_graph& g = run.graph_data();
     this->check_sealing(run, g.sensitive_keys);
     if (!this->check_manifest(true)) {
@@ -13038,6 +13068,17 @@ class runtime_session final : public element_session<Store> {
   }
 
  private:
+  std::vector<std::byte> encode_input(const values& in) const {
+    std::vector<std::byte> input;
+    binary_writer w(input);
+    const auto& entries = in.entries();
+    w.size(entries.size());
+    for (const auto& entry : entries) {  // (not a structured binding: clang 14 cannot capture one)
+      write_text(w, entry.first);
+      write_value(w, *entry.second, [&] { return "the input, key \"" + std::string(entry.first) + "\""; });
+    }
+    return input;
+  }
   // For prepare_store: a record's bytes besides its step's name, guessed (~60 of framing, and the
   // result with its type's name).
   static constexpr std::size_t record_guess = 192;
@@ -13238,6 +13279,14 @@ struct program<Flow> {
   template <class Input, class Checkpoint>
   static values load_input(const Flow& flow, const Checkpoint& cp) {
     return runtime_session<store_of<Checkpoint>>::load_input(cp, *flow.compiled());
+  }
+  template <class Checkpoint>
+  static void save_input(const Flow& flow, const Checkpoint& cp, const values& input) {
+    runtime_session<store_of<Checkpoint>>::save_input(cp, *flow.compiled(), input);
+  }
+  template <class Input, class Checkpoint>
+  static std::uint64_t fingerprint(const Flow& flow, const Checkpoint& cp) {
+    return runtime_session<store_of<Checkpoint>>::fingerprint(cp, *flow.compiled());
   }
 };
 

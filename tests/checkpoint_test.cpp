@@ -202,7 +202,7 @@ TEST_CASE("a resumed run executes only the steps that did not succeed (PostgreSQ
     lf::postgres_store store(conninfo, "resumes");
     resumes_only_what_did_not_succeed(store);
   }
-  lf::postgres_store reopened(conninfo, "resumes");  // as after a restart: the tables are there, at version 1
+  lf::postgres_store reopened(conninfo, "resumes");  // as after a restart: the tables are there, at version 2
   CHECK(reopened.list("chain", "order-42").size() == 8);  // input, manifest, outcome, 5 steps
   CHECK(reopened.runs("chain") == std::vector<std::string>{"order-42"});
   reopened.erase("chain", "order-42");
@@ -265,7 +265,22 @@ TEST_CASE("a PostgreSQL store refuses what it cannot use, with a message", "[che
     administer("INSERT INTO future.meta (version) VALUES (99)");
     CHECK(contains(refusal(test_postgres::shared().conninfo(), "future"),
                    "lightflow: the PostgreSQL schema \"future\" of database \"postgres\" was made by a newer lightflow "
-                   "(its tables' version is 99, this lightflow knows versions up to 1)"));
+                   "(its tables' version is 99, this lightflow knows versions up to 2)"));
+  }
+  SECTION("tables of version 1 (lightflow before queued runs) are migrated, their records kept") {
+    administer("CREATE SCHEMA older; CREATE TABLE older.meta (version integer NOT NULL); "
+               "INSERT INTO older.meta VALUES (1); CREATE TABLE older.records (flow text NOT NULL, run text NOT NULL, "
+               "key text NOT NULL, bytes bytea NOT NULL, PRIMARY KEY (flow, run, key)); "
+               "INSERT INTO older.records VALUES ('f', 'r', 'k', '\\x0102')");
+    lf::postgres_store store(test_postgres::shared().conninfo(), "older");
+    CHECK(store.load("f", "r", "k") == std::vector<std::byte>{std::byte{1}, std::byte{2}});
+    administer("SELECT count(*) FROM older.runs");  // the queued runs' table is there
+    lf::postgres_store again(test_postgres::shared().conninfo(), "older");  // migrations are applied once
+    PGconn* c = PQconnectdb(test_postgres::shared().conninfo().c_str());
+    PGresult* r = PQexec(c, "SELECT string_agg(version::text, ',' ORDER BY version) FROM older.meta");
+    CHECK(std::string(PQgetvalue(r, 0, 0)) == "1,2");
+    PQclear(r);
+    PQfinish(c);
   }
   SECTION("a schema name that is no plain identifier") {
     CHECK_THROWS_AS(lf::postgres_store(test_postgres::shared().conninfo(), "x; DROP TABLE y"), lf::usage_error);

@@ -11,6 +11,10 @@
 //   session<Input>(state, checkpoint)  the run's checkpoint session, which the executor opens (checks
 //                                 or restores the records; throws before anything runs) and attaches
 //   load_input<Input>(flow, checkpoint)  the input a checkpointed run was started with, for resume
+//   save_input(flow, checkpoint, input)  saves the input of a run not started (a queued run), which
+//                                 resume then starts
+//   fingerprint<Input>(flow, checkpoint)  the fingerprint of the manifest the flow's runs write (which
+//                                 workers may take a queued run)
 #ifndef LIGHTFLOW_DETAIL_PROGRAM_HPP
 #define LIGHTFLOW_DETAIL_PROGRAM_HPP
 
@@ -73,6 +77,14 @@ struct program<static_flow<Name, Steps...>> {
   template <class Input, class Checkpoint>
   static Input load_input(const flow_type&, const Checkpoint& cp) {
     return typed<Input, Checkpoint>::load_input(cp);
+  }
+  template <class Input, class Checkpoint>
+  static void save_input(const flow_type&, const Checkpoint& cp, const Input& input) {
+    typed<Input, Checkpoint>::save_input(cp, input);
+  }
+  template <class Input, class Checkpoint>
+  static std::uint64_t fingerprint(const flow_type&, const Checkpoint& cp) {
+    return typed<Input, Checkpoint>::fingerprint(cp);
   }
 
  private:

@@ -70,6 +70,14 @@ struct program<Flow> {
   static values load_input(const Flow& flow, const Checkpoint& cp) {
     return runtime_session<store_of<Checkpoint>>::load_input(cp, *flow.compiled());
   }
+  template <class Checkpoint>
+  static void save_input(const Flow& flow, const Checkpoint& cp, const values& input) {
+    runtime_session<store_of<Checkpoint>>::save_input(cp, *flow.compiled(), input);
+  }
+  template <class Input, class Checkpoint>
+  static std::uint64_t fingerprint(const Flow& flow, const Checkpoint& cp) {
+    return runtime_session<store_of<Checkpoint>>::fingerprint(cp, *flow.compiled());
+  }
 };
 
 }  // namespace lightflow::detail

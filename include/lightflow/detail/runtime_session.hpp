@@ -62,19 +62,20 @@ class runtime_session final : public element_session<Store> {
     return input;
   }
 
+  /// Saves the input of a run that has not started (a queued run), for resume() to start it.
+  static void save_input(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g, const values& input) {
+    runtime_session s(cp, g);
+    s.save_first_input(s.encode_input(input));
+  }
+  /// The fingerprint of the manifest a run of the flow writes.
+  static std::uint64_t fingerprint(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g) {
+    return runtime_session(cp, g).fingerprint_;
+  }
+
   /// Before the run starts: checks or writes the manifest and the input, and restores every step
   /// that has a record. Throws checkpoint_error or store_error; runs nothing.
   void open(runtime_run& run) {
-    std::vector<std::byte> input;
-    {
-      binary_writer w(input);
-      const auto& entries = run.input_values().entries();
-      w.size(entries.size());
-      for (const auto& entry : entries) {  // (not a structured binding: clang 14 cannot capture one)
-        write_text(w, entry.first);
-        write_value(w, *entry.second, [&] { return "the input, key \"" + std::string(entry.first) + "\""; });
-      }
-    }
+    const std::vector<std::byte> input = encode_input(run.input_values());
     const runtime_graph& g = run.graph_data();
     this->check_sealing(run, g.sensitive_keys);
     if (!this->check_manifest(true)) {
@@ -217,6 +218,17 @@ class runtime_session final : public element_session<Store> {
   }
 
  private:
+  std::vector<std::byte> encode_input(const values& in) const {
+    std::vector<std::byte> input;
+    binary_writer w(input);
+    const auto& entries = in.entries();
+    w.size(entries.size());
+    for (const auto& entry : entries) {  // (not a structured binding: clang 14 cannot capture one)
+      write_text(w, entry.first);
+      write_value(w, *entry.second, [&] { return "the input, key \"" + std::string(entry.first) + "\""; });
+    }
+    return input;
+  }
   // For prepare_store: a record's bytes besides its step's name, guessed (~60 of framing, and the
   // result with its type's name).
   static constexpr std::size_t record_guess = 192;

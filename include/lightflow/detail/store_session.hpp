@@ -168,6 +168,13 @@ class store_session : public checkpoint_session {
     if (rec.step != name) throw error(what, "names step \"" + rec.step + "\"");
     return rec;
   }
+  /// The input of a run that has not started and has no records (a queued run): resume() finds it
+  /// and starts the run (see start_fresh).
+  void save_first_input(std::span<const std::byte> input) {
+    if (!store_->list(flow_, run_id_).empty()) throw error("the records", "exist already: a run is queued once");
+    binding_.nonce = make_nonce();
+    save_record(input_key, record_kind::input, "", input);
+  }
   /// The saved input record, for resume(): throws when the run has no records or they do not match.
   /// Without a manifest (a run that had not started), the input cannot be checked against the
   /// definition's fingerprint; its own checksum still is.

@@ -183,6 +183,16 @@ class typed_session final : public element_session<Store> {
     }
   }
 
+  /// Saves the input of a run that has not started (a queued run), for resume() to start it.
+  static void save_input(const checkpoint<Store, Serializer>& cp, const Input& input) {
+    typed_session s(cp);
+    std::vector<std::byte> bytes;
+    if constexpr (!std::is_same_v<Input, no_input>) s.serializer_.write(input, bytes);
+    s.save_first_input(bytes);
+  }
+  /// The fingerprint of the manifest a run of the flow writes.
+  static std::uint64_t fingerprint(const checkpoint<Store, Serializer>& cp) { return manifest(cp.options.version)->fingerprint; }
+
   /// Before the run starts: checks or writes the manifest, checks or writes the input, and restores
   /// every step that has a saved output. Throws checkpoint_error or store_error; runs nothing.
   void open(static_run<Flow, Input>& run) {

@@ -1,0 +1,293 @@
+// A worker process's side of the queued runs (postgres_queue.hpp): it serves the flows it knows,
+// claims queued runs of their definitions from one queue, runs them on an executor with the run's
+// checkpoint in the postgres_store (so a run another worker began resumes where it was), and keeps
+// a lease on each by heartbeats. Every flush of a claimed run's records checks its claim in the same
+// transaction (postgres_store's fence): a worker that was paused past its lease and comes back
+// writes nothing for a run that was taken from it, and stops that run. Optional: link libpq.
+#ifndef LIGHTFLOW_POSTGRES_WORKER_HPP
+#define LIGHTFLOW_POSTGRES_WORKER_HPP
+
+#include <libpq-fe.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "lightflow/postgres_queue.hpp"
+
+namespace lightflow {
+
+/// How a postgres_worker works.
+struct worker_options {
+  /// The queue it takes runs from.
+  std::string queue = "default";
+  /// Its name in `<schema>.runs` (who holds a run); empty: "<host>:<pid>".
+  std::string name{};
+  /// How long a claim lasts without a heartbeat; a run whose worker stopped renewing it is claimed by
+  /// another worker after this. Heartbeats come every third of it.
+  std::chrono::milliseconds lease{10000};
+  /// How often an idle worker looks for runs when no notification came.
+  std::chrono::milliseconds poll{1000};
+  /// A run claimed this many times without ending (its workers died while running it) is dead.
+  int max_claims = 5;
+  /// How many runs it runs at once; 0: the executor's thread count.
+  std::size_t runs = 0;
+};
+
+/// Claims and runs queued runs (see the top of this header). Serve the flows first, then call run()
+/// (on the thread that owns the worker) until a stop is requested.
+class postgres_worker {
+ public:
+  /// A worker that runs claimed runs on `pool`, their checkpoints in `store` (both must outlive it),
+  /// with a connection of its own to the store's database (store_error when it cannot connect).
+  postgres_worker(postgres_store& store, executor& pool, worker_options options = {})
+      : store_(&store), pool_(&pool), options_(std::move(options)), db_(store.conninfo(), store.schema()),
+        wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+    if (wake_ < 0) throw store_error("lightflow: postgres_worker: eventfd failed");
+    if (options_.name.empty()) {
+      char host[256] = {};
+      (void)::gethostname(host, sizeof host - 1);
+      options_.name = std::string(host) + ":" + std::to_string(::getpid());
+    }
+    if (options_.runs == 0) options_.runs = std::max<std::size_t>(1, pool.worker_count());
+    (void)db_.exec("LISTEN " + detail::queue_channel(db_.schema()));
+  }
+  postgres_worker(const postgres_worker&) = delete;
+  postgres_worker& operator=(const postgres_worker&) = delete;
+  ~postgres_worker() {
+    for (auto& [id, a] : active_) a.run->cancel();
+    for (auto& [id, a] : active_) a.waiter.join();
+    ::close(wake_);
+  }
+
+  /// Serves `flow` (kept by copy; a static flow whose input is `Input`, a runtime flow's is
+  /// lf::values): runs enqueued with it (the same definition, version and options) are claimed.
+  template <class Input = void, class Flow>
+  postgres_worker& serve(const Flow& flow, checkpoint_options options = {}) {
+    using program = detail::program<Flow>;
+    using input_type = typename detail::run_input<Flow, Input>::type;
+    auto kept = std::make_shared<const Flow>(flow);
+    const checkpoint cp{*store_, "", options};
+    const std::string fingerprint = detail::fingerprint_text(program::template fingerprint<input_type>(*kept, cp));
+    served_[fingerprint] = [kept, options](executor& pool, postgres_store& store, const std::string& id) {
+      const checkpoint cp{store, id, options};
+      auto handle = pool.submit(*kept, program::template load_input<input_type>(*kept, cp), cp);
+      return std::unique_ptr<active_run>(new started<decltype(handle)>(std::move(handle)));
+    };
+    return *this;
+  }
+
+  /// Claims and runs runs until `stop` is requested, then lets its runs finish (heartbeats go on) and
+  /// returns. store_error when the database cannot be reached.
+  void run(std::stop_token stop) {
+    std::stop_callback wake(stop, [this] { signal(); });
+    auto next_beat = std::chrono::steady_clock::now();
+    for (;;) {
+      reap();
+      if (std::chrono::steady_clock::now() >= next_beat) {
+        heartbeat();
+        next_beat = std::chrono::steady_clock::now() + options_.lease / 3;
+      }
+      if (stop.stop_requested()) {
+        if (active_.empty()) return;
+      } else {
+        while (active_.size() < options_.runs && claim()) {
+        }
+      }
+      sleep_until(std::min(next_beat, std::chrono::steady_clock::now() + options_.poll));
+    }
+  }
+  /// Runs until no run it can take is queued and its own have ended; returns how many ended (tests,
+  /// and batch jobs).
+  std::size_t drain() {
+    const std::size_t before = ended_;
+    for (;;) {
+      reap();
+      heartbeat();
+      while (active_.size() < options_.runs && claim()) {
+      }
+      if (active_.empty()) return ended_ - before;
+      sleep_until(std::chrono::steady_clock::now() + std::min(options_.poll, options_.lease / 3));
+    }
+  }
+  /// This worker's name.
+  const std::string& name() const noexcept { return options_.name; }
+
+ private:
+  struct active_run {
+    virtual ~active_run() = default;
+    virtual void cancel() noexcept = 0;
+    virtual std::pair<bool, std::string> finish() = 0;  // waits; (succeeded, why not)
+  };
+  template <class Handle>
+  struct started final : active_run {
+    explicit started(Handle h) : handle(std::move(h)) {}
+    void cancel() noexcept override { handle.cancel(); }
+    std::pair<bool, std::string> finish() override {
+      auto result = handle.get();
+      return {result.ok(), result.ok() ? std::string() : result.error_message()};
+    }
+    Handle handle;
+  };
+  using starter = std::function<std::unique_ptr<active_run>(executor&, postgres_store&, const std::string&)>;
+  struct claimed {
+    std::string flow;
+    std::int64_t epoch = 0;
+    std::unique_ptr<active_run> run;
+    std::thread waiter;   // waits for the run's end, then wakes the loop
+    bool cancelled = false;  // asked by cancel()
+    bool ended = false;   // (under done_mutex_)
+    std::pair<bool, std::string> outcome;
+  };
+
+  void signal() noexcept {
+    const std::uint64_t one = 1;
+    (void)!::write(wake_, &one, sizeof one);
+  }
+  /// Waits for a notification, a run's end or a stop (the eventfd), or `until`.
+  void sleep_until(std::chrono::steady_clock::time_point until) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    pollfd fds[2] = {{wake_, POLLIN, 0}, {PQsocket(db_.get()), POLLIN, 0}};
+    if (left.count() > 0) (void)::poll(fds, fds[1].fd >= 0 ? 2 : 1, static_cast<int>(left.count()));
+    std::uint64_t count = 0;
+    (void)!::read(wake_, &count, sizeof count);
+    if (PQconsumeInput(db_.get()) != 0)
+      while (PGnotify* n = PQnotifies(db_.get())) PQfreemem(n);
+  }
+
+  /// Claims one run it serves, if any is queued (or lost by a worker whose lease expired), and starts
+  /// it. A run claimed max_claims times is marked dead instead; one whose cancellation was asked
+  /// while its worker died is marked cancelled.
+  bool claim() {
+    std::string fingerprints = "{";
+    for (const auto& [f, s] : served_) fingerprints += (fingerprints.size() > 1 ? "," : "") + f;
+    fingerprints += "}";
+    auto r = db_.retried([&] {
+      return db_.query("WITH c AS (SELECT id FROM " + runs() +
+                           " WHERE queue = $1 AND fingerprint = ANY($2::text[]) AND "
+                           "(state = 'queued' OR (state = 'running' AND lease_until < now())) "
+                           "ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+                           "UPDATE " + runs() + " r SET "
+                           "state = CASE WHEN r.cancel_requested THEN 'cancelled' WHEN r.claims >= $4 THEN 'dead' "
+                           "ELSE 'running' END, "
+                           "error = CASE WHEN r.cancel_requested THEN 'cancelled while its worker was lost' "
+                           "WHEN r.claims >= $4 THEN 'claimed ' || r.claims || ' times without ending (its workers "
+                           "died or lost their leases while running it; the last was ' || coalesce(r.worker, '?') || ')' END, "
+                           "ended_at = CASE WHEN r.cancel_requested OR r.claims >= $4 THEN now() END, "
+                           "epoch = r.epoch + 1, claims = r.claims + 1, worker = $3, "
+                           "lease_until = now() + $5 * interval '1 millisecond' "
+                           "FROM c WHERE r.id = c.id RETURNING r.id, r.flow, r.fingerprint, r.epoch, r.state",
+                       {options_.queue, fingerprints, options_.name, std::to_string(options_.max_claims),
+                        std::to_string(options_.lease.count())});
+    });
+    if (PQntuples(r.get()) == 0) return false;
+    const std::string id = detail::pg_connection::text(r, 0, 0);
+    if (detail::pg_connection::text(r, 0, 4) != "running") return true;  // moved aside; look again
+    claimed c;
+    c.flow = detail::pg_connection::text(r, 0, 1);
+    c.epoch = std::stoll(detail::pg_connection::text(r, 0, 3));
+    store_->fence(c.flow, id, c.epoch, options_.lease);
+    try {
+      c.run = served_.at(detail::pg_connection::text(r, 0, 2))(*pool_, *store_, id);
+    } catch (const std::exception& e) {  // refused before it started (a checkpoint of another definition...)
+      store_->unfence(c.flow, id);
+      report(id, c.epoch, "failed", e.what());
+      ++ended_;
+      return true;
+    }
+    active_run* run = c.run.get();
+    auto [it, fresh] = active_.emplace(id, std::move(c));
+    it->second.waiter = std::thread([this, run, slot = &it->second] {
+      auto outcome = run->finish();
+      {
+        std::lock_guard lock(done_mutex_);
+        slot->outcome = std::move(outcome);
+        slot->ended = true;
+      }
+      signal();
+    });
+    return true;
+  }
+
+  /// Records the ends of the runs that ended.
+  void reap() {
+    for (auto it = active_.begin(); it != active_.end();) {
+      {
+        std::lock_guard lock(done_mutex_);
+        if (!it->second.ended) {
+          ++it;
+          continue;
+        }
+      }
+      claimed& c = it->second;
+      c.waiter.join();
+      store_->unfence(c.flow, it->first);
+      const auto& [ok, why] = c.outcome;
+      report(it->first, c.epoch, ok ? "succeeded" : c.cancelled ? "cancelled" : "failed", why);
+      ++ended_;
+      it = active_.erase(it);
+    }
+  }
+  /// Ends run `id` in `<schema>.runs`, if this worker's claim `epoch` still holds it.
+  void report(const std::string& id, std::int64_t epoch, const char* state, const std::string& why) {
+    db_.retried([&] {
+      (void)db_.query("UPDATE " + runs() +
+                          " SET state = $3, error = nullif($4, ''), ended_at = now(), lease_until = NULL "
+                          "WHERE id = $1 AND epoch = $2 AND state = 'running'",
+                      {id, std::to_string(epoch), state, why});
+    });
+  }
+  /// Renews the leases of its runs; a run taken from it (its epoch moved on) or whose cancellation
+  /// was asked is cancelled here.
+  void heartbeat() {
+    if (active_.empty()) return;
+    std::string ids = "{", epochs = "{";
+    for (const auto& [id, c] : active_)
+      ids += (ids.size() > 1 ? "," : "") + id, epochs += (epochs.size() > 1 ? "," : "") + std::to_string(c.epoch);
+    ids += "}", epochs += "}";
+    auto r = db_.retried([&] {
+      return db_.query("UPDATE " + runs() + " r SET lease_until = now() + $3 * interval '1 millisecond' " +
+                           "FROM unnest($1::bigint[], $2::bigint[]) AS c(id, epoch) "
+                           "WHERE r.id = c.id AND r.epoch = c.epoch AND r.state = 'running' "
+                           "RETURNING r.id, r.cancel_requested",
+                       {ids, epochs, std::to_string(options_.lease.count())});
+    });
+    std::map<std::string, bool> held;
+    for (int i = 0; i != PQntuples(r.get()); ++i)
+      held[detail::pg_connection::text(r, i, 0)] = detail::pg_connection::text(r, i, 1) == "t";
+    for (auto& [id, c] : active_) {
+      const auto h = held.find(id);
+      if (h == held.end() || (h->second && !c.cancelled)) {
+        c.cancelled = h != held.end();
+        c.run->cancel();
+      }
+    }
+  }
+  std::string runs() const { return db_.schema() + ".runs"; }
+
+  postgres_store* store_;
+  executor* pool_;
+  worker_options options_;
+  detail::pg_connection db_;  // claims, heartbeats, ends, notifications: this worker's thread only
+  int wake_;
+  std::map<std::string, starter> served_;    // by fingerprint
+  std::map<std::string, claimed> active_;    // by run id
+  std::mutex done_mutex_;
+  std::size_t ended_ = 0;
+};
+
+}  // namespace lightflow
+
+#endif
