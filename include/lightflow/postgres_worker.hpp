@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -68,7 +69,8 @@ class postgres_worker {
   postgres_worker& operator=(const postgres_worker&) = delete;
   ~postgres_worker() {
     for (auto& [id, a] : active_) a.run->cancel();
-    for (auto& [id, a] : active_) a.waiter.join();
+    for (auto& [id, a] : active_)
+      if (a.waiter.joinable()) a.waiter.join();
     ::close(wake_);
   }
 
@@ -126,21 +128,46 @@ class postgres_worker {
   const std::string& name() const noexcept { return options_.name; }
 
  private:
+  /// How a run ended here: `state` as `<schema>.runs` spells it ("queued": handed back, its records
+  /// could not be made durable), and why not "succeeded".
+  struct ending {
+    const char* state = "succeeded";
+    std::string why;
+  };
   struct active_run {
     virtual ~active_run() = default;
     virtual void cancel() noexcept = 0;
-    virtual std::pair<bool, std::string> finish() = 0;  // waits; (succeeded, why not)
+    virtual void wait() noexcept = 0;  // (the waiter's thread; the others, the loop's)
+    virtual ending finish() = 0;       // the run has ended: takes its result
   };
   template <class Handle>
   struct started final : active_run {
     explicit started(Handle h) : handle(std::move(h)) {}
-    void cancel() noexcept override { handle.cancel(); }
-    std::pair<bool, std::string> finish() override {
+    void cancel() noexcept override {
+      if (handle.valid()) handle.cancel();  // (not once finish() took the result)
+    }
+    void wait() noexcept override { handle.wait(); }
+    ending finish() override {
       auto result = handle.get();
-      return {result.ok(), result.ok() ? std::string() : result.error_message()};
+      if (result.ok()) return {};
+      return {lost_database(result.durability_error()) ? "queued" : "failed", result.error_message()};
     }
     Handle handle;
   };
+  /// True for a store_error other than damage: the database could not be reached, or the claim was
+  /// lost. Such a run is handed back (queued again, its claim ended), not failed.
+  static bool lost_database(const std::exception_ptr& e) {
+    if (e == nullptr) return false;
+    try {
+      std::rethrow_exception(e);
+    } catch (const corrupt_store_error&) {
+      return false;
+    } catch (const store_error&) {
+      return true;
+    } catch (...) {
+      return false;
+    }
+  }
   using starter = std::function<std::unique_ptr<active_run>(executor&, postgres_store&, const std::string&)>;
   struct claimed {
     std::string flow;
@@ -149,7 +176,6 @@ class postgres_worker {
     std::thread waiter;   // waits for the run's end, then wakes the loop
     bool cancelled = false;  // asked by cancel()
     bool ended = false;   // (under done_mutex_)
-    std::pair<bool, std::string> outcome;
   };
 
   void signal() noexcept {
@@ -203,17 +229,16 @@ class postgres_worker {
       c.run = served_.at(detail::pg_connection::text(r, 0, 2))(*pool_, *store_, id);
     } catch (const std::exception& e) {  // refused before it started (a checkpoint of another definition...)
       store_->unfence(c.flow, id);
-      report(id, c.epoch, "failed", e.what());
+      report(id, c.epoch, lost_database(std::current_exception()) ? "queued" : "failed", e.what());
       ++ended_;
       return true;
     }
     active_run* run = c.run.get();
     auto [it, fresh] = active_.emplace(id, std::move(c));
     it->second.waiter = std::thread([this, run, slot = &it->second] {
-      auto outcome = run->finish();
+      run->wait();
       {
         std::lock_guard lock(done_mutex_);
-        slot->outcome = std::move(outcome);
         slot->ended = true;
       }
       signal();
@@ -231,20 +256,23 @@ class postgres_worker {
           continue;
         }
       }
-      claimed& c = it->second;
-      c.waiter.join();
-      store_->unfence(c.flow, it->first);
-      const auto& [ok, why] = c.outcome;
-      report(it->first, c.epoch, ok ? "succeeded" : c.cancelled ? "cancelled" : "failed", why);
+      it->second.waiter.join();
+      const std::string id = it->first;
+      const claimed c = std::move(it->second);
+      it = active_.erase(it);  // first: report() may throw (the database is gone), and this run is over
+      store_->unfence(c.flow, id);
       ++ended_;
-      it = active_.erase(it);
+      const ending e = c.run->finish();
+      report(id, c.epoch, c.cancelled && std::string_view(e.state) == "failed" ? "cancelled" : e.state, e.why);
     }
   }
-  /// Ends run `id` in `<schema>.runs`, if this worker's claim `epoch` still holds it.
+  /// Ends run `id` in `<schema>.runs` (or hands it back: `state` "queued"), if this worker's claim
+  /// `epoch` still holds it.
   void report(const std::string& id, std::int64_t epoch, const char* state, const std::string& why) {
     db_.retried([&] {
       (void)db_.query("UPDATE " + runs() +
-                          " SET state = $3, error = nullif($4, ''), ended_at = now(), lease_until = NULL "
+                          " SET state = $3, error = nullif($4, ''), lease_until = NULL, "
+                          "ended_at = CASE WHEN $3 = 'queued' THEN NULL ELSE now() END "
                           "WHERE id = $1 AND epoch = $2 AND state = 'running'",
                       {id, std::to_string(epoch), state, why});
     });
