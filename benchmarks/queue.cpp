@@ -140,15 +140,15 @@ int main(int argc, char** argv) {
   const std::size_t drained = worker.drain();
   const double queued = since(t0) / static_cast<double>(drained);
 
-  std::printf("%-46s %10s %10s %12s\n", "", "ms/run", "x plain", "ns/step added");
-  std::printf("%-46s %10.2f %10.2f %12s\n", "no checkpoint (executor of 2)", none * 1e3, 1.0, "-");
-  std::printf("%-46s %10.2f %10.2f %12.0f\n", "postgres_store checkpoint (executor of 2)", stored * 1e3, stored / none,
+  std::printf("%-52s %10s %10s %12s\n", "", "ms/run", "x plain", "ns/step added");
+  std::printf("%-52s %10.2f %10.2f %12s\n", "no checkpoint (executor of 2)", none * 1e3, 1.0, "-");
+  std::printf("%-52s %10.2f %10.2f %12.0f\n", "postgres_store checkpoint (executor of 2)", stored * 1e3, stored / none,
               (stored - none) * 1e9 / steps);
-  std::printf("%-46s %10.2f %10.2f %12.0f\n", "queued, one worker in this process (1 run at once)", queued * 1e3,
+  std::printf("%-52s %10.2f %10.2f %12.0f\n", "queued, one worker in this process (1 run at once)", queued * 1e3,
               queued / none, (queued - none) * 1e9 / steps);
   std::printf("enqueue: %.0f us per run; one worker: %.0f checkpointed steps/s\n", enqueue * 1e6 / runs, steps / queued);
-  std::printf("%-46s %10s %12s %12s\n", "worker processes (executor of 1 thread each)", "s", "runs/s", "steps/s");
+  std::printf("%-52s %10s %12s %12s\n", "worker processes (executor of 1 thread each)", "s", "runs/s", "steps/s");
   for (const auto& [n, seconds] : processes)
-    std::printf("%-46d %10.2f %12.1f %12.0f\n", n, seconds, runs / seconds, runs * steps / seconds);
+    std::printf("%-52d %10.2f %12.1f %12.0f\n", n, seconds, runs / seconds, runs * steps / seconds);
   return 0;
 }
