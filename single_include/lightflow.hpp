@@ -2407,6 +2407,7 @@ inline std::uint64_t make_nonce() {
 #include <cstdint>
 #include <exception>
 #include <string>
+#include <string_view>
 
 namespace lightflow::detail {
 
@@ -2451,6 +2452,9 @@ class checkpoint_session {
   virtual void ended(bool /*ok*/) {}
   /// The run has ended and its last flush is done: the store may let go of what it keeps for it.
   virtual void release() noexcept {}
+
+  /// The run's id in its store (what `lf::checkpoint` was given).
+  virtual std::string_view run_name() const noexcept { return {}; }
 
   /// True when a saved record is durable only after flush(): the run then ends through the committer.
   bool deferred_durability() const noexcept { return deferred_durability_; }
@@ -3506,6 +3510,7 @@ class store_session : public checkpoint_session {
  public:
   void flush() override { store_->flush(); }
   const void* store_identity() const noexcept override { return store_; }
+  std::string_view run_name() const noexcept override { return run_id_; }
   void ended(bool ok) override {
     if (!settled_) save_outcome(ok ? outcome::succeeded : outcome::failed, wall_clock_now());
   }
@@ -4356,6 +4361,14 @@ class step_context {
   inline std::string_view flow_name() const noexcept;
   /// A number that identifies the run within this process.
   inline std::uint64_t run_id() const noexcept;
+  /// The run's id in its checkpoint (what `lf::checkpoint{store, id}` was given; a queued run's id),
+  /// the same in every process that runs or resumes it; empty for a run without a checkpoint.
+  inline std::string_view checkpoint_id() const noexcept;
+  /// A key for the external systems this step calls, the same every time this step of this run
+  /// runs, on any machine: "<flow>/<checkpoint id>/<step>" (a run without a checkpoint: its number
+  /// in this process instead of the checkpoint id, so stable only within the process). With
+  /// attempt(), what a step with side effects needs to make them once (see README "Queued runs").
+  inline std::string idempotency_key() const;
   /// 1 on the first attempt.
   unsigned attempt() const noexcept { return attempt_; }
   /// The step's index in its flow.
@@ -4404,6 +4417,13 @@ namespace lightflow {
 inline std::string_view step_context::name() const noexcept { return run_->graph().name(step_); }
 inline std::string_view step_context::flow_name() const noexcept { return run_->graph().flow_name; }
 inline std::uint64_t step_context::run_id() const noexcept { return run_->id(); }
+inline std::string_view step_context::checkpoint_id() const noexcept {
+  return run_->checkpoint() != nullptr ? run_->checkpoint()->run_name() : std::string_view();
+}
+inline std::string step_context::idempotency_key() const {
+  const std::string_view id = checkpoint_id();
+  return std::string(flow_name()).append("/").append(id.empty() ? std::to_string(run_id()) : std::string(id)).append("/").append(name());
+}
 inline bool step_context::recovering() const noexcept { return run_->resumed(); }
 namespace detail {
 /// The names of step's neighbours in one of the graph's adjacency lists (`offsets`, `steps`).

@@ -10,9 +10,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "catch.hpp"
 #include "support/postgres_server.hpp"
@@ -32,6 +34,8 @@ struct effects {
   std::atomic<bool> hold_b{false};        // b waits until released, or its stop token is set
   std::atomic<bool> b_started{false};
   std::atomic<bool> release_b{false};
+  std::mutex keys_mutex;
+  std::vector<std::string> b_keys;  // b's idempotency key, each time it ran
 };
 
 // a -> b -> c: a = x + 1, b = a * 10, c = b + 5 (x = 1: c = 25).
@@ -39,6 +43,10 @@ template <class Kind>
 auto make_flow(effects& e) {
   auto b_body = [&e](int a, lf::step_context& ctx) {
     ++e.runs[1];
+    {
+      std::lock_guard lock(e.keys_mutex);
+      e.b_keys.push_back(ctx.idempotency_key());
+    }
     e.b_started = true;
     if (e.hold_b)
       while (!e.release_b && !ctx.stop_requested()) std::this_thread::sleep_for(1ms);
@@ -145,6 +153,8 @@ TEMPLATE_TEST_CASE("a run whose worker died is resumed by another worker after i
   CHECK(run->claims == 2);
   CHECK(run->epoch == 2);
   CHECK((e.runs[0] == 1 && e.runs[1] == 2 && e.runs[2] == 1));  // a ran once, restored for the second claim
+  // b ran under two claims, on two workers: the same key for the systems it calls.
+  CHECK(e.b_keys == std::vector<std::string>{"queued/" + id + "/b", "queued/" + id + "/b"});
 }
 
 TEMPLATE_TEST_CASE("a worker whose claim was taken from it writes nothing more for that run",

@@ -16,6 +16,7 @@
 
 #include "catch.hpp"
 #include "support/generated_flows.hpp"
+#include "support/two_kinds.hpp"
 
 namespace lf = lightflow;
 
@@ -203,6 +204,26 @@ TEST_CASE("a step's context names the step and the run", "[run][context]") {
   CHECK(first.get<"步骤">().rfind("上下文/步骤/1/go/", 0) == 0);
   CHECK(first.run_id() != second.run_id());
   CHECK(first.get<"步骤">() == "上下文/步骤/1/go/" + std::to_string(first.run_id()));
+}
+
+TEMPLATE_TEST_CASE("a step's idempotency key names its flow, its run's checkpoint id and itself", "[run][context]",
+                   two_kinds::static_flows, two_kinds::runtime_flows) {
+  lf::executor pool{2};
+  auto body = [](lf::step_context& ctx) { return std::string(ctx.checkpoint_id()) + "|" + ctx.idempotency_key(); };
+  auto f = [&] {
+    if constexpr (TestType::is_static) {
+      return lf::flow<"keys">(lf::step<"pay">(body));
+    } else {
+      lf::runtime_flow g{"keys"};
+      g.add("pay", body);
+      return g;
+    }
+  }();
+  auto plain = two_kinds::run<TestType>(pool, f);
+  CHECK(two_kinds::value_of<"pay", std::string>(plain) == "|keys/" + std::to_string(plain.run_id()) + "/pay");
+  lf::memory_store store;
+  auto saved = two_kinds::run<TestType>(pool, f, lf::checkpoint{store, "order-7"});
+  CHECK(two_kinds::value_of<"pay", std::string>(saved) == "order-7|keys/order-7/pay");
 }
 
 TEST_CASE("a step's context lists its dependents and dependencies, and says whether the run recovers",

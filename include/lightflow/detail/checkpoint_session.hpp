@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <exception>
 #include <string>
+#include <string_view>
 
 namespace lightflow::detail {
 
@@ -53,6 +54,9 @@ class checkpoint_session {
   virtual void ended(bool /*ok*/) {}
   /// The run has ended and its last flush is done: the store may let go of what it keeps for it.
   virtual void release() noexcept {}
+
+  /// The run's id in its store (what `lf::checkpoint` was given).
+  virtual std::string_view run_name() const noexcept { return {}; }
 
   /// True when a saved record is durable only after flush(): the run then ends through the committer.
   bool deferred_durability() const noexcept { return deferred_durability_; }

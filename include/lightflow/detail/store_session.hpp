@@ -54,6 +54,7 @@ class store_session : public checkpoint_session {
  public:
   void flush() override { store_->flush(); }
   const void* store_identity() const noexcept override { return store_; }
+  std::string_view run_name() const noexcept override { return run_id_; }
   void ended(bool ok) override {
     if (!settled_) save_outcome(ok ? outcome::succeeded : outcome::failed, wall_clock_now());
   }
