@@ -256,13 +256,29 @@ TEMPLATE_TEST_CASE("a run of a definition no worker serves stays queued; a refus
   auto f = make_flow<TestType>(e);
   const std::string v1 = queue.enqueue(f, two_kinds::input<TestType>(1), {.checkpoint = {.version = 1}});
   const std::string other_queue = queue.enqueue(f, two_kinds::input<TestType>(1), {.queue = "elsewhere"});
+  const std::string served = queue.enqueue(f, two_kinds::input<TestType>(1));
+  const auto ids = [](const std::vector<lf::queued_run>& runs) {
+    std::vector<std::string> out;
+    for (const auto& r : runs) out.push_back(r.id);
+    return out;
+  };
+  CHECK(ids(queue.unserved()) == std::vector<std::string>{v1, other_queue, served});  // no worker yet
   lf::executor pool{2};
-  lf::postgres_worker worker(store, pool);  // version 0, queue "default"
+  {
+    lf::postgres_worker worker(store, pool);  // version 0, queue "default"
+    serve<TestType>(worker, f);
+    CHECK(worker.drain() == 1);  // `served` only
+    CHECK(queue.find(v1)->state == lf::queued_state::queued);
+    CHECK(queue.find(other_queue)->state == lf::queued_state::queued);
+    CHECK(queue.list("elsewhere").size() == 1);
+    CHECK(ids(queue.unserved()) == std::vector<std::string>{v1, other_queue});
+    CHECK(ids(queue.unserved("elsewhere")) == std::vector<std::string>{other_queue});
+  }
+  const std::string after = queue.enqueue(f, two_kinds::input<TestType>(1));
+  CHECK(ids(queue.unserved()) == std::vector<std::string>{v1, other_queue, after});  // its worker is gone
+  lf::postgres_worker worker(store, pool);
   serve<TestType>(worker, f);
-  CHECK(worker.drain() == 0);
-  CHECK(queue.find(v1)->state == lf::queued_state::queued);
-  CHECK(queue.find(other_queue)->state == lf::queued_state::queued);
-  CHECK(queue.list("elsewhere").size() == 1);
+  CHECK(worker.drain() == 1);  // `after`
   // A run whose records do not match what the worker serves (here: damaged) fails, and says why.
   const std::string id = queue.enqueue(f, two_kinds::input<TestType>(1));
   administer("UPDATE " + schema + ".records SET bytes = '\\x00' WHERE run = '" + id + "'");
@@ -270,5 +286,37 @@ TEMPLATE_TEST_CASE("a run of a definition no worker serves stays queued; a refus
   const auto run = queue.find(id);
   CHECK(run->state == lf::queued_state::failed);
   CHECK(run->error.find("the input") != std::string::npos);
-  CHECK(e.runs[0] == 0);
+  CHECK(e.runs[0] == 2);  // `served` and `after` only
+}
+
+TEMPLATE_TEST_CASE("a worker asked to stop hands its runs back; another resumes them", "[queue][postgres]",
+                   static_flows, runtime_flows) {
+  lf::postgres_store store(test_postgres::shared().conninfo(), schema_for("q_back", TestType::is_static));
+  lf::postgres_queue queue(store);
+  effects e;
+  e.hold_b = true;
+  auto f = make_flow<TestType>(e);
+  const std::string id = queue.enqueue(f, two_kinds::input<TestType>(1));
+  lf::executor pool{2};
+  {
+    lf::postgres_worker leaving(store, pool, {.name = "leaving", .hand_back = true});
+    serve<TestType>(leaving, f);
+    std::stop_source stop;
+    std::thread t([&] { leaving.run(stop.get_token()); });
+    REQUIRE(two_kinds::wait_for([&] { return e.b_started.load(); }));
+    stop.request_stop();  // as on SIGTERM: b sees its stop token, the run is handed back
+    t.join();
+  }
+  auto run = queue.find(id);
+  CHECK(run->state == lf::queued_state::queued);
+  CHECK(run->claims == 0);  // a hand-back is no lost claim
+  CHECK(run->error == "handed back by worker leaving (it was asked to stop)");
+  e.hold_b = false;
+  lf::postgres_worker next(store, pool, {.name = "next"});
+  serve<TestType>(next, f);
+  CHECK(next.drain() == 1);
+  run = queue.find(id);
+  CHECK(run->state == lf::queued_state::succeeded);
+  CHECK(run->error.empty());
+  CHECK((e.runs[0] == 1 && e.runs[1] == 2 && e.runs[2] == 1));
 }

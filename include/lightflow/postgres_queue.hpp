@@ -162,6 +162,16 @@ class postgres_queue {
     return select("WHERE $1 = '' OR queue = $1 ORDER BY id", {queue});
   }
 
+  /// The queued runs of queue `queue` (every queue's when empty) that no worker seen in the last
+  /// `within` serves (none serves their flow's definition, or those that do are gone): runs that will
+  /// wait until such a worker starts.
+  std::vector<queued_run> unserved(std::string_view queue = {}, std::chrono::seconds within = std::chrono::seconds(60)) {
+    std::string where = "r WHERE r.state = 'queued' AND ($1 = '' OR r.queue = $1) AND NOT EXISTS (SELECT 1 FROM ";
+    where += db_.schema() + ".workers w WHERE w.queue = r.queue AND r.fingerprint = ANY(w.fingerprints) AND ";
+    where += "w.seen_at > now() - $2 * interval '1 second') ORDER BY r.id";
+    return select(where, {queue, std::to_string(within.count())});
+  }
+
   /// Cancels run `id`: a queued run at once; a running one when its worker next renews its lease (its
   /// steps see their stop tokens set). False when it had ended already, or there is no such run.
   bool cancel(std::string_view id) {

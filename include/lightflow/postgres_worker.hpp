@@ -45,6 +45,9 @@ struct worker_options {
   int max_claims = 5;
   /// How many runs it runs at once; 0: the executor's thread count.
   std::size_t runs = 0;
+  /// When a stop is asked: let its runs finish (false), or cancel them and hand them back (true:
+  /// queued again, their claim not counted, for another worker to resume from their checkpoints).
+  bool hand_back = false;
 };
 
 /// Claims and runs queued runs (see the top of this header). Serve the flows first, then call run()
@@ -71,6 +74,10 @@ class postgres_worker {
     for (auto& [id, a] : active_) a.run->cancel();
     for (auto& [id, a] : active_)
       if (a.waiter.joinable()) a.waiter.join();
+    try {
+      (void)db_.query("DELETE FROM " + db_.schema() + ".workers WHERE name = $1", {options_.name});
+    } catch (...) {  // the database is gone: the row ages out
+    }
     ::close(wake_);
   }
 
@@ -91,8 +98,9 @@ class postgres_worker {
     return *this;
   }
 
-  /// Claims and runs runs until `stop` is requested, then lets its runs finish (heartbeats go on) and
-  /// returns. store_error when the database cannot be reached.
+  /// Claims and runs runs until `stop` is requested, then lets its runs finish (or hands them back:
+  /// worker_options::hand_back), heartbeats going on meanwhile, and returns. store_error when the
+  /// database cannot be reached.
   void run(std::stop_token stop) {
     std::stop_callback wake(stop, [this] { signal(); });
     auto next_beat = std::chrono::steady_clock::now();
@@ -104,6 +112,10 @@ class postgres_worker {
       }
       if (stop.stop_requested()) {
         if (active_.empty()) return;
+        if (options_.hand_back && !handing_back_) {
+          handing_back_ = true;
+          for (auto& [id, c] : active_) c.run->cancel();
+        }
       } else {
         while (active_.size() < options_.runs && claim()) {
         }
@@ -197,9 +209,7 @@ class postgres_worker {
   /// it. A run claimed max_claims times is marked dead instead; one whose cancellation was asked
   /// while its worker died is marked cancelled.
   bool claim() {
-    std::string fingerprints = "{";
-    for (const auto& [f, s] : served_) fingerprints += (fingerprints.size() > 1 ? "," : "") + f;
-    fingerprints += "}";
+    const std::string fingerprints = served_fingerprints();
     auto r = db_.retried([&] {
       return db_.query("WITH c AS (SELECT id FROM " + runs() +
                            " WHERE queue = $1 AND fingerprint = ANY($2::text[]) AND "
@@ -263,23 +273,27 @@ class postgres_worker {
       store_->unfence(c.flow, id);
       ++ended_;
       const ending e = c.run->finish();
-      report(id, c.epoch, c.cancelled && std::string_view(e.state) == "failed" ? "cancelled" : e.state, e.why);
+      if (handing_back_ && std::string_view(e.state) != "succeeded")
+        report(id, c.epoch, "queued", "handed back by worker " + options_.name + " (it was asked to stop)", true);
+      else
+        report(id, c.epoch, c.cancelled && std::string_view(e.state) == "failed" ? "cancelled" : e.state, e.why);
     }
   }
-  /// Ends run `id` in `<schema>.runs` (or hands it back: `state` "queued"), if this worker's claim
-  /// `epoch` still holds it.
-  void report(const std::string& id, std::int64_t epoch, const char* state, const std::string& why) {
+  /// Ends run `id` in `<schema>.runs` (or hands it back: `state` "queued"; `uncounted`: its claim
+  /// does not count towards max_claims), if this worker's claim `epoch` still holds it.
+  void report(const std::string& id, std::int64_t epoch, const char* state, const std::string& why, bool uncounted = false) {
     db_.retried([&] {
       (void)db_.query("UPDATE " + runs() +
-                          " SET state = $3, error = nullif($4, ''), lease_until = NULL, "
+                          " SET state = $3, error = nullif($4, ''), lease_until = NULL, claims = claims - $5, "
                           "ended_at = CASE WHEN $3 = 'queued' THEN NULL ELSE now() END "
                           "WHERE id = $1 AND epoch = $2 AND state = 'running'",
-                      {id, std::to_string(epoch), state, why});
+                      {id, std::to_string(epoch), state, why, uncounted ? "1" : "0"});
     });
   }
   /// Renews the leases of its runs; a run taken from it (its epoch moved on) or whose cancellation
   /// was asked is cancelled here.
   void heartbeat() {
+    register_self();
     if (active_.empty()) return;
     std::string ids = "{", epochs = "{";
     for (const auto& [id, c] : active_)
@@ -303,6 +317,24 @@ class postgres_worker {
       }
     }
   }
+  /// Says in `<schema>.workers` that this worker is alive, with the definitions it serves (what
+  /// postgres_queue::unserved reads).
+  void register_self() {
+    const std::string fingerprints = served_fingerprints();
+    db_.retried([&] {
+      (void)db_.query("INSERT INTO " + db_.schema() +
+                          ".workers (name, queue, fingerprints, seen_at) VALUES ($1, $2, $3::text[], now()) "
+                          "ON CONFLICT (name) DO UPDATE SET queue = EXCLUDED.queue, fingerprints = EXCLUDED.fingerprints, "
+                          "seen_at = now()",
+                      {options_.name, options_.queue, fingerprints});
+    });
+  }
+  /// The fingerprints of the definitions it serves, as a PostgreSQL array.
+  std::string served_fingerprints() const {
+    std::string out = "{";
+    for (const auto& [f, s] : served_) out += (out.size() > 1 ? "," : "") + f;
+    return out + "}";
+  }
   std::string runs() const { return db_.schema() + ".runs"; }
 
   postgres_store* store_;
@@ -314,6 +346,7 @@ class postgres_worker {
   std::map<std::string, claimed> active_;    // by run id
   std::mutex done_mutex_;
   std::size_t ended_ = 0;
+  bool handing_back_ = false;  // a stop was asked, with worker_options::hand_back
 };
 
 }  // namespace lightflow

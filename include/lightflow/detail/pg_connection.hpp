@@ -21,7 +21,7 @@
 namespace lightflow::detail {
 
 /// The version of the tables this lightflow makes (kept in `<schema>.meta`): 1, the records;
-/// 2, the queued runs.
+/// 2, the queued runs and the workers that take them.
 inline constexpr int pg_schema_version = 2;
 
 class pg_connection {
@@ -158,6 +158,9 @@ class pg_connection {
                    "cancel_requested boolean NOT NULL DEFAULT false, error text, "
                    "enqueued_at timestamptz NOT NULL DEFAULT now(), ended_at timestamptz)");
         (void)exec("CREATE INDEX runs_claimable ON " + s + "runs (queue, priority DESC, id) WHERE state IN ('queued', 'running')");
+        (void)exec("CREATE TABLE " + s +
+                   "workers (name text PRIMARY KEY, queue text NOT NULL, fingerprints text[] NOT NULL, "
+                   "seen_at timestamptz NOT NULL)");
       }
       if (version < pg_schema_version)
         (void)exec("INSERT INTO " + s + "meta (version) VALUES (" + std::to_string(pg_schema_version) + ")");
