@@ -1251,6 +1251,9 @@ struct policy {
   callback_lists callbacks;
   /// A step's: its output is sealed in checkpoints (checkpoint_options::cipher).
   bool sensitive = false;
+  /// A step's: with a checkpoint whose store defers durability, its dependents start only once its
+  /// record is durable (flushed on the thread that ran it); a flush that fails fails the step.
+  bool durable = false;
   /// A step's: the concurrency limit it runs under (limit.hpp), shared with whatever else names it.
   std::shared_ptr<detail::limit_state> concurrency;
   /// A map step's (map_step.hpp): `retries` and `timeout` apply to each of its elements.
@@ -1279,7 +1282,7 @@ struct policy {
   /// source's step of the same name has `from` (with its flow's defaults): the source's retries,
   /// timeout and concurrency limit where `own` has none; both conditions must hold (the target's is
   /// asked first); a `skip_dependents` of either side stays in force (when both have one, the steps
-  /// both except still run); the source's step callbacks after the target's; sensitive when either
+  /// both except still run); the source's step callbacks after the target's; sensitive (durable) when either
   /// is. Whether it is a map step is the target's (its callable is).
   static std::shared_ptr<const policy> unified(const std::shared_ptr<const policy>& own,
                                                const std::shared_ptr<const policy>& from) {
@@ -1290,6 +1293,7 @@ struct policy {
       if (!p.timeout) p.timeout = from->timeout;
       if (!p.concurrency) p.concurrency = from->concurrency;
       p.sensitive = p.sensitive || from->sensitive;
+      p.durable = p.durable || from->durable;
       if (from->when && p.when)
         p.when = [first = std::move(p.when), second = from->when](step_context& c) { return first(c) && second(c); };
       else if (from->when)
@@ -3214,6 +3218,9 @@ class run_state_base {
   task_node* release_range(const std::uint32_t* it, const std::uint32_t* end, bool ok, Push& push);
   template <class Saved>
   bool save_checkpoint(std::uint32_t step, Saved& saved) noexcept;
+  /// A durable step's record made durable before its dependents start; false (the step failed) when
+  /// the store could not.
+  bool make_durable(std::uint32_t step) noexcept;
   template <class Saved>
   bool run_with_policy(std::uint32_t step, ticks& now, Saved& saved);
 
@@ -4941,9 +4948,25 @@ bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& save
     ok = false;
   }
   ok = ok && save_checkpoint(step, saved);
+  if (ok && own != nullptr && own->durable) ok = make_durable(step);
   now = now_ticks();
   rec.end = now;
   return ok;
+}
+
+inline bool run_state_base::make_durable(std::uint32_t step) noexcept {
+  if (checkpoint_ == nullptr || !checkpoint_->deferred_durability()) return true;
+  try {
+    try {
+      checkpoint_->flush();
+    } catch (...) {  // a store that says whose records it could not write (another run's, maybe)
+      if (std::exception_ptr mine = checkpoint_->own_failure(std::current_exception())) std::rethrow_exception(mine);
+    }
+    return true;
+  } catch (...) {
+    fail_checkpoint(step, std::current_exception());
+    return false;
+  }
 }
 
 }  // namespace lightflow::detail
@@ -6068,6 +6091,9 @@ struct policy_change {
   static auto sensitive() {
     return [](policy& p) { p.sensitive = true; };
   }
+  static auto durable() {
+    return [](policy& p) { p.durable = true; };
+  }
   static auto elements() {  // a map step's: retries and timeout apply to each element
     return [](policy& p) { p.elements = true; };
   }
@@ -6108,6 +6134,10 @@ class copied_policy_setters {
   /// refused).
   [[nodiscard]] auto sensitive() const& requires(!FlowLevel) { return self().with_policy(policy_change::sensitive()); }
   [[nodiscard]] auto sensitive() && requires(!FlowLevel) { return moved().with_policy(policy_change::sensitive()); }
+  /// A step's dependents start only once its checkpoint record is durable (see policy::durable): for
+  /// a step with side effects that its dependents must not repeat if the run resumes.
+  [[nodiscard]] auto durable() const& requires(!FlowLevel) { return self().with_policy(policy_change::durable()); }
+  [[nodiscard]] auto durable() && requires(!FlowLevel) { return moved().with_policy(policy_change::durable()); }
   /// A step runs under concurrency limit `l` (limit.hpp), with every other step that names it.
   [[nodiscard]] auto limit(const lightflow::limit& l) const& requires(!FlowLevel) {
     return self().with_policy(policy_change::concurrency(l));
@@ -6157,6 +6187,8 @@ class edited_policy_setters {
   /// A step's output (and its writes) is sealed in checkpoints (checkpoint_options::cipher; a run
   /// without a cipher is refused).
   Derived& sensitive() requires(!FlowLevel) { return self().edit_policy(policy_change::sensitive()); }
+  /// A step's dependents start only once its checkpoint record is durable (see policy::durable).
+  Derived& durable() requires(!FlowLevel) { return self().edit_policy(policy_change::durable()); }
   /// A step runs under concurrency limit `l` (limit.hpp), with every other step that names it.
   Derived& limit(const lightflow::limit& l) requires(!FlowLevel) {
     return self().edit_policy(policy_change::concurrency(l));

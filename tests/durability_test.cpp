@@ -17,8 +17,13 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -26,6 +31,7 @@
 #include "support/files.hpp"
 #include "support/golden_flows.hpp"
 #include "support/log_lines.hpp"
+#include "support/two_kinds.hpp"
 
 namespace lf = lightflow;
 namespace fs = std::filesystem;
@@ -713,4 +719,72 @@ TEST_CASE("a released log gives back prepared room of a MiB or more, and closes 
   CHECK(fs::file_size(log) < 100);
   CHECK(fs::file_size(store.location("f", "small")) >= lf::file_store::prepare_threshold);  // less than a MiB: kept
   CHECK(store.list("f", "big") == std::vector<std::string>{"a"});  // read again from the file
+}
+
+namespace {
+// A store that defers durability as file_store and postgres_store do: a save is durable once a
+// flush has written it. Remembers which keys are durable; its flushes fail while `failing`.
+class deferring_store {
+ public:
+  void save(std::string_view flow, std::string_view run, std::string_view key, std::span<const std::byte> bytes) {
+    inner_.save(flow, run, key, bytes);
+  }
+  void flush() {
+    if (failing) throw lf::store_error("lightflow-test: the database went away");
+    std::lock_guard lock(mutex_);
+    for (const std::string& key : inner_.list("durable", "r")) durable_.insert(key);
+  }
+  bool is_durable(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    return durable_.contains(key);
+  }
+  std::optional<std::vector<std::byte>> load(std::string_view flow, std::string_view run, std::string_view key) {
+    return inner_.load(flow, run, key);
+  }
+  std::vector<std::string> list(std::string_view flow, std::string_view run) { return inner_.list(flow, run); }
+  void erase(std::string_view flow, std::string_view run) { inner_.erase(flow, run); }
+  std::string location(std::string_view, std::string_view) const { return "a deferring test store"; }
+  bool deferred_durability() const noexcept { return true; }
+  std::atomic<bool> failing{false};
+
+ private:
+  lf::memory_store inner_;
+  std::mutex mutex_;
+  std::set<std::string> durable_;
+};
+static_assert(lf::checkpoint_store<deferring_store>);
+}  // namespace
+
+TEMPLATE_TEST_CASE("a durable step's dependents start once its record is durable; a failed flush fails it",
+                   "[durability][durable]", two_kinds::static_flows, two_kinds::runtime_flows) {
+  lf::executor pool{2};
+  deferring_store store;
+  std::atomic<int> seen_durable{-1};  // what b saw of a's record: 1 durable, 0 not
+  std::atomic<int> charged{0};
+  auto charge = [&] { return ++charged; };  // a's side effect
+  auto check = [&] { seen_durable = store.is_durable("step/charge") ? 1 : 0; };
+  auto f = [&] {
+    if constexpr (TestType::is_static) {
+      return lf::flow<"durable">(lf::step<"charge">(charge).durable(), lf::step<"email", "charge">([&](int) { check(); }));
+    } else {
+      lf::runtime_flow g{"durable"};
+      g.add("charge", charge).durable();
+      g.add("email", check).after("charge");
+      return g;
+    }
+  }();
+  SECTION("flushed before its dependent starts") {
+    auto r = two_kinds::run<TestType>(pool, f, lf::checkpoint{store, "r"});
+    REQUIRE(r.ok());
+    CHECK(seen_durable == 1);
+  }
+  SECTION("a flush that fails fails the step, and its dependents do not run") {
+    store.failing = true;
+    auto r = two_kinds::run<TestType>(pool, f, lf::checkpoint{store, "r"});
+    CHECK_FALSE(r.ok());
+    CHECK(r.status("charge") == lf::step_status::failed);
+    CHECK(r.status("email") == lf::step_status::skipped);
+    CHECK(seen_durable == -1);
+    CHECK_THAT(r.error_message(), Catch::Contains("the database went away"));
+  }
 }

@@ -156,6 +156,9 @@ struct policy {
   callback_lists callbacks;
   /// A step's: its output is sealed in checkpoints (checkpoint_options::cipher).
   bool sensitive = false;
+  /// A step's: with a checkpoint whose store defers durability, its dependents start only once its
+  /// record is durable (flushed on the thread that ran it); a flush that fails fails the step.
+  bool durable = false;
   /// A step's: the concurrency limit it runs under (limit.hpp), shared with whatever else names it.
   std::shared_ptr<detail::limit_state> concurrency;
   /// A map step's (map_step.hpp): `retries` and `timeout` apply to each of its elements.
@@ -184,7 +187,7 @@ struct policy {
   /// source's step of the same name has `from` (with its flow's defaults): the source's retries,
   /// timeout and concurrency limit where `own` has none; both conditions must hold (the target's is
   /// asked first); a `skip_dependents` of either side stays in force (when both have one, the steps
-  /// both except still run); the source's step callbacks after the target's; sensitive when either
+  /// both except still run); the source's step callbacks after the target's; sensitive (durable) when either
   /// is. Whether it is a map step is the target's (its callable is).
   static std::shared_ptr<const policy> unified(const std::shared_ptr<const policy>& own,
                                                const std::shared_ptr<const policy>& from) {
@@ -195,6 +198,7 @@ struct policy {
       if (!p.timeout) p.timeout = from->timeout;
       if (!p.concurrency) p.concurrency = from->concurrency;
       p.sensitive = p.sensitive || from->sensitive;
+      p.durable = p.durable || from->durable;
       if (from->when && p.when)
         p.when = [first = std::move(p.when), second = from->when](step_context& c) { return first(c) && second(c); };
       else if (from->when)

@@ -41,6 +41,9 @@ struct policy_change {
   static auto sensitive() {
     return [](policy& p) { p.sensitive = true; };
   }
+  static auto durable() {
+    return [](policy& p) { p.durable = true; };
+  }
   static auto elements() {  // a map step's: retries and timeout apply to each element
     return [](policy& p) { p.elements = true; };
   }
@@ -81,6 +84,10 @@ class copied_policy_setters {
   /// refused).
   [[nodiscard]] auto sensitive() const& requires(!FlowLevel) { return self().with_policy(policy_change::sensitive()); }
   [[nodiscard]] auto sensitive() && requires(!FlowLevel) { return moved().with_policy(policy_change::sensitive()); }
+  /// A step's dependents start only once its checkpoint record is durable (see policy::durable): for
+  /// a step with side effects that its dependents must not repeat if the run resumes.
+  [[nodiscard]] auto durable() const& requires(!FlowLevel) { return self().with_policy(policy_change::durable()); }
+  [[nodiscard]] auto durable() && requires(!FlowLevel) { return moved().with_policy(policy_change::durable()); }
   /// A step runs under concurrency limit `l` (limit.hpp), with every other step that names it.
   [[nodiscard]] auto limit(const lightflow::limit& l) const& requires(!FlowLevel) {
     return self().with_policy(policy_change::concurrency(l));
@@ -130,6 +137,8 @@ class edited_policy_setters {
   /// A step's output (and its writes) is sealed in checkpoints (checkpoint_options::cipher; a run
   /// without a cipher is refused).
   Derived& sensitive() requires(!FlowLevel) { return self().edit_policy(policy_change::sensitive()); }
+  /// A step's dependents start only once its checkpoint record is durable (see policy::durable).
+  Derived& durable() requires(!FlowLevel) { return self().edit_policy(policy_change::durable()); }
   /// A step runs under concurrency limit `l` (limit.hpp), with every other step that names it.
   Derived& limit(const lightflow::limit& l) requires(!FlowLevel) {
     return self().edit_policy(policy_change::concurrency(l));

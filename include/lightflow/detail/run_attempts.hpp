@@ -235,9 +235,25 @@ bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& save
     ok = false;
   }
   ok = ok && save_checkpoint(step, saved);
+  if (ok && own != nullptr && own->durable) ok = make_durable(step);
   now = now_ticks();
   rec.end = now;
   return ok;
+}
+
+inline bool run_state_base::make_durable(std::uint32_t step) noexcept {
+  if (checkpoint_ == nullptr || !checkpoint_->deferred_durability()) return true;
+  try {
+    try {
+      checkpoint_->flush();
+    } catch (...) {  // a store that says whose records it could not write (another run's, maybe)
+      if (std::exception_ptr mine = checkpoint_->own_failure(std::current_exception())) std::rethrow_exception(mine);
+    }
+    return true;
+  } catch (...) {
+    fail_checkpoint(step, std::current_exception());
+    return false;
+  }
 }
 
 }  // namespace lightflow::detail

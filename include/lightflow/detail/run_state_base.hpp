@@ -268,6 +268,9 @@ class run_state_base {
   task_node* release_range(const std::uint32_t* it, const std::uint32_t* end, bool ok, Push& push);
   template <class Saved>
   bool save_checkpoint(std::uint32_t step, Saved& saved) noexcept;
+  /// A durable step's record made durable before its dependents start; false (the step failed) when
+  /// the store could not.
+  bool make_durable(std::uint32_t step) noexcept;
   template <class Saved>
   bool run_with_policy(std::uint32_t step, ticks& now, Saved& saved);
 
