@@ -321,3 +321,37 @@ TEST_CASE("an empty flow finishes at once", "[run]") {
   auto handle = pool.submit(f);
   CHECK(handle.get().ok());
 }
+
+TEMPLATE_TEST_CASE("only_steps runs the steps named; the others not restored are stopped, their dependents skipped",
+                   "[run][only_steps]", two_kinds::static_flows, two_kinds::runtime_flows) {
+  lf::executor pool{2};
+  std::atomic<int> ran[3] = {0, 0, 0};
+  auto f = [&] {
+    if constexpr (TestType::is_static) {
+      return lf::flow<"only">(lf::step<"a">([&] { return ++ran[0]; }), lf::step<"b", "a">([&](int a) { return ++ran[1] + a; }),
+                              lf::step<"c", "b">([&](int b) { return ++ran[2] + b; }));
+    } else {
+      lf::runtime_flow g{"only"};
+      g.add("a", [&] { return ++ran[0]; });
+      g.add("b", [&](lf::context& ctx) { return ++ran[1] + ctx.result<int>("a"); }).after("a");
+      g.add("c", [&](lf::context& ctx) { return ++ran[2] + ctx.result<int>("b"); }).after("b");
+      return g;
+    }
+  }();
+  lf::memory_store store;
+  auto first = two_kinds::run<TestType>(pool, f, lf::checkpoint{store, "r"}, lf::only_steps{{"a"}});
+  CHECK(first.status("a") == lf::step_status::succeeded);
+  CHECK(first.status("b") == lf::step_status::stopped);
+  CHECK(first.status("c") == lf::step_status::skipped);
+  auto second = two_kinds::run<TestType>(pool, f, lf::checkpoint{store, "r"}, lf::only_steps{{"b"}});
+  CHECK(second.status("a") == lf::step_status::succeeded);  // restored
+  CHECK(second.status("b") == lf::step_status::succeeded);
+  CHECK(second.status("c") == lf::step_status::stopped);
+  CHECK((ran[0] == 1 && ran[1] == 1 && ran[2] == 0));
+  auto rest = two_kinds::run<TestType>(pool, f, lf::checkpoint{store, "r"});
+  REQUIRE(rest.ok());
+  CHECK(rest.restored() == 2);
+  CHECK(two_kinds::value_of<"c", int>(rest) == 3);
+  CHECK_THROWS_WITH(two_kinds::run<TestType>(pool, f, lf::only_steps{{"x"}}),
+                    "lightflow: flow \"only\" has no step \"x\" (named by lightflow::only_steps)");
+}

@@ -270,9 +270,11 @@ class executor : public detail::edited_policy_setters<executor, true> {
       state.add_resource(std::move(object));
     }
   }
+  /// The options that name steps or namespaces (may throw unknown_step, before anything is stored).
   template <class Option>
   static void declare_process(detail::run_state_base& state, const Option& option) {
     if constexpr (std::is_same_v<Option, process>) detail::process_table::declare(state, option);
+    if constexpr (std::is_same_v<Option, only_steps>) state.run_only(option.names);
   }
   friend detail::edited_policy_setters<executor, true>;
   template <class Change>

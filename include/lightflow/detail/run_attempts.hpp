@@ -184,6 +184,10 @@ bool run_state_base::save_checkpoint(std::uint32_t step, Saved& saved) noexcept 
 template <class Saved>
 bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& saved) {
   step_record& rec = records_[step];
+  if (rec.status == step_status::stopped) {  // left out by lightflow::only_steps
+    not_run(step);
+    return false;
+  }
   const policy* own = policies_ != nullptr ? policies_[step] : nullptr;
   // A static step whose dependency has an output but produced none (skipped by its condition)
   // cannot be called.

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <new>
 #include <stop_token>
+#include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "lightflow/detail/run_processes.hpp"
 #include "lightflow/detail/run_registry.hpp"
 #include "lightflow/detail/run_state_base.hpp"
+#include "lightflow/errors.hpp"
 
 namespace lightflow::detail {
 
@@ -190,6 +192,21 @@ inline void finish_run(run_state_base& run) noexcept {
   // The executor's reference, released last, keeps the state alive while the waiter is woken.
   run.life_.finish();
   run.release();
+}
+
+inline void run_state_base::run_only(const std::vector<std::string>& names) {
+  const graph_view& g = *graph_;
+  std::vector<bool> kept(g.size, false);
+  for (const std::string& name : names) {
+    const std::uint32_t i = g.find(name);
+    if (i == g.size)
+      throw unknown_step("lightflow: flow \"" + std::string(g.flow_name) + "\" has no step \"" + name +
+                         "\" (named by lightflow::only_steps)");
+    kept[i] = true;
+  }
+  for (std::uint32_t i = 0; i != g.size; ++i)
+    if (!kept[i]) records_[i].status = step_status::stopped;  // run_with_policy ends it unrun
+  plain_ = false;
 }
 
 }  // namespace lightflow::detail

@@ -39,7 +39,6 @@ namespace lightflow::detail {
 
 class process_table;  // run_processes.hpp
 class limit_state;    // limit_state.hpp
-
 class run_state_base {
  public:
   using invoke_fn = void (*)(run_state_base&, std::uint32_t step, step_context&);
@@ -191,6 +190,8 @@ class run_state_base {
   bool timed_out() const noexcept { return life_.has(life_state::timed_out); }
   /// lightflow::no_step_times (before the run starts): plain steps read no clock.
   void keep_no_step_times() noexcept { timed_ = false; }
+  /// lightflow::only_steps (before the checkpoint restores): the other steps are marked stopped.
+  void run_only(const std::vector<std::string>& names);
   /// Adds an observer of this run (before it starts).
   void add_observer(observer* o) { observers_.push_back(o), plain_ = false; }
   run_event run_info() const noexcept {
