@@ -903,7 +903,9 @@ class cipher {
 
 #include <concepts>
 #include <stop_token>
+#include <string>
 #include <type_traits>
+#include <vector>
 
 // ---- lightflow/detail/compile_error.hpp
 // How lightflow reports a mistake at compile time: the message is spelled inside the name of a type
@@ -1542,15 +1544,24 @@ template <class T>
 inline constexpr bool is_checkpoint = false;
 }  // namespace detail
 
+/// A run option: runs only the steps named (as the flow names them); every other step that the run's
+/// checkpoint does not restore is marked stopped without running, and its dependents are skipped. For
+/// running one step of a checkpointed run whose dependencies were restored (postgres_worker runs the
+/// steps of a run spread over workers so). A name the flow does not have: unknown_step.
+struct only_steps {
+  std::vector<std::string> names;  ///< The steps to run.
+};
+
 /// Satisfied by the extra arguments `run`, `submit` and `resume` take after the input, for static and
 /// runtime flows alike: a `std::stop_token` (a stop request cancels the run), a
 /// `lightflow::checkpoint` (at most one), `lightflow::observe`, `lightflow::run_timeout`,
-/// `lightflow::resource`, `lightflow::process` and `lightflow::no_step_times`.
+/// `lightflow::resource`, `lightflow::process`, `lightflow::no_step_times` and `lightflow::only_steps`.
 template <class T>
 concept run_option = std::same_as<std::remove_cvref_t<T>, std::stop_token> ||
                      detail::is_checkpoint<std::remove_cvref_t<T>> || std::same_as<std::remove_cvref_t<T>, observe> ||
                      std::same_as<std::remove_cvref_t<T>, run_timeout> || detail::is_resource<std::remove_cvref_t<T>> ||
-                     std::same_as<std::remove_cvref_t<T>, process> || std::same_as<std::remove_cvref_t<T>, no_step_times_t>;
+                     std::same_as<std::remove_cvref_t<T>, process> || std::same_as<std::remove_cvref_t<T>, no_step_times_t> ||
+                     std::same_as<std::remove_cvref_t<T>, only_steps>;
 
 namespace detail {
 
@@ -1561,7 +1572,8 @@ consteval bool check_run_options() {
   if constexpr (!(run_option<Options> && ...)) {
     fail<"lightflow: after the input, executor::run, submit and resume take only options (a std::stop_token, a "
          "lightflow::checkpoint, lightflow::observe, lightflow::run_timeout, lightflow::resource, "
-         "lightflow::process, lightflow::no_step_times), not all of the types listed after this message",
+         "lightflow::process, lightflow::no_step_times, lightflow::only_steps), not all of the types listed after "
+         "this message",
          offered<Options...>>();
     return false;
   } else if constexpr (((is_checkpoint<std::remove_cvref_t<Options>> ? 1 : 0) + ... + 0) > 1) {
@@ -2989,7 +3001,6 @@ namespace lightflow::detail {
 
 class process_table;  // run_processes.hpp
 class limit_state;    // limit_state.hpp
-
 class run_state_base {
  public:
   using invoke_fn = void (*)(run_state_base&, std::uint32_t step, step_context&);
@@ -3141,6 +3152,8 @@ class run_state_base {
   bool timed_out() const noexcept { return life_.has(life_state::timed_out); }
   /// lightflow::no_step_times (before the run starts): plain steps read no clock.
   void keep_no_step_times() noexcept { timed_ = false; }
+  /// lightflow::only_steps (before the checkpoint restores): the other steps are marked stopped.
+  void run_only(const std::vector<std::string>& names);
   /// Adds an observer of this run (before it starts).
   void add_observer(observer* o) { observers_.push_back(o), plain_ = false; }
   run_event run_info() const noexcept {
@@ -3633,11 +3646,13 @@ class store_session : public checkpoint_session {
     return rec;
   }
   /// The input of a run that has not started and has no records (a queued run): resume() finds it
-  /// and starts the run (see start_fresh).
-  void save_first_input(std::span<const std::byte> input) {
+  /// and starts the run (see start_fresh). `with_manifest`: the manifest too, so that the run's
+  /// steps, run apart by several processes, all write records of this life of the run.
+  void save_first_input(std::span<const std::byte> input, bool with_manifest) {
     if (!store_->list(flow_, run_id_).empty()) throw error("the records", "exist already: a run is queued once");
     binding_.nonce = make_nonce();
     save_record(input_key, record_kind::input, "", input);
+    if (with_manifest) save_record(manifest_key, record_kind::manifest, "", std::as_bytes(std::span(manifest_)));
   }
   /// The saved input record, for resume(): throws when the run has no records or they do not match.
   /// Without a manifest (a run that had not started), the input cannot be checked against the
@@ -4897,6 +4912,10 @@ bool run_state_base::save_checkpoint(std::uint32_t step, Saved& saved) noexcept 
 template <class Saved>
 bool run_state_base::run_with_policy(std::uint32_t step, ticks& now, Saved& saved) {
   step_record& rec = records_[step];
+  if (rec.status == step_status::stopped) {  // left out by lightflow::only_steps
+    not_run(step);
+    return false;
+  }
   const policy* own = policies_ != nullptr ? policies_[step] : nullptr;
   // A static step whose dependency has an output but produced none (skipped by its condition)
   // cannot be called.
@@ -4983,6 +5002,7 @@ inline bool run_state_base::make_durable(std::uint32_t step) noexcept {
 #include <mutex>
 #include <new>
 #include <stop_token>
+#include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -5536,6 +5556,21 @@ inline void finish_run(run_state_base& run) noexcept {
   // The executor's reference, released last, keeps the state alive while the waiter is woken.
   run.life_.finish();
   run.release();
+}
+
+inline void run_state_base::run_only(const std::vector<std::string>& names) {
+  const graph_view& g = *graph_;
+  std::vector<bool> kept(g.size, false);
+  for (const std::string& name : names) {
+    const std::uint32_t i = g.find(name);
+    if (i == g.size)
+      throw unknown_step("lightflow: flow \"" + std::string(g.flow_name) + "\" has no step \"" + name +
+                         "\" (named by lightflow::only_steps)");
+    kept[i] = true;
+  }
+  for (std::uint32_t i = 0; i != g.size; ++i)
+    if (!kept[i]) records_[i].status = step_status::stopped;  // run_with_policy ends it unrun
+  plain_ = false;
 }
 
 }  // namespace lightflow::detail
@@ -7450,11 +7485,11 @@ class typed_session final : public element_session<Store> {
   }
 
   /// Saves the input of a run that has not started (a queued run), for resume() to start it.
-  static void save_input(const checkpoint<Store, Serializer>& cp, const Input& input) {
+  static void save_input(const checkpoint<Store, Serializer>& cp, const Input& input, bool with_manifest) {
     typed_session s(cp);
     std::vector<std::byte> bytes;
     if constexpr (!std::is_same_v<Input, no_input>) s.serializer_.write(input, bytes);
-    s.save_first_input(bytes);
+    s.save_first_input(bytes, with_manifest);
   }
   /// The fingerprint of the manifest a run of the flow writes.
   static std::uint64_t fingerprint(const checkpoint<Store, Serializer>& cp) { return manifest(cp.options.version)->fingerprint; }
@@ -8573,8 +8608,10 @@ inline std::string to_mermaid(const basic_run_result& result) {
 //   session<Input>(state, checkpoint)  the run's checkpoint session, which the executor opens (checks
 //                                 or restores the records; throws before anything runs) and attaches
 //   load_input<Input>(flow, checkpoint)  the input a checkpointed run was started with, for resume
-//   save_input(flow, checkpoint, input)  saves the input of a run not started (a queued run), which
-//                                 resume then starts
+//   save_input(flow, checkpoint, input, with_manifest)  saves the input (and the manifest) of a run
+//                                 not started (a queued run), which resume then starts
+//   shape(flow)                   the flow's graph_view (a runtime flow's lives as long as the flow
+//                                 is not changed)
 //   fingerprint<Input>(flow, checkpoint)  the fingerprint of the manifest the flow's runs write (which
 //                                 workers may take a queued run)
 #ifndef LIGHTFLOW_DETAIL_PROGRAM_HPP
@@ -8868,9 +8905,10 @@ struct program<static_flow<Name, Steps...>> {
     return typed<Input, Checkpoint>::load_input(cp);
   }
   template <class Input, class Checkpoint>
-  static void save_input(const flow_type&, const Checkpoint& cp, const Input& input) {
-    typed<Input, Checkpoint>::save_input(cp, input);
+  static void save_input(const flow_type&, const Checkpoint& cp, const Input& input, bool with_manifest) {
+    typed<Input, Checkpoint>::save_input(cp, input, with_manifest);
   }
+  static const graph_view& shape(const flow_type&) noexcept { return flow_type::view; }
   template <class Input, class Checkpoint>
   static std::uint64_t fingerprint(const flow_type&, const Checkpoint& cp) {
     return typed<Input, Checkpoint>::fingerprint(cp);
@@ -9859,9 +9897,11 @@ class executor : public detail::edited_policy_setters<executor, true> {
       state.add_resource(std::move(object));
     }
   }
+  /// The options that name steps or namespaces (may throw unknown_step, before anything is stored).
   template <class Option>
   static void declare_process(detail::run_state_base& state, const Option& option) {
     if constexpr (std::is_same_v<Option, process>) detail::process_table::declare(state, option);
+    if constexpr (std::is_same_v<Option, only_steps>) state.run_only(option.names);
   }
   friend detail::edited_policy_setters<executor, true>;
   template <class Change>
@@ -12965,9 +13005,10 @@ class runtime_session final : public element_session<Store> {
   }
 
   /// Saves the input of a run that has not started (a queued run), for resume() to start it.
-  static void save_input(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g, const values& input) {
+  static void save_input(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g, const values& input,
+                         bool with_manifest) {
     runtime_session s(cp, g);
-    s.save_first_input(s.encode_input(input));
+    s.save_first_input(s.encode_input(input), with_manifest);
   }
   /// The fingerprint of the manifest a run of the flow writes.
   static std::uint64_t fingerprint(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g) {
@@ -13333,9 +13374,10 @@ struct program<Flow> {
     return runtime_session<store_of<Checkpoint>>::load_input(cp, *flow.compiled());
   }
   template <class Checkpoint>
-  static void save_input(const Flow& flow, const Checkpoint& cp, const values& input) {
-    runtime_session<store_of<Checkpoint>>::save_input(cp, *flow.compiled(), input);
+  static void save_input(const Flow& flow, const Checkpoint& cp, const values& input, bool with_manifest) {
+    runtime_session<store_of<Checkpoint>>::save_input(cp, *flow.compiled(), input, with_manifest);
   }
+  static const graph_view& shape(const Flow& flow) { return flow.compiled()->view; }
   template <class Input, class Checkpoint>
   static std::uint64_t fingerprint(const Flow& flow, const Checkpoint& cp) {
     return runtime_session<store_of<Checkpoint>>::fingerprint(cp, *flow.compiled());

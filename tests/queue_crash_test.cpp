@@ -1,5 +1,6 @@
 // Queued runs survive their workers and their database: worker processes (forked, each a
-// postgres_worker on its own executor) run queued runs of a static and a runtime flow while this
+// postgres_worker on its own executor) run queued runs of a static and a runtime flow (a third of
+// them spread over the workers step by step) while this
 // process SIGKILLs them at random moments (and starts new ones), SIGSTOPs one past its lease and lets
 // it go on, and crashes PostgreSQL (`pg_ctl -m immediate`) once. Every step execution is counted in a
 // side file, one write() per execution. Then:
@@ -157,7 +158,8 @@ TEST_CASE("queued runs end once, with an uninterrupted run's outputs, while work
     const auto r = make_runtime_flow();
     for (int k = 0; k != count; ++k) {
       const std::uint64_t n = number_of.size() + 1;
-      number_of[is_static(n) ? queue.enqueue(s, n) : queue.enqueue(r, runtime_input(n))] = n;
+      const lf::enqueue_options spread{.spread = n % 3 == 0};  // a third spread over the workers step by step
+      number_of[is_static(n) ? queue.enqueue(s, n, spread) : queue.enqueue(r, runtime_input(n), spread)] = n;
     }
   };  // (its connections closed before the next fork: a child must not share one)
   enqueue(60);
@@ -187,8 +189,10 @@ TEST_CASE("queued runs end once, with an uninterrupted run's outputs, while work
     const std::size_t victim = random() % workers.size();
     if (done % 40 == 20) {  // stopped past its lease, then let go on
       ::kill(workers[victim], SIGSTOP);
-      for (const std::string& id : column("SELECT id FROM " + schema + ".runs WHERE worker = 'w" +
-                                          std::to_string(names[victim]) + "' AND state = 'running'"))
+      const std::string name = "'w" + std::to_string(names[victim]) + "'";
+      for (const std::string& id : column("SELECT id FROM " + schema + ".runs WHERE worker = " + name +
+                                          " AND state = 'running' UNION SELECT run FROM " + schema +
+                                          ".steps WHERE worker = " + name + " AND state = 'running'"))
         held_by_stopped.insert(number_of[id]);
       std::this_thread::sleep_for(700ms);
       ::kill(workers[victim], SIGCONT);

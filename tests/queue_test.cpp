@@ -320,3 +320,100 @@ TEMPLATE_TEST_CASE("a worker asked to stop hands its runs back; another resumes 
   CHECK(run->error.empty());
   CHECK((e.runs[0] == 1 && e.runs[1] == 2 && e.runs[2] == 1));
 }
+
+namespace {
+// The rows of a spread run's steps: "step state worker-claims" each, by step name.
+std::string steps_of(const std::string& schema, const std::string& id) {
+  return administer("SELECT string_agg(step || ' ' || state || ' ' || claims, ', ' ORDER BY step) FROM " + schema +
+                    ".steps WHERE run = " + id);
+}
+}  // namespace
+
+TEMPLATE_TEST_CASE("a run spread over workers has each step claimed on its own, released by its dependencies",
+                   "[queue][postgres][spread]", static_flows, runtime_flows) {
+  const std::string schema = schema_for("q_spread", TestType::is_static);
+  lf::postgres_store store(test_postgres::shared().conninfo(), schema);
+  lf::postgres_queue queue(store);
+  effects e;
+  auto f = make_flow<TestType>(e);
+  const std::string id = queue.enqueue(f, two_kinds::input<TestType>(1), {.spread = true});
+  CHECK(steps_of(schema, id) == "a ready 0, b waiting 0, c waiting 0");
+  lf::executor pool{2};
+  lf::postgres_worker first(store, pool, {.name = "first"}), second(store, pool, {.name = "second"});
+  serve<TestType>(first, f);
+  serve<TestType>(second, f);
+  std::size_t ended[2] = {0, 0};
+  std::thread t([&] { ended[1] = second.drain(); });
+  ended[0] = first.drain();
+  t.join();
+  CHECK(ended[0] + ended[1] >= 3);  // one claim a step (a worker that finds b not ready yet moves on)
+  CHECK(queue.find(id)->state == lf::queued_state::succeeded);
+  CHECK(steps_of(schema, id) == "a succeeded 1, b succeeded 1, c succeeded 1");
+  CHECK((e.runs[0] == 1 && e.runs[1] == 1 && e.runs[2] == 1));
+  auto r = pool.resume<std::conditional_t<TestType::is_static, int, void>>(f, lf::checkpoint{store, id});
+  REQUIRE(r.ok());
+  CHECK(r.restored() == 3);
+  CHECK(two_kinds::value_of<"c", int>(r) == 25);
+  CHECK(e.b_keys == std::vector<std::string>{"queued/" + id + "/b"});
+}
+
+TEMPLATE_TEST_CASE("a spread run's failed step skips its descendants; retried, the run resumes from what succeeded",
+                   "[queue][postgres][spread]", static_flows, runtime_flows) {
+  const std::string schema = schema_for("q_spread_fail", TestType::is_static);
+  lf::postgres_store store(test_postgres::shared().conninfo(), schema);
+  lf::postgres_queue queue(store);
+  effects e;
+  e.fail_b = true;
+  auto f = make_flow<TestType>(e);
+  const std::string id = queue.enqueue(f, two_kinds::input<TestType>(1), {.spread = true});
+  lf::executor pool{2};
+  lf::postgres_worker worker(store, pool);
+  serve<TestType>(worker, f);
+  CHECK(worker.drain() == 2);  // a, then b
+  auto run = queue.find(id);
+  CHECK(run->state == lf::queued_state::failed);
+  CHECK(run->error.rfind("step \"b\" failed: ", 0) == 0);
+  CHECK(run->error.find("b failed") != std::string::npos);
+  CHECK(steps_of(schema, id) == "a succeeded 1, b failed 1, c skipped 0");
+  e.fail_b = false;
+  REQUIRE(queue.retry(id));
+  CHECK(steps_of(schema, id) == "a succeeded 1, b ready 0, c waiting 0");
+  CHECK(worker.drain() == 2);  // b, then c
+  CHECK(queue.find(id)->state == lf::queued_state::succeeded);
+  CHECK((e.runs[0] == 1 && e.runs[1] == 2 && e.runs[2] == 1));
+}
+
+TEMPLATE_TEST_CASE("a spread step whose claim was taken writes nothing; a cancelled spread run ends cancelled",
+                   "[queue][postgres][spread]", static_flows, runtime_flows) {
+  const std::string schema = schema_for("q_spread_fence", TestType::is_static);
+  lf::postgres_store store(test_postgres::shared().conninfo(), schema);
+  lf::postgres_queue queue(store);
+  effects e;
+  e.hold_b = true;
+  auto f = make_flow<TestType>(e);
+  const std::string id = queue.enqueue(f, two_kinds::input<TestType>(1), {.spread = true});
+  lf::executor pool{2};
+  SECTION("fenced") {
+    lf::postgres_worker paused(store, pool, {.name = "paused", .lease = 10s});
+    serve<TestType>(paused, f);
+    std::thread t([&] { (void)paused.drain(); });
+    REQUIRE(two_kinds::wait_for([&] { return e.b_started.load(); }));
+    administer("UPDATE " + schema + ".steps SET epoch = epoch + 1, worker = 'thief' WHERE step = 'b'");
+    e.release_b = true;
+    t.join();
+    CHECK(administer("SELECT count(*) FROM " + schema + ".records WHERE run = '" + id + "' AND key = 'step/b'") == "0");
+    CHECK(steps_of(schema, id) == "a succeeded 1, b running 1, c waiting 0");  // still the thief's
+    CHECK(queue.find(id)->state == lf::queued_state::running);
+  }
+  SECTION("cancelled") {
+    lf::postgres_worker worker(store, pool, {.lease = 300ms});
+    serve<TestType>(worker, f);
+    std::thread t([&] { (void)worker.drain(); });
+    REQUIRE(two_kinds::wait_for([&] { return e.b_started.load(); }));
+    CHECK(queue.cancel(id));
+    t.join();  // b returns once its stop token is set, at the worker's next heartbeat
+    CHECK(queue.find(id)->state == lf::queued_state::cancelled);
+    CHECK(steps_of(schema, id) == "a succeeded 1, b cancelled 1, c skipped 0");
+    CHECK(e.runs[2] == 0);
+  }
+}

@@ -42,6 +42,9 @@ struct enqueue_options {
   std::string key{};
   /// The checkpoint's options (version, cipher); workers must serve the flow with the same ones.
   checkpoint_options checkpoint{};
+  /// Spread the run's steps over the workers: each ready step is claimed on its own, by any worker
+  /// that serves the flow, and its end releases its dependents. Otherwise one worker runs the run.
+  bool spread = false;
 };
 
 /// Where a queued run is.
@@ -127,14 +130,15 @@ class postgres_queue {
           db_.exec("SELECT nextval(pg_get_serial_sequence('" + runs() + "', 'id'))"), 0, 0);
       memory_store captured;  // the records a run not started has: its input
       const checkpoint cp{captured, id, options.checkpoint};
-      program::save_input(flow, cp, static_cast<const input_type&>(input));
+      program::save_input(flow, cp, static_cast<const input_type&>(input), options.spread);
       const std::string name(flow_name(flow));
       const std::string fingerprint = detail::fingerprint_text(program::template fingerprint<input_type>(flow, cp));
       return db_.transaction([&]() -> std::string {
         auto row = db_.query("INSERT INTO " + runs() +
-                                 " (id, flow, fingerprint, queue, priority, key) VALUES ($1, $2, $3, $4, $5, nullif($6, '')) "
-                                 "ON CONFLICT (key) DO NOTHING RETURNING id",
-                             {id, name, fingerprint, options.queue, std::to_string(options.priority), options.key});
+                                 " (id, flow, fingerprint, queue, priority, key, spread) "
+                                 "VALUES ($1, $2, $3, $4, $5, nullif($6, ''), $7) ON CONFLICT (key) DO NOTHING RETURNING id",
+                             {id, name, fingerprint, options.queue, std::to_string(options.priority), options.key,
+                              options.spread ? "true" : "false"});
         if (PQntuples(row.get()) == 0) {  // another producer queued the key meanwhile
           auto found = db_.query("SELECT id FROM " + runs() + " WHERE key = $1", {options.key});
           return detail::pg_connection::text(found, 0, 0);
@@ -144,6 +148,22 @@ class postgres_queue {
           (void)db_.query_values("INSERT INTO " + db_.schema() + ".records (flow, run, key, bytes) VALUES ($1, $2, $3, $4)",
                                  {name.c_str(), id.c_str(), key.c_str(), reinterpret_cast<const char*>(bytes.data())},
                                  {0, 0, 0, static_cast<int>(bytes.size())}, {0, 0, 0, 1});
+        }
+        if (options.spread) {  // its steps, the roots ready
+          const detail::graph_view& g = program::shape(flow);
+          std::string sql = "INSERT INTO " + db_.schema() + ".steps (run, step, deps, state, deps_left) VALUES ";
+          std::vector<std::string> params{id};
+          for (std::uint32_t i = 0; i != g.size; ++i) {  // (step, its dependencies)
+            std::vector<std::string_view> deps;
+            for (std::uint32_t k = g.dep_offsets[i]; k != g.dep_offsets[i + 1]; ++k) deps.push_back(g.name(g.deps[k]));
+            params.emplace_back(g.name(i)), params.push_back(detail::pg_connection::array(deps));
+            const std::string n = std::to_string(2 * i + 2), d = std::to_string(2 * i + 3);
+            sql += (i == 0 ? "($1, $" : ", ($1, $") + n + ", $" + d + "::text[], '" + (deps.empty() ? "ready" : "waiting") +
+                   "', " + std::to_string(deps.size()) + ")";
+          }
+          std::vector<const char*> values;
+          for (const std::string& p : params) values.push_back(p.c_str());
+          (void)db_.query_values(sql, values, {}, {});
         }
         (void)db_.query("SELECT pg_notify($1, $2)", {detail::queue_channel(db_.schema()), options.queue});
         return id;
@@ -174,14 +194,23 @@ class postgres_queue {
 
   /// Cancels run `id`: a queued run at once; a running one when its worker next renews its lease (its
   /// steps see their stop tokens set). False when it had ended already, or there is no such run.
+  /// A run spread over workers: its steps not running are skipped at once, and it ends (cancelled)
+  /// with its last running step.
   bool cancel(std::string_view id) {
     return changed("UPDATE " + runs() +
-                   " SET state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END, "
-                   "cancel_requested = (state = 'running'), "
-                   "ended_at = CASE WHEN state = 'queued' THEN now() END, "
-                   "error = CASE WHEN state = 'queued' THEN 'cancelled while queued' END "
-                   "WHERE id = $1::bigint AND state IN ('queued', 'running')",
-                   {id});
+                       " SET state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END, "
+                       "cancel_requested = (state = 'running'), "
+                       "ended_at = CASE WHEN state = 'queued' THEN now() END, "
+                       "error = CASE WHEN state = 'queued' THEN 'cancelled while queued' END "
+                       "WHERE id = $1::bigint AND state IN ('queued', 'running')",
+                   {id}, false, [&] {
+                     const std::string steps = db_.schema() + ".steps";
+                     (void)db_.query("UPDATE " + steps + " SET state = 'skipped' WHERE run = $1 AND state IN ('waiting', "
+                                     "'ready')", {id});
+                     (void)db_.query("UPDATE " + runs() + " r SET state = 'cancelled', ended_at = now(), error = "
+                                     "'cancelled' WHERE id = $1 AND spread AND state = 'running' AND NOT EXISTS "
+                                     "(SELECT 1 FROM " + steps + " WHERE run = r.id AND state = 'running')", {id});
+                   });
   }
   /// Queues again a run that failed, was cancelled or is dead (its claims counted from zero); its
   /// checkpoint keeps what had succeeded. False for a run in another state, or no such run.
@@ -189,7 +218,14 @@ class postgres_queue {
     return changed("UPDATE " + runs() +
                        " SET state = 'queued', claims = 0, cancel_requested = false, error = NULL, ended_at = NULL, "
                        "lease_until = NULL WHERE id = $1::bigint AND state IN ('failed', 'cancelled', 'dead')",
-                   {id}, true);
+                   {id}, true, [&] {  // a spread run's steps that had not succeeded wait again for theirs
+                     const std::string steps = db_.schema() + ".steps";
+                     (void)db_.query("UPDATE " + steps + " t SET deps_left = n.left, state = CASE WHEN n.left = 0 THEN "
+                                     "'ready' ELSE 'waiting' END, claims = 0, error = NULL FROM (SELECT u.step, (SELECT "
+                                     "count(*) FROM " + steps + " d WHERE d.run = u.run AND d.step = ANY(u.deps) AND "
+                                     "d.state <> 'succeeded') AS left FROM " + steps + " u WHERE u.run = $1) n WHERE "
+                                     "t.run = $1 AND t.step = n.step AND t.state <> 'succeeded'", {id});
+                   });
   }
   /// Erases the runs that ended (succeeded, or cancelled while queued) at least `age` ago, their rows
   /// and records; with `failed_too`, those that failed, were cancelled or are dead too. Returns how
@@ -241,12 +277,16 @@ class postgres_queue {
       return out;
     });
   }
-  bool changed(const std::string& sql, std::initializer_list<std::string_view> params, bool notify = false) {
+  /// Runs `sql` (and then `more`, when it changed a row) in one transaction; whether it changed one.
+  template <class More = void (*)()>
+  bool changed(const std::string& sql, std::initializer_list<std::string_view> params, bool notify = false,
+               More more = [] {}) {
     std::lock_guard lock(mutex_);
     return db_.retried([&] {
       return db_.transaction([&] {
         auto r = db_.query(sql, params);
         const bool done = std::string_view(PQcmdTuples(r.get())) == "1";
+        if (done) more();
         if (done && notify) (void)db_.query("SELECT pg_notify($1, '')", {detail::queue_channel(db_.schema())});
         return done;
       });

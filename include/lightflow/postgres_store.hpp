@@ -3,8 +3,9 @@
 // them in one transaction (deferred durability: lightflow's committer flushes as steps finish, and
 // a run's records become durable in the order they were saved, so that a crash leaves a prefix of
 // them); a server a network away costs one round trip per group of steps, not one per step.
-// A run that a postgres_worker claimed from a queue is *fenced*: each flush that writes its records
-// checks, in the same transaction, that the worker's claim still holds (postgres_queue.hpp).
+// A run (or a step of a run) that a postgres_worker claimed from a queue is *fenced*: each flush that
+// writes its records checks, in the same transaction, that the worker's claim still holds
+// (postgres_queue.hpp).
 // Optional: include this header and link libpq (Debian: libpq-dev; CMake: PostgreSQL::PostgreSQL).
 // The umbrella header does not include it.
 #ifndef LIGHTFLOW_POSTGRES_STORE_HPP
@@ -13,7 +14,6 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -152,19 +152,25 @@ class postgres_store {
            "worker (its lease had expired): this worker's records of it were not written";
   }
 
-  /// For postgres_worker: from now on, each flush that writes records of run `run` (a queued run's
-  /// id) first checks that `<schema>.runs` still holds claim `epoch` on it, renewing its lease for
-  /// `lease`, in the same transaction.
-  void fence(std::string_view flow, std::string_view run, std::int64_t epoch, std::chrono::milliseconds lease) {
+  /// For postgres_worker: from now on, each flush that writes records of run `run` first runs
+  /// `check` (a statement with text parameters `params`) in the same transaction, which must change
+  /// exactly one row: the worker's claim still holds, and its lease is renewed. Otherwise the claim
+  /// was lost: the run's records are not written (see flush). A run may have several fences (steps
+  /// of one run claimed one by one), each under its own `token`.
+  void fence(std::string_view flow, std::string_view run, std::string token, std::string check,
+             std::vector<std::string> params) {
     std::lock_guard lock(pending_mutex_);
-    fences_[run_key(flow, run)] = {epoch, lease};
+    fences_[run_key(flow, run)][std::move(token)] = {std::move(check), std::move(params)};
     fenced_out_.erase(run_key(flow, run));
   }
-  /// Ends the fence of run `run` (it ended, or was handed back).
-  void unfence(std::string_view flow, std::string_view run) {
+  /// Ends fence `token` of run `run` (its claim ended, or was handed back).
+  void unfence(std::string_view flow, std::string_view run, const std::string& token) {
     std::lock_guard lock(pending_mutex_);
-    fences_.erase(run_key(flow, run));
-    fenced_out_.erase(run_key(flow, run));
+    const auto f = fences_.find(run_key(flow, run));
+    if (f != fences_.end() && f->second.erase(token) == 1 && f->second.empty()) {
+      fences_.erase(f);
+      fenced_out_.erase(run_key(flow, run));
+    }
   }
   /// The database's name.
   const std::string& database() const noexcept { return db_.database(); }
@@ -178,10 +184,11 @@ class postgres_store {
     std::string flow, run, key;
     std::vector<std::byte> bytes;
   };
-  struct claim {
-    std::int64_t epoch;
-    std::chrono::milliseconds lease;
+  struct check {
+    std::string sql;
+    std::vector<std::string> params;
   };
+  using checks = std::map<std::string, check>;  // a run's fences, by token
 
   std::string table() const { return db_.schema() + ".records"; }
   static std::string run_key(std::string_view flow, std::string_view run) {
@@ -195,7 +202,7 @@ class postgres_store {
     std::vector<const record*> last;  // one per key: one statement cannot change a row twice
     last.reserve(batch.size());
     std::unordered_set<std::string> seen;
-    std::map<std::string, claim> fenced;  // the batch's runs that are fenced
+    std::map<std::string, checks> fenced;  // the batch's runs that are fenced
     {
       std::lock_guard lock(pending_mutex_);
       for (auto r = batch.rbegin(); r != batch.rend(); ++r) {
@@ -206,13 +213,14 @@ class postgres_store {
     }
     return db_.transaction([&] {
       std::vector<std::string> lost;
-      for (const auto& [run, c] : fenced) {  // a handful of runs a worker runs at once
-        const std::string id = run.substr(run.find('\0') + 1);
-        auto r = db_.query("UPDATE " + db_.schema() +
-                               ".runs SET lease_until = now() + $3 * interval '1 millisecond' "
-                               "WHERE id = $1 AND epoch = $2 AND state = 'running'",
-                           {id, std::to_string(c.epoch), std::to_string(c.lease.count())});
-        if (std::string_view(PQcmdTuples(r.get())) != "1") lost.push_back(run);
+      for (const auto& [run, all] : fenced) {  // a handful of claims a worker holds at once
+        bool held = true;
+        for (const auto& [token, c] : all) {
+          std::vector<const char*> values;
+          for (const std::string& p : c.params) values.push_back(p.c_str());
+          held = held && std::string_view(PQcmdTuples(db_.query_values(c.sql, values, {}, {}).get())) == "1";
+        }
+        if (!held) lost.push_back(run);
       }
       if (!lost.empty())
         std::erase_if(last, [&](const record* r) {
@@ -258,7 +266,7 @@ class postgres_store {
   std::mutex db_mutex_;       // the connection; taken before pending_mutex_ when both are
   mutable std::mutex pending_mutex_;  // pending_, in_flight_, fences_, fenced_out_
   std::vector<record> pending_, in_flight_;
-  std::map<std::string, claim> fences_;        // by run_key
+  std::map<std::string, checks> fences_;       // by run_key
   std::unordered_set<std::string> fenced_out_;  // runs whose claim was lost
 };
 

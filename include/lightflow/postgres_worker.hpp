@@ -26,6 +26,8 @@
 #include <utility>
 #include <vector>
 
+#include "lightflow/detail/pg_steps.hpp"
+#include "lightflow/detail/worker_run.hpp"
 #include "lightflow/postgres_queue.hpp"
 
 namespace lightflow {
@@ -90,11 +92,18 @@ class postgres_worker {
     auto kept = std::make_shared<const Flow>(flow);
     const checkpoint cp{*store_, "", options};
     const std::string fingerprint = detail::fingerprint_text(program::template fingerprint<input_type>(*kept, cp));
-    served_[fingerprint] = [kept, options](executor& pool, postgres_store& store, const std::string& id) {
-      const checkpoint cp{store, id, options};
-      auto handle = pool.submit(*kept, program::template load_input<input_type>(*kept, cp), cp);
-      return std::unique_ptr<active_run>(new started<decltype(handle)>(std::move(handle)));
-    };
+    served_[fingerprint] = {[kept, options](executor& pool, postgres_store& store, const std::string& id,
+                                            const std::string& step) {
+                              const checkpoint cp{store, id, options};
+                              auto input = program::template load_input<input_type>(*kept, cp);
+                              if (step.empty()) {
+                                auto handle = pool.submit(*kept, std::move(input), cp);
+                                return std::unique_ptr<detail::worker_run>(new detail::worker_run_of<decltype(handle)>(std::move(handle)));
+                              }
+                              auto handle = pool.submit(*kept, std::move(input), cp, only_steps{{step}});
+                              return std::unique_ptr<detail::worker_run>(new detail::worker_run_of<decltype(handle)>(std::move(handle), step));
+                            },
+                            &program::shape(*kept)};
     return *this;
   }
 
@@ -140,51 +149,17 @@ class postgres_worker {
   const std::string& name() const noexcept { return options_.name; }
 
  private:
-  /// How a run ended here: `state` as `<schema>.runs` spells it ("queued": handed back, its records
-  /// could not be made durable), and why not "succeeded".
-  struct ending {
-    const char* state = "succeeded";
-    std::string why;
+  /// A flow it serves: how it starts a run (or one step of a spread run), and the flow's shape.
+  struct served {
+    std::function<std::unique_ptr<detail::worker_run>(executor&, postgres_store&, const std::string&, const std::string&)> start;
+    const detail::graph_view* shape;
   };
-  struct active_run {
-    virtual ~active_run() = default;
-    virtual void cancel() noexcept = 0;
-    virtual void wait() noexcept = 0;  // (the waiter's thread; the others, the loop's)
-    virtual ending finish() = 0;       // the run has ended: takes its result
-  };
-  template <class Handle>
-  struct started final : active_run {
-    explicit started(Handle h) : handle(std::move(h)) {}
-    void cancel() noexcept override {
-      if (handle.valid()) handle.cancel();  // (not once finish() took the result)
-    }
-    void wait() noexcept override { handle.wait(); }
-    ending finish() override {
-      auto result = handle.get();
-      if (result.ok()) return {};
-      return {lost_database(result.durability_error()) ? "queued" : "failed", result.error_message()};
-    }
-    Handle handle;
-  };
-  /// True for a store_error other than damage: the database could not be reached, or the claim was
-  /// lost. Such a run is handed back (queued again, its claim ended), not failed.
-  static bool lost_database(const std::exception_ptr& e) {
-    if (e == nullptr) return false;
-    try {
-      std::rethrow_exception(e);
-    } catch (const corrupt_store_error&) {
-      return false;
-    } catch (const store_error&) {
-      return true;
-    } catch (...) {
-      return false;
-    }
-  }
-  using starter = std::function<std::unique_ptr<active_run>(executor&, postgres_store&, const std::string&)>;
   struct claimed {
-    std::string flow;
+    std::string flow, run_id;
+    std::string step;  // one step of a spread run; empty: the whole run
+    const detail::graph_view* shape = nullptr;
     std::int64_t epoch = 0;
-    std::unique_ptr<active_run> run;
+    std::unique_ptr<detail::worker_run> run;
     std::thread waiter;   // waits for the run's end, then wakes the loop
     bool cancelled = false;  // asked by cancel()
     bool ended = false;   // (under done_mutex_)
@@ -212,7 +187,7 @@ class postgres_worker {
     const std::string fingerprints = served_fingerprints();
     auto r = db_.retried([&] {
       return db_.query("WITH c AS (SELECT id FROM " + runs() +
-                           " WHERE queue = $1 AND fingerprint = ANY($2::text[]) AND "
+                           " WHERE queue = $1 AND fingerprint = ANY($2::text[]) AND NOT spread AND "
                            "(state = 'queued' OR (state = 'running' AND lease_until < now())) "
                            "ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
                            "UPDATE " + runs() + " r SET "
@@ -228,23 +203,50 @@ class postgres_worker {
                        {options_.queue, fingerprints, options_.name, std::to_string(options_.max_claims),
                         std::to_string(options_.lease.count())});
     });
-    if (PQntuples(r.get()) == 0) return false;
+    if (PQntuples(r.get()) == 0) return claim_step();
     const std::string id = detail::pg_connection::text(r, 0, 0);
     if (detail::pg_connection::text(r, 0, 4) != "running") return true;  // moved aside; look again
     claimed c;
     c.flow = detail::pg_connection::text(r, 0, 1);
+    c.run_id = id;
     c.epoch = std::stoll(detail::pg_connection::text(r, 0, 3));
-    store_->fence(c.flow, id, c.epoch, options_.lease);
+    store_->fence(c.flow, id, "", "UPDATE " + runs() + " SET lease_until = now() + $3 * interval '1 millisecond' "
+                  "WHERE id = $1 AND epoch = $2 AND state = 'running'",
+                  {id, std::to_string(c.epoch), std::to_string(options_.lease.count())});
+    return start(std::move(c), detail::pg_connection::text(r, 0, 2));
+  }
+  /// Claims one step of a spread run it serves (pg_steps.hpp), and starts it; a step claimed
+  /// max_claims times fails instead.
+  bool claim_step() {
+    auto s = detail::claim_step(db_, options_.queue, served_fingerprints(), options_.name, options_.lease);
+    if (!s) return false;
+    claimed c;
+    c.flow = s->flow, c.run_id = s->run, c.step = s->step, c.epoch = s->epoch;
+    c.shape = served_.at(s->fingerprint).shape;
+    if (s->claims > options_.max_claims) {
+      detail::end_step(db_, *c.shape, c.run_id, c.step, c.epoch, "failed",
+                       "claimed " + std::to_string(s->claims - 1) + " times without ending (its workers died or lost "
+                       "their leases while running it)");
+      return true;
+    }
+    store_->fence(c.flow, c.run_id, c.step, detail::step_fence_sql(db_),
+                  {c.run_id, c.step, std::to_string(c.epoch), std::to_string(options_.lease.count())});
+    return start(std::move(c), s->fingerprint);
+  }
+  /// Starts claim `c` of a flow of `fingerprint`; a run refused before it started (its checkpoint is
+  /// of another definition, damaged, or the database went away) ends here.
+  bool start(claimed c, const std::string& fingerprint) {
     try {
-      c.run = served_.at(detail::pg_connection::text(r, 0, 2))(*pool_, *store_, id);
-    } catch (const std::exception& e) {  // refused before it started (a checkpoint of another definition...)
-      store_->unfence(c.flow, id);
-      report(id, c.epoch, lost_database(std::current_exception()) ? "queued" : "failed", e.what());
+      c.run = served_.at(fingerprint).start(*pool_, *store_, c.run_id, c.step);
+    } catch (const std::exception& e) {
+      store_->unfence(c.flow, c.run_id, c.step);
+      const bool lost = detail::lost_database(std::current_exception());
+      end(c, lost ? (c.step.empty() ? "queued" : "ready") : "failed", e.what());
       ++ended_;
       return true;
     }
-    active_run* run = c.run.get();
-    auto [it, fresh] = active_.emplace(id, std::move(c));
+    detail::worker_run* run = c.run.get();
+    auto [it, fresh] = active_.emplace(c.run_id + (c.step.empty() ? "" : '\0' + c.step), std::move(c));
     it->second.waiter = std::thread([this, run, slot = &it->second] {
       run->wait();
       {
@@ -267,21 +269,25 @@ class postgres_worker {
         }
       }
       it->second.waiter.join();
-      const std::string id = it->first;
       const claimed c = std::move(it->second);
-      it = active_.erase(it);  // first: report() may throw (the database is gone), and this run is over
-      store_->unfence(c.flow, id);
+      it = active_.erase(it);  // first: end() may throw (the database is gone), and this claim is over
+      store_->unfence(c.flow, c.run_id, c.step);
       ++ended_;
-      const ending e = c.run->finish();
-      if (handing_back_ && std::string_view(e.state) != "succeeded")
-        report(id, c.epoch, "queued", "handed back by worker " + options_.name + " (it was asked to stop)", true);
+      const detail::worker_ending e = c.run->finish();
+      const std::string_view state = e.state;
+      if (handing_back_ && state != "succeeded")
+        end(c, c.step.empty() ? "queued" : "ready", "handed back by worker " + options_.name + " (it was asked to stop)", true);
       else
-        report(id, c.epoch, c.cancelled && std::string_view(e.state) == "failed" ? "cancelled" : e.state, e.why);
+        end(c, c.cancelled && state == "failed" ? "cancelled" : e.state, e.why);
     }
   }
-  /// Ends run `id` in `<schema>.runs` (or hands it back: `state` "queued"; `uncounted`: its claim
-  /// does not count towards max_claims), if this worker's claim `epoch` still holds it.
-  void report(const std::string& id, std::int64_t epoch, const char* state, const std::string& why, bool uncounted = false) {
+  /// Ends claim `c` (a run, or a step of a spread run: pg_steps.hpp), if it still holds: `state` as
+  /// `<schema>.runs` spells it ("queued": handed back; `uncounted`: its claim does not count
+  /// towards max_claims), or for a step as `<schema>.steps` does.
+  void end(const claimed& c, const char* state, const std::string& why, bool uncounted = false) {
+    if (!c.step.empty()) return detail::end_step(db_, *c.shape, c.run_id, c.step, c.epoch, state, why);
+    const std::string& id = c.run_id;
+    const std::int64_t epoch = c.epoch;
     db_.retried([&] {
       (void)db_.query("UPDATE " + runs() +
                           " SET state = $3, error = nullif($4, ''), lease_until = NULL, claims = claims - $5, "
@@ -295,23 +301,33 @@ class postgres_worker {
   void heartbeat() {
     register_self();
     if (active_.empty()) return;
-    std::string ids = "{", epochs = "{";
-    for (const auto& [id, c] : active_)
-      ids += (ids.size() > 1 ? "," : "") + id, epochs += (epochs.size() > 1 ? "," : "") + std::to_string(c.epoch);
-    ids += "}", epochs += "}";
-    auto r = db_.retried([&] {
-      return db_.query("UPDATE " + runs() + " r SET lease_until = now() + $3 * interval '1 millisecond' " +
-                           "FROM unnest($1::bigint[], $2::bigint[]) AS c(id, epoch) "
-                           "WHERE r.id = c.id AND r.epoch = c.epoch AND r.state = 'running' "
-                           "RETURNING r.id, r.cancel_requested",
-                       {ids, epochs, std::to_string(options_.lease.count())});
-    });
-    std::map<std::string, bool> held;
-    for (int i = 0; i != PQntuples(r.get()); ++i)
-      held[detail::pg_connection::text(r, i, 0)] = detail::pg_connection::text(r, i, 1) == "t";
-    for (auto& [id, c] : active_) {
-      const auto h = held.find(id);
-      if (h == held.end() || (h->second && !c.cancelled)) {
+    std::vector<std::string> ids, epochs, step_runs, steps, step_epochs;
+    for (const auto& [key, c] : active_) {
+      if (c.step.empty()) {
+        ids.push_back(c.run_id), epochs.push_back(std::to_string(c.epoch));
+      } else {
+        step_runs.push_back(c.run_id), steps.push_back(c.step), step_epochs.push_back(std::to_string(c.epoch));
+      }
+    }
+    const auto array = [](const std::vector<std::string>& v) { return detail::pg_connection::array(v); };
+    std::map<std::string, bool> held;  // by key in active_: whether its run was asked to cancel
+    if (!ids.empty()) {
+      auto r = db_.retried([&] {
+        return db_.query("UPDATE " + runs() + " r SET lease_until = now() + $3 * interval '1 millisecond' " +
+                             "FROM unnest($1::bigint[], $2::bigint[]) AS c(id, epoch) "
+                             "WHERE r.id = c.id AND r.epoch = c.epoch AND r.state = 'running' "
+                             "RETURNING r.id, r.cancel_requested",
+                         {array(ids), array(epochs), std::to_string(options_.lease.count())});
+      });
+      for (int i = 0; i != PQntuples(r.get()); ++i)
+        held[detail::pg_connection::text(r, i, 0)] = detail::pg_connection::text(r, i, 1) == "t";
+    }
+    if (!steps.empty())
+      for (auto& [key, cancel] : detail::renew_steps(db_, array(step_runs), array(steps), array(step_epochs), options_.lease))
+        held[key] = cancel;
+    for (auto& [key, c] : active_) {
+      const auto h = held.find(key);
+      if (h == held.end() || (h->second && !c.cancelled)) {  // taken from it, or to be cancelled
         c.cancelled = h != held.end();
         c.run->cancel();
       }
@@ -342,8 +358,8 @@ class postgres_worker {
   worker_options options_;
   detail::pg_connection db_;  // claims, heartbeats, ends, notifications: this worker's thread only
   int wake_;
-  std::map<std::string, starter> served_;    // by fingerprint
-  std::map<std::string, claimed> active_;    // by run id
+  std::map<std::string, served> served_;     // by fingerprint
+  std::map<std::string, claimed> active_;    // by run id (a step: run id, '\0', step)
   std::mutex done_mutex_;
   std::size_t ended_ = 0;
   bool handing_back_ = false;  // a stop was asked, with worker_options::hand_back

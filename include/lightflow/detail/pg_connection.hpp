@@ -21,7 +21,7 @@
 namespace lightflow::detail {
 
 /// The version of the tables this lightflow makes (kept in `<schema>.meta`): 1, the records;
-/// 2, the queued runs and the workers that take them.
+/// 2, the queued runs, their steps when spread over workers, and the workers that take them.
 inline constexpr int pg_schema_version = 2;
 
 class pg_connection {
@@ -112,6 +112,20 @@ class pg_connection {
     }
   }
 
+  /// `items` as the text of a PostgreSQL array ({"a","b"}), for a `$n::text[]` parameter.
+  template <class Range>
+  static std::string array(const Range& items) {
+    std::string out = "{";
+    for (const auto& item : items) {
+      out += out.size() > 1 ? ",\"" : "\"";
+      for (const char c : std::string_view(item)) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+      }
+      out += '"';
+    }
+    return out + "}";
+  }
   /// The text of row `row`, column `column` of `r`.
   static std::string text(const result& r, int row, int column) { return PQgetvalue(r.get(), row, column); }
 
@@ -156,8 +170,15 @@ class pg_connection {
                    "key text UNIQUE, state text NOT NULL DEFAULT 'queued', epoch bigint NOT NULL DEFAULT 0, "
                    "claims integer NOT NULL DEFAULT 0, worker text, lease_until timestamptz, "
                    "cancel_requested boolean NOT NULL DEFAULT false, error text, "
-                   "enqueued_at timestamptz NOT NULL DEFAULT now(), ended_at timestamptz)");
+                   "enqueued_at timestamptz NOT NULL DEFAULT now(), ended_at timestamptz, "
+                   "spread boolean NOT NULL DEFAULT false)");
         (void)exec("CREATE INDEX runs_claimable ON " + s + "runs (queue, priority DESC, id) WHERE state IN ('queued', 'running')");
+        (void)exec("CREATE TABLE " + s +  // the steps of a run spread over workers
+                   "steps (run bigint NOT NULL REFERENCES " + s + "runs (id) ON DELETE CASCADE, step text NOT NULL, "
+                   "deps text[] NOT NULL, state text NOT NULL, deps_left integer NOT NULL, epoch bigint NOT NULL DEFAULT 0, "
+                   "claims integer NOT NULL DEFAULT 0, worker text, lease_until timestamptz, error text, "
+                   "PRIMARY KEY (run, step))");
+        (void)exec("CREATE INDEX steps_claimable ON " + s + "steps (run) WHERE state IN ('ready', 'running')");
         (void)exec("CREATE TABLE " + s +
                    "workers (name text PRIMARY KEY, queue text NOT NULL, fingerprints text[] NOT NULL, "
                    "seen_at timestamptz NOT NULL)");

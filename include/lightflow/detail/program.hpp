@@ -11,8 +11,10 @@
 //   session<Input>(state, checkpoint)  the run's checkpoint session, which the executor opens (checks
 //                                 or restores the records; throws before anything runs) and attaches
 //   load_input<Input>(flow, checkpoint)  the input a checkpointed run was started with, for resume
-//   save_input(flow, checkpoint, input)  saves the input of a run not started (a queued run), which
-//                                 resume then starts
+//   save_input(flow, checkpoint, input, with_manifest)  saves the input (and the manifest) of a run
+//                                 not started (a queued run), which resume then starts
+//   shape(flow)                   the flow's graph_view (a runtime flow's lives as long as the flow
+//                                 is not changed)
 //   fingerprint<Input>(flow, checkpoint)  the fingerprint of the manifest the flow's runs write (which
 //                                 workers may take a queued run)
 #ifndef LIGHTFLOW_DETAIL_PROGRAM_HPP
@@ -79,9 +81,10 @@ struct program<static_flow<Name, Steps...>> {
     return typed<Input, Checkpoint>::load_input(cp);
   }
   template <class Input, class Checkpoint>
-  static void save_input(const flow_type&, const Checkpoint& cp, const Input& input) {
-    typed<Input, Checkpoint>::save_input(cp, input);
+  static void save_input(const flow_type&, const Checkpoint& cp, const Input& input, bool with_manifest) {
+    typed<Input, Checkpoint>::save_input(cp, input, with_manifest);
   }
+  static const graph_view& shape(const flow_type&) noexcept { return flow_type::view; }
   template <class Input, class Checkpoint>
   static std::uint64_t fingerprint(const flow_type&, const Checkpoint& cp) {
     return typed<Input, Checkpoint>::fingerprint(cp);

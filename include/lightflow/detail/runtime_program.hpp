@@ -71,9 +71,10 @@ struct program<Flow> {
     return runtime_session<store_of<Checkpoint>>::load_input(cp, *flow.compiled());
   }
   template <class Checkpoint>
-  static void save_input(const Flow& flow, const Checkpoint& cp, const values& input) {
-    runtime_session<store_of<Checkpoint>>::save_input(cp, *flow.compiled(), input);
+  static void save_input(const Flow& flow, const Checkpoint& cp, const values& input, bool with_manifest) {
+    runtime_session<store_of<Checkpoint>>::save_input(cp, *flow.compiled(), input, with_manifest);
   }
+  static const graph_view& shape(const Flow& flow) { return flow.compiled()->view; }
   template <class Input, class Checkpoint>
   static std::uint64_t fingerprint(const Flow& flow, const Checkpoint& cp) {
     return runtime_session<store_of<Checkpoint>>::fingerprint(cp, *flow.compiled());

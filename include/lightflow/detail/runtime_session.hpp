@@ -63,9 +63,10 @@ class runtime_session final : public element_session<Store> {
   }
 
   /// Saves the input of a run that has not started (a queued run), for resume() to start it.
-  static void save_input(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g, const values& input) {
+  static void save_input(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g, const values& input,
+                         bool with_manifest) {
     runtime_session s(cp, g);
-    s.save_first_input(s.encode_input(input));
+    s.save_first_input(s.encode_input(input), with_manifest);
   }
   /// The fingerprint of the manifest a run of the flow writes.
   static std::uint64_t fingerprint(const checkpoint<Store, binary_serializer>& cp, const runtime_graph& g) {

@@ -170,11 +170,13 @@ class store_session : public checkpoint_session {
     return rec;
   }
   /// The input of a run that has not started and has no records (a queued run): resume() finds it
-  /// and starts the run (see start_fresh).
-  void save_first_input(std::span<const std::byte> input) {
+  /// and starts the run (see start_fresh). `with_manifest`: the manifest too, so that the run's
+  /// steps, run apart by several processes, all write records of this life of the run.
+  void save_first_input(std::span<const std::byte> input, bool with_manifest) {
     if (!store_->list(flow_, run_id_).empty()) throw error("the records", "exist already: a run is queued once");
     binding_.nonce = make_nonce();
     save_record(input_key, record_kind::input, "", input);
+    if (with_manifest) save_record(manifest_key, record_kind::manifest, "", std::as_bytes(std::span(manifest_)));
   }
   /// The saved input record, for resume(): throws when the run has no records or they do not match.
   /// Without a manifest (a run that had not started), the input cannot be checked against the

@@ -184,11 +184,11 @@ class typed_session final : public element_session<Store> {
   }
 
   /// Saves the input of a run that has not started (a queued run), for resume() to start it.
-  static void save_input(const checkpoint<Store, Serializer>& cp, const Input& input) {
+  static void save_input(const checkpoint<Store, Serializer>& cp, const Input& input, bool with_manifest) {
     typed_session s(cp);
     std::vector<std::byte> bytes;
     if constexpr (!std::is_same_v<Input, no_input>) s.serializer_.write(input, bytes);
-    s.save_first_input(bytes);
+    s.save_first_input(bytes, with_manifest);
   }
   /// The fingerprint of the manifest a run of the flow writes.
   static std::uint64_t fingerprint(const checkpoint<Store, Serializer>& cp) { return manifest(cp.options.version)->fingerprint; }
