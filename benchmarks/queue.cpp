@@ -80,7 +80,9 @@ int work_as_process(const char* conninfo, const char* schema, const char* name) 
   lf::postgres_store store(conninfo, schema);
   lf::executor pool{1};
   lf::postgres_worker worker(store, pool, {.name = name, .runs = 1});
-  worker.serve(make_flow()).serve(make_flow(spread_layers, spread_width, "spread_bench")).serve(make_flow(chain_steps, 1, "chain_bench"));
+  worker.serve(make_flow())
+      .serve(make_flow(spread_layers, spread_width, "spread_bench"))
+      .serve(make_flow(chain_steps, 1, "chain_bench"));
   (void)worker.drain();
   return 0;
 }
@@ -91,8 +93,9 @@ double drain_with_processes(const char* self, const std::string& conninfo, const
   std::vector<pid_t> children;
   for (int k = 0; k != n; ++k) {
     const std::string name = "w" + std::to_string(k);
-    char* args[] = {const_cast<char*>(self), const_cast<char*>("worker"), const_cast<char*>(conninfo.c_str()),
-                    const_cast<char*>(schema.c_str()), const_cast<char*>(name.c_str()), nullptr};
+    char* args[] = {
+        const_cast<char*>(self),           const_cast<char*>("worker"),     const_cast<char*>(conninfo.c_str()),
+        const_cast<char*>(schema.c_str()), const_cast<char*>(name.c_str()), nullptr};
     pid_t pid = 0;
     if (::posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, args, environ) != 0) std::exit(1);
     children.push_back(pid);
@@ -176,7 +179,8 @@ int main(int argc, char** argv) {
               (stored - none) * 1e9 / steps);
   std::printf("%-52s %10.2f %10.2f %12.0f\n", "queued, one worker in this process (1 run at once)", queued * 1e3,
               queued / none, (queued - none) * 1e9 / steps);
-  std::printf("enqueue: %.0f us per run; one worker: %.0f checkpointed steps/s\n", enqueue * 1e6 / runs, steps / queued);
+  std::printf("enqueue: %.0f us per run; one worker: %.0f checkpointed steps/s\n", enqueue * 1e6 / runs,
+              steps / queued);
   std::printf("%-52s %10s %12s %12s\n", "worker processes (executor of 1 thread each)", "s", "runs/s", "steps/s");
   for (const auto& [n, seconds] : processes)
     std::printf("%-52d %10.2f %12.1f %12.0f\n", n, seconds, runs / seconds, runs * steps / seconds);
@@ -184,7 +188,7 @@ int main(int argc, char** argv) {
               spread_steps, chain_steps);
   std::printf("%-52s %10s %12s %16s\n", "worker processes", "s", "steps/s", "chain ms/step");
   for (std::size_t k = 0; k != spread.size(); ++k)
-    std::printf("%-52d %10.2f %12.0f %16.2f\n", spread[k].first, spread[k].second, runs * spread_steps / spread[k].second,
-                chain[k].second * 1e3 / chain_steps);
+    std::printf("%-52d %10.2f %12.0f %16.2f\n", spread[k].first, spread[k].second,
+                runs * spread_steps / spread[k].second, chain[k].second * 1e3 / chain_steps);
   return 0;
 }

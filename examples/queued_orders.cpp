@@ -29,24 +29,23 @@ namespace {
 void service_call() { std::this_thread::sleep_for(std::chrono::milliseconds(15)); }
 
 auto order_flow() {
-  return lf::flow<"order">(
-      lf::step<"validate">([](int order) {
-        service_call();
-        if (order <= 0) throw std::invalid_argument("no such order");
-        return order;
-      }),
-      lf::step<"price", "validate">([](int order) {
-        service_call();
-        return 10.0 * order;  // the order's amount
-      }),
-      lf::step<"reserve", "validate">([](int order) {
-        service_call();
-        return "shelf-" + std::to_string(order % 7);
-      }),
-      lf::step<"ship", "price", "reserve">([](double amount, const std::string& shelf) {
-        service_call();
-        return shelf + ": " + std::to_string(static_cast<int>(amount));
-      }));
+  return lf::flow<"order">(lf::step<"validate">([](int order) {
+                             service_call();
+                             if (order <= 0) throw std::invalid_argument("no such order");
+                             return order;
+                           }),
+                           lf::step<"price", "validate">([](int order) {
+                             service_call();
+                             return 10.0 * order;  // the order's amount
+                           }),
+                           lf::step<"reserve", "validate">([](int order) {
+                             service_call();
+                             return "shelf-" + std::to_string(order % 7);
+                           }),
+                           lf::step<"ship", "price", "reserve">([](double amount, const std::string& shelf) {
+                             service_call();
+                             return shelf + ": " + std::to_string(static_cast<int>(amount));
+                           }));
 }
 
 }  // namespace

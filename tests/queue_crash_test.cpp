@@ -43,7 +43,7 @@ using namespace std::chrono_literals;
 namespace {
 
 using shape = generated::wavefront<3, 4>;  // 12 steps
-int side_file = -1;  // where a worker's steps count their executions ("<run number> <step>\n")
+int side_file = -1;                        // where a worker's steps count their executions ("<run number> <step>\n")
 
 // A step's output carries the run's number in its low 16 bits, so that every step knows its run.
 std::uint64_t step_body(std::size_t index, std::uint64_t mixed, std::uint64_t run) {
@@ -127,7 +127,9 @@ pid_t spawn_worker(const std::string& side_path, int number) {
   try {
     lf::postgres_store store(test_postgres::shared().conninfo(), schema);
     lf::executor pool{2};
-    lf::postgres_worker worker(store, pool, {.name = "w" + std::to_string(number), .lease = 300ms, .poll = 50ms, .max_claims = 1000, .runs = 2});
+    lf::postgres_worker worker(
+        store, pool,
+        {.name = "w" + std::to_string(number), .lease = 300ms, .poll = 50ms, .max_claims = 1000, .runs = 2});
     const auto s = make_static_flow(std::make_index_sequence<shape::size>{});
     const auto r = make_runtime_flow();
     worker.serve<std::uint64_t>(s).serve(r);
@@ -146,8 +148,10 @@ int kills_wanted() {
 
 }  // namespace
 
-TEST_CASE("queued runs end once, with an uninterrupted run's outputs, while workers are killed, stopped and the server crashes",
-          "[queue][postgres][crash]") {
+TEST_CASE(
+    "queued runs end once, with an uninterrupted run's outputs, while workers are killed, stopped and the server "
+    "crashes",
+    "[queue][postgres][crash]") {
   const std::string side_path = "/tmp/lightflow-queue-crash-" + std::to_string(::getpid());
   { std::ofstream(side_path, std::ios::trunc); }
   std::map<std::string, std::uint64_t> number_of;  // run id -> run number
@@ -174,7 +178,7 @@ TEST_CASE("queued runs end once, with an uninterrupted run's outputs, while work
   };
   workers.resize(3), names.resize(3);
   for (std::size_t k = 0; k != workers.size(); ++k) start(k);
-  std::set<std::uint64_t> held_by_stopped;  // runs left out of the never-again check
+  std::set<std::uint64_t> held_by_stopped;                              // runs left out of the never-again check
   std::map<std::pair<std::uint64_t, std::uint64_t>, int> committed_at;  // (run, step) -> executions when seen committed
   const auto unfinished = [&] {
     return column("SELECT count(*) FROM " + schema + ".runs WHERE state <> 'succeeded'").front() != "0";
@@ -207,7 +211,8 @@ TEST_CASE("queued runs end once, with an uninterrupted run's outputs, while work
     std::this_thread::sleep_for(20ms);  // a COMMIT the server had received is done by now
     // The records first, then the executions: a step logs its execution before its record can be
     // committed, so every record read here has its execution in the file read after.
-    const auto committed = column("SELECT run || ' ' || substr(key, 6) FROM " + schema + ".records WHERE key LIKE 'step/%'");
+    const auto committed =
+        column("SELECT run || ' ' || substr(key, 6) FROM " + schema + ".records WHERE key LIKE 'step/%'");
     const auto ran = executions(side_path);
     for (const std::string& row : committed) {
       std::istringstream fields(row);
@@ -215,7 +220,8 @@ TEST_CASE("queued runs end once, with an uninterrupted run's outputs, while work
       fields >> id >> step;
       const std::pair<std::uint64_t, std::uint64_t> at{number_of.at(id), std::stoull(step.substr(1))};
       const auto count = ran.find(at);
-      INFO("run " << id << " (number " << at.first << "), step " << step << ": a record committed, no execution counted");
+      INFO("run " << id << " (number " << at.first << "), step " << step
+                  << ": a record committed, no execution counted");
       REQUIRE(count != ran.end());
       committed_at.try_emplace(at, count->second);
     }

@@ -30,8 +30,8 @@ namespace {
 // What the steps of the tests' flow did, and what they are told to do.
 struct effects {
   std::atomic<int> runs[3] = {0, 0, 0};  // executions of a, b, c
-  std::atomic<bool> fail_b{false};        // b throws
-  std::atomic<bool> hold_b{false};        // b waits until released, or its stop token is set
+  std::atomic<bool> fail_b{false};       // b throws
+  std::atomic<bool> hold_b{false};       // b waits until released, or its stop token is set
   std::atomic<bool> b_started{false};
   std::atomic<bool> release_b{false};
   std::mutex keys_mutex;
@@ -55,8 +55,7 @@ auto make_flow(effects& e) {
     return a * 10;
   };
   if constexpr (Kind::is_static) {
-    return lf::flow<"queued">(lf::step<"a">([&e](int x) { return ++e.runs[0], x + 1; }),
-                              lf::step<"b", "a">(b_body),
+    return lf::flow<"queued">(lf::step<"a">([&e](int x) { return ++e.runs[0], x + 1; }), lf::step<"b", "a">(b_body),
                               lf::step<"c", "b">([&e](int b) { return ++e.runs[2], b + 5; }));
   } else {
     lf::runtime_flow f{"queued"};
@@ -69,8 +68,10 @@ auto make_flow(effects& e) {
 
 template <class Kind, class Flow>
 lf::postgres_worker& serve(lf::postgres_worker& w, const Flow& f, lf::checkpoint_options o = {}) {
-  if constexpr (Kind::is_static) return w.serve<int>(f, o);
-  else return w.serve(f, o);
+  if constexpr (Kind::is_static)
+    return w.serve<int>(f, o);
+  else
+    return w.serve(f, o);
 }
 
 // Runs `sql` on the tests' server, as an operator (or a thief) would; the first value it returns.
@@ -127,8 +128,9 @@ TEMPLATE_TEST_CASE("a queued run is claimed and run by a worker once; its result
   CHECK(store.list("queued", first).empty());
 }
 
-TEMPLATE_TEST_CASE("a run whose worker died is resumed by another worker after its lease, without re-running its finished steps",
-                   "[queue][postgres]", static_flows, runtime_flows) {
+TEMPLATE_TEST_CASE(
+    "a run whose worker died is resumed by another worker after its lease, without re-running its finished steps",
+    "[queue][postgres]", static_flows, runtime_flows) {
   lf::postgres_store store(test_postgres::shared().conninfo(), schema_for("q_lease", TestType::is_static));
   lf::postgres_queue queue(store);
   effects e;
@@ -157,8 +159,8 @@ TEMPLATE_TEST_CASE("a run whose worker died is resumed by another worker after i
   CHECK(e.b_keys == std::vector<std::string>{"queued/" + id + "/b", "queued/" + id + "/b"});
 }
 
-TEMPLATE_TEST_CASE("a worker whose claim was taken from it writes nothing more for that run",
-                   "[queue][postgres]", static_flows, runtime_flows) {
+TEMPLATE_TEST_CASE("a worker whose claim was taken from it writes nothing more for that run", "[queue][postgres]",
+                   static_flows, runtime_flows) {
   const std::string schema = schema_for("q_fence", TestType::is_static);
   lf::postgres_store store(test_postgres::shared().conninfo(), schema);
   lf::postgres_queue queue(store);
@@ -198,15 +200,18 @@ TEMPLATE_TEST_CASE("a run that keeps losing its workers is dead-lettered, and ca
   effects e;
   auto f = make_flow<TestType>(e);
   const std::string id = queue.enqueue(f, two_kinds::input<TestType>(1));
-  administer("UPDATE " + schema + ".runs SET state = 'running', claims = 3, worker = 'w9', "
-             "lease_until = now() - interval '1 second' WHERE id = " + id);
+  administer("UPDATE " + schema +
+             ".runs SET state = 'running', claims = 3, worker = 'w9', "
+             "lease_until = now() - interval '1 second' WHERE id = " +
+             id);
   lf::executor pool{2};
   lf::postgres_worker worker(store, pool, {.max_claims = 3});
   serve<TestType>(worker, f);
   CHECK(worker.drain() == 0);
   auto run = queue.find(id);
   CHECK(run->state == lf::queued_state::dead);
-  CHECK(run->error == "claimed 3 times without ending (its workers died or lost their leases while running it; the last was w9)");
+  CHECK(run->error ==
+        "claimed 3 times without ending (its workers died or lost their leases while running it; the last was w9)");
   CHECK(e.runs[0] == 0);
   REQUIRE(queue.retry(id));
   CHECK_FALSE(queue.retry(id));  // queued now

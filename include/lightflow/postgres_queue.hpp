@@ -58,18 +58,18 @@ constexpr std::string_view to_string(queued_state s) noexcept {
 
 /// A row of `<schema>.runs`.
 struct queued_run {
-  std::string id;      ///< The run's id: also its checkpoint's run id in the store.
-  std::string flow;    ///< The flow's name.
-  std::string queue;   ///< Its queue.
-  std::string key;     ///< Its idempotency key, or empty.
+  std::string id;                             ///< The run's id: also its checkpoint's run id in the store.
+  std::string flow;                           ///< The flow's name.
+  std::string queue;                          ///< Its queue.
+  std::string key;                            ///< Its idempotency key, or empty.
   queued_state state = queued_state::queued;  ///< Where it is.
   int priority = 0;                           ///< Higher runs first.
-  int claims = 0;               ///< How many times a worker claimed it.
-  std::int64_t epoch = 0;       ///< The current claim's number (fences older claims' writes).
-  std::string worker;           ///< The worker that claimed it last, or empty.
-  bool cancel_requested = false;  ///< cancel() asked while it was running.
-  std::string error;            ///< Why it failed, was cancelled or is dead.
-  std::string fingerprint;      ///< The definition of the flow that may run it (hexadecimal).
+  int claims = 0;                             ///< How many times a worker claimed it.
+  std::int64_t epoch = 0;                     ///< The current claim's number (fences older claims' writes).
+  std::string worker;                         ///< The worker that claimed it last, or empty.
+  bool cancel_requested = false;              ///< cancel() asked while it was running.
+  std::string error;                          ///< Why it failed, was cancelled or is dead.
+  std::string fingerprint;                    ///< The definition of the flow that may run it (hexadecimal).
 };
 
 namespace detail {
@@ -126,28 +126,30 @@ class postgres_queue {
         auto found = db_.query("SELECT id FROM " + runs() + " WHERE key = $1", {options.key});
         if (PQntuples(found.get()) == 1) return detail::pg_connection::text(found, 0, 0);
       }
-      const std::string id = detail::pg_connection::text(
-          db_.exec("SELECT nextval(pg_get_serial_sequence('" + runs() + "', 'id'))"), 0, 0);
+      const std::string id =
+          detail::pg_connection::text(db_.exec("SELECT nextval(pg_get_serial_sequence('" + runs() + "', 'id'))"), 0, 0);
       memory_store captured;  // the records a run not started has: its input
       const checkpoint cp{captured, id, options.checkpoint};
       program::save_input(flow, cp, static_cast<const input_type&>(input), options.spread);
       const std::string name(flow_name(flow));
       const std::string fingerprint = detail::fingerprint_text(program::template fingerprint<input_type>(flow, cp));
       return db_.transaction([&]() -> std::string {
-        auto row = db_.query("INSERT INTO " + runs() +
-                                 " (id, flow, fingerprint, queue, priority, key, spread) "
-                                 "VALUES ($1, $2, $3, $4, $5, nullif($6, ''), $7) ON CONFLICT (key) DO NOTHING RETURNING id",
-                             {id, name, fingerprint, options.queue, std::to_string(options.priority), options.key,
-                              options.spread ? "true" : "false"});
+        auto row =
+            db_.query("INSERT INTO " + runs() +
+                          " (id, flow, fingerprint, queue, priority, key, spread) "
+                          "VALUES ($1, $2, $3, $4, $5, nullif($6, ''), $7) ON CONFLICT (key) DO NOTHING RETURNING id",
+                      {id, name, fingerprint, options.queue, std::to_string(options.priority), options.key,
+                       options.spread ? "true" : "false"});
         if (PQntuples(row.get()) == 0) {  // another producer queued the key meanwhile
           auto found = db_.query("SELECT id FROM " + runs() + " WHERE key = $1", {options.key});
           return detail::pg_connection::text(found, 0, 0);
         }
         for (const std::string& key : captured.list(name, id)) {
           const auto bytes = *captured.load(name, id, key);
-          (void)db_.query_values("INSERT INTO " + db_.schema() + ".records (flow, run, key, bytes) VALUES ($1, $2, $3, $4)",
-                                 {name.c_str(), id.c_str(), key.c_str(), reinterpret_cast<const char*>(bytes.data())},
-                                 {0, 0, 0, static_cast<int>(bytes.size())}, {0, 0, 0, 1});
+          (void)db_.query_values(
+              "INSERT INTO " + db_.schema() + ".records (flow, run, key, bytes) VALUES ($1, $2, $3, $4)",
+              {name.c_str(), id.c_str(), key.c_str(), reinterpret_cast<const char*>(bytes.data())},
+              {0, 0, 0, static_cast<int>(bytes.size())}, {0, 0, 0, 1});
         }
         if (options.spread) {  // its steps, the roots ready
           const detail::graph_view& g = program::shape(flow);
@@ -158,8 +160,8 @@ class postgres_queue {
             for (std::uint32_t k = g.dep_offsets[i]; k != g.dep_offsets[i + 1]; ++k) deps.push_back(g.name(g.deps[k]));
             params.emplace_back(g.name(i)), params.push_back(detail::pg_connection::array(deps));
             const std::string n = std::to_string(2 * i + 2), d = std::to_string(2 * i + 3);
-            sql += (i == 0 ? "($1, $" : ", ($1, $") + n + ", $" + d + "::text[], '" + (deps.empty() ? "ready" : "waiting") +
-                   "', " + std::to_string(deps.size()) + ")";
+            sql += (i == 0 ? "($1, $" : ", ($1, $") + n + ", $" + d + "::text[], '" +
+                   (deps.empty() ? "ready" : "waiting") + "', " + std::to_string(deps.size()) + ")";
           }
           std::vector<const char*> values;
           for (const std::string& p : params) values.push_back(p.c_str());
@@ -185,7 +187,8 @@ class postgres_queue {
   /// The queued runs of queue `queue` (every queue's when empty) that no worker seen in the last
   /// `within` serves (none serves their flow's definition, or those that do are gone): runs that will
   /// wait until such a worker starts.
-  std::vector<queued_run> unserved(std::string_view queue = {}, std::chrono::seconds within = std::chrono::seconds(60)) {
+  std::vector<queued_run> unserved(std::string_view queue = {},
+                                   std::chrono::seconds within = std::chrono::seconds(60)) {
     std::string where = "r WHERE r.state = 'queued' AND ($1 = '' OR r.queue = $1) AND NOT EXISTS (SELECT 1 FROM ";
     where += db_.schema() + ".workers w WHERE w.queue = r.queue AND r.fingerprint = ANY(w.fingerprints) AND ";
     where += "w.seen_at > now() - $2 * interval '1 second') ORDER BY r.id";
@@ -205,11 +208,16 @@ class postgres_queue {
                        "WHERE id = $1::bigint AND state IN ('queued', 'running')",
                    {id}, false, [&] {
                      const std::string steps = db_.schema() + ".steps";
-                     (void)db_.query("UPDATE " + steps + " SET state = 'skipped' WHERE run = $1 AND state IN ('waiting', "
-                                     "'ready')", {id});
-                     (void)db_.query("UPDATE " + runs() + " r SET state = 'cancelled', ended_at = now(), error = "
-                                     "'cancelled' WHERE id = $1 AND spread AND state = 'running' AND NOT EXISTS "
-                                     "(SELECT 1 FROM " + steps + " WHERE run = r.id AND state = 'running')", {id});
+                     (void)db_.query("UPDATE " + steps +
+                                         " SET state = 'skipped' WHERE run = $1 AND state IN ('waiting', "
+                                         "'ready')",
+                                     {id});
+                     (void)db_.query("UPDATE " + runs() +
+                                         " r SET state = 'cancelled', ended_at = now(), error = "
+                                         "'cancelled' WHERE id = $1 AND spread AND state = 'running' AND NOT EXISTS "
+                                         "(SELECT 1 FROM " +
+                                         steps + " WHERE run = r.id AND state = 'running')",
+                                     {id});
                    });
   }
   /// Queues again a run that failed, was cancelled or is dead (its claims counted from zero); its
@@ -220,11 +228,18 @@ class postgres_queue {
                        "lease_until = NULL WHERE id = $1::bigint AND state IN ('failed', 'cancelled', 'dead')",
                    {id}, true, [&] {  // a spread run's steps that had not succeeded wait again for theirs
                      const std::string steps = db_.schema() + ".steps";
-                     (void)db_.query("UPDATE " + steps + " t SET deps_left = n.left, state = CASE WHEN n.left = 0 THEN "
-                                     "'ready' ELSE 'waiting' END, claims = 0, error = NULL FROM (SELECT u.step, (SELECT "
-                                     "count(*) FROM " + steps + " d WHERE d.run = u.run AND d.step = ANY(u.deps) AND "
-                                     "d.state <> 'succeeded') AS left FROM " + steps + " u WHERE u.run = $1) n WHERE "
-                                     "t.run = $1 AND t.step = n.step AND t.state <> 'succeeded'", {id});
+                     (void)db_.query(
+                         "UPDATE " + steps +
+                             " t SET deps_left = n.left, state = CASE WHEN n.left = 0 THEN "
+                             "'ready' ELSE 'waiting' END, claims = 0, error = NULL FROM (SELECT u.step, (SELECT "
+                             "count(*) FROM " +
+                             steps +
+                             " d WHERE d.run = u.run AND d.step = ANY(u.deps) AND "
+                             "d.state <> 'succeeded') AS left FROM " +
+                             steps +
+                             " u WHERE u.run = $1) n WHERE "
+                             "t.run = $1 AND t.step = n.step AND t.state <> 'succeeded'",
+                         {id});
                    });
   }
   /// Erases the runs that ended (succeeded, or cancelled while queued) at least `age` ago, their rows
@@ -234,11 +249,12 @@ class postgres_queue {
     std::lock_guard lock(mutex_);
     return db_.retried([&] {
       return db_.transaction([&] {
-        auto gone = db_.query("DELETE FROM " + runs() +
-                                  " WHERE ended_at <= now() - $1 * interval '1 second' AND (state = 'succeeded' OR "
-                                  "(state = 'cancelled' AND claims = 0) OR ($2 AND state IN ('failed', 'cancelled', 'dead'))) "
-                                  "RETURNING flow, id::text",
-                              {std::to_string(age.count()), failed_too ? "true" : "false"});
+        auto gone =
+            db_.query("DELETE FROM " + runs() +
+                          " WHERE ended_at <= now() - $1 * interval '1 second' AND (state = 'succeeded' OR "
+                          "(state = 'cancelled' AND claims = 0) OR ($2 AND state IN ('failed', 'cancelled', 'dead'))) "
+                          "RETURNING flow, id::text",
+                      {std::to_string(age.count()), failed_too ? "true" : "false"});
         for (int i = 0; i != PQntuples(gone.get()); ++i)
           (void)db_.query("DELETE FROM " + db_.schema() + ".records WHERE flow = $1 AND run = $2",
                           {PQgetvalue(gone.get(), i, 0), PQgetvalue(gone.get(), i, 1)});
@@ -264,8 +280,10 @@ class postgres_queue {
  private:
   template <class Flow>
   static std::string_view flow_name(const Flow& flow) {
-    if constexpr (requires { Flow::name.view(); }) return Flow::name.view();
-    else return flow.name();
+    if constexpr (requires { Flow::name.view(); })
+      return Flow::name.view();
+    else
+      return flow.name();
   }
   std::string runs() const { return db_.schema() + ".runs"; }
   std::vector<queued_run> select(const std::string& where, std::initializer_list<std::string_view> params) {
@@ -279,8 +297,8 @@ class postgres_queue {
   }
   /// Runs `sql` (and then `more`, when it changed a row) in one transaction; whether it changed one.
   template <class More = void (*)()>
-  bool changed(const std::string& sql, std::initializer_list<std::string_view> params, bool notify = false,
-               More more = [] {}) {
+  bool changed(
+      const std::string& sql, std::initializer_list<std::string_view> params, bool notify = false, More more = [] {}) {
     std::lock_guard lock(mutex_);
     return db_.retried([&] {
       return db_.transaction([&] {

@@ -42,7 +42,8 @@ class postgres_store {
   /// Connects to the database that `conninfo` names (libpq's "host=... dbname=..." or a
   /// postgresql:// URI) and makes or migrates the store's tables in `schema` (a lower-case SQL
   /// identifier). store_error when it cannot connect, or when the schema was made by a newer lightflow.
-  explicit postgres_store(std::string conninfo, std::string schema = "lightflow") : db_(std::move(conninfo), std::move(schema)) {}
+  explicit postgres_store(std::string conninfo, std::string schema = "lightflow")
+      : db_(std::move(conninfo), std::move(schema)) {}
   postgres_store(const postgres_store&) = delete;
   postgres_store& operator=(const postgres_store&) = delete;
 
@@ -72,7 +73,8 @@ class postgres_store {
       lost = db_.retried([&] { return write(in_flight_); });
     } catch (...) {
       std::lock_guard lock(pending_mutex_);
-      pending_.insert(pending_.begin(), std::make_move_iterator(in_flight_.begin()), std::make_move_iterator(in_flight_.end()));
+      pending_.insert(pending_.begin(), std::make_move_iterator(in_flight_.begin()),
+                      std::make_move_iterator(in_flight_.end()));
       in_flight_.clear();
       throw;
     }
@@ -102,7 +104,8 @@ class postgres_store {
     }
     std::lock_guard db(db_mutex_);
     return db_.retried([&]() -> std::optional<std::vector<std::byte>> {
-      auto r = db_.query("SELECT bytes FROM " + table() + " WHERE flow = $1 AND run = $2 AND key = $3", {flow, run, key}, true);
+      auto r = db_.query("SELECT bytes FROM " + table() + " WHERE flow = $1 AND run = $2 AND key = $3",
+                         {flow, run, key}, true);
       if (PQntuples(r.get()) == 0) return std::nullopt;
       const auto* data = reinterpret_cast<const std::byte*>(PQgetvalue(r.get(), 0, 0));
       return std::vector<std::byte>(data, data + PQgetlength(r.get(), 0, 0));
@@ -235,9 +238,10 @@ class postgres_store {
           const record& r = *last[at + k];
           sql += (k == 0 ? "($" : ", ($") + std::to_string(4 * k + 1) + ", $" + std::to_string(4 * k + 2) + ", $" +
                  std::to_string(4 * k + 3) + ", $" + std::to_string(4 * k + 4) + ")";
-          for (const std::string* t : {&r.flow, &r.run, &r.key}) values.push_back(t->c_str()), lengths.push_back(0), formats.push_back(0);
-          values.push_back(reinterpret_cast<const char*>(r.bytes.data())), lengths.push_back(static_cast<int>(r.bytes.size())),
-              formats.push_back(1);
+          for (const std::string* t : {&r.flow, &r.run, &r.key})
+            values.push_back(t->c_str()), lengths.push_back(0), formats.push_back(0);
+          values.push_back(reinterpret_cast<const char*>(r.bytes.data())),
+              lengths.push_back(static_cast<int>(r.bytes.size())), formats.push_back(1);
         }
         sql += " ON CONFLICT (flow, run, key) DO UPDATE SET bytes = EXCLUDED.bytes";
         (void)db_.query_values(sql, values, lengths, formats);
@@ -262,11 +266,11 @@ class postgres_store {
     return v;
   }
 
-  detail::pg_connection db_;  // under db_mutex_
-  std::mutex db_mutex_;       // the connection; taken before pending_mutex_ when both are
+  detail::pg_connection db_;          // under db_mutex_
+  std::mutex db_mutex_;               // the connection; taken before pending_mutex_ when both are
   mutable std::mutex pending_mutex_;  // pending_, in_flight_, fences_, fenced_out_
   std::vector<record> pending_, in_flight_;
-  std::map<std::string, checks> fences_;       // by run_key
+  std::map<std::string, checks> fences_;        // by run_key
   std::unordered_set<std::string> fenced_out_;  // runs whose claim was lost
 };
 

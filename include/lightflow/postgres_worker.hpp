@@ -59,7 +59,10 @@ class postgres_worker {
   /// A worker that runs claimed runs on `pool`, their checkpoints in `store` (both must outlive it),
   /// with a connection of its own to the store's database (store_error when it cannot connect).
   postgres_worker(postgres_store& store, executor& pool, worker_options options = {})
-      : store_(&store), pool_(&pool), options_(std::move(options)), db_(store.conninfo(), store.schema()),
+      : store_(&store),
+        pool_(&pool),
+        options_(std::move(options)),
+        db_(store.conninfo(), store.schema()),
         wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
     if (wake_ < 0) throw store_error("lightflow: postgres_worker: eventfd failed");
     if (options_.name.empty()) {
@@ -92,66 +95,38 @@ class postgres_worker {
     auto kept = std::make_shared<const Flow>(flow);
     const checkpoint cp{*store_, "", options};
     const std::string fingerprint = detail::fingerprint_text(program::template fingerprint<input_type>(*kept, cp));
-    served_[fingerprint] = {[kept, options](executor& pool, postgres_store& store, const std::string& id,
-                                            const std::string& step) {
-                              const checkpoint cp{store, id, options};
-                              auto input = program::template load_input<input_type>(*kept, cp);
-                              if (step.empty()) {
-                                auto handle = pool.submit(*kept, std::move(input), cp);
-                                return std::unique_ptr<detail::worker_run>(new detail::worker_run_of<decltype(handle)>(std::move(handle)));
-                              }
-                              auto handle = pool.submit(*kept, std::move(input), cp, only_steps{{step}});
-                              return std::unique_ptr<detail::worker_run>(new detail::worker_run_of<decltype(handle)>(std::move(handle), step));
-                            },
-                            &program::shape(*kept)};
+    served_[fingerprint] = {
+        [kept, options](executor& pool, postgres_store& store, const std::string& id, const std::string& step) {
+          const checkpoint cp{store, id, options};
+          auto input = program::template load_input<input_type>(*kept, cp);
+          if (step.empty()) {
+            auto handle = pool.submit(*kept, std::move(input), cp);
+            return std::unique_ptr<detail::worker_run>(new detail::worker_run_of<decltype(handle)>(std::move(handle)));
+          }
+          auto handle = pool.submit(*kept, std::move(input), cp, only_steps{{step}});
+          return std::unique_ptr<detail::worker_run>(
+              new detail::worker_run_of<decltype(handle)>(std::move(handle), step));
+        },
+        &program::shape(*kept)};
     return *this;
   }
 
   /// Claims and runs runs until `stop` is requested, then lets its runs finish (or hands them back:
   /// worker_options::hand_back), heartbeats going on meanwhile, and returns. store_error when the
   /// database cannot be reached.
-  void run(std::stop_token stop) {
-    std::stop_callback wake(stop, [this] { signal(); });
-    auto next_beat = std::chrono::steady_clock::now();
-    for (;;) {
-      reap();
-      if (std::chrono::steady_clock::now() >= next_beat) {
-        heartbeat();
-        next_beat = std::chrono::steady_clock::now() + options_.lease / 3;
-      }
-      if (stop.stop_requested()) {
-        if (active_.empty()) return;
-        if (options_.hand_back && !handing_back_) {
-          handing_back_ = true;
-          for (auto& [id, c] : active_) c.run->cancel();
-        }
-      } else {
-        while (active_.size() < options_.runs && claim()) {
-        }
-      }
-      sleep_until(std::min(next_beat, std::chrono::steady_clock::now() + options_.poll));
-    }
-  }
+  void run(std::stop_token stop) { (void)work(stop, false); }
   /// Runs until no run it can take is queued and its own have ended; returns how many ended (tests,
   /// and batch jobs).
-  std::size_t drain() {
-    const std::size_t before = ended_;
-    for (;;) {
-      reap();
-      heartbeat();
-      while (active_.size() < options_.runs && claim()) {
-      }
-      if (active_.empty()) return ended_ - before;
-      sleep_until(std::chrono::steady_clock::now() + std::min(options_.poll, options_.lease / 3));
-    }
-  }
+  std::size_t drain() { return work({}, true); }
   /// This worker's name.
   const std::string& name() const noexcept { return options_.name; }
 
  private:
   /// A flow it serves: how it starts a run (or one step of a spread run), and the flow's shape.
   struct served {
-    std::function<std::unique_ptr<detail::worker_run>(executor&, postgres_store&, const std::string&, const std::string&)> start;
+    std::function<std::unique_ptr<detail::worker_run>(executor&, postgres_store&, const std::string&,
+                                                      const std::string&)>
+        start;
     const detail::graph_view* shape;
   };
   struct claimed {
@@ -160,14 +135,42 @@ class postgres_worker {
     const detail::graph_view* shape = nullptr;
     std::int64_t epoch = 0;
     std::unique_ptr<detail::worker_run> run;
-    std::thread waiter;   // waits for the run's end, then wakes the loop
+    std::thread waiter;      // waits for the run's end, then wakes the loop
     bool cancelled = false;  // asked by cancel()
-    bool ended = false;   // (under done_mutex_)
+    bool ended = false;      // (under done_mutex_)
   };
 
   void signal() noexcept {
     const std::uint64_t one = 1;
     (void)!::write(wake_, &one, sizeof one);
+  }
+  /// The loop of run() and drain(): ends the claims whose runs ended, renews the leases every third
+  /// of one, claims while it has room; then sleeps until woken (a notification, a run's end, a stop)
+  /// or the next heartbeat or poll. Returns how many claims ended.
+  std::size_t work(std::stop_token stop, bool until_idle) {
+    std::stop_callback wake(stop, [this] { signal(); });
+    const std::size_t before = ended_;
+    auto next_beat = std::chrono::steady_clock::now();
+    for (;;) {
+      reap();
+      if (std::chrono::steady_clock::now() >= next_beat) {
+        heartbeat();
+        next_beat = std::chrono::steady_clock::now() + options_.lease / 3;
+      }
+      if (stop.stop_requested()) {
+        if (active_.empty()) break;
+        if (options_.hand_back && !handing_back_) {
+          handing_back_ = true;
+          for (auto& [id, c] : active_) c.run->cancel();
+        }
+      } else {
+        while (active_.size() < options_.runs && claim()) {
+        }
+        if (until_idle && active_.empty()) break;
+      }
+      sleep_until(std::min(next_beat, std::chrono::steady_clock::now() + options_.poll));
+    }
+    return ended_ - before;
   }
   /// Waits for a notification, a run's end or a stop (the eventfd), or `until`.
   void sleep_until(std::chrono::steady_clock::time_point until) {
@@ -186,22 +189,25 @@ class postgres_worker {
   bool claim() {
     const std::string fingerprints = served_fingerprints();
     auto r = db_.retried([&] {
-      return db_.query("WITH c AS (SELECT id FROM " + runs() +
-                           " WHERE queue = $1 AND fingerprint = ANY($2::text[]) AND NOT spread AND "
-                           "(state = 'queued' OR (state = 'running' AND lease_until < now())) "
-                           "ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-                           "UPDATE " + runs() + " r SET "
-                           "state = CASE WHEN r.cancel_requested THEN 'cancelled' WHEN r.claims >= $4 THEN 'dead' "
-                           "ELSE 'running' END, "
-                           "error = CASE WHEN r.cancel_requested THEN 'cancelled while its worker was lost' "
-                           "WHEN r.claims >= $4 THEN 'claimed ' || r.claims || ' times without ending (its workers "
-                           "died or lost their leases while running it; the last was ' || coalesce(r.worker, '?') || ')' END, "
-                           "ended_at = CASE WHEN r.cancel_requested OR r.claims >= $4 THEN now() END, "
-                           "epoch = r.epoch + 1, claims = r.claims + 1, worker = $3, "
-                           "lease_until = now() + $5 * interval '1 millisecond' "
-                           "FROM c WHERE r.id = c.id RETURNING r.id, r.flow, r.fingerprint, r.epoch, r.state",
-                       {options_.queue, fingerprints, options_.name, std::to_string(options_.max_claims),
-                        std::to_string(options_.lease.count())});
+      return db_.query(
+          "WITH c AS (SELECT id FROM " + runs() +
+              " WHERE queue = $1 AND fingerprint = ANY($2::text[]) AND NOT spread AND "
+              "(state = 'queued' OR (state = 'running' AND lease_until < now())) "
+              "ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+              "UPDATE " +
+              runs() +
+              " r SET "
+              "state = CASE WHEN r.cancel_requested THEN 'cancelled' WHEN r.claims >= $4 THEN 'dead' "
+              "ELSE 'running' END, "
+              "error = CASE WHEN r.cancel_requested THEN 'cancelled while its worker was lost' "
+              "WHEN r.claims >= $4 THEN 'claimed ' || r.claims || ' times without ending (its workers "
+              "died or lost their leases while running it; the last was ' || coalesce(r.worker, '?') || ')' END, "
+              "ended_at = CASE WHEN r.cancel_requested OR r.claims >= $4 THEN now() END, "
+              "epoch = r.epoch + 1, claims = r.claims + 1, worker = $3, "
+              "lease_until = now() + $5 * interval '1 millisecond' "
+              "FROM c WHERE r.id = c.id RETURNING r.id, r.flow, r.fingerprint, r.epoch, r.state",
+          {options_.queue, fingerprints, options_.name, std::to_string(options_.max_claims),
+           std::to_string(options_.lease.count())});
     });
     if (PQntuples(r.get()) == 0) return claim_step();
     const std::string id = detail::pg_connection::text(r, 0, 0);
@@ -210,8 +216,10 @@ class postgres_worker {
     c.flow = detail::pg_connection::text(r, 0, 1);
     c.run_id = id;
     c.epoch = std::stoll(detail::pg_connection::text(r, 0, 3));
-    store_->fence(c.flow, id, "", "UPDATE " + runs() + " SET lease_until = now() + $3 * interval '1 millisecond' "
-                  "WHERE id = $1 AND epoch = $2 AND state = 'running'",
+    store_->fence(c.flow, id, "",
+                  "UPDATE " + runs() +
+                      " SET lease_until = now() + $3 * interval '1 millisecond' "
+                      "WHERE id = $1 AND epoch = $2 AND state = 'running'",
                   {id, std::to_string(c.epoch), std::to_string(options_.lease.count())});
     return start(std::move(c), detail::pg_connection::text(r, 0, 2));
   }
@@ -225,8 +233,9 @@ class postgres_worker {
     c.shape = served_.at(s->fingerprint).shape;
     if (s->claims > options_.max_claims) {
       detail::end_step(db_, *c.shape, c.run_id, c.step, c.epoch, "failed",
-                       "claimed " + std::to_string(s->claims - 1) + " times without ending (its workers died or lost "
-                       "their leases while running it)");
+                       "claimed " + std::to_string(s->claims - 1) +
+                           " times without ending (its workers died or lost "
+                           "their leases while running it)");
       return true;
     }
     store_->fence(c.flow, c.run_id, c.step, detail::step_fence_sql(db_),
@@ -276,7 +285,8 @@ class postgres_worker {
       const detail::worker_ending e = c.run->finish();
       const std::string_view state = e.state;
       if (handing_back_ && state != "succeeded")
-        end(c, c.step.empty() ? "queued" : "ready", "handed back by worker " + options_.name + " (it was asked to stop)", true);
+        end(c, c.step.empty() ? "queued" : "ready",
+            "handed back by worker " + options_.name + " (it was asked to stop)", true);
       else
         end(c, c.cancelled && state == "failed" ? "cancelled" : e.state, e.why);
     }
@@ -285,7 +295,7 @@ class postgres_worker {
   /// `<schema>.runs` spells it ("queued": handed back; `uncounted`: its claim does not count
   /// towards max_claims), or for a step as `<schema>.steps` does.
   void end(const claimed& c, const char* state, const std::string& why, bool uncounted = false) {
-    if (!c.step.empty()) return detail::end_step(db_, *c.shape, c.run_id, c.step, c.epoch, state, why);
+    if (!c.step.empty()) return detail::end_step(db_, *c.shape, c.run_id, c.step, c.epoch, state, why, uncounted);
     const std::string& id = c.run_id;
     const std::int64_t epoch = c.epoch;
     db_.retried([&] {
@@ -323,7 +333,8 @@ class postgres_worker {
         held[detail::pg_connection::text(r, i, 0)] = detail::pg_connection::text(r, i, 1) == "t";
     }
     if (!steps.empty())
-      for (auto& [key, cancel] : detail::renew_steps(db_, array(step_runs), array(steps), array(step_epochs), options_.lease))
+      for (auto& [key, cancel] :
+           detail::renew_steps(db_, array(step_runs), array(steps), array(step_epochs), options_.lease))
         held[key] = cancel;
     for (auto& [key, c] : active_) {
       const auto h = held.find(key);
@@ -338,11 +349,12 @@ class postgres_worker {
   void register_self() {
     const std::string fingerprints = served_fingerprints();
     db_.retried([&] {
-      (void)db_.query("INSERT INTO " + db_.schema() +
-                          ".workers (name, queue, fingerprints, seen_at) VALUES ($1, $2, $3::text[], now()) "
-                          "ON CONFLICT (name) DO UPDATE SET queue = EXCLUDED.queue, fingerprints = EXCLUDED.fingerprints, "
-                          "seen_at = now()",
-                      {options_.name, options_.queue, fingerprints});
+      (void)db_.query(
+          "INSERT INTO " + db_.schema() +
+              ".workers (name, queue, fingerprints, seen_at) VALUES ($1, $2, $3::text[], now()) "
+              "ON CONFLICT (name) DO UPDATE SET queue = EXCLUDED.queue, fingerprints = EXCLUDED.fingerprints, "
+              "seen_at = now()",
+          {options_.name, options_.queue, fingerprints});
     });
   }
   /// The fingerprints of the definitions it serves, as a PostgreSQL array.
@@ -358,8 +370,8 @@ class postgres_worker {
   worker_options options_;
   detail::pg_connection db_;  // claims, heartbeats, ends, notifications: this worker's thread only
   int wake_;
-  std::map<std::string, served> served_;     // by fingerprint
-  std::map<std::string, claimed> active_;    // by run id (a step: run id, '\0', step)
+  std::map<std::string, served> served_;   // by fingerprint
+  std::map<std::string, claimed> active_;  // by run id (a step: run id, '\0', step)
   std::mutex done_mutex_;
   std::size_t ended_ = 0;
   bool handing_back_ = false;  // a stop was asked, with worker_options::hand_back

@@ -43,9 +43,10 @@ class pg_connection {
       throw usage_error("lightflow: a PostgreSQL schema must be a lower-case SQL identifier, not \"" + schema_ + "\"");
     conn_.reset(PQconnectdb(conninfo_.c_str()));
     if (!conn_ || PQstatus(conn_.get()) != CONNECTION_OK)
-      throw store_error("lightflow: could not connect to PostgreSQL (" + std::string(conn_ ? PQerrorMessage(conn_.get()) : "out of memory") +
-                        ")");
-    PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);  // "already exists" notices
+      throw store_error("lightflow: could not connect to PostgreSQL (" +
+                        std::string(conn_ ? PQerrorMessage(conn_.get()) : "out of memory") + ")");
+    PQsetNoticeProcessor(
+        conn_.get(), [](void*, const char*) {}, nullptr);  // "already exists" notices
     database_ = PQdb(conn_.get());
     migrate();
   }
@@ -137,7 +138,8 @@ class pg_connection {
     // connection exceptions: 08xxx), not refused by the server: worth one more try on a new one.
     const char* state = r ? PQresultErrorField(r.get(), PG_DIAG_SQLSTATE) : nullptr;
     const std::string_view code = state != nullptr ? state : "";
-    lost_ = PQstatus(conn_.get()) != CONNECTION_OK || code.empty() || code.starts_with("08") || code.starts_with("57P0");
+    lost_ =
+        PQstatus(conn_.get()) != CONNECTION_OK || code.empty() || code.starts_with("08") || code.starts_with("57P0");
     std::string why = r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn_.get());
     while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
     throw store_error("lightflow: PostgreSQL (schema " + schema_ + " of database \"" + database_ + "\") refused \"" +
@@ -172,12 +174,15 @@ class pg_connection {
                    "cancel_requested boolean NOT NULL DEFAULT false, error text, "
                    "enqueued_at timestamptz NOT NULL DEFAULT now(), ended_at timestamptz, "
                    "spread boolean NOT NULL DEFAULT false)");
-        (void)exec("CREATE INDEX runs_claimable ON " + s + "runs (queue, priority DESC, id) WHERE state IN ('queued', 'running')");
-        (void)exec("CREATE TABLE " + s +  // the steps of a run spread over workers
-                   "steps (run bigint NOT NULL REFERENCES " + s + "runs (id) ON DELETE CASCADE, step text NOT NULL, "
-                   "deps text[] NOT NULL, state text NOT NULL, deps_left integer NOT NULL, epoch bigint NOT NULL DEFAULT 0, "
-                   "claims integer NOT NULL DEFAULT 0, worker text, lease_until timestamptz, error text, "
-                   "PRIMARY KEY (run, step))");
+        (void)exec("CREATE INDEX runs_claimable ON " + s +
+                   "runs (queue, priority DESC, id) WHERE state IN ('queued', 'running')");
+        (void)exec(
+            "CREATE TABLE " + s +  // the steps of a run spread over workers
+            "steps (run bigint NOT NULL REFERENCES " + s +
+            "runs (id) ON DELETE CASCADE, step text NOT NULL, "
+            "deps text[] NOT NULL, state text NOT NULL, deps_left integer NOT NULL, epoch bigint NOT NULL DEFAULT 0, "
+            "claims integer NOT NULL DEFAULT 0, worker text, lease_until timestamptz, error text, "
+            "PRIMARY KEY (run, step))");
         (void)exec("CREATE INDEX steps_claimable ON " + s + "steps (run) WHERE state IN ('ready', 'running')");
         (void)exec("CREATE TABLE " + s +
                    "workers (name text PRIMARY KEY, queue text NOT NULL, fingerprints text[] NOT NULL, "

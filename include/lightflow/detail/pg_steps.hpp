@@ -29,8 +29,9 @@ struct claimed_step {
 
 /// Claims one step (see the top of this header) of the spread runs of queue `queue` whose
 /// fingerprint is among `fingerprints` (a text array); nothing when none is ready.
-inline std::optional<claimed_step> claim_step(pg_connection& db, const std::string& queue, const std::string& fingerprints,
-                                              const std::string& worker, std::chrono::milliseconds lease) {
+inline std::optional<claimed_step> claim_step(pg_connection& db, const std::string& queue,
+                                              const std::string& fingerprints, const std::string& worker,
+                                              std::chrono::milliseconds lease) {
   const std::string s = db.schema() + ".";
   auto r = db.retried([&] {
     return db.query("WITH c AS (SELECT t.run, t.step FROM " + s + "steps t JOIN " + s +
@@ -38,19 +39,25 @@ inline std::optional<claimed_step> claim_step(pg_connection& db, const std::stri
                         "AND r.state IN ('queued', 'running') AND NOT r.cancel_requested AND (t.state = 'ready' OR "
                         "(t.state = 'running' AND t.lease_until < now())) ORDER BY r.priority DESC, t.run "
                         "LIMIT 1 FOR UPDATE OF t SKIP LOCKED) "
-                        "UPDATE " + s + "steps t SET state = 'running', epoch = t.epoch + 1, claims = t.claims + 1, "
+                        "UPDATE " +
+                        s +
+                        "steps t SET state = 'running', epoch = t.epoch + 1, claims = t.claims + 1, "
                         "worker = $3, lease_until = now() + $4 * interval '1 millisecond' FROM c "
                         "WHERE t.run = c.run AND t.step = c.step RETURNING t.run, t.step, t.epoch, t.claims, "
-                        "(SELECT flow FROM " + s + "runs WHERE id = t.run), (SELECT fingerprint FROM " + s +
-                        "runs WHERE id = t.run)",
+                        "(SELECT flow FROM " +
+                        s + "runs WHERE id = t.run), (SELECT fingerprint FROM " + s + "runs WHERE id = t.run)",
                     {queue, fingerprints, worker, std::to_string(lease.count())});
   });
   if (PQntuples(r.get()) == 0) return std::nullopt;
-  claimed_step c{pg_connection::text(r, 0, 0), pg_connection::text(r, 0, 1), pg_connection::text(r, 0, 4),
-                 pg_connection::text(r, 0, 5), std::stoll(pg_connection::text(r, 0, 2)),
+  claimed_step c{pg_connection::text(r, 0, 0),
+                 pg_connection::text(r, 0, 1),
+                 pg_connection::text(r, 0, 4),
+                 pg_connection::text(r, 0, 5),
+                 std::stoll(pg_connection::text(r, 0, 2)),
                  std::stoi(pg_connection::text(r, 0, 3))};
   db.retried([&] {
-    (void)db.query("UPDATE " + s + "runs SET state = 'running', worker = $2 WHERE id = $1 AND state = 'queued'", {c.run, worker});
+    (void)db.query("UPDATE " + s + "runs SET state = 'running', worker = $2 WHERE id = $1 AND state = 'queued'",
+                   {c.run, worker});
   });
   return c;
 }
@@ -83,11 +90,12 @@ inline std::vector<std::string_view> steps_after(const graph_view& g, std::uint3
 
 /// Ends the claim `epoch` of step `step` of run `run` (of shape `g`), if it still holds, in one
 /// transaction: `state` "succeeded" (its dependents whose every dependency is done become ready),
-/// "failed" (its descendants are skipped) or "ready" (handed back, for another claim). When the run
+/// "failed" (its descendants are skipped) or "ready" (handed back, for another claim; `uncounted`:
+/// this claim does not count towards max_claims). When the run
 /// was asked to cancel, the steps not running are skipped instead. The run ends with its last step:
 /// succeeded, failed (`why`: the first failed step's error), or cancelled.
 inline void end_step(pg_connection& db, const graph_view& g, const std::string& run, const std::string& step,
-                     std::int64_t epoch, std::string_view state, const std::string& why) {
+                     std::int64_t epoch, std::string_view state, const std::string& why, bool uncounted = false) {
   const std::string s = db.schema() + ".";
   const std::uint32_t index = g.find(step);
   db.retried([&] {
@@ -95,28 +103,39 @@ inline void end_step(pg_connection& db, const graph_view& g, const std::string& 
       auto lock = db.query("SELECT cancel_requested FROM " + s + "runs WHERE id = $1 FOR UPDATE", {run});
       const bool cancelling = PQntuples(lock.get()) == 1 && pg_connection::text(lock, 0, 0) == "t";
       const std::string_view now = cancelling && state == "ready" ? "cancelled" : state;
-      auto ended = db.query("UPDATE " + s + "steps SET state = $4, error = nullif($5, ''), lease_until = NULL "
-                            "WHERE run = $1 AND step = $2 AND epoch = $3 AND state = 'running'",
-                            {run, step, std::to_string(epoch), now, why});
+      auto ended =
+          db.query("UPDATE " + s +
+                       "steps SET state = $4, error = nullif($5, ''), lease_until = NULL, "
+                       "claims = claims - $6 WHERE run = $1 AND step = $2 AND epoch = $3 AND state = 'running'",
+                   {run, step, std::to_string(epoch), now, why, uncounted ? "1" : "0"});
       if (std::string_view(PQcmdTuples(ended.get())) != "1") return;  // the claim was lost: not ours to end
       if (cancelling) {
-        (void)db.query("UPDATE " + s + "steps SET state = 'skipped' WHERE run = $1 AND state IN ('waiting', 'ready')", {run});
+        (void)db.query("UPDATE " + s + "steps SET state = 'skipped' WHERE run = $1 AND state IN ('waiting', 'ready')",
+                       {run});
       } else if (now == "succeeded" && index != g.size) {
-        (void)db.query("UPDATE " + s + "steps SET deps_left = deps_left - 1, state = CASE WHEN deps_left = 1 THEN "
-                       "'ready' ELSE state END WHERE run = $1 AND step = ANY($2::text[])",
+        (void)db.query("UPDATE " + s +
+                           "steps SET deps_left = deps_left - 1, state = CASE WHEN deps_left = 1 THEN "
+                           "'ready' ELSE state END WHERE run = $1 AND step = ANY($2::text[])",
                        {run, pg_connection::array(steps_after(g, index, false))});
       } else if (now == "failed" && index != g.size) {
-        (void)db.query("UPDATE " + s + "steps SET state = 'skipped' WHERE run = $1 AND step = ANY($2::text[]) AND "
-                       "state IN ('waiting', 'ready')",
+        (void)db.query("UPDATE " + s +
+                           "steps SET state = 'skipped' WHERE run = $1 AND step = ANY($2::text[]) AND "
+                           "state IN ('waiting', 'ready')",
                        {run, pg_connection::array(steps_after(g, index, true))});
       }
-      (void)db.query("UPDATE " + s + "runs r SET state = CASE WHEN r.cancel_requested THEN 'cancelled' WHEN EXISTS "
-                     "(SELECT 1 FROM " + s + "steps WHERE run = r.id AND state = 'failed') THEN 'failed' ELSE "
-                     "'succeeded' END, error = (SELECT 'step \"' || step || '\" failed: ' || coalesce(error, '') FROM " +
-                     s + "steps WHERE run = r.id AND state = 'failed' ORDER BY step LIMIT 1), ended_at = now(), "
-                     "lease_until = NULL WHERE r.id = $1 AND r.state IN ('queued', 'running') AND NOT EXISTS "
-                     "(SELECT 1 FROM " + s + "steps WHERE run = r.id AND state IN ('waiting', 'ready', 'running'))",
-                     {run});
+      (void)db.query(
+          "UPDATE " + s +
+              "runs r SET state = CASE WHEN r.cancel_requested THEN 'cancelled' WHEN EXISTS "
+              "(SELECT 1 FROM " +
+              s +
+              "steps WHERE run = r.id AND state = 'failed') THEN 'failed' ELSE "
+              "'succeeded' END, error = (SELECT 'step \"' || step || '\" failed: ' || coalesce(error, '') FROM " +
+              s +
+              "steps WHERE run = r.id AND state = 'failed' ORDER BY step LIMIT 1), ended_at = now(), "
+              "lease_until = NULL WHERE r.id = $1 AND r.state IN ('queued', 'running') AND NOT EXISTS "
+              "(SELECT 1 FROM " +
+              s + "steps WHERE run = r.id AND state IN ('waiting', 'ready', 'running'))",
+          {run});
       (void)db.query("SELECT pg_notify($1, '')", {"lightflow_" + db.schema()});
     });
   });
@@ -129,15 +148,18 @@ inline std::vector<std::pair<std::string, bool>> renew_steps(pg_connection& db, 
                                                              std::chrono::milliseconds lease) {
   const std::string s = db.schema() + ".";
   auto r = db.retried([&] {
-    return db.query("UPDATE " + s + "steps t SET lease_until = now() + $4 * interval '1 millisecond' FROM "
-                    "unnest($1::bigint[], $2::text[], $3::bigint[]) AS c(run, step, epoch) WHERE t.run = c.run AND "
-                    "t.step = c.step AND t.epoch = c.epoch AND t.state = 'running' RETURNING t.run, t.step, "
-                    "(SELECT cancel_requested FROM " + s + "runs WHERE id = t.run)",
+    return db.query("UPDATE " + s +
+                        "steps t SET lease_until = now() + $4 * interval '1 millisecond' FROM "
+                        "unnest($1::bigint[], $2::text[], $3::bigint[]) AS c(run, step, epoch) WHERE t.run = c.run AND "
+                        "t.step = c.step AND t.epoch = c.epoch AND t.state = 'running' RETURNING t.run, t.step, "
+                        "(SELECT cancel_requested FROM " +
+                        s + "runs WHERE id = t.run)",
                     {runs, steps, epochs, std::to_string(lease.count())});
   });
   std::vector<std::pair<std::string, bool>> held;
   for (int i = 0; i != PQntuples(r.get()); ++i)
-    held.emplace_back(pg_connection::text(r, i, 0) + '\0' + pg_connection::text(r, i, 1), pg_connection::text(r, i, 2) == "t");
+    held.emplace_back(pg_connection::text(r, i, 0) + '\0' + pg_connection::text(r, i, 1),
+                      pg_connection::text(r, i, 2) == "t");
   return held;
 }
 
