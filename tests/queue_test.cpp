@@ -347,10 +347,25 @@ TEMPLATE_TEST_CASE("a run spread over workers has each step claimed on its own, 
   lf::postgres_worker first(store, pool, {.name = "first"}), second(store, pool, {.name = "second"});
   serve<TestType>(first, f);
   serve<TestType>(second, f);
+  // A step's output and its end are committed together: no moment shows a step's record while its
+  // row says it has not succeeded (its dependents not yet released).
+  std::atomic<bool> draining{true};
+  int apart = 0, looks = 0;
+  std::thread watcher([&] {
+    for (; draining; ++looks)
+      apart +=
+          std::stoi(administer("SELECT count(*) FROM " + schema + ".records r JOIN " + schema +
+                               ".steps t ON t.run::text = r.run AND r.key = 'step/' || t.step WHERE t.run = " + id +
+                               " AND t.state <> 'succeeded'"));
+  });
   std::size_t ended[2] = {0, 0};
   std::thread t([&] { ended[1] = second.drain(); });
   ended[0] = first.drain();
   t.join();
+  draining = false;
+  watcher.join();
+  CHECK(apart == 0);
+  CHECK(looks > 0);
   CHECK(ended[0] + ended[1] >= 3);  // one claim a step (a worker that finds b not ready yet moves on)
   CHECK(queue.find(id)->state == lf::queued_state::succeeded);
   CHECK(steps_of(schema, id) == "a succeeded 1, b succeeded 1, c succeeded 1");

@@ -68,9 +68,9 @@ class postgres_store {
       in_flight_ = std::move(pending_);
       pending_.clear();
     }
-    std::vector<std::string> lost;
+    written w;
     try {
-      lost = db_.retried([&] { return write(in_flight_); });
+      w = db_.retried([&] { return write(in_flight_); });
     } catch (...) {
       std::lock_guard lock(pending_mutex_);
       pending_.insert(pending_.begin(), std::make_move_iterator(in_flight_.begin()),
@@ -80,9 +80,12 @@ class postgres_store {
     }
     std::lock_guard lock(pending_mutex_);
     in_flight_.clear();
-    if (lost.empty()) return;
+    for (const auto& [run, token] : w.done)
+      if (const auto f = fences_.find(run); f != fences_.end() && f->second.erase(token) == 1 && f->second.empty())
+        fences_.erase(f);
+    if (w.lost.empty()) return;
     std::string text;
-    for (const std::string& r : lost) {
+    for (const std::string& r : w.lost) {
       std::erase_if(pending_, [&](const record& p) { return run_key(p.flow, p.run) == r; });
       fenced_out_.insert(r);
       fences_.erase(r);
@@ -156,24 +159,29 @@ class postgres_store {
   }
 
   /// For postgres_worker: from now on, each flush that writes records of run `run` first runs
-  /// `check` (a statement with text parameters `params`) in the same transaction, which must change
-  /// exactly one row: the worker's claim still holds, and its lease is renewed. Otherwise the claim
-  /// was lost: the run's records are not written (see flush). A run may have several fences (steps
-  /// of one run claimed one by one), each under its own `token`.
-  void fence(std::string_view flow, std::string_view run, std::string token, std::string check,
-             std::vector<std::string> params) {
+  /// `check` in the same transaction, which must change exactly one row: the worker's claim still
+  /// holds, and its lease is renewed. Otherwise the claim was lost: the run's records are not
+  /// written (see flush). A run may have several fences (steps of one run claimed one by one), each
+  /// under its own `token`. With `on_key`: the flush that writes the run's record `on_key` also runs
+  /// `then`, after the records, in the same transaction, and the fence ends there (a step of a run
+  /// spread over workers is ended in the transaction that writes its output).
+  void fence(std::string_view flow, std::string_view run, std::string token, detail::pg_statement check,
+             std::string on_key = {}, std::vector<detail::pg_statement> then = {}) {
     std::lock_guard lock(pending_mutex_);
-    fences_[run_key(flow, run)][std::move(token)] = {std::move(check), std::move(params)};
+    fences_[run_key(flow, run)][std::move(token)] = {std::move(check), std::move(on_key), std::move(then)};
     fenced_out_.erase(run_key(flow, run));
   }
-  /// Ends fence `token` of run `run` (its claim ended, or was handed back).
-  void unfence(std::string_view flow, std::string_view run, const std::string& token) {
+  /// Ends fence `token` of run `run` (its claim ended, or was handed back). False when it had
+  /// ended already, in the flush that wrote its `on_key` record.
+  bool unfence(std::string_view flow, std::string_view run, const std::string& token) {
     std::lock_guard lock(pending_mutex_);
     const auto f = fences_.find(run_key(flow, run));
-    if (f != fences_.end() && f->second.erase(token) == 1 && f->second.empty()) {
+    if (f == fences_.end() || f->second.erase(token) == 0) return false;
+    if (f->second.empty()) {
       fences_.erase(f);
       fenced_out_.erase(run_key(flow, run));
     }
+    return true;
   }
   /// The database's name.
   const std::string& database() const noexcept { return db_.database(); }
@@ -188,20 +196,26 @@ class postgres_store {
     std::vector<std::byte> bytes;
   };
   struct check {
-    std::string sql;
-    std::vector<std::string> params;
+    detail::pg_statement statement;
+    std::string on_key;  // with `then`: run when the flush writes this record
+    std::vector<detail::pg_statement> then;
   };
   using checks = std::map<std::string, check>;  // a run's fences, by token
+  struct written {
+    std::vector<std::string> lost;                          // the runs whose claim was lost
+    std::vector<std::pair<std::string, std::string>> done;  // (run, token) whose `then` ran
+  };
 
   std::string table() const { return db_.schema() + ".records"; }
   static std::string run_key(std::string_view flow, std::string_view run) {
     return std::string(flow).append(1, '\0').append(run);
   }
 
-  /// One transaction: the fenced runs' claims checked (and leases renewed) first, then every record
-  /// of `batch` but those of runs whose claim was lost (the last save of a key wins), as upserts of
-  /// up to 1,000 rows a statement. Returns the runs whose claim was lost.
-  std::vector<std::string> write(const std::vector<record>& batch) {
+  /// One transaction: the fenced runs' claims checked (and leases renewed) first, in the order of
+  /// their keys (so that two workers' flushes lock rows in one order), then every record of `batch`
+  /// but those of runs whose claim was lost (the last save of a key wins), as upserts of up to 1,000
+  /// rows a statement, then the `then` of the fences whose record was written.
+  written write(const std::vector<record>& batch) {
     std::vector<const record*> last;  // one per key: one statement cannot change a row twice
     last.reserve(batch.size());
     std::unordered_set<std::string> seen;
@@ -215,14 +229,13 @@ class postgres_store {
       }
     }
     return db_.transaction([&] {
-      std::vector<std::string> lost;
+      written w;
+      std::vector<std::string>& lost = w.lost;
       for (const auto& [run, all] : fenced) {  // a handful of claims a worker holds at once
         bool held = true;
-        for (const auto& [token, c] : all) {
-          std::vector<const char*> values;
-          for (const std::string& p : c.params) values.push_back(p.c_str());
-          held = held && std::string_view(PQcmdTuples(db_.query_values(c.sql, values, {}, {}).get())) == "1";
-        }
+        for (const auto& [token, c] : all)
+          held =
+              held && std::string_view(PQcmdTuples(db_.query_texts(c.statement.sql, c.statement.params).get())) == "1";
         if (!held) lost.push_back(run);
       }
       if (!lost.empty())
@@ -246,7 +259,15 @@ class postgres_store {
         sql += " ON CONFLICT (flow, run, key) DO UPDATE SET bytes = EXCLUDED.bytes";
         (void)db_.query_values(sql, values, lengths, formats);
       }
-      return lost;
+      for (const auto& [run, all] : fenced)
+        for (const auto& [token, c] : all)
+          if (!c.on_key.empty() && std::find(lost.begin(), lost.end(), run) == lost.end() &&
+              std::any_of(last.begin(), last.end(),
+                          [&](const record* r) { return r->key == c.on_key && run_key(r->flow, r->run) == run; })) {
+            for (const detail::pg_statement& st : c.then) (void)db_.query_texts(st.sql, st.params);
+            w.done.emplace_back(run, token);
+          }
+      return w;
     });
   }
 

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "lightflow/detail/pg_steps.hpp"
+#include "lightflow/detail/store_session.hpp"
 #include "lightflow/detail/worker_run.hpp"
 #include "lightflow/postgres_queue.hpp"
 
@@ -217,10 +218,10 @@ class postgres_worker {
     c.run_id = id;
     c.epoch = std::stoll(detail::pg_connection::text(r, 0, 3));
     store_->fence(c.flow, id, "",
-                  "UPDATE " + runs() +
-                      " SET lease_until = now() + $3 * interval '1 millisecond' "
-                      "WHERE id = $1 AND epoch = $2 AND state = 'running'",
-                  {id, std::to_string(c.epoch), std::to_string(options_.lease.count())});
+                  {"UPDATE " + runs() +
+                       " SET lease_until = now() + $3 * interval '1 millisecond' WHERE id = $1 AND "
+                       "epoch = $2 AND state = 'running'",
+                   {id, std::to_string(c.epoch), std::to_string(options_.lease.count())}});
     return start(std::move(c), detail::pg_connection::text(r, 0, 2));
   }
   /// Claims one step of a spread run it serves (pg_steps.hpp), and starts it; a step claimed
@@ -232,14 +233,17 @@ class postgres_worker {
     c.flow = s->flow, c.run_id = s->run, c.step = s->step, c.epoch = s->epoch;
     c.shape = served_.at(s->fingerprint).shape;
     if (s->claims > options_.max_claims) {
-      detail::end_step(db_, *c.shape, c.run_id, c.step, c.epoch, "failed",
-                       "claimed " + std::to_string(s->claims - 1) +
-                           " times without ending (its workers died or lost "
-                           "their leases while running it)");
+      const std::string why = "claimed " + std::to_string(s->claims - 1) +
+                              " times without ending (its workers died or lost their leases while running it)";
+      detail::run_statements(db_, detail::step_end(db_.schema(), *c.shape, c.run_id, c.step, c.epoch, "failed", why));
       return true;
     }
-    store_->fence(c.flow, c.run_id, c.step, detail::step_fence_sql(db_),
-                  {c.run_id, c.step, std::to_string(c.epoch), std::to_string(options_.lease.count())});
+    // The flush that writes the step's output ends it (succeeded) in the same transaction.
+    store_->fence(c.flow, c.run_id, c.step,
+                  {detail::step_fence_sql(db_),
+                   {c.run_id, c.step, std::to_string(c.epoch), std::to_string(options_.lease.count())}},
+                  detail::step_key(c.step),
+                  detail::step_end(db_.schema(), *c.shape, c.run_id, c.step, c.epoch, "succeeded", ""));
     return start(std::move(c), s->fingerprint);
   }
   /// Starts claim `c` of a flow of `fingerprint`; a run refused before it started (its checkpoint is
@@ -280,10 +284,11 @@ class postgres_worker {
       it->second.waiter.join();
       const claimed c = std::move(it->second);
       it = active_.erase(it);  // first: end() may throw (the database is gone), and this claim is over
-      store_->unfence(c.flow, c.run_id, c.step);
+      const bool open = store_->unfence(c.flow, c.run_id, c.step);  // false: the flush of its output ended it
       ++ended_;
       const detail::worker_ending e = c.run->finish();
       const std::string_view state = e.state;
+      if (!open && state == "succeeded") continue;
       if (handing_back_ && state != "succeeded")
         end(c, c.step.empty() ? "queued" : "ready",
             "handed back by worker " + options_.name + " (it was asked to stop)", true);
@@ -295,7 +300,9 @@ class postgres_worker {
   /// `<schema>.runs` spells it ("queued": handed back; `uncounted`: its claim does not count
   /// towards max_claims), or for a step as `<schema>.steps` does.
   void end(const claimed& c, const char* state, const std::string& why, bool uncounted = false) {
-    if (!c.step.empty()) return detail::end_step(db_, *c.shape, c.run_id, c.step, c.epoch, state, why, uncounted);
+    if (!c.step.empty())  // (a step that succeeded was ended already by the flush of its output)
+      return detail::run_statements(
+          db_, detail::step_end(db_.schema(), *c.shape, c.run_id, c.step, c.epoch, state, why, uncounted));
     const std::string& id = c.run_id;
     const std::int64_t epoch = c.epoch;
     db_.retried([&] {

@@ -24,6 +24,12 @@ namespace lightflow::detail {
 /// 2, the queued runs, their steps when spread over workers, and the workers that take them.
 inline constexpr int pg_schema_version = 2;
 
+/// A statement and its text parameters.
+struct pg_statement {
+  std::string sql;
+  std::vector<std::string> params;
+};
+
 class pg_connection {
  public:
   struct closer {
@@ -63,6 +69,12 @@ class pg_connection {
     std::vector<const char*> values;
     for (const std::string& t : texts) values.push_back(t.c_str());
     return query_values(sql, values, {}, {}, binary_out);
+  }
+  /// The same with parameters held as strings.
+  result query_texts(const std::string& sql, const std::vector<std::string>& params) {
+    std::vector<const char*> values;
+    for (const std::string& p : params) values.push_back(p.c_str());
+    return query_values(sql, values, {}, {});
   }
   /// The same with parameters as libpq takes them (`lengths` and `formats` empty: all text).
   result query_values(const std::string& sql, const std::vector<const char*>& values, const std::vector<int>& lengths,

@@ -88,55 +88,64 @@ inline std::vector<std::string_view> steps_after(const graph_view& g, std::uint3
   return out;
 }
 
-/// Ends the claim `epoch` of step `step` of run `run` (of shape `g`), if it still holds, in one
-/// transaction: `state` "succeeded" (its dependents whose every dependency is done become ready),
-/// "failed" (its descendants are skipped) or "ready" (handed back, for another claim; `uncounted`:
-/// this claim does not count towards max_claims). When the run
-/// was asked to cancel, the steps not running are skipped instead. The run ends with its last step:
-/// succeeded, failed (`why`: the first failed step's error), or cancelled.
-inline void end_step(pg_connection& db, const graph_view& g, const std::string& run, const std::string& step,
-                     std::int64_t epoch, std::string_view state, const std::string& why, bool uncounted = false) {
-  const std::string s = db.schema() + ".";
+/// The statements that end the claim `epoch` of step `step` of run `run` (of shape `g`), if it
+/// still holds, run in one transaction: `state` "succeeded" (its dependents whose every dependency is
+/// done become ready), "failed" (its descendants are skipped) or "ready" (handed back, for another
+/// claim; `uncounted`: this claim does not count towards max_claims). When the run was asked to
+/// cancel, its steps not running are skipped instead (and a step handed back is cancelled). The run
+/// ends with its last step: succeeded, failed (its error names the first failed step), or cancelled.
+/// The first statement locks the run's row, so that the steps that end together end one at a time
+/// (the last one sees that it is). A claim that does not hold changes nothing.
+inline std::vector<pg_statement> step_end(const std::string& schema, const graph_view& g, const std::string& run,
+                                          const std::string& step, std::int64_t epoch, std::string_view state,
+                                          const std::string& why, bool uncounted = false) {
+  const std::string s = schema + ".";
   const std::uint32_t index = g.find(step);
+  const bool known = index != g.size;
+  std::vector<pg_statement> out;
+  out.push_back({"SELECT 1 FROM " + s + "runs WHERE id = $1 FOR UPDATE", {run}});
+  // One statement: its parts see the step as it was, and change other rows than each other's.
+  out.push_back(
+      {"WITH ended AS (UPDATE " + s +
+           "steps t SET state = CASE WHEN $4 = 'ready' AND r.cancel_requested THEN "
+           "'cancelled' ELSE $4 END, error = nullif($5, ''), lease_until = NULL, claims = t.claims - $6 FROM " +
+           s +
+           "runs r WHERE r.id = t.run AND t.run = $1 AND t.step = $2 AND t.epoch = $3 AND t.state = 'running' "
+           "RETURNING t.state, r.cancel_requested), released AS (UPDATE " +
+           s +
+           "steps SET deps_left = deps_left - 1, "
+           "state = CASE WHEN deps_left = 1 THEN 'ready' ELSE state END WHERE run = $1 AND step = ANY($7::text[]) AND "
+           "EXISTS (SELECT 1 FROM ended WHERE state = 'succeeded' AND NOT cancel_requested) RETURNING 1), skipped AS "
+           "(UPDATE " +
+           s +
+           "steps SET state = 'skipped' WHERE run = $1 AND state IN ('waiting', 'ready') AND "
+           "((step = ANY($8::text[]) AND EXISTS (SELECT 1 FROM ended WHERE state = 'failed')) OR EXISTS (SELECT 1 FROM "
+           "ended WHERE cancel_requested)) RETURNING 1) SELECT (SELECT count(*) FROM ended), (SELECT count(*) FROM "
+           "released), (SELECT count(*) FROM skipped)",
+       {run, step, std::to_string(epoch), std::string(state), why, uncounted ? "1" : "0",
+        pg_connection::array(known ? steps_after(g, index, false) : std::vector<std::string_view>{}),
+        pg_connection::array(known ? steps_after(g, index, true) : std::vector<std::string_view>{})}});
+  out.push_back(
+      {"UPDATE " + s +
+           "runs r SET state = CASE WHEN r.cancel_requested THEN 'cancelled' WHEN EXISTS "
+           "(SELECT 1 FROM " +
+           s +
+           "steps WHERE run = r.id AND state = 'failed') THEN 'failed' ELSE 'succeeded' "
+           "END, error = (SELECT 'step \"' || step || '\" failed: ' || coalesce(error, '') FROM " +
+           s +
+           "steps WHERE run = r.id AND state = 'failed' ORDER BY step LIMIT 1), ended_at = now(), lease_until = "
+           "NULL WHERE r.id = $1 AND r.state IN ('queued', 'running') AND NOT EXISTS (SELECT 1 FROM " +
+           s + "steps WHERE run = r.id AND state IN ('waiting', 'ready', 'running'))",
+       {run}});
+  out.push_back({"SELECT pg_notify($1, '')", {"lightflow_" + schema}});
+  return out;
+}
+
+/// Runs `statements` on `db` in one transaction (a lost connection: once more).
+inline void run_statements(pg_connection& db, const std::vector<pg_statement>& statements) {
   db.retried([&] {
     db.transaction([&] {
-      auto lock = db.query("SELECT cancel_requested FROM " + s + "runs WHERE id = $1 FOR UPDATE", {run});
-      const bool cancelling = PQntuples(lock.get()) == 1 && pg_connection::text(lock, 0, 0) == "t";
-      const std::string_view now = cancelling && state == "ready" ? "cancelled" : state;
-      auto ended =
-          db.query("UPDATE " + s +
-                       "steps SET state = $4, error = nullif($5, ''), lease_until = NULL, "
-                       "claims = claims - $6 WHERE run = $1 AND step = $2 AND epoch = $3 AND state = 'running'",
-                   {run, step, std::to_string(epoch), now, why, uncounted ? "1" : "0"});
-      if (std::string_view(PQcmdTuples(ended.get())) != "1") return;  // the claim was lost: not ours to end
-      if (cancelling) {
-        (void)db.query("UPDATE " + s + "steps SET state = 'skipped' WHERE run = $1 AND state IN ('waiting', 'ready')",
-                       {run});
-      } else if (now == "succeeded" && index != g.size) {
-        (void)db.query("UPDATE " + s +
-                           "steps SET deps_left = deps_left - 1, state = CASE WHEN deps_left = 1 THEN "
-                           "'ready' ELSE state END WHERE run = $1 AND step = ANY($2::text[])",
-                       {run, pg_connection::array(steps_after(g, index, false))});
-      } else if (now == "failed" && index != g.size) {
-        (void)db.query("UPDATE " + s +
-                           "steps SET state = 'skipped' WHERE run = $1 AND step = ANY($2::text[]) AND "
-                           "state IN ('waiting', 'ready')",
-                       {run, pg_connection::array(steps_after(g, index, true))});
-      }
-      (void)db.query(
-          "UPDATE " + s +
-              "runs r SET state = CASE WHEN r.cancel_requested THEN 'cancelled' WHEN EXISTS "
-              "(SELECT 1 FROM " +
-              s +
-              "steps WHERE run = r.id AND state = 'failed') THEN 'failed' ELSE "
-              "'succeeded' END, error = (SELECT 'step \"' || step || '\" failed: ' || coalesce(error, '') FROM " +
-              s +
-              "steps WHERE run = r.id AND state = 'failed' ORDER BY step LIMIT 1), ended_at = now(), "
-              "lease_until = NULL WHERE r.id = $1 AND r.state IN ('queued', 'running') AND NOT EXISTS "
-              "(SELECT 1 FROM " +
-              s + "steps WHERE run = r.id AND state IN ('waiting', 'ready', 'running'))",
-          {run});
-      (void)db.query("SELECT pg_notify($1, '')", {"lightflow_" + db.schema()});
+      for (const pg_statement& st : statements) (void)db.query_texts(st.sql, st.params);
     });
   });
 }
