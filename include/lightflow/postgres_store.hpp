@@ -259,14 +259,18 @@ class postgres_store {
         sql += " ON CONFLICT (flow, run, key) DO UPDATE SET bytes = EXCLUDED.bytes";
         (void)db_.query_values(sql, values, lengths, formats);
       }
-      for (const auto& [run, all] : fenced)
-        for (const auto& [token, c] : all)
-          if (!c.on_key.empty() && std::find(lost.begin(), lost.end(), run) == lost.end() &&
+      for (const auto& fence : fenced) {  // (not structured bindings: clang 14 cannot capture them)
+        const std::string& run = fence.first;
+        for (const auto& [token, c] : fence.second) {
+          const std::string& key = c.on_key;
+          if (!key.empty() && std::find(lost.begin(), lost.end(), run) == lost.end() &&
               std::any_of(last.begin(), last.end(),
-                          [&](const record* r) { return r->key == c.on_key && run_key(r->flow, r->run) == run; })) {
+                          [&](const record* r) { return r->key == key && run_key(r->flow, r->run) == run; })) {
             for (const detail::pg_statement& st : c.then) (void)db_.query_texts(st.sql, st.params);
             w.done.emplace_back(run, token);
           }
+        }
+      }
       return w;
     });
   }
