@@ -834,6 +834,9 @@ namespace lightflow {
 /// Optional: `std::optional<std::string> failure(flow, run)`, after a flush threw: why that run's
 /// records could not be made durable, or nothing when the failure was another run's (so that one
 /// broken log fails only its own run). Without it, a failed flush fails every run that waited on it.
+/// Optional: `std::vector<std::pair<std::string, std::vector<std::byte>>> load_all(flow, run)`, every
+/// record of a run (saved or flushed), which a run's checkpoint reads as it opens instead of one
+/// load per record (postgres_store: one query instead of a round trip per record).
 template <class S>
 concept checkpoint_store = requires(S& s, const S& cs, std::string_view flow, std::string_view run, std::string_view key,
                                     std::span<const std::byte> bytes) {
@@ -3500,6 +3503,61 @@ inline bool same_legacy_manifest(const std::string& stored, const std::string& e
 }  // namespace lightflow::detail
 
 #endif
+// ---- lightflow/detail/prefetched_records.hpp
+// A run's records read at once as its checkpoint opens, from a store that offers it: an optional
+// store member `std::vector<std::pair<std::string, std::vector<std::byte>>> load_all(flow, run)`
+// (postgres_store: one query instead of one per record). store_session reads through it while the
+// run opens; other stores are read key by key.
+#ifndef LIGHTFLOW_DETAIL_PREFETCHED_RECORDS_HPP
+#define LIGHTFLOW_DETAIL_PREFETCHED_RECORDS_HPP
+
+#include <concepts>
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lightflow::detail {
+
+template <class Store>
+concept loads_all = requires(Store& s) {
+  { s.load_all(std::string_view{}, std::string_view{}).front().first } -> std::convertible_to<std::string>;
+};
+
+class prefetched_records {
+ public:
+  /// Reads run (flow, run)'s records, if `store` can read them at once; else nothing changes.
+  template <class Store>
+  void fill(Store& store, std::string_view flow, std::string_view run) {
+    if constexpr (loads_all<Store>) {
+      records_.emplace();
+      for (auto& [key, bytes] : store.load_all(flow, run)) (*records_)[key] = std::move(bytes);
+    }
+  }
+  void clear() noexcept { records_.reset(); }
+  bool filled() const noexcept { return records_.has_value(); }
+  /// Record `key` (filled() only).
+  std::optional<std::vector<std::byte>> find(const std::string& key) const {
+    const auto found = records_->find(key);
+    if (found == records_->end()) return std::nullopt;
+    return found->second;
+  }
+  /// The records' keys (filled() only).
+  std::vector<std::string> keys() const {
+    std::vector<std::string> out;
+    for (const auto& entry : *records_) out.push_back(entry.first);
+    return out;
+  }
+
+ private:
+  std::optional<std::map<std::string, std::vector<std::byte>>> records_;
+};
+
+}  // namespace lightflow::detail
+
+#endif
 
 namespace lightflow::detail {
 
@@ -3632,19 +3690,34 @@ class store_session : public checkpoint_session {
   }
 
   record load_record(const std::string& key, record_kind kind, const std::string& what, bool check_fingerprint = true) const {
-    const auto bytes = store_->load(flow_, run_id_, key);
+    const auto bytes = fetch(key);
     if (!bytes) throw error(what, "is missing");
     return decode(*bytes, kind, what, check_fingerprint);
   }
   /// The record of step `name` under `key`, or nothing; throws when it is not that step's.
   std::optional<record> load_step(const std::string& key, std::string_view name) const {
-    const auto bytes = store_->load(flow_, run_id_, key);
+    const auto bytes = fetch(key);
     if (!bytes) return std::nullopt;
     const std::string what = "the record of step \"" + std::string(name) + "\"";
     record rec = decode(*bytes, record_kind::step_output, what);
     if (rec.step != name) throw error(what, "names step \"" + rec.step + "\"");
     return rec;
   }
+  /// As a run opens: its records read at once, from a store that can (prefetched_records.hpp), while
+  /// the returned guard lives; fetch() and saved_keys() read them.
+  struct opening {
+    store_session* session;
+    ~opening() { session->prefetched_.clear(); }
+  };
+  [[nodiscard]] opening prefetch() {
+    prefetched_.fill(*store_, flow_, run_id_);
+    return {this};
+  }
+  std::optional<std::vector<std::byte>> fetch(const std::string& key) const {
+    return prefetched_.filled() ? prefetched_.find(key) : store_->load(flow_, run_id_, key);
+  }
+  std::vector<std::string> saved_keys() const { return prefetched_.filled() ? prefetched_.keys() : store_->list(flow_, run_id_); }
+
   /// The input of a run that has not started and has no records (a queued run): resume() finds it
   /// and starts the run (see start_fresh). `with_manifest`: the manifest too, so that the run's
   /// steps, run apart by several processes, all write records of this life of the run.
@@ -3670,9 +3743,9 @@ class store_session : public checkpoint_session {
   bool check_manifest(bool may_discard) {
     std::optional<std::vector<std::byte>> bytes;
     try {
-      bytes = store_->load(flow_, run_id_, manifest_key);
+      bytes = fetch(std::string(manifest_key));
       if (!bytes) {
-        const auto keys = store_->list(flow_, run_id_);
+        const auto keys = saved_keys();
         if (keys.empty() || (keys.size() == 1 && keys[0] == input_key)) return false;  // nothing, or a run not started
         return stale(may_discard, error("the records", "have no manifest (a partial or foreign checkpoint)"));
       }
@@ -3734,7 +3807,7 @@ class store_session : public checkpoint_session {
   /// be read from a read-only mount).
   void mark_in_progress(std::size_t left) {
     started_ = wall_clock_now();
-    if (const auto bytes = store_->load(flow_, run_id_, outcome_key)) {
+    if (const auto bytes = fetch(std::string(outcome_key))) {
       const std::string what = "the run's outcome";
       const record rec = decode(*bytes, record_kind::outcome, what);
       outcome was;
@@ -3769,6 +3842,7 @@ class store_session : public checkpoint_session {
  private:
   std::int64_t started_ = 0;  // when the run first started (its outcome record says)
   bool settled_ = false;      // the run had succeeded and has nothing to run: its outcome stays
+  prefetched_records prefetched_;  // while the run opens (prefetch)
 
   void save_outcome(outcome::state_t state, std::int64_t ended) {
     save_record(outcome_key, record_kind::outcome, "", encode_outcome({state, started_, ended}));
@@ -3816,6 +3890,7 @@ class store_session : public checkpoint_session {
   bool stale(bool may_discard, const checkpoint_error& why) {
     if (!may_discard || !options_.discard_stale) throw why;
     store_->erase(flow_, run_id_);
+    prefetched_.clear();
     this->discarded = why.what();
     return false;
   }
@@ -3859,7 +3934,7 @@ class element_session : public store_session<Store> {
   /// finish had saved, to read back when they run.
   void find_saved_elements(const run_state_base& run) {
     const graph_view& g = run.graph();
-    for (const std::string& key : this->store_->list(this->flow_, this->run_id_)) {
+    for (const std::string& key : this->saved_keys()) {
       if (key.compare(0, element_key_prefix.size(), element_key_prefix) != 0) continue;
       const std::size_t slash = key.rfind('/');
       if (slash < element_key_prefix.size())  // "elem/x": no step and index
@@ -7497,6 +7572,7 @@ class typed_session final : public element_session<Store> {
   /// Before the run starts: checks or writes the manifest, checks or writes the input, and restores
   /// every step that has a saved output. Throws checkpoint_error or store_error; runs nothing.
   void open(static_run<Flow, Input>& run) {
+    const auto reading = this->prefetch();
     std::vector<std::byte> input;
     if constexpr (!std::is_same_v<Input, no_input>) serializer_.write(run.input(), input);
     this->check_sealing(run);
@@ -13018,6 +13094,7 @@ class runtime_session final : public element_session<Store> {
   /// Before the run starts: checks or writes the manifest and the input, and restores every step
   /// that has a record. Throws checkpoint_error or store_error; runs nothing.
   void open(runtime_run& run) {
+    const auto reading = this->prefetch();
     const std::vector<std::byte> input = encode_input(run.input_values());
     const runtime_graph& g = run.graph_data();
     this->check_sealing(run, g.sensitive_keys);

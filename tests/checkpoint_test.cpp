@@ -241,11 +241,16 @@ TEST_CASE("a PostgreSQL store reads back saves not yet flushed, and writes a key
   store.save("f", "r", "other", first);
   CHECK(store.load("f", "r", "k") == second);  // before the flush: from memory
   CHECK(store.list("f", "r") == std::vector<std::string>{"k", "other"});
+  using all = std::vector<std::pair<std::string, std::vector<std::byte>>>;  // what a checkpoint reads as it opens
+  CHECK(store.load_all("f", "r") == all{{"k", second}, {"other", first}});
   CHECK(store.runs("f") == std::vector<std::string>{"r"});
   store.flush();
   lf::postgres_store reader(test_postgres::shared().conninfo(), "pending");  // sees the database only
   CHECK(reader.load("f", "r", "k") == second);
   CHECK(reader.list("f", "r") == std::vector<std::string>{"k", "other"});
+  store.save("f", "r", "other", second);  // newer than the database's, not flushed
+  CHECK(store.load_all("f", "r") == all{{"k", second}, {"other", second}});
+  CHECK(reader.load_all("f", "r") == all{{"k", second}, {"other", first}});
   store.erase("f", "r");
   CHECK_FALSE(reader.load("f", "r", "k"));
 }

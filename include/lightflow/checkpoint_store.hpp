@@ -35,6 +35,9 @@ namespace lightflow {
 /// Optional: `std::optional<std::string> failure(flow, run)`, after a flush threw: why that run's
 /// records could not be made durable, or nothing when the failure was another run's (so that one
 /// broken log fails only its own run). Without it, a failed flush fails every run that waited on it.
+/// Optional: `std::vector<std::pair<std::string, std::vector<std::byte>>> load_all(flow, run)`, every
+/// record of a run (saved or flushed), which a run's checkpoint reads as it opens instead of one
+/// load per record (postgres_store: one query instead of a round trip per record).
 template <class S>
 concept checkpoint_store = requires(S& s, const S& cs, std::string_view flow, std::string_view run, std::string_view key,
                                     std::span<const std::byte> bytes) {

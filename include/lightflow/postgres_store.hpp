@@ -114,6 +114,26 @@ class postgres_store {
       return std::vector<std::byte>(data, data + PQgetlength(r.get(), 0, 0));
     });
   }
+  /// Every record of run `run` (key, bytes), saved or flushed, in one query: what a run's checkpoint
+  /// reads as it opens (instead of a query per record).
+  std::vector<std::pair<std::string, std::vector<std::byte>>> load_all(std::string_view flow, std::string_view run) {
+    std::map<std::string, std::vector<std::byte>> all;
+    std::lock_guard db(db_mutex_);  // no flush meanwhile: the database and the saves not flushed agree
+    db_.retried([&] {
+      all.clear();
+      auto r = db_.query("SELECT key, bytes FROM " + table() + " WHERE flow = $1 AND run = $2", {flow, run}, true);
+      for (int i = 0; i != PQntuples(r.get()); ++i) {
+        const auto* data = reinterpret_cast<const std::byte*>(PQgetvalue(r.get(), i, 1));
+        all[std::string(PQgetvalue(r.get(), i, 0), static_cast<std::size_t>(PQgetlength(r.get(), i, 0)))].assign(
+            data, data + PQgetlength(r.get(), i, 1));
+      }
+    });
+    std::lock_guard lock(pending_mutex_);  // saves not flushed yet, newer: the latest save of a key wins
+    for (const auto* list : {&in_flight_, &pending_})
+      for (const record& r : *list)
+        if (r.flow == flow && r.run == run) all[r.key] = r.bytes;
+    return {std::make_move_iterator(all.begin()), std::make_move_iterator(all.end())};
+  }
   /// The keys of run `run`'s records.
   std::vector<std::string> list(std::string_view flow, std::string_view run) {
     std::vector<std::string> keys = unflushed(flow, [&](const record& r) { return r.run == run ? &r.key : nullptr; });

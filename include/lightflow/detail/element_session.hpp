@@ -43,7 +43,7 @@ class element_session : public store_session<Store> {
   /// finish had saved, to read back when they run.
   void find_saved_elements(const run_state_base& run) {
     const graph_view& g = run.graph();
-    for (const std::string& key : this->store_->list(this->flow_, this->run_id_)) {
+    for (const std::string& key : this->saved_keys()) {
       if (key.compare(0, element_key_prefix.size(), element_key_prefix) != 0) continue;
       const std::size_t slash = key.rfind('/');
       if (slash < element_key_prefix.size())  // "elem/x": no step and index

@@ -76,6 +76,7 @@ class runtime_session final : public element_session<Store> {
   /// Before the run starts: checks or writes the manifest and the input, and restores every step
   /// that has a record. Throws checkpoint_error or store_error; runs nothing.
   void open(runtime_run& run) {
+    const auto reading = this->prefetch();
     const std::vector<std::byte> input = encode_input(run.input_values());
     const runtime_graph& g = run.graph_data();
     this->check_sealing(run, g.sensitive_keys);

@@ -22,6 +22,7 @@
 #include "lightflow/detail/checkpoint_session.hpp"
 #include "lightflow/detail/fnv1a.hpp"
 #include "lightflow/detail/manifest.hpp"
+#include "lightflow/detail/prefetched_records.hpp"
 #include "lightflow/detail/record.hpp"
 #include "lightflow/errors.hpp"
 
@@ -156,19 +157,34 @@ class store_session : public checkpoint_session {
   }
 
   record load_record(const std::string& key, record_kind kind, const std::string& what, bool check_fingerprint = true) const {
-    const auto bytes = store_->load(flow_, run_id_, key);
+    const auto bytes = fetch(key);
     if (!bytes) throw error(what, "is missing");
     return decode(*bytes, kind, what, check_fingerprint);
   }
   /// The record of step `name` under `key`, or nothing; throws when it is not that step's.
   std::optional<record> load_step(const std::string& key, std::string_view name) const {
-    const auto bytes = store_->load(flow_, run_id_, key);
+    const auto bytes = fetch(key);
     if (!bytes) return std::nullopt;
     const std::string what = "the record of step \"" + std::string(name) + "\"";
     record rec = decode(*bytes, record_kind::step_output, what);
     if (rec.step != name) throw error(what, "names step \"" + rec.step + "\"");
     return rec;
   }
+  /// As a run opens: its records read at once, from a store that can (prefetched_records.hpp), while
+  /// the returned guard lives; fetch() and saved_keys() read them.
+  struct opening {
+    store_session* session;
+    ~opening() { session->prefetched_.clear(); }
+  };
+  [[nodiscard]] opening prefetch() {
+    prefetched_.fill(*store_, flow_, run_id_);
+    return {this};
+  }
+  std::optional<std::vector<std::byte>> fetch(const std::string& key) const {
+    return prefetched_.filled() ? prefetched_.find(key) : store_->load(flow_, run_id_, key);
+  }
+  std::vector<std::string> saved_keys() const { return prefetched_.filled() ? prefetched_.keys() : store_->list(flow_, run_id_); }
+
   /// The input of a run that has not started and has no records (a queued run): resume() finds it
   /// and starts the run (see start_fresh). `with_manifest`: the manifest too, so that the run's
   /// steps, run apart by several processes, all write records of this life of the run.
@@ -194,9 +210,9 @@ class store_session : public checkpoint_session {
   bool check_manifest(bool may_discard) {
     std::optional<std::vector<std::byte>> bytes;
     try {
-      bytes = store_->load(flow_, run_id_, manifest_key);
+      bytes = fetch(std::string(manifest_key));
       if (!bytes) {
-        const auto keys = store_->list(flow_, run_id_);
+        const auto keys = saved_keys();
         if (keys.empty() || (keys.size() == 1 && keys[0] == input_key)) return false;  // nothing, or a run not started
         return stale(may_discard, error("the records", "have no manifest (a partial or foreign checkpoint)"));
       }
@@ -258,7 +274,7 @@ class store_session : public checkpoint_session {
   /// be read from a read-only mount).
   void mark_in_progress(std::size_t left) {
     started_ = wall_clock_now();
-    if (const auto bytes = store_->load(flow_, run_id_, outcome_key)) {
+    if (const auto bytes = fetch(std::string(outcome_key))) {
       const std::string what = "the run's outcome";
       const record rec = decode(*bytes, record_kind::outcome, what);
       outcome was;
@@ -293,6 +309,7 @@ class store_session : public checkpoint_session {
  private:
   std::int64_t started_ = 0;  // when the run first started (its outcome record says)
   bool settled_ = false;      // the run had succeeded and has nothing to run: its outcome stays
+  prefetched_records prefetched_;  // while the run opens (prefetch)
 
   void save_outcome(outcome::state_t state, std::int64_t ended) {
     save_record(outcome_key, record_kind::outcome, "", encode_outcome({state, started_, ended}));
@@ -340,6 +357,7 @@ class store_session : public checkpoint_session {
   bool stale(bool may_discard, const checkpoint_error& why) {
     if (!may_discard || !options_.discard_stale) throw why;
     store_->erase(flow_, run_id_);
+    prefetched_.clear();
     this->discarded = why.what();
     return false;
   }

@@ -196,6 +196,7 @@ class typed_session final : public element_session<Store> {
   /// Before the run starts: checks or writes the manifest, checks or writes the input, and restores
   /// every step that has a saved output. Throws checkpoint_error or store_error; runs nothing.
   void open(static_run<Flow, Input>& run) {
+    const auto reading = this->prefetch();
     std::vector<std::byte> input;
     if constexpr (!std::is_same_v<Input, no_input>) serializer_.write(run.input(), input);
     this->check_sealing(run);
