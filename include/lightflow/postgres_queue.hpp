@@ -101,8 +101,6 @@ inline queued_run read_queued_run(const pg_connection::result& r, int row) {
   q.fingerprint = pg_connection::text(r, row, 11);
   return q;
 }
-/// The channel on which enqueue() wakes the workers of a schema.
-inline std::string queue_channel(const std::string& schema) { return "lightflow_" + schema; }
 }  // namespace detail
 
 /// The producer's and operator's side of the queued runs of a postgres_store's schema (see the top of
@@ -163,9 +161,7 @@ class postgres_queue {
             sql += (i == 0 ? "($1, $" : ", ($1, $") + n + ", $" + d + "::text[], '" +
                    (deps.empty() ? "ready" : "waiting") + "', " + std::to_string(deps.size()) + ")";
           }
-          std::vector<const char*> values;
-          for (const std::string& p : params) values.push_back(p.c_str());
-          (void)db_.query_values(sql, values, {}, {});
+          (void)db_.query_texts(sql, params);
         }
         (void)db_.query("SELECT pg_notify($1, $2)", {detail::queue_channel(db_.schema()), options.queue});
         return id;

@@ -22,6 +22,7 @@
 #include <mutex>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -366,9 +367,9 @@ class postgres_worker {
   }
   /// The fingerprints of the definitions it serves, as a PostgreSQL array.
   std::string served_fingerprints() const {
-    std::string out = "{";
-    for (const auto& [f, s] : served_) out += (out.size() > 1 ? "," : "") + f;
-    return out + "}";
+    std::vector<std::string_view> fingerprints;
+    for (const auto& entry : served_) fingerprints.push_back(entry.first);
+    return detail::pg_connection::array(fingerprints);
   }
   std::string runs() const { return db_.schema() + ".runs"; }
 

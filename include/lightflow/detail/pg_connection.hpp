@@ -24,6 +24,9 @@ namespace lightflow::detail {
 /// 2, the queued runs, their steps when spread over workers, and the workers that take them.
 inline constexpr int pg_schema_version = 2;
 
+/// The channel on which a schema's workers are woken (LISTEN) when a run or a step is ready.
+inline std::string queue_channel(const std::string& schema) { return "lightflow_" + schema; }
+
 /// A statement and its text parameters.
 struct pg_statement {
   std::string sql;
@@ -65,16 +68,13 @@ class pg_connection {
   /// Runs `sql` with text parameters `params`; binary results when `binary_out`. store_error, with
   /// the server's words, when it fails.
   result query(const std::string& sql, std::initializer_list<std::string_view> params, bool binary_out = false) {
-    const std::vector<std::string> texts(params.begin(), params.end());  // libpq wants NUL-terminated text
-    std::vector<const char*> values;
-    for (const std::string& t : texts) values.push_back(t.c_str());
-    return query_values(sql, values, {}, {}, binary_out);
+    return query_texts(sql, {params.begin(), params.end()}, binary_out);  // libpq wants NUL-terminated text
   }
   /// The same with parameters held as strings.
-  result query_texts(const std::string& sql, const std::vector<std::string>& params) {
+  result query_texts(const std::string& sql, const std::vector<std::string>& params, bool binary_out = false) {
     std::vector<const char*> values;
     for (const std::string& p : params) values.push_back(p.c_str());
-    return query_values(sql, values, {}, {});
+    return query_values(sql, values, {}, {}, binary_out);
   }
   /// The same with parameters as libpq takes them (`lengths` and `formats` empty: all text).
   result query_values(const std::string& sql, const std::vector<const char*>& values, const std::vector<int>& lengths,

@@ -137,7 +137,7 @@ inline std::vector<pg_statement> step_end(const std::string& schema, const graph
            "NULL WHERE r.id = $1 AND r.state IN ('queued', 'running') AND NOT EXISTS (SELECT 1 FROM " +
            s + "steps WHERE run = r.id AND state IN ('waiting', 'ready', 'running'))",
        {run}});
-  out.push_back({"SELECT pg_notify($1, '')", {"lightflow_" + schema}});
+  out.push_back({"SELECT pg_notify($1, '')", {queue_channel(schema)}});
   return out;
 }
 
